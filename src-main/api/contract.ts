@@ -11,6 +11,7 @@ import type { NatVerdict } from '../transport/nat/nat-kind.js';
 import type { PortMappingStatus } from '../transport/nat/port-mapping.js';
 import type { PathKind } from '../transport/link.js';
 import type { AddressSource } from '../core/address-source.js';
+import type { AddressWhere } from '../core/path-label.js';
 import type { AuditEvent } from '../audit/audit-events.js';
 import { normalizeNodeName, typedNameProblem } from '../core/names.js';
 import { PERMISSIONS } from '../core/permissions.js';
@@ -115,6 +116,11 @@ const methodParams = {
    * (null). More than MAX_ROUTE_HOPS hops is refused by the agent with one line, not here.
    */
   'peers.route': () => z.object({ peer: peerRef, via: z.array(peerRef).min(1).max(16).nullable() }).strict(),
+  /**
+   * Try a direct link to the peer now, not after the backoff: its addresses are dialed, and across NATs
+   * a round of simultaneous opens starts (within the peer's budget; docs/reachability.md).
+   */
+  'peers.retry': () => z.object({ peer: peerRef }).strict(),
   'pending.list': () => z.object({}).strict(),
   'pending.approve': () =>
     z
@@ -359,8 +365,16 @@ export interface PeerInfo {
    * the relay URL.
    */
   address: string | null;
+  /**
+   * Where the direct path in use reaches the peer (`address`, when the path is direct): on this machine,
+   * this LAN, the peer's own LAN, public, mapped by its router, or `punched` (a simultaneous open's port,
+   * which is not where it listens). Absent otherwise, and from older agents.
+   */
+  addressWhere?: AddressWhere;
   /** Where the peer listens for direct links (docs/protocol.md §Hello), whatever the path; null if unknown. */
   listenAddress: string | null;
+  /** Where `listenAddress` stands (as addressWhere). Absent when it is null, and from older agents. */
+  listenAddressWhere?: AddressWhere;
   /**
    * Who dialed the link in use and its far end as the socket sees it (a peer that dialed us: its
    * outgoing address and ephemeral port); null when offline.
@@ -414,7 +428,23 @@ export interface PeerInfo {
    * first): where each came from (`given` by `peers add --address`, its `hello`, the `lan`, or `seen` as
    * the source of its link) and when a direct link to it last came up.
    */
-  addresses: { address: string; from: AddressSource[]; lastWorked: string | null }[];
+  addresses: {
+    address: string;
+    from: AddressSource[];
+    lastWorked: string | null;
+    /** Where it stands (core/path-label.ts AddressWhere); absent from older agents. */
+    where?: AddressWhere;
+  }[];
+  /**
+   * While simultaneous opens with the peer are given up for now: ISO time the next round starts on its
+   * own (`peers.retry` starts one at once). Absent otherwise, and from older agents.
+   */
+  directRetryAt?: string;
+  /**
+   * Addresses the peer named as candidates across NATs that were refused (not a target, or over its
+   * budget) on the current relay link. Absent when none.
+   */
+  candidatesDropped?: number;
 }
 
 export interface PendingInfo {
@@ -645,6 +675,7 @@ export interface MethodResults
   'peers.deny': PeerInfo;
   'peers.limit': PeerInfo;
   'peers.route': PeerInfo;
+  'peers.retry': PeerInfo;
   'pending.list': PendingInfo[];
   'pending.approve': PeerInfo;
   'pending.reject': { name: string; fingerprint: string };

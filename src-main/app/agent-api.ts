@@ -34,6 +34,7 @@ import {
   setListenLimits,
   setPermission,
   setRoute,
+  retryDirect,
   type PeersDeps,
 } from './peer-api.js';
 import type { CodeIssuer } from '../pairing/pairing-issuer.js';
@@ -163,6 +164,7 @@ export function createApiHandler(deps: ApiDeps, clock: Clock = realClock): Agent
     },
     'peers.rename': (p) => renamePeer(peers, p.peer, p.name),
     'peers.route': (p) => setRoute(peers, p.peer, p.via),
+    'peers.retry': (p) => retryDirect(peers, p.peer),
     ping: (p) => ping(peers, p.peer, p.timeoutMs),
     'pending.list': () => pendingList(),
     'pending.approve': (p) => {

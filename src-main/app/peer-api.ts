@@ -10,7 +10,10 @@ import type { MethodParams, PeerInfo, PingResult } from '../api/contract.js';
 import type { Notifier, PeerDirectory, ReadonlyPeerEntry, PeerStreams } from '../links/ports.js';
 import type { NodeState } from '../state/node-state.js';
 import { peerNameClash } from '../state/peer-names.js';
-import { dialOrder, learnAddresses } from '../state/address-book.js';
+import { dialOrder, learnAddresses, type KnownAddress } from '../state/address-book.js';
+import { addressWhere } from '../core/address-where.js';
+import { isPunchedLink } from '../transport/nat/punched-link.js';
+import type { PeerAddressView } from '../links/peer-state.js';
 import { routeText } from '../core/routes.js';
 import { UpgradableLink } from '../transport/upgradable-link.js';
 import { malformedPatterns } from '../forwards/destination-policy.js';
@@ -52,6 +55,7 @@ export interface PeersDeps {
       stateSource(): PeerStateSource;
       peerEntry(fp: string): ReadonlyPeerEntry | undefined;
       noteRtt(fingerprint: string, rttMs: number): void;
+      retryDirect(fingerprint: string): boolean;
     };
   readonly notices: Pick<Notifier, 'changed'>;
 }
@@ -66,7 +70,7 @@ export function peerInfo(agent: PeerStateSource, entry: ReadonlyPeerEntry): Peer
     online: links.online,
     ...peerStateView(agent, entry),
     path: active?.path ?? null,
-    ...addressOf(entry),
+    ...addressesWhere(entry, book, addressOf(entry)),
     relay: active?.path === 'relay' ? active.link.remote : null,
     ...homeRelayOf(agent, entry),
     relaySpliced:
@@ -84,8 +88,38 @@ export function peerInfo(agent: PeerStateSource, entry: ReadonlyPeerEntry): Peer
     listenOn: record.listenOn ?? null,
     addresses: dialOrder(book).map((address) => {
       const known = book.find((e) => e.address === address)!;
-      return { address, from: known.from, lastWorked: known.lastWorked ?? null };
+      return {
+        address,
+        from: known.from,
+        lastWorked: known.lastWorked ?? null,
+        where: addressWhere(address, known.from, known.lastWorked),
+      };
     }),
+    ...(entry.traversal?.nextTryAt !== undefined && entry.traversal.gaveUp !== undefined
+      ? { directRetryAt: isoTime(entry.traversal.nextTryAt) }
+      : {}),
+    ...(entry.traversal?.droppedCandidates ? { candidatesDropped: entry.traversal.droppedCandidates } : {}),
+  };
+}
+
+/** The path's and the listening address, each with where it stands (core/address-where.ts). */
+function addressesWhere(
+  entry: ReadonlyPeerEntry,
+  book: readonly KnownAddress[],
+  view: PeerAddressView,
+): PeerAddressView & Pick<PeerInfo, 'addressWhere' | 'listenAddressWhere'> {
+  const where = (address: string) => {
+    const known = book.find((e) => e.address === address);
+    return addressWhere(address, known?.from ?? ['hello'], known?.lastWorked);
+  };
+  const active = entry.links.active;
+  const punched = active?.path === 'direct' && isPunchedLink(active.link);
+  return {
+    ...view,
+    ...(active?.path === 'direct' && view.address !== null
+      ? { addressWhere: punched ? 'punched' : where(view.address) }
+      : {}),
+    ...(view.listenAddress !== null ? { listenAddressWhere: where(view.listenAddress) } : {}),
   };
 }
 
@@ -267,6 +301,14 @@ export function setListenLimits(agent: PeersDeps, ref: string, patterns: readonl
 export function renamePeer(agent: PeersDeps, ref: string, name: string): PeerInfo {
   const entry = resolvePeer(agent.links, ref);
   agent.state.rename(entry.fingerprint, name);
+  agent.notices.changed();
+  return infoOf(agent, entry);
+}
+
+/** `peers.retry`: a direct link is tried now (links/peer-link-set.ts retryDirect). */
+export function retryDirect(agent: PeersDeps, ref: string): PeerInfo {
+  const entry = resolvePeer(agent.links, ref);
+  agent.links.retryDirect(entry.fingerprint);
   agent.notices.changed();
   return infoOf(agent, entry);
 }

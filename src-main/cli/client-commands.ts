@@ -2,7 +2,7 @@
  * CLI commands that talk to the running agent over its control socket.
  */
 import { natStatusLines } from './nat-status-text.js';
-import { pathLabel } from '../core/path-label.js';
+import { addressWithWhere, pathLabel } from '../core/path-label.js';
 import type { Command } from 'commander';
 import { ControlClient } from '../api/control-client.js';
 import type { MethodName, MethodParams, MethodResults, PeerInfo, PeerListenerInfo } from '../api/contract.js';
@@ -12,7 +12,7 @@ import { controlSocketPath, resolveHome } from '../home/home-dir.js';
 import { allowStrayWords, refuseStrayWords } from './list-or-subcommand.js';
 import { age, formatRtt, hintCommand, printBlock, printJson, printLine, printNote } from './output.js';
 import { argvSecretWarning, readSecretFile } from './secret-file.js';
-import { table } from './table.js';
+import { cutToWidth, table } from './table.js';
 import { lineWithHint } from '../core/hint.js';
 import {
   describeAllow,
@@ -27,6 +27,7 @@ import { DEFAULT_ALLOW } from '../core/permissions.js';
 import { parseWait, retryFor } from './wait-for.js';
 import { nameKey } from '../state/peer-names.js';
 import { mineText, registerMineSubcommands, revokedText } from './mine-peers.js';
+import { registerRetrySubcommand } from './peers-retry.js';
 
 export interface HomeOpts {
   home?: string;
@@ -89,9 +90,30 @@ function byName(peers: PeerInfo[]): PeerInfo[] {
   return keyed.sort((x, y) => order(x.base, y.base) || order(x.exact, y.exact)).map((k) => k.p);
 }
 
-export function peerTable(peers: PeerInfo[], home: string | undefined): string {
+/**
+ * The `peers` table; with `width` (a terminal's columns) each row is cut to it, with a last line saying
+ * how to see the whole of what was cut.
+ */
+export function peerTable(peers: PeerInfo[], home: string | undefined, width?: number): string {
   if (peers.length === 0)
     return `no peers yet: add one with \`${hintCommand('peers add FINGERPRINT --name NAME', home)}\``;
+  const text = peerRows(peers, home);
+  if (width === undefined) return text;
+  const lines = text.split('\n');
+  const cut = lines.map((l) => cutToWidth(l, width));
+  if (cut.every((l, i) => l === lines[i])) return text;
+  return [...cut, cutToWidth('(cut to the terminal: --wide or --json shows the whole text)', width)].join(
+    '\n',
+  );
+}
+
+/** The columns a terminal gives the `peers` table: undefined (the whole rows) with --wide or off a TTY. */
+export function tableWidth(opts: { wide?: boolean }): number | undefined {
+  if (opts.wide === true || !process.stdout.isTTY) return undefined;
+  return process.stdout.columns || undefined;
+}
+
+function peerRows(peers: PeerInfo[], home: string | undefined): string {
   return table(
     // ALLOWED HERE: what the peer may do on this node; ALLOWED THERE: what this node may do on the peer.
     [
@@ -114,7 +136,7 @@ export function peerTable(peers: PeerInfo[], home: string | undefined): string {
       p.fingerprint.slice(0, 8),
       p.state,
       pathLabel(p),
-      p.address ?? p.listenAddress ?? '-',
+      addressColumn(p),
       linkFrom(p),
       formatRtt(p.rttMs),
       age(p.since),
@@ -124,6 +146,18 @@ export function peerTable(peers: PeerInfo[], home: string | undefined): string {
       peerWhy(p, home),
     ]),
   );
+}
+
+/**
+ * The ADDRESS column of `peers`: where the path in use reaches the peer, else where it listens, each
+ * with where it stands (`192.168.1.10:7475 (its own LAN)`, `… (punched)`; core/path-label.ts).
+ */
+export function addressColumn(
+  p: Pick<PeerInfo, 'address' | 'addressWhere' | 'listenAddress' | 'listenAddressWhere'>,
+): string {
+  if (p.address !== null) return addressWithWhere(p.address, p.addressWhere);
+  if (p.listenAddress !== null) return addressWithWhere(p.listenAddress, p.listenAddressWhere);
+  return '-';
 }
 
 /**
@@ -192,7 +226,8 @@ export function registerClientCommands(program: Command): void {
     .option('--wait <duration>', 'wait this long (e.g. 10s) for an agent that is still starting')
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
-    .action(async (opts: HomeOpts & { wait?: string }) => {
+    .option('--wide', "print each peer's row whole, wider than the terminal")
+    .action(async (opts: HomeOpts & { wait?: string; wide?: boolean }) => {
       const waitMs = parseWait(opts.wait);
       const timeoutMs = Math.max(STATUS_TIMEOUT_MS, waitMs);
       const s = (await retryFor(waitMs, ['NO_AGENT'], () => call(opts, 'status', {}, timeoutMs)))!;
@@ -216,7 +251,7 @@ export function registerClientCommands(program: Command): void {
       for (const l of s.listeningForPeers ?? []) printLine(`listening for ${peerListenerText(l)}`);
       // A blank line sets the table apart; the one-line hint for no peers follows the header as is.
       if (s.peers.length > 0) printLine('');
-      printBlock(peerTable(s.peers, opts.home));
+      printBlock(peerTable(s.peers, opts.home, tableWidth(opts)));
     });
 
   const peers = program
@@ -224,11 +259,12 @@ export function registerClientCommands(program: Command): void {
     .description('list, add and remove peers (needs a running agent)')
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
-    .action(async (opts: HomeOpts, cmd: Command) => {
+    .option('--wide', "print each peer's row whole, wider than the terminal")
+    .action(async (opts: HomeOpts & { wide?: boolean }, cmd: Command) => {
       refuseStrayWords(cmd);
       const list = await call(opts, 'peers.list', {});
       if (opts.json) printJson(list);
-      else printBlock(peerTable(list, opts.home));
+      else printBlock(peerTable(list, opts.home, tableWidth(opts)));
     });
 
   peers
@@ -414,6 +450,7 @@ export function registerClientCommands(program: Command): void {
     });
 
   registerMineSubcommands(peers, { call, withGroupOpts });
+  registerRetrySubcommand(peers, { call, withGroupOpts });
 
   program
     .command('stop')

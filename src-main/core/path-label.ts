@@ -18,3 +18,28 @@ export function pathLabel(p: PathFacts): string {
   if (!p.path) return '-';
   return p.path === 'relay' && p.relaySpliced === true ? 'relay (spliced)' : p.path;
 }
+
+/**
+ * Where an address of a peer was learned, and so what it means from here (core/address-where.ts
+ * judges it): on `this-machine` (loopback), on `this-lan` (heard on this LAN, or a link from here
+ * worked), on `its-lan` (a private address the peer names, which may be another home's LAN that means
+ * nothing here), `public`, `mapped` by the peer's router, `punched` (a simultaneous open's port, never
+ * where the peer listens), or `named` (a host name).
+ */
+export type AddressWhere =
+  'this-machine' | 'this-lan' | 'its-lan' | 'public' | 'mapped' | 'punched' | 'named';
+
+const WHERE_TEXT: Record<AddressWhere, string> = {
+  'this-machine': 'this machine',
+  'this-lan': 'this LAN',
+  'its-lan': 'its own LAN',
+  public: 'public',
+  mapped: 'mapped by its router',
+  punched: 'punched',
+  named: 'by name',
+};
+
+/** `192.168.1.10:7475 (its own LAN)`: an address with where it was learned, as the CLI and window show it. */
+export function addressWithWhere(address: string, where: AddressWhere | undefined): string {
+  return where === undefined ? address : `${address} (${WHERE_TEXT[where]})`;
+}

@@ -3,7 +3,8 @@
  * to one address, every usable interface address when it is bound to all of them.
  */
 import { networkInterfaces } from 'node:os';
-import { formatHostPort } from '../core/host-port.js';
+import { formatHostPort, parseHostPort } from '../core/host-port.js';
+import { hostScope } from '../core/address-where.js';
 
 const WILDCARDS = new Set(['0.0.0.0', '::', '']);
 
@@ -21,4 +22,31 @@ export function announceableAddresses(host: string, port: number): string[] {
   }
   // Loopback last: it only helps a peer on the same machine (tests, two homes on one box).
   return [...out, ...loopback];
+}
+
+/**
+ * What this node announces on one link: a loopback address only to a peer on this machine (a direct
+ * link from loopback, or a relay this machine reaches on loopback), never to one elsewhere, where it
+ * names that peer's own machine. A routed link's far end is not known: all of them.
+ */
+export function announcedOn(link: { path: string; remote: string }, addresses: readonly string[]): string[] {
+  if (link.path === 'route') return [...addresses];
+  let host: string;
+  try {
+    host = link.path === 'relay' ? new URL(link.remote).hostname : parseHostPort(link.remote).host;
+  } catch {
+    return [...addresses];
+  }
+  if (
+    hostScope(host.replace(/^\[|\]$/g, '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '')) === 'loopback'
+  ) {
+    return [...addresses];
+  }
+  return addresses.filter((a) => {
+    try {
+      return hostScope(parseHostPort(a).host.toLowerCase()) !== 'loopback';
+    } catch {
+      return true;
+    }
+  });
 }

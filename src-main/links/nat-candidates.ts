@@ -153,7 +153,11 @@ export class NatCandidates {
   }
 
   facts(): TraversalFacts {
-    return { nat: this.verdict().kind, mapped: this.mappedAddress() !== undefined };
+    return {
+      nat: this.verdict().kind,
+      mapped: this.mappedAddress() !== undefined,
+      mappingOff: this.mappingStatus().state === 'off',
+    };
   }
 
   view(): NatStatusView {

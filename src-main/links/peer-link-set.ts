@@ -21,6 +21,7 @@ import type { LanPeerSighting } from './lan-discovery.js';
 import type { NodeState } from '../state/node-state.js';
 import type { Notifier } from '../state/notices.js';
 import { learnPeerAddresses } from './peer-addresses.js';
+import { announcedOn } from './local-addresses.js';
 import { seenAddresses, type KnownAddress } from '../state/address-book.js';
 import {
   dialBook,
@@ -70,6 +71,9 @@ export const LINK_HEARTBEAT_MS = 15_000;
  * within an RTO too.
  */
 export const LINK_DEAD_AFTER_MS = 40_000;
+
+/** Streams a relay link carries of its own: a control stream each way and `traverse`. */
+const LINK_OWN_STREAMS = 3;
 
 /**
  * Control streams live as long as their link; when the link dies they error with its reason, which the
@@ -126,6 +130,8 @@ export class PeerLinkSet {
   private readonly ownControl = new WeakMap<Mux, Duplex>();
   /** Relay links with a `traverse` session, or one being opened (traversal.ts). */
   private readonly traversals = new WeakSet<Mux>();
+  /** Each peer's `traverse` session on its relay link now, for `peers retry`. */
+  private readonly sessions = new WeakMap<PeerEntry, TraverseSession>();
   /** Simultaneous opens per peer, across its relay links (traversal.ts MAX_PUNCHES_PER_PEER). */
   private readonly punches = new AttemptLimiter(MAX_PUNCHES_PER_PEER, PUNCH_BUDGET_WINDOW_MS);
   /** Closes the relay link once a punched direct link works, and rests the relay path meanwhile. */
@@ -437,7 +443,7 @@ export class PeerLinkSet {
         CONTROL_SERVICE,
         ownHello(
           this.name,
-          this.deps.local.directAddresses(),
+          announcedOn(link, this.deps.local.directAddresses()),
           this.deps.relays.saved()[0],
           this.lanes.offer(link, mux),
         ),
@@ -496,13 +502,16 @@ export class PeerLinkSet {
     const state = entry.traversal;
     this.traversals.add(mux);
     // The session lives as long as its stream (the relay link): the stream's listeners hold it.
-    new TraverseSession(stream, coordinator, {
+    const session = new TraverseSession(stream, coordinator, {
       identity: this.deps.identity,
       peerId: entry.fingerprint,
       own: nat,
       state,
       directUp: () => entry.links.get('direct')?.confirmed === true,
       mayPunch: () => this.punches.attempt(entry.fingerprint) === 0,
+      budgetWaitMs: () => this.punches.wait(entry.fingerprint) * 1000,
+      // In use: a stream beyond the link's own (a control stream each way, and `traverse`).
+      inUse: () => mux.streamCount > LINK_OWN_STREAMS,
       attach: (l) => {
         this.handover.mark(l);
         this.attach(l);
@@ -511,6 +520,23 @@ export class PeerLinkSet {
       changed: () => this.deps.notices.changed(),
       log: this.deps.log,
     });
+    this.sessions.set(entry, session);
+    stream.once('close', () => {
+      if (this.sessions.get(entry) === session) this.sessions.delete(entry);
+    });
+  }
+
+  /**
+   * `peers retry`: tries a direct link to the peer now, not after the backoff: its addresses are
+   * dialed, and on its relay link a round of simultaneous opens starts (within the peer's budget).
+   * @returns false when it is no peer here
+   */
+  retryDirect(fingerprint: string): boolean {
+    const entry = this.peers.get(fingerprint);
+    if (!entry) return false;
+    if (!entry.links.get('direct')) entry.direct.kick();
+    this.sessions.get(entry)?.retryNow();
+    return true;
   }
 
   private onHello(entry: PeerEntry, hello: Hello, link: Link): void {

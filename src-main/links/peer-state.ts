@@ -15,6 +15,7 @@ import {
   type RelayStatus,
 } from '../reachability/causes.js';
 import type { PathObservation } from '../reachability/observation.js';
+import { untilText } from './punch-rounds.js';
 
 /**
  * - `online`: a path is up and the peer accepted our hello;
@@ -66,6 +67,8 @@ export interface PeerStateFacts {
         why: string;
         punchError?: string | undefined;
         gaveUp?: string | undefined;
+        /** When simultaneous opens are tried again on their own, while given up (ms since the epoch). */
+        nextTryAt?: number | undefined;
       }
     | undefined;
   /**
@@ -167,7 +170,10 @@ export function relayReason(facts: PeerStateFacts): string {
   const t = facts.traversal;
   // Across NATs the NATs' verdict says more than a failed dial to an address behind one of them.
   if (t?.chance === 'none') return t.why;
-  if (t?.gaveUp !== undefined) return `${t.why}, but ${t.gaveUp}`;
+  if (t?.gaveUp !== undefined) {
+    const next = t.nextTryAt === undefined ? '' : `; next try ${untilText(t.nextTryAt, facts.now)}`;
+    return `${t.why}, but ${t.gaveUp}${next} (\`peers retry\` tries now)`;
+  }
   if (t?.chance === 'simultaneous-open' || (t?.chance === 'unknown' && t.punchError !== undefined)) {
     return t.punchError === undefined
       ? `${t.why} (trying)`
@@ -223,13 +229,22 @@ export interface PeerAddressView {
 /**
  * The addresses `peers` shows. A link the peer dialed comes from an ephemeral port nobody can dial
  * back, so the address shown is the one the peer announced in its hello (docs/protocol.md §Hello),
- * and the link's own far end is reported apart, as `linkFrom`.
+ * and the link's own far end is reported apart, as `linkFrom`; so is a punched link's.
  * @param announced the direct addresses of the peer's last hello, best first (undefined before one)
  */
 export function describePeerAddress(
-  active: { path: PathKind; remote: string; initiator: boolean } | undefined,
+  active: { path: PathKind; remote: string; initiator: boolean; punched?: boolean } | undefined,
   announced: readonly string[] | undefined,
 ): PeerAddressView {
+  // A punched link's far end is the port its simultaneous open used: where the path reaches the peer
+  // now, never where it listens.
+  if (active?.punched === true) {
+    return {
+      address: active.remote,
+      listenAddress: announced?.[0] ?? null,
+      linkFrom: { dialedBy: active.initiator ? 'us' : 'peer', remote: active.remote },
+    };
+  }
   const dialedDirect = active?.path === 'direct' && active.initiator ? active.remote : undefined;
   const listenAddress = dialedDirect ?? announced?.[0] ?? null;
   if (!active) return { address: null, listenAddress, linkFrom: null };

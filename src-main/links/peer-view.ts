@@ -5,6 +5,7 @@
 import type { ReadonlyPeerEntry } from './ports.js';
 import type { KnownAddress } from '../state/address-book.js';
 import { routeText } from '../core/routes.js';
+import { isPunchedLink } from '../transport/nat/punched-link.js';
 import type { RelaySetting } from '../state/settings.js';
 import { describePeerAddress, describePeerState } from './peer-state.js';
 import type { PeerAddressView, PeerStateView } from './peer-state.js';
@@ -55,6 +56,7 @@ export function peerStateView(agent: PeerStateSource, entry: ReadonlyPeerEntry):
       ...entry.traversal.explanation,
       punchError: entry.traversal.punchError,
       gaveUp: entry.traversal.gaveUp,
+      nextTryAt: entry.traversal.nextTryAt,
     },
   });
 }
@@ -80,10 +82,14 @@ export interface PeerStateSource {
   readonly settings: { get(): { listen: string | null } };
 }
 
-/** The peer's listening address, the path's address and where the link came from (peer-state.ts). */
-/** The peer's address as `active` (by default the link in use now) reaches it. */
+/** The peer's address as `active` (by default the link in use now) reaches it (peer-state.ts). */
 export function addressOf(entry: ReadonlyPeerEntry, active = entry.links.active): PeerAddressView {
-  const link = active && { path: active.path, remote: active.link.remote, initiator: active.link.initiator };
+  const link = active && {
+    path: active.path,
+    remote: active.link.remote,
+    initiator: active.link.initiator,
+    punched: isPunchedLink(active.link),
+  };
   return describePeerAddress(link, entry.announcedAddresses);
 }
 

@@ -3,26 +3,37 @@
  * (traverse-protocol.ts) both peers tell each other their candidates, and while the pair has no direct
  * link the side with the lower fingerprint coordinates a synchronised simultaneous open
  * (transport/nat/simultaneous-open.ts) from fresh local ports, timed from the RTT it measures over the
- * relay link. A mapped address is simply learned, so the direct path dials it. Where it cannot work
- * (a NAT that changes ports, and no mapping) nothing is tried and the reason is kept for `peers`.
+ * relay link. A mapped address is learned, so the direct path dials it. Where it cannot work (a NAT
+ * that changes ports, and no mapping) nothing is tried and the reason is kept for `peers`.
+ *
+ * Every address the peer names passes the target rules (transport/nat/punch-targets.ts) one by one: a
+ * bad one is dropped and counted, the rest stand. A mapped address new from the peer is dialed only
+ * within the same per-peer budget as simultaneous opens, so a peer that names a new one on every line
+ * cannot make this node dial without end. A round of opens that gave up is tried again later
+ * (punch-rounds.ts), never left for good.
  */
-import { createServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { backoffDelayMs } from '../core/backoff.js';
+import { systemTimers, type TimerHandle, type Timers } from '../transport/nat/timers.js';
 import { errorMessage } from '../core/errors.js';
-import type { Identity } from '../crypto/identity.js';
-import type { Link } from '../transport/link.js';
-import { explainRelayed, type RelayedExplanation, type TraversalFacts } from '../transport/nat/nat-kind.js';
+import { explainRelayed } from '../transport/nat/nat-kind.js';
 import { securePunchedSocket } from '../transport/nat/punched-link.js';
-import { punchTargets } from '../transport/nat/punch-targets.js';
-import { simultaneousOpen } from '../transport/nat/simultaneous-open.js';
-import { decodeTraverse, encodeTraverse, TraverseLines, type TraverseMessage } from './traverse-protocol.js';
+import { punchTargets, screenCandidates } from '../transport/nat/punch-targets.js';
+import { freePort, simultaneousOpen } from '../transport/nat/simultaneous-open.js';
+import {
+  decodeTraverse,
+  encodeTraverse,
+  TraverseLines,
+  type OutgoingTraverse,
+  type TraverseMessage,
+} from './traverse-protocol.js';
+import { retryAfterGiveUpMs, roundAttempts } from './punch-rounds.js';
 
 /** How long after the agreed start the connects go on, in ms (kernel SYN retries come at 1 s, 3 s). */
 export const PUNCH_WINDOW_MS = 4_000;
 /** How long a side waits for the other's `connect` or `sync`, in ms. */
 export const PUNCH_ANSWER_TIMEOUT_MS = 5_000;
-/** Simultaneous opens tried per relay link before giving up (with backoff between them). */
+/** Simultaneous opens tried in a relay link's first round before giving up (with backoff between them). */
 export const MAX_PUNCH_ATTEMPTS = 5;
 /** Punch offers one side answers per relay link: what a peer can make it spend is bounded. */
 const MAX_PUNCH_ANSWERS = 2 * MAX_PUNCH_ATTEMPTS;
@@ -36,72 +47,21 @@ export const PUNCH_BUDGET_WINDOW_MS = 10 * 60 * 1000;
 /** Shortest wait between the coordinator's `sync` and its own connects, in ms (a LAN's RTT rounds to 0). */
 const MIN_HALF_RTT_MS = 1;
 
-/** What one peer told of itself. */
-export interface PeerCandidates extends TraversalFacts {
-  mappedAddress: string | null;
-  hosts: string[];
-}
+import type { TraversalDeps } from './traversal-deps.js';
 
-/** What is known of a pair's traversal, for `peers`. */
-export interface TraversalState {
-  peer?: PeerCandidates;
-  explanation?: RelayedExplanation;
-  /** The last simultaneous open's failure, and how many were tried. */
-  punchError?: string;
-  punchAttempts: number;
-  /** Given up: no more simultaneous opens on this relay link. */
-  gaveUp?: string;
-}
-
-/** This node's candidates (nat-candidates.ts). */
-export interface OwnCandidates {
-  facts(): TraversalFacts;
-  mappedAddress(): string | undefined;
-  publicHosts(): string[];
-  onChanged(listener: () => void): () => void;
-}
-
-export interface TraversalDeps {
-  identity: Pick<Identity, 'fingerprint' | 'certPem' | 'keyPem'>;
-  peerId: string;
-  own: OwnCandidates;
-  state: TraversalState;
-  /** The pair has a direct link up now. */
-  directUp(): boolean;
-  /**
-   * Counts one simultaneous open with this peer against its budget (MAX_PUNCHES_PER_PEER per
-   * PUNCH_BUDGET_WINDOW_MS, across relay links); false when it is spent, and nothing is counted.
-   */
-  mayPunch(): boolean;
-  /** Puts a punched direct link to work. */
-  attach(link: Link): void;
-  /** The peer's router maps this address for it: the direct path dials it. */
-  learnMapped(address: string): void;
-  changed(): void;
-  log: { debug(obj: object, msg: string): void; info(obj: object, msg: string): void };
-}
-
-/** A free local TCP port, as the kernel hands one out (it is bound again for the connects). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '0.0.0.0', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export type { OwnCandidates, PeerCandidates, TraversalDeps, TraversalState } from './traversal-deps.js';
 
 export class TraverseSession {
   private readonly lines = new TraverseLines();
   private waiting: { t: 'connect' | 'sync'; resolve: (m: TraverseMessage) => void } | undefined;
   private punching = false;
   private answers = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle | undefined;
   private ended = false;
   private readonly stopOwn: () => void;
+  private readonly timers: Timers;
+  /** What this node last told, to see its own candidates change. */
+  private told = '';
 
   constructor(
     private readonly stream: Duplex,
@@ -109,6 +69,7 @@ export class TraverseSession {
     private readonly coordinator: boolean,
     private readonly deps: TraversalDeps,
   ) {
+    this.timers = deps.timers ?? systemTimers;
     stream.on('data', (chunk: Buffer) => this.onData(chunk));
     stream.on('error', () => this.end());
     stream.on('close', () => this.end());
@@ -120,26 +81,66 @@ export class TraverseSession {
   private end(): void {
     if (this.ended) return;
     this.ended = true;
-    clearTimeout(this.timer);
+    this.clearTimer();
     this.stopOwn();
     this.waiting = undefined;
     if (!this.stream.destroyed) this.stream.destroy();
   }
 
-  private send(message: TraverseMessage): void {
+  private clearTimer(): void {
+    if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private send(message: OutgoingTraverse): void {
     if (!this.ended && this.stream.writable) this.stream.write(encodeTraverse(message));
   }
 
-  /** Tells the peer this node's candidates (now, and whenever they change). */
+  /** Tells the peer this node's candidates (now, and whenever they change: a reason to try again). */
   private tell(): void {
     const facts = this.deps.own.facts();
-    this.send({
+    const message: OutgoingTraverse = {
       t: 'candidates',
       nat: facts.nat,
       mapped: this.deps.own.mappedAddress() ?? null,
       hosts: this.deps.own.publicHosts().slice(0, 8),
-    });
+    };
+    const text = JSON.stringify(message);
+    const changed = this.told !== '' && text !== this.told;
+    this.told = text;
+    this.send(message);
+    if (changed) this.startRound();
+    else this.judge();
+  }
+
+  /**
+   * The owner asks for a direct link now (`peers retry`): the coordinator starts a round at once (within
+   * the budget), the other side tells its candidates again, which makes the coordinator start one.
+   */
+  retryNow(): void {
+    if (this.ended) return;
+    if (!this.coordinator) {
+      this.told = '';
+      return this.tell();
+    }
+    this.startRound();
+  }
+
+  /** A new round of opens from now: after a change, a backoff or the owner's word. */
+  private startRound(): void {
+    const state = this.deps.state;
+    if (this.ended || this.punching) return;
+    if (state.gaveUp === undefined && this.timer === undefined && (state.roundAttempts ?? 0) === 0) {
+      return this.judge();
+    }
+    // A spent budget stands whatever changed: the round starts once it allows one.
+    if ((this.deps.budgetWaitMs?.() ?? 0) > 0) return this.budgetSpent();
+    state.gaveUp = undefined;
+    state.nextTryAt = undefined;
+    state.roundAttempts = 0;
+    this.clearTimer();
     this.judge();
+    this.deps.changed();
   }
 
   private onData(chunk: Buffer): void {
@@ -156,19 +157,7 @@ export class TraverseSession {
   }
 
   private onMessage(m: TraverseMessage): void {
-    if (m.t === 'candidates') {
-      const peer: PeerCandidates = {
-        nat: m.nat,
-        mapped: m.mapped !== null,
-        mappedAddress: m.mapped,
-        hosts: m.hosts,
-      };
-      this.deps.state.peer = peer;
-      if (m.mapped !== null) this.deps.learnMapped(m.mapped);
-      this.judge();
-      this.deps.changed();
-      return;
-    }
+    if (m.t === 'candidates') return this.onCandidates(m);
     if (this.waiting?.t === m.t) {
       const { resolve } = this.waiting;
       this.waiting = undefined;
@@ -176,6 +165,36 @@ export class TraverseSession {
     }
     if (m.t === 'connect' && !this.coordinator) void this.answer(m.port);
     // Anything else (a `sync` not waited for) is late or out of turn: ignored.
+  }
+
+  /**
+   * The peer's candidates, each screened by the target rules; a mapped address new from the peer is
+   * learned (and so dialed) only within the budget. Heard while given up, they start a new round.
+   */
+  private onCandidates(m: Extract<TraverseMessage, { t: 'candidates' }>): void {
+    const state = this.deps.state;
+    const screened = screenCandidates(m.hosts, m.mapped ?? null);
+    let dropped = screened.dropped;
+    let mapped = screened.mapped;
+    const before = state.peer?.mappedAddress ?? null;
+    if (mapped !== null && mapped !== before) {
+      if (this.deps.mayPunch()) this.deps.learnMapped(mapped);
+      else {
+        dropped++;
+        mapped = before;
+      }
+    }
+    if (dropped > 0) {
+      state.droppedCandidates = (state.droppedCandidates ?? 0) + dropped;
+      this.deps.log.debug(
+        { peer: this.deps.peerId.slice(0, 8), dropped: state.droppedCandidates },
+        'traverse: candidates dropped (not a target, or over the budget)',
+      );
+    }
+    state.peer = { nat: m.nat, mapped: mapped !== null, mappedAddress: mapped, hosts: screened.hosts };
+    if (state.gaveUp !== undefined) this.startRound();
+    else this.judge();
+    this.deps.changed();
   }
 
   /** Why the pair stays relayed, and on the coordinator whether to try a simultaneous open. */
@@ -203,25 +222,53 @@ export class TraverseSession {
   }
 
   private schedule(ms: number): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
+    this.clearTimer();
+    this.timer = this.timers.setTimeout(() => {
       this.timer = undefined;
       void this.offer();
     }, ms);
-    this.timer.unref();
+  }
+
+  /**
+   * Gives the round up and sets when the next one starts on its own: `wait` ms from now, or the
+   * backoff for the rounds given up so far. When it comes and the pair is not in use, it waits again.
+   */
+  private giveUp(why: string, waitMs?: number): void {
+    const state = this.deps.state;
+    state.gaveUp = why;
+    const wait = Math.max(
+      waitMs ?? retryAfterGiveUpMs(state.roundsGivenUp ?? 1),
+      this.deps.budgetWaitMs?.() ?? 0,
+    );
+    state.nextTryAt = this.timers.now() + wait;
+    this.clearTimer();
+    this.timer = this.timers.setTimeout(() => {
+      this.timer = undefined;
+      if (this.deps.inUse?.() === false) return this.giveUp(why, wait);
+      this.startRound();
+    }, wait);
+  }
+
+  /** Given up until the peer's budget allows an open again. */
+  private budgetSpent(): void {
+    const wait = this.deps.budgetWaitMs?.() ?? PUNCH_BUDGET_WINDOW_MS;
+    this.giveUp(
+      `${MAX_PUNCHES_PER_PEER} simultaneous opens with this peer in ${PUNCH_BUDGET_WINDOW_MS / 60_000} min (the most it may cost)`,
+      Math.max(1_000, wait),
+    );
+    this.deps.changed();
   }
 
   private waitFor(t: 'connect' | 'sync'): Promise<TraverseMessage> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = this.timers.setTimeout(() => {
         if (this.waiting?.t === t) this.waiting = undefined;
         reject(new Error(`no ${t} from the peer within ${PUNCH_ANSWER_TIMEOUT_MS} ms`));
       }, PUNCH_ANSWER_TIMEOUT_MS);
-      timer.unref();
       this.waiting = {
         t,
         resolve: (m) => {
-          clearTimeout(timer);
+          this.timers.clearTimeout(timer);
           resolve(m);
         },
       };
@@ -232,23 +279,22 @@ export class TraverseSession {
   private async offer(): Promise<void> {
     if (!this.canPunch()) return;
     const state = this.deps.state;
-    if (!this.deps.mayPunch()) {
-      state.gaveUp = `${MAX_PUNCHES_PER_PEER} simultaneous opens with this peer in ${PUNCH_BUDGET_WINDOW_MS / 60_000} min; the next relay link tries again`;
-      this.deps.changed();
-      return;
-    }
+    if (!this.deps.mayPunch()) return this.budgetSpent();
     this.punching = true;
     state.punchAttempts++;
+    state.roundAttempts = (state.roundAttempts ?? 0) + 1;
     try {
       const port = await freePort();
-      const sent = performance.now();
+      const sent = this.timers.now();
       const answered = this.waitFor('connect');
       this.send({ t: 'connect', port });
       const answer = await answered;
       if (answer.t !== 'connect') return;
-      const rtt = performance.now() - sent;
+      const rtt = this.timers.now() - sent;
       this.send({ t: 'sync' });
-      await new Promise((r) => setTimeout(r, Math.max(MIN_HALF_RTT_MS, rtt / 2)));
+      await new Promise((r) =>
+        this.timers.setTimeout(() => r(undefined), Math.max(MIN_HALF_RTT_MS, rtt / 2)),
+      );
       await this.connect(port, answer.port);
       state.punchError = undefined;
     } catch (err) {
@@ -257,10 +303,13 @@ export class TraverseSession {
         { peer: this.deps.peerId.slice(0, 8) },
         `simultaneous open failed: ${state.punchError}`,
       );
-      if (state.punchAttempts >= MAX_PUNCH_ATTEMPTS) {
-        state.gaveUp = `${state.punchAttempts} simultaneous opens failed (last: ${state.punchError})`;
-      } else if (!this.ended) {
-        this.schedule(backoffDelayMs(state.punchAttempts - 1));
+      const rounds = state.roundsGivenUp ?? 0;
+      if (this.ended) return;
+      if ((state.roundAttempts ?? 0) >= roundAttempts(rounds, MAX_PUNCH_ATTEMPTS)) {
+        state.roundsGivenUp = rounds + 1;
+        this.giveUp(`${state.punchAttempts} simultaneous opens failed (last: ${state.punchError})`);
+      } else {
+        this.schedule(backoffDelayMs((state.roundAttempts ?? 1) - 1));
       }
       this.deps.changed();
     } finally {

@@ -2,7 +2,9 @@
  * The `traverse` stream (docs/protocol.md §Traverse; docs/adr/0081-direct-across-nats.md): two peers
  * linked through a relay tell each other where they can be reached from across NATs and agree a
  * simultaneous open, over their end-to-end link (never in clear through the relay). One JSON object per
- * line, at most MAX_TRAVERSE_LINE_BYTES; a line that is not one of these closes the stream.
+ * line, at most MAX_TRAVERSE_LINE_BYTES; a line that is not one of these closes the stream. Within a
+ * `candidates` line each address is judged on its own (transport/nat/punch-targets.ts): one that is not
+ * an address, or not one to aim at, is dropped and counted, and the others stand.
  *
  * - `candidates`: the sender's NAT kind, whether its router maps its listener, the mapped address
  *   (dial it) and the public hosts relays see it at (aim a simultaneous open there);
@@ -12,7 +14,6 @@
  *   coordinator half an RTT later, so both SYNs leave about together (as libp2p's DCUtR times it).
  */
 import { z } from 'zod';
-import { dialAddressSchema } from '../core/host-port-schema.js';
 import { madeOnUse } from '../core/made-on-use.js';
 import { describeZodError } from '../core/zod-error.js';
 import { ClawError } from '../core/errors.js';
@@ -24,20 +25,15 @@ export const FEATURE_TRAVERSE = 'traverse';
 /** Longest line, in bytes, without its newline. */
 export const MAX_TRAVERSE_LINE_BYTES = 2048;
 
-const hostSchema = () =>
-  z
-    .string()
-    .max(64)
-    .regex(/^[0-9a-fA-F.:]+$/, 'a host must be an IP address');
-
 const messageSchema = madeOnUse(() =>
   z.discriminatedUnion('t', [
     z
       .object({
         t: z.literal('candidates'),
         nat: z.enum(['none', 'preserves-port', 'changes-port', 'unknown']),
-        mapped: dialAddressSchema().nullable(),
-        hosts: z.array(hostSchema()).max(8),
+        // Screened one by one where they are used (punch-targets.ts screenCandidates).
+        mapped: z.unknown(),
+        hosts: z.array(z.unknown()).max(8),
       })
       .strict(),
     z
@@ -52,7 +48,17 @@ const messageSchema = madeOnUse(() =>
 
 export type TraverseMessage = z.infer<ReturnType<typeof messageSchema>>;
 
-export function encodeTraverse(message: TraverseMessage): Buffer {
+/** What this node sends: its candidates as it knows them. */
+export type OutgoingTraverse =
+  | {
+      t: 'candidates';
+      nat: 'none' | 'preserves-port' | 'changes-port' | 'unknown';
+      mapped: string | null;
+      hosts: string[];
+    }
+  | Exclude<TraverseMessage, { t: 'candidates' }>;
+
+export function encodeTraverse(message: OutgoingTraverse): Buffer {
   return Buffer.from(`${JSON.stringify(message)}\n`, 'utf8');
 }
 

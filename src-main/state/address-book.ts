@@ -66,6 +66,11 @@ export function learnAddresses(
       return from.length === 0 ? [] : [{ ...e, from }];
     });
   }
+  // A peer's router maps one address for it: a mapped address it named before and that never worked is
+  // taken back by the new one, so a peer naming one after another leaves one to dial, not a list.
+  if (source === 'mapped') {
+    kept = kept.filter((e) => fresh.includes(e.address) || !isClaimedOnly(e));
+  }
   // Named again, an address moves to the end: the book is in order of when each was last named.
   for (const address of fresh) {
     const at = kept.findIndex((e) => e.address === address);
@@ -74,6 +79,14 @@ export function learnAddresses(
     kept.push(entry);
   }
   return capped(kept);
+}
+
+/**
+ * Whether an entry is only a peer's claim over its `traverse` stream (a mapped address) and no link
+ * over it ever worked: such an address is dialed while this agent runs, never kept across a restart.
+ */
+export function isClaimedOnly(e: KnownAddress): boolean {
+  return e.lastWorked === undefined && e.from.every((s) => s === 'mapped');
 }
 
 /** Notes that a direct link to `address` came up at `at` (it is dialed first next time). */

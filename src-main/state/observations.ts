@@ -14,7 +14,13 @@ import { z } from 'zod';
 import { replaceFileSync } from '../home/durable-file.js';
 import { errorMessage } from '../core/errors.js';
 import { sameRelayUrl } from '../core/relay-url.js';
-import { learnAddresses, markWorked, MAX_PEER_ADDRESSES, type KnownAddress } from './address-book.js';
+import {
+  isClaimedOnly,
+  learnAddresses,
+  markWorked,
+  MAX_PEER_ADDRESSES,
+  type KnownAddress,
+} from './address-book.js';
 import { ADDRESS_SOURCES, type AddressSource } from '../core/address-source.js';
 import type { RelaySetting } from './settings.js';
 
@@ -94,7 +100,10 @@ export function observationsFile(home: string, warn: (line: string) => void): Ob
       }
       try {
         const parsed = fileSchema().parse(JSON.parse(text));
-        return new Map(Object.entries(parsed.peers).map(([fp, p]) => [fp, withoutUndefined(p)]));
+        // A file an older release wrote may hold claims that never worked: they are not dialed again.
+        return new Map(
+          Object.entries(parsed.peers).map(([fp, p]) => [fp, withoutUndefined(keptAcrossRestarts(p))]),
+        );
       } catch (err) {
         warn(
           `${path} is not readable (${errorMessage(err)}); starting without it — only dial hints are lost`,
@@ -103,7 +112,8 @@ export function observationsFile(home: string, warn: (line: string) => void): Ob
       }
     },
     save(peers) {
-      const out = { version: 1, peers: Object.fromEntries(peers) };
+      const kept = [...peers].map(([fp, p]) => [fp, keptAcrossRestarts(p)] as const);
+      const out = { version: 1, peers: Object.fromEntries(kept) };
       try {
         replaceFileSync(path, JSON.stringify(out), 0o600, { sync: false });
       } catch (err) {
@@ -217,6 +227,16 @@ export class Observations {
     // Never what keeps an agent's process alive: its stop flushes.
     this.timer.unref();
   }
+}
+
+/**
+ * What of a peer's observations outlives this run: an address the peer only claimed over its
+ * `traverse` stream (address-book.ts isClaimedOnly) is kept once a link over it worked, not before.
+ */
+function keptAcrossRestarts<T extends { addresses: KnownAddress[] }>(p: T): T {
+  return p.addresses.some(isClaimedOnly)
+    ? { ...p, addresses: p.addresses.filter((e) => !isClaimedOnly(e)) }
+    : p;
 }
 
 /** `p` without keys whose value is undefined (zod leaves an absent optional key out already). */

@@ -4,7 +4,7 @@
  */
 import type { PeerInfo } from '../../src-main/api/contract.js';
 // Shared with the CLI (ADR 0015's exception): the one formatter for a path's words.
-import { pathLabel } from '../../src-main/core/path-label.js';
+import { addressWithWhere, pathLabel } from '../../src-main/core/path-label.js';
 
 export type PeerTone = 'ok' | 'warn' | 'down';
 
@@ -26,7 +26,10 @@ export function peerTone(peer: PeerInfo): PeerTone {
  */
 export function pathText(peer: PeerInfo): string {
   if (peerState(peer) === 'online' && peer.path) {
-    const where = peer.path === 'relay' ? (peer.relay ?? peer.address) : peer.address;
+    const where =
+      peer.path === 'relay'
+        ? (peer.relay ?? peer.address)
+        : peer.address && addressWithWhere(peer.address, peer.addressWhere);
     const words = pathLabel(peer);
     return where ? `${words} ${where}` : words;
   }

@@ -79,6 +79,8 @@ test(
     await waitForText(b, /may do here: terminal/);
     await waitForText(b, /lets this device: forward/);
     await waitForText(card(page, 'c'), /lets this device: terminal/);
+    // Where b listens, with where that address stands: all three run on this machine's loopback.
+    await waitForText(b, /listens on 127\.0\.0\.1:\d+ \(this machine\)/);
     // b's card: Open terminal says why it does nothing, and does nothing.
     const openOnB = b.getByRole('button', { name: 'Open terminal on b' });
     assert.equal(await openOnB.getAttribute('aria-disabled'), 'true');

@@ -189,4 +189,19 @@ test('with port mapping switched off, the router hears nothing', { skip, timeout
   const text = await cli(['status', '--home', nodes[6]!.home]);
   assert.match(text.stdout, /^mapped: off /m, text.stdout);
   assert.equal(router.log().match(REQUEST_LOG)?.length ?? 0, before, router.log().slice(-2000));
+
+  // With a peer whose NAT changes ports, the reason names this node's own setting, not "either router".
+  await befriend(6, 3);
+  const peer = await until(
+    'n6 relayed to n3 with its reason',
+    async () => {
+      const p = await peerOn(6, 3);
+      return p?.path === 'relay' && /change(s)? the port/.test(p.relayReason ?? '') && p;
+    },
+    10_000,
+  );
+  assert.match(peer.relayReason!, /port mapping is off on this node: start its agent with `--port-mapping`/);
+  assert.doesNotMatch(peer.relayReason!, /either router/);
+  const peers = await cli(['peers', '--home', nodes[6]!.home]);
+  assert.match(peers.stdout, /relayed: .*port mapping is off on this node/, peers.stdout);
 });

@@ -113,6 +113,16 @@ test(
       `direct alone ${Math.round(performance.now() - lifted)} ms after the block was lifted, at ${Math.round(movedAt / MIB)} MiB of ${SIZE / MIB}`,
     );
     assert.ok(movedAt < SIZE, 'the move landed while the download was running');
+    // The punched link's far end is a throwaway port: shown as punched, never as where b listens; and
+    // b, reached across NATs, announced no loopback address to a.
+    const ab = (await peerOf(a.home, 'b'))!;
+    assert.equal(ab.addressWhere, 'punched');
+    assert.equal(ab.listenAddress, `${homeB.host.addr}:7475`, 'where b listens is its hello’s');
+    assert.deepEqual(
+      ab.addresses.filter((x) => x.address.startsWith('127.')),
+      [],
+      'no loopback announced across machines',
+    );
 
     const end = await until(
       'the download to end',

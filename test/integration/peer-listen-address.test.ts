@@ -33,12 +33,16 @@ test('peers shows where a peer listens, and separately where its link came from'
   assert.notEqual(dialed.linkFrom?.remote, dialed.listenAddress, 'the link came from another port');
   assert.match(dialed.linkFrom?.remote ?? '', /^127\.0\.0\.1:\d+$/);
 
-  // The table: ADDRESS is where the peer listens; LINK FROM is `this node` or the dialer's port.
+  // The table: ADDRESS is where the peer listens, with where that stands; LINK FROM is `this node` or
+  // the dialer's port.
   const homeOfDialed = dialed === a ? pair.homeB : pair.homeA;
   const table = (await cli(['peers', '--home', homeOfDialed])).stdout;
   assert.match(table.split('\n')[0] ?? '', /ADDRESS\s+LINK FROM\s+RTT/);
   const row = table.split('\n').find((l) => l.startsWith(`${dialed.name} `)) ?? '';
-  assert.match(row, new RegExp(`direct\\s+${dialed.listenAddress}\\s+${dialed.linkFrom?.remote}\\s`));
+  assert.match(
+    row,
+    new RegExp(`direct\\s+${dialed.listenAddress} \\(this machine\\)\\s+${dialed.linkFrom?.remote}\\s`),
+  );
 
   const ping = JSON.parse((await cli(['ping', dialed.name, '--home', homeOfDialed, '--json'])).stdout) as {
     remote: string;

@@ -3,10 +3,15 @@
  * to a real agent through a real relay (the stream is only served on relay links, and only the lower
  * fingerprint opens it) sends garbage, a line longer than the limit, a flood of candidates and punch
  * offers aimed at the agent's loopback (none answered), or a half-close. The agent ends the stream (or ignores what it will not act on) and still
- * answers `status` after each; the flood leaves it answering too.
+ * answers `status` after each; the flood leaves it answering too. Mapped addresses aimed at the agent's
+ * loopback are refused one by one (the stream goes on) and never dialed, never saved, and a file an
+ * older release filled with them is not dialed after a restart.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Identity } from '../../src-main/crypto/identity.js';
 import { ownHello } from '../../src-main/links/control-service.js';
@@ -27,7 +32,9 @@ let agent: Proc;
 let agentFp = '';
 let identity: Identity;
 let relay: RelayClient;
+let relayUrl = '';
 const muxes: Mux[] = [];
+const servers: Server[] = [];
 
 before(async () => {
   const relayProc = startProcess([
@@ -38,20 +45,9 @@ before(async () => {
     '--home',
     tempHome('tr-relay'),
   ]);
-  const relayUrl = (await relayProc.waitForLine(/^relay listening on (ws:\/\/\S+)$/m))[1]!;
+  relayUrl = (await relayProc.waitForLine(/^relay listening on (ws:\/\/\S+)$/m))[1]!;
   home = tempHome('traverse-hostile');
-  agent = startProcess([
-    'agent',
-    '--home',
-    home,
-    '--name',
-    'a',
-    '--relay',
-    relayUrl,
-    '--listen',
-    '127.0.0.1:0',
-    '--no-ui',
-  ]);
+  agent = startAgentProc();
   await agent.waitForLine(/agent a running/, 30_000);
   const status = await until(
     'a on the relay',
@@ -72,7 +68,36 @@ before(async () => {
   relay = await connectedClient(relayUrl, identity);
 });
 
+function startAgentProc(): Proc {
+  return startProcess([
+    'agent',
+    '--home',
+    home,
+    '--name',
+    'a',
+    '--relay',
+    relayUrl,
+    '--listen',
+    '127.0.0.1:0',
+    '--no-ui',
+  ]);
+}
+
+/** A loopback listener that counts the connections made to it and closes each at once. */
+async function countingListener(host: string): Promise<{ port: number; count: () => number }> {
+  let n = 0;
+  const server = createServer((socket) => {
+    n++;
+    socket.destroy();
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  const address = server.address();
+  return { port: typeof address === 'object' && address ? address.port : 0, count: () => n };
+}
+
 after(async () => {
+  for (const s of servers.splice(0)) s.close();
   for (const m of muxes.splice(0)) m.close('test over');
   relay?.stop();
   await stopAll();
@@ -164,4 +189,85 @@ test('a flood of candidates and punch offers aimed at loopback: the agent answer
   const offers = answers.filter((l) => l.includes('"connect"')).length;
   // A relay never sees a peer at this node's loopback: no open is aimed there (punch-targets.ts).
   assert.equal(offers, 0, `answered ${offers} of 2000 punch offers aimed at 127.0.0.9`);
+});
+
+test('`peers retry` tries again now: the answering side tells its candidates again, asking for a round', async () => {
+  const mux = await relayLink();
+  const stream = await mux.open(TRAVERSE_SERVICE, {});
+  stream.on('error', () => undefined);
+  const told: string[] = [];
+  stream.on('data', (c: Buffer) =>
+    told.push(
+      ...c
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l.includes('"candidates"')),
+    ),
+  );
+  await until('the agent’s candidates', () => told.length === 1);
+  const retried = await cli(['peers', 'retry', 'h', '--home', home]);
+  assert.equal(retried.code, 0, retried.stderr);
+  assert.match(retried.stdout, /^trying a direct link to h now/);
+  await until('its candidates told again', () => told.length === 2);
+  const unknown = await cli(['peers', 'retry', 'nobody', '--home', home]);
+  assert.notEqual(unknown.code, 0);
+  assert.match(unknown.stderr, /nobody/);
+});
+
+test('mapped addresses aimed at loopback: each refused, none dialed or saved, none redialed after a restart', async () => {
+  const one = await countingListener('127.0.0.1');
+  const two = await countingListener('127.0.0.2');
+  const mux = await relayLink();
+  const stream = await mux.open(TRAVERSE_SERVICE, {});
+  stream.on('error', () => undefined);
+  stream.resume();
+  let closed = false;
+  stream.once('close', () => (closed = true));
+  const lines = 300;
+  for (let i = 0; i < lines; i++) {
+    const mapped = i % 2 ? `127.0.0.1:${one.port}` : `127.0.0.2:${two.port}`;
+    stream.write(
+      `${JSON.stringify({ t: 'candidates', nat: 'preserves-port', mapped, hosts: ['203.0.113.9'] })}\n`,
+    );
+  }
+  // The agent counts every refused address (PeerInfo.candidatesDropped) and keeps the stream.
+  const seen = await until(
+    'every mapped address refused',
+    async () => {
+      const p = await peerOf(home, 'h');
+      return p?.candidatesDropped === lines && p;
+    },
+    15_000,
+  );
+  assert.equal(closed, false, 'the stream goes on');
+  assert.equal(one.count() + two.count(), 0, 'no connection to loopback');
+  assert.deepEqual(
+    seen.addresses.filter((a) => a.address.startsWith('127.0.0.')),
+    [],
+    'none learned',
+  );
+
+  // An older release saved such claims: after a restart none of them is dialed. A third listener, an
+  // address the peer's hello named, shows the direct dialer ran (twice: every address each time).
+  const hello = await countingListener('127.0.0.1');
+  mux.close('restart');
+  await agent.stop();
+  const file = join(home, 'observations.json');
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as {
+    version: 1;
+    peers: Record<string, { addresses: { address: string; from: string[] }[] }>;
+  };
+  assert.doesNotMatch(JSON.stringify(saved), /"mapped"/, 'no claim saved');
+  saved.peers[identity.fingerprint] = {
+    addresses: [
+      { address: `127.0.0.1:${one.port}`, from: ['mapped'] },
+      { address: `127.0.0.2:${two.port}`, from: ['mapped'] },
+      { address: `127.0.0.1:${hello.port}`, from: ['hello'] },
+    ],
+  };
+  writeFileSync(file, JSON.stringify(saved));
+  agent = startAgentProc();
+  await agent.waitForLine(/agent a running/, 30_000);
+  await until('the direct dialer ran twice', () => hello.count() >= 2, 20_000);
+  assert.equal(one.count() + two.count(), 0, 'no claim that never worked is dialed after a restart');
 });

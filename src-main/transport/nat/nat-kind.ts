@@ -94,7 +94,16 @@ export interface TraversalFacts {
   nat: NatKind;
   /** A port mapping on its router is in place (port-mapping.ts), so it can be dialled from outside. */
   mapped: boolean;
+  /**
+   * This node's own `portMapping` setting is off, so it never asks its router (known of itself only:
+   * never told to the peer). The reason then says so, and how to turn it on.
+   */
+  mappingOff?: boolean;
 }
+
+/** What turns port mapping on here, for the reasons below. */
+export const MAPPING_ON_HINT =
+  'port mapping is off on this node: start its agent with `--port-mapping` (or turn it on in the window’s settings) and its router may map a port';
 
 export type DirectChance = 'dial' | 'simultaneous-open' | 'none' | 'unknown';
 
@@ -127,17 +136,19 @@ export function explainRelayed(self: TraversalFacts, peer: TraversalFacts): Rela
   if (self.nat === 'preserves-port' && peer.nat === 'preserves-port') {
     return { chance: 'simultaneous-open', why: 'both NATs keep ports: a simultaneous open can meet' };
   }
+  // With mapping off here, the way out is this node's own setting: say that, not "either router".
+  const mapping =
+    self.mappingOff === true
+      ? MAPPING_ON_HINT
+      : 'a port mapping (UPnP or NAT-PMP) on either router would allow a direct link';
   if (self.nat === 'changes-port' && peer.nat === 'changes-port') {
-    return {
-      chance: 'none',
-      why: 'both NATs change the port per destination; a port mapping (UPnP or NAT-PMP) on either router would allow a direct link',
-    };
+    return { chance: 'none', why: `both NATs change the port per destination; ${mapping}` };
   }
   if (self.nat === 'changes-port' || peer.nat === 'changes-port') {
     const who = self.nat === 'changes-port' ? 'this node’s' : 'the peer’s';
     return {
       chance: 'none',
-      why: `${who} NAT changes the port per destination, so the other side’s firewall drops its connection; a port mapping (UPnP or NAT-PMP) on either router would allow a direct link`,
+      why: `${who} NAT changes the port per destination, so the other side’s firewall drops its connection; ${mapping}`,
     };
   }
   return {

@@ -21,6 +21,14 @@ import { SocketLink } from '../socket-link.js';
 /** How long the TLS handshake on a punched socket may take, in ms. */
 export const PUNCHED_TLS_TIMEOUT_MS = 5_000;
 
+/** Links a simultaneous open made: their far end is a throwaway port, never where the peer listens. */
+const punchedLinks = new WeakSet<Link>();
+
+/** Whether `link` came from a simultaneous open (securePunchedSocket). */
+export function isPunchedLink(link: Link): boolean {
+  return punchedLinks.has(link);
+}
+
 /** Which TLS role this node takes on a punched socket: the lower fingerprint serves. */
 export function punchedTlsRole(self: string, peer: string): 'server' | 'client' {
   return self < peer ? 'server' : 'client';
@@ -86,7 +94,9 @@ export function securePunchedSocket(socket: Socket, opts: PunchedLinkOptions): P
       socket.off('error', failed);
       tls.off('close', closedEarly);
       tls.setNoDelay(true);
-      resolve(new SocketLink(tls, opts.peerId, remote, role === 'client'));
+      const link = new SocketLink(tls, opts.peerId, remote, role === 'client');
+      punchedLinks.add(link);
+      resolve(link);
     });
   });
 }

@@ -9,7 +9,7 @@
  * Retries on refusal (an RST, e.g. the peer's SYN not sent yet and its host refused ours) until the
  * deadline; dropped SYNs are retried by the kernel within one attempt.
  */
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { ClawError } from '../../core/errors.js';
 import { systemTimers, type Timers } from './timers.js';
 
@@ -102,4 +102,17 @@ export async function simultaneousOpen(opts: SimultaneousOpenOptions): Promise<S
       `simultaneous open from port ${opts.localPort} reached no candidate (${lastErrors.join('; ')})`,
     );
   }
+}
+
+/** A free local TCP port, as the kernel hands one out (it is bound again for the connects). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '0.0.0.0', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
 }

@@ -1,5 +1,6 @@
 import { useId, useState } from 'react';
 import type { PeerInfo, PingResult } from '../../../src-main/api/contract.js';
+import { addressWithWhere } from '../../../src-main/core/path-label.js';
 import { useAgent, usePeers, useServices } from '../../api/hooks.js';
 import { introducedText, mineBadge } from './mine-text.js';
 import { ConfirmDialog } from '../../components/Dialog.js';
@@ -129,7 +130,9 @@ export function PeerCard({ peer }: { peer: PeerInfo }) {
         <span>may do here: {grantsText(peer.allow)}</span>
         <span>lets this device: {theirGrantsText(peer)}</span>
         {/* Where it listens (from its hello), even while relayed or when it dialed us from another port. */}
-        {peer.listenAddress ? <span>listens on {peer.listenAddress}</span> : null}
+        {peer.listenAddress ? (
+          <span>listens on {addressWithWhere(peer.listenAddress, peer.listenAddressWhere)}</span>
+        ) : null}
         {/* The saved route, as `peers` prints it: every stream to the peer goes through these hops. */}
         {peer.route ? <span>via {peer.route.join(' → ')}</span> : null}
         {introduced ? <span>{introduced}</span> : null}

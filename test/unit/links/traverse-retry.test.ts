@@ -1,0 +1,141 @@
+/**
+ * After a round of simultaneous opens gives up, the pair is not relayed for good (links/traversal.ts,
+ * punch-rounds.ts): a new round starts on a backoff while the pair is in use, at once when the peer
+ * names its candidates again or the owner asks (`peers retry`), and never past the peer's budget. The
+ * far end here never answers an offer, so every open fails by its answer timeout, on a fake clock.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Duplex } from 'node:stream';
+import { generateIdentity } from '../../../src-main/crypto/identity.js';
+import {
+  MAX_PUNCH_ATTEMPTS,
+  TraverseSession,
+  type TraversalState,
+} from '../../../src-main/links/traversal.js';
+import {
+  FIRST_RETRY_AFTER_GIVE_UP_MS,
+  RETRY_ROUND_ATTEMPTS,
+  retryAfterGiveUpMs,
+} from '../../../src-main/links/punch-rounds.js';
+import { relayReason } from '../../../src-main/links/peer-state.js';
+import { fakeClock, type FakeClock } from '../../helpers/fake-clock.js';
+import { until } from '../../helpers/wait.js';
+
+const identity = await generateIdentity('traverse-retry');
+
+function coordinator(clock: FakeClock, opts: { budget: { left: number }; inUse?: () => boolean }) {
+  const heard: Record<string, unknown>[] = [];
+  const s = new Duplex({
+    read() {},
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString('utf8').split('\n').filter(Boolean))
+        heard.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  const state: TraversalState = { punchAttempts: 0 };
+  const session = new TraverseSession(s, true, {
+    identity,
+    peerId: 'f'.repeat(64),
+    own: {
+      facts: () => ({ nat: 'preserves-port', mapped: false }),
+      mappedAddress: () => undefined,
+      publicHosts: () => ['11.1.0.2'],
+      onChanged: () => () => undefined,
+    },
+    state,
+    directUp: () => false,
+    mayPunch: () => (opts.budget.left > 0 ? (opts.budget.left--, true) : false),
+    budgetWaitMs: () => (opts.budget.left > 0 ? 0 : 60_000),
+    ...(opts.inUse ? { inUse: opts.inUse } : {}),
+    attach: () => assert.fail('no link is made here'),
+    learnMapped: () => undefined,
+    changed: () => undefined,
+    timers: clock,
+    log: { debug: () => undefined, info: () => undefined },
+  });
+  const say = (m: object) => s.push(`${JSON.stringify(m)}\n`);
+  const offers = () => heard.filter((m) => m.t === 'connect').length;
+  return { s, heard, state, session, say, offers };
+}
+
+const candidates = { t: 'candidates', nat: 'preserves-port', mapped: null, hosts: ['11.2.0.2'] };
+
+/** Runs the session's timers until `done` (each offer's free port is found on the real clock first). */
+async function runUntil(clock: FakeClock, what: string, done: () => boolean): Promise<void> {
+  for (let i = 0; i < 50 && !done(); i++) {
+    await until(`a timer set (${what})`, () => clock.pending() > 0);
+    await clock.runNext();
+  }
+  assert.ok(done(), what);
+}
+
+test('a given-up round is tried again after the backoff while the pair is in use', async () => {
+  const clock = fakeClock(1_000_000);
+  const c = coordinator(clock, { budget: { left: 100 } });
+  c.say(candidates);
+  await runUntil(clock, 'the first round given up', () => c.state.gaveUp !== undefined);
+  assert.equal(c.offers(), MAX_PUNCH_ATTEMPTS);
+  assert.equal(c.state.nextTryAt, clock.now() + FIRST_RETRY_AFTER_GIVE_UP_MS);
+  // `peers` says when (peer-state.ts), and how to try now.
+  const why = relayReason({
+    now: clock.now(),
+    direct: {},
+    relay: {},
+    relays: [],
+    addressesKnown: 0,
+    directOffHere: false,
+    directOffThere: false,
+    homeRelayKnown: false,
+    traversal: {
+      chance: 'simultaneous-open',
+      why: 'both NATs keep ports',
+      gaveUp: c.state.gaveUp,
+      nextTryAt: c.state.nextTryAt,
+    },
+  });
+  assert.match(why, /next try in 60 s \(`peers retry` tries now\)$/);
+
+  await runUntil(clock, 'the second round given up', () => c.state.roundsGivenUp === 2);
+  assert.equal(c.offers(), MAX_PUNCH_ATTEMPTS + RETRY_ROUND_ATTEMPTS);
+  assert.equal(c.state.nextTryAt, clock.now() + retryAfterGiveUpMs(2), 'the wait doubles');
+  c.s.destroy();
+});
+
+test('while the pair is not in use, the backoff comes and goes without an open', async () => {
+  const clock = fakeClock(1_000_000);
+  let inUse = false;
+  const c = coordinator(clock, { budget: { left: 100 }, inUse: () => inUse });
+  c.say(candidates);
+  await runUntil(clock, 'the first round given up', () => c.state.gaveUp !== undefined);
+  await clock.runNext();
+  assert.equal(c.offers(), MAX_PUNCH_ATTEMPTS, 'not in use: no open');
+  assert.equal(c.state.nextTryAt, clock.now() + FIRST_RETRY_AFTER_GIVE_UP_MS, 'it waits again');
+  inUse = true;
+  await runUntil(clock, 'an open once in use', () => c.offers() > MAX_PUNCH_ATTEMPTS);
+  c.s.destroy();
+});
+
+test('candidates told again, or the owner asking, start a round at once; the budget still holds', async () => {
+  const clock = fakeClock(1_000_000);
+  const budget = { left: MAX_PUNCH_ATTEMPTS + 2 };
+  const c = coordinator(clock, { budget });
+  c.say(candidates);
+  await runUntil(clock, 'the first round given up', () => c.state.gaveUp !== undefined);
+  const givenUpAt = clock.now();
+
+  c.say(candidates);
+  await until('a new round', () => c.state.gaveUp === undefined);
+  await clock.runNext();
+  await until('an offer with no time gone by', () => c.offers() === MAX_PUNCH_ATTEMPTS + 1);
+  assert.equal(clock.now(), givenUpAt);
+  await runUntil(clock, 'that round given up', () => c.state.gaveUp !== undefined);
+
+  c.session.retryNow();
+  await clock.runNext();
+  await until('the budget says no', () => /the most it may cost/.test(c.state.gaveUp ?? ''));
+  assert.equal(c.offers(), MAX_PUNCH_ATTEMPTS + 2, 'no open past the budget');
+  assert.equal(c.state.nextTryAt, clock.now() + 60_000, 'the next try is when the budget allows one');
+  c.s.destroy();
+});
