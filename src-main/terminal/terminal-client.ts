@@ -283,6 +283,19 @@ export class TerminalClient {
     return this.closing;
   }
 
+  /**
+   * Lets the session go without hanging it up (the agent stops and hands it over): the stream is
+   * reset, which the peer takes for a lost stream and keeps the session for its resume window.
+   */
+  release(): void {
+    if (this.over) return;
+    this.over = true;
+    const att = this.cur;
+    this.cur = undefined;
+    att?.dispose();
+    att?.stream.destroy();
+  }
+
   private hangUp(): Promise<void> {
     const stream = this.cur?.stream;
     const wasOver = this.over;

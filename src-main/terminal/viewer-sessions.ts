@@ -122,6 +122,8 @@ export class ViewerSessions {
   private readonly timers: IdleTimers;
   /** Sessions being taken up by the peer's ID (`terminal.open` with `resume`), until they are listed. */
   private readonly resuming = new Map<string, Promise<OwnedSession>>();
+  /** Set by handOver: the agent ends next, and its stop leaves the sessions to the next run. */
+  private handedOver = false;
 
   constructor(private readonly deps: ViewerSessionsDeps) {
     this.timers = deps.timers ?? realTimers;
@@ -160,6 +162,14 @@ export class ViewerSessions {
     for (const s of this.sessions.values()) {
       this.stopIdle(s);
       s.listed?.end();
+      if (this.handedOver) {
+        // Handed over (terminal-handover.ts): the peer keeps the session for its resume window, and
+        // the next run (or `term`, by the peer's ID) takes it up. The viewer only loses its stream.
+        // The client first: the viewer leaving must not hang up a session of `term`'s (detached).
+        s.client.release();
+        s.viewer?.release();
+        continue;
+      }
       if (reason !== undefined) s.viewer?.end({ type: 'error', message: fitText(reason) });
       closing.push(s.client.close());
     }
@@ -301,6 +311,7 @@ export class ViewerSessions {
    * on here; the caller ends this process next, without hanging them up.
    */
   handOver(): HandedOverTerminal[] {
+    this.handedOver = true;
     const out: HandedOverTerminal[] = [];
     for (const s of this.sessions.values()) {
       const session = s.client.id;
