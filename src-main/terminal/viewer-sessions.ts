@@ -161,15 +161,18 @@ export class ViewerSessions {
     const closing: Promise<void>[] = [];
     for (const s of this.sessions.values()) {
       this.stopIdle(s);
-      s.listed?.end();
       if (this.handedOver) {
         // Handed over (terminal-handover.ts): the peer keeps the session for its resume window, and
-        // the next run (or `term`, by the peer's ID) takes it up. The viewer only loses its stream.
-        // The client first: the viewer leaving must not hang up a session of `term`'s (detached).
+        // the next run (or `term`, by the peer's ID) takes it up and logs its resume, as after a kill:
+        // no end is logged. The viewer only loses its stream, which is not the session losing it.
+        const viewer = s.viewer;
+        s.viewer = undefined;
+        s.listed = undefined;
         s.client.release();
-        s.viewer?.release();
+        viewer?.release();
         continue;
       }
+      s.listed?.end();
       if (reason !== undefined) s.viewer?.end({ type: 'error', message: fitText(reason) });
       closing.push(s.client.close());
     }

@@ -101,6 +101,14 @@ test(
         v2.type('echo "win-again:$$"\n');
         await until('the window’s same shell answers', () => v2.text.includes(`win-again:${winPid}`), 15_000);
         s2.destroy();
+        // In the audit log the sessions went on: taken up (a resume), never ended.
+        const { events } = await api.call('audit.list', {});
+        const opened = events.filter((e) => e.kind === 'terminal' && e.side === 'opened');
+        assert.deepEqual(
+          opened.filter((e) => e.kind === 'terminal' && e.phase === 'end'),
+          [],
+          JSON.stringify(opened),
+        );
       } finally {
         api.close();
       }
