@@ -68,12 +68,12 @@ const STOP_WAIT_MS = 30_000;
 
 /** What `stop --help` says after the options: a stop hands the terminals on peers over. */
 const STOP_HELP = `
-Terminals this node has open on peers are handed over, not hung up: each peer keeps
-its shell for its resume window (60 s by default), \`term\` waits for the agent to come
-back, and the next agent takes the web UI's and the desktop app's tabs up again. Start
-the agent again within that window (as an upgrade does) and they carry on in the same
-shells; otherwise the peers hang them up. Shells served here (peers' terminals on
-this node) end with the stop.`;
+A \`clawbridge agent\` hands the terminals it has open on peers over instead of hanging
+them up: each peer keeps its shell for its resume window (60 s by default), \`term\`
+waits for the agent to come back, and the next agent takes the web UI's tabs up again.
+Start the agent again within that window (as an upgrade does) and they carry on in the
+same shells; otherwise the peers hang them up. The desktop app's agent hangs them up,
+as Quit does. Shells served here (peers' terminals on this node) end with the stop.`;
 
 /** Whether an agent still listens on the control socket at `path`. */
 async function agentAnswers(path: string, home: string): Promise<boolean> {
