@@ -122,6 +122,8 @@ export class TerminalClient {
   /** Starts paused: nothing goes to the viewer before it is attached. */
   private outputPaused = true;
   private over = false;
+  /** Let go without a hang-up (release): a resume that completes after it must not hang up either. */
+  private released = false;
   private cols = 80;
   private rows = 24;
   path: PathKind | undefined;
@@ -290,6 +292,7 @@ export class TerminalClient {
   release(): void {
     if (this.over) return;
     this.over = true;
+    this.released = true;
     const att = this.cur;
     this.cur = undefined;
     att?.dispose();
@@ -533,8 +536,10 @@ export class TerminalClient {
           input: true,
         });
         if (this.over) {
-          // The viewer left while the resume was under way: hang up the resumed stream too.
-          this.cur?.stream.end();
+          // The viewer left while the resume was under way: hang up the resumed stream too; let it
+          // go without a hang-up when the session was released (handed over) meanwhile.
+          if (this.released) this.cur?.stream.destroy();
+          else this.cur?.stream.end();
           return;
         }
         this.maybeDrain();
