@@ -67,6 +67,15 @@ export function withGroupOpts<T extends HomeOpts>(opts: T, cmd: Command): T {
 /** How long `clawbridge stop` waits for the agent to finish stopping (closing links and listeners). */
 const STOP_WAIT_MS = 30_000;
 
+/** What `stop --help` says after the options: a stop hands the terminals on peers over. */
+const STOP_HELP = `
+A \`clawbridge agent\` hands the terminals it has open on peers over instead of hanging
+them up: each peer keeps its shell for its resume window (60 s by default), \`term\`
+waits for the agent to come back, and the next agent takes the web UI's tabs up again.
+Start the agent again within that window (as an upgrade does) and they carry on in the
+same shells; otherwise the peers hang them up. The desktop app's agent hangs them up,
+as Quit does. Shells served here (peers' terminals on this node) end with the stop.`;
+
 /** Whether an agent still listens on the control socket at `path`. */
 async function agentAnswers(path: string, home: string): Promise<boolean> {
   try {
@@ -457,6 +466,7 @@ export function registerClientCommands(program: Command): void {
     .description('ask the running agent to shut down cleanly and wait until it has')
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
+    .addHelpText('after', STOP_HELP)
     .action(async (opts: HomeOpts) => {
       const home = resolveHome(opts.home);
       const path = controlSocketPath(home);

@@ -14,6 +14,7 @@ import { hintCommand, printLine, printNote } from './output.js';
 import { lineWithHint } from '../core/hint.js';
 import type { NoticeEvent } from '../api/contract.js';
 import { exitAfterStop, STOP_SIGNALS } from './stop-signals.js';
+import { errorMessage } from '../core/errors.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -84,10 +85,14 @@ export function registerServerCommands(program: Command): void {
         : settingsSchemas().settingsSchema.parse({});
       const overrides = agentOverrides(opts, saved);
       let stopping = false;
+      // Set once the agent runs: what a stop asks it before it stops.
+      let handOver = (): Promise<void> => Promise.resolve();
       const stop = (stopAgent: () => Promise<void>, signal?: NodeJS.Signals) => {
         if (stopping) return;
         stopping = true;
-        void stopAgent().finally(() => exitAfterStop(signal, 0));
+        void handOver()
+          .then(stopAgent)
+          .finally(() => exitAfterStop(signal, 0));
       };
       // Problems the user must act on are plain lines, their commands with this --home so they can be
       // pasted; repeats of the same line (retries) are not reprinted.
@@ -99,6 +104,17 @@ export function registerServerCommands(program: Command): void {
       };
       // `clawbridge stop` (agent.stop): the same clean shutdown as Ctrl-C, then this process ends.
       const running = await runAgent({ home, overrides, onStopRequested: stop, notice });
+      // Every stop is maybe a restart (an upgrade of the package, a service restarted): the terminals
+      // this node has open on peers are handed over (docs/adr/0082-terminals-across-an-update.md), not
+      // hung up. The peers keep them for their resume window; the next start takes the window's up, and
+      // `term` takes its own up by the peer's ID.
+      handOver = async () => {
+        try {
+          await running.api.call('terminal.handOver', {});
+        } catch (err) {
+          printNote(`the terminals could not be handed over (${errorMessage(err)}); they are hung up`);
+        }
+      };
       const s = await running.api.call('status', {});
       printLine(`agent ${s.name} running, fingerprint ${s.fingerprint}, direct ${s.listen ?? 'off'}`);
       if (running.webUi)

@@ -122,6 +122,8 @@ export class TerminalClient {
   /** Starts paused: nothing goes to the viewer before it is attached. */
   private outputPaused = true;
   private over = false;
+  /** Let go without a hang-up (release): a resume that completes after it must not hang up either. */
+  private released = false;
   private cols = 80;
   private rows = 24;
   path: PathKind | undefined;
@@ -281,6 +283,20 @@ export class TerminalClient {
   close(): Promise<void> {
     this.closing ??= this.hangUp();
     return this.closing;
+  }
+
+  /**
+   * Lets the session go without hanging it up (the agent stops and hands it over): the stream is
+   * reset, which the peer takes for a lost stream and keeps the session for its resume window.
+   */
+  release(): void {
+    if (this.over) return;
+    this.over = true;
+    this.released = true;
+    const att = this.cur;
+    this.cur = undefined;
+    att?.dispose();
+    att?.stream.destroy();
   }
 
   private hangUp(): Promise<void> {
@@ -520,8 +536,10 @@ export class TerminalClient {
           input: true,
         });
         if (this.over) {
-          // The viewer left while the resume was under way: hang up the resumed stream too.
-          this.cur?.stream.end();
+          // The viewer left while the resume was under way: hang up the resumed stream too; let it
+          // go without a hang-up when the session was released (handed over) meanwhile.
+          if (this.released) this.cur?.stream.destroy();
+          else this.cur?.stream.end();
           return;
         }
         this.maybeDrain();

@@ -11,10 +11,11 @@
  * once, and one older than HANDOVER_MAX_AGE_MS is dropped unread, as is any entry that does not parse
  * (a boundary: a damaged or foreign file costs those terminals, never the agent's start).
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { constants } from 'node:fs';
+import { open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { errorMessage } from '../core/errors.js';
+import { ClawError, errorMessage } from '../core/errors.js';
 import { describeZodError } from '../core/zod-error.js';
 import { replaceFileSync } from '../home/durable-file.js';
 import { MAX_TERMINAL_OFFSET, SESSION_ID } from '../protocol/terminal-frames.js';
@@ -156,28 +157,82 @@ export function writeHandOver(
 }
 
 /**
+ * The most a hand-over of `limits` can take on disk, in bytes: each terminal's output in base64 and
+ * its other fields, with room to spare. A larger file is not one this agent wrote.
+ */
+export function handOverMaxBytes(limits: { maxTerminals: number; maxScrollback: number }): number {
+  return limits.maxTerminals * (Math.ceil(limits.maxScrollback / 3) * 4 + 4096) + 4096;
+}
+
+// O_NOFOLLOW: a link there is not this agent's file. O_NONBLOCK: a FIFO there cannot hold the open.
+const OPEN_FLAGS =
+  constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0) | (constants.O_NOCTTY ?? 0);
+
+/**
+ * The text of the regular file at `path`, read without following a link and without waiting on a
+ * FIFO or device; undefined when there is none.
+ * @throws ClawError('BAD_ARGUMENT') for anything else there, or a file longer than `maxBytes`
+ */
+async function readRegularFile(path: string, maxBytes: number): Promise<string | undefined> {
+  let file: FileHandle;
+  try {
+    file = await open(path, OPEN_FLAGS);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ELOOP' || code === 'EMLINK') throw new ClawError('BAD_ARGUMENT', 'it is a link');
+    throw err;
+  }
+  try {
+    const stat = await file.stat();
+    if (!stat.isFile()) throw new ClawError('BAD_ARGUMENT', 'it is not a regular file');
+    if (stat.size > maxBytes) {
+      throw new ClawError('BAD_ARGUMENT', `it is ${stat.size} bytes, more than a hand-over holds`);
+    }
+    // Read at most one byte past the cap: a file growing meanwhile is refused, not read to its end.
+    const buf = Buffer.alloc(maxBytes + 1);
+    let got = 0;
+    for (;;) {
+      const { bytesRead } = await file.read(buf, got, buf.length - got, got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+      if (got > maxBytes) throw new ClawError('BAD_ARGUMENT', 'it grew past what a hand-over holds');
+    }
+    return buf.toString('utf8', 0, got);
+  } finally {
+    await file.close();
+  }
+}
+
+/**
  * Takes the hand-over a previous run left in `home`: reads it and deletes it, so it is taken up once
  * (a crash right after costs those terminals, never a second take-up). None when there is no file.
+ * Only a regular file of at most handOverMaxBytes is read; anything else there (a link, a FIFO, a
+ * device, a huge file) is removed unread and said in `warn`, and never holds the agent's start.
  */
-export function takeHandOver(
+export async function takeHandOver(
   home: string,
   limits: { maxTerminals: number; maxScrollback: number },
   warn: (line: string) => void,
   now = Date.now(),
-): HandedOverTerminal[] {
+): Promise<HandedOverTerminal[]> {
   const path = handOverPath(home);
-  let text: string;
+  let text: string | undefined;
+  let problem: string | undefined;
   try {
-    text = readFileSync(path, 'utf8');
+    text = await readRegularFile(path, handOverMaxBytes(limits));
+    if (text === undefined) return [];
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
-      warn(`cannot read ${path} (${errorMessage(err)}); no handed-over terminals taken up`);
-    return [];
+    problem = `cannot read ${path} (${errorMessage(err)}); no handed-over terminals taken up`;
   }
   try {
-    rmSync(path, { force: true });
+    await rm(path, { force: true });
   } catch (err) {
-    warn(`cannot remove ${path} (${errorMessage(err)}); its terminals are not taken up twice`);
+    warn(problem ?? `cannot remove ${path} (${errorMessage(err)}); its terminals are not taken up twice`);
+    return [];
+  }
+  if (problem !== undefined || text === undefined) {
+    warn(problem ?? `cannot read ${path}`);
     return [];
   }
   return decodeHandOver(text, now, limits, warn);

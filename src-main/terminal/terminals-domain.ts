@@ -56,7 +56,7 @@ export const terminalsDomain: DomainDescription = {
               // The sessions the previous run handed over (a restart to install an update).
               const warn = (line: string) => ctx.log.warn(line);
               const limits = { maxTerminals: MAX_OWNED_SESSIONS, maxScrollback: SCROLLBACK_BYTES };
-              terminals.viewers.takeUp(takeHandOver(ctx.home, limits, warn));
+              terminals.viewers.takeUp(await takeHandOver(ctx.home, limits, warn));
             },
             stop: () => terminals.stop(),
           },

@@ -161,11 +161,24 @@ export class ViewerBridge {
 
   /** The session ended (EXIT or ERROR frame), or another viewer took it over: last frame, then close. */
   end(frame: TerminalFrame): void {
+    this.close(frame);
+  }
+
+  /**
+   * The agent stops and hands the session over (viewer-sessions.ts handOver): the viewer's stream
+   * closes without a last frame, as when the agent is killed, so the viewer takes the session up
+   * again on the next run.
+   */
+  release(): void {
+    this.close(undefined);
+  }
+
+  private close(frame: TerminalFrame | undefined): void {
     if (this.over) return;
     const tty = this.directActive ? this.direct?.tty : undefined;
     this.finish();
     const last = () => {
-      this.channel.write(encodeTerminalFrame(frame));
+      if (frame) this.channel.write(encodeTerminalFrame(frame));
       this.channel.close();
     };
     if (!tty) return last();

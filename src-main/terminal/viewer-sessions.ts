@@ -81,6 +81,8 @@ class OwnedSession {
   listed: ConnectionHandle | undefined;
   /** Running while nobody views it (detachedIdleMs): hangs it up when it fires. */
   idleTimer: unknown;
+  /** Settles once the session is taken up on its peer (after a restart), or failed to be. */
+  takenUp: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly peer: string,
@@ -118,6 +120,10 @@ export class ViewerSessions {
   private readonly sessions = new Map<string, OwnedSession>();
   readonly events = new Emitter<{ terminal: [TerminalEvent] }>();
   private readonly timers: IdleTimers;
+  /** Sessions being taken up by the peer's ID (`terminal.open` with `resume`), until they are listed. */
+  private readonly resuming = new Map<string, Promise<OwnedSession>>();
+  /** Set by handOver: the agent ends next, and its stop leaves the sessions to the next run. */
+  private handedOver = false;
 
   constructor(private readonly deps: ViewerSessionsDeps) {
     this.timers = deps.timers ?? realTimers;
@@ -155,8 +161,19 @@ export class ViewerSessions {
     const closing: Promise<void>[] = [];
     for (const s of this.sessions.values()) {
       this.stopIdle(s);
-      if (reason !== undefined) s.viewer?.end({ type: 'error', message: fitText(reason) });
+      if (this.handedOver) {
+        // Handed over (terminal-handover.ts): the peer keeps the session for its resume window, and
+        // the next run (or `term`, by the peer's ID) takes it up and logs its resume, as after a kill:
+        // no end is logged. The viewer only loses its stream, which is not the session losing it.
+        const viewer = s.viewer;
+        s.viewer = undefined;
+        s.listed = undefined;
+        s.client.release();
+        viewer?.release();
+        continue;
+      }
       s.listed?.end();
+      if (reason !== undefined) s.viewer?.end({ type: 'error', message: fitText(reason) });
       closing.push(s.client.close());
     }
     this.sessions.clear();
@@ -193,27 +210,34 @@ export class ViewerSessions {
     UpgradedStream<'terminal.open'>
   > {
     this.prune();
+    const { fingerprint, opener } = this.deps.opener(peer);
+    if (resume !== undefined) {
+      // One taker per session: a second would resume it on the peer, each taking it from the other.
+      const key = `${fingerprint}/${resume}`;
+      const held = this.holding(fingerprint, resume);
+      const pending = held ? Promise.resolve(held) : this.resuming.get(key);
+      if (pending) return this.openHeld(await pending, offset ?? 0);
+    }
     if (this.sessions.size >= MAX_OWNED_SESSIONS) {
       throw new ClawError('RELAY_LIMIT', `already ${MAX_OWNED_SESSIONS} terminals open; close one first`);
     }
-    const { fingerprint, opener } = this.deps.opener(peer);
     const client = new TerminalClient(opener, { resumeMs: this.deps.resumeMs(), log: this.deps.log });
+    const command = describeCommand(request.command);
+    let s: OwnedSession;
     if (resume !== undefined) {
-      await client.resume(resume, offset ?? 0, { ...request, pipes: request.pty === false });
+      const key = `${fingerprint}/${resume}`;
+      const resumed = client
+        .resume(resume, offset ?? 0, { ...request, pipes: request.pty === false })
+        .then(() =>
+          this.add(new OwnedSession(fingerprint, opener.peerName, client, command, offset ?? 0), true),
+        )
+        .finally(() => this.resuming.delete(key));
+      this.resuming.set(key, resumed);
+      s = await resumed;
     } else {
       await client.start(request);
+      s = this.add(new OwnedSession(fingerprint, opener.peerName, client, command), false);
     }
-    const s = new OwnedSession(
-      fingerprint,
-      opener.peerName,
-      client,
-      describeCommand(request.command),
-      offset ?? 0,
-    );
-    this.sessions.set(s.id, s);
-    this.listConnection(s, resume !== undefined);
-    this.wire(s);
-    this.emit(s);
     return {
       result: {
         id: s.id,
@@ -224,6 +248,46 @@ export class ViewerSessions {
       },
       attach: (channel) => this.connect(s, channel),
       cancel: () => this.close(s.id),
+    };
+  }
+
+  /** Lists a session opened here and says so; `resumed`: taken up by the peer's ID. */
+  private add(s: OwnedSession, resumed: boolean): OwnedSession {
+    this.sessions.set(s.id, s);
+    this.listConnection(s, resumed);
+    this.wire(s);
+    this.emit(s);
+    return s;
+  }
+
+  /** The running session held here that is `session` on peer `fingerprint`, if any. */
+  private holding(fingerprint: string, session: string): OwnedSession | undefined {
+    for (const s of this.sessions.values())
+      if (!s.ended && s.peer === fingerprint && s.client.id === session) return s;
+    return undefined;
+  }
+
+  /**
+   * `terminal.open` with `resume` for a session held here already (taken up from a hand-over, or by
+   * another viewer): the viewer attaches to it, from `offset` while the scrollback holds it (from its
+   * start otherwise: the viewer sees another offset than it has and starts over).
+   */
+  private async openHeld(s: OwnedSession, offset: number): Promise<UpgradedStream<'terminal.open'>> {
+    await s.takenUp.catch(() => undefined);
+    if (s.ended || this.sessions.get(s.id) !== s) {
+      throw new ClawError('TERMINAL_LOST', s.message ?? `the terminal on ${s.peerName} ended`);
+    }
+    const from = offset >= s.scrollback.start && offset <= s.scrollback.end ? offset : s.scrollback.start;
+    return {
+      result: {
+        id: s.id,
+        path: s.client.path!,
+        remote: s.client.remote,
+        pty: !s.client.pipes,
+        session: s.client.id!,
+      },
+      attach: (channel) => this.connect(s, channel, from),
+      cancel: () => undefined,
     };
   }
 
@@ -250,6 +314,7 @@ export class ViewerSessions {
    * on here; the caller ends this process next, without hanging them up.
    */
   handOver(): HandedOverTerminal[] {
+    this.handedOver = true;
     const out: HandedOverTerminal[] = [];
     for (const s of this.sessions.values()) {
       const session = s.client.id;
@@ -279,6 +344,8 @@ export class ViewerSessions {
   takeUp(terminals: readonly HandedOverTerminal[]): void {
     for (const t of terminals) {
       if (this.sessions.size >= MAX_OWNED_SESSIONS) return;
+      // Taken up already (by a viewer, with `resume`): one taker per session.
+      if (this.holding(t.peer, t.session)) continue;
       let opener: TerminalStreamOpener;
       try {
         opener = this.deps.opener(t.peer).opener;
@@ -302,7 +369,8 @@ export class ViewerSessions {
       // Nobody draws the output until a viewer attaches: it goes to the scrollback.
       client.resumeOutput();
       this.startIdle(s);
-      client.resume(t.session, s.scrollback.end, { cols: t.cols, rows: t.rows, pipes: t.pipes }).then(
+      s.takenUp = client.resume(t.session, s.scrollback.end, { cols: t.cols, rows: t.rows, pipes: t.pipes });
+      s.takenUp.then(
         () => {
           if (s.state !== 'reconnecting' || this.sessions.get(s.id) !== s) return;
           s.state = 'connected';

@@ -25,6 +25,7 @@ import {
   type UiPage,
 } from '../helpers/browser.js';
 import {
+  agentCall,
   cli,
   cliJson,
   startProcess,
@@ -235,13 +236,20 @@ test(
     await card.getByText('online when the agent was last reached').waitFor();
     assert.equal(await card.getByText(/^online (for|since)|^RTT/).count(), 0);
     await screenshotThemes(A.page, 'agent-unreachable');
+    // The stop handed the terminal on c over (ADR 0082), and c keeps it for a taker; c hangs it up
+    // meanwhile, so that neither the next agent nor the tab finds it there.
+    const served = (await agentCall(homes.c, 'connections.list', {})).filter(
+      (x) => x.kind === 'terminal-served',
+    );
+    assert.equal(served.length, 1, JSON.stringify(served));
+    await agentCall(homes.c, 'connections.close', { id: served[0]!.id });
     agentA = startA();
     await agentA.waitForLine(/agent a running/);
     await A.page
       .getByText('Clawbridge agent unreachable — retrying…')
       .waitFor({ state: 'detached', timeout: 15_000 });
     await A.page.getByRole('listitem', { name: 'c', exact: true }).waitFor();
-    // The terminal on c ended with the agent; its tab says so and offers a new session.
+    // The terminal on c ended while the agent was away; its tab says so and offers a new session.
     await nav(A.page, 'Terminals').click();
     await A.page.getByText(/The session ended: the agent no longer has it/).waitFor({ timeout: 15_000 });
     const again = A.page.getByRole('button', { name: 'New session' });

@@ -282,13 +282,21 @@ test(
       assert.equal((await cli(['stop', '--home', pair.homeB])).code, 0);
       await ended(stopping.p, stopping.pid, /b is stopping; the session is hung up/);
 
-      // The agent this CLI goes through stops: the CLI says so (not "did it stop?"), the program ends.
+      // The agent this CLI goes through stops: it hands its terminals over (ADR 0082), so the CLI
+      // waits for it to come back, and b keeps the program for its resume window.
       pair.b = startProcess(['agent', '--home', pair.homeB]); // its saved flags
       await pair.b.waitForLine(/agent b running/);
       await linkedAgain();
       const local = await session();
       assert.equal((await cli(['stop', '--home', pair.homeA])).code, 0);
-      await ended(local.p, local.pid, /the agent here \(a\) is stopping; the session is hung up/);
+      await until(
+        'term waits for its agent',
+        () => /local agent stopped; waiting for it to come back/.test(local.p.stderr()),
+        10_000,
+      );
+      assert.equal(local.p.child.exitCode, null, local.p.stderr());
+      assert.ok(alive(local.pid), 'the remote program is kept for a taker');
+      await local.p.stop();
     } finally {
       await Promise.all([pair.a.stop(), pair.b.stop(), pair.relay.proc.stop()]);
     }

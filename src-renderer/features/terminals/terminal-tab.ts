@@ -253,8 +253,15 @@ export class TerminalTab {
       // The agent replays the session's scrollback on attach, from `from` when it still holds it: the
       // session keeps the screen if the replay continues it, and clears it first otherwise (not twice).
       // (Only now: had the attach failed, what the tab showed would stay.)
-      // Taken up after an agent restart, output goes on from the screen's last byte: keep the screen.
-      this.session.attach(channel, attaching && !resuming && this.opened ? (from ?? null) : undefined);
+      // Taken up after an agent restart, output goes on from the screen's last byte: the screen is kept
+      // (the agent that took the session up already replays from there, or from its scrollback's start
+      // when it no longer holds that byte: then the screen starts over).
+      const continuing = resuming
+        ? this.session.offset
+        : attaching && this.opened
+          ? (from ?? null)
+          : undefined;
+      this.session.attach(channel, continuing);
       // The element may have been sized while the stream opened (a reload attaches before it is laid
       // out): whatever xterm's size is now, the PTY gets it.
       this.fit();

@@ -1,11 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, lstatSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import fc from 'fast-check';
 import {
   decodeHandOver,
   encodeHandOver,
   HANDOVER_MAX_AGE_MS,
+  handOverMaxBytes,
   handOverPath,
   takeHandOver,
   writeHandOver,
@@ -93,7 +95,7 @@ test('a hand-over too old, from the future, or not this shape takes up nothing a
   assert.match(said[1]!, /terminal 3 dropped/);
 });
 
-test('takeHandOver reads the file once and deletes it; the file is this user’s only', () => {
+test('takeHandOver reads the file once and deletes it; the file is this user’s only', async () => {
   const home = tempDir('cb-handover-');
   const one: HandedOverTerminal = {
     peer: 'c'.repeat(64),
@@ -109,15 +111,90 @@ test('takeHandOver reads the file once and deletes it; the file is this user’s
   };
   writeHandOver(home, [one]);
   assert.ok(readFileSync(handOverPath(home), 'utf8').includes('aGVsbG8='));
-  assert.deepEqual(takeHandOver(home, LIMITS, assert.fail), [one]);
+  assert.deepEqual(await takeHandOver(home, LIMITS, assert.fail), [one]);
   assert.equal(existsSync(handOverPath(home)), false);
-  assert.deepEqual(takeHandOver(home, LIMITS, assert.fail), [], 'no file: nothing, and nothing said');
+  assert.deepEqual(await takeHandOver(home, LIMITS, assert.fail), [], 'no file: nothing, and nothing said');
   writeFileSync(handOverPath(home), 'garbage');
   const said: string[] = [];
-  assert.deepEqual(
-    takeHandOver(home, LIMITS, (l) => said.push(l)),
-    [],
-  );
+  assert.deepEqual(await takeHandOver(home, LIMITS, (l) => said.push(l)), []);
   assert.equal(said.length, 1);
   assert.equal(existsSync(handOverPath(home)), false, 'a damaged file is not read again');
 });
+
+const handedOne = (): HandedOverTerminal => ({
+  peer: 'e'.repeat(64),
+  peerName: 'srv',
+  session: 'f'.repeat(32),
+  from: 0,
+  scrollback: Buffer.from('hello'),
+  cols: 80,
+  rows: 24,
+  pipes: false,
+  command: 'sh',
+  startedAt: new Date().toISOString(),
+});
+
+test('takeHandOver takes up no file a link points to: the link goes, its target stays', async () => {
+  const home = tempDir('cb-handover-');
+  const elsewhere = tempDir('cb-handover-elsewhere-');
+  writeHandOver(elsewhere, [handedOne()]);
+  symlinkSync(handOverPath(elsewhere), handOverPath(home));
+  const said: string[] = [];
+  assert.deepEqual(await takeHandOver(home, LIMITS, (l) => said.push(l)), []);
+  assert.equal(said.length, 1);
+  assert.match(said[0]!, /link/);
+  assert.equal(existsSync(handOverPath(home)) || isLink(handOverPath(home)), false, 'the link is gone');
+  assert.ok(existsSync(handOverPath(elsewhere)), 'what it pointed to is not touched');
+});
+
+test(
+  'takeHandOver does not wait on a FIFO in its place, nor read an endless device',
+  {
+    skip: process.platform === 'win32' ? 'POSIX FIFOs and /dev/zero' : false,
+  },
+  async () => {
+    const home = tempDir('cb-handover-');
+    // Nobody ever writes to it: a blocking open or read would wait for good.
+    execFileSync('mkfifo', [handOverPath(home)]);
+    const said: string[] = [];
+    assert.deepEqual(await takeHandOver(home, LIMITS, (l) => said.push(l)), []);
+    assert.match(said.join('\n'), /not a regular file/);
+    assert.equal(existsSync(handOverPath(home)), false, 'removed, so the next start does not meet it');
+
+    symlinkSync('/dev/zero', handOverPath(home));
+    said.length = 0;
+    assert.deepEqual(await takeHandOver(home, LIMITS, (l) => said.push(l)), []);
+    assert.match(said.join('\n'), /link/);
+    assert.equal(isLink(handOverPath(home)), false);
+  },
+);
+
+test('takeHandOver refuses a file larger than a hand-over of its limits holds, unread', async () => {
+  const home = tempDir('cb-handover-');
+  const path = handOverPath(home);
+  writeHandOver(home, [handedOne()]);
+  // A valid hand-over with a long tail: only the size says it is not one this agent wrote.
+  truncateSync(path, handOverMaxBytes(LIMITS) + 1);
+  const said: string[] = [];
+  assert.deepEqual(await takeHandOver(home, LIMITS, (l) => said.push(l)), []);
+  assert.match(said.join('\n'), /more than a hand-over holds/);
+  assert.equal(existsSync(path), false);
+  // The cap fits the largest hand-over the limits allow.
+  const full = Array.from({ length: LIMITS.maxTerminals }, (_, i) => ({
+    ...handedOne(),
+    session: i.toString(16).padStart(32, '0'),
+    scrollback: Buffer.alloc(LIMITS.maxScrollback, 0xff),
+    peerName: 'p'.repeat(256),
+    command: 'c'.repeat(1024),
+  }));
+  writeHandOver(home, full);
+  assert.equal((await takeHandOver(home, LIMITS, assert.fail)).length, LIMITS.maxTerminals);
+});
+
+function isLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
