@@ -53,7 +53,7 @@ test('a session survives a relay restart with every byte exactly once', { skip }
     assert.equal(code, 0, stderr);
     assert.match(
       stderr,
-      /^clawbridge: reconnecting… \(.+\)\nclawbridge: reconnected via relay ws:\/\/127\.0\.0\.1:\d+\n$/,
+      /^clawbridge: reconnecting\.\.\. \(.+\)\nclawbridge: reconnected via relay ws:\/\/127\.0\.0\.1:\d+\n$/,
     );
     assert.ok(printedWhileDown < stdout.length, 'output continued after the resume');
     const expected = Array.from({ length: COUNT }, (_, i) => `${i}\n`).join('');
