@@ -419,7 +419,12 @@ export function registerFileCommands(program: Command): void {
     )
     .action(async (opts: HomeOpts, cmd: Command) => {
       const all = withGroupOpts(opts, cmd);
-      const u = await withAgent(all, (c) => c.call('files.usage', {}));
+      const u = await withAgent(all, (c) => c.call('files.usage', {})).catch(async (err: unknown) => {
+        // All of it is on disk: read there when no agent runs.
+        if (!isClawError(err, 'NO_AGENT')) throw err;
+        const { usageOnDisk } = await import('../files/files-usage.js');
+        return usageOnDisk(resolveHome(all.home));
+      });
       if (all.json) return printJson(u);
       printBlock(usageText(u));
     });
