@@ -528,6 +528,12 @@ export interface StatusResult {
    */
   nat?: NatStatus;
   /**
+   * Where the web UI serves (`host:port`), and `movedFrom`, the port it served on last, when that was
+   * taken at this start (a page open there lost it: the tray says where it is now). Absent without a
+   * web UI, and from agents before it.
+   */
+  ui?: { address: string; movedFrom?: number };
+  /**
    * This agent process's memory, as `process.memoryUsage()` reads it (`status --json`; only in the
    * `status` call, not in status events): what `npm run bench:footprint` reports beside /proc's figures.
    */

@@ -6,6 +6,7 @@
  */
 import { ClawError, errorMessage } from '../core/errors.js';
 import { commandIn, hereHint, peerHint, type Hint } from '../core/hint.js';
+import { MAX_MESSAGE_TTL_MS, MIN_MESSAGE_TTL_MS } from '../protocol/message-frames.js';
 import type { ControlEventListener } from './control-client.js';
 import type { EventOptions, MethodName, MethodParams, MethodResults } from './contract.js';
 import type {
@@ -95,6 +96,12 @@ export interface ListenOptions {
   replies?: boolean;
   /** Mark each message read once the handler returned (default true). */
   ack?: boolean;
+  /**
+   * Leave messages past their TTL to expire: each is given to this instead of the handler, as it
+   * comes up, and is not marked read (`serve`: a question whose asker stopped waiting). Default: they
+   * are handled like the others.
+   */
+  onExpired?: (m: InboxMessage) => void;
   /**
    * What a listener handled, kept across listeners: one that follows another (a new connection after
    * the agent restarted) hands none of those messages over again and acknowledges those whose
@@ -449,6 +456,10 @@ export class MessagesClient {
    * Sends `body` and waits for the reply (the inbox message whose replyTo is its ID), marks it read
    * and returns it; `error: true` on it says the other side failed. A question not yet delivered when
    * the time runs out is withdrawn (deleted from the outbox).
+   *
+   * The question carries the asker's deadline as its TTL (askTtl): without `ttlMs` it expires when
+   * this call stops waiting, so a server that comes later never runs it and nobody is answered in
+   * vain. A `ttlMs` given keeps it answerable that long (the reply then waits in this node's inbox).
    * @throws MessageStateError TIMEOUT with the question's state, or MESSAGE_REFUSED / MESSAGE_EXPIRED
    */
   async ask(
@@ -458,10 +469,10 @@ export class MessagesClient {
   ): Promise<InboxMessage> {
     this.followEvents();
     this.asking++;
-    const { timeoutMs = DEFAULT_WAIT_MS, ...sendOpts } = opts;
+    const { timeoutMs = DEFAULT_WAIT_MS, ttlMs, ...sendOpts } = opts;
     let sent: OutboxMessage | undefined;
     try {
-      sent = await this.send(peer, body, sendOpts);
+      sent = await this.send(peer, body, { ...sendOpts, ttlMs: ttlMs ?? askTtl(timeoutMs) });
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const reply = this.replies.get(sent.id);
@@ -503,10 +514,16 @@ export class MessagesClient {
         [now],
       );
     }
+    // Past its TTL (the asker's deadline, unless --ttl said otherwise) no server there runs it.
+    const expires = Date.parse(now.expiresAt);
+    const after =
+      Number.isFinite(expires) && expires > Date.now()
+        ? ` there answers it); it stays answerable there until ${now.expiresAt} (its TTL)`
+        : ' there answers the next one); this one expired there unanswered: no server will run it';
     const { message, hint } = commandIn(
       `no reply from ${now.peer.name} within ${secs}: it has the question (${now.state}), but nothing there answered topic ${now.topic} (`,
       peerHint(['msg', 'serve', '--topic', now.topic, '--', 'CMD']),
-      ' there answers it)',
+      after,
     );
     return new MessageStateError('TIMEOUT', message, [now], hint);
   }
@@ -514,14 +531,17 @@ export class MessagesClient {
   /**
    * Answers each message on `topic` (unread ones first; not replies, which belong to `ask`) with what
    * `answer` returns, sent back as a reply on the same topic, then marks it read. A throw from
-   * `answer` is replied as an error with its message.
+   * `answer` is replied as an error with its message. A message past its TTL (a question whose asker
+   * stopped waiting: ask() gives it the asker's deadline) is not answered nor marked read: it is
+   * left to expire, and `onExpired` hears of it.
    */
   serve(
-    opts: Omit<ListenOptions, 'replies'> & { topic: string; ttlMs?: number },
+    opts: Omit<ListenOptions, 'replies' | 'onExpired'> & { topic: string; ttlMs?: number },
     answer: (m: InboxMessage) => Promise<ServeAnswer>,
     onAnswered?: (m: InboxMessage, reply: OutboxMessage, error: boolean) => void,
+    onExpired: (m: InboxMessage) => void = () => undefined,
   ): Listening {
-    return this.listen({ ...opts, replies: false }, async (m) => {
+    return this.listen({ ...opts, replies: false, onExpired }, async (m) => {
       const result = await answer(m).catch((err: unknown): ServeAnswer => ({
         body: err instanceof Error ? err.message : String(err),
         error: true,
@@ -535,6 +555,15 @@ export class MessagesClient {
       onAnswered?.(m, reply, result.error === true);
     });
   }
+}
+
+/**
+ * The TTL a question gets when its asker waits `timeoutMs`: the same span, so it expires as the asker
+ * stops waiting (TTL counts from the question's ID time, taken as it was queued), within the TTLs a
+ * message may have.
+ */
+export function askTtl(timeoutMs: number): number {
+  return Math.min(MAX_MESSAGE_TTL_MS, Math.max(MIN_MESSAGE_TTL_MS, Math.ceil(timeoutMs)));
 }
 
 /** `base` with the state a report gave it. */
@@ -700,12 +729,15 @@ class Listener implements Listening {
       while (!this.stopped && this.queue.length > 0) {
         const m = this.queue.shift()!;
         if (!this.wanted(m)) continue;
-        await this.handler(m);
+        // Judged as it comes up, not as it arrived: one queued behind a slow handler may expire meanwhile.
+        const expired = this.opts.onExpired !== undefined && Date.parse(m.expiresAt) <= Date.now();
+        if (expired) this.opts.onExpired!(m);
+        else await this.handler(m);
         // Only once handled: a handler that failed (the agent went while it replied) sees it again.
         const { seen } = this.memory;
         seen.add(seenKey(m));
         if (seen.size > SEEN_MEMORY) seen.delete(seen.values().next().value!);
-        if (this.opts.ack !== false) this.ackLater(m.id);
+        if (this.opts.ack !== false && !expired) this.ackLater(m.id);
       }
     });
     this.working.catch((err: unknown) => this.finish(err));

@@ -86,7 +86,11 @@ export interface ApiDeps {
    * The web UI this agent serves (`ui.url` answers with its link), or null without one (--no-ui).
    * Built before the handler; it listens once the agent runs (run-agent.ts).
    */
-  webUi?: { url(newToken: boolean): string } | null;
+  webUi?: {
+    url(newToken: boolean): string;
+    /** Where it serves, once it does (status's `ui`). */
+    readonly server?: { address: string; movedFrom: number | undefined } | undefined;
+  } | null;
   /** The live connections this node carries (`connections.list`, `connections.close`, the event). */
   connections?: ConnectionsSource & Pick<ConnectionTable, 'close'>;
   /** The audit log (`audit.list`); absent in agents built without one. */
@@ -338,9 +342,10 @@ function processMemory(): ProcessMemory {
 }
 
 function status(
-  node: Pick<ApiDeps, 'name' | 'identity' | 'local' | 'relays' | 'nat'>,
+  node: Pick<ApiDeps, 'name' | 'identity' | 'local' | 'relays' | 'nat' | 'webUi'>,
   peers: Pick<PeersDeps, 'links'>,
 ): StatusResult {
+  const ui = node.webUi?.server;
   return {
     name: node.name(),
     fingerprint: node.identity.fingerprint,
@@ -353,5 +358,8 @@ function status(
     })),
     peers: peerList(peers),
     ...(node.nat ? { nat: node.nat.view() } : {}),
+    ...(ui
+      ? { ui: { address: ui.address, ...(ui.movedFrom !== undefined ? { movedFrom: ui.movedFrom } : {}) } }
+      : {}),
   };
 }

@@ -104,9 +104,10 @@ export function auditNode(sink: AuditSink, src: AuditSources): Disposer {
       }
     }),
     src.connections.events.on('resumed', (c, arrived) => {
-      if (c.kind !== 'terminal-served' && c.kind !== 'terminal-opened') return;
       const via = arrived ?? (c.peer ? src.pathOf(c.peer.fingerprint) : undefined);
+      // Its end names the path it ended on (a forward's stream moved from relay to direct, say).
       if (started.has(c.id)) started.set(c.id, via);
+      if (c.kind !== 'terminal-served' && c.kind !== 'terminal-opened') return;
       sink.record({
         kind: 'terminal',
         phase: 'resume',

@@ -7,6 +7,8 @@ import type { ApiHandler } from '../api/contract.js';
 import type { StreamUpgradeHandlers } from '../api/stream-upgrade.js';
 import { ClawError } from '../core/errors.js';
 import { checkUiListen, startWebUi, type WebUiOptions, type WebUiServer } from '../api/web-ui/server.js';
+import { errorMessage } from '../core/errors.js';
+import { readLastUiPort, saveLastUiPort } from '../home/ui-port-file.js';
 
 export interface WebUiPart {
   /** The link to open (`newToken` replaces the token first); refused until the server listens. */
@@ -19,10 +21,11 @@ export interface WebUiPart {
 }
 
 /**
- * The web UI on `opts.listen`. An address other machines can reach without `allowRemote` is refused
- * here, before anything listens.
+ * The web UI on `opts.listen`, on the port it served on last when that is free (home/ui-port-file.ts),
+ * and that port kept for the next start. An address other machines can reach without `allowRemote` is
+ * refused here, before anything listens.
  */
-export function webUiPart(opts: Omit<WebUiOptions, 'handler' | 'streams'>): WebUiPart {
+export function webUiPart(opts: Omit<WebUiOptions, 'handler' | 'streams' | 'lastPort'>): WebUiPart {
   checkUiListen(opts.listen, opts.allowRemote);
   let server: WebUiServer | undefined;
   return {
@@ -34,7 +37,14 @@ export function webUiPart(opts: Omit<WebUiOptions, 'handler' | 'streams'>): WebU
       return server;
     },
     start: async (handler, streams) => {
-      server = await startWebUi({ ...opts, handler, streams });
+      const lastPort = readLastUiPort(opts.home, opts.listen);
+      server = await startWebUi({ ...opts, handler, streams, ...(lastPort ? { lastPort } : {}) });
+      if (server.port === lastPort) return;
+      try {
+        saveLastUiPort(opts.home, opts.listen, server.port);
+      } catch (err) {
+        opts.notice?.(`cannot keep the web UI's port for the next start: ${errorMessage(err)}`);
+      }
     },
     stop: async () => {
       await server?.close();

@@ -237,7 +237,7 @@ function relayTarget(
       // A token is a secret: never echoed.
       const [shown, example] =
         flag === '--relay-token'
-          ? ['…', 'TOKEN']
+          ? ['...', 'TOKEN']
           : flag === '--relay-token-file'
             ? [given, 'FILE']
             : [given, given];
@@ -258,7 +258,7 @@ function relayTarget(
   if (!relay) {
     throw new ClawError(
       'BAD_ARGUMENT',
-      `${flag} ${url}=…: ${url} is not one of this node's relays (${list.map((r) => r.url).join(', ')}); to add it, give --relay once for each relay to use (--relay replaces the list)`,
+      `${flag} ${url}=...: ${url} is not one of this node's relays (${list.map((r) => r.url).join(', ')}); to add it, give --relay once for each relay to use (--relay replaces the list)`,
     );
   }
   return { relay, value: given.slice(named.index + 1) };

@@ -50,7 +50,7 @@ export function registerConnectionsCommand(program: Command): void {
       const all = withGroupOpts(opts, cmd);
       const c = await call(all, 'connections.close', { id });
       if (all.json) printJson(c);
-      else printLine(`closed ${c.kind} connection ${c.id}: ${c.from} → ${c.to}`);
+      else printLine(`closed ${c.kind} connection ${c.id}: ${c.from} -> ${c.to}`);
     });
 
   allowStrayWords(connections);

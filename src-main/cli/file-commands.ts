@@ -59,8 +59,8 @@ export function progressLine(t: TransferInfo, cells = BAR_CELLS): string {
   const frac = t.bytes > 0 ? Math.min(1, t.bytesDone / t.bytes) : t.files > 0 ? t.filesDone / t.files : 1;
   const full = Math.round(frac * cells);
   const bar = `[${'#'.repeat(full)}${'-'.repeat(cells - full)}]`;
-  const rate = t.rate > 0 ? `${formatBytes(t.rate)}/s` : '—';
-  const eta = t.rate > 0 ? clock((t.bytes - t.bytesDone) / t.rate) : '—';
+  const rate = t.rate > 0 ? `${formatBytes(t.rate)}/s` : '-';
+  const eta = t.rate > 0 ? clock((t.bytes - t.bytesDone) / t.rate) : '-';
   return `${bar} ${String(Math.floor(frac * 100)).padStart(3)}%  ${formatBytes(t.bytesDone)}/${formatBytes(t.bytes)}  ${rate}  ETA ${eta}  files ${t.filesDone}/${t.files}`;
 }
 
@@ -186,7 +186,7 @@ async function sendCommand(peer: string, paths: string[], opts: SendOpts): Promi
       note(`waiting: ${t.why ?? `for ${t.peer.name}`}`);
     } else if (t.state === 'sending' && lastWhy !== undefined && !tty) {
       lastWhy = undefined;
-      note(`sending to ${t.peer.name}…`);
+      note(`sending to ${t.peer.name}...`);
     }
     if (t.state === 'sending') lastWhy = undefined;
     if (tty && (t.state === 'sending' || t.state === 'waiting')) {
@@ -202,7 +202,8 @@ async function sendCommand(peer: string, paths: string[], opts: SendOpts): Promi
   const stop = interruptsCancel(async () => {
     clear();
     if (id === undefined) {
-      if (!json) printNote('cancelling: the agent is still reading the files (Ctrl-C again leaves at once)…');
+      if (!json)
+        printNote('cancelling: the agent is still reading the files (Ctrl-C again leaves at once)...');
       await known;
     }
     if (id === undefined) return;
@@ -255,7 +256,7 @@ async function sendCommand(peer: string, paths: string[], opts: SendOpts): Promi
       if (stop.interrupted) return await stop.done;
       if (end === 'agent-gone') {
         client.close();
-        note(`local agent stopped; waiting for it to come back (up to ${waitSpan(AGENT_WAIT_MS)})…`);
+        note(`local agent stopped; waiting for it to come back (up to ${waitSpan(AGENT_WAIT_MS)})...`);
         backBy = Date.now() + AGENT_WAIT_MS;
         client = await agentBack(home, backBy);
         continue;
@@ -271,10 +272,8 @@ async function sendCommand(peer: string, paths: string[], opts: SendOpts): Promi
         return;
       }
       if (json) printJsonLine({ event: end.state, ...end });
-      throw new ClawError(
-        'TRANSFER_FAILED',
-        `${end.state === 'cancelled' ? 'cancelled' : 'not sent'}: ${end.why ?? 'the transfer failed'}`,
-      );
+      // One line saying what ended it: a cancel's why already says who cancelled.
+      throw new ClawError('TRANSFER_FAILED', `not sent: ${end.why ?? `the transfer ${end.state}`}`);
     }
   } catch (err) {
     // Ctrl-C while the send was being answered: the cancel's line is the one that counts.
@@ -420,7 +419,12 @@ export function registerFileCommands(program: Command): void {
     )
     .action(async (opts: HomeOpts, cmd: Command) => {
       const all = withGroupOpts(opts, cmd);
-      const u = await withAgent(all, (c) => c.call('files.usage', {}));
+      const u = await withAgent(all, (c) => c.call('files.usage', {})).catch(async (err: unknown) => {
+        // All of it is on disk: read there when no agent runs.
+        if (!isClawError(err, 'NO_AGENT')) throw err;
+        const { usageOnDisk } = await import('../files/files-usage.js');
+        return usageOnDisk(resolveHome(all.home));
+      });
       if (all.json) return printJson(u);
       printBlock(usageText(u));
     });
@@ -470,7 +474,8 @@ export function registerFileCommands(program: Command): void {
       const target = resolve(dir);
       const result = await withAgent(all, async (c) => {
         if (opts.wait && (await c.call('files.list', {})).length === 0) {
-          if (!all.json) printNote('nothing received yet; waiting for a transfer to arrive (Ctrl-C stops)…');
+          if (!all.json)
+            printNote('nothing received yet; waiting for a transfer to arrive (Ctrl-C stops)...');
           await new Promise<void>((resolveWait, reject) => {
             const offClose = c.onClose(() => reject(new ClawError('NO_AGENT', 'the agent stopped')));
             const off = c.onEvent((event) => {

@@ -186,7 +186,7 @@ function warnIfRemote(local: string, via: string | null): void {
   if (isLoopbackHost(host)) return;
   printNote(
     `warning: ${local} accepts connections from other machines; anyone who can reach it can use ${
-      via ? `${via}'s network` : 'your peers’ networks'
+      via ? `${via}'s network` : "your peers' networks"
     }`,
   );
 }
@@ -265,7 +265,7 @@ has a password) instead.`;
 const PROXY_AUTH_NOTE = `
 A new proxy has a password (its secret): without it, any program on this machine, another user's
 too, could use the proxy to reach your peers' networks. Give curl the URL printed on add in its
-environment (ALL_PROXY=socks5h://PEER:SECRET@127.0.0.1:1080 curl URL, or http://PEER:SECRET@…),
+environment (ALL_PROXY=socks5h://PEER:SECRET@127.0.0.1:1080 curl URL, or http://PEER:SECRET@...),
 not with --proxy, where other users read it (ps); \`clawbridge proxy secret NAME --url\` prints it
 again. The SOCKS user name still picks the exit peer (empty: --via). Browsers cannot send a SOCKS
 password: for them add it with --no-auth, and know that every local user can then use it. Browsers
@@ -344,10 +344,11 @@ export function registerForwardCommands(program: Command): void {
       if (all.json) printJson(f);
       else if (f.direction === 'reverse')
         printLine(
-          `reverse ${f.protocol === 'udp' ? 'UDP ' : ''}forward ${f.name}: ${f.via}:${f.remote} → ${f.local} (${stateText(f)})`,
+          `reverse ${f.protocol === 'udp' ? 'UDP ' : ''}forward ${f.name}: ${f.via}:${f.remote} -> ${f.local} (${stateText(f)})`,
         );
-      else if (f.protocol === 'udp') printLine(`UDP forward ${f.name}: ${f.local} → ${f.via} → ${f.remote}`);
-      else printLine(`forward ${f.name}: ${f.local} → ${f.via} → ${f.remote}`);
+      else if (f.protocol === 'udp')
+        printLine(`UDP forward ${f.name}: ${f.local} -> ${f.via} -> ${f.remote}`);
+      else printLine(`forward ${f.name}: ${f.local} -> ${f.via} -> ${f.remote}`);
     });
 
   forward
@@ -443,7 +444,7 @@ export function registerForwardCommands(program: Command): void {
   proxy
     .command('secret <name>')
     .description("print a proxy's password (its secret), or with --url the URL to give a client")
-    .option('--url', 'print the whole proxy URL (socks5h://PEER:SECRET@HOST:PORT or http://…)')
+    .option('--url', 'print the whole proxy URL (socks5h://PEER:SECRET@HOST:PORT or http://...)')
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
     .action(async (name: string, opts: HomeOpts & { url?: boolean }, cmd: Command) => {

@@ -358,7 +358,10 @@ export function registerMsgCommands(program: Command): void {
     )
     .option('--topic <topic>', 'the topic a `msg serve` there answers (default: default)')
     .option('--timeout <duration>', 'how long to wait for the reply (default 30s)')
-    .option('--ttl <duration>', 'how long the question may wait to be delivered (default 7d)')
+    .option(
+      '--ttl <duration>',
+      'how long a server there may still answer it (default: the --timeout, so none runs it once you stop waiting)',
+    )
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print the reply as one JSON object')
     .action(async (peer: string, text: string | undefined, opts: SendOpts, cmd: Command) => {
@@ -390,7 +393,7 @@ export function registerMsgCommands(program: Command): void {
     .option('--json', 'print one JSON object per answered message')
     .addHelpText(
       'after',
-      "\nA non-zero exit, a signal or a timeout is replied as an error (its status and stderr), which\n`msg ask` prints and exits 1 on. Messages are answered one at a time, unread ones first; each is\nmarked read once its reply is queued. Replies to this node's own questions are left to `msg ask`.\nIt carries on across agent restarts; stopped (Ctrl-C, SIGTERM), it ends the command running and\nwhat that command started.\n\nExamples:\n  clawbridge msg serve --topic upper -- tr a-z A-Z\n  clawbridge msg serve --topic status --from laptop -- uptime",
+      "\nA non-zero exit, a signal or a timeout is replied as an error (its status and stderr), which\n`msg ask` prints and exits 1 on. Messages are answered one at a time, unread ones first; each is\nmarked read once its reply is queued. A question past its TTL (by default, its asker stopped\nwaiting) is not run: it is left unread to expire. Replies to this node's own questions are left to\n`msg ask`. It carries on across agent restarts; stopped (Ctrl-C, SIGTERM), it ends the command\nrunning and what that command started.\n\nExamples:\n  clawbridge msg serve --topic upper -- tr a-z A-Z\n  clawbridge msg serve --topic status --from laptop -- uptime",
     )
     .action(
       async (command: string[], opts: FilterOpts & { topic: string; timeout?: string }, cmd: Command) => {
@@ -419,6 +422,13 @@ export function registerMsgCommands(program: Command): void {
                 else
                   printLine(
                     `answered ${m.id} from ${m.from.name}${error ? ' with an error' : ''}: reply ${reply.id}`,
+                  );
+              },
+              (m) => {
+                if (all.json) printJsonLine({ id: m.id, from: m.from, topic: m.topic, expired: m.expiresAt });
+                else
+                  printLine(
+                    `not answered: ${m.id} from ${m.from.name} expired at ${m.expiresAt} (its asker stopped waiting); left unread`,
                   );
               },
             ),

@@ -68,7 +68,7 @@ export const BODY_CELL_CHARS = 60;
 
 function cellOf(text: string): string {
   const chars = [...text];
-  return chars.length > BODY_CELL_CHARS ? `${chars.slice(0, BODY_CELL_CHARS - 1).join('')}…` : text;
+  return chars.length > BODY_CELL_CHARS ? `${chars.slice(0, BODY_CELL_CHARS - 3).join('')}...` : text;
 }
 
 /** The table `msg inbox` prints, oldest first. */

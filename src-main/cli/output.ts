@@ -10,6 +10,7 @@ import { errorMessage, hintOf, isClawError, type ErrorCode } from '../core/error
 import type { Hint } from '../core/hint.js';
 import { shellWord } from '../core/shell-word.js';
 import { escapeControlChars, escapeForTerminal, jsonForTerminal } from '../core/terminal-text.js';
+import { plainPunctuation } from './plain-punctuation.js';
 
 /** `3s`, `4m`, `2h`, `5d` since an ISO time. */
 export function age(iso: string | null, now = Date.now()): string {
@@ -52,7 +53,9 @@ export function printBlockToStderr(text: string): void {
  * `frame` puts this program's own line breaks around it (`\r\n` on a terminal in raw mode).
  */
 export function printNote(line: string, frame: { before?: string; after?: string } = {}): void {
-  process.stderr.write(`${frame.before ?? ''}clawbridge: ${escapeControlChars(line)}${frame.after ?? '\n'}`);
+  process.stderr.write(
+    `${frame.before ?? ''}clawbridge: ${escapeControlChars(plainPunctuation(line))}${frame.after ?? '\n'}`,
+  );
 }
 
 /**
@@ -61,7 +64,7 @@ export function printNote(line: string, frame: { before?: string; after?: string
  * `null` only erases it. Callers draw it only when stderr is a terminal.
  */
 export function printProgress(line: string | null): void {
-  process.stderr.write(`\r\x1b[2K${line === null ? '' : escapeControlChars(line)}`);
+  process.stderr.write(`\r\x1b[2K${line === null ? '' : escapeControlChars(plainPunctuation(line))}`);
 }
 
 /**
@@ -69,8 +72,8 @@ export function printProgress(line: string | null): void {
  * every other block (program.configureOutput in main.ts).
  */
 export const commanderOutput = {
-  writeOut: (text: string): void => void process.stdout.write(escapeForTerminal(text)),
-  writeErr: (text: string): void => void process.stderr.write(escapeForTerminal(text)),
+  writeOut: (text: string): void => void process.stdout.write(escapeForTerminal(plainPunctuation(text))),
+  writeErr: (text: string): void => void process.stderr.write(escapeForTerminal(plainPunctuation(text))),
 };
 
 /**

@@ -23,7 +23,7 @@ export function joinStepLine(e: PairingEvent): string | undefined {
         lines.push(
           `compare with the other screen: ${groupFingerprint(e.ownFingerprint)} (this device) and ${groupFingerprint(e.fingerprint)} (${name})`,
         );
-      lines.push('waiting for approval…');
+      lines.push('waiting for approval...');
       return lines.join('\n');
     }
     default:

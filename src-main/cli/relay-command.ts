@@ -198,7 +198,7 @@ async function loadOrCreateIn(home: string, warn: WarnLine): Promise<{ certPem: 
       // The loader's own advice is for a node's identity; what to do with the relay's is said here.
       throw new ClawError(
         'CONFIG_INVALID',
-        `relay TLS identity in ${home} is damaged (${errorMessage(err).split(' — ')[0]}); restore ${RELAY_CERT_FILE} and ${RELAY_KEY_FILE} from a backup, or move both away to create a new one (clients pinned the old fingerprint and will need the new one)`,
+        `relay TLS identity in ${home} is damaged (${errorMessage(err).split(' \u2014 ')[0]}); restore ${RELAY_CERT_FILE} and ${RELAY_KEY_FILE} from a backup, or move both away to create a new one (clients pinned the old fingerprint and will need the new one)`,
       );
     }
     return { certPem, keyPem };

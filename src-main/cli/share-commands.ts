@@ -64,7 +64,7 @@ function shareTable(list: ShareInfo[], home?: string): string {
 export function registerShareCommands(program: Command): void {
   const share = program
     .command('share')
-    .description('publish a folder read-only over HTTP on a peer’s address (needs a running agent)')
+    .description("publish a folder read-only over HTTP on a peer's address (needs a running agent)")
     .argument('[dir]', 'the folder to share')
     .option('--via <peer>', 'the peer that listens (needs permission listen there)')
     .option('--listen <[host:]port>', 'where the peer listens (its 127.0.0.1 unless a host is given)')
@@ -105,7 +105,7 @@ export function registerShareCommands(program: Command): void {
         ...(password !== undefined ? { password } : {}),
       });
       if (opts.json) return printJson(s);
-      printLine(`share ${s.name}: ${s.url} on ${s.via} → ${escapeControlChars(s.dir)} (${stateText(s)})`);
+      printLine(`share ${s.name}: ${s.url} on ${s.via} -> ${escapeControlChars(s.dir)} (${stateText(s)})`);
     });
 
   share

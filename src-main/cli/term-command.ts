@@ -234,7 +234,7 @@ export function runTerminal(
         case 'status':
           return void note(
             frame.state === 'reconnecting'
-              ? `reconnecting… (${frame.detail})`
+              ? `reconnecting... (${frame.detail})`
               : `reconnected ${frame.detail}`,
           );
         case 'exit': {
@@ -327,7 +327,7 @@ export function runTerminal(
       if (!reopen || (!pty && inputSent > 0))
         return finish(1, 'the agent closed the terminal (did it stop?)');
       held = [];
-      note(`local agent stopped; waiting for it to come back (up to ${waitSpan(AGENT_WAIT_MS)})…`);
+      note(`local agent stopped; waiting for it to come back (up to ${waitSpan(AGENT_WAIT_MS)})...`);
       reopenWhenBack((track) => reopen(received, track), peer, { stopped: () => finished }).then(
         (back) => {
           if (finished) return void back.socket.destroy();

@@ -5,7 +5,7 @@
  * each item.
  */
 import type { Menu, MenuItemConstructorOptions } from 'electron';
-import type { ForwardInfo, PeerInfo, PendingInfo, ProxyInfo } from '../api/contract.js';
+import type { ForwardInfo, PeerInfo, PendingInfo, ProxyInfo, StatusResult } from '../api/contract.js';
 import { agentReady, capText, peerStateText, statusLine, type TrayState } from './tray-status.js';
 import type { WindowPlace } from './window-place.js';
 import { updateTrayLabel, type UpdatePhase } from './update-policy.js';
@@ -72,6 +72,7 @@ export function trayMenuModel(state: TrayState): TrayItem[] {
   const { pending, status, forwards, proxies } = state.agent;
   return [
     ...head,
+    ...uiMovedItems(status.ui),
     ...pendingItems(pending),
     separator,
     { type: 'submenu', label: 'Peers', items: peersItems(status.peers) },
@@ -80,6 +81,15 @@ export function trayMenuModel(state: TrayState): TrayItem[] {
     { type: 'submenu', label: 'Forwards', items: forwardsItems(forwards, proxies) },
     ...tail,
   ];
+}
+
+/**
+ * Where the web UI is when this start had to move it off the port it served on last: a browser page
+ * open on the old port lost its agent and cannot follow (server.ts uiPortMove says the same in the log).
+ */
+function uiMovedItems(ui: StatusResult['ui']): TrayItem[] {
+  if (ui?.movedFrom === undefined) return [];
+  return [info(capText(`Web UI moved to ${ui.address} (port ${ui.movedFrom} was taken)`))];
 }
 
 function pendingItems(pending: readonly PendingInfo[]): TrayItem[] {

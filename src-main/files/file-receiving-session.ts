@@ -246,7 +246,7 @@ export class ReceivingSession {
       this.view.state = 'cancelled';
       this.view.why = 'cancelled by the owner of this node before';
       this.receiver.changed(this);
-      this.channel.send({ type: 'cancel', reason: 'the receiver cancelled this transfer' });
+      this.channel.send({ type: 'cancel', reason: 'cancelled by the owner' });
       await rm(this.dir, { recursive: true, force: true });
       return;
     }

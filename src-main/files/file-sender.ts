@@ -75,6 +75,24 @@ class Final extends Error {}
 /** The receiver cancelled the transfer (its CANCEL, or its reset of the stream saying so): final. */
 class PeerCancelled extends Final {}
 
+/**
+ * What a receiver says when its owner cancels (files-api.ts, file-receiving-session.ts), this
+ * release's and those before: the sender words it as who did it rather than repeating it.
+ */
+const OWNER_CANCELS = new Set([
+  'cancelled by the owner',
+  'cancelled by the owner; what had arrived was removed',
+  'the receiver cancelled this transfer',
+]);
+
+/** `b's owner cancelled the transfer`, or with another reason `b cancelled the transfer: REASON`. */
+function peerCancelled(name: string, reason: string | undefined): PeerCancelled {
+  if (reason === undefined || reason === '' || OWNER_CANCELS.has(reason)) {
+    return new PeerCancelled(`${name}'s owner cancelled the transfer`);
+  }
+  return new PeerCancelled(`${name} cancelled the transfer: ${reason}`);
+}
+
 export class FileSender {
   readonly events = new Emitter<{ changed: [TransferView] }>();
   readonly transfers = new Map<string, OutgoingTransfer>();
@@ -285,7 +303,7 @@ export class OutgoingTransfer {
         if (err instanceof PeerCancelled) return this.cancelledByPeer(err.message);
         if (err instanceof Final) return this.fail(err.message);
         waitMs = Math.min(RETRY_MAX_MS, Math.max(500, waitMs * 2));
-        this.set('waiting', `${errorMessage(err)}; carrying on when ${name} is reachable again…`);
+        this.set('waiting', `${errorMessage(err)}; carrying on when ${name} is reachable again...`);
         await sleep(waitMs);
       }
     }
@@ -354,6 +372,8 @@ export class OutgoingTransfer {
     let want: ((have: Map<number, number>) => void) | undefined;
     let complete: ((c: { treeHash: string; received: string }) => void) | undefined;
     let failWith: ((e: Error) => void) | undefined;
+    /** Set once the receiver said it cancelled (its CANCEL, or its reset saying so). */
+    let cancelledBy: PeerCancelled | undefined;
     const wanted = new Promise<Map<number, number>>((resolve, reject) => {
       want = resolve;
       failWith = reject;
@@ -377,8 +397,7 @@ export class OutgoingTransfer {
       else if (f.type === 'refuse') failWith?.(new Final(`${name} refused the files: ${f.reason}`));
       else if (f.type === 'failed')
         failWith?.(new Final(`${name}: ${f.reason}; run file send again to send it anew`));
-      else if (f.type === 'cancel')
-        failWith?.(new PeerCancelled(`${name} cancelled the transfer: ${f.reason}`));
+      else if (f.type === 'cancel') failWith?.((cancelledBy ??= peerCancelled(name, f.reason)));
       else if (f.type === 'verified') {
         for (const i of f.indices) this.verified.add(i);
         this.view.filesDone = this.verified.size;
@@ -401,8 +420,8 @@ export class OutgoingTransfer {
         // The receiver's cancel resets the stream at once: its code says so even when the CANCEL frame
         // before it was not read.
         if (refusalOf(err) === 'CANCELLED' && !this.cancelled) {
-          const said = err instanceof ClawError && err.peerReason ? `: ${err.peerReason}` : '';
-          failWith?.(new PeerCancelled(`${name} cancelled the transfer${said}`));
+          const said = err instanceof ClawError ? err.peerReason : undefined;
+          failWith?.((cancelledBy ??= peerCancelled(name, said)));
         } else failWith?.(err ?? new ClawError('LINK_CLOSED', 'the files stream closed'));
         listed?.end(err ? errorMessage(err) : undefined);
       },
@@ -445,7 +464,9 @@ export class OutgoingTransfer {
     } catch (err) {
       // The stream (and its line in connections and the audit log) ends with why: a refusal's words.
       if (channel.isOpen) channel.close(new ClawError('STREAM_RESET', errorMessage(err)));
-      throw err;
+      // The receiver's cancel closes the stream too: whatever noticed the close first (the sending
+      // loop's "stream closed"), the cancel is why, and it is final.
+      throw cancelledBy ?? err;
     } finally {
       count();
     }

@@ -3,11 +3,12 @@
  * `.clear`, `.usage`, `.list`, `.get`, `.delete` over the running files service (src-main/files/), and
  * the `file.transfer` and `file.received` events. Peers are named as every other method names them.
  */
-import type { FileEvents, FileMethodResults, StagedInfo, TransferInfo } from '../api/contract-files.js';
+import type { FileEvents, FileMethodResults, TransferInfo } from '../api/contract-files.js';
 import type { MethodParams } from '../api/contract.js';
 import type { Disposer } from '../core/emitter.js';
 import { ClawError } from '../core/errors.js';
 import { moveOut } from './move-out.js';
+import { filesUsage } from './files-usage.js';
 import { clearEnded, receivedInfo, type RunningFiles } from './file-service.js';
 import { isoTime } from '../core/iso-time.js';
 import { resolvePeer } from '../links/resolve-peer.js';
@@ -100,30 +101,12 @@ export function fileHandlers(deps: FilesApiDeps): Handlers {
       return copy(known);
     },
     'files.clear': () => ({ cleared: clearEnded(files) }),
-    'files.usage': async () => {
-      const listed = all();
-      const peers = deps.peers.peerEntries();
-      const transfers = (await files.store.staged()).map((s): StagedInfo => {
-        const t = listed.find((x) => x.id === s.id && x.direction === 'in');
-        const fingerprint =
-          t?.peer.fingerprint ??
-          peers.find((e) => e.fingerprint.startsWith(s.fromPrefix))?.fingerprint ??
-          s.fromPrefix;
-        return {
-          id: s.id,
-          from: { name: t?.peer.name ?? name(fingerprint) ?? null, fingerprint },
-          bytes: s.bytes,
-          changedAt: isoTime(s.changedAt),
-          state: t?.state ?? null,
-        };
-      });
-      const inbox = await files.store.list();
-      return {
-        inbox: { entries: inbox.length, bytes: inbox.reduce((n, m) => n + m.bytes, 0) },
-        staging: { bytes: transfers.reduce((n, s) => n + s.bytes, 0), transfers },
-        freeBytes: await files.store.freeBytes(),
-      };
-    },
+    'files.usage': () =>
+      filesUsage(
+        files.store,
+        all(),
+        deps.peers.peerEntries().map((e) => ({ fingerprint: e.fingerprint, name: e.record.name })),
+      ),
     'files.list': async () => (await files.store.list()).map((m) => receivedInfo(m, name)),
     'files.get': async (p) => {
       let list = await files.store.list();

@@ -16,6 +16,7 @@ import { errorMessage, isClawError, refusalOf } from '../core/errors.js';
 import { FEATURE_EARLY_DATA } from '../mux/early-data.js';
 import { ResumableStream } from '../mux/resumable-stream.js';
 import { STREAM_RESUME_SERVICE } from './stream-resumes.js';
+import type { ConnectionVia } from '../connections/connection-table.js';
 
 /** What opening a resumable stream needs of the agent: its peers and each one's current path. */
 export type ResumableLinks = Pick<PeerDirectory, 'peerEntries'> & Pick<PeerStreams, 'activePath'>;
@@ -34,11 +35,14 @@ export async function openResumable(
   early?: Readable,
 ): Promise<Duplex> {
   const { fingerprint } = resolvePeer(links, peer);
+  /** The link the stream is on now: its first, then each it resumed on. */
+  let carrier: ConnectionVia | undefined;
   // The carrier and how to confirm its FIN arrived: a PING on the same link (its PONG follows it).
   // The peer is looked up again each time: its entry may have been replaced since (a changed record).
   const carried = async (name: string, serviceArgs: unknown, source?: Readable) => {
     const entry = resolvePeer(links, fingerprint);
-    const { mux } = links.activePath(entry);
+    const { mux, path, link } = links.activePath(entry);
+    carrier = { path, address: link.remote };
     // An older peer would take DATA before its ACCEPT as a violation and close the link.
     const sendEarly = source !== undefined && entry.features?.includes(FEATURE_EARLY_DATA) === true;
     const stream = await mux.open(name, serviceArgs, sendEarly ? { early: source } : {});
@@ -55,12 +59,33 @@ export async function openResumable(
     }
     throw err;
   }
-  return new ResumableStream(first, {
+  const moves = new Set<(via: ConnectionVia) => void>();
+  const resumable = new ResumableStream(first, {
     resumeMs,
     reopen: (delivered) => carried(STREAM_RESUME_SERVICE, { id, delivered }),
+    onEvent: (event) => {
+      if (event === 'resumed' && carrier) for (const moved of moves) moved(carrier);
+    },
     // Sent with the OPEN, before this layer existed: kept for a resend and counted like written bytes.
     sentEarly: first.stream.takeEarlyChunks(),
   });
+  carrierMoves.set(resumable, moves);
+  return resumable;
+}
+
+/** The listeners to each resumable stream's moves to another link (onCarrierMove). */
+const carrierMoves = new WeakMap<Duplex, Set<(via: ConnectionVia) => void>>();
+
+/**
+ * Calls `moved` with the link a stream openResumable made carries on over, each time it resumed on
+ * another one (the relay link closed once direct was up): so what lists the connection (its audit
+ * line) names the path it is on, not the one it began on. A stream of another kind never moves.
+ */
+export function onCarrierMove(stream: Duplex, moved: (via: ConnectionVia) => void): () => void {
+  const moves = carrierMoves.get(stream);
+  if (!moves) return () => undefined;
+  moves.add(moved);
+  return () => moves.delete(moved);
 }
 
 /**

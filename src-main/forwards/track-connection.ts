@@ -9,6 +9,7 @@ import type { ConnectionHandle } from '../connections/connection-table.js';
 import { ClawError } from '../core/errors.js';
 import { clientOf, type FrontEndContext } from './front-end.js';
 import { splice } from './splice.js';
+import { onCarrierMove } from './resumable-open.js';
 
 /** What a front end says about a connection it is about to splice. */
 export interface TrackedConnection {
@@ -55,6 +56,8 @@ export async function spliceTracked(
     handle?.bytesOut(sentEarly);
   }
   if (!handle) return splice(socket, remote, ctx.counters);
+  // Listed on the path it is on: a stream that moves to another link (ADR 0023) says so.
+  const offMoves = onCarrierMove(remote, (via) => handle.resumed(via));
   try {
     await splice(socket, remote, {
       bytesIn: (n) => {
@@ -67,6 +70,7 @@ export async function spliceTracked(
       },
     });
   } finally {
+    offMoves();
     handle.end();
   }
 }

@@ -88,7 +88,7 @@ test(
     try {
       await until('the counter to run', () => term.stdout().includes('\n20\n'), 20_000);
       await pair.relay.proc.stop();
-      await until('term to say it reconnects', () => term.stderr().includes('reconnecting…'), 30_000);
+      await until('term to say it reconnects', () => term.stderr().includes('reconnecting...'), 30_000);
       const relay = await startRelay(pair.relay.port);
       assert.equal(await term.exit(90_000), 0, term.stderr());
       await relay.proc.stop();

@@ -283,7 +283,7 @@ test("an invite whose relay pin is not the relay's certificate is refused at onc
   assert.equal(refused.code, 1);
   assert.match(
     refused.stderr,
-    /does not present the certificate the invite names \(abab…abab\): the invite was altered or the relay changed its certificate — ask for a new invite/,
+    /does not present the certificate the invite names \(abab\.\.\.abab\): the invite was altered or the relay changed its certificate - ask for a new invite/,
   );
   assert.doesNotMatch(refused.stderr, /peers add/);
   // The on-demand client started with the forged pin starts over with the right one.

@@ -3,8 +3,8 @@
  * on `file send` in a real terminal stops the transfer on both sides and says so (exit 130, as scp);
  * `--json` says `done` once, also for a send that carried an earlier one on; a missing path is one
  * plain line; the list of transfers outlives an agent restart and `file clear` empties it; what a
- * stopped incoming transfer holds in staging is shown by `file usage` and removed by `file cancel`
- * (also after a restart); `file delete` deletes from the inbox as the window's Delete does.
+ * stopped incoming transfer holds in staging is shown by `file usage` (also while no agent runs: it
+ * reads the disk) and removed by `file cancel` (also after a restart); `file delete` deletes from the inbox as the window's Delete does.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -65,11 +65,12 @@ const transfers = async (node: MessageNode) =>
 const usage = async (node: MessageNode) =>
   JSON.parse((await cli(['file', 'usage', '--json', '--home', node.home])).stdout) as FilesUsage;
 
-/** Stops `node`'s agent cleanly and starts it again on the same home. */
-async function restart(node: MessageNode): Promise<MessageNode> {
+/** Stops `node`'s agent cleanly; `between` runs while none runs; then it starts again on the same home. */
+async function restart(node: MessageNode, between?: () => Promise<void>): Promise<MessageNode> {
   const exited = new Promise((r) => node.proc.child.once('exit', r));
   assert.equal((await cli(['stop', '--home', node.home])).code, 0);
   await exited;
+  await between?.();
   return startNode(node.name, { node });
 }
 
@@ -252,8 +253,19 @@ test(
     assert.match(shown.stdout, new RegExp(`${moving.id} +a +\\S+ MiB +failed`));
     assert.match(shown.stdout, /clawbridge file cancel ID/);
 
+    // While b's agent is stopped, file usage reads the disk: the same partial transfer, named.
+    b = await restart(b, async () => {
+      const offline = await cli(['file', 'usage', '--home', b.home]);
+      assert.equal(offline.code, 0, offline.stderr);
+      assert.match(offline.stdout, /^staging +\S+ MiB in 1 partial transfer$/m);
+      assert.match(offline.stdout, new RegExp(`${moving.id} +a +\\S+ MiB +failed`));
+      const json = JSON.parse(
+        (await cli(['file', 'usage', '--json', '--home', b.home])).stdout,
+      ) as FilesUsage;
+      assert.deepEqual({ ...json, freeBytes: 0 }, { ...u, freeBytes: 0 });
+    });
+
     // After b restarts, the same: listed as it stopped, shown, and removable.
-    b = await restart(b);
     assert.equal((await transfers(b)).find((t) => t.id === moving.id)?.state, stopped.state);
     u = await usage(b);
     assert.equal(u.staging.transfers.find((s) => s.id === moving.id)?.state, 'failed');

@@ -168,7 +168,7 @@ test('bad input, refusals, taken ports, restart and stop', { timeout: 180_000 },
   assert.equal(bad.code, 1);
   assert.match(
     bad.stderr,
-    /^clawbridge: not a HOST:PORT pattern with a port of 1–65535 or a glob: 'nonsense' \(e\.g\. /,
+    /^clawbridge: not a HOST:PORT pattern with a port of 1-65535 or a glob: 'nonsense' \(e\.g\. /,
   );
   const only = `127.0.0.1:${file.port}`;
   assert.equal(

@@ -58,7 +58,7 @@ test(
       'f',
       ...home,
     ]);
-    assert.equal(added, `forward f: 127.0.0.1:${fwd} → b → 127.0.0.1:${file.port}\n`);
+    assert.equal(added, `forward f: 127.0.0.1:${fwd} -> b -> 127.0.0.1:${file.port}\n`);
 
     const url = `http://127.0.0.1:${file.port}/file`;
     const ways: [string, string[]][] = [

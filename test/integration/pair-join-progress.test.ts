@@ -54,7 +54,7 @@ test('pair new says how to approve; pair join shows the fingerprints to compare 
   const compare = `compare with the other screen: ${groupFingerprint(idB.fingerprint)} (this device) and ${groupFingerprint(idA.fingerprint)} (a)`;
   await until(
     'the joiner shows the fingerprints',
-    () => join.stderr().includes('waiting for approval…') || undefined,
+    () => join.stderr().includes('waiting for approval...') || undefined,
     20_000,
   );
   const lines = join.stderr().split('\n');
@@ -62,7 +62,7 @@ test('pair new says how to approve; pair join shows the fingerprints to compare 
     `found the other device (via relay ${relayUrl})`,
     'code accepted by a',
     compare,
-    'waiting for approval…',
+    'waiting for approval...',
   ]);
   assert.equal(join.stdout(), '', 'nothing final before approval');
 

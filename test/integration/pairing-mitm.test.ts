@@ -107,7 +107,7 @@ for (const target of ['msg1', 'msg2'] as const) {
     // code was never reported as accepted.
     assert.match(
       join.stderr,
-      /\nclawbridge: pairing failed: the code was wrong or someone interfered — ask for a new code\n$|^clawbridge: pairing failed: the code was wrong or someone interfered — ask for a new code\n$/,
+      /\nclawbridge: pairing failed: the code was wrong or someone interfered - ask for a new code\n$|^clawbridge: pairing failed: the code was wrong or someone interfered - ask for a new code\n$/,
     );
     assert.doesNotMatch(join.stderr, /code accepted by/);
     await until('issuer reports the failure', () => /pairing with code \S+ failed/.test(a.stderr()), 5000);

@@ -147,7 +147,7 @@ test('a peer whose agent was killed on a direct link is "not running", its port 
   assert.equal(ping.code, 1);
   assert.match(
     ping.stderr,
-    /^clawbridge: peer b is offline \(its agent is not running — direct 127\.0\.0\.1:\d+: connection refused/,
+    /^clawbridge: peer b is offline \(its agent is not running - direct 127\.0\.0\.1:\d+: connection refused/,
   );
   await relay.proc.stop();
 });

@@ -79,7 +79,7 @@ test('over a direct link: refusals, download, port taken, off', { skip, timeout:
   await ok(['peers', 'allow', 'a', 'listen', '--home', pair.homeB]);
   const added = await reverseAdd(pair.homeA, String(port), to, 'rev');
   assert.equal(added.code, 0, added.stderr);
-  assert.match(added.stdout, /reverse forward rev: b:127\.0\.0\.1:\d+ → 127\.0\.0\.1:\d+ \(listening\)/);
+  assert.match(added.stdout, /reverse forward rev: b:127\.0\.0\.1:\d+ -> 127\.0\.0\.1:\d+ \(listening\)/);
 
   // B's clients reach A's server: byte-exact.
   const got = await curl([`http://127.0.0.1:${port}/file`]);

@@ -141,7 +141,7 @@ test('reverse UDP forwards over a relay-only link', { timeout: 180_000 }, async 
   assert.equal(allow.code, 0, allow.stderr);
   const added = await reverseUdp(pair.homeA, String(port), to, 'ru');
   assert.equal(added.code, 0, added.stderr);
-  assert.match(added.stdout, /reverse UDP forward ru: b:127\.0\.0\.1:\d+ → 127\.0\.0\.1:\d+ \(listening\)/);
+  assert.match(added.stdout, /reverse UDP forward ru: b:127\.0\.0\.1:\d+ -> 127\.0\.0\.1:\d+ \(listening\)/);
 
   await t.test('datagrams of 1, 1,200 and 65,507 bytes come back whole, one for one', async () => {
     const s = await bound();

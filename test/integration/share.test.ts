@@ -119,7 +119,7 @@ test('share a folder through a peer', { skip, timeout: 600_000 }, async () => {
   assert.equal(added.code, 0, added.stderr);
   assert.match(
     added.stdout,
-    new RegExp(`share docs: http://127\\.0\\.0\\.1:${port}/ on b → .*shared \\(listening\\)`),
+    new RegExp(`share docs: http://127\\.0\\.0\\.1:${port}/ on b -> .*shared \\(listening\\)`),
   );
 
   // On B, the node that listens: `status` and `share list` show the port it opened for a.

@@ -4,7 +4,8 @@
  * network namespace; SIGSTOP freezes it mid-download, so the path drops packets instead of closing (as
  * a NAT that forgot the mapping does). The forward's stream moves to the relay link that was up beside
  * direct and the download completes byte-exact (sha256). A terminal on the same peer keeps echoing,
- * its first echo after the cut within 5 s. The setup is stream-resume-world.ts.
+ * its first echo after the cut within 5 s; the forward connection's audit line then names the relay, the
+ * path it finished on. The setup is stream-resume-world.ts.
  *
  * Size: RESUME_TEST_MIB (default 200, the issue's figure).
  */
@@ -12,7 +13,8 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { netnsUnavailable } from '../helpers/netns.js';
-import { CLI, cli, peerOf } from '../helpers/processes.js';
+import type { AuditEvent } from '../../src-main/audit/audit-events.js';
+import { CLI, cli, cliJson, peerOf } from '../helpers/processes.js';
 import {
   clientScript,
   endWorld,
@@ -114,6 +116,16 @@ test(
       console.log(`download ended ${Math.round(performance.now() - cut)} ms after the cut: ${end}`);
       assert.equal(end, `done ${SIZE} ${want}`, 'the whole file arrived, byte-exact');
       assert.equal((await peerOf(homeA, 'b'))?.path, 'relay', 'it finished over the relay');
+      // The forward connection's audit line names the path it finished on, not the one it began on.
+      const line = await until(
+        "the forward connection's audit line",
+        async () =>
+          (await cliJson<AuditEvent[]>(['log', '--json', '--home', homeA])).find(
+            (e) => e.kind === 'connection' && e.connection === 'forward',
+          ),
+        20_000,
+      );
+      assert.equal(line.path, 'relay', `the audit line: ${JSON.stringify(line)}`);
       assert.ok(echoed - cut <= FIRST_ECHO_DEADLINE_MS, `first echo ${echoed - cut} ms after the cut`);
     } catch (err) {
       throw new Error(`${(err as Error).message}\n${logTails({ a, b })}`);

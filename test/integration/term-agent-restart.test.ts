@@ -38,7 +38,7 @@ test(
       await a.stop();
       await until(
         'term to say it waits for its agent',
-        () => stderr.includes('local agent stopped; waiting for it to come back (up to 60 s)…'),
+        () => stderr.includes('local agent stopped; waiting for it to come back (up to 60 s)...'),
         10_000,
       );
       assert.equal(child.exitCode, null, `term ended: ${stderr}`);
@@ -61,7 +61,7 @@ test(
       assert.equal(code, 7, stderr);
       assert.match(
         stderr,
-        /^clawbridge: local agent stopped; waiting for it to come back \(up to 60 s\)…\nclawbridge: local agent is back; carried on with the terminal on b\n$/,
+        /^clawbridge: local agent stopped; waiting for it to come back \(up to 60 s\)\.\.\.\nclawbridge: local agent is back; carried on with the terminal on b\n$/,
       );
     } finally {
       child.kill('SIGKILL');

@@ -1,6 +1,6 @@
 /**
  * A terminal session outlives its path: the relay of a relay-only link restarts mid-session, the CLI
- * says `reconnecting…`, the session resumes, and the remote counter arrives exactly once, in order —
+ * says `reconnecting...`, the session resumes, and the remote counter arrives exactly once, in order —
  * also when the viewing node's own resume window (for sessions it serves) is shorter than the outage.
  */
 import { after, test } from 'node:test';
@@ -39,7 +39,7 @@ test('a session survives a relay restart with every byte exactly once', { skip }
   try {
     await until('the counter to run', () => stdout.includes('\n20\n'), 20_000);
     await pair.relay.proc.stop();
-    await until('the CLI to say it reconnects', () => stderr.includes('reconnecting…'), 30_000);
+    await until('the CLI to say it reconnects', () => stderr.includes('reconnecting...'), 30_000);
     const printedWhileDown = stdout.length;
     await sleep(1_000, 'the relay stays down a while');
     const relay = await startRelay(pair.relay.port);
@@ -53,7 +53,7 @@ test('a session survives a relay restart with every byte exactly once', { skip }
     assert.equal(code, 0, stderr);
     assert.match(
       stderr,
-      /^clawbridge: reconnecting… \(.+\)\nclawbridge: reconnected via relay ws:\/\/127\.0\.0\.1:\d+\n$/,
+      /^clawbridge: reconnecting\.\.\. \(.+\)\nclawbridge: reconnected via relay ws:\/\/127\.0\.0\.1:\d+\n$/,
     );
     assert.ok(printedWhileDown < stdout.length, 'output continued after the resume');
     const expected = Array.from({ length: COUNT }, (_, i) => `${i}\n`).join('');
@@ -90,7 +90,7 @@ test(
       assert.ok(host, 'b runs a session host');
       await pair.b.stop('SIGKILL');
       process.kill(host, 'SIGKILL');
-      await until('the CLI to say it reconnects', () => stderr.includes('reconnecting…'), 30_000);
+      await until('the CLI to say it reconnects', () => stderr.includes('reconnecting...'), 30_000);
       const b = startProcess([
         'agent',
         '--home',

@@ -81,7 +81,7 @@ test(
       pair.homeA,
     ]);
     assert.equal(add.code, 0, add.stderr);
-    const port = Number(/127\.0\.0\.1:(\d+) →/.exec(add.stdout)?.[1]);
+    const port = Number(/127\.0\.0\.1:(\d+) ->/.exec(add.stdout)?.[1]);
     assert.ok(port > 0, add.stdout);
 
     const sender = await bound();

@@ -88,7 +88,7 @@ test('UDP forwards over a relay-only link', { timeout: 180_000 }, async (t) => {
     ...home,
   ]);
   assert.equal(add.code, 0, add.stderr);
-  assert.match(add.stdout, /UDP forward u: 127\.0\.0\.1:\d+ → b → 127\.0\.0\.1:\d+/);
+  assert.match(add.stdout, /UDP forward u: 127\.0\.0\.1:\d+ -> b -> 127\.0\.0\.1:\d+/);
 
   await t.test('datagrams of 1, 1200 and 65,507 bytes come back whole', async () => {
     const s = await bound();

@@ -99,14 +99,21 @@ export interface WebUiOptions {
   streams?: StreamUpgradeHandlers;
   /** The built renderer; defaults to dist/renderer next to this package's compiled code. */
   rendererDir?: string;
-  /** One line the user should see (a port fallback, a remote-address warning). */
+  /** One line the user should see (a port fallback or move, a remote-address warning). */
   notice?: (line: string) => void;
+  /**
+   * The port it served on last for this `listen` (home/ui-port-file.ts): tried first, so an open page
+   * finds it again; absent on a first start.
+   */
+  lastPort?: number;
 }
 
 export interface WebUiServer {
   /** The bound `host:port`. */
   readonly address: string;
   readonly port: number;
+  /** The port it served on last (WebUiOptions.lastPort) when that was taken and it serves elsewhere now. */
+  readonly movedFrom: number | undefined;
   /** The link to open, `http://127.0.0.1:PORT/#token=…`; `newToken` replaces the token first. */
   url(newToken?: boolean): string;
   close(): Promise<void>;
@@ -135,6 +142,28 @@ export function remoteWarning(host: string, port: number): string | undefined {
     `warning: the web UI listens on ${formatHostPort(host, port)}, reachable from other machines; ` +
     'anyone with its link drives this node'
   );
+}
+
+/**
+ * The line saying the web UI is not where it was (undefined when it is): off the port it served on
+ * last, an open page has lost it and must be opened again; off the `--ui-listen` port on a first start,
+ * the port it serves on instead.
+ */
+export function uiPortMove(
+  host: string,
+  port: number,
+  wanted: number,
+  lastPort: number | undefined,
+): string | undefined {
+  if (lastPort !== undefined) {
+    if (port === lastPort) return undefined;
+    return (
+      `the web UI moved: port ${lastPort}, where it served last, is taken; it is at ` +
+      `http://${formatHostPort(host, port)}/ now (a page open on the old port must be opened again: clawbridge ui)`
+    );
+  }
+  if (wanted === 0 || port === wanted) return undefined;
+  return `web UI port ${wanted} is taken; serving it on port ${port}`;
 }
 
 /** Answers an upgrade that is refused, on the raw socket (no WebSocket exists yet). */
@@ -245,15 +274,23 @@ export async function startWebUi(opts: WebUiOptions): Promise<WebUiServer> {
   });
   server.on('clientError', (_err, socket) => socket.destroy());
 
+  const { lastPort } = opts;
   try {
-    await listenOn(server, host, wanted).catch(async (err: NodeJS.ErrnoException) => {
-      // The link comes from `clawbridge ui`, which asks the agent: any free port serves as well.
-      if (err.code !== 'EADDRINUSE' || wanted === 0) throw err;
-      await listenOn(server, host, 0);
-      opts.notice?.(
-        `web UI port ${wanted} is taken; serving it on port ${(server.address() as { port: number }).port}`,
-      );
-    });
+    // The port it served on last first: a page left open finds its agent there (ui-port-file.ts).
+    const atLast =
+      lastPort !== undefined && lastPort !== wanted
+        ? await listenOn(server, host, lastPort).then(
+            () => true,
+            () => false,
+          )
+        : false;
+    if (!atLast) {
+      await listenOn(server, host, wanted).catch(async (err: NodeJS.ErrnoException) => {
+        // The link comes from `clawbridge ui`, which asks the agent: any free port serves as well.
+        if (err.code !== 'EADDRINUSE' || wanted === 0) throw err;
+        await listenOn(server, host, 0);
+      });
+    }
   } catch (err) {
     throw new ClawError(
       'BAD_ARGUMENT',
@@ -261,11 +298,15 @@ export async function startWebUi(opts: WebUiOptions): Promise<WebUiServer> {
     );
   }
   port = (server.address() as { port: number }).port;
+  const movedFrom = lastPort !== undefined && port !== lastPort ? lastPort : undefined;
+  const moved = uiPortMove(host, port, wanted, lastPort);
+  if (moved) opts.notice?.(moved);
   const warning = remoteWarning(host, port);
   if (warning) opts.notice?.(warning);
   return {
     address: formatHostPort(host, port),
     port,
+    movedFrom,
     url: (rotate = false) => {
       if (rotate) {
         const token = newUiToken();

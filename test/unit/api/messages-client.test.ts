@@ -162,7 +162,8 @@ class FakeAgent {
       topic: 'default',
       sentAt: now,
       receivedAt: now,
-      expiresAt: now,
+      // Within its TTL (serve leaves one past it unread).
+      expiresAt: new Date(Date.now() + 60_000).toISOString(),
       read: false,
       ...m,
     };

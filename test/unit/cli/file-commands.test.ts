@@ -28,7 +28,7 @@ test('the progress line: bar, percent, bytes, rate, ETA and files', () => {
     line,
     /^\[##------\] {2}25% {2}25\.0 MiB\/100\.0 MiB {2}5\.0 MiB\/s {2}ETA 0:15 {2}files 1\/4$/,
   );
-  assert.match(progressLine(transfer({ rate: 0 }), 8), /— {2}ETA —/);
+  assert.match(progressLine(transfer({ rate: 0 }), 8), /- {2}ETA -/);
   assert.match(
     progressLine(transfer({ bytes: 0, bytesDone: 0, files: 0, filesDone: 0 }), 4),
     /^\[####\] 100%/,

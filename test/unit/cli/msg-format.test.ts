@@ -92,7 +92,7 @@ test('inbox and outbox tables: a row per message, long bodies cut, names escaped
     [
       'ID                                    FROM                        TOPIC  AGE  READ  BODY',
       `${ID}  office (ab12cd34)           jobs   30s  no    backup done`,
-      `${ID}  evil\\u{001b}[2J (ab12cd34)  jobs   30s  yes   ${'x'.repeat(59)}…`,
+      `${ID}  evil\\u{001b}[2J (ab12cd34)  jobs   30s  yes   ${'x'.repeat(57)}...`,
     ].join('\n'),
   );
   assert.equal(inboxTable([]), 'no messages');

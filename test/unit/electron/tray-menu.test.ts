@@ -389,3 +389,12 @@ test('on Windows and Linux an & in a name shows as itself, not as a mnemonic', (
   assert.equal(peersMenu('linux'), 'R&&D box — offline');
   assert.equal(peersMenu('darwin'), 'R&D box — offline');
 });
+
+test('a web UI moved off the port it served on last says where it is now, under the status line', () => {
+  const kept = lines(trayMenuModel(running(statusEvent({ ui: { address: '127.0.0.1:7476' } }))));
+  assert.ok(!kept.some((l) => typeof l === 'string' && l.includes('Web UI')), 'nothing while it stays');
+  const moved = lines(
+    trayMenuModel(running(statusEvent({ ui: { address: '127.0.0.1:40123', movedFrom: 7476 } }))),
+  );
+  assert.equal(moved[1], '[Web UI moved to 127.0.0.1:40123 (port 7476 was taken)]');
+});

@@ -106,7 +106,7 @@ function setup() {
         path: 'direct',
         remote: '',
       }),
-      activePath: () => ({ mux: pair.mb }) as never,
+      activePath: () => ({ mux: pair.mb, path: 'direct', link: { remote: '127.0.0.1:1' } }) as never,
     },
     resumeMs: 5_000,
   });

@@ -50,7 +50,7 @@ test('a UDP flow survives its link dying: the exit keeps its socket and source p
     agentUdpConnect(
       {
         peerEntries: () => [entry as unknown as ReadonlyPeerEntry],
-        activePath: () => ({ mux: current().ma }) as never,
+        activePath: () => ({ mux: current().ma, path: 'direct', link: { remote: '127.0.0.1:1' } }) as never,
       },
       5_000,
     ),

@@ -1,0 +1,106 @@
+/**
+ * What the CLI prints of its own is plain ASCII: every string and template literal in src-main/cli
+ * (comments aside), every command's `--help` as the user sees it (through commanderOutput), and the
+ * agent's words that reach a note or an error (`it's`, `…`, `→`, `—`) once printNote wrote them. A
+ * peer's or a user's text (a message body, a file name) is theirs and is not checked here.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { mock, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import ts from 'typescript';
+import { COMMAND_MODULES, type CommandModule } from '../../../src-main/cli/command-modules.js';
+import { commanderOutput, printNote, printProgress } from '../../../src-main/cli/output.js';
+import { plainPunctuation } from '../../../src-main/cli/plain-punctuation.js';
+
+const CLI_DIR = fileURLToPath(new URL('../../../src-main/cli/', import.meta.url));
+/** Anything but printable ASCII and line breaks and tabs. */
+const NON_ASCII = /[^\t\n\r -~]/;
+
+/**
+ * Literals left as they are, each with why: both print through printLine (not rewritten) and are
+ * owned with their commands elsewhere.
+ * TODO: make them ASCII with the `peers route` and NAT status output they belong to.
+ */
+const LEFT: { file: string; literal: RegExp; why: string }[] = [
+  { file: 'client-commands.ts', literal: /HOP…| → /, why: '`peers route` output' },
+  { file: 'nat-status-text.ts', literal: /…| → /, why: 'the NAT mapping status line' },
+];
+
+/** Every string and template piece of one source file that is not ASCII, with its line. */
+function nonAsciiLiterals(file: string, text: string): string[] {
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+  const found: string[] = [];
+  const visit = (node: ts.Node) => {
+    if (
+      ts.isStringLiteral(node) ||
+      ts.isNoSubstitutionTemplateLiteral(node) ||
+      ts.isTemplateHead(node) ||
+      ts.isTemplateMiddle(node) ||
+      ts.isTemplateTail(node)
+    ) {
+      const literal = node.getText(source);
+      if (NON_ASCII.test(literal) && !LEFT.some((l) => l.file === file && l.literal.test(literal))) {
+        const { line } = source.getLineAndCharacterOfPosition(node.getStart(source));
+        found.push(`${file}:${line + 1}: ${literal}`);
+      }
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return found;
+}
+
+test('every string the CLI sources hold is ASCII (comments aside)', () => {
+  const found: string[] = [];
+  for (const file of readdirSync(CLI_DIR).filter((f) => f.endsWith('.ts'))) {
+    if (file === 'plain-punctuation.ts') continue; // the table of what it rewrites
+    found.push(...nonAsciiLiterals(file, readFileSync(join(CLI_DIR, file), 'utf8')));
+  }
+  assert.deepEqual(found, []);
+});
+
+/** What `fn` writes to stdout and stderr while it runs. */
+function captured(fn: () => void): string {
+  const out: string[] = [];
+  const keep = (chunk: string | Uint8Array) => (out.push(String(chunk)), true);
+  const writes = [mock.method(process.stdout, 'write', keep), mock.method(process.stderr, 'write', keep)];
+  try {
+    fn();
+  } finally {
+    for (const w of writes) w.mock.restore();
+  }
+  return out.join('');
+}
+
+test("every command's --help is ASCII as printed", async () => {
+  const program = new Command('clawbridge');
+  for (const name of Object.keys(COMMAND_MODULES) as CommandModule[])
+    (await COMMAND_MODULES[name]())(program);
+  const helps: string[] = [];
+  const walk = (c: Command) => {
+    helps.push(captured(() => commanderOutput.writeOut(c.helpInformation())));
+    c.commands.forEach(walk);
+  };
+  walk(program);
+  assert.ok(helps.length > 40, 'every command was reached');
+  const bad = helps.filter((h) => NON_ASCII.test(h)).map((h) => h.split('\n', 1)[0]);
+  assert.deepEqual(bad, []);
+});
+
+test("the agent's words in a note or a progress line reach the terminal as ASCII", () => {
+  const agentWords =
+    'b’s link — waiting for b to be reachable…; 127.0.0.1:80 → b (1–65535, ≤ 4 KiB × 2, “quoted”)';
+  const printed = captured(() => {
+    printNote(agentWords);
+    printProgress(agentWords);
+  });
+  // The progress line's own erase (a carriage return, ESC [2K) aside.
+  assert.doesNotMatch(printed.replaceAll('\r\x1b[2K', ''), NON_ASCII, printed);
+  assert.equal(
+    plainPunctuation(agentWords),
+    `b's link - waiting for b to be reachable...; 127.0.0.1:80 -> b (1-65535, <= 4 KiB x 2, "quoted")`,
+  );
+});
