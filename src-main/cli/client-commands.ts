@@ -414,14 +414,14 @@ export function registerClientCommands(program: Command): void {
     .action(async (ref: string, opts: HomeOpts & { via: string[]; clear?: boolean }, cmd: Command) => {
       const all = withGroupOpts(opts, cmd);
       if (opts.clear === true && opts.via.length > 0) {
-        throw new ClawError('BAD_ARGUMENT', 'give --via HOP… or --clear, not both');
+        throw new ClawError('BAD_ARGUMENT', 'give --via HOP... or --clear, not both');
       }
       if (opts.clear !== true && opts.via.length === 0) {
         throw new ClawError('BAD_ARGUMENT', 'give --via HOP (repeat for more hops) or --clear');
       }
       const peer = await call(all, 'peers.route', { peer: ref, via: opts.clear ? null : opts.via });
       if (all.json) printJson(peer);
-      else if (peer.route) printLine(`${peer.name} is reached via ${peer.route.join(' → ')} from now on`);
+      else if (peer.route) printLine(`${peer.name} is reached via ${peer.route.join(' -> ')} from now on`);
       else printLine(`${peer.name} is reached directly (or through a relay) again`);
     });
 

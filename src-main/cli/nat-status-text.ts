@@ -30,12 +30,12 @@ function mappingText(m: PortMappingStatus, now: number): string {
     case 'idle':
       return 'none asked (the direct listener is off or on loopback)';
     case 'searching':
-      return 'asking the router (UPnP, NAT-PMP)…';
+      return 'asking the router (UPnP, NAT-PMP)...';
     case 'mapped': {
       const lease = `lease ends ${fromNow(m.expiresAt, now)}, renewed at half`;
       const renew = m.renewError ? `; last renewal failed: ${escapeControlChars(m.renewError.message)}` : '';
       const unannounced = m.unannounced ? `; not told to peers: ${escapeControlChars(m.unannounced)}` : '';
-      return `${formatHostPort(m.external.host, m.external.port)} → ${formatHostPort(m.internal.host, m.internal.port)} by the router at ${m.router} (${PROTOCOL_TEXT[m.protocol]}), ${lease}${renew}${unannounced}`;
+      return `${formatHostPort(m.external.host, m.external.port)} -> ${formatHostPort(m.internal.host, m.internal.port)} by the router at ${m.router} (${PROTOCOL_TEXT[m.protocol]}), ${lease}${renew}${unannounced}`;
     }
     case 'failed':
       return `none: ${escapeControlChars(m.error.message)} (asked again ${fromNow(m.retryAt, now)})`;

@@ -24,19 +24,22 @@ export function table(header: string[], rows: string[][]): string {
     .join('\n');
 }
 
+/** What ends a cut line: ASCII, as everything the CLI prints of its own. */
+const CUT_MARK = '...';
+
 /**
- * `line` cut to `columns` terminal columns, ending in `…` when cut: a row of `peers` whose reason is
+ * `line` cut to `columns` terminal columns, ending in `...` when cut: a row of `peers` whose reason is
  * long stays one line on the terminal (`--wide` and `--json` give the whole text).
  */
 export function cutToWidth(line: string, columns: number): string {
-  if (columns < 2 || displayWidth(line) <= columns) return line;
+  if (columns <= CUT_MARK.length || displayWidth(line) <= columns) return line;
   let out = '';
   let width = 0;
   for (const ch of line) {
     const w = displayWidth(ch);
-    if (width + w > columns - 1) break;
+    if (width + w > columns - CUT_MARK.length) break;
     out += ch;
     width += w;
   }
-  return `${out}…`;
+  return `${out}${CUT_MARK}`;
 }

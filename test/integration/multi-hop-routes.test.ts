@@ -97,7 +97,7 @@ test('a reaches d only through b and c: terminal, forward, no plaintext on the w
 
   assert.match(
     await ok(['peers', 'route', 'd', '--via', 'b', '--via', 'c', '--home', a.home]),
-    /d is reached via b → c/,
+    /d is reached via b -> c/,
   );
   const online = await until(
     'a → d over the route',

@@ -131,7 +131,7 @@ test(
     assert.match(
       out,
       new RegExp(
-        `^mapped: ${home.publicAddr}:7475 → ${home.host.addr}:7475 by the router at ${home.router.lanAddr} \\(UPnP\\), lease ends in \\d+ (min|s)`,
+        `^mapped: ${home.publicAddr}:7475 -> ${home.host.addr}:7475 by the router at ${home.router.lanAddr} \\(UPnP\\), lease ends in \\d+ (min|s)`,
         'm',
       ),
       out,

@@ -189,7 +189,7 @@ test(
     assert.equal(text.code, 0, text.stderr);
     assert.match(
       text.stdout,
-      /^mapped: 127\.0\.0\.1:22 → .*; not told to peers: the router reports "127\.0\.0\.1"/m,
+      /^mapped: 127\.0\.0\.1:22 -> .*; not told to peers: the router reports "127\.0\.0\.1"/m,
     );
 
     // Its peer links and hears this node's candidates, without the lying address.

@@ -1,6 +1,6 @@
 /**
  * `peers` on a terminal fits its width: a row whose reason runs long is cut to the PTY's columns with
- * `…`, and a last line says how to see the whole text; `--wide` prints the rows whole, and `--json` (or
+ * `...`, and a last line says how to see the whole text; `--wide` prints the rows whole, and `--json` (or
  * output that is not a terminal) always has the whole reason. A real agent and the real CLI in a PTY.
  */
 import assert from 'node:assert/strict';
@@ -55,7 +55,7 @@ test(
     for (const line of cut)
       assert.ok(displayWidth(line) <= COLUMNS, `${displayWidth(line)} columns: ${line}`);
     assert.ok(
-      cut.some((l) => l.startsWith('far ') && l.endsWith('…')),
+      cut.some((l) => l.startsWith('far ') && l.endsWith('...')),
       cut.join('\n'),
     );
     assert.match(cut.at(-1)!, /--wide or --json shows the whole text/);

@@ -19,16 +19,6 @@ const CLI_DIR = fileURLToPath(new URL('../../../src-main/cli/', import.meta.url)
 /** Anything but printable ASCII and line breaks and tabs. */
 const NON_ASCII = /[^\t\n\r -~]/;
 
-/**
- * Literals left as they are, each with why: both print through printLine (not rewritten) and are
- * owned with their commands elsewhere.
- * TODO: make them ASCII with the `peers route` and NAT status output they belong to.
- */
-const LEFT: { file: string; literal: RegExp; why: string }[] = [
-  { file: 'client-commands.ts', literal: /HOP…| → /, why: '`peers route` output' },
-  { file: 'nat-status-text.ts', literal: /…| → /, why: 'the NAT mapping status line' },
-];
-
 /** Every string and template piece of one source file that is not ASCII, with its line. */
 function nonAsciiLiterals(file: string, text: string): string[] {
   const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
@@ -42,7 +32,7 @@ function nonAsciiLiterals(file: string, text: string): string[] {
       ts.isTemplateTail(node)
     ) {
       const literal = node.getText(source);
-      if (NON_ASCII.test(literal) && !LEFT.some((l) => l.file === file && l.literal.test(literal))) {
+      if (NON_ASCII.test(literal)) {
         const { line } = source.getLineAndCharacterOfPosition(node.getStart(source));
         found.push(`${file}:${line + 1}: ${literal}`);
       }

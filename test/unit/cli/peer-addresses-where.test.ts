@@ -101,7 +101,7 @@ test('a `peers` row with a long reason is cut to the terminal’s width; without
   );
   const cut = peerTable(rows, undefined, 100).split('\n');
   for (const line of cut) assert.ok(displayWidth(line) <= 100, `${displayWidth(line)} columns: ${line}`);
-  assert.match(cut[1]!, /…$/);
+  assert.match(cut[1]!, /\.\.\.$/);
   assert.match(cut.at(-1)!, /--wide or --json shows the whole text/);
   const narrowEnough = peerTable([peer('c', 'offline')], undefined, 200);
   assert.equal(narrowEnough, peerTable([peer('c', 'offline')], undefined), 'nothing cut, nothing added');

@@ -48,7 +48,7 @@ test('a router reporting 127.0.0.1:22: the mapping is not announced, and status 
     const mapped = lines.find((l) => l.startsWith('mapped:'));
     assert.match(
       mapped ?? '',
-      /^mapped: 127\.0\.0\.1:22 → 192\.168\.1\.2:7475 .*; not told to peers: the router reports "127\.0\.0\.1" as its address: a loopback/,
+      /^mapped: 127\.0\.0\.1:22 -> 192\.168\.1\.2:7475 .*; not told to peers: the router reports "127\.0\.0\.1" as its address: a loopback/,
     );
   } finally {
     await nat.stop();
