@@ -44,6 +44,7 @@ import {
   type NewMessage,
   type OutboxEntry,
 } from './outbox-entry.js';
+import { messageBurst } from './message-burst.js';
 import { EarlySendFloor } from './outbox-floor.js';
 import { compactOutboxLog, replayOutboxRecord } from './outbox-log.js';
 import { DEFAULT_OUTBOX_LIMITS, OutboxTable, type OutboxLimits } from './outbox-table.js';
@@ -172,6 +173,7 @@ export class Outbox {
       helds.push(this.hold(input));
     }
     if (helds.length === 0) throw full!;
+    messageBurst.add(helds.length);
     const lastId = helds[helds.length - 1]!.id;
     const early = lastId <= this.floor.durable && this.awaitingRecord === 0;
     if (!early) this.awaitingRecord += helds.length;

@@ -15,6 +15,7 @@ import {
   type MessageFrameMsg,
 } from '../protocol/message-frames.js';
 import { FrameChannel } from './frame-channel.js';
+import { messageBurst } from './message-burst.js';
 import type { Offer } from './inbox.js';
 
 /** What a receiving session needs of the inbox. */
@@ -114,6 +115,7 @@ export class ReceivingSession {
         { kind: 'frame', frame: full('the inbox is full for this peer') },
         Promise.resolve(),
       );
+    messageBurst.add(1);
     const offer = this.inbox.offer(this.peer, msg);
     if (offer.kind === 'refused') {
       if (offer.code === 'INBOX_FULL') this.blocked = true;

@@ -31,8 +31,15 @@
  * (`sparkplugWhenBusy`), whose own compiler code and baseline code of the links' set-up an idle agent
  * would hold too, while a terminal's or an echo's round trips take no longer on the interpreter
  * (docs/design/compiler-and-gc-tiers.md §Knobs).
+ *
+ * The busy spans are read only after collections, each over a second or more: a burst of messages, or
+ * a file transfer's first seconds, ended before they added up, and ran on the interpreter from start to
+ * end every time. So what sees bulk work begin says so (core/work-hooks.ts: a file transfer's bytes, a
+ * burst of messages), and the compilers come on then, as the busy spans would have turned them on
+ * (docs/design/compiler-and-gc-tiers.md §Work announced).
  */
 import { setFlagsFromString } from 'node:v8';
+import { onWorkThatLasts } from '../core/work-hooks.js';
 
 /** CPU time (user + system) after which a process that never said it serves gets the compilers, in s. */
 export const STARTUP_CPU_SECONDS = 3;
@@ -112,8 +119,19 @@ export function startupOver(
       forCpuMicros: (opts.busyForCpuMs ?? 0) * 1000,
       sparkplug: sparkplugWhenBusy,
     };
+    onWorkThatLasts(optimizeNow);
     return;
   }
+  setFlagsFromString('--turbofan');
+}
+
+/** Ends the wait for a busy process: TurboFan (and Sparkplug, if it waited too) on, for good. */
+function optimizeNow(): void {
+  const w = waitingForBusy;
+  if (!w) return;
+  waitingForBusy = undefined;
+  onWorkThatLasts(undefined);
+  if (w.sparkplug) setFlagsFromString('--sparkplug');
   setFlagsFromString('--turbofan');
 }
 
@@ -150,9 +168,7 @@ export function checkCompilers(nowMs = performance.now(), usage = process.cpuUsa
   if (busy === undefined) return;
   const busyFromCpuMicros = busy ? (w.busyFromCpuMicros ?? w.cpuMicros) : undefined;
   if (busyFromCpuMicros !== undefined && cpuMicros(usage) - busyFromCpuMicros >= w.forCpuMicros) {
-    waitingForBusy = undefined;
-    if (w.sparkplug) setFlagsFromString('--sparkplug');
-    setFlagsFromString('--turbofan');
+    optimizeNow();
   } else {
     waitingForBusy = {
       atMs: nowMs,

@@ -8,7 +8,9 @@
  * given to checkCompilers as figures (a machine's load cannot make them flaky). Mode `sustained`: the
  * agent's `busyForCpuMs: SUSTAINED_BUSY_CPU_MS` and `sparkplugWhenBusy` (ADR 0076): `waited` (and
  * `waitedBaseline`, Sparkplug-compiled) after a burst (a busy span, then a quiet one) and busy spans in
- * a row short of that CPU; `after` once they used it.
+ * a row short of that CPU; `after` once they used it. Mode `announced`: the agent's wait as in
+ * `sustained`, then what sees bulk work begin announces it (core/work-hooks.ts): `stillWaiting` before
+ * the announcement, `after` once announced.
  */
 import {
   BUSY_WINDOW_MS,
@@ -19,6 +21,7 @@ import {
   STARTUP_CPU_SECONDS,
   SUSTAINED_BUSY_CPU_MS,
 } from '../../src-main/runtime/compiler-tiers.js';
+import { announceWorkThatLasts } from '../../src-main/core/work-hooks.js';
 import { tuneGcForBulkTransfer } from '../../src-main/runtime/gc-tuning.js';
 import { sleep } from './wait.js';
 
@@ -87,6 +90,11 @@ else if (mode === 'busy') {
   waitedBaseline = (status(hot) & BASELINE) !== 0;
   // One more: together they used it.
   span(BUSY_WINDOW_MS, BUSY_WINDOW_MS);
+} else if (mode === 'announced') {
+  startupOver({ optimizeWhenBusy: true, busyForCpuMs: SUSTAINED_BUSY_CPU_MS, sparkplugWhenBusy: true });
+  stillWaiting = optimizerWaitsForBusy();
+  // No busy span at all: a burst of messages or a transfer's bytes say it, as they begin.
+  announceWorkThatLasts();
 } else {
   // Work until the CPU budget is spent, as a long command does; the GC observer reads it.
   const deadline = performance.now() + 60_000;

@@ -15,7 +15,7 @@ const script = fileURLToPath(new URL('../../helpers/compiler-tiers-child.ts', im
 /** Whether a hot function was TurboFan-optimized in a child before and after its start-up ended. */
 function optimized(
   env: NodeJS.ProcessEnv,
-  mode: 'started' | 'cpu' | 'busy' | 'sustained' = 'started',
+  mode: 'started' | 'cpu' | 'busy' | 'sustained' | 'announced' = 'started',
   nodeArgs: string[] = [],
 ): { before: boolean; waited?: boolean; waitedBaseline?: boolean; stillWaiting?: boolean; after: boolean } {
   const r = spawnSync(
@@ -70,6 +70,16 @@ test('the agent gets its compilers once busy spans in a row used SUSTAINED_BUSY_
     { before: seen.before, stillWaiting: seen.stillWaiting, after: seen.after },
     { before: false, stillWaiting: true, after: true },
   );
+});
+
+test('the agent gets its compilers at once when bulk work is announced, with no busy span', () => {
+  // A burst of messages or a transfer's first seconds end before busy spans add up (ADR 0076's wait):
+  // what sees the work begin announces it (core/work-hooks.ts).
+  assert.deepEqual(optimized({}, 'announced'), {
+    before: false,
+    stillWaiting: true,
+    after: true,
+  });
 });
 
 test('busy is a share of one core over a window or more', () => {
