@@ -362,7 +362,7 @@ test('relay tokens name their relay: a token given bare to two relays would reac
   assert.ok(!bare.includes('s3cret'), 'the refusal does not print the secret');
   assert.throws(
     () => agentOverrides({ relayToken: ['wss://three:1=x'] }, saved),
-    /--relay-token wss:\/\/three:1=…: wss:\/\/three:1 is not one of this node's relays/,
+    /--relay-token wss:\/\/three:1=\.\.\.: wss:\/\/three:1 is not one of this node's relays/,
   );
   // A URL with a query string: the relay it names is found whole.
   const query = { ...saved, relays: [{ url: 'ws://127.0.0.1:7474/r?x=1' }] };
