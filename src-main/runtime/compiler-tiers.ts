@@ -74,15 +74,14 @@ export const SUSTAINED_BUSY_CPU_MS = 1_500;
  * time when the busy spans in a row began (undefined: the last span was not busy), and how much of it
  * they must use (0: one busy span is enough).
  */
-let waitingForBusy:
-  | {
-      atMs: number;
-      cpuMicros: number;
-      busyFromCpuMicros: number | undefined;
-      forCpuMicros: number;
-      sparkplug: boolean;
-    }
-  | undefined;
+export interface BusyWait {
+  atMs: number;
+  cpuMicros: number;
+  busyFromCpuMicros: number | undefined;
+  forCpuMicros: number;
+}
+
+let waitingForBusy: (BusyWait & { sparkplug: boolean }) | undefined;
 
 const cpuMicros = (usage: NodeJS.CpuUsage) => usage.user + usage.system;
 
@@ -155,29 +154,32 @@ export function busyOver(spanMs: number, cpuMicrosUsed: number): boolean | undef
 }
 
 /**
+ * The policy's decision after a reading (wall time `nowMs`, the process's CPU time `cpuMicrosNow`),
+ * pure, so that tests feed it readings: `'busy'` once a span of BUSY_WINDOW_MS or more was busy
+ * (busyOver) and the busy spans in a row used `forCpuMicros`; otherwise what to wait with next (the
+ * same while the span is too short to say; each span decided starts the next one, and one that was
+ * not busy ends the row).
+ */
+export function afterReading(w: BusyWait, nowMs: number, cpuMicrosNow: number): BusyWait | 'busy' {
+  const busy = busyOver(nowMs - w.atMs, cpuMicrosNow - w.cpuMicros);
+  if (busy === undefined) return w;
+  const busyFromCpuMicros = busy ? (w.busyFromCpuMicros ?? w.cpuMicros) : undefined;
+  if (busyFromCpuMicros !== undefined && cpuMicrosNow - busyFromCpuMicros >= w.forCpuMicros) return 'busy';
+  return { atMs: nowMs, cpuMicros: cpuMicrosNow, busyFromCpuMicros, forCpuMicros: w.forCpuMicros };
+}
+
+/**
  * Called after each batch of collections: ends the start-up's hold after STARTUP_CPU_SECONDS of CPU
- * (checkStartupCpu), and gives TurboFan to a process waiting for work once a span of BUSY_WINDOW_MS or
- * more was busy (busyOver), and the busy spans in a row used its `busyForCpuMs`; each span decided
- * starts the next one, and one that was not busy ends the row.
+ * (checkStartupCpu), and gives TurboFan to a process waiting for work once the policy says it is busy
+ * (afterReading).
  */
 export function checkCompilers(nowMs = performance.now(), usage = process.cpuUsage()): void {
   checkStartupCpu(usage);
   const w = waitingForBusy;
   if (!w) return;
-  const busy = busyOver(nowMs - w.atMs, cpuMicros(usage) - w.cpuMicros);
-  if (busy === undefined) return;
-  const busyFromCpuMicros = busy ? (w.busyFromCpuMicros ?? w.cpuMicros) : undefined;
-  if (busyFromCpuMicros !== undefined && cpuMicros(usage) - busyFromCpuMicros >= w.forCpuMicros) {
-    optimizeNow();
-  } else {
-    waitingForBusy = {
-      atMs: nowMs,
-      cpuMicros: cpuMicros(usage),
-      busyFromCpuMicros,
-      forCpuMicros: w.forCpuMicros,
-      sparkplug: w.sparkplug,
-    };
-  }
+  const next = afterReading(w, nowMs, cpuMicros(usage));
+  if (next === 'busy') optimizeNow();
+  else waitingForBusy = { ...next, sparkplug: w.sparkplug };
 }
 
 /** Ends the hold once the process has used STARTUP_CPU_SECONDS of CPU (called after each batch of collections). */
