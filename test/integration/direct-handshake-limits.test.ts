@@ -172,7 +172,8 @@ test(
     await until('the listener counted the first four', async () => (await open()) === 4, BOUND_MS);
     const extra = await attacker(port, { from: '127.0.0.2' });
     const ms = await extra.closedAfter;
-    assert.ok(ms !== undefined && ms < 1000, `the fifth from 127.0.0.2 was closed after ${ms} ms`);
+    // Closed while BOUND_MS (3 s) was running, so by the cap: the handshake timeout is 10 s.
+    assert.ok(ms !== undefined, `the fifth from 127.0.0.2 was still open after ${BOUND_MS} ms`);
     assert.equal(await open(), 4, 'the first four are untouched');
     const link = await dialDirect({ identity: a, address, expectedPeer: b.fingerprint, timeoutMs: BOUND_MS });
     assert.equal(link.peerId, b.fingerprint);
@@ -198,7 +199,8 @@ test(
     await until('the listener counted all six', async () => (await open()) === 6, BOUND_MS);
     const extra = await attacker(port, { from: '127.0.0.4' });
     const ms = await extra.closedAfter;
-    assert.ok(ms !== undefined && ms < 1000, `the seventh (from 127.0.0.4) was closed after ${ms} ms`);
+    // Closed while BOUND_MS (3 s) was running, so by the cap: the handshake timeout is 10 s.
+    assert.ok(ms !== undefined, `the seventh (from 127.0.0.4) was still open after ${BOUND_MS} ms`);
     const dial = () => dialDirect({ identity: a, address, expectedPeer: b.fingerprint, timeoutMs: BOUND_MS });
     await assert.rejects(dial(), /closed before it was accepted|failed/);
     for (const x of held) x.socket.destroy();
@@ -225,7 +227,8 @@ test(
     const t0 = Date.now();
     const fourth = await attacker(port, { from: '127.0.0.2', send: HALF_CLIENT_HELLO });
     const ms = await fourth.closedAfter;
-    assert.ok(ms !== undefined && ms < 1000, `the fourth from 127.0.0.2 was closed after ${ms} ms`);
+    // Closed while BOUND_MS (3 s) was running, so by the cap: the handshake timeout is 10 s.
+    assert.ok(ms !== undefined, `the fourth from 127.0.0.2 was still open after ${BOUND_MS} ms`);
     // Another address is not affected.
     const link = await dialDirect({ identity: a, address, expectedPeer: b.fingerprint, timeoutMs: BOUND_MS });
     assert.equal(link.peerId, b.fingerprint);
@@ -257,7 +260,8 @@ test(
     await until('the listener holds the three links', async () => (await open()) === 3, BOUND_MS);
     const extra = await attacker(listener.port, { from: '127.0.0.9' });
     const ms = await extra.closedAfter;
-    assert.ok(ms !== undefined && ms < 1000, `the fourth connection was closed after ${ms} ms`);
+    // Closed while BOUND_MS (3 s) was running, so by the cap: the handshake timeout is 10 s.
+    assert.ok(ms !== undefined, `the fourth connection was still open after ${BOUND_MS} ms`);
     for (const l of links) l.close();
     await until('the links are gone', async () => (await open()) === 0, BOUND_MS);
     const again = await dialDirect({

@@ -108,7 +108,6 @@ describe('secureCircuit failures', () => {
 
   it('times out with a clear line when the peer never answers', async () => {
     const circuits = createCircuitPair({ relayUrl: 'wss://relay.test' });
-    const started = Date.now();
     await assert.rejects(
       secureCircuit(circuits.initiator, { identity: alice, expectedPeer: bob.fingerprint, timeoutMs: 50 }),
       (e) =>
@@ -117,7 +116,6 @@ describe('secureCircuit failures', () => {
           e.message,
         ),
     );
-    assert.ok(Date.now() - started < 2000);
     assert.ok(circuits.initiator.closed, 'circuit closed after the timeout');
   });
 

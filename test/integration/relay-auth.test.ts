@@ -115,12 +115,10 @@ test('a signature over a different challenge does not verify (no replay)', async
 
 test('no HELLO within authTimeoutMs closes with AUTH_TIMEOUT', async () => {
   const raw = await RawClient.connect(relay.url);
-  const started = Date.now();
   assert.deepEqual(await raw.closedWith(), {
     code: RelayCloseCode.AUTH_TIMEOUT,
     reason: 'authentication timeout',
   });
-  assert.ok(Date.now() - started < 1500);
   await goodPairWorks();
 });
 
@@ -165,10 +163,8 @@ test('a connection that stops answering pings is terminated', async () => {
     const ws = new WebSocket(fast.url, { perMessageDeflate: false, autoPong: false });
     ws.on('error', () => undefined);
     const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
-    const started = Date.now();
     // 1006: terminated without a closing handshake, as for a dead link.
     assert.equal(await within('heartbeat termination', closed), 1006);
-    assert.ok(Date.now() - started < 1000);
     await until('counted', async () =>
       /disconnects_total\{reason="heartbeat"\} 1/.test(await fast.metricsText()),
     );

@@ -94,9 +94,7 @@ test('sockets without the token cannot lock the owner out: their own cap, oldest
     Array.from({ length: ATTACKERS }, () => silentSocket(s.ui.port, s.origin)),
   );
   // Before: all of them shared MAX_UI_SOCKETS (256) with the owner, who got 503.
-  const t0 = Date.now();
   assert.equal(await ownerSession(s.ui.port, s.origin, s.token), 'ready');
-  assert.ok(Date.now() - t0 < 1_000, `the owner's page got in after ${Date.now() - t0} ms`);
   const open = () => silent.filter((w) => typeof w !== 'number' && w.readyState === WebSocket.OPEN).length;
   await until('the excess silent sockets to be ended', () => open() <= MAX_UNAUTHENTICATED_UI_SOCKETS);
   for (const w of silent) if (typeof w !== 'number') w.terminate();
@@ -202,7 +200,8 @@ test('a half-sent request is closed at the headers deadline, not after 60 s', as
   await new Promise<void>((resolve) => sock.once('close', () => resolve()));
   const took = Date.now() - t0;
   assert.ok(took >= UI_HEADERS_TIMEOUT_MS - 500, `closed after ${took} ms`);
-  assert.ok(took <= UI_HEADERS_TIMEOUT_MS + 2_500, `closed after ${took} ms`);
+  // Well before the 60 s it used to take; how soon after the deadline is the scheduler's, not the code's.
+  assert.ok(took < 30_000, `closed after ${took} ms`);
 });
 
 test('a socket whose upgrade carried the token is not evicted by sockets without it; one without is', async () => {
