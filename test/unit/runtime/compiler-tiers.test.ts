@@ -127,9 +127,9 @@ test('the agent gets its compilers once busy spans in a row used SUSTAINED_BUSY_
 });
 
 test('the agent process holds both compilers until its spans were sustained, then has them (ADR 0076)', (t) => {
-  // The real process only checks the wiring (the policy's decisions are the test above): held at the
-  // start, on once the policy says busy. What V8 compiled meanwhile, and the policy's state, are said,
-  // not asserted: they hang on a real process's collections and CPU on a machine others share.
+  // The real process checks the wiring: held at the start, on once the policy says busy. The policy's
+  // decisions are the test above, fed readings; the child's own state and what V8 compiled meanwhile
+  // are said, not asserted (the child's spans once ended the wait early by float rounding: see its t0).
   const seen = optimized({}, 'sustained');
   t.diagnostic(
     `while held: still waiting ${seen.stillWaiting}, turbofanned ${seen.waited}, baseline ${seen.waitedBaseline}`,
