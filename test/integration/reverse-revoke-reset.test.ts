@@ -15,8 +15,11 @@ import { freePort } from '../helpers/ports.js';
 
 after(stopAll);
 
-/** How long after the deny returns the client may still be open, in ms. */
-const CUT_WITHIN_MS = 500;
+/**
+ * How long after the deny returns the client may still be open, in ms: the cut comes from the deny,
+ * not from the transfer ending (its target writes until cut); how soon is printed, not asserted.
+ */
+const CUT_WITHIN_MS = 5_000;
 
 const CHUNK = Buffer.alloc(64 * 1024, 0x61);
 
