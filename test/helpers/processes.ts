@@ -62,7 +62,7 @@ export function startProcess(args: string[], env: NodeJS.ProcessEnv = {}, prefix
     child,
     stdout: () => out,
     stderr: () => err,
-    waitForLine: (re, timeoutMs = 15_000) =>
+    waitForLine: (re, timeoutMs = 30_000) =>
       new Promise((resolve, reject) => {
         const deadline = Date.now() + timeoutMs;
         const tick = () => {

@@ -7,7 +7,7 @@
  */
 
 /** How long `until` waits unless told, in ms. */
-export const UNTIL_DEFAULT_MS = 10_000;
+export const UNTIL_DEFAULT_MS = 30_000;
 /** The first pause between two checks, in ms: a condition that is nearly there costs almost nothing. */
 const FIRST_POLL_MS = 1;
 /**

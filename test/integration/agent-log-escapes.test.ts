@@ -105,7 +105,7 @@ test("a peer's refusal made of controls pino leaves raw reaches the agent's stde
         .stderr()
         .split('\n')
         .find((l) => l.includes('refused') && l.includes('end')),
-    10_000,
+    30_000,
   );
   assert.equal(
     TERMINAL_CONTROL.test(agent.stderr()),

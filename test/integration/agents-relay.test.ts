@@ -42,8 +42,8 @@ test('direct within seconds, relay with --no-direct, relay restart heals, killed
   const colonFp = idA.fingerprint.toUpperCase().match(/../g)!.join(':');
   assert.equal((await cli(['peers', 'add', colonFp, '--name', 'a', '--home', homeB])).code, 0);
 
-  await until('direct path a→b', async () => (await peerOf(homeA, 'b'))?.path === 'direct', 10_000);
-  await until('direct path b→a', async () => (await peerOf(homeB, 'a'))?.path === 'direct', 10_000);
+  await until('direct path a→b', async () => (await peerOf(homeA, 'b'))?.path === 'direct', 30_000);
+  await until('direct path b→a', async () => (await peerOf(homeB, 'a'))?.path === 'direct', 30_000);
   const pingDirect = await cli(['ping', 'b', '--home', homeA]);
   assert.equal(pingDirect.code, 0, pingDirect.stderr);
   assert.match(pingDirect.stdout, /^pong from b via direct 127\.0\.0\.1:\d+ in \d+\.\d+ ms$/m);
@@ -62,7 +62,7 @@ test('direct within seconds, relay with --no-direct, relay restart heals, killed
   // Restart B without direct: the link comes back over the relay.
   await b.stop();
   b = await startAgent(homeB, { name: 'b', listen: false });
-  await until('relay path a→b', async () => (await peerOf(homeA, 'b'))?.path === 'relay', 10_000);
+  await until('relay path a→b', async () => (await peerOf(homeA, 'b'))?.path === 'relay', 30_000);
   const pingRelay = await cli(['ping', 'a', '--home', homeB, '--count', '2']);
   assert.equal(pingRelay.code, 0, pingRelay.stderr);
   assert.equal(

@@ -160,7 +160,7 @@ describe('a terminal over IPC between real agents', { skip, timeout: 120_000 }, 
       channel.send(encodeTerminalFrame({ type: 'ack', offset }));
       await until('the whole flood', () => received >= FLOOD, 30_000);
       for (const f of encodeDataFrames(Buffer.from('over ipc\r'))) channel.send(f);
-      await until('the echo', () => text.includes('got:over ipc'), 15_000);
+      await until('the echo', () => text.includes('got:over ipc'), 30_000);
       channel.close();
 
       // Quit with a terminal open: its window is told (the port closes), and the agent is gone in 5 s.
@@ -175,7 +175,7 @@ describe('a terminal over IPC between real agents', { skip, timeout: 120_000 }, 
       const quitAt = Date.now();
       await app.close();
       assert.ok(Date.now() - quitAt < 5_000, `Quit took ${Date.now() - quitAt} ms`);
-      await until('the window to see its terminal end', () => closedAt > 0, 5_000);
+      await until('the window to see its terminal end', () => closedAt > 0, 30_000);
       assert.equal(app.host.hostState().kind, 'stopped');
     } finally {
       await app.close();

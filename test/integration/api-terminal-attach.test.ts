@@ -38,7 +38,7 @@ test('open, list, attach from another connection, type, exit; close; bad ids', {
     });
     assert.match(opened.result.id, /^[0-9a-f]{16}$/);
     const v1 = viewer(s1, opened.rest);
-    await until('first output', () => v1.text.includes('first'), 10_000);
+    await until('first output', () => v1.text.includes('first'), 30_000);
     const listed = await api.call('terminal.list', {});
     assert.equal(listed.length, 1);
     assert.deepEqual(
@@ -59,18 +59,18 @@ test('open, list, attach from another connection, type, exit; close; bad ids', {
     });
     assert.equal(attached.result.state, 'connected');
     const v2 = viewer(s2, attached.rest);
-    await until('the first viewer let go', () => v1.closed, 10_000);
+    await until('the first viewer let go', () => v1.closed, 30_000);
     assert.deepEqual(v1.frames.at(-1), {
       type: 'error',
       message: 'this terminal was opened in another window',
     });
-    await until('the replay', () => v2.text.startsWith('first'), 10_000);
+    await until('the replay', () => v2.text.startsWith('first'), 30_000);
     v2.type('hello\r');
-    await until('exit', () => v2.closed, 10_000);
+    await until('exit', () => v2.closed, 30_000);
     assert.match(v2.text, /got hello/);
     assert.deepEqual(v2.frames.at(-1), { type: 'exit', status: { code: 5 } });
     // A CLI-opened session does not outlive its (last) viewer.
-    await until('the session gone', async () => (await api.call('terminal.list', {})).length === 0, 5_000);
+    await until('the session gone', async () => (await api.call('terminal.list', {})).length === 0, 30_000);
 
     // A CLI viewer that leaves hangs up; terminal.close of an unknown id is refused.
     const s3 = await connectControlSocket(path, pair.homeA);
@@ -81,7 +81,7 @@ test('open, list, attach from another connection, type, exit; close; bad ids', {
       rows: 24,
     });
     s3.destroy();
-    await until('hung up', async () => (await api.call('terminal.list', {})).length === 0, 5_000);
+    await until('hung up', async () => (await api.call('terminal.list', {})).length === 0, 30_000);
     await assert.rejects(api.call('terminal.close', { id: third.result.id }), (err) =>
       isClawError(err, 'BAD_ARGUMENT'),
     );

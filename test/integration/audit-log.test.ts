@@ -85,7 +85,7 @@ test(
           ? list
           : undefined;
       },
-      10_000,
+      30_000,
     );
     const find = (what: string, pick: (e: AuditEvent) => boolean) => {
       const e = events.find((x) => pick(x) && fromB(x));

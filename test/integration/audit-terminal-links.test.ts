@@ -72,7 +72,7 @@ test('a routed terminal is recorded at its target with the route, not the direct
       const events = await terminalEvents(c.home, 'served');
       return events.length >= 2 ? events : undefined;
     },
-    10_000,
+    30_000,
   );
   assert.deepEqual(phases(served), ['start', 'end']);
   for (const e of served) assert.equal(e.path, 'route', `${e.phase}: the link the stream came on`);
@@ -105,7 +105,7 @@ test(
           const list = await terminalEvents(home, side);
           return list.some((e) => e.phase === 'end') ? list : undefined;
         },
-        10_000,
+        30_000,
       );
       assert.equal(phases(events)[0], 'start', `${side}: ${JSON.stringify(events)}`);
       assert.equal(phases(events).at(-1), 'end', side);
@@ -137,11 +137,11 @@ test(
         "a's start in its log",
         async () =>
           (await terminalEvents(pair.homeA, 'opened')).some((e) => e.phase === 'start') || undefined,
-        10_000,
+        30_000,
       );
       process.kill(a.child.pid!, 'SIGKILL');
       await a.stop();
-      await until('term to wait for its agent', () => term.stderr().includes('local agent stopped'), 10_000);
+      await until('term to wait for its agent', () => term.stderr().includes('local agent stopped'), 30_000);
       a = startProcess(['agent', '--home', pair.homeA, '--name', 'a', '--listen', '127.0.0.1:0']);
       await a.waitForLine(/agent a running/);
       await until('term to carry on', () => term.stderr().includes('local agent is back'), 30_000);
@@ -157,7 +157,7 @@ test(
         const list = await terminalEvents(pair.homeA, 'opened');
         return list.some((e) => e.phase === 'end') ? list : undefined;
       },
-      10_000,
+      30_000,
     );
     // The agent killed could not write an end; the one after it takes the session up: a resume.
     assert.deepEqual(phases(opened), ['start', 'resume', 'end']);
@@ -198,7 +198,7 @@ test(
           const list = await terminalEvents(pair.homeB, 'served');
           return list.length >= 3 ? list : undefined;
         },
-        10_000,
+        30_000,
       ).catch(async (err: Error) => {
         const list = await terminalEvents(pair.homeB, 'served');
         throw new Error(`${err.message}: ${phases(list).join(', ')}`);

@@ -33,7 +33,7 @@ test('status with no relay: stopping the agent and starting it with --relay, as 
   await until(
     'the relay connected',
     async () => (await agentCall(home, 'status', {})).relays[0]?.connected,
-    15_000,
+    30_000,
   );
 });
 
@@ -104,7 +104,7 @@ test("a node the relaying node has not allowed: the hint's peers add, run there,
   const hint = await until(
     'the refusal with its hint',
     () => /serves only the peers its owner allowed.*/.exec(d.stderr())?.[0],
-    15_000,
+    30_000,
   );
   const [addThere] = quotedCommands(hint);
   // The command is to run there: it does not get this agent's --home.

@@ -52,11 +52,11 @@ test('the serving side says what happened, and who did it', async () => {
   const served = await until(
     'the terminal served on b',
     async () => (await agentCall(b.home, 'connections.list', {})).find((c) => c.kind === 'terminal-served'),
-    15_000,
+    30_000,
   );
   const closed = await cli(['connections', 'close', served.id, '--home', b.home]);
   assert.equal(closed.code, 0, closed.stderr);
-  await until('term to end', () => term.child.exitCode !== null, 10_000);
+  await until('term to end', () => term.child.exitCode !== null, 30_000);
   assert.match(term.stderr(), /^clawbridge: closed by the owner of b$/m);
   assert.doesNotMatch(term.stderr(), /this node/);
 
@@ -112,7 +112,7 @@ test('a peer at an address this machine has no route to: a route through a peer,
       const p = await cli(['ping', 'c', '--home', a.home]);
       return /unreachable/.test(p.stderr) && p;
     },
-    15_000,
+    30_000,
   );
   if (!/no route to/.test(r.stderr) && /ETIMEDOUT|timed out/.test(r.stderr)) {
     return t.skip(`this machine routes ${address}: ${r.stderr}`);

@@ -92,7 +92,7 @@ async function openSocks(port: number, targetPort: number): Promise<Client> {
 async function echoes(c: Client, text: string): Promise<void> {
   const before = c.received().length;
   c.socket.write(text);
-  await until(`echo of ${text}`, () => c.received().slice(before).includes(text), 10_000);
+  await until(`echo of ${text}`, () => c.received().slice(before).includes(text), 30_000);
 }
 
 function list(home: string): Promise<ConnectionInfo[]> {
@@ -170,7 +170,7 @@ test(
         udpClient.send('udp hello', udpPort, '127.0.0.1');
         return udpBack > 0;
       },
-      10_000,
+      30_000,
     );
     // A reverse forward: b listens on its loopback, each connection comes back to the echo server here.
     const revPort = await freePort();
@@ -204,7 +204,7 @@ test(
     term.stderr.setEncoding('utf8').on('data', (c: string) => (termErr += c));
     const termExit = new Promise<number | null>((r) => term.on('close', (code) => r(code)));
     term.stdin.write('term hello\n');
-    await until('terminal echo', () => termOut.includes('term hello'), 15_000);
+    await until('terminal echo', () => termOut.includes('term hello'), 30_000);
     const rev = await openTcp(revPort);
     await echoes(rev, 'reverse hello');
 
@@ -244,17 +244,17 @@ test(
     // Closing the forward's connection cuts it, and only it.
     const closed = await ok(['connections', 'close', f.id, ...home]);
     assert.match(closed, new RegExp(`^closed forward connection ${f.id}: `));
-    await until('forward client cut', () => fwd.closed(), 10_000);
+    await until('forward client cut', () => fwd.closed(), 30_000);
     await echoes(socks, 'socks still here');
     term.stdin.write('term still here\n');
-    await until('terminal still echoes', () => termOut.includes('term still here'), 10_000);
+    await until('terminal still echoes', () => termOut.includes('term still here'), 30_000);
     await until(
       'forward off the lists',
       async () => {
         const [a, b] = await Promise.all([list(pair.homeA), list(pair.homeB)]);
         return !a.some((c) => c.id === f.id) && b.filter((c) => c.kind === 'tcp-exit').length === 1;
       },
-      10_000,
+      30_000,
     );
 
     // Hanging up the served terminal from b: the viewer is told why; the SOCKS connection carries on.
@@ -266,7 +266,7 @@ test(
     await until(
       'terminal off the list',
       async () => !(await list(pair.homeA)).some((c) => c.kind === 'terminal-opened'),
-      10_000,
+      30_000,
     );
 
     // An id that is not (or no longer) there: one line, and the command that lists them.

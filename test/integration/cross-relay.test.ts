@@ -97,7 +97,7 @@ test('nodes on two relays pair by invite, link, survive each relay restarting', 
   await until(
     'B pending on A',
     async () => (await agentCall(homeA, 'pending.list', {})).find((p) => p.fingerprint === idB.fingerprint),
-    15_000,
+    30_000,
   );
   const approve = await cli(['approve', '--latest', '--home', homeA]);
   assert.equal(approve.code, 0, approve.stderr);
@@ -128,7 +128,7 @@ test('nodes on two relays pair by invite, link, survive each relay restarting', 
 
   // Moved onto a splice, the link has no circuit on relay 1 any more but still runs through it: B
   // keeps that on-demand relay past the idle time (it used to drop it, and list a relay it was not on).
-  await until("B's link to a spliced", async () => (await peerOf(homeB, 'a'))?.relaySpliced === true, 15_000);
+  await until("B's link to a spliced", async () => (await peerOf(homeB, 'a'))?.relaySpliced === true, 30_000);
   await sleep(IDLE_MS + 2_000, 'past the idle time: the relay in use must stay');
   assert.ok(
     (await status(homeB)).relays.some((r) => r.url === relay1.url && r.connected),
@@ -275,7 +275,7 @@ test("an invite whose relay pin is not the relay's certificate is refused at onc
     startAgent(homeA, agentOn('a', ['--relay', relay.url, '--relay-fingerprint', relay.fingerprint!])),
     startAgent(homeB, agentOn('b', [])),
   ]);
-  await until('a on its relay', async () => (await status(homeA)).relays[0]?.connected, 15_000);
+  await until('a on its relay', async () => (await status(homeA)).relays[0]?.connected, 30_000);
   const { invite } = await cliJson<PairNewResult>(['pair', 'new', '--home', homeA]);
   const forged = invite.replace(/fp=[0-9a-f]{64}/, `fp=${'ab'.repeat(32)}`);
   assert.notEqual(forged, invite);
@@ -288,7 +288,7 @@ test("an invite whose relay pin is not the relay's certificate is refused at onc
   assert.doesNotMatch(refused.stderr, /peers add/);
   // The on-demand client started with the forged pin starts over with the right one.
   const join = cli(['pair', 'join', invite, '--home', homeB, '--timeout', '30s']);
-  await until('b pending on a', async () => (await agentCall(homeA, 'pending.list', {})).length > 0, 15_000);
+  await until('b pending on a', async () => (await agentCall(homeA, 'pending.list', {})).length > 0, 30_000);
   assert.equal((await cli(['approve', '--latest', '--home', homeA])).code, 0);
   assert.equal((await join).code, 0);
 });

@@ -156,7 +156,7 @@ test(
       assert.equal((await peerOf(homeA, 'b'))?.path, 'relay');
       // Typing goes on over the relay.
       const later = next;
-      await until('later keystrokes to echo', () => echoedAt.has(later + 3), 10_000);
+      await until('later keystrokes to echo', () => echoedAt.has(later + 3), 30_000);
     } catch (err) {
       const linkLines = (p: { stderr(): string }) =>
         p

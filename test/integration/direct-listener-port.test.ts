@@ -25,7 +25,7 @@ test('a taken --listen port: the agent listens on a free one and says which', as
     ]);
     const m = await agent.waitForLine(/direct 127\.0\.0\.1:(\d+)/);
     assert.notEqual(Number(m[1]), taken);
-    await until('the notice', () => agent.stderr().includes('is in use'), 5_000);
+    await until('the notice', () => agent.stderr().includes('is in use'), 30_000);
     assert.match(
       agent.stderr(),
       new RegExp(

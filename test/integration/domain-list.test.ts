@@ -114,7 +114,7 @@ test('a domain added to the list answers through the API and runs in the lifecyc
       if (event === 'terminal') seen.push(data as TerminalEvent);
     });
     terminalEvents.emit('terminal', { id: 'fake', state: 'closed' });
-    await until("the fake domain's terminal event", () => seen.length === 1, 2000);
+    await until("the fake domain's terminal event", () => seen.length === 1, 30_000);
     assert.equal(seen[0]!.id, 'fake');
     off();
     // The other domains' methods are still answered (terminals, forwards).
@@ -172,7 +172,7 @@ test('a call whose store closes under it while the agent stops is answered NO_AG
     );
     return true;
   });
-  await until('the call to wait on the store', () => failWaiting !== undefined, 2000);
+  await until('the call to wait on the store', () => failWaiting !== undefined, 30_000);
   await running.stop();
   await answered;
 });

@@ -25,7 +25,7 @@ async function shows(home: string, name: string, allow: Permission[], theyAllow:
       last = JSON.stringify({ allow: sorted(p?.allow), theyAllow: sorted(p?.theyAllow) });
       return last === want;
     },
-    5_000,
+    30_000,
   ).catch((err: Error) => assert.fail(`${err.message}; last seen ${last}`));
 }
 

@@ -57,7 +57,7 @@ test('what a hostile peer sends reaches no terminal control on any CLI output', 
       const s = await json<StatusResult>(['status']);
       return typeof s.listen === 'string' && s;
     },
-    15_000,
+    30_000,
   );
   const identity = await testIdentity('hostile-peer');
   await run(['peers', 'add', identity.fingerprint, '--name', 'h', '--allow', 'terminal,forward,listen']);
@@ -73,7 +73,7 @@ test('what a hostile peer sends reaches no terminal control on any CLI output', 
       'h online',
       async () =>
         (await json<{ name: string; state: string }[]>(['peers'])).some((p) => p.state === 'online'),
-      15_000,
+      30_000,
     );
     for (const args of [['ping', 'h'], ['peers'], ['status']]) {
       await run(args);
@@ -109,7 +109,7 @@ test('what a hostile peer sends reaches no terminal control on any CLI output', 
     await until(
       'the refusal as the forward’s last problem',
       async () => (await json<ForwardInfo[]>(['forward', 'list'])).some((f) => f.lastProblem),
-      10_000,
+      30_000,
     );
     const list = await run(['forward', 'list']);
     assert.match(list.stdout, /last problem at .*cannot connect \\u\{001b\}\]0;TITLE/);
@@ -120,7 +120,7 @@ test('what a hostile peer sends reaches no terminal control on any CLI output', 
     const terminal = await until(
       'the terminal in connections',
       async () => (await json<ConnectionInfo[]>(['connections'])).find((c) => c.kind === 'terminal-served'),
-      10_000,
+      30_000,
     );
     await run(['connections']);
     const closed = await run(['connections', 'close', terminal.id]);

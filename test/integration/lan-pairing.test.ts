@@ -46,7 +46,7 @@ test('pairing by code over the LAN (mDNS) with no relay, then a direct link', { 
   const req = await until(
     'B pending on A',
     async () => (await agentCall(homeA, 'pending.list', {}))[0],
-    15_000,
+    30_000,
   );
   assert.equal(req.via, 'code');
   assert.match(req.address, new RegExp(`^${pair.addrB.replace(/\./g, '\\.')}:\\d+$`));
@@ -63,7 +63,7 @@ test('pairing by code over the LAN (mDNS) with no relay, then a direct link', { 
       const p = await online(homeA, 'b');
       return p?.path === 'direct' ? p : undefined;
     },
-    15_000,
+    30_000,
   );
   assert.match(seenByA.address!, new RegExp(`^${pair.addrB.replace(/\./g, '\\.')}:`));
   const ping = await cli(['ping', 'a', '--home', homeB]);

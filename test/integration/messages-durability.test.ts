@@ -103,7 +103,7 @@ test('without the message permission: refused for good with where to grant it, n
       const list = ((await a.api.call('audit.list', {})) as AuditListResult).events;
       return list.find((e) => e.kind === 'message' && e.change === 'refused');
     },
-    5_000,
+    30_000,
   );
   assert.equal(onA.peer?.name, 'b');
   assert.match(onA.reason ?? '', /PERMISSION_DENIED/);
@@ -111,7 +111,7 @@ test('without the message permission: refused for good with where to grant it, n
   // Granted, the next message goes through.
   await ok(['peers', 'allow', 'a', 'message', '--home', b.home]);
   const next = await send(a, { peer: 'b', text: 'now?' });
-  await until('the next one delivered', async () => (await inbox(b)).some((m) => m.id === next.id), 15_000);
+  await until('the next one delivered', async () => (await inbox(b)).some((m) => m.id === next.id), 30_000);
   await Promise.all([a.api.close(), b.api.close()]);
 });
 
@@ -145,7 +145,7 @@ test('a 2 MiB body is refused at once naming the 1 MiB limit, nothing queued; a 
       ((await a.api.call('audit.list', {})) as AuditListResult).events.find(
         (e) => e.kind === 'message' && e.change === 'expired',
       ),
-    5_000,
+    30_000,
   );
   assert.equal(line.peer?.name, 'b');
   await Promise.all([a.api.close(), b.api.close()]);

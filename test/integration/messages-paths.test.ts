@@ -60,7 +60,7 @@ test('direct: a message reaches a listening program within 1 s, read comes back;
     await until(
       'the messages-in connection ended on b',
       async () => !(await agentCall(b.home, 'connections.list', {})).some((c) => c.kind === 'messages-in'),
-      5_000,
+      30_000,
     );
     const late = await send(a, { peer: 'b', text: 'after the deny' });
     const refused = await until(
@@ -69,7 +69,7 @@ test('direct: a message reaches a listening program within 1 s, read comes back;
         const [m] = await outbox(a, { ids: [late.id] });
         return m?.state === 'refused' && m;
       },
-      15_000,
+      30_000,
     );
     assert.match(refused.why?.reason ?? '', /clawbridge peers allow a message/);
   } finally {
@@ -107,7 +107,7 @@ test('relay only: a message arrives and is read; a capture of the relay port nev
         stdio: ['ignore', 'ignore', 'pipe'],
       });
   dump?.stderr!.setEncoding('utf8').on('data', (chunk: string) => (dumpErr += chunk));
-  if (dump) await until('tcpdump listening', () => /listening on/.test(dumpErr), 10_000);
+  if (dump) await until('tcpdump listening', () => /listening on/.test(dumpErr), 30_000);
   const marker = `MSG${randomBytes(12).toString('hex')}`;
   const relay = await startRelay(relayPort);
   const [a, b] = await Promise.all([

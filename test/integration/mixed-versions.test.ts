@@ -46,7 +46,7 @@ async function openArgsSeenBy(
     // stdin is not a terminal here, so term asks for pipes where the peer takes them (ADR 0038).
     const term = await cli(['term', 'old', '--home', home, '--', 'true']);
     assert.notEqual(term.code, 0, 'the peer refused the terminal, as it said it would');
-    return await until('the terminal OPEN', () => seen[0], 10_000);
+    return await until('the terminal OPEN', () => seen[0], 30_000);
   } finally {
     peer.close();
   }

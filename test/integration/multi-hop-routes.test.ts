@@ -54,7 +54,7 @@ test('a reaches d only through b and c: terminal, forward, no plaintext on the w
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     dump.stderr!.setEncoding('utf8').on('data', (c: string) => (dumpErr += c));
-    await until('tcpdump listening', () => /listening on/.test(dumpErr), 10_000);
+    await until('tcpdump listening', () => /listening on/.test(dumpErr), 30_000);
   }
   const [a, b, c, d] = (await Promise.all(
     ['a', 'b', 'c', 'd'].map((n, i) => startLoopbackNode(n, 'hop', ports[i])),

@@ -41,7 +41,7 @@ async function startNode(name: string): Promise<Node> {
       const s = await agentCall(home, 'status', {});
       return typeof s.listen === 'string' && s;
     },
-    15_000,
+    30_000,
   );
   return { name, home, fingerprint, address: status.listen ?? '', proc, args };
 }

@@ -49,7 +49,7 @@ async function startNode(
       const s = await agentCall(home, 'status', {});
       return (extra.includes('--no-direct') || typeof s.listen === 'string') && s;
     },
-    15_000,
+    30_000,
   );
   return { name, home, fingerprint, address: status.listen ?? '', proc, args };
 }

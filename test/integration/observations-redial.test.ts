@@ -90,7 +90,7 @@ test(
     await until(
       'no leaked connection',
       () => Promise.resolve(dialedTo(portB) <= 2 ? true : undefined),
-      10_000,
+      30_000,
     ).catch(() => assert.fail(`${dialedTo(portB)} connections from a to b's listener`));
   },
 );

@@ -44,7 +44,7 @@ async function startNode(name: string): Promise<Node> {
   await until(
     `${name} on the relay`,
     async () => (await agentCall(home, 'status', {})).relays.some((r) => r.connected),
-    15_000,
+    30_000,
   );
   return { name, home, fingerprint };
 }

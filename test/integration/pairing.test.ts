@@ -48,12 +48,12 @@ test('code → pending via code → approve → paired, both online; the code is
   const req = await until(
     'B pending on A',
     async () => (await pending(homes.a)).find((p) => p.fingerprint === idB.fingerprint),
-    10_000,
+    30_000,
   );
   assert.equal(req.via, 'code');
   assert.equal(req.name, 'b');
   // The agent's notice names the command with this home, so it works when pasted.
-  await until('the notice on A', () => /asks to pair/.test(agents.a!.stderr()), 5000);
+  await until('the notice on A', () => /asks to pair/.test(agents.a!.stderr()), 30_000);
   assert.ok(
     agents.a!.stderr().includes(`\`clawbridge pending --home ${homes.a}\` to review`),
     agents.a!.stderr(),
@@ -67,12 +67,12 @@ test('code → pending via code → approve → paired, both online; the code is
   await until(
     'A sees B online',
     async () => (await peers(homes.a)).find((p) => p.name === 'b')?.online,
-    10_000,
+    30_000,
   );
   await until(
     'B sees A online',
     async () => (await peers(homes.b)).find((p) => p.name === 'a')?.online,
-    10_000,
+    30_000,
   );
   // The joiner granted the issuer nothing it did not choose.
   assert.deepEqual((await peers(homes.b)).find((p) => p.name === 'a')?.allow, []);
@@ -92,7 +92,7 @@ test('a code with one secret character changed fails on both sides and burns the
   await until(
     'issuer reports the failure',
     () => /pairing with code .* failed/.test(agents.a!.stderr()),
-    5000,
+    30_000,
   );
   assert.doesNotMatch(agents.a!.stderr(), /pairing failed: pairing failed/, 'said once');
   const retry = await cli(['pair', 'join', code.code, '--home', homes.c, '--timeout', '10s']);
@@ -110,14 +110,14 @@ test('Ctrl-C in pair join cancels it: the request on the issuer is withdrawn, an
   await until(
     'C pending on A',
     async () => (await pending(homes.a)).find((p) => p.name === 'c' && p.via === 'code'),
-    10_000,
+    30_000,
   );
   assert.equal(await join.stop('SIGINT'), 130);
   assert.match(join.stderr(), /pairing cancelled/);
   await until(
     'the request withdrawn on A',
     async () => !(await pending(homes.a)).some((p) => p.name === 'c' && p.via === 'code'),
-    10_000,
+    30_000,
   );
   const late = await cli(['approve', '--latest', '--home', homes.a]);
   assert.notEqual(late.code, 0, 'nothing left to approve');
@@ -138,7 +138,7 @@ test('reject makes the joiner print "rejected by a" and exit non-zero', async ()
   const req = await until(
     'C pending',
     async () => (await pending(homes.a)).find((p) => p.name === 'c'),
-    10_000,
+    30_000,
   );
   const rej = await cli(['reject', req.id, '--json', '--home', homes.a]);
   assert.equal(rej.code, 0, rej.stderr);
@@ -172,7 +172,7 @@ test('paired again after a removal: the joiner keeps its own name and permission
   assert.equal((await cli(['peers', 'allow', 'office', 'terminal', '--home', homes.b])).code, 0);
   const code = await cliJson<PairNewResult>(['pair', 'new', '--home', homes.a]);
   const join = cli(['pair', 'join', code.code, '--home', homes.b, '--timeout', '30s']);
-  await until('B pending on A', async () => (await pending(homes.a)).find((p) => p.name === 'b'), 10_000);
+  await until('B pending on A', async () => (await pending(homes.a)).find((p) => p.name === 'b'), 30_000);
   assert.equal((await cli(['approve', '--latest', '--home', homes.a])).code, 0);
   const joined = await join;
   assert.equal(joined.code, 0, joined.stderr);
@@ -197,7 +197,7 @@ test('paired again after a removal: the approver keeps its own name, permissions
   const req = await until(
     'B pending on A',
     async () => (await pending(homes.a)).find((p) => p.name === 'b'),
-    10_000,
+    30_000,
   );
   assert.deepEqual(req.knownAs, { name: 'laptop', allow: ['forward', 'message'] });
   const approved = await cli(['approve', '--latest', '--home', homes.a]);
@@ -228,7 +228,7 @@ test('adding a node by fingerprint on one side makes it pending via fingerprint 
   const req = await until(
     'D pending on A via fingerprint',
     async () => (await pending(homes.a)).find((p) => p.fingerprint === idD.fingerprint),
-    15_000,
+    30_000,
   );
   assert.equal(req.via, 'fingerprint');
   assert.equal(req.name, 'd');
@@ -255,7 +255,7 @@ test('adding a node by fingerprint on one side makes it pending via fingerprint 
     homes.a,
   ]);
   assert.equal(approve.code, 0, approve.stderr);
-  await until('A–D link', async () => (await peers(homes.a)).find((p) => p.name === 'd')?.online, 15_000);
+  await until('A–D link', async () => (await peers(homes.a)).find((p) => p.name === 'd')?.online, 30_000);
   assert.deepEqual((await peers(homes.a)).find((p) => p.name === 'd')?.allow, []);
 
   // C was rejected by A earlier: adding A by fingerprint does not make it pending again.
@@ -323,7 +323,7 @@ test('approve --latest never approves a fingerprint-only stranger posing as the 
   await until(
     'C2 pending',
     async () => (await pending(homes.a)).find((p) => p.fingerprint === idC2.fingerprint),
-    10_000,
+    30_000,
   );
   assert.equal((await cli(['peers', 'add', idA.fingerprint, '--name', 'a', '--home', homeS])).code, 0);
   const list = await until(
@@ -332,7 +332,7 @@ test('approve --latest never approves a fingerprint-only stranger posing as the 
       const l = await pending(homes.a);
       return l.some((p) => p.fingerprint === idS.fingerprint) ? l : undefined;
     },
-    15_000,
+    30_000,
   );
   const fake = list.find((p) => p.fingerprint === idS.fingerprint)!;
   const real = list.find((p) => p.fingerprint === idC2.fingerprint)!;
@@ -382,7 +382,7 @@ test("pairing attempts are limited per source: a stranger's junk does not lock o
   const req = await until(
     'E pending',
     async () => (await pending(homes.a)).find((p) => p.name === 'e'),
-    10_000,
+    30_000,
   );
   assert.equal(req.via, 'code');
   assert.equal((await cli(['reject', req.id, '--home', homes.a])).code, 0);
@@ -395,7 +395,7 @@ test('an issuer killed while a joiner waits forgets that request when it starts 
   let issuer = await startRelayAgent(home, 'issuer', relayUrl);
   const code = await cliJson<PairNewResult>(['pair', 'new', '--home', home]);
   const join = cli(['pair', 'join', code.code, '--home', homes.c, '--timeout', '30s']);
-  await until('C pending on the issuer', async () => (await pending(home)).length > 0, 10_000);
+  await until('C pending on the issuer', async () => (await pending(home)).length > 0, 30_000);
   await issuer.stop('SIGKILL');
   const joined = await join;
   assert.equal(joined.code, 1);

@@ -48,7 +48,7 @@ test(
         const p = await peerOf(home, 'far');
         return (p?.stateDetail?.length ?? 0) > COLUMNS && p;
       },
-      15_000,
+      30_000,
     );
 
     const cut = await inPty(['peers', '--home', home]);

@@ -69,7 +69,7 @@ test(
         (await cliJson<PendingInfo[]>(['pending', '--json', '--home', homeA])).find(
           (p) => p.fingerprint === idD.fingerprint,
         ),
-      10_000,
+      30_000,
     );
     assert.equal(kept.id, listed.id);
     const approve = await cli(['approve', kept.id, '--fingerprint', idD.fingerprint, '--home', homeA]);

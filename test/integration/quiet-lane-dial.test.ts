@@ -23,7 +23,7 @@ test('one dial per link, naming the offered token; a second offer is ignored', a
   const first = newLaneToken();
   lanes.dial(link, mux, first);
   lanes.dial(link, mux, newLaneToken());
-  await until('the first lane accepted', () => accepted.length > 0, 5_000);
+  await until('the first lane accepted', () => accepted.length > 0, 30_000);
   await sleep(100, 'no second lane may arrive within this window');
   assert.deepEqual(
     accepted.map((l) => l.laneToken),

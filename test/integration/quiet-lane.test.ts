@@ -21,7 +21,7 @@ test(
     const pair = await startPair({ relayOnly: false });
     try {
       const pids = [pair.a.child.pid!, pair.b.child.pid!] as const;
-      await until('the quiet lane', () => tcpConnectionsBetween(...pids) === 2, 10_000);
+      await until('the quiet lane', () => tcpConnectionsBetween(...pids) === 2, 30_000);
       const fromA = await term(pair, ['echo', 'from-a'], 30_000);
       assert.equal(fromA.code, 0, fromA.stderr);
       assert.equal(fromA.stdout, 'from-a\n');

@@ -22,7 +22,7 @@ test('a peer removed over a relay shows refused and is not redialled every secon
   const [fpA, fpB] = [await fp(homeA), await fp(homeB)];
   assert.equal((await cli(['peers', 'add', fpB, '--name', 'b', '--home', homeA])).code, 0);
   assert.equal((await cli(['peers', 'add', fpA, '--name', 'a', '--home', homeB])).code, 0);
-  await until('a and b linked', async () => (await peerOf(homeA, 'b'))?.state === 'online', 15_000);
+  await until('a and b linked', async () => (await peerOf(homeA, 'b'))?.state === 'online', 30_000);
 
   assert.equal((await cli(['peers', 'remove', 'a', '--home', homeB])).code, 0);
   await until(

@@ -64,7 +64,7 @@ test(
     );
     let dumpErr = '';
     dump.stderr.setEncoding('utf8').on('data', (c: string) => (dumpErr += c));
-    await until('tcpdump listening', () => /listening on/.test(dumpErr), 10_000);
+    await until('tcpdump listening', () => /listening on/.test(dumpErr), 30_000);
     try {
       await startRelay(relayPort);
       const url = `ws://127.0.0.1:${relayPort}`;
@@ -81,7 +81,7 @@ test(
       await until(
         'relay link',
         async () => (await agentCall(homeA, 'peers.list', {}))[0]?.path === 'relay',
-        15_000,
+        30_000,
       );
 
       // A relayed terminal prints the first marker.

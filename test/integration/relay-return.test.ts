@@ -56,8 +56,8 @@ test('peers of a relay that was down 20 s wait for it, and are linked again ≤ 
   const relay = await startRelay();
   // Relay only: neither side dials direct links.
   const { homeA, homeB, a, b } = await pairOverRelay(relay.url, false);
-  await until('a→b over the relay', async () => (await peerOf(homeA, 'b'))?.path === 'relay', 15_000);
-  await until('b→a over the relay', async () => (await peerOf(homeB, 'a'))?.path === 'relay', 15_000);
+  await until('a→b over the relay', async () => (await peerOf(homeA, 'b'))?.path === 'relay', 30_000);
+  await until('b→a over the relay', async () => (await peerOf(homeB, 'a'))?.path === 'relay', 30_000);
 
   // Killed by its PID: no goodbye to anyone.
   relay.proc.child.kill('SIGKILL');
@@ -75,7 +75,7 @@ test('peers of a relay that was down 20 s wait for it, and are linked again ≤ 
         const peer = await peerOf(home, name);
         return peer && !peer.online && waiting.test(peer.stateDetail ?? '') && peer;
       },
-      15_000,
+      30_000,
     );
     assert.equal(p.state, 'unreachable');
     assert.equal(p.stateHint, undefined);
@@ -115,7 +115,7 @@ test('peers of a relay that was down 20 s wait for it, and are linked again ≤ 
     await until(
       'the relay-back notice',
       () => /relay ws:\/\/127\.0\.0\.1:\d+ back after \d+\.\d s/.test(agent.stderr()),
-      5_000,
+      30_000,
     );
   }
   await relay2.proc.stop();
@@ -124,7 +124,7 @@ test('peers of a relay that was down 20 s wait for it, and are linked again ≤ 
 test('a peer whose agent was killed on a direct link is "not running", its port refused', async () => {
   const relay = await startRelay();
   const { homeA, b } = await pairOverRelay(relay.url, true);
-  await until('a→b direct', async () => (await peerOf(homeA, 'b'))?.path === 'direct', 15_000);
+  await until('a→b direct', async () => (await peerOf(homeA, 'b'))?.path === 'direct', 30_000);
   b.child.kill('SIGKILL');
   const p = await until(
     'b explained as not running',

@@ -44,7 +44,7 @@ test('a relay link moves onto a splice; a forward and a terminal run through it'
   await until(
     'the relay to pipe one splice',
     async () => /^clawbridge_relay_splices 1$/m.test(await metrics(Number(port))),
-    10_000,
+    30_000,
   );
   const listed = await peerOf(homeA, 'b');
   assert.equal(listed?.relay, url, 'the peer still shows the relay it goes through');

@@ -87,7 +87,7 @@ test('one relay under two URLs is one relay: no second connection, no false "run
     (err: Error) => assert.fail(err.message + logs()),
   );
   // Each has learned the other's home relay, under the other URL.
-  await until('hellos exchanged', async () => (await peerOf(homeB, 'a'))?.online, 10_000);
+  await until('hellos exchanged', async () => (await peerOf(homeB, 'a'))?.online, 30_000);
 
   // A restarts: while it is away B finds it gone from the relay, and when it is back each side dials
   // the other's home relay — the same relay under another URL.

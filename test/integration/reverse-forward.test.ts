@@ -92,7 +92,7 @@ test('over a direct link: refusals, download, port taken, off', { skip, timeout:
       const f = await forwardOf(pair.homeA, 'rev');
       return f && f.open === 0 && f.connections === 1 ? f : undefined;
     },
-    10_000,
+    30_000,
   );
   assert.equal(listed.direction, 'reverse');
   assert.equal(listed.state, 'listening');
@@ -117,7 +117,7 @@ test('over a direct link: refusals, download, port taken, off', { skip, timeout:
 
   // Off: B's port is free again (nothing stays bound there).
   await ok(['forward', 'disable', 'rev', '--home', pair.homeA]);
-  await until('port free on b', () => portFree(port), 10_000);
+  await until('port free on b', () => portFree(port), 30_000);
   assert.equal((await forwardOf(pair.homeA, 'rev'))?.state, 'off');
 
   // Taken on B: error with why, and listening again once it is free (the backoff schedule).
@@ -129,7 +129,7 @@ test('over a direct link: refusals, download, port taken, off', { skip, timeout:
       const f = await forwardOf(pair.homeA, 'rev');
       return f?.state === 'error' && /in use/.test(f.error ?? '') ? f : undefined;
     },
-    15_000,
+    30_000,
   );
   assert.match(
     failing.error ?? '',
@@ -145,7 +145,7 @@ test('over a direct link: refusals, download, port taken, off', { skip, timeout:
   assert.equal(again.sha256, file.sha256);
 
   await ok(['forward', 'rm', 'rev', '--home', pair.homeA]);
-  await until('port free after rm', () => portFree(port), 10_000);
+  await until('port free after rm', () => portFree(port), 30_000);
 });
 
 test('over a relay-only link, and back after the peer restarts', { skip, timeout: 180_000 }, async () => {

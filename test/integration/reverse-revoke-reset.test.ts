@@ -79,11 +79,11 @@ test('peers deny a listen resets the reverse connection its client reads', { tim
   await api.call('peers.deny', { peer: 'a', permission: 'listen' });
   const denied = Date.now();
   const atDeny = received;
-  await until('the client cut', () => endedAt > 0, 10_000);
+  await until('the client cut', () => endedAt > 0, 30_000);
   const ms = endedAt - denied;
   console.log(`# client cut ${ms} ms after the deny, ${received - atDeny} bytes after it`);
   assert.equal(ended, 'reset', 'a revoked connection ends with a reset, not a clean end');
   assert.ok(ms <= CUT_WITHIN_MS, `the client was still open ${ms} ms after the deny`);
-  await until('a’s target cut too', () => targetCut !== undefined, 5_000);
+  await until('a’s target cut too', () => targetCut !== undefined, 30_000);
   assert.equal(targetCut, 'ECONNRESET', 'a resets its target too');
 });

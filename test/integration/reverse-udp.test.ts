@@ -226,7 +226,7 @@ test('reverse UDP forwards over a relay-only link', { timeout: 180_000 }, async 
   await t.test('switched off, b frees its port; on again, it carries datagrams', async () => {
     const off = await cli(['forward', 'disable', 'ru', '--home', pair.homeA]);
     assert.equal(off.code, 0, off.stderr);
-    await until('port free on b', () => udpPortFree(port), 10_000);
+    await until('port free on b', () => udpPortFree(port), 30_000);
     assert.equal((await forwardOf(pair.homeA, 'ru'))?.state, 'off');
     const on = await cli(['forward', 'enable', 'ru', '--home', pair.homeA]);
     assert.equal(on.code, 0, on.stderr);
@@ -243,6 +243,6 @@ test('reverse UDP forwards over a relay-only link', { timeout: 180_000 }, async 
     }
     const rm = await cli(['forward', 'rm', 'ru', '--home', pair.homeA]);
     assert.equal(rm.code, 0, rm.stderr);
-    await until('port free after rm', () => udpPortFree(port), 10_000);
+    await until('port free after rm', () => udpPortFree(port), 30_000);
   });
 });

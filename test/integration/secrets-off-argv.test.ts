@@ -52,7 +52,7 @@ async function connectedAgent(relayUrl: string, flags: string[]): Promise<{ proc
   await until(
     'the agent on its relay',
     async () => (await agentCall(home, 'status', {})).relays[0]?.connected,
-    15_000,
+    30_000,
   ).catch((err: Error) => assert.fail(`${err.message}\n${proc.stderr()}`));
   return { proc, home };
 }
@@ -77,7 +77,7 @@ test(
     await until(
       'back on its relay with the saved token',
       async () => (await agentCall(agent.home, 'status', {})).relays[0]?.connected,
-      15_000,
+      30_000,
     );
     await again.stop();
 
@@ -85,7 +85,7 @@ test(
     const home = tempHome('toknone');
     const none = startProcess(['agent', '--home', home, '--relay', relay.url, '--no-direct', '--no-ui']);
     await none.waitForLine(/agent \S+ running/);
-    await until('the refusal', () => /requires an access token/.test(none.stderr()), 15_000);
+    await until('the refusal', () => /requires an access token/.test(none.stderr()), 30_000);
     await none.stop();
     await relay.proc.stop();
 
@@ -100,7 +100,7 @@ test(
 test('the old --token and --relay-token still work, and say other users can read them', async () => {
   const token = `old-${Math.random().toString(36).slice(2)}`;
   const relay = await relayWith(['--token', token]);
-  await until('the relay warning', () => relay.proc.stderr().length > 0, 5_000);
+  await until('the relay warning', () => relay.proc.stderr().length > 0, 30_000);
   assert.equal(
     relay.proc.stderr(),
     'clawbridge: --token is on the command line, where other users of this machine can read it (ps); pass it with --token-file FILE or the CLAWBRIDGE_RELAY_TOKEN environment variable instead\n',

@@ -152,7 +152,7 @@ before(async () => {
   await until(
     'a listening',
     async () => typeof (await agentCall(home, 'status', {})).listen === 'string',
-    15_000,
+    30_000,
   );
   const identity = await testIdentity('served-hostile');
   peerFingerprint = identity.fingerprint;

@@ -43,7 +43,7 @@ test(
     const listenPort = 7626;
     // The file server is on a's side; b listens for a, and its clients download from a's server.
     const server = nodeIn(inA, serverScript(serverPort, SIZE));
-    await until('the file server', () => server.lines.includes('up'), 10_000);
+    await until('the file server', () => server.lines.includes('up'), 30_000);
     const added = await cli([
       'forward',
       'add',

@@ -39,7 +39,7 @@ test(
       await until(
         'term to say it waits for its agent',
         () => stderr.includes('local agent stopped; waiting for it to come back (up to 60 s)...'),
-        10_000,
+        30_000,
       );
       assert.equal(child.exitCode, null, `term ended: ${stderr}`);
       // Typed while the agent is away: held, and sent once the session is taken up again.

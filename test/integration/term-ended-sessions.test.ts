@@ -34,7 +34,7 @@ test('commands that ended leave no session on the serving node', async () => {
   await until(
     'b to forget the ended sessions',
     async () => (await served(pair.homeB)).length === 0,
-    5_000,
+    30_000,
   ).catch(async (err: Error) => {
     throw new Error(`${err.message}: b still lists ${JSON.stringify(await served(pair.homeB))}`);
   });

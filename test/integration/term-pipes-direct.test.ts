@@ -80,14 +80,14 @@ test(
       const s = termOnPipes(pair.homeA, 'stty raw -echo; printf READY; exec cat');
       await until('the remote cat', () => Promise.resolve(s.seen().includes('READY')), 20_000);
       s.writer.write('a');
-      await until('the first key back', () => Promise.resolve(s.seen().includes('READYa')), 10_000);
+      await until('the first key back', () => Promise.resolve(s.seen().includes('READYa')), 30_000);
       process.kill(s.term.pid!, 'SIGSTOP');
       try {
         s.writer.write('bc');
         await until(
           'keys back with term stopped',
           () => Promise.resolve(s.seen().includes('READYabc')),
-          10_000,
+          30_000,
         );
       } finally {
         process.kill(s.term.pid!, 'SIGCONT');

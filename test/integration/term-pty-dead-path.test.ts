@@ -91,7 +91,7 @@ class PtyTerm {
     const before = this.echoedAt.size;
     process.kill(this.pty.pid, 'SIGSTOP');
     try {
-      await until('keys to echo with term stopped', () => this.echoedAt.size >= before + 2, 10_000);
+      await until('keys to echo with term stopped', () => this.echoedAt.size >= before + 2, 30_000);
     } finally {
       process.kill(this.pty.pid, 'SIGCONT');
     }
@@ -141,7 +141,7 @@ async function cutUnderTyping(
     );
     // The keys typed into the dead path and those typed while it resumed: each arrived, once.
     const later = first + 10;
-    await until('the keys after it', () => (term.echoes.get(later) ?? 0) >= 2, 10_000);
+    await until('the keys after it', () => (term.echoes.get(later) ?? 0) >= 2, 30_000);
     for (let n = first; n <= later; n++) {
       assert.equal(term.echoes.get(n), 2, `tok-${n} echoed by the PTY and printed by cat, each once`);
     }
@@ -220,7 +220,7 @@ test(
       const serverPort = 7624;
       const forwardPort = 7625;
       const server = nodeIn(world.inB, serverScript(serverPort, DOWNLOAD_BYTES));
-      await until('the file server', () => server.lines.includes('up'), 10_000);
+      await until('the file server', () => server.lines.includes('up'), 30_000);
       const added = await cli([
         'forward',
         'add',

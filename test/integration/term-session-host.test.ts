@@ -95,7 +95,7 @@ test(
       assert.equal(code, 7, stderr);
       // The agent stops on purpose: the host hangs up and exits once its sessions are gone.
       await b.stop();
-      await until('the session host to exit', () => !alive(host), 10_000);
+      await until('the session host to exit', () => !alive(host), 30_000);
     } finally {
       child.kill('SIGKILL');
       if (sleepPid && alive(sleepPid)) process.kill(sleepPid, 'SIGKILL');

@@ -68,7 +68,7 @@ test(
       const s = await catSession(pair.homeA);
       s.pty.write('~~x\r');
       // The remote terminal echoes the line, then cat prints it: one ~ each time.
-      await until('the line back', () => Promise.resolve(/~x\r\n~x\r\n/.test(s.seen())), 10_000);
+      await until('the line back', () => Promise.resolve(/~x\r\n~x\r\n/.test(s.seen())), 30_000);
       assert.ok(!s.seen().includes('~~'), JSON.stringify(s.seen()));
       s.pty.write('~.');
       assert.equal(await s.exit(), LEFT_BY_ESCAPE_STATUS);
@@ -85,7 +85,7 @@ test(
       await until(
         '~. echoed by the remote',
         () => Promise.resolve(/~\.\r\n~\.\r\n/.test(plain.seen())),
-        10_000,
+        30_000,
       );
       plain.pty.kill('SIGTERM');
       await plain.exit();
@@ -114,13 +114,13 @@ test(
       const s = await catSession(pair.homeA);
       // The handoff follows the first output: once a key echoes, the agent has the terminal.
       s.pty.write('a');
-      await until('the first key back', () => Promise.resolve(s.seen().includes('READYa')), 10_000);
+      await until('the first key back', () => Promise.resolve(s.seen().includes('READYa')), 30_000);
       await whileStopped(s, async () => {
         s.pty.write('bc');
         await until(
           'keys back with term stopped',
           () => Promise.resolve(s.seen().includes('READYabc')),
-          10_000,
+          30_000,
         );
       });
       // Left with ~. typed where the agent reads: term says so and ends as before.
@@ -130,7 +130,7 @@ test(
 
       const kept = await catSession(pair.homeA, ['--no-direct']);
       kept.pty.write('a');
-      await until('the first key back', () => Promise.resolve(kept.seen().includes('READYa')), 10_000);
+      await until('the first key back', () => Promise.resolve(kept.seen().includes('READYa')), 30_000);
       await whileStopped(kept, async () => {
         kept.pty.write('b');
         await sleep(500, 'nothing may pass while it is stopped');
@@ -142,7 +142,7 @@ test(
       await until(
         'the key back once term runs',
         () => Promise.resolve(kept.seen().includes('READYab')),
-        10_000,
+        30_000,
       );
       kept.pty.write('\r~.');
       assert.equal(await kept.exit(), LEFT_BY_ESCAPE_STATUS);

@@ -61,12 +61,12 @@ test(
       const winPid = await until(
         'the window’s shell says its PID',
         () => /win:(\d+)/.exec(win.text)?.[1],
-        15_000,
+        30_000,
       );
 
       const stopped = await cli(['stop', '--home', pair.homeA]);
       assert.equal(stopped.code, 0, stopped.stderr);
-      await until('term waits for its agent', () => seen.includes('waiting for it to come back'), 10_000);
+      await until('term waits for its agent', () => seen.includes('waiting for it to come back'), 30_000);
       assert.equal(termExit, undefined, `term ended: ${seen}`);
       assert.ok(existsSync(handOverPath(pair.homeA)), 'the window’s terminal is handed over');
 
@@ -97,9 +97,9 @@ test(
           true,
         );
         const v2 = viewer(s2, attached.rest);
-        await until('the output it had is replayed', () => v2.text.includes(`win:${winPid}`), 10_000);
+        await until('the output it had is replayed', () => v2.text.includes(`win:${winPid}`), 30_000);
         v2.type('echo "win-again:$$"\n');
-        await until('the window’s same shell answers', () => v2.text.includes(`win-again:${winPid}`), 15_000);
+        await until('the window’s same shell answers', () => v2.text.includes(`win-again:${winPid}`), 30_000);
         s2.destroy();
         // In the audit log the sessions went on: taken up (a resume), never ended.
         const { events } = await api.call('audit.list', {});

@@ -41,7 +41,7 @@ test(
     );
     const v1 = viewer(s1, opened.rest);
     v1.type('echo "pid:$$"\n');
-    const pid = await until('the shell says its PID', () => /pid:(\d+)/.exec(v1.text)?.[1], 15_000);
+    const pid = await until('the shell says its PID', () => /pid:(\d+)/.exec(v1.text)?.[1], 30_000);
     // The window closes (or is about to be replaced): the session keeps running without a viewer.
     s1.destroy();
 
@@ -90,9 +90,9 @@ test(
         true,
       );
       const v2 = viewer(s2, attached.rest);
-      await until('the output it had is replayed', () => v2.text.includes(`pid:${pid}`), 10_000);
+      await until('the output it had is replayed', () => v2.text.includes(`pid:${pid}`), 30_000);
       v2.type('echo "again:$$"\n');
-      await until('the same shell answers', () => v2.text.includes(`again:${pid}`), 15_000);
+      await until('the same shell answers', () => v2.text.includes(`again:${pid}`), 30_000);
       s2.destroy();
     } finally {
       api2.close();

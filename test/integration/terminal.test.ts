@@ -244,7 +244,7 @@ test(
       });
       assert.equal(exited, 1, `term still running after 10 s; stderr: ${p.stderr()}`);
       assert.match(p.stderr(), line);
-      await until('the remote program to be gone', () => !alive(pid), 5_000);
+      await until('the remote program to be gone', () => !alive(pid), 30_000);
     };
     const linkedAgain = () =>
       until(
@@ -292,7 +292,7 @@ test(
       await until(
         'term waits for its agent',
         () => /local agent stopped; waiting for it to come back/.test(local.p.stderr()),
-        10_000,
+        30_000,
       );
       assert.equal(local.p.child.exitCode, null, local.p.stderr());
       assert.ok(alive(local.pid), 'the remote program is kept for a taker');

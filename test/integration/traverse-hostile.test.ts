@@ -55,7 +55,7 @@ before(async () => {
       const s = await agentCall(home, 'status', {});
       return s.relays[0]?.connected === true && s;
     },
-    15_000,
+    30_000,
   );
   agentFp = status.fingerprint;
   // Only the lower fingerprint of a pair opens `traverse`: the hostile peer takes one that sorts lower.
@@ -109,7 +109,7 @@ after(async () => {
  */
 async function relayLink(): Promise<Mux> {
   for (const m of muxes.splice(0)) m.close('next attack');
-  await until('the last link gone', async () => (await peerOf(home, 'h'))?.links?.length === 0, 10_000);
+  await until('the last link gone', async () => (await peerOf(home, 'h'))?.links?.length === 0, 30_000);
   const circuit = await relay.openCircuit(agentFp, 10_000);
   const link = await secureCircuit(circuit, { identity, expectedPeer: agentFp });
   const mux = new Mux(link, {
@@ -184,7 +184,7 @@ test('a flood of candidates and punch offers aimed at loopback: the agent answer
   const offer = JSON.stringify({ t: 'connect', port: 40_000 });
   for (let i = 0; i < 2_000; i++) stream.write(`${candidates}\n${offer}\n${JSON.stringify({ t: 'sync' })}\n`);
   await agentAnswers('a flood of candidates and offers');
-  await until('the agent to hear the flood', () => answers.length > 0, 10_000);
+  await until('the agent to hear the flood', () => answers.length > 0, 30_000);
   await agentAnswers('a flood of candidates and offers, read');
   const offers = answers.filter((l) => l.includes('"connect"')).length;
   // A relay never sees a peer at this node's loopback: no open is aimed there (punch-targets.ts).
@@ -237,7 +237,7 @@ test('mapped addresses aimed at loopback: each refused, none dialed or saved, no
       const p = await peerOf(home, 'h');
       return p?.candidatesDropped === lines && p;
     },
-    15_000,
+    30_000,
   );
   assert.equal(closed, false, 'the stream goes on');
   assert.equal(one.count() + two.count(), 0, 'no connection to loopback');

@@ -178,7 +178,7 @@ test(
             return false;
           }
         },
-        10_000,
+        30_000,
       );
     }
     inNs(
