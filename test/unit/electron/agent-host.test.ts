@@ -151,9 +151,8 @@ test(
     });
     assert.equal(await accepts(port), true, 'the forward listens');
 
-    const began = Date.now();
+    // Within AGENT_STOP_TIMEOUT_MS: past it the host kills the agent, and its exit code says which.
     await conn.stop();
-    assert.ok(Date.now() - began < 5_000, `stop took ${Date.now() - began} ms`);
     assert.equal(conn.hostState().kind, 'stopped');
     assert.equal(fake.forked[0]!.exitCode, 0, 'the agent stopped cleanly, not killed');
     assert.equal(await accepts(port), false, 'the port is free after Quit');
