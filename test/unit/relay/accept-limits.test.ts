@@ -12,7 +12,7 @@ import { RelayCloseCode } from '../../../src-main/protocol/relay-close-codes.js'
 import { OVER_LIMIT_PER_IP } from '../../../src-main/relay/ip-limits.js';
 import type { RelayServer, RelayServerOptions } from '../../../src-main/relay/server.js';
 import { RawClient, startTestRelay, within } from '../../helpers/relay-harness.js';
-import { sleep } from '../../helpers/wait.js';
+import { until } from '../../helpers/wait.js';
 
 /** The start of a WebSocket upgrade request, without the blank line that would end it. */
 const PARTIAL_UPGRADE = 'GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n';
@@ -22,8 +22,8 @@ const PARTIAL_TLS = Buffer.from([0x16, 0x03, 0x01]);
 const DEADLINE_MS = 300;
 /** Bound of each whole test, in ms: a relay that cannot close must fail the test, not hang it. */
 const TEST_MS = 15_000;
-/** Time for the relay to accept a connection that has connected on the client side, in ms. */
-const SETTLE_MS = 100;
+/** Bound of a wait within a test, in ms: half the test's, as the relay's bound waits come in pairs. */
+const WAIT_MS = TEST_MS / 2;
 
 type Held = Socket & { closedAt: Promise<number> };
 
@@ -37,7 +37,22 @@ async function hold(relay: RelayServer, first: string | Buffer): Promise<Held> {
   return Object.assign(socket, { closedAt: closed });
 }
 
-const settle = () => sleep(SETTLE_MS, 'the relay takes the connection in; nothing on this side says when');
+/** Sockets the relay holds as accepted now: its open-files gauge, which counts them above its start. */
+async function acceptedGauge(relay: RelayServer): Promise<number> {
+  return Number(/^clawbridge_relay_open_fds (\d+)$/m.exec(await relay.metricsText())?.[1]);
+}
+
+/**
+ * Waits until the relay holds `n` more accepted sockets than at `base` (its acceptedGauge then): a
+ * socket connected on this side is counted per IP on the relay's once it was accepted there.
+ */
+async function settled(relay: RelayServer, base: number, n: number): Promise<void> {
+  await until(
+    `the relay to hold ${n} accepted sockets`,
+    async () => (await acceptedGauge(relay)) === base + n,
+    WAIT_MS,
+  );
+}
 
 async function relayFor(tls: boolean, opts: Partial<RelayServerOptions>): Promise<RelayServer> {
   const id = tls ? await generateIdentity() : undefined;
@@ -54,7 +69,7 @@ for (const tls of [false, true]) {
     try {
       const start = Date.now();
       const socket = await hold(relay, partial);
-      const closedAt = await within('the relay to close the connection', socket.closedAt, 10 * DEADLINE_MS);
+      const closedAt = await within('the relay to close the connection', socket.closedAt, WAIT_MS);
       assert.ok(
         closedAt - start >= DEADLINE_MS - 50,
         `closed after ${closedAt - start} ms, not before the deadline`,
@@ -70,10 +85,11 @@ for (const tls of [false, true]) {
 
   test(`${scheme}: ${what} takes one of connectionsPerIp until it closes`, { timeout: TEST_MS }, async () => {
     const relay = await relayFor(tls, { limits: { connectionsPerIp: 3, authTimeoutMs: 5_000 } });
+    const base = await acceptedGauge(relay);
     const held: Held[] = [];
     try {
       for (let i = 0; i < 3; i++) held.push(await hold(relay, partial));
-      await settle();
+      await settled(relay, base, 3);
       const extra = await RawClient.connect(relay.url);
       assert.deepEqual(await extra.closedWith(), {
         code: RelayCloseCode.TOO_MANY_CONNECTIONS,
@@ -83,18 +99,19 @@ for (const tls of [false, true]) {
 
       // A few more are let in to be told why; beyond those a connection is closed at once.
       for (let i = 0; i < OVER_LIMIT_PER_IP; i++) held.push(await hold(relay, partial));
-      await settle();
+      await settled(relay, base, held.length);
       const refused = await hold(relay, partial);
       held.push(refused);
-      await within('the relay to refuse the connection at once', refused.closedAt, 1_000);
+      // At once: well before its 5 s auth deadline would have closed it.
+      await within('the relay to refuse the connection at once', refused.closedAt, 2_500);
       assert.ok(
         held.slice(0, 3).every((s) => !s.destroyed),
         'the counted ones are still open',
       );
 
       for (const s of held) s.destroy();
-      await within('the relay to see them close', Promise.all(held.map((s) => s.closedAt)), 1_000);
-      await settle();
+      await within('the relay to see them close', Promise.all(held.map((s) => s.closedAt)), WAIT_MS);
+      await settled(relay, base, 0);
       const ok = await RawClient.connect(relay.url);
       assert.equal((await ok.next()).type, 'challenge', 'slots come back when the connections close');
       ok.ws.close();
@@ -116,7 +133,7 @@ test(
       const closed = new Promise((r) => socket.once('close', r));
       await within('the TLS handshake', new Promise((r) => socket.once('secureConnect', r)));
       socket.write(PARTIAL_UPGRADE);
-      await within('the relay to close the connection', closed, 10 * DEADLINE_MS);
+      await within('the relay to close the connection', closed, WAIT_MS);
     } finally {
       await relay.close();
     }
@@ -129,6 +146,7 @@ test(
   async () => {
     const relay = await relayFor(true, {});
     const plain = await relayFor(false, {});
+    const bases = [await acceptedGauge(relay), await acceptedGauge(plain)] as const;
     try {
       const held = [
         await hold(relay, PARTIAL_TLS),
@@ -137,10 +155,11 @@ test(
         await hold(plain, PARTIAL_UPGRADE),
         await hold(plain, 'GET /healthz HTTP/1.1\r\n'),
       ];
-      await settle();
+      await settled(relay, bases[0], 3);
+      await settled(plain, bases[1], 2);
       // The auth deadline is 10 s by default: ending them is close()'s job, within its 1 s grace.
       await within('close() with half-open connections', Promise.all([relay.close(), plain.close()]), 3_000);
-      await within('every connection to be closed', Promise.all(held.map((s) => s.closedAt)), 1_000);
+      await within('every connection to be closed', Promise.all(held.map((s) => s.closedAt)), 4_000);
     } finally {
       await Promise.all([relay.close(), plain.close()]);
     }
