@@ -36,7 +36,6 @@ test('a refusal, a missing peer or a link that stays lost past the limit fail wi
     assert.equal(tries, 1, error.message);
   }
   let tries = 0;
-  const started = performance.now();
   await assert.rejects(
     openAcrossLinkLoss(() => {
       tries++;
@@ -44,6 +43,7 @@ test('a refusal, a missing peer or a link that stays lost past the limit fail wi
     }, 600),
     /no reply from peer/,
   );
+  // Retried, then gave up: at most as many tries as pauses fit in 600 ms (timers never fire early).
+  // When it gave up is a loaded machine's timers; that it stopped is what the count says.
   assert.ok(tries >= 2 && tries <= 4, `${tries} tries within 600 ms`);
-  assert.ok(performance.now() - started < 1_500);
 });
