@@ -90,7 +90,7 @@ test('bad input, refusals, taken ports, restart and stop', { timeout: 180_000 },
   await until(
     'log line about office',
     () => pair.a.stderr().includes("socks: no peer named 'office'"),
-    5_000,
+    20_000,
   );
   // Malformed HTTP proxy request: 400; an unreachable target: 502 with the reason.
   assert.match(
@@ -155,7 +155,7 @@ test('bad input, refusals, taken ports, restart and stop', { timeout: 180_000 },
     body: `${denial}\n`,
   });
   assert.equal(await rawExchange(fwd, 'GET /file HTTP/1.0\r\n\r\n'), '');
-  await until('notice', () => pair.a.stderr().includes(`clawbridge: forward f: ${denial}\n`), 5_000);
+  await until('notice', () => pair.a.stderr().includes(`clawbridge: forward f: ${denial}\n`), 20_000);
   // The forward's listing keeps saying why, until a connection opens again.
   const problem = new RegExp(`^f: last problem at [\\d:-]+( [\\d:]+)?: ${escape(denial)}$`, 'm');
   assert.match(await ok(['forward', 'list', '--home', pair.homeA]), problem);

@@ -142,7 +142,7 @@ test(
 test('300,000 refused messages leave inbox.log under 5 MB', { timeout: 600_000 }, async () => {
   const r = await peer('refused');
   const s = await messageStream(r.mux);
-  await until('HELLO', () => s.frames.some((f) => f.type === 'hello'), 10_000);
+  await until('HELLO', () => s.frames.some((f) => f.type === 'hello'), 30_000);
   const answers = () => {
     let n = 0;
     for (const f of s.frames) {
@@ -180,7 +180,7 @@ test(
     const b = await messageStream((await peer('forger')).mux);
     const id = ids.next();
     a.send([msg('orders', 'from the honest peer', id)]);
-    await until('DELIVERED to the honest peer', () => a.frames.some((f) => f.type === 'delivered'), 10_000);
+    await until('DELIVERED to the honest peer', () => a.frames.some((f) => f.type === 'delivered'), 20_000);
     b.send([msg('orders', 'forged', id), msg('other', 'forged again', id), msg('third', 'and again', id)]);
     await until(
       'DELIVERED to the forger',

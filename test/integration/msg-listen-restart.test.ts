@@ -124,7 +124,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     );
     assert.ok(isAlive(child));
     await serve.stop(signal);
-    await until(`the command's child ${child} to end`, () => !isAlive(child), 10_000);
+    await until(`the command's child ${child} to end`, () => !isAlive(child), 20_000);
     await ask.stop('SIGTERM');
   });
 }

@@ -183,7 +183,7 @@ test('with port mapping switched off, the router hears nothing', { skip, timeout
   await startAgent(6, ['--no-port-mapping']);
   // Linked to a peer through the relay: everything a mapping would have been asked for by now was not.
   await befriend(6, 1);
-  await until('n6 linked', async () => (await peerOn(6, 1))?.state === 'online', 10_000);
+  await until('n6 linked', async () => (await peerOn(6, 1))?.state === 'online', 20_000);
   const status = await agentCall(nodes[6]!.home, 'status', {});
   assert.equal(status.nat?.mapping.state, 'off');
   const text = await cli(['status', '--home', nodes[6]!.home]);

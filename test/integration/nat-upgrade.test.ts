@@ -74,7 +74,7 @@ test(
     const serverPort = 7624;
     const forwardPort = 7625;
     const server = nodeIn(lab.exec(homeB.host.ns), serverScript(serverPort, SIZE));
-    await until('the file server', () => server.lines.includes('up'), 10_000);
+    await until('the file server', () => server.lines.includes('up'), 20_000);
     const added = await cli([
       'forward',
       'add',
