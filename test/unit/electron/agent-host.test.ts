@@ -117,11 +117,9 @@ test(
         assert.equal(fake.forked.length, before + 1);
         assert.equal((await conn.call('status', {})).fingerprint, identity.fingerprint);
       }
-      // 300 ms, then 600 ms: the second wait doubled.
-      assert.ok(
-        restarts[0]! >= FAST.firstMs && restarts[0]! < FAST.firstMs * 2 + 500,
-        `first wait ${restarts[0]} ms`,
-      );
+      // 300 ms, then 600 ms: the second wait doubled. Measured from the kill, so only from below: how
+      // soon the host saw the exit is a loaded machine's; the plan's waits are planRestart's test.
+      assert.ok(restarts[0]! >= FAST.firstMs, `first wait ${restarts[0]} ms`);
       assert.ok(restarts[1]! >= FAST.firstMs * 2, `second wait ${restarts[1]} ms`);
       assert.deepEqual(
         states.map((s) => s.kind),
