@@ -7,50 +7,27 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Duplex } from 'node:stream';
 import { generateIdentity } from '../../../src-main/crypto/identity.js';
-import {
-  MAX_PUNCHES_PER_PEER,
-  TraverseSession,
-  type TraversalState,
-} from '../../../src-main/links/traversal.js';
+import { MAX_PUNCHES_PER_PEER } from '../../../src-main/links/traversal.js';
 import { mappedTarget, screenCandidates } from '../../../src-main/transport/nat/punch-targets.js';
+import { traverseFixture } from './traverse-fixture.js';
 import { until } from '../../helpers/wait.js';
 
 const identity = await generateIdentity('traverse-candidates');
 
 function session(budget: { left: number }) {
-  const heard: Record<string, unknown>[] = [];
   const learned: string[] = [];
-  const s = new Duplex({
-    read() {},
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n').filter(Boolean))
-        heard.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  const state: TraversalState = { punchAttempts: 0 };
   // The answering side: it never offers, so only what candidates do is seen here.
-  new TraverseSession(s, false, {
-    identity,
-    peerId: 'f'.repeat(64),
+  const far = traverseFixture(identity, false, budget, {
     own: {
       facts: () => ({ nat: 'changes-port', mapped: false }),
       mappedAddress: () => undefined,
       publicHosts: () => ['11.1.0.2'],
       onChanged: () => () => undefined,
     },
-    state,
-    directUp: () => false,
-    mayPunch: () => (budget.left > 0 ? (budget.left--, true) : false),
-    attach: () => assert.fail('no link is made here'),
     learnMapped: (address) => learned.push(address),
-    changed: () => undefined,
-    log: { debug: () => undefined, info: () => undefined },
   });
-  const say = (m: object) => s.push(`${JSON.stringify(m)}\n`);
-  return { s, heard, learned, state, say };
+  return { ...far, learned };
 }
 
 const candidates = (mapped: unknown, hosts: unknown[] = []) => ({

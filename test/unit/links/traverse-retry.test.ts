@@ -6,13 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Duplex } from 'node:stream';
 import { generateIdentity } from '../../../src-main/crypto/identity.js';
-import {
-  MAX_PUNCH_ATTEMPTS,
-  TraverseSession,
-  type TraversalState,
-} from '../../../src-main/links/traversal.js';
+import { MAX_PUNCH_ATTEMPTS } from '../../../src-main/links/traversal.js';
 import {
   FIRST_RETRY_AFTER_GIVE_UP_MS,
   RETRY_ROUND_ATTEMPTS,
@@ -20,44 +15,19 @@ import {
 } from '../../../src-main/links/punch-rounds.js';
 import { relayReason } from '../../../src-main/links/peer-state.js';
 import { fakeClock, type FakeClock } from '../../helpers/fake-clock.js';
+import { traverseFixture } from './traverse-fixture.js';
 import { until } from '../../helpers/wait.js';
 
 const identity = await generateIdentity('traverse-retry');
 
 function coordinator(clock: FakeClock, opts: { budget: { left: number }; inUse?: () => boolean }) {
-  const heard: Record<string, unknown>[] = [];
-  const s = new Duplex({
-    read() {},
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n').filter(Boolean))
-        heard.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  const state: TraversalState = { punchAttempts: 0 };
-  const session = new TraverseSession(s, true, {
-    identity,
-    peerId: 'f'.repeat(64),
-    own: {
-      facts: () => ({ nat: 'preserves-port', mapped: false }),
-      mappedAddress: () => undefined,
-      publicHosts: () => ['11.1.0.2'],
-      onChanged: () => () => undefined,
-    },
-    state,
-    directUp: () => false,
-    mayPunch: () => (opts.budget.left > 0 ? (opts.budget.left--, true) : false),
+  const far = traverseFixture(identity, true, opts.budget, {
     budgetWaitMs: () => (opts.budget.left > 0 ? 0 : 60_000),
     ...(opts.inUse ? { inUse: opts.inUse } : {}),
-    attach: () => assert.fail('no link is made here'),
-    learnMapped: () => undefined,
-    changed: () => undefined,
     timers: clock,
-    log: { debug: () => undefined, info: () => undefined },
   });
-  const say = (m: object) => s.push(`${JSON.stringify(m)}\n`);
-  const offers = () => heard.filter((m) => m.t === 'connect').length;
-  return { s, heard, state, session, say, offers };
+  const offers = () => far.heard.filter((m) => m.t === 'connect').length;
+  return { ...far, offers };
 }
 
 const candidates = { t: 'candidates', nat: 'preserves-port', mapped: null, hosts: ['11.2.0.2'] };

@@ -6,56 +6,20 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Duplex } from 'node:stream';
 import { generateIdentity } from '../../../src-main/crypto/identity.js';
-import {
-  MAX_PUNCHES_PER_PEER,
-  TraverseSession,
-  type TraversalState,
-} from '../../../src-main/links/traversal.js';
+import { MAX_PUNCHES_PER_PEER, type TraversalState } from '../../../src-main/links/traversal.js';
 import { isPunchTarget, punchTargets } from '../../../src-main/transport/nat/punch-targets.js';
+import { traverseFixture } from './traverse-fixture.js';
 import { until } from '../../helpers/wait.js';
 
 const identity = await generateIdentity('traverse-test');
-
-/** A traverse stream whose far end is the test: lines in with `say`, what the session wrote in `heard`. */
-function stream() {
-  const heard: Record<string, unknown>[] = [];
-  const s = new Duplex({
-    read() {},
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n').filter(Boolean))
-        heard.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { s, heard, say: (m: object) => s.push(`${JSON.stringify(m)}\n`) };
-}
 
 function session(
   coordinator: boolean,
   budget: { left: number },
   state: TraversalState = { punchAttempts: 0 },
 ) {
-  const far = stream();
-  new TraverseSession(far.s, coordinator, {
-    identity,
-    peerId: 'f'.repeat(64),
-    own: {
-      facts: () => ({ nat: 'preserves-port', mapped: false }),
-      mappedAddress: () => undefined,
-      publicHosts: () => ['11.1.0.2'],
-      onChanged: () => () => undefined,
-    },
-    state,
-    directUp: () => false,
-    mayPunch: () => (budget.left > 0 ? (budget.left--, true) : false),
-    attach: () => assert.fail('no link is made here'),
-    learnMapped: () => undefined,
-    changed: () => undefined,
-    log: { debug: () => undefined, info: () => undefined },
-  });
-  return { ...far, state };
+  return traverseFixture(identity, coordinator, budget, { state });
 }
 
 const candidates = (hosts: string[]) => ({ t: 'candidates', nat: 'preserves-port', mapped: null, hosts });
