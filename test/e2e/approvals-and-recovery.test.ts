@@ -237,12 +237,14 @@ test(
     assert.equal(await card.getByText(/^online (for|since)|^RTT/).count(), 0);
     await screenshotThemes(A.page, 'agent-unreachable');
     // The stop handed the terminal on c over (ADR 0082), and c keeps it for a taker; c hangs it up
-    // meanwhile, so that neither the next agent nor the tab finds it there.
+    // meanwhile, so that neither the next agent nor the tab finds it there. The session that exited
+    // earlier may still be listed beside it: when its far end did not end its stream within the close
+    // grace, the session host keeps it for the resume window.
     const served = (await agentCall(homes.c, 'connections.list', {})).filter(
       (x) => x.kind === 'terminal-served',
     );
-    assert.equal(served.length, 1, JSON.stringify(served));
-    await agentCall(homes.c, 'connections.close', { id: served[0]!.id });
+    assert.ok(served.length >= 1, 'the handed-over terminal is kept on c');
+    for (const one of served) await agentCall(homes.c, 'connections.close', { id: one.id });
     agentA = startA();
     await agentA.waitForLine(/agent a running/);
     await A.page
