@@ -168,7 +168,9 @@ test(
       const peer = card(ui.page, other);
       await peer.getByText('online', { exact: true }).waitFor({ timeout: 20_000 });
       await peer
-        .getByText(/^(direct 127\.0\.0\.1:\d+ \(this machine\)|relay( \(spliced\))? ws:\/\/127\.0\.0\.1:\d+)$/)
+        .getByText(
+          /^(direct 127\.0\.0\.1:\d+ \(this machine\)|relay( \(spliced\))? ws:\/\/127\.0\.0\.1:\d+)$/,
+        )
         .waitFor();
     }
     await screenshotThemes(A.page, 'peers');
