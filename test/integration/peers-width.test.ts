@@ -5,10 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { spawn as spawnPty } from 'node-pty';
 import type { PeerInfo } from '../../src-main/api/contract.js';
 import { displayWidth } from '../../src-main/cli/display-width.js';
 import { CLI, cli, peerOf, startAgent, startRelay, stopAll, tempHome } from '../helpers/processes.js';
+import { runInPty } from '../helpers/pty-run.js';
 import { until } from '../helpers/wait.js';
 
 after(stopAll);
@@ -17,20 +17,9 @@ const skip = process.platform === 'win32' ? 'POSIX terminals' : false;
 const COLUMNS = 72;
 
 /** The CLI with `args` in a PTY COLUMNS wide, to its end: the lines it showed. */
-function inPty(args: string[], timeoutMs = 30_000): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    const pty = spawnPty(process.execPath, [CLI, ...args], { cols: COLUMNS, rows: 30, env: process.env });
-    let seen = '';
-    const timer = setTimeout(() => {
-      pty.kill('SIGKILL');
-      reject(new Error(`the PTY did not finish in ${timeoutMs} ms; it showed ${JSON.stringify(seen)}`));
-    }, timeoutMs);
-    pty.onData((d) => (seen += d));
-    pty.onExit(() => {
-      clearTimeout(timer);
-      resolve(seen.split(/\r?\n/).filter((l) => l.length > 0));
-    });
-  });
+async function inPty(args: string[]): Promise<string[]> {
+  const seen = await runInPty(process.execPath, [CLI, ...args], { cols: COLUMNS });
+  return seen.split(/\r?\n/).filter((l) => l.length > 0);
 }
 
 test(

@@ -10,6 +10,7 @@ import { spawn as spawnPty } from 'node-pty';
 import { CLI, stopAll } from '../helpers/processes.js';
 import { LEFT_BY_ESCAPE_STATUS } from '../../src-main/cli/term-command.js';
 import { startPair } from './terminal-setup.js';
+import { runInPty } from '../helpers/pty-run.js';
 import { until, sleep } from '../helpers/wait.js';
 
 after(stopAll);
@@ -17,20 +18,8 @@ after(stopAll);
 const skip = process.platform === 'win32' ? 'POSIX terminals' : false;
 
 /** Runs `sh -c line` in a fresh PTY to its end; resolves with everything the PTY showed. */
-function inPty(line: string, env: NodeJS.ProcessEnv = process.env, timeoutMs = 30_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const pty = spawnPty('sh', ['-c', line], { cols: 100, rows: 30, env });
-    let seen = '';
-    const timer = setTimeout(() => {
-      pty.kill('SIGKILL');
-      reject(new Error(`the PTY did not finish in ${timeoutMs} ms; it showed ${JSON.stringify(seen)}`));
-    }, timeoutMs);
-    pty.onData((d) => (seen += d));
-    pty.onExit(() => {
-      clearTimeout(timer);
-      resolve(seen);
-    });
-  });
+function inPty(line: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  return runInPty('sh', ['-c', line], { env });
 }
 
 /** The CLI itself in a PTY on `sh -c 'printf READY; exec cat'` at b, once READY showed. */
