@@ -34,6 +34,7 @@ import {
   tempHome,
   type Proc,
   nodeId,
+  pairJoinAwaitingDecision,
 } from '../helpers/processes.js';
 import { until, sleep } from '../helpers/wait.js';
 
@@ -289,7 +290,7 @@ test(
       const home = tempHome(`e2e-a11y-${name}`);
       await startRelayAgent(home, name, relayUrl);
       const { code } = await cliJson<{ code: string }>(['pair', 'new', '--home', agents.homeA]);
-      joiners.push(cli(['pair', 'join', code, '--home', home, '--timeout', '30s']));
+      joiners.push(pairJoinAwaitingDecision(code, home));
       await until(
         `${name} pending`,
         async () => (await agentCall(agents.homeA, 'pending.list', {})).some((p) => p.name === name),

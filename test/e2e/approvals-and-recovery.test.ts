@@ -34,6 +34,7 @@ import {
   tempHome,
   type Proc,
   nodeId,
+  pairJoinAwaitingDecision,
 } from '../helpers/processes.js';
 import { freePort } from '../helpers/ports.js';
 import { sleep } from '../helpers/wait.js';
@@ -352,7 +353,7 @@ test(
       await screenshotThemes(A.page, `pair-new-${width}`);
     }
     await A.page.setViewportSize({ width: 1280, height: 800 });
-    const join = cli(['pair', 'join', code, '--home', homeD, '--timeout', '30s']);
+    const join = pairJoinAwaitingDecision(code, homeD);
     const heading = A.page.getByRole('heading', { name: 'd wants to pair' });
     await heading.waitFor({ timeout: 15_000 });
     // This view says it, so the "asks to pair" toast (shown wherever else the window is) stays away: a

@@ -31,6 +31,7 @@ import {
   tempHome,
   nodeId,
   startAgent,
+  pairJoinAwaitingDecision,
 } from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
 
@@ -187,7 +188,7 @@ test(
     await nav(page, 'Pair').click();
     await page.getByRole('button', { name: 'Pair new device' }).click();
     const code = (await page.getByLabel('Pairing code', { exact: true }).textContent())!.trim();
-    const joinD = cli(['pair', 'join', code, '--mine', '--home', homeD, '--timeout', '60s'], 90_000);
+    const joinD = pairJoinAwaitingDecision(code, homeD, ['--mine']);
     await page.getByRole('heading', { name: 'd wants to pair' }).waitFor({ timeout: 30_000 });
     const panel = page.getByRole('region', { name: 'Pair new device' });
     const mine = panel.getByRole('checkbox', { name: 'This is one of my devices' });
@@ -211,7 +212,7 @@ test(
 
     // A code made with `pair new --mine`: e's request in Approvals comes with the box ticked.
     const made = await cliJson<{ code: string }>(['pair', 'new', '--mine', '--home', homes.a]);
-    const joinE = cli(['pair', 'join', made.code, '--mine', '--home', homeE, '--timeout', '60s'], 90_000);
+    const joinE = pairJoinAwaitingDecision(made.code, homeE, ['--mine']);
     await nav(page, /Approvals/).click();
     const request = card(page, 'e');
     await request.waitFor({ timeout: 30_000 });

@@ -22,7 +22,6 @@ import {
   type UiPage,
 } from '../helpers/browser.js';
 import {
-  cli,
   cliJson,
   pairedAgents,
   startProcess,
@@ -31,6 +30,7 @@ import {
   tempHome,
   type Proc,
   type RelayProc,
+  pairJoinAwaitingDecision,
 } from '../helpers/processes.js';
 import { until, sleep } from '../helpers/wait.js';
 
@@ -166,7 +166,7 @@ test(
     await nav(page, 'Pair').click();
     await page.getByRole('button', { name: 'Pair new device' }).click();
     const code = await page.getByLabel('Pairing code', { exact: true }).innerText({ timeout: 15_000 });
-    const join = cli(['pair', 'join', code.trim(), '--home', homeC, '--timeout', '30s']);
+    const join = pairJoinAwaitingDecision(code.trim(), homeC);
     const request = page.getByRole('region', { name: 'Pair new device' });
     await request.getByRole('heading', { name: 'c wants to pair' }).waitFor({ timeout: 20_000 });
     await screenshotThemes(page, 'pair-request-800');

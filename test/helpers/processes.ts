@@ -129,6 +129,20 @@ export interface CliResult {
   stderr: string;
 }
 
+/**
+ * `clawbridge pair join CODE` that waits for the other side's decision while the test acts in a window.
+ * The join waits as long as the test's steps before the decision take (screenshots, both themes, other
+ * agents starting), so its deadlines are long: a fixed 30 s shared with those steps ran out on a loaded
+ * machine before the test clicked Approve or Reject. The test's own limit still bounds it.
+ */
+export function pairJoinAwaitingDecision(
+  code: string,
+  home: string,
+  extra: string[] = [],
+): Promise<CliResult> {
+  return cli(['pair', 'join', code, ...extra, '--home', home, '--timeout', '10m'], 11 * 60_000);
+}
+
 /** Runs one CLI command to completion. */
 export function cli(args: string[], timeoutMs = 30_000): Promise<CliResult> {
   return new Promise((resolve, reject) => {
