@@ -37,11 +37,6 @@ const OWN_MODULES: Readonly<Record<string, CommandModuleDescription>> = {
     commands: ['pair', 'pending', 'approve', 'reject'],
     load: async (): Promise<Register> => (await import('./pair-commands.js')).registerPairCommands,
   },
-  term: {
-    helpOrder: 60,
-    commands: ['term'],
-    load: async (): Promise<Register> => (await import('./term-command.js')).registerTermCommand,
-  },
   connections: {
     helpOrder: 70,
     commands: ['connections'],

@@ -10,5 +10,6 @@ import { filesCli } from '../files/cli/files-cli.js';
 import { forwardsCli } from '../forwards/cli/forwards-cli.js';
 import { messagesCli } from '../messages/cli/messages-cli.js';
 import { shareCli } from '../share/cli/share-cli.js';
+import { terminalCli } from '../terminal/cli/terminal-cli.js';
 
-export const DOMAIN_CLIS: readonly DomainCli[] = [messagesCli, filesCli, shareCli, forwardsCli];
+export const DOMAIN_CLIS: readonly DomainCli[] = [messagesCli, filesCli, terminalCli, shareCli, forwardsCli];
