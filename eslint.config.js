@@ -2,7 +2,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import { createNodeResolver, importX } from 'eslint-plugin-import-x';
-import { layers } from './scripts/layers.mjs';
+import { DOMAIN_PARTS, layers } from './scripts/layers.mjs';
 
 /**
  * The layer order (docs/architecture.md §Layers, scripts/layers.mjs): an import in src-main/ only points
@@ -14,20 +14,38 @@ const ENFORCE_LAYERS = true;
 /**
  * Zones per layer: its folders may not import from any layer above. A folder above with layer folders
  * nested in it (terminal/ holds terminal/sessions/) is refused except for those: the ones below are
- * allowed, the ones above have their own entry.
+ * allowed, the ones above have their own entry. A domain's part of a layer above (`messages/cli/`,
+ * scripts/layers.mjs DOMAIN_PARTS) is that layer's: its files are refused to the layers below it and
+ * judged as that layer's own.
  */
 function layerZones() {
   const message =
     'points up the layer order (docs/architecture.md §Layers, scripts/layers.mjs): move the shared piece down, or ' +
     'take it as a port; a type-only import that must cross says why in an eslint-disable-next-line comment';
+  const parts = Object.entries(DOMAIN_PARTS);
+  /** A layer folder's files, without the domain parts in it (those are judged with their own layer). */
+  const filesOf = (/** @type {string} */ f) => [
+    `src-main/${f}/*`,
+    `src-main/${f}/!(${parts.map(([sub]) => sub).join('|')})/**`,
+  ];
   return layers.flatMap((layer, i) => {
-    const above = layers.slice(i + 1).flatMap((l) => l.folders);
-    const target = layer.folders.map((f) => `src-main/${f}`);
+    const aboveLayers = layers.slice(i + 1);
+    const above = aboveLayers.flatMap((l) => l.folders);
+    const target = [
+      ...layer.folders.flatMap(filesOf),
+      ...parts.filter(([, owner]) => owner === layer.name).map(([sub]) => `src-main/*/${sub}/**`),
+    ];
     const all = layers.flatMap((l) => l.folders);
     const nestedIn = (/** @type {string} */ f) => all.filter((g) => g.startsWith(`${f}/`));
     const plain = above.filter((f) => nestedIn(f).length === 0).map((f) => `src-main/${f}`);
+    const partsAbove = parts
+      .filter(([, owner]) => aboveLayers.some((l) => l.name === owner))
+      .map(([sub]) => `src-main/*/${sub}/**`);
+    // A part in a folder above is refused by its own zone below, once.
+    const partsExcept = partsAbove.length ? { except: parts.map(([sub]) => `./${sub}`) } : {};
     return [
-      ...(plain.length ? [{ target, from: plain, message: `${layer.name} ${message}` }] : []),
+      ...(plain.length ? [{ target, from: plain, ...partsExcept, message: `${layer.name} ${message}` }] : []),
+      ...(partsAbove.length ? [{ target, from: partsAbove, message: `${layer.name} ${message}` }] : []),
       ...above
         .filter((f) => nestedIn(f).length > 0)
         .map((f) => ({

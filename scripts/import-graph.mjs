@@ -15,6 +15,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
+import { layerFolderOf } from './layers.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -134,20 +135,39 @@ export function layerIndex(layers) {
   layers.forEach((l, i) => l.folders.forEach((f) => byFolder.push([f, i])));
   byFolder.sort((a, b) => b[0].length - a[0].length);
   return (/** @type {string} */ file) => {
-    const folder = folderOf(file);
+    // A domain's part of a layer above it (`messages/cli/`, scripts/layers.mjs DOMAIN_PARTS) is that layer's.
+    const part = partFolderOf(folderOf(file));
+    const folder = part ?? folderOf(file);
     const hit = byFolder.find(([f]) => folder === f || folder.startsWith(f + '/'));
     return hit ? hit[1] : -1;
   };
 }
 
-/** A file's top-level folder under src-main/: its layer (docs/architecture.md §The layer order). */
-export const topFolderOf = (/** @type {string} */ f) => folderOf(f).split('/')[0] ?? '';
+/** The layer a domain's part folder belongs to (`messages/cli/x` → `cli`), or null for any other folder. */
+function partFolderOf(/** @type {string} */ folder) {
+  const top = folder.split('/')[0] ?? '';
+  const layer = layerFolderOf(folder);
+  return layer === top ? null : layer;
+}
+
+/**
+ * A file's top-level folder under src-main/: its layer (docs/architecture.md §The layer order); a
+ * domain's part (`messages/cli/`) counts in the layer it belongs to (`cli`).
+ */
+export const topFolderOf = (/** @type {string} */ f) => layerFolderOf(folderOf(f));
+
+/**
+ * A file's folder, with a domain's part counted in its layer's folder (`messages/cli/x.ts` → `cli`): the
+ * part and its layer are one layer, whose entry points import the parts and the parts its shared pieces.
+ */
+export const partAwareFolderOf = (/** @type {string} */ f) => partFolderOf(folderOf(f)) ?? folderOf(f);
 
 /**
  * Strongly connected groups of folders over value edges (Tarjan).
- * @param {(file: string) => string} [key] which folder a file counts in: its own (default) or its top-level one
+ * @param {(file: string) => string} [key] which folder a file counts in: its own (default; a domain's part
+ *   counts in its layer's folder, partAwareFolderOf) or its top-level one
  */
-export function folderCycles(edges, key = folderOf) {
+export function folderCycles(edges, key = partAwareFolderOf) {
   /** @type {Map<string, Set<string>>} */
   const g = new Map();
   for (const e of edges) {

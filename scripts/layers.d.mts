@@ -13,3 +13,7 @@ export declare const LIST_BEGIN: string;
 export declare const LIST_END: string;
 export declare function layerFolders(): string[];
 export declare function layerListMarkdown(): string;
+/** A domain's part of a layer above it (`<domain>/cli/`): subfolder name → the layer it belongs to. */
+export declare const DOMAIN_PARTS: { readonly cli: 'cli' };
+/** The layer folder a source folder counts in: `messages/cli` → `cli`, `terminal/sessions` → `terminal`. */
+export declare function layerFolderOf(folder: string): string;

@@ -166,7 +166,7 @@ export const layers = [
   {
     name: 'cli',
     folders: ['cli'],
-    why: 'the clawbridge command: an API client, and the entry points that start an agent or a relay',
+    why: "the clawbridge command: an API client, and the entry points that start an agent or a relay; each domain's own commands and status lines sit in its folder's `cli/` (messages/cli/, …), which belongs here",
   },
   {
     name: 'electron',
@@ -174,6 +174,26 @@ export const layers = [
     why: "the desktop app's main process, tray, window and preload: the only folder that imports 'electron'",
   },
 ];
+
+/**
+ * A domain's own part of a layer above it, kept in the domain's folder (docs/adr/0086): `<domain>/cli/`
+ * holds the domain's commands and status lines and belongs to the `cli` layer, not to its domain's. By
+ * the name of the subfolder, the layer it belongs to.
+ */
+export const DOMAIN_PARTS = /** @type {const} */ ({ cli: 'cli' });
+
+/**
+ * The layer folder a source folder (relative to src-main/) counts in: a domain's part counts in its
+ * layer (`messages/cli` and `messages/cli/x` → `cli`); any other folder is its own top-level folder
+ * (`terminal/sessions` → `terminal`).
+ * @param {string} folder
+ */
+export function layerFolderOf(folder) {
+  const [top = '', sub] = folder.split('/');
+  if (sub !== undefined && top !== sub && Object.hasOwn(DOMAIN_PARTS, sub))
+    return DOMAIN_PARTS[/** @type {keyof typeof DOMAIN_PARTS} */ (sub)];
+  return top;
+}
 
 /** The markers around the layer list in docs/architecture.md §Layers (written by scripts/move-modules.mjs). */
 export const LIST_BEGIN =

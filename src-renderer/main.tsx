@@ -6,6 +6,8 @@ import './style.css';
 import './components/components.css';
 import { App } from './App.js';
 import { ServicesContext } from './api/hooks.js';
+import { FEATURES } from './features/index.js';
+import { FeaturesContext } from './features/registry.js';
 import { currentPlatform, pickTransport, reloadWithNewToken } from './api/pick-transport.js';
 import { followLink } from './lib/follow-link.js';
 import { navigateLink, parseFragment, viewFragment, type AppLink } from './lib/fragment.js';
@@ -28,8 +30,9 @@ function local(): Storage | null {
 }
 
 // Read before pickTransport clears the fragment (it holds the token in a browser).
-const { link } = parseFragment(location.hash);
-const services = createServices(pickTransport(), session(), currentPlatform(), local());
+const views = FEATURES.map((f) => f.id);
+const { link } = parseFragment(location.hash, views);
+const services = createServices(pickTransport(), session(), views, currentPlatform(), local());
 /** An app link in the fragment (lib/fragment.ts), at start or arriving while the page is open. */
 function followFragment(target: AppLink | null): void {
   if (!target) return;
@@ -50,18 +53,20 @@ services.nav.subscribe(showView);
 showView();
 window.addEventListener('hashchange', () => {
   if (reloadWithNewToken()) return;
-  followFragment(parseFragment(location.hash).link);
+  followFragment(parseFragment(location.hash, views).link);
 });
 // The desktop app moves an open window with an `app.navigate` event (a tray item, a notification).
 services.store.onAgentEvent((event, data) => {
-  if (event === 'app.navigate') followLink(services, navigateLink(data));
+  if (event === 'app.navigate') followLink(services, navigateLink(data, views));
 });
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');
 createRoot(root).render(
   <StrictMode>
     <ServicesContext.Provider value={services}>
-      <App />
+      <FeaturesContext.Provider value={FEATURES}>
+        <App />
+      </FeaturesContext.Provider>
     </ServicesContext.Provider>
   </StrictMode>,
 );

@@ -9,7 +9,7 @@ import { MessagesStore } from './api/messages-store.js';
 import { AgentStore } from './api/store.js';
 import type { Transport } from './api/transport.js';
 import { TerminalManager } from './features/terminals/terminal-manager.js';
-import { Navigation, type KeyValue } from './lib/navigation.js';
+import { Navigation, type KeyValue, type View } from './lib/navigation.js';
 import { PairScreen } from './lib/request-notices.js';
 import { Toasts } from './lib/toasts.js';
 
@@ -32,6 +32,8 @@ export interface Services {
 export function createServices(
   transport: Transport,
   storage: KeyValue | null,
+  /** The views there are: the registered features' ids (features/index.ts), the first shown first. */
+  views: readonly View[],
   platform: Platform = 'web',
   /** This device's lasting choices (localStorage), where `storage` is this window's (sessionStorage). */
   prefs: KeyValue | null = null,
@@ -43,7 +45,7 @@ export function createServices(
     store: new AgentStore(client),
     messages: new MessagesStore(client, prefs),
     files: new FilesStore(client),
-    nav: new Navigation(storage),
+    nav: new Navigation(storage, views),
     toasts: new Toasts(),
     pairScreen: new PairScreen(),
     terminals: new TerminalManager(client, storage, prefs),

@@ -1,12 +1,10 @@
 /**
  * CLI commands that talk to the running agent over its control socket.
  */
-import { natStatusLines } from './nat-status-text.js';
 import { addressWithWhere, pathLabel } from '../core/path-label.js';
 import type { Command } from 'commander';
 import { ControlClient } from '../api/control-client.js';
-import type { MethodName, MethodParams, MethodResults, PeerInfo, PeerListenerInfo } from '../api/contract.js';
-import { escapeControlChars } from '../core/terminal-text.js';
+import type { MethodName, MethodParams, MethodResults, PeerInfo } from '../api/contract.js';
 import { ClawError, errorMessage, hintOf, isClawError } from '../core/errors.js';
 import { controlSocketPath, resolveHome } from '../home/home-dir.js';
 import { allowStrayWords, refuseStrayWords } from './list-or-subcommand.js';
@@ -52,9 +50,6 @@ export function call<M extends MethodName>(
 ): Promise<MethodResults[M]> {
   return withAgent(opts, (c) => c.call(method, params, timeoutMs));
 }
-
-/** How long `status` waits for a running agent's answer, in ms: it answers at once unless it is stuck. */
-export const STATUS_TIMEOUT_MS = 10_000;
 
 /**
  * A subcommand's options with its group's (`peers --home H add …`): every command takes `--home` and
@@ -204,16 +199,6 @@ export function peerWhy(p: PeerInfo, home?: string): string {
   return p.relayReason ? `relayed: ${p.relayReason}` : '-';
 }
 
-/**
- * A port this node listens on for a peer, as `status` and `share list` say it:
- * `a: 127.0.0.1:8080 (its reverse forward or share; 2 open)`.
- */
-export function peerListenerText(l: PeerListenerInfo): string {
-  const what =
-    l.protocol === 'udp' ? 'its reverse UDP forward' : `its reverse forward or share; ${l.open} open`;
-  return `${escapeControlChars(l.peer)}: ${l.listen} (${what})`;
-}
-
 /** `peers add`'s relay token: from `--relay-token-file`, or `--relay-token` with a warning (ps). */
 function peerRelayToken(opts: { relayToken?: string; relayTokenFile?: string }): string | undefined {
   if (opts.relayToken !== undefined && opts.relayTokenFile !== undefined) {
@@ -229,40 +214,6 @@ function peerRelayToken(opts: { relayToken?: string; relayTokenFile?: string }):
 }
 
 export function registerClientCommands(program: Command): void {
-  program
-    .command('status')
-    .description('show this node, its relays and its peers (needs a running agent)')
-    .option('--wait <duration>', 'wait this long (e.g. 10s) for an agent that is still starting')
-    .option('--home <dir>', 'node home directory')
-    .option('--json', 'print JSON')
-    .option('--wide', "print each peer's row whole, wider than the terminal")
-    .action(async (opts: HomeOpts & { wait?: string; wide?: boolean }) => {
-      const waitMs = parseWait(opts.wait);
-      const timeoutMs = Math.max(STATUS_TIMEOUT_MS, waitMs);
-      const s = (await retryFor(waitMs, ['NO_AGENT'], () => call(opts, 'status', {}, timeoutMs)))!;
-      if (opts.json) return printJson(s);
-      printLine(`${s.name}  ${s.fingerprint}`);
-      printLine(`direct: ${s.listen ?? 'off'}`);
-      for (const r of s.relays)
-        printLine(
-          `relay:  ${r.url}  ${r.connected ? 'connected' : `not connected${r.error ? ` (${r.error})` : ''}`}${r.onDemand ? "  (on demand: a peer's home relay)" : ''}`,
-        );
-      // A peer's home relay is reached on demand, and dropped while idle: say so, not just "none".
-      const homes = [...new Set(s.peers.flatMap((p) => (p.homeRelay ? [p.homeRelay] : [])))];
-      if (s.relays.length === 0 && homes.length > 0)
-        printLine(`relay:  none of its own; peers' home relays are used on demand: ${homes.join(', ')}`);
-      // Relays are agent flags: the running agent is stopped and started again with one.
-      else if (s.relays.length === 0)
-        printLine(
-          `relay:  none (add one: \`${hintCommand('stop', opts.home)}\`, then \`${hintCommand('agent', opts.home)} --relay URL\`)`,
-        );
-      if (s.nat) for (const line of natStatusLines(s.nat)) printLine(line);
-      for (const l of s.listeningForPeers ?? []) printLine(`listening for ${peerListenerText(l)}`);
-      // A blank line sets the table apart; the one-line hint for no peers follows the header as is.
-      if (s.peers.length > 0) printLine('');
-      printBlock(peerTable(s.peers, opts.home, tableWidth(opts)));
-    });
-
   const peers = program
     .command('peers')
     .description('list, add and remove peers (needs a running agent)')

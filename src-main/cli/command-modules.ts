@@ -2,57 +2,81 @@
  * Which module registers each top-level command, so `clawbridge status` loads the few modules status
  * needs rather than the whole agent (a client command's start-up is most of its wall time, and parsing
  * the agent's modules was most of that: docs/design/loading-on-demand.md). The help, `--version` and
- * unknown commands load them all. A unit test registers each module and checks this table against what
- * it defines.
+ * unknown commands load them all. The CLI's own modules are listed here; a domain's come from its
+ * `cli/` part (domain-commands.ts, docs/adr/0086-cli-and-window-per-domain.md). A unit test registers
+ * each module and checks this table against what it defines.
  */
 import type { Command } from 'commander';
+import type { CommandModuleDescription, Register } from './domain-cli.js';
+import { DOMAIN_CLIS } from './domain-commands.js';
 
-type Register = (program: Command) => void;
+/** The CLI's own command modules: the node, its peers and pairing, its logs and the window. */
+const OWN_MODULES: Readonly<Record<string, CommandModuleDescription>> = {
+  id: {
+    helpOrder: 10,
+    commands: ['id'],
+    load: async (): Promise<Register> => (await import('./id-command.js')).registerIdCommand,
+  },
+  server: {
+    helpOrder: 20,
+    commands: ['agent', 'relay'],
+    load: async (): Promise<Register> => (await import('./server-commands.js')).registerServerCommands,
+  },
+  status: {
+    helpOrder: 25,
+    commands: ['status'],
+    load: async (): Promise<Register> => (await import('./status-command.js')).registerStatusCommand,
+  },
+  client: {
+    helpOrder: 30,
+    commands: ['peers', 'stop', 'ping'],
+    load: async (): Promise<Register> => (await import('./client-commands.js')).registerClientCommands,
+  },
+  pair: {
+    helpOrder: 40,
+    commands: ['pair', 'pending', 'approve', 'reject'],
+    load: async (): Promise<Register> => (await import('./pair-commands.js')).registerPairCommands,
+  },
+  connections: {
+    helpOrder: 70,
+    commands: ['connections'],
+    load: async (): Promise<Register> =>
+      (await import('./connections-command.js')).registerConnectionsCommand,
+  },
+  log: {
+    helpOrder: 80,
+    commands: ['log'],
+    load: async (): Promise<Register> => (await import('./log-command.js')).registerLogCommand,
+  },
+  ui: {
+    helpOrder: 120,
+    commands: ['ui'],
+    load: async (): Promise<Register> => (await import('./ui-command.js')).registerUiCommand,
+  },
+  settings: {
+    helpOrder: 130,
+    commands: ['settings'],
+    load: async (): Promise<Register> => (await import('./mine-commands.js')).registerSettingsCommand,
+  },
+};
 
-export const COMMAND_MODULES = {
-  // In the order the help lists them.
-  id: async (): Promise<Register> => (await import('./id-command.js')).registerIdCommand,
-  server: async (): Promise<Register> => (await import('./server-commands.js')).registerServerCommands,
-  client: async (): Promise<Register> => (await import('./client-commands.js')).registerClientCommands,
-  pair: async (): Promise<Register> => (await import('./pair-commands.js')).registerPairCommands,
-  forward: async (): Promise<Register> => (await import('./forward-commands.js')).registerForwardCommands,
-  term: async (): Promise<Register> => (await import('./term-command.js')).registerTermCommand,
-  connections: async (): Promise<Register> =>
-    (await import('./connections-command.js')).registerConnectionsCommand,
-  log: async (): Promise<Register> => (await import('./log-command.js')).registerLogCommand,
-  msg: async (): Promise<Register> => (await import('./msg-commands.js')).registerMsgCommands,
-  file: async (): Promise<Register> => (await import('./file-commands.js')).registerFileCommands,
-  share: async (): Promise<Register> => (await import('./share-commands.js')).registerShareCommands,
-  ui: async (): Promise<Register> => (await import('./ui-command.js')).registerUiCommand,
-  settings: async (): Promise<Register> => (await import('./mine-commands.js')).registerSettingsCommand,
-} as const;
+/** Every command module, the CLI's and the domains', in the order the help lists their commands. */
+const MODULES: readonly [string, CommandModuleDescription][] = [
+  ...Object.entries(OWN_MODULES),
+  ...DOMAIN_CLIS.flatMap((d) => Object.entries(d.modules)),
+].sort(([, a], [, b]) => a.helpOrder - b.helpOrder);
 
-export type CommandModule = keyof typeof COMMAND_MODULES;
+export type CommandModule = string;
+
+/** Module name → what loads its register function. */
+export const COMMAND_MODULES: Readonly<Record<CommandModule, () => Promise<Register>>> = Object.fromEntries(
+  MODULES.map(([name, m]) => [name, m.load]),
+);
 
 /** Top-level command → the module that registers it. */
-export const COMMAND_OWNERS: Readonly<Record<string, CommandModule>> = {
-  status: 'client',
-  peers: 'client',
-  stop: 'client',
-  ping: 'client',
-  id: 'id',
-  agent: 'server',
-  relay: 'server',
-  pair: 'pair',
-  pending: 'pair',
-  approve: 'pair',
-  reject: 'pair',
-  forward: 'forward',
-  proxy: 'forward',
-  term: 'term',
-  connections: 'connections',
-  log: 'log',
-  msg: 'msg',
-  file: 'file',
-  share: 'share',
-  ui: 'ui',
-  settings: 'settings',
-};
+export const COMMAND_OWNERS: Readonly<Record<string, CommandModule>> = Object.fromEntries(
+  MODULES.flatMap(([name, m]) => m.commands.map((command) => [command, name])),
+);
 
 /**
  * The modules to load for this command line: the one owning its command (the first word not starting
@@ -66,10 +90,10 @@ export function modulesFor(args: readonly string[]): CommandModule[] {
   const asksVersion = args.some((a) => a === '--version' || a === '-V');
   const asksHelp = args.some((a) => a === '--help' || a === '-h');
   if (word === undefined && asksVersion && !asksHelp) return [];
-  return Object.keys(COMMAND_MODULES) as CommandModule[];
+  return Object.keys(COMMAND_MODULES);
 }
 
 /** Registers the commands `args` needs on `program`. */
 export async function registerCommandsFor(program: Command, args: readonly string[]): Promise<void> {
-  for (const name of modulesFor(args)) (await COMMAND_MODULES[name]())(program);
+  for (const name of modulesFor(args)) (await COMMAND_MODULES[name]!())(program);
 }

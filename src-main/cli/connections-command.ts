@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import type { ConnectionInfo } from '../api/contract.js';
 import { call, withGroupOpts, type HomeOpts } from './client-commands.js';
-import { formatBytes } from './forward-commands.js';
+import { formatBytes } from './format-bytes.js';
 import { allowStrayWords, refuseStrayWords } from './list-or-subcommand.js';
 import { age, printBlock, printJson, printLine } from './output.js';
 import { table } from './table.js';

@@ -7,7 +7,7 @@ import type { AuditEvent } from '../audit/audit-events.js';
 import { matchesAudit, readAudit } from '../audit/audit-reader.js';
 import { parseSince } from '../audit/audit-since.js';
 import { resolveHome } from '../home/home-dir.js';
-import { formatBytes } from './forward-commands.js';
+import { formatBytes } from './format-bytes.js';
 import { hintCommand, printBlock, printJson, printNote } from './output.js';
 import { ClawError } from '../core/errors.js';
 import { existsSync } from 'node:fs';

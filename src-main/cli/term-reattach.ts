@@ -2,8 +2,9 @@
  * `term` outlives its local agent: when the agent goes away without ending the session (killed, crashed),
  * the peer keeps the remote program for its resume window (ADR 0004), so `term` waits for an agent
  * to answer on the control socket again and takes the session up there (`terminal.open` with `resume`:
- * docs/protocol.md §Resuming after the local agent restarted). Kept apart from term-command.ts, which
- * runs the session itself.
+ * docs/protocol.md §Resuming after the local agent restarted). Kept apart from terminal/cli/term-command.ts,
+ * which runs the session itself, and in cli/ because `file send`'s wait for a
+ * restarted agent shares its limit.
  */
 import type { Socket } from 'node:net';
 import { ClawError, isClawError } from '../core/errors.js';

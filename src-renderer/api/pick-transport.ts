@@ -14,7 +14,8 @@ const TOKEN_KEY = 'clawbridge.token';
 
 /** The token from `#token=…` (then removed from the address bar), or the one this tab saved before. */
 export function takeToken(): string | null {
-  const { token } = parseFragment(location.hash);
+  // Only its token is read here: no view is needed to know it.
+  const { token } = parseFragment(location.hash, []);
   if (token) {
     try {
       sessionStorage.setItem(TOKEN_KEY, token);
@@ -43,7 +44,7 @@ export function takeToken(): string | null {
  * it reloads (the fragment then holds only the link that rode along, which the reloaded page follows).
  */
 export function reloadWithNewToken(): boolean {
-  if (currentPlatform() !== 'web' || !parseFragment(location.hash).token) return false;
+  if (currentPlatform() !== 'web' || !parseFragment(location.hash, []).token) return false;
   takeToken();
   location.reload();
   return true;

@@ -1,44 +1,33 @@
-import type { Permission } from '../../src-main/api/contract.js';
-
-/** What each permission lets a peer do on this device, in the words the checkbox shows. */
-export const PERMISSION_TEXT: Record<Permission, string> = {
-  terminal: 'Open terminals here',
-  forward: 'Forward connections through here',
-  relay: 'Use this device as a relay',
-  listen: 'Listen on ports here (reverse forwards)',
-  message: 'Send messages to programs here',
-  files: 'Send files here (into the file inbox)',
-};
-
-const ALL: Permission[] = ['terminal', 'forward', 'relay', 'listen', 'message', 'files'];
+import { usePermissionWords } from '../features/registry.js';
 
 /**
- * What a new peer may do here unless the boxes are changed: the agent's default (core/permissions.ts
- * DEFAULT_ALLOW), offered alike by Approve and by Join with code.
+ * The permission checkboxes; `value` is the checked set. One box for each word the registered features
+ * explain (features/permission-words.ts), in their order: this component names none.
  */
-export const DEFAULT_ALLOW: readonly Permission[] = ['terminal', 'forward', 'message'];
-
-/** The permission checkboxes; `value` is the checked set. */
-export function PermissionBoxes({
+export function PermissionBoxes<P extends string>({
   value,
   onChange,
   legend = 'May do here',
 }: {
-  value: Permission[];
-  onChange: (next: Permission[]) => void;
+  value: readonly P[];
+  onChange: (next: P[]) => void;
   legend?: string;
 }) {
+  const words = usePermissionWords();
   return (
     <fieldset className="permissions">
       <legend>{legend}</legend>
-      {ALL.map((p) => (
-        <label key={p} className="check">
+      {words.map(({ word, label }) => (
+        <label key={word} className="check">
           <input
             type="checkbox"
-            checked={value.includes(p)}
-            onChange={(e) => onChange(e.target.checked ? [...value, p] : value.filter((v) => v !== p))}
+            checked={value.includes(word as P)}
+            onChange={(e) =>
+              // A box's word is one of the agent's (permission-words.ts), so it is one of P.
+              onChange(e.target.checked ? [...value, word as P] : value.filter((v) => v !== word))
+            }
           />
-          {PERMISSION_TEXT[p]}
+          {label}
         </label>
       ))}
     </fieldset>

@@ -12,7 +12,7 @@
  * - `#join=<code or invite>`, the first form of a join link, still taken.
  * Pure, so it is unit-tested; anything malformed is ignored rather than half-followed.
  */
-import { VIEWS, type Intent, type View } from './navigation.js';
+import type { Intent, View } from './navigation.js';
 
 /** Where a link asks the window to go. */
 export interface AppLink {
@@ -30,7 +30,8 @@ const MAX_VALUE_CHARS = 2048;
 /** Longest peer name shown on a tab before the agent's list names it, in characters. */
 const MAX_NAME_CHARS = 100;
 
-export function parseFragment(hash: string): Fragment {
+/** `views`: the views there are (the registered features' ids); a link to any other is ignored. */
+export function parseFragment(hash: string, views: readonly View[]): Fragment {
   const text = hash.replace(/^#/, '');
   const queryAt = text.indexOf('?');
   // `token=…&join=…` (no route) is the first form; `route?params` the current one.
@@ -41,7 +42,9 @@ export function parseFragment(hash: string): Fragment {
   const join = firstForm ? value(params, 'join') : null;
   return {
     token: token && /^[0-9a-fA-F]{1,256}$/.test(token) ? token : null,
-    link: join ? { view: 'pair', intent: { pairMode: 'join', joinCode: join } } : parseAppLink(route, params),
+    link: join
+      ? { view: 'pair', intent: { pairMode: 'join', joinCode: join } }
+      : parseAppLink(route, params, views),
   };
 }
 
@@ -71,14 +74,14 @@ export function viewFragment(view: View): string {
 }
 
 /** The link an `app.navigate` event names (`view` is the route, `detail` its parameters). */
-export function navigateLink(data: unknown): AppLink | null {
+export function navigateLink(data: unknown, views: readonly View[]): AppLink | null {
   if (typeof data !== 'object' || data === null) return null;
   const { view, detail } = data as { view?: unknown; detail?: unknown };
   if (typeof view !== 'string' || (detail !== undefined && typeof detail !== 'string')) return null;
-  return parseAppLink(view, new URLSearchParams(detail ?? ''));
+  return parseAppLink(view, new URLSearchParams(detail ?? ''), views);
 }
 
-export function parseAppLink(route: string, params: URLSearchParams): AppLink | null {
+export function parseAppLink(route: string, params: URLSearchParams, views: readonly View[]): AppLink | null {
   switch (route) {
     case 'approvals': {
       const request = value(params, 'request');
@@ -103,7 +106,7 @@ export function parseAppLink(route: string, params: URLSearchParams): AppLink | 
       return { view: 'messages', intent: peer ? { messagesPeer: peer } : {} };
     }
     default:
-      return (VIEWS as readonly string[]).includes(route) ? { view: route as View, intent: {} } : null;
+      return views.includes(route) ? { view: route, intent: {} } : null;
   }
 }
 

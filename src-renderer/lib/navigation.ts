@@ -2,23 +2,13 @@
  * Which view the window shows. A tiny store rather than a router: the views are few and there are no
  * URLs to share. The choice survives a reload through sessionStorage, and main.tsx also names it in
  * the address's fragment (`#pair`, lib/fragment.ts viewFragment), so a reload lands where the window
- * was even where that storage did not keep it.
+ * was even where that storage did not keep it. The views are the registered features' ids
+ * (features/index.ts), given at construction: this module names none.
  */
 import { Listeners, type Disposer } from '../api/transport.js';
 
-export const VIEWS = [
-  'peers',
-  'approvals',
-  'pair',
-  'terminals',
-  'messages',
-  'files',
-  'forwards',
-  'connections',
-  'activity',
-  'settings',
-] as const;
-export type View = (typeof VIEWS)[number];
+/** A view: the id of the feature that shows it (`peers`, `messages`). */
+export type View = string;
 
 /**
  * What a view was opened for: a peer pre-selected in "Add forward", a join started from a link, the
@@ -57,9 +47,13 @@ export class Navigation {
   private current: Place;
   private readonly listeners = new Listeners<[]>();
 
-  constructor(private readonly storage: KeyValue | null) {
-    const saved = storage?.getItem(KEY);
-    const view = (VIEWS as readonly string[]).includes(saved ?? '') ? (saved as View) : 'peers';
+  /** `views`: every view there is, the first one shown when none was saved (or the saved one is gone). */
+  constructor(
+    private readonly storage: KeyValue | null,
+    private readonly views: readonly View[],
+  ) {
+    const saved = storage?.getItem(KEY) ?? '';
+    const view = views.includes(saved) ? saved : (views[0] ?? '');
     this.current = { view, intent: {}, seq: 0 };
   }
 
@@ -67,7 +61,9 @@ export class Navigation {
 
   subscribe = (listener: () => void): Disposer => this.listeners.add(listener);
 
+  /** Shows `view`; one that no feature shows is ignored, as a malformed link is. */
   go(view: View, intent: Intent = {}): void {
+    if (!this.views.includes(view)) return;
     this.current = { view, intent, seq: this.current.seq + 1 };
     try {
       this.storage?.setItem(KEY, view);

@@ -8,7 +8,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn as spawnPty } from 'node-pty';
 import { CLI, stopAll } from '../helpers/processes.js';
-import { LEFT_BY_ESCAPE_STATUS } from '../../src-main/cli/term-command.js';
+import { LEFT_BY_ESCAPE_STATUS } from '../../src-main/terminal/cli/term-command.js';
 import { startPair } from './terminal-setup.js';
 import { runInPty } from '../helpers/pty-run.js';
 import { until, sleep } from '../helpers/wait.js';

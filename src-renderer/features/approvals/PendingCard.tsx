@@ -3,7 +3,9 @@ import type { PendingInfo, Permission } from '../../../src-main/api/contract.js'
 import { useServices } from '../../api/hooks.js';
 import { ErrorText } from '../../components/ErrorText.js';
 import { Fingerprint } from '../../components/Fingerprint.js';
-import { DEFAULT_ALLOW, PermissionBoxes } from '../../components/PermissionBoxes.js';
+import { PermissionBoxes } from '../../components/PermissionBoxes.js';
+import { defaultAllow } from '../permission-words.js';
+import { usePermissionWords } from '../registry.js';
 import { formatAgo } from '../../lib/format.js';
 import { useAction } from '../../lib/use-action.js';
 import { approveParams } from './approve-params.js';
@@ -30,7 +32,8 @@ export function PendingCard({
   const compareHintId = useId();
   // A node that is already a peer here keeps what it may do unless the boxes are changed.
   const [chosen, setChosen] = useState<Permission[] | null>(null);
-  const allow = chosen ?? request.knownAs?.allow ?? [...DEFAULT_ALLOW];
+  const fresh = defaultAllow<Permission>(usePermissionWords());
+  const allow = chosen ?? request.knownAs?.allow ?? fresh;
   const [compared, setCompared] = useState(false);
   // One of the owner's devices (ADR 0056): it introduces this device to the owner's others, and back.
   // Ticked already when it joined with a code made as one of them (`pair new --mine`).

@@ -7,6 +7,7 @@ import { messageOf } from '../../api/client.js';
 import { fieldOfError, missingFields, type ForwardField, type ForwardValues } from './field-error.js';
 import { ActionButton } from '../../components/ActionButton.js';
 import { refusal } from '../../lib/their-grants.js';
+import { FORWARDS_PERMISSIONS } from './forwards-permissions.js';
 
 type Kind = 'tcp' | 'socks' | 'http';
 
@@ -46,7 +47,7 @@ export function AddForwardForm({ initialVia, onDone }: { initialVia?: string; on
   const errorFor = (field: ForwardField) => errors[field] ?? null;
   // What the forward needs the peer to allow this device: a reverse one listens there.
   const need = reverse ? 'listen' : 'forward';
-  const usable = peers.filter((p) => refusal(p, need) === null);
+  const usable = peers.filter((p) => refusal(p, need, FORWARDS_PERMISSIONS) === null);
   // Only a SOCKS proxy may leave the peer to each client; any other kind needs one (the first that has
   // not said it refuses, unless chosen), also when the peer list arrived after the form opened.
   const via =
@@ -188,7 +189,7 @@ export function AddForwardForm({ initialVia, onDone }: { initialVia?: string; on
             {kind === 'socks' ? <option value="">chosen by each client (SOCKS user name)</option> : null}
             {peers.map((p) => {
               // A peer that said it refuses what this forward needs there: shown with why, not picked.
-              const why = refusal(p, need);
+              const why = refusal(p, need, FORWARDS_PERMISSIONS);
               return (
                 <option key={p.fingerprint} value={p.fingerprint} disabled={why !== null}>
                   {why === null ? p.name : `${p.name} (${why})`}

@@ -2,7 +2,9 @@ import { useEffect, useRef, useState } from 'react';
 import type { PairingEvent, Permission } from '../../../src-main/api/contract.js';
 import { useServices } from '../../api/hooks.js';
 import { ErrorText } from '../../components/ErrorText.js';
-import { DEFAULT_ALLOW, PermissionBoxes } from '../../components/PermissionBoxes.js';
+import { PermissionBoxes } from '../../components/PermissionBoxes.js';
+import { defaultAllow } from '../permission-words.js';
+import { usePermissionWords } from '../registry.js';
 import { Fingerprint } from '../../components/Fingerprint.js';
 import { normalizeCode } from '../../lib/format.js';
 import {
@@ -42,7 +44,8 @@ export function JoinWithCode({
   );
   const [error, setError] = useState<string | null>(null);
   /** What the device joined may do here once paired: the same boxes and defaults as Approve offers. */
-  const [allow, setAllow] = useState<Permission[]>(() => [...DEFAULT_ALLOW]);
+  const words = usePermissionWords();
+  const [allow, setAllow] = useState(() => defaultAllow<Permission>(words));
   /** One of the owner's devices (ADR 0056): the two introduce each other to the owner's others. */
   const [asMine, setAsMine] = useState(false);
   /** Bumped by Cancel, so the answer to an abandoned join is ignored. */

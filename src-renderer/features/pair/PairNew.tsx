@@ -4,7 +4,9 @@ import { useAgent, useServices } from '../../api/hooks.js';
 import { CopyButton } from '../../components/CopyButton.js';
 import { ErrorText } from '../../components/ErrorText.js';
 import { Fingerprint } from '../../components/Fingerprint.js';
-import { DEFAULT_ALLOW, PermissionBoxes } from '../../components/PermissionBoxes.js';
+import { PermissionBoxes } from '../../components/PermissionBoxes.js';
+import { defaultAllow } from '../permission-words.js';
+import { usePermissionWords } from '../registry.js';
 import { QrCode } from '../../components/QrCode.js';
 import { formatCountdown } from '../../lib/format.js';
 import { useAction } from '../../lib/use-action.js';
@@ -45,6 +47,7 @@ export function PairNew({
   const act = useAction();
   const own = useAgent((s) => s.status?.fingerprint ?? null);
   const pending = useAgent((s) => s.pending);
+  const fresh = defaultAllow<Permission>(usePermissionWords());
 
   useEffect(() => {
     if (existing) return;
@@ -105,7 +108,7 @@ export function PairNew({
 
   const request = joinedRequest(progress, pending);
   // A node that is already a peer here keeps what it may do unless the boxes are changed.
-  const allow = chosen ?? request?.knownAs?.allow ?? [...DEFAULT_ALLOW];
+  const allow = chosen ?? request?.knownAs?.allow ?? fresh;
   const mine = chosenMine ?? request?.mine === true;
   const approve = () =>
     void act.run(async () => {

@@ -2,6 +2,7 @@ import { useId, useState } from 'react';
 import type { PeerInfo, PingResult } from '../../../src-main/api/contract.js';
 import { addressWithWhere } from '../../../src-main/core/path-label.js';
 import { useAgent, usePeers, useServices } from '../../api/hooks.js';
+import { peerActionsOf, useFeatures, usePermissionWords } from '../registry.js';
 import { introducedText, mineBadge } from './mine-text.js';
 import { ConfirmDialog } from '../../components/Dialog.js';
 import { ErrorText } from '../../components/ErrorText.js';
@@ -18,13 +19,22 @@ import { PermissionsDialog } from './PermissionsDialog.js';
 import { RenameDialog } from './RenameDialog.js';
 import { RouteDialog } from './RouteDialog.js';
 import { ActionButton } from '../../components/ActionButton.js';
-import { SendFilesDialog } from '../files/SendFilesDialog.js';
 import { desktopFiles } from '../../lib/desktop-files.js';
 
-type Open = 'permissions' | 'rename' | 'route' | 'remove' | 'send' | null;
+/** The card's own dialogs, or the features' action (by its index) whose dialog is open. */
+type Open = 'permissions' | 'rename' | 'route' | 'remove' | number | null;
 
+/**
+ * One peer: its state, both directions of what it may do, and its actions — the features' first
+ * (registry.ts PeerAction: Open terminal, Forward a port…, Send files…), then the card's own.
+ */
 export function PeerCard({ peer }: { peer: PeerInfo }) {
-  const { client, nav, terminals, toasts } = useServices();
+  const services = useServices();
+  const { client, toasts } = services;
+  const words = usePermissionWords();
+  const actions = peerActionsOf(useFeatures());
+  // The one action that takes files dropped on the card, if a feature has it.
+  const dropAction = actions.findIndex((a) => a.takesDroppedFiles === true && a.Dialog !== undefined);
   const titleId = useId();
   const refusedId = useId();
   const [open, setOpen] = useState<Open>(null);
@@ -32,7 +42,7 @@ export function PeerCard({ peer }: { peer: PeerInfo }) {
   // Files dropped on the card (desktop app only: a browser page cannot learn their paths).
   const [dropped, setDropped] = useState<string[]>([]);
   const [dropOver, setDropOver] = useState(false);
-  const desktop = desktopFiles();
+  const desktop = dropAction >= 0 ? desktopFiles() : null;
   const action = useAction((err) => explainError(err, peer.name));
   const online = peerState(peer) === 'online';
   // While the agent is away the card is its last known state: a duration would go on counting from it
@@ -46,15 +56,10 @@ export function PeerCard({ peer }: { peer: PeerInfo }) {
       setPing(null);
       setPing(await client.call('ping', { peer: peer.fingerprint }));
     });
-  const openTerminal = () => {
-    terminals.open({ peer: peer.fingerprint, peerName: peer.name });
-    nav.go('terminals');
-  };
   // What the peer said it refuses this device: its buttons stay (and keep the focus) but do nothing,
   // and say why, rather than opening something that fails a moment later.
-  const noTerminal = refusedBecause(peer, 'terminal');
-  const noForward = refusedBecause(peer, 'forward');
-  const refusedText = refusedAllBecause(peer, ['terminal', 'forward']);
+  const needed = actions.flatMap((a) => (a.permission === undefined ? [] : [a.permission]));
+  const refusedText = refusedAllBecause(peer, needed, words);
   const whereToChange = `on ${peer.name}, open Peers → Permissions for this device`;
   const peers = usePeers();
   const badge = mineBadge(peer);
@@ -98,7 +103,7 @@ export function PeerCard({ peer }: { peer: PeerInfo }) {
               const paths = [...e.dataTransfer.files].map((f) => desktop.pathOf(f)).filter(Boolean);
               if (paths.length === 0) return;
               setDropped(paths);
-              setOpen('send');
+              setOpen(dropAction);
             }
           : undefined
       }
@@ -127,8 +132,8 @@ export function PeerCard({ peer }: { peer: PeerInfo }) {
         ) : null}
         {current ? null : <span>{peerState(peer)} when the agent was last reached</span>}
         {/* Both directions: what the peer may do on this device, and what it lets this device do there. */}
-        <span>may do here: {grantsText(peer.allow)}</span>
-        <span>lets this device: {theirGrantsText(peer)}</span>
+        <span>may do here: {grantsText(peer.allow, words)}</span>
+        <span>lets this device: {theirGrantsText(peer, words)}</span>
         {/* Where it listens (from its hello), even while relayed or when it dialed us from another port. */}
         {peer.listenAddress ? (
           <span>listens on {addressWithWhere(peer.listenAddress, peer.listenAddressWhere)}</span>
@@ -156,32 +161,33 @@ export function PeerCard({ peer }: { peer: PeerInfo }) {
         </p>
       ) : null}
       <div className="actions">
-        <ActionButton
-          onClick={openTerminal}
-          unavailable={noTerminal !== null}
-          aria-label={`Open terminal on ${peer.name}`}
-          aria-describedby={noTerminal ? refusedId : undefined}
-        >
-          Open terminal
-        </ActionButton>
-        <ActionButton
-          onClick={() => nav.go('forwards', { forwardVia: peer.fingerprint })}
-          unavailable={noForward !== null}
-          aria-label={`Forward a port… via ${peer.name}`}
-          aria-describedby={noForward ? refusedId : undefined}
-        >
-          Forward a port…
-        </ActionButton>
-        <button
-          type="button"
-          onClick={() => {
-            setDropped([]);
-            setOpen('send');
-          }}
-          aria-label={`Send files… to ${peer.name}`}
-        >
-          Send files…
-        </button>
+        {actions.map((a, i) => {
+          const act = () => {
+            if (a.Dialog) {
+              setDropped([]);
+              setOpen(i);
+            }
+            a.run?.({ peer, services });
+          };
+          if (a.permission === undefined)
+            return (
+              <button key={a.text} type="button" onClick={act} aria-label={a.name(peer)}>
+                {a.text}
+              </button>
+            );
+          const refused = refusedBecause(peer, a.permission, words);
+          return (
+            <ActionButton
+              key={a.text}
+              onClick={act}
+              unavailable={refused !== null}
+              aria-label={a.name(peer)}
+              aria-describedby={refused ? refusedId : undefined}
+            >
+              {a.text}
+            </ActionButton>
+          );
+        })}
         <ActionButton onClick={doPing} unavailable={action.busy} aria-label={`Ping ${peer.name}`}>
           Ping
         </ActionButton>
@@ -222,9 +228,11 @@ export function PeerCard({ peer }: { peer: PeerInfo }) {
       </p>
       <ErrorText error={action.error} />
       {open === 'permissions' ? <PermissionsDialog peer={peer} onClose={() => setOpen(null)} /> : null}
-      {open === 'send' ? (
-        <SendFilesDialog peer={peer} initial={dropped} onClose={() => setOpen(null)} />
-      ) : null}
+      {actions.map((a, i) =>
+        open === i && a.Dialog ? (
+          <a.Dialog key={a.text} peer={peer} initial={dropped} onClose={() => setOpen(null)} />
+        ) : null,
+      )}
       {open === 'route' ? <RouteDialog peer={peer} onClose={() => setOpen(null)} /> : null}
       {open === 'rename' ? <RenameDialog peer={peer} onClose={() => setOpen(null)} /> : null}
       {open === 'remove' ? (

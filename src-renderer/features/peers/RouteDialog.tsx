@@ -3,6 +3,7 @@ import type { PeerInfo } from '../../../src-main/api/contract.js';
 import { useAgent, useServices } from '../../api/hooks.js';
 import { Dialog } from '../../components/Dialog.js';
 import { refusal } from '../../lib/their-grants.js';
+import { PEERS_PERMISSIONS } from './peers-permissions.js';
 import { ErrorText } from '../../components/ErrorText.js';
 import { useAction } from '../../lib/use-action.js';
 import { ActionButton } from '../../components/ActionButton.js';
@@ -62,7 +63,7 @@ export function RouteDialog({ peer, onClose }: { peer: PeerInfo; onClose: () => 
               {others.map((p) => {
                 // Only the first hop relays for this device; later hops relay for the hop before them,
                 // whose grants this device does not see (ADR 0017), so only the first can be ruled out.
-                const why = i === 0 ? refusal(p, 'relay') : null;
+                const why = i === 0 ? refusal(p, 'relay', PEERS_PERMISSIONS) : null;
                 return (
                   <option
                     key={p.fingerprint}

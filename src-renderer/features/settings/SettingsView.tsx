@@ -10,6 +10,7 @@ import { parseResumeSeconds, RESUME_MAX_S, RESUME_MIN_S } from './resume-window.
 import './settings.css';
 import { ActionButton } from '../../components/ActionButton.js';
 import { PermissionBoxes } from '../../components/PermissionBoxes.js';
+import { useFeatures } from '../registry.js';
 
 /**
  * Saves one part of the settings; says when the change waits for an agent restart. `restartFor` lists
@@ -38,6 +39,7 @@ function useSave() {
 
 export function SettingsView() {
   const settings = useAgent((s) => s.settings);
+  const features = useFeatures();
   if (!settings) return <p className="muted">Loading…</p>;
   return (
     <>
@@ -51,6 +53,10 @@ export function SettingsView() {
         <BehaviourSection settings={settings} />
         {/* An agent of an older release has no such setting: not offered. */}
         {Array.isArray(settings.mineAllow) ? <MyDevicesSection allow={settings.mineAllow} /> : null}
+        {/* The sections the features add (registry.ts), in the order of their list. */}
+        {features.map((f) =>
+          f.SettingsSection ? <f.SettingsSection key={f.id} settings={settings} /> : null,
+        )}
         {/* The desktop app's updater (main's, not the agent's): absent in a browser tab. */}
         <UpdatesSection />
       </div>

@@ -8,6 +8,7 @@
 import type { PeerInfo } from '../../../src-main/api/contract.js';
 import { peerState } from '../../lib/peer-text.js';
 import { refusal } from '../../lib/their-grants.js';
+import { TERMINALS_PERMISSIONS } from './terminals-permissions.js';
 
 export interface PeerChoice {
   fingerprint: string;
@@ -32,7 +33,7 @@ export function peerChoices(
   const all = peers.map((p) => {
     const state = peerState(p as PeerInfo);
     const online = state === 'online';
-    const why = !online ? state : refusal(p, 'terminal');
+    const why = !online ? state : refusal(p, 'terminal', TERMINALS_PERMISSIONS);
     return {
       fingerprint: p.fingerprint,
       name: p.name,

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { fileGraph, folderCycles, topFolderOf } from '../../../scripts/import-graph.mjs';
-import { layers, LIST_BEGIN, LIST_END } from '../../../scripts/layers.mjs';
+import { layerFolderOf, layers, LIST_BEGIN, LIST_END } from '../../../scripts/layers.mjs';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const planFile = path.join(root, 'scripts/layer-moves.json');
@@ -35,8 +35,13 @@ function sourceFolders(): string[] {
   return out.sort();
 }
 
-/** The index in `layers` of the layer a folder belongs to: the longest layer folder that contains it. */
+/**
+ * The index in `layers` of the layer a folder belongs to: a domain's part (`messages/cli`) its layer's,
+ * else the longest layer folder that contains it.
+ */
 function layerOf(folder: string): number {
+  const part = layerFolderOf(folder);
+  if (part !== folder.split('/')[0]) return layers.findIndex((l) => l.folders.includes(part));
   let best = -1;
   let bestLength = -1;
   layers.forEach((l, i) => {

@@ -35,7 +35,7 @@ test('an import of runtime/ from the composition root fails lint too', async () 
 
 test('the CLI, an entry point, may import runtime/', async () => {
   const errors = await layerErrors(
-    'src-main/cli/msg-commands.ts',
+    'src-main/messages/cli/msg-commands.ts',
     "import { startupOver as s2 } from '../runtime/compiler-tiers.js';\nconst startupOver = s2;",
   );
   assert.deepEqual(errors, []);

@@ -1,21 +1,19 @@
 /**
  * What the CLI prints of its own is plain ASCII: every string and template literal in src-main/cli
- * (comments aside), every command's `--help` as the user sees it (through commanderOutput), and the
+ * and the domains' cli/ parts (comments aside), every command's `--help` as the user sees it (through commanderOutput), and the
  * agent's words that reach a note or an error (`it's`, `…`, `→`, `—`) once printNote wrote them. A
  * peer's or a user's text (a message body, a file name) is theirs and is not checked here.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { mock, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import ts from 'typescript';
-import { COMMAND_MODULES, type CommandModule } from '../../../src-main/cli/command-modules.js';
+import { COMMAND_MODULES } from '../../../src-main/cli/command-modules.js';
 import { commanderOutput, printNote, printProgress } from '../../../src-main/cli/output.js';
 import { plainPunctuation } from '../../../src-main/cli/plain-punctuation.js';
+import { cliSources } from '../../helpers/cli-sources.js';
 
-const CLI_DIR = fileURLToPath(new URL('../../../src-main/cli/', import.meta.url));
 /** Anything but printable ASCII and line breaks and tabs. */
 const NON_ASCII = /[^\t\n\r -~]/;
 
@@ -45,9 +43,9 @@ function nonAsciiLiterals(file: string, text: string): string[] {
 
 test('every string the CLI sources hold is ASCII (comments aside)', () => {
   const found: string[] = [];
-  for (const file of readdirSync(CLI_DIR).filter((f) => f.endsWith('.ts'))) {
+  for (const { file, path } of cliSources()) {
     if (file === 'plain-punctuation.ts') continue; // the table of what it rewrites
-    found.push(...nonAsciiLiterals(file, readFileSync(join(CLI_DIR, file), 'utf8')));
+    found.push(...nonAsciiLiterals(file, readFileSync(path, 'utf8')));
   }
   assert.deepEqual(found, []);
 });
@@ -67,8 +65,7 @@ function captured(fn: () => void): string {
 
 test("every command's --help is ASCII as printed", async () => {
   const program = new Command('clawbridge');
-  for (const name of Object.keys(COMMAND_MODULES) as CommandModule[])
-    (await COMMAND_MODULES[name]())(program);
+  for (const name of Object.keys(COMMAND_MODULES)) (await COMMAND_MODULES[name]!())(program);
   const helps: string[] = [];
   const walk = (c: Command) => {
     helps.push(captured(() => commanderOutput.writeOut(c.helpInformation())));

@@ -5,7 +5,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TransferInfo } from '../../../src-main/api/contract-files.js';
-import { clock, parseConflict, progressLine, receivedTable } from '../../../src-main/cli/file-commands.js';
+import {
+  clock,
+  parseConflict,
+  progressLine,
+  receivedTable,
+} from '../../../src-main/files/cli/file-commands.js';
 
 const transfer = (over: Partial<TransferInfo>): TransferInfo => ({
   id: '0'.repeat(32),

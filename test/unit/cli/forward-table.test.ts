@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ForwardInfo, PeerState } from '../../../src-main/api/contract.js';
-import { forwardTable } from '../../../src-main/cli/forward-commands.js';
+import { forwardTable } from '../../../src-main/forwards/cli/forward-commands.js';
 import { peer } from '../electron/status-fixtures.js';
 
 const forward = (name: string, via: string, viaFingerprint: string | null): ForwardInfo => ({

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ForwardInfo } from '../../../src-main/api/contract.js';
-import { forwardTable, parseIdleSeconds } from '../../../src-main/cli/forward-commands.js';
+import { forwardTable, parseIdleSeconds } from '../../../src-main/forwards/cli/forward-commands.js';
 import { isClawError } from '../../../src-main/core/errors.js';
 
 const base: ForwardInfo = {

@@ -1,5 +1,5 @@
 /**
- * `clawbridge msg`'s flags and inputs (cli/msg-commands.ts), checked before anything is sent or the
+ * `clawbridge msg`'s flags and inputs (messages/cli/msg-commands.ts), checked before anything is sent or the
  * agent is asked: each error names its flag.
  */
 import { test } from 'node:test';
@@ -11,7 +11,7 @@ import {
   parseTimeout,
   parseTopic,
   parseTtl,
-} from '../../../src-main/cli/msg-commands.js';
+} from '../../../src-main/messages/cli/msg-commands.js';
 
 const ID = '0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b';
 

@@ -1,5 +1,5 @@
 /**
- * What `clawbridge msg` prints (cli/msg-format.ts) and serve's runner (run-for-reply.ts, with real
+ * What `clawbridge msg` prints (messages/cli/msg-format.ts) and serve's runner (run-for-reply.ts, with real
  * processes): what listen, send, inbox and outbox print, and how a served command's answer or failure
  * becomes the reply.
  */
@@ -14,8 +14,8 @@ import {
   messageText,
   outboxTable,
   sentLine,
-} from '../../../src-main/cli/msg-format.js';
-import { checkProgram, runForReply } from '../../../src-main/cli/run-for-reply.js';
+} from '../../../src-main/messages/cli/msg-format.js';
+import { checkProgram, runForReply } from '../../../src-main/messages/cli/run-for-reply.js';
 import type { InboxMessage, OutboxMessage } from '../../../src-main/api/contract-messages.js';
 import { escapeControlChars } from '../../../src-main/core/terminal-text.js';
 

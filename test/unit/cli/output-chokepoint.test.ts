@@ -8,11 +8,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
-
-const CLI_DIR = fileURLToPath(new URL('../../../src-main/cli/', import.meta.url));
+import { readFileSync } from 'node:fs';
+import { cliSources } from '../../helpers/cli-sources.js';
 
 /** Writes that do not go through output.ts, each with why it may not. */
 const ALLOWED: { file: string; line: RegExp; why: string }[] = [
@@ -42,10 +39,14 @@ const WRITE = /\bconsole\.(log|error|warn|info|debug)\(|\b(stdout|stderr|out)\.w
 
 test('every CLI file prints through output.ts', () => {
   const offenders: string[] = [];
-  const files = readdirSync(CLI_DIR).filter((f) => f.endsWith('.ts'));
+  const files = cliSources();
   assert.ok(files.length > 20, 'the CLI sources were found');
-  for (const file of files) {
-    const lines = readFileSync(join(CLI_DIR, file), 'utf8').split('\n');
+  assert.ok(
+    files.some((f) => f.file === 'msg-commands.ts'),
+    "a domain's cli/ part is among them",
+  );
+  for (const { file, path } of files) {
+    const lines = readFileSync(path, 'utf8').split('\n');
     lines.forEach((text, i) => {
       if (/^\s*(\*|\/\/)/.test(text) || !WRITE.test(text)) return;
       if (ALLOWED.some((a) => a.file === file && a.line.test(text))) return;

@@ -7,12 +7,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { Command } from 'commander';
-import { COMMAND_MODULES, type CommandModule } from '../../../src-main/cli/command-modules.js';
+import { COMMAND_MODULES } from '../../../src-main/cli/command-modules.js';
 import { PERMISSIONS } from '../../../src-main/core/permissions.js';
 
 async function program(): Promise<Command> {
   const p = new Command('clawbridge');
-  for (const name of Object.keys(COMMAND_MODULES) as CommandModule[]) (await COMMAND_MODULES[name]())(p);
+  for (const name of Object.keys(COMMAND_MODULES)) (await COMMAND_MODULES[name]!())(p);
   return p;
 }
 

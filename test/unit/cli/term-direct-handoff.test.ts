@@ -9,7 +9,7 @@ import { createServer, connect, type Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LEFT_BY_ESCAPE_STATUS, runTerminal } from '../../../src-main/cli/term-command.js';
+import { LEFT_BY_ESCAPE_STATUS, runTerminal } from '../../../src-main/terminal/cli/term-command.js';
 import {
   encodeTerminalFrame,
   TerminalFrameDecoder,

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { forwardAddEnds } from '../../../src-main/cli/forward-commands.js';
+import { forwardAddEnds } from '../../../src-main/forwards/cli/forward-commands.js';
 import { isClawError } from '../../../src-main/core/errors.js';
 import { listenArgs } from '../../../src-main/forwards/reverse-forwards.js';
 import { listenRefusal } from '../../../src-main/forwards/reverse-listen-service.js';

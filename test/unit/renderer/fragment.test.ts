@@ -8,21 +8,38 @@ import {
   withoutToken,
 } from '../../../src-renderer/lib/fragment.js';
 import { followLink } from '../../../src-renderer/lib/follow-link.js';
-import { Navigation, VIEWS } from '../../../src-renderer/lib/navigation.js';
+import { Navigation } from '../../../src-renderer/lib/navigation.js';
 import { placeLink, placeNavigation, type WindowPlace } from '../../../src-main/electron/window-place.js';
+
+/**
+ * The window's views (features/index.ts, whose views a Node test cannot load): the parser takes the
+ * list it is given, as main.tsx gives it the registered features' ids.
+ */
+const VIEWS = [
+  'peers',
+  'approvals',
+  'pair',
+  'terminals',
+  'messages',
+  'files',
+  'forwards',
+  'connections',
+  'activity',
+  'settings',
+];
 
 const INVITE = 'clawbridge://join?invite=K7QX-M2RT-9WZA&relay=ws%3A%2F%2Frelay%3A7474';
 
 test('token and the first join form are read; anything malformed is ignored', () => {
-  assert.deepEqual(parseFragment('#token=ab12CD'), { token: 'ab12CD', link: null });
-  assert.deepEqual(parseFragment(`#join=${encodeURIComponent(INVITE)}`), {
+  assert.deepEqual(parseFragment('#token=ab12CD', VIEWS), { token: 'ab12CD', link: null });
+  assert.deepEqual(parseFragment(`#join=${encodeURIComponent(INVITE)}`, VIEWS), {
     token: null,
     link: { view: 'pair', intent: { pairMode: 'join', joinCode: INVITE } },
   });
-  assert.deepEqual(parseFragment('#token=not-hex&join=%20'), { token: null, link: null });
-  assert.deepEqual(parseFragment(''), { token: null, link: null });
-  assert.deepEqual(parseFragment('#nowhere?x=1'), { token: null, link: null });
-  assert.deepEqual(parseFragment('#approvals?request=%07'), {
+  assert.deepEqual(parseFragment('#token=not-hex&join=%20', VIEWS), { token: null, link: null });
+  assert.deepEqual(parseFragment('', VIEWS), { token: null, link: null });
+  assert.deepEqual(parseFragment('#nowhere?x=1', VIEWS), { token: null, link: null });
+  assert.deepEqual(parseFragment('#approvals?request=%07', VIEWS), {
     token: null,
     link: { view: 'approvals', intent: {} },
   });
@@ -37,16 +54,16 @@ test('taking the token leaves the link that rode along in the fragment, for the 
     withoutToken(`#token=ab&join=${encodeURIComponent(INVITE)}`),
     `#join=${encodeURIComponent(INVITE)}`,
   );
-  assert.deepEqual(parseFragment(withoutToken(`#join?invite=x&token=ab`)), {
+  assert.deepEqual(parseFragment(withoutToken(`#join?invite=x&token=ab`), VIEWS), {
     token: null,
     link: { view: 'pair', intent: { pairMode: 'join', joinCode: 'x' } },
   });
 });
 
 test('app links open views with what they were opened for, with or without a token', () => {
-  const link = (hash: string) => parseFragment(hash).link;
+  const link = (hash: string) => parseFragment(hash, VIEWS).link;
   assert.deepEqual(link('#approvals'), { view: 'approvals', intent: {} });
-  assert.deepEqual(parseFragment('#approvals?request=3f2a&token=ab'), {
+  assert.deepEqual(parseFragment('#approvals?request=3f2a&token=ab', VIEWS), {
     token: 'ab',
     link: { view: 'approvals', intent: { request: '3f2a' } },
   });
@@ -84,35 +101,45 @@ test("every place main opens reads back in the renderer, as a new page's fragmen
     { view: 'messages', peer: 'd'.repeat(64) },
   ];
   for (const place of places) {
-    const fromHash = parseFragment(`#${placeLink(place)}`).link;
+    const fromHash = parseFragment(`#${placeLink(place)}`, VIEWS).link;
     assert.ok(fromHash, placeLink(place));
-    assert.deepEqual(navigateLink(placeNavigation(place)), fromHash, placeLink(place));
+    assert.deepEqual(navigateLink(placeNavigation(place), VIEWS), fromHash, placeLink(place));
   }
-  assert.deepEqual(parseFragment(`#${placeLink(places[9]!)}`).link?.intent, {
+  assert.deepEqual(parseFragment(`#${placeLink(places[9]!)}`, VIEWS).link?.intent, {
     openTerminal: { peer: 'c'.repeat(64), name: 'my nas & co' },
   });
-  assert.deepEqual(parseFragment(`#${placeLink(places[11]!)}`).link?.intent, {
+  assert.deepEqual(parseFragment(`#${placeLink(places[11]!)}`, VIEWS).link?.intent, {
     messagesPeer: 'd'.repeat(64),
   });
-  assert.equal(navigateLink({ view: 42 }), null);
-  assert.equal(navigateLink('approvals'), null);
+  assert.equal(navigateLink({ view: 42 }, VIEWS), null);
+  assert.equal(navigateLink('approvals', VIEWS), null);
 });
 
 test('following a link: the view and intent, or a new terminal tab to the peer', () => {
-  const nav = new Navigation(null);
+  const nav = new Navigation(null, VIEWS);
   const opened: unknown[] = [];
   const terminals = { open: (t: unknown) => opened.push(t) } as never;
-  followLink({ nav, terminals }, parseFragment('#approvals?request=r1').link);
+  followLink({ nav, terminals }, parseFragment('#approvals?request=r1', VIEWS).link);
   assert.deepEqual([nav.get().view, nav.get().intent], ['approvals', { request: 'r1' }]);
-  followLink({ nav, terminals }, parseFragment(`#terminals?open=${'b'.repeat(64)}&name=laptop`).link);
+  followLink({ nav, terminals }, parseFragment(`#terminals?open=${'b'.repeat(64)}&name=laptop`, VIEWS).link);
   assert.equal(nav.get().view, 'terminals');
   assert.deepEqual(opened, [{ peer: 'b'.repeat(64), peerName: 'laptop' }]);
   followLink({ nav, terminals }, null);
   assert.equal(nav.get().view, 'terminals');
 });
 
+test('a link to a view no feature shows is ignored, by the parser and by navigation', () => {
+  assert.equal(parseFragment('#toy', VIEWS).link, null);
+  assert.deepEqual(parseFragment('#toy', [...VIEWS, 'toy']).link, { view: 'toy', intent: {} });
+  const nav = new Navigation(null, VIEWS);
+  nav.go('toy');
+  assert.equal(nav.get().view, 'peers');
+  const saved = new Navigation({ getItem: () => 'gone', setItem: () => undefined }, VIEWS);
+  assert.equal(saved.get().view, 'peers', 'a saved view no feature shows any more: the first one');
+});
+
 test('the fragment the window keeps for its view leads back to that view, and to nothing else', () => {
   for (const view of VIEWS) {
-    assert.deepEqual(parseFragment(viewFragment(view)), { token: null, link: { view, intent: {} } });
+    assert.deepEqual(parseFragment(viewFragment(view), VIEWS), { token: null, link: { view, intent: {} } });
   }
 });

@@ -8,7 +8,7 @@ import {
   localExitCode,
   localTerminal,
   localTerminalType,
-} from '../../../src-main/cli/term-command.js';
+} from '../../../src-main/terminal/cli/term-command.js';
 import { newTerminalParams } from '../../../src-main/api/stream-upgrade.js';
 import { describeZodError } from '../../../src-main/core/zod-error.js';
 

@@ -5,7 +5,7 @@
  * library (api/client.ts) shares.
  */
 import type { Command } from 'commander';
-import type { InboxMessage, OutboxMessage } from '../api/contract-messages.js';
+import type { InboxMessage, OutboxMessage } from '../../api/contract-messages.js';
 import {
   bodyBytes,
   bodyFromBytes,
@@ -13,18 +13,18 @@ import {
   splitLines,
   type AwaitedState,
   type BodyParams,
-} from '../api/message-bodies.js';
+} from '../../api/message-bodies.js';
 import {
   DEFAULT_WAIT_MS,
   MessagesClient,
   MessageStateError,
   PartlyQueuedError,
-} from '../api/messages-client.js';
-import { parseDuration } from '../core/duration.js';
-import { ClawError } from '../core/errors.js';
-import { uuidV7Problem } from '../core/uuid-v7.js';
-import { MAX_MESSAGE_BODY_BYTES, topicProblem, ttlProblem } from '../protocol/message-frames.js';
-import { withAgent, withGroupOpts, type HomeOpts } from './client-commands.js';
+} from '../../api/messages-client.js';
+import { parseDuration } from '../../core/duration.js';
+import { ClawError } from '../../core/errors.js';
+import { uuidV7Problem } from '../../core/uuid-v7.js';
+import { MAX_MESSAGE_BODY_BYTES, topicProblem, ttlProblem } from '../../protocol/message-frames.js';
+import { withAgent, withGroupOpts, type HomeOpts } from '../../cli/client-commands.js';
 import { inboxTable, messageLine, messageText, outboxTable, sentLine } from './msg-format.js';
 import {
   printBlock,
@@ -36,8 +36,8 @@ import {
   printText,
   stdoutFlushed,
   useJsonLines,
-} from './output.js';
-import { exitAfterOutput } from './output-errors.js';
+} from '../../cli/output.js';
+import { exitAfterOutput } from '../../cli/output-errors.js';
 import { checkProgram, runForReply, stopRunning } from './run-for-reply.js';
 import { listenUntilStopped } from './msg-listen-loop.js';
 

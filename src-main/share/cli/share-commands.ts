@@ -4,14 +4,15 @@
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { ShareInfo } from '../api/contract-share.js';
-import { ClawError } from '../core/errors.js';
-import { escapeControlChars } from '../core/terminal-text.js';
-import { call, peerListenerText, withGroupOpts, type HomeOpts } from './client-commands.js';
-import { formatBytes } from './format-bytes.js';
-import { hintCommand, printBlock, printJson, printLine, printNote } from './output.js';
-import { argvSecretWarning, readSecretFile } from './secret-file.js';
-import { table } from './table.js';
+import type { ShareInfo } from '../../api/contract-share.js';
+import { ClawError } from '../../core/errors.js';
+import { escapeControlChars } from '../../core/terminal-text.js';
+import { call, withGroupOpts, type HomeOpts } from '../../cli/client-commands.js';
+import { peerListenerText } from '../../cli/peer-listener-text.js';
+import { formatBytes } from '../../cli/format-bytes.js';
+import { hintCommand, printBlock, printJson, printLine, printNote } from '../../cli/output.js';
+import { argvSecretWarning, readSecretFile } from '../../cli/secret-file.js';
+import { table } from '../../cli/table.js';
 
 interface ShareAddOpts extends HomeOpts {
   via?: string;

@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { fstatSync, readlinkSync, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { TERMINAL_DEVICE_PATH } from '../protocol/terminal-device.js';
+import { TERMINAL_DEVICE_PATH } from '../../protocol/terminal-device.js';
 
 /**
  * The device path of the terminal on both stdin and stdout (the same one), or undefined: not a terminal,

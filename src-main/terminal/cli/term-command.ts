@@ -9,22 +9,22 @@
  */
 import { spawnSync } from 'node:child_process';
 import { constants } from 'node:os';
-import { exitAfterOutput, outputFailureOf } from './output-errors.js';
-import { printNote } from './output.js';
-import { STOP_SIGNALS } from './stop-signals.js';
+import { exitAfterOutput, outputFailureOf } from '../../cli/output-errors.js';
+import { printNote } from '../../cli/output.js';
+import { STOP_SIGNALS } from '../../cli/stop-signals.js';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import type { Command } from 'commander';
-import { connectControlSocket } from '../api/control-client.js';
-import { EOF_CHAR, endOfInput } from '../terminal/end-of-input.js';
-import { ESCAPE_HELP, EscapeFilter } from '../terminal/term-escape.js';
-import { AGENT_WAIT_MS, reopenWhenBack, waitSpan } from './term-reattach.js';
+import { connectControlSocket } from '../../api/control-client.js';
+import { EOF_CHAR, endOfInput } from '../end-of-input.js';
+import { ESCAPE_HELP, EscapeFilter } from '../term-escape.js';
+import { AGENT_WAIT_MS, reopenWhenBack, waitSpan } from '../../cli/term-reattach.js';
 import { ownPipePaths, ownTerminalPath, stopReading } from './term-direct.js';
-import type { CliTerminal } from '../api/viewer-channel.js';
-import type { StreamMethodParams } from '../api/stream-upgrade.js';
-import { requestStreamUpgrade } from '../api/stream-client.js';
-import { ClawError, errorMessage } from '../core/errors.js';
-import { controlSocketPath, resolveHome } from '../home/home-dir.js';
+import type { CliTerminal } from '../../api/viewer-channel.js';
+import type { StreamMethodParams } from '../../api/stream-upgrade.js';
+import { requestStreamUpgrade } from '../../api/stream-client.js';
+import { ClawError, errorMessage } from '../../core/errors.js';
+import { controlSocketPath, resolveHome } from '../../home/home-dir.js';
 import {
   encodeDataFrames,
   encodeTerminalFrame,
@@ -33,7 +33,7 @@ import {
   TerminalFrameDecoder,
   type ExitStatus,
   type TerminalFrame,
-} from '../protocol/terminal-frames.js';
+} from '../../protocol/terminal-frames.js';
 
 /** Window size sent when stdout is not a terminal (the classic 80 × 24). */
 export const DEFAULT_COLS = 80;

@@ -3,11 +3,11 @@
  * person, and the inbox and outbox as tables. A peer chose every body and name: the CLI's writers
  * (output.ts, table.ts) escape what a terminal would act on.
  */
-import type { InboxMessage, OutboxMessage } from '../api/contract-messages.js';
-import { bodySize } from '../api/message-bodies.js';
-import { formatBytes } from './format-bytes.js';
-import { age } from './output.js';
-import { table } from './table.js';
+import type { InboxMessage, OutboxMessage } from '../../api/contract-messages.js';
+import { bodySize } from '../../api/message-bodies.js';
+import { formatBytes } from '../../cli/format-bytes.js';
+import { age } from '../../cli/output.js';
+import { table } from '../../cli/table.js';
 
 /** A received message as `msg listen --json` prints it (docs/api.md §Messages from a program). */
 export interface MessageLine {

@@ -7,13 +7,13 @@
  */
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import type { ConflictMode, FilesUsage, ReceivedInfo, TransferInfo } from '../api/contract-files.js';
-import { CONFLICT_MODES } from '../api/contract-files.js';
-import { ControlClient } from '../api/control-client.js';
-import { ClawError, errorMessage, isClawError } from '../core/errors.js';
-import { controlSocketPath, resolveHome } from '../home/home-dir.js';
-import { withAgent, withGroupOpts, type HomeOpts } from './client-commands.js';
-import { formatBytes } from './format-bytes.js';
+import type { ConflictMode, FilesUsage, ReceivedInfo, TransferInfo } from '../../api/contract-files.js';
+import { CONFLICT_MODES } from '../../api/contract-files.js';
+import { ControlClient } from '../../api/control-client.js';
+import { ClawError, errorMessage, isClawError } from '../../core/errors.js';
+import { controlSocketPath, resolveHome } from '../../home/home-dir.js';
+import { withAgent, withGroupOpts, type HomeOpts } from '../../cli/client-commands.js';
+import { formatBytes } from '../../cli/format-bytes.js';
 import {
   age,
   printBlock,
@@ -23,11 +23,11 @@ import {
   printNote,
   printProgress,
   useJsonLines,
-} from './output.js';
-import { exitAfterOutput } from './output-errors.js';
-import { STOP_SIGNALS } from './stop-signals.js';
-import { table } from './table.js';
-import { AGENT_WAIT_MS, waitSpan } from './term-reattach.js';
+} from '../../cli/output.js';
+import { exitAfterOutput } from '../../cli/output-errors.js';
+import { STOP_SIGNALS } from '../../cli/stop-signals.js';
+import { table } from '../../cli/table.js';
+import { AGENT_WAIT_MS, waitSpan } from '../../cli/term-reattach.js';
 
 /** How long `file send` waits for the agent to walk and hash what it names, in ms (30 min). */
 export const SEND_CALL_TIMEOUT_MS = 30 * 60_000;
@@ -422,7 +422,7 @@ export function registerFileCommands(program: Command): void {
       const u = await withAgent(all, (c) => c.call('files.usage', {})).catch(async (err: unknown) => {
         // All of it is on disk: read there when no agent runs.
         if (!isClawError(err, 'NO_AGENT')) throw err;
-        const { usageOnDisk } = await import('../files/files-usage.js');
+        const { usageOnDisk } = await import('../files-usage.js');
         return usageOnDisk(resolveHome(all.home));
       });
       if (all.json) return printJson(u);

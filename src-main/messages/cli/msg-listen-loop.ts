@@ -5,15 +5,20 @@
  * handed over once: one printed before the agent went is not printed again, and its acknowledgement,
  * if the agent went before it landed, is sent on the next connection.
  */
-import { ControlClient } from '../api/control-client.js';
-import { listenMemory, MessagesClient, type ListenMemory, type Listening } from '../api/messages-client.js';
-import { startupOver } from '../runtime/compiler-tiers.js';
-import { isClawError } from '../core/errors.js';
-import { controlSocketPath, resolveHome } from '../home/home-dir.js';
-import type { HomeOpts } from './client-commands.js';
-import { printNote } from './output.js';
-import { exitAfterOutput } from './output-errors.js';
-import { STOP_SIGNALS } from './stop-signals.js';
+import { ControlClient } from '../../api/control-client.js';
+import {
+  listenMemory,
+  MessagesClient,
+  type ListenMemory,
+  type Listening,
+} from '../../api/messages-client.js';
+import { startupOver } from '../../runtime/compiler-tiers.js';
+import { isClawError } from '../../core/errors.js';
+import { controlSocketPath, resolveHome } from '../../home/home-dir.js';
+import type { HomeOpts } from '../../cli/client-commands.js';
+import { printNote } from '../../cli/output.js';
+import { exitAfterOutput } from '../../cli/output-errors.js';
+import { STOP_SIGNALS } from '../../cli/stop-signals.js';
 
 /** First wait before looking for the agent again once it went, in ms. */
 export const AGAIN_MIN_MS = 100;

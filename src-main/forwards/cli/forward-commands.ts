@@ -3,19 +3,17 @@
  * whose connections exit at a peer, like `ssh -D`). All talk to the running agent, which keeps them.
  */
 import type { Command } from 'commander';
-import type { ForwardInfo, MethodParams, MethodResults, PeerInfo, ProxyInfo } from '../api/contract.js';
-import { ClawError } from '../core/errors.js';
-import { parseHostPort } from '../core/host-port.js';
-import { isLoopbackHost } from '../forwards/listener.js';
-import { call, withGroupOpts, type HomeOpts } from './client-commands.js';
-import { allowStrayWords, refuseStrayWords } from './list-or-subcommand.js';
-import { escapeControlChars } from '../core/terminal-text.js';
-import { hintCommand, printBlock, printJson, printLine, printNote } from './output.js';
-import { table } from './table.js';
+import type { ForwardInfo, MethodParams, MethodResults, PeerInfo, ProxyInfo } from '../../api/contract.js';
+import { ClawError } from '../../core/errors.js';
+import { parseHostPort } from '../../core/host-port.js';
+import { isLoopbackHost } from '../listener.js';
+import { call, withGroupOpts, type HomeOpts } from '../../cli/client-commands.js';
+import { allowStrayWords, refuseStrayWords } from '../../cli/list-or-subcommand.js';
+import { escapeControlChars } from '../../core/terminal-text.js';
+import { hintCommand, printBlock, printJson, printLine, printNote } from '../../cli/output.js';
+import { table } from '../../cli/table.js';
 // In a module of its own, so a command that prints sizes does not load the forwards to do it.
-import { formatBytes } from './format-bytes.js';
-
-export { formatBytes };
+import { formatBytes } from '../../cli/format-bytes.js';
 
 function stateText(x: { state: string; error?: string }): string {
   return x.state === 'error' ? `error: ${x.error ?? 'unknown'}` : x.state;

@@ -1,0 +1,27 @@
+import { finished } from '../../api/files-store.js';
+import { useFiles } from '../../api/hooks.js';
+import type { Feature } from '../registry.js';
+import { FILES_PERMISSIONS } from './files-permissions.js';
+import { FilesView } from './FilesView.js';
+import { SendFilesDialog } from './SendFilesDialog.js';
+
+/** Files sent and received, and shares; a peer card sends files, and takes them dropped on it. */
+export const filesFeature: Feature = {
+  id: 'files',
+  label: 'Files',
+  View: FilesView,
+  useCount: () => ({
+    count: useFiles((s) => s.transfers.filter((t) => !finished(t)).length),
+    counted: 'in progress',
+  }),
+  permissions: FILES_PERMISSIONS,
+  peerActions: [
+    {
+      order: 30,
+      text: 'Send files…',
+      name: (peer) => `Send files… to ${peer.name}`,
+      Dialog: SendFilesDialog,
+      takesDroppedFiles: true,
+    },
+  ],
+};

@@ -1,0 +1,14 @@
+import { useMessages } from '../../api/hooks.js';
+import type { Feature } from '../registry.js';
+import { unreadCount } from './conversations.js';
+import { MessagesView } from './MessagesView.js';
+import { MESSAGES_PERMISSIONS } from './messages-permissions.js';
+
+/** Conversations with peers; the unread ones counted in the sidebar. */
+export const messagesFeature: Feature = {
+  id: 'messages',
+  label: 'Messages',
+  View: MessagesView,
+  useCount: () => ({ count: useMessages((s) => unreadCount(s.inbox)), counted: 'unread' }),
+  permissions: MESSAGES_PERMISSIONS,
+};

@@ -1,0 +1,5 @@
+import type { Feature } from '../registry.js';
+import { PairView } from './PairView.js';
+
+/** Pairing a new device: a code to show, or one to join with. */
+export const pairFeature: Feature = { id: 'pair', label: 'Pair', View: PairView };

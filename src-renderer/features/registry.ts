@@ -1,0 +1,94 @@
+/**
+ * What a feature of the window is and what it brings (docs/architecture.md §Adding a domain, ADR 0086):
+ * each folder under features/ exports one `Feature`, and one list (features/index.ts) names them. The
+ * shared parts of the window — the sidebar, the view area, the peer card's actions, the settings
+ * sections, the permission boxes — read what the registered features bring, through the context below,
+ * and name none of them.
+ *
+ * Type-only apart from the context: a shared component imports this module, never the list, so the
+ * list (which imports every view) is not in the import graph of the components the views use.
+ */
+import { createContext, useContext, useMemo, type ComponentType } from 'react';
+import type { PeerInfo, SettingsResult } from '../../src-main/api/contract.js';
+import type { Disposer } from '../api/transport.js';
+import type { Services } from '../services.js';
+import { permissionWords, type PermissionWord } from './permission-words.js';
+
+/** A count beside a feature's name in the sidebar, and what it counts: `3 unread`. */
+export interface NavCount {
+  readonly count: number;
+  /** Part of the entry's name ("Messages 3 unread"); `pending` when not said. */
+  readonly counted?: string;
+}
+
+/** What a peer card action acts on. */
+export interface PeerActionContext {
+  readonly peer: PeerInfo;
+  readonly services: Services;
+}
+
+/**
+ * A button a feature adds to each peer card (`Open terminal`, `Forward a port…`): it acts at once
+ * (`run`) or opens its dialog. The card's own actions (Ping, Permissions, …) come after these.
+ */
+export interface PeerAction {
+  /** Its place among the features' actions, lowest first. */
+  readonly order: number;
+  /** The words on the button. */
+  readonly text: string;
+  /** Its accessible name, starting with the words shown: `Open terminal on laptop`. */
+  name(peer: PeerInfo): string;
+  /**
+   * The peer permission it needs there: while the peer says it refuses it, the button stays (and keeps
+   * the focus) but does nothing, and the card says why.
+   */
+  readonly permission?: string;
+  run?(context: PeerActionContext): void;
+  /** Opened by the button; `initial` holds the files dropped on the card, when that opened it. */
+  readonly Dialog?: ComponentType<{ peer: PeerInfo; initial: string[]; onClose: () => void }>;
+  /** Files dropped on the card (desktop app only) open this action's dialog with them. */
+  readonly takesDroppedFiles?: boolean;
+}
+
+export interface Feature {
+  /** The view's name in links and the address (`#messages`), and its key. */
+  readonly id: string;
+  /** Its name in the sidebar, the document title and the view's landmark. */
+  readonly label: string;
+  readonly View: ComponentType;
+  /** Its count in the sidebar, read live (a React hook). */
+  readonly useCount?: () => NavCount | undefined;
+  /** A line under the sidebar's list (`2 terminals open`), or nothing. */
+  readonly SidebarNote?: ComponentType;
+  readonly peerActions?: readonly PeerAction[];
+  /** A section of its own in Settings, after the node's own ones. */
+  readonly SettingsSection?: ComponentType<{ settings: SettingsResult }>;
+  readonly permissions?: readonly PermissionWord[];
+  /** Follows the agent while the window is open (a toast for what it says); returns its disposer. */
+  watch?(services: Services): Disposer;
+}
+
+export const FeaturesContext = createContext<readonly Feature[] | null>(null);
+
+/** The registered features, in the order of their list. */
+export function useFeatures(): readonly Feature[] {
+  const features = useContext(FeaturesContext);
+  if (!features) throw new Error('useFeatures outside <FeaturesContext.Provider>');
+  return features;
+}
+
+/** The registered features' permission words, in their order (permission-words.ts). */
+export function usePermissionWords(): PermissionWord[] {
+  const features = useFeatures();
+  return useMemo(() => permissionWords(features), [features]);
+}
+
+/** The features' peer card actions, in their order. */
+export function peerActionsOf(features: readonly Feature[]): PeerAction[] {
+  return features.flatMap((f) => f.peerActions ?? []).sort((a, b) => a.order - b.order);
+}
+
+/** The feature that shows `view`, or undefined for a view no feature has. */
+export function featureOf(features: readonly Feature[], view: string): Feature | undefined {
+  return features.find((f) => f.id === view);
+}
