@@ -35,7 +35,13 @@ test('the settings handed out are frozen: a write past the compiler throws and c
   const home = tempDir('cb-frozen-');
   const state = NodeState.open(home);
   state.addPeer(peer);
-  state.saveForward({ name: 'web', kind: 'tcp', listen: '127.0.0.1:8080', remote: '127.0.0.1:80', enabled: true });
+  state.saveForward({
+    name: 'web',
+    kind: 'tcp',
+    listen: '127.0.0.1:8080',
+    remote: '127.0.0.1:80',
+    enabled: true,
+  });
   const file = join(home, 'config.json');
   const before = readFileSync(file, 'utf8');
   const changes: StateChange[] = [];
