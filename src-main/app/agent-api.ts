@@ -324,7 +324,7 @@ function pendingInfo(p: PendingRecord, displayName: string, known: PeerRecord | 
     via: p.via,
     address: p.address,
     age: Math.max(0, Math.round((Date.now() - Date.parse(p.firstSeen)) / 1000)),
-    knownAs: known ? { name: known.name, allow: known.allow } : null,
+    knownAs: known ? { name: known.name, allow: [...known.allow] } : null,
     ...(p.mine ? { mine: true } : {}),
   };
 }

@@ -78,19 +78,19 @@ export function peerInfo(agent: PeerStateSource, entry: ReadonlyPeerEntry): Peer
     links: (['direct', 'relay', 'route'] as const).filter((path) => links.get(path) !== undefined),
     rttMs: active ? links.rttMs : null,
     since: links.since ? isoTime(links.since.getTime()) : null,
-    allow: record.allow,
+    allow: [...record.allow],
     theyAllow: entry.theyAllow && [...entry.theyAllow],
     mine: record.mine === true,
     theyMarkMine: record.mine === true ? (entry.theyMarkMine ?? null) : null,
     introducedBy: record.introducedBy ?? null,
-    forwardTo: record.forwardTo ?? null,
+    forwardTo: record.forwardTo ? [...record.forwardTo] : null,
     route: record.route?.map((fp) => routeText([fp], (f) => agent.peerName?.(f))) ?? null,
-    listenOn: record.listenOn ?? null,
+    listenOn: record.listenOn ? [...record.listenOn] : null,
     addresses: dialOrder(book).map((address) => {
       const known = book.find((e) => e.address === address)!;
       return {
         address,
-        from: known.from,
+        from: [...known.from],
         lastWorked: known.lastWorked ?? null,
         where: addressWhere(address, known.from, known.lastWorked),
       };

@@ -2,6 +2,7 @@
  * `clawbridge agent` flags → the settings they change. Pure, so every combination is unit-tested.
  */
 import { sameRelayUrl } from '../core/relay-url.js';
+import type { Writable } from '../core/deep-readonly.js';
 import { parseDuration } from '../core/duration.js';
 import { ClawError, errorMessage } from '../core/errors.js';
 import { parseFingerprint } from '../core/fingerprint.js';
@@ -91,7 +92,8 @@ export function agentOverrides(
   saved: Settings,
   io: AgentFlagIo = stderrIo,
 ): Partial<Settings> {
-  const out: Partial<Settings> = {};
+  // A draft of the options the flags change, for the node state's setOptions.
+  const out: Writable<Partial<Settings>> = {};
   const ui = uiOverrides(opts, saved);
   if (ui) out.ui = ui;
   if (opts.name !== undefined) {
@@ -132,7 +134,8 @@ export function agentOverrides(
   return out;
 }
 
-type RelayList = Settings['relays'];
+/** The relays as the flags edit them: a local copy, saved whole by the node state. */
+type RelayList = Writable<Settings['relays'][number]>[];
 
 /** What `parse` makes of a flag's value; its complaint names the flag (`--listen: … port must be …`). */
 function flagValue<T>(flag: string, parse: () => T): T {

@@ -18,6 +18,12 @@ export interface PathEntry {
 }
 
 /**
+ * A path's entry as PeerLinks hands it out, to the rest of the links layer too: PeerLinks alone sets
+ * `confirmed` (confirm) and swaps entries (offer, remove), so whether a peer is online has one writer.
+ */
+export type ReadonlyPathEntry = Readonly<PathEntry>;
+
+/**
  * When both sides dial at once there are two links for one path; both sides keep the one opened by the
  * node with the lower fingerprint, so they agree without talking about it.
  */
@@ -43,12 +49,12 @@ export class PeerLinks {
     private readonly routeOnly: () => boolean = () => false,
   ) {}
 
-  get(path: PathKind): PathEntry | undefined {
+  get(path: PathKind): ReadonlyPathEntry | undefined {
     return this.paths.get(path);
   }
 
   /** The path new streams use: direct when up, else relay, else a route (only a route when routeOnly). */
-  get active(): (PathEntry & { path: PathKind }) | undefined {
+  get active(): (ReadonlyPathEntry & { readonly path: PathKind }) | undefined {
     const order: readonly PathKind[] = this.routeOnly() ? ['route'] : ['direct', 'relay', 'route'];
     for (const path of order) {
       const entry = this.paths.get(path);
@@ -76,7 +82,7 @@ export class PeerLinks {
    * Decides whether a new link for `path` replaces the current one. Returns the entry to close (the
    * loser of a simultaneous dial), or undefined when nothing needs closing.
    */
-  offer(path: PathKind, entry: PathEntry): { keep: boolean; close?: PathEntry } {
+  offer(path: PathKind, entry: PathEntry): { keep: boolean; close?: ReadonlyPathEntry } {
     const current = this.paths.get(path);
     if (current && !current.link.closed) {
       const want = preferredInitiator(this.selfId, this.peerId) === 'self';

@@ -6,6 +6,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
+import type { DeepReadonly } from '../core/deep-readonly.js';
 import type { RefusalCode } from '../core/refusal-codes.js';
 import type { Identity } from '../crypto/identity.js';
 import type { MuxStream } from '../mux/stream.js';
@@ -16,7 +17,7 @@ import type { TraversalState } from './traversal.js';
 import type { PeerRecord, Permission } from '../state/settings.js';
 
 /** How one path to a peer is doing, as its retrier last saw it (peer-connector.ts): read-only here. */
-export type PathAttemptView = Readonly<
+export type PathAttemptView = DeepReadonly<
   Pick<PathRetrier, 'path' | 'lastError' | 'lastObserved' | 'lastRefusal' | 'lastErrorAt'>
 >;
 
@@ -25,8 +26,9 @@ export type PeerLinksView = Readonly<Pick<PeerLinks, 'active' | 'online' | 'rttM
 
 /**
  * One peer as the agent tracks it: its saved record, its links and how each path is doing. Read-only
- * to everyone but the links layer, which owns it (links/peer-entry.ts): what others learn about a peer
- * they tell the link set by name (PeerLinkSet.noteMarksMine, noteRtt), so each field has one writer.
+ * all the way down to everyone but the links layer, which owns it (links/peer-entry.ts): what others
+ * learn about a peer they tell the link set by name (PeerLinkSet.noteMarksMine, noteRtt), and its
+ * record is changed through the node state's named writes, so each field has one writer.
  */
 export interface ReadonlyPeerEntry {
   readonly fingerprint: string;
@@ -51,7 +53,7 @@ export interface ReadonlyPeerEntry {
    */
   readonly theyMarkMine?: boolean | undefined;
   /** Direct across NATs: what the peer told of its candidates, why the pair stays relayed (traversal.ts). */
-  readonly traversal?: TraversalState | undefined;
+  readonly traversal?: DeepReadonly<TraversalState> | undefined;
   readonly links: PeerLinksView;
   readonly direct: PathAttemptView;
   readonly relay: PathAttemptView;

@@ -99,7 +99,7 @@ export class CodeJoiner {
   private addPairedPeer(
     result: PairingResult,
     allow: Permission[] | undefined,
-    defaultAllow: Permission[],
+    defaultAllow: readonly Permission[],
     issuerRelay: RelaySetting | undefined,
   ): PeerRecord {
     const state = this.deps.state;
@@ -131,7 +131,7 @@ export class CodeJoiner {
     text: string,
     timeoutMs = 10 * 60 * 1000,
     allow?: Permission[],
-    defaultAllow: Permission[] = [],
+    defaultAllow: readonly Permission[] = [],
   ): Promise<PairJoinResult> {
     const invite = parseCodeOrInvite(text);
     const code = invite.code.text;
@@ -158,7 +158,7 @@ export class CodeJoiner {
   private async joinSteps(
     invite: Invite,
     timeoutMs: number,
-    grant: { allow: Permission[] | undefined; defaultAllow: Permission[] },
+    grant: { allow: Permission[] | undefined; defaultAllow: readonly Permission[] },
     cancel: JoinCancel,
   ): Promise<PairJoinResult> {
     const code = invite.code.text;
@@ -222,7 +222,7 @@ export class CodeJoiner {
       );
     const peer = this.addPairedPeer(result, grant.allow, grant.defaultAllow, inviteRelay(invite));
     this.step({ role: 'join', code, step: 'paired', ...other });
-    return { name: peer.name, fingerprint: peer.fingerprint, allow: peer.allow };
+    return { name: peer.name, fingerprint: peer.fingerprint, allow: [...peer.allow] };
   }
 
   /**

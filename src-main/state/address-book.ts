@@ -8,12 +8,13 @@ import { ADDRESS_SOURCES, type AddressSource } from '../core/address-source.js';
 import { parseHostPort } from '../core/host-port.js';
 import { isoTime } from '../core/iso-time.js';
 
+/** One address of a peer's book: a value, changed by making a new one (the functions below). */
 export interface KnownAddress {
-  address: string;
+  readonly address: string;
   /** Every source that named it, in ADDRESS_SOURCES order. */
-  from: AddressSource[];
+  readonly from: readonly AddressSource[];
   /** ISO time of the last direct link made to it, if any. */
-  lastWorked?: string | undefined;
+  readonly lastWorked?: string | undefined;
 }
 
 /** Most addresses kept per peer; given ones are kept first (at most MAX_GIVEN of them). */

@@ -230,7 +230,8 @@ export function moveLegacyMembers(
 ): number {
   const legacy = state.get().members;
   if (legacy === undefined) return 0;
-  log.adopt(legacy);
+  // A copy for the log to keep as its own: what the settings hand out is read-only all the way down.
+  log.adopt(structuredClone(legacy) as MemberRecord[]);
   state.dropLegacyMembers();
   return legacy.length;
 }

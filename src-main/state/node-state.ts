@@ -36,6 +36,7 @@ export type { StateChange, StateChangeKind } from './state-changes.js';
 
 /** Where the state is kept: the settings file in the agent, an in-memory fake in tests. */
 export interface StateBacking {
+  /** What it holds, frozen: readers share it, and only `update` swaps in another. */
   get(): Settings;
   /** Validates and saves `change`'s result, or throws and changes nothing. */
   update(change: (s: Settings) => Settings): Settings;

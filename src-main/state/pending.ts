@@ -155,8 +155,8 @@ export function pendingDisplayNames(
 export function pairedPeerRecord(
   peers: readonly PeerRecord[],
   fresh: { fingerprint: string; name: string; addresses: readonly string[]; cert?: string | undefined },
-  allow: Permission[] | undefined,
-  defaultAllow: Permission[],
+  allow: readonly Permission[] | undefined,
+  defaultAllow: readonly Permission[],
 ): PeerRecord {
   const known = peers.find((p) => p.fingerprint === fresh.fingerprint);
   return {

@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { replaceFileSync } from '../home/durable-file.js';
 import { extrasOf, pruneExtras, withExtras, type SettingsExtras } from './settings-extras.js';
 import { ClawError } from '../core/errors.js';
+import { deepFreeze } from '../core/deep-readonly.js';
 import { commandArgs, hereHint } from '../core/hint.js';
 import { describeZodError } from '../core/zod-error.js';
 import { ensureHomeDir } from '../home/home-dir.js';
@@ -98,6 +99,7 @@ const SAVE_FIX: Record<string, string> = {
 
 export class SettingsFile {
   readonly path: string;
+  /** Frozen (deepFreeze): made new by each save, never changed in place. */
   private current: Settings;
   /**
    * Top-level settings this release does not know (written by a newer release, or by hand), written
@@ -127,6 +129,12 @@ export class SettingsFile {
     this.seen = this.readText();
   }
 
+  /**
+   * The settings as last read or saved, frozen all the way down: every reader shares one value that
+   * none can change, which is what a copy per read would give, without a copy per read (a permission
+   * check reads them on every stream). The next save swaps in a new value; one already handed out
+   * stays as it was. Changes come in only through `update`.
+   */
   get(): Settings {
     return this.current;
   }
@@ -148,7 +156,7 @@ export class SettingsFile {
    */
   update(change: (s: Settings) => Settings): Settings {
     this.refuseIfEdited();
-    const parsed = settingsSchemas().settingsSchema.safeParse(change(structuredClone(this.current)));
+    const parsed = settingsSchemas().settingsSchema.safeParse(change(this.current));
     // Callers check what they are given first; this is the last guard, so a value the file could not
     // be read back with is never written (the next start would refuse the file).
     if (!parsed.success) {
@@ -157,7 +165,7 @@ export class SettingsFile {
         `not saved: ${describeZodError(parsed.error)}; nothing was changed`,
       );
     }
-    const next = parsed.data;
+    const next = deepFreeze(parsed.data);
     let extras = this.extras;
     try {
       // Tab-indented JSON, as conf wrote it when it wrote this file.
@@ -221,6 +229,6 @@ export class SettingsFile {
       Object.entries(raw as Record<string, unknown>).filter(([key]) => !known.has(key)),
     );
     this.extras = extrasOf(raw, knownFields());
-    return parsed.data;
+    return deepFreeze(parsed.data);
   }
 }

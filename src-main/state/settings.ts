@@ -7,6 +7,7 @@ import { DEFAULT_RELAY_LISTEN } from '../core/relay-url.js';
 import type { KnownFields } from './settings-extras.js';
 import { z } from 'zod';
 import { madeOnUse } from '../core/made-on-use.js';
+import type { DeepReadonly } from '../core/deep-readonly.js';
 import { nodeNameSchema } from '../core/name-schema.js';
 import { MAX_FORWARD_TO_PATTERN_CHARS, MAX_FORWARD_TO_PATTERNS } from '../core/forward-limits.js';
 import { PROXY_SECRET_PATTERN } from '../core/forward-limits.js';
@@ -354,7 +355,13 @@ export const settingsSchemas = madeOnUse(makeSettingsSchemas);
 export { DEFAULT_ALLOW, PERMISSIONS, type Permission };
 type SettingsSchemas = ReturnType<typeof makeSettingsSchemas>;
 
-export type Settings = z.infer<SettingsSchemas['settingsSchema']>;
+/**
+ * What the node keeps, read-only all the way down: only the node-state store (node-state.ts) changes
+ * it, by building the next value and saving it through a named write that announces the change. The
+ * settings file hands out what it holds frozen (settings-file.ts), so a write that gets past the
+ * compiler throws rather than changing what every reader shares.
+ */
+export type Settings = DeepReadonly<z.infer<SettingsSchemas['settingsSchema']>>;
 
 /**
  * Settings as an older release wrote them, brought up to this one before they are read (the file is
@@ -392,7 +399,8 @@ export function knownFields(): KnownFields {
     ui: new Set(Object.keys(uiSchema.shape)),
   };
 }
-export type RelaySetting = z.infer<SettingsSchemas['relaySchema']>;
-export type PeerRecord = z.infer<SettingsSchemas['peerSchema']>;
-export type PendingRecord = z.infer<SettingsSchemas['pendingSchema']>;
-export type ForwardRecord = z.infer<SettingsSchemas['forwardSchema']>;
+// Each entry read-only all the way down, as the Settings it is part of.
+export type RelaySetting = DeepReadonly<z.infer<SettingsSchemas['relaySchema']>>;
+export type PeerRecord = DeepReadonly<z.infer<SettingsSchemas['peerSchema']>>;
+export type PendingRecord = DeepReadonly<z.infer<SettingsSchemas['pendingSchema']>>;
+export type ForwardRecord = DeepReadonly<z.infer<SettingsSchemas['forwardSchema']>>;

@@ -1,7 +1,9 @@
 /**
- * A NodeState kept in memory, validated by the same schema the settings file uses, counting writes:
- * for unit tests of the parts that read or write the node's state.
+ * A NodeState kept in memory, validated by the same schema the settings file uses and frozen as the
+ * settings file freezes what it hands out (a write past the compiler throws), counting writes: for
+ * unit tests of the parts that read or write the node's state.
  */
+import { deepFreeze } from '../../src-main/core/deep-readonly.js';
 import { NodeState, type StateBacking } from '../../src-main/state/node-state.js';
 import { settingsSchemas, type Settings } from '../../src-main/state/settings.js';
 
@@ -10,13 +12,13 @@ export interface MemoryBacking extends StateBacking {
 }
 
 export function memoryBacking(initial: Partial<Settings> = {}): MemoryBacking {
-  let current = settingsSchemas().settingsSchema.parse(initial);
+  let current: Settings = deepFreeze(settingsSchemas().settingsSchema.parse(initial));
   return {
     writes: 0,
     get: () => current,
     update(change) {
       this.writes++;
-      current = settingsSchemas().settingsSchema.parse(change(structuredClone(current)));
+      current = deepFreeze(settingsSchemas().settingsSchema.parse(change(current)));
       return current;
     },
   };

@@ -14,7 +14,14 @@ import { memoryLogger } from './fixtures.js';
 /** Node "a" opening UDP flows through exit "b" over an in-memory mux pair. */
 export function udpExit(forwardTo?: string[], opts: { socketBufferBytes?: number } = {}) {
   // The exit's record of "a", which `deny` takes `forward` from; its registry follows the change.
-  let record = { fingerprint: 'a'.repeat(64), name: 'a', allow: ['forward'], forwardTo } as PeerRecord;
+  let record: PeerRecord = {
+    fingerprint: 'a'.repeat(64),
+    name: 'a',
+    allow: ['forward'],
+    addresses: [],
+    addedAt: '2026-11-21T00:00:00.000Z',
+    forwardTo,
+  };
   const listeners = new Set<(change: StateChange) => void>();
   const registry = new ServiceRegistry({
     name: () => 'b',

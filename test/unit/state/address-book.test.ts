@@ -43,7 +43,7 @@ test('a given address on the announced host stays, and is dialed before the anno
   ]);
   assert.deepEqual(dialOrder(book), ['127.0.0.1:7000', '127.0.0.1:40777']);
   // Announcing again a hundred times on new ports never drops it.
-  let again = book;
+  let again: KnownAddress[] = book;
   for (let port = 40000; port < 40100; port++) again = learnAddresses(again, [`127.0.0.1:${port}`], 'hello');
   assert.deepEqual(addressesOf(again), ['127.0.0.1:7000', '127.0.0.1:40099']);
 });
