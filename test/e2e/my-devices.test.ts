@@ -22,16 +22,7 @@ import {
   waitForText,
   type UiPage,
 } from '../helpers/browser.js';
-import {
-  cli,
-  cliJson,
-  startProcess,
-  startRelay,
-  stopAll,
-  tempHome,
-  nodeId,
-  startAgent,
-} from '../helpers/processes.js';
+import { cli, cliJson, startRelay, stopAll, tempHome, nodeId, startAgent } from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
 
 const skip = browserMissing();
@@ -172,8 +163,7 @@ test(
 /** An agent on A's relay only, for a pairing by code; its home. */
 async function startJoiner(name: string): Promise<string> {
   const home = tempHome(`e2e-mine-${name}`);
-  const proc = startProcess(['agent', '--home', home, '--name', name, '--relay', relayUrl, '--no-direct']);
-  await proc.waitForLine(new RegExp(`agent ${name} running`));
+  await startAgent(home, { name, relay: relayUrl, listen: false });
   return home;
 }
 
