@@ -5,8 +5,11 @@
  */
 import type { PeerInfo, Permission } from '../../src-main/api/contract.js';
 
-/** What each permission opens, as the refusal names it ("does not allow terminals from this device"). */
-const REFUSED_NOUN: Record<Permission, string> = {
+/**
+ * What each permission opens, as the refusal names it ("does not allow terminals from this device").
+ * Partial: a domain added later brings a word this list does not have yet, which reads as itself.
+ */
+const REFUSED_NOUN: { readonly [P in Permission]?: string } = {
   terminal: 'terminals',
   forward: 'forwards',
   relay: 'relaying',
@@ -39,7 +42,7 @@ export function refusal(
   permission: Permission,
 ): string | null {
   if (!peer.theyAllow || peer.theyAllow.includes(permission)) return null;
-  return `does not allow ${REFUSED_NOUN[permission]} from this device`;
+  return `does not allow ${REFUSED_NOUN[permission] ?? permission} from this device`;
 }
 
 /** The same, as a sentence naming the peer: `n3 does not allow terminals from this device`. */
@@ -59,6 +62,6 @@ export function refusedAllBecause(
   peer: Pick<PeerInfo, 'name'> & { theyAllow?: readonly Permission[] | null },
   permissions: readonly Permission[],
 ): string | null {
-  const refused = permissions.filter((p) => refusal(peer, p) !== null).map((p) => REFUSED_NOUN[p]);
+  const refused = permissions.filter((p) => refusal(peer, p) !== null).map((p) => REFUSED_NOUN[p] ?? p);
   return refused.length === 0 ? null : `${peer.name} does not allow ${refused.join(' or ')} from this device`;
 }

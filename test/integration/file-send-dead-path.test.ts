@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import type { TransferInfo } from '../../src-main/api/contract-files.js';
+import type { TransferInfo } from '../../src-main/files/files-contract.js';
 import { controlConnection } from '../helpers/control-connection.js';
 import { createNetnsPair, netnsUnavailable, startPortForward, type NetnsPair } from '../helpers/netns.js';
 import { cli, peerOf, startProcess, stopAll, tempHome, nodeId } from '../helpers/processes.js';
