@@ -1,9 +1,10 @@
 /**
- * What a domain is (docs/architecture.md §Adding a domain, ADR 0079): a folder that describes itself
- * once — its lifecycle parts, the services it registers, the API methods it answers, the events it
- * pushes, its streaming methods, its part of the status — and is built by the composition root from
- * one list (app/domains.ts), with what every node offers every domain (`DomainContext`). The root
- * knows the list, never a domain's names; a domain knows the node, never the root.
+ * What a domain is (docs/architecture.md §Adding a domain, ADR 0079, ADR 0085): a folder that
+ * describes itself once — its part of the API contract (methods, events, permission words: its
+ * `contract` piece), its lifecycle parts, the services it registers, the API methods it answers, the
+ * events it pushes, its streaming methods, its part of the status — and is built by the composition
+ * root from one list (app/domains.ts), with the narrow host every domain is given (`DomainContext`).
+ * The root knows the list, never a domain's names; a domain knows the node, never the root.
  *
  * Here, in the layer of the ports domains reach a peer through, because every domain sits above it.
  * Type-only apart from `domainKey`: importing it costs nothing at run time.
