@@ -98,7 +98,8 @@ export interface StatusEvent extends DomainStatusLists {
  * (DomainStatusLists) are in the `status` event that follows it; `settings` (settings.get) is not, and
  * is read.
  */
-export type ChangeDomain = 'peers' | 'pending' | 'relays' | 'settings' | Extract<keyof DomainStatusLists, string>;
+export type ChangeDomain =
+  'peers' | 'pending' | 'relays' | 'settings' | Extract<keyof DomainStatusLists, string>;
 
 export interface ChangedEvent {
   /** The `seq` of the `status` event that follows at once, built from the same state. */
