@@ -4,6 +4,7 @@ import tseslint from 'typescript-eslint';
 import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import { DOMAIN_PARTS, layers } from './scripts/layers.mjs';
 import { clawbridgePlugin } from './scripts/no-fixed-sleep-rule.mjs';
+import { domainFolders } from './scripts/domain-folders.mjs';
 
 /**
  * The layer order (docs/architecture.md §Layers, scripts/layers.mjs): an import in src-main/ only points
@@ -62,8 +63,9 @@ function layerZones() {
 /**
  * Domains are data (docs/architecture.md §Adding a domain, ADR 0079): the composition root's files
  * import the list (app/domains.ts) and the generic contract (links/domain.ts), never a domain folder.
+ * The folders are app/domains.ts's (scripts/domain-folders.mjs), not a copy.
  */
-const DOMAIN_FOLDERS = ['terminal', 'forwards', 'routes', 'files', 'messages', 'share'];
+const DOMAIN_FOLDERS = domainFolders();
 function domainZones() {
   return [
     {

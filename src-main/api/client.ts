@@ -11,6 +11,7 @@
  * agent.listen({ topic: 'jobs' }, (m) => console.log(m.from.name, m.text));
  * ```
  */
+/* eslint-disable import-x/no-restricted-paths -- the messages client side moves to messages/client/ with it (another branch); until then it stays here and reaches up */
 import { controlSocketPath, resolveHome } from '../home/home-dir.js';
 import { ControlClient } from './control-client.js';
 import { MessagesClient } from './messages-client.js';
@@ -21,9 +22,9 @@ export type {
   MessageState,
   MessageWhy,
   OutboxMessage,
-} from './contract-messages.js';
-export type { AwaitedState, BodyParams, MessageBody } from './message-bodies.js';
-export { bodyBytes } from './message-bodies.js';
+} from '../messages/messages-contract.js';
+export type { AwaitedState, BodyParams, MessageBody } from '../messages/client/message-bodies.js';
+export { bodyBytes } from '../messages/client/message-bodies.js';
 export type { ListenOptions, Listening, SendOptions, ServeAnswer, WaitOptions } from './messages-client.js';
 export { DEFAULT_WAIT_MS, MessageStateError } from './messages-client.js';
 export { ClawError, isClawError, type ErrorCode } from '../core/errors.js';

@@ -25,7 +25,8 @@ import type {
   ServiceRequest,
 } from '../services/services.js';
 import type { ForwardRecord } from '../state/settings.js';
-import type { ConnectionKind, ForwardInfo, ForwardState } from '../api/contract.js';
+import type { ConnectionKind } from '../api/contract.js';
+import type { ForwardInfo, ForwardState } from './forwards-contract.js';
 import { describeZodError } from '../core/zod-error.js';
 import { Emitter } from '../core/emitter.js';
 import { ClawError, errorMessage, isClawError } from '../core/errors.js';

@@ -12,7 +12,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TransferInfo } from '../../src-main/api/contract-files.js';
+import type { TransferInfo } from '../../src-main/files/files-contract.js';
 import { controlConnection } from '../helpers/control-connection.js';
 import { netnsUnavailable } from '../helpers/netns.js';
 import { linkThroughForward, startNetnsAgents, type NetnsAgents } from '../helpers/netns-agents.js';

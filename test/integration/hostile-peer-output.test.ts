@@ -12,7 +12,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import type { ConnectionInfo, ForwardInfo, StatusResult } from '../../src-main/api/contract.js';
+import type { ConnectionInfo, StatusResult } from '../../src-main/api/contract.js';
+import type { ForwardInfo } from '../../src-main/forwards/forwards-contract.js';
 import type { AuditEvent } from '../../src-main/audit/audit-events.js';
 import {
   C1_DEL_BIDI,

@@ -4,7 +4,7 @@
  * message events), restarted on the same home, killed by PID.
  */
 import assert from 'node:assert/strict';
-import type { InboxMessage, OutboxMessage } from '../../src-main/api/contract-messages.js';
+import type { InboxMessage, OutboxMessage } from '../../src-main/messages/messages-contract.js';
 import type { ContractConnection } from '../helpers/contract-suite.js';
 import { controlConnection } from '../helpers/control-connection.js';
 import { addPeer as addLoopbackPeer } from '../helpers/loopback-nodes.js';

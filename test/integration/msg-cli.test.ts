@@ -19,7 +19,7 @@ import type {
   InboxMessage,
   MessageStatesEvent,
   OutboxMessage,
-} from '../../src-main/api/contract-messages.js';
+} from '../../src-main/messages/messages-contract.js';
 import type * as ClientLibrary from '../../src-main/api/client.js';
 import { C1_DEL_BIDI, ESCAPES, OSC52, TERMINAL_CONTROL } from '../helpers/hostile-peer.js';
 import { CLI, cli, cliJson, startProcess, stopAll, type CliResult, type Proc } from '../helpers/processes.js';

@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { after, before, test } from 'node:test';
 import { runAgent } from '../../src-main/app/run-agent.js';
-import { PERMISSIONS } from '../../src-main/core/permissions.js';
+import { PERMISSIONS } from '../helpers/agent-contract.js';
 import { REVERSE_CONNECT_SERVICE, REVERSE_LISTEN_SERVICE } from '../../src-main/forwards/reverse-protocol.js';
 import { STREAM_RESUME_SERVICE } from '../../src-main/forwards/stream-resumes.js';
 import { TCP_CONNECT_SERVICE } from '../../src-main/forwards/tcp-connect-protocol.js';

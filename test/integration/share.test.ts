@@ -14,7 +14,7 @@ import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ShareInfo } from '../../src-main/api/contract-share.js';
+import type { ShareInfo } from '../../src-main/share/share-contract.js';
 import { agentCall, cli, stopAll, tempHome, startAgent } from '../helpers/processes.js';
 import { addPeer, ok, online, startLoopbackNode } from '../helpers/loopback-nodes.js';
 import { curlUnavailable, portFree } from './forward-helpers.js';

@@ -5,7 +5,7 @@
  * library (api/client.ts) shares.
  */
 import type { Command } from 'commander';
-import type { InboxMessage, OutboxMessage } from '../../api/contract-messages.js';
+import type { InboxMessage, OutboxMessage } from '../messages-contract.js';
 import {
   bodyBytes,
   bodyFromBytes,
@@ -13,7 +13,7 @@ import {
   splitLines,
   type AwaitedState,
   type BodyParams,
-} from '../../api/message-bodies.js';
+} from '../client/message-bodies.js';
 import {
   DEFAULT_WAIT_MS,
   MessagesClient,

@@ -13,7 +13,11 @@ import {
   PartlyQueuedError,
   type ControlConnection,
 } from '../../../src-main/api/messages-client.js';
-import type { InboxMessage, MessageState, OutboxMessage } from '../../../src-main/api/contract-messages.js';
+import type {
+  InboxMessage,
+  MessageState,
+  OutboxMessage,
+} from '../../../src-main/messages/messages-contract.js';
 import type { EventOptions } from '../../../src-main/api/contract.js';
 import { ClawError, isClawError } from '../../../src-main/core/errors.js';
 import { until } from '../../helpers/wait.js';

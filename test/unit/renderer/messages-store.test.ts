@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { InboxMessage, OutboxMessage } from '../../../src-main/api/contract-messages.js';
+import type { InboxMessage, OutboxMessage } from '../../../src-main/messages/messages-contract.js';
 import { MAX_MESSAGE_BODY_BYTES } from '../../../src-main/protocol/message-frames.js';
 import { ApiClient } from '../../../src-renderer/api/client.js';
 import { FakeTransport } from '../../../src-renderer/api/fake-transport.js';

@@ -14,12 +14,12 @@
  * next request of a list goes only once the one before it was answered, and once one of them failed
  * the rest of the list is not sent (a list queued with a hole in it would be worse than one cut short).
  */
-import { ClawError, isClawError } from '../core/errors.js';
-import { uuidV7Problem } from '../core/uuid-v7.js';
-import { MAX_MESSAGE_TTL_MS, MIN_MESSAGE_TTL_MS, topicProblem } from '../protocol/message-frames.js';
-import type { OutboxMessage } from './contract-messages.js';
-import type { MethodName, MethodParams, MethodResults } from './contract.js';
-// Not from contract-messages.ts: that loads zod, which a CLI command should not pay for.
+import { ClawError, isClawError } from '../../core/errors.js';
+import { uuidV7Problem } from '../../core/uuid-v7.js';
+import { MAX_MESSAGE_TTL_MS, MIN_MESSAGE_TTL_MS, topicProblem } from '../../protocol/message-frames.js';
+import type { OutboxMessage } from '../messages-contract.js';
+import type { MethodName, MethodParams, MethodResults } from '../../api/contract.js';
+// Not from messages-contract.ts: that loads zod, which a CLI command should not pay for.
 import { bodySize, MESSAGE_BATCH_MAX, MESSAGE_BATCH_MAX_BYTES, type BodyParams } from './message-bodies.js';
 
 /** One message as `messages.sendMany` takes it. */
