@@ -144,6 +144,10 @@ export const layers = [
     name: 'messages',
     folders: ['messages'],
     why: 'the messages domain: the outbox, the inbox, the record log and its files, the `message` service',
+    subfolders: {
+      'messages/client':
+        "the messages domain's client side, over the control socket: send and wait for a receipt, ask, the listener, the serve loop; the package's client library (`clawbridge/client`) and `clawbridge msg` share it",
+    },
   },
   {
     name: 'share',

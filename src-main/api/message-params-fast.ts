@@ -6,7 +6,7 @@
  */
 import type { MethodName } from './contract.js';
 import { MESSAGE_BATCH_MAX } from './message-bodies.js';
-import { sendItemProblem } from './send-batcher.js';
+import { sendItemProblem } from './send-item.js';
 
 const FIELDS = new Set(['topic', 'text', 'base64', 'ttlMs', 'replyTo', 'error']);
 
