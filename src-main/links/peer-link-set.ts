@@ -55,6 +55,7 @@ import {
   type OwnCandidates,
 } from './traversal.js';
 import { AttemptLimiter } from '../core/attempt-limiter.js';
+import { DisposableStore } from '../core/disposables.js';
 import { PunchedHandover } from './punched-handover.js';
 
 /**
@@ -125,7 +126,7 @@ export class PeerLinkSet {
   private readonly splicer: RelaySplicer;
   /** Second connections of direct links, for terminals (ADR 0042). */
   private readonly lanes: QuietLanes;
-  private readonly disposers: (() => void)[] = [];
+  private readonly disposables = new DisposableStore();
   /** The control stream this node opened on each link: where its grants to the peer go. */
   private readonly ownControl = new WeakMap<Mux, Duplex>();
   /** Relay links with a `traverse` session, or one being opened (traversal.ts). */
@@ -186,7 +187,7 @@ export class PeerLinkSet {
   /** Starts keeping links to every saved peer, and follows the store from now on. */
   start(): void {
     const { state, relays } = this.deps;
-    this.disposers.push(
+    this.disposables.add(
       state.subscribe((change) => this.onStateChange(change)),
       relays.events.on('connected', () => {
         for (const p of this.peers.values()) p.relay.kick();
@@ -199,7 +200,7 @@ export class PeerLinkSet {
 
   stop(): void {
     this.stopped = true;
-    for (const dispose of this.disposers.splice(0)) dispose();
+    this.disposables.dispose();
     for (const p of this.peers.values()) {
       p.direct.stop();
       p.relay.stop();

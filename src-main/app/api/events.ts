@@ -26,6 +26,7 @@ import type { InboxMessage, MessageStatesEvent, OutboxMessage } from '../../api/
 import type { DeviceJoinedEvent } from '../../api/contract-mine.js';
 import type { ReceivedInfo, TransferInfo } from '../../api/contract-files.js';
 import type { Disposer } from '../../core/emitter.js';
+import { DisposableStore } from '../../core/disposables.js';
 
 /** Timers, injectable so the coalescing is tested with a fake clock. */
 export interface Clock {
@@ -152,7 +153,8 @@ export class ApiEventHub {
   private readonly auditCoalescer: Coalescer;
   /** Audit lines written since the last `audit` event. */
   private auditLines = 0;
-  private sources: Disposer[] = [];
+  /** What start() follows, undone when the last listener leaves. */
+  private sources = new DisposableStore();
   private knownPending = new Set<string>();
   /** The last status event's `seq`: never reset, so it keeps rising across subscriptions. */
   private seq = 0;
@@ -223,8 +225,7 @@ export class ApiEventHub {
       if (!this.listeners.delete(listener)) return;
       this.followStates();
       if (this.listeners.size > 0) return;
-      for (const dispose of this.sources) dispose();
-      this.sources = [];
+      this.sources.dispose();
       this.coalescer.stop();
       this.connectionsCoalescer.stop();
       this.auditCoalescer.stop();
@@ -234,7 +235,8 @@ export class ApiEventHub {
 
   private start(): void {
     this.knownPending = new Set(this.from.pending().map((p) => p.id));
-    this.sources = [
+    this.sources = new DisposableStore();
+    this.sources.add(
       this.from.onChanged(() => {
         this.agentChanged = true;
         this.coalescer.poke();
@@ -271,7 +273,7 @@ export class ApiEventHub {
             }),
           ]
         : []),
-    ];
+    );
   }
 
   private checkPending(): void {

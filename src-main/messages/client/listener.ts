@@ -4,6 +4,7 @@
  * the next one. A memory shared by listeners that follow one another (a new connection after the
  * agent restarted) keeps that true across connections.
  */
+import { DisposableStore } from '../../core/disposables.js';
 import { ClawError, errorMessage } from '../../core/errors.js';
 import type { InboxMessage } from '../../api/contract-messages.js';
 import {
@@ -38,7 +39,7 @@ export class Listener implements Listening {
   private working: Promise<void> = Promise.resolve();
   private finish!: (err?: unknown) => void;
   private settled = false;
-  private readonly disposers: (() => void)[] = [];
+  private readonly disposables = new DisposableStore();
   /** The ack in flight (ackLater). */
   private acking: Promise<void> | undefined;
 
@@ -53,7 +54,7 @@ export class Listener implements Listening {
       this.finish = (err) => {
         if (this.settled) return;
         this.settled = this.stopped = true;
-        for (const d of this.disposers.splice(0)) d();
+        this.disposables.dispose();
         if (err === undefined) resolve();
         else reject(err instanceof Error ? err : new Error(errorMessage(err)));
       };
@@ -62,7 +63,7 @@ export class Listener implements Listening {
     this.ready = Promise.race([new Promise<void>((resolve) => (this.markReady = resolve)), this.done]);
     this.ready.catch(() => undefined); // whoever awaits `done` hears of it there
     // Subscribed before the listing: a message that arrives meanwhile is in one or the other (or both).
-    this.disposers.push(
+    this.disposables.add(
       control.onEvent((event, data) => {
         if (event !== 'message' || this.stopped) return;
         this.queue.push(data as InboxMessage);
