@@ -146,7 +146,7 @@ export const layers = [
     why: 'the messages domain: the outbox, the inbox, the record log and its files, the `message` service',
     subfolders: {
       'messages/client':
-        "the client side a program uses over the control socket: message bodies' rules and the send batcher",
+        "the messages domain's client side, over the control socket: send and wait for a receipt, ask, the listener, the serve loop; the package's client library (`clawbridge/client`) and `clawbridge msg` share it",
     },
   },
   {

@@ -5,7 +5,7 @@
  * any it does not pass, validate.ts asks zod, so every error reads as it did. No zod here.
  */
 import { MESSAGE_BATCH_MAX } from './client/message-bodies.js';
-import { sendItemProblem } from './client/send-batcher.js';
+import { sendItemProblem } from './send-item.js';
 
 const FIELDS = new Set(['topic', 'text', 'base64', 'ttlMs', 'replyTo', 'error']);
 

@@ -20,7 +20,7 @@ import type {
   MessageStatesEvent,
   OutboxMessage,
 } from '../../src-main/messages/messages-contract.js';
-import type * as ClientLibrary from '../../src-main/api/client.js';
+import type * as ClientLibrary from '../../src-main/messages/client/agent-client.js';
 import { C1_DEL_BIDI, ESCAPES, OSC52, TERMINAL_CONTROL } from '../helpers/hostile-peer.js';
 import { CLI, cli, cliJson, startProcess, stopAll, type CliResult, type Proc } from '../helpers/processes.js';
 import { startListeningAgent } from '../helpers/loopback-nodes.js';

@@ -21,12 +21,11 @@ import {
   MESSAGE_BATCH_MAX_BYTES,
   bodySize,
 } from '../../src-main/messages/client/message-bodies.js';
+import { sendItemProblem, type SendItem } from '../../src-main/messages/send-item.js';
 import {
   SendBatcher,
-  sendItemProblem,
   type BatchConnection,
   type SendGroup,
-  type SendItem,
 } from '../../src-main/messages/client/send-batcher.js';
 import { ClawError } from '../../src-main/core/errors.js';
 import { formatUuid } from '../../src-main/core/uuid-v7.js';

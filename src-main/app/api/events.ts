@@ -25,6 +25,7 @@ import {
 } from '../../api/contract.js';
 import type { DeviceJoinedEvent } from '../../api/contract-mine.js';
 import type { Disposer } from '../../core/emitter.js';
+import { DisposableStore } from '../../core/disposables.js';
 
 /** Timers, injectable so the coalescing is tested with a fake clock. */
 export interface Clock {
@@ -153,7 +154,8 @@ export class ApiEventHub {
   private readonly auditCoalescer: Coalescer;
   /** Audit lines written since the last `audit` event. */
   private auditLines = 0;
-  private sources: Disposer[] = [];
+  /** What start() follows, undone when the last listener leaves. */
+  private sources = new DisposableStore();
   private knownPending = new Set<string>();
   /** The last status event's `seq`: never reset, so it keeps rising across subscriptions. */
   private seq = 0;
@@ -224,8 +226,7 @@ export class ApiEventHub {
       if (!this.listeners.delete(listener)) return;
       this.followChosen();
       if (this.listeners.size > 0) return;
-      for (const dispose of this.sources) dispose();
-      this.sources = [];
+      this.sources.dispose();
       this.coalescer.stop();
       this.connectionsCoalescer.stop();
       this.auditCoalescer.stop();
@@ -235,7 +236,8 @@ export class ApiEventHub {
 
   private start(): void {
     this.knownPending = new Set(this.from.pending().map((p) => p.id));
-    this.sources = [
+    this.sources = new DisposableStore();
+    this.sources.add(
       this.from.onChanged(() => {
         this.agentChanged = true;
         this.coalescer.poke();
@@ -266,7 +268,7 @@ export class ApiEventHub {
             }),
           ]
         : []),
-    ];
+    );
   }
 
   private checkPending(): void {

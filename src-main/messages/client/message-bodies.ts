@@ -3,7 +3,7 @@
  * is text when its bytes are UTF-8 and base64 otherwise, at most 1 MiB, checked before anything is
  * queued; `--lines` splits input into one body per line; a reply is the inbox message whose `replyTo`
  * is the request's ID; an outbox state is at or past another. Pure: shared by the CLI (`msg`) and the
- * client library (api/client.ts).
+ * client library (messages/client/agent-client.ts).
  */
 import { isUtf8 } from 'node:buffer';
 import { ClawError } from '../../core/errors.js';
