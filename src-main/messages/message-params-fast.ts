@@ -4,7 +4,7 @@
  * check passes are exactly those the contract's schemas accept (the same keys, types and limits); for
  * any it does not pass, validate.ts asks zod, so every error reads as it did. No zod here.
  */
-import { MESSAGE_BATCH_MAX } from './client/message-bodies.js';
+import { MESSAGE_BATCH_MAX } from './message-bodies.js';
 import { sendItemProblem } from './send-item.js';
 
 const FIELDS = new Set(['topic', 'text', 'base64', 'ttlMs', 'replyTo', 'error']);

@@ -8,7 +8,7 @@
 import type { ContractPiece, MethodsOf, ParamsContext, Zod } from '../api/contract-piece.js';
 import type { ErrorCode } from '../core/errors.js';
 import { uuidV7Problem } from '../core/uuid-v7.js';
-import { MESSAGE_BATCH_MAX } from './client/message-bodies.js';
+import { MESSAGE_BATCH_MAX } from './message-bodies.js';
 import { fastSendManyParams, fastSendParams } from './message-params-fast.js';
 import {
   MAX_MESSAGE_TTL_MS,
@@ -33,7 +33,7 @@ export const MESSAGE_IDS_MAX = 10_000;
 /** Most messages one `messages.list` or `messages.outbox` answers (the newest of those that match). */
 export const MESSAGE_LIST_MAX = 10_000;
 const ids = (z: Zod) => z.array(messageId(z)).min(1).max(MESSAGE_IDS_MAX);
-export { MESSAGE_BATCH_MAX, MESSAGE_BATCH_MAX_BYTES } from './client/message-bodies.js';
+export { MESSAGE_BATCH_MAX, MESSAGE_BATCH_MAX_BYTES } from './message-bodies.js';
 
 /** One message as `messages.send` takes it, less the peer. */
 const messageFields = (z: Zod) => ({

@@ -20,7 +20,7 @@ import {
   MESSAGE_BATCH_MAX,
   MESSAGE_BATCH_MAX_BYTES,
   bodySize,
-} from '../../src-main/messages/client/message-bodies.js';
+} from '../../src-main/messages/message-bodies.js';
 import { sendItemProblem, type SendItem } from '../../src-main/messages/send-item.js';
 import {
   SendBatcher,

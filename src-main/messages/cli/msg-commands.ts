@@ -13,7 +13,7 @@ import {
   splitLines,
   type AwaitedState,
   type BodyParams,
-} from '../client/message-bodies.js';
+} from '../message-bodies.js';
 import {
   DEFAULT_WAIT_MS,
   MessagesClient,

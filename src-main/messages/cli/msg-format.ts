@@ -4,7 +4,7 @@
  * (output.ts, table.ts) escape what a terminal would act on.
  */
 import type { InboxMessage, OutboxMessage } from '../messages-contract.js';
-import { bodySize } from '../client/message-bodies.js';
+import { bodySize } from '../message-bodies.js';
 import { formatBytes } from '../../cli/format-bytes.js';
 import { age } from '../../cli/output.js';
 import { table } from '../../cli/table.js';

@@ -22,8 +22,8 @@ export type {
   MessageWhy,
   OutboxMessage,
 } from '../messages-contract.js';
-export type { AwaitedState, BodyParams, MessageBody } from './message-bodies.js';
-export { bodyBytes } from './message-bodies.js';
+export type { AwaitedState, BodyParams, MessageBody } from '../message-bodies.js';
+export { bodyBytes } from '../message-bodies.js';
 export type { ListenOptions, Listening, SendOptions, ServeAnswer, WaitOptions } from './client-types.js';
 export { DEFAULT_WAIT_MS } from './client-types.js';
 export { MessageStateError } from './receipt-errors.js';

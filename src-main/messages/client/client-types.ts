@@ -7,7 +7,7 @@
 import type { ControlEventListener } from '../../api/control-client.js';
 import type { EventOptions, MethodName, MethodParams, MethodResults } from '../../api/contract.js';
 import type { InboxMessage } from '../messages-contract.js';
-import type { AwaitedState, BodyParams, MessageBody } from './message-bodies.js';
+import type { AwaitedState, BodyParams, MessageBody } from '../message-bodies.js';
 
 /** What the messages client needs of a control connection (api/control-client.ts ControlClient). */
 export interface ControlConnection {

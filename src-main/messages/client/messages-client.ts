@@ -18,7 +18,7 @@ import {
   type AwaitedState,
   type BodyParams,
   type MessageBody,
-} from './message-bodies.js';
+} from '../message-bodies.js';
 import {
   DEFAULT_WAIT_MS,
   EVENT_OPTIONS,

@@ -6,7 +6,7 @@
 import { ClawError } from '../../core/errors.js';
 import { commandIn, hereHint, peerHint, type Hint } from '../../core/hint.js';
 import type { OutboxMessage } from '../messages-contract.js';
-import { describeState, reached, seconds, type AwaitedState } from './message-bodies.js';
+import { describeState, reached, seconds, type AwaitedState } from '../message-bodies.js';
 
 /** A message refused or expired while a sender waited for its receipt; carries the messages as they are. */
 export class MessageStateError extends ClawError {

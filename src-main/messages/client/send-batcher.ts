@@ -18,7 +18,7 @@ import { ClawError, isClawError } from '../../core/errors.js';
 import type { OutboxMessage } from '../messages-contract.js';
 import type { MethodName, MethodParams, MethodResults } from '../../api/contract.js';
 // Not from messages-contract.ts' schemas: zod is what a CLI command should not pay for.
-import { bodySize, MESSAGE_BATCH_MAX, MESSAGE_BATCH_MAX_BYTES, type BodyParams } from './message-bodies.js';
+import { bodySize, MESSAGE_BATCH_MAX, MESSAGE_BATCH_MAX_BYTES, type BodyParams } from '../message-bodies.js';
 import type { SendItem } from '../send-item.js';
 
 export type { SendItem } from '../send-item.js';

@@ -3,7 +3,7 @@
  * them: kept because a send's receipt may come before its own answer, before anyone waits for it.
  */
 import type { MessagePeer, MessageState, MessageWhy, OutboxMessage } from '../messages-contract.js';
-import { laterState } from './message-bodies.js';
+import { laterState } from '../message-bodies.js';
 
 /** The latest state report of one message: from a `message.state` (whole) or a `message.states` change. */
 export interface StateReport {

@@ -1,5 +1,5 @@
 /**
- * The rules a client of the messages API keeps before and after a send (messages/client/message-bodies.ts): text
+ * The rules a client of the messages API keeps before and after a send (messages/message-bodies.ts): text
  * or base64 by the bytes, the 1 MiB limit at its edge and named, `--lines` splitting, replies by
  * replyTo, states that only move forward.
  */
@@ -16,7 +16,7 @@ import {
   reached,
   failedState,
   splitLines,
-} from '../../../src-main/messages/client/message-bodies.js';
+} from '../../../src-main/messages/message-bodies.js';
 import type { OutboxMessage } from '../../../src-main/messages/messages-contract.js';
 import { MAX_MESSAGE_BODY_BYTES } from '../../../src-main/protocol/message-frames.js';
 

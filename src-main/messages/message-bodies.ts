@@ -6,9 +6,9 @@
  * client library (messages/client/agent-client.ts).
  */
 import { isUtf8 } from 'node:buffer';
-import { ClawError } from '../../core/errors.js';
-import { MAX_MESSAGE_BODY_BYTES } from '../../protocol/message-frames.js';
-import type { InboxMessage, MessageState, OutboxMessage } from '../messages-contract.js';
+import { ClawError } from '../core/errors.js';
+import { MAX_MESSAGE_BODY_BYTES } from '../protocol/message-frames.js';
+import type { InboxMessage, MessageState, OutboxMessage } from './messages-contract.js';
 
 /**
  * Most messages one `messages.sendMany` queues (the client library cuts longer lists, and calls made
