@@ -3,6 +3,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import { DOMAIN_PARTS, layers } from './scripts/layers.mjs';
+import { clawbridgePlugin } from './scripts/no-fixed-sleep-rule.mjs';
+import { domainFolders } from './scripts/domain-folders.mjs';
 
 /**
  * The layer order (docs/architecture.md §Layers, scripts/layers.mjs): an import in src-main/ only points
@@ -61,8 +63,9 @@ function layerZones() {
 /**
  * Domains are data (docs/architecture.md §Adding a domain, ADR 0079): the composition root's files
  * import the list (app/domains.ts) and the generic contract (links/domain.ts), never a domain folder.
+ * The folders are app/domains.ts's (scripts/domain-folders.mjs), not a copy.
  */
-const DOMAIN_FOLDERS = ['terminal', 'forwards', 'routes', 'files', 'messages', 'share'];
+const DOMAIN_FOLDERS = domainFolders();
 function domainZones() {
   return [
     {
@@ -272,29 +275,11 @@ export default tseslint.config(
   {
     // A test waits for what it can observe (docs/testing.md §Waiting): a fixed sleep is slow on an idle
     // machine and flaky on a busy one. Where time itself is tested, `sleep(ms, why)` from
-    // test/helpers/wait.ts says why, or an eslint-disable-next-line comment does, on its line.
+    // test/helpers/wait.ts says why, or an eslint-disable-next-line comment does, on its line. What the
+    // rule counts as a sleep: scripts/no-fixed-sleep-rule.mjs (test/unit/architecture/no-fixed-sleep.test.ts).
     files: ['test/**/*.ts'],
-    rules: {
-      'no-restricted-syntax': [
-        'error',
-        ...[
-          // new Promise((r) => setTimeout(r, ms)), with or without braces (the executor's own call, so a
-          // polling function that re-arms itself inside a promise is not one)
-          "NewExpression[callee.name='Promise'] > :function > CallExpression[callee.name='setTimeout'][arguments.0.type='Identifier']",
-          "NewExpression[callee.name='Promise'] > :function > BlockStatement > ExpressionStatement > CallExpression[callee.name='setTimeout'][arguments.0.type='Identifier']",
-          // await setTimeout(ms) from node:timers/promises (the global one returns no promise)
-          "AwaitExpression > CallExpression[callee.name='setTimeout']",
-          "AwaitExpression > CallExpression[callee.property.name='setTimeout']",
-          // Playwright's fixed wait
-          "CallExpression[callee.property.name='waitForTimeout']",
-        ].map((selector) => ({
-          selector,
-          message:
-            'a fixed sleep is not a way to wait: poll what you wait for with `until` from test/helpers/wait.ts; ' +
-            'where time itself is tested, use `sleep(ms, why)` from there or say why in an eslint-disable-next-line comment',
-        })),
-      ],
-    },
+    plugins: { clawbridge: clawbridgePlugin },
+    rules: { 'clawbridge/no-fixed-sleep': 'error' },
   },
   {
     files: ['test/**/*.ts', 'bench/**/*.ts', 'soak/**/*.ts', 'scripts/**/*.ts'],

@@ -10,7 +10,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { connectAgent } from '../src-main/api/client.js';
+import { connectAgent } from '../src-main/messages/client/agent-client.js';
 import { startAgentPair } from './cli-agents.js';
 import { withDeadline } from './measure.js';
 import { endOnAbort, killByPid } from './processes.js';

@@ -29,7 +29,7 @@ import { connect, createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { connectAgent, type AgentClient } from '../src-main/api/client.js';
+import { connectAgent, type AgentClient } from '../src-main/messages/client/agent-client.js';
 import { CLI, startAgentPair, type AgentPair } from './cli-agents.js';
 import { withDeadline } from './measure.js';
 import type { MessagesFigures, RateFigures, TimeFigures } from './messages-report.js';

@@ -97,7 +97,7 @@ export const layers = [
   {
     name: 'services',
     folders: ['services'],
-    why: 'who may open what here: the registry every stream a peer opens passes, its opening-side counterpart, and admission; they read the state at the moment they decide and need no link, so links hand them their streams',
+    why: 'who may open what here: the registry every stream a peer opens for a service passes, its opening-side counterpart, and admission; they read the state at the moment they decide and need no link, so links hand them their streams',
   },
   {
     name: 'relay-clients',
@@ -144,6 +144,10 @@ export const layers = [
     name: 'messages',
     folders: ['messages'],
     why: 'the messages domain: the outbox, the inbox, the record log and its files, the `message` service',
+    subfolders: {
+      'messages/client':
+        "the messages domain's client side, over the control socket: send and wait for a receipt, ask, the listener, the serve loop; the package's client library (`clawbridge/client`) and `clawbridge msg` share it",
+    },
   },
   {
     name: 'share',

@@ -2,16 +2,9 @@
  * Result and event types of the API contract that contract.ts re-exports (kept apart so contract.ts
  * stays one screen of methods). Types only: the renderer imports them with `import type`.
  */
-import type { ExitStatus } from '../protocol/terminal-frames.js';
-import type { PathKind } from '../transport/link.js';
-import type {
-  ForwardInfo,
-  ForwardState,
-  PendingInfo,
-  Permission,
-  ProxyInfo,
-  StatusResult,
-} from './contract.js';
+import type { Permission } from '../core/permissions.js';
+import type { PendingInfo } from './contract-pairing.js';
+import type { StatusResult } from './contract-node.js';
 
 export interface RelaySettingInfo {
   url: string;
@@ -73,15 +66,6 @@ export interface RelayProbeResult {
   error?: string;
 }
 
-/** `forward.enable` / `forward.disable`: the forward or proxy as it is now. */
-export interface ToggleResult {
-  name: string;
-  kind: 'tcp' | 'socks' | 'http';
-  state: ForwardState;
-  local: string;
-  error?: string;
-}
-
 /**
  * - `connected`: the session runs and its stream is up (a viewer may or may not be attached);
  * - `reconnecting`: the stream was lost and the session is being resumed;
@@ -91,31 +75,14 @@ export interface ToggleResult {
  */
 export type TerminalSessionState = 'connected' | 'reconnecting' | 'exited' | 'failed' | 'closed';
 
-export interface TerminalInfo {
-  /** This agent's ID for the session: what `terminal.attach` takes. */
-  id: string;
-  /** The peer's fingerprint. */
-  peer: string;
-  peerName: string;
-  state: TerminalSessionState;
-  /** The path the session's stream uses, or null while it has none. */
-  path: PathKind | null;
-  exit?: ExitStatus;
-  /** Why it failed, or what the reconnecting is about. */
-  message?: string;
-  /** A viewer is attached right now. */
-  attached: boolean;
-  startedAt: string;
-}
+/**
+ * The lists the domains add to the `status` event (their DomainStatus.snapshot): empty here, filled by
+ * their contract files with `declare module`. A `changed` event names each one that differs.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by declaration merging
+export interface DomainStatusLists {}
 
-export interface TerminalEvent {
-  id: string;
-  state: TerminalSessionState;
-  exit?: ExitStatus;
-  message?: string;
-}
-
-export interface StatusEvent {
+export interface StatusEvent extends DomainStatusLists {
   /**
    * The agent's state version: each `status` event has a higher one than the last (a restarted agent
    * starts over at 1). A client orders what it reads against what was pushed with it: a read sent after
@@ -124,15 +91,15 @@ export interface StatusEvent {
   seq: number;
   status: StatusResult;
   pending: PendingInfo[];
-  forwards: ForwardInfo[];
-  proxies: ProxyInfo[];
 }
 
 /**
- * What a `changed` event says changed: `peers`, `pending`, `forwards`, `proxies` and `relays` are
- * in the `status` event that follows it; `settings` (settings.get) is not, and is read.
+ * What a `changed` event says changed: `peers`, `pending`, `relays` and the domains' lists
+ * (DomainStatusLists) are in the `status` event that follows it; `settings` (settings.get) is not, and
+ * is read.
  */
-export type ChangeDomain = 'peers' | 'pending' | 'forwards' | 'proxies' | 'relays' | 'settings';
+export type ChangeDomain =
+  'peers' | 'pending' | 'relays' | 'settings' | Extract<keyof DomainStatusLists, string>;
 
 export interface ChangedEvent {
   /** The `seq` of the `status` event that follows at once, built from the same state. */

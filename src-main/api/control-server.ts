@@ -18,12 +18,11 @@ import { StringDecoder } from 'node:string_decoder';
 import { ensurePrivateDir, socketPrivateDir } from '../home/home-dir.js';
 import { ClawError, errorMessage } from '../core/errors.js';
 import { commandArgs, hereHint } from '../core/hint.js';
-import type { ApiHandler } from './contract.js';
+import type { ServedApi } from './contract-registry.js';
 import { apiErrorBody, requestIdOf, validateRequest } from './validate.js';
 import { acceptStreamUpgrade, type StreamUpgradeHandlers } from './stream-upgrade.js';
 import { replaceStaleSocket } from './stale-socket.js';
-import type { MessageStatesMode } from './contract-messages.js';
-import { subscribeRequestOf } from './event-options.js';
+import { optionsInEffect, subscribeRequestOf } from './event-options.js';
 
 /**
  * Longest accepted request line, in bytes (4 MiB): most requests are small, but `messages.send` carries
@@ -75,7 +74,7 @@ export interface ControlServer {
  * clients that connect meanwhile wait, unread, until `serve` hands them to the API.
  */
 export interface ClaimedControlSocket extends ControlServer {
-  serve(handler: ApiHandler, upgrades?: StreamUpgradeHandlers): ControlServer;
+  serve(handler: ServedApi, upgrades?: StreamUpgradeHandlers): ControlServer;
 }
 
 /**
@@ -164,7 +163,7 @@ export async function claimControlSocket(
 /** @param upgrades streaming methods (terminal.open…) that take the socket over; see stream-upgrade.ts */
 export async function startControlServer(
   path: string,
-  handler: ApiHandler,
+  handler: ServedApi,
   upgrades?: StreamUpgradeHandlers,
 ): Promise<ControlServer> {
   return (await claimControlSocket(path)).serve(handler, upgrades);
@@ -225,7 +224,7 @@ function answers(path: string): Promise<boolean> {
 
 function serve(
   socket: Socket,
-  handler: ApiHandler,
+  handler: ServedApi,
   sockets: Set<Socket>,
   upgrades?: StreamUpgradeHandlers,
 ): void {
@@ -236,8 +235,8 @@ function serve(
   let ended = false;
   let buffered = '';
   let disposeEvents: (() => void) | undefined;
-  /** How this connection takes outbox state changes, once subscribed (`"subscribe"`: each). */
-  let subscribedStates: MessageStatesMode = 'each';
+  /** The options this connection's subscription has, once subscribed (`"subscribe"`: the defaults). */
+  let subscribed: Record<string, string> | undefined;
   // After a stream upgrade the socket carries frames: no late reply or event may be written into them.
   let upgraded = false;
   // Requests being handled, and whether reading is paused until replies are out (backpressure).
@@ -289,17 +288,21 @@ function serve(
       }
       // Subscribing with options (ADR 0059): the connection's, answered here. A connection already
       // subscribed keeps the form it has, and the reply says which.
-      const sub = subscribeRequestOf(line);
+      const sub = subscribeRequestOf(line, handler.contract.eventOptions);
       if (sub?.kind === 'bad') {
         send({ id: sub.id, ok: false, error: { code: 'BAD_ARGUMENT', message: sub.message } });
         continue;
       }
       if (sub) {
         if (!disposeEvents) {
-          subscribedStates = sub.options.messageStates ?? 'each';
+          subscribed = optionsInEffect(sub.options, handler.contract.eventOptions);
           disposeEvents = handler.onEvent(sendEvent, sub.options);
         }
-        send({ id: sub.id, ok: true, result: { messageStates: subscribedStates } });
+        send({
+          id: sub.id,
+          ok: true,
+          result: subscribed ?? optionsInEffect({}, handler.contract.eventOptions),
+        });
         continue;
       }
       // What this connection was sent so far goes before anything an upgrade writes.
@@ -377,12 +380,12 @@ function encodeLine(msg: unknown): string {
   }
 }
 
-async function handleLine(line: string, handler: ApiHandler): Promise<unknown> {
+async function handleLine(line: string, handler: ServedApi): Promise<unknown> {
   let id: number | null = null;
   try {
     const raw: unknown = JSON.parse(line);
     id = requestIdOf(raw);
-    const req = validateRequest(raw);
+    const req = validateRequest(raw, handler.contract);
     const result = await handler.call(req.method, req.params);
     return { id: req.id, ok: true, result };
   } catch (err) {

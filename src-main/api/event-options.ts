@@ -5,18 +5,20 @@
  * the connection's, not the agent's, so it is no method of the contract: the transport takes it. An
  * older agent answers it with BAD_ARGUMENT (unknown method); a client that also writes `"subscribe"`
  * right after it gets the events either way (a second subscription of a connection changes nothing).
- * No zod here: the client library loads this.
+ * No zod here: the client library loads this. Which options there are, and the values each takes, the
+ * domains say (ContractPiece.eventOptions: the messages domain's `messageStates`); the first value
+ * of each is what a subscription that does not say gets.
  */
 import type { EventOptions } from './contract.js';
-import type { MessageStatesMode } from './contract-messages.js';
+
+/** The subscription options an agent takes, each with its values, the default first. */
+export type EventOptionValues = ReadonlyMap<string, readonly string[]>;
 
 /** The request's method name. */
 export const EVENTS_SUBSCRIBE_METHOD = 'events.subscribe';
 
 /** Longest line looked at as a subscribe request (a long one is a request for the agent: not scanned). */
 const SUBSCRIBE_LINE_MAX = 4096;
-
-const MODES: readonly MessageStatesMode[] = ['each', 'batched'];
 
 /** What a transport makes of a line: not this request, a bad one (the reply says why), or its options. */
 export type SubscribeRequest =
@@ -27,7 +29,7 @@ export type SubscribeRequest =
  * The `events.subscribe` request in `line`, or undefined when the line is something else (a request
  * for the agent). Cheap for every other line: it is parsed only when it names the method.
  */
-export function subscribeRequestOf(line: string): SubscribeRequest | undefined {
+export function subscribeRequestOf(line: string, known: EventOptionValues): SubscribeRequest | undefined {
   if (line.length > SUBSCRIBE_LINE_MAX || !line.includes(`"${EVENTS_SUBSCRIBE_METHOD}"`)) return undefined;
   let raw: unknown;
   try {
@@ -39,24 +41,30 @@ export function subscribeRequestOf(line: string): SubscribeRequest | undefined {
   const { id, method, params } = raw as { id?: unknown; method?: unknown; params?: unknown };
   if (method !== EVENTS_SUBSCRIBE_METHOD) return undefined;
   const goodId = typeof id === 'number' && Number.isSafeInteger(id) ? id : null;
-  const problem = eventOptionsProblem(params);
+  const problem = eventOptionsProblem(params, known);
   if (goodId === null) return { kind: 'bad', id: null, message: 'events.subscribe needs a numeric id' };
   if (problem) return { kind: 'bad', id: goodId, message: `events.subscribe: ${problem}` };
-  const mode = (params as { messageStates?: MessageStatesMode } | undefined)?.messageStates;
-  return { kind: 'options', id: goodId, options: mode ? { messageStates: mode } : {} };
+  return { kind: 'options', id: goodId, options: { ...(params as EventOptions | undefined) } };
 }
 
 /** Why `params` are not event options, or undefined. */
-export function eventOptionsProblem(params: unknown): string | undefined {
+export function eventOptionsProblem(params: unknown, known: EventOptionValues): string | undefined {
   if (params === undefined) return undefined;
   if (typeof params !== 'object' || params === null || Array.isArray(params))
     return 'params must be an object';
   for (const [key, value] of Object.entries(params)) {
-    if (key !== 'messageStates') return `unknown option '${key.slice(0, 40)}'`;
-    if (!MODES.includes(value as MessageStatesMode))
-      return `messageStates is one of ${MODES.map((m) => `'${m}'`).join(', ')}`;
+    const values = known.get(key);
+    if (!values) return `unknown option '${key.slice(0, 40)}'`;
+    if (!values.includes(value as string))
+      return `${key} is one of ${values.map((m) => `'${m}'`).join(', ')}`;
   }
   return undefined;
+}
+
+/** The options a subscription has: those it gave, and each other's default. */
+export function optionsInEffect(options: EventOptions, known: EventOptionValues): Record<string, string> {
+  const given = options as Record<string, string | undefined>;
+  return Object.fromEntries([...known].map(([key, values]) => [key, given[key] ?? values[0]!]));
 }
 
 /** The request line a client writes (with its newline). */

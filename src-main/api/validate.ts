@@ -9,8 +9,8 @@ import { madeOnUse } from '../core/made-on-use.js';
 import { parseHint } from '../core/hint-schema.js';
 import type { RefusalCode } from '../core/refusal-codes.js';
 import { describeZodError } from '../core/zod-error.js';
-import { isMethodName, paramsSchema, type MethodName, type MethodParams } from './contract.js';
-import { fastMessageParams } from './message-params-fast.js';
+import type { MethodName, MethodParams } from './contract.js';
+import type { Contract } from './contract-registry.js';
 
 /** Made with the first request (core/made-on-use.ts, ADR 0073), not when this module loads. */
 const envelope = madeOnUse(() =>
@@ -38,28 +38,35 @@ export interface ValidRequest<M extends MethodName = MethodName> {
   params: MethodParams<M>;
 }
 
-export function validateParams<M extends MethodName>(method: M, params: unknown): MethodParams<M> {
-  // Messages by the thousand: checked by hand when certainly valid, by zod otherwise (ADR 0059).
-  const fast = fastMessageParams(method, params);
-  if (fast !== undefined) return fast as MethodParams<M>;
-  const parsed = paramsSchema(method).safeParse(params ?? {});
+/** What the transports check requests against: the agent's contract (contract-registry.ts). */
+export type RequestContract = Pick<Contract, 'isMethod' | 'paramsSchema' | 'fastParams'>;
+
+export function validateParams<M extends MethodName>(
+  contract: RequestContract,
+  method: M,
+  params: unknown,
+): MethodParams<M> {
+  // Methods called by the thousand: checked by hand when certainly valid, by zod otherwise (ADR 0059).
+  const fast = contract.fastParams(method, params);
+  if (fast !== undefined) return fast;
+  const parsed = contract.paramsSchema(method).safeParse(params ?? {});
   if (!parsed.success) {
     throw new ClawError(
       'BAD_ARGUMENT',
       `invalid parameters for ${method}: ${describeZodError(parsed.error)}`,
     );
   }
-  return parsed.data as MethodParams<M>;
+  return parsed.data;
 }
 
 /** @throws ClawError('BAD_ARGUMENT') naming what is wrong. */
-export function validateRequest(raw: unknown): ValidRequest {
+export function validateRequest(raw: unknown, contract: RequestContract): ValidRequest {
   const parsed = envelope().safeParse(raw);
   if (!parsed.success)
     throw new ClawError('BAD_ARGUMENT', `malformed request: ${describeZodError(parsed.error)}`);
   const { id, method, params } = parsed.data;
-  if (!isMethodName(method)) throw new ClawError('BAD_ARGUMENT', `unknown method '${method}'`);
-  return { id, method, params: validateParams(method, params) };
+  if (!contract.isMethod(method)) throw new ClawError('BAD_ARGUMENT', `unknown method '${method}'`);
+  return { id, method, params: validateParams(contract, method, params) };
 }
 
 /**

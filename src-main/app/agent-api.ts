@@ -9,11 +9,11 @@
 import { joinedSource, revokePeer, setMine, thenMine } from './mine-api.js';
 import type { Introductions } from '../pairing/introductions.js';
 import type {
-  ApiHandler,
   MethodName,
   MethodParams,
   PendingInfo,
   ProcessMemory,
+  StatusEvent,
   StatusResult,
   NatStatus,
 } from '../api/contract.js';
@@ -47,6 +47,7 @@ import { ApiEventHub, type Clock, type ConnectionsSource, realClock } from './ap
 import type { ConnectionTable } from '../connections/connection-table.js';
 import { listAudit, type AuditDeps } from './api/audit.js';
 import type { MethodHandlers } from '../links/domain.js';
+import type { Contract, ServedApi } from '../api/contract-registry.js';
 import type { DomainApi } from './domain-set.js';
 
 /**
@@ -78,6 +79,11 @@ export interface ApiDeps {
   joiner: Pick<CodeJoiner, 'join' | 'cancel' | 'isJoining' | 'list'>;
   progress: Pick<PairingProgress, 'events'>;
   /**
+   * The contract this agent answers (api/contract-registry.ts): the node's own pieces and its domains',
+   * which the transports check requests against and the event hub follows the domains' events by.
+   */
+  contract: Contract;
+  /**
    * The node's domains (app/domain-set.ts): the methods, events and status they answer. Absent: an
    * agent built without them, whose domain methods each say so.
    */
@@ -108,7 +114,7 @@ export interface ApiDeps {
 }
 
 /** The API handler, and the methods it answers (every one the contract lists, with the whole list of domains). */
-export type AgentApi = ApiHandler & { readonly answers: ReadonlySet<MethodName> };
+export type AgentApi = ServedApi & { readonly answers: ReadonlySet<MethodName> };
 
 export function createApiHandler(deps: ApiDeps, clock: Clock = realClock): AgentApi {
   const { approvals, issuer, joiner, links, state, notices } = deps;
@@ -235,36 +241,31 @@ export function createApiHandler(deps: ApiDeps, clock: Clock = realClock): Agent
       throw new ClawError('INTERNAL', `${method} is the node's own: a domain cannot answer it`);
   }
   const handlers: MethodHandlers = { ...own, ...domains?.handlers };
-  const events = domains?.events ?? {};
+  const { activity, busy, ...domainEvents } = domains?.events ?? {};
   const audit = deps.audit;
   const hub = new ApiEventHub(
     {
       onChanged: (l) => notices.onChanged(l),
       onPairing: (l) => deps.progress.events.on('step', l),
-      onTerminal: events.terminal ?? (() => () => undefined),
-      onActivity: events.activity ?? (() => () => undefined),
+      onActivity: activity ?? (() => () => undefined),
       onNotice: (l) => notices.onForwardNotice(l),
       ...(audit ? { onAudit: (l: (lines: number) => void) => audit.onWritten(l) } : {}),
       ...(deps.introductions ? { onDeviceJoined: joinedSource(deps.introductions) } : {}),
-      ...(events.message ? { onMessage: events.message } : {}),
-      ...(events['message.state'] ? { onMessageState: events['message.state'] } : {}),
-      ...(events['message.states'] ? { onMessageStates: events['message.states'] } : {}),
-      ...(events['file.transfer'] ? { onFileTransfer: events['file.transfer'] } : {}),
-      ...(events['file.received'] ? { onFileReceived: events['file.received'] } : {}),
+      domainEvents,
+      eventPolicy: (event) => deps.contract.eventPolicy(event),
       onSettingsChanged: (l) =>
         state.subscribe((c) => {
           if (c.kind === 'option' || c.kind === 'relay') l();
         }),
-      snapshot: () => ({
-        status: statusOf(),
-        pending: pendingList(),
-        forwards: [],
-        proxies: [],
-        ...domains?.status.snapshot(),
-      }),
+      snapshot: () =>
+        ({
+          status: statusOf(),
+          pending: pendingList(),
+          ...domains?.status.snapshot(),
+        }) as Omit<StatusEvent, 'seq'>,
       pending: () => pendingList(),
       ...(deps.connections ? { connections: deps.connections } : {}),
-      busy: () => events.busy?.() ?? false,
+      busy: () => busy?.() ?? false,
       onError: (err) => deps.log.warn({ err }, 'API event failed'),
     },
     clock,
@@ -295,6 +296,7 @@ export function createApiHandler(deps: ApiDeps, clock: Clock = realClock): Agent
           throw err;
         }),
     onEvent: (listener, options) => hub.subscribe(listener, options),
+    contract: deps.contract,
     answers: new Set(Object.keys(handlers) as MethodName[]),
   };
 }

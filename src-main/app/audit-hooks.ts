@@ -16,6 +16,7 @@ import type { Disposer } from '../core/emitter.js';
 import type { PathKind } from '../transport/link.js';
 import type { AuditPeer } from '../audit/audit-events.js';
 import type { AuditSink } from '../audit/audit-writer.js';
+import { DisposableStore } from '../core/disposables.js';
 
 type Via = ConnectionVia;
 
@@ -45,7 +46,8 @@ const TERMINAL_SIDE = { 'terminal-served': 'served', 'terminal-opened': 'opened'
 export function auditNode(sink: AuditSink, src: AuditSources): Disposer {
   // The path a connection started on, kept until it ends (its summary names it): bounded by the table.
   const started = new Map<string, Via | undefined>();
-  const offs: Disposer[] = [
+  const offs = new DisposableStore();
+  offs.add(
     src.state.subscribe((change) => recordChange(sink, change)),
     src.approvals.events.on('decision', (d) => {
       const approved = d.approved;
@@ -124,10 +126,8 @@ export function auditNode(sink: AuditSink, src: AuditSources): Disposer {
       started.delete(c.id);
       sink.record(endedEvent(c, via, reason));
     }),
-  ];
-  return () => {
-    for (const off of offs) off();
-  };
+  );
+  return () => offs.dispose();
 }
 
 function endedEvent(c: ConnectionInfo, via: Via | undefined, reason: string | undefined) {

@@ -17,6 +17,7 @@ import type {
   DomainStatus,
   MethodHandlers,
 } from '../links/domain.js';
+import { DisposableStore } from '../core/disposables.js';
 
 /** What the API handler takes of the domains. */
 export interface DomainApi {
@@ -107,10 +108,9 @@ function mergeEvents(all: readonly DomainEvents[]): DomainEvents {
       sources.length === 1
         ? sources[0]
         : (listener: (value: never) => void): Disposer => {
-            const offs = sources.map((s) => s(listener));
-            return () => {
-              for (const off of offs) off();
-            };
+            const offs = new DisposableStore();
+            offs.add(...sources.map((s) => s(listener)));
+            return () => offs.dispose();
           };
   }
   const busy = all.map((e) => e.busy).filter((b) => b !== undefined);

@@ -1,9 +1,13 @@
 /**
- * The node's domains, as data (docs/architecture.md §Adding a domain, ADR 0079): the one place that
- * names them. run-agent.ts creates each in this order, before anything starts, and puts their parts in
- * the agent's lifecycle in this order (`beforeNode` ones before the node, `afterNode` ones after it;
- * stopped in reverse); the API handler answers each method with the domain that has it. A new domain
- * is a folder that exports a `DomainDescription` (links/domain.ts) and one line here.
+ * The node's domains, as data (docs/architecture.md §Adding a domain, ADR 0079, ADR 0085): the one
+ * place that names them. run-agent.ts builds the agent's contract from their contract pieces, creates
+ * each in this order, before anything starts, and puts their parts in the agent's lifecycle in this
+ * order (`beforeNode` ones before the node, `afterNode` ones after it; stopped in reverse); the API
+ * handler answers each method with the domain that has it. Cheap to import: a description loads its
+ * domain's modules only when an agent creates it, so a client (the CLI, the desktop app's main
+ * process) reads the contracts here without them. Lint and the architecture tests take the domains'
+ * folders from here too (domain-folders.ts). A new domain is a folder that exports a
+ * `DomainDescription` (links/domain.ts) and one line here.
  */
 import type { DomainDescription } from '../links/domain.js';
 import { filesDomain } from '../files/files-domain.js';

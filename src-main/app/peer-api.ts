@@ -16,14 +16,9 @@ import { isPunchedLink } from '../transport/nat/punched-link.js';
 import type { PeerAddressView } from '../links/peer-state.js';
 import { routeText } from '../core/routes.js';
 import { UpgradableLink } from '../transport/upgradable-link.js';
-import { malformedPatterns } from '../forwards/destination-policy.js';
-import {
-  DEFAULT_ALLOW,
-  PERMISSIONS,
-  type PeerRecord,
-  type Permission,
-  type RelaySetting,
-} from '../state/settings.js';
+import { malformedPatterns } from '../core/forward-limits.js';
+import type { PeerRecord, Permission, RelaySetting } from '../state/settings.js';
+import { permissionWords } from '../core/permissions.js';
 import { resolvePeer } from '../links/resolve-peer.js';
 import { peerStateView, addressOf, homeRelayOf } from '../links/peer-view.js';
 import type { PeerStateSource } from '../links/peer-view.js';
@@ -178,7 +173,7 @@ export function addPeer(agent: PeersDeps, p: MethodParams<'peers.add'>): PeerInf
     ...existing,
     fingerprint,
     name: p.name,
-    allow: p.allow ?? existing?.allow ?? DEFAULT_ALLOW,
+    allow: p.allow ?? existing?.allow ?? [...permissionWords().byDefault],
     addresses,
     addedAt: existing?.addedAt ?? isoTime(),
     ...(homeRelay ? { homeRelay } : {}),
@@ -238,7 +233,7 @@ export function setPermission(
   permission: Permission,
   granted: boolean,
 ): PeerInfo {
-  if (!PERMISSIONS.includes(permission))
+  if (!permissionWords().knows(permission))
     throw new ClawError('BAD_ARGUMENT', `unknown permission '${String(permission)}'`);
   const entry = resolvePeer(agent.links, ref);
   const allow = granted

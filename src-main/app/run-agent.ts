@@ -30,6 +30,8 @@ import { terminalLogHooks } from '../core/terminal-text.js';
 import type { DomainDescription } from '../links/domain.js';
 import { domains as agentDomains } from './domains.js';
 import { createDomains } from './domain-set.js';
+import { domainHost } from './domain-host.js';
+import { contractOf, type Contract } from '../api/contract-registry.js';
 
 export interface RunningAgent {
   agent: Agent;
@@ -90,6 +92,9 @@ export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
     opts.logger ??
     pino({ level: process.env.CLAWBRIDGE_LOG ?? 'warn', hooks: terminalLogHooks }, pino.destination(2));
   const identity = opts.identity ?? (await loadOrCreateIdentity(opts.home));
+  // The contract of the node and its domains first: their permission words are known before the
+  // settings are read (an older file's peers are granted a word added since as its domain decided).
+  const contract = contractOf((opts.domains ?? agentDomains).map((d) => d.contract));
   const state = NodeState.open(opts.home, (line) => logger.warn(line));
   const socketPath = controlSocketPath(opts.home);
   refuseForeignSocket(socketPath);
@@ -120,7 +125,7 @@ export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
       state.setOptions(opts.overrides ?? {});
       applied = true;
     }
-    return await startAgent(opts, identity, state, members, logger, claim);
+    return await startAgent(opts, { identity, state, members, logger, claim, contract });
   } catch (err) {
     // A flag this start could not use (an address it cannot listen on) is not kept for the next one.
     // (A save that failed changed nothing: then there is nothing to restore.)
@@ -136,14 +141,18 @@ export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
   }
 }
 
-async function startAgent(
-  opts: RunAgentOptions,
-  identity: Identity,
-  state: NodeState,
-  members: MemberLog,
-  logger: Logger,
-  claim: ClaimedControlSocket,
-): Promise<RunningAgent> {
+/** What runAgent made before the parts are built. */
+interface Made {
+  identity: Identity;
+  state: NodeState;
+  members: MemberLog;
+  logger: Logger;
+  claim: ClaimedControlSocket;
+  contract: Contract;
+}
+
+async function startAgent(opts: RunAgentOptions, made: Made): Promise<RunningAgent> {
+  const { identity, state, members, logger, claim, contract } = made;
   // The composition root, continued: each part is built with the parts it names, before any starts.
   // A web UI address other machines can reach needs the owner's say-so: refused before anything listens.
   const ui = state.get().ui;
@@ -180,6 +189,14 @@ async function startAgent(
       message: `${state.path} has settings this release does not know: ${unknown.join(', ')} (kept in the file, not used; check their spelling)`,
     });
   }
+  // A permission word no domain here brings (a newer release's) is kept and grants nothing.
+  const unknownWords = unknownPermissions(state.get(), contract);
+  if (unknownWords.length > 0) {
+    notices.notice({
+      kind: 'settings',
+      message: `${state.path} grants permissions this release does not know: ${unknownWords.join(', ')} (kept in the file, granted to nobody)`,
+    });
+  }
   // Once the agent stops, the domains' methods answer that they are not running.
   const stopping = () => life.state === 'stopping' || life.state === 'stopped';
   // Each domain is created now, in the list's order: its services are registered before the links start.
@@ -188,10 +205,9 @@ async function startAgent(
     identity,
     name: () => agent.name,
     log: logger,
-    state,
-    notices,
+    // What a domain may read and write of the node, and nothing more (ADR 0085).
+    ...domainHost({ state, notices, services: agent.services }),
     audit,
-    services: agent.services,
     peers: agent.peers,
     connections: agent.opened,
     stopping,
@@ -213,6 +229,7 @@ async function startAgent(
     issuer: agent.issuer,
     joiner: agent.joiner,
     progress: agent.progress,
+    contract,
     webUi,
     connections: agent.connections,
     audit: {
@@ -260,4 +277,10 @@ async function startAgent(
   await life.start();
   logger.info({ home: opts.home, fingerprint: identity.fingerprint, name: agent.name }, 'agent running');
   return { agent, api, control: claim, webUi: webUi?.server ?? null, stop };
+}
+
+/** The permission words the settings grant that no part of `contract` brings, each once. */
+function unknownPermissions(settings: Settings, contract: Contract): string[] {
+  const granted = [...settings.peers.flatMap((p) => p.allow), ...settings.mineAllow];
+  return [...new Set(granted.filter((w) => !contract.permissions.knows(w)))];
 }

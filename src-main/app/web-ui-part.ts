@@ -3,7 +3,7 @@
  * the API handler, which answers `ui.url` from it, and it serves that handler once the agent runs:
  * the handler is what its start is given, so neither is bound to the other after it was built.
  */
-import type { ApiHandler } from '../api/contract.js';
+import type { ServedApi } from '../api/contract-registry.js';
 import type { StreamUpgradeHandlers } from '../api/stream-upgrade.js';
 import { ClawError } from '../core/errors.js';
 import { checkUiListen, startWebUi, type WebUiOptions, type WebUiServer } from '../api/web-ui/server.js';
@@ -16,7 +16,7 @@ export interface WebUiPart {
   /** The server, once it listens. */
   readonly server: WebUiServer | undefined;
   /** Listens, serving `handler` and the streaming methods. */
-  start(handler: ApiHandler, streams: StreamUpgradeHandlers): Promise<void>;
+  start(handler: ServedApi, streams: StreamUpgradeHandlers): Promise<void>;
   stop(): Promise<void>;
 }
 

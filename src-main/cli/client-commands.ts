@@ -13,6 +13,7 @@ import { argvSecretWarning, readSecretFile } from './secret-file.js';
 import { cutToWidth, table } from './table.js';
 import { lineWithHint } from '../core/hint.js';
 import {
+  defaultAllow,
   describeAllow,
   describeLimits,
   describeListenLimits,
@@ -21,7 +22,6 @@ import {
   permissionList,
   permissionWords,
 } from './permissions.js';
-import { DEFAULT_ALLOW } from '../core/permissions.js';
 import { parseWait, retryFor } from './wait-for.js';
 import { nameKey } from '../state/peer-names.js';
 import { mineText, registerMineSubcommands, revokedText } from './mine-peers.js';
@@ -234,7 +234,7 @@ export function registerClientCommands(program: Command): void {
     .option('--address <host:port>', "hint for the peer's direct address (learned automatically otherwise)")
     .option(
       '--allow <list>',
-      `what the peer may do here: ${permissionList()} or none (a new peer: ${DEFAULT_ALLOW.join(',')}; a known one keeps its own)`,
+      `what the peer may do here: ${permissionList()} or none (a new peer: ${defaultAllow().join(',')}; a known one keeps its own)`,
     )
     .option('--rename', 'the node is already a peer under another name: call it --name now')
     .option('--mine', 'it is one of your devices: it and this node introduce each other to your others')

@@ -25,8 +25,7 @@ import {
 } from './output.js';
 import { table } from './table.js';
 import { followJoin } from './pair-progress.js';
-import { describeAllow, parseAllow, permissionList } from './permissions.js';
-import { DEFAULT_ALLOW } from '../core/permissions.js';
+import { defaultAllow, describeAllow, parseAllow, permissionList } from './permissions.js';
 import { parseWait, retryFor } from './wait-for.js';
 import { exitAfterStop, STOP_SIGNALS } from './stop-signals.js';
 import { isoTime } from '../core/iso-time.js';
@@ -210,7 +209,7 @@ export function registerPairCommands(program: Command): void {
     )
     .option(
       '--allow <list>',
-      `what the new peer may do here: ${permissionList()} or none (default: ${DEFAULT_ALLOW.join(',')}; a node that is already a peer keeps what it may do)`,
+      `what the new peer may do here: ${permissionList()} or none (default: ${defaultAllow().join(',')}; a node that is already a peer keeps what it may do)`,
     )
     .option(
       '--mine',

@@ -2,8 +2,20 @@
  * `--allow terminal,forward|none` parsing, shared by `approve`, `peers add` and `pair join`, and how a
  * peer's permissions and forward limits read in the CLI's output.
  */
+import { domains } from '../app/domains.js';
 import { ClawError } from '../core/errors.js';
-import { PERMISSIONS, type Permission } from '../core/permissions.js';
+import { permissionVocabulary, type Permission, type PermissionVocabulary } from '../core/permissions.js';
+
+let vocabulary: PermissionVocabulary | undefined;
+/** The words the domains bring (their contract pieces: no domain runs in a client command). */
+function known(): PermissionVocabulary {
+  return (vocabulary ??= permissionVocabulary(domains.map((d) => d.contract)));
+}
+
+/** What `approve`, `peers add` and `pair join` grant when --allow is not given. */
+export function defaultAllow(): readonly Permission[] {
+  return known().byDefault;
+}
 
 /**
  * `--allow`'s list: `none` alone for nothing, else permissions separated by commas. Empty is refused:
@@ -11,6 +23,7 @@ import { PERMISSIONS, type Permission } from '../core/permissions.js';
  */
 export function parseAllow(input: string): Permission[] {
   const text = input.trim().toLowerCase();
+  const PERMISSIONS = known().words;
   const choices = `${PERMISSIONS.join(', ')}, or none alone`;
   if (text === 'none') return [];
   if (text === '') throw new ClawError('BAD_ARGUMENT', `--allow needs a list: ${choices}`);
@@ -28,6 +41,7 @@ export function parseAllow(input: string): Permission[] {
 /** One permission, as `peers allow|deny PEER PERMISSION` takes it. */
 export function parsePermission(input: string): Permission {
   const p = input.trim().toLowerCase();
+  const PERMISSIONS = known().words;
   if (!(PERMISSIONS as readonly string[]).includes(p)) {
     throw new ClawError(
       'BAD_ARGUMENT',
@@ -39,12 +53,13 @@ export function parsePermission(input: string): Permission {
 
 /** Every permission in words for help texts: `terminal, forward, relay, listen, message or files`. */
 export function permissionWords(): string {
+  const PERMISSIONS = known().words;
   return `${PERMISSIONS.slice(0, -1).join(', ')} or ${PERMISSIONS[PERMISSIONS.length - 1]}`;
 }
 
 /** Every permission as `--allow` takes a list of them: `terminal,forward,relay,listen,message,files`. */
 export function permissionList(): string {
-  return PERMISSIONS.join(',');
+  return known().words.join(',');
 }
 
 export function describeAllow(allow: readonly Permission[]): string {

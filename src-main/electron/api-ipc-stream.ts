@@ -6,6 +6,7 @@
  * keeps typing while the agent's socket is full is cut off at MAX_PENDING_INPUT_BYTES.
  */
 import type { ViewerChannel } from '../api/viewer-channel.js';
+import { DisposableStore } from '../core/disposables.js';
 
 /**
  * Bytes from the page accepted while the channel to the agent reports full, before the stream is
@@ -36,16 +37,16 @@ export function pipeStream(port: MainMessagePort, channel: ViewerChannel): void 
   let open = true;
   let full = false;
   let pendingInput = 0;
-  const disposers: (() => void)[] = [];
+  const disposables = new DisposableStore();
   const end = () => {
     if (!open) return;
     open = false;
-    for (const d of disposers) d();
+    disposables.dispose();
     port.postMessage(null);
     port.close();
     channel.close();
   };
-  disposers.push(
+  disposables.add(
     // A copy, so the page gets exactly these bytes and not the whole pooled buffer behind a Node Buffer.
     channel.onData((bytes) => open && port.postMessage(new Uint8Array(bytes))),
     channel.onDrain(() => {

@@ -12,6 +12,8 @@ import { ClawError, errorMessage } from '../core/errors.js';
 import type { Disposer } from '../core/emitter.js';
 import { isStreamMethod, streamMethodParams } from '../api/stream-upgrade.js';
 import { apiErrorBody, validateRequest, type ApiErrorBody } from '../api/validate.js';
+import { contractOf } from '../api/contract-registry.js';
+import { domains } from '../app/domains.js';
 import { describeZodError } from '../core/zod-error.js';
 import type { AgentConnection } from './agent-connection.js';
 import { API_IPC_CHANNELS, type AppEventName, type AppEvents } from './api-ipc-channels.js';
@@ -73,6 +75,8 @@ export function registerApiIpc(
 ): ApiIpc {
   const subscribers = new Map<number, { sender: IpcSender; dispose: Disposer }>();
   const watched = new Set<number>();
+  // What the agent answers: the node's methods and its domains' (their contract pieces only).
+  const contract = contractOf(domains.map((d) => d.contract));
 
   /** Runs `handler` for a trusted sender with exactly `arity` arguments; refuses anything else. */
   const handle = (
@@ -101,7 +105,7 @@ export function registerApiIpc(
   };
 
   handle(API_IPC_CHANNELS.request, 2, async (_event, [method, params]) => {
-    const req = validateRequest({ id: 0, method, params });
+    const req = validateRequest({ id: 0, method, params }, contract);
     return { ok: true, result: await connection.call(req.method, req.params) };
   });
 

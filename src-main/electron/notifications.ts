@@ -5,8 +5,9 @@
  * feeds every event in and shows what comes out (notification-center.ts), after checking the
  * Settings switch for its kind (and, for a message, that the window is not in sight).
  */
-import type { ApiEvents, ForwardState, PairingEvent, PendingInfo, StatusEvent } from '../api/contract.js';
-import type { InboxMessage } from '../api/contract-messages.js';
+import type { ApiEvents, PairingEvent, PendingInfo, StatusEvent } from '../api/contract.js';
+import type { ForwardState } from '../forwards/forwards-contract.js';
+import type { InboxMessage } from '../messages/messages-contract.js';
 import type { DeviceJoinedEvent } from '../api/contract-mine.js';
 import type { WindowPlace } from './window-place.js';
 

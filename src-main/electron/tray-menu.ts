@@ -5,7 +5,8 @@
  * each item.
  */
 import type { Menu, MenuItemConstructorOptions } from 'electron';
-import type { ForwardInfo, PeerInfo, PendingInfo, ProxyInfo, StatusResult } from '../api/contract.js';
+import type { PeerInfo, PendingInfo, StatusResult } from '../api/contract.js';
+import type { ForwardInfo, ProxyInfo } from '../forwards/forwards-contract.js';
 import { agentReady, capText, peerStateText, statusLine, type TrayState } from './tray-status.js';
 import type { WindowPlace } from './window-place.js';
 import { updateTrayLabel, type UpdatePhase } from './update-policy.js';

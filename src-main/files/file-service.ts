@@ -6,7 +6,7 @@
  * `RunningFiles`.
  */
 import type { Logger } from 'pino';
-import type { ReceivedInfo, TransferInfo } from '../api/contract-files.js';
+import type { ReceivedInfo, TransferInfo } from './files-contract.js';
 import type { ConnectionsOpened } from '../services/opened-connections.js';
 import type { ConnectionAdmission, ServiceRegistry, ServiceRequest } from '../services/services.js';
 import { join } from 'node:path';

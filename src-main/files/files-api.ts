@@ -1,9 +1,9 @@
 /**
- * The files domain's API (api/contract-files.ts): `files.send`, `.transfers`, `.cancel`,
+ * The files domain's API (files/files-contract.ts): `files.send`, `.transfers`, `.cancel`,
  * `.clear`, `.usage`, `.list`, `.get`, `.delete` over the running files service (src-main/files/), and
  * the `file.transfer` and `file.received` events. Peers are named as every other method names them.
  */
-import type { FileEvents, FileMethodResults, TransferInfo } from '../api/contract-files.js';
+import type { FileEvents, FileMethodResults, TransferInfo } from './files-contract.js';
 import type { MethodParams } from '../api/contract.js';
 import type { Disposer } from '../core/emitter.js';
 import { ClawError } from '../core/errors.js';

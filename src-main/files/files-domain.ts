@@ -5,12 +5,18 @@
  * (files-api.ts).
  */
 import type { DomainDescription } from '../links/domain.js';
-import { createFiles } from './file-service.js';
-import { fileEventSources, fileHandlers } from './files-api.js';
+import { filesContract } from './files-contract.js';
 
 export const filesDomain: DomainDescription = {
   name: 'files',
-  create: (ctx) => {
+  folder: 'files',
+  contract: filesContract,
+  // The service's modules load when an agent creates the domain, not when a client reads the list.
+  create: async (ctx) => {
+    const [{ createFiles }, { fileEventSources, fileHandlers }] = await Promise.all([
+      import('./file-service.js'),
+      import('./files-api.js'),
+    ]);
     const files = createFiles({
       home: ctx.home,
       log: ctx.log,

@@ -6,7 +6,7 @@
 import { statfs } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FilesUsage, StagedInfo, TransferInfo } from '../api/contract-files.js';
+import type { FilesUsage, StagedInfo, TransferInfo } from './files-contract.js';
 import { isoTime } from '../core/iso-time.js';
 import { FileStore } from './file-store.js';
 import { TransferHistory } from './transfer-history.js';

@@ -25,7 +25,7 @@ import {
   utimes,
 } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ConflictMode, FileMethodResults } from '../api/contract-files.js';
+import type { ConflictMode, FileMethodResults } from './files-contract.js';
 import { numberedBytes } from './file-names.js';
 import { canonicalTarget, joinBytes, staysInside } from './link-safety.js';
 import type { FileStore, ReceivedMeta } from './file-store.js';

@@ -9,7 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { madeOnUse } from '../core/made-on-use.js';
-import type { TransferInfo } from '../api/contract-files.js';
+import type { TransferInfo } from './files-contract.js';
 import { replaceFileSync } from '../home/durable-file.js';
 
 /** Ended transfers kept per direction (the in-memory lists keep as many: KEPT_TRANSFERS). */

@@ -2,12 +2,12 @@
  * What both sides of the `files` service show of a transfer: its view (the API's TransferInfo), how
  * many a side keeps listing, and the meter behind its rate.
  */
-import type { TransferInfo } from '../api/contract-files.js';
+import type { TransferInfo } from './files-contract.js';
 
 /** Most transfers `files.transfers` keeps listing per direction (finished ones go first). */
 export const KEPT_TRANSFERS = 200;
 
-/** A transfer as the API shows it (api/contract-files.ts). */
+/** A transfer as the API shows it (files/files-contract.ts). */
 export type TransferView = TransferInfo;
 
 /** Feeds a rate over a sliding window of a few seconds. */

@@ -73,10 +73,7 @@ export function parseDestinationPattern(pattern: string): DestinationPattern | u
   return { kind, host: kind === 'any' ? ANY : glob(host), port: glob(m[2]!) };
 }
 
-/** The patterns of a list that are malformed (to warn about them once, where the list is read). */
-export function malformedPatterns(patterns: readonly string[]): string[] {
-  return patterns.filter((p) => parseDestinationPattern(p) === undefined);
-}
+export { malformedPatterns } from '../core/forward-limits.js';
 
 /**
  * The text an IP address is matched as: dotted quad for IPv4 and IPv4-mapped IPv6, compressed lowercase

@@ -5,7 +5,8 @@
 import { resolvePeer } from '../links/resolve-peer.js';
 import type { PeerDirectory } from '../links/ports.js';
 import type { ForwardRecord } from '../state/settings.js';
-import type { ForwardInfo, MethodParams, ProxyInfo, ToggleResult } from '../api/contract.js';
+import type { MethodParams } from '../api/contract.js';
+import type { ForwardInfo, ProxyInfo, ToggleResult } from './forwards-contract.js';
 import { ClawError } from '../core/errors.js';
 import { formatHostPort, parseHostPort } from '../core/host-port.js';
 import type { ForwardManager } from './forward-manager.js';

@@ -12,7 +12,7 @@ import type { NodeState } from '../state/node-state.js';
 import type { Notifier } from '../state/notices.js';
 import type { PeerDirectory, ReadonlyPeerEntry } from '../links/ports.js';
 import type { ForwardRecord } from '../state/settings.js';
-import type { ForwardInfo, ForwardState, PeerListenerInfo, ProxyInfo } from '../api/contract.js';
+import type { ForwardInfo, ForwardState, PeerListenerInfo, ProxyInfo } from './forwards-contract.js';
 import type { ConnectionsOpened } from '../services/opened-connections.js';
 import { Emitter } from '../core/emitter.js';
 import { ClawError, errorMessage, isClawError } from '../core/errors.js';

@@ -3,7 +3,7 @@
  * discriminated union, and its counters. Its saved record is node state, read by name when needed, so
  * the run holds no copy that could drift from the settings.
  */
-import type { ForwardInfo, ForwardState, ProxyInfo } from '../api/contract.js';
+import type { ForwardInfo, ForwardState, ProxyInfo } from './forwards-contract.js';
 import type { TcpListener } from './listener.js';
 import type { RetrySchedule } from './retry-schedule.js';
 import type { ForwardRecord } from '../state/settings.js';

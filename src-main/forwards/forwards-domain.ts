@@ -9,18 +9,9 @@
  */
 import { ClawError } from '../core/errors.js';
 import { domainKey, type DomainDescription } from '../links/domain.js';
-import {
-  addForward,
-  addProxy,
-  listForwards,
-  listProxies,
-  removeForward,
-  removeProxy,
-  setForwardEnabled,
-  type ForwardApiDeps,
-} from './forward-api.js';
+import type { ForwardApiDeps } from './forward-api.js';
 import type { ForwardManager } from './forward-manager.js';
-import { createForwarding } from './forwarding.js';
+import { forwardsContract } from './forwards-contract.js';
 import type { LocalReverseTarget } from './reverse-forwards.js';
 
 /** The running forward manager, or undefined once the node is stopping. */
@@ -36,7 +27,14 @@ export function forwardingNotRunning(): ClawError {
 
 export const forwardsDomain: DomainDescription = {
   name: 'forwards',
-  create: (ctx) => {
+  folder: 'forwards',
+  contract: forwardsContract,
+  // The listeners' modules load when an agent creates the domain, not when a client reads the list.
+  create: async (ctx) => {
+    const [
+      { createForwarding },
+      { addForward, addProxy, listForwards, listProxies, removeForward, removeProxy, setForwardEnabled },
+    ] = await Promise.all([import('./forwarding.js'), import('./forward-api.js')]);
     const local = ctx.use(LOCAL_REVERSE_TARGET);
     const forwarding = createForwarding({
       get name() {

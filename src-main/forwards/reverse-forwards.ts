@@ -25,7 +25,8 @@ import type {
   ServiceRequest,
 } from '../services/services.js';
 import type { ForwardRecord } from '../state/settings.js';
-import type { ConnectionKind, ForwardInfo, ForwardState } from '../api/contract.js';
+import type { ConnectionKind } from '../api/contract.js';
+import type { ForwardInfo, ForwardState } from './forwards-contract.js';
 import { describeZodError } from '../core/zod-error.js';
 import { Emitter } from '../core/emitter.js';
 import { ClawError, errorMessage, isClawError } from '../core/errors.js';
@@ -52,6 +53,7 @@ import { DEFAULT_UDP_IDLE_MS } from '../core/forward-limits.js';
 import { MAX_UDP_FLOWS_PER_FORWARD } from './udp-forward.js';
 import { udpStatus } from './udp-status.js';
 import { isoTime } from '../core/iso-time.js';
+import { DisposableStore } from '../core/disposables.js';
 
 /**
  * TCP connections one reverse forward carries here at once, counted from before the dial (docs/security.md):
@@ -157,7 +159,7 @@ export class ReverseForwards {
   private readonly runs = new Map<string, ReverseRun>();
   /** A connection opened or closed (the forward manager passes it on: forward-manager.ts `activity`). */
   readonly activity = new Emitter<{ moved: [] }>();
-  private readonly disposers: (() => void)[] = [];
+  private readonly disposables = new DisposableStore();
   private kickPending = false;
   private stopped = false;
 
@@ -176,7 +178,7 @@ export class ReverseForwards {
       handle: (req, served) => void this.serveConnect(req, served),
     });
     // A link that comes up (or any other change) may let waiting forwards ask now: once per turn.
-    this.disposers.push(
+    this.disposables.add(
       deps.notices.onChanged(() => {
         if (this.kickPending || this.stopped) return;
         this.kickPending = true;
@@ -251,7 +253,7 @@ export class ReverseForwards {
 
   stop(): void {
     this.stopped = true;
-    for (const dispose of this.disposers.splice(0)) dispose();
+    this.disposables.dispose();
     for (const run of this.runs.values()) this.halt(run);
     this.runs.clear();
   }

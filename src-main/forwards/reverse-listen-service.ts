@@ -29,7 +29,7 @@ import { describeZodError } from '../core/zod-error.js';
 import { ClawError, errorMessage, isClawError } from '../core/errors.js';
 import { formatHostPort } from '../core/host-port.js';
 import type { RefusalCode } from '../core/refusal-codes.js';
-import type { PeerListenerInfo } from '../api/contract.js';
+import type { PeerListenerInfo } from './forwards-contract.js';
 import type { MuxStream } from '../mux/stream.js';
 import { allowedAddresses } from './destination-policy.js';
 import { awaitConnectResult, classifyOpenError } from './dialer.js';

@@ -1,9 +1,10 @@
 /**
- * What a domain is (docs/architecture.md §Adding a domain, ADR 0079): a folder that describes itself
- * once — its lifecycle parts, the services it registers, the API methods it answers, the events it
- * pushes, its streaming methods, its part of the status — and is built by the composition root from
- * one list (app/domains.ts), with what every node offers every domain (`DomainContext`). The root
- * knows the list, never a domain's names; a domain knows the node, never the root.
+ * What a domain is (docs/architecture.md §Adding a domain, ADR 0079, ADR 0085): a folder that
+ * describes itself once — its part of the API contract (methods, events, permission words: its
+ * `contract` piece), its lifecycle parts, the services it registers, the API methods it answers, the
+ * events it pushes, its streaming methods, its part of the status — and is built by the composition
+ * root from one list (app/domains.ts), with the narrow host every domain is given (`DomainContext`).
+ * The root knows the list, never a domain's names; a domain knows the node, never the root.
  *
  * Here, in the layer of the ports domains reach a peer through, because every domain sits above it.
  * Type-only apart from `domainKey`: importing it costs nothing at run time.
@@ -11,21 +12,21 @@
 import type { Logger } from 'pino';
 import type {
   ApiEvents,
+  DomainStatusLists,
   MethodName,
   MethodParams,
   MethodResults,
-  StatusEvent,
+  NodeEvents,
   StatusResult,
 } from '../api/contract.js';
-import type { InboxMessage, MessageStatesEvent, OutboxMessage } from '../api/contract-messages.js';
-import type { ReceivedInfo, TransferInfo } from '../api/contract-files.js';
+import type { ContractPiece } from '../api/contract-piece.js';
 import type { StreamUpgradeHandlers } from '../api/stream-upgrade.js';
 import type { AuditSink } from '../audit/audit-writer.js';
 import type { Disposer } from '../core/emitter.js';
 import type { LifecyclePart } from '../core/lifecycle.js';
 import type { ConnectionsOpened } from '../services/opened-connections.js';
 import type { ServiceRegistry } from '../services/services.js';
-import type { NodeState } from '../state/node-state.js';
+import type { NodeState, NodeStateReader } from '../state/node-state.js';
 import type { Notices } from '../state/notices.js';
 import type { Circuit } from '../transport/circuit.js';
 import type { ChangeSource, PeerDirectory, ReadonlyPeerEntry, PeerStreams } from './ports.js';
@@ -59,7 +60,28 @@ export function domainKey<T>(name: string): DomainKey<T> {
   return { name };
 }
 
-/** What the node offers every domain. Everything here exists before any domain is created. */
+/**
+ * What a domain may read of the node's state, and the named writes domains make: forwards saves its
+ * forwards and proxies (shares are saved as forwards), nothing else. Not the whole NodeState: a domain
+ * neither writes the node's options, peers or relays nor reaches the settings file.
+ */
+export type DomainState = Pick<NodeStateReader, 'get' | 'peers' | 'peer' | 'subscribe'> &
+  Pick<NodeState, 'forward' | 'saveForward' | 'editForward' | 'removeForward' | 'bindLegacyForwards'>;
+
+/** The notices a domain gives (a one-line problem, "something changed") and the change signal it follows. */
+export type DomainNotices = Pick<Notices, 'changed' | 'notice' | 'onChanged'>;
+
+/**
+ * Where a domain registers the services peers open here and gets the opener of those it opens on its
+ * peers; not the registry's dispatch and stop, which are the links' and the node's.
+ */
+export type DomainServices = Pick<ServiceRegistry, 'register' | 'opener'>;
+
+/**
+ * What the node offers every domain, and all a domain sees of it (a narrow host, as Tailscale's
+ * features get): what it may read, the named writes it may make, the services it registers, the one
+ * peer port. Everything here exists before any domain is created.
+ */
 export interface DomainContext {
   /** The node's home folder (a domain keeps its files in a folder of its own there). */
   readonly home: string;
@@ -67,12 +89,12 @@ export interface DomainContext {
   /** This node's name as the settings give it now. */
   name(): string;
   readonly log: Logger;
-  readonly state: NodeState;
-  readonly notices: Notices;
+  readonly state: DomainState;
+  readonly notices: DomainNotices;
   /** Where audit events go; none recorded when absent. */
   readonly audit: AuditSink | undefined;
   /** Where a domain registers the services peers open here. */
-  readonly services: ServiceRegistry;
+  readonly services: DomainServices;
   readonly peers: DomainPeers;
   /** Where what this node opens on its peers is listed, and ended when its peer is removed here. */
   readonly connections: ConnectionsOpened;
@@ -97,31 +119,32 @@ export type MethodHandlers = {
   [M in MethodName]?: (params: MethodParams<M>) => Promise<MethodResults[M]> | MethodResults[M];
 };
 
+/** The events the domains bring (their contract files add them to ApiEvents): every one but the node's. */
+export type DomainEventName = Exclude<keyof ApiEvents, keyof NodeEvents>;
+
+/** One event's source: the event hub follows it while some client takes the event; it returns a disposer. */
+export type EventSource<T> = (listener: (data: T) => void) => Disposer;
+
 /**
- * The events a domain pushes (api/contract.ts ApiEvents), as sources the API's event hub follows
- * while some client listens; each returns a disposer.
+ * The events a domain pushes (those its contract file adds to ApiEvents), as sources the API's event
+ * hub follows while some client listens; how each is followed, its contract piece's `events` says.
  */
-export interface DomainEvents {
-  terminal?: (listener: (e: ApiEvents['terminal']) => void) => Disposer;
-  message?: (listener: (m: InboxMessage) => void) => Disposer;
-  /** Followed only while some client takes per-message states. */
-  'message.state'?: (listener: (m: OutboxMessage) => void) => Disposer;
-  /** Followed only while some client takes them batched (ADR 0059). */
-  'message.states'?: (listener: (e: MessageStatesEvent) => void) => Disposer;
-  'file.transfer'?: (listener: (t: TransferInfo) => void) => Disposer;
-  'file.received'?: (listener: (r: ReceivedInfo) => void) => Disposer;
+export type DomainEventSources = { [E in DomainEventName]?: EventSource<ApiEvents[E]> };
+
+/** Its events, and what moves the status. */
+export type DomainEvents = DomainEventSources & {
   /** Something the status shows moved (counters, a session's state): a status event follows. */
-  activity?: (listener: () => void) => Disposer;
+  activity?: EventSource<void>;
   /** Counters move without a change signal: status events keep coming while this is true. */
   busy?: () => boolean;
-}
+};
 
 /** What a domain adds to the status. */
 export interface DomainStatus {
-  /** The `status` event's lists it owns (forwards, proxies). */
-  snapshot?: () => Partial<Pick<StatusEvent, 'forwards' | 'proxies'>>;
-  /** Fields only the `status` call carries (ports listened on for peers). */
-  call?: () => Partial<Pick<StatusResult, 'listeningForPeers'>>;
+  /** The `status` event's lists it owns (its contract file adds them to DomainStatusLists). */
+  snapshot?: () => Partial<DomainStatusLists>;
+  /** Fields only the `status` call carries (its contract file adds them to StatusResult). */
+  call?: () => Partial<StatusResult>;
 }
 
 /** A domain once created: its parts in the node's order, and what the API takes from it. */
@@ -149,5 +172,12 @@ export interface DomainInstance {
  */
 export interface DomainDescription {
   readonly name: string;
+  /** Its folder under src-main/: lint and the architecture tests find the domains' folders here. */
+  readonly folder: string;
+  /**
+   * Its part of the API contract (its `<folder>/<name>-contract.ts`): methods and their schemas,
+   * permission words, how its events are followed. Pure, so a client reads it without the domain.
+   */
+  readonly contract: ContractPiece;
   create(ctx: DomainContext): DomainInstance | Promise<DomainInstance>;
 }

@@ -4,58 +4,52 @@
  * up. Which nodes are peers is node state: entries follow the store's peer changes (a peer added by
  * approval, pairing or `peers add` is dialed; a removed one is hung up on), and every stream a peer
  * opens is checked against its record as the store has it at that moment.
+ *
+ * Its parts: the entries, following the store (peer-entries.ts); how each path is dialed
+ * (peer-dialers.ts); how a peer is reached and streams opened to it (peer-reach.ts); the control
+ * stream's hello and grants (link-control.ts); NAT traversal on relay links (link-traversals.ts); relay
+ * splices (relay-splice.ts); quiet lanes (quiet-lanes.ts); the hand-over from a relay link to a punched
+ * direct one (punched-handover.ts). This module puts each new link to work (its mux, what it serves,
+ * its bookkeeping) and hands what strangers bring to pairing and approvals.
  */
-import type { Duplex } from 'node:stream';
-import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
+import { DisposableStore } from '../core/disposables.js';
 import { refusalOf } from '../core/errors.js';
-import { sameRelayUrl } from '../core/relay-url.js';
+import type { Refusal } from '../core/refusal-codes.js';
 import type { Identity } from '../crypto/identity.js';
-import { FEATURE_EARLY_DATA } from '../mux/early-data.js';
 import { Mux } from '../mux/mux.js';
 import type { MuxStream } from '../mux/stream.js';
-import type { Circuit } from '../transport/circuit.js';
-import type { Link, PathKind } from '../transport/link.js';
-import { announcedHomeRelay, CONTROL_SERVICE, ownHello, parseHello, type Hello } from './control-service.js';
-import type { LanPeerSighting } from './lan-discovery.js';
+import type { Relays } from '../relay-clients/relays.js';
+import type { ServiceRegistry } from '../services/services.js';
+import type { KnownAddress } from '../state/address-book.js';
 import type { NodeState } from '../state/node-state.js';
 import type { Notifier } from '../state/notices.js';
+import type { ObservedSource, Observations } from '../state/observations.js';
+import type { RelaySetting } from '../state/settings.js';
+import type { Circuit } from '../transport/circuit.js';
+import type { Link, PathKind } from '../transport/link.js';
+import { CONTROL_SERVICE } from './control-service.js';
+import type { LanPeerSighting } from './lan-discovery.js';
+import { LinkControl, type LocalNetworkView } from './link-control.js';
+import { LinkTraversals } from './link-traversals.js';
+import { acceptRelayCircuit } from './path-dialers.js';
 import { learnPeerAddresses } from './peer-addresses.js';
-import { announcedOn } from './local-addresses.js';
-import { seenAddresses, type KnownAddress } from '../state/address-book.js';
-import {
-  dialBook,
-  effectiveHomeRelay,
-  type ObservedSource,
-  type Observations,
-} from '../state/observations.js';
-import { addressOf, peerStateView, refusedSince, type PeerStateSource } from './peer-view.js';
-import { newPeerEntry } from './peer-entry.js';
-import { notOnlineError } from './peer-state.js';
-import { acceptRelayCircuit, dialDirectPath, dialRelayPath } from './path-dialers.js';
-import { acceptRouteCircuit, dialRoutePath } from './route-dialer.js';
-import { kickRoutesThrough, routeChanged, routeOfflineError } from './route-links.js';
+import { peerDialers } from './peer-dialers.js';
+import { PeerEntries } from './peer-entries.js';
+import type { PeerEntry } from './peer-entry.js';
+import { PeerReach } from './peer-reach.js';
+import type { PeerStateSource } from './peer-view.js';
 import { attachPendingLink, type PendingLinkDeps } from './pending-links.js';
 import type { ActivePath, OpenStreamOptions, ReadonlyPeerEntry } from './ports.js';
-import type { PeerEntry } from './peer-entry.js';
-import type { Relays } from '../relay-clients/relays.js';
-import { RelaySplicer, SPLICE_SERVICE } from './relay-splice.js';
-import { QuietLanes } from './quiet-lanes.js';
-import { openOnNextPath } from './open-on-next-path.js';
-import type { ServiceRegistry } from '../services/services.js';
-import type { PeerRecord, RelaySetting } from '../state/settings.js';
-import type { StateChange } from '../state/state-changes.js';
-import type { Refusal } from '../core/refusal-codes.js';
-import { readGrants, sameGrants, sendGrants } from '../trust/grants-channel.js';
-import { FEATURE_TRAVERSE, TRAVERSE_SERVICE } from './traverse-protocol.js';
-import {
-  MAX_PUNCHES_PER_PEER,
-  PUNCH_BUDGET_WINDOW_MS,
-  TraverseSession,
-  type OwnCandidates,
-} from './traversal.js';
-import { AttemptLimiter } from '../core/attempt-limiter.js';
 import { PunchedHandover } from './punched-handover.js';
+import { QuietLanes } from './quiet-lanes.js';
+import { RelaySplicer, SPLICE_SERVICE } from './relay-splice.js';
+import { acceptRouteCircuit } from './route-dialer.js';
+import { kickRoutesThrough } from './route-links.js';
+import type { OwnCandidates } from './traversal.js';
+import { TRAVERSE_SERVICE } from './traverse-protocol.js';
+
+export type { LocalNetworkView } from './link-control.js';
 
 /**
  * Heartbeat on every link, in ms: one side's PING this often while the link is idle (ADR 0062). 15 s, as
@@ -71,24 +65,6 @@ export const LINK_HEARTBEAT_MS = 15_000;
  * within an RTO too.
  */
 export const LINK_DEAD_AFTER_MS = 40_000;
-
-/** Streams a relay link carries of its own: a control stream each way and `traverse`. */
-const LINK_OWN_STREAMS = 3;
-
-/**
- * Control streams live as long as their link; when the link dies they error with its reason, which the
- * mux's 'close' event already reports, so the stream error itself needs no handling beyond not crashing.
- */
-function holdControlStream(stream: Duplex): void {
-  stream.on('error', () => undefined);
-  stream.resume();
-}
-
-/** This node on its network, as links see it: where it listens and whether direct dialing is on. */
-export interface LocalNetworkView {
-  directAddresses(): string[];
-  readonly listenAddress: string | null;
-}
 
 /** What nodes that are not peers may do on a link: say hello (approvals), pair by code (pairing). */
 export interface StrangerHandlers {
@@ -120,22 +96,17 @@ export interface PeerLinkSetDeps {
 }
 
 export class PeerLinkSet {
-  private readonly peers = new Map<string, PeerEntry>();
+  private readonly peers: PeerEntries;
   /** Moves relay links onto splices where the relay and the peer can (ADR 0013). */
   private readonly splicer: RelaySplicer;
   /** Second connections of direct links, for terminals (ADR 0042). */
   private readonly lanes: QuietLanes;
-  private readonly disposers: (() => void)[] = [];
-  /** The control stream this node opened on each link: where its grants to the peer go. */
-  private readonly ownControl = new WeakMap<Mux, Duplex>();
-  /** Relay links with a `traverse` session, or one being opened (traversal.ts). */
-  private readonly traversals = new WeakSet<Mux>();
-  /** Each peer's `traverse` session on its relay link now, for `peers retry`. */
-  private readonly sessions = new WeakMap<PeerEntry, TraverseSession>();
-  /** Simultaneous opens per peer, across its relay links (traversal.ts MAX_PUNCHES_PER_PEER). */
-  private readonly punches = new AttemptLimiter(MAX_PUNCHES_PER_PEER, PUNCH_BUDGET_WINDOW_MS);
+  private readonly disposables = new DisposableStore();
   /** Closes the relay link once a punched direct link works, and rests the relay path meanwhile. */
   private readonly handover: PunchedHandover;
+  private readonly reach: PeerReach;
+  private readonly control: LinkControl;
+  private readonly traversals: LinkTraversals;
   private stopped = false;
 
   constructor(private readonly deps: PeerLinkSetDeps) {
@@ -147,6 +118,46 @@ export class PeerLinkSet {
       moved: () => deps.notices.changed(),
     });
     this.handover = new PunchedHandover({ log: deps.log, changed: () => deps.notices.changed() });
+    this.reach = new PeerReach({ ...deps, peerName: (fp) => this.peers.get(fp)?.record.name });
+    const learnAddresses = (entry: PeerEntry, addresses: string[], source: ObservedSource) =>
+      this.learnAddresses(entry, addresses, source);
+    this.traversals = new LinkTraversals({
+      identity: deps.identity,
+      log: deps.log,
+      nat: deps.nat,
+      attachPunched: (l) => {
+        this.handover.mark(l);
+        this.attach(l);
+      },
+      learnAddresses,
+      changed: () => deps.notices.changed(),
+    });
+    this.control = new LinkControl({
+      ...deps,
+      lanes: this.lanes,
+      splicer: this.splicer,
+      name: () => this.name,
+      learnAddresses,
+      helloHeard: (entry, link, mux) => this.traversals.open(entry, link, mux),
+    });
+    this.peers = new PeerEntries({
+      ...deps,
+      paths: (fp, name) =>
+        peerDialers(
+          {
+            ...deps,
+            reach: this.reach,
+            handover: this.handover,
+            name: () => this.name,
+            peerEntry: (fp) => this.peers.get(fp),
+            attach: (l) => this.attach(l),
+          },
+          fp,
+          name,
+        ),
+      grantsChanged: (entry) => this.control.tellGrants(entry),
+      name: () => this.name,
+    });
   }
 
   private get name(): string {
@@ -186,151 +197,27 @@ export class PeerLinkSet {
   /** Starts keeping links to every saved peer, and follows the store from now on. */
   start(): void {
     const { state, relays } = this.deps;
-    this.disposers.push(
-      state.subscribe((change) => this.onStateChange(change)),
+    this.disposables.add(
+      state.subscribe((change) => this.peers.onStateChange(change)),
       relays.events.on('connected', () => {
         for (const p of this.peers.values()) p.relay.kick();
       }),
-      relays.events.on('removed', (url) => this.closeRelayLinks(url)),
+      relays.events.on('removed', (url) => this.peers.closeRelayLinks(url)),
       relays.events.on('incoming', (circuit) => this.acceptCircuit(circuit)),
     );
-    for (const record of state.peers()) this.track(record);
+    for (const record of state.peers()) this.peers.track(record);
   }
 
   stop(): void {
     this.stopped = true;
-    for (const dispose of this.disposers.splice(0)) dispose();
-    for (const p of this.peers.values()) {
-      p.direct.stop();
-      p.relay.stop();
-      p.route.stop();
-      p.links.closeAll('agent stopping');
-    }
-  }
-
-  private onStateChange(change: StateChange): void {
-    if (this.stopped) return;
-    // A node saved again (re-approved, paired again) may have been refusing us until now: its
-    // fingerprint leaves the blocked or pending list then, even when its peer record is unchanged.
-    if (change.kind === 'blocked') return this.kick(change.id);
-    if (change.kind === 'pending') return this.kick((change.before ?? change.after)?.fingerprint);
-    if (change.kind !== 'peer') return;
-    const { before, after } = change;
-    if (!after) {
-      this.deps.observations.forget(change.id);
-      return this.untrack(change.id, `removed as a peer by ${this.name}`);
-    }
-    if (!before || !this.peers.has(after.fingerprint)) return void this.track(after);
-    const entry = this.peers.get(after.fingerprint)!;
-    if (!sameGrants(before.allow, after.allow)) this.tellGrants(entry);
-    // The owner named a home relay (an invite, `peers add --relay`): it stands until the next hello.
-    if (after.homeRelay && !isDeepStrictEqual(before.homeRelay, after.homeRelay)) {
-      this.deps.observations.forgetHomeRelay(after.fingerprint);
-    }
-    if (before.route?.join() !== after.route?.join()) {
-      routeChanged(entry, after);
-      return this.deps.notices.changed();
-    }
-    // New facts (an address, a home relay, a certificate): try its paths now, not after the backoff.
-    this.kick(change.id);
-    this.deps.notices.changed();
-  }
-
-  /** Tells the peer, on each of its links, what it may do here now (docs/protocol.md §Grants). */
-  private tellGrants(entry: PeerEntry): void {
-    for (const path of ['direct', 'relay', 'route'] as const) {
-      const mux = entry.links.get(path)?.mux;
-      const stream = mux && this.ownControl.get(mux);
-      if (stream) sendGrants(stream, entry.record.allow);
-    }
-  }
-
-  /** Dials the peer's paths that are down now (a path that is up is left alone). */
-  private kick(fingerprint: string | undefined): void {
-    const entry = fingerprint === undefined ? undefined : this.peers.get(fingerprint);
-    if (entry?.record.route) return entry.route.kick();
-    entry?.direct.kick();
-    entry?.relay.kick();
+    this.disposables.dispose();
+    this.peers.stop();
   }
 
   /** A LAN announcement: a known peer's addresses are merged in and a direct dial is tried. */
   onLanSighting(s: LanPeerSighting): void {
     const entry = this.peers.get(s.fingerprint);
     if (entry) this.learnAddresses(entry, s.addresses, 'lan');
-  }
-
-  private track(record: PeerRecord): void {
-    // Only a hand edit puts this node among its own peers (the CLI and the window refuse it).
-    if (record.fingerprint === this.deps.identity.fingerprint) {
-      this.deps.notices.notice({
-        kind: 'settings',
-        message: `${this.deps.state.path} lists this node itself as peer '${record.name}'; ignored`,
-      });
-      return;
-    }
-    const fp = record.fingerprint;
-    const entry = newPeerEntry(this.deps.identity.fingerprint, record, () => this.deps.state.peer(fp), {
-      // A peer with a saved route is dialed through it alone.
-      dialDirect: (e) =>
-        this.deps.state.get().listen === null || e.record.route
-          ? Promise.resolve(undefined)
-          : dialDirectPath(this.deps.identity, { ...e.record, addresses: this.addressBook(fp) }, (address) =>
-              this.deps.observations.worked(fp, address),
-            ),
-      dialRelay: (e) => {
-        if (e.record.route || this.handover.holdsRelay(e)) return Promise.resolve(undefined);
-        const homeRelay = this.homeRelay(fp);
-        return dialRelayPath(this.deps.identity, this.deps.relays.dialer, {
-          fingerprint: fp,
-          ...(homeRelay ? { homeRelay } : {}),
-        });
-      },
-      dialRoute: (e) =>
-        dialRoutePath(
-          {
-            identity: this.deps.identity,
-            name: () => this.name,
-            peerEntry: (fp) => this.peers.get(fp),
-            activePath: (hop) => this.activePath(hop),
-          },
-          e.record,
-        ),
-      attach: (l) => this.attach(l),
-      onError: (path, message, repeated) => {
-        this.deps.log.debug({ peer: entry.record.name, path }, `link attempt failed: ${message}`);
-        // The peer's state line says why (peer-state.ts). A peer that is switched off fails the same
-        // way every 30 s per path: with 90 of them, telling every listener (status events,
-        // introductions, messages, files, each looking over all peers) each time was about a third of an
-        // idle agent's CPU (ADR 0062).
-        if (!repeated) this.deps.notices.changed();
-      },
-    });
-    this.peers.set(fp, entry);
-    entry.direct.kick();
-    entry.relay.kick();
-    entry.route.kick();
-    this.deps.notices.changed();
-  }
-
-  private untrack(fingerprint: string, reason: string): void {
-    const entry = this.peers.get(fingerprint);
-    if (!entry) return;
-    this.peers.delete(fingerprint);
-    // Told first, while the links are up: services hang up what the peer had open (terminals say why
-    // on their streams), and what this node had open there, before the links close. A stream's end
-    // (FIN) goes out a tick after end() is called, hence the links close a turn later.
-    this.deps.notices.changed();
-    entry.direct.stop();
-    entry.relay.stop();
-    entry.route.stop();
-    setImmediate(() => entry.links.closeAll(reason));
-  }
-
-  private closeRelayLinks(url: string): void {
-    for (const p of this.peers.values()) {
-      const relayLink = p.links.get('relay');
-      if (relayLink && sameRelayUrl(relayLink.link.remote, url)) relayLink.mux.close(`relay ${url} removed`);
-    }
   }
 
   private acceptCircuit(circuit: Circuit): void {
@@ -373,36 +260,9 @@ export class PeerLinkSet {
       heartbeatMs: LINK_HEARTBEAT_MS,
       deadAfterMs: LINK_DEAD_AFTER_MS,
       onStream: (req) => {
-        if (req.service === CONTROL_SERVICE) {
-          try {
-            const hello = parseHello(req.args);
-            this.onHello(entry, hello, link);
-            if (hello.lane !== undefined) this.lanes.dial(link, mux, hello.lane);
-            const control = req.accept();
-            holdControlStream(control);
-            readGrants(control, entry.record.name, log, (allow) => {
-              if (sameGrants(entry.theyAllow, allow)) return;
-              entry.theyAllow = allow;
-              notices.changed();
-            });
-            this.splicer.onPeerHello(link, mux, hello.features);
-            this.openTraversal(entry, link, mux);
-          } catch (err) {
-            req.reject('BAD_REQUEST', (err as Error).message);
-          }
-          return;
-        }
+        if (req.service === CONTROL_SERVICE) return this.control.accept(entry, link, mux, req);
         if (req.service === SPLICE_SERVICE) return this.splicer.accept(link, req);
-        if (req.service === TRAVERSE_SERVICE) {
-          // Only on a relay link, one per link, and only the coordinator (lower fingerprint) opens it.
-          if (link.path !== 'relay' || !this.deps.nat || this.traversals.has(mux)) {
-            return req.reject('BAD_REQUEST', 'traverse: not on this link');
-          }
-          if (this.deps.identity.fingerprint < entry.fingerprint) {
-            return req.reject('BAD_REQUEST', 'traverse: the lower fingerprint opens it');
-          }
-          return this.startTraversal(entry, mux, req.accept(), false);
-        }
+        if (req.service === TRAVERSE_SERVICE) return this.traversals.accept(entry, link, mux, req);
         // The record as the store has it now: a permission taken away a moment ago is taken away.
         const record = this.deps.state.peer(entry.fingerprint);
         if (!record) return req.reject('REMOVED', `removed as a peer by ${this.name}`);
@@ -438,92 +298,18 @@ export class PeerLinkSet {
       if (link.path === 'direct') this.handover.lost(entry, link);
       notices.changed();
     });
-    void mux
-      .open(
-        CONTROL_SERVICE,
-        ownHello(
-          this.name,
-          announcedOn(link, this.deps.local.directAddresses()),
-          this.deps.relays.saved()[0],
-          this.lanes.offer(link, mux),
-        ),
-      )
-      .then(
-        (stream) => {
-          entry.refusal = undefined;
-          holdControlStream(stream);
-          // The peer accepted us: tell it what it may do here (and again on every change).
-          this.ownControl.set(mux, stream);
-          sendGrants(stream, entry.record.allow);
-          if (!entry.links.confirm(link)) return;
-          this.openTraversal(entry, link, mux);
-          this.handover.confirmed(entry, link, mux);
-          kickRoutesThrough(this.peers.values(), entry.fingerprint);
-          notices.changed();
-        },
-        (err: Error) => {
-          // Only an answer is a refusal; a link that dropped while we said hello is just gone.
-          const code = refusalOf(err);
-          if (code === undefined) return;
-          // The peer has not approved us (yet): remember its answer for `ping` and `peers` (peer-state.ts).
-          entry.refusal = { code, message: err.message, at: Date.now() };
-          log.info({ peer: entry.record.name }, `peer refused our hello: ${err.message}`);
-          notices.changed();
-        },
-      );
+    this.control.sayHello(entry, link, mux, () => {
+      if (!entry.links.confirm(link)) return;
+      this.traversals.open(entry, link, mux);
+      this.handover.confirmed(entry, link, mux);
+      kickRoutesThrough(this.peers.values(), entry.fingerprint);
+      notices.changed();
+    });
     void mux.ping().then(
       (ms) => (entry.links.rttMs = ms),
       () => undefined,
     );
     notices.changed();
-  }
-
-  /**
-   * On a relay link both sides speak `traverse` on and this node coordinates (lower fingerprint), once
-   * the link is confirmed: opens the stream that tells candidates and agrees simultaneous opens.
-   */
-  private openTraversal(entry: PeerEntry, link: Link, mux: Mux): void {
-    if (!this.deps.nat || link.path !== 'relay' || this.traversals.has(mux)) return;
-    if (!entry.features?.includes(FEATURE_TRAVERSE)) return;
-    if (this.deps.identity.fingerprint > entry.fingerprint) return;
-    if (entry.links.get('relay')?.mux !== mux || !entry.links.get('relay')?.confirmed) return;
-    // Marked before the open resolves: the hello and the confirmation may both call this.
-    this.traversals.add(mux);
-    mux.open(TRAVERSE_SERVICE, {}).then(
-      (stream) => this.startTraversal(entry, mux, stream, true),
-      (err: Error) => this.deps.log.debug({ peer: entry.record.name }, `traverse not opened: ${err.message}`),
-    );
-  }
-
-  private startTraversal(entry: PeerEntry, mux: Mux, stream: Duplex, coordinator: boolean): void {
-    const nat = this.deps.nat;
-    if (!nat) return;
-    entry.traversal = { punchAttempts: 0 };
-    const state = entry.traversal;
-    this.traversals.add(mux);
-    // The session lives as long as its stream (the relay link): the stream's listeners hold it.
-    const session = new TraverseSession(stream, coordinator, {
-      identity: this.deps.identity,
-      peerId: entry.fingerprint,
-      own: nat,
-      state,
-      directUp: () => entry.links.get('direct')?.confirmed === true,
-      mayPunch: () => this.punches.attempt(entry.fingerprint) === 0,
-      budgetWaitMs: () => this.punches.wait(entry.fingerprint) * 1000,
-      // In use: a stream beyond the link's own (a control stream each way, and `traverse`).
-      inUse: () => mux.streamCount > LINK_OWN_STREAMS,
-      attach: (l) => {
-        this.handover.mark(l);
-        this.attach(l);
-      },
-      learnMapped: (address) => this.learnAddresses(entry, [address], 'mapped'),
-      changed: () => this.deps.notices.changed(),
-      log: this.deps.log,
-    });
-    this.sessions.set(entry, session);
-    stream.once('close', () => {
-      if (this.sessions.get(entry) === session) this.sessions.delete(entry);
-    });
   }
 
   /**
@@ -535,25 +321,8 @@ export class PeerLinkSet {
     const entry = this.peers.get(fingerprint);
     if (!entry) return false;
     if (!entry.links.get('direct')) entry.direct.kick();
-    this.sessions.get(entry)?.retryNow();
+    this.traversals.retry(entry);
     return true;
-  }
-
-  private onHello(entry: PeerEntry, hello: Hello, link: Link): void {
-    entry.directOffThere = hello.addresses.length === 0;
-    entry.features = hello.features ?? [];
-    this.learnAddresses(entry, hello.addresses, 'hello');
-    // A peer that dialed here directly came from an address a router may forward its port at.
-    if (link.path === 'direct' && !link.initiator) {
-      this.learnAddresses(entry, seenAddresses(link.remote, hello.addresses), 'seen');
-    }
-    // Where the peer lives now is an observation (observations.ts), never a write of config.json.
-    const home = announcedHomeRelay(hello);
-    if (home && this.deps.observations.hearHomeRelay(entry.fingerprint, home)) {
-      // New: try the relay path there now, not after the backoff.
-      entry.relay.kick();
-      this.deps.notices.changed();
-    }
   }
 
   /** Saves newly learned direct addresses of a peer and dials them when direct is not up. */
@@ -566,58 +335,32 @@ export class PeerLinkSet {
    * Opens a stream to a peer's service on its active path (direct when up).
    * @throws ClawError('PEER_OFFLINE') with why, or 'STREAM_REJECTED' with the peer's reason.
    */
-  async openStream(
+  openStream(
     entry: ReadonlyPeerEntry,
     service: string,
     args: unknown,
     opts: OpenStreamOptions = {},
   ): Promise<{ stream: MuxStream; path: PathKind; remote: string }> {
-    // An older peer would take DATA before its ACCEPT as a violation and close the link.
-    const early = entry.features?.includes(FEATURE_EARLY_DATA) ? opts.early : undefined;
-    // A path that dies before the peer answers: once more on the next one (a terminal opened while a
-    // frozen direct path is being judged dead comes up over the relay).
-    const { value: stream, path: active } = await openOnNextPath({
-      active: () => this.activePath(entry),
-      current: () => entry.links.active,
-      open: (path) => path.mux.open(service, args, early ? { early } : {}),
-      early: early !== undefined,
-    });
-    // A link the peer dialed has an ephemeral far end: name the address it listens on, as `peers` does.
-    return { stream, path: active.path, remote: addressOf(entry).address ?? active.link.remote };
+    return this.reach.openStream(entry, service, args, opts);
   }
 
   /** The path new streams to `entry` use. @throws ClawError('PEER_OFFLINE') saying why there is none. */
   activePath(entry: ReadonlyPeerEntry): ActivePath {
-    const active = entry.links.active;
-    if (!active && entry.record.route && !refusedSince(entry)) {
-      throw routeOfflineError(entry, (fp) => this.peers.get(fp)?.record.name);
-    }
-    if (!active) throw notOnlineError(entry.record.name, peerStateView(this.stateSource(), entry));
-    return active;
+    return this.reach.activePath(entry);
   }
 
   /** Where a peer is dialed directly: what the owner saved with what this node observed. */
   addressBook(fingerprint: string): KnownAddress[] {
-    const saved = this.deps.state.peer(fingerprint)?.addresses ?? [];
-    return dialBook(saved, this.deps.observations.addresses(fingerprint));
+    return this.reach.addressBook(fingerprint);
   }
 
   /** Where a peer's relay path meets it: the home relay its hello announced, else the one the owner gave. */
   homeRelay(fingerprint: string): RelaySetting | undefined {
-    return effectiveHomeRelay(
-      this.deps.state.peer(fingerprint)?.homeRelay,
-      this.deps.observations.homeRelay(fingerprint),
-    );
+    return this.reach.homeRelay(fingerprint);
   }
 
   /** What peer-state.ts judges a peer's reachability by. */
   stateSource(): PeerStateSource {
-    return {
-      peerName: (fp) => this.peers.get(fp)?.record.name,
-      addressBook: (fp) => this.addressBook(fp),
-      homeRelay: (fp) => this.homeRelay(fp),
-      relayClients: () => this.deps.relays.dialer.list(),
-      settings: { get: () => this.deps.state.get() },
-    };
+    return this.reach.stateSource();
   }
 }

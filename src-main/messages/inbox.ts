@@ -26,60 +26,38 @@
  * `refusalsPerPeer` per sender; the records of those forgotten are dead weight, and compaction runs
  * once they pass REFUSALS_COMPACT_BYTES, so a peer whose messages are all refused costs this disk a
  * bounded file, not one record per refusal.
+ *
+ * Its parts: one message and the pure rules about it (inbox-entry.ts); the acceptance rules
+ * (inbox-acceptance.ts); the messages in memory and their bounds (inbox-table.ts) with the bodies kept
+ * for listeners (inbox-body-cache.ts); the marks and refusals per sender (inbox-senders.ts); the log
+ * replayed and rewritten (inbox-log.ts). This module takes the calls, records each change and tells
+ * listeners.
  */
 import { Emitter } from '../core/emitter.js';
 import { uuidV7Time } from '../core/uuid-v7.js';
 import { type MessageFrameMsg, type MessageRefusalCode } from '../protocol/message-frames.js';
-import { decodeInboxRecord, encodeInboxRecord, type InboxRecord, type MessageMeta } from './box-records.js';
+import { decodeInboxRecord, encodeInboxRecord, type InboxRecord } from './box-records.js';
+import { judgeOffer } from './inbox-acceptance.js';
+import { bodyInMemory } from './inbox-body-cache.js';
+import { keysOf, recordMeta, viewOf, type Held, type InboxEntry } from './inbox-entry.js';
+import { compactInboxLog, replayInboxRecord, type InboxParts } from './inbox-log.js';
+import { FinalRefusals, TopicMarks, type Refusal } from './inbox-senders.js';
+import { DEFAULT_INBOX_LIMITS, InboxTable, type InboxLimits } from './inbox-table.js';
 import type { LogFolder } from './log-files.js';
 import { RecordLog, type LogRecovery, type LogStats } from './record-log.js';
 
+export { BODY_CACHE_BYTES } from './inbox-body-cache.js';
+export type { InboxEntry } from './inbox-entry.js';
+export { DEFAULT_INBOX_LIMITS, type InboxLimits } from './inbox-table.js';
+
 /** The inbox's file in the messages folder. */
 export const INBOX_FILE = 'inbox.log';
-
-export interface InboxLimits {
-  /** Messages held per sender (read ones are let go first when a new one needs the room). */
-  messagesPerPeer: number;
-  /** Bytes of bodies held per sender. */
-  bytesPerPeer: number;
-  /** Topics whose mark is remembered per sender. */
-  topicsPerPeer: number;
-  /** Final refusals remembered per sender (so a resend gets the same answer). */
-  refusalsPerPeer: number;
-}
-
-export const DEFAULT_INBOX_LIMITS: InboxLimits = {
-  messagesPerPeer: 10_000,
-  bytesPerPeer: 64 * 1024 * 1024,
-  topicsPerPeer: 10_000,
-  refusalsPerPeer: 1_000,
-};
-
-/** One message as the inbox shows it. */
-export interface InboxEntry extends MessageMeta {
-  /** The sender's fingerprint. */
-  from: string;
-  sentAt: number;
-  expiresAt: number;
-  receivedAt: number;
-  read: boolean;
-}
 
 /** What `offer` decided; `durable` settles once the decision is on disk (reply only then). */
 export type Offer =
   | { kind: 'accepted'; entry: InboxEntry; durable: Promise<unknown> }
   | { kind: 'duplicate'; durable: Promise<unknown> }
   | { kind: 'refused'; code: MessageRefusalCode; reason: string; durable: Promise<unknown> };
-
-interface Held extends InboxEntry {
-  body: Uint8Array | number;
-  durable: boolean;
-  /** The body kept in memory while unread (BODY_CACHE_BYTES), so a listener reads no file. */
-  cached?: Uint8Array;
-}
-
-/** Bodies of unread messages kept in memory, in bytes (16 MiB): a listener takes them as they come. */
-export const BODY_CACHE_BYTES = 16 * 1024 * 1024;
 
 /**
  * Bytes of forgotten refusal records (and the checks of other dead records) that start a compaction
@@ -88,58 +66,21 @@ export const BODY_CACHE_BYTES = 16 * 1024 * 1024;
  */
 export const REFUSALS_COMPACT_BYTES = 1024 * 1024;
 
-/** About what one record adds to the log besides a body, in bytes (for the live size compaction weighs). */
-const RECORD_BYTES = 200;
-
-/** The inbox's key of a message: its sender's fingerprint and its ID (the sender chose the ID). */
-function keyOf(from: string, id: string): string {
-  return `${from}/${id}`;
-}
-
-interface Mark {
-  /** Highest ID accepted in the topic (durable or not). */
-  id: string;
-  /** Highest ID accepted whose record is durable: what compaction may write. */
-  durableId: string | undefined;
-  /** Latest expiry among the messages accepted in the topic, in ms. */
-  until: number;
-}
-
-interface Refusal {
-  code: MessageRefusalCode;
-  reason: string;
-  topic: string;
-  until: number;
-  durable: boolean;
-  /** Bytes of its record in the log: dead once it is forgotten. */
-  bytes: number;
-}
-
 export interface InboxOptions {
   now?: () => number;
   limits?: Partial<InboxLimits>;
 }
 
 export class Inbox {
-  /** By keyOf(from, id), in the order they arrived. */
-  private readonly entries = new Map<string, Held>();
-  /** The messages held under each ID (one, unless two senders chose the same ID). */
-  private readonly byId = new Map<string, Held[]>();
-  /** RECORD_BYTES plus the body of every message held: the live size compaction weighs. */
-  private heldBytes = 0;
-  /** Bytes of refusal records written and since forgotten (evicted or expired), since the last compaction. */
-  private deadRefusalBytes = 0;
+  private readonly table: InboxTable;
   /** Per sender: per topic, the mark. */
-  private readonly marks = new Map<string, Map<string, Mark>>();
+  private readonly marks = new TopicMarks();
   /** Per sender: final refusals by ID, oldest first. */
-  private readonly refusals = new Map<string, Map<string, Refusal>>();
-  /** Per sender: messages and bytes held (durable or not). */
-  private readonly usage = new Map<string, { count: number; bytes: number }>();
+  private readonly refusals: FinalRefusals;
   private readonly limits: InboxLimits;
   private readonly now: () => number;
   private compacting: Promise<void> | undefined;
   private nextCompactCheck = 0;
-  private cachedBytes = 0;
   /**
    * `message`: accepted here, its record on its way to disk (a program may take it; ADR 0066). `read`:
    * a program took these of `from`'s (durably recorded). `room`: something of `from`'s left, so a
@@ -159,6 +100,13 @@ export class Inbox {
   ) {
     this.limits = { ...DEFAULT_INBOX_LIMITS, ...options.limits };
     this.now = options.now ?? Date.now;
+    this.table = new InboxTable(this.limits);
+    this.refusals = new FinalRefusals(this.limits.refusalsPerPeer);
+  }
+
+  /** What the log holds, for replaying and rewriting it (inbox-log.ts). */
+  private get parts(): InboxParts {
+    return { table: this.table, marks: this.marks, refusals: this.refusals };
   }
 
   static async open(
@@ -176,7 +124,7 @@ export class Inbox {
       }
     });
     const inbox = new Inbox(log, options);
-    for (const { record, bodyPos } of replayed) inbox.replay(record, bodyPos);
+    for (const { record, bodyPos } of replayed) replayInboxRecord(inbox.parts, record, bodyPos);
     inbox.dropExpired();
     return { inbox, recovery: { ...recovery, skipped } };
   }
@@ -188,7 +136,7 @@ export class Inbox {
   /** Decides what to do with `msg` from `from` (see the module comment); records what it accepts or refuses for good. */
   offer(from: string, msg: MessageFrameMsg): Offer {
     const offer = this.decide(from, msg);
-    if (offer.kind === 'refused' && !this.refusals.get(from)?.get(msg.id)?.durable) {
+    if (offer.kind === 'refused' && !this.refusals.get(from, msg.id)?.durable) {
       this.events.emit('refused', {
         from,
         id: msg.id,
@@ -203,57 +151,43 @@ export class Inbox {
   private decide(from: string, msg: MessageFrameMsg): Offer {
     const now = this.now();
     const expiresAt = uuidV7Time(msg.id) + msg.ttlMs;
-    // First: the answer for an expired message needs no memory (a resend gets it again), and the
-    // sender has given it up by its own clock too.
-    if (expiresAt <= now) {
-      return {
-        kind: 'refused',
-        code: 'EXPIRED',
-        reason: 'the message expired before it arrived',
-        durable: Promise.resolve(),
-      };
-    }
-    const topics = this.marks.get(from);
-    const mark = topics?.get(msg.topic);
-    // Held already (sent again, maybe under another topic): a repeat, whatever its topic's mark says.
-    if (this.entries.has(keyOf(from, msg.id))) return { kind: 'duplicate', durable: this.log.durableSoFar() };
-    if (mark && msg.id <= mark.id) {
-      const refused = this.refusals.get(from)?.get(msg.id);
-      if (refused)
+    const verdict = judgeOffer(msg, expiresAt, now, this.senderView(from, msg), this.limits);
+    switch (verdict.kind) {
+      case 'expired':
         return {
           kind: 'refused',
-          code: refused.code,
-          reason: refused.reason,
-          durable: this.log.durableSoFar(),
+          code: 'EXPIRED',
+          reason: 'the message expired before it arrived',
+          durable: Promise.resolve(),
         };
-      return { kind: 'duplicate', durable: this.log.durableSoFar() };
+      case 'duplicate':
+        return { kind: 'duplicate', durable: this.log.durableSoFar() };
+      case 'refused-before': {
+        const { code, reason } = verdict.refusal;
+        return { kind: 'refused', code, reason, durable: this.log.durableSoFar() };
+      }
+      case 'refuse':
+        return this.refuse(from, msg, expiresAt, verdict.code, verdict.reason);
+      case 'full':
+        return { kind: 'refused', code: 'INBOX_FULL', reason: verdict.reason, durable: Promise.resolve() };
+      case 'accept':
+        return this.accept(from, msg, expiresAt, now);
     }
-    if (msg.body.length > this.limits.bytesPerPeer) {
-      return this.refuse(
-        from,
-        msg,
-        expiresAt,
-        'TOO_LARGE',
-        `a message from this peer may have at most ${this.limits.bytesPerPeer} bytes here`,
-      );
-    }
-    if (!mark && (topics?.size ?? 0) >= this.limits.topicsPerPeer) {
-      return this.refuse(
-        from,
-        msg,
-        expiresAt,
-        'TOO_MANY_TOPICS',
-        `this peer already has ${this.limits.topicsPerPeer} topics here`,
-      );
-    }
-    if (!this.makeRoom(from, msg.body.length)) {
-      return {
-        kind: 'refused',
-        code: 'INBOX_FULL',
-        reason: `the inbox holds as much from this peer as it takes (${this.limits.messagesPerPeer} messages or ${this.limits.bytesPerPeer / 1024 / 1024} MiB) until some is read or deleted`,
-        durable: Promise.resolve(),
-      };
-    }
+  }
+
+  /** What judgeOffer needs to know of `from` for `msg`. */
+  private senderView(from: string, msg: MessageFrameMsg) {
+    return {
+      held: this.table.get(from, msg.id) !== undefined,
+      mark: this.marks.get(from, msg.topic),
+      refusal: this.refusals.get(from, msg.id),
+      topicCount: this.marks.topicCount(from),
+      makeRoom: () => this.makeRoom(from, msg.body.length),
+    };
+  }
+
+  /** Holds `msg` and hands it to listeners at once; its record goes to disk meanwhile (group commit). */
+  private accept(from: string, msg: MessageFrameMsg, expiresAt: number, now: number): Offer {
     const held: Held = {
       id: msg.id,
       topic: msg.topic,
@@ -270,8 +204,8 @@ export class Inbox {
     };
     if (msg.replyTo !== undefined) held.replyTo = msg.replyTo;
     if (msg.error) held.error = true;
-    this.hold(held);
-    const m = this.markOf(from, msg.topic);
+    this.table.hold(held);
+    const m = this.marks.markOf(from, msg.topic);
     m.id = msg.id;
     m.until = Math.max(m.until, expiresAt);
     const { payload, bodyAt } = encodeInboxRecord({
@@ -281,11 +215,8 @@ export class Inbox {
     });
     const durable = this.log.append(payload).then((offset) => {
       if (m.durableId === undefined || msg.id > m.durableId) m.durableId = msg.id;
-      if (this.entries.get(keyOf(from, held.id)) !== held) return;
-      if (!held.read && this.cachedBytes + held.size <= BODY_CACHE_BYTES) {
-        held.cached = msg.body;
-        this.cachedBytes += held.size;
-      }
+      if (!this.table.holds(held)) return;
+      this.table.cache.keep(held, msg.body);
       held.body = offset + bodyAt;
       held.durable = true;
       this.maybeCompact();
@@ -303,7 +234,7 @@ export class Inbox {
    */
   list(filter: { from?: string; topic?: string; unread?: boolean } = {}): InboxEntry[] {
     const out: InboxEntry[] = [];
-    for (const e of this.entries.values()) {
+    for (const e of this.table.entries.values()) {
       if (filter.from !== undefined && e.from !== filter.from) continue;
       if (filter.topic !== undefined && e.topic !== filter.topic) continue;
       if (filter.unread && e.read) continue;
@@ -314,20 +245,19 @@ export class Inbox {
 
   /** The message `from` sent with `id` (without `from`: the first held with that ID). */
   get(id: string, from?: string): InboxEntry | undefined {
-    const e = this.find(id, from);
+    const e = this.table.find(id, from);
     return e && viewOf(e);
   }
 
   /** A held message's body when it is in memory (no file read needed), else undefined. */
   cachedBody(id: string, from?: string): Uint8Array | undefined {
-    const e = this.find(id, from);
-    if (!e) return undefined;
-    return e.cached ?? (typeof e.body === 'number' ? undefined : e.body);
+    const e = this.table.find(id, from);
+    return e && bodyInMemory(e);
   }
 
   /** A held message's body (undefined when it is not here). */
   async body(id: string, from?: string): Promise<Uint8Array | undefined> {
-    const e = this.find(id, from);
+    const e = this.table.find(id, from);
     if (!e) return undefined;
     if (e.cached) return e.cached;
     return typeof e.body === 'number' ? this.log.read(e.body, e.size) : e.body;
@@ -339,15 +269,15 @@ export class Inbox {
    * one is durable so is the message, and a READ never precedes the message's durability.
    */
   async markRead(ids: readonly string[]): Promise<string[]> {
-    const fresh = this.allOf(ids).filter((e) => !e.read);
+    const fresh = this.table.allOf(ids).filter((e) => !e.read);
     if (fresh.length === 0) return [];
     await this.log.append(encodeInboxRecord({ kind: 'read', meta: keysOf(fresh) }).payload);
     const bySender = new Map<string, string[]>();
     for (const e of fresh) {
       const id = e.id;
-      if (this.entries.get(keyOf(e.from, id)) !== e || e.read) continue;
+      if (!this.table.holds(e) || e.read) continue;
       e.read = true;
-      this.uncache(e);
+      this.table.cache.drop(e);
       // Pushed, not spread: an ack of 1,000 IDs was 500,000 copies.
       const list = bySender.get(e.from);
       if (list) list.push(id);
@@ -362,7 +292,7 @@ export class Inbox {
 
   /** Of `ids`, those `from` put here that a program has read (for WANT_READ). */
   readOf(from: string, ids: readonly string[]): string[] {
-    return ids.filter((id) => this.entries.get(keyOf(from, id))?.read === true);
+    return ids.filter((id) => this.table.get(from, id)?.read === true);
   }
 
   /**
@@ -370,26 +300,14 @@ export class Inbox {
    * (marks): a resend is still a repeat.
    */
   async delete(ids: readonly string[]): Promise<string[]> {
-    const gone = this.allOf(ids);
+    const gone = this.table.allOf(ids);
     if (gone.length === 0) return [];
     const senders = new Set(gone.map((e) => e.from));
-    for (const e of gone) this.unhold(e);
+    for (const e of gone) this.table.unhold(e);
     await this.log.append(encodeInboxRecord({ kind: 'delete', meta: keysOf(gone) }).payload);
     for (const from of senders) this.events.emit('room', from);
     this.maybeCompact();
     return [...new Set(gone.map((e) => e.id))];
-  }
-
-  /** The message `from` sent with `id`, or without `from` the first held with that ID. */
-  private find(id: string, from?: string): Held | undefined {
-    return from !== undefined ? this.entries.get(keyOf(from, id)) : this.byId.get(id)?.[0];
-  }
-
-  /** Every message held under one of `ids` (each once). */
-  private allOf(ids: readonly string[]): Held[] {
-    const out = new Set<Held>();
-    for (const id of ids) for (const e of this.byId.get(id) ?? []) out.add(e);
-    return [...out];
   }
 
   /** Lets go of messages, marks and refusals whose TTL passed. Call it now and then. */
@@ -411,20 +329,12 @@ export class Inbox {
     code: MessageRefusalCode,
     reason: string,
   ): Offer {
-    const list = this.refusals.get(from) ?? new Map<string, Refusal>();
-    this.refusals.set(from, list);
     const { payload } = encodeInboxRecord({
       kind: 'refused',
       meta: { id: msg.id, from, topic: msg.topic, code, reason, until },
     });
     const refusal: Refusal = { code, reason, topic: msg.topic, until, durable: false, bytes: payload.length };
-    this.forgetRefusal(list.get(msg.id));
-    list.set(msg.id, refusal);
-    while (list.size > this.limits.refusalsPerPeer) {
-      const oldest = list.keys().next().value!;
-      this.forgetRefusal(list.get(oldest));
-      list.delete(oldest);
-    }
+    this.refusals.remember(from, msg.id, refusal);
     const durable = this.log.append(payload).then(() => {
       refusal.durable = true;
       this.maybeCompact();
@@ -432,156 +342,22 @@ export class Inbox {
     return { kind: 'refused', code, reason, durable };
   }
 
-  /** A refusal record that is no longer live (its bytes count towards the next compaction). */
-  private forgetRefusal(r: Refusal | undefined): void {
-    if (r) this.deadRefusalBytes += r.bytes;
-  }
-
   /** Whether `size` more bytes from `from` fit, letting read messages go (oldest first) to make room. */
   private makeRoom(from: string, size: number): boolean {
-    const fits = () => {
-      const u = this.usage.get(from) ?? { count: 0, bytes: 0 };
-      return u.count + 1 <= this.limits.messagesPerPeer && u.bytes + size <= this.limits.bytesPerPeer;
-    };
-    if (fits()) return true;
-    const evicted: Held[] = [];
-    for (const e of this.entries.values()) {
-      if (e.from !== from || !e.read || !e.durable) continue;
-      this.unhold(e);
-      evicted.push(e);
-      if (fits()) break;
-    }
+    const evicted = this.table.evictReadFor(from, size);
     // Lazily: should the record be lost, the read messages come back until the next one evicts them.
     if (evicted.length > 0)
       this.log.appendLazy(encodeInboxRecord({ kind: 'delete', meta: keysOf(evicted) }).payload);
-    return fits();
-  }
-
-  private hold(e: Held): void {
-    const key = keyOf(e.from, e.id);
-    const before = this.entries.get(key);
-    if (before) this.unhold(before);
-    this.entries.set(key, e);
-    const same = this.byId.get(e.id);
-    if (same) same.push(e);
-    else this.byId.set(e.id, [e]);
-    this.heldBytes += RECORD_BYTES + e.size;
-    const u = this.usage.get(e.from) ?? { count: 0, bytes: 0 };
-    u.count++;
-    u.bytes += e.size;
-    this.usage.set(e.from, u);
-  }
-
-  private uncache(e: Held): void {
-    if (!e.cached) return;
-    this.cachedBytes -= e.size;
-    delete e.cached;
-  }
-
-  private unhold(e: Held): void {
-    const key = keyOf(e.from, e.id);
-    if (this.entries.get(key) !== e) return;
-    this.uncache(e);
-    this.entries.delete(key);
-    const same = this.byId.get(e.id)?.filter((x) => x !== e) ?? [];
-    if (same.length > 0) this.byId.set(e.id, same);
-    else this.byId.delete(e.id);
-    this.heldBytes -= RECORD_BYTES + e.size;
-    const u = this.usage.get(e.from);
-    if (!u) return;
-    u.count--;
-    u.bytes -= e.size;
-    if (u.count === 0) this.usage.delete(e.from);
-  }
-
-  private markOf(from: string, topic: string): Mark {
-    let topics = this.marks.get(from);
-    if (!topics) this.marks.set(from, (topics = new Map<string, Mark>()));
-    let m = topics.get(topic);
-    if (!m) topics.set(topic, (m = { id: '', durableId: undefined, until: 0 }));
-    return m;
+    return this.table.fits(from, size);
   }
 
   /** Removes what expired; returns the senders whose messages left. */
   private dropExpired(): Set<string> {
     const now = this.now();
-    const senders = new Set<string>();
-    for (const e of this.entries.values()) {
-      if (e.durable && e.expiresAt <= now) {
-        this.unhold(e);
-        senders.add(e.from);
-      }
-    }
-    for (const [from, topics] of this.marks) {
-      for (const [topic, m] of topics) if (m.until <= now) topics.delete(topic);
-      if (topics.size === 0) this.marks.delete(from);
-    }
-    for (const [from, list] of this.refusals) {
-      for (const [id, r] of list) {
-        if (r.until > now) continue;
-        this.forgetRefusal(r);
-        list.delete(id);
-      }
-      if (list.size === 0) this.refusals.delete(from);
-    }
+    const senders = this.table.dropExpired(now);
+    this.marks.dropExpired(now);
+    this.refusals.dropExpired(now);
     return senders;
-  }
-
-  private replay(record: InboxRecord, bodyPos: number): void {
-    switch (record.kind) {
-      case 'message': {
-        const m = record.meta;
-        const sentAt = uuidV7Time(m.id);
-        const expiresAt = sentAt + m.ttlMs;
-        this.raiseMark(m.from, m.topic, m.id, expiresAt);
-        const e = this.entries.get(keyOf(m.from, m.id));
-        if (e) {
-          e.read ||= m.read;
-          return;
-        }
-        this.hold({ ...m, sentAt, expiresAt, body: bodyPos, durable: true });
-        return;
-      }
-      case 'read':
-        for (const e of this.recorded(record.meta)) e.read = true;
-        return;
-      case 'delete':
-        for (const e of this.recorded(record.meta)) this.unhold(e);
-        return;
-      case 'refused': {
-        const { from, id, ...r } = record.meta;
-        const list = this.refusals.get(from) ?? new Map<string, Refusal>();
-        this.refusals.set(from, list);
-        // Its size is not known here: the next compaction writes it again, and counts it from then on.
-        this.forgetRefusal(list.get(id));
-        list.set(id, { ...r, durable: true, bytes: 0 });
-        while (list.size > this.limits.refusalsPerPeer) list.delete(list.keys().next().value!);
-        return;
-      }
-      case 'mark':
-        this.raiseMark(record.meta.from, record.meta.topic, record.meta.id, record.meta.until);
-    }
-  }
-
-  private raiseMark(from: string, topic: string, id: string, until: number): void {
-    const m = this.markOf(from, topic);
-    if (id > m.id) m.id = id;
-    if (m.durableId === undefined || id > m.durableId) m.durableId = id;
-    m.until = Math.max(m.until, until);
-  }
-
-  /**
-   * The messages a read or delete record names: by sender and ID, or (a record of an older release,
-   * which kept one message per ID) every message held with each ID.
-   */
-  private recorded(meta: { ids: string[]; from?: string[] }): Held[] {
-    if (!meta.from) return this.allOf(meta.ids);
-    const out: Held[] = [];
-    meta.ids.forEach((id, i) => {
-      const e = this.entries.get(keyOf(meta.from![i]!, id));
-      if (e) out.push(e);
-    });
-    return out;
   }
 
   /**
@@ -590,11 +366,12 @@ export class Inbox {
    */
   private maybeCompact(): void {
     if (this.compacting) return;
-    const refusalsDead = this.deadRefusalBytes >= Math.max(REFUSALS_COMPACT_BYTES, this.heldBytes / 4);
+    const { heldBytes } = this.table;
+    const refusalsDead = this.refusals.deadBytes >= Math.max(REFUSALS_COMPACT_BYTES, heldBytes / 4);
     if (!refusalsDead && this.log.size < this.nextCompactCheck) return;
     this.nextCompactCheck = this.log.size + 1024 * 1024;
-    if (!refusalsDead && this.log.size <= 2 * this.heldBytes + 1024 * 1024) return;
-    this.deadRefusalBytes = 0;
+    if (!refusalsDead && this.log.size <= 2 * heldBytes + 1024 * 1024) return;
+    this.refusals.deadBytes = 0;
     this.compacting = this.compact()
       .catch(() => undefined)
       .finally(() => {
@@ -603,82 +380,7 @@ export class Inbox {
       });
   }
 
-  private async compact(): Promise<void> {
-    /** Per record written, the message whose body it carries (undefined for marks and refusals). */
-    const targets: ({ e: Held; bodyAt: number } | undefined)[] = [];
-    await this.log.rewrite(this.liveRecords(targets), (offsets) => {
-      targets.forEach((t, i) => {
-        if (t) t.e.body = offsets[i]! + t.bodyAt;
-      });
-    });
+  private compact(): Promise<void> {
+    return compactInboxLog(this.log, this.parts);
   }
-
-  /**
-   * The records of what is durable now, read lazily while the log is paused: a record still on its
-   * way follows in the new file (record-log.ts), and a mark written ahead of its message would make
-   * a resend of a message that was lost a "repeat".
-   */
-  private async *liveRecords(
-    targets: ({ e: Held; bodyAt: number } | undefined)[],
-  ): AsyncGenerator<Uint8Array> {
-    const entries = [...this.entries.values()];
-    /** The messages written, by key: their records raise their topics' marks on replay. */
-    const written = new Map<string, Held>();
-    for (const e of entries) {
-      if (this.entries.get(keyOf(e.from, e.id)) !== e || !e.durable) continue;
-      const body = typeof e.body === 'number' ? await this.log.read(e.body, e.size) : e.body;
-      const { payload, bodyAt } = encodeInboxRecord({ kind: 'message', meta: recordMeta(e), body });
-      targets.push({ e, bodyAt });
-      written.set(keyOf(e.from, e.id), e);
-      yield payload;
-    }
-    // Replay takes records in any order here (marks only rise), so these may follow the messages.
-    for (const [from, topics] of this.marks) {
-      for (const [topic, m] of topics) {
-        if (m.durableId === undefined) continue;
-        // A message written above raises this mark as far: no record of its own.
-        const top = written.get(keyOf(from, m.durableId));
-        if (top && top.topic === topic && top.expiresAt >= m.until) continue;
-        targets.push(undefined);
-        yield encodeInboxRecord({ kind: 'mark', meta: { from, topic, id: m.durableId, until: m.until } })
-          .payload;
-      }
-    }
-    for (const [from, list] of this.refusals) {
-      for (const [id, r] of list) {
-        if (!r.durable) continue;
-        targets.push(undefined);
-        const meta = { id, from, topic: r.topic, code: r.code, reason: r.reason, until: r.until };
-        const { payload } = encodeInboxRecord({ kind: 'refused', meta });
-        r.bytes = payload.length;
-        yield payload;
-      }
-    }
-  }
-}
-
-function recordMeta(e: Held): MessageMeta & { from: string; receivedAt: number; read: boolean } {
-  const meta: MessageMeta & { from: string; receivedAt: number; read: boolean } = {
-    id: e.id,
-    topic: e.topic,
-    text: e.text,
-    ttlMs: e.ttlMs,
-    size: e.size,
-    from: e.from,
-    receivedAt: e.receivedAt,
-    read: e.read,
-  };
-  if (e.replyTo !== undefined) meta.replyTo = e.replyTo;
-  if (e.error) meta.error = true;
-  return meta;
-}
-
-/** A read or delete record's names of `list`: IDs, and beside each its sender. */
-function keysOf(list: readonly Held[]): { ids: string[]; from: string[] } {
-  return { ids: list.map((e) => e.id), from: list.map((e) => e.from) };
-}
-
-function viewOf(e: Held): InboxEntry {
-  const { body: _body, durable: _durable, cached: _cached, ...view } = e;
-  return view;
 }

@@ -18,6 +18,7 @@ import type { Why } from './box-records.js';
 import type { Inbox } from './inbox.js';
 import type { Outbox } from './outbox.js';
 import type { OutboxEntry } from './outbox-entry.js';
+import { DisposableStore } from '../core/disposables.js';
 
 /** How long outbox changes are gathered into one line, in ms: a refused stream refuses them all at once. */
 export const MESSAGE_AUDIT_GATHER_MS = 100;
@@ -69,7 +70,8 @@ export function auditMessages(sink: AuditSink, src: MessageAuditSources): Dispos
     gathered.set(key, g);
     timer ??= setTimeout(flush, MESSAGE_AUDIT_GATHER_MS).unref();
   };
-  const offs: Disposer[] = [
+  const offs = new DisposableStore();
+  offs.add(
     src.inbox.events.on('refused', (r) =>
       sink.record({
         kind: 'refused',
@@ -86,9 +88,9 @@ export function auditMessages(sink: AuditSink, src: MessageAuditSources): Dispos
       // Queued again behind a full inbox: the why is INBOX_FULL (or an older peer's word).
       else if (e.state === 'queued' && e.why?.code === 'INBOX_FULL') gather(e, 'waiting');
     }),
-  ];
+  );
   return () => {
-    for (const off of offs) off();
+    offs.dispose();
     if (timer) {
       clearTimeout(timer);
       flush();

@@ -16,7 +16,6 @@ import type { ChangeSource, PeerDirectory, ReadonlyPeerEntry, PeerStreams } from
 import type { ConnectionsOpened } from '../services/opened-connections.js';
 import type { ConnectionAdmission, ServiceRegistry, ServiceRequest } from '../services/services.js';
 import type { ConnectionHandle } from '../connections/connection-table.js';
-import type { Disposer } from '../core/emitter.js';
 import { ClawError, errorMessage, isClawError, refusalOf } from '../core/errors.js';
 import type { MuxStream } from '../mux/stream.js';
 import { MESSAGE_OPEN_ARGS, MESSAGE_SERVICE, messageOpenArgsProblem } from '../protocol/message-frames.js';
@@ -26,6 +25,7 @@ import { auditMessages } from './message-audit.js';
 import { MessageSessions, type SendingSession } from './message-session.js';
 import { openMessageStore, type MessageStoreOptions } from './message-store.js';
 import type { Outbox } from './outbox.js';
+import { DisposableStore } from '../core/disposables.js';
 
 /** What the service needs of the agent's peers: who they are, their links, streams to them, changes. */
 export type MessagePeers = Pick<PeerDirectory, 'peerEntries'> &
@@ -73,7 +73,7 @@ export class MessageService {
   /** A link whose peer answered that it has no `message` service (an older release): not asked again on it. */
   private readonly unsupported = new Map<string, LinkKey>();
   private readonly retries = new Map<string, { timer: NodeJS.Timeout | undefined; waitMs: number }>();
-  private readonly disposers: Disposer[] = [];
+  private readonly disposables = new DisposableStore();
   private expiryTimer: NodeJS.Timeout | undefined;
   private expiryAt = Infinity;
   private housekeeping: NodeJS.Timeout | undefined;
@@ -95,7 +95,7 @@ export class MessageService {
   /** Starts delivering: follows the peers' links and the outbox, and sets the expiry timer. */
   start(): void {
     const { outbox, inbox } = this.deps.boxes;
-    this.disposers.push(
+    this.disposables.add(
       this.deps.peers.onChanged(() => this.safely(() => this.check())),
       outbox.events.on('queued', (entry) =>
         this.safely(() => {
@@ -115,7 +115,7 @@ export class MessageService {
   /** Closes every session and timer (the agent stops); the boxes are closed by whoever opened them. */
   stop(): void {
     this.stopped = true;
-    for (const d of this.disposers.splice(0)) d();
+    this.disposables.dispose();
     for (const r of this.retries.values()) clearTimeout(r.timer);
     this.retries.clear();
     clearTimeout(this.expiryTimer);

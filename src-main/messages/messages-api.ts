@@ -1,5 +1,5 @@
 /**
- * The messages domain's API (api/contract-messages.ts): `messages.send`, `.sendMany`, `.list`, `.ack`,
+ * The messages domain's API (messages-contract.ts): `messages.send`, `.sendMany`, `.list`, `.ack`,
  * `.outbox`, `.delete` over the node's inbox and outbox, and the `message` and `message.state` events.
  * Peers are named as every other method names them (links/resolve-peer.ts); a message from or
  * to a node that is no longer a peer keeps its fingerprint and is named by its start.
@@ -12,7 +12,7 @@ import {
   type MessageStateChange,
   type MessageStatesEvent,
   type OutboxMessage,
-} from '../api/contract-messages.js';
+} from './messages-contract.js';
 import type { MethodParams } from '../api/contract.js';
 import type { Disposer } from '../core/emitter.js';
 import { ClawError } from '../core/errors.js';

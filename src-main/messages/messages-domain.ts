@@ -5,12 +5,18 @@
  * methods and the `message`, `message.state` and `message.states` events (messages-api.ts).
  */
 import type { DomainDescription } from '../links/domain.js';
-import { openMessages } from './message-service.js';
-import { messageEventSources, messageHandlers } from './messages-api.js';
+import { messagesContract } from './messages-contract.js';
 
 export const messagesDomain: DomainDescription = {
   name: 'messages',
+  folder: 'messages',
+  contract: messagesContract,
+  // The service's modules load when an agent creates the domain, not when a client reads the list.
   create: async (ctx) => {
+    const [{ openMessages }, { messageEventSources, messageHandlers }] = await Promise.all([
+      import('./message-service.js'),
+      import('./messages-api.js'),
+    ]);
     const messages = await openMessages({
       home: ctx.home,
       log: ctx.log,

@@ -17,6 +17,7 @@ import {
 import { FrameChannel } from './frame-channel.js';
 import { messageBurst } from './message-burst.js';
 import type { Offer } from './inbox.js';
+import { DisposableStore } from '../core/disposables.js';
 
 /** What a receiving session needs of the inbox. */
 export interface ReceivingBox {
@@ -48,7 +49,7 @@ export class ReceivingSession {
   /** INBOX_FULL was said: every MSG is refused the same way until the sender's RESUME. */
   private blocked = false;
   private roomSent = false;
-  private readonly disposers: Disposer[] = [];
+  private readonly disposables = new DisposableStore();
 
   constructor(
     stream: Duplex,
@@ -62,7 +63,7 @@ export class ReceivingSession {
       () => this.dispose(),
       () => this.answers.length >= MAX_ANSWERS_WAITING,
     );
-    this.disposers.push(
+    this.disposables.add(
       inbox.events.on('read', (from, ids) => {
         if (from === this.peer) this.sendIds('read', ids);
       }),
@@ -178,7 +179,7 @@ export class ReceivingSession {
   }
 
   private dispose(): void {
-    for (const d of this.disposers.splice(0)) d();
+    this.disposables.dispose();
     this.answers.length = 0;
   }
 }

@@ -20,6 +20,7 @@ import {
 import type { Why } from './box-records.js';
 import { FrameChannel } from './frame-channel.js';
 import type { OutboxEntry } from './outbox-entry.js';
+import { DisposableStore } from '../core/disposables.js';
 
 /** What a sending session needs of the outbox. */
 export interface SendingBox {
@@ -59,7 +60,7 @@ export class SendingSession {
   /** RESUME went out and the receiver's RESUMED has not come: INBOX_FULLs now are stale. */
   private awaitingResumed = false;
   private maxBodyBytes = 0;
-  private readonly disposers: Disposer[] = [];
+  private readonly disposables = new DisposableStore();
 
   constructor(
     stream: Duplex,
@@ -72,7 +73,7 @@ export class SendingSession {
       (f) => this.onFrame(f),
       () => this.dispose(),
     );
-    this.disposers.push(
+    this.disposables.add(
       outbox.events.on('queued', (entry) => {
         if (entry.peer !== this.peer || this.phase !== 'sending' || this.queued.has(entry.id)) return;
         this.enqueue(entry);
@@ -229,7 +230,7 @@ export class SendingSession {
   }
 
   private dispose(): void {
-    for (const d of this.disposers.splice(0)) d();
+    this.disposables.dispose();
     this.queue = [];
     this.queued.clear();
   }

@@ -44,6 +44,7 @@ import { isLaneId, laneMismatch, StreamIds } from './stream-ids.js';
 import { resolveStreamWindows, WindowTuner } from './window-tuner.js';
 
 import type { MuxEvents, MuxOptions } from './types.js';
+import { DisposableStore } from '../core/disposables.js';
 
 export { MuxStream } from './stream.js';
 export type { MuxEvents, MuxLogger, MuxOptions, StreamRequest } from './types.js';
@@ -126,7 +127,7 @@ export class Mux {
   private readonly deps: StreamDeps;
   private readonly window: number;
   private readonly tuner: WindowTuner;
-  private readonly disposers: Disposer[];
+  private readonly disposables = new DisposableStore();
   private readonly log: { peer: string; path: string };
   private readonly ids: StreamIds;
   private peerStreams = 0;
@@ -168,14 +169,14 @@ export class Mux {
       onDead: (error) => this.fail(error),
     });
     const pieces = (link as Partial<PiecesLink>).onFramePieces;
-    this.disposers = [
+    this.disposables.add(
       // A link that can give frames in the pieces they arrived in saves copying each DATA payload.
       typeof pieces === 'function'
         ? pieces.call(link, (p: readonly Buffer[]) => this.onFramePieces(p))
         : link.onFrame((frame) => this.onFrame(frame)),
       link.onDrain(() => this.queue.drain()),
       link.onClose((error) => this.onLinkClose(error)),
-    ];
+    );
     if (link.closed) {
       queueMicrotask(() =>
         this.onLinkClose(new ClawError('LINK_CLOSED', 'the link was closed before the mux started')),
@@ -581,7 +582,7 @@ export class Mux {
   private teardown(error: Error | undefined, streamError: Error): void {
     if (this.isClosed) return;
     this.isClosed = true;
-    for (const dispose of this.disposers) dispose();
+    this.disposables.dispose();
     clearTimeout(this.paceTimer);
     this.ending.stop();
     this.lane?.close(errorMessage(streamError));

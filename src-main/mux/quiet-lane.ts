@@ -11,10 +11,10 @@
  * dead lane is found within an RTO, an idle lane a NAT forgot within `deadAfterMs`.
  */
 import { ClawError, errorMessage } from '../core/errors.js';
-import type { Disposer } from '../core/emitter.js';
 import { encodeFrame, FrameType } from '../protocol/mux-frames.js';
 import type { Link, PartsLink } from '../transport/link.js';
 import { Heartbeat } from './heartbeat.js';
+import { DisposableStore } from '../core/disposables.js';
 
 /**
  * How long the mux waits, once one connection of a link with a lane has ended, for the other's
@@ -40,7 +40,7 @@ export interface QuietLaneOptions {
 export class QuietLane {
   /** The lane's liveness: the mux tells it what goes out and what comes in on the lane. */
   readonly heartbeat: Heartbeat;
-  private readonly disposers: Disposer[];
+  private readonly disposables = new DisposableStore();
   private readonly linkParts: PartsLink['sendParts'] | undefined;
   private isClosed = false;
   private isEnded = false;
@@ -61,10 +61,10 @@ export class QuietLane {
       onDead: (error) =>
         this.fail(new ClawError(error.code, `the quiet lane to ${link.remote}: ${error.message}`)),
     });
-    this.disposers = [
+    this.disposables.add(
       link.onFrame((frame) => this.receive(frame)),
       link.onClose((error) => this.ended(error)),
-    ];
+    );
     if (link.closed) queueMicrotask(() => this.ended(undefined));
     else this.heartbeat.start();
   }
@@ -93,7 +93,7 @@ export class QuietLane {
     if (this.isClosed) return;
     this.isClosed = true;
     this.heartbeat.stop(new ClawError('LINK_CLOSED', reason));
-    for (const dispose of this.disposers) dispose();
+    this.disposables.dispose();
     this.link.close(reason);
   }
 

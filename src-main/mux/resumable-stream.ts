@@ -21,96 +21,35 @@
  */
 import { Duplex } from 'node:stream';
 import { ClawError, errorMessage, isClawError, refusalOf } from '../core/errors.js';
+import {
+  ACK_DELAY_MS,
+  ackStep,
+  followCarrier,
+  RESUMABLE_HIGH_WATER_BYTES,
+  type Carried,
+  type Carrier,
+  type CarrierState,
+  type ResumableOptions,
+} from './resumable-carrier.js';
 import { RetainedBytes } from './retained-bytes.js';
-import type { MuxStream } from './stream.js';
 
-/** Fewest bytes received after which an ACKED is sent at once (half the initial stream window). */
-export const ACK_STEP_BYTES = 128 * 1024;
-/**
- * A stream acks once an eighth of its receive window arrived (if that is more than ACK_STEP_BYTES).
- * Each ACKED is a TLS record of its own on a download's quiet direction and wakes the sender to read
- * it; at a 16 MiB window, an eighth is 512 ACKED per GiB instead of 8,192 (ADR 0036). The sender then
- * keeps at most its window in flight plus an eighth of it.
- */
-export const ACK_WINDOW_DIVISOR = 8;
-/** Longest an ACKED for received bytes waits, in ms: bounds how long a finished writer waits to FIN. */
-export const ACK_DELAY_MS = 5;
-
-/** What a resumable stream needs of its carrier; MuxStream is one. */
-export type Carrier = Pick<
-  MuxStream,
-  | 'write'
-  | 'end'
-  | 'destroy'
-  | 'on'
-  | 'once'
-  | 'off'
-  | 'pause'
-  | 'resume'
-  | 'isPaused'
-  | 'sendAcked'
-  | 'peerAcked'
-  | 'raiseReceiveWindow'
-  | 'receiveWindowSize'
-  | 'readableEnded'
-  | 'writableFinished'
-  | 'destroyed'
->;
-
-/** A carrier and, on the opener side, how to learn that everything sent on it reached the peer. */
-export interface Carried {
-  stream: Carrier;
-  /**
-   * Resolves once every frame sent on the carrier so far reached the peer (a PING's PONG on its link,
-   * which is ordered); rejects when the link died first. The opener waits for it after its FIN: a
-   * finished mux stream is forgotten, so a FIN lost with the link would otherwise leave the peer's half
-   * waiting for a resume that never comes.
-   */
-  confirm?: () => Promise<unknown>;
-}
-
-export interface ResumableOptions {
-  /** How long the stream waits for a new carrier after losing one, in ms. */
-  resumeMs: number;
-  /**
-   * Opener side: opens a carrier on the peer's current link for this stream, telling it `received`.
-   * Called again (after a short pause) while it fails and the deadline has not passed; a refusal with
-   * code SESSION_GONE ends the stream at once. Absent on the acceptor side, which waits to be re-attached.
-   */
-  reopen?: (received: number) => Promise<Carried>;
-  /**
-   * Opener side: bytes the first carrier already sent with its OPEN (first data with the OPEN,
-   * early-data.ts), before this layer wrapped it: kept for a resend and counted as written.
-   */
-  sentEarly?: readonly Buffer[];
-  /** Says a carrier was lost and whether the stream moved on (for logs). */
-  onEvent?: (event: 'detached' | 'resumed', detail: string) => void;
-}
-
-/**
- * Both buffer marks of the layer, in bytes (256 KiB, four DATA frames). Above a 64 KiB socket read, so
- * one read never trips backpressure by itself: with Node's default mark every chunk paused and resumed
- * the socket or the carrier, which cost a forward throughput (docs/design/windows.md §Knobs).
- */
-export const RESUMABLE_HIGH_WATER_BYTES = 256 * 1024;
-
-/** Bytes received after which a receiver with `receiveWindow` sends an ACKED at once. */
-export function ackStep(receiveWindow: number): number {
-  return Math.max(ACK_STEP_BYTES, Math.floor(receiveWindow / ACK_WINDOW_DIVISOR));
-}
+export {
+  ACK_DELAY_MS,
+  ACK_STEP_BYTES,
+  ACK_WINDOW_DIVISOR,
+  ackStep,
+  answerFinished,
+  RESUMABLE_HIGH_WATER_BYTES,
+  type Carried,
+  type Carrier,
+  type ResumableOptions,
+} from './resumable-carrier.js';
 
 /** Pause between two attempts of `reopen`, in ms. */
 const REOPEN_RETRY_MS = 250;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- EventEmitter's own listener type
-type Listener = (...args: any[]) => void;
-
 export class ResumableStream extends Duplex {
-  private carrier: Carrier | undefined;
-  private confirm: (() => Promise<unknown>) | undefined;
-  private carrierListeners: [string, Listener][] = [];
-  /** Opener side: the new carrier is up but the peer's offset (its first ACKED) has not arrived yet. */
-  private awaitingOffset = false;
+  private state: CarrierState = { name: 'detached', deadline: undefined };
   /** Written bytes the peer has not acked (retained-bytes.ts); `acked` is the offset of the first. */
   private readonly retained = new RetainedBytes();
   private acked = 0;
@@ -118,13 +57,13 @@ export class ResumableStream extends Duplex {
   private received = 0;
   private ackSent = 0;
   private ackTimer: NodeJS.Timeout | undefined;
-  private deadline: NodeJS.Timeout | undefined;
   /** A write waiting for the carrier's drain (or for a carrier). */
   private pendingCallback: ((error?: Error | null) => void) | undefined;
   /** _final's callback, waiting for every byte to be acked before FIN. */
   private finalCallback: ((error?: Error | null) => void) | undefined;
+  /** The application ended its side: FIN goes once the peer has every byte. */
   private ending = false;
-  private finOn: Carrier | undefined;
+  /** The peer's FIN came: the readable side ended. */
   private peerEnded = false;
   /** A receive window asked for (a UDP flow's), given to every carrier this stream gets. */
   private receiveWindow: number | undefined;
@@ -177,7 +116,18 @@ export class ResumableStream extends Duplex {
 
   /** True while no carrier is attached (the link died, a resume is awaited). */
   get detached(): boolean {
-    return this.carrier === undefined && !this.destroyed;
+    return this.state.name === 'detached' && !this.destroyed;
+  }
+
+  /** The carrier, awaiting the peer's offset or attached. */
+  private get carrier(): Carrier | undefined {
+    const state = this.state;
+    return state.name === 'attached' || state.name === 'awaiting-offset' ? state.carrier : undefined;
+  }
+
+  /** The carrier bytes may be written on now: attached, its peer's offset known. */
+  private get attached(): Extract<CarrierState, { name: 'attached' }> | undefined {
+    return this.state.name === 'attached' ? this.state : undefined;
   }
 
   /**
@@ -193,14 +143,20 @@ export class ResumableStream extends Duplex {
     }
     const resumed = this.carrier !== undefined || this.written > 0 || this.received > 0;
     if (this.carrier) this.detachCarrier(new ClawError('STREAM_RESET', 'the stream resumed on another link'));
-    clearTimeout(this.deadline);
-    this.deadline = undefined;
-    this.carrier = carrier;
-    this.confirm = carried.confirm;
+    if (this.state.name === 'detached') clearTimeout(this.state.deadline);
     if (this.receiveWindow !== undefined) carrier.raiseReceiveWindow(this.receiveWindow);
-    this.listen(carrier);
+    const unfollow = followCarrier(carrier, {
+      data: (chunk) => this.onData(carrier, chunk),
+      acked: (offset) => this.onAcked(offset),
+      end: () => this.onPeerEnd(),
+      gone: (err) => this.onCarrierGone(carrier, err),
+    });
+    const held = { carrier, confirm: carried.confirm, unfollow };
+    this.state =
+      peerReceived === undefined
+        ? { name: 'awaiting-offset', ...held }
+        : { name: 'attached', ...held, finSent: false };
     if (peerReceived === undefined) {
-      this.awaitingOffset = true;
       // The peer's answer may have come with its ACCEPT, before this side listened.
       if (carrier.peerAcked !== undefined) this.onAcked(carrier.peerAcked);
       return;
@@ -217,8 +173,8 @@ export class ResumableStream extends Duplex {
     if (chunk.length === 0) return callback();
     this.retained.push(chunk);
     this.written += chunk.length;
-    const carrier = this.carrier;
-    if (!carrier || this.awaitingOffset) {
+    const carrier = this.attached?.carrier;
+    if (!carrier) {
       this.pendingCallback = callback;
       return;
     }
@@ -243,41 +199,23 @@ export class ResumableStream extends Duplex {
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     clearTimeout(this.ackTimer);
-    clearTimeout(this.deadline);
-    const carrier = this.carrier;
-    if (carrier) {
-      this.unlisten(carrier);
+    const state = this.state;
+    if (state.name === 'detached') clearTimeout(state.deadline);
+    if (state.name === 'attached' || state.name === 'awaiting-offset') {
+      const { carrier } = state;
+      state.unfollow();
       // A stream that finished both ways lets its carrier close by itself (after a resume the peer's
       // FIN may still be on its way); otherwise the carrier's RST carries the reason (or says
       // "cancelled"), so the peer's half ends now instead of waiting for a resume.
-      const finished = this.peerEnded && this.finOn === carrier;
+      const finished = this.peerEnded && state.name === 'attached' && state.finSent;
       if (!carrier.destroyed && (error || !finished)) carrier.destroy(error ?? undefined);
       else carrier.resume();
     }
-    this.carrier = undefined;
+    this.state = { name: 'ended' };
     this.retained.clear();
     this.pendingCallback = undefined;
     this.finalCallback = undefined;
     callback(error);
-  }
-
-  private listen(carrier: Carrier): void {
-    const on = (event: string, listener: Listener) => {
-      carrier.on(event, listener);
-      this.carrierListeners.push([event, listener]);
-    };
-    on('data', (chunk: Buffer) => this.onData(carrier, chunk));
-    on('acked', (offset: number) => this.onAcked(offset));
-    on('end', () => this.onPeerEnd());
-    on('error', (err: Error) => this.onCarrierGone(carrier, err));
-    on('close', () => this.onCarrierGone(carrier, undefined));
-  }
-
-  private unlisten(carrier: Carrier): void {
-    for (const [event, listener] of this.carrierListeners) carrier.off(event, listener);
-    this.carrierListeners = [];
-    // A carrier left behind may still report its end; nothing it says matters any more.
-    carrier.on('error', () => undefined);
   }
 
   private onData(carrier: Carrier, chunk: Buffer): void {
@@ -292,14 +230,16 @@ export class ResumableStream extends Duplex {
   private sendAck(): void {
     clearTimeout(this.ackTimer);
     this.ackTimer = undefined;
-    if (!this.carrier || this.awaitingOffset || this.received === this.ackSent) return;
+    const carrier = this.attached?.carrier;
+    if (!carrier || this.received === this.ackSent) return;
     this.ackSent = this.received;
-    this.carrier.sendAcked(this.received);
+    carrier.sendAcked(this.received);
   }
 
   private onAcked(offset: number): void {
-    if (this.awaitingOffset) {
-      this.awaitingOffset = false;
+    const state = this.state;
+    if (state.name === 'awaiting-offset') {
+      this.state = { ...state, name: 'attached', finSent: false };
       this.resendFrom(offset);
       this.sendAck();
       return;
@@ -360,10 +300,11 @@ export class ResumableStream extends Duplex {
 
   /** FIN once the application ended and the peer has every byte; again on each new carrier. */
   private maybeFin(): void {
-    const carrier = this.carrier;
-    if (!this.ending || !carrier || this.awaitingOffset || this.finOn === carrier) return;
+    const state = this.attached;
+    if (!this.ending || !state || state.finSent) return;
     if (this.acked < this.written) return;
-    this.finOn = carrier;
+    state.finSent = true;
+    const { carrier, confirm } = state;
     // 'finish' only once the carrier's FIN is on the link: finishing earlier could let this stream
     // close (and reset the carrier) before its FIN went out.
     carrier.end(() => {
@@ -374,7 +315,6 @@ export class ResumableStream extends Duplex {
         this.finalCallback = undefined;
         callback?.();
       };
-      const confirm = this.confirm;
       if (!confirm) return finish();
       confirm().then(finish, (err: unknown) =>
         this.onCarrierGone(
@@ -406,7 +346,7 @@ export class ResumableStream extends Duplex {
     }
     this.detachCarrier(undefined);
     this.opts.onEvent?.('detached', err?.message ?? 'carrier closed');
-    this.deadline = setTimeout(() => {
+    const deadline = setTimeout(() => {
       this.destroy(
         new ClawError(
           'LINK_CLOSED',
@@ -414,17 +354,18 @@ export class ResumableStream extends Duplex {
         ),
       );
     }, this.opts.resumeMs);
-    this.deadline.unref?.();
+    deadline.unref?.();
+    this.state = { name: 'detached', deadline };
     if (this.opts.reopen) this.reopen(this.opts.reopen);
   }
 
   /** Detaches the current carrier; `reason` destroys it (a takeover), undefined leaves it to its end. */
   private detachCarrier(reason: Error | undefined): void {
-    const carrier = this.carrier;
-    if (!carrier) return;
-    this.carrier = undefined;
-    this.awaitingOffset = false;
-    this.unlisten(carrier);
+    const state = this.state;
+    if (state.name !== 'attached' && state.name !== 'awaiting-offset') return;
+    const { carrier } = state;
+    this.state = { name: 'detached', deadline: undefined };
+    state.unfollow();
     if (reason && !carrier.destroyed) carrier.destroy(reason);
   }
 
@@ -445,15 +386,4 @@ export class ResumableStream extends Duplex {
       },
     );
   }
-}
-
-/**
- * Answers a resume for a stream this side already finished cleanly (its FIN may have been lost with the
- * link): says how much it received, and ends. `received` is the finished stream's `receivedBytes`.
- */
-export function answerFinished(carrier: Carrier, received: number): void {
-  carrier.on('error', () => undefined);
-  carrier.sendAcked(received);
-  carrier.end();
-  carrier.resume();
 }

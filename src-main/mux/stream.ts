@@ -46,6 +46,15 @@ export interface StreamDeps {
 
 type WriteCallback = (error?: Error | null) => void;
 
+/**
+ * Where a stream is on the wire, one state instead of flags that could disagree: both ways open; the
+ * peer's FIN came (this side may still write); this side's FIN went (the peer may still send); or
+ * released: both FINs crossed, or a reset, a link failure or the application's destroy took it off the
+ * wire. A released stream is forgotten by its Mux, so no frame reaches it and nothing is sent for it
+ * (no RST on destroy, no ACKED, no credit).
+ */
+type StreamState = 'open' | 'peer-ended' | 'ended-here' | 'released';
+
 export class MuxStream extends Duplex {
   private inBytes = 0;
   private outBytes = 0;
@@ -59,10 +68,7 @@ export class MuxStream extends Duplex {
   private credit = INITIAL_STREAM_WINDOW;
   /** What went with the OPEN (sentEarly), until takeEarlyChunks collects it. */
   private earlyChunks: readonly Buffer[] = [];
-  private finReceived = false;
-  private finSent = false;
-  /** True once the stream is off the wire: nothing more is sent for it (no RST on destroy). */
-  private released = false;
+  private state: StreamState = 'open';
   private pending: Buffer | undefined;
   private pendingOffset = 0;
   private pendingCallback: WriteCallback | undefined;
@@ -148,14 +154,14 @@ export class MuxStream extends Duplex {
   override _final(callback: WriteCallback): void {
     // Runs after the last _write completed, i.e. after its last DATA frame was handed to the link,
     // so the FIN follows every DATA frame of this stream on the wire.
-    this.finSent = true;
     this.deps.sendControl(encodeFrame({ type: FrameType.Fin, streamId: this.id }));
-    if (this.finReceived) this.release();
+    if (this.state === 'open') this.state = 'ended-here';
+    else if (this.state === 'peer-ended') this.release();
     callback();
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    if (!this.released) {
+    if (this.state !== 'released') {
       this.release();
       const reason = error ? error.message : 'stream closed by the application before it finished';
       const code = refusalOf(error) ?? (error ? 'UNSPECIFIED' : 'CANCELLED');
@@ -186,7 +192,7 @@ export class MuxStream extends Duplex {
    * Nothing is sent once the stream is off the wire.
    */
   sendAcked(offset: number): void {
-    if (this.released) return;
+    if (this.state === 'released') return;
     this.deps.sendControl(encodeFrame({ type: FrameType.Acked, streamId: this.id, offset }));
   }
 
@@ -206,7 +212,7 @@ export class MuxStream extends Duplex {
    * @returns the receive window now.
    */
   raiseReceiveWindow(bytes: number): number {
-    if (this.finReceived || this.released || bytes <= this.window) return this.window;
+    if (!this.receiving || bytes <= this.window) return this.window;
     const window = this.deps.reserveWindow(this.window, bytes);
     if (window > this.window) {
       this.window = window;
@@ -275,7 +281,7 @@ export class MuxStream extends Duplex {
    * uncopied). Returns a protocol-violation message, or undefined when fine.
    */
   receiveData(payload: Buffer | readonly Buffer[]): string | undefined {
-    if (this.finReceived) return `DATA on stream ${this.id} after the peer's FIN`;
+    if (!this.receiving) return `DATA on stream ${this.id} after the peer's FIN`;
     const pieces = Buffer.isBuffer(payload) ? [payload] : payload;
     let length = 0;
     for (const p of pieces) length += p.length;
@@ -300,9 +306,9 @@ export class MuxStream extends Duplex {
 
   /** @internal FIN from the peer: end of the readable side; the writable side keeps working. */
   receiveFin(): string | undefined {
-    if (this.finReceived) return `second FIN on stream ${this.id}`;
-    this.finReceived = true;
-    if (this.finSent) this.release();
+    if (!this.receiving) return `second FIN on stream ${this.id}`;
+    if (this.state === 'ended-here') this.release();
+    else this.state = 'peer-ended';
     this.deliver(null);
     return undefined;
   }
@@ -325,9 +331,14 @@ export class MuxStream extends Duplex {
     this.destroy(error);
   }
 
+  /** True while the peer may still send DATA (no FIN from it, not released). */
+  private get receiving(): boolean {
+    return this.state === 'open' || this.state === 'ended-here';
+  }
+
   private release(): void {
-    if (this.released) return;
-    this.released = true;
+    if (this.state === 'released') return;
+    this.state = 'released';
     this.deps.forget(this);
   }
 
@@ -347,7 +358,7 @@ export class MuxStream extends Duplex {
    * credit, was waiting) may the window grow, and then by the tuner's verdict on how fast it drained.
    */
   private returnCredit(): void {
-    if (this.finReceived || this.released) return;
+    if (!this.receiving) return;
     const buffered = this.readableLength;
     const consumed = this.inBytes - buffered;
     if (consumed + this.window - this.granted < this.window / CREDIT_RETURN_DIVISOR) return;

@@ -16,7 +16,8 @@ import type { PendingLinkDeps } from '../links/pending-links.js';
 import { Emitter } from '../core/emitter.js';
 import type { NodeState } from '../state/node-state.js';
 import type { Notifier } from '../state/notices.js';
-import { DEFAULT_ALLOW, type PeerRecord, type PendingRecord, type Permission } from '../state/settings.js';
+import type { PeerRecord, PendingRecord, Permission } from '../state/settings.js';
+import { permissionWords } from '../core/permissions.js';
 
 /** Which request: by id (with the compared fingerprint for a fingerprint-only one), or the latest verified. */
 export interface PendingRef {
@@ -192,7 +193,7 @@ export class Approvals implements Pick<PendingLinkDeps, 'onUnknownHello'> {
   approve(ref: PendingRef, allow?: Permission[]): PeerRecord {
     const req = this.find(ref);
     this.checkConfirmed(req, ref.fingerprint);
-    const peer = pairedPeerRecord(this.deps.state.peers(), req, allow, DEFAULT_ALLOW);
+    const peer = pairedPeerRecord(this.deps.state.peers(), req, allow, [...permissionWords().byDefault]);
     this.deps.state.addPeer(peer);
     this.events.emit('decision', { approved: true, record: req, peer });
     this.deps.notifier.changed();

@@ -13,7 +13,7 @@
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { AuditSink } from '../audit/audit-writer.js';
-import { Emitter, type Disposer } from '../core/emitter.js';
+import { Emitter } from '../core/emitter.js';
 import { ClawError, errorMessage, refusalOf } from '../core/errors.js';
 import type { Identity } from '../crypto/identity.js';
 import {
@@ -39,6 +39,7 @@ import {
 import type { NodeState } from '../state/node-state.js';
 import type { MemberLog } from '../state/member-log.js';
 import type { PeerRecord } from '../state/settings.js';
+import { DisposableStore } from '../core/disposables.js';
 
 /**
  * How long one exchange (its open, and each side's records) may take before it is given up and tried
@@ -126,7 +127,7 @@ export class Introductions {
   private readonly retryAt = new Map<string, NodeJS.Timeout>();
   private readonly exchangesIn = new Map<string, number[]>();
   private readonly addedBy = new Map<string, number[]>();
-  private readonly disposers: Disposer[] = [];
+  private readonly disposables = new DisposableStore();
   private readonly notMineWait = new Map<string, number>();
   private sweep: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -178,7 +179,7 @@ export class Introductions {
   }
 
   start(): void {
-    this.disposers.push(
+    this.disposables.add(
       this.deps.peers.onChanged(() => this.check()),
       this.deps.members.subscribe(() => this.markAllDirty()),
       this.deps.state.subscribe((change) => {
@@ -209,7 +210,7 @@ export class Introductions {
   stop(): void {
     this.stopped = true;
     clearInterval(this.sweep);
-    for (const d of this.disposers.splice(0)) d();
+    this.disposables.dispose();
     for (const t of this.retryAt.values()) clearTimeout(t);
     this.retryAt.clear();
   }

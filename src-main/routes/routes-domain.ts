@@ -5,11 +5,15 @@
  * its peer (`peers.route`), and the links dial it.
  */
 import type { DomainDescription } from '../links/domain.js';
-import { registerHopServices } from './hop-service.js';
+import { routesContract } from './routes-contract.js';
 
 export const routesDomain: DomainDescription = {
   name: 'routes',
-  create: (ctx) => {
+  folder: 'routes',
+  contract: routesContract,
+  // The service's module loads when an agent creates the domain, not when a client reads the list.
+  create: async (ctx) => {
+    const { registerHopServices } = await import('./hop-service.js');
     registerHopServices(ctx.services, {
       selfFingerprint: ctx.identity.fingerprint,
       peer: (fp) => ctx.state.peer(fp),

@@ -1,5 +1,5 @@
 /**
- * The API's share domain (`share.add`, `share.list`, `share.remove`; api/contract-share.ts, ADR 0052):
+ * The API's share domain (`share.add`, `share.list`, `share.remove`; share/share-contract.ts, ADR 0052):
  * a share is saved as a reverse forward whose connections this node's file server answers, so it is
  * asked of its peer, retried, saved and brought back after a restart exactly as reverse forwards are
  * (forwards/reverse-forwards.ts); what is its own is the folder, the dot-file switch and the password.
@@ -10,7 +10,7 @@ import { resolvePeer } from '../links/resolve-peer.js';
 import type { PeerDirectory } from '../links/ports.js';
 import type { ForwardRecord } from '../state/settings.js';
 import type { MethodParams } from '../api/contract.js';
-import type { ShareInfo, ShareMethodResults } from '../api/contract-share.js';
+import type { ShareInfo, ShareMethodResults } from './share-contract.js';
 import { ClawError } from '../core/errors.js';
 import { formatHostPort, parseHostPort } from '../core/host-port.js';
 import type { ForwardManager } from '../forwards/forward-manager.js';

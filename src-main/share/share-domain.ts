@@ -7,12 +7,18 @@
  */
 import type { DomainDescription } from '../links/domain.js';
 import { FORWARDS, LOCAL_REVERSE_TARGET } from '../forwards/forwards-domain.js';
-import { shareHandlers } from './share-api.js';
-import { createShareTarget } from './share-target.js';
+import { shareContract } from './share-contract.js';
 
 export const shareDomain: DomainDescription = {
   name: 'share',
-  create: (ctx) => {
+  folder: 'share',
+  contract: shareContract,
+  // The server's modules load when an agent creates the domain, not when a client reads the list.
+  create: async (ctx) => {
+    const [{ shareHandlers }, { createShareTarget }] = await Promise.all([
+      import('./share-api.js'),
+      import('./share-target.js'),
+    ]);
     ctx.provide(
       LOCAL_REVERSE_TARGET,
       createShareTarget({ log: ctx.log, state: ctx.state, audit: ctx.audit }),

@@ -14,7 +14,7 @@ import { PROXY_SECRET_PATTERN } from '../core/forward-limits.js';
 import { MAX_UDP_IDLE_MS, MIN_UDP_IDLE_MS } from '../core/forward-limits.js';
 import { dialAddressProblem, parseHostPort } from '../core/host-port.js';
 import { MAX_TOKEN_BYTES } from '../protocol/relay-frames.js';
-import { DEFAULT_ALLOW, PERMISSIONS, type Permission } from '../core/permissions.js';
+import { PERMISSION_WORD, permissionWords, type Permission } from '../core/permissions.js';
 import { MAX_ROUTE_HOPS } from '../core/routes.js';
 import { MAX_PEER_ADDRESSES, type KnownAddress } from './address-book.js';
 import { ADDRESS_SOURCES } from '../core/address-source.js';
@@ -86,7 +86,7 @@ function makeSettingsSchemas() {
   const peerSchema = z.object({
     fingerprint: fingerprintSchema,
     name: nodeNameSchema(),
-    allow: z.array(z.enum(PERMISSIONS)).default(DEFAULT_ALLOW),
+    allow: z.array(permissionWord()).default(defaultAllow),
     /** The peer's certificate (base64 DER) when we have seen it: stored at approval. */
     cert: z.string().max(12_000).optional(),
     /**
@@ -309,12 +309,12 @@ function makeSettingsSchemas() {
       knownPermissions: z
         .array(z.string().max(32))
         .max(32)
-        .default([...PERMISSIONS]),
+        .default(() => [...permissionWords().words]),
       /**
        * What a device introduced by another of the owner's devices may do here (ADR 0056): the same as
        * a peer approved with the defaults, as the owner decided it once for all their machines.
        */
-      mineAllow: z.array(z.enum(PERMISSIONS)).default(DEFAULT_ALLOW),
+      mineAllow: z.array(permissionWord()).default(defaultAllow),
       /**
        * Signed membership records as releases before ADR 0065 kept them here. Read only: start moves
        * them to members.json (state/member-log.ts moveLegacyMembers) and drops them from this
@@ -352,7 +352,23 @@ function makeSettingsSchemas() {
 /** The settings schemas, made on use (see makeSettingsSchemas). */
 export const settingsSchemas = madeOnUse(makeSettingsSchemas);
 
-export { DEFAULT_ALLOW, PERMISSIONS, type Permission };
+export type { Permission };
+
+/**
+ * A permission word in a peer's `allow` (or `mineAllow`): any word of its form, not only those the
+ * domains of this release bring. A word no domain brings (a newer release's, or one whose domain is
+ * not in this build) is kept as it is and grants nothing, since only its domain's services check it;
+ * the agent says so once at start (docs/adr/0085-domains-as-plug-ins.md).
+ */
+function permissionWord() {
+  return z.custom<Permission>(
+    (w) => typeof w === 'string' && PERMISSION_WORD.test(w),
+    'a permission is a lowercase word (letters, digits, -)',
+  );
+}
+
+/** What `approve` and `peers add` grant without --allow: the words the domains grant by default. */
+const defaultAllow = (): Permission[] => [...permissionWords().byDefault];
 type SettingsSchemas = ReturnType<typeof makeSettingsSchemas>;
 
 /**
@@ -366,24 +382,32 @@ export type Settings = DeepReadonly<z.infer<SettingsSchemas['settingsSchema']>>;
 /**
  * Settings as an older release wrote them, brought up to this one before they are read (the file is
  * rewritten with the next save): a permission added since the file was written is granted as its
- * decision says — `message` to every peer allowed `terminal` (ADR 0046: it adds nothing `terminal`
- * did not allow). Anything that is not an object of settings is left for the schema to refuse.
+ * domain decided (PermissionWord.grantedWith) — the messages domain's `message` to every peer allowed
+ * `terminal` (ADR 0046: it adds nothing `terminal` did not allow). Anything that is not an object of
+ * settings is left for the schema to refuse.
  */
 export function upgradeSettings(raw: unknown): unknown {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return raw;
   const file = raw as Record<string, unknown>;
   const known = Array.isArray(file.knownPermissions) ? (file.knownPermissions as unknown[]) : [];
-  if (known.includes('message')) return raw;
+  const vocabulary = permissionWords();
+  const added = vocabulary.words.flatMap((word) => {
+    const withWord = vocabulary.about.get(word)?.grantedWith;
+    return withWord !== undefined && !known.includes(word) ? [{ word, withWord }] : [];
+  });
+  if (added.length === 0) return raw;
   const peers = Array.isArray(file.peers)
     ? file.peers.map((p: unknown) => {
         if (p === null || typeof p !== 'object' || Array.isArray(p)) return p;
         const allow = (p as { allow?: unknown }).allow;
-        // No list: the schema's default, which has `message` now (and had `terminal` then).
-        if (!Array.isArray(allow) || !allow.includes('terminal') || allow.includes('message')) return p;
-        return { ...p, allow: [...(allow as unknown[]), 'message'] };
+        // No list: the schema's default, which has the new words that are granted by default.
+        if (!Array.isArray(allow)) return p;
+        const more = added.filter((a) => allow.includes(a.withWord) && !allow.includes(a.word));
+        return more.length === 0 ? p : { ...p, allow: [...(allow as unknown[]), ...more.map((a) => a.word)] };
       })
     : file.peers;
-  return { ...file, ...(peers !== undefined ? { peers } : {}), knownPermissions: [...PERMISSIONS] };
+  const words = [...new Set([...known, ...vocabulary.words])];
+  return { ...file, ...(peers !== undefined ? { peers } : {}), knownPermissions: words };
 }
 
 /** The fields each kind of entry has in this release; any other is kept as an extra. */

@@ -10,14 +10,14 @@ import { ClawError } from '../core/errors.js';
 import { controlSocketPath } from '../home/home-dir.js';
 import { ensurePipeKey, PIPE_KEY_FILE, pipeProofNeeded } from '../home/pipe-proof.js';
 import type { DomainContext, DomainDescription } from '../links/domain.js';
-import { SessionHostClient, sessionHostSocketPath } from './session-host/host-client.js';
-import { SCROLLBACK_BYTES, MAX_OWNED_SESSIONS } from './viewer-sessions.js';
-import { takeHandOver, writeHandOver } from './terminal-handover.js';
-import { createTerminals, type Terminals } from './terminal-service.js';
+import type { SessionHostClient } from './session-host/host-client.js';
+import { terminalContract } from './terminal-contract.js';
+import type { Terminals } from './terminal-service.js';
 
 /** The session host's client for this home, or undefined when sessions live in the agent. */
-function sessionHost(ctx: DomainContext): SessionHostClient | undefined {
+async function sessionHost(ctx: DomainContext): Promise<SessionHostClient | undefined> {
   if (ctx.sessionHost === false) return undefined;
+  const { SessionHostClient, sessionHostSocketPath } = await import('./session-host/host-client.js');
   const socketPath = sessionHostSocketPath(controlSocketPath(ctx.home));
   return new SessionHostClient({
     socketPath,
@@ -33,7 +33,17 @@ function sessionHost(ctx: DomainContext): SessionHostClient | undefined {
 
 export const terminalsDomain: DomainDescription = {
   name: 'terminals',
-  create: (ctx) => {
+  folder: 'terminal',
+  contract: terminalContract,
+  // The sessions' modules load when an agent creates the domain, not when a client reads the list.
+  create: async (ctx) => {
+    const [{ createTerminals }, { SCROLLBACK_BYTES, MAX_OWNED_SESSIONS }, { takeHandOver, writeHandOver }] =
+      await Promise.all([
+        import('./terminal-service.js'),
+        import('./viewer-sessions.js'),
+        import('./terminal-handover.js'),
+      ]);
+    const host = await sessionHost(ctx);
     const terminals = createTerminals({
       get name() {
         return ctx.name();
@@ -43,7 +53,7 @@ export const terminalsDomain: DomainDescription = {
       services: ctx.services,
       peers: ctx.peers,
       connections: ctx.connections,
-      sessionHost: sessionHost(ctx),
+      sessionHost: host,
     });
     const running = (): Terminals | undefined => (ctx.stopping() ? undefined : terminals);
     return {

@@ -15,7 +15,6 @@
  * acknowledges are passed on to the session's `consumed`. (The CLI gets no SESSION frame, as before.)
  */
 import { ClawError, errorMessage, isClawError } from '../core/errors.js';
-import type { Disposer } from '../core/emitter.js';
 import type { ViewerChannel } from '../api/viewer-channel.js';
 import type { ChangeSource, PeerDirectory, ReadonlyPeerEntry, PeerStreams } from '../links/ports.js';
 
@@ -44,6 +43,7 @@ import type { TerminalStreamOpener } from './terminal-client.js';
 import type { DirectTty } from './direct-tty.js';
 import { EOF_CHAR, endOfInput } from './end-of-input.js';
 import { ESCAPE_HELP, EscapeFilter } from './term-escape.js';
+import { DisposableStore } from '../core/disposables.js';
 
 /**
  * How long the bridge waits after output it wrote on the CLI's terminal before telling the CLI how far
@@ -75,7 +75,7 @@ export interface BridgedSession {
 
 export class ViewerBridge {
   private readonly decoder = new TerminalFrameDecoder();
-  private readonly disposers: Disposer[] = [];
+  private readonly disposables = new DisposableStore();
   /** Output offset of the first byte written on this channel (what the SESSION frame said). */
   private base = 0;
   /** DATA bytes written on the channel (replay + live), counted from `base`. */
@@ -107,7 +107,7 @@ export class ViewerBridge {
     private readonly direct?: DirectTerminal,
   ) {
     this.escapes = direct?.escapes ? new EscapeFilter() : undefined;
-    this.disposers.push(
+    this.disposables.add(
       channel.onData((bytes) => this.fromViewer(bytes)),
       channel.onDrain(() => this.drained()),
       channel.onClose(() => this.gone()),
@@ -337,7 +337,7 @@ export class ViewerBridge {
     this.over = true;
     clearTimeout(this.directNote);
     if (!this.directActive) this.direct?.tty.close();
-    for (const d of this.disposers) d();
+    this.disposables.dispose();
     this.onGone(this);
   }
 

@@ -13,6 +13,7 @@ import type { SpliceJoin } from '../protocol/relay-splice.js';
 import type { Circuit } from './circuit.js';
 import { MAX_LINK_FRAME, type Link, type PathKind } from './link.js';
 import { isFramingCircuit } from './relay-circuit.js';
+import { DisposableStore } from '../core/disposables.js';
 
 /** Time in milliseconds the whole handshake may take (3 messages over two relay hops, one X25519 each). */
 export const HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -51,11 +52,11 @@ export function secureCircuit(circuit: Circuit, opts: SecureCircuitOptions): Pro
   const timeoutMs = opts.timeoutMs ?? HANDSHAKE_TIMEOUT_MS;
   const peerName = abbreviateFingerprint(opts.expectedPeer ?? circuit.claimedPeerId);
   return new Promise<Link>((resolve, reject) => {
-    const disposers: Disposer[] = [];
+    const disposables = new DisposableStore();
     let settled = false;
     const cleanup = (): void => {
       clearTimeout(timer);
-      for (const dispose of disposers.splice(0)) dispose();
+      disposables.dispose();
     };
     const fail = (err: unknown): void => {
       if (settled) return;
@@ -81,7 +82,7 @@ export function secureCircuit(circuit: Circuit, opts: SecureCircuitOptions): Pro
         ),
       timeoutMs,
     );
-    disposers.push(
+    disposables.add(
       circuit.onClose((error) =>
         fail(
           new ClawError(
@@ -108,7 +109,7 @@ export function secureCircuit(circuit: Circuit, opts: SecureCircuitOptions): Pro
           );
         }
         const hs = new HandshakeInitiator({ ...common, expectedPeer: opts.expectedPeer });
-        disposers.push(
+        disposables.add(
           circuit.onFrame((frame) => {
             try {
               const { message, session } = hs.receive(frame);
@@ -131,7 +132,7 @@ export function secureCircuit(circuit: Circuit, opts: SecureCircuitOptions): Pro
         }
         const hs = new HandshakeResponder({ ...common, verifyPeer });
         let gotMsg1 = false;
-        disposers.push(
+        disposables.add(
           circuit.onFrame((frame) => {
             try {
               if (!gotMsg1) {
@@ -158,7 +159,7 @@ class E2ELink implements Link {
   readonly remote: string;
   readonly initiator: boolean;
   private readonly events = new Emitter<Events>();
-  private readonly disposers: Disposer[];
+  private readonly disposables = new DisposableStore();
   /** Frames opened before anyone listened; undefined once delivery is live. */
   private early: Uint8Array[] | undefined = [];
   private earlyBytes = 0;
@@ -174,13 +175,13 @@ class E2ELink implements Link {
     this.remote = circuit.relayUrl;
     this.initiator = circuit.initiator;
     // Subscribed before the handshake's last frame returns, so no record can slip past unopened.
-    this.disposers = [
+    this.disposables.add(
       circuit.onFrame((record) => this.onRecord(record)),
       circuit.onDrain(() => this.events.emit('drain')),
       circuit.onClose((error) =>
         this.finish(error ?? new ClawError('LINK_CLOSED', `relay circuit via ${this.remote} closed`)),
       ),
-    ];
+    );
   }
 
   get closed(): boolean {
@@ -292,7 +293,7 @@ class E2ELink implements Link {
     if (this.isClosed) return;
     this.isClosed = true;
     this.early = undefined;
-    for (const dispose of this.disposers.splice(0)) dispose();
+    this.disposables.dispose();
     this.events.emit('close', error);
     this.events.removeAll();
   }

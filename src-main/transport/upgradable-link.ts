@@ -10,6 +10,7 @@ import { Emitter, type Disposer } from '../core/emitter.js';
 import { ClawError } from '../core/errors.js';
 import type { SpliceJoin } from '../protocol/relay-splice.js';
 import type { Link, PartsLink, PathKind, PiecesLink } from './link.js';
+import { DisposableStore } from '../core/disposables.js';
 
 /**
  * The last frame a side sends on the old transport. One byte: every mux frame has a 6-byte header, so
@@ -33,7 +34,7 @@ export class UpgradableLink implements Link, PartsLink, PiecesLink {
   /** Frames from `next` that came before the peer's marker on the old transport. */
   private held: (readonly Buffer[])[] = [];
   private markerReceived = false;
-  private readonly disposers: Disposer[] = [];
+  private readonly disposables = new DisposableStore();
   private isClosed = false;
 
   constructor(private readonly first: Link) {
@@ -41,7 +42,7 @@ export class UpgradableLink implements Link, PartsLink, PiecesLink {
     this.path = first.path;
     this.initiator = first.initiator;
     this.sending = first;
-    this.disposers.push(
+    this.disposables.add(
       first.onFrame((frame) => this.fromFirst(frame)),
       first.onDrain(() => this.sending === first && this.events.emit('drain')),
       first.onClose((error) => {
@@ -88,7 +89,7 @@ export class UpgradableLink implements Link, PartsLink, PiecesLink {
       if (this.markerReceived) this.events.emit('pieces', pieces);
       else this.held.push(pieces);
     };
-    this.disposers.push(
+    this.disposables.add(
       typeof next.onFramePieces === 'function'
         ? next.onFramePieces(onPieces)
         : next.onFrame((frame) => onPieces([Buffer.from(frame.buffer, frame.byteOffset, frame.length)])),
@@ -166,7 +167,7 @@ export class UpgradableLink implements Link, PartsLink, PiecesLink {
     if (this.isClosed) return;
     this.isClosed = true;
     this.held = [];
-    for (const dispose of this.disposers.splice(0)) dispose();
+    this.disposables.dispose();
     this.first.close();
     this.next?.close();
     this.events.emit('close', error);

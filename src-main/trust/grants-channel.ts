@@ -1,7 +1,7 @@
 /**
  * Both directions of trust over a link (docs/protocol.md §Grants): the control stream this node opened
  * carries its grants to the peer; the one the peer opened carries the peer's grants to this node.
- * Kept apart from peer-link-set.ts, which only says when a link's control streams are up.
+ * Kept apart from links/link-control.ts, which only says when a link's control streams are up.
  */
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';

@@ -11,7 +11,7 @@
  */
 import { z } from 'zod';
 import { madeOnUse } from '../core/made-on-use.js';
-import { PERMISSIONS, type Permission } from '../core/permissions.js';
+import { permissionWords, type Permission } from '../core/permissions.js';
 
 /** Longest control line accepted, in bytes (without the newline); longer ones are dropped whole. */
 export const MAX_CONTROL_LINE_BYTES = 1024;
@@ -43,7 +43,7 @@ const grantsSchema = madeOnUse(() =>
 
 /** The line that tells a peer what it may do here. */
 export function encodeGrants(allow: readonly Permission[]): Buffer {
-  const message: GrantsMessage = { t: 'grants', allow: PERMISSIONS.filter((p) => allow.includes(p)) };
+  const message: GrantsMessage = { t: 'grants', allow: permissionWords().ordered(allow) };
   return Buffer.from(`${JSON.stringify(message)}\n`, 'utf8');
 }
 
@@ -62,12 +62,12 @@ export function decodeControlLine(line: string): ControlLine {
   if (head.data.t !== 'grants') return { kind: 'unknown', type: head.data.t };
   const grants = grantsSchema().safeParse(json);
   if (!grants.success) return { kind: 'malformed', problem: 'grants: `allow` must be a list of names' };
-  const known = new Set<string>(PERMISSIONS);
+  const vocabulary = permissionWords();
   const names = grants.data.allow;
   return {
     kind: 'grants',
-    allow: PERMISSIONS.filter((p) => names.includes(p)),
-    ignored: [...new Set(names.filter((n) => !known.has(n)))],
+    allow: vocabulary.ordered(names),
+    ignored: [...new Set(names.filter((n) => !vocabulary.knows(n)))],
   };
 }
 

@@ -8,8 +8,8 @@
  *
  * No React and no DOM here, so it runs under node:test with a FakeTransport.
  */
-import type { ReceivedInfo, TransferInfo } from '../../src-main/api/contract-files.js';
-import type { ShareInfo } from '../../src-main/api/contract-share.js';
+import type { ReceivedInfo, TransferInfo } from '../../src-main/files/files-contract.js';
+import type { ShareInfo } from '../../src-main/share/share-contract.js';
 import { messageOf, type ApiClient } from './client.js';
 import { ApiError, Listeners, type Disposer } from './transport.js';
 

@@ -11,7 +11,7 @@
  *
  * No React and no DOM here, so it runs under node:test with a FakeTransport.
  */
-import type { InboxMessage, MessageState, OutboxMessage } from '../../src-main/api/contract-messages.js';
+import type { InboxMessage, MessageState, OutboxMessage } from '../../src-main/messages/messages-contract.js';
 import { messageOf, type ApiClient } from './client.js';
 import { ApiError, Listeners, type Disposer } from './transport.js';
 import type { KeyValue } from '../lib/navigation.js';

@@ -12,15 +12,14 @@ import type {
   ChangedEvent,
   ConnectionInfo,
   ConnectionsEvent,
-  ForwardInfo,
   MethodParams,
   MethodResults,
   PendingInfo,
-  ProxyInfo,
   SettingsResult,
   StatusEvent,
   StatusResult,
 } from '../../src-main/api/contract.js';
+import type { ForwardInfo, ProxyInfo } from '../../src-main/forwards/forwards-contract.js';
 import { messageOf, type ApiClient } from './client.js';
 import { Listeners, type ConnectionState, type Disposer } from './transport.js';
 import { UNNUMBERED, Versions, type Part, type Ticket } from './versions.js';

@@ -32,9 +32,10 @@ import {
   startRelay,
   stopAll,
   tempHome,
-  type Proc,
   nodeId,
   pairJoinAwaitingDecision,
+  startAgent,
+  type AgentProc,
 } from '../helpers/processes.js';
 import { freePort } from '../helpers/ports.js';
 import { sleep } from '../helpers/wait.js';
@@ -45,25 +46,18 @@ if (skip) console.log(`# ${skip}`);
 let relayUrl = '';
 const homes = { a: '', c: '' };
 const ids = { a: '', c: '' };
-let agentA: Proc;
+let agentA: AgentProc;
 let uiPort = 0;
 let browser: Browser | undefined;
 let A: UiPage;
 
-function startA(): Proc {
-  return startProcess([
-    'agent',
-    '--home',
-    homes.a,
-    '--name',
-    'a',
-    '--relay',
-    relayUrl,
-    '--listen',
-    '127.0.0.1:0',
-    '--ui-listen',
-    `127.0.0.1:${uiPort}`,
-  ]);
+function startA(): Promise<AgentProc> {
+  return startAgent(homes.a, {
+    name: 'a',
+    relay: relayUrl,
+    listen: '127.0.0.1:0',
+    args: ['--ui-listen', `127.0.0.1:${uiPort}`],
+  });
 }
 
 before(async () => {
@@ -73,10 +67,11 @@ before(async () => {
   homes.c = tempHome('e2e-c');
   // A fixed UI port, so the page can find the agent again after it restarts.
   uiPort = await freePort();
-  agentA = startA();
   // C takes no direct links, so A reaches it through the relay, and the window says why.
-  const c = startProcess(['agent', '--home', homes.c, '--name', 'c', '--relay', relayUrl, '--no-direct']);
-  await Promise.all([agentA.waitForLine(/agent a running/), c.waitForLine(/agent c running/)]);
+  [agentA] = await Promise.all([
+    startA(),
+    startAgent(homes.c, { name: 'c', relay: relayUrl, listen: false }),
+  ]);
   ids.a = (await nodeId(homes.a)).fingerprint;
   ids.c = (await nodeId(homes.c)).fingerprint;
   browser = await launchBrowser();
@@ -209,8 +204,7 @@ test(
     // Killed, the agent tells nobody: c keeps the session for its resume window.
     await agentA.stop('SIGKILL');
     await A.page.getByText('Clawbridge agent unreachable — retrying…').waitFor({ timeout: 10_000 });
-    agentA = startA();
-    await agentA.waitForLine(/agent a running/);
+    agentA = await startA();
     await A.page
       .getByText('Clawbridge agent unreachable — retrying…')
       .waitFor({ state: 'detached', timeout: 15_000 });
@@ -246,8 +240,7 @@ test(
     );
     assert.ok(served.length >= 1, 'the handed-over terminal is kept on c');
     for (const one of served) await agentCall(homes.c, 'connections.close', { id: one.id });
-    agentA = startA();
-    await agentA.waitForLine(/agent a running/);
+    agentA = await startA();
     await A.page
       .getByText('Clawbridge agent unreachable — retrying…')
       .waitFor({ state: 'detached', timeout: 15_000 });
@@ -285,8 +278,7 @@ test(
     await A.page.getByLabel('Pairing code', { exact: true }).waitFor();
     await agentA.stop();
     await A.page.getByText('Clawbridge agent unreachable — retrying…').waitFor({ timeout: 10_000 });
-    agentA = startA();
-    await agentA.waitForLine(/agent a running/);
+    agentA = await startA();
     await A.page
       .getByText(/Pairing failed: this code ended when the agent stopped .* Create a new code to try again\./)
       .waitFor({ timeout: 15_000 });
@@ -323,18 +315,7 @@ test(
   { skip: skip ?? false },
   async () => {
     const homeD = tempHome('e2e-d');
-    const d = startProcess([
-      'agent',
-      '--home',
-      homeD,
-      '--name',
-      'd',
-      '--relay',
-      relayUrl,
-      '--listen',
-      '127.0.0.1:0',
-    ]);
-    await d.waitForLine(/agent d running/);
+    const d = await startAgent(homeD, { name: 'd', relay: relayUrl, listen: '127.0.0.1:0' });
     await nav(A.page, 'Pair').click();
     await A.page.getByRole('button', { name: 'Pair new device' }).click();
     const codeBox = A.page.getByLabel('Pairing code', { exact: true });
@@ -443,18 +424,7 @@ test(
   { skip: skip ?? false },
   async () => {
     const homeE = tempHome('e2e-e');
-    const e = startProcess([
-      'agent',
-      '--home',
-      homeE,
-      '--name',
-      'e',
-      '--relay',
-      relayUrl,
-      '--listen',
-      '127.0.0.1:0',
-    ]);
-    await e.waitForLine(/agent e running/);
+    await startAgent(homeE, { name: 'e', relay: relayUrl, listen: '127.0.0.1:0' });
     const { code } = await cliJson<{ code: string }>(['pair', 'new', '--home', homeE]);
     await nav(A.page, 'Pair').click();
     await A.page.getByRole('button', { name: 'Join with code' }).click();

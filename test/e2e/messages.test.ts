@@ -18,7 +18,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
-import type { OutboxMessage } from '../../src-main/api/contract-messages.js';
+import type { OutboxMessage } from '../../src-main/messages/messages-contract.js';
 import {
   becomesFocused,
   browserMissing,

@@ -25,7 +25,6 @@ import {
 import {
   cli,
   cliJson,
-  startProcess,
   startRelay,
   stopAll,
   tempHome,
@@ -173,8 +172,7 @@ test(
 /** An agent on A's relay only, for a pairing by code; its home. */
 async function startJoiner(name: string): Promise<string> {
   const home = tempHome(`e2e-mine-${name}`);
-  const proc = startProcess(['agent', '--home', home, '--name', name, '--relay', relayUrl, '--no-direct']);
-  await proc.waitForLine(new RegExp(`agent ${name} running`));
+  await startAgent(home, { name, relay: relayUrl, listen: false });
   return home;
 }
 

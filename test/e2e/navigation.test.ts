@@ -28,11 +28,11 @@ import {
 import {
   cliJson,
   pairedAgents,
-  startProcess,
   startRelay,
   stopAll,
   tempHome,
   nodeId,
+  startAgent,
 } from '../helpers/processes.js';
 
 const skip = browserMissing();
@@ -50,20 +50,7 @@ before(async () => {
   // A relay to meet joiners at: without one (or LAN discovery) the agent makes no code.
   const relay = await startRelay();
   relayUrl = relay.url;
-  const proc = startProcess([
-    'agent',
-    '--relay',
-    relay.url,
-    '--home',
-    home,
-    '--name',
-    'a',
-    '--listen',
-    '127.0.0.1:0',
-    '--ui-listen',
-    '127.0.0.1:0',
-  ]);
-  await proc.waitForLine(/agent a running/);
+  await startAgent(home, { name: 'a', relay: relay.url, listen: '127.0.0.1:0', ui: true });
   browser = await launchBrowser();
   A = await openUi(browser, await uiUrl(home));
   await A.page.getByRole('heading', { name: 'Peers' }).waitFor();

@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Request } from 'playwright-core';
 import { browserMissing, launchBrowser, uiUrl } from '../helpers/browser.js';
-import { startProcess, stopAll, tempHome, type Proc } from '../helpers/processes.js';
+import { stopAll, tempHome, startAgent, type AgentProc } from '../helpers/processes.js';
 import { sleep } from '../helpers/wait.js';
 
 const skip = browserMissing();
@@ -28,7 +28,7 @@ const LOADS = 5;
 const CHURN = fileURLToPath(new URL('../security/ws-flood.mjs', import.meta.url));
 const INDEX = fileURLToPath(new URL('../../dist/renderer/index.html', import.meta.url));
 
-let agent: Proc;
+let agent: AgentProc;
 let browser: Browser | undefined;
 let url = '';
 let port = 0;
@@ -36,8 +36,8 @@ let port = 0;
 before(async () => {
   if (skip) return;
   const home = tempHome('page-churn');
-  agent = startProcess(['agent', '--home', home, '--no-direct', '--ui-listen', '127.0.0.1:0']);
-  port = Number((await agent.waitForLine(/^web UI on 127\.0\.0\.1:(\d+) /m))[1]);
+  agent = await startAgent(home, { listen: false, ui: true });
+  port = agent.uiPort!;
   url = await uiUrl(home);
   browser = await launchBrowser();
 });

@@ -24,13 +24,13 @@ import {
 import {
   cliJson,
   pairedAgents,
-  startProcess,
   startRelay,
   stopAll,
   tempHome,
   type Proc,
   type RelayProc,
   pairJoinAwaitingDecision,
+  startAgent,
 } from '../helpers/processes.js';
 import { until, sleep } from '../helpers/wait.js';
 
@@ -161,8 +161,7 @@ test(
     const homeC = tempHome('e2e-vc');
     // Relay only, so the new peer's path is the relay's (the next test reads it).
     // Stopped with the rest (stopAll, after).
-    const c = startProcess(['agent', '--home', homeC, '--name', 'c', '--relay', relay.url, '--no-direct']);
-    await c.waitForLine(/agent c running/);
+    await startAgent(homeC, { name: 'c', relay: relay.url, listen: false });
     await nav(page, 'Pair').click();
     await page.getByRole('button', { name: 'Pair new device' }).click();
     const code = await page.getByLabel('Pairing code', { exact: true }).innerText({ timeout: 15_000 });

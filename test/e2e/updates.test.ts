@@ -17,7 +17,7 @@ import {
   uiUrl,
   type UiPage,
 } from '../helpers/browser.js';
-import { startProcess, stopAll, tempHome } from '../helpers/processes.js';
+import { stopAll, tempHome, startAgent } from '../helpers/processes.js';
 import type { UpdateStatus } from '../../src-main/electron/update-policy.js';
 
 const skip = browserMissing();
@@ -105,18 +105,7 @@ let token = '';
 before(async () => {
   if (skip) return;
   home = tempHome('e2e-updates');
-  const proc = startProcess([
-    'agent',
-    '--home',
-    home,
-    '--name',
-    'desk',
-    '--listen',
-    '127.0.0.1:0',
-    '--ui-listen',
-    '127.0.0.1:0',
-  ]);
-  await proc.waitForLine(/agent desk running/);
+  await startAgent(home, { name: 'desk', listen: '127.0.0.1:0', ui: true });
   url = await uiUrl(home);
   token = /token=([0-9a-f]+)/.exec(new URL(url).hash)![1]!;
   browser = await launchBrowser();

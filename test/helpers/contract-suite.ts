@@ -24,7 +24,6 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import type {
   ChangedEvent,
-  ForwardInfo,
   PairingEvent,
   PairListResult,
   PairNewResult,
@@ -34,9 +33,13 @@ import type {
   SettingsSetResult,
   StatusEvent,
   StatusResult,
-  ToggleResult,
 } from '../../src-main/api/contract.js';
-import type { InboxMessage, OutboxMessage, SendManyResult } from '../../src-main/api/contract-messages.js';
+import type { ForwardInfo, ToggleResult } from '../../src-main/forwards/forwards-contract.js';
+import type {
+  InboxMessage,
+  OutboxMessage,
+  SendManyResult,
+} from '../../src-main/messages/messages-contract.js';
 import { controlConnection } from './control-connection.js';
 import {
   cli,

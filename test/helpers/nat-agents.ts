@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import type { PeerInfo } from '../../src-main/api/contract.js';
 import type { NatLab } from './nat-lab.js';
-import { agentCall, cli, nodeId, startProcess, tempHome, type Proc } from './processes.js';
+import { agentCall, cli, nodeId, startAgent, startProcess, tempHome, type Proc } from './processes.js';
 import { until } from './wait.js';
 
 /** The port every lab agent's direct listener takes inside its own host namespace. */
@@ -44,24 +44,14 @@ export async function startNatAgent(
   extra: string[] = [],
 ): Promise<Proc> {
   if (n.proc) return n.proc;
-  n.proc = startProcess(
-    [
-      'agent',
-      '--home',
-      n.home,
-      '--name',
-      n.name,
-      '--relay',
-      relayUrl,
-      '--listen',
-      `0.0.0.0:${NAT_AGENT_PORT}`,
-      '--no-ui',
-      ...extra,
-    ],
-    {},
-    lab.exec(ns),
-  );
-  await n.proc.waitForLine(new RegExp(`agent ${n.name} running`));
+  n.proc = await startAgent(n.home, {
+    name: n.name,
+    relay: relayUrl,
+    listen: `0.0.0.0:${NAT_AGENT_PORT}`,
+    ui: false,
+    args: extra,
+    prefix: lab.exec(ns),
+  });
   return n.proc;
 }
 

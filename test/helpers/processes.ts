@@ -2,6 +2,7 @@
  * Real clawbridge processes for integration tests: relays and agents on loopback, each in its own temp
  * home, ended by PID when the test ends. Uses the built CLI (`npm test` builds first).
  */
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -221,6 +222,15 @@ export interface AgentOptions {
   env?: NodeJS.ProcessEnv;
   /** How long it may take to come up, in ms (waitForLine's default when absent). */
   readyMs?: number;
+  /** Run it inside this network namespace (`ip netns exec NS`; needs root, see test/helpers/netns.ts). */
+  netns?: string;
+  /** A command to run it under, e.g. `['prlimit', '--fsize=4096', '--']` (it must exec, keeping the PID). */
+  prefix?: string[];
+}
+
+/** How a start that must fail ended: the agent's exit code (or signal) and what it printed. */
+export interface AgentFailure extends CliResult {
+  signal: NodeJS.Signals | null;
 }
 
 /** A started agent: its process, and what it printed about itself when it came up. */
@@ -248,21 +258,82 @@ export function agentArgs(home: string, opts: AgentOptions = {}): string[] {
   ];
 }
 
+/** The line an agent prints once it runs: its name, fingerprint and direct address (or `off`). */
+const RUNNING = /^agent (.+) running, fingerprint ([0-9a-f]{64}), direct (\S+)$/m;
+
+/**
+ * `clawbridge agent` for `home` with `opts`, started and not waited for: for a test that races two
+ * starts or watches what an agent prints before it runs. Most tests want `startAgent`.
+ */
+export function spawnAgent(home: string, opts: AgentOptions = {}): Proc {
+  const prefix = [
+    ...(opts.netns === undefined ? [] : ['ip', 'netns', 'exec', opts.netns]),
+    ...(opts.prefix ?? []),
+  ];
+  return startProcess(agentArgs(home, opts), opts.env, prefix);
+}
+
 /**
  * The agent fixture: `clawbridge agent` for `home` with `opts`, resolved once it printed that it runs
  * (and where its web UI is, when it serves one). Ended by `stopAll`, or by its `stop()`.
+ *
+ * With `expect: 'failure'` it is a start that must fail: resolves, once the agent exited, with its exit
+ * code and what it printed (`assertAgentFailed` checks them); rejects, after stopping it, if the agent
+ * printed that it runs instead.
  */
-export async function startAgent(home: string, opts: AgentOptions = {}): Promise<AgentProc> {
-  const proc = startProcess(agentArgs(home, opts), opts.env);
-  const m = await proc.waitForLine(
-    /^agent (.+) running, fingerprint ([0-9a-f]{64}), direct (\S+)$/m,
-    opts.readyMs,
-  );
+export function startAgent(home: string, opts: AgentOptions & { expect: 'failure' }): Promise<AgentFailure>;
+export function startAgent(home: string, opts?: AgentOptions & { expect?: 'running' }): Promise<AgentProc>;
+export async function startAgent(
+  home: string,
+  opts: AgentOptions & { expect?: 'running' | 'failure' } = {},
+): Promise<AgentProc | AgentFailure> {
+  const proc = spawnAgent(home, opts);
+  if (opts.expect === 'failure') return failedStart(proc, opts.readyMs);
+  const m = await proc.waitForLine(RUNNING, opts.readyMs);
   const ui = /^web UI on 127\.0\.0\.1:(\d+) /m;
   // The web UI line follows the running line at once, when there is a web UI.
   const serves = opts.ui === true || (opts.args ?? []).includes('--ui-listen');
   const uiPort = serves ? Number((await proc.waitForLine(ui, opts.readyMs))[1]) : undefined;
   return { ...proc, name: m[1]!, fingerprint: m[2]!, listen: m[3] === 'off' ? undefined : m[3], uiPort };
+}
+
+/** Waits for `proc`, an agent that must not come up, to exit; stops it and throws if it runs instead. */
+async function failedStart(proc: Proc, timeoutMs = 30_000): Promise<AgentFailure> {
+  const { child } = proc;
+  const ended = () => child.exitCode !== null || child.signalCode !== null;
+  const outcome = await until(
+    'the agent to exit (its start must fail)',
+    () => (ended() ? 'exited' : RUNNING.test(proc.stdout()) ? 'running' : undefined),
+    timeoutMs,
+  ).catch(async (err: unknown) => {
+    await proc.stop('SIGKILL');
+    throw err;
+  });
+  if (outcome === 'running') {
+    await proc.stop();
+    throw new Error(
+      `the agent started, though its start must fail; stdout: ${proc.stdout()}\nstderr: ${proc.stderr()}`,
+    );
+  }
+  const code = await proc.stop();
+  // Its last words may still be in the pipes when it exits: they are read once the pipes close.
+  if (child.stdout?.readable || child.stderr?.readable) await new Promise((r) => child.once('close', r));
+  return { code, signal: child.signalCode, stdout: proc.stdout(), stderr: proc.stderr() };
+}
+
+/**
+ * Asserts that a start made with `expect: 'failure'` ended as it should: exit code `code` (1 unless
+ * told), and stderr matching `stderr` (a RegExp) or equal to it (a string).
+ */
+export function assertAgentFailed(
+  failure: AgentFailure,
+  stderr: RegExp | string,
+  { code = 1 }: { code?: number } = {},
+): void {
+  const said = `exit ${failure.code ?? failure.signal}; stderr: ${failure.stderr}`;
+  assert.equal(failure.code, code, `the agent's start failed with exit code ${code}: ${said}`);
+  if (typeof stderr === 'string') assert.equal(failure.stderr, stderr, said);
+  else assert.match(failure.stderr, stderr, said);
 }
 
 /**

@@ -49,7 +49,7 @@ export async function until<T>(
       const cause = last instanceof Error ? `: ${last.message}` : '';
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${cause}`, { cause: last });
     }
-    // eslint-disable-next-line no-restricted-syntax -- the one pause between two checks of a condition
+    // eslint-disable-next-line clawbridge/no-fixed-sleep -- the one pause between two checks of a condition
     await new Promise((r) => setTimeout(r, Math.min(pause, Math.max(1, deadline - Date.now()))));
     if (everyMs === undefined) pause = Math.min(pause * 2, MAX_POLL_MS);
   }
@@ -62,6 +62,6 @@ export async function until<T>(
  */
 export function sleep(ms: number, why: string): Promise<void> {
   void why;
-  // eslint-disable-next-line no-restricted-syntax -- the helper every explained delay goes through
+  // eslint-disable-next-line clawbridge/no-fixed-sleep -- the helper every explained delay goes through
   return new Promise((r) => setTimeout(r, ms));
 }

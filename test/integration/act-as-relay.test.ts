@@ -4,7 +4,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { agentCall, cli, startProcess, stopAll, tempHome, nodeId } from '../helpers/processes.js';
+import { agentCall, cli, stopAll, tempHome, nodeId, startAgent } from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
 
 after(stopAll);
@@ -19,18 +19,11 @@ test('a node relays for its allowed peers and refuses others', async () => {
     string,
   ];
   const [fa, fb, fc] = (await Promise.all([homeA, homeB, homeC].map(id))) as [string, string, string];
-  const b = startProcess([
-    'agent',
-    '--home',
-    homeB,
-    '--name',
-    'b',
-    '--listen',
-    '127.0.0.1:0',
-    '--act-as-relay',
-    '--relay-listen',
-    '127.0.0.1:0',
-  ]);
+  const b = await startAgent(homeB, {
+    name: 'b',
+    listen: '127.0.0.1:0',
+    args: ['--act-as-relay', '--relay-listen', '127.0.0.1:0'],
+  });
   const m = await b.waitForLine(/^relay listening on (wss:\/\/127\.0\.0\.1:\d+) fingerprint ([0-9a-f]{64})/m);
   const relayUrl = m[1]!;
   assert.equal(m[2], fb, "the relay's certificate is the node's own");
@@ -44,10 +37,10 @@ test('a node relays for its allowed peers and refuses others', async () => {
     );
   }
   const relayFlags = ['--relay', relayUrl, '--relay-fingerprint', fb, '--no-direct'];
-  const a = startProcess(['agent', '--home', homeA, '--name', 'a', ...relayFlags]);
-  const c = startProcess(['agent', '--home', homeC, '--name', 'c', ...relayFlags]);
-  await a.waitForLine(/agent a running/);
-  await c.waitForLine(/agent c running/);
+  await Promise.all([
+    startAgent(homeA, { name: 'a', args: relayFlags }),
+    startAgent(homeC, { name: 'c', args: relayFlags }),
+  ]);
   await cli(['peers', 'add', fc, '--name', 'c', '--home', homeA]);
   await cli(['peers', 'add', fa, '--name', 'a', '--home', homeC]);
   const seen = await until(
@@ -96,7 +89,6 @@ test('a node relays for its allowed peers and refuses others', async () => {
   );
 
   // D is not one of B's peers allowed to relay.
-  const d = startProcess(['agent', '--home', homeD, '--name', 'd', ...relayFlags]);
-  await d.waitForLine(/agent d running/);
+  const d = await startAgent(homeD, { name: 'd', args: relayFlags });
   await until('D refused', () => /serves only the peers its owner allowed/.test(d.stderr()), 30_000);
 });

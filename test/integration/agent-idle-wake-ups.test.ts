@@ -10,7 +10,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { startProcess, stopAll, tempHome } from '../helpers/processes.js';
+import { stopAll, tempHome, startAgent } from '../helpers/processes.js';
 import { sleep } from '../helpers/wait.js';
 
 after(stopAll);
@@ -26,8 +26,9 @@ function mainThreadSwitches(pid: number): number {
 }
 
 test('an idle agent serving its web UI wakes less than once a second', { skip }, async () => {
-  const agent = startProcess(['agent', '--home', tempHome('idle'), '--listen', '127.0.0.1:0']);
-  await agent.waitForLine(/^web UI on /m, 20_000);
+  // Neither --ui-listen nor --no-ui: the web UI on its default port, as a user's agent serves it.
+  const agent = await startAgent(tempHome('idle'), { listen: '127.0.0.1:0' });
+  await agent.waitForLine(/^web UI on /m);
   // Start-up's own work (the first collections, the listeners, and the optimizing compilers' work that
   // ADR 0062 holds until the ready line: its compiled code is installed on this thread) is over by then.
   await sleep(3_000, "start-up's own work is over by then, and nothing announces it");

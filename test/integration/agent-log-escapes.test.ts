@@ -16,7 +16,7 @@ import {
   TCP_CONNECT_SERVICE,
 } from '../../src-main/forwards/tcp-connect-protocol.js';
 import { testIdentity } from '../helpers/identities.js';
-import { cli, startProcess, stopAll, tempHome } from '../helpers/processes.js';
+import { cli, stopAll, tempHome, startAgent } from '../helpers/processes.js';
 import { rawPeer } from '../helpers/raw-peer.js';
 import { until } from '../helpers/wait.js';
 
@@ -72,9 +72,7 @@ async function socksConnect(port: number, user: string, pass: string): Promise<n
 
 test("a peer's refusal made of controls pino leaves raw reaches the agent's stderr escaped", async () => {
   const home = tempHome('log-escapes');
-  const agent = startProcess(['agent', '--home', home, '--name', 'a', '--listen', '127.0.0.1:0']);
-  const ready = await cli(['status', '--wait', '30s', '--home', home]);
-  assert.equal(ready.code, 0, ready.stderr);
+  const agent = await startAgent(home, { name: 'a', listen: '127.0.0.1:0' });
   await rawPeer(home, await testIdentity('log-escapes'), {
     name: 'r',
     allow: 'none',

@@ -8,7 +8,16 @@ import assert from 'node:assert/strict';
 import { readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { CLI, cli, startProcess, stopAll, tempHome, type Proc } from '../helpers/processes.js';
+import {
+  CLI,
+  cli,
+  stopAll,
+  tempHome,
+  type Proc,
+  startAgent,
+  spawnAgent,
+  assertAgentFailed,
+} from '../helpers/processes.js';
 
 after(stopAll);
 
@@ -35,7 +44,7 @@ test(
       await cli(['id', '--home', home]); // the home exists, so the symlink can point at it
       const link = join(tempHome(`one-link-${round}`), 'link');
       symlinkSync(home, link);
-      const agents = [home, link].map((h) => startProcess(['agent', '--home', h, '--no-direct', '--no-ui']));
+      const agents = [home, link].map((h) => spawnAgent(h, { listen: false, ui: false }));
       const codes = await settle(agents);
       assert.deepEqual(
         [...codes].sort(),
@@ -53,14 +62,12 @@ test(
 
 test('a flag the agent could not start with is not saved', async () => {
   const home = join(tempHome('bad-flag'), 'home');
-  const first = startProcess(['agent', '--home', home, '--no-direct', '--no-ui', '--name', 'keep']);
-  await first.waitForLine(/^agent keep running/m);
+  const first = await startAgent(home, { listen: false, ui: false, name: 'keep' });
   await first.stop();
   const before = readFileSync(join(home, 'config.json'), 'utf8');
   // 192.0.2.1 (TEST-NET-1) is no address of this machine: binding it fails, nothing is sent.
-  const r = await cli(['agent', '--home', home, '--listen', '192.0.2.1:7475', '--no-ui']);
-  assert.equal(r.code, 1);
-  assert.match(r.stderr, /^clawbridge: cannot listen for direct links on 192\.0\.2\.1:7475: /);
+  const r = await startAgent(home, { listen: '192.0.2.1:7475', ui: false, expect: 'failure' });
+  assertAgentFailed(r, /^clawbridge: cannot listen for direct links on 192\.0\.2\.1:7475: /);
   assert.equal(readFileSync(join(home, 'config.json'), 'utf8'), before);
 });
 
@@ -74,8 +81,7 @@ test(
   { skip: asNobody },
   async () => {
     const home = join(tempHome('other-user'), 'home');
-    const agent = startProcess(['agent', '--home', home, '--no-direct', '--no-ui']);
-    await agent.waitForLine(/^agent .* running/m);
+    const agent = await startAgent(home, { listen: false, ui: false });
     const r = spawnSync(
       'setpriv',
       ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, 'status', '--home', home],
@@ -92,8 +98,7 @@ test(
 
 test('status against a suspended agent says so within 10 s, instead of waiting a minute', async () => {
   const home = join(tempHome('suspended'), 'home');
-  const agent = startProcess(['agent', '--home', home, '--no-direct', '--no-ui']);
-  await agent.waitForLine(/^agent .* running/m);
+  const agent = await startAgent(home, { listen: false, ui: false });
   process.kill(agent.child.pid!, 'SIGSTOP');
   try {
     const started = Date.now();

@@ -29,7 +29,7 @@ import {
 import { contractSuite } from '../helpers/contract-suite.js';
 import { fakeElectronIpc } from '../helpers/fake-electron-ipc.js';
 import { fakeUtilityProcess } from '../helpers/fake-electron-utility.js';
-import { cli, cliJson, startProcess, stopAll, tempHome } from '../helpers/processes.js';
+import { cli, cliJson, stopAll, tempHome, startAgent } from '../helpers/processes.js';
 import { until, sleep } from '../helpers/wait.js';
 
 const ENTRY = fileURLToPath(new URL('../../src-main/electron/agent-process.ts', import.meta.url));
@@ -91,8 +91,7 @@ describe('a terminal over IPC between real agents', { skip, timeout: 120_000 }, 
       ui: { listen: null, allowRemote: false },
     });
     const homeB = tempHome('ipc-b');
-    const b = startProcess(['agent', '--home', homeB, '--name', 'b', '--listen', '127.0.0.1:0', '--no-ui']);
-    await b.waitForLine(/agent b running/);
+    await startAgent(homeB, { name: 'b', listen: '127.0.0.1:0', ui: false });
     const app = await desktop(homeA);
     try {
       const statusB = await cliJson<StatusResult>(['status', '--home', homeB]);

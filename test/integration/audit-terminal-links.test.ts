@@ -8,7 +8,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { AuditEvent } from '../../src-main/audit/audit-events.js';
-import { CLI, cli, cliJson, peerOf, startProcess, stopAll } from '../helpers/processes.js';
+import { CLI, cli, cliJson, peerOf, stopAll, startAgent } from '../helpers/processes.js';
 import { addPeer, routeVia, startLoopbackNode } from '../helpers/loopback-nodes.js';
 import { startPair, startRelay } from './terminal-setup.js';
 import { until } from '../helpers/wait.js';
@@ -142,8 +142,7 @@ test(
       process.kill(a.child.pid!, 'SIGKILL');
       await a.stop();
       await until('term to wait for its agent', () => term.stderr().includes('local agent stopped'), 30_000);
-      a = startProcess(['agent', '--home', pair.homeA, '--name', 'a', '--listen', '127.0.0.1:0']);
-      await a.waitForLine(/agent a running/);
+      a = await startAgent(pair.homeA, { name: 'a', listen: '127.0.0.1:0' });
       await until('term to carry on', () => term.stderr().includes('local agent is back'), 30_000);
       term.child.stdin.write('echo "again-$MARK"; exit 7\n');
       assert.equal(await term.exit(30_000), 7, term.stderr());
@@ -177,18 +176,7 @@ test(
       await until('the shell to take the marker', () => term.stdout().includes('set-kept42'), 20_000);
       process.kill(b.child.pid!, 'SIGKILL');
       await b.stop();
-      b = startProcess([
-        'agent',
-        '--home',
-        pair.homeB,
-        '--name',
-        'b',
-        '--relay',
-        pair.relay.url,
-        '--listen',
-        '127.0.0.1:0',
-      ]);
-      await b.waitForLine(/agent b running/);
+      b = await startAgent(pair.homeB, { name: 'b', relay: pair.relay.url, listen: '127.0.0.1:0' });
       term.child.stdin.write('echo "again-$MARK"\n');
       await until('the same shell to answer', () => term.stdout().includes('again-kept42'), 40_000);
       // Taken up from the session host, then a's stream came back to it: the session's lines so far.

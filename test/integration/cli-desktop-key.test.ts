@@ -17,7 +17,7 @@ import {
 import { runAgent } from '../../src-main/app/run-agent.js';
 import type { PeerInfo, StatusResult } from '../../src-main/api/contract.js';
 import { loadDesktopIdentity, type KeyVault } from '../../src-main/electron/key-at-rest.js';
-import { cli, cliJson, stopAll, tempHome } from '../helpers/processes.js';
+import { cli, cliJson, stopAll, tempHome, startAgent, assertAgentFailed } from '../helpers/processes.js';
 
 after(stopAll);
 
@@ -54,9 +54,8 @@ const contents = (home: string) =>
 test('agent on the desktop app’s home: one line saying the app holds the key, exit 1; id still names the node; nothing touched', async () => {
   const { home, identity } = await desktopHome('deskkey');
   const before = contents(home);
-  const r = await cli(['agent', '--home', home, '--no-ui', '--no-direct']);
-  assert.equal(r.code, 1, r.stderr);
-  assert.equal(r.stderr, `clawbridge: ${KEY_IN_DESKTOP_APP_MESSAGE}\n`);
+  const r = await startAgent(home, { ui: false, listen: false, expect: 'failure' });
+  assertAgentFailed(r, `clawbridge: ${KEY_IN_DESKTOP_APP_MESSAGE}\n`);
   assert.equal(r.stdout, '');
   // The fingerprint is the certificate's: `id` needs no key to say who the node is.
   const id = await cli(['id', '--home', home, '--json']);

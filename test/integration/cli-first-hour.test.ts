@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { cli, startProcess, stopAll, tempHome } from '../helpers/processes.js';
+import { cli, stopAll, tempHome, startAgent, assertAgentFailed } from '../helpers/processes.js';
 import { ok, portFree, startPair, type Pair } from './forward-helpers.js';
 import { freePort } from '../helpers/ports.js';
 
@@ -19,9 +19,8 @@ test('agent: a refused flag leaves no home and no identity behind', async () => 
     ['--relay', 'http://x'],
     ['--terminal-resume', 'soon'],
   ]) {
-    const r = await cli(['agent', '--home', home, ...flags]);
-    assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, /^clawbridge: /);
+    const r = await startAgent(home, { args: flags, expect: 'failure' });
+    assertAgentFailed(r, /^clawbridge: /);
     assert.equal(existsSync(home), false, `agent ${flags.join(' ')} created ${home}`);
   }
 });
@@ -185,17 +184,7 @@ test('stop: the agent closes its forwards, exits 0, and stop returns once it is 
 test('pair new while the home relay is down prints the code and a note that joiners cannot find it there', async () => {
   const home = tempHome('relay-down');
   const port = await freePort();
-  const agent = startProcess([
-    'agent',
-    '--home',
-    home,
-    '--relay',
-    `ws://127.0.0.1:${port}`,
-    '--listen',
-    '127.0.0.1:0',
-    '--no-ui',
-  ]);
-  await agent.waitForLine(/agent .* running/);
+  const agent = await startAgent(home, { relay: `ws://127.0.0.1:${port}`, listen: '127.0.0.1:0', ui: false });
   const r = await cli(['pair', 'new', '--home', home]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^code: /m);
@@ -217,8 +206,7 @@ test('pair new with no relay says why no joiner could find this node: no listene
     ],
   ] as const) {
     const home = tempHome('no-meeting-place');
-    const agent = startProcess(['agent', '--home', home, flag, '--no-ui']);
-    await agent.waitForLine(/agent .* running/);
+    const agent = await startAgent(home, { args: [flag], ui: false });
     const r = await cli(['pair', 'new', '--home', home]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, why);
@@ -228,8 +216,7 @@ test('pair new with no relay says why no joiner could find this node: no listene
 
 test('a hang-up (its terminal window closed) stops the agent cleanly, as Ctrl-C does', async () => {
   const home = tempHome('hangup');
-  const agent = startProcess(['agent', '--home', home, '--listen', '127.0.0.1:0', '--no-ui']);
-  await agent.waitForLine(/agent .* running/);
+  const agent = await startAgent(home, { listen: '127.0.0.1:0', ui: false });
   await agent.stop('SIGHUP');
   // After its clean stop it ends by the hang-up itself (what a shell expects; Node's own exit would
   // restore a closed terminal and abort): no crash, and its control socket is gone.

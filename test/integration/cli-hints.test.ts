@@ -5,7 +5,17 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { agentCall, cli, startProcess, startRelay, stopAll, tempHome, nodeId } from '../helpers/processes.js';
+import {
+  agentCall,
+  cli,
+  startProcess,
+  startRelay,
+  stopAll,
+  tempHome,
+  nodeId,
+  startAgent,
+  assertAgentFailed,
+} from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
 
 after(stopAll);
@@ -20,14 +30,14 @@ function quotedCommands(hint: string): string[][] {
 test('status with no relay: stopping the agent and starting it with --relay, as the hint says', async () => {
   const relay = await startRelay();
   const home = tempHome('hint-norelay');
-  const agent = startProcess(['agent', '--home', home, '--name', 'n', '--no-direct', '--no-ui']);
-  await agent.waitForLine(/agent n running/);
+  await startAgent(home, { name: 'n', listen: false, ui: false });
   const status = await cli(['status', '--home', home]);
   const line = status.stdout.split('\n').find((l) => l.startsWith('relay:')) ?? '';
   const [stop, start] = quotedCommands(line);
   assert.deepEqual(stop, ['stop', '--home', home], line);
   assert.deepEqual(start, ['agent', '--home', home, '--relay', 'URL'], line);
   assert.equal((await cli(stop)).code, 0);
+  // The command as the hint prints it, not as a test would write it.
   const restarted = startProcess(start.map((w) => (w === 'URL' ? relay.url : w)));
   await restarted.waitForLine(/agent n running/);
   await until(
@@ -39,8 +49,7 @@ test('status with no relay: stopping the agent and starting it with --relay, as 
 
 test('no peers yet, and approve without an id: the hints name this home and run', async () => {
   const home = tempHome('hint-home');
-  const agent = startProcess(['agent', '--home', home, '--name', 'h', '--no-direct', '--no-ui']);
-  await agent.waitForLine(/agent h running/);
+  await startAgent(home, { name: 'h', listen: false, ui: false });
   const [add] = quotedCommands((await cli(['peers', '--home', home])).stdout);
   assert.deepEqual(add, ['peers', 'add', 'FINGERPRINT', '--name', 'NAME', '--home', home]);
   const other = await id(tempHome('hint-other'));
@@ -75,32 +84,20 @@ test('no peers yet, and approve without an id: the hints name this home and run'
 test("a node the relaying node has not allowed: the hint's peers add, run there, lets it in", async () => {
   const homeR = tempHome('hint-r');
   const homeD = tempHome('hint-d');
-  const r = startProcess([
-    'agent',
-    '--home',
-    homeR,
-    '--name',
-    'r',
-    '--no-direct',
-    '--no-ui',
-    '--act-as-relay',
-    '--relay-listen',
-    '127.0.0.1:0',
-  ]);
+  const r = await startAgent(homeR, {
+    name: 'r',
+    listen: false,
+    ui: false,
+    args: ['--act-as-relay', '--relay-listen', '127.0.0.1:0'],
+  });
   const m = await r.waitForLine(/^relay listening on (wss:\/\/127\.0\.0\.1:\d+) fingerprint ([0-9a-f]{64})/m);
-  const d = startProcess([
-    'agent',
-    '--home',
-    homeD,
-    '--name',
-    'd',
-    '--no-direct',
-    '--no-ui',
-    '--relay',
-    m[1]!,
-    '--relay-fingerprint',
-    m[2]!,
-  ]);
+  const d = await startAgent(homeD, {
+    name: 'd',
+    listen: false,
+    ui: false,
+    relay: m[1]!,
+    args: ['--relay-fingerprint', m[2]!],
+  });
   const hint = await until(
     'the refusal with its hint',
     () => /serves only the peers its owner allowed.*/.exec(d.stderr())?.[0],
@@ -125,21 +122,18 @@ test("a node the relaying node has not allowed: the hint's peers add, run there,
 
 test('a second agent for the same home: the hint stops the first, and then the second starts', async () => {
   const home = tempHome('hint-running');
-  const first = startProcess(['agent', '--home', home, '--name', 'r', '--no-direct', '--no-ui']);
-  await first.waitForLine(/agent r running/);
-  const second = await cli(['agent', '--home', home, '--no-direct', '--no-ui']);
-  assert.notEqual(second.code, 0);
+  await startAgent(home, { name: 'r', listen: false, ui: false });
+  const second = await startAgent(home, { listen: false, ui: false, expect: 'failure' });
+  assertAgentFailed(second, /an agent is already running for /);
   const [stop] = quotedCommands(second.stderr);
   assert.deepEqual(stop, ['stop', '--home', home], second.stderr);
   assert.equal((await cli(stop)).code, 0);
-  const again = startProcess(['agent', '--home', home, '--name', 'r', '--no-direct', '--no-ui']);
-  await again.waitForLine(/agent r running/);
+  await startAgent(home, { name: 'r', listen: false, ui: false });
 });
 
 test("the agent's own hints name this command's --home, so they work as printed", async () => {
   const home = tempHome('hint-agent-home');
-  const agent = startProcess(['agent', '--home', home, '--name', 'q', '--no-direct', '--no-ui']);
-  await agent.waitForLine(/agent q running/);
+  await startAgent(home, { name: 'q', listen: false, ui: false });
   const missing = await cli(['approve', 'nosuchid', '--home', home]);
   assert.equal(missing.code, 1);
   const [pending] = quotedCommands(missing.stderr);
@@ -150,8 +144,7 @@ test("the agent's own hints name this command's --home, so they work as printed"
 
 test('ping --count with a peer that does not exist: one error with this home, not a "no reply" per ping', async () => {
   const home = tempHome('hint-ping');
-  const agent = startProcess(['agent', '--home', home, '--no-direct', '--no-ui']);
-  await agent.waitForLine(/^agent .* running/m);
+  const agent = await startAgent(home, { listen: false, ui: false });
   for (const extra of [[], ['--json']]) {
     const r = await cli(['ping', 'nosuch', '--count', '3', ...extra, '--home', home]);
     assert.equal(r.code, 1);
@@ -168,8 +161,7 @@ test('ping --count with a peer that does not exist: one error with this home, no
 
 test('--json: a refused command prints its error as data on stdout, the hint as argv, and exits 1', async () => {
   const home = tempHome('hint-json');
-  const agent = startProcess(['agent', '--home', home, '--name', 'j', '--no-direct', '--no-ui']);
-  await agent.waitForLine(/agent j running/);
+  const agent = await startAgent(home, { name: 'j', listen: false, ui: false });
   const r = await cli(['approve', 'nosuchid', '--json', '--home', home]);
   assert.equal(r.code, 1);
   // Exactly this: the hint is the agent's (no --home added: a script adds what it needs).

@@ -191,17 +191,7 @@ test('nodes on two relays pair by invite, link, survive each relay restarting', 
 
 test('a bare code with no relay and no LAN listener says there is no path to the issuer', async () => {
   const home = tempHome('xc');
-  const c = startProcess([
-    'agent',
-    '--home',
-    home,
-    '--name',
-    'c',
-    '--no-direct',
-    '--ui-listen',
-    '127.0.0.1:0',
-  ]);
-  await c.waitForLine(/agent c running/);
+  const c = await startAgent(home, { name: 'c', listen: false, ui: true });
   const r = await cli(['pair', 'join', 'K7QX-M2RT-9WZA', '--home', home, '--timeout', '5s']);
   assert.equal(r.code, 1);
   assert.match(

@@ -13,9 +13,10 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createNetnsPair, netnsUnavailable, startPortForward, type NetnsPair } from '../helpers/netns.js';
-import { CLI, cli, peerOf, startProcess, stopAll, tempHome, nodeId } from '../helpers/processes.js';
+import { spawn } from 'node:child_process';
+import { netnsUnavailable } from '../helpers/netns.js';
+import { linkThroughForward, startNetnsAgents, type NetnsAgents } from '../helpers/netns-agents.js';
+import { CLI, peerOf, stopAll } from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
 import { LINK_DEAD_AFTER_MS } from '../../src-main/links/peer-link-set.js';
 
@@ -26,29 +27,8 @@ import { LINK_DEAD_AFTER_MS } from '../../src-main/links/peer-link-set.js';
  */
 const FIRST_ECHO_DEADLINE_MS = LINK_DEAD_AFTER_MS / 2;
 
-const children: ChildProcess[] = [];
-let pair: NetnsPair | undefined;
-after(async () => {
-  for (const c of children) {
-    // A stopped process cannot act on SIGTERM until it is continued.
-    c.kill('SIGCONT');
-    c.kill('SIGTERM');
-  }
-  await stopAll();
-  pair?.destroy();
-});
-
-/** A TCP port forward inside a namespace, HOST:PORT → 127.0.0.1:TARGET. */
-async function portForward(
-  prefix: string[],
-  host: string,
-  port: number,
-  target: number,
-): Promise<ChildProcess> {
-  const child = await startPortForward(prefix, { host, port }, { host: '127.0.0.1', port: target });
-  children.push(child);
-  return child;
-}
+let world: NetnsAgents | undefined;
+after(() => world?.end() ?? stopAll());
 
 test(
   'a blackholed direct path: the terminal echoes again over the relay, the path judged dead by the RTO',
@@ -56,55 +36,10 @@ test(
   async (t) => {
     const why = netnsUnavailable();
     if (why) return t.skip(why);
-    pair = createNetnsPair();
-    const inA = pair.exec(pair.a);
-    const inB = pair.exec(pair.b);
-    const relay = startProcess(
-      ['relay', '--listen', `${pair.addrA}:0`, '--no-tls', '--home', tempHome('dp-relay')],
-      {},
-      inA,
-    );
-    const relayUrl = (await relay.waitForLine(/^relay listening on (ws:\/\/\S+)$/m))[1]!;
-    const homeA = tempHome('dp-a');
-    const homeB = tempHome('dp-b');
-    // Fixed ports inside fresh namespaces: nothing else lives there.
-    const forwardPort = 7613;
-    const agent = (prefix: string[], home: string, name: string, listen: string) =>
-      startProcess(
-        ['agent', '--home', home, '--name', name, '--relay', relayUrl, '--listen', listen],
-        { CLAWBRIDGE_LOG: 'info' },
-        prefix,
-      );
-    const a = agent(inA, homeA, 'a', '127.0.0.1:7611');
-    const b = agent(inB, homeB, 'b', '127.0.0.1:7612');
-    await a.waitForLine(/agent a running/);
-    await b.waitForLine(/agent b running/);
-    const forward = await portForward(inB, pair.addrB, forwardPort, 7612);
-    const fa = (await nodeId(homeA)).fingerprint;
-    const fb = (await nodeId(homeB)).fingerprint;
-    for (const r of [
-      await cli([
-        'peers',
-        'add',
-        fb,
-        '--name',
-        'b',
-        '--address',
-        `${pair.addrB}:${forwardPort}`,
-        '--home',
-        homeA,
-      ]),
-      await cli(['peers', 'add', fa, '--name', 'a', '--home', homeB]),
-    ]) {
-      assert.equal(r.code, 0, r.stderr);
-    }
-    await until('a→b direct', async () => (await peerOf(homeA, 'b'))?.path === 'direct', 40_000);
+    world = await startNetnsAgents('dp', { env: { CLAWBRIDGE_LOG: 'info' } });
+    const { homeA, a, b } = world;
     // PeerLinks keeps the relay link up beside direct: it is what the session moves to.
-    await until(
-      'a relay link to b beside direct',
-      () => /"peer":"b","path":"relay"[^\n]*"msg":"link up"/.test(a.stderr()),
-      40_000,
-    );
+    const forward = await linkThroughForward(world, { forwardPort: 7613 });
 
     // `cat` in a PTY (-t): every line typed comes back (twice: the PTY echoes it, then cat). On pipes a
     // session that loses its path while input is in flight is hung up (ADR 0014); in a PTY it resumes
@@ -112,7 +47,7 @@ test(
     const term = spawn(process.execPath, [CLI, 'term', 'b', '--home', homeA, '-t', '--', 'cat'], {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
-    children.push(term);
+    world.own(term);
     const sentAt = new Map<number, number>();
     const echoedAt = new Map<number, number>();
     let stderr = '';

@@ -5,7 +5,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { startProcess, stopAll, tempHome } from '../helpers/processes.js';
+import { stopAll, tempHome, startAgent } from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
 
 after(stopAll);
@@ -15,15 +15,9 @@ test('a taken --listen port: the agent listens on a free one and says which', as
   await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
   const taken = (blocker.address() as { port: number }).port;
   try {
-    const agent = startProcess([
-      'agent',
-      '--home',
-      tempHome('direct-taken'),
-      '--listen',
-      `127.0.0.1:${taken}`,
-      '--no-ui',
-    ]);
-    const m = await agent.waitForLine(/direct 127\.0\.0\.1:(\d+)/);
+    const agent = await startAgent(tempHome('direct-taken'), { listen: `127.0.0.1:${taken}`, ui: false });
+    const m = /^127\.0\.0\.1:(\d+)$/.exec(agent.listen ?? '');
+    assert.ok(m, `listens on loopback: ${agent.listen}`);
     assert.notEqual(Number(m[1]), taken);
     await until('the notice', () => agent.stderr().includes('is in use'), 30_000);
     assert.match(

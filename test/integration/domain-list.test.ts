@@ -8,8 +8,8 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runAgent } from '../../src-main/app/run-agent.js';
 import { domains } from '../../src-main/app/domains.js';
-import { methodNames, type TerminalEvent } from '../../src-main/api/contract.js';
-import type { ShareInfo } from '../../src-main/api/contract-share.js';
+import type { TerminalEvent } from '../../src-main/terminal/terminal-contract.js';
+import { shareContract, type ShareInfo } from '../../src-main/share/share-contract.js';
 import { ControlClient } from '../../src-main/api/control-client.js';
 import { controlSocketPath } from '../../src-main/home/home-dir.js';
 import { Emitter } from '../../src-main/core/emitter.js';
@@ -46,6 +46,8 @@ test('a domain added to the list answers through the API and runs in the lifecyc
   // Two fakes: the first stands in for share (its methods), the second only has a part.
   const first: DomainDescription = {
     name: 'fake-share',
+    folder: 'share',
+    contract: shareContract,
     create: (ctx) => {
       steps.push('create first');
       nodeName = ctx.name();
@@ -73,6 +75,8 @@ test('a domain added to the list answers through the API and runs in the lifecyc
   };
   const second: DomainDescription = {
     name: 'fake-second',
+    folder: 'fake-second',
+    contract: {},
     create: () => {
       steps.push('create second');
       return {
@@ -134,7 +138,7 @@ test('the list in app/domains.ts and the node answer every method the contract l
   const running = await runAgent({ home, overrides, sessionHost: false, notice: () => {} });
   try {
     assert.deepEqual(
-      methodNames().filter((m) => !running.api.answers.has(m)),
+      running.api.contract.methodNames().filter((m) => !running.api.answers.has(m)),
       [],
       'methods no part answers',
     );
@@ -149,6 +153,8 @@ test('a call whose store closes under it while the agent stops is answered NO_AG
   let failWaiting: ((err: Error) => void) | undefined;
   const store: DomainDescription = {
     name: 'closing-store',
+    folder: 'share',
+    contract: shareContract,
     create: () => ({
       parts: {
         beforeNode: [

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TransferInfo } from '../../src-main/api/contract-files.js';
+import type { TransferInfo } from '../../src-main/files/files-contract.js';
 import { cli, startProcess, stopAll } from '../helpers/processes.js';
 import { addPeer, online, startNode, type MessageNode } from './message-helpers.js';
 import { until } from '../helpers/wait.js';

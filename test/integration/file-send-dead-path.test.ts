@@ -12,25 +12,17 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
-import type { TransferInfo } from '../../src-main/api/contract-files.js';
+import type { TransferInfo } from '../../src-main/files/files-contract.js';
 import { controlConnection } from '../helpers/control-connection.js';
-import { createNetnsPair, netnsUnavailable, startPortForward, type NetnsPair } from '../helpers/netns.js';
-import { cli, peerOf, startProcess, stopAll, tempHome, nodeId } from '../helpers/processes.js';
+import { netnsUnavailable } from '../helpers/netns.js';
+import { linkThroughForward, startNetnsAgents, type NetnsAgents } from '../helpers/netns-agents.js';
+import { cli, peerOf, startProcess, stopAll } from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
 
 const BIG_MIB = Number(process.env.FILE_SEND_BIG_MIB ?? 64);
 
-const children: ChildProcess[] = [];
-let pair: NetnsPair | undefined;
-after(async () => {
-  for (const c of children) {
-    c.kill('SIGCONT');
-    c.kill('SIGTERM');
-  }
-  await stopAll();
-  pair?.destroy();
-});
+let world: NetnsAgents | undefined;
+after(() => world?.end() ?? stopAll());
 
 test(
   'the direct path frozen halfway: the file finishes over the relay from where it was, byte-exact',
@@ -38,54 +30,16 @@ test(
   async (t) => {
     const why = netnsUnavailable();
     if (why) return t.skip(why);
-    pair = createNetnsPair();
-    const inA = pair.exec(pair.a);
-    const inB = pair.exec(pair.b);
-    const relay = startProcess(
-      ['relay', '--listen', `${pair.addrA}:0`, '--no-tls', '--home', tempHome('fdp-relay')],
-      {},
-      inA,
-    );
-    const relayUrl = (await relay.waitForLine(/^relay listening on (ws:\/\/\S+)$/m))[1]!;
-    const homeA = tempHome('fdp-a');
-    const homeB = tempHome('fdp-b');
-    const agent = (prefix: string[], home: string, name: string, listen: string) =>
-      startProcess(
-        ['agent', '--home', home, '--name', name, '--relay', relayUrl, '--listen', listen, '--no-ui'],
-        { CLAWBRIDGE_LOG: 'info' },
-        prefix,
-      );
-    const a = agent(inA, homeA, 'a', '127.0.0.1:7621');
-    const b = agent(inB, homeB, 'b', '127.0.0.1:7622');
-    await a.waitForLine(/agent a running/, 30_000);
-    await b.waitForLine(/agent b running/, 30_000);
-    const forward = await startPortForward(
-      inB,
-      { host: pair.addrB, port: 7623 },
-      { host: '127.0.0.1', port: 7622 },
-    );
-    children.push(forward);
-    const fa = (await nodeId(homeA)).fingerprint;
-    const fb = (await nodeId(homeB)).fingerprint;
-    for (const r of [
-      await cli(['peers', 'add', fb, '--name', 'b', '--address', `${pair.addrB}:7623`, '--home', homeA]),
-      await cli(['peers', 'add', fa, '--name', 'a', '--allow', 'files', '--home', homeB]),
-    ]) {
-      assert.equal(r.code, 0, r.stderr);
-    }
-    await until('a→b direct', async () => (await peerOf(homeA, 'b'))?.path === 'direct', 60_000);
-    await until(
-      'a relay link to b beside direct',
-      () => /"peer":"b","path":"relay"[^\n]*"msg":"link up"/.test(a.stderr()),
-      60_000,
-    );
+    world = await startNetnsAgents('fdp', { env: { CLAWBRIDGE_LOG: 'info' }, args: ['--no-ui'] });
+    const { homeA, homeB, a } = world;
+    const forward = await linkThroughForward(world, { forwardPort: 7623, allow: 'files', timeoutMs: 60_000 });
 
     const src = mkdtempSync(join(tmpdir(), 'cb-fdp-'));
     const file = join(src, 'big.bin');
     writeFileSync(file, randomBytes(BIG_MIB * 1024 * 1024));
     const total = BIG_MIB * 1024 * 1024;
     const send = startProcess(['file', 'send', 'b', file, '--json', '--home', homeA]);
-    children.push(send.child);
+    world.own(send.child);
     const onB = await controlConnection(homeB);
     const held = await until(
       'b to hold part of the file',

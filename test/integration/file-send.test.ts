@@ -26,7 +26,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TransferInfo } from '../../src-main/api/contract-files.js';
+import type { TransferInfo } from '../../src-main/files/files-contract.js';
 import { CLI, cli, startProcess, startRelay, stopAll } from '../helpers/processes.js';
 import { addPeer, online, startNode, type MessageNode } from './message-helpers.js';
 import { until } from '../helpers/wait.js';

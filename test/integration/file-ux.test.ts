@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FilesUsage, TransferInfo } from '../../src-main/api/contract-files.js';
+import type { FilesUsage, TransferInfo } from '../../src-main/files/files-contract.js';
 import { CLI, cli, startProcess, stopAll } from '../helpers/processes.js';
 import { addPeer, online, startNode, type MessageNode } from './message-helpers.js';
 import { until } from '../helpers/wait.js';

@@ -15,7 +15,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect, createServer, type Socket } from 'node:net';
-import type { ConnectionInfo, ForwardInfo } from '../../src-main/api/contract.js';
+import type { ConnectionInfo } from '../../src-main/api/contract.js';
+import type { ForwardInfo } from '../../src-main/forwards/forwards-contract.js';
 import { awaitConnectResult } from '../../src-main/forwards/dialer.js';
 import { MAX_REVERSE_CONNECTIONS_PER_FORWARD } from '../../src-main/forwards/reverse-forwards.js';
 import {

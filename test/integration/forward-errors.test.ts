@@ -8,7 +8,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { get } from 'node:http';
 import { connect } from 'node:net';
-import type { ForwardInfo } from '../../src-main/api/contract.js';
+import type { ForwardInfo } from '../../src-main/forwards/forwards-contract.js';
 import { SocksReply } from '../../src-main/protocol/socks5.js';
 import { cli, cliJson, stopAll } from '../helpers/processes.js';
 import {

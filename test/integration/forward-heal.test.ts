@@ -7,7 +7,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { get } from 'node:http';
 import { createServer } from 'node:net';
-import type { ForwardInfo } from '../../src-main/api/contract.js';
+import type { ForwardInfo } from '../../src-main/forwards/forwards-contract.js';
 import { cliJson, stopAll } from '../helpers/processes.js';
 import { fileServer, ok, startAgent, startPair, waitForPath } from './forward-helpers.js';
 import { freePort } from '../helpers/ports.js';

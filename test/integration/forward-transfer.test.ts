@@ -6,7 +6,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ForwardInfo, ProxyInfo } from '../../src-main/api/contract.js';
+import type { ForwardInfo, ProxyInfo } from '../../src-main/forwards/forwards-contract.js';
 import { cliJson, stopAll } from '../helpers/processes.js';
 import {
   curl,

@@ -12,18 +12,13 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PeerInfo } from '../../src-main/api/contract.js';
-import { createNetnsPair, netnsUnavailable, startPortForward, type NetnsPair } from '../helpers/netns.js';
-import { cli, cliJson, startProcess, stopAll, tempHome, type Proc, nodeId } from '../helpers/processes.js';
-import type { ChildProcess } from 'node:child_process';
+import { netnsUnavailable, startPortForward } from '../helpers/netns.js';
+import { startNetnsAgents, type NetnsAgents } from '../helpers/netns-agents.js';
+import { cli, cliJson, nodeId, spawnAgent, stopAll } from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
 
-const children: ChildProcess[] = [];
-let pair: NetnsPair | undefined;
-after(async () => {
-  await stopAll();
-  for (const c of children) c.kill('SIGTERM');
-  pair?.destroy();
-});
+let world: NetnsAgents | undefined;
+after(() => world?.end() ?? stopAll());
 
 /** A TCP port forward inside a namespace: LISTEN → TARGET (`HOST:PORT` each). */
 async function portForward(prefix: string[], listen: string, target: string): Promise<void> {
@@ -31,7 +26,7 @@ async function portForward(prefix: string[], listen: string, target: string): Pr
     host: a.slice(0, a.lastIndexOf(':')),
     port: Number(a.slice(a.lastIndexOf(':') + 1)),
   });
-  children.push(await startPortForward(prefix, split(listen), split(target)));
+  world?.own(await startPortForward(prefix, split(listen), split(target)));
 }
 
 function peerOf(home: string, name: string): Promise<PeerInfo | undefined> {
@@ -44,31 +39,12 @@ test(
   async (t) => {
     const why = netnsUnavailable();
     if (why) return t.skip(why);
-    pair = createNetnsPair();
-    const inA = pair.exec(pair.a);
-    const inB = pair.exec(pair.b);
-    const relay = startProcess(
-      ['relay', '--listen', `${pair.addrA}:0`, '--no-tls', '--home', tempHome('ga-relay')],
-      {},
-      inA,
-    );
-    const relayUrl = (await relay.waitForLine(/^relay listening on (ws:\/\/\S+)$/m))[1]!;
-    const homeA = tempHome('ga-a');
-    const homeB = tempHome('ga-b');
     // Fixed ports inside fresh namespaces: nothing else lives there.
     const listenB = '127.0.0.1:7575';
-    const routerB = `${pair.addrB}:7576`;
     const givenOnA = '127.0.0.1:7577';
-    const agent = (prefix: string[], home: string, name: string, listen: string): Proc =>
-      startProcess(
-        ['agent', '--home', home, '--name', name, '--relay', relayUrl, '--listen', listen],
-        {},
-        prefix,
-      );
-    const a = agent(inA, homeA, 'a', '127.0.0.1:0');
-    const b = agent(inB, homeB, 'b', listenB);
-    await a.waitForLine(/agent a running/);
-    await b.waitForLine(/agent b running/);
+    world = await startNetnsAgents('ga', { listenB });
+    const { pair, inA, inB, relayUrl, homeA, homeB, b } = world;
+    const routerB = `${pair.addrB}:7576`;
     await portForward(inB, routerB, listenB); // B's "router": its outside address to its listener
     await portForward(inA, givenOnA, routerB); // and A's way there, on A's loopback
     const fa = (await nodeId(homeA)).fingerprint;
@@ -100,7 +76,7 @@ test(
     // Cut the link (B restarts on the same port): A comes back at the given address again.
     await b.stop();
     await until('b offline', async () => (await peerOf(homeA, 'b'))?.path !== 'direct', 20_000);
-    agent(inB, homeB, 'b', listenB);
+    spawnAgent(homeB, { name: 'b', relay: relayUrl, listen: listenB, netns: pair.b });
     const again = await until(
       'direct again at the given address',
       async () => {

@@ -12,7 +12,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import type { ConnectionInfo, ForwardInfo, StatusResult } from '../../src-main/api/contract.js';
+import type { ConnectionInfo, StatusResult } from '../../src-main/api/contract.js';
+import type { ForwardInfo } from '../../src-main/forwards/forwards-contract.js';
 import type { AuditEvent } from '../../src-main/audit/audit-events.js';
 import {
   C1_DEL_BIDI,
@@ -22,7 +23,7 @@ import {
   type HostilePeer,
 } from '../helpers/hostile-peer.js';
 import { testIdentity } from '../helpers/identities.js';
-import { cli, startProcess, stopAll, tempHome, type CliResult } from '../helpers/processes.js';
+import { cli, stopAll, tempHome, type CliResult, startAgent } from '../helpers/processes.js';
 import { freePort } from '../helpers/ports.js';
 import { until } from '../helpers/wait.js';
 
@@ -41,9 +42,7 @@ function assertPlain(what: string, r: CliResult): void {
 
 test('what a hostile peer sends reaches no terminal control on any CLI output', async () => {
   const home = tempHome('hostile-a');
-  startProcess(['agent', '--home', home, '--name', 'a', '--listen', '127.0.0.1:0'], {
-    CLAWBRIDGE_TEST: '1',
-  });
+  await startAgent(home, { name: 'a', listen: '127.0.0.1:0', env: { CLAWBRIDGE_TEST: '1' } });
   const run = async (args: string[]): Promise<CliResult> => {
     const r = await cli([...args, '--home', home]);
     assertPlain(args.join(' '), r);

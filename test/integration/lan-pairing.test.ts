@@ -6,7 +6,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PairNewResult, PeerInfo } from '../../src-main/api/contract.js';
 import { createNetnsPair, netnsUnavailable, type NetnsPair } from '../helpers/netns.js';
-import { agentCall, cli, cliJson, startProcess, stopAll, tempHome } from '../helpers/processes.js';
+import { agentCall, cli, cliJson, startAgent, stopAll, tempHome } from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
 
 const why = netnsUnavailable();
@@ -23,18 +23,10 @@ test('pairing by code over the LAN (mDNS) with no relay, then a direct link', { 
   const homeA = tempHome('lan-a');
   const homeB = tempHome('lan-b');
   // The control sockets are files in the homes, so the CLI below runs outside the namespaces.
-  const a = startProcess(
-    ['agent', '--home', homeA, '--name', 'a', '--listen', '0.0.0.0:0'],
-    {},
-    pair.exec(pair.a),
-  );
-  const b = startProcess(
-    ['agent', '--home', homeB, '--name', 'b', '--listen', '0.0.0.0:0'],
-    {},
-    pair.exec(pair.b),
-  );
-  await a.waitForLine(/agent a running/);
-  await b.waitForLine(/agent b running/);
+  await Promise.all([
+    startAgent(homeA, { name: 'a', listen: '0.0.0.0:0', netns: pair.a }),
+    startAgent(homeB, { name: 'b', listen: '0.0.0.0:0', netns: pair.b }),
+  ]);
 
   const code = await cliJson<PairNewResult>(['pair', 'new', '--home', homeA]);
   assert.equal(

@@ -4,11 +4,19 @@
  * message events), restarted on the same home, killed by PID.
  */
 import assert from 'node:assert/strict';
-import type { InboxMessage, OutboxMessage } from '../../src-main/api/contract-messages.js';
+import type { InboxMessage, OutboxMessage } from '../../src-main/messages/messages-contract.js';
 import type { ContractConnection } from '../helpers/contract-suite.js';
 import { controlConnection } from '../helpers/control-connection.js';
 import { addPeer as addLoopbackPeer } from '../helpers/loopback-nodes.js';
-import { agentCall, cli, startProcess, tempHome, type Proc, nodeId } from '../helpers/processes.js';
+import {
+  agentCall,
+  cli,
+  tempHome,
+  type Proc,
+  nodeId,
+  startAgent,
+  type AgentOptions,
+} from '../helpers/processes.js';
 import { freePort } from '../helpers/ports.js';
 import { until } from '../helpers/wait.js';
 
@@ -18,7 +26,8 @@ export interface MessageNode {
   fingerprint: string;
   /** `127.0.0.1:PORT` its direct listener is on (fixed across restarts), or null with --no-direct. */
   address: string | null;
-  flags: string[];
+  /** How its agent was started: the same again on a restart. */
+  agent: AgentOptions;
   proc: Proc;
   api: ContractConnection;
 }
@@ -28,24 +37,17 @@ export async function startNode(
   name: string,
   opts: { relay?: string; direct?: boolean; node?: MessageNode; home?: string } = {},
 ): Promise<MessageNode> {
-  let flags = opts.node?.flags;
+  let agent = opts.node?.agent;
   let address = opts.node?.address ?? null;
-  if (!flags) {
+  if (!agent) {
     address = opts.direct === false ? null : `127.0.0.1:${await freePort()}`;
-    flags = [
-      '--name',
-      name,
-      '--no-ui',
-      ...(address ? ['--listen', address] : ['--no-direct']),
-      ...(opts.relay ? ['--relay', opts.relay] : []),
-    ];
+    agent = { name, ui: false, listen: address ?? false, relay: opts.relay };
   }
   const home = opts.node?.home ?? opts.home ?? tempHome(`msg-${name}`);
-  const proc = startProcess(['agent', '--home', home, ...flags]);
-  await proc.waitForLine(new RegExp(`agent ${name} running`), 30_000);
+  const proc = await startAgent(home, agent);
   const { fingerprint } = await nodeId(home);
   const api = await controlConnection(home);
-  return { name, home, fingerprint, address, flags, proc, api };
+  return { name, home, fingerprint, address, agent, proc, api };
 }
 
 export async function ok(args: string[]): Promise<string> {

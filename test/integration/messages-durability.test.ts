@@ -11,7 +11,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AuditListResult } from '../../src-main/api/contract.js';
-import type { SendManyResult } from '../../src-main/api/contract-messages.js';
+import type { SendManyResult } from '../../src-main/messages/messages-contract.js';
 import { stopAll } from '../helpers/processes.js';
 import { addPeer, inbox, nextState, ok, online, outbox, send, startNode } from './message-helpers.js';
 import { until, sleep } from '../helpers/wait.js';

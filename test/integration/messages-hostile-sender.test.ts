@@ -13,7 +13,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { InboxMessage } from '../../src-main/api/contract-messages.js';
+import type { InboxMessage } from '../../src-main/messages/messages-contract.js';
 import { UuidV7Generator } from '../../src-main/core/uuid-v7.js';
 import { DEFAULT_INBOX_LIMITS, INBOX_FILE } from '../../src-main/messages/inbox.js';
 import { MESSAGES_DIR } from '../../src-main/messages/message-store.js';

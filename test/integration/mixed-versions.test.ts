@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { ownHello } from '../../src-main/links/control-service.js';
 import { FEATURE_PTY_MODES, FEATURE_TERMINAL_TYPE } from '../../src-main/protocol/terminal-frames.js';
 import { testIdentity } from '../helpers/identities.js';
-import { cli, startProcess, stopAll, tempHome } from '../helpers/processes.js';
+import { cli, stopAll, tempHome, startAgent } from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
 import { rawPeer } from '../helpers/raw-peer.js';
 
@@ -27,8 +27,7 @@ async function openArgsSeenBy(
   label: string,
 ): Promise<Record<string, unknown>> {
   const home = tempHome(`mixed-${label}`);
-  const agent = startProcess(['agent', '--home', home, '--name', 'a', '--listen', '127.0.0.1:0']);
-  await agent.waitForLine(/agent a running/);
+  await startAgent(home, { name: 'a', listen: '127.0.0.1:0' });
   const seen: Record<string, unknown>[] = [];
   const peer = await rawPeer(home, await testIdentity(`mixed-${label}`), {
     name: 'old',

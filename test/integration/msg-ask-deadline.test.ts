@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { InboxMessage } from '../../src-main/api/contract-messages.js';
+import type { InboxMessage } from '../../src-main/messages/messages-contract.js';
 import { cli, cliJson, startProcess, stopAll } from '../helpers/processes.js';
 import { addPeer, online, startNode, type MessageNode } from './message-helpers.js';
 

@@ -19,8 +19,8 @@ import type {
   InboxMessage,
   MessageStatesEvent,
   OutboxMessage,
-} from '../../src-main/api/contract-messages.js';
-import type * as ClientLibrary from '../../src-main/api/client.js';
+} from '../../src-main/messages/messages-contract.js';
+import type * as ClientLibrary from '../../src-main/messages/client/agent-client.js';
 import { C1_DEL_BIDI, ESCAPES, OSC52, TERMINAL_CONTROL } from '../helpers/hostile-peer.js';
 import { CLI, cli, cliJson, startProcess, stopAll, type CliResult, type Proc } from '../helpers/processes.js';
 import { startListeningAgent } from '../helpers/loopback-nodes.js';

@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { OutboxMessage } from '../../src-main/api/contract-messages.js';
+import type { OutboxMessage } from '../../src-main/messages/messages-contract.js';
 import { isAlive } from '../helpers/process-alive.js';
 import { startProcess, stopAll, tempHome } from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';

@@ -7,7 +7,15 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PeerInfo } from '../../src-main/api/contract.js';
-import { cli, cliJson, startProcess, startRelay, stopAll, tempHome } from '../helpers/processes.js';
+import {
+  cli,
+  cliJson,
+  startProcess,
+  startRelay,
+  stopAll,
+  tempHome,
+  startAgent,
+} from '../helpers/processes.js';
 
 after(stopAll);
 
@@ -21,10 +29,7 @@ interface Node {
 
 async function startNode(name: string, flags: string[]): Promise<Node> {
   const home = tempHome(`msgpath-${name}`);
-  const proc = startProcess(['agent', '--home', home, '--name', name, '--no-ui', ...flags], {
-    CLAWBRIDGE_TEST: '1',
-  });
-  await proc.waitForLine(new RegExp(`agent ${name} running`), 30_000);
+  await startAgent(home, { name, ui: false, args: flags, env: { CLAWBRIDGE_TEST: '1' } });
   const s = await cliJson<{ fingerprint: string; listen: string | null }>(['status', '--home', home]);
   return { name, home, fingerprint: s.fingerprint, listen: s.listen };
 }

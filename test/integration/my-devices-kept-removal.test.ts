@@ -12,7 +12,15 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { PeerInfo } from '../../src-main/api/contract.js';
 import { ok, online, pairMine, type LoopbackNode } from '../helpers/loopback-nodes.js';
-import { agentCall, startProcess, stopAll, tempHome, type Proc, nodeId } from '../helpers/processes.js';
+import {
+  agentCall,
+  stopAll,
+  tempHome,
+  type Proc,
+  nodeId,
+  startAgent,
+  type AgentProc,
+} from '../helpers/processes.js';
 import { until, sleep } from '../helpers/wait.js';
 
 after(stopAll);
@@ -22,18 +30,16 @@ const WITHIN_MS = 10_000;
 
 interface Node extends LoopbackNode {
   proc: Proc;
-  args: string[];
 }
 
-function agentArgs(home: string, name: string, listen: string): string[] {
-  return ['agent', '--home', home, '--name', name, '--no-ui', '--listen', listen];
+/** `clawbridge agent` for `home` named `name`, listening on `listen`, its log saying what its links do. */
+function startNamed(home: string, name: string, listen: string): Promise<AgentProc> {
+  return startAgent(home, { name, ui: false, listen, env: { CLAWBRIDGE_LOG: 'info' } });
 }
 
 async function startNode(name: string): Promise<Node> {
   const home = tempHome(`kept-${name}`);
-  const args = agentArgs(home, name, '127.0.0.1:0');
-  const proc = startProcess(args, { CLAWBRIDGE_LOG: 'info' });
-  await proc.waitForLine(new RegExp(`agent ${name} running`), 30_000);
+  const proc = await startNamed(home, name, '127.0.0.1:0');
   const { fingerprint } = await nodeId(home);
   const status = await until(
     `${name} up`,
@@ -43,7 +49,7 @@ async function startNode(name: string): Promise<Node> {
     },
     30_000,
   );
-  return { name, home, fingerprint, address: status.listen ?? '', proc, args };
+  return { name, home, fingerprint, address: status.listen ?? '', proc };
 }
 
 async function peers(node: LoopbackNode): Promise<PeerInfo[]> {
@@ -73,8 +79,7 @@ test('b started again with its config.json of before `peers rm d` on c: d is ref
   await Promise.all([b.proc.stop(), d.proc.stop()]);
   copyFileSync(before, join(b.home, 'config.json'));
   const restartedAt = Date.now();
-  const restart = startProcess(agentArgs(b.home, 'b', b.address), { CLAWBRIDGE_LOG: 'info' });
-  await restart.waitForLine(/agent b running/, 30_000);
+  const restart = await startNamed(b.home, 'b', b.address);
   // From b's first answer on, before d dials: d must never be a peer of b, nor a connection.
   const seen: string[] = [];
   let polling = true;
@@ -96,8 +101,7 @@ test('b started again with its config.json of before `peers rm d` on c: d is ref
   })();
   try {
     // d starts again and dials b at its address (the one c introduced): b refuses it.
-    const dAgain = startProcess(d.args, { CLAWBRIDGE_LOG: 'info' });
-    await dAgain.waitForLine(/agent d running/, 30_000);
+    await startNamed(d.home, 'd', '127.0.0.1:0');
     await until(
       'b refusing d’s link after its restart',
       async () => {

@@ -13,12 +13,13 @@ import type { PeerInfo } from '../../src-main/api/contract.js';
 import { ok, online, pairMine, type LoopbackNode } from '../helpers/loopback-nodes.js';
 import {
   agentCall,
-  startProcess,
   startRelay,
   stopAll,
   tempHome,
   type Proc,
   nodeId,
+  startAgent,
+  type AgentOptions,
 } from '../helpers/processes.js';
 import { until, sleep } from '../helpers/wait.js';
 
@@ -29,7 +30,7 @@ const WITHIN_MS = 10_000;
 
 interface Node extends LoopbackNode {
   proc: Proc;
-  args: string[];
+  opts: AgentOptions;
 }
 
 /** `clawbridge agent` named `name` with `extra` flags (a direct listener on a free port unless told). */
@@ -39,9 +40,8 @@ async function startNode(
   extra: string[] = ['--listen', '127.0.0.1:0'],
 ): Promise<Node> {
   const home = tempHome(`${label}-${name}`);
-  const args = ['agent', '--home', home, '--name', name, '--no-ui', ...extra];
-  const proc = startProcess(args, { CLAWBRIDGE_LOG: 'info' });
-  await proc.waitForLine(new RegExp(`agent ${name} running`), 30_000);
+  const opts: AgentOptions = { name, ui: false, args: extra, env: { CLAWBRIDGE_LOG: 'info' } };
+  const proc = await startAgent(home, opts);
   const { fingerprint } = await nodeId(home);
   const status = await until(
     `${name} up`,
@@ -51,7 +51,7 @@ async function startNode(
     },
     30_000,
   );
-  return { name, home, fingerprint, address: status.listen ?? '', proc, args };
+  return { name, home, fingerprint, address: status.listen ?? '', proc, opts };
 }
 
 async function peers(node: LoopbackNode): Promise<PeerInfo[]> {
@@ -151,8 +151,7 @@ test('peers rm d on c: d is gone from a, b and c, its links are refused, and an 
   // start (ADR 0065; my-devices-kept-removal.test.ts checks d never links there).
   await b.proc.stop();
   copyFileSync(before, join(b.home, 'config.json'));
-  b = { ...b, proc: startProcess(b.args, { CLAWBRIDGE_LOG: 'info' }) };
-  await b.proc.waitForLine(/agent b running/, 30_000);
+  b = { ...b, proc: await startAgent(b.home, b.opts) };
   await online(b, 'a');
   await until(
     'd gone from b after its restart',

@@ -8,7 +8,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli, cliJson, peerOf, startProcess, stopAll, tempHome, type Proc } from '../helpers/processes.js';
+import { cli, cliJson, peerOf, stopAll, tempHome, startAgent } from '../helpers/processes.js';
 import { freePort } from '../helpers/ports.js';
 import { until } from '../helpers/wait.js';
 
@@ -33,12 +33,12 @@ test(
     const homeA = tempHome('obs-a');
     const homeB = tempHome('obs-b');
     const portB = await freePort();
-    const agent = (home: string, name: string, listen: string): Proc =>
-      startProcess(['agent', '--home', home, '--name', name, '--listen', listen, '--no-ui']);
-    let a = agent(homeA, 'a', '127.0.0.1:0');
-    let b = agent(homeB, 'b', `127.0.0.1:${portB}`);
-    await a.waitForLine(/agent a running/);
-    await b.waitForLine(/agent b running/);
+    const agent = (home: string, name: string, listen: string) =>
+      startAgent(home, { name, listen, ui: false });
+    let [a, b] = await Promise.all([
+      agent(homeA, 'a', '127.0.0.1:0'),
+      agent(homeB, 'b', `127.0.0.1:${portB}`),
+    ]);
     const fa = (await cliJson<{ fingerprint: string }>(['id', '--json', '--home', homeA])).fingerprint;
     const fb = (await cliJson<{ fingerprint: string }>(['id', '--json', '--home', homeB])).fingerprint;
     for (const r of [
@@ -59,8 +59,7 @@ test(
     for (let i = 0; i < 20; i++) {
       // Killed, not stopped: quicker, and what it observed is lost with it, which costs nothing.
       await a.stop('SIGKILL');
-      a = agent(homeA, 'a', '127.0.0.1:0');
-      await a.waitForLine(/agent a running/);
+      a = await agent(homeA, 'a', '127.0.0.1:0');
       await direct(`re-dial ${i + 1}`);
     }
     assert.equal(readFileSync(configA, 'utf8'), before.a, "a's config.json after 20 re-dials");
@@ -80,8 +79,7 @@ test(
       async () => ((await peerOf(homeA, 'b'))?.online ? undefined : true),
       20_000,
     );
-    b = agent(homeB, 'b', `127.0.0.1:${portB}`);
-    await b.waitForLine(/agent b running/);
+    b = await agent(homeB, 'b', `127.0.0.1:${portB}`);
     await direct('a dials b again after the hand edit');
     const ping = await cli(['ping', 'b', '--home', homeA]);
     assert.equal(ping.code, 0, ping.stderr);

@@ -12,12 +12,12 @@ import {
   agentCall,
   cli,
   cliJson,
-  startProcess,
   startRelay,
   stopAll,
   tempHome,
   type CliResult,
   nodeId,
+  startAgent,
 } from '../helpers/processes.js';
 import { until, sleep } from '../helpers/wait.js';
 
@@ -37,8 +37,7 @@ let relayUrl = '';
 /** `clawbridge agent` on the relay only (`--no-direct`). */
 async function startNode(name: string): Promise<Node> {
   const home = tempHome(`pair-mine-${name}`);
-  const proc = startProcess(['agent', '--home', home, '--name', name, '--relay', relayUrl, '--no-direct']);
-  await proc.waitForLine(new RegExp(`agent ${name} running`), 30_000);
+  await startAgent(home, { name, relay: relayUrl, listen: false });
   const { fingerprint } = await nodeId(home);
   // Codes are listened for on the relay: wait until it is connected.
   await until(

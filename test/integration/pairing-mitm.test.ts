@@ -15,15 +15,7 @@ import {
   encodeMsg2,
 } from '../../src-main/crypto/pairing-messages.js';
 import { prefixFreeCat } from '../../src-main/crypto/cpace.js';
-import {
-  agentCall,
-  cli,
-  cliJson,
-  startProcess,
-  startRelay,
-  stopAll,
-  tempHome,
-} from '../helpers/processes.js';
+import { agentCall, cli, cliJson, startRelay, stopAll, tempHome, startAgent } from '../helpers/processes.js';
 import { testIdentity } from '../helpers/identities.js';
 import { until } from '../helpers/wait.js';
 
@@ -90,10 +82,10 @@ for (const target of ['msg1', 'msg2'] as const) {
     const mitm = await startMitm(relayUrl, target === 'msg1' ? swap : id, target === 'msg2' ? swap : id);
     const homeA = tempHome('a');
     const homeB = tempHome('b');
-    const a = startProcess(['agent', '--home', homeA, '--name', 'a', '--relay', relayUrl, '--no-direct']);
-    const b = startProcess(['agent', '--home', homeB, '--name', 'b', '--relay', mitm.url, '--no-direct']);
-    await a.waitForLine(/agent a running/);
-    await b.waitForLine(/agent b running/);
+    const [a, b] = await Promise.all([
+      startAgent(homeA, { name: 'a', relay: relayUrl, listen: false }),
+      startAgent(homeB, { name: 'b', relay: mitm.url, listen: false }),
+    ]);
     await until(
       'B on the relay',
       async () => (await agentCall(homeB, 'status', {})).relays[0]?.connected,

@@ -15,6 +15,7 @@ import {
   tempHome,
   type Proc,
   nodeId,
+  startAgent,
 } from '../helpers/processes.js';
 import { until, sleep } from '../helpers/wait.js';
 
@@ -210,18 +211,7 @@ test('paired again after a removal: the approver keeps its own name, permissions
 
 test('adding a node by fingerprint on one side makes it pending via fingerprint on the other', async () => {
   const homeD = tempHome('d');
-  const d = startProcess([
-    'agent',
-    '--home',
-    homeD,
-    '--name',
-    'd',
-    '--relay',
-    relayUrl,
-    '--listen',
-    '127.0.0.1:0',
-  ]);
-  await d.waitForLine(/agent d running/);
+  const d = await startAgent(homeD, { name: 'd', relay: relayUrl, listen: '127.0.0.1:0' });
   const idA = await nodeId(homes.a);
   const idD = await nodeId(homeD);
   assert.equal((await cli(['peers', 'add', idA.fingerprint, '--name', 'a', '--home', homeD])).code, 0);
@@ -290,30 +280,11 @@ test('approve --latest never approves a fingerprint-only stranger posing as the 
   // hello under the name "c". `approve --latest` used to pick the newest request, whatever its kind.
   const idA = await nodeId(homes.a);
   const homeC2 = tempHome('c2');
-  const c2 = startProcess([
-    'agent',
-    '--home',
-    homeC2,
-    '--name',
-    'c2',
-    '--relay',
-    relayUrl,
-    '--listen',
-    '127.0.0.1:0',
-  ]);
   const homeS = tempHome('s');
-  const stranger = startProcess([
-    'agent',
-    '--home',
-    homeS,
-    '--name',
-    'c2',
-    '--relay',
-    relayUrl,
-    '--no-direct',
+  const [c2, stranger] = await Promise.all([
+    startAgent(homeC2, { name: 'c2', relay: relayUrl, listen: '127.0.0.1:0' }),
+    startAgent(homeS, { name: 'c2', relay: relayUrl, listen: false }),
   ]);
-  await c2.waitForLine(/agent c2 running/);
-  await stranger.waitForLine(/agent c2 running/);
   const idC2 = await nodeId(homeC2);
   const idS = await nodeId(homeS);
 
@@ -375,8 +346,7 @@ test("pairing attempts are limited per source: a stranger's junk does not lock o
     outcomes.join(','),
   );
   const homeE = tempHome('e');
-  const e = startProcess(['agent', '--home', homeE, '--name', 'e', '--relay', relayUrl, '--no-direct']);
-  await e.waitForLine(/agent e running/);
+  const e = await startAgent(homeE, { name: 'e', relay: relayUrl, listen: false });
   const code = await cliJson<PairNewResult>(['pair', 'new', '--home', homes.a]);
   const join = cli(['pair', 'join', code.code, '--home', homeE, '--timeout', '30s']);
   const req = await until(

@@ -10,7 +10,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PendingInfo } from '../../src-main/api/contract.js';
 import { freePort } from '../helpers/ports.js';
-import { cli, cliJson, nodeId, peerOf, startProcess, stopAll, tempHome } from '../helpers/processes.js';
+import { cli, cliJson, nodeId, peerOf, stopAll, tempHome, startAgent } from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
 
 after(stopAll);
@@ -22,12 +22,12 @@ test(
     const homeA = tempHome('pend-a');
     const homeD = tempHome('pend-d');
     const portA = await freePort();
-    const agentA = () =>
-      startProcess(['agent', '--home', homeA, '--name', 'a', '--listen', `127.0.0.1:${portA}`, '--no-ui']);
-    let a = agentA();
-    const d = startProcess(['agent', '--home', homeD, '--name', 'd', '--listen', '127.0.0.1:0', '--no-ui']);
-    await a.waitForLine(/agent a running/);
-    await d.waitForLine(/agent d running/);
+    const agentA = () => startAgent(homeA, { name: 'a', listen: `127.0.0.1:${portA}`, ui: false });
+    const [first] = await Promise.all([
+      agentA(),
+      startAgent(homeD, { name: 'd', listen: '127.0.0.1:0', ui: false }),
+    ]);
+    let a = first;
     const idA = await nodeId(homeA);
     const idD = await nodeId(homeD);
 
@@ -61,8 +61,7 @@ test(
 
     // A normal stop and start: the request is still there, under the same id.
     assert.equal(await a.stop(), 0);
-    a = agentA();
-    await a.waitForLine(/agent a running/);
+    a = await agentA();
     const kept = await until(
       'D still pending after the restart',
       async () =>

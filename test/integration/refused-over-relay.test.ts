@@ -6,7 +6,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cli, peerOf, startProcess, startRelay, stopAll, tempHome } from '../helpers/processes.js';
+import { cli, peerOf, startRelay, stopAll, tempHome, startAgent } from '../helpers/processes.js';
 import { until, sleep } from '../helpers/wait.js';
 
 after(stopAll);
@@ -15,9 +15,8 @@ test('a peer removed over a relay shows refused and is not redialled every secon
   const relay = await startRelay();
   const [homeA, homeB] = [tempHome('refused-a'), tempHome('refused-b')];
   const agent = (home: string, name: string) =>
-    startProcess(['agent', '--home', home, '--name', name, '--relay', relay.url, '--no-direct', '--no-ui']);
-  const [a, b] = [agent(homeA, 'a'), agent(homeB, 'b')];
-  await Promise.all([a.waitForLine(/agent a running/), b.waitForLine(/agent b running/)]);
+    startAgent(home, { name, relay: relay.url, listen: false, ui: false });
+  const [, b] = await Promise.all([agent(homeA, 'a'), agent(homeB, 'b')]);
   const fp = async (home: string) => (await cli(['id', '--home', home])).stdout.split(/\s+/)[1]!;
   const [fpA, fpB] = [await fp(homeA), await fp(homeB)];
   assert.equal((await cli(['peers', 'add', fpB, '--name', 'b', '--home', homeA])).code, 0);

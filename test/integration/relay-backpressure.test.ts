@@ -32,7 +32,7 @@ async function pushUntilStalled(circuit: Circuit): Promise<{ sent: number; stall
     sent += CHUNK.length;
     const drained = await Promise.race([
       new Promise<boolean>((resolve) => circuit.onDrain(() => resolve(true))),
-      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 200)),
+      sleep(200, 'no drain within this window is backpressure').then(() => false),
     ]);
     if (!drained) return { sent, stalled: true };
   }

@@ -24,6 +24,23 @@ const INTERVAL_MS = 200;
 /** How long each connection is watched, in ms: several intervals. */
 const WATCH_MS = 2_000;
 
+/**
+ * Pings `ws` every `everyMs` and records, for each ping the relay sends it, how long our side had been
+ * quiet then. The relay may ping only after a quiet interval: on a loaded machine our timer can run
+ * late, and a ping after such a gap is the relay doing its job, not a fault, so the test judges the
+ * gaps, not the count.
+ */
+function pingAndWatch(ws: WebSocket, everyMs: number): { stop: () => void; quietAtRelayPings: number[] } {
+  let lastOwnPing = performance.now();
+  const quietAtRelayPings: number[] = [];
+  ws.on('ping', () => quietAtRelayPings.push(performance.now() - lastOwnPing));
+  const pinger = setInterval(() => {
+    ws.ping();
+    lastOwnPing = performance.now();
+  }, everyMs);
+  return { stop: () => clearInterval(pinger), quietAtRelayPings };
+}
+
 function open(url: string): Promise<WebSocket> {
   const ws = new WebSocket(url, { perMessageDeflate: false });
   ws.on('error', () => undefined);
@@ -39,14 +56,16 @@ test('a connection that pings on its own gets no pings from the relay; a quiet o
   try {
     const talker = await open(relay.url);
     const quiet = await open(relay.url);
-    let talkerPinged = 0;
     let quietPinged = 0;
-    talker.on('ping', () => talkerPinged++);
     quiet.on('ping', () => quietPinged++);
-    const pinger = setInterval(() => talker.ping(), INTERVAL_MS / 2);
+    const talking = pingAndWatch(talker, INTERVAL_MS / 2);
     await sleep(WATCH_MS, 'the window in which pings are counted');
-    clearInterval(pinger);
-    assert.equal(talkerPinged, 0, 'the relay pinged a connection that pings every half interval');
+    talking.stop();
+    assert.deepEqual(
+      talking.quietAtRelayPings.filter((ms) => ms < INTERVAL_MS),
+      [],
+      'the relay pinged a connection that had pinged within the interval',
+    );
     assert.ok(quietPinged >= 2, `the quiet connection was pinged ${quietPinged} times`);
     assert.equal(quiet.readyState, WebSocket.OPEN, 'the quiet connection answers, so it stays');
     talker.close();
@@ -64,16 +83,14 @@ test('a connection without circuits is expected at the idle interval: pinging th
   });
   try {
     const idle = await open(relay.url);
-    let pinged = 0;
-    idle.on('ping', () => pinged++);
     // Every 2.5 short intervals: far quieter than a busy node, well within the idle interval.
-    const pinger = setInterval(() => idle.ping(), (INTERVAL_MS * 5) / 2);
+    const talking = pingAndWatch(idle, (INTERVAL_MS * 5) / 2);
     await sleep(WATCH_MS, 'the window in which pings are counted');
-    clearInterval(pinger);
-    assert.equal(
-      pinged,
-      0,
-      'the relay pinged a connection without circuits that pings every 2.5 short intervals',
+    talking.stop();
+    assert.deepEqual(
+      talking.quietAtRelayPings.filter((ms) => ms < 4 * INTERVAL_MS),
+      [],
+      'the relay pinged a connection without circuits within its idle interval of its last ping',
     );
     assert.equal(idle.readyState, WebSocket.OPEN);
     idle.close();

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { agentCall, cli, startProcess, startRelay, stopAll, tempHome, nodeId } from '../helpers/processes.js';
+import { agentCall, cli, startRelay, stopAll, tempHome, nodeId, startAgent } from '../helpers/processes.js';
 import { freePort } from '../helpers/ports.js';
 import { until, sleep } from '../helpers/wait.js';
 
@@ -70,10 +70,10 @@ test(
       const url = `ws://127.0.0.1:${relayPort}`;
       const homeA = (homes.a = tempHome('pa'));
       const homeB = tempHome('pb');
-      const a = startProcess(['agent', '--home', homeA, '--name', 'a', '--relay', url, '--no-direct']);
-      const b = startProcess(['agent', '--home', homeB, '--name', 'b', '--relay', url, '--no-direct']);
-      await a.waitForLine(/agent a running/);
-      await b.waitForLine(/agent b running/);
+      await Promise.all([
+        startAgent(homeA, { name: 'a', relay: url, listen: false }),
+        startAgent(homeB, { name: 'b', relay: url, listen: false }),
+      ]);
       const fa = (await nodeId(homeA)).fingerprint;
       const fb = (await nodeId(homeB)).fingerprint;
       await cli(['peers', 'add', fb, '--name', 'b', '--home', homeA]);

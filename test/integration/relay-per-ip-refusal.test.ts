@@ -6,13 +6,12 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cli, nodeId, startProcess, stopAll, tempHome } from '../helpers/processes.js';
+import { cli, nodeId, startProcess, stopAll, tempHome, startAgent } from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
 
 /** An agent on `url` only: no direct links, no web UI. */
 async function relayOnlyAgent(home: string, name: string, url: string): Promise<void> {
-  const p = startProcess(['agent', '--home', home, '--name', name, '--relay', url, '--no-direct', '--no-ui']);
-  await p.waitForLine(new RegExp(`agent ${name} running`));
+  await startAgent(home, { name, relay: url, listen: false, ui: false });
 }
 
 after(stopAll);

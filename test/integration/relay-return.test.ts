@@ -10,13 +10,13 @@ import type { PeerInfo } from '../../src-main/api/contract.js';
 import {
   cli,
   peerOf,
-  startProcess,
   startRelay,
   startRelayAgent,
   stopAll,
   tempHome,
   type Proc,
   nodeId,
+  startAgent,
 } from '../helpers/processes.js';
 import { controlConnection } from '../helpers/control-connection.js';
 import { until, sleep } from '../helpers/wait.js';
@@ -40,9 +40,7 @@ async function pairOverRelay(
   const homeB = tempHome('ret-b');
   const start = async (home: string, name: string) => {
     if (direct) return startRelayAgent(home, name, relayUrl);
-    const proc = startProcess(['agent', '--home', home, '--name', name, '--relay', relayUrl, '--no-direct']);
-    await proc.waitForLine(new RegExp(`agent ${name} running`));
-    return proc;
+    return startAgent(home, { name, relay: relayUrl, listen: false });
   };
   const [a, b] = await Promise.all([start(homeA, 'a'), start(homeB, 'b')]);
   const idA = await nodeId(homeA);

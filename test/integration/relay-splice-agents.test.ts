@@ -8,7 +8,16 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { get } from 'node:https';
-import { cli, cliJson, peerOf, startProcess, stopAll, tempHome, nodeId } from '../helpers/processes.js';
+import {
+  cli,
+  cliJson,
+  peerOf,
+  startProcess,
+  stopAll,
+  tempHome,
+  nodeId,
+  startAgent,
+} from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
 
 after(stopAll);
@@ -32,10 +41,10 @@ test('a relay link moves onto a splice; a forward and a terminal run through it'
   const homeA = tempHome('splice-a');
   const homeB = tempHome('splice-b');
   const flags = ['--relay', url!, '--relay-fingerprint', fingerprint!, '--no-direct'];
-  const a = startProcess(['agent', '--home', homeA, '--name', 'a', ...flags]);
-  const b = startProcess(['agent', '--home', homeB, '--name', 'b', ...flags]);
-  await a.waitForLine(/agent a running/);
-  await b.waitForLine(/agent b running/);
+  await Promise.all([
+    startAgent(homeA, { name: 'a', args: flags }),
+    startAgent(homeB, { name: 'b', args: flags }),
+  ]);
   const idA = await nodeId(homeA);
   const idB = await nodeId(homeB);
   assert.equal((await cli(['peers', 'add', idB.fingerprint, '--name', 'b', '--home', homeA])).code, 0);

@@ -9,7 +9,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
-import type { ForwardInfo } from '../../src-main/api/contract.js';
+import type { ForwardInfo } from '../../src-main/forwards/forwards-contract.js';
 import { cli, cliJson, stopAll, tempHome, nodeId } from '../helpers/processes.js';
 import {
   curl,

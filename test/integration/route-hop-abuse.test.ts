@@ -26,7 +26,7 @@ import { MAX_HOP_PIPES_PER_PREDECESSOR } from '../../src-main/routes/hop-service
 import { cli, peerOf, stopAll } from '../helpers/processes.js';
 import { addPeer, ok, online, startLoopbackNode, type LoopbackNode } from '../helpers/loopback-nodes.js';
 import { freePort } from '../helpers/ports.js';
-import { until } from '../helpers/wait.js';
+import { sleep, until } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -80,7 +80,12 @@ async function arriveOutcome(x: Identity, mux: Mux, target: LoopbackNode, from: 
     timeoutMs: 15_000,
     path: 'route',
   }).catch((err: Error) => err);
-  const err = await Promise.race([ended, new Promise((r) => setTimeout(() => r('still open'), 5_000))]);
+  const err = await Promise.race([
+    ended,
+    sleep(5_000, 'a circuit the target did not end within this window is still open').then(
+      () => 'still open',
+    ),
+  ]);
   if (!(link instanceof Error)) link.close('done');
   a.stream.destroy();
   return {

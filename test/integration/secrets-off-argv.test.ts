@@ -8,7 +8,15 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { agentCall, cli, startProcess, stopAll, tempHome, type Proc } from '../helpers/processes.js';
+import {
+  agentCall,
+  cli,
+  startProcess,
+  stopAll,
+  tempHome,
+  type Proc,
+  startAgent,
+} from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
 
 after(stopAll);
@@ -38,17 +46,7 @@ async function relayWith(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{
 
 async function connectedAgent(relayUrl: string, flags: string[]): Promise<{ proc: Proc; home: string }> {
   const home = tempHome('tokagent');
-  const proc = startProcess([
-    'agent',
-    '--home',
-    home,
-    '--relay',
-    relayUrl,
-    ...flags,
-    '--no-direct',
-    '--no-ui',
-  ]);
-  await proc.waitForLine(/agent \S+ running/);
+  const proc = await startAgent(home, { relay: relayUrl, args: flags, listen: false, ui: false });
   await until(
     'the agent on its relay',
     async () => (await agentCall(home, 'status', {})).relays[0]?.connected,
@@ -72,8 +70,7 @@ test(
     assert.equal(agent.proc.stderr(), '');
     // Saved: the next start needs no token flag at all.
     await agent.proc.stop();
-    const again = startProcess(['agent', '--home', agent.home, '--no-direct', '--no-ui']);
-    await again.waitForLine(/agent \S+ running/);
+    const again = await startAgent(agent.home, { listen: false, ui: false });
     await until(
       'back on its relay with the saved token',
       async () => (await agentCall(agent.home, 'status', {})).relays[0]?.connected,
@@ -83,8 +80,7 @@ test(
 
     // An agent without the token is refused: the relay did take it from the file.
     const home = tempHome('toknone');
-    const none = startProcess(['agent', '--home', home, '--relay', relay.url, '--no-direct', '--no-ui']);
-    await none.waitForLine(/agent \S+ running/);
+    const none = await startAgent(home, { relay: relay.url, listen: false, ui: false });
     await until('the refusal', () => /requires an access token/.test(none.stderr()), 30_000);
     await none.stop();
     await relay.proc.stop();
@@ -121,8 +117,7 @@ test('the old --token and --relay-token still work, and say other users can read
 
 test('proxy add tells curl the password through its environment, not --proxy', async () => {
   const home = tempHome('tokproxy');
-  const agent = startProcess(['agent', '--home', home, '--no-direct', '--no-ui']);
-  await agent.waitForLine(/agent \S+ running/);
+  const agent = await startAgent(home, { listen: false, ui: false });
   const added = await cli(['proxy', 'add', '--socks', '127.0.0.1:0', '--home', home]);
   assert.equal(added.code, 0, added.stderr);
   assert.match(added.stdout, /: ALL_PROXY=socks5h:\/\/PEER:[0-9A-Za-z_-]+@127\.0\.0\.1:\d+ curl URL$/m);

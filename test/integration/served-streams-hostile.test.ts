@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { after, before, test } from 'node:test';
 import { runAgent } from '../../src-main/app/run-agent.js';
-import { PERMISSIONS } from '../../src-main/core/permissions.js';
+import { PERMISSIONS } from '../helpers/agent-contract.js';
 import { REVERSE_CONNECT_SERVICE, REVERSE_LISTEN_SERVICE } from '../../src-main/forwards/reverse-protocol.js';
 import { STREAM_RESUME_SERVICE } from '../../src-main/forwards/stream-resumes.js';
 import { TCP_CONNECT_SERVICE } from '../../src-main/forwards/tcp-connect-protocol.js';
@@ -25,7 +25,7 @@ import { MESSAGE_OPEN_ARGS, MESSAGE_SERVICE } from '../../src-main/protocol/mess
 import { TERMINAL_PROTOCOL_VERSION, TERMINAL_SERVICE } from '../../src-main/protocol/terminal-frames.js';
 import { testIdentity } from '../helpers/identities.js';
 import { rawPeer, type RawPeer } from '../helpers/raw-peer.js';
-import { agentCall, cli, startProcess, stopAll, tempHome, type Proc } from '../helpers/processes.js';
+import { agentCall, cli, stopAll, tempHome, type Proc, startAgent } from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
 
 /** Longest a peer's silence is waited out (past the members exchange's 5 s, the shortest deadline). */
@@ -147,8 +147,7 @@ before(async () => {
   nextListenPort = 20_000 + Math.floor(Math.random() * 20_000);
 
   home = tempHome('served-hostile');
-  agent = startProcess(['agent', '--home', home, '--name', 'a', '--listen', '127.0.0.1:0', '--no-ui']);
-  await agent.waitForLine(/agent a running/, 30_000);
+  agent = await startAgent(home, { name: 'a', listen: '127.0.0.1:0', ui: false });
   await until(
     'a listening',
     async () => typeof (await agentCall(home, 'status', {})).listen === 'string',

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, cli, startProcess, stopAll, tempHome } from '../helpers/processes.js';
+import { CLI, cli, stopAll, tempHome, startAgent } from '../helpers/processes.js';
 import { sleep } from '../helpers/wait.js';
 
 after(stopAll);
@@ -22,12 +22,12 @@ const skip =
 
 test('a save cut short by the disk fails, says so, and config.json stays whole', { skip }, async () => {
   const home = join(tempHome('disk-limit'), 'home');
-  const agent = startProcess(['agent', '--home', home, '--no-direct', '--no-ui', '--name', 'limited'], {}, [
-    'prlimit',
-    `--fsize=${LIMIT_BYTES}`,
-    '--',
-  ]);
-  await agent.waitForLine(/^agent limited running/m);
+  const agent = await startAgent(home, {
+    listen: false,
+    ui: false,
+    name: 'limited',
+    prefix: ['prlimit', `--fsize=${LIMIT_BYTES}`, '--'],
+  });
   const fingerprint = (await cli(['id', '--home', home])).stdout.split(/\s+/)[1]!;
   assert.match(fingerprint, /^[0-9a-f]{64}$/);
   // Peers until the file would outgrow the limit: each save either works whole or fails whole.
@@ -63,8 +63,8 @@ test('a save cut short by the disk fails, says so, and config.json stays whole',
   );
   await agent.stop();
   // The next start reads the file as it was last saved.
-  const again = startProcess(['agent', '--home', home, '--no-direct', '--no-ui']);
-  await again.waitForLine(/^agent limited running/m);
+  const again = await startAgent(home, { listen: false, ui: false });
+  assert.equal(again.name, 'limited');
   assert.equal((await cli(['peers', 'remove', 'peer-with-a-long-name-0', '--home', home])).code, 0);
   await again.stop();
 });

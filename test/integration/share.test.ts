@@ -14,8 +14,8 @@ import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ShareInfo } from '../../src-main/api/contract-share.js';
-import { agentCall, cli, startProcess, stopAll, tempHome } from '../helpers/processes.js';
+import type { ShareInfo } from '../../src-main/share/share-contract.js';
+import { agentCall, cli, stopAll, tempHome, startAgent } from '../helpers/processes.js';
 import { addPeer, ok, online, startLoopbackNode } from '../helpers/loopback-nodes.js';
 import { curlUnavailable, portFree } from './forward-helpers.js';
 import { freePort } from '../helpers/ports.js';
@@ -311,8 +311,7 @@ test('share a folder through a peer', { skip, timeout: 600_000 }, async () => {
   // A's agent restarts: the share comes back by itself.
   await ok(['stop', '--home', a.home]);
   await until('b stops listening', () => portFree(port), 30_000);
-  const again = startProcess(['agent', '--home', a.home, '--name', 'a', '--listen', a.address, '--no-ui']);
-  await again.waitForLine(/agent a running/, 30_000);
+  await startAgent(a.home, { name: 'a', listen: a.address, ui: false });
   await until('share back', async () => (await shareOf(a.home, 'docs'))?.state === 'listening', 60_000);
   const after = await curl([`${base}/big.bin`]);
   assert.equal(sha256(after.body), sha256(big));

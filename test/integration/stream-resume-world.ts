@@ -6,28 +6,26 @@
  * are an AES-CTR keystream (fast to make on both ends, never repeating, so a lost, doubled or reordered
  * block changes the sha256).
  */
-import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
-import { createNetnsPair, startPortForward, type NetnsPair } from '../helpers/netns.js';
-import { cli, peerOf, startProcess, stopAll, tempHome, nodeId } from '../helpers/processes.js';
-import { until } from '../helpers/wait.js';
+import { linkThroughForward, startNetnsAgents, type NetnsAgents } from '../helpers/netns-agents.js';
+import { stopAll, type AgentProc } from '../helpers/processes.js';
 
 export const MIB = 1024 * 1024;
 const KEY = '000102030405060708090a0b0c0d0e0f';
 const IV = 'f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff';
 
+let world: NetnsAgents | undefined;
 const children: ChildProcess[] = [];
-let pair: NetnsPair | undefined;
 
 /** Ends every process the world started and removes the namespaces (call from `after`). */
 export async function endWorld(): Promise<void> {
   for (const c of children) {
+    // A stopped process cannot act on SIGTERM until it is continued.
     c.kill('SIGCONT');
     c.kill('SIGTERM');
   }
-  await stopAll();
-  pair?.destroy();
+  await (world?.end() ?? stopAll());
 }
 
 /** Keeps a child to be ended with the world. */
@@ -112,63 +110,20 @@ export interface ResumeWorld {
   inB: string[];
   homeA: string;
   homeB: string;
-  a: ReturnType<typeof startProcess>;
-  b: ReturnType<typeof startProcess>;
+  a: AgentProc;
+  b: AgentProc;
   /** The port forward that is b's direct path: SIGSTOP it to blackhole the path. */
   freezer: ChildProcess;
 }
 
+/** The port of the forward that is b's only direct way, at b's veth address. */
+export const DIRECT_PORT = 7623;
+
 /** Starts the relay, a and b, pairs them, and waits for direct plus a relay link beside it. */
 export async function startWorld(tag: string): Promise<ResumeWorld> {
-  pair = createNetnsPair();
-  const inA = pair.exec(pair.a);
-  const inB = pair.exec(pair.b);
-  const relay = startProcess(
-    ['relay', '--listen', `${pair.addrA}:0`, '--no-tls', '--home', tempHome(`${tag}-relay`)],
-    {},
-    inA,
-  );
-  const relayUrl = (await relay.waitForLine(/^relay listening on (ws:\/\/\S+)$/m))[1]!;
-  const homeA = tempHome(`${tag}-a`);
-  const homeB = tempHome(`${tag}-b`);
-  const directPort = 7623;
-  const agent = (prefix: string[], home: string, name: string, listen: string) =>
-    startProcess(
-      ['agent', '--home', home, '--name', name, '--relay', relayUrl, '--listen', listen],
-      { CLAWBRIDGE_LOG: 'info' },
-      prefix,
-    );
-  const a = agent(inA, homeA, 'a', '127.0.0.1:7621');
-  const b = agent(inB, homeB, 'b', '127.0.0.1:7622');
-  await a.waitForLine(/agent a running/);
-  await b.waitForLine(/agent b running/);
-  const freezer = own(
-    await startPortForward(inB, { host: pair.addrB, port: directPort }, { host: '127.0.0.1', port: 7622 }),
-  );
-  const fa = (await nodeId(homeA)).fingerprint;
-  const fb = (await nodeId(homeB)).fingerprint;
-  for (const r of [
-    await cli([
-      'peers',
-      'add',
-      fb,
-      '--name',
-      'b',
-      '--address',
-      `${pair.addrB}:${directPort}`,
-      '--home',
-      homeA,
-    ]),
-    await cli(['peers', 'add', fa, '--name', 'a', '--home', homeB]),
-  ]) {
-    assert.equal(r.code, 0, r.stderr);
-  }
-  await until('a→b direct', async () => (await peerOf(homeA, 'b'))?.path === 'direct', 40_000);
-  await until(
-    'a relay link to b beside direct',
-    () => /"peer":"b","path":"relay"[^\n]*"msg":"link up"/.test(a.stderr()),
-    40_000,
-  );
+  world = await startNetnsAgents(tag, { env: { CLAWBRIDGE_LOG: 'info' } });
+  const freezer = await linkThroughForward(world, { forwardPort: DIRECT_PORT });
+  const { inA, inB, homeA, homeB, a, b } = world;
   return { inA, inB, homeA, homeB, a, b, freezer };
 }
 

@@ -6,7 +6,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { CLI, startProcess, stopAll } from '../helpers/processes.js';
+import { CLI, stopAll, startAgent } from '../helpers/processes.js';
 import { startPair } from './terminal-setup.js';
 import { until } from '../helpers/wait.js';
 
@@ -45,8 +45,7 @@ test(
       // Typed while the agent is away: held, and sent once the session is taken up again.
       child.stdin.write('echo "again-$MARK"\n');
 
-      a = startProcess(['agent', '--home', pair.homeA, '--name', 'a', '--listen', '127.0.0.1:0']);
-      await a.waitForLine(/agent a running/);
+      a = await startAgent(pair.homeA, { name: 'a', listen: '127.0.0.1:0' });
       await until('term to carry on', () => stderr.includes('local agent is back'), 30_000);
       await until('the same shell to answer', () => stdout.includes('again-kept42'), 20_000);
 

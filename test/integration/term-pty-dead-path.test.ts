@@ -18,6 +18,7 @@ import { netnsUnavailable } from '../helpers/netns.js';
 import { CLI, cli, peerOf } from '../helpers/processes.js';
 import {
   clientScript,
+  DIRECT_PORT,
   endWorld,
   expectedHash,
   logTails,
@@ -32,9 +33,6 @@ import { until } from '../helpers/wait.js';
 import { LINK_DEAD_AFTER_MS } from '../../src-main/links/peer-link-set.js';
 
 after(endWorld);
-
-/** The port of the forward that is b's only direct way (stream-resume-world.ts). */
-const DIRECT_PORT = 7623;
 
 /**
  * The first echo after the cut comes well before the heartbeat would have declared the direct path

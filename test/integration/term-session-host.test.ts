@@ -8,7 +8,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { CLI, startProcess, stopAll } from '../helpers/processes.js';
+import { CLI, stopAll, startAgent } from '../helpers/processes.js';
 import { sessionHostPid, startPair, term } from './terminal-setup.js';
 import { until, sleep as pause } from '../helpers/wait.js';
 
@@ -67,18 +67,7 @@ test(
       assert.ok(alive(sleep), 'the sleep outlives the agent');
       assert.equal(child.exitCode, null, `term ended: ${stderr}`);
 
-      b = startProcess([
-        'agent',
-        '--home',
-        pair.homeB,
-        '--name',
-        'b',
-        '--relay',
-        pair.relay.url,
-        '--listen',
-        '127.0.0.1:0',
-      ]);
-      await b.waitForLine(/agent b running/);
+      b = await startAgent(pair.homeB, { name: 'b', relay: pair.relay.url, listen: '127.0.0.1:0' });
       child.stdin.write('echo "again-$MARK-$$"\n');
       await until('the same shell to answer', () => stdout.includes(`again-kept42-${shell}`), 40_000);
       assert.ok(alive(sleep), 'the sleep still runs');

@@ -14,7 +14,7 @@ import { connectControlSocket, ControlClient } from '../../src-main/api/control-
 import { requestStreamUpgrade } from '../../src-main/api/stream-upgrade.js';
 import { controlSocketPath } from '../../src-main/home/home-dir.js';
 import { handOverPath } from '../../src-main/terminal/terminal-handover.js';
-import { cli, CLI, startProcess, stopAll } from '../helpers/processes.js';
+import { cli, CLI, stopAll, startAgent, type AgentProc } from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
 import { startPair } from './terminal-setup.js';
 import { socketPipe, watchTerminal } from '../helpers/terminal-viewer.js';
@@ -53,7 +53,7 @@ test(
       true,
     );
     const win = viewer(s1, opened.rest);
-    let a2: ReturnType<typeof startProcess> | undefined;
+    let a2: AgentProc | undefined;
     try {
       term.write('echo "term:$$"\r');
       const termPid = await until('term’s shell says its PID', () => /term:(\d+)/.exec(seen)?.[1], 20_000);
@@ -70,8 +70,7 @@ test(
       assert.equal(termExit, undefined, `term ended: ${seen}`);
       assert.ok(existsSync(handOverPath(pair.homeA)), 'the window’s terminal is handed over');
 
-      a2 = startProcess(['agent', '--home', pair.homeA, '--name', 'a', '--listen', '127.0.0.1:0']);
-      await a2.waitForLine(/agent a running/);
+      a2 = await startAgent(pair.homeA, { name: 'a', listen: '127.0.0.1:0' });
       await until('term carries on', () => seen.includes('local agent is back'), 30_000).catch((err) => {
         throw new Error(`${String(err)}; term showed ${JSON.stringify(seen)}; agent: ${a2?.stderr()}`);
       });

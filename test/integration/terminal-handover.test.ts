@@ -13,7 +13,7 @@ import { connectControlSocket, ControlClient } from '../../src-main/api/control-
 import { requestStreamUpgrade } from '../../src-main/api/stream-upgrade.js';
 import { controlSocketPath } from '../../src-main/home/home-dir.js';
 import { handOverPath } from '../../src-main/terminal/terminal-handover.js';
-import { startProcess, stopAll } from '../helpers/processes.js';
+import { stopAll, startAgent } from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
 import { startPair } from './terminal-setup.js';
 import { socketPipe, watchTerminal } from '../helpers/terminal-viewer.js';
@@ -54,18 +54,7 @@ test(
 
     // Ended as the restart ends it: no hang-up reaches the peer.
     await pair.a.stop('SIGKILL');
-    const a2 = startProcess([
-      'agent',
-      '--home',
-      pair.homeA,
-      '--name',
-      'a',
-      '--relay',
-      pair.relay.url,
-      '--listen',
-      '127.0.0.1:0',
-    ]);
-    await a2.waitForLine(/agent a running/);
+    await startAgent(pair.homeA, { name: 'a', relay: pair.relay.url, listen: '127.0.0.1:0' });
     assert.equal(existsSync(file), false, 'taken up once');
 
     const api2 = await ControlClient.connect(path, pair.homeA);
@@ -110,8 +99,7 @@ test(
     assert.deepEqual(await api.call('terminal.handOver', {}), { terminals: 0 });
     api.close();
     await pair.a.stop('SIGKILL');
-    const a2 = startProcess(['agent', '--home', pair.homeA, '--name', 'a', '--relay', pair.relay.url]);
-    await a2.waitForLine(/agent a running/);
+    await startAgent(pair.homeA, { name: 'a', relay: pair.relay.url });
     const api2 = await ControlClient.connect(path, pair.homeA);
     try {
       assert.deepEqual(await api2.call('terminal.list', {}), []);

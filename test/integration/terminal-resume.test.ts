@@ -6,7 +6,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { CLI, startProcess, stopAll } from '../helpers/processes.js';
+import { CLI, stopAll, startAgent } from '../helpers/processes.js';
 import { ControlClient } from '../../src-main/api/control-client.js';
 import { controlSocketPath } from '../../src-main/home/home-dir.js';
 import { sessionHostPid, startPair, startRelay } from './terminal-setup.js';
@@ -91,17 +91,7 @@ test(
       await pair.b.stop('SIGKILL');
       process.kill(host, 'SIGKILL');
       await until('the CLI to say it reconnects', () => stderr.includes('reconnecting...'), 30_000);
-      const b = startProcess([
-        'agent',
-        '--home',
-        pair.homeB,
-        '--name',
-        'b',
-        '--relay',
-        pair.relay.url,
-        '--no-direct',
-      ]);
-      await b.waitForLine(/agent b running/);
+      const b = await startAgent(pair.homeB, { name: 'b', relay: pair.relay.url, listen: false });
       const code = await exited;
       assert.equal(code, 1, stderr);
       assert.match(

@@ -8,13 +8,13 @@ import {
   peerOf,
   CLI,
   cli,
-  startProcess,
   startRelay,
   tempHome,
   type CliResult,
   type Proc,
   type RelayProc,
   nodeId,
+  startAgent,
 } from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
 
@@ -39,32 +39,15 @@ export async function startPair(opts: { relayOnly: boolean; envB?: NodeJS.Proces
   const relay = await startRelay();
   const homeA = tempHome('term-a');
   const homeB = tempHome('term-b');
-  const a = startProcess([
-    'agent',
-    '--home',
-    homeA,
-    '--name',
-    'a',
-    '--relay',
-    relay.url,
-    '--listen',
-    '127.0.0.1:0',
+  const [a, b] = await Promise.all([
+    startAgent(homeA, { name: 'a', relay: relay.url, listen: '127.0.0.1:0' }),
+    startAgent(homeB, {
+      name: 'b',
+      relay: relay.url,
+      listen: opts.relayOnly ? false : '127.0.0.1:0',
+      env: opts.envB,
+    }),
   ]);
-  const b = startProcess(
-    [
-      'agent',
-      '--home',
-      homeB,
-      '--name',
-      'b',
-      '--relay',
-      relay.url,
-      ...(opts.relayOnly ? ['--no-direct'] : ['--listen', '127.0.0.1:0']),
-    ],
-    opts.envB,
-  );
-  await a.waitForLine(/agent a running/);
-  await b.waitForLine(/agent b running/);
   const idA = await nodeId(homeA);
   const idB = await nodeId(homeB);
   for (const [home, fp, name] of [

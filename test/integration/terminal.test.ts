@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { CLI, cli, startProcess, stopAll, type Proc } from '../helpers/processes.js';
+import { CLI, cli, startProcess, stopAll, type Proc, startAgent } from '../helpers/processes.js';
 import { startPair, term, type Pair } from './terminal-setup.js';
 import { until } from '../helpers/wait.js';
 
@@ -284,8 +284,7 @@ test(
 
       // The agent this CLI goes through stops: it hands its terminals over (ADR 0082), so the CLI
       // waits for it to come back, and b keeps the program for its resume window.
-      pair.b = startProcess(['agent', '--home', pair.homeB]); // its saved flags
-      await pair.b.waitForLine(/agent b running/);
+      pair.b = await startAgent(pair.homeB); // its saved flags
       await linkedAgain();
       const local = await session();
       assert.equal((await cli(['stop', '--home', pair.homeA])).code, 0);

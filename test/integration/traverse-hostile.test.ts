@@ -21,7 +21,17 @@ import type { RelayClient } from '../../src-main/transport/relay-client.js';
 import { secureCircuit } from '../../src-main/transport/e2e-link.js';
 import { generateIdentity } from '../../src-main/crypto/identity.js';
 import { connectedClient } from '../helpers/relay-harness.js';
-import { agentCall, cli, peerOf, startProcess, stopAll, tempHome, type Proc } from '../helpers/processes.js';
+import {
+  agentCall,
+  cli,
+  peerOf,
+  startProcess,
+  stopAll,
+  tempHome,
+  type Proc,
+  startAgent,
+  type AgentProc,
+} from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
 
 /** How long the agent is given to end a stream after what the peer did, in ms. */
@@ -47,8 +57,7 @@ before(async () => {
   ]);
   relayUrl = (await relayProc.waitForLine(/^relay listening on (ws:\/\/\S+)$/m))[1]!;
   home = tempHome('traverse-hostile');
-  agent = startAgentProc();
-  await agent.waitForLine(/agent a running/, 30_000);
+  agent = await startAgentProc();
   const status = await until(
     'a on the relay',
     async () => {
@@ -68,19 +77,8 @@ before(async () => {
   relay = await connectedClient(relayUrl, identity);
 });
 
-function startAgentProc(): Proc {
-  return startProcess([
-    'agent',
-    '--home',
-    home,
-    '--name',
-    'a',
-    '--relay',
-    relayUrl,
-    '--listen',
-    '127.0.0.1:0',
-    '--no-ui',
-  ]);
+function startAgentProc(): Promise<AgentProc> {
+  return startAgent(home, { name: 'a', relay: relayUrl, listen: '127.0.0.1:0', ui: false });
 }
 
 /** A loopback listener that counts the connections made to it and closes each at once. */
@@ -266,8 +264,7 @@ test('mapped addresses aimed at loopback: each refused, none dialed or saved, no
     ],
   };
   writeFileSync(file, JSON.stringify(saved));
-  agent = startAgentProc();
-  await agent.waitForLine(/agent a running/, 30_000);
+  agent = await startAgentProc();
   await until('the direct dialer ran twice', () => hello.count() >= 2, 20_000);
   assert.equal(one.count() + two.count(), 0, 'no claim that never worked is dialed after a restart');
 });

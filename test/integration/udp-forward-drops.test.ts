@@ -11,7 +11,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import type { ForwardInfo } from '../../src-main/api/contract.js';
+import type { ForwardInfo } from '../../src-main/forwards/forwards-contract.js';
 import { dropsOf, parseProcUdp } from '../../src-main/forwards/udp-kernel-drops.js';
 import { cli, cliJson, stopAll } from '../helpers/processes.js';
 import { startPair } from './terminal-setup.js';

@@ -8,7 +8,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import type { ForwardInfo } from '../../src-main/api/contract.js';
+import type { ForwardInfo } from '../../src-main/forwards/forwards-contract.js';
 import { cli, cliJson, stopAll } from '../helpers/processes.js';
 import { digA, startDnsmasq } from '../helpers/dnsmasq.js';
 import { startPair } from './terminal-setup.js';

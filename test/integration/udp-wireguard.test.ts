@@ -14,7 +14,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli, cliJson, startProcess, stopAll, tempHome, type Proc, nodeId } from '../helpers/processes.js';
+import { cli, cliJson, startAgent, startProcess, stopAll, tempHome, nodeId } from '../helpers/processes.js';
 import { peerOf } from './terminal-setup.js';
 import { until } from '../helpers/wait.js';
 
@@ -112,17 +112,10 @@ test(
     const relayUrl = (await relay.waitForLine(/^relay listening on (ws:\/\/\S+)$/m))[1]!;
     const homeA = tempHome('wg-a');
     const homeB = tempHome('wg-b');
-    const agent = (ns: string, home: string, name: string, extra: string[]): Proc =>
-      startProcess(['agent', '--home', home, '--name', name, '--relay', relayUrl, ...extra], {}, [
-        'ip',
-        'netns',
-        'exec',
-        ns,
-      ]);
-    const a = agent(n1, homeA, 'a', ['--listen', '127.0.0.1:0']);
-    const b = agent(n2, homeB, 'b', ['--no-direct']);
-    await a.waitForLine(/agent a running/);
-    await b.waitForLine(/agent b running/);
+    await Promise.all([
+      startAgent(homeA, { name: 'a', relay: relayUrl, listen: '127.0.0.1:0', netns: n1 }),
+      startAgent(homeB, { name: 'b', relay: relayUrl, listen: false, netns: n2 }),
+    ]);
     const fa = (await nodeId(homeA)).fingerprint;
     const fb = (await nodeId(homeB)).fingerprint;
     for (const r of [

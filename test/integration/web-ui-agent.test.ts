@@ -11,11 +11,11 @@ import { join } from 'node:path';
 import {
   CLI,
   cli,
-  startProcess,
   stopAll,
   tempHome,
   type CliResult,
   startAgent,
+  assertAgentFailed,
 } from '../helpers/processes.js';
 import { apiSession, httpGet, openSocket, parseLink, whenClosed } from './web-ui-helpers.js';
 
@@ -103,8 +103,7 @@ test('the API over WebSocket: token first, requests answered, errors replied, a 
 
 test('--no-ui serves none (clawbridge ui says so); a taken port falls back to a free one and says so', async () => {
   const home = tempHome('webui-off');
-  const agent = startProcess(['agent', '--home', home, '--no-direct', '--no-ui']);
-  await agent.waitForLine(/agent \S+ running/);
+  const agent = await startAgent(home, { listen: false, ui: false });
   const r = await cli(['ui', '--home', home, '--no-open']);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /the web UI is off/);
@@ -115,22 +114,20 @@ test('--no-ui serves none (clawbridge ui says so); a taken port falls back to a 
   await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
   const taken = (blocker.address() as { port: number }).port;
   const home2 = tempHome('webui-taken');
-  const other = startProcess(['agent', '--home', home2, '--no-direct', '--ui-listen', `127.0.0.1:${taken}`]);
-  const m = await other.waitForLine(/^web UI on 127\.0\.0\.1:(\d+) /m);
-  assert.notEqual(Number(m[1]), taken);
-  assert.match(other.stderr(), new RegExp(`web UI port ${taken} is taken; serving it on port ${m[1]}`));
-  assert.equal((await uiLink(home2)).port, Number(m[1]));
+  const other = await startAgent(home2, { listen: false, args: ['--ui-listen', `127.0.0.1:${taken}`] });
+  assert.notEqual(other.uiPort, taken);
+  assert.match(
+    other.stderr(),
+    new RegExp(`web UI port ${taken} is taken; serving it on port ${other.uiPort}`),
+  );
+  assert.equal((await uiLink(home2)).port, other.uiPort);
   blocker.close();
 });
 
 test('an address other machines can reach is refused without --allow-remote-ui, before the home exists', async () => {
   const home = join(tempHome('webui-remote'), 'not-yet');
-  const r = await cli(['agent', '--home', home, '--ui-listen', '0.0.0.0:7476']);
-  assert.equal(r.code, 1);
-  assert.match(
-    r.stderr,
-    /--ui-listen 0\.0\.0\.0:7476 is reachable from other machines.*add --allow-remote-ui/,
-  );
+  const r = await startAgent(home, { args: ['--ui-listen', '0.0.0.0:7476'], expect: 'failure' });
+  assertAgentFailed(r, /--ui-listen 0\.0\.0\.0:7476 is reachable from other machines.*add --allow-remote-ui/);
   assert.equal(existsSync(home), false);
 });
 

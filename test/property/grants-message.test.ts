@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { PERMISSIONS } from '../../src-main/core/permissions.js';
+import { PERMISSIONS } from '../helpers/agent-contract.js';
 import { ControlLineDecoder, encodeGrants } from '../../src-main/trust/grants-message.js';
 import { fuzzRuns } from '../helpers/fuzz-runs.js';
 

@@ -1,11 +1,11 @@
 /**
  * Batched sends under fast-check (issue 54):
- * - the client's batcher (api/send-batcher.ts): for any mix of lone sends and lists to a few peers,
+ * - the client's batcher (messages/client/send-batcher.ts): for any mix of lone sends and lists to a few peers,
  *   of any sizes, every request is to one peer, within MESSAGE_BATCH_MAX messages and
  *   MESSAGE_BATCH_MAX_BYTES of bodies (one message alone may be larger), the requests in order carry
  *   exactly the calls' messages in call order, and each call gets its own message back (also from
  *   an agent without messages.sendMany, where each goes alone);
- * - sendItemProblem agrees with the agent's schema (contract-messages.ts): what it passes, the
+ * - sendItemProblem agrees with the agent's schema (messages-contract.ts): what it passes, the
  *   contract takes;
  * - FrameChannel.sendAll: frames written in one write decode as the same frames, in order, however
  *   the bytes are cut on the way.
@@ -14,16 +14,19 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import fc from 'fast-check';
-import type { OutboxMessage } from '../../src-main/api/contract-messages.js';
-import { paramsSchema } from '../../src-main/api/contract.js';
-import { MESSAGE_BATCH_MAX, MESSAGE_BATCH_MAX_BYTES, bodySize } from '../../src-main/api/message-bodies.js';
+import type { OutboxMessage } from '../../src-main/messages/messages-contract.js';
+import { paramsSchema } from '../helpers/agent-contract.js';
+import {
+  MESSAGE_BATCH_MAX,
+  MESSAGE_BATCH_MAX_BYTES,
+  bodySize,
+} from '../../src-main/messages/client/message-bodies.js';
+import { sendItemProblem, type SendItem } from '../../src-main/messages/send-item.js';
 import {
   SendBatcher,
-  sendItemProblem,
   type BatchConnection,
   type SendGroup,
-  type SendItem,
-} from '../../src-main/api/send-batcher.js';
+} from '../../src-main/messages/client/send-batcher.js';
 import { ClawError } from '../../src-main/core/errors.js';
 import { formatUuid } from '../../src-main/core/uuid-v7.js';
 import { FrameChannel } from '../../src-main/messages/frame-channel.js';

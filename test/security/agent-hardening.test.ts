@@ -13,7 +13,7 @@ import { parseHello } from '../../src-main/links/control-service.js';
 import { uniquePeerName } from '../../src-main/state/peer-names.js';
 import { pendingDisplayNames } from '../../src-main/state/pending.js';
 import type { PeerRecord } from '../../src-main/state/settings.js';
-import { paramsSchema } from '../../src-main/api/contract.js';
+import { paramsSchema } from '../helpers/agent-contract.js';
 import { approveParams } from '../../src-main/cli/pair-commands.js';
 import { isClawError } from '../../src-main/core/errors.js';
 import { confusableKey, receivedNodeName, typedNameProblem } from '../../src-main/core/names.js';

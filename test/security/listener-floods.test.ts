@@ -20,7 +20,7 @@ import { encodeRelayFrame, type RelayFrame } from '../../src-main/protocol/relay
 import { DEFAULT_RELAY_LIMITS } from '../../src-main/protocol/relay-limits.js';
 import { uiProtocols } from '../../src-renderer/api/ui-protocols.js';
 import { testIdentity } from '../helpers/identities.js';
-import { startProcess, stopAll, tempHome, type Proc } from '../helpers/processes.js';
+import { stopAll, tempHome, startAgent, type AgentProc } from '../helpers/processes.js';
 import { connectedClient, exchange, RawClient, startTestRelay } from '../helpers/relay-harness.js';
 import { until, sleep } from '../helpers/wait.js';
 
@@ -43,16 +43,15 @@ function fdLimit(): number {
 /** Half-open HTTP connections: a few thousand, fewer when this process could not hold them. */
 const HALF_OPEN = Math.max(MAX_UI_CONNECTIONS + 200, Math.min(3_000, Math.floor(fdLimit() / 3)));
 
-let agent: Proc;
+let agent: AgentProc;
 let home: string;
 let port: number;
 let token: string;
 
 before(async () => {
   home = tempHome('floods');
-  agent = startProcess(['agent', '--home', home, '--no-direct', '--ui-listen', '127.0.0.1:0']);
-  const m = await agent.waitForLine(/^web UI on 127\.0\.0\.1:(\d+) /m);
-  port = Number(m[1]);
+  agent = await startAgent(home, { listen: false, ui: true });
+  port = agent.uiPort!;
   token = readFileSync(join(home, 'ui-token'), 'utf8').trim();
 });
 after(stopAll);

@@ -6,7 +6,7 @@
  */
 import type { RawData, WebSocket } from 'ws';
 import type { ErrorCode } from '../../core/errors.js';
-import type { ApiHandler, EventOptions } from '../contract.js';
+import type { ServedApi } from '../contract-registry.js';
 import { eventOptionsProblem } from '../event-options.js';
 import { apiErrorBody, requestIdOf, validateRequest } from '../validate.js';
 import {
@@ -27,7 +27,7 @@ export const MAX_IN_FLIGHT_REQUESTS = 64;
  */
 export function serveApiSocket(
   ws: WebSocket,
-  handler: ApiHandler,
+  handler: ServedApi,
   sessions: UiSessions,
   tokenOffered = false,
 ): void {
@@ -45,7 +45,7 @@ function failure(id: number | null, code: ErrorCode, message: string) {
   return { type: 'response', id, ok: false, error: { code, message } };
 }
 
-function serveMessages(ws: WebSocket, handler: ApiHandler): void {
+function serveMessages(ws: WebSocket, handler: ServedApi): void {
   let disposeEvents: (() => void) | undefined;
   let inFlight = 0;
   const reply = (msg: unknown) => {
@@ -68,14 +68,17 @@ function serveMessages(ws: WebSocket, handler: ApiHandler): void {
     }
     const type = (msg as { type?: unknown }).type;
     if (type === 'subscribe') {
-      // `messageStates: 'batched'` asks for message.states events (ADR 0059).
-      const { messageStates } = msg as { messageStates?: unknown };
-      const options = messageStates === undefined ? {} : { messageStates };
-      const problem = eventOptionsProblem(options);
+      // The options the domains take ride beside the type (`messageStates: 'batched'`, ADR 0059).
+      const known = handler.contract.eventOptions;
+      const given = msg as Record<string, unknown>;
+      const options = Object.fromEntries(
+        [...known.keys()].filter((k) => given[k] !== undefined).map((k) => [k, given[k]]),
+      );
+      const problem = eventOptionsProblem(options, known);
       if (problem) return sendJson(ws, failure(null, 'BAD_ARGUMENT', `subscribe: ${problem}`));
       disposeEvents ??= handler.onEvent(
         (event, payload) => sendJson(ws, { type: 'event', event, data: payload }),
-        options as EventOptions,
+        options,
       );
       return;
     }
@@ -94,9 +97,9 @@ function serveMessages(ws: WebSocket, handler: ApiHandler): void {
   ws.once('close', () => disposeEvents?.());
 }
 
-async function handle(msg: object, handler: ApiHandler): Promise<unknown> {
+async function handle(msg: object, handler: ServedApi): Promise<unknown> {
   try {
-    const req = validateRequest(msg);
+    const req = validateRequest(msg, handler.contract);
     const result = await handler.call(req.method, req.params);
     return { type: 'response', id: req.id, ok: true, result };
   } catch (err) {

@@ -11,7 +11,7 @@ import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
 import { addressBlock } from '../../core/address-block.js';
 import { ClawError, errorMessage } from '../../core/errors.js';
 import { formatHostPort, parseHostPort } from '../../core/host-port.js';
-import type { ApiHandler } from '../contract.js';
+import type { ServedApi } from '../contract-registry.js';
 import { serveApiSocket } from './api-socket.js';
 import { hostAllowed, isLoopbackHost, originAllowed, SECURITY_HEADERS, urlHost } from './http-guard.js';
 import { enforceRequestDeadlines } from './request-deadlines.js';
@@ -94,7 +94,7 @@ export interface WebUiOptions {
   allowRemote: boolean;
   /** Home holding the token file. */
   home: string;
-  handler: ApiHandler;
+  handler: ServedApi;
   /** Streaming methods for `/api/stream`; without them a terminal open is refused with a reason. */
   streams?: StreamUpgradeHandlers;
   /** The built renderer; defaults to dist/renderer next to this package's compiled code. */

@@ -6,7 +6,8 @@
  * tell a read older than it. The agent's changes go out as one `changed` just before the status that
  * shows them, naming what differs from the last one; `pending.added` is found by comparing pending lists.
  * `connections` (the live connection table) has a coalescer of its own: sent on subscribing, when one
- * opens or ends, and every interval while bytes move, without resending the whole status.
+ * opens or ends, and every interval while bytes move, without resending the whole status. The domains'
+ * events are passed on as their contract pieces say (EventPolicy): names none of them.
  */
 import {
   AUDIT_EVENT_INTERVAL_MS,
@@ -14,18 +15,17 @@ import {
   STATUS_EVENT_INTERVAL_MS,
   type ApiEvents,
   type EventOptions,
+  type EventPolicy,
   type ConnectionInfo,
   type ChangeDomain,
   type NoticeEvent,
   type PairingEvent,
   type PendingInfo,
   type StatusEvent,
-  type TerminalEvent,
 } from '../../api/contract.js';
-import type { InboxMessage, MessageStatesEvent, OutboxMessage } from '../../api/contract-messages.js';
 import type { DeviceJoinedEvent } from '../../api/contract-mine.js';
-import type { ReceivedInfo, TransferInfo } from '../../api/contract-files.js';
 import type { Disposer } from '../../core/emitter.js';
+import { DisposableStore } from '../../core/disposables.js';
 
 /** Timers, injectable so the coalescing is tested with a fake clock. */
 export interface Clock {
@@ -83,7 +83,6 @@ export class Coalescer {
 export interface EventSources {
   onChanged(listener: () => void): Disposer;
   onPairing(listener: (e: PairingEvent) => void): Disposer;
-  onTerminal(listener: (e: TerminalEvent) => void): Disposer;
   /** Forward counters moved (a connection opened or closed): only the status event cares. */
   onActivity(listener: () => void): Disposer;
   /** The agent's one-line notices (notices.ts notice()). */
@@ -105,16 +104,10 @@ export interface EventSources {
   onAudit?(listener: (lines: number) => void): Disposer;
   /** A device joined the owner's devices here (ADR 0056), for the `device.joined` event. */
   onDeviceJoined?(listener: (e: DeviceJoinedEvent) => void): Disposer;
-  /** A message arrived in the inbox (messages/messages-api.ts), for the `message` event. */
-  onMessage?(listener: (m: InboxMessage) => void): Disposer;
-  /** An outbox message changed state, for the `message.state` event. */
-  onMessageState?(listener: (m: OutboxMessage) => void): Disposer;
-  /** Outbox messages changed state, a turn's worth at a time, for the `message.states` event (ADR 0059). */
-  onMessageStates?(listener: (e: MessageStatesEvent) => void): Disposer;
-  /** A file transfer moved on or changed state (files/files-api.ts), for `file.transfer`. */
-  onFileTransfer?(listener: (t: TransferInfo) => void): Disposer;
-  /** A transfer arrived in the file inbox, for `file.received`. */
-  onFileReceived?(listener: (r: ReceivedInfo) => void): Disposer;
+  /** The domains' events by name (links/domain.ts DomainEventSources), each a source as above. */
+  domainEvents?: { readonly [event: string]: ((listener: (data: unknown) => void) => Disposer) | undefined };
+  /** How each of the domains' events is followed (api/contract-registry.ts); none: sent to every client. */
+  eventPolicy?(event: string): EventPolicy | undefined;
 }
 
 /** What the `connections` event reads: the list, when it changed, and whether bytes moved since last asked. */
@@ -126,25 +119,34 @@ export interface ConnectionsSource {
 
 type Listener = <E extends keyof ApiEvents>(event: E, data: ApiEvents[E]) => void;
 
-/** Each domain a snapshot carries, in a form that compares with `===`, to tell which ones changed. */
+/**
+ * Each part a snapshot carries (the node's and the lists the domains add), in a form that compares with
+ * `===`, to tell which ones changed.
+ */
 function digests(snapshot: Omit<StatusEvent, 'seq'>): Map<ChangeDomain, string> {
+  const { status, pending, ...lists } = snapshot;
   return new Map<ChangeDomain, string>([
-    ['peers', JSON.stringify(snapshot.status.peers)],
-    ['pending', JSON.stringify(snapshot.pending)],
-    ['forwards', JSON.stringify(snapshot.forwards)],
-    ['proxies', JSON.stringify(snapshot.proxies)],
-    ['relays', JSON.stringify(snapshot.status.relays)],
+    ['peers', JSON.stringify(status.peers)],
+    ['pending', JSON.stringify(pending)],
+    ...Object.entries(lists).map(([key, list]) => [key as ChangeDomain, JSON.stringify(list)] as const),
+    ['relays', JSON.stringify(status.relays)],
   ]);
 }
 
+/** Whether a subscription with `options` takes an event followed `when` (EventPolicy). */
+function takes(options: EventOptions, when: NonNullable<EventPolicy['when']>): boolean {
+  const chosen = (options as Record<string, string | undefined>)[when.option];
+  return chosen === undefined ? when.byDefault === true : chosen === when.is;
+}
+
 export class ApiEventHub {
-  /** Each listener, and whether it takes outbox state changes batched (`message.states`, ADR 0059). */
-  private readonly listeners = new Map<Listener, boolean>();
+  /** Each listener, with the options it subscribed with. */
+  private readonly listeners = new Map<Listener, EventOptions>();
   /**
-   * The sources of `message.state` and `message.states`, each followed only while some listener takes
-   * that form: a program sending thousands of messages costs no per-message event nobody reads.
+   * The domains' events followed only while some listener takes them (an EventPolicy's `when`), while
+   * they are: a program sending thousands of messages costs no per-message event nobody reads.
    */
-  private readonly stateSources: { each?: Disposer; batched?: Disposer } = {};
+  private readonly chosenSources = new Map<string, Disposer>();
   private readonly coalescer: Coalescer;
   /** The `connections` event: its own pace, so moving bytes do not resend the whole status. */
   private readonly connectionsCoalescer: Coalescer;
@@ -152,7 +154,8 @@ export class ApiEventHub {
   private readonly auditCoalescer: Coalescer;
   /** Audit lines written since the last `audit` event. */
   private auditLines = 0;
-  private sources: Disposer[] = [];
+  /** What start() follows, undone when the last listener leaves. */
+  private sources = new DisposableStore();
   private knownPending = new Set<string>();
   /** The last status event's `seq`: never reset, so it keeps rising across subscriptions. */
   private seq = 0;
@@ -215,16 +218,15 @@ export class ApiEventHub {
   /** Adds a listener; the first one starts listening to the agent. Each new one soon gets a `status`. */
   subscribe(listener: Listener, options: EventOptions = {}): Disposer {
     if (this.listeners.size === 0) this.start();
-    this.listeners.set(listener, options.messageStates === 'batched');
-    this.followStates();
+    this.listeners.set(listener, options);
+    this.followChosen();
     this.coalescer.poke();
     if (this.from.connections) this.connectionsCoalescer.poke();
     return () => {
       if (!this.listeners.delete(listener)) return;
-      this.followStates();
+      this.followChosen();
       if (this.listeners.size > 0) return;
-      for (const dispose of this.sources) dispose();
-      this.sources = [];
+      this.sources.dispose();
       this.coalescer.stop();
       this.connectionsCoalescer.stop();
       this.auditCoalescer.stop();
@@ -234,17 +236,14 @@ export class ApiEventHub {
 
   private start(): void {
     this.knownPending = new Set(this.from.pending().map((p) => p.id));
-    this.sources = [
+    this.sources = new DisposableStore();
+    this.sources.add(
       this.from.onChanged(() => {
         this.agentChanged = true;
         this.coalescer.poke();
         this.safely(() => this.checkPending());
       }),
       this.from.onPairing((e) => this.emit('pairing', e)),
-      this.from.onTerminal((e) => {
-        this.emit('terminal', e);
-        this.coalescer.poke();
-      }),
       this.from.onActivity(() => this.coalescer.poke()),
       this.from.onNotice((notice) => this.emit('notice', notice)),
       ...(this.from.connections
@@ -259,9 +258,7 @@ export class ApiEventHub {
           ]
         : []),
       ...(this.from.onDeviceJoined ? [this.from.onDeviceJoined((e) => this.emit('device.joined', e))] : []),
-      ...(this.from.onMessage ? [this.from.onMessage((m) => this.emit('message', m))] : []),
-      ...(this.from.onFileTransfer ? [this.from.onFileTransfer((t) => this.emit('file.transfer', t))] : []),
-      ...(this.from.onFileReceived ? [this.from.onFileReceived((r) => this.emit('file.received', r))] : []),
+      ...this.followDomainEvents(),
       ...(this.from.onSettingsChanged
         ? [
             this.from.onSettingsChanged(() => {
@@ -271,7 +268,7 @@ export class ApiEventHub {
             }),
           ]
         : []),
-    ];
+    );
   }
 
   private checkPending(): void {
@@ -281,29 +278,46 @@ export class ApiEventHub {
     for (const p of added) this.emit('pending.added', p);
   }
 
-  private emit<E extends keyof ApiEvents>(event: E, data: ApiEvents[E], batchedStates?: boolean): void {
-    for (const [l, batched] of [...this.listeners]) {
-      if (batchedStates === undefined || batched === batchedStates) this.safely(() => l(event, data));
+  private emit<E extends keyof ApiEvents>(
+    event: E,
+    data: ApiEvents[E],
+    when?: NonNullable<EventPolicy['when']>,
+  ): void {
+    for (const [l, options] of [...this.listeners]) {
+      if (when === undefined || takes(options, when)) this.safely(() => l(event, data));
     }
   }
 
-  /** Follows each form of outbox state changes while some listener takes it, and no longer. */
-  private followStates(): void {
-    const wants = { each: false, batched: false };
-    for (const batched of this.listeners.values()) wants[batched ? 'batched' : 'each'] = true;
-    const from = this.from;
-    const s = this.stateSources;
-    if (wants.each && !s.each && from.onMessageState)
-      s.each = from.onMessageState((m) => this.emit('message.state', m, false));
-    if (wants.batched && !s.batched && from.onMessageStates)
-      s.batched = from.onMessageStates((e) => this.emit('message.states', e, true));
-    if (!wants.each && s.each) {
-      s.each();
-      delete s.each;
-    }
-    if (!wants.batched && s.batched) {
-      s.batched();
-      delete s.batched;
+  /** The domains' events every listener takes, followed from the first listener to the last. */
+  private followDomainEvents(): Disposer[] {
+    return Object.entries(this.from.domainEvents ?? {}).flatMap(([event, source]) => {
+      const policy = this.from.eventPolicy?.(event);
+      if (!source || policy?.when) return [];
+      return [
+        source((data) => {
+          this.emit(event as keyof ApiEvents, data as never);
+          if (policy?.status) this.coalescer.poke();
+        }),
+      ];
+    });
+  }
+
+  /** Follows each of the domains' chosen events while some listener takes it, and no longer. */
+  private followChosen(): void {
+    for (const [event, source] of Object.entries(this.from.domainEvents ?? {})) {
+      const when = this.from.eventPolicy?.(event)?.when;
+      if (!source || !when) continue;
+      const wanted = [...this.listeners.values()].some((options) => takes(options, when));
+      const following = this.chosenSources.get(event);
+      if (wanted && !following) {
+        this.chosenSources.set(
+          event,
+          source((data) => this.emit(event as keyof ApiEvents, data as never, when)),
+        );
+      } else if (!wanted && following) {
+        following();
+        this.chosenSources.delete(event);
+      }
     }
   }
 

@@ -7,8 +7,8 @@
  */
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import type { ConflictMode, FilesUsage, ReceivedInfo, TransferInfo } from '../../api/contract-files.js';
-import { CONFLICT_MODES } from '../../api/contract-files.js';
+import type { ConflictMode, FilesUsage, ReceivedInfo, TransferInfo } from '../files-contract.js';
+import { CONFLICT_MODES } from '../files-contract.js';
 import { ControlClient } from '../../api/control-client.js';
 import { ClawError, errorMessage, isClawError } from '../../core/errors.js';
 import { controlSocketPath, resolveHome } from '../../home/home-dir.js';

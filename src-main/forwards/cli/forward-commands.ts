@@ -3,7 +3,8 @@
  * whose connections exit at a peer, like `ssh -D`). All talk to the running agent, which keeps them.
  */
 import type { Command } from 'commander';
-import type { ForwardInfo, MethodParams, MethodResults, PeerInfo, ProxyInfo } from '../../api/contract.js';
+import type { MethodParams, MethodResults, PeerInfo } from '../../api/contract.js';
+import type { ForwardInfo, ProxyInfo } from '../forwards-contract.js';
 import { ClawError } from '../../core/errors.js';
 import { parseHostPort } from '../../core/host-port.js';
 import { isLoopbackHost } from '../listener.js';
@@ -47,10 +48,7 @@ function withPeers<M extends 'forward.list' | 'proxy.list'>(
   opts: HomeOpts,
   method: M,
 ): Promise<[MethodResults[M], PeerInfo[] | undefined]> {
-  return Promise.all([
-    call(opts, method, {} as MethodParams<M>),
-    call(opts, 'peers.list', {}).catch(() => undefined),
-  ]);
+  return Promise.all([call(opts, method, {}), call(opts, 'peers.list', {}).catch(() => undefined)]);
 }
 
 /** `forward|proxy enable|disable NAME`: switch one on or off (an off one stays saved, its port free). */

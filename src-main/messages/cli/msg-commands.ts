@@ -1,11 +1,11 @@
 /**
  * `clawbridge msg …`: messages between programs on paired nodes (ADR 0046) — send, listen,
  * inbox, outbox, delete, and request/reply with ask and serve. A client of the running agent like
- * every command here; the waiting, listening and asking are api/messages-client.ts, which the client
- * library (api/client.ts) shares.
+ * every command here; the waiting, listening and asking are the messages domain's client side
+ * (messages/client/), which the client library (messages/client/agent-client.ts) shares.
  */
 import type { Command } from 'commander';
-import type { InboxMessage, OutboxMessage } from '../../api/contract-messages.js';
+import type { InboxMessage, OutboxMessage } from '../messages-contract.js';
 import {
   bodyBytes,
   bodyFromBytes,
@@ -13,13 +13,13 @@ import {
   splitLines,
   type AwaitedState,
   type BodyParams,
-} from '../../api/message-bodies.js';
+} from '../client/message-bodies.js';
 import {
   DEFAULT_WAIT_MS,
   MessagesClient,
   MessageStateError,
   PartlyQueuedError,
-} from '../../api/messages-client.js';
+} from '../client/messages-client.js';
 import { parseDuration } from '../../core/duration.js';
 import { ClawError } from '../../core/errors.js';
 import { uuidV7Problem } from '../../core/uuid-v7.js';

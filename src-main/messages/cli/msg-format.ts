@@ -3,8 +3,8 @@
  * person, and the inbox and outbox as tables. A peer chose every body and name: the CLI's writers
  * (output.ts, table.ts) escape what a terminal would act on.
  */
-import type { InboxMessage, OutboxMessage } from '../../api/contract-messages.js';
-import { bodySize } from '../../api/message-bodies.js';
+import type { InboxMessage, OutboxMessage } from '../messages-contract.js';
+import { bodySize } from '../client/message-bodies.js';
 import { formatBytes } from '../../cli/format-bytes.js';
 import { age } from '../../cli/output.js';
 import { table } from '../../cli/table.js';

@@ -1,9 +1,9 @@
 /**
  * `msg listen` and `msg serve` run until stopped, whatever the agent does meanwhile: when the agent
  * goes (a restart, an upgrade), they wait for it and listen again on a new connection. What was
- * handled is remembered across connections (api/messages-client.ts ListenMemory), so each message is
- * handed over once: one printed before the agent went is not printed again, and its acknowledgement,
- * if the agent went before it landed, is sent on the next connection.
+ * handled is remembered across connections (messages/client/client-types.ts ListenMemory), so each
+ * message is handed over once: one printed before the agent went is not printed again, and its
+ * acknowledgement, if the agent went before it landed, is sent on the next connection.
  */
 import { ControlClient } from '../../api/control-client.js';
 import {
@@ -11,7 +11,7 @@ import {
   MessagesClient,
   type ListenMemory,
   type Listening,
-} from '../../api/messages-client.js';
+} from '../client/messages-client.js';
 import { startupOver } from '../../runtime/compiler-tiers.js';
 import { isClawError } from '../../core/errors.js';
 import { controlSocketPath, resolveHome } from '../../home/home-dir.js';

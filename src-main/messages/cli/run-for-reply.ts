@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { ClawError } from '../../core/errors.js';
-import { seconds } from '../../api/message-bodies.js';
+import { seconds } from '../client/message-bodies.js';
 import { MAX_MESSAGE_BODY_BYTES } from '../../protocol/message-frames.js';
 
 /** Most bytes of a failed command's stderr its error reply quotes (the last ones). */

@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { ShareInfo } from '../../api/contract-share.js';
+import type { ShareInfo } from '../share-contract.js';
 import { ClawError } from '../../core/errors.js';
 import { escapeControlChars } from '../../core/terminal-text.js';
 import { call, withGroupOpts, type HomeOpts } from '../../cli/client-commands.js';

@@ -1,6 +1,6 @@
 import { useEffect, useId, useState, useSyncExternalStore } from 'react';
-import type { ReceivedInfo, TransferInfo } from '../../../src-main/api/contract-files.js';
-import type { ShareInfo } from '../../../src-main/api/contract-share.js';
+import type { ReceivedInfo, TransferInfo } from '../../../src-main/files/files-contract.js';
+import type { ShareInfo } from '../../../src-main/share/share-contract.js';
 import { clearable, finished } from '../../api/files-store.js';
 import { useAgent, useFiles, usePeers, useServices } from '../../api/hooks.js';
 import { CopyButton } from '../../components/CopyButton.js';

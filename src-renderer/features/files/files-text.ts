@@ -2,7 +2,7 @@
  * The Files view's words: a transfer's state and progress, and a refusal with where
  * to grant what it lacked. Pure, so it is unit-tested.
  */
-import type { TransferInfo } from '../../../src-main/api/contract-files.js';
+import type { TransferInfo } from '../../../src-main/files/files-contract.js';
 import { formatBytes } from '../../lib/format.js';
 
 /** `a.txt`, `a.txt and b`, `a.txt and 3 more`. */

@@ -3,7 +3,7 @@
  * or cancelled line, so no notice says "Sending" about a transfer that is over. No React, so node:test
  * drives it with the real files store over a FakeTransport.
  */
-import type { TransferInfo } from '../../../src-main/api/contract-files.js';
+import type { TransferInfo } from '../../../src-main/files/files-contract.js';
 import { finished, type FilesStore } from '../../api/files-store.js';
 import type { Disposer } from '../../api/transport.js';
 import { endedText } from './files-text.js';

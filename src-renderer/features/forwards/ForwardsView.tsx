@@ -1,5 +1,5 @@
 import { useId, useState, useSyncExternalStore } from 'react';
-import type { ForwardInfo, ProxyInfo } from '../../../src-main/api/contract.js';
+import type { ForwardInfo, ProxyInfo } from '../../../src-main/forwards/forwards-contract.js';
 import { useAgent, usePeers, useServices } from '../../api/hooks.js';
 import { ConfirmDialog } from '../../components/Dialog.js';
 import { CopyButton } from '../../components/CopyButton.js';

@@ -8,7 +8,7 @@ import type {
   MessagePeer,
   MessageWhy,
   OutboxMessage,
-} from '../../../src-main/api/contract-messages.js';
+} from '../../../src-main/messages/messages-contract.js';
 import type { PeerInfo } from '../../../src-main/api/contract.js';
 import { formatBytes } from '../../lib/format.js';
 

@@ -4,7 +4,7 @@
  * in sessionStorage) and to any nobody is viewing; after the page lost its agent, each tab re-attaches
  * once the transport is back. React reads `get()` with useSyncExternalStore; tabs own their bytes.
  */
-import type { TerminalInfo } from '../../../src-main/api/contract.js';
+import type { TerminalInfo } from '../../../src-main/terminal/terminal-contract.js';
 import type { ApiClient } from '../../api/client.js';
 import { Listeners, type Disposer } from '../../api/transport.js';
 import type { KeyValue } from '../../lib/navigation.js';

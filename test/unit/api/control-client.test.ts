@@ -12,13 +12,15 @@ import { chmodSync, chownSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ControlClient, connectControlSocket } from '../../../src-main/api/control-client.js';
 import { startControlServer } from '../../../src-main/api/control-server.js';
-import type { ApiHandler } from '../../../src-main/api/contract.js';
+import type { ServedApi } from '../../../src-main/api/contract-registry.js';
+import { agentContract } from '../../helpers/agent-contract.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 
 const asRoot = process.platform !== 'win32' && process.getuid?.() === 0;
 const OTHER_UID = 65534;
 
-const handler: ApiHandler = {
+const handler: ServedApi = {
+  contract: agentContract,
   call: (method, params) => Promise.resolve({ method, params } as never),
   onEvent: () => () => undefined,
 };

@@ -13,13 +13,15 @@ import {
   TOO_MANY_CONTROL_CONNECTIONS,
 } from '../../../src-main/api/control-server.js';
 import { ControlClient } from '../../../src-main/api/control-client.js';
-import type { ApiHandler } from '../../../src-main/api/contract.js';
+import type { ServedApi } from '../../../src-main/api/contract-registry.js';
+import { agentContract } from '../../helpers/agent-contract.js';
 import { controlSocketPath } from '../../../src-main/home/home-dir.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { within } from '../../helpers/relay-harness.js';
 import { sleep, until } from '../../helpers/wait.js';
 
-const handler: ApiHandler = {
+const handler: ServedApi = {
+  contract: agentContract,
   call: (method) => Promise.resolve({ method } as never),
   onEvent: () => () => undefined,
 };
@@ -64,7 +66,8 @@ test('at most MAX_CONTROL_CONNECTIONS are open; one more is told why, and a free
 
 test('a client whose unread replies pass MAX_REPLY_BACKLOG is disconnected', async () => {
   const big = 'x'.repeat(1024 * 1024);
-  const bigReplies: ApiHandler = {
+  const bigReplies: ServedApi = {
+    contract: agentContract,
     call: () => Promise.resolve({ big } as never),
     onEvent: () => () => undefined,
   };

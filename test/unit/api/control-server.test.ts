@@ -10,14 +10,17 @@ import {
   controlSocketAccess,
 } from '../../../src-main/api/control-server.js';
 import { ControlClient } from '../../../src-main/api/control-client.js';
-import type { ApiHandler, EventOptions } from '../../../src-main/api/contract.js';
+import type { EventOptions } from '../../../src-main/api/contract.js';
+import type { ServedApi } from '../../../src-main/api/contract-registry.js';
+import { agentContract } from '../../helpers/agent-contract.js';
 import { controlSocketPath } from '../../../src-main/home/home-dir.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { hintOf } from '../../../src-main/core/errors.js';
 import { lineWithHint } from '../../../src-main/core/hint.js';
 import { until, sleep } from '../../helpers/wait.js';
 
-const handler: ApiHandler = {
+const handler: ServedApi = {
+  contract: agentContract,
   call: (method, params) => Promise.resolve({ method, params } as never),
   onEvent: () => () => undefined,
 };
@@ -151,7 +154,8 @@ test('a client that never reads its replies is not read either; once it reads, e
   const REQUESTS = 20_000;
   const pad = 'x'.repeat(1024);
   let calls = 0;
-  const counting: ApiHandler = {
+  const counting: ServedApi = {
+    contract: agentContract,
     call: () => {
       calls++;
       return Promise.resolve({ pad } as never);
@@ -202,7 +206,8 @@ test('a client that never reads its replies is not read either; once it reads, e
 test('at most MAX_IN_FLIGHT_REQUESTS requests of one connection are handled at once', async () => {
   let calls = 0;
   const gate: (() => void)[] = [];
-  const slow: ApiHandler = {
+  const slow: ServedApi = {
+    contract: agentContract,
     call: () => {
       calls++;
       return new Promise((resolve) => gate.push(() => resolve({} as never)));
@@ -234,7 +239,8 @@ test('at most MAX_IN_FLIGHT_REQUESTS requests of one connection are handled at o
 test('a subscriber that never reads its events is disconnected, not buffered for without bound', async () => {
   let listener: ((event: 'changed', data: unknown) => void) | undefined;
   let disposed = false;
-  const events: ApiHandler = {
+  const events: ServedApi = {
+    contract: agentContract,
     call: () => Promise.resolve({} as never),
     onEvent: (l) => {
       listener = l as typeof listener;
@@ -298,7 +304,8 @@ test('replies and events of one tick leave in one write, in order (a burst of 1,
   const home = tempDir('cb-ctl-');
   const path = controlSocketPath(home);
   let push: ((event: string, data: unknown) => void) | undefined;
-  const burst: ApiHandler = {
+  const burst: ServedApi = {
+    contract: agentContract,
     call: (method) => {
       // A burst of receipts, as a DELIVERED frame for 1,000 messages makes.
       if (method === 'peers.list') for (let i = 0; i < 1000; i++) push?.('message.state', { i });
@@ -346,7 +353,8 @@ test('events.subscribe: the connection is subscribed with its options and told t
   const home = tempDir('cb-ctl-');
   const path = controlSocketPath(home);
   const subscriptions: (EventOptions | undefined)[] = [];
-  const recording: ApiHandler = {
+  const recording: ServedApi = {
+    contract: agentContract,
     call: (method) => Promise.resolve({ method } as never),
     onEvent: (_l, options) => {
       subscriptions.push(options);

@@ -16,14 +16,16 @@ import {
   STALE_LOCK_MS,
   STALE_PROBES,
 } from '../../../src-main/api/stale-socket.js';
-import type { ApiHandler } from '../../../src-main/api/contract.js';
+import type { ServedApi } from '../../../src-main/api/contract-registry.js';
+import { agentContract } from '../../helpers/agent-contract.js';
 import { isClawError } from '../../../src-main/core/errors.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { sleep } from '../../helpers/wait.js';
 
 const skip = process.platform === 'win32' ? 'Unix sockets' : false;
 
-const handler: ApiHandler = {
+const handler: ServedApi = {
+  contract: agentContract,
   call: (method) => Promise.resolve({ method } as never),
   onEvent: () => () => undefined,
 };

@@ -13,17 +13,21 @@ import type {
   NoticeEvent,
   ApiEvents,
   ChangedEvent,
-  ForwardInfo,
   PairingEvent,
   PendingInfo,
   StatusEvent,
-  TerminalEvent,
 } from '../../../src-main/api/contract.js';
-import type { MessageStatesEvent, OutboxMessage } from '../../../src-main/api/contract-messages.js';
+import type { ForwardInfo } from '../../../src-main/forwards/forwards-contract.js';
+import type { TerminalEvent } from '../../../src-main/terminal/terminal-contract.js';
+import type { MessageStatesEvent, OutboxMessage } from '../../../src-main/messages/messages-contract.js';
 import { messageStates } from '../../../src-main/messages/messages-api.js';
 import type { OutboxEntry } from '../../../src-main/messages/outbox-entry.js';
 import type { Why } from '../../../src-main/messages/box-records.js';
 import { fakeClock } from '../../helpers/fake-clock.js';
+import { agentContract } from '../../helpers/agent-contract.js';
+
+/** How the agent's domains say their events are followed (their contract pieces). */
+const policyOf = (event: string) => agentContract.eventPolicy(event);
 
 test('coalescer: a burst of pokes fires once at once, then at most once per interval', () => {
   const clock = fakeClock();
@@ -97,7 +101,8 @@ function fakeSources() {
     sources: {
       onChanged: (l: () => void) => agent.on('changed', l),
       onPairing: (l: (e: PairingEvent) => void) => agent.on('pairing', l),
-      onTerminal: (l: (e: TerminalEvent) => void) => agent.on('terminal', l),
+      domainEvents: { terminal: (l: (e: TerminalEvent) => void) => agent.on('terminal', l) },
+      eventPolicy: policyOf,
       onActivity: (l: () => void) => agent.on('moved', l),
       onNotice: (l: (notice: NoticeEvent) => void) => agent.on('notice', l),
       snapshot,
@@ -283,8 +288,11 @@ test('hub: outbox state changes go as message.state to plain subscribers and as 
   const hub = new ApiEventHub(
     {
       ...sources,
-      onMessageState: (l) => follow('each', 'one', l),
-      onMessageStates: (l) => follow('batched', 'many', l),
+      domainEvents: {
+        ...sources.domainEvents,
+        'message.state': (l: (m: OutboxMessage) => void) => follow('each', 'one', l),
+        'message.states': (l: (e: MessageStatesEvent) => void) => follow('batched', 'many', l),
+      },
     },
     clock,
   );

@@ -1,5 +1,5 @@
 /**
- * The rules a client of the messages API keeps before and after a send (api/message-bodies.ts): text
+ * The rules a client of the messages API keeps before and after a send (messages/client/message-bodies.ts): text
  * or base64 by the bytes, the 1 MiB limit at its edge and named, `--lines` splitting, replies by
  * replyTo, states that only move forward.
  */
@@ -16,8 +16,8 @@ import {
   reached,
   failedState,
   splitLines,
-} from '../../../src-main/api/message-bodies.js';
-import type { OutboxMessage } from '../../../src-main/api/contract-messages.js';
+} from '../../../src-main/messages/client/message-bodies.js';
+import type { OutboxMessage } from '../../../src-main/messages/messages-contract.js';
 import { MAX_MESSAGE_BODY_BYTES } from '../../../src-main/protocol/message-frames.js';
 
 test('bytes that are UTF-8 go as text, others as base64; both come back as the same bytes', () => {

@@ -1,12 +1,11 @@
 /**
- * The hand check of messages.send / messages.sendMany params (api/message-params-fast.ts, ADR 0059):
+ * The hand check of messages.send / messages.sendMany params (messages/message-params-fast.ts, ADR 0059, the messages contract's `fastParams`):
  * what it passes, the contract's zod schemas accept unchanged; what it does not pass goes to zod, so
  * every error reads as before. Checked over valid batches and one change at a time of each field.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { paramsSchema } from '../../../src-main/api/contract.js';
-import { fastMessageParams } from '../../../src-main/api/message-params-fast.js';
+import { agentContract, paramsSchema } from '../../helpers/agent-contract.js';
 import { validateParams } from '../../../src-main/api/validate.js';
 
 const ID = '0193a1b2-c3d4-7e5f-8a9b-000000000001';
@@ -38,6 +37,9 @@ const bad: unknown[] = [
   'text',
 ];
 
+const fastMessageParams = (method: 'messages.send' | 'messages.sendMany', params: unknown) =>
+  agentContract.fastParams(method, params);
+
 const zodAccepts = (method: 'messages.send' | 'messages.sendMany', params: unknown) =>
   paramsSchema(method).safeParse(params);
 
@@ -47,7 +49,7 @@ test('messages.sendMany: a valid batch is taken as it is, without zod, and zod t
   const parsed = zodAccepts('messages.sendMany', params);
   assert.ok(parsed.success);
   assert.deepEqual(parsed.data, params);
-  assert.equal(validateParams('messages.sendMany', params), params);
+  assert.equal(validateParams(agentContract, 'messages.sendMany', params), params);
 });
 
 test('whatever the hand check passes zod accepts unchanged; whatever zod refuses the hand check leaves to it (same error words)', () => {

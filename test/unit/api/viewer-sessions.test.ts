@@ -30,6 +30,21 @@ function sessions(h: TerminalHarness, extra: Partial<ViewerSessionsDeps> = {}): 
   });
 }
 
+/** Runs `body` on sessions over a fresh terminal server (with `extra` deps), then closes both. */
+async function withSessions(
+  body: (vs: ViewerSessions, h: TerminalHarness) => Promise<void>,
+  extra: Partial<ViewerSessionsDeps> = {},
+): Promise<void> {
+  const h = new TerminalHarness();
+  const vs = sessions(h, extra);
+  try {
+    await body(vs, h);
+  } finally {
+    await vs.closeAll();
+    h.close();
+  }
+}
+
 async function open(vs: ViewerSessions, command: string[], viewer: MemoryViewer) {
   const up = await vs.handlers['terminal.open']!({ peer: 'b', command, cols: 80, rows: 24 });
   up.attach(viewer);
@@ -37,9 +52,7 @@ async function open(vs: ViewerSessions, command: string[], viewer: MemoryViewer)
 }
 
 test('a viewer without ACKs (the CLI): output, exit status, and the session is gone', { skip }, async () => {
-  const h = new TerminalHarness();
-  const vs = sessions(h);
-  try {
+  await withSessions(async (vs) => {
     const v = new MemoryViewer(false);
     const r = await open(vs, ['sh', '-c', 'echo hi; exit 3'], v);
     assert.match(r.id, /^[0-9a-f]{16}$/);
@@ -47,16 +60,11 @@ test('a viewer without ACKs (the CLI): output, exit status, and the session is g
     assert.equal(v.text, 'hi\r\n');
     assert.deepEqual(v.last, { type: 'exit', status: { code: 3 } });
     assert.deepEqual(vs.list(), []);
-  } finally {
-    await vs.closeAll();
-    h.close();
-  }
+  });
 });
 
 test('a CLI viewer that leaves hangs its session up', { skip }, async () => {
-  const h = new TerminalHarness();
-  const vs = sessions(h);
-  try {
+  await withSessions(async (vs, h) => {
     const events: string[] = [];
     vs.events.on('terminal', (e) => events.push(e.state));
     const v = new MemoryViewer(false);
@@ -66,21 +74,16 @@ test('a CLI viewer that leaves hangs its session up', { skip }, async () => {
     assert.deepEqual(vs.list(), []);
     assert.deepEqual(events, ['connected', 'closed']);
     await until('the served session to end', () => h.sessions.size === 0);
-  } finally {
-    await vs.closeAll();
-    h.close();
-  }
+  });
 });
 
 test(
   'a window viewer leaves; the session keeps running; attach replays the scrollback, then live',
   { skip },
   async () => {
-    const h = new TerminalHarness();
-    const vs = sessions(h);
-    const events: string[] = [];
-    vs.events.on('terminal', (e) => events.push(e.state));
-    try {
+    await withSessions(async (vs) => {
+      const events: string[] = [];
+      vs.events.on('terminal', (e) => events.push(e.state));
       const first = new MemoryViewer(true);
       const { id } = await open(
         vs,
@@ -113,10 +116,7 @@ test(
       assert.deepEqual(vs.list()[0]?.exit, { code: 0 });
       assert.equal(vs.close(id).id, id);
       assert.deepEqual(vs.list(), []);
-    } finally {
-      await vs.closeAll();
-      h.close();
-    }
+    });
   },
 );
 
@@ -124,9 +124,7 @@ test(
   'a window whose connection dropped re-attaches from what it showed: nothing twice, nothing lost',
   { skip },
   async () => {
-    const h = new TerminalHarness();
-    const vs = sessions(h);
-    try {
+    await withSessions(async (vs) => {
       const first = new MemoryViewer(true);
       const { id } = await open(vs, ['sh', '-c', 'echo one; sleep 0.3; echo two; sleep 30'], first);
       await until('first output', () => first.text.includes('one'));
@@ -152,10 +150,7 @@ test(
       await until('the missed output', () => second.text.includes('two'));
       assert.equal(second.text, 'two\r\n');
       assert.equal(first.text + second.text, 'one\r\ntwo\r\n');
-    } finally {
-      await vs.closeAll();
-      h.close();
-    }
+    });
   },
 );
 
@@ -163,14 +158,13 @@ test(
   'a window session nobody views is hung up after the idle time; a viewer coming back stops the clock',
   { skip },
   async () => {
-    const h = new TerminalHarness();
     const clock = fakeClock(1_000_000);
-    const vs = sessions(h, { detachedIdleMs: () => DETACHED_TERMINAL_IDLE_DEFAULT_MS, timers: clock });
-    const events: { state: string; message?: string }[] = [];
-    vs.events.on('terminal', (e) =>
-      events.push({ state: e.state, ...(e.message ? { message: e.message } : {}) }),
-    );
-    try {
+    const idle = { detachedIdleMs: () => DETACHED_TERMINAL_IDLE_DEFAULT_MS, timers: clock };
+    await withSessions(async (vs, h) => {
+      const events: { state: string; message?: string }[] = [];
+      vs.events.on('terminal', (e) =>
+        events.push({ state: e.state, ...(e.message ? { message: e.message } : {}) }),
+      );
       const first = new MemoryViewer(true);
       const { id } = await open(vs, ['sh', '-c', 'echo ready; sleep 30'], first);
       await until('output', () => first.text.includes('ready'));
@@ -189,17 +183,12 @@ test(
         message: 'hung up after 24 h with no window or term attached',
       });
       await until('the served session to end', () => h.sessions.size === 0);
-    } finally {
-      await vs.closeAll();
-      h.close();
-    }
+    }, idle);
   },
 );
 
 test('a second viewer takes the session over; the first is told why', { skip }, async () => {
-  const h = new TerminalHarness();
-  const vs = sessions(h);
-  try {
+  await withSessions(async (vs) => {
     const first = new MemoryViewer(true);
     const { id } = await open(vs, ['sh', '-c', 'echo one; sleep 30'], first);
     await until('output', () => first.text.includes('one'));
@@ -211,43 +200,80 @@ test('a second viewer takes the session over; the first is told why', { skip }, 
     await assert.rejects(vs.handlers['terminal.attach']!({ id: 'f'.repeat(16), cols: 80, rows: 24 }), {
       code: 'BAD_ARGUMENT',
     });
-  } finally {
-    await vs.closeAll();
-    h.close();
-  }
+  });
 });
 
-test('a window viewer that does not acknowledge output pauses the remote program', { skip }, async () => {
-  const h = new TerminalHarness();
-  const vs = sessions(h);
-  try {
-    const v = new MemoryViewer(true, false);
-    await open(vs, ['sh', '-c', 'yes | head -c 3000000; exit 0'], v);
-    await until('a first megabyte', () => v.received >= UNACKED_HIGH_WATER);
-    await sleep(300, 'what was in flight when the window filled arrives');
-    const stalled = v.received;
-    await sleep(300, 'nothing more may arrive within this window');
-    assert.equal(v.received, stalled, 'no output while nothing is acknowledged');
-    assert.ok(stalled < 3_000_000, `stalled at ${stalled}`);
-    // Drawing resumes: acknowledge as it comes, and the program runs to its end.
-    const timer = setInterval(() => v.ack(), 5);
-    try {
-      await until('exit', () => v.closed, 20_000);
-    } finally {
-      clearInterval(timer);
-    }
-    assert.deepEqual(v.last, { type: 'exit', status: { code: 0 } });
-    assert.ok(v.received >= 3_000_000);
-  } finally {
-    await vs.closeAll();
-    h.close();
-  }
-});
+/**
+ * A viewer that cannot take more output holds the remote program back, whichever way it says so: the
+ * output stops (nothing arrives within a window) short of the end, and once the viewer goes on the
+ * program runs to its end with all its output delivered.
+ */
+const heldBack: {
+  name: string;
+  viewer(): MemoryViewer;
+  /** Bytes the program prints. */
+  total: number;
+  /** What shows the output reached the viewer before it stopped. */
+  started: [what: string, check: (v: MemoryViewer) => boolean];
+  /** How long nothing more may arrive, in ms. */
+  windowMs: number;
+  /** Lets the output go on; returns what ends that. */
+  goOn(v: MemoryViewer): () => void;
+}[] = [
+  {
+    name: 'a window viewer that does not acknowledge output pauses the remote program',
+    viewer: () => new MemoryViewer(true, false),
+    total: 3_000_000,
+    started: ['a first megabyte', (v) => v.received >= UNACKED_HIGH_WATER],
+    windowMs: 300,
+    // Drawing resumes: acknowledge as it comes.
+    goOn(v) {
+      const timer = setInterval(() => v.ack(), 5);
+      return () => clearInterval(timer);
+    },
+  },
+  {
+    name: 'a channel above its high-water mark stops the output until it drains',
+    viewer() {
+      const v = new MemoryViewer(false);
+      v.full = true;
+      return v;
+    },
+    total: 2_000_000,
+    started: ['some output', (v) => v.received > 0],
+    windowMs: 200,
+    goOn(v) {
+      v.drain();
+      return () => undefined;
+    },
+  },
+];
+
+for (const c of heldBack) {
+  test(c.name, { skip }, async () => {
+    await withSessions(async (vs) => {
+      const v = c.viewer();
+      await open(vs, ['sh', '-c', `yes | head -c ${c.total}; exit 0`], v);
+      await until(c.started[0], () => c.started[1](v));
+      await sleep(300, 'what was in flight when the viewer stopped taking output arrives');
+      const stalled = v.received;
+      await sleep(c.windowMs, 'nothing more may arrive within this window');
+      assert.equal(v.received, stalled, 'no output while the viewer takes none');
+      assert.ok(stalled < c.total, `stalled at ${stalled}`);
+      const stop = c.goOn(v);
+      try {
+        await until('exit', () => v.closed, 20_000);
+      } finally {
+        stop();
+      }
+      assert.deepEqual(v.last, { type: 'exit', status: { code: 0 } });
+      assert.ok(v.received >= c.total, `${v.received} of ${c.total} bytes`);
+    });
+  });
+}
 
 test('an ACK beyond what was sent is a protocol error: the viewer is let go', { skip }, async () => {
-  const h = new TerminalHarness();
-  const vs = sessions(h);
-  try {
+  await withSessions(async (vs) => {
     const v = new MemoryViewer(true);
     await open(vs, ['sh', '-c', 'echo one; sleep 30'], v);
     await until('output', () => v.text.includes('one'));
@@ -256,40 +282,14 @@ test('an ACK beyond what was sent is a protocol error: the viewer is let go', { 
     assert.equal(v.last?.type, 'error');
     assert.match((v.last as { message: string }).message, /^bad terminal frame from the viewer: ACK/);
     assert.equal(vs.list()[0]?.attached, false, 'the session itself keeps running');
-  } finally {
-    await vs.closeAll();
-    h.close();
-  }
-});
-
-test('a channel above its high-water mark stops the output until it drains', { skip }, async () => {
-  const h = new TerminalHarness();
-  const vs = sessions(h);
-  try {
-    const v = new MemoryViewer(false);
-    v.full = true;
-    await open(vs, ['sh', '-c', 'yes | head -c 2000000; exit 0'], v);
-    await until('some output', () => v.received > 0);
-    await sleep(300, 'what was in flight when the channel filled arrives');
-    const stalled = v.received;
-    await sleep(200, 'nothing more may arrive within this window');
-    assert.equal(v.received, stalled, 'nothing more is written while the channel is full');
-    v.drain();
-    await until('exit', () => v.closed, 20_000);
-    assert.deepEqual(v.last, { type: 'exit', status: { code: 0 } });
-  } finally {
-    await vs.closeAll();
-    h.close();
-  }
+  });
 });
 
 test(
   're-attach after more than the scrollback: the last SCROLLBACK_BYTES, numbered from where they start',
   { skip },
   async () => {
-    const h = new TerminalHarness();
-    const vs = sessions(h);
-    try {
+    await withSessions(async (vs) => {
       const first = new MemoryViewer(true);
       const script = "read x; head -c 409600 /dev/zero | tr '\\0' x; read y";
       const { id } = await open(vs, ['sh', '-c', script], first);
@@ -321,10 +321,7 @@ test(
       third.send({ type: 'data', data: Buffer.from('end\r') });
       await until('exit', () => third.closed);
       assert.deepEqual(third.last, { type: 'exit', status: { code: 0 } });
-    } finally {
-      await vs.closeAll();
-      h.close();
-    }
+    });
   },
 );
 

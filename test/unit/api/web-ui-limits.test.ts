@@ -10,7 +10,8 @@ import { connect, type Socket } from 'node:net';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
-import type { ApiHandler } from '../../../src-main/api/contract.js';
+import type { ServedApi } from '../../../src-main/api/contract-registry.js';
+import { agentContract } from '../../helpers/agent-contract.js';
 import {
   MAX_UI_CONNECTIONS,
   MAX_UI_CONNECTIONS_PER_SOURCE,
@@ -23,7 +24,8 @@ import { uiProtocols } from '../../../src-renderer/api/ui-protocols.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { until } from '../../helpers/wait.js';
 
-const handler: ApiHandler = {
+const handler: ServedApi = {
+  contract: agentContract,
   call: (method) => Promise.resolve({ method } as never),
   onEvent: () => () => undefined,
 };

@@ -5,7 +5,9 @@ import { createServer } from 'node:net';
 import { mkdirSync, statSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
-import type { ApiEvents, ApiHandler } from '../../../src-main/api/contract.js';
+import type { ApiEvents } from '../../../src-main/api/contract.js';
+import type { ServedApi } from '../../../src-main/api/contract-registry.js';
+import { agentContract } from '../../helpers/agent-contract.js';
 import { MAX_UI_MESSAGE_BYTES, startWebUi, type WebUiServer } from '../../../src-main/api/web-ui/server.js';
 import { UI_TOKEN_FILE } from '../../../src-main/api/web-ui/ui-token.js';
 import { CLOSE_UNAUTHORIZED, UNAUTHORIZED_REASON } from '../../../src-main/api/web-ui/ws-session.js';
@@ -14,7 +16,8 @@ import { until } from '../../helpers/wait.js';
 
 type Listener = <E extends keyof ApiEvents>(event: E, data: ApiEvents[E]) => void;
 const listeners = new Set<Listener>();
-const handler: ApiHandler = {
+const handler: ServedApi = {
+  contract: agentContract,
   call: (method, params) => Promise.resolve({ method, params } as never),
   onEvent: (l) => {
     listeners.add(l);

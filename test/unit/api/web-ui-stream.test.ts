@@ -1,7 +1,9 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebSocket } from 'ws';
-import type { ApiEvents, ApiHandler } from '../../../src-main/api/contract.js';
+import type { ApiEvents } from '../../../src-main/api/contract.js';
+import type { ServedApi } from '../../../src-main/api/contract-registry.js';
+import { agentContract } from '../../helpers/agent-contract.js';
 import { startWebUi, type WebUiServer } from '../../../src-main/api/web-ui/server.js';
 import type { StreamUpgradeHandlers } from '../../../src-main/api/stream-upgrade.js';
 import type { ViewerChannel } from '../../../src-main/api/viewer-channel.js';
@@ -11,7 +13,8 @@ import { sleep, until } from '../../helpers/wait.js';
 
 type Listener = <E extends keyof ApiEvents>(event: E, data: ApiEvents[E]) => void;
 const listeners = new Set<Listener>();
-const handler: ApiHandler = {
+const handler: ServedApi = {
+  contract: agentContract,
   call: () => Promise.resolve({} as never),
   onEvent: (l) => {
     listeners.add(l);

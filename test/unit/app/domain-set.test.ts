@@ -46,9 +46,9 @@ test('what a domain provides is there for the ones after it; provided twice is r
   const base = {} as Omit<DomainContext, 'provide' | 'use'>;
   await createDomains(
     [
-      { name: 'before', create: (ctx) => (seen.push(ctx.use(KEY)), {}) },
-      { name: 'provider', create: (ctx) => (ctx.provide(KEY, 'here'), {}) },
-      { name: 'after', create: (ctx) => (seen.push(ctx.use(KEY)), {}) },
+      { name: 'before', folder: 'before', contract: {}, create: (ctx) => (seen.push(ctx.use(KEY)), {}) },
+      { name: 'provider', folder: 'provider', contract: {}, create: (ctx) => (ctx.provide(KEY, 'here'), {}) },
+      { name: 'after', folder: 'after', contract: {}, create: (ctx) => (seen.push(ctx.use(KEY)), {}) },
     ],
     base,
   );
@@ -56,8 +56,8 @@ test('what a domain provides is there for the ones after it; provided twice is r
   await assert.rejects(
     createDomains(
       [
-        { name: 'one', create: (ctx) => (ctx.provide(KEY, '1'), {}) },
-        { name: 'two', create: (ctx) => (ctx.provide(KEY, '2'), {}) },
+        { name: 'one', folder: 'one', contract: {}, create: (ctx) => (ctx.provide(KEY, '1'), {}) },
+        { name: 'two', folder: 'two', contract: {}, create: (ctx) => (ctx.provide(KEY, '2'), {}) },
       ],
       base,
     ),

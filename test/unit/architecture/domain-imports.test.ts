@@ -4,10 +4,12 @@
  * through the generic contract (links/domain.ts). Lint refuses a domain import there, and none is.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { layerMessages } from '../../helpers/layer-lint.js';
+import { domainFolders } from '../../../scripts/domain-folders.mjs';
+import { domains } from '../../../src-main/app/domains.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const ROOT_FILES = [
@@ -15,7 +17,17 @@ const ROOT_FILES = [
   'src-main/app/agent-api.ts',
   'src-main/app/compose-agent.ts',
 ];
-const DOMAINS = ['terminal', 'forwards', 'routes', 'files', 'messages', 'share'];
+/** The domains' folders, as lint takes them from app/domains.ts. */
+const DOMAINS = domainFolders();
+
+test("lint's list of the domains' folders is app/domains.ts's, and each is a folder of src-main/", () => {
+  assert.deepEqual(
+    [...DOMAINS].sort(),
+    domains.map((d) => d.folder).sort(),
+    'scripts/domain-folders.mjs reads the folders app/domains.ts imports its domains from',
+  );
+  for (const folder of DOMAINS) assert.ok(existsSync(`${root}/src-main/${folder}`), folder);
+});
 
 /** The folders under src-main/ a file imports from (`import` and `import type`, static or dynamic). */
 function importedFolders(file: string): string[] {

@@ -116,14 +116,15 @@ test("docs/architecture.md's layer list is scripts/layers.mjs", { skip }, () => 
     .split('\n')
     .filter((l) => /^\d+\. /.test(l))
     .map((l) => {
-      const m = /^\d+\. `([^`]+)` \(((?:`[^`]+`(?:, )?)+)\)/.exec(l);
-      assert.ok(m, `a layer line reads "N. \`name\` (\`folder/\`): why": ${l}`);
-      return { name: m[1], folders: [...m[2]!.matchAll(/`([^`]+)\/`/g)].map((x) => x[1]) };
+      const m = /^\d+\. `([^`]+)` \(((?:`[^`]+`(?:, )?)+)\): (.*)\.$/.exec(l);
+      assert.ok(m, `a layer line reads "N. \`name\` (\`folder/\`): why.": ${l}`);
+      return { name: m[1], folders: [...m[2]!.matchAll(/`([^`]+)\/`/g)].map((x) => x[1]), why: m[3] };
     });
+  // Each layer's words too (the services layer's had drifted apart): one description, in one place.
   assert.deepEqual(
     documented,
-    layers.map((l) => ({ name: l.name, folders: l.folders })),
-    'the doc lists the layers of scripts/layers.mjs, in its order (node scripts/layers.mjs prints them)',
+    layers.map((l) => ({ name: l.name, folders: l.folders, why: l.why })),
+    'the doc lists the layers of scripts/layers.mjs, in its order and words (node scripts/layers.mjs prints them)',
   );
 });
 

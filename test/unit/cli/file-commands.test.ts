@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TransferInfo } from '../../../src-main/api/contract-files.js';
+import type { TransferInfo } from '../../../src-main/files/files-contract.js';
 import {
   clock,
   parseConflict,

@@ -1,7 +1,8 @@
 /** `forward list`: a listening forward's row says why its connections fail while its exit peer is away. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ForwardInfo, PeerState } from '../../../src-main/api/contract.js';
+import type { PeerState } from '../../../src-main/api/contract.js';
+import type { ForwardInfo } from '../../../src-main/forwards/forwards-contract.js';
 import { forwardTable } from '../../../src-main/forwards/cli/forward-commands.js';
 import { peer } from '../electron/status-fixtures.js';
 

@@ -1,7 +1,7 @@
 /** `forward list` and `forward add --udp-idle` for UDP forwards: the address says /udp, a line gives the datagram counters. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ForwardInfo } from '../../../src-main/api/contract.js';
+import type { ForwardInfo } from '../../../src-main/forwards/forwards-contract.js';
 import { forwardTable, parseIdleSeconds } from '../../../src-main/forwards/cli/forward-commands.js';
 import { isClawError } from '../../../src-main/core/errors.js';
 

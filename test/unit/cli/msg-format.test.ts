@@ -16,7 +16,7 @@ import {
   sentLine,
 } from '../../../src-main/messages/cli/msg-format.js';
 import { checkProgram, runForReply } from '../../../src-main/messages/cli/run-for-reply.js';
-import type { InboxMessage, OutboxMessage } from '../../../src-main/api/contract-messages.js';
+import type { InboxMessage, OutboxMessage } from '../../../src-main/messages/messages-contract.js';
 import { escapeControlChars } from '../../../src-main/core/terminal-text.js';
 
 const ID = '0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b';

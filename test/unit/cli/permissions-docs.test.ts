@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { Command } from 'commander';
 import { COMMAND_MODULES } from '../../../src-main/cli/command-modules.js';
-import { PERMISSIONS } from '../../../src-main/core/permissions.js';
+import { PERMISSIONS } from '../../helpers/agent-contract.js';
 
 async function program(): Promise<Command> {
   const p = new Command('clawbridge');

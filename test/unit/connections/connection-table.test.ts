@@ -130,7 +130,6 @@ test('the hub sends the connections on subscribing, on open and end, and every 2
     {
       onChanged: none,
       onPairing: none,
-      onTerminal: none,
       onActivity: none,
       onNotice: none,
       snapshot: () => ({

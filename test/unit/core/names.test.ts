@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { escapeControlChars, isValidNodeName, nodeNameProblem } from '../../../src-main/core/names.js';
 import { parseHello } from '../../../src-main/links/control-service.js';
-import { paramsSchema } from '../../../src-main/api/contract.js';
+import { paramsSchema } from '../../helpers/agent-contract.js';
 import { table } from '../../../src-main/cli/table.js';
 
 const hostile = [

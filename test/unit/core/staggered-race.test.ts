@@ -6,9 +6,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { raceStaggered } from '../../../src-main/core/staggered-race.js';
+import { sleep, until } from '../../helpers/wait.js';
 
+/** An attempt that succeeds with `value` once `ms` have passed. */
 const after = <T>(ms: number, value: T): Promise<T> =>
-  new Promise((resolve) => setTimeout(() => resolve(value), ms));
+  sleep(ms, 'an attempt that takes this long: the race is over who comes first').then(() => value);
 const failAfter = (ms: number, message: string): Promise<never> =>
   new Promise((_, reject) => setTimeout(() => reject(new Error(message)), ms));
 
@@ -26,7 +28,7 @@ test('the first success wins; a slow first candidate does not hold up the next',
   );
   assert.deepEqual(win, { value: 'fast link', index: 1 });
   assert.deepEqual(started, ['slow', 'fast']);
-  await after(250, undefined);
+  await until('the slower success to be handed back', () => discarded.length > 0);
   assert.deepEqual(discarded, ['slow link'], 'the slower success is handed back to be closed');
 });
 
@@ -44,7 +46,7 @@ test('a failure starts the next candidate at once; a success stops the rest from
   );
   assert.deepEqual(win, { value: 'link 2', index: 2 });
   assert.ok(Date.now() - t0 < 5_000, 'no attempt waited out the delay after a failure');
-  await after(20, undefined);
+  await sleep(20, 'no candidate may start after the success, within this window');
   assert.deepEqual(started, [0, 1, 2]);
 });
 

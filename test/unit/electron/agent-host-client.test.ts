@@ -7,7 +7,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import type { ApiHandler, StatusEvent } from '../../../src-main/api/contract.js';
+import type { StatusEvent } from '../../../src-main/api/contract.js';
+import type { ServedApi } from '../../../src-main/api/contract-registry.js';
+import { agentContract } from '../../helpers/agent-contract.js';
 import { startControlServer } from '../../../src-main/api/control-server.js';
 import type { StreamUpgradeHandlers } from '../../../src-main/api/stream-upgrade.js';
 import type { ViewerChannel } from '../../../src-main/api/viewer-channel.js';
@@ -21,7 +23,8 @@ const STATUS = { status: { name: 'desk' } } as unknown as StatusEvent;
 function memoryAgent() {
   const listeners = new Set<(event: string, data: unknown) => void>();
   const emit = (event: string, data: unknown) => listeners.forEach((l) => l(event, data));
-  const handler: ApiHandler = {
+  const handler: ServedApi = {
+    contract: agentContract,
     call(method) {
       // A change made by a call is announced at once, as the agent does.
       if (method === 'forward.add') {

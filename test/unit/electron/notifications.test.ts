@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { InboxMessage } from '../../../src-main/api/contract-messages.js';
+import type { InboxMessage } from '../../../src-main/messages/messages-contract.js';
 import {
   ANNOUNCED_MESSAGES_MS,
   ANNOUNCED_REQUEST_MS,

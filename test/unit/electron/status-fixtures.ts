@@ -1,13 +1,12 @@
 /** Builders for the agent's status events as the shell receives them, with only what a test varies. */
 import type {
-  ForwardInfo,
   PeerInfo,
   PeerState,
   PendingInfo,
-  ProxyInfo,
   RelayStatus,
   StatusEvent,
 } from '../../../src-main/api/contract.js';
+import type { ForwardInfo, ProxyInfo } from '../../../src-main/forwards/forwards-contract.js';
 
 export const fp = (seed: string) => seed.repeat(64).slice(0, 64);
 

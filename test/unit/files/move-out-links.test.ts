@@ -38,7 +38,6 @@ async function receive(r: FileReceiver, id: string, entries: OfferEntry[]): Prom
     // Woken by the next frame, or after 100 ms to check the deadline.
     await new Promise<void>((resolve) => {
       wake = resolve;
-      // eslint-disable-next-line no-restricted-syntax -- a wake-up with a ceiling, not a sleep
       setTimeout(resolve, 100);
     });
   }

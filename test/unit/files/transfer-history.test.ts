@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TransferInfo } from '../../../src-main/api/contract-files.js';
+import type { TransferInfo } from '../../../src-main/files/files-contract.js';
 import {
   HISTORY_KEPT,
   HISTORY_NAMES,

@@ -200,7 +200,6 @@ export class RawClient {
       if (Date.now() > deadline) throw new Error(`RawClient: ${what} not within ${timeoutMs} ms`);
       await new Promise<void>((r) => {
         this.waiters.push(r);
-        // eslint-disable-next-line no-restricted-syntax -- a poll woken by data, or every 50 ms for a close
         setTimeout(r, 50);
       });
     }

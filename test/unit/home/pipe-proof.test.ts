@@ -11,7 +11,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
-import type { ApiHandler } from '../../../src-main/api/contract.js';
+import type { ServedApi } from '../../../src-main/api/contract-registry.js';
+import { agentContract } from '../../helpers/agent-contract.js';
 import { connectControlSocket } from '../../../src-main/api/control-client.js';
 import { claimControlSocket } from '../../../src-main/api/control-server.js';
 import {
@@ -38,7 +39,8 @@ import { tempDir } from '../../helpers/temp-dir.js';
 import { sleep, until } from '../../helpers/wait.js';
 
 const calls: string[] = [];
-const handler: ApiHandler = {
+const handler: ServedApi = {
+  contract: agentContract,
   call: (method) => (calls.push(method), Promise.resolve({ ok: true } as never)),
   onEvent: () => () => undefined,
 };

@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { composeAgent } from '../../../src-main/app/compose-agent.js';
 import { addPeer } from '../../../src-main/app/peer-api.js';
 import { NodeState } from '../../../src-main/state/node-state.js';
-import { paramsSchema } from '../../../src-main/api/contract.js';
+import { paramsSchema } from '../../helpers/agent-contract.js';
 import { testIdentity } from '../../helpers/identities.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 

@@ -15,6 +15,8 @@ import {
 import { NodeState } from '../../../src-main/state/node-state.js';
 import { isClawError } from '../../../src-main/core/errors.js';
 import { tempDir } from '../../helpers/temp-dir.js';
+// The domains' permission words, as an agent has them before it reads its settings (core/permissions.ts).
+import '../../helpers/agent-contract.js';
 
 const FP = 'ab'.repeat(32);
 

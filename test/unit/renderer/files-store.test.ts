@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ReceivedInfo, TransferInfo } from '../../../src-main/api/contract-files.js';
+import type { ReceivedInfo, TransferInfo } from '../../../src-main/files/files-contract.js';
 import { ApiClient } from '../../../src-renderer/api/client.js';
 import { FakeTransport } from '../../../src-renderer/api/fake-transport.js';
 import { FilesStore, HELD_FINISHED, withTransfer } from '../../../src-renderer/api/files-store.js';

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { InboxMessage, OutboxMessage } from '../../../src-main/api/contract-messages.js';
+import type { InboxMessage, OutboxMessage } from '../../../src-main/messages/messages-contract.js';
 import type { PeerInfo } from '../../../src-main/api/contract.js';
 import {
   conversations,

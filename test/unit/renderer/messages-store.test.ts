@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { InboxMessage, OutboxMessage } from '../../../src-main/api/contract-messages.js';
+import type { InboxMessage, OutboxMessage } from '../../../src-main/messages/messages-contract.js';
 import { MAX_MESSAGE_BODY_BYTES } from '../../../src-main/protocol/message-frames.js';
 import { ApiClient } from '../../../src-renderer/api/client.js';
 import { FakeTransport } from '../../../src-renderer/api/fake-transport.js';
@@ -62,7 +62,7 @@ function held<T>() {
   return { promise, release };
 }
 
-// eslint-disable-next-line no-restricted-syntax -- a turn of the event loop, not a sleep: the fake transport answers on a later one
+// eslint-disable-next-line clawbridge/no-fixed-sleep -- a turn of the event loop, not a sleep: the fake transport answers on a later one
 const tick = () => new Promise((r) => setTimeout(r, 0));
 const settle = async () => {
   for (let i = 0; i < 10; i++) await tick();

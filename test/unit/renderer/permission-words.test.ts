@@ -1,11 +1,11 @@
 /**
- * The permission words the window explains are the agent's: every word core/permissions.ts has gets a
+ * The permission words the window explains are the agent's: every word the agent's domains bring (test/helpers/agent-contract.ts) gets a
  * box (a label) and a refusal noun, in the agent's order, and the boxes a new peer starts with are the
  * agent's default. A word the agent learns and no feature explains fails here, not silently in a list.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_ALLOW, PERMISSIONS } from '../../../src-main/core/permissions.js';
+import { DEFAULT_ALLOW, PERMISSIONS } from '../../helpers/agent-contract.js';
 import { defaultAllow, permissionWords } from '../../../src-renderer/features/permission-words.js';
 import { declaredPermissionWords } from './declared-permission-words.js';
 

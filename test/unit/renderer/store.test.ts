@@ -66,7 +66,7 @@ function fake(state: 'connected' | 'connecting' = 'connecting') {
   return { t, answers, reads };
 }
 
-// eslint-disable-next-line no-restricted-syntax -- a turn of the event loop, not a sleep: the fake transport answers on a later one
+// eslint-disable-next-line clawbridge/no-fixed-sleep -- a turn of the event loop, not a sleep: the fake transport answers on a later one
 const tick = () => new Promise((r) => setTimeout(r, 0));
 const settle = async () => {
   for (let i = 0; i < 10; i++) await tick();

@@ -7,6 +7,8 @@ import { DEFAULT_DIRECT_LISTEN } from '../../../src-main/state/settings.js';
 import { SettingsFile as SettingsStore } from '../../../src-main/state/settings-file.js';
 import { agentOverrides } from '../../../src-main/cli/agent-flags.js';
 import { tempDir } from '../../helpers/temp-dir.js';
+// The domains' permission words, as an agent has them before it reads its settings (core/permissions.ts).
+import '../../helpers/agent-contract.js';
 
 const home = () => tempDir('cb-settings-');
 

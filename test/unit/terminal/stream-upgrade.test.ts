@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import { startControlServer } from '../../../src-main/api/control-server.js';
 import { ControlClient, connectControlSocket } from '../../../src-main/api/control-client.js';
-import type { ApiHandler } from '../../../src-main/api/contract.js';
+import type { ServedApi } from '../../../src-main/api/contract-registry.js';
+import { agentContract } from '../../helpers/agent-contract.js';
 import { requestStreamUpgrade, type StreamUpgradeHandlers } from '../../../src-main/api/stream-upgrade.js';
 import type { ViewerChannel } from '../../../src-main/api/viewer-channel.js';
 import { controlSocketPath } from '../../../src-main/home/home-dir.js';
@@ -20,7 +21,8 @@ import {
 import { tempDir } from '../../helpers/temp-dir.js';
 import { sleep } from '../../helpers/wait.js';
 
-const api: ApiHandler = {
+const api: ServedApi = {
+  contract: agentContract,
   call: (method, params) => Promise.resolve({ method, params } as never),
   onEvent: () => () => undefined,
 };

@@ -50,56 +50,68 @@ test('a command runs in a PTY: output, exit code, TERM and window size', { skip 
   }
 });
 
-test('a session survives a broken path: every counter line exactly once, in order', { skip }, async () => {
-  const h = new TerminalHarness();
-  try {
-    const client = h.client();
-    const v = new Viewer(client);
-    await client.start({
-      command: ['sh', '-c', 'i=0; while [ $i -lt 80 ]; do echo $i; i=$((i+1)); sleep 0.01; done'],
-      cols: 80,
-      rows: 24,
-    });
-    client.resumeOutput();
-    await until('some output', () => v.text.includes('\r\n20\r\n'));
-    h.breakLink();
-    await until('reconnecting', () => v.statuses.includes('reconnecting'));
-    await sleep(150, 'the link stays down a while before it comes back');
-    h.connect();
-    await until('the command to finish', () => v.done);
-    assert.deepEqual(v.statuses, ['reconnecting', 'resumed']);
-    assert.deepEqual(v.exit, { code: 0 });
-    const expected = Array.from({ length: 80 }, (_, i) => `${i}\r\n`).join('');
-    assert.equal(v.text, expected);
-  } finally {
-    h.close();
-  }
-});
-
-test('resume over a new path while the server still holds the dead stream', { skip }, async () => {
-  const h = new TerminalHarness();
-  try {
+/**
+ * Paths cut under a running counter: however the path goes, the session resumes on the next one and
+ * every line arrives exactly once, in order.
+ */
+const cutPaths: {
+  name: string;
+  /** Options of the harness's first link. */
+  link?: Parameters<TerminalHarness['connect']>[0];
+  /** How many lines the counter prints, and the line seen before the cut. */
+  lines: number;
+  cutAfter: number;
+  cut(h: TerminalHarness): void;
+  /** How long the path stays down once the viewer was told, in ms. */
+  downMs?: number;
+  /** The statuses the viewer is shown, when the case says. */
+  statuses?: string[];
+}[] = [
+  {
+    name: 'a session survives a broken path: every counter line exactly once, in order',
+    lines: 80,
+    cutAfter: 20,
+    cut: (h) => h.breakLink(),
+    downMs: 150,
+    statuses: ['reconnecting', 'resumed'],
+  },
+  {
     // The client notices the silent path after 300 ms, the server not for a minute.
-    h.connect({ clientDeadAfterMs: 300 });
-    const client = h.client();
-    const v = new Viewer(client);
-    await client.start({
-      command: ['sh', '-c', 'i=0; while [ $i -lt 60 ]; do echo $i; i=$((i+1)); sleep 0.01; done'],
-      cols: 80,
-      rows: 24,
-    });
-    client.resumeOutput();
-    await until('some output', () => v.text.includes('\r\n10\r\n'));
-    h.link!.a.blackhole();
-    await until('reconnecting', () => v.statuses.includes('reconnecting'));
-    h.connect();
-    await until('the command to finish', () => v.done);
-    assert.deepEqual(v.exit, { code: 0 });
-    assert.equal(v.text, Array.from({ length: 60 }, (_, i) => `${i}\r\n`).join(''));
-  } finally {
-    h.close();
-  }
-});
+    name: 'resume over a new path while the server still holds the dead stream',
+    link: { clientDeadAfterMs: 300 },
+    lines: 60,
+    cutAfter: 10,
+    cut: (h) => h.link!.a.blackhole(),
+  },
+];
+
+for (const c of cutPaths) {
+  test(c.name, { skip }, async () => {
+    const h = new TerminalHarness();
+    try {
+      if (c.link) h.connect(c.link);
+      const client = h.client();
+      const v = new Viewer(client);
+      await client.start({
+        command: ['sh', '-c', `i=0; while [ $i -lt ${c.lines} ]; do echo $i; i=$((i+1)); sleep 0.01; done`],
+        cols: 80,
+        rows: 24,
+      });
+      client.resumeOutput();
+      await until('some output', () => v.text.includes(`\r\n${c.cutAfter}\r\n`));
+      c.cut(h);
+      await until('reconnecting', () => v.statuses.includes('reconnecting'));
+      if (c.downMs) await sleep(c.downMs, 'the link stays down a while before it comes back');
+      h.connect();
+      await until('the command to finish', () => v.done);
+      if (c.statuses) assert.deepEqual(v.statuses, c.statuses);
+      assert.deepEqual(v.exit, { code: 0 });
+      assert.equal(v.text, Array.from({ length: c.lines }, (_, i) => `${i}\r\n`).join(''));
+    } finally {
+      h.close();
+    }
+  });
+}
 
 test(
   'keys typed into a path that died arrive over the next one, once: the resume says how much input the session took',
@@ -222,7 +234,7 @@ test('input larger than the input window reaches the program intact', { skip }, 
   }
 });
 
-test('hang-up ends the remote program; an unresumed session expires', { skip }, async () => {
+test('hang-up ends the remote program', { skip }, async () => {
   const h = new TerminalHarness({ resumeMs: 300 });
   try {
     const a = h.client();
@@ -230,47 +242,59 @@ test('hang-up ends the remote program; an unresumed session expires', { skip }, 
     assert.equal(h.sessions.size, 1);
     void a.close();
     await until('the hung-up session to go', () => h.sessions.size === 0);
-
-    const b = h.client(300);
-    const v = new Viewer(b);
-    await b.start({ command: ['sleep', '30'], cols: 80, rows: 24 });
-    b.resumeOutput();
-    h.breakLink();
-    await until('the lost session to expire', () => h.sessions.size === 0, 5_000);
-    await until('the client to give up', () => v.failure !== undefined, 5_000);
-    assert.ok(isClawError(v.failure, 'TERMINAL_LOST'));
-    assert.match(v.failure.message, /^lost the terminal on b: it could not be reached for 300 ms/);
   } finally {
     h.close();
   }
 });
 
-test(
-  "a session the peer let expire: the client fails with the peer's one sentence, said once",
-  { skip },
-  async () => {
-    // The peer keeps a lost session 300 ms; this client would go on trying for 5 s.
+/**
+ * A session lost with its path, which the peer keeps 300 ms: the client gives up with TERMINAL_LOST,
+ * in its own words when it stopped trying first, in the peer's one sentence (said once) when the peer
+ * let the session expire and said so.
+ */
+const lostSessions: {
+  name: string;
+  /** How long the client goes on trying, in ms. */
+  clientTriesMs: number;
+  /** Whether a path comes back after the peer let the session go, so the peer can say so. */
+  reconnect: boolean;
+  failure: RegExp | string;
+}[] = [
+  {
+    name: 'an unresumed session expires: the client gives up when its own time is out',
+    clientTriesMs: 300,
+    reconnect: false,
+    failure: /^lost the terminal on b: it could not be reached for 300 ms/,
+  },
+  {
+    // What `clawbridge term` prints after "clawbridge: ", and the window after "The session ended: ".
+    name: "a session the peer let expire: the client fails with the peer's one sentence, said once",
+    clientTriesMs: 5_000,
+    reconnect: true,
+    failure: 'b no longer has this terminal session (it was closed there, or not resumed in time)',
+  },
+];
+
+for (const c of lostSessions) {
+  test(c.name, { skip }, async () => {
     const h = new TerminalHarness({ resumeMs: 300 });
     try {
-      const client = h.client(5_000);
+      const client = h.client(c.clientTriesMs);
       const v = new Viewer(client);
       await client.start({ command: ['sleep', '30'], cols: 80, rows: 24 });
       client.resumeOutput();
       h.breakLink();
       await until('the peer to let the session expire', () => h.sessions.size === 0, 5_000);
-      h.connect();
+      if (c.reconnect) h.connect();
       await until('the client to give up', () => v.failure !== undefined, 5_000);
       assert.ok(isClawError(v.failure, 'TERMINAL_LOST'));
-      // What `clawbridge term` prints after "clawbridge: ", and the window after "The session ended: ".
-      assert.equal(
-        v.failure.message,
-        'b no longer has this terminal session (it was closed there, or not resumed in time)',
-      );
+      if (typeof c.failure === 'string') assert.equal(v.failure.message, c.failure);
+      else assert.match(v.failure.message, c.failure);
     } finally {
       h.close();
     }
-  },
-);
+  });
+}
 
 test(
   'a resume is refused for an unknown session, another peer, or an offset not in the buffer',
@@ -290,14 +314,22 @@ test(
           },
           (err: Error) => err.message,
         );
-      assert.equal(
-        await open('0'.repeat(32), 0),
-        'b no longer has this terminal session (it was closed there, or not resumed in time)',
-      );
-      assert.equal(
-        await open(id, 5),
-        'cannot resume the terminal session on b: the client claims 5 output bytes, but the session produced only 0',
-      );
+      const refused: [what: string, resume: string, offset: number, said: string][] = [
+        [
+          'an unknown session',
+          '0'.repeat(32),
+          0,
+          'b no longer has this terminal session (it was closed there, or not resumed in time)',
+        ],
+        [
+          'an offset not in the buffer',
+          id,
+          5,
+          'cannot resume the terminal session on b: the client claims 5 output bytes, but the session produced only 0',
+        ],
+      ];
+      for (const [what, resume, offset, said] of refused)
+        assert.equal(await open(resume, offset), said, what);
       // The same ID from another peer finds nothing.
       assert.equal(h.sessions.find(id, 'c'.repeat(64)), undefined);
       assert.ok(h.sessions.find(id, 'a'.repeat(64)));

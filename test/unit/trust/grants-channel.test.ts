@@ -10,6 +10,8 @@ import type { Logger } from 'pino';
 import { MAX_BAD_CONTROL_LINES, readGrants } from '../../../src-main/trust/grants-channel.js';
 import { encodeGrants } from '../../../src-main/trust/grants-message.js';
 import type { Permission } from '../../../src-main/core/permissions.js';
+// The domains' permission words, as an agent has them before it reads its settings (core/permissions.ts).
+import '../../helpers/agent-contract.js';
 
 function fakeLog() {
   const warns: string[] = [];

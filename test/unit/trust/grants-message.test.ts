@@ -6,6 +6,8 @@ import {
   encodeGrants,
   MAX_CONTROL_LINE_BYTES,
 } from '../../../src-main/trust/grants-message.js';
+// The domains' permission words, as an agent has them before it reads its settings (core/permissions.ts).
+import '../../helpers/agent-contract.js';
 
 test('grants are one JSON line, in the permissions order, without repeats', () => {
   assert.equal(

@@ -1,5 +1,5 @@
 /**
- * A program's side of messages (api/messages-client.ts) against an agent in memory that answers as
+ * A program's side of messages (messages/client/) against an agent in memory that answers as
  * the contract says and pushes `message` and `message.state` events: waiting for receipts (and one
  * that comes before the send's own answer), refusals and timeouts with their state and why; listen's
  * unread-first order with each message handled and acknowledged once however listing and events
@@ -12,11 +12,15 @@ import {
   MessageStateError,
   PartlyQueuedError,
   type ControlConnection,
-} from '../../../src-main/api/messages-client.js';
-import type { InboxMessage, MessageState, OutboxMessage } from '../../../src-main/api/contract-messages.js';
-import type { EventOptions } from '../../../src-main/api/contract.js';
-import { ClawError, isClawError } from '../../../src-main/core/errors.js';
-import { until } from '../../helpers/wait.js';
+} from '../../../../src-main/messages/client/messages-client.js';
+import type {
+  InboxMessage,
+  MessageState,
+  OutboxMessage,
+} from '../../../../src-main/messages/messages-contract.js';
+import type { EventOptions } from '../../../../src-main/api/contract.js';
+import { ClawError, isClawError } from '../../../../src-main/core/errors.js';
+import { until } from '../../../helpers/wait.js';
 
 const OFFICE = { name: 'office', fingerprint: 'ab'.repeat(32) };
 const LAPTOP = { name: 'laptop', fingerprint: 'cd'.repeat(32) };

@@ -1,23 +1,25 @@
 /**
- * The files part of the API contract (ADR 0051): sending files and folders to a peer, the
- * transfers in both directions (progress, cancel), and what arrived in this node's file inbox (list,
- * move out, delete). Spread into contract.ts's methodParams, MethodResults and ApiEvents; the agent's
- * files service (src-main/files/) implements it.
+ * The files domain's part of the API contract (ADR 0051, docs/adr/0085-domains-as-plug-ins.md):
+ * sending files and folders to a peer, the transfers in both directions (progress, cancel), what
+ * arrived in this node's file inbox (list, move out, delete), the `file.transfer` and `file.received`
+ * events and the permission word `files`. Pure, and without zod (its makers are given it); files-domain.ts lists it as its
+ * `contract`, and the declarations below give the types.
  */
-import { z } from 'zod';
+import type { ContractPiece, MethodsOf, ParamsContext, Zod } from '../api/contract-piece.js';
 
-const peerRef = z.string().min(1).max(200);
+const peerRef = (z: Zod) => z.string().min(1).max(200);
 /** A path on the agent's machine: the CLI makes it absolute. */
-const absolutePath = z
-  .string()
-  .min(1)
-  .max(4096)
-  .refine(
-    (p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith('\\\\'),
-    'must be an absolute path',
-  );
-const transferId = z.string().regex(/^[0-9a-f]{32}$/, 'a transfer ID is 32 hex characters');
-const receivedId = z.string().regex(/^[0-9a-z-]{1,64}$/, 'not an ID `file list` shows');
+const absolutePath = (z: Zod) =>
+  z
+    .string()
+    .min(1)
+    .max(4096)
+    .refine(
+      (p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith('\\\\'),
+      'must be an absolute path',
+    );
+const transferId = (z: Zod) => z.string().regex(/^[0-9a-f]{32}$/, 'a transfer ID is 32 hex characters');
+const receivedId = (z: Zod) => z.string().regex(/^[0-9a-z-]{1,64}$/, 'not an ID `file list` shows');
 /** Most paths one `files.send` names (each may be a folder). */
 export const FILES_SEND_PATHS_MAX = 1000;
 
@@ -31,36 +33,37 @@ export const fileMethodParams = {
    * transfer, which then runs in the agent (its `file.transfer` events, `files.transfers`). The same
    * files sent to the same peer while an earlier transfer of them is unfinished carry that one on.
    */
-  'files.send': () =>
-    z.object({ peer: peerRef, paths: z.array(absolutePath).min(1).max(FILES_SEND_PATHS_MAX) }).strict(),
+  'files.send': ({ z }: ParamsContext) =>
+    z.object({ peer: peerRef(z), paths: z.array(absolutePath(z)).min(1).max(FILES_SEND_PATHS_MAX) }).strict(),
   /** The transfers of this agent's run, both directions, and the unfinished ones it keeps. */
-  'files.transfers': () => z.object({}).strict(),
+  'files.transfers': ({ z }: ParamsContext) => z.object({}).strict(),
   /**
    * Stops a transfer (either direction); the other side is told. An incoming one that stopped already
    * (failed, or left in staging by an earlier run) is given up: what staging holds of it is removed.
    */
-  'files.cancel': () => z.object({ id: transferId }).strict(),
+  'files.cancel': ({ z }: ParamsContext) => z.object({ id: transferId(z) }).strict(),
   /** Forgets the transfers that ended done or cancelled (failed ones stay: they may be carried on). */
-  'files.clear': () => z.object({}).strict(),
+  'files.clear': ({ z }: ParamsContext) => z.object({}).strict(),
   /** Disk the files use here: the inbox, and staging (partial transfers) one by one. */
-  'files.usage': () => z.object({}).strict(),
+  'files.usage': ({ z }: ParamsContext) => z.object({}).strict(),
   /** What arrived in the file inbox, oldest first. */
-  'files.list': () => z.object({}).strict(),
+  'files.list': ({ z }: ParamsContext) => z.object({}).strict(),
   /**
    * Moves received files out of the inbox into `dir` (absolute; made if missing): all of them, or
    * those `ids` names. A name that exists there already is renamed (`name (1).ext`, the default),
    * overwritten or skipped (it stays in the inbox).
    */
-  'files.get': () =>
+  'files.get': ({ z }: ParamsContext) =>
     z
       .object({
-        dir: absolutePath,
-        ids: z.array(receivedId).min(1).max(10_000).optional(),
+        dir: absolutePath(z),
+        ids: z.array(receivedId(z)).min(1).max(10_000).optional(),
         conflict: z.enum(CONFLICT_MODES).optional(),
       })
       .strict(),
   /** Deletes received files from the inbox. */
-  'files.delete': () => z.object({ ids: z.array(receivedId).min(1).max(10_000) }).strict(),
+  'files.delete': ({ z }: ParamsContext) =>
+    z.object({ ids: z.array(receivedId(z)).min(1).max(10_000) }).strict(),
 } as const;
 
 export type TransferState =
@@ -165,4 +168,30 @@ export interface FileEvents {
   'file.transfer': TransferInfo;
   /** A transfer arrived whole and verified in the file inbox. */
   'file.received': ReceivedInfo;
+}
+
+/** What the files domain brings to the contract at run time. */
+export const filesContract = {
+  methods: fileMethodParams,
+  permissions: {
+    files: {
+      meaning: "send files and folders into this node's file inbox",
+      byDefault: false,
+      rank: 60,
+    },
+  },
+  events: { 'file.transfer': {}, 'file.received': {} },
+} satisfies ContractPiece;
+
+declare module '../api/contract.js' {
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- declaration merging adds the members
+  interface ContractMethods extends MethodsOf<typeof fileMethodParams, FileMethodResults> {}
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- declaration merging adds the members
+  interface ApiEvents extends FileEvents {}
+}
+
+declare module '../core/permissions.js' {
+  interface PermissionWords {
+    files: true;
+  }
 }

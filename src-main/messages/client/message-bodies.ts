@@ -3,16 +3,16 @@
  * is text when its bytes are UTF-8 and base64 otherwise, at most 1 MiB, checked before anything is
  * queued; `--lines` splits input into one body per line; a reply is the inbox message whose `replyTo`
  * is the request's ID; an outbox state is at or past another. Pure: shared by the CLI (`msg`) and the
- * client library (api/client.ts).
+ * client library (messages/client/agent-client.ts).
  */
 import { isUtf8 } from 'node:buffer';
-import { ClawError } from '../core/errors.js';
-import { MAX_MESSAGE_BODY_BYTES } from '../protocol/message-frames.js';
-import type { InboxMessage, MessageState, OutboxMessage } from './contract-messages.js';
+import { ClawError } from '../../core/errors.js';
+import { MAX_MESSAGE_BODY_BYTES } from '../../protocol/message-frames.js';
+import type { InboxMessage, MessageState, OutboxMessage } from '../messages-contract.js';
 
 /**
  * Most messages one `messages.sendMany` queues (the client library cuts longer lists, and calls made
- * together, into requests of at most this many). Here, not in contract-messages.ts, so a client need
+ * together, into requests of at most this many). Here, not in messages-contract.ts, so a client need
  * not load zod to know it.
  */
 export const MESSAGE_BATCH_MAX = 1000;

@@ -1,12 +1,15 @@
 /**
- * The messages part of the API contract (ADR 0046): what a program may ask of its agent's
- * inbox and outbox. Spread into contract.ts's methodParams, MethodResults and ApiEvents; the agent's
- * messages service implements it.
+ * The messages domain's part of the API contract (ADR 0046, docs/adr/0085-domains-as-plug-ins.md):
+ * what a program may ask of its agent's inbox and outbox, the `message`, `message.state` and
+ * `message.states` events with the subscription option that picks between the last two, and the
+ * permission word `message`. Pure, and without zod (its makers are given it); messages-domain.ts lists it as its `contract`
+ * (messages-api.ts answers it), and the declarations below give the types.
  */
-import { z } from 'zod';
+import type { ContractPiece, MethodsOf, ParamsContext, Zod } from '../api/contract-piece.js';
 import type { ErrorCode } from '../core/errors.js';
 import { uuidV7Problem } from '../core/uuid-v7.js';
-import { MESSAGE_BATCH_MAX } from './message-bodies.js';
+import { MESSAGE_BATCH_MAX } from './client/message-bodies.js';
+import { fastSendManyParams, fastSendParams } from './message-params-fast.js';
 import {
   MAX_MESSAGE_TTL_MS,
   MIN_MESSAGE_TTL_MS,
@@ -14,31 +17,33 @@ import {
   type MessageRefusalCode,
 } from '../protocol/message-frames.js';
 
-const peerRef = z.string().min(1).max(200);
-const messageId = z.string().superRefine((id, ctx) => {
-  const problem = uuidV7Problem(id);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
-const topic = z.string().superRefine((t, ctx) => {
-  const problem = topicProblem(t);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
+const peerRef = (z: Zod) => z.string().min(1).max(200);
+const messageId = (z: Zod) =>
+  z.string().superRefine((id, ctx) => {
+    const problem = uuidV7Problem(id);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+const topic = (z: Zod) =>
+  z.string().superRefine((t, ctx) => {
+    const problem = topicProblem(t);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 /** Most IDs one `messages.ack` or `messages.delete` takes. */
 export const MESSAGE_IDS_MAX = 10_000;
 /** Most messages one `messages.list` or `messages.outbox` answers (the newest of those that match). */
 export const MESSAGE_LIST_MAX = 10_000;
-const ids = z.array(messageId).min(1).max(MESSAGE_IDS_MAX);
-export { MESSAGE_BATCH_MAX, MESSAGE_BATCH_MAX_BYTES } from './message-bodies.js';
+const ids = (z: Zod) => z.array(messageId(z)).min(1).max(MESSAGE_IDS_MAX);
+export { MESSAGE_BATCH_MAX, MESSAGE_BATCH_MAX_BYTES } from './client/message-bodies.js';
 
 /** One message as `messages.send` takes it, less the peer. */
-const messageFields = {
-  topic: topic.optional(),
+const messageFields = (z: Zod) => ({
+  topic: topic(z).optional(),
   text: z.string().optional(),
   base64: z.string().optional(),
   ttlMs: z.number().int().min(MIN_MESSAGE_TTL_MS).max(MAX_MESSAGE_TTL_MS).optional(),
-  replyTo: messageId.optional(),
+  replyTo: messageId(z).optional(),
   error: z.boolean().optional(),
-};
+});
 const oneBody = {
   message: 'a message has exactly one body: text or base64',
 };
@@ -52,9 +57,9 @@ export const messageMethodParams = {
    * agent checks the bytes). `replyTo` makes it a reply to a message this node received (`msg serve`);
    * `error` marks a reply that reports a failure.
    */
-  'messages.send': () =>
+  'messages.send': ({ z }: ParamsContext) =>
     z
-      .object({ peer: peerRef, ...messageFields })
+      .object({ peer: peerRef(z), ...messageFields(z) })
       .strict()
       .refine(hasOneBody, oneBody),
   /**
@@ -65,12 +70,12 @@ export const messageMethodParams = {
    * it are not queued, so a batch never leaves a hole. Answered once those queued are durable. At
    * most MESSAGE_BATCH_MAX messages and MESSAGE_BATCH_MAX_BYTES of bodies.
    */
-  'messages.sendMany': () =>
+  'messages.sendMany': ({ z }: ParamsContext) =>
     z
       .object({
-        peer: peerRef,
+        peer: peerRef(z),
         messages: z
-          .array(z.object(messageFields).strict().refine(hasOneBody, oneBody))
+          .array(z.object(messageFields(z)).strict().refine(hasOneBody, oneBody))
           .min(1)
           .max(MESSAGE_BATCH_MAX),
       })
@@ -80,28 +85,28 @@ export const messageMethodParams = {
    * name or fingerprint) narrow it, `after` an ID starts past it, `limit` the newest this many (default
    * 1000). Bodies are included.
    */
-  'messages.list': () =>
+  'messages.list': ({ z }: ParamsContext) =>
     z
       .object({
         unread: z.boolean().optional(),
-        topic: topic.optional(),
-        from: peerRef.optional(),
-        after: messageId.optional(),
+        topic: topic(z).optional(),
+        from: peerRef(z).optional(),
+        after: messageId(z).optional(),
         limit: z.number().int().min(1).max(MESSAGE_LIST_MAX).optional(),
       })
       .strict(),
   /** Marks inbox messages read (a program took them): their senders get a `read` receipt. */
-  'messages.ack': () => z.object({ ids }).strict(),
+  'messages.ack': ({ z }: ParamsContext) => z.object({ ids: ids(z) }).strict(),
   /**
    * The outbox, oldest first: each message's state and why; `peer` and `ids` narrow it. With `bodies`,
    * each message also carries its body (`text` or `base64`) while the outbox keeps it, as many as fit
    * one answer (as `messages.list`): the rest come without, and are asked for by `ids`.
    */
-  'messages.outbox': () =>
+  'messages.outbox': ({ z }: ParamsContext) =>
     z
       .object({
-        peer: peerRef.optional(),
-        ids: ids.optional(),
+        peer: peerRef(z).optional(),
+        ids: ids(z).optional(),
         limit: z.number().int().min(1).max(MESSAGE_LIST_MAX).optional(),
         bodies: z.boolean().optional(),
       })
@@ -110,7 +115,7 @@ export const messageMethodParams = {
    * Removes messages from the inbox or the outbox (an outbox message not yet delivered is not sent;
    * one on a link already may still arrive).
    */
-  'messages.delete': () => z.object({ ids }).strict(),
+  'messages.delete': ({ z }: ParamsContext) => z.object({ ids: ids(z) }).strict(),
 } as const;
 
 /** A message's state in the sender's outbox. */
@@ -216,4 +221,48 @@ export interface MessageEvents {
   'message.state': OutboxMessage;
   /** The same changes, many per event: sent instead of `message.state` to a subscriber that asked for it. */
   'message.states': MessageStatesEvent;
+}
+
+/** The values of the `messageStates` subscription option. */
+export const MESSAGE_STATES_MODES: readonly MessageStatesMode[] = ['each', 'batched'];
+
+/** What the messages domain brings to the contract at run time. */
+export const messagesContract = {
+  methods: messageMethodParams,
+  // Messages by the thousand: checked by hand when certainly valid, by zod otherwise (ADR 0059).
+  fastParams: { 'messages.send': fastSendParams, 'messages.sendMany': fastSendManyParams },
+  permissions: {
+    message: {
+      meaning: "put bounded messages into this node's inbox",
+      byDefault: true,
+      rank: 50,
+      // ADR 0046: it adds nothing `terminal` did not allow.
+      grantedWith: 'terminal',
+    },
+  },
+  // Each form of outbox state changes is followed only while some client takes it: a program
+  // sending thousands of messages costs no per-message event nobody reads (ADR 0059).
+  events: {
+    message: {},
+    'message.state': { when: { option: 'messageStates', is: 'each', byDefault: true } },
+    'message.states': { when: { option: 'messageStates', is: 'batched' } },
+  },
+  eventOptions: { messageStates: MESSAGE_STATES_MODES },
+} satisfies ContractPiece;
+
+declare module '../api/contract.js' {
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- declaration merging adds the members
+  interface ContractMethods extends MethodsOf<typeof messageMethodParams, MessageMethodResults> {}
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- declaration merging adds the members
+  interface ApiEvents extends MessageEvents {}
+  interface EventOptions {
+    /** `batched`: outbox state changes as `message.states` events instead of `message.state` ones. */
+    messageStates?: MessageStatesMode;
+  }
+}
+
+declare module '../core/permissions.js' {
+  interface PermissionWords {
+    message: true;
+  }
 }

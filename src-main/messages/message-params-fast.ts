@@ -4,9 +4,8 @@
  * check passes are exactly those the contract's schemas accept (the same keys, types and limits); for
  * any it does not pass, validate.ts asks zod, so every error reads as it did. No zod here.
  */
-import type { MethodName } from './contract.js';
-import { MESSAGE_BATCH_MAX } from './message-bodies.js';
-import { sendItemProblem } from './send-batcher.js';
+import { MESSAGE_BATCH_MAX } from './client/message-bodies.js';
+import { sendItemProblem } from './send-item.js';
 
 const FIELDS = new Set(['topic', 'text', 'base64', 'ttlMs', 'replyTo', 'error']);
 
@@ -38,13 +37,14 @@ function fine(m: unknown, withPeer: boolean): boolean {
 
 const peerFine = (peer: unknown) => typeof peer === 'string' && peer.length >= 1 && peer.length <= 200;
 
-/**
- * `params` when they are certainly valid for `method` (one of the two), else undefined (zod then
- * decides). Other methods: undefined.
- */
-export function fastMessageParams(method: MethodName, params: unknown): unknown {
-  if (method === 'messages.send') return fine(params, true) ? params : undefined;
-  if (method !== 'messages.sendMany' || !isObject(params)) return undefined;
+/** `messages.send`'s params when they are certainly valid, else undefined (zod then decides). */
+export function fastSendParams(params: unknown): unknown {
+  return fine(params, true) ? params : undefined;
+}
+
+/** `messages.sendMany`'s params when they are certainly valid, else undefined (zod then decides). */
+export function fastSendManyParams(params: unknown): unknown {
+  if (!isObject(params)) return undefined;
   for (const key in params) if (key !== 'peer' && key !== 'messages') return undefined;
   const { peer, messages } = params;
   if (!peerFine(peer) || !Array.isArray(messages)) return undefined;

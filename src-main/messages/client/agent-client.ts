@@ -11,8 +11,8 @@
  * agent.listen({ topic: 'jobs' }, (m) => console.log(m.from.name, m.text));
  * ```
  */
-import { controlSocketPath, resolveHome } from '../home/home-dir.js';
-import { ControlClient } from './control-client.js';
+import { controlSocketPath, resolveHome } from '../../home/home-dir.js';
+import { ControlClient } from '../../api/control-client.js';
 import { MessagesClient } from './messages-client.js';
 
 export type {
@@ -21,12 +21,13 @@ export type {
   MessageState,
   MessageWhy,
   OutboxMessage,
-} from './contract-messages.js';
+} from '../messages-contract.js';
 export type { AwaitedState, BodyParams, MessageBody } from './message-bodies.js';
 export { bodyBytes } from './message-bodies.js';
-export type { ListenOptions, Listening, SendOptions, ServeAnswer, WaitOptions } from './messages-client.js';
-export { DEFAULT_WAIT_MS, MessageStateError } from './messages-client.js';
-export { ClawError, isClawError, type ErrorCode } from '../core/errors.js';
+export type { ListenOptions, Listening, SendOptions, ServeAnswer, WaitOptions } from './client-types.js';
+export { DEFAULT_WAIT_MS } from './client-types.js';
+export { MessageStateError } from './receipt-errors.js';
+export { ClawError, isClawError, type ErrorCode } from '../../core/errors.js';
 
 export interface ConnectOptions {
   /**

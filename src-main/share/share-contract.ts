@@ -1,13 +1,14 @@
 /**
- * The shares part of the API contract (ADR 0052): publishing a folder read-only over
- * HTTP on a peer's address. Spread into contract.ts's methodParams and MethodResults; the agent's
- * share domain (share/share-api.ts) implements it.
+ * The share domain's part of the API contract (ADR 0052, docs/adr/0085-domains-as-plug-ins.md):
+ * publishing a folder read-only over HTTP on a peer's address. Pure, and without zod (its makers are given it);
+ * share-domain.ts lists it as its `contract` (share/share-api.ts answers it), and the declaration
+ * below gives the types. A share rides on a reverse forward: the peer needs forwards' `listen`.
  */
-import { z } from 'zod';
-import type { ForwardState } from './contract.js';
+import type { ContractPiece, MethodsOf, ParamsContext, Zod } from '../api/contract-piece.js';
+import type { ForwardState } from '../forwards/forwards-contract.js';
 
-const peerRef = z.string().min(1).max(200);
-const shareName = z.string().regex(/^[\w.-]{1,64}$/, 'use 1–64 letters, digits, ".", "_" or "-"');
+const peerRef = (z: Zod) => z.string().min(1).max(200);
+const shareName = (z: Zod) => z.string().regex(/^[\w.-]{1,64}$/, 'use 1–64 letters, digits, ".", "_" or "-"');
 
 /** Longest password a share takes, in characters. */
 export const MAX_SHARE_PASSWORD_CHARS = 256;
@@ -19,21 +20,21 @@ export const shareMethodParams = {
    * address other machines reach). `dotfiles` serves names starting with `.`; `password` asks every
    * client for it (HTTP Basic; saved as a hash, never shown again).
    */
-  'share.add': () =>
+  'share.add': ({ z }: ParamsContext) =>
     z
       .object({
         dir: z.string().min(1).max(4096),
-        via: peerRef,
+        via: peerRef(z),
         listen: z.string().min(1).max(300),
-        name: shareName.optional(),
+        name: shareName(z).optional(),
         dotfiles: z.boolean().optional(),
         password: z.string().min(1).max(MAX_SHARE_PASSWORD_CHARS).optional(),
       })
       .strict(),
   /** This node's shares, with the URL each is reached at. */
-  'share.list': () => z.object({}).strict(),
+  'share.list': ({ z }: ParamsContext) => z.object({}).strict(),
   /** Stops a share and forgets it: the peer stops listening, its open downloads are cut. */
-  'share.remove': () => z.object({ name: shareName }).strict(),
+  'share.remove': ({ z }: ParamsContext) => z.object({ name: shareName(z) }).strict(),
 } as const;
 
 /** One shared folder (`share list`). */
@@ -71,4 +72,12 @@ export interface ShareMethodResults {
   'share.add': ShareInfo;
   'share.list': ShareInfo[];
   'share.remove': { name: string };
+}
+
+/** What the share domain brings to the contract at run time. */
+export const shareContract = { methods: shareMethodParams } satisfies ContractPiece;
+
+declare module '../api/contract.js' {
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- declaration merging adds the members
+  interface ContractMethods extends MethodsOf<typeof shareMethodParams, ShareMethodResults> {}
 }

@@ -7,23 +7,21 @@
  * the calls. A lone send goes as `messages.send`, as before.
  *
  * Each call keeps the answer it would have had alone. Every message is checked here first, as the
- * agent checks it (checkSendItem), so a request is never refused for one bad message; the agent then
+ * agent checks it (messages/send-item.ts), so a request is never refused for one bad message; the agent then
  * queues a request's messages in order until one does not fit the outbox, and that one and those after
  * it in the request are failed with its OUTBOX_FULL — as they would have been one by one, since the
  * outbox does not empty while one request is taken. The messages of one `sendMany` stay together: the
  * next request of a list goes only once the one before it was answered, and once one of them failed
  * the rest of the list is not sent (a list queued with a hole in it would be worse than one cut short).
  */
-import { ClawError, isClawError } from '../core/errors.js';
-import { uuidV7Problem } from '../core/uuid-v7.js';
-import { MAX_MESSAGE_TTL_MS, MIN_MESSAGE_TTL_MS, topicProblem } from '../protocol/message-frames.js';
-import type { OutboxMessage } from './contract-messages.js';
-import type { MethodName, MethodParams, MethodResults } from './contract.js';
-// Not from contract-messages.ts: that loads zod, which a CLI command should not pay for.
+import { ClawError, isClawError } from '../../core/errors.js';
+import type { OutboxMessage } from '../messages-contract.js';
+import type { MethodName, MethodParams, MethodResults } from '../../api/contract.js';
+// Not from messages-contract.ts' schemas: zod is what a CLI command should not pay for.
 import { bodySize, MESSAGE_BATCH_MAX, MESSAGE_BATCH_MAX_BYTES, type BodyParams } from './message-bodies.js';
+import type { SendItem } from '../send-item.js';
 
-/** One message as `messages.sendMany` takes it. */
-export type SendItem = MethodParams<'messages.sendMany'>['messages'][number];
+export type { SendItem } from '../send-item.js';
 
 /** The messages of one `sendMany` call, which go one request at a time and stop at the first failure. */
 export interface SendGroup {
@@ -58,34 +56,6 @@ export interface BatchConnection {
 export const MESSAGE_BATCH_MAX_CHARS = 3 * 1024 * 1024;
 /** Requests of one client being answered at once (the agent reads 64 per connection at a time). */
 export const SEND_REQUESTS_IN_FLIGHT = 8;
-
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
-/**
- * Why the agent would refuse `m` (BAD_ARGUMENT), or undefined: the checks of `messages.send`, made
- * here so that a request is never refused whole for one message (the body's size is checkBodySizes').
- */
-export function sendItemProblem(m: SendItem): string | undefined {
-  if ((m.text === undefined) === (m.base64 === undefined))
-    return 'a message has exactly one body: text or base64';
-  if (m.base64 !== undefined && (m.base64.length % 4 !== 0 || !BASE64.test(m.base64)))
-    return 'base64 must be standard base64 (A–Z a–z 0–9 + /, padded with =)';
-  if (m.topic !== undefined) {
-    const problem = topicProblem(m.topic);
-    if (problem) return `topic: ${problem}`;
-  }
-  if (
-    m.ttlMs !== undefined &&
-    (!Number.isInteger(m.ttlMs) || m.ttlMs < MIN_MESSAGE_TTL_MS || m.ttlMs > MAX_MESSAGE_TTL_MS)
-  )
-    return `ttlMs: a time to live is a whole number of ms from ${MIN_MESSAGE_TTL_MS} (1 s) to ${MAX_MESSAGE_TTL_MS} (30 days)`;
-  if (m.replyTo !== undefined) {
-    const problem = uuidV7Problem(m.replyTo);
-    if (problem) return `replyTo: ${problem}`;
-  }
-  if (m.error && m.replyTo === undefined) return 'an error message must answer one (replyTo)';
-  return undefined;
-}
 
 export class SendBatcher {
   private readonly waiting: PendingSend[] = [];

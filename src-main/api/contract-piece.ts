@@ -1,0 +1,66 @@
+/**
+ * What one piece of the API contract is: the node's own parts (contract-peers.ts, contract-pairing.ts,
+ * contract-node.ts, contract-mine.ts) and each domain's (`<folder>/<name>-contract.ts`, listed by its
+ * DomainDescription) bring their methods, permission words and events in this shape, and
+ * contract-registry.ts builds one contract of them (docs/adr/0085-domains-as-plug-ins.md). The types
+ * come by declaration merging: a piece adds its methods to contract.ts `ContractMethods`, its events to
+ * `ApiEvents` and its words to core/permissions.ts `PermissionWords`.
+ */
+import type { z } from 'zod';
+import type { Permission, PermissionWord } from '../core/permissions.js';
+
+/** zod's builder, as a schema maker is given it. */
+export type Zod = typeof z;
+
+/**
+ * What a parameter schema is made with: zod itself (handed over, so a contract piece loads no zod: the
+ * CLI reads the domains' pieces for their permission words and stays without it) and the permission
+ * words of the contract it is part of.
+ */
+export interface ParamsContext {
+  readonly z: Zod;
+  /** One permission word this node knows. */
+  permission(): z.ZodType<Permission>;
+  /** A list of them (each at most once is not checked: the agent keeps each once). */
+  allowList(): z.ZodType<Permission[]>;
+}
+
+/** Makes a method's parameter schema, on the method's first call (core/made-on-use.ts, ADR 0073). */
+export type ParamsMaker = (c: ParamsContext) => z.ZodType;
+
+/**
+ * A piece's methods as `ContractMethods` entries: each one's params (what its schema gives) and result.
+ * `interface ContractMethods extends MethodsOf<typeof params, Results> {}` in a piece's `declare module`.
+ */
+export type MethodsOf<
+  P extends { readonly [method: string]: ParamsMaker },
+  R extends { [M in keyof P]: unknown },
+> = { [M in keyof P]: { params: z.output<ReturnType<P[M]>>; result: R[M] } };
+
+/** How the API's event hub follows one of a domain's events (app/api/events.ts). */
+export interface EventPolicy {
+  /** Something the status shows moved with it: a status event follows. */
+  readonly status?: true;
+  /**
+   * Followed only while some client takes it, and sent only to those: a client takes it when its
+   * subscription's `option` (EventOptions) is `is`, or, with `byDefault`, when it does not say.
+   */
+  readonly when?: { readonly option: string; readonly is: string; readonly byDefault?: true };
+}
+
+/** One piece of the contract. */
+export interface ContractPiece {
+  /** Its methods' parameter schemas, by method name. */
+  readonly methods?: { readonly [method: string]: ParamsMaker };
+  /**
+   * Checks by hand, for methods called by the thousand: params when they are certainly valid, else
+   * undefined, and the schema says what is wrong (ADR 0059).
+   */
+  readonly fastParams?: { readonly [method: string]: (params: unknown) => unknown };
+  /** The permission words it brings, each with what it means. */
+  readonly permissions?: { readonly [word: string]: PermissionWord };
+  /** Every event it pushes, with how it is followed (`{}`: sent to every client that subscribed). */
+  readonly events?: { readonly [event: string]: EventPolicy };
+  /** The subscription options (`events.subscribe` params) it reads, each with the values it takes. */
+  readonly eventOptions?: { readonly [option: string]: readonly string[] };
+}

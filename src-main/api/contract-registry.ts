@@ -1,0 +1,96 @@
+/**
+ * One agent's contract at run time (docs/adr/0085-domains-as-plug-ins.md): the node's own pieces
+ * (contract.ts nodeContract) and its domains' (each DomainDescription's `contract`), merged into what
+ * the transports check requests against (validate.ts), the permission words the node knows, and how
+ * the event hub follows each domain's events. Built by the composition root from the list of domains
+ * it runs (app/domains.ts), or by an entry point that checks requests before an agent sees them.
+ * Generic: it names no method a domain brings.
+ */
+import { z } from 'zod';
+import { madeOnUse } from '../core/made-on-use.js';
+import {
+  addPermissionWords,
+  permissionVocabulary,
+  type Permission,
+  type PermissionVocabulary,
+} from '../core/permissions.js';
+import {
+  nodeContract,
+  type ApiHandler,
+  type MethodName,
+  type MethodParams,
+  type ParamsSchema,
+} from './contract.js';
+import type { ContractPiece, EventPolicy, ParamsContext } from './contract-piece.js';
+
+export interface Contract {
+  /** True for a method some piece lists. */
+  isMethod(name: string): name is MethodName;
+  /** Every method, in the pieces' order. */
+  methodNames(): MethodName[];
+  /** The parameter schema of `method`, made on its first use. */
+  paramsSchema<M extends MethodName>(method: M): ParamsSchema<M>;
+  /** `method`'s params when a hand-written check finds them certainly valid, else undefined. */
+  fastParams(method: MethodName, params: unknown): MethodParams<MethodName> | undefined;
+  readonly permissions: PermissionVocabulary;
+  /** How the event hub follows `event`; undefined: as the node's own, or sent to every client. */
+  eventPolicy(event: string): EventPolicy | undefined;
+  /** The subscription options, each with the values it takes. */
+  readonly eventOptions: ReadonlyMap<string, readonly string[]>;
+}
+
+/** An API handler with the contract its requests are checked against: what a transport serves. */
+export interface ServedApi extends ApiHandler {
+  readonly contract: Contract;
+}
+
+/**
+ * The contract of an agent whose domains bring `domainPieces`; their permission words are added to the
+ * process's vocabulary (core/permissions.ts addPermissionWords) for the parts that read it there.
+ * @throws Error when two pieces bring the same method, word, event policy or option
+ */
+export function contractOf(domainPieces: readonly ContractPiece[]): Contract {
+  const pieces = [...nodeContract, ...domainPieces];
+  const makers = new Map<string, () => z.ZodType>();
+  const fast = new Map<string, (params: unknown) => unknown>();
+  const policies = new Map<string, EventPolicy>();
+  const options = new Map<string, readonly string[]>();
+  // The agent's own words, and the process's: the parts below the API read those (core/permissions.ts).
+  const permissions = permissionVocabulary(pieces);
+  addPermissionWords(domainPieces);
+  const context: ParamsContext = {
+    z,
+    permission: () => z.enum(permissions.words as [Permission, ...Permission[]]),
+    allowList: () => z.array(context.permission()).max(permissions.words.length),
+  };
+  const once = <T>(map: Map<string, T>, key: string, value: T, what: string) => {
+    if (map.has(key)) throw new Error(`two parts of the contract bring the ${what} '${key}'`);
+    map.set(key, value);
+  };
+  for (const piece of pieces) {
+    for (const [method, make] of Object.entries(piece.methods ?? {}))
+      once(
+        makers,
+        method,
+        madeOnUse(() => make(context)),
+        'method',
+      );
+    for (const [method, check] of Object.entries(piece.fastParams ?? {})) once(fast, method, check, 'check');
+    for (const [event, policy] of Object.entries(piece.events ?? {})) once(policies, event, policy, 'event');
+    for (const [option, values] of Object.entries(piece.eventOptions ?? {}))
+      once(options, option, values, 'option');
+  }
+  return {
+    isMethod: (name): name is MethodName => makers.has(name),
+    methodNames: () => [...makers.keys()] as MethodName[],
+    paramsSchema: <M extends MethodName>(method: M) => {
+      const make = makers.get(method);
+      if (!make) throw new Error(`no part of the contract brings '${method}'`);
+      return make() as ParamsSchema<M>;
+    },
+    fastParams: (method, params) => fast.get(method)?.(params) as MethodParams<MethodName> | undefined,
+    permissions,
+    eventPolicy: (event) => policies.get(event),
+    eventOptions: options,
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * A domain is a plug-in (docs/architecture.md §Adding a domain, ADR 0085): a toy domain that lives in
+ * its own folder (test/fixtures/toy-domain/) brings a method, an event and a permission word none of
+ * the node's parts knows, and an agent that runs it — the list of app/domains.ts with the toy added,
+ * as app/domains.ts would list it — answers the method, pushes the event and takes the word over the
+ * control socket, with nothing outside that folder changed. An agent without the toy loads the saved
+ * word, says so, and grants it to nobody.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runAgent } from '../../src-main/app/run-agent.js';
+import { domains } from '../../src-main/app/domains.js';
+import { ControlClient } from '../../src-main/api/control-client.js';
+import type { NoticeEvent } from '../../src-main/api/contract.js';
+import { controlSocketPath } from '../../src-main/home/home-dir.js';
+import { isClawError } from '../../src-main/core/errors.js';
+import { toyDomain } from '../fixtures/toy-domain/toy-domain.js';
+import type { ToySaid } from '../fixtures/toy-domain/toy-contract.js';
+import { stopAll, tempHome } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
+
+after(stopAll);
+
+const overrides = { listen: '127.0.0.1:0', lan: false, ui: { listen: null, allowRemote: false } };
+const PEER = 'a'.repeat(64);
+
+test('a domain from its own folder brings a method, an event and a permission word, over the control socket', async () => {
+  const home = tempHome('toy-domain');
+  const running = await runAgent({
+    home,
+    overrides,
+    sessionHost: false,
+    notice: () => {},
+    domains: [...domains, toyDomain],
+  });
+  try {
+    const client = await ControlClient.connect(controlSocketPath(home), home);
+    try {
+      const said: string[] = [];
+      const off = client.onEvent((event, data) => {
+        if (event === 'toy.said') said.push((data as ToySaid).text);
+      });
+      // The method, its params checked by the toy's own schema.
+      assert.deepEqual(await client.call('toy.say', { text: 'hello' }), {
+        said: 'hello',
+        by: running.agent.name,
+      });
+      await assert.rejects(
+        client.call('toy.say', { text: '' }),
+        (err: unknown) =>
+          isClawError(err, 'BAD_ARGUMENT') && /invalid parameters for toy\.say/.test(String(err)),
+      );
+      // The event reaches a subscribed client.
+      await until('the toy.said event', () => said.length === 1, 30_000);
+      assert.deepEqual(said, ['hello']);
+      off();
+      // The word: granted when adding a peer and by `peers allow`, kept in the settings file.
+      const added = await client.call('peers.add', { fingerprint: PEER, name: 'pal', allow: ['toy'] });
+      assert.deepEqual(added.allow, ['toy']);
+      await client.call('peers.deny', { peer: 'pal', permission: 'toy' });
+      const allowed = await client.call('peers.allow', { peer: 'pal', permission: 'toy' });
+      assert.deepEqual(allowed.allow, ['toy']);
+      await assert.rejects(
+        client.call('peers.allow', { peer: 'pal', permission: 'nope' as 'toy' }),
+        (err: unknown) => isClawError(err, 'BAD_ARGUMENT'),
+      );
+      const saved = JSON.parse(readFileSync(join(home, 'config.json'), 'utf8')) as {
+        peers: { name: string; allow: string[] }[];
+      };
+      assert.deepEqual(saved.peers.find((p) => p.name === 'pal')?.allow, ['toy']);
+    } finally {
+      client.close();
+    }
+  } finally {
+    await running.stop();
+  }
+
+  // Without the toy: the saved word loads, is kept and said, and its method is unknown.
+  const notices: NoticeEvent[] = [];
+  const plain = await runAgent({ home, overrides, sessionHost: false, notice: (n) => notices.push(n) });
+  try {
+    const client = await ControlClient.connect(controlSocketPath(home), home);
+    try {
+      const pal = (await client.call('peers.list', {})).find((p) => p.name === 'pal');
+      assert.deepEqual(pal?.allow, ['toy'], 'kept as saved');
+      await assert.rejects(
+        client.call('toy.say', { text: 'hello' }),
+        (err: unknown) => isClawError(err, 'BAD_ARGUMENT') && /unknown method 'toy\.say'/.test(String(err)),
+      );
+    } finally {
+      client.close();
+    }
+    assert.ok(
+      notices.some((n) => /grants permissions this release does not know: toy/.test(n.message)),
+      JSON.stringify(notices),
+    );
+  } finally {
+    await plain.stop();
+  }
+});
