@@ -140,7 +140,10 @@ export function contractSuite(name: string, connect: ContractConnect): void {
         ['b'],
       );
       // The agent process's memory (bench/footprint.ts reads it): a live figure, so only its shape.
-      assert.ok(s.process && s.process.heapUsedBytes > 0 && s.process.rssBytes > s.process.heapUsedBytes);
+      assert.ok(
+        s.process && s.process.heapUsedBytes > 0 && s.process.rssBytes > s.process.heapUsedBytes,
+        'the process figures are filled in',
+      );
     });
 
     test('peers.list: a mutual peer is online, with the path in its state line', async () => {
@@ -257,16 +260,19 @@ export function contractSuite(name: string, connect: ContractConnect): void {
           10_000,
         );
         // Every transport carries the numbering: the `changed` names the forwards, with the seq of the
-        // status that follows it and shows the forward.
-        const changed = events.find(
-          (e) => e.event === 'changed' && (e.data as ChangedEvent).domains.includes('forwards'),
+        // status that follows it and shows the forward. Found from that status back, not as the first
+        // `changed` heard: the previous test's last change can still be on its way when this one
+        // subscribes (a busy machine delivers it late), and it names the forwards too.
+        const shown = events.findIndex(
+          (e) => e.event === 'status' && (e.data as StatusEvent).forwards.some((f) => f.name === 'evt-fwd'),
         );
-        assert.ok(changed, 'a changed event naming the forwards');
-        const { seq } = changed.data as ChangedEvent;
-        const next = events[events.indexOf(changed) + 1];
-        assert.equal(next?.event, 'status');
-        assert.equal((next.data as StatusEvent).seq, seq);
-        assert.ok((next.data as StatusEvent).forwards.some((f) => f.name === 'evt-fwd'));
+        const changed = events[shown - 1];
+        assert.equal(changed?.event, 'changed', 'a changed event comes just before the status');
+        assert.ok(
+          (changed.data as ChangedEvent).domains.includes('forwards'),
+          'the changed event names the forwards',
+        );
+        assert.equal((events[shown]!.data as StatusEvent).seq, (changed.data as ChangedEvent).seq);
         const seqs = events.filter((e) => e.event === 'status').map((e) => (e.data as StatusEvent).seq);
         assert.deepEqual(
           seqs,

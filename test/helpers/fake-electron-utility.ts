@@ -63,8 +63,14 @@ export function fakeUtilityProcess(): FakeUtility {
           const child = fork(SHIM, [modulePath], {
             execArgv: ['--import', 'tsx'],
             env: { ...process.env, CLAWBRIDGE_LOG: process.env.CLAWBRIDGE_LOG ?? 'warn' },
-            stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+            // Not 'inherit': the test file's stdout is node:test's channel to the runner (its reports,
+            // serialized). An agent writing into it could split a report, and an agent (or a process
+            // it started) still holding it would keep the runner waiting for that file to end. The
+            // agent's output goes to this process's stderr instead, where the runner shows it.
+            stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
           });
+          child.stdout?.on('data', (chunk: Buffer) => process.stderr.write(chunk));
+          child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(chunk));
           const proc = new FakeUtilityProcess(child);
           forked.push(proc);
           return proc;

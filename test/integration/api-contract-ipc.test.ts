@@ -49,13 +49,16 @@ function running(conn: AgentConnection, timeoutMs = 30_000): Promise<void> {
 
 /** The app's main process in miniature: the agent host and the IPC transport, and one page on it. */
 async function desktop(home: string) {
-  const host = startAgentHost(fakeUtilityProcess().electron, { home, entry: ENTRY, log: () => undefined });
+  const utility = fakeUtilityProcess();
+  const host = startAgentHost(utility.electron, { home, entry: ENTRY, log: () => undefined });
   await running(host);
   const electron = fakeElectronIpc();
   const ipc = registerApiIpc(electron.electron, host, PAGE, () => undefined);
   const page = electron.loadPage(PAGE);
   return {
     host,
+    /** The agent's process as main started it last. */
+    agentProcess: () => utility.forked.at(-1),
     page,
     transport: new IpcTransport(page.bridge),
     close: async () => {
@@ -162,7 +165,9 @@ describe('a terminal over IPC between real agents', { skip, timeout: 120_000 }, 
       await until('the echo', () => text.includes('got:over ipc'), 30_000);
       channel.close();
 
-      // Quit with a terminal open: its window is told (the port closes), and the agent is gone in 5 s.
+      // Quit with a terminal open: its window is told (the port closes), and the agent is gone once Quit
+      // resolves (the 5 s bound is the host's own deadline, agent-host-stop.ts; a wall clock here reads the
+      // machine's load).
       const open = await app.transport.openStream('terminal.open', {
         peer: 'b',
         command: ['sh', '-c', 'echo ready; sleep 60'],
@@ -171,9 +176,8 @@ describe('a terminal over IPC between real agents', { skip, timeout: 120_000 }, 
       });
       let closedAt = 0;
       open.channel.onClose(() => (closedAt = Date.now()));
-      const quitAt = Date.now();
       await app.close();
-      assert.ok(Date.now() - quitAt < 5_000, `Quit took ${Date.now() - quitAt} ms`);
+      assert.notEqual(app.agentProcess()?.exitCode, undefined, 'the agent process has exited');
       await until('the window to see its terminal end', () => closedAt > 0, 30_000);
       assert.equal(app.host.hostState().kind, 'stopped');
     } finally {

@@ -33,7 +33,9 @@ test('`clawbridge relay` keeps the agent-only packages out (no zod, no conf: ADR
     let err = '';
     relay.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
     relay.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
-    const exited = new Promise((resolve) => relay.once('exit', resolve));
+    // 'close', not 'exit': the hook's line is written at exit, and the pipe may still hold it when
+    // 'exit' fires (a busy machine reads it later); 'close' comes once stdout and stderr have ended.
+    const closed = new Promise((resolve) => relay.once('close', resolve));
     // Bounded: a relay that never says it listens fails here rather than hanging the suite.
     await until(
       'the relay to say it listens',
@@ -42,7 +44,7 @@ test('`clawbridge relay` keeps the agent-only packages out (no zod, no conf: ADR
     );
     assert.match(out, /relay listening on/, err);
     relay.kill('SIGTERM');
-    await exited;
+    await closed;
     const line = /^loaded-packages: (.*)$/m.exec(err)?.[1] ?? '';
     const loaded = line.split(',');
     assert.ok(loaded.includes('ws'), `the hook sees packages: ${line}`);

@@ -80,7 +80,7 @@ test('an opener that gives up stops the exit’s dial at once, as does the link 
     },
   });
   await assert.rejects(exit.open({ host: '127.0.0.1', port: 9 }, { timeoutMs: 50 }), /did not answer/);
-  await until('the dial to stop when the opener gave up', () => sockets[0]?.destroyed === true, 2_000);
+  await until('the dial to stop when the opener gave up', () => sockets[0]?.destroyed === true);
   const logged = exit.exitLog.lines.map((l) => l.msg);
   assert.ok(
     logged.some((m) => /gone while this side dialed/.test(m)),
@@ -89,9 +89,9 @@ test('an opener that gives up stops the exit’s dial at once, as does the link 
   assert.ok(!logged.some((m) => /tcp-connect failed/.test(m)), 'an abandoned dial is not a failure');
 
   const pending = exit.open({ host: '127.0.0.1', port: 9 }).catch((err: Error) => err);
-  await until('the second dial to begin', () => sockets.length === 2, 2_000);
+  await until('the second dial to begin', () => sockets.length === 2);
   exit.close();
-  await until('the dial to stop when the link closed', () => sockets[1]!.destroyed, 2_000);
+  await until('the dial to stop when the link closed', () => sockets[1]!.destroyed);
   assert.ok((await pending) instanceof Error);
 });
 
