@@ -282,6 +282,26 @@ export default tseslint.config(
     rules: { 'clawbridge/no-fixed-sleep': 'error' },
   },
   {
+    // A failing assert.ok (or assert) without a message makes Node re-read the test's source and parse
+    // it to write one. Under tsx that parse held a test process's event loop for minutes, so no test
+    // timeout fired and the run hung instead of failing. A message also says what was expected.
+    files: ['test/**/*.ts', 'bench/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            "CallExpression[arguments.length=1][callee.type='MemberExpression'][callee.object.name='assert'][callee.property.name='ok']",
+          message: 'assert.ok needs a message (without one a failure re-parses the source and can hang the run)',
+        },
+        {
+          selector: "CallExpression[arguments.length=1][callee.type='Identifier'][callee.name='assert']",
+          message: 'assert needs a message (without one a failure re-parses the source and can hang the run)',
+        },
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.ts', 'soak/**/*.ts', 'scripts/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',

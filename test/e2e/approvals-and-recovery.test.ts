@@ -180,7 +180,7 @@ test('a shell that exits says how, and "New session" starts another', { skip: sk
   assert.ok(await focused(again), 'Shift+Tab is back on New session');
   // Clicked into anyway, it lets Tab through instead of keeping it.
   await A.page.locator('.terminal-pane .xterm').click();
-  assert.ok(await focused(input));
+  assert.ok(await focused(input), 'await focused(input)');
   await A.page.keyboard.press('Tab');
   assert.equal(await focused(input), false, 'Tab leaves the dead terminal');
   await screenshotThemes(A.page, 'terminals-exited');

@@ -288,6 +288,6 @@ test('a share is listed with its URL and stopped with its Stop button', { skip: 
   await page.keyboard.press('Enter');
   await page.getByText('No shared folders.').waitFor({ timeout: 20_000 });
   assert.deepEqual(await agentCall(homeA, 'share.list', {}), []);
-  assert.ok(!existsSync(join(dir, 'nothing')));
+  assert.ok(!existsSync(join(dir, 'nothing')), "!existsSync(join(dir, 'nothing'))");
   assert.deepEqual(A.errors, []);
 });

@@ -238,12 +238,12 @@ test(
     await b.focus();
     // b has the newest messages: first. Down moves to c, opening nothing.
     await page.keyboard.press('ArrowDown');
-    assert.ok(await becomesFocused(entry(page, 'c')));
+    assert.ok(await becomesFocused(entry(page, 'c')), "await becomesFocused(entry(page, 'c'))");
     assert.equal(await entry(page, 'c').getAttribute('aria-current'), null);
     const outline = await page.evaluate<string>(`getComputedStyle(document.activeElement).outlineStyle`);
     assert.equal(outline, 'solid', 'the focus shows');
     await page.keyboard.press('Home');
-    assert.ok(await becomesFocused(b));
+    assert.ok(await becomesFocused(b), 'await becomesFocused(b)');
     await page.keyboard.press('End');
     await page.keyboard.press('Enter');
     await page
@@ -253,11 +253,20 @@ test(
     assert.equal(await entry(page, 'c').getAttribute('aria-current'), 'true');
     // Tab from the list goes to the conversation's messages, then the composer, then Send.
     await page.keyboard.press('Tab');
-    assert.ok(await becomesFocused(page.getByRole('log', { name: 'Messages with c' })));
+    assert.ok(
+      await becomesFocused(page.getByRole('log', { name: 'Messages with c' })),
+      "await becomesFocused(page.getByRole('log', { name: 'Messages with c' }))",
+    );
     await page.keyboard.press('Tab');
-    assert.ok(await becomesFocused(page.getByRole('textbox', { name: 'Message to c' })));
+    assert.ok(
+      await becomesFocused(page.getByRole('textbox', { name: 'Message to c' })),
+      "await becomesFocused(page.getByRole('textbox', { name: 'Message to c' }))",
+    );
     await page.keyboard.press('Tab');
-    assert.ok(await becomesFocused(page.getByRole('button', { name: 'Send', exact: true })));
+    assert.ok(
+      await becomesFocused(page.getByRole('button', { name: 'Send', exact: true })),
+      "await becomesFocused(page.getByRole('button', { name: 'Send', exact: true }))",
+    );
     await screenshotThemes(page, 'messages-keyboard');
     await entry(page, 'b').click();
     // At a phone's width the list and the conversation stack: nothing scrolls sideways.

@@ -247,7 +247,7 @@ test(
     assert.equal(await saveName.getAttribute('aria-disabled'), 'true', 'nothing to save yet');
     await name.fill('a2');
     await name.press('Tab');
-    assert.ok(await focused(saveName));
+    assert.ok(await focused(saveName), 'await focused(saveName)');
     await A.page.keyboard.press('Enter');
     await A.page.getByText('Name saved').first().waitFor();
     assert.ok(await focused(saveName), 'Save name keeps the focus, while busy and once saved');

@@ -138,7 +138,10 @@ test(
     // One session a terminal, each taken up once (a path change after that may add one).
     const listed = await agentCall(homeA, 'terminal.list', {});
     assert.equal(listed.length, 3, `listed: ${JSON.stringify(listed.map((t) => t.state))}`);
-    assert.ok(listed.every((t) => t.state === 'connected' && t.attached));
+    assert.ok(
+      listed.every((t) => t.state === 'connected' && t.attached),
+      "listed.every((t) => t.state === 'connected' && t.attached)",
+    );
     await until('b logs the take-ups', async () => (await servedResumes(homeB)) - resumesBefore >= 3, 20_000);
     // Again after more output: two takers would go on taking each session from the other.
     for (let i = 0; i < 3; i++) {

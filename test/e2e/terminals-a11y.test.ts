@@ -266,7 +266,10 @@ test(
     assert.ok(await becomesFocused(selected), 'and has the focus (not the page’s main)');
     // Another tab's ✕: the selection stays, and the focus goes to it.
     await close('Close terminal on b');
-    assert.ok(await becomesFocused(A.page.getByRole('tab', { selected: true, name: /^averyvery/ })));
+    assert.ok(
+      await becomesFocused(A.page.getByRole('tab', { selected: true, name: /^averyvery/ })),
+      "await becomesFocused(A.page.getByRole('tab', { selected: true, name: /^averyvery/ }))",
+    );
     await close(`Close terminal on ${'c-very-long-machine-name-for-the-tab-bar-test'.padEnd(56, '0')}`);
     await close(`Close terminal on ${'averyveryverylongmachinename'.padEnd(64, 'x')}`);
     assert.equal(await A.page.getByRole('tab').count(), 0);

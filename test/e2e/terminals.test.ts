@@ -125,7 +125,7 @@ test(
     await screenshotThemes(A.page, 'terminals-leave-hint');
     // At the desktop app's smallest window the hint wraps below the tabs, still on screen.
     await A.page.setViewportSize({ width: MIN_WINDOW_WIDTH, height: MIN_WINDOW_HEIGHT });
-    assert.ok(await hint.isVisible());
+    assert.ok(await hint.isVisible(), 'await hint.isVisible()');
     await assertWithin(hint, A.page.getByRole('main'), 'the hint');
     await screenshotThemes(A.page, 'terminals-leave-hint-min-width');
     await A.page.setViewportSize({ width: 1280, height: 800 });
@@ -134,7 +134,10 @@ test(
     assert.ok(await focused(tab), 'the focus is on the terminal’s tab');
     // From there the page's own order goes on: the tab's close button is next.
     await A.page.keyboard.press('Tab');
-    assert.ok(await focused(A.page.getByRole('button', { name: 'Close terminal on b' })));
+    assert.ok(
+      await focused(A.page.getByRole('button', { name: 'Close terminal on b' })),
+      "await focused(A.page.getByRole('button', { name: 'Close terminal on b' }))",
+    );
     // Back in, the shell still has its Ctrl+C (clears the Tab's completion, if any).
     await A.page.locator('.terminal-pane .xterm').click();
     await A.page.keyboard.press('Control+C');

@@ -63,7 +63,10 @@ test('a node relays for its allowed peers and refuses others', async () => {
   );
   for (const x of circuits) {
     assert.deepEqual([x.from, x.to.replace(/ \(spliced\)$/, '')].sort(), ['a', 'c'], JSON.stringify(x));
-    assert.ok(x.peer && [fa, fc].includes(x.peer.fingerprint));
+    assert.ok(
+      x.peer && [fa, fc].includes(x.peer.fingerprint),
+      'x.peer && [fa, fc].includes(x.peer.fingerprint)',
+    );
   }
   // Cutting it on B cuts that one; A and C then find their way back through B.
   // The circuit listed first may be moving onto a splice (a new id) as it is closed: close the one

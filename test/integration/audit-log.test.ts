@@ -104,7 +104,7 @@ test(
     const end = find('a terminal end', (e) => e.kind === 'terminal' && e.phase === 'end');
     assert.ok(end.kind === 'terminal' && (end.bytesIn ?? 0) > 0, 'its output counted');
     const conn = find('a forward connection', (e) => e.kind === 'connection' && e.connection === 'tcp-exit');
-    assert.ok(conn.kind === 'connection');
+    assert.ok(conn.kind === 'connection', "conn.kind === 'connection'");
     assert.equal(conn.outcome, 'ok');
     assert.equal(conn.bytesIn, payload.length);
     assert.equal(conn.bytesOut, payload.length);
@@ -112,11 +112,14 @@ test(
     assert.equal(refusal.outcome, 'refused');
     assert.match(refusal.reason ?? '', /does not allow terminals from b/);
     const change = find('the permission change', (e) => e.kind === 'permission');
-    assert.ok(change.kind === 'permission' && !change.after.includes('terminal'));
+    assert.ok(
+      change.kind === 'permission' && !change.after.includes('terminal'),
+      "change.kind === 'permission' && !change.after.includes('terminal')",
+    );
 
     // Filters: by peer name and fingerprint prefix, and by time; the table form; the file's mode.
     const byName = await cliJson<AuditEvent[]>(['log', '--json', '--peer', 'b', '--home', homeA]);
-    assert.ok(byName.length > 0 && byName.every(fromB));
+    assert.ok(byName.length > 0 && byName.every(fromB), 'byName.length > 0 && byName.every(fromB)');
     const byFp = await cliJson<AuditEvent[]>(['log', '--json', '--peer', fb.slice(0, 8), '--home', homeA]);
     assert.deepEqual(byFp, byName);
     assert.deepEqual(

@@ -216,7 +216,10 @@ test(
     for (const c of [f, s, t]) {
       assert.deepEqual(c.peer, { name: 'b', fingerprint: idB.fingerprint });
       assert.ok(c.bytesIn > 0 && c.bytesOut > 0, `bytes both ways: ${JSON.stringify(c)}`);
-      assert.ok(c.ageMs >= 0 && !Number.isNaN(Date.parse(c.openedAt)));
+      assert.ok(
+        c.ageMs >= 0 && !Number.isNaN(Date.parse(c.openedAt)),
+        'c.ageMs >= 0 && !Number.isNaN(Date.parse(c.openedAt))',
+      );
       assert.match(c.id, /^c[0-9a-z]+$/);
     }
     assert.equal(f.to, `127.0.0.1:${echo.port}`);
@@ -237,7 +240,7 @@ test(
     const served = one(onB, 'terminal-served');
     assert.equal(served.peer?.name, 'a');
     assert.equal(served.to, 'cat');
-    assert.ok(served.bytesIn > 0 && served.bytesOut > 0);
+    assert.ok(served.bytesIn > 0 && served.bytesOut > 0, 'served.bytesIn > 0 && served.bytesOut > 0');
     const human = await ok(['connections', ...home]);
     assert.match(human, /^ID\s+KIND\s+PEER\s+FROM\s+TO\s+IN\s+OUT\s+AGE$/m);
 

@@ -45,7 +45,7 @@ test(
       assert.equal(running.control.path, path);
       assert.equal(dirname(path), join(tmp, `clawbridge-${process.getuid!()}`));
       assert.equal(statSync(dirname(path)).mode & 0o777, 0o700);
-      assert.ok(statSync(path).isSocket());
+      assert.ok(statSync(path).isSocket(), 'statSync(path).isSocket()');
       assert.equal(statSync(home).mode & 0o777, 0o700);
       assert.equal(statSync(join(home, KEY_FILE)).mode & 0o777, 0o600);
       const client = await ControlClient.connect(path, home);

@@ -127,7 +127,10 @@ test('frames sent in one tick leave together: large and small intact, in order; 
       f.every((byte) => byte === i + 1),
       `frame ${i} intact`,
     );
-  assert.ok(frames.reduce((n, f) => n + f.length, 0) > SOCKET_LINK_HIGH_WATER_BYTES);
+  assert.ok(
+    frames.reduce((n, f) => n + f.length, 0) > SOCKET_LINK_HIGH_WATER_BYTES,
+    'frames.reduce((n, f) => n + f.length, 0) > SOCKET_LINK_HIGH_WATER_BYTES',
+  );
   link.close();
   await listener.close();
 });

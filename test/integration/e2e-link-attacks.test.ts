@@ -67,7 +67,7 @@ describe('E2E Link fails closed on record attacks', () => {
         'nothing delivered from the attacked record on',
       );
       const aErr = await aClosed;
-      assert.ok(isClawError(aErr, 'LINK_CLOSED'));
+      assert.ok(isClawError(aErr, 'LINK_CLOSED'), "isClawError(aErr, 'LINK_CLOSED')");
       assert.match(aErr.message, /end-to-end channel failed/);
       assert.equal(b.send(text('late')), false);
     });
@@ -93,7 +93,7 @@ describe('E2E Link handshake attacks', () => {
         e.message ===
           `peer fingerprint mismatch: expected ${abbreviateFingerprint(bob.fingerprint)}, got ${abbreviateFingerprint(mallory.fingerprint)} — the peer's certificate changed; re-pair or re-approve`,
     );
-    assert.ok(circuits.initiator.closed);
+    assert.ok(circuits.initiator.closed, 'circuits.initiator.closed');
   });
 
   it('a tampered msg2 → HANDSHAKE_FAILED on the initiator', async () => {

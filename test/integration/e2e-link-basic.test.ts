@@ -79,10 +79,10 @@ describe('secureCircuit', () => {
     a.close('user hung up');
     assert.equal(await aClosed, undefined);
     const err = await bClosed;
-    assert.ok(isClawError(err, 'LINK_CLOSED'));
+    assert.ok(isClawError(err, 'LINK_CLOSED'), "isClawError(err, 'LINK_CLOSED')");
     assert.match(err.message, /user hung up/);
     assert.equal(a.send(text('after')), false);
-    assert.ok(a.closed && b.closed);
+    assert.ok(a.closed && b.closed, 'a.closed && b.closed');
   });
 
   it('refuses frames larger than a Link carries', async () => {
@@ -100,7 +100,7 @@ describe('secureCircuit failures', () => {
   it('needs expectedPeer as initiator and verifyPeer as responder', async () => {
     const circuits = createCircuitPair();
     await assert.rejects(secureCircuit(circuits.initiator, { identity: alice }), /needs expectedPeer/);
-    assert.ok(circuits.initiator.closed);
+    assert.ok(circuits.initiator.closed, 'circuits.initiator.closed');
     await assert.rejects(secureCircuit(createCircuitPair().responder, { identity: bob }), (e) =>
       isClawError(e, 'BAD_ARGUMENT'),
     );

@@ -304,5 +304,8 @@ test('file delete deletes from the inbox by ID; an unknown ID is said and delete
     left.map((m) => m.id),
     list.slice(1).map((m) => m.id),
   );
-  assert.ok(!readdirSync(join(b.home, 'files', 'inbox')).includes(list[0]!.id));
+  assert.ok(
+    !readdirSync(join(b.home, 'files', 'inbox')).includes(list[0]!.id),
+    "!readdirSync(join(b.home, 'files', 'inbox')).includes(list[0]!.id)",
+  );
 });

@@ -80,7 +80,7 @@ test(
       async () => (await cliJson<ForwardInfo[]>(['forward', 'list', ...home]))[0]?.state === 'listening',
       30_000,
     );
-    assert.ok(Date.now() - closedAt < 30_000);
+    assert.ok(Date.now() - closedAt < 30_000, 'Date.now() - closedAt < 30_000');
     await waitForPath(pair.homeA, 'b', 'direct');
     const got = await getLength(port, '/file');
     assert.deepEqual(got, { status: 200, length: file.size });

@@ -176,7 +176,7 @@ test('kill -9 of either side mid-way, again and again: nothing queued is lost, n
   collect(receiver, accepted, 'ACCEPTED ');
   const { inbox, outbox } = await finalState(d);
   const inboxIds = inbox.map((e) => e.id);
-  assert.ok(queued.length > 0);
+  assert.ok(queued.length > 0, 'queued.length > 0');
   for (const id of queued) assert.ok(inboxIds.includes(id), `queued ${id} is not in the inbox`);
   assert.equal(new Set(accepted).size, accepted.length, 'no message accepted twice');
   assert.deepEqual(

@@ -40,7 +40,10 @@ test('200 messages to a stopped receiver survive kill -9 of the sender: delivere
     ids,
     'every message acknowledged as queued is still queued after kill -9',
   );
-  assert.ok(queued.every((m) => m.state === 'queued'));
+  assert.ok(
+    queued.every((m) => m.state === 'queued'),
+    "queued.every((m) => m.state === 'queued')",
+  );
 
   b = await startNode('b', { node: b });
   const got = await until(

@@ -134,7 +134,7 @@ test(
     );
     assert.ok(took < written, 'a peer that reads no answers is held back by its credit');
     // The agent still answers its owner.
-    assert.ok(Array.isArray(await inbox(x)));
+    assert.ok(Array.isArray(await inbox(x)), 'Array.isArray(await inbox(x))');
     r.close();
   },
 );

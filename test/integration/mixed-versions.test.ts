@@ -57,6 +57,9 @@ test('an older peer gets a terminal OPEN without the arguments it does not know;
   assert.deepEqual(older.command, ['true']);
 
   const current = await openArgsSeenBy(undefined, 'current');
-  assert.ok(ownHello('x', [], undefined).features?.includes('pipes'));
+  assert.ok(
+    ownHello('x', [], undefined).features?.includes('pipes'),
+    "ownHello('x', [], undefined).features?.includes('pipes')",
+  );
   assert.equal(current.pty, false, `pipes for a peer that takes them: ${JSON.stringify(current)}`);
 });

@@ -208,7 +208,10 @@ test('--lines: one message per line, in order; bytes that are not UTF-8 arrive a
     .split('\n')
     .map((l) => (JSON.parse(l) as { state: string }).state);
   assert.equal(states.length, 1100);
-  assert.ok(states.every((st) => st === 'delivered' || st === 'read'));
+  assert.ok(
+    states.every((st) => st === 'delivered' || st === 'read'),
+    "states.every((st) => st === 'delivered' || st === 'read')",
+  );
 });
 
 test('--lines of 2,500 lines (three batches): each line arrives once, in order, and the IDs printed are those queued', async () => {
@@ -494,7 +497,10 @@ test('a program sending 600 messages: receipts come to it as message.states even
     );
     const ids = sent.map((m) => m.id);
     const done = await onA.waitFor(ids, 'delivered', 30_000);
-    assert.ok(done.every((m) => m.state === 'delivered' || m.state === 'read'));
+    assert.ok(
+      done.every((m) => m.state === 'delivered' || m.state === 'read'),
+      "done.every((m) => m.state === 'delivered' || m.state === 'read')",
+    );
     const mine = new Set(ids);
     const deliveredIn = (list: { event: string; data: unknown }[]) => {
       const got = new Set<string>();

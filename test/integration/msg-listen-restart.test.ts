@@ -122,7 +122,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       },
       20_000,
     );
-    assert.ok(isAlive(child));
+    assert.ok(isAlive(child), 'isAlive(child)');
     await serve.stop(signal);
     await until(`the command's child ${child} to end`, () => !isAlive(child), 20_000);
     await ask.stop('SIGTERM');

@@ -116,7 +116,7 @@ test('a reaches d only through b and c: terminal, forward, no plaintext on the w
   // A terminal through the route prints the marker.
   const term = await cli(['term', 'd', '--home', a.home, '--', 'sh', '-c', `echo ${marker}`]);
   assert.equal(term.code, 0, term.stderr);
-  assert.ok(term.stdout.includes(marker));
+  assert.ok(term.stdout.includes(marker), 'term.stdout.includes(marker)');
 
   // A TCP forward through d moves bytes.
   const server = createServer((s) => s.end(`${fileMarker}\n`.repeat(2000)));

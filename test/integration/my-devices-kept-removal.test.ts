@@ -146,7 +146,10 @@ test('b started again with its config.json of before `peers rm d` on c: d is ref
   const kept = JSON.parse(readFileSync(join(b.home, 'members.json'), 'utf8')) as {
     records: { record: { subject: string; kind: string } }[];
   };
-  assert.ok(kept.records.some((k) => k.record.subject === d.fingerprint && k.record.kind === 'remove'));
+  assert.ok(
+    kept.records.some((k) => k.record.subject === d.fingerprint && k.record.kind === 'remove'),
+    "kept.records.some((k) => k.record.subject === d.fingerprint && k.record.kind === 'remove')",
+  );
   await online(b, 'c');
   assert.ok(!(await peers(b)).some((p) => p.fingerprint === d.fingerprint), 'd came back on b');
 });

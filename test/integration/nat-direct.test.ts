@@ -159,7 +159,7 @@ test(
   async () => {
     for (const i of [4, 7]) {
       const n = nodes[i]!;
-      assert.ok(n.proc);
+      assert.ok(n.proc, 'n.proc');
       await n.proc.stop();
       const rules = lab.run(lab.homes[i]!.router.ns, [
         'nft',

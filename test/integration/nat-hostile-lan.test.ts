@@ -182,7 +182,7 @@ test(
       30_000,
     );
     assert.equal(mapped.state, 'mapped', JSON.stringify(mapped));
-    assert.ok(mapped.state === 'mapped');
+    assert.ok(mapped.state === 'mapped', "mapped.state === 'mapped'");
     assert.deepEqual(mapped.external, { host: '127.0.0.1', port: 22 });
     assert.match(mapped.unannounced ?? '', /127\.0\.0\.1.*loopback/);
     const text = await cli(['status', '--home', a.home]);

@@ -310,7 +310,10 @@ test('approve --latest never approves a fingerprint-only stranger posing as the 
   assert.equal(fake.via, 'fingerprint');
   assert.equal(fake.name, real.name, 'the stranger took the same name');
   assert.notEqual(fake.displayName, real.displayName, 'two requests with one name are told apart');
-  assert.ok(fake.displayName.includes(idS.fingerprint.slice(0, 8)));
+  assert.ok(
+    fake.displayName.includes(idS.fingerprint.slice(0, 8)),
+    'fake.displayName.includes(idS.fingerprint.slice(0, 8))',
+  );
   const table = await cli(['pending', '--home', homes.a]);
   assert.ok(table.stdout.includes(`c2 (${idS.fingerprint.slice(0, 8)})`), table.stdout);
   assert.match(table.stdout, /fingerprint only: compare!/);
@@ -385,7 +388,10 @@ test('an issuer killed while a joiner waits forgets that request when it starts 
 test('pair list shows open codes and pair cancel retires one: nobody can join with it after', async () => {
   const code = await cliJson<PairNewResult>(['pair', 'new', '--home', homes.a]);
   const listed = await cliJson<PairNewResult[]>(['pair', 'list', '--home', homes.a]);
-  assert.ok(listed.some((c) => c.code === code.code));
+  assert.ok(
+    listed.some((c) => c.code === code.code),
+    'listed.some((c) => c.code === code.code)',
+  );
   // --home before the subcommand, as every other command takes it.
   const table = await cli(['pair', '--home', homes.a, 'list']);
   assert.equal(table.code, 0, table.stderr);
@@ -395,6 +401,7 @@ test('pair list shows open codes and pair cancel retires one: nobody can join wi
   assert.equal(cancelled.stdout.trim(), `code ${code.code} cancelled`);
   assert.ok(
     !(await cliJson<PairNewResult[]>(['pair', 'list', '--home', homes.a])).some((c) => c.code === code.code),
+    "!(await cliJson<PairNewResult[]>(['pair', 'list', '--home', homes.a])).some((c) => c.code === code.code)",
   );
   const again = await cli(['pair', 'cancel', code.code, '--home', homes.a]);
   assert.equal(again.code, 1);

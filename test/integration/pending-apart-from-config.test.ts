@@ -75,7 +75,10 @@ test(
     assert.equal(approve.code, 0, approve.stderr);
     // The owner's decision is what config.json keeps.
     const saved = JSON.parse(readFileSync(config, 'utf8')) as { peers: { fingerprint: string }[] };
-    assert.ok(saved.peers.some((p) => p.fingerprint === idD.fingerprint));
+    assert.ok(
+      saved.peers.some((p) => p.fingerprint === idD.fingerprint),
+      'saved.peers.some((p) => p.fingerprint === idD.fingerprint)',
+    );
     assert.deepEqual(await cliJson<PendingInfo[]>(['pending', '--json', '--home', homeA]), []);
     await until('A–D link', async () => (await peerOf(homeA, 'd'))?.online, 30_000);
   },

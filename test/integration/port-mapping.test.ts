@@ -82,12 +82,12 @@ for (const [protocol, port] of [
         protocols: [protocol],
       });
       assert.equal(status.state, 'mapped', JSON.stringify(status));
-      assert.ok(status.state === 'mapped');
+      assert.ok(status.state === 'mapped', "status.state === 'mapped'");
       assert.equal(status.protocol, protocol);
       assert.equal(status.router, home.router.lanAddr);
       assert.deepEqual(status.internal, { host: home.host.addr, port });
       assert.deepEqual(status.external, { host: home.publicAddr, port });
-      assert.ok(status.expiresAt > Date.now() + 3_000_000);
+      assert.ok(status.expiresAt > Date.now() + 3_000_000, 'status.expiresAt > Date.now() + 3_000_000');
       assert.ok(
         (home.miniupnpd!.log().match(REQUEST_LOG)?.length ?? 0) > before,
         'the router logged no request',

@@ -58,12 +58,12 @@ test('a wrong token is refused with a line that names the flag to fix', async ()
   const states: string[] = [];
   client.on('state', (s) => states.push(s));
   const err = await firstError(client);
-  assert.ok(isClawError(err, 'RELAY_AUTH_FAILED'));
+  assert.ok(isClawError(err, 'RELAY_AUTH_FAILED'), "isClawError(err, 'RELAY_AUTH_FAILED')");
   assert.equal(
     err.message,
     `relay ${relay.url}: access token rejected — check the token given with --relay-token-file`,
   );
-  assert.ok(!states.includes('connected'));
+  assert.ok(!states.includes('connected'), "!states.includes('connected')");
   assert.match(
     await relay.metricsText(),
     /clawbridge_relay_auth_failures_total\{reason="token_rejected"\} [1-9]/,
@@ -145,7 +145,7 @@ test('a newer connection with the same identity replaces the older one, which is
   const err = new Promise<ClawError>((resolve) => first.on('error', resolve));
   const second = await connectedClient(relay.url, id, { token: TOKEN });
   const e = await within('the replaced client error', err);
-  assert.ok(isClawError(e, 'RELAY_REPLACED'));
+  assert.ok(isClawError(e, 'RELAY_REPLACED'), "isClawError(e, 'RELAY_REPLACED')");
   assert.match(e.message, /running twice with the same identity/);
   // Until it reconnects (after a long backoff), the newer connection is the route.
   first.stop();
@@ -195,7 +195,10 @@ test('healthz and metrics answer over HTTP with the counters', async () => {
   ]) {
     assert.match(text, new RegExp(`^# TYPE ${name} `, 'm'), name);
   }
-  assert.ok((await metric('clawbridge_relay_bytes_forwarded_total')) >= 8);
+  assert.ok(
+    (await metric('clawbridge_relay_bytes_forwarded_total')) >= 8,
+    "(await metric('clawbridge_relay_bytes_forwarded_total')) >= 8",
+  );
   assert.match(text, /clawbridge_relay_auth_failures_total\{reason="auth_timeout"\} [1-9]/);
   assert.equal((await fetch(relay.url.replace('ws:', 'http:') + '/nope')).status, 404);
 });

@@ -69,7 +69,7 @@ test('a reader that stalls makes senders wait, then is disconnected after slowCo
     const push = await pushUntilStalled(s.circuit);
     assert.equal(push.stalled, true, `sender saw backpressure after ${push.sent} bytes`);
     const err = await s.circuitClosed;
-    assert.ok(isClawError(err, 'LINK_CLOSED'));
+    assert.ok(isClawError(err, 'LINK_CLOSED'), "isClawError(err, 'LINK_CLOSED')");
     assert.match(err.message, /disconnected from relay/);
     assert.match(await s.relay.metricsText(), /disconnects_total\{reason="slow_consumer"\} 1/);
     // The relay holds at most the hard limit for the stalled reader, never everything that was sent.
@@ -95,7 +95,7 @@ test('frames that would pass maxBufferedBytes close their circuit, not the reade
     const started = Date.now();
     await pushUntilStalled(s.circuit);
     const err = await s.circuitClosed;
-    assert.ok(Date.now() - started < 10_000);
+    assert.ok(Date.now() - started < 10_000, 'Date.now() - started < 10_000');
     assert.match(err?.message ?? '', /is not reading fast enough \(its queue is full\)/);
     // More senders, each with a circuit of its own to the stalled reader: each loses only its circuit.
     const others = await Promise.all(

@@ -79,7 +79,7 @@ test('circuits between peers are listed with their bytes; closing one cuts it on
   const closedAtB = within('b to see the close', new Promise<Error | undefined>((r) => firstAtB.onClose(r)));
   table.close(listed[0]!.id, 'closed by the owner of this node');
   for (const err of [await closedAtA, await closedAtB]) {
-    assert.ok(isClawError(err, 'LINK_CLOSED'));
+    assert.ok(isClawError(err, 'LINK_CLOSED'), "isClawError(err, 'LINK_CLOSED')");
     assert.match(err.message, /closed by the owner of this node/);
   }
   assert.deepEqual(

@@ -78,7 +78,7 @@ test('one node cannot hold more than circuitsPerPair circuits to a target; a thi
   assert.equal(accepted.length, circuitsPerPair);
   assert.equal(refused.length, circuitsPerNode - circuitsPerPair);
   for (const f of refused) {
-    assert.ok(f.type === 'close');
+    assert.ok(f.type === 'close', "f.type === 'close'");
     assert.equal(f.code, RelayCloseCode.TOO_MANY_CIRCUITS_TO_PEER);
     assert.equal(f.reason, `too many circuits to this peer (limit ${circuitsPerPair} per pair)`);
   }
@@ -97,7 +97,10 @@ test('one node cannot hold more than circuitsPerPair circuits to a target; a thi
   const second = [...(await openAll(raw, a.nodeId, again)).values()];
   assert.equal(second.filter((f) => f.type === 'open-ok').length, circuitsPerPair);
   const extra = second.find((f) => f.type === 'close');
-  assert.ok(extra?.type === 'close' && extra.code === RelayCloseCode.TOO_MANY_CIRCUITS_TO_PEER);
+  assert.ok(
+    extra?.type === 'close' && extra.code === RelayCloseCode.TOO_MANY_CIRCUITS_TO_PEER,
+    "extra?.type === 'close' && extra.code === RelayCloseCode.TOO_MANY_CIRCUITS_TO_PEER",
+  );
   await exchange(c, a);
 
   // The opener closing its own circuit frees its slot too.

@@ -67,7 +67,7 @@ test('20 throwaway IDs from one address hold at most circuitsPerSourceIp circuit
   // A fresh identity from the same address is refused, and told why.
   const fresh = await rawNode('src-fresh', '127.0.0.2');
   const [answer] = await openAll(fresh, a.nodeId, [1]);
-  assert.ok(answer?.type === 'close');
+  assert.ok(answer?.type === 'close', "answer?.type === 'close'");
   assert.equal(answer.code, RelayCloseCode.TOO_MANY_CIRCUITS_FROM_ADDRESS);
   assert.equal(
     answer.reason,
@@ -100,7 +100,10 @@ test('a peer A has linked with gets through from the flooding address itself', a
   // An unlinked fresh identity from that address still is.
   const fresh = await rawNode('src-fresh2', '127.0.0.5');
   const [refused] = await openAll(fresh, a.nodeId, [1]);
-  assert.ok(refused?.type === 'close' && refused.code === RelayCloseCode.TOO_MANY_CIRCUITS_FROM_ADDRESS);
+  assert.ok(
+    refused?.type === 'close' && refused.code === RelayCloseCode.TOO_MANY_CIRCUITS_FROM_ADDRESS,
+    "refused?.type === 'close' && refused.code === RelayCloseCode.TOO_MANY_CIRCUITS_FROM_ADDRESS",
+  );
   for (const raw of [...attackers, fresh, peer]) raw.ws.close();
   a.stop();
   await until('all circuits gone', () => relay.stats().circuits === 0);
@@ -123,7 +126,10 @@ test('when several addresses fill a node, a reserve stays for the nodes it has l
     assert.equal(x.accepted + y.accepted + 1, circuitsPerNode - reservedCircuits);
     const stranger = await rawNode('src-stranger', '127.0.0.9');
     const [refused] = await openAll(stranger, a.nodeId, [1]);
-    assert.ok(refused?.type === 'close' && refused.code === RelayCloseCode.TOO_MANY_CIRCUITS);
+    assert.ok(
+      refused?.type === 'close' && refused.code === RelayCloseCode.TOO_MANY_CIRCUITS,
+      "refused?.type === 'close' && refused.code === RelayCloseCode.TOO_MANY_CIRCUITS",
+    );
     const more = await openAll(peer, a.nodeId, [2, 3, 4]);
     assert.ok(
       more.every((f) => f.type === 'open-ok'),

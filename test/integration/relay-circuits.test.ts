@@ -63,12 +63,15 @@ test('two nodes exchange bytes both ways through a circuit, in order and intact'
   await until('all frames', () => gotA.length === 64 && gotB.length === 64);
   assert.deepEqual(gotB, frames);
   assert.deepEqual(gotA, frames);
-  assert.ok(relay.stats().bytesForwarded >= 2 * 64 * 16 * 1024);
+  assert.ok(
+    relay.stats().bytesForwarded >= 2 * 64 * 16 * 1024,
+    'relay.stats().bytesForwarded >= 2 * 64 * 16 * 1024',
+  );
 
   const closed = within('B to see the close', new Promise<Error | undefined>((r) => cb.onClose(r)));
   ca.close('done here');
   const err = await closed;
-  assert.ok(isClawError(err, 'LINK_CLOSED'));
+  assert.ok(isClawError(err, 'LINK_CLOSED'), "isClawError(err, 'LINK_CLOSED')");
   assert.match(err.message, /closed the relay circuit: done here/);
   assert.equal(ca.closed, true);
   assert.equal(ca.send(new Uint8Array(1)), false);
@@ -79,7 +82,7 @@ test('a circuit to a node that is not connected fails at once with PEER_OFFLINE'
   const a = await client('circ-a');
   const offline = (await testIdentity('circ-nobody')).fingerprint;
   await assert.rejects(a.openCircuit(offline, WAIT_MS), (err) => {
-    assert.ok(isClawError(err, 'PEER_OFFLINE'));
+    assert.ok(isClawError(err, 'PEER_OFFLINE'), "isClawError(err, 'PEER_OFFLINE')");
     assert.equal(
       err.message,
       `peer ${abbreviateFingerprint(offline)} is not connected to relay ${relay.url}`,
@@ -97,7 +100,7 @@ test('circuits end with PEER_DISCONNECTED when the other node leaves', async () 
   const closed = within('circuit close', new Promise<Error | undefined>((r) => ca.onClose(r)));
   c.stop();
   const err = await closed;
-  assert.ok(isClawError(err, 'LINK_CLOSED'));
+  assert.ok(isClawError(err, 'LINK_CLOSED'), "isClawError(err, 'LINK_CLOSED')");
   assert.match(err.message, /disconnected from relay/);
 });
 
@@ -107,7 +110,7 @@ test('circuitsPerNode refuses the extra circuit with RELAY_LIMIT and the others 
   const open = [];
   for (let i = 0; i < 4; i++) open.push(await a.openCircuit(b.nodeId, WAIT_MS));
   await assert.rejects(a.openCircuit(b.nodeId, WAIT_MS), (err) => {
-    assert.ok(isClawError(err, 'RELAY_LIMIT'));
+    assert.ok(isClawError(err, 'RELAY_LIMIT'), "isClawError(err, 'RELAY_LIMIT')");
     assert.match(err.message, /too many circuits/);
     return true;
   });

@@ -33,7 +33,7 @@ test('an unreachable relay is reported in one line and retried with backoff unti
   client.start();
   await until('three attempts', () => errors.length >= 3);
   client.stop();
-  assert.ok(isClawError(errors[0], 'RELAY_UNREACHABLE'));
+  assert.ok(isClawError(errors[0], 'RELAY_UNREACHABLE'), "isClawError(errors[0], 'RELAY_UNREACHABLE')");
   assert.equal(
     errors[0].message,
     `relay ${url} is unreachable (connection refused) — check the address and that the relay is running; retrying`,
@@ -76,8 +76,8 @@ test('after a relay restart the client reconnects and circuits work again; old c
   const circuitClosed = within('circuit close', new Promise<Error | undefined>((r) => circuit.onClose(r)));
   await relay.close();
   const err = await circuitClosed;
-  assert.ok(isClawError(err, 'LINK_CLOSED'));
-  assert.ok(isClawError(errors[0], 'RELAY_UNREACHABLE'));
+  assert.ok(isClawError(err, 'LINK_CLOSED'), "isClawError(err, 'LINK_CLOSED')");
+  assert.ok(isClawError(errors[0], 'RELAY_UNREACHABLE'), "isClawError(errors[0], 'RELAY_UNREACHABLE')");
   assert.match(errors[0].message, /shutting down; reconnecting/);
   relay = await startTestRelay({ port });
   try {
@@ -118,7 +118,7 @@ test('openCircuit fails clearly when the relay stays unreachable, when stopped, 
   await assert.rejects(a.openCircuit(target, 100), /relay client for .* is stopped/);
   a.start();
   await assert.rejects(a.openCircuit(target, 300), (err) => {
-    assert.ok(isClawError(err, 'RELAY_UNREACHABLE'));
+    assert.ok(isClawError(err, 'RELAY_UNREACHABLE'), "isClawError(err, 'RELAY_UNREACHABLE')");
     assert.match(
       err.message,
       /^cannot reach peer [0-9a-f]{4}…[0-9a-f]{4} through relay ws:\/\/127\.0\.0\.1:\d+: relay .* is unreachable \(connection refused\)/,
@@ -143,7 +143,7 @@ test('stop() closes every circuit and the peer sees them end', async () => {
     const remoteClosed = within('remote close', new Promise<Error | undefined>((r) => cb.onClose(r)));
     a.stop();
     assert.equal(ca.closed, true);
-    assert.ok(isClawError(await localClosed, 'LINK_CLOSED'));
+    assert.ok(isClawError(await localClosed, 'LINK_CLOSED'), "isClawError(await localClosed, 'LINK_CLOSED')");
     assert.match((await remoteClosed)!.message, /disconnected from relay/);
     await until('relay forgot', () => relay.stats().circuits === 0 && relay.stats().nodes === 1);
   } finally {
@@ -225,14 +225,17 @@ test('a relay that comes back is used again within a probe interval, whatever th
     'down, and the first retry refused',
     () => a.downSince !== undefined && a.lastError !== undefined,
   );
-  assert.ok(a.downSince! >= downFrom - 5);
+  assert.ok(a.downSince! >= downFrom - 5, 'a.downSince! >= downFrom - 5');
   await sleep(300, 'the relay stays down a while');
   relay = await startTestRelay({ port });
   try {
     // The probe interval is 100 ms; the margin is for a loaded machine, and still far under the backoff.
     await until('reconnected', () => a.state === 'connected', 30_000);
     assert.equal(a.downSince, undefined);
-    assert.ok(a.backAt !== undefined && a.lastOutageMs !== undefined && a.lastOutageMs >= 300);
+    assert.ok(
+      a.backAt !== undefined && a.lastOutageMs !== undefined && a.lastOutageMs >= 300,
+      'a.backAt !== undefined && a.lastOutageMs !== undefined && a.lastOutageMs >= 300',
+    );
   } finally {
     a.stop();
     await relay.close();

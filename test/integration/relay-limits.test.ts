@@ -38,7 +38,7 @@ test('connectionsPerIp: the extra connection is refused until one closes', async
       }),
     );
     client.stop();
-    assert.ok(isClawError(err, 'RELAY_LIMIT'));
+    assert.ok(isClawError(err, 'RELAY_LIMIT'), "isClawError(err, 'RELAY_LIMIT')");
     assert.match(err.message, /too many connections from this address/);
     assert.match(await relay.metricsText(), /auth_failures_total\{reason="too_many_connections"\} 2/);
 

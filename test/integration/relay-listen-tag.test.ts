@@ -53,7 +53,10 @@ test('the relay announces LISTEN_TAG, and an issuer listening by tag is reached 
   const challenge = await raw.next();
   raw.ws.close();
   assert.equal(challenge.type, 'challenge');
-  assert.ok(relayFeatures((challenge as { relayInfo: string }).relayInfo).includes('listen-tag'));
+  assert.ok(
+    relayFeatures((challenge as { relayInfo: string }).relayInfo).includes('listen-tag'),
+    "relayFeatures((challenge as { relayInfo: string }).relayInfo).includes('listen-tag')",
+  );
 
   const issuer = await connectedClient(strict.url, await testIdentity('tag-issuer'));
   try {

@@ -87,7 +87,7 @@ test(
       // A relayed terminal prints the first marker.
       const term = await cli(['term', 'b', '--home', homeA, '--', 'sh', '-c', `echo ${terminalMarker}`]);
       assert.equal(term.code, 0, term.stderr);
-      assert.ok(term.stdout.includes(terminalMarker));
+      assert.ok(term.stdout.includes(terminalMarker), 'term.stdout.includes(terminalMarker)');
 
       // A relayed SOCKS download carries the second.
       const http = createServer((_req, res) => res.end(`${socksMarker}\n`.repeat(1000)));

@@ -34,7 +34,7 @@ test('a node that asks learns the address and port the relay sees', async () => 
     await raw.authenticate(await testIdentity('observed-raw'), { wantsObserved: true });
     const ok = await raw.next();
     assert.equal(ok.type, 'auth-ok');
-    assert.ok(ok.type === 'auth-ok');
+    assert.ok(ok.type === 'auth-ok', "ok.type === 'auth-ok'");
     const local = (raw.ws as unknown as { _socket: { localPort: number } })._socket.localPort;
     assert.deepEqual(ok.observed, { address: '127.0.0.7', port: local });
   } finally {
@@ -61,7 +61,7 @@ test('the relay client keeps what its relay observed, and forgets it when stoppe
     assert.ok(seen, 'no observation');
     assert.equal(seen.relay, relay.url);
     assert.equal(seen.address, '127.0.0.1');
-    assert.ok(seen.local);
+    assert.ok(seen.local, 'seen.local');
     assert.equal(seen.port, seen.local.port);
   } finally {
     client.stop();
@@ -103,7 +103,10 @@ test('an older relay (no observed-address in its CHALLENGE) gets the HELLO it kn
     await until('connected to the older relay', () => client.state === 'connected');
     assert.equal(hellos.length, 1);
     assert.equal(hellos[0]!.type, 'hello');
-    assert.ok(hellos[0]!.type === 'hello' && hellos[0]!.wantsObserved === undefined);
+    assert.ok(
+      hellos[0]!.type === 'hello' && hellos[0]!.wantsObserved === undefined,
+      "hellos[0]!.type === 'hello' && hellos[0]!.wantsObserved === undefined",
+    );
     assert.equal(client.observed, undefined);
   } finally {
     client.stop();

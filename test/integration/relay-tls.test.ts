@@ -36,7 +36,7 @@ async function firstError(client: RelayClient): Promise<ClawError> {
     return await within('a relay client error', error);
   } finally {
     client.stop();
-    assert.ok(!states.includes('connected'));
+    assert.ok(!states.includes('connected'), "!states.includes('connected')");
   }
 }
 
@@ -74,7 +74,7 @@ test('without a pin the self-signed relay is refused with the fingerprint to pin
     retryDelayMs: () => 50,
   });
   const err = await firstError(client);
-  assert.ok(isClawError(err, 'RELAY_UNPINNED'));
+  assert.ok(isClawError(err, 'RELAY_UNPINNED'), "isClawError(err, 'RELAY_UNPINNED')");
   assert.equal(
     err.message,
     `relay ${relay.url} presents an unpinned self-signed certificate with fingerprint ${relayCert.fingerprint}; if that is your relay, pin it: stop the agent and start it again with --relay-fingerprint ${relay.url}=${relayCert.fingerprint}`,
@@ -93,14 +93,17 @@ test('a wrong pin is refused as a fingerprint mismatch', async () => {
     retryDelayMs: () => 50,
   });
   const err = await firstError(client);
-  assert.ok(isClawError(err, 'RELAY_FINGERPRINT_MISMATCH'));
+  assert.ok(isClawError(err, 'RELAY_FINGERPRINT_MISMATCH'), "isClawError(err, 'RELAY_FINGERPRINT_MISMATCH')");
   assert.match(
     err.message,
     new RegExp(
       `tls fingerprint mismatch: expected ${abbreviateFingerprint(other)}, got ${abbreviateFingerprint(relayCert.fingerprint)}`,
     ),
   );
-  assert.ok(err.message.includes(`--relay-fingerprint ${relay.url}=${relayCert.fingerprint}`));
+  assert.ok(
+    err.message.includes(`--relay-fingerprint ${relay.url}=${relayCert.fingerprint}`),
+    'err.message.includes(`--relay-fingerprint ${relay.url}=${relayCert.fingerprint}`)',
+  );
 });
 
 test('a peer’s relay used on demand gets the hint that applies to it, not the agent flag', async () => {
@@ -113,7 +116,7 @@ test('a peer’s relay used on demand gets the hint that applies to it, not the 
     retryDelayMs: () => 50,
   });
   const err = await firstError(client);
-  assert.ok(isClawError(err, 'RELAY_FINGERPRINT_MISMATCH'));
+  assert.ok(isClawError(err, 'RELAY_FINGERPRINT_MISMATCH'), "isClawError(err, 'RELAY_FINGERPRINT_MISMATCH')");
   assert.ok(err.message.endsWith('add that peer again with this relay and its fingerprint'), err.message);
   // The command is the hint, naming the flag it is about.
   assert.deepEqual(err.hint, {
@@ -213,7 +216,7 @@ test('without a pin, a relay whose certificate chains to a trusted CA connects; 
         retryDelayMs: () => 50,
       }),
     );
-    assert.ok(isClawError(err, 'RELAY_UNPINNED'));
+    assert.ok(isClawError(err, 'RELAY_UNPINNED'), "isClawError(err, 'RELAY_UNPINNED')");
     assert.match(
       err.message,
       /presents a certificate that does not verify \(ERR_TLS_CERT_ALTNAME_INVALID\) with fingerprint [0-9a-f]{64}/,

@@ -172,7 +172,7 @@ test('reverse UDP forwards over a relay-only link', { timeout: 180_000 }, async 
       const backs = await Promise.all(clients.map((s, i) => roundTrip(s, port, Buffer.from(`c${i}`))));
       backs.forEach((b, i) => assert.equal(b.toString(), `c${i}`));
       const f = await forwardOf(pair.homeA, 'ru');
-      assert.ok(f);
+      assert.ok(f, 'f');
       assert.equal(f.direction, 'reverse');
       assert.equal(f.protocol, 'udp');
       assert.equal(f.state, 'listening');

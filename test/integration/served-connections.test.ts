@@ -236,6 +236,7 @@ test(
     assert.ok(
       afterForward.all.some((x) => x.kind === 'terminal-served') &&
         afterForward.all.some((x) => x.kind === 'chain-hop'),
+      "afterForward.all.some((x) => x.kind === 'terminal-served') && afterForward.all.some((x) => x.kind === 'chain-hop')",
     );
     await until('the TCP forward client cut', () => tcpClosed.closedAt() !== undefined, 30_000);
     console.log(

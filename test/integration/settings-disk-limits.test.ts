@@ -45,7 +45,7 @@ test('a save cut short by the disk fails, says so, and config.json stays whole',
     } else {
       refused = r.stderr;
       assert.ok(!saved.peers.some((p) => p.name === `peer-with-a-long-name-${i}`), 'nothing was changed');
-      assert.ok(Buffer.byteLength(text) <= LIMIT_BYTES);
+      assert.ok(Buffer.byteLength(text) <= LIMIT_BYTES, 'Buffer.byteLength(text) <= LIMIT_BYTES');
     }
   }
   assert.match(

@@ -104,7 +104,10 @@ test(
   'a share answers real requests within 1 s while 800 slow clients hold connections',
   { timeout: 180_000 },
   async () => {
-    assert.ok(SLOW_CLIENTS > MAX_REVERSE_CONNECTIONS_PER_FORWARD);
+    assert.ok(
+      SLOW_CLIENTS > MAX_REVERSE_CONNECTIONS_PER_FORWARD,
+      'SLOW_CLIENTS > MAX_REVERSE_CONNECTIONS_PER_FORWARD',
+    );
     const dir = join(tempHome('share-slow'), 'shared');
     mkdirSync(dir);
     writeFileSync(join(dir, 'a.txt'), 'hello\n');

@@ -192,7 +192,10 @@ test('share a folder through a peer', { skip, timeout: 600_000 }, async () => {
   assert.ok(page.includes('&#60;img src=x onerror=alert(1)&#62;.txt'), page);
   assert.ok(!page.includes('link-out') && !page.includes('dir-out') && !page.includes('.hidden'), page);
   const odd = await curl([`${base}/%3Cscript%3Ex%3C/`]);
-  assert.ok(odd.body.toString('utf8').includes('href="script%3E.txt">script&#62;.txt</a>'));
+  assert.ok(
+    odd.body.toString('utf8').includes('href="script%3E.txt">script&#62;.txt</a>'),
+    "odd.body.toString('utf8').includes('href=\"script%3E.txt\">script&#62;.txt</a>')",
+  );
   assert.equal(
     (await curl([`${base}/%3Cscript%3Ex%3C/script%3E.txt`])).body.toString(),
     'in the odd folder\n',
@@ -304,7 +307,10 @@ test('share a folder through a peer', { skip, timeout: 600_000 }, async () => {
   const opened = await curl(['-u', 'anyone:correct horse', locked]);
   assert.equal(opened.status, 200);
   assert.deepEqual(opened.body, small);
-  assert.ok(!readFileSync(join(a.home, 'config.json'), 'utf8').includes('correct horse'));
+  assert.ok(
+    !readFileSync(join(a.home, 'config.json'), 'utf8').includes('correct horse'),
+    "!readFileSync(join(a.home, 'config.json'), 'utf8').includes('correct horse')",
+  );
   assert.equal((await shareOf(a.home, 'locked'))?.password, true);
   await ok(['share', 'stop', 'locked', '--home', a.home]);
 

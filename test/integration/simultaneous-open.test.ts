@@ -51,7 +51,10 @@ async function meet(i: number, j: number, port: number, withinMs: number) {
 test('two port-preserving NATs (one a double NAT) meet at the agreed instant', { skip }, async () => {
   const [a, b] = await meet(0, 1, 45000, 8_000);
   assert.deepEqual([a.status, b.status], ['fulfilled', 'fulfilled'], JSON.stringify([a, b]));
-  assert.ok(a.status === 'fulfilled' && b.status === 'fulfilled');
+  assert.ok(
+    a.status === 'fulfilled' && b.status === 'fulfilled',
+    "a.status === 'fulfilled' && b.status === 'fulfilled'",
+  );
   assert.equal(a.value, '45000');
   assert.equal(b.value, '45000');
 });
@@ -61,7 +64,7 @@ test('a NAT that changes ports is not met; both give up by the deadline', { skip
   const [a, b] = await meet(0, 2, 45001, 3_000);
   assert.equal(a.status, 'rejected');
   assert.equal(b.status, 'rejected');
-  assert.ok(a.status === 'rejected');
+  assert.ok(a.status === 'rejected', "a.status === 'rejected'");
   assert.match(String(a.reason), /reached no candidate/);
-  assert.ok(Date.now() - started < 10_000);
+  assert.ok(Date.now() - started < 10_000, 'Date.now() - started < 10_000');
 });

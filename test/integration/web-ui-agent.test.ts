@@ -64,7 +64,7 @@ test('the API over WebSocket: token first, requests answered, errors replied, a 
 
   for (const wrong of [undefined, '0'.repeat(64)]) {
     const ws = await openSocket(port, '/api', `http://127.0.0.1:${port}`);
-    assert.ok(typeof ws !== 'number');
+    assert.ok(typeof ws !== 'number', "typeof ws !== 'number'");
     const closed = whenClosed(ws);
     if (wrong !== undefined) ws.send(JSON.stringify({ type: 'auth', token: wrong }));
     assert.deepEqual(await closed, { code: 4401, reason: 'open the link that clawbridge ui prints' });
@@ -91,7 +91,7 @@ test('the API over WebSocket: token first, requests answered, errors replied, a 
   assert.deepEqual(await oldClosed, { code: 4401, reason: 'open the link that clawbridge ui prints' });
   assert.equal(readFileSync(join(home, 'ui-token'), 'utf8').trim(), fresh.token);
   const again = await openSocket(port, '/api', `http://127.0.0.1:${port}`);
-  assert.ok(typeof again !== 'number');
+  assert.ok(typeof again !== 'number', "typeof again !== 'number'");
   const refused = whenClosed(again);
   again.send(JSON.stringify({ type: 'auth', token }));
   assert.equal((await refused).code, 4401, 'the old token no longer opens a session');

@@ -147,7 +147,7 @@ test(
       const { message } = await readFirstMessage(socket, hostReply());
       assert.deepEqual(message, { ok: true, pid: proc.pid, sessions: [] });
       socket.destroy();
-      assert.ok(existsSync(start.logPath));
+      assert.ok(existsSync(start.logPath), 'existsSync(start.logPath)');
     } finally {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
     }

@@ -98,7 +98,10 @@ test('app.asar holds the entry point package.json names, every desktop bundle an
   for (const [bundle, source] of Object.entries(BUNDLES)) {
     assert.ok(files.asarFiles.includes(bundle), `${bundle} (from ${source}) is not in app.asar`);
   }
-  assert.ok(files.asarFiles.includes('dist/renderer/index.html'));
+  assert.ok(
+    files.asarFiles.includes('dist/renderer/index.html'),
+    "files.asarFiles.includes('dist/renderer/index.html')",
+  );
   assert.ok(
     files.asarFiles.some((f) => /^dist\/renderer\/assets\/.+\.js$/.test(f)),
     'no renderer script',
@@ -111,7 +114,10 @@ test('code in the bundle folder finds the renderer where static-files.ts looks (
   const bundleFile = pathToFileURL(join(projectDir, DESKTOP_OUT_DIR, 'chunk.js'));
   const found = fileURLToPath(new URL('../../../dist/renderer/index.html', bundleFile));
   assert.equal(found, join(projectDir, 'dist', 'renderer', 'index.html'));
-  assert.ok(files.asarFiles.includes('dist/renderer/index.html'));
+  assert.ok(
+    files.asarFiles.includes('dist/renderer/index.html'),
+    "files.asarFiles.includes('dist/renderer/index.html')",
+  );
 });
 
 test("node-pty's addon for this platform is unpacked next to app.asar, as a loadable ELF file", () => {
@@ -123,7 +129,10 @@ test("node-pty's addon for this platform is unpacked next to app.asar, as a load
   assert.ok(addon, `no pty.node in app.asar.unpacked; unpacked: ${files.diskFiles.join(', ')}`);
   const head = readFileSync(join(packed.resources, addon)).subarray(0, 4);
   assert.deepEqual([...head], [0x7f, 0x45, 0x4c, 0x46], `${addon} is not an ELF shared object`);
-  assert.ok(files.diskFiles.includes('app.asar.unpacked/node_modules/node-pty/lib/index.js'));
+  assert.ok(
+    files.diskFiles.includes('app.asar.unpacked/node_modules/node-pty/lib/index.js'),
+    "files.diskFiles.includes('app.asar.unpacked/node_modules/node-pty/lib/index.js')",
+  );
 });
 
 test('no sources, source maps, type files, tests or build files are shipped', () => {
@@ -172,7 +181,7 @@ test("no other platform's or architecture's native binaries", () => {
   assert.deepEqual(foreign, []);
   // Every addon on disk is an ELF file (not Mach-O or PE), as the Linux loader needs.
   const addons = files.diskFiles.filter((f) => f.endsWith('.node'));
-  assert.ok(addons.length >= 1);
+  assert.ok(addons.length >= 1, 'addons.length >= 1');
   for (const f of addons) {
     assert.deepEqual(
       [...readFileSync(join(packed.resources, f)).subarray(0, 4)],
@@ -242,8 +251,14 @@ test('resources/ fits the size budget', () => {
 });
 
 test('the Linux app is named clawbridge and keeps Electron’s licence', () => {
-  assert.ok(existsSync(join(packed.appOutDir, 'clawbridge')));
-  assert.ok(existsSync(join(packed.appOutDir, 'LICENSE.electron.txt')));
+  assert.ok(
+    existsSync(join(packed.appOutDir, 'clawbridge')),
+    "existsSync(join(packed.appOutDir, 'clawbridge'))",
+  );
+  assert.ok(
+    existsSync(join(packed.appOutDir, 'LICENSE.electron.txt')),
+    "existsSync(join(packed.appOutDir, 'LICENSE.electron.txt'))",
+  );
 });
 
 test("the packed binary's fuses are electron-builder.yml's: no run-as-node, NODE_OPTIONS or --inspect; cookies encrypted; only an integrity-checked app.asar", () => {

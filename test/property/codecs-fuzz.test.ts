@@ -80,8 +80,9 @@ test('udp frames: arbitrary bytes decode or refuse with FRAME_TOO_LARGE, holding
       const dec = new UdpFrameDecoder();
       try {
         for (const c of chunks) {
-          for (const d of dec.push(c)) assert.ok(d.length <= MAX_UDP_DATAGRAM_BYTES);
-          assert.ok(dec.buffered <= 2 + MAX_UDP_DATAGRAM_BYTES);
+          for (const d of dec.push(c))
+            assert.ok(d.length <= MAX_UDP_DATAGRAM_BYTES, 'd.length <= MAX_UDP_DATAGRAM_BYTES');
+          assert.ok(dec.buffered <= 2 + MAX_UDP_DATAGRAM_BYTES, 'dec.buffered <= 2 + MAX_UDP_DATAGRAM_BYTES');
         }
       } catch (err) {
         assert.ok(isClawError(err, 'FRAME_TOO_LARGE'), String(err));
@@ -113,9 +114,12 @@ test('tcp-connect result: round-trips, and arbitrary bytes give done, more or in
   fc.assert(
     fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
       const r = decodeConnectResult(bytes);
-      assert.ok(['done', 'more', 'invalid'].includes(r.status));
-      if (r.status === 'done') assert.ok(r.used <= bytes.length);
-      if (r.status === 'invalid') assert.ok(r.reason.length > 0);
+      assert.ok(
+        ['done', 'more', 'invalid'].includes(r.status),
+        "['done', 'more', 'invalid'].includes(r.status)",
+      );
+      if (r.status === 'done') assert.ok(r.used <= bytes.length, 'r.used <= bytes.length');
+      if (r.status === 'invalid') assert.ok(r.reason.length > 0, 'r.reason.length > 0');
     }),
     { numRuns: RUNS },
   );
@@ -153,9 +157,14 @@ test('reverse-listen answer: round-trips, and arbitrary bytes give done, more or
   fc.assert(
     fc.property(textish, (bytes) => {
       const r = decodeReverseAnswer(bytes);
-      if (r.status === 'more') assert.ok(bytes.length <= MAX_REVERSE_ANSWER_BYTES);
-      else if (r.status === 'invalid') assert.ok(r.reason.length > 0);
-      else assert.ok(r.used <= bytes.length && r.value.bound.length > 0);
+      if (r.status === 'more')
+        assert.ok(bytes.length <= MAX_REVERSE_ANSWER_BYTES, 'bytes.length <= MAX_REVERSE_ANSWER_BYTES');
+      else if (r.status === 'invalid') assert.ok(r.reason.length > 0, 'r.reason.length > 0');
+      else
+        assert.ok(
+          r.used <= bytes.length && r.value.bound.length > 0,
+          'r.used <= bytes.length && r.value.bound.length > 0',
+        );
     }),
     { numRuns: RUNS },
   );
@@ -173,7 +182,10 @@ test('relay splice line: round-trips, and arbitrary bytes classify or refuse wit
   );
   fc.assert(
     fc.property(fc.uint8Array({ maxLength: SPLICE_LINE_BYTES + 8 }), (bytes) => {
-      assert.ok(['tls', 'splice', 'http', 'more'].includes(classifyFirstBytes(bytes)));
+      assert.ok(
+        ['tls', 'splice', 'http', 'more'].includes(classifyFirstBytes(bytes)),
+        "['tls', 'splice', 'http', 'more'].includes(classifyFirstBytes(bytes))",
+      );
       try {
         assert.match(parseSpliceLine(bytes), /^[0-9a-f]{64}$/);
       } catch (err) {
@@ -195,7 +207,10 @@ test('ClientHello server name: a named hello reads its name however it is cut; a
         const read = readClientHelloServerName(soFar);
         if (soFar.length < hello.length) {
           assert.equal(read.state, 'more');
-          assert.ok(read.state === 'more' && read.bytes > soFar.length);
+          assert.ok(
+            read.state === 'more' && read.bytes > soFar.length,
+            "read.state === 'more' && read.bytes > soFar.length",
+          );
         } else {
           assert.deepEqual(read, {
             state: 'read',
@@ -215,13 +230,20 @@ test('ClientHello server name: a named hello reads its name however it is cut; a
         ? Buffer.concat([Buffer.of(0x16, 3, 1, bytes.length >> 8, bytes.length & 0xff), bytes])
         : Buffer.from(bytes);
       const read = readClientHelloServerName(head);
-      if (read.state === 'more') assert.ok(read.bytes > head.length && read.bytes >= TLS_RECORD_HEADER_BYTES);
+      if (read.state === 'more')
+        assert.ok(
+          read.bytes > head.length && read.bytes >= TLS_RECORD_HEADER_BYTES,
+          'read.bytes > head.length && read.bytes >= TLS_RECORD_HEADER_BYTES',
+        );
       else {
-        assert.ok(read.recordBytes <= head.length);
+        assert.ok(read.recordBytes <= head.length, 'read.recordBytes <= head.length');
         // Whatever name a hello carries is a token or no splice, never an exception.
         if (read.serverName !== undefined) {
           const token = tokenOfServerName(read.serverName);
-          assert.ok(token === undefined || /^[0-9a-f]{64}$/.test(token));
+          assert.ok(
+            token === undefined || /^[0-9a-f]{64}$/.test(token),
+            'token === undefined || /^[0-9a-f]{64}$/.test(token)',
+          );
         }
       }
     }),

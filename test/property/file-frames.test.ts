@@ -125,7 +125,8 @@ test('arbitrary payloads from a peer fail only as BAD_FRAME', () => {
     fc.property(payload, (p) => {
       try {
         const f = decodeFileFrame(Buffer.from(p));
-        if (f.type === 'data') assert.ok(f.bytes.length <= MAX_DATA_BYTES);
+        if (f.type === 'data')
+          assert.ok(f.bytes.length <= MAX_DATA_BYTES, 'f.bytes.length <= MAX_DATA_BYTES');
       } catch (err) {
         assert.ok(isClawError(err, 'BAD_FRAME'), String(err));
       }
@@ -143,7 +144,7 @@ test('a long offer splits into parts that decode back to the same entries', () =
     sha256: '0'.repeat(64),
   }));
   const parts = offerFrames('a'.repeat(32), entries);
-  assert.ok(parts.length > 1);
+  assert.ok(parts.length > 1, 'parts.length > 1');
   assert.deepEqual(
     parts.map((p) => p.more),
     [...parts.slice(1).map(() => true), false],
@@ -204,7 +205,7 @@ test('every name the checker accepts lands inside the inbox folder, once, and ne
     fc.property(offered, fc.boolean(), fc.boolean(), (entries, caseInsensitive, windows) => {
       const r = checkOfferNames(entries, { caseInsensitive, windows });
       if (!r.ok) {
-        assert.ok(r.reason.length > 0);
+        assert.ok(r.reason.length > 0, 'r.reason.length > 0');
         return;
       }
       assert.equal(r.local.length, entries.length);
@@ -216,7 +217,11 @@ test('every name the checker accepts lands inside the inbox folder, once, and ne
           assert.ok(c !== '' && c !== '.' && c !== '..', `component ${JSON.stringify(c)} in ${local}`);
           assert.ok(!c.includes('\0'), 'no NUL');
           // On Windows what Windows cannot hold was renamed; elsewhere names are kept as they are.
-          if (windows) assert.ok(!c.includes('\\') && !/[\p{Cc}]/u.test(c));
+          if (windows)
+            assert.ok(
+              !c.includes('\\') && !/[\p{Cc}]/u.test(c),
+              "!c.includes('\\\\') && !/[\\p{Cc}]/u.test(c)",
+            );
         }
         const abs = resolve(root, ...parts);
         assert.ok(abs.startsWith(root + sep), `${local} resolves to ${abs}`);
@@ -267,7 +272,7 @@ test('names: the refusals and renames a person meets', () => {
   // Kept as they are on Linux and macOS: names those disks hold (one too long is skipped when written).
   const kept = ['C:', 'a\\b', 'new\nline', 'tab\tname', 'CON', 'colon:star*q?.txt', 'x'.repeat(256)];
   const posix = checkOfferNames(kept.map(file), { caseInsensitive: false });
-  assert.ok(posix.ok);
+  assert.ok(posix.ok, 'posix.ok');
   assert.deepEqual(posix.local.map(String), kept);
   assert.deepEqual(posix.renamed, []);
   // Windows renames what it cannot hold, and lists it.
@@ -284,7 +289,7 @@ test('names: the refusals and renames a person meets', () => {
     ],
     { caseInsensitive: true, windows: true },
   );
-  assert.ok(ok.ok);
+  assert.ok(ok.ok, 'ok.ok');
   assert.deepEqual(ok.local.map(String), [
     'd/CON_',
     'd/nul_.txt',

@@ -53,7 +53,8 @@ test('arbitrary bytes never throw and never yield an unknown permission', () => 
       const d = new ControlLineDecoder();
       for (const chunk of chunks) {
         for (const line of d.push(chunk)) {
-          if (line.kind === 'grants') for (const p of line.allow) assert.ok(PERMISSIONS.includes(p));
+          if (line.kind === 'grants')
+            for (const p of line.allow) assert.ok(PERMISSIONS.includes(p), 'PERMISSIONS.includes(p)');
         }
       }
     }),

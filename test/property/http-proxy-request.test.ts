@@ -124,10 +124,16 @@ test('property: the origin-form head keeps end-to-end headers in order and drops
       const d = decodeRequestHead(Buffer.from(serialize(r), 'latin1'));
       if (d.status !== 'done') return assert.fail(d.status === 'invalid' ? d.reason : 'more');
       const out = originFormHead(d.request);
-      assert.ok(out.endsWith('\r\nConnection: close\r\n\r\n'));
+      assert.ok(
+        out.endsWith('\r\nConnection: close\r\n\r\n'),
+        "out.endsWith('\\r\\nConnection: close\\r\\n\\r\\n')",
+      );
       const lines = out.slice(0, -4).split('\r\n');
       assert.equal(lines[0], `${r.method} /${r.path} HTTP/1.1`);
-      assert.ok(lines.every((l) => !l.includes('\n') && !l.includes('\r')));
+      assert.ok(
+        lines.every((l) => !l.includes('\n') && !l.includes('\r')),
+        "lines.every((l) => !l.includes('\\n') && !l.includes('\\r'))",
+      );
       const names = lines.slice(1).map((l) => l.slice(0, l.indexOf(':')).toLowerCase());
       assert.equal(names.filter((n) => n === 'host').length, 1);
       assert.equal(names.filter((n) => n === 'connection').length, 1);
@@ -159,7 +165,7 @@ test('property: random and mutated bytes never throw, and it waits for more only
       (bytes) => {
         const d = decodeRequestHead(bytes);
         if (d.status === 'done') {
-          assert.ok(d.used <= bytes.length);
+          assert.ok(d.used <= bytes.length, 'd.used <= bytes.length');
           assert.equal(d.used, findHeadEnd(bytes));
           for (const [, v] of d.request.headers) assert.doesNotMatch(v, /[\r\n\0]/);
         }

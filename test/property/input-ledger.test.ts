@@ -58,7 +58,7 @@ test('property: every byte typed reaches the session once, in order, across any 
         } else if (s.kind === 'deliver') {
           for (const c of wire.splice(0, s.chunks)) session.take(c);
         } else if (s.kind === 'ack') {
-          assert.ok(ledger.ack(session.onStream));
+          assert.ok(ledger.ack(session.onStream), 'ledger.ack(session.onStream)');
         } else {
           for (const c of wire.splice(0, s.chunks)) session.take(c);
           wire = [];
@@ -71,7 +71,7 @@ test('property: every byte typed reaches the session once, in order, across any 
       // The path holds from here on: what waits goes, window by window.
       do {
         for (const c of wire.splice(0)) session.take(c);
-        assert.ok(ledger.ack(session.onStream));
+        assert.ok(ledger.ack(session.onStream), 'ledger.ack(session.onStream)');
         send();
       } while (wire.length > 0);
       assert.equal(ledger.waiting, 0);
@@ -88,7 +88,7 @@ test('a peer that does not count: what was in flight is given up and counted, wh
   assert.deepEqual(ledger.next(2), Buffer.from('abc'));
   ledger.enqueue(Buffer.from('de'));
   assert.equal(ledger.next(2), undefined, 'the window is full');
-  assert.ok(ledger.ack(1));
+  assert.ok(ledger.ack(1), 'ledger.ack(1)');
   assert.equal(ledger.resumed(undefined), 2);
   assert.deepEqual(ledger.next(10), Buffer.from('de'));
   // Its numbering is not known from here on: a count that turns up later cannot place the bytes.
@@ -101,7 +101,7 @@ test('an ACK past what was sent on the stream is refused; a count that does not 
   ledger.enqueue(Buffer.from('abcd'));
   ledger.next(100);
   assert.equal(ledger.ack(5), false);
-  assert.ok(ledger.ack(1));
+  assert.ok(ledger.ack(1), 'ledger.ack(1)');
   // The session claims more than was ever sent: nothing can be placed.
   assert.equal(ledger.resumed(9), 3);
   assert.equal(ledger.waiting, 0);

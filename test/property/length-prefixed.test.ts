@@ -71,7 +71,10 @@ test('property: every byte of the wire is either in a frame piece or a length he
       const dec = new LengthPrefixedDecoder(MAX, mark);
       for (const c of splitAt(wire, cuts)) for (const pieces of dec.pushPieces(c)) pieces.forEach(mark);
       // Header bytes are counted by `consumed`, payload bytes by their frame: each exactly once.
-      assert.ok(owner.every((n) => n === 1));
+      assert.ok(
+        owner.every((n) => n === 1),
+        'owner.every((n) => n === 1)',
+      );
     }),
     { numRuns: fuzzRuns() },
   );
@@ -84,10 +87,10 @@ test('property: random bytes never crash, never buffer past one frame', () => {
       try {
         for (const c of chunks) {
           dec.push(Buffer.from(c));
-          assert.ok(dec.pendingBytes <= MAX + 4 + 600);
+          assert.ok(dec.pendingBytes <= MAX + 4 + 600, 'dec.pendingBytes <= MAX + 4 + 600');
         }
       } catch (err) {
-        assert.ok(isClawError(err, 'FRAME_TOO_LARGE'));
+        assert.ok(isClawError(err, 'FRAME_TOO_LARGE'), "isClawError(err, 'FRAME_TOO_LARGE')");
       }
     }),
     { numRuns: fuzzRuns() },

@@ -28,7 +28,10 @@ test('arbitrary lines never throw', () => {
   fc.assert(
     fc.property(fc.oneof(fc.string({ maxLength: 5000 }), fc.json()), (line) => {
       const r = decodeMemberLine(line);
-      assert.ok('record' in r || typeof r.problem === 'string');
+      assert.ok(
+        'record' in r || typeof r.problem === 'string',
+        "'record' in r || typeof r.problem === 'string'",
+      );
     }),
     { numRuns: fuzzRuns() },
   );
@@ -113,7 +116,7 @@ test('in any order, the same records leave every device with the same log and pe
       a.fingerprint,
       order,
     );
-    assert.ok('plan' in r);
+    assert.ok('plan' in r, "'plan' in r");
     const { plan } = r;
     return {
       log: [...plan.members].sort((x, y) => x.subject.localeCompare(y.subject)),

@@ -114,7 +114,7 @@ test('property: requests stay within the limits, to one peer each, and carry eve
         'the requests carry every message once, in call order',
       );
       for (const r of requests) {
-        assert.ok(r.messages.length <= MESSAGE_BATCH_MAX);
+        assert.ok(r.messages.length <= MESSAGE_BATCH_MAX, 'r.messages.length <= MESSAGE_BATCH_MAX');
         const bytes = r.messages.reduce((sum, m) => sum + bodySize({ text: m.text! }), 0);
         assert.ok(r.messages.length === 1 || bytes <= MESSAGE_BATCH_MAX_BYTES, `${bytes} bytes`);
       }

@@ -89,7 +89,10 @@ function decodeOrFrameError(bytes: Uint8Array): MessageFrame | undefined {
     return decodeMessageFrame(bytes);
   } catch (err) {
     assert.ok(err instanceof MessageFrameError, `threw ${String(err)}`);
-    assert.ok(err.message.length > 0 && !err.message.includes('\n'));
+    assert.ok(
+      err.message.length > 0 && !err.message.includes('\n'),
+      "err.message.length > 0 && !err.message.includes('\\n')",
+    );
     return undefined;
   }
 }

@@ -63,7 +63,10 @@ function decodeOrClawError(bytes: Uint8Array): void {
     decodeFrame(bytes);
   } catch (err) {
     if (!isClawError(err, 'BAD_FRAME') && !isClawError(err, 'FRAME_TOO_LARGE')) throw err;
-    assert.ok(err.message.length > 0 && !err.message.includes('\n'));
+    assert.ok(
+      err.message.length > 0 && !err.message.includes('\n'),
+      "err.message.length > 0 && !err.message.includes('\\n')",
+    );
   }
 }
 
@@ -121,8 +124,11 @@ test('property: encode → decode round-trips every valid frame', { timeout: 60_
         assert.deepEqual(back.args, JSON.parse(JSON.stringify(frame.args) ?? 'null'));
       } else if ('reason' in frame && 'reason' in back) {
         // Reasons over the limit are cut on a character boundary: the result is a prefix that fits.
-        assert.ok(frame.reason.startsWith(back.reason));
-        assert.ok(Buffer.byteLength(back.reason) <= MAX_REASON_BYTES);
+        assert.ok(frame.reason.startsWith(back.reason), 'frame.reason.startsWith(back.reason)');
+        assert.ok(
+          Buffer.byteLength(back.reason) <= MAX_REASON_BYTES,
+          'Buffer.byteLength(back.reason) <= MAX_REASON_BYTES',
+        );
         if (Buffer.byteLength(frame.reason) <= MAX_REASON_BYTES) assert.equal(back.reason, frame.reason);
       } else {
         assert.deepEqual(back, { ...frame }); // fc.record builds null-prototype objects
@@ -156,7 +162,7 @@ test('property: a frame in pieces decodes as the joined frame would; DATA keeps 
       if (data === undefined) {
         // Not decoded in pieces: the caller joins them, and decodeFrame decides (maybe a DATA frame
         // whose header was split).
-        if (joined?.type === FrameType.Data) assert.ok(pieces[0]!.length < 6);
+        if (joined?.type === FrameType.Data) assert.ok(pieces[0]!.length < 6, 'pieces[0]!.length < 6');
         return;
       }
       assert.ok(joined && joined.type === FrameType.Data, 'only valid DATA frames decode in pieces');

@@ -57,10 +57,16 @@ test('NAT-PMP: any datagram decodes to an answer that fits the request, a refusa
       if (d.kind === 'drop' || d.kind === 'refused') return;
       assert.equal(bytes[0], 0);
       if (d.answer.kind === 'mapped') {
-        assert.ok(request.op === 'map-tcp' && bytes.length >= 16);
+        assert.ok(
+          request.op === 'map-tcp' && bytes.length >= 16,
+          "request.op === 'map-tcp' && bytes.length >= 16",
+        );
         assert.equal(d.answer.internalPort, request.internalPort);
       } else {
-        assert.ok(request.op === 'external-address' && bytes.length >= 12);
+        assert.ok(
+          request.op === 'external-address' && bytes.length >= 12,
+          "request.op === 'external-address' && bytes.length >= 12",
+        );
         assert.match(d.answer.address, /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/);
       }
     }),
@@ -77,11 +83,17 @@ test('SSDP: any datagram is an answer with a LOCATION within the cap, or dropped
       (bytes, responder) => {
         const a = parseSsdpAnswer(bytes);
         if ('drop' in a) return;
-        assert.ok(bytes.length <= SSDP_ANSWER_LIMIT_BYTES && a.location.length > 0);
+        assert.ok(
+          bytes.length <= SSDP_ANSWER_LIMIT_BYTES && a.location.length > 0,
+          'bytes.length <= SSDP_ANSWER_LIMIT_BYTES && a.location.length > 0',
+        );
         const url = descriptionUrl(a.location, responder);
         if ('drop' in url) return;
         assert.equal(url.hostname, responder);
-        assert.ok(isLanAddress(url.hostname) && url.protocol === 'http:');
+        assert.ok(
+          isLanAddress(url.hostname) && url.protocol === 'http:',
+          "isLanAddress(url.hostname) && url.protocol === 'http:'",
+        );
       },
     ),
     { numRuns: 3000 },
@@ -121,19 +133,28 @@ test('a description: any text yields a control URL on the description host and p
   );
   // The worst a capped body can be for the scan: many openings and no close. It finishes, and finds none.
   const worst = '<serviceType>'.repeat(5000) + '<controlURL>'.repeat(100);
-  assert.ok('drop' in wanServiceFrom(worst, location));
-  assert.ok('drop' in wanServiceFrom(igdDescription('urn:x', '/c') + '<serviceType>'.repeat(5000), location));
+  assert.ok('drop' in wanServiceFrom(worst, location), "'drop' in wanServiceFrom(worst, location)");
+  assert.ok(
+    'drop' in wanServiceFrom(igdDescription('urn:x', '/c') + '<serviceType>'.repeat(5000), location),
+    "'drop' in wanServiceFrom(igdDescription('urn:x', '/c') + '<serviceType>'.repeat(5000), location)",
+  );
 });
 
 test('SOAP: any answer yields its fields or an error message; a port field is a port or nothing', () => {
   fc.assert(
     fc.property(fc.integer({ min: 100, max: 599 }), fc.string({ maxLength: 4096 }), (status, body) => {
       const a = readSoapAnswer(status, body, 'AddAnyPortMapping');
-      assert.ok(a.ok ? status === 200 : a.message.startsWith('AddAnyPortMapping: '));
+      assert.ok(
+        a.ok ? status === 200 : a.message.startsWith('AddAnyPortMapping: '),
+        "a.ok ? status === 200 : a.message.startsWith('AddAnyPortMapping: ')",
+      );
       const port = portField(body, 'NewReservedPort');
-      assert.ok(port === undefined || (Number.isInteger(port) && port >= 1 && port <= 65535));
+      assert.ok(
+        port === undefined || (Number.isInteger(port) && port >= 1 && port <= 65535),
+        'port === undefined || (Number.isInteger(port) && port >= 1 && port <= 65535)',
+      );
       const field = soapField(body, 'NewExternalIPAddress');
-      assert.ok(field === undefined || field.length <= 256);
+      assert.ok(field === undefined || field.length <= 256, 'field === undefined || field.length <= 256');
     }),
     { numRuns: 3000 },
   );

@@ -87,7 +87,10 @@ describe('pairing decoder properties', () => {
       fc.property(mutation, (m) => {
         const forged = mutate(genuine.decision, m);
         if (changed(forged, genuine.decision))
-          assert.ok(threwClawError(() => openDecision(genuine.joinerKey, forged)));
+          assert.ok(
+            threwClawError(() => openDecision(genuine.joinerKey, forged)),
+            'threwClawError(() => openDecision(genuine.joinerKey, forged))',
+          );
       }),
       { numRuns: DECODER_RUNS },
     );
@@ -120,7 +123,11 @@ describe('pairing state machine properties', () => {
         const issuer = newIssuer();
         const msg2 = issuer.receive(joiner.start());
         const forged = mutate(msg2, m);
-        if (changed(forged, msg2)) assert.ok(threwClawError(() => joiner.receive(forged)));
+        if (changed(forged, msg2))
+          assert.ok(
+            threwClawError(() => joiner.receive(forged)),
+            'threwClawError(() => joiner.receive(forged))',
+          );
       }),
       { numRuns: STATEFUL_RUNS },
     );
@@ -133,7 +140,11 @@ describe('pairing state machine properties', () => {
         const issuer = newIssuer();
         const { message } = joiner.receive(issuer.receive(joiner.start()));
         const forged = mutate(message, m);
-        if (changed(forged, message)) assert.ok(threwClawError(() => issuer.finish(forged)));
+        if (changed(forged, message))
+          assert.ok(
+            threwClawError(() => issuer.finish(forged)),
+            'threwClawError(() => issuer.finish(forged))',
+          );
       }),
       { numRuns: STATEFUL_RUNS },
     );
@@ -175,8 +186,14 @@ describe('pairing state machine properties', () => {
         const other = newIssuer(a);
         const wrong = newJoiner(parsePairCode(a.tag + secret));
         const msg2 = other.receive(wrong.start());
-        assert.ok(threwClawError(() => wrong.receive(msg2)));
-        assert.ok(threwClawError(() => other.finish(wrong.abort())));
+        assert.ok(
+          threwClawError(() => wrong.receive(msg2)),
+          'threwClawError(() => wrong.receive(msg2))',
+        );
+        assert.ok(
+          threwClawError(() => other.finish(wrong.abort())),
+          'threwClawError(() => other.finish(wrong.abort()))',
+        );
       }),
       { numRuns: PAIRING_RUNS },
     );

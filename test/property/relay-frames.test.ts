@@ -95,7 +95,10 @@ function decodeOrRelayError(bytes: Uint8Array): RelayFrame | undefined {
   } catch (err) {
     assert.ok(err instanceof RelayFrameError && err instanceof ClawError, `threw ${String(err)}`);
     assert.ok(relayCloseCodeName(err.closeCode), `unknown close code ${err.closeCode}`);
-    assert.ok(err.message.length > 0 && !err.message.includes('\n'));
+    assert.ok(
+      err.message.length > 0 && !err.message.includes('\n'),
+      "err.message.length > 0 && !err.message.includes('\\n')",
+    );
     return undefined;
   }
 }

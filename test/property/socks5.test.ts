@@ -51,7 +51,11 @@ const address: fc.Arbitrary<SocksAddress> = fc
 
 /** Checks what holds for any decoder result on any input. */
 function sane<T>(d: Decoded<T>, input: Uint8Array, max: number): void {
-  if (d.status === 'done') assert.ok(d.used > 0 && d.used <= input.length && d.used <= max);
+  if (d.status === 'done')
+    assert.ok(
+      d.used > 0 && d.used <= input.length && d.used <= max,
+      'd.used > 0 && d.used <= input.length && d.used <= max',
+    );
   if (d.status === 'more') assert.ok(input.length < max, `asks for more after ${input.length} bytes`);
   if (d.status === 'invalid') assert.equal(typeof d.reason, 'string');
 }

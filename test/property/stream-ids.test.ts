@@ -54,7 +54,7 @@ test('own IDs rise in each space, keep this side parity, and never cross into th
         ids.take(lane);
         assert.equal(isLaneId(id), lane);
         assert.equal(ids.isOwn(id), true);
-        assert.ok(!seen.has(id));
+        assert.ok(!seen.has(id), '!seen.has(id)');
         seen.add(id);
         assert.equal(ids.isFinished(id), true);
       }

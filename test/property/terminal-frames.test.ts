@@ -193,9 +193,13 @@ test('fitText keeps a line within MAX_TERMINAL_TEXT bytes, on a character bounda
   fc.assert(
     fc.property(fc.string({ unit: 'grapheme', maxLength: 2000 }), (s) => {
       const out = fitText(s);
-      assert.ok(Buffer.byteLength(out) <= MAX_TERMINAL_TEXT);
+      assert.ok(Buffer.byteLength(out) <= MAX_TERMINAL_TEXT, 'Buffer.byteLength(out) <= MAX_TERMINAL_TEXT');
       if (Buffer.byteLength(s) <= MAX_TERMINAL_TEXT) assert.equal(out, s);
-      else assert.ok(out.endsWith('…') && s.startsWith(out.slice(0, -1)));
+      else
+        assert.ok(
+          out.endsWith('…') && s.startsWith(out.slice(0, -1)),
+          "out.endsWith('…') && s.startsWith(out.slice(0, -1))",
+        );
     }),
     { numRuns: RUNS },
   );
@@ -211,29 +215,63 @@ test('encodeDataFrames splits at MAX_TERMINAL_DATA and emits nothing for nothing
 });
 
 test('property: OPEN arguments accept new sessions and resumes, and nothing else', () => {
-  assert.ok(terminalOpenArgs().safeParse({ v: 1, cols: 80, rows: 24 }).success);
-  assert.ok(terminalOpenArgs().safeParse({ v: 1, command: ['sh', '-c', 'x'], cols: 80, rows: 24 }).success);
+  assert.ok(
+    terminalOpenArgs().safeParse({ v: 1, cols: 80, rows: 24 }).success,
+    'terminalOpenArgs().safeParse({ v: 1, cols: 80, rows: 24 }).success',
+  );
+  assert.ok(
+    terminalOpenArgs().safeParse({ v: 1, command: ['sh', '-c', 'x'], cols: 80, rows: 24 }).success,
+    "terminalOpenArgs().safeParse({ v: 1, command: ['sh', '-c', 'x'], cols: 80, rows: 24 }).success",
+  );
   assert.ok(
     terminalOpenArgs().safeParse({ v: 1, resume: 'a'.repeat(32), offset: 5, cols: 1, rows: 1 }).success,
+    "terminalOpenArgs().safeParse({ v: 1, resume: 'a'.repeat(32), offset: 5, cols: 1, rows: 1 }).success",
   );
-  assert.ok(!terminalOpenArgs().safeParse({ v: 2, cols: 80, rows: 24 }).success);
-  assert.ok(!terminalOpenArgs().safeParse({ v: 1, command: [], cols: 80, rows: 24 }).success);
-  assert.ok(!terminalOpenArgs().safeParse({ v: 1, resume: 'a'.repeat(32), cols: 80, rows: 24 }).success);
+  assert.ok(
+    !terminalOpenArgs().safeParse({ v: 2, cols: 80, rows: 24 }).success,
+    '!terminalOpenArgs().safeParse({ v: 2, cols: 80, rows: 24 }).success',
+  );
+  assert.ok(
+    !terminalOpenArgs().safeParse({ v: 1, command: [], cols: 80, rows: 24 }).success,
+    '!terminalOpenArgs().safeParse({ v: 1, command: [], cols: 80, rows: 24 }).success',
+  );
+  assert.ok(
+    !terminalOpenArgs().safeParse({ v: 1, resume: 'a'.repeat(32), cols: 80, rows: 24 }).success,
+    "!terminalOpenArgs().safeParse({ v: 1, resume: 'a'.repeat(32), cols: 80, rows: 24 }).success",
+  );
   // A new session may name the viewer's terminal type: a terminfo name, nothing a path or shell reads.
   for (const term of ['xterm-256color', 'vt100', 'screen.xterm-256color', 'rxvt-unicode+x', 'a'.repeat(64)])
     assert.ok(terminalOpenArgs().safeParse({ v: 1, cols: 80, rows: 24, term }).success, term);
   for (const term of ['', '../vt100', 'x/y', 'xterm;reboot', 'xterm 256', '-x', 'a'.repeat(65), 7])
     assert.ok(!terminalOpenArgs().safeParse({ v: 1, cols: 80, rows: 24, term }).success, String(term));
   // A viewer whose ends are pipes asks for PTY modes: booleans, nothing else.
-  assert.ok(terminalOpenArgs().safeParse({ v: 1, cols: 80, rows: 24, echo: false, opost: false }).success);
-  assert.ok(!terminalOpenArgs().safeParse({ v: 1, cols: 80, rows: 24, echo: 'off' }).success);
-  assert.ok(!terminalOpenArgs().safeParse({ v: 1, cols: 80, rows: 24, opost: 0 }).success);
+  assert.ok(
+    terminalOpenArgs().safeParse({ v: 1, cols: 80, rows: 24, echo: false, opost: false }).success,
+    'terminalOpenArgs().safeParse({ v: 1, cols: 80, rows: 24, echo: false, opost: false }).success',
+  );
+  assert.ok(
+    !terminalOpenArgs().safeParse({ v: 1, cols: 80, rows: 24, echo: 'off' }).success,
+    "!terminalOpenArgs().safeParse({ v: 1, cols: 80, rows: 24, echo: 'off' }).success",
+  );
+  assert.ok(
+    !terminalOpenArgs().safeParse({ v: 1, cols: 80, rows: 24, opost: 0 }).success,
+    '!terminalOpenArgs().safeParse({ v: 1, cols: 80, rows: 24, opost: 0 }).success',
+  );
   const resume = { v: 1, resume: 'a'.repeat(32), offset: 5, cols: 1, rows: 1 };
   assert.ok(!terminalOpenArgs().safeParse({ ...resume, term: 'vt100' }).success, 'a resume keeps its type');
   // A resume may ask for the session's input count; a new session has none to ask for.
-  assert.ok(terminalOpenArgs().safeParse({ ...resume, input: true }).success);
-  assert.ok(!terminalOpenArgs().safeParse({ ...resume, input: false }).success);
-  assert.ok(!terminalOpenArgs().safeParse({ v: 1, cols: 80, rows: 24, input: true }).success);
+  assert.ok(
+    terminalOpenArgs().safeParse({ ...resume, input: true }).success,
+    'terminalOpenArgs().safeParse({ ...resume, input: true }).success',
+  );
+  assert.ok(
+    !terminalOpenArgs().safeParse({ ...resume, input: false }).success,
+    '!terminalOpenArgs().safeParse({ ...resume, input: false }).success',
+  );
+  assert.ok(
+    !terminalOpenArgs().safeParse({ v: 1, cols: 80, rows: 24, input: true }).success,
+    '!terminalOpenArgs().safeParse({ v: 1, cols: 80, rows: 24, input: true }).success',
+  );
   fc.assert(
     fc.property(fc.string(), (term) => {
       const r = terminalOpenArgs().safeParse({ v: 1, cols: 80, rows: 24, term });
@@ -244,7 +282,7 @@ test('property: OPEN arguments accept new sessions and resumes, and nothing else
   fc.assert(
     fc.property(fc.jsonValue(), (v) => {
       const r = terminalOpenArgs().safeParse(v);
-      if (r.success) assert.ok(r.data.cols >= 1 && r.data.rows >= 1);
+      if (r.success) assert.ok(r.data.cols >= 1 && r.data.rows >= 1, 'r.data.cols >= 1 && r.data.rows >= 1');
     }),
     { numRuns: RUNS },
   );

@@ -94,10 +94,10 @@ test('approve ID --fingerprint of another node refuses a code-verified request',
   );
   // The right one (any accepted spelling) approves; none at all still does for a code-verified one.
   approvals.approve({ latest: true, fingerprint: fp(1).toUpperCase() });
-  assert.ok(state.peer(fp(1)));
+  assert.ok(state.peer(fp(1)), 'state.peer(fp(1))');
   approvals.record(codeRequest(3));
   approvals.approve({ latest: true });
-  assert.ok(state.peer(fp(3)));
+  assert.ok(state.peer(fp(3)), 'state.peer(fp(3))');
 });
 
 test('the API refuses {latest: true, fingerprint} with a fingerprint that is not the request’s', async () => {
@@ -181,7 +181,10 @@ test('one normal form for names typed here and names received', () => {
   assert.equal(receivedNodeName('ｂｏｂ'), 'bob');
   assert.equal(receivedNodeName('\u200b\u200f'), 'unnamed', 'nothing visible left');
   // NFKC can make a name longer than fits: it is shortened by whole characters.
-  assert.ok(Buffer.byteLength(receivedNodeName('\ufdfa'.repeat(21))) <= 64);
+  assert.ok(
+    Buffer.byteLength(receivedNodeName('\ufdfa'.repeat(21))) <= 64,
+    "Buffer.byteLength(receivedNodeName('\\ufdfa'.repeat(21))) <= 64",
+  );
   // Typed here: invisible characters and padding are refused as before; NFKC is applied.
   assert.match(typedNameProblem('b\u034fob') ?? '', /invisible/);
   assert.match(typedNameProblem('bob\u061c') ?? '', /invisible/);

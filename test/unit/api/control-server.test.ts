@@ -126,7 +126,10 @@ test('no agent: one line with what to do', async () => {
   // A home with a space: the command in the hint is quoted, so it works when pasted.
   const spaced = join(tempDir('cb-ctl-'), 'my home');
   await assert.rejects(ControlClient.connect(controlSocketPath(spaced), spaced), (err: Error) => {
-    assert.ok(lineWithHint(err.message, hintOf(err)).includes(`\`clawbridge agent --home '${spaced}'\``));
+    assert.ok(
+      lineWithHint(err.message, hintOf(err)).includes(`\`clawbridge agent --home '${spaced}'\``),
+      "lineWithHint(err.message, hintOf(err)).includes(`\\`clawbridge agent --home '${spaced}'\\``)",
+    );
     return true;
   });
 });
@@ -175,7 +178,7 @@ test('a client that never reads its replies is not read either; once it reads, e
   const replyBytes = JSON.stringify({ id: REQUESTS, ok: true, result: { pad } }).length + 1;
   const bound = MAX_IN_FLIGHT_REQUESTS + Math.ceil((REPLY_BACKLOG_HIGH_WATER + 2 * 1024 * 1024) / replyBytes);
   assert.ok(handled < bound, `handled ${handled} requests of a client that reads nothing (bound ${bound})`);
-  assert.ok(handled < REQUESTS / 4);
+  assert.ok(handled < REQUESTS / 4, 'handled < REQUESTS / 4');
 
   const ids: number[] = [];
   let buf = '';
@@ -228,7 +231,10 @@ test('at most MAX_IN_FLIGHT_REQUESTS requests of one connection are handled at o
   });
   const got = (await replies) as { id: number; ok: boolean }[];
   assert.equal(got.length, total);
-  assert.ok(got.every((r) => r.ok));
+  assert.ok(
+    got.every((r) => r.ok),
+    'got.every((r) => r.ok)',
+  );
   assert.deepEqual(
     got.map((r) => r.id),
     Array.from({ length: total }, (_, i) => i + 1),

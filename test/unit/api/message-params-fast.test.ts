@@ -47,7 +47,7 @@ test('messages.sendMany: a valid batch is taken as it is, without zod, and zod t
   const params = { peer: 'office', messages: Array.from({ length: 1000 }, (_, i) => good[i % good.length]) };
   assert.equal(fastMessageParams('messages.sendMany', params), params);
   const parsed = zodAccepts('messages.sendMany', params);
-  assert.ok(parsed.success);
+  assert.ok(parsed.success, 'parsed.success');
   assert.deepEqual(parsed.data, params);
   assert.equal(validateParams(agentContract, 'messages.sendMany', params), params);
 });

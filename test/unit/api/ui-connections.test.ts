@@ -22,12 +22,13 @@ function table(total: number, perSource: number, shieldMs = 1_000) {
 
 test('at the total, a WebSocket without the token goes first, then the oldest idle connection', () => {
   const { t, ended } = table(4, 100);
-  for (const c of ['page', 'idle1', 'ws1', 'idle2']) assert.ok(t.admit(c, undefined));
+  for (const c of ['page', 'idle1', 'ws1', 'idle2'])
+    assert.ok(t.admit(c, undefined), 't.admit(c, undefined)');
   t.serving('page');
   t.waiting('ws1');
-  assert.ok(t.admit('new1', undefined));
+  assert.ok(t.admit('new1', undefined), "t.admit('new1', undefined)");
   assert.deepEqual(ended, ['ws1']);
-  assert.ok(t.admit('new2', undefined));
+  assert.ok(t.admit('new2', undefined), "t.admit('new2', undefined)");
   assert.deepEqual(ended, ['ws1', 'idle1'], 'then the oldest idle one, never the answer under way');
   assert.equal(t.stateOf('page'), 'serving');
   assert.equal(t.size, 4);
@@ -44,12 +45,12 @@ test('an answer under way is never ended to make room while shielded; past its s
   advance(1_000);
   t.answered('a');
   t.serving('a'); // a's next request on the kept-alive connection: its shield starts again
-  assert.ok(t.admit('c', undefined));
+  assert.ok(t.admit('c', undefined), "t.admit('c', undefined)");
   assert.deepEqual(ended, ['b'], 'the answer past its shield made room');
   t.serving('c');
   advance(1_000);
   t.answered('a');
-  assert.ok(t.admit('d', undefined));
+  assert.ok(t.admit('d', undefined), "t.admit('d', undefined)");
   assert.deepEqual(ended, ['b', 'a'], 'an idle one before one past its shield');
 });
 
@@ -62,7 +63,7 @@ test('an authenticated WebSocket never makes room, and a late event does not dem
   t.answered('owner');
   assert.equal(t.stateOf('owner'), 'authenticated');
   t.admit('x', undefined);
-  assert.ok(t.admit('y', undefined));
+  assert.ok(t.admit('y', undefined), "t.admit('y', undefined)");
   assert.deepEqual(ended, ['x']);
   t.serving('y');
   assert.equal(t.admit('z', undefined), false);
@@ -75,9 +76,9 @@ test('per source: only idle and serving count; the source makes room among its o
   for (const c of ['s1', 's2', 's3']) t.admit(c, '192.0.2.1');
   t.serving('s1');
   t.waiting('s2'); // upgraded: leaves the source's count
-  assert.ok(t.admit('s4', '192.0.2.1'));
+  assert.ok(t.admit('s4', '192.0.2.1'), "t.admit('s4', '192.0.2.1')");
   assert.deepEqual(ended, [], 'two counted (s1, s3) below the cap of 3');
-  assert.ok(t.admit('s5', '192.0.2.1'));
+  assert.ok(t.admit('s5', '192.0.2.1'), "t.admit('s5', '192.0.2.1')");
   assert.deepEqual(ended, ['s3'], 'the oldest idle of that source, not its answer under way');
   assert.equal(t.stateOf('other'), 'idle', "another source's connection stays");
   t.serving('s4');
@@ -94,7 +95,7 @@ test('pipelined requests: the connection is idle only once every answer is sent'
   t.answered('a');
   assert.equal(t.stateOf('a'), 'serving', 'the second answer is still under way');
   t.admit('b', undefined);
-  assert.ok(t.admit('c', undefined));
+  assert.ok(t.admit('c', undefined), "t.admit('c', undefined)");
   assert.deepEqual(ended, ['b']);
   t.answered('a');
   assert.equal(t.stateOf('a'), 'idle');
@@ -102,9 +103,9 @@ test('pipelined requests: the connection is idle only once every answer is sent'
 
 test('connections without a source count in the total only', () => {
   const { t, ended } = table(10, 2);
-  for (let i = 0; i < 10; i++) assert.ok(t.admit(`c${i}`, undefined));
+  for (let i = 0; i < 10; i++) assert.ok(t.admit(`c${i}`, undefined), 't.admit(`c${i}`, undefined)');
   assert.deepEqual(ended, []);
-  assert.ok(t.admit('c10', undefined));
+  assert.ok(t.admit('c10', undefined), "t.admit('c10', undefined)");
   assert.deepEqual(ended, ['c0']);
 });
 

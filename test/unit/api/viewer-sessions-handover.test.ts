@@ -54,7 +54,7 @@ test(
       up.attach(term);
       assert.equal(before.handOver().length, 1, 'the window’s session');
       await before.closeAll('the agent here (a) is stopping; the session is hung up');
-      assert.ok(win.closed && term.closed);
+      assert.ok(win.closed && term.closed, 'win.closed && term.closed');
       assert.ok(
         [...win.frames, ...term.frames].every((f) => f.type !== 'error' && f.type !== 'exit'),
         'no last word: the viewers take the sessions up again',

@@ -101,7 +101,10 @@ test(
       const second = new MemoryViewer(true);
       const up = await vs.handlers['terminal.attach']!({ id, cols: 100, rows: 30 });
       assert.equal(up.result.state, 'connected');
-      assert.ok(up.result.replayBytes >= 'one\r\ntwo\r\n'.length);
+      assert.ok(
+        up.result.replayBytes >= 'one\r\ntwo\r\n'.length,
+        "up.result.replayBytes >= 'one\\r\\ntwo\\r\\n'.length",
+      );
       up.attach(second);
       assert.equal(second.frames[0]?.type, 'session', 'an acknowledging viewer learns where it starts');
       assert.equal((second.frames[0] as { offset: number }).offset, 0);
@@ -130,7 +133,7 @@ test(
       await until('first output', () => first.text.includes('one'));
       first.close();
       const shown = first.received;
-      assert.ok(shown > 0);
+      assert.ok(shown > 0, 'shown > 0');
       await until('output while detached', () => (vs.list()[0]?.attached === false ? true : false));
       await sleep(600, 'the program prints "two" 0.3 s on, with no viewer to see it arrive');
       // No viewer ever saw an offset beyond the output: such an ask is refused, not served as empty.
@@ -194,7 +197,7 @@ test('a second viewer takes the session over; the first is told why', { skip }, 
     await until('output', () => first.text.includes('one'));
     const second = new MemoryViewer(true);
     (await vs.handlers['terminal.attach']!({ id, cols: 80, rows: 24 })).attach(second);
-    assert.ok(first.closed);
+    assert.ok(first.closed, 'first.closed');
     assert.deepEqual(first.last, { type: 'error', message: 'this terminal was opened in another window' });
     assert.equal(vs.list()[0]?.attached, true);
     await assert.rejects(vs.handlers['terminal.attach']!({ id: 'f'.repeat(16), cols: 80, rows: 24 }), {
@@ -278,7 +281,7 @@ test('an ACK beyond what was sent is a protocol error: the viewer is let go', { 
     await open(vs, ['sh', '-c', 'echo one; sleep 30'], v);
     await until('output', () => v.text.includes('one'));
     v.send({ type: 'ack', offset: 1_000_000 });
-    assert.ok(v.closed);
+    assert.ok(v.closed, 'v.closed');
     assert.equal(v.last?.type, 'error');
     assert.match((v.last as { message: string }).message, /^bad terminal frame from the viewer: ACK/);
     assert.equal(vs.list()[0]?.attached, false, 'the session itself keeps running');
@@ -303,7 +306,7 @@ test(
       // A viewer that showed bytes the scrollback no longer holds gets what it still holds, and an
       // offset other than it asked for: it starts over from a clean screen.
       const behind = await vs.handlers['terminal.attach']!({ id, cols: 80, rows: 24, from: 0 });
-      assert.ok(behind.result.offset > 0);
+      assert.ok(behind.result.offset > 0, 'behind.result.offset > 0');
       assert.equal(behind.result.replayBytes, SCROLLBACK_BYTES);
       const third = new MemoryViewer(true);
       const up = await vs.handlers['terminal.attach']!({ id, cols: 80, rows: 24 });
@@ -312,7 +315,7 @@ test(
       up.attach(third);
       const session = third.frames[0] as { type: string; offset: number };
       assert.equal(session.type, 'session');
-      assert.ok(session.offset > 0);
+      assert.ok(session.offset > 0, 'session.offset > 0');
       assert.equal(
         session.offset + SCROLLBACK_BYTES,
         third.received,

@@ -71,7 +71,7 @@ test('peer added, permission changed, renamed, removed (and so blocked) are reco
     ],
   );
   const perm = events[1]!;
-  assert.ok(perm.kind === 'permission');
+  assert.ok(perm.kind === 'permission', "perm.kind === 'permission'");
   assert.deepEqual([perm.before, perm.after], [['terminal', 'forward'], ['forward']]);
 });
 
@@ -149,7 +149,7 @@ test('connections: terminals start and end, others one summary with bytes, durat
     ],
   );
   const summary = events[1]!;
-  assert.ok(summary.kind === 'connection');
+  assert.ok(summary.kind === 'connection', "summary.kind === 'connection'");
   assert.deepEqual(
     [summary.connection, summary.bytesIn, summary.bytesOut, summary.durationMs],
     ['forward', 300, 20, 1500],

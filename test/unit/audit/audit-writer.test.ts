@@ -139,7 +139,7 @@ test('long text (a long command line, a long reason) is clipped, so the line sti
   assert.equal(read.bad, 0, 'not a bad line');
   const [e] = read.events;
   assert.equal(e!.what.length, 500);
-  assert.ok(e!.what.endsWith('…'));
+  assert.ok(e!.what.endsWith('…'), "e!.what.endsWith('…')");
   assert.equal(e!.reason!.length, 1000);
 });
 
@@ -231,7 +231,7 @@ test('a flood of refusals is written apart, the first few in full, then one line
   const events = parseAuditText(readFileSync(refusalsPath, 'utf8')).events;
   assert.equal(events.length, 6);
   const summary = events.at(-1)!;
-  assert.ok(summary.kind === 'refused');
+  assert.ok(summary.kind === 'refused', "summary.kind === 'refused'");
   assert.equal(summary.count, 9_995);
   assert.equal(summary.peer?.name, 'rogue');
   assert.equal(summary.service, 'nosuch9999', 'like the last one held back');
@@ -287,7 +287,7 @@ test('fresh identities share one budget: at most perMinute lines, the rest in on
   const events = parseAuditText(readFileSync(join(dir, 'audit-refusals.log'), 'utf8')).events;
   assert.equal(events.length, 11, 'ten in full and one count');
   const last = events.at(-1)!;
-  assert.ok(last.kind === 'refused');
+  assert.ok(last.kind === 'refused', "last.kind === 'refused'");
   assert.equal(last.peer, undefined, 'the count is of several peers');
   assert.equal(last.count, 990);
   assert.match(last.what, /^990 more refusals of several peers or sources/);

@@ -16,7 +16,10 @@ test('the issue sizes by default, smaller with --quick or the env', () => {
   assert.equal(full.smallBytes, 1024);
   assert.equal(full.longFatBytes, 256 * 1024 ** 2);
   assert.equal(full.quick, false);
-  assert.ok(filesSizes(['--quick'], {}).bigBytes < full.bigBytes);
+  assert.ok(
+    filesSizes(['--quick'], {}).bigBytes < full.bigBytes,
+    "filesSizes(['--quick'], {}).bigBytes < full.bigBytes",
+  );
   assert.equal(filesSizes([], { CLAWBRIDGE_BENCH_FILES_QUICK: '1' }).quick, true);
 });
 

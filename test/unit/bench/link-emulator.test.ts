@@ -82,8 +82,8 @@ test('a download moves at the set rate and the end arrives after the bytes', asy
   assert.ok(s1 >= 1.0, `1 MB arrived in ${s1} s, faster than 1 MB/s`);
   assert.ok(s1 < 3, `1 MB took ${s1} s`);
   const stats = emulator.stats();
-  assert.ok(stats.lateMs.samples > 0);
-  assert.ok(stats.lateMs.p50 >= 0);
+  assert.ok(stats.lateMs.samples > 0, 'stats.lateMs.samples > 0');
+  assert.ok(stats.lateMs.p50 >= 0, 'stats.lateMs.p50 >= 0');
 });
 
 test('bytes queued at the bottleneck delay a key on the same path', async () => {

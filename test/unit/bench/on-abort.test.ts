@@ -51,7 +51,7 @@ await new Promise((r) => setTimeout(r, 100));`,
       'SIGINT',
     );
     assert.equal(code, 130);
-    assert.ok(existsSync(pidFile));
+    assert.ok(existsSync(pidFile), 'existsSync(pidFile)');
     const pid = Number(readFileSync(pidFile, 'utf8'));
     await until('the launched sleep to end', () => !isAlive(pid), 3_000);
     assert.equal(isAlive(pid), false, 'the launched sleep outlived the run');

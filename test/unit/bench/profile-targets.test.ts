@@ -99,7 +99,7 @@ describe('profileTargets', () => {
     const lines = profileTargets({ name: 'long-fat', rttMs: 100 }, rows, null);
     const fresh = lines.find((l) => l.key === 'forward-direct/raw-tcp new connection');
     assert.deepEqual([fresh?.target, fresh?.pass], ['>= 0.9x', true]);
-    assert.ok(Math.abs(fresh!.value! - 55.5 / 59) < 1e-9);
+    assert.ok(Math.abs(fresh!.value! - 55.5 / 59) < 1e-9, 'Math.abs(fresh!.value! - 55.5 / 59) < 1e-9');
     const newLink = lines.find((l) => l.key === 'forward-direct/raw-tcp new link');
     assert.deepEqual([newLink?.target, newLink?.pass], ['>= 0.9x', true]);
     const slow = rows.map((r) => (r.name === R.forwardDirectFresh ? { ...r, MBps: 41 } : r));
@@ -195,6 +195,7 @@ describe('profileTargets', () => {
     assert.equal(lan.length, 5);
     assert.ok(
       lan.every((l) => l.value === null && l.pass === undefined && /^(>= 0\.9|<= 1\.1)x$/.test(l.target)),
+      'lan.every((l) => l.value === null && l.pass === undefined && /^(>= 0\\.9|<= 1\\.1)x$/.test(l.target))',
     );
     assert.match(lanNote('lan', null)!, /loopback rows were not run/);
     assert.match(lanNote('lan', loopback)!, /no worse by more than 10 %/);

@@ -14,7 +14,7 @@ describe('sizeOfFiles', () => {
     assert.equal(s.bytes, a.length + b.length);
     assert.equal(s.gzipBytes, gzipSync(a, { level: 9 }).length + gzipSync(b, { level: 9 }).length);
     assert.equal(s.files, 2);
-    assert.ok((s.gzipBytes ?? Infinity) < (s.bytes ?? 0));
+    assert.ok((s.gzipBytes ?? Infinity) < (s.bytes ?? 0), '(s.gzipBytes ?? Infinity) < (s.bytes ?? 0)');
     // What is counted is a real gzip stream of the file.
     assert.equal(gunzipSync(gzipSync(a, { level: 9 })).length, a.length);
   });

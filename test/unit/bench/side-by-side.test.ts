@@ -57,12 +57,18 @@ test(
       );
       for (const r of [results[0]!, results[3]!]) {
         assert.ok(r.MBps !== null && r.MBps > 0, `${r.name} has a throughput`);
-        assert.ok(r.p50Ms !== null && r.p99Ms !== null && r.p50Ms <= r.p99Ms);
+        assert.ok(
+          r.p50Ms !== null && r.p99Ms !== null && r.p50Ms <= r.p99Ms,
+          'r.p50Ms !== null && r.p99Ms !== null && r.p50Ms <= r.p99Ms',
+        );
         assert.equal(r.setupMs, 1);
       }
       const short = results[1]!;
       assert.ok(short.MBps !== null && short.MBps > 0, 'a-short has a throughput');
-      assert.ok(short.p50Ms !== null && short.p99Ms !== null && short.p50Ms <= short.p99Ms);
+      assert.ok(
+        short.p50Ms !== null && short.p99Ms !== null && short.p50Ms <= short.p99Ms,
+        'short.p50Ms !== null && short.p99Ms !== null && short.p50Ms <= short.p99Ms',
+      );
       assert.deepEqual(results[2], { name: 'broken', MBps: null, p50Ms: null, p99Ms: null, setupMs: null });
       assert.deepEqual(notes, ['broken not available: round trips failed: no route']);
       assert.deepEqual(closed.sort(), ['a', 'b', 'broken']);

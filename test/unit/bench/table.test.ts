@@ -45,7 +45,7 @@ describe('median', () => {
     // Two turns of a download: their mean, not the slower one (nearest-rank p50 would give 400).
     assert.equal(median([600, 400]), 500);
     assert.equal(median([4, 1, 3, 2]), 2.5);
-    assert.ok(Number.isNaN(median([])));
+    assert.ok(Number.isNaN(median([])), 'Number.isNaN(median([]))');
   });
 });
 
@@ -65,7 +65,7 @@ describe('percentile', () => {
   });
 
   it('is NaN without samples and does not reorder its input', () => {
-    assert.ok(Number.isNaN(percentile([], 50)));
+    assert.ok(Number.isNaN(percentile([], 50)), 'Number.isNaN(percentile([], 50))');
     const samples = [3, 1, 2];
     percentile(samples, 50);
     assert.deepEqual(samples, [3, 1, 2]);
@@ -153,9 +153,18 @@ describe('formatting', () => {
         lines.some((l) => l.startsWith(r.name)),
         r.name,
       );
-    assert.ok(lines.some((l) => /^direct\/ssh-L\s+1\.20x\s+>= 1\.0x\s+PASS$/.test(l)));
-    assert.ok(lines.some((l) => /^relay\/bare-relay\s+0\.500x\s+>= 0\.6x\s+MISS$/.test(l)));
-    assert.ok(lines.some((l) => /^relay KiB\/conn 5k\s+20\.0 KiB\s+<= 16 KiB\s+MISS$/.test(l)));
+    assert.ok(
+      lines.some((l) => /^direct\/ssh-L\s+1\.20x\s+>= 1\.0x\s+PASS$/.test(l)),
+      'lines.some((l) => /^direct\\/ssh-L\\s+1\\.20x\\s+>= 1\\.0x\\s+PASS$/.test(l))',
+    );
+    assert.ok(
+      lines.some((l) => /^relay\/bare-relay\s+0\.500x\s+>= 0\.6x\s+MISS$/.test(l)),
+      'lines.some((l) => /^relay\\/bare-relay\\s+0\\.500x\\s+>= 0\\.6x\\s+MISS$/.test(l))',
+    );
+    assert.ok(
+      lines.some((l) => /^relay KiB\/conn 5k\s+20\.0 KiB\s+<= 16 KiB\s+MISS$/.test(l)),
+      'lines.some((l) => /^relay KiB\\/conn 5k\\s+20\\.0 KiB\\s+<= 16 KiB\\s+MISS$/.test(l))',
+    );
     assert.equal(lines.at(-1), 'note: ssh-L skipped');
   });
 
@@ -378,21 +387,30 @@ describe('echo floors', () => {
       echo('echo-floor-3', 1.6, 3.9),
     ];
     const idle50 = find(rows, 'term-echo-idle-echo-floor-4 p50Ms')!;
-    assert.ok(Math.abs(idle50.value! - 0.4) < 1e-9);
+    assert.ok(Math.abs(idle50.value! - 0.4) < 1e-9, 'Math.abs(idle50.value! - 0.4) < 1e-9');
     assert.deepEqual([idle50.unit, idle50.target, idle50.pass], ['ms', '', undefined]);
-    assert.ok(Math.abs(find(rows, 'term-echo-idle-echo-floor-4 p99Ms')!.value! - 4.5) < 1e-9);
+    assert.ok(
+      Math.abs(find(rows, 'term-echo-idle-echo-floor-4 p99Ms')!.value! - 4.5) < 1e-9,
+      "Math.abs(find(rows, 'term-echo-idle-echo-floor-4 p99Ms')!.value! - 4.5) < 1e-9",
+    );
     assert.ok(
       Math.abs(find(rows, 'ssh-echo-echo-floor-3 p50Ms')!.value! + 0.3) < 1e-9,
       'below its floor: negative',
     );
-    assert.ok(Math.abs(find(rows, 'echo-floor per process p50Ms')!.value! - 1.4) < 1e-9);
+    assert.ok(
+      Math.abs(find(rows, 'echo-floor per process p50Ms')!.value! - 1.4) < 1e-9,
+      "Math.abs(find(rows, 'echo-floor per process p50Ms')!.value! - 1.4) < 1e-9",
+    );
     // The rows' own targets are unchanged by the floors.
     assert.equal(find(rows, 'term-echo-idle p99Ms')?.pass, false);
   });
 
   it('prints no floor line when a floor row was not measured', () => {
     const rows = [echo('term-echo-idle', 3.4, 24.6), echo('echo-floor-4', 3.0, 20.1)];
-    assert.ok(find(rows, 'term-echo-idle-echo-floor-4 p50Ms'));
+    assert.ok(
+      find(rows, 'term-echo-idle-echo-floor-4 p50Ms'),
+      "find(rows, 'term-echo-idle-echo-floor-4 p50Ms')",
+    );
     assert.equal(find(rows, 'ssh-echo-echo-floor-3 p50Ms'), undefined);
     assert.equal(find(rows, 'echo-floor per process p50Ms'), undefined);
     assert.equal(find([], 'term-echo-idle-echo-floor-4 p50Ms'), undefined);
@@ -422,7 +440,7 @@ describe('issue 30 rows: reverse forwards, routes, UDP', () => {
     });
     const rows = [echo('chain-echo-direct', 2.5), echo('chain-echo-2hops', 4.1)];
     const [value, target, pass] = judged(rows, 'chain-echo per hop p50Ms')!;
-    assert.ok(Math.abs((value as number) - 0.8) < 1e-9);
+    assert.ok(Math.abs((value as number) - 0.8) < 1e-9, 'Math.abs((value as number) - 0.8) < 1e-9');
     assert.deepEqual([target, pass], ['<= 1 ms', true]);
     assert.equal(
       judged([echo('chain-echo-direct', 2), echo('chain-echo-2hops', 4.4)], 'chain-echo per hop p50Ms')?.[2],

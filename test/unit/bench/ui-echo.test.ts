@@ -50,10 +50,10 @@ describe('uiEchoRows', () => {
     ];
     const lines = computeTargets(rows, []);
     const ui = lines.find((l) => l.key === 'ui-echo-term-echo-idle p50Ms');
-    assert.ok(Math.abs(ui!.value! - 2) < 1e-9);
+    assert.ok(Math.abs(ui!.value! - 2) < 1e-9, 'Math.abs(ui!.value! - 2) < 1e-9');
     assert.equal(ui?.pass, true);
     const bytes = lines.find((l) => l.key === 'ui-echo-bytes-term-echo-idle p50Ms');
-    assert.ok(Math.abs(bytes!.value! - 0.6) < 1e-9);
+    assert.ok(Math.abs(bytes!.value! - 0.6) < 1e-9, 'Math.abs(bytes!.value! - 0.6) < 1e-9');
     assert.equal(bytes?.pass, undefined);
     const slow = computeTargets([rows[0]!, { ...results[0]!, p50Ms: 3.5 }], []);
     assert.equal(slow.find((l) => l.key === 'ui-echo-term-echo-idle p50Ms')?.pass, false);

@@ -37,8 +37,11 @@ test('a UDP forward shows /udp on its address and a line with its flows and data
   const lines = text.split('\n');
   assert.match(lines[1]!, /^web\s+local\s+127\.0\.0\.1:8080\s+b/);
   assert.match(lines[2]!, /^dns\s+local\s+127\.0\.0\.1:5353\/udp\s+b\s+10\.0\.0\.53:53\s+2\s+3/);
-  assert.ok(text.endsWith('dns: UDP, flows idle out after 30 s; datagrams in 7, out 9, dropped 1'));
-  assert.ok(!forwardTable([base]).includes('UDP'));
+  assert.ok(
+    text.endsWith('dns: UDP, flows idle out after 30 s; datagrams in 7, out 9, dropped 1'),
+    "text.endsWith('dns: UDP, flows idle out after 30 s; datagrams in 7, out 9, dropped 1')",
+  );
+  assert.ok(!forwardTable([base]).includes('UDP'), "!forwardTable([base]).includes('UDP')");
 });
 
 test('--udp-idle takes seconds, minutes or hours from 1 s to 1 h', () => {

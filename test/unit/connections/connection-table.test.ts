@@ -163,7 +163,8 @@ test('the hub sends the connections on subscribing, on open and end, and every 2
   }
   const during = seen.slice(2);
   assert.ok(during.length >= 4 && during.length <= 5, `about 4 events in a second (${during.length})`);
-  for (let i = 1; i < during.length; i++) assert.ok(during[i]!.at - during[i - 1]!.at >= 250);
+  for (let i = 1; i < during.length; i++)
+    assert.ok(during[i]!.at - during[i - 1]!.at >= 250, 'during[i]!.at - during[i - 1]!.at >= 250');
   clock.advance(2000);
   const quiet = seen.length;
   clock.advance(2000);

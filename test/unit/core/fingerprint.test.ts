@@ -31,7 +31,10 @@ test('names a non-hex character', () => {
 
 test('display forms', () => {
   assert.equal(groupFingerprint(FP).split(' ').length, 16);
-  assert.ok(groupFingerprint(FP).startsWith('8554 4cd4 2bcf'));
+  assert.ok(
+    groupFingerprint(FP).startsWith('8554 4cd4 2bcf'),
+    "groupFingerprint(FP).startsWith('8554 4cd4 2bcf')",
+  );
   assert.equal(shortFingerprint(FP), '85544cd4');
   assert.equal(abbreviateFingerprint(FP), '8554…0ea7');
 });
@@ -43,7 +46,7 @@ test('property: parse never throws anything but a ClawError, and accepts exactly
         const fp = parseFingerprint(s);
         assert.match(fp, /^[0-9a-f]{64}$/);
       } catch (err) {
-        assert.ok(isClawError(err, 'BAD_FINGERPRINT'));
+        assert.ok(isClawError(err, 'BAD_FINGERPRINT'), "isClawError(err, 'BAD_FINGERPRINT')");
       }
     }),
     { numRuns: 10_000 },

@@ -36,7 +36,7 @@ test('property: format then parse round-trips; garbage only raises ClawError', (
       try {
         parseHostPort(s);
       } catch (err) {
-        assert.ok(isClawError(err, 'BAD_ARGUMENT'));
+        assert.ok(isClawError(err, 'BAD_ARGUMENT'), "isClawError(err, 'BAD_ARGUMENT')");
       }
     }),
     { numRuns: 10_000 },

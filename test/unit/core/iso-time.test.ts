@@ -20,7 +20,7 @@ test('isoTime writes what toISOString writes, for any time from 1970 to the year
 test('isoTime of now is the current time, and of a time that is not a date throws as toISOString does', () => {
   const before = Date.now();
   const now = Date.parse(isoTime());
-  assert.ok(now >= before && now <= Date.now());
+  assert.ok(now >= before && now <= Date.now(), 'now >= before && now <= Date.now()');
   assert.throws(() => isoTime(Number.NaN), RangeError);
   for (const ms of [1.5, 999.999, 1_764_257_919_365.7]) assert.equal(isoTime(ms), new Date(ms).toISOString());
 });

@@ -67,7 +67,7 @@ test('several stops that throw are all reported, by part', async () => {
   const life = lifecycle(parts(['a', 'b', 'c'], log, { failStop: ['a', 'c'] }));
   await life.start();
   await assert.rejects(life.stop(), (err: unknown) => {
-    assert.ok(err instanceof AggregateError);
+    assert.ok(err instanceof AggregateError, 'err instanceof AggregateError');
     assert.equal(err.message, 'stopping c, a failed');
     assert.deepEqual(
       err.errors.map((e: Error) => e.message),

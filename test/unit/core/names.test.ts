@@ -51,5 +51,8 @@ test('escaping leaves ordinary text alone and shows every control character as a
 test('CLI tables print names escaped (defence in depth behind the checks)', () => {
   const out = table(['NAME'], [['evil\x1b]0;title\x07']]);
   assert.equal(out.includes('\x1b'), false);
-  assert.ok(out.includes('evil\\u{001b}]0;title\\u{0007}'));
+  assert.ok(
+    out.includes('evil\\u{001b}]0;title\\u{0007}'),
+    "out.includes('evil\\\\u{001b}]0;title\\\\u{0007}')",
+  );
 });

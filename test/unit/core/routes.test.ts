@@ -88,7 +88,10 @@ test('parseHopArgs: well-formed requests pass; names twice, long chains and extr
   assert.match(problem({ ...ok, extra: true })!, /^bad hop request/);
   assert.match(problem({ ...ok, to: 'B' })!, /^bad hop request: to: a fingerprint is 64 lowercase hex/);
   assert.deepEqual(parseArriveArgs({ v: 1, from: fp(1) }), { v: 1, from: fp(1) });
-  assert.ok('problem' in parseArriveArgs({ v: 2, from: fp(1) }));
+  assert.ok(
+    'problem' in parseArriveArgs({ v: 2, from: fp(1) }),
+    "'problem' in parseArriveArgs({ v: 2, from: fp(1) })",
+  );
 });
 
 test('property: any junk as hop or hop-arrive arguments is refused with a line, never thrown (10k runs)', () => {
@@ -98,7 +101,7 @@ test('property: any junk as hop or hop-arrive arguments is refused with a line, 
         const r = parse(raw);
         if ('problem' in r) {
           assert.equal(typeof r.problem, 'string');
-          assert.ok(!r.problem.includes('\n'));
+          assert.ok(!r.problem.includes('\n'), "!r.problem.includes('\\n')");
         }
       }
     }),

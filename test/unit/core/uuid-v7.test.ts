@@ -35,7 +35,7 @@ test('known answer: RFC 9562 appendix A.6 (2022-02-22 19:22:22 UTC, rand_a 0xCC3
 test('the version and variant bits are set whatever the random bytes are', () => {
   for (const fill of [0x00, 0xff]) {
     const bytes = new UuidV7Generator(fixed(1, new Array<number>(10).fill(fill))).nextBytes();
-    assert.ok(isUuidV7Bytes(bytes));
+    assert.ok(isUuidV7Bytes(bytes), 'isUuidV7Bytes(bytes)');
     assert.equal(bytes[6]! >> 4, 7);
     assert.equal(bytes[8]! >> 6, 0b10);
   }

@@ -58,7 +58,10 @@ describe('generateIdentity', () => {
   it('signs with the identity key so signature.ts verifies against the certificate', async () => {
     const id = await generateIdentity();
     const data = new Uint8Array([1, 2, 3]);
-    assert.ok(verifyIdentity(id.certDer, 'test', data, signIdentity(id.keyPem, 'test', data)));
+    assert.ok(
+      verifyIdentity(id.certDer, 'test', data, signIdentity(id.keyPem, 'test', data)),
+      "verifyIdentity(id.certDer, 'test', data, signIdentity(id.keyPem, 'test', data))",
+    );
     assert.equal(fingerprintOfCert(id.certDer), id.fingerprint);
   });
 });
@@ -116,7 +119,7 @@ describe('identity with node:tls', () => {
     await once(tls, 'listening');
     t.after(() => tls.close());
     const address = tls.address();
-    assert.ok(address && typeof address === 'object');
+    assert.ok(address && typeof address === 'object', "address && typeof address === 'object'");
     const socket = connect({
       host: '127.0.0.1',
       port: address.port,

@@ -96,7 +96,7 @@ describe('pairing by code', () => {
     issuer.finish(msg3);
     const m1 = decodePairMessage(msg1);
     const m2 = decodePairMessage(msg2);
-    assert.ok(m1.type === 'msg1' && m2.type === 'msg2');
+    assert.ok(m1.type === 'msg1' && m2.type === 'msg2', "m1.type === 'msg1' && m2.type === 'msg2'");
     assert.deepEqual(m1.sid, sid);
     const isk = cpaceIsk({ sid, y: ya, peerY: m2.Y, msgA: m1.msg, msgB: m2.msg });
     const kdf = (label: string, n: number) =>

@@ -35,7 +35,7 @@ describe('E2E records', () => {
       () => b.open(record),
       decryptFailed(/tampered with, replayed, reordered or a record was dropped/),
     );
-    assert.ok(isClawError(b.failed, 'DECRYPT_FAILED'));
+    assert.ok(isClawError(b.failed, 'DECRYPT_FAILED'), "isClawError(b.failed, 'DECRYPT_FAILED')");
     const next = a.seal(text('next'))[0]!;
     assert.throws(() => b.open(next), decryptFailed(/^end-to-end channel already failed: /));
     assert.throws(() => b.seal(text('reply')), decryptFailed(/already failed/));
@@ -150,7 +150,10 @@ describe('E2E records', () => {
           for (let round = 0; round < 3; round++) {
             const records = a.seal(parts, headroom);
             for (const record of records) {
-              assert.ok(record.length >= headroom + RECORD_OVERHEAD);
+              assert.ok(
+                record.length >= headroom + RECORD_OVERHEAD,
+                'record.length >= headroom + RECORD_OVERHEAD',
+              );
             }
             const opened = openAll(
               b,

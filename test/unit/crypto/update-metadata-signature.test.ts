@@ -103,9 +103,15 @@ test('any file signed by a key verifies with that key only, and not once a byte 
         assert.equal(updateMetadataProblem('beta-mac.yml', content, sig, [key]), undefined);
         const changed = Uint8Array.from(content);
         changed[at % changed.length] = changed[at % changed.length]! ^ 0x80;
-        assert.ok(updateMetadataProblem('beta-mac.yml', changed, sig, [key]));
+        assert.ok(
+          updateMetadataProblem('beta-mac.yml', changed, sig, [key]),
+          "updateMetadataProblem('beta-mac.yml', changed, sig, [key])",
+        );
         if (Buffer.compare(Buffer.from(seed), Buffer.from(otherSeed)) !== 0)
-          assert.ok(updateMetadataProblem('beta-mac.yml', content, sig, [updatePublicKey(otherSeed)]));
+          assert.ok(
+            updateMetadataProblem('beta-mac.yml', content, sig, [updatePublicKey(otherSeed)]),
+            "updateMetadataProblem('beta-mac.yml', content, sig, [updatePublicKey(otherSeed)])",
+          );
       },
     ),
     { numRuns: 50 },

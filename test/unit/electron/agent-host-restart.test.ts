@@ -77,7 +77,7 @@ test('main sends the start message with the identity; an agent that fails is res
   });
   children[0]!.emit('exit', 1);
   const restarting = states.at(-1);
-  assert.ok(restarting?.kind === 'restarting');
+  assert.ok(restarting?.kind === 'restarting', "restarting?.kind === 'restarting'");
   assert.equal(restarting.reason, 'identity key must be ECDSA P-256');
   await until('started again after the delay', () => children.length === 2);
   await conn.stop();
@@ -96,12 +96,12 @@ test('a fork that throws and a process that never says running are retried with 
   );
   await until('the first restart', () => states.some((s) => s.kind === 'restarting'));
   const first = states.find((s) => s.kind === 'restarting');
-  assert.ok(first?.kind === 'restarting');
+  assert.ok(first?.kind === 'restarting', "first?.kind === 'restarting'");
   assert.equal(first.reason, 'the agent process could not be started: ENOENT: /app/agent-process.js');
   await until('a second restart', () => states.filter((s) => s.kind === 'restarting').length > 1);
   assert.equal(children[0]!.killed, true, 'the silent process was ended');
   const second = states.filter((s) => s.kind === 'restarting')[1];
-  assert.ok(second?.kind === 'restarting');
+  assert.ok(second?.kind === 'restarting', "second?.kind === 'restarting'");
   assert.match(second.reason, /^the agent did not start within 0.03 s$/);
   await conn.stop();
 });

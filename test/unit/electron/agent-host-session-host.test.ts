@@ -62,7 +62,7 @@ test(
       assert.equal(second.hostPid, first.hostPid, 'the restarted agent adopted the same host');
       assert.deepEqual(second.adopted, [first.created], 'with the session the first agent opened');
       assert.equal(fake.forked.length, 3, 'no second host was forked');
-      assert.ok(isAlive(host.pid!));
+      assert.ok(isAlive(host.pid!), 'isAlive(host.pid!)');
 
       await conn.stop();
       assert.notEqual(host.exitCode, undefined, 'Quit ended the host');

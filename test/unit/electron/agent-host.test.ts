@@ -105,7 +105,7 @@ test(
         const killedAt = Date.now();
         fake.forked.at(-1)!.child.kill('SIGKILL');
         const restarting = await stateWhere(conn, (s) => s.kind === 'restarting');
-        assert.ok(restarting.kind === 'restarting');
+        assert.ok(restarting.kind === 'restarting', "restarting.kind === 'restarting'");
         assert.match(restarting.reason, /the agent process ended unexpectedly \(exit code 137\)/);
         restarts.push(restarting.retryAt - killedAt);
         await assert.rejects(conn.call('status', {}), (err: Error & { code?: string }) => {
@@ -202,7 +202,7 @@ test(
     const second = host(home);
     try {
       const state = await stateWhere(second.conn, (s) => s.kind === 'restarting');
-      assert.ok(state.kind === 'restarting');
+      assert.ok(state.kind === 'restarting', "state.kind === 'restarting'");
       assert.match(state.reason, /an agent is already running for .*; stop it first/);
       // The first one quits: the second takes over on its next try.
       await first.conn.stop();

@@ -247,7 +247,10 @@ test("the window's connection state follows the agent's host: restarting, then c
   });
   await until('restarting seen', () => seen.length === 1);
   const state = transport.state;
-  assert.ok(state.kind === 'reconnecting' && state.retryInMs > 0 && state.retryInMs <= 1_000);
+  assert.ok(
+    state.kind === 'reconnecting' && state.retryInMs > 0 && state.retryInMs <= 1_000,
+    "state.kind === 'reconnecting' && state.retryInMs > 0 && state.retryInMs <= 1_000",
+  );
   agent.setHostState({ kind: 'starting' });
   agent.setHostState({ kind: 'running' });
   await until('running seen', () => seen.length === 3);

@@ -193,7 +193,7 @@ test('a damaged encrypted key is a clear error and nothing is deleted', async ()
   writeFileSync(join(home, ENCRYPTED_KEY_FILE), enc);
   const before = snapshot(home);
   await assert.rejects(loadDesktopIdentity(home, keychain, quiet), (err: Error) => {
-    assert.ok(isClawError(err, 'CONFIG_INVALID'));
+    assert.ok(isClawError(err, 'CONFIG_INVALID'), "isClawError(err, 'CONFIG_INVALID')");
     assert.match(err.message, /identity\.key\.enc in .* cannot be decrypted with this system keychain/);
     assert.match(err.message, /restore identity\.key\.enc and the keychain from the same backup/);
     return true;
@@ -332,7 +332,7 @@ test('the CLI meeting the encrypted key says in one line that the desktop app ho
   await loadDesktopIdentity(home, new FakeKeychain(), quiet);
   const before = snapshot(home);
   await assert.rejects(loadOrCreateIdentity(home), (err: Error) => {
-    assert.ok(isClawError(err, 'KEY_IN_DESKTOP_APP'));
+    assert.ok(isClawError(err, 'KEY_IN_DESKTOP_APP'), "isClawError(err, 'KEY_IN_DESKTOP_APP')");
     assert.equal(err.message, KEY_IN_DESKTOP_APP_MESSAGE);
     assert.doesNotMatch(err.message, /\n/);
     return true;

@@ -55,6 +55,9 @@ test('while written, the file is set aside once it passes its size', () => {
   const current = readFileSync(join(dir, 'agent.log'), 'utf8');
   const previous = readFileSync(join(dir, 'agent.log.1'), 'utf8');
   assert.ok(current.endsWith('line 019\n'), current);
-  assert.ok(Buffer.byteLength(current) <= 54 && Buffer.byteLength(previous) <= 54);
+  assert.ok(
+    Buffer.byteLength(current) <= 54 && Buffer.byteLength(previous) <= 54,
+    'Buffer.byteLength(current) <= 54 && Buffer.byteLength(previous) <= 54',
+  );
   assert.deepEqual(readdirSync(dir).sort(), ['agent.log', 'agent.log.1']);
 });

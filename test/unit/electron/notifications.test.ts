@@ -137,7 +137,7 @@ test('a message preview: controls and direction marks made spaces, cut at MESSAG
   assert.equal(preview('  \n\t '), '(empty message)');
   const long = preview('😀'.repeat(MESSAGE_PREVIEW_CHARS + 10));
   assert.equal([...long].length, MESSAGE_PREVIEW_CHARS);
-  assert.ok(long.endsWith('…'));
+  assert.ok(long.endsWith('…'), "long.endsWith('…')");
 });
 
 function message(from: string, c: string, text: string): InboxMessage {

@@ -127,7 +127,7 @@ test('stopHosts kills a host that does not exit within the wait', async () => {
   const started = Date.now();
   await launcher.stop(50);
   assert.equal(forked[0]!.proc.killed, 1);
-  assert.ok(Date.now() - started >= 45);
+  assert.ok(Date.now() - started >= 45, 'Date.now() - started >= 45');
   assert.equal(launcher.live, 0);
   await stopHosts([], 10); // nothing to end: resolves at once
 });

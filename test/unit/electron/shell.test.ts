@@ -155,7 +155,7 @@ test('notifications off in Settings: none shown, the tray entry still there', as
   s.connection.emit('pending.added', pending('laptop'));
   await settle();
   assert.deepEqual(FakeNotification.all, []);
-  assert.ok(s.tray().labels().includes('Approve laptop…'));
+  assert.ok(s.tray().labels().includes('Approve laptop…'), "s.tray().labels().includes('Approve laptop…')");
 });
 
 test('a new message: announced while the window is closed, behind another app or minimized away; never while in sight; its own switch', async () => {

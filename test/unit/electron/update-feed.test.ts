@@ -84,7 +84,7 @@ async function appWithFeed(feed: Feed, choice: UpdateChoice = { mode: 'automatic
     platform: 'linux',
     log: (l) => logs.push(l),
   });
-  assert.ok(shell && controller);
+  assert.ok(shell && controller, 'shell && controller');
   const updates = controller;
   const lastStatus = () =>
     windowEvents.filter((e) => e.event === 'app.update').at(-1)?.data as UpdateStatus | undefined;
@@ -137,7 +137,10 @@ test('a file that does not match the SHA-512 its feed gives is refused with a cl
 
     const status = await app.updates.checkNow();
     assert.equal(status.state.phase, 'failed');
-    assert.ok(status.state.phase === 'failed' && status.state.kind === 'checksum');
+    assert.ok(
+      status.state.phase === 'failed' && status.state.kind === 'checksum',
+      "status.state.phase === 'failed' && status.state.kind === 'checksum'",
+    );
     assert.match(
       status.state.message,
       /^the downloaded update does not match the SHA-512 its feed gives, so it was refused and nothing was installed/,
@@ -152,6 +155,7 @@ test('a file that does not match the SHA-512 its feed gives is refused with a cl
         .tray()
         .labels()
         .some((l) => l.startsWith('Update ready')),
+      "!app .tray() .labels() .some((l) => l.startsWith('Update ready'))",
     );
 
     // No restart is offered, the AppImage is the old one, and no downloaded file is kept.
@@ -211,7 +215,10 @@ test("'off' makes no request at all: not at start, not hours later, not on Check
     await polled('the download', () => (on.updates.status().state.phase === 'ready' ? true : undefined));
     // Every request came from the automatic app: the one that is off made none.
     const asked = ['/latest-linux.yml', '/latest-linux.yml.sig', '/Clawbridge-1.1.0.AppImage'];
-    assert.ok(feed.requests.every((p) => asked.includes(p)));
+    assert.ok(
+      feed.requests.every((p) => asked.includes(p)),
+      'feed.requests.every((p) => asked.includes(p))',
+    );
     assert.equal(feed.requests.filter((p) => p.endsWith('.yml')).length, 1);
     on.updates.dispose();
   } finally {

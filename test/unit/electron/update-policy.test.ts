@@ -69,9 +69,15 @@ test('offers: only a newer release version, and no pre-release on stable', () =>
   assert.match(offerProblem('1.0.0', '0.9.9', 'beta')!, /not newer/);
   assert.match(offerProblem('1.0.0', '../../etc', 'stable')!, /not a release version/);
   assert.match(offerProblem('1.0.0', 7, 'stable')!, /not a release version/);
-  assert.ok(compareVersions('1.1.0-beta.2', '1.1.0-beta.10') < 0);
-  assert.ok(compareVersions('1.1.0-alpha.1', '1.1.0-beta') < 0);
-  assert.ok(compareVersions('1.10.0', '1.9.9') > 0);
+  assert.ok(
+    compareVersions('1.1.0-beta.2', '1.1.0-beta.10') < 0,
+    "compareVersions('1.1.0-beta.2', '1.1.0-beta.10') < 0",
+  );
+  assert.ok(
+    compareVersions('1.1.0-alpha.1', '1.1.0-beta') < 0,
+    "compareVersions('1.1.0-alpha.1', '1.1.0-beta') < 0",
+  );
+  assert.ok(compareVersions('1.10.0', '1.9.9') > 0, "compareVersions('1.10.0', '1.9.9') > 0");
 });
 
 test('the tray line: restart when ready, Settings when found or refused, nothing otherwise', () => {
@@ -177,7 +183,10 @@ test("a fleet's policy: the variable, the file, and a policy that does not read 
       feedUrl: local,
       source: '/etc/clawbridge/updates.json',
     });
-  assert.ok(logs.every((l) => /updates are off$/.test(l)));
+  assert.ok(
+    logs.every((l) => /updates are off$/.test(l)),
+    'logs.every((l) => /updates are off$/.test(l))',
+  );
 });
 
 /** An engine whose feed answers what `offer` says, recording every request. */
@@ -264,7 +273,10 @@ test('the controller: first check after start, offline backoff, and the restart 
   // Hours pass: a downloaded update waits for its restart and nothing restarts by itself.
   t.mock.timers.tick(10 * CHECK_INTERVAL_MS);
   await settle();
-  assert.ok(!(feed.requests as string[]).includes('install'));
+  assert.ok(
+    !(feed.requests as string[]).includes('install'),
+    "!(feed.requests as string[]).includes('install')",
+  );
   assert.equal((await c.restart(false)).now, false, 'a terminal runs');
   assert.deepEqual(handedOver, []);
   work = { terminals: 0, served: 0, transfers: 0 };
@@ -338,12 +350,15 @@ test('the update channels through the real preload: the choice is checked, other
   off = registerUpdatesIpc(fake.electron.ipcMain, PAGE, c, () => undefined);
   const page = fake.loadPage(PAGE).bridge.updates!;
   const status = await page.status();
-  assert.ok(status.ok);
+  assert.ok(status.ok, 'status.ok');
   const chosen = await page.choose({ mode: 'notify', channel: 'beta' });
-  assert.ok(chosen.ok);
+  assert.ok(chosen.ok, 'chosen.ok');
   assert.deepEqual(prefs.updates(), { mode: 'notify', channel: 'beta' });
   const checked = await page.check();
-  assert.ok(checked.ok && (checked.result as { state: { phase: string } }).state.phase === 'up-to-date');
+  assert.ok(
+    checked.ok && (checked.result as { state: { phase: string } }).state.phase === 'up-to-date',
+    "checked.ok && (checked.result as { state: { phase: string } }).state.phase === 'up-to-date'",
+  );
   assert.deepEqual(await page.restart(true), {
     ok: true,
     result: { now: false, why: 'no update is ready to install' },

@@ -112,7 +112,10 @@ test('an app that ships no signing key installs nothing, even from a signed feed
     feed.offer('1.1.0', appImageLike('new 1.1.0'));
     const app = appOn(feed, { keys: [] });
     const { state } = await app.updates.checkNow();
-    assert.ok(state.phase === 'failed' && state.kind === 'signature');
+    assert.ok(
+      state.phase === 'failed' && state.kind === 'signature',
+      "state.phase === 'failed' && state.kind === 'signature'",
+    );
     assert.match(state.message, /this build ships no update signing key/);
     assert.deepEqual(feed.downloads(), []);
     app.untouched();
@@ -145,7 +148,10 @@ test('a feed that is not HTTPS is refused before any request; loopback HTTP is a
     feed.offer('1.1.0', appImageLike('new 1.1.0'));
     const app = appOn(feed, { feedUrl: 'http://updates.example.org/clawbridge/' });
     const { state } = await app.updates.checkNow();
-    assert.ok(state.phase === 'failed' && state.kind === 'feed');
+    assert.ok(
+      state.phase === 'failed' && state.kind === 'feed',
+      "state.phase === 'failed' && state.kind === 'feed'",
+    );
     assert.match(
       state.message,
       /the update feed http:\/\/updates\.example\.org is not HTTPS, so it is refused/,

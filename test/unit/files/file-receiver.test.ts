@@ -283,7 +283,7 @@ test('small files (one frame each) are written in the background: a cut halfway 
     .split('\n')
     .filter(Boolean)
     .map(Number);
-  assert.ok(marked.length > 0);
+  assert.ok(marked.length > 0, 'marked.length > 0');
   for (const i of marked)
     assert.deepEqual(readFileSync(join(staged, String(i))), bodies[i - 1], `marked ${i}`);
   const second = connect(r);

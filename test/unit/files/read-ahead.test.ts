@@ -70,7 +70,10 @@ test('frames come out in order and byte-exact, from where each file was left, fr
       assert.ok(d.index >= lastIndex, 'files in order');
       lastIndex = d.index;
       assert.equal(d.offset, expectOffset.get(d.index), `offset of ${d.index}`);
-      assert.ok(d.bytes.length <= MAX_DATA_BYTES && d.bytes.length > 0);
+      assert.ok(
+        d.bytes.length <= MAX_DATA_BYTES && d.bytes.length > 0,
+        'd.bytes.length <= MAX_DATA_BYTES && d.bytes.length > 0',
+      );
       expectOffset.set(d.index, d.offset + d.bytes.length);
       (got.get(d.index) ?? got.set(d.index, []).get(d.index)!).push(Buffer.from(d.bytes));
     }

@@ -49,7 +49,7 @@ test('keeps the newest HISTORY_KEPT ended transfers a direction, cut to size, an
   const failed = back.get(transfer(100_001).id)!;
   assert.equal(failed.names.length, HISTORY_NAMES);
   assert.equal(failed.why?.length, HISTORY_WHY_CHARS);
-  assert.ok(readFileSync(file, 'utf8').length < 200_000);
+  assert.ok(readFileSync(file, 'utf8').length < 200_000, "readFileSync(file, 'utf8').length < 200_000");
 });
 
 test('a damaged or foreign file is an empty list; a bad entry is left out', async () => {

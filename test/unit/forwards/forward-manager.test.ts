@@ -200,7 +200,7 @@ test('saved listeners come back; one whose port is taken shows error, a retry an
     second.manager.proxies()[1]!.error,
     `address 127.0.0.1:${blockedPort} in use; retrying every 30 s at most`,
   );
-  assert.ok(second.manager.proxies()[1]!.retryAt);
+  assert.ok(second.manager.proxies()[1]!.retryAt, 'second.manager.proxies()[1]!.retryAt');
   assert.deepEqual(second.notices, [
     `proxy q: 127.0.0.1:${blockedPort} is in use; retrying every 30 s at most`,
   ]);

@@ -115,7 +115,10 @@ test('malformed requests get 400 with a reason; the proxy keeps serving', async 
     assert.match(res.body, reason);
     assert.ok(res.body.endsWith('\n') && res.body.indexOf('\n') === res.body.length - 1, 'one line');
   }
-  assert.ok(proxy.lines.some((l) => l.level === 40 && /^http proxy: malformed request line/.test(l.msg)));
+  assert.ok(
+    proxy.lines.some((l) => l.level === 40 && /^http proxy: malformed request line/.test(l.msg)),
+    'proxy.lines.some((l) => l.level === 40 && /^http proxy: malformed request line/.test(l.msg))',
+  );
   const ok = parseResponse(
     await exchange(proxy.port, `GET http://127.0.0.1:${originPort}/ HTTP/1.1\r\n\r\n`),
   );

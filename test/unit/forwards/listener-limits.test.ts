@@ -26,7 +26,10 @@ function kept(port: number, localAddress: string, open: Socket[]): Promise<boole
 }
 
 test('a listener holds at most its cap per source and in total; the ones open keep going', async () => {
-  assert.ok(MAX_FORWARD_CONNECTIONS_PER_SOURCE < MAX_FORWARD_CONNECTIONS);
+  assert.ok(
+    MAX_FORWARD_CONNECTIONS_PER_SOURCE < MAX_FORWARD_CONNECTIONS,
+    'MAX_FORWARD_CONNECTIONS_PER_SOURCE < MAX_FORWARD_CONNECTIONS',
+  );
   const served: Socket[] = [];
   const l = await listenTcp('127.0.0.1', 0, (s) => served.push(s), {
     maxConnections: 4,

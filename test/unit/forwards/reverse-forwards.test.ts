@@ -162,7 +162,7 @@ test('B listens for A; bytes reach A’s target; taking listen away closes B’s
     enabled: true,
   };
   await reverse.add(record);
-  assert.ok(saved.has('rev'));
+  assert.ok(saved.has('rev'), "saved.has('rev')");
   assert.equal(await exchange(port, 'ping'), 'ping');
   const info = reverse.info(record, 'b');
   assert.equal(info.state, 'listening');
@@ -223,7 +223,7 @@ test('a reverse connection survives its link dying mid-download, byte-exact on t
 test('a reverse-connect with an id A does not know is refused', async () => {
   const { pair, stop } = setup();
   await assert.rejects(pair.mb.open(REVERSE_CONNECT_SERVICE, { id: 'f'.repeat(16) }), (err: unknown) => {
-    assert.ok(isClawError(err, 'STREAM_REJECTED'));
+    assert.ok(isClawError(err, 'STREAM_REJECTED'), "isClawError(err, 'STREAM_REJECTED')");
     assert.match((err as Error).message, /no reverse forward here listens on b under that id/);
     return true;
   });
@@ -300,7 +300,10 @@ test('reverse UDP: whole datagrams both ways, a flow per client, counted and lis
     assert.equal(listed.length, 2);
     assert.equal(listed[0]!.to, `127.0.0.1:${echoUdp.port}`);
     assert.match(listed[0]!.from, /^b 127\.0\.0\.1:\d+ \(UDP\)$/);
-    assert.ok(listed[0]!.bytesOut > 0 && listed[0]!.bytesIn === listed[0]!.bytesOut);
+    assert.ok(
+      listed[0]!.bytesOut > 0 && listed[0]!.bytesIn === listed[0]!.bytesOut,
+      'listed[0]!.bytesOut > 0 && listed[0]!.bytesIn === listed[0]!.bytesOut',
+    );
 
     // `connections close` cuts that one flow only; the other goes on.
     connections.close(listed[0]!.id);

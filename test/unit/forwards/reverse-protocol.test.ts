@@ -22,10 +22,22 @@ const ID = '0123456789abcdef';
 
 test('reverse-listen args: IP host, port 1-65535, v 1, 16-hex id, nothing else', () => {
   const good = { v: 1, host: '127.0.0.1', port: 8080, id: ID };
-  assert.ok(reverseListenArgsSchema().safeParse(good).success);
-  assert.ok(reverseListenArgsSchema().safeParse({ ...good, host: '::1' }).success);
-  assert.ok(reverseListenArgsSchema().safeParse({ ...good, protocol: 'udp' }).success);
-  assert.ok(reverseListenArgsSchema().safeParse({ ...good, protocol: 'udp', idleMs: 30_000 }).success);
+  assert.ok(
+    reverseListenArgsSchema().safeParse(good).success,
+    'reverseListenArgsSchema().safeParse(good).success',
+  );
+  assert.ok(
+    reverseListenArgsSchema().safeParse({ ...good, host: '::1' }).success,
+    "reverseListenArgsSchema().safeParse({ ...good, host: '::1' }).success",
+  );
+  assert.ok(
+    reverseListenArgsSchema().safeParse({ ...good, protocol: 'udp' }).success,
+    "reverseListenArgsSchema().safeParse({ ...good, protocol: 'udp' }).success",
+  );
+  assert.ok(
+    reverseListenArgsSchema().safeParse({ ...good, protocol: 'udp', idleMs: 30_000 }).success,
+    "reverseListenArgsSchema().safeParse({ ...good, protocol: 'udp', idleMs: 30_000 }).success",
+  );
   for (const bad of [
     { ...good, protocol: 'tcp' },
     { ...good, protocol: 'sctp' },
@@ -48,10 +60,16 @@ test('reverse-listen args: IP host, port 1-65535, v 1, 16-hex id, nothing else',
   ]) {
     assert.equal(reverseListenArgsSchema().safeParse(bad).success, false, JSON.stringify(bad));
   }
-  assert.ok(reverseConnectArgsSchema().safeParse({ id: ID }).success);
+  assert.ok(
+    reverseConnectArgsSchema().safeParse({ id: ID }).success,
+    'reverseConnectArgsSchema().safeParse({ id: ID }).success',
+  );
   assert.equal(reverseConnectArgsSchema().safeParse({ id: ID, host: 'x' }).success, false);
   // A TCP connection's resume ID (ADR 0023): 32 lowercase hex digits, nothing else.
-  assert.ok(reverseConnectArgsSchema().safeParse({ id: ID, resume: 'ab'.repeat(16) }).success);
+  assert.ok(
+    reverseConnectArgsSchema().safeParse({ id: ID, resume: 'ab'.repeat(16) }).success,
+    "reverseConnectArgsSchema().safeParse({ id: ID, resume: 'ab'.repeat(16) }).success",
+  );
   assert.equal(reverseConnectArgsSchema().safeParse({ id: ID, resume: 'AB'.repeat(16) }).success, false);
   assert.equal(reverseConnectArgsSchema().safeParse({ id: ID, resume: 'ab' }).success, false);
 });
@@ -74,14 +92,23 @@ test('property: the reverse-listen parser refuses junk cleanly (never throws, ne
       if (!r.success) return;
       // Whatever passes is exactly what a listener may be asked for.
       assert.equal(r.data.v, 1);
-      assert.ok(Number.isInteger(r.data.port) && r.data.port >= 1 && r.data.port <= 65535);
+      assert.ok(
+        Number.isInteger(r.data.port) && r.data.port >= 1 && r.data.port <= 65535,
+        'Number.isInteger(r.data.port) && r.data.port >= 1 && r.data.port <= 65535',
+      );
       assert.match(r.data.id, /^[0-9a-f]{16}$/);
-      assert.ok(/^[0-9a-fA-F:.]+$/.test(r.data.host));
-      assert.ok(r.data.protocol === undefined || r.data.protocol === 'udp');
+      assert.ok(/^[0-9a-fA-F:.]+$/.test(r.data.host), '/^[0-9a-fA-F:.]+$/.test(r.data.host)');
+      assert.ok(
+        r.data.protocol === undefined || r.data.protocol === 'udp',
+        "r.data.protocol === undefined || r.data.protocol === 'udp'",
+      );
       // An idle time only for UDP, and only within the bounds a local UDP forward has.
       if (r.data.idleMs !== undefined) {
         assert.equal(r.data.protocol, 'udp');
-        assert.ok(Number.isInteger(r.data.idleMs) && r.data.idleMs >= 1_000 && r.data.idleMs <= 3_600_000);
+        assert.ok(
+          Number.isInteger(r.data.idleMs) && r.data.idleMs >= 1_000 && r.data.idleMs <= 3_600_000,
+          'Number.isInteger(r.data.idleMs) && r.data.idleMs >= 1_000 && r.data.idleMs <= 3_600_000',
+        );
       }
     }),
     { numRuns: 10_000 },

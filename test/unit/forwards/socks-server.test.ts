@@ -121,7 +121,10 @@ test('the user name chooses the exit peer; without --via it is required', async 
   );
   assert.equal(unknown.reply, SocksReply.NotAllowed);
   await unknown.client.closedByServer();
-  assert.ok(proxy.lines.some((l) => l.level === 40 && /^socks: no peer named 'office'/.test(l.msg)));
+  assert.ok(
+    proxy.lines.some((l) => l.level === 40 && /^socks: no peer named 'office'/.test(l.msg)),
+    "proxy.lines.some((l) => l.level === 40 && /^socks: no peer named 'office'/.test(l.msg))",
+  );
 
   // No user name offered and no --via: no acceptable method, and the owner is told why (the client
   // only gets the bare code), once for a client that keeps retrying.
@@ -160,6 +163,7 @@ test('failures map to RFC 1928 reply codes', async () => {
         l.msg ===
         'socks: permission denied: b does not allow forwards from a (its owner can run `clawbridge peers allow a forward` there)',
     ),
+    "denied.lines.some( (l) => l.msg === 'socks: permission denied: b does not allow forwards from a (its owner can run `clawbridge peers allow a forward` there)', )",
   );
 
   const limited = await socksProxy('b', { forwardTo: ['10.*:*'] });
@@ -180,7 +184,10 @@ test('a malformed greeting closes that connection only; the proxy keeps serving'
   const bad = await RawClient.open(proxy.port);
   bad.write(Buffer.from('GET / HTTP/1.1\r\n\r\n'));
   assert.equal((await bad.readToEnd()).length, 0);
-  assert.ok(proxy.lines.some((l) => /^socks: not a SOCKS5 greeting/.test(l.msg)));
+  assert.ok(
+    proxy.lines.some((l) => /^socks: not a SOCKS5 greeting/.test(l.msg)),
+    'proxy.lines.some((l) => /^socks: not a SOCKS5 greeting/.test(l.msg))',
+  );
 
   const good = await socksConnect(proxy.port, { type: 'ipv4', host: '127.0.0.1', port: echo.port });
   assert.equal(good.reply, SocksReply.Succeeded);

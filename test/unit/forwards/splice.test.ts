@@ -74,7 +74,7 @@ test('an error on one side tears down the other', async () => {
   const done = splice(local, remote);
   remote.destroy(new Error('link lost'));
   await done;
-  assert.ok(local.destroyed);
+  assert.ok(local.destroyed, 'local.destroyed');
 });
 
 test('sockets of forward listeners and of exits take a whole frame before pipe pauses', async (t) => {

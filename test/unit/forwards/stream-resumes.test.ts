@@ -41,7 +41,7 @@ test('a resume from another peer, or with a wrong ID or bad arguments, is refuse
   const resumes = new StreamResumes(5_000);
   const first = world(resumes, 'fp-a');
   await first.ma.open('data', {});
-  assert.ok(resumes.has('fp-a', ID));
+  assert.ok(resumes.has('fp-a', ID), "resumes.has('fp-a', ID)");
   const stranger = world(resumes, 'fp-b');
   await assert.rejects(stranger.ma.open('stream-resume', { id: ID, delivered: 0 }), (err) => {
     assert.equal(refusalOf(err), 'SESSION_GONE');
@@ -75,7 +75,7 @@ test('an offset beyond what was sent ends the stream with a reason; the owner ma
   // The link dies: both halves wait, detached.
   first.a.fail(new ClawError('LINK_CLOSED', 'path died'));
   await until('the half detached', () => half.detached);
-  assert.ok(half.detached && !half.destroyed);
+  assert.ok(half.detached && !half.destroyed, 'half.detached && !half.destroyed');
   const second = world(resumes, 'fp-a');
   // Claims 5000 bytes of a stream that sent 1000: the acceptor ends the stream, saying why.
   const carrier: MuxStream = await second.ma.open('stream-resume', { id: ID, delivered: 5000 });

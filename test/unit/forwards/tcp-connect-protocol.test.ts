@@ -30,7 +30,7 @@ test('known bytes', () => {
 
 test('long reasons are cut to 255 bytes without splitting a character; newlines become spaces', () => {
   const r = encodeConnectResult(ConnectStatus.GeneralFailure, 'é'.repeat(200));
-  assert.ok(r.length <= MAX_RESULT_BYTES);
+  assert.ok(r.length <= MAX_RESULT_BYTES, 'r.length <= MAX_RESULT_BYTES');
   const d = decodeConnectResult(r);
   assert.equal(d.status, 'done');
   if (d.status === 'done') assert.equal(d.value.reason, 'é'.repeat(127));
@@ -72,10 +72,10 @@ test('property: random bytes never throw and never claim more bytes than given',
     fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
       const d = decodeConnectResult(bytes);
       if (d.status === 'done') {
-        assert.ok(d.used <= bytes.length && d.used >= 3);
+        assert.ok(d.used <= bytes.length && d.used >= 3, 'd.used <= bytes.length && d.used >= 3');
         assert.equal(d.used, 3 + bytes[2]!);
       }
-      if (d.status === 'more') assert.ok(bytes.length < MAX_RESULT_BYTES);
+      if (d.status === 'more') assert.ok(bytes.length < MAX_RESULT_BYTES, 'bytes.length < MAX_RESULT_BYTES');
     }),
     { numRuns: RUNS },
   );

@@ -62,7 +62,7 @@ test('the exit answers the OPEN once it has dialed, so the ACCEPT and the result
   const t0 = performance.now();
   const stream = await exit.open({ host: '127.0.0.1', port: echo.port });
   assert.ok(dialed > 0, 'the target was connected before the ACCEPT came');
-  assert.ok(performance.now() - t0 >= DIAL_MS);
+  assert.ok(performance.now() - t0 >= DIAL_MS, 'performance.now() - t0 >= DIAL_MS');
   const first = await new Promise<Buffer>((resolve) => stream.once('data', resolve));
   assert.equal(first[1], ConnectStatus.Ok, 'the result (version, status, …) follows the ACCEPT');
   stream.destroy();
@@ -92,7 +92,7 @@ test('an opener that gives up stops the exit’s dial at once, as does the link 
   await until('the second dial to begin', () => sockets.length === 2);
   exit.close();
   await until('the dial to stop when the link closed', () => sockets[1]!.destroyed);
-  assert.ok((await pending) instanceof Error);
+  assert.ok((await pending) instanceof Error, '(await pending) instanceof Error');
 });
 
 test('a resume ID the opener already uses is refused before anything is dialed', async () => {
@@ -133,6 +133,7 @@ test('a closed port is "refused", with the exit naming the target in its log', a
   assert.equal(err.message, `cannot reach 127.0.0.1:${port} via b: connection refused`);
   assert.ok(
     exit.exitLog.lines.some((l) => l.level === 40 && l.msg === 'tcp-connect failed: connection refused'),
+    "exit.exitLog.lines.some((l) => l.level === 40 && l.msg === 'tcp-connect failed: connection refused')",
   );
   exit.close();
 });

@@ -62,8 +62,11 @@ test('a flow over a mux stream grants UDP_FLOW_STREAM_WINDOW at once: a stalled 
     // starts with plus the flow's queue, less than the flow's window.
     const datagram = Buffer.alloc(1200, 0x5a);
     const total = 1000;
-    assert.ok(total * 1202 > INITIAL_STREAM_WINDOW + UDP_FLOW_QUEUE_FLOOR_BYTES);
-    assert.ok(total * 1202 < UDP_FLOW_STREAM_WINDOW);
+    assert.ok(
+      total * 1202 > INITIAL_STREAM_WINDOW + UDP_FLOW_QUEUE_FLOOR_BYTES,
+      'total * 1202 > INITIAL_STREAM_WINDOW + UDP_FLOW_QUEUE_FLOOR_BYTES',
+    );
+    assert.ok(total * 1202 < UDP_FLOW_STREAM_WINDOW, 'total * 1202 < UDP_FLOW_STREAM_WINDOW');
     for (let i = 0; i < total; i++) {
       near.send(datagram);
       if (i % 100 === 99) await turn();

@@ -211,7 +211,7 @@ test('a flow drops (and counts) what would queue beyond its limit instead of buf
   for (let i = 0; i < 10; i++) flow.send(Buffer.alloc(60));
   assert.ok(sent >= 1 && sent <= 4, `sent ${sent}`);
   assert.equal(sent + dropped, 10);
-  assert.ok(stream.writableLength <= 200 + 62);
+  assert.ok(stream.writableLength <= 200 + 62, 'stream.writableLength <= 200 + 62');
   flow.close('test');
   stream.destroy();
 });

@@ -70,8 +70,11 @@ test('property: the parser takes any text without throwing, and reads only whole
   fc.assert(
     fc.property(fc.string({ maxLength: 400 }), (text) => {
       for (const s of parseProcUdp(text)) {
-        assert.ok(Number.isSafeInteger(s.drops) && s.drops >= 0);
-        assert.ok(s.port >= 0 && s.port <= 65535);
+        assert.ok(
+          Number.isSafeInteger(s.drops) && s.drops >= 0,
+          'Number.isSafeInteger(s.drops) && s.drops >= 0',
+        );
+        assert.ok(s.port >= 0 && s.port <= 65535, 's.port >= 0 && s.port <= 65535');
       }
     }),
   );

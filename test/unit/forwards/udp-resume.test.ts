@@ -80,7 +80,10 @@ test('a UDP flow survives its link dying: the exit keeps its socket and source p
   const s = await client();
   try {
     const first = Buffer.alloc(1200, 1);
-    assert.ok((await roundTrip(s, port, first)).equals(first));
+    assert.ok(
+      (await roundTrip(s, port, first)).equals(first),
+      '(await roundTrip(s, port, first)).equals(first)',
+    );
     assert.equal(sources.size, 1);
 
     pairs.push(link());

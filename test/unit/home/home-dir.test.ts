@@ -109,7 +109,7 @@ test('socket path: $XDG_RUNTIME_DIR when it is private to us, else the temp fall
 test('socket path: the limit counts bytes, not characters; with no place short enough, it says so', () => {
   // 74 characters, 128 bytes with agent.sock: it would be bound cut short, where no client finds it.
   const cyrillic = '/tmp/Документы/клавбридж-узел-резервный-сервер-два';
-  assert.ok(cyrillic.length + '/agent.sock'.length <= 100);
+  assert.ok(cyrillic.length + '/agent.sock'.length <= 100, "cyrillic.length + '/agent.sock'.length <= 100");
   assert.match(
     chooseControlSocketPath(cyrillic, place()),
     /^\/tmp\/clawbridge-1000\/clawbridge-[0-9a-f]{16}\.sock$/,
@@ -189,7 +189,7 @@ test(
     assert.throws(() => ensurePrivateDir(link), {
       message: `refusing ${link}: a symbolic link, not a directory; remove it`,
     });
-    assert.ok(lstatSync(link).isSymbolicLink());
+    assert.ok(lstatSync(link).isSymbolicLink(), 'lstatSync(link).isSymbolicLink()');
   },
 );
 

@@ -45,5 +45,5 @@ test('without a route of its own, a peer is reached direct, then relay, then ove
   assert.equal(links.active?.path, 'relay');
   up(links, 'direct');
   assert.equal(links.active?.path, 'direct');
-  assert.ok(relay && route);
+  assert.ok(relay && route, 'relay && route');
 });

@@ -40,7 +40,7 @@ test('a link counts only once the peer accepted our hello', () => {
   p.offer('relay', relay);
   assert.equal(p.online, false, 'a link the peer may still refuse (pending approval) is not online');
   assert.equal(p.active?.path, undefined);
-  assert.ok(p.since === null);
+  assert.ok(p.since === null, 'p.since === null');
   assert.equal(p.confirm(relay.link), true);
   assert.equal(p.online, true);
   assert.equal(p.active?.path, 'relay');

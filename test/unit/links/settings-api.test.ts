@@ -70,7 +70,7 @@ test('settings.get: defaults, relays without their tokens', () => {
     portMapping: true,
     mineAllow: ['terminal', 'forward', 'message'],
   });
-  assert.ok(!JSON.stringify(got).includes('secret'));
+  assert.ok(!JSON.stringify(got).includes('secret'), "!JSON.stringify(got).includes('secret')");
 });
 
 test('settings.set: live changes apply, listener changes ask for a restart', () => {

@@ -38,7 +38,7 @@ test('queue: durable first, then the queued event; the body and the entry are th
   assert.deepEqual(events, [`${e.id} queued`]);
   assert.equal(e.topic, 'jobs');
   assert.equal(e.expiresAt, e.sentAt + 60_000);
-  assert.ok(Math.abs(e.sentAt - c.t) <= 1);
+  assert.ok(Math.abs(e.sentAt - c.t) <= 1, 'Math.abs(e.sentAt - c.t) <= 1');
   assert.deepEqual(outbox.pending(A), [e]);
   assert.deepEqual(outbox.pending(B), []);
   assert.equal(Buffer.from(await outbox.body(e.id)).toString(), 'hello');
@@ -130,7 +130,7 @@ test("receipts: only from the message's own peer; states only move forward; refu
   await o2.refuse(A, n2.id, { code: 'PERMISSION_DENIED', reason: 'no' });
   // The two state records go on their own after LAZY_FLUSH_MS (bounded wait: 5 s).
   await until('o2.stats.records >= 4', () => o2.stats.records >= 4);
-  assert.ok(o2.stats.records >= 4 && LAZY_FLUSH_MS > 0);
+  assert.ok(o2.stats.records >= 4 && LAZY_FLUSH_MS > 0, 'o2.stats.records >= 4 && LAZY_FLUSH_MS > 0');
   c2.crash(() => 0);
   assert.deepEqual(
     (await open(c2)).list().map((e) => [e.id, e.state, e.why?.code]),

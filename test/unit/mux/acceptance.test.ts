@@ -179,7 +179,10 @@ test(
       `slow reader only buffered ${slowMax} ${ctx}`,
     );
     assert.ok(slowMax <= INITIAL_STREAM_WINDOW, `slow reader buffered ${slowMax} ${ctx}`);
-    assert.ok(received.get(slowId)!.maxReadable <= INITIAL_STREAM_WINDOW);
+    assert.ok(
+      received.get(slowId)!.maxReadable <= INITIAL_STREAM_WINDOW,
+      'received.get(slowId)!.maxReadable <= INITIAL_STREAM_WINDOW',
+    );
     assert.ok(maxWindowGrant <= MAX_AUTO_STREAM_WINDOW, `a WINDOW granted ${maxWindowGrant}`);
 
     // Send side: the application's queue per stream and the link's queue stay bounded.

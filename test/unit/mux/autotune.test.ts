@@ -72,7 +72,7 @@ test('auto-tuning: a reader that keeps up grows its window beyond the initial on
   const got = await transfer({ link: { latencyMs: 2 }, bytes: 24 * 1024 * 1024, read: fastReader });
   assert.equal(got.consumed, 24 * 1024 * 1024);
   assert.ok(got.window > W, `window stayed at ${got.window}`);
-  assert.ok(got.window <= MAX_AUTO_STREAM_WINDOW);
+  assert.ok(got.window <= MAX_AUTO_STREAM_WINDOW, 'got.window <= MAX_AUTO_STREAM_WINDOW');
   assert.ok(
     got.increments.some((inc) => inc > W / 2),
     'a WINDOW granted more than half the initial window',
@@ -146,7 +146,10 @@ test('auto-tuning: maxStreamWindow equal to streamWindow turns it off', async ()
     read: fastReader,
   });
   assert.equal(got.window, W);
-  assert.ok(got.increments.every((inc) => inc <= W));
+  assert.ok(
+    got.increments.every((inc) => inc <= W),
+    'got.increments.every((inc) => inc <= W)',
+  );
   assert.deepEqual(got.violations, []);
 });
 

@@ -55,7 +55,7 @@ test('mid-transfer, a dead path closes the link within an RTO; an idle link wait
   const { error } = await busyClosed;
   const busyMs = performance.now() - cut;
   console.log(`busy link declared dead after ${Math.round(busyMs)} ms (design target ≤ ${RTO_CAP_MS} ms)`);
-  assert.ok(isClawError(error, 'LINK_CLOSED'));
+  assert.ok(isClawError(error, 'LINK_CLOSED'), "isClawError(error, 'LINK_CLOSED')");
   assert.match(error.message, /^no reply from peer for [\d.]+ s while data was outstanding/);
   assert.ok(busyMs <= DEADLINE_MS, `busy link declared dead after ${busyMs} ms`);
   assert.ok(busyMs >= RTO_FLOOR_MS - 50, `not before the RTO floor (${busyMs} ms)`);

@@ -96,7 +96,7 @@ test('the acceptor holds early DATA up to the initial credit; one byte more clos
   assert.equal(mux.closed, false, 'the whole initial window is allowed');
   raw.send({ type: FrameType.Data, streamId: 1, payload: new Uint8Array(1) });
   const { error } = await closed;
-  assert.ok(isClawError(error, 'PROTOCOL'));
+  assert.ok(isClawError(error, 'PROTOCOL'), "isClawError(error, 'PROTOCOL')");
   assert.match(error.message, /262145 bytes of DATA on stream 1 before it was accepted/);
 });
 

@@ -43,7 +43,7 @@ test('probes are flight nonces, spaced by bytes and at least a millisecond, and 
   assert.equal(probes.length, 0, 'a few bytes do not need a probe of their own');
   flight.flush();
   assert.equal(probes.length, 1);
-  assert.ok((probes[0]! & FLIGHT_NONCE_BIT) !== 0n);
+  assert.ok((probes[0]! & FLIGHT_NONCE_BIT) !== 0n, '(probes[0]! & FLIGHT_NONCE_BIT) !== 0n');
   flight.flush();
   assert.equal(probes.length, 1, 'nothing new to cover');
   advance(1);

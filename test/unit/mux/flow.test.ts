@@ -120,7 +120,7 @@ test('link backpressure: DATA stops while the link refuses and resumes on drain;
   assert.equal(p.a.stats.framesSent, before + 1, 'the PING was sent despite backpressure');
   s.end();
   assert.equal((await got).length, body.length + 10);
-  assert.ok((await rtt) >= 0);
+  assert.ok((await rtt) >= 0, '(await rtt) >= 0');
   // What the mux ever queued on the link: the high-water mark, one DATA frame that crossed it, small control frames.
   assert.ok(p.a.stats.maxQueuedBytes <= hwm + MAX_MUX_FRAME + 1024, `queued ${p.a.stats.maxQueuedBytes}`);
   r.end();
@@ -183,7 +183,7 @@ test('sender side: write() turns false at the stream high-water mark and the que
   assert.ok(writes < 1000, 'write() eventually returned false');
   assert.equal(r.readableLength, WINDOW, 'the receiver holds a window');
   assert.ok(s.writableLength <= STREAM_WRITE_HIGH_WATER + 8192, `sender holds ${s.writableLength}`);
-  assert.ok(maxQueued <= STREAM_WRITE_HIGH_WATER + 8192);
+  assert.ok(maxQueued <= STREAM_WRITE_HIGH_WATER + 8192, 'maxQueued <= STREAM_WRITE_HIGH_WATER + 8192');
   for (const x of [s, r]) x.on('error', () => undefined);
   p.close();
 });

@@ -83,7 +83,7 @@ test('DATA payload decodes as a view into the received frame (no copy)', () => {
   assert.equal(frame.type, FrameType.Data);
   if (frame.type !== FrameType.Data) return;
   assert.equal(frame.payload.buffer, wire.buffer);
-  assert.ok(Buffer.isBuffer(frame.payload));
+  assert.ok(Buffer.isBuffer(frame.payload), 'Buffer.isBuffer(frame.payload)');
 });
 
 function assertDecodeFails(wire: Uint8Array, code: ErrorCode, pattern: RegExp): void {

@@ -91,7 +91,7 @@ test('a dead path (nothing arrives) closes the link with a heartbeat timeout and
   p.a.blackhole();
   const { error } = await closed;
   const waited = performance.now() - started;
-  assert.ok(isClawError(error, 'LINK_CLOSED'));
+  assert.ok(isClawError(error, 'LINK_CLOSED'), "isClawError(error, 'LINK_CLOSED')");
   assert.match(error.message, /^heartbeat timeout: no reply from peer for 0.06 s/);
   // Not before the deadline, which counts from the last frame received: a heartbeat's PONG, up to one
   // beat (10 ms) before the path went dead here. The upper bound only catches "never" (a busy machine
@@ -99,11 +99,11 @@ test('a dead path (nothing arrives) closes the link with a heartbeat timeout and
   assert.ok(waited >= 45 && waited < 10_000, `detected after ${waited} ms`);
   assert.equal(p.a.closed, true, 'the link itself is closed');
   assert.equal((await streamFailed).message, error.message);
-  assert.ok(isClawError(await pending, 'LINK_CLOSED'));
+  assert.ok(isClawError(await pending, 'LINK_CLOSED'), "isClawError(await pending, 'LINK_CLOSED')");
   // The other side never heard anything (the path is dead); closing it fails its half of the stream too.
   const otherFailed = errorOf(p.accepted[0]!);
   p.close();
-  assert.ok(isClawError(await otherFailed, 'LINK_CLOSED'));
+  assert.ok(isClawError(await otherFailed, 'LINK_CLOSED'), "isClawError(await otherFailed, 'LINK_CLOSED')");
 });
 
 test('a link failure fails every unfinished stream with the link reason; nothing ends quietly', async () => {
@@ -158,7 +158,7 @@ test('close(reason) tells the peer why (GOAWAY) and emits close without an error
   p.ma.close('switching to the direct path');
   assert.equal((await local).error, undefined);
   const { error } = await remote;
-  assert.ok(isClawError(error, 'LINK_CLOSED'));
+  assert.ok(isClawError(error, 'LINK_CLOSED'), "isClawError(error, 'LINK_CLOSED')");
   assert.equal(error.message, 'peer closed the link: switching to the direct path');
   assert.match((await localErr).message, /closed: switching to the direct path/);
   assert.equal((await remoteErr).message, error.message);
@@ -171,7 +171,7 @@ test('a mux over an already closed link closes at once', async () => {
   a.close();
   const mux = new Mux(a);
   const { error } = await closeOf(mux);
-  assert.ok(isClawError(error, 'LINK_CLOSED'));
+  assert.ok(isClawError(error, 'LINK_CLOSED'), "isClawError(error, 'LINK_CLOSED')");
 });
 
 test('a throwing rtt listener does not take the link down', async () => {
@@ -179,7 +179,7 @@ test('a throwing rtt listener does not take the link down', async () => {
   p.ma.on('rtt', () => {
     throw new Error('listener bug');
   });
-  assert.ok((await p.ma.ping()) >= 0);
+  assert.ok((await p.ma.ping()) >= 0, '(await p.ma.ping()) >= 0');
   assert.equal(p.ma.closed, false);
   assert.deepEqual(p.a.listenerErrors, []);
   p.close();

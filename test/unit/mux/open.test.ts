@@ -12,7 +12,7 @@ test('accepted stream carries service, args and bytes both ways', async () => {
   const p = muxPair();
   const s = await p.ma.open('echo', { port: 22, host: 'db' });
   const [r] = p.accepted;
-  assert.ok(r);
+  assert.ok(r, 'r');
   assert.equal(r.service, 'echo');
   assert.deepEqual(r.args, { port: 22, host: 'db' });
   assert.equal(s.service, 'echo');
@@ -66,7 +66,7 @@ test('a throwing handler rejects the stream with its message; the link stays up'
       isClawError(err, 'STREAM_REJECTED') && /"files" service failed: disk full/.test(err.message),
   );
   assert.equal(p.ma.closed, false);
-  assert.ok((await p.ma.ping()) >= 0);
+  assert.ok((await p.ma.ping()) >= 0, '(await p.ma.ping()) >= 0');
   p.close();
 });
 
@@ -112,8 +112,14 @@ test('both sides open at once without ID collisions (odd vs even)', async () => 
   ]);
   const fromA = opened.slice(0, 20).map((s) => s.id);
   const fromB = opened.slice(20).map((s) => s.id);
-  assert.ok(fromA.every((id) => id % 2 === 1));
-  assert.ok(fromB.every((id) => id % 2 === 0));
+  assert.ok(
+    fromA.every((id) => id % 2 === 1),
+    'fromA.every((id) => id % 2 === 1)',
+  );
+  assert.ok(
+    fromB.every((id) => id % 2 === 0),
+    'fromB.every((id) => id % 2 === 0)',
+  );
   assert.deepEqual(
     got.b.map((s) => s.args),
     Array(20).fill('from a'),

@@ -16,7 +16,7 @@ test('a bulk transfer on a path the pacer holds runs to its end byte-exact', asy
   // 20 ms each way: a 40 ms path, paced. The receiver grants 8 MiB at once, so credit does not hold
   // the sender first: the start-up's bucket (4 ms of 2 × cap / 40 ms, a fifth of the cap) runs dry.
   const latencyMs = 20;
-  assert.ok(2 * latencyMs >= PACE_MIN_RTT_MS);
+  assert.ok(2 * latencyMs >= PACE_MIN_RTT_MS, '2 * latencyMs >= PACE_MIN_RTT_MS');
   const window = 8 * 1024 * 1024;
   const pair = muxPair({ link: { latencyMs }, b: { streamWindow: window, maxStreamWindow: window } });
   try {

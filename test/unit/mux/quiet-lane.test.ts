@@ -67,7 +67,7 @@ test('a terminal opened once the lane is up travels on the lane, a forward on th
       [terminal.id],
     );
     assert.ok(!p.seen.main.has(terminal.id), 'a terminal frame went over the main connection');
-    assert.ok(p.seen.main.has(forward.id));
+    assert.ok(p.seen.main.has(forward.id), 'p.seen.main.has(forward.id)');
     assert.equal(p.ma.hasQuietLane, true);
   } finally {
     p.close();
@@ -102,7 +102,7 @@ test('without a lane a terminal stays on the main connection, in its ID space', 
   quietErrors(pair.accepted);
   try {
     const terminal = (await pair.ma.open('terminal', {})).on('error', () => undefined);
-    assert.ok(terminal.id < LANE_STREAM_BIT);
+    assert.ok(terminal.id < LANE_STREAM_BIT, 'terminal.id < LANE_STREAM_BIT');
     assert.equal(pair.ma.hasQuietLane, false);
   } finally {
     pair.close();

@@ -43,7 +43,7 @@ test('destroy(err) resets the stream: the peer fails with STREAM_RESET and the r
   s.destroy(new Error('user pressed ctrl-c'));
   assert.equal((await local).message, 'user pressed ctrl-c');
   const err = await failed;
-  assert.ok(isClawError(err, 'STREAM_RESET'));
+  assert.ok(isClawError(err, 'STREAM_RESET'), "isClawError(err, 'STREAM_RESET')");
   assert.equal(err.message, 'terminal stream 1 was reset by the peer: user pressed ctrl-c');
   await until('peer forgets the reset stream', () => p.mb.streamCount === 0);
   assert.equal(p.ma.streamCount, 0);
@@ -62,7 +62,7 @@ test('destroy() without an error still resets the peer (the stream did not finis
   s.write('partial');
   s.destroy();
   const err = await failed;
-  assert.ok(isClawError(err, 'STREAM_RESET'));
+  assert.ok(isClawError(err, 'STREAM_RESET'), "isClawError(err, 'STREAM_RESET')");
   assert.match(err.message, /closed by the application before it finished/);
   p.close();
 });
@@ -76,7 +76,7 @@ test('a reset from the acceptor fails the opener, even mid-transfer', async () =
   s.write(Buffer.alloc(100_000));
   r.once('data', () => r.destroy(new Error('out of space')));
   const err = await failed;
-  assert.ok(isClawError(err, 'STREAM_RESET'));
+  assert.ok(isClawError(err, 'STREAM_RESET'), "isClawError(err, 'STREAM_RESET')");
   assert.match(err.message, /reset by the peer: out of space$/);
   p.close();
 });
@@ -94,7 +94,7 @@ test('after a reset, frames already on the wire for that stream are ignored, not
   await settle(20);
   assert.equal(p.ma.closed, false);
   assert.equal(p.mb.closed, false);
-  assert.ok((await p.ma.ping()) >= 0);
+  assert.ok((await p.ma.ping()) >= 0, '(await p.ma.ping()) >= 0');
   assert.deepEqual(p.a.listenerErrors, []);
   assert.deepEqual(p.b.listenerErrors, []);
   p.close();
@@ -111,7 +111,7 @@ test('the FIN follows every DATA frame of its stream on the wire', async () => {
   const got = await readAll(r);
   assert.equal(Buffer.compare(got, body), 0);
   const fin = seen.lastIndexOf(FrameType.Fin);
-  assert.ok(fin > seen.lastIndexOf(FrameType.Data));
+  assert.ok(fin > seen.lastIndexOf(FrameType.Data), 'fin > seen.lastIndexOf(FrameType.Data)');
   r.end();
   await readAll(s);
   p.close();

@@ -127,7 +127,7 @@ test('fail closed on DATA before ACCEPT (the opener side)', async () => {
   await settle(2);
   raw.send(data(1, 3));
   const { error } = await closed;
-  assert.ok(isClawError(error, 'PROTOCOL'));
+  assert.ok(isClawError(error, 'PROTOCOL'), "isClawError(error, 'PROTOCOL')");
   assert.match(error.message, /DATA on stream 1 before ACCEPT/);
   assert.equal(await opening, error);
   assert.deepEqual(a.listenerErrors, []);
@@ -155,7 +155,7 @@ test('frames for finished streams are dropped, not fatal (they cross an RST on t
   raw.send(data(1, 10));
   raw.send({ type: FrameType.Window, streamId: 1, increment: 10 });
   raw.send({ type: FrameType.Fin, streamId: 1 });
-  assert.ok(isClawError(await failed, 'STREAM_RESET'));
+  assert.ok(isClawError(await failed, 'STREAM_RESET'), "isClawError(await failed, 'STREAM_RESET')");
   await settle(5);
   assert.equal(mux.closed, false);
   raw.send({ type: FrameType.Ping, streamId: 0, nonce: 42n });

@@ -89,7 +89,7 @@ test('a fingerprint-only request needs the compared fingerprint, and the right o
   );
   assert.equal(trust.peers().length, 0, 'nothing was approved');
   approvals.approve({ id: req.id, fingerprint: fp(3).toUpperCase() }, []);
-  assert.ok(trust.peer(fp(3)));
+  assert.ok(trust.peer(fp(3)), 'trust.peer(fp(3))');
 });
 
 test('an approved name that another peer has gets a suffix', () => {
@@ -118,7 +118,7 @@ test('reject blocks the node: its next fingerprint-only hello is refused, a code
   );
   approvals.record(request(5, 'code'));
   assert.equal(trust.isBlocked(fp(5)), false);
-  assert.ok(changes() >= 3);
+  assert.ok(changes() >= 3, 'changes() >= 3');
 });
 
 test('an unknown id says how to list the requests, the command as a hint', () => {

@@ -127,9 +127,9 @@ test('topics: 1 to 64 of letters, digits and . _ - / :, starting with a letter o
 test('TTL: 1 s to 30 days', () => {
   assert.equal(ttlProblem(1000), undefined);
   assert.equal(ttlProblem(30 * 24 * 3600_000), undefined);
-  assert.ok(ttlProblem(999));
-  assert.ok(ttlProblem(30 * 24 * 3600_000 + 1));
-  assert.ok(ttlProblem(1.5e3 + 0.5));
+  assert.ok(ttlProblem(999), 'ttlProblem(999)');
+  assert.ok(ttlProblem(30 * 24 * 3600_000 + 1), 'ttlProblem(30 * 24 * 3600_000 + 1)');
+  assert.ok(ttlProblem(1.5e3 + 0.5), 'ttlProblem(1.5e3 + 0.5)');
 });
 
 test('receipt frames carry 1 to 4096 IDs', () => {

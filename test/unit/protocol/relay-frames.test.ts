@@ -259,8 +259,8 @@ test('encoding refuses out-of-range fields with BAD_ARGUMENT', () => {
 test('fitReason keeps short reasons and cuts long ones on a character boundary', () => {
   assert.equal(fitReason('peer offline'), 'peer offline');
   const cut = fitReason('é'.repeat(100));
-  assert.ok(Buffer.byteLength(cut) <= MAX_REASON_BYTES);
-  assert.ok(cut.endsWith('…'));
+  assert.ok(Buffer.byteLength(cut) <= MAX_REASON_BYTES, 'Buffer.byteLength(cut) <= MAX_REASON_BYTES');
+  assert.ok(cut.endsWith('…'), "cut.endsWith('…')");
   assert.doesNotThrow(() => encodeRelayFrame({ type: 'close', circuitId: 1, code: 1000, reason: cut }));
   assert.equal(Buffer.byteLength(fitReason('x'.repeat(123))), 123);
 });
@@ -340,7 +340,10 @@ test('relayFeatures is the words of the relay info after the first, extra spaces
   assert.deepEqual(relayFeatures('clawbridge-relay/1  splice   '), ['splice']);
   assert.deepEqual(relayFeatures('clawbridge-relay/1 splice  later'), ['splice', 'later']);
   // A feature is a whole word: nothing that merely contains 'splice' counts as it.
-  assert.ok(!relayFeatures('clawbridge-relay/1 splices').includes(RELAY_FEATURE_SPLICE));
+  assert.ok(
+    !relayFeatures('clawbridge-relay/1 splices').includes(RELAY_FEATURE_SPLICE),
+    "!relayFeatures('clawbridge-relay/1 splices').includes(RELAY_FEATURE_SPLICE)",
+  );
 });
 
 test('LISTEN_TAG carries a tag of 1–16 characters 0-9 A-Z and nothing else, both ways', () => {

@@ -8,14 +8,23 @@ test('defaults: 1 MiB frames, 15 s pings, dead link detected in under 45 s', () 
   assert.deepEqual(limits, DEFAULT_RELAY_LIMITS);
   assert.equal(limits.maxFrameBytes, 1024 * 1024);
   assert.equal(limits.pingIntervalMs, 15_000);
-  assert.ok((limits.maxMissedPongs + 1) * limits.pingIntervalMs <= 45_000);
-  assert.ok(limits.bufferHighWaterBytes < limits.maxBufferedBytes);
+  assert.ok(
+    (limits.maxMissedPongs + 1) * limits.pingIntervalMs <= 45_000,
+    '(limits.maxMissedPongs + 1) * limits.pingIntervalMs <= 45_000',
+  );
+  assert.ok(
+    limits.bufferHighWaterBytes < limits.maxBufferedBytes,
+    'limits.bufferHighWaterBytes < limits.maxBufferedBytes',
+  );
 });
 
 test('idle nodes ping every 60 s, within the idle timeout twice; 4 short intervals when only those are set', () => {
   const limits = resolveRelayLimits();
   assert.equal(limits.idlePingIntervalMs, 60_000);
-  assert.ok(2 * limits.idlePingIntervalMs <= limits.idleTimeoutMs);
+  assert.ok(
+    2 * limits.idlePingIntervalMs <= limits.idleTimeoutMs,
+    '2 * limits.idlePingIntervalMs <= limits.idleTimeoutMs',
+  );
   assert.equal(resolveRelayLimits({ pingIntervalMs: 100 }).idlePingIntervalMs, 400);
   assert.equal(resolveRelayLimits({ pingIntervalMs: 100, idlePingIntervalMs: 100 }).idlePingIntervalMs, 100);
   assert.throws(
@@ -63,5 +72,8 @@ test('reservedCircuits is circuitsPerNode / 8 unless set, and must stay below ci
       isClawError(err, 'CONFIG_INVALID') &&
       /reservedCircuits \(4\) must be below circuitsPerNode \(4\)/.test(err.message),
   );
-  assert.ok(DEFAULT_RELAY_LIMITS.circuitsPerSourceIp < DEFAULT_RELAY_LIMITS.circuitsPerNode);
+  assert.ok(
+    DEFAULT_RELAY_LIMITS.circuitsPerSourceIp < DEFAULT_RELAY_LIMITS.circuitsPerNode,
+    'DEFAULT_RELAY_LIMITS.circuitsPerSourceIp < DEFAULT_RELAY_LIMITS.circuitsPerNode',
+  );
 });

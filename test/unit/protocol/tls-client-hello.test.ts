@@ -98,10 +98,11 @@ test('any mutation of a hello is read without throwing, and names the server onl
       const original = record(helloMessage(h));
       const bytes = mutate(original, m);
       const read = readClientHelloServerName(bytes);
-      if (read.state === 'more') return assert.ok(read.bytes > bytes.length);
+      if (read.state === 'more') return assert.ok(read.bytes > bytes.length, 'read.bytes > bytes.length');
       assert.ok(read.recordBytes <= bytes.length, 'never past the bytes it was given');
       // A name comes only from a whole handshake record, and an untouched hello keeps its own.
-      if (read.serverName !== undefined) assert.ok(read.recordBytes > TLS_RECORD_HEADER_BYTES);
+      if (read.serverName !== undefined)
+        assert.ok(read.recordBytes > TLS_RECORD_HEADER_BYTES, 'read.recordBytes > TLS_RECORD_HEADER_BYTES');
       if (Buffer.from(bytes).equals(original)) assert.equal(read.serverName, h.name);
     }),
   );

@@ -144,7 +144,7 @@ test('dialRelayPath reaches a peer on its home relay when no relay of ours has i
     fingerprint: idB.fingerprint,
     homeRelay: { url: r2.url },
   });
-  assert.ok(link);
+  assert.ok(link, 'link');
   assert.equal(link.remote, r2.url, 'the link names the relay it runs through');
   assert.equal(link.peerId, idB.fingerprint);
   await until('B to get the link', () => links.length === 1);

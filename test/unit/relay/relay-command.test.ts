@@ -99,6 +99,9 @@ test(
     assert.equal(statSync(key).mode & 0o777, 0o600);
     assert.equal(warnings.length, 2, warnings.join('\n'));
     assert.match(warnings[0]!, new RegExp(`relay home ${home} was open to other users \\(mode 0755\\)`));
-    assert.ok(warnings[1]!.includes(`${key} was readable by others (mode 0644); changed to 0600`));
+    assert.ok(
+      warnings[1]!.includes(`${key} was readable by others (mode 0644); changed to 0600`),
+      'warnings[1]!.includes(`${key} was readable by others (mode 0644); changed to 0600`)',
+    );
   },
 );

@@ -108,7 +108,10 @@ test('finished transfers are held up to HELD_FINISHED; moving ones always', () =
   for (let i = 1; i <= HELD_FINISHED + 10; i++) list = withTransfer(list, transfer(i, { state: 'done' }));
   list = withTransfer(list, transfer(999, { startedAt: at(0) }));
   assert.equal(list.filter((t) => t.state === 'done').length, HELD_FINISHED);
-  assert.ok(list.some((t) => t.id === tid(999)));
+  assert.ok(
+    list.some((t) => t.id === tid(999)),
+    'list.some((t) => t.id === tid(999))',
+  );
 });
 
 test('an older agent without the files methods is unsupported, not an error; a failed read says why', async () => {
@@ -154,7 +157,10 @@ test('sending, moving out and stopping a share go to the agent and show at once'
   transport.on('share.list', () => []);
   transport.on('share.remove', (p) => p);
   await store.stopShare('public');
-  assert.ok(transport.calls.some((c) => c.method === 'share.remove'));
+  assert.ok(
+    transport.calls.some((c) => c.method === 'share.remove'),
+    "transport.calls.some((c) => c.method === 'share.remove')",
+  );
 });
 
 test("the view's words: progress, names, a refusal without files, typed paths", () => {

@@ -200,5 +200,8 @@ test('reconnect delays double from 500 ms to at most 5 s, with jitter', () => {
     reconnectDelay(30, () => 0.5),
     RECONNECT_MAX_MS,
   );
-  assert.ok(reconnectDelay(30, () => 1) <= RECONNECT_MAX_MS * 1.2);
+  assert.ok(
+    reconnectDelay(30, () => 1) <= RECONNECT_MAX_MS * 1.2,
+    'reconnectDelay(30, () => 1) <= RECONNECT_MAX_MS * 1.2',
+  );
 });

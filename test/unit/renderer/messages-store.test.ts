@@ -212,7 +212,7 @@ test('send: over 1 MiB is refused at once naming the limit, nothing asked; other
   await settle();
   const big = 'é'.repeat(MAX_BODY_BYTES / 2 + 1); // 2 bytes each: one byte over
   await assert.rejects(m.send(B, big), (err: unknown) => {
-    assert.ok(err instanceof ApiError);
+    assert.ok(err instanceof ApiError, 'err instanceof ApiError');
     assert.match(err.message, /at most 1 MiB — nothing was sent/);
     return true;
   });

@@ -30,7 +30,10 @@ test('online peers come first and can be picked; offline and unreachable ones ar
 
 test('with no peer online, or no peer at all, the picker says why', () => {
   const offline = peerChoices([peer('a', 'offline'), peer('w', 'waiting')]);
-  assert.ok(offline.choices.every((c) => c.disabled));
+  assert.ok(
+    offline.choices.every((c) => c.disabled),
+    'offline.choices.every((c) => c.disabled)',
+  );
   assert.match(offline.none ?? '', /No peer is online/);
   assert.match(peerChoices([]).none ?? '', /No peers yet/);
 });

@@ -82,7 +82,10 @@ test('one predecessor has at most MAX_HOP_PIPES_PER_PREDECESSOR hop streams here
   for (let i = 0; i < 100; i++) w.request('hop', fp(1), hop(fp(1)));
   assert.equal(w.opened.length, MAX_HOP_PIPES_PER_PREDECESSOR);
   assert.equal(w.refusals.length, 100 - MAX_HOP_PIPES_PER_PREDECESSOR);
-  assert.ok(w.refusals.every((r) => r.code === 'TOO_MANY_STREAMS' && r.reason === HOP_WORDS.busy));
+  assert.ok(
+    w.refusals.every((r) => r.code === 'TOO_MANY_STREAMS' && r.reason === HOP_WORDS.busy),
+    "w.refusals.every((r) => r.code === 'TOO_MANY_STREAMS' && r.reason === HOP_WORDS.busy)",
+  );
   // Another predecessor is not held up by the first one's flood.
   w.request('hop', fp(2), hop(fp(2)));
   assert.equal(w.opened.length, MAX_HOP_PIPES_PER_PREDECESSOR + 1);
@@ -103,7 +106,10 @@ test('hop-arrive handshakes running here: MAX_PENDING_ARRIVALS_PER_ORIGIN per or
   for (let i = 0; i < 20; i++) w.request('hop-arrive', fp(1), { v: 1, from: fp(10) });
   assert.equal(w.accepted(), MAX_PENDING_ARRIVALS_PER_ORIGIN);
   assert.equal(w.refusals.length, 20 - MAX_PENDING_ARRIVALS_PER_ORIGIN);
-  assert.ok(w.refusals.every((r) => r.code === 'TOO_MANY_STREAMS' && r.reason === HOP_WORDS.busy));
+  assert.ok(
+    w.refusals.every((r) => r.code === 'TOO_MANY_STREAMS' && r.reason === HOP_WORDS.busy),
+    "w.refusals.every((r) => r.code === 'TOO_MANY_STREAMS' && r.reason === HOP_WORDS.busy)",
+  );
   // Other origins through the same peer still arrive, up to the peer's cap.
   for (let i = 0; i < 200; i++) w.request('hop-arrive', fp(1), { v: 1, from: fp(100 + i) });
   assert.equal(w.accepted(), MAX_PENDING_ARRIVALS_PER_PEER);

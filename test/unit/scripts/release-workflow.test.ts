@@ -51,7 +51,10 @@ test('the artifacts are the installers, the update feed files and the blockmaps'
     ],
   );
   // electron-builder's own debug files are not release assets.
-  assert.ok(uploaded().includes('!release/builder-debug.yml'));
+  assert.ok(
+    uploaded().includes('!release/builder-debug.yml'),
+    "uploaded().includes('!release/builder-debug.yml')",
+  );
 });
 
 test('the feed names the repository the release is published in, and the version is the tag', () => {
@@ -62,6 +65,7 @@ test('the feed names the repository the release is published in, and the version
     installers.some(
       (s) => s.run?.includes('npm version --no-git-tag-version') && s.run.includes('GITHUB_REF_NAME'),
     ),
+    "installers.some( (s) => s.run?.includes('npm version --no-git-tag-version') && s.run.includes('GITHUB_REF_NAME'), )",
   );
 });
 
@@ -94,8 +98,11 @@ test('the feed files are signed with the signing secret before the release is pu
   // The .sig files are published with everything else the job downloaded.
   assert.match(steps[publishAt]!.run!, /gh release create "\$GITHUB_REF_NAME" installers\/\* /);
   // The job that holds the key runs no package's install script, and the key reaches no other job.
-  assert.ok(steps.some((s) => s.run?.trim() === 'npm ci --ignore-scripts'));
-  assert.ok(!steps.some((s) => s.run?.includes('npm run')));
+  assert.ok(
+    steps.some((s) => s.run?.trim() === 'npm ci --ignore-scripts'),
+    "steps.some((s) => s.run?.trim() === 'npm ci --ignore-scripts')",
+  );
+  assert.ok(!steps.some((s) => s.run?.includes('npm run')), "!steps.some((s) => s.run?.includes('npm run'))");
   for (const step of workflow.jobs.installers!.steps)
     assert.ok(!JSON.stringify(step).includes('UPDATE_SIGNING_KEY'), 'the build jobs never see the key');
 });

@@ -86,7 +86,10 @@ test('as the workflow runs it: a key this source tree does not ship fails the st
   const refused = run([dir], { UPDATE_SIGNING_KEY: b64(testSigningKey().seed) });
   assert.equal(refused.status, 1, refused.stderr);
   assert.match(refused.stderr, /is not one the app ships/);
-  assert.ok(!readdirSync(dir).some((n) => n.endsWith('.sig')));
+  assert.ok(
+    !readdirSync(dir).some((n) => n.endsWith('.sig')),
+    "!readdirSync(dir).some((n) => n.endsWith('.sig'))",
+  );
 
   const made = run(['--new-key']);
   assert.equal(made.status, 0, made.stderr);
@@ -103,7 +106,10 @@ test("the app's real updater takes a release the script signed", async () => {
   try {
     // The feed as electron-builder leaves it (unsigned), then signed by the script.
     feed.offer('1.1.0', appImageLike('new 1.1.0'), { signing: 'none' });
-    assert.ok(!existsSync(join(dir, 'latest-linux.yml.sig')));
+    assert.ok(
+      !existsSync(join(dir, 'latest-linux.yml.sig')),
+      "!existsSync(join(dir, 'latest-linux.yml.sig'))",
+    );
     signFeedFolder(dir, b64(feed.key.seed), [feed.key.publicKey]);
     const installed = installedApp(tempDir('cb-update-'), '1.0.0', feed.url);
     const updates = updateController({

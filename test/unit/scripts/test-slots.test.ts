@@ -44,5 +44,8 @@ test('the free share is the idle time between two samples', () => {
   assert.equal(freeShare({ idle: 100, total: 1000 }, { idle: 400, total: 2000 }), 0.3);
   assert.equal(freeShare({ idle: 5, total: 10 }, { idle: 5, total: 10 }), undefined, 'no time passed');
   const now = sampleCpu();
-  assert.ok(now.total > 0 && now.idle >= 0 && now.idle <= now.total);
+  assert.ok(
+    now.total > 0 && now.idle >= 0 && now.idle <= now.total,
+    'now.total > 0 && now.idle >= 0 && now.idle <= now.total',
+  );
 });

@@ -44,7 +44,10 @@ test('a missing permission is refused with the command its owner runs there; lon
   const cut = request('terminal');
   services.dispatch(long, { fingerprint: 'f'.repeat(64), name: long, allow: [] }, cut.req);
   assert.equal(cut.answer.reason, `permission denied: ${long} does not allow terminals from ${long}`);
-  assert.ok(Buffer.byteLength(cut.answer.reason) <= MAX_REASON_BYTES);
+  assert.ok(
+    Buffer.byteLength(cut.answer.reason) <= MAX_REASON_BYTES,
+    'Buffer.byteLength(cut.answer.reason) <= MAX_REASON_BYTES',
+  );
   const allowed = request('terminal');
   services.dispatch('b', { fingerprint: 'f'.repeat(64), name: 'a', allow: ['terminal'] }, allowed.req);
   assert.equal(handled, 1);

@@ -96,7 +96,7 @@ test('property: given addresses survive (up to 8), announced ones are all there,
           book = learnAddresses(book, list, from);
           if (from === 'given') list.forEach((a) => given.add(a));
           const addresses = addressesOf(book);
-          assert.ok(book.length <= MAX_PEER_ADDRESSES);
+          assert.ok(book.length <= MAX_PEER_ADDRESSES, 'book.length <= MAX_PEER_ADDRESSES');
           assert.equal(new Set(addresses).size, addresses.length);
           for (const a of list) assert.ok(addresses.includes(a), `${a} just learned from ${from}`);
           if (from === 'hello') {

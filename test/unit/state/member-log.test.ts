@@ -126,7 +126,7 @@ test('an older config.json’s members move to members.json by the winner rule, 
   assert.deepEqual(open(dir).records(), log.records(), 'members.json has them');
   // A second start has nothing to move.
   assert.equal(moveLegacyMembers(NodeState.open(dir), open(dir)), 0);
-  assert.ok(existsSync(join(dir, MEMBERS_FILE)));
+  assert.ok(existsSync(join(dir, MEMBERS_FILE)), 'existsSync(join(dir, MEMBERS_FILE))');
 });
 
 test('a save that fails changes nothing', async () => {

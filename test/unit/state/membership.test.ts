@@ -117,7 +117,10 @@ test('what a device passes on counts when its introductions loop (b by c, c by b
     ['b', c.fingerprint],
     ['c', b.fingerprint],
   ]);
-  assert.ok(p.peers.every((x) => x.mine === true));
+  assert.ok(
+    p.peers.every((x) => x.mine === true),
+    'p.peers.every((x) => x.mine === true)',
+  );
   // Not so for a signer introduced only by a peer here not marked mine, by a blocked node, or by
   // itself: their records are skipped.
   const e = await testIdentity('e');
@@ -163,8 +166,14 @@ test('a removal wins over the introduction it follows, and an older introduction
     { ...peer(fp('d'), 'd'), introducedBy: a.fingerprint },
   ];
   const p = plan(planMembership(state(peers, { members: [intro] }), self.fingerprint, c.fingerprint, [gone]));
-  assert.ok(!p.peers.some((x) => x.fingerprint === fp('d')));
-  assert.ok(p.blocked.some((x) => x.fingerprint === fp('d')));
+  assert.ok(
+    !p.peers.some((x) => x.fingerprint === fp('d')),
+    "!p.peers.some((x) => x.fingerprint === fp('d'))",
+  );
+  assert.ok(
+    p.blocked.some((x) => x.fingerprint === fp('d')),
+    "p.blocked.some((x) => x.fingerprint === fp('d'))",
+  );
   assert.deepEqual(p.members, [gone]);
   // Later, the old introduction again (an old settings file passed it on): refused, with why.
   const again = plan(
@@ -176,12 +185,18 @@ test('a removal wins over the introduction it follows, and an older introduction
     ),
   );
   assert.equal(again.changed, false);
-  assert.ok(!again.peers.some((x) => x.fingerprint === fp('d')));
+  assert.ok(
+    !again.peers.some((x) => x.fingerprint === fp('d')),
+    "!again.peers.some((x) => x.fingerprint === fp('d'))",
+  );
   assert.match(again.notes[0]?.line ?? '', /refused: older than its removal by c/);
   // In whatever order both arrive, the removal is what stays.
   const both = plan(planMembership(state(peers), self.fingerprint, a.fingerprint, [gone, intro]));
   assert.deepEqual(both.members, [gone]);
-  assert.ok(!both.peers.some((x) => x.fingerprint === fp('d')));
+  assert.ok(
+    !both.peers.some((x) => x.fingerprint === fp('d')),
+    "!both.peers.some((x) => x.fingerprint === fp('d'))",
+  );
 });
 
 test('an introduction newer than the removal (the owner paired the device again) brings it back, unblocked', async () => {
@@ -200,7 +215,10 @@ test('an introduction newer than the removal (the owner paired the device again)
       [back],
     ),
   );
-  assert.ok(p.peers.some((x) => x.fingerprint === fp('d')));
+  assert.ok(
+    p.peers.some((x) => x.fingerprint === fp('d')),
+    "p.peers.some((x) => x.fingerprint === fp('d'))",
+  );
   assert.deepEqual(p.blocked, []);
 });
 
@@ -323,7 +341,10 @@ test('a device introduced at the highest seq is still removed everywhere: the re
   const here = plan(
     planMembership(state([peer(b.fingerprint, 'b')]), self.fingerprint, b.fingerprint, [intro]),
   );
-  assert.ok(here.peers.some((x) => x.fingerprint === fp('d')));
+  assert.ok(
+    here.peers.some((x) => x.fingerprint === fp('d')),
+    "here.peers.some((x) => x.fingerprint === fp('d'))",
+  );
   // The owner removes d here: a record every other device accepts (it parses as sent).
   const gone = removal(self, here.members, fp('d'));
   assert.equal(gone.seq, MAX_MEMBER_SEQ);

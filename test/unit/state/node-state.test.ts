@@ -59,7 +59,7 @@ test('removePeer forgets the peer and blocks it', () => {
   const trust = new NodeState(memorySettings({ peers: [peer(1), peer(2)] }));
   trust.removePeer(fp(1));
   assert.equal(trust.peer(fp(1)), undefined);
-  assert.ok(trust.peer(fp(2)));
+  assert.ok(trust.peer(fp(2)), 'trust.peer(fp(2))');
   assert.equal(trust.isBlocked(fp(1)), true);
 });
 
@@ -81,7 +81,10 @@ test('a refused request changes nothing and says why', () => {
   }
   const before = settings.writes;
   const result = trust.recordPending({ ...request(99), address: '10.9.9.9:1' });
-  assert.ok('refused' in result && /too many unverified/.test(result.refused));
+  assert.ok(
+    'refused' in result && /too many unverified/.test(result.refused),
+    "'refused' in result && /too many unverified/.test(result.refused)",
+  );
   assert.equal(settings.writes, before);
   assert.equal(trust.pending().length, MAX_PENDING_FINGERPRINT);
 });
@@ -114,7 +117,7 @@ test('dropPending removes one request by id', () => {
   const trust = new NodeState(memorySettings());
   const a = trust.recordPending(request(1));
   trust.recordPending(request(2));
-  assert.ok(!('refused' in a));
+  assert.ok(!('refused' in a), "!('refused' in a)");
   trust.dropPending(a.record.id);
   assert.deepEqual(
     trust.pending().map((p) => p.fingerprint),

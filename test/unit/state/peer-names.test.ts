@@ -54,7 +54,10 @@ test('property: the name picked never clashes, fits, and two names clash exactly
       const peers = names.map((n, i) => ({ name: n, fingerprint: fp(i + 1) }));
       const picked = uniquePeerName(peers, wanted, fp(99));
       assert.equal(peerNameClash(peers, picked, fp(99)), undefined);
-      assert.ok(Buffer.byteLength(picked) <= Math.max(MAX_NODE_NAME_BYTES, Buffer.byteLength(wanted)));
+      assert.ok(
+        Buffer.byteLength(picked) <= Math.max(MAX_NODE_NAME_BYTES, Buffer.byteLength(wanted)),
+        'Buffer.byteLength(picked) <= Math.max(MAX_NODE_NAME_BYTES, Buffer.byteLength(wanted))',
+      );
       for (const p of peers) {
         if (nameKey(p.name) === nameKey(wanted))
           assert.notEqual(peerNameClash(peers, wanted, fp(99)), undefined);

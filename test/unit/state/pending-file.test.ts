@@ -43,7 +43,7 @@ test('a knock writes pending.json (0600) and never config.json; a restart reads 
   const first = state.recordPending(request(1), t);
   state.recordPending(request(1), t + 1000); // the same node knocking again: a refresh
   state.recordPending(request(2), t + 2000);
-  assert.ok(!('refused' in first));
+  assert.ok(!('refused' in first), "!('refused' in first)");
   assert.deepEqual(
     changes.map((c) => [c.kind, c.before === undefined]),
     [
@@ -67,7 +67,7 @@ test('a knock writes pending.json (0600) and never config.json; a restart reads 
   );
   // The owner's answer is what config.json keeps.
   again.rejectPending(first.record.id, fp(1));
-  assert.ok(NodeState.open(dir).isBlocked(fp(1)));
+  assert.ok(NodeState.open(dir).isBlocked(fp(1)), 'NodeState.open(dir).isBlocked(fp(1))');
   assert.deepEqual(
     NodeState.open(dir)
       .pending()

@@ -54,7 +54,10 @@ test('fingerprint-only requests through one relay are counted per node, not per 
 test('a flood of fingerprint-only requests never blocks a code-verified one', () => {
   const flood = fill(MAX_PENDING_FINGERPRINT, () => 'ws://relay:7474');
   const more = offerPending(flood, req(500, 'ws://relay:7474'), T0);
-  assert.ok('refused' in more && /ask its owner for a pairing code/.test(more.refused));
+  assert.ok(
+    'refused' in more && /ask its owner for a pairing code/.test(more.refused),
+    "'refused' in more && /ask its owner for a pairing code/.test(more.refused)",
+  );
   const joiner = offerPending(flood, req(501, 'ws://relay:7474', 'code'), T0);
   assert.ok('list' in joiner && joiner.added, 'code-verified request refused by a fingerprint flood');
 });
@@ -69,9 +72,9 @@ test('approve --latest means the newest code-verified request, never a later fin
 
 test('two requests, or a request and a peer, with one name are told apart by fingerprint', () => {
   const a = offerPending([], { ...req(1, 'ws://r'), name: 'c' }, T0);
-  assert.ok('list' in a);
+  assert.ok('list' in a, "'list' in a");
   const b = offerPending(a.list, { ...req(2, 'ws://r', 'code'), name: 'c' }, T0);
-  assert.ok('list' in b);
+  assert.ok('list' in b, "'list' in b");
   const names = pendingDisplayNames(b.list, []);
   assert.equal(names.get(a.record.id), `c (${fp(1).slice(0, 8)})`);
   assert.equal(names.get(b.record.id), `c (${fp(2).slice(0, 8)})`);
@@ -83,23 +86,29 @@ test('two requests, or a request and a peer, with one name are told apart by fin
 test('per-source cap, then a clear refusal; another source still gets in', () => {
   const list = fill(MAX_PENDING_PER_SOURCE, () => '10.0.0.5:1');
   const refused = offerPending(list, req(99, '10.0.0.5:2'), T0);
-  assert.ok('refused' in refused);
+  assert.ok('refused' in refused, "'refused' in refused");
   assert.match(refused.refused, /too many pending requests from 10\.0\.0\.5/);
-  assert.ok('list' in offerPending(list, req(99, '10.0.0.6:2'), T0));
+  assert.ok(
+    'list' in offerPending(list, req(99, '10.0.0.6:2'), T0),
+    "'list' in offerPending(list, req(99, '10.0.0.6:2'), T0)",
+  );
 });
 
 test('code-verified requests have a cap of their own', () => {
   const list = fill(MAX_PENDING_CODE, (i) => `10.0.${i}.1:1`, 'code');
   const r = offerPending(list, req(999, '10.9.9.9:1', 'code'), T0);
-  assert.ok('refused' in r && /too many pending requests on this node/.test(r.refused));
+  assert.ok(
+    'refused' in r && /too many pending requests on this node/.test(r.refused),
+    "'refused' in r && /too many pending requests on this node/.test(r.refused)",
+  );
 });
 
 test('a repeat refreshes instead of adding; code-verified never downgrades', () => {
   let r = offerPending([], req(1, '10.0.0.1:1', 'code'), T0);
-  assert.ok('list' in r && r.added);
+  assert.ok('list' in r && r.added, "'list' in r && r.added");
   const id = r.record.id;
   r = offerPending(r.list, req(1, '10.0.0.1:9', 'fingerprint'), T0 + 1000);
-  assert.ok('list' in r);
+  assert.ok('list' in r, "'list' in r");
   assert.equal(r.added, false);
   assert.equal(r.list.length, 1);
   assert.equal(r.record.id, id);
@@ -114,5 +123,8 @@ test('requests expire an hour after they were last seen', () => {
   assert.equal(expirePending(list, T0 + 2 + PENDING_TTL_MS).length, 0);
   // Expired entries free their slots.
   const full = fill(MAX_PENDING_FINGERPRINT, (i) => `10.1.${i}.1:1`);
-  assert.ok('list' in offerPending(full, req(500, '10.2.0.1:1'), T0 + 100 + PENDING_TTL_MS));
+  assert.ok(
+    'list' in offerPending(full, req(500, '10.2.0.1:1'), T0 + 100 + PENDING_TTL_MS),
+    "'list' in offerPending(full, req(500, '10.2.0.1:1'), T0 + 100 + PENDING_TTL_MS)",
+  );
 });

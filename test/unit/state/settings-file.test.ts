@@ -493,7 +493,7 @@ test('on upgrade, peers an older release allowed terminal are allowed message to
     peers: x.peers.map((p) => (p.name === 'shell' ? { ...p, allow: ['terminal' as const] } : p)),
   }));
   const saved = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { knownPermissions: string[] };
-  assert.ok(saved.knownPermissions.includes('message'));
+  assert.ok(saved.knownPermissions.includes('message'), "saved.knownPermissions.includes('message')");
   assert.deepEqual(allowOf(new SettingsStore(dir)).shell, ['terminal']);
 });
 

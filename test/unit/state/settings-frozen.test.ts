@@ -87,7 +87,10 @@ test('a named write swaps in new frozen settings; those read before stay as they
   assert.deepEqual(earlier.allow, ['terminal']);
   const now = state.peer(fp('a'))!;
   assert.deepEqual(now.allow, ['terminal', 'relay']);
-  assert.ok(Object.isFrozen(now) && Object.isFrozen(now.allow) && Object.isFrozen(now.addresses[0]));
+  assert.ok(
+    Object.isFrozen(now) && Object.isFrozen(now.allow) && Object.isFrozen(now.addresses[0]),
+    'Object.isFrozen(now) && Object.isFrozen(now.allow) && Object.isFrozen(now.addresses[0])',
+  );
   assert.deepEqual(
     changes.map((c) => [c.kind, c.id]),
     [['peer', fp('a')]],

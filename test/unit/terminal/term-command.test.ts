@@ -31,7 +31,7 @@ test('an agent that predates `term` refuses it in a way the CLI recognises (and 
   // What an older agent's strict schema says: the same validator, without the field.
   const older = newTerminalParams().omit({ term: true }).strict();
   const parsed = older.safeParse({ peer: 'b', cols: 80, rows: 24, term: 'vt100' });
-  assert.ok(!parsed.success);
+  assert.ok(!parsed.success, '!parsed.success');
   const refusal = new ClawError(
     'BAD_ARGUMENT',
     `invalid parameters for terminal.open: ${describeZodError(parsed.error)}`,
@@ -44,7 +44,7 @@ test('an agent that predates `term` refuses it in a way the CLI recognises (and 
     current.omit({ pty: true }).strict().safeParse({ peer: 'b', cols: 1, rows: 1, pty: false }),
   ];
   for (const r of withoutModes) {
-    assert.ok(!r.success);
+    assert.ok(!r.success, '!r.success');
     const e = new ClawError(
       'BAD_ARGUMENT',
       `invalid parameters for terminal.open: ${describeZodError(r.error)}`,

@@ -15,7 +15,7 @@ test('term tries the control socket again while no agent answers, and takes the 
     { waitMs: 5_000, retryMs: 5 },
   );
   assert.equal(tries, 4);
-  assert.ok(back.socket instanceof Socket);
+  assert.ok(back.socket instanceof Socket, 'back.socket instanceof Socket');
 });
 
 test('the agent that is back refusing the session (the peer no longer has it) ends the wait at once', async () => {

@@ -58,7 +58,7 @@ test('property: any text decodes to a list or nothing, never a throw', () => {
   fc.assert(
     fc.property(fc.oneof(fc.string(), fc.json()), (text) => {
       const out = decodeHandOver(text, NOW, LIMITS, () => undefined);
-      assert.ok(Array.isArray(out));
+      assert.ok(Array.isArray(out), 'Array.isArray(out)');
     }),
   );
 });
@@ -110,7 +110,10 @@ test('takeHandOver reads the file once and deletes it; the file is this user’s
     startedAt: new Date().toISOString(),
   };
   writeHandOver(home, [one]);
-  assert.ok(readFileSync(handOverPath(home), 'utf8').includes('aGVsbG8='));
+  assert.ok(
+    readFileSync(handOverPath(home), 'utf8').includes('aGVsbG8='),
+    "readFileSync(handOverPath(home), 'utf8').includes('aGVsbG8=')",
+  );
   assert.deepEqual(await takeHandOver(home, LIMITS, assert.fail), [one]);
   assert.equal(existsSync(handOverPath(home)), false);
   assert.deepEqual(await takeHandOver(home, LIMITS, assert.fail), [], 'no file: nothing, and nothing said');

@@ -287,7 +287,7 @@ for (const c of lostSessions) {
       await until('the peer to let the session expire', () => h.sessions.size === 0, 5_000);
       if (c.reconnect) h.connect();
       await until('the client to give up', () => v.failure !== undefined, 5_000);
-      assert.ok(isClawError(v.failure, 'TERMINAL_LOST'));
+      assert.ok(isClawError(v.failure, 'TERMINAL_LOST'), "isClawError(v.failure, 'TERMINAL_LOST')");
       if (typeof c.failure === 'string') assert.equal(v.failure.message, c.failure);
       else assert.match(v.failure.message, c.failure);
     } finally {
@@ -332,7 +332,7 @@ test(
         assert.equal(await open(resume, offset), said, what);
       // The same ID from another peer finds nothing.
       assert.equal(h.sessions.find(id, 'c'.repeat(64)), undefined);
-      assert.ok(h.sessions.find(id, 'a'.repeat(64)));
+      assert.ok(h.sessions.find(id, 'a'.repeat(64)), "h.sessions.find(id, 'a'.repeat(64))");
       assert.match(await open(id, 0), /accepted/);
       void client.close();
     } finally {

@@ -136,7 +136,7 @@ test('a second DIRECT_READY is a protocol error that ends the session for the vi
   const last = c.frames.at(-1);
   assert.equal(last?.type, 'error');
   assert.match(last?.type === 'error' ? last.message : '', /unexpected DIRECT_READY/);
-  assert.ok(c.closed());
+  assert.ok(c.closed(), 'c.closed()');
 });
 
 test('~? shows the escapes on the terminal; ~. tells the CLI to leave, after the last output byte', () => {
@@ -158,7 +158,7 @@ test('without escapes every key goes to the session as typed', () => {
   c.send({ type: 'direct-ready' });
   t.type('\r~.');
   assert.deepEqual(s.input, ['\r~.']);
-  assert.ok(!kinds(c.frames).includes('direct-left'));
+  assert.ok(!kinds(c.frames).includes('direct-left'), "!kinds(c.frames).includes('direct-left')");
 });
 
 test('the end: the offset, then the EXIT frame, once the output reached the terminal; the terminal is let go', async () => {
@@ -171,13 +171,13 @@ test('the end: the offset, then the EXIT frame, once the output reached the term
     { type: 'direct-written', offset: 3, last: 'e'.charCodeAt(0) },
     { type: 'exit', status: { code: 3 } },
   ]);
-  assert.ok(c.closed() && t.closed());
+  assert.ok(c.closed() && t.closed(), 'c.closed() && t.closed()');
 });
 
 test('a viewer that goes before the handoff lets the terminal go unread', () => {
   const { t, bridge } = started();
   bridge.end({ type: 'error', message: 'taken by another window' });
-  assert.ok(t.closed());
+  assert.ok(t.closed(), 't.closed()');
   assert.deepEqual(t.written, []);
 });
 
@@ -200,10 +200,10 @@ test('pipes (ADR 0038): their end is Ctrl-D, twice after a partial line, and onc
 test('a failed write of the output tells the CLI its errno code and stops reading its input', () => {
   const { c, t } = started(false);
   c.send({ type: 'direct-ready' });
-  assert.ok(t.reading());
+  assert.ok(t.reading(), 't.reading()');
   t.fail('EPIPE');
   assert.deepEqual(c.frames.at(-1), { type: 'direct-failed', code: 'EPIPE' });
-  assert.ok(!t.reading());
+  assert.ok(!t.reading(), '!t.reading()');
   t.fail('not-a-code');
   assert.deepEqual(c.frames.at(-1), { type: 'direct-failed', code: 'EIO' }, 'an odd code is sent as EIO');
 });

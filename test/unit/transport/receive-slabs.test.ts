@@ -51,7 +51,10 @@ test('full records are views of one slab; once every byte is released the slab i
   const records = Array.from({ length: 3 }, (_, i) => Buffer.alloc(TLS_RECORD_BYTES, i + 1));
   for (const r of records) read(reader, r);
   assert.deepEqual(got, records);
-  assert.ok(got.every((p) => isReceivedIntoSlab(p)));
+  assert.ok(
+    got.every((p) => isReceivedIntoSlab(p)),
+    'got.every((p) => isReceivedIntoSlab(p))',
+  );
   assert.equal(got[0]!.buffer, got[2]!.buffer, 'one slab holds all three');
   // Fill the slab (the first record took 12 KiB of it), so the reader moves on to the next one.
   while (got.length < 16) read(reader, Buffer.alloc(TLS_RECORD_BYTES, got.length + 1));
@@ -82,14 +85,20 @@ test('a few small reads in a row and the reader lets go of its slab: an idle lin
   assert.equal(idleReceiveSlabs(), before);
   for (let i = 1; i < SMALL_READS_BEFORE_IDLE; i++) read(reader, Buffer.from('key'));
   assert.equal(idleReceiveSlabs(), before + 1);
-  assert.ok(got.slice(1).every((p) => !isReceivedIntoSlab(p)));
+  assert.ok(
+    got.slice(1).every((p) => !isReceivedIntoSlab(p)),
+    'got.slice(1).every((p) => !isReceivedIntoSlab(p))',
+  );
   assert.equal(got.at(-1)!.toString(), 'key');
   // Bulk again: the first 4 KiB of the record are a copy, the rest lands in a slab from the pool.
   read(reader, Buffer.alloc(TLS_RECORD_BYTES, 7));
   const [copy, view] = got.slice(-2);
   assert.equal(isReceivedIntoSlab(copy!), false);
   assert.equal(view!.buffer, slab);
-  assert.ok(Buffer.concat([copy!, view!]).equals(Buffer.alloc(TLS_RECORD_BYTES, 7)));
+  assert.ok(
+    Buffer.concat([copy!, view!]).equals(Buffer.alloc(TLS_RECORD_BYTES, 7)),
+    'Buffer.concat([copy!, view!]).equals(Buffer.alloc(TLS_RECORD_BYTES, 7))',
+  );
   reader.close();
 });
 
@@ -106,7 +115,10 @@ test('the slab a closed reader was reading into never goes back to the pool: its
   region.fill(5, 0, TLS_RECORD_BYTES);
   reader.onread.callback(TLS_RECORD_BYTES, region);
   assert.equal(isReceivedIntoSlab(got[1]!), false);
-  assert.ok(got[1]!.equals(Buffer.alloc(TLS_RECORD_BYTES, 5)));
+  assert.ok(
+    got[1]!.equals(Buffer.alloc(TLS_RECORD_BYTES, 5)),
+    'got[1]!.equals(Buffer.alloc(TLS_RECORD_BYTES, 5))',
+  );
 });
 
 test('small reads are copies and pin no slab', () => {
@@ -114,9 +126,15 @@ test('small reads are copies and pin no slab', () => {
   const got = collect(reader);
   read(reader, Buffer.from('k'));
   read(reader, Buffer.alloc(COPY_BELOW_BYTES - 1, 2));
-  assert.ok(got.every((p) => !isReceivedIntoSlab(p)));
+  assert.ok(
+    got.every((p) => !isReceivedIntoSlab(p)),
+    'got.every((p) => !isReceivedIntoSlab(p))',
+  );
   assert.equal(got[0]!.toString(), 'k');
-  assert.ok(got[1]!.equals(Buffer.alloc(COPY_BELOW_BYTES - 1, 2)));
+  assert.ok(
+    got[1]!.equals(Buffer.alloc(COPY_BELOW_BYTES - 1, 2)),
+    'got[1]!.equals(Buffer.alloc(COPY_BELOW_BYTES - 1, 2))',
+  );
   reader.close();
 });
 

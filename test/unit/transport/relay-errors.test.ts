@@ -48,7 +48,7 @@ test('close codes map to error codes and lines that say what to do', () => {
     );
     assert.equal(err.code, errorCode, String(code));
     assert.ok(err.message.includes(text), `${code}: ${err.message}`);
-    assert.ok(!err.message.includes('\n'));
+    assert.ok(!err.message.includes('\n'), "!err.message.includes('\\n')");
   }
 });
 

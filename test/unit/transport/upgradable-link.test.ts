@@ -349,7 +349,7 @@ test('close(reason) closes the link locally without an error and hands the reaso
   assert.deepEqual(w.closesA, [undefined]);
   assert.equal(w.closesB.length, 1);
   const peerError = w.closesB[0];
-  assert.ok(isClawError(peerError, 'LINK_CLOSED'));
+  assert.ok(isClawError(peerError, 'LINK_CLOSED'), "isClawError(peerError, 'LINK_CLOSED')");
   // MemoryLink tells the peer `link closed by peer: <reason>`, as a relay circuit sends its reason.
   assert.match(peerError.message, /user quit/, 'the reason given to close() reaches the peer');
 });
@@ -648,7 +648,7 @@ test('a Mux over UpgradableLinks: a stream opened before the upgrade carries eve
   const got2 = readAll(m.accepted[1]!);
   s2.end('after the move');
   assert.equal((await got2).toString(), 'after the move');
-  assert.ok((await m.ma.ping()) >= 0);
+  assert.ok((await m.ma.ping()) >= 0, '(await m.ma.ping()) >= 0');
   assert.equal(m.ma.closed || m.mb.closed, false);
   assert.deepEqual(w.listenerErrors(), []);
 });

@@ -228,7 +228,7 @@ test('a refusal ends the wait at once with the state and why; nothing else is wa
   await assert.rejects(
     client.send('office', 'hi', { wait: 'delivered', timeoutMs: 30_000 }),
     (err: unknown) => {
-      assert.ok(err instanceof MessageStateError);
+      assert.ok(err instanceof MessageStateError, 'err instanceof MessageStateError');
       assert.equal(err.code, 'MESSAGE_REFUSED');
       assert.match(
         err.message,
@@ -245,7 +245,7 @@ test('no receipt in time: TIMEOUT saying the state, that it stays queued, and ms
   const agent = new FakeAgent();
   const client = new MessagesClient(agent.connection);
   await assert.rejects(client.send('office', 'hi', { wait: 'delivered', timeoutMs: 100 }), (err: unknown) => {
-    assert.ok(err instanceof MessageStateError);
+    assert.ok(err instanceof MessageStateError, 'err instanceof MessageStateError');
     assert.equal(err.code, 'TIMEOUT');
     assert.match(
       err.message,
@@ -390,7 +390,7 @@ test('ask without a reply in time: an undelivered question is withdrawn; a deliv
   const agent = new FakeAgent();
   const client = new MessagesClient(agent.connection);
   await assert.rejects(client.ask('office', 'q', { topic: 'upper', timeoutMs: 100 }), (err: unknown) => {
-    assert.ok(isClawError(err, 'TIMEOUT'));
+    assert.ok(isClawError(err, 'TIMEOUT'), "isClawError(err, 'TIMEOUT')");
     assert.match(
       err.message,
       /^no reply from office within 100 ms: the question was not delivered \(queued\), so it was withdrawn$/,
@@ -400,7 +400,7 @@ test('ask without a reply in time: an undelivered question is withdrawn; a deliv
   assert.equal(agent.outbox.length, 0, 'deleted from the outbox');
   agent.onSend = (m) => agent.setState(m.id, 'delivered');
   await assert.rejects(client.ask('office', 'q', { topic: 'upper', timeoutMs: 100 }), (err: unknown) => {
-    assert.ok(isClawError(err, 'TIMEOUT'));
+    assert.ok(isClawError(err, 'TIMEOUT'), "isClawError(err, 'TIMEOUT')");
     assert.match(err.message, /it has the question \(delivered\), but nothing there answered topic upper/);
     assert.deepEqual(err.hint?.argv, ['msg', 'serve', '--topic', 'upper', '--', 'CMD']);
     assert.equal(err.hint?.where, 'peer');
@@ -508,7 +508,7 @@ test('sendMany: a list longer than a request goes one request at a time; once th
   };
   const bodies = Array.from({ length: 3500 }, (_, i) => ({ text: `line ${i}` }));
   await assert.rejects(client.sendMany('office', bodies), (err: unknown) => {
-    assert.ok(err instanceof PartlyQueuedError);
+    assert.ok(err instanceof PartlyQueuedError, 'err instanceof PartlyQueuedError');
     assert.equal(err.code, 'OUTBOX_FULL');
     assert.equal(err.queued.length, 1500);
     assert.match(err.message, /\(1500 of 3500 messages were queued before that; the rest were not\)$/);
@@ -567,7 +567,10 @@ test('message.states (batched changes by ID): a wait for 2,000 receipts counts t
   }
   const done = await waiting;
   assert.equal(done.length, 2000);
-  assert.ok(done.every((m, i) => m.state === 'delivered' && m.id === ids[i] && m.topic === 'default'));
+  assert.ok(
+    done.every((m, i) => m.state === 'delivered' && m.id === ids[i] && m.topic === 'default'),
+    "done.every((m, i) => m.state === 'delivered' && m.id === ids[i] && m.topic === 'default')",
+  );
 
   const [lone] = await client.sendAll('office', [{ text: 'no' }]);
   const refused = client.waitFor([lone!.id], 'delivered', 5000);
@@ -579,7 +582,7 @@ test('message.states (batched changes by ID): a wait for 2,000 receipts counts t
     reason: 'office does not allow this node message',
   });
   await assert.rejects(refused, (err: unknown) => {
-    assert.ok(err instanceof MessageStateError);
+    assert.ok(err instanceof MessageStateError, 'err instanceof MessageStateError');
     assert.equal(err.code, 'MESSAGE_REFUSED');
     assert.match(
       err.message,

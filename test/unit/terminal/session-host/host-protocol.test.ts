@@ -37,7 +37,7 @@ const requests: HostRequest[] = [
 test('every request survives encode → split → parse unchanged', () => {
   for (const req of requests) {
     const split = splitFirstMessage(encodeHostMessage(req));
-    assert.ok(split);
+    assert.ok(split, 'split');
     assert.deepEqual(parseHostMessage(split.payload, hostRequest()), req);
     assert.equal(split.rest.length, 0);
   }

@@ -77,7 +77,7 @@ test('hanging up ends the program and what it started; a missing command exits 1
     client.resumeOutput();
     await until('the pid of the background sleep', () => /^\d+\n/.test(v.text));
     const pid = Number(v.text.trim());
-    assert.ok(isAlive(pid));
+    assert.ok(isAlive(pid), 'isAlive(pid)');
     void client.close();
     await until('the background sleep to be gone', () => !isAlive(pid), 10_000);
 

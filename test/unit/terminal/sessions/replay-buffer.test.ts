@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { REPLAY_BUFFER_BYTES, ReplayBuffer } from '../../../../src-main/terminal/sessions/replay-buffer.js';
 
 test('the replay buffer holds at least 1 MiB by default', () => {
-  assert.ok(REPLAY_BUFFER_BYTES >= 1024 * 1024);
+  assert.ok(REPLAY_BUFFER_BYTES >= 1024 * 1024, 'REPLAY_BUFFER_BYTES >= 1024 * 1024');
   assert.equal(new ReplayBuffer().capacity, REPLAY_BUFFER_BYTES);
 });
 

@@ -20,7 +20,10 @@ import {
 test('terminfo is looked up where ncurses looks: $TERMINFO, ~/.terminfo, $TERMINFO_DIRS, then the system', () => {
   const dirs = terminfoDirs({ TERMINFO: '/t', TERMINFO_DIRS: '/a::/b' }, '/home/u');
   assert.deepEqual(dirs.slice(0, 4), ['/t', '/home/u/.terminfo', '/a', '/b']);
-  assert.ok(dirs.includes('/usr/share/terminfo') && dirs.includes('/lib/terminfo'));
+  assert.ok(
+    dirs.includes('/usr/share/terminfo') && dirs.includes('/lib/terminfo'),
+    "dirs.includes('/usr/share/terminfo') && dirs.includes('/lib/terminfo')",
+  );
   assert.deepEqual(terminfoDirs({}, '/h').slice(0, 2), ['/h/.terminfo', '/etc/terminfo']);
 });
 

@@ -63,7 +63,10 @@ test('a refusal is the router refusing, named', () => {
   b.writeUInt16BE(2, 2);
   const d = decodeNatPmpReply(b.subarray(0, 8), MAP);
   assert.equal(d.kind, 'refused');
-  assert.ok(d.kind === 'refused' && /not authorized/.test(d.message));
+  assert.ok(
+    d.kind === 'refused' && /not authorized/.test(d.message),
+    "d.kind === 'refused' && /not authorized/.test(d.message)",
+  );
 });
 
 test('the client gets its answer through the gateway sending junk first', async () => {

@@ -119,7 +119,7 @@ test('the mapping is made, reported, and stays on the router across many leases 
   await settle();
   const s = mapping.status;
   assert.equal(s.state, 'mapped');
-  assert.ok(s.state === 'mapped');
+  assert.ok(s.state === 'mapped', "s.state === 'mapped'");
   assert.deepEqual(s.external, { host: '11.1.0.2', port: 7000 });
   assert.equal(s.protocol, 'upnp');
   assert.equal(s.expiresAt, clock.now() + 3_600_000);
@@ -140,10 +140,13 @@ test('a failed renewal is retried before the lease ends and the mapping never la
   await clock.advance(1_800_000 + 1);
   const s = mapping.status;
   assert.equal(s.state, 'mapped');
-  assert.ok(s.state === 'mapped' && s.renewError?.code === 'PORT_MAPPING_FAILED');
+  assert.ok(
+    s.state === 'mapped' && s.renewError?.code === 'PORT_MAPPING_FAILED',
+    "s.state === 'mapped' && s.renewError?.code === 'PORT_MAPPING_FAILED'",
+  );
   router.down = false;
   await clock.advance(60_000);
-  assert.ok(router.live(7000));
+  assert.ok(router.live(7000), 'router.live(7000)');
   await clock.advance(3_000_000);
   assert.ok(router.live(7000), 'lapsed after the router came back');
   await mapping.stop();
@@ -156,13 +159,13 @@ test('with no router the state says so, as data, and it asks again later', async
   await settle();
   const s = mapping.status;
   assert.equal(s.state, 'failed');
-  assert.ok(s.state === 'failed');
+  assert.ok(s.state === 'failed', "s.state === 'failed'");
   assert.equal(s.error.code, 'PORT_MAPPING_FAILED');
   assert.match(s.error.message, /no router on the LAN answered/);
   router.down = false;
   await clock.advance(MAPPING_RETRY_MS);
   assert.equal(mapping.status.state, 'mapped');
-  assert.ok(router.live(7000));
+  assert.ok(router.live(7000), 'router.live(7000)');
   await mapping.stop();
   assert.equal(router.table.size, 0);
 });
@@ -210,7 +213,7 @@ test('stop removes the mapping the router granted when it granted another extern
   const s = mapping.status;
   assert.ok(s.state === 'mapped', JSON.stringify(s));
   assert.deepEqual(s.external, { host: '11.1.0.2', port: 40_022 });
-  assert.ok(router.live(40_022));
+  assert.ok(router.live(40_022), 'router.live(40_022)');
   await mapping.stop();
   assert.deepEqual([...router.table.keys()], [], 'the granted mapping is left on the router');
 });
@@ -224,7 +227,10 @@ for (const address of ['127.0.0.1', '192.168.0.1', '100.64.1.2', '0.0.0.0', '', 
     const s = mapping.status;
     assert.ok(s.state === 'mapped', JSON.stringify(s));
     assert.match(s.unannounced ?? '', /^the router reports .+: .+/);
-    assert.ok(s.unannounced?.includes(JSON.stringify(address)));
+    assert.ok(
+      s.unannounced?.includes(JSON.stringify(address)),
+      's.unannounced?.includes(JSON.stringify(address))',
+    );
     await mapping.stop();
   });
 }

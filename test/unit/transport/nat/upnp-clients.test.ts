@@ -162,7 +162,7 @@ test('the finder maps by NAT-PMP through junk from the gateway and removes the m
     gateway: () => Promise.resolve('127.0.0.1'),
   });
   const [gateway] = await finder.find(AbortSignal.timeout(3_000));
-  assert.ok(gateway);
+  assert.ok(gateway, 'gateway');
   const granted = await gateway.map(7000, 3600, AbortSignal.timeout(5_000));
   assert.deepEqual(granted, { internalHost: '127.0.0.1', externalHost: '11.1.0.2', externalPort: 40022 });
   await gateway.unmap(7000, 40022, AbortSignal.timeout(5_000));

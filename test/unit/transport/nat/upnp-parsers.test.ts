@@ -42,12 +42,15 @@ test('an SSDP datagram that is not an answer with a LOCATION is dropped', () => 
   ])
     assert.ok('drop' in parseSsdpAnswer(Buffer.from(text)), JSON.stringify(text));
   const huge = Buffer.concat([ssdpAnswer('http://192.168.1.1/d.xml'), Buffer.alloc(SSDP_ANSWER_LIMIT_BYTES)]);
-  assert.ok('drop' in parseSsdpAnswer(huge));
+  assert.ok('drop' in parseSsdpAnswer(huge), "'drop' in parseSsdpAnswer(huge)");
 });
 
 test('a LOCATION is fetched only over http:, from the responder itself, on the LAN', () => {
   const ok = descriptionUrl('http://192.168.1.1:5000/rootDesc.xml', '192.168.1.1');
-  assert.ok(ok instanceof URL && ok.href === 'http://192.168.1.1:5000/rootDesc.xml');
+  assert.ok(
+    ok instanceof URL && ok.href === 'http://192.168.1.1:5000/rootDesc.xml',
+    "ok instanceof URL && ok.href === 'http://192.168.1.1:5000/rootDesc.xml'",
+  );
   for (const [location, responder] of [
     ['http://127.0.0.1:8080/internal-admin', '192.168.1.66'],
     ['http://127.0.0.1:8080/internal-admin', '127.0.0.1'],
@@ -68,7 +71,7 @@ const LOCATION = new URL('http://192.168.1.1:5000/rootDesc.xml');
 test('the WAN service: IGD v2 preferred, its controlURL resolved against LOCATION', () => {
   const v1 = igdDescription('urn:schemas-upnp-org:service:WANIPConnection:1', '/ctl/IPConn');
   const s = wanServiceFrom(v1, LOCATION);
-  assert.ok(!('drop' in s));
+  assert.ok(!('drop' in s), "!('drop' in s)");
   assert.equal(s.serviceType, 'urn:schemas-upnp-org:service:WANIPConnection:1');
   assert.equal(s.controlUrl.href, 'http://192.168.1.1:5000/ctl/IPConn');
   const both =
@@ -78,7 +81,7 @@ test('the WAN service: IGD v2 preferred, its controlURL resolved against LOCATIO
       'http://192.168.1.1:5000/ip2?a=1&amp;b=2',
     );
   const best = wanServiceFrom(both, LOCATION);
-  assert.ok(!('drop' in best));
+  assert.ok(!('drop' in best), "!('drop' in best)");
   assert.equal(best.serviceType, 'urn:schemas-upnp-org:service:WANIPConnection:2');
   assert.equal(best.controlUrl.href, 'http://192.168.1.1:5000/ip2?a=1&b=2');
 });
@@ -108,11 +111,12 @@ test('SOAP: a request escapes what it carries; an answer yields its fields or th
   const env = soapEnvelope('urn:x', 'AddPortMapping', [['NewPortMappingDescription', '</x><evil>&']]);
   assert.ok(
     env.includes('<NewPortMappingDescription>&#60;/x&#62;&#60;evil&#62;&#38;</NewPortMappingDescription>'),
+    "env.includes('<NewPortMappingDescription>&#60;/x&#62;&#60;evil&#62;&#38;</NewPortMappingDescription>')",
   );
   const ok = `<s:Envelope><s:Body><u:GetExternalIPAddressResponse xmlns:u="urn:x">
     <NewExternalIPAddress> 11.1.0.2 </NewExternalIPAddress></u:GetExternalIPAddressResponse></s:Body></s:Envelope>`;
   const answer = readSoapAnswer(200, ok, 'GetExternalIPAddress');
-  assert.ok(answer.ok);
+  assert.ok(answer.ok, 'answer.ok');
   assert.equal(soapField(ok, 'NewExternalIPAddress'), '11.1.0.2');
   assert.equal(readSoapAnswer(200, '<html>hi</html>', 'GetExternalIPAddress').ok, false);
   const fault = `<s:Envelope><s:Body><s:Fault><detail><UPnPError><errorCode>718</errorCode>
