@@ -13,15 +13,15 @@ import { domainFolders } from './domain-folders.mjs';
 const MODULE = 'src-main/cli/domain-cli-modules.ts';
 
 /** The domains' `cli/` files under src-main/, in the list's order (the source module's convention). */
-export function domainCliFiles(root: string): string[] {
-  return domainFolders()
+export function domainCliFiles(root: string, folders: readonly string[] = domainFolders()): string[] {
+  return folders
     .map((folder) => `${folder}/cli/${folder}-cli.ts`)
     .filter((file) => existsSync(resolve(root, 'src-main', file)));
 }
 
 /** The replacement module: the source module's exports, with its imports written out. */
-export function domainCliModulesSource(root: string): string {
-  const files = domainCliFiles(root);
+export function domainCliModulesSource(root: string, folders?: readonly string[]): string {
+  const files = domainCliFiles(root, folders);
   return [
     ...files.map((f, i) => `import * as part${i} from ${JSON.stringify(resolve(root, 'src-main', f))};`),
     'export const domainCliPath = (folder) => `${folder}/cli/${folder}-cli`;',
