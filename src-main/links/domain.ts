@@ -176,8 +176,9 @@ export interface DomainDescription {
   readonly folder: string;
   /**
    * The folders of the domains whose modules it imports (share rides on forwards' reverse forwards):
-   * its layer sits above theirs (scripts/layers.mjs reads this from the file, as written: a list of
-   * quoted folders), and they are the only domains it may name (domain-names.test.ts).
+   * its layer sits above theirs (scripts/layers.mjs; scripts/domain-folders.mjs reads this from the
+   * file's text, so it is written as a list of quoted folders), and they are the only domains it may
+   * name (domain-names.test.ts).
    */
   readonly builtOn?: readonly string[];
   /**
