@@ -12,8 +12,8 @@
 // crosses the wire and who is who (protocol, crypto), the machine (home), moving bytes (transport, mux,
 // the relay server), the sinks and the vocabulary every part above speaks (audit, the API contract,
 // connections), the node itself (state, services, relay clients, links, pairing), the domains built on a
-// node (from their list), the composition root (app), how a process is tuned (runtime, which only entry points import),
-// and the entry points (cli, electron).
+// node (from their list), the composition root (app), how a process is tuned (runtime, which only entry
+// points import), and the entry points (cli, electron).
 
 import { listedDomains } from './domain-folders.mjs';
 
@@ -29,8 +29,10 @@ import { listedDomains } from './domain-folders.mjs';
  * @property {string[]} [builtOn] a domain's: the domains' folders it builds on, which sit below it
  */
 
-/** The layers below the domains, lowest first. */
-/** @type {readonly Layer[]} */
+/**
+ * The layers below the domains, lowest first.
+ * @type {readonly Layer[]}
+ */
 const BELOW_DOMAINS = [
   {
     name: 'core',
@@ -126,8 +128,10 @@ const BELOW_DOMAINS = [
   },
 ];
 
-/** The layers above the domains, lowest first. */
-/** @type {readonly Layer[]} */
+/**
+ * The layers above the domains, lowest first.
+ * @type {readonly Layer[]}
+ */
 const ABOVE_DOMAINS = [
   {
     name: 'app',

@@ -1,6 +1,7 @@
 /**
- * The domains' `cli/` parts, found by the folders app/domains.ts lists (docs/adr/0087-domain-layers-and-clis-from-the-list.md):
- * a domain's part is `<folder>/cli/<folder>-cli.ts` when it has one, and no list of them is kept by hand.
+ * The domains' `cli/` parts, found by the folders app/domains.ts lists
+ * (docs/adr/0087-domain-layers-and-clis-from-the-list.md): a domain's part is
+ * `<folder>/cli/<folder>-cli.ts` when it has one, and no list of them is kept by hand.
  * This file is what runs from source (tsx, tsc's dist/src-main/): it imports each part by a path it
  * computes. A bundler cannot follow such an import, so the CLI bundle replaces this module with one that
  * imports the same files by name, generated from the same list (scripts/domain-cli-modules.ts, in

@@ -2,8 +2,9 @@
  * The layers of src-main/ as written down against the code (DESIGN §11): every folder under src-main/
  * is in the layer list lint enforces (scripts/layers.mjs) and, outside the domains' folders, in
  * docs/architecture.md §Where things live, the doc's layer list (§Layers) is that list, the domains'
- * layers are app/domains.ts's list (ADR 0087), and no folders import each other by value. Skipped until the layout it describes exists: scripts/layer-moves.json, applied by
- * scripts/move-modules.mjs, marks itself applied.
+ * layers are app/domains.ts's list (ADR 0087), and no folders import each other by value. Skipped
+ * until the layout it describes exists: scripts/layer-moves.json, applied by scripts/move-modules.mjs,
+ * marks itself applied.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
