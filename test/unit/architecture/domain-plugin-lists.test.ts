@@ -51,7 +51,10 @@ test('the toy in the list is a domain to lint and a layer of its own, and the do
     names.filter((n) => n !== 'toy'),
     layers.map((l) => l.name),
   );
-  assert.ok(names.indexOf('toy') > names.indexOf('pairing') && names.indexOf('toy') < names.indexOf('app'));
+  assert.ok(
+    names.indexOf('toy') > names.indexOf('pairing') && names.indexOf('toy') < names.indexOf('app'),
+    `the toy's layer sits between pairing and app: ${names.join(', ')}`,
+  );
   assert.equal(layerListMarkdown(withToy), layerListMarkdown(), "docs/architecture.md's layer list as it is");
 });
 
