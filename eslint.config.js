@@ -292,7 +292,8 @@ export default tseslint.config(
         {
           selector:
             "CallExpression[arguments.length=1][callee.type='MemberExpression'][callee.object.name='assert'][callee.property.name='ok']",
-          message: 'assert.ok needs a message (without one a failure re-parses the source and can hang the run)',
+          message:
+            'assert.ok needs a message (without one a failure re-parses the source and can hang the run)',
         },
         {
           selector: "CallExpression[arguments.length=1][callee.type='Identifier'][callee.name='assert']",
