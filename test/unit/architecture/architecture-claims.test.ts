@@ -6,13 +6,14 @@
  * the other fails here.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { ApiDeps } from '../../../src-main/app/agent-api.js';
 import type { ConnectionKind } from '../../../src-main/api/contract-types.js';
 import type { StateChangeKind } from '../../../src-main/state/state-changes.js';
 import { NodeState } from '../../../src-main/state/node-state.js';
+import { domainFolders } from '../../../scripts/domain-folders.mjs';
 import {
   architectureDoc as doc,
   code,
@@ -255,4 +256,36 @@ test('§Where things live: each folder it names exists, and test/ holds the fold
     [],
     'src-main/ folders without a test/unit/ folder',
   );
+});
+
+test('§The API contract and its transports: contract.ts declares it, each domain brings its piece, one suite runs on each transport', () => {
+  const contract = code('api/contract.ts');
+  for (const name of ['ContractMethods', 'ApiEvents'])
+    assert.match(contract, new RegExp(`export interface ${name}\\b`), `api/contract.ts declares ${name}`);
+  const text = section('The API contract and its transports');
+  for (const piece of ticked(text).filter((t) => /^contract-[\w-]+\.ts$/.test(t)))
+    assert.ok(existsSync(path.join(src, 'api', piece)), `api/${piece}`);
+  // `<folder>/<name>-contract.ts`: a piece in each domain's folder, which the window's and the client
+  // library's tsconfigs take by their glob.
+  const folders = domainFolders();
+  for (const folder of folders)
+    assert.ok(
+      readdirSync(path.join(src, folder)).some((f) => f.endsWith('-contract.ts')),
+      `${folder}/ brings its contract piece`,
+    );
+  for (const tsconfig of ['tsconfig.web.json', 'tsconfig.client.json'])
+    assert.match(
+      readFileSync(path.join(root, tsconfig), 'utf8'),
+      /"src-main\/\*\/\*-contract\.ts"/,
+      tsconfig,
+    );
+  // The three transports, each with the contract suite run against it.
+  const runs = readdirSync(path.join(root, 'test/integration')).filter((f) =>
+    /\bcontractSuite\(/.test(readFileSync(path.join(root, 'test/integration', f), 'utf8')),
+  );
+  for (const transport of ['control-socket', 'web-ui', 'ipc'])
+    assert.ok(
+      runs.some((f) => f.includes(transport)),
+      `the contract suite runs over the ${transport}`,
+    );
 });

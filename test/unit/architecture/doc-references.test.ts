@@ -1,9 +1,10 @@
 /**
  * What docs/architecture.md and docs/testing.md point at is there: each file or folder of the
  * repository they name in backticks exists, each link to another document resolves, each `npm run`
- * script they give is in package.json, and every reference to one of their sections, from anywhere in
- * the repository (`docs/architecture.md §Relay` in a comment), names a heading they have. A rename
- * that leaves a doc behind fails here rather than misleading the next reader.
+ * script they give is in package.json, each identifier they name in backticks (a type, a function, an
+ * API method) is in the code, and every reference to one of their sections, from anywhere in the
+ * repository (`docs/architecture.md §Relay` in a comment), names a heading they have. A rename that
+ * leaves a doc behind fails here rather than misleading the next reader.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -22,6 +23,11 @@ const EXAMPLE_DOMAIN = 'notes';
 const BUILT = ['dist/'];
 
 const read = (rel: string) => readFileSync(path.join(root, rel), 'utf8');
+/** This file, which names identifiers in its own cases. */
+const SELF = path
+  .relative(root, fileURLToPath(import.meta.url))
+  .split(path.sep)
+  .join('/');
 
 function filesUnder(rel: string, keep: (name: string) => boolean): string[] {
   const out: string[] = [];
@@ -167,17 +173,13 @@ test('every `npm run` script docs/architecture.md and docs/testing.md give is in
 });
 
 test('every reference to a section of docs/architecture.md or docs/testing.md names one of its headings', () => {
-  const self = path
-    .relative(root, fileURLToPath(import.meta.url))
-    .split(path.sep)
-    .join('/');
   const files = [
     'README.md',
     'eslint.config.js',
     ...['src-main', 'src-renderer', 'scripts', 'test', 'docs', 'bench', 'soak'].flatMap((r) =>
       filesUnder(r, (n) => /\.(?:ts|tsx|cts|mts|mjs|js|md)$/.test(n)),
     ),
-  ].filter((f) => f !== self);
+  ].filter((f) => f !== SELF);
   const broken = DOCS.flatMap((doc) => {
     const heads = headings(read(doc));
     return files.flatMap((file) =>
@@ -188,4 +190,51 @@ test('every reference to a section of docs/architecture.md or docs/testing.md na
   });
   assert.ok(files.length > 500, `read the repository (${files.length} files)`);
   assert.deepEqual(broken, []);
+});
+
+/** Names the docs give in backticks that are no code of this repository, each with why. */
+const NOT_IN_CODE: Record<string, string> = {
+  Modify: "Syncthing's configuration wrapper's method, named as the model",
+  'parts.beforeNode': "a path into what a domain's create() returns (`parts: { beforeNode, afterNode }`)",
+  'parts.afterNode': "a path into what a domain's create() returns (`parts: { beforeNode, afterNode }`)",
+};
+
+/**
+ * The identifier `token` names, or null when it names none: a type, function or constant (`NodeState`,
+ * `until()`), or a dotted name (an API method such as `peers.add`, a path such as `entry.record`).
+ */
+export function identifierIn(token: string): string | null {
+  if (/^[A-Za-z_$][\w$]*$/.test(token)) return token;
+  if (/^[A-Za-z_$][\w$]*\(\)$/.test(token)) return token.slice(0, -2);
+  if (/^[a-z][\w-]*(?:\.[a-zA-Z][\w-]*)+$/.test(token) && !/\.(?:[cm]?[jt]sx?|json|md|ya?ml)$/.test(token))
+    return token;
+  return null;
+}
+
+test('an identifier is told from a path, a call with arguments and a phrase', () => {
+  assert.equal(identifierIn('NodeState'), 'NodeState');
+  assert.equal(identifierIn('freePort()'), 'freePort');
+  assert.equal(identifierIn('peers.add'), 'peers.add');
+  for (const other of ['state/node-state.ts', 'until(what, check)', 'a b', 'config.json', '#notes'])
+    assert.equal(identifierIn(other), null, other);
+});
+
+test('every identifier docs/architecture.md and docs/testing.md name in backticks is in the code', () => {
+  const sourceText = [
+    'package.json',
+    'eslint.config.js',
+    ...SEARCHED.flatMap((r) => filesUnder(r, (n) => /\.(?:[cm]?ts|tsx|mjs|cjs|js|json)$/.test(n))),
+  ]
+    .filter((f) => f !== SELF)
+    .map(read)
+    .join('\n');
+  const missingNames = DOCS.flatMap((doc) =>
+    [...new Set(backticked(read(doc)))].flatMap((token) => {
+      const name = identifierIn(token);
+      if (!name || name in NOT_IN_CODE || name.startsWith(EXAMPLE_DOMAIN)) return [];
+      const word = new RegExp(`(?:^|[^\\w$.-])${name.replace(/[.$]/g, '\\$&')}(?:$|[^\\w$-])`);
+      return word.test(sourceText) ? [] : [`${doc}: ${name}`];
+    }),
+  );
+  assert.deepEqual(missingNames, [], 'renamed or gone: say what the code calls it now');
 });
