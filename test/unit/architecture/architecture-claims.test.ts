@@ -14,6 +14,11 @@ import type { ConnectionKind } from '../../../src-main/api/contract-types.js';
 import type { StateChangeKind } from '../../../src-main/state/state-changes.js';
 import { NodeState } from '../../../src-main/state/node-state.js';
 import { domainFolders } from '../../../scripts/domain-folders.mjs';
+import { backoffDelayMs } from '../../../src-main/core/backoff.js';
+import { ABSENT_PEER_RETRY_MS } from '../../../src-main/links/peer-connector.js';
+import { RelayCloseCode } from '../../../src-main/protocol/relay-close-codes.js';
+import { DEFAULT_RELAY_LIMITS } from '../../../src-main/protocol/relay-limits.js';
+import { RELAY_PROBE_INTERVAL_MS } from '../../../src-main/transport/relay-client.js';
 import {
   architectureDoc as doc,
   code,
@@ -288,4 +293,29 @@ test('§The API contract and its transports: contract.ts declares it, each domai
       runs.some((f) => f.includes(transport)),
       `the contract suite runs over the ${transport}`,
     );
+});
+
+test('§Relay and §Links and paths: the timings they give are the code’s', () => {
+  const words = (heading: string) => section(heading).replace(/\s+/g, ' ');
+  const relay = words('Relay');
+  const m = /heartbeats every (\d+) s while a node has circuits, every (\d+) s while it has none/.exec(relay);
+  assert.ok(m, '§Relay gives the heartbeats');
+  assert.equal(Number(m[1]) * 1000, DEFAULT_RELAY_LIMITS.pingIntervalMs);
+  assert.equal(Number(m[2]) * 1000, DEFAULT_RELAY_LIMITS.idlePingIntervalMs);
+  assert.match(relay, new RegExp(`refuses new nodes with close ${RelayCloseCode.RELAY_FULL}\\b`));
+  const links = words('Links and paths');
+  const schedule = /off with jitter: ([\d, ]+) s/.exec(links)?.[1]?.split(', ').map(Number);
+  assert.ok(schedule, '§Links and paths gives the reconnect schedule');
+  assert.deepEqual(
+    schedule.map((_, attempt) => backoffDelayMs(attempt, () => 0) / 1000),
+    schedule,
+    'core/backoff.ts, without its jitter',
+  );
+  assert.equal(
+    backoffDelayMs(schedule.length + 5, () => 0) / 1000,
+    schedule.at(-1),
+    'the last delay is the longest',
+  );
+  assert.match(links, new RegExp(`bare TCP connect every ${RELAY_PROBE_INTERVAL_MS} ms`));
+  assert.match(links, new RegExp(`rests for ${ABSENT_PEER_RETRY_MS / 60_000} minutes`));
 });
