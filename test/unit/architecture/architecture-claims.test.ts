@@ -12,6 +12,7 @@ import { test } from 'node:test';
 import type { ApiDeps } from '../../../src-main/app/agent-api.js';
 import type { ConnectionKind } from '../../../src-main/api/contract-types.js';
 import type { StateChangeKind } from '../../../src-main/state/state-changes.js';
+import type { RunState } from '../../../src-main/forwards/forward-run.js';
 import { NodeState } from '../../../src-main/state/node-state.js';
 import { domainFolders } from '../../../scripts/domain-folders.mjs';
 import { backoffDelayMs } from '../../../src-main/core/backoff.js';
@@ -81,6 +82,13 @@ const API_DEPS: Record<keyof ApiDeps, true> = {
   requestStop: true,
   stopping: true,
   domains: true,
+};
+
+const RUN_STATES: Record<RunState['state'], true> = {
+  off: true,
+  listening: true,
+  retrying: true,
+  failed: true,
 };
 
 /** NodeState's methods that only read or subscribe; every other one is a write the table names. */
@@ -318,4 +326,10 @@ test('§Relay and §Links and paths: the timings they give are the code’s', ()
   );
   assert.match(links, new RegExp(`bare TCP connect every ${RELAY_PROBE_INTERVAL_MS} ms`));
   assert.match(links, new RegExp(`rests for ${ABSENT_PEER_RETRY_MS / 60_000} minutes`));
+});
+
+test("§State and its owners: a forward run's states are the ones the table names", () => {
+  const m = /`ForwardManager` \(one `RunState` union: ([^)]*)\)/.exec(section('State and its owners'));
+  assert.ok(m, 'the table names the union');
+  assert.deepEqual(ticked(m[1]!).sort(), Object.keys(RUN_STATES).sort());
 });

@@ -201,21 +201,23 @@ const NOT_IN_CODE: Record<string, string> = {
 
 /**
  * The identifier `token` names, or null when it names none: a type, function or constant (`NodeState`,
- * `until()`), or a dotted name (an API method such as `peers.add`, a path such as `entry.record`).
+ * `until()`, `until(what, check)`), or a dotted name (an API method such as `peers.add`, a path such as `entry.record`).
  */
 export function identifierIn(token: string): string | null {
   if (/^[A-Za-z_$][\w$]*$/.test(token)) return token;
-  if (/^[A-Za-z_$][\w$]*\(\)$/.test(token)) return token.slice(0, -2);
+  const call = /^([A-Za-z_$][\w$]*)\(.*\)$/.exec(token);
+  if (call) return call[1]!;
   if (/^[a-z][\w-]*(?:\.[a-zA-Z][\w-]*)+$/.test(token) && !/\.(?:[cm]?[jt]sx?|json|md|ya?ml)$/.test(token))
     return token;
   return null;
 }
 
-test('an identifier is told from a path, a call with arguments and a phrase', () => {
+test('an identifier is told from a path and a phrase, and found in a call', () => {
   assert.equal(identifierIn('NodeState'), 'NodeState');
   assert.equal(identifierIn('freePort()'), 'freePort');
   assert.equal(identifierIn('peers.add'), 'peers.add');
-  for (const other of ['state/node-state.ts', 'until(what, check)', 'a b', 'config.json', '#notes'])
+  assert.equal(identifierIn('until(what, check)'), 'until');
+  for (const other of ['state/node-state.ts', 'a b', 'config.json', '#notes', '(x)'])
     assert.equal(identifierIn(other), null, other);
 });
 
