@@ -201,7 +201,8 @@ const NOT_IN_CODE: Record<string, string> = {
 
 /**
  * The identifier `token` names, or null when it names none: a type, function or constant (`NodeState`,
- * `until()`, `until(what, check)`), or a dotted name (an API method such as `peers.add`, a path such as `entry.record`).
+ * `until()`, `until(what, check)`), or a dotted name (an API method such as `peers.add`, a path such
+ * as `entry.record`).
  */
 export function identifierIn(token: string): string | null {
   if (/^[A-Za-z_$][\w$]*$/.test(token)) return token;
