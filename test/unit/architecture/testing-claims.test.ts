@@ -67,7 +67,7 @@ test('the fake clock fits Clock, RetryTimers and a bare now()', () => {
   const asTimers: RetryTimers = clock;
   const now: () => number = clock.now;
   assert.equal(now(), 5);
-  assert.ok(asClock && asTimers);
+  assert.ok(asClock && asTimers, 'the fake stands in for both');
 });
 
 test('scripts/run-tests.mjs groups the files docs/testing.md says it groups, as many at once as it says', () => {
