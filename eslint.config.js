@@ -181,9 +181,9 @@ export default tseslint.config(
     },
   },
   {
-    // No import cycles in the app's own code (docs/architecture.md §Rules): a cycle means two modules
-    // each need the other, which is what ports.ts and a composition root are for. Type-only imports do
-    // not count (they vanish at run time). Limited to the two source trees to keep lint fast.
+    // No import cycles in the app's own code (docs/architecture.md §Rules the code keeps): a cycle means
+    // two modules each need the other, which is what ports.ts and a composition root are for. Type-only
+    // imports do not count (they vanish at run time). Limited to the two source trees to keep lint fast.
     files: ['src-main/**/*.ts', 'src-renderer/**/*.ts', 'src-renderer/**/*.tsx'],
     plugins: { 'import-x': importX },
     settings: {
