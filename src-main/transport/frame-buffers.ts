@@ -10,6 +10,7 @@ import { releaseWhenIdle, type IdleReleaser } from '../core/idle-hooks.js';
 
 export class FrameBuffers implements IdleReleaser {
   private readonly free: Buffer[] = [];
+  private allocated = 0;
 
   /**
    * @param size bytes of every buffer (the largest frame plus its length prefix)
@@ -32,7 +33,10 @@ export class FrameBuffers implements IdleReleaser {
 
   /** A buffer of `size` bytes with unspecified contents. */
   take(): Buffer {
-    return this.free.pop() ?? Buffer.allocUnsafeSlow(this.size);
+    const reused = this.free.pop();
+    if (reused) return reused;
+    this.allocated++;
+    return Buffer.allocUnsafeSlow(this.size);
   }
 
   /** Returns a buffer from `take` once nothing reads it any more. */
@@ -43,5 +47,10 @@ export class FrameBuffers implements IdleReleaser {
   /** Buffers waiting for reuse. */
   get idle(): number {
     return this.free.length;
+  }
+
+  /** Buffers `take` had to allocate so far, for none was free (tests: a pool that works reuses). */
+  get made(): number {
+    return this.allocated;
   }
 }

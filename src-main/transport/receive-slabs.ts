@@ -84,6 +84,11 @@ export function idleReceiveSlabs(): number {
   return pool.idle;
 }
 
+/** Slabs made so far, for none was free to reuse (tests). */
+export function receiveSlabsMade(): number {
+  return pool.made;
+}
+
 function giveBackIfUnused(slab: ReceiveSlab): void {
   if (slab.held !== 0 || slab.filling) return;
   slabOf.delete(slab.buffer.buffer);
