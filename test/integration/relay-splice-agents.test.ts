@@ -55,9 +55,16 @@ test('a relay link moves onto a splice; a forward and a terminal run through it'
     async () => /^clawbridge_relay_splices 1$/m.test(await metrics(Number(port))),
     30_000,
   );
-  const listed = await peerOf(homeA, 'b');
-  assert.equal(listed?.relay, url, 'the peer still shows the relay it goes through');
-  assert.equal(listed?.relaySpliced, true, 'peers --json says the link runs on a splice');
+  // The relay pipes the splice once both ends joined it; each agent moves its link onto it after that.
+  const listed = await until(
+    'peers --json to say the link runs on a splice',
+    async () => {
+      const b = await peerOf(homeA, 'b');
+      return b?.relaySpliced === true ? b : undefined;
+    },
+    30_000,
+  );
+  assert.equal(listed.relay, url, 'the peer still shows the relay it goes through');
   const shown = await cli(['peers', '--home', homeA]);
   assert.match(shown.stdout, /^b\s+\S+\s+online\s+relay \(spliced\)\s/m, 'the peers table says so too');
 
