@@ -156,21 +156,26 @@ test('a toy feature adds its Settings section, and its word to the boxes there',
   await screenshotThemes(page, 'toy-feature-settings');
 });
 
+/** Sets the page's fragment, as a link opened in this tab does (main.tsx follows it on `hashchange`). */
+async function setHash(hash: string): Promise<void> {
+  await page.evaluate((h) => {
+    (globalThis as unknown as { location: { hash: string } }).location.hash = h;
+  }, hash);
+}
+
 test(
   "a toy feature's link with a parameter opens its view for it, and its own follow and service run once",
   { skip },
   async () => {
     await nav(page, 'Peers').click();
     // A link in the fragment, as a tray item or a bookmark gives it.
-    await page.evaluate(() => {
-      location.hash = '#toy?thing=ball';
-    });
+    await setHash('#toy?thing=ball');
     await page.getByRole('heading', { name: 'Toy things' }).waitFor();
     await page.getByText('Opened to play with ball').waitFor();
     await page.getByText('In the box: ball').waitFor();
     // The same kind of link from the agent, as the desktop app moves an open window.
     await page.evaluate(() =>
-      (window as unknown as { toyAgent: { emit(e: string, d: unknown): void } }).toyAgent.emit(
+      (globalThis as unknown as { toyAgent: { emit(e: string, d: unknown): void } }).toyAgent.emit(
         'app.navigate',
         {
           view: 'toy',
@@ -187,9 +192,7 @@ test(
     await page.getByText('In the box: ball, kite').waitFor();
     assert.equal(await page.getByText(/^Opened to play with/).count(), 0);
     // A link with a parameter of a view no feature has is ignored.
-    await page.evaluate(() => {
-      location.hash = '#nowhere?thing=ball';
-    });
+    await setHash('#nowhere?thing=ball');
     await page.getByText('In the box: ball, kite').waitFor();
     assert.equal(await page.getByRole('main', { name: 'Toy' }).count(), 1);
   },

@@ -99,6 +99,13 @@ test("each feature folder declares its id as its folder's name, and brings its p
   assert.ok(features.length >= 10, features.map((f) => f.folder).join(' '));
   const terminals = features.find((f) => f.folder === 'terminals');
   assert.deepEqual([...terminals!.intentFields], ['openTerminal']);
+  // A feature that declares an `Intents` entry has its fields read (none missed by the pattern).
+  for (const f of features) {
+    const declares = sourceFiles(path.join(featuresDir, f.folder)).some((file) =>
+      readFileSync(path.join(src, file), 'utf8').includes('interface Intents'),
+    );
+    assert.equal(f.intentFields.size > 0, declares, `${f.folder}: its intent fields are read`);
+  }
   const pair = features.find((f) => f.folder === 'pair');
   assert.deepEqual([...pair!.places].sort(), ['join', 'pair', 'pair/join', 'pair/new']);
 });
