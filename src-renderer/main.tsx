@@ -30,15 +30,20 @@ function local(): Storage | null {
 }
 
 // Read before pickTransport clears the fragment (it holds the token in a browser).
-const views = FEATURES.map((f) => f.id);
-const { link } = parseFragment(location.hash, views);
-const services = createServices(pickTransport(), session(), views, currentPlatform(), local());
+const { link } = parseFragment(location.hash, FEATURES);
+const services = createServices(
+  pickTransport(),
+  session(),
+  FEATURES.map((f) => f.id),
+  currentPlatform(),
+  local(),
+);
 /** An app link in the fragment (lib/fragment.ts), at start or arriving while the page is open. */
 function followFragment(target: AppLink | null): void {
   if (!target) return;
   // Followed once: a reload must not open another terminal tab or start another join.
   history.replaceState(history.state, '', location.pathname + location.search);
-  followLink(services, target);
+  followLink(services, FEATURES, target);
 }
 followFragment(link);
 // The address names the view the window shows (`#pair`): a reload lands there, even where this
@@ -53,11 +58,11 @@ services.nav.subscribe(showView);
 showView();
 window.addEventListener('hashchange', () => {
   if (reloadWithNewToken()) return;
-  followFragment(parseFragment(location.hash, views).link);
+  followFragment(parseFragment(location.hash, FEATURES).link);
 });
 // The desktop app moves an open window with an `app.navigate` event (a tray item, a notification).
 services.store.onAgentEvent((event, data) => {
-  if (event === 'app.navigate') followLink(services, navigateLink(data, views));
+  if (event === 'app.navigate') followLink(services, FEATURES, navigateLink(data, FEATURES));
 });
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');

@@ -1,32 +1,26 @@
 /**
  * The services container: everything the views use, built once with constructor injection (main.tsx
  * with the real transport, a test with a FakeTransport). No framework: a plain object in a context.
+ * A feature's own services (its stores, the terminal tabs) are not listed here: each is made on first
+ * use from the key its feature exports (lib/feature-services.ts, ADR 0088), so this file names none.
  */
 import { ApiClient } from './api/client.js';
 import type { Platform } from './api/pick-transport.js';
-import { FilesStore } from './api/files-store.js';
-import { MessagesStore } from './api/messages-store.js';
 import { AgentStore } from './api/store.js';
 import type { Transport } from './api/transport.js';
-import { TerminalManager } from './features/terminals/terminal-manager.js';
+import { FeatureServices, type ServiceKey } from './lib/feature-services.js';
 import { Navigation, type KeyValue, type View } from './lib/navigation.js';
-import { PairScreen } from './lib/request-notices.js';
 import { Toasts } from './lib/toasts.js';
 
 export interface Services {
   client: ApiClient;
   store: AgentStore;
-  /** The inbox and outbox, kept live (api/messages-store.ts). */
-  messages: MessagesStore;
-  /** Transfers, received files and shares, kept live (api/files-store.ts). */
-  files: FilesStore;
   nav: Navigation;
   toasts: Toasts;
-  /** The code "Pair new device" shows, so a request that used it is not toasted too. */
-  pairScreen: PairScreen;
-  terminals: TerminalManager;
   /** The desktop app or a browser tab (pick-transport.ts). */
   platform: Platform;
+  /** A feature's service (`services.get(TERMINALS)`): made the first time it is asked for, then kept. */
+  get: <T>(key: ServiceKey<T>) => T;
 }
 
 export function createServices(
@@ -39,15 +33,13 @@ export function createServices(
   prefs: KeyValue | null = null,
 ): Services {
   const client = new ApiClient(transport);
+  const features = new FeatureServices({ client, storage, prefs });
   return {
     platform,
     client,
     store: new AgentStore(client),
-    messages: new MessagesStore(client, prefs),
-    files: new FilesStore(client),
     nav: new Navigation(storage, views),
     toasts: new Toasts(),
-    pairScreen: new PairScreen(),
-    terminals: new TerminalManager(client, storage, prefs),
+    get: features.get,
   };
 }

@@ -1,14 +1,15 @@
 /**
  * React's side of the services: one context carries them (built once in main.tsx, or with fakes in a
  * test), and `useAgent` reads the store with `useSyncExternalStore`, so a view re-renders only when
- * the part it selects changed.
+ * the part it selects changed; a feature's own stores are read the same way (`useStore`).
  */
 import { createContext, useContext, useSyncExternalStore } from 'react';
 import type { PeerInfo } from '../../src-main/api/contract.js';
+import type { ServiceKey } from '../lib/feature-services.js';
+import { intentOf, type Intents } from '../lib/navigation.js';
 import type { Services } from '../services.js';
-import type { FilesSnapshot } from './files-store.js';
-import type { MessagesSnapshot } from './messages-store.js';
 import type { Snapshot } from './store.js';
+import type { Disposer } from './transport.js';
 
 export const ServicesContext = createContext<Services | null>(null);
 
@@ -32,14 +33,21 @@ export function usePeers(): PeerInfo[] {
   return useAgent((s) => s.status?.peers ?? NO_PEERS);
 }
 
-/** The selected part of the messages snapshot (api/messages-store.ts), as useAgent reads the agent's. */
-export function useMessages<T>(select: (s: MessagesSnapshot) => T): T {
-  const { messages } = useServices();
-  return useSyncExternalStore(messages.subscribe, () => select(messages.get()));
+/** A feature's service (lib/feature-services.ts): made on first use, the same one after. */
+export function useService<T>(key: ServiceKey<T>): T {
+  return useServices().get(key);
 }
 
-/** The selected part of the files snapshot (api/files-store.ts). */
-export function useFiles<T>(select: (s: FilesSnapshot) => T): T {
-  const { files } = useServices();
-  return useSyncExternalStore(files.subscribe, () => select(files.get()));
+/** The selected part of what a store with `get` and `subscribe` holds (a feature's store), as useAgent. */
+export function useStore<S, T>(
+  store: { get: () => S; subscribe: (listener: () => void) => Disposer },
+  select: (s: S) => T,
+): T {
+  return useSyncExternalStore(store.subscribe, () => select(store.get()));
+}
+
+/** What the shown view `view` was opened for (its feature's `Intents` entry), read live. */
+export function useIntent<V extends keyof Intents>(view: V): Partial<Intents[V]> {
+  const { nav } = useServices();
+  return intentOf(useSyncExternalStore(nav.subscribe, nav.get), view);
 }

@@ -11,6 +11,7 @@
 import { createContext, useContext, useMemo, type ComponentType } from 'react';
 import type { PeerInfo, SettingsResult } from '../../src-main/api/contract.js';
 import type { Disposer } from '../api/transport.js';
+import type { LinkedFeature } from '../lib/navigation.js';
 import type { Services } from '../services.js';
 import { permissionWords, type PermissionWord } from './permission-words.js';
 
@@ -50,7 +51,13 @@ export interface PeerAction {
   readonly takesDroppedFiles?: boolean;
 }
 
-export interface Feature {
+/**
+ * A feature of the window. From `LinkedFeature` (lib/navigation.ts) it may also bring `links`, the app
+ * links with parameters it takes (`#terminals?open=<peer>`), and `follow`, what following one does first;
+ * what its view may be opened for is its entry in `Intents`, and its own stores are made from the keys
+ * it exports (lib/feature-services.ts). All of these in its `<feature>-links.ts` and stores (ADR 0088).
+ */
+export interface Feature extends LinkedFeature {
   /** The view's name in links and the address (`#messages`), and its key. */
   readonly id: string;
   /** Its name in the sidebar, the document title and the view's landmark. */

@@ -1,27 +1,18 @@
 /**
- * Takes the window where an app link says (lib/fragment.ts): a view with its intent, and for
- * `terminals?open=<peer>` a new terminal tab to that peer, opened here rather than by the view so a
- * re-render never opens a second one.
+ * Takes the window where an app link says (lib/fragment.ts): the view, opened for what the link says.
+ * A feature that acts on a link before its view shows (`terminals?open=<peer>` opens a new tab) does
+ * it here, through its `follow`, rather than in the view, so a re-render never does it twice.
  */
 import type { AppLink } from './fragment.js';
-import type { Navigation } from './navigation.js';
+import type { LinkedFeature, LinkTargets } from './navigation.js';
 
-/**
- * What following a link uses of the window's services. Declared here, not taken from services.ts,
- * so this module (and its Node unit test) does not pull in xterm and the DOM typings behind it.
- */
-export interface LinkTargets {
-  nav: Pick<Navigation, 'go'>;
-  terminals: { open(opts: { peer: string; peerName: string }): unknown };
-}
-
-export function followLink(services: LinkTargets, link: AppLink | null): void {
+export function followLink(
+  targets: LinkTargets,
+  features: readonly LinkedFeature[],
+  link: AppLink | null,
+): void {
   if (!link) return;
-  const { openTerminal, ...intent } = link.intent;
-  if (openTerminal) {
-    services.terminals.open({ peer: openTerminal.peer, peerName: openTerminal.name });
-    services.nav.go('terminals');
-    return;
-  }
-  services.nav.go(link.view, intent);
+  const feature = features.find((f) => f.id === link.view);
+  const intent = feature?.follow ? feature.follow(link.intent, targets) : link.intent;
+  targets.nav.show(link.view, intent);
 }

@@ -4,15 +4,16 @@
  * - `#token=<hex>`: the web UI link that `clawbridge ui` prints;
  * - an app link, `#<view>[?<params>]`: where the window opens. The desktop app loads a new window at
  *   one (`index.html#approvals?request=…`, main's window-place.ts writes them) and sends the same link
- *   to an open window as an `app.navigate` event; the web UI takes the same links:
- *   `#approvals[?request=<id or fingerprint>]`, `#pair`, `#pair/new` (a fresh code), `#pair/join`,
- *   `#join?invite=<code or invite>`, `#terminals[?open=<peer>&name=<name>]` (a new terminal tab),
- *   `#messages[?peer=<fingerprint>]` (that conversation open), `#peers`, `#forwards`, `#settings`; a `token` parameter may ride along. The window keeps its
- *   current view in the fragment (`viewFragment`), so a reload lands where it was;
- * - `#join=<code or invite>`, the first form of a join link, still taken.
+ *   to an open window as an `app.navigate` event; the web UI takes the same links. `#<view>` shows any
+ *   registered feature's view; the links with parameters are the features' own (each feature's
+ *   `<feature>-links.ts`, ADR 0088: `#terminals?open=<peer>&name=<name>`, `#pair/new`). A `token`
+ *   parameter may ride along. The window keeps its current view in the fragment (`viewFragment`), so
+ *   a reload lands where it was;
+ * - `#<route>=<value>`, the first form of a link (`#join=<code or invite>`), still taken where a
+ *   feature's link says what it stands for.
  * Pure, so it is unit-tested; anything malformed is ignored rather than half-followed.
  */
-import type { Intent, View } from './navigation.js';
+import type { Intent, LinkedFeature, View } from './navigation.js';
 
 /** Where a link asks the window to go. */
 export interface AppLink {
@@ -27,11 +28,12 @@ export interface Fragment {
 
 /** Longest parameter value taken, in characters: an invite is at most 2048, a fingerprint 64. */
 const MAX_VALUE_CHARS = 2048;
-/** Longest peer name shown on a tab before the agent's list names it, in characters. */
-const MAX_NAME_CHARS = 100;
 
-/** `views`: the views there are (the registered features' ids); a link to any other is ignored. */
-export function parseFragment(hash: string, views: readonly View[]): Fragment {
+/**
+ * `features`: the registered features (their ids are the views there are, and each brings the links
+ * with parameters it takes); a link to any other view is ignored.
+ */
+export function parseFragment(hash: string, features: readonly LinkedFeature[]): Fragment {
   const text = hash.replace(/^#/, '');
   const queryAt = text.indexOf('?');
   // `token=…&join=…` (no route) is the first form; `route?params` the current one.
@@ -39,13 +41,21 @@ export function parseFragment(hash: string, views: readonly View[]): Fragment {
   const route = firstForm ? '' : queryAt < 0 ? text : text.slice(0, queryAt);
   const params = new URLSearchParams(firstForm ? text : queryAt < 0 ? '' : text.slice(queryAt + 1));
   const token = params.get('token');
-  const join = firstForm ? value(params, 'join') : null;
   return {
     token: token && /^[0-9a-fA-F]{1,256}$/.test(token) ? token : null,
-    link: join
-      ? { view: 'pair', intent: { pairMode: 'join', joinCode: join } }
-      : parseAppLink(route, params, views),
+    link: firstForm ? firstFormLink(params, features) : parseAppLink(route, params, features),
   };
+}
+
+/** `#<route>=<value>`: the link a feature says this stands for (`#join=<code>`: `#join?invite=<code>`). */
+function firstFormLink(params: URLSearchParams, features: readonly LinkedFeature[]): AppLink | null {
+  for (const link of features.flatMap((f) => f.links ?? [])) {
+    const given = link.firstForm === undefined ? null : value(params, link.route);
+    if (given !== null) {
+      return { view: link.view, intent: link.intent((key) => (key === link.firstForm ? given : null)) };
+    }
+  }
+  return null;
 }
 
 /**
@@ -74,40 +84,21 @@ export function viewFragment(view: View): string {
 }
 
 /** The link an `app.navigate` event names (`view` is the route, `detail` its parameters). */
-export function navigateLink(data: unknown, views: readonly View[]): AppLink | null {
+export function navigateLink(data: unknown, features: readonly LinkedFeature[]): AppLink | null {
   if (typeof data !== 'object' || data === null) return null;
   const { view, detail } = data as { view?: unknown; detail?: unknown };
   if (typeof view !== 'string' || (detail !== undefined && typeof detail !== 'string')) return null;
-  return parseAppLink(view, new URLSearchParams(detail ?? ''), views);
+  return parseAppLink(view, new URLSearchParams(detail ?? ''), features);
 }
 
-export function parseAppLink(route: string, params: URLSearchParams, views: readonly View[]): AppLink | null {
-  switch (route) {
-    case 'approvals': {
-      const request = value(params, 'request');
-      return { view: 'approvals', intent: request ? { request } : {} };
-    }
-    case 'pair/new':
-      return { view: 'pair', intent: { pairMode: 'new' } };
-    case 'pair/join':
-      return { view: 'pair', intent: { pairMode: 'join' } };
-    case 'join': {
-      const invite = value(params, 'invite');
-      return { view: 'pair', intent: invite ? { pairMode: 'join', joinCode: invite } : { pairMode: 'join' } };
-    }
-    case 'terminals': {
-      const peer = value(params, 'open');
-      if (!peer) return { view: 'terminals', intent: {} };
-      const name = value(params, 'name')?.slice(0, MAX_NAME_CHARS) ?? peer.slice(0, 8);
-      return { view: 'terminals', intent: { openTerminal: { peer, name } } };
-    }
-    case 'messages': {
-      const peer = value(params, 'peer');
-      return { view: 'messages', intent: peer ? { messagesPeer: peer } : {} };
-    }
-    default:
-      return views.includes(route) ? { view: route, intent: {} } : null;
-  }
+export function parseAppLink(
+  route: string,
+  params: URLSearchParams,
+  features: readonly LinkedFeature[],
+): AppLink | null {
+  const link = features.flatMap((f) => f.links ?? []).find((l) => l.route === route);
+  if (link) return { view: link.view, intent: link.intent((key) => value(params, key)) };
+  return features.some((f) => f.id === route) ? { view: route, intent: {} } : null;
 }
 
 /** A parameter's trimmed value, or null when absent, empty, too long or holding control characters. */

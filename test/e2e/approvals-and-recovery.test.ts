@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Locator } from 'playwright-core';
 import { MIN_WINDOW_HEIGHT, MIN_WINDOW_WIDTH } from '../../src-main/electron/window-state.js';
-import { PAIR_VIEW_HOLD_MS } from '../../src-renderer/lib/request-notices.js';
+import { PAIR_VIEW_HOLD_MS } from '../../src-renderer/features/approvals/request-notices.js';
 import {
   assertWithin,
   browserMissing,

@@ -1,9 +1,10 @@
 /**
- * A feature is one line in the window's list (docs/architecture.md §Adding a domain, ADR 0086): the
- * window built with one more feature (toy-feature/), on a fake agent, shows it everywhere a feature
- * reaches — its sidebar entry with its count, its view, its Settings section, its permission word as a
- * box and in the peer card's words, and its peer card action (unavailable, with why, while the peer
- * refuses its word) — with no shared file changed. Built with Vite into a temp folder, served on
+ * A feature is one line in the window's list (docs/architecture.md §A domain's window and commands,
+ * ADRs 0086 and 0088): the window built with one more feature (toy-feature/), on a fake agent, shows it
+ * everywhere a feature reaches — its sidebar entry with its count, its view, its Settings section, its
+ * permission word as a box and in the peer card's words, its peer card action (unavailable, with why,
+ * while the peer refuses its word), and its link with a parameter, followed through its own `follow`
+ * into its own service — with no shared file changed. Built with Vite into a temp folder, served on
  * loopback, opened in Chromium.
  */
 import { after, before, test } from 'node:test';
@@ -154,3 +155,45 @@ test('a toy feature adds its Settings section, and its word to the boxes there',
   ]);
   await screenshotThemes(page, 'toy-feature-settings');
 });
+
+/** Sets the page's fragment, as a link opened in this tab does (main.tsx follows it on `hashchange`). */
+async function setHash(hash: string): Promise<void> {
+  await page.evaluate((h) => {
+    (globalThis as unknown as { location: { hash: string } }).location.hash = h;
+  }, hash);
+}
+
+test(
+  "a toy feature's link with a parameter opens its view for it, and its own follow and service run once",
+  { skip },
+  async () => {
+    await nav(page, 'Peers').click();
+    // A link in the fragment, as a tray item or a bookmark gives it.
+    await setHash('#toy?thing=ball');
+    await page.getByRole('heading', { name: 'Toy things' }).waitFor();
+    await page.getByText('Opened to play with ball').waitFor();
+    await page.getByText('In the box: ball').waitFor();
+    // The same kind of link from the agent, as the desktop app moves an open window.
+    await page.evaluate(() =>
+      (globalThis as unknown as { toyAgent: { emit(e: string, d: unknown): void } }).toyAgent.emit(
+        'app.navigate',
+        {
+          view: 'toy',
+          detail: 'thing=kite',
+        },
+      ),
+    );
+    await page.getByText('Opened to play with kite').waitFor();
+    await page.getByText('In the box: ball, kite').waitFor();
+    await screenshotThemes(page, 'toy-feature-link');
+    // Shown again from the sidebar: opened for nothing, and the box is the same one.
+    await nav(page, 'Peers').click();
+    await nav(page, 'Toy 2 toys').click();
+    await page.getByText('In the box: ball, kite').waitFor();
+    assert.equal(await page.getByText(/^Opened to play with/).count(), 0);
+    // A link with a parameter of a view no feature has is ignored.
+    await setHash('#nowhere?thing=ball');
+    await page.getByText('In the box: ball, kite').waitFor();
+    assert.equal(await page.getByRole('main', { name: 'Toy' }).count(), 1);
+  },
+);

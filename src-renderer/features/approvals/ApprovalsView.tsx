@@ -1,11 +1,9 @@
-import { useSyncExternalStore } from 'react';
-import { useAgent, useServices } from '../../api/hooks.js';
+import { useAgent, useIntent } from '../../api/hooks.js';
 import { PendingCard } from './PendingCard.js';
 
 /** Approvals; opened for one request (a notification, a tray entry), that one comes first and stands out. */
 export function ApprovalsView() {
-  const { nav } = useServices();
-  const { intent } = useSyncExternalStore(nav.subscribe, nav.get);
+  const intent = useIntent('approvals');
   const all = useAgent((s) => s.pending);
   const own = useAgent((s) => s.status?.fingerprint ?? null);
   const asked = (p: { id: string; fingerprint: string }) =>

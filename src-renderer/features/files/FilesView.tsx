@@ -1,8 +1,9 @@
-import { useEffect, useId, useState, useSyncExternalStore } from 'react';
+import { useEffect, useId, useState } from 'react';
 import type { ReceivedInfo, TransferInfo } from '../../../src-main/files/files-contract.js';
 import type { ShareInfo } from '../../../src-main/share/share-contract.js';
-import { clearable, finished } from '../../api/files-store.js';
-import { useAgent, useFiles, usePeers, useServices } from '../../api/hooks.js';
+import { useAgent, useIntent, usePeers, useService, useServices } from '../../api/hooks.js';
+import { clearable, FILES, finished } from './files-store.js';
+import { useFiles } from './use-files.js';
 import { CopyButton } from '../../components/CopyButton.js';
 import { ErrorText } from '../../components/ErrorText.js';
 import { StatusDot } from '../../components/StatusDot.js';
@@ -18,11 +19,11 @@ import './files.css';
  * file inbox (moved out from here), and the folders this node shares through a peer.
  */
 export function FilesView() {
-  const { files, nav } = useServices();
+  const files = useService(FILES);
   const phase = useFiles((s) => s.phase);
   const error = useFiles((s) => s.error);
   const peers = usePeers();
-  const { intent } = useSyncExternalStore(nav.subscribe, nav.get);
+  const intent = useIntent('files');
   const [sendTo, setSendTo] = useState(intent.sendFilesTo ?? null);
   useEffect(() => files.watchShares(), [files]);
   const target = sendTo ? peers.find((p) => p.fingerprint === sendTo) : undefined;
@@ -45,7 +46,7 @@ export function FilesView() {
 }
 
 function Transfers() {
-  const { files } = useServices();
+  const files = useService(FILES);
   const transfers = useFiles((s) => s.transfers);
   const phase = useFiles((s) => s.phase);
   const headingId = useId();
@@ -91,7 +92,7 @@ function Transfers() {
 }
 
 function TransferRow({ t }: { t: TransferInfo }) {
-  const { files } = useServices();
+  const files = useService(FILES);
   const self = useAgent((s) => s.status?.name ?? 'this device');
   const action = useAction();
   const title = transferTitle(t);
@@ -200,7 +201,8 @@ function Received() {
 }
 
 function ReceivedRow({ r, dir }: { r: ReceivedInfo; dir: string }) {
-  const { files, toasts } = useServices();
+  const { toasts } = useServices();
+  const files = useService(FILES);
   const action = useAction();
   const desktop = desktopFiles();
   const labelId = useId();
@@ -294,7 +296,8 @@ function Shares() {
 }
 
 function ShareRow({ s }: { s: ShareInfo }) {
-  const { files, toasts } = useServices();
+  const { toasts } = useServices();
+  const files = useService(FILES);
   const action = useAction();
   const labelId = useId();
   const stop = () =>

@@ -1,10 +1,11 @@
 import { useId, useState } from 'react';
 import type { PeerInfo } from '../../../src-main/api/contract.js';
-import { useAgent, useServices } from '../../api/hooks.js';
+import { useAgent, useService, useServices } from '../../api/hooks.js';
 import { Dialog } from '../../components/Dialog.js';
 import { ErrorText } from '../../components/ErrorText.js';
 import { desktopFiles } from '../../lib/desktop-files.js';
 import { explainError } from '../../lib/refusal-text.js';
+import { FILES } from './files-store.js';
 import { followSendNotice } from './send-notice.js';
 import { useAction } from '../../lib/use-action.js';
 import { namesText, parsePaths, pathsProblem } from './files-text.js';
@@ -23,7 +24,8 @@ export function SendFilesDialog({
   initial?: string[];
   onClose: () => void;
 }) {
-  const { files, nav, toasts } = useServices();
+  const { nav, toasts } = useServices();
+  const files = useService(FILES);
   const self = useAgent((s) => s.status?.name ?? 'this device');
   const desktop = desktopFiles();
   const [text, setText] = useState(initial.join('\n'));

@@ -1,9 +1,9 @@
-import { finished } from '../../api/files-store.js';
-import { useFiles } from '../../api/hooks.js';
 import type { Feature } from '../registry.js';
 import { FILES_PERMISSIONS } from './files-permissions.js';
+import { finished } from './files-store.js';
 import { FilesView } from './FilesView.js';
 import { SendFilesDialog } from './SendFilesDialog.js';
+import { useFiles } from './use-files.js';
 
 /** Files sent and received, and shares; a peer card sends files, and takes them dropped on it. */
 export const filesFeature: Feature = {

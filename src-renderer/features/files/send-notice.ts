@@ -4,7 +4,7 @@
  * drives it with the real files store over a FakeTransport.
  */
 import type { TransferInfo } from '../../../src-main/files/files-contract.js';
-import { finished, type FilesStore } from '../../api/files-store.js';
+import { finished, type FilesStore } from './files-store.js';
 import type { Disposer } from '../../api/transport.js';
 import { endedText } from './files-text.js';
 import type { Toasts } from '../../lib/toasts.js';

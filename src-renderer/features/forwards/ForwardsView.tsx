@@ -1,6 +1,6 @@
-import { useId, useState, useSyncExternalStore } from 'react';
+import { useId, useState } from 'react';
 import type { ForwardInfo, ProxyInfo } from '../../../src-main/forwards/forwards-contract.js';
-import { useAgent, usePeers, useServices } from '../../api/hooks.js';
+import { useAgent, useIntent, usePeers, useServices } from '../../api/hooks.js';
 import { ConfirmDialog } from '../../components/Dialog.js';
 import { CopyButton } from '../../components/CopyButton.js';
 import { ErrorText } from '../../components/ErrorText.js';
@@ -19,8 +19,7 @@ export function ForwardsView() {
   const forwards = useAgent((s) => s.forwards);
   const proxies = useAgent((s) => s.proxies);
   const peers = usePeers();
-  const { nav } = useServices();
-  const { intent } = useSyncExternalStore(nav.subscribe, nav.get);
+  const intent = useIntent('forwards');
   const [adding, setAdding] = useState(intent.forwardVia !== undefined);
   const rows: Row[] = [
     ...forwards.map((f) => ({ kind: 'tcp' as const, info: f })),

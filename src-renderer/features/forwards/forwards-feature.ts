@@ -1,5 +1,5 @@
-import { followForwardNotices } from '../../lib/forward-notices.js';
 import type { Feature } from '../registry.js';
+import { followForwardNotices } from './forward-notices.js';
 import { ForwardsView } from './ForwardsView.js';
 import { FORWARDS_PERMISSIONS } from './forwards-permissions.js';
 

@@ -5,8 +5,8 @@
  */
 import { useId, useState } from 'react';
 import type { PeerInfo } from '../../../src-main/api/contract.js';
-import { useServices } from '../../api/hooks.js';
-import { MAX_BODY_BYTES, tooLargeText, utf8Bytes } from '../../api/messages-store.js';
+import { useService } from '../../api/hooks.js';
+import { MAX_BODY_BYTES, MESSAGES, tooLargeText, utf8Bytes } from './messages-store.js';
 import { ActionButton } from '../../components/ActionButton.js';
 import { ErrorText } from '../../components/ErrorText.js';
 import { formatBytes } from '../../lib/format.js';
@@ -25,7 +25,7 @@ export function Composer({
   /** Called as a message is sent: the conversation then shows it, scrolled to. */
   onSending?: () => void;
 }) {
-  const { messages } = useServices();
+  const messages = useService(MESSAGES);
   const [text, setText] = useState('');
   const [said, setSaid] = useState('');
   const [tooLarge, setTooLarge] = useState<string | null>(null);

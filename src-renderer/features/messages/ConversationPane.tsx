@@ -6,7 +6,9 @@
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { PeerInfo } from '../../../src-main/api/contract.js';
 import { messageOf } from '../../api/client.js';
-import { useAgent, useMessages, useServices } from '../../api/hooks.js';
+import { useAgent, useService } from '../../api/hooks.js';
+import { MESSAGES } from './messages-store.js';
+import { useMessages } from './use-messages.js';
 import { ErrorText } from '../../components/ErrorText.js';
 import { StatusDot } from '../../components/StatusDot.js';
 import { shortFingerprint } from '../../lib/format.js';
@@ -23,7 +25,7 @@ export function ConversationPane({
   /** Null when no peer or message has this fingerprint (a link to a peer removed since). */
   conversation: Conversation | null;
 }) {
-  const { messages } = useServices();
+  const messages = useService(MESSAGES);
   const self = useAgent((s) => s.status?.name ?? 'this device');
   const { inbox, outbox } = useMessages((s) => s);
   const items = useMemo(
@@ -90,7 +92,7 @@ function NoPermission({ peer, self }: { peer: PeerInfo; self: string }) {
  * acknowledgement failed, or null.
  */
 function useAcknowledged(fingerprint: string): string | null {
-  const { messages } = useServices();
+  const messages = useService(MESSAGES);
   const unread = useMessages((s) => unreadFrom(fingerprint, s.inbox).join(','));
   const [error, setError] = useState<string | null>(null);
   const acking = useRef(new Set<string>());

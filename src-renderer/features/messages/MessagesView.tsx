@@ -1,19 +1,22 @@
 /**
  * Messages: one conversation per peer, newest first, each with its unread count; the open
  * one shows the messages both ways and a composer. Everything comes from the messages store
- * (api/messages-store.ts), which the agent's `message` and `message.state` events keep live; opening a
+ * (messages-store.ts), which the agent's `message` and `message.state` events keep live; opening a
  * conversation acknowledges what it shows, so its sender sees `read`.
  */
-import { useMemo, useState, useSyncExternalStore } from 'react';
-import { useAgent, useMessages, usePeers, useServices } from '../../api/hooks.js';
+import { useMemo, useState } from 'react';
+import { useAgent, useIntent, usePeers, useService, useServices } from '../../api/hooks.js';
+import { MESSAGES } from './messages-store.js';
+import { useMessages } from './use-messages.js';
 import { ConversationList } from './ConversationList.js';
 import { ConversationPane } from './ConversationPane.js';
 import { conversations } from './conversations.js';
 import './messages.css';
 
 export function MessagesView() {
-  const { nav, messages } = useServices();
-  const { intent } = useSyncExternalStore(nav.subscribe, nav.get);
+  const { nav } = useServices();
+  const messages = useService(MESSAGES);
+  const intent = useIntent('messages');
   const peers = usePeers();
   const loaded = useAgent((s) => s.status !== null);
   const { phase, error, inbox, outbox } = useMessages((s) => s);

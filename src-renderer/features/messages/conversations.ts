@@ -1,5 +1,5 @@
 /**
- * The Messages view's model, from the peers and the two boxes (api/messages-store.ts): one
+ * The Messages view's model, from the peers and the two boxes (messages-store.ts): one
  * conversation per peer, newest first, with its unread count; a conversation's messages both ways in
  * time order; and each sent message's state in words. Pure, so node:test covers it.
  */

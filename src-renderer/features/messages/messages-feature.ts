@@ -1,8 +1,9 @@
-import { useMessages } from '../../api/hooks.js';
 import type { Feature } from '../registry.js';
 import { unreadCount } from './conversations.js';
+import { MESSAGES_LINKS } from './messages-links.js';
 import { MessagesView } from './MessagesView.js';
 import { MESSAGES_PERMISSIONS } from './messages-permissions.js';
+import { useMessages } from './use-messages.js';
 
 /** Conversations with peers; the unread ones counted in the sidebar. */
 export const messagesFeature: Feature = {
@@ -11,4 +12,5 @@ export const messagesFeature: Feature = {
   View: MessagesView,
   useCount: () => ({ count: useMessages((s) => unreadCount(s.inbox)), counted: 'unread' }),
   permissions: MESSAGES_PERMISSIONS,
+  links: MESSAGES_LINKS,
 };

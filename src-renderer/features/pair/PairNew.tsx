@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { PairingEvent, PairNewResult, Permission } from '../../../src-main/api/contract.js';
-import { useAgent, useServices } from '../../api/hooks.js';
+import { useAgent, useService, useServices } from '../../api/hooks.js';
 import { CopyButton } from '../../components/CopyButton.js';
 import { ErrorText } from '../../components/ErrorText.js';
 import { Fingerprint } from '../../components/Fingerprint.js';
@@ -13,6 +13,7 @@ import { useAction } from '../../lib/use-action.js';
 import { joinedRequest, nextNew, type NewProgress } from './pair-steps.js';
 import { ActionButton } from '../../components/ActionButton.js';
 import { approveParams } from '../approvals/approve-params.js';
+import { PAIR_SCREEN } from './pair-screen.js';
 
 const START: NewProgress = {
   phase: 'showing',
@@ -36,7 +37,8 @@ export function PairNew({
   onCode?: (code: string) => void;
   onDone: () => void;
 }) {
-  const { client, store, pairScreen } = useServices();
+  const { client, store } = useServices();
+  const pairScreen = useService(PAIR_SCREEN);
   const [code, setCode] = useState<PairNewResult | null>(existing ?? null);
   const [progress, setProgress] = useState<NewProgress>(START);
   const [now, setNow] = useState(Date.now());

@@ -1,14 +1,14 @@
-import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { PairingEvent, PairNewResult } from '../../../src-main/api/contract.js';
-import { useServices } from '../../api/hooks.js';
+import { useIntent, useServices } from '../../api/hooks.js';
 import { JoinWithCode } from './JoinWithCode.js';
 import { PairNew } from './PairNew.js';
 import './pair.css';
 
 /** Pairing both ways: show a code for another device to enter, or enter the other device's code. */
 export function PairView() {
-  const { nav, client } = useServices();
-  const { intent } = useSyncExternalStore(nav.subscribe, nav.get);
+  const { client } = useServices();
+  const intent = useIntent('pair');
   // A fresh "Pair new device" from elsewhere starts a code at once: that is what the click asked for.
   const [mode, setMode] = useState<'new' | 'join' | null>(intent.pairMode ?? null);
   const [generation, setGeneration] = useState(intent.pairMode === 'new' ? 1 : 0);

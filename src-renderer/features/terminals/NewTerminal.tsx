@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
-import { usePeers, useServices } from '../../api/hooks.js';
+import { usePeers, useService } from '../../api/hooks.js';
+import { TERMINALS } from './terminal-manager.js';
 import { peerChoices } from './peer-choices.js';
 
 /**
@@ -11,7 +12,7 @@ export const NEW_TERMINAL_ID = 'new-terminal';
 const PICKER_ID = 'new-terminal-picker';
 
 export function NewTerminal({ open, setOpen }: { open: boolean; setOpen: (v: boolean) => void }) {
-  const { terminals } = useServices();
+  const terminals = useService(TERMINALS);
   const { choices, none } = peerChoices(usePeers());
   const [peer, setPeer] = useState('');
   const first = choices.find((c) => !c.disabled)?.fingerprint ?? '';

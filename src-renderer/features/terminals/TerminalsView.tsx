@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
-import { useServices } from '../../api/hooks.js';
+import { useService } from '../../api/hooks.js';
 import { ConfirmDialog } from '../../components/Dialog.js';
 import { PathBadge } from '../../components/PathBadge.js';
 import {
@@ -14,12 +14,13 @@ import {
 import { NEW_TERMINAL_ID, NewTerminal } from './NewTerminal.js';
 import { TerminalPane } from './TerminalPane.js';
 import { tabBadge, tabNames, type TabNames } from './tab-labels.js';
+import { TERMINALS } from './terminal-manager.js';
 import type { TerminalTab } from './terminal-tab.js';
 import './terminals.css';
 
 /** Tabs of terminals: each names its peer and path; shortcuts open, close and switch them. */
 export function TerminalsView() {
-  const { terminals } = useServices();
+  const terminals = useService(TERMINALS);
   const { tabs, active } = useSyncExternalStore(terminals.subscribe, terminals.get);
   const [closing, setClosing] = useState<{ tab: TerminalTab; then: 'tab' | 'terminal' } | null>(null);
   const [picking, setPicking] = useState(false);
@@ -148,7 +149,7 @@ export function TerminalsView() {
  * terminal's input names it in its description, so a screen-reader user in a terminal hears where it is.
  */
 function ScreenReaderToggle() {
-  const { screenReader } = useServices().terminals;
+  const { screenReader } = useService(TERMINALS);
   const on = useSyncExternalStore(screenReader.subscribe, screenReader.get);
   return (
     <>

@@ -7,6 +7,7 @@
 import type { TerminalInfo } from '../../../src-main/terminal/terminal-contract.js';
 import type { ApiClient } from '../../api/client.js';
 import { Listeners, type Disposer } from '../../api/transport.js';
+import { serviceKey } from '../../lib/feature-services.js';
 import type { KeyValue } from '../../lib/navigation.js';
 import { ScreenReaderSetting } from './screen-reader.js';
 import { TerminalTab, type TabTarget } from './terminal-tab.js';
@@ -201,3 +202,12 @@ export class TerminalManager {
     for (const t of this.snapshot.tabs) t.dispose();
   }
 }
+
+/**
+ * The window's one terminal manager, made on first use (lib/feature-services.ts): the sidebar's note
+ * asks for it as the window first shows, a link or a peer card's action before that if it comes first.
+ */
+export const TERMINALS = serviceKey(
+  'terminals.manager',
+  ({ client, storage, prefs }) => new TerminalManager(client, storage, prefs),
+);

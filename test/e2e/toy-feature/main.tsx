@@ -1,7 +1,8 @@
 /**
  * The window with one more feature in its list (toy-feature.tsx), on a fake agent: what
  * feature-registry.test.ts builds and opens. The list is the real one plus one line, as a new domain's
- * feature adds it.
+ * feature adds it; links are followed as main.tsx follows them, from the fragment and from an
+ * `app.navigate` event (which the test sends through `window.toyAgent`).
  */
 import { createRoot } from 'react-dom/client';
 import '@xterm/xterm/css/xterm.css';
@@ -13,6 +14,8 @@ import { FakeTransport } from '../../../src-renderer/api/fake-transport.js';
 import { ServicesContext } from '../../../src-renderer/api/hooks.js';
 import { FEATURES } from '../../../src-renderer/features/index.js';
 import { FeaturesContext } from '../../../src-renderer/features/registry.js';
+import { followLink } from '../../../src-renderer/lib/follow-link.js';
+import { navigateLink, parseFragment } from '../../../src-renderer/lib/fragment.js';
 import { createServices } from '../../../src-renderer/services.js';
 import { toyFeature } from './toy-feature.js';
 
@@ -80,6 +83,13 @@ const services = createServices(
   null,
   features.map((f) => f.id),
 );
+window.addEventListener('hashchange', () =>
+  followLink(services, features, parseFragment(location.hash, features).link),
+);
+services.store.onAgentEvent((event, data) => {
+  if (event === 'app.navigate') followLink(services, features, navigateLink(data, features));
+});
+(window as unknown as { toyAgent: FakeTransport }).toyAgent = transport;
 createRoot(document.getElementById('root')!).render(
   <ServicesContext.Provider value={services}>
     <FeaturesContext.Provider value={features}>

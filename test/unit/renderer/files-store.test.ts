@@ -1,5 +1,5 @@
 /**
- * The window's files store (src-renderer/api/files-store.ts) against a fake agent, and the Files
+ * The window's files store (src-renderer/features/files/files-store.ts) against a fake agent, and the Files
  * view's words (features/files/files-text.ts): transfers, inbox and shares read on connecting;
  * `file.transfer` and `file.received` keep them live without a request; a finished transfer does not
  * move back on a late event; an older agent is `unsupported`; a refusal without `files` says where to
@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import type { ReceivedInfo, TransferInfo } from '../../../src-main/files/files-contract.js';
 import { ApiClient } from '../../../src-renderer/api/client.js';
 import { FakeTransport } from '../../../src-renderer/api/fake-transport.js';
-import { FilesStore, HELD_FINISHED, withTransfer } from '../../../src-renderer/api/files-store.js';
+import { FilesStore, HELD_FINISHED, withTransfer } from '../../../src-renderer/features/files/files-store.js';
 import { ApiError } from '../../../src-renderer/api/transport.js';
 import {
   grantText,

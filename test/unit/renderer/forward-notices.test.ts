@@ -4,7 +4,10 @@ import assert from 'node:assert/strict';
 import { ApiClient } from '../../../src-renderer/api/client.js';
 import { FakeTransport } from '../../../src-renderer/api/fake-transport.js';
 import { AgentStore } from '../../../src-renderer/api/store.js';
-import { followForwardNotices, NOTICE_REPEAT_MS } from '../../../src-renderer/lib/forward-notices.js';
+import {
+  followForwardNotices,
+  NOTICE_REPEAT_MS,
+} from '../../../src-renderer/features/forwards/forward-notices.js';
 import { Toasts } from '../../../src-renderer/lib/toasts.js';
 
 test('a notice is a toast; the same one again within the repeat time is not', () => {

@@ -7,39 +7,51 @@ import {
   viewFragment,
   withoutToken,
 } from '../../../src-renderer/lib/fragment.js';
+import { APPROVALS_LINKS } from '../../../src-renderer/features/approvals/approvals-links.js';
+import { MESSAGES_LINKS } from '../../../src-renderer/features/messages/messages-links.js';
+import { PAIR_LINKS } from '../../../src-renderer/features/pair/pair-links.js';
+import { TERMINALS_LINKS } from '../../../src-renderer/features/terminals/terminals-links.js';
 import { followLink } from '../../../src-renderer/lib/follow-link.js';
-import { Navigation } from '../../../src-renderer/lib/navigation.js';
+import { FeatureServices, serviceKey } from '../../../src-renderer/lib/feature-services.js';
+import {
+  intentOf,
+  Navigation,
+  type IntentOf,
+  type LinkedFeature,
+} from '../../../src-renderer/lib/navigation.js';
 import { placeLink, placeNavigation, type WindowPlace } from '../../../src-main/electron/window-place.js';
 
 /**
- * The window's views (features/index.ts, whose views a Node test cannot load): the parser takes the
- * list it is given, as main.tsx gives it the registered features' ids.
+ * The window's features as links see them (features/index.ts, whose views a Node test cannot load):
+ * their ids and the links each brings from its folder, as main.tsx gives the parser the registered
+ * features.
  */
-const VIEWS = [
-  'peers',
-  'approvals',
-  'pair',
-  'terminals',
-  'messages',
-  'files',
-  'forwards',
-  'connections',
-  'activity',
-  'settings',
+const FEATURES: LinkedFeature[] = [
+  { id: 'peers' },
+  { id: 'approvals', links: APPROVALS_LINKS },
+  { id: 'pair', links: PAIR_LINKS },
+  { id: 'terminals', links: TERMINALS_LINKS },
+  { id: 'messages', links: MESSAGES_LINKS },
+  { id: 'files' },
+  { id: 'forwards' },
+  { id: 'connections' },
+  { id: 'activity' },
+  { id: 'settings' },
 ];
+const VIEWS = FEATURES.map((f) => f.id);
 
 const INVITE = 'clawbridge://join?invite=K7QX-M2RT-9WZA&relay=ws%3A%2F%2Frelay%3A7474';
 
 test('token and the first join form are read; anything malformed is ignored', () => {
-  assert.deepEqual(parseFragment('#token=ab12CD', VIEWS), { token: 'ab12CD', link: null });
-  assert.deepEqual(parseFragment(`#join=${encodeURIComponent(INVITE)}`, VIEWS), {
+  assert.deepEqual(parseFragment('#token=ab12CD', FEATURES), { token: 'ab12CD', link: null });
+  assert.deepEqual(parseFragment(`#join=${encodeURIComponent(INVITE)}`, FEATURES), {
     token: null,
     link: { view: 'pair', intent: { pairMode: 'join', joinCode: INVITE } },
   });
-  assert.deepEqual(parseFragment('#token=not-hex&join=%20', VIEWS), { token: null, link: null });
-  assert.deepEqual(parseFragment('', VIEWS), { token: null, link: null });
-  assert.deepEqual(parseFragment('#nowhere?x=1', VIEWS), { token: null, link: null });
-  assert.deepEqual(parseFragment('#approvals?request=%07', VIEWS), {
+  assert.deepEqual(parseFragment('#token=not-hex&join=%20', FEATURES), { token: null, link: null });
+  assert.deepEqual(parseFragment('', FEATURES), { token: null, link: null });
+  assert.deepEqual(parseFragment('#nowhere?x=1', FEATURES), { token: null, link: null });
+  assert.deepEqual(parseFragment('#approvals?request=%07', FEATURES), {
     token: null,
     link: { view: 'approvals', intent: {} },
   });
@@ -54,16 +66,16 @@ test('taking the token leaves the link that rode along in the fragment, for the 
     withoutToken(`#token=ab&join=${encodeURIComponent(INVITE)}`),
     `#join=${encodeURIComponent(INVITE)}`,
   );
-  assert.deepEqual(parseFragment(withoutToken(`#join?invite=x&token=ab`), VIEWS), {
+  assert.deepEqual(parseFragment(withoutToken(`#join?invite=x&token=ab`), FEATURES), {
     token: null,
     link: { view: 'pair', intent: { pairMode: 'join', joinCode: 'x' } },
   });
 });
 
 test('app links open views with what they were opened for, with or without a token', () => {
-  const link = (hash: string) => parseFragment(hash, VIEWS).link;
+  const link = (hash: string) => parseFragment(hash, FEATURES).link;
   assert.deepEqual(link('#approvals'), { view: 'approvals', intent: {} });
-  assert.deepEqual(parseFragment('#approvals?request=3f2a&token=ab', VIEWS), {
+  assert.deepEqual(parseFragment('#approvals?request=3f2a&token=ab', FEATURES), {
     token: 'ab',
     link: { view: 'approvals', intent: { request: '3f2a' } },
   });
@@ -101,36 +113,57 @@ test("every place main opens reads back in the renderer, as a new page's fragmen
     { view: 'messages', peer: 'd'.repeat(64) },
   ];
   for (const place of places) {
-    const fromHash = parseFragment(`#${placeLink(place)}`, VIEWS).link;
+    const fromHash = parseFragment(`#${placeLink(place)}`, FEATURES).link;
     assert.ok(fromHash, placeLink(place));
-    assert.deepEqual(navigateLink(placeNavigation(place), VIEWS), fromHash, placeLink(place));
+    assert.deepEqual(navigateLink(placeNavigation(place), FEATURES), fromHash, placeLink(place));
   }
-  assert.deepEqual(parseFragment(`#${placeLink(places[9]!)}`, VIEWS).link?.intent, {
+  assert.deepEqual(parseFragment(`#${placeLink(places[9]!)}`, FEATURES).link?.intent, {
     openTerminal: { peer: 'c'.repeat(64), name: 'my nas & co' },
   });
-  assert.deepEqual(parseFragment(`#${placeLink(places[11]!)}`, VIEWS).link?.intent, {
+  assert.deepEqual(parseFragment(`#${placeLink(places[11]!)}`, FEATURES).link?.intent, {
     messagesPeer: 'd'.repeat(64),
   });
-  assert.equal(navigateLink({ view: 42 }, VIEWS), null);
-  assert.equal(navigateLink('approvals', VIEWS), null);
+  assert.equal(navigateLink({ view: 42 }, FEATURES), null);
+  assert.equal(navigateLink('approvals', FEATURES), null);
 });
 
-test('following a link: the view and intent, or a new terminal tab to the peer', () => {
+test("following a link: the view opened for its intent, after its feature's own follow, once", () => {
   const nav = new Navigation(null, VIEWS);
   const opened: unknown[] = [];
-  const terminals = { open: (t: unknown) => opened.push(t) } as never;
-  followLink({ nav, terminals }, parseFragment('#approvals?request=r1', VIEWS).link);
+  // A feature's service, made on first use: what terminals' follow opens its tab with.
+  const TABS = serviceKey('test.tabs', () => ({ open: (t: unknown) => opened.push(t) }));
+  const services = new FeatureServices({ client: null as never, storage: null, prefs: null });
+  const targets = { nav, get: services.get };
+  const features = FEATURES.map((f): LinkedFeature =>
+    f.id === 'terminals'
+      ? {
+          ...f,
+          follow: (intent, { get }) => {
+            const { openTerminal } = intent as IntentOf<'terminals'>;
+            if (openTerminal) get(TABS).open(openTerminal);
+            return {};
+          },
+        }
+      : f,
+  );
+  followLink(targets, features, parseFragment('#approvals?request=r1', features).link);
   assert.deepEqual([nav.get().view, nav.get().intent], ['approvals', { request: 'r1' }]);
-  followLink({ nav, terminals }, parseFragment(`#terminals?open=${'b'.repeat(64)}&name=laptop`, VIEWS).link);
+  followLink(
+    targets,
+    features,
+    parseFragment(`#terminals?open=${'b'.repeat(64)}&name=laptop`, features).link,
+  );
+  assert.deepEqual([nav.get().view, nav.get().intent], ['terminals', {}]);
+  assert.deepEqual(opened, [{ peer: 'b'.repeat(64), name: 'laptop' }]);
+  assert.equal(services.get(TABS), services.get(TABS), 'made once');
+  followLink(targets, features, null);
   assert.equal(nav.get().view, 'terminals');
-  assert.deepEqual(opened, [{ peer: 'b'.repeat(64), peerName: 'laptop' }]);
-  followLink({ nav, terminals }, null);
-  assert.equal(nav.get().view, 'terminals');
+  assert.equal(opened.length, 1);
 });
 
 test('a link to a view no feature shows is ignored, by the parser and by navigation', () => {
-  assert.equal(parseFragment('#toy', VIEWS).link, null);
-  assert.deepEqual(parseFragment('#toy', [...VIEWS, 'toy']).link, { view: 'toy', intent: {} });
+  assert.equal(parseFragment('#toy', FEATURES).link, null);
+  assert.deepEqual(parseFragment('#toy', [...FEATURES, { id: 'toy' }]).link, { view: 'toy', intent: {} });
   const nav = new Navigation(null, VIEWS);
   nav.go('toy');
   assert.equal(nav.get().view, 'peers');
@@ -140,6 +173,55 @@ test('a link to a view no feature shows is ignored, by the parser and by navigat
 
 test('the fragment the window keeps for its view leads back to that view, and to nothing else', () => {
   for (const view of VIEWS) {
-    assert.deepEqual(parseFragment(viewFragment(view), VIEWS), { token: null, link: { view, intent: {} } });
+    assert.deepEqual(parseFragment(viewFragment(view), FEATURES), {
+      token: null,
+      link: { view, intent: {} },
+    });
   }
+});
+
+test("a feature's own links are taken with the rest, checked as theirs are, with no shared file changed", () => {
+  const toy: LinkedFeature = {
+    id: 'toy',
+    links: [
+      {
+        // A view this test alone has: no `Intents` entry, so its intent is typed as none.
+        view: 'toy' as never,
+        route: 'toy/box',
+        firstForm: 'thing',
+        intent: (param) => ({ thing: param('thing') }) as never,
+      },
+    ],
+  };
+  const features = [...FEATURES, toy];
+  assert.deepEqual(parseFragment('#toy/box?thing=%20ball%20', features).link, {
+    view: 'toy',
+    intent: { thing: 'ball' },
+  });
+  assert.deepEqual(parseFragment('#toy/box=ball&token=ab', features), {
+    token: 'ab',
+    link: { view: 'toy', intent: { thing: 'ball' } },
+  });
+  assert.deepEqual(parseFragment('#toy/box?thing=%07', features).link, {
+    view: 'toy',
+    intent: { thing: null },
+  });
+  assert.deepEqual(navigateLink({ view: 'toy/box', detail: 'thing=ball' }, features), {
+    view: 'toy',
+    intent: { thing: 'ball' },
+  });
+  assert.equal(parseFragment('#toy/box?thing=ball', FEATURES).link, null, 'not registered: ignored');
+});
+
+test('what a view is opened for is typed by its feature, and read by that view only', () => {
+  const nav = new Navigation(null, VIEWS);
+  nav.go('pair', { pairMode: 'new' });
+  assert.deepEqual(intentOf(nav.get(), 'pair'), { pairMode: 'new' });
+  assert.deepEqual(intentOf(nav.get(), 'messages'), {});
+  // @ts-expect-error -- Pair is not opened for a request: that is Approvals' intent
+  nav.go('pair', { request: 'r1' });
+  // @ts-expect-error -- a view whose feature declares no intent is opened for nothing
+  nav.go('peers', { pairMode: 'new' });
+  nav.go('peers');
+  assert.deepEqual([nav.get().view, nav.get().intent], ['peers', {}]);
 });

@@ -18,7 +18,7 @@ import {
   SENT_TEXT_CHARS,
   SENT_TEXTS_KEPT,
   utf8Bytes,
-} from '../../../src-renderer/api/messages-store.js';
+} from '../../../src-renderer/features/messages/messages-store.js';
 import { ApiError } from '../../../src-renderer/api/transport.js';
 
 const A = 'a'.repeat(64);

@@ -11,8 +11,8 @@ import { AgentStore } from '../../../src-renderer/api/store.js';
 import {
   followRequestNotices,
   PAIR_VIEW_HOLD_MS,
-  PairScreen,
-} from '../../../src-renderer/lib/request-notices.js';
+} from '../../../src-renderer/features/approvals/request-notices.js';
+import { PairScreen } from '../../../src-renderer/features/pair/pair-screen.js';
 import { TOAST_MS, Toasts } from '../../../src-renderer/lib/toasts.js';
 
 const request = (id: string, name: string): PendingInfo => ({

@@ -4,11 +4,11 @@
  * port either way, and these reasons otherwise reach only the agent's log. The same words again within
  * NOTICE_REPEAT_MS are not shown twice (a browser opens several connections at once, each refused).
  */
-import type { NoticeEvent } from '../../src-main/api/contract.js';
-import type { AgentStore } from '../api/store.js';
-import type { Disposer } from '../api/transport.js';
-import type { Toasts } from './toasts.js';
-import { parseHint } from '../api/hint.js';
+import type { NoticeEvent } from '../../../src-main/api/contract.js';
+import type { AgentStore } from '../../api/store.js';
+import type { Disposer } from '../../api/transport.js';
+import type { Toasts } from '../../lib/toasts.js';
+import { parseHint } from '../../api/hint.js';
 
 export const NOTICE_REPEAT_MS = 10_000;
 

@@ -11,10 +11,15 @@
  *
  * No React and no DOM here, so it runs under node:test with a FakeTransport.
  */
-import type { InboxMessage, MessageState, OutboxMessage } from '../../src-main/messages/messages-contract.js';
-import { messageOf, type ApiClient } from './client.js';
-import { ApiError, Listeners, type Disposer } from './transport.js';
-import type { KeyValue } from '../lib/navigation.js';
+import type {
+  InboxMessage,
+  MessageState,
+  OutboxMessage,
+} from '../../../src-main/messages/messages-contract.js';
+import { messageOf, type ApiClient } from '../../api/client.js';
+import { ApiError, Listeners, type Disposer } from '../../api/transport.js';
+import { serviceKey } from '../../lib/feature-services.js';
+import type { KeyValue } from '../../lib/navigation.js';
 
 /**
  * Most messages held per box, newest kept (the contract's default `messages.list` answer): the
@@ -367,3 +372,6 @@ function isOutboxMessage(data: unknown): data is OutboxMessage {
     m.state in RANK
   );
 }
+
+/** The window's one messages store, made on first use (lib/feature-services.ts). */
+export const MESSAGES = serviceKey('messages.store', ({ client, prefs }) => new MessagesStore(client, prefs));

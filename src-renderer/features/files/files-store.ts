@@ -8,10 +8,11 @@
  *
  * No React and no DOM here, so it runs under node:test with a FakeTransport.
  */
-import type { ReceivedInfo, TransferInfo } from '../../src-main/files/files-contract.js';
-import type { ShareInfo } from '../../src-main/share/share-contract.js';
-import { messageOf, type ApiClient } from './client.js';
-import { ApiError, Listeners, type Disposer } from './transport.js';
+import type { ReceivedInfo, TransferInfo } from '../../../src-main/files/files-contract.js';
+import type { ShareInfo } from '../../../src-main/share/share-contract.js';
+import { messageOf, type ApiClient } from '../../api/client.js';
+import { ApiError, Listeners, type Disposer } from '../../api/transport.js';
+import { serviceKey } from '../../lib/feature-services.js';
 
 /** Finished transfers held for the view (the agent keeps up to 200 a direction). */
 export const HELD_FINISHED = 50;
@@ -251,3 +252,6 @@ function isReceived(data: unknown): data is ReceivedInfo {
     Array.isArray(r.names)
   );
 }
+
+/** The window's one files store, made on first use (lib/feature-services.ts). */
+export const FILES = serviceKey('files.store', ({ client }) => new FilesStore(client));

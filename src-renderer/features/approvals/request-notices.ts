@@ -8,10 +8,11 @@
  * itself, with Approve beside it, and a second announcement (and a toast over its buttons in a small
  * window) would only be in the way.
  */
-import type { PairingEvent, PendingInfo } from '../../src-main/api/contract.js';
-import type { AgentStore } from '../api/store.js';
-import type { Disposer } from '../api/transport.js';
-import type { Toasts } from './toasts.js';
+import type { PairingEvent, PendingInfo } from '../../../src-main/api/contract.js';
+import type { AgentStore } from '../../api/store.js';
+import type { Disposer } from '../../api/transport.js';
+import type { Toasts } from '../../lib/toasts.js';
+import { PairScreen } from '../pair/pair-screen.js';
 
 interface Notice {
   toast: number;
@@ -26,11 +27,6 @@ interface Notice {
  * code (one the CLI made) still gets its toast, a second late.
  */
 export const PAIR_VIEW_HOLD_MS = 1000;
-
-/** The code that "Pair new device" shows right now, or null: set by that view while it is open. */
-export class PairScreen {
-  code: string | null = null;
-}
 
 export function followRequestNotices(store: AgentStore, toasts: Toasts, screen = new PairScreen()): Disposer {
   const notices = new Map<string, Notice>();
