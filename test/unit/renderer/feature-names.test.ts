@@ -120,6 +120,7 @@ test('no shared file of the window (outside features/<feature>/) names a feature
   const shared = sourceFiles(src).filter((f) => !/^features\/[^/]+\//.test(f) && f !== 'features/index.ts');
   assert.ok(
     shared.includes('App.tsx') && shared.includes('lib/fragment.ts') && shared.includes('services.ts'),
+    `the scan reads the shared files: ${shared.join(', ')}`,
   );
   const offences = shared.flatMap((f) =>
     namedIn(f, readFileSync(path.join(src, f), 'utf8')).map((what) => `${f}: ${what}`),
