@@ -3,7 +3,8 @@
  * contract-node.ts, contract-mine.ts) and each domain's (`<folder>/<name>-contract.ts`, listed by its
  * DomainDescription) bring their methods, permission words and events in this shape, and
  * contract-registry.ts builds one contract of them (docs/adr/0085-domains-as-plug-ins.md). The types
- * come by declaration merging: a piece adds its methods to contract.ts `ContractMethods`, its events to
+ * come by declaration merging: a piece adds its methods to contract.ts `ContractMethods` (its streaming
+ * methods to `StreamMethods`), its events to
  * `ApiEvents` and its words to core/permissions.ts `PermissionWords`.
  */
 import type { z } from 'zod';
@@ -30,7 +31,8 @@ export type ParamsMaker = (c: ParamsContext) => z.ZodType;
 
 /**
  * A piece's methods as `ContractMethods` entries: each one's params (what its schema gives) and result.
- * `interface ContractMethods extends MethodsOf<typeof params, Results> {}` in a piece's `declare module`.
+ * `interface ContractMethods extends MethodsOf<typeof params, Results> {}` in a piece's `declare module`
+ * (and `interface StreamMethods extends MethodsOf<typeof streams, StreamResults> {}` for its streams).
  */
 export type MethodsOf<
   P extends { readonly [method: string]: ParamsMaker },
@@ -52,6 +54,12 @@ export interface EventPolicy {
 export interface ContractPiece {
   /** Its methods' parameter schemas, by method name. */
   readonly methods?: { readonly [method: string]: ParamsMaker };
+  /**
+   * Its streaming methods' parameter schemas, by method name: requests whose reply turns the
+   * connection into the method's byte channel (stream-upgrade.ts), added to contract.ts
+   * `StreamMethods` as methods are to `ContractMethods`.
+   */
+  readonly streams?: { readonly [method: string]: ParamsMaker };
   /**
    * Checks by hand, for methods called by the thousand: params when they are certainly valid, else
    * undefined, and the schema says what is wrong (ADR 0059).

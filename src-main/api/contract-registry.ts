@@ -20,6 +20,8 @@ import {
   type MethodName,
   type MethodParams,
   type ParamsSchema,
+  type StreamMethodName,
+  type StreamMethodParams,
 } from './contract.js';
 import type { ContractPiece, EventPolicy, ParamsContext } from './contract-piece.js';
 
@@ -32,6 +34,12 @@ export interface Contract {
   paramsSchema<M extends MethodName>(method: M): ParamsSchema<M>;
   /** `method`'s params when a hand-written check finds them certainly valid, else undefined. */
   fastParams(method: MethodName, params: unknown): MethodParams<MethodName> | undefined;
+  /** True for a streaming method some piece lists (ContractPiece.streams). */
+  isStreamMethod(name: unknown): name is StreamMethodName;
+  /** Every streaming method, in the pieces' order. */
+  streamMethodNames(): StreamMethodName[];
+  /** The parameter schema of the streaming method `method`, made on its first use. */
+  streamParamsSchema<M extends StreamMethodName>(method: M): z.ZodType<StreamMethodParams<M>>;
   readonly permissions: PermissionVocabulary;
   /** How the event hub follows `event`; undefined: as the node's own, or sent to every client. */
   eventPolicy(event: string): EventPolicy | undefined;
@@ -47,11 +55,12 @@ export interface ServedApi extends ApiHandler {
 /**
  * The contract of an agent whose domains bring `domainPieces`; their permission words are added to the
  * process's vocabulary (core/permissions.ts addPermissionWords) for the parts that read it there.
- * @throws Error when two pieces bring the same method, word, event policy or option
+ * @throws Error when two pieces bring the same method (streaming or not), word, event policy or option
  */
 export function contractOf(domainPieces: readonly ContractPiece[]): Contract {
   const pieces = [...nodeContract, ...domainPieces];
   const makers = new Map<string, () => z.ZodType>();
+  const streams = new Map<string, () => z.ZodType>();
   const fast = new Map<string, (params: unknown) => unknown>();
   const policies = new Map<string, EventPolicy>();
   const options = new Map<string, readonly string[]>();
@@ -75,10 +84,21 @@ export function contractOf(domainPieces: readonly ContractPiece[]): Contract {
         madeOnUse(() => make(context)),
         'method',
       );
+    for (const [method, make] of Object.entries(piece.streams ?? {}))
+      once(
+        streams,
+        method,
+        madeOnUse(() => make(context)),
+        'streaming method',
+      );
     for (const [method, check] of Object.entries(piece.fastParams ?? {})) once(fast, method, check, 'check');
     for (const [event, policy] of Object.entries(piece.events ?? {})) once(policies, event, policy, 'event');
     for (const [option, values] of Object.entries(piece.eventOptions ?? {}))
       once(options, option, values, 'option');
+  }
+  // One name space: a control socket tells a streaming request from a method call by its name alone.
+  for (const method of streams.keys()) {
+    if (makers.has(method)) throw new Error(`two parts of the contract bring the method '${method}'`);
   }
   return {
     isMethod: (name): name is MethodName => makers.has(name),
@@ -87,6 +107,13 @@ export function contractOf(domainPieces: readonly ContractPiece[]): Contract {
       const make = makers.get(method);
       if (!make) throw new Error(`no part of the contract brings '${method}'`);
       return make() as ParamsSchema<M>;
+    },
+    isStreamMethod: (name): name is StreamMethodName => typeof name === 'string' && streams.has(name),
+    streamMethodNames: () => [...streams.keys()] as StreamMethodName[],
+    streamParamsSchema: <M extends StreamMethodName>(method: M) => {
+      const make = streams.get(method);
+      if (!make) throw new Error(`no part of the contract brings the streaming method '${method}'`);
+      return make() as z.ZodType<StreamMethodParams<M>>;
     },
     fastParams: (method, params) => fast.get(method)?.(params) as MethodParams<MethodName> | undefined,
     permissions,

@@ -67,15 +67,6 @@ export interface RelayProbeResult {
 }
 
 /**
- * - `connected`: the session runs and its stream is up (a viewer may or may not be attached);
- * - `reconnecting`: the stream was lost and the session is being resumed;
- * - `exited`: the remote program ended (`exit` says how); `failed`: the session was lost for good;
- * - `closed` (events only, the session is gone from the list): hung up from this side —
- *   `terminal.close`, or the CLI viewer that owned it left.
- */
-export type TerminalSessionState = 'connected' | 'reconnecting' | 'exited' | 'failed' | 'closed';
-
-/**
  * The lists the domains add to the `status` event (their DomainStatus.snapshot): empty here, filled by
  * their contract files with `declare module`. A `changed` event names each one that differs.
  */
