@@ -23,7 +23,7 @@ import {
   type StreamMethodName,
   type StreamMethodParams,
 } from './contract.js';
-import type { ContractPiece, EventPolicy, ParamsContext } from './contract-piece.js';
+import type { ContractPiece, EventPolicy, NoticePolicy, ParamsContext } from './contract-piece.js';
 
 export interface Contract {
   /** True for a method some piece lists. */
@@ -45,6 +45,8 @@ export interface Contract {
   eventPolicy(event: string): EventPolicy | undefined;
   /** The subscription options, each with the values it takes. */
   readonly eventOptions: ReadonlyMap<string, readonly string[]>;
+  /** The notice kinds whose piece sends them to the API's subscribers (NoticePolicy.toClients). */
+  readonly clientNotices: ReadonlySet<string>;
 }
 
 /** An API handler with the contract its requests are checked against: what a transport serves. */
@@ -55,7 +57,8 @@ export interface ServedApi extends ApiHandler {
 /**
  * The contract of an agent whose domains bring `domainPieces`; their permission words are added to the
  * process's vocabulary (core/permissions.ts addPermissionWords) for the parts that read it there.
- * @throws Error when two pieces bring the same method (streaming or not), word, event policy or option
+ * @throws Error when two pieces bring the same method (streaming or not), word, event policy, notice
+ *   kind or option
  */
 export function contractOf(domainPieces: readonly ContractPiece[]): Contract {
   const pieces = [...nodeContract, ...domainPieces];
@@ -64,6 +67,7 @@ export function contractOf(domainPieces: readonly ContractPiece[]): Contract {
   const fast = new Map<string, (params: unknown) => unknown>();
   const policies = new Map<string, EventPolicy>();
   const options = new Map<string, readonly string[]>();
+  const notices = new Map<string, NoticePolicy>();
   // The agent's own words, and the process's: the parts below the API read those (core/permissions.ts).
   const permissions = permissionVocabulary(pieces);
   addPermissionWords(domainPieces);
@@ -93,6 +97,7 @@ export function contractOf(domainPieces: readonly ContractPiece[]): Contract {
       );
     for (const [method, check] of Object.entries(piece.fastParams ?? {})) once(fast, method, check, 'check');
     for (const [event, policy] of Object.entries(piece.events ?? {})) once(policies, event, policy, 'event');
+    for (const [kind, policy] of Object.entries(piece.notices ?? {})) once(notices, kind, policy, 'notice kind');
     for (const [option, values] of Object.entries(piece.eventOptions ?? {}))
       once(options, option, values, 'option');
   }
@@ -119,5 +124,6 @@ export function contractOf(domainPieces: readonly ContractPiece[]): Contract {
     permissions,
     eventPolicy: (event) => policies.get(event),
     eventOptions: options,
+    clientNotices: new Set([...notices].filter(([, policy]) => policy.toClients).map(([kind]) => kind)),
   };
 }

@@ -93,6 +93,7 @@ export type {
   NodeEvents,
   NoticeEvent,
   NoticeKind,
+  NoticeKinds,
   ProcessMemory,
   RelayStatus,
   StatusResult,

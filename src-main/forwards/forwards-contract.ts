@@ -213,6 +213,8 @@ export const forwardsContract = {
       rank: 40,
     },
   },
+  // A connection a peer refused, connections a lost link cut: the window has no other way to learn.
+  notices: { forward: { toClients: true }, proxy: { toClients: true } },
 } satisfies ContractPiece;
 
 declare module '../api/contract.js' {
@@ -221,6 +223,12 @@ declare module '../api/contract.js' {
 }
 
 declare module '../api/contract-node.js' {
+  interface NoticeKinds {
+    /** About one forward (its name in the line). */
+    forward: true;
+    /** About one proxy. */
+    proxy: true;
+  }
   interface StatusResult {
     /** Ports this node listens on for its peers (their reverse forwards and shares); absent: none. */
     listeningForPeers?: PeerListenerInfo[];

@@ -1,10 +1,10 @@
 /**
  * A domain is a plug-in (docs/architecture.md §Adding a domain, ADR 0085): a toy domain that lives in
- * its own folder (test/fixtures/toy-domain/) brings a method, a streaming method, an event and a
- * permission word none of the node's parts knows, and an agent that runs it — the list of
- * app/domains.ts with the toy added, as app/domains.ts would list it — answers the method, streams,
- * pushes the event and takes the word over the control socket, with nothing outside that folder
- * changed. An agent without the toy loads the saved
+ * its own folder (test/fixtures/toy-domain/) brings a method, a streaming method, an event, a
+ * permission word and a notice kind none of the node's parts knows, and an agent that runs it — the
+ * list of app/domains.ts with the toy added, as app/domains.ts would list it — answers the method,
+ * streams, pushes the event and the notice and takes the word over the control socket, with nothing
+ * outside that folder changed. An agent without the toy loads the saved
  * word, says so, and grants it to nobody.
  */
 import { after, test } from 'node:test';
@@ -27,7 +27,7 @@ after(stopAll);
 const overrides = { listen: '127.0.0.1:0', lan: false, ui: { listen: null, allowRemote: false } };
 const PEER = 'a'.repeat(64);
 
-test('a domain from its own folder brings a method, a streaming method, an event and a permission word, over the control socket', async () => {
+test('a domain from its own folder brings a method, a streaming method, an event, a permission word and a notice kind, over the control socket', async () => {
   const home = tempHome('toy-domain');
   const running = await runAgent({
     home,
@@ -40,8 +40,10 @@ test('a domain from its own folder brings a method, a streaming method, an event
     const client = await ControlClient.connect(controlSocketPath(home), home);
     try {
       const said: string[] = [];
+      const told: NoticeEvent[] = [];
       const off = client.onEvent((event, data) => {
         if (event === 'toy.said') said.push((data as ToySaid).text);
+        if (event === 'notice') told.push(data as NoticeEvent);
       });
       // The method, its params checked by the toy's own schema.
       assert.deepEqual(await client.call('toy.say', { text: 'hello' }), {
@@ -80,6 +82,9 @@ test('a domain from its own folder brings a method, a streaming method, an event
       // The event reaches a subscribed client.
       await until('the toy.said event', () => said.length === 1, 30_000);
       assert.deepEqual(said, ['hello']);
+      // Its notice kind: the toy's piece sends it to the API's subscribers.
+      await until('the toy notice', () => told.length === 1, 30_000);
+      assert.deepEqual(told, [{ kind: 'toy', message: 'the toy said hello' }]);
       off();
       // The word: granted when adding a peer and by `peers allow`, kept in the settings file.
       const added = await client.call('peers.add', { fingerprint: PEER, name: 'pal', allow: ['toy'] });

@@ -1,7 +1,8 @@
 /**
  * The contract built from its pieces (api/contract-registry.ts, ADR 0085): a piece's streaming methods
  * are the contract's, checked by the piece's own schema, and a name two pieces bring is refused at
- * build, whether each brings it as a method or a streaming method.
+ * build, whether each brings it as a method or a streaming method; a piece says which of its notice
+ * kinds the API's subscribers get.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -40,4 +41,13 @@ test('a name two pieces bring is refused, as a method or a streaming method', ()
   const plain: ContractPiece = { methods: { 'tail.follow': ({ z }) => z.object({}) } };
   assert.throws(() => contractOf([plain, tail]), /two parts of the contract bring the method 'tail\.follow'/);
   assert.throws(() => contractOf([tail, plain]), /two parts of the contract bring the method 'tail\.follow'/);
+});
+
+test("the notice kinds the API's subscribers get are those a piece sends them, and a kind is one piece's", () => {
+  assert.deepEqual([...agentContract.clientNotices].sort(), ['forward', 'proxy']);
+  const quiet: ContractPiece = { notices: { tail: {} } };
+  const told: ContractPiece = { notices: { tail: { toClients: true } } };
+  assert.deepEqual([...contractOf([quiet]).clientNotices], []);
+  assert.deepEqual([...contractOf([told]).clientNotices], ['tail']);
+  assert.throws(() => contractOf([quiet, told]), /two parts of the contract bring the notice kind 'tail'/);
 });
