@@ -106,6 +106,7 @@ export type {
   ChangeDomain,
   ConnectionInfo,
   ConnectionKind,
+  ConnectionKinds,
   ConnectionPeer,
   ConnectionsEvent,
   ChangedEvent,

@@ -242,6 +242,32 @@ declare module '../api/contract-types.js' {
   }
 }
 
+declare module '../api/contract-types.js' {
+  interface ConnectionKinds {
+    /** A connection to a local forward. */
+    forward: true;
+    /** A connection to a local SOCKS proxy. */
+    socks: true;
+    /** A connection to a local HTTP proxy. */
+    http: true;
+    /** A client flow of a UDP forward. */
+    udp: true;
+    /** A peer's tcp-connect served here. */
+    'tcp-exit': true;
+    /** A peer's UDP flow (udp-connect) served here. */
+    'udp-exit': true;
+    /** A connection a peer's reverse listener sent back here. */
+    reverse: true;
+    /** A client flow a peer's reverse UDP listener sent back here. */
+    'reverse-udp': true;
+    /**
+     * A connection or UDP flow a listener held here for a peer's reverse forward accepted, going to that
+     * peer.
+     */
+    'reverse-served': true;
+  }
+}
+
 declare module '../core/permissions.js' {
   interface PermissionWords {
     /** Forwards and proxies that exit here. */

@@ -180,6 +180,15 @@ declare module '../api/contract.js' {
   }
 }
 
+declare module '../api/contract-types.js' {
+  interface ConnectionKinds {
+    /** A peer's terminal on this node. */
+    'terminal-served': true;
+    /** This node's terminal on a peer. */
+    'terminal-opened': true;
+  }
+}
+
 declare module '../core/permissions.js' {
   interface PermissionWords {
     terminal: true;
