@@ -160,7 +160,10 @@ export async function claimControlSocket(
   };
 }
 
-/** @param upgrades streaming methods (the domains': terminal.open…) that take the socket over; see stream-upgrade.ts */
+/**
+ * @param upgrades the domains' streaming methods (the terminal's terminal.open…), which take the socket
+ *   over; their schemas are `handler.contract`'s. See stream-upgrade.ts.
+ */
 export async function startControlServer(
   path: string,
   handler: ServedApi,
