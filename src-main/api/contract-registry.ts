@@ -97,7 +97,8 @@ export function contractOf(domainPieces: readonly ContractPiece[]): Contract {
       );
     for (const [method, check] of Object.entries(piece.fastParams ?? {})) once(fast, method, check, 'check');
     for (const [event, policy] of Object.entries(piece.events ?? {})) once(policies, event, policy, 'event');
-    for (const [kind, policy] of Object.entries(piece.notices ?? {})) once(notices, kind, policy, 'notice kind');
+    for (const [kind, policy] of Object.entries(piece.notices ?? {}))
+      once(notices, kind, policy, 'notice kind');
     for (const [option, values] of Object.entries(piece.eventOptions ?? {}))
       once(options, option, values, 'option');
   }
