@@ -226,9 +226,22 @@ export interface AuditWrittenEvent {
 /** Shortest interval between two `audit` events, in ms (1000): each makes a window read the log. */
 export const AUDIT_EVENT_INTERVAL_MS = 1000;
 
-/** What a notice is about: how it is routed (core/notices go to the log and a CLI agent's stderr). */
-export type NoticeKind =
-  'forward' | 'proxy' | 'relay' | 'pairing' | 'settings' | 'network' | 'web-ui' | 'audit';
+/**
+ * What a notice can be about, by kind: the node's own here; a domain's contract file adds its own with
+ * `declare module`, and its piece says which go to the API's subscribers (ContractPiece.notices). Every
+ * notice goes to the log and a CLI agent's stderr (state/notices.ts).
+ */
+export interface NoticeKinds {
+  relay: true;
+  pairing: true;
+  settings: true;
+  network: true;
+  'web-ui': true;
+  audit: true;
+}
+
+/** What a notice is about: how it is routed. */
+export type NoticeKind = Extract<keyof NoticeKinds, string>;
 
 /** A one-line notice: what it is about, its words, and the command that does what it says, if any. */
 export interface NoticeEvent {

@@ -3,7 +3,8 @@
  * contract-node.ts, contract-mine.ts) and each domain's (`<folder>/<name>-contract.ts`, listed by its
  * DomainDescription) bring their methods, permission words and events in this shape, and
  * contract-registry.ts builds one contract of them (docs/adr/0085-domains-as-plug-ins.md). The types
- * come by declaration merging: a piece adds its methods to contract.ts `ContractMethods`, its events to
+ * come by declaration merging: a piece adds its methods to contract.ts `ContractMethods` (its streaming
+ * methods to `StreamMethods`), its notice kinds to contract-node.ts `NoticeKinds`, its events to
  * `ApiEvents` and its words to core/permissions.ts `PermissionWords`.
  */
 import type { z } from 'zod';
@@ -30,7 +31,8 @@ export type ParamsMaker = (c: ParamsContext) => z.ZodType;
 
 /**
  * A piece's methods as `ContractMethods` entries: each one's params (what its schema gives) and result.
- * `interface ContractMethods extends MethodsOf<typeof params, Results> {}` in a piece's `declare module`.
+ * `interface ContractMethods extends MethodsOf<typeof params, Results> {}` in a piece's `declare module`
+ * (and `interface StreamMethods extends MethodsOf<typeof streams, StreamResults> {}` for its streams).
  */
 export type MethodsOf<
   P extends { readonly [method: string]: ParamsMaker },
@@ -48,10 +50,25 @@ export interface EventPolicy {
   readonly when?: { readonly option: string; readonly is: string; readonly byDefault?: true };
 }
 
+/** Where a domain's notices go besides the log and a CLI agent's stderr (state/notices.ts). */
+export interface NoticePolicy {
+  /**
+   * The API's event subscribers get them as `notice` events (the window shows them: it has no other
+   * way to learn of them). Without it a notice is news the window shows in its own way, if at all.
+   */
+  readonly toClients?: true;
+}
+
 /** One piece of the contract. */
 export interface ContractPiece {
   /** Its methods' parameter schemas, by method name. */
   readonly methods?: { readonly [method: string]: ParamsMaker };
+  /**
+   * Its streaming methods' parameter schemas, by method name: requests whose reply turns the
+   * connection into the method's byte channel (stream-upgrade.ts), added to contract.ts
+   * `StreamMethods` as methods are to `ContractMethods`.
+   */
+  readonly streams?: { readonly [method: string]: ParamsMaker };
   /**
    * Checks by hand, for methods called by the thousand: params when they are certainly valid, else
    * undefined, and the schema says what is wrong (ADR 0059).
@@ -61,6 +78,8 @@ export interface ContractPiece {
   readonly permissions?: { readonly [word: string]: PermissionWord };
   /** Every event it pushes, with how it is followed (`{}`: sent to every client that subscribed). */
   readonly events?: { readonly [event: string]: EventPolicy };
+  /** The notice kinds it brings (contract-node.ts `NoticeKinds`), with where each goes. */
+  readonly notices?: { readonly [kind: string]: NoticePolicy };
   /** The subscription options (`events.subscribe` params) it reads, each with the values it takes. */
   readonly eventOptions?: { readonly [option: string]: readonly string[] };
 }

@@ -20,8 +20,10 @@ import {
   type MethodName,
   type MethodParams,
   type ParamsSchema,
+  type StreamMethodName,
+  type StreamMethodParams,
 } from './contract.js';
-import type { ContractPiece, EventPolicy, ParamsContext } from './contract-piece.js';
+import type { ContractPiece, EventPolicy, NoticePolicy, ParamsContext } from './contract-piece.js';
 
 export interface Contract {
   /** True for a method some piece lists. */
@@ -32,11 +34,19 @@ export interface Contract {
   paramsSchema<M extends MethodName>(method: M): ParamsSchema<M>;
   /** `method`'s params when a hand-written check finds them certainly valid, else undefined. */
   fastParams(method: MethodName, params: unknown): MethodParams<MethodName> | undefined;
+  /** True for a streaming method some piece lists (ContractPiece.streams). */
+  isStreamMethod(name: unknown): name is StreamMethodName;
+  /** Every streaming method, in the pieces' order. */
+  streamMethodNames(): StreamMethodName[];
+  /** The parameter schema of the streaming method `method`, made on its first use. */
+  streamParamsSchema<M extends StreamMethodName>(method: M): z.ZodType<StreamMethodParams<M>>;
   readonly permissions: PermissionVocabulary;
   /** How the event hub follows `event`; undefined: as the node's own, or sent to every client. */
   eventPolicy(event: string): EventPolicy | undefined;
   /** The subscription options, each with the values it takes. */
   readonly eventOptions: ReadonlyMap<string, readonly string[]>;
+  /** The notice kinds whose piece sends them to the API's subscribers (NoticePolicy.toClients). */
+  readonly clientNotices: ReadonlySet<string>;
 }
 
 /** An API handler with the contract its requests are checked against: what a transport serves. */
@@ -47,14 +57,17 @@ export interface ServedApi extends ApiHandler {
 /**
  * The contract of an agent whose domains bring `domainPieces`; their permission words are added to the
  * process's vocabulary (core/permissions.ts addPermissionWords) for the parts that read it there.
- * @throws Error when two pieces bring the same method, word, event policy or option
+ * @throws Error when two pieces bring the same method (streaming or not), word, event policy, notice
+ *   kind or option
  */
 export function contractOf(domainPieces: readonly ContractPiece[]): Contract {
   const pieces = [...nodeContract, ...domainPieces];
   const makers = new Map<string, () => z.ZodType>();
+  const streams = new Map<string, () => z.ZodType>();
   const fast = new Map<string, (params: unknown) => unknown>();
   const policies = new Map<string, EventPolicy>();
   const options = new Map<string, readonly string[]>();
+  const notices = new Map<string, NoticePolicy>();
   // The agent's own words, and the process's: the parts below the API read those (core/permissions.ts).
   const permissions = permissionVocabulary(pieces);
   addPermissionWords(domainPieces);
@@ -75,10 +88,23 @@ export function contractOf(domainPieces: readonly ContractPiece[]): Contract {
         madeOnUse(() => make(context)),
         'method',
       );
+    for (const [method, make] of Object.entries(piece.streams ?? {}))
+      once(
+        streams,
+        method,
+        madeOnUse(() => make(context)),
+        'streaming method',
+      );
     for (const [method, check] of Object.entries(piece.fastParams ?? {})) once(fast, method, check, 'check');
     for (const [event, policy] of Object.entries(piece.events ?? {})) once(policies, event, policy, 'event');
+    for (const [kind, policy] of Object.entries(piece.notices ?? {}))
+      once(notices, kind, policy, 'notice kind');
     for (const [option, values] of Object.entries(piece.eventOptions ?? {}))
       once(options, option, values, 'option');
+  }
+  // One name space: a control socket tells a streaming request from a method call by its name alone.
+  for (const method of streams.keys()) {
+    if (makers.has(method)) throw new Error(`two parts of the contract bring the method '${method}'`);
   }
   return {
     isMethod: (name): name is MethodName => makers.has(name),
@@ -88,9 +114,17 @@ export function contractOf(domainPieces: readonly ContractPiece[]): Contract {
       if (!make) throw new Error(`no part of the contract brings '${method}'`);
       return make() as ParamsSchema<M>;
     },
+    isStreamMethod: (name): name is StreamMethodName => typeof name === 'string' && streams.has(name),
+    streamMethodNames: () => [...streams.keys()] as StreamMethodName[],
+    streamParamsSchema: <M extends StreamMethodName>(method: M) => {
+      const make = streams.get(method);
+      if (!make) throw new Error(`no part of the contract brings the streaming method '${method}'`);
+      return make() as z.ZodType<StreamMethodParams<M>>;
+    },
     fastParams: (method, params) => fast.get(method)?.(params) as MethodParams<MethodName> | undefined,
     permissions,
     eventPolicy: (event) => policies.get(event),
     eventOptions: options,
+    clientNotices: new Set([...notices].filter(([, policy]) => policy.toClients).map(([kind]) => kind)),
   };
 }

@@ -67,15 +67,6 @@ export interface RelayProbeResult {
 }
 
 /**
- * - `connected`: the session runs and its stream is up (a viewer may or may not be attached);
- * - `reconnecting`: the stream was lost and the session is being resumed;
- * - `exited`: the remote program ended (`exit` says how); `failed`: the session was lost for good;
- * - `closed` (events only, the session is gone from the list): hung up from this side —
- *   `terminal.close`, or the CLI viewer that owned it left.
- */
-export type TerminalSessionState = 'connected' | 'reconnecting' | 'exited' | 'failed' | 'closed';
-
-/**
  * The lists the domains add to the `status` event (their DomainStatus.snapshot): empty here, filled by
  * their contract files with `declare module`. A `changed` event names each one that differs.
  */
@@ -135,38 +126,17 @@ export interface PairingEvent {
 }
 
 /**
- * What a live connection is (connections/connection-table.ts): `forward`, `socks`, `http` (a
- * connection to a local forward or proxy), `tcp-exit` (a peer's tcp-connect served here), `udp-exit`
- * (a peer's UDP flow, udp-connect, served here),
- * `terminal-served` (a peer's terminal on this node), `terminal-opened` (this node's terminal on a
- * peer), `relay-circuit` (a circuit this node's own relay carries for peers), `udp` (a client flow of a
- * UDP forward), `reverse` (a connection a peer's reverse listener sent back here), `reverse-udp` (a
- * client flow a peer's reverse UDP listener sent back here), `reverse-served` (a connection or UDP flow
- * a listener held here for a peer's reverse forward accepted, going to that peer), `chain-hop` (a pipe
- * carried for a route), `messages-in` (a peer's message stream delivering into this node's inbox),
- * `messages-out` (this node's message stream delivering its outbox to a peer), `files-in` (a peer's
- * files stream receiving into this node's file inbox), `files-out` (this node's files stream to a peer).
+ * What a live connection can be (connections/connection-table.ts), by kind: the node's own here; each
+ * domain's contract file adds its own with `declare module` (the forwards' `forward`, the terminal's
+ * `terminal-opened`…), so a new domain's connections list under their own kind.
  */
-export type ConnectionKind =
-  | 'forward'
-  | 'socks'
-  | 'http'
-  | 'tcp-exit'
-  | 'udp-exit'
-  | 'terminal-served'
-  | 'terminal-opened'
-  | 'relay-circuit'
-  | 'udp'
-  | 'reverse'
-  | 'reverse-udp'
-  | 'reverse-served'
-  | 'chain-hop'
-  | 'files-in'
-  | 'files-out'
-  | 'messages-in'
-  | 'messages-out'
-  /** A connection to one of this node's shared folders (share/), or one download on it. */
-  | 'share';
+export interface ConnectionKinds {
+  /** A circuit this node's own relay carries for peers. */
+  'relay-circuit': true;
+}
+
+/** What a live connection is (`connections.list`). */
+export type ConnectionKind = Extract<keyof ConnectionKinds, string>;
 
 export interface ConnectionPeer {
   name: string;

@@ -9,7 +9,7 @@
  * contract-node.ts, the owner's devices: contract-mine.ts) and names no domain. Each domain brings its
  * piece from its own folder (`<folder>/<name>-contract.ts`): for the types it adds its methods to
  * `ContractMethods` and its events to `ApiEvents` with `declare module` (the tsconfigs include every
- * such file by a glob), and at run time its DomainDescription carries the piece, from which
+ * such file by a glob; its streaming methods to `StreamMethods`), and at run time its DomainDescription carries the piece, from which
  * contract-registry.ts builds the schemas the transports check against.
  */
 import type { z } from 'zod';
@@ -34,6 +34,19 @@ export type MethodName = Extract<keyof ContractMethods, string>;
 export type MethodParams<M extends MethodName> = ContractMethods[M]['params'];
 /** Result type of each method. */
 export type MethodResults = { [M in MethodName]: ContractMethods[M]['result'] };
+
+/**
+ * Every streaming method (a request whose reply turns the connection into the method's own byte
+ * channel: stream-upgrade.ts), by name: its params and the reply's result. Empty here: the node has
+ * none of its own; a domain's contract file adds its own (ContractPiece.streams).
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by declaration merging
+export interface StreamMethods {}
+
+export type StreamMethodName = Extract<keyof StreamMethods, string>;
+export type StreamMethodParams<M extends StreamMethodName> = StreamMethods[M]['params'];
+/** The reply's `result` for each streaming method. */
+export type StreamMethodResults = { [M in StreamMethodName]: StreamMethods[M]['result'] };
 
 /** Events pushed to subscribed clients: the node's own here; each domain's contract file adds its own. */
 export interface ApiEvents extends NodeEvents, MineEvents {}
@@ -80,6 +93,7 @@ export type {
   NodeEvents,
   NoticeEvent,
   NoticeKind,
+  NoticeKinds,
   ProcessMemory,
   RelayStatus,
   StatusResult,
@@ -92,6 +106,7 @@ export type {
   ChangeDomain,
   ConnectionInfo,
   ConnectionKind,
+  ConnectionKinds,
   ConnectionPeer,
   ConnectionsEvent,
   ChangedEvent,
@@ -103,5 +118,4 @@ export type {
   SettingsResult,
   SettingsSetResult,
   StatusEvent,
-  TerminalSessionState,
 } from './contract-types.js';

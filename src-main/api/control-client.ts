@@ -8,11 +8,19 @@ import { commandArgs, hereHint } from '../core/hint.js';
 import { ClawError, isClawError } from '../core/errors.js';
 import { checkPrivateDir, checkSocketOwner, socketPrivateDir } from '../home/home-dir.js';
 import { errorFromReply, type ErrorReply } from './error-reply.js';
-import type { ApiEvents, EventOptions, MethodName, MethodParams, MethodResults } from './contract.js';
+import type {
+  ApiEvents,
+  EventOptions,
+  MethodName,
+  MethodParams,
+  MethodResults,
+  StreamMethodName,
+  StreamMethodParams,
+  StreamMethodResults,
+} from './contract.js';
 import { subscribeRequestLine } from './event-options.js';
 // The client's half only: stream-upgrade.ts loads zod, which a CLI command should not pay for.
 import { requestStreamUpgrade, socketChannel } from './stream-client.js';
-import type { StreamMethodName, StreamMethodParams, StreamMethodResults } from './stream-upgrade.js';
 import type { ViewerChannel } from './viewer-channel.js';
 
 /** How long a CLI waits for the agent to answer one request, in ms (ping brings its own timeout). */

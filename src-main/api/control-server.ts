@@ -160,7 +160,10 @@ export async function claimControlSocket(
   };
 }
 
-/** @param upgrades streaming methods (terminal.open…) that take the socket over; see stream-upgrade.ts */
+/**
+ * @param upgrades the domains' streaming methods (the terminal's terminal.open…), which take the socket
+ *   over; their schemas are `handler.contract`'s. See stream-upgrade.ts.
+ */
 export async function startControlServer(
   path: string,
   handler: ServedApi,
@@ -307,7 +310,7 @@ function serve(
       }
       // What this connection was sent so far goes before anything an upgrade writes.
       if (upgrades) writeLines();
-      if (upgrades && acceptStreamUpgrade(socket, line, buffered, upgrades)) {
+      if (upgrades && acceptStreamUpgrade(socket, line, buffered, handler.contract, upgrades)) {
         upgraded = true;
         socket.allowHalfOpen = false; // a stream ends both ways, as it always did
         socket.off('data', onData);

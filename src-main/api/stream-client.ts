@@ -6,7 +6,7 @@
 import type { Socket } from 'node:net';
 import { ClawError } from '../core/errors.js';
 import { errorFromReply, type ErrorReply } from './error-reply.js';
-import type { StreamMethodName, StreamMethodParams, StreamMethodResults } from './stream-upgrade.js';
+import type { StreamMethodName, StreamMethodParams, StreamMethodResults } from './contract.js';
 import type { CliTerminal, ViewerChannel } from './viewer-channel.js';
 
 /** Longest reply line a client accepts before the frames start, in bytes (64 KiB; replies are small). */

@@ -71,7 +71,7 @@ export interface ApiDeps {
   local: SettingsDeps['local'];
   /** What this node learned of itself across NATs (links/nat-candidates.ts); absent in tests without it. */
   nat?: { view(): NatStatus };
-  notices: Pick<Notices, 'changed' | 'onChanged' | 'onForwardNotice'>;
+  notices: Pick<Notices, 'changed' | 'onChanged' | 'onNoticeOf'>;
   /** The settings that take a restart, as the running agent started with them. */
   startedWith(): RestartSettings;
   approvals: Pick<Approvals, 'list' | 'find' | 'approve' | 'reject'>;
@@ -248,7 +248,7 @@ export function createApiHandler(deps: ApiDeps, clock: Clock = realClock): Agent
       onChanged: (l) => notices.onChanged(l),
       onPairing: (l) => deps.progress.events.on('step', l),
       onActivity: activity ?? (() => () => undefined),
-      onNotice: (l) => notices.onForwardNotice(l),
+      onNotice: (l) => notices.onNoticeOf(deps.contract.clientNotices, l),
       ...(audit ? { onAudit: (l: (lines: number) => void) => audit.onWritten(l) } : {}),
       ...(deps.introductions ? { onDeviceJoined: joinedSource(deps.introductions) } : {}),
       domainEvents,

@@ -6,9 +6,16 @@
  * itself (docs/architecture.md §The API contract and its transports).
  */
 import type { Disposer } from '../core/emitter.js';
-import type { ApiEvents, ApiHandler, MethodName, MethodParams, MethodResults } from '../api/contract.js';
+import type {
+  ApiEvents,
+  ApiHandler,
+  MethodName,
+  MethodParams,
+  MethodResults,
+  StreamMethodName,
+  StreamMethodParams,
+} from '../api/contract.js';
 import { ControlClient, openControlStream } from '../api/control-client.js';
-import type { StreamMethodName, StreamMethodParams } from '../api/stream-upgrade.js';
 import type { AgentStream } from './agent-connection.js';
 
 type EventListener = <E extends keyof ApiEvents>(event: E, data: ApiEvents[E]) => void;

@@ -5,8 +5,12 @@
  * where the agent runs (docs/adr: where the agent runs), so the shell's tests can pass a fake.
  */
 import type { Disposer } from '../core/emitter.js';
-import type { ApiHandler } from '../api/contract.js';
-import type { StreamMethodName, StreamMethodParams, StreamMethodResults } from '../api/stream-upgrade.js';
+import type {
+  ApiHandler,
+  StreamMethodName,
+  StreamMethodParams,
+  StreamMethodResults,
+} from '../api/contract.js';
 import type { ViewerChannel } from '../api/viewer-channel.js';
 
 /** The agent host as the tray shows it. */

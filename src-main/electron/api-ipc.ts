@@ -3,14 +3,13 @@
  * transports): the preload (preload.cts) forwards the page's requests, subscriptions and stream opens
  * on the channels of api-ipc-channels.ts; here each is checked — the sender is the top frame of the
  * app's own page (ipc-validate.ts), the method is in the contract, its params pass the contract's
- * schemas (api/validate.ts, api/stream-upgrade.ts) — before the agent sees it. Every answer is an
- * `{ok, result} | {ok: false, error: {code, message, refusal?}}` envelope: an Error thrown across
- * `ipcRenderer.invoke` would lose its code.
+ * schemas (api/validate.ts; a streaming method's is the schema its domain's piece brings) — before the
+ * agent sees it. Every answer is an `{ok, result} | {ok: false, error: {code, message, refusal?}}`
+ * envelope: an Error thrown across `ipcRenderer.invoke` would lose its code.
  */
 import { z } from 'zod';
 import { ClawError, errorMessage } from '../core/errors.js';
 import type { Disposer } from '../core/emitter.js';
-import { isStreamMethod, streamMethodParams } from '../api/stream-upgrade.js';
 import { apiErrorBody, validateRequest, type ApiErrorBody } from '../api/validate.js';
 import { contractOf } from '../api/contract-registry.js';
 import { domains } from '../app/domains.js';
@@ -135,9 +134,9 @@ export function registerApiIpc(
     const idCheck = streamId.safeParse(id);
     if (!idCheck.success)
       throw new ClawError('BAD_ARGUMENT', `invalid stream id: ${describeZodError(idCheck.error)}`);
-    if (!isStreamMethod(method))
+    if (!contract.isStreamMethod(method))
       throw new ClawError('BAD_ARGUMENT', `unknown streaming method '${String(method)}'`);
-    const parsed = streamMethodParams[method]().safeParse(params ?? {});
+    const parsed = contract.streamParamsSchema(method).safeParse(params ?? {});
     if (!parsed.success)
       throw new ClawError(
         'BAD_ARGUMENT',

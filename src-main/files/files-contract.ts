@@ -190,6 +190,15 @@ declare module '../api/contract.js' {
   interface ApiEvents extends FileEvents {}
 }
 
+declare module '../api/contract-types.js' {
+  interface ConnectionKinds {
+    /** A peer's files stream receiving into this node's file inbox. */
+    'files-in': true;
+    /** This node's files stream to a peer. */
+    'files-out': true;
+  }
+}
+
 declare module '../core/permissions.js' {
   interface PermissionWords {
     files: true;

@@ -213,6 +213,8 @@ export const forwardsContract = {
       rank: 40,
     },
   },
+  // A connection a peer refused, connections a lost link cut: the window has no other way to learn.
+  notices: { forward: { toClients: true }, proxy: { toClients: true } },
 } satisfies ContractPiece;
 
 declare module '../api/contract.js' {
@@ -221,6 +223,12 @@ declare module '../api/contract.js' {
 }
 
 declare module '../api/contract-node.js' {
+  interface NoticeKinds {
+    /** About one forward (its name in the line). */
+    forward: true;
+    /** About one proxy. */
+    proxy: true;
+  }
   interface StatusResult {
     /** Ports this node listens on for its peers (their reverse forwards and shares); absent: none. */
     listeningForPeers?: PeerListenerInfo[];
@@ -231,6 +239,32 @@ declare module '../api/contract-types.js' {
   interface DomainStatusLists {
     forwards: ForwardInfo[];
     proxies: ProxyInfo[];
+  }
+}
+
+declare module '../api/contract-types.js' {
+  interface ConnectionKinds {
+    /** A connection to a local forward. */
+    forward: true;
+    /** A connection to a local SOCKS proxy. */
+    socks: true;
+    /** A connection to a local HTTP proxy. */
+    http: true;
+    /** A client flow of a UDP forward. */
+    udp: true;
+    /** A peer's tcp-connect served here. */
+    'tcp-exit': true;
+    /** A peer's UDP flow (udp-connect) served here. */
+    'udp-exit': true;
+    /** A connection a peer's reverse listener sent back here. */
+    reverse: true;
+    /** A client flow a peer's reverse UDP listener sent back here. */
+    'reverse-udp': true;
+    /**
+     * A connection or UDP flow a listener held here for a peer's reverse forward accepted, going to that
+     * peer.
+     */
+    'reverse-served': true;
   }
 }
 

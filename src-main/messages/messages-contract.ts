@@ -261,6 +261,15 @@ declare module '../api/contract.js' {
   }
 }
 
+declare module '../api/contract-types.js' {
+  interface ConnectionKinds {
+    /** A peer's message stream delivering into this node's inbox. */
+    'messages-in': true;
+    /** This node's message stream delivering its outbox to a peer. */
+    'messages-out': true;
+  }
+}
+
 declare module '../core/permissions.js' {
   interface PermissionWords {
     message: true;

@@ -5,34 +5,14 @@
  */
 import { z } from 'zod';
 import { madeOnUse } from '../core/made-on-use.js';
-import {
-  MAX_COMMAND_ARGS,
-  MAX_TERMINAL_DIMENSION,
-  MAX_TERMINAL_OFFSET,
-  SESSION_ID,
-  TERMINAL_PROTOCOL_VERSION,
-  TERMINAL_TYPE_NAME,
-} from './terminal-frames.js';
+import { MAX_TERMINAL_OFFSET, SESSION_ID, TERMINAL_PROTOCOL_VERSION } from './terminal-frames.js';
+import { newTerminalFieldsWith, terminalDimensionWith } from './terminal-open-fields.js';
 
 /** A terminal's width or height in character cells. */
-export const terminalDimension = () => z.number().int().min(1).max(MAX_TERMINAL_DIMENSION);
+export const terminalDimension = () => terminalDimensionWith(z);
 
-/**
- * What a viewer asks of a new session, the same from the CLI or window (stream-upgrade.ts
- * `terminal.open`) as on the wire between agents (OPEN below), so the two cannot drift: `command`
- * instead of the shell, the window size, `term` the viewer's terminal type, `echo: false` /
- * `opost: false` for a viewer whose input / output is a pipe (pty-session.ts `withPtyModes`), and
- * `pty: false` for no terminal at all (the program runs on pipes, pipe-session.ts).
- */
-export const newTerminalFields = () => ({
-  command: z.array(z.string().max(8192)).min(1).max(MAX_COMMAND_ARGS).optional(),
-  cols: terminalDimension(),
-  rows: terminalDimension(),
-  term: z.string().regex(TERMINAL_TYPE_NAME, 'a terminal type is a terminfo name').optional(),
-  echo: z.boolean().optional(),
-  opost: z.boolean().optional(),
-  pty: z.boolean().optional(),
-});
+/** What a viewer asks of a new session (terminal-open-fields.ts), as the OPEN below carries it. */
+export const newTerminalFields = () => newTerminalFieldsWith(z);
 
 /**
  * OPEN arguments of a `terminal` stream: a new session (newTerminalFields), or a resume of session

@@ -81,3 +81,10 @@ declare module '../api/contract.js' {
   // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- declaration merging adds the members
   interface ContractMethods extends MethodsOf<typeof shareMethodParams, ShareMethodResults> {}
 }
+
+declare module '../api/contract-types.js' {
+  interface ConnectionKinds {
+    /** A connection to one of this node's shared folders, or one download on it. */
+    share: true;
+  }
+}

@@ -40,14 +40,14 @@ export class Notices {
   }
 
   /**
-   * The notices about a forward or proxy (a connection its peer refused, connections a lost link cut;
-   * routed by their kind),
-   * for the API's event subscribers: the window shows them, which it has no other way to learn. Other
-   * notices are news the window shows in its own way (a request to pair, a relay's state).
+   * The notices of `kinds`, for the API's event subscribers: the kinds a domain's contract piece sends
+   * them (api/contract-piece.ts NoticePolicy; the forwards' notices, which the window has no other way
+   * to learn). Other notices are news the window shows in its own way (a request to pair, a relay's
+   * state).
    */
-  onForwardNotice(listener: (notice: NoticeEvent) => void): Disposer {
+  onNoticeOf(kinds: ReadonlySet<string>, listener: (notice: NoticeEvent) => void): Disposer {
     return this.events.on('window-notice', (notice) => {
-      if (notice.kind === 'forward' || notice.kind === 'proxy') listener(notice);
+      if (kinds.has(notice.kind)) listener(notice);
     });
   }
 }

@@ -3,7 +3,8 @@
  * `terminal` service and the sessions this node opens on its peers (terminal-service.ts), kept in the
  * session host unless the process says otherwise (docs/adr/0022-session-host.md); started once the
  * node runs and stopped before it. The `terminal.list` and `terminal.close` methods, the streaming
- * `terminal.open` and `terminal.attach` (stream-upgrade.ts), and the `terminal` event.
+ * `terminal.open` and `terminal.attach` (terminal-contract.ts; api/stream-upgrade.ts carries them), and the
+ * `terminal` event.
  */
 import { join } from 'node:path';
 import { ClawError } from '../core/errors.js';

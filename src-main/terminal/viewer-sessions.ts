@@ -10,8 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { TerminalSessionState } from '../api/contract.js';
-import type { TerminalEvent, TerminalInfo } from './terminal-contract.js';
+import type { TerminalEvent, TerminalInfo, TerminalSessionState } from './terminal-contract.js';
 import type { StreamUpgradeHandlers, UpgradedStream } from '../api/stream-upgrade.js';
 import type { ViewerChannel } from '../api/viewer-channel.js';
 import { Emitter } from '../core/emitter.js';

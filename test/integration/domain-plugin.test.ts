@@ -1,9 +1,10 @@
 /**
  * A domain is a plug-in (docs/architecture.md §Adding a domain, ADR 0085): a toy domain that lives in
- * its own folder (test/fixtures/toy-domain/) brings a method, an event and a permission word none of
- * the node's parts knows, and an agent that runs it — the list of app/domains.ts with the toy added,
- * as app/domains.ts would list it — answers the method, pushes the event and takes the word over the
- * control socket, with nothing outside that folder changed. An agent without the toy loads the saved
+ * its own folder (test/fixtures/toy-domain/) brings a method, a streaming method, an event, a
+ * permission word and a notice kind none of the node's parts knows, and an agent that runs it — the
+ * list of app/domains.ts with the toy added, as app/domains.ts would list it — answers the method,
+ * streams, pushes the event and the notice and takes the word over the control socket, with nothing
+ * outside that folder changed. An agent without the toy loads the saved
  * word, says so, and grants it to nobody.
  */
 import { after, test } from 'node:test';
@@ -12,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runAgent } from '../../src-main/app/run-agent.js';
 import { domains } from '../../src-main/app/domains.js';
-import { ControlClient } from '../../src-main/api/control-client.js';
+import { ControlClient, openControlStream } from '../../src-main/api/control-client.js';
 import type { NoticeEvent } from '../../src-main/api/contract.js';
 import { controlSocketPath } from '../../src-main/home/home-dir.js';
 import { isClawError } from '../../src-main/core/errors.js';
@@ -26,7 +27,7 @@ after(stopAll);
 const overrides = { listen: '127.0.0.1:0', lan: false, ui: { listen: null, allowRemote: false } };
 const PEER = 'a'.repeat(64);
 
-test('a domain from its own folder brings a method, an event and a permission word, over the control socket', async () => {
+test('a domain from its own folder brings a method, a streaming method, an event, a permission word and a notice kind, over the control socket', async () => {
   const home = tempHome('toy-domain');
   const running = await runAgent({
     home,
@@ -39,8 +40,10 @@ test('a domain from its own folder brings a method, an event and a permission wo
     const client = await ControlClient.connect(controlSocketPath(home), home);
     try {
       const said: string[] = [];
+      const told: NoticeEvent[] = [];
       const off = client.onEvent((event, data) => {
         if (event === 'toy.said') said.push((data as ToySaid).text);
+        if (event === 'notice') told.push(data as NoticeEvent);
       });
       // The method, its params checked by the toy's own schema.
       assert.deepEqual(await client.call('toy.say', { text: 'hello' }), {
@@ -52,9 +55,36 @@ test('a domain from its own folder brings a method, an event and a permission wo
         (err: unknown) =>
           isClawError(err, 'BAD_ARGUMENT') && /invalid parameters for toy\.say/.test(String(err)),
       );
+      // The streaming method: its reply, then the connection is its byte channel; its params checked by
+      // the toy's own schema.
+      const echo = await openControlStream(
+        controlSocketPath(home),
+        home,
+        'toy.echo',
+        { greeting: 'hi' },
+        false,
+      );
+      try {
+        assert.deepEqual(echo.result, { greeting: 'hi' });
+        const heard: Buffer[] = [];
+        echo.channel.onData((bytes) => heard.push(Buffer.from(bytes)));
+        echo.channel.resume();
+        echo.channel.write(Buffer.from('ping'));
+        await until('the echo', () => Buffer.concat(heard).toString() === 'ping', 30_000);
+      } finally {
+        echo.channel.close();
+      }
+      await assert.rejects(
+        openControlStream(controlSocketPath(home), home, 'toy.echo', { greeting: '' }, false),
+        (err: unknown) =>
+          isClawError(err, 'BAD_ARGUMENT') && /invalid parameters for toy\.echo/.test(String(err)),
+      );
       // The event reaches a subscribed client.
       await until('the toy.said event', () => said.length === 1, 30_000);
       assert.deepEqual(said, ['hello']);
+      // Its notice kind: the toy's piece sends it to the API's subscribers.
+      await until('the toy notice', () => told.length === 1, 30_000);
+      assert.deepEqual(told, [{ kind: 'toy', message: 'the toy said hello' }]);
       off();
       // The word: granted when adding a peer and by `peers allow`, kept in the settings file.
       const added = await client.call('peers.add', { fingerprint: PEER, name: 'pal', allow: ['toy'] });
@@ -88,6 +118,10 @@ test('a domain from its own folder brings a method, an event and a permission wo
       await assert.rejects(
         client.call('toy.say', { text: 'hello' }),
         (err: unknown) => isClawError(err, 'BAD_ARGUMENT') && /unknown method 'toy\.say'/.test(String(err)),
+      );
+      await assert.rejects(
+        openControlStream(controlSocketPath(home), home, 'toy.echo', { greeting: 'hi' }, false),
+        (err: unknown) => isClawError(err, 'BAD_ARGUMENT') && /unknown method 'toy\.echo'/.test(String(err)),
       );
     } finally {
       client.close();

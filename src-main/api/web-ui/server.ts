@@ -269,7 +269,7 @@ export async function startWebUi(opts: WebUiOptions): Promise<WebUiServer> {
       // Errors (oversized or invalid messages) end in a close the ws library sends; nothing to add.
       ws.on('error', () => undefined);
       if (path === '/api') serveApiSocket(ws, opts.handler, sessions, tokenOffered);
-      else serveStreamSocket(ws, opts.streams, sessions, tokenOffered);
+      else serveStreamSocket(ws, opts.handler.contract, opts.streams, sessions, tokenOffered);
     });
   });
   server.on('clientError', (_err, socket) => socket.destroy());

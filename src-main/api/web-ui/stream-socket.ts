@@ -1,14 +1,15 @@
 /**
- * Terminal streams over the web UI's `/api/stream` WebSocket, one socket per terminal (docs/web-ui.md
- * "Terminal streams"): the token, then `{"type":"open","method":"terminal.open","params":…}` →
- * `{"type":"opened","result":…}` (or `{"type":"error",…}` and a close); from then on binary messages
- * carrying terminal frames both ways, handed to the terminal code as a ViewerChannel.
+ * Streaming methods (the terminal domain's terminals) over the web UI's `/api/stream` WebSocket, one
+ * socket per stream (docs/web-ui.md "Terminal streams"): the token, then
+ * `{"type":"open","method":"terminal.open","params":…}` → `{"type":"opened","result":…}` (or
+ * `{"type":"error",…}` and a close); from then on binary messages carrying the method's frames both
+ * ways, handed to its handler as a ViewerChannel.
  */
 import type { RawData, WebSocket } from 'ws';
 import { z } from 'zod';
 import type { Disposer } from '../../core/emitter.js';
 import { ClawError } from '../../core/errors.js';
-import { startStreamMethod, type StreamUpgradeHandlers } from '../stream-upgrade.js';
+import { startStreamMethod, type StreamContract, type StreamUpgradeHandlers } from '../stream-upgrade.js';
 import { apiErrorBody } from '../validate.js';
 import { describeZodError } from '../../core/zod-error.js';
 import { madeOnUse } from '../../core/made-on-use.js';
@@ -108,11 +109,13 @@ function toBytes(msg: RawData): Uint8Array {
 }
 
 /**
- * Serves one `/api/stream` socket. `handlers` undefined or without the method: the open is refused
- * with a reason (this agent does not serve terminals over the web UI).
+ * Serves one `/api/stream` socket, checking the open against `contract` (the streaming methods the
+ * agent's contract pieces bring, with their schemas). `handlers` undefined or without the method: the
+ * open is refused with a reason (this agent does not serve it over the web UI).
  */
 export function serveStreamSocket(
   ws: WebSocket,
+  contract: StreamContract,
   handlers: StreamUpgradeHandlers | undefined,
   sessions: UiSessions,
   tokenOffered = false,
@@ -121,7 +124,7 @@ export function serveStreamSocket(
     ws,
     () => {
       ws.once('message', (raw: RawData, isBinary: boolean) => {
-        void open(ws, textOf(raw, isBinary), handlers).catch((err: unknown) => {
+        void open(ws, textOf(raw, isBinary), contract, handlers).catch((err: unknown) => {
           sendJson(ws, { type: 'error', error: apiErrorBody(err) });
           ws.close(1000);
         });
@@ -134,6 +137,7 @@ export function serveStreamSocket(
 async function open(
   ws: WebSocket,
   text: string | undefined,
+  contract: StreamContract,
   handlers: StreamUpgradeHandlers | undefined,
 ): Promise<void> {
   let raw: unknown;
@@ -150,7 +154,7 @@ async function open(
   // Made before the stream opens, so frames a page sends early wait in it (the socket keeps being read
   // meanwhile: a paused socket would not see the page's close either, and the open would not be cancelled).
   const channel = webSocketChannel(ws);
-  const stream = await startStreamMethod(handlers ?? {}, msg.data.method, msg.data.params);
+  const stream = await startStreamMethod(contract, handlers ?? {}, msg.data.method, msg.data.params);
   if (ws.readyState !== ws.OPEN) return stream.cancel();
   sendJson(ws, { type: 'opened', result: stream.result });
   stream.attach(channel);

@@ -21,7 +21,7 @@ import { ESCAPE_HELP, EscapeFilter } from '../term-escape.js';
 import { AGENT_WAIT_MS, reopenWhenBack, waitSpan } from '../../cli/term-reattach.js';
 import { ownPipePaths, ownTerminalPath, stopReading } from './term-direct.js';
 import type { CliTerminal } from '../../api/viewer-channel.js';
-import type { StreamMethodParams } from '../../api/stream-upgrade.js';
+import type { StreamMethodParams } from '../../api/contract.js';
 import { requestStreamUpgrade } from '../../api/stream-client.js';
 import { ClawError, errorMessage } from '../../core/errors.js';
 import { controlSocketPath, resolveHome } from '../../home/home-dir.js';

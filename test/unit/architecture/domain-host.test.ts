@@ -31,7 +31,7 @@ export function outOfReach(ctx: DomainContext): void {
   // @ts-expect-error nor stop the registry (the node does)
   ctx.services.stop();
   // @ts-expect-error nor take the forwards' notices off the node's feed
-  ctx.notices.onForwardNotice(() => undefined);
+  ctx.notices.onNoticeOf(new Set(['forward']), () => undefined);
 }
 /* eslint-enable @typescript-eslint/no-unsafe-call */
 

@@ -4,8 +4,9 @@
  * domains by design. "Names" here is what this test can see in the source:
  *
  * - an import (static, dynamic or of types) from another domain's folder;
- * - one of another domain's method or event names written as a string (their contract pieces list
- *   them: `'files.send'`, `'message.state'`; dotted, so never anything else);
+ * - one of another domain's method, streaming method or event names written as a string (their
+ *   contract pieces list them: `'files.send'`, `'terminal.open'`, `'message.state'`; dotted, so never
+ *   anything else);
  * - one of another domain's permission words or undotted event names where a permission or an event
  *   is named: next to `allow`, `permission`, `Permission`, `emit(`, `ApiEvents[` or `event ===`
  *   (undotted words such as `relay` or `message` are also a path kind or a WebSocket event elsewhere).
@@ -34,7 +35,11 @@ interface Vocabulary {
 }
 
 const vocabularies: Vocabulary[] = domains.map((d) => {
-  const names = [...Object.keys(d.contract.methods ?? {}), ...Object.keys(d.contract.events ?? {})];
+  const names = [
+    ...Object.keys(d.contract.methods ?? {}),
+    ...Object.keys(d.contract.streams ?? {}),
+    ...Object.keys(d.contract.events ?? {}),
+  ];
   return {
     folder: d.folder,
     dotted: new Set(names.filter((n) => n.includes('.'))),
@@ -107,6 +112,9 @@ test('no file in src-main/ names a domain it does not belong to, outside app/dom
 
 test('the check sees a domain named outside its folder, and not inside it', () => {
   assert.deepEqual(namedIn('links/x.ts', "const m = 'files.send';"), ["'files.send' (files)"]);
+  assert.deepEqual(namedIn('api/x.ts', "const s = { 'terminal.attach': 1 };"), [
+    "'terminal.attach' (terminal)",
+  ]);
   assert.deepEqual(namedIn('state/x.ts', "if (peer.allow.includes('message')) go();"), [
     "'message' (messages)",
   ]);

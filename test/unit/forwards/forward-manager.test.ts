@@ -17,6 +17,7 @@ import { testIdentity } from '../../helpers/identities.js';
 import { closedPort, echoServer, memoryExit, memoryLogger, RawClient, type ExitOptions } from './fixtures.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import type { NoticeEvent } from '../../../src-main/api/contract.js';
+import { agentContract } from '../../helpers/agent-contract.js';
 import { fakeClock } from '../../helpers/fake-clock.js';
 import { until } from '../../helpers/wait.js';
 
@@ -452,7 +453,8 @@ test('a listener an older release saved on port 0 keeps the port it gets from th
 test('the window hears the notices about forwards and proxies, not the others, and the log keeps them', async () => {
   const { agent, lines } = await setup();
   const heard: NoticeEvent[] = [];
-  const off = agent.notices.onForwardNotice((n) => heard.push(n));
+  // The kinds the API's subscribers get: what the domains' contract pieces send them.
+  const off = agent.notices.onNoticeOf(agentContract.clientNotices, (n) => heard.push(n));
   agent.notices.notice({ kind: 'relay', message: 'relay ws://r:1 is unreachable; retrying' });
   // Routed by kind, whatever the log fields say.
   agent.notices.notice(

@@ -9,7 +9,8 @@ import {
   localTerminal,
   localTerminalType,
 } from '../../../src-main/terminal/cli/term-command.js';
-import { newTerminalParams } from '../../../src-main/api/stream-upgrade.js';
+import { z } from 'zod';
+import { newTerminalParams } from '../../../src-main/terminal/terminal-contract.js';
 import { describeZodError } from '../../../src-main/core/zod-error.js';
 
 test('the remote exit status becomes ours: code (at most 255), or 128 + the signal number', () => {
@@ -29,7 +30,7 @@ test('the remote program is told our terminal type, when stdout is a terminal an
 
 test('an agent that predates `term` refuses it in a way the CLI recognises (and then opens without it)', () => {
   // What an older agent's strict schema says: the same validator, without the field.
-  const older = newTerminalParams().omit({ term: true }).strict();
+  const older = newTerminalParams({ z }).omit({ term: true }).strict();
   const parsed = older.safeParse({ peer: 'b', cols: 80, rows: 24, term: 'vt100' });
   assert.ok(!parsed.success, '!parsed.success');
   const refusal = new ClawError(
@@ -37,7 +38,7 @@ test('an agent that predates `term` refuses it in a way the CLI recognises (and 
     `invalid parameters for terminal.open: ${describeZodError(parsed.error)}`,
   );
   assert.equal(isUnknownTermParam(refusal), true);
-  const current = newTerminalParams();
+  const current = newTerminalParams({ z });
   const withoutModes = [
     current.omit({ echo: true }).strict().safeParse({ peer: 'b', cols: 1, rows: 1, echo: false }),
     current.omit({ opost: true }).strict().safeParse({ peer: 'b', cols: 1, rows: 1, opost: false }),

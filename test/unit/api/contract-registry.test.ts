@@ -1,0 +1,53 @@
+/**
+ * The contract built from its pieces (api/contract-registry.ts, ADR 0085): a piece's streaming methods
+ * are the contract's, checked by the piece's own schema, and a name two pieces bring is refused at
+ * build, whether each brings it as a method or a streaming method; a piece says which of its notice
+ * kinds the API's subscribers get.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { contractOf } from '../../../src-main/api/contract-registry.js';
+import type { ContractPiece, ParamsContext } from '../../../src-main/api/contract-piece.js';
+import { agentContract } from '../../helpers/agent-contract.js';
+
+const tail: ContractPiece = {
+  streams: { 'tail.follow': ({ z }: ParamsContext) => z.object({ lines: z.number().int().min(1) }).strict() },
+};
+
+test("a piece's streaming methods are the contract's, with the piece's schema", () => {
+  const contract = contractOf([tail]);
+  assert.deepEqual(contract.streamMethodNames(), ['tail.follow']);
+  assert.equal(contract.isStreamMethod('tail.follow'), true);
+  assert.equal(contract.isMethod('tail.follow'), false, 'a streaming method is not a plain method');
+  assert.equal(contract.isStreamMethod('terminal.open'), false, 'no piece here brings it');
+  assert.equal(contract.isStreamMethod(7), false);
+  const schema = contract.streamParamsSchema('tail.follow' as never);
+  assert.equal(schema.safeParse({ lines: 3 }).success, true);
+  assert.equal(schema.safeParse({ lines: 0 }).success, false);
+});
+
+test("the agent's streaming methods are what its domains bring", () => {
+  assert.deepEqual(agentContract.streamMethodNames(), ['terminal.open', 'terminal.attach']);
+  const open = agentContract.streamParamsSchema('terminal.open');
+  assert.equal(open.safeParse({ peer: 'b', cols: 80, rows: 24 }).success, true);
+  assert.equal(open.safeParse({ peer: 'b', cols: 80, rows: 24, resume: 'a'.repeat(32) }).success, false);
+});
+
+test('a name two pieces bring is refused, as a method or a streaming method', () => {
+  assert.throws(
+    () => contractOf([tail, tail]),
+    /two parts of the contract bring the streaming method 'tail\.follow'/,
+  );
+  const plain: ContractPiece = { methods: { 'tail.follow': ({ z }) => z.object({}) } };
+  assert.throws(() => contractOf([plain, tail]), /two parts of the contract bring the method 'tail\.follow'/);
+  assert.throws(() => contractOf([tail, plain]), /two parts of the contract bring the method 'tail\.follow'/);
+});
+
+test("the notice kinds the API's subscribers get are those a piece sends them, and a kind is one piece's", () => {
+  assert.deepEqual([...agentContract.clientNotices].sort(), ['forward', 'proxy']);
+  const quiet: ContractPiece = { notices: { tail: {} } };
+  const told: ContractPiece = { notices: { tail: { toClients: true } } };
+  assert.deepEqual([...contractOf([quiet]).clientNotices], []);
+  assert.deepEqual([...contractOf([told]).clientNotices], ['tail']);
+  assert.throws(() => contractOf([quiet, told]), /two parts of the contract bring the notice kind 'tail'/);
+});
