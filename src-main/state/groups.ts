@@ -199,13 +199,13 @@ function settleGroup(
   for (const [root, list] of [...bySubject(memberRecords)].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const w = winner(list, () => true)!;
     if (w.kind !== 'member' || ownersSide.has(root)) continue;
-    const own = memberDevices.filter((r) => r.member === root);
+    const own = memberDevices.filter((r) => r.member === root && !ownersSide.has(r.subject));
     const trusted = trustedSigners(new Set([root]), bySubject(own));
     const countingOwn = own.filter((r) => trusted.has(r.by));
     counting.push(...countingOwn);
     const named = bySubject(countingOwn);
     const more = [...trusted]
-      .filter((fp) => fp !== root && !ownersSide.has(fp))
+      .filter((fp) => fp !== root)
       .map((fp) => {
         const n = winner(named.get(fp) ?? [], (r) => r.kind === 'member-device');
         return { fingerprint: fp, name: (n && nameOf(n)) ?? short(fp) };
