@@ -6,11 +6,7 @@ import type { Identity } from '../../src-main/crypto/identity.js';
 import { signGroupRecord } from '../../src-main/crypto/group-signature.js';
 import type { GroupDecision } from '../../src-main/state/group-decisions.js';
 import type { GroupAnchors } from '../../src-main/state/groups.js';
-import {
-  GROUPS_PROTOCOL_VERSION,
-  type GroupRecord,
-  type UnsignedGroupRecord,
-} from '../../src-main/protocol/group-records.js';
+import { GROUPS_PROTOCOL_VERSION, type GroupRecord } from '../../src-main/protocol/group-records.js';
 import { testIdentity } from './identities.js';
 
 export const GROUP = 'a1'.repeat(16);
@@ -33,7 +29,7 @@ export function rec(by: Identity, seq: number, decision: GroupDecision): GroupRe
     by: by.fingerprint,
     byCert: Buffer.from(by.certDer).toString('base64'),
     at: AT,
-  } as UnsignedGroupRecord);
+  });
 }
 
 /** Short forms of the decisions. */
