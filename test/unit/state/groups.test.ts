@@ -8,12 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { GROUP_BOUNDS, planGroupExchange, type GroupPlan } from '../../../src-main/state/group-exchange.js';
 import { signGroupDecision } from '../../../src-main/state/group-decisions.js';
-import {
-  groupAccessOf,
-  groupsView,
-  type GroupAnchors,
-  type GroupView,
-} from '../../../src-main/state/groups.js';
+import { groupAccessOf, groupsView, type GroupView } from '../../../src-main/state/groups.js';
 import type { GroupRecord } from '../../../src-main/protocol/group-records.js';
 import {
   AT,
