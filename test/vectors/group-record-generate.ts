@@ -1,5 +1,6 @@
 /**
- * Regenerates test/vectors/group-record.json. Run: `node --import tsx test/vectors/group-record-generate.ts`.
+ * Regenerates test/vectors/group-record.json. Run: `node --import tsx test/vectors/group-record-generate.ts`,
+ * then `npx prettier --write test/vectors/group-record.json`.
  * Signs with the E2E vector's initiator identity (test/vectors/e2e-handshake.json), so the signer's
  * certificate and fingerprint are ones other vectors already pin, and with RFC 6979 deterministic ECDSA
  * (e2e-vector-kit.ts) so every byte is reproducible. Only needed when the record format changes on
