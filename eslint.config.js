@@ -181,9 +181,9 @@ export default tseslint.config(
     },
   },
   {
-    // No import cycles in the app's own code (docs/architecture.md §Rules): a cycle means two modules
-    // each need the other, which is what ports.ts and a composition root are for. Type-only imports do
-    // not count (they vanish at run time). Limited to the two source trees to keep lint fast.
+    // No import cycles in the app's own code (docs/architecture.md §Rules the code keeps): a cycle means
+    // two modules each need the other, which is what ports.ts and a composition root are for. Type-only
+    // imports do not count (they vanish at run time). Limited to the two source trees to keep lint fast.
     files: ['src-main/**/*.ts', 'src-renderer/**/*.ts', 'src-renderer/**/*.tsx'],
     plugins: { 'import-x': importX },
     settings: {
@@ -292,7 +292,8 @@ export default tseslint.config(
         {
           selector:
             "CallExpression[arguments.length=1][callee.type='MemberExpression'][callee.object.name='assert'][callee.property.name='ok']",
-          message: 'assert.ok needs a message (without one a failure re-parses the source and can hang the run)',
+          message:
+            'assert.ok needs a message (without one a failure re-parses the source and can hang the run)',
         },
         {
           selector: "CallExpression[arguments.length=1][callee.type='Identifier'][callee.name='assert']",

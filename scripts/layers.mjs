@@ -4,24 +4,36 @@
 // list, test/unit/architecture/layers.test.ts checks that docs/architecture.md says the same and that no
 // top-level folders import each other, and scripts/import-graph.mjs --check lists what points up.
 //
+// The domains' layers are not written here: they are app/domains.ts's list (domain-folders.mjs), each
+// domain a layer of its own above the ones it builds on, so a new domain adds no line here
+// (docs/adr/0087-domain-layers-and-clis-from-the-list.md).
+//
 // The order is written from what each layer may know, lowest first: what is true everywhere (core), what
 // crosses the wire and who is who (protocol, crypto), the machine (home), moving bytes (transport, mux,
 // the relay server), the sinks and the vocabulary every part above speaks (audit, the API contract,
 // connections), the node itself (state, services, relay clients, links, pairing), the domains built on a
-// node, the composition root (app), how a process is tuned (runtime, which only entry points import),
-// and the entry points (cli, electron).
+// node (from their list), the composition root (app), how a process is tuned (runtime, which only entry
+// points import), and the entry points (cli, electron).
+
+import { listedDomains } from './domain-folders.mjs';
 
 /**
+ * @typedef {import('./domain-folders.mjs').ListedDomain} ListedDomain
  * @typedef {object} Layer
  * @property {string} name
  * @property {string[]} folders paths under src-main/
  * @property {string} why what it holds and why it sits where it does
  * @property {Record<string, string>} [subfolders] folders inside it that belong to the same layer,
  *   each with what it holds (docs/architecture.md §Where things live lists every folder)
+ * @property {true} [domain] a domain's layer, made from app/domains.ts's list
+ * @property {string[]} [builtOn] a domain's: the domains' folders it builds on, which sit below it
  */
 
-/** @type {readonly Layer[]} */
-export const layers = [
+/**
+ * The layers below the domains, lowest first.
+ * @type {readonly Layer[]}
+ */
+const BELOW_DOMAINS = [
   {
     name: 'core',
     folders: ['core'],
@@ -114,46 +126,13 @@ export const layers = [
     folders: ['pairing'],
     why: "becoming peers: codes issued and joined, their progress, approvals, and the introductions among the owner's devices; built on links (a joiner arrives as a link or circuit)",
   },
-  {
-    name: 'terminal',
-    folders: ['terminal'],
-    why: 'the terminal domain: the served side (PTY and pipe sessions; the detached session host that keeps them across agent restarts) and the requesting side (viewer sessions, direct tty and pipes)',
-    subfolders: {
-      'terminal/sessions':
-        'PTY and pipe sessions, their registry, replay buffer and flow constants; used in the agent and in the session host alike',
-      'terminal/session-host':
-        "the detached process that keeps served sessions across agent restarts, and the agent's client of it",
-    },
-  },
-  {
-    name: 'forwards',
-    folders: ['forwards'],
-    why: 'the forwards domain: local listeners (TCP forward, SOCKS5, HTTP CONNECT, UDP), reverse forwards, and the tcp/udp exit services',
-  },
-  {
-    name: 'routes',
-    folders: ['routes'],
-    why: "the routes domain: the hop service a node serves as a hop of another's route; pipes with forwards' splice",
-  },
-  {
-    name: 'files',
-    folders: ['files'],
-    why: 'the files domain: name checks, the staging area and file inbox in the home, the receiving and sending sides of the `files` service',
-  },
-  {
-    name: 'messages',
-    folders: ['messages'],
-    why: 'the messages domain: the outbox, the inbox, the record log and its files, the `message` service',
-    subfolders: {
-      'messages/client':
-        "the messages domain's client side, over the control socket: send and wait for a receipt, ask, the listener, the serve loop; the package's client library (`clawbridge/client`) and `clawbridge msg` share it",
-    },
-  },
-  {
-    name: 'share',
-    folders: ['share'],
-    why: "the share domain: the read-only HTTP file server that answers a share's reverse forward, its path and range checks; on forwards' reverse forwards",
-  },
+];
+
+/**
+ * The layers above the domains, lowest first.
+ * @type {readonly Layer[]}
+ */
+const ABOVE_DOMAINS = [
   {
     name: 'app',
     folders: ['app'],
@@ -178,6 +157,51 @@ export const layers = [
     why: "the desktop app's main process, tray, window and preload: the only folder that imports 'electron'",
   },
 ];
+
+/**
+ * The domains' layers, lowest first: each domain in the list's order, but above every domain it builds
+ * on. Refuses a domain built on one the list does not hold, or domains built on each other.
+ * @param {readonly ListedDomain[]} listed the domains, as app/domains.ts lists them
+ * @returns {Layer[]}
+ */
+export function domainLayers(listed) {
+  const folders = listed.map((d) => d.folder);
+  for (const d of listed)
+    for (const on of d.builtOn)
+      if (!folders.includes(on))
+        throw new Error(`the ${d.folder} domain builds on ${on}/, which app/domains.ts does not list`);
+  /** @type {Layer[]} */
+  const out = [];
+  const placed = new Set();
+  while (out.length < listed.length) {
+    const next = listed.find((d) => !placed.has(d.folder) && d.builtOn.every((on) => placed.has(on)));
+    if (!next) {
+      const left = listed.filter((d) => !placed.has(d.folder)).map((d) => d.folder);
+      throw new Error(`domains built on each other (builtOn): ${left.join(', ')}`);
+    }
+    placed.add(next.folder);
+    out.push({
+      name: next.folder,
+      folders: [next.folder],
+      why: `the ${next.folder} domain (its ${next.file}.ts)${next.builtOn.length ? `, on ${next.builtOn.join(', ')}` : ''}`,
+      domain: true,
+      builtOn: next.builtOn,
+    });
+  }
+  return out;
+}
+
+/**
+ * Every layer, lowest first, with these domains' layers between the node's and the composition root.
+ * @param {readonly ListedDomain[]} listed
+ * @returns {readonly Layer[]}
+ */
+export function layersWith(listed) {
+  return [...BELOW_DOMAINS, ...domainLayers(listed), ...ABOVE_DOMAINS];
+}
+
+/** The layers of src-main/, lowest first, the domains' as app/domains.ts lists them. */
+export const layers = layersWith(listedDomains());
 
 /**
  * A domain's own part of a layer above it, kept in the domain's folder (docs/adr/0086): `<domain>/cli/`
@@ -207,13 +231,40 @@ export const LIST_END = '<!-- end of layer list -->';
 /** The folders of every layer, as paths under src-main/. */
 export const layerFolders = () => layers.flatMap((l) => l.folders);
 
-/** Markdown for docs/architecture.md §Layers: one numbered line per layer. */
-export function layerListMarkdown() {
-  return layers
-    .map((l, i) => `${i + 1}. \`${l.name}\` (${l.folders.map((f) => `\`${f}/\``).join(', ')}): ${l.why}.`)
+/**
+ * The one line docs/architecture.md §Layers gives the domains' layers together: they come from the
+ * list, so the doc names none of them (`node scripts/layers.mjs` prints them).
+ */
+export const DOMAINS_LINE =
+  "the domains (a folder each, `<domain>/`, as `src-main/app/domains.ts` lists them; `node scripts/layers.mjs` prints them in their order): what a node does for its owner, each bringing from its own folder everything it adds (§Adding a domain); each is a layer of its own, above the domains it builds on (its description's `builtOn`, the only domains it may name) and otherwise in the list's order";
+
+/**
+ * Markdown for docs/architecture.md §Layers: one numbered line per layer, the domains' run of layers
+ * one line (DOMAINS_LINE).
+ * @param {readonly Layer[]} [of]
+ */
+export function layerListMarkdown(of = layers) {
+  /** @type {string[]} */
+  const lines = [];
+  for (const [i, l] of of.entries()) {
+    if (l.domain && of[i - 1]?.domain) continue;
+    const what = l.domain
+      ? DOMAINS_LINE
+      : `\`${l.name}\` (${l.folders.map((f) => `\`${f}/\``).join(', ')}): ${l.why}`;
+    lines.push(`${lines.length + 1}. ${what}.`);
+  }
+  return lines.join('\n');
+}
+
+/** The domains' layers, lowest first, one line each: what `node scripts/layers.mjs` adds to the list. */
+export function domainLayersMarkdown(of = layers) {
+  return of
+    .filter((l) => l.domain)
+    .map((l) => `- \`${l.name}\` (\`${l.folders[0]}/\`): ${l.why}`)
     .join('\n');
 }
 
 if (import.meta.url === (await import('node:url')).pathToFileURL(process.argv[1] ?? '').href) {
   console.log(layerListMarkdown());
+  console.log(`\nThe domains' layers, lowest first (app/domains.ts):\n${domainLayersMarkdown()}`);
 }

@@ -10,6 +10,7 @@ import { join, relative, sep } from 'node:path';
 import { spawn } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { freeShare, mayStart, sampleCpu } from './test-slots.mjs';
+import { failureDigest } from './test-failures.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const wanted = process.argv.slice(2);
@@ -228,7 +229,9 @@ for (const c of COUNTS) console.log(`ℹ ${c} ${totals[c]}`);
 console.log(
   `ℹ files ${outcomes.length}, failed ${failed.length}; ${((performance.now() - t0) / 1000).toFixed(0)} s`,
 );
-if (failed.length > 0) console.log(`✖ failed: ${failed.map((o) => o.name).join(', ')}`);
+// Last, so that the tail CI keeps of a long run says which tests failed and why, not only which files.
+for (const o of failed) console.log(`\n✖ ${o.name}:\n${failureDigest(o.out).join('\n')}`);
+if (failed.length > 0) console.log(`\n✖ failed: ${failed.map((o) => o.name).join(', ')}`);
 rmSync(home, { recursive: true, force: true });
 rmSync(groupsDir, { recursive: true, force: true });
 process.exit(failed.length === 0 ? 0 : 1);

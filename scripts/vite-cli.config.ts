@@ -12,6 +12,7 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 import { asciiSource } from './ascii-source.js';
+import { domainCliModules } from './domain-cli-modules.js';
 import { inlinePackageJson } from './inline-package-json.js';
 import { dropDependencyAnnotationWarnings } from './rollup-onwarn.js';
 import { builtins, entryInput, LEAN_SOURCE, REQUIRE_SHIM, RUNTIME_EXTERNALS } from './vite-desktop.config.js';
@@ -43,8 +44,8 @@ export default defineConfig({
   esbuild: { target: 'node20', ...LEAN_SOURCE, minifyIdentifiers: true },
   ssr: { target: 'node', noExternal: true, external: [...RUNTIME_EXTERNALS] },
   // Every chunk ASCII: V8 keeps a module's source in the heap, as UTF-16 if one character is above
-  // U+00FF (ascii-source.ts, ADR 0068).
-  plugins: [inlinePackageJson(), asciiSource()],
+  // U+00FF (ascii-source.ts, ADR 0068). The domains' cli/ parts imported by name (domain-cli-modules.ts).
+  plugins: [inlinePackageJson(), asciiSource(), domainCliModules(root)],
   build: {
     ssr: true,
     outDir: CLI_OUT_DIR,

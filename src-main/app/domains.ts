@@ -5,9 +5,11 @@
  * order (`beforeNode` ones before the node, `afterNode` ones after it; stopped in reverse); the API
  * handler answers each method with the domain that has it. Cheap to import: a description loads its
  * domain's modules only when an agent creates it, so a client (the CLI, the desktop app's main
- * process) reads the contracts here without them. Lint and the architecture tests take the domains'
- * folders from here too (domain-folders.ts). A new domain is a folder that exports a
- * `DomainDescription` (links/domain.ts) and one line here.
+ * process) reads the contracts here without them. Lint, the layer order, the architecture tests and
+ * the CLI's list of the domains' `cli/` parts take the domains from here too (scripts/domain-folders.mjs
+ * reads this file's text: one `import { xDomain } from '../<folder>/<file>.js'` and one name in the list
+ * a domain; ADR 0087). A new domain is a folder that exports a `DomainDescription` (links/domain.ts)
+ * and its line here.
  */
 import type { DomainDescription } from '../links/domain.js';
 import { filesDomain } from '../files/files-domain.js';

@@ -3,12 +3,13 @@
  * needs rather than the whole agent (a client command's start-up is most of its wall time, and parsing
  * the agent's modules was most of that: docs/design/loading-on-demand.md). The help, `--version` and
  * unknown commands load them all. The CLI's own modules are listed here; a domain's come from its
- * `cli/` part (domain-commands.ts, docs/adr/0086-cli-and-window-per-domain.md). A unit test registers
- * each module and checks this table against what it defines.
+ * `cli/` part (domain-commands.ts, docs/adr/0086-cli-and-window-per-domain.md), found from the list of
+ * domains, so the tables below are promises. A unit test registers each module and checks this table
+ * against what it defines.
  */
 import type { Command } from 'commander';
 import type { CommandModuleDescription, Register } from './domain-cli.js';
-import { DOMAIN_CLIS } from './domain-commands.js';
+import { domainClis } from './domain-commands.js';
 
 /** The CLI's own command modules: the node, its peers and pairing, its logs and the window. */
 const OWN_MODULES: Readonly<Record<string, CommandModuleDescription>> = {
@@ -61,39 +62,50 @@ const OWN_MODULES: Readonly<Record<string, CommandModuleDescription>> = {
 };
 
 /** Every command module, the CLI's and the domains', in the order the help lists their commands. */
-const MODULES: readonly [string, CommandModuleDescription][] = [
-  ...Object.entries(OWN_MODULES),
-  ...DOMAIN_CLIS.flatMap((d) => Object.entries(d.modules)),
-].sort(([, a], [, b]) => a.helpOrder - b.helpOrder);
+async function allModules(): Promise<readonly [string, CommandModuleDescription][]> {
+  return [
+    ...Object.entries(OWN_MODULES),
+    ...(await domainClis()).flatMap((d) => Object.entries(d.modules)),
+  ].sort(([, a], [, b]) => a.helpOrder - b.helpOrder);
+}
 
 export type CommandModule = string;
 
 /** Module name → what loads its register function. */
-export const COMMAND_MODULES: Readonly<Record<CommandModule, () => Promise<Register>>> = Object.fromEntries(
-  MODULES.map(([name, m]) => [name, m.load]),
-);
+export async function commandModules(): Promise<Readonly<Record<CommandModule, () => Promise<Register>>>> {
+  return Object.fromEntries((await allModules()).map(([name, m]) => [name, m.load]));
+}
 
 /** Top-level command → the module that registers it. */
-export const COMMAND_OWNERS: Readonly<Record<string, CommandModule>> = Object.fromEntries(
-  MODULES.flatMap(([name, m]) => m.commands.map((command) => [command, name])),
-);
+export async function commandOwners(): Promise<Readonly<Record<string, CommandModule>>> {
+  return ownersOf(await allModules());
+}
+
+const ownersOf = (modules: readonly [string, CommandModuleDescription][]) =>
+  Object.fromEntries(modules.flatMap(([name, m]) => m.commands.map((command) => [command, name])));
 
 /**
  * The modules to load for this command line: the one owning its command (the first word not starting
  * with `-`); none for a bare `--version` (the program prints it); all of them when there is no command
- * or it is not one (help, a typo), since the help lists every command.
+ * or it is not one (help, a typo), since the help lists every command. The CLI's own commands are
+ * looked up before the domains' parts are read.
  */
-export function modulesFor(args: readonly string[]): CommandModule[] {
+export async function modulesFor(args: readonly string[]): Promise<CommandModule[]> {
   const word = args.find((a) => !a.startsWith('-'));
-  const owner = word !== undefined && Object.hasOwn(COMMAND_OWNERS, word) ? COMMAND_OWNERS[word] : undefined;
-  if (owner) return [owner];
+  const owner = (owners: Readonly<Record<string, CommandModule>>) =>
+    word !== undefined && Object.hasOwn(owners, word) ? owners[word] : undefined;
+  const own = owner(ownersOf(Object.entries(OWN_MODULES)));
+  if (own) return [own];
   const asksVersion = args.some((a) => a === '--version' || a === '-V');
   const asksHelp = args.some((a) => a === '--help' || a === '-h');
   if (word === undefined && asksVersion && !asksHelp) return [];
-  return Object.keys(COMMAND_MODULES);
+  const domainOwner = owner(await commandOwners());
+  if (domainOwner) return [domainOwner];
+  return Object.keys(await commandModules());
 }
 
 /** Registers the commands `args` needs on `program`. */
 export async function registerCommandsFor(program: Command, args: readonly string[]): Promise<void> {
-  for (const name of modulesFor(args)) (await COMMAND_MODULES[name]!())(program);
+  const modules = await commandModules();
+  for (const name of await modulesFor(args)) (await modules[name]!())(program);
 }

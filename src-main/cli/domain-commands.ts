@@ -1,15 +1,26 @@
 /**
  * The domains' parts of the `clawbridge` command (docs/adr/0086-cli-and-window-per-domain.md): each
- * domain's `cli/` folder describes its commands and status lines (domain-cli.ts), and this list names
- * those descriptions, in the order `status` prints their lines. Not app/domains.ts: that list loads
- * every domain's agent code, which a client command must not (docs/design/loading-on-demand.md).
- * test/unit/cli/command-modules.test.ts holds this list to the domain folders that have a `cli/` part.
+ * domain's `cli/` folder describes its commands and status lines in one `<folder>-cli.ts` (domain-cli.ts)
+ * whose one export is its `DomainCli`, and the domains that have one are found from app/domains.ts's list
+ * (domain-cli-modules.ts, docs/adr/0087-domain-layers-and-clis-from-the-list.md), in its order: the
+ * order `status` prints their lines. Only the small descriptions load here, every command's code stays
+ * behind its `load()` (docs/design/loading-on-demand.md).
  */
 import type { DomainCli } from './domain-cli.js';
-import { filesCli } from '../files/cli/files-cli.js';
-import { forwardsCli } from '../forwards/cli/forwards-cli.js';
-import { messagesCli } from '../messages/cli/messages-cli.js';
-import { shareCli } from '../share/cli/share-cli.js';
-import { terminalCli } from '../terminal/cli/terminal-cli.js';
+import { domainCliModules } from './domain-cli-modules.js';
 
-export const DOMAIN_CLIS: readonly DomainCli[] = [messagesCli, filesCli, terminalCli, shareCli, forwardsCli];
+/** The one export of a domain's `cli/` module, checked to be a description. */
+export function domainCliOf(module: Readonly<Record<string, unknown>>): DomainCli {
+  const exported = Object.values(module);
+  const only = exported[0] as Partial<DomainCli> | undefined;
+  if (exported.length !== 1 || typeof only?.modules !== 'object' || only.modules === null)
+    throw new Error("a domain's cli/ module exports its DomainCli and nothing else (cli/domain-cli.ts)");
+  return only as DomainCli;
+}
+
+let loaded: Promise<readonly DomainCli[]> | undefined;
+
+/** Every domain's `cli/` description, in app/domains.ts's order. */
+export function domainClis(): Promise<readonly DomainCli[]> {
+  return (loaded ??= domainCliModules().then((modules) => modules.map(domainCliOf)));
+}

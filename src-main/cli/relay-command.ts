@@ -17,7 +17,7 @@ import { nodeKeyFileSystem, protectKey, warnOnStderr, writeFileDurably } from '.
 import { removeStaleTempFiles } from '../home/stale-temp-files.js';
 import { MAX_TOKEN_BYTES } from '../protocol/relay-frames.js';
 import { isRelayToken, startRelayServer } from '../relay/server.js';
-import { exitAfterStop, STOP_SIGNALS } from './stop-signals.js';
+import { exitAfterStop, stopOnSignals } from './stop-signals.js';
 import { argvSecretWarning, readSecretFile } from './secret-file.js';
 
 export interface RelayCliOptions {
@@ -285,7 +285,13 @@ export async function startRelayFromCli(opts: RelayCliOptions): Promise<void> {
     ...(maxNodes !== undefined ? { maxNodes } : {}),
     ...(perIp !== undefined ? { connectionsPerIp: perIp } : {}),
   };
-  const tls = await relayTls(opts);
+  // Armed before the slow part of the start (a certificate made, the port bound): a signal meanwhile
+  // stops the relay once it listens.
+  const signals = stopOnSignals();
+  const tls = await relayTls(opts).catch((err: unknown) => {
+    signals.cancel();
+    throw err;
+  });
   // Warnings and errors, as the agent logs (README); CLAWBRIDGE_LOG=info adds nodes coming and going.
   const logger = pino({ level: process.env.CLAWBRIDGE_LOG ?? 'warn' }, pino.destination(2));
   const server = await startRelayServer({
@@ -299,10 +305,17 @@ export async function startRelayFromCli(opts: RelayCliOptions): Promise<void> {
     ...(maxMemoryMiB !== undefined ? { capacity: { memoryBudgetBytes: maxMemoryMiB * 2 ** 20 } } : {}),
     logger,
   }).catch((err: NodeJS.ErrnoException) => {
+    signals.cancel();
     if (err.code === 'EADDRINUSE')
       throw new ClawError('BAD_ARGUMENT', `${opts.listen} is already in use; pick another --listen`);
     throw err;
   });
+  let stopping = false;
+  signals.started((signal) => {
+    stopping = true;
+    void server.close().finally(() => exitAfterStop(signal, 0));
+  });
+  if (stopping) return;
   const fingerprint = tls ? fingerprintOfCert(new X509Certificate(tls.certPem).raw) : undefined;
   const hostShown = host.includes(':') ? `[${host}]` : host;
   console.log(
@@ -312,6 +325,4 @@ export async function startRelayFromCli(opts: RelayCliOptions): Promise<void> {
   // burst of registrations is not), for an idle relay would keep what its first compile made for good
   // (ADR 0075, with ADR 0076's sustained check; docs/design/loading-on-demand.md).
   startupOver({ optimizeWhenBusy: true, busyForCpuMs: SUSTAINED_BUSY_CPU_MS });
-  const stop = (signal: NodeJS.Signals) => void server.close().finally(() => exitAfterStop(signal, 0));
-  for (const signal of STOP_SIGNALS) process.once(signal, stop);
 }

@@ -13,7 +13,7 @@ import type { RelayCliOptions } from './relay-command.js';
 import { hintCommand, printLine, printNote } from './output.js';
 import { lineWithHint } from '../core/hint.js';
 import type { NoticeEvent } from '../api/contract.js';
-import { exitAfterStop, STOP_SIGNALS } from './stop-signals.js';
+import { exitAfterStop, stopOnSignals } from './stop-signals.js';
 import { errorMessage } from '../core/errors.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -84,6 +84,10 @@ export function registerServerCommands(program: Command): void {
         ? NodeState.open(home).get()
         : settingsSchemas().settingsSchema.parse({});
       const overrides = agentOverrides(opts, saved);
+      // Armed before the start: a Ctrl-C or kill that comes while the agent starts stops it once it
+      // runs. SIGHUP too: closing the terminal window the agent runs in sends it, and that is a stop as
+      // well (the peers' sessions are told it stops instead of waiting out their resume window).
+      const signals = stopOnSignals();
       let stopping = false;
       // Set once the agent runs: what a stop asks it before it stops.
       let handOver = (): Promise<void> => Promise.resolve();
@@ -103,7 +107,12 @@ export function registerServerCommands(program: Command): void {
         lastNotice = line;
       };
       // `clawbridge stop` (agent.stop): the same clean shutdown as Ctrl-C, then this process ends.
-      const running = await runAgent({ home, overrides, onStopRequested: stop, notice });
+      const running = await runAgent({ home, overrides, onStopRequested: stop, notice }).catch(
+        (err: unknown) => {
+          signals.cancel();
+          throw err;
+        },
+      );
       // Every stop is maybe a restart (an upgrade of the package, a service restarted): the terminals
       // this node has open on peers are handed over (docs/adr/0082-terminals-across-an-update.md), not
       // hung up. The peers keep them for their resume window; the next start takes the window's up, and
@@ -115,6 +124,8 @@ export function registerServerCommands(program: Command): void {
           printNote(`the terminals could not be handed over (${errorMessage(err)}); they are hung up`);
         }
       };
+      signals.started((signal) => stop(() => running.stop(), signal));
+      if (stopping) return;
       const s = await running.api.call('status', {});
       printLine(`agent ${s.name} running, fingerprint ${s.fingerprint}, direct ${s.listen ?? 'off'}`);
       if (running.webUi)
@@ -128,9 +139,6 @@ export function registerServerCommands(program: Command): void {
       // and what TurboFan's first compile and Sparkplug's code make is kept for good
       // (docs/design/loading-on-demand.md).
       startupOver({ optimizeWhenBusy: true, busyForCpuMs: SUSTAINED_BUSY_CPU_MS, sparkplugWhenBusy: true });
-      // SIGHUP too: closing the terminal window the agent runs in sends it, and that is a stop as well
-      // (the peers' sessions are told it stops instead of waiting out their resume window).
-      for (const signal of STOP_SIGNALS) process.once(signal, () => stop(() => running.stop(), signal));
     });
 
   program

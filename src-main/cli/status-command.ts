@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { call, peerTable, tableWidth, type HomeOpts } from './client-commands.js';
-import { DOMAIN_CLIS } from './domain-commands.js';
+import { domainClis } from './domain-commands.js';
 import { natStatusLines } from './nat-status-text.js';
 import { hintCommand, printBlock, printJson, printLine } from './output.js';
 import { parseWait, retryFor } from './wait-for.js';
@@ -43,7 +43,8 @@ export function registerStatusCommand(program: Command): void {
           `relay:  none (add one: \`${hintCommand('stop', opts.home)}\`, then \`${hintCommand('agent', opts.home)} --relay URL\`)`,
         );
       if (s.nat) for (const line of natStatusLines(s.nat)) printLine(line);
-      for (const domain of DOMAIN_CLIS) for (const line of domain.statusLines?.(s) ?? []) printLine(line);
+      for (const domain of await domainClis())
+        for (const line of domain.statusLines?.(s) ?? []) printLine(line);
       // A blank line sets the table apart; the one-line hint for no peers follows the header as is.
       if (s.peers.length > 0) printLine('');
       printBlock(peerTable(s.peers, opts.home, tableWidth(opts)));

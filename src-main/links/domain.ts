@@ -175,6 +175,13 @@ export interface DomainDescription {
   /** Its folder under src-main/: lint and the architecture tests find the domains' folders here. */
   readonly folder: string;
   /**
+   * The folders of the domains whose modules it imports (share rides on forwards' reverse forwards):
+   * its layer sits above theirs (scripts/layers.mjs; scripts/domain-folders.mjs reads this from the
+   * file's text, so it is written as a list of quoted folders), and they are the only domains it may
+   * name (domain-names.test.ts).
+   */
+  readonly builtOn?: readonly string[];
+  /**
    * Its part of the API contract (its `<folder>/<name>-contract.ts`): methods and their schemas,
    * permission words, how its events are followed. Pure, so a client reads it without the domain.
    */

@@ -10,6 +10,7 @@ import { routesContract } from './routes-contract.js';
 export const routesDomain: DomainDescription = {
   name: 'routes',
   folder: 'routes',
+  builtOn: ['forwards'],
   contract: routesContract,
   // The service's module loads when an agent creates the domain, not when a client reads the list.
   create: async (ctx) => {

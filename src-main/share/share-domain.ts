@@ -12,6 +12,7 @@ import { shareContract } from './share-contract.js';
 export const shareDomain: DomainDescription = {
   name: 'share',
   folder: 'share',
+  builtOn: ['forwards'],
   contract: shareContract,
   // The server's modules load when an agent creates the domain, not when a client reads the list.
   create: async (ctx) => {

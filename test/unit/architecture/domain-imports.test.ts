@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { layerMessages } from '../../helpers/layer-lint.js';
-import { domainFolders } from '../../../scripts/domain-folders.mjs';
+import { domainFolders, listedDomains } from '../../../scripts/domain-folders.mjs';
 import { domains } from '../../../src-main/app/domains.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -22,9 +22,15 @@ const DOMAINS = domainFolders();
 
 test("lint's list of the domains' folders is app/domains.ts's, and each is a folder of src-main/", () => {
   assert.deepEqual(
-    [...DOMAINS].sort(),
-    domains.map((d) => d.folder).sort(),
-    'scripts/domain-folders.mjs reads the folders app/domains.ts imports its domains from',
+    DOMAINS,
+    domains.map((d) => d.folder),
+    'scripts/domain-folders.mjs reads the folders app/domains.ts imports its domains from, in its order',
+  );
+  // What each builds on too, as its description file writes it (the layers are made from it).
+  assert.deepEqual(
+    listedDomains().map((d) => ({ folder: d.folder, builtOn: d.builtOn })),
+    domains.map((d) => ({ folder: d.folder, builtOn: [...(d.builtOn ?? [])] })),
+    "scripts/domain-folders.mjs reads each description's builtOn",
   );
   for (const folder of DOMAINS) assert.ok(existsSync(`${root}/src-main/${folder}`), folder);
 });

@@ -10,8 +10,8 @@
  *   is named: next to `allow`, `permission`, `Permission`, `emit(`, `ApiEvents[` or `event ===`
  *   (undotted words such as `relay` or `message` are also a path kind or a WebSocket event elsewhere).
  *
- * A domain's folder may name domains below it in the layer order (share rides on forwards' reverse
- * forwards): lint's layer rule already keeps it from naming one above it.
+ * A domain's folder may name the domains it builds on (its description's `builtOn`, and what those
+ * build on: share rides on forwards' reverse forwards); its layer sits above theirs (scripts/layers.mjs).
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -44,6 +44,13 @@ const vocabularies: Vocabulary[] = domains.map((d) => {
 
 const layerIndex = (folder: string) => layers.findIndex((l) => l.folders.includes(folder));
 
+/** The domains' folders `folder`'s domain builds on, and what those build on. */
+function builtOn(folder: string, seen = new Set<string>()): Set<string> {
+  for (const on of domains.find((d) => d.folder === folder)?.builtOn ?? [])
+    if (!seen.has(on)) builtOn(on, seen.add(on));
+  return seen;
+}
+
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const p = path.join(dir, e.name);
@@ -52,15 +59,10 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-/** True when `folder` is a domain's folder. */
-const isDomain = (folder: string) => vocabularies.some((v) => v.folder === folder);
-
 /** What `file` (a path under src-main/) names, in `text`, of domains that are not its own nor below its own. */
 function namedIn(file: string, text: string): string[] {
   const own = file.split('/')[0]!;
-  const others = vocabularies.filter(
-    (v) => v.folder !== own && !(isDomain(own) && layerIndex(v.folder) < layerIndex(own)),
-  );
+  const others = vocabularies.filter((v) => v.folder !== own && !builtOn(own).has(v.folder));
   // Comments say why, and may name anything: only code counts.
   const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
   const found: string[] = [];
@@ -113,4 +115,6 @@ test('the check sees a domain named outside its folder, and not inside it', () =
   ]);
   assert.deepEqual(namedIn('files/x.ts', "const m = 'files.send'; // 'messages.send'"), []);
   assert.deepEqual(namedIn('share/x.ts', "import { FORWARDS } from '../forwards/forwards-domain.js';"), []);
+  // Not one it does not build on, though that one sits below it.
+  assert.deepEqual(namedIn('share/x.ts', "const m = 'files.send';"), ["'files.send' (files)"]);
 });

@@ -1,9 +1,10 @@
 /**
- * The layers of src-main/ as written down against the code (issue 53 item 1, DESIGN §11): every folder
- * under src-main/ is in the layer list lint enforces (scripts/layers.mjs) and in docs/architecture.md
- * §Where things live, the doc's layer list (§Layers) is that list, and no folders import each other by
- * value. Skipped until the layout it describes exists: scripts/layer-moves.json, applied by
- * scripts/move-modules.mjs, marks itself applied.
+ * The layers of src-main/ as written down against the code (DESIGN §11): every folder under src-main/
+ * is in the layer list lint enforces (scripts/layers.mjs) and, outside the domains' folders, in
+ * docs/architecture.md §Where things live, the doc's layer list (§Layers) is that list, the domains'
+ * layers are app/domains.ts's list (ADR 0087), and no folders import each other by value. Skipped
+ * until the layout it describes exists: scripts/layer-moves.json, applied by scripts/move-modules.mjs,
+ * marks itself applied.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -11,7 +12,16 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { fileGraph, folderCycles, topFolderOf } from '../../../scripts/import-graph.mjs';
-import { layerFolderOf, layers, LIST_BEGIN, LIST_END } from '../../../scripts/layers.mjs';
+import { listedDomains } from '../../../scripts/domain-folders.mjs';
+import {
+  layerFolderOf,
+  layerListMarkdown,
+  layers,
+  layersWith,
+  LIST_BEGIN,
+  LIST_END,
+} from '../../../scripts/layers.mjs';
+import { domains } from '../../../src-main/app/domains.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const planFile = path.join(root, 'scripts/layer-moves.json');
@@ -94,37 +104,91 @@ test('a layer nested inside another layer folder sits below it', { skip }, () =>
   }
 });
 
-test('docs/architecture.md §Where things live names every folder under src-main/', { skip }, () => {
-  const where = section(architecture(), 'Where things live');
-  const unnamed = sourceFolders().filter(
-    (f) => !new RegExp(`(^|\\s)${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/(\\s|$)`, 'm').test(where),
-  );
-  assert.deepEqual(
-    unnamed,
-    [],
-    'folders §Where things live does not name (node scripts/layers.mjs prints the layer list)',
-  );
-});
+/** The folders the domains' lines stand for in §Where things live: a domain's folder and all inside it. */
+const inDomain = (folder: string) => domains.some((d) => folder.split('/')[0] === d.folder);
+
+/** The src-main/ folders §Where things live gives a line of their own, as `terminal/sessions`. */
+function namedFolders(where: string): string[] {
+  return [...where.matchAll(/^ {2}([\w./<>-]+)\/ {2,}/gm)].map((m) => m[1]!);
+}
+
+test(
+  "§Where things live names every folder under src-main/ outside the domains', and names no domain",
+  { skip },
+  () => {
+    const where = section(architecture(), 'Where things live');
+    const named = namedFolders(where);
+    const folders = sourceFolders();
+    assert.deepEqual(
+      folders.filter((f) => !inDomain(f) && !named.includes(f)),
+      [],
+      'folders §Where things live does not name (node scripts/layers.mjs prints the layer list)',
+    );
+    // The domains come from their list: the doc stands for them with `<domain>/` and names none, so a new
+    // domain needs no line and a removed folder leaves none behind.
+    assert.ok(named.includes('<domain>') && named.includes('<domain>/cli'), "the domains' lines are there");
+    assert.deepEqual(
+      named.filter((f) => !f.startsWith('<domain>') && (inDomain(f) || !folders.includes(f))),
+      [],
+      "lines for a folder that is a domain's or is not there",
+    );
+  },
+);
 
 test("docs/architecture.md's layer list is scripts/layers.mjs", { skip }, () => {
   const text = section(architecture(), 'Layers');
   const a = text.indexOf(LIST_BEGIN);
   const b = text.indexOf(LIST_END);
   assert.ok(a >= 0 && b > a, '§Layers holds the generated layer list between its markers');
-  const documented = text
-    .slice(a + LIST_BEGIN.length, b)
-    .split('\n')
-    .filter((l) => /^\d+\. /.test(l))
-    .map((l) => {
-      const m = /^\d+\. `([^`]+)` \(((?:`[^`]+`(?:, )?)+)\): (.*)\.$/.exec(l);
-      assert.ok(m, `a layer line reads "N. \`name\` (\`folder/\`): why.": ${l}`);
-      return { name: m[1], folders: [...m[2]!.matchAll(/`([^`]+)\/`/g)].map((x) => x[1]), why: m[3] };
-    });
   // Each layer's words too (the services layer's had drifted apart): one description, in one place.
-  assert.deepEqual(
-    documented,
-    layers.map((l) => ({ name: l.name, folders: l.folders, why: l.why })),
+  assert.equal(
+    text.slice(a + LIST_BEGIN.length, b).trim(),
+    layerListMarkdown(),
     'the doc lists the layers of scripts/layers.mjs, in its order and words (node scripts/layers.mjs prints them)',
+  );
+});
+
+test("the domains' layers are app/domains.ts's list, between the node's and the composition root", () => {
+  const ofDomains = layers.filter((l) => l.domain);
+  assert.deepEqual(
+    ofDomains.map((l) => l.name).sort(),
+    domains.map((d) => d.folder).sort(),
+    'one layer per domain of the list',
+  );
+  const first = layers.findIndex((l) => l.domain);
+  assert.deepEqual(
+    layers.slice(first, first + ofDomains.length),
+    ofDomains,
+    "the domains' layers are one run",
+  );
+  assert.equal(layers[first - 1]?.name, 'pairing');
+  assert.equal(layers[first + ofDomains.length]?.name, 'app');
+  const at = (folder: string) => layers.findIndex((l) => l.folders.includes(folder));
+  for (const d of domains)
+    for (const on of d.builtOn ?? [])
+      assert.ok(at(on) < at(d.folder), `${d.folder} sits above ${on}, which it builds on`);
+});
+
+test('a domain added to the list gets its layer, above what it builds on, and the doc needs no line for it', () => {
+  const listed = listedDomains();
+  const withToy = layersWith([{ folder: 'toy', file: 'toy-domain', builtOn: ['share'] }, ...listed]);
+  const names = withToy.map((l) => l.name);
+  assert.ok(
+    names.indexOf('toy') > names.indexOf('share') && names.indexOf('toy') < names.indexOf('app'),
+    names.join(' '),
+  );
+  assert.equal(layerListMarkdown(withToy), layerListMarkdown(), "the doc's layer list is the same");
+  assert.throws(
+    () => layersWith([{ folder: 'toy', file: 'toy-domain', builtOn: ['nowhere'] }, ...listed]),
+    /builds on nowhere\/, which app\/domains.ts does not list/,
+  );
+  assert.throws(
+    () =>
+      layersWith([
+        { folder: 'toy', file: 'toy-domain', builtOn: ['toy2'] },
+        { folder: 'toy2', file: 'toy2-domain', builtOn: ['toy'] },
+      ]),
+    /built on each other/,
   );
 });
 

@@ -3,7 +3,8 @@
  * (docs/testing.md §The shared helpers): a copy drifts (one `freePort` rejected on a listen error,
  * its copy hung), and the rules the helper carries (a reason for every sleep, polling that backs off)
  * are lost in it. The helpers checked here are those the table names that have one meaning wherever
- * they are used; a test may still have its own `startAgent` that starts something else.
+ * they are used; a test may still have its own `startAgent` that starts something else. The table
+ * itself is held to test/helpers/: each helper a row names is exported by the file it names.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -39,6 +40,56 @@ function ownCopies(file: string, text: string): string[] {
 test('docs/testing.md names each shared helper this test holds', () => {
   const doc = readFileSync(path.join(root, 'docs/testing.md'), 'utf8');
   for (const name of SHARED) assert.match(doc, new RegExp(`\`${name}\\(`), `docs/testing.md lists ${name}`);
+});
+
+/**
+ * The rows of docs/testing.md's helper table, each with the files it names (`test/helpers/x.ts` or a bare
+ * `x.ts` there), the helpers it gives (`name(…)` or a constant `NAME`) and their options (`{ a, b }`).
+ */
+function helperRows(doc: string): { files: string[]; helpers: string[]; options: string[] }[] {
+  const table = doc.slice(
+    doc.indexOf('| Job | Helper |'),
+    doc.indexOf('\n\n', doc.indexOf('| Job | Helper |')),
+  );
+  return table
+    .split('\n')
+    .slice(2)
+    .map((row) => {
+      const cell = row.split(' | ').slice(1).join(' | ');
+      const ticked = [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
+      return {
+        files: ticked
+          .filter((t) => /^[\w./-]+\.ts$/.test(t))
+          .map((t) => `test/helpers/${path.posix.basename(t)}`),
+        helpers: ticked.flatMap(
+          (t) => /^([A-Za-z]\w*)\(/.exec(t)?.[1] ?? /^([A-Z][A-Z_]+)$/.exec(t)?.[1] ?? [],
+        ),
+        options: ticked.flatMap((t) =>
+          [...(/\{([^}]*)\}/.exec(t)?.[1] ?? '').matchAll(/(\w+)(?=\s*(?:[,:]|$))/g)].map((m) => m[1]!),
+        ),
+      };
+    });
+}
+
+test("every helper docs/testing.md's table names is exported by a file its row names, with the options it gives", () => {
+  const rows = helperRows(readFileSync(path.join(root, 'docs/testing.md'), 'utf8'));
+  assert.ok(rows.length >= 10, `read the table (${rows.length} rows)`);
+  const wrong = rows.flatMap(({ files, helpers, options }) => {
+    const texts = files.map((f) => readFileSync(path.join(root, f), 'utf8'));
+    const exported = (name: string) =>
+      texts.some((t) =>
+        new RegExp(
+          `export (?:async )?(?:function\\*? |const |let |class )${name}\\b|export \\{[^}]*\\b${name}\\b`,
+        ).test(t),
+      );
+    return [
+      ...helpers.filter((h) => !exported(h)).map((h) => `${h}: not exported by ${files.join(', ')}`),
+      ...options
+        .filter((o) => !texts.some((t) => new RegExp(`\\b${o}\\??:`).test(t)))
+        .map((o) => `option ${o}: not in ${files.join(', ')}`),
+    ];
+  });
+  assert.deepEqual(wrong, []);
 });
 
 test('a declaration of a shared helper is found, a use or a longer name is not', () => {

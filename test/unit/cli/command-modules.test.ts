@@ -4,54 +4,59 @@ import { test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { importsOf, resolveSpec } from '../../../scripts/import-graph.mjs';
+import { domainCliFiles } from '../../../scripts/domain-cli-modules.js';
+import { domains } from '../../../src-main/app/domains.js';
 import {
-  COMMAND_MODULES,
-  COMMAND_OWNERS,
+  commandModules,
+  commandOwners,
   modulesFor,
   type CommandModule,
 } from '../../../src-main/cli/command-modules.js';
 import type { DomainCli } from '../../../src-main/cli/domain-cli.js';
-import { DOMAIN_CLIS } from '../../../src-main/cli/domain-commands.js';
+import { domainCliPath } from '../../../src-main/cli/domain-cli-modules.js';
+import { domainClis } from '../../../src-main/cli/domain-commands.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
 test('every top-level command is owned by the module that registers it, and by no other', async () => {
   const defined: Record<string, CommandModule> = {};
-  for (const name of Object.keys(COMMAND_MODULES)) {
+  const modules = await commandModules();
+  for (const name of Object.keys(modules)) {
     const program = new Command('clawbridge');
-    (await COMMAND_MODULES[name]!())(program);
+    (await modules[name]!())(program);
     for (const cmd of program.commands) {
       assert.equal(defined[cmd.name()], undefined, `${cmd.name()} is registered twice`);
       defined[cmd.name()] = name;
     }
   }
-  assert.deepEqual(defined, COMMAND_OWNERS);
+  assert.deepEqual(defined, await commandOwners());
 });
 
-test('a command line loads only the module of its command; help, --version and typos load all', () => {
-  const all = Object.keys(COMMAND_MODULES);
-  assert.deepEqual(modulesFor(['status']), ['status']);
-  assert.deepEqual(modulesFor(['--json', 'peers', 'add', 'x']), ['client']);
-  assert.deepEqual(modulesFor(['term', 'b', '--', 'true']), ['term']);
-  assert.deepEqual(modulesFor(['agent', '--home', '/tmp/x']), ['server']);
+test('a command line loads only the module of its command; help, --version and typos load all', async () => {
+  const all = Object.keys(await commandModules());
+  assert.deepEqual(await modulesFor(['status']), ['status']);
+  assert.deepEqual(await modulesFor(['--json', 'peers', 'add', 'x']), ['client']);
+  assert.deepEqual(await modulesFor(['term', 'b', '--', 'true']), ['term']);
+  assert.deepEqual(await modulesFor(['agent', '--home', '/tmp/x']), ['server']);
   // A domain's commands, from its folder's cli/ part.
-  assert.deepEqual(modulesFor(['msg', 'send', 'b', 'hi']), ['msg']);
-  assert.deepEqual(modulesFor(['proxy', 'add']), ['forward']);
-  assert.deepEqual(modulesFor([]), all);
-  assert.deepEqual(modulesFor(['--help']), all);
+  assert.deepEqual(await modulesFor(['msg', 'send', 'b', 'hi']), ['msg']);
+  assert.deepEqual(await modulesFor(['proxy', 'add']), ['forward']);
+  assert.deepEqual(await modulesFor([]), all);
+  assert.deepEqual(await modulesFor(['--help']), all);
   // The version needs no command: loading every module made `clawbridge --version` take ~1 s.
-  assert.deepEqual(modulesFor(['--version']), []);
-  assert.deepEqual(modulesFor(['-V']), []);
-  assert.deepEqual(modulesFor(['--version', '--help']), all);
-  assert.deepEqual(modulesFor(['help', 'status']), all);
-  assert.deepEqual(modulesFor(['stauts']), all);
+  assert.deepEqual(await modulesFor(['--version']), []);
+  assert.deepEqual(await modulesFor(['-V']), []);
+  assert.deepEqual(await modulesFor(['--version', '--help']), all);
+  assert.deepEqual(await modulesFor(['help', 'status']), all);
+  assert.deepEqual(await modulesFor(['stauts']), all);
   // Inherited object keys are not commands.
-  assert.deepEqual(modulesFor(['constructor']), all);
+  assert.deepEqual(await modulesFor(['constructor']), all);
 });
 
 test("the help lists the commands in the order it always did, the domains' among the CLI's own", async () => {
   const program = new Command('clawbridge');
-  for (const name of Object.keys(COMMAND_MODULES)) (await COMMAND_MODULES[name]!())(program);
+  const modules = await commandModules();
+  for (const name of Object.keys(modules)) (await modules[name]!())(program);
   assert.deepEqual(
     program.commands.map((c) => c.name()),
     [
@@ -87,23 +92,35 @@ function domainCliFolders(): string[] {
     .map((e) => `src-main/${e.name}/cli`);
 }
 
-test("every domain's cli/ part describes itself in one *-cli.ts, and the CLI's list holds each", async () => {
+test("every domain's cli/ part describes itself in its <folder>-cli.ts, and the CLI finds each from the list of domains", async () => {
   const folders = domainCliFolders();
   assert.ok(folders.length >= 4, folders.join(' '));
+  const listed = domains.map((d) => d.folder);
   const found: DomainCli[] = [];
   for (const folder of folders) {
+    const domain = folder.split('/')[1]!;
+    assert.ok(listed.includes(domain), `${folder}: its domain is in app/domains.ts, where the CLI finds it`);
     const descriptions = readdirSync(`${root}/${folder}`).filter((f) => f.endsWith('-cli.ts'));
-    assert.equal(descriptions.length, 1, `${folder} has one *-cli.ts`);
-    const module = (await import(pathToFileURL(`${root}/${folder}/${descriptions[0]}`).href)) as Record<
-      string,
-      DomainCli
-    >;
+    assert.deepEqual(descriptions, [`${domain}-cli.ts`], `${folder} has one *-cli.ts, named for its folder`);
+    const module = (await import(
+      pathToFileURL(`${root}/src-main/${domainCliPath(domain)}.ts`).href
+    )) as Record<string, DomainCli>;
     const exported = Object.values(module);
     assert.equal(exported.length, 1, `${folder}/${descriptions[0]} exports its description only`);
     found.push(exported[0]!);
   }
-  assert.equal(DOMAIN_CLIS.length, found.length, 'cli/domain-commands.ts lists every domain cli/ part');
-  for (const d of found) assert.ok(DOMAIN_CLIS.includes(d), 'cli/domain-commands.ts lists it');
+  // In the list's order (status prints their lines in it), from source and in the bundle alike.
+  const inListOrder = (items: readonly string[]) =>
+    [...items].sort((a, b) => listed.indexOf(a.split('/')[1]!) - listed.indexOf(b.split('/')[1]!));
+  assert.deepEqual(
+    [...(await domainClis())],
+    inListOrder(folders).map((f) => found[folders.indexOf(f)]),
+  );
+  assert.deepEqual(
+    domainCliFiles(root).map((f) => `src-main/${f}`),
+    inListOrder(folders).map((f) => `${f}/${f.split('/')[1]}-cli.ts`),
+    'the CLI bundle imports the same parts (scripts/domain-cli-modules.ts)',
+  );
 });
 
 /** The files `entry` loads before any `import()` runs: its static value imports, followed through. */
@@ -124,10 +141,13 @@ function loadedAtStart(entry: string): Set<string> {
 }
 
 test("`status` loads the domains' small descriptions and status lines, none of their commands", () => {
+  // The domains' parts are imported at start by a path computed from the list (domain-cli-modules.ts;
+  // by name in the bundle): what each loads counts too.
   const loaded = [
     ...new Set([
       ...loadedAtStart('src-main/cli/main.ts'),
       ...loadedAtStart('src-main/cli/status-command.ts'),
+      ...domainCliFiles(root).flatMap((f) => [...loadedAtStart(`src-main/${f}`)]),
     ]),
   ];
   // What the list of domains costs by itself (ADR 0085): each description and its zod-free contract

@@ -7,12 +7,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { Command } from 'commander';
-import { COMMAND_MODULES } from '../../../src-main/cli/command-modules.js';
+import { registerCommandsFor } from '../../../src-main/cli/command-modules.js';
 import { PERMISSIONS } from '../../helpers/agent-contract.js';
 
 async function program(): Promise<Command> {
   const p = new Command('clawbridge');
-  for (const name of Object.keys(COMMAND_MODULES)) (await COMMAND_MODULES[name]!())(p);
+  // No command: every module, as the help loads them.
+  await registerCommandsFor(p, []);
   return p;
 }
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { StatusResult } from '../../../src-main/api/contract.js';
-import { DOMAIN_CLIS } from '../../../src-main/cli/domain-commands.js';
+import { domainClis } from '../../../src-main/cli/domain-commands.js';
 
 const status = (listeningForPeers?: StatusResult['listeningForPeers']): StatusResult => ({
   name: 'a',
@@ -17,6 +17,7 @@ const status = (listeningForPeers?: StatusResult['listeningForPeers']): StatusRe
   ...(listeningForPeers ? { listeningForPeers } : {}),
 });
 
+const DOMAIN_CLIS = await domainClis();
 const linesOf = (s: StatusResult) => DOMAIN_CLIS.flatMap((d) => d.statusLines?.(s) ?? []);
 
 test("the domains' status lines: the ports this node listens on for its peers", () => {
