@@ -116,6 +116,9 @@ export function settleGroups(records: Iterable<GroupRecord>, anchors: GroupAncho
     groups.push(settled.view);
     counting.push(...settled.counting);
   }
+  // In one order whatever order the records came in, so the same records are saved as the same file.
+  const order = (r: GroupRecord) => `${groupEntryKey(r)} ${r.by}`;
+  counting.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
   return { view: { self: anchors.self, groups }, counting };
 }
 

@@ -90,7 +90,7 @@ test("the signed bytes and the signature do not depend on the order of a record'
   );
 });
 
-test('in any order and with any repeats, the same records give the same view, on an owner device and a member device', () => {
+test('in any order and with any repeats, the same records give the same view (owner device, member device) and are kept the same', () => {
   // Removals, a compromised owner device and its removal, two owners removing each other, a chain of
   // a member's devices and a second group: records whose effect depends on others.
   const pool: GroupRecord[] = [
@@ -111,6 +111,9 @@ test('in any order and with any repeats, the same records give the same view, on
     rec(o3, 2, settings('lab3', ['terminal'])),
   ];
   const expected = [onO2, onM1].map((anchors) => groupsView(pool, anchors));
+  const all = planGroupExchange([], pool, onO2);
+  assert.ok('plan' in all, "'plan' in all");
+  const keptAll = all.plan.records;
   assert.deepEqual(
     expected[1]!.groups.map((g) => g.id),
     [GROUP],
@@ -126,6 +129,9 @@ test('in any order and with any repeats, the same records give the same view, on
         repeats.forEach((r, i) => list.splice((at[i] ?? 0) % (list.length + 1), 0, r));
         assert.deepEqual(groupsView(list, onO2), expected[0]);
         assert.deepEqual(groupsView(list, onM1), expected[1]);
+        const kept = planGroupExchange([], list, onO2);
+        assert.ok('plan' in kept, "'plan' in kept");
+        assert.deepEqual(kept.plan.records, keptAll, 'the same records are kept, in the same order');
       },
     ),
     { numRuns: Math.ceil(fuzzRuns() / 50) },
