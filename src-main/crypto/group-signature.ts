@@ -1,0 +1,41 @@
+/**
+ * Signing and checking group records (protocol/group-records.ts) with the identity key of the device
+ * whose person made the decision, so a device that only passes a record on — a member's, the relay's
+ * way — cannot forge or alter one (docs/adr/0089-groups.md). The signer's certificate travels in the
+ * record: it proves itself (its SHA-256 is the signer's fingerprint), so a member device can check a
+ * record signed by an owner device it has never met.
+ */
+import { groupRecordBytes, type GroupRecord, type UnsignedGroupRecord } from '../protocol/group-records.js';
+import { fingerprintOfCert, signIdentity, verifyIdentity } from './signature.js';
+import type { Identity } from './identity.js';
+
+/**
+ * Separates these signatures from every other use of the identity key, membership records' included:
+ * a signed introduction can never be read as a group record, nor the other way round.
+ */
+export const GROUP_RECORD_CONTEXT = 'clawbridge group record v1';
+
+/** `record` signed by `identity` (which must be its `by`). */
+export function signGroupRecord(
+  identity: Pick<Identity, 'keyPem'>,
+  record: UnsignedGroupRecord,
+): GroupRecord {
+  const sig = Buffer.from(
+    signIdentity(identity.keyPem, GROUP_RECORD_CONTEXT, groupRecordBytes(record)),
+  ).toString('base64');
+  return { ...record, sig };
+}
+
+/** Why `record`'s signature does not hold, or undefined when its signer signed exactly this. Never throws. */
+export function groupSignatureProblem(record: GroupRecord): string | undefined {
+  const cert = Buffer.from(record.byCert, 'base64');
+  if (fingerprintOfCert(cert) !== record.by) return "its signer's certificate is not the signer's";
+  const { sig, ...unsigned } = record;
+  const ok = verifyIdentity(
+    cert,
+    GROUP_RECORD_CONTEXT,
+    groupRecordBytes(unsigned),
+    Buffer.from(sig, 'base64'),
+  );
+  return ok ? undefined : 'its signature does not match (altered or forged)';
+}
