@@ -42,12 +42,12 @@ const BELOW_DOMAINS = [
   {
     name: 'protocol',
     folders: ['protocol'],
-    why: 'what crosses the wire: the formats both ends share (relay, mux, terminal, UDP, SOCKS, HTTP CONNECT, pairing first frames, hops, messages, files, members), encode/decode with size limits, nothing else',
+    why: 'what crosses the wire: the formats both ends share (relay, mux, terminal, UDP, SOCKS, HTTP CONNECT, pairing first frames, hops, messages, files, members, groups), encode/decode with size limits, nothing else',
   },
   {
     name: 'crypto',
     folders: ['crypto'],
-    why: 'who is who: identity, the E2E handshake and records, CPace, pairing messages; pure, on core and protocol',
+    why: 'who is who: identity, the E2E handshake and records, CPace, pairing messages, the signatures of membership and group records; pure, on core and protocol',
   },
   {
     name: 'home',
@@ -104,7 +104,7 @@ const BELOW_DOMAINS = [
   {
     name: 'state',
     folders: ['state'],
-    why: 'what the node keeps and saw: the settings schema, NodeState (the one writer of config.json), the settings file, typed changes, pending requests, peer names, the address book, observations, membership, and the notices every part reports to; knows no link',
+    why: 'what the node keeps and saw: the settings schema, NodeState (the one writer of config.json), the settings file, typed changes, pending requests, peer names, the address book, observations, membership, groups (the pure view of the group records and the whole-or-nothing plan of an exchange), and the notices every part reports to; knows no link',
   },
   {
     name: 'services',
