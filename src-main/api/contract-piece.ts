@@ -59,6 +59,15 @@ export interface NoticePolicy {
   readonly toClients?: true;
 }
 
+/** What the audit log makes of a connection kind a piece brings (contract-types.ts `ConnectionKinds`). */
+export interface ConnectionPolicy {
+  /**
+   * Its connections are sessions, logged as start, resume and end on this side (the audit log's
+   * session records), not as one line when they end.
+   */
+  readonly session?: 'served' | 'opened';
+}
+
 /** One piece of the contract. */
 export interface ContractPiece {
   /** Its methods' parameter schemas, by method name. */
@@ -80,6 +89,8 @@ export interface ContractPiece {
   readonly events?: { readonly [event: string]: EventPolicy };
   /** The notice kinds it brings (contract-node.ts `NoticeKinds`), with where each goes. */
   readonly notices?: { readonly [kind: string]: NoticePolicy };
+  /** The connection kinds it brings (`ConnectionKinds`) that are more than a connection to the audit log. */
+  readonly connections?: { readonly [kind: string]: ConnectionPolicy };
   /** The subscription options (`events.subscribe` params) it reads, each with the values it takes. */
   readonly eventOptions?: { readonly [option: string]: readonly string[] };
 }

@@ -47,6 +47,8 @@ export interface Contract {
   readonly eventOptions: ReadonlyMap<string, readonly string[]>;
   /** The notice kinds whose piece sends them to the API's subscribers (NoticePolicy.toClients). */
   readonly clientNotices: ReadonlySet<string>;
+  /** The connection kinds that are sessions to the audit log, with their side (ConnectionPolicy). */
+  readonly sessionSides: ReadonlyMap<string, 'served' | 'opened'>;
 }
 
 /** An API handler with the contract its requests are checked against: what a transport serves. */
@@ -68,6 +70,7 @@ export function contractOf(domainPieces: readonly ContractPiece[]): Contract {
   const policies = new Map<string, EventPolicy>();
   const options = new Map<string, readonly string[]>();
   const notices = new Map<string, NoticePolicy>();
+  const sessionSides = new Map<string, 'served' | 'opened'>();
   // The agent's own words, and the process's: the parts below the API read those (core/permissions.ts).
   const permissions = permissionVocabulary(pieces);
   addPermissionWords(domainPieces);
@@ -99,6 +102,8 @@ export function contractOf(domainPieces: readonly ContractPiece[]): Contract {
     for (const [event, policy] of Object.entries(piece.events ?? {})) once(policies, event, policy, 'event');
     for (const [kind, policy] of Object.entries(piece.notices ?? {}))
       once(notices, kind, policy, 'notice kind');
+    for (const [kind, policy] of Object.entries(piece.connections ?? {}))
+      if (policy.session) once(sessionSides, kind, policy.session, 'connection kind');
     for (const [option, values] of Object.entries(piece.eventOptions ?? {}))
       once(options, option, values, 'option');
   }
@@ -126,5 +131,6 @@ export function contractOf(domainPieces: readonly ContractPiece[]): Contract {
     eventPolicy: (event) => policies.get(event),
     eventOptions: options,
     clientNotices: new Set([...notices].filter(([, policy]) => policy.toClients).map(([kind]) => kind)),
+    sessionSides,
   };
 }

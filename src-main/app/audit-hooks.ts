@@ -28,6 +28,11 @@ export interface AuditSources {
   connections: Pick<ConnectionTable, 'events'>;
   /** The path new streams to a peer use now (and its far address), when it is online. */
   pathOf(fingerprint: string): Via | undefined;
+  /**
+   * The connection kinds that are sessions (start, resume, end), with their side: what the domains'
+   * contract pieces say (ConnectionPolicy); the other kinds are logged once, when they end.
+   */
+  sessionSides: ReadonlyMap<string, 'served' | 'opened'>;
 }
 
 const FINGERPRINT = /^[0-9a-f]{64}$/;
@@ -39,8 +44,6 @@ function peerOf(name: string | undefined, fingerprint: string | undefined): { pe
 function viaFields(via: Via | undefined): { path?: PathKind; address?: string } {
   return via ? { path: via.path, address: via.address } : {};
 }
-
-const TERMINAL_SIDE = { 'terminal-served': 'served', 'terminal-opened': 'opened' } as const;
 
 /** Starts recording into `sink`; the disposer stops listening. */
 export function auditNode(sink: AuditSink, src: AuditSources): Disposer {
@@ -92,11 +95,12 @@ export function auditNode(sink: AuditSink, src: AuditSources): Disposer {
       // The link its stream came on when the owner knows it; else the peer's path now.
       const via = opening.via ?? (c.peer ? src.pathOf(c.peer.fingerprint) : undefined);
       started.set(c.id, via);
-      if (c.kind === 'terminal-served' || c.kind === 'terminal-opened') {
+      const side = src.sessionSides.get(c.kind);
+      if (side) {
         sink.record({
           kind: 'terminal',
           phase: opening.resumed ? 'resume' : 'start',
-          side: TERMINAL_SIDE[c.kind],
+          side,
           ...peerOf(c.peer?.name, c.peer?.fingerprint),
           ...viaFields(via),
           what: `${c.from} → ${c.to}`,
@@ -109,11 +113,12 @@ export function auditNode(sink: AuditSink, src: AuditSources): Disposer {
       const via = arrived ?? (c.peer ? src.pathOf(c.peer.fingerprint) : undefined);
       // Its end names the path it ended on (a forward's stream moved from relay to direct, say).
       if (started.has(c.id)) started.set(c.id, via);
-      if (c.kind !== 'terminal-served' && c.kind !== 'terminal-opened') return;
+      const side = src.sessionSides.get(c.kind);
+      if (!side) return;
       sink.record({
         kind: 'terminal',
         phase: 'resume',
-        side: TERMINAL_SIDE[c.kind],
+        side,
         ...peerOf(c.peer?.name, c.peer?.fingerprint),
         ...viaFields(via),
         what: `${c.from} → ${c.to}`,
@@ -124,13 +129,18 @@ export function auditNode(sink: AuditSink, src: AuditSources): Disposer {
     src.connections.events.on('ended', (c, reason) => {
       const via = started.get(c.id);
       started.delete(c.id);
-      sink.record(endedEvent(c, via, reason));
+      sink.record(endedEvent(c, via, reason, src.sessionSides.get(c.kind)));
     }),
   );
   return () => offs.dispose();
 }
 
-function endedEvent(c: ConnectionInfo, via: Via | undefined, reason: string | undefined) {
+function endedEvent(
+  c: ConnectionInfo,
+  via: Via | undefined,
+  reason: string | undefined,
+  side: 'served' | 'opened' | undefined,
+) {
   const common = {
     ...peerOf(c.peer?.name, c.peer?.fingerprint),
     ...viaFields(via),
@@ -141,9 +151,7 @@ function endedEvent(c: ConnectionInfo, via: Via | undefined, reason: string | un
     bytesOut: c.bytesOut,
     durationMs: c.ageMs,
   };
-  if (c.kind === 'terminal-served' || c.kind === 'terminal-opened') {
-    return { kind: 'terminal' as const, phase: 'end' as const, side: TERMINAL_SIDE[c.kind], ...common };
-  }
+  if (side) return { kind: 'terminal' as const, phase: 'end' as const, side, ...common };
   return { kind: 'connection' as const, connection: c.kind, ...common };
 }
 

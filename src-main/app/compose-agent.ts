@@ -54,6 +54,8 @@ export interface ComposeAgentDeps {
   observations?: Observations;
   /** The signed membership records this node keeps (run-agent.ts: members.json); in memory when absent. */
   members?: MemberLog;
+  /** The connection kinds that are sessions to the audit log (the contract's); none when absent. */
+  sessionSides?: ReadonlyMap<string, 'served' | 'opened'>;
 }
 
 /**
@@ -118,6 +120,7 @@ export function composeAgent({
   audit,
   observations = new Observations(),
   members = new MemberLog(),
+  sessionSides,
 }: ComposeAgentDeps): Agent {
   const relays = new Relays({
     identity,
@@ -245,6 +248,7 @@ export function composeAgent({
           const active = links.peerEntry(fp)?.links.active;
           return active ? { path: active.path, address: active.link.remote } : undefined;
         },
+        sessionSides: sessionSides ?? new Map(),
       })
     : () => undefined;
   local.events.on('link', (link) => links.attach(link));

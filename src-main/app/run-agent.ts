@@ -175,7 +175,16 @@ async function startAgent(opts: RunAgentOptions, made: Made): Promise<RunningAge
     onProblem: (message) => notices.notice({ kind: 'audit', message }),
   });
   const observations = new Observations(observationsFile(opts.home, (line) => logger.warn(line)));
-  const agent = composeAgent({ identity, state, logger, notices, audit, observations, members });
+  const agent = composeAgent({
+    identity,
+    state,
+    logger,
+    notices,
+    audit,
+    observations,
+    members,
+    sessionSides: contract.sessionSides,
+  });
   const { links } = agent;
   // Notices said while starting (a saved forward's port is taken) come before anyone can listen for
   // them: they are said once the agent runs.

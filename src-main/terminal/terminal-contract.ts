@@ -167,6 +167,8 @@ export const terminalContract = {
   },
   // A session's state shows in the status: each event is followed by one.
   events: { terminal: { status: true } },
+  // A terminal is a session to the audit log: its start, each resume and its end, on either side.
+  connections: { 'terminal-served': { session: 'served' }, 'terminal-opened': { session: 'opened' } },
 } satisfies ContractPiece;
 
 declare module '../api/contract.js' {

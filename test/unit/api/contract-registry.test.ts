@@ -51,3 +51,21 @@ test("the notice kinds the API's subscribers get are those a piece sends them, a
   assert.deepEqual([...contractOf([told]).clientNotices], ['tail']);
   assert.throws(() => contractOf([quiet, told]), /two parts of the contract bring the notice kind 'tail'/);
 });
+
+test('the connection kinds the audit log keeps as sessions are those a piece says, with their side, each one piece’s', () => {
+  const tails: ContractPiece = { connections: { 'tail-served': { session: 'served' }, 'tail-plain': {} } };
+  const contract = contractOf([tails]);
+  assert.deepEqual([...contract.sessionSides], [['tail-served', 'served']], 'a kind with no session is none');
+  assert.deepEqual(
+    [...agentContract.sessionSides],
+    [
+      ['terminal-served', 'served'],
+      ['terminal-opened', 'opened'],
+    ],
+    "the agent's: its terminals'",
+  );
+  assert.throws(
+    () => contractOf([tails, { connections: { 'tail-served': { session: 'opened' } } }]),
+    /two parts of the contract bring the connection kind 'tail-served'/,
+  );
+});

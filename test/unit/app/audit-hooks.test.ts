@@ -34,6 +34,10 @@ function setup() {
       services,
       connections,
       pathOf: (f) => (f === fp ? { path: 'relay', address: 'wss://relay.example' } : undefined),
+      sessionSides: new Map([
+        ['terminal-served', 'served'],
+        ['terminal-opened', 'opened'],
+      ]),
     },
   );
   return {

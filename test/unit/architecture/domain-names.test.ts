@@ -42,7 +42,8 @@ const vocabularies: Vocabulary[] = domains.map((d) => {
   ];
   return {
     folder: d.folder,
-    dotted: new Set(names.filter((n) => n.includes('.'))),
+    // A connection kind a piece gives a policy (`terminal-served`) is as distinctive as a dotted name.
+    dotted: new Set([...names.filter((n) => n.includes('.')), ...Object.keys(d.contract.connections ?? {})]),
     words: new Set([...Object.keys(d.contract.permissions ?? {}), ...names.filter((n) => !n.includes('.'))]),
   };
 });
