@@ -12,6 +12,7 @@
  */
 import { z } from 'zod';
 import { madeOnUse } from '../core/made-on-use.js';
+import { decodeRecordLine, encodeRecordLine } from './signed-record-lines.js';
 import { isValidNodeName } from '../core/names.js';
 import { PERMISSION_WORD } from '../core/permissions.js';
 
@@ -241,23 +242,10 @@ export function compareGroupRecords(a: GroupRecord, b: GroupRecord): number {
 
 /** One line as sent: the record's JSON and a newline. */
 export function encodeGroupRecord(r: GroupRecord): Buffer {
-  return Buffer.from(`${JSON.stringify(r)}\n`, 'utf8');
+  return encodeRecordLine(r);
 }
 
 /** One received line (without its newline) as a record, or why it is none. Never throws. */
 export function decodeGroupLine(line: string): { record: GroupRecord } | { problem: string } {
-  if (Buffer.byteLength(line, 'utf8') > MAX_GROUP_LINE_BYTES)
-    return { problem: `a record longer than ${MAX_GROUP_LINE_BYTES} bytes` };
-  let json: unknown;
-  try {
-    json = JSON.parse(line);
-  } catch {
-    return { problem: 'a line that is not JSON' };
-  }
-  const parsed = groupRecord().safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    return { problem: `a malformed record (${issue?.path.join('.') || 'record'}: ${issue?.message ?? '?'})` };
-  }
-  return { record: parsed.data };
+  return decodeRecordLine(line, MAX_GROUP_LINE_BYTES, groupRecord());
 }

@@ -12,6 +12,7 @@
  */
 import { z } from 'zod';
 import { madeOnUse } from '../core/made-on-use.js';
+import { decodeRecordLine, encodeRecordLine } from './signed-record-lines.js';
 import { isValidNodeName } from '../core/names.js';
 import { dialAddressProblem } from '../core/host-port.js';
 
@@ -127,25 +128,12 @@ export function compareMemberRecords(a: MemberRecord, b: MemberRecord): number {
 
 /** One line as sent: the record's JSON and a newline. */
 export function encodeMemberRecord(r: MemberRecord): Buffer {
-  return Buffer.from(`${JSON.stringify(r)}\n`, 'utf8');
+  return encodeRecordLine(r);
 }
 
 /** One received line (without its newline) as a record, or why it is none. Never throws. */
 export function decodeMemberLine(line: string): { record: MemberRecord } | { problem: string } {
-  if (Buffer.byteLength(line, 'utf8') > MAX_MEMBER_LINE_BYTES)
-    return { problem: `a record longer than ${MAX_MEMBER_LINE_BYTES} bytes` };
-  let json: unknown;
-  try {
-    json = JSON.parse(line);
-  } catch {
-    return { problem: 'a line that is not JSON' };
-  }
-  const parsed = memberRecord().safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    return { problem: `a malformed record (${issue?.path.join('.') || 'record'}: ${issue?.message ?? '?'})` };
-  }
-  return { record: parsed.data };
+  return decodeRecordLine(line, MAX_MEMBER_LINE_BYTES, memberRecord());
 }
 
 /** Why `args` (a mux OPEN's JSON) are not a `members` stream's arguments, or undefined. */
