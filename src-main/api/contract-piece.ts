@@ -5,7 +5,8 @@
  * contract-registry.ts builds one contract of them (docs/adr/0085-domains-as-plug-ins.md). The types
  * come by declaration merging: a piece adds its methods to contract.ts `ContractMethods` (its streaming
  * methods to `StreamMethods`), its notice kinds to contract-node.ts `NoticeKinds`, its events to
- * `ApiEvents` and its words to core/permissions.ts `PermissionWords`.
+ * `ApiEvents` and its words to core/permissions.ts `PermissionWords`; and, beside the API, the settings
+ * section it owns to `DomainSettings` and its run options to `DomainRunOptions` (both below, ADR 0091).
  */
 import type { z } from 'zod';
 import type { Permission, PermissionWord } from '../core/permissions.js';
@@ -94,3 +95,19 @@ export interface ContractPiece {
   /** The subscription options (`events.subscribe` params) it reads, each with the values it takes. */
   readonly eventOptions?: { readonly [option: string]: readonly string[] };
 }
+
+/**
+ * The settings sections the domains own, by key (a key of the settings: state/settings-sections.ts):
+ * each domain's contract file adds its own by declaration merging, as `PermissionWords`, so the node
+ * names none. Declared here, where every program that reads a contract file sees it.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- declaration merging adds the members
+export interface DomainSettings {}
+
+/**
+ * Options a process gives a domain when it starts an agent (run-agent.ts `domainOptions`), keyed by
+ * the domain's name: each domain's contract file adds its own by declaration merging, so the host
+ * (links/domain.ts) names none.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- declaration merging adds the members
+export interface DomainRunOptions {}

@@ -1,18 +1,25 @@
 /**
- * The narrow host each domain is given (links/domain.ts DomainContext, ADR 0085): the node's state,
- * notices and service registry cut down, at run time as in the types, to what a domain may read, the
- * named writes it may make and the services it registers. A domain that reached past its types (a
- * cast) finds nothing more on these objects.
+ * The narrow host each domain is given (links/domain.ts DomainContext, ADR 0085, ADR 0091): the
+ * node's state, notices and service registry cut down, at run time as in the types, to what a domain
+ * may read and the services it registers; what a domain writes is the settings section it owns, whose
+ * slice `section` makes for that domain alone (domain-set.ts). A domain that reached past its types
+ * (a cast) finds nothing more on these objects. Names no domain: the sections are the domains' keys.
  */
 import type { DomainNotices, DomainServices, DomainState } from '../links/domain.js';
 import type { ServiceRegistry } from '../services/services.js';
 import type { NodeState } from '../state/node-state.js';
 import type { Notices } from '../state/notices.js';
+import type { SectionKey, SettingsSlice } from '../state/settings-sections.js';
 
 export interface DomainHost {
   readonly state: DomainState;
   readonly notices: DomainNotices;
   readonly services: DomainServices;
+}
+
+/** The slice of the settings section `key`, for the one domain that owns it (NodeState.section). */
+export function domainSection(state: NodeState): <K extends SectionKey>(key: K) => SettingsSlice<K> {
+  return (key) => state.section(key);
 }
 
 /** The host the domains see of `node`'s state, notices and services. */
@@ -28,11 +35,6 @@ export function domainHost(node: {
       peers: () => state.peers(),
       peer: (fingerprint) => state.peer(fingerprint),
       subscribe: (listener) => state.subscribe(listener),
-      forward: (name) => state.forward(name),
-      saveForward: (record) => state.saveForward(record),
-      editForward: (name, edit) => state.editForward(name, edit),
-      removeForward: (name) => state.removeForward(name),
-      bindLegacyForwards: () => state.bindLegacyForwards(),
     },
     notices: {
       changed: () => notices.changed(),

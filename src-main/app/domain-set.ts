@@ -10,13 +10,16 @@ import { ClawError } from '../core/errors.js';
 import type { LifecyclePart } from '../core/lifecycle.js';
 import type {
   DomainContext,
-  DomainDescription,
+  DomainContextCommon,
   DomainEvents,
+  DomainOptions,
   DomainInstance,
   DomainKey,
   DomainStatus,
+  ListedDomain,
   MethodHandlers,
 } from '../links/domain.js';
+import type { SectionKey, SettingsSlice } from '../state/settings-sections.js';
 import { DisposableStore } from '../core/disposables.js';
 
 /** What the API handler takes of the domains. */
@@ -34,19 +37,30 @@ export interface DomainSet extends DomainApi {
   readonly upgrades: StreamUpgradeHandlers;
 }
 
-/** What each domain is given, but for `provide` and `use`, which the set adds. */
-export type DomainContextBase = Omit<DomainContext, 'provide' | 'use'>;
+/** What each domain is given, but for `provide` and `use`, which the set adds, and what is its own. */
+export type DomainContextBase = Omit<DomainContextCommon, 'provide' | 'use' | 'options'>;
+
+/** What is one domain's alone: the settings section it owns, its run options (ADR 0091). */
+export interface DomainOwn {
+  /** The slice of a section, for the domain whose description names it; none: no domain may own one. */
+  readonly section?: <K extends SectionKey>(key: K) => SettingsSlice<K>;
+  /** The process's options for the domains, by name (run-agent.ts `domainOptions`). */
+  readonly options?: DomainOptions;
+}
 
 /**
- * Creates every domain, in order, each with the context and what the ones before it provided.
- * @throws ClawError('INTERNAL') when two domains answer the same method or provide under the same key
+ * Creates every domain, in order, each with the context, its own section and options, and what the
+ * ones before it provided.
+ * @throws ClawError('INTERNAL') when two domains answer the same method, provide under the same key or
+ * own the same settings section, or one owns a section no slice is given for
  */
 export async function createDomains(
-  list: readonly DomainDescription[],
+  list: readonly ListedDomain[],
   base: DomainContextBase,
+  own: DomainOwn = {},
 ): Promise<DomainSet> {
   const provided = new Map<string, unknown>();
-  const ctx: DomainContext = {
+  const common: Omit<DomainContextCommon, 'options'> = {
     ...base,
     provide: (key, value) => {
       if (provided.has(key.name)) throw new ClawError('INTERNAL', `two domains provide ${key.name}`);
@@ -54,8 +68,23 @@ export async function createDomains(
     },
     use: <T>(key: DomainKey<T>) => provided.get(key.name) as T | undefined,
   };
+  const owners = new Map<string, string>();
   const created: { name: string; instance: DomainInstance }[] = [];
-  for (const d of list) created.push({ name: d.name, instance: await d.create(ctx) });
+  for (const d of list) {
+    const options = own.options?.[d.name as keyof DomainOptions];
+    const ctx: DomainContext = { ...common, options: options === undefined ? {} : { [d.name]: options } };
+    if (d.settings === undefined) {
+      created.push({ name: d.name, instance: await d.create(ctx as DomainContext<SectionKey>) });
+      continue;
+    }
+    const owner = owners.get(d.settings);
+    if (owner)
+      throw new ClawError('INTERNAL', `two domains own the settings' ${d.settings}: ${owner} and ${d.name}`);
+    if (!own.section)
+      throw new ClawError('INTERNAL', `${d.name} owns the settings' ${d.settings}, and no slice is given`);
+    owners.set(d.settings, d.name);
+    created.push({ name: d.name, instance: await d.create({ ...ctx, settings: own.section(d.settings) }) });
+  }
   return mergeDomains(created);
 }
 

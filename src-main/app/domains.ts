@@ -11,7 +11,7 @@
  * a domain; ADR 0087). A new domain is a folder that exports a `DomainDescription` (links/domain.ts)
  * and its line here.
  */
-import type { DomainDescription } from '../links/domain.js';
+import type { ListedDomain } from '../links/domain.js';
 import { filesDomain } from '../files/files-domain.js';
 import { forwardsDomain } from '../forwards/forwards-domain.js';
 import { messagesDomain } from '../messages/messages-domain.js';
@@ -19,7 +19,7 @@ import { routesDomain } from '../routes/routes-domain.js';
 import { shareDomain } from '../share/share-domain.js';
 import { terminalsDomain } from '../terminal/terminals-domain.js';
 
-export const domains: readonly DomainDescription[] = [
+export const domains: readonly ListedDomain[] = [
   messagesDomain,
   filesDomain,
   terminalsDomain,

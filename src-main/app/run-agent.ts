@@ -27,10 +27,10 @@ import { lineWithHint } from '../core/hint.js';
 import { AuditWriter } from '../audit/audit-writer.js';
 import { auditPath } from '../audit/audit-files.js';
 import { terminalLogHooks } from '../core/terminal-text.js';
-import type { DomainDescription } from '../links/domain.js';
+import type { DomainOptions, ListedDomain } from '../links/domain.js';
 import { domains as agentDomains } from './domains.js';
 import { createDomains } from './domain-set.js';
-import { domainHost } from './domain-host.js';
+import { domainHost, domainSection } from './domain-host.js';
 import { contractOf, type Contract } from '../api/contract-registry.js';
 
 export interface RunningAgent {
@@ -65,14 +65,12 @@ export interface RunAgentOptions {
    */
   onStopRequested?: (stop: () => Promise<void>) => void;
   /**
-   * False: terminal sessions served here live in the agent and end with it. Default: they live in the
-   * session host (docs/adr/0022-session-host.md) and survive the agent, which starts the host detached
-   * with its own Node; `{ startHost }`: the same, with the host started by `startHost` (the desktop
-   * app's agent asks main to fork it, electron/session-host-launcher.ts).
+   * Options for the domains, by the domain's name (each domain's contract file declares its own in
+   * `DomainRunOptions`); each domain is given its own entry only.
    */
-  sessionHost?: boolean | { startHost: () => void };
+  domainOptions?: DomainOptions;
   /** The domains this agent runs, in order: app/domains.ts's list unless given (tests add one). */
-  domains?: readonly DomainDescription[];
+  domains?: readonly ListedDomain[];
 }
 
 /**
@@ -209,19 +207,23 @@ async function startAgent(opts: RunAgentOptions, made: Made): Promise<RunningAge
   // Once the agent stops, the domains' methods answer that they are not running.
   const stopping = () => life.state === 'stopping' || life.state === 'stopped';
   // Each domain is created now, in the list's order: its services are registered before the links start.
-  const domains = await createDomains(opts.domains ?? agentDomains, {
-    home: opts.home,
-    identity,
-    name: () => agent.name,
-    log: logger,
-    // What a domain may read and write of the node, and nothing more (ADR 0085).
-    ...domainHost({ state, notices, services: agent.services }),
-    audit,
-    peers: agent.peers,
-    connections: agent.opened,
-    stopping,
-    sessionHost: opts.sessionHost,
-  });
+  const domains = await createDomains(
+    opts.domains ?? agentDomains,
+    {
+      home: opts.home,
+      identity,
+      name: () => agent.name,
+      log: logger,
+      // What a domain may read of the node, and nothing more (ADR 0085).
+      ...domainHost({ state, notices, services: agent.services }),
+      audit,
+      peers: agent.peers,
+      connections: agent.opened,
+      stopping,
+    },
+    // What is one domain's alone: the settings section it owns, its options (ADR 0091).
+    { section: domainSection(state), ...(opts.domainOptions ? { options: opts.domainOptions } : {}) },
+  );
   const api = createApiHandler({
     stopping,
     identity,

@@ -70,7 +70,11 @@ export function serveAgentProcess(port: ParentPortLike, deps: AgentProcessDeps):
         // The packed app turns off Electron's RunAsNode fuse, so its binary cannot run the session
         // host as Node the way the CLI agent spawns it: main forks it as a utility process when asked
         // (docs/adr/0022-session-host.md). A main that does not offer it keeps them in this process.
-        sessionHost: msg.sessionHost ? { startHost: () => say({ type: 'session-host-wanted' }) } : false,
+        domainOptions: {
+          terminals: {
+            sessionHost: msg.sessionHost ? { startHost: () => say({ type: 'session-host-wanted' }) } : false,
+          },
+        },
         // agent.stop (Quit, or `clawbridge stop` on the app's home): main must not start it again.
         onStopRequested: (stop) => {
           say({ type: 'stopping' });

@@ -8,7 +8,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import type { NodeState } from '../state/node-state.js';
+import type { SavedForwards } from './saved-forwards.js';
 import type { Notifier } from '../state/notices.js';
 import type { PeerDirectory, ReadonlyPeerEntry } from '../links/ports.js';
 import type { ForwardRecord } from '../state/settings.js';
@@ -34,17 +34,15 @@ import { listenUdp, type UdpForwardContext } from './udp-forward.js';
 import { udpStatus } from './udp-status.js';
 
 /**
- * What the forward manager uses (architecture.md §Rules the code keeps): the node state, where its
- * saved `forwards` live, a log, a notifier, and the peers (a forward is bound to its exit peer's
+ * What the forward manager uses (architecture.md §Rules the code keeps): the saved forwards (its
+ * domain's section of the settings), a log, a notifier, and the peers (a forward is bound to its exit peer's
  * fingerprint).
  */
 export interface ForwardManagerDeps {
   readonly log: Logger;
   readonly notices: Notifier;
-  readonly state: Pick<
-    NodeState,
-    'get' | 'forward' | 'saveForward' | 'editForward' | 'removeForward' | 'bindLegacyForwards'
-  >;
+  /** The saved forwards and proxies: the forwards domain's section of the settings (saved-forwards.ts). */
+  readonly saved: SavedForwards;
   readonly links: Pick<PeerDirectory, 'peerEntries'>;
   /**
    * Where each open connection is listed, and ended when its peer is removed here
@@ -88,7 +86,7 @@ export class ForwardManager {
 
   /** The saved record of a run. Runs and records come and go together, so it is always there. */
   private record(run: Run): ForwardRecord {
-    const record = this.deps.state.forward(run.name);
+    const record = this.deps.saved.forward(run.name);
     if (!record) throw new ClawError('INTERNAL', `forward ${run.name} runs but is not saved`);
     return record;
   }
@@ -98,8 +96,8 @@ export class ForwardManager {
    * user switched off stays `off`.
    */
   async restore(): Promise<void> {
-    this.deps.state.bindLegacyForwards();
-    for (const record of this.deps.state.get().forwards) {
+    this.deps.saved.bindLegacyForwards();
+    for (const record of this.deps.saved.list()) {
       if (isReverse(record)) {
         this.reverse?.restore(record);
         continue;
@@ -134,11 +132,11 @@ export class ForwardManager {
     const wanted = parseHostPort(listen);
     if (wanted.port !== 0) return undefined;
     const bound = formatHostPort(wanted.host, parseHostPort(listener.address).port);
-    if (!this.deps.state.forward(name)) return bound; // not saved yet: add() saves it
+    if (!this.deps.saved.forward(name)) return bound; // not saved yet: add() saves it
     try {
-      this.deps.state.editForward(name, (f) => ({ ...f, listen: bound }));
+      this.deps.saved.editForward(name, (f) => ({ ...f, listen: bound }));
     } catch (err) {
-      const record = this.deps.state.forward(name)!;
+      const record = this.deps.saved.forward(name)!;
       this.deps.notices.notice(
         { kind: noun(record), message: `${noun(record)} ${name}: ${errorMessage(err)}` },
         { forward: name },
@@ -231,7 +229,7 @@ export class ForwardManager {
     // Saved before it counts as added: a save that fails (a full disk, a read-only home) leaves
     // nothing running that the next start would not bring back.
     try {
-      this.deps.state.saveForward(record);
+      this.deps.saved.saveForward(record);
     } catch (err) {
       await listener.close();
       throw err;
@@ -278,14 +276,14 @@ export class ForwardManager {
    */
   async remove(name: string, kinds: readonly ForwardRecord['kind'][]): Promise<void> {
     if (this.reverse?.has(name) && kinds.includes('tcp')) {
-      this.deps.state.removeForward(name);
+      this.deps.saved.removeForward(name);
       this.reverse.remove(name);
       this.deps.notices.changed();
       return;
     }
     const run = this.find(name, kinds, 'rm');
     // Forgotten on disk first: if that fails, the forward is still there, running and listed.
-    this.deps.state.removeForward(name);
+    this.deps.saved.removeForward(name);
     this.running.delete(name);
     await this.unbind(run);
     this.deps.notices.changed();
@@ -316,7 +314,7 @@ export class ForwardManager {
     const run = this.find(name, kinds, enabled ? 'enable' : 'disable');
     const saved = this.record(run);
     if (!enabled) {
-      if (saved.enabled) this.deps.state.editForward(name, (f) => ({ ...f, enabled: false }));
+      if (saved.enabled) this.deps.saved.editForward(name, (f) => ({ ...f, enabled: false }));
       await this.unbind(run);
     } else if (run.now.state !== 'listening') {
       // On failure the run keeps its state: off stays off, an error (and its retry) stays.
@@ -324,14 +322,14 @@ export class ForwardManager {
       const listener = await this.listen(run, saved.listen);
       if (was.state === 'retrying') was.retry.cancel();
       try {
-        if (!saved.enabled) this.deps.state.editForward(name, (f) => ({ ...f, enabled: true }));
+        if (!saved.enabled) this.deps.saved.editForward(name, (f) => ({ ...f, enabled: true }));
       } catch (err) {
         await this.unbind(run);
         throw err;
       }
       this.keepBoundPort(name, saved.listen, listener);
     } else if (!saved.enabled) {
-      this.deps.state.editForward(name, (f) => ({ ...f, enabled: true }));
+      this.deps.saved.editForward(name, (f) => ({ ...f, enabled: true }));
     }
     this.deps.notices.changed();
     const record = this.record(run);
@@ -428,9 +426,9 @@ export class ForwardManager {
   private reverseEntries(): { record: ForwardRecord; info: ForwardInfo }[] {
     const reverse = this.reverse;
     if (!reverse) return [];
-    return this.deps.state
-      .get()
-      .forwards.filter((f) => reverse.has(f.name))
+    return this.deps.saved
+      .list()
+      .filter((f) => reverse.has(f.name))
       .map((record) => ({ record, info: reverse.info(record, this.viaName(record) ?? '') }));
   }
 
@@ -441,8 +439,8 @@ export class ForwardManager {
   }
 
   private setReverseEnabled(name: string, enabled: boolean): ToggleView {
-    const saved = this.deps.state.forward(name)!;
-    if (saved.enabled !== enabled) this.deps.state.editForward(name, (f) => ({ ...f, enabled }));
+    const saved = this.deps.saved.forward(name)!;
+    if (saved.enabled !== enabled) this.deps.saved.editForward(name, (f) => ({ ...f, enabled }));
     this.reverse!.setEnabled(name, enabled);
     const status = this.reverse!.status(name);
     return { name, kind: 'tcp', local: saved.remote ?? '', ...status };
@@ -498,7 +496,7 @@ export class ForwardManager {
     input?: ForwardRecordInput,
   ): Promise<BoundListener> {
     const { host, port } = parseHostPort(listen, '127.0.0.1');
-    const record = input ?? this.deps.state.forward(run.name);
+    const record = input ?? this.deps.saved.forward(run.name);
     const listener =
       record?.protocol === 'udp'
         ? await listenUdp(host, port, this.udpContext(run, record))
@@ -522,7 +520,7 @@ export class ForwardManager {
       this.activity.emit('moved');
     });
     // The record as saved now: a SOCKS proxy whose exit peer was renamed dials it by its new name.
-    const record = this.deps.state.forward(run.name);
+    const record = this.deps.saved.forward(run.name);
     if (!record) return void socket.destroy();
     const ctx = this.frontEndContext(run, record);
     const { secret } = record;
@@ -581,7 +579,7 @@ export class ForwardManager {
       idleMs,
       track: trackerFor(this.deps.connections, this.deps.links),
       open: () => {
-        const record = this.deps.state.forward(run.name) ?? input;
+        const record = this.deps.saved.forward(run.name) ?? input;
         const dial = this.dialerFor(record);
         if (!dial.connectUdp) {
           return Promise.reject(new ConnectError('general', 'this node cannot forward UDP'));

@@ -276,3 +276,10 @@ declare module '../core/permissions.js' {
     listen: true;
   }
 }
+
+declare module '../api/contract-piece.js' {
+  interface DomainSettings {
+    /** The saved forwards and proxies (shares among them): only this domain writes them (saved-forwards.ts). */
+    forwards: true;
+  }
+}

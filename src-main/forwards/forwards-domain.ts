@@ -25,16 +25,23 @@ export function forwardingNotRunning(): ClawError {
   return new ClawError('INTERNAL', 'forwarding is not running in this agent; restart the agent');
 }
 
-export const forwardsDomain: DomainDescription = {
+export const forwardsDomain: DomainDescription<'forwards'> = {
   name: 'forwards',
   folder: 'forwards',
+  // The saved forwards and proxies are this domain's to write (saved-forwards.ts, ADR 0091).
+  settings: 'forwards',
   contract: forwardsContract,
   // The listeners' modules load when an agent creates the domain, not when a client reads the list.
   create: async (ctx) => {
     const [
       { createForwarding },
       { addForward, addProxy, listForwards, listProxies, removeForward, removeProxy, setForwardEnabled },
-    ] = await Promise.all([import('./forwarding.js'), import('./forward-api.js')]);
+      { savedForwards },
+    ] = await Promise.all([
+      import('./forwarding.js'),
+      import('./forward-api.js'),
+      import('./saved-forwards.js'),
+    ]);
     const local = ctx.use(LOCAL_REVERSE_TARGET);
     const forwarding = createForwarding({
       get name() {
@@ -43,6 +50,7 @@ export const forwardsDomain: DomainDescription = {
       log: ctx.log,
       notices: ctx.notices,
       state: ctx.state,
+      saved: savedForwards(ctx.settings, () => ctx.state.peers()),
       services: ctx.services,
       links: ctx.peers,
       connections: ctx.connections,

@@ -15,7 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import type { NodeState } from '../state/node-state.js';
+import type { SavedForwards } from './saved-forwards.js';
 import type { Notices } from '../state/notices.js';
 import type { PeerDirectory, ReadonlyPeerEntry, PeerStreams } from '../links/ports.js';
 import type {
@@ -97,7 +97,7 @@ export interface ReverseRun {
 export interface ReverseForwardsDeps {
   readonly log: Logger;
   readonly notices: Pick<Notices, 'changed' | 'notice' | 'onChanged'>;
-  readonly state: Pick<NodeState, 'forward' | 'saveForward'>;
+  readonly saved: Pick<SavedForwards, 'forward' | 'saveForward'>;
   readonly links: Pick<PeerDirectory, 'peerEntries'> & Pick<PeerStreams, 'openStream'>;
   readonly services: Pick<ServiceRegistry, 'register'>;
   /** What serves some reverse forwards' connections in this process instead of a dial (shares). */
@@ -215,7 +215,7 @@ export class ReverseForwards {
       const generation = ++run.generation;
       const { stream, bound } = await this.request(entry, listenArgs(record, run.id), record);
       try {
-        this.deps.state.saveForward(record);
+        this.deps.saved.saveForward(record);
       } catch (err) {
         stream.destroy();
         throw err;
@@ -223,7 +223,7 @@ export class ReverseForwards {
       this.runs.set(record.name, run);
       this.listening(run, generation, stream, bound);
     } else {
-      this.deps.state.saveForward(record);
+      this.deps.saved.saveForward(record);
       this.runs.set(record.name, run);
       this.ask(run);
     }
@@ -337,7 +337,7 @@ export class ReverseForwards {
   /** Asks the peer to listen now when it is online; else waits for it. */
   private ask(run: ReverseRun): void {
     if (this.stopped || run.now.state === 'listening' || run.now.state === 'asking') return;
-    const record = this.deps.state.forward(run.name);
+    const record = this.deps.saved.forward(run.name);
     if (!record) return;
     const entry = this.peerOf(record);
     if (!entry?.links.active) {
@@ -412,7 +412,7 @@ export class ReverseForwards {
       if (run.generation !== generation || run.now.state !== 'listening' || run.now.stream !== stream) return;
       run.now = { state: 'off' };
       this.deps.log.info({ forward: run.name }, 'reverse listener lost');
-      const saved = this.deps.state.forward(run.name);
+      const saved = this.deps.saved.forward(run.name);
       const entry = saved && this.peerOf(saved);
       // The link went: wait for it. Still online (the peer dropped it, or the path changed): again soon.
       if (entry?.links.active) this.retryLater(run, `${entry.record.name} stopped listening`);
@@ -469,7 +469,7 @@ export class ReverseForwards {
       return req.reject('BAD_REQUEST', `bad reverse-connect arguments: ${describeZodError(parsed.error)}`);
     }
     const run = [...this.runs.values()].find((r) => r.id === parsed.data.id);
-    const record = run && this.deps.state.forward(run.name);
+    const record = run && this.deps.saved.forward(run.name);
     if (!run || !record || run.now.state !== 'listening' || record.viaFingerprint !== req.peer.fingerprint) {
       return req.reject(
         'PERMISSION_DENIED',

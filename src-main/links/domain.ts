@@ -19,14 +19,15 @@ import type {
   NodeEvents,
   StatusResult,
 } from '../api/contract.js';
-import type { ContractPiece } from '../api/contract-piece.js';
+import type { ContractPiece, DomainRunOptions } from '../api/contract-piece.js';
 import type { StreamUpgradeHandlers } from '../api/stream-upgrade.js';
 import type { AuditSink } from '../audit/audit-writer.js';
 import type { Disposer } from '../core/emitter.js';
 import type { LifecyclePart } from '../core/lifecycle.js';
 import type { ConnectionsOpened } from '../services/opened-connections.js';
 import type { ServiceRegistry } from '../services/services.js';
-import type { NodeState, NodeStateReader } from '../state/node-state.js';
+import type { NodeStateReader } from '../state/node-state.js';
+import type { SectionKey, SettingsSlice } from '../state/settings-sections.js';
 import type { Notices } from '../state/notices.js';
 import type { Circuit } from '../transport/circuit.js';
 import type { ChangeSource, PeerDirectory, ReadonlyPeerEntry, PeerStreams } from './ports.js';
@@ -61,12 +62,17 @@ export function domainKey<T>(name: string): DomainKey<T> {
 }
 
 /**
- * What a domain may read of the node's state, and the named writes domains make: forwards saves its
- * forwards and proxies (shares are saved as forwards), nothing else. Not the whole NodeState: a domain
- * neither writes the node's options, peers or relays nor reaches the settings file.
+ * What a domain may read of the node's state. Not the whole NodeState: a domain neither writes the
+ * node's options, peers or relays nor reaches the settings file; what it writes is the section its
+ * description names, through its context's `settings` (ADR 0091).
  */
-export type DomainState = Pick<NodeStateReader, 'get' | 'peers' | 'peer' | 'subscribe'> &
-  Pick<NodeState, 'forward' | 'saveForward' | 'editForward' | 'removeForward' | 'bindLegacyForwards'>;
+export type DomainState = Pick<NodeStateReader, 'get' | 'peers' | 'peer' | 'subscribe'>;
+
+/**
+ * What a domain is given of the run options (api/contract-piece.ts `DomainRunOptions`, which each
+ * domain's contract file extends): its own entry, under its name, when the process set one.
+ */
+export type DomainOptions = { readonly [N in keyof DomainRunOptions]?: DomainRunOptions[N] };
 
 /** The notices a domain gives (a one-line problem, "something changed") and the change signal it follows. */
 export type DomainNotices = Pick<Notices, 'changed' | 'notice' | 'onChanged'>;
@@ -79,10 +85,15 @@ export type DomainServices = Pick<ServiceRegistry, 'register' | 'opener'>;
 
 /**
  * What the node offers every domain, and all a domain sees of it (a narrow host, as Tailscale's
- * features get): what it may read, the named writes it may make, the services it registers, the one
- * peer port. Everything here exists before any domain is created.
+ * features get): what it may read, the services it registers, the one peer port. Everything here
+ * exists before any domain is created. What it may write is the settings section its description
+ * names (`S`): only that domain's context has `settings` (ADR 0091).
  */
-export interface DomainContext {
+export type DomainContext<S extends SectionKey = never> = DomainContextCommon &
+  ([S] extends [never] ? unknown : { readonly settings: SettingsSlice<S> });
+
+/** What every domain's context has. */
+export interface DomainContextCommon {
   /** The node's home folder (a domain keeps its files in a folder of its own there). */
   readonly home: string;
   readonly identity: { readonly fingerprint: string };
@@ -103,11 +114,8 @@ export interface DomainContext {
    * events stop being followed.
    */
   stopping(): boolean;
-  /**
-   * How the process keeps the terminal sessions served here (run-agent.ts `sessionHost`): in a
-   * detached session host (default), or in the agent (false).
-   */
-  readonly sessionHost?: boolean | { startHost: () => void } | undefined;
+  /** The options the process gave this domain (run-agent.ts `domainOptions`), under its name. */
+  readonly options: DomainOptions;
   /** Provides `value` under `key` to the domains created after this one (and to their methods). */
   provide<T>(key: DomainKey<T>, value: T): void;
   /** What a domain earlier in the list provided under `key`, or undefined when none did. */
@@ -168,10 +176,16 @@ export interface DomainInstance {
 
 /**
  * One domain, as app/domains.ts lists it. `create` runs before anything starts, in the list's order:
- * the services it registers are there before a peer's first stream.
+ * the services it registers are there before a peer's first stream. `S`: the settings section it
+ * owns, if any.
  */
-export interface DomainDescription {
+export interface DomainDescription<S extends SectionKey = never> {
   readonly name: string;
+  /**
+   * The settings section it owns and alone writes (a key its contract file adds to
+   * `DomainSettings`): its context's `settings` is the slice of it (ADR 0091).
+   */
+  readonly settings?: S;
   /** Its folder under src-main/: lint and the architecture tests find the domains' folders here. */
   readonly folder: string;
   /**
@@ -186,5 +200,8 @@ export interface DomainDescription {
    * permission words, how its events are followed. Pure, so a client reads it without the domain.
    */
   readonly contract: ContractPiece;
-  create(ctx: DomainContext): DomainInstance | Promise<DomainInstance>;
+  create(ctx: DomainContext<S>): DomainInstance | Promise<DomainInstance>;
 }
+
+/** A description in the list, whatever section it owns (app/domains.ts). */
+export type ListedDomain = DomainDescription<SectionKey>;

@@ -10,6 +10,7 @@
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { ForwardRecord } from '../state/settings.js';
+import type { NodeStateReader } from '../state/node-state.js';
 import type { ServedConnection } from '../services/services.js';
 import type { AuditSink } from '../audit/audit-writer.js';
 import type { LocalReverseTarget } from '../forwards/reverse-forwards.js';
@@ -17,10 +18,10 @@ import { ShareServer, type ShareConfig } from './share-server.js';
 import { parseHostPort } from '../core/host-port.js';
 import { isLoopbackHost } from '../forwards/listener.js';
 
-/** What the target reads: the saved record of a share by name, at each request. */
+/** What the target reads: the saved record of a share by name, at each request (shares are saved as forwards). */
 export interface ShareTargetDeps {
   readonly log: Logger;
-  readonly state: { forward(name: string): ForwardRecord | undefined };
+  readonly state: Pick<NodeStateReader, 'get'>;
   /** Where refused requests are recorded. */
   readonly audit?: Pick<AuditSink, 'record'> | undefined;
 }
@@ -56,23 +57,28 @@ export function createShareTarget(deps: ShareTargetDeps): LocalReverseTarget {
         record.viaFingerprint !== undefined
           ? { peer: { name: record.via ?? 'peer', fingerprint: record.viaFingerprint } }
           : {};
-      await server.serve(stream, record.name, () => shareConfig(deps.state.forward(record.name)), {
-        received: (n) => count.received(n),
-        sent: (n) => count.sent(n),
-        answered: ({ method, path, status }) => {
-          requests++;
-          if (status < 400) return;
-          refused++;
-          deps.audit?.record({
-            kind: 'refused',
-            ...peer,
-            service: 'share',
-            what: `share ${record.name}: ${method} ${path} → ${status}`,
-            outcome: status >= 500 ? 'failed' : 'refused',
-            reason: `answered ${status}`,
-          });
+      await server.serve(
+        stream,
+        record.name,
+        () => shareConfig(deps.state.get().forwards.find((f) => f.name === record.name)),
+        {
+          received: (n) => count.received(n),
+          sent: (n) => count.sent(n),
+          answered: ({ method, path, status }) => {
+            requests++;
+            if (status < 400) return;
+            refused++;
+            deps.audit?.record({
+              kind: 'refused',
+              ...peer,
+              service: 'share',
+              what: `share ${record.name}: ${method} ${path} → ${status}`,
+              outcome: status >= 500 ? 'failed' : 'refused',
+              reason: `answered ${status}`,
+            });
+          },
         },
-      });
+      );
       return requestsSummary(requests, refused);
     },
   };

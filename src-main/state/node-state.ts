@@ -1,7 +1,8 @@
 /**
  * The node's state and its one writer (docs/architecture.md §State and its owners): peers with their
  * permissions, limits, and the addresses and home relays a person gave; pending requests; blocked
- * nodes; relays; forwards and proxies; the node's options. What the node observes (addresses and home
+ * nodes; relays; the node's options; and the sections domains own (settings-sections.ts: the forwards
+ * domain's saved forwards and proxies), written through the slice its domain is handed. What the node observes (addresses and home
  * relays heard, dial successes) is not state: observations.ts keeps it. Every write goes through here
  * and is announced as typed changes (state-changes.ts). What the owner decided is saved durably in
  * config.json (settings-file.ts) before it counts; pending requests are what other nodes asked, kept
@@ -22,14 +23,8 @@ import { SettingsFile } from './settings-file.js';
 import { inMemoryPending, pendingFile, type PendingBacking } from './pending-file.js';
 import { diffPending, diffSettings, type StateChange } from './state-changes.js';
 import type { MembershipPlan } from './membership.js';
-import type {
-  ForwardRecord,
-  PeerRecord,
-  PendingRecord,
-  Permission,
-  RelaySetting,
-  Settings,
-} from './settings.js';
+import type { PeerRenamed, SectionKey, SettingsSlice } from './settings-sections.js';
+import type { PeerRecord, PendingRecord, Permission, RelaySetting, Settings } from './settings.js';
 import { isoTime } from '../core/iso-time.js';
 
 export type { StateChange, StateChangeKind } from './state-changes.js';
@@ -67,6 +62,8 @@ export interface NodeStateReader {
 
 export class NodeState implements NodeStateReader {
   private readonly changes = new Emitter<{ change: [StateChange] }>();
+  /** What the domains' sections do when a peer is renamed (SettingsSlice.onPeerRenamed), in one write. */
+  private readonly renameRules = new Set<(s: Settings, renamed: PeerRenamed) => Settings>();
   /** The pending requests, read from their file on first use (most commands never need them). */
   private requests: PendingRecord[] | undefined;
 
@@ -158,20 +155,18 @@ export class NodeState implements NodeStateReader {
   /**
    * Saves `record` as a peer (replacing any record with its fingerprint), answers its pending request
    * and lifts any block: trusting a node by any route (approval, pairing, `peers add`) means all three.
-   * A known peer saved under another name (`peers add --rename`) takes its forwards along.
+   * A known peer saved under another name (`peers add --rename`) takes what the domains bound to it
+   * along (their rename rules), in the same write.
    */
   addPeer(record: PeerRecord): PeerRecord {
     const fp = record.fingerprint;
     const before = this.peer(fp)?.name;
-    this.commit((s) => ({
-      ...s,
-      peers: [...without(s.peers, fp), record],
-      blocked: without(s.blocked, fp),
-      forwards:
-        before !== undefined && before !== record.name
-          ? s.forwards.map((f) => followRename(f, fp, before, record.name))
-          : s.forwards,
-    }));
+    this.commit((s) => {
+      const next = { ...s, peers: [...without(s.peers, fp), record], blocked: without(s.blocked, fp) };
+      return before !== undefined && before !== record.name
+        ? this.followRename(next, { fingerprint: fp, before, after: record.name })
+        : next;
+    });
     this.commitPending(without(this.requestList(), fp));
     return this.peer(fp) ?? record;
   }
@@ -291,20 +286,20 @@ export class NodeState implements NodeStateReader {
   }
 
   /**
-   * Gives a peer another local name; forwards and proxies bound to it follow in the same write (a
-   * record from before fingerprints were saved is matched by the old name). Names are how commands
-   * refer to peers, so they stay unique.
+   * Gives a peer another local name; what the domains bound to it (forwards and proxies) follows in
+   * the same write, by their rename rules. Names are how commands refer to peers, so they stay unique.
    * @throws ClawError('BAD_ARGUMENT') when the name would read as another peer's (peer-names.ts)
    */
   rename(fingerprint: string, name: string): PeerRecord {
     const clash = peerNameClash(this.peers(), name, fingerprint);
     if (clash) throw new ClawError('BAD_ARGUMENT', clash);
     const before = this.requirePeer(fingerprint).name;
-    this.commit((s) => ({
-      ...s,
-      peers: s.peers.map((p) => (p.fingerprint === fingerprint ? { ...p, name } : p)),
-      forwards: s.forwards.map((f) => followRename(f, fingerprint, before, name)),
-    }));
+    this.commit((s) =>
+      this.followRename(
+        { ...s, peers: s.peers.map((p) => (p.fingerprint === fingerprint ? { ...p, name } : p)) },
+        { fingerprint, before, after: name },
+      ),
+    );
     return this.peer(fingerprint)!;
   }
 
@@ -381,43 +376,34 @@ export class NodeState implements NodeStateReader {
     return true;
   }
 
-  // ---- forwards and proxies ----
-
-  forward(name: string): ForwardRecord | undefined {
-    return this.get().forwards.find((f) => f.name === name);
-  }
-
-  /** Saves a forward or proxy, replacing the one of the same name. */
-  saveForward(record: ForwardRecord): void {
-    this.commit((s) => ({
-      ...s,
-      forwards: [...s.forwards.filter((f) => f.name !== record.name), record],
-    }));
-  }
-
-  /** Changes the saved forward `name` in place (keeping its position); nothing when there is none. */
-  editForward(name: string, edit: (f: ForwardRecord) => ForwardRecord): void {
-    if (!this.forward(name)) return;
-    this.commit((s) => ({ ...s, forwards: s.forwards.map((f) => (f.name === name ? edit(f) : f)) }));
-  }
-
-  removeForward(name: string): void {
-    this.commit((s) => ({ ...s, forwards: s.forwards.filter((f) => f.name !== name) }));
-  }
+  // ---- the sections domains own ----
 
   /**
-   * Saved forwards from before exit peers were saved by fingerprint are bound to the peer that holds
-   * their `via` name now, once, so a peer paired later under that name can never take them over.
+   * The slice of the settings section `key` (settings-sections.ts): the composition root hands it to
+   * the one domain whose description names it, which makes its named writes on it.
    */
-  bindLegacyForwards(): void {
-    const byName = new Map(this.peers().map((p) => [p.name, p.fingerprint]));
-    const bind = (f: ForwardRecord): ForwardRecord => {
-      const fingerprint =
-        f.via !== undefined && f.viaFingerprint === undefined ? byName.get(f.via) : undefined;
-      return fingerprint ? { ...f, viaFingerprint: fingerprint } : f;
+  section<K extends SectionKey>(key: K): SettingsSlice<K> {
+    return {
+      get: () => this.get()[key],
+      update: (change) => {
+        this.commit((s) => ({ ...s, [key]: change(s[key]) }));
+      },
+      onPeerRenamed: (rule) => {
+        const apply = (s: Settings, renamed: PeerRenamed): Settings => ({
+          ...s,
+          [key]: rule(s[key], renamed),
+        });
+        this.renameRules.add(apply);
+        return () => this.renameRules.delete(apply);
+      },
     };
-    if (!this.get().forwards.some((f) => bind(f) !== f)) return;
-    this.commit((s) => ({ ...s, forwards: s.forwards.map(bind) }));
+  }
+
+  /** `s` with each section's rename rule applied (inside the write that renames the peer). */
+  private followRename(s: Settings, renamed: PeerRenamed): Settings {
+    let next = s;
+    for (const rule of this.renameRules) next = rule(next, renamed);
+    return next;
   }
 
   // ---- options ----
@@ -445,11 +431,4 @@ function blockedWith(
     ...(byRemoval ? { byRemoval: true as const } : {}),
   };
   return [...without(list, fingerprint), entry].slice(-MAX_BLOCKED);
-}
-
-/** A forward bound to the renamed peer names it by its new name. */
-function followRename(f: ForwardRecord, fingerprint: string, before: string, after: string): ForwardRecord {
-  return f.viaFingerprint === fingerprint || (f.viaFingerprint === undefined && f.via === before)
-    ? { ...f, via: after, viaFingerprint: fingerprint }
-    : f;
 }

@@ -196,3 +196,17 @@ declare module '../core/permissions.js' {
     terminal: true;
   }
 }
+
+declare module '../api/contract-piece.js' {
+  interface DomainRunOptions {
+    terminals: {
+      /**
+       * False: terminal sessions served here live in the agent and end with it. Default: they live in
+       * the session host (docs/adr/0022-session-host.md) and survive the agent, which starts the host
+       * detached with its own Node; `{ startHost }`: the same, with the host started by `startHost`
+       * (the desktop app's agent asks main to fork it, electron/session-host-launcher.ts).
+       */
+      readonly sessionHost?: boolean | { readonly startHost: () => void };
+    };
+  }
+}

@@ -1,7 +1,8 @@
 /**
  * The terminal domain as the composition root lists it (links/domain.ts, app/domains.ts): the
  * `terminal` service and the sessions this node opens on its peers (terminal-service.ts), kept in the
- * session host unless the process says otherwise (docs/adr/0022-session-host.md); started once the
+ * session host unless the process says otherwise (its `terminals` run option, terminal-contract.ts;
+ * docs/adr/0022-session-host.md); started once the
  * node runs and stopped before it. The `terminal.list` and `terminal.close` methods, the streaming
  * `terminal.open` and `terminal.attach` (terminal-contract.ts; api/stream-upgrade.ts carries them), and the
  * `terminal` event.
@@ -17,7 +18,8 @@ import type { Terminals } from './terminal-service.js';
 
 /** The session host's client for this home, or undefined when sessions live in the agent. */
 async function sessionHost(ctx: DomainContext): Promise<SessionHostClient | undefined> {
-  if (ctx.sessionHost === false) return undefined;
+  const wanted = ctx.options.terminals?.sessionHost;
+  if (wanted === false) return undefined;
   const { SessionHostClient, sessionHostSocketPath } = await import('./session-host/host-client.js');
   const socketPath = sessionHostSocketPath(controlSocketPath(ctx.home));
   return new SessionHostClient({
@@ -28,7 +30,7 @@ async function sessionHost(ctx: DomainContext): Promise<SessionHostClient | unde
       : {}),
     logPath: join(ctx.home, 'session-host.log'),
     log: ctx.log,
-    ...(typeof ctx.sessionHost === 'object' ? { startHost: ctx.sessionHost.startHost } : {}),
+    ...(typeof wanted === 'object' ? { startHost: wanted.startHost } : {}),
   });
 }
 

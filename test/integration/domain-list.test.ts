@@ -93,7 +93,13 @@ test('a domain added to the list answers through the API and runs in the lifecyc
     },
   };
   const list = [...domains.filter((d) => d.name !== 'share'), first, second];
-  const running = await runAgent({ home, overrides, sessionHost: false, notice: () => {}, domains: list });
+  const running = await runAgent({
+    home,
+    overrides,
+    domainOptions: { terminals: { sessionHost: false } },
+    notice: () => {},
+    domains: list,
+  });
   let stopped = false;
   try {
     assert.equal(nodeName, running.agent.name, 'the context names the node');
@@ -135,7 +141,12 @@ test('a domain added to the list answers through the API and runs in the lifecyc
 
 test('the list in app/domains.ts and the node answer every method the contract lists', async () => {
   const home = tempHome('domains-all');
-  const running = await runAgent({ home, overrides, sessionHost: false, notice: () => {} });
+  const running = await runAgent({
+    home,
+    overrides,
+    domainOptions: { terminals: { sessionHost: false } },
+    notice: () => {},
+  });
   try {
     assert.deepEqual(
       running.api.contract.methodNames().filter((m) => !running.api.answers.has(m)),
@@ -169,7 +180,13 @@ test('a call whose store closes under it while the agent stops is answered NO_AG
       },
     }),
   };
-  const running = await runAgent({ home, overrides, sessionHost: false, notice: () => {}, domains: [store] });
+  const running = await runAgent({
+    home,
+    overrides,
+    domainOptions: { terminals: { sessionHost: false } },
+    notice: () => {},
+    domains: [store],
+  });
   const answered = assert.rejects(running.api.call('share.list', {}), (err: unknown) => {
     assert.ok(isClawError(err, 'NO_AGENT'), String(err));
     assert.match(

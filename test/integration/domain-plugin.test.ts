@@ -32,7 +32,7 @@ test('a domain from its own folder brings a method, a streaming method, an event
   const running = await runAgent({
     home,
     overrides,
-    sessionHost: false,
+    domainOptions: { terminals: { sessionHost: false } },
     notice: () => {},
     domains: [...domains, toyDomain],
   });
@@ -109,7 +109,12 @@ test('a domain from its own folder brings a method, a streaming method, an event
 
   // Without the toy: the saved word loads, is kept and said, and its method is unknown.
   const notices: NoticeEvent[] = [];
-  const plain = await runAgent({ home, overrides, sessionHost: false, notice: (n) => notices.push(n) });
+  const plain = await runAgent({
+    home,
+    overrides,
+    domainOptions: { terminals: { sessionHost: false } },
+    notice: (n) => notices.push(n),
+  });
   try {
     const client = await ControlClient.connect(controlSocketPath(home), home);
     try {

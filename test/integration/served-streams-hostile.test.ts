@@ -132,7 +132,7 @@ before(async () => {
   const listing = await runAgent({
     home: listHome,
     overrides: { listen: null, lan: false, ui: { listen: null, allowRemote: false } },
-    sessionHost: false,
+    domainOptions: { terminals: { sessionHost: false } },
     notice: () => undefined,
   });
   registered = listing.agent.services.names();

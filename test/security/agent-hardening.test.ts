@@ -52,6 +52,7 @@ import { acceptRelayCircuit, type RelayCircuitDeps } from '../../src-main/links/
 import { MAX_PENDING_PER_SOURCE } from '../../src-main/state/pending.js';
 import type { Circuit } from '../../src-main/transport/circuit.js';
 import { streamCircuit } from '../../src-main/transport/stream-circuit.js';
+import { forwardDeps } from '../helpers/saved-forwards.js';
 
 const fp = (n: number) => n.toString(16).padStart(64, '0');
 
@@ -339,7 +340,7 @@ async function proxyNode() {
   });
   agent.links.start();
   const exit = memoryExit();
-  const manager = new ForwardManager(agent, exit.dialer);
+  const manager = new ForwardManager(forwardDeps(agent), exit.dialer);
   cleanups.push(
     () => agent.links.stop(),
     () => manager.stop(),

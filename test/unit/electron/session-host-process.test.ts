@@ -66,12 +66,12 @@ async function agentOptionsFor(start: Record<string, unknown>) {
 
 test('the agent process asks main for the session host when main offers one, and keeps sessions itself when not', async () => {
   const offered = await agentOptionsFor({ sessionHost: true });
-  const host = offered.opts.sessionHost;
+  const host = offered.opts.domainOptions?.terminals?.sessionHost;
   assert.ok(typeof host === 'object', 'runAgent is given a way to start the host');
   offered.posted.length = 0;
   host.startHost();
   assert.deepEqual(offered.posted, [{ type: 'session-host-wanted' }]);
 
   const plain = await agentOptionsFor({});
-  assert.equal(plain.opts.sessionHost, false);
+  assert.equal(plain.opts.domainOptions?.terminals?.sessionHost, false);
 });

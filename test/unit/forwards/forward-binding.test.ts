@@ -14,6 +14,7 @@ import { ForwardManager } from '../../../src-main/forwards/forward-manager.js';
 import { testIdentity } from '../../helpers/identities.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { echoServer, memoryExit, RawClient } from './fixtures.js';
+import { forwardDeps, savedForwardsOf } from '../../helpers/saved-forwards.js';
 
 const echo = await echoServer();
 const cleanups: (() => unknown)[] = [];
@@ -36,7 +37,7 @@ async function setup(home = tempDir('cb-fwd-bind-')) {
   const notices: string[] = [];
   agent.notices.events.on('notice', (n) => notices.push(n.message));
   const exit = memoryExit();
-  const manager = new ForwardManager(agent, exit.dialer);
+  const manager = new ForwardManager(forwardDeps(agent), exit.dialer);
   cleanups.push(() => agent.links.stop());
   cleanups.push(() => manager.stop(), exit.close);
   return { home, agent, manager, notices };
@@ -109,7 +110,7 @@ test('a forward saved by an older release is bound at start to the peer holding 
   const home = tempDir('cb-fwd-legacy-');
   const first = await setup(home);
   addPeer(first.agent, { fingerprint: FP_B, name: 'b' });
-  first.agent.state.saveForward({
+  savedForwardsOf(first.agent.state).saveForward({
     name: 'web',
     kind: 'tcp',
     listen: '127.0.0.1:0',
@@ -117,7 +118,7 @@ test('a forward saved by an older release is bound at start to the peer holding 
     remote: `127.0.0.1:${echo.port}`,
     enabled: true,
   });
-  first.agent.state.saveForward({
+  savedForwardsOf(first.agent.state).saveForward({
     name: 'gone',
     kind: 'tcp',
     listen: '127.0.0.1:0',
@@ -173,7 +174,7 @@ test('a bound forward hands its client to the dialer as the early source (first 
   agent.links.start();
   const exit = memoryExit();
   const seen: boolean[] = [];
-  const manager = new ForwardManager(agent, {
+  const manager = new ForwardManager(forwardDeps(agent), {
     connect: (peer, host, port, opts) => {
       seen.push(opts?.early !== undefined);
       return exit.dialer.connect(peer, host, port, opts);

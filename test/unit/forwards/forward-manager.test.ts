@@ -20,6 +20,7 @@ import type { NoticeEvent } from '../../../src-main/api/contract.js';
 import { agentContract } from '../../helpers/agent-contract.js';
 import { fakeClock } from '../../helpers/fake-clock.js';
 import { until } from '../../helpers/wait.js';
+import { forwardDeps, savedForwardsOf } from '../../helpers/saved-forwards.js';
 
 const echo = await echoServer(' bye');
 const cleanups: (() => unknown)[] = [];
@@ -39,7 +40,7 @@ async function setup(
   const notices: string[] = [];
   agent.notices.events.on('notice', (n) => notices.push(n.message));
   const exit = memoryExit(exitOpts);
-  const manager = new ForwardManager(agent, exit.dialer, timers);
+  const manager = new ForwardManager(forwardDeps(agent), exit.dialer, timers);
   cleanups.push(() => manager.stop(), exit.close);
   return { home, agent, manager, notices, lines };
 }
@@ -421,7 +422,12 @@ test('a save that fails changes nothing: no unsaved forward runs, a removed one 
 
 test('a listener an older release saved on port 0 keeps the port it gets from then on', async () => {
   const home = tempDir('cb-fwd-port0-');
-  NodeState.open(home).saveForward({ name: 'old', kind: 'socks', listen: '127.0.0.1:0', enabled: true });
+  savedForwardsOf(NodeState.open(home)).saveForward({
+    name: 'old',
+    kind: 'socks',
+    listen: '127.0.0.1:0',
+    enabled: true,
+  });
   const first = await setup(home);
   await first.manager.restore();
   const bound = first.manager.proxies()[0]!.local;
@@ -434,7 +440,7 @@ test('a listener an older release saved on port 0 keeps the port it gets from th
   await second.manager.stop();
 
   // One saved on port 0 and off: switched on, it keeps the port it gets too.
-  const reset = NodeState.open(home);
+  const reset = savedForwardsOf(NodeState.open(home));
   reset.removeForward('old');
   reset.saveForward({ name: 'off0', kind: 'socks', listen: '127.0.0.1:0', enabled: false });
   const third = await setup(home);

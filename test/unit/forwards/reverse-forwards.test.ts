@@ -80,7 +80,7 @@ function setup() {
     {
       log,
       notices: { changed: () => undefined, notice: () => undefined, onChanged: () => () => undefined },
-      state: { forward: (n) => saved.get(n), saveForward: (f) => void saved.set(f.name, f) },
+      saved: { forward: (n) => saved.get(n), saveForward: (f) => void saved.set(f.name, f) },
       links: {
         peerEntries: () => [entry(FB, 'b')],
         openStream: async (_e, service, args) => ({

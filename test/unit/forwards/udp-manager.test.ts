@@ -12,6 +12,7 @@ import { testIdentity } from '../../helpers/identities.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { memoryLogger } from './fixtures.js';
 import { client, roundTrip, udpEcho, udpExit } from './udp-fixtures.js';
+import { forwardDeps } from '../../helpers/saved-forwards.js';
 
 const cleanups: (() => unknown)[] = [];
 after(async () => {
@@ -25,7 +26,7 @@ async function manager(home: string) {
     logger: memoryLogger().log,
   });
   const exit = udpExit();
-  const m = new ForwardManager(agent, exit.dialer);
+  const m = new ForwardManager(forwardDeps(agent), exit.dialer);
   cleanups.push(exit.close);
   return { agent, m };
 }
@@ -53,7 +54,7 @@ test('a UDP forward is saved, listed, switched off and on, restored, and removed
     via: 'b',
     remote: `127.0.0.1:${echo.port}`,
   });
-  const saved = agent.state.forward('u');
+  const saved = agent.state.get().forwards.find((f) => f.name === 'u');
   assert.equal(saved?.protocol, 'udp');
   assert.equal(saved?.udpIdleMs, 5_000);
   const port = Number(saved?.listen.split(':').pop());

@@ -122,14 +122,14 @@ function writesThroughTheState(state: NodeStateReader, owner: NodeState): void {
   settings.mineAllow.push('listen');
   // @ts-expect-error nor may a field be deleted
   delete settings.name;
-  const forward = owner.forward('web');
+  const forward = owner.get().forwards.find((f) => f.name === 'web');
   if (forward) {
-    // @ts-expect-error a forward record's fields: NodeState.editForward instead
+    // @ts-expect-error a forward record's fields: the forwards domain's editForward instead
     forward.listen = '0.0.0.0:80';
     // @ts-expect-error nor its share's
     if (forward.share) forward.share.dotfiles = true;
   }
-  // @ts-expect-error the saved forwards as a list: NodeState.saveForward / removeForward
+  // @ts-expect-error the saved forwards as a list: the forwards domain's saveForward / removeForward
   owner.get().forwards.length = 0;
   /* eslint-enable @typescript-eslint/no-unsafe-call */
 }

@@ -229,35 +229,36 @@ test('a write that cannot be saved announces nothing and changes nothing', () =>
   assert.equal(trust.get().terminalResumeMs, 60_000);
 });
 
-test('renaming a peer (or re-adding it under another name) takes its forwards along in the same write', () => {
-  const forward = (name: string, via: string, viaFingerprint?: string) => ({
-    name,
-    kind: 'tcp' as const,
-    listen: '127.0.0.1:1',
-    remote: '127.0.0.1:2',
-    via,
-    enabled: true,
-    ...(viaFingerprint ? { viaFingerprint } : {}),
-  });
-  const settings = memorySettings({
-    peers: [peer(1)],
-    forwards: [forward('bound', 'p1', fp(1)), forward('legacy', 'p1'), forward('other', 'p2', fp(2))],
-  });
+test("a domain's section: its writes are one write each, announced; its rename rule runs inside the rename's write", () => {
+  const settings = memorySettings({ peers: [peer(1)] });
   const trust = new NodeState(settings);
-  const writes = settings.writes;
+  const forwards = trust.section('forwards');
+  const seen: StateChange[] = [];
+  trust.subscribe((c) => seen.push(c));
+  const web = { name: 'web', kind: 'socks' as const, listen: '127.0.0.1:1', via: 'p1', enabled: true };
+  forwards.update((list) => [...list, web]);
+  assert.equal(settings.writes, 1, 'one write');
+  assert.deepEqual(
+    seen.map((c) => [c.kind, c.id]),
+    [['forward', 'web']],
+    'announced as the change of its entry',
+  );
+  assert.deepEqual(forwards.get(), [web]);
+  // The rule a domain registers is applied to its section in the very write that renames the peer.
+  const off = forwards.onPeerRenamed((list, renamed) =>
+    list.map((f) => (f.via === renamed.before ? { ...f, via: renamed.after } : f)),
+  );
   trust.rename(fp(1), 'office');
-  assert.equal(settings.writes, writes + 1, 'one write');
-  assert.deepEqual(
-    trust.get().forwards.map((f) => [f.name, f.via, f.viaFingerprint]),
-    [
-      ['bound', 'office', fp(1)],
-      ['legacy', 'office', fp(1)],
-      ['other', 'p2', fp(2)],
-    ],
-  );
+  assert.equal(settings.writes, 2, 'the rename and the rule: one write');
+  assert.equal(forwards.get()[0]?.via, 'office');
   trust.addPeer({ ...trust.peer(fp(1))!, name: 'desk' });
-  assert.deepEqual(
-    trust.get().forwards.map((f) => f.via),
-    ['desk', 'desk', 'p2'],
-  );
+  assert.equal(forwards.get()[0]?.via, 'desk', 'a peer re-added under another name too');
+  off();
+  trust.rename(fp(1), 'attic');
+  assert.equal(forwards.get()[0]?.via, 'desk', 'a rule let go of applies no more');
+  // A section's write the schema refuses changes nothing and announces nothing.
+  seen.length = 0;
+  assert.throws(() => forwards.update((list) => [...list, { ...web, listen: '' }]));
+  assert.deepEqual(forwards.get(), [{ ...web, via: 'desk' }]);
+  assert.deepEqual(seen, []);
 });

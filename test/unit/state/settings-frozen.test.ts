@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { NodeState, type StateChange } from '../../../src-main/state/node-state.js';
 import type { PeerRecord } from '../../../src-main/state/settings.js';
 import { tempDir } from '../../helpers/temp-dir.js';
+import { savedForwardsOf } from '../../helpers/saved-forwards.js';
 
 const fp = (c: string) => c.repeat(64);
 const peer: PeerRecord = {
@@ -35,7 +36,7 @@ test('the settings handed out are frozen: a write past the compiler throws and c
   const home = tempDir('cb-frozen-');
   const state = NodeState.open(home);
   state.addPeer(peer);
-  state.saveForward({
+  savedForwardsOf(state).saveForward({
     name: 'web',
     kind: 'tcp',
     listen: '127.0.0.1:8080',
@@ -70,7 +71,7 @@ test('the settings handed out are frozen: a write past the compiler throws and c
   assert.equal(state.get().listen, '0.0.0.0:7475');
   assert.equal(state.get().ui.allowRemote, false);
   assert.deepEqual(state.get().relays, []);
-  assert.equal(state.forward('web')?.listen, '127.0.0.1:8080');
+  assert.equal(state.get().forwards[0]?.listen, '127.0.0.1:8080');
   assert.equal(readFileSync(file, 'utf8'), before);
   assert.deepEqual(changes, []);
 });
