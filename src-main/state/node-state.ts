@@ -2,15 +2,16 @@
  * The node's state and its one writer (docs/architecture.md §State and its owners): peers with their
  * permissions, limits, and the addresses and home relays a person gave; pending requests; blocked
  * nodes; relays; the node's options; and the sections domains own (settings-sections.ts: the forwards
- * domain's saved forwards and proxies), written through the slice its domain is handed. What the node observes (addresses and home
- * relays heard, dial successes) is not state: observations.ts keeps it. Every write goes through here
+ * domain's saved forwards and proxies), written through the slice its domain is handed. What the node
+ * observes (addresses and home relays heard, dial successes) is not state: observations.ts keeps it. Every write goes through here
  * and is announced as typed changes (state-changes.ts). What the owner decided is saved durably in
  * config.json (settings-file.ts) before it counts; pending requests are what other nodes asked, kept
  * best effort in pending.json (pending-file.ts, ADR 0080), so a knock never writes config.json. Parts read the state at the moment
  * they need it, or subscribe; none keeps a copy, so a permission check always sees the current grant.
  *
  * The rules that tie the lists together live here too: a node that becomes a peer stops being pending
- * and blocked; a removed peer is blocked; a node that proves it holds a fresh code is unblocked.
+ * and blocked; a removed peer is blocked; a node that proves it holds a fresh code is unblocked; a
+ * renamed peer takes what the domains' sections bind to it along (their rename rules), in one write.
  */
 import { ClawError } from '../core/errors.js';
 import { hereHint, commandIn } from '../core/hint.js';
