@@ -74,6 +74,8 @@ export async function createDomains(
     const options = own.options?.[d.name as keyof DomainOptions];
     const ctx: DomainContext = { ...common, options: options === undefined ? {} : { [d.name]: options } };
     if (d.settings === undefined) {
+      // A description that names no section takes the context without `settings` (DomainContext<never>);
+      // the list's type widens every description to one that might, hence the cast.
       created.push({ name: d.name, instance: await d.create(ctx as DomainContext<SectionKey>) });
       continue;
     }
