@@ -12,7 +12,13 @@
  */
 import { z } from 'zod';
 import { madeOnUse } from '../core/made-on-use.js';
-import { decodeRecordLine, encodeRecordLine } from './signed-record-lines.js';
+import {
+  canonicalBase64,
+  decidedAtField,
+  decodeRecordLine,
+  encodeRecordLine,
+  fingerprintField,
+} from './signed-record-lines.js';
 import { isValidNodeName } from '../core/names.js';
 import { PERMISSION_WORD } from '../core/permissions.js';
 
@@ -85,15 +91,7 @@ export function groupSlot(kind: GroupRecordKind): GroupSlot {
 
 // The schemas are made on use (core/made-on-use.ts, ADR 0073): groups are read when devices exchange
 // them or the agent reads its files, not all day.
-const fingerprint = () => z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters');
 const groupId = () => z.string().regex(GROUP_ID, 'must be 32 lowercase hex characters');
-/** Base64 in its one canonical spelling, so a signed record has one text (as member-records.ts). */
-const base64 = (max: number) =>
-  z
-    .string()
-    .max(max)
-    .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be base64')
-    .refine((s) => Buffer.from(s, 'base64').toString('base64') === s, 'must be canonical base64');
 const name = () =>
   z.string().max(200).refine(isValidNodeName, 'must be a name (1 to 64 bytes, no control characters)');
 
@@ -103,15 +101,12 @@ const fields = () => ({
   group: groupId(),
   seq: z.number().int().min(1).max(MAX_GROUP_SEQ),
   /** The device whose person decided it, and its certificate (base64 DER; SHA-256 of it is `by`). */
-  by: fingerprint(),
-  byCert: base64(MAX_CERT_CHARS),
+  by: fingerprintField(),
+  byCert: canonicalBase64(MAX_CERT_CHARS),
   /** When it was decided (ISO 8601), for people: order comes from `seq` alone. */
-  at: z
-    .string()
-    .max(40)
-    .refine((t) => !Number.isNaN(Date.parse(t)), 'must be a date and time'),
+  at: decidedAtField(),
   /** ECDSA P-256 signature (r‖s, base64) over groupRecordBytes. */
-  sig: base64(100),
+  sig: canonicalBase64(100),
 });
 
 const allow = () =>
@@ -130,7 +125,7 @@ const namedSchema = () =>
     .object({
       ...fields(),
       kind: z.enum(['device', 'member', 'owner']),
-      subject: fingerprint(),
+      subject: fingerprintField(),
       name: name(),
     })
     .strict();
@@ -139,7 +134,7 @@ const dropSchema = () =>
     .object({
       ...fields(),
       kind: z.enum(['device-drop', 'member-remove', 'owner-remove']),
-      subject: fingerprint(),
+      subject: fingerprintField(),
     })
     .strict();
 const memberDeviceSchema = () =>
@@ -147,9 +142,9 @@ const memberDeviceSchema = () =>
     .object({
       ...fields(),
       kind: z.literal('member-device'),
-      subject: fingerprint(),
+      subject: fingerprintField(),
       /** The member (the root device that accepted the invitation) this device belongs to. */
-      member: fingerprint(),
+      member: fingerprintField(),
       name: name(),
     })
     .strict();
@@ -158,8 +153,8 @@ const memberDeviceRemoveSchema = () =>
     .object({
       ...fields(),
       kind: z.literal('member-device-remove'),
-      subject: fingerprint(),
-      member: fingerprint(),
+      subject: fingerprintField(),
+      member: fingerprintField(),
     })
     .strict();
 

@@ -12,7 +12,13 @@
  */
 import { z } from 'zod';
 import { madeOnUse } from '../core/made-on-use.js';
-import { decodeRecordLine, encodeRecordLine } from './signed-record-lines.js';
+import {
+  canonicalBase64,
+  decidedAtField,
+  decodeRecordLine,
+  encodeRecordLine,
+  fingerprintField,
+} from './signed-record-lines.js';
 import { isValidNodeName } from '../core/names.js';
 import { dialAddressProblem } from '../core/host-port.js';
 
@@ -39,33 +45,19 @@ export const MAX_MEMBER_SEQ = 0x7fffffff;
 
 // The schemas are made on use (core/made-on-use.ts, ADR 0073): records are read when the owner's
 // devices exchange them or the agent reads its files, not all day.
-const fingerprint = () => z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters');
-/**
- * Base64 in its one canonical spelling: otherwise the unused bits of a last character give one
- * signature or certificate several spellings, and a signed record several texts.
- */
-const base64 = (max: number) =>
-  z
-    .string()
-    .max(max)
-    .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be base64')
-    .refine((s) => Buffer.from(s, 'base64').toString('base64') === s, 'must be canonical base64');
 
 const fields = () => ({
   v: z.literal(MEMBERS_PROTOCOL_VERSION),
   /** The device the record is about. */
-  subject: fingerprint(),
+  subject: fingerprintField(),
   seq: z.number().int().min(1).max(MAX_MEMBER_SEQ),
   /** The node whose owner decided it, and its certificate (base64 DER; SHA-256 of it is `by`). */
-  by: fingerprint(),
-  byCert: base64(MAX_CERT_CHARS),
+  by: fingerprintField(),
+  byCert: canonicalBase64(MAX_CERT_CHARS),
   /** When it was decided (ISO 8601), for people: order comes from `seq` alone. */
-  at: z
-    .string()
-    .max(40)
-    .refine((t) => !Number.isNaN(Date.parse(t)), 'must be a date and time'),
+  at: decidedAtField(),
   /** ECDSA P-256 signature (r‖s, base64) over memberRecordBytes. */
-  sig: base64(100),
+  sig: canonicalBase64(100),
 });
 
 const introSchema = () =>
@@ -84,7 +76,7 @@ const introSchema = () =>
             .string()
             .max(300)
             .regex(/^wss?:\/\/[^\s/]+/, 'must be a ws:// or wss:// URL'),
-          fingerprint: fingerprint().optional(),
+          fingerprint: fingerprintField().optional(),
         })
         .strict()
         .optional(),

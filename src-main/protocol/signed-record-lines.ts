@@ -1,9 +1,31 @@
 /**
  * Signed records travel as JSON lines (the `members` exchange, protocol/member-records.ts, and the
  * group records, protocol/group-records.ts): one record a line, bounded in bytes, checked against its
- * schema, refused with a reason and never a throw. Pure.
+ * schema, refused with a reason and never a throw; and the fields both kinds of record share. Pure.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
+
+/** A node ID: 64 lowercase hex characters (made on use, as the records' schemas are). */
+export const fingerprintField = () =>
+  z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters');
+
+/**
+ * Base64 in its one canonical spelling: otherwise the unused bits of a last character give one
+ * signature or certificate several spellings, and a signed record several texts.
+ */
+export const canonicalBase64 = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be base64')
+    .refine((s) => Buffer.from(s, 'base64').toString('base64') === s, 'must be canonical base64');
+
+/** When a record was decided (ISO 8601), for people: order comes from its `seq` alone. */
+export const decidedAtField = () =>
+  z
+    .string()
+    .max(40)
+    .refine((t) => !Number.isNaN(Date.parse(t)), 'must be a date and time');
 
 /** One line as sent: the record's JSON and a newline. */
 export function encodeRecordLine(record: object): Buffer {

@@ -100,3 +100,22 @@ export function memberAnchors(
     joined: new Map([[group, new Set([inviter.fingerprint])]]),
   };
 }
+
+/**
+ * The group both test files start from: O1 made `lab` with O2 and O3, named its three devices owners,
+ * invited M1; M1 added M2. With the anchors of O2 (an owner device) and of M1 (the member).
+ */
+export function lab(d: Awaited<ReturnType<typeof devices>>) {
+  const { o1, o2, o3, m1, m2 } = d;
+  const records: GroupRecord[] = [
+    rec(o1, 1, settings('lab')),
+    rec(o1, 1, owner(o1, 'o1')),
+    rec(o1, 1, owner(o2, 'o2')),
+    rec(o1, 1, owner(o3, 'o3')),
+    rec(o1, 1, device(o2, 'o2')),
+    rec(o1, 1, device(o3, 'o3')),
+    rec(o1, 1, member(m1, 'mira')),
+    rec(m1, 1, memberDevice(m1, m2, 'm2')),
+  ];
+  return { records, onO2: ownerAnchors(o2, [o1, o3]), onM1: memberAnchors(m1, [m2], o1) };
+}

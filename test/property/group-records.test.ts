@@ -25,30 +25,19 @@ import {
   devices,
   drop,
   member,
-  memberAnchors,
   memberDevice,
   memberDeviceRemove,
   GROUP,
   OTHER_GROUP,
   owner,
-  ownerAnchors,
   rec,
   settings,
+  lab as labOf,
 } from '../helpers/group-records.js';
 
-const { o1, o2, o3, c, m1, m2, m3, n1, x } = await devices();
-const lab: GroupRecord[] = [
-  rec(o1, 1, settings('lab')),
-  rec(o1, 1, owner(o1, 'o1')),
-  rec(o1, 1, owner(o2, 'o2')),
-  rec(o1, 1, owner(o3, 'o3')),
-  rec(o1, 1, device(o2, 'o2')),
-  rec(o1, 1, device(o3, 'o3')),
-  rec(o1, 1, member(m1, 'mira')),
-  rec(m1, 1, memberDevice(m1, m2, 'm2')),
-];
-const onO2 = ownerAnchors(o2, [o1, o3]);
-const onM1 = memberAnchors(m1, [m2], o1);
+const d = await devices();
+const { o1, o2, o3, c, m1, m2, m3, n1, x } = d;
+const { records: lab, onO2, onM1 } = labOf(d);
 
 test('arbitrary lines never throw', () => {
   fc.assert(

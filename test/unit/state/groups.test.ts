@@ -9,7 +9,6 @@ import { test } from 'node:test';
 import { GROUP_BOUNDS, planGroupExchange, type GroupPlan } from '../../../src-main/state/group-exchange.js';
 import { signGroupDecision } from '../../../src-main/state/group-decisions.js';
 import { groupAccessOf, groupsView, type GroupView } from '../../../src-main/state/groups.js';
-import type { GroupRecord } from '../../../src-main/protocol/group-records.js';
 import {
   AT,
   del,
@@ -26,25 +25,13 @@ import {
   ownerAnchors,
   rec,
   settings,
+  lab as labOf,
 } from '../../helpers/group-records.js';
 
 const d = await devices();
 const { o1, o2, o3, c, m1, m2, m3, n1, x } = d;
 
-/** O1 made `lab` with O2 and O3, named its three devices owners, invited M1; M1 added M2. */
-const lab: GroupRecord[] = [
-  rec(o1, 1, settings('lab')),
-  rec(o1, 1, owner(o1, 'o1')),
-  rec(o1, 1, owner(o2, 'o2')),
-  rec(o1, 1, owner(o3, 'o3')),
-  rec(o1, 1, device(o2, 'o2')),
-  rec(o1, 1, device(o3, 'o3')),
-  rec(o1, 1, member(m1, 'mira')),
-  rec(m1, 1, memberDevice(m1, m2, 'm2')),
-];
-
-const onO2 = ownerAnchors(o2, [o1, o3]);
-const onM1 = memberAnchors(m1, [m2], o1);
+const { records: lab, onO2, onM1 } = labOf(d);
 
 function plan(result: ReturnType<typeof planGroupExchange>): GroupPlan {
   if ('refused' in result) assert.fail(`refused: ${result.refused}`);
