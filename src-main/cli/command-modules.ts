@@ -23,6 +23,11 @@ const OWN_MODULES: Readonly<Record<string, CommandModuleDescription>> = {
     commands: ['agent', 'relay'],
     load: async (): Promise<Register> => (await import('./server-commands.js')).registerServerCommands,
   },
+  service: {
+    helpOrder: 22,
+    commands: ['service'],
+    load: async (): Promise<Register> => (await import('./service-command.js')).registerServiceCommand,
+  },
   status: {
     helpOrder: 25,
     commands: ['status'],

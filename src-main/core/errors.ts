@@ -50,7 +50,11 @@ export type ErrorCode =
   /** A file transfer ended without every file verified there (`file send`; its why says what happened). */
   | 'TRANSFER_FAILED'
   /** No router on the LAN granted a port mapping (UPnP IGD, NAT-PMP), or it could not be renewed. */
-  | 'PORT_MAPPING_FAILED';
+  | 'PORT_MAPPING_FAILED'
+  /** A home already has a service (`clawbridge service install`): one home, one service. */
+  | 'SERVICE_EXISTS'
+  /** The platform's service manager (systemctl, launchctl, schtasks) refused or failed a step. */
+  | 'SERVICE_FAILED';
 
 export class ClawError extends Error {
   /**

@@ -63,6 +63,7 @@ test("the help lists the commands in the order it always did, the domains' among
       'id',
       'agent',
       'relay',
+      'service',
       'status',
       'peers',
       'stop',

@@ -1,0 +1,247 @@
+/**
+ * `clawbridge service install / uninstall / status / logs` against each platform's manager, faked
+ * (src-main/cli/service-manager.ts): what is written where, the commands the manager is given, one
+ * service per home, what status reads back, and a manager's refusal leaving no record behind.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import {
+  installService,
+  serviceLogs,
+  serviceState,
+  uninstallService,
+  type ServiceMachine,
+} from '../../../src-main/cli/service-manager.js';
+import { readServiceRecord } from '../../../src-main/cli/service-record.js';
+import type { CommandResult } from '../../../src-main/cli/service-runner.js';
+import {
+  serviceArgv,
+  serviceLogPath,
+  serviceName,
+  type ServiceSpec,
+} from '../../../src-main/cli/service-spec.js';
+import { splitInstallWords } from '../../../src-main/cli/service-command.js';
+import { tempDir } from '../../helpers/temp-dir.js';
+
+interface Fake {
+  machine: ServiceMachine;
+  calls: string[][];
+  spec: ServiceSpec;
+  osHome: string;
+}
+
+/** A machine whose manager answers `answers[program]` (or exit 0) and records every command line. */
+function fakeMachine(
+  platform: NodeJS.Platform,
+  opts: {
+    uid?: number;
+    answer?: (file: string, args: readonly string[]) => Partial<CommandResult> | undefined;
+  } = {},
+): Fake {
+  const root = tempDir('cb-svc-');
+  const osHome = join(root, 'user');
+  mkdirSync(osHome);
+  const home = join(root, 'node home');
+  const calls: string[][] = [];
+  const machine: ServiceMachine = {
+    platform,
+    uid: opts.uid ?? 1000,
+    user: 'owner',
+    ...(platform === 'win32' ? { userDomain: 'DESK' } : {}),
+    osHome,
+    env: {},
+    systemUnitDir: join(root, 'etc-systemd-system'),
+    lingerDir: join(root, 'linger'),
+    now: () => new Date('2026-11-28T12:00:00Z'),
+    run: (file, args) => {
+      calls.push([file, ...args]);
+      return Promise.resolve({ code: 0, stdout: '', stderr: '', ...opts.answer?.(file, args) });
+    },
+  };
+  const spec: ServiceSpec = {
+    kind: 'agent',
+    home,
+    node: '/usr/bin/node',
+    script: '/opt/clawbridge/bin/clawbridge.js',
+    nodeArgs: [],
+    flags: ['--name', 'box'],
+  };
+  return { machine, calls, spec, osHome };
+}
+
+test('Linux as a user: a user unit written, reloaded, enabled and started; the linger step said; uninstall undoes it', async () => {
+  const f = fakeMachine('linux');
+  const { record, notes } = await installService(f.machine, f.spec);
+  const name = serviceName('agent', f.spec.home);
+  const unit = join(f.osHome, '.config', 'systemd', 'user', `${name}.service`);
+  assert.equal(record.definition, unit, 'the unit in ~/.config/systemd/user');
+  assert.match(readFileSync(unit, 'utf8'), /^ExecStart=\/usr\/bin\/node /m, 'the unit is written');
+  assert.deepEqual(f.calls, [
+    ['systemctl', '--user', 'daemon-reload'],
+    ['systemctl', '--user', 'enable', '--now', `${name}.service`],
+  ]);
+  assert.ok(
+    notes.some((n) => n.includes('loginctl enable-linger owner')),
+    'says the one step for boot',
+  );
+  assert.deepEqual(readServiceRecord(f.spec.home)?.argv, serviceArgv(f.spec), 'the home records what runs');
+  assert.equal(record.log, `journalctl --user -u ${name}.service`, 'its log is the journal');
+
+  f.calls.length = 0;
+  await uninstallService(f.machine, f.spec.home);
+  assert.equal(existsSync(unit), false, 'the unit is removed');
+  assert.equal(readServiceRecord(f.spec.home), undefined, 'the record is removed');
+  assert.deepEqual(f.calls, [
+    ['systemctl', '--user', 'disable', '--now', `${name}.service`],
+    ['systemctl', '--user', 'daemon-reload'],
+  ]);
+});
+
+test('a second service on the same home is refused, of either kind, and the first is left as it was', async () => {
+  const f = fakeMachine('linux');
+  await installService(f.machine, f.spec);
+  const calls = f.calls.length;
+  for (const kind of ['agent', 'relay'] as const)
+    await assert.rejects(installService(f.machine, { ...f.spec, kind }), { code: 'SERVICE_EXISTS' }, kind);
+  assert.equal(f.calls.length, calls, 'the manager was not asked anything');
+  assert.equal(readServiceRecord(f.spec.home)?.kind, 'agent', 'the first service is still recorded');
+});
+
+test('a manager that refuses leaves no record, so install can be tried again', async () => {
+  const f = fakeMachine('linux', {
+    answer: (_file, args) =>
+      args.includes('enable') ? { code: 1, stderr: 'Failed to connect to bus' } : undefined,
+  });
+  await assert.rejects(installService(f.machine, f.spec), (err: Error & { code?: string }) => {
+    assert.equal(err.code, 'SERVICE_FAILED', 'the code says the manager failed');
+    assert.match(err.message, /Failed to connect to bus/, "with the manager's words");
+    return true;
+  });
+  assert.equal(readServiceRecord(f.spec.home), undefined, 'nothing recorded');
+});
+
+test('Linux as root: a system unit only with --run-as, for a user who owns the home', async () => {
+  const f = fakeMachine('linux', {
+    uid: 0,
+    answer: (file) => (file === 'id' ? { stdout: `${process.getuid?.() ?? 0}\n` } : undefined),
+  });
+  await assert.rejects(
+    installService(f.machine, f.spec),
+    { code: 'BAD_ARGUMENT' },
+    'refused without --run-as',
+  );
+  await assert.rejects(
+    installService(f.machine, f.spec, { runAs: 'svc' }),
+    /must exist and belong to svc/,
+    'the home must be there',
+  );
+  mkdirSync(f.spec.home);
+  const { record } = await installService(f.machine, f.spec, { runAs: 'svc' });
+  assert.equal(record.manager, 'systemd-system', 'a system unit');
+  assert.match(readFileSync(record.definition, 'utf8'), /^User=svc$/m, 'run as the user');
+  assert.deepEqual(
+    f.calls.filter((c) => c[0] === 'systemctl'),
+    [
+      ['systemctl', 'daemon-reload'],
+      ['systemctl', 'enable', '--now', `${record.name}.service`],
+    ],
+  );
+  const user = fakeMachine('linux');
+  await assert.rejects(
+    installService(user.machine, user.spec, { runAs: 'svc' }),
+    /needs root/,
+    '--run-as needs root',
+  );
+});
+
+test('status reads what the manager says: state, pid and since when', async () => {
+  const f = fakeMachine('linux', {
+    answer: (_file, args) =>
+      args.includes('show')
+        ? {
+            stdout:
+              'ActiveState=active\nSubState=running\nMainPID=4242\nActiveEnterTimestamp=Sat 2026-11-28 12:00:01 UTC\n',
+          }
+        : undefined,
+  });
+  const { record } = await installService(f.machine, f.spec);
+  assert.deepEqual(await serviceState(f.machine, record), {
+    state: 'active (running)',
+    running: true,
+    pid: 4242,
+    since: 'Sat 2026-11-28 12:00:01 UTC',
+  });
+});
+
+test('macOS: a launchd agent in ~/Library/LaunchAgents, bootstrapped in the GUI domain; its log is a file in the home', async () => {
+  const f = fakeMachine('darwin', {
+    answer: (file, args) =>
+      file === 'launchctl' && args[0] === 'print'
+        ? { stdout: 'gui/1000/dev.clawbridge.x = {\n\tstate = running\n\tpid = 777\n}' }
+        : file === 'ps'
+          ? { stdout: 'Sat Nov 28 12:00:00 2026\n' }
+          : undefined,
+  });
+  const { record } = await installService(f.machine, f.spec);
+  const label = `dev.clawbridge.${serviceName('agent', f.spec.home)}`;
+  assert.equal(
+    record.definition,
+    join(f.osHome, 'Library', 'LaunchAgents', `${label}.plist`),
+    'in LaunchAgents',
+  );
+  assert.deepEqual(f.calls, [['launchctl', 'bootstrap', 'gui/1000', record.definition]]);
+  assert.equal(record.log, serviceLogPath(f.spec.home), "the home's log file");
+  assert.deepEqual(await serviceState(f.machine, record), {
+    state: 'running',
+    running: true,
+    pid: 777,
+    since: 'Sat Nov 28 12:00:00 2026',
+  });
+  writeFileSync(record.log, 'one\ntwo\nthree\n');
+  assert.deepEqual(await serviceLogs(f.machine, record, 2), ['two', 'three'], 'the last lines of the log');
+  f.calls.length = 0;
+  await uninstallService(f.machine, f.spec.home);
+  assert.deepEqual(f.calls, [['launchctl', 'bootout', `gui/1000/${label}`]]);
+  assert.equal(existsSync(record.definition), false, 'the plist is removed');
+});
+
+test('Windows: the task created from UTF-16 XML, run now; removed with /End and /Delete', async () => {
+  let xml = '';
+  const f = fakeMachine('win32', {
+    answer: (file, args) => {
+      if (file === 'schtasks' && args[0] === '/Create')
+        xml = readFileSync(args[args.indexOf('/XML') + 1]!).toString('hex', 0, 2);
+      return undefined;
+    },
+  });
+  const { record } = await installService(f.machine, f.spec);
+  const path = `\\Clawbridge\\${serviceName('agent', f.spec.home)}`;
+  assert.equal(record.definition, path, "the task's path");
+  assert.equal(xml, 'fffe', 'the XML file starts with the UTF-16LE byte order mark');
+  assert.deepEqual(
+    f.calls.map((c) => c.slice(0, 3)),
+    [
+      ['schtasks', '/Create', '/TN'],
+      ['schtasks', '/Run', '/TN'],
+    ],
+  );
+  assert.equal(f.calls[0]![3], path, 'created under its path');
+  f.calls.length = 0;
+  await uninstallService(f.machine, f.spec.home);
+  assert.deepEqual(f.calls, [
+    ['schtasks', '/End', '/TN', path],
+    ['schtasks', '/Delete', '/TN', path, '/F'],
+  ]);
+});
+
+test("install's words: --home and --run-as are the command's, everything else the server's flags, in order", () => {
+  assert.deepEqual(splitInstallWords(['--name', 'a', '--home', '/h', '--relay', 'wss://r', '--run-as=svc']), {
+    home: '/h',
+    runAs: 'svc',
+    flags: ['--name', 'a', '--relay', 'wss://r'],
+  });
+  assert.throws(() => splitInstallWords(['--home', '/a', '--home=/b']), /twice/);
+  assert.throws(() => splitInstallWords(['--home']), /needs a value/);
+});
