@@ -16,7 +16,7 @@ import {
 } from './service-manager.js';
 import { readServiceRecord, type ServiceRecord } from './service-record.js';
 import { SERVICE_KINDS, type ServiceKind } from './service-spec.js';
-import { specForThisCli, thisMachine } from './service-this-cli.js';
+import { specForCli, thisMachine } from './service-this-cli.js';
 
 interface HomeJson {
   home?: string;
@@ -104,7 +104,7 @@ export function registerServiceCommand(program: Command, machine: () => ServiceM
       const split = splitInstallWords(words);
       const home = split.home ?? opts.home;
       const runAs = split.runAs ?? opts.runAs;
-      const spec = specForThisCli(kind, home, split.flags);
+      const spec = specForCli(kind, home, split.flags);
       const { record, notes } = await installService(machine(), spec, runAs ? { runAs } : {});
       printLine(
         `installed and started ${record.name} (${managerWords[record.manager]}): clawbridge ${[kind, ...spec.flags].map(shellWord).join(' ')}`,

@@ -66,19 +66,37 @@ export function checkServerFlags(kind: ServiceKind, flags: readonly string[]): v
     );
 }
 
-/** The spec for `kind` on `home` (a flag, or resolved as every command does) with `flags`. */
-export function specForThisCli(
+/** What of a CLI process a service repeats: how node was started, and with which script. */
+export interface CliProcess {
+  readonly execPath: string;
+  readonly execArgv: readonly string[];
+  /** The script node ran (`process.argv[1]`): a link to it (`/usr/bin/clawbridge`) is followed. */
+  readonly script: string;
+}
+
+const thisProcess = (): CliProcess => ({
+  execPath: process.execPath,
+  execArgv: process.execArgv,
+  script: process.argv[1]!,
+});
+
+/**
+ * The spec for `kind` on `home` (a flag, or resolved as every command does) with `flags`, run by the
+ * CLI process `cli` (this one).
+ */
+export function specForCli(
   kind: ServiceKind,
   home: string | undefined,
   flags: readonly string[],
+  cli: CliProcess = thisProcess(),
 ): ServiceSpec {
   checkServerFlags(kind, flags);
   return {
     kind,
     home: resolveHome(home),
-    node: process.execPath,
-    script: realpathSync(process.argv[1]!),
-    nodeArgs: absoluteNodeArgs(process.execArgv, (s) => import.meta.resolve(s)),
+    node: cli.execPath,
+    script: realpathSync(cli.script),
+    nodeArgs: absoluteNodeArgs(cli.execArgv, (s) => import.meta.resolve(s)),
     flags: [...flags],
   };
 }

@@ -4,7 +4,7 @@
  * service per home, what status reads back, and a manager's refusal leaving no record behind.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import {
@@ -23,6 +23,7 @@ import {
   type ServiceSpec,
 } from '../../../src-main/cli/service-spec.js';
 import { splitInstallWords } from '../../../src-main/cli/service-command.js';
+import { specForCli } from '../../../src-main/cli/service-this-cli.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 
 interface Fake {
@@ -244,4 +245,33 @@ test("install's words: --home and --run-as are the command's, everything else th
   });
   assert.throws(() => splitInstallWords(['--home', '/a', '--home=/b']), /twice/);
   assert.throws(() => splitInstallWords(['--home']), /needs a value/);
+});
+
+test("the spec repeats the CLI's own node and script, absolute, through a link to the script, with its node flags resolved", () => {
+  const dir = tempDir('cb-svc-cli-');
+  const script = join(dir, 'clawbridge.js');
+  writeFileSync(script, '');
+  const link = join(dir, 'clawbridge');
+  symlinkSync(script, link);
+  const spec = specForCli('relay', join(dir, 'home'), ['--listen', '0.0.0.0:443'], {
+    execPath: '/usr/bin/node',
+    execArgv: ['--import', 'tsx', '--max-old-space-size=256'],
+    script: link,
+  });
+  assert.equal(spec.script, script, 'the link followed');
+  assert.equal(spec.node, '/usr/bin/node', 'the same node');
+  assert.equal(spec.nodeArgs[0], '--import', 'node flags kept in order');
+  assert.match(spec.nodeArgs[1]!, /^file:\/\/\/.*tsx/, 'a package named by the CLI resolved to its file');
+  assert.equal(spec.nodeArgs[2], '--max-old-space-size=256', 'other node flags as they were');
+  assert.throws(
+    () => specForCli('agent', dir, ['--nope']),
+    /takes no option --nope/,
+    'an unknown flag refused at install',
+  );
+  assert.throws(
+    () => specForCli('relay', dir, ['--listen']),
+    /argument missing/,
+    'a flag without its value refused',
+  );
+  assert.throws(() => specForCli('agent', dir, ['stray']), /takes no argument stray/, 'a stray word refused');
 });
