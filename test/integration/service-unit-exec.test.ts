@@ -101,7 +101,7 @@ test(
       // A peer on loopback, trusted both ways, dials it and opens a shell there.
       const peer = await startLoopbackNode('peer', 'svc');
       await addPeer({ home }, { name: 'peer', fingerprint: peer.fingerprint }, 'terminal');
-      await addPeer(peer, { name: 'svc', fingerprint: fingerprint!, address: address! }, 'none', true);
+      await addPeer(peer, { name: 'svc', fingerprint: fingerprint, address: address! }, 'none', true);
       await online(peer, 'svc');
       const term = await cli(['term', 'svc', '--home', peer.home, '--', 'sh', '-c', 'echo served-$((6*7))']);
       assert.equal(term.code, 0, `term: ${term.stderr}`);
