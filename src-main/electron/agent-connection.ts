@@ -13,10 +13,17 @@ import type {
 } from '../api/contract.js';
 import type { ViewerChannel } from '../api/viewer-channel.js';
 
+/**
+ * Who runs an agent the app attached to rather than started (agent-attach.ts): the home's service, or
+ * a `clawbridge agent` started by hand. It keeps running after Quit.
+ */
+export type AttachedAgent = 'service' | 'agent';
+
 /** The agent host as the tray shows it. */
 export type AgentHostState =
   | { kind: 'starting' }
-  | { kind: 'running' }
+  /** `attached`: the agent is not the app's own (agent-attach.ts); absent, the app runs it. */
+  | { kind: 'running'; attached?: AttachedAgent }
   /** The agent ended unexpectedly; it is started again at `retryAt` (epoch ms), with backoff. */
   | { kind: 'restarting'; reason: string; retryAt: number }
   /**

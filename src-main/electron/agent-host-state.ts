@@ -121,6 +121,7 @@ export function sameHostState(a: AgentHostState, b: AgentHostState): boolean {
     return a.reason === b.reason && a.retryAt === b.retryAt;
   if (a.kind === 'stopped' && b.kind === 'stopped')
     return a.failure?.code === b.failure?.code && a.failure?.reason === b.failure?.reason;
+  if (a.kind === 'running' && b.kind === 'running') return a.attached === b.attached;
   return true;
 }
 

@@ -30,6 +30,10 @@ import {
 } from 'electron';
 import { errorMessage } from '../core/errors.js';
 import { AGENT_PROCESS_FILE, startAgentHost } from './agent-host.js';
+import { connectAgentClient } from './agent-client.js';
+import { startDesktopAgent } from './agent-host-choice.js';
+import { controlSocketPath } from '../home/home-dir.js';
+import { readServiceRecord } from '../cli/service-record.js';
 import { registerApiIpc } from './api-ipc.js';
 import { pickOptions, registerFilesIpc, type FilesDesktop } from './files-ipc.js';
 import { loadDesktopIdentity } from './key-at-rest.js';
@@ -106,26 +110,34 @@ startShell(
   {
     connect: () => {
       const home = app.getPath('userData');
-      return startAgentHost(
-        { utilityProcess },
-        {
-          home,
-          entry: join(import.meta.dirname, AGENT_PROCESS_FILE),
-          identity: async () => {
-            const { certPem, keyPem } = await loadDesktopIdentity(home, safeStorage, {
-              warn: (line) => log(`clawbridge: ${line}`),
-            });
-            return { certPem, keyPem };
-          },
-          logDir,
-          // Served terminals outlive a crash of the agent's process (docs/adr/0022-session-host.md).
-          sessionHost: {
-            entry: join(import.meta.dirname, SESSION_HOST_PROCESS_FILE),
-            logPath: join(logDir, 'session-host.log'),
-          },
-          log,
-        },
-      );
+      // An agent already serving the home (a service, or `clawbridge agent`) is attached to, not
+      // started again (agent-attach.ts); Quit and updates then leave it running.
+      return startDesktopAgent({
+        connect: () => connectAgentClient(controlSocketPath(home), home),
+        serviceInstalled: () => readServiceRecord(home) !== undefined,
+        log,
+        startOwn: () =>
+          startAgentHost(
+            { utilityProcess },
+            {
+              home,
+              entry: join(import.meta.dirname, AGENT_PROCESS_FILE),
+              identity: async () => {
+                const { certPem, keyPem } = await loadDesktopIdentity(home, safeStorage, {
+                  warn: (line) => log(`clawbridge: ${line}`),
+                });
+                return { certPem, keyPem };
+              },
+              logDir,
+              // Served terminals outlive a crash of the agent's process (docs/adr/0022-session-host.md).
+              sessionHost: {
+                entry: join(import.meta.dirname, SESSION_HOST_PROCESS_FILE),
+                logPath: join(logDir, 'session-host.log'),
+              },
+              log,
+            },
+          ),
+      });
     },
     registerIpc: (connection, trustedUrl, updates) => {
       const api = registerApiIpc({ ipcMain, MessageChannelMain }, connection, trustedUrl);

@@ -10,6 +10,7 @@ import type { ForwardInfo, ProxyInfo } from '../forwards/forwards-contract.js';
 import { agentReady, capText, peerStateText, statusLine, type TrayState } from './tray-status.js';
 import type { WindowPlace } from './window-place.js';
 import { updateTrayLabel, type UpdatePhase } from './update-policy.js';
+import { attachedLine } from './agent-attach.js';
 
 export { statusLine, trayIconState, trayTooltip, type TrayState } from './tray-status.js';
 
@@ -55,7 +56,10 @@ function updateItems(update: UpdatePhase | undefined): TrayItem[] {
 }
 
 export function trayMenuModel(state: TrayState): TrayItem[] {
-  const head = [info(statusLine(state)), ...updateItems(state.update)];
+  // An agent the app attached to, not its own, is said so: Quit leaves it running.
+  const attached =
+    state.host.kind === 'running' && state.host.attached ? [info(attachedLine(state.host.attached))] : [];
+  const head = [info(statusLine(state)), ...attached, ...updateItems(state.update)];
   const tail = [
     separator,
     item('Open Clawbridge', { do: 'open' }),
