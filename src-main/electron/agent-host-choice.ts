@@ -40,7 +40,17 @@ export interface DesktopAgentOptions {
 
 type EventListener = <E extends keyof ApiEvents>(event: E, data: ApiEvents[E]) => void;
 
-export function startDesktopAgent(options: DesktopAgentOptions): AgentConnection {
+/** The app's agent, and the one switch Settings makes: to or from a service on the home. */
+export interface DesktopAgent extends AgentConnection {
+  /**
+   * Lets go of the agent of the moment (the app's own is stopped, so the home is free), runs `step`
+   * (a service's install or uninstall), then looks at the home again: attaches to the service's agent,
+   * or starts its own. Rejects with `step`'s error, after the look.
+   */
+  switchHome(step: () => Promise<void>): Promise<void>;
+}
+
+export function startDesktopAgent(options: DesktopAgentOptions): DesktopAgent {
   const log = options.log ?? ((line: string) => console.error(line));
   const lookMs = options.lookMs ?? SERVICE_LOOK_MS;
   let inner: AgentConnection | null = null;
@@ -146,6 +156,17 @@ export function startDesktopAgent(options: DesktopAgentOptions): AgentConnection
       if (timer) {
         clearTimeout(timer);
         void look();
+      }
+    },
+    async switchHome(step) {
+      const conn = inner;
+      leaveInner();
+      show({ kind: 'starting' });
+      try {
+        await conn?.stop();
+        await step();
+      } finally {
+        if (!quit) void look();
       }
     },
     stop(opts) {

@@ -33,6 +33,9 @@ export const API_IPC_CHANNELS = {
   updateCheck: 'clawbridge:update-check',
   updateDownload: 'clawbridge:update-download',
   updateRestart: 'clawbridge:update-restart',
+  /** Settings → "Keep running after Quit": the home's service (service-ipc.ts). */
+  serviceStatus: 'clawbridge:service-status',
+  serviceSet: 'clawbridge:service-set',
 } as const;
 
 /**
@@ -79,5 +82,10 @@ export interface WindowBridge {
     check(): Promise<IpcEnvelope>;
     download(): Promise<IpcEnvelope>;
     restart(confirmed: boolean): Promise<IpcEnvelope>;
+  };
+  /** The home's service (service-ipc.ts); absent in a browser tab. */
+  service?: {
+    status(): Promise<IpcEnvelope>;
+    set(on: boolean): Promise<IpcEnvelope>;
   };
 }

@@ -31,7 +31,15 @@ import {
 import { errorMessage } from '../core/errors.js';
 import { AGENT_PROCESS_FILE, startAgentHost } from './agent-host.js';
 import { connectAgentClient } from './agent-client.js';
-import { startDesktopAgent } from './agent-host-choice.js';
+import { startDesktopAgent, type DesktopAgent } from './agent-host-choice.js';
+import { systemRunner } from '../cli/service-runner.js';
+import {
+  cliOnPath,
+  desktopServiceStatus,
+  installDesktopService,
+  uninstallDesktopService,
+} from './service-desktop.js';
+import { registerServiceIpc } from './service-ipc.js';
 import { controlSocketPath } from '../home/home-dir.js';
 import { readServiceRecord } from '../cli/service-record.js';
 import { registerApiIpc } from './api-ipc.js';
@@ -105,14 +113,22 @@ const resource = (name: string): string | null => {
 };
 const fleet = readFleetPolicy(platform, process.env, log);
 
+const home = app.getPath('userData');
+const serviceDeps = {
+  home,
+  cli: () => cliOnPath(process.env, platform),
+  run: systemRunner,
+};
+// Set once the shell connects: Settings' service switch goes through it (service-desktop.ts).
+let desktopAgent: DesktopAgent | undefined;
+
 startShell(
   { app, BrowserWindow, Tray, Menu, Notification, clipboard, screen, session, shell },
   {
     connect: () => {
-      const home = app.getPath('userData');
       // An agent already serving the home (a service, or `clawbridge agent`) is attached to, not
       // started again (agent-attach.ts); Quit and updates then leave it running.
-      return startDesktopAgent({
+      desktopAgent = startDesktopAgent({
         connect: () => connectAgentClient(controlSocketPath(home), home),
         serviceInstalled: () => readServiceRecord(home) !== undefined,
         log,
@@ -138,14 +154,29 @@ startShell(
             },
           ),
       });
+      return desktopAgent;
     },
     registerIpc: (connection, trustedUrl, updates) => {
       const api = registerApiIpc({ ipcMain, MessageChannelMain }, connection, trustedUrl);
       const offFiles = registerFilesIpc(ipcMain, trustedUrl, filesDesktop, log);
       const offUpdates = updates ? registerUpdatesIpc(ipcMain, trustedUrl, updates, log) : () => {};
+      const offService = registerServiceIpc(
+        ipcMain,
+        trustedUrl,
+        {
+          status: () => desktopServiceStatus(serviceDeps),
+          async set(on) {
+            const step = on ? installDesktopService : uninstallDesktopService;
+            await desktopAgent?.switchHome(() => step(serviceDeps));
+            return desktopServiceStatus(serviceDeps);
+          },
+        },
+        log,
+      );
       return {
         broadcast: (event, data) => api.broadcast(event, data),
         dispose() {
+          offService();
           offUpdates();
           offFiles();
           api.dispose();

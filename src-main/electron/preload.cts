@@ -1,7 +1,7 @@
 /**
  * The preload: the only code with a foot in both worlds. It exposes `window.clawbridge` — exactly
  * `request`, `subscribe` and `openStream`, and the file helpers `pickFiles`, `pathForFile`,
- * `downloadsDir` and `openFolder` (files-ipc.ts), and `updates` (updates-ipc.ts), the bridge src-renderer/api/ipc-bridge.ts describes — and
+ * `downloadsDir` and `openFolder` (files-ipc.ts), `updates` (updates-ipc.ts) and `service` (service-ipc.ts), the bridge src-renderer/api/ipc-bridge.ts describes — and
  * never `ipcRenderer` or an IPC event object, so page script reaches the API contract (and those helpers) and nothing else
  * of Electron or Node. Main validates every message (api-ipc.ts); this file only moves them.
  * CommonJS because sandboxed preloads cannot be ES modules, and self-contained because a sandboxed
@@ -29,6 +29,8 @@ const UPDATE_CHOOSE = 'clawbridge:update-choose';
 const UPDATE_CHECK = 'clawbridge:update-check';
 const UPDATE_DOWNLOAD = 'clawbridge:update-download';
 const UPDATE_RESTART = 'clawbridge:update-restart';
+const SERVICE_STATUS = 'clawbridge:service-status';
+const SERVICE_SET = 'clawbridge:service-set';
 
 type Listener = Parameters<WindowBridge['subscribe']>[0];
 
@@ -85,6 +87,11 @@ const bridge: WindowBridge = {
     check: () => ipcRenderer.invoke(UPDATE_CHECK) as Promise<IpcEnvelope>,
     download: () => ipcRenderer.invoke(UPDATE_DOWNLOAD) as Promise<IpcEnvelope>,
     restart: (confirmed) => ipcRenderer.invoke(UPDATE_RESTART, confirmed) as Promise<IpcEnvelope>,
+  },
+  // The home's service (service-ipc.ts): main checks the sender and the switch.
+  service: {
+    status: () => ipcRenderer.invoke(SERVICE_STATUS) as Promise<IpcEnvelope>,
+    set: (on) => ipcRenderer.invoke(SERVICE_SET, on) as Promise<IpcEnvelope>,
   },
 };
 
