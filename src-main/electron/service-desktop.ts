@@ -15,14 +15,9 @@ import { ClawError } from '../core/errors.js';
 import { ENCRYPTED_KEY_FILE } from '../home/identity-store.js';
 import { readServiceRecord } from '../cli/service-record.js';
 import type { ServiceRunner } from '../cli/service-runner.js';
+import type { DesktopServiceStatus } from './service-status.js';
 
-/** What Settings shows of the home's service. */
-export interface DesktopServiceStatus {
-  /** The home's service, when one is installed. */
-  readonly installed: { readonly name: string; readonly log: string } | null;
-  /** Why it cannot be switched now, in words for the window; null when it can. */
-  readonly blocked: string | null;
-}
+export type { DesktopServiceStatus };
 
 export interface DesktopServiceDeps {
   /** The app's data folder: the node's home. */

@@ -5,6 +5,7 @@ import { ErrorText } from '../../components/ErrorText.js';
 import { Fingerprint } from '../../components/Fingerprint.js';
 import { useAction } from '../../lib/use-action.js';
 import { RelaysSection } from './RelaysSection.js';
+import { ServiceSection } from './ServiceSection.js';
 import { UpdatesSection } from './UpdatesSection.js';
 import { parseResumeSeconds, RESUME_MAX_S, RESUME_MIN_S } from './resume-window.js';
 import './settings.css';
@@ -57,7 +58,8 @@ export function SettingsView() {
         {features.map((f) =>
           f.SettingsSection ? <f.SettingsSection key={f.id} settings={settings} /> : null,
         )}
-        {/* The desktop app's updater (main's, not the agent's): absent in a browser tab. */}
+        {/* The desktop app's service switch and updater (main's, not the agent's): absent in a browser tab. */}
+        <ServiceSection />
         <UpdatesSection />
       </div>
     </>
