@@ -9,8 +9,8 @@
  * What it can do is decided here from what main knows (the service record, the key's form, the CLI on
  * PATH), as data the window shows; the commands run through a ServiceRunner, faked in tests.
  */
-import { existsSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { existsSync, realpathSync } from 'node:fs';
+import { join } from 'node:path';
 import { ClawError } from '../core/errors.js';
 import { ENCRYPTED_KEY_FILE } from '../home/identity-store.js';
 import { readServiceRecord } from '../cli/service-record.js';
@@ -22,16 +22,39 @@ export type { DesktopServiceStatus };
 export interface DesktopServiceDeps {
   /** The app's data folder: the node's home. */
   readonly home: string;
-  /** The `clawbridge` command on this machine, or null (cliOnPath). */
-  readonly cli: () => string | null;
+  /** The `clawbridge` command on this machine as node and its script, or null (cliOnPath). */
+  readonly cli: () => readonly [string, string] | null;
   readonly run: ServiceRunner;
 }
 
-/** The first `clawbridge` (Windows: `clawbridge.cmd`) on PATH, or null. */
-export function cliOnPath(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): string | null {
-  const names = platform === 'win32' ? ['clawbridge.cmd', 'clawbridge.exe'] : ['clawbridge'];
-  for (const dir of (env.PATH ?? '').split(delimiter).filter(Boolean))
-    for (const name of names) if (existsSync(join(dir, name))) return join(dir, name);
+/**
+ * Where a GUI session may lack the npm prefix on PATH (macOS starts apps with /usr/bin:/bin:…), the
+ * usual global prefixes are looked at too.
+ */
+const USUAL_BIN_DIRS = ['/usr/local/bin', '/opt/homebrew/bin'];
+
+/**
+ * The installed `clawbridge` command as node and its script, or null: run as `node script …`, not
+ * through the npm link, so no shell or shebang is involved (Windows runs a `.cmd` only through
+ * cmd.exe) and the service it installs records this node and this script. The node is the one next to
+ * the command (npm's prefix), else the first on PATH.
+ */
+export function cliOnPath(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): [string, string] | null {
+  const win = platform === 'win32';
+  const dirs = [...(env.PATH ?? '').split(win ? ';' : ':').filter(Boolean), ...(win ? [] : USUAL_BIN_DIRS)];
+  const nodeIn = (dir: string) => join(dir, win ? 'node.exe' : 'node');
+  for (const dir of dirs) {
+    let script: string | undefined;
+    if (win) {
+      const shimmed = join(dir, 'node_modules', 'clawbridge', 'bin', 'clawbridge.js');
+      if (existsSync(join(dir, 'clawbridge.cmd')) && existsSync(shimmed)) script = shimmed;
+    } else if (existsSync(join(dir, 'clawbridge'))) {
+      script = realpathSync(join(dir, 'clawbridge'));
+    }
+    if (!script) continue;
+    const node = [dir, ...dirs].map(nodeIn).find((n) => existsSync(n));
+    return node ? [node, script] : null;
+  }
   return null;
 }
 
@@ -58,7 +81,8 @@ export function desktopServiceStatus(deps: DesktopServiceDeps): DesktopServiceSt
 async function runCli(deps: DesktopServiceDeps, args: string[]): Promise<void> {
   const cli = deps.cli();
   if (!cli) throw new ClawError('BAD_ARGUMENT', 'the clawbridge command is not installed here');
-  const r = await deps.run(cli, [...args, '--home', deps.home]);
+  const [node, script] = cli;
+  const r = await deps.run(node, [script, ...args, '--home', deps.home]);
   if (r.code !== 0) {
     const said =
       r.stderr

@@ -4,7 +4,7 @@
  * app's agent stepping aside for the install and attaching after it. Electron is faked.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ClawError } from '../../../src-main/core/errors.js';
@@ -22,7 +22,13 @@ import { fakeAgent } from '../../helpers/fake-electron-agent.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { until } from '../../helpers/wait.js';
 
-function deps(answer: Partial<CommandResult> = {}, cli: string | null = '/usr/local/bin/clawbridge') {
+function deps(
+  answer: Partial<CommandResult> = {},
+  cli: [string, string] | null = [
+    '/usr/local/bin/node',
+    '/usr/local/lib/node_modules/clawbridge/bin/clawbridge.js',
+  ],
+) {
   const home = tempDir('cb-desk-svc-');
   const calls: string[][] = [];
   const d: DesktopServiceDeps = {
@@ -71,7 +77,15 @@ test("the switch runs the same install as the CLI, for the home, and says the CL
   const ok = deps();
   await installDesktopService(ok.d);
   assert.deepEqual(ok.calls, [
-    ['/usr/local/bin/clawbridge', 'service', 'install', 'agent', '--home', ok.home],
+    [
+      '/usr/local/bin/node',
+      '/usr/local/lib/node_modules/clawbridge/bin/clawbridge.js',
+      'service',
+      'install',
+      'agent',
+      '--home',
+      ok.home,
+    ],
   ]);
   const refused = deps({ code: 1, stderr: 'clawbridge: the home /h already has a service (agent, x)\n' });
   await assert.rejects(installDesktopService(refused.d), {
@@ -80,15 +94,33 @@ test("the switch runs the same install as the CLI, for the home, and says the CL
   });
 });
 
-test('the CLI is found on PATH, and not elsewhere', () => {
+test('the CLI is found on PATH as node and its script, the link followed; the npm shim on Windows', () => {
   const dir = tempDir('cb-path-');
-  mkdirSync(join(dir, 'bin'));
-  writeFileSync(join(dir, 'bin', 'clawbridge'), '');
+  const bin = join(dir, 'bin');
+  const lib = join(dir, 'lib', 'node_modules', 'clawbridge', 'bin');
+  mkdirSync(bin);
+  mkdirSync(lib, { recursive: true });
+  writeFileSync(join(lib, 'clawbridge.js'), '');
+  symlinkSync(join(lib, 'clawbridge.js'), join(bin, 'clawbridge'));
+  writeFileSync(join(bin, 'node'), '');
+  assert.deepEqual(cliOnPath({ PATH: `/nonexistent:${bin}` }, 'linux'), [
+    join(bin, 'node'),
+    join(lib, 'clawbridge.js'),
+  ]);
   assert.equal(
-    cliOnPath({ PATH: `/nonexistent:${join(dir, 'bin')}` }, 'linux'),
-    join(dir, 'bin', 'clawbridge'),
+    cliOnPath({ PATH: '/nonexistent' }, 'linux')?.[1].startsWith(dir) ?? false,
+    false,
+    'not elsewhere',
   );
-  assert.equal(cliOnPath({ PATH: '/nonexistent' }, 'linux'), null);
+  const win = tempDir('cb-winpath-');
+  mkdirSync(join(win, 'node_modules', 'clawbridge', 'bin'), { recursive: true });
+  writeFileSync(join(win, 'node_modules', 'clawbridge', 'bin', 'clawbridge.js'), '');
+  writeFileSync(join(win, 'clawbridge.cmd'), '');
+  writeFileSync(join(win, 'node.exe'), '');
+  assert.deepEqual(cliOnPath({ PATH: win }, 'win32'), [
+    join(win, 'node.exe'),
+    join(win, 'node_modules', 'clawbridge', 'bin', 'clawbridge.js'),
+  ]);
 });
 
 test("switching: the app's own agent stops before the install, and the app then attaches to the service's agent", async () => {
