@@ -98,7 +98,7 @@ test('a foreign page, a subframe, an unknown method and bad params are refused b
   assert.equal(agent.streams.length, 0);
 });
 
-test('the preload exposes exactly request, subscribe, openStream, the file helpers and the updater on window.clawbridge', () => {
+test('the preload exposes exactly request, subscribe, openStream, the file helpers, the updater and the service switch on window.clawbridge', () => {
   const { fake } = setup();
   const page = fake.loadPage(PAGE);
   assert.deepEqual([...page.exposed.keys()], ['clawbridge']);
@@ -109,6 +109,7 @@ test('the preload exposes exactly request, subscribe, openStream, the file helpe
     'pathForFile',
     'pickFiles',
     'request',
+    'service',
     'subscribe',
     'updates',
   ]);
@@ -119,9 +120,10 @@ test('the preload exposes exactly request, subscribe, openStream, the file helpe
     'restart',
     'status',
   ]);
-  // Functions only, the updater's too: nothing of Electron or Node crosses, only calls.
-  const { updates, ...rest } = page.bridge;
-  for (const value of [...Object.values(rest), ...Object.values(updates!)])
+  assert.deepEqual(Object.keys(page.bridge.service!).sort(), ['set', 'status']);
+  // Functions only, the updater's and the service switch's too: nothing of Electron or Node crosses, only calls.
+  const { updates, service, ...rest } = page.bridge;
+  for (const value of [...Object.values(rest), ...Object.values(updates!), ...Object.values(service!)])
     assert.equal(typeof value, 'function');
 });
 
