@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { afterAttachedLost, attachedAs, decideHost } from '../../../src-main/electron/agent-attach.js';
 import { trayMenuModel } from '../../../src-main/electron/tray-menu.js';
+import { runningWork } from '../../../src-main/electron/update-running.js';
 
 test('an agent serving the home is attached to; a service not up yet is waited for; else the app starts its own', () => {
   assert.equal(decideHost({ serving: true, service: false }), 'attach');
@@ -42,5 +43,26 @@ test("the tray says when the agent is not the app's own, and only then", () => {
     labels({ kind: 'running' }).filter((l) => l.includes('keeps running after Quit')).length,
     0,
     'not for its own',
+  );
+});
+
+test('a restart to update interrupts nothing of an agent the app attached to: it keeps running', async () => {
+  const busy = {
+    call: (method: string) =>
+      Promise.resolve(
+        method === 'connections.list'
+          ? [{ kind: 'terminal-served' }, { kind: 'terminal-opened' }]
+          : [{ state: 'sending' }],
+      ),
+  } as unknown as Parameters<typeof runningWork>[0];
+  assert.deepEqual(
+    await runningWork({ ...busy, hostState: () => ({ kind: 'running' }) }),
+    { terminals: 1, served: 1, transfers: 1 },
+    "the app's own agent: the restart interrupts them",
+  );
+  assert.deepEqual(
+    await runningWork({ ...busy, hostState: () => ({ kind: 'running', attached: 'service' }) }),
+    { terminals: 0, served: 0, transfers: 0 },
+    'an attached agent: nothing is interrupted',
   );
 });
