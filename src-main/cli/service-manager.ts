@@ -37,6 +37,9 @@ import {
 import { systemdUnit } from './service-systemd.js';
 import { taskPath, windowsTaskXml } from './service-windows-task.js';
 
+/** A service definition's file mode: its owner's alone. */
+export const DEFINITION_MODE = 0o600;
+
 /** What the machine is: given, so tests run any platform's install against a fake manager. */
 export interface ServiceMachine {
   readonly platform: NodeJS.Platform;
@@ -160,13 +163,14 @@ export async function installService(
       `${definition} already exists: another install of this home's service; remove it, or run \`clawbridge service uninstall --home ${spec.home}\``,
     );
   const ownerUid = manager === 'systemd-system' ? await ownerCheck(m, spec.home, options.runAs!) : undefined;
+  // The definition holds the command line, flags and all (a --relay-token among them): only its owner
+  // and the manager, which reads it as that owner or as root, read it.
+  const private_ = { mode: DEFINITION_MODE };
   const notes: string[] = [];
   let log = serviceLogPath(spec.home);
   if (manager === 'systemd' || manager === 'systemd-system') {
     mkdirSync(dirname(definition), { recursive: true });
-    writeFileSync(definition, systemdUnit(spec, options.runAs ? { runAs: options.runAs } : {}), {
-      mode: 0o644,
-    });
+    writeFileSync(definition, systemdUnit(spec, options.runAs ? { runAs: options.runAs } : {}), private_);
     await must(m, 'systemctl daemon-reload', 'systemctl', systemctl(manager, 'daemon-reload'));
     await must(
       m,
@@ -182,7 +186,7 @@ export async function installService(
   } else if (manager === 'launchd') {
     mkdirSync(join(spec.home, SERVICE_LOG_FOLDER), { recursive: true, mode: 0o700 });
     mkdirSync(dirname(definition), { recursive: true });
-    writeFileSync(definition, launchdPlist(spec, name), { mode: 0o644 });
+    writeFileSync(definition, launchdPlist(spec, name), private_);
     await must(m, 'launchctl bootstrap', 'launchctl', ['bootstrap', `gui/${m.uid}`, definition]);
   } else {
     mkdirSync(join(spec.home, SERVICE_LOG_FOLDER), { recursive: true });

@@ -4,7 +4,7 @@
  * service per home, what status reads back, and a manager's refusal leaving no record behind.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import {
@@ -274,4 +274,12 @@ test("the spec repeats the CLI's own node and script, absolute, through a link t
     'a flag without its value refused',
   );
   assert.throws(() => specForCli('agent', dir, ['stray']), /takes no argument stray/, 'a stray word refused');
+});
+
+test('the definition, which holds the flags (a relay token among them), is readable by its owner alone', async () => {
+  for (const platform of ['linux', 'darwin'] as const) {
+    const f = fakeMachine(platform);
+    const { record } = await installService(f.machine, { ...f.spec, flags: ['--relay-token', 'secret'] });
+    assert.equal(statSync(record.definition).mode & 0o777, 0o600, `${platform}: mode 0600`);
+  }
 });
