@@ -59,7 +59,8 @@ export class PeerEntries {
       this.deps.observations.forget(change.id);
       return this.untrack(change.id, `removed as a peer by ${this.deps.name()}`);
     }
-    if (this.guests.delete(after.fingerprint)) this.untrack(after.fingerprint, 'paired: linking again as a peer');
+    if (this.guests.delete(after.fingerprint))
+      this.untrack(after.fingerprint, 'paired: linking again as a peer');
     if (!before || !this.peers.has(after.fingerprint)) return void this.track(after);
     const entry = this.peers.get(after.fingerprint)!;
     if (!sameGrants(before.allow, after.allow)) this.deps.grantsChanged(entry);
@@ -112,7 +113,9 @@ export class PeerEntries {
     const fp = record.fingerprint;
     const dialed = this.deps.paths(fp, () => entry.record.name);
     const none = () => Promise.resolve(undefined);
-    const paths: PeerPaths = dial ? dialed : { ...dialed, dialDirect: none, dialRelay: none, dialRoute: none };
+    const paths: PeerPaths = dial
+      ? dialed
+      : { ...dialed, dialDirect: none, dialRelay: none, dialRoute: none };
     const entry = newPeerEntry(
       this.deps.identity.fingerprint,
       record,
