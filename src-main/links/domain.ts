@@ -23,6 +23,7 @@ import type { ContractPiece, DomainRunOptions } from '../api/contract-piece.js';
 import type { StreamUpgradeHandlers } from '../api/stream-upgrade.js';
 import type { AuditSink } from '../audit/audit-writer.js';
 import type { Disposer } from '../core/emitter.js';
+import type { Identity } from '../crypto/identity.js';
 import type { LifecyclePart } from '../core/lifecycle.js';
 import type { ConnectionsOpened } from '../services/opened-connections.js';
 import type { ServiceRegistry } from '../services/services.js';
@@ -78,10 +79,11 @@ export type DomainOptions = { readonly [N in keyof DomainRunOptions]?: DomainRun
 export type DomainNotices = Pick<Notices, 'changed' | 'notice' | 'onChanged'>;
 
 /**
- * Where a domain registers the services peers open here and gets the opener of those it opens on its
- * peers; not the registry's dispatch and stop, which are the links' and the node's.
+ * Where a domain registers the services peers open here, gets the opener of those it opens on its
+ * peers, and lets in nodes that are no peers (`admitGuests`: a member's devices on a group's devices);
+ * not the registry's dispatch and stop, which are the links' and the node's.
  */
-export type DomainServices = Pick<ServiceRegistry, 'register' | 'opener'>;
+export type DomainServices = Pick<ServiceRegistry, 'register' | 'opener' | 'admitGuests'>;
 
 /**
  * What the node offers every domain, and all a domain sees of it (a narrow host, as Tailscale's
@@ -96,7 +98,11 @@ export type DomainContext<S extends SectionKey = never> = DomainContextCommon &
 export interface DomainContextCommon {
   /** The node's home folder (a domain keeps its files in a folder of its own there). */
   readonly home: string;
-  readonly identity: { readonly fingerprint: string };
+  /**
+   * This node's identity: its fingerprint, and its key where a domain signs records with it (groups:
+   * decisions its members' devices check); absent in hosts that sign nothing.
+   */
+  readonly identity: { readonly fingerprint: string } & Partial<Pick<Identity, 'keyPem' | 'certDer'>>;
   /** This node's name as the settings give it now. */
   name(): string;
   readonly log: Logger;
