@@ -1,0 +1,82 @@
+/**
+ * The group invitations' part of the API contract (docs/adr/0089-groups.md, slice "Invitation"): an
+ * owner's device invites to a group with a one-time code (`groups.invite`), lists and cancels its
+ * invitations, and a member's device joins with the code (`groups.join`). Pure, without zod (its
+ * makers are given it); group-invitations-domain.ts lists it, invitations.ts answers it.
+ */
+import type { ContractPiece, MethodsOf, ParamsContext } from '../api/contract-piece.js';
+
+/** Shortest and longest lifetime of an invitation, in ms (as a pairing code's: 10 s to 24 h). */
+export const MIN_INVITATION_TTL_MS = 10_000;
+export const MAX_INVITATION_TTL_MS = 24 * 60 * 60 * 1000;
+
+/** A group as a command names it: its name or its id. */
+const groupRef = ({ z }: ParamsContext) => z.string().min(1).max(200);
+/** A code as read aloud, or its link (an invite). */
+const codeText = ({ z }: ParamsContext) => z.string().min(1).max(2048);
+
+export const groupInvitationParams = {
+  /** A one-time code (and link) that makes the device entering it a member of `group`, owned here. */
+  'groups.invite': (c: ParamsContext) =>
+    c.z
+      .object({
+        group: groupRef(c),
+        ttlMs: c.z.number().int().min(MIN_INVITATION_TTL_MS).max(MAX_INVITATION_TTL_MS).optional(),
+      })
+      .strict(),
+  /** Open invitations, then the last that ended (used, cancelled, expired); `group` narrows them. */
+  'groups.invitations': (c: ParamsContext) => c.z.object({ group: groupRef(c).optional() }).strict(),
+  /** Cancels an open invitation by its code, link or id. */
+  'groups.cancelInvitation': (c: ParamsContext) => c.z.object({ code: codeText(c) }).strict(),
+  /** Joins the group whose invitation `code` (or its link) is: this device becomes its member. */
+  'groups.join': (c: ParamsContext) => c.z.object({ code: codeText(c) }).strict(),
+} as const;
+
+/** A device as the invitations name it. */
+export interface InvitationDevice {
+  name: string;
+  fingerprint: string;
+}
+
+/** One invitation, as listed. */
+export interface InvitationInfo {
+  id: string;
+  group: { id: string; name: string };
+  /** The code to read aloud, e.g. `K7QX-M2RT-9WZA`. */
+  code: string;
+  /** The code with where to meet this node (`clawbridge://join?invite=…`). */
+  link: string;
+  expiresAt: string;
+  /** `open` while the code may be met; then how it ended. */
+  state: 'open' | 'used' | 'cancelled' | 'expired';
+  /** The device that met the code (the PAKE confirmed it), with its short fingerprint to compare. */
+  by?: InvitationDevice & { short: string };
+  endedAt?: string;
+  /** Why the code was met and no member came of it. */
+  problem?: string;
+}
+
+/** What `groups.join` answers: the group, the inviter the PAKE confirmed, the group's devices. */
+export interface JoinResult {
+  group: { id: string; name: string };
+  inviter: InvitationDevice;
+  /** How the inviter was met (`relay <url>`, `lan`). */
+  via: string;
+  devices: InvitationDevice[];
+}
+
+interface GroupInvitationResults {
+  'groups.invite': InvitationInfo;
+  'groups.invitations': { invitations: InvitationInfo[] };
+  'groups.cancelInvitation': InvitationInfo;
+  'groups.join': JoinResult;
+}
+
+export const groupInvitationsContract = {
+  methods: groupInvitationParams,
+} satisfies ContractPiece;
+
+declare module '../api/contract.js' {
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- declaration merging adds the members
+  interface ContractMethods extends MethodsOf<typeof groupInvitationParams, GroupInvitationResults> {}
+}
