@@ -14,6 +14,7 @@
 import type { ListedDomain } from '../links/domain.js';
 import { filesDomain } from '../files/files-domain.js';
 import { forwardsDomain } from '../forwards/forwards-domain.js';
+import { groupsDomain } from '../groups/groups-domain.js';
 import { messagesDomain } from '../messages/messages-domain.js';
 import { routesDomain } from '../routes/routes-domain.js';
 import { shareDomain } from '../share/share-domain.js';
@@ -27,4 +28,5 @@ export const domains: readonly ListedDomain[] = [
   shareDomain,
   forwardsDomain,
   routesDomain,
+  groupsDomain,
 ];

@@ -23,6 +23,7 @@ import type { ContractPiece, DomainRunOptions } from '../api/contract-piece.js';
 import type { StreamUpgradeHandlers } from '../api/stream-upgrade.js';
 import type { AuditSink } from '../audit/audit-writer.js';
 import type { Disposer } from '../core/emitter.js';
+import type { Identity } from '../crypto/identity.js';
 import type { LifecyclePart } from '../core/lifecycle.js';
 import type { ConnectionsOpened } from '../services/opened-connections.js';
 import type { ServiceRegistry } from '../services/services.js';
@@ -138,7 +139,11 @@ export type DomainContext<S extends SectionKey = never> = DomainContextCommon &
 export interface DomainContextCommon {
   /** The node's home folder (a domain keeps its files in a folder of its own there). */
   readonly home: string;
-  readonly identity: { readonly fingerprint: string };
+  /**
+   * This node's identity: its fingerprint, and its key where a domain signs records with it (groups:
+   * decisions its members' devices check); absent in hosts that sign nothing.
+   */
+  readonly identity: { readonly fingerprint: string } & Partial<Pick<Identity, 'keyPem' | 'certDer'>>;
   /** This node's name as the settings give it now. */
   name(): string;
   readonly log: Logger;

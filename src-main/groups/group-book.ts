@@ -1,0 +1,299 @@
+/**
+ * The groups this node keeps (docs/adr/0089-groups.md, docs/adr/0092-groups-reach-and-admission.md):
+ * the signed group records it received or signed, and the groups its person joined (`joined`: per
+ * group the inviter the invitation's PAKE confirmed). One owner, `GroupBook`, read live and written
+ * here only; each change is saved (groups.json in the home, durably, home/durable-file.ts) before it
+ * counts. Everything a change brings goes through state/group-exchange.ts planGroupExchange, so a
+ * decision made here is bounded exactly as records from a peer are.
+ *
+ * The file is checked when read: a record that does not parse or whose signature does not hold is
+ * dropped with a warning, and so is a `joined` entry that is not a group id and fingerprints; a file
+ * that is not JSON of this shape is moved aside (`groups.json.unreadable`, never overwritten by the
+ * next save) with a warning, and the node starts without it: the other devices of the group pass their
+ * records on at the next exchange.
+ */
+import { readFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { Emitter, type Disposer } from '../core/emitter.js';
+import { ClawError, errorMessage } from '../core/errors.js';
+import type { Identity } from '../crypto/identity.js';
+import { groupSignatureProblem } from '../crypto/group-signature.js';
+import { replaceFileSync } from '../home/durable-file.js';
+import { domainKey, type DomainKey } from '../links/domain.js';
+import { GROUP_ID, groupRecord, groupSlot, type GroupRecord } from '../protocol/group-records.js';
+import { signGroupDecision, type GroupDecision } from '../state/group-decisions.js';
+import { GROUP_BOUNDS, planGroupExchange } from '../state/group-exchange.js';
+import { groupsView, type GroupAnchors, type GroupsView } from '../state/groups.js';
+
+/** The file's name in the home. */
+export const GROUPS_FILE = 'groups.json';
+/** Where an unreadable groups file is moved, so the next save does not overwrite what it held. */
+export const UNREADABLE_GROUPS_FILE = `${GROUPS_FILE}.unreadable`;
+
+const FINGERPRINT = /^[0-9a-f]{64}$/;
+
+/** Per joined group (its id), the inviters the invitation's PAKE confirmed. */
+export type JoinedAnchors = ReadonlyMap<string, ReadonlySet<string>>;
+
+/** What the exchange (and B's invitations) read and write; the seam between the groups' parts. */
+export interface GroupBook {
+  /** This node's view (state/groups.ts groupsView over the kept records and this node's anchors). */
+  view(): GroupsView;
+  /** Signs decisions with this node's identity and applies them (owner operations, a member's leave). */
+  decide(decisions: GroupDecision[]): Promise<void>;
+  /** Records a group this person joined: the inviter as anchor, and the records the inviter sent. */
+  join(group: string, inviter: string, records: readonly GroupRecord[]): Promise<void>;
+  /** The records a given peer may be sent (per ADR 0089: a member gets the group's and its own). */
+  recordsFor(peer: string): GroupRecord[];
+  onChange(listener: () => void): Disposer;
+}
+
+/** The book as the exchange service uses it: also what came from a peer, and the joined anchors. */
+export interface GroupStore extends GroupBook {
+  /** Every record kept. */
+  records(): GroupRecord[];
+  /** This node's anchors now. */
+  anchors(): GroupAnchors;
+  /**
+   * Applies one exchange from a peer (and, from a device of this person's, the groups it joined), whole
+   * or not at all.
+   * @returns why it was refused, or undefined (kept, or nothing new)
+   */
+  receive(records: readonly unknown[], joined?: JoinedAnchors): Promise<string | undefined>;
+}
+
+/** Under this key the groups domain provides its book to the domains after it (invitations). */
+export const groupBookKey: DomainKey<GroupBook> = domainKey<GroupBook>('groups.book');
+
+/** What is kept between runs. */
+export interface GroupFileContent {
+  records: GroupRecord[];
+  joined: JoinedAnchors;
+}
+
+/** Where the book is kept between runs: a file in the home, or memory (tests). */
+export interface GroupBookBacking {
+  load(): GroupFileContent;
+  /** Saves durably. @throws the file system's error; nothing counts then. */
+  save(content: GroupFileContent): void;
+  readonly path?: string;
+}
+
+const fileSchema = () =>
+  z.object({
+    version: z.literal(1),
+    records: z.array(z.unknown()).max(GROUP_BOUNDS.recordsPerGroup * (GROUP_BOUNDS.groups + 1)),
+    joined: z.record(z.string(), z.array(z.string()).max(GROUP_BOUNDS.ownersPerGroup)).default({}),
+  });
+
+/** The file in `home`. `warn` says what was dropped or set aside when it is read. */
+export function groupBookFile(home: string, warn: (line: string) => void): GroupBookBacking {
+  const path = join(home, GROUPS_FILE);
+  return {
+    path,
+    load() {
+      let text: string;
+      try {
+        text = readFileSync(path, 'utf8');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], joined: new Map() };
+        throw err;
+      }
+      let content: z.infer<ReturnType<typeof fileSchema>>;
+      try {
+        content = fileSchema().parse(JSON.parse(text));
+      } catch (err) {
+        const aside = join(home, UNREADABLE_GROUPS_FILE);
+        renameSync(path, aside);
+        warn(
+          `${path} is not readable (${errorMessage(err)}); moved to ${aside} and starting without it — the group's other devices pass their records on at the next exchange`,
+        );
+        return { records: [], joined: new Map() };
+      }
+      const records: GroupRecord[] = [];
+      for (const [i, raw] of content.records.entries()) {
+        const parsed = groupRecord().safeParse(raw);
+        const problem = parsed.success ? groupSignatureProblem(parsed.data) : parsed.error.issues[0]?.message;
+        if (!parsed.success || problem) {
+          warn(`${path}: record ${i + 1} dropped: ${problem ?? 'not a group record'}`);
+          continue;
+        }
+        records.push(parsed.data);
+      }
+      const joined = new Map<string, Set<string>>();
+      for (const [group, inviters] of Object.entries(content.joined)) {
+        const ok = GROUP_ID.test(group) && inviters.every((fp) => FINGERPRINT.test(fp));
+        if (ok && inviters.length > 0) joined.set(group, new Set(inviters));
+        else warn(`${path}: joined group ${group.slice(0, 32)} dropped: not a group id and inviters`);
+      }
+      return { records, joined };
+    },
+    save({ records, joined }) {
+      const out = Object.fromEntries([...joined].map(([g, s]) => [g, [...s].sort()]));
+      replaceFileSync(path, `${JSON.stringify({ version: 1, records, joined: out }, null, 1)}\n`, 0o600);
+    },
+  };
+}
+
+/** Keeps nothing between runs. */
+export function inMemoryGroupBook(
+  initial?: GroupFileContent,
+): GroupBookBacking & { saved(): GroupFileContent } {
+  let saved: GroupFileContent = initial ?? { records: [], joined: new Map() };
+  return {
+    load: () => saved,
+    save: (content) => {
+      saved = { records: [...content.records], joined: new Map(content.joined) };
+    },
+    saved: () => saved,
+  };
+}
+
+export interface GroupBookDeps {
+  backing: GroupBookBacking;
+  /** Signs this node's decisions. */
+  identity: Pick<Identity, 'fingerprint' | 'keyPem' | 'certDer'>;
+  /** This node's person's other devices now: its peers marked mine on both sides. */
+  mine(): Iterable<string>;
+  now?: () => Date;
+}
+
+/** The one owner of the kept group records and joined anchors. */
+export class FileGroupBook implements GroupStore {
+  private kept: GroupRecord[];
+  private joined: Map<string, ReadonlySet<string>>;
+  private readonly events = new Emitter<{ change: [] }>();
+  /** One change at a time: each plans against what the one before it saved. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly deps: GroupBookDeps) {
+    const loaded = deps.backing.load();
+    this.joined = new Map(loaded.joined);
+    // What the file holds is read as if it came now: records that no longer count are not kept.
+    const plan = planGroupExchange([], loaded.records, this.anchors());
+    this.kept = 'plan' in plan ? plan.plan.records : loaded.records;
+  }
+
+  get path(): string {
+    return this.deps.backing.path ?? 'the group records';
+  }
+
+  anchors(): GroupAnchors {
+    const self = this.deps.identity.fingerprint;
+    return { self, mine: new Set([self, ...this.deps.mine()]), joined: this.joined };
+  }
+
+  records(): GroupRecord[] {
+    return [...this.kept];
+  }
+
+  view(): GroupsView {
+    return groupsView(this.kept, this.anchors());
+  }
+
+  onChange(listener: () => void): Disposer {
+    return this.events.on('change', listener);
+  }
+
+  decide(decisions: GroupDecision[]): Promise<void> {
+    return this.serial(() => {
+      const signed: GroupRecord[] = [];
+      const now = this.deps.now?.() ?? new Date();
+      for (const d of decisions)
+        signed.push(signGroupDecision(this.deps.identity, [...this.kept, ...signed], d, now));
+      const refused = this.apply(this.kept, signed, this.joined);
+      if (refused) throw new ClawError('BAD_ARGUMENT', refused);
+    });
+  }
+
+  join(group: string, inviter: string, records: readonly GroupRecord[]): Promise<void> {
+    return this.serial(() => {
+      if (!GROUP_ID.test(group)) throw new ClawError('BAD_ARGUMENT', `${group} is not a group id`);
+      const joined = new Map(this.joined);
+      joined.set(group, new Set([...(this.joined.get(group) ?? []), inviter]));
+      const refused = this.apply(this.kept, records, joined);
+      if (refused) throw new ClawError('BAD_ARGUMENT', `the group's records are refused: ${refused}`);
+    });
+  }
+
+  receive(records: readonly unknown[], joined?: JoinedAnchors): Promise<string | undefined> {
+    return this.serial(() => {
+      let anchors = this.joined;
+      if (joined && joined.size > 0) {
+        anchors = new Map(this.joined);
+        for (const [g, inviters] of joined) {
+          if (!GROUP_ID.test(g)) return `joined group ${g.slice(0, 32)} is not a group id`;
+          if (!this.joined.has(g) && anchors.size >= GROUP_BOUNDS.groups + GROUP_BOUNDS.deletedGroups)
+            return `it would make more than ${anchors.size} joined groups`;
+          const all = new Set([...(anchors.get(g) ?? []), ...inviters]);
+          if (all.size > GROUP_BOUNDS.ownersPerGroup)
+            return `group ${g.slice(0, 8)} would have too many inviters`;
+          anchors.set(g, all);
+        }
+      }
+      return this.apply(this.kept, records, anchors);
+    });
+  }
+
+  /**
+   * The records `peer` may be sent: a device of this person's gets every record; a member's device
+   * the group's own records (settings, devices, owners) and its member's, of each group it is a
+   * device of a member in; anyone else nothing.
+   */
+  recordsFor(peer: string): GroupRecord[] {
+    if (this.anchors().mine.has(peer)) return this.records();
+    // Read from the kept records, removals included: a member removed, or a device of its dropped, is
+    // sent the record that removed it.
+    const roots = new Map<string, string>();
+    for (const r of this.kept) {
+      if ((r.kind === 'member' || r.kind === 'member-remove') && r.subject === peer) roots.set(r.group, peer);
+      if ('member' in r && r.subject === peer && !roots.has(r.group)) roots.set(r.group, r.member);
+    }
+    return this.kept.filter((r) => {
+      const root = roots.get(r.group);
+      if (root === undefined) return false;
+      const slot = groupSlot(r.kind);
+      if (slot === 'group' || slot === 'device' || slot === 'owner') return true;
+      if (slot === 'member') return r.subject === root;
+      return 'member' in r && r.member === root;
+    });
+  }
+
+  /** The groups this node's person joined, for its own other devices. */
+  joinedAnchors(): JoinedAnchors {
+    return this.joined;
+  }
+
+  private apply(
+    current: readonly GroupRecord[],
+    incoming: readonly unknown[],
+    joined: Map<string, ReadonlySet<string>>,
+  ): string | undefined {
+    const anchors = { ...this.anchors(), joined };
+    const result = planGroupExchange(current, incoming, anchors);
+    if ('refused' in result) return result.refused;
+    const anchorsChanged = !sameJoined(joined, this.joined);
+    if (!result.plan.changed && !anchorsChanged) return undefined;
+    this.deps.backing.save({ records: result.plan.records, joined });
+    this.kept = result.plan.records;
+    this.joined = joined;
+    this.events.emit('change');
+    return undefined;
+  }
+
+  private serial<T>(work: () => T): Promise<T> {
+    const next = this.queue.then(work);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+}
+
+function sameJoined(a: JoinedAnchors, b: JoinedAnchors): boolean {
+  if (a.size !== b.size) return false;
+  for (const [g, s] of a) {
+    const t = b.get(g);
+    if (!t || t.size !== s.size || [...s].some((x) => !t.has(x))) return false;
+  }
+  return true;
+}

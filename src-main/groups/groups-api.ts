@@ -1,0 +1,240 @@
+/**
+ * The groups' API methods (groups-contract.ts): each turns what a person asked into decisions
+ * (state/group-decisions.ts) that the book signs with this node's identity and applies as records
+ * from a peer are applied, bounds and all (group-book.ts). Who may do what is the view's: a member's
+ * device is refused an owner's operation here with a reason, and an owner's record it signed anyway
+ * would count nowhere (state/groups.ts).
+ */
+import { randomBytes } from 'node:crypto';
+import { ClawError } from '../core/errors.js';
+import type { MethodHandlers } from '../links/domain.js';
+import type { ReadonlyPeerEntry } from '../links/ports.js';
+import { DEFAULT_GROUP_ALLOW, GROUP_ID } from '../protocol/group-records.js';
+import type { GroupDecision } from '../state/group-decisions.js';
+import type { GroupView } from '../state/groups.js';
+import { fingerprintPrefix, nameKey } from '../state/peer-names.js';
+import type { GroupStore } from './group-book.js';
+import type { GroupDeviceInfo, GroupInfo } from './groups-contract.js';
+
+export interface GroupsApiDeps {
+  book: GroupStore;
+  self: { fingerprint: string; name(): string };
+  /** The peers as the links keep them: the owner's devices to add, and how each is reached. */
+  peerEntries(): readonly ReadonlyPeerEntry[];
+  peerEntry(fingerprint: string): ReadonlyPeerEntry | undefined;
+}
+
+const short = (fp: string) => fp.slice(0, 8);
+
+/** How a device of a group is reached from here. */
+function deviceInfo(deps: GroupsApiDeps, d: { fingerprint: string; name: string }): GroupDeviceInfo {
+  if (d.fingerprint === deps.self.fingerprint)
+    return { name: d.name, fingerprint: d.fingerprint, self: true, online: true, path: null, why: null };
+  const entry = deps.peerEntry(d.fingerprint);
+  const active = entry?.links.active;
+  const why = entry
+    ? active
+      ? null
+      : (entry.refusal?.message ?? entry.relay.lastError ?? entry.direct.lastError ?? 'not linked yet')
+    : 'not linked';
+  return {
+    name: d.name,
+    fingerprint: d.fingerprint,
+    self: false,
+    online: entry?.links.online ?? false,
+    path: active?.path ?? null,
+    why,
+  };
+}
+
+/** A group as the API shows it. */
+export function groupInfo(deps: GroupsApiDeps, g: GroupView): GroupInfo {
+  return {
+    id: g.id,
+    name: g.name,
+    role: g.role,
+    permissions: [...g.allow],
+    devices: g.devices.map((d) => deviceInfo(deps, d)),
+    ...(g.role === 'owner'
+      ? {
+          members: g.members.map((m) => ({
+            name: m.name,
+            root: m.root,
+            devices: m.devices.map((d) => ({ name: d.name, fingerprint: d.fingerprint })),
+          })),
+        }
+      : {}),
+  };
+}
+
+/** The live groups, as the API shows them. */
+export function groupInfos(deps: GroupsApiDeps): GroupInfo[] {
+  return deps.book
+    .view()
+    .groups.filter((g) => !g.deleted)
+    .map((g) => groupInfo(deps, g));
+}
+
+/** The live group `ref` names (its id, or its name), or why none does. */
+export function findGroup(deps: Pick<GroupsApiDeps, 'book'>, ref: string): GroupView {
+  const live = deps.book.view().groups.filter((g) => !g.deleted);
+  const byId = live.find((g) => g.id === ref);
+  if (byId) return byId;
+  const byName = live.filter((g) => g.name === ref || nameKey(g.name) === nameKey(ref));
+  if (byName.length === 1) return byName[0]!;
+  if (byName.length > 1)
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      `'${ref}' names ${byName.length} groups; give its id (groups ls --json)`,
+    );
+  throw new ClawError('BAD_ARGUMENT', `no group named '${ref}' (\`clawbridge group ls\` lists them)`);
+}
+
+function ownerOnly(g: GroupView, what: string): void {
+  if (g.role !== 'owner')
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      `only the owner of group ${g.name} can ${what}: this node is a member's device there`,
+    );
+}
+
+/** One of the owner's devices by name or fingerprint: this node, or a peer marked mine. */
+function ownDevice(deps: GroupsApiDeps, ref: string): { fingerprint: string; name: string } {
+  const self = deps.self;
+  const prefix = fingerprintPrefix(ref);
+  if (nameKey(ref) === nameKey(self.name()) || (prefix !== undefined && self.fingerprint.startsWith(prefix)))
+    return { fingerprint: self.fingerprint, name: self.name() };
+  const matches = deps
+    .peerEntries()
+    .filter(
+      (e) =>
+        e.record.name === ref ||
+        nameKey(e.record.name) === nameKey(ref) ||
+        (prefix !== undefined && e.fingerprint.startsWith(prefix)),
+    );
+  if (matches.length !== 1)
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      matches.length === 0
+        ? `no device named '${ref}'`
+        : `'${ref}' could be ${matches.length} peers; give the fingerprint`,
+    );
+  const entry = matches[0]!;
+  if (entry.record.mine !== true)
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      `${entry.record.name} is not one of this owner's devices: a group holds only devices marked mine (\`clawbridge peers mine ${entry.record.name} on\`)`,
+    );
+  return { fingerprint: entry.fingerprint, name: entry.record.name };
+}
+
+/** The owner's devices now: this node and its peers marked mine. */
+function ownDevices(deps: GroupsApiDeps): { fingerprint: string; name: string }[] {
+  return [
+    { fingerprint: deps.self.fingerprint, name: deps.self.name() },
+    ...deps
+      .peerEntries()
+      .filter((e) => e.record.mine === true)
+      .map((e) => ({ fingerprint: e.fingerprint, name: e.record.name })),
+  ];
+}
+
+export function groupsApi(deps: GroupsApiDeps): MethodHandlers {
+  const { book } = deps;
+  const info = (id: string): GroupInfo => {
+    const g = book.view().groups.find((x) => x.id === id);
+    if (!g) throw new ClawError('INTERNAL', `group ${short(id)} is gone`);
+    return groupInfo(deps, g);
+  };
+  return {
+    'groups.create': async ({ name }) => {
+      if (book.view().groups.some((g) => !g.deleted && nameKey(g.name) === nameKey(name)))
+        throw new ClawError('BAD_ARGUMENT', `a group named '${name}' exists already`);
+      const id = randomBytes(16).toString('hex');
+      if (!GROUP_ID.test(id)) throw new ClawError('INTERNAL', 'group id');
+      // The owner's devices sign for it on members' devices only once an `owner` record names them.
+      const owners: GroupDecision[] = ownDevices(deps).map((d) => ({
+        kind: 'owner',
+        group: id,
+        subject: d.fingerprint,
+        name: d.name,
+      }));
+      await book.decide([
+        { kind: 'settings', group: id, subject: id, name, allow: [...DEFAULT_GROUP_ALLOW] },
+        ...owners,
+      ]);
+      return { group: info(id) };
+    },
+    'groups.add': async ({ group, devices }) => {
+      const g = findGroup(deps, group);
+      ownerOnly(g, 'add devices');
+      const decisions: GroupDecision[] = devices.map((ref) => {
+        const d = ownDevice(deps, ref);
+        return { kind: 'device', group: g.id, subject: d.fingerprint, name: d.name };
+      });
+      await book.decide(decisions);
+      return { group: info(g.id) };
+    },
+    'groups.drop': async ({ group, devices }) => {
+      const g = findGroup(deps, group);
+      ownerOnly(g, 'drop devices');
+      const decisions: GroupDecision[] = devices.map((ref) => {
+        const prefix = fingerprintPrefix(ref);
+        const d = g.devices.find(
+          (x) =>
+            nameKey(x.name) === nameKey(ref) || (prefix !== undefined && x.fingerprint.startsWith(prefix)),
+        );
+        if (!d) throw new ClawError('BAD_ARGUMENT', `${ref} is not a device of group ${g.name}`);
+        return { kind: 'device-drop', group: g.id, subject: d.fingerprint };
+      });
+      await book.decide(decisions);
+      return { group: info(g.id) };
+    },
+    'groups.allow': async ({ group, permissions }) => {
+      const g = findGroup(deps, group);
+      ownerOnly(g, 'change what members may do');
+      await book.decide([
+        { kind: 'settings', group: g.id, subject: g.id, name: g.name, allow: [...permissions] },
+      ]);
+      return { group: info(g.id) };
+    },
+    'groups.list': () => ({ groups: groupInfos(deps) }),
+    'groups.remove': async ({ group, member }) => {
+      const g = findGroup(deps, group);
+      ownerOnly(g, 'remove members');
+      const prefix = fingerprintPrefix(member);
+      const found = g.members.filter(
+        (m) => nameKey(m.name) === nameKey(member) || (prefix !== undefined && m.root.startsWith(prefix)),
+      );
+      if (found.length !== 1)
+        throw new ClawError(
+          'BAD_ARGUMENT',
+          found.length === 0
+            ? `no member '${member}' in group ${g.name}`
+            : `'${member}' could be ${found.length} members; give the root's fingerprint (group ls --json)`,
+        );
+      await book.decide([{ kind: 'member-remove', group: g.id, subject: found[0]!.root }]);
+      return { group: info(g.id) };
+    },
+    'groups.leave': async ({ group }) => {
+      const g = findGroup(deps, group);
+      if (g.role !== 'member')
+        throw new ClawError('BAD_ARGUMENT', `this node owns group ${g.name}: delete it instead`);
+      const self = deps.self.fingerprint;
+      const mine = g.members.find((m) => m.devices.some((d) => d.fingerprint === self));
+      // The root leaves for the person; another device of the member takes only itself out.
+      const decision: GroupDecision =
+        mine === undefined || mine.root === self
+          ? { kind: 'member-remove', group: g.id, subject: mine?.root ?? self }
+          : { kind: 'member-device-remove', group: g.id, subject: self, member: mine.root };
+      await book.decide([decision]);
+      return { group: { id: g.id, name: g.name } };
+    },
+    'groups.delete': async ({ group }) => {
+      const g = findGroup(deps, group);
+      ownerOnly(g, 'delete it');
+      await book.decide([{ kind: 'delete', group: g.id, subject: g.id }]);
+      return { group: { id: g.id, name: g.name } };
+    },
+  };
+}

@@ -1,0 +1,57 @@
+/**
+ * The groups domain as the composition root lists it (links/domain.ts, app/domains.ts; ADR 0089, ADR
+ * 0092): a named set of the owner's devices shared with other people. It holds the group records this
+ * node keeps (group-book.ts: groups.json in the home, provided to the domains after it under
+ * `groupBookKey`), the `groups` exchange between the devices concerned (group-exchange-service.ts),
+ * the owner's bookkeeping that follows "my devices" (group-owners.ts), admission of a member's
+ * devices to the group's devices (group-admission.ts, through the registry's hook), and the
+ * `groups.*` methods (groups-api.ts).
+ */
+import { ClawError } from '../core/errors.js';
+import type { DomainDescription } from '../links/domain.js';
+import { groupsContract } from './groups-contract.js';
+
+export const groupsDomain: DomainDescription = {
+  name: 'groups',
+  folder: 'groups',
+  contract: groupsContract,
+  // The modules load when an agent creates the domain, not when a client reads the list.
+  create: async (ctx) => {
+    const { FileGroupBook, groupBookFile, groupBookKey } = await import('./group-book.js');
+    const { groupsApi, groupInfos } = await import('./groups-api.js');
+    const { keyPem, certDer } = ctx.identity;
+    if (keyPem === undefined || certDer === undefined)
+      throw new ClawError(
+        'INTERNAL',
+        'the groups domain signs records: its host must give it the identity key',
+      );
+    const identity = { fingerprint: ctx.identity.fingerprint, keyPem, certDer };
+    const entryOf = (fp: string) => ctx.peers.peerEntry(fp);
+    const book = new FileGroupBook({
+      backing: groupBookFile(ctx.home, (line) => ctx.log.warn(line)),
+      identity,
+      // Mine on both sides (ADR 0056): a one-sided mark is not the owner's device yet.
+      mine: () =>
+        ctx.state
+          .peers()
+          .filter((p) => p.mine === true && entryOf(p.fingerprint)?.theyMarkMine !== false)
+          .map((p) => p.fingerprint),
+    });
+    ctx.provide(groupBookKey, book);
+    const apiDeps = {
+      book,
+      self: { fingerprint: identity.fingerprint, name: () => ctx.name() },
+      peerEntries: () => ctx.peers.peerEntries(),
+      peerEntry: entryOf,
+    };
+    return {
+      handlers: groupsApi(apiDeps),
+      events: {
+        'groups.changed': (listener) =>
+          book.onChange(() => {
+            listener({ groups: groupInfos(apiDeps) });
+          }),
+      },
+    };
+  },
+};
