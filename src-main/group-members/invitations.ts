@@ -22,7 +22,7 @@ import type { GroupBook } from '../groups/group-book.js';
 import type { GroupView } from '../state/groups.js';
 import { groupOf, ownedGroupOf } from './group-ref.js';
 import { InvitationChannel, recordBatches, type InvitationFrame } from './invitation-frames.js';
-import type { InvitationInfo, JoinResult } from './group-invitations-contract.js';
+import type { InvitationInfo, JoinResult } from './group-members-contract.js';
 
 /** Default lifetime of an invitation, in ms (10 minutes, as a pairing code). */
 export const INVITATION_TTL_MS = 10 * 60 * 1000;
@@ -79,7 +79,7 @@ export class Invitations {
    *   relay and no LAN to meet on, too many codes open)
    */
   async invite(ref: string, ttlMs = INVITATION_TTL_MS): Promise<InvitationInfo> {
-    const group = ownedGroupOf(this.deps.book.view(), ref, 'invite members');
+    const group = ownedGroupOf(this.deps.book, ref, 'invite members');
     const id = String(this.next++);
     const issued = await this.deps.codes.issue(ttlMs, (met) => this.admit(id, met));
     const invitation: Invitation = {
@@ -99,7 +99,7 @@ export class Invitations {
   /** Open invitations, then the last ones that ended; of one group when `ref` is given. */
   list(ref?: string): InvitationInfo[] {
     this.expire();
-    const group = ref === undefined ? undefined : groupOf(this.deps.book.view(), ref).id;
+    const group = ref === undefined ? undefined : groupOf(this.deps.book, ref).id;
     return [...[...this.open.values()].reverse(), ...this.ended]
       .filter((i) => group === undefined || i.group === group)
       .map(infoOf);

@@ -1,8 +1,10 @@
 /**
- * The group invitations' part of the API contract (docs/adr/0089-groups.md, slice "Invitation"): an
- * owner's device invites to a group with a one-time code (`groups.invite`), lists and cancels its
- * invitations, and a member's device joins with the code (`groups.join`). Pure, without zod (its
- * makers are given it); group-invitations-domain.ts lists it, invitations.ts answers it.
+ * The group members' part of the API contract (docs/adr/0089-groups.md, slices "Invitation" and
+ * "history per group"): an owner's device invites to a group with a one-time code (`groups.invite`),
+ * lists and cancels its invitations, a member's device joins with the code (`groups.join`), and the
+ * owner sees the members' terminal sessions on the group's devices (`groups.history`). Pure, without
+ * zod (its makers are given it); group-members-domain.ts lists it, invitations.ts and
+ * group-history.ts answer it.
  */
 import type { ContractPiece, MethodsOf, ParamsContext } from '../api/contract-piece.js';
 
@@ -72,11 +74,57 @@ interface GroupInvitationResults {
   'groups.join': JoinResult;
 }
 
-export const groupInvitationsContract = {
-  methods: groupInvitationParams,
+export const groupHistoryParams = {
+  /** The members' sessions on the devices of `group` (its name or id), owned here: newest first. */
+  'groups.history': ({ z }: ParamsContext) => z.object({ group: z.string().min(1).max(200) }).strict(),
+} as const;
+
+/** A device as the history names it. */
+export interface HistoryDevice {
+  name: string;
+  fingerprint: string;
+}
+
+/** One session a member's device had on one of the group's devices. */
+export interface HistorySession {
+  /** The group's device the session ran on. */
+  device: HistoryDevice;
+  /** The member (by the name `group ls` shows), when the owner still knows the device as its. */
+  member: string | null;
+  /** The member's device that opened it, as the group's device knew it then. */
+  memberDevice: HistoryDevice;
+  /** ISO times; `end` null while it is open (or its agent stopped without writing it). */
+  start: string;
+  end: string | null;
+  /** How it ended, when it did. */
+  reason?: string;
+  path?: 'direct' | 'relay' | 'route';
+}
+
+/** What each of the group's devices answered. */
+export interface HistorySource {
+  device: HistoryDevice;
+  /** False when it could not be asked (offline, not a peer here, refused): `why` says. */
+  answered: boolean;
+  why?: string;
+}
+
+export interface HistoryResult {
+  group: { id: string; name: string };
+  sessions: HistorySession[];
+  sources: HistorySource[];
+}
+
+export const groupMembersContract = {
+  methods: { ...groupInvitationParams, ...groupHistoryParams },
 } satisfies ContractPiece;
 
 declare module '../api/contract.js' {
   // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- declaration merging adds the members
   interface ContractMethods extends MethodsOf<typeof groupInvitationParams, GroupInvitationResults> {}
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- declaration merging adds the members
+  interface ContractMethods extends MethodsOf<
+    typeof groupHistoryParams,
+    { 'groups.history': HistoryResult }
+  > {}
 }

@@ -1,5 +1,5 @@
 /**
- * group-invitations/invitations.ts: an owner's device invites with a one-time code, the device that
+ * group-members/invitations.ts: an owner's device invites with a one-time code, the device that
  * meets it joins the group as its member (the inviter signs the `member` record and sends the group's
  * records; the joiner keeps them with the inviter as its anchor). Single use, a TTL, listed and
  * cancelled; a wrong code burns it; a member cannot invite; what an attacker between the two changes
@@ -15,7 +15,7 @@ import { ClawError, isClawError } from '../../../src-main/core/errors.js';
 import { isoTime } from '../../../src-main/core/iso-time.js';
 import type { Identity } from '../../../src-main/crypto/identity.js';
 import { FileGroupBook, inMemoryGroupBook } from '../../../src-main/groups/group-book.js';
-import { Invitations } from '../../../src-main/group-invitations/invitations.js';
+import { Invitations } from '../../../src-main/group-members/invitations.js';
 import type { DomainCodes, MetCode } from '../../../src-main/links/domain.js';
 import {
   encodeInvite,
@@ -247,11 +247,13 @@ test('only the owner invites: a member of the group, or a node without it, is to
   await w.m1.invitations.join((await w.o1.invitations.invite('lab')).code);
   await assert.rejects(
     w.m1.invitations.invite('lab'),
-    (err) => isClawError(err, 'BAD_ARGUMENT') && /only its owner can invite/.test((err as Error).message),
+    (err) =>
+      isClawError(err, 'BAD_ARGUMENT') &&
+      /only the owner of group lab can invite/.test((err as Error).message),
   );
   await assert.rejects(
     w.x.invitations.invite('lab'),
-    (err) => isClawError(err, 'BAD_ARGUMENT') && /no group lab here/.test((err as Error).message),
+    (err) => isClawError(err, 'BAD_ARGUMENT') && /no group named 'lab'/.test((err as Error).message),
   );
 });
 
