@@ -188,3 +188,29 @@ test(
     );
   },
 );
+
+test(
+  "a group's code is not pairing's: `pair list` leaves it out, and `pair join` with it pairs nothing",
+  { timeout: 120_000 },
+  async () => {
+    const invitation = await cliJson<InvitationInfo>(['group', 'invite', 'lab', '--home', owner.home]);
+    const { codes } = await agentCall(owner.home, 'pair.list', {});
+    assert.deepEqual(codes, [], 'no pairing code open');
+    assert.match(
+      await fails(['pair', 'cancel', invitation.code, '--home', owner.home]),
+      /not an open code of this node/,
+    );
+    await fails(['pair', 'join', invitation.link, '--timeout', '60s', '--home', outsider.home], 90_000);
+    assert.deepEqual(await agentCall(outsider.home, 'peers.list', {}), [], 'the joiner paired with nobody');
+    assert.deepEqual(await agentCall(owner.home, 'pending.list', {}), [], 'the owner has no request');
+    const [used] = await cliJson<InvitationInfo[]>(['group', 'invitations', '--home', owner.home]);
+    assert.equal(used?.state, 'used', 'the code is used up');
+    assert.ok(used?.problem, 'and says why no member came of it');
+    const members = (await cliJson<GroupInfo[]>(['group', 'ls', '--home', owner.home]))[0]?.members;
+    assert.deepEqual(
+      members?.map((m) => m.name),
+      ['mira'],
+      'nobody became a member',
+    );
+  },
+);
