@@ -44,6 +44,7 @@ export function domainHost(node: {
     services: {
       register: (name, def) => services.register(name, def),
       opener: (service) => services.opener(service),
+      admitGuests: (source) => services.admitGuests(source),
     },
   };
 }

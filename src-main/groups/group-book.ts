@@ -243,6 +243,33 @@ export class FileGroupBook implements GroupStore {
    */
   recordsFor(peer: string): GroupRecord[] {
     if (this.anchors().mine.has(peer)) return this.records();
+    return [...this.forMemberDevice(peer), ...this.fromMemberDevice(peer)];
+  }
+
+  /**
+   * On a member's device, what one of the group's devices (or owner devices) may be sent: this
+   * member's own records (its devices, its leave), so the group's devices let its other devices in.
+   */
+  private fromMemberDevice(peer: string): GroupRecord[] {
+    const self = this.deps.identity.fingerprint;
+    const out: GroupRecord[] = [];
+    for (const g of this.view().groups) {
+      if (g.role !== 'member') continue;
+      if (!g.devices.some((d) => d.fingerprint === peer) && !g.owners.some((d) => d.fingerprint === peer))
+        continue;
+      const m = g.members.find((x) => x.devices.some((d) => d.fingerprint === self));
+      const root = m?.root ?? self;
+      for (const r of this.kept) {
+        if (r.group !== g.id) continue;
+        if ((groupSlot(r.kind) === 'member' && r.subject === root) || ('member' in r && r.member === root))
+          out.push(r);
+      }
+    }
+    return out;
+  }
+
+  /** On an owner's device, what a member's device may be sent. */
+  private forMemberDevice(peer: string): GroupRecord[] {
     // Read from the kept records, removals included: a member removed, or a device of its dropped, is
     // sent the record that removed it.
     const roots = new Map<string, string>();

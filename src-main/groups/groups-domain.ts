@@ -8,6 +8,7 @@
  * `groups.*` methods (groups-api.ts).
  */
 import { ClawError } from '../core/errors.js';
+import { PERMISSION_WORD, type Permission } from '../core/permissions.js';
 import type { DomainDescription } from '../links/domain.js';
 import { groupsContract } from './groups-contract.js';
 
@@ -19,6 +20,9 @@ export const groupsDomain: DomainDescription = {
   create: async (ctx) => {
     const { FileGroupBook, groupBookFile, groupBookKey } = await import('./group-book.js');
     const { groupsApi, groupInfos } = await import('./groups-api.js');
+    const { GroupExchanges } = await import('./group-exchange-service.js');
+    const { GroupGuests } = await import('./group-admission.js');
+    const { GroupOwners } = await import('./group-owners.js');
     const { keyPem, certDer } = ctx.identity;
     if (keyPem === undefined || certDer === undefined)
       throw new ClawError(
@@ -27,24 +31,77 @@ export const groupsDomain: DomainDescription = {
       );
     const identity = { fingerprint: ctx.identity.fingerprint, keyPem, certDer };
     const entryOf = (fp: string) => ctx.peers.peerEntry(fp);
+    // Mine on both sides (ADR 0056): a one-sided mark is not the owner's device yet.
+    const minePeers = () =>
+      ctx.state.peers().filter((p) => p.mine === true && entryOf(p.fingerprint)?.theyMarkMine !== false);
     const book = new FileGroupBook({
       backing: groupBookFile(ctx.home, (line) => ctx.log.warn(line)),
       identity,
-      // Mine on both sides (ADR 0056): a one-sided mark is not the owner's device yet.
-      mine: () =>
-        ctx.state
-          .peers()
-          .filter((p) => p.mine === true && entryOf(p.fingerprint)?.theyMarkMine !== false)
-          .map((p) => p.fingerprint),
+      mine: () => minePeers().map((p) => p.fingerprint),
     });
     ctx.provide(groupBookKey, book);
+    const exchanges = new GroupExchanges({ book, services: ctx.services, peers: ctx.peers, log: ctx.log });
+    const guests = new GroupGuests({
+      book,
+      knows: (word): word is Permission => PERMISSION_WORD.test(word),
+      hints: (fp) => exchanges.hintsFor(fp),
+      onHints: (listener) => exchanges.events.on('hints', listener),
+      onExchanged: (listener) => exchanges.events.on('exchanged', listener),
+    });
+    const owners = new GroupOwners({
+      book,
+      mine: () =>
+        new Map([
+          [identity.fingerprint, ctx.name()],
+          ...minePeers().map((p): [string, string] => [p.fingerprint, p.name]),
+        ]),
+      log: ctx.log,
+    });
     const apiDeps = {
       book,
       self: { fingerprint: identity.fingerprint, name: () => ctx.name() },
       peerEntries: () => ctx.peers.peerEntries(),
       peerEntry: entryOf,
     };
+    let offGuests: (() => void) | undefined;
+    const follow: (() => void)[] = [];
     return {
+      parts: {
+        // Before the links: a member's device that links at once finds its access (or its refusal).
+        beforeNode: [
+          {
+            name: 'group admission',
+            start: () => {
+              guests.start();
+              offGuests = ctx.services.admitGuests(guests);
+            },
+            stop: () => {
+              offGuests?.();
+              guests.stop();
+            },
+          },
+        ],
+        afterNode: [
+          {
+            name: 'group exchanges',
+            start: () => {
+              exchanges.start();
+              follow.push(
+                ctx.state.subscribe((change) => {
+                  if (change.kind === 'peer') owners.check();
+                }),
+                ctx.peers.onChanged(() => owners.check()),
+                book.onChange(() => owners.check()),
+              );
+              owners.check();
+            },
+            stop: () => {
+              for (const off of follow.splice(0)) off();
+              exchanges.stop();
+            },
+          },
+        ],
+      },
       handlers: groupsApi(apiDeps),
       events: {
         'groups.changed': (listener) =>

@@ -79,10 +79,11 @@ export type DomainOptions = { readonly [N in keyof DomainRunOptions]?: DomainRun
 export type DomainNotices = Pick<Notices, 'changed' | 'notice' | 'onChanged'>;
 
 /**
- * Where a domain registers the services peers open here and gets the opener of those it opens on its
- * peers; not the registry's dispatch and stop, which are the links' and the node's.
+ * Where a domain registers the services peers open here, gets the opener of those it opens on its
+ * peers, and lets in nodes that are no peers (`admitGuests`: a member's devices on a group's devices);
+ * not the registry's dispatch and stop, which are the links' and the node's.
  */
-export type DomainServices = Pick<ServiceRegistry, 'register' | 'opener'>;
+export type DomainServices = Pick<ServiceRegistry, 'register' | 'opener' | 'admitGuests'>;
 
 /**
  * A one-time code's two ends once its PAKE succeeded (the code met, pairing/): who is at the other end,

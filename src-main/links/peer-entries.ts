@@ -31,6 +31,8 @@ export interface PeerEntriesDeps {
 
 export class PeerEntries {
   private readonly peers = new Map<string, PeerEntry>();
+  /** The entries that are guests' (no saved record): their record is read from the guests. */
+  private readonly guests = new Set<string>();
   private stopped = false;
 
   constructor(private readonly deps: PeerEntriesDeps) {}
@@ -53,9 +55,11 @@ export class PeerEntries {
     if (change.kind !== 'peer') return;
     const { before, after } = change;
     if (!after) {
+      if (this.guests.has(change.id)) return;
       this.deps.observations.forget(change.id);
       return this.untrack(change.id, `removed as a peer by ${this.deps.name()}`);
     }
+    if (this.guests.delete(after.fingerprint)) this.untrack(after.fingerprint, 'paired: linking again as a peer');
     if (!before || !this.peers.has(after.fingerprint)) return void this.track(after);
     const entry = this.peers.get(after.fingerprint)!;
     if (!sameGrants(before.allow, after.allow)) this.deps.grantsChanged(entry);
@@ -72,7 +76,31 @@ export class PeerEntries {
     this.deps.notices.changed();
   }
 
-  track(record: PeerRecord): void {
+  /**
+   * Keeps entries for the guests now (services/admission.ts: nodes a domain lets in without a
+   * pairing), dialed and linked as peers are; a guest no longer let in is hung up on.
+   */
+  syncGuests(
+    guests: readonly { record: PeerRecord; dial: boolean }[],
+    read: (fingerprint: string) => PeerRecord | undefined,
+  ): void {
+    if (this.stopped) return;
+    const now = new Set(guests.map((g) => g.record.fingerprint));
+    for (const fp of [...this.guests]) {
+      if (now.has(fp)) continue;
+      this.guests.delete(fp);
+      if (!this.deps.state.peer(fp)) this.untrack(fp, `${this.deps.name()} no longer lets this node in`);
+    }
+    for (const { record, dial } of guests) {
+      const fp = record.fingerprint;
+      if (this.guests.has(fp) || this.peers.has(fp)) continue;
+      this.guests.add(fp);
+      this.track(record, () => read(fp), dial);
+    }
+  }
+
+  /** `dial` false: the entry only takes the links the node dials here (a guest that comes to us). */
+  track(record: PeerRecord, read?: () => PeerRecord | undefined, dial = true): void {
     // Only a hand edit puts this node among its own peers (the CLI and the window refuse it).
     if (record.fingerprint === this.deps.identity.fingerprint) {
       this.deps.notices.notice({
@@ -82,8 +110,15 @@ export class PeerEntries {
       return;
     }
     const fp = record.fingerprint;
-    const paths = this.deps.paths(fp, () => entry.record.name);
-    const entry = newPeerEntry(this.deps.identity.fingerprint, record, () => this.deps.state.peer(fp), paths);
+    const dialed = this.deps.paths(fp, () => entry.record.name);
+    const none = () => Promise.resolve(undefined);
+    const paths: PeerPaths = dial ? dialed : { ...dialed, dialDirect: none, dialRelay: none, dialRoute: none };
+    const entry = newPeerEntry(
+      this.deps.identity.fingerprint,
+      record,
+      read ?? (() => this.deps.state.peer(fp)),
+      paths,
+    );
     this.peers.set(fp, entry);
     entry.direct.kick();
     entry.relay.kick();

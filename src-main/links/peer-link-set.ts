@@ -20,12 +20,13 @@ import type { Identity } from '../crypto/identity.js';
 import { Mux } from '../mux/mux.js';
 import type { MuxStream } from '../mux/stream.js';
 import type { Relays } from '../relay-clients/relays.js';
+import type { GuestList } from '../services/admission.js';
 import type { ServiceRegistry } from '../services/services.js';
 import type { KnownAddress } from '../state/address-book.js';
 import type { NodeState } from '../state/node-state.js';
 import type { Notifier } from '../state/notices.js';
 import type { ObservedSource, Observations } from '../state/observations.js';
-import type { RelaySetting } from '../state/settings.js';
+import type { PeerRecord, RelaySetting } from '../state/settings.js';
 import type { Circuit } from '../transport/circuit.js';
 import type { Link, PathKind } from '../transport/link.js';
 import { CONTROL_SERVICE } from './control-service.js';
@@ -89,8 +90,11 @@ export interface PeerLinkSetDeps {
   strangers: StrangerHandlers;
   /** Who may link: peers, and strangers who may only say hello; refused: nodes the owner removed. */
   admit(fingerprint: string): Refusal | undefined;
-  /** What peers may open here (terminal, tcp-connect…); `control` and `splice` are handled here. */
-  services: Pick<ServiceRegistry, 'dispatch'>;
+  /**
+   * What peers may open here (terminal, tcp-connect…); `control` and `splice` are handled here. Its
+   * guests (nodes a domain lets in without a pairing) get entries as peers do.
+   */
+  services: Pick<ServiceRegistry, 'dispatch'> & { readonly guests?: GuestList };
   /** This node's candidates across NATs (nat-candidates.ts); absent: no traversal is tried. */
   nat?: OwnCandidates;
 }
@@ -118,7 +122,12 @@ export class PeerLinkSet {
       moved: () => deps.notices.changed(),
     });
     this.handover = new PunchedHandover({ log: deps.log, changed: () => deps.notices.changed() });
-    this.reach = new PeerReach({ ...deps, peerName: (fp) => this.peers.get(fp)?.record.name });
+    this.reach = new PeerReach({
+      ...deps,
+      // A guest's record (the addresses its source knows) is read where a peer's saved one is.
+      state: { get: () => deps.state.get(), peer: (fp) => this.recordOf(fp) },
+      peerName: (fp) => this.peers.get(fp)?.record.name,
+    });
     const learnAddresses = (entry: PeerEntry, addresses: string[], source: ObservedSource) =>
       this.learnAddresses(entry, addresses, source);
     this.traversals = new LinkTraversals({
@@ -206,6 +215,21 @@ export class PeerLinkSet {
       relays.events.on('incoming', (circuit) => this.acceptCircuit(circuit)),
     );
     for (const record of state.peers()) this.peers.track(record);
+    const guests = this.deps.services.guests;
+    if (guests) {
+      const sync = () =>
+        this.peers.syncGuests(
+          guests.list().map((g) => ({ record: guests.record(g.fingerprint)!, dial: g.dial })),
+          (fp) => guests.record(fp),
+        );
+      this.disposables.add(guests.onChange(sync));
+      sync();
+    }
+  }
+
+  /** The peer's saved record, or the guest's as its source gives it now. */
+  private recordOf(fingerprint: string): PeerRecord | undefined {
+    return this.deps.state.peer(fingerprint) ?? this.deps.services.guests?.record(fingerprint);
   }
 
   stop(): void {
@@ -264,7 +288,7 @@ export class PeerLinkSet {
         if (req.service === SPLICE_SERVICE) return this.splicer.accept(link, req);
         if (req.service === TRAVERSE_SERVICE) return this.traversals.accept(entry, link, mux, req);
         // The record as the store has it now: a permission taken away a moment ago is taken away.
-        const record = this.deps.state.peer(entry.fingerprint);
+        const record = this.recordOf(entry.fingerprint);
         if (!record) return req.reject('REMOVED', `removed as a peer by ${this.name}`);
         const { fingerprint, name, allow } = record;
         const via = { path: link.path, address: link.remote };

@@ -1,11 +1,14 @@
 /**
- * Who may link to this node (architecture.md §Pairing and approval): peers link; other nodes may only
- * say hello and become pending (pending-links.ts); nodes the owner removed or rejected are refused
- * outright. Read from the node state at the moment a node knocks.
+ * Who may link to this node (architecture.md §Pairing and approval): peers link, and guests (nodes a
+ * domain lets in without a pairing: a member's devices on a group's devices, docs/adr/0092); other
+ * nodes may only say hello and become pending (pending-links.ts); nodes the owner removed or rejected
+ * are refused outright. Read from the node state and the guests at the moment a node knocks.
  */
 import { abbreviateFingerprint } from '../core/fingerprint.js';
 import type { Refusal } from '../core/refusal-codes.js';
+import { Emitter, type Disposer } from '../core/emitter.js';
 import type { NodeStateReader } from '../state/node-state.js';
+import type { PeerRecord, Permission } from '../state/settings.js';
 
 /** A refusal reason for `fingerprint`, or undefined to let the node in. */
 export function admission(state: Pick<NodeStateReader, 'get' | 'peer' | 'isBlocked'>) {
@@ -18,4 +21,101 @@ export function admission(state: Pick<NodeStateReader, 'get' | 'peer' | 'isBlock
       reason: `node ${abbreviateFingerprint(fingerprint)} was removed by ${name}; to connect again, pair with a new code from its owner`,
     };
   };
+}
+
+/**
+ * A node let in that is not a peer (a guest): a domain decided it may link here and do `allow`, for
+ * the reasons `because` names (the groups that give it access), and no saved record says so. The
+ * services layer names no domain: a domain adds a `GuestSource` (ServiceRegistry.admitGuests), and
+ * the links, the registry and the admission read guests from the one `GuestList`.
+ */
+export interface Guest {
+  readonly fingerprint: string;
+  readonly name: string;
+  /** What it may open here (the registry's check, as a peer's `allow`). */
+  readonly allow: readonly Permission[];
+  /** Why it is let in, for people (`group lab`). */
+  readonly because: readonly string[];
+  /** True: this node dials it; false: it only comes here (a member's device on a group's device). */
+  readonly dial: boolean;
+  /** Where it may be dialed directly (hints; the link proves who answers). */
+  readonly addresses?: readonly string[];
+}
+
+/** Where a domain's guests come from: read at each check, followed for changes. */
+export interface GuestSource {
+  guests(): readonly Guest[];
+  onChange(listener: () => void): Disposer;
+}
+
+/** The guests every source gives, a peer's own record always first (a paired node is no guest). */
+export class GuestList {
+  private readonly sources = new Set<GuestSource>();
+  private readonly events = new Emitter<{ change: [] }>();
+  private readonly since = new Map<string, string>();
+
+  constructor(private readonly isPeer: (fingerprint: string) => boolean = () => false) {}
+
+  /** Adds a source; the disposer takes it away (its guests leave). */
+  add(source: GuestSource): Disposer {
+    this.sources.add(source);
+    const off = source.onChange(() => this.events.emit('change'));
+    this.events.emit('change');
+    return () => {
+      off();
+      if (this.sources.delete(source)) this.events.emit('change');
+    };
+  }
+
+  /** Every guest now, once each (the union of the sources' words for one named twice). */
+  list(): Guest[] {
+    const out = new Map<string, Guest>();
+    for (const s of this.sources) {
+      for (const g of s.guests()) {
+        if (this.isPeer(g.fingerprint)) continue;
+        const had = out.get(g.fingerprint);
+        out.set(
+          g.fingerprint,
+          had
+            ? {
+                ...had,
+                allow: [...new Set([...had.allow, ...g.allow])],
+                because: [...new Set([...had.because, ...g.because])],
+                dial: had.dial || g.dial,
+              }
+            : g,
+        );
+      }
+    }
+    return [...out.values()];
+  }
+
+  get(fingerprint: string): Guest | undefined {
+    return this.list().find((g) => g.fingerprint === fingerprint);
+  }
+
+  /** The guest as a peer record, for the parts that read one (links, the registry's checks). */
+  record(fingerprint: string): PeerRecord | undefined {
+    const g = this.get(fingerprint);
+    if (!g) {
+      this.since.delete(fingerprint);
+      return undefined;
+    }
+    let addedAt = this.since.get(fingerprint);
+    if (addedAt === undefined) {
+      addedAt = new Date().toISOString();
+      this.since.set(fingerprint, addedAt);
+    }
+    return {
+      fingerprint: g.fingerprint,
+      name: g.name,
+      allow: [...g.allow],
+      addresses: (g.addresses ?? []).map((address) => ({ address, from: ['hello' as const] })),
+      addedAt,
+    };
+  }
+
+  onChange(listener: () => void): Disposer {
+    return this.events.on('change', listener);
+  }
 }

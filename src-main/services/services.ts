@@ -25,6 +25,7 @@ import type { MuxStream } from '../mux/stream.js';
 import type { PathKind } from '../transport/link.js';
 import type { NodeStateReader } from '../state/node-state.js';
 import type { Permission, PeerRecord } from '../state/settings.js';
+import { GuestList, type GuestSource } from './admission.js';
 
 /** The peer a stream came from, as this node knows it. */
 export interface StreamPeer {
@@ -234,14 +235,28 @@ export class ServiceRegistry {
   private readonly unsubscribe: () => void;
   /** `refused`: a peer's stream refused here, after the reason went back to it. */
   readonly events = new Emitter<{ refused: [RefusedStream] }>();
+  /**
+   * The nodes the domains let in without a pairing (admission.ts): their streams are checked against
+   * what their source gives them now, as a peer's against its record.
+   */
+  readonly guests: GuestList;
+  private readonly offGuests: () => void;
 
   constructor(private readonly deps: ServiceRegistryDeps = {}) {
+    this.guests = new GuestList((fp) => deps.state?.peer(fp) !== undefined);
+    // A guest's access that shrank (a member removed, a word taken from a group) ends what it had open.
+    this.offGuests = this.guests.onChange(() => this.recheckAll());
     // One subscription for every service: a permission, a limit or a consent taken away, or a peer
     // removed, ends what depended on it now.
     this.unsubscribe =
       deps.state?.subscribe((change) => {
         if (change.kind === 'peer' || change.kind === 'option') this.recheckAll();
       }) ?? (() => undefined);
+  }
+
+  /** Lets in the guests `source` gives (a domain's hook; the registry names no domain). */
+  admitGuests(source: GuestSource): () => void {
+    return this.guests.add(source);
   }
 
   register(name: string, def: ServiceDefinition): void {
@@ -261,6 +276,7 @@ export class ServiceRegistry {
   /** Stops following the node state (the agent is stopping). */
   stop(): void {
     this.unsubscribe();
+    this.offGuests();
   }
 
   /** Routes one request: refuses unknown services and missing permissions with a clear reason. */
@@ -325,7 +341,7 @@ export class ServiceRegistry {
     let record: PeerRecord | undefined;
     if (records?.has(b.peer)) record = records.get(b.peer);
     else {
-      record = state.peer(b.peer);
+      record = state.peer(b.peer) ?? this.guests.record(b.peer);
       records?.set(b.peer, record);
     }
     const self = this.deps.name?.() ?? 'this node';

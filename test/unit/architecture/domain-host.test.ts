@@ -91,7 +91,7 @@ test("the host run-agent gives the domains holds the named parts only, and they 
   const host = domainHost({ state, notices, services });
   assert.deepEqual(Object.keys(host.state).sort(), ['get', 'peer', 'peers', 'subscribe']);
   assert.deepEqual(Object.keys(host.notices).sort(), ['changed', 'notice', 'onChanged']);
-  assert.deepEqual(Object.keys(host.services).sort(), ['opener', 'register']);
+  assert.deepEqual(Object.keys(host.services).sort(), ['admitGuests', 'opener', 'register']);
   // A cast finds nothing more: the node's other writes are not on the object.
   assert.equal((host.state as unknown as Record<string, unknown>).setOptions, undefined);
   assert.equal(

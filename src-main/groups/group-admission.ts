@@ -1,0 +1,113 @@
+/**
+ * Who the groups let in that is no peer (docs/adr/0092-groups-reach-and-admission.md), as a guest
+ * source for the registry's hook (services/admission.ts GuestSource): the services layer names no
+ * domain, and the links, the registry's checks and its ending of streams read these guests as they
+ * read peers.
+ *
+ * - On one of a group's devices: every device of every member, allowed exactly the group's words
+ *   (state/groups.ts groupAccessOf, the union over the groups that give it access) that this node
+ *   knows; not dialed from here (a member's device comes to the group's device).
+ * - On a member's device: every device of each group it is a device of a member in, allowed nothing
+ *   here, and dialed (at the addresses the group's devices told, and on the relays).
+ *
+ * A group's device lets members in only once its records are fresh: after an exchange with one of
+ * its person's other devices this run, or FRESH_WAIT_MS after it started with none reached (or at
+ * once when it has no other device). So a device that was offline when a member was removed refuses
+ * that member when it comes back, instead of admitting it until the removal arrives.
+ */
+import type { Disposer } from '../core/emitter.js';
+import { Emitter } from '../core/emitter.js';
+import type { Guest, GuestSource } from '../services/admission.js';
+import type { Permission } from '../state/settings.js';
+import { groupAccessOf } from '../state/groups.js';
+import type { GroupStore } from './group-book.js';
+
+/** How long a group's device waits at start for fresh records before it lets members in, in ms. */
+export const FRESH_WAIT_MS = 30_000;
+
+export interface GroupGuestsDeps {
+  book: GroupStore;
+  /** True for a permission word this node knows: the group's other words grant nothing here. */
+  knows(word: string): word is Permission;
+  /** Where the group's device may be dialed, as the group's devices told this node. */
+  hints(fingerprint: string): readonly string[];
+  /** Something the hints say changed. */
+  onHints(listener: () => void): Disposer;
+  /** An exchange with `fingerprint` ended with its records applied. */
+  onExchanged(listener: (fingerprint: string) => void): Disposer;
+}
+
+export class GroupGuests implements GuestSource {
+  private readonly events = new Emitter<{ change: [] }>();
+  private fresh: boolean;
+  private readonly disposers: Disposer[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly deps: GroupGuestsDeps) {
+    // With no other device of this person, nothing fresher can come.
+    this.fresh = deps.book.anchors().mine.size <= 1;
+  }
+
+  start(): void {
+    this.disposers.push(
+      this.deps.book.onChange(() => this.events.emit('change')),
+      this.deps.onHints(() => this.events.emit('change')),
+      this.deps.onExchanged((fp) => {
+        if (!this.fresh && this.deps.book.anchors().mine.has(fp)) this.becomeFresh();
+      }),
+    );
+    if (!this.fresh) this.timer = setTimeout(() => this.becomeFresh(), FRESH_WAIT_MS).unref();
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+    for (const d of this.disposers.splice(0)) d();
+  }
+
+  onChange(listener: () => void): Disposer {
+    return this.events.on('change', listener);
+  }
+
+  guests(): readonly Guest[] {
+    const view = this.deps.book.view();
+    const self = view.self;
+    const out = new Map<string, Guest>();
+    for (const g of view.groups) {
+      if (g.deleted) continue;
+      if (g.role === 'owner' && this.fresh && g.devices.some((d) => d.fingerprint === self)) {
+        for (const m of g.members) {
+          for (const d of m.devices) {
+            if (out.has(d.fingerprint)) continue;
+            const access = groupAccessOf(view, d.fingerprint);
+            const allow = access.allow.filter((w): w is Permission => this.deps.knows(w));
+            const because = access.groups.map((name) => `group ${name}`);
+            out.set(d.fingerprint, { fingerprint: d.fingerprint, name: d.name, allow, because, dial: false });
+          }
+        }
+      }
+      const amMember = g.members.some((m) => m.devices.some((d) => d.fingerprint === self));
+      if (g.role === 'member' && amMember) {
+        for (const d of g.devices) {
+          if (d.fingerprint === self || out.has(d.fingerprint)) continue;
+          const addresses = this.deps.hints(d.fingerprint);
+          out.set(d.fingerprint, {
+            fingerprint: d.fingerprint,
+            name: d.name,
+            allow: [],
+            because: [`group ${g.name}`],
+            dial: true,
+            ...(addresses.length > 0 ? { addresses } : {}),
+          });
+        }
+      }
+    }
+    return [...out.values()];
+  }
+
+  private becomeFresh(): void {
+    if (this.fresh) return;
+    this.fresh = true;
+    clearTimeout(this.timer);
+    this.events.emit('change');
+  }
+}

@@ -1,0 +1,281 @@
+/**
+ * The `groups` exchange (docs/adr/0092-groups-reach-and-admission.md, docs/protocol.md §Groups): on
+ * the registry, like "my devices"' `members` stream. Whenever a device this node exchanges group
+ * records with has a new link, or the records kept here changed, this node opens one `groups` stream
+ * to it, sends what that device may get (group-book.ts recordsFor: everything between one person's
+ * own devices, with the groups it joined; the group's records and the member's own between a group's
+ * devices and a member's), half-closes, and reads the other side's the same way. Each side applies
+ * what it got whole or not at all (state/group-exchange.ts), and passes anything new on at its next
+ * exchange with its other devices, so a decision made on one device reaches every device concerned
+ * that is linked to one that has it.
+ *
+ * Bounded as the membership exchange is: each side at most MAX_GROUP_EXCHANGE_LINES lines of at most
+ * 4 KiB, an answer within EXCHANGE_TIMEOUT_MS, and at most MAX_GROUP_EXCHANGES_PER_MINUTE started by
+ * one device here (past it a stream is refused, TOO_MANY_STREAMS).
+ */
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { Emitter, type Disposer } from '../core/emitter.js';
+import { errorMessage } from '../core/errors.js';
+import type { DomainPeers, DomainServices } from '../links/domain.js';
+import type { ReadonlyPeerEntry } from '../links/ports.js';
+import type { FileGroupBook } from './group-book.js';
+import {
+  GROUPS_OPEN_ARGS,
+  GROUPS_SERVICE,
+  readExchange,
+  writeExchange,
+  type GroupExchange,
+} from './group-lines.js';
+
+/** How long one exchange (its open, and each side's lines) may take, in ms. */
+export const EXCHANGE_TIMEOUT_MS = 5_000;
+/** Exchanges one device may start here in a minute: one per new link or change, with room to spare. */
+export const MAX_GROUP_EXCHANGES_PER_MINUTE = 30;
+/** Wait before an exchange that failed on a link that stays is tried again, in ms. */
+const RETRY_MS = 2_000;
+/** How often the devices are looked over with no change signal, in ms, while some group is kept. */
+const SWEEP_MS = 5_000;
+
+export interface GroupExchangesDeps {
+  book: FileGroupBook;
+  services: Pick<DomainServices, 'register'>;
+  peers: Pick<DomainPeers, 'peerEntries' | 'peerEntry' | 'openStream' | 'onChanged'>;
+  log: Pick<Logger, 'info' | 'warn' | 'debug'>;
+  now?: () => number;
+}
+
+type LinkKey = object;
+
+export class GroupExchanges {
+  /** `exchanged`: an exchange with `fingerprint` ended with its records applied (or nothing new). */
+  readonly events = new Emitter<{ exchanged: [string]; hints: [] }>();
+  private readonly lastLink = new Map<string, LinkKey>();
+  private readonly dirty = new Set<string>();
+  private readonly running = new Set<string>();
+  private readonly retryAt = new Map<string, NodeJS.Timeout>();
+  private readonly startedBy = new Map<string, number[]>();
+  /** Where the group's devices may be dialed, as a device of the group told this member's device. */
+  private readonly hints = new Map<string, string[]>();
+  private readonly disposers: Disposer[] = [];
+  private sweep: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private readonly now: () => number;
+
+  constructor(private readonly deps: GroupExchangesDeps) {
+    this.now = deps.now ?? Date.now;
+    deps.services.register(GROUPS_SERVICE, {
+      // Any linked node may ask; what it is sent and what is kept of what it sends is the book's.
+      permission: null,
+      noun: 'group exchanges',
+      admits: 'held',
+      handle: (req, served) => {
+        const fp = req.peer.fingerprint;
+        const args = req.args as { v?: unknown } | null;
+        if (typeof args !== 'object' || args === null || args.v !== GROUPS_OPEN_ARGS.v)
+          return req.reject('BAD_REQUEST', `groups stream: arguments must be {"v":${GROUPS_OPEN_ARGS.v}}`);
+        if (!this.relevant(fp)) return req.reject('PERMISSION_DENIED', 'no group here concerns this node');
+        if (!this.admitStart(fp))
+          return req.reject(
+            'TOO_MANY_STREAMS',
+            `more than ${MAX_GROUP_EXCHANGES_PER_MINUTE} group exchanges a minute`,
+          );
+        let stream: Duplex;
+        try {
+          stream = served.hold();
+        } catch {
+          return;
+        }
+        void this.answer(fp, req.peer.name, stream);
+      },
+    });
+  }
+
+  start(): void {
+    this.disposers.push(
+      this.deps.peers.onChanged(() => this.check()),
+      this.deps.book.onChange(() => this.markAllDirty()),
+    );
+    this.sweep = setInterval(() => this.check(), SWEEP_MS).unref();
+    this.check();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.sweep);
+    for (const d of this.disposers.splice(0)) d();
+    for (const t of this.retryAt.values()) clearTimeout(t);
+    this.retryAt.clear();
+  }
+
+  /** Where a group's device may be dialed, as the group's devices told this node. */
+  hintsFor(fingerprint: string): readonly string[] {
+    return this.hints.get(fingerprint) ?? [];
+  }
+
+  /** Whether `fp` is a device this node exchanges group records with. */
+  private relevant(fp: string): boolean {
+    const book = this.deps.book;
+    if (book.anchors().mine.has(fp)) return true;
+    if (book.recordsFor(fp).length > 0) return true;
+    // A member's device asks a group's device it knows of, before the group's device sent it anything.
+    return book.view().groups.some((g) => g.members.some((m) => m.devices.some((d) => d.fingerprint === fp)));
+  }
+
+  private markAllDirty(): void {
+    for (const e of this.deps.peers.peerEntries()) this.dirty.add(e.fingerprint);
+    queueMicrotask(() => this.check());
+  }
+
+  private check(): void {
+    if (this.stopped) return;
+    for (const entry of this.deps.peers.peerEntries()) {
+      const fp = entry.fingerprint;
+      const link = entry.links.active?.mux;
+      if (!link || this.running.has(fp) || this.retryAt.has(fp)) continue;
+      if (this.lastLink.get(fp) === link && !this.dirty.has(fp)) continue;
+      if (!this.relevant(fp)) {
+        this.dirty.delete(fp);
+        continue;
+      }
+      void this.exchange(entry, link);
+    }
+  }
+
+  /** What `to` is sent: its records, the joined groups (a device of this person's), the hints (a member's). */
+  private outgoing(to: string) {
+    const book = this.deps.book;
+    const mine = book.anchors().mine.has(to);
+    const hints = new Map<string, readonly string[]>();
+    for (const g of book.view().groups) {
+      if (g.role !== 'owner' || !g.members.some((m) => m.devices.some((d) => d.fingerprint === to))) continue;
+      for (const d of g.devices) {
+        const known = this.deps.peers.peerEntry(d.fingerprint)?.announcedAddresses;
+        if (known && known.length > 0) hints.set(d.fingerprint, known);
+      }
+    }
+    return { records: book.recordsFor(to), joined: mine ? book.joinedAnchors() : new Map(), hints };
+  }
+
+  private async exchange(entry: ReadonlyPeerEntry, link: LinkKey): Promise<void> {
+    const fp = entry.fingerprint;
+    this.running.add(fp);
+    this.dirty.delete(fp);
+    this.lastLink.set(fp, link);
+    try {
+      const { stream } = await withTimeout(
+        this.deps.peers.openStream(entry, GROUPS_SERVICE, GROUPS_OPEN_ARGS),
+        EXCHANGE_TIMEOUT_MS,
+      );
+      const out = this.outgoing(fp);
+      writeExchange(stream, out.records, out.joined, out.hints);
+      stream.end();
+      const got = await readExchange(stream, EXCHANGE_TIMEOUT_MS);
+      if ('problem' in got) {
+        stream.destroy();
+        this.refuse(entry.record.name, got.problem);
+        this.retryLater(fp);
+      } else await this.apply(fp, entry.record.name, got);
+    } catch (err) {
+      if (!this.stopped) {
+        this.deps.log.debug(`group exchange with ${entry.record.name} failed: ${errorMessage(err)}`);
+        this.retryLater(fp);
+      }
+    } finally {
+      this.running.delete(fp);
+    }
+    if (this.dirty.has(fp)) this.check();
+  }
+
+  private async answer(fp: string, name: string, stream: Duplex): Promise<void> {
+    const got = await readExchange(stream, EXCHANGE_TIMEOUT_MS);
+    if ('problem' in got) {
+      this.refuse(name, got.problem);
+      stream.destroy();
+      return;
+    }
+    await this.apply(fp, name, got);
+    const link = this.deps.peers.peerEntry(fp)?.links.active?.mux;
+    if (link) this.lastLink.set(fp, link);
+    this.dirty.delete(fp);
+    if (stream.writable && !stream.destroyed) {
+      const out = this.outgoing(fp);
+      writeExchange(stream, out.records, out.joined, out.hints);
+      stream.end();
+    }
+  }
+
+  /** Applies what `from` sent: its records whole or not at all; joined groups from this person's only. */
+  private async apply(from: string, name: string, got: GroupExchange): Promise<void> {
+    const book = this.deps.book;
+    const mine = book.anchors().mine.has(from);
+    const refused = await book.receive(got.records, mine ? got.joined : undefined);
+    if (refused) return this.refuse(name, refused);
+    // Hints count only from a device of the group the hinted device is in.
+    let hinted = false;
+    for (const [fp, addresses] of got.hints) {
+      const ok = book
+        .view()
+        .groups.some(
+          (g) =>
+            g.role === 'member' &&
+            g.devices.some((d) => d.fingerprint === fp) &&
+            (g.devices.some((d) => d.fingerprint === from) || g.owners.some((d) => d.fingerprint === from)),
+        );
+      if (!ok) continue;
+      this.hints.set(fp, addresses);
+      hinted = true;
+    }
+    if (hinted) this.events.emit('hints');
+    this.events.emit('exchanged', from);
+  }
+
+  private refuse(from: string, why: string): void {
+    this.deps.log.warn({ peer: from }, `group records from ${from} refused: ${why}; nothing applied`);
+  }
+
+  private retryLater(fp: string): void {
+    if (this.stopped) return;
+    this.dirty.add(fp);
+    clearTimeout(this.retryAt.get(fp));
+    this.retryAt.set(
+      fp,
+      setTimeout(() => {
+        this.retryAt.delete(fp);
+        this.check();
+      }, RETRY_MS).unref(),
+    );
+  }
+
+  private admitStart(fp: string): boolean {
+    const now = this.now();
+    const times = (this.startedBy.get(fp) ?? []).filter((t) => now - t < 60_000);
+    const ok = times.length < MAX_GROUP_EXCHANGES_PER_MINUTE;
+    if (ok) times.push(now);
+    this.startedBy.set(fp, times);
+    return ok;
+  }
+}
+
+/** `p`, or a rejection after `ms` (a stream that opens later is closed at once). */
+function withTimeout<T extends { stream: Duplex }>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    let late = false;
+    const timer = setTimeout(() => {
+      late = true;
+      reject(new Error(`no answer within ${ms / 1000} s`));
+    }, ms);
+    timer.unref();
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        if (late) v.stream.destroy();
+        else resolve(v);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
+}

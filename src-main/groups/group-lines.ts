@@ -1,0 +1,152 @@
+/**
+ * What one side of a `groups` exchange sends (docs/protocol.md §Groups): JSON lines, each at most
+ * MAX_GROUP_LINE_BYTES, then the half-close. A line is a signed record (`{"record": …}`), a group this
+ * person joined (`{"joined": ID, "inviters": [FP…]}`, between a person's own devices only) or where a
+ * group's device may be dialed (`{"hint": FP, "addresses": […]}`, from the group's devices to a
+ * member's: a hint only, the link proves who answers). A side reads at most MAX_GROUP_EXCHANGE_LINES
+ * lines; past any bound the whole exchange is refused.
+ */
+import type { Duplex } from 'node:stream';
+import { dialAddressProblem } from '../core/host-port.js';
+import { GROUP_ID, MAX_GROUP_LINE_BYTES, type GroupRecord } from '../protocol/group-records.js';
+import { GROUP_BOUNDS } from '../state/group-exchange.js';
+
+/** The service's name on the registry. */
+export const GROUPS_SERVICE = 'groups';
+/** What the opener sends as the stream's arguments. */
+export const GROUPS_OPEN_ARGS = { v: 1 } as const;
+/** Lines one side may send: a group's records, the joined groups, a hint per device. */
+export const MAX_GROUP_EXCHANGE_LINES =
+  GROUP_BOUNDS.recordsPerExchange +
+  GROUP_BOUNDS.groups +
+  GROUP_BOUNDS.deletedGroups +
+  GROUP_BOUNDS.devicesPerGroup;
+/** Addresses one hint names. */
+export const MAX_HINT_ADDRESSES = 8;
+
+const FINGERPRINT = /^[0-9a-f]{64}$/;
+
+/** What one side sent. */
+export interface GroupExchange {
+  records: unknown[];
+  joined: Map<string, Set<string>>;
+  hints: Map<string, string[]>;
+}
+
+export function writeExchange(
+  stream: Duplex,
+  records: readonly GroupRecord[],
+  joined: ReadonlyMap<string, ReadonlySet<string>>,
+  hints: ReadonlyMap<string, readonly string[]>,
+): void {
+  if (!stream.writable || stream.destroyed) return;
+  const line = (v: unknown) => stream.write(`${JSON.stringify(v)}\n`);
+  for (const r of records) line({ record: r });
+  for (const [g, inviters] of joined) line({ joined: g, inviters: [...inviters] });
+  for (const [fp, addresses] of hints) line({ hint: fp, addresses: addresses.slice(0, MAX_HINT_ADDRESSES) });
+}
+
+/** One line, checked: why it is none of the three, or undefined when it was added to `into`. */
+function takeLine(text: string, into: GroupExchange): string | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return 'a line that is not JSON';
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'a line that is not an object';
+  const o = v as Record<string, unknown>;
+  const keys = Object.keys(o).sort().join(',');
+  if (keys === 'record') {
+    into.records.push(o.record);
+    return undefined;
+  }
+  const fps = (x: unknown, max: number): x is string[] =>
+    Array.isArray(x) &&
+    x.length >= 1 &&
+    x.length <= max &&
+    x.every((f) => typeof f === 'string' && FINGERPRINT.test(f));
+  if (keys === 'inviters,joined') {
+    if (
+      typeof o.joined !== 'string' ||
+      !GROUP_ID.test(o.joined) ||
+      !fps(o.inviters, GROUP_BOUNDS.ownersPerGroup)
+    )
+      return 'a malformed joined line';
+    into.joined.set(o.joined, new Set(o.inviters));
+    return undefined;
+  }
+  if (keys === 'addresses,hint') {
+    const list = o.addresses;
+    if (
+      typeof o.hint !== 'string' ||
+      !FINGERPRINT.test(o.hint) ||
+      !Array.isArray(list) ||
+      list.length > MAX_HINT_ADDRESSES
+    )
+      return 'a malformed hint line';
+    const ok = list.filter(
+      (a): a is string => typeof a === 'string' && a.length <= 300 && !dialAddressProblem(a),
+    );
+    into.hints.set(o.hint, ok);
+    return undefined;
+  }
+  return `a line of unknown shape (${keys.slice(0, 40)})`;
+}
+
+/** Every line on `stream` until its end, or why the exchange is refused (a bound, a bad line, time). */
+export function readExchange(
+  stream: Duplex,
+  timeoutMs: number,
+): Promise<GroupExchange | { problem: string }> {
+  return new Promise((resolve) => {
+    const got: GroupExchange = { records: [], joined: new Map(), hints: new Map() };
+    let lines = 0;
+    let parts: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    const finish = (result: GroupExchange | { problem: string }) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('error', onError);
+      stream.off('close', onClose);
+      // Whoever holds the stream next ends it: a late error must still find a listener.
+      stream.on('error', () => undefined);
+      if ('problem' in result) stream.resume();
+      resolve(result);
+    };
+    const timer = setTimeout(() => finish({ problem: `no end within ${timeoutMs / 1000} s` }), timeoutMs);
+    timer.unref();
+    const tooLong = { problem: `a line longer than ${MAX_GROUP_LINE_BYTES} bytes` };
+    const onData = (chunk: Buffer) => {
+      let rest = chunk;
+      for (let nl = rest.indexOf(0x0a); nl !== -1; nl = rest.indexOf(0x0a)) {
+        const head = rest.subarray(0, nl);
+        rest = rest.subarray(nl + 1);
+        if (size + head.length > MAX_GROUP_LINE_BYTES) return finish(tooLong);
+        const whole = Buffer.concat([...parts, head]).toString('utf8');
+        parts = [];
+        size = 0;
+        if (++lines > MAX_GROUP_EXCHANGE_LINES)
+          return finish({ problem: `more than ${MAX_GROUP_EXCHANGE_LINES} lines` });
+        const problem = takeLine(whole, got);
+        if (problem) return finish({ problem: `line ${lines}: ${problem}` });
+      }
+      if (size + rest.length > MAX_GROUP_LINE_BYTES) return finish(tooLong);
+      if (rest.length > 0) {
+        parts.push(Buffer.from(rest));
+        size += rest.length;
+      }
+    };
+    const onEnd = () => finish(size > 0 ? { problem: 'a last line with no newline' } : got);
+    const onError = (err: Error) => finish({ problem: err.message });
+    const onClose = () => finish({ problem: 'the stream closed before its end' });
+    stream.on('data', onData);
+    stream.on('end', onEnd);
+    stream.on('error', onError);
+    stream.on('close', onClose);
+  });
+}

@@ -1,0 +1,157 @@
+/**
+ * Groups with real agents on loopback and a relay (issue items 1 and 2; ADR 0092): the owner's devices
+ * O1–O3 (mine), a member's devices M1 and M2 (mine to each other, relay-only), an outsider X
+ * (relay-only). O1 makes `lab` with O2 and O3 and M1 becomes its member (through the GroupBook's file
+ * until the invitation exists: test/helpers/group-agents.ts); M1 and M2 then see O2 and O3 and open
+ * terminals on them over the relay, a forward only once the owner allows it, nothing on O1, and cannot
+ * change the group; X reaches nothing. Then O3 goes offline, O1 removes the member: M1's open
+ * terminal on O2 ends, a new one is refused, and O3, back, lets neither M1 nor M2 in.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, test } from 'node:test';
+import {
+  groupsUntil,
+  listGroups,
+  makeMember,
+  mine,
+  restart,
+  startGroupNode,
+  type GroupNode,
+} from '../helpers/group-agents.js';
+import { agentCall, CLI, cli, startRelay, stopAll } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
+
+after(stopAll);
+
+/** The issue's bound for a member to see the group's devices. */
+const JOIN_MS = 30_000;
+/** The issue's bound for a removal to end a member's open terminal. */
+const REMOVAL_MS = 5_000;
+
+const nodes: Record<string, GroupNode> = {};
+let groupId = '';
+
+/** `clawbridge term DEVICE --home FROM -- sh -c 'echo WORD'` to completion. */
+function echo(from: GroupNode, device: string, word: string) {
+  return cli(['term', device, '--home', from.home, '--', 'sh', '-c', `echo ${word}`], 20_000);
+}
+
+/** Waits until M's `term DEVICE` answers (the group's device lets it in once the records arrived). */
+async function answers(from: GroupNode, device: string): Promise<void> {
+  const word = `answer-${from.name}-${device}`;
+  await until(
+    `${from.name}: term ${device} answers`,
+    async () => {
+      const r = await echo(from, device, word);
+      return r.code === 0 && r.stdout.includes(word);
+    },
+    JOIN_MS,
+  );
+}
+
+test('item 1: the member and its other device reach the group devices, and nothing else', async () => {
+  const relay = await startRelay();
+  const [o1, o2, o3, m1, m2, x] = await Promise.all([
+    startGroupNode('o1', 'grp', relay.url, false),
+    startGroupNode('o2', 'grp', relay.url, false),
+    startGroupNode('o3', 'grp', relay.url, false),
+    startGroupNode('m1', 'grp', relay.url, true),
+    startGroupNode('m2', 'grp', relay.url, true),
+    startGroupNode('x', 'grp', relay.url, true),
+  ]);
+  Object.assign(nodes, { o1, o2, o3, m1, m2, x });
+  await mine(o1, o2);
+  await mine(o1, o3);
+  await mine(o2, o3);
+  await mine(m1, m2);
+
+  const { group } = await agentCall(o1.home, 'groups.create', { name: 'lab' });
+  groupId = group.id;
+  await agentCall(o1.home, 'groups.add', { group: 'lab', devices: ['o2', 'o3'] });
+  await groupsUntil(o2, 'lab with o2 and o3', (gs) => gs[0]?.devices.length === 2);
+
+  // What the invitation will do (group-agents.ts): O1 signs M1's `member` record; M1 anchors O1.
+  await o1.proc.stop();
+  await m1.proc.stop();
+  await makeMember(o1.home, m1.home, groupId, 'mira');
+  nodes.o1 = await restart(o1);
+  nodes.m1 = await restart(m1);
+
+  for (const m of [nodes.m1, m2]) {
+    const [lab] = await groupsUntil(m, 'lab with o2 and o3', (gs) => gs[0]?.devices.length === 2, JOIN_MS);
+    assert.equal(lab?.role, 'member');
+    assert.deepEqual(lab?.devices.map((d) => d.name).sort(), ['o2', 'o3']);
+    assert.equal(lab?.members, undefined, 'a member does not see the members');
+  }
+  for (const m of [nodes.m1, m2]) for (const d of ['o2', 'o3']) await answers(m, d);
+  const [onOwner] = await listGroups(nodes.o1);
+  assert.deepEqual(
+    onOwner?.members?.map((m) => [m.name, m.devices.length]),
+    [['mira', 2]],
+    'the owner sees the member with both devices',
+  );
+
+  const toO1 = await echo(nodes.m1, 'o1', 'never');
+  assert.notEqual(toO1.code, 0, 'M1 reaches no device of the owner outside the group');
+  assert.doesNotMatch(toO1.stdout, /never/);
+
+  await agentCall(x.home, 'peers.add', { fingerprint: o2.fingerprint, name: 'o2' });
+  const fromX = await echo(x, 'o2', 'never');
+  assert.notEqual(fromX.code, 0, 'the outsider is not let in');
+  assert.doesNotMatch(fromX.stdout, /never/);
+
+  for (const [method, params] of [
+    ['groups.add', { group: 'lab', devices: ['m2'] }],
+    ['groups.remove', { group: 'lab', member: 'mira' }],
+    ['groups.allow', { group: 'lab', permissions: ['terminal', 'forward'] }],
+  ] as const) {
+    await assert.rejects(
+      agentCall(nodes.m1.home, method, params as never),
+      /only the owner/,
+      `M1 cannot ${method}`,
+    );
+  }
+});
+
+test('item 2: a removal ends the open terminal, refuses new ones, and reaches an offline device', async () => {
+  const { o1, o2, o3, m1, m2 } = nodes as Required<typeof nodes>;
+  assert.ok(o1 && o2 && o3 && m1 && m2, 'item 1 set the nodes up');
+  const open = spawn(
+    process.execPath,
+    [CLI, 'term', 'o2', '--home', m1.home, '--', 'sh', '-c', 'echo started; sleep 120'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  open.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+  const ended = new Promise<number | null>((resolve) => open.on('exit', (code) => resolve(code)));
+  await until('the terminal on o2 started', () => out.includes('started'), 20_000);
+
+  await o3.proc.stop();
+  await agentCall(o1.home, 'groups.remove', { group: 'lab', member: 'mira' });
+  const code = await until(
+    "M1's terminal on o2 ended",
+    () => (open.exitCode !== null || open.signalCode !== null ? { code: open.exitCode } : undefined),
+    REMOVAL_MS,
+  ).finally(() => open.kill());
+  await ended;
+  assert.notEqual(code.code, 0, 'the terminal ended with an error, not by its program');
+
+  const again = await echo(m1, 'o2', 'never');
+  assert.notEqual(again.code, 0, 'a new terminal is refused');
+
+  nodes.o3 = await restart(o3);
+  // At once: O3 lets no member in until its records are fresh (an exchange with O1 or O2).
+  for (const m of [m1, m2]) {
+    const r = await echo(m, 'o3', 'never');
+    assert.notEqual(r.code, 0, `${m.name} is refused by o3 as it comes back`);
+    assert.doesNotMatch(r.stdout, /never/);
+  }
+  // Once they are, the member is gone there.
+  await groupsUntil(nodes.o3, 'lab without members', (gs) => gs[0]?.members?.length === 0);
+  for (const m of [m1, m2]) {
+    const r = await echo(m, 'o3', 'never');
+    assert.notEqual(r.code, 0, `${m.name} is refused by o3`);
+    assert.doesNotMatch(r.stdout, /never/);
+  }
+});
