@@ -1,6 +1,7 @@
 /**
  * A group's sessions on one device, from its audit log: the `terminal` lines it served (`side:
- * served`) that carry the group (the admission puts it on a member's session lines). An `end` line
+ * served`) that carry the group, or, on a line that names no group, whose peer is one of the group's
+ * members' devices now (as this device reads the group's records). An `end` line
  * says when it ended and how long it lasted, so its start; a `start` no end accounts for is a session
  * still open (or one whose agent stopped before writing its end). Pure.
  */
@@ -14,15 +15,22 @@ const START_SLACK_MS = 5_000;
 
 type TerminalEvent = Extract<AuditEvent, { kind: 'terminal' }>;
 
-/** The sessions of `group` (its id) that `events` (in file order) show `device` served, newest first. */
+/**
+ * The sessions of `group` (its id) that `events` (in file order) show `device` served, newest first;
+ * `memberDevices`: the fingerprints of the group's members' devices now.
+ */
 export function groupSessions(
   events: readonly AuditEvent[],
   group: string,
   device: HistoryDevice,
+  memberDevices: ReadonlySet<string>,
 ): HistorySession[] {
   const served = events.filter(
     (e): e is TerminalEvent & { peer: NonNullable<TerminalEvent['peer']> } =>
-      e.kind === 'terminal' && e.side === 'served' && e.group?.id === group && e.peer !== undefined,
+      e.kind === 'terminal' &&
+      e.side === 'served' &&
+      e.peer !== undefined &&
+      (e.group === undefined ? memberDevices.has(e.peer.fingerprint) : e.group.id === group),
   );
   const starts = served.filter((e) => e.phase === 'start');
   const used = new Set<TerminalEvent>();

@@ -54,7 +54,10 @@ export interface GroupHistoryDeps {
 /** This device's sessions of `group`, as its audit log has them. */
 async function ownSessions(deps: GroupHistoryDeps, group: string): Promise<HistorySession[]> {
   const { events } = await readAudit(deps.home);
-  return groupSessions(events, group, { name: deps.self.name(), fingerprint: deps.self.fingerprint });
+  const members = deps.book.view().groups.find((g) => g.id === group)?.members ?? [];
+  const memberDevices = new Set(members.flatMap((m) => m.devices.map((d) => d.fingerprint)));
+  const self = { name: deps.self.name(), fingerprint: deps.self.fingerprint };
+  return groupSessions(events, group, self, memberDevices);
 }
 
 /** Registers the service that answers the owner's other devices. */
