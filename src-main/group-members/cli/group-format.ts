@@ -46,10 +46,13 @@ export function groupsText(groups: readonly GroupInfo[], createHint: string): st
   return groups.map(groupText).join('\n\n');
 }
 
-/** Invitations as a table: open ones first, then how the last ones ended. */
+/**
+ * Invitations as a table, open ones first, then how the last ones ended; below it, the whole
+ * fingerprint of each device that joined, to compare with the one its screen shows.
+ */
 export function invitationsText(list: readonly InvitationInfo[]): string {
   if (list.length === 0) return 'no invitations';
-  return table(
+  const rows = table(
     ['ID', 'GROUP', 'CODE', 'STATE', 'EXPIRES', 'BY'],
     list.map((i) => [
       i.id,
@@ -60,6 +63,10 @@ export function invitationsText(list: readonly InvitationInfo[]): string {
       i.by ? `${escapeControlChars(i.by.name)} ${i.by.short}` : '-',
     ]),
   );
+  const joined = list.flatMap((i) =>
+    i.by && !i.problem ? [`${i.code}: ${compareLine(i.by.name, i.by.fingerprint)}`] : [],
+  );
+  return [rows, ...joined].join('\n');
 }
 
 /** The fingerprint to compare, grouped as `pair` shows it. */
