@@ -43,7 +43,7 @@ async function startNode(name: string, relayUrl: string): Promise<Node> {
     async () => (await agentCall(home, 'status', {})).relays.some((r) => r.connected),
     30_000,
   );
-  return { name, home, ...(await nodeId(home)) };
+  return { name, home, fingerprint: (await nodeId(home)).fingerprint };
 }
 
 async function ok(args: string[], timeoutMs?: number): Promise<string> {
