@@ -227,6 +227,7 @@ export class Invitations {
           throw unexpected(inviter.name);
         records.push(...batch.records);
       }
+      this.checkNewAnchor(header.group, inviter);
       await this.deps.book.join(header.group, inviter.fingerprint, records as GroupRecord[]);
       const group = this.deps.book.view().groups.find((g) => g.id === header.group);
       if (group?.role !== 'member' || group.deleted)
@@ -249,6 +250,29 @@ export class Invitations {
     } finally {
       met.close('done');
     }
+  }
+
+  /**
+   * An inviter becomes an anchor of its group here, whose records then count: in a group this person
+   * already knows, only one of the owner devices it trusts there may invite again. Anyone else could
+   * name the id of a group the member belongs to and take it over on the member's devices.
+   * @throws ClawError('PAIRING_FAILED') otherwise
+   */
+  private checkNewAnchor(group: string, inviter: { name: string; fingerprint: string }): void {
+    const known = this.deps.book.view().groups.find((g) => g.id === group);
+    if (!known) return;
+    if (known.role === 'owner')
+      throw new ClawError(
+        'PAIRING_FAILED',
+        `group ${known.name} is your own: this device cannot be its member`,
+      );
+    if (known.deleted)
+      throw new ClawError('PAIRING_FAILED', `group ${known.name} was deleted: it cannot be joined again`);
+    if (!known.owners.some((o) => o.fingerprint === inviter.fingerprint))
+      throw new ClawError(
+        'PAIRING_FAILED',
+        `this device already belongs to group ${known.name}, and ${inviter.name} is not one of its owner's devices: refused`,
+      );
   }
 
   /** The inviter's next frame; its refusal as an error. */

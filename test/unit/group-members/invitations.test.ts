@@ -314,3 +314,27 @@ async function pairingCode(codes: DomainCodes): Promise<string> {
   });
   return issued.code;
 }
+
+test("an invitation to a group this person belongs to, from a device that is not its owner's, is refused whole", async () => {
+  const w = await world();
+  await w.m1.invitations.join((await w.o1.invitations.invite('lab')).code);
+  await w.meeting.settled();
+  // Mallory holds a code the member enters, for a group of hers with the id of the member's group.
+  await w.x.book.decide([settings('evil', ['terminal', 'forward', 'files']), device(w.d.x, 'x')]);
+  const code = (await w.x.invitations.invite('evil')).code;
+  await assert.rejects(
+    w.m1.invitations.join(code),
+    (err) =>
+      isClawError(err, 'PAIRING_FAILED') && /already belongs to group lab/.test((err as Error).message),
+  );
+  await w.meeting.settled();
+  const lab = w.m1.book.view().groups.find((g) => g.id === GROUP);
+  assert.equal(lab?.name, 'lab', 'the group keeps its name');
+  assert.deepEqual(lab?.allow, ['terminal'], 'and its words');
+  assert.deepEqual(
+    lab?.devices.map((d) => d.fingerprint),
+    [w.d.o2.fingerprint],
+    "and its devices: Mallory's is not one",
+  );
+  assert.match(w.x.invitations.list()[0]?.problem ?? '', /already belongs/, 'Mallory is told no');
+});
