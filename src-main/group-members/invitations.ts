@@ -79,6 +79,7 @@ export class Invitations {
    *   relay and no LAN to meet on, too many codes open)
    */
   async invite(ref: string, ttlMs = INVITATION_TTL_MS): Promise<InvitationInfo> {
+    this.expire(); // pairing retired their codes: what this list keeps of them stays bounded
     const group = ownedGroupOf(this.deps.book, ref, 'invite members');
     const id = String(this.next++);
     const issued = await this.deps.codes.issue(ttlMs, (met) => this.admit(id, met));
