@@ -9,6 +9,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { after, test } from 'node:test';
 import {
   groupsUntil,
@@ -35,6 +37,30 @@ let groupId = '';
 /** `clawbridge term DEVICE --home FROM -- sh -c 'echo WORD'` to completion. */
 function echo(from: GroupNode, device: string, word: string) {
   return cli(['term', device, '--home', from.home, '--', 'sh', '-c', `echo ${word}`], 20_000);
+}
+
+/** Whether a connection to the forward at `local` carries a word there and back. */
+function through(local: string): Promise<boolean> {
+  const [host, port] = [
+    local.slice(0, local.lastIndexOf(':')),
+    Number(local.slice(local.lastIndexOf(':') + 1)),
+  ];
+  return new Promise((resolve) => {
+    const sock = connect(port, host);
+    let got = '';
+    const done = (ok: boolean) => {
+      sock.destroy();
+      resolve(ok);
+    };
+    sock.setTimeout(5_000, () => done(false));
+    sock.on('connect', () => sock.write('ping'));
+    sock.on('data', (c: Buffer) => {
+      got += c.toString();
+      if (got.includes('ping')) done(true);
+    });
+    sock.on('close', () => done(got.includes('ping')));
+    sock.on('error', () => done(false));
+  });
 }
 
 /** Waits until M's `term DEVICE` answers (the group's device lets it in once the records arrived). */
@@ -75,24 +101,43 @@ test('item 1: the member and its other device reach the group devices, and nothi
   await o1.proc.stop();
   await m1.proc.stop();
   await makeMember(o1.home, m1.home, groupId, 'mira');
-  nodes.o1 = await restart(o1);
-  nodes.m1 = await restart(m1);
+  const o1b = (nodes.o1 = await restart(o1));
+  const m1b = (nodes.m1 = await restart(m1));
 
-  for (const m of [nodes.m1, m2]) {
+  for (const m of [m1b, m2]) {
     const [lab] = await groupsUntil(m, 'lab with o2 and o3', (gs) => gs[0]?.devices.length === 2, JOIN_MS);
     assert.equal(lab?.role, 'member');
     assert.deepEqual(lab?.devices.map((d) => d.name).sort(), ['o2', 'o3']);
     assert.equal(lab?.members, undefined, 'a member does not see the members');
   }
-  for (const m of [nodes.m1, m2]) for (const d of ['o2', 'o3']) await answers(m, d);
-  const [onOwner] = await listGroups(nodes.o1);
+  for (const m of [m1b, m2]) for (const d of ['o2', 'o3']) await answers(m, d);
+  const [onOwner] = await listGroups(o1b);
   assert.deepEqual(
     onOwner?.members?.map((m) => [m.name, m.devices.length]),
     [['mira', 2]],
     'the owner sees the member with both devices',
   );
 
-  const toO1 = await echo(nodes.m1, 'o1', 'never');
+  // A forward through o2 is refused until the owner allows `forward` in the group.
+  const server = createServer((s) => s.pipe(s)).listen(0, '127.0.0.1');
+  after(() => server.close());
+  await once(server, 'listening');
+  const target = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  await agentCall(m1b.home, 'forward.add', {
+    local: '127.0.0.1:0',
+    via: 'o2',
+    remote: target,
+    name: 'lab-fw',
+  });
+  const local = await until('the forward listening', async () => {
+    const f = (await agentCall(m1b.home, 'forward.list', {})).find((x) => x.name === 'lab-fw');
+    return f?.state === 'listening' && f.local;
+  });
+  assert.equal(await through(local), false, 'the forward is refused while the group allows only terminal');
+  await agentCall(o1b.home, 'groups.allow', { group: 'lab', permissions: ['terminal', 'forward'] });
+  await until('the forward through o2 carries bytes', () => through(local), JOIN_MS);
+
+  const toO1 = await echo(m1b, 'o1', 'never');
   assert.notEqual(toO1.code, 0, 'M1 reaches no device of the owner outside the group');
   assert.doesNotMatch(toO1.stdout, /never/);
 
@@ -107,7 +152,7 @@ test('item 1: the member and its other device reach the group devices, and nothi
     ['groups.allow', { group: 'lab', permissions: ['terminal', 'forward'] }],
   ] as const) {
     await assert.rejects(
-      agentCall(nodes.m1.home, method, params as never),
+      agentCall(m1b.home, method, params as never),
       /only the owner/,
       `M1 cannot ${method}`,
     );
