@@ -12,6 +12,13 @@ import type { ContractPiece, MethodsOf, ParamsContext } from '../api/contract-pi
 export const MIN_INVITATION_TTL_MS = 10_000;
 export const MAX_INVITATION_TTL_MS = 24 * 60 * 60 * 1000;
 
+/**
+ * What starts a group invitation's link: `clawbridge://group?invite=<code>&relay=…`, a pairing invite's
+ * parameters under its own action, so the desktop app (and `pair join`) never take it for a pairing
+ * invite and burn its code meeting the inviter as a pairing issuer.
+ */
+export const GROUP_LINK_PREFIX = 'clawbridge://group?';
+
 /** A group as a command names it: its name or its id. */
 const groupRef = ({ z }: ParamsContext) => z.string().min(1).max(200);
 /** A code as read aloud, or its link (an invite). */

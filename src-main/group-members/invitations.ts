@@ -16,13 +16,13 @@ import { abbreviateFingerprint } from '../core/fingerprint.js';
 import { isoTime } from '../core/iso-time.js';
 import { commandArgs, hereHint } from '../core/hint.js';
 import type { DomainCodes, MetCode } from '../links/domain.js';
-import { parseCodeOrInvite } from '../protocol/pair-code.js';
+import { INVITE_PREFIX, parseCodeOrInvite } from '../protocol/pair-code.js';
 import type { GroupRecord } from '../protocol/group-records.js';
 import type { GroupBook } from '../groups/group-book.js';
 import type { GroupView } from '../state/groups.js';
 import { groupOf, ownedGroupOf } from './group-ref.js';
 import { InvitationChannel, recordBatches, type InvitationFrame } from './invitation-frames.js';
-import type { InvitationInfo, JoinResult } from './group-members-contract.js';
+import { GROUP_LINK_PREFIX, type InvitationInfo, type JoinResult } from './group-members-contract.js';
 
 /** Default lifetime of an invitation, in ms (10 minutes, as a pairing code). */
 export const INVITATION_TTL_MS = 10 * 60 * 1000;
@@ -88,7 +88,7 @@ export class Invitations {
       group: group.id,
       groupName: group.name,
       code: issued.code,
-      link: issued.invite,
+      link: groupLink(issued.invite),
       expiresAt: Date.parse(issued.expiresAt),
       state: 'open',
     };
@@ -138,7 +138,7 @@ export class Invitations {
   private byCode(ref: string): Invitation | undefined {
     let code: string;
     try {
-      code = parseCodeOrInvite(ref).code.text;
+      code = parseCodeOrInvite(asInvite(ref)).code.text;
     } catch {
       return undefined;
     }
@@ -213,8 +213,9 @@ export class Invitations {
    *   ClawError('PAIRING_FAILED') when the PAKE or what follows fails or the inviter refused
    */
   async join(text: string): Promise<JoinResult> {
-    parseCodeOrInvite(text); // a malformed code is refused before anything is looked for
-    const met = await this.deps.codes.meet(text);
+    const invite = asInvite(text);
+    parseCodeOrInvite(invite); // a malformed code is refused before anything is looked for
+    const met = await this.deps.codes.meet(invite);
     const channel = new InvitationChannel(met.sessionKey, 'joiner');
     const inviter = { name: met.peer.name, fingerprint: met.peer.fingerprint };
     try {
@@ -299,6 +300,19 @@ export class Invitations {
       throw new InviterRefused(`${inviter} did not let this device join: ${frame.reason}`);
     return frame;
   }
+}
+
+/** A pairing invite's link as a group invitation's (GROUP_LINK_PREFIX). */
+export function groupLink(invite: string): string {
+  return invite.startsWith(INVITE_PREFIX) ? GROUP_LINK_PREFIX + invite.slice(INVITE_PREFIX.length) : invite;
+}
+
+/** A group invitation's link as the pairing invite it carries; a code or pairing invite as it is. */
+export function asInvite(text: string): string {
+  const trimmed = text.trim();
+  return trimmed.toLowerCase().startsWith(GROUP_LINK_PREFIX)
+    ? INVITE_PREFIX + trimmed.slice(GROUP_LINK_PREFIX.length)
+    : text;
 }
 
 /** The inviter's own refusal: it is not told back. */

@@ -88,7 +88,7 @@ test(
       owner.home,
     ]);
     assert.equal(invitation.state, 'open');
-    assert.match(invitation.link, /^clawbridge:\/\/join\?invite=/);
+    assert.match(invitation.link, /^clawbridge:\/\/group\?invite=/);
     const open = await cliJson<InvitationInfo[]>(['group', 'invitations', 'lab', '--home', owner.home]);
     assert.deepEqual(
       open.map((i) => [i.code, i.state]),
@@ -200,7 +200,15 @@ test(
       await fails(['pair', 'cancel', invitation.code, '--home', owner.home]),
       /not an open code of this node/,
     );
-    await fails(['pair', 'join', invitation.link, '--timeout', '60s', '--home', outsider.home], 90_000);
+    // The link is no pairing invite: refused before anything is looked for, the code still open.
+    assert.match(
+      await fails(['pair', 'join', invitation.link, '--home', outsider.home]),
+      /invite must start with clawbridge:\/\/join/,
+    );
+    const [stillOpen] = await cliJson<InvitationInfo[]>(['group', 'invitations', '--home', owner.home]);
+    assert.equal(stillOpen?.state, 'open');
+    // The bare code meets the owner as a pairing issuer would be met: used up, and nothing more.
+    await fails(['pair', 'join', invitation.code, '--timeout', '60s', '--home', outsider.home], 90_000);
     assert.deepEqual(await agentCall(outsider.home, 'peers.list', {}), [], 'the joiner paired with nobody');
     assert.deepEqual(await agentCall(owner.home, 'pending.list', {}), [], 'the owner has no request');
     const [used] = await cliJson<InvitationInfo[]>(['group', 'invitations', '--home', owner.home]);

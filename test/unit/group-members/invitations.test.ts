@@ -154,6 +154,7 @@ test('the device that enters the code joins: it lists the group and its devices,
   const invitation = await w.o1.invitations.invite('lab');
   assert.match(invitation.code, /^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/, 'a code to read aloud');
   assert.equal(invitation.state, 'open');
+  assert.match(invitation.link, /^clawbridge:\/\/group\?invite=/, 'a link of its own, not a pairing invite');
   const joined = await w.m1.invitations.join(invitation.link);
   await w.meeting.settled();
   assert.equal(joined.group.name, 'lab');
