@@ -122,8 +122,14 @@ export interface HistoryResult {
   sources: HistorySource[];
 }
 
+/** The invitations' event: what `groups.invitations` answers now, after each change. */
+export interface GroupMembersEvents {
+  'groups.invitations.changed': { invitations: InvitationInfo[] };
+}
+
 export const groupMembersContract = {
   methods: { ...groupInvitationParams, ...groupHistoryParams },
+  events: { 'groups.invitations.changed': {} },
 } satisfies ContractPiece;
 
 declare module '../api/contract.js' {
@@ -134,4 +140,6 @@ declare module '../api/contract.js' {
     typeof groupHistoryParams,
     { 'groups.history': HistoryResult }
   > {}
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- declaration merging adds the members
+  interface ApiEvents extends GroupMembersEvents {}
 }

@@ -50,6 +50,10 @@ export const groupMembersDomain: DomainDescription = {
         'groups.join': (p) => invitations.join(p.code),
         'groups.history': (p) => groupHistory(history, ownedGroupOf(book, p.group, 'see its history')),
       },
+      events: {
+        'groups.invitations.changed': (listener) =>
+          invitations.events.on('changed', () => listener({ invitations: invitations.list() })),
+      },
     };
   },
 };

@@ -11,6 +11,7 @@
  * restarts has none (a code's rendezvous does not outlive the agent either).
  */
 import type { Logger } from 'pino';
+import { Emitter } from '../core/emitter.js';
 import { ClawError, errorMessage, isClawError } from '../core/errors.js';
 import { abbreviateFingerprint } from '../core/fingerprint.js';
 import { isoTime } from '../core/iso-time.js';
@@ -62,6 +63,8 @@ interface Invitation {
 }
 
 export class Invitations {
+  /** `changed`: an invitation was made, met, cancelled or expired (the `groups.invitations.changed` event). */
+  readonly events = new Emitter<{ changed: [] }>();
   private readonly open = new Map<string, Invitation>();
   private ended: Invitation[] = [];
   private next = 1;
@@ -93,7 +96,7 @@ export class Invitations {
       state: 'open',
     };
     this.open.set(id, invitation);
-    this.deps.changed();
+    this.changed();
     return infoOf(invitation);
   }
 
@@ -135,6 +138,11 @@ export class Invitations {
     }
   }
 
+  private changed(): void {
+    this.deps.changed();
+    this.events.emit('changed');
+  }
+
   private byCode(ref: string): Invitation | undefined {
     let code: string;
     try {
@@ -157,7 +165,7 @@ export class Invitations {
     invitation.state = state;
     invitation.endedAt = at;
     this.ended = [invitation, ...this.ended].slice(0, MAX_ENDED_INVITATIONS);
-    this.deps.changed();
+    this.changed();
   }
 
   /** The inviter's side once a device met invitation `id`'s code: it becomes the group's member. */
@@ -194,7 +202,7 @@ export class Invitations {
       if (!isClawError(err, 'LINK_CLOSED'))
         met.send(channel.seal({ t: 'refused', reason: errorMessage(err).slice(0, 300) }));
     } finally {
-      this.deps.changed();
+      this.changed();
     }
   }
 

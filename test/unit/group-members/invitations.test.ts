@@ -210,6 +210,8 @@ test('an invitation past its TTL is found by nobody and listed as expired', asyn
 
 test('a cancelled invitation is found by nobody; cancelling it again says it is not open', async () => {
   const w = await world();
+  let told = 0;
+  w.o1.invitations.events.on('changed', () => told++);
   const first = await w.o1.invitations.invite('lab');
   const second = await w.o1.invitations.invite('lab');
   assert.deepEqual(
@@ -226,6 +228,7 @@ test('a cancelled invitation is found by nobody; cancelling it again says it is 
     () => w.o1.invitations.cancel(first.code),
     (err) => isClawError(err, 'BAD_ARGUMENT'),
   );
+  assert.equal(told, 4, 'each invitation made and each cancelled is told (the window needs no polling)');
   assert.equal(w.m1.book.view().groups.length, 0);
 });
 
