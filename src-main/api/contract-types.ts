@@ -141,6 +141,8 @@ export type ConnectionKind = Extract<keyof ConnectionKinds, string>;
 export interface ConnectionPeer {
   name: string;
   fingerprint: string;
+  /** The groups that let it in, when it is no peer but a member's device (`lab`, `lab, ci`). */
+  group?: string;
 }
 
 /** One live connection this node carries (`connections.list`). */

@@ -37,8 +37,13 @@ export interface AuditSources {
 
 const FINGERPRINT = /^[0-9a-f]{64}$/;
 
-function peerOf(name: string | undefined, fingerprint: string | undefined): { peer?: AuditPeer } {
-  return fingerprint && FINGERPRINT.test(fingerprint) ? { peer: { name: name ?? '?', fingerprint } } : {};
+function peerOf(
+  name: string | undefined,
+  fingerprint: string | undefined,
+  group?: string,
+): { peer?: AuditPeer; group?: string } {
+  if (!fingerprint || !FINGERPRINT.test(fingerprint)) return {};
+  return { peer: { name: name ?? '?', fingerprint }, ...(group ? { group } : {}) };
 }
 
 function viaFields(via: Via | undefined): { path?: PathKind; address?: string } {
@@ -101,7 +106,7 @@ export function auditNode(sink: AuditSink, src: AuditSources): Disposer {
           kind: 'terminal',
           phase: opening.resumed ? 'resume' : 'start',
           side,
-          ...peerOf(c.peer?.name, c.peer?.fingerprint),
+          ...peerOf(c.peer?.name, c.peer?.fingerprint, c.peer?.group),
           ...viaFields(via),
           what: `${c.from} → ${c.to}`,
           outcome: 'ok',
@@ -119,7 +124,7 @@ export function auditNode(sink: AuditSink, src: AuditSources): Disposer {
         kind: 'terminal',
         phase: 'resume',
         side,
-        ...peerOf(c.peer?.name, c.peer?.fingerprint),
+        ...peerOf(c.peer?.name, c.peer?.fingerprint, c.peer?.group),
         ...viaFields(via),
         what: `${c.from} → ${c.to}`,
         outcome: 'ok',
@@ -142,7 +147,7 @@ function endedEvent(
   side: 'served' | 'opened' | undefined,
 ) {
   const common = {
-    ...peerOf(c.peer?.name, c.peer?.fingerprint),
+    ...peerOf(c.peer?.name, c.peer?.fingerprint, c.peer?.group),
     ...viaFields(via),
     what: `${c.from} → ${c.to}`,
     outcome: 'ok' as const,

@@ -19,6 +19,7 @@ export const AUDIT_TEXT_LIMITS = {
   step: 40,
   service: 60,
   peerName: 200,
+  group: 200,
 } as const;
 
 // Made on use (core/made-on-use.ts, ADR 0073): the agent writes events without this schema, and reads
@@ -37,6 +38,8 @@ const base = () => ({
   /** ISO time the event happened (not when it was written). */
   time: z.iso.datetime(),
   peer: auditPeerSchema().optional(),
+  /** The groups that let the peer in, when it is a member's device rather than a peer (`lab`). */
+  group: text(AUDIT_TEXT_LIMITS.group).optional(),
   path: z.enum(AUDIT_PATHS).optional(),
   /** The far end's address on that path (`198.51.100.7:7443`, a relay URL). */
   address: text(AUDIT_TEXT_LIMITS.address).optional(),

@@ -177,11 +177,16 @@ export class ConnectionTable implements ConnectionOpener {
   }
 }
 
+/** The peer as listed: a copy, with the groups that let it in when it is a member's device. */
+function peerOf(p: ConnectionPeer): ConnectionPeer {
+  return { name: p.name, fingerprint: p.fingerprint, ...(p.group !== undefined ? { group: p.group } : {}) };
+}
+
 function info(e: Entry, now: number): ConnectionInfo {
   return {
     id: e.id,
     kind: e.opening.kind,
-    peer: e.opening.peer ? { name: e.opening.peer.name, fingerprint: e.opening.peer.fingerprint } : null,
+    peer: e.opening.peer ? peerOf(e.opening.peer) : null,
     from: e.opening.from,
     to: e.opening.to,
     bytesIn: e.bytesIn,

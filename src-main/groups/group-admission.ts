@@ -4,7 +4,7 @@
  * domain, and the links, the registry's checks and its ending of streams read these guests as they
  * read peers.
  *
- * - On one of a group's devices: every device of every member, allowed exactly the group's words
+ * - On one of a group's devices: every device of every member (named `MEMBER/DEVICE`), allowed exactly the group's words
  *   (state/groups.ts groupAccessOf, the union over the groups that give it access) that this node
  *   knows; not dialed from here (a member's device comes to the group's device).
  * - On a member's device: every device of each group it is a device of a member in, allowed nothing
@@ -81,7 +81,9 @@ export class GroupGuests implements GuestSource {
             const access = groupAccessOf(view, d.fingerprint);
             const allow = access.allow.filter((w): w is Permission => this.deps.knows(w));
             const because = access.groups.map((name) => `group ${name}`);
-            out.set(d.fingerprint, { fingerprint: d.fingerprint, name: d.name, allow, because, dial: false });
+            // Under its member's name: a name a member chose never stands for one of this node's peers.
+            const name = `${m.name}/${d.name}`;
+            out.set(d.fingerprint, { fingerprint: d.fingerprint, name, allow, because, dial: false });
           }
         }
       }

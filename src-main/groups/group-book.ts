@@ -164,6 +164,8 @@ export class FileGroupBook implements GroupStore {
   private kept: GroupRecord[];
   private joined: Map<string, ReadonlySet<string>>;
   private readonly events = new Emitter<{ change: [] }>();
+  private cached:
+    { records: GroupRecord[]; joined: JoinedAnchors; key: string; view: GroupsView } | undefined;
   /** One change at a time: each plans against what the one before it saved. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -189,7 +191,13 @@ export class FileGroupBook implements GroupStore {
   }
 
   view(): GroupsView {
-    return groupsView(this.kept, this.anchors());
+    // Asked at every stream check and change signal: worked out again only when the records or the
+    // anchors changed.
+    const anchors = this.anchors();
+    const key = [...anchors.mine].sort().join(' ');
+    if (this.cached?.records !== this.kept || this.cached.joined !== this.joined || this.cached.key !== key)
+      this.cached = { records: this.kept, joined: this.joined, key, view: groupsView(this.kept, anchors) };
+    return this.cached.view;
   }
 
   onChange(listener: () => void): Disposer {

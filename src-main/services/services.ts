@@ -334,6 +334,15 @@ export class ServiceRegistry {
     };
   }
 
+  /** The groups that let a guest in, for the connection's listing and its audit lines. */
+  private groupOf(fingerprint: string): { group?: string } {
+    if (this.deps.state?.peer(fingerprint)) return {};
+    const because = this.guests.get(fingerprint)?.because;
+    return because && because.length > 0
+      ? { group: because.map((b) => b.replace(/^group /, '')).join(', ') }
+      : {};
+  }
+
   /** Why `b` may no longer stay (undefined: it may), as the node state says now. */
   private why(b: Omit<Bound, 'revoke'>, records?: Map<string, PeerRecord | undefined>): string | undefined {
     const state = this.deps.state;
@@ -400,7 +409,7 @@ export class ServiceRegistry {
     const handle =
       this.deps.connections?.open({
         kind,
-        peer: { name: peer.name, fingerprint: peer.fingerprint },
+        peer: { name: peer.name, fingerprint: peer.fingerprint, ...this.groupOf(peer.fingerprint) },
         from: listing.from,
         to: listing.to,
         // `connections close ID`: the table takes it off the list itself.

@@ -182,6 +182,18 @@ test('item 2: a removal ends the open terminal, refuses new ones, and reaches an
   await ended;
   assert.notEqual(code.code, 0, 'the terminal ended with an error, not by its program');
 
+  // O2's audit log names the group on M1's session, start and end (what `group history` reads).
+  await until("the session with its group in o2's audit log", async () => {
+    const { events } = await agentCall(o2.home, 'audit.list', {});
+    const lines = events.filter(
+      (e) => e.kind === 'terminal' && e.peer?.fingerprint === m1.fingerprint && e.group === 'lab',
+    );
+    return (
+      lines.some((e) => e.kind === 'terminal' && e.phase === 'start') &&
+      lines.some((e) => e.kind === 'terminal' && e.phase === 'end')
+    );
+  });
+
   const again = await echo(m1, 'o2', 'never');
   assert.notEqual(again.code, 0, 'a new terminal is refused');
 
