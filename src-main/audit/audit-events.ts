@@ -48,13 +48,6 @@ const base = () => ({
   outcome: z.enum(AUDIT_OUTCOMES),
   /** Why it was refused or failed, or how it ended. */
   reason: text(AUDIT_TEXT_LIMITS.reason).optional(),
-  /**
-   * The group whose grant let the peer in (a member's device on a group's device): its id, and its
-   * name then (`group history` reads these lines).
-   */
-  group: z
-    .object({ id: z.string().regex(/^[0-9a-f]{32}$/), name: text(AUDIT_TEXT_LIMITS.peerName) })
-    .optional(),
 });
 
 /**

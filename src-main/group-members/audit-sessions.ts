@@ -16,12 +16,13 @@ const START_SLACK_MS = 5_000;
 type TerminalEvent = Extract<AuditEvent, { kind: 'terminal' }>;
 
 /**
- * The sessions of `group` (its id) that `events` (in file order) show `device` served, newest first;
- * `memberDevices`: the fingerprints of the group's members' devices now.
+ * The sessions of `group` that `events` (in file order) show `device` served, newest first;
+ * `memberDevices`: the fingerprints of the group's members' devices now. A line's `group` is the
+ * names of the groups that let its peer in, joined with `, ` (services.ts).
  */
 export function groupSessions(
   events: readonly AuditEvent[],
-  group: string,
+  group: { name: string },
   device: HistoryDevice,
   memberDevices: ReadonlySet<string>,
 ): HistorySession[] {
@@ -30,7 +31,9 @@ export function groupSessions(
       e.kind === 'terminal' &&
       e.side === 'served' &&
       e.peer !== undefined &&
-      (e.group === undefined ? memberDevices.has(e.peer.fingerprint) : e.group.id === group),
+      (e.group === undefined
+        ? memberDevices.has(e.peer.fingerprint)
+        : e.group.split(', ').includes(group.name)),
   );
   const starts = served.filter((e) => e.phase === 'start');
   const used = new Set<TerminalEvent>();

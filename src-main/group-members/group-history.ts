@@ -51,11 +51,12 @@ export interface GroupHistoryDeps {
   log: Logger;
 }
 
-/** This device's sessions of `group`, as its audit log has them. */
-async function ownSessions(deps: GroupHistoryDeps, group: string): Promise<HistorySession[]> {
+/** This device's sessions of group `id`, as its audit log has them (none for a group it has not). */
+async function ownSessions(deps: GroupHistoryDeps, id: string): Promise<HistorySession[]> {
+  const group = deps.book.view().groups.find((g) => g.id === id);
+  if (!group) return [];
   const { events } = await readAudit(deps.home);
-  const members = deps.book.view().groups.find((g) => g.id === group)?.members ?? [];
-  const memberDevices = new Set(members.flatMap((m) => m.devices.map((d) => d.fingerprint)));
+  const memberDevices = new Set(group.members.flatMap((m) => m.devices.map((d) => d.fingerprint)));
   const self = { name: deps.self.name(), fingerprint: deps.self.fingerprint };
   return groupSessions(events, group, self, memberDevices);
 }

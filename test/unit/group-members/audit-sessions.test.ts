@@ -9,8 +9,6 @@ import { test } from 'node:test';
 import type { AuditEvent } from '../../../src-main/audit/audit-events.js';
 import { groupSessions } from '../../../src-main/group-members/audit-sessions.js';
 
-const G = 'a1'.repeat(16);
-const OTHER = 'b2'.repeat(16);
 const M1 = { name: 'm1', fingerprint: '1'.repeat(64) };
 const M2 = { name: 'm2', fingerprint: '2'.repeat(64) };
 const X = { name: 'x', fingerprint: '9'.repeat(64) };
@@ -27,19 +25,19 @@ function line(
 
 test("a group's sessions on a device: start and end paired, an open one, others' left out", () => {
   const events: AuditEvent[] = [
-    line('start', '2026-11-28T10:00:00.000Z', M1, { group: { id: G, name: 'lab' }, path: 'relay' }),
+    line('start', '2026-11-28T10:00:00.000Z', M1, { group: 'lab', path: 'relay' }),
     line('start', '2026-11-28T10:01:00.000Z', M2),
     line('start', '2026-11-28T10:02:00.000Z', X),
-    line('start', '2026-11-28T10:03:00.000Z', M1, { group: { id: OTHER, name: 'other' } }),
+    line('start', '2026-11-28T10:03:00.000Z', M1, { group: 'other, ops' }),
     line('end', '2026-11-28T10:05:00.000Z', M1, {
-      group: { id: G, name: 'lab' },
+      group: 'ops, lab',
       durationMs: 300_000,
       reason: 'the shell exited',
       path: 'relay',
     }),
-    line('start', '2026-11-28T10:06:00.000Z', M1, { side: 'opened', group: { id: G, name: 'lab' } }),
+    line('start', '2026-11-28T10:06:00.000Z', M1, { side: 'opened', group: 'lab' }),
   ];
-  const sessions = groupSessions(events, G, O2, new Set([M1.fingerprint, M2.fingerprint]));
+  const sessions = groupSessions(events, { name: 'lab' }, O2, new Set([M1.fingerprint, M2.fingerprint]));
   assert.deepEqual(
     sessions.map((s) => [s.memberDevice.name, s.start, s.end, s.reason ?? null]),
     [
@@ -53,11 +51,9 @@ test("a group's sessions on a device: start and end paired, an open one, others'
 });
 
 test('an end whose start line is gone (rotated away) still gives its start from its duration', () => {
-  const events = [
-    line('end', '2026-11-28T10:05:00.000Z', M1, { group: { id: G, name: 'lab' }, durationMs: 60_000 }),
-  ];
+  const events = [line('end', '2026-11-28T10:05:00.000Z', M1, { group: 'lab', durationMs: 60_000 })];
   assert.deepEqual(
-    groupSessions(events, G, O2, new Set()).map((s) => [s.start, s.end]),
+    groupSessions(events, { name: 'lab' }, O2, new Set()).map((s) => [s.start, s.end]),
     [['2026-11-28T10:04:00.000Z', '2026-11-28T10:05:00.000Z']],
   );
 });
