@@ -14,6 +14,7 @@
 import type { ListedDomain } from '../links/domain.js';
 import { filesDomain } from '../files/files-domain.js';
 import { forwardsDomain } from '../forwards/forwards-domain.js';
+import { groupMembersDomain } from '../group-members/group-members-domain.js';
 import { groupsDomain } from '../groups/groups-domain.js';
 import { messagesDomain } from '../messages/messages-domain.js';
 import { routesDomain } from '../routes/routes-domain.js';
@@ -29,4 +30,6 @@ export const domains: readonly ListedDomain[] = [
   forwardsDomain,
   routesDomain,
   groupsDomain,
+  // After groups: invitations and history read and write its book.
+  groupMembersDomain,
 ];

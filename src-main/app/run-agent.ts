@@ -218,6 +218,12 @@ async function startAgent(opts: RunAgentOptions, made: Made): Promise<RunningAge
       ...domainHost({ state, notices, services: agent.services }),
       audit,
       peers: agent.peers,
+      // Pairing's codes and PAKE, for a domain's own protocol after it (links/domain.ts DomainCodes).
+      codes: {
+        issue: (ttlMs, onMet) => agent.issuer.issueFor(ttlMs, onMet),
+        retire: (code) => agent.issuer.retireFor(code),
+        meet: (code) => agent.joiner.meet(code),
+      },
       connections: agent.opened,
       stopping,
     },

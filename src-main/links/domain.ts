@@ -86,6 +86,48 @@ export type DomainNotices = Pick<Notices, 'changed' | 'notice' | 'onChanged'>;
 export type DomainServices = Pick<ServiceRegistry, 'register' | 'opener' | 'admitGuests'>;
 
 /**
+ * A one-time code's two ends once its PAKE succeeded (the code met, pairing/): who is at the other end,
+ * as the code proved, and the circuit between them, for what a domain runs after the PAKE in place of
+ * a pairing request (the groups' invitations). Everything sent on it is the domain's to seal.
+ */
+export interface MetCode {
+  /** The other node as the PAKE confirmed it: its certificate, fingerprint and announced name. */
+  readonly peer: { readonly fingerprint: string; readonly name: string; readonly certDer: Uint8Array };
+  /** 32 bytes both ends derived from the PAKE's key, and nobody else has. */
+  readonly sessionKey: Uint8Array;
+  /** How the two met: `relay <url>`, `lan`, or the joiner's address. */
+  readonly via: string;
+  send(frame: Uint8Array): void;
+  /** The next frame from the other end, or a ClawError('TIMEOUT' | 'LINK_CLOSED'). */
+  next(timeoutMs: number, what: string): Promise<Uint8Array>;
+  close(reason: string): void;
+}
+
+/** What `DomainCodes.issue` answers: the code to read aloud, its invite link, when it expires. */
+export interface IssuedCodeInfo {
+  code: string;
+  invite: string;
+  expiresAt: string;
+}
+
+/**
+ * One-time codes a domain issues and meets over pairing's rendezvous (relays and the LAN), with
+ * pairing's PAKE, and then speaks its own protocol on: the code and its single use, TTL and rate
+ * limits are pairing's; what follows the PAKE is the domain's.
+ */
+export interface DomainCodes {
+  /**
+   * A new code, open for `ttlMs`: the first node that meets it (one try: a wrong code burns it too)
+   * is handed to `onMet` once the PAKE succeeded; the circuit closes when `onMet` settles.
+   */
+  issue(ttlMs: number, onMet: (met: MetCode) => Promise<void>): Promise<IssuedCodeInfo>;
+  /** Retires an open code `issue` made; false when it is no longer open (used, expired, retired). */
+  retire(code: string): boolean;
+  /** Finds the issuer of a code or invite and runs the PAKE with it; the caller closes what it gets. */
+  meet(codeOrInvite: string): Promise<MetCode>;
+}
+
+/**
  * What the node offers every domain, and all a domain sees of it (a narrow host, as Tailscale's
  * features get): what it may read, the services it registers, the one peer port. Everything here
  * exists before any domain is created. What it may write is the settings section its description
@@ -113,6 +155,8 @@ export interface DomainContextCommon {
   /** Where a domain registers the services peers open here. */
   readonly services: DomainServices;
   readonly peers: DomainPeers;
+  /** One-time codes met with pairing's PAKE, for a domain's own protocol after it. */
+  readonly codes: DomainCodes;
   /** Where what this node opens on its peers is listed, and ended when its peer is removed here. */
   readonly connections: ConnectionsOpened;
   /**

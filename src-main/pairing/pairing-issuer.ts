@@ -29,6 +29,7 @@ import {
 import type { Circuit } from '../transport/circuit.js';
 import { FrameQueue, HeldCircuit } from '../transport/frame-queue.js';
 import type { Link } from '../transport/link.js';
+import type { IssuedCodeInfo, MetCode } from '../links/domain.js';
 import type { RelayClient } from '../transport/relay-client.js';
 import { streamCircuit } from '../transport/stream-circuit.js';
 import type { Approvals, Decision } from './approvals.js';
@@ -93,6 +94,11 @@ type IssuedCode =
       shown: PairNewResult;
       /** Made as one of the owner's devices (`pair new --mine`): its request says so. */
       mine: boolean;
+      /**
+       * Issued for a domain (DomainCodes.issue): once met, the circuit is handed to it in place of a
+       * pairing request. Such codes are not pairing's to list or cancel.
+       */
+      handoff?: (met: MetCode) => Promise<void>;
     }
   | {
       state: 'deciding';
@@ -156,7 +162,11 @@ export class CodeIssuer {
    * A new code, returned once every relay has it (bounded by PAIR_LISTEN_SETTLE_MS): a joiner who types
    * it at once must find this node there, even right after the agent started or its relay reconnected.
    */
-  async newCode(ttlMs = PAIR_CODE_TTL_MS, mine = false): Promise<PairNewResult> {
+  async newCode(
+    ttlMs = PAIR_CODE_TTL_MS,
+    mine = false,
+    handoff?: (met: MetCode) => Promise<void>,
+  ): Promise<PairNewResult> {
     const relays = this.deps.relays.clients();
     if (relays.length === 0 && !this.deps.lan.lanPairingAvailable()) {
       const listen = this.deps.lan.listenAddress;
@@ -195,7 +205,15 @@ export class CodeIssuer {
       ...(mine ? { mine: true } : {}),
     };
     // Open before it is announced: the LAN announcement lists the open codes' tags.
-    this.codes.set(code.tag, { state: 'open', code, expiresAt, timer, shown, mine });
+    this.codes.set(code.tag, {
+      state: 'open',
+      code,
+      expiresAt,
+      timer,
+      shown,
+      mine,
+      ...(handoff ? { handoff } : {}),
+    });
     // By tag: a relay that takes LISTEN_TAG derives the alias, so nobody can squat a node ID there.
     for (const r of relays) r.listenTag(code.tag);
     this.announceTags();
@@ -208,11 +226,28 @@ export class CodeIssuer {
     return shown;
   }
 
-  /** Codes nobody has used yet, newest first (`pair.list`). */
+  /** Codes nobody has used yet, newest first (`pair.list`); a domain's codes are its own to list. */
   list(): PairListResult['codes'] {
     return this.open()
+      .filter((c) => !c.handoff)
       .map((c) => c.shown)
       .reverse();
+  }
+
+  /** A code for a domain (DomainCodes.issue): met, it is handed to `handoff`, not to the approvals. */
+  async issueFor(ttlMs: number, handoff: (met: MetCode) => Promise<void>): Promise<IssuedCodeInfo> {
+    const { code, invite, expiresAt } = await this.newCode(ttlMs, false, handoff);
+    return { code, invite, expiresAt };
+  }
+
+  /** Retires an open code `issueFor` made (DomainCodes.retire); false when it is not open any more. */
+  retireFor(text: string): boolean {
+    const { code } = parseCodeOrInvite(text);
+    const issued = this.codes.get(code.tag);
+    if (issued?.state !== 'open' || !issued.handoff || issued.code.text !== code.text) return false;
+    this.retire(code.tag);
+    this.deps.notifier.changed();
+    return true;
   }
 
   /**
@@ -222,7 +257,7 @@ export class CodeIssuer {
   cancel(text: string): string {
     const { code } = parseCodeOrInvite(text);
     const issued = this.codes.get(code.tag);
-    if (issued?.state !== 'open' || issued.code.text !== code.text) {
+    if (issued?.state !== 'open' || issued.handoff || issued.code.text !== code.text) {
       throw new ClawError(
         'BAD_PAIR_CODE',
         `${code.text} is not an open code of this node (used up, expired or cancelled)`,
@@ -361,6 +396,7 @@ export class CodeIssuer {
       held.close('cannot pair a node with itself');
       return;
     }
+    if (active.handoff) return this.handOff(active.handoff, held, queue, result, source);
     let requestId: string;
     try {
       requestId = this.deps.approvals.record({
@@ -413,6 +449,31 @@ export class CodeIssuer {
         message: `${result.peerName} stopped waiting (cancelled, timed out or lost its connection) before you decided`,
       });
     });
+  }
+
+  /** A domain's code met: the domain runs its protocol on the circuit, which closes when it is done. */
+  private async handOff(
+    handoff: (met: MetCode) => Promise<void>,
+    held: HeldCircuit,
+    queue: FrameQueue,
+    result: PairingResult,
+    source: string | undefined,
+  ): Promise<void> {
+    try {
+      await handoff({
+        peer: { fingerprint: result.peerFingerprint, name: result.peerName, certDer: result.peerCertDer },
+        sessionKey: result.sessionKey,
+        via: source ?? held.relayUrl,
+        send: (frame) => void held.send(frame),
+        next: (timeoutMs, what) => queue.next(timeoutMs, what),
+        close: (reason) => held.close(reason),
+      });
+    } catch (err) {
+      this.deps.log.info({ peer: result.peerFingerprint }, `code ended: ${(err as Error).message}`);
+    } finally {
+      // Closed a moment later so the domain's last frame arrives before the circuit's end.
+      setTimeout(() => held.close('done'), 500).unref();
+    }
   }
 
   private answer(d: Decision): void {

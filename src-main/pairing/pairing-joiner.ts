@@ -19,6 +19,7 @@ import type { RelayClient } from '../transport/relay-client.js';
 import type { NodeState } from '../state/node-state.js';
 import type { Notifier } from '../state/notices.js';
 import type { PairingProgress } from './pairing-progress.js';
+import type { MetCode } from '../links/domain.js';
 import {
   CODE_INVALID_LINE,
   encodePairHello,
@@ -163,37 +164,9 @@ export class CodeJoiner {
   ): Promise<PairJoinResult> {
     const code = invite.code.text;
     this.step({ role: 'join', code, step: 'finding' });
-    const { circuit, via } = await this.findIssuer(invite);
-    cancel.hold(circuit);
-    this.step({ role: 'join', code, step: 'checking', via });
-    const queue = new FrameQueue(circuit);
-    // The PAKE (and @noble/curves under it) loads with the first pairing, not with the agent (ADR 0062).
-    const { PairingJoiner: PakeJoiner } = await import('../crypto/pairing.js');
-    const joiner = new PakeJoiner({
-      code: invite.code,
-      certDer: this.deps.identity.certDer,
-      name: this.name,
-    });
-    let result: PairingResult;
-    try {
-      circuit.send(encodePairHello(invite.code.tag));
-      circuit.send(joiner.start());
-      const msg2 = await queue.next(PAIR_STEP_TIMEOUT_MS, 'the issuer’s answer').catch((err: Error) => {
-        // An issuer that refuses says why first; one that just closed did not have the code (any more).
-        throw isClawError(err, 'LINK_CLOSED') ? new ClawError('BAD_PAIR_CODE', CODE_INVALID_LINE) : err;
-      });
-      const refused = refusalError(msg2);
-      if (refused) throw refused;
-      const step = joiner.receive(msg2);
-      circuit.send(step.message);
-      // The issuer's name in normal form, as every name from another node (core/names.ts).
-      result = { ...step.result, peerName: receivedNodeName(step.result.peerName) };
-    } catch (err) {
-      if (!circuit.closed && !isClawError(err, 'BAD_PAIR_CODE') && !isClawError(err, 'RELAY_LIMIT'))
-        circuit.send(joiner.abort());
-      circuit.close('pairing failed');
-      throw cancel.cancelled ? JOIN_CANCELLED() : err;
-    }
+    const { circuit, queue, result } = await this.pake(invite, cancel, (via) =>
+      this.step({ role: 'join', code, step: 'checking', via }),
+    );
     this.deps.notifier.notice({
       kind: 'pairing',
       message: `code accepted by ${result.peerName} (${abbreviateFingerprint(result.peerFingerprint)}); waiting for approval`,
@@ -223,6 +196,63 @@ export class CodeJoiner {
     const peer = this.addPairedPeer(result, grant.allow, grant.defaultAllow, inviteRelay(invite));
     this.step({ role: 'join', code, step: 'paired', ...other });
     return { name: peer.name, fingerprint: peer.fingerprint, allow: [...peer.allow] };
+  }
+
+  /**
+   * Finds the issuer of `text` (a code or an invite) and runs the PAKE with it, for a domain's own
+   * protocol after it (DomainCodes.meet): nothing is recorded here, and the caller closes the circuit.
+   */
+  async meet(text: string): Promise<MetCode> {
+    const invite = parseCodeOrInvite(text);
+    const { circuit, queue, result, via } = await this.pake(invite, new JoinCancel());
+    return {
+      peer: { fingerprint: result.peerFingerprint, name: result.peerName, certDer: result.peerCertDer },
+      sessionKey: result.sessionKey,
+      via,
+      send: (frame) => void circuit.send(frame),
+      next: (timeoutMs, what) => queue.next(timeoutMs, what),
+      close: (reason) => circuit.close(reason),
+    };
+  }
+
+  /** The issuer's circuit, found, and the PAKE run on it with the invite's code. */
+  private async pake(
+    invite: Invite,
+    cancel: JoinCancel,
+    found: (via: string) => void = () => undefined,
+  ): Promise<{ circuit: HeldCircuit; queue: FrameQueue; result: PairingResult; via: string }> {
+    const { circuit, via } = await this.findIssuer(invite);
+    cancel.hold(circuit);
+    found(via);
+    const queue = new FrameQueue(circuit);
+    // The PAKE (and @noble/curves under it) loads with the first pairing, not with the agent (ADR 0062).
+    const { PairingJoiner: PakeJoiner } = await import('../crypto/pairing.js');
+    const joiner = new PakeJoiner({
+      code: invite.code,
+      certDer: this.deps.identity.certDer,
+      name: this.name,
+    });
+    let result: PairingResult;
+    try {
+      circuit.send(encodePairHello(invite.code.tag));
+      circuit.send(joiner.start());
+      const msg2 = await queue.next(PAIR_STEP_TIMEOUT_MS, 'the issuer’s answer').catch((err: Error) => {
+        // An issuer that refuses says why first; one that just closed did not have the code (any more).
+        throw isClawError(err, 'LINK_CLOSED') ? new ClawError('BAD_PAIR_CODE', CODE_INVALID_LINE) : err;
+      });
+      const refused = refusalError(msg2);
+      if (refused) throw refused;
+      const step = joiner.receive(msg2);
+      circuit.send(step.message);
+      // The issuer's name in normal form, as every name from another node (core/names.ts).
+      result = { ...step.result, peerName: receivedNodeName(step.result.peerName) };
+    } catch (err) {
+      if (!circuit.closed && !isClawError(err, 'BAD_PAIR_CODE') && !isClawError(err, 'RELAY_LIMIT'))
+        circuit.send(joiner.abort());
+      circuit.close('pairing failed');
+      throw cancel.cancelled ? JOIN_CANCELLED() : err;
+    }
+    return { circuit, queue, result, via };
   }
 
   /**

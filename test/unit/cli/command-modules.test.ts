@@ -80,6 +80,7 @@ test("the help lists the commands in the order it always did, the domains' among
       'msg',
       'file',
       'share',
+      'group',
       'ui',
       'settings',
     ],

@@ -1,0 +1,348 @@
+/**
+ * Group invitations (docs/adr/0089-groups.md, slice "Invitation"; DESIGN §18): the owner's device
+ * issues a one-time code with a TTL through pairing's rendezvous and PAKE (DomainCodes), single use,
+ * listed and cancelled while open. The device that meets it with the code becomes the group's new
+ * member's root: the inviter signs the `member` record and sends the group's records (what
+ * GroupBook.recordsFor gives that device), sealed (invitation-frames.ts); the joiner keeps them with the
+ * inviter, whom the PAKE confirmed, as its `joined` anchor, and says so. Both sides see the other's
+ * fingerprint, as with `pair`, to compare.
+ *
+ * One owner of the invitations' state: this class. Open invitations are in memory only: an agent that
+ * restarts has none (a code's rendezvous does not outlive the agent either).
+ */
+import type { Logger } from 'pino';
+import { Emitter } from '../core/emitter.js';
+import { ClawError, errorMessage, isClawError } from '../core/errors.js';
+import { abbreviateFingerprint } from '../core/fingerprint.js';
+import { isoTime } from '../core/iso-time.js';
+import { commandArgs, hereHint } from '../core/hint.js';
+import type { DomainCodes, MetCode } from '../links/domain.js';
+import { INVITE_PREFIX, parseCodeOrInvite } from '../protocol/pair-code.js';
+import type { GroupRecord } from '../protocol/group-records.js';
+import type { GroupBook } from '../groups/group-book.js';
+import type { GroupView } from '../state/groups.js';
+import { groupOf, ownedGroupOf } from './group-ref.js';
+import { InvitationChannel, recordBatches, type InvitationFrame } from './invitation-frames.js';
+import { GROUP_LINK_PREFIX, type InvitationInfo, type JoinResult } from './group-members-contract.js';
+
+/** Default lifetime of an invitation, in ms (10 minutes, as a pairing code). */
+export const INVITATION_TTL_MS = 10 * 60 * 1000;
+/** How long either side waits for the other's next frame after the PAKE, in ms. */
+export const INVITATION_STEP_TIMEOUT_MS = 15_000;
+/** Most invitations kept after they ended (used, cancelled, expired), newest first, for the list. */
+export const MAX_ENDED_INVITATIONS = 32;
+
+/** What the invitations use of the group book: the seam's reads and writes. */
+export type InvitationBook = Pick<GroupBook, 'view' | 'decide' | 'join' | 'recordsFor'>;
+
+export interface InvitationsDeps {
+  book: InvitationBook;
+  codes: DomainCodes;
+  log: Logger;
+  /** Says the node changed (status and the window follow). */
+  changed(): void;
+  now?: () => number;
+  /** How long either side waits for the other's next frame (INVITATION_STEP_TIMEOUT_MS). */
+  stepTimeoutMs?: number;
+}
+
+/** One invitation: open while its code may be met, then how it ended. */
+interface Invitation {
+  id: string;
+  group: string;
+  groupName: string;
+  code: string;
+  link: string;
+  expiresAt: number;
+  state: InvitationInfo['state'];
+  /** The device that met the code, as the PAKE confirmed it. */
+  by?: { name: string; fingerprint: string };
+  endedAt?: number;
+  /** Why a met code did not make a member (the joiner refused the records, or was gone). */
+  problem?: string;
+}
+
+export class Invitations {
+  /** `changed`: an invitation was made, met, cancelled or expired (the `groups.invitations.changed` event). */
+  readonly events = new Emitter<{ changed: [] }>();
+  private readonly open = new Map<string, Invitation>();
+  private ended: Invitation[] = [];
+  private next = 1;
+  private readonly now: () => number;
+  private readonly step: number;
+
+  constructor(private readonly deps: InvitationsDeps) {
+    this.now = deps.now ?? Date.now;
+    this.step = deps.stepTimeoutMs ?? INVITATION_STEP_TIMEOUT_MS;
+  }
+
+  /**
+   * A new invitation to `ref` (a group this node's person owns), open for `ttlMs`.
+   * @throws ClawError('BAD_ARGUMENT') for a group not owned here; pairing's errors for the code (no
+   *   relay and no LAN to meet on, too many codes open)
+   */
+  async invite(ref: string, ttlMs = INVITATION_TTL_MS): Promise<InvitationInfo> {
+    this.expire(); // pairing retired their codes: what this list keeps of them stays bounded
+    const group = ownedGroupOf(this.deps.book, ref, 'invite members');
+    const id = String(this.next++);
+    const issued = await this.deps.codes.issue(ttlMs, (met) => this.admit(id, met));
+    const invitation: Invitation = {
+      id,
+      group: group.id,
+      groupName: group.name,
+      code: issued.code,
+      link: groupLink(issued.invite),
+      expiresAt: Date.parse(issued.expiresAt),
+      state: 'open',
+    };
+    this.open.set(id, invitation);
+    this.changed();
+    return infoOf(invitation);
+  }
+
+  /** Open invitations, then the last ones that ended; of one group when `ref` is given. */
+  list(ref?: string): InvitationInfo[] {
+    this.expire();
+    const group = ref === undefined ? undefined : groupOf(this.deps.book, ref).id;
+    return [...[...this.open.values()].reverse(), ...this.ended]
+      .filter((i) => group === undefined || i.group === group)
+      .map(infoOf);
+  }
+
+  /**
+   * Cancels an open invitation, by its code, link or id: nobody can join with it after.
+   * @throws ClawError('BAD_ARGUMENT') when it is not open here (used, expired, cancelled or unknown)
+   */
+  cancel(ref: string): InvitationInfo {
+    this.expire();
+    const invitation = this.open.get(ref) ?? this.byCode(ref);
+    if (!invitation)
+      throw new ClawError(
+        'BAD_ARGUMENT',
+        ...commandArgs(
+          `${ref} is not an open invitation of this node (used, expired or cancelled; see `,
+          hereHint(['group', 'invitations']),
+          ')',
+        ),
+      );
+    this.deps.codes.retire(invitation.code);
+    this.end(invitation, 'cancelled');
+    return infoOf(invitation);
+  }
+
+  /** Cancels every open invitation (the agent is stopping). */
+  stop(): void {
+    for (const invitation of [...this.open.values()]) {
+      this.deps.codes.retire(invitation.code);
+      this.end(invitation, 'cancelled');
+    }
+  }
+
+  private changed(): void {
+    this.deps.changed();
+    this.events.emit('changed');
+  }
+
+  private byCode(ref: string): Invitation | undefined {
+    let code: string;
+    try {
+      code = parseCodeOrInvite(asInvite(ref)).code.text;
+    } catch {
+      return undefined;
+    }
+    return [...this.open.values()].find((i) => i.code === code);
+  }
+
+  /** Open invitations past their TTL end as expired (pairing retired their codes then). */
+  private expire(): void {
+    const now = this.now();
+    for (const invitation of [...this.open.values()])
+      if (invitation.expiresAt <= now) this.end(invitation, 'expired', invitation.expiresAt);
+  }
+
+  private end(invitation: Invitation, state: InvitationInfo['state'], at = this.now()): void {
+    this.open.delete(invitation.id);
+    invitation.state = state;
+    invitation.endedAt = at;
+    this.ended = [invitation, ...this.ended].slice(0, MAX_ENDED_INVITATIONS);
+    this.changed();
+  }
+
+  /** The inviter's side once a device met invitation `id`'s code: it becomes the group's member. */
+  private async admit(id: string, met: MetCode): Promise<void> {
+    const invitation = this.open.get(id);
+    const channel = new InvitationChannel(met.sessionKey, 'inviter');
+    const by = { name: met.peer.name, fingerprint: met.peer.fingerprint };
+    if (!invitation) return void met.send(channel.seal({ t: 'refused', reason: 'invitation cancelled' }));
+    // The code is used up whatever follows (pairing retired it): one try per code.
+    invitation.by = by;
+    this.end(invitation, 'used');
+    try {
+      channel.open(await met.next(this.step, 'a group join'), 'a group join');
+      const group = this.stillOwned(invitation.group);
+      if (
+        group.devices.some((d) => d.fingerprint === by.fingerprint) ||
+        group.owners.some((d) => d.fingerprint === by.fingerprint)
+      )
+        throw new ClawError('BAD_ARGUMENT', `${by.name} is one of the group's own devices, not a member's`);
+      await this.deps.book.decide([
+        { kind: 'member', group: group.id, subject: by.fingerprint, name: by.name },
+      ]);
+      const records = this.deps.book.recordsFor(by.fingerprint).filter((r) => r.group === group.id);
+      met.send(channel.seal({ t: 'group', group: group.id, name: group.name, records: records.length }));
+      for (const batch of recordBatches(records)) met.send(channel.seal({ t: 'records', records: batch }));
+      const answer = channel.open(await met.next(this.step, 'the joiner’s answer'), 'the joiner’s answer');
+      if (answer.t === 'refused') invitation.problem = `${by.name} refused the group: ${answer.reason}`;
+      this.deps.log.info(
+        { group: group.id, member: by.fingerprint },
+        `${by.name} joined group ${group.name} with an invitation`,
+      );
+    } catch (err) {
+      invitation.problem = errorMessage(err);
+      if (!isClawError(err, 'LINK_CLOSED'))
+        met.send(channel.seal({ t: 'refused', reason: errorMessage(err).slice(0, 300) }));
+    } finally {
+      this.changed();
+    }
+  }
+
+  /** The group, as the invitation was made, still this person's and not deleted. */
+  private stillOwned(id: string): GroupView {
+    const group = this.deps.book.view().groups.find((g) => g.id === id);
+    if (!group || group.deleted || group.role !== 'owner')
+      throw new ClawError('BAD_ARGUMENT', 'the group was deleted since the invitation was made');
+    return group;
+  }
+
+  /**
+   * The joiner's side: meets the code's issuer, takes the group's records and keeps them with the
+   * inviter as this person's anchor in that group.
+   * @throws ClawError('BAD_PAIR_CODE' | 'BAD_INVITE') for a code that is none or no one holds;
+   *   ClawError('PAIRING_FAILED') when the PAKE or what follows fails or the inviter refused
+   */
+  async join(text: string): Promise<JoinResult> {
+    const invite = asInvite(text);
+    parseCodeOrInvite(invite); // a malformed code is refused before anything is looked for
+    const met = await this.deps.codes.meet(invite);
+    const channel = new InvitationChannel(met.sessionKey, 'joiner');
+    const inviter = { name: met.peer.name, fingerprint: met.peer.fingerprint };
+    try {
+      met.send(channel.seal({ t: 'join' }));
+      const header = await this.frame(met, channel, inviter.name);
+      if (header.t !== 'group') throw unexpected(inviter.name);
+      const records: unknown[] = [];
+      while (records.length < header.records) {
+        const batch = await this.frame(met, channel, inviter.name);
+        if (batch.t !== 'records' || records.length + batch.records.length > header.records)
+          throw unexpected(inviter.name);
+        records.push(...batch.records);
+      }
+      this.checkNewAnchor(header.group, inviter);
+      await this.deps.book.join(header.group, inviter.fingerprint, records as GroupRecord[]);
+      const group = this.deps.book.view().groups.find((g) => g.id === header.group);
+      if (group?.role !== 'member' || group.deleted)
+        throw new ClawError(
+          'PAIRING_FAILED',
+          `the records ${inviter.name} sent do not make this device a member`,
+        );
+      met.send(channel.seal({ t: 'joined' }));
+      return {
+        group: { id: group.id, name: group.name },
+        inviter,
+        via: met.via,
+        devices: group.devices.map((d) => ({ name: d.name, fingerprint: d.fingerprint })),
+      };
+    } catch (err) {
+      // The inviter learns why no member came of its code (it refused itself: it knows).
+      if (!(err instanceof InviterRefused) && !isClawError(err, 'LINK_CLOSED'))
+        met.send(channel.seal({ t: 'refused', reason: errorMessage(err).slice(0, 300) }));
+      throw err;
+    } finally {
+      met.close('done');
+    }
+  }
+
+  /**
+   * An inviter becomes an anchor of its group here, whose records then count: in a group this person
+   * already knows, only one of the owner devices it trusts there may invite again. Anyone else could
+   * name the id of a group the member belongs to and take it over on the member's devices.
+   * @throws ClawError('PAIRING_FAILED') otherwise
+   */
+  private checkNewAnchor(group: string, inviter: { name: string; fingerprint: string }): void {
+    const known = this.deps.book.view().groups.find((g) => g.id === group);
+    if (!known) return;
+    if (known.role === 'owner')
+      throw new ClawError(
+        'PAIRING_FAILED',
+        `group ${known.name} is your own: this device cannot be its member`,
+      );
+    if (known.deleted)
+      throw new ClawError('PAIRING_FAILED', `group ${known.name} was deleted: it cannot be joined again`);
+    if (!known.owners.some((o) => o.fingerprint === inviter.fingerprint))
+      throw new ClawError(
+        'PAIRING_FAILED',
+        `this device already belongs to group ${known.name}, and ${inviter.name} is not one of its owner's devices: refused`,
+      );
+  }
+
+  /** The inviter's next frame; its refusal as an error. */
+  private async frame(met: MetCode, channel: InvitationChannel, inviter: string): Promise<InvitationFrame> {
+    let bytes: Uint8Array;
+    try {
+      bytes = await met.next(this.step, `the group from ${inviter}`);
+    } catch (err) {
+      // A pairing issuer waits for its owner's approval and sends nothing.
+      if (isClawError(err, 'TIMEOUT'))
+        throw new ClawError(
+          'PAIRING_FAILED',
+          ...commandArgs(
+            `${inviter} accepted the code but sent no group: if it is a pairing code, use `,
+            hereHint(['pair', 'join', 'CODE']),
+            '',
+          ),
+        );
+      throw err;
+    }
+    const frame = channel.open(bytes, `the group from ${inviter}`);
+    if (frame.t === 'refused')
+      throw new InviterRefused(`${inviter} did not let this device join: ${frame.reason}`);
+    return frame;
+  }
+}
+
+/** A pairing invite's link as a group invitation's (GROUP_LINK_PREFIX). */
+export function groupLink(invite: string): string {
+  return invite.startsWith(INVITE_PREFIX) ? GROUP_LINK_PREFIX + invite.slice(INVITE_PREFIX.length) : invite;
+}
+
+/** A group invitation's link as the pairing invite it carries; a code or pairing invite as it is. */
+export function asInvite(text: string): string {
+  const trimmed = text.trim();
+  return trimmed.toLowerCase().startsWith(GROUP_LINK_PREFIX)
+    ? INVITE_PREFIX + trimmed.slice(GROUP_LINK_PREFIX.length)
+    : text;
+}
+
+/** The inviter's own refusal: it is not told back. */
+class InviterRefused extends ClawError {
+  constructor(message: string) {
+    super('PAIRING_FAILED', message);
+  }
+}
+
+const unexpected = (inviter: string) =>
+  new ClawError('PAIRING_FAILED', `${inviter} sent the group out of order — update both nodes`);
+
+function infoOf(i: Invitation): InvitationInfo {
+  return {
+    id: i.id,
+    group: { id: i.group, name: i.groupName },
+    code: i.code,
+    link: i.link,
+    expiresAt: isoTime(i.expiresAt),
+    state: i.state,
+    ...(i.by ? { by: { ...i.by, short: abbreviateFingerprint(i.by.fingerprint) } } : {}),
+    ...(i.endedAt !== undefined ? { endedAt: isoTime(i.endedAt) } : {}),
+    ...(i.problem ? { problem: i.problem } : {}),
+  };
+}

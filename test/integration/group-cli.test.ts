@@ -1,0 +1,224 @@
+/**
+ * `clawbridge group …` against real agents on a relay only (no direct listener anywhere), as a person
+ * types it (docs/cli.md §Groups): the owner creates `lab` with its own device and invites; the
+ * member's device joins with the link and lists the group; the owner lists its member and the used
+ * invitation with the joiner's fingerprint to compare; the code is single use; a cancelled code finds
+ * nobody; a member cannot invite; the history answers; errors say what to do, and `--json` prints
+ * what the agent answered.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { GroupInfo } from '../../src-main/groups/groups-contract.js';
+import type { HistoryResult, InvitationInfo } from '../../src-main/group-members/group-members-contract.js';
+import {
+  agentCall,
+  cli,
+  cliJson,
+  nodeId,
+  startAgent,
+  startRelay,
+  stopAll,
+  tempHome,
+} from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
+
+after(stopAll);
+
+interface Node {
+  name: string;
+  home: string;
+  fingerprint: string;
+}
+
+let owner: Node;
+let member: Node;
+let outsider: Node;
+
+async function startNode(name: string, relayUrl: string): Promise<Node> {
+  const home = tempHome(`group-cli-${name}`);
+  await startAgent(home, { name, relay: relayUrl, listen: false });
+  // Codes are met on the relay: wait until it is connected.
+  await until(
+    `${name} on the relay`,
+    async () => (await agentCall(home, 'status', {})).relays.some((r) => r.connected),
+    30_000,
+  );
+  return { name, home, fingerprint: (await nodeId(home)).fingerprint };
+}
+
+async function ok(args: string[], timeoutMs?: number): Promise<string> {
+  const r = await cli(args, timeoutMs);
+  assert.equal(r.code, 0, `clawbridge ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+async function fails(args: string[], timeoutMs?: number): Promise<string> {
+  const r = await cli(args, timeoutMs);
+  assert.notEqual(r.code, 0, `clawbridge ${args.join(' ')} should fail: ${r.stdout}`);
+  return r.stderr;
+}
+
+before(async () => {
+  const relay = await startRelay();
+  [owner, member, outsider] = await Promise.all([
+    startNode('owner-one', relay.url),
+    startNode('mira', relay.url),
+    startNode('xavier', relay.url),
+  ]);
+});
+
+test(
+  'the owner creates a group of its own device, invites, and the device entering the link is its member',
+  { timeout: 180_000 },
+  async () => {
+    const created = await cliJson<GroupInfo>(['group', 'create', 'lab', '--home', owner.home]);
+    assert.equal(created.role, 'owner');
+    assert.match(
+      await ok(['group', 'add', 'lab', 'owner-one', '--home', owner.home]),
+      /owner-one\s+this device/,
+    );
+
+    const invitation = await cliJson<InvitationInfo>([
+      'group',
+      'invite',
+      'lab',
+      '--ttl',
+      '5m',
+      '--home',
+      owner.home,
+    ]);
+    assert.equal(invitation.state, 'open');
+    assert.match(invitation.link, /^clawbridge:\/\/group\?invite=/);
+    const open = await cliJson<InvitationInfo[]>(['group', 'invitations', 'lab', '--home', owner.home]);
+    assert.deepEqual(
+      open.map((i) => [i.code, i.state]),
+      [[invitation.code, 'open']],
+    );
+
+    const joinedText = await ok(['group', 'join', invitation.link, '--home', member.home], 150_000);
+    assert.match(joinedText, /joined group lab, invited by owner-one/);
+    assert.ok(
+      joinedText.includes(owner.fingerprint.slice(0, 4)),
+      `the inviter's fingerprint to compare is shown: ${joinedText}`,
+    );
+
+    const seen = await cliJson<GroupInfo[]>(['group', 'ls', '--home', member.home]);
+    assert.deepEqual(
+      seen.map((g) => [g.name, g.role, g.devices.map((d) => d.fingerprint)]),
+      [['lab', 'member', [owner.fingerprint]]],
+      "the member's device lists the group and its device",
+    );
+    assert.equal(seen[0]?.members, undefined, 'a member does not see the members');
+    assert.match(
+      await ok(['group', '--home', member.home]),
+      /lab \(you are a member; members may: terminal\)/,
+    );
+
+    const owned = await cliJson<GroupInfo[]>(['group', 'ls', '--home', owner.home]);
+    assert.deepEqual(
+      owned[0]?.members?.map((m) => [m.name, m.root]),
+      [['mira', member.fingerprint]],
+    );
+    const [used] = await cliJson<InvitationInfo[]>(['group', 'invitations', '--home', owner.home]);
+    assert.equal(used?.state, 'used');
+    assert.equal(used?.by?.fingerprint, member.fingerprint, "the joiner's fingerprint, to compare");
+    assert.match(await ok(['group', 'invitations', '--home', owner.home]), /used\s+\S+\s+mira/);
+
+    // Single use: another device with the same code finds nobody waiting for it.
+    const again = await fails(['group', 'join', invitation.code, '--home', outsider.home], 90_000);
+    assert.match(again, /code invalid or expired/);
+    assert.deepEqual(await cliJson<GroupInfo[]>(['group', 'ls', '--home', outsider.home]), []);
+  },
+);
+
+test(
+  'a cancelled invitation finds nobody; cancelling it again says it is not open',
+  { timeout: 120_000 },
+  async () => {
+    const invitation = await cliJson<InvitationInfo>(['group', 'invite', 'lab', '--home', owner.home]);
+    assert.match(
+      await ok(['group', 'cancel', invitation.code, '--home', owner.home]),
+      new RegExp(`invitation ${invitation.code} to lab cancelled`),
+    );
+    assert.match(
+      await fails(['group', 'join', invitation.link, '--home', outsider.home], 90_000),
+      /code invalid or expired/,
+    );
+    assert.match(
+      await fails(['group', 'cancel', invitation.code, '--home', owner.home]),
+      /not an open invitation of this node .*clawbridge group invitations/,
+    );
+  },
+);
+
+test(
+  'only the owner invites or reads the history; a bad --ttl or an unknown group says what to do',
+  { timeout: 60_000 },
+  async () => {
+    assert.match(
+      await fails(['group', 'invite', 'lab', '--home', member.home]),
+      /only the owner of group lab can invite members/,
+    );
+    assert.match(
+      await fails(['group', 'history', 'lab', '--home', member.home]),
+      /only the owner of group lab can see its history/,
+    );
+    assert.match(
+      await fails(['group', 'invite', 'lab', '--ttl', '2s', '--home', owner.home]),
+      /--ttl must be between 10s and 24h/,
+    );
+    assert.match(await fails(['group', 'invite', 'nope', '--home', owner.home]), /no group named 'nope'/);
+    assert.match(await fails(['group', 'join', 'not-a-code', '--home', outsider.home]), /pair code/);
+  },
+);
+
+test(
+  "the owner's history of the group answers from its devices, with none unasked",
+  { timeout: 60_000 },
+  async () => {
+    const history = await cliJson<HistoryResult>(['group', 'history', 'lab', '--home', owner.home]);
+    assert.equal(history.group.name, 'lab');
+    assert.deepEqual(
+      history.sources.map((s) => [s.device.fingerprint, s.answered]),
+      [[owner.fingerprint, true]],
+    );
+    assert.match(
+      await ok(['group', 'history', 'lab', '--home', owner.home]),
+      /no member sessions on the devices of lab/,
+    );
+  },
+);
+
+test(
+  "a group's code is not pairing's: `pair list` leaves it out, and `pair join` with it pairs nothing",
+  { timeout: 120_000 },
+  async () => {
+    const invitation = await cliJson<InvitationInfo>(['group', 'invite', 'lab', '--home', owner.home]);
+    const { codes } = await agentCall(owner.home, 'pair.list', {});
+    assert.deepEqual(codes, [], 'no pairing code open');
+    assert.match(
+      await fails(['pair', 'cancel', invitation.code, '--home', owner.home]),
+      /not an open code of this node/,
+    );
+    // The link is no pairing invite: refused before anything is looked for, the code still open.
+    assert.match(
+      await fails(['pair', 'join', invitation.link, '--home', outsider.home]),
+      /invite must start with clawbridge:\/\/join/,
+    );
+    const [stillOpen] = await cliJson<InvitationInfo[]>(['group', 'invitations', '--home', owner.home]);
+    assert.equal(stillOpen?.state, 'open');
+    // The bare code meets the owner as a pairing issuer would be met: used up, and nothing more.
+    await fails(['pair', 'join', invitation.code, '--timeout', '60s', '--home', outsider.home], 90_000);
+    assert.deepEqual(await agentCall(outsider.home, 'peers.list', {}), [], 'the joiner paired with nobody');
+    assert.deepEqual(await agentCall(owner.home, 'pending.list', {}), [], 'the owner has no request');
+    const [used] = await cliJson<InvitationInfo[]>(['group', 'invitations', '--home', owner.home]);
+    assert.equal(used?.state, 'used', 'the code is used up');
+    assert.ok(used?.problem, 'and says why no member came of it');
+    const members = (await cliJson<GroupInfo[]>(['group', 'ls', '--home', owner.home]))[0]?.members;
+    assert.deepEqual(
+      members?.map((m) => m.name),
+      ['mira'],
+      'nobody became a member',
+    );
+  },
+);
