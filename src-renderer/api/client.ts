@@ -4,7 +4,7 @@
  * a changed result breaks the renderer's typecheck instead of a screen.
  */
 import type { MethodName, MethodParams, MethodResults } from '../../src-main/api/contract.js';
-import type { Disposer, StreamChannel, Transport } from './transport.js';
+import type { Disposer, StreamChannel, StreamMethod, Transport } from './transport.js';
 
 export class ApiClient {
   constructor(readonly transport: Transport) {}
@@ -19,7 +19,7 @@ export class ApiClient {
   }
 
   openStream(
-    method: 'terminal.open' | 'terminal.attach',
+    method: StreamMethod,
     params: unknown,
   ): Promise<{ result: unknown; channel: StreamChannel }> {
     return this.transport.openStream(method, params);
