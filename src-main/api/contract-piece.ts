@@ -94,12 +94,44 @@ export interface ContractPiece {
   readonly connections?: { readonly [kind: string]: ConnectionPolicy };
   /** The subscription options (`events.subscribe` params) it reads, each with the values it takes. */
   readonly eventOptions?: { readonly [option: string]: readonly string[] };
+  /**
+   * The sections of config.json it owns, by key (their types: `DomainSettings`): the settings schema is
+   * the node's own and these (state/settings.ts), so the state layer names none (ADR 0093).
+   */
+  readonly settings?: { readonly [key: string]: SettingsSection };
+  /**
+   * The kinds of audit record it brings, each its own fields beside every record's (its types:
+   * audit/audit-events.ts `DomainAuditKinds`; ADR 0093).
+   */
+  readonly audit?: { readonly [kind: string]: AuditFieldsMaker };
 }
 
 /**
- * The settings sections the domains own, by key (a key of the settings: state/settings-sections.ts):
- * each domain's contract file adds its own by declaration merging, as `PermissionWords`, so the node
- * names none. Declared here, where every program that reads a contract file sees it.
+ * A section of config.json a domain owns: a list of entries, each found by one field. What the store
+ * does with every list of the file it does with this one: checks it on every read and write, keeps a
+ * newer release's fields on its entries, refuses two entries under one key, announces each entry
+ * added, changed or removed as a change of kind `change`.
+ */
+export interface SettingsSection {
+  /** One entry's schema, handed zod (made when the file is read or changed, ADR 0073). */
+  readonly entry: (z: Zod) => z.ZodObject;
+  /** At most this many entries. */
+  readonly max: number;
+  /** The field that identifies an entry: unique in the list, the id of its changes. */
+  readonly key: string;
+  /** The kind its entries' changes are announced as (state/state-changes.ts). */
+  readonly change: string;
+}
+
+/** Makes the fields of an audit record kind beyond the ones every record has, handed zod. */
+export type AuditFieldsMaker = (z: Zod) => z.ZodRawShape;
+
+/**
+ * The settings sections the domains own, by key (a key of the settings: state/settings-sections.ts),
+ * each as `{ entry: <one entry's type>; change: '<its change kind>' }`: each domain's contract file adds
+ * its own by declaration merging, as `PermissionWords`, and its piece brings the schema
+ * (`ContractPiece.settings`), so the node names none. Declared here, where every program that reads a
+ * contract file sees it.
  */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- declaration merging adds the members
 export interface DomainSettings {}

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { SavedForwards } from './saved-forwards.js';
 import type { Notifier } from '../state/notices.js';
 import type { PeerDirectory, ReadonlyPeerEntry } from '../links/ports.js';
-import type { ForwardRecord } from '../state/settings.js';
+import type { ForwardRecord } from './saved-forward-schema.js';
 import type { ForwardInfo, ForwardState, PeerListenerInfo, ProxyInfo } from './forwards-contract.js';
 import type { ConnectionsOpened } from '../services/opened-connections.js';
 import { Emitter } from '../core/emitter.js';

@@ -24,7 +24,7 @@ import type {
   ServiceRegistry,
   ServiceRequest,
 } from '../services/services.js';
-import type { ForwardRecord } from '../state/settings.js';
+import type { ForwardRecord } from './saved-forward-schema.js';
 import type { ConnectionKind } from '../api/contract.js';
 import type { ForwardInfo, ForwardState } from './forwards-contract.js';
 import { describeZodError } from '../core/zod-error.js';
