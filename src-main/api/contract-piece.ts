@@ -9,6 +9,7 @@
  * section it owns to `DomainSettings` and its run options to `DomainRunOptions` (both below, ADR 0091).
  */
 import type { z } from 'zod';
+import type { AuditFieldsMaker } from '../audit/audit-kinds.js';
 import type { Permission, PermissionWord } from '../core/permissions.js';
 
 /** zod's builder, as a schema maker is given it. */
@@ -63,10 +64,11 @@ export interface NoticePolicy {
 /** What the audit log makes of a connection kind a piece brings (contract-types.ts `ConnectionKinds`). */
 export interface ConnectionPolicy {
   /**
-   * Its connections are sessions, logged as start, resume and end on this side (the audit log's
-   * session records), not as one line when they end.
+   * Its connections are sessions, logged as start, resume and end on this side, not as one line when
+   * they end: records of the piece's audit kind `record`, whose fields are a session's
+   * (audit/audit-kinds.ts sessionFields).
    */
-  readonly session?: 'served' | 'opened';
+  readonly session?: { readonly side: 'served' | 'opened'; readonly record: string };
 }
 
 /** One piece of the contract. */
@@ -100,8 +102,8 @@ export interface ContractPiece {
    */
   readonly settings?: { readonly [key: string]: SettingsSection };
   /**
-   * The kinds of audit record it brings, each its own fields beside every record's (its types:
-   * audit/audit-events.ts `DomainAuditKinds`; ADR 0093).
+   * The kinds of audit record it brings, each with its fields beside every record's (their types:
+   * audit/audit-kinds.ts `DomainAuditKinds`; ADR 0093).
    */
   readonly audit?: { readonly [kind: string]: AuditFieldsMaker };
 }
@@ -122,9 +124,6 @@ export interface SettingsSection {
   /** The kind its entries' changes are announced as (state/state-changes.ts). */
   readonly change: string;
 }
-
-/** Makes the fields of an audit record kind beyond the ones every record has, handed zod. */
-export type AuditFieldsMaker = (z: Zod) => z.ZodRawShape;
 
 /**
  * The settings sections the domains own, by key (a key of the settings: state/settings-sections.ts),

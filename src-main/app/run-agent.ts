@@ -185,7 +185,7 @@ async function startAgent(opts: RunAgentOptions, made: Made): Promise<RunningAge
     audit,
     observations,
     members,
-    sessionSides: contract.sessionSides,
+    sessions: contract.sessions,
   });
   const { links } = agent;
   // Notices said while starting (a saved forward's port is taken) come before anyone can listen for

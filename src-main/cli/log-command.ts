@@ -3,7 +3,8 @@
  * where, with what outcome. Read from the files in the home, so it works with the agent stopped too.
  */
 import type { Command } from 'commander';
-import type { AuditEvent } from '../audit/audit-events.js';
+import { addAuditKinds, type AuditEvent } from '../audit/audit-events.js';
+import { domains } from '../app/domains.js';
 import { matchesAudit, readAudit } from '../audit/audit-reader.js';
 import { parseSince } from '../audit/audit-since.js';
 import { resolveHome } from '../home/home-dir.js';
@@ -105,6 +106,8 @@ export function registerLogCommand(program: Command): void {
     .action(async (opts: LogOpts) => {
       const since = opts.since === undefined ? undefined : parseSince(opts.since);
       const home = resolveHome(opts.home);
+      // The domains' kinds of record (a terminal's sessions, messages'), as the agent reads them.
+      addAuditKinds(domains.map((d) => d.contract));
       const read = await readAudit(home, {
         ...(since !== undefined ? { since } : {}),
         ...(opts.peer !== undefined ? { peer: opts.peer } : {}),

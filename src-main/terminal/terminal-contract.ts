@@ -6,6 +6,7 @@
  * terminals-domain.ts lists it as its `contract`, and the declarations below give the types.
  */
 import type { ContractPiece, MethodsOf, ParamsContext } from '../api/contract-piece.js';
+import { sessionFields, type SessionFields } from '../audit/audit-kinds.js';
 import { MAX_TERMINAL_OFFSET, SESSION_ID, type ExitStatus } from '../protocol/terminal-frames.js';
 import { newTerminalFieldsWith, terminalDimensionWith } from '../protocol/terminal-open-fields.js';
 import type { PathKind } from '../transport/link.js';
@@ -168,7 +169,12 @@ export const terminalContract = {
   // A session's state shows in the status: each event is followed by one.
   events: { terminal: { status: true } },
   // A terminal is a session to the audit log: its start, each resume and its end, on either side.
-  connections: { 'terminal-served': { session: 'served' }, 'terminal-opened': { session: 'opened' } },
+  connections: {
+    'terminal-served': { session: { side: 'served', record: 'terminal' } },
+    'terminal-opened': { session: { side: 'opened', record: 'terminal' } },
+  },
+  // Its sessions' records in the audit log (a session's fields: the node writes them).
+  audit: { terminal: sessionFields },
 } satisfies ContractPiece;
 
 declare module '../api/contract.js' {
@@ -208,5 +214,12 @@ declare module '../api/contract-piece.js' {
        */
       readonly sessionHost?: boolean | { readonly startHost: () => void };
     };
+  }
+}
+
+declare module '../audit/audit-kinds.js' {
+  interface DomainAuditKinds {
+    /** A terminal session started, resumed or ended, on either side. */
+    terminal: SessionFields;
   }
 }

@@ -53,19 +53,24 @@ test("the notice kinds the API's subscribers get are those a piece sends them, a
 });
 
 test('the connection kinds the audit log keeps as sessions are those a piece says, with their side, each one piece’s', () => {
-  const tails: ContractPiece = { connections: { 'tail-served': { session: 'served' }, 'tail-plain': {} } };
+  const served = { side: 'served', record: 'tail' } as const;
+  const tails: ContractPiece = { connections: { 'tail-served': { session: served }, 'tail-plain': {} } };
   const contract = contractOf([tails]);
-  assert.deepEqual([...contract.sessionSides], [['tail-served', 'served']], 'a kind with no session is none');
+  assert.deepEqual([...contract.sessions], [['tail-served', served]], 'a kind with no session is none');
   assert.deepEqual(
-    [...agentContract.sessionSides],
+    [...agentContract.sessions],
     [
-      ['terminal-served', 'served'],
-      ['terminal-opened', 'opened'],
+      ['terminal-served', { side: 'served', record: 'terminal' }],
+      ['terminal-opened', { side: 'opened', record: 'terminal' }],
     ],
     "the agent's: its terminals'",
   );
   assert.throws(
-    () => contractOf([tails, { connections: { 'tail-served': { session: 'opened' } } }]),
+    () =>
+      contractOf([
+        tails,
+        { connections: { 'tail-served': { session: { side: 'opened', record: 'tail' } } } },
+      ]),
     /two parts of the contract bring the connection kind 'tail-served'/,
   );
 });

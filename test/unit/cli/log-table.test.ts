@@ -6,6 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { auditEventSchema, type AuditEvent } from '../../../src-main/audit/audit-events.js';
 import { auditKindText, auditTable } from '../../../src-main/cli/log-command.js';
+// The domains' audit kinds (a terminal's sessions, messages'), as the agent and `log` read them.
+import '../../helpers/agent-contract.js';
 
 const peer = { name: 'b', fingerprint: 'f288c004'.repeat(8) };
 
