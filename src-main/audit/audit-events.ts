@@ -239,5 +239,5 @@ export function parseAuditLine(line: string): AuditEvent | null {
     return null;
   }
   const parsed = auditEventSchema().safeParse(value);
-  return parsed.success ? (parsed.data as AuditEvent) : null;
+  return parsed.success ? parsed.data : null;
 }

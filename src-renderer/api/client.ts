@@ -18,10 +18,7 @@ export class ApiClient {
     return this.transport.subscribe(listener);
   }
 
-  openStream(
-    method: StreamMethod,
-    params: unknown,
-  ): Promise<{ result: unknown; channel: StreamChannel }> {
+  openStream(method: StreamMethod, params: unknown): Promise<{ result: unknown; channel: StreamChannel }> {
     return this.transport.openStream(method, params);
   }
 }

@@ -7,13 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { NodeState, type StateChange } from '../../../src-main/state/node-state.js';
 import { addSettingsSections } from '../../../src-main/state/settings-sections.js';
-import { SettingsFile } from '../../../src-main/state/settings-file.js';
 import { savedForwardsOf } from '../../helpers/saved-forwards.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 // The domains' words and sections, as an agent has them before it reads its settings.
@@ -31,11 +30,14 @@ function fixtureHome(): string {
 
 test('a config.json written before the domains brought their sections reads as it did, and is saved the same', () => {
   const home = fixtureHome();
-  const file = new SettingsFile(home);
+  const state = NodeState.open(home);
   const expected = JSON.parse(readFileSync(fixture('read.json'), 'utf8')) as unknown;
-  assert.deepEqual(JSON.parse(JSON.stringify(file.get())), expected);
-  assert.deepEqual(file.unknownKeys, ['futureSetting', 'peers[office].note', 'forwards[web].colour']);
-  file.update((s) => s);
+  assert.deepEqual(JSON.parse(JSON.stringify(state.get())), expected);
+  assert.deepEqual(state.unknownKeys, ['futureSetting', 'peers[office].note', 'forwards[web].colour']);
+  // A save that changes nothing writes the file again (a new file put in its place), as this release writes it.
+  const before = statSync(join(home, 'config.json')).ino;
+  state.setOptions({});
+  assert.notEqual(statSync(join(home, 'config.json')).ino, before, 'the file was written');
   assert.equal(readFileSync(join(home, 'config.json'), 'utf8'), readFileSync(fixture('config.json'), 'utf8'));
 });
 
