@@ -71,7 +71,7 @@ export interface ServedApi extends ApiHandler {
  * process's vocabulary (core/permissions.ts addPermissionWords) and their audit kinds to the process's
  * audit schema (audit/audit-events.ts addAuditKinds), for the parts that read them there.
  * @throws Error when two pieces bring the same method (streaming or not), word, event policy, notice
- *   kind or option
+ *   kind or option, or a connection kind's sessions are written as an audit kind no piece brings
  */
 export function contractOf(domainPieces: readonly ContractPiece[]): Contract {
   const pieces = [...nodeContract, ...domainPieces];
@@ -123,6 +123,12 @@ export function contractOf(domainPieces: readonly ContractPiece[]): Contract {
   // One name space: a control socket tells a streaming request from a method call by its name alone.
   for (const method of streams.keys()) {
     if (makers.has(method)) throw new Error(`two parts of the contract bring the method '${method}'`);
+  }
+  // A session's records are written as a kind some piece brings: else the reader would skip them all.
+  const auditKinds = new Set(pieces.flatMap((p) => Object.keys(p.audit ?? {})));
+  for (const [kind, session] of sessions) {
+    if (!auditKinds.has(session.record))
+      throw new Error(`the sessions of '${kind}' are written as '${session.record}', which no part brings`);
   }
   return {
     isMethod: (name): name is MethodName => makers.has(name),
