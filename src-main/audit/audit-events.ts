@@ -194,7 +194,7 @@ const nodeKindSchemas = () =>
 type BaseFields = z.output<z.ZodObject<ReturnType<typeof base>>>;
 
 /** A record of one of the domains' kinds. */
-type DomainAuditEvent = {
+export type DomainAuditEvent = {
   [K in keyof DomainAuditKinds]: { kind: K } & BaseFields & DomainAuditKinds[K];
 }[keyof DomainAuditKinds];
 

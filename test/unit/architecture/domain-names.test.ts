@@ -106,7 +106,7 @@ function namedIn(file: string, text: string): string[] {
     .replace(/\/\*[\s\S]*?\*\//g, blank)
     .replace(/(^|[^:'"`])(\/\/.*)$/gm, (_, before: string, comment: string) => before + blank(comment));
   const found: { at: number; what: string }[] = [];
-  const add = (m: RegExpMatchArray, what: string) => found.push({ at: m.index, what });
+  const add = (m: RegExpExecArray, what: string) => found.push({ at: m.index, what });
   for (const m of code.matchAll(/(?:from|import\()\s*'(\.{1,2}\/[^']+)'/g)) {
     const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), m[1]!));
     const folder = target.split('/')[0]!;

@@ -93,3 +93,12 @@ test('every sub-kind an event can carry shows in its EVENT text, so no two kinds
   }
   assert.ok(seen.size > 20, `found the kinds (${seen.size})`);
 });
+
+test("a kind only a domain's piece brings, which `log` does not name, prints as its kind and what happened", () => {
+  const at = { time: '2026-11-23T19:18:31.000Z', what: 'x', outcome: 'ok' };
+  assert.equal(
+    auditKindText({ kind: 'notes', change: 'added', ...at } as unknown as AuditEvent),
+    'notes added',
+  );
+  assert.equal(auditKindText({ kind: 'notes', ...at } as unknown as AuditEvent), 'notes');
+});
