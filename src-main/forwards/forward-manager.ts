@@ -29,7 +29,7 @@ import { proxyUrl } from './proxy-secret.js';
 import { handleSocksConnection } from './socks-server.js';
 import { handleTcpForwardConnection } from './tcp-forward.js';
 import type { ReverseForwards } from './reverse-forwards.js';
-import { DEFAULT_UDP_IDLE_MS } from '../core/forward-limits.js';
+import { DEFAULT_UDP_IDLE_MS } from './forward-bounds.js';
 import { listenUdp, type UdpForwardContext } from './udp-forward.js';
 import { udpStatus } from './udp-status.js';
 

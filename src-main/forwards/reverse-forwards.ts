@@ -49,7 +49,7 @@ import { zeroCounters, type Counters } from './forward-run.js';
 import { ExitConnections } from './exit-connections.js';
 import { serveUdpConnect, type UdpExitWatch } from './udp-connect-service.js';
 import { UDP_CONNECT_SERVICE, UDP_CONNECT_VERSION } from './udp-connect-protocol.js';
-import { DEFAULT_UDP_IDLE_MS } from '../core/forward-limits.js';
+import { DEFAULT_UDP_IDLE_MS } from './forward-bounds.js';
 import { MAX_UDP_FLOWS_PER_FORWARD } from './udp-forward.js';
 import { udpStatus } from './udp-status.js';
 import { isoTime } from '../core/iso-time.js';

@@ -7,7 +7,7 @@
 import type { z } from 'zod';
 import type { Zod } from '../api/contract-piece.js';
 import type { DeepReadonly } from '../core/deep-readonly.js';
-import { MAX_UDP_IDLE_MS, MIN_UDP_IDLE_MS, PROXY_SECRET_PATTERN } from '../core/forward-limits.js';
+import { MAX_UDP_IDLE_MS, MIN_UDP_IDLE_MS, PROXY_SECRET_PATTERN } from './forward-bounds.js';
 
 /** At most this many saved forwards and proxies. */
 export const MAX_SAVED_FORWARDS = 256;

@@ -2,7 +2,7 @@
 import type { ForwardInfo } from './forwards-contract.js';
 import type { ForwardRecord } from './saved-forward-schema.js';
 import type { Run } from './forward-run.js';
-import { DEFAULT_UDP_IDLE_MS } from '../core/forward-limits.js';
+import { DEFAULT_UDP_IDLE_MS } from './forward-bounds.js';
 
 /**
  * Nothing for a TCP forward (its listing stays as it was); protocol, idle time and datagram counters for
