@@ -20,6 +20,7 @@ import '../../helpers/agent-contract.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../../fixtures/settings/${name}`, import.meta.url));
 const child = fileURLToPath(new URL('../../helpers/settings-no-domains-child.ts', import.meta.url));
+const lateChild = fileURLToPath(new URL('../../helpers/settings-late-sections-child.ts', import.meta.url));
 
 /** A home holding the fixture's config.json. */
 function fixtureHome(): string {
@@ -60,6 +61,20 @@ test('a process whose schema has no domain section keeps the sections as it foun
     state.get().forwards.map((f) => f.name),
     ['db', 'web', 'dns', 'docs'],
   );
+});
+
+test('a state opened before the domains brought their sections keeps them when it saves after', () => {
+  const home = fixtureHome();
+  const r = spawnSync(process.execPath, ['--import', 'tsx', lateChild, home], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), { forwards: ['db', 'web', 'dns', 'docs'] });
+  const saved = JSON.parse(readFileSync(join(home, 'config.json'), 'utf8')) as Record<string, unknown>;
+  const before = JSON.parse(readFileSync(fixture('config.json'), 'utf8')) as Record<string, unknown>;
+  assert.equal(saved.name, 'renamed');
+  assert.deepEqual(saved.forwards, before.forwards);
 });
 
 test("a section's writes are announced as its piece's change kind, keyed by its entries' key", () => {
