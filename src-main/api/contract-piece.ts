@@ -26,6 +26,21 @@ export interface ParamsContext {
   permission(): z.ZodType<Permission>;
   /** A list of them (each at most once is not checked: the agent keeps each once). */
   allowList(): z.ZodType<Permission[]>;
+  /** The `settings.set` parameters of the settings the domains bring (SettingsOption), each optional. */
+  domainOptions(): z.ZodRawShape;
+}
+
+/**
+ * One setting of config.json a domain brings, a single value, which the owner changes with the node's
+ * `settings.set` (under the same key) and reads with `settings.get`: its changes are announced as
+ * the node's options are (`option`). Its types: `DomainSettings` (`{ option: T }`) and the
+ * contract's `SettingsResult`.
+ */
+export interface SettingsOption {
+  /** Its schema in the file, handed zod, with the default a file without it reads as. */
+  readonly option: (z: Zod) => z.ZodType;
+  /** Its parameter of `settings.set` (optional there), checked before anything changes. */
+  readonly set: (z: Zod) => z.ZodType;
 }
 
 /** Makes a method's parameter schema, on the method's first call (core/made-on-use.ts, ADR 0073). */
@@ -100,7 +115,7 @@ export interface ContractPiece {
    * The sections of config.json it owns, by key (their types: `DomainSettings`): the settings schema is
    * the node's own and these (state/settings.ts), so the state layer names none (ADR 0093).
    */
-  readonly settings?: { readonly [key: string]: SettingsSection };
+  readonly settings?: { readonly [key: string]: SettingsSection | SettingsOption };
   /**
    * The kinds of audit record it brings, each with its fields beside every record's (their types:
    * audit/audit-kinds.ts `DomainAuditKinds`; ADR 0093).
@@ -127,7 +142,8 @@ export interface SettingsSection {
 
 /**
  * The settings sections the domains own, by key (a key of the settings: state/settings-sections.ts),
- * each as `{ entry: <one entry's type>; change: '<its change kind>' }`: each domain's contract file adds
+ * each as `{ entry: <one entry's type>; change: '<its change kind>' }` (a list) or `{ option: <its
+ * type> }` (one value, SettingsOption): each domain's contract file adds
  * its own by declaration merging, as `PermissionWords`, and its piece brings the schema
  * (`ContractPiece.settings`), so the node names none. Declared here, where every program that reads a
  * contract file sees it.

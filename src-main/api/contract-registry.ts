@@ -91,6 +91,14 @@ export function contractOf(domainPieces: readonly ContractPiece[]): Contract {
     z,
     permission: () => z.enum(permissions.words as [Permission, ...Permission[]]),
     allowList: () => z.array(context.permission()).max(permissions.words.length),
+    domainOptions: () =>
+      Object.fromEntries(
+        pieces.flatMap((piece) =>
+          Object.entries(piece.settings ?? {}).flatMap(([key, setting]) =>
+            'set' in setting ? [[key, setting.set(z).optional()]] : [],
+          ),
+        ),
+      ),
   };
   const once = <T>(map: Map<string, T>, key: string, value: T, what: string) => {
     if (map.has(key)) throw new Error(`two parts of the contract bring the ${what} '${key}'`);

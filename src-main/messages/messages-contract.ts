@@ -261,6 +261,13 @@ export const messagesContract = {
   },
   eventOptions: { messageStates: MESSAGE_STATES_MODES },
   audit: { message: messageAuditFields },
+  settings: {
+    /**
+     * The desktop app announces a new message while its window is closed; apart from the node's
+     * `notifications`, so the owner can keep one without the other.
+     */
+    messageNotifications: { option: (z: Zod) => z.boolean().default(true), set: (z: Zod) => z.boolean() },
+  },
 } satisfies ContractPiece;
 
 declare module '../api/contract.js' {
@@ -292,5 +299,18 @@ declare module '../core/permissions.js' {
 declare module '../audit/audit-kinds.js' {
   interface DomainAuditKinds {
     message: AuditFieldsOf<typeof messageAuditFields>;
+  }
+}
+
+declare module '../api/contract-piece.js' {
+  interface DomainSettings {
+    messageNotifications: { option: boolean };
+  }
+}
+
+declare module '../api/contract-types.js' {
+  interface SettingsResult {
+    /** The desktop app announces a new message while its window is closed. */
+    messageNotifications: boolean;
   }
 }

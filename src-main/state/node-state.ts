@@ -26,13 +26,13 @@ import { diffPending, diffSettings, type StateChange } from './state-changes.js'
 import type { MembershipPlan } from './membership.js';
 import {
   settingsSections,
+  type ListSectionKey,
   type PeerRenamed,
   type SectionKey,
   type SettingsSlice,
 } from './settings-sections.js';
 import type { PeerRecord, PendingRecord, Permission, RelaySetting, Settings } from './settings.js';
 import { isoTime } from '../core/iso-time.js';
-import type { DomainSettings } from '../api/contract-piece.js';
 
 export type { StateChange, StateChangeKind } from './state-changes.js';
 
@@ -52,7 +52,7 @@ export interface StateBacking {
 export type PendingRequest = Omit<PendingRecord, 'id' | 'firstSeen' | 'lastSeen'>;
 
 /** The options `settings.set` and the agent's flags change (`relays` whole only from flags). */
-export type NodeOptions = Partial<Omit<Settings, 'peers' | 'pending' | 'blocked' | keyof DomainSettings>>;
+export type NodeOptions = Partial<Omit<Settings, 'peers' | 'pending' | 'blocked' | ListSectionKey>>;
 
 const without = <T extends { fingerprint: string }>(list: readonly T[], fingerprint: string): T[] =>
   list.filter((x) => x.fingerprint !== fingerprint);

@@ -6,7 +6,12 @@
  * changes announced as every other), and the rules the store applies in the same write when a peer
  * is renamed. The state knows sections by key only; what a section's entries mean is its domain's.
  */
-import type { ContractPiece, DomainSettings, SettingsSection } from '../api/contract-piece.js';
+import type {
+  ContractPiece,
+  DomainSettings,
+  SettingsOption,
+  SettingsSection,
+} from '../api/contract-piece.js';
 import type { Disposer } from '../core/emitter.js';
 import type { Settings } from './settings.js';
 
@@ -16,7 +21,7 @@ import type { Settings } from './settings.js';
  * words (core/permissions.ts). A file's section that no domain here brings is not lost: the settings
  * file keeps it as a key it does not know and writes it back as it was.
  */
-let installed: ReadonlyMap<string, SettingsSection> = new Map();
+let installed: ReadonlyMap<string, SettingsSection | SettingsOption> = new Map();
 
 /**
  * Adds the sections `pieces` bring (the union of every call; a piece given again counts once).
@@ -35,9 +40,21 @@ export function addSettingsSections(pieces: readonly Pick<ContractPiece, 'settin
 }
 
 /** The domains' sections of this process now (a new map after each addition that added one). */
-export function settingsSections(): ReadonlyMap<string, SettingsSection> {
+export function settingsSections(): ReadonlyMap<string, SettingsSection | SettingsOption> {
   return installed;
 }
+
+/** Those of `sections` that are lists of entries (the others are single values: SettingsOption). */
+export function listSections(
+  sections: ReadonlyMap<string, SettingsSection | SettingsOption> = installed,
+): [string, SettingsSection][] {
+  return [...sections].filter((e): e is [string, SettingsSection] => 'entry' in e[1]);
+}
+
+/** The keys of the domains' sections that are lists of entries. */
+export type ListSectionKey = {
+  [K in keyof DomainSettings]: DomainSettings[K] extends { entry: unknown } ? K : never;
+}[keyof DomainSettings];
 
 /** A section a domain owns: a key of the settings some domain's contract file claims (api/contract-piece.ts `DomainSettings`). */
 export type SectionKey = keyof DomainSettings & keyof Settings;

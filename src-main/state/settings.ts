@@ -18,8 +18,8 @@ import { MAX_ROUTE_HOPS } from '../core/routes.js';
 import { MAX_PEER_ADDRESSES, type KnownAddress } from './address-book.js';
 import { ADDRESS_SOURCES } from '../core/address-source.js';
 import { MAX_MEMBER_RECORDS, memberRecord } from '../protocol/member-records.js';
-import type { DomainSettings, SettingsSection } from '../api/contract-piece.js';
-import { settingsSections } from './settings-sections.js';
+import type { DomainSettings, SettingsOption, SettingsSection } from '../api/contract-piece.js';
+import { listSections, settingsSections } from './settings-sections.js';
 
 /** Default direct listener: all interfaces, a fixed port so a firewall rule can name it. */
 export const DEFAULT_DIRECT_LISTEN = '0.0.0.0:7475';
@@ -27,32 +27,17 @@ export const DEFAULT_DIRECT_LISTEN = '0.0.0.0:7475';
 /** Default web UI address: loopback only, a fixed port so its link stays the same (docs/web-ui.md). */
 export const DEFAULT_UI_LISTEN = '127.0.0.1:7476';
 
-/** Bounds of terminalResumeMs (and of `agent --terminal-resume`): 1 s to 24 h. */
-export const TERMINAL_RESUME_MIN_MS = 1_000;
-/** The terminal resume window when none is set, in ms (60 s). */
-export const TERMINAL_RESUME_DEFAULT_MS = 60_000;
-export const TERMINAL_RESUME_MAX_MS = 24 * 60 * 60 * 1000;
-
-/**
- * How long a terminal session this node keeps open on a peer for the window lives with no viewer, in
- * ms, when none is set (24 h): a window closed at the end of a day finds its shells the next morning,
- * yet a shell nobody comes back to does not stay open on the peer (and count against its 64) for ever.
- */
-export const DETACHED_TERMINAL_IDLE_DEFAULT_MS = 24 * 60 * 60 * 1000;
-/** Bounds of detachedTerminalIdleMs: 1 min (longer than any reload takes) to 30 days. */
-export const DETACHED_TERMINAL_IDLE_MIN_MS = 60 * 1000;
-export const DETACHED_TERMINAL_IDLE_MAX_MS = 30 * 24 * 60 * 60 * 1000;
-
 /**
  * The schemas of the settings file, made when the file is read or changed and let go of after
  * (core/made-on-use.ts, ADR 0073): ~280 zod schema instances an idle agent does not need.
  */
-function makeSettingsSchemas(sections: ReadonlyMap<string, SettingsSection>) {
-  const sectionEntries = new Map([...sections].map(([key, section]) => [key, section.entry(z)]));
+function makeSettingsSchemas(sections: ReadonlyMap<string, SettingsSection | SettingsOption>) {
+  const lists = listSections(sections);
+  const sectionEntries = new Map(lists.map(([key, section]) => [key, section.entry(z)]));
   const sectionShape = Object.fromEntries(
     [...sections].map(([key, section]) => [
       key,
-      z.array(sectionEntries.get(key)!).max(section.max).default([]),
+      'entry' in section ? z.array(sectionEntries.get(key)!).max(section.max).default([]) : section.option(z),
     ]),
   );
   const relaySchema = z.object({
@@ -220,38 +205,12 @@ function makeSettingsSchemas(sections: ReadonlyMap<string, SettingsSection>) {
      */
     blocked: z.array(blockedSchema).max(1024).default([]),
     /**
-     * How long a terminal session served here waits for its client after the stream is lost (path
-     * switch, relay outage), in ms. This node's own sessions on its peers keep trying to resume for as
-     * long, and at least TERMINAL_RESUME_DEFAULT_MS (the peer's window, not this one, decides there).
-     */
-    terminalResumeMs: z
-      .number()
-      .int()
-      .min(TERMINAL_RESUME_MIN_MS)
-      .max(TERMINAL_RESUME_MAX_MS)
-      .default(TERMINAL_RESUME_DEFAULT_MS),
-    /**
-     * How long a terminal session opened here from the window (it outlives its viewer, ADR 0008) is
-     * kept with no window or `term` attached, in ms; then it is hung up.
-     */
-    detachedTerminalIdleMs: z
-      .number()
-      .int()
-      .min(DETACHED_TERMINAL_IDLE_MIN_MS)
-      .max(DETACHED_TERMINAL_IDLE_MAX_MS)
-      .default(DETACHED_TERMINAL_IDLE_DEFAULT_MS),
-    /**
      * The web UI (docs/web-ui.md): `HOST:PORT` it is served on (a free port when that one is taken), or
      * null for --no-ui; an address other machines can reach only with allowRemote (--allow-remote-ui).
      */
     ui: uiSchema.default({ listen: DEFAULT_UI_LISTEN, allowRemote: false }),
     /** Desktop notifications (a device asks to pair, pairing done, a forward cannot listen). */
     notifications: z.boolean().default(true),
-    /**
-     * The desktop app announces a new message while its window is closed; apart from
-     * `notifications`, so the owner can keep one without the other.
-     */
-    messageNotifications: z.boolean().default(true),
     /**
      * Peers allowed `listen` may have this node listen on addresses other machines can reach (not
      * only loopback) for their reverse forwards: the owner's explicit consent, off by default.
@@ -310,11 +269,11 @@ function makeSettingsSchemas(sections: ReadonlyMap<string, SettingsSection>) {
         'peers',
         s.peers.map((p) => p.fingerprint),
       );
-      const lists = s as unknown as Record<string, readonly Record<string, unknown>[]>;
-      for (const [key, section] of sections)
+      const values = s as unknown as Record<string, readonly Record<string, unknown>[]>;
+      for (const [key, section] of lists)
         repeated(
           key,
-          lists[key]!.map((entry) => String(entry[section.key])),
+          values[key]!.map((entry) => String(entry[section.key])),
         );
     });
   return {
@@ -328,7 +287,9 @@ function makeSettingsSchemas(sections: ReadonlyMap<string, SettingsSection>) {
   };
 }
 
-let made: { sections: ReadonlyMap<string, SettingsSection>; schemas: () => SettingsSchemas } | undefined;
+let made:
+  | { sections: ReadonlyMap<string, SettingsSection | SettingsOption>; schemas: () => SettingsSchemas }
+  | undefined;
 
 /**
  * The settings schemas, with the sections the domains of this process brought (settings-sections.ts):
@@ -368,11 +329,16 @@ const defaultAllow = (): Permission[] => [...permissionWords().byDefault];
  */
 export type Settings = DeepReadonly<z.infer<SettingsSchemas['settingsSchema']>>;
 
-/** The schemas of the domains' sections, as their types say (`DomainSettings`): each a list of entries. */
+/**
+ * The schemas of the domains' sections, as their types say (`DomainSettings`): a list of entries, or
+ * one value.
+ */
 type SectionShape = {
-  [K in keyof DomainSettings]: z.ZodDefault<
-    z.ZodArray<z.ZodType<DomainSettings[K] extends { entry: infer E } ? E : never>>
-  >;
+  [K in keyof DomainSettings]: DomainSettings[K] extends { entry: infer E }
+    ? z.ZodDefault<z.ZodArray<z.ZodType<E>>>
+    : DomainSettings[K] extends { option: infer T }
+      ? z.ZodDefault<z.ZodType<T>>
+      : never;
 };
 
 type SettingsSchemas = ReturnType<typeof makeSettingsSchemas>;
@@ -422,7 +388,7 @@ export function knownFields(): KnownFields {
       pending: { key: 'id', label: 'name', fields: fields(pendingSchema) },
       blocked: { key: 'fingerprint', fields: fields(blockedSchema) },
       ...Object.fromEntries(
-        [...settingsSections()].map(([key, section]) => [
+        listSections().map(([key, section]) => [
           key,
           { key: section.key, fields: fields(sectionEntries.get(key)!) },
         ]),

@@ -8,7 +8,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { DomainSettings } from '../api/contract-piece.js';
 import type { DeepReadonly } from '../core/deep-readonly.js';
 import { relayUrlKey } from '../core/relay-url.js';
-import { settingsSections } from './settings-sections.js';
+import { listSections, type ListSectionKey } from './settings-sections.js';
 import type { PeerRecord, PendingRecord, RelaySetting, Settings } from './settings.js';
 
 export type BlockedRecord = Settings['blocked'][number];
@@ -17,7 +17,7 @@ export type BlockedRecord = Settings['blocked'][number];
 const NODE_LISTS = ['peers', 'pending', 'blocked', 'relays'] as const;
 
 /** The settings that are one value each (not lists of entries: the node's, or a domain's section). */
-export type OptionKey = Exclude<keyof Settings, (typeof NODE_LISTS)[number] | keyof DomainSettings>;
+export type OptionKey = Exclude<keyof Settings, (typeof NODE_LISTS)[number] | ListSectionKey>;
 
 /** What one entry was before a write and is after it (undefined: it did not exist then). */
 interface Change<K extends string, T> {
@@ -70,8 +70,8 @@ function diffList<K extends string, T>(
  * file's `pending` is no list of this file's any more (it moves to pending.json at start): no change.
  */
 export function diffSettings(before: Settings, after: Settings): StateChange[] {
-  const sections = settingsSections();
-  const lists = new Set<string>([...NODE_LISTS, ...sections.keys()]);
+  const sections = listSections();
+  const lists = new Set<string>([...NODE_LISTS, ...sections.map(([key]) => key)]);
   const options: StateChange[] = [];
   const keys = new Set([...Object.keys(before), ...Object.keys(after)]) as Set<keyof Settings>;
   for (const id of keys) {
@@ -85,7 +85,7 @@ export function diffSettings(before: Settings, after: Settings): StateChange[] {
     ...diffList('blocked', before.blocked, after.blocked, (b) => b.fingerprint),
     // One relay under another spelling (`wss://h:7474/`) is that relay changed, not one gone and one new.
     ...diffList('relay', before.relays, after.relays, (r) => relayUrlKey(r.url)),
-    ...[...sections].flatMap(
+    ...sections.flatMap(
       ([key, section]) =>
         diffList(section.change, entries(before, key), entries(after, key), (e) =>
           String(e[section.key]),

@@ -7,6 +7,7 @@
  */
 import type { ContractPiece, MethodsOf, ParamsContext } from '../api/contract-piece.js';
 import { sessionFields, type SessionFields } from '../audit/audit-kinds.js';
+import { terminalSettings } from './terminal-settings.js';
 import { MAX_TERMINAL_OFFSET, SESSION_ID, type ExitStatus } from '../protocol/terminal-frames.js';
 import { newTerminalFieldsWith, terminalDimensionWith } from '../protocol/terminal-open-fields.js';
 import type { PathKind } from '../transport/link.js';
@@ -175,6 +176,8 @@ export const terminalContract = {
   },
   // Its sessions' records in the audit log (a session's fields: the node writes them).
   audit: { terminal: sessionFields },
+  // Its settings: the resume window and how long a window's session is kept (settings.set changes them).
+  settings: terminalSettings,
 } satisfies ContractPiece;
 
 declare module '../api/contract.js' {
@@ -221,5 +224,21 @@ declare module '../audit/audit-kinds.js' {
   interface DomainAuditKinds {
     /** A terminal session started, resumed or ended, on either side. */
     terminal: SessionFields;
+  }
+}
+
+declare module '../api/contract-piece.js' {
+  interface DomainSettings {
+    terminalResumeMs: { option: number };
+    detachedTerminalIdleMs: { option: number };
+  }
+}
+
+declare module '../api/contract-types.js' {
+  interface SettingsResult {
+    /** How long a terminal session served here waits for its client after the stream is lost, in ms. */
+    terminalResumeMs: number;
+    /** How long a window's terminal session is kept with no viewer before it is hung up, in ms. */
+    detachedTerminalIdleMs: number;
   }
 }

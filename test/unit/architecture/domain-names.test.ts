@@ -68,7 +68,7 @@ const vocabularies: Vocabulary[] = domains.map((d) => {
       ),
       ...Object.keys(d.contract.notices ?? {}),
       ...Object.keys(d.contract.audit ?? {}),
-      ...sections.flatMap(([key, section]) => [key, section.change]),
+      ...sections.flatMap(([key, section]) => ('change' in section ? [key, section.change] : [key])),
     ]),
     sections: new Set(sections.map(([key]) => key)),
   };
