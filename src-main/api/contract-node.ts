@@ -9,7 +9,7 @@ import type { Hint } from '../core/hint.js';
 import type { NatVerdict } from '../transport/nat/nat-kind.js';
 import type { PortMappingStatus } from '../transport/nat/port-mapping.js';
 import { peerRef, relayUrl, typedNodeName } from './contract-fields.js';
-import type { ParamsContext } from './contract-piece.js';
+import type { DomainSettings, ParamsContext } from './contract-piece.js';
 import type { PeerInfo } from './contract-peers.js';
 import type { PendingInfo } from './contract-pairing.js';
 import type {
@@ -26,6 +26,17 @@ import type {
 /** Most events one `audit.list` answers (the newest of those that match). */
 export const AUDIT_LIST_MAX = 5000;
 
+/** The values of the settings the domains bring as single values (`DomainSettings` `{ option }`). */
+export type DomainOptionValues = {
+  [
+    K in keyof DomainSettings as DomainSettings[K] extends { option: unknown } ? K : never
+  ]: DomainSettings[K] extends {
+    option: infer T;
+  }
+    ? T
+    : never;
+};
+
 export const nodeMethodParams = {
   status: () => z.object({}).strict(),
   /** The web UI's link (docs/web-ui.md); `newToken` replaces its token, closing every session that used it. */
@@ -35,17 +46,16 @@ export const nodeMethodParams = {
   'settings.set': (c: ParamsContext) =>
     z
       .object({
+        // The settings the domains bring (ContractPiece.settings options), each checked by its piece.
+        ...(c.domainOptions() as {
+          [K in keyof DomainOptionValues]: z.ZodOptional<z.ZodType<DomainOptionValues[K]>>;
+        }),
         name: typedNodeName(z).optional(),
         /** Direct listener `HOST:PORT`, or null to turn direct links off. */
         listen: z.string().min(1).max(300).nullable().optional(),
         actAsRelay: z.boolean().optional(),
         relayListen: z.string().min(1).max(300).optional(),
-        /** Checked against the settings' bounds (1 s … 24 h) by the agent. */
-        terminalResumeMs: z.number().int().positive().optional(),
-        /** Checked against the settings' bounds (1 min … 30 days) by the agent. */
-        detachedTerminalIdleMs: z.number().int().positive().optional(),
         notifications: z.boolean().optional(),
-        messageNotifications: z.boolean().optional(),
         /** Peers allowed `listen` may have this node listen on non-loopback addresses (ADR 0018). */
         allowRemoteReverseListen: z.boolean().optional(),
         /** Ask the router to map the direct listener's port (UPnP, NAT-PMP); applies at the next start. */

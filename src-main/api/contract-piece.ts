@@ -9,6 +9,7 @@
  * section it owns to `DomainSettings` and its run options to `DomainRunOptions` (both below, ADR 0091).
  */
 import type { z } from 'zod';
+import type { AuditFieldsMaker } from '../audit/audit-kinds.js';
 import type { Permission, PermissionWord } from '../core/permissions.js';
 
 /** zod's builder, as a schema maker is given it. */
@@ -25,6 +26,21 @@ export interface ParamsContext {
   permission(): z.ZodType<Permission>;
   /** A list of them (each at most once is not checked: the agent keeps each once). */
   allowList(): z.ZodType<Permission[]>;
+  /** The `settings.set` parameters of the settings the domains bring (SettingsOption), each optional. */
+  domainOptions(): z.ZodRawShape;
+}
+
+/**
+ * One setting of config.json a domain brings, a single value, which the owner changes with the node's
+ * `settings.set` (under the same key) and reads with `settings.get`: its changes are announced as
+ * the node's options are (`option`). Its types: `DomainSettings` (`{ option: T }`) and the
+ * contract's `SettingsResult`.
+ */
+export interface SettingsOption {
+  /** Its schema in the file, handed zod, with the default a file without it reads as. */
+  readonly option: (z: Zod) => z.ZodType;
+  /** Its parameter of `settings.set` (optional there), checked before anything changes. */
+  readonly set: (z: Zod) => z.ZodType;
 }
 
 /** Makes a method's parameter schema, on the method's first call (core/made-on-use.ts, ADR 0073). */
@@ -63,10 +79,11 @@ export interface NoticePolicy {
 /** What the audit log makes of a connection kind a piece brings (contract-types.ts `ConnectionKinds`). */
 export interface ConnectionPolicy {
   /**
-   * Its connections are sessions, logged as start, resume and end on this side (the audit log's
-   * session records), not as one line when they end.
+   * Its connections are sessions, logged as start, resume and end on this side, not as one line when
+   * they end: records of the piece's audit kind `record`, whose fields are a session's
+   * (audit/audit-kinds.ts sessionFields).
    */
-  readonly session?: 'served' | 'opened';
+  readonly session?: { readonly side: 'served' | 'opened'; readonly record: string };
 }
 
 /** One piece of the contract. */
@@ -94,12 +111,42 @@ export interface ContractPiece {
   readonly connections?: { readonly [kind: string]: ConnectionPolicy };
   /** The subscription options (`events.subscribe` params) it reads, each with the values it takes. */
   readonly eventOptions?: { readonly [option: string]: readonly string[] };
+  /**
+   * The sections of config.json it owns, by key (their types: `DomainSettings`): the settings schema is
+   * the node's own and these (state/settings.ts), so the state layer names none (ADR 0093).
+   */
+  readonly settings?: { readonly [key: string]: SettingsSection | SettingsOption };
+  /**
+   * The kinds of audit record it brings, each with its fields beside every record's (their types:
+   * audit/audit-kinds.ts `DomainAuditKinds`; ADR 0093).
+   */
+  readonly audit?: { readonly [kind: string]: AuditFieldsMaker };
 }
 
 /**
- * The settings sections the domains own, by key (a key of the settings: state/settings-sections.ts):
- * each domain's contract file adds its own by declaration merging, as `PermissionWords`, so the node
- * names none. Declared here, where every program that reads a contract file sees it.
+ * A section of config.json a domain owns: a list of entries, each found by one field. What the store
+ * does with every list of the file it does with this one: checks it on every read and write, keeps a
+ * newer release's fields on its entries, refuses two entries under one key, announces each entry
+ * added, changed or removed as a change of kind `change`.
+ */
+export interface SettingsSection {
+  /** One entry's schema, handed zod (made when the file is read or changed, ADR 0073). */
+  readonly entry: (z: Zod) => z.ZodObject;
+  /** At most this many entries. */
+  readonly max: number;
+  /** The field that identifies an entry: unique in the list, the id of its changes. */
+  readonly key: string;
+  /** The kind its entries' changes are announced as (state/state-changes.ts). */
+  readonly change: string;
+}
+
+/**
+ * The settings sections the domains own, by key (a key of the settings: state/settings-sections.ts),
+ * each as `{ entry: <one entry's type>; change: '<its change kind>' }` (a list) or `{ option: <its
+ * type> }` (one value, SettingsOption): each domain's contract file adds
+ * its own by declaration merging, as `PermissionWords`, and its piece brings the schema
+ * (`ContractPiece.settings`), so the node names none. Declared here, where every program that reads a
+ * contract file sees it.
  */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- declaration merging adds the members
 export interface DomainSettings {}

@@ -23,7 +23,17 @@ import {
   type StreamMethodName,
   type StreamMethodParams,
 } from './contract.js';
-import type { ContractPiece, EventPolicy, NoticePolicy, ParamsContext } from './contract-piece.js';
+import type {
+  ConnectionPolicy,
+  ContractPiece,
+  EventPolicy,
+  NoticePolicy,
+  ParamsContext,
+} from './contract-piece.js';
+import { addAuditKinds } from '../audit/audit-events.js';
+
+/** How the audit log records one connection kind's sessions. */
+export type SessionPolicy = NonNullable<ConnectionPolicy['session']>;
 
 export interface Contract {
   /** True for a method some piece lists. */
@@ -47,8 +57,8 @@ export interface Contract {
   readonly eventOptions: ReadonlyMap<string, readonly string[]>;
   /** The notice kinds whose piece sends them to the API's subscribers (NoticePolicy.toClients). */
   readonly clientNotices: ReadonlySet<string>;
-  /** The connection kinds that are sessions to the audit log, with their side (ConnectionPolicy). */
-  readonly sessionSides: ReadonlyMap<string, 'served' | 'opened'>;
+  /** The connection kinds that are sessions to the audit log, with their side and record (ConnectionPolicy). */
+  readonly sessions: ReadonlyMap<string, SessionPolicy>;
 }
 
 /** An API handler with the contract its requests are checked against: what a transport serves. */
@@ -58,9 +68,10 @@ export interface ServedApi extends ApiHandler {
 
 /**
  * The contract of an agent whose domains bring `domainPieces`; their permission words are added to the
- * process's vocabulary (core/permissions.ts addPermissionWords) for the parts that read it there.
+ * process's vocabulary (core/permissions.ts addPermissionWords) and their audit kinds to the process's
+ * audit schema (audit/audit-events.ts addAuditKinds), for the parts that read them there.
  * @throws Error when two pieces bring the same method (streaming or not), word, event policy, notice
- *   kind or option
+ *   kind or option, or a connection kind's sessions are written as an audit kind no piece brings
  */
 export function contractOf(domainPieces: readonly ContractPiece[]): Contract {
   const pieces = [...nodeContract, ...domainPieces];
@@ -70,14 +81,24 @@ export function contractOf(domainPieces: readonly ContractPiece[]): Contract {
   const policies = new Map<string, EventPolicy>();
   const options = new Map<string, readonly string[]>();
   const notices = new Map<string, NoticePolicy>();
-  const sessionSides = new Map<string, 'served' | 'opened'>();
+  const sessions = new Map<string, SessionPolicy>();
   // The agent's own words, and the process's: the parts below the API read those (core/permissions.ts).
   const permissions = permissionVocabulary(pieces);
   addPermissionWords(domainPieces);
+  // And their audit kinds, for the reader (audit/audit-events.ts).
+  addAuditKinds(domainPieces);
   const context: ParamsContext = {
     z,
     permission: () => z.enum(permissions.words as [Permission, ...Permission[]]),
     allowList: () => z.array(context.permission()).max(permissions.words.length),
+    domainOptions: () =>
+      Object.fromEntries(
+        pieces.flatMap((piece) =>
+          Object.entries(piece.settings ?? {}).flatMap(([key, setting]) =>
+            'set' in setting ? [[key, setting.set(z).optional()]] : [],
+          ),
+        ),
+      ),
   };
   const once = <T>(map: Map<string, T>, key: string, value: T, what: string) => {
     if (map.has(key)) throw new Error(`two parts of the contract bring the ${what} '${key}'`);
@@ -103,13 +124,19 @@ export function contractOf(domainPieces: readonly ContractPiece[]): Contract {
     for (const [kind, policy] of Object.entries(piece.notices ?? {}))
       once(notices, kind, policy, 'notice kind');
     for (const [kind, policy] of Object.entries(piece.connections ?? {}))
-      if (policy.session) once(sessionSides, kind, policy.session, 'connection kind');
+      if (policy.session) once(sessions, kind, policy.session, 'connection kind');
     for (const [option, values] of Object.entries(piece.eventOptions ?? {}))
       once(options, option, values, 'option');
   }
   // One name space: a control socket tells a streaming request from a method call by its name alone.
   for (const method of streams.keys()) {
     if (makers.has(method)) throw new Error(`two parts of the contract bring the method '${method}'`);
+  }
+  // A session's records are written as a kind some piece brings: else the reader would skip them all.
+  const auditKinds = new Set(pieces.flatMap((p) => Object.keys(p.audit ?? {})));
+  for (const [kind, session] of sessions) {
+    if (!auditKinds.has(session.record))
+      throw new Error(`the sessions of '${kind}' are written as '${session.record}', which no part brings`);
   }
   return {
     isMethod: (name): name is MethodName => makers.has(name),
@@ -131,6 +158,6 @@ export function contractOf(domainPieces: readonly ContractPiece[]): Contract {
     eventPolicy: (event) => policies.get(event),
     eventOptions: options,
     clientNotices: new Set([...notices].filter(([, policy]) => policy.toClients).map(([kind]) => kind)),
-    sessionSides,
+    sessions,
   };
 }

@@ -17,6 +17,10 @@ export interface RelaySettingInfo {
   error?: string;
 }
 
+/**
+ * The node's settings as `settings.get` answers them; the settings a domain brings (its piece's
+ * `settings` options, ADR 0093) are added by its contract file with `declare module`.
+ */
 export interface SettingsResult {
   name: string;
   fingerprint: string;
@@ -28,13 +32,8 @@ export interface SettingsResult {
   listen: string | null;
   /** Where the direct listener is bound right now (may differ: a busy port falls back), or null. */
   listeningOn: string | null;
-  terminalResumeMs: number;
-  /** How long a window's terminal session is kept with no viewer before it is hung up, in ms. */
-  detachedTerminalIdleMs: number;
   /** Desktop notifications (a device asks to pair, pairing done, a forward cannot listen). */
   notifications: boolean;
-  /** The desktop app announces a new message while its window is closed. */
-  messageNotifications: boolean;
   /** Peers allowed `listen` may have this node listen on non-loopback addresses (reverse forwards). */
   allowRemoteReverseListen: boolean;
   /**

@@ -15,6 +15,8 @@ import type { ConnectionTable, ConnectionVia } from '../connections/connection-t
 import type { Disposer } from '../core/emitter.js';
 import type { PathKind } from '../transport/link.js';
 import type { AuditPeer } from '../audit/audit-events.js';
+import type { SessionKind } from '../audit/audit-kinds.js';
+import type { SessionPolicy } from '../api/contract-registry.js';
 import type { AuditSink } from '../audit/audit-writer.js';
 import { DisposableStore } from '../core/disposables.js';
 
@@ -29,10 +31,11 @@ export interface AuditSources {
   /** The path new streams to a peer use now (and its far address), when it is online. */
   pathOf(fingerprint: string): Via | undefined;
   /**
-   * The connection kinds that are sessions (start, resume, end), with their side: what the domains'
-   * contract pieces say (ConnectionPolicy); the other kinds are logged once, when they end.
+   * The connection kinds that are sessions (start, resume, end), with their side and the audit kind
+   * their records are: what the domains' contract pieces say (ConnectionPolicy); the other kinds are
+   * logged once, when they end.
    */
-  sessionSides: ReadonlyMap<string, 'served' | 'opened'>;
+  sessions: ReadonlyMap<string, SessionPolicy>;
 }
 
 const FINGERPRINT = /^[0-9a-f]{64}$/;
@@ -100,12 +103,12 @@ export function auditNode(sink: AuditSink, src: AuditSources): Disposer {
       // The link its stream came on when the owner knows it; else the peer's path now.
       const via = opening.via ?? (c.peer ? src.pathOf(c.peer.fingerprint) : undefined);
       started.set(c.id, via);
-      const side = src.sessionSides.get(c.kind);
-      if (side) {
+      const session = src.sessions.get(c.kind);
+      if (session) {
         sink.record({
-          kind: 'terminal',
+          kind: session.record as SessionKind,
           phase: opening.resumed ? 'resume' : 'start',
-          side,
+          side: session.side,
           ...peerOf(c.peer?.name, c.peer?.fingerprint, c.peer?.group),
           ...viaFields(via),
           what: `${c.from} → ${c.to}`,
@@ -118,12 +121,12 @@ export function auditNode(sink: AuditSink, src: AuditSources): Disposer {
       const via = arrived ?? (c.peer ? src.pathOf(c.peer.fingerprint) : undefined);
       // Its end names the path it ended on (a forward's stream moved from relay to direct, say).
       if (started.has(c.id)) started.set(c.id, via);
-      const side = src.sessionSides.get(c.kind);
-      if (!side) return;
+      const session = src.sessions.get(c.kind);
+      if (!session) return;
       sink.record({
-        kind: 'terminal',
+        kind: session.record as SessionKind,
         phase: 'resume',
-        side,
+        side: session.side,
         ...peerOf(c.peer?.name, c.peer?.fingerprint, c.peer?.group),
         ...viaFields(via),
         what: `${c.from} → ${c.to}`,
@@ -134,7 +137,7 @@ export function auditNode(sink: AuditSink, src: AuditSources): Disposer {
     src.connections.events.on('ended', (c, reason) => {
       const via = started.get(c.id);
       started.delete(c.id);
-      sink.record(endedEvent(c, via, reason, src.sessionSides.get(c.kind)));
+      sink.record(endedEvent(c, via, reason, src.sessions.get(c.kind)));
     }),
   );
   return () => offs.dispose();
@@ -144,7 +147,7 @@ function endedEvent(
   c: ConnectionInfo,
   via: Via | undefined,
   reason: string | undefined,
-  side: 'served' | 'opened' | undefined,
+  session: SessionPolicy | undefined,
 ) {
   const common = {
     ...peerOf(c.peer?.name, c.peer?.fingerprint, c.peer?.group),
@@ -156,7 +159,8 @@ function endedEvent(
     bytesOut: c.bytesOut,
     durationMs: c.ageMs,
   };
-  if (side) return { kind: 'terminal' as const, phase: 'end' as const, side, ...common };
+  if (session)
+    return { kind: session.record as SessionKind, phase: 'end' as const, side: session.side, ...common };
   return { kind: 'connection' as const, connection: c.kind, ...common };
 }
 

@@ -9,6 +9,7 @@
  */
 import type { Logger } from 'pino';
 import { auditNode } from './audit-hooks.js';
+import type { SessionPolicy } from '../api/contract-registry.js';
 import type { AuditSink } from '../audit/audit-writer.js';
 import { ConnectionTable } from '../connections/connection-table.js';
 import { lifecycle, type LifecyclePart } from '../core/lifecycle.js';
@@ -55,7 +56,7 @@ export interface ComposeAgentDeps {
   /** The signed membership records this node keeps (run-agent.ts: members.json); in memory when absent. */
   members?: MemberLog;
   /** The connection kinds that are sessions to the audit log (the contract's); none when absent. */
-  sessionSides?: ReadonlyMap<string, 'served' | 'opened'>;
+  sessions?: ReadonlyMap<string, SessionPolicy>;
 }
 
 /**
@@ -120,7 +121,7 @@ export function composeAgent({
   audit,
   observations = new Observations(),
   members = new MemberLog(),
-  sessionSides,
+  sessions,
 }: ComposeAgentDeps): Agent {
   const relays = new Relays({
     identity,
@@ -248,7 +249,7 @@ export function composeAgent({
           const active = links.peerEntry(fp)?.links.active;
           return active ? { path: active.path, address: active.link.remote } : undefined;
         },
-        sessionSides: sessionSides ?? new Map(),
+        sessions: sessions ?? new Map(),
       })
     : () => undefined;
   local.events.on('link', (link) => links.attach(link));

@@ -32,6 +32,7 @@ import { domains as agentDomains } from './domains.js';
 import { createDomains } from './domain-set.js';
 import { domainHost, domainSection } from './domain-host.js';
 import { contractOf, type Contract } from '../api/contract-registry.js';
+import { addSettingsSections } from '../state/settings-sections.js';
 
 export interface RunningAgent {
   agent: Agent;
@@ -92,7 +93,10 @@ export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
   const identity = opts.identity ?? (await loadOrCreateIdentity(opts.home));
   // The contract of the node and its domains first: their permission words are known before the
   // settings are read (an older file's peers are granted a word added since as its domain decided).
-  const contract = contractOf((opts.domains ?? agentDomains).map((d) => d.contract));
+  const pieces = (opts.domains ?? agentDomains).map((d) => d.contract);
+  const contract = contractOf(pieces);
+  // And their sections of config.json, before it is read (state/settings-sections.ts, ADR 0093).
+  addSettingsSections(pieces);
   const state = NodeState.open(opts.home, (line) => logger.warn(line));
   const socketPath = controlSocketPath(opts.home);
   refuseForeignSocket(socketPath);
@@ -181,7 +185,7 @@ async function startAgent(opts: RunAgentOptions, made: Made): Promise<RunningAge
     audit,
     observations,
     members,
-    sessionSides: contract.sessionSides,
+    sessions: contract.sessions,
   });
   const { links } = agent;
   // Notices said while starting (a saved forward's port is taken) come before anyone can listen for

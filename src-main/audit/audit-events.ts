@@ -1,11 +1,15 @@
 /**
  * What the audit log records (docs/security.md §Audit log): one JSON object per line of `audit.log`,
- * a discriminated union on `kind`. The schema is for reading: a line written by this release always
- * passes it, and a line that does not (a torn write, a hand edit, a future field's wrong type) is
- * skipped and counted by the reader, never trusted. Pure (zod only): the window imports the types.
+ * a discriminated union on `kind`. The node's kinds are here; a domain brings its own (ADR 0093): its
+ * contract piece's `audit` makes their fields and its contract file adds their types to
+ * `DomainAuditKinds`, so this layer names none. The schema is for reading: a line written by this
+ * release always passes it, and a line that does not (a torn write, a hand edit, a future field's
+ * wrong type, a kind no domain of this process brings) is skipped and counted by the reader, never
+ * trusted. Pure (zod only): the window imports the types.
  */
 import { z } from 'zod';
 import { madeOnUse } from '../core/made-on-use.js';
+import type { AuditFieldsMaker, DomainAuditKinds } from './audit-kinds.js';
 
 export const AUDIT_PATHS = ['direct', 'relay', 'route'] as const;
 export const AUDIT_OUTCOMES = ['ok', 'refused', 'failed'] as const;
@@ -56,24 +60,72 @@ const base = () => ({
  */
 const manyCount = () => count().optional();
 
-/** Bytes and time of something that ended (a connection, a terminal session). */
+/** Bytes and time of something that ended (a connection, a session). */
 const traffic = () => ({ bytesIn: count(), bytesOut: count(), durationMs: count() });
 
-export const auditEventSchema = madeOnUse(() =>
-  z.discriminatedUnion('kind', [
-    /**
-     * A terminal session started, resumed or ended; `served` on this node for a peer, `opened` here on a
-     * peer. `resume`: the session of an earlier `start` carries on — its stream came back over another
-     * link (a path change: `path` and `address` name the new one), or an agent started since took it up
-     * (after a restart: the agent before it could not write its end).
-     */
-    z.object({
-      kind: z.literal('terminal'),
-      ...base(),
-      phase: z.enum(['start', 'resume', 'end']),
-      side: z.enum(['served', 'opened']),
-      ...z.object(traffic()).partial().shape,
-    }),
+/**
+ * The kinds the domains of this process brought (ContractPiece.audit), empty until the contract of
+ * its domains is built (api/contract-registry.ts) or the CLI adds them before it reads the log: a
+ * line of a kind no domain here brings is skipped and counted, as any line this release cannot read.
+ */
+let domainKinds: ReadonlyMap<string, AuditFieldsMaker> = new Map();
+
+/** What brings audit kinds: a contract piece (api/contract-piece.ts ContractPiece). */
+export interface AuditKindsPiece {
+  readonly audit?: { readonly [kind: string]: AuditFieldsMaker } | undefined;
+}
+
+/**
+ * Adds the audit kinds `pieces` bring (the union of every call; a piece given again counts once).
+ * @throws Error when two pieces bring one kind, or one brings a kind of the node's
+ */
+export function addAuditKinds(pieces: readonly AuditKindsPiece[]): void {
+  const next = new Map(domainKinds);
+  for (const piece of pieces) {
+    for (const [kind, make] of Object.entries(piece.audit ?? {})) {
+      if (nodeKinds().includes(kind))
+        throw new Error(`a domain brings the audit kind '${kind}', the node's own`);
+      const had = next.get(kind);
+      if (had !== undefined && had !== make) throw new Error(`two domains bring the audit kind '${kind}'`);
+      next.set(kind, make);
+    }
+  }
+  if (next.size !== domainKinds.size) {
+    domainKinds = next;
+    made = undefined;
+  }
+}
+
+/** The node's own kinds (the schema's members below). */
+const nodeKinds = (): string[] => nodeKindSchemas().map((schema) => schema.shape.kind.value);
+
+function makeAuditEventSchema(kinds: ReadonlyMap<string, AuditFieldsMaker>) {
+  const node = nodeKindSchemas();
+  const domain = [...kinds].map(([kind, make]) =>
+    z.object({ kind: z.literal(kind), ...base(), ...make(z) }),
+  ) as unknown as typeof node;
+  // Typed as the node's: the domains' kinds are typed by DomainAuditKinds (AuditEvent), not here.
+  return z.discriminatedUnion('kind', [...node, ...domain]);
+}
+
+type AuditEventSchema = ReturnType<typeof makeAuditEventSchema>;
+
+let made: (() => AuditEventSchema) | undefined;
+
+/**
+ * The schema of a line, with the kinds of this process's domains; made on use (ADR 0073). What it
+ * reads is an AuditEvent (parseAuditLine).
+ */
+export function auditEventSchema(): AuditEventSchema {
+  if (made === undefined) {
+    const kinds = domainKinds;
+    made = madeOnUse(() => makeAuditEventSchema(kinds));
+  }
+  return made();
+}
+
+const nodeKindSchemas = () =>
+  [
     /** A forward, proxy, exit, reverse, relay-circuit or hop connection ended: its summary. */
     z.object({
       kind: z.literal('connection'),
@@ -129,17 +181,6 @@ export const auditEventSchema = madeOnUse(() =>
       count: manyCount(),
     }),
     /**
-     * Messages this node sent that expired undelivered, that their receiver refused for good, or that
-     * wait because its inbox is full (INBOX_FULL): one line per peer and outcome for those that got
-     * there together, `messages` counting them — not a line per message (ADR 0046).
-     */
-    z.object({
-      kind: z.literal('message'),
-      ...base(),
-      change: z.enum(['expired', 'refused', 'waiting']),
-      messages: count(),
-    }),
-    /**
      * A port mapping this node asked its router for (UPnP IGD or NAT-PMP) was made, or removed at stop:
      * `what` names the protocol and router, `address` the external address it opened.
      */
@@ -150,10 +191,17 @@ export const auditEventSchema = madeOnUse(() =>
     }),
     /** The log's own news: events it had to drop (the queue was full, the disk refused). */
     z.object({ kind: z.literal('audit'), ...base(), dropped: count() }),
-  ]),
-);
+  ] as const;
 
-export type AuditEvent = z.infer<ReturnType<typeof auditEventSchema>>;
+/** Fields every record has, as read. */
+type BaseFields = z.output<z.ZodObject<ReturnType<typeof base>>>;
+
+/** A record of one of the domains' kinds. */
+export type DomainAuditEvent = {
+  [K in keyof DomainAuditKinds]: { kind: K } & BaseFields & DomainAuditKinds[K];
+}[keyof DomainAuditKinds];
+
+export type AuditEvent = z.output<ReturnType<typeof nodeKindSchemas>[number]> | DomainAuditEvent;
 export type AuditPeer = z.infer<ReturnType<typeof auditPeerSchema>>;
 
 /** An event as an owner hands it over: the writer stamps the time when it is not given. */

@@ -3,7 +3,8 @@
  * where, with what outcome. Read from the files in the home, so it works with the agent stopped too.
  */
 import type { Command } from 'commander';
-import type { AuditEvent } from '../audit/audit-events.js';
+import { addAuditKinds, type AuditEvent, type DomainAuditEvent } from '../audit/audit-events.js';
+import { domains } from '../app/domains.js';
 import { matchesAudit, readAudit } from '../audit/audit-reader.js';
 import { parseSince } from '../audit/audit-since.js';
 import { resolveHome } from '../home/home-dir.js';
@@ -48,11 +49,19 @@ export function auditKindText(e: AuditEvent): string {
     case 'audit':
       return e.kind;
     default: {
-      // Every kind is named above, so a new one (with a sub-kind to print) does not compile unnamed.
-      const unnamed: never = e;
-      return (unnamed as AuditEvent).kind;
+      // Every kind of the node is named above (one that is not does not compile here); a domain's
+      // that is not (its piece brought it, ADR 0093) prints its kind and what happened.
+      const domains: DomainAuditEvent = e;
+      return domainKindText(domains);
     }
   }
+}
+
+/** A domain's record this file does not name: its kind, and its `phase` or `change` when it has one. */
+function domainKindText(e: DomainAuditEvent): string {
+  const fields = e as unknown as Record<string, unknown>;
+  const sub = ['phase', 'change'].map((f) => fields[f]).find((v): v is string => typeof v === 'string');
+  return sub === undefined ? e.kind : `${e.kind} ${sub}`;
 }
 
 /** The table `log` prints: one line per event, oldest first. */
@@ -105,6 +114,8 @@ export function registerLogCommand(program: Command): void {
     .action(async (opts: LogOpts) => {
       const since = opts.since === undefined ? undefined : parseSince(opts.since);
       const home = resolveHome(opts.home);
+      // The domains' kinds of record (a terminal's sessions, messages'), as the agent reads them.
+      addAuditKinds(domains.map((d) => d.contract));
       const read = await readAudit(home, {
         ...(since !== undefined ? { since } : {}),
         ...(opts.peer !== undefined ? { peer: opts.peer } : {}),

@@ -4,7 +4,7 @@
  */
 import { resolvePeer } from '../links/resolve-peer.js';
 import type { PeerDirectory } from '../links/ports.js';
-import type { ForwardRecord } from '../state/settings.js';
+import type { ForwardRecord } from './saved-forward-schema.js';
 import type { MethodParams } from '../api/contract.js';
 import type { ForwardInfo, ProxyInfo, ToggleResult } from './forwards-contract.js';
 import { ClawError } from '../core/errors.js';

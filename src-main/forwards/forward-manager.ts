@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { SavedForwards } from './saved-forwards.js';
 import type { Notifier } from '../state/notices.js';
 import type { PeerDirectory, ReadonlyPeerEntry } from '../links/ports.js';
-import type { ForwardRecord } from '../state/settings.js';
+import type { ForwardRecord } from './saved-forward-schema.js';
 import type { ForwardInfo, ForwardState, PeerListenerInfo, ProxyInfo } from './forwards-contract.js';
 import type { ConnectionsOpened } from '../services/opened-connections.js';
 import { Emitter } from '../core/emitter.js';
@@ -29,7 +29,7 @@ import { proxyUrl } from './proxy-secret.js';
 import { handleSocksConnection } from './socks-server.js';
 import { handleTcpForwardConnection } from './tcp-forward.js';
 import type { ReverseForwards } from './reverse-forwards.js';
-import { DEFAULT_UDP_IDLE_MS } from '../core/forward-limits.js';
+import { DEFAULT_UDP_IDLE_MS } from './forward-bounds.js';
 import { listenUdp, type UdpForwardContext } from './udp-forward.js';
 import { udpStatus } from './udp-status.js';
 

@@ -6,7 +6,7 @@
 import type { ForwardInfo, ForwardState, ProxyInfo } from './forwards-contract.js';
 import type { TcpListener } from './listener.js';
 import type { RetrySchedule } from './retry-schedule.js';
-import type { ForwardRecord } from '../state/settings.js';
+import type { ForwardRecord } from './saved-forward-schema.js';
 import { isoTime } from '../core/iso-time.js';
 
 /**

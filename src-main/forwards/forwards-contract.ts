@@ -6,6 +6,7 @@
  */
 import type { ContractPiece, MethodsOf, ParamsContext, Zod } from '../api/contract-piece.js';
 import { peerRef } from '../api/contract-fields.js';
+import { MAX_SAVED_FORWARDS, savedForwardSchema, type SavedForwardEntry } from './saved-forward-schema.js';
 
 /** Name of a forward or proxy: letters, digits, `.`, `_`, `-`. */
 const forwardName = (z: Zod) =>
@@ -215,6 +216,10 @@ export const forwardsContract = {
   },
   // A connection a peer refused, connections a lost link cut: the window has no other way to learn.
   notices: { forward: { toClients: true }, proxy: { toClients: true } },
+  // Its section of config.json: the saved forwards, found by name, announced as `forward` changes.
+  settings: {
+    forwards: { entry: savedForwardSchema, max: MAX_SAVED_FORWARDS, key: 'name', change: 'forward' },
+  },
 } satisfies ContractPiece;
 
 declare module '../api/contract.js' {
@@ -280,6 +285,6 @@ declare module '../core/permissions.js' {
 declare module '../api/contract-piece.js' {
   interface DomainSettings {
     /** The saved forwards and proxies (shares among them): only this domain writes them (saved-forwards.ts). */
-    forwards: true;
+    forwards: { entry: SavedForwardEntry; change: 'forward' };
   }
 }

@@ -24,7 +24,7 @@ import type {
   ServiceRegistry,
   ServiceRequest,
 } from '../services/services.js';
-import type { ForwardRecord } from '../state/settings.js';
+import type { ForwardRecord } from './saved-forward-schema.js';
 import type { ConnectionKind } from '../api/contract.js';
 import type { ForwardInfo, ForwardState } from './forwards-contract.js';
 import { describeZodError } from '../core/zod-error.js';
@@ -49,7 +49,7 @@ import { zeroCounters, type Counters } from './forward-run.js';
 import { ExitConnections } from './exit-connections.js';
 import { serveUdpConnect, type UdpExitWatch } from './udp-connect-service.js';
 import { UDP_CONNECT_SERVICE, UDP_CONNECT_VERSION } from './udp-connect-protocol.js';
-import { DEFAULT_UDP_IDLE_MS } from '../core/forward-limits.js';
+import { DEFAULT_UDP_IDLE_MS } from './forward-bounds.js';
 import { MAX_UDP_FLOWS_PER_FORWARD } from './udp-forward.js';
 import { udpStatus } from './udp-status.js';
 import { isoTime } from '../core/iso-time.js';

@@ -49,7 +49,7 @@ import { splice } from './splice.js';
 import { STREAM_RESUME_MS } from './stream-resumes.js';
 import type { AuditSink } from '../audit/audit-writer.js';
 import type { AuditInput } from '../audit/audit-events.js';
-import { DEFAULT_UDP_IDLE_MS } from '../core/forward-limits.js';
+import { DEFAULT_UDP_IDLE_MS } from './forward-bounds.js';
 import { listenUdp } from './udp-forward.js';
 
 export interface ReverseListenDeps {

@@ -19,7 +19,7 @@ import { z } from 'zod';
 import { madeOnUse } from '../core/made-on-use.js';
 import { dialAddressProblem, MAX_DIAL_ADDRESS_CHARS, parseHostPort } from '../core/host-port.js';
 import { resumeIdSchema } from './tcp-connect-protocol.js';
-import { MAX_UDP_IDLE_MS, MIN_UDP_IDLE_MS } from '../core/forward-limits.js';
+import { MAX_UDP_IDLE_MS, MIN_UDP_IDLE_MS } from './forward-bounds.js';
 
 export const REVERSE_LISTEN_SERVICE = 'reverse-listen';
 export const REVERSE_CONNECT_SERVICE = 'reverse-connect';

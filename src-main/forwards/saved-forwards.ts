@@ -7,7 +7,7 @@
  */
 import type { PeerRecord, Settings } from '../state/settings.js';
 import type { PeerRenamed, SettingsSlice } from '../state/settings-sections.js';
-import type { ForwardRecord } from '../state/settings.js';
+import type { ForwardRecord } from './saved-forward-schema.js';
 
 /** What the forward manager, reverse forwards and shares read and write of the saved forwards. */
 export interface SavedForwards {

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { madeOnUse } from '../core/made-on-use.js';
 import { resumeIdSchema } from './tcp-connect-protocol.js';
-import { MAX_UDP_IDLE_MS, MIN_UDP_IDLE_MS } from '../core/forward-limits.js';
+import { MAX_UDP_IDLE_MS, MIN_UDP_IDLE_MS } from './forward-bounds.js';
 
 /** Service name in the mux OPEN frame. */
 export const UDP_CONNECT_SERVICE = 'udp-connect';

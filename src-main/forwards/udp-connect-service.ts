@@ -37,7 +37,7 @@ import {
   UdpStreamFlow,
   type UdpFlowCounters,
 } from './udp-flow.js';
-import { DEFAULT_UDP_IDLE_MS } from '../core/forward-limits.js';
+import { DEFAULT_UDP_IDLE_MS } from './forward-bounds.js';
 
 /** UDP flows this node serves as an exit at once, over all peers: each holds a socket (docs/security.md). */
 export const MAX_UDP_EXIT_FLOWS = 1024;

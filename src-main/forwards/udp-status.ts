@@ -1,8 +1,8 @@
 /** What `forward list` shows of a UDP forward besides what every forward shows (forward-run.ts runStatus). */
 import type { ForwardInfo } from './forwards-contract.js';
-import type { ForwardRecord } from '../state/settings.js';
+import type { ForwardRecord } from './saved-forward-schema.js';
 import type { Run } from './forward-run.js';
-import { DEFAULT_UDP_IDLE_MS } from '../core/forward-limits.js';
+import { DEFAULT_UDP_IDLE_MS } from './forward-bounds.js';
 
 /**
  * Nothing for a TCP forward (its listing stays as it was); protocol, idle time and datagram counters for

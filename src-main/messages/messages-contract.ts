@@ -6,6 +6,7 @@
  * (messages-api.ts answers it), and the declarations below give the types.
  */
 import type { ContractPiece, MethodsOf, ParamsContext, Zod } from '../api/contract-piece.js';
+import type { AuditFieldsOf } from '../audit/audit-kinds.js';
 import type { ErrorCode } from '../core/errors.js';
 import { uuidV7Problem } from '../core/uuid-v7.js';
 import { MESSAGE_BATCH_MAX } from './message-bodies.js';
@@ -226,6 +227,17 @@ export interface MessageEvents {
 /** The values of the `messageStates` subscription option. */
 export const MESSAGE_STATES_MODES: readonly MessageStatesMode[] = ['each', 'batched'];
 
+/**
+ * The audit log's `message` records (message-audit.ts): messages this node sent that expired
+ * undelivered, that their receiver refused for good, or that wait because its inbox is full
+ * (INBOX_FULL): one line per peer and outcome for those that got there together, `messages` counting
+ * them — not a line per message (ADR 0046).
+ */
+const messageAuditFields = (z: Zod) => ({
+  change: z.enum(['expired', 'refused', 'waiting']),
+  messages: z.number().int().nonnegative(),
+});
+
 /** What the messages domain brings to the contract at run time. */
 export const messagesContract = {
   methods: messageMethodParams,
@@ -248,6 +260,14 @@ export const messagesContract = {
     'message.states': { when: { option: 'messageStates', is: 'batched' } },
   },
   eventOptions: { messageStates: MESSAGE_STATES_MODES },
+  audit: { message: messageAuditFields },
+  settings: {
+    /**
+     * The desktop app announces a new message while its window is closed; apart from the node's
+     * `notifications`, so the owner can keep one without the other.
+     */
+    messageNotifications: { option: (z: Zod) => z.boolean().default(true), set: (z: Zod) => z.boolean() },
+  },
 } satisfies ContractPiece;
 
 declare module '../api/contract.js' {
@@ -273,5 +293,24 @@ declare module '../api/contract-types.js' {
 declare module '../core/permissions.js' {
   interface PermissionWords {
     message: true;
+  }
+}
+
+declare module '../audit/audit-kinds.js' {
+  interface DomainAuditKinds {
+    message: AuditFieldsOf<typeof messageAuditFields>;
+  }
+}
+
+declare module '../api/contract-piece.js' {
+  interface DomainSettings {
+    messageNotifications: { option: boolean };
+  }
+}
+
+declare module '../api/contract-types.js' {
+  interface SettingsResult {
+    /** The desktop app announces a new message while its window is closed. */
+    messageNotifications: boolean;
   }
 }

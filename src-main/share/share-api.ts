@@ -8,7 +8,7 @@ import { isAbsolute } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { resolvePeer } from '../links/resolve-peer.js';
 import type { PeerDirectory } from '../links/ports.js';
-import type { ForwardRecord } from '../state/settings.js';
+import type { ForwardRecord } from '../forwards/saved-forward-schema.js';
 import type { MethodParams } from '../api/contract.js';
 import type { ShareInfo, ShareMethodResults } from './share-contract.js';
 import { ClawError } from '../core/errors.js';

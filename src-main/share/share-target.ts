@@ -9,7 +9,7 @@
  */
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import type { ForwardRecord } from '../state/settings.js';
+import type { ForwardRecord } from '../forwards/saved-forward-schema.js';
 import type { NodeStateReader } from '../state/node-state.js';
 import type { ServedConnection } from '../services/services.js';
 import type { AuditSink } from '../audit/audit-writer.js';

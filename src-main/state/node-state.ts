@@ -1,8 +1,8 @@
 /**
  * The node's state and its one writer (docs/architecture.md §State and its owners): peers with their
  * permissions, limits, and the addresses and home relays a person gave; pending requests; blocked
- * nodes; relays; the node's options; and the sections domains own (settings-sections.ts: the forwards
- * domain's saved forwards and proxies), written through the slice its domain is handed. What the node
+ * nodes; relays; the node's options; and the sections domains own (settings-sections.ts), each written
+ * through the slice its domain is handed. What the node
  * observes (addresses and home relays heard, dial successes) is not state: observations.ts keeps it. Every write goes through here
  * and is announced as typed changes (state-changes.ts). What the owner decided is saved durably in
  * config.json (settings-file.ts) before it counts; pending requests are what other nodes asked, kept
@@ -24,7 +24,13 @@ import { SettingsFile } from './settings-file.js';
 import { inMemoryPending, pendingFile, type PendingBacking } from './pending-file.js';
 import { diffPending, diffSettings, type StateChange } from './state-changes.js';
 import type { MembershipPlan } from './membership.js';
-import type { PeerRenamed, SectionKey, SettingsSlice } from './settings-sections.js';
+import {
+  settingsSections,
+  type ListSectionKey,
+  type PeerRenamed,
+  type SectionKey,
+  type SettingsSlice,
+} from './settings-sections.js';
 import type { PeerRecord, PendingRecord, Permission, RelaySetting, Settings } from './settings.js';
 import { isoTime } from '../core/iso-time.js';
 
@@ -46,7 +52,7 @@ export interface StateBacking {
 export type PendingRequest = Omit<PendingRecord, 'id' | 'firstSeen' | 'lastSeen'>;
 
 /** The options `settings.set` and the agent's flags change (`relays` whole only from flags). */
-export type NodeOptions = Partial<Omit<Settings, 'peers' | 'pending' | 'blocked' | 'forwards'>>;
+export type NodeOptions = Partial<Omit<Settings, 'peers' | 'pending' | 'blocked' | ListSectionKey>>;
 
 const without = <T extends { fingerprint: string }>(list: readonly T[], fingerprint: string): T[] =>
   list.filter((x) => x.fingerprint !== fingerprint);
@@ -384,6 +390,8 @@ export class NodeState implements NodeStateReader {
    * the one domain whose description names it, which makes its named writes on it.
    */
   section<K extends SectionKey>(key: K): SettingsSlice<K> {
+    // A section no domain of this process brought is not in the schema: the file keeps it untouched.
+    if (!settingsSections().has(key)) throw new Error(`no domain here brings the settings' ${key}`);
     return {
       get: () => this.get()[key],
       update: (change) => {

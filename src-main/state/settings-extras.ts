@@ -1,35 +1,35 @@
 /**
  * Keys inside config.json's entries that this release does not know: a newer release's field on a
  * peer or a forward, or a note written by hand. The schemas drop them when the file is read; they are
- * put back on the same entry (found by its key: a peer's fingerprint, a forward's name…) whenever the
- * file is saved, so running an older agent on a home does not strip what a newer one wrote. An entry
- * that is removed takes its extras with it.
+ * put back on the same entry (found by its key: a peer's fingerprint, a section entry's key…) whenever
+ * the file is saved, so running an older agent on a home does not strip what a newer one wrote. An
+ * entry that is removed takes its extras with it. Which lists keep them is settings.ts knownFields:
+ * the node's, and each section a domain brings (ADR 0093).
  */
 
-/** The settings lists whose entries keep extras, with the field that identifies an entry. */
-const LISTS = {
-  peers: 'fingerprint',
-  pending: 'id',
-  blocked: 'fingerprint',
-  forwards: 'name',
-  relays: 'url',
-} as const;
+/** One list of the file whose entries keep extras. */
+export interface KnownList {
+  /** The field that identifies an entry. */
+  readonly key: string;
+  /** The field that names an entry for people, where it is not `key`. */
+  readonly label?: string;
+  /** The fields this release knows of an entry. */
+  readonly fields: ReadonlySet<string>;
+}
 
-/** The field that names an entry for people, where it is not the one that identifies it. */
-const LABELS: Partial<Record<ListName, string>> = { peers: 'name', pending: 'name' };
+/** The lists whose entries keep extras, by the list's key in the file; and the fields of `ui`. */
+export interface KnownFields {
+  readonly lists: { readonly [list: string]: KnownList };
+  readonly ui: ReadonlySet<string>;
+}
 
-type ListName = keyof typeof LISTS;
-
-/** Per list, per entry key, the unknown fields; and the unknown fields of `ui`. */
+/** Per list, per entry key, the unknown fields (with the field the entries are found by); those of `ui`. */
 export interface SettingsExtras {
-  lists: Partial<Record<ListName, Map<string, Record<string, unknown>>>>;
+  lists: { [list: string]: { key: string; byKey: Map<string, Record<string, unknown>> } };
   ui?: Record<string, unknown>;
   /** Where they are, for people: `peers[office].note`, `ui.theme`. */
   where: string[];
 }
-
-/** The known field names of each entry kind (the schemas' shapes). */
-export type KnownFields = Record<ListName | 'ui', ReadonlySet<string>>;
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -42,20 +42,20 @@ function unknownOf(entry: Record<string, unknown>, known: ReadonlySet<string>): 
 export function extrasOf(raw: unknown, known: KnownFields): SettingsExtras {
   const extras: SettingsExtras = { lists: {}, where: [] };
   if (!isRecord(raw)) return extras;
-  for (const [list, keyField] of Object.entries(LISTS) as [ListName, string][]) {
+  for (const [list, { key: keyField, label: labelField, fields }] of Object.entries(known.lists)) {
     const entries = raw[list];
     if (!Array.isArray(entries)) continue;
     const byKey = new Map<string, Record<string, unknown>>();
     for (const entry of entries) {
       if (!isRecord(entry) || typeof entry[keyField] !== 'string') continue;
-      const extra = unknownOf(entry, known[list]);
+      const extra = unknownOf(entry, fields);
       if (Object.keys(extra).length === 0) continue;
       byKey.set(entry[keyField], extra);
-      const label = LABELS[list] !== undefined ? entry[LABELS[list]] : undefined;
+      const label = labelField !== undefined ? entry[labelField] : undefined;
       const name = typeof label === 'string' ? label : entry[keyField];
       for (const field of Object.keys(extra)) extras.where.push(`${list}[${name}].${field}`);
     }
-    if (byKey.size > 0) extras.lists[list] = byKey;
+    if (byKey.size > 0) extras.lists[list] = { key: keyField, byKey };
   }
   if (isRecord(raw.ui)) {
     const extra = unknownOf(raw.ui, known.ui);
@@ -68,10 +68,9 @@ export function extrasOf(raw: unknown, known: KnownFields): SettingsExtras {
 /** `settings` as saved: each entry with its extras back (the known fields win over an extra's). */
 export function withExtras<S extends object>(settings: S, extras: SettingsExtras): S {
   const out = { ...settings } as Record<string, unknown>;
-  for (const [list, byKey] of Object.entries(extras.lists) as [ListName, Map<string, object>][]) {
+  for (const [list, { key: keyField, byKey }] of Object.entries(extras.lists)) {
     const entries = out[list];
     if (!Array.isArray(entries)) continue;
-    const keyField = LISTS[list];
     out[list] = entries.map((entry: Record<string, unknown>) => {
       const extra = byKey.get(entry[keyField] as string);
       return extra ? { ...extra, ...entry } : entry;
@@ -88,16 +87,12 @@ export function withExtras<S extends object>(settings: S, extras: SettingsExtras
 export function pruneExtras(extras: SettingsExtras, settings: object): SettingsExtras {
   const lists: SettingsExtras['lists'] = {};
   const current = settings as Record<string, unknown>;
-  for (const [list, byKey] of Object.entries(extras.lists) as [
-    ListName,
-    Map<string, Record<string, unknown>>,
-  ][]) {
+  for (const [list, { key: keyField, byKey }] of Object.entries(extras.lists)) {
     const entries = current[list];
     if (!Array.isArray(entries)) continue;
-    const keyField = LISTS[list];
     const present = new Set(entries.map((e: Record<string, unknown>) => e[keyField]));
     const kept = new Map([...byKey].filter(([key]) => present.has(key)));
-    if (kept.size > 0) lists[list] = kept;
+    if (kept.size > 0) lists[list] = { key: keyField, byKey: kept };
   }
   return { ...extras, lists };
 }

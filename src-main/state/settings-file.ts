@@ -14,6 +14,7 @@ import { commandArgs, hereHint } from '../core/hint.js';
 import { describeZodError } from '../core/zod-error.js';
 import { ensureHomeDir } from '../home/home-dir.js';
 import { knownFields, settingsSchemas, upgradeSettings, type Settings } from './settings.js';
+import { settingsSections } from './settings-sections.js';
 
 /**
  * A config.json that is a link to nothing (settings kept elsewhere, on a disk not mounted yet) would
@@ -110,6 +111,8 @@ export class SettingsFile {
   private extras: SettingsExtras = { lists: {}, where: [] };
   /** The file's text as last read or written here: another text means someone edited it meanwhile. */
   private seen: string | undefined;
+  /** The domains' sections the schema had when the file was read (settings-sections.ts). */
+  private sections: ReturnType<typeof settingsSections> = settingsSections();
 
   constructor(readonly home: string) {
     // With mode 0700: the home holds the key.
@@ -136,6 +139,18 @@ export class SettingsFile {
    * stays as it was. Changes come in only through `update`.
    */
   get(): Settings {
+    return this.withSectionsNow();
+  }
+
+  /**
+   * The settings as the schema reads them now. A domain that brought its section after the file was
+   * read (a process that read config.json before it started an agent) finds it in what was kept of
+   * the file as a key not known then: read again with the section, not replaced by its default at
+   * the next save.
+   */
+  private withSectionsNow(): Settings {
+    if (this.sections !== settingsSections())
+      this.current = this.adopt({ ...this.unknown, ...withExtras(this.current, this.extras) });
     return this.current;
   }
 
@@ -156,7 +171,7 @@ export class SettingsFile {
    */
   update(change: (s: Settings) => Settings): Settings {
     this.refuseIfEdited();
-    const parsed = settingsSchemas().settingsSchema.safeParse(change(this.current));
+    const parsed = settingsSchemas().settingsSchema.safeParse(change(this.withSectionsNow()));
     // Callers check what they are given first; this is the last guard, so a value the file could not
     // be read back with is never written (the next start would refuse the file).
     if (!parsed.success) {
@@ -214,6 +229,7 @@ export class SettingsFile {
   }
 
   private adopt(stored: unknown): Settings {
+    this.sections = settingsSections();
     // A file an older release wrote, as this one reads it (a permission added since: settings.ts).
     const raw = upgradeSettings(stored);
     const { settingsSchema } = settingsSchemas();

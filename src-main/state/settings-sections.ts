@@ -1,14 +1,60 @@
 /**
- * The settings sections a domain owns (ADR 0091): a part of config.json only one domain writes (the
- * forwards domain: its saved forwards and proxies). Its description names the section
+ * The settings sections a domain owns (ADR 0091, ADR 0093): a part of config.json only one domain
+ * writes, whose schema its contract piece brings (`ContractPiece.settings`). Its description names the section
  * (links/domain.ts `settings`), and the composition root hands that domain alone a slice of it: its
  * reads, one write that saves the section through the node-state store (one write of the file, its
  * changes announced as every other), and the rules the store applies in the same write when a peer
  * is renamed. The state knows sections by key only; what a section's entries mean is its domain's.
  */
-import type { DomainSettings } from '../api/contract-piece.js';
+import type {
+  ContractPiece,
+  DomainSettings,
+  SettingsOption,
+  SettingsSection,
+} from '../api/contract-piece.js';
 import type { Disposer } from '../core/emitter.js';
 import type { Settings } from './settings.js';
+
+/**
+ * The sections this process's settings schema has besides the node's own, as its domains' pieces
+ * brought them (ADR 0093): empty until the composition root adds its domains', as the permission
+ * words (core/permissions.ts). A file's section that no domain here brings is not lost: the settings
+ * file keeps it as a key it does not know and writes it back as it was.
+ */
+let installed: ReadonlyMap<string, SettingsSection | SettingsOption> = new Map();
+
+/**
+ * Adds the sections `pieces` bring (the union of every call; a piece given again counts once).
+ * @throws Error when two pieces bring one key
+ */
+export function addSettingsSections(pieces: readonly Pick<ContractPiece, 'settings'>[]): void {
+  const next = new Map(installed);
+  for (const piece of pieces) {
+    for (const [key, section] of Object.entries(piece.settings ?? {})) {
+      const had = next.get(key);
+      if (had !== undefined && had !== section) throw new Error(`two domains bring the settings' ${key}`);
+      next.set(key, section);
+    }
+  }
+  if (next.size !== installed.size) installed = next;
+}
+
+/** The domains' sections of this process now (a new map after each addition that added one). */
+export function settingsSections(): ReadonlyMap<string, SettingsSection | SettingsOption> {
+  return installed;
+}
+
+/** Those of `sections` that are lists of entries (the others are single values: SettingsOption). */
+export function listSections(
+  sections: ReadonlyMap<string, SettingsSection | SettingsOption> = installed,
+): [string, SettingsSection][] {
+  return [...sections].filter((e): e is [string, SettingsSection] => 'entry' in e[1]);
+}
+
+/** The keys of the domains' sections that are lists of entries. */
+export type ListSectionKey = {
+  [K in keyof DomainSettings]: DomainSettings[K] extends { entry: unknown } ? K : never;
+}[keyof DomainSettings];
 
 /** A section a domain owns: a key of the settings some domain's contract file claims (api/contract-piece.ts `DomainSettings`). */
 export type SectionKey = keyof DomainSettings & keyof Settings;

@@ -1,7 +1,8 @@
 /**
- * What the node keeps (settings, peers, blocked nodes, relays, forwards): the schema
- * every read and write is checked against, and the types the rest of the agent uses. The file itself is
- * read and written by settings-file.ts, and only the node-state store (node-state.ts) writes it.
+ * What the node keeps (settings, peers, blocked nodes, relays) and the sections its domains bring
+ * (settings-sections.ts, ADR 0093): the schema every read and write is checked against, and the types
+ * the rest of the agent uses. The file itself is read and written by settings-file.ts, and only the
+ * node-state store (node-state.ts) writes it.
  */
 import { DEFAULT_RELAY_LISTEN } from '../core/relay-url.js';
 import type { KnownFields } from './settings-extras.js';
@@ -10,8 +11,6 @@ import { madeOnUse } from '../core/made-on-use.js';
 import type { DeepReadonly } from '../core/deep-readonly.js';
 import { nodeNameSchema } from '../core/name-schema.js';
 import { MAX_FORWARD_TO_PATTERN_CHARS, MAX_FORWARD_TO_PATTERNS } from '../core/forward-limits.js';
-import { PROXY_SECRET_PATTERN } from '../core/forward-limits.js';
-import { MAX_UDP_IDLE_MS, MIN_UDP_IDLE_MS } from '../core/forward-limits.js';
 import { dialAddressProblem, parseHostPort } from '../core/host-port.js';
 import { MAX_TOKEN_BYTES } from '../protocol/relay-frames.js';
 import { PERMISSION_WORD, permissionWords, type Permission } from '../core/permissions.js';
@@ -19,6 +18,8 @@ import { MAX_ROUTE_HOPS } from '../core/routes.js';
 import { MAX_PEER_ADDRESSES, type KnownAddress } from './address-book.js';
 import { ADDRESS_SOURCES } from '../core/address-source.js';
 import { MAX_MEMBER_RECORDS, memberRecord } from '../protocol/member-records.js';
+import type { DomainSettings, SettingsOption, SettingsSection } from '../api/contract-piece.js';
+import { listSections, settingsSections } from './settings-sections.js';
 
 /** Default direct listener: all interfaces, a fixed port so a firewall rule can name it. */
 export const DEFAULT_DIRECT_LISTEN = '0.0.0.0:7475';
@@ -26,27 +27,19 @@ export const DEFAULT_DIRECT_LISTEN = '0.0.0.0:7475';
 /** Default web UI address: loopback only, a fixed port so its link stays the same (docs/web-ui.md). */
 export const DEFAULT_UI_LISTEN = '127.0.0.1:7476';
 
-/** Bounds of terminalResumeMs (and of `agent --terminal-resume`): 1 s to 24 h. */
-export const TERMINAL_RESUME_MIN_MS = 1_000;
-/** The terminal resume window when none is set, in ms (60 s). */
-export const TERMINAL_RESUME_DEFAULT_MS = 60_000;
-export const TERMINAL_RESUME_MAX_MS = 24 * 60 * 60 * 1000;
-
-/**
- * How long a terminal session this node keeps open on a peer for the window lives with no viewer, in
- * ms, when none is set (24 h): a window closed at the end of a day finds its shells the next morning,
- * yet a shell nobody comes back to does not stay open on the peer (and count against its 64) for ever.
- */
-export const DETACHED_TERMINAL_IDLE_DEFAULT_MS = 24 * 60 * 60 * 1000;
-/** Bounds of detachedTerminalIdleMs: 1 min (longer than any reload takes) to 30 days. */
-export const DETACHED_TERMINAL_IDLE_MIN_MS = 60 * 1000;
-export const DETACHED_TERMINAL_IDLE_MAX_MS = 30 * 24 * 60 * 60 * 1000;
-
 /**
  * The schemas of the settings file, made when the file is read or changed and let go of after
  * (core/made-on-use.ts, ADR 0073): ~280 zod schema instances an idle agent does not need.
  */
-function makeSettingsSchemas() {
+function makeSettingsSchemas(sections: ReadonlyMap<string, SettingsSection | SettingsOption>) {
+  const lists = listSections(sections);
+  const sectionEntries = new Map(lists.map(([key, section]) => [key, section.entry(z)]));
+  const sectionShape = Object.fromEntries(
+    [...sections].map(([key, section]) => [
+      key,
+      'entry' in section ? z.array(sectionEntries.get(key)!).max(section.max).default([]) : section.option(z),
+    ]),
+  );
   const relaySchema = z.object({
     // Checked as the relay client checks it, so a bad one names the file and the field at start.
     url: z.string().refine((url) => {
@@ -159,56 +152,6 @@ function makeSettingsSchemas() {
     mine: z.literal(true).optional(),
   });
 
-  /** A saved local listener: a TCP forward (`tcp`) or a proxy (`socks`, `http`); see src-main/forwards/. */
-  const forwardSchema = z.object({
-    name: z.string().regex(/^[\w.-]{1,64}$/),
-    kind: z.enum(['tcp', 'socks', 'http']),
-    /** `HOST:PORT` to listen on. */
-    listen: z.string().min(1).max(300),
-    /** Exit peer (name or fingerprint); optional for SOCKS, where the user name may choose it. */
-    via: z.string().min(1).max(200).optional(),
-    /**
-     * The exit peer's fingerprint, saved with `via` since this release: the forward is bound to that
-     * machine, never to whichever peer holds the name later. Absent in older files (filled in at start).
-     */
-    viaFingerprint: z
-      .string()
-      .regex(/^[0-9a-f]{64}$/)
-      .optional(),
-    /** `HOST:PORT` as seen from the peer (TCP forwards only); for a reverse one, as seen from this node. */
-    remote: z.string().min(1).max(300).optional(),
-    /**
-     * `reverse` (TCP-kind forwards only, like `ssh -R`): `listen` is an address on the peer `via`, and
-     * its connections (or UDP flows, with `protocol: 'udp'`) come back here to `remote`
-     * (forwards/reverse-forwards.ts). Absent: a local forward.
-     */
-    direction: z.enum(['local', 'reverse']).optional(),
-    /** Switched off by the user (`forward.disable`): kept, but not listening. */
-    enabled: z.boolean().default(true),
-    /**
-     * A proxy's password (forwards/proxy-secret.ts): clients must give it (SOCKS5 username/password,
-     * HTTP `Proxy-Authorization: Basic`). Absent: any local program may use the proxy, as proxies saved
-     * by older releases and those added with `--no-auth`. Never on a TCP forward (no protocol to carry it).
-     */
-    secret: z.string().regex(PROXY_SECRET_PATTERN).optional(),
-    /** `udp` on a TCP-kind forward: it forwards UDP datagrams (forwards/udp-forward.ts). Absent: TCP. */
-    protocol: z.literal('udp').optional(),
-    /** A UDP forward's idle time per client flow, in ms (default forwards/udp-flow.ts DEFAULT_UDP_IDLE_MS). */
-    udpIdleMs: z.number().int().min(MIN_UDP_IDLE_MS).max(MAX_UDP_IDLE_MS).optional(),
-    /**
-     * A shared folder (`share`, ADR 0052) on a reverse forward: its connections are served by this
-     * node's file server (src-main/share/) from `dir`, not dialed to `remote`. `passwordHash`: the
-     * salted scrypt hash of its password (share/share-password.ts), never the password.
-     */
-    share: z
-      .object({
-        dir: z.string().min(1).max(4096),
-        dotfiles: z.boolean().default(false),
-        passwordHash: z.string().max(300).optional(),
-      })
-      .optional(),
-  });
-
   /** A `HOST:PORT` to listen on, checked when the file is read so a bad one names the file and the key. */
   const listenAddress = z.string().superRefine((value, ctx) => {
     try {
@@ -234,97 +177,82 @@ function makeSettingsSchemas() {
     allowRemote: z.boolean().default(false),
   });
 
+  const nodeFields = {
+    name: nodeNameSchema().optional(),
+    relays: z.array(relaySchema).default([]),
+    /** `HOST:PORT` of the direct listener, or null for --no-direct. */
+    listen: listenAddress.nullable().default(DEFAULT_DIRECT_LISTEN),
+    /** Also serve the relay for peers allowed `relay` (own-relay.ts), listening on relayListen. */
+    actAsRelay: z.boolean().default(false),
+    relayListen: listenAddress.default(DEFAULT_RELAY_LISTEN),
+    /** Announce and discover nodes on the LAN (mDNS) when the listener is reachable from it. */
+    lan: z.boolean().default(true),
+    /**
+     * Ask the LAN's router (UPnP IGD, NAT-PMP) to map the direct listener's port, so peers behind other
+     * NATs can dial it (docs/security.md §Port mapping). Off: nothing is ever sent to the router.
+     */
+    portMapping: z.boolean().default(true),
+    peers: z.array(peerSchema).default([]),
+    /**
+     * Pending requests as releases before ADR 0080 kept them here. Read only: start moves them to
+     * pending.json (state/pending-file.ts; node-state.ts moveLegacyPending) and drops them from this
+     * file; nothing writes them here any more, so a knock never writes the owner's file.
+     */
+    pending: z.array(pendingSchema).optional(),
+    /**
+     * Nodes removed or rejected by the owner: they are refused without becoming pending again, until they
+     * pair by code (which proves the owner handed them a fresh code).
+     */
+    blocked: z.array(blockedSchema).max(1024).default([]),
+    /**
+     * The web UI (docs/web-ui.md): `HOST:PORT` it is served on (a free port when that one is taken), or
+     * null for --no-ui; an address other machines can reach only with allowRemote (--allow-remote-ui).
+     */
+    ui: uiSchema.default({ listen: DEFAULT_UI_LISTEN, allowRemote: false }),
+    /** Desktop notifications (a device asks to pair, pairing done, a forward cannot listen). */
+    notifications: z.boolean().default(true),
+    /**
+     * Peers allowed `listen` may have this node listen on addresses other machines can reach (not
+     * only loopback) for their reverse forwards: the owner's explicit consent, off by default.
+     */
+    allowRemoteReverseListen: z.boolean().default(false),
+    /**
+     * The permissions the release that wrote this file knew. A permission added since is granted on
+     * upgrade as its decision says (upgradeSettings), once: after that the owner's choice stands.
+     */
+    knownPermissions: z
+      .array(z.string().max(32))
+      .max(32)
+      .default(() => [...permissionWords().words]),
+    /**
+     * What a device introduced by another of the owner's devices may do here (ADR 0056): the same as
+     * a peer approved with the defaults, as the owner decided it once for all their machines.
+     */
+    mineAllow: z.array(permissionWord()).default(defaultAllow),
+    /**
+     * Signed membership records as releases before ADR 0065 kept them here. Read only: start moves
+     * them to members.json (state/member-log.ts moveLegacyMembers) and drops them from this
+     * file; nothing writes them here any more.
+     */
+    members: z.array(memberRecord()).max(MAX_MEMBER_RECORDS).optional(),
+  };
+  for (const key of sections.keys()) {
+    if (Object.hasOwn(nodeFields, key))
+      throw new Error(`a domain brings the settings' ${key}, the node's own`);
+  }
+  // The domains' sections (ADR 0093) after the node's lists, where the forwards' list has always been
+  // written: a file saved now reads as one an older release saved.
+  const fields = Object.entries(nodeFields);
+  const at = fields.findIndex(([key]) => key === 'blocked') + 1;
   const settingsSchema = z
     .object({
-      name: nodeNameSchema().optional(),
-      relays: z.array(relaySchema).default([]),
-      /** `HOST:PORT` of the direct listener, or null for --no-direct. */
-      listen: listenAddress.nullable().default(DEFAULT_DIRECT_LISTEN),
-      /** Also serve the relay for peers allowed `relay` (own-relay.ts), listening on relayListen. */
-      actAsRelay: z.boolean().default(false),
-      relayListen: listenAddress.default(DEFAULT_RELAY_LISTEN),
-      /** Announce and discover nodes on the LAN (mDNS) when the listener is reachable from it. */
-      lan: z.boolean().default(true),
-      /**
-       * Ask the LAN's router (UPnP IGD, NAT-PMP) to map the direct listener's port, so peers behind other
-       * NATs can dial it (docs/security.md §Port mapping). Off: nothing is ever sent to the router.
-       */
-      portMapping: z.boolean().default(true),
-      peers: z.array(peerSchema).default([]),
-      /**
-       * Pending requests as releases before ADR 0080 kept them here. Read only: start moves them to
-       * pending.json (state/pending-file.ts; node-state.ts moveLegacyPending) and drops them from this
-       * file; nothing writes them here any more, so a knock never writes the owner's file.
-       */
-      pending: z.array(pendingSchema).optional(),
-      /**
-       * Nodes removed or rejected by the owner: they are refused without becoming pending again, until they
-       * pair by code (which proves the owner handed them a fresh code).
-       */
-      blocked: z.array(blockedSchema).max(1024).default([]),
-      /** Local forwards and proxies, started with the agent. */
-      forwards: z.array(forwardSchema).max(256).default([]),
-      /**
-       * How long a terminal session served here waits for its client after the stream is lost (path
-       * switch, relay outage), in ms. This node's own sessions on its peers keep trying to resume for as
-       * long, and at least TERMINAL_RESUME_DEFAULT_MS (the peer's window, not this one, decides there).
-       */
-      terminalResumeMs: z
-        .number()
-        .int()
-        .min(TERMINAL_RESUME_MIN_MS)
-        .max(TERMINAL_RESUME_MAX_MS)
-        .default(TERMINAL_RESUME_DEFAULT_MS),
-      /**
-       * How long a terminal session opened here from the window (it outlives its viewer, ADR 0008) is
-       * kept with no window or `term` attached, in ms; then it is hung up.
-       */
-      detachedTerminalIdleMs: z
-        .number()
-        .int()
-        .min(DETACHED_TERMINAL_IDLE_MIN_MS)
-        .max(DETACHED_TERMINAL_IDLE_MAX_MS)
-        .default(DETACHED_TERMINAL_IDLE_DEFAULT_MS),
-      /**
-       * The web UI (docs/web-ui.md): `HOST:PORT` it is served on (a free port when that one is taken), or
-       * null for --no-ui; an address other machines can reach only with allowRemote (--allow-remote-ui).
-       */
-      ui: uiSchema.default({ listen: DEFAULT_UI_LISTEN, allowRemote: false }),
-      /** Desktop notifications (a device asks to pair, pairing done, a forward cannot listen). */
-      notifications: z.boolean().default(true),
-      /**
-       * The desktop app announces a new message while its window is closed; apart from
-       * `notifications`, so the owner can keep one without the other.
-       */
-      messageNotifications: z.boolean().default(true),
-      /**
-       * Peers allowed `listen` may have this node listen on addresses other machines can reach (not
-       * only loopback) for their reverse forwards: the owner's explicit consent, off by default.
-       */
-      allowRemoteReverseListen: z.boolean().default(false),
-      /**
-       * The permissions the release that wrote this file knew. A permission added since is granted on
-       * upgrade as its decision says (upgradeSettings), once: after that the owner's choice stands.
-       */
-      knownPermissions: z
-        .array(z.string().max(32))
-        .max(32)
-        .default(() => [...permissionWords().words]),
-      /**
-       * What a device introduced by another of the owner's devices may do here (ADR 0056): the same as
-       * a peer approved with the defaults, as the owner decided it once for all their machines.
-       */
-      mineAllow: z.array(permissionWord()).default(defaultAllow),
-      /**
-       * Signed membership records as releases before ADR 0065 kept them here. Read only: start moves
-       * them to members.json (state/member-log.ts moveLegacyMembers) and drops them from this
-       * file; nothing writes them here any more.
-       */
-      members: z.array(memberRecord()).max(MAX_MEMBER_RECORDS).optional(),
-    })
+      ...(Object.fromEntries(fields.slice(0, at)) as Partial<typeof nodeFields>),
+      ...sectionShape,
+      ...(Object.fromEntries(fields.slice(at)) as Partial<typeof nodeFields>),
+    } as unknown as typeof nodeFields & SectionShape)
     .superRefine((s, ctx) => {
-      // Peers and forwards are found by name (and peers by fingerprint): a second one under the same key
-      // could not be reached, removed or stopped. The agent never writes one; a hand edit can.
+      // Peers are found by name and fingerprint, a section's entries by their key: a second one under
+      // the same key could not be reached, removed or stopped. The agent never writes one; a hand edit can.
       const repeated = (path: string, keys: string[]) => {
         const seen = new Set<string>();
         for (const [i, key] of keys.entries()) {
@@ -341,16 +269,39 @@ function makeSettingsSchemas() {
         'peers',
         s.peers.map((p) => p.fingerprint),
       );
-      repeated(
-        'forwards',
-        s.forwards.map((f) => f.name),
-      );
+      const values = s as unknown as Record<string, readonly Record<string, unknown>[]>;
+      for (const [key, section] of lists)
+        repeated(
+          key,
+          values[key]!.map((entry) => String(entry[section.key])),
+        );
     });
-  return { settingsSchema, peerSchema, pendingSchema, blockedSchema, forwardSchema, relaySchema, uiSchema };
+  return {
+    settingsSchema,
+    peerSchema,
+    pendingSchema,
+    blockedSchema,
+    relaySchema,
+    uiSchema,
+    sectionEntries,
+  };
 }
 
-/** The settings schemas, made on use (see makeSettingsSchemas). */
-export const settingsSchemas = madeOnUse(makeSettingsSchemas);
+let made:
+  | { sections: ReadonlyMap<string, SettingsSection | SettingsOption>; schemas: () => SettingsSchemas }
+  | undefined;
+
+/**
+ * The settings schemas, with the sections the domains of this process brought (settings-sections.ts):
+ * made on use (see makeSettingsSchemas), made again when a domain brought another section.
+ */
+export function settingsSchemas(): SettingsSchemas {
+  const sections = settingsSections();
+  if (made?.sections !== sections) {
+    made = { sections, schemas: madeOnUse(() => makeSettingsSchemas(sections)) };
+  }
+  return made.schemas();
+}
 
 export type { Permission };
 
@@ -369,7 +320,6 @@ function permissionWord() {
 
 /** What `approve` and `peers add` grant without --allow: the words the domains grant by default. */
 const defaultAllow = (): Permission[] => [...permissionWords().byDefault];
-type SettingsSchemas = ReturnType<typeof makeSettingsSchemas>;
 
 /**
  * What the node keeps, read-only all the way down: only the node-state store (node-state.ts) changes
@@ -378,6 +328,20 @@ type SettingsSchemas = ReturnType<typeof makeSettingsSchemas>;
  * compiler throws rather than changing what every reader shares.
  */
 export type Settings = DeepReadonly<z.infer<SettingsSchemas['settingsSchema']>>;
+
+/**
+ * The schemas of the domains' sections, as their types say (`DomainSettings`): a list of entries, or
+ * one value.
+ */
+type SectionShape = {
+  [K in keyof DomainSettings]: DomainSettings[K] extends { entry: infer E }
+    ? z.ZodDefault<z.ZodArray<z.ZodType<E>>>
+    : DomainSettings[K] extends { option: infer T }
+      ? z.ZodDefault<z.ZodType<T>>
+      : never;
+};
+
+type SettingsSchemas = ReturnType<typeof makeSettingsSchemas>;
 
 /**
  * Settings as an older release wrote them, brought up to this one before they are read (the file is
@@ -410,21 +374,31 @@ export function upgradeSettings(raw: unknown): unknown {
   return { ...file, ...(peers !== undefined ? { peers } : {}), knownPermissions: words };
 }
 
-/** The fields each kind of entry has in this release; any other is kept as an extra. */
+/**
+ * The lists of the file whose entries keep a newer release's fields, each with the field that finds
+ * an entry, the one that names it for people, and the fields this release knows; and `ui`'s fields.
+ */
 export function knownFields(): KnownFields {
-  const { peerSchema, pendingSchema, blockedSchema, forwardSchema, relaySchema, uiSchema } =
+  const { peerSchema, pendingSchema, blockedSchema, relaySchema, uiSchema, sectionEntries } =
     settingsSchemas();
+  const fields = (schema: z.ZodObject) => new Set(Object.keys(schema.shape));
   return {
-    peers: new Set(Object.keys(peerSchema.shape)),
-    pending: new Set(Object.keys(pendingSchema.shape)),
-    blocked: new Set(Object.keys(blockedSchema.shape)),
-    forwards: new Set(Object.keys(forwardSchema.shape)),
-    relays: new Set(Object.keys(relaySchema.shape)),
-    ui: new Set(Object.keys(uiSchema.shape)),
+    lists: {
+      peers: { key: 'fingerprint', label: 'name', fields: fields(peerSchema) },
+      pending: { key: 'id', label: 'name', fields: fields(pendingSchema) },
+      blocked: { key: 'fingerprint', fields: fields(blockedSchema) },
+      ...Object.fromEntries(
+        listSections().map(([key, section]) => [
+          key,
+          { key: section.key, fields: fields(sectionEntries.get(key)!) },
+        ]),
+      ),
+      relays: { key: 'url', fields: fields(relaySchema) },
+    },
+    ui: fields(uiSchema),
   };
 }
 // Each entry read-only all the way down, as the Settings it is part of.
 export type RelaySetting = DeepReadonly<z.infer<SettingsSchemas['relaySchema']>>;
 export type PeerRecord = DeepReadonly<z.infer<SettingsSchemas['peerSchema']>>;
 export type PendingRecord = DeepReadonly<z.infer<SettingsSchemas['pendingSchema']>>;
-export type ForwardRecord = DeepReadonly<z.infer<SettingsSchemas['forwardSchema']>>;

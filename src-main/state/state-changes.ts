@@ -5,20 +5,26 @@
  * §State and its owners).
  */
 import { isDeepStrictEqual } from 'node:util';
+import type { DomainSettings } from '../api/contract-piece.js';
+import type { DeepReadonly } from '../core/deep-readonly.js';
 import { relayUrlKey } from '../core/relay-url.js';
-import type { ForwardRecord, PeerRecord, PendingRecord, RelaySetting, Settings } from './settings.js';
+import { listSections, type ListSectionKey } from './settings-sections.js';
+import type { PeerRecord, PendingRecord, RelaySetting, Settings } from './settings.js';
 
 export type BlockedRecord = Settings['blocked'][number];
 
-/** The settings that are one value each (not lists of entries). */
-export type OptionKey = Exclude<keyof Settings, 'peers' | 'pending' | 'blocked' | 'relays' | 'forwards'>;
+/** The node's lists of entries. */
+const NODE_LISTS = ['peers', 'pending', 'blocked', 'relays'] as const;
+
+/** The settings that are one value each (not lists of entries: the node's, or a domain's section). */
+export type OptionKey = Exclude<keyof Settings, (typeof NODE_LISTS)[number] | ListSectionKey>;
 
 /** What one entry was before a write and is after it (undefined: it did not exist then). */
 interface Change<K extends string, T> {
   kind: K;
   /**
    * The entry's key: a fingerprint (peer, blocked), an id (pending), a relay's URL in the form all its
-   * spellings share (core/relay-url.ts relayUrlKey), a name (forward).
+   * spellings share (core/relay-url.ts relayUrlKey), a section's entry's key (its piece says which).
    */
   id: string;
   before: T | undefined;
@@ -30,12 +36,19 @@ export type StateChange =
   | Change<'pending', PendingRecord>
   | Change<'blocked', BlockedRecord>
   | Change<'relay', RelaySetting>
-  | Change<'forward', ForwardRecord>
+  | SectionChange
   | (Change<'option', unknown> & { id: OptionKey });
+
+/** A change of an entry of a domain's section, of the kind its piece announces them as (ADR 0093). */
+type SectionChange = {
+  [K in keyof DomainSettings]: DomainSettings[K] extends { entry: infer E; change: infer C extends string }
+    ? Change<C, DeepReadonly<E>>
+    : never;
+}[keyof DomainSettings];
 
 export type StateChangeKind = StateChange['kind'];
 
-function diffList<K extends StateChangeKind, T>(
+function diffList<K extends string, T>(
   kind: K,
   before: readonly T[],
   after: readonly T[],
@@ -52,25 +65,32 @@ function diffList<K extends StateChangeKind, T>(
   return changes;
 }
 
-const LISTS = new Set(['peers', 'pending', 'blocked', 'relays', 'forwards']);
-
 /**
  * Every entry and option that differs between `before` and `after`, removals and edits first. An older
  * file's `pending` is no list of this file's any more (it moves to pending.json at start): no change.
  */
 export function diffSettings(before: Settings, after: Settings): StateChange[] {
+  const sections = listSections();
+  const lists = new Set<string>([...NODE_LISTS, ...sections.map(([key]) => key)]);
   const options: StateChange[] = [];
   const keys = new Set([...Object.keys(before), ...Object.keys(after)]) as Set<keyof Settings>;
   for (const id of keys) {
-    if (LISTS.has(id) || isDeepStrictEqual(before[id], after[id])) continue;
+    if (lists.has(id) || isDeepStrictEqual(before[id], after[id])) continue;
     options.push({ kind: 'option', id: id as OptionKey, before: before[id], after: after[id] });
   }
+  const entries = (s: Settings, key: string) =>
+    (s as unknown as Record<string, readonly Record<string, unknown>[] | undefined>)[key] ?? [];
   return [
     ...diffList('peer', before.peers, after.peers, (p) => p.fingerprint),
     ...diffList('blocked', before.blocked, after.blocked, (b) => b.fingerprint),
     // One relay under another spelling (`wss://h:7474/`) is that relay changed, not one gone and one new.
     ...diffList('relay', before.relays, after.relays, (r) => relayUrlKey(r.url)),
-    ...diffList('forward', before.forwards, after.forwards, (f) => f.name),
+    ...sections.flatMap(
+      ([key, section]) =>
+        diffList(section.change, entries(before, key), entries(after, key), (e) =>
+          String(e[section.key]),
+        ) as StateChange[],
+    ),
     ...options,
   ];
 }

@@ -6,6 +6,8 @@
  * terminals-domain.ts lists it as its `contract`, and the declarations below give the types.
  */
 import type { ContractPiece, MethodsOf, ParamsContext } from '../api/contract-piece.js';
+import { sessionFields, type SessionFields } from '../audit/audit-kinds.js';
+import { terminalSettings } from './terminal-settings.js';
 import { MAX_TERMINAL_OFFSET, SESSION_ID, type ExitStatus } from '../protocol/terminal-frames.js';
 import { newTerminalFieldsWith, terminalDimensionWith } from '../protocol/terminal-open-fields.js';
 import type { PathKind } from '../transport/link.js';
@@ -168,7 +170,14 @@ export const terminalContract = {
   // A session's state shows in the status: each event is followed by one.
   events: { terminal: { status: true } },
   // A terminal is a session to the audit log: its start, each resume and its end, on either side.
-  connections: { 'terminal-served': { session: 'served' }, 'terminal-opened': { session: 'opened' } },
+  connections: {
+    'terminal-served': { session: { side: 'served', record: 'terminal' } },
+    'terminal-opened': { session: { side: 'opened', record: 'terminal' } },
+  },
+  // Its sessions' records in the audit log (a session's fields: the node writes them).
+  audit: { terminal: sessionFields },
+  // Its settings: the resume window and how long a window's session is kept (settings.set changes them).
+  settings: terminalSettings,
 } satisfies ContractPiece;
 
 declare module '../api/contract.js' {
@@ -208,5 +217,28 @@ declare module '../api/contract-piece.js' {
        */
       readonly sessionHost?: boolean | { readonly startHost: () => void };
     };
+  }
+}
+
+declare module '../audit/audit-kinds.js' {
+  interface DomainAuditKinds {
+    /** A terminal session started, resumed or ended, on either side. */
+    terminal: SessionFields;
+  }
+}
+
+declare module '../api/contract-piece.js' {
+  interface DomainSettings {
+    terminalResumeMs: { option: number };
+    detachedTerminalIdleMs: { option: number };
+  }
+}
+
+declare module '../api/contract-types.js' {
+  interface SettingsResult {
+    /** How long a terminal session served here waits for its client after the stream is lost, in ms. */
+    terminalResumeMs: number;
+    /** How long a window's terminal session is kept with no viewer before it is hung up, in ms. */
+    detachedTerminalIdleMs: number;
   }
 }

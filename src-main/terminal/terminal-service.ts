@@ -11,7 +11,7 @@ import { describeZodError } from '../core/zod-error.js';
 import type { StreamUpgradeHandlers } from '../api/stream-upgrade.js';
 import { errorMessage } from '../core/errors.js';
 import { lifecycle } from '../core/lifecycle.js';
-import { TERMINAL_RESUME_DEFAULT_MS } from '../state/settings.js';
+import { TERMINAL_RESUME_DEFAULT_MS } from './terminal-settings.js';
 import { TERMINAL_SERVICE } from '../protocol/terminal-frames.js';
 import { terminalOpenArgs } from '../protocol/terminal-open-args.js';
 import type { ConnectionsOpened } from '../services/opened-connections.js';

@@ -4,7 +4,7 @@
  * a changed result breaks the renderer's typecheck instead of a screen.
  */
 import type { MethodName, MethodParams, MethodResults } from '../../src-main/api/contract.js';
-import type { Disposer, StreamChannel, Transport } from './transport.js';
+import type { Disposer, StreamChannel, StreamMethod, Transport } from './transport.js';
 
 export class ApiClient {
   constructor(readonly transport: Transport) {}
@@ -18,10 +18,7 @@ export class ApiClient {
     return this.transport.subscribe(listener);
   }
 
-  openStream(
-    method: 'terminal.open' | 'terminal.attach',
-    params: unknown,
-  ): Promise<{ result: unknown; channel: StreamChannel }> {
+  openStream(method: StreamMethod, params: unknown): Promise<{ result: unknown; channel: StreamChannel }> {
     return this.transport.openStream(method, params);
   }
 }

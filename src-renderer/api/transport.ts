@@ -5,6 +5,7 @@
  * Methods and events are the API contract's (src-main/api/contract.ts); the transport only moves them.
  */
 
+import type { StreamMethodName } from '../../src-main/api/contract.js';
 import { parseHint, type Hint } from './hint.js';
 
 /** Called for every pushed event after subscribing: the contract's event name and its data. */
@@ -64,7 +65,11 @@ export interface StreamChannel {
   close(): void;
 }
 
-export type StreamMethod = 'terminal.open' | 'terminal.attach';
+/**
+ * A streaming method some domain's contract piece brings (its `streams`, ADR 0090): the contract's
+ * list, so a domain that adds a stream adds it here without this file naming it.
+ */
+export type StreamMethod = StreamMethodName;
 
 export interface Transport {
   request(method: string, params: unknown): Promise<unknown>;

@@ -6,6 +6,10 @@
 import { deepFreeze } from '../../src-main/core/deep-readonly.js';
 import { NodeState, type StateBacking } from '../../src-main/state/node-state.js';
 import { settingsSchemas, type Settings } from '../../src-main/state/settings.js';
+import { addDomainSections } from './domain-sections.js';
+
+// With the domains' sections, as an agent's settings have them (forwards among them).
+addDomainSections();
 
 export interface MemoryBacking extends StateBacking {
   writes: number;

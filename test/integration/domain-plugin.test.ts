@@ -1,11 +1,12 @@
 /**
- * A domain is a plug-in (docs/architecture.md §Adding a domain, ADR 0085): a toy domain that lives in
- * its own folder (test/fixtures/toy-domain/) brings a method, a streaming method, an event, a
- * permission word and a notice kind none of the node's parts knows, and an agent that runs it — the
- * list of app/domains.ts with the toy added, as app/domains.ts would list it — answers the method,
- * streams, pushes the event and the notice and takes the word over the control socket, with nothing
- * outside that folder changed. An agent without the toy loads the saved
- * word, says so, and grants it to nobody.
+ * A domain is a plug-in (docs/architecture.md §Adding a domain, ADR 0085, ADR 0093): a toy domain that
+ * lives in its own folder (test/fixtures/toy-domain/) brings a method, a streaming method, an event, a
+ * permission word, a notice kind, a section of the settings and a kind of audit record none of the
+ * node's parts knows, and an agent that runs it — the list of app/domains.ts with the toy added, as
+ * app/domains.ts would list it — answers the method, streams, pushes the event and the notice, takes
+ * the word, saves its section in config.json (its change announced as its piece says) and writes and
+ * reads back its audit record over the control socket, with nothing outside that folder changed. An
+ * agent without the toy loads the saved word, says so, and grants it to nobody.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +16,7 @@ import { runAgent } from '../../src-main/app/run-agent.js';
 import { domains } from '../../src-main/app/domains.js';
 import { ControlClient, openControlStream } from '../../src-main/api/control-client.js';
 import type { NoticeEvent } from '../../src-main/api/contract.js';
+import type { StateChange } from '../../src-main/state/node-state.js';
 import { controlSocketPath } from '../../src-main/home/home-dir.js';
 import { isClawError } from '../../src-main/core/errors.js';
 import { toyDomain } from '../fixtures/toy-domain/toy-domain.js';
@@ -36,6 +38,8 @@ test('a domain from its own folder brings a method, a streaming method, an event
     notice: () => {},
     domains: [...domains, toyDomain],
   });
+  const changes: StateChange[] = [];
+  running.agent.state.subscribe((c) => changes.push(c));
   try {
     const client = await ControlClient.connect(controlSocketPath(home), home);
     try {
@@ -98,8 +102,22 @@ test('a domain from its own folder brings a method, a streaming method, an event
       );
       const saved = JSON.parse(readFileSync(join(home, 'config.json'), 'utf8')) as {
         peers: { name: string; allow: string[] }[];
+        toys: unknown;
       };
       assert.deepEqual(saved.peers.find((p) => p.name === 'pal')?.allow, ['toy']);
+      // Its section: what `toy.say` kept, in config.json, announced as the toy's change kind.
+      assert.deepEqual(saved.toys, [{ id: '1', text: 'hello' }]);
+      assert.deepEqual(
+        changes.filter((c) => c.kind === 'toy-said').map((c) => [c.id, c.after]),
+        [['1', { id: '1', text: 'hello' }]],
+      );
+      // Its audit record, written by the toy and read back by the agent's own reader.
+      const audit = await until(
+        "the toy's audit record",
+        async () => (await client.call('audit.list', {})).events.find((e) => e.kind === 'toy'),
+        30_000,
+      );
+      assert.deepEqual([audit.what, 'length' in audit && audit.length], ['said hello', 5]);
     } finally {
       client.close();
     }

@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { auditEventSchema, parseAuditLine, type AuditEvent } from '../../src-main/audit/audit-events.js';
 import { fuzzRuns } from '../helpers/fuzz-runs.js';
+// The domains' audit kinds (a terminal's sessions, messages'), as the agent and `log` read them.
+import '../helpers/agent-contract.js';
 
 const fingerprint = fc.stringMatching(/^[0-9a-f]{64}$/);
 const time = fc

@@ -1,21 +1,18 @@
 /**
  * `settings.get` / `settings.set`: the node's settings as the window's Settings view shows them. What the
- * agent can change while running is applied at once (name, relays, terminal resume, notifications);
+ * agent can change while running is applied at once (name, relays, notifications, the settings the
+ * domains bring: ADR 0093);
  * the direct listener and the own relay are saved and reported as `restartNeeded`.
  */
 import { sameRelayUrl } from '../../core/relay-url.js';
 import type { MethodParams, SettingsResult, SettingsSetResult } from '../../api/contract.js';
+import type { DomainOptionValues } from '../../api/contract-node.js';
 import { ClawError, errorMessage } from '../../core/errors.js';
 import { parseFingerprint } from '../../core/fingerprint.js';
 import { parseHostPort } from '../../core/host-port.js';
 import { MAX_TOKEN_BYTES } from '../../protocol/relay-frames.js';
-import {
-  DETACHED_TERMINAL_IDLE_MAX_MS,
-  DETACHED_TERMINAL_IDLE_MIN_MS,
-  TERMINAL_RESUME_MAX_MS,
-  TERMINAL_RESUME_MIN_MS,
-  type Settings,
-} from '../../state/settings.js';
+import type { Settings } from '../../state/settings.js';
+import { settingsSections } from '../../state/settings-sections.js';
 import type { NodeState } from '../../state/node-state.js';
 
 /** What these methods need from the agent (architecture.md §Rules the code keeps). */
@@ -76,14 +73,26 @@ export function getSettings(deps: SettingsDeps): SettingsResult {
     relayListen: s.relayListen,
     listen: s.listen,
     listeningOn: deps.local.listenAddress,
-    terminalResumeMs: s.terminalResumeMs,
-    detachedTerminalIdleMs: s.detachedTerminalIdleMs,
     notifications: s.notifications,
-    messageNotifications: s.messageNotifications,
     allowRemoteReverseListen: s.allowRemoteReverseListen,
     portMapping: s.portMapping,
     mineAllow: [...s.mineAllow],
+    ...domainOptions(s),
   };
+}
+
+/** The keys of the settings the domains bring as single values (ADR 0093). */
+const domainOptionKeys = (): string[] =>
+  [...settingsSections()].filter(([, setting]) => 'option' in setting).map(([key]) => key);
+
+/** The values of the settings the domains bring, as `settings.get` answers them. */
+function domainOptions(from: object): DomainOptionValues {
+  const values = from as Record<string, unknown>;
+  return Object.fromEntries(
+    domainOptionKeys()
+      .filter((key) => values[key] !== undefined)
+      .map((key) => [key, values[key]]),
+  ) as DomainOptionValues;
 }
 
 function fieldError(field: string, message: string): ClawError {
@@ -117,20 +126,6 @@ export function setSettings(deps: SettingsDeps, p: MethodParams<'settings.set'>)
   const before = deps.state.get();
   const listen = p.listen === undefined || p.listen === null ? p.listen : checkHostPort('listen', p.listen);
   const relayListen = p.relayListen === undefined ? undefined : checkHostPort('relayListen', p.relayListen);
-  const resume = p.terminalResumeMs;
-  if (resume !== undefined && (resume < TERMINAL_RESUME_MIN_MS || resume > TERMINAL_RESUME_MAX_MS)) {
-    throw fieldError(
-      'terminalResumeMs',
-      `must be from ${TERMINAL_RESUME_MIN_MS} (1 s) to ${TERMINAL_RESUME_MAX_MS} (24 h) ms, got ${resume}`,
-    );
-  }
-  const idle = p.detachedTerminalIdleMs;
-  if (idle !== undefined && (idle < DETACHED_TERMINAL_IDLE_MIN_MS || idle > DETACHED_TERMINAL_IDLE_MAX_MS)) {
-    throw fieldError(
-      'detachedTerminalIdleMs',
-      `must be from ${DETACHED_TERMINAL_IDLE_MIN_MS} (1 min) to ${DETACHED_TERMINAL_IDLE_MAX_MS} (30 days) ms, got ${idle}`,
-    );
-  }
   let addFingerprint: string | undefined;
   if (p.addRelay) {
     checkRelayUrl('addRelay.url', p.addRelay.url);
@@ -165,10 +160,9 @@ export function setSettings(deps: SettingsDeps, p: MethodParams<'settings.set'>)
     ...(listen !== undefined ? { listen } : {}),
     ...(p.actAsRelay !== undefined ? { actAsRelay: p.actAsRelay } : {}),
     ...(relayListen !== undefined ? { relayListen } : {}),
-    ...(resume !== undefined ? { terminalResumeMs: resume } : {}),
-    ...(idle !== undefined ? { detachedTerminalIdleMs: idle } : {}),
     ...(p.notifications !== undefined ? { notifications: p.notifications } : {}),
-    ...(p.messageNotifications !== undefined ? { messageNotifications: p.messageNotifications } : {}),
+    // The domains' settings, each already checked by its piece's schema (the params').
+    ...domainOptions(p),
     ...(p.allowRemoteReverseListen !== undefined
       ? { allowRemoteReverseListen: p.allowRemoteReverseListen }
       : {}),

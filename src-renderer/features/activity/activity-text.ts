@@ -2,7 +2,7 @@
  * Words for the Activity view (audit events, src-main/audit/audit-events.ts): what each event is,
  * where it came from and what it moved, as a person reads them. Pure: unit-tested without a window.
  */
-import type { AuditEvent } from '../../../src-main/audit/audit-events.js';
+import type { AuditEvent, DomainAuditEvent } from '../../../src-main/audit/audit-events.js';
 import { formatBytes } from '../../lib/format.js';
 
 const TERMINAL_PHASE_TEXT = { start: 'started', resume: 'resumed', end: 'ended' } as const;
@@ -34,8 +34,14 @@ export function eventText(e: AuditEvent): string {
       return e.change === 'made' ? 'Port mapping made on the router' : 'Port mapping removed';
     case 'audit':
       return 'Events not recorded';
+    default:
+      // A kind of the node's is named above (one that is not does not compile here); a domain's that
+      // is not (its piece brought it, ADR 0093) shows as its kind.
+      return domainKindText(e);
   }
 }
+
+const domainKindText = (e: DomainAuditEvent): string => e.kind;
 
 const MESSAGE_CHANGE_TEXT = {
   expired: 'Messages expired undelivered',

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { contractOf } from '../../../src-main/api/contract-registry.js';
 import type { ContractPiece, ParamsContext } from '../../../src-main/api/contract-piece.js';
+import { sessionFields } from '../../../src-main/audit/audit-kinds.js';
 import { agentContract } from '../../helpers/agent-contract.js';
 
 const tail: ContractPiece = {
@@ -53,19 +54,32 @@ test("the notice kinds the API's subscribers get are those a piece sends them, a
 });
 
 test('the connection kinds the audit log keeps as sessions are those a piece says, with their side, each one piece’s', () => {
-  const tails: ContractPiece = { connections: { 'tail-served': { session: 'served' }, 'tail-plain': {} } };
+  const served = { side: 'served', record: 'tail' } as const;
+  const tails: ContractPiece = {
+    connections: { 'tail-served': { session: served }, 'tail-plain': {} },
+    audit: { tail: sessionFields },
+  };
   const contract = contractOf([tails]);
-  assert.deepEqual([...contract.sessionSides], [['tail-served', 'served']], 'a kind with no session is none');
+  assert.deepEqual([...contract.sessions], [['tail-served', served]], 'a kind with no session is none');
   assert.deepEqual(
-    [...agentContract.sessionSides],
+    [...agentContract.sessions],
     [
-      ['terminal-served', 'served'],
-      ['terminal-opened', 'opened'],
+      ['terminal-served', { side: 'served', record: 'terminal' }],
+      ['terminal-opened', { side: 'opened', record: 'terminal' }],
     ],
     "the agent's: its terminals'",
   );
   assert.throws(
-    () => contractOf([tails, { connections: { 'tail-served': { session: 'opened' } } }]),
+    () =>
+      contractOf([
+        tails,
+        { connections: { 'tail-served': { session: { side: 'opened', record: 'tail' } } } },
+      ]),
     /two parts of the contract bring the connection kind 'tail-served'/,
+  );
+  // Its records are a kind the reader knows: one no piece brings would be written and never read.
+  assert.throws(
+    () => contractOf([{ connections: { 'tail-served': { session: served } } }]),
+    /the sessions of 'tail-served' are written as 'tail', which no part brings/,
   );
 });

@@ -13,7 +13,7 @@ import {
   ViewerSessions,
   type ViewerSessionsDeps,
 } from '../../../src-main/terminal/viewer-sessions.js';
-import { DETACHED_TERMINAL_IDLE_DEFAULT_MS } from '../../../src-main/state/settings.js';
+import { DETACHED_TERMINAL_IDLE_DEFAULT_MS } from '../../../src-main/terminal/terminal-settings.js';
 import { PEER_A, TerminalHarness } from '../terminal/terminal-fixtures.js';
 import { MemoryViewer } from './memory-viewer.js';
 import { until, sleep } from '../../helpers/wait.js';

@@ -14,6 +14,7 @@ import { Emitter } from '../../../src-main/core/emitter.js';
 import type { Decision } from '../../../src-main/pairing/approvals.js';
 import type { StreamRequest } from '../../../src-main/mux/types.js';
 import { memoryState } from '../../helpers/memory-state.js';
+import { agentContract } from '../../helpers/agent-contract.js';
 
 const fp = 'a1'.repeat(32);
 
@@ -34,10 +35,7 @@ function setup() {
       services,
       connections,
       pathOf: (f) => (f === fp ? { path: 'relay', address: 'wss://relay.example' } : undefined),
-      sessionSides: new Map([
-        ['terminal-served', 'served'],
-        ['terminal-opened', 'opened'],
-      ]),
+      sessions: agentContract.sessions,
     },
   );
   return {

@@ -12,6 +12,8 @@ import { test } from 'node:test';
 import type { ApiDeps } from '../../../src-main/app/agent-api.js';
 import type { ConnectionKind } from '../../../src-main/api/contract-types.js';
 import type { StateChangeKind } from '../../../src-main/state/state-changes.js';
+import type { DomainSettings } from '../../../src-main/api/contract-piece.js';
+import { domains } from '../../../src-main/app/domains.js';
 import type { RunState } from '../../../src-main/forwards/forward-run.js';
 import { NodeState } from '../../../src-main/state/node-state.js';
 import { domainFolders } from '../../../scripts/domain-folders.mjs';
@@ -30,15 +32,22 @@ import {
   ticked,
 } from '../../helpers/architecture-doc.js';
 
-/** Exhaustive over the union: a kind added or removed in the code fails the typecheck here. */
-const STATE_CHANGE_KINDS: Record<StateChangeKind, true> = {
+/**
+ * Exhaustive over the node's kinds: one added or removed in the code fails the typecheck here. The
+ * domains' sections bring theirs (ADR 0093), so those are the pieces' (the toy fixture's among them).
+ */
+const STATE_CHANGE_KINDS: Record<Exclude<StateChangeKind, SectionChangeKind>, true> = {
   peer: true,
   pending: true,
   blocked: true,
   relay: true,
-  forward: true,
   option: true,
 };
+
+/** The change kinds the domains' sections are announced as. */
+type SectionChangeKind = {
+  [K in keyof DomainSettings]: DomainSettings[K] extends { change: infer C } ? C : never;
+}[keyof DomainSettings];
 const CONNECTION_KINDS: Record<ConnectionKind, true> = {
   forward: true,
   socks: true,
@@ -136,6 +145,12 @@ test('§State and its owners: the typed changes are of the kinds it names', () =
   const m = /`kind` one of ((?:`\w+`(?:, |,\n)?)+)/.exec(section('State and its owners'));
   assert.ok(m, 'the section names the kinds');
   assert.deepEqual(ticked(m[1]!).sort(), Object.keys(STATE_CHANGE_KINDS).sort());
+  // And the domains' come from their pieces, each named where the section says so.
+  const sectionKinds = domains.flatMap((d) =>
+    Object.values(d.contract.settings ?? {}).flatMap((x) => ('change' in x ? [x.change] : [])),
+  );
+  assert.ok(sectionKinds.length > 0, 'some domain keeps a section');
+  for (const kind of sectionKinds) assert.match(section('State and its owners'), new RegExp(`\`${kind}\``));
 });
 
 test("§State and its owners: the table names every one of NodeState's writes, and no other", () => {

@@ -6,6 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { auditEventSchema, type AuditEvent } from '../../../src-main/audit/audit-events.js';
 import { auditKindText, auditTable } from '../../../src-main/cli/log-command.js';
+// The domains' audit kinds (a terminal's sessions, messages'), as the agent and `log` read them.
+import '../../helpers/agent-contract.js';
 
 const peer = { name: 'b', fingerprint: 'f288c004'.repeat(8) };
 
@@ -90,4 +92,13 @@ test('every sub-kind an event can carry shows in its EVENT text, so no two kinds
     }
   }
   assert.ok(seen.size > 20, `found the kinds (${seen.size})`);
+});
+
+test("a kind only a domain's piece brings, which `log` does not name, prints as its kind and what happened", () => {
+  const at = { time: '2026-11-23T19:18:31.000Z', what: 'x', outcome: 'ok' };
+  assert.equal(
+    auditKindText({ kind: 'notes', change: 'added', ...at } as unknown as AuditEvent),
+    'notes added',
+  );
+  assert.equal(auditKindText({ kind: 'notes', ...at } as unknown as AuditEvent), 'notes');
 });

@@ -16,7 +16,8 @@ import { NodeState } from '../../../src-main/state/node-state.js';
 import { isClawError } from '../../../src-main/core/errors.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 // The domains' permission words, as an agent has them before it reads its settings (core/permissions.ts).
-import '../../helpers/agent-contract.js';
+import { paramsSchema } from '../../helpers/agent-contract.js';
+import { describeZodError } from '../../../src-main/core/zod-error.js';
 
 const FP = 'ab'.repeat(32);
 
@@ -137,13 +138,15 @@ test('settings.set: a bad field is named and nothing changes', () => {
   const cases: [Parameters<typeof setSettings>[1], RegExp][] = [
     [{ name: 'ok', listen: 'nonsense' }, /^invalid parameters for settings\.set: listen: /],
     [{ relayListen: '1.2.3.4:99999' }, /^invalid parameters for settings\.set: relayListen: /],
+    // The terminal's settings are its piece's (ADR 0093): the contract's params refuse them first
+    // (the next test), and the store again when a caller skipped the params.
     [
       { terminalResumeMs: 10 },
-      /terminalResumeMs: must be from 1000 \(1 s\) to 86400000 \(24 h\) ms, got 10$/,
+      /terminalResumeMs: must be from 1000 \(1 s\) to 86400000 \(24 h\) ms, got 10; nothing was changed$/,
     ],
     [
       { detachedTerminalIdleMs: 1_000 },
-      /detachedTerminalIdleMs: must be from 60000 \(1 min\) to 2592000000 \(30 days\) ms, got 1000$/,
+      /detachedTerminalIdleMs: must be from 60000 \(1 min\) to 2592000000 \(30 days\) ms, got 1000; nothing/,
     ],
     [{ addRelay: { url: 'wss://r', fingerprint: 'abc' } }, /addRelay\.fingerprint: fingerprint must be 64/],
     [{ removeRelay: 'wss://nowhere' }, /removeRelay: this node does not use wss:\/\/nowhere$/],
@@ -162,6 +165,20 @@ test('settings.set: a bad field is named and nothing changes', () => {
     );
   }
   assert.equal(JSON.stringify(settings.get()), before);
+});
+
+test("settings.set's params refuse a domain's setting out of its bounds, by the piece's words", () => {
+  for (const [params, message] of [
+    [{ terminalResumeMs: 10 }, 'terminalResumeMs: must be from 1000 (1 s) to 86400000 (24 h) ms, got 10'],
+    [{ messageNotifications: 'yes' }, 'messageNotifications: '],
+  ] as const) {
+    const parsed = paramsSchema('settings.set').safeParse(params);
+    assert.ok(!parsed.success && describeZodError(parsed.error).includes(message), JSON.stringify(params));
+  }
+  assert.ok(
+    paramsSchema('settings.set').safeParse({ terminalResumeMs: 1_000, messageNotifications: false }).success,
+    'within bounds, they pass',
+  );
 });
 
 test('settings.set: a relay already here under another spelling is refused, naming the one saved', () => {

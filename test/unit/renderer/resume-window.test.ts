@@ -1,7 +1,10 @@
 /** Settings' terminal resume window: typed in seconds, checked in seconds, saved in milliseconds. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TERMINAL_RESUME_MAX_MS, TERMINAL_RESUME_MIN_MS } from '../../../src-main/state/settings.js';
+import {
+  TERMINAL_RESUME_MAX_MS,
+  TERMINAL_RESUME_MIN_MS,
+} from '../../../src-main/terminal/terminal-settings.js';
 import {
   parseResumeSeconds,
   RESUME_MAX_S,
