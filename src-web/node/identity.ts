@@ -1,0 +1,46 @@
+/**
+ * The browser's identity (ADR 0094): an ECDSA P-256 key made by WebCrypto as non-extractable, and a
+ * self-signed certificate for it; the node ID is the SHA-256 of the certificate's DER, as every node's.
+ * Where it is kept is the store's business (store.ts): the key stays a CryptoKey all the way, never bytes.
+ */
+import { BrowserNodeError } from './bytes.js';
+import { selfSignedBrowserCert } from './certificate.js';
+import { fingerprintOf, subtle, type WebKey } from './primitives.js';
+
+export interface BrowserIdentity {
+  /** Non-extractable: it signs, nothing reads it. */
+  privateKey: WebKey;
+  publicKey: WebKey;
+  certDer: Uint8Array;
+  /** SHA-256 of certDer, 64 lowercase hex. */
+  fingerprint: string;
+  /** The name the browser gave itself when it was made (shown to the owner at pairing). */
+  name: string;
+}
+
+/** A name is 1 to 64 characters without control characters (the node-name rule's shape). */
+export function checkBrowserName(name: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (
+    name.length === 0 ||
+    name.length > 64 ||
+    /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e]/.test(name)
+  ) {
+    throw new BrowserNodeError(
+      'BAD_ARGUMENT',
+      'a browser name is 1 to 64 characters without control characters',
+    );
+  }
+  return name;
+}
+
+/** Makes a fresh identity: a non-extractable P-256 key and its certificate. */
+export async function makeBrowserIdentity(name: string): Promise<BrowserIdentity> {
+  checkBrowserName(name);
+  const keys = (await subtle().generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, [
+    'sign',
+    'verify',
+  ])) as { privateKey: WebKey; publicKey: WebKey };
+  const certDer = await selfSignedBrowserCert(keys, name);
+  return { ...keys, certDer, fingerprint: fingerprintOf(certDer), name };
+}
