@@ -44,6 +44,7 @@ import { resolveRelayLimits, type RelayLimits } from '../protocol/relay-limits.j
 import { checkHello } from './auth.js';
 import { RelayConn } from './connection.js';
 import { relayHttpHandler } from './http-endpoints.js';
+import { judgeOrigin, normalizeOrigin } from './origin.js';
 import { addressBlock } from '../core/address-block.js';
 import { RelayAcceptor, type AcceptRefusal } from './accept.js';
 import { RelayCapacity, type CapacityOptions, type FullReason } from './capacity.js';
@@ -89,6 +90,12 @@ export interface RelayServerOptions {
    * the ID of a node never seen here (docs/relay-protocol.md §Rendezvous).
    */
   untaggedListen?: boolean;
+  /**
+   * Browser pages, besides the relay's own (an Origin whose host is the request's Host), whose
+   * WebSocket the relay takes: `https://host[:port]` each (relay/origin.ts, ADR 0094). An upgrade
+   * without an Origin (every node's) is not affected.
+   */
+  allowedOrigins?: readonly string[];
 }
 
 export interface RelayStats {
@@ -201,6 +208,8 @@ class Relay {
     metricsToken: string | undefined,
     circuits?: CircuitObserver,
     capacity: Omit<CapacityOptions, 'maxNodes'> = {},
+    /** Browser origins taken besides the relay's own page (relay/origin.ts). */
+    private readonly allowedOrigins: ReadonlySet<string> = new Set(),
   ) {
     this.metrics = new RelayMetrics({
       connections: () => this.conns.size,
@@ -278,6 +287,15 @@ class Relay {
       : createHttpServer(onRequest);
     this.http.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
       if (this.closing) return socket.destroy();
+      if (judgeOrigin(req.headers, this.allowedOrigins) === 'refused') {
+        this.metrics.authFailures.inc({ reason: 'origin_refused' });
+        this.log.debug(
+          { origin: req.headers.origin?.slice(0, 100) },
+          'relay refused a browser page of another origin',
+        );
+        socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
       const { ip, refusal, tcp } = this.acceptor.upgraded(req.socket);
       // The address block from the acceptor: reading it off the TLS socket would make Node keep its
       // addresses on it for as long as the node stays (ADR 0069).
@@ -663,6 +681,12 @@ export async function startRelayServer(opts: RelayServerOptions): Promise<RelayS
       });
     }
   }
+  let allowedOrigins: Set<string>;
+  try {
+    allowedOrigins = new Set((opts.allowedOrigins ?? []).map(normalizeOrigin));
+  } catch (err) {
+    throw new ClawError('CONFIG_INVALID', (err as Error).message);
+  }
   const log = opts.logger ?? pino({ level: 'silent' });
   const metricsToken = opts.metricsTokenRequired ? opts.token : undefined;
   const relay = new Relay(
@@ -674,6 +698,7 @@ export async function startRelayServer(opts: RelayServerOptions): Promise<RelayS
     metricsToken,
     opts.circuits,
     opts.capacity,
+    allowedOrigins,
   );
   relay.router.untaggedListen = opts.untaggedListen ?? true;
   await new Promise<void>((resolve, reject) => {

@@ -124,7 +124,7 @@ export class RelayConnection {
         } catch (err) {
           clearTimeout(timer);
           socket.close(1002, 'malformed frame');
-          return reject(err as Error);
+          return reject(err instanceof Error ? err : new Error(String(err)));
         }
         if (frame.type === 'challenge') {
           // HELLO signs the CHALLENGE frame's exact bytes (relay/auth.ts).
