@@ -45,6 +45,7 @@ import { checkHello } from './auth.js';
 import { RelayConn } from './connection.js';
 import { relayHttpHandler } from './http-endpoints.js';
 import { judgeOrigin, normalizeOrigin } from './origin.js';
+import type { RelayPage } from './page.js';
 import { addressBlock } from '../core/address-block.js';
 import { RelayAcceptor, type AcceptRefusal } from './accept.js';
 import { RelayCapacity, type CapacityOptions, type FullReason } from './capacity.js';
@@ -96,6 +97,8 @@ export interface RelayServerOptions {
    * without an Origin (every node's) is not affected.
    */
   allowedOrigins?: readonly string[];
+  /** The browser-node page to serve at `/` (relay/page.ts loadRelayPage); undefined serves none. */
+  page?: RelayPage;
 }
 
 export interface RelayStats {
@@ -210,6 +213,7 @@ class Relay {
     capacity: Omit<CapacityOptions, 'maxNodes'> = {},
     /** Browser origins taken besides the relay's own page (relay/origin.ts). */
     private readonly allowedOrigins: ReadonlySet<string> = new Set(),
+    page?: RelayPage,
   ) {
     this.metrics = new RelayMetrics({
       connections: () => this.conns.size,
@@ -264,7 +268,7 @@ class Relay {
       maxFragments: MAX_FRAGMENTS,
     };
     this.wss = new WebSocketServer(wsOptions);
-    const onRequest = relayHttpHandler({ metrics: this.metrics, metricsToken, ips: this.ips });
+    const onRequest = relayHttpHandler({ metrics: this.metrics, metricsToken, ips: this.ips, page });
     // No headersTimeout/requestTimeout/handshakeTimeout here: Node enforces them only for a server that
     // listens itself, and the acceptor's deadline bounds every connection until its upgrade instead.
     this.http = tls
@@ -699,6 +703,7 @@ export async function startRelayServer(opts: RelayServerOptions): Promise<RelayS
     opts.circuits,
     opts.capacity,
     allowedOrigins,
+    opts.page,
   );
   relay.router.untaggedListen = opts.untaggedListen ?? true;
   await new Promise<void>((resolve, reject) => {

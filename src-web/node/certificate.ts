@@ -47,8 +47,7 @@ export async function selfSignedBrowserCert(
     notBefore: new Date(now - CLOCK_SKEW_MS),
     notAfter,
     signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
-    // The library types it as the DOM's CryptoKeyPair, which Node's typings (the tests') do not name.
-    keys: keys as never,
+    keys,
     extensions: [
       new lib.BasicConstraintsExtension(false, undefined, true),
       new lib.KeyUsagesExtension(lib.KeyUsageFlags.digitalSignature, true),
