@@ -1,0 +1,90 @@
+/**
+ * The relay's page in Chromium (ADR 0094): a fresh profile opens the relay's root, shows its fingerprint
+ * under This browser, enters a code from `clawbridge pair new` on a node behind the relay, the node's
+ * owner approves, and the page opens a terminal to it where `echo $((6*7))` answers 42. The page carries
+ * the strict CSP and its script's integrity; the relay printed the page's hash; another site cannot
+ * frame it.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import type { PairNewResult, PeerInfo } from '../../src-main/api/contract.js';
+import { browserMissing, launchBrowser, screenshotThemes, waitForText } from '../helpers/browser.js';
+import {
+  agentCall,
+  cli,
+  cliJson,
+  startRelay,
+  startRelayAgent,
+  stopAll,
+  tempHome,
+} from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
+
+const missing = browserMissing();
+if (missing) console.log(`# ${missing}`);
+after(stopAll);
+
+test(
+  'Chromium pairs with the relay page and runs a terminal on the node behind it',
+  { skip: missing ?? false },
+  async () => {
+    const relay = await startRelay();
+    const printed = await relay.proc.waitForLine(
+      /^relay page at (http:\/\/127\.0\.0\.1:\d+\/) sha256 ([0-9a-f]{64})$/m,
+    );
+    const home = tempHome('device');
+    await startRelayAgent(home, 'office', relay.url);
+    const code = await cliJson<PairNewResult>(['pair', 'new', '--home', home]);
+
+    const browser = await launchBrowser();
+    try {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
+      page.on('console', (msg) => {
+        if (msg.type() === 'error') errors.push(`console: ${msg.text()}`);
+      });
+      const answer = await page.goto(printed[1]!);
+      const headers = answer!.headers();
+      assert.match(headers['content-security-policy'] ?? '', /script-src 'self'; .*frame-ancestors 'none'/);
+      // The hash the relay printed is the page it served (which pins its script by integrity).
+      assert.equal(
+        createHash('sha256')
+          .update(await answer!.body())
+          .digest('hex'),
+        printed[2],
+      );
+      assert.match((await page.locator('script[type=module]').getAttribute('integrity')) ?? '', /^sha384-/);
+
+      const mine = page.getByRole('region', { name: 'This browser' });
+      const fingerprint = (await waitForText(mine, /([0-9a-f]{4} ){15}[0-9a-f]{4}/))
+        .match(/([0-9a-f]{4} ?){16}/)![0]
+        .replace(/ /g, '');
+      await page.getByLabel('Pairing code').fill(code.code);
+      await page.getByRole('button', { name: 'Join' }).click();
+      await until(
+        'the page waits for approval on the node',
+        async () => (await agentCall(home, 'pending.list', {})).some((p) => p.fingerprint === fingerprint),
+        30_000,
+      );
+      const approved = await cli(['approve', '--latest', '--home', home]);
+      assert.equal(approved.code, 0, approved.stderr);
+      await waitForText(page.getByRole('status'), /Paired with office/, 30_000);
+      const peer = (await agentCall(home, 'peers.list', {})).find(
+        (p: PeerInfo) => p.fingerprint === fingerprint,
+      );
+      assert.equal(peer?.kind, 'browser');
+
+      await page.getByRole('button', { name: 'Open terminal' }).click();
+      await waitForText(page.getByRole('status'), /Terminal on office/, 30_000);
+      await page.keyboard.type('echo $((6*7))\n');
+      await waitForText(page.locator('.xterm-rows'), /^42$/m, 30_000);
+      await screenshotThemes(page, 'browser-node-terminal');
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+    }
+  },
+);
