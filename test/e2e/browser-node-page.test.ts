@@ -1,15 +1,17 @@
 /**
  * The relay's page in Chromium (ADR 0094): a fresh profile opens the relay's root, shows its fingerprint
  * under This browser, enters a code from `clawbridge pair new` on a node behind the relay, the node's
- * owner approves, and the page opens a terminal to it where `echo $((6*7))` answers 42. The page carries
- * the strict CSP and its script's integrity; the relay printed the page's hash; another site cannot
- * frame it.
+ * owner approves, and the page opens a terminal to it where `echo $((6*7))` answers 42; a capture of
+ * the relay's port holds nothing typed. Reloaded, it is still paired and opens a new terminal. The page
+ * carries the strict CSP and its script's integrity, and the relay printed the page's hash.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { PairNewResult, PeerInfo } from '../../src-main/api/contract.js';
-import { browserMissing, launchBrowser, screenshotThemes, waitForText } from '../helpers/browser.js';
+import { browserMissing, grouped, launchBrowser, screenshotThemes, waitForText } from '../helpers/browser.js';
+import { startCapture } from '../helpers/capture.js';
+import { freePort } from '../helpers/ports.js';
 import {
   agentCall,
   cli,
@@ -29,7 +31,10 @@ test(
   'Chromium pairs with the relay page and runs a terminal on the node behind it',
   { skip: missing ?? false },
   async () => {
-    const relay = await startRelay();
+    const marker = `PAGE${randomBytes(12).toString('hex')}`;
+    const port = await freePort();
+    const capture = await startCapture(port);
+    const relay = await startRelay(port);
     const printed = await relay.proc.waitForLine(
       /^relay page at (http:\/\/127\.0\.0\.1:\d+\/) sha256 ([0-9a-f]{64})$/m,
     );
@@ -79,12 +84,30 @@ test(
 
       await page.getByRole('button', { name: 'Open terminal' }).click();
       await waitForText(page.getByRole('status'), /Terminal on office/, 30_000);
+      await page.keyboard.type(`echo $((6*7)) ${marker}\n`);
+      await waitForText(page.locator('.xterm-rows'), new RegExp(`^42 ${marker}$`, 'm'), 30_000);
+      await screenshotThemes(page, 'browser-node-terminal');
+
+      // Reloaded: still paired (same fingerprint, no new code), the device comes back, a new terminal opens.
+      await page.reload();
+      await waitForText(mine, new RegExp(grouped(fingerprint)));
+      await page.getByRole('button', { name: 'Open terminal' }).click();
+      await waitForText(page.getByRole('status'), /Terminal on office/, 30_000);
       await page.keyboard.type('echo $((6*7))\n');
       await waitForText(page.locator('.xterm-rows'), /^42$/m, 30_000);
-      await screenshotThemes(page, 'browser-node-terminal');
+      assert.equal((await agentCall(home, 'pending.list', {})).length, 0, 'no new request after the reload');
       assert.deepEqual(errors, []);
     } finally {
       await browser.close();
+      await capture?.stop();
+    }
+    if (capture) {
+      const captured = capture.bytes();
+      assert.ok(
+        captured.includes(Buffer.from('clawbridge browser')),
+        'capture holds the page’s relay traffic',
+      );
+      assert.equal(captured.includes(marker), false, 'a marker typed in the page is in the relay capture');
     }
   },
 );

@@ -7,10 +7,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import WebSocket from 'ws';
 import type { PairNewResult, PeerInfo, PendingInfo } from '../../src-main/api/contract.js';
 import { BrowserNode } from '../../src-web/node/browser-node.js';
@@ -26,41 +23,18 @@ import {
   stopAll,
   tempHome,
 } from '../helpers/processes.js';
-import { sleep, until } from '../helpers/wait.js';
+import { until } from '../helpers/wait.js';
+import { startCapture } from '../helpers/capture.js';
 
 after(stopAll);
-
-/** tcpdump when it can run here (root, installed or installable); why not, otherwise. */
-function tcpdumpUnavailable(): string | undefined {
-  const has = () => spawnSync('tcpdump', ['--version'], { stdio: 'ignore' }).status === 0;
-  if (process.getuid?.() !== 0) return 'capturing packets needs root';
-  if (has()) return undefined;
-  spawnSync('apt-get', ['install', '-y', '-q', 'tcpdump'], {
-    stdio: 'ignore',
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-  });
-  return has() ? undefined : 'tcpdump could not be installed with apt-get';
-}
 
 /** The page's WebSocket, as `ws` provides it in Node. */
 const socket = (url: string): SocketLike => new WebSocket(url) as unknown as SocketLike;
 
-const why = tcpdumpUnavailable();
-if (why) console.log(`# browser-node capture skipped: ${why}`);
-
 test('a browser node pairs by code, runs a terminal end to end, and peers rm ends it', async () => {
   const marker = `BRW${randomBytes(12).toString('hex')}`;
   const relayPort = await freePort();
-  const pcap = join(tempHome('pcap'), 'relay.pcap');
-  let dump: ReturnType<typeof spawn> | undefined;
-  let dumpErr = '';
-  if (!why) {
-    dump = spawn('tcpdump', ['-i', 'lo', '-U', '-s', '0', '-w', pcap, 'tcp', 'port', String(relayPort)], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    dump.stderr!.setEncoding('utf8').on('data', (c: string) => (dumpErr += c));
-    await until('tcpdump listening', () => /listening on/.test(dumpErr), 30_000);
-  }
+  const capture = await startCapture(relayPort);
   const home = tempHome('device');
   let browser: BrowserNode | undefined;
   try {
@@ -134,14 +108,10 @@ test('a browser node pairs by code, runs a terminal end to end, and peers rm end
     );
   } finally {
     browser?.close();
-    if (dump) {
-      await sleep(500, 'the capture takes in the last packets; it says nothing when');
-      dump.kill('SIGINT');
-      await new Promise((r) => dump.once('exit', r));
-    }
+    await capture?.stop();
   }
-  if (dump) {
-    const captured = readFileSync(pcap);
+  if (capture) {
+    const captured = capture.bytes();
     // Positive control: the relay traffic is in the capture (the browser's HELLO names it in clear).
     assert.ok(captured.includes(Buffer.from('clawbridge browser')), 'capture holds the browser HELLO');
     assert.equal(captured.includes(marker), false, 'typed marker found in the relay capture');
