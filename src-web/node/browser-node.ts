@@ -18,7 +18,7 @@ import {
 import { RelayConnection, type SocketFactory } from './relay-connection.js';
 import { linkTo } from './secure-link.js';
 import type { BrowserNodeStore, PairedDevice } from './store.js';
-import { BrowserTerminal, type TerminalEvents } from './terminal.js';
+import { BrowserTerminal, TERMINAL_SERVICE, type TerminalEvents } from './terminal.js';
 
 /** The version a browser node says in its hello. */
 export const BROWSER_NODE_VERSION = 'browser-1';
@@ -146,8 +146,9 @@ export class BrowserNode {
     size: { cols: number; rows: number },
     events: TerminalEvents,
   ): Promise<BrowserTerminal> {
-    const mux = await this.linkTo(fingerprint);
-    return BrowserTerminal.open(mux, size, events);
+    const open = async (args: Record<string, unknown>) =>
+      (await this.linkTo(fingerprint)).open(TERMINAL_SERVICE, args);
+    return BrowserTerminal.open(open, size, events);
   }
 
   /** Ends every link and the relay connection. */

@@ -12,11 +12,30 @@ export class BrowserNodeError extends Error {
   constructor(
     readonly code: string,
     message: string,
+    /** The device's refusal code when it refused (core/refusal-codes.ts): REMOVED, NOT_APPROVED, … */
+    readonly refusal?: string,
   ) {
     super(message);
     this.name = 'BrowserNodeError';
   }
 }
+
+/** Refusal codes by wire value (core/refusal-codes.ts): what REJECT, RST and a circuit's CLOSE say. */
+export const REFUSALS: readonly string[] = [
+  'UNSPECIFIED',
+  'NOT_APPROVED',
+  'REMOVED',
+  'PERMISSION_DENIED',
+  'UNKNOWN_SERVICE',
+  'BAD_REQUEST',
+  'TOO_MANY_STREAMS',
+  'SESSION_GONE',
+  'SERVICE_FAILED',
+  'TIMEOUT',
+  'CANCELLED',
+];
+/** A circuit CLOSE code in 4100..4199 is a node's refusal, `code − 4100` (protocol/relay-close-codes.ts). */
+export const NODE_REFUSAL_BASE = 4100;
 
 export const utf8 = (text: string): Uint8Array => encoder.encode(text);
 

@@ -5,7 +5,7 @@
  * its reader consumes, and never sends beyond the credit it holds. Everything it reads is checked:
  * a malformed frame ends the link.
  */
-import { BrowserNodeError, concat, fromUtf8, u32, utf8, view } from './bytes.js';
+import { BrowserNodeError, concat, fromUtf8, REFUSALS, u32, utf8, view } from './bytes.js';
 
 const VERSION = 2;
 const F = {
@@ -24,26 +24,12 @@ const F = {
 const MAX_DATA = 64 * 1024;
 export const INITIAL_WINDOW = 256 * 1024;
 const MAX_WINDOW = 16 * 1024 * 1024;
-/** Refusal codes by wire value (core/refusal-codes.ts): what REJECT and RST say to programs. */
-const REFUSALS = [
-  'UNSPECIFIED',
-  'NOT_APPROVED',
-  'REMOVED',
-  'PERMISSION_DENIED',
-  'UNKNOWN_SERVICE',
-  'BAD_REQUEST',
-  'TOO_MANY_STREAMS',
-  'SESSION_GONE',
-  'SERVICE_FAILED',
-  'TIMEOUT',
-  'CANCELLED',
-];
 
 /** What the mux needs of a link: whole frames in order both ways. */
 export interface FrameLink {
   send(frame: Uint8Array): void;
   onFrame(listener: (frame: Uint8Array) => void): void;
-  onClose(listener: (reason: string) => void): void;
+  onClose(listener: (reason: string, refusal?: string) => void): void;
   close(reason: string): void;
 }
 
@@ -163,7 +149,7 @@ export class BrowserMux {
 
   constructor(private readonly link: FrameLink) {
     link.onFrame((f) => this.onFrame(f));
-    link.onClose((reason) => this.ended(reason));
+    link.onClose((reason, refusal) => this.ended(reason, refusal));
   }
 
   get closed(): boolean {
@@ -263,8 +249,7 @@ export class BrowserMux {
       case F.RST: {
         if (body.length < 2) throw new Error('bad RST');
         const code = REFUSALS[view(body).getUint16(0)] ?? 'UNSPECIFIED';
-        const err = new BrowserNodeError('STREAM_RESET', fromUtf8(body.subarray(2)) || code);
-        return stream.finish(Object.assign(err, { refusal: code }));
+        return stream.finish(new BrowserNodeError('STREAM_RESET', fromUtf8(body.subarray(2)) || code, code));
       }
       case F.ACKED:
         if (body.length !== 8) throw new Error('bad ACKED');
@@ -305,18 +290,20 @@ export class BrowserMux {
     if (type === F.REJECT || type === F.RST) {
       if (body.length < 2) throw new Error('bad REJECT');
       const refusal = REFUSALS[view(body).getUint16(0)] ?? 'UNSPECIFIED';
-      const err = new BrowserNodeError('STREAM_REJECTED', fromUtf8(body.subarray(2)) || refusal);
-      return opening.reject(Object.assign(err, { refusal }));
+      return opening.reject(
+        new BrowserNodeError('STREAM_REJECTED', fromUtf8(body.subarray(2)) || refusal, refusal),
+      );
     }
     throw new Error(`frame type ${type} before the answer to an OPEN`);
   }
 
-  private ended(reason: string): void {
+  private ended(reason: string, refusal?: string): void {
     if (this.closedWith !== undefined) return;
     this.closedWith = reason;
-    for (const o of this.opening.values()) o.reject(new BrowserNodeError('LINK_CLOSED', reason));
+    for (const o of this.opening.values()) o.reject(new BrowserNodeError('LINK_CLOSED', reason, refusal));
     this.opening.clear();
-    for (const s of [...this.streams.values()]) s.finish(new BrowserNodeError('LINK_CLOSED', reason));
+    for (const s of [...this.streams.values()])
+      s.finish(new BrowserNodeError('LINK_CLOSED', reason, refusal));
     for (const l of this.closeListeners.splice(0)) l(reason);
   }
 }

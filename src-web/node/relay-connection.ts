@@ -4,7 +4,7 @@
  * opens to node IDs or rendezvous aliases. The relay only ever carries what circuits send: ciphertext
  * for a link, CPace messages for pairing. One connection; the caller makes a new one when it drops.
  */
-import { BrowserNodeError } from './bytes.js';
+import { BrowserNodeError, NODE_REFUSAL_BASE, REFUSALS } from './bytes.js';
 import type { BrowserIdentity } from './identity.js';
 import { signIdentity } from './primitives.js';
 import {
@@ -38,7 +38,8 @@ const OPEN = 1;
 export interface BrowserCircuit {
   send(frame: Uint8Array): void;
   onFrame(listener: (frame: Uint8Array) => void): void;
-  onClose(listener: (reason: string) => void): void;
+  /** `refusal`: the device's refusal code when it closed the circuit refusing this browser. */
+  onClose(listener: (reason: string, refusal?: string) => void): void;
   close(reason: string): void;
   readonly closed: boolean;
 }
@@ -46,7 +47,7 @@ export interface BrowserCircuit {
 class Circuit implements BrowserCircuit {
   private frameListener: ((frame: Uint8Array) => void) | undefined;
   private readonly held: Uint8Array[] = [];
-  private readonly closeListeners: ((reason: string) => void)[] = [];
+  private readonly closeListeners: ((reason: string, refusal?: string) => void)[] = [];
   closed = false;
 
   constructor(
@@ -62,7 +63,7 @@ class Circuit implements BrowserCircuit {
     // Frames that came before anyone listened go first, in order.
     for (const f of this.held.splice(0)) listener(f);
   }
-  onClose(listener: (reason: string) => void): void {
+  onClose(listener: (reason: string, refusal?: string) => void): void {
     if (this.closed) listener('closed');
     else this.closeListeners.push(listener);
   }
@@ -77,11 +78,11 @@ class Circuit implements BrowserCircuit {
     else this.held.push(frame.slice());
   }
   /** @internal */
-  ended(reason: string): void {
+  ended(reason: string, refusal?: string): void {
     if (this.closed) return;
     this.closed = true;
     this.relay.forget(this.id);
-    for (const l of this.closeListeners.splice(0)) l(reason);
+    for (const l of this.closeListeners.splice(0)) l(reason, refusal);
   }
 }
 
@@ -220,7 +221,9 @@ export class RelayConnection {
         const why = frame.reason || `closed (${frame.code})`;
         const waiting = this.opening.get(frame.circuitId);
         if (waiting) return waiting(new BrowserNodeError('RELAY_FAILED', why));
-        return this.circuits.get(frame.circuitId)?.ended(why);
+        const refused = frame.code >= NODE_REFUSAL_BASE && frame.code < NODE_REFUSAL_BASE + 100;
+        const refusal = refused ? (REFUSALS[frame.code - NODE_REFUSAL_BASE] ?? 'UNSPECIFIED') : undefined;
+        return this.circuits.get(frame.circuitId)?.ended(why, refusal);
       }
       case 'incoming':
         // A browser accepts no circuits: it is reached only through the ones it opens.

@@ -8,12 +8,21 @@ import type { BrowserIdentity } from './identity.js';
 import type { FrameLink } from './mux.js';
 import type { BrowserCircuit, RelayConnection } from './relay-connection.js';
 
+/** The device closed the circuit before the link was up: refusing this browser (with its code), or gone. */
+function closedDuringHandshake(reason: string, refusal: string | undefined): BrowserNodeError {
+  return new BrowserNodeError(
+    'HANDSHAKE_FAILED',
+    `the circuit closed during the end-to-end handshake: ${reason}`,
+    refusal,
+  );
+}
+
 /** How long the circuit and the handshake may take together, in ms (links/path-dialers.ts). */
 export const LINK_TIMEOUT_MS = 10_000;
 
 class SecureLink implements FrameLink {
   private frameListener: ((frame: Uint8Array) => void) | undefined;
-  private readonly closeListeners: ((reason: string) => void)[] = [];
+  private readonly closeListeners: ((reason: string, refusal?: string) => void)[] = [];
   private closedWith: string | undefined;
 
   constructor(
@@ -24,7 +33,7 @@ class SecureLink implements FrameLink {
     // Records the device sealed right after the handshake, before this subscribed, are read first.
     for (const record of held) this.onRecord(record);
     circuit.onFrame((record) => this.onRecord(record));
-    circuit.onClose((reason) => this.ended(reason));
+    circuit.onClose((reason, refusal) => this.ended(reason, refusal));
   }
 
   private onRecord(record: Uint8Array): void {
@@ -48,7 +57,7 @@ class SecureLink implements FrameLink {
   onFrame(listener: (frame: Uint8Array) => void): void {
     this.frameListener = listener;
   }
-  onClose(listener: (reason: string) => void): void {
+  onClose(listener: (reason: string, refusal?: string) => void): void {
     if (this.closedWith !== undefined) listener(this.closedWith);
     else this.closeListeners.push(listener);
   }
@@ -56,10 +65,10 @@ class SecureLink implements FrameLink {
     this.circuit.close(reason);
     this.ended(reason);
   }
-  private ended(reason: string): void {
+  private ended(reason: string, refusal?: string): void {
     if (this.closedWith !== undefined) return;
     this.closedWith = reason;
-    for (const l of this.closeListeners.splice(0)) l(reason);
+    for (const l of this.closeListeners.splice(0)) l(reason, refusal);
   }
 }
 
@@ -77,6 +86,7 @@ export async function linkTo(
   let waiter: ((frame: Uint8Array) => void) | undefined;
   let closed: string | undefined;
   let failWaiter: ((err: Error) => void) | undefined;
+  let refusal: string | undefined;
   circuit.onFrame((f) => {
     if (waiter) {
       const w = waiter;
@@ -84,26 +94,16 @@ export async function linkTo(
       w(f);
     } else queue.push(f);
   });
-  circuit.onClose((reason) => {
+  circuit.onClose((reason, refused) => {
     closed = reason;
-    failWaiter?.(
-      new BrowserNodeError(
-        'HANDSHAKE_FAILED',
-        `the circuit closed during the end-to-end handshake: ${reason}`,
-      ),
-    );
+    refusal = refused;
+    failWaiter?.(closedDuringHandshake(reason, refused));
   });
   const next = () =>
     new Promise<Uint8Array>((resolve, reject) => {
       const ready = queue.shift();
       if (ready) return resolve(ready);
-      if (closed !== undefined)
-        return reject(
-          new BrowserNodeError(
-            'HANDSHAKE_FAILED',
-            `the circuit closed during the end-to-end handshake: ${closed}`,
-          ),
-        );
+      if (closed !== undefined) return reject(closedDuringHandshake(closed, refusal));
       waiter = resolve;
       failWaiter = reject;
     });
