@@ -6,7 +6,9 @@
  */
 import '@xterm/xterm/css/xterm.css';
 import './page.css';
+import { FitAddon } from '@xterm/addon-fit';
 import { Terminal } from '@xterm/xterm';
+import { keyRow } from './key-row.js';
 import { BrowserNode } from '../node/browser-node.js';
 import { IndexedDbStore } from '../node/indexeddb-store.js';
 import type { SocketLike } from '../node/relay-connection.js';
@@ -42,7 +44,9 @@ async function main(): Promise<void> {
   const join = el('button', { type: 'submit' }, 'Join');
   const form = el('form', {}, el('label', { htmlFor: 'code' }, 'Pairing code'), codeInput, join);
   const list = el('ul', { className: 'devices', ariaLabel: 'Devices' });
-  const termBox = el('section', { className: 'terminal', ariaLabel: 'Terminal' });
+  const termBox = el('div', { className: 'screen' });
+  const keys = el('div', { className: 'keys', role: 'toolbar', ariaLabel: 'Keys' });
+  const termSection = el('section', { className: 'terminal', ariaLabel: 'Terminal' }, termBox, keys);
   app.append(
     el('h1', {}, 'Clawbridge'),
     el(
@@ -55,7 +59,7 @@ async function main(): Promise<void> {
     status,
     el('h2', {}, 'Devices'),
     list,
-    termBox,
+    termSection,
   );
 
   const render = async () => {
@@ -91,8 +95,12 @@ async function main(): Promise<void> {
   const openTerminal = async (fingerprint: string, name: string) => {
     current?.dispose();
     termBox.replaceChildren();
-    const view = new Terminal({ cols: 80, rows: 24, convertEol: false });
+    keys.replaceChildren();
+    const view = new Terminal({ convertEol: false });
+    const fit = new FitAddon();
+    view.loadAddon(fit);
     view.open(termBox);
+    fit.fit();
     status.textContent = `Connecting to ${name}…`;
     try {
       const terminal = await node.openTerminal(
@@ -100,6 +108,10 @@ async function main(): Promise<void> {
         { cols: view.cols, rows: view.rows },
         {
           output: (bytes) => view.write(bytes),
+          status: (state) => {
+            status.textContent =
+              state === 'reconnecting' ? `Reconnecting to ${name}…` : `Terminal on ${name} (resumed)`;
+          },
           end: (result) => {
             status.textContent = result.error
               ? `Terminal ended: ${result.error}`
@@ -108,9 +120,20 @@ async function main(): Promise<void> {
         },
       );
       status.textContent = `Terminal on ${name}`;
-      const input = view.onData((data) => terminal.write(data));
+      const row = keyRow(
+        keys,
+        (data) => terminal.write(data),
+        () => view.focus(),
+      );
+      const input = view.onData((data) => terminal.write(row.withModifier(data)));
+      const onResize = () => {
+        fit.fit();
+        terminal.resize(view.cols, view.rows);
+      };
+      window.addEventListener('resize', onResize);
       current = {
         dispose: () => {
+          window.removeEventListener('resize', onResize);
           input.dispose();
           terminal.close();
           view.dispose();

@@ -111,3 +111,59 @@ test(
     }
   },
 );
+
+test(
+  'on a 390 × 844 phone screen the device list, a terminal and the key row are usable',
+  { skip: missing ?? false },
+  async () => {
+    const relay = await startRelay();
+    const printed = await relay.proc.waitForLine(/^relay page at (http:\/\/127\.0\.0\.1:\d+\/) sha256/m);
+    const home = tempHome('device');
+    await startRelayAgent(home, 'office', relay.url);
+    const code = await cliJson<PairNewResult>(['pair', 'new', '--home', home]);
+    const browser = await launchBrowser();
+    try {
+      const context = await browser.newContext({
+        viewport: { width: 390, height: 844 },
+        isMobile: true,
+        hasTouch: true,
+      });
+      const page = await context.newPage();
+      await page.goto(printed[1]!);
+      await page.getByLabel('Pairing code').fill(code.code);
+      await page.getByRole('button', { name: 'Join' }).tap();
+      await until(
+        'the page waits for approval on the node',
+        async () => (await cli(['approve', '--latest', '--home', home])).code === 0,
+        30_000,
+      );
+      await waitForText(page.getByRole('status'), /Paired with office/, 30_000);
+      const open = page.getByRole('button', { name: 'Open terminal' });
+      const box = await open.boundingBox();
+      assert.ok(
+        box && box.x >= 0 && box.x + box.width <= 390,
+        `Open terminal fits the screen: ${JSON.stringify(box)}`,
+      );
+      await open.tap();
+      await waitForText(page.getByRole('status'), /Terminal on office/, 30_000);
+      await page.keyboard.type('echo $((6*7))\n');
+      await waitForText(page.locator('.xterm-rows'), /^42$/m, 30_000);
+      // The key row: ↑ recalls the command, as the arrow key of a keyboard would.
+      const keys = page.getByRole('toolbar', { name: 'Keys' });
+      for (const name of ['Escape', 'Tab', 'Ctrl', 'Left', 'Up', 'Down', 'Right']) {
+        const key = await keys.getByRole('button', { name, exact: true }).boundingBox();
+        assert.ok(key && key.x >= 0 && key.x + key.width <= 390, `${name} fits the screen`);
+      }
+      await keys.getByRole('button', { name: 'Up', exact: true }).tap();
+      await page.keyboard.press('Enter');
+      await until(
+        'the recalled command answers again',
+        async () => ((await page.locator('.xterm-rows').innerText()).match(/^42$/gm) ?? []).length === 2,
+        30_000,
+      );
+      await screenshotThemes(page, 'browser-node-phone');
+    } finally {
+      await browser.close();
+    }
+  },
+);
