@@ -8,6 +8,8 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { PairNewResult, PeerInfo } from '../../src-main/api/contract.js';
 import { browserMissing, grouped, launchBrowser, screenshotThemes, waitForText } from '../helpers/browser.js';
 import { startCapture } from '../helpers/capture.js';
@@ -22,6 +24,15 @@ import {
   tempHome,
 } from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
+
+/** The part of a page's IndexedDB the hostile-origin test reads. */
+interface PageIndexedDb {
+  open(name: string): {
+    result: { objectStoreNames: ArrayLike<string> };
+    onsuccess: (() => void) | null;
+    onerror: (() => void) | null;
+  };
+}
 
 const missing = browserMissing();
 if (missing) console.log(`# ${missing}`);
@@ -164,6 +175,68 @@ test(
       await screenshotThemes(page, 'browser-node-phone');
     } finally {
       await browser.close();
+    }
+  },
+);
+
+test(
+  'a hostile origin can neither frame the page, use the relay’s socket, nor read the page’s identity',
+  { skip: missing ?? false },
+  async () => {
+    const relay = await startRelay();
+    const printed = await relay.proc.waitForLine(/^relay page at (http:\/\/127\.0\.0\.1:\d+\/) sha256/m);
+    const pageUrl = printed[1]!;
+    // Another site: a page on another origin (another port) that frames the relay's page and calls its socket.
+    const hostile = createServer((_req, res) =>
+      res
+        .writeHead(200, { 'content-type': 'text/html' })
+        .end(`<!doctype html><iframe id="f" src="${pageUrl}"></iframe>`),
+    );
+    await new Promise<void>((r) => hostile.listen(0, '127.0.0.1', r));
+    const hostileUrl = `http://127.0.0.1:${(hostile.address() as AddressInfo).port}/`;
+    const browser = await launchBrowser();
+    try {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(pageUrl);
+      const mine = page.getByRole('region', { name: 'This browser' });
+      const own = await waitForText(mine, /([0-9a-f]{4} ){15}[0-9a-f]{4}/);
+
+      const other = await context.newPage();
+      await other.goto(hostileUrl);
+      // frame-ancestors 'none': the frame stays empty, the page's script never runs in it.
+      await until('the frame has settled', () => other.frames().length === 2, 10_000);
+      const framed = other.frames()[1]!;
+      assert.equal(await framed.locator('#app').count(), 0, 'the relay page ran inside another site');
+      // The relay refuses a WebSocket from this origin before the upgrade.
+      const outcome = await other.evaluate(
+        (url) =>
+          new Promise<string>((resolve) => {
+            const ws = new WebSocket(url);
+            ws.onopen = () => resolve('open');
+            ws.onerror = () => resolve('refused');
+          }),
+        relay.url,
+      );
+      assert.equal(outcome, 'refused');
+      // IndexedDB is the relay origin's: this origin finds no identity there.
+      const stores = await other.evaluate(
+        () =>
+          new Promise<string[]>((resolve) => {
+            // The page's IndexedDB, typed here: the tests compile without the DOM's typings.
+            const idb = (globalThis as unknown as { indexedDB: PageIndexedDb }).indexedDB;
+            const req = idb.open('clawbridge-browser-node');
+            req.onsuccess = () => resolve(Array.from(req.result.objectStoreNames));
+            req.onerror = () => resolve(['error']);
+          }),
+      );
+      assert.deepEqual(stores, [], 'another origin sees the page’s stores');
+      // The page itself still has its identity after all this.
+      await page.reload();
+      await waitForText(mine, new RegExp(own.match(/([0-9a-f]{4} ?){16}/)![0]));
+    } finally {
+      await browser.close();
+      hostile.close();
     }
   },
 );
