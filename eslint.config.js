@@ -181,6 +181,21 @@ export default tseslint.config(
     },
   },
   {
+    // The browser node (ADR 0094) runs in a page and, in tests, in Node: no Node at all, not even Buffer.
+    files: ['src-web/**/*.ts'],
+    rules: {
+      ...forbid(
+        ['node:*', ...io, ...electron, 'fs', 'buffer', 'crypto', 'util'],
+        'src-web/ runs in a browser: WebCrypto, Uint8Array and the given socket only (ADR 0094)',
+      ),
+      'no-restricted-globals': [
+        'error',
+        { name: 'Buffer', message: 'src-web/ runs in a browser: use Uint8Array (ADR 0094)' },
+        { name: 'process', message: 'src-web/ runs in a browser (ADR 0094)' },
+      ],
+    },
+  },
+  {
     // No import cycles in the app's own code (docs/architecture.md §Rules the code keeps): a cycle means
     // two modules each need the other, which is what ports.ts and a composition root are for. Type-only
     // imports do not count (they vanish at run time). Limited to the two source trees to keep lint fast.

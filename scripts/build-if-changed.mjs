@@ -15,10 +15,12 @@ const STAMP = join(root, 'dist', '.built-from');
 const INPUTS = [
   'src-main',
   'src-renderer',
+  'src-web',
   'scripts',
   'assets',
   'vite.config.ts',
   'tsconfig.json',
+  'tsconfig.web.json',
   'tsconfig.build.json',
   'package.json',
   'package-lock.json',
@@ -29,6 +31,7 @@ const OUTPUTS = [
   'dist/cli/bundle/clawbridge.js',
   'dist/app/electron/main.js',
   'dist/renderer/index.html',
+  'dist/web-node/index.html',
 ];
 
 /** @param {string[]} args @returns {string | undefined} git's output, or undefined when git fails */

@@ -159,6 +159,11 @@ export interface PeerInfo {
   rttMs: number | null;
   /** ISO time since which the peer is in its current online/offline state. */
   since: string | null;
+  /**
+   * `browser` for a browser node (its certificate says so, ADR 0094: granted `terminal` only unless
+   * approved with more), `node` for any other. Absent from older agents.
+   */
+  kind?: 'node' | 'browser';
   /** What this peer may do here. */
   allow: Permission[];
   /**

@@ -18,6 +18,7 @@ import { routeText } from '../core/routes.js';
 import { UpgradableLink } from '../transport/upgradable-link.js';
 import { malformedPatterns } from '../core/forward-limits.js';
 import type { PeerRecord, Permission, RelaySetting } from '../state/settings.js';
+import { nodeKindOfCert } from '../crypto/node-kind.js';
 import { permissionWords } from '../core/permissions.js';
 import { resolvePeer } from '../links/resolve-peer.js';
 import { peerStateView, addressOf, homeRelayOf } from '../links/peer-view.js';
@@ -62,6 +63,7 @@ export function peerInfo(agent: PeerStateSource, entry: ReadonlyPeerEntry): Peer
   return {
     name: record.name,
     fingerprint: record.fingerprint,
+    kind: record.cert !== undefined ? nodeKindOfCert(record.cert) : 'node',
     online: links.online,
     ...peerStateView(agent, entry),
     path: active?.path ?? null,

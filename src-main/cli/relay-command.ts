@@ -16,6 +16,7 @@ import { ensureHomeDir, resolveHome } from '../home/home-dir.js';
 import { nodeKeyFileSystem, protectKey, warnOnStderr, writeFileDurably } from '../home/identity-store.js';
 import { removeStaleTempFiles } from '../home/stale-temp-files.js';
 import { MAX_TOKEN_BYTES } from '../protocol/relay-frames.js';
+import { loadRelayPage } from '../relay/page.js';
 import { isRelayToken, startRelayServer } from '../relay/server.js';
 import { exitAfterStop, stopOnSignals } from './stop-signals.js';
 import { argvSecretWarning, readSecretFile } from './secret-file.js';
@@ -40,6 +41,10 @@ export interface RelayCliOptions {
   maxMemory?: string;
   /** `--connections-per-ip N`: RelayLimits.connectionsPerIp. */
   connectionsPerIp?: string;
+  /** `--no-page`: no browser-node page at `/` (ADR 0094). */
+  page?: boolean;
+  /** `--allow-origin`: browser pages besides the relay's own (RelayServerOptions.allowedOrigins). */
+  allowOrigin?: string[];
 }
 
 /** A whole number ≥ 1 given to `flag`. */
@@ -294,7 +299,10 @@ export async function startRelayFromCli(opts: RelayCliOptions): Promise<void> {
   });
   // Warnings and errors, as the agent logs (README); CLAWBRIDGE_LOG=info adds nodes coming and going.
   const logger = pino({ level: process.env.CLAWBRIDGE_LOG ?? 'warn' }, pino.destination(2));
+  const page = opts.page === false ? undefined : loadRelayPage();
   const server = await startRelayServer({
+    ...(page ? { page } : {}),
+    ...(opts.allowOrigin?.length ? { allowedOrigins: opts.allowOrigin } : {}),
     host,
     port,
     ...(tls ? { tls } : {}),
@@ -321,6 +329,11 @@ export async function startRelayFromCli(opts: RelayCliOptions): Promise<void> {
   console.log(
     `relay listening on ${tls ? 'wss' : 'ws'}://${hostShown}:${server.port}${fingerprint ? ` fingerprint ${fingerprint}` : ''}`,
   );
+  // The page's hash on a line of its own, after the line scripts wait for: compare it with the release's.
+  if (page)
+    console.log(`relay page at ${tls ? 'https' : 'http'}://${hostShown}:${server.port}/ sha256 ${page.hash}`);
+  else if (opts.page !== false)
+    logger.warn('relay serves no browser page: dist/web-node/ is not built (npm run build)');
   // Started: Sparkplug comes on (ADR 0062); TurboFan once the relay is busy with work that lasts (a
   // burst of registrations is not), for an idle relay would keep what its first compile made for good
   // (ADR 0075, with ADR 0076's sustained check; docs/design/loading-on-demand.md).

@@ -171,6 +171,13 @@ export function registerServerCommands(program: Command): void {
       '--connections-per-ip <n>',
       'connections from one IP address at once (default 32); more are closed with 4020 (many nodes behind one NAT need more)',
     )
+    .addOption(
+      new Option('--no-page', 'serve no browser page at / (browsers can still not pair without one)'),
+    )
+    .option(
+      '--allow-origin <origin...>',
+      'browser pages besides the relay’s own that may use its socket, e.g. https://relay.example (behind a proxy that rewrites Host)',
+    )
     // Loaded by `relay` alone: parsing the relay server and its metrics (prom-client) slowed `agent`'s start.
     .action(async (opts: RelayCliOptions) => (await import('./relay-command.js')).startRelayFromCli(opts));
 }

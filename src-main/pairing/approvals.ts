@@ -18,6 +18,7 @@ import type { NodeState } from '../state/node-state.js';
 import type { Notifier } from '../state/notices.js';
 import type { PeerRecord, PendingRecord, Permission } from '../state/settings.js';
 import { permissionWords } from '../core/permissions.js';
+import { nodeKindOfCert } from '../crypto/node-kind.js';
 
 /** Which request: by id (with the compared fingerprint for a fingerprint-only one), or the latest verified. */
 export interface PendingRef {
@@ -52,6 +53,15 @@ export interface ApprovalsDeps {
     | 'rejectPending'
   >;
   notifier: Notifier;
+}
+
+/**
+ * What `approve` grants without --allow: a browser (ADR 0094) gets `terminal` only, whatever the domains
+ * grant by default; any other node gets those defaults.
+ */
+export function defaultAllowFor(req: Pick<PendingRecord, 'cert'>): Permission[] {
+  if (req.cert !== undefined && nodeKindOfCert(req.cert) === 'browser') return ['terminal'];
+  return [...permissionWords().byDefault];
 }
 
 export class Approvals implements Pick<PendingLinkDeps, 'onUnknownHello'> {
@@ -186,14 +196,14 @@ export class Approvals implements Pick<PendingLinkDeps, 'onUnknownHello'> {
   }
 
   /**
-   * Approves a request: its node becomes a peer with `allow` (default: terminal and forward). A node
+   * Approves a request: its node becomes a peer with `allow` (default: defaultAllowFor). A node
    * that is already a peer here (it removed this node and pairs again) keeps its name here, its
    * permissions unless `allow` is given, and its limits.
    */
   approve(ref: PendingRef, allow?: Permission[]): PeerRecord {
     const req = this.find(ref);
     this.checkConfirmed(req, ref.fingerprint);
-    const peer = pairedPeerRecord(this.deps.state.peers(), req, allow, [...permissionWords().byDefault]);
+    const peer = pairedPeerRecord(this.deps.state.peers(), req, allow, defaultAllowFor(req));
     this.deps.state.addPeer(peer);
     this.events.emit('decision', { approved: true, record: req, peer });
     this.deps.notifier.changed();

@@ -1,5 +1,6 @@
 /**
- * The relay's plain HTTP endpoints, next to its WebSocket: GET /healthz and GET /metrics.
+ * The relay's plain HTTP endpoints, next to its WebSocket: GET /healthz, GET /metrics and, when it has
+ * one, the browser-node page at `/` and `/assets/…` (relay/page.ts, ADR 0094).
  *
  * /metrics is open by default on purpose: it serves totals only (connections, nodes, circuits, bytes,
  * refusals by reason), never a node ID or an address, so it tells an outsider little more than that the
@@ -11,6 +12,7 @@ import { tokenMatches } from './auth.js';
 import { addressBlock } from '../core/address-block.js';
 import type { IpLimiter } from './ip-limits.js';
 import type { RelayMetrics } from './metrics.js';
+import { PAGE_HEADERS, type RelayPage } from './page.js';
 
 /** Sent with 429: the per-IP attempt bucket refills continuously, a minute refills it completely. */
 const RETRY_AFTER_S = 60;
@@ -21,6 +23,8 @@ export interface RelayHttpOptions {
   metricsToken: string | undefined;
   /** Per-IP authentication attempts: a wrong /metrics token costs one, like a connection does. */
   ips: IpLimiter;
+  /** The browser-node page served at `/` (relay/page.ts); undefined serves none. */
+  page?: RelayPage | undefined;
 }
 
 /**
@@ -83,6 +87,17 @@ export function relayHttpHandler(
         ({ body, contentType }) => res.writeHead(200, { 'content-type': contentType }).end(body),
         (err: Error) => text(res, 500, err.message),
       );
+    } else if ((req.method === 'GET' || req.method === 'HEAD') && opts.page?.file(path ?? '/')) {
+      const file = opts.page.file(path ?? '/')!;
+      res.writeHead(200, {
+        ...PAGE_HEADERS,
+        'content-type': file.type,
+        'content-length': String(file.body.length),
+        // The index names its assets by hash, so those never change; the index itself is read afresh.
+        'cache-control':
+          path === '/' || path === '/index.html' ? 'no-cache' : 'public, max-age=31536000, immutable',
+      });
+      res.end(req.method === 'HEAD' ? undefined : file.body);
     } else if (path === '/healthz' || path === '/metrics') {
       // The path is right, the method is not: say so (405 with Allow), not "not found".
       text(res, 405, `method ${req.method ?? '?'} not allowed on ${path}`, {

@@ -44,6 +44,8 @@ import { resolveRelayLimits, type RelayLimits } from '../protocol/relay-limits.j
 import { checkHello } from './auth.js';
 import { RelayConn } from './connection.js';
 import { relayHttpHandler } from './http-endpoints.js';
+import { judgeOrigin, normalizeOrigin } from './origin.js';
+import type { RelayPage } from './page.js';
 import { addressBlock } from '../core/address-block.js';
 import { RelayAcceptor, type AcceptRefusal } from './accept.js';
 import { RelayCapacity, type CapacityOptions, type FullReason } from './capacity.js';
@@ -89,6 +91,14 @@ export interface RelayServerOptions {
    * the ID of a node never seen here (docs/relay-protocol.md §Rendezvous).
    */
   untaggedListen?: boolean;
+  /**
+   * Browser pages, besides the relay's own (an Origin whose host is the request's Host), whose
+   * WebSocket the relay takes: `https://host[:port]` each (relay/origin.ts, ADR 0094). An upgrade
+   * without an Origin (every node's) is not affected.
+   */
+  allowedOrigins?: readonly string[];
+  /** The browser-node page to serve at `/` (relay/page.ts loadRelayPage); undefined serves none. */
+  page?: RelayPage;
 }
 
 export interface RelayStats {
@@ -201,6 +211,9 @@ class Relay {
     metricsToken: string | undefined,
     circuits?: CircuitObserver,
     capacity: Omit<CapacityOptions, 'maxNodes'> = {},
+    /** Browser origins taken besides the relay's own page (relay/origin.ts). */
+    private readonly allowedOrigins: ReadonlySet<string> = new Set(),
+    page?: RelayPage,
   ) {
     this.metrics = new RelayMetrics({
       connections: () => this.conns.size,
@@ -255,7 +268,7 @@ class Relay {
       maxFragments: MAX_FRAGMENTS,
     };
     this.wss = new WebSocketServer(wsOptions);
-    const onRequest = relayHttpHandler({ metrics: this.metrics, metricsToken, ips: this.ips });
+    const onRequest = relayHttpHandler({ metrics: this.metrics, metricsToken, ips: this.ips, page });
     // No headersTimeout/requestTimeout/handshakeTimeout here: Node enforces them only for a server that
     // listens itself, and the acceptor's deadline bounds every connection until its upgrade instead.
     this.http = tls
@@ -278,6 +291,15 @@ class Relay {
       : createHttpServer(onRequest);
     this.http.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
       if (this.closing) return socket.destroy();
+      if (judgeOrigin(req.headers, this.allowedOrigins) === 'refused') {
+        this.metrics.authFailures.inc({ reason: 'origin_refused' });
+        this.log.debug(
+          { origin: req.headers.origin?.slice(0, 100) },
+          'relay refused a browser page of another origin',
+        );
+        socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
       const { ip, refusal, tcp } = this.acceptor.upgraded(req.socket);
       // The address block from the acceptor: reading it off the TLS socket would make Node keep its
       // addresses on it for as long as the node stays (ADR 0069).
@@ -663,6 +685,12 @@ export async function startRelayServer(opts: RelayServerOptions): Promise<RelayS
       });
     }
   }
+  let allowedOrigins: Set<string>;
+  try {
+    allowedOrigins = new Set((opts.allowedOrigins ?? []).map(normalizeOrigin));
+  } catch (err) {
+    throw new ClawError('CONFIG_INVALID', (err as Error).message);
+  }
   const log = opts.logger ?? pino({ level: 'silent' });
   const metricsToken = opts.metricsTokenRequired ? opts.token : undefined;
   const relay = new Relay(
@@ -674,6 +702,8 @@ export async function startRelayServer(opts: RelayServerOptions): Promise<RelayS
     metricsToken,
     opts.circuits,
     opts.capacity,
+    allowedOrigins,
+    opts.page,
   );
   relay.router.untaggedListen = opts.untaggedListen ?? true;
   await new Promise<void>((resolve, reject) => {

@@ -1,0 +1,97 @@
+/**
+ * The browser-node page a relay serves at its root (ADR 0094): the files `vite build -c
+ * scripts/vite-web-node.config.ts` wrote to dist/web-node/, read once at start and served from memory.
+ * Its index.html gets Subresource Integrity on every script and stylesheet, and every answer a strict
+ * Content-Security-Policy: the page runs only its own code and talks only to this relay. The SHA-256
+ * of the index.html as served pins the whole bundle (it holds every file's SRI hash): `clawbridge
+ * relay` prints it, so anyone can compare it with the one published for the release.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Only this relay's own files, and its own socket (`'self'` covers ws: and wss: to the same host):
+ * no inline or third-party script, no framing by another site, no form posts, no <base>. Inline
+ * styles are allowed: the terminal view (xterm) sets its own, and a style cannot run code.
+ */
+export const PAGE_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "connect-src 'self'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "manifest-src 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+].join('; ');
+
+/** Headers every page answer carries. */
+export const PAGE_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy': PAGE_CSP,
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+};
+
+const TYPES: Readonly<Record<string, string>> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.html': 'text/html; charset=utf-8',
+  '.woff2': 'font/woff2',
+  '.svg': 'image/svg+xml',
+  '.json': 'application/json',
+};
+
+export interface RelayPage {
+  /** SHA-256 of index.html as served (64 hex): pins every file through their SRI hashes. */
+  readonly hash: string;
+  /** The file at a URL path (`/` is index.html), or undefined. */
+  file(path: string): { body: Buffer; type: string } | undefined;
+}
+
+/** Where the built page is: dist/web-node/ beside dist/src-main/ or dist/cli/, or under dist/ from source. */
+export function defaultPageDir(): string {
+  const candidates = [
+    fileURLToPath(new URL('../../web-node/', import.meta.url)),
+    fileURLToPath(new URL('../../dist/web-node/', import.meta.url)),
+  ];
+  return candidates.find((dir) => existsSync(join(dir, 'index.html'))) ?? candidates[0]!;
+}
+
+const sri = (body: Buffer) => `sha384-${createHash('sha384').update(body).digest('base64')}`;
+
+/**
+ * Reads the built page from `dir`. Undefined when it is not built (the relay then serves no page and
+ * says so). Every `/assets/…` file index.html names gets an `integrity` attribute.
+ */
+export function loadRelayPage(dir = defaultPageDir()): RelayPage | undefined {
+  const indexPath = join(dir, 'index.html');
+  if (!existsSync(indexPath)) return undefined;
+  const files = new Map<string, { body: Buffer; type: string }>();
+  const assets = join(dir, 'assets');
+  for (const name of existsSync(assets) ? readdirSync(assets) : []) {
+    const type = TYPES[name.slice(name.lastIndexOf('.'))];
+    if (type) files.set(`/assets/${name}`, { body: readFileSync(join(assets, name)), type });
+  }
+  const html = readFileSync(indexPath, 'utf8').replace(
+    /<(script|link)([^>]*?) (src|href)="(\/assets\/[^"]+)"([^>]*)>/g,
+    (tag, element: string, before: string, attr: string, path: string, after: string) => {
+      const file = files.get(path);
+      if (!file) return tag;
+      const cross = /crossorigin/.test(before + after) ? '' : ' crossorigin';
+      return `<${element}${before} ${attr}="${path}" integrity="${sri(file.body)}"${cross}${after}>`;
+    },
+  );
+  const index = Buffer.from(html, 'utf8');
+  files.set('/', { body: index, type: TYPES['.html']! });
+  return {
+    hash: createHash('sha256').update(index).digest('hex'),
+    file: (path) => files.get(path === '/index.html' ? '/' : path),
+  };
+}

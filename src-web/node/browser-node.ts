@@ -1,0 +1,209 @@
+/**
+ * A browser as a Clawbridge node (ADR 0094): it has an identity, pairs with devices by code, and opens
+ * terminals on them, all through one relay, end to end. The same code runs in a page (the page's
+ * WebSocket, IndexedDB) and in Node (ws, memory): the socket and the store are given.
+ */
+import { BrowserNodeError } from './bytes.js';
+import { makeBrowserIdentity, type BrowserIdentity } from './identity.js';
+import { BrowserMux } from './mux.js';
+import {
+  openDecision,
+  pairHello,
+  PairingJoiner,
+  parsePairCode,
+  refusalLine,
+  rendezvousAlias,
+  type PairDecision,
+} from './pairing.js';
+import { RelayConnection, type SocketFactory } from './relay-connection.js';
+import { linkTo } from './secure-link.js';
+import type { BrowserNodeStore, PairedDevice } from './store.js';
+import { BrowserTerminal, TERMINAL_SERVICE, type TerminalEvents } from './terminal.js';
+
+/** The version a browser node says in its hello. */
+export const BROWSER_NODE_VERSION = 'browser-1';
+/** How long the owner has to approve a pairing on the device, in ms (the agent's pending wait). */
+export const APPROVAL_TIMEOUT_MS = 10 * 60 * 1000;
+/** How long the pairing exchange itself may take, in ms. */
+const PAIRING_STEP_TIMEOUT_MS = 15_000;
+
+export interface BrowserNodeOptions {
+  relayUrl: string;
+  socket: SocketFactory;
+  store: BrowserNodeStore;
+  /** The relay's access token, when it has one. */
+  token?: string;
+  /** The name a fresh identity gets; the owner names the device on approval anyway. */
+  name?: string;
+}
+
+export class BrowserNode {
+  private relay: RelayConnection | undefined;
+  private connecting: Promise<RelayConnection> | undefined;
+  private readonly links = new Map<string, BrowserMux>();
+
+  private constructor(
+    private readonly opts: BrowserNodeOptions,
+    readonly identity: BrowserIdentity,
+  ) {}
+
+  /** Loads the stored identity, or makes and stores one on first use. */
+  static async start(opts: BrowserNodeOptions): Promise<BrowserNode> {
+    let identity = await opts.store.loadIdentity();
+    if (!identity) {
+      identity = await makeBrowserIdentity(opts.name ?? 'browser');
+      await opts.store.saveIdentity(identity);
+    }
+    return new BrowserNode(opts, identity);
+  }
+
+  get fingerprint(): string {
+    return this.identity.fingerprint;
+  }
+
+  devices(): Promise<PairedDevice[]> {
+    return this.opts.store.devices();
+  }
+
+  /**
+   * Pairs with the device that showed `codeOrInvite`; resolves once its owner approved (the device is
+   * then stored), or rejects with why not. `onVerified` is told the device's fingerprint and name once
+   * the code checked out, while the owner decides.
+   */
+  async pair(
+    codeOrInvite: string,
+    onVerified: (device: { fingerprint: string; name: string }) => void = () => undefined,
+  ): Promise<PairedDevice> {
+    const code = parsePairCode(codeOrInvite);
+    const relay = await this.relayConnection();
+    let circuit;
+    try {
+      circuit = await relay.openCircuit(rendezvousAlias(code.tag));
+    } catch {
+      throw new BrowserNodeError('PAIRING_FAILED', 'code invalid or expired');
+    }
+    const frames: Uint8Array[] = [];
+    let wake: (() => void) | undefined;
+    let closedWith: string | undefined;
+    circuit.onFrame((f) => {
+      frames.push(f);
+      wake?.();
+    });
+    circuit.onClose((reason) => {
+      closedWith = reason;
+      wake?.();
+    });
+    const next = async (timeoutMs: number): Promise<Uint8Array> => {
+      const deadline = Date.now() + timeoutMs;
+      while (frames.length === 0) {
+        if (closedWith !== undefined)
+          throw new BrowserNodeError('PAIRING_FAILED', `pairing failed: the circuit closed (${closedWith})`);
+        if (Date.now() >= deadline) throw new BrowserNodeError('TIMEOUT', 'pairing timed out');
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, Math.max(1, deadline - Date.now()));
+          wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+        wake = undefined;
+      }
+      return frames.shift()!;
+    };
+    try {
+      const joiner = new PairingJoiner(code, this.identity.certDer, this.identity.name);
+      circuit.send(pairHello(code.tag));
+      circuit.send(joiner.start());
+      const msg2 = await next(PAIRING_STEP_TIMEOUT_MS);
+      const refused = refusalLine(msg2);
+      if (refused) throw new BrowserNodeError('PAIRING_FAILED', refused);
+      const { message, result } = await joiner.receive(msg2);
+      circuit.send(message);
+      onVerified({ fingerprint: result.peerFingerprint, name: result.peerName });
+      const decision: PairDecision = await openDecision(result.sessionKey, await next(APPROVAL_TIMEOUT_MS));
+      result.sessionKey.fill(0);
+      if (!decision.approved) {
+        throw new BrowserNodeError(
+          'PAIRING_REJECTED',
+          `${result.peerName} rejected this browser${decision.reason ? `: ${decision.reason}` : ''}`,
+        );
+      }
+      const device = {
+        fingerprint: result.peerFingerprint,
+        name: result.peerName,
+        relayUrl: this.opts.relayUrl,
+      };
+      await this.opts.store.saveDevice(device);
+      return device;
+    } finally {
+      circuit.close('pairing done');
+    }
+  }
+
+  /** Opens a terminal on a paired device. @throws (rejects) with the device's refusal, e.g. REMOVED. */
+  async openTerminal(
+    fingerprint: string,
+    size: { cols: number; rows: number },
+    events: TerminalEvents,
+  ): Promise<BrowserTerminal> {
+    const open = async (args: Record<string, unknown>) =>
+      (await this.linkTo(fingerprint)).open(TERMINAL_SERVICE, args);
+    return BrowserTerminal.open(open, size, events);
+  }
+
+  /** Ends every link and the relay connection. */
+  close(): void {
+    for (const mux of this.links.values()) mux.close('browser closed');
+    this.links.clear();
+    this.relay?.close('browser closed');
+    this.relay = undefined;
+  }
+
+  private async linkTo(fingerprint: string): Promise<BrowserMux> {
+    const known = this.links.get(fingerprint);
+    if (known && !known.closed) return known;
+    const devices = await this.opts.store.devices();
+    if (!devices.some((d) => d.fingerprint === fingerprint)) {
+      throw new BrowserNodeError('PEER_NOT_FOUND', 'this browser is not paired with that device');
+    }
+    const relay = await this.relayConnection();
+    const mux = new BrowserMux(await linkTo(relay, this.identity, fingerprint));
+    this.links.set(fingerprint, mux);
+    mux.onClose(() => {
+      if (this.links.get(fingerprint) === mux) this.links.delete(fingerprint);
+    });
+    // The hello: a browser has no direct address, no home relay of its own and no extra features.
+    const hello = {
+      v: 1,
+      name: this.identity.name,
+      version: BROWSER_NODE_VERSION,
+      addresses: [],
+      homeRelay: null,
+    };
+    const control = await mux.open('control', hello).catch((err: Error) => {
+      mux.close(err.message);
+      throw err;
+    });
+    // Its grants arrive on the device's own control stream; this one only carried the hello.
+    control.onData(() => undefined);
+    return mux;
+  }
+
+  private relayConnection(): Promise<RelayConnection> {
+    if (this.relay && !this.relay.closed) return Promise.resolve(this.relay);
+    this.connecting ??= RelayConnection.connect(
+      this.opts.relayUrl,
+      this.identity,
+      this.opts.socket,
+      this.opts.token,
+    )
+      .then((relay) => {
+        this.relay = relay;
+        return relay;
+      })
+      .finally(() => {
+        this.connecting = undefined;
+      });
+    return this.connecting;
+  }
+}
