@@ -1,6 +1,6 @@
 /**
  * The audit log's kinds are the node's and those its domains' contract pieces bring (ADR 0093):
- * lines written before the domains brought theirs (test/fixtures/audit/audit.log: a terminal's
+ * lines written before the domains brought theirs (test/fixtures/audit/audit-lines.jsonl: a terminal's
  * sessions on both sides, messages that expired, and node kinds; each passes the schema of the release
  * that still listed `terminal` and `message` itself) read back the same with the domains' kinds, and
  * a process that has none of them skips those lines and counts them instead of misreading them.
@@ -17,7 +17,7 @@ import { tempDir } from '../../helpers/temp-dir.js';
 // The domains' audit kinds, as an agent has them once it built its contract.
 import '../../helpers/agent-contract.js';
 
-const fixture = fileURLToPath(new URL('../../fixtures/audit/audit.log', import.meta.url));
+const fixture = fileURLToPath(new URL('../../fixtures/audit/audit-lines.jsonl', import.meta.url));
 const child = fileURLToPath(new URL('../../helpers/audit-no-domains-child.ts', import.meta.url));
 
 function homeWithLog(): string {
