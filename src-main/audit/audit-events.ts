@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import { madeOnUse } from '../core/made-on-use.js';
-import type { AuditFieldsMaker, DomainAuditKinds } from './audit-kinds.js';
+import type { AuditFieldsMaker, DomainAuditKinds, SessionFields, SessionKind } from './audit-kinds.js';
 
 export const AUDIT_PATHS = ['direct', 'relay', 'route'] as const;
 export const AUDIT_OUTCOMES = ['ok', 'refused', 'failed'] as const;
@@ -243,4 +243,12 @@ export function parseAuditLine(line: string): AuditEvent | null {
   }
   const parsed = auditEventSchema().safeParse(value);
   return parsed.success ? parsed.data : null;
+}
+
+/** A record of a session, of whichever domain's kind writes its sessions' records (SessionKind). */
+export type SessionEvent = { kind: SessionKind } & BaseFields & SessionFields;
+
+/** Whether `e` is a session's record: only those have both a phase and a side. */
+export function isSessionEvent(e: AuditEvent): e is SessionEvent {
+  return 'side' in e && 'phase' in e;
 }

@@ -1,19 +1,17 @@
 /**
- * A group's sessions on one device, from its audit log: the `terminal` lines it served (`side:
- * served`) that carry the group, or, on a line that names no group, whose peer is one of the group's
+ * A group's sessions on one device, from its audit log: the session lines it served (`side:
+ * served`, of whichever domain writes session records) that carry the group, or, on a line that names no group, whose peer is one of the group's
  * members' devices now (as this device reads the group's records). An `end` line
  * says when it ended and how long it lasted, so its start; a `start` no end accounts for is a session
  * still open (or one whose agent stopped before writing its end). Pure.
  */
-import type { AuditEvent } from '../audit/audit-events.js';
+import { isSessionEvent, type AuditEvent, type SessionEvent } from '../audit/audit-events.js';
 import type { HistoryDevice, HistorySession } from './group-members-contract.js';
 
 /** Most sessions one device reports for one group: the newest. */
 export const MAX_DEVICE_SESSIONS = 500;
 /** How far apart an end's start (its time less its duration) and a start line may be, in ms. */
 const START_SLACK_MS = 5_000;
-
-type TerminalEvent = Extract<AuditEvent, { kind: 'terminal' }>;
 
 /**
  * The sessions of `group` that `events` (in file order) show `device` served, newest first;
@@ -27,8 +25,8 @@ export function groupSessions(
   memberDevices: ReadonlySet<string>,
 ): HistorySession[] {
   const served = events.filter(
-    (e): e is TerminalEvent & { peer: NonNullable<TerminalEvent['peer']> } =>
-      e.kind === 'terminal' &&
+    (e): e is SessionEvent & { peer: NonNullable<SessionEvent['peer']> } =>
+      isSessionEvent(e) &&
       e.side === 'served' &&
       e.peer !== undefined &&
       (e.group === undefined
@@ -36,13 +34,13 @@ export function groupSessions(
         : e.group.split(', ').includes(group.name)),
   );
   const starts = served.filter((e) => e.phase === 'start');
-  const used = new Set<TerminalEvent>();
+  const used = new Set<SessionEvent>();
   const sessions: HistorySession[] = [];
   for (const end of served.filter((e) => e.phase === 'end')) {
     const endAt = Date.parse(end.time);
     const startAt = endAt - (end.durationMs ?? 0);
     // The start line it closes: the same peer and what, nearest its computed start.
-    let best: TerminalEvent | undefined;
+    let best: SessionEvent | undefined;
     for (const s of starts) {
       if (used.has(s) || s.peer.fingerprint !== end.peer.fingerprint || s.what !== end.what) continue;
       const off = Math.abs(Date.parse(s.time) - startAt);
@@ -58,7 +56,7 @@ export function groupSessions(
 
 function session(
   device: HistoryDevice,
-  e: TerminalEvent & { peer: NonNullable<TerminalEvent['peer']> },
+  e: SessionEvent & { peer: NonNullable<SessionEvent['peer']> },
   start: string,
   end: string | null,
 ): HistorySession {
