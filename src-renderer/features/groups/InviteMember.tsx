@@ -65,15 +65,13 @@ export function InviteMember({
             until {new Date(shown.expiresAt).toLocaleTimeString()}.
           </p>
           <p className="group-code-row">
-            <code className="group-invite-code" aria-label="Invitation code">
-              {shown.code}
-            </code>
+            <span className="muted">Code</span>
+            <code className="group-invite-code">{shown.code}</code>
             <CopyButton text={shown.code} label="Copy code" />
           </p>
           <p className="group-code-row">
-            <code className="group-invite-link" aria-label="Invitation link">
-              {shown.link}
-            </code>
+            <span className="muted">Link</span>
+            <code className="group-invite-link">{shown.link}</code>
             <CopyButton text={shown.link} label="Copy link" />
           </p>
         </div>
