@@ -35,7 +35,7 @@ export function JoinGroup({ initial }: { initial: string }) {
           <input
             value={code}
             onChange={(e) => setCode(e.target.value)}
-            placeholder="K7QX-M2RT-9WZA or group link"
+            placeholder="K7QX-M2RT-9WZA"
             autoComplete="off"
             spellCheck={false}
             // Read-only, not disabled, while joining: a disabled field would drop the focus to the page.
