@@ -70,8 +70,9 @@ test(
   async () => {
     const o = owner.page;
     await nav(o, 'Groups').click();
+    // By keyboard: the name, then Enter.
     await o.getByRole('textbox', { name: 'Group name' }).fill('lab');
-    await o.getByRole('button', { name: 'Create group' }).click();
+    await o.getByRole('textbox', { name: 'Group name' }).press('Enter');
     const lab = groupCard(o, 'lab');
     await lab.waitFor({ timeout: 15_000 });
     await lab.getByRole('combobox', { name: 'Device to add' }).selectOption({ label: 'o2' });
@@ -91,9 +92,16 @@ test(
 
     const m = member.page;
     await nav(m, 'Groups').click();
+    // A code no one holds: said under the field, which keeps what was typed.
+    const joinRegion = m.getByRole('region', { name: 'Join a group' });
+    await m.getByRole('textbox', { name: 'Invitation code' }).fill('AAAA-BBBB-CCCC');
+    await m.getByRole('button', { name: 'Join group' }).click();
+    await joinRegion.getByRole('alert').waitFor({ timeout: 60_000 });
+    assert.equal(await m.getByRole('textbox', { name: 'Invitation code' }).inputValue(), 'AAAA-BBBB-CCCC');
+    await screenshotThemes(m, 'groups-member-bad-code');
     await m.getByRole('textbox', { name: 'Invitation code' }).fill(code);
     await m.getByRole('button', { name: 'Join group' }).click();
-    await waitForText(m.getByRole('region', { name: 'Join a group' }), /Joined lab, invited by o1/, 150_000);
+    await waitForText(joinRegion, /Joined lab, invited by o1/, 150_000);
     const joined = groupCard(m, 'lab');
     const open = joined.getByRole('button', { name: 'Open terminal on o2' });
     await open.waitFor({ timeout: GROUP_MS });

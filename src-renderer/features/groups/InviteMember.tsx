@@ -81,7 +81,7 @@ export function InviteMember({
           <h4>Pending invitations</h4>
           <ul className="invitations" aria-label={`Pending invitations to ${group.name}`}>
             {open.map((i) => (
-              <li key={i.id} aria-label={`Invitation ${i.code}`}>
+              <li key={i.id} aria-label={`Invitation ${i.code}`} data-focus-item>
                 <code>{i.code}</code>
                 <span className="muted">expires {new Date(i.expiresAt).toLocaleTimeString()}</span>
                 <button

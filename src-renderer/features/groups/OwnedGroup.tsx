@@ -51,7 +51,7 @@ export function OwnedGroup({ group, invitations }: { group: GroupInfo; invitatio
       ) : (
         <ul className="group-devices" aria-label={`Devices of ${group.name}`}>
           {group.devices.map((d) => (
-            <li key={d.fingerprint} className="group-device" aria-label={d.name}>
+            <li key={d.fingerprint} className="group-device" aria-label={d.name} data-focus-item>
               <strong>{d.name}</strong>
               <StatusDot tone={deviceTone(d)} text={deviceState(d)} />
               <code>{shortFingerprint(d.fingerprint)}</code>
@@ -129,7 +129,7 @@ export function OwnedGroup({ group, invitations }: { group: GroupInfo; invitatio
       ) : (
         <ul className="group-members" aria-label={`Members of ${group.name}`}>
           {(group.members ?? []).map((m) => (
-            <li key={m.root} aria-label={m.name}>
+            <li key={m.root} aria-label={m.name} data-focus-item>
               <strong>{m.name}</strong>
               <span className="muted">
                 devices: {m.devices.map((d) => `${d.name} (${shortFingerprint(d.fingerprint)})`).join(', ')}
