@@ -9,6 +9,7 @@ import { approvalsFeature } from './approvals/approvals-feature.js';
 import { connectionsFeature } from './connections/connections-feature.js';
 import { filesFeature } from './files/files-feature.js';
 import { forwardsFeature } from './forwards/forwards-feature.js';
+import { groupsFeature } from './groups/groups-feature.js';
 import { messagesFeature } from './messages/messages-feature.js';
 import { pairFeature } from './pair/pair-feature.js';
 import { peersFeature } from './peers/peers-feature.js';
@@ -20,6 +21,7 @@ export const FEATURES: readonly Feature[] = [
   peersFeature,
   approvalsFeature,
   pairFeature,
+  groupsFeature,
   terminalsFeature,
   messagesFeature,
   filesFeature,

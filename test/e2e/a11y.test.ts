@@ -68,6 +68,7 @@ const VIEWS = [
   'Peers',
   'Approvals',
   'Pair',
+  'Groups',
   'Terminals',
   'Messages',
   'Files',

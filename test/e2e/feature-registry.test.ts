@@ -94,6 +94,7 @@ test('a toy feature in the list gets its sidebar entry, count and view', { skip 
       'Peers',
       'Approvals',
       'Pair',
+      'Groups',
       'Terminals',
       'Messages',
       'Files',

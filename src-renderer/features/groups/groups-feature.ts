@@ -1,0 +1,11 @@
+import type { Feature } from '../registry.js';
+import { GROUPS_LINKS } from './groups-links.js';
+import { GroupsView } from './GroupsView.js';
+
+/** Groups: the owner's devices shared with members, and the groups this device belongs to. */
+export const groupsFeature: Feature = {
+  id: 'groups',
+  label: 'Groups',
+  View: GroupsView,
+  links: GROUPS_LINKS,
+};

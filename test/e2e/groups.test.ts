@@ -1,0 +1,149 @@
+/**
+ * The Groups view in Chromium, both sides, through accessible names: real agents on loopback with a
+ * relay. The owner's window (O1, with O2 marked mine) creates `lab`, adds O2 and invites: a code and
+ * its link appear. The member's window (M1) enters the code under "Invitation code", joins, and sees
+ * lab's device O2 with its state and an "Open terminal on o2" button, which opens a terminal there.
+ * The owner removes the member: it leaves the owner's list, and o2 stops being online to the member.
+ * Screenshots light and dark.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser, Locator, Page } from 'playwright-core';
+import {
+  browserMissing,
+  card,
+  launchBrowser,
+  nav,
+  openUi,
+  screenshotThemes,
+  uiUrl,
+  waitForScreen,
+  waitForText,
+  type UiPage,
+} from '../helpers/browser.js';
+import { pairMine, type LoopbackNode } from '../helpers/loopback-nodes.js';
+import { startAgent, startRelay, stopAll, tempHome } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
+
+const skip = browserMissing();
+if (skip) console.log(`# ${skip}`);
+
+/** The issue's bound for a member to see the group's devices (and for a removal to reach it). */
+const GROUP_MS = 30_000;
+
+let browser: Browser | undefined;
+let owner: UiPage;
+let member: UiPage;
+const nodes: Record<'o1' | 'o2' | 'm1', LoopbackNode> = {} as never;
+
+async function startNode(name: 'o1' | 'o2' | 'm1', relay: string, ui: boolean): Promise<void> {
+  const home = tempHome(`e2e-groups-${name}`);
+  const agent = await startAgent(home, { name, relay, listen: '127.0.0.1:0', ui, readyMs: 30_000 });
+  nodes[name] = { name, home, fingerprint: agent.fingerprint, address: agent.listen ?? '' };
+}
+
+/** The card of group `name` in the view (a list item named by its heading). */
+const groupCard = (page: Page, name: string): Locator => card(page, name);
+
+before(async () => {
+  if (skip) return;
+  const relay = (await startRelay()).url;
+  await Promise.all([
+    startNode('o1', relay, true),
+    startNode('o2', relay, false),
+    startNode('m1', relay, true),
+  ]);
+  await pairMine(nodes.o1, nodes.o2, true);
+  browser = await launchBrowser();
+  owner = await openUi(browser, await uiUrl(nodes.o1.home));
+  member = await openUi(browser, await uiUrl(nodes.m1.home));
+});
+
+after(async () => {
+  await browser?.close();
+  await stopAll();
+});
+
+test(
+  'the owner creates lab, adds o2 and invites; the member joins with the code, opens a terminal on o2, and is removed',
+  { skip: skip ?? false, timeout: 240_000 },
+  async () => {
+    const o = owner.page;
+    await nav(o, 'Groups').click();
+    // By keyboard: the name, then Enter.
+    await o.getByRole('textbox', { name: 'Group name' }).fill('lab');
+    await o.getByRole('textbox', { name: 'Group name' }).press('Enter');
+    const lab = groupCard(o, 'lab');
+    await lab.waitFor({ timeout: 15_000 });
+    await lab.getByRole('combobox', { name: 'Device to add' }).selectOption({ label: 'o2' });
+    await lab.getByRole('button', { name: 'Add device to lab' }).click();
+    const o2Row = lab.getByRole('list', { name: 'Devices of lab' }).getByRole('listitem', { name: 'o2' });
+    await waitForText(o2Row, /online/, 15_000);
+
+    await lab.getByRole('button', { name: 'Invite to lab' }).click();
+    const made = lab.getByRole('group', { name: 'New invitation' });
+    const shown = await waitForText(made, /[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}/, 15_000);
+    const code = /[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}/.exec(shown)![0];
+    assert.match(shown, /clawbridge:\/\/group\?/, 'the link is shown beside the code');
+    assert.equal(await made.getByRole('button', { name: 'Copy code' }).count(), 1);
+    const pending = lab.getByRole('list', { name: 'Pending invitations to lab' });
+    assert.equal(await pending.getByRole('button', { name: `Cancel invitation ${code}` }).count(), 1);
+    await screenshotThemes(o, 'groups-owner-invite');
+
+    const m = member.page;
+    await nav(m, 'Groups').click();
+    // A code no one holds: said under the field, which keeps what was typed.
+    const joinRegion = m.getByRole('region', { name: 'Join a group' });
+    await m.getByRole('textbox', { name: 'Invitation code' }).fill('AAAA-BBBB-CCCC');
+    await m.getByRole('button', { name: 'Join group' }).click();
+    await joinRegion.getByRole('alert').waitFor({ timeout: 60_000 });
+    assert.equal(await m.getByRole('textbox', { name: 'Invitation code' }).inputValue(), 'AAAA-BBBB-CCCC');
+    await screenshotThemes(m, 'groups-member-bad-code');
+    await m.getByRole('textbox', { name: 'Invitation code' }).fill(code);
+    await m.getByRole('button', { name: 'Join group' }).click();
+    await waitForText(joinRegion, /Joined lab, invited by o1/, 150_000);
+    const joined = groupCard(m, 'lab');
+    const open = joined.getByRole('button', { name: 'Open terminal on o2' });
+    await open.waitFor({ timeout: GROUP_MS });
+    await waitForText(joined.getByRole('listitem', { name: 'o2' }), /online/, GROUP_MS);
+    assert.equal(await joined.getByRole('button', { name: 'Leave lab' }).count(), 1);
+    await screenshotThemes(m, 'groups-member');
+
+    // The owner's side lists the member with its device; the invitation is spent.
+    const members = lab.getByRole('list', { name: 'Members of lab' });
+    await waitForText(members, /m1/, GROUP_MS);
+    await waitForText(lab, /Last invitation \S+: used by m1/, GROUP_MS);
+    await screenshotThemes(o, 'groups-owner-member');
+
+    // Open terminal: a tab to o2 in Terminals, and the shell there answers.
+    await open.click();
+    await m.getByRole('tab', { name: /o2/ }).waitFor({ timeout: 15_000 });
+    await until(
+      'the terminal on o2 to answer',
+      async () => {
+        await m.keyboard.type('echo group-$((6*7))\n');
+        return waitForScreen(m, /group-42/, 3_000).then(
+          () => true,
+          () => false,
+        );
+      },
+      GROUP_MS,
+    );
+
+    await members.getByRole('button', { name: 'Remove m1 from lab' }).click();
+    await until('m1 gone from lab', async () => (await members.count()) === 0, 15_000);
+    await nav(m, 'Groups').click();
+    // Once the view has read the list (it shows the Join form at once, the groups after the read).
+    await m.getByRole('heading', { name: 'Groups you belong to' }).waitFor({ timeout: 5_000 });
+    // o2 refuses the removed member at once: its row stops saying online. (The member's agent keeps
+    // listing lab: nothing tells it of the removal but the refusals.)
+    await until(
+      'o2 no longer online to the removed member',
+      async () => !/online/.test((await joined.getByRole('listitem', { name: 'o2' }).innerText()) ?? ''),
+      GROUP_MS,
+    );
+    await screenshotThemes(m, 'groups-member-removed');
+    assert.deepEqual(owner.errors, []);
+    assert.deepEqual(member.errors, []);
+  },
+);
