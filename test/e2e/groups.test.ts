@@ -86,6 +86,11 @@ test(
     const code = /[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}/.exec(shown)![0];
     assert.match(shown, /clawbridge:\/\/group\?/, 'the link is shown beside the code');
     assert.equal(await made.getByRole('button', { name: 'Copy code' }).count(), 1);
+    assert.equal(
+      await made.getByRole('img', { name: 'Invitation link as a QR code' }).count(),
+      1,
+      'the link is shown as a QR code too',
+    );
     const pending = lab.getByRole('list', { name: 'Pending invitations to lab' });
     assert.equal(await pending.getByRole('button', { name: `Cancel invitation ${code}` }).count(), 1);
     await screenshotThemes(o, 'groups-owner-invite');

@@ -3,6 +3,7 @@ import type { InvitationInfo } from '../../../src-main/group-members/group-membe
 import { useServices } from '../../api/hooks.js';
 import { ActionButton } from '../../components/ActionButton.js';
 import { CopyButton } from '../../components/CopyButton.js';
+import { QrCode } from '../../components/QrCode.js';
 import { ErrorText } from '../../components/ErrorText.js';
 import { useAction } from '../../lib/use-action.js';
 
@@ -74,6 +75,7 @@ export function InviteMember({
             <code className="group-invite-link">{shown.link}</code>
             <CopyButton text={shown.link} label="Copy link" />
           </p>
+          <QrCode text={shown.link} label="Invitation link as a QR code" size={144} />
         </div>
       ) : null}
       {open.length > 0 ? (
