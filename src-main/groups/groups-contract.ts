@@ -3,7 +3,8 @@
  * set of the owner's devices shared with members. The owner (any of its "mine" devices) creates one,
  * adds and drops its own devices, sets what members may do there, removes members, deletes it; a
  * member lists it and leaves. Every `group` parameter takes the group's name or its id. Invitations
- * are a domain of their own (groups/invitations/). Pure, and without zod (its makers are given it).
+ * and the members' session history are the group-members domain's, built on this one
+ * (group-members/group-members-contract.ts). Pure, and without zod (its makers are given it).
  */
 import type { ContractPiece, MethodsOf, ParamsContext, Zod } from '../api/contract-piece.js';
 
