@@ -93,3 +93,13 @@ declare module '../api/contract.js' {
   // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- declaration merging adds the members
   interface ApiEvents extends GroupsEvents {}
 }
+
+declare module '../api/contract-types.js' {
+  interface DomainStatusLists {
+    /**
+     * The groups this node owns or belongs to, as `groups.list` answers (the tray lists them); absent
+     * from an agent without the groups domain.
+     */
+    groups?: GroupInfo[];
+  }
+}

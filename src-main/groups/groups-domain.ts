@@ -88,6 +88,8 @@ export const groupsDomain: DomainDescription = {
             start: () => {
               exchanges.start();
               follow.push(
+                // The status event carries the groups: a change of them is a change of the node.
+                book.onChange(() => ctx.notices.changed()),
                 ctx.state.subscribe((change) => {
                   if (change.kind === 'peer') owners.check();
                 }),
@@ -104,6 +106,7 @@ export const groupsDomain: DomainDescription = {
         ],
       },
       handlers: groupsApi(apiDeps),
+      status: { snapshot: () => ({ groups: groupInfos(apiDeps) }) },
       events: {
         'groups.changed': (listener) =>
           book.onChange(() => {
