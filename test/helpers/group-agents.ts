@@ -4,9 +4,11 @@
  * other, an outsider X, all on one relay; the members' and the outsider's devices relay-only
  * (`--no-direct`), so every path to a group's device from a member's is the relay.
  *
- * Until the invitation (groups/invitations/) makes M1 a member, `makeMember` does what a join does
- * through the GroupBook's file (group-book.ts): with O1 stopped it adds O1's signed `member` record to
- * O1's groups.json, and gives M1 the group's records with O1 as its `joined` anchor, then restarts O1.
+ * A test that is about joining uses `group invite` / `group join` (group-invite-join.test.ts,
+ * groups-peers.test.ts). `makeMember` is the shortcut for the ones that are not: it does what a join
+ * leaves behind through the GroupBook's file (group-book.ts) — with O1 and M1 stopped it adds O1's
+ * signed `member` record to O1's groups.json and gives M1 the group's records with O1 as its `joined`
+ * anchor — so the member gets the name the test chose.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
