@@ -178,6 +178,12 @@ export interface PeerInfo {
    * null until one was tried since this agent started. A one-sided mark does nothing.
    */
   theyMarkMine: boolean | null;
+  /**
+   * A node let in without a pairing (a guest, services/admission.ts): the groups whose records let it
+   * link here, by name (a member's device on a group's device, a group's device on a member's).
+   * Absent for a paired peer, and from older agents.
+   */
+  groups?: string[];
   /** The device whose introduction made this a peer here (fingerprint), or null. */
   introducedBy: string | null;
   /** Where this peer's forwards may go here (`HOST:PORT` patterns with `*`), or null for anywhere. */

@@ -24,6 +24,8 @@ import type { Logger } from 'pino';
 import type { Notices } from '../state/notices.js';
 import type { NodeStateReader } from '../state/node-state.js';
 import {
+  refuseGuest,
+  type GuestLookup,
   addPeer,
   peerInfo,
   peerList,
@@ -109,6 +111,8 @@ export interface ApiDeps {
    * (`msg listen`) do, instead of taking an internal error for a fault.
    */
   stopping?: () => boolean;
+  /** The nodes let in without a pairing (services/admission.ts): `peers` says why each is. */
+  guests?: GuestLookup;
   /** The owner's devices (`peers.mine`, `peers.revoke`, `mine` when adding or approving: ADR 0056). */
   introductions?: Pick<Introductions, 'markMine' | 'revoke' | 'events'>;
 }
@@ -120,7 +124,18 @@ export function createApiHandler(deps: ApiDeps, clock: Clock = realClock): Agent
   const { approvals, issuer, joiner, links, state, notices } = deps;
   const domains = deps.domains;
   // The views peer-api.ts and api/settings.ts take, from the named parts.
-  const peers: PeersDeps = { identity: deps.identity, state, links, notices };
+  const peers: PeersDeps = {
+    identity: deps.identity,
+    state,
+    links,
+    notices,
+    ...(deps.guests ? { guests: deps.guests } : {}),
+  };
+  // A guest has no record here to change: its access is its group's (peer-api.ts refuseGuest).
+  const asPeer = (ref: string, what: string): string => {
+    refuseGuest(peers, ref, what);
+    return ref;
+  };
   const settings: SettingsDeps = {
     get name() {
       return deps.name();
@@ -158,14 +173,17 @@ export function createApiHandler(deps: ApiDeps, clock: Clock = realClock): Agent
     },
     // A peer marked mine is removed on all the owner's devices (ADR 0056).
     'peers.remove': (p) => {
+      asPeer(p.peer, 'remove');
       if (!deps.introductions) return removePeer(peers, p.peer);
       const { name, fingerprint } = revokePeer(mine(), p.peer);
       return { name, fingerprint };
     },
-    'peers.mine': (p) => setMine(mine(), p),
-    'peers.revoke': (p) => revokePeer(mine(), p.peer),
-    'peers.allow': (p) => setPermission(peers, p.peer, p.permission, true),
-    'peers.deny': (p) => setPermission(peers, p.peer, p.permission, false),
+    'peers.mine': (p) => setMine(mine(), { ...p, peer: asPeer(p.peer, 'mark as yours') }),
+    'peers.revoke': (p) => revokePeer(mine(), asPeer(p.peer, 'revoke')),
+    'peers.allow': (p) =>
+      setPermission(peers, asPeer(p.peer, 'change the permissions of'), p.permission, true),
+    'peers.deny': (p) =>
+      setPermission(peers, asPeer(p.peer, 'change the permissions of'), p.permission, false),
     'peers.limit': (p) => {
       // Either or both: each given list (or null, lifting it) replaces that limit.
       let info = p.forwardTo !== undefined ? setForwardLimits(peers, p.peer, p.forwardTo) : undefined;
@@ -345,7 +363,7 @@ function processMemory(): ProcessMemory {
 
 function status(
   node: Pick<ApiDeps, 'name' | 'identity' | 'local' | 'relays' | 'nat' | 'webUi'>,
-  peers: Pick<PeersDeps, 'links'>,
+  peers: Pick<PeersDeps, 'links' | 'guests'>,
 ): StatusResult {
   const ui = node.webUi?.server;
   return {

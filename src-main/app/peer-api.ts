@@ -3,6 +3,7 @@
  * the part of the agent it uses (PeersDeps, architecture.md §Rules the code keeps).
  */
 import { ClawError, isClawError } from '../core/errors.js';
+import { commandArgs, hereHint } from '../core/hint.js';
 import { parseFingerprint } from '../core/fingerprint.js';
 import { sameRelayUrl } from '../core/relay-url.js';
 import { formatHostPort, parseHostPort } from '../core/host-port.js';
@@ -24,6 +25,7 @@ import { resolvePeer } from '../links/resolve-peer.js';
 import { peerStateView, addressOf, homeRelayOf } from '../links/peer-view.js';
 import type { PeerStateSource } from '../links/peer-view.js';
 import { isoTime } from '../core/iso-time.js';
+import { guestGroups, type Guest } from '../services/admission.js';
 
 /**
  * What the peer methods use (architecture.md §Rules the code keeps): the node state they write, the
@@ -54,10 +56,19 @@ export interface PeersDeps {
       retryDirect(fingerprint: string): boolean;
     };
   readonly notices: Pick<Notifier, 'changed'>;
+  /** The nodes let in without a pairing (the registry's guests); absent in agents built without them. */
+  readonly guests?: GuestLookup;
 }
 
-export function peerInfo(agent: PeerStateSource, entry: ReadonlyPeerEntry): PeerInfo {
+/** Where a guest's reasons are read (services/admission.ts GuestList). */
+export interface GuestLookup {
+  get(fingerprint: string): Pick<Guest, 'because'> | undefined;
+}
+
+/** `guests`: where a node let in without a pairing finds why (PeerInfo.groups). */
+export function peerInfo(agent: PeerStateSource, entry: ReadonlyPeerEntry, guests?: GuestLookup): PeerInfo {
   const { record, links } = entry;
+  const guest = guests?.get(entry.fingerprint);
   const active = links.active;
   const book = agent.addressBook?.(record.fingerprint) ?? record.addresses;
   return {
@@ -79,6 +90,7 @@ export function peerInfo(agent: PeerStateSource, entry: ReadonlyPeerEntry): Peer
     theyAllow: entry.theyAllow && [...entry.theyAllow],
     mine: record.mine === true,
     theyMarkMine: record.mine === true ? (entry.theyMarkMine ?? null) : null,
+    ...(guest ? { groups: guestGroups(guest) } : {}),
     introducedBy: record.introducedBy ?? null,
     forwardTo: record.forwardTo ? [...record.forwardTo] : null,
     route: record.route?.map((fp) => routeText([fp], (f) => agent.peerName?.(f))) ?? null,
@@ -120,14 +132,40 @@ function addressesWhere(
   };
 }
 
-export function peerList(agent: Pick<PeersDeps, 'links'>): PeerInfo[] {
+export function peerList(agent: Pick<PeersDeps, 'links' | 'guests'>): PeerInfo[] {
   const source = agent.links.stateSource();
-  return agent.links.peerEntries().map((e) => peerInfo(source, e));
+  return agent.links.peerEntries().map((e) => peerInfo(source, e, agent.guests));
 }
 
 /** One peer's line, as `peers` shows it. */
-function infoOf(agent: Pick<PeersDeps, 'links'>, entry: ReadonlyPeerEntry): PeerInfo {
-  return peerInfo(agent.links.stateSource(), entry);
+function infoOf(agent: Pick<PeersDeps, 'links' | 'guests'>, entry: ReadonlyPeerEntry): PeerInfo {
+  return peerInfo(agent.links.stateSource(), entry, agent.guests);
+}
+
+/**
+ * Refuses to `what` a node let in without a pairing (a guest): no record here says what it may do, its
+ * access is the group's to give and take, by the group's owner (or the member leaving).
+ * @throws ClawError('BAD_ARGUMENT') naming the groups, with `group ls` as the hint
+ */
+export function refuseGuest(
+  agent: Pick<PeersDeps, 'links' | 'guests' | 'state'>,
+  ref: string,
+  what: string,
+): void {
+  const entry = resolvePeer(agent.links, ref);
+  if (agent.state.peer(entry.fingerprint)) return;
+  const guest = agent.guests?.get(entry.fingerprint);
+  if (!guest) return;
+  const groups = guestGroups(guest);
+  const by = groups.length > 0 ? groups.map((g) => `group ${g}`).join(', ') : guest.because.join(', ');
+  throw new ClawError(
+    'BAD_ARGUMENT',
+    ...commandArgs(
+      `cannot ${what} ${entry.record.name}: it is here through ${by}, not paired, and its access is the group's to give and take (its owner runs \`group remove\` or \`group drop\`, a member \`group leave\`; `,
+      hereHint(['group', 'ls']),
+      ' shows the group)',
+    ),
+  );
 }
 
 /** The entry the links keep for a peer just saved (they follow the node state at once). */

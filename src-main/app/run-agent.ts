@@ -259,6 +259,7 @@ async function startAgent(opts: RunAgentOptions, made: Made): Promise<RunningAge
       onWritten: (listener) => audit.events.on('written', listener),
     },
     domains,
+    guests: agent.services.guests,
     introductions: agent.introductions,
     requestStop: () => {
       if (stopping()) return;

@@ -22,14 +22,22 @@ export interface MineCli {
 /**
  * The MINE column of `peers`: `-` (not one of the owner's devices), `yes` (both mark each other),
  * `one-sided` (this node marks it; it has not marked this node, so nothing is introduced),
- * `yes?` (not known yet whether it marks this node); `, via NAME` when an introduction brought it.
+ * `yes?` (not known yet whether it marks this node); `, via NAME` when an introduction brought it;
+ * `via group lab` for a node no pairing let in but a group (PeerInfo.groups).
  */
 export function mineText(p: PeerInfo, all: readonly PeerInfo[]): string {
+  if (p.groups !== undefined) return groupsText(p.groups);
   if (!p.mine) return '-';
   const mark = p.theyMarkMine === true ? 'yes' : p.theyMarkMine === false ? 'one-sided' : 'yes?';
   if (p.introducedBy === null) return mark;
   const by = all.find((x) => x.fingerprint === p.introducedBy)?.name ?? p.introducedBy.slice(0, 8);
   return `${mark}, via ${by}`;
+}
+
+/** Which groups let a node in without a pairing: `via group lab`, `via groups lab, ci`. */
+export function groupsText(groups: readonly string[]): string {
+  if (groups.length === 0) return 'via a group';
+  return `via group${groups.length > 1 ? 's' : ''} ${groups.join(', ')}`;
 }
 
 /** What `peers rm` and `peers revoke` say they did. */

@@ -7,6 +7,7 @@
 import type { Menu, MenuItemConstructorOptions } from 'electron';
 import type { PeerInfo, PendingInfo, StatusResult } from '../api/contract.js';
 import type { ForwardInfo, ProxyInfo } from '../forwards/forwards-contract.js';
+import type { GroupInfo } from '../groups/groups-contract.js';
 import { agentReady, capText, peerStateText, statusLine, type TrayState } from './tray-status.js';
 import type { WindowPlace } from './window-place.js';
 import { updateTrayLabel, type UpdatePhase } from './update-policy.js';
@@ -81,6 +82,7 @@ export function trayMenuModel(state: TrayState): TrayItem[] {
     ...pendingItems(pending),
     separator,
     { type: 'submenu', label: 'Peers', items: peersItems(status.peers) },
+    ...groupsMenu(state.agent.groups),
     item('Pair new device…', { do: 'open', place: { view: 'pair', mode: 'new' } }),
     item('Join with code…', { do: 'open', place: { view: 'pair', mode: 'join' } }),
     { type: 'submenu', label: 'Forwards', items: forwardsItems(forwards, proxies) },
@@ -139,6 +141,39 @@ function peersItems(peers: readonly PeerInfo[]): TrayItem[] {
       ],
     };
   });
+}
+
+/**
+ * The groups this node owns or belongs to (absent from an agent without them, and while there are
+ * none): each with its role, what members may do, and its devices, a terminal a click away on each
+ * (a member's way in; an owner's devices are its peers too).
+ */
+function groupsMenu(groups: readonly GroupInfo[] | undefined): TrayItem[] {
+  if (!groups || groups.length === 0) return [];
+  const items = groups.map((g): TrayItem => {
+    const members = g.members
+      ? [info(`Members: ${g.members.map((m) => m.name).join(', ') || 'none yet'}`)]
+      : [];
+    const devices = g.devices.map((d) =>
+      d.self
+        ? info(`${d.name} — this device`)
+        : item(`Open terminal on ${d.name} — ${d.online ? 'online' : 'offline'}`, {
+            do: 'open',
+            place: { view: 'terminal', peer: d.fingerprint, name: d.name },
+          }),
+    );
+    return {
+      type: 'submenu',
+      label: `${g.name} — ${g.role === 'owner' ? 'owner' : 'member'}`,
+      items: [
+        ...(devices.length > 0 ? devices : [info('No devices yet')]),
+        separator,
+        info(`Members may: ${grants(g.permissions)}`),
+        ...members,
+      ],
+    };
+  });
+  return [{ type: 'submenu', label: 'Groups', items }];
 }
 
 /** `web 127.0.0.1:8080 → desk:80 — listening`, `socks 127.0.0.1:1080 (SOCKS) — cannot listen: …`. */

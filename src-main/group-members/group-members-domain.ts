@@ -8,6 +8,7 @@
  */
 import { ClawError } from '../core/errors.js';
 import type { DomainDescription } from '../links/domain.js';
+import { groupBookKey } from '../groups/group-book-key.js';
 import { groupMembersContract } from './group-members-contract.js';
 
 export const groupMembersDomain: DomainDescription = {
@@ -17,13 +18,11 @@ export const groupMembersDomain: DomainDescription = {
   contract: groupMembersContract,
   // The modules load when an agent creates the domain, not when a client reads the list.
   create: async (ctx) => {
-    const [{ groupBookKey }, { Invitations }, { groupHistory, registerGroupHistory }, { ownedGroupOf }] =
-      await Promise.all([
-        import('../groups/group-book.js'),
-        import('./invitations.js'),
-        import('./group-history.js'),
-        import('./group-ref.js'),
-      ]);
+    const [{ Invitations }, { groupHistory, registerGroupHistory }, { ownedGroupOf }] = await Promise.all([
+      import('./invitations.js'),
+      import('./group-history.js'),
+      import('./group-ref.js'),
+    ]);
     const book = ctx.use(groupBookKey);
     if (!book) throw new ClawError('INTERNAL', "the groups' members need the groups domain before them");
     const invitations = new Invitations({

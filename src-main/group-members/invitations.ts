@@ -19,7 +19,7 @@ import { commandArgs, hereHint } from '../core/hint.js';
 import type { DomainCodes, MetCode } from '../links/domain.js';
 import { INVITE_PREFIX, parseCodeOrInvite } from '../protocol/pair-code.js';
 import type { GroupRecord } from '../protocol/group-records.js';
-import type { GroupBook } from '../groups/group-book.js';
+import type { GroupBook } from '../groups/group-book-key.js';
 import type { GroupView } from '../state/groups.js';
 import { groupOf, ownedGroupOf } from './group-ref.js';
 import { InvitationChannel, recordBatches, type InvitationFrame } from './invitation-frames.js';

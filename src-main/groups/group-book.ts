@@ -20,11 +20,11 @@ import { ClawError, errorMessage } from '../core/errors.js';
 import type { Identity } from '../crypto/identity.js';
 import { groupSignatureProblem } from '../crypto/group-signature.js';
 import { replaceFileSync } from '../home/durable-file.js';
-import { domainKey, type DomainKey } from '../links/domain.js';
 import { GROUP_ID, groupRecord, groupSlot, type GroupRecord } from '../protocol/group-records.js';
 import { signGroupDecision, type GroupDecision } from '../state/group-decisions.js';
 import { GROUP_BOUNDS, planGroupExchange } from '../state/group-exchange.js';
 import { groupsView, type GroupAnchors, type GroupsView } from '../state/groups.js';
+import type { GroupBook, JoinedAnchors } from './group-book-key.js';
 
 /** The file's name in the home. */
 export const GROUPS_FILE = 'groups.json';
@@ -32,22 +32,6 @@ export const GROUPS_FILE = 'groups.json';
 export const UNREADABLE_GROUPS_FILE = `${GROUPS_FILE}.unreadable`;
 
 const FINGERPRINT = /^[0-9a-f]{64}$/;
-
-/** Per joined group (its id), the inviters the invitation's PAKE confirmed. */
-export type JoinedAnchors = ReadonlyMap<string, ReadonlySet<string>>;
-
-/** What the exchange (and B's invitations) read and write; the seam between the groups' parts. */
-export interface GroupBook {
-  /** This node's view (state/groups.ts groupsView over the kept records and this node's anchors). */
-  view(): GroupsView;
-  /** Signs decisions with this node's identity and applies them (owner operations, a member's leave). */
-  decide(decisions: GroupDecision[]): Promise<void>;
-  /** Records a group this person joined: the inviter as anchor, and the records the inviter sent. */
-  join(group: string, inviter: string, records: readonly GroupRecord[]): Promise<void>;
-  /** The records a given peer may be sent (per ADR 0089: a member gets the group's and its own). */
-  recordsFor(peer: string): GroupRecord[];
-  onChange(listener: () => void): Disposer;
-}
 
 /** The book as the exchange service uses it: also what came from a peer, and the joined anchors. */
 export interface GroupStore extends GroupBook {
@@ -62,9 +46,6 @@ export interface GroupStore extends GroupBook {
    */
   receive(records: readonly unknown[], joined?: JoinedAnchors): Promise<string | undefined>;
 }
-
-/** Under this key the groups domain provides its book to the domains after it (invitations). */
-export const groupBookKey: DomainKey<GroupBook> = domainKey<GroupBook>('groups.book');
 
 /** What is kept between runs. */
 export interface GroupFileContent {

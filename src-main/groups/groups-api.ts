@@ -7,12 +7,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ClawError } from '../core/errors.js';
+import { commandArgs, hereHint } from '../core/hint.js';
 import type { MethodHandlers } from '../links/domain.js';
 import type { ReadonlyPeerEntry } from '../links/ports.js';
 import { DEFAULT_GROUP_ALLOW, GROUP_ID } from '../protocol/group-records.js';
 import type { GroupDecision } from '../state/group-decisions.js';
 import type { GroupView } from '../state/groups.js';
 import { fingerprintPrefix, nameKey } from '../state/peer-names.js';
+import type { GroupBook } from './group-book-key.js';
 import type { GroupStore } from './group-book.js';
 import type { GroupDeviceInfo, GroupInfo } from './groups-contract.js';
 
@@ -75,19 +77,26 @@ export function groupInfos(deps: GroupsApiDeps): GroupInfo[] {
     .map((g) => groupInfo(deps, g));
 }
 
-/** The live group `ref` names (its id, or its name), or why none does. */
-export function findGroup(deps: Pick<GroupsApiDeps, 'book'>, ref: string): GroupView {
-  const live = deps.book.view().groups.filter((g) => !g.deleted);
-  const byId = live.find((g) => g.id === ref);
+/**
+ * The live (not deleted) group `ref` names in `book`'s view: its id, or its name when one group has it.
+ * The group-members domain names groups by it too, so both say the same.
+ * @throws ClawError('BAD_ARGUMENT') when none does, or more than one has that name
+ */
+export function findGroup(book: Pick<GroupBook, 'view'>, ref: string): GroupView {
+  const live = book.view().groups.filter((g) => !g.deleted);
+  const byId = live.find((g) => g.id === ref.toLowerCase());
   if (byId) return byId;
   const byName = live.filter((g) => g.name === ref || nameKey(g.name) === nameKey(ref));
   if (byName.length === 1) return byName[0]!;
   if (byName.length > 1)
     throw new ClawError(
       'BAD_ARGUMENT',
-      `'${ref}' names ${byName.length} groups; give its id (groups ls --json)`,
+      `'${ref}' names ${byName.length} groups; give one's id (${byName.map((g) => g.id).join(', ')})`,
     );
-  throw new ClawError('BAD_ARGUMENT', `no group named '${ref}' (\`clawbridge group ls\` lists them)`);
+  throw new ClawError(
+    'BAD_ARGUMENT',
+    ...commandArgs(`no group named '${ref}' (`, hereHint(['group', 'ls']), ' lists them)'),
+  );
 }
 
 function ownerOnly(g: GroupView, what: string): void {
@@ -166,7 +175,7 @@ export function groupsApi(deps: GroupsApiDeps): MethodHandlers {
       return { group: info(id) };
     },
     'groups.add': async ({ group, devices }) => {
-      const g = findGroup(deps, group);
+      const g = findGroup(book, group);
       ownerOnly(g, 'add devices');
       const decisions: GroupDecision[] = devices.map((ref) => {
         const d = ownDevice(deps, ref);
@@ -176,7 +185,7 @@ export function groupsApi(deps: GroupsApiDeps): MethodHandlers {
       return { group: info(g.id) };
     },
     'groups.drop': async ({ group, devices }) => {
-      const g = findGroup(deps, group);
+      const g = findGroup(book, group);
       ownerOnly(g, 'drop devices');
       const decisions: GroupDecision[] = devices.map((ref) => {
         const prefix = fingerprintPrefix(ref);
@@ -191,7 +200,7 @@ export function groupsApi(deps: GroupsApiDeps): MethodHandlers {
       return { group: info(g.id) };
     },
     'groups.allow': async ({ group, permissions }) => {
-      const g = findGroup(deps, group);
+      const g = findGroup(book, group);
       ownerOnly(g, 'change what members may do');
       await book.decide([
         { kind: 'settings', group: g.id, subject: g.id, name: g.name, allow: [...permissions] },
@@ -200,7 +209,7 @@ export function groupsApi(deps: GroupsApiDeps): MethodHandlers {
     },
     'groups.list': () => ({ groups: groupInfos(deps) }),
     'groups.remove': async ({ group, member }) => {
-      const g = findGroup(deps, group);
+      const g = findGroup(book, group);
       ownerOnly(g, 'remove members');
       const prefix = fingerprintPrefix(member);
       const found = g.members.filter(
@@ -217,7 +226,7 @@ export function groupsApi(deps: GroupsApiDeps): MethodHandlers {
       return { group: info(g.id) };
     },
     'groups.leave': async ({ group }) => {
-      const g = findGroup(deps, group);
+      const g = findGroup(book, group);
       if (g.role !== 'member')
         throw new ClawError('BAD_ARGUMENT', `this node owns group ${g.name}: delete it instead`);
       const self = deps.self.fingerprint;
@@ -231,7 +240,7 @@ export function groupsApi(deps: GroupsApiDeps): MethodHandlers {
       return { group: { id: g.id, name: g.name } };
     },
     'groups.delete': async ({ group }) => {
-      const g = findGroup(deps, group);
+      const g = findGroup(book, group);
       ownerOnly(g, 'delete it');
       await book.decide([{ kind: 'delete', group: g.id, subject: g.id }]);
       return { group: { id: g.id, name: g.name } };

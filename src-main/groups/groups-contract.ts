@@ -3,7 +3,8 @@
  * set of the owner's devices shared with members. The owner (any of its "mine" devices) creates one,
  * adds and drops its own devices, sets what members may do there, removes members, deletes it; a
  * member lists it and leaves. Every `group` parameter takes the group's name or its id. Invitations
- * are a domain of their own (groups/invitations/). Pure, and without zod (its makers are given it).
+ * and the members' session history are the group-members domain's, built on this one
+ * (group-members/group-members-contract.ts). Pure, and without zod (its makers are given it).
  */
 import type { ContractPiece, MethodsOf, ParamsContext, Zod } from '../api/contract-piece.js';
 
@@ -91,4 +92,14 @@ declare module '../api/contract.js' {
   interface ContractMethods extends MethodsOf<typeof groupsMethodParams, GroupsMethodResults> {}
   // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- declaration merging adds the members
   interface ApiEvents extends GroupsEvents {}
+}
+
+declare module '../api/contract-types.js' {
+  interface DomainStatusLists {
+    /**
+     * The groups this node owns or belongs to, as `groups.list` answers (the tray lists them); absent
+     * from an agent without the groups domain.
+     */
+    groups?: GroupInfo[];
+  }
 }

@@ -2,7 +2,7 @@
  * The groups domain as the composition root lists it (links/domain.ts, app/domains.ts; ADR 0089, ADR
  * 0092): a named set of the owner's devices shared with other people. It holds the group records this
  * node keeps (group-book.ts: groups.json in the home, provided to the domains after it under
- * `groupBookKey`), the `groups` exchange between the devices concerned (group-exchange-service.ts),
+ * `groupBookKey`, group-book-key.ts), the `groups` exchange between the devices concerned (group-exchange-service.ts),
  * the owner's bookkeeping that follows "my devices" (group-owners.ts), admission of a member's
  * devices to the group's devices (group-admission.ts, through the registry's hook), and the
  * `groups.*` methods (groups-api.ts).
@@ -10,6 +10,7 @@
 import { ClawError } from '../core/errors.js';
 import { PERMISSION_WORD, type Permission } from '../core/permissions.js';
 import type { DomainDescription } from '../links/domain.js';
+import { groupBookKey } from './group-book-key.js';
 import { groupsContract } from './groups-contract.js';
 
 export const groupsDomain: DomainDescription = {
@@ -18,7 +19,7 @@ export const groupsDomain: DomainDescription = {
   contract: groupsContract,
   // The modules load when an agent creates the domain, not when a client reads the list.
   create: async (ctx) => {
-    const { FileGroupBook, groupBookFile, groupBookKey } = await import('./group-book.js');
+    const { FileGroupBook, groupBookFile } = await import('./group-book.js');
     const { groupsApi, groupInfos } = await import('./groups-api.js');
     const { GroupExchanges } = await import('./group-exchange-service.js');
     const { GroupGuests } = await import('./group-admission.js');
@@ -87,6 +88,8 @@ export const groupsDomain: DomainDescription = {
             start: () => {
               exchanges.start();
               follow.push(
+                // The status event carries the groups: a change of them is a change of the node.
+                book.onChange(() => ctx.notices.changed()),
                 ctx.state.subscribe((change) => {
                   if (change.kind === 'peer') owners.check();
                 }),
@@ -103,6 +106,7 @@ export const groupsDomain: DomainDescription = {
         ],
       },
       handlers: groupsApi(apiDeps),
+      status: { snapshot: () => ({ groups: groupInfos(apiDeps) }) },
       events: {
         'groups.changed': (listener) =>
           book.onChange(() => {

@@ -42,6 +42,11 @@ export interface Guest {
   readonly addresses?: readonly string[];
 }
 
+/** The groups a guest's reasons name (`group lab` → `lab`), for people and the audit lines. */
+export function guestGroups(guest: Pick<Guest, 'because'>): string[] {
+  return guest.because.flatMap((b) => (b.startsWith('group ') ? [b.slice('group '.length)] : []));
+}
+
 /** Where a domain's guests come from: read at each check, followed for changes. */
 export interface GuestSource {
   guests(): readonly Guest[];

@@ -25,7 +25,7 @@ import type { MuxStream } from '../mux/stream.js';
 import type { PathKind } from '../transport/link.js';
 import type { NodeStateReader } from '../state/node-state.js';
 import type { Permission, PeerRecord } from '../state/settings.js';
-import { GuestList, type GuestSource } from './admission.js';
+import { GuestList, guestGroups, type GuestSource } from './admission.js';
 
 /** The peer a stream came from, as this node knows it. */
 export interface StreamPeer {
@@ -337,10 +337,9 @@ export class ServiceRegistry {
   /** The groups that let a guest in, for the connection's listing and its audit lines. */
   private groupOf(fingerprint: string): { group?: string } {
     if (this.deps.state?.peer(fingerprint)) return {};
-    const because = this.guests.get(fingerprint)?.because;
-    return because && because.length > 0
-      ? { group: because.map((b) => b.replace(/^group /, '')).join(', ') }
-      : {};
+    const guest = this.guests.get(fingerprint);
+    const groups = guest ? guestGroups(guest) : [];
+    return groups.length > 0 ? { group: groups.join(', ') } : {};
   }
 
   /** Why `b` may no longer stay (undefined: it may), as the node state says now. */

@@ -4,18 +4,11 @@
  * other, an outsider X, all on one relay; the members' and the outsider's devices relay-only
  * (`--no-direct`), so every path to a group's device from a member's is the relay.
  *
- * Until the invitation (groups/invitations/) makes M1 a member, `makeMember` does what a join does
- * through the GroupBook's file (group-book.ts): with O1 stopped it adds O1's signed `member` record to
- * O1's groups.json, and gives M1 the group's records with O1 as its `joined` anchor, then restarts O1.
+ * A member joins as a person does (`makeMember`: `group invite`, then `group join` with the code).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { loadOrCreateIdentity } from '../../src-main/home/identity-store.js';
-import { GROUPS_FILE } from '../../src-main/groups/group-book.js';
-import { signGroupDecision } from '../../src-main/state/group-decisions.js';
-import type { GroupRecord } from '../../src-main/protocol/group-records.js';
+import type { InvitationInfo } from '../../src-main/group-members/group-members-contract.js';
 import { pairMine, type LoopbackNode } from './loopback-nodes.js';
-import { agentCall, startAgent, tempHome, type AgentProc } from './processes.js';
+import { agentCall, cli, cliJson, startAgent, tempHome, type AgentProc } from './processes.js';
 import { until } from './wait.js';
 
 export interface GroupNode extends LoopbackNode {
@@ -53,42 +46,15 @@ export async function mine(a: GroupNode, b: GroupNode): Promise<void> {
   await pairMine(a, b, true);
 }
 
-interface GroupsFile {
-  version: 1;
-  records: GroupRecord[];
-  joined: Record<string, string[]>;
-}
-
-function readGroups(home: string): GroupsFile {
-  return JSON.parse(readFileSync(join(home, GROUPS_FILE), 'utf8')) as GroupsFile;
-}
-
 /**
- * Makes `member` (M1, stopped, or not yet started) a member of group `id` owned by `inviter` (O1,
- * stopped), named `name`, as the invitation will: the inviter's signed `member` record in both files,
- * and the inviter as the member's anchor.
+ * Makes `member` a member of `group` owned by `inviter`, both running, by the real path: `group
+ * invite` on the inviter, `group join CODE` on the member (the PAKE over the relay they share). The
+ * member is then named for the device that joined, as `group ls` shows it.
  */
-export async function makeMember(
-  inviterHome: string,
-  memberHome: string,
-  id: string,
-  name: string,
-): Promise<void> {
-  const inviter = await loadOrCreateIdentity(inviterHome);
-  const member = await loadOrCreateIdentity(memberHome);
-  const file = readGroups(inviterHome);
-  const record = signGroupDecision(inviter, file.records, {
-    kind: 'member',
-    group: id,
-    subject: member.fingerprint,
-    name,
-  });
-  const records = [...file.records, record];
-  writeFileSync(join(inviterHome, GROUPS_FILE), JSON.stringify({ ...file, records }));
-  writeFileSync(
-    join(memberHome, GROUPS_FILE),
-    JSON.stringify({ version: 1, records, joined: { [id]: [inviter.fingerprint] } }),
-  );
+export async function makeMember(inviter: GroupNode, member: GroupNode, group: string): Promise<void> {
+  const invitation = await cliJson<InvitationInfo>(['group', 'invite', group, '--home', inviter.home]);
+  const joined = await cli(['group', 'join', invitation.code, '--home', member.home], 150_000);
+  if (joined.code !== 0) throw new Error(`group join on ${member.name} failed: ${joined.stderr}`);
 }
 
 /** Waits until `at`'s `groups.list` satisfies `ok`; returns the list. */

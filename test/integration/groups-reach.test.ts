@@ -1,11 +1,11 @@
 /**
  * Groups with real agents on loopback and a relay (issue items 1 and 2; ADR 0092): the owner's devices
  * O1–O3 (mine), a member's devices M1 and M2 (mine to each other, relay-only), an outsider X
- * (relay-only). O1 makes `lab` with O2 and O3 and M1 becomes its member (through the GroupBook's file
- * until the invitation exists: test/helpers/group-agents.ts); M1 and M2 then see O2 and O3 and open
- * terminals on them over the relay, a forward only once the owner allows it, nothing on O1, and cannot
- * change the group; X reaches nothing. Then O3 goes offline, O1 removes the member: M1's open
- * terminal on O2 ends, a new one is refused, and O3, back, lets neither M1 nor M2 in.
+ * (relay-only). O1 makes `lab` with O2 and O3 and M1 becomes its member (`group invite`, `group
+ * join`); M1 and M2 then see O2 and O3 and open terminals on them over the relay, a forward only once
+ * the owner allows it, nothing on O1, and cannot change the group; X reaches nothing. Then O3 goes
+ * offline, O1 removes the member: M1's open terminal on O2 ends, a new one is refused, and O3, back,
+ * lets neither M1 nor M2 in.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -32,7 +32,6 @@ const JOIN_MS = 30_000;
 const REMOVAL_MS = 5_000;
 
 const nodes: Record<string, GroupNode> = {};
-let groupId = '';
 
 /** `clawbridge term DEVICE --home FROM -- sh -c 'echo WORD'` to completion. */
 function echo(from: GroupNode, device: string, word: string) {
@@ -92,17 +91,12 @@ test('item 1: the member and its other device reach the group devices, and nothi
   await mine(o2, o3);
   await mine(m1, m2);
 
-  const { group } = await agentCall(o1.home, 'groups.create', { name: 'lab' });
-  groupId = group.id;
+  await agentCall(o1.home, 'groups.create', { name: 'lab' });
   await agentCall(o1.home, 'groups.add', { group: 'lab', devices: ['o2', 'o3'] });
   await groupsUntil(o2, 'lab with o2 and o3', (gs) => gs[0]?.devices.length === 2);
 
-  // What the invitation will do (group-agents.ts): O1 signs M1's `member` record; M1 anchors O1.
-  await o1.proc.stop();
-  await m1.proc.stop();
-  await makeMember(o1.home, m1.home, groupId, 'mira');
-  const o1b = (nodes.o1 = await restart(o1));
-  const m1b = (nodes.m1 = await restart(m1));
+  await makeMember(o1, m1, 'lab');
+  const [o1b, m1b] = [o1, m1];
 
   for (const m of [m1b, m2]) {
     const [lab] = await groupsUntil(m, 'lab with o2 and o3', (gs) => gs[0]?.devices.length === 2, JOIN_MS);
@@ -114,7 +108,7 @@ test('item 1: the member and its other device reach the group devices, and nothi
   const [onOwner] = await listGroups(o1b);
   assert.deepEqual(
     onOwner?.members?.map((m) => [m.name, m.devices.length]),
-    [['mira', 2]],
+    [['m1', 2]],
     'the owner sees the member with both devices',
   );
 
@@ -148,7 +142,7 @@ test('item 1: the member and its other device reach the group devices, and nothi
 
   for (const [method, params] of [
     ['groups.add', { group: 'lab', devices: ['m2'] }],
-    ['groups.remove', { group: 'lab', member: 'mira' }],
+    ['groups.remove', { group: 'lab', member: 'm1' }],
     ['groups.allow', { group: 'lab', permissions: ['terminal', 'forward'] }],
   ] as const) {
     await assert.rejects(
@@ -175,7 +169,7 @@ test('item 2: a removal ends the open terminal, refuses new ones, and reaches an
   // O3 goes offline, and M2 with it: M2 comes back still holding the records that let it in.
   await o3.proc.stop();
   await m2.proc.stop();
-  await agentCall(o1.home, 'groups.remove', { group: 'lab', member: 'mira' });
+  await agentCall(o1.home, 'groups.remove', { group: 'lab', member: 'm1' });
   const code = await until(
     "M1's terminal on o2 ended",
     () => (open.exitCode !== null || open.signalCode !== null ? { code: open.exitCode } : undefined),

@@ -87,6 +87,7 @@ const API_DEPS: Record<keyof ApiDeps, true> = {
   webUi: true,
   connections: true,
   audit: true,
+  guests: true,
   introductions: true,
   requestStop: true,
   stopping: true,

@@ -94,12 +94,13 @@ export const relay = (connected: boolean, error?: string): RelayStatus => ({
 export function statusEvent(
   parts: Partial<StatusEvent['status']> & Partial<Omit<StatusEvent, 'status'>> = {},
 ): StatusEvent {
-  const { seq = 1, pending = [], forwards = [], proxies = [], ...status } = parts;
+  const { seq = 1, pending = [], forwards = [], proxies = [], groups, ...status } = parts;
   return {
     seq,
     status: { name: 'desk', fingerprint: fp('a'), listen: null, relays: [], peers: [], ...status },
     pending,
     forwards,
     proxies,
+    ...(groups ? { groups } : {}),
   };
 }

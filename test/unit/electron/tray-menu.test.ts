@@ -14,7 +14,7 @@ import {
 } from '../../../src-main/electron/tray-menu.js';
 import type { StatusEvent } from '../../../src-main/api/contract.js';
 import { MAX_LABEL_CHARS, MAX_TOOLTIP_CHARS } from '../../../src-main/electron/tray-status.js';
-import { forward, peer, pending, proxy, relay, statusEvent } from './status-fixtures.js';
+import { forward, fp, peer, pending, proxy, relay, statusEvent } from './status-fixtures.js';
 
 const running = (agent: StatusEvent, openAtLogin = false): TrayState => ({
   host: { kind: 'running' },
@@ -397,4 +397,56 @@ test('a web UI moved off the port it served on last says where it is now, under 
     trayMenuModel(running(statusEvent({ ui: { address: '127.0.0.1:40123', movedFrom: 7476 } }))),
   );
   assert.equal(moved[1], '[Web UI moved to 127.0.0.1:40123 (port 7476 was taken)]');
+});
+
+test('groups: a Groups submenu with each group, its role, its devices a terminal away; none without groups', () => {
+  const device = (name: string, letter: string, online: boolean, self = false) => ({
+    name,
+    fingerprint: fp(letter),
+    self,
+    online,
+    path: online && !self ? ('relay' as const) : null,
+    why: online ? null : 'not linked yet',
+  });
+  const owned = {
+    id: '1'.repeat(32),
+    name: 'lab',
+    role: 'owner' as const,
+    permissions: ['terminal'],
+    devices: [device('desk', 'a', true, true), device('build-1', 'b', true)],
+    members: [{ name: 'mira', root: fp('c'), devices: [{ name: 'mira', fingerprint: fp('c') }] }],
+  };
+  const joined = {
+    id: '2'.repeat(32),
+    name: 'ci',
+    role: 'member' as const,
+    permissions: ['terminal', 'forward'],
+    devices: [device('runner', 'd', false)],
+  };
+  const menu = trayMenuModel(running(statusEvent({ groups: [owned, joined] })));
+  const groups = lines(menu).find((l) => typeof l === 'object' && l !== null && 'Groups' in l);
+  assert.deepEqual(groups, {
+    Groups: [
+      {
+        'lab — owner': [
+          '[desk — this device]',
+          'Open terminal on build-1 — online',
+          '—',
+          '[Members may: terminal]',
+          '[Members: mira]',
+        ],
+      },
+      {
+        'ci — member': ['Open terminal on runner — offline', '—', '[Members may: terminal, forward]'],
+      },
+    ],
+  });
+  assert.deepEqual(actionOf(menu, 'Groups', 'ci — member', 'Open terminal on runner — offline'), {
+    do: 'open',
+    place: { view: 'terminal', peer: fp('d'), name: 'runner' },
+  });
+  for (const none of [statusEvent(), statusEvent({ groups: [] })]) {
+    const labels = trayMenuModel(running(none)).map((i) => (i.type === 'separator' ? '—' : i.label));
+    assert.ok(!labels.includes('Groups'), 'no Groups submenu without groups');
+  }
 });

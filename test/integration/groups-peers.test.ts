@@ -1,0 +1,98 @@
+/**
+ * `peers` and `status` say which group lets a node in (ADR 0092: a member's device is a guest on the
+ * group's device, the group's device a guest on the member's), with real agents on loopback and a
+ * relay: O1 (O2 marked mine to it) creates `lab` with O2 and invites; M1 (relay-only) joins with the
+ * code. On O2, M1 is listed `via group lab` and its JSON carries `groups: ['lab']`; on M1, O2 is; a
+ * paired peer carries no `groups`. `peers rm` of a guest is refused with where its access is decided,
+ * and the guest stays.
+ */
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import type { PeerInfo, StatusResult } from '../../src-main/api/contract.js';
+import type { InvitationInfo } from '../../src-main/group-members/group-members-contract.js';
+import { mine, startGroupNode, type GroupNode } from '../helpers/group-agents.js';
+import { cli, cliJson, startRelay, stopAll } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
+
+after(stopAll);
+
+/** The issue's bound for a member to see the group's devices. */
+const JOIN_MS = 30_000;
+
+/** `peers --json` on `at` once it lists a node with fingerprint `fp` online. */
+async function listedOnline(at: GroupNode, fp: string): Promise<PeerInfo> {
+  return until(
+    `${at.name} lists ${fp.slice(0, 8)} online`,
+    async () => {
+      const list = await cliJson<PeerInfo[]>(['peers', '--home', at.home]);
+      const p = list.find((x) => x.fingerprint === fp);
+      return p?.state === 'online' && p;
+    },
+    JOIN_MS,
+  );
+}
+
+test(
+  'peers and status name the group that lets a node in; peers rm refuses a guest',
+  { timeout: 300_000 },
+  async () => {
+    const relay = await startRelay();
+    const [o1, o2, m1] = await Promise.all([
+      startGroupNode('o1', 'gpeers', relay.url, false),
+      startGroupNode('o2', 'gpeers', relay.url, false),
+      startGroupNode('m1', 'gpeers', relay.url, true),
+    ]);
+    await mine(o1, o2);
+    await cliJson(['group', 'create', 'lab', '--home', o1.home]);
+    await cliJson(['group', 'add', 'lab', 'o2', '--home', o1.home]);
+    const invitation = await cliJson<InvitationInfo>(['group', 'invite', 'lab', '--home', o1.home]);
+    const joined = await cli(['group', 'join', invitation.code, '--home', m1.home], 150_000);
+    assert.equal(joined.code, 0, `group join: ${joined.stderr}`);
+
+    // The member's device comes to the group's device: once linked, each lists the other as a guest.
+    const onMember = await listedOnline(m1, o2.fingerprint);
+    assert.deepEqual(onMember.groups, ['lab'], 'on M1, O2 is there through lab');
+    const onDevice = await listedOnline(o2, m1.fingerprint);
+    assert.deepEqual(onDevice.groups, ['lab'], 'on O2, M1 is there through lab');
+    assert.equal(onDevice.name, 'm1/m1', "named MEMBER/DEVICE on the group's device");
+    const paired = (await cliJson<PeerInfo[]>(['peers', '--home', o2.home])).find(
+      (p) => p.fingerprint === o1.fingerprint,
+    );
+    assert.ok(paired, 'O2 lists O1');
+    assert.equal(paired.groups, undefined, 'a paired peer is there through no group');
+    assert.ok(
+      !(await cliJson<PeerInfo[]>(['peers', '--home', m1.home])).some(
+        (p) => p.fingerprint === o1.fingerprint,
+      ),
+      "O1 is no device of lab: the member's device does not list it",
+    );
+
+    const status = await cliJson<StatusResult>(['status', '--home', o2.home]);
+    assert.deepEqual(status.peers.find((p) => p.fingerprint === m1.fingerprint)?.groups, ['lab']);
+    for (const [at, args] of [
+      [o2, ['peers', '--wide']],
+      [o2, ['status', '--wide']],
+      [m1, ['peers', '--wide']],
+    ] as const) {
+      const text = await cli([...args, '--home', at.home]);
+      assert.equal(text.code, 0, text.stderr);
+      const row = text.stdout.split('\n').find((l) => l.startsWith(at === o2 ? 'm1/m1 ' : 'o2 '));
+      assert.match(row ?? '', /via group lab/, `${at.name} ${args[0]} says which group`);
+    }
+
+    // A guest is no peer to remove here: the refusal says why and where, and the guest stays.
+    for (const [at, ref] of [
+      [o2, 'm1/m1'],
+      [m1, 'o2'],
+    ] as const) {
+      const rm = await cli(['peers', 'rm', ref, '--home', at.home]);
+      assert.notEqual(rm.code, 0, `${at.name}: peers rm ${ref} is refused`);
+      assert.match(rm.stderr, /through group lab, not paired/);
+      assert.match(rm.stderr, /group ls/);
+    }
+    const still = await listedOnline(o2, m1.fingerprint);
+    assert.deepEqual(still.groups, ['lab'], 'the guest is still let in');
+    const term = await cli(['term', 'o2', '--home', m1.home, '--', 'sh', '-c', 'echo still-in'], 20_000);
+    assert.match(term.stdout, /still-in/, 'and its terminal still opens');
+  },
+);
