@@ -207,6 +207,14 @@ export function groupsApi(deps: GroupsApiDeps): MethodHandlers {
       ]);
       return { group: info(g.id) };
     },
+    'groups.rename': async ({ group, name }) => {
+      const g = findGroup(book, group);
+      ownerOnly(g, 'rename the group');
+      if (book.view().groups.some((x) => x.id !== g.id && !x.deleted && nameKey(x.name) === nameKey(name)))
+        throw new ClawError('BAD_ARGUMENT', `a group named '${name}' exists already`);
+      await book.decide([{ kind: 'settings', group: g.id, subject: g.id, name, allow: [...g.allow] }]);
+      return { group: info(g.id) };
+    },
     'groups.list': () => ({ groups: groupInfos(deps) }),
     'groups.remove': async ({ group, member }) => {
       const g = findGroup(book, group);

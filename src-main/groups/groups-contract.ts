@@ -21,6 +21,9 @@ export const groupsMethodParams = {
   /** Sets what members may do on the group's devices (the whole list; words this node knows). */
   'groups.allow': (c: ParamsContext) =>
     c.z.object({ group: groupRef(c.z), permissions: c.allowList() }).strict(),
+  /** Renames a group everywhere its records go (members see the new name once it reaches them). */
+  'groups.rename': ({ z }: ParamsContext) =>
+    z.object({ group: groupRef(z), name: z.string().min(1).max(64) }).strict(),
   /** The groups this node's person owns or belongs to. */
   'groups.list': ({ z }: ParamsContext) => z.object({}).strict(),
   /** Removes a member (by the name `groups.list` shows, or its root's fingerprint) everywhere. */
@@ -70,6 +73,7 @@ export interface GroupsMethodResults {
   'groups.add': { group: GroupInfo };
   'groups.drop': { group: GroupInfo };
   'groups.allow': { group: GroupInfo };
+  'groups.rename': { group: GroupInfo };
   'groups.list': { groups: GroupInfo[] };
   'groups.remove': { group: GroupInfo };
   'groups.leave': { group: { id: string; name: string } };

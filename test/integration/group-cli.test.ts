@@ -222,3 +222,30 @@ test(
     );
   },
 );
+
+test(
+  'the owner renames the group and its member sees the new name; a member cannot, nor can a name be taken twice',
+  { timeout: 120_000 },
+  async () => {
+    assert.match(await ok(['group', 'rename', 'lab', 'bench', '--home', owner.home]), /renamed lab to bench/);
+    await until(
+      "the member's device to list the group under its new name",
+      async () =>
+        (await cliJson<GroupInfo[]>(['group', 'ls', '--home', member.home])).some((g) => g.name === 'bench'),
+      60_000,
+    );
+    assert.match(
+      await fails(['group', 'rename', 'bench', 'mine-now', '--home', member.home]),
+      /only the owner of group bench can rename the group/,
+    );
+    await ok(['group', 'create', 'other', '--home', owner.home]);
+    assert.match(
+      await fails(['group', 'rename', 'bench', 'Other', '--home', owner.home]),
+      /a group named 'Other' exists already/,
+    );
+    const names = (await cliJson<GroupInfo[]>(['group', 'ls', '--home', owner.home]))
+      .map((g) => g.name)
+      .sort();
+    assert.deepEqual(names, ['bench', 'other'], 'the refused rename changed nothing');
+  },
+);

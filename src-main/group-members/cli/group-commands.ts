@@ -97,6 +97,17 @@ export function registerGroupCommands(program: Command): void {
     },
   );
 
+  sub<[string, string]>(
+    group,
+    'rename <name> <new-name>',
+    'renames a group you own; its members see the new name once it reaches them',
+    async (name, newName, opts) => {
+      const { group: g } = await call(opts, 'groups.rename', { group: name, name: newName });
+      if (opts.json) return printJson(g);
+      printLine(`renamed ${escapeControlChars(name)} to ${escapeControlChars(g.name)}`);
+    },
+  );
+
   const invite = sub<[string]>(
     group,
     'invite <name>',
