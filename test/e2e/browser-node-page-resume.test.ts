@@ -4,7 +4,8 @@
  * refused), the page's terminal resumes on the same shell (`echo $$` gives the same PID), the output the
  * shell wrote meanwhile arrives once and what was typed meanwhile reaches the shell once. And when the
  * device's owner runs `clawbridge peers rm` on the browser, the page's terminal ends within 5 s, the page
- * says so, and opening another is refused.
+ * says so, and opening another is refused. The page also says plainly when the relay cannot be reached
+ * and when a code is wrong or expired.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -179,6 +180,39 @@ test(
       assert.equal(await page.locator('.xterm-rows').count(), 0, 'no terminal opened');
     } finally {
       await browser.close();
+    }
+  },
+);
+
+test(
+  'the page says when the relay cannot be reached and when a code is wrong or expired',
+  { skip: missing ?? false },
+  async () => {
+    const relay = await startRelay();
+    const home = tempHome('device');
+    await startRelayAgent(home, 'office', relay.url);
+    const proxy = await CuttableProxy.start(relay.port);
+    const browser = await launchBrowser();
+    try {
+      const page = await (await browser.newContext({ viewport: { width: 390, height: 844 } })).newPage();
+      await page.goto(proxy.url);
+      const status = page.getByRole('status');
+      await waitForText(page.getByRole('region', { name: 'This browser' }), /([0-9a-f]{4} ){15}/);
+      const code = await cliJson<PairNewResult>(['pair', 'new', '--home', home]);
+      proxy.cut();
+      await page.getByLabel('Pairing code').fill(code.code);
+      await page.getByRole('button', { name: 'Join' }).click();
+      await waitForText(status, /cannot reach the relay/, 30_000);
+      await screenshotThemes(page, 'browser-node-unreachable');
+      proxy.restore();
+
+      await page.getByLabel('Pairing code').fill('K7QX-M2RT-9WZA');
+      await page.getByRole('button', { name: 'Join' }).click();
+      await waitForText(status, /code invalid or expired/, 30_000);
+      assert.equal((await agentCall(home, 'pending.list', {})).length, 0, 'no request reached the device');
+    } finally {
+      await browser.close();
+      proxy.close();
     }
   },
 );
