@@ -86,11 +86,14 @@ test(
 
       await setClipboard(page, 'echo PASTED-$((4+4))');
       await keys.getByRole('button', { name: 'Paste', exact: true }).click();
+      // The paste is on the line before Enter runs it, as a user sees it before pressing Enter.
+      await waitForText(screen, /echo PASTED-\$\(\(4\+4\)\)/, 30_000);
       await page.keyboard.press('Enter');
       await waitForText(screen, /^PASTED-8$/m, 30_000);
 
       await setClipboard(page, 'echo SHORTCUT-$((5+5))');
       await page.keyboard.press('Control+Shift+V');
+      await waitForText(screen, /echo SHORTCUT-\$\(\(5\+5\)\)/, 30_000);
       await page.keyboard.press('Enter');
       await waitForText(screen, /^SHORTCUT-10$/m, 30_000);
       assert.equal(
