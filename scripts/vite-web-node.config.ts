@@ -1,6 +1,6 @@
 /**
  * The browser-node page a relay serves (ADR 0094): `vite build -c scripts/vite-web-node.config.ts`
- * writes dist/web-node/ (index.html, assets/). Absolute asset URLs: the relay serves it at its root;
+ * writes dist/web-node/ (index.html, the web app manifest and its icon, assets/). Absolute asset URLs: the relay serves it at its root;
  * relay/page.ts adds Subresource Integrity to what index.html names.
  */
 import { defineConfig } from 'vite';
@@ -9,7 +9,8 @@ import { dropDependencyAnnotationWarnings } from './rollup-onwarn.js';
 export default defineConfig({
   root: 'src-web/page',
   base: '/',
-  publicDir: false,
+  // manifest.webmanifest and its icon, at the root where the manifest's start_url and scope are.
+  publicDir: 'public',
   build: {
     outDir: '../../dist/web-node',
     emptyOutDir: true,

@@ -93,9 +93,8 @@ export function relayHttpHandler(
         ...PAGE_HEADERS,
         'content-type': file.type,
         'content-length': String(file.body.length),
-        // The index names its assets by hash, so those never change; the index itself is read afresh.
-        'cache-control':
-          path === '/' || path === '/index.html' ? 'no-cache' : 'public, max-age=31536000, immutable',
+        // The index names its assets by hash, so those never change; the index, the manifest and its icon are read afresh.
+        'cache-control': path?.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
       });
       res.end(req.method === 'HEAD' ? undefined : file.body);
     } else if (path === '/healthz' || path === '/metrics') {

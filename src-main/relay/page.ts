@@ -46,6 +46,8 @@ const TYPES: Readonly<Record<string, string>> = {
   '.woff2': 'font/woff2',
   '.svg': 'image/svg+xml',
   '.json': 'application/json',
+  '.png': 'image/png',
+  '.webmanifest': 'application/manifest+json',
 };
 
 export interface RelayPage {
@@ -78,6 +80,11 @@ export function loadRelayPage(dir = defaultPageDir()): RelayPage | undefined {
   for (const name of existsSync(assets) ? readdirSync(assets) : []) {
     const type = TYPES[name.slice(name.lastIndexOf('.'))];
     if (type) files.set(`/assets/${name}`, { body: readFileSync(join(assets, name)), type });
+  }
+  // Beside index.html: the web app manifest and its icon (installing the page needs no store).
+  for (const name of readdirSync(dir)) {
+    const type = TYPES[name.slice(name.lastIndexOf('.'))];
+    if (type && name !== 'index.html') files.set(`/${name}`, { body: readFileSync(join(dir, name)), type });
   }
   const html = readFileSync(indexPath, 'utf8').replace(
     /<(script|link)([^>]*?) (src|href)="(\/assets\/[^"]+)"([^>]*)>/g,

@@ -116,7 +116,10 @@ export class RelayConnection {
         reject(new BrowserNodeError('TIMEOUT', `relay ${url} did not authenticate this browser in time`));
       }, RELAY_CONNECT_TIMEOUT_MS);
       let authed = false;
+      // The relay's CHALLENGE is its first word: a close before any means it was never reached.
+      let heard = false;
       socket.onmessage = (event) => {
+        heard = true;
         const bytes = messageBytes(event.data);
         if (authed) return relay.onFrame(bytes);
         let frame: RelayIn;
@@ -146,7 +149,9 @@ export class RelayConnection {
           reject(
             new BrowserNodeError(
               'RELAY_FAILED',
-              `relay ${url} refused this browser: ${event.reason || event.code}`,
+              heard
+                ? `relay ${url} refused this browser: ${event.reason || event.code}`
+                : `cannot reach the relay at ${url}: check the network and try again`,
             ),
           );
         }

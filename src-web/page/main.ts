@@ -8,6 +8,7 @@ import '@xterm/xterm/css/xterm.css';
 import './page.css';
 import { FitAddon } from '@xterm/addon-fit';
 import { Terminal } from '@xterm/xterm';
+import { clipboardKeys } from './clipboard.js';
 import { keyRow } from './key-row.js';
 import { BrowserNode } from '../node/browser-node.js';
 import { IndexedDbStore } from '../node/indexeddb-store.js';
@@ -125,6 +126,7 @@ async function main(): Promise<void> {
         (data) => terminal.write(data),
         () => view.focus(),
       );
+      clipboardKeys(view, keys, (message) => (status.textContent = message));
       const input = view.onData((data) => terminal.write(row.withModifier(data)));
       const onResize = () => {
         fit.fit();

@@ -240,3 +240,59 @@ test(
     }
   },
 );
+
+test(
+  'the page is installable: it links a web app manifest the relay serves, with its icon, that Chromium reads',
+  { skip: missing ?? false },
+  async () => {
+    const relay = await startRelay();
+    const printed = await relay.proc.waitForLine(/^relay page at (http:\/\/127\.0\.0\.1:\d+\/) sha256/m);
+    const browser = await launchBrowser();
+    try {
+      const page = await (await browser.newContext()).newPage();
+      const violations: string[] = [];
+      page.on('console', (msg) => {
+        if (/Content Security Policy|manifest/i.test(msg.text())) violations.push(msg.text());
+      });
+      await page.goto(printed[1]!);
+      assert.equal(await page.locator('link[rel=manifest]').getAttribute('href'), '/manifest.webmanifest');
+
+      const served = await page.request.get(new URL('/manifest.webmanifest', printed[1]).href);
+      assert.equal(served.status(), 200);
+      assert.match(served.headers()['content-type'] ?? '', /^application\/manifest\+json/);
+      assert.match(served.headers()['content-security-policy'] ?? '', /manifest-src 'self'/);
+      const manifest = (await served.json()) as {
+        name: string;
+        display: string;
+        start_url: string;
+        icons: { src: string; sizes: string }[];
+      };
+      assert.equal(manifest.name, 'Clawbridge');
+      assert.equal(manifest.display, 'standalone');
+      assert.equal(manifest.start_url, '/');
+      for (const icon of manifest.icons) {
+        const image = await page.request.get(new URL(icon.src, printed[1]).href);
+        assert.equal(image.status(), 200, icon.src);
+        assert.equal(image.headers()['content-type'], 'image/png');
+      }
+      assert.ok(
+        manifest.icons.some((i) => i.sizes === '512x512'),
+        'a 512 px icon',
+      );
+
+      // Chromium itself fetched and parsed it under the page's CSP.
+      const cdp = await page.context().newCDPSession(page);
+      const read = (await cdp.send('Page.getAppManifest')) as {
+        url: string;
+        errors: { message: string }[];
+        data?: string;
+      };
+      assert.equal(read.url, new URL('/manifest.webmanifest', printed[1]).href);
+      assert.deepEqual(read.errors, []);
+      assert.match(read.data ?? '', /"display": ?"standalone"/);
+      assert.deepEqual(violations, []);
+    } finally {
+      await browser.close();
+    }
+  },
+);
