@@ -19,6 +19,8 @@ import {
 } from '../../../src-main/group-members/group-history.js';
 import type { ServiceDefinition } from '../../../src-main/services/services.js';
 import { until } from '../../helpers/wait.js';
+// The domains' audit kinds (a terminal's session lines), as an agent has them once it built its contract.
+import '../../helpers/agent-contract.js';
 
 const G = 'a1'.repeat(16);
 const SELF = { name: 'o2', fingerprint: 'e'.repeat(64) };
