@@ -176,7 +176,7 @@ export function registerServerCommands(program: Command): void {
     )
     .option(
       '--allow-origin <origin...>',
-      'browser pages besides the relay’s own that may use its socket, e.g. https://relay.example (behind a proxy that rewrites Host)',
+      'other origins whose browser pages may use its socket, e.g. https://relay.example (behind a proxy that rewrites Host)',
     )
     // Loaded by `relay` alone: parsing the relay server and its metrics (prom-client) slowed `agent`'s start.
     .action(async (opts: RelayCliOptions) => (await import('./relay-command.js')).startRelayFromCli(opts));

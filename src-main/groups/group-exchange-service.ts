@@ -94,10 +94,26 @@ export class GroupExchanges {
   start(): void {
     this.disposers.push(
       this.deps.peers.onChanged(() => this.check()),
-      this.deps.book.onChange(() => this.markAllDirty()),
+      this.deps.book.onChange(() => {
+        this.keepSweep();
+        this.markAllDirty();
+      }),
     );
-    this.sweep = setInterval(() => this.check(), SWEEP_MS).unref();
+    this.keepSweep();
     this.check();
+  }
+
+  /**
+   * Sweeps only while some record is kept here: an agent with no group wakes for none (its change
+   * signal still starts an exchange, and a device that keeps records starts its own).
+   */
+  private keepSweep(): void {
+    const keeps = this.deps.book.records().length > 0;
+    if (keeps && !this.sweep) this.sweep = setInterval(() => this.check(), SWEEP_MS).unref();
+    if (!keeps && this.sweep) {
+      clearInterval(this.sweep);
+      this.sweep = undefined;
+    }
   }
 
   stop(): void {

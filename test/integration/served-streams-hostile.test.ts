@@ -20,6 +20,8 @@ import { UDP_CONNECT_SERVICE, UDP_CONNECT_VERSION } from '../../src-main/forward
 import type { MuxStream } from '../../src-main/mux/mux.js';
 import { FILES_PROTOCOL_VERSION, FILES_SERVICE } from '../../src-main/protocol/file-frames.js';
 import { HOP_ARRIVE_SERVICE, HOP_SERVICE } from '../../src-main/protocol/hop-wire.js';
+import { GROUPS_OPEN_ARGS, GROUPS_SERVICE } from '../../src-main/groups/group-lines.js';
+import { GROUP_HISTORY_SERVICE } from '../../src-main/group-members/group-history.js';
 import { MEMBERS_OPEN_ARGS, MEMBERS_SERVICE } from '../../src-main/protocol/member-records.js';
 import { MESSAGE_OPEN_ARGS, MESSAGE_SERVICE } from '../../src-main/protocol/message-frames.js';
 import { TERMINAL_PROTOCOL_VERSION, TERMINAL_SERVICE } from '../../src-main/protocol/terminal-frames.js';
@@ -58,6 +60,8 @@ function argsFor(service: string): unknown {
     [FILES_SERVICE]: () => ({ v: FILES_PROTOCOL_VERSION }),
     [MESSAGE_SERVICE]: () => MESSAGE_OPEN_ARGS,
     [MEMBERS_SERVICE]: () => MEMBERS_OPEN_ARGS,
+    [GROUPS_SERVICE]: () => GROUPS_OPEN_ARGS,
+    [GROUP_HISTORY_SERVICE]: () => ({ group: 'a1'.repeat(16) }),
     [TCP_CONNECT_SERVICE]: () => ({ host: '127.0.0.1', port }),
     [UDP_CONNECT_SERVICE]: () => ({ v: UDP_CONNECT_VERSION, host: '127.0.0.1', port }),
     [REVERSE_LISTEN_SERVICE]: () => ({
