@@ -21,6 +21,8 @@ import { parseAuditText } from '../../../src-main/audit/audit-reader.js';
 import type { AuditInput } from '../../../src-main/audit/audit-events.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { sleep, until } from '../../helpers/wait.js';
+// The domains' audit kinds (the terminal's session lines), as an agent has them once it built its contract.
+import '../../helpers/agent-contract.js';
 
 const peer = { name: 'laptop', fingerprint: 'b'.repeat(64) };
 
