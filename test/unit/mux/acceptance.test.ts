@@ -22,7 +22,7 @@ import {
 } from '../../../src-main/protocol/mux-frames.js';
 import { createLinkPair } from '../../helpers/link-pair.js';
 import { readAll } from './mux-fixtures.js';
-import { sleep } from '../../helpers/wait.js';
+import { sleep, until } from '../../helpers/wait.js';
 
 const STREAMS = 100;
 const BYTES_PER_STREAM = 1024 * 1024;
@@ -97,7 +97,14 @@ test(
       } else {
         let ended = false;
         r.once('end', () => (ended = true));
-        // Paused mode: a few KiB every millisecond or two, far slower than the sender.
+        // The window is filled before the first read, whatever the machine's load: the test is that
+        // the sender stops at the window, not that it outruns a reader that paces itself by the clock.
+        await until(
+          "the sender to fill the slow reader's window",
+          () => ended || (maxBuffered.get(r.id) ?? 0) > INITIAL_STREAM_WINDOW - MAX_DATA_PAYLOAD,
+          60_000,
+        );
+        // Paused mode: a few KiB every millisecond or two.
         for (let turns = 0; !ended; turns++) {
           assert.ok(turns < 20_000, `slow reader stuck ${ctx}`);
           await sleep(1 + Math.floor(rand() * 2), 'the slow reader: a pause between reads');
