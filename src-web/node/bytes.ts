@@ -20,22 +20,10 @@ export class BrowserNodeError extends Error {
   }
 }
 
-/** Refusal codes by wire value (core/refusal-codes.ts): what REJECT, RST and a circuit's CLOSE say. */
-export const REFUSALS: readonly string[] = [
-  'UNSPECIFIED',
-  'NOT_APPROVED',
-  'REMOVED',
-  'PERMISSION_DENIED',
-  'UNKNOWN_SERVICE',
-  'BAD_REQUEST',
-  'TOO_MANY_STREAMS',
-  'SESSION_GONE',
-  'SERVICE_FAILED',
-  'TIMEOUT',
-  'CANCELLED',
-];
+/** Refusal codes by wire value: the node's own list (pure, no Node import), not a copy of it. */
+export { REFUSAL_CODES as REFUSALS } from '../../src-main/core/refusal-codes.js';
 /** A circuit CLOSE code in 4100..4199 is a node's refusal, `code − 4100` (protocol/relay-close-codes.ts). */
-export const NODE_REFUSAL_BASE = 4100;
+export { NODE_REFUSAL_BASE } from '../../src-main/protocol/relay-close-codes.js';
 
 export const utf8 = (text: string): Uint8Array => encoder.encode(text);
 
