@@ -285,7 +285,18 @@ export function composeAgent({
       start: async () => {
         const s = state.get();
         if (s.actAsRelay)
-          ownRelay = await startOwnRelay({ identity, log, state, relays, connections }, s.relayListen);
+          ownRelay = await startOwnRelay(
+            {
+              identity,
+              log,
+              state,
+              relays,
+              connections,
+              isGuest: (fp) => services.guests.get(fp) !== undefined,
+              servePage: s.relayPage !== false,
+            },
+            s.relayListen,
+          );
       },
       stop: () => ownRelay?.close(),
     },

@@ -29,6 +29,8 @@ export interface AgentCliOptions {
   direct?: boolean;
   actAsRelay?: boolean;
   relayListen?: string;
+  /** `--[no-]relay-page`: whether the relay this node serves serves the browser page (saved). */
+  relayPage?: boolean;
   terminalResume?: string;
   /** `--ui-listen HOST:PORT`: where the web UI is served. */
   uiListen?: string;
@@ -108,6 +110,7 @@ export function agentOverrides(
   }
   if (opts.direct === false) out.listen = null;
   if (opts.actAsRelay !== undefined) out.actAsRelay = opts.actAsRelay;
+  if (opts.relayPage !== undefined) out.relayPage = opts.relayPage;
   if (opts.allowRemoteReverseListen !== undefined)
     out.allowRemoteReverseListen = opts.allowRemoteReverseListen;
   if (opts.portMapping !== undefined) out.portMapping = opts.portMapping;

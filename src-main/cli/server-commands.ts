@@ -49,6 +49,11 @@ export function registerServerCommands(program: Command): void {
       `address of the relay this node serves (default ${DEFAULT_RELAY_LISTEN})`,
     )
     .option(
+      '--relay-page',
+      'the relay this node serves also serves the browser page at / (the default; saved)',
+    )
+    .option('--no-relay-page', 'the relay this node serves serves no browser page (saved)')
+    .option(
       '--terminal-resume <duration>',
       'how long a terminal session waits for its client after the path is lost, e.g. 60s, 5m (default 60s)',
     )
@@ -131,8 +136,12 @@ export function registerServerCommands(program: Command): void {
       if (running.webUi)
         printLine(`web UI on ${running.webUi.address} (open it with \`${hintCommand('ui', opts.home)}\`)`);
       const own = running.agent.ownRelay;
-      if (own)
+      if (own) {
         printLine(`relay listening on ${own.url} fingerprint ${s.fingerprint} (for peers allowed \`relay\`)`);
+        // As `clawbridge relay` prints it: compare the hash with the release's.
+        if (own.pageHash)
+          printLine(`relay page at ${own.url.replace(/^wss:/, 'https:')}/ sha256 ${own.pageHash}`);
+      }
       running.agent.notices.events.on('notice', notice);
       // Started: Sparkplug and TurboFan come on once the agent has been busy for a while (ADR 0076):
       // an idle agent's trickle of heartbeats and link set-ups would make some function hot in the end,

@@ -1,8 +1,16 @@
 /**
  * `--act-as-relay`: this node also runs the relay server (the same one as `clawbridge relay`) for its
- * peers — a box with a public address relaying for a laptop behind carrier NAT. It serves only itself
+ * peers — a box with a public address relaying for a laptop behind carrier NAT. It relays for itself
  * and peers granted `relay`, uses the node's own certificate for wss:// (so peers pin the node's
- * fingerprint), and the node joins its own relay so peers that use it can reach it there.
+ * fingerprint), and the node joins its own relay so peers that use it can reach it there. It serves
+ * the browser-node page at its root (unless `--no-relay-page`), and lets in as guests, to reach this
+ * node only (docs/security.md §Browser nodes):
+ *
+ * - a node this node knows (a peer of any kind, or a guest of its groups): circuits to this node;
+ * - any other node only while this node has a code open here (a pairing code or a group invitation):
+ *   circuits to the rendezvous aliases this node listens on, nothing else.
+ *
+ * Nobody reaches another node through it without `relay`, and no guest is reached by anyone but this node.
  */
 import type { ConnectionOpener } from '../connections/connection-table.js';
 import { relayCircuitLister } from '../connections/relay-circuits.js';
@@ -23,6 +31,29 @@ export interface OwnRelayDeps {
   readonly relays: { useInternal(url: string, fingerprint: string): void };
   /** Where the circuits it carries between peers are listed (connections/relay-circuits.ts); optional. */
   readonly connections?: ConnectionOpener | undefined;
+  /** Whether `fingerprint` is let in here without a pairing now (a group's member device); optional. */
+  readonly isGuest?: ((fingerprint: string) => boolean) | undefined;
+  /** Whether to serve the browser-node page at the root (false: `--no-relay-page`). */
+  readonly servePage?: boolean | undefined;
+}
+
+/**
+ * Who the own relay lets in, and whom a guest reaches (the rule in this file's header), for
+ * RelayServerOptions.authorize and guestMayReach.
+ */
+export function ownRelayRule(agent: Pick<OwnRelayDeps, 'identity' | 'state' | 'isGuest'>): {
+  authorize: (nodeId: string, listening: (id: string) => boolean) => boolean | 'guest';
+  guestMayReach: (guest: string, other: string, byAlias: boolean) => boolean;
+} {
+  const self = agent.identity.fingerprint;
+  const known = (fp: string) => agent.state.peer(fp) !== undefined || agent.isGuest?.(fp) === true;
+  return {
+    authorize: (nodeId, listening) => {
+      if (nodeId === self || agent.state.peer(nodeId)?.allow.includes('relay') === true) return true;
+      return known(nodeId) || listening(self) ? 'guest' : false;
+    },
+    guestMayReach: (guest, other, byAlias) => other === self && (byAlias || known(guest)),
+  };
 }
 
 export async function startOwnRelay(agent: OwnRelayDeps, listen: string): Promise<RelayServer> {
@@ -31,12 +62,16 @@ export async function startOwnRelay(agent: OwnRelayDeps, listen: string): Promis
   // Loaded here, not at the top: parsing the relay server and its metrics (prom-client) slowed every
   // agent's start (docs/design/loading-on-demand.md), and only nodes that act as relays run it.
   const { startRelayServer } = await import('../relay/server.js');
+  const page = agent.servePage ? (await import('../relay/page.js')).loadRelayPage() : undefined;
+  if (agent.servePage && !page)
+    agent.log.warn('own relay serves no browser page: dist/web-node/ is not built (npm run build)');
   const server = await startRelayServer({
     host,
     port,
     tls: { certPem: agent.identity.certPem, keyPem: agent.identity.keyPem },
     logger: agent.log.child({ component: 'own-relay' }),
-    authorize: (nodeId) => nodeId === self || agent.state.peer(nodeId)?.allow.includes('relay') === true,
+    ...ownRelayRule(agent),
+    ...(page ? { page } : {}),
     ...(agent.connections
       ? { circuits: relayCircuitLister(agent.connections, self, (fp) => agent.state.peer(fp)?.name) }
       : {}),

@@ -26,6 +26,11 @@ export class RelayConn {
   /** Node ID once authenticated. */
   nodeId: string | undefined;
   phase: 'auth' | 'ready' | 'closed' = 'auth';
+  /**
+   * Let in as a guest (RelayServerOptions.authorize): its circuits, either way, are only those
+   * RelayServerOptions.guestMayReach allows, and it may not listen on a rendezvous alias.
+   */
+  guest = false;
   /** The CHALLENGE frame as sent, until HELLO arrives: HELLO signs these exact bytes. */
   challenge: Buffer | undefined;
   /**

@@ -57,6 +57,11 @@ export class RelayRouter {
   readonly recentNodes: RecentNodes;
   /** Whether LISTEN by a raw alias is taken (RelayServerOptions.untaggedListen). */
   untaggedListen = true;
+  /**
+   * For a guest (RelayConn.guest): whether a circuit may join it with node `other` (RelayServerOptions.guestMayReach).
+   * Undefined: a guest reaches no one.
+   */
+  guestMayReach: ((guest: string, other: string, byAlias: boolean) => boolean) | undefined;
   private readonly lowWater: number;
 
   constructor(
@@ -107,6 +112,11 @@ export class RelayRouter {
       return refuse('RENDEZVOUS_RATE_LIMITED', RELAY_CLOSE_REASONS.RENDEZVOUS_RATE_LIMITED);
     }
     const peer = this.nodes.get(target) ?? alias;
+    // Before the offline check: a guest learns nothing of who else is here by trying.
+    if (!this.guestsMayMeet(conn, peer?.nodeId ?? target, peer, alias !== undefined)) {
+      this.metrics.framesDropped.inc({ reason: 'guest_not_allowed' });
+      return refuse('NOT_AUTHORIZED', RELAY_CLOSE_REASONS.NOT_AUTHORIZED);
+    }
     if (!peer || peer.phase !== 'ready') {
       this.metrics.framesDropped.inc({ reason: 'peer_offline' });
       return refuse('PEER_OFFLINE', RELAY_CLOSE_REASONS.PEER_OFFLINE);
@@ -175,6 +185,11 @@ export class RelayRouter {
    * the alias from a tag (LISTEN_TAG), so it is no node ID; a raw alias may be one, of a node never seen.
    */
   listen(conn: RelayConn, alias: string, on: boolean, derived = false): void {
+    // A guest listening on an alias would take circuits meant for a pairing it is no part of.
+    if (on && conn.guest) {
+      this.metrics.framesDropped.inc({ reason: 'guest_listen' });
+      return;
+    }
     if (on && !derived && !this.untaggedListen) {
       this.metrics.framesDropped.inc({ reason: 'alias_untagged' });
       return;
@@ -200,6 +215,23 @@ export class RelayRouter {
     }
     this.aliases.set(alias, conn);
     mine.add(alias);
+  }
+
+  /**
+   * Whether a circuit from `opener` may join node `other` (its connection `peer`, when here): always,
+   * unless one of the two is a guest; then only as guestMayReach says, for the guest and the other end.
+   */
+  private guestsMayMeet(
+    opener: RelayConn,
+    other: string,
+    peer: RelayConn | undefined,
+    byAlias: boolean,
+  ): boolean {
+    if (!opener.guest && !peer?.guest) return true;
+    const may = this.guestMayReach;
+    if (!may) return false;
+    if (opener.guest && !may(opener.nodeId!, other, byAlias)) return false;
+    return !peer?.guest || may(peer.nodeId!, opener.nodeId!, false);
   }
 
   /**

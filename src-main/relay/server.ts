@@ -79,9 +79,18 @@ export interface RelayServerOptions {
   capacity?: { fdReserve?: number; memoryBudgetBytes?: number };
   /**
    * Decides, after a node proved its ID, whether this relay serves it (a node acting as relay serves
-   * only itself and the peers it allowed to relay). Undefined = every authenticated node.
+   * only itself and the peers it allowed to relay). Undefined = every authenticated node. `'guest'`
+   * lets it in to reach only the nodes guestMayReach allows (a browser paired with the node acting as
+   * relay reaches that node, and no other through it). `listening(id)`: whether node `id` listens on a
+   * rendezvous alias here now (has a pairing code open).
    */
-  authorize?: (nodeId: string) => boolean;
+  authorize?: (nodeId: string, listening: (id: string) => boolean) => boolean | 'guest';
+  /**
+   * For a guest: whether a circuit may join it with node `other`, whichever opened it; `byAlias` when
+   * the guest opened it to a rendezvous alias `other` listens on. Read at each OPEN, so a grant given
+   * or taken a moment ago counts. Undefined: a guest reaches no one. A guest may not listen on aliases.
+   */
+  guestMayReach?: (guest: string, other: string, byAlias: boolean) => boolean;
   /** Told of each circuit the relay carries (a node acting as relay lists them); optional. */
   circuits?: CircuitObserver;
   logger?: Logger;
@@ -117,6 +126,8 @@ export interface RelayServer {
   /** SHA-256 of the TLS certificate (64 hex) when serving wss://. */
   readonly fingerprint?: string;
   readonly limits: Readonly<RelayLimits>;
+  /** SHA-256 (hex) of the browser page's index as served, when it serves one (relay/page.ts). */
+  readonly pageHash?: string;
   stats(): RelayStats;
   /** Prometheus text, as GET /metrics serves it. */
   metricsText(): Promise<string>;
@@ -207,7 +218,7 @@ class Relay {
     private readonly token: string | undefined,
     tls: RelayServerOptions['tls'],
     private readonly log: Logger,
-    private readonly authorize: ((nodeId: string) => boolean) | undefined,
+    private readonly authorize: RelayServerOptions['authorize'],
     metricsToken: string | undefined,
     circuits?: CircuitObserver,
     capacity: Omit<CapacityOptions, 'maxNodes'> = {},
@@ -516,11 +527,13 @@ class Relay {
       this.log.debug({ ip: conn.ip, refusal: result.refusal }, 'relay authentication failed');
       return this.drop(conn, result.refusal);
     }
-    if (this.authorize && !this.authorize(result.nodeId)) {
+    const allowed = this.authorize ? this.authorize(result.nodeId, (id) => this.listening(id)) : true;
+    if (allowed === false) {
       this.metrics.authFailures.inc({ reason: 'not_authorized' });
       this.log.info({ ip: conn.ip, node: result.nodeId }, 'relay refused a node its owner did not allow');
       return this.drop(conn, 'NOT_AUTHORIZED');
     }
+    conn.guest = allowed === 'guest';
     this.authing.delete(conn);
     const old = this.router.register(conn, result.nodeId);
     if (old && old !== conn) {
@@ -541,6 +554,12 @@ class Relay {
         ...(frame.wantsObserved ? { observed: observedEndpoint(tcp) } : {}),
       }),
     );
+  }
+
+  /** Whether node `id` listens on a rendezvous alias here now. */
+  private listening(id: string): boolean {
+    const conn = this.router.nodes.get(id);
+    return conn?.aliases !== undefined && conn.aliases.size > 0;
   }
 
   /**
@@ -706,6 +725,7 @@ export async function startRelayServer(opts: RelayServerOptions): Promise<RelayS
     opts.page,
   );
   relay.router.untaggedListen = opts.untaggedListen ?? true;
+  relay.router.guestMayReach = opts.guestMayReach;
   await new Promise<void>((resolve, reject) => {
     relay.listener.once('error', reject);
     relay.listener.listen(opts.port, opts.host, () => {
@@ -724,6 +744,7 @@ export async function startRelayServer(opts: RelayServerOptions): Promise<RelayS
     url,
     port,
     ...(fingerprint ? { fingerprint } : {}),
+    ...(opts.page ? { pageHash: opts.page.hash } : {}),
     limits,
     stats: () => relay.stats(),
     metricsText: async () => (await relay.metrics.scrape()).body,

@@ -185,6 +185,11 @@ function makeSettingsSchemas(sections: ReadonlyMap<string, SettingsSection | Set
     /** Also serve the relay for peers allowed `relay` (own-relay.ts), listening on relayListen. */
     actAsRelay: z.boolean().default(false),
     relayListen: listenAddress.default(DEFAULT_RELAY_LISTEN),
+    /**
+     * Whether that relay serves the browser-node page at its root (ADR 0094): absent means yes; written
+     * only once `--[no-]relay-page` was given, so files from before it read and save as they were.
+     */
+    relayPage: z.boolean().optional(),
     /** Announce and discover nodes on the LAN (mDNS) when the listener is reachable from it. */
     lan: z.boolean().default(true),
     /**
