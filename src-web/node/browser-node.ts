@@ -4,6 +4,7 @@
  * WebSocket, IndexedDB) and in Node (ws, memory): the socket and the store are given.
  */
 import { BrowserNodeError } from './bytes.js';
+import { browserGroups, joinGroupByCode, type BrowserGroup } from './group-join.js';
 import { makeBrowserIdentity, type BrowserIdentity } from './identity.js';
 import { BrowserMux } from './mux.js';
 import {
@@ -140,7 +141,25 @@ export class BrowserNode {
     }
   }
 
-  /** Opens a terminal on a paired device. @throws (rejects) with the device's refusal, e.g. REMOVED. */
+  /** The groups this browser is a member of (group-join.ts): each with its devices, which it may dial. */
+  async groups(): Promise<BrowserGroup[]> {
+    return browserGroups(this.fingerprint, await this.opts.store.groups());
+  }
+
+  /**
+   * Joins a group with an invitation code or `clawbridge://group?invite=` link: this browser becomes
+   * the member, and the group's devices let it open terminals. Rejects with why not.
+   */
+  async joinGroup(codeOrLink: string): Promise<BrowserGroup> {
+    const relay = await this.relayConnection();
+    const group = await joinGroupByCode(relay, this.identity, this.opts.relayUrl, codeOrLink);
+    await this.opts.store.saveGroup(group);
+    const joined = browserGroups(this.fingerprint, [group])[0];
+    if (!joined) throw new BrowserNodeError('PAIRING_FAILED', 'the group did not make this browser a member');
+    return joined;
+  }
+
+  /** Opens a terminal on a paired device, or on a device of a group this browser is a member of. @throws (rejects) with the device's refusal, e.g. REMOVED. */
   async openTerminal(
     fingerprint: string,
     size: { cols: number; rows: number },
@@ -163,7 +182,9 @@ export class BrowserNode {
     const known = this.links.get(fingerprint);
     if (known && !known.closed) return known;
     const devices = await this.opts.store.devices();
-    if (!devices.some((d) => d.fingerprint === fingerprint)) {
+    const inGroup = async () =>
+      (await this.groups()).some((g) => g.devices.some((d) => d.fingerprint === fingerprint));
+    if (!devices.some((d) => d.fingerprint === fingerprint) && !(await inGroup())) {
       throw new BrowserNodeError('PEER_NOT_FOUND', 'this browser is not paired with that device');
     }
     const relay = await this.relayConnection();

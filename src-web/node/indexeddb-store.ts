@@ -4,11 +4,14 @@
  * usable by this origin's script and is never bytes, even here.
  */
 import type { BrowserIdentity } from './identity.js';
-import type { BrowserNodeStore, PairedDevice } from './store.js';
+import type { BrowserNodeStore, PairedDevice, StoredGroup } from './store.js';
 
 const DB_NAME = 'clawbridge-browser-node';
 const IDENTITY = 'identity';
 const DEVICES = 'devices';
+const GROUPS = 'groups';
+/** 2: the groups joined (group-join.ts) came. An upgrade keeps what version 1 stored. */
+const DB_VERSION = 2;
 
 /** IndexedDB as this module uses it, typed here so the file compiles for Node's typings too. */
 interface Request<T> {
@@ -45,11 +48,12 @@ export class IndexedDbStore implements BrowserNodeStore {
 
   static async open(): Promise<IndexedDbStore> {
     const factory = (globalThis as unknown as { indexedDB: Factory }).indexedDB;
-    const request = factory.open(DB_NAME, 1);
+    const request = factory.open(DB_NAME, DB_VERSION);
     request.onupgradeneeded = () => {
       const db = request.result;
       if (!db.objectStoreNames.contains(IDENTITY)) db.createObjectStore(IDENTITY);
       if (!db.objectStoreNames.contains(DEVICES)) db.createObjectStore(DEVICES, { keyPath: 'fingerprint' });
+      if (!db.objectStoreNames.contains(GROUPS)) db.createObjectStore(GROUPS, { keyPath: 'id' });
     };
     return new IndexedDbStore(await done(request));
   }
@@ -74,5 +78,14 @@ export class IndexedDbStore implements BrowserNodeStore {
   }
   async forgetDevice(fingerprint: string): Promise<void> {
     await done(this.store(DEVICES, 'readwrite').delete(fingerprint));
+  }
+  async groups(): Promise<StoredGroup[]> {
+    return (await done(this.store(GROUPS, 'readonly').getAll())) as StoredGroup[];
+  }
+  async saveGroup(group: StoredGroup): Promise<void> {
+    await done(this.store(GROUPS, 'readwrite').put(group));
+  }
+  async forgetGroup(id: string): Promise<void> {
+    await done(this.store(GROUPS, 'readwrite').delete(id));
   }
 }

@@ -1,0 +1,113 @@
+/**
+ * A browser node as a group's member (ADR 0094 §Groups), with real agents on loopback and a relay: O1
+ * (O2 marked mine to it) makes `lab` with O2 and invites; the browser core (src-web/node/, in Node)
+ * joins with the code, checks the records and lists lab with O2; it opens a terminal on O2, where
+ * `echo` answers, and cannot open one on O1 (no group device); O1 removes the member: the open terminal
+ * ends within 5 s and a new one is refused.
+ */
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import WebSocket from 'ws';
+import type { InvitationInfo } from '../../src-main/group-members/group-members-contract.js';
+import { BrowserNode } from '../../src-web/node/browser-node.js';
+import type { SocketLike } from '../../src-web/node/relay-connection.js';
+import { MemoryStore } from '../../src-web/node/store.js';
+import type { BrowserTerminal } from '../../src-web/node/terminal.js';
+import { listGroups, mine, startGroupNode } from '../helpers/group-agents.js';
+import { agentCall, cliJson, startRelay, stopAll } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
+
+after(stopAll);
+
+/** The page's WebSocket, as `ws` provides it in Node. */
+const socket = (url: string): SocketLike => new WebSocket(url) as unknown as SocketLike;
+
+/** The issue's bound for a member to reach the group's devices, and for a removal to end its terminal. */
+const JOIN_MS = 30_000;
+const REMOVAL_MS = 5_000;
+
+test('a browser joins a group with its code, opens a terminal on its device, and removal ends it', async () => {
+  const relay = await startRelay();
+  const [o1, o2] = await Promise.all([
+    startGroupNode('o1', 'bgroup', relay.url, false),
+    startGroupNode('o2', 'bgroup', relay.url, false),
+  ]);
+  await mine(o1, o2);
+  await cliJson(['group', 'create', 'lab', '--home', o1.home]);
+  await cliJson(['group', 'add', 'lab', 'o2', '--home', o1.home]);
+  const invitation = await cliJson<InvitationInfo>(['group', 'invite', 'lab', '--home', o1.home]);
+
+  const browser = await BrowserNode.start({
+    relayUrl: relay.url,
+    socket,
+    store: new MemoryStore(),
+    name: 'phone',
+  });
+  try {
+    const joined = await browser.joinGroup(invitation.link);
+    assert.equal(joined.name, 'lab');
+    assert.equal(joined.inviter.fingerprint, o1.fingerprint);
+    assert.deepEqual(
+      joined.devices.map((d) => d.fingerprint),
+      [o2.fingerprint],
+    );
+    assert.deepEqual(joined.allow, ['terminal']);
+    assert.deepEqual(
+      (await browser.groups()).map((g) => g.name),
+      ['lab'],
+      'kept in its store',
+    );
+    const [owned] = await listGroups(o1);
+    assert.deepEqual(
+      owned?.members?.map((m) => [m.name, m.root]),
+      [['phone', browser.fingerprint]],
+      'the browser is the member',
+    );
+
+    // O2 lets the member in once O1's records reached it.
+    let output = '';
+    let ended: { exit?: unknown; error?: string } | undefined;
+    const terminal = await until(
+      'a terminal on O2 opens',
+      async (): Promise<BrowserTerminal | undefined> => {
+        try {
+          return await browser.openTerminal(
+            o2.fingerprint,
+            { cols: 80, rows: 24 },
+            { output: (b) => (output += new TextDecoder().decode(b)), end: (r) => (ended = r) },
+          );
+        } catch {
+          return undefined;
+        }
+      },
+      JOIN_MS,
+    );
+    terminal.write('echo hello-$((6*7))\n');
+    await until('O2 answers the member', () => output.includes('hello-42'), JOIN_MS);
+
+    await assert.rejects(
+      browser.openTerminal(
+        o1.fingerprint,
+        { cols: 80, rows: 24 },
+        { output: () => undefined, end: () => undefined },
+      ),
+      /not paired/,
+      'O1 is no device of the group',
+    );
+
+    await agentCall(o1.home, 'groups.remove', { group: 'lab', member: 'phone' });
+    await until('the terminal on O2 ends after the removal', () => ended !== undefined, REMOVAL_MS);
+    assert.match(ended?.error ?? '', /removed this node/);
+    await assert.rejects(
+      browser.openTerminal(
+        o2.fingerprint,
+        { cols: 80, rows: 24 },
+        { output: () => undefined, end: () => undefined },
+      ),
+      /no longer lets this node in|not approved|removed/i,
+      'a removed member cannot open another',
+    );
+  } finally {
+    browser.close();
+  }
+});

@@ -1,0 +1,126 @@
+/**
+ * The browser core's side of a group invitation (ADR 0094 §Groups) against the agent's own, in memory:
+ * its sealed invitation frames with the agent's InvitationChannel both ways, and its record check with
+ * records the agent signs — taken as they are, refused whole when altered, forged or re-signed by a
+ * stranger; and the records it keeps make it the member, with the group's devices, as on an agent.
+ */
+import { strict as assert } from 'node:assert';
+import { test } from 'node:test';
+import { randomBytes } from 'node:crypto';
+import {
+  GROUP_RECORD_CONTEXT as AGENT_CONTEXT,
+  signGroupRecord,
+} from '../../../src-main/crypto/group-signature.js';
+import { generateIdentity } from '../../../src-main/crypto/identity.js';
+import { InvitationChannel } from '../../../src-main/group-members/invitation-frames.js';
+import type { GroupRecord, UnsignedGroupRecord } from '../../../src-main/protocol/group-records.js';
+import { browserGroups } from '../../../src-web/node/group-join.js';
+import { JoinerChannel } from '../../../src-web/node/group-invitation.js';
+import { checkedGroupRecord, GROUP_RECORD_CONTEXT } from '../../../src-web/node/group-records.js';
+import { makeBrowserIdentity } from '../../../src-web/node/identity.js';
+
+const ownerP = generateIdentity('o1');
+const strangerP = generateIdentity('x');
+const deviceP = generateIdentity('o2');
+const browserP = makeBrowserIdentity('phone');
+const GROUP = 'ab'.repeat(16);
+
+function signed(
+  by: Awaited<typeof ownerP>,
+  fields: Record<string, unknown> & { kind: string },
+  seq = 1,
+): GroupRecord {
+  const record = {
+    v: 1,
+    group: GROUP,
+    seq,
+    by: by.fingerprint,
+    byCert: Buffer.from(by.certDer).toString('base64'),
+    at: '2026-11-28T12:00:00.000Z',
+    ...fields,
+  } as UnsignedGroupRecord;
+  return signGroupRecord(by, record);
+}
+
+test('the signing context is the agent’s', () => {
+  assert.equal(GROUP_RECORD_CONTEXT, AGENT_CONTEXT);
+});
+
+test('invitation frames: the browser joiner and the agent inviter read each other, in order only', async () => {
+  const key = new Uint8Array(randomBytes(32));
+  const inviter = new InvitationChannel(key, 'inviter');
+  const joiner = await JoinerChannel.of(key);
+  assert.deepEqual(inviter.open(await joiner.seal({ t: 'join' }), 'a join'), { t: 'join' });
+  const header = inviter.seal({ t: 'group', group: GROUP, name: 'lab', records: 1 });
+  const batch = inviter.seal({ t: 'records', records: [{ any: 1 }] });
+  // Out of order: the second frame does not open as the first.
+  await assert.rejects((await JoinerChannel.of(key)).open(batch, 'the group'), /failed authentication/);
+  assert.deepEqual(await joiner.open(header, 'the group'), {
+    t: 'group',
+    group: GROUP,
+    name: 'lab',
+    records: 1,
+  });
+  assert.deepEqual(await joiner.open(batch, 'records'), { t: 'records', records: [{ any: 1 }] });
+  const altered = inviter.seal({ t: 'joined' });
+  altered[altered.length - 1]! ^= 1;
+  await assert.rejects(joiner.open(altered, 'the answer'), /failed authentication/);
+});
+
+test('records the agent signed are taken; altered, forged or mis-certified ones are refused', async () => {
+  const owner = await ownerP;
+  const stranger = await strangerP;
+  const settings = signed(owner, {
+    kind: 'settings',
+    subject: GROUP,
+    name: 'lab',
+    allow: ['terminal'],
+  });
+  assert.deepEqual(await checkedGroupRecord(JSON.parse(JSON.stringify(settings))), settings);
+  // A field the signature does not cover is dropped, not kept.
+  assert.deepEqual(await checkedGroupRecord({ ...settings, extra: 'x' }), settings);
+  await assert.rejects(checkedGroupRecord({ ...settings, allow: ['terminal', 'files'] }), /does not match/);
+  await assert.rejects(checkedGroupRecord({ ...settings, name: 'other' }), /does not match/);
+  // Someone else's certificate under the owner's fingerprint.
+  await assert.rejects(
+    checkedGroupRecord({ ...settings, byCert: Buffer.from(stranger.certDer).toString('base64') }),
+    /not its signer/,
+  );
+  const forged = signed(stranger, {
+    kind: 'settings',
+    subject: GROUP,
+    name: 'lab',
+    allow: ['terminal'],
+  });
+  await assert.rejects(checkedGroupRecord({ ...forged, by: owner.fingerprint }), /not its signer/);
+  await assert.rejects(checkedGroupRecord({ ...settings, kind: 'nothing' }), /no known kind/);
+});
+
+test('the kept records make the browser the member, with the devices only the owner’s signer named', async () => {
+  const owner = await ownerP;
+  const stranger = await strangerP;
+  const device = await deviceP;
+  const browser = await browserP;
+  const records = [
+    signed(owner, { kind: 'settings', subject: GROUP, name: 'lab', allow: ['terminal'] }),
+    signed(owner, { kind: 'owner', subject: owner.fingerprint, name: 'o1' }),
+    signed(owner, { kind: 'device', subject: device.fingerprint, name: 'o2' }),
+    signed(owner, { kind: 'member', subject: browser.fingerprint, name: 'phone' }),
+    // A validly signed record by a device that is no owner of the group counts for nothing.
+    signed(stranger, { kind: 'device', subject: stranger.fingerprint, name: 'x' }, 5),
+  ];
+  const checked = await Promise.all(records.map((r) => checkedGroupRecord(r)));
+  const stored = {
+    id: GROUP,
+    name: 'lab',
+    inviter: { fingerprint: owner.fingerprint, name: 'o1' },
+    relayUrl: 'ws://relay',
+    records: checked,
+  };
+  const [lab] = browserGroups(browser.fingerprint, [stored]);
+  assert.deepEqual(lab?.devices, [{ fingerprint: device.fingerprint, name: 'o2' }]);
+  assert.deepEqual(lab?.allow, ['terminal']);
+  // With the member removed, it is no group of this browser's any more.
+  const removed = signed(owner, { kind: 'member-remove', subject: browser.fingerprint }, 2);
+  assert.deepEqual(browserGroups(browser.fingerprint, [{ ...stored, records: [...checked, removed] }]), []);
+});
