@@ -5,6 +5,7 @@
  */
 import { BrowserNodeError } from './bytes.js';
 import { browserGroups, joinGroupByCode, type BrowserGroup } from './group-join.js';
+import { mergeGroupRecords, pullGroupRecords } from './group-sync.js';
 import { makeBrowserIdentity, type BrowserIdentity } from './identity.js';
 import { BrowserMux } from './mux.js';
 import {
@@ -157,6 +158,28 @@ export class BrowserNode {
     const joined = browserGroups(this.fingerprint, [group])[0];
     if (!joined) throw new BrowserNodeError('PAIRING_FAILED', 'the group did not make this browser a member');
     return joined;
+  }
+
+  /**
+   * Brings each group up to date from the first of its devices that answers (group-sync.ts): devices
+   * added, words changed, the group renamed or deleted. A group none of whose devices answers is kept
+   * as it was. Resolves with the groups as groups() then gives them.
+   */
+  async syncGroups(): Promise<BrowserGroup[]> {
+    for (const group of await this.opts.store.groups()) {
+      for (const device of browserGroups(this.fingerprint, [group])[0]?.devices ?? []) {
+        try {
+          const records = await pullGroupRecords(async (service, args) =>
+            (await this.linkTo(device.fingerprint)).open(service, args),
+          );
+          await this.opts.store.saveGroup(mergeGroupRecords(group, records));
+          break;
+        } catch {
+          // Offline, refusing this browser, or a bad answer: the next device may answer.
+        }
+      }
+    }
+    return this.groups();
   }
 
   /** Opens a terminal on a paired device, or on a device of a group this browser is a member of. @throws (rejects) with the device's refusal, e.g. REMOVED. */

@@ -2,8 +2,9 @@
  * A browser node as a group's member (ADR 0094 §Groups), with real agents on loopback and a relay: O1
  * (O2 marked mine to it) makes `lab` with O2 and invites; the browser core (src-web/node/, in Node)
  * joins with the code, checks the records and lists lab with O2; it opens a terminal on O2, where
- * `echo` answers, and cannot open one on O1 (no group device); O1 removes the member: the open terminal
- * ends within 5 s and a new one is refused.
+ * `echo` answers, and cannot open one on O1 (no group device); the owner's `group allow` reaches it
+ * from O2 (syncGroups); O1 removes the member: the open terminal ends within 5 s and a new one is
+ * refused.
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
@@ -93,6 +94,14 @@ test('a browser joins a group with its code, opens a terminal on its device, and
       ),
       /not paired/,
       'O1 is no device of the group',
+    );
+
+    // A change the owner makes reaches the browser from the group's device, signed and checked.
+    await cliJson(['group', 'allow', 'lab', 'terminal,forward', '--home', o1.home]);
+    await until(
+      'the browser learns the new words from O2',
+      async () => (await browser.syncGroups())[0]?.allow.includes('forward'),
+      JOIN_MS,
     );
 
     await agentCall(o1.home, 'groups.remove', { group: 'lab', member: 'phone' });

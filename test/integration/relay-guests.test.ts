@@ -33,9 +33,12 @@ async function open(c: RawClient, circuitId: number, target: string): Promise<Re
 }
 
 test('a guest reaches only whom the relay allows it, listens on nothing, and is reached by no one else', async () => {
-  const [owner, other, guest, stranger] = await Promise.all(
-    ['owner', 'other', 'guest', 'stranger'].map((n) => generateIdentity(n)),
-  );
+  const [owner, other, guest, stranger] = await Promise.all([
+    generateIdentity('owner'),
+    generateIdentity('other'),
+    generateIdentity('guest'),
+    generateIdentity('stranger'),
+  ]);
   const relay = await startTestRelay({
     authorize: (id) =>
       id === owner.fingerprint || id === other.fingerprint
@@ -83,7 +86,7 @@ test('a guest reaches only whom the relay allows it, listens on nothing, and is 
 });
 
 test('the relay lets a node in as a guest when it asks whether one listens on an alias', async () => {
-  const [owner, joiner] = await Promise.all(['owner', 'joiner'].map((n) => generateIdentity(n)));
+  const [owner, joiner] = await Promise.all([generateIdentity('owner'), generateIdentity('joiner')]);
   const relay = await startTestRelay({
     // As an agent acting as relay: a node it does not know only while the owner has a code open.
     authorize: (id, listening) =>

@@ -15,6 +15,8 @@ import { generateIdentity } from '../../../src-main/crypto/identity.js';
 import { InvitationChannel } from '../../../src-main/group-members/invitation-frames.js';
 import type { GroupRecord, UnsignedGroupRecord } from '../../../src-main/protocol/group-records.js';
 import { browserGroups } from '../../../src-web/node/group-join.js';
+import { mergeGroupRecords, pullGroupRecords } from '../../../src-web/node/group-sync.js';
+import type { MuxStream } from '../../../src-web/node/mux.js';
 import { JoinerChannel } from '../../../src-web/node/group-invitation.js';
 import { checkedGroupRecord, GROUP_RECORD_CONTEXT } from '../../../src-web/node/group-records.js';
 import { makeBrowserIdentity } from '../../../src-web/node/identity.js';
@@ -123,4 +125,63 @@ test('the kept records make the browser the member, with the devices only the ow
   // With the member removed, it is no group of this browser's any more.
   const removed = signed(owner, { kind: 'member-remove', subject: browser.fingerprint }, 2);
   assert.deepEqual(browserGroups(browser.fingerprint, [{ ...stored, records: [...checked, removed] }]), []);
+});
+
+/** A `groups` stream whose device answers `lines` and ends; what the browser sent is recorded. */
+function answering(lines: string[]): { open: () => Promise<MuxStream>; ended: () => boolean } {
+  let ended = false;
+  const stream = {
+    end: () => (ended = true),
+    reset: () => undefined,
+    onData: (listener: (b: Uint8Array) => void) =>
+      queueMicrotask(() => listener(new TextEncoder().encode(lines.map((l) => `${l}\n`).join('')))),
+    onEnd: (listener: () => void) => setTimeout(listener, 0),
+  };
+  return { open: () => Promise.resolve(stream as unknown as MuxStream), ended: () => ended };
+}
+
+test('a group device’s answer is taken whole when every record checks, refused whole otherwise', async () => {
+  const owner = await ownerP;
+  const stranger = await strangerP;
+  const settings = signed(
+    owner,
+    { kind: 'settings', subject: GROUP, name: 'lab', allow: ['terminal', 'forward'] },
+    2,
+  );
+  const hint = JSON.stringify({ hint: owner.fingerprint, addresses: ['127.0.0.1:1'] });
+  const good = answering([JSON.stringify({ record: settings }), hint]);
+  assert.deepEqual(await pullGroupRecords(good.open), [settings]);
+  assert.equal(good.ended(), true, 'the browser sends nothing and half-closes');
+
+  const forged = {
+    ...signed(stranger, { kind: 'device', subject: stranger.fingerprint, name: 'x' }),
+    by: owner.fingerprint,
+  };
+  await assert.rejects(
+    pullGroupRecords(
+      answering([JSON.stringify({ record: settings }), JSON.stringify({ record: forged })]).open,
+    ),
+    /not its signer/,
+  );
+  await assert.rejects(pullGroupRecords(answering(['x'.repeat(5000)]).open), /too long/);
+
+  const stored = {
+    id: GROUP,
+    name: 'lab',
+    inviter: { fingerprint: owner.fingerprint, name: 'o1' },
+    relayUrl: 'ws://r',
+    records: [signed(owner, { kind: 'settings', subject: GROUP, name: 'lab', allow: ['terminal'] })],
+  };
+  const other = signed(owner, {
+    kind: 'settings',
+    group: 'cd'.repeat(16),
+    subject: 'cd'.repeat(16),
+    name: 'ci',
+    allow: ['terminal'],
+  });
+  assert.deepEqual(
+    mergeGroupRecords(stored, [settings, other]).records,
+    [settings],
+    'newer kept, other groups not',
+  );
 });
