@@ -146,3 +146,16 @@ test('a browser pairs and runs a terminal through an agent acting as relay, and 
     own.close();
   }
 });
+
+test('--no-relay-page: the agent relays as before and serves no page', async () => {
+  const home = tempHome('orb-nopage');
+  const agent = await startAgent(home, {
+    name: 'quiet',
+    listen: false,
+    args: ['--act-as-relay', '--relay-listen', '127.0.0.1:0', '--no-relay-page'],
+  });
+  const m = await agent.waitForLine(/^relay listening on wss:\/\/127\.0\.0\.1:(\d+) /m);
+  const page = await get(`https://127.0.0.1:${m[1]!}/`);
+  assert.equal(page.status, 404);
+  assert.doesNotMatch(agent.stdout(), /relay page at/);
+});

@@ -278,6 +278,10 @@ test('agent flags become settings; absent flags keep saved ones', () => {
     /--name: a node name must be 1 to 64 bytes/,
   );
   assert.equal(agentOverrides({ direct: false }, saved).listen, null);
+  // The own relay's page: served unless turned off, saved only once a flag says so.
+  assert.equal(saved.relayPage, undefined);
+  assert.equal(agentOverrides({ relayPage: false }, saved).relayPage, false);
+  assert.equal(agentOverrides({ relayPage: true }, saved).relayPage, true);
   assert.deepEqual(agentOverrides({}, saved), {});
   assert.throws(() => agentOverrides({ relay: ['http://x'] }, saved), /must be a ws:\/\/ or wss:\/\/ URL/);
   assert.throws(() => agentOverrides({ direct: false, listen: '1.2.3.4:5' }, saved), /contradict/);
