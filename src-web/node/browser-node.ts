@@ -5,6 +5,7 @@
  */
 import { BrowserNodeError } from './bytes.js';
 import { browserGroups, joinGroupByCode, type BrowserGroup } from './group-join.js';
+import { signedLeave } from './group-leave.js';
 import { mergeGroupRecords, pullGroupRecords } from './group-sync.js';
 import { makeBrowserIdentity, type BrowserIdentity } from './identity.js';
 import { BrowserMux } from './mux.js';
@@ -180,6 +181,39 @@ export class BrowserNode {
       }
     }
     return this.groups();
+  }
+
+  /**
+   * Leaves group `id` (group-leave.ts): gives a group's device this member's signed leave, then
+   * forgets the group. Rejects, keeping the group, when no device of it took the leave.
+   */
+  async leaveGroup(id: string): Promise<void> {
+    const group = (await this.opts.store.groups()).find((g) => g.id === id);
+    if (!group) throw new BrowserNodeError('BAD_ARGUMENT', 'this browser is not a member of that group');
+    const leave = await signedLeave(this.identity, group);
+    for (const device of browserGroups(this.fingerprint, [group])[0]?.devices ?? []) {
+      let sent = false;
+      const open = async (service: string, args: unknown) => {
+        const stream = await (await this.linkTo(device.fingerprint)).open(service, args);
+        sent = true;
+        return stream;
+      };
+      // Once it had the leave, the device may hang up before it answers: refusing this browser then
+      // means it took it (a device that still lets it in did not).
+      const took = await pullGroupRecords(open, [leave]).then(
+        () => true,
+        () =>
+          sent &&
+          this.linkTo(device.fingerprint).then(
+            () => false,
+            () => true,
+          ),
+      );
+      if (!took) continue;
+      await this.opts.store.forgetGroup(id);
+      return;
+    }
+    throw new BrowserNodeError('PEER_OFFLINE', `no device of group ${group.name} took the leave: try again`);
   }
 
   /** Opens a terminal on a paired device, or on a device of a group this browser is a member of. @throws (rejects) with the device's refusal, e.g. REMOVED. */

@@ -1,7 +1,7 @@
 /**
  * A browser member brings its groups up to date (ADR 0094 §Groups): it opens the `groups` exchange
- * (groups/group-lines.ts, docs/protocol.md §Groups) on a device of the group, sends nothing (it makes
- * no decisions and keeps no other device's records) and half-closes; the device answers with what a
+ * (groups/group-lines.ts, docs/protocol.md §Groups) on a device of the group, sends nothing (it keeps
+ * no other device's records; only its leave, group-leave.ts) and half-closes; the device answers with what a
  * member's device may get — the group's settings, devices and owners, and this member's own records.
  * Every record is checked (group-records.ts) and the answer is taken whole or not at all, as an agent
  * takes one; what counts is then decided by the agent's own view (group-join.ts viewOf).
@@ -13,6 +13,7 @@ import { bestPerSigner } from '../../src-main/state/groups.js';
 import type { GroupRecord } from '../../src-main/protocol/group-records.js';
 import { BrowserNodeError, fromUtf8 } from './bytes.js';
 import { MAX_INVITATION_RECORDS } from './group-invitation.js';
+import { recordLines } from './group-leave.js';
 import { checkedGroupRecord } from './group-records.js';
 import type { MuxStream } from './mux.js';
 import type { StoredGroup } from './store.js';
@@ -67,14 +68,17 @@ function readLines(stream: MuxStream, timeoutMs: number): Promise<string[]> {
 }
 
 /**
- * The records a group's device answers the exchange with, each checked; hint and joined lines are
+ * The records a group's device answers the exchange with (after `send`, this member's own records:
+ * its leave), each checked; hint and joined lines are
  * skipped (a browser dials through its relay; joined lines count only between one person's devices).
  * @throws BrowserNodeError for a refused stream, a bound passed, or one bad record (the whole answer)
  */
 export async function pullGroupRecords(
   open: (service: string, args: unknown) => Promise<MuxStream>,
+  send: readonly GroupRecord[] = [],
 ): Promise<GroupRecord[]> {
   const stream = await open(GROUPS_SERVICE, GROUPS_OPEN_ARGS);
+  if (send.length > 0) stream.write(recordLines(send));
   stream.end();
   const out: GroupRecord[] = [];
   for (const line of await readLines(stream, SYNC_TIMEOUT_MS)) {
@@ -85,7 +89,7 @@ export async function pullGroupRecords(
       throw refused('a line that is not JSON');
     }
     if (typeof v !== 'object' || v === null || !('record' in v)) continue;
-    out.push(await checkedGroupRecord((v).record));
+    out.push(await checkedGroupRecord(v.record));
   }
   return out;
 }

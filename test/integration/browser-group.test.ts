@@ -3,7 +3,8 @@
  * (O2 marked mine to it) makes `lab` with O2 and invites; the browser core (src-web/node/, in Node)
  * joins with the code, checks the records and lists lab with O2; it opens a terminal on O2, where
  * `echo` answers, and cannot open one on O1 (no group device); the owner's `group allow` reaches it
- * from O2 (syncGroups); O1 removes the member: the open terminal ends within 5 s and a new one is
+ * from O2 (syncGroups); a second browser joins and leaves by itself (leaveGroup: its terminal ends,
+ * O1 lists it no more); O1 removes the first: its open terminal ends within 5 s and a new one is
  * refused.
  */
 import assert from 'node:assert/strict';
@@ -103,6 +104,44 @@ test('a browser joins a group with its code, opens a terminal on its device, and
       async () => (await browser.syncGroups())[0]?.allow.includes('forward'),
       JOIN_MS,
     );
+
+    // A second browser joins, then leaves by itself: its terminal ends and the owner sees it gone.
+    const second = await cliJson<InvitationInfo>(['group', 'invite', 'lab', '--home', o1.home]);
+    const tablet = await BrowserNode.start({
+      relayUrl: relay.url,
+      socket,
+      store: new MemoryStore(),
+      name: 'tablet',
+    });
+    try {
+      const lab = await tablet.joinGroup(second.code);
+      let tabletEnded = false;
+      await until(
+        'a terminal on O2 opens for the tablet',
+        () =>
+          tablet
+            .openTerminal(
+              o2.fingerprint,
+              { cols: 80, rows: 24 },
+              { output: () => undefined, end: () => (tabletEnded = true) },
+            )
+            .catch(() => undefined),
+        JOIN_MS,
+      );
+      await tablet.leaveGroup(lab.id);
+      assert.deepEqual(await tablet.groups(), [], 'the tablet forgot the group');
+      await until('the tablet terminal ends after it left', () => tabletEnded, REMOVAL_MS);
+      await until(
+        "O1 no longer lists the tablet among lab's members",
+        async () => {
+          const [g] = await listGroups(o1);
+          return g?.members?.every((m) => m.name !== 'tablet');
+        },
+        JOIN_MS,
+      );
+    } finally {
+      tablet.close();
+    }
 
     await agentCall(o1.home, 'groups.remove', { group: 'lab', member: 'phone' });
     await until('the terminal on O2 ends after the removal', () => ended !== undefined, REMOVAL_MS);

@@ -9,12 +9,18 @@ import { test } from 'node:test';
 import { randomBytes } from 'node:crypto';
 import {
   GROUP_RECORD_CONTEXT as AGENT_CONTEXT,
+  groupSignatureProblem,
   signGroupRecord,
 } from '../../../src-main/crypto/group-signature.js';
 import { generateIdentity } from '../../../src-main/crypto/identity.js';
 import { InvitationChannel } from '../../../src-main/group-members/invitation-frames.js';
-import type { GroupRecord, UnsignedGroupRecord } from '../../../src-main/protocol/group-records.js';
+import {
+  groupRecord,
+  type GroupRecord,
+  type UnsignedGroupRecord,
+} from '../../../src-main/protocol/group-records.js';
 import { browserGroups } from '../../../src-web/node/group-join.js';
+import { signedLeave } from '../../../src-web/node/group-leave.js';
 import { mergeGroupRecords, pullGroupRecords } from '../../../src-web/node/group-sync.js';
 import type { MuxStream } from '../../../src-web/node/mux.js';
 import { JoinerChannel } from '../../../src-web/node/group-invitation.js';
@@ -184,4 +190,24 @@ test('a group device’s answer is taken whole when every record checks, refused
     [settings],
     'newer kept, other groups not',
   );
+});
+
+test('the browser’s leave is a record the agent takes: its own member-remove, after the member record', async () => {
+  const owner = await ownerP;
+  const browser = await browserP;
+  const member = signed(owner, { kind: 'member', subject: browser.fingerprint, name: 'phone' }, 3);
+  const stored = {
+    id: GROUP,
+    name: 'lab',
+    inviter: { fingerprint: owner.fingerprint, name: 'o1' },
+    relayUrl: 'ws://r',
+    records: [member],
+  };
+  const leave = await signedLeave(browser, stored);
+  assert.equal(leave.kind, 'member-remove');
+  assert.equal(leave.subject, browser.fingerprint);
+  assert.equal(leave.by, browser.fingerprint);
+  assert.equal(leave.seq, 4, 'after the member record: they are one entry, and the removal wins');
+  assert.ok(groupRecord().safeParse(leave).success, 'the agent reads it');
+  assert.equal(groupSignatureProblem(leave), undefined, 'and its signature holds there');
 });
