@@ -202,18 +202,26 @@ export class BrowserNode {
       // means it took it (a device that still lets it in did not).
       const took = await pullGroupRecords(open, [leave]).then(
         () => true,
-        () =>
-          sent &&
-          this.linkTo(device.fingerprint).then(
-            () => false,
-            () => true,
-          ),
+        () => sent && this.refusesThisBrowser(device.fingerprint),
       );
       if (!took) continue;
       await this.opts.store.forgetGroup(id);
       return;
     }
     throw new BrowserNodeError('PEER_OFFLINE', `no device of group ${group.name} took the leave: try again`);
+  }
+
+  /**
+   * Whether `fingerprint` refuses a new link from this browser now: the link held so far is dropped
+   * first (a device that hangs up closes it a moment after it said why, so it may still look open).
+   */
+  private async refusesThisBrowser(fingerprint: string): Promise<boolean> {
+    this.links.get(fingerprint)?.close('linking again');
+    this.links.delete(fingerprint);
+    return this.linkTo(fingerprint).then(
+      () => false,
+      () => true,
+    );
   }
 
   /** Opens a terminal on a paired device, or on a device of a group this browser is a member of. @throws (rejects) with the device's refusal, e.g. REMOVED. */
