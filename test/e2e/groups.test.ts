@@ -3,8 +3,9 @@
  * relay. The owner's window (O1, with O2 marked mine) creates `lab`, adds O2 and invites: a code and
  * its link appear. The member's window (M1) enters the code under "Invitation code", joins, and sees
  * lab's device O2 with its state and an "Open terminal on o2" button, which opens a terminal there.
- * The owner removes the member: it leaves the owner's list, and o2 stops being online to the member.
- * Screenshots light and dark.
+ * The owner's session history of lab: empty at first, then the member's terminal on o2, open, then
+ * ended once the owner removes the member (it leaves the owner's list, and o2 stops being online to
+ * the member); with o2 stopped, the history says o2 could not be asked. Screenshots light and dark.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,7 +23,7 @@ import {
   type UiPage,
 } from '../helpers/browser.js';
 import { pairMine, type LoopbackNode } from '../helpers/loopback-nodes.js';
-import { startAgent, startRelay, stopAll, tempHome } from '../helpers/processes.js';
+import { startAgent, startRelay, stopAll, tempHome, type AgentProc } from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
 
 const skip = browserMissing();
@@ -34,12 +35,12 @@ const GROUP_MS = 30_000;
 let browser: Browser | undefined;
 let owner: UiPage;
 let member: UiPage;
-const nodes: Record<'o1' | 'o2' | 'm1', LoopbackNode> = {} as never;
+const nodes: Record<'o1' | 'o2' | 'm1', LoopbackNode & { proc: AgentProc }> = {} as never;
 
 async function startNode(name: 'o1' | 'o2' | 'm1', relay: string, ui: boolean): Promise<void> {
   const home = tempHome(`e2e-groups-${name}`);
-  const agent = await startAgent(home, { name, relay, listen: '127.0.0.1:0', ui, readyMs: 30_000 });
-  nodes[name] = { name, home, fingerprint: agent.fingerprint, address: agent.listen ?? '' };
+  const proc = await startAgent(home, { name, relay, listen: '127.0.0.1:0', ui, readyMs: 30_000 });
+  nodes[name] = { name, home, fingerprint: proc.fingerprint, address: proc.listen ?? '', proc };
 }
 
 /** The card of group `name` in the view (a list item named by its heading). */
@@ -79,6 +80,17 @@ test(
     await lab.getByRole('button', { name: 'Add device to lab' }).click();
     const o2Row = lab.getByRole('list', { name: 'Devices of lab' }).getByRole('listitem', { name: 'o2' });
     await waitForText(o2Row, /online/, 15_000);
+
+    // The session history, shown by keyboard: no member has had a session yet.
+    const show = lab.getByRole('button', { name: 'Show session history of lab' });
+    await show.focus();
+    await o.keyboard.press('Enter');
+    assert.equal(
+      await lab.getByRole('button', { name: 'Hide session history of lab' }).getAttribute('aria-expanded'),
+      'true',
+    );
+    const history = lab.getByRole('region', { name: 'Session history' });
+    await waitForText(history, /No member has had a session on these devices yet/, 30_000);
 
     await lab.getByRole('button', { name: 'Invite to lab' }).click();
     const made = lab.getByRole('group', { name: 'New invitation' });
@@ -135,6 +147,29 @@ test(
       GROUP_MS,
     );
 
+    // The owner's history: the member's terminal on o2, still open.
+    const refresh = lab.getByRole('button', { name: 'Refresh session history of lab' });
+    const sessions = lab.getByRole('table', { name: 'Session history of lab' });
+    const m1OnO2 = sessions.getByRole('row').filter({ hasText: 'm1/m1' }).filter({ hasText: 'o2' });
+    await until(
+      "the member's open terminal in the owner's history",
+      async () => {
+        await refresh.click();
+        return waitForText(m1OnO2, /open/, 5_000).then(
+          () => true,
+          () => false,
+        );
+      },
+      GROUP_MS,
+    );
+    assert.match(
+      await m1OnO2.innerText(),
+      /^m1\s+m1\/m1\s+o2\s+\S.*\s+open$/,
+      'member, its device, group device, start, open',
+    );
+    await history.scrollIntoViewIfNeeded();
+    await screenshotThemes(o, 'groups-owner-history');
+
     await members.getByRole('button', { name: 'Remove m1 from lab' }).click();
     await until('m1 gone from lab', async () => (await members.count()) === 0, 15_000);
     await nav(m, 'Groups').click();
@@ -148,6 +183,33 @@ test(
       GROUP_MS,
     );
     await screenshotThemes(m, 'groups-member-removed');
+
+    // The removal ended the terminal: the owner's history has its end (by keyboard: Refresh, Enter).
+    await until(
+      "the member's terminal ended in the owner's history",
+      async () => {
+        await refresh.focus();
+        await o.keyboard.press('Enter');
+        return waitForText(m1OnO2, /\(\d+ (s|min)\)$/, 5_000).then(
+          () => true,
+          () => false,
+        );
+      },
+      GROUP_MS,
+    );
+    assert.doesNotMatch(await m1OnO2.innerText(), /open/);
+    await lab.getByRole('button', { name: 'Delete lab' }).scrollIntoViewIfNeeded();
+    await screenshotThemes(o, 'groups-owner-history-ended');
+
+    // o2 stops: the history says it could not be asked, and shows none of its sessions.
+    await nodes.o2.proc.stop();
+    await refresh.click();
+    const notAsked = lab.getByRole('group', { name: 'Devices of lab not asked' });
+    await waitForText(notAsked, /o2: \S/, 60_000);
+    await waitForText(notAsked, /No device of lab could be asked/, 5_000);
+    assert.equal(await sessions.count(), 0);
+    await lab.getByRole('button', { name: 'Delete lab' }).scrollIntoViewIfNeeded();
+    await screenshotThemes(o, 'groups-owner-history-device-offline');
     assert.deepEqual(owner.errors, []);
     assert.deepEqual(member.errors, []);
   },
