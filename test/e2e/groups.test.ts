@@ -23,7 +23,14 @@ import {
   type UiPage,
 } from '../helpers/browser.js';
 import { pairMine, type LoopbackNode } from '../helpers/loopback-nodes.js';
-import { startAgent, startRelay, stopAll, tempHome, type AgentProc } from '../helpers/processes.js';
+import {
+  agentCall,
+  startAgent,
+  startRelay,
+  stopAll,
+  tempHome,
+  type AgentProc,
+} from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
 
 const skip = browserMissing();
@@ -183,6 +190,14 @@ test(
       GROUP_MS,
     );
     await screenshotThemes(m, 'groups-member-removed');
+
+    // An invitation past its TTL while shown leaves Pending invitations and is said to be expired,
+    // though nothing has asked the agent since (it ends the code only when next asked).
+    const brief = await agentCall(nodes.o1.home, 'groups.invite', { group: 'lab', ttlMs: 10_000 });
+    const briefRow = pending.getByRole('listitem', { name: `Invitation ${brief.code}` });
+    await briefRow.waitFor({ timeout: 15_000 });
+    await waitForText(lab, new RegExp(`Last invitation ${brief.code}: expired`), GROUP_MS);
+    assert.equal(await briefRow.count(), 0);
 
     // The removal ended the terminal: the owner's history has its end (by keyboard: Refresh, Enter).
     await until(
