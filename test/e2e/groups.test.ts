@@ -20,6 +20,8 @@ import {
   uiUrl,
   waitForScreen,
   waitForText,
+  UNNAMED,
+  assertWithin,
   type UiPage,
 } from '../helpers/browser.js';
 import { pairMine, type LoopbackNode } from '../helpers/loopback-nodes.js';
@@ -215,6 +217,14 @@ test(
     assert.doesNotMatch(await m1OnO2.innerText(), /open/);
     await lab.getByRole('button', { name: 'Delete lab' }).scrollIntoViewIfNeeded();
     await screenshotThemes(o, 'groups-owner-history-ended');
+    assert.deepEqual(await o.evaluate(UNNAMED), [], 'every control of the history has a name');
+    // In a narrow window the table stays inside the group's card.
+    const wide = o.viewportSize();
+    await o.setViewportSize({ width: 480, height: 800 });
+    await sessions.scrollIntoViewIfNeeded();
+    await assertWithin(sessions, lab, 'the session history at 480 px');
+    await screenshotThemes(o, 'groups-owner-history-narrow');
+    if (wide) await o.setViewportSize(wide);
 
     // o2 stops: the history says it could not be asked, and shows none of its sessions.
     await nodes.o2.proc.stop();

@@ -123,13 +123,13 @@ function SessionTable({ group, sessions }: { group: string; sessions: HistorySes
       <tbody>
         {sessions.map((s, i) => (
           <tr key={`${s.device.fingerprint}-${s.memberDevice.fingerprint}-${s.start}-${i}`}>
-            <td>{sessionMember(s)}</td>
-            <td>{s.memberDevice.name}</td>
-            <td>{s.device.name}</td>
-            <td>
+            <td data-label="Member">{sessionMember(s)}</td>
+            <td data-label="Member's device">{s.memberDevice.name}</td>
+            <td data-label="Group device">{s.device.name}</td>
+            <td data-label="Start">
               <time dateTime={s.start}>{new Date(s.start).toLocaleString()}</time>
             </td>
-            <td>
+            <td data-label="End">
               {s.end === null ? (
                 <strong className="group-history-open">open</strong>
               ) : (
