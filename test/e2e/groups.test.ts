@@ -1,11 +1,13 @@
 /**
  * The Groups view in Chromium, both sides, through accessible names: real agents on loopback with a
  * relay. The owner's window (O1, with O2 marked mine) creates `lab`, adds O2 and invites: a code and
- * its link appear. The member's window (M1) enters the code under "Invitation code", joins, and sees
+ * its link appear. The member's window (M1) enters a wrong code, is told of a refused link, is opened
+ * on the invitation's link (as the desktop app opens clawbridge://group?…), joins with it, and sees
  * lab's device O2 with its state and an "Open terminal on o2" button, which opens a terminal there.
  * The owner's session history of lab: empty at first, then the member's terminal on o2, open, then
  * ended once the owner removes the member (it leaves the owner's list, and o2 stops being online to
- * the member); with o2 stopped, the history says o2 could not be asked. Screenshots light and dark.
+ * the member); an invitation past its TTL leaves Pending invitations; with o2 stopped, the history
+ * says o2 could not be asked. Screenshots light and dark.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -106,6 +108,8 @@ test(
     const shown = await waitForText(made, /[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}/, 15_000);
     const code = /[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}/.exec(shown)![0];
     assert.match(shown, /clawbridge:\/\/group\?/, 'the link is shown beside the code');
+    const link = (await made.locator('code.group-invite-link').innerText()).trim();
+    assert.match(link, /^clawbridge:\/\/group\?invite=/);
     assert.equal(await made.getByRole('button', { name: 'Copy code' }).count(), 1);
     assert.equal(
       await made.getByRole('img', { name: 'Invitation link as a QR code' }).count(),
@@ -125,7 +129,24 @@ test(
     await joinRegion.getByRole('alert').waitFor({ timeout: 60_000 });
     assert.equal(await m.getByRole('textbox', { name: 'Invitation code' }).inputValue(), 'AAAA-BBBB-CCCC');
     await screenshotThemes(m, 'groups-member-bad-code');
-    await m.getByRole('textbox', { name: 'Invitation code' }).fill(code);
+    // What the desktop app opens for a malformed clawbridge://group?… link: the reason under the form.
+    const field = m.getByRole('textbox', { name: 'Invitation code' });
+    const why = 'group invitation has no code — it must carry invite=<code>';
+    await m.evaluate(`location.hash = 'groups?refused=' + encodeURIComponent(${JSON.stringify(why)})`);
+    await waitForText(
+      joinRegion.getByRole('alert'),
+      /The invitation link was not opened: group invitation has no code/,
+    );
+    assert.equal(await field.inputValue(), '', 'nothing filled in');
+    await screenshotThemes(m, 'groups-member-refused-link');
+    // And for the link `group invite` printed: Groups, the form filled in with it; Join group joins.
+    await m.evaluate(`location.hash = 'groups?join=' + encodeURIComponent(${JSON.stringify(link)})`);
+    await until(
+      'the link in the Invitation code field',
+      async () => (await field.inputValue()) === link,
+      5_000,
+    );
+    assert.equal(await joinRegion.getByRole('alert').count(), 0, 'the refusal is gone with the new link');
     await m.getByRole('button', { name: 'Join group' }).click();
     await waitForText(joinRegion, /Joined lab, invited by o1/, 150_000);
     const joined = groupCard(m, 'lab');
