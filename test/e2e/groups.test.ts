@@ -7,7 +7,8 @@
  * The owner's session history of lab: empty at first, then the member's terminal on o2, open, then
  * ended once the owner removes the member (it leaves the owner's list, and o2 stops being online to
  * the member); an invitation past its TTL leaves Pending invitations; with o2 stopped, the history
- * says o2 could not be asked. Screenshots light and dark.
+ * says o2 could not be asked, and with O1's agent stopped, that it is read once the agent is back.
+ * Screenshots light and dark.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -258,5 +259,13 @@ test(
     await screenshotThemes(o, 'groups-owner-history-device-offline');
     assert.deepEqual(owner.errors, []);
     assert.deepEqual(member.errors, []);
+
+    // The owner's agent stops under the window: the history says it is read once the agent is back,
+    // and Refresh keeps the focus but does nothing.
+    await nodes.o1.proc.stop();
+    await waitForText(history.getByRole('status'), /The agent is not connected/, GROUP_MS);
+    assert.equal(await refresh.getAttribute('aria-disabled'), 'true');
+    await lab.getByRole('button', { name: 'Delete lab' }).scrollIntoViewIfNeeded();
+    await screenshotThemes(o, 'groups-owner-history-agent-away');
   },
 );
