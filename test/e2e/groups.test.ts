@@ -6,9 +6,9 @@
  * lab's device O2 with its state and an "Open terminal on o2" button, which opens a terminal there.
  * The owner's session history of lab: empty at first, then the member's terminal on o2, open, then
  * ended once the owner removes the member (it leaves the owner's list, and o2 stops being online to
- * the member); an invitation past its TTL leaves Pending invitations; with o2 stopped, the history
- * says o2 could not be asked, and with O1's agent stopped, that it is read once the agent is back.
- * Screenshots light and dark.
+ * the member); an invitation past its TTL, or cancelled elsewhere, is no longer offered; with o2
+ * stopped, the history says o2 could not be asked, and with O1's agent stopped, that it is read once
+ * the agent is back. Screenshots light and dark.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -222,6 +222,14 @@ test(
     await briefRow.waitFor({ timeout: 15_000 });
     await waitForText(lab, new RegExp(`Last invitation ${brief.code}: expired`), GROUP_MS);
     assert.equal(await briefRow.count(), 0);
+    // One shown in the window and cancelled elsewhere (`group invitations cancel` on another terminal):
+    // the code is no longer offered, and the last invitation says cancelled.
+    await lab.getByRole('button', { name: 'Invite to lab' }).click();
+    const again = await waitForText(made, /[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}/, 15_000);
+    const second = /[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}/.exec(again)![0];
+    await agentCall(nodes.o1.home, 'groups.cancelInvitation', { code: second });
+    await waitForText(lab, new RegExp(`Last invitation ${second}: cancelled`), 15_000);
+    assert.equal(await made.count(), 0, 'the cancelled code is no longer shown');
 
     // The removal ended the terminal: the owner's history has its end (by keyboard: Refresh, Enter).
     await until(
