@@ -73,6 +73,12 @@ export interface Feature extends LinkedFeature {
   readonly permissions?: readonly PermissionWord[];
   /** Follows the agent while the window is open (a toast for what it says); returns its disposer. */
   watch?(services: Services): Disposer;
+  /**
+   * The methods (and streams) of the API its view cannot do without. A transport that serves only
+   * some (the browser node's, ADR 0094) shows the feature only when it serves all of these; a
+   * feature that does not say is shown only where every method is served (an agent behind the window).
+   */
+  readonly needs?: readonly string[];
 }
 
 export const FeaturesContext = createContext<readonly Feature[] | null>(null);
@@ -93,6 +99,18 @@ export function usePermissionWords(): PermissionWord[] {
 /** The features' peer card actions, in their order. */
 export function peerActionsOf(features: readonly Feature[]): PeerAction[] {
   return features.flatMap((f) => f.peerActions ?? []).sort((a, b) => a.order - b.order);
+}
+
+/**
+ * The features the node behind the window serves (Feature `needs`): all of them where it serves every
+ * method (`serves` absent), else those that say what they need and get all of it.
+ */
+export function servedFeatures(
+  features: readonly Feature[],
+  serves: ((method: string) => boolean) | undefined,
+): readonly Feature[] {
+  if (!serves) return features;
+  return features.filter((f) => f.needs !== undefined && f.needs.every((m) => serves(m)));
 }
 
 /** The feature that shows `view`, or undefined for a view no feature has. */
