@@ -49,7 +49,8 @@ export function peerInfoOf(device: PairedDevice, link: LinkState): PeerInfo {
     online,
     state,
     stateDetail: detail,
-    relayReason: online ? 'a browser reaches its devices through the relay only' : null,
+    // Always the relay: a browser has no other path, so there is no "why relayed?" to answer.
+    relayReason: null,
     path: online ? 'relay' : null,
     address: online ? device.relayUrl : null,
     listenAddress: null,
