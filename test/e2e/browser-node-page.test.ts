@@ -103,6 +103,7 @@ test(
       );
       // Both fingerprints to compare while the owner decides.
       await page.getByText("This browser's fingerprint").waitFor({ timeout: 30_000 });
+      await screenshotThemes(page, 'browser-node-waiting');
       const approved = await cli(['approve', '--latest', '--home', home]);
       assert.equal(approved.code, 0, approved.stderr);
       await deviceCard(page).getByRole('button', { name: 'Open terminal' }).waitFor({ timeout: 30_000 });
