@@ -2,7 +2,7 @@
  * Starts the window on a transport: the services, the app links in the address, and React. The desktop
  * app and the agent's web UI start it from main.tsx (their transport picked there); the page a relay
  * serves starts it from src-web/window/main.tsx with the browser node's own transport (ADR 0094). The
- * features shown are those the transport serves (registry.ts `servedFeatures`).
+ * features shown are those the transport serves (features/served-features.ts).
  */
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
@@ -10,7 +10,8 @@ import { App } from './App.js';
 import { ServicesContext } from './api/hooks.js';
 import { reloadWithNewToken, type Platform } from './api/pick-transport.js';
 import type { Transport } from './api/transport.js';
-import { FeaturesContext, servedFeatures, type Feature } from './features/registry.js';
+import { FeaturesContext, type Feature } from './features/registry.js';
+import { servedFeatures } from './features/served-features.js';
 import { followLink } from './lib/follow-link.js';
 import { navigateLink, parseFragment, viewFragment, type AppLink } from './lib/fragment.js';
 import { createServices, type Services } from './services.js';

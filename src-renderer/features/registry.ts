@@ -101,18 +101,6 @@ export function peerActionsOf(features: readonly Feature[]): PeerAction[] {
   return features.flatMap((f) => f.peerActions ?? []).sort((a, b) => a.order - b.order);
 }
 
-/**
- * The features the node behind the window serves (Feature `needs`): all of them where it serves every
- * method (`serves` absent), else those that say what they need and get all of it.
- */
-export function servedFeatures(
-  features: readonly Feature[],
-  serves: ((method: string) => boolean) | undefined,
-): readonly Feature[] {
-  if (!serves) return features;
-  return features.filter((f) => f.needs !== undefined && f.needs.every((m) => serves(m)));
-}
-
 /** The feature that shows `view`, or undefined for a view no feature has. */
 export function featureOf(features: readonly Feature[], view: string): Feature | undefined {
   return features.find((f) => f.id === view);

@@ -1,6 +1,6 @@
 /**
  * Every method and stream the browser node answers for the window, by area (ADR 0094). The window
- * shows a feature only when all it `needs` is here (features/registry.ts `servedFeatures`), so what
+ * shows a feature only when all it `needs` is here (features/served-features.ts), so what
  * is not listed (forwards, files, messages, approvals, settings…) is not offered in the browser. A new
  * area adds its file's list here: a browser in a group brings `groups.*` in a methods-groups.ts.
  */

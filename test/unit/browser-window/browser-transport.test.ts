@@ -15,7 +15,7 @@ import {
 } from '../../../src-main/protocol/terminal-frames.js';
 import type { PairingEvent } from '../../../src-main/api/contract.js';
 import { ApiError, type StreamChannel } from '../../../src-renderer/api/transport.js';
-import { servedFeatures, type Feature } from '../../../src-renderer/features/registry.js';
+import { servedFeatures } from '../../../src-renderer/features/served-features.js';
 import { BrowserNodeError } from '../../../src-web/node/bytes.js';
 import type { PairedDevice } from '../../../src-web/node/store.js';
 import type { TerminalEvents } from '../../../src-web/node/terminal.js';
@@ -109,12 +109,7 @@ test('serves what it lists and says so; anything else is refused as not served',
 
 test('the window shows only the features whose needs the transport serves', () => {
   const { transport } = setup();
-  const f = (id: string, needs?: string[]): Feature => ({
-    id,
-    label: id,
-    View: () => null,
-    ...(needs ? { needs } : {}),
-  });
+  const f = (id: string, needs?: string[]) => ({ id, ...(needs ? { needs } : {}) });
   const all = [f('peers', ['status']), f('pair', ['pair.join']), f('forwards', ['forward.add']), f('groups')];
   assert.deepEqual(
     servedFeatures(all, (m) => transport.serves(m)).map((x) => x.id),
