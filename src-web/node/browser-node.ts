@@ -74,11 +74,13 @@ export class BrowserNode {
   /**
    * Pairs with the device that showed `codeOrInvite`; resolves once its owner approved (the device is
    * then stored), or rejects with why not. `onVerified` is told the device's fingerprint and name once
-   * the code checked out, while the owner decides.
+   * the code checked out, while the owner decides. `cancel` aborted ends the join: its circuit closes,
+   * and the device withdraws the request (as it does for `pair join` cancelled).
    */
   async pair(
     codeOrInvite: string,
     onVerified: (device: { fingerprint: string; name: string }) => void = () => undefined,
+    cancel?: AbortSignal,
   ): Promise<PairedDevice> {
     const code = parsePairCode(codeOrInvite);
     const relay = await this.relayConnection();
@@ -88,6 +90,10 @@ export class BrowserNode {
     } catch {
       throw new BrowserNodeError('PAIRING_FAILED', 'code invalid or expired');
     }
+    const open = circuit;
+    const stop = () => open.close('the join was cancelled');
+    if (cancel?.aborted) stop();
+    cancel?.addEventListener('abort', stop, { once: true });
     const frames: Uint8Array[] = [];
     let wake: (() => void) | undefined;
     let closedWith: string | undefined;
@@ -142,6 +148,7 @@ export class BrowserNode {
       await this.opts.store.saveDevice(device);
       return device;
     } finally {
+      cancel?.removeEventListener('abort', stop);
       circuit.close('pairing done');
     }
   }

@@ -218,3 +218,34 @@ test(
     }
   },
 );
+
+test(
+  'Cancel while the owner decides withdraws the request on the device: no late approval pairs',
+  { skip: missing ?? false },
+  async () => {
+    const { pageUrl, home } = await relayWithDevice();
+    const browser = await launchBrowser();
+    try {
+      const { page } = await openRelayPage(browser, pageUrl);
+      const fingerprint = await shownFingerprint(page);
+      const code = await cliJson<PairNewResult>(['pair', 'new', '--home', home]);
+      await enterCode(page, code.code);
+      await until(
+        'the device holds the request',
+        async () => (await agentCall(home, 'pending.list', {})).some((p) => p.fingerprint === fingerprint),
+        30_000,
+      );
+      await page.getByRole('button', { name: 'Cancel', exact: true }).click();
+      await until(
+        'the device withdrew the request',
+        async () => (await agentCall(home, 'pending.list', {})).length === 0,
+        30_000,
+      );
+      const approved = await cli(['approve', '--latest', '--home', home]);
+      assert.notEqual(approved.code, 0, 'nothing left to approve');
+      assert.equal(await deviceCard(page).count(), 0, 'the page paired with nothing');
+    } finally {
+      await browser.close();
+    }
+  },
+);

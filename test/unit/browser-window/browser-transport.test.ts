@@ -38,6 +38,7 @@ function setup(
   pair?: (
     code: string,
     verified: (d: { fingerprint: string; name: string }) => void,
+    cancel?: AbortSignal,
   ) => Promise<PairedDevice>,
 ) {
   const devices: PairedDevice[] = [OFFICE];
@@ -275,3 +276,19 @@ function setupParts() {
   const { node, store, relayUrl, devices, terminals } = setup().transport.node;
   return { node, store, relayUrl, devices, terminals };
 }
+
+test('pair.cancel ends the running join with that code (its circuit closes on the node)', async () => {
+  let signal: AbortSignal | undefined;
+  const { transport, events } = setup((_code, _verified, cancel) => {
+    signal = cancel;
+    return new Promise((_resolve, reject) =>
+      cancel!.addEventListener('abort', () => reject(new BrowserNodeError('PAIRING_FAILED', 'cancelled'))),
+    );
+  });
+  const joining = transport.request('pair.join', { code: 'K7QX-M2RT-9WZA' });
+  assert.equal(signal?.aborted, false);
+  await transport.request('pair.cancel', { code: 'K7QX-M2RT-9WZA' });
+  assert.equal(signal?.aborted, true);
+  await assert.rejects(joining, (e: ApiError) => e.code === 'PAIRING_FAILED');
+  assert.equal((events.at(-1)![1] as PairingEvent).step, 'failed');
+});
