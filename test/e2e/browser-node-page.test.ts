@@ -23,7 +23,6 @@ import {
   enterCode,
   openRelayPage,
   openTerminal,
-  pairWithDevice,
   relayWithDevice,
   run,
   screen,
@@ -169,8 +168,25 @@ test(
       });
       await shownFingerprint(page);
       await screenshotThemes(page, 'browser-node-phone-start');
-      await pairWithDevice(page, home, true);
+      // An invite link opens the join with its code filled in (the Pair view: joining is all it offers).
+      const code = await cliJson<PairNewResult>(['pair', 'new', '--home', home]);
+      await page.goto(`${pageUrl}#join?invite=${code.code}`);
+      assert.equal(await page.getByLabel('Pairing code').inputValue(), code.code);
+      assert.equal(
+        await page.getByRole('button', { name: 'Pair new device' }).count(),
+        0,
+        'a browser shows no code of its own',
+      );
+      await screenshotThemes(page, 'browser-node-phone-invite');
+      await page.getByRole('button', { name: 'Join', exact: true }).tap();
+      await until(
+        'the page waits for approval on the device',
+        async () => (await cli(['approve', '--latest', '--home', home])).code === 0,
+        30_000,
+      );
+      await nav(page, 'Peers').tap();
       const open = deviceCard(page).getByRole('button', { name: 'Open terminal' });
+      await open.waitFor({ timeout: 30_000 });
       const box = await open.boundingBox();
       assert.ok(
         box && box.x >= 0 && box.x + box.width <= 390,

@@ -44,34 +44,37 @@ export function PairView() {
     <>
       <header className="view-header">
         <h1>Pair</h1>
-        <div className="actions" hidden={!issues}>
-          <button
-            type="button"
-            className={mode === 'new' ? 'primary' : undefined}
-            // Pressed says which one is open, also to a screen reader and in forced colours.
-            aria-pressed={mode === 'new'}
-            data-focus-main
-            onClick={() => {
-              if (mode === 'new' && onShow.current !== undefined) {
-                client.call('pair.cancel', { code: onShow.current }).catch(() => undefined);
-              }
-              onShow.current = undefined;
-              setShownCode(undefined);
-              setMode('new');
-              setGeneration((g) => g + 1);
-            }}
-          >
-            Pair new device
-          </button>
-          <button
-            type="button"
-            className={mode === 'join' ? 'primary' : undefined}
-            aria-pressed={mode === 'join'}
-            onClick={() => setMode('join')}
-          >
-            Join with code
-          </button>
-        </div>
+        {/* A node that only joins (the browser) has nothing to choose between. */}
+        {issues ? (
+          <div className="actions">
+            <button
+              type="button"
+              className={mode === 'new' ? 'primary' : undefined}
+              // Pressed says which one is open, also to a screen reader and in forced colours.
+              aria-pressed={mode === 'new'}
+              data-focus-main
+              onClick={() => {
+                if (mode === 'new' && onShow.current !== undefined) {
+                  client.call('pair.cancel', { code: onShow.current }).catch(() => undefined);
+                }
+                onShow.current = undefined;
+                setShownCode(undefined);
+                setMode('new');
+                setGeneration((g) => g + 1);
+              }}
+            >
+              Pair new device
+            </button>
+            <button
+              type="button"
+              className={mode === 'join' ? 'primary' : undefined}
+              aria-pressed={mode === 'join'}
+              onClick={() => setMode('join')}
+            >
+              Join with code
+            </button>
+          </div>
+        ) : null}
       </header>
       {mode === 'new' ? (
         <PairNew
