@@ -22,6 +22,8 @@ async function main(): Promise<void> {
   const { link } = parseFragment(location.hash, FEATURES);
   const store = await IndexedDbStore.open();
   const { transport, devices } = await startBrowserWindowNode({ relayUrl, socket, store });
+  // The devices are known before the window first reads them: no "No devices yet" on every reload.
+  await devices.reload();
   startWindow(transport, 'browser-node', FEATURES, link);
   await devices.start();
 }
