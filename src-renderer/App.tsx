@@ -11,6 +11,7 @@ import { UpdateNotice } from './components/UpdateNotice.js';
 import { featureOf, useFeatures, type Feature, type NavCount } from './features/registry.js';
 import { useFocusRescue } from './lib/use-focus-rescue.js';
 import { useLongWait } from './lib/use-long-wait.js';
+import { selfName } from './lib/self-name.js';
 
 /** For a feature with no count in the sidebar. */
 const noCount = (): NavCount | undefined => undefined;
@@ -58,7 +59,7 @@ function useFeatureWatches(features: readonly Feature[]): void {
 export function App() {
   const features = useFeatures();
   useFeatureWatches(features);
-  const { nav } = useServices();
+  const { nav, platform } = useServices();
   const { view, intent, seq } = useSyncExternalStore(nav.subscribe, nav.get);
   // Navigation only goes to a registered view; the first feature stands in for any other.
   const shown = featureOf(features, view) ?? features[0]!;
@@ -83,7 +84,7 @@ export function App() {
         <div className="brand">
           <span className="brand-name">Clawbridge</span>
           {status ? (
-            <span className="node-name" title="This device">
+            <span className="node-name" title={selfName(platform).title}>
               {status.name}
             </span>
           ) : null}

@@ -11,7 +11,13 @@ import { errorMessage } from '../core/errors.js';
 import type { AgentConnection } from './agent-connection.js';
 import type { AppEvents } from './api-ipc-channels.js';
 import { appMenuTemplate } from './app-menu.js';
-import { DEEP_LINK_SCHEME, deepLinkInArgv, deepLinkPlace, parseDeepLink } from './deep-link.js';
+import {
+  DEEP_LINK_SCHEME,
+  deepLinkInArgv,
+  deepLinkPlace,
+  parseDeepLink,
+  refusedLinkPlace,
+} from './deep-link.js';
 import { launchedAtLogin, type LoginItem } from './login-item.js';
 import { createMainWindow, type MainWindow } from './main-window.js';
 import { notificationCenter, windowInSight } from './notification-center.js';
@@ -286,7 +292,7 @@ export async function startShell(e: ShellElectron, options: ShellOptions): Promi
       window.open(deepLinkPlace(parseDeepLink(url)));
     } catch (err) {
       log(`ignored a link that is not a Clawbridge invite: ${errorMessage(err)}`);
-      window.open({ view: 'pair', mode: 'join' });
+      window.open(refusedLinkPlace(err));
     }
   };
 

@@ -15,7 +15,12 @@ export type WindowPlace =
   /** A new terminal tab to the peer (its fingerprint), named `name` until the agent says otherwise. */
   | { view: 'terminal'; peer: string; name: string }
   /** The Messages view, with the conversation with `peer` (its fingerprint) open when given. */
-  | { view: 'messages'; peer?: string };
+  | { view: 'messages'; peer?: string }
+  /**
+   * Groups: `join`, a group invitation's link to fill the Join group form with; `refused`, why a link
+   * meant as one was refused (said under that form).
+   */
+  | { view: 'groups'; join?: string; refused?: string };
 
 /** The fragment (without `#`) that opens `place`, e.g. `approvals?request=3f2a`, `pair/new`. */
 export function placeLink(place: WindowPlace): string {
@@ -29,6 +34,13 @@ export function placeLink(place: WindowPlace): string {
       return `terminals?${query({ open: place.peer, name: place.name })}`;
     case 'messages':
       return place.peer === undefined ? 'messages' : `messages?${query({ peer: place.peer })}`;
+    case 'groups': {
+      const params = {
+        ...(place.join !== undefined ? { join: place.join } : {}),
+        ...(place.refused !== undefined ? { refused: place.refused } : {}),
+      };
+      return Object.keys(params).length === 0 ? 'groups' : `groups?${query(params)}`;
+    }
     default:
       return place.view;
   }

@@ -2,9 +2,10 @@
  * The browser-node page a relay serves at its root (ADR 0094): the files `vite build -c
  * scripts/vite-web-node.config.ts` wrote to dist/web-node/, read once at start and served from memory.
  * Its index.html gets Subresource Integrity on every script and stylesheet, and every answer a strict
- * Content-Security-Policy: the page runs only its own code and talks only to this relay. The SHA-256
- * of the index.html as served pins the whole bundle (it holds every file's SRI hash): `clawbridge
- * relay` prints it, so anyone can compare it with the one published for the release.
+ * Content-Security-Policy: the page runs only its own code and talks only to this relay. One hash pins
+ * every file it serves, the manifest and the icon too (`pageHash`): `clawbridge relay` prints it, so
+ * anyone can compare it with the one published for the release, or recompute it from the files
+ * (docs/security.md §The browser page).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -51,8 +52,10 @@ const TYPES: Readonly<Record<string, string>> = {
 };
 
 export interface RelayPage {
-  /** SHA-256 of index.html as served (64 hex): pins every file through their SRI hashes. */
+  /** The page's hash (64 hex, `pageHash`): pins every file served, as served. */
   readonly hash: string;
+  /** Every file served, by URL path (`/` is index.html as served, with its integrity attributes). */
+  readonly paths: readonly string[];
   /** The file at a URL path (`/` is index.html), or undefined. */
   file(path: string): { body: Buffer; type: string } | undefined;
 }
@@ -67,6 +70,19 @@ export function defaultPageDir(): string {
 }
 
 const sri = (body: Buffer) => `sha384-${createHash('sha384').update(body).digest('base64')}`;
+
+/**
+ * The hash of a page: SHA-256 over one line per file it serves, `<sha256 hex>  <path>\n` (sha256sum's
+ * own format), sorted by path, with index.html as `/index.html` as served. A file added, removed or
+ * changed, the manifest and the icon included, changes it.
+ */
+export function pageHash(files: Iterable<readonly [path: string, body: Uint8Array]>): string {
+  const lines = [...files]
+    .map(([path, body]) => [path, createHash('sha256').update(body).digest('hex')] as const)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([path, hex]) => `${hex}  ${path}\n`);
+  return createHash('sha256').update(lines.join('')).digest('hex');
+}
 
 /**
  * Reads the built page from `dir`. Undefined when it is not built (the relay then serves no page and
@@ -97,8 +113,10 @@ export function loadRelayPage(dir = defaultPageDir()): RelayPage | undefined {
   );
   const index = Buffer.from(html, 'utf8');
   files.set('/', { body: index, type: TYPES['.html']! });
+  const served = [...files].map(([path, f]) => [path === '/' ? '/index.html' : path, f.body] as const);
   return {
-    hash: createHash('sha256').update(index).digest('hex'),
+    hash: pageHash(served),
+    paths: served.map(([path]) => path).sort(),
     file: (path) => files.get(path === '/index.html' ? '/' : path),
   };
 }

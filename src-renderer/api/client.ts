@@ -13,6 +13,11 @@ export class ApiClient {
     return this.transport.request(method, params) as Promise<MethodResults[M]>;
   }
 
+  /** Whether the node behind the transport answers `method` (transport.ts `serves`): most do all. */
+  serves(method: string): boolean {
+    return this.transport.serves?.(method) ?? true;
+  }
+
   /** Every event the agent pushes, by the contract's event name. */
   onEvent(listener: (event: string, data: unknown) => void): Disposer {
     return this.transport.subscribe(listener);

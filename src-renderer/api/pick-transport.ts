@@ -51,13 +51,14 @@ export function reloadWithNewToken(): boolean {
 }
 
 /**
- * Where the window runs: in the desktop app (its preload put `window.clawbridge` there) or in a
- * browser tab on the agent's web UI. What only the app can do (desktop notifications) is offered there
- * only.
+ * Where the window runs: in the desktop app (its preload put `window.clawbridge` there), in a
+ * browser tab on the agent's web UI, or in the page a relay serves, where the browser is a node itself
+ * (`browser-node`, src-web/window/, ADR 0094). What only the app can do (desktop notifications) is
+ * offered there only.
  */
-export type Platform = 'desktop' | 'web';
+export type Platform = 'desktop' | 'web' | 'browser-node';
 
-export function currentPlatform(): Platform {
+export function currentPlatform(): 'desktop' | 'web' {
   return (window as { clawbridge?: unknown }).clawbridge !== undefined ? 'desktop' : 'web';
 }
 

@@ -79,6 +79,12 @@ export interface Transport {
   readonly state: ConnectionState;
   onState(listener: (state: ConnectionState) => void): Disposer;
   close(): void;
+  /**
+   * Whether it answers `method` (a method or a stream of the contract). Absent: it answers every one
+   * (an agent behind it). A transport that is its own node answers only some (the browser node's, ADR
+   * 0094): the window then shows only the features whose `needs` it serves (features/registry.ts).
+   */
+  serves?(method: string): boolean;
 }
 
 /** A set of listeners that returns a disposer per add: all the event plumbing the renderer needs. */

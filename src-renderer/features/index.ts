@@ -2,7 +2,8 @@
  * The window's features, in the order of the sidebar (docs/architecture.md §Adding a domain, ADR 0086):
  * the one list that names them. Each folder exports its `Feature` (registry.ts); the sidebar, the view
  * area, the peer card, Settings and the permission boxes take what these bring. A new feature is its
- * folder and one line here. Imported by main.tsx only, which hands the list to the window.
+ * folder and one line here. Imported by the entry points only (main.tsx, and src-web/window/main.tsx for the page a relay
+ * serves), which hand the list to the window.
  */
 import { activityFeature } from './activity/activity-feature.js';
 import { approvalsFeature } from './approvals/approvals-feature.js';

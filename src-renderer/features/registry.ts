@@ -73,6 +73,12 @@ export interface Feature extends LinkedFeature {
   readonly permissions?: readonly PermissionWord[];
   /** Follows the agent while the window is open (a toast for what it says); returns its disposer. */
   watch?(services: Services): Disposer;
+  /**
+   * The methods (and streams) of the API its view cannot do without. A transport that serves only
+   * some (the browser node's, ADR 0094) shows the feature only when it serves all of these; a
+   * feature that does not say is shown only where every method is served (an agent behind the window).
+   */
+  readonly needs?: readonly string[];
 }
 
 export const FeaturesContext = createContext<readonly Feature[] | null>(null);

@@ -40,10 +40,16 @@ export interface BrowserNodeOptions {
   name?: string;
 }
 
+/** A link to a device came up, or ended (why, and the device's refusal code when it refused). */
+export type LinkChange =
+  { fingerprint: string; up: true } | { fingerprint: string; up: false; reason: string; refusal?: string };
+
 export class BrowserNode {
   private relay: RelayConnection | undefined;
+  private readonly linkListeners = new Set<(change: LinkChange) => void>();
   private connecting: Promise<RelayConnection> | undefined;
   private readonly links = new Map<string, BrowserMux>();
+  private readonly linking = new Map<string, Promise<BrowserMux>>();
 
   private constructor(
     private readonly opts: BrowserNodeOptions,
@@ -71,11 +77,13 @@ export class BrowserNode {
   /**
    * Pairs with the device that showed `codeOrInvite`; resolves once its owner approved (the device is
    * then stored), or rejects with why not. `onVerified` is told the device's fingerprint and name once
-   * the code checked out, while the owner decides.
+   * the code checked out, while the owner decides. `cancel` aborted ends the join: its circuit closes,
+   * and the device withdraws the request (as it does for `pair join` cancelled).
    */
   async pair(
     codeOrInvite: string,
     onVerified: (device: { fingerprint: string; name: string }) => void = () => undefined,
+    cancel?: AbortSignal,
   ): Promise<PairedDevice> {
     const code = parsePairCode(codeOrInvite);
     const relay = await this.relayConnection();
@@ -85,6 +93,10 @@ export class BrowserNode {
     } catch {
       throw new BrowserNodeError('PAIRING_FAILED', 'code invalid or expired');
     }
+    const open = circuit;
+    const stop = () => open.close('the join was cancelled');
+    if (cancel?.aborted) stop();
+    cancel?.addEventListener('abort', stop, { once: true });
     const frames: Uint8Array[] = [];
     let wake: (() => void) | undefined;
     let closedWith: string | undefined;
@@ -139,6 +151,7 @@ export class BrowserNode {
       await this.opts.store.saveDevice(device);
       return device;
     } finally {
+      cancel?.removeEventListener('abort', stop);
       circuit.close('pairing done');
     }
   }
@@ -235,6 +248,20 @@ export class BrowserNode {
     return BrowserTerminal.open(open, size, events);
   }
 
+  /**
+   * Links to a paired device now (a terminal would link on demand): how the window learns whether it
+   * is reachable. @throws (rejects) with why not: the relay's or the device's refusal.
+   */
+  async connect(fingerprint: string): Promise<void> {
+    await this.linkTo(fingerprint);
+  }
+
+  /** Told when a link to a device comes up or ends; returns its remover. */
+  onLinkChange(listener: (change: LinkChange) => void): () => void {
+    this.linkListeners.add(listener);
+    return () => this.linkListeners.delete(listener);
+  }
+
   /** Ends every link and the relay connection. */
   close(): void {
     for (const mux of this.links.values()) mux.close('browser closed');
@@ -243,9 +270,31 @@ export class BrowserNode {
     this.relay = undefined;
   }
 
-  private async linkTo(fingerprint: string): Promise<BrowserMux> {
+  /** One link per device: a caller that asks while one is being made waits for that one. */
+  private linkTo(fingerprint: string): Promise<BrowserMux> {
     const known = this.links.get(fingerprint);
-    if (known && !known.closed) return known;
+    if (known && !known.closed && !this.linking.has(fingerprint)) return Promise.resolve(known);
+    let making = this.linking.get(fingerprint);
+    if (!making) {
+      making = this.makeLink(fingerprint)
+        .catch((err: unknown) => {
+          // A link that could not be made is news too: the device is off the relay, or refused.
+          const { message, refusal } = err as Partial<BrowserNodeError>;
+          this.tell({
+            fingerprint,
+            up: false,
+            reason: message ?? String(err),
+            ...(refusal ? { refusal } : {}),
+          });
+          throw err;
+        })
+        .finally(() => this.linking.delete(fingerprint));
+      this.linking.set(fingerprint, making);
+    }
+    return making;
+  }
+
+  private async makeLink(fingerprint: string): Promise<BrowserMux> {
     const devices = await this.opts.store.devices();
     const inGroup = async () =>
       (await this.groups()).some((g) => g.devices.some((d) => d.fingerprint === fingerprint));
@@ -255,8 +304,10 @@ export class BrowserNode {
     const relay = await this.relayConnection();
     const mux = new BrowserMux(await linkTo(relay, this.identity, fingerprint));
     this.links.set(fingerprint, mux);
-    mux.onClose(() => {
-      if (this.links.get(fingerprint) === mux) this.links.delete(fingerprint);
+    mux.onClose((reason, refusal) => {
+      if (this.links.get(fingerprint) !== mux) return;
+      this.links.delete(fingerprint);
+      this.tell({ fingerprint, up: false, reason, ...(refusal ? { refusal } : {}) });
     });
     // The hello: a browser has no direct address, no home relay of its own and no extra features.
     const hello = {
@@ -272,7 +323,12 @@ export class BrowserNode {
     });
     // Its grants arrive on the device's own control stream; this one only carried the hello.
     control.onData(() => undefined);
+    this.tell({ fingerprint, up: true });
     return mux;
+  }
+
+  private tell(change: LinkChange): void {
+    for (const l of [...this.linkListeners]) l(change);
   }
 
   private relayConnection(): Promise<RelayConnection> {

@@ -145,7 +145,7 @@ export class BrowserMux {
   private readonly streams = new Map<number, MuxStream>();
   private readonly opening = new Map<number, Opening>();
   private closedWith: string | undefined;
-  private readonly closeListeners: ((reason: string) => void)[] = [];
+  private readonly closeListeners: ((reason: string, refusal?: string) => void)[] = [];
 
   constructor(private readonly link: FrameLink) {
     link.onFrame((f) => this.onFrame(f));
@@ -156,7 +156,8 @@ export class BrowserMux {
     return this.closedWith !== undefined;
   }
 
-  onClose(listener: (reason: string) => void): void {
+  /** `refusal`: the device's refusal code when it ended the link refusing this browser (REMOVED, …). */
+  onClose(listener: (reason: string, refusal?: string) => void): void {
     if (this.closedWith !== undefined) listener(this.closedWith);
     else this.closeListeners.push(listener);
   }
@@ -304,6 +305,6 @@ export class BrowserMux {
     this.opening.clear();
     for (const s of [...this.streams.values()])
       s.finish(new BrowserNodeError('LINK_CLOSED', reason, refusal));
-    for (const l of this.closeListeners.splice(0)) l(reason);
+    for (const l of this.closeListeners.splice(0)) l(reason, refusal);
   }
 }

@@ -1,28 +1,33 @@
 /**
- * The relay's page in Chromium (ADR 0094): a fresh profile opens the relay's root, shows its fingerprint
- * under This browser, enters a code from `clawbridge pair new` on a node behind the relay, the node's
- * owner approves, and the page opens a terminal to it where `echo $((6*7))` answers 42; a capture of
- * the relay's port holds nothing typed. Reloaded, it is still paired and opens a new terminal. The page
- * carries the strict CSP and its script's integrity, and the relay printed the page's hash.
+ * The relay's page in Chromium (ADR 0094): the window the desktop app shows, on the browser node's own
+ * transport. A fresh profile opens the relay's root, shows its fingerprint under This browser, enters a
+ * code from `clawbridge pair new` on a node behind the relay as its Pairing code, the node's owner
+ * approves, and the device's card opens a terminal where `echo $((6*7))` answers 42; a capture of the
+ * relay's port holds nothing typed. Reloaded, it is still paired and opens a new terminal. The page
+ * carries the strict CSP and integrity on its script and stylesheet, and the hash the relay printed
+ * is the one over every file it serves.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { APIRequestContext } from 'playwright-core';
 import type { PairNewResult, PeerInfo } from '../../src-main/api/contract.js';
-import { browserMissing, grouped, launchBrowser, screenshotThemes, waitForText } from '../helpers/browser.js';
+import { browserMissing, launchBrowser, nav, screenshotThemes } from '../helpers/browser.js';
 import { startCapture } from '../helpers/capture.js';
 import { freePort } from '../helpers/ports.js';
+import { agentCall, cli, cliJson, stopAll } from '../helpers/processes.js';
 import {
-  agentCall,
-  cli,
-  cliJson,
-  startRelay,
-  startRelayAgent,
-  stopAll,
-  tempHome,
-} from '../helpers/processes.js';
+  deviceCard,
+  enterCode,
+  openRelayPage,
+  openTerminal,
+  relayWithDevice,
+  run,
+  screen,
+  shownFingerprint,
+} from '../helpers/relay-page.js';
 import { until } from '../helpers/wait.js';
 
 /** The part of a page's IndexedDB the hostile-origin test reads. */
@@ -32,6 +37,35 @@ interface PageIndexedDb {
     onsuccess: (() => void) | null;
     onerror: (() => void) | null;
   };
+}
+
+/**
+ * The page's hash as docs/security.md says to recompute it, from what the page names: index.html as
+ * served, what it loads from /assets, the manifest and every icon named; one `<sha256>  <path>` line
+ * each, sorted by path, hashed.
+ */
+async function pageHashFromOutside(request: APIRequestContext, base: string): Promise<string> {
+  const get = async (path: string) => {
+    const answer = await request.get(new URL(path, base).href);
+    assert.equal(answer.status(), 200, path);
+    return answer.body();
+  };
+  const index = await get('/');
+  const html = index.toString('utf8');
+  const paths = new Set(
+    [...html.matchAll(/(?:src|href)="(\/[^"]+)"/g)].map((m) => m[1]!).filter((p) => p !== '/'),
+  );
+  const manifest = JSON.parse((await get('/manifest.webmanifest')).toString('utf8')) as {
+    icons: { src: string }[];
+  };
+  for (const icon of manifest.icons) paths.add(new URL(icon.src, base).pathname);
+  const files: [string, Buffer][] = [['/index.html', index]];
+  for (const path of paths) files.push([path, await get(path)]);
+  const lines = files
+    .map(([path, body]) => [path, createHash('sha256').update(body).digest('hex')] as const)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([path, hex]) => `${hex}  ${path}\n`);
+  return createHash('sha256').update(lines.join('')).digest('hex');
 }
 
 const missing = browserMissing();
@@ -45,68 +79,65 @@ test(
     const marker = `PAGE${randomBytes(12).toString('hex')}`;
     const port = await freePort();
     const capture = await startCapture(port);
-    const relay = await startRelay(port);
-    const printed = await relay.proc.waitForLine(
-      /^relay page at (http:\/\/127\.0\.0\.1:\d+\/) sha256 ([0-9a-f]{64})$/m,
-    );
-    const home = tempHome('device');
-    await startRelayAgent(home, 'office', relay.url);
-    const code = await cliJson<PairNewResult>(['pair', 'new', '--home', home]);
+    const { pageUrl, printedHash, home } = await relayWithDevice(port);
 
     const browser = await launchBrowser();
     try {
-      const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-      const page = await context.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
-      page.on('console', (msg) => {
-        if (msg.type() === 'error') errors.push(`console: ${msg.text()}`);
-      });
-      const answer = await page.goto(printed[1]!);
-      const headers = answer!.headers();
+      const { page, errors } = await openRelayPage(browser, pageUrl);
+      const answer = await page.request.get(pageUrl);
+      const headers = answer.headers();
       assert.match(headers['content-security-policy'] ?? '', /script-src 'self'; .*frame-ancestors 'none'/);
-      // The hash the relay printed is the page it served (which pins its script by integrity).
-      assert.equal(
-        createHash('sha256')
-          .update(await answer!.body())
-          .digest('hex'),
-        printed[2],
-      );
       assert.match((await page.locator('script[type=module]').getAttribute('integrity')) ?? '', /^sha384-/);
+      assert.match((await page.locator('link[rel=stylesheet]').getAttribute('integrity')) ?? '', /^sha384-/);
+      // The hash the relay printed covers every file the page is made of, as served.
+      assert.equal(await pageHashFromOutside(page.request, pageUrl), printedHash);
 
-      const mine = page.getByRole('region', { name: 'This browser' });
-      const fingerprint = (await waitForText(mine, /([0-9a-f]{4} ){15}[0-9a-f]{4}/))
-        .match(/([0-9a-f]{4} ?){16}/)![0]
-        .replace(/ /g, '');
-      await page.getByLabel('Pairing code').fill(code.code);
-      await page.getByRole('button', { name: 'Join' }).click();
+      const fingerprint = await shownFingerprint(page);
+      const code = await cliJson<PairNewResult>(['pair', 'new', '--home', home]);
+      await enterCode(page, code.code);
       await until(
         'the page waits for approval on the node',
         async () => (await agentCall(home, 'pending.list', {})).some((p) => p.fingerprint === fingerprint),
         30_000,
       );
+      // Both fingerprints to compare while the owner decides.
+      await page.getByText("This browser's fingerprint").waitFor({ timeout: 30_000 });
+      await screenshotThemes(page, 'browser-node-waiting');
       const approved = await cli(['approve', '--latest', '--home', home]);
       assert.equal(approved.code, 0, approved.stderr);
-      await waitForText(page.getByRole('status'), /Paired with office/, 30_000);
+      await deviceCard(page).getByRole('button', { name: 'Open terminal' }).waitFor({ timeout: 30_000 });
       const peer = (await agentCall(home, 'peers.list', {})).find(
         (p: PeerInfo) => p.fingerprint === fingerprint,
       );
       assert.equal(peer?.kind, 'browser');
+      // The device's state: online, through the relay.
+      await until(
+        'the card says the device is online',
+        async () => /online/.test(await deviceCard(page).innerText()),
+        30_000,
+      );
+      await screenshotThemes(page, 'browser-node-devices');
 
-      await page.getByRole('button', { name: 'Open terminal' }).click();
-      await waitForText(page.getByRole('status'), /Terminal on office/, 30_000);
-      await page.keyboard.type(`echo $((6*7)) ${marker}\n`);
-      await waitForText(page.locator('.xterm-rows'), new RegExp(`^42 ${marker}$`, 'm'), 30_000);
+      await openTerminal(page);
+      await run(page, `echo $((6*7)) ${marker}`, new RegExp(`^42 ${marker}$`, 'm'));
       await screenshotThemes(page, 'browser-node-terminal');
 
       // Reloaded: still paired (same fingerprint, no new code), the device comes back, a new terminal opens.
       await page.reload();
-      await waitForText(mine, new RegExp(grouped(fingerprint)));
-      await page.getByRole('button', { name: 'Open terminal' }).click();
-      await waitForText(page.getByRole('status'), /Terminal on office/, 30_000);
-      await page.keyboard.type('echo $((6*7))\n');
-      await waitForText(page.locator('.xterm-rows'), /^42$/m, 30_000);
+      // The reload lands on the view it showed (Terminals, with no session left: they were the page's).
+      await page.getByRole('main', { name: 'Terminals' }).waitFor();
+      await screenshotThemes(page, 'browser-node-reloaded');
+      await nav(page, 'Peers').click();
+      assert.equal(await shownFingerprint(page), fingerprint);
+      await openTerminal(page);
+      await run(page, 'echo $((6*7))', /^42$/m);
       assert.equal((await agentCall(home, 'pending.list', {})).length, 0, 'no new request after the reload');
+      // Only what a browser node does: no forwards, files, messages, approvals or settings.
+      const views = await page.getByRole('navigation', { name: 'Views' }).getByRole('button').allInnerTexts();
+      assert.deepEqual(
+        views.map((v) => v.trim()),
+        ['Peers', 'Pair', 'Terminals'],
+      );
       assert.deepEqual(errors, []);
     } finally {
       await browser.close();
@@ -127,38 +158,43 @@ test(
   'on a 390 × 844 phone screen the device list, a terminal and the key row are usable',
   { skip: missing ?? false },
   async () => {
-    const relay = await startRelay();
-    const printed = await relay.proc.waitForLine(/^relay page at (http:\/\/127\.0\.0\.1:\d+\/) sha256/m);
-    const home = tempHome('device');
-    await startRelayAgent(home, 'office', relay.url);
-    const code = await cliJson<PairNewResult>(['pair', 'new', '--home', home]);
+    const { pageUrl, home } = await relayWithDevice();
     const browser = await launchBrowser();
     try {
-      const context = await browser.newContext({
+      const { page } = await openRelayPage(browser, pageUrl, {
         viewport: { width: 390, height: 844 },
         isMobile: true,
         hasTouch: true,
       });
-      const page = await context.newPage();
-      await page.goto(printed[1]!);
-      await page.getByLabel('Pairing code').fill(code.code);
-      await page.getByRole('button', { name: 'Join' }).tap();
+      await shownFingerprint(page);
+      await screenshotThemes(page, 'browser-node-phone-start');
+      // An invite link opens the join with its code filled in (the Pair view: joining is all it offers).
+      const code = await cliJson<PairNewResult>(['pair', 'new', '--home', home]);
+      await page.goto(`${pageUrl}#join?invite=${code.code}`);
+      assert.equal(await page.getByLabel('Pairing code').inputValue(), code.code);
+      assert.equal(
+        await page.getByRole('button', { name: 'Pair new device' }).count(),
+        0,
+        'a browser shows no code of its own',
+      );
+      await screenshotThemes(page, 'browser-node-phone-invite');
+      await page.getByRole('button', { name: 'Join', exact: true }).tap();
       await until(
-        'the page waits for approval on the node',
+        'the page waits for approval on the device',
         async () => (await cli(['approve', '--latest', '--home', home])).code === 0,
         30_000,
       );
-      await waitForText(page.getByRole('status'), /Paired with office/, 30_000);
-      const open = page.getByRole('button', { name: 'Open terminal' });
+      await nav(page, 'Peers').tap();
+      const open = deviceCard(page).getByRole('button', { name: 'Open terminal' });
+      await open.waitFor({ timeout: 30_000 });
       const box = await open.boundingBox();
       assert.ok(
         box && box.x >= 0 && box.x + box.width <= 390,
         `Open terminal fits the screen: ${JSON.stringify(box)}`,
       );
-      await open.tap();
-      await waitForText(page.getByRole('status'), /Terminal on office/, 30_000);
-      await page.keyboard.type('echo $((6*7))\n');
-      await waitForText(page.locator('.xterm-rows'), /^42$/m, 30_000);
+      await screenshotThemes(page, 'browser-node-phone-devices');
+      await openTerminal(page, true);
+      await run(page, 'echo $((6*7))', /^42$/m);
       // The key row: ↑ recalls the command, as the arrow key of a keyboard would.
       const keys = page.getByRole('toolbar', { name: 'Keys' });
       for (const name of ['Escape', 'Tab', 'Ctrl', 'Left', 'Up', 'Down', 'Right']) {
@@ -169,10 +205,17 @@ test(
       await page.keyboard.press('Enter');
       await until(
         'the recalled command answers again',
-        async () => ((await page.locator('.xterm-rows').innerText()).match(/^42$/gm) ?? []).length === 2,
+        async () => ((await screen(page).innerText()).match(/^42$/gm) ?? []).length === 2,
         30_000,
       );
+      // Ctrl held for the next key: Ctrl then c interrupts what runs.
+      await page.keyboard.type('sleep 60\n');
+      await keys.getByRole('button', { name: 'Ctrl', exact: true }).tap();
+      await page.keyboard.type('c');
+      await run(page, 'echo AFTER-$((1+2))', /^AFTER-3$/m);
       await screenshotThemes(page, 'browser-node-phone');
+      await nav(page, 'Peers').tap();
+      await screenshotThemes(page, 'browser-node-phone-peers');
     } finally {
       await browser.close();
     }
@@ -183,9 +226,7 @@ test(
   'a hostile origin can neither frame the page, use the relay’s socket, nor read the page’s identity',
   { skip: missing ?? false },
   async () => {
-    const relay = await startRelay();
-    const printed = await relay.proc.waitForLine(/^relay page at (http:\/\/127\.0\.0\.1:\d+\/) sha256/m);
-    const pageUrl = printed[1]!;
+    const { pageUrl, relay } = await relayWithDevice();
     // Another site: a page on another origin (another port) that frames the relay's page and calls its socket.
     const hostile = createServer((_req, res) =>
       res
@@ -196,18 +237,15 @@ test(
     const hostileUrl = `http://127.0.0.1:${(hostile.address() as AddressInfo).port}/`;
     const browser = await launchBrowser();
     try {
-      const context = await browser.newContext();
-      const page = await context.newPage();
-      await page.goto(pageUrl);
-      const mine = page.getByRole('region', { name: 'This browser' });
-      const own = await waitForText(mine, /([0-9a-f]{4} ){15}[0-9a-f]{4}/);
+      const { page } = await openRelayPage(browser, pageUrl);
+      const own = await shownFingerprint(page);
 
-      const other = await context.newPage();
+      const other = await page.context().newPage();
       await other.goto(hostileUrl);
       // frame-ancestors 'none': the frame stays empty, the page's script never runs in it.
       await until('the frame has settled', () => other.frames().length === 2, 10_000);
       const framed = other.frames()[1]!;
-      assert.equal(await framed.locator('#app').count(), 0, 'the relay page ran inside another site');
+      assert.equal(await framed.locator('#root > *').count(), 0, 'the relay page ran inside another site');
       // The relay refuses a WebSocket from this origin before the upgrade.
       const outcome = await other.evaluate(
         (url) =>
@@ -233,7 +271,7 @@ test(
       assert.deepEqual(stores, [], 'another origin sees the page’s stores');
       // The page itself still has its identity after all this.
       await page.reload();
-      await waitForText(mine, new RegExp(own.match(/([0-9a-f]{4} ?){16}/)![0]));
+      assert.equal(await shownFingerprint(page), own);
     } finally {
       await browser.close();
       hostile.close();
@@ -245,8 +283,7 @@ test(
   'the page is installable: it links a web app manifest the relay serves, with its icon, that Chromium reads',
   { skip: missing ?? false },
   async () => {
-    const relay = await startRelay();
-    const printed = await relay.proc.waitForLine(/^relay page at (http:\/\/127\.0\.0\.1:\d+\/) sha256/m);
+    const { pageUrl } = await relayWithDevice();
     const browser = await launchBrowser();
     try {
       const page = await (await browser.newContext()).newPage();
@@ -254,10 +291,10 @@ test(
       page.on('console', (msg) => {
         if (/Content Security Policy|manifest/i.test(msg.text())) violations.push(msg.text());
       });
-      await page.goto(printed[1]!);
+      await page.goto(pageUrl);
       assert.equal(await page.locator('link[rel=manifest]').getAttribute('href'), '/manifest.webmanifest');
 
-      const served = await page.request.get(new URL('/manifest.webmanifest', printed[1]).href);
+      const served = await page.request.get(new URL('/manifest.webmanifest', pageUrl).href);
       assert.equal(served.status(), 200);
       assert.match(served.headers()['content-type'] ?? '', /^application\/manifest\+json/);
       assert.match(served.headers()['content-security-policy'] ?? '', /manifest-src 'self'/);
@@ -271,7 +308,7 @@ test(
       assert.equal(manifest.display, 'standalone');
       assert.equal(manifest.start_url, '/');
       for (const icon of manifest.icons) {
-        const image = await page.request.get(new URL(icon.src, printed[1]).href);
+        const image = await page.request.get(new URL(icon.src, pageUrl).href);
         assert.equal(image.status(), 200, icon.src);
         assert.equal(image.headers()['content-type'], 'image/png');
       }
@@ -287,9 +324,11 @@ test(
         errors: { message: string }[];
         data?: string;
       };
-      assert.equal(read.url, new URL('/manifest.webmanifest', printed[1]).href);
+      assert.equal(read.url, new URL('/manifest.webmanifest', pageUrl).href);
       assert.deepEqual(read.errors, []);
       assert.match(read.data ?? '', /"display": ?"standalone"/);
+      // The window itself started under the CSP (React, xterm's styles): no violation, no error.
+      await shownFingerprint(page);
       assert.deepEqual(violations, []);
     } finally {
       await browser.close();

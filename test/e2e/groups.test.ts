@@ -1,10 +1,14 @@
 /**
  * The Groups view in Chromium, both sides, through accessible names: real agents on loopback with a
  * relay. The owner's window (O1, with O2 marked mine) creates `lab`, adds O2 and invites: a code and
- * its link appear. The member's window (M1) enters the code under "Invitation code", joins, and sees
+ * its link appear. The member's window (M1) enters a wrong code, is told of a refused link, is opened
+ * on the invitation's link (as the desktop app opens clawbridge://group?…), joins with it, and sees
  * lab's device O2 with its state and an "Open terminal on o2" button, which opens a terminal there.
- * The owner removes the member: it leaves the owner's list, and o2 stops being online to the member.
- * Screenshots light and dark.
+ * The owner's session history of lab: empty at first, then the member's terminal on o2, open, then
+ * ended once the owner removes the member (it leaves the owner's list, and o2 stops being online to
+ * the member); an invitation past its TTL, or cancelled elsewhere, is no longer offered; with o2
+ * stopped, the history says o2 could not be asked, and with O1's agent stopped, that it is read once
+ * the agent is back. Screenshots light and dark.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,10 +23,19 @@ import {
   uiUrl,
   waitForScreen,
   waitForText,
+  UNNAMED,
+  assertWithin,
   type UiPage,
 } from '../helpers/browser.js';
 import { pairMine, type LoopbackNode } from '../helpers/loopback-nodes.js';
-import { startAgent, startRelay, stopAll, tempHome } from '../helpers/processes.js';
+import {
+  agentCall,
+  startAgent,
+  startRelay,
+  stopAll,
+  tempHome,
+  type AgentProc,
+} from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
 
 const skip = browserMissing();
@@ -34,12 +47,12 @@ const GROUP_MS = 30_000;
 let browser: Browser | undefined;
 let owner: UiPage;
 let member: UiPage;
-const nodes: Record<'o1' | 'o2' | 'm1', LoopbackNode> = {} as never;
+const nodes: Record<'o1' | 'o2' | 'm1', LoopbackNode & { proc: AgentProc }> = {} as never;
 
 async function startNode(name: 'o1' | 'o2' | 'm1', relay: string, ui: boolean): Promise<void> {
   const home = tempHome(`e2e-groups-${name}`);
-  const agent = await startAgent(home, { name, relay, listen: '127.0.0.1:0', ui, readyMs: 30_000 });
-  nodes[name] = { name, home, fingerprint: agent.fingerprint, address: agent.listen ?? '' };
+  const proc = await startAgent(home, { name, relay, listen: '127.0.0.1:0', ui, readyMs: 30_000 });
+  nodes[name] = { name, home, fingerprint: proc.fingerprint, address: proc.listen ?? '', proc };
 }
 
 /** The card of group `name` in the view (a list item named by its heading). */
@@ -80,11 +93,24 @@ test(
     const o2Row = lab.getByRole('list', { name: 'Devices of lab' }).getByRole('listitem', { name: 'o2' });
     await waitForText(o2Row, /online/, 15_000);
 
+    // The session history, shown by keyboard: no member has had a session yet.
+    const show = lab.getByRole('button', { name: 'Show session history of lab' });
+    await show.focus();
+    await o.keyboard.press('Enter');
+    assert.equal(
+      await lab.getByRole('button', { name: 'Hide session history of lab' }).getAttribute('aria-expanded'),
+      'true',
+    );
+    const history = lab.getByRole('region', { name: 'Session history' });
+    await waitForText(history, /No member has had a session on these devices yet/, 30_000);
+
     await lab.getByRole('button', { name: 'Invite to lab' }).click();
     const made = lab.getByRole('group', { name: 'New invitation' });
     const shown = await waitForText(made, /[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}/, 15_000);
     const code = /[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}/.exec(shown)![0];
     assert.match(shown, /clawbridge:\/\/group\?/, 'the link is shown beside the code');
+    const link = (await made.locator('code.group-invite-link').innerText()).trim();
+    assert.match(link, /^clawbridge:\/\/group\?invite=/);
     assert.equal(await made.getByRole('button', { name: 'Copy code' }).count(), 1);
     assert.equal(
       await made.getByRole('img', { name: 'Invitation link as a QR code' }).count(),
@@ -104,7 +130,24 @@ test(
     await joinRegion.getByRole('alert').waitFor({ timeout: 60_000 });
     assert.equal(await m.getByRole('textbox', { name: 'Invitation code' }).inputValue(), 'AAAA-BBBB-CCCC');
     await screenshotThemes(m, 'groups-member-bad-code');
-    await m.getByRole('textbox', { name: 'Invitation code' }).fill(code);
+    // What the desktop app opens for a malformed clawbridge://group?… link: the reason under the form.
+    const field = m.getByRole('textbox', { name: 'Invitation code' });
+    const why = 'group invitation has no code — it must carry invite=<code>';
+    await m.evaluate(`location.hash = 'groups?refused=' + encodeURIComponent(${JSON.stringify(why)})`);
+    await waitForText(
+      joinRegion.getByRole('alert'),
+      /The invitation link was not opened: group invitation has no code/,
+    );
+    assert.equal(await field.inputValue(), '', 'nothing filled in');
+    await screenshotThemes(m, 'groups-member-refused-link');
+    // And for the link `group invite` printed: Groups, the form filled in with it; Join group joins.
+    await m.evaluate(`location.hash = 'groups?join=' + encodeURIComponent(${JSON.stringify(link)})`);
+    await until(
+      'the link in the Invitation code field',
+      async () => (await field.inputValue()) === link,
+      5_000,
+    );
+    assert.equal(await joinRegion.getByRole('alert').count(), 0, 'the refusal is gone with the new link');
     await m.getByRole('button', { name: 'Join group' }).click();
     await waitForText(joinRegion, /Joined lab, invited by o1/, 150_000);
     const joined = groupCard(m, 'lab');
@@ -135,6 +178,29 @@ test(
       GROUP_MS,
     );
 
+    // The owner's history: the member's terminal on o2, still open.
+    const refresh = lab.getByRole('button', { name: 'Refresh session history of lab' });
+    const sessions = lab.getByRole('table', { name: 'Session history of lab' });
+    const m1OnO2 = sessions.getByRole('row').filter({ hasText: 'm1/m1' }).filter({ hasText: 'o2' });
+    await until(
+      "the member's open terminal in the owner's history",
+      async () => {
+        await refresh.click();
+        return waitForText(m1OnO2, /open/, 5_000).then(
+          () => true,
+          () => false,
+        );
+      },
+      GROUP_MS,
+    );
+    assert.match(
+      await m1OnO2.innerText(),
+      /^m1\s+m1\/m1\s+o2\s+\S.*\s+open$/,
+      'member, its device, group device, start, open',
+    );
+    await history.scrollIntoViewIfNeeded();
+    await screenshotThemes(o, 'groups-owner-history');
+
     await members.getByRole('button', { name: 'Remove m1 from lab' }).click();
     await until('m1 gone from lab', async () => (await members.count()) === 0, 15_000);
     await nav(m, 'Groups').click();
@@ -148,7 +214,66 @@ test(
       GROUP_MS,
     );
     await screenshotThemes(m, 'groups-member-removed');
+
+    // An invitation past its TTL while shown leaves Pending invitations and is said to be expired,
+    // though nothing has asked the agent since (it ends the code only when next asked).
+    const brief = await agentCall(nodes.o1.home, 'groups.invite', { group: 'lab', ttlMs: 10_000 });
+    const briefRow = pending.getByRole('listitem', { name: `Invitation ${brief.code}` });
+    await briefRow.waitFor({ timeout: 15_000 });
+    await waitForText(lab, new RegExp(`Last invitation ${brief.code}: expired`), GROUP_MS);
+    assert.equal(await briefRow.count(), 0);
+    // One shown in the window and cancelled elsewhere (`group invitations cancel` on another terminal):
+    // the code is no longer offered, and the last invitation says cancelled.
+    await lab.getByRole('button', { name: 'Invite to lab' }).click();
+    const again = await waitForText(made, /[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}/, 15_000);
+    const second = /[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}/.exec(again)![0];
+    await agentCall(nodes.o1.home, 'groups.cancelInvitation', { code: second });
+    await waitForText(lab, new RegExp(`Last invitation ${second}: cancelled`), 15_000);
+    assert.equal(await made.count(), 0, 'the cancelled code is no longer shown');
+
+    // The removal ended the terminal: the owner's history has its end (by keyboard: Refresh, Enter).
+    await until(
+      "the member's terminal ended in the owner's history",
+      async () => {
+        await refresh.focus();
+        await o.keyboard.press('Enter');
+        return waitForText(m1OnO2, /\(\d+ (s|min)\)$/, 5_000).then(
+          () => true,
+          () => false,
+        );
+      },
+      GROUP_MS,
+    );
+    assert.doesNotMatch(await m1OnO2.innerText(), /open/);
+    await lab.getByRole('button', { name: 'Delete lab' }).scrollIntoViewIfNeeded();
+    await screenshotThemes(o, 'groups-owner-history-ended');
+    assert.deepEqual(await o.evaluate(UNNAMED), [], 'every control of the history has a name');
+    // In a narrow window the table stays inside the group's card.
+    const wide = o.viewportSize();
+    await o.setViewportSize({ width: 480, height: 800 });
+    await sessions.scrollIntoViewIfNeeded();
+    await assertWithin(sessions, lab, 'the session history at 480 px');
+    await screenshotThemes(o, 'groups-owner-history-narrow');
+    if (wide) await o.setViewportSize(wide);
+
+    // o2 stops: the history says it could not be asked, and shows none of its sessions.
+    await nodes.o2.proc.stop();
+    await refresh.click();
+    const notAsked = lab.getByRole('group', { name: 'Devices of lab not asked' });
+    await waitForText(notAsked, /o2: \S/, 60_000);
+    await waitForText(notAsked, /No device of lab could be asked/, 5_000);
+    assert.equal(await sessions.count(), 0);
+    await lab.getByRole('button', { name: 'Delete lab' }).scrollIntoViewIfNeeded();
+    await screenshotThemes(o, 'groups-owner-history-device-offline');
     assert.deepEqual(owner.errors, []);
     assert.deepEqual(member.errors, []);
+
+    // The owner's agent stops under the window: the history says it is read once the agent is back,
+    // and Refresh keeps the focus but does nothing.
+    await nodes.o1.proc.stop();
+    await waitForText(history.getByRole('status'), /The agent is not connected/, GROUP_MS);
+    assert.equal(await refresh.getAttribute('aria-disabled'), 'true');
+    await lab.getByRole('button', { name: 'Delete lab' }).scrollIntoViewIfNeeded();
+    await screenshotThemes(o, 'groups-owner-history-agent-away');
   },
 );

@@ -16,45 +16,22 @@ import {
   uiUrl,
   type UiPage,
 } from '../helpers/browser.js';
+import { desktopWindow } from '../helpers/desktop-stand-in.js';
 import { stopAll, tempHome, startAgent } from '../helpers/processes.js';
 import type { DesktopServiceStatus } from '../../src-main/electron/service-status.js';
 
 const skip = browserMissing();
 if (skip) console.log(`# ${skip}`);
 
-/** The preload as the page sees it (page script, so a string): the API over the web UI socket, and main's service switch. */
-const STAND_IN = `(initial, token) => {
+/** Main's service switch (page script, so a string): answers as service-ipc.ts does, records what was asked. */
+const SERVICE = `(initial) => {
   let status = initial;
-  const listeners = new Set();
-  const api = new WebSocket('ws://' + location.host + '/api');
-  const waiting = new Map();
-  let nextId = 1;
-  const ready = new Promise((resolve) => {
-    api.onopen = () => api.send(JSON.stringify({ type: 'auth', token }));
-    api.onmessage = (e) => {
-      const m = JSON.parse(e.data);
-      if (m.type === 'ready') { api.send(JSON.stringify({ type: 'subscribe' })); resolve(); }
-      else if (m.type === 'response') {
-        const w = waiting.get(m.id); waiting.delete(m.id);
-        if (w) w(m.ok ? { ok: true, result: m.result } : { ok: false, error: m.error });
-      } else if (m.type === 'event') for (const l of listeners) l(m.event, m.data);
-    };
-  });
   const asked = [];
   window.__service = { asked };
   const ok = (result) => Promise.resolve({ ok: true, result });
-  window.clawbridge = {
-    async request(method, params) {
-      await ready;
-      const id = nextId++;
-      return new Promise((resolve) => {
-        waiting.set(id, resolve);
-        api.send(JSON.stringify({ type: 'request', id, method, params }));
-      });
-    },
-    openStream: () => Promise.resolve({ ok: false, error: { code: 'BAD_ARGUMENT', message: 'no terminals here' } }),
-    subscribe(l) { listeners.add(l); return () => listeners.delete(l); },
-    service: {
+  return {
+    key: 'service',
+    value: {
       status: () => ok(status),
       set(on) {
         asked.push(on);
@@ -71,14 +48,12 @@ const OFF: DesktopServiceStatus = { installed: null, blocked: null };
 
 let browser: Browser | undefined;
 let url = '';
-let token = '';
 
 before(async () => {
   if (skip) return;
   const home = tempHome('e2e-service');
   await startAgent(home, { name: 'desk', listen: '127.0.0.1:0', ui: true });
   url = await uiUrl(home);
-  token = /token=([0-9a-f]+)/.exec(new URL(url).hash)![1]!;
   browser = await launchBrowser();
 });
 
@@ -87,15 +62,8 @@ after(async () => {
   await stopAll();
 });
 
-async function desktopWindow(status: DesktopServiceStatus): Promise<UiPage> {
-  const context = await browser!.newContext({ viewport: { width: 1280, height: 800 } });
-  await context.addInitScript(`(${STAND_IN})(${JSON.stringify(status)}, ${JSON.stringify(token)})`);
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
-  await page.goto(`${new URL(url).origin}/`);
-  return { context, page, errors };
-}
+const serviceWindow = (status: DesktopServiceStatus): Promise<UiPage> =>
+  desktopWindow(browser!, url, SERVICE, status);
 
 const asked = (page: Page) =>
   page.evaluate(() => (globalThis as unknown as { __service: { asked: boolean[] } }).__service.asked);
@@ -106,7 +74,7 @@ test(
   'Settings → Background: the switch installs the service, then says which runs and where its log is, and removes it',
   { skip: skip ?? false },
   async () => {
-    const { page, errors, context } = await desktopWindow(OFF);
+    const { page, errors, context } = await serviceWindow(OFF);
     try {
       await nav(page, 'Settings').click();
       const section = page.getByRole('region', { name: 'Background' });
@@ -138,7 +106,7 @@ test(
   async () => {
     const why =
       "This device's key is kept in the system keychain, which only the app can read: a service cannot run this node. Run a service for a node of its own (another --home) instead.";
-    const { page, errors, context } = await desktopWindow({ installed: null, blocked: why });
+    const { page, errors, context } = await serviceWindow({ installed: null, blocked: why });
     try {
       await nav(page, 'Settings').click();
       const section = page.getByRole('region', { name: 'Background' });

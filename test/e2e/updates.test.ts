@@ -17,54 +17,27 @@ import {
   uiUrl,
   type UiPage,
 } from '../helpers/browser.js';
+import { desktopWindow } from '../helpers/desktop-stand-in.js';
 import { stopAll, tempHome, startAgent } from '../helpers/processes.js';
 import type { UpdateStatus } from '../../src-main/electron/update-policy.js';
 
 const skip = browserMissing();
 if (skip) console.log(`# ${skip}`);
 
-/**
- * The preload as the page sees it, page script (so a string): the API over the agent's web UI socket
- * (requests and events, as test/e2e/ipc-bridge.test.ts's stand-in does; no terminals here), and main's
- * updater.
- */
-const STAND_IN = `(initial, token) => {
+/** Main's updater (page script, so a string): answers as updates-ipc.ts does, pushes `app.update`, records what was asked. */
+const UPDATER = `(initial, emit) => {
   let status = initial;
-  const listeners = new Set();
-  const api = new WebSocket('ws://' + location.host + '/api');
-  const waiting = new Map();
-  let nextId = 1;
-  const ready = new Promise((resolve) => {
-    api.onopen = () => api.send(JSON.stringify({ type: 'auth', token }));
-    api.onmessage = (e) => {
-      const m = JSON.parse(e.data);
-      if (m.type === 'ready') { api.send(JSON.stringify({ type: 'subscribe' })); resolve(); }
-      else if (m.type === 'response') {
-        const w = waiting.get(m.id); waiting.delete(m.id);
-        if (w) w(m.ok ? { ok: true, result: m.result } : { ok: false, error: m.error });
-      } else if (m.type === 'event') for (const l of listeners) l(m.event, m.data);
-    };
-  });
   const asked = [];
-  const push = () => { for (const l of listeners) l('app.update', status); };
+  const push = () => emit('app.update', status);
   window.__updates = {
     asked,
     busy: { terminals: 0, transfers: 0 },
     push(next) { status = next; push(); },
   };
   const ok = (result) => Promise.resolve({ ok: true, result });
-  window.clawbridge = {
-    async request(method, params) {
-      await ready;
-      const id = nextId++;
-      return new Promise((resolve) => {
-        waiting.set(id, resolve);
-        api.send(JSON.stringify({ type: 'request', id, method, params }));
-      });
-    },
-    openStream: () => Promise.resolve({ ok: false, error: { code: 'BAD_ARGUMENT', message: 'no terminals here' } }),
-    subscribe(l) { listeners.add(l); return () => listeners.delete(l); },
-    updates: {
+  return {
+    key: 'updates',
+    value: {
       status: () => ok(status),
       choose(choice) {
         asked.push(['choose', choice]);
@@ -100,14 +73,12 @@ const STATUS: UpdateStatus = {
 let browser: Browser | undefined;
 let home = '';
 let url = '';
-let token = '';
 
 before(async () => {
   if (skip) return;
   home = tempHome('e2e-updates');
   await startAgent(home, { name: 'desk', listen: '127.0.0.1:0', ui: true });
   url = await uiUrl(home);
-  token = /token=([0-9a-f]+)/.exec(new URL(url).hash)![1]!;
   browser = await launchBrowser();
 });
 
@@ -116,16 +87,8 @@ after(async () => {
   await stopAll();
 });
 
-async function desktopWindow(status: UpdateStatus = STATUS): Promise<UiPage> {
-  const context = await browser!.newContext({ viewport: { width: 1280, height: 800 } });
-  await context.addInitScript(`(${STAND_IN})(${JSON.stringify(status)}, ${JSON.stringify(token)})`);
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
-  // No token in the address: only the bridge reaches the agent, as in the app.
-  await page.goto(`${new URL(url).origin}/`);
-  return { context, page, errors };
-}
+const updatesWindow = (status: UpdateStatus = STATUS): Promise<UiPage> =>
+  desktopWindow(browser!, url, UPDATER, status);
 
 const asked = (page: Page) =>
   page.evaluate(() => (globalThis as unknown as { __updates: { asked: unknown[] } }).__updates.asked);
@@ -139,7 +102,7 @@ test(
   'Settings → Updates: the version, the last check, the choice kept by main, and Off takes Check now away',
   { skip: skip ?? false },
   async () => {
-    const { page, errors, context } = await desktopWindow();
+    const { page, errors, context } = await updatesWindow();
     try {
       await nav(page, 'Settings').click();
       const updates = page.getByRole('region', { name: 'Updates' });
@@ -176,7 +139,7 @@ test(
   'the restart-to-update notice: release notes, nothing restarts while a terminal runs unless the user says so',
   { skip: skip ?? false },
   async () => {
-    const { page, errors, context } = await desktopWindow();
+    const { page, errors, context } = await updatesWindow();
     try {
       await page.getByRole('heading', { name: 'Peers' }).waitFor();
       await page.evaluate(() => {

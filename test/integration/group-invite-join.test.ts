@@ -1,9 +1,9 @@
 /**
  * A group joined with its invitation, with real agents on loopback and a relay (the member's devices
- * relay-only), as people type it: O1 (O2 marked mine to it) creates `lab` with O2 and invites; M1
- * enters the code (`group join`); M1 and M2 (marked mine to M1, never invited) list the group with
- * O2 and open a terminal on it; O1's `group history lab` lists M1's sessions on O2 with start and end,
- * gathered from O2's audit log.
+ * relay-only), as people type it: O1 (O2 and O3 marked mine to it) creates `lab` with O2 and O3 and
+ * invites; M1 enters the code (`group join`); M1 and M2 (marked mine to M1, never invited) list the
+ * group with O2 and O3 and open a terminal on each; O1's `group history lab` (and `--json`) lists the
+ * member's sessions on O2 and on O3 with start and end, gathered from each device's own audit log.
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
@@ -18,20 +18,23 @@ after(stopAll);
 const JOIN_MS = 30_000;
 
 test(
-  "M1 joins with O1's code; M1 and M2 list lab with O2 and open terminals there; O1's history lists them",
+  "M1 joins with O1's code; M1 and M2 list lab with O2 and O3 and open terminals on both; O1's history lists them",
   { timeout: 300_000 },
   async () => {
     const relay = await startRelay();
-    const [o1, o2, m1, m2] = await Promise.all([
+    const [o1, o2, o3, m1, m2] = await Promise.all([
       startGroupNode('o1', 'invite', relay.url, false),
       startGroupNode('o2', 'invite', relay.url, false),
+      startGroupNode('o3', 'invite', relay.url, false),
       startGroupNode('m1', 'invite', relay.url, true),
       startGroupNode('m2', 'invite', relay.url, true),
     ]);
     await mine(o1, o2);
+    await mine(o1, o3);
     await mine(m1, m2);
     await cliJson(['group', 'create', 'lab', '--home', o1.home]);
-    await cliJson(['group', 'add', 'lab', 'o2', '--home', o1.home]);
+    await cliJson(['group', 'add', 'lab', 'o2', 'o3', '--home', o1.home]);
+    const groupDevices = [o2.fingerprint, o3.fingerprint].sort();
     const invitation = await cliJson<InvitationInfo>(['group', 'invite', 'lab', '--home', o1.home]);
 
     const joined = await cli(['group', 'join', invitation.code, '--home', m1.home], 150_000);
@@ -39,12 +42,9 @@ test(
     assert.match(joined.stdout, /joined group lab, invited by o1/);
 
     for (const m of [m1, m2]) {
-      const [lab] = await groupsUntil(m, 'lab with o2', (gs) => gs[0]?.devices.length === 1, JOIN_MS);
+      const [lab] = await groupsUntil(m, 'lab with o2 and o3', (gs) => gs[0]?.devices.length === 2, JOIN_MS);
       assert.equal(lab?.role, 'member', `${m.name} belongs to lab`);
-      assert.deepEqual(
-        lab?.devices.map((d) => d.fingerprint),
-        [o2.fingerprint],
-      );
+      assert.deepEqual(lab?.devices.map((d) => d.fingerprint).sort(), groupDevices);
     }
     const [owned] = await listGroups(o1);
     assert.deepEqual(
@@ -53,41 +53,65 @@ test(
       'the member is the device that entered the code',
     );
 
-    // Each of the member's devices opens a terminal on O2 once O2 has the records.
-    for (const m of [m1, m2]) {
-      const word = `hello-from-${m.name}`;
-      await until(
-        `${m.name}: term o2 answers`,
-        async () => {
-          const r = await cli(['term', 'o2', '--home', m.home, '--', 'sh', '-c', `echo ${word}`], 20_000);
-          return r.code === 0 && r.stdout.includes(word);
-        },
-        JOIN_MS,
-      );
-    }
+    // Each of the member's devices opens a terminal on each group device once it has the records.
+    for (const m of [m1, m2])
+      for (const device of ['o2', 'o3']) {
+        const word = `hello-from-${m.name}-on-${device}`;
+        await until(
+          `${m.name}: term ${device} answers`,
+          async () => {
+            const r = await cli(['term', device, '--home', m.home, '--', 'sh', '-c', `echo ${word}`], 20_000);
+            return r.code === 0 && r.stdout.includes(word);
+          },
+          JOIN_MS,
+        );
+      }
 
+    // On O1, which served none of them: each of the member's devices on each group device, ended. (A
+    // group device names a member's device `member/device`.)
+    const pairs = (h: HistoryResult) =>
+      new Set(
+        h.sessions
+          .filter((s) => s.end !== null)
+          .map((s) => `${s.memberDevice.fingerprint}>${s.device.fingerprint}`),
+      );
+    const wanted = [m1, m2].flatMap((m) => [o2, o3].map((o) => `${m.fingerprint}>${o.fingerprint}`));
     const history = await until(
-      "O1's history of lab with both members' devices' sessions, ended",
+      "O1's history of lab with the member's sessions on o2 and o3, ended",
       async () => {
         const h = await cliJson<HistoryResult>(['group', 'history', 'lab', '--home', o1.home]);
-        const ended = h.sessions.filter((s) => s.end !== null);
-        const from = new Set(ended.map((s) => s.memberDevice.fingerprint));
-        return from.has(m1.fingerprint) && from.has(m2.fingerprint) && h;
+        const seen = pairs(h);
+        return wanted.every((p) => seen.has(p)) && h;
       },
       JOIN_MS,
     );
     for (const s of history.sessions) {
-      assert.equal(s.device.fingerprint, o2.fingerprint, 'every session ran on O2, the group device');
+      assert.ok(groupDevices.includes(s.device.fingerprint), 'every session ran on a group device');
       assert.equal(s.member, 'm1', "both devices' sessions are the member's");
-      assert.ok(Date.parse(s.start) <= Date.parse(s.end ?? s.start), 'a session starts before it ends');
+      assert.ok(s.end !== null, `the session on ${s.device.name} ended`);
+      assert.ok(Date.parse(s.start) <= Date.parse(s.end), 'a session starts before it ends');
     }
     assert.deepEqual(
-      history.sources.map((s) => [s.device.name, s.answered]),
-      [['o2', true]],
-      'O2 answered O1',
+      history.sources.map((s) => [s.device.name, s.answered]).sort(),
+      [
+        ['o2', true],
+        ['o3', true],
+      ],
+      'O2 and O3 answered O1',
     );
     const text = await cli(['group', 'history', 'lab', '--home', o1.home]);
+    assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /MEMBER\s+FROM\s+ON\s+START\s+END/);
-    assert.match(text.stdout, /m1\s+\S*m2\s+o2\s+\S+Z\s+\S+Z/);
+    for (const [from, on] of [
+      ['m1', 'o2'],
+      ['m1', 'o3'],
+      ['m2', 'o2'],
+      ['m2', 'o3'],
+    ])
+      assert.match(
+        text.stdout,
+        new RegExp(`m1\\s+m1/${from}\\s+${on}\\s+\\S+Z\\s+\\S+Z`),
+        `${from} on ${on}`,
+      );
   },
 );

@@ -57,7 +57,11 @@ export function GroupsView() {
           </form>
           <ErrorText error={create.error} id="group-create-error" />
         </section>
-        <JoinGroup key={intent.joinCode ?? ''} initial={intent.joinCode ?? ''} />
+        <JoinGroup
+          key={`${intent.joinCode ?? ''}\n${intent.refusedLink ?? ''}`}
+          initial={intent.joinCode ?? ''}
+          {...(intent.refusedLink ? { refusedLink: intent.refusedLink } : {})}
+        />
       </div>
       <ErrorText error={loadError} />
       {groups === null && !loadError ? <p className="muted">Loading…</p> : null}

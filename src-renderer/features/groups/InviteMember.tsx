@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { InvitationInfo } from '../../../src-main/group-members/group-members-contract.js';
 import { useServices } from '../../api/hooks.js';
 import { ActionButton } from '../../components/ActionButton.js';
@@ -6,6 +6,7 @@ import { CopyButton } from '../../components/CopyButton.js';
 import { QrCode } from '../../components/QrCode.js';
 import { ErrorText } from '../../components/ErrorText.js';
 import { useAction } from '../../lib/use-action.js';
+import { invitationsAt, lostInvitation, nextExpiry } from './invitations-now.js';
 
 /** How long a new invitation's code may be met: the choices offered, in minutes. */
 const TTL_MINUTES = [10, 60, 24 * 60] as const;
@@ -27,11 +28,27 @@ export function InviteMember({
   const [made, setMade] = useState<InvitationInfo | null>(null);
   const invite = useAction();
   const cancel = useAction();
-  const open = invitations.filter((i) => i.group.id === group.id && i.state === 'open');
+  // Re-rendered when the next open invitation expires: the agent says so only when next asked.
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const at = nextExpiry(invitations, now);
+    if (at === null) return;
+    const timer = setTimeout(() => setNow(Date.now()), Math.max(0, at - Date.now()));
+    return () => clearTimeout(timer);
+  }, [invitations, now]);
+  const current = invitationsAt(invitations, Math.max(now, Date.now()));
+  const open = current.filter((i) => i.group.id === group.id && i.state === 'open');
   // The last that ended: who met it (to compare fingerprints with), or why no member came of it.
-  const ended = invitations.find((i) => i.group.id === group.id && i.state !== 'open');
+  const ended = current.find((i) => i.group.id === group.id && i.state !== 'open');
   // The code just made, while it is still open (used, cancelled or expired: it is gone from here).
   const shown = made && open.some((i) => i.id === made.id) ? made : null;
+  // A code just made that the agent listed, then no longer lists at all before its TTL: the agent
+  // restarted under the window (an agent that stops forgets its open invitations).
+  const [listed, setListed] = useState<string | null>(null);
+  useEffect(() => {
+    if (made && invitations.some((i) => i.id === made.id)) setListed(made.id);
+  }, [made, invitations]);
+  const lost = lostInvitation(made, listed !== null && listed === made?.id, current, Date.now());
   return (
     <section className="group-invite" aria-label={`Invite to ${group.name}`}>
       <h3>Invite a member</h3>
@@ -104,6 +121,12 @@ export function InviteMember({
           </ul>
           <ErrorText error={cancel.error} />
         </>
+      ) : null}
+      {lost ? (
+        <p className="muted" role="status">
+          Code {lost.code} no longer works: the agent stopped since it was made, and an agent forgets its open
+          invitations. Invite again for a new code.
+        </p>
       ) : null}
       {ended ? (
         <p className="muted" role="status">

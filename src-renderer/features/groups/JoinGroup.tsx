@@ -9,12 +9,15 @@ import { useAction } from '../../lib/use-action.js';
 /**
  * A member's side of an invitation: the code (or link) the owner gave, and Join group. Joining meets
  * the owner's device (directly or through its relay), which may take a while; what went wrong (a wrong
- * or expired code, the inviter offline or refusing) is said under the field.
+ * or expired code, the inviter offline or refusing, or a malformed link the app was opened with:
+ * `refusedLink`) is said under the field.
  */
-export function JoinGroup({ initial }: { initial: string }) {
+export function JoinGroup({ initial, refusedLink }: { initial: string; refusedLink?: string }) {
   const { client } = useServices();
   const [code, setCode] = useState(initial);
   const [joined, setJoined] = useState<JoinResult | null>(null);
+  // The link the app was opened with and refused, said until the next join.
+  const [refused, setRefused] = useState(refusedLink ?? null);
   const join = useAction();
   return (
     <section className="group-join" aria-label="Join a group">
@@ -23,6 +26,7 @@ export function JoinGroup({ initial }: { initial: string }) {
         onSubmit={(e) => {
           e.preventDefault();
           setJoined(null);
+          setRefused(null);
           void join.run(async () => {
             const r = await client.call('groups.join', { code: normalizeCode(code) });
             setJoined(r);
@@ -52,7 +56,10 @@ export function JoinGroup({ initial }: { initial: string }) {
         {join.busy ? 'Joining…' : joined ? `Joined ${joined.group.name}` : ''}
       </p>
       {join.busy ? <p className="muted">Joining: meeting the inviting device…</p> : null}
-      <ErrorText error={join.error} id="group-join-error" />
+      <ErrorText
+        error={join.error ?? (refused ? `The invitation link was not opened: ${refused}` : null)}
+        id="group-join-error"
+      />
       {joined ? (
         <p className="outcome ok">
           ✓ Joined {joined.group.name}, invited by {joined.inviter.name} (fingerprint{' '}

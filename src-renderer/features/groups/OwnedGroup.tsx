@@ -11,11 +11,13 @@ import { StatusDot } from '../../components/StatusDot.js';
 import { shortFingerprint } from '../../lib/format.js';
 import { useAction } from '../../lib/use-action.js';
 import { deviceState, deviceTone } from './group-device-text.js';
+import { GroupHistory } from './GroupHistory.js';
 import { InviteMember } from './InviteMember.js';
 
 /**
  * A group this device's person owns: its devices (add and drop the owner's own: this node and peers
- * marked mine), what members may do there, invitations, the members with their devices, Delete.
+ * marked mine), what members may do there, invitations, the members with their devices, their
+ * sessions on the group's devices, Delete.
  */
 export function OwnedGroup({ group, invitations }: { group: GroupInfo; invitations: InvitationInfo[] }) {
   const { client, toasts } = useServices();
@@ -154,6 +156,8 @@ export function OwnedGroup({ group, invitations }: { group: GroupInfo; invitatio
       <ErrorText error={action.error} />
 
       <InviteMember group={group} invitations={invitations} />
+
+      <GroupHistory group={group} />
 
       <div className="actions">
         <button

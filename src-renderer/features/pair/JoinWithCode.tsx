@@ -19,6 +19,7 @@ import {
 import { useNews } from '../../lib/use-news.js';
 import { messageOf } from '../../api/client.js';
 import { ActionButton } from '../../components/ActionButton.js';
+import { selfName } from '../../lib/self-name.js';
 
 /** The mark before each step (hidden from screen readers: the words and aria-current say it). */
 const STEP_GLYPH = { done: '✓', current: '…', todo: '·', failed: '✗' } as const;
@@ -37,7 +38,9 @@ export function JoinWithCode({
   running?: PairingEvent | undefined;
   onDone: () => void;
 }) {
-  const { client, store, nav } = useServices();
+  const { client, store, nav, platform } = useServices();
+  // A node that grants nothing (the browser, ADR 0094: it only dials) has nothing to choose here.
+  const grants = client.serves('peers.allow');
   const [code, setCode] = useState(initial);
   const [progress, setProgress] = useState<JoinProgress>(() =>
     running ? nextJoin({ ...JOIN_IDLE, phase: 'finding' }, running) : JOIN_IDLE,
@@ -118,7 +121,8 @@ export function JoinWithCode({
         }}
       >
         <label className="field">
-          <span>Code</span>
+          {/* Where this node shows codes too, Pair's own header says which code this is. */}
+          <span>{client.serves('pair.new') ? 'Code' : 'Pairing code'}</span>
           <input
             value={code}
             onChange={(e) => setCode(e.target.value)}
@@ -138,8 +142,10 @@ export function JoinWithCode({
           />
         </label>
         {/* Chosen before the join: the pairing ends with the other device a peer that may do this here. */}
-        {busy ? null : <PermissionBoxes value={allow} onChange={setAllow} legend="The other device may" />}
-        {busy ? null : (
+        {busy || !grants ? null : (
+          <PermissionBoxes value={allow} onChange={setAllow} legend="The other device may" />
+        )}
+        {busy || !grants ? null : (
           <label className="check">
             <input type="checkbox" checked={asMine} onChange={(e) => setAsMine(e.target.checked)} />
             This is one of my devices
@@ -178,7 +184,10 @@ export function JoinWithCode({
             label={progress.peerName ? `${progress.peerName}'s fingerprint` : 'Their fingerprint'}
           />
           {progress.ownFingerprint ? (
-            <Fingerprint value={progress.ownFingerprint} label="This device's fingerprint" />
+            <Fingerprint
+              value={progress.ownFingerprint}
+              label={`${selfName(platform).title}'s fingerprint`}
+            />
           ) : null}
         </div>
       ) : null}

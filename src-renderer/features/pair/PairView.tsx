@@ -9,8 +9,10 @@ import './pair.css';
 export function PairView() {
   const { client } = useServices();
   const intent = useIntent('pair');
+  // A node that only joins (the browser, ADR 0094) has no code to show: the join form is all there is.
+  const issues = client.serves('pair.new');
   // A fresh "Pair new device" from elsewhere starts a code at once: that is what the click asked for.
-  const [mode, setMode] = useState<'new' | 'join' | null>(intent.pairMode ?? null);
+  const [mode, setMode] = useState<'new' | 'join' | null>(intent.pairMode ?? (issues ? null : 'join'));
   const [generation, setGeneration] = useState(intent.pairMode === 'new' ? 1 : 0);
   // A pairing the agent is running already (the window was reloaded or closed meanwhile) is shown
   // again, with its Cancel, instead of an empty view while it goes on unseen.
@@ -42,34 +44,37 @@ export function PairView() {
     <>
       <header className="view-header">
         <h1>Pair</h1>
-        <div className="actions">
-          <button
-            type="button"
-            className={mode === 'new' ? 'primary' : undefined}
-            // Pressed says which one is open, also to a screen reader and in forced colours.
-            aria-pressed={mode === 'new'}
-            data-focus-main
-            onClick={() => {
-              if (mode === 'new' && onShow.current !== undefined) {
-                client.call('pair.cancel', { code: onShow.current }).catch(() => undefined);
-              }
-              onShow.current = undefined;
-              setShownCode(undefined);
-              setMode('new');
-              setGeneration((g) => g + 1);
-            }}
-          >
-            Pair new device
-          </button>
-          <button
-            type="button"
-            className={mode === 'join' ? 'primary' : undefined}
-            aria-pressed={mode === 'join'}
-            onClick={() => setMode('join')}
-          >
-            Join with code
-          </button>
-        </div>
+        {/* A node that only joins (the browser) has nothing to choose between. */}
+        {issues ? (
+          <div className="actions">
+            <button
+              type="button"
+              className={mode === 'new' ? 'primary' : undefined}
+              // Pressed says which one is open, also to a screen reader and in forced colours.
+              aria-pressed={mode === 'new'}
+              data-focus-main
+              onClick={() => {
+                if (mode === 'new' && onShow.current !== undefined) {
+                  client.call('pair.cancel', { code: onShow.current }).catch(() => undefined);
+                }
+                onShow.current = undefined;
+                setShownCode(undefined);
+                setMode('new');
+                setGeneration((g) => g + 1);
+              }}
+            >
+              Pair new device
+            </button>
+            <button
+              type="button"
+              className={mode === 'join' ? 'primary' : undefined}
+              aria-pressed={mode === 'join'}
+              onClick={() => setMode('join')}
+            >
+              Join with code
+            </button>
+          </div>
+        ) : null}
       </header>
       {mode === 'new' ? (
         <PairNew
@@ -90,7 +95,7 @@ export function PairView() {
           running={runningJoin}
           onDone={() => {
             setRunningJoin(undefined);
-            setMode(null);
+            setMode(issues ? null : 'join');
           }}
         />
       ) : null}

@@ -20,6 +20,7 @@ import { RenameDialog } from './RenameDialog.js';
 import { RouteDialog } from './RouteDialog.js';
 import { ActionButton } from '../../components/ActionButton.js';
 import { desktopFiles } from '../../lib/desktop-files.js';
+import { selfName } from '../../lib/self-name.js';
 
 /** The card's own dialogs, or the features' action (by its index) whose dialog is open. */
 type Open = 'permissions' | 'rename' | 'route' | 'remove' | number | null;
@@ -45,6 +46,11 @@ export function PeerCard({ peer }: { peer: PeerInfo }) {
   const desktop = dropAction >= 0 ? desktopFiles() : null;
   const action = useAction((err) => explainError(err, peer.name));
   const online = peerState(peer) === 'online';
+  // The card's own actions, where the node behind the window serves them (the browser node serves
+  // few, ADR 0094): a button that could only fail is not shown.
+  const serves = (method: string) => client.serves(method);
+  // A node that grants nothing (the browser) has no permissions to show either way.
+  const grants = serves('peers.allow');
   // While the agent is away the card is its last known state: a duration would go on counting from it
   // (re-rendered by the retries) and a round-trip time would be one no one measures any more.
   const current = useAgent((s) => s.connection.kind === 'connected');
@@ -132,8 +138,8 @@ export function PeerCard({ peer }: { peer: PeerInfo }) {
         ) : null}
         {current ? null : <span>{peerState(peer)} when the agent was last reached</span>}
         {/* Both directions: what the peer may do on this device, and what it lets this device do there. */}
-        <span>may do here: {grantsText(peer.allow, words)}</span>
-        <span>lets this device: {theirGrantsText(peer, words)}</span>
+        {grants ? <span>may do here: {grantsText(peer.allow, words)}</span> : null}
+        {grants ? <span>lets this device: {theirGrantsText(peer, words)}</span> : null}
         {/* Where it listens (from its hello), even while relayed or when it dialed us from another port. */}
         {peer.listenAddress ? (
           <span>listens on {addressWithWhere(peer.listenAddress, peer.listenAddressWhere)}</span>
@@ -188,39 +194,51 @@ export function PeerCard({ peer }: { peer: PeerInfo }) {
             </ActionButton>
           );
         })}
-        <ActionButton onClick={doPing} unavailable={action.busy} aria-label={`Ping ${peer.name}`}>
-          Ping
-        </ActionButton>
-        <button
-          type="button"
-          onClick={() => setOpen('permissions')}
-          aria-label={`Permissions of ${peer.name}`}
-        >
-          Permissions
-        </button>
-        <ActionButton
-          onClick={toggleMine}
-          unavailable={action.busy}
-          aria-pressed={peer.mine}
-          aria-label={`${peer.name} is one of my devices`}
-        >
-          {/* Pressed shows in words too, not only in the button's colour. */}
-          {peer.mine ? '✓ One of my devices' : 'One of my devices'}
-        </ActionButton>
-        <button type="button" onClick={() => setOpen('route')} aria-label={`Route for ${peer.name}`}>
-          Route…
-        </button>
-        <button type="button" onClick={() => setOpen('rename')} aria-label={`Rename ${peer.name}`}>
-          Rename
-        </button>
-        <button
-          type="button"
-          className="danger"
-          onClick={() => setOpen('remove')}
-          aria-label={`Remove ${peer.name}`}
-        >
-          Remove
-        </button>
+        {serves('ping') ? (
+          <ActionButton onClick={doPing} unavailable={action.busy} aria-label={`Ping ${peer.name}`}>
+            Ping
+          </ActionButton>
+        ) : null}
+        {grants ? (
+          <button
+            type="button"
+            onClick={() => setOpen('permissions')}
+            aria-label={`Permissions of ${peer.name}`}
+          >
+            Permissions
+          </button>
+        ) : null}
+        {serves('peers.mine') ? (
+          <ActionButton
+            onClick={toggleMine}
+            unavailable={action.busy}
+            aria-pressed={peer.mine}
+            aria-label={`${peer.name} is one of my devices`}
+          >
+            {/* Pressed shows in words too, not only in the button's colour. */}
+            {peer.mine ? '✓ One of my devices' : 'One of my devices'}
+          </ActionButton>
+        ) : null}
+        {serves('peers.route') ? (
+          <button type="button" onClick={() => setOpen('route')} aria-label={`Route for ${peer.name}`}>
+            Route…
+          </button>
+        ) : null}
+        {serves('peers.rename') ? (
+          <button type="button" onClick={() => setOpen('rename')} aria-label={`Rename ${peer.name}`}>
+            Rename
+          </button>
+        ) : null}
+        {serves('peers.remove') ? (
+          <button
+            type="button"
+            className="danger"
+            onClick={() => setOpen('remove')}
+            aria-label={`Remove ${peer.name}`}
+          >
+            Remove
+          </button>
+        ) : null}
       </div>
       {/* Always there, so the result is heard when it arrives (a region inserted with its text is not). */}
       <p className="result" role="status">
@@ -240,8 +258,8 @@ export function PeerCard({ peer }: { peer: PeerInfo }) {
           title={`Remove ${peer.name}?`}
           message={
             <p>
-              {peer.name} will no longer reach this device and its links close now. To use it again, pair
-              again.
+              {peer.name} will no longer reach {selfName(services.platform).lower} and its links close now. To
+              use it again, pair again.
             </p>
           }
           confirmLabel="Remove"

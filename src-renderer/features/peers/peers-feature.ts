@@ -8,4 +8,5 @@ export const peersFeature: Feature = {
   label: 'Peers',
   View: PeersView,
   permissions: PEERS_PERMISSIONS,
+  needs: ['status'],
 };

@@ -1,4 +1,6 @@
 import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
+import { useServices } from '../../api/hooks.js';
+import { KeyRow } from './KeyRow.js';
 import { searchStatus, type SearchOutcome } from './search-status.js';
 import { isDeadPhase, SEARCH_LIMIT, type TerminalTab } from './terminal-tab.js';
 
@@ -29,6 +31,8 @@ export function TerminalPane({
     () => tab.session.state,
   );
   const [searching, setSearching] = useState(false);
+  // The page a relay serves is the one a phone opens (ADR 0094): it has the key row.
+  const keyRow = useServices().platform === 'browser-node';
   const [query, setQuery] = useState('');
   const [outcome, setOutcome] = useState<SearchOutcome | null>(null);
   /** The search that typing scheduled (searched once typing pauses). */
@@ -175,6 +179,7 @@ export function TerminalPane({
         </div>
       ) : null}
       <div className="terminal-host" ref={host} />
+      {keyRow && !dead ? <KeyRow tab={tab} /> : null}
     </div>
   );
 }

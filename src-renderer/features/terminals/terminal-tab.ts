@@ -13,6 +13,7 @@ import type { PeerInfo } from '../../../src-main/api/contract.js';
 import type { ApiClient } from '../../api/client.js';
 import { explainError } from '../../lib/refusal-text.js';
 import { LEAVE_HINT_ID, SCREEN_READER_HINT_ID, terminalKeyAction } from './keys.js';
+import { withCtrl } from './key-row.js';
 import { TerminalSession } from './terminal-session.js';
 import { searchDecorations, terminalTheme } from './theme.js';
 
@@ -95,7 +96,7 @@ export class TerminalTab {
       write: (data, drawn) => this.term.write(data, drawn),
       reset: () => this.term.reset(),
     });
-    this.term.onData((data) => this.session.input(data));
+    this.term.onData((data) => this.session.input(this.modified(data)));
     this.term.onBinary((data) => this.session.input(Uint8Array.from(data, (c) => c.charCodeAt(0))));
     this.term.onResize(({ cols, rows }) => this.sendSize(cols, rows));
     this.term.onSelectionChange(() => {
@@ -132,18 +133,51 @@ export class TerminalTab {
     // xterm from handling the key; the browser's default action needs preventDefault.
     if (action === 'copy' || action === 'paste' || action === 'search') e.preventDefault();
     if (action === 'copy') {
-      void navigator.clipboard?.writeText(this.term.getSelection()).catch(() => {});
+      this.copySelection();
     } else if (action === 'paste') {
-      void navigator.clipboard
-        ?.readText()
-        .then((text) => this.term.paste(text))
-        .catch(() => {});
+      this.pasteClipboard();
     } else if (action === 'search') {
       this.onSearchRequest();
     }
     // Tab shortcuts and the way out are left to the window's handler (TerminalsView); xterm must not
     // eat them.
     return action === null;
+  }
+
+  /** The selection to the clipboard (Ctrl+Shift+C, or the key row's Copy on a phone). */
+  copySelection(): void {
+    void navigator.clipboard?.writeText(this.term.getSelection()).catch(() => {});
+  }
+
+  /** The clipboard into the terminal, bracketed when the program asked for it (xterm's paste). */
+  pasteClipboard(): void {
+    void navigator.clipboard
+      ?.readText()
+      .then((text) => this.term.paste(text))
+      .catch(() => {});
+  }
+
+  /** Keys typed from the key row (KeyRow.tsx): sent as the terminal's own keys would be. */
+  typeKeys(data: string): void {
+    this.session.input(data);
+  }
+
+  /**
+   * The key row's Ctrl, held for the next key typed: that key goes as its control code, then `released`
+   * is called (the row shows Ctrl up again).
+   */
+  holdCtrl(on: boolean, released: () => void): void {
+    this.ctrlHeld = on ? released : null;
+  }
+
+  private ctrlHeld: (() => void) | null = null;
+
+  private modified(data: string): string {
+    const released = this.ctrlHeld;
+    if (!released) return data;
+    this.ctrlHeld = null;
+    released();
+    return withCtrl(data);
   }
 
   private sendSize(cols: number, rows: number): void {

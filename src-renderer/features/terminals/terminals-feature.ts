@@ -14,6 +14,7 @@ export const terminalsFeature: Feature = {
   SidebarNote: OpenTerminalsNote,
   permissions: TERMINALS_PERMISSIONS,
   links: TERMINALS_LINKS,
+  needs: ['terminal.open', 'terminal.close'],
   // The tab a link asks for is opened once, as it is followed; the view then shows it.
   follow: ({ openTerminal }: IntentOf<'terminals'>, { get }) => {
     if (openTerminal) get(TERMINALS).open({ peer: openTerminal.peer, peerName: openTerminal.name });

@@ -1,10 +1,25 @@
-/** clawbridge:// links: strict parsing (a property over any text), the argv search, the window place. */
+/**
+ * clawbridge:// links: strict parsing (a property over any text) of pairing invites and group
+ * invitations, the argv search, the window place, and where a refused link sends the window.
+ */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { deepLinkInArgv, deepLinkPlace, parseDeepLink } from '../../../src-main/electron/deep-link.js';
+import {
+  deepLinkInArgv,
+  deepLinkPlace,
+  parseDeepLink,
+  refusedLinkPlace,
+} from '../../../src-main/electron/deep-link.js';
+import { placeLink } from '../../../src-main/electron/window-place.js';
+import { groupLink } from '../../../src-main/group-members/invitations.js';
 import { isClawError } from '../../../src-main/core/errors.js';
-import { encodeInvite, generatePairCode, type Invite } from '../../../src-main/protocol/pair-code.js';
+import {
+  encodeInvite,
+  generatePairCode,
+  parsePairCode,
+  type Invite,
+} from '../../../src-main/protocol/pair-code.js';
 
 const RUNS = 300;
 const onlyClearErrors = (run: () => unknown) => {
@@ -57,11 +72,74 @@ describe('parseDeepLink', () => {
     }
   });
 
+  it('a group invitation (what `group invite` prints) opens Groups with Join group filled in', () => {
+    const fp = 'cd'.repeat(32);
+    const printed = groupLink(
+      encodeInvite({
+        code: parsePairCode('K7QX-M2RT-9WZA'),
+        relayUrl: 'wss://relay.example:8443',
+        relayFingerprint: fp,
+      }),
+    );
+    assert.match(printed, /^clawbridge:\/\/group\?invite=K7QX-M2RT-9WZA&/);
+    const link = parseDeepLink(printed);
+    assert.deepEqual(link, { kind: 'group', invite: printed });
+    // Typed by hand: lower case, the scheme in capitals; canonical again, still a group invitation.
+    assert.deepEqual(
+      parseDeepLink(printed.replace('K7QX-M2RT-9WZA', 'k7qx-m2rt-9wza').replace(/^clawbridge/, 'CLAWBRIDGE')),
+      {
+        kind: 'group',
+        invite: printed,
+      },
+    );
+    assert.deepEqual(deepLinkPlace(link), { view: 'groups', join: printed });
+    assert.equal(placeLink(deepLinkPlace(link)), `groups?join=${encodeURIComponent(printed)}`);
+  });
+
+  it('refuses a malformed group invitation with one clear line, and says so in Groups', () => {
+    const cases: [string, RegExp][] = [
+      ['clawbridge://group?invite=K7QX', /must be 12 characters/],
+      ['clawbridge://group?relay=wss%3A%2F%2Fh', /^group invitation has no code/],
+      [
+        'clawbridge://group?invite=K7QX-M2RT-9WZA&open=/etc/passwd',
+        /^group invitation has an unknown parameter 'open'/,
+      ],
+      ['clawbridge://group/K7QX-M2RT-9WZA', /a group invitation link is clawbridge:\/\/group\?invite=/],
+      ['clawbridge://group', /a group invitation link is clawbridge:\/\/group\?invite=/],
+    ];
+    for (const [text, pattern] of cases) {
+      let refused: unknown;
+      assert.throws(
+        () => parseDeepLink(text),
+        (e: unknown) => {
+          refused = e;
+          return isClawError(e, 'BAD_INVITE') && pattern.test(e.message) && !/[\r\n]/.test(e.message);
+        },
+        text,
+      );
+      assert.deepEqual(
+        refusedLinkPlace(refused),
+        { view: 'groups', refused: (refused as Error).message },
+        text,
+      );
+    }
+    // Any other refused link: Pair → Join, as before.
+    let other: unknown;
+    try {
+      parseDeepLink('clawbridge://settings');
+    } catch (e) {
+      other = e;
+    }
+    assert.deepEqual(refusedLinkPlace(other), { view: 'pair', mode: 'join' });
+  });
+
   it('any text: a join link or a clear ClawError, nothing else', () => {
     const text = fc.oneof(
       fc.string({ maxLength: 300 }),
       fc.string({ maxLength: 200 }).map((s) => `clawbridge://${s}`),
       fc.string({ maxLength: 200 }).map((s) => `clawbridge://join?${s}`),
+      fc.string({ maxLength: 200 }).map((s) => `clawbridge://group?${s}`),
+      fc.string({ maxLength: 200, unit: 'grapheme' }).map((s) => `clawbridge://group?invite=${s}`),
       fc.string({ maxLength: 200, unit: 'grapheme' }).map((s) => `clawbridge://join?invite=${s}`),
     );
     fc.assert(

@@ -338,6 +338,26 @@ test('deep links: at start (argv), from a second instance, and macOS open-url be
   );
 });
 
+test('deep links: a group invitation opens Groups with Join group filled in; a malformed one says why there', async () => {
+  const group = 'clawbridge://group?invite=K7QX-M2RT-9WZA&relay=wss%3A%2F%2Frelay.example';
+  const s = setup({ argv: ['/x', group] });
+  await s.start();
+  assert.equal(s.window().loaded?.hash, `groups?join=${encodeURIComponent(group)}`);
+  s.app.emit('second-instance', {}, ['/x', 'clawbridge://group?invite=k7qx-m2rt-9wza']);
+  assert.deepEqual(s.navigated.at(-1), {
+    event: 'app.navigate',
+    data: {
+      view: 'groups',
+      detail: `join=${encodeURIComponent('clawbridge://group?invite=K7QX-M2RT-9WZA')}`,
+    },
+  });
+  s.app.openUrl('clawbridge://group?invite=K7QX');
+  const refused = s.navigated.at(-1) as { data: { view: string; detail: string } };
+  assert.equal(refused.data.view, 'groups');
+  assert.match(new URLSearchParams(refused.data.detail).get('refused') ?? '', /must be 12 characters/);
+  assert.equal(new URLSearchParams(refused.data.detail).get('join'), null, 'nothing filled in');
+});
+
 test('a place asked for while the page still loads reloads it there (it could not hear app.navigate yet)', async () => {
   const s = setup();
   FakeWindow.holdLoads = true;

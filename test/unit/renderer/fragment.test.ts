@@ -8,6 +8,7 @@ import {
   withoutToken,
 } from '../../../src-renderer/lib/fragment.js';
 import { APPROVALS_LINKS } from '../../../src-renderer/features/approvals/approvals-links.js';
+import { GROUPS_LINKS } from '../../../src-renderer/features/groups/groups-links.js';
 import { MESSAGES_LINKS } from '../../../src-renderer/features/messages/messages-links.js';
 import { PAIR_LINKS } from '../../../src-renderer/features/pair/pair-links.js';
 import { TERMINALS_LINKS } from '../../../src-renderer/features/terminals/terminals-links.js';
@@ -32,6 +33,7 @@ const FEATURES: LinkedFeature[] = [
   { id: 'pair', links: PAIR_LINKS },
   { id: 'terminals', links: TERMINALS_LINKS },
   { id: 'messages', links: MESSAGES_LINKS },
+  { id: 'groups', links: GROUPS_LINKS },
   { id: 'files' },
   { id: 'forwards' },
   { id: 'connections' },
@@ -41,6 +43,7 @@ const FEATURES: LinkedFeature[] = [
 const VIEWS = FEATURES.map((f) => f.id);
 
 const INVITE = 'clawbridge://join?invite=K7QX-M2RT-9WZA&relay=ws%3A%2F%2Frelay%3A7474';
+const GROUP_LINK = 'clawbridge://group?invite=J8DE-CFH6-1YXC&relay=ws%3A%2F%2Frelay%3A7474';
 
 test('token and the first join form are read; anything malformed is ignored', () => {
   assert.deepEqual(parseFragment('#token=ab12CD', FEATURES), { token: 'ab12CD', link: null });
@@ -111,6 +114,9 @@ test("every place main opens reads back in the renderer, as a new page's fragmen
     { view: 'terminal', peer: 'c'.repeat(64), name: 'my nas & co' },
     { view: 'messages' },
     { view: 'messages', peer: 'd'.repeat(64) },
+    { view: 'groups' },
+    { view: 'groups', join: GROUP_LINK },
+    { view: 'groups', refused: 'group invitation has no code — it must carry invite=<code>' },
   ];
   for (const place of places) {
     const fromHash = parseFragment(`#${placeLink(place)}`, FEATURES).link;
@@ -122,6 +128,12 @@ test("every place main opens reads back in the renderer, as a new page's fragmen
   });
   assert.deepEqual(parseFragment(`#${placeLink(places[11]!)}`, FEATURES).link?.intent, {
     messagesPeer: 'd'.repeat(64),
+  });
+  assert.deepEqual(parseFragment(`#${placeLink(places[13]!)}`, FEATURES).link?.intent, {
+    joinCode: GROUP_LINK,
+  });
+  assert.deepEqual(navigateLink(placeNavigation(places[14]!), FEATURES)?.intent, {
+    refusedLink: 'group invitation has no code — it must carry invite=<code>',
   });
   assert.equal(navigateLink({ view: 42 }, FEATURES), null);
   assert.equal(navigateLink('approvals', FEATURES), null);

@@ -22,3 +22,14 @@ test('#groups?join=<code> fills in the invitation code; #groups alone opens the 
   assert.deepEqual(link!.intent(params({ join: 'K7QX-M2RT-9WZA' })), { joinCode: 'K7QX-M2RT-9WZA' });
   assert.deepEqual(link!.intent(params({})), {});
 });
+
+test('#groups?refused=<why> (a group invitation link the app refused) is said as one bounded line', () => {
+  const [link] = GROUPS_LINKS;
+  const params = (p: Record<string, string>) => (k: string) => p[k] ?? null;
+  assert.deepEqual(link!.intent(params({ refused: 'group invitation has no code' })), {
+    refusedLink: 'group invitation has no code',
+  });
+  const long = link!.intent(params({ refused: `a\nb${'x'.repeat(1000)}` }));
+  assert.equal(long.refusedLink?.startsWith('a b'), true);
+  assert.equal(long.refusedLink?.length, 300);
+});

@@ -1,0 +1,34 @@
+/**
+ * The page a relay serves (ADR 0094): the window the desktop app shows, on the browser transport. The
+ * browser is the node: its identity in IndexedDB, the relay at this page's own origin, and only the
+ * features it serves (terminals on its devices, joining with a pairing code, the devices themselves).
+ */
+// Base styles first, as the window's own entry (src-renderer/main.tsx) loads them.
+import '@xterm/xterm/css/xterm.css';
+import '../../src-renderer/style.css';
+import '../../src-renderer/components/components.css';
+import { FEATURES } from '../../src-renderer/features/index.js';
+import { parseFragment } from '../../src-renderer/lib/fragment.js';
+import { startWindow } from '../../src-renderer/start-window.js';
+import { IndexedDbStore } from '../node/indexeddb-store.js';
+import type { SocketLike } from '../node/relay-connection.js';
+import { startBrowserWindowNode } from './start-node.js';
+
+const relayUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}`;
+const socket = (url: string): SocketLike => new WebSocket(url) as unknown as SocketLike;
+
+async function main(): Promise<void> {
+  // An invite link (`#join?invite=…`) is followed once the window is up.
+  const { link } = parseFragment(location.hash, FEATURES);
+  const store = await IndexedDbStore.open();
+  const { transport, devices } = await startBrowserWindowNode({ relayUrl, socket, store });
+  // The devices are known before the window first reads them: no "No devices yet" on every reload.
+  await devices.reload();
+  startWindow(transport, 'browser-node', FEATURES, link);
+  await devices.start();
+}
+
+main().catch((err: unknown) => {
+  const root = document.getElementById('root') ?? document.body;
+  root.textContent = `This page could not start: ${err instanceof Error ? err.message : String(err)}`;
+});

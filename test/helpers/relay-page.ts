@@ -1,0 +1,130 @@
+/**
+ * The relay's page in Chromium (ADR 0094), as the browser-node-page tests drive it: a relay with a
+ * device ("office") behind it, the page opened on a fresh profile, paired with a code from
+ * `clawbridge pair new` that the device's owner approves, a terminal opened from the device's card. All
+ * through the names the issue gives a script (This browser, Pairing code, Join, Open terminal).
+ */
+import assert from 'node:assert/strict';
+import type { Browser, BrowserContextOptions, Locator, Page } from 'playwright-core';
+import type { PairNewResult } from '../../src-main/api/contract.js';
+import { card, nav, waitForText } from './browser.js';
+import { cli, cliJson, startRelay, startRelayAgent, tempHome, type RelayProc } from './processes.js';
+import { until } from './wait.js';
+
+/** The device behind the relay, by the name the page shows it under. */
+export const DEVICE = 'office';
+
+export interface RelayWithDevice {
+  relay: RelayProc;
+  /** Where the relay serves its page (the line `clawbridge relay` prints). */
+  pageUrl: string;
+  /** The page's hash, as printed. */
+  printedHash: string;
+  /** The device's home. */
+  home: string;
+}
+
+/** A relay (on `port`, or any free one) and a device behind it; the page URL and hash it printed. */
+export async function relayWithDevice(port = 0): Promise<RelayWithDevice> {
+  const relay = await startRelay(port);
+  const printed = await relay.proc.waitForLine(
+    /^relay page at (http:\/\/127\.0\.0\.1:\d+\/) sha256 ([0-9a-f]{64})$/m,
+  );
+  const home = tempHome('device');
+  await startRelayAgent(home, DEVICE, relay.url);
+  return { relay, pageUrl: printed[1]!, printedHash: printed[2]!, home };
+}
+
+export interface OpenedPage {
+  page: Page;
+  /** Errors the page raised or logged (a CSP refusal is one). */
+  errors: string[];
+}
+
+/** The page at `url` in a new context of `browser` (a fresh profile). */
+export async function openRelayPage(
+  browser: Browser,
+  url: string,
+  options: BrowserContextOptions = { viewport: { width: 1280, height: 800 } },
+): Promise<OpenedPage> {
+  const context = await browser.newContext(options);
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(`console: ${msg.text()}`);
+  });
+  await page.goto(url);
+  return { page, errors };
+}
+
+/** The region under the heading This browser. */
+export const thisBrowser = (page: Page): Locator => page.getByRole('region', { name: 'This browser' });
+
+/** The fingerprint the page shows under This browser (64 hex). */
+export async function shownFingerprint(page: Page): Promise<string> {
+  const fp = thisBrowser(page).getByRole('code');
+  await until('the page shows its fingerprint', async () => (await fp.count()) === 1, 30_000);
+  const label = (await fp.getAttribute('aria-label')) ?? '';
+  const hex = label.slice(label.indexOf(':') + 1).replace(/\s/g, '');
+  assert.match(hex, /^[0-9a-f]{64}$/, `a fingerprint under This browser: ${label}`);
+  return hex;
+}
+
+/** Enters `code` as the Pairing code and presses Join (tapped on a touch screen). */
+export async function enterCode(page: Page, code: string, tap = false): Promise<void> {
+  await page.getByLabel('Pairing code').fill(code);
+  const join = page.getByRole('button', { name: 'Join', exact: true });
+  if (tap) await join.tap();
+  else await join.click();
+}
+
+/**
+ * Pairs the page with the device: a code from `pair new`, Join, the owner approves once the request is
+ * there; resolves when the device's card is listed with Open terminal.
+ */
+export async function pairWithDevice(page: Page, home: string, tap = false): Promise<void> {
+  const code = await cliJson<PairNewResult>(['pair', 'new', '--home', home]);
+  await enterCode(page, code.code, tap);
+  await until(
+    'the page waits for approval on the device',
+    async () => (await cli(['approve', '--latest', '--home', home])).code === 0,
+    30_000,
+  );
+  await deviceCard(page).getByRole('button', { name: 'Open terminal' }).waitFor({ timeout: 30_000 });
+}
+
+/** The device's card in the Peers view. */
+export const deviceCard = (page: Page, name = DEVICE): Locator => card(page, name);
+
+/** The terminal's screen (xterm's rows) in the Terminals view. */
+export const screen = (page: Page): Locator => page.locator('.terminal-pane .xterm-rows');
+export const screenText = (page: Page): Promise<string> => screen(page).innerText();
+
+/** Opens a terminal from the device's card (going to Peers first) and waits until it takes input. */
+export async function openTerminal(page: Page, tap = false): Promise<void> {
+  if ((await deviceCard(page).count()) === 0) await nav(page, 'Peers').click();
+  const open = deviceCard(page).getByRole('button', { name: 'Open terminal' });
+  if (tap) await open.tap();
+  else await open.click();
+  await terminalLive(page);
+}
+
+/** Waits for the shown terminal to be connected (no Connecting / reconnecting bar, no end). */
+export async function terminalLive(page: Page): Promise<void> {
+  const pane = page.getByRole('tabpanel');
+  await until(
+    'the terminal is connected',
+    async () =>
+      (await pane.count()) === 1 &&
+      (await pane.locator('.overlay').count()) === 0 &&
+      (await page.locator('.terminal-pane .xterm-rows').count()) === 1,
+    30_000,
+  );
+}
+
+/** Types `line` and Enter into the terminal, and waits for `answer` on the screen. */
+export async function run(page: Page, line: string, answer: RegExp): Promise<void> {
+  await page.keyboard.type(`${line}\n`);
+  await waitForText(screen(page), answer, 30_000);
+}

@@ -1,0 +1,77 @@
+/**
+ * The page a relay serves (relay/page.ts, ADR 0094): index.html gets integrity on the script and the
+ * stylesheet it names, and the hash `clawbridge relay` prints covers every file served — the manifest
+ * and the icon too, which no integrity attribute pins — as docs/security.md says to recompute it.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadRelayPage } from '../../../src-main/relay/page.js';
+
+function builtPage(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'cb-page-'));
+  mkdirSync(join(dir, 'assets'));
+  writeFileSync(
+    join(dir, 'index.html'),
+    '<!doctype html><link rel="manifest" href="/manifest.webmanifest"><link rel="stylesheet" href="/assets/a.css"><script type="module" src="/assets/a.js"></script>',
+  );
+  writeFileSync(join(dir, 'assets', 'a.js'), 'console.log(1)');
+  writeFileSync(join(dir, 'assets', 'a.css'), 'body{}');
+  writeFileSync(join(dir, 'manifest.webmanifest'), '{"name":"Clawbridge"}');
+  writeFileSync(join(dir, 'icon-512.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47]));
+  return dir;
+}
+
+/** docs/security.md's recipe: `<sha256>  <path>` per served file, sorted by path, hashed. */
+function recomputed(files: Record<string, Buffer>): string {
+  const lines = Object.entries(files)
+    .map(([path, body]) => [path, createHash('sha256').update(body).digest('hex')] as const)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([path, hex]) => `${hex}  ${path}\n`);
+  return createHash('sha256').update(lines.join('')).digest('hex');
+}
+
+test('the printed hash is the one over every file served, recomputed from the files', () => {
+  const dir = builtPage();
+  try {
+    const page = loadRelayPage(dir)!;
+    assert.deepEqual(page.paths, [
+      '/assets/a.css',
+      '/assets/a.js',
+      '/icon-512.png',
+      '/index.html',
+      '/manifest.webmanifest',
+    ]);
+    const served = Object.fromEntries(page.paths.map((p) => [p, page.file(p)!.body]));
+    assert.equal(page.hash, recomputed(served));
+    const html = page.file('/')!.body.toString('utf8');
+    assert.match(html, /<script type="module" src="\/assets\/a\.js" integrity="sha384-[^"]+" crossorigin>/);
+    assert.match(
+      html,
+      /<link rel="stylesheet" href="\/assets\/a\.css" integrity="sha384-[^"]+" crossorigin>/,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a changed icon or manifest changes the hash, though index.html does not change', () => {
+  const dir = builtPage();
+  try {
+    const before = loadRelayPage(dir)!;
+    writeFileSync(join(dir, 'icon-512.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0]));
+    const icon = loadRelayPage(dir)!;
+    assert.deepEqual(icon.file('/')!.body, before.file('/')!.body, 'index.html is the same');
+    assert.notEqual(icon.hash, before.hash, 'the icon is pinned');
+    writeFileSync(
+      join(dir, 'manifest.webmanifest'),
+      '{"name":"Clawbridge","start_url":"https://evil.example/"}',
+    );
+    assert.notEqual(loadRelayPage(dir)!.hash, icon.hash, 'the manifest is pinned');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
