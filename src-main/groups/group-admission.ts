@@ -10,6 +10,10 @@
  * - On a member's device: every device of each group it is a device of a member in, allowed nothing
  *   here, and dialed (at the addresses the group's devices told, and on the relays).
  *
+ * - A device that lost its access (group-exits.ts): let in for the `groups` exchange alone until it
+ *   has the record that took the access away, allowed nothing; on a member's device that left, the
+ *   group's devices, dialed for that exchange alone.
+ *
  * A group's device lets members in only once its records are fresh: after an exchange with one of
  * its person's other devices this run, or FRESH_WAIT_MS after it started with none reached (or at
  * once when it has no other device). So a device that was offline when a member was removed refuses
@@ -21,12 +25,16 @@ import type { Guest, GuestSource } from '../services/admission.js';
 import type { Permission } from '../state/settings.js';
 import { groupAccessOf } from '../state/groups.js';
 import type { GroupStore } from './group-book.js';
+import type { GroupExits } from './group-exits.js';
+import { GROUPS_SERVICE } from './group-lines.js';
 
 /** How long a group's device waits at start for fresh records before it lets members in, in ms. */
 export const FRESH_WAIT_MS = 30_000;
 
 export interface GroupGuestsDeps {
   book: GroupStore;
+  /** The devices owed the news of their removal; followed here, on each change of the records. */
+  exits: Pick<GroupExits, 'follow' | 'list' | 'onChange'>;
   /** True for a permission word this node knows: the group's other words grant nothing here. */
   knows(word: string): word is Permission;
   /** Where the group's device may be dialed, as the group's devices told this node. */
@@ -50,7 +58,12 @@ export class GroupGuests implements GuestSource {
 
   start(): void {
     this.disposers.push(
-      this.deps.book.onChange(() => this.events.emit('change')),
+      this.deps.book.onChange(() => {
+        // First: a device that just lost its access stays let in for the news, not hung up on.
+        this.deps.exits.follow();
+        this.events.emit('change');
+      }),
+      this.deps.exits.onChange(() => this.events.emit('change')),
       this.deps.onHints(() => this.events.emit('change')),
       this.deps.onExchanged((fp) => {
         if (!this.fresh && this.deps.book.anchors().mine.has(fp)) this.becomeFresh();
@@ -102,6 +115,19 @@ export class GroupGuests implements GuestSource {
           });
         }
       }
+    }
+    for (const e of this.deps.exits.list()) {
+      if (out.has(e.fingerprint)) continue;
+      const addresses = e.dial ? this.deps.hints(e.fingerprint) : [];
+      out.set(e.fingerprint, {
+        fingerprint: e.fingerprint,
+        name: e.name,
+        allow: [],
+        because: [`${e.dial ? 'left' : 'removed from'} group ${e.groupName}`],
+        dial: e.dial,
+        services: [GROUPS_SERVICE],
+        ...(addresses.length > 0 ? { addresses } : {}),
+      });
     }
     return [...out.values()];
   }

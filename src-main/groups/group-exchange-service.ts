@@ -9,6 +9,9 @@
  * exchange with its other devices, so a decision made on one device reaches every device concerned
  * that is linked to one that has it.
  *
+ * A device owed the news of its removal (group-exits.ts) is exchanged with too, but is sent only
+ * the records that removed it, no hints, and nothing it sends is applied.
+ *
  * Bounded as the membership exchange is: each side at most MAX_GROUP_EXCHANGE_LINES lines of at most
  * 4 KiB, an answer within EXCHANGE_TIMEOUT_MS, and at most MAX_GROUP_EXCHANGES_PER_MINUTE started by
  * one device here (past it a stream is refused, TOO_MANY_STREAMS).
@@ -19,7 +22,9 @@ import { Emitter, type Disposer } from '../core/emitter.js';
 import { errorMessage } from '../core/errors.js';
 import type { DomainPeers, DomainServices } from '../links/domain.js';
 import type { ReadonlyPeerEntry } from '../links/ports.js';
+import type { GroupRecord } from '../protocol/group-records.js';
 import type { FileGroupBook } from './group-book.js';
+import type { GroupExits } from './group-exits.js';
 import {
   GROUPS_OPEN_ARGS,
   GROUPS_SERVICE,
@@ -39,6 +44,7 @@ const SWEEP_MS = 5_000;
 
 export interface GroupExchangesDeps {
   book: FileGroupBook;
+  exits: Pick<GroupExits, 'of' | 'recordsFor' | 'spend' | 'delivered'>;
   services: Pick<DomainServices, 'register'>;
   peers: Pick<DomainPeers, 'peerEntries' | 'peerEntry' | 'openStream' | 'onChanged'>;
   log: Pick<Logger, 'info' | 'warn' | 'debug'>;
@@ -132,6 +138,7 @@ export class GroupExchanges {
   /** Whether `fp` is a device this node exchanges group records with. */
   private relevant(fp: string): boolean {
     const book = this.deps.book;
+    if (this.deps.exits.of(fp).length > 0) return true;
     if (book.anchors().mine.has(fp)) return true;
     if (book.recordsFor(fp).length > 0) return true;
     // A member's device asks a group's device it knows of, before the group's device sent it anything.
@@ -158,8 +165,35 @@ export class GroupExchanges {
     }
   }
 
-  /** What `to` is sent: its records, the joined groups (a device of this person's), the hints (a member's). */
+  /**
+   * Whether `fp` is here only for the news of its removal: a member's device that lost its access on
+   * this group's device and has none through another group.
+   */
+  private exitOnly(fp: string): boolean {
+    const book = this.deps.book;
+    if (book.anchors().mine.has(fp) || !this.deps.exits.of(fp).some((e) => !e.dial)) return false;
+    return !book
+      .view()
+      .groups.some((g) => !g.deleted && g.members.some((m) => m.devices.some((d) => d.fingerprint === fp)));
+  }
+
+  /**
+   * What `to` is sent: its records, the joined groups (a device of this person's), the hints (a
+   * member's), and the records it is owed of a removal; a device here only for those, only those.
+   */
   private outgoing(to: string) {
+    const owed = this.deps.exits.recordsFor(to);
+    if (this.exitOnly(to)) return { records: owed, joined: new Map(), hints: new Map() };
+    const out = this.ordinary(to);
+    const sent = new Set(out.records);
+    return { ...out, records: [...out.records, ...owed.filter((r) => !sent.has(r))] };
+  }
+
+  private ordinary(to: string): {
+    records: GroupRecord[];
+    joined: ReadonlyMap<string, ReadonlySet<string>>;
+    hints: Map<string, readonly string[]>;
+  } {
     const book = this.deps.book;
     const mine = book.anchors().mine.has(to);
     const hints = new Map<string, readonly string[]>();
@@ -183,15 +217,22 @@ export class GroupExchanges {
         this.deps.peers.openStream(entry, GROUPS_SERVICE, GROUPS_OPEN_ARGS),
         EXCHANGE_TIMEOUT_MS,
       );
+      const exitOnly = this.exitOnly(fp);
+      const owed = this.deps.exits.of(fp).length > 0;
       const out = this.outgoing(fp);
       writeExchange(stream, out.records, out.joined, out.hints);
       stream.end();
+      if (owed) this.deps.exits.spend(fp);
       const got = await readExchange(stream, EXCHANGE_TIMEOUT_MS);
       if ('problem' in got) {
         stream.destroy();
         this.refuse(entry.record.name, got.problem);
         this.retryLater(fp);
-      } else await this.apply(fp, entry.record.name, got);
+      } else {
+        // It answers once it applied what it got: the news reached it.
+        if (owed) this.deps.exits.delivered(fp);
+        if (!exitOnly) await this.apply(fp, entry.record.name, got);
+      }
     } catch (err) {
       if (!this.stopped) {
         this.deps.log.debug(`group exchange with ${entry.record.name} failed: ${errorMessage(err)}`);
@@ -210,14 +251,17 @@ export class GroupExchanges {
       stream.destroy();
       return;
     }
-    await this.apply(fp, name, got);
+    const exitOnly = this.exitOnly(fp);
+    if (!exitOnly) await this.apply(fp, name, got);
     const link = this.deps.peers.peerEntry(fp)?.links.active?.mux;
     if (link) this.lastLink.set(fp, link);
     this.dirty.delete(fp);
     if (stream.writable && !stream.destroyed) {
+      const owed = this.deps.exits.of(fp).length > 0;
       const out = this.outgoing(fp);
       writeExchange(stream, out.records, out.joined, out.hints);
       stream.end();
+      if (owed) this.deps.exits.spend(fp);
     }
   }
 

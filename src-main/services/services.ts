@@ -209,6 +209,8 @@ export interface ServiceRegistryDeps {
 /** One thing held under a grant: a connection, or a stream that is none. */
 interface Bound {
   peer: string;
+  /** The service's name, for a guest let in for some services only. */
+  service: string;
   def: ServiceBasics;
   recheck?: ((record: PeerRecord | undefined) => string | undefined) | undefined;
   /** Ends it: the grant it depends on was taken away. */
@@ -287,6 +289,17 @@ export class ServiceRegistry {
       req.reject('UNKNOWN_SERVICE', reason);
       return this.events.emit('refused', { peer, service: req.service, code: 'UNKNOWN_SERVICE', reason });
     }
+    const onlyOthers = this.guestOnly(peer.fingerprint, req.service);
+    if (onlyOthers !== undefined) {
+      const denied = `permission denied: ${selfName} does not allow ${def.noun} from ${peer.name}: ${onlyOthers}`;
+      req.reject('PERMISSION_DENIED', denied);
+      return this.events.emit('refused', {
+        peer,
+        service: req.service,
+        code: 'PERMISSION_DENIED',
+        reason: denied,
+      });
+    }
     if (def.permission && !peer.allow.includes(def.permission)) {
       const denied = `permission denied: ${selfName} does not allow ${def.noun} from ${peer.name}`;
       // The command is for the owner of this node, under the name this node knows the peer by; left
@@ -329,7 +342,7 @@ export class ServiceRegistry {
         const peer = opening.peer;
         if (!def || !peer) return this.deps.connections?.open(opening) ?? NOT_LISTED;
         const grant = { fingerprint: peer.fingerprint, name: peer.name, allow: [] };
-        return this.served(def, grant, opening, opening.kind);
+        return this.served(service, def, grant, opening, opening.kind);
       },
     };
   }
@@ -340,6 +353,12 @@ export class ServiceRegistry {
     const guest = this.guests.get(fingerprint);
     const groups = guest ? guestGroups(guest) : [];
     return groups.length > 0 ? { group: groups.join(', ') } : {};
+  }
+
+  /** Why a guest may not open `service` whatever its words (undefined: it may, or it is a peer). */
+  private guestOnly(fingerprint: string, service: string): string | undefined {
+    if (this.deps.state?.peer(fingerprint)) return undefined;
+    return this.guests.serviceRefused(fingerprint, service);
   }
 
   /** Why `b` may no longer stay (undefined: it may), as the node state says now. */
@@ -356,6 +375,8 @@ export class ServiceRegistry {
     const own = b.recheck ? b.recheck(record) : b.def.revoked?.(record, self);
     if (own !== undefined) return own;
     if (!record) return `${self} removed this node as a peer`;
+    const only = this.guestOnly(b.peer, b.service);
+    if (only !== undefined) return `${self} no longer allows ${b.def.noun} from ${record.name}: ${only}`;
     const { permission, noun } = b.def;
     if (permission && !record.allow.includes(permission)) {
       return `${self} no longer allows ${noun} from ${record.name}`;
@@ -376,6 +397,7 @@ export class ServiceRegistry {
    * later) are reset when it is cut and its listing gives no `close`.
    */
   private served(
+    service: string,
     def: ServiceBasics,
     peer: StreamPeer,
     listing: ServedListing,
@@ -398,6 +420,7 @@ export class ServiceRegistry {
     };
     const b: Bound = {
       peer: peer.fingerprint,
+      service,
       def,
       recheck: listing.recheck?.bind(listing),
       revoke: (reason) => {
@@ -432,6 +455,7 @@ export class ServiceRegistry {
 
   /** Binds a stream that is no connection of its own: reset when the grant goes, let go when it closes. */
   private held(
+    service: string,
     def: ServiceBasics,
     peer: StreamPeer,
     stream: MuxStream,
@@ -439,6 +463,7 @@ export class ServiceRegistry {
   ): void {
     const b: Bound = {
       peer: peer.fingerprint,
+      service,
       def,
       recheck: opts.recheck,
       revoke: (reason) => {
@@ -475,12 +500,13 @@ export class ServiceRegistry {
     };
     const grant = (recheck?: ServedListing['recheck']): Omit<Bound, 'revoke'> => ({
       peer: peer.fingerprint,
+      service: req.service,
       def,
       recheck,
     });
     const hold = (opts: Pick<ServedListing, 'recheck' | 'close'> = {}): MuxStream => {
       const stream = take(grant(opts.recheck));
-      this.held(def, peer, stream, opts);
+      this.held(req.service, def, peer, stream, opts);
       return stream;
     };
     /** The stream for a connection listed before it (a session): bound as that connection is. */
@@ -493,7 +519,7 @@ export class ServiceRegistry {
           accept: (listing) => {
             // Accepted first: a request its opener gave up on is no connection, and writes no summary.
             const stream = take(grant(listing.recheck?.bind(listing)));
-            const connection = this.served(def, peer, listing, listing.kind ?? def.kind);
+            const connection = this.served(req.service, def, peer, listing, listing.kind ?? def.kind);
             this.entries.get(connection)?.streams.push(stream);
             return { stream, connection };
           },
@@ -502,7 +528,7 @@ export class ServiceRegistry {
       case 'session':
         return def.handle(request, {
           peer,
-          open: (listing) => this.served(def, peer, listing, listing.kind ?? def.kind),
+          open: (listing) => this.served(req.service, def, peer, listing, listing.kind ?? def.kind),
           accept: (session) => takeFor(session),
           resume: (session) => {
             const stream = takeFor(session);
@@ -514,7 +540,7 @@ export class ServiceRegistry {
         return def.handle(request, {
           peer,
           hold,
-          child: (listing) => this.served(def, peer, listing, listing.kind),
+          child: (listing) => this.served(req.service, def, peer, listing, listing.kind),
         });
       case 'held':
         return def.handle(request, { peer, hold });
