@@ -39,6 +39,8 @@ export interface GroupGuestsDeps {
   knows(word: string): word is Permission;
   /** Where the group's device may be dialed, as the group's devices told this node. */
   hints(fingerprint: string): readonly string[];
+  /** The group device's home relay, as the group's devices told this node. */
+  homeRelay?(fingerprint: string): { url: string; fingerprint?: string } | undefined;
   /** Something the hints say changed. */
   onHints(listener: () => void): Disposer;
   /** An exchange with `fingerprint` ended with its records applied. */
@@ -104,21 +106,19 @@ export class GroupGuests implements GuestSource {
       if (g.role === 'member' && amMember) {
         for (const d of g.devices) {
           if (d.fingerprint === self || out.has(d.fingerprint)) continue;
-          const addresses = this.deps.hints(d.fingerprint);
           out.set(d.fingerprint, {
             fingerprint: d.fingerprint,
             name: d.name,
             allow: [],
             because: [`group ${g.name}`],
             dial: true,
-            ...(addresses.length > 0 ? { addresses } : {}),
+            ...this.whereToDial(d.fingerprint),
           });
         }
       }
     }
     for (const e of this.deps.exits.list()) {
       if (out.has(e.fingerprint)) continue;
-      const addresses = e.dial ? this.deps.hints(e.fingerprint) : [];
       out.set(e.fingerprint, {
         fingerprint: e.fingerprint,
         name: e.name,
@@ -126,10 +126,17 @@ export class GroupGuests implements GuestSource {
         because: [`${e.dial ? 'left' : 'removed from'} group ${e.groupName}`],
         dial: e.dial,
         services: [GROUPS_SERVICE],
-        ...(addresses.length > 0 ? { addresses } : {}),
+        ...(e.dial ? this.whereToDial(e.fingerprint) : {}),
       });
     }
     return [...out.values()];
+  }
+
+  /** The addresses and home relay the group's devices told for one of them. */
+  private whereToDial(fingerprint: string): Pick<Guest, 'addresses' | 'homeRelay'> {
+    const addresses = this.deps.hints(fingerprint);
+    const homeRelay = this.deps.homeRelay?.(fingerprint);
+    return { ...(addresses.length > 0 ? { addresses } : {}), ...(homeRelay ? { homeRelay } : {}) };
   }
 
   private becomeFresh(): void {

@@ -30,6 +30,7 @@ import {
   GROUPS_SERVICE,
   readExchange,
   writeExchange,
+  type DeviceHint,
   type GroupExchange,
 } from './group-lines.js';
 
@@ -46,7 +47,8 @@ export interface GroupExchangesDeps {
   book: FileGroupBook;
   exits: Pick<GroupExits, 'of' | 'recordsFor' | 'spend' | 'delivered'>;
   services: Pick<DomainServices, 'register'>;
-  peers: Pick<DomainPeers, 'peerEntries' | 'peerEntry' | 'openStream' | 'onChanged'>;
+  peers: Pick<DomainPeers, 'peerEntries' | 'peerEntry' | 'openStream' | 'onChanged'> &
+    Partial<Pick<DomainPeers, 'homeRelay'>>;
   log: Pick<Logger, 'info' | 'warn' | 'debug'>;
   now?: () => number;
 }
@@ -62,7 +64,7 @@ export class GroupExchanges {
   private readonly retryAt = new Map<string, NodeJS.Timeout>();
   private readonly startedBy = new Map<string, number[]>();
   /** Where the group's devices may be dialed, as a device of the group told this member's device. */
-  private readonly hints = new Map<string, string[]>();
+  private readonly hints = new Map<string, DeviceHint>();
   private readonly disposers: Disposer[] = [];
   private sweep: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -132,7 +134,12 @@ export class GroupExchanges {
 
   /** Where a group's device may be dialed, as the group's devices told this node. */
   hintsFor(fingerprint: string): readonly string[] {
-    return this.hints.get(fingerprint) ?? [];
+    return this.hints.get(fingerprint)?.addresses ?? [];
+  }
+
+  /** The home relay of a group's device, as the group's devices told this node. */
+  relayHintFor(fingerprint: string): DeviceHint['relay'] {
+    return this.hints.get(fingerprint)?.relay;
   }
 
   /** Whether `fp` is a device this node exchanges group records with. */
@@ -183,7 +190,7 @@ export class GroupExchanges {
    */
   private outgoing(to: string) {
     const owed = this.deps.exits.recordsFor(to);
-    if (this.exitOnly(to)) return { records: owed, joined: new Map(), hints: new Map() };
+    if (this.exitOnly(to)) return { records: owed, joined: new Map(), hints: new Map<string, DeviceHint>() };
     const out = this.ordinary(to);
     const sent = new Set(out.records);
     return { ...out, records: [...out.records, ...owed.filter((r) => !sent.has(r))] };
@@ -192,16 +199,23 @@ export class GroupExchanges {
   private ordinary(to: string): {
     records: GroupRecord[];
     joined: ReadonlyMap<string, ReadonlySet<string>>;
-    hints: Map<string, readonly string[]>;
+    hints: Map<string, DeviceHint>;
   } {
     const book = this.deps.book;
     const mine = book.anchors().mine.has(to);
-    const hints = new Map<string, readonly string[]>();
+    const hints = new Map<string, DeviceHint>();
     for (const g of book.view().groups) {
       if (g.role !== 'owner' || !g.members.some((m) => m.devices.some((d) => d.fingerprint === to))) continue;
       for (const d of g.devices) {
-        const known = this.deps.peers.peerEntry(d.fingerprint)?.announcedAddresses;
-        if (known && known.length > 0) hints.set(d.fingerprint, known);
+        const addresses = this.deps.peers.peerEntry(d.fingerprint)?.announcedAddresses ?? [];
+        // Where its relay path meets it: a member on other relays reaches it there (never a token).
+        const home = this.deps.peers.homeRelay?.(d.fingerprint);
+        const relay = home && {
+          url: home.url,
+          ...(home.fingerprint ? { fingerprint: home.fingerprint } : {}),
+        };
+        if (addresses.length > 0 || relay)
+          hints.set(d.fingerprint, { addresses, ...(relay ? { relay } : {}) });
       }
     }
     return { records: book.recordsFor(to), joined: mine ? book.joinedAnchors() : new Map(), hints };
@@ -273,7 +287,7 @@ export class GroupExchanges {
     if (refused) return this.refuse(name, refused);
     // Hints count only from a device of the group the hinted device is in.
     let hinted = false;
-    for (const [fp, addresses] of got.hints) {
+    for (const [fp, hint] of got.hints) {
       const ok = book
         .view()
         .groups.some(
@@ -283,7 +297,7 @@ export class GroupExchanges {
             (g.devices.some((d) => d.fingerprint === from) || g.owners.some((d) => d.fingerprint === from)),
         );
       if (!ok) continue;
-      this.hints.set(fp, addresses);
+      this.hints.set(fp, hint);
       hinted = true;
     }
     if (hinted) this.events.emit('hints');

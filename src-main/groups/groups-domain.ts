@@ -60,6 +60,7 @@ export const groupsDomain: DomainDescription = {
       exits,
       knows: (word): word is Permission => PERMISSION_WORD.test(word),
       hints: (fp) => exchanges.hintsFor(fp),
+      homeRelay: (fp) => exchanges.relayHintFor(fp),
       onHints: (listener) => exchanges.events.on('hints', listener),
       onExchanged: (listener) => exchanges.events.on('exchanged', listener),
     });

@@ -41,6 +41,8 @@ export type DomainPeers = PeerDirectory &
   PeerStreams &
   ChangeSource & {
     peerEntry(fingerprint: string): ReadonlyPeerEntry | undefined;
+    /** Where a peer's relay path meets it: the home relay its hello announced, else the one saved. */
+    homeRelay(fingerprint: string): { readonly url: string; readonly fingerprint?: string } | undefined;
     /** Says the node changed (status events follow). */
     changed(): void;
     /** A circuit that came through a route (its last hop): it becomes the peer's link. */
