@@ -124,8 +124,11 @@ export class PeerEntries {
     const fp = record.fingerprint;
     const dialed = this.deps.paths(fp, () => entry.record.name);
     const none = () => Promise.resolve(undefined);
+    // A guest this node dials does not dial back (a group's device waits for its members).
     const paths: PeerPaths = dial
-      ? dialed
+      ? read
+        ? { ...dialed, dialsBack: false }
+        : dialed
       : { ...dialed, dialDirect: none, dialRelay: none, dialRoute: none };
     const entry = newPeerEntry(
       this.deps.identity.fingerprint,
