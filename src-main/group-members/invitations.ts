@@ -19,14 +19,15 @@ import { abbreviateFingerprint } from '../core/fingerprint.js';
 import { isoTime } from '../core/iso-time.js';
 import { commandArgs, hereHint } from '../core/hint.js';
 import type { DomainCodes, MetCode } from '../links/domain.js';
-import { INVITE_PREFIX, parseCodeOrInvite } from '../protocol/pair-code.js';
+import { parseCodeOrInvite } from '../protocol/pair-code.js';
 import type { GroupRecord } from '../protocol/group-records.js';
 import type { GroupBook } from '../groups/group-book-key.js';
 import type { GroupView } from '../state/groups.js';
 import { groupOf, ownedGroupOf } from './group-ref.js';
 import { InvitationChannel, recordBatches, type InvitationFrame } from './invitation-frames.js';
 import { inMemoryInvitations, type InvitationBacking, type KeptInvitation } from './invitation-file.js';
-import { GROUP_LINK_PREFIX, type InvitationInfo, type JoinResult } from './group-members-contract.js';
+import type { InvitationInfo, JoinResult } from './group-members-contract.js';
+import { asInvite, groupLink } from './invitation-link.js';
 
 /** Default lifetime of an invitation, in ms (10 minutes, as a pairing code). */
 export const INVITATION_TTL_MS = 10 * 60 * 1000;
@@ -367,19 +368,6 @@ export class Invitations {
       throw new InviterRefused(`${inviter} did not let this device join: ${frame.reason}`);
     return frame;
   }
-}
-
-/** A pairing invite's link as a group invitation's (GROUP_LINK_PREFIX). */
-export function groupLink(invite: string): string {
-  return invite.startsWith(INVITE_PREFIX) ? GROUP_LINK_PREFIX + invite.slice(INVITE_PREFIX.length) : invite;
-}
-
-/** A group invitation's link as the pairing invite it carries; a code or pairing invite as it is. */
-export function asInvite(text: string): string {
-  const trimmed = text.trim();
-  return trimmed.toLowerCase().startsWith(GROUP_LINK_PREFIX)
-    ? INVITE_PREFIX + trimmed.slice(GROUP_LINK_PREFIX.length)
-    : text;
 }
 
 /** The inviter's own refusal: it is not told back. */
