@@ -25,6 +25,7 @@ import type { Notices } from '../state/notices.js';
 import type { NodeStateReader } from '../state/node-state.js';
 import {
   refuseGuest,
+  type GuestChange,
   type GuestLookup,
   addPeer,
   peerInfo,
@@ -132,8 +133,8 @@ export function createApiHandler(deps: ApiDeps, clock: Clock = realClock): Agent
     ...(deps.guests ? { guests: deps.guests } : {}),
   };
   // A guest has no record here to change: its access is its group's (peer-api.ts refuseGuest).
-  const asPeer = (ref: string, what: string): string => {
-    refuseGuest(peers, ref, what);
+  const asPeer = (ref: string, what: string, change?: GuestChange): string => {
+    refuseGuest(peers, ref, what, change);
     return ref;
   };
   const settings: SettingsDeps = {
@@ -181,17 +182,18 @@ export function createApiHandler(deps: ApiDeps, clock: Clock = realClock): Agent
     'peers.mine': (p) => setMine(mine(), { ...p, peer: asPeer(p.peer, 'mark as yours') }),
     'peers.revoke': (p) => revokePeer(mine(), asPeer(p.peer, 'revoke')),
     'peers.allow': (p) =>
-      setPermission(peers, asPeer(p.peer, 'change the permissions of'), p.permission, true),
+      setPermission(peers, asPeer(p.peer, 'change the permissions of', 'words'), p.permission, true),
     'peers.deny': (p) =>
-      setPermission(peers, asPeer(p.peer, 'change the permissions of'), p.permission, false),
+      setPermission(peers, asPeer(p.peer, 'change the permissions of', 'words'), p.permission, false),
     'peers.limit': (p) => {
+      asPeer(p.peer, 'limit', 'words');
       // Either or both: each given list (or null, lifting it) replaces that limit.
       let info = p.forwardTo !== undefined ? setForwardLimits(peers, p.peer, p.forwardTo) : undefined;
       if (p.listenOn !== undefined) info = setListenLimits(peers, p.peer, p.listenOn);
       return info!;
     },
-    'peers.rename': (p) => renamePeer(peers, p.peer, p.name),
-    'peers.route': (p) => setRoute(peers, p.peer, p.via),
+    'peers.rename': (p) => renamePeer(peers, asPeer(p.peer, 'rename', 'name'), p.name),
+    'peers.route': (p) => setRoute(peers, asPeer(p.peer, 'set a route to', 'path'), p.via),
     'peers.retry': (p) => retryDirect(peers, p.peer),
     ping: (p) => ping(peers, p.peer, p.timeoutMs),
     'pending.list': () => pendingList(),

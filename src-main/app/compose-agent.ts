@@ -219,6 +219,7 @@ export function composeAgent({
   const peers: DomainPeers = {
     peerEntries: () => links.peerEntries(),
     peerEntry: (fp) => links.peerEntry(fp),
+    homeRelay: (fp) => links.homeRelay(fp),
     self: () => links.self(),
     openStream: (entry, service, args, opts) => links.openStream(entry, service, args, opts),
     activePath: (entry) => links.activePath(entry),

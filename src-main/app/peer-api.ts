@@ -143,14 +143,55 @@ function infoOf(agent: Pick<PeersDeps, 'links' | 'guests'>, entry: ReadonlyPeerE
 }
 
 /**
- * Refuses to `what` a node let in without a pairing (a guest): no record here says what it may do, its
- * access is the group's to give and take, by the group's owner (or the member leaving).
- * @throws ClawError('BAD_ARGUMENT') naming the groups, with `group ls` as the hint
+ * What a change of a peer's record comes to for a guest, whose access a group decides: `access`
+ * (taking it away or marking it: `group remove`/`drop`/`leave`), `words` (what it may do and open:
+ * `group allow`), `name` (the name its member or owner gave it), `path` (how it is reached: as its
+ * group tells).
+ */
+export type GuestChange = 'access' | 'words' | 'name' | 'path';
+
+/** Where a guest's `change` is decided instead, and the command that applies. */
+function whereDecided(change: GuestChange, group: string): { before: string; argv: string[]; after: string } {
+  switch (change) {
+    case 'words':
+      return {
+        before: "what a member may do on the group's devices is the group's: its owner runs ",
+        argv: ['group', 'allow', group, 'LIST'],
+        after: '',
+      };
+    case 'name':
+      return {
+        before: 'its name is the one its group gives it (its member or owner chose it): ',
+        argv: ['group', 'ls'],
+        after: ' shows it',
+      };
+    case 'path':
+      return {
+        before: "it is reached where its group's devices say it is (",
+        argv: ['group', 'ls'],
+        after: ' shows its state); to choose its path, pair with it',
+      };
+    case 'access':
+      return {
+        before:
+          "its access is the group's to give and take (its owner runs `group remove` or `group drop`, a member `group leave`; ",
+        argv: ['group', 'ls'],
+        after: ' shows the group)',
+      };
+  }
+}
+
+/**
+ * Refuses to `what` a node let in without a pairing (a guest): no record here says what it may do,
+ * what it is called or how it is reached; its group does, and `change` says which group command
+ * applies instead.
+ * @throws ClawError('BAD_ARGUMENT') naming the groups and that command, as the hint
  */
 export function refuseGuest(
   agent: Pick<PeersDeps, 'links' | 'guests' | 'state'>,
   ref: string,
   what: string,
+  change: GuestChange = 'access',
 ): void {
   const entry = resolvePeer(agent.links, ref);
   if (agent.state.peer(entry.fingerprint)) return;
@@ -158,12 +199,13 @@ export function refuseGuest(
   if (!guest) return;
   const groups = guestGroups(guest);
   const by = groups.length > 0 ? groups.map((g) => `group ${g}`).join(', ') : guest.because.join(', ');
+  const { before, argv, after } = whereDecided(change, groups[0] ?? 'GROUP');
   throw new ClawError(
     'BAD_ARGUMENT',
     ...commandArgs(
-      `cannot ${what} ${entry.record.name}: it is here through ${by}, not paired, and its access is the group's to give and take (its owner runs \`group remove\` or \`group drop\`, a member \`group leave\`; `,
-      hereHint(['group', 'ls']),
-      ' shows the group)',
+      `cannot ${what} ${entry.record.name}: it is here through ${by}, not paired; ${before}`,
+      hereHint(argv),
+      after,
     ),
   );
 }

@@ -224,7 +224,7 @@ async function startAgent(opts: RunAgentOptions, made: Made): Promise<RunningAge
       peers: agent.peers,
       // Pairing's codes and PAKE, for a domain's own protocol after it (links/domain.ts DomainCodes).
       codes: {
-        issue: (ttlMs, onMet) => agent.issuer.issueFor(ttlMs, onMet),
+        issue: (ttlMs, onMet, opts) => agent.issuer.issueFor(ttlMs, onMet, opts),
         retire: (code) => agent.issuer.retireFor(code),
         meet: (code) => agent.joiner.meet(code),
       },

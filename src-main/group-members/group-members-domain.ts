@@ -4,7 +4,8 @@
  * (`groups.invite`, `groups.invitations`, `groups.cancelInvitation`, `groups.join`; invitations.ts, on
  * the node's one-time codes: pairing's rendezvous and PAKE) and the members' session history on a
  * group's devices (`groups.history`, and the `group-history` service the owner's devices ask each
- * other on; group-history.ts). Open invitations end when the agent stops.
+ * other on; group-history.ts). Open invitations are kept in the home (invitation-file.ts) and open
+ * again when the agent starts.
  */
 import { ClawError } from '../core/errors.js';
 import type { DomainDescription } from '../links/domain.js';
@@ -18,11 +19,13 @@ export const groupMembersDomain: DomainDescription = {
   contract: groupMembersContract,
   // The modules load when an agent creates the domain, not when a client reads the list.
   create: async (ctx) => {
-    const [{ Invitations }, { groupHistory, registerGroupHistory }, { ownedGroupOf }] = await Promise.all([
-      import('./invitations.js'),
-      import('./group-history.js'),
-      import('./group-ref.js'),
-    ]);
+    const [{ Invitations }, { invitationFile }, { groupHistory, registerGroupHistory }, { ownedGroupOf }] =
+      await Promise.all([
+        import('./invitations.js'),
+        import('./invitation-file.js'),
+        import('./group-history.js'),
+        import('./group-ref.js'),
+      ]);
     const book = ctx.use(groupBookKey);
     if (!book) throw new ClawError('INTERNAL', "the groups' members need the groups domain before them");
     const invitations = new Invitations({
@@ -30,6 +33,7 @@ export const groupMembersDomain: DomainDescription = {
       codes: ctx.codes,
       log: ctx.log,
       changed: () => ctx.notices.changed(),
+      backing: invitationFile(ctx.home, (line) => ctx.log.warn(line)),
     });
     const history = {
       home: ctx.home,
@@ -41,7 +45,16 @@ export const groupMembersDomain: DomainDescription = {
     };
     registerGroupHistory(ctx.services, history);
     return {
-      parts: { afterNode: [{ name: 'group invitations', stop: () => invitations.stop() }] },
+      parts: {
+        afterNode: [
+          {
+            name: 'group invitations',
+            // Not awaited: each code waits for the relays to confirm it, and the agent is ready before.
+            start: () => void invitations.restore(),
+            stop: () => invitations.stop(),
+          },
+        ],
+      },
       handlers: {
         'groups.invite': (p) => invitations.invite(p.group, p.ttlMs),
         'groups.invitations': (p) => ({ invitations: invitations.list(p.group) }),

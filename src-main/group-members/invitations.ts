@@ -7,8 +7,10 @@
  * inviter, whom the PAKE confirmed, as its `joined` anchor, and says so. Both sides see the other's
  * fingerprint, as with `pair`, to compare.
  *
- * One owner of the invitations' state: this class. Open invitations are in memory only: an agent that
- * restarts has none (a code's rendezvous does not outlive the agent either).
+ * One owner of the invitations' state: this class, the one writer of where they are kept
+ * (invitation-file.ts), durably before a change counts. Open invitations outlive the agent: one that
+ * starts again opens their codes again for the time they had left (`restore`). A code is marked used
+ * as soon as someone tries it, before the PAKE, so a used code stays used across a restart.
  */
 import type { Logger } from 'pino';
 import { Emitter } from '../core/emitter.js';
@@ -17,13 +19,15 @@ import { abbreviateFingerprint } from '../core/fingerprint.js';
 import { isoTime } from '../core/iso-time.js';
 import { commandArgs, hereHint } from '../core/hint.js';
 import type { DomainCodes, MetCode } from '../links/domain.js';
-import { INVITE_PREFIX, parseCodeOrInvite } from '../protocol/pair-code.js';
+import { parseCodeOrInvite } from '../protocol/pair-code.js';
 import type { GroupRecord } from '../protocol/group-records.js';
 import type { GroupBook } from '../groups/group-book-key.js';
 import type { GroupView } from '../state/groups.js';
 import { groupOf, ownedGroupOf } from './group-ref.js';
 import { InvitationChannel, recordBatches, type InvitationFrame } from './invitation-frames.js';
-import { GROUP_LINK_PREFIX, type InvitationInfo, type JoinResult } from './group-members-contract.js';
+import { inMemoryInvitations, type InvitationBacking, type KeptInvitation } from './invitation-file.js';
+import type { InvitationInfo, JoinResult } from './group-members-contract.js';
+import { asInvite, groupLink } from './invitation-link.js';
 
 /** Default lifetime of an invitation, in ms (10 minutes, as a pairing code). */
 export const INVITATION_TTL_MS = 10 * 60 * 1000;
@@ -44,23 +48,15 @@ export interface InvitationsDeps {
   now?: () => number;
   /** How long either side waits for the other's next frame (INVITATION_STEP_TIMEOUT_MS). */
   stepTimeoutMs?: number;
+  /** Where they are kept between runs (invitation-file.ts); in memory when absent. */
+  backing?: InvitationBacking;
 }
 
 /** One invitation: open while its code may be met, then how it ended. */
-interface Invitation {
-  id: string;
-  group: string;
-  groupName: string;
-  code: string;
-  link: string;
-  expiresAt: number;
-  state: InvitationInfo['state'];
-  /** The device that met the code, as the PAKE confirmed it. */
-  by?: { name: string; fingerprint: string };
-  endedAt?: number;
-  /** Why a met code did not make a member (the joiner refused the records, or was gone). */
-  problem?: string;
-}
+type Invitation = KeptInvitation;
+
+/** What an invitation tried and not met says until the device that met it is known. */
+const TRIED = 'its code was tried; no device has joined with it';
 
 export class Invitations {
   /** `changed`: an invitation was made, met, cancelled or expired (the `groups.invitations.changed` event). */
@@ -71,9 +67,44 @@ export class Invitations {
   private readonly now: () => number;
   private readonly step: number;
 
+  private readonly backing: InvitationBacking;
+
   constructor(private readonly deps: InvitationsDeps) {
     this.now = deps.now ?? Date.now;
     this.step = deps.stepTimeoutMs ?? INVITATION_STEP_TIMEOUT_MS;
+    this.backing = deps.backing ?? inMemoryInvitations();
+    for (const i of this.backing.load()) {
+      if (i.state === 'open') this.open.set(i.id, i);
+      else this.ended.push(i);
+      this.next = Math.max(this.next, Number(i.id) + 1);
+    }
+    this.ended = this.ended
+      .sort((a, b) => (b.endedAt ?? 0) - (a.endedAt ?? 0))
+      .slice(0, MAX_ENDED_INVITATIONS);
+  }
+
+  /**
+   * Opens again the codes of the invitations still open from before this agent started, for the
+   * time each had left; one that ran out meanwhile ends as expired. A code that cannot be opened
+   * (no relay and no LAN yet) stays listed, and is tried again at the next start.
+   */
+  async restore(): Promise<void> {
+    this.expire();
+    for (const invitation of [...this.open.values()]) {
+      const left = invitation.expiresAt - this.now();
+      try {
+        const issued = await this.deps.codes.issue(left, (met) => this.admit(invitation.id, met), {
+          again: invitation.code,
+          onSpent: () => this.spend(invitation.id),
+        });
+        invitation.link = groupLink(issued.invite);
+      } catch (err) {
+        this.deps.log.warn(
+          `group invitation ${invitation.code} to ${invitation.groupName} could not be opened again: ${errorMessage(err)}`,
+        );
+      }
+    }
+    this.changed();
   }
 
   /**
@@ -85,7 +116,9 @@ export class Invitations {
     this.expire(); // pairing retired their codes: what this list keeps of them stays bounded
     const group = ownedGroupOf(this.deps.book, ref, 'invite members');
     const id = String(this.next++);
-    const issued = await this.deps.codes.issue(ttlMs, (met) => this.admit(id, met));
+    const issued = await this.deps.codes.issue(ttlMs, (met) => this.admit(id, met), {
+      onSpent: () => this.spend(id),
+    });
     const invitation: Invitation = {
       id,
       group: group.id,
@@ -96,6 +129,14 @@ export class Invitations {
       state: 'open',
     };
     this.open.set(id, invitation);
+    try {
+      this.persist();
+    } catch (err) {
+      // Not kept, so not given: a code shown and then forgotten by a restart would mislead.
+      this.open.delete(id);
+      this.deps.codes.retire(invitation.code);
+      throw err;
+    }
     this.changed();
     return infoOf(invitation);
   }
@@ -130,17 +171,32 @@ export class Invitations {
     return infoOf(invitation);
   }
 
-  /** Cancels every open invitation (the agent is stopping). */
+  /** Stops meeting the open invitations' codes (the agent is stopping): kept open for the next start. */
   stop(): void {
-    for (const invitation of [...this.open.values()]) {
-      this.deps.codes.retire(invitation.code);
-      this.end(invitation, 'cancelled');
-    }
+    for (const invitation of this.open.values()) this.deps.codes.retire(invitation.code);
   }
 
   private changed(): void {
+    try {
+      this.persist();
+    } catch (err) {
+      this.deps.log.warn(`group invitations not saved: ${errorMessage(err)}`);
+    }
     this.deps.changed();
     this.events.emit('changed');
+  }
+
+  /** Saves every invitation, open first. @throws the file system's error */
+  private persist(): void {
+    this.backing.save([...this.open.values(), ...this.ended]);
+  }
+
+  /** Someone tried invitation `id`'s code (pairing burnt it): used, whatever follows. */
+  private spend(id: string): void {
+    const invitation = this.open.get(id);
+    if (!invitation) return;
+    invitation.problem = TRIED;
+    this.end(invitation, 'used');
   }
 
   private byCode(ref: string): Invitation | undefined {
@@ -170,13 +226,17 @@ export class Invitations {
 
   /** The inviter's side once a device met invitation `id`'s code: it becomes the group's member. */
   private async admit(id: string, met: MetCode): Promise<void> {
-    const invitation = this.open.get(id);
+    // Spent as it was tried (`spend`), and met now by the device that knew its secret.
+    const invitation =
+      this.open.get(id) ?? this.ended.find((i) => i.id === id && i.state === 'used' && i.by === undefined);
     const channel = new InvitationChannel(met.sessionKey, 'inviter');
     const by = { name: met.peer.name, fingerprint: met.peer.fingerprint };
     if (!invitation) return void met.send(channel.seal({ t: 'refused', reason: 'invitation cancelled' }));
     // The code is used up whatever follows (pairing retired it): one try per code.
     invitation.by = by;
-    this.end(invitation, 'used');
+    delete invitation.problem;
+    if (invitation.state === 'open') this.end(invitation, 'used');
+    else this.changed();
     try {
       channel.open(await met.next(this.step, 'a group join'), 'a group join');
       const group = this.stillOwned(invitation.group);
@@ -308,19 +368,6 @@ export class Invitations {
       throw new InviterRefused(`${inviter} did not let this device join: ${frame.reason}`);
     return frame;
   }
-}
-
-/** A pairing invite's link as a group invitation's (GROUP_LINK_PREFIX). */
-export function groupLink(invite: string): string {
-  return invite.startsWith(INVITE_PREFIX) ? GROUP_LINK_PREFIX + invite.slice(INVITE_PREFIX.length) : invite;
-}
-
-/** A group invitation's link as the pairing invite it carries; a code or pairing invite as it is. */
-export function asInvite(text: string): string {
-  const trimmed = text.trim();
-  return trimmed.toLowerCase().startsWith(GROUP_LINK_PREFIX)
-    ? INVITE_PREFIX + trimmed.slice(GROUP_LINK_PREFIX.length)
-    : text;
 }
 
 /** The inviter's own refusal: it is not told back. */

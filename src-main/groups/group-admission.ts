@@ -10,6 +10,10 @@
  * - On a member's device: every device of each group it is a device of a member in, allowed nothing
  *   here, and dialed (at the addresses the group's devices told, and on the relays).
  *
+ * - A device that lost its access (group-exits.ts): let in for the `groups` exchange alone until it
+ *   has the record that took the access away, allowed nothing; on a member's device that left, the
+ *   group's devices, dialed for that exchange alone.
+ *
  * A group's device lets members in only once its records are fresh: after an exchange with one of
  * its person's other devices this run, or FRESH_WAIT_MS after it started with none reached (or at
  * once when it has no other device). So a device that was offline when a member was removed refuses
@@ -21,16 +25,22 @@ import type { Guest, GuestSource } from '../services/admission.js';
 import type { Permission } from '../state/settings.js';
 import { groupAccessOf } from '../state/groups.js';
 import type { GroupStore } from './group-book.js';
+import type { GroupExits } from './group-exits.js';
+import { GROUPS_SERVICE } from './group-lines.js';
 
 /** How long a group's device waits at start for fresh records before it lets members in, in ms. */
 export const FRESH_WAIT_MS = 30_000;
 
 export interface GroupGuestsDeps {
   book: GroupStore;
+  /** The devices owed the news of their removal; followed here, on each change of the records. */
+  exits: Pick<GroupExits, 'follow' | 'list' | 'onChange'>;
   /** True for a permission word this node knows: the group's other words grant nothing here. */
   knows(word: string): word is Permission;
   /** Where the group's device may be dialed, as the group's devices told this node. */
   hints(fingerprint: string): readonly string[];
+  /** The group device's home relay, as the group's devices told this node. */
+  homeRelay?(fingerprint: string): { url: string; fingerprint?: string } | undefined;
   /** Something the hints say changed. */
   onHints(listener: () => void): Disposer;
   /** An exchange with `fingerprint` ended with its records applied. */
@@ -50,7 +60,12 @@ export class GroupGuests implements GuestSource {
 
   start(): void {
     this.disposers.push(
-      this.deps.book.onChange(() => this.events.emit('change')),
+      this.deps.book.onChange(() => {
+        // First: a device that just lost its access stays let in for the news, not hung up on.
+        this.deps.exits.follow();
+        this.events.emit('change');
+      }),
+      this.deps.exits.onChange(() => this.events.emit('change')),
       this.deps.onHints(() => this.events.emit('change')),
       this.deps.onExchanged((fp) => {
         if (!this.fresh && this.deps.book.anchors().mine.has(fp)) this.becomeFresh();
@@ -91,19 +106,37 @@ export class GroupGuests implements GuestSource {
       if (g.role === 'member' && amMember) {
         for (const d of g.devices) {
           if (d.fingerprint === self || out.has(d.fingerprint)) continue;
-          const addresses = this.deps.hints(d.fingerprint);
           out.set(d.fingerprint, {
             fingerprint: d.fingerprint,
             name: d.name,
             allow: [],
             because: [`group ${g.name}`],
             dial: true,
-            ...(addresses.length > 0 ? { addresses } : {}),
+            ...this.whereToDial(d.fingerprint),
           });
         }
       }
     }
+    for (const e of this.deps.exits.list()) {
+      if (out.has(e.fingerprint)) continue;
+      out.set(e.fingerprint, {
+        fingerprint: e.fingerprint,
+        name: e.name,
+        allow: [],
+        because: [`${e.dial ? 'left' : 'removed from'} group ${e.groupName}`],
+        dial: e.dial,
+        services: [GROUPS_SERVICE],
+        ...(e.dial ? this.whereToDial(e.fingerprint) : {}),
+      });
+    }
     return [...out.values()];
+  }
+
+  /** The addresses and home relay the group's devices told for one of them. */
+  private whereToDial(fingerprint: string): Pick<Guest, 'addresses' | 'homeRelay'> {
+    const addresses = this.deps.hints(fingerprint);
+    const homeRelay = this.deps.homeRelay?.(fingerprint);
+    return { ...(addresses.length > 0 ? { addresses } : {}), ...(homeRelay ? { homeRelay } : {}) };
   }
 
   private becomeFresh(): void {

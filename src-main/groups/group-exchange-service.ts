@@ -9,6 +9,9 @@
  * exchange with its other devices, so a decision made on one device reaches every device concerned
  * that is linked to one that has it.
  *
+ * A device owed the news of its removal (group-exits.ts) is exchanged with too, but is sent only
+ * the records that removed it, no hints, and nothing it sends is applied.
+ *
  * Bounded as the membership exchange is: each side at most MAX_GROUP_EXCHANGE_LINES lines of at most
  * 4 KiB, an answer within EXCHANGE_TIMEOUT_MS, and at most MAX_GROUP_EXCHANGES_PER_MINUTE started by
  * one device here (past it a stream is refused, TOO_MANY_STREAMS).
@@ -19,12 +22,15 @@ import { Emitter, type Disposer } from '../core/emitter.js';
 import { errorMessage } from '../core/errors.js';
 import type { DomainPeers, DomainServices } from '../links/domain.js';
 import type { ReadonlyPeerEntry } from '../links/ports.js';
+import type { GroupRecord } from '../protocol/group-records.js';
 import type { FileGroupBook } from './group-book.js';
+import type { GroupExits } from './group-exits.js';
 import {
   GROUPS_OPEN_ARGS,
   GROUPS_SERVICE,
   readExchange,
   writeExchange,
+  type DeviceHint,
   type GroupExchange,
 } from './group-lines.js';
 
@@ -39,8 +45,10 @@ const SWEEP_MS = 5_000;
 
 export interface GroupExchangesDeps {
   book: FileGroupBook;
+  exits: Pick<GroupExits, 'of' | 'recordsFor' | 'spend' | 'delivered'>;
   services: Pick<DomainServices, 'register'>;
-  peers: Pick<DomainPeers, 'peerEntries' | 'peerEntry' | 'openStream' | 'onChanged'>;
+  peers: Pick<DomainPeers, 'peerEntries' | 'peerEntry' | 'openStream' | 'onChanged'> &
+    Partial<Pick<DomainPeers, 'homeRelay'>>;
   log: Pick<Logger, 'info' | 'warn' | 'debug'>;
   now?: () => number;
 }
@@ -56,7 +64,7 @@ export class GroupExchanges {
   private readonly retryAt = new Map<string, NodeJS.Timeout>();
   private readonly startedBy = new Map<string, number[]>();
   /** Where the group's devices may be dialed, as a device of the group told this member's device. */
-  private readonly hints = new Map<string, string[]>();
+  private readonly hints = new Map<string, DeviceHint>();
   private readonly disposers: Disposer[] = [];
   private sweep: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -126,12 +134,18 @@ export class GroupExchanges {
 
   /** Where a group's device may be dialed, as the group's devices told this node. */
   hintsFor(fingerprint: string): readonly string[] {
-    return this.hints.get(fingerprint) ?? [];
+    return this.hints.get(fingerprint)?.addresses ?? [];
+  }
+
+  /** The home relay of a group's device, as the group's devices told this node. */
+  relayHintFor(fingerprint: string): DeviceHint['relay'] {
+    return this.hints.get(fingerprint)?.relay;
   }
 
   /** Whether `fp` is a device this node exchanges group records with. */
   private relevant(fp: string): boolean {
     const book = this.deps.book;
+    if (this.deps.exits.of(fp).length > 0) return true;
     if (book.anchors().mine.has(fp)) return true;
     if (book.recordsFor(fp).length > 0) return true;
     // A member's device asks a group's device it knows of, before the group's device sent it anything.
@@ -158,16 +172,50 @@ export class GroupExchanges {
     }
   }
 
-  /** What `to` is sent: its records, the joined groups (a device of this person's), the hints (a member's). */
+  /**
+   * Whether `fp` is here only for the news of its removal: a member's device that lost its access on
+   * this group's device and has none through another group.
+   */
+  private exitOnly(fp: string): boolean {
+    const book = this.deps.book;
+    if (book.anchors().mine.has(fp) || !this.deps.exits.of(fp).some((e) => !e.dial)) return false;
+    return !book
+      .view()
+      .groups.some((g) => !g.deleted && g.members.some((m) => m.devices.some((d) => d.fingerprint === fp)));
+  }
+
+  /**
+   * What `to` is sent: its records, the joined groups (a device of this person's), the hints (a
+   * member's), and the records it is owed of a removal; a device here only for those, only those.
+   */
   private outgoing(to: string) {
+    const owed = this.deps.exits.recordsFor(to);
+    if (this.exitOnly(to)) return { records: owed, joined: new Map(), hints: new Map<string, DeviceHint>() };
+    const out = this.ordinary(to);
+    const sent = new Set(out.records);
+    return { ...out, records: [...out.records, ...owed.filter((r) => !sent.has(r))] };
+  }
+
+  private ordinary(to: string): {
+    records: GroupRecord[];
+    joined: ReadonlyMap<string, ReadonlySet<string>>;
+    hints: Map<string, DeviceHint>;
+  } {
     const book = this.deps.book;
     const mine = book.anchors().mine.has(to);
-    const hints = new Map<string, readonly string[]>();
+    const hints = new Map<string, DeviceHint>();
     for (const g of book.view().groups) {
       if (g.role !== 'owner' || !g.members.some((m) => m.devices.some((d) => d.fingerprint === to))) continue;
       for (const d of g.devices) {
-        const known = this.deps.peers.peerEntry(d.fingerprint)?.announcedAddresses;
-        if (known && known.length > 0) hints.set(d.fingerprint, known);
+        const addresses = this.deps.peers.peerEntry(d.fingerprint)?.announcedAddresses ?? [];
+        // Where its relay path meets it: a member on other relays reaches it there (never a token).
+        const home = this.deps.peers.homeRelay?.(d.fingerprint);
+        const relay = home && {
+          url: home.url,
+          ...(home.fingerprint ? { fingerprint: home.fingerprint } : {}),
+        };
+        if (addresses.length > 0 || relay)
+          hints.set(d.fingerprint, { addresses, ...(relay ? { relay } : {}) });
       }
     }
     return { records: book.recordsFor(to), joined: mine ? book.joinedAnchors() : new Map(), hints };
@@ -183,15 +231,22 @@ export class GroupExchanges {
         this.deps.peers.openStream(entry, GROUPS_SERVICE, GROUPS_OPEN_ARGS),
         EXCHANGE_TIMEOUT_MS,
       );
+      const exitOnly = this.exitOnly(fp);
+      const owed = this.deps.exits.of(fp).length > 0;
       const out = this.outgoing(fp);
       writeExchange(stream, out.records, out.joined, out.hints);
       stream.end();
+      if (owed) this.deps.exits.spend(fp);
       const got = await readExchange(stream, EXCHANGE_TIMEOUT_MS);
       if ('problem' in got) {
         stream.destroy();
         this.refuse(entry.record.name, got.problem);
         this.retryLater(fp);
-      } else await this.apply(fp, entry.record.name, got);
+      } else {
+        // It answers once it applied what it got: the news reached it.
+        if (owed) this.deps.exits.delivered(fp);
+        if (!exitOnly) await this.apply(fp, entry.record.name, got);
+      }
     } catch (err) {
       if (!this.stopped) {
         this.deps.log.debug(`group exchange with ${entry.record.name} failed: ${errorMessage(err)}`);
@@ -210,14 +265,17 @@ export class GroupExchanges {
       stream.destroy();
       return;
     }
-    await this.apply(fp, name, got);
+    const exitOnly = this.exitOnly(fp);
+    if (!exitOnly) await this.apply(fp, name, got);
     const link = this.deps.peers.peerEntry(fp)?.links.active?.mux;
     if (link) this.lastLink.set(fp, link);
     this.dirty.delete(fp);
     if (stream.writable && !stream.destroyed) {
+      const owed = this.deps.exits.of(fp).length > 0;
       const out = this.outgoing(fp);
       writeExchange(stream, out.records, out.joined, out.hints);
       stream.end();
+      if (owed) this.deps.exits.spend(fp);
     }
   }
 
@@ -229,7 +287,7 @@ export class GroupExchanges {
     if (refused) return this.refuse(name, refused);
     // Hints count only from a device of the group the hinted device is in.
     let hinted = false;
-    for (const [fp, addresses] of got.hints) {
+    for (const [fp, hint] of got.hints) {
       const ok = book
         .view()
         .groups.some(
@@ -239,7 +297,7 @@ export class GroupExchanges {
             (g.devices.some((d) => d.fingerprint === from) || g.owners.some((d) => d.fingerprint === from)),
         );
       if (!ok) continue;
-      this.hints.set(fp, addresses);
+      this.hints.set(fp, hint);
       hinted = true;
     }
     if (hinted) this.events.emit('hints');

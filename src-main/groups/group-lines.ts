@@ -2,8 +2,9 @@
  * What one side of a `groups` exchange sends (docs/protocol.md §Groups): JSON lines, each at most
  * MAX_GROUP_LINE_BYTES, then the half-close. A line is a signed record (`{"record": …}`), a group this
  * person joined (`{"joined": ID, "inviters": [FP…]}`, between a person's own devices only) or where a
- * group's device may be dialed (`{"hint": FP, "addresses": […]}`, from the group's devices to a
- * member's: a hint only, the link proves who answers). A side reads at most MAX_GROUP_EXCHANGE_LINES
+ * group's device may be dialed (`{"hint": FP, "addresses": […]}`, with `"relay": {"url": …,
+ * "fingerprint": …}` when its home relay is known, from the group's devices to a member's: a hint
+ * only, the link proves who answers). A side reads at most MAX_GROUP_EXCHANGE_LINES
  * lines; past any bound the whole exchange is refused.
  */
 import type { Duplex } from 'node:stream';
@@ -26,24 +27,39 @@ export const MAX_HINT_ADDRESSES = 8;
 
 const FINGERPRINT = /^[0-9a-f]{64}$/;
 
+/** Where a group's device may be met: a hint, as its hello told a device of its group. */
+export interface DeviceHint {
+  /** Direct addresses, best first. */
+  addresses: readonly string[];
+  /** Its home relay (never a token: only where, and the pin of a wss:// relay). */
+  relay?: { url: string; fingerprint?: string };
+}
+
 /** What one side sent. */
 export interface GroupExchange {
   records: unknown[];
   joined: Map<string, Set<string>>;
-  hints: Map<string, string[]>;
+  hints: Map<string, DeviceHint>;
 }
 
 export function writeExchange(
   stream: Duplex,
   records: readonly GroupRecord[],
   joined: ReadonlyMap<string, ReadonlySet<string>>,
-  hints: ReadonlyMap<string, readonly string[]>,
+  hints: ReadonlyMap<string, DeviceHint>,
 ): void {
   if (!stream.writable || stream.destroyed) return;
   const line = (v: unknown) => stream.write(`${JSON.stringify(v)}\n`);
   for (const r of records) line({ record: r });
   for (const [g, inviters] of joined) line({ joined: g, inviters: [...inviters] });
-  for (const [fp, addresses] of hints) line({ hint: fp, addresses: addresses.slice(0, MAX_HINT_ADDRESSES) });
+  for (const [fp, { addresses, relay }] of hints)
+    line({
+      hint: fp,
+      addresses: addresses.slice(0, MAX_HINT_ADDRESSES),
+      ...(relay
+        ? { relay: { url: relay.url, ...(relay.fingerprint ? { fingerprint: relay.fingerprint } : {}) } }
+        : {}),
+    });
 }
 
 /** One line, checked: why it is none of the three, or undefined when it was added to `into`. */
@@ -76,7 +92,7 @@ function takeLine(text: string, into: GroupExchange): string | undefined {
     into.joined.set(o.joined, new Set(o.inviters));
     return undefined;
   }
-  if (keys === 'addresses,hint') {
+  if (keys === 'addresses,hint' || keys === 'addresses,hint,relay') {
     const list = o.addresses;
     if (
       typeof o.hint !== 'string' ||
@@ -88,10 +104,35 @@ function takeLine(text: string, into: GroupExchange): string | undefined {
     const ok = list.filter(
       (a): a is string => typeof a === 'string' && a.length <= 300 && !dialAddressProblem(a),
     );
-    into.hints.set(o.hint, ok);
+    const relay = o.relay === undefined ? undefined : relayHint(o.relay);
+    if (o.relay !== undefined && !relay) return 'a malformed hint line (its relay)';
+    into.hints.set(o.hint, { addresses: ok, ...(relay ? { relay } : {}) });
     return undefined;
   }
   return `a line of unknown shape (${keys.slice(0, 40)})`;
+}
+
+/**
+ * A hint's relay: a ws:// or wss:// URL of at most 300 characters with a host, and a certificate pin
+ * only for wss:// (the only scheme with one); undefined for anything else.
+ */
+function relayHint(v: unknown): { url: string; fingerprint?: string } | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+  const { url, fingerprint, ...rest } = v as Record<string, unknown>;
+  if (Object.keys(rest).length > 0 || typeof url !== 'string' || url.length > 300) return undefined;
+  // eslint-disable-next-line no-control-regex -- a URL with a control character is no URL here
+  if (/[\u0000-\u001f\u007f]/.test(url)) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined;
+  }
+  if ((parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') || parsed.hostname === '') return undefined;
+  if (fingerprint === undefined) return { url };
+  if (typeof fingerprint !== 'string' || !FINGERPRINT.test(fingerprint) || parsed.protocol !== 'wss:')
+    return undefined;
+  return { url, fingerprint };
 }
 
 /** Every line on `stream` until its end, or why the exchange is refused (a bound, a bad line, time). */

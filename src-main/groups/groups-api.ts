@@ -69,21 +69,33 @@ export function groupInfo(deps: GroupsApiDeps, g: GroupView): GroupInfo {
   };
 }
 
+/**
+ * Whether `g` is one this node is in now: not deleted, and, where its person joined it, that person
+ * still a member with this device among its devices (a member removed, gone or whose device was
+ * removed keeps the records that say so, but is in the group no more).
+ */
+export function isLiveGroup(g: GroupView, self: string): boolean {
+  if (g.deleted) return false;
+  return g.role === 'owner' || g.members.some((m) => m.devices.some((d) => d.fingerprint === self));
+}
+
 /** The live groups, as the API shows them. */
 export function groupInfos(deps: GroupsApiDeps): GroupInfo[] {
+  const self = deps.self.fingerprint;
   return deps.book
     .view()
-    .groups.filter((g) => !g.deleted)
+    .groups.filter((g) => isLiveGroup(g, self))
     .map((g) => groupInfo(deps, g));
 }
 
 /**
- * The live (not deleted) group `ref` names in `book`'s view: its id, or its name when one group has it.
+ * The live group (isLiveGroup) `ref` names in `book`'s view: its id, or its name when one group has it.
  * The group-members domain names groups by it too, so both say the same.
  * @throws ClawError('BAD_ARGUMENT') when none does, or more than one has that name
  */
 export function findGroup(book: Pick<GroupBook, 'view'>, ref: string): GroupView {
-  const live = book.view().groups.filter((g) => !g.deleted);
+  const view = book.view();
+  const live = view.groups.filter((g) => isLiveGroup(g, view.self));
   const byId = live.find((g) => g.id === ref.toLowerCase());
   if (byId) return byId;
   const byName = live.filter((g) => g.name === ref || nameKey(g.name) === nameKey(ref));

@@ -4,7 +4,8 @@
  * node keeps (group-book.ts: groups.json in the home, provided to the domains after it under
  * `groupBookKey`, group-book-key.ts), the `groups` exchange between the devices concerned (group-exchange-service.ts),
  * the owner's bookkeeping that follows "my devices" (group-owners.ts), admission of a member's
- * devices to the group's devices (group-admission.ts, through the registry's hook), and the
+ * devices to the group's devices (group-admission.ts, through the registry's hook) and of a removed
+ * one for the news alone (group-exits.ts), and the
  * `groups.*` methods (groups-api.ts).
  */
 import { ClawError } from '../core/errors.js';
@@ -23,6 +24,7 @@ export const groupsDomain: DomainDescription = {
     const { groupsApi, groupInfos } = await import('./groups-api.js');
     const { GroupExchanges } = await import('./group-exchange-service.js');
     const { GroupGuests } = await import('./group-admission.js');
+    const { GroupExits } = await import('./group-exits.js');
     const { GroupOwners } = await import('./group-owners.js');
     const { keyPem, certDer } = ctx.identity;
     if (keyPem === undefined || certDer === undefined)
@@ -41,11 +43,24 @@ export const groupsDomain: DomainDescription = {
       mine: () => minePeers().map((p) => p.fingerprint),
     });
     ctx.provide(groupBookKey, book);
-    const exchanges = new GroupExchanges({ book, services: ctx.services, peers: ctx.peers, log: ctx.log });
+    const exits = new GroupExits({
+      view: () => book.view(),
+      records: () => book.records(),
+      anchors: () => book.anchors(),
+    });
+    const exchanges = new GroupExchanges({
+      book,
+      exits,
+      services: ctx.services,
+      peers: ctx.peers,
+      log: ctx.log,
+    });
     const guests = new GroupGuests({
       book,
+      exits,
       knows: (word): word is Permission => PERMISSION_WORD.test(word),
       hints: (fp) => exchanges.hintsFor(fp),
+      homeRelay: (fp) => exchanges.relayHintFor(fp),
       onHints: (listener) => exchanges.events.on('hints', listener),
       onExchanged: (listener) => exchanges.events.on('exchanged', listener),
     });
@@ -79,6 +94,7 @@ export const groupsDomain: DomainDescription = {
             stop: () => {
               offGuests?.();
               guests.stop();
+              exits.stop();
             },
           },
         ],

@@ -41,6 +41,8 @@ export type DomainPeers = PeerDirectory &
   PeerStreams &
   ChangeSource & {
     peerEntry(fingerprint: string): ReadonlyPeerEntry | undefined;
+    /** Where a peer's relay path meets it: the home relay its hello announced, else the one saved. */
+    homeRelay(fingerprint: string): { readonly url: string; readonly fingerprint?: string } | undefined;
     /** Says the node changed (status events follow). */
     changed(): void;
     /** A circuit that came through a route (its last hop): it becomes the peer's link. */
@@ -110,6 +112,17 @@ export interface IssuedCodeInfo {
   expiresAt: string;
 }
 
+/** How a domain's code is issued. */
+export interface IssueOptions {
+  /** This code again (kept by the domain from before a restart), instead of a new one. */
+  again?: string;
+  /**
+   * Called at once when a node tries the code, before the PAKE, right or wrong: from then on it is
+   * used up, so a domain that keeps its codes across restarts records it before anything follows.
+   */
+  onSpent?: () => void;
+}
+
 /**
  * One-time codes a domain issues and meets over pairing's rendezvous (relays and the LAN), with
  * pairing's PAKE, and then speaks its own protocol on: the code and its single use, TTL and rate
@@ -120,7 +133,7 @@ export interface DomainCodes {
    * A new code, open for `ttlMs`: the first node that meets it (one try: a wrong code burns it too)
    * is handed to `onMet` once the PAKE succeeded; the circuit closes when `onMet` settles.
    */
-  issue(ttlMs: number, onMet: (met: MetCode) => Promise<void>): Promise<IssuedCodeInfo>;
+  issue(ttlMs: number, onMet: (met: MetCode) => Promise<void>, opts?: IssueOptions): Promise<IssuedCodeInfo>;
   /** Retires an open code `issue` made; false when it is no longer open (used, expired, retired). */
   retire(code: string): boolean;
   /** Finds the issuer of a code or invite and runs the PAKE with it; the caller closes what it gets. */

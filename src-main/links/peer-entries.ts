@@ -33,6 +33,8 @@ export class PeerEntries {
   private readonly peers = new Map<string, PeerEntry>();
   /** The entries that are guests' (no saved record): their record is read from the guests. */
   private readonly guests = new Set<string>();
+  /** Where each guest's record said it is met, when its entry was last synced (whereOf). */
+  private readonly guestWhere = new Map<string, string>();
   private stopped = false;
 
   constructor(private readonly deps: PeerEntriesDeps) {}
@@ -94,10 +96,19 @@ export class PeerEntries {
     }
     for (const { record, dial } of guests) {
       const fp = record.fingerprint;
-      if (this.guests.has(fp) || this.peers.has(fp)) continue;
+      const where = whereOf(record);
+      if (this.guests.has(fp)) {
+        // New facts (an address, a home relay its source heard of): try its paths now, as for a peer.
+        if (this.guestWhere.get(fp) !== where && dial) this.kick(fp);
+        this.guestWhere.set(fp, where);
+        continue;
+      }
+      if (this.peers.has(fp)) continue;
       this.guests.add(fp);
+      this.guestWhere.set(fp, where);
       this.track(record, () => read(fp), dial);
     }
+    for (const fp of [...this.guestWhere.keys()]) if (!this.guests.has(fp)) this.guestWhere.delete(fp);
   }
 
   /** `dial` false: the entry only takes the links the node dials here (a guest that comes to us). */
@@ -113,8 +124,11 @@ export class PeerEntries {
     const fp = record.fingerprint;
     const dialed = this.deps.paths(fp, () => entry.record.name);
     const none = () => Promise.resolve(undefined);
+    // A guest this node dials does not dial back (a group's device waits for its members).
     const paths: PeerPaths = dial
-      ? dialed
+      ? read
+        ? { ...dialed, dialsBack: false }
+        : dialed
       : { ...dialed, dialDirect: none, dialRelay: none, dialRoute: none };
     const entry = newPeerEntry(
       this.deps.identity.fingerprint,
@@ -169,4 +183,9 @@ export class PeerEntries {
     entry.route.stop();
     setImmediate(() => entry.links.closeAll(reason));
   }
+}
+
+/** Where a record says its node is met: its addresses and home relay, as one comparable string. */
+function whereOf(record: PeerRecord): string {
+  return JSON.stringify([record.addresses.map((a) => a.address), record.homeRelay?.url ?? null]);
 }

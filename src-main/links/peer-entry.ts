@@ -43,6 +43,12 @@ export interface PeerPaths {
    * attempt before it did.
    */
   onError(path: string, message: string, repeated: boolean): void;
+  /**
+   * False for a node that never dials this one back (a guest a domain says to dial, such as a
+   * group's device on a member's): its relay path then keeps its backoff when the node is absent
+   * instead of resting until the node comes back and dials. Absent: it rests.
+   */
+  readonly dialsBack?: boolean;
 }
 
 /**
@@ -69,7 +75,9 @@ export function newPeerEntry(
       (p, message, repeated) => paths.onError(p, message, repeated),
       // The relays it tried say the peer is not connected to them: it is switched off or asleep, and
       // dials this node itself when it is back, so the path rests instead of asking every 30 s (ADR 0074).
-      path === 'relay' ? (observed) => observed?.kind === 'not-on-relay' : undefined,
+      path === 'relay' && paths.dialsBack !== false
+        ? (observed) => observed?.kind === 'not-on-relay'
+        : undefined,
     );
   const entry: PeerEntry = {
     fingerprint: first.fingerprint,

@@ -23,13 +23,14 @@ import {
   encodeInvite,
   generatePairCode,
   parseCodeOrInvite,
+  parsePairCode,
   type Invite,
   type PairCode,
 } from '../protocol/pair-code.js';
 import type { Circuit } from '../transport/circuit.js';
 import { FrameQueue, HeldCircuit } from '../transport/frame-queue.js';
 import type { Link } from '../transport/link.js';
-import type { IssuedCodeInfo, MetCode } from '../links/domain.js';
+import type { IssuedCodeInfo, IssueOptions, MetCode } from '../links/domain.js';
 import type { RelayClient } from '../transport/relay-client.js';
 import { streamCircuit } from '../transport/stream-circuit.js';
 import type { Approvals, Decision } from './approvals.js';
@@ -99,6 +100,8 @@ type IssuedCode =
        * pairing request. Such codes are not pairing's to list or cancel.
        */
       handoff?: (met: MetCode) => Promise<void>;
+      /** Told when the code is tried, before the PAKE (IssueOptions.onSpent). */
+      spent?: () => void;
     }
   | {
       state: 'deciding';
@@ -166,6 +169,7 @@ export class CodeIssuer {
     ttlMs = PAIR_CODE_TTL_MS,
     mine = false,
     handoff?: (met: MetCode) => Promise<void>,
+    opts: IssueOptions = {},
   ): Promise<PairNewResult> {
     const relays = this.deps.relays.clients();
     if (relays.length === 0 && !this.deps.lan.lanPairingAvailable()) {
@@ -187,7 +191,7 @@ export class CodeIssuer {
         ),
       );
     }
-    const code = generatePairCode();
+    const code = opts.again !== undefined ? parsePairCode(opts.again) : generatePairCode();
     const expiresAt = Date.now() + ttlMs;
     const timer = setTimeout(() => this.retire(code.tag), ttlMs);
     timer.unref();
@@ -213,6 +217,7 @@ export class CodeIssuer {
       shown,
       mine,
       ...(handoff ? { handoff } : {}),
+      ...(opts.onSpent ? { spent: opts.onSpent } : {}),
     });
     // By tag: a relay that takes LISTEN_TAG derives the alias, so nobody can squat a node ID there.
     for (const r of relays) r.listenTag(code.tag);
@@ -235,8 +240,12 @@ export class CodeIssuer {
   }
 
   /** A code for a domain (DomainCodes.issue): met, it is handed to `handoff`, not to the approvals. */
-  async issueFor(ttlMs: number, handoff: (met: MetCode) => Promise<void>): Promise<IssuedCodeInfo> {
-    const { code, invite, expiresAt } = await this.newCode(ttlMs, false, handoff);
+  async issueFor(
+    ttlMs: number,
+    handoff: (met: MetCode) => Promise<void>,
+    opts: IssueOptions = {},
+  ): Promise<IssuedCodeInfo> {
+    const { code, invite, expiresAt } = await this.newCode(ttlMs, false, handoff, opts);
     return { code, invite, expiresAt };
   }
 
@@ -364,6 +373,7 @@ export class CodeIssuer {
     if (active?.state !== 'open' || active.expiresAt < Date.now())
       return refuse({ reason: 'code-invalid' }, CODE_INVALID_LINE);
     this.retire(tag); // burn it now: one online guess per code
+    active.spent?.();
     const code = active.code;
     // The PAKE (and @noble/curves under it) loads with the first pairing, not with the agent (ADR 0062).
     const { PairingIssuer: PakeIssuer } = await import('../crypto/pairing.js');

@@ -40,6 +40,14 @@ export interface Guest {
   readonly dial: boolean;
   /** Where it may be dialed directly (hints; the link proves who answers). */
   readonly addresses?: readonly string[];
+  /** The relay where it may be met, when this node is on no relay it is on (a hint as `addresses`). */
+  readonly homeRelay?: { readonly url: string; readonly fingerprint?: string };
+  /**
+   * The only services it may open here, whatever its words (absent: any its words allow): a node let
+   * in for one exchange and nothing else, such as a removed member's device until it has the record
+   * that removed it.
+   */
+  readonly services?: readonly string[];
 }
 
 /** The groups a guest's reasons name (`group lab` → `lab`), for people and the audit lines. */
@@ -51,6 +59,12 @@ export function guestGroups(guest: Pick<Guest, 'because'>): string[] {
 export interface GuestSource {
   guests(): readonly Guest[];
   onChange(listener: () => void): Disposer;
+}
+
+/** What two sources of one guest let it open: the union, unrestricted when either is. */
+function onlyServices(a: Guest, b: Guest): Pick<Guest, 'services'> {
+  if (a.services === undefined || b.services === undefined) return {};
+  return { services: [...new Set([...a.services, ...b.services])] };
 }
 
 /** The guests every source gives, a peer's own record always first (a paired node is no guest). */
@@ -79,14 +93,17 @@ export class GuestList {
       for (const g of s.guests()) {
         if (this.isPeer(g.fingerprint)) continue;
         const had = out.get(g.fingerprint);
+        // Restricted to some services only when every source restricts it.
+        const { services: _only, ...rest } = had ?? g;
         out.set(
           g.fingerprint,
           had
             ? {
-                ...had,
+                ...rest,
                 allow: [...new Set([...had.allow, ...g.allow])],
                 because: [...new Set([...had.because, ...g.because])],
                 dial: had.dial || g.dial,
+                ...onlyServices(had, g),
               }
             : g,
         );
@@ -116,8 +133,19 @@ export class GuestList {
       name: g.name,
       allow: [...g.allow],
       addresses: (g.addresses ?? []).map((address) => ({ address, from: ['hello' as const] })),
+      ...(g.homeRelay ? { homeRelay: { ...g.homeRelay } } : {}),
       addedAt,
     };
+  }
+
+  /**
+   * Why the guest `fingerprint` may not open `service` here although its words would let it, or
+   * undefined (it may, or it is no guest).
+   */
+  serviceRefused(fingerprint: string, service: string): string | undefined {
+    const only = this.get(fingerprint)?.services;
+    if (only === undefined || only.includes(service)) return undefined;
+    return `this node lets it open only ${only.join(', ')}`;
   }
 
   onChange(listener: () => void): Disposer {

@@ -7,14 +7,14 @@
  * it in the connection table (so `connections` shows it and the audit log writes its summary) and
  * binds it to the grant it came in under: when the owner takes that permission away, or removes the
  * peer, the registry's one subscription to the node state ends it, with a reason naming who took what
- * away. No service keeps a watcher of its own, and a new one cannot forget any of the three.
+ * away. No service keeps a watcher of its own, and a new one cannot forget any of the three. The
+ * nodes a domain lets in without a pairing (guests) are checked the same way (guest-grants.ts).
  */
 import type { ConnectionKind } from '../api/contract.js';
 import type {
   ConnectionHandle,
   ConnectionOpener,
   ConnectionOpening,
-  ConnectionVia,
 } from '../connections/connection-table.js';
 import { Emitter } from '../core/emitter.js';
 import { ClawError } from '../core/errors.js';
@@ -22,179 +22,35 @@ import type { RefusalCode } from '../core/refusal-codes.js';
 import { MAX_REASON_BYTES } from '../protocol/mux-frames.js';
 import type { StreamRequest } from '../mux/types.js';
 import type { MuxStream } from '../mux/stream.js';
-import type { PathKind } from '../transport/link.js';
 import type { NodeStateReader } from '../state/node-state.js';
-import type { Permission, PeerRecord } from '../state/settings.js';
-import { GuestList, guestGroups, type GuestSource } from './admission.js';
+import type { PeerRecord } from '../state/settings.js';
+import type { GuestList, GuestSource } from './admission.js';
+import { GuestGrants } from './guest-grants.js';
+import {
+  RECORDED_REFUSALS,
+  type ServedConnection,
+  type ServedListing,
+  type ServiceBasics,
+  type ServiceDefinition,
+  type ServiceRequest,
+  type StreamPeer,
+  type RefusedStream,
+} from './service-definition.js';
 
-/** The peer a stream came from, as this node knows it. */
-export interface StreamPeer {
-  fingerprint: string;
-  /** This node's name for the peer. */
-  name: string;
-  allow: readonly Permission[];
-  /** The link the stream came on, when known: for the audit log. */
-  via?: { path: PathKind; address: string };
-}
-
-/** The refusals a peer can provoke here, which the audit log records (its limits keep them in check). */
-const RECORDED_REFUSALS = ['UNKNOWN_SERVICE', 'PERMISSION_DENIED', 'TOO_MANY_STREAMS'] as const;
-
-/** A stream refused here, by the registry or by its service (the audit log records each). */
-export interface RefusedStream {
-  peer: StreamPeer;
-  service: string;
-  code: (typeof RECORDED_REFUSALS)[number];
-  reason: string;
-}
-
-/**
- * An incoming stream request, past the permission check. It has no `accept`: the stream comes from the
- * request's admission (`Served`), which lists it and binds it to the grant.
- */
-export interface ServiceRequest extends Omit<StreamRequest, 'accept'> {
-  readonly peer: StreamPeer;
-}
-
-/** What a served connection is, as its handler says it. */
-export interface ServedListing {
-  /** Its kind in `connections`, when not the service's own (a reverse forward's UDP flow). */
-  kind?: ConnectionKind | undefined;
-  from: string;
-  to: string;
-  /**
-   * Cuts it (its sockets, its session) with `reason`, which its peer is told; `refusal` is set when a
-   * grant was taken away (the code its stream's reset carries). Absent: the registry resets the
-   * connection's streams itself. Given: the handler ends them (a session says goodbye first).
-   */
-  close?(reason: string, refusal?: RefusalCode): void;
-  /**
-   * Why it may no longer stay open under the peer's record now (undefined: removed), beyond the
-   * service's permission, which the registry checks itself: the peer's limits, another peer's grant.
-   * Its reason is used for the permission too when it gives one (its own words for the peer).
-   */
-  recheck?(record: PeerRecord | undefined): string | undefined;
-  /** The link it came on, when not the admission's (ConnectionOpening.via). */
-  via?: ConnectionVia | undefined;
-  /** It carries on a connection an agent before this one listed (ConnectionOpening.resumed). */
-  resumed?: boolean;
-}
-
-/** A connection this node serves, as its handler holds it: counters to feed, `end` once it is over. */
-export type ServedConnection = ConnectionHandle;
-
-/** A listing whose kind is known: the service's own, or the one its handler gave. */
-type KindedListing = ServedListing & { kind: ConnectionKind };
-
-/** What every admission says: the peer its stream came from. */
-interface AdmissionOf {
-  readonly peer: StreamPeer;
-}
-
-/**
- * The admission of a stream that is one connection, listed as it is accepted (a forward's exit, a
- * message, a file, a hop passed on).
- */
-export interface ConnectionAdmission extends AdmissionOf {
-  /**
-   * Accepts the stream as a connection of the service's kind (or `listing.kind`), listed now.
-   * @throws as StreamRequest.accept; ClawError('STREAM_REJECTED') with refusal PERMISSION_DENIED when
-   *   the grant went meanwhile (the request is refused with why)
-   */
-  accept(listing: ServedListing): { stream: MuxStream; connection: ServedConnection };
-  /**
-   * Accepts a stream that only carries the answer to a dial that failed: no connection, but reset all
-   * the same when the grant goes while it is open.
-   * @throws as `accept`
-   */
-  hold(): MuxStream;
-}
-
-/**
- * The admission of a stream of a session: a connection that exists before its stream (listed while
- * the program starts) and that later streams carry on (a terminal resumed over a new link). A
- * ConnectionOpener, so whatever lists the session lists it here.
- */
-export interface SessionAdmission extends AdmissionOf, ConnectionOpener {
-  /** Lists the session, bound to the grant; its stream comes from `accept`. */
-  open(listing: ServedListing): ServedConnection;
-  /**
-   * Accepts the stream for `session`, which `open` listed (undefined: not listed, the table was full).
-   * @throws as ConnectionAdmission.accept; the session is cut when the grant went meanwhile
-   */
-  accept(session: ConnectionHandle | undefined): MuxStream;
-  /**
-   * Accepts the stream as the continuation of `session`, listed before (by this agent or one before
-   * it): the audit log says it carries on, on this stream's link.
-   * @throws as `accept`
-   */
-  resume(session: ConnectionHandle | undefined): MuxStream;
-}
-
-/**
- * The admission of a listener's stream: no connection of its own (the listener is), but each
- * connection it accepts is one, a child bound to the same grant.
- */
-export interface ListenerAdmission extends AdmissionOf {
-  /**
-   * Accepts the listener's stream, unlisted but reset when the grant goes (or `recheck` gives a
-   * reason), or ended by `close` when given.
-   * @throws as ConnectionAdmission.accept
-   */
-  hold(opts?: Pick<ServedListing, 'recheck' | 'close'>): MuxStream;
-  /** A connection the listener accepted, listed and bound to the listener's grant. */
-  child(listing: KindedListing): ServedConnection;
-}
-
-/**
- * The admission of a stream that is no connection and brings none (a resumed stream's new carrier, a
- * routed link arriving, the owner's devices comparing notes): held under the grant, never listed.
- */
-export interface HeldAdmission extends AdmissionOf {
-  /** @see ListenerAdmission.hold */
-  hold(opts?: Pick<ServedListing, 'recheck' | 'close'>): MuxStream;
-}
-
-/** What every service says, whatever it admits. */
-export interface ServiceBasics {
-  /** The permission a peer needs to open this service, or null when every peer may. */
-  permission: Permission | null;
-  /** Plural noun for the refusal line: `B does not allow terminals from A`. */
-  noun: string;
-  /**
-   * Its own words for a grant taken away (undefined: still allowed), given `record`, the peer's
-   * record now (undefined: removed); checked for every connection whose listing has no `recheck`.
-   * Absent, or when it says nothing, the registry's: `B no longer allows terminals from A`.
-   */
-  revoked?: (record: PeerRecord | undefined, self: string) => string | undefined;
-  /**
-   * True when the service records its own refusals (the reverse listener's `listener` lines); else
-   * the registry records each refusal of its handler that a peer provokes (no permission for that,
-   * a cap reached) as a `refused` event.
-   */
-  recordsRefusals?: boolean;
-}
-
-/**
- * A service, by what its streams are (`admits`): its handler gets the admission of that kind, with
- * only the calls such a stream may make, so a misuse is a compile error rather than a refusal at run
- * time. `kind`: what one of its connections is in `connections`.
- */
-export type ServiceDefinition = ServiceBasics &
-  (
-    | {
-        admits: 'connection';
-        kind: ConnectionKind;
-        handle: (req: ServiceRequest, admission: ConnectionAdmission) => void;
-      }
-    | {
-        admits: 'session';
-        kind: ConnectionKind;
-        handle: (req: ServiceRequest, admission: SessionAdmission) => void;
-      }
-    | { admits: 'listener'; handle: (req: ServiceRequest, admission: ListenerAdmission) => void }
-    | { admits: 'held'; handle: (req: ServiceRequest, admission: HeldAdmission) => void }
-  );
+// The services' contract lives in service-definition.ts; its users import it from here too.
+export type {
+  ConnectionAdmission,
+  HeldAdmission,
+  ListenerAdmission,
+  RefusedStream,
+  ServedConnection,
+  ServedListing,
+  ServiceBasics,
+  ServiceDefinition,
+  ServiceRequest,
+  SessionAdmission,
+  StreamPeer,
+} from './service-definition.js';
 
 /** What the registry needs of the node; each part is optional for tests that need none. */
 export interface ServiceRegistryDeps {
@@ -209,6 +65,8 @@ export interface ServiceRegistryDeps {
 /** One thing held under a grant: a connection, or a stream that is none. */
 interface Bound {
   peer: string;
+  /** The service's name, for a guest let in for some services only. */
+  service: string;
   def: ServiceBasics;
   recheck?: ((record: PeerRecord | undefined) => string | undefined) | undefined;
   /** Ends it: the grant it depends on was taken away. */
@@ -240,12 +98,14 @@ export class ServiceRegistry {
    * what their source gives them now, as a peer's against its record.
    */
   readonly guests: GuestList;
+  private readonly grants: GuestGrants;
   private readonly offGuests: () => void;
 
   constructor(private readonly deps: ServiceRegistryDeps = {}) {
-    this.guests = new GuestList((fp) => deps.state?.peer(fp) !== undefined);
+    this.grants = new GuestGrants((fp) => deps.state?.peer(fp));
+    this.guests = this.grants.list;
     // A guest's access that shrank (a member removed, a word taken from a group) ends what it had open.
-    this.offGuests = this.guests.onChange(() => this.recheckAll());
+    this.offGuests = this.grants.onChange(() => this.recheckAll());
     // One subscription for every service: a permission, a limit or a consent taken away, or a peer
     // removed, ends what depended on it now.
     this.unsubscribe =
@@ -256,7 +116,7 @@ export class ServiceRegistry {
 
   /** Lets in the guests `source` gives (a domain's hook; the registry names no domain). */
   admitGuests(source: GuestSource): () => void {
-    return this.guests.add(source);
+    return this.grants.admit(source);
   }
 
   register(name: string, def: ServiceDefinition): void {
@@ -286,6 +146,17 @@ export class ServiceRegistry {
       const reason = `unknown service '${req.service}'`;
       req.reject('UNKNOWN_SERVICE', reason);
       return this.events.emit('refused', { peer, service: req.service, code: 'UNKNOWN_SERVICE', reason });
+    }
+    const onlyOthers = this.grants.serviceRefused(peer.fingerprint, req.service);
+    if (onlyOthers !== undefined) {
+      const denied = `permission denied: ${selfName} does not allow ${def.noun} from ${peer.name}: ${onlyOthers}`;
+      req.reject('PERMISSION_DENIED', denied);
+      return this.events.emit('refused', {
+        peer,
+        service: req.service,
+        code: 'PERMISSION_DENIED',
+        reason: denied,
+      });
     }
     if (def.permission && !peer.allow.includes(def.permission)) {
       const denied = `permission denied: ${selfName} does not allow ${def.noun} from ${peer.name}`;
@@ -329,17 +200,9 @@ export class ServiceRegistry {
         const peer = opening.peer;
         if (!def || !peer) return this.deps.connections?.open(opening) ?? NOT_LISTED;
         const grant = { fingerprint: peer.fingerprint, name: peer.name, allow: [] };
-        return this.served(def, grant, opening, opening.kind);
+        return this.served(service, def, grant, opening, opening.kind);
       },
     };
-  }
-
-  /** The groups that let a guest in, for the connection's listing and its audit lines. */
-  private groupOf(fingerprint: string): { group?: string } {
-    if (this.deps.state?.peer(fingerprint)) return {};
-    const guest = this.guests.get(fingerprint);
-    const groups = guest ? guestGroups(guest) : [];
-    return groups.length > 0 ? { group: groups.join(', ') } : {};
   }
 
   /** Why `b` may no longer stay (undefined: it may), as the node state says now. */
@@ -349,13 +212,15 @@ export class ServiceRegistry {
     let record: PeerRecord | undefined;
     if (records?.has(b.peer)) record = records.get(b.peer);
     else {
-      record = state.peer(b.peer) ?? this.guests.record(b.peer);
+      record = this.grants.record(b.peer);
       records?.set(b.peer, record);
     }
     const self = this.deps.name?.() ?? 'this node';
     const own = b.recheck ? b.recheck(record) : b.def.revoked?.(record, self);
     if (own !== undefined) return own;
     if (!record) return `${self} removed this node as a peer`;
+    const only = this.grants.serviceRefused(b.peer, b.service);
+    if (only !== undefined) return `${self} no longer allows ${b.def.noun} from ${record.name}: ${only}`;
     const { permission, noun } = b.def;
     if (permission && !record.allow.includes(permission)) {
       return `${self} no longer allows ${noun} from ${record.name}`;
@@ -376,6 +241,7 @@ export class ServiceRegistry {
    * later) are reset when it is cut and its listing gives no `close`.
    */
   private served(
+    service: string,
     def: ServiceBasics,
     peer: StreamPeer,
     listing: ServedListing,
@@ -398,6 +264,7 @@ export class ServiceRegistry {
     };
     const b: Bound = {
       peer: peer.fingerprint,
+      service,
       def,
       recheck: listing.recheck?.bind(listing),
       revoke: (reason) => {
@@ -408,7 +275,7 @@ export class ServiceRegistry {
     const handle =
       this.deps.connections?.open({
         kind,
-        peer: { name: peer.name, fingerprint: peer.fingerprint, ...this.groupOf(peer.fingerprint) },
+        peer: { name: peer.name, fingerprint: peer.fingerprint, ...this.grants.groupOf(peer.fingerprint) },
         from: listing.from,
         to: listing.to,
         // `connections close ID`: the table takes it off the list itself.
@@ -432,6 +299,7 @@ export class ServiceRegistry {
 
   /** Binds a stream that is no connection of its own: reset when the grant goes, let go when it closes. */
   private held(
+    service: string,
     def: ServiceBasics,
     peer: StreamPeer,
     stream: MuxStream,
@@ -439,6 +307,7 @@ export class ServiceRegistry {
   ): void {
     const b: Bound = {
       peer: peer.fingerprint,
+      service,
       def,
       recheck: opts.recheck,
       revoke: (reason) => {
@@ -475,12 +344,13 @@ export class ServiceRegistry {
     };
     const grant = (recheck?: ServedListing['recheck']): Omit<Bound, 'revoke'> => ({
       peer: peer.fingerprint,
+      service: req.service,
       def,
       recheck,
     });
     const hold = (opts: Pick<ServedListing, 'recheck' | 'close'> = {}): MuxStream => {
       const stream = take(grant(opts.recheck));
-      this.held(def, peer, stream, opts);
+      this.held(req.service, def, peer, stream, opts);
       return stream;
     };
     /** The stream for a connection listed before it (a session): bound as that connection is. */
@@ -493,7 +363,7 @@ export class ServiceRegistry {
           accept: (listing) => {
             // Accepted first: a request its opener gave up on is no connection, and writes no summary.
             const stream = take(grant(listing.recheck?.bind(listing)));
-            const connection = this.served(def, peer, listing, listing.kind ?? def.kind);
+            const connection = this.served(req.service, def, peer, listing, listing.kind ?? def.kind);
             this.entries.get(connection)?.streams.push(stream);
             return { stream, connection };
           },
@@ -502,7 +372,7 @@ export class ServiceRegistry {
       case 'session':
         return def.handle(request, {
           peer,
-          open: (listing) => this.served(def, peer, listing, listing.kind ?? def.kind),
+          open: (listing) => this.served(req.service, def, peer, listing, listing.kind ?? def.kind),
           accept: (session) => takeFor(session),
           resume: (session) => {
             const stream = takeFor(session);
@@ -514,7 +384,7 @@ export class ServiceRegistry {
         return def.handle(request, {
           peer,
           hold,
-          child: (listing) => this.served(def, peer, listing, listing.kind),
+          child: (listing) => this.served(req.service, def, peer, listing, listing.kind),
         });
       case 'held':
         return def.handle(request, { peer, hold });

@@ -14,14 +14,15 @@ import { until } from './wait.js';
 export interface GroupNode extends LoopbackNode {
   proc: AgentProc;
   relayOnly: boolean;
-  relay: string;
+  /** Its relays, the first its home relay. */
+  relay: string | string[];
 }
 
-/** `clawbridge agent` named `name` on `relay`, direct on loopback unless `relayOnly`. */
+/** `clawbridge agent` named `name` on `relay` (or on each of several, the first its home), direct on loopback unless `relayOnly`. */
 export async function startGroupNode(
   name: string,
   label: string,
-  relay: string,
+  relay: string | string[],
   relayOnly: boolean,
   home = tempHome(`${label}-${name}`),
 ): Promise<GroupNode> {

@@ -7,6 +7,8 @@ import { signGroupRecord } from '../../src-main/crypto/group-signature.js';
 import type { GroupDecision } from '../../src-main/state/group-decisions.js';
 import type { GroupAnchors } from '../../src-main/state/groups.js';
 import { GROUPS_PROTOCOL_VERSION, type GroupRecord } from '../../src-main/protocol/group-records.js';
+import type { FileGroupBook } from '../../src-main/groups/group-book.js';
+import { GroupExits } from '../../src-main/groups/group-exits.js';
 import { testIdentity } from './identities.js';
 
 export const GROUP = 'a1'.repeat(16);
@@ -118,4 +120,13 @@ export function lab(d: Awaited<ReturnType<typeof devices>>) {
     rec(m1, 1, memberDevice(m1, m2, 'm2')),
   ];
   return { records, onO2: ownerAnchors(o2, [o1, o3]), onM1: memberAnchors(m1, [m2], o1) };
+}
+
+/** The exits (groups/group-exits.ts) that follow `book`, as the groups domain builds them. */
+export function exitsOf(book: FileGroupBook): GroupExits {
+  return new GroupExits({
+    view: () => book.view(),
+    records: () => book.records(),
+    anchors: () => book.anchors(),
+  });
 }

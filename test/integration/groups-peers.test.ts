@@ -3,7 +3,8 @@
  * group's device, the group's device a guest on the member's), with real agents on loopback and a
  * relay: O1 (O2 marked mine to it) creates `lab` with O2 and invites; M1 (relay-only) joins with the
  * code. On O2, M1 is listed `via group lab` and its JSON carries `groups: ['lab']`; on M1, O2 is; a
- * paired peer carries no `groups`. `peers rm` of a guest is refused with where its access is decided,
+ * paired peer carries no `groups`. `peers rm` of a guest is refused with where its access is decided
+ * (and `peers limit`, `allow`, `rename`, `route` with the group command that applies instead),
  * and the guest stays.
  */
 import assert from 'node:assert/strict';
@@ -90,6 +91,25 @@ test(
       assert.match(rm.stderr, /through group lab, not paired/);
       assert.match(rm.stderr, /group ls/);
     }
+    // Nor is it one to limit, rename or route: each refusal names the group command that applies.
+    for (const [at, ref] of [
+      [o2, 'm1/m1'],
+      [m1, 'o2'],
+    ] as const) {
+      for (const [args, applies] of [
+        [['peers', 'limit', ref, '127.0.0.1:22'], /clawbridge group allow lab LIST/],
+        [['peers', 'allow', ref, 'forward'], /clawbridge group allow lab LIST/],
+        [['peers', 'rename', ref, 'someone'], /its name is the one its group gives it.*clawbridge group ls/],
+        [['peers', 'route', ref, '--via', at === o2 ? 'o1' : 'o2'], /where its group's devices say it is/],
+      ] as const) {
+        const r = await cli([...args, '--home', at.home]);
+        assert.notEqual(r.code, 0, `${at.name}: ${args.join(' ')} is refused`);
+        assert.match(r.stderr, /through group lab, not paired/, `${at.name}: ${args.join(' ')} says why`);
+        assert.match(r.stderr, applies, `${at.name}: ${args.join(' ')} names what applies`);
+      }
+    }
+    const names = (await cliJson<PeerInfo[]>(['peers', '--home', o2.home])).map((p) => p.name);
+    assert.ok(names.includes('m1/m1'), `the guest keeps its name: ${names.join(', ')}`);
     const still = await listedOnline(o2, m1.fingerprint);
     assert.deepEqual(still.groups, ['lab'], 'the guest is still let in');
     const term = await cli(['term', 'o2', '--home', m1.home, '--', 'sh', '-c', 'echo still-in'], 20_000);

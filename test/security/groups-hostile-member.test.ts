@@ -16,6 +16,7 @@ import {
   MAX_GROUP_EXCHANGES_PER_MINUTE,
 } from '../../src-main/groups/group-exchange-service.js';
 import { GroupGuests } from '../../src-main/groups/group-admission.js';
+import { MAX_EXIT_EXCHANGES } from '../../src-main/groups/group-exits.js';
 import { GROUPS_SERVICE, MAX_GROUP_EXCHANGE_LINES } from '../../src-main/groups/group-lines.js';
 import type { MuxStream } from '../../src-main/mux/stream.js';
 import type { StreamRequest } from '../../src-main/mux/types.js';
@@ -27,6 +28,7 @@ import {
   device,
   devices,
   drop,
+  exitsOf,
   lab,
   member,
   memberDevice,
@@ -47,8 +49,11 @@ async function ownerDevice() {
     mine: () => [d.o1.fingerprint, d.o3.fingerprint],
   });
   const services = new ServiceRegistry();
+  // One for both, as the groups domain builds them: admission follows the records, the exchange sends.
+  const exits = exitsOf(book);
   const exchanges = new GroupExchanges({
     book,
+    exits,
     services,
     peers: {
       peerEntries: () => [],
@@ -60,6 +65,7 @@ async function ownerDevice() {
   });
   const guests = new GroupGuests({
     book,
+    exits,
     knows: (w): w is Permission => ['terminal', 'forward', 'files', 'message'].includes(w),
     hints: () => [],
     onHints: () => () => undefined,
@@ -151,16 +157,71 @@ test('an altered or forged-signature record refuses the whole exchange, the hone
   assert.deepEqual(services.guests.get(d.m3.fingerprint)?.allow, ['terminal']);
 });
 
+/** Whether `fp` is let in here for the news of its removal alone: no word, the `groups` exchange only. */
+function onlyForTheNews(services: ServiceRegistry, fp: string): boolean {
+  const g = services.guests.get(fp);
+  return g !== undefined && g.allow.length === 0 && g.services?.join() === GROUPS_SERVICE;
+}
+
 test("a replayed record never brings a removed member back; the member's own devices go with it", async () => {
   const { d, book, services } = await ownerDevice();
   const old = lab(d).records;
   await book.decide([drop('member-remove', d.m1)]);
-  assert.equal(services.guests.get(d.m1.fingerprint), undefined);
+  assert.ok(onlyForTheNews(services, d.m1.fingerprint), 'M1 is let in for the news alone');
   await exchange(services, d.m1, old);
   await exchange(services, d.m2, [...old, rec(d.m1, 5, memberDevice(d.m1, d.m2, 'm2'))]);
-  assert.equal(services.guests.get(d.m1.fingerprint), undefined, 'M1 stays out');
-  assert.equal(services.guests.get(d.m2.fingerprint), undefined, 'M2 stays out');
+  // What a removed device sends is not applied; the same records from anywhere else lose too.
+  assert.equal(await book.receive([...old, rec(d.m1, 5, memberDevice(d.m1, d.m2, 'm2'))]), undefined);
+  for (const m of [d.m1, d.m2])
+    assert.ok(onlyForTheNews(services, m.fingerprint), `${m === d.m1 ? 'M1' : 'M2'} gets no word back`);
   assert.equal(book.view().groups[0]?.members.length, 0);
+});
+
+test('a removed member is let in for the news of its removal alone: sent that, nothing else opens, a few times only', async () => {
+  const { d, book, services } = await ownerDevice();
+  let opened = 0;
+  services.register('probe', {
+    permission: null,
+    noun: 'probes',
+    admits: 'held',
+    handle: (_req, served) => {
+      served.hold();
+      opened++;
+    },
+  });
+  await book.decide([drop('member-remove', d.m1), device(d.o3, 'added after')]);
+  const probe = await new Promise<string>((resolve) =>
+    services.dispatch(
+      'o2',
+      { fingerprint: d.m1.fingerprint, name: 'mira', allow: [] },
+      {
+        service: 'probe',
+        args: null,
+        accept: () => new PassThrough() as unknown as MuxStream,
+        reject: (code) => resolve(code),
+        signal: new AbortController().signal,
+      },
+    ),
+  );
+  assert.equal(probe, 'PERMISSION_DENIED', 'a service every peer may open is refused to it');
+  assert.equal(opened, 0);
+
+  const { answer } = await exchange(services, d.m1, []);
+  const sent = answer
+    .trim()
+    .split('\n')
+    .map((l) => (JSON.parse(l) as { record: GroupRecord }).record);
+  assert.ok(
+    sent.some((r) => r.kind === 'member-remove' && r.subject === d.m1.fingerprint),
+    'it is sent the record that removed it',
+  );
+  assert.ok(
+    sent.every((r) => r.kind !== 'device' && (r.kind !== 'member-device' || r.member === d.m1.fingerprint)),
+    `no device of the group, nor of another member: ${sent.map((r) => r.kind).join(', ')}`,
+  );
+  assert.doesNotMatch(answer, /hint/);
+  for (let i = 1; i < MAX_EXIT_EXCHANGES; i++) await exchange(services, d.m1, []);
+  assert.equal(services.guests.get(d.m1.fingerprint), undefined, 'gone once its exchanges are spent');
 });
 
 test('the bounds hold: lines, line size, a malformed line, devices per member, exchanges a minute', async () => {

@@ -12,7 +12,7 @@ import {
   refusedLinkPlace,
 } from '../../../src-main/electron/deep-link.js';
 import { placeLink } from '../../../src-main/electron/window-place.js';
-import { groupLink } from '../../../src-main/group-members/invitations.js';
+import { groupLink } from '../../../src-main/group-members/invitation-link.js';
 import { isClawError } from '../../../src-main/core/errors.js';
 import {
   encodeInvite,

@@ -14,7 +14,7 @@ import { Emitter } from '../../../src-main/core/emitter.js';
 import type { MuxStream } from '../../../src-main/mux/stream.js';
 import { ServiceRegistry } from '../../../src-main/services/services.js';
 import type { Permission } from '../../../src-main/state/settings.js';
-import { GROUP, devices, drop, lab } from '../../helpers/group-records.js';
+import { GROUP, devices, drop, exitsOf, lab } from '../../helpers/group-records.js';
 
 async function onO2() {
   const d = await devices();
@@ -26,6 +26,7 @@ async function onO2() {
   const exchanged = new Emitter<{ done: [string] }>();
   const guests = new GroupGuests({
     book,
+    exits: exitsOf(book),
     knows: (w): w is Permission => w === 'terminal' || w === 'forward',
     hints: () => [],
     onHints: () => () => undefined,
@@ -86,8 +87,9 @@ test("a member's held stream ends when the member is removed, with why", async (
   );
   assert.equal(services.size, 1);
   await book.decide([drop('member-remove', d.m1)]);
-  assert.equal(services.guests.get(d.m1.fingerprint), undefined);
-  assert.match(reset?.message ?? '', /removed this node/);
+  // Let in for the news of its removal alone (group-exits.ts): no word, no other service.
+  assert.deepEqual(services.guests.get(d.m1.fingerprint)?.allow, []);
+  assert.match(reset?.message ?? '', /no longer allows probes from mira\/mira/);
   assert.equal(services.size, 0);
   guests.stop();
 });
@@ -104,6 +106,7 @@ test("on a member's device the group's devices are guests it dials, allowed noth
   });
   const guests = new GroupGuests({
     book,
+    exits: exitsOf(book),
     knows: (w): w is Permission => w === 'terminal',
     hints: (fp) => (fp === d.o2.fingerprint ? ['127.0.0.1:7000'] : []),
     onHints: () => () => undefined,
