@@ -145,7 +145,7 @@ export class GuestList {
   serviceRefused(fingerprint: string, service: string): string | undefined {
     const only = this.get(fingerprint)?.services;
     if (only === undefined || only.includes(service)) return undefined;
-    return `this node lets it open only ${only.join(', ')}`;
+    return `its access here has ended; it may open only ${only.join(', ')}`;
   }
 
   onChange(listener: () => void): Disposer {
