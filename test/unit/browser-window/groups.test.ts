@@ -8,6 +8,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { isValidNodeName } from '../../../src-main/core/names.js';
 import type { GroupInfo } from '../../../src-main/groups/groups-contract.js';
 import type { ApiError } from '../../../src-renderer/api/transport.js';
 import type { LinkChange } from '../../../src-web/node/browser-node.js';
@@ -232,5 +233,18 @@ test('leave forgets the group; join lists it again with fresh states for its dev
     assert.deepEqual(node.dialed, [O2.fingerprint, O3.fingerprint], 'joined again: both dialed');
   } finally {
     groups.close();
+  }
+});
+
+test('a group record’s names are checked without Node’s Buffer, which a page does not have', () => {
+  // src-web/node/group-records.ts checks every device and member name with this rule in the page.
+  const g = globalThis as { Buffer?: unknown };
+  const saved = g.Buffer;
+  delete g.Buffer;
+  try {
+    assert.equal(isValidNodeName('o2'), true);
+    assert.equal(isValidNodeName('x'.repeat(65)), false);
+  } finally {
+    g.Buffer = saved;
   }
 });
