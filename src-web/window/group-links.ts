@@ -44,6 +44,8 @@ export class GroupLinks {
     private readonly node: GroupingNode,
     /** The groups as `groups.list` answers them now, after a change. */
     private readonly changed: (groups: GroupInfo[]) => void,
+    /** Forgets a group in the store (BrowserNodeStore.forgetGroup). */
+    private readonly forgetGroup: (id: string) => Promise<void>,
     private readonly now: () => number = () => Date.now(),
   ) {
     this.stop = node.onLinkChange((c) => this.onChange(c));
@@ -81,9 +83,20 @@ export class GroupLinks {
     return group;
   }
 
-  /** Leaves group `id`. @throws (rejects) when no device of it took the leave: the group is kept. */
+  /**
+   * Leaves group `id`. A group whose every device refuses this browser (it was removed: no device
+   * would take its leave, nor let it in again) is only forgotten here, so it does not stay listed for
+   * good. @throws (rejects) when a device could take the leave and none did: the group is kept.
+   */
   async leave(id: string): Promise<void> {
-    await this.node.leaveGroup(id);
+    try {
+      await this.node.leaveGroup(id);
+    } catch (err) {
+      const group = this.live().find((g) => g.id === id);
+      const shut = group?.devices.every((d) => refusesThisBrowser(this.stateOf(d.fingerprint)));
+      if (!shut) throw err;
+      await this.forgetGroup(id);
+    }
     await this.reload();
   }
 

@@ -20,6 +20,9 @@ import { asApiError, stringParam } from './params.js';
  */
 const NOT_LET_IN = /no longer lets this node in|removed this node|waiting for approval|not approved/i;
 
+/** What a device that refuses this browser is said to mean: the member view prefixes `offline: `. */
+export const REMOVED_WORDS = 'this browser was removed from the group';
+
 /** Whether `link` says the device refuses this browser (a refusal code, or the words of one). */
 export function refusesThisBrowser(link: LinkState): boolean {
   return link.kind === 'down' && (link.refusal !== undefined || NOT_LET_IN.test(link.reason));
@@ -37,11 +40,7 @@ export function groupDeviceInfo(
     self: false,
     online: up,
     path: up ? 'relay' : null,
-    why: up
-      ? null
-      : refusesThisBrowser(link)
-        ? 'refuses this browser: the owner removed it from the group'
-        : stateOf(link).detail,
+    why: up ? null : refusesThisBrowser(link) ? REMOVED_WORDS : stateOf(link).detail,
   };
 }
 

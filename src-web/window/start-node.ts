@@ -22,7 +22,11 @@ export async function startBrowserWindowNode(options: {
   let changed = () => undefined as void;
   const devices = new DeviceLinks(node, () => changed());
   let emit = (_event: string, _data: unknown) => undefined as void;
-  const groups = new GroupLinks(node, (list) => emit('groups.changed', { groups: list }));
+  const groups = new GroupLinks(
+    node,
+    (list) => emit('groups.changed', { groups: list }),
+    (id) => options.store.forgetGroup(id),
+  );
   const terminals = new TerminalSessions((peer, size, events) => node.openTerminal(peer, size, events));
   const transport = new BrowserTransport(
     { node, store: options.store, relayUrl: options.relayUrl, devices, terminals, groups },

@@ -4,7 +4,8 @@
  * invitation's link (`#groups?join=<link>`) has the Join group form filled in; it joins with the code
  * entered under Invitation code, lists lab with O2 and no owner's parts (no New group, no
  * invitations), and "Open terminal on o2" opens a terminal tab there where `echo $((6*7))` answers 42.
- * O1 removes the member: the terminal ends within 5 s and lab's device says it refuses this browser.
+ * O1 removes the member: the terminal ends within 5 s and lab's device says the page was removed;
+ * Leave then forgets lab (no device would take the leave).
  * Screenshots light and dark, at desktop width and on a 390 × 844 phone.
  */
 import { after, test } from 'node:test';
@@ -108,8 +109,12 @@ test(
       await screenshotThemes(page, 'browser-node-groups-removed-terminal');
       await groupsUntil(o1, 'lab lists no member', (g) => (g[0]?.members ?? []).length === 0);
       await nav(page, 'Groups').click();
-      await waitForText(card(page, 'lab'), /refuses this browser/, JOIN_MS);
+      await waitForText(card(page, 'lab'), /this browser was removed from the group/, JOIN_MS);
       await screenshotsBothWidths(page, 'browser-node-groups-removed');
+      // Leave: no device takes the leave of a removed member, so the page just forgets lab.
+      await card(page, 'lab').getByRole('button', { name: 'Leave lab' }).click();
+      await until('lab is gone from the page', async () => (await card(page, 'lab').count()) === 0, JOIN_MS);
+      await waitForText(view, /enter it under Invitation code/, JOIN_MS);
       assert.deepEqual(errors, []);
     } finally {
       await browser.close();

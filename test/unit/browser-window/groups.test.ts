@@ -54,7 +54,11 @@ class FakeNode implements GroupingNode {
     if (code !== 'K7QX-M2RT-9WZA') return Promise.reject(new BrowserNodeError('PAIRING_FAILED', 'no'));
     return Promise.resolve(LAB);
   }
+  /** Whether a device takes the leave (none does once they all refuse this browser). */
+  takesLeave = true;
   leaveGroup(id: string) {
+    if (!this.takesLeave)
+      return Promise.reject(new BrowserNodeError('PEER_OFFLINE', 'no device of group lab took the leave'));
     this.left.push(id);
     this.stored = this.stored.filter((g) => g.id !== id);
     return Promise.resolve();
@@ -71,6 +75,12 @@ class FakeNode implements GroupingNode {
     this.listener?.(change);
   }
 }
+
+/** The store's forgetGroup, on the fake's groups. */
+const forget = (node: FakeNode) => (id: string) => {
+  node.stored = node.stored.filter((g) => g.id !== id);
+  return Promise.resolve();
+};
 
 const tick = () => new Promise((r) => setImmediate(r));
 
@@ -107,7 +117,7 @@ test('a device that no longer lets the browser in says so, with or without a ref
   ]) {
     const d = groupDeviceInfo(O2, link);
     assert.equal(d.online, false);
-    assert.match(d.why ?? '', /refuses this browser: the owner removed it from the group/);
+    assert.equal(d.why, 'this browser was removed from the group');
   }
   assert.match(
     groupDeviceInfo(O2, { kind: 'unknown', since: 't' }).why ?? '',
@@ -138,7 +148,7 @@ test('a join answers with the group, its inviter and devices; a bad code in an i
 test('the tracker lists the live groups, tells each change once, and stops dialing a device that refused', async () => {
   const node = new FakeNode();
   const told: GroupInfo[][] = [];
-  const groups = new GroupLinks(node, (g) => told.push(g));
+  const groups = new GroupLinks(node, (g) => told.push(g), forget(node));
   try {
     await groups.reload();
     assert.deepEqual(
@@ -179,6 +189,7 @@ test('links coming up in a burst ask for one sync, and what it brings reaches th
   const groups = new GroupLinks(
     node,
     (g) => told.push(g),
+    forget(node),
     () => now,
   );
   try {
@@ -203,7 +214,7 @@ test('links coming up in a burst ask for one sync, and what it brings reaches th
 
 test('no sync while every device of every group refuses this browser (nothing could answer)', async () => {
   const node = new FakeNode();
-  const groups = new GroupLinks(node, () => undefined);
+  const groups = new GroupLinks(node, () => undefined, forget(node));
   try {
     await groups.reload();
     for (const d of LAB.devices)
@@ -211,7 +222,7 @@ test('no sync while every device of every group refuses this browser (nothing co
     groups.syncSoon();
     await tick();
     assert.equal(node.syncs, 0);
-    assert.match(groups.list()[0]?.devices[0]?.why ?? '', /removed it from the group/);
+    assert.match(groups.list()[0]?.devices[0]?.why ?? '', /removed from the group/);
   } finally {
     groups.close();
   }
@@ -219,7 +230,7 @@ test('no sync while every device of every group refuses this browser (nothing co
 
 test('leave forgets the group; join lists it again with fresh states for its devices', async () => {
   const node = new FakeNode();
-  const groups = new GroupLinks(node, () => undefined);
+  const groups = new GroupLinks(node, () => undefined, forget(node));
   try {
     await groups.reload();
     node.tell({ fingerprint: O2.fingerprint, up: false, reason: 'x', refusal: 'REMOVED' });
@@ -246,5 +257,22 @@ test('a group record’s names are checked without Node’s Buffer, which a page
     assert.equal(isValidNodeName('x'.repeat(65)), false);
   } finally {
     g.Buffer = saved;
+  }
+});
+
+test('leaving a group whose devices all refuse this browser forgets it here; one that could take it is kept', async () => {
+  const node = new FakeNode();
+  node.takesLeave = false;
+  const groups = new GroupLinks(node, () => undefined, forget(node));
+  try {
+    await groups.reload();
+    node.tell({ fingerprint: O2.fingerprint, up: false, reason: 'o2 no longer lets this node in' });
+    await assert.rejects(groups.leave(LAB.id), /took the leave/, 'o3 might still take it: kept');
+    assert.equal(groups.list().length, 1);
+    node.tell({ fingerprint: O3.fingerprint, up: false, reason: 'hung up', refusal: 'REMOVED' });
+    await groups.leave(LAB.id);
+    assert.deepEqual(groups.list(), [], 'removed everywhere: forgotten');
+  } finally {
+    groups.close();
   }
 });
