@@ -85,18 +85,15 @@ export class GroupLinks {
 
   /**
    * Leaves group `id`. A group whose every device refuses this browser (it was removed: no device
-   * would take its leave, nor let it in again) is only forgotten here, so it does not stay listed for
-   * good. @throws (rejects) when a device could take the leave and none did: the group is kept.
+   * would take its leave) is only forgotten here, without dialing them: a device that no longer knows
+   * the browser would take a knock for its owner to approve. @throws (rejects) when no device took the
+   * leave: the group is kept.
    */
   async leave(id: string): Promise<void> {
-    try {
-      await this.node.leaveGroup(id);
-    } catch (err) {
-      const group = this.live().find((g) => g.id === id);
-      const shut = group?.devices.every((d) => refusesThisBrowser(this.stateOf(d.fingerprint)));
-      if (!shut) throw err;
-      await this.forgetGroup(id);
-    }
+    const group = this.live().find((g) => g.id === id);
+    const shut = group?.devices.every((d) => refusesThisBrowser(this.stateOf(d.fingerprint)));
+    if (group && group.devices.length > 0 && shut) await this.forgetGroup(id);
+    else await this.node.leaveGroup(id);
     await this.reload();
   }
 

@@ -21,7 +21,7 @@ import {
   waitForText,
 } from '../helpers/browser.js';
 import { groupsUntil, listGroups, mine, startGroupNode } from '../helpers/group-agents.js';
-import { cli, cliJson, startRelay, stopAll } from '../helpers/processes.js';
+import { agentCall, cli, cliJson, startRelay, stopAll } from '../helpers/processes.js';
 import { openRelayPage, run, shownFingerprint, terminalLive } from '../helpers/relay-page.js';
 import { until } from '../helpers/wait.js';
 
@@ -115,6 +115,11 @@ test(
       await card(page, 'lab').getByRole('button', { name: 'Leave lab' }).click();
       await until('lab is gone from the page', async () => (await card(page, 'lab').count()) === 0, JOIN_MS);
       await waitForText(view, /enter it under Invitation code/, JOIN_MS);
+      assert.deepEqual(
+        await agentCall(o2.home, 'pending.list', {}),
+        [],
+        'the page did not knock on o2 for its owner to approve',
+      );
       assert.deepEqual(errors, []);
     } finally {
       await browser.close();

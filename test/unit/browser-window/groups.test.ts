@@ -57,9 +57,9 @@ class FakeNode implements GroupingNode {
   /** Whether a device takes the leave (none does once they all refuse this browser). */
   takesLeave = true;
   leaveGroup(id: string) {
+    this.left.push(id);
     if (!this.takesLeave)
       return Promise.reject(new BrowserNodeError('PEER_OFFLINE', 'no device of group lab took the leave'));
-    this.left.push(id);
     this.stored = this.stored.filter((g) => g.id !== id);
     return Promise.resolve();
   }
@@ -272,6 +272,7 @@ test('leaving a group whose devices all refuse this browser forgets it here; one
     node.tell({ fingerprint: O3.fingerprint, up: false, reason: 'hung up', refusal: 'REMOVED' });
     await groups.leave(LAB.id);
     assert.deepEqual(groups.list(), [], 'removed everywhere: forgotten');
+    assert.deepEqual(node.left, [LAB.id], 'asked once (o3 might take it), then not again: all refuse it');
   } finally {
     groups.close();
   }
