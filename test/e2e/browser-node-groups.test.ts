@@ -3,7 +3,7 @@
  * owning `lab` with O2 (marked mine to it), `group invite lab` on O1. The page opened on the
  * invitation's link (`#groups?join=<link>`) has the Join group form filled in; it joins with the code
  * entered under Invitation code, lists lab with O2 and no owner's parts (no New group, no
- * invitations), and "Open terminal on o2" opens a terminal tab there where `echo $((6*7))` answers 42.
+ * invitations), learns the owner's `group allow` from O2, and "Open terminal on o2" opens a terminal tab there where `echo $((6*7))` answers 42.
  * O1 removes the member: the terminal ends within 5 s and lab's device says the page was removed;
  * Leave then forgets lab (no device would take the leave).
  * Screenshots light and dark, at desktop width and on a 390 × 844 phone.
@@ -92,6 +92,18 @@ test(
       await waitForText(lab, /online, relay/, JOIN_MS);
       assert.equal(await lab.getByRole('button', { name: /^Drop|^Invite|^Remove|^Delete/ }).count(), 0);
       await screenshotsBothWidths(page, 'browser-node-groups-member');
+
+      // The owner's `group allow` reaches the page from o2 (a sync when the view is opened again).
+      await cliJson(['group', 'allow', 'lab', 'terminal,forward', '--home', o1.home]);
+      await until(
+        'the page shows the new words',
+        async () => {
+          await nav(page, 'Peers').click();
+          await nav(page, 'Groups').click();
+          return /may do there: terminal, forward/.test(await card(page, 'lab').innerText());
+        },
+        JOIN_MS,
+      );
 
       // Open terminal on o2: a terminal tab through the page's own terminal stream.
       await lab.getByRole('button', { name: 'Open terminal on o2' }).click();
