@@ -17,9 +17,13 @@ export const MAX_NODE_NAME_BYTES = 64;
 /** The user-facing rule, for error messages. */
 export const NODE_NAME_RULE = `1 to ${MAX_NODE_NAME_BYTES} bytes of UTF-8 without control characters`;
 
+const utf8 = new TextEncoder();
+/** UTF-8 length without Node's Buffer: the relay's page checks names with this module too (ADR 0094). */
+const utf8Length = (text: string): number => utf8.encode(text).length;
+
 /** Why `name` cannot be a node name, or undefined when it can. */
 export function nodeNameProblem(name: string): string | undefined {
-  const bytes = Buffer.byteLength(name, 'utf8');
+  const bytes = utf8Length(name);
   if (bytes === 0 || bytes > MAX_NODE_NAME_BYTES) {
     return `must be 1 to ${MAX_NODE_NAME_BYTES} bytes of UTF-8, got ${bytes}`;
   }
@@ -59,7 +63,7 @@ export const UNNAMED_NODE = 'unnamed';
  */
 export function receivedNodeName(name: string, fallback = UNNAMED_NODE): string {
   const chars = [...normalizeNodeName(name)];
-  while (Buffer.byteLength(chars.join(''), 'utf8') > MAX_NODE_NAME_BYTES) chars.pop();
+  while (utf8Length(chars.join('')) > MAX_NODE_NAME_BYTES) chars.pop();
   const normal = chars.join('').trim();
   return normal === '' || nodeNameProblem(normal) !== undefined ? fallback : normal;
 }

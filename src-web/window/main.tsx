@@ -1,7 +1,8 @@
 /**
  * The page a relay serves (ADR 0094): the window the desktop app shows, on the browser transport. The
  * browser is the node: its identity in IndexedDB, the relay at this page's own origin, and only the
- * features it serves (terminals on its devices, joining with a pairing code, the devices themselves).
+ * features it serves (terminals on its devices, joining with a pairing code, the devices themselves,
+ * the groups it is a member of).
  */
 // Base styles first, as the window's own entry (src-renderer/main.tsx) loads them.
 import '@xterm/xterm/css/xterm.css';
@@ -21,11 +22,11 @@ async function main(): Promise<void> {
   // An invite link (`#join?invite=…`) is followed once the window is up.
   const { link } = parseFragment(location.hash, FEATURES);
   const store = await IndexedDbStore.open();
-  const { transport, devices } = await startBrowserWindowNode({ relayUrl, socket, store });
+  const { transport, devices, groups } = await startBrowserWindowNode({ relayUrl, socket, store });
   // The devices are known before the window first reads them: no "No devices yet" on every reload.
-  await devices.reload();
+  await Promise.all([devices.reload(), groups.reload()]);
   startWindow(transport, 'browser-node', FEATURES, link);
-  await devices.start();
+  await Promise.all([devices.start(), groups.start()]);
 }
 
 main().catch((err: unknown) => {

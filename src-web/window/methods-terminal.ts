@@ -1,6 +1,7 @@
 /**
  * Terminals on the devices (ADR 0094): `terminal.open` and `terminal.attach` are streams of the window's
- * terminal frames (terminal-sessions.ts), `terminal.list` and `terminal.close` act on this page's
+ * terminal frames (terminal-sessions.ts) on a paired device or a device of one of its groups,
+ * `terminal.list` and `terminal.close` act on this page's
  * sessions. Only new shells: taking up a session by the device's ID after an agent restart (`resume`)
  * has no meaning here, since the page is the node.
  */
@@ -17,8 +18,12 @@ const open: StreamMethodImpl = async (node, params) => {
     cols: intParam('terminal.open', params, 'cols', 1, MAX_SIDE, 80),
     rows: intParam('terminal.open', params, 'rows', 1, MAX_SIDE, 24),
   };
-  const device = (await node.store.devices()).find((d) => d.fingerprint === peer || d.name === peer);
-  if (!device) throw new ApiError('PEER_NOT_FOUND', `this browser is not paired with ${peer}`);
+  // A paired device, or a device of a group this browser is a member of (named as the group names it).
+  const device =
+    (await node.store.devices()).find((d) => d.fingerprint === peer || d.name === peer) ??
+    node.groups.device(peer);
+  if (!device)
+    throw new ApiError('PEER_NOT_FOUND', `this browser is not paired with ${peer}, nor in a group with it`);
   try {
     const { session, channel } = await node.terminals.start(device.fingerprint, device.name, size);
     return { result: { id: session.id, path: 'relay', remote: node.relayUrl, pty: true }, channel };

@@ -132,11 +132,12 @@ test(
       await openTerminal(page);
       await run(page, 'echo $((6*7))', /^42$/m);
       assert.equal((await agentCall(home, 'pending.list', {})).length, 0, 'no new request after the reload');
-      // Only what a browser node does: no forwards, files, messages, approvals or settings.
+      // Only what a browser node does: no forwards, files, messages, approvals or settings (Groups: a
+      // member's side).
       const views = await page.getByRole('navigation', { name: 'Views' }).getByRole('button').allInnerTexts();
       assert.deepEqual(
         views.map((v) => v.trim()),
-        ['Peers', 'Pair', 'Terminals'],
+        ['Peers', 'Pair', 'Groups', 'Terminals'],
       );
       assert.deepEqual(errors, []);
     } finally {

@@ -22,44 +22,49 @@ export function GroupsView() {
   const create = useAction();
   const owned = (groups ?? []).filter((g) => g.role === 'owner');
   const member = (groups ?? []).filter((g) => g.role === 'member');
+  // A node that can own no group (a browser, ADR 0094) only joins: no New group form.
+  const creates = client.serves('groups.create');
   return (
     <>
       <header className="view-header">
         <h1>Groups</h1>
       </header>
       <div className="groups-forms">
-        <section aria-label="New group">
-          <form
-            className="inline-form"
-            onSubmit={(e) => {
-              e.preventDefault();
-              void create.run(async () => {
-                await client.call('groups.create', { name: name.trim() });
-                setName('');
-              });
-            }}
-          >
-            <label className="field">
-              <span>Group name</span>
-              <input
-                value={name}
-                onChange={(e) => setName(e.target.value)}
-                placeholder="lab"
-                autoComplete="off"
-                data-focus-main
-                aria-invalid={!!create.error}
-                aria-describedby="group-create-error"
-              />
-            </label>
-            <ActionButton type="submit" unavailable={create.busy || name.trim() === ''}>
-              Create group
-            </ActionButton>
-          </form>
-          <ErrorText error={create.error} id="group-create-error" />
-        </section>
+        {creates ? (
+          <section aria-label="New group">
+            <form
+              className="inline-form"
+              onSubmit={(e) => {
+                e.preventDefault();
+                void create.run(async () => {
+                  await client.call('groups.create', { name: name.trim() });
+                  setName('');
+                });
+              }}
+            >
+              <label className="field">
+                <span>Group name</span>
+                <input
+                  value={name}
+                  onChange={(e) => setName(e.target.value)}
+                  placeholder="lab"
+                  autoComplete="off"
+                  data-focus-main
+                  aria-invalid={!!create.error}
+                  aria-describedby="group-create-error"
+                />
+              </label>
+              <ActionButton type="submit" unavailable={create.busy || name.trim() === ''}>
+                Create group
+              </ActionButton>
+            </form>
+            <ErrorText error={create.error} id="group-create-error" />
+          </section>
+        ) : null}
         <JoinGroup
           key={`${intent.joinCode ?? ''}\n${intent.refusedLink ?? ''}`}
           initial={intent.joinCode ?? ''}
+          focusMain={!creates}
           {...(intent.refusedLink ? { refusedLink: intent.refusedLink } : {})}
         />
       </div>
@@ -67,10 +72,17 @@ export function GroupsView() {
       {groups === null && !loadError ? <p className="muted">Loading…</p> : null}
       {groups !== null && groups.length === 0 ? (
         <div className="empty">
-          <p>
-            A group shares some of your devices with other people: create one, add your devices, and invite
-            them. Someone who invited you gave you a code: enter it under <strong>Invitation code</strong>.
-          </p>
+          {creates ? (
+            <p>
+              A group shares some of your devices with other people: create one, add your devices, and invite
+              them. Someone who invited you gave you a code: enter it under <strong>Invitation code</strong>.
+            </p>
+          ) : (
+            <p>
+              A group shares someone's devices with you. They gave you a code or a link: enter it under{' '}
+              <strong>Invitation code</strong>.
+            </p>
+          )}
         </div>
       ) : null}
       {owned.length > 0 ? (

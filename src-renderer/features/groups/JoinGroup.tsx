@@ -12,7 +12,16 @@ import { useAction } from '../../lib/use-action.js';
  * or expired code, the inviter offline or refusing, or a malformed link the app was opened with:
  * `refusedLink`) is said under the field.
  */
-export function JoinGroup({ initial, refusedLink }: { initial: string; refusedLink?: string }) {
+export function JoinGroup({
+  initial,
+  refusedLink,
+  focusMain = false,
+}: {
+  initial: string;
+  refusedLink?: string;
+  /** The field the view's focus lands on (where there is no New group form before it). */
+  focusMain?: boolean;
+}) {
   const { client } = useServices();
   const [code, setCode] = useState(initial);
   const [joined, setJoined] = useState<JoinResult | null>(null);
@@ -42,6 +51,7 @@ export function JoinGroup({ initial, refusedLink }: { initial: string; refusedLi
             placeholder="K7QX-M2RT-9WZA"
             autoComplete="off"
             spellCheck={false}
+            {...(focusMain ? { 'data-focus-main': true } : {})}
             // Read-only, not disabled, while joining: a disabled field would drop the focus to the page.
             readOnly={join.busy}
             aria-invalid={!!join.error}

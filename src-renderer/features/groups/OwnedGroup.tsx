@@ -157,7 +157,7 @@ export function OwnedGroup({ group, invitations }: { group: GroupInfo; invitatio
 
       <InviteMember group={group} invitations={invitations} />
 
-      <GroupHistory group={group} />
+      {client.serves('groups.history') ? <GroupHistory group={group} /> : null}
 
       <div className="actions">
         <button

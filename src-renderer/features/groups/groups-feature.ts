@@ -8,4 +8,7 @@ export const groupsFeature: Feature = {
   label: 'Groups',
   View: GroupsView,
   links: GROUPS_LINKS,
+  // A member's side is the least: listing, joining, leaving. The owner's parts (create, invite,
+  // history…) show where they are served (a browser node owns no group, ADR 0094).
+  needs: ['groups.list', 'groups.join', 'groups.leave'],
 };

@@ -36,6 +36,8 @@ export function useGroups(): GroupsState {
       },
       (err: unknown) => setLoadError(messageOf(err)),
     );
+    // A node that invites no one (a browser: it owns no group) is not asked.
+    if (!client.serves('groups.invitations')) return;
     client.call('groups.invitations', {}).then(
       (r) => setInvitations(r.invitations),
       () => undefined, // an agent without invitations: none to show

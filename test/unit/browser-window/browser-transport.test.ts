@@ -66,6 +66,14 @@ function setup(
         reload: () => Promise.resolve(),
         paired: () => Promise.resolve(),
       },
+      groups: {
+        list: () => [],
+        find: () => undefined,
+        device: () => undefined,
+        join: () => Promise.reject(new Error('no groups here')),
+        leave: () => Promise.reject(new Error('no groups here')),
+        syncSoon: () => undefined,
+      },
       terminals: new TerminalSessions((_peer, size, events) => {
         const t: FakeTerminal = { events, written: [], sizes: [[size.cols, size.rows]], closed: false };
         terminals.push(t);
@@ -104,6 +112,22 @@ test('serves what it lists and says so; anything else is refused as not served',
     assert.equal(transport.serves(m), true, m);
   for (const m of ['pair.new', 'forward.add', 'settings.get', 'peers.allow', 'ping', 'files.send'])
     assert.equal(transport.serves(m), false, m);
+  // A member's side of groups only: a browser owns no group.
+  for (const m of ['groups.list', 'groups.join', 'groups.leave']) assert.equal(transport.serves(m), true, m);
+  for (const m of [
+    'groups.create',
+    'groups.add',
+    'groups.drop',
+    'groups.allow',
+    'groups.rename',
+    'groups.invite',
+    'groups.invitations',
+    'groups.cancelInvitation',
+    'groups.remove',
+    'groups.delete',
+    'groups.history',
+  ])
+    assert.equal(transport.serves(m), false, m);
   await assert.rejects(transport.request('forward.add', {}), (e: ApiError) => e.code === 'NOT_SUPPORTED');
   assert.equal(transport.state.kind, 'connected');
 });
@@ -111,13 +135,19 @@ test('serves what it lists and says so; anything else is refused as not served',
 test('the window shows only the features whose needs the transport serves', () => {
   const { transport } = setup();
   const f = (id: string, needs?: string[]) => ({ id, ...(needs ? { needs } : {}) });
-  const all = [f('peers', ['status']), f('pair', ['pair.join']), f('forwards', ['forward.add']), f('groups')];
+  const all = [
+    f('peers', ['status']),
+    f('pair', ['pair.join']),
+    f('forwards', ['forward.add']),
+    f('groups', ['groups.list', 'groups.join', 'groups.leave']),
+    f('toy'),
+  ];
   assert.deepEqual(
     servedFeatures(all, (m) => transport.serves(m)).map((x) => x.id),
-    ['peers', 'pair'],
+    ['peers', 'pair', 'groups'],
   );
   // Where every method is served (an agent behind the window), every feature shows.
-  assert.equal(servedFeatures(all, undefined).length, 4);
+  assert.equal(servedFeatures(all, undefined).length, 5);
 });
 
 test('status is the browser node itself with its devices; the status parts it never has are empty', async () => {
@@ -273,8 +303,8 @@ test('a device that refuses the terminal: the window gets its refusal code', asy
 });
 
 function setupParts() {
-  const { node, store, relayUrl, devices, terminals } = setup().transport.node;
-  return { node, store, relayUrl, devices, terminals };
+  const { node, store, relayUrl, devices, terminals, groups } = setup().transport.node;
+  return { node, store, relayUrl, devices, terminals, groups };
 }
 
 test('pair.cancel ends the running join with that code (its circuit closes on the node)', async () => {
@@ -291,4 +321,34 @@ test('pair.cancel ends the running join with that code (its circuit closes on th
   assert.equal(signal?.aborted, true);
   await assert.rejects(joining, (e: ApiError) => e.code === 'PAIRING_FAILED');
   assert.equal((events.at(-1)![1] as PairingEvent).step, 'failed');
+});
+
+test('terminal.open reaches a device of a group the browser is a member of, named as the group names it', async () => {
+  const O2 = { fingerprint: '02'.repeat(32), name: 'o2' };
+  const opened: string[] = [];
+  const transport = new BrowserTransport(
+    {
+      ...setupParts(),
+      groups: { ...setupParts().groups, device: (ref) => (ref === O2.fingerprint ? O2 : undefined) },
+      terminals: new TerminalSessions((peer) => {
+        opened.push(peer);
+        return Promise.resolve({ write: () => undefined, resize: () => undefined, close: () => undefined });
+      }),
+    },
+    METHODS,
+    STREAMS,
+  );
+  const { result } = await transport.openStream('terminal.open', {
+    peer: O2.fingerprint,
+    cols: 80,
+    rows: 24,
+  });
+  assert.deepEqual(opened, [O2.fingerprint]);
+  const [info] = (await transport.request('terminal.list', {})) as { id: string; peerName: string }[];
+  assert.equal(info?.id, (result as { id: string }).id);
+  assert.equal(info?.peerName, 'o2');
+  await assert.rejects(
+    transport.openStream('terminal.open', { peer: '09'.repeat(32), cols: 80, rows: 24 }),
+    (e: ApiError) => e.code === 'PEER_NOT_FOUND',
+  );
 });
