@@ -20,6 +20,7 @@ import {
   nav,
   openUi,
   screenshotThemes,
+  toast,
   uiUrl,
   waitForScreen,
   waitForText,
@@ -212,6 +213,10 @@ test(
       GROUP_MS,
     );
     await m.getByRole('button', { name: 'Join group' }).waitFor({ timeout: 5_000 });
+    // Said wherever the window is, since the group only vanishes from this view.
+    await toast(m, 'You are no longer in lab: its owner removed you or deleted the group').waitFor({
+      timeout: 5_000,
+    });
     await screenshotThemes(m, 'groups-member-removed');
 
     // An invitation past its TTL while shown leaves Pending invitations and is said to be expired,

@@ -7,6 +7,7 @@ import { useAction } from '../../lib/use-action.js';
 import { followLink } from '../../lib/follow-link.js';
 import { useFeatures } from '../registry.js';
 import { deviceState, deviceTone } from './group-device-text.js';
+import { LEAVING } from './membership-news.js';
 
 /**
  * A group this device's person belongs to: the group's devices with their state, a terminal on each,
@@ -61,7 +62,15 @@ export function MemberGroup({ group }: { group: GroupInfo }) {
           aria-label={`Leave ${group.name}`}
           onClick={() =>
             void leave.run(async () => {
-              await client.call('groups.leave', { group: group.id });
+              // Left here: its going from the list is not told again (membership-news.ts).
+              const leaving = services.get(LEAVING);
+              leaving.add(group.id);
+              try {
+                await client.call('groups.leave', { group: group.id });
+              } catch (err) {
+                leaving.take(group.id);
+                throw err;
+              }
               toasts.show(`You left ${group.name}`);
             })
           }
