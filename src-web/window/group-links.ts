@@ -18,6 +18,14 @@ import { groupInfoOf, refusesThisBrowser } from './methods-groups.js';
 export const SYNC_MS = 30_000;
 /** The least time between two syncs, in ms: links coming up in a burst ask for one sync. */
 export const SYNC_GAP_MS = 5_000;
+/**
+ * For this long after a join, a group's device that refuses this browser is asked again: it may not
+ * have the record that makes the browser a member yet (the owner's device sends it on, and a group's
+ * device lets no member in before its records are fresh, ADR 0092). Only after it is a refusal final.
+ */
+export const JOIN_GRACE_MS = 60_000;
+/** How long after such a refusal the device is asked again, in ms. */
+export const JOIN_RETRY_MS = 3_000;
 
 /** What the tracker needs of the browser node (a fake in tests). */
 export interface GroupingNode {
@@ -37,6 +45,9 @@ export class GroupLinks {
   private lastSync = Number.NEGATIVE_INFINITY;
   private deferred: ReturnType<typeof setTimeout> | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
+  private retry: ReturnType<typeof setTimeout> | undefined;
+  /** Until when a refusal is not taken as final (JOIN_GRACE_MS after the last join). */
+  private graceUntil = Number.NEGATIVE_INFINITY;
   private said = '';
   private readonly stop: () => void;
 
@@ -77,6 +88,7 @@ export class GroupLinks {
   /** Joins with an invitation code or link; what earlier links to its devices said no longer counts. */
   async join(codeOrLink: string): Promise<BrowserGroup> {
     const group = await this.node.joinGroup(codeOrLink);
+    this.graceUntil = this.now() + JOIN_GRACE_MS;
     for (const d of group.devices) this.links.delete(d.fingerprint);
     await this.reload();
     this.probe();
@@ -91,7 +103,7 @@ export class GroupLinks {
    */
   async leave(id: string): Promise<void> {
     const group = this.live().find((g) => g.id === id);
-    const shut = group?.devices.every((d) => refusesThisBrowser(this.stateOf(d.fingerprint)));
+    const shut = group?.devices.every((d) => this.refused(d.fingerprint));
     if (group && group.devices.length > 0 && shut) await this.forgetGroup(id);
     else await this.node.leaveGroup(id);
     await this.reload();
@@ -129,8 +141,7 @@ export class GroupLinks {
   /** Links to every group device that is not linked and has not refused this browser. */
   probe(): void {
     for (const d of this.live().flatMap((g) => g.devices)) {
-      const link = this.stateOf(d.fingerprint);
-      if (link.kind === 'up' || refusesThisBrowser(link)) continue;
+      if (this.stateOf(d.fingerprint).kind === 'up' || this.refused(d.fingerprint)) continue;
       // A failure arrives as a link change (the node tells it), with its reason.
       this.node.connect(d.fingerprint).catch(() => undefined);
     }
@@ -139,17 +150,17 @@ export class GroupLinks {
   close(): void {
     if (this.timer) clearInterval(this.timer);
     if (this.deferred) clearTimeout(this.deferred);
+    if (this.retry) clearTimeout(this.retry);
     this.timer = undefined;
     this.deferred = undefined;
+    this.retry = undefined;
     this.stop();
   }
 
   /** One sync: skipped while no group has a device that still lets this browser in. */
   private sync(): Promise<void> {
     this.lastSync = this.now();
-    const worth = this.live().some((g) =>
-      g.devices.some((d) => !refusesThisBrowser(this.stateOf(d.fingerprint))),
-    );
+    const worth = this.live().some((g) => g.devices.some((d) => !this.refused(d.fingerprint)));
     this.syncing = (async () => {
       if (worth) {
         try {
@@ -174,8 +185,24 @@ export class GroupLinks {
     return this.known.filter((g) => !g.deleted);
   }
 
+  /** The link to `fingerprint` as the window shows it: a refusal in the grace after a join is not one yet. */
   private stateOf(fingerprint: string): LinkState {
-    return this.links.get(fingerprint) ?? { kind: 'unknown', since: new Date(this.now()).toISOString() };
+    const link = this.links.get(fingerprint) ?? {
+      kind: 'unknown' as const,
+      since: new Date(this.now()).toISOString(),
+    };
+    if (!this.inGrace() || !refusesThisBrowser(link)) return link;
+    return { kind: 'down', since: link.since, reason: 'not let in yet: it may not have heard of the join' };
+  }
+
+  /** Whether `fingerprint` refused this browser for good (not in the grace after a join). */
+  private refused(fingerprint: string): boolean {
+    const link = this.links.get(fingerprint);
+    return link !== undefined && refusesThisBrowser(link) && !this.inGrace();
+  }
+
+  private inGrace(): boolean {
+    return this.now() < this.graceUntil;
   }
 
   private onChange(change: LinkChange): void {
@@ -194,6 +221,14 @@ export class GroupLinks {
           },
     );
     this.tell();
+    // Refused in the grace after a join: asked again soon, once the records have reached it.
+    if (!change.up && this.inGrace() && this.retry === undefined) {
+      this.retry = setTimeout(() => {
+        this.retry = undefined;
+        this.probe();
+        this.tell();
+      }, JOIN_RETRY_MS);
+    }
     // A device just reached may have news of the group (the owner changed it while it was away).
     if (change.up && before?.kind !== 'up') this.syncSoon();
   }

@@ -14,7 +14,12 @@ import type { ApiError } from '../../../src-renderer/api/transport.js';
 import type { LinkChange } from '../../../src-web/node/browser-node.js';
 import { BrowserNodeError } from '../../../src-web/node/bytes.js';
 import type { BrowserGroup } from '../../../src-web/node/group-join.js';
-import { GroupLinks, SYNC_GAP_MS, type GroupingNode } from '../../../src-web/window/group-links.js';
+import {
+  GroupLinks,
+  JOIN_GRACE_MS,
+  SYNC_GAP_MS,
+  type GroupingNode,
+} from '../../../src-web/window/group-links.js';
 import {
   groupDeviceInfo,
   groupInfoOf,
@@ -242,6 +247,38 @@ test('leave forgets the group; join lists it again with fresh states for its dev
     node.dialed = [];
     await groups.join('K7QX-M2RT-9WZA');
     assert.deepEqual(node.dialed, [O2.fingerprint, O3.fingerprint], 'joined again: both dialed');
+  } finally {
+    groups.close();
+  }
+});
+
+test('just after a join, a device that refuses is asked again (it may not have the record yet); after the grace, a refusal is final', async () => {
+  const node = new FakeNode();
+  let now = 1_000_000;
+  const groups = new GroupLinks(
+    node,
+    () => undefined,
+    forget(node),
+    () => now,
+  );
+  try {
+    await groups.join('K7QX-M2RT-9WZA');
+    // o2 has not heard of the join yet: it refuses the browser as it would a removed member.
+    node.tell({ fingerprint: O2.fingerprint, up: false, reason: 'o2 no longer lets this node in' });
+    const o2 = () => groups.list()[0]?.devices.find((d) => d.name === 'o2');
+    assert.match(o2()?.why ?? '', /not let in yet/, 'said as not yet, not as removed');
+    node.dialed = [];
+    groups.probe();
+    assert.ok(node.dialed.includes(O2.fingerprint), 'asked again in the grace');
+    node.tell({ fingerprint: O2.fingerprint, up: true });
+    assert.equal(o2()?.online, true, 'let in once its records caught up');
+
+    now += JOIN_GRACE_MS;
+    node.tell({ fingerprint: O2.fingerprint, up: false, reason: 'o2 no longer lets this node in' });
+    assert.match(o2()?.why ?? '', /removed from the group/, 'after the grace: a removal');
+    node.dialed = [];
+    groups.probe();
+    assert.deepEqual(node.dialed, [O3.fingerprint], 'o2 not dialed again by itself');
   } finally {
     groups.close();
   }
