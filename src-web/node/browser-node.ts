@@ -18,6 +18,7 @@ import {
   rendezvousAlias,
   type PairDecision,
 } from './pairing.js';
+import { circuitReader } from './circuit-reader.js';
 import { RelayConnection, type SocketFactory } from './relay-connection.js';
 import { linkTo } from './secure-link.js';
 import type { BrowserNodeStore, PairedDevice } from './store.js';
@@ -97,34 +98,7 @@ export class BrowserNode {
     const stop = () => open.close('the join was cancelled');
     if (cancel?.aborted) stop();
     cancel?.addEventListener('abort', stop, { once: true });
-    const frames: Uint8Array[] = [];
-    let wake: (() => void) | undefined;
-    let closedWith: string | undefined;
-    circuit.onFrame((f) => {
-      frames.push(f);
-      wake?.();
-    });
-    circuit.onClose((reason) => {
-      closedWith = reason;
-      wake?.();
-    });
-    const next = async (timeoutMs: number): Promise<Uint8Array> => {
-      const deadline = Date.now() + timeoutMs;
-      while (frames.length === 0) {
-        if (closedWith !== undefined)
-          throw new BrowserNodeError('PAIRING_FAILED', `pairing failed: the circuit closed (${closedWith})`);
-        if (Date.now() >= deadline) throw new BrowserNodeError('TIMEOUT', 'pairing timed out');
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, Math.max(1, deadline - Date.now()));
-          wake = () => {
-            clearTimeout(t);
-            resolve();
-          };
-        });
-        wake = undefined;
-      }
-      return frames.shift()!;
-    };
+    const next = circuitReader(circuit, { failed: 'pairing failed', timedOut: 'pairing timed out' });
     try {
       const joiner = new PairingJoiner(code, this.identity.certDer, this.identity.name);
       circuit.send(pairHello(code.tag));

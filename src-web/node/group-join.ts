@@ -14,6 +14,7 @@ import { checkedGroupRecord } from './group-records.js';
 import { JoinerChannel, MAX_INVITATION_RECORDS, type InvitationFrame } from './group-invitation.js';
 import type { BrowserIdentity } from './identity.js';
 import { pairHello, PairingJoiner, parsePairCode, refusalLine, rendezvousAlias } from './pairing.js';
+import { circuitReader } from './circuit-reader.js';
 import type { BrowserCircuit, RelayConnection } from './relay-connection.js';
 import type { StoredGroup } from './store.js';
 
@@ -65,38 +66,6 @@ export function browserGroups(self: string, kept: readonly StoredGroup[]): Brows
   return out;
 }
 
-/** Frames as they come on a circuit, one at a time, each within a deadline. */
-function reader(circuit: BrowserCircuit): (timeoutMs: number) => Promise<Uint8Array> {
-  const frames: Uint8Array[] = [];
-  let wake: (() => void) | undefined;
-  let closedWith: string | undefined;
-  circuit.onFrame((f) => {
-    frames.push(f);
-    wake?.();
-  });
-  circuit.onClose((reason) => {
-    closedWith = reason;
-    wake?.();
-  });
-  return async (timeoutMs) => {
-    const deadline = Date.now() + timeoutMs;
-    while (frames.length === 0) {
-      if (closedWith !== undefined)
-        throw new BrowserNodeError('PAIRING_FAILED', `joining failed: the circuit closed (${closedWith})`);
-      if (Date.now() >= deadline) throw new BrowserNodeError('TIMEOUT', 'the inviter did not answer in time');
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, Math.max(1, deadline - Date.now()));
-        wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      wake = undefined;
-    }
-    return frames.shift()!;
-  };
-}
-
 /**
  * Joins the group whose invitation `codeOrLink` is (a code, or a `clawbridge://group?invite=` link),
  * through `relay`; resolves with the group to keep, or rejects with why not (the inviter is told).
@@ -114,7 +83,10 @@ export async function joinGroupByCode(
   } catch {
     throw new BrowserNodeError('PAIRING_FAILED', 'invitation code invalid or expired');
   }
-  const next = reader(circuit);
+  const next = circuitReader(circuit, {
+    failed: 'joining failed',
+    timedOut: 'the inviter did not answer in time',
+  });
   try {
     const joiner = new PairingJoiner(code, identity.certDer, identity.name);
     circuit.send(pairHello(code.tag));
