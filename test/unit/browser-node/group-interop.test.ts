@@ -15,7 +15,9 @@ import {
 import { generateIdentity } from '../../../src-main/crypto/identity.js';
 import { InvitationChannel } from '../../../src-main/group-members/invitation-frames.js';
 import {
+  GROUP_RECORD_KINDS,
   groupRecord,
+  groupRecordBytes as agentRecordBytes,
   type GroupRecord,
   type UnsignedGroupRecord,
 } from '../../../src-main/protocol/group-records.js';
@@ -24,7 +26,12 @@ import { signedLeave } from '../../../src-web/node/group-leave.js';
 import { mergeGroupRecords, pullGroupRecords } from '../../../src-web/node/group-sync.js';
 import type { MuxStream } from '../../../src-web/node/mux.js';
 import { JoinerChannel } from '../../../src-web/node/group-invitation.js';
-import { checkedGroupRecord, GROUP_RECORD_CONTEXT } from '../../../src-web/node/group-records.js';
+import {
+  checkedGroupRecord,
+  GROUP_RECORD_CONTEXT,
+  groupRecordBytes as browserRecordBytes,
+} from '../../../src-web/node/group-records.js';
+
 import { makeBrowserIdentity } from '../../../src-web/node/identity.js';
 
 const ownerP = generateIdentity('o1');
@@ -210,4 +217,28 @@ test('the browser’s leave is a record the agent takes: its own member-remove, 
   assert.equal(leave.seq, 4, 'after the member record: they are one entry, and the removal wins');
   assert.ok(groupRecord().safeParse(leave).success, 'the agent reads it');
   assert.equal(groupSignatureProblem(leave), undefined, 'and its signature holds there');
+});
+
+test('the browser signs and checks the same bytes as the agent, for every kind of record', () => {
+  const fp = (b: string) => b.repeat(64);
+  for (const kind of GROUP_RECORD_KINDS) {
+    const record = {
+      v: 1,
+      group: fp('a').slice(0, 32),
+      kind,
+      subject: fp('b'),
+      seq: 7,
+      by: fp('c'),
+      byCert: 'Y2VydA==',
+      at: 1_700_000_000_000,
+      name: 'lab',
+      allow: ['terminal', 'forward'],
+      member: fp('d'),
+    } as unknown as GroupRecord;
+    assert.deepEqual(
+      browserRecordBytes(record),
+      new Uint8Array(agentRecordBytes(record)),
+      `the bytes a ${kind} record's signature covers`,
+    );
+  }
 });
