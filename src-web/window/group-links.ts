@@ -21,7 +21,9 @@ export const SYNC_GAP_MS = 5_000;
 /**
  * For this long after a join, a group's device that refuses this browser is asked again: it may not
  * have the record that makes the browser a member yet (the owner's device sends it on, and a group's
- * device lets no member in before its records are fresh, ADR 0092). Only after it is a refusal final.
+ * device lets no member in before its records are fresh, ADR 0092). Only after it is a refusal final,
+ * and at once for a device that has let the browser in since the join: it has the records, so its
+ * refusal is a removal, and asking it again would end as a knock for its owner to approve.
  */
 export const JOIN_GRACE_MS = 60_000;
 /** How long after such a refusal the device is asked again, in ms. */
@@ -48,6 +50,8 @@ export class GroupLinks {
   private retry: ReturnType<typeof setTimeout> | undefined;
   /** Until when a refusal is not taken as final (JOIN_GRACE_MS after the last join). */
   private graceUntil = Number.NEGATIVE_INFINITY;
+  /** Devices that let this browser in since the last join: no grace for their refusal. */
+  private readonly admitted = new Set<string>();
   private said = '';
   private readonly stop: () => void;
 
@@ -89,7 +93,10 @@ export class GroupLinks {
   async join(codeOrLink: string): Promise<BrowserGroup> {
     const group = await this.node.joinGroup(codeOrLink);
     this.graceUntil = this.now() + JOIN_GRACE_MS;
-    for (const d of group.devices) this.links.delete(d.fingerprint);
+    for (const d of group.devices) {
+      this.links.delete(d.fingerprint);
+      this.admitted.delete(d.fingerprint);
+    }
     await this.reload();
     this.probe();
     return group;
@@ -191,23 +198,25 @@ export class GroupLinks {
       kind: 'unknown' as const,
       since: new Date(this.now()).toISOString(),
     };
-    if (!this.inGrace() || !refusesThisBrowser(link)) return link;
+    if (!this.inGrace(fingerprint) || !refusesThisBrowser(link)) return link;
     return { kind: 'down', since: link.since, reason: 'not let in yet: it may not have heard of the join' };
   }
 
   /** Whether `fingerprint` refused this browser for good (not in the grace after a join). */
   private refused(fingerprint: string): boolean {
     const link = this.links.get(fingerprint);
-    return link !== undefined && refusesThisBrowser(link) && !this.inGrace();
+    return link !== undefined && refusesThisBrowser(link) && !this.inGrace(fingerprint);
   }
 
-  private inGrace(): boolean {
-    return this.now() < this.graceUntil;
+  /** Whether a refusal by `fingerprint` may still be the join not having reached it. */
+  private inGrace(fingerprint: string): boolean {
+    return this.now() < this.graceUntil && !this.admitted.has(fingerprint);
   }
 
   private onChange(change: LinkChange): void {
     if (!this.known.some((g) => g.devices.some((d) => d.fingerprint === change.fingerprint))) return;
     const before = this.links.get(change.fingerprint);
+    if (change.up) this.admitted.add(change.fingerprint);
     const since = new Date(this.now()).toISOString();
     this.links.set(
       change.fingerprint,
@@ -222,7 +231,7 @@ export class GroupLinks {
     );
     this.tell();
     // Refused in the grace after a join: asked again soon, once the records have reached it.
-    if (!change.up && this.inGrace() && this.retry === undefined) {
+    if (!change.up && this.inGrace(change.fingerprint) && this.retry === undefined) {
       this.retry = setTimeout(() => {
         this.retry = undefined;
         this.probe();

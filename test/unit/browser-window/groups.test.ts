@@ -252,7 +252,7 @@ test('leave forgets the group; join lists it again with fresh states for its dev
   }
 });
 
-test('just after a join, a device that refuses is asked again (it may not have the record yet); after the grace, a refusal is final', async () => {
+test('just after a join, a device that refuses is asked again until it has let the browser in; after that, or the grace, a refusal is final', async () => {
   const node = new FakeNode();
   let now = 1_000_000;
   const groups = new GroupLinks(
@@ -273,12 +273,21 @@ test('just after a join, a device that refuses is asked again (it may not have t
     node.tell({ fingerprint: O2.fingerprint, up: true });
     assert.equal(o2()?.online, true, 'let in once its records caught up');
 
-    now += JOIN_GRACE_MS;
+    // Still in the grace, but o2 has let the browser in: its refusal now is a removal, not a lag.
     node.tell({ fingerprint: O2.fingerprint, up: false, reason: 'o2 no longer lets this node in' });
-    assert.match(o2()?.why ?? '', /removed from the group/, 'after the grace: a removal');
+    assert.match(o2()?.why ?? '', /removed from the group/, 'a device that let it in: a removal');
     node.dialed = [];
     groups.probe();
-    assert.deepEqual(node.dialed, [O3.fingerprint], 'o2 not dialed again by itself');
+    assert.ok(!node.dialed.includes(O2.fingerprint), 'o2 not dialed again, even in the grace');
+
+    // o3 never let it in: after the grace its refusal is final too.
+    node.tell({ fingerprint: O3.fingerprint, up: false, reason: 'o3 no longer lets this node in' });
+    now += JOIN_GRACE_MS;
+    const o3 = () => groups.list()[0]?.devices.find((d) => d.name === 'o3');
+    assert.match(o3()?.why ?? '', /removed from the group/, 'after the grace: a removal');
+    node.dialed = [];
+    groups.probe();
+    assert.deepEqual(node.dialed, [], 'neither dialed again by itself');
   } finally {
     groups.close();
   }
