@@ -3,7 +3,8 @@
  * or the device drops it (ADR 0094). A TCP proxy on loopback stands between Chromium and the relay: cut
  * for 10 s (every connection dropped, every new one refused), the page's terminal says it is
  * reconnecting, the device's card says why it cannot be reached, and the terminal resumes on the same
- * shell (`echo $$` gives the same PID) with the output the shell wrote meanwhile arriving once. When
+ * shell (`echo $$` gives the same PID) with the output the shell wrote meanwhile arriving once, and a
+ * command typed while it said so running there once. When
  * the device's owner runs `clawbridge peers rm` on the browser, the page's terminal ends within 5 s,
  * the card says the device removed this browser, and opening another is refused. The page also says
  * plainly when the relay cannot be reached and when a code is wrong or expired.
@@ -121,6 +122,8 @@ test(
       await waitForText(deviceCard(page), /unreachable/, 30_000);
       await screenshotThemes(page, 'browser-node-unreachable-device');
       await nav(page, 'Terminals').click();
+      // Keys typed while it says it is reconnecting are kept and reach the same shell once, after.
+      await page.keyboard.type('echo TYPED-$((2+3))\n');
       await sleep(Math.max(0, CUT_MS - (Date.now() - cutAt)), 'the cut lasts 10 s, as the issue asks');
       assert.equal(await reconnecting(page).count(), 1, 'still cut off');
       proxy.restore();
@@ -136,6 +139,7 @@ test(
       const [before, again] = await pids();
       assert.equal(again, before, 'the same shell');
       assert.equal(await count(page, /^LATE-2$/gm), 1, 'output arrived once');
+      assert.equal(await count(page, /^TYPED-5$/gm), 1, 'keys typed while cut off ran once');
       await screenshotThemes(page, 'browser-node-resumed');
       // The card is online again.
       await nav(page, 'Peers').click();

@@ -31,6 +31,13 @@ export const ACK_EVERY_BYTES = 32 * 1024;
 /** Longest an ACK for a smaller amount waits, in ms (50): idle sessions trim the agent's replay soon. */
 export const ACK_DELAY_MS = 50;
 
+/**
+ * Keys typed while the terminal is reconnecting that are still sent, in bytes (64 KiB): typing and a
+ * paste, not a flood. With the stream attached, the node below keeps them until the device link is
+ * back (its input ledger); with no stream, this tab keeps them until the stream is attached again.
+ */
+export const HELD_INPUT_BYTES = 64 * 1024;
+
 const utf8 = new TextEncoder();
 
 export type SessionPhase = 'connecting' | 'live' | 'reconnecting' | 'exited' | 'failed';
@@ -71,6 +78,10 @@ export class TerminalSession {
    */
   private continuing: number | null | undefined;
   private readonly changes = new Listeners<[]>();
+  /** Keys typed while no stream was attached, sent in order once one is. */
+  private held: Uint8Array[] = [];
+  /** Bytes typed since the terminal began reconnecting (HELD_INPUT_BYTES bounds them). */
+  private typedWhileAway = 0;
   state: SessionState = { phase: 'connecting', detail: 'connecting…', exit: null };
 
   constructor(private readonly screen: Screen) {}
@@ -80,6 +91,8 @@ export class TerminalSession {
   }
 
   private setState(phase: SessionPhase, detail: string, exit: ExitStatus | null = this.state.exit): void {
+    if (phase !== 'reconnecting') this.typedWhileAway = 0;
+    if (phase === 'exited' || phase === 'failed') this.held = [];
     this.state = { phase, detail, exit };
     this.changes.emit();
   }
@@ -110,6 +123,10 @@ export class TerminalSession {
       channel.onMessage((bytes) => this.onBytes(bytes)),
       channel.onClose((reason) => this.onClosed(reason)),
     ];
+    // Keys typed while no stream was attached go first, before anything typed from now on.
+    const held = this.held;
+    this.held = [];
+    for (const bytes of held) for (const frame of encodeDataFrames(bytes)) channel.send(frame);
     this.setState('live', '');
   }
 
@@ -184,10 +201,23 @@ export class TerminalSession {
     this.detach();
   }
 
-  /** Typed or pasted text (xterm's onData), or raw bytes (onBinary). */
+  /**
+   * Typed or pasted text (xterm's onData), or raw bytes (onBinary). While reconnecting, up to
+   * HELD_INPUT_BYTES of it is still taken (see there); past that it is not sent, and the state says so.
+   */
   input(data: string | Uint8Array): void {
-    if (this.state.phase !== 'live' || !this.channel || data.length === 0) return;
+    const { phase, detail } = this.state;
+    if (data.length === 0 || (phase !== 'live' && phase !== 'reconnecting')) return;
     const bytes = typeof data === 'string' ? utf8.encode(data) : data;
+    if (phase === 'reconnecting') {
+      if (this.typedWhileAway + bytes.length > HELD_INPUT_BYTES) {
+        if (!detail.endsWith(NOT_SENT)) this.setState('reconnecting', `${detail}${NOT_SENT}`);
+        return;
+      }
+      this.typedWhileAway += bytes.length;
+      if (!this.channel) return void this.held.push(bytes);
+    }
+    if (!this.channel) return;
     for (const frame of encodeDataFrames(bytes)) this.channel.send(frame);
   }
 
@@ -230,6 +260,9 @@ export class TerminalSession {
     this.changes.clear();
   }
 }
+
+/** Said once keys typed while reconnecting pass HELD_INPUT_BYTES. */
+const NOT_SENT = ` (keys past ${HELD_INPUT_BYTES / 1024} KiB typed meanwhile were not sent)`;
 
 function describe(status: ExitStatus): string {
   return 'code' in status ? `exited with code ${status.code}` : `killed by ${status.signal}`;

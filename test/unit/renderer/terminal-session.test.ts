@@ -16,6 +16,7 @@ import { FakeChannel } from '../../../src-renderer/api/fake-transport.js';
 import {
   ACK_DELAY_MS,
   ACK_EVERY_BYTES,
+  HELD_INPUT_BYTES,
   TerminalSession,
 } from '../../../src-renderer/features/terminals/terminal-session.js';
 import { sleep, until } from '../../helpers/wait.js';
@@ -176,4 +177,57 @@ test('after a dropped connection the screen is kept when the replay continues it
   session.attach(whole, null);
   whole.push(encodeTerminalFrame({ type: 'session', id: 'a'.repeat(32), offset: 4000 }));
   assert.equal(drawn.at(-1), '<reset>');
+});
+
+/** The text of the DATA frames a channel carried, in order. */
+const typed = (channel: FakeChannel) =>
+  new TerminalFrameDecoder()
+    .push(Buffer.concat(channel.sent))
+    .flatMap((f) => (f.type === 'data' ? [Buffer.from(f.data).toString()] : []))
+    .join('');
+
+test('keys typed while the device link is down go on the attached stream (the node below keeps them)', () => {
+  const { session, channel } = setup();
+  channel.push(encodeTerminalFrame({ type: 'status', state: 'reconnecting', detail: 'b unreachable' }));
+  session.input('echo typed-while-away\r');
+  assert.equal(typed(channel), 'echo typed-while-away\r', 'sent on, not dropped');
+  assert.equal(session.state.detail, 'b unreachable', 'nothing said: they will arrive');
+});
+
+test('keys typed with no stream attached are sent first once it is attached again, in order', () => {
+  const { session, channel } = setup();
+  channel.close('connection to the agent lost (1006)');
+  session.input('ec');
+  session.input('ho 1\r');
+  const again = new FakeChannel();
+  session.attach(again, 0);
+  session.input('echo 2\r');
+  assert.equal(typed(again), 'echo 1\recho 2\r', 'the held keys, then the new ones');
+  again.close(null);
+  const third = new FakeChannel();
+  session.attach(third, 0);
+  assert.equal(typed(third), '', 'held keys are sent once');
+});
+
+test('past 64 KiB typed while reconnecting, keys are not sent and the state says so; resumed, they flow again', () => {
+  const { session, channel } = setup();
+  channel.push(encodeTerminalFrame({ type: 'status', state: 'reconnecting', detail: 'b unreachable' }));
+  session.input('x'.repeat(HELD_INPUT_BYTES - 1));
+  session.input('yz');
+  assert.equal(typed(channel).length, HELD_INPUT_BYTES - 1, 'the bytes past the bound are not sent');
+  assert.match(session.state.detail, /^b unreachable \(keys past 64 KiB typed meanwhile were not sent\)$/);
+  assert.equal(session.state.phase, 'reconnecting');
+  channel.push(encodeTerminalFrame({ type: 'status', state: 'resumed', detail: '' }));
+  session.input('z'.repeat(HELD_INPUT_BYTES));
+  assert.equal(typed(channel).length, 2 * HELD_INPUT_BYTES - 1, 'live again: no bound');
+});
+
+test('keys held with no stream are dropped when the session fails, not sent to whatever comes next', () => {
+  const { session, channel } = setup();
+  channel.close('connection to the agent lost (1006)');
+  session.input('rm -rf build\r');
+  session.failed('the session is gone');
+  const next = new FakeChannel();
+  session.attach(next);
+  assert.equal(typed(next), '');
 });
