@@ -15,10 +15,9 @@ import {
   PairingJoiner,
   parsePairCode,
   refusalLine,
-  rendezvousAlias,
   type PairDecision,
 } from './pairing.js';
-import { circuitReader } from './circuit-reader.js';
+import { circuitReader, openRendezvous } from './circuit-reader.js';
 import { RelayConnection, type SocketFactory } from './relay-connection.js';
 import { linkTo } from './secure-link.js';
 import type { BrowserNodeStore, PairedDevice } from './store.js';
@@ -88,14 +87,8 @@ export class BrowserNode {
   ): Promise<PairedDevice> {
     const code = parsePairCode(codeOrInvite);
     const relay = await this.relayConnection();
-    let circuit;
-    try {
-      circuit = await relay.openCircuit(rendezvousAlias(code.tag));
-    } catch {
-      throw new BrowserNodeError('PAIRING_FAILED', 'code invalid or expired');
-    }
-    const open = circuit;
-    const stop = () => open.close('the join was cancelled');
+    const circuit = await openRendezvous(relay, code.tag, this.opts.relayUrl, 'code');
+    const stop = () => circuit.close('the join was cancelled');
     if (cancel?.aborted) stop();
     cancel?.addEventListener('abort', stop, { once: true });
     const next = circuitReader(circuit, { failed: 'pairing failed', timedOut: 'pairing timed out' });

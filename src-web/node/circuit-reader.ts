@@ -1,10 +1,39 @@
 /**
- * Frames as they come on a relay circuit, one at a time, each within a deadline: the joiner's side of
- * a rendezvous (pairing, a group invitation) reads its peer's answers with it. A circuit that closes
- * or an answer that does not come in time ends the read with the caller's words for it.
+ * The joiner's side of a rendezvous (pairing, a group invitation): the circuit to the code's issuer,
+ * and its frames as they come, one at a time, each within a deadline. A code nobody waits for, a
+ * circuit that closes or an answer that does not come in time ends it with the caller's words for it.
  */
 import { BrowserNodeError } from './bytes.js';
-import type { BrowserCircuit } from './relay-connection.js';
+import { rendezvousAlias } from './pairing.js';
+import type { BrowserCircuit, RelayConnection } from './relay-connection.js';
+
+/**
+ * The circuit to whoever waits for the code whose tag is `tag` on the relay at `relayUrl`.
+ * @throws (rejects) BrowserNodeError('BAD_PAIR_CODE') when nobody waits for it there (`what`, e.g.
+ * `code`, is said invalid or expired, as `pair join` says it); ('PAIRING_FAILED') with the relay's
+ * reason when the relay refused the circuit (too many attempts, the relay gone).
+ */
+export async function openRendezvous(
+  relay: Pick<RelayConnection, 'openCircuit'>,
+  tag: string,
+  relayUrl: string,
+  what: string,
+): Promise<BrowserCircuit> {
+  try {
+    return await relay.openCircuit(rendezvousAlias(tag));
+  } catch (err) {
+    const e = err as BrowserNodeError;
+    if (e.code === 'PEER_OFFLINE')
+      throw new BrowserNodeError(
+        'BAD_PAIR_CODE',
+        `${what} invalid or expired: nobody on ${relayUrl} is waiting for it (a typo, a code shown on another relay, or its device went offline)`,
+      );
+    throw new BrowserNodeError(
+      'PAIRING_FAILED',
+      `the relay did not open the way to the ${what}: ${e.message}`,
+    );
+  }
+}
 
 export interface ReaderWords {
   /** Said before `the circuit closed (why)`, e.g. `pairing failed`. */

@@ -13,8 +13,8 @@ import { BrowserNodeError } from './bytes.js';
 import { checkedGroupRecord } from './group-records.js';
 import { JoinerChannel, MAX_INVITATION_RECORDS, type InvitationFrame } from './group-invitation.js';
 import type { BrowserIdentity } from './identity.js';
-import { pairHello, PairingJoiner, parsePairCode, refusalLine, rendezvousAlias } from './pairing.js';
-import { circuitReader } from './circuit-reader.js';
+import { pairHello, PairingJoiner, parsePairCode, refusalLine } from './pairing.js';
+import { circuitReader, openRendezvous } from './circuit-reader.js';
 import type { BrowserCircuit, RelayConnection } from './relay-connection.js';
 import type { StoredGroup } from './store.js';
 
@@ -77,12 +77,7 @@ export async function joinGroupByCode(
   codeOrLink: string,
 ): Promise<StoredGroup> {
   const code = parsePairCode(codeOrLink);
-  let circuit: BrowserCircuit;
-  try {
-    circuit = await relay.openCircuit(rendezvousAlias(code.tag));
-  } catch {
-    throw new BrowserNodeError('PAIRING_FAILED', 'invitation code invalid or expired');
-  }
+  const circuit = await openRendezvous(relay, code.tag, relayUrl, 'invitation code');
   const next = circuitReader(circuit, {
     failed: 'joining failed',
     timedOut: 'the inviter did not answer in time',

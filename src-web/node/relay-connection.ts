@@ -4,6 +4,7 @@
  * opens to node IDs or rendezvous aliases. The relay only ever carries what circuits send: ciphertext
  * for a link, CPace messages for pairing. One connection; the caller makes a new one when it drops.
  */
+import { RelayCloseCode } from '../../src-main/protocol/relay-close-codes.js';
 import { BrowserNodeError, NODE_REFUSAL_BASE, REFUSALS } from './bytes.js';
 import type { BrowserIdentity } from './identity.js';
 import { signIdentity } from './primitives.js';
@@ -225,7 +226,9 @@ export class RelayConnection {
       case 'close': {
         const why = frame.reason || `closed (${frame.code})`;
         const waiting = this.opening.get(frame.circuitId);
-        if (waiting) return waiting(new BrowserNodeError('RELAY_FAILED', why));
+        // Nobody by that ID or alias is on the relay: for a rendezvous, the code is unknown there.
+        const offline = frame.code === RelayCloseCode.PEER_OFFLINE;
+        if (waiting) return waiting(new BrowserNodeError(offline ? 'PEER_OFFLINE' : 'RELAY_FAILED', why));
         const refused = frame.code >= NODE_REFUSAL_BASE && frame.code < NODE_REFUSAL_BASE + 100;
         const refusal = refused ? (REFUSALS[frame.code - NODE_REFUSAL_BASE] ?? 'UNSPECIFIED') : undefined;
         return this.circuits.get(frame.circuitId)?.ended(why, refusal);

@@ -117,3 +117,24 @@ test('a browser node pairs by code, runs a terminal end to end, and peers rm end
     assert.equal(captured.includes(marker), false, 'typed marker found in the relay capture');
   }
 });
+
+test('a code nobody waits for on the relay is said invalid or expired, with the relay it was looked for on', async () => {
+  const relay = await startRelay(await freePort());
+  const browser = await BrowserNode.start({
+    relayUrl: relay.url,
+    socket,
+    store: new MemoryStore(),
+    name: 'phone',
+  });
+  try {
+    await assert.rejects(
+      browser.pair('K7QX-M2RT-9WZA'),
+      (e: Error & { code?: string }) =>
+        e.code === 'BAD_PAIR_CODE' &&
+        e.message.startsWith(`code invalid or expired: nobody on ${relay.url} is waiting for it`),
+      'the relay’s PEER_OFFLINE for the rendezvous, in the joiner’s words',
+    );
+  } finally {
+    browser.close();
+  }
+});
