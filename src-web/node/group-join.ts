@@ -15,7 +15,7 @@ import { JoinerChannel, MAX_INVITATION_RECORDS, type InvitationFrame } from './g
 import type { BrowserIdentity } from './identity.js';
 import { pairHello, PairingJoiner, parsePairCode, refusalLine } from './pairing.js';
 import { circuitReader, openRendezvous } from './circuit-reader.js';
-import type { BrowserCircuit, RelayConnection } from './relay-connection.js';
+import type { RelayConnection } from './relay-connection.js';
 import type { StoredGroup } from './store.js';
 
 /** How long the inviter may take for each step, in ms (invitations.ts INVITATION_STEP_TIMEOUT_MS). */
