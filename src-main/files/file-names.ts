@@ -6,7 +6,8 @@
  * Names are bytes (an entry's `raw` when they are no UTF-8) and the receiving system decides what it
  * keeps. Refused, as no honest sender offers them: an absolute path, an empty, `.` or `..` component, a
  * NUL, the same path twice, an entry under a file or a link, and a link whose target is absolute or
- * leaves the transfer (or passes through another link). On Linux and macOS every other name is kept
+ * leaves the transfer (or passes through another link; on Windows, one with a name in its target that
+ * ends in a dot or a space, which Windows reads otherwise). On Linux and macOS every other name is kept
  * byte for byte (a backslash, a newline, `CON`, `a:b?` are names there); one the disk still cannot hold
  * (longer than it takes, no UTF-8 on a disk that wants it) is skipped when the transfer is written
  * (file-receiver.ts), not refused here. On Windows what Windows cannot hold is renamed and listed:
@@ -109,6 +110,9 @@ function linkProblem(
   for (const [i, c] of parts.entries()) {
     const text = c.toString('latin1');
     if (text === '' || text === '.') continue;
+    // Windows drops a name's trailing dots and spaces: `.. ` or `...` there could climb like `..`.
+    if (windows && text !== '..' && /[. ]$/.test(text))
+      return `has a name Windows would read otherwise in its target (${shown(target.toString())})`;
     if (text === '..') {
       if (at.length === 0) return `points outside the transfer (${shown(target.toString())})`;
       at.pop();
