@@ -9,20 +9,14 @@
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import WebSocket from 'ws';
 import type { InvitationInfo } from '../../src-main/group-members/group-members-contract.js';
-import { BrowserNode } from '../../src-web/node/browser-node.js';
-import type { SocketLike } from '../../src-web/node/relay-connection.js';
-import { MemoryStore } from '../../src-web/node/store.js';
 import type { BrowserTerminal } from '../../src-web/node/terminal.js';
+import { startBrowserNode } from '../helpers/browser-node.js';
 import { listGroups, mine, startGroupNode } from '../helpers/group-agents.js';
 import { agentCall, cliJson, startRelay, stopAll } from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
 
 after(stopAll);
-
-/** The page's WebSocket, as `ws` provides it in Node. */
-const socket = (url: string): SocketLike => new WebSocket(url) as unknown as SocketLike;
 
 /** The issue's bound for a member to reach the group's devices, and for a removal to end its terminal. */
 const JOIN_MS = 30_000;
@@ -39,12 +33,7 @@ test('a browser joins a group with its code, opens a terminal on its device, and
   await cliJson(['group', 'add', 'lab', 'o2', '--home', o1.home]);
   const invitation = await cliJson<InvitationInfo>(['group', 'invite', 'lab', '--home', o1.home]);
 
-  const browser = await BrowserNode.start({
-    relayUrl: relay.url,
-    socket,
-    store: new MemoryStore(),
-    name: 'phone',
-  });
+  const browser = await startBrowserNode(relay.url);
   try {
     const joined = await browser.joinGroup(invitation.link);
     assert.equal(joined.name, 'lab');
@@ -107,12 +96,7 @@ test('a browser joins a group with its code, opens a terminal on its device, and
 
     // A second browser joins, then leaves by itself: its terminal ends and the owner sees it gone.
     const second = await cliJson<InvitationInfo>(['group', 'invite', 'lab', '--home', o1.home]);
-    const tablet = await BrowserNode.start({
-      relayUrl: relay.url,
-      socket,
-      store: new MemoryStore(),
-      name: 'tablet',
-    });
+    const tablet = await startBrowserNode(relay.url, { name: 'tablet' });
     try {
       const lab = await tablet.joinGroup(second.code);
       let tabletEnded = false;

@@ -8,9 +8,8 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import type { PairNewResult } from '../../src-main/api/contract.js';
-import { BrowserNode } from '../../src-web/node/browser-node.js';
 import type { SocketLike } from '../../src-web/node/relay-connection.js';
-import { MemoryStore } from '../../src-web/node/store.js';
+import { startBrowserNode } from '../helpers/browser-node.js';
 import { cli, cliJson, startRelay, startRelayAgent, stopAll, tempHome } from '../helpers/processes.js';
 import { sleep, until } from '../helpers/wait.js';
 
@@ -46,12 +45,7 @@ test('the terminal resumes on the same shell after a 10 s cut, losing and doubli
   await startRelayAgent(home, 'office', relay.url);
   const code = await cliJson<PairNewResult>(['pair', 'new', '--home', home]);
   const net = new CuttableNetwork();
-  const browser = await BrowserNode.start({
-    relayUrl: relay.url,
-    socket: net.socket,
-    store: new MemoryStore(),
-    name: 'phone',
-  });
+  const browser = await startBrowserNode(relay.url, { socket: net.socket });
   try {
     const paired = browser.pair(code.code);
     await until(

@@ -8,11 +8,9 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import WebSocket from 'ws';
 import type { PairNewResult, PeerInfo, PendingInfo } from '../../src-main/api/contract.js';
-import { BrowserNode } from '../../src-web/node/browser-node.js';
-import type { SocketLike } from '../../src-web/node/relay-connection.js';
-import { MemoryStore } from '../../src-web/node/store.js';
+import type { BrowserNode } from '../../src-web/node/browser-node.js';
+import { startBrowserNode } from '../helpers/browser-node.js';
 import { freePort } from '../helpers/ports.js';
 import {
   agentCall,
@@ -28,9 +26,6 @@ import { startCapture } from '../helpers/capture.js';
 
 after(stopAll);
 
-/** The page's WebSocket, as `ws` provides it in Node. */
-const socket = (url: string): SocketLike => new WebSocket(url) as unknown as SocketLike;
-
 test('a browser node pairs by code, runs a terminal end to end, and peers rm ends it', async () => {
   const marker = `BRW${randomBytes(12).toString('hex')}`;
   const relayPort = await freePort();
@@ -42,12 +37,7 @@ test('a browser node pairs by code, runs a terminal end to end, and peers rm end
     await startRelayAgent(home, 'office', relay.url);
     const code = await cliJson<PairNewResult>(['pair', 'new', '--home', home]);
 
-    browser = await BrowserNode.start({
-      relayUrl: relay.url,
-      socket,
-      store: new MemoryStore(),
-      name: 'phone',
-    });
+    browser = await startBrowserNode(relay.url);
     const fingerprint = browser.fingerprint;
     assert.match(fingerprint, /^[0-9a-f]{64}$/);
     const verified: { fingerprint: string; name: string }[] = [];
@@ -120,12 +110,7 @@ test('a browser node pairs by code, runs a terminal end to end, and peers rm end
 
 test('a code nobody waits for on the relay is said invalid or expired, with the relay it was looked for on', async () => {
   const relay = await startRelay(await freePort());
-  const browser = await BrowserNode.start({
-    relayUrl: relay.url,
-    socket,
-    store: new MemoryStore(),
-    name: 'phone',
-  });
+  const browser = await startBrowserNode(relay.url);
   try {
     await assert.rejects(
       browser.pair('K7QX-M2RT-9WZA'),

@@ -8,24 +8,15 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:https';
-import WebSocket from 'ws';
 import type { PairNewResult, PeerInfo } from '../../src-main/api/contract.js';
 import { PAGE_CSP } from '../../src-main/relay/page.js';
-import { BrowserNode } from '../../src-web/node/browser-node.js';
 import { makeBrowserIdentity } from '../../src-web/node/identity.js';
-import { RelayConnection, type SocketLike } from '../../src-web/node/relay-connection.js';
-import { MemoryStore } from '../../src-web/node/store.js';
+import { RelayConnection } from '../../src-web/node/relay-connection.js';
+import { selfSignedWsSocket, startBrowserNode } from '../helpers/browser-node.js';
 import { agentCall, cli, cliJson, nodeId, startAgent, stopAll, tempHome } from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
 
 after(stopAll);
-
-/**
- * The page's WebSocket, as `ws` provides it in Node. The agent's relay has the agent's self-signed
- * certificate, which a browser's user accepts once; what the browser pins is the device (E2E), not it.
- */
-const socket = (url: string): SocketLike =>
-  new WebSocket(url, { rejectUnauthorized: false }) as unknown as SocketLike;
 
 /** GET (or an upgrade attempt) on the agent's relay; the status and headers it answers. */
 function get(
@@ -93,14 +84,14 @@ test('a browser pairs and runs a terminal through an agent acting as relay, and 
   // A stranger, with no code open on the office: refused at the door.
   const stranger = await makeBrowserIdentity('stranger');
   await assert.rejects(
-    RelayConnection.connect(relayUrl, stranger, socket),
+    RelayConnection.connect(relayUrl, stranger, selfSignedWsSocket),
     /serves only the peers its owner allowed/,
   );
 
   const code = await cliJson<PairNewResult>(['pair', 'new', '--home', homeO]);
   // While a code is open a stranger is let in, to the code's rendezvous only: not to the office's
   // node ID, not to P.
-  const guest = await RelayConnection.connect(relayUrl, stranger, socket);
+  const guest = await RelayConnection.connect(relayUrl, stranger, selfSignedWsSocket);
   try {
     for (const target of [fo, fp]) {
       await assert.rejects(guest.openCircuit(target), /serves only the peers its owner allowed/, target);
@@ -109,7 +100,7 @@ test('a browser pairs and runs a terminal through an agent acting as relay, and 
     guest.close();
   }
 
-  const browser = await BrowserNode.start({ relayUrl, socket, store: new MemoryStore(), name: 'phone' });
+  const browser = await startBrowserNode(relayUrl, { socket: selfSignedWsSocket });
   try {
     const paired = browser.pair(code.code);
     await until(
@@ -139,7 +130,7 @@ test('a browser pairs and runs a terminal through an agent acting as relay, and 
   }
 
   // Paired with the office, the browser still reaches no one else through it.
-  const own = await RelayConnection.connect(relayUrl, browser.identity, socket);
+  const own = await RelayConnection.connect(relayUrl, browser.identity, selfSignedWsSocket);
   try {
     await assert.rejects(own.openCircuit(fp), /serves only the peers its owner allowed/);
   } finally {
