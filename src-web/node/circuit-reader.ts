@@ -30,7 +30,7 @@ export async function openRendezvous(
       );
     throw new BrowserNodeError(
       'PAIRING_FAILED',
-      `the relay did not open the way to the ${what}: ${e.message}`,
+      `the relay would not connect this browser to the ${what}'s device: ${e.message}`,
     );
   }
 }

@@ -74,7 +74,8 @@ class SecureLink implements FrameLink {
 
 /**
  * Opens a link to `device` through `relay`. @throws BrowserNodeError('FINGERPRINT_MISMATCH'),
- * ('HANDSHAKE_FAILED'), ('TIMEOUT') or the relay's refusal ('RELAY_FAILED': the device is not there).
+ * ('HANDSHAKE_FAILED'), ('TIMEOUT'), ('PEER_OFFLINE') when the device is not on the relay, or the
+ * relay's other refusals ('RELAY_FAILED').
  */
 export async function linkTo(
   relay: RelayConnection,

@@ -117,8 +117,10 @@ test(
       const pCode = await cliJson<PairNewResult>(['pair', 'new', '--home', homeP]);
       await nav(page, 'Pair').click();
       await enterCode(page, pCode.code);
-      // The relay refuses the circuit to P's rendezvous; to the page that is a code it cannot use.
-      const refused = page.getByRole('alert').filter({ hasText: 'code invalid or expired' });
+      // The relay refuses the circuit to P's rendezvous, and the page says why.
+      const refused = page
+        .getByRole('alert')
+        .filter({ hasText: /would not connect this browser .*serves only the peers its owner allowed/ });
       const pPending = () => agentCall(homeP, 'pending.list', {});
       await until(
         'the page is refused, or P hears of it',

@@ -54,7 +54,7 @@ test('a relay that refuses for another reason says that reason, not that the cod
     (e: BrowserNodeError) =>
       e.code === 'PAIRING_FAILED' &&
       e.message ===
-        'the relay did not open the way to the code: too many pairing attempts from this node; wait a minute',
+        "the relay would not connect this browser to the code's device: too many pairing attempts from this node; wait a minute",
     'the relay’s own reason',
   );
 });
