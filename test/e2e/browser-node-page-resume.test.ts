@@ -124,6 +124,12 @@ test(
       await nav(page, 'Terminals').click();
       // Keys typed while it says it is reconnecting are kept and reach the same shell once, after.
       await page.keyboard.type('echo TYPED-$((2+3))\n');
+      // A paste past the 64 KiB kept meanwhile is not sent, and the bar says so.
+      await page.keyboard.insertText(`echo FLOOD-${'x'.repeat(70_000)}`);
+      await waitForText(reconnecting(page), /keys past 64 KiB typed meanwhile were not sent/, 10_000);
+      await page.setViewportSize({ width: 390, height: 844 });
+      await screenshotThemes(page, 'browser-node-reconnecting-not-sent-phone');
+      await page.setViewportSize({ width: 1280, height: 800 });
       await sleep(Math.max(0, CUT_MS - (Date.now() - cutAt)), 'the cut lasts 10 s, as the issue asks');
       assert.equal(await reconnecting(page).count(), 1, 'still cut off');
       proxy.restore();
@@ -140,6 +146,7 @@ test(
       assert.equal(again, before, 'the same shell');
       assert.equal(await count(page, /^LATE-2$/gm), 1, 'output arrived once');
       assert.equal(await count(page, /^TYPED-5$/gm), 1, 'keys typed while cut off ran once');
+      assert.equal(await count(page, /FLOOD/g), 0, 'the paste past the bound never reached the shell');
       await screenshotThemes(page, 'browser-node-resumed');
       // The card is online again.
       await nav(page, 'Peers').click();
