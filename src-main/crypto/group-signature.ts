@@ -5,15 +5,14 @@
  * record: it proves itself (its SHA-256 is the signer's fingerprint), so a member device can check a
  * record signed by an owner device it has never met.
  */
-import { groupRecordBytes, type GroupRecord, type UnsignedGroupRecord } from '../protocol/group-records.js';
+import {
+  GROUP_RECORD_CONTEXT,
+  groupRecordBytes,
+  type GroupRecord,
+  type UnsignedGroupRecord,
+} from '../protocol/group-records.js';
 import { fingerprintOfCert, signIdentity, verifyIdentity } from './signature.js';
 import type { Identity } from './identity.js';
-
-/**
- * Separates these signatures from every other use of the identity key, membership records' included:
- * a signed introduction can never be read as a group record, nor the other way round.
- */
-export const GROUP_RECORD_CONTEXT = 'clawbridge group record v1';
 
 /** `record` signed by `identity` (which must be its `by`). */
 export function signGroupRecord(

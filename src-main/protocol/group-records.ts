@@ -203,8 +203,15 @@ export function groupEntryKey(
 }
 
 /**
+ * Separates these signatures from every other use of the identity key, membership records' included:
+ * a signed introduction can never be read as a group record, nor the other way round.
+ */
+export const GROUP_RECORD_CONTEXT = 'clawbridge group record v1';
+
+/**
  * The bytes a record's signature covers: every field but `sig`, in a fixed order, so the same record
- * gives the same bytes on every node whatever order its JSON keys came in.
+ * gives the same bytes on every node whatever order its JSON keys came in. Pure (no Buffer): the
+ * browser node signs and checks with it too.
  */
 export function groupRecordBytes(r: UnsignedGroupRecord): Uint8Array {
   const common: unknown[] = [r.v, r.group, r.kind, r.subject, r.seq, r.by, r.byCert, r.at];
@@ -218,7 +225,7 @@ export function groupRecordBytes(r: UnsignedGroupRecord): Uint8Array {
           : r.kind === 'member-device-remove'
             ? [r.member]
             : [];
-  return Buffer.from(JSON.stringify([...common, ...rest]), 'utf8');
+  return new TextEncoder().encode(JSON.stringify([...common, ...rest]));
 }
 
 /**

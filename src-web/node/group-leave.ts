@@ -7,7 +7,7 @@
  */
 import { groupEntryKey, MAX_GROUP_SEQ, type GroupRecord } from '../../src-main/protocol/group-records.js';
 import { utf8 } from './bytes.js';
-import { GROUP_RECORD_CONTEXT, groupRecordBytes } from './group-records.js';
+import { GROUP_RECORD_CONTEXT, groupRecordBytes } from '../../src-main/protocol/group-records.js';
 import type { BrowserIdentity } from './identity.js';
 import { signIdentity } from './primitives.js';
 import type { StoredGroup } from './store.js';

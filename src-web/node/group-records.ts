@@ -7,7 +7,9 @@
  */
 import {
   GROUP_ID,
+  GROUP_RECORD_CONTEXT,
   GROUP_RECORD_KINDS,
+  groupRecordBytes,
   MAX_GROUP_ALLOW_WORDS,
   MAX_GROUP_SEQ,
   type GroupRecord,
@@ -15,12 +17,9 @@ import {
 } from '../../src-main/protocol/group-records.js';
 import { isValidNodeName } from '../../src-main/core/names.js';
 import { PERMISSION_WORD } from '../../src-main/core/permissions.js';
-import { BrowserNodeError, utf8 } from './bytes.js';
+import { BrowserNodeError } from './bytes.js';
 import { publicKeyOfCert } from './certificate.js';
 import { fingerprintOf, verifyIdentity } from './primitives.js';
-
-/** The signing context of group records: crypto/group-signature.ts GROUP_RECORD_CONTEXT (the interop test holds them equal). */
-export const GROUP_RECORD_CONTEXT = 'clawbridge group record v1';
 
 const FINGERPRINT = /^[0-9a-f]{64}$/;
 const MAX_CERT_CHARS = 4000;
@@ -117,22 +116,6 @@ export function readGroupRecord(raw: unknown): GroupRecord {
         : { ...common, kind, subject, member };
     }
   }
-}
-
-/** The bytes a record's signature covers: protocol/group-records.ts groupRecordBytes, on Uint8Array. */
-export function groupRecordBytes(r: GroupRecord): Uint8Array {
-  const common: unknown[] = [r.v, r.group, r.kind, r.subject, r.seq, r.by, r.byCert, r.at];
-  const rest: unknown[] =
-    r.kind === 'settings'
-      ? [r.name, r.allow]
-      : r.kind === 'device' || r.kind === 'member' || r.kind === 'owner'
-        ? [r.name]
-        : r.kind === 'member-device'
-          ? [r.member, r.name]
-          : r.kind === 'member-device-remove'
-            ? [r.member]
-            : [];
-  return utf8(JSON.stringify([...common, ...rest]));
 }
 
 /**

@@ -7,7 +7,7 @@
  * purpose: then bump GROUPS_PROTOCOL_VERSION too.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { GROUP_RECORD_CONTEXT } from '../../src-main/crypto/group-signature.js';
+import { GROUP_RECORD_CONTEXT } from '../../src-main/protocol/group-records.js';
 import { groupRecordBytes, type UnsignedGroupRecord } from '../../src-main/protocol/group-records.js';
 import { certDerOf, deterministicSigner, type E2EVector } from './e2e-vector-kit.js';
 

@@ -8,7 +8,8 @@ import { strict as assert } from 'node:assert';
 import { createHash, verify, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { GROUP_RECORD_CONTEXT, groupSignatureProblem } from '../../src-main/crypto/group-signature.js';
+import { groupSignatureProblem } from '../../src-main/crypto/group-signature.js';
+import { GROUP_RECORD_CONTEXT } from '../../src-main/protocol/group-records.js';
 import {
   decodeGroupLine,
   groupRecordBytes,
