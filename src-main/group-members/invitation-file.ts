@@ -8,11 +8,11 @@
  * aside (`group-invitations.json.unreadable`, never overwritten by the next save) with a warning, and
  * the node starts with no invitation.
  */
-import { readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { errorMessage } from '../core/errors.js';
 import { replaceFileSync } from '../home/durable-file.js';
+import { readKeptFile } from '../home/kept-file.js';
 import { GROUP_ID } from '../protocol/group-records.js';
 import { parsePairCode } from '../protocol/pair-code.js';
 
@@ -73,24 +73,14 @@ export function invitationFile(home: string, warn: (line: string) => void): Invi
   const path = join(home, INVITATIONS_FILE);
   return {
     load() {
-      let text: string;
-      try {
-        text = readFileSync(path, 'utf8');
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-        throw err;
-      }
-      let raw: unknown[];
-      try {
-        raw = fileSchema().parse(JSON.parse(text)).invitations;
-      } catch (err) {
-        const aside = join(home, UNREADABLE_INVITATIONS_FILE);
-        renameSync(path, aside);
-        warn(
-          `${path} is not readable (${errorMessage(err)}); moved to ${aside} and starting with no group invitation — invite again`,
-        );
-        return [];
-      }
+      const raw =
+        readKeptFile(
+          path,
+          join(home, UNREADABLE_INVITATIONS_FILE),
+          (json) => fileSchema().parse(json).invitations,
+          warn,
+          'with no group invitation — invite again',
+        ) ?? [];
       const out: KeptInvitation[] = [];
       for (const [i, entry] of raw.entries()) {
         const parsed = entrySchema().safeParse(entry);

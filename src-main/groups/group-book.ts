@@ -12,14 +12,14 @@
  * next save) with a warning, and the node starts without it: the other devices of the group pass their
  * records on at the next exchange.
  */
-import { readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { Emitter, type Disposer } from '../core/emitter.js';
-import { ClawError, errorMessage } from '../core/errors.js';
+import { ClawError } from '../core/errors.js';
 import type { Identity } from '../crypto/identity.js';
 import { groupSignatureProblem } from '../crypto/group-signature.js';
 import { replaceFileSync } from '../home/durable-file.js';
+import { readKeptFile } from '../home/kept-file.js';
 import { GROUP_ID, groupRecord, groupSlot, type GroupRecord } from '../protocol/group-records.js';
 import { signGroupDecision, type GroupDecision } from '../state/group-decisions.js';
 import { GROUP_BOUNDS, planGroupExchange } from '../state/group-exchange.js';
@@ -74,24 +74,14 @@ export function groupBookFile(home: string, warn: (line: string) => void): Group
   return {
     path,
     load() {
-      let text: string;
-      try {
-        text = readFileSync(path, 'utf8');
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], joined: new Map() };
-        throw err;
-      }
-      let content: z.infer<ReturnType<typeof fileSchema>>;
-      try {
-        content = fileSchema().parse(JSON.parse(text));
-      } catch (err) {
-        const aside = join(home, UNREADABLE_GROUPS_FILE);
-        renameSync(path, aside);
-        warn(
-          `${path} is not readable (${errorMessage(err)}); moved to ${aside} and starting without it — the group's other devices pass their records on at the next exchange`,
-        );
-        return { records: [], joined: new Map() };
-      }
+      const content = readKeptFile(
+        path,
+        join(home, UNREADABLE_GROUPS_FILE),
+        (json) => fileSchema().parse(json),
+        warn,
+        "without it — the group's other devices pass their records on at the next exchange",
+      );
+      if (!content) return { records: [], joined: new Map() };
       const records: GroupRecord[] = [];
       for (const [i, raw] of content.records.entries()) {
         const parsed = groupRecord().safeParse(raw);

@@ -13,13 +13,12 @@
  * moved aside (`members.json.unreadable`) with a warning and the agent runs with the records config.json
  * still had, if any: the owner's other devices pass theirs on at the next link.
  */
-import { readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { Emitter } from '../core/emitter.js';
-import { errorMessage } from '../core/errors.js';
 import { memberSignatureProblem } from '../crypto/member-signature.js';
 import { replaceFileSync } from '../home/durable-file.js';
+import { readKeptFile } from '../home/kept-file.js';
 import {
   compareMemberRecords,
   MAX_MEMBER_RECORDS,
@@ -77,24 +76,14 @@ export function memberLogFile(home: string, warn: (line: string) => void): Membe
   return {
     path,
     load() {
-      let text: string;
-      try {
-        text = readFileSync(path, 'utf8');
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []; // none yet
-        throw err;
-      }
-      let entries: unknown[];
-      try {
-        entries = fileSchema().parse(JSON.parse(text)).records;
-      } catch (err) {
-        const aside = join(home, UNREADABLE_MEMBERS_FILE);
-        renameSync(path, aside);
-        warn(
-          `${path} is not readable (${errorMessage(err)}); moved to ${aside} and starting without it — removals of the owner's devices kept only there are lost here until another device passes them on`,
-        );
-        return [];
-      }
+      const entries =
+        readKeptFile(
+          path,
+          join(home, UNREADABLE_MEMBERS_FILE),
+          (json) => fileSchema().parse(json).records,
+          warn,
+          "without it — removals of the owner's devices kept only there are lost here until another device passes them on",
+        ) ?? [];
       const kept: KeptRecord[] = [];
       const schema = keptSchema();
       for (const [i, entry] of entries.entries()) {
