@@ -4,6 +4,7 @@
  * AES-256-GCM(JSON) under a key per direction derived from the CPace session key, with a counter
  * nonce, so the relay between can neither read, forge, drop unnoticed nor reorder them.
  */
+import { GROUP_ID } from '../../src-main/protocol/group-records.js';
 import { BrowserNodeError, concat, fromUtf8, utf8 } from './bytes.js';
 import { aesKey, aesOpen, aesSeal, hkdf, sha512, type WebKey } from './primitives.js';
 
@@ -14,8 +15,8 @@ const TAG_BYTES = 16;
 const MAX_FRAME_PLAIN = 7 * 1024;
 /** Most records one invitation may carry (state/group-exchange.ts GROUP_BOUNDS.recordsPerExchange). */
 export const MAX_INVITATION_RECORDS = 1024;
-const GROUP_ID = /^[0-9a-f]{32}$/;
 
+/** group-members/invitation-frames.ts InvitationFrame (that module is Node's: node:crypto). */
 export type InvitationFrame =
   | { t: 'join' }
   | { t: 'group'; group: string; name: string; records: number }
