@@ -63,10 +63,15 @@ export interface PeersDeps {
 /** Where a guest's reasons are read (services/admission.ts GuestList). */
 export interface GuestLookup {
   get(fingerprint: string): Pick<Guest, 'because'> | undefined;
+  list(): readonly Pick<Guest, 'fingerprint' | 'because'>[];
 }
 
 /** `guests`: where a node let in without a pairing finds why (PeerInfo.groups). */
-export function peerInfo(agent: PeerStateSource, entry: ReadonlyPeerEntry, guests?: GuestLookup): PeerInfo {
+export function peerInfo(
+  agent: PeerStateSource,
+  entry: ReadonlyPeerEntry,
+  guests?: Pick<GuestLookup, 'get'>,
+): PeerInfo {
   const { record, links } = entry;
   const guest = guests?.get(entry.fingerprint);
   const active = links.active;
@@ -134,7 +139,9 @@ function addressesWhere(
 
 export function peerList(agent: Pick<PeersDeps, 'links' | 'guests'>): PeerInfo[] {
   const source = agent.links.stateSource();
-  return agent.links.peerEntries().map((e) => peerInfo(source, e, agent.guests));
+  // The guests once for the whole list: each lookup of one reads every group's members.
+  const guests = agent.guests && new Map(agent.guests.list().map((g) => [g.fingerprint, g]));
+  return agent.links.peerEntries().map((e) => peerInfo(source, e, guests));
 }
 
 /** One peer's line, as `peers` shows it. */

@@ -67,6 +67,24 @@ export interface NodeStateReader {
   subscribe(listener: (change: StateChange) => void): () => void;
 }
 
+/**
+ * Saved peers by fingerprint, one map per saved list. A peer list of the API asks for each peer's
+ * record several times (its relay, its addresses, its state), so a search of the list each time made
+ * listing n peers cost n² steps. Settings are frozen, so a list never changes under its map.
+ */
+const peerIndexes = new WeakMap<readonly PeerRecord[], ReadonlyMap<string, PeerRecord>>();
+
+function peerIndex(peers: readonly PeerRecord[]): ReadonlyMap<string, PeerRecord> {
+  let index = peerIndexes.get(peers);
+  if (!index) {
+    const byFingerprint = new Map<string, PeerRecord>();
+    for (const p of peers) if (!byFingerprint.has(p.fingerprint)) byFingerprint.set(p.fingerprint, p);
+    index = byFingerprint;
+    peerIndexes.set(peers, index);
+  }
+  return index;
+}
+
 export class NodeState implements NodeStateReader {
   private readonly changes = new Emitter<{ change: [StateChange] }>();
   /** What the domains' sections do when a peer is renamed (SettingsSlice.onPeerRenamed), in one write. */
@@ -120,7 +138,7 @@ export class NodeState implements NodeStateReader {
   }
 
   peer(fingerprint: string): PeerRecord | undefined {
-    return this.peers().find((p) => p.fingerprint === fingerprint);
+    return peerIndex(this.peers()).get(fingerprint);
   }
 
   /**
