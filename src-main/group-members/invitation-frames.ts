@@ -2,13 +2,8 @@
  * What a group invitation sends once its code's PAKE succeeded (the code met, pairing/): each frame
  * sealed under a key derived from the PAKE's session key, one key per direction and a counter nonce,
  * so the relay (or a LAN host) between the two can neither read, forge, drop unnoticed nor reorder
- * what the owner's device sends the member's, nor the member's answer.
- *
- *   joiner → inviter  join                      "I took this code to join a group"
- *   inviter → joiner  group {id, name, records} the group's header, then records in batches
- *   inviter → joiner  records {records}         until `records` of them came
- *   joiner → inviter  joined | refused {reason}
- *   either way        refused {reason}          in place of the next frame
+ * what the owner's device sends the member's, nor the member's answer. The frames and how one is
+ * read are the protocol's (protocol/group-invitation-frames.ts), which a browser node shares.
  *
  * A pairing joiner that met a group code, or a group joiner a pairing code, reads no such frame and
  * gives up: nothing is decided on either side before the other side's first frame here is read.
@@ -16,59 +11,30 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha512 } from '@noble/hashes/sha2.js';
-import { z } from 'zod';
 import { ClawError } from '../core/errors.js';
-import { GROUP_ID, MAX_GROUP_LINE_BYTES } from '../protocol/group-records.js';
-import { GROUP_BOUNDS } from '../state/group-exchange.js';
+import {
+  INVITATION_KEY_SALT,
+  INVITATION_MARKER,
+  INVITATION_RECORDS_PER_FRAME,
+  INVITATION_TAG_BYTES,
+  invitationNonce,
+  MAX_INVITATION_FRAME_PLAIN,
+  readInvitationFrame,
+  type InvitationFrame,
+  type InvitationRole,
+} from '../protocol/group-invitation-frames.js';
+import { MAX_GROUP_LINE_BYTES } from '../protocol/group-records.js';
 
-/** What starts every sealed invitation frame: tells it from a pairing decision or abort. */
-const MARKER = Buffer.from('CBGINV1:', 'ascii');
-const NONCE_BYTES = 12;
-const TAG_BYTES = 16;
-/**
- * Largest plaintext of one frame, in bytes: the smallest frame a relay may announce is 8 KiB
- * (protocol/relay-limits.ts MIN_MAX_FRAME_BYTES), less the marker, the tag and the circuit's framing.
- */
-export const MAX_INVITATION_FRAME_PLAIN = 7 * 1024;
+const MARKER = Buffer.from(INVITATION_MARKER);
+const TAG_BYTES = INVITATION_TAG_BYTES;
 /** A record (at most MAX_GROUP_LINE_BYTES) always fits a batch of its own. */
 const BATCH_BYTES = MAX_GROUP_LINE_BYTES + 256;
-/** Longest refusal reason, in characters. */
-const MAX_REASON_CHARS = 300;
-
-export type InvitationRole = 'inviter' | 'joiner';
-
-export type InvitationFrame =
-  | { t: 'join' }
-  | { t: 'group'; group: string; name: string; records: number }
-  | { t: 'records'; records: unknown[] }
-  | { t: 'joined' }
-  | { t: 'refused'; reason: string };
-
-const frameSchema = () =>
-  z.discriminatedUnion('t', [
-    z.strictObject({ t: z.literal('join') }),
-    z.strictObject({
-      t: z.literal('group'),
-      group: z.string().regex(GROUP_ID),
-      name: z.string().min(1).max(200),
-      records: z.number().int().min(1).max(GROUP_BOUNDS.recordsPerExchange),
-    }),
-    z.strictObject({ t: z.literal('records'), records: z.array(z.unknown()).min(1).max(64) }),
-    z.strictObject({ t: z.literal('joined') }),
-    z.strictObject({ t: z.literal('refused'), reason: z.string().max(MAX_REASON_CHARS) }),
-  ]);
 
 const utf8 = new TextEncoder();
 
 /** The key of one direction, from the PAKE's session key; never the pairing decision's key. */
 function directionKey(sessionKey: Uint8Array, from: InvitationRole): Uint8Array {
-  return hkdf(sha512, sessionKey, utf8.encode('clawbridge group invitation v1'), utf8.encode(from), 32);
-}
-
-function nonce(counter: number): Buffer {
-  const n = Buffer.alloc(NONCE_BYTES);
-  n.writeUInt32BE(counter, NONCE_BYTES - 4);
-  return n;
+  return hkdf(sha512, sessionKey, utf8.encode(INVITATION_KEY_SALT), utf8.encode(from), 32);
 }
 
 /**
@@ -90,7 +56,7 @@ export class InvitationChannel {
     const plain = Buffer.from(JSON.stringify(frame), 'utf8');
     if (plain.length > MAX_INVITATION_FRAME_PLAIN)
       throw new ClawError('INTERNAL', `an invitation frame of ${plain.length} bytes does not fit one frame`);
-    const cipher = createCipheriv('aes-256-gcm', this.sendKey, nonce(this.sent++), {
+    const cipher = createCipheriv('aes-256-gcm', this.sendKey, invitationNonce(this.sent++), {
       authTagLength: TAG_BYTES,
     });
     cipher.setAAD(MARKER);
@@ -111,7 +77,7 @@ export class InvitationChannel {
       throw new ClawError('PAIRING_FAILED', `${what} is too large (${body.length} bytes)`);
     let plain: Buffer;
     try {
-      const decipher = createDecipheriv('aes-256-gcm', this.readKey, nonce(this.read), {
+      const decipher = createDecipheriv('aes-256-gcm', this.readKey, invitationNonce(this.read), {
         authTagLength: TAG_BYTES,
       });
       decipher.setAAD(MARKER);
@@ -131,10 +97,10 @@ export class InvitationChannel {
     } catch {
       json = undefined;
     }
-    const parsed = frameSchema().safeParse(json);
-    if (!parsed.success)
+    const frame = readInvitationFrame(json);
+    if (!frame)
       throw new ClawError('PAIRING_FAILED', `${what} is not a frame this version reads — update both nodes`);
-    return parsed.data;
+    return frame;
   }
 }
 
@@ -145,7 +111,7 @@ export function recordBatches(records: readonly unknown[]): unknown[][] {
   let bytes = 0;
   for (const r of records) {
     const size = Buffer.byteLength(JSON.stringify(r), 'utf8') + 1;
-    if (batch.length > 0 && (bytes + size > BATCH_BYTES || batch.length >= 64)) {
+    if (batch.length > 0 && (bytes + size > BATCH_BYTES || batch.length >= INVITATION_RECORDS_PER_FRAME)) {
       batches.push(batch);
       batch = [];
       bytes = 0;

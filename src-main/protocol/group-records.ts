@@ -27,6 +27,11 @@ export const GROUPS_PROTOCOL_VERSION = 1;
 
 /** Longest record line, in bytes without its newline (4 KiB): a certificate (~700 chars) and a few names. */
 export const MAX_GROUP_LINE_BYTES = 4096;
+/**
+ * Most records one exchange (or one invitation) carries: one group's records at most (the bound of a
+ * group's records is the same), so the exchanges of a later part go group by group.
+ */
+export const MAX_GROUP_RECORDS_PER_EXCHANGE = 1024;
 /** Highest sequence number (2^31 - 1): far beyond what any person's decisions reach. */
 export const MAX_GROUP_SEQ = 0x7fffffff;
 /** Most permission words a group grants (16): every word a release knows fits, with room for newer ones. */

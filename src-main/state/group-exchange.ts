@@ -12,7 +12,12 @@
  * group — are not kept, and an old record loses to the newer removal kept here.
  */
 import { groupSignatureProblem } from '../crypto/group-signature.js';
-import { groupRecord, groupSlot, type GroupRecord } from '../protocol/group-records.js';
+import {
+  groupRecord,
+  groupSlot,
+  MAX_GROUP_RECORDS_PER_EXCHANGE,
+  type GroupRecord,
+} from '../protocol/group-records.js';
 import { bySubject, reachable } from './group-trust.js';
 import {
   bestPerSigner,
@@ -46,8 +51,7 @@ export interface GroupBounds {
 }
 
 export const GROUP_BOUNDS: GroupBounds = {
-  // One group's records at most (recordsPerGroup): the exchanges of a later part go group by group.
-  recordsPerExchange: 1024,
+  recordsPerExchange: MAX_GROUP_RECORDS_PER_EXCHANGE,
   // A group at every bound below has about 625 entries; some are decided by more than one owner device.
   recordsPerGroup: 1024,
   // A person's teams: each costs its records here and an exchange with every device in it.

@@ -8,10 +8,11 @@
  * and it dials them through its relay, pinned by fingerprint, as a paired device.
  */
 import { groupsView, type GroupView } from '../../src-main/state/groups.js';
-import type { GroupRecord } from '../../src-main/protocol/group-records.js';
+import { MAX_GROUP_RECORDS_PER_EXCHANGE, type GroupRecord } from '../../src-main/protocol/group-records.js';
 import { BrowserNodeError } from './bytes.js';
 import { checkedGroupRecord } from './group-records.js';
-import { JoinerChannel, MAX_INVITATION_RECORDS, type InvitationFrame } from './group-invitation.js';
+import type { InvitationFrame } from '../../src-main/protocol/group-invitation-frames.js';
+import { JoinerChannel } from './group-invitation.js';
 import type { BrowserIdentity } from './identity.js';
 import { pairHello, PairingJoiner, parsePairCode, refusalLine } from './pairing.js';
 import { circuitReader, openRendezvous } from './circuit-reader.js';
@@ -117,7 +118,7 @@ export async function joinGroupByCode(
         name: header.name,
         inviter,
         relayUrl,
-        records: records.slice(0, MAX_INVITATION_RECORDS),
+        records: records.slice(0, MAX_GROUP_RECORDS_PER_EXCHANGE),
       };
       const view = viewOf(identity.fingerprint, group);
       if (!isMemberIn(view, identity.fingerprint) || view.deleted)

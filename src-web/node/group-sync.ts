@@ -10,9 +10,8 @@
  * devices' to enforce, and they do.
  */
 import { bestPerSigner } from '../../src-main/state/groups.js';
-import type { GroupRecord } from '../../src-main/protocol/group-records.js';
+import { MAX_GROUP_RECORDS_PER_EXCHANGE, type GroupRecord } from '../../src-main/protocol/group-records.js';
 import { BrowserNodeError, fromUtf8 } from './bytes.js';
-import { MAX_INVITATION_RECORDS } from './group-invitation.js';
 import { recordLines } from './group-leave.js';
 import { checkedGroupRecord } from './group-records.js';
 import type { MuxStream } from './mux.js';
@@ -23,7 +22,7 @@ export const GROUPS_SERVICE = 'groups';
 const GROUPS_OPEN_ARGS = { v: 1 };
 /** Longest line (protocol/group-records.ts MAX_GROUP_LINE_BYTES), and most lines read from one answer. */
 const MAX_LINE_BYTES = 4096;
-const MAX_LINES = 2 * MAX_INVITATION_RECORDS;
+const MAX_LINES = 2 * MAX_GROUP_RECORDS_PER_EXCHANGE;
 /** How long the device has for its whole answer, in ms (group-exchange-service.ts EXCHANGE_TIMEOUT_MS). */
 export const SYNC_TIMEOUT_MS = 5_000;
 
@@ -97,7 +96,7 @@ export async function pullGroupRecords(
 /** `group` with `records` of it added: per entry and signer the greatest one, bounded as an invitation. */
 export function mergeGroupRecords(group: StoredGroup, records: readonly GroupRecord[]): StoredGroup {
   const merged = bestPerSigner([...group.records, ...records.filter((r) => r.group === group.id)]);
-  if (merged.length > MAX_INVITATION_RECORDS)
-    throw refused(`more than ${MAX_INVITATION_RECORDS} records of one group`);
+  if (merged.length > MAX_GROUP_RECORDS_PER_EXCHANGE)
+    throw refused(`more than ${MAX_GROUP_RECORDS_PER_EXCHANGE} records of one group`);
   return { ...group, records: merged };
 }

@@ -11,6 +11,7 @@ import { groupSignatureProblem, signGroupRecord } from '../../../src-main/crypto
 import { generateIdentity } from '../../../src-main/crypto/identity.js';
 import { InvitationChannel } from '../../../src-main/group-members/invitation-frames.js';
 import {
+  decodeGroupLine,
   GROUP_RECORD_KINDS,
   groupRecord,
   groupRecordBytes,
@@ -79,8 +80,20 @@ test('records the agent signed are taken; altered, forged or mis-certified ones 
     allow: ['terminal'],
   });
   assert.deepEqual(await checkedGroupRecord(JSON.parse(JSON.stringify(settings))), settings);
-  // A field the signature does not cover is dropped, not kept.
-  assert.deepEqual(await checkedGroupRecord({ ...settings, extra: 'x' }), settings);
+  // A field the signature does not cover is refused, as an agent refuses it (the same schema).
+  await assert.rejects(checkedGroupRecord({ ...settings, extra: 'x' }), /malformed record/);
+  assert.ok(
+    'problem' in decodeGroupLine(JSON.stringify({ ...settings, extra: 'x' })),
+    'the agent refuses it too',
+  );
+  // Base64 whose unused bits are set: another spelling of the same signature.
+  // (64 bytes end in one character and '==': A, Q, g or w; the next letter decodes to the same bytes.)
+  const respelled = settings.sig.replace(
+    /(.)==$/,
+    (_, c: string) => `${String.fromCharCode(c.charCodeAt(0) + 1)}==`,
+  );
+  assert.deepEqual(Buffer.from(respelled, 'base64'), Buffer.from(settings.sig, 'base64'), 'the same bytes');
+  await assert.rejects(checkedGroupRecord({ ...settings, sig: respelled }), /canonical base64/);
   await assert.rejects(checkedGroupRecord({ ...settings, allow: ['terminal', 'files'] }), /does not match/);
   await assert.rejects(checkedGroupRecord({ ...settings, name: 'other' }), /does not match/);
   // Someone else's certificate under the owner's fingerprint.
@@ -95,7 +108,7 @@ test('records the agent signed are taken; altered, forged or mis-certified ones 
     allow: ['terminal'],
   });
   await assert.rejects(checkedGroupRecord({ ...forged, by: owner.fingerprint }), /not its signer/);
-  await assert.rejects(checkedGroupRecord({ ...settings, kind: 'nothing' }), /no known kind/);
+  await assert.rejects(checkedGroupRecord({ ...settings, kind: 'nothing' }), /malformed record \(kind/);
 });
 
 test('the kept records make the browser the member, with the devices only the owner’s signer named', async () => {
