@@ -325,7 +325,7 @@ export class ViewerSessions {
         peerName: s.peerName,
         session,
         from: s.scrollback.start,
-        scrollback: s.scrollback.since(s.scrollback.start) ?? Buffer.alloc(0),
+        scrollback: scrollbackSince(s.scrollback, s.scrollback.start),
         cols,
         rows,
         pipes: s.client.pipes,
@@ -440,7 +440,7 @@ export class ViewerSessions {
     // The scrollback only grows at its end: `from` was held when asked, so it still is (or is its start).
     const start = Math.max(from, s.scrollback.start);
     bridge.begin(s.client.id, start);
-    bridge.replay(s.scrollback.since(start) ?? Buffer.alloc(0));
+    bridge.replay(scrollbackSince(s.scrollback, start));
     if (s.exit) return bridge.end({ type: 'exit', status: s.exit });
     if (s.state === 'failed') return bridge.end({ type: 'error', message: fitText(s.message ?? 'failed') });
     bridge.start();
@@ -611,4 +611,10 @@ function countedInput(session: BridgedSession, listed: ConnectionHandle | undefi
     pauseOutput: () => session.pauseOutput(),
     resumeOutput: () => session.resumeOutput(),
   };
+}
+
+/** The output kept from `from` on (nothing when it is no longer kept), as the Buffer the bridge writes. */
+function scrollbackSince(scrollback: ReplayBuffer, from: number): Buffer {
+  const bytes = scrollback.since(from);
+  return bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : Buffer.alloc(0);
 }

@@ -14,6 +14,7 @@ import {
   TerminalFrameDecoder,
   type ExitStatus,
 } from '../../src-main/protocol/terminal-frames.js';
+import { ReplayBuffer } from '../../src-main/terminal/sessions/replay-buffer.js';
 import type { TerminalInfo } from '../../src-main/terminal/terminal-contract.js';
 import type { BrowserTerminal, TerminalEvents } from '../node/terminal.js';
 import { randomHex } from './random-hex.js';
@@ -40,10 +41,8 @@ export class WindowTerminal {
   exit: ExitStatus | undefined;
   terminal: Pick<BrowserTerminal, 'write' | 'resize' | 'close'> | undefined;
   private viewer: ViewerChannel | undefined;
-  /** Output kept, and the session offset of its first byte. */
-  private kept: Uint8Array[] = [];
-  private keptBytes = 0;
-  private keptFrom = 0;
+  /** Output kept, by session offset: the agent's byte ring, so a stream of tiny echoes costs no object each. */
+  private readonly kept = new ReplayBuffer(REPLAY_BYTES);
   /** A frame to say once a viewer attaches (the last STATUS, or how it ended). */
   private last: Uint8Array | undefined;
 
@@ -55,7 +54,7 @@ export class WindowTerminal {
   /** What BrowserTerminal tells, turned into the window's frames. */
   readonly events: TerminalEvents = {
     output: (bytes) => {
-      this.keep(bytes);
+      this.kept.append(bytes);
       for (const frame of encodeDataFrames(bytes)) this.viewer?.push(frame);
     },
     status: (state, detail) => {
@@ -95,15 +94,11 @@ export class WindowTerminal {
         if (this.viewer === channel) this.viewer = undefined;
       },
     );
-    const end = this.keptFrom + this.keptBytes;
-    const start = from !== undefined && from >= this.keptFrom && from <= end ? from : this.keptFrom;
+    const { end } = this.kept;
+    const start = from !== undefined && from >= this.kept.start && from <= end ? from : this.kept.start;
     channel.push(encodeTerminalFrame({ type: 'session', id: this.sessionId, offset: start }));
-    let at = this.keptFrom;
-    for (const chunk of this.kept) {
-      const skip = Math.max(0, start - at);
-      if (skip < chunk.length) for (const f of encodeDataFrames(chunk.subarray(skip))) channel.push(f);
-      at += chunk.length;
-    }
+    const missed = this.kept.since(start) ?? new Uint8Array(0);
+    if (missed.length > 0) for (const f of encodeDataFrames(missed)) channel.push(f);
     if (this.last) channel.push(this.last);
     if (this.ended) channel.end(null);
     else this.viewer = channel;
@@ -142,16 +137,6 @@ export class WindowTerminal {
       if (frame.type === 'data') this.terminal?.write(frame.data);
       else if (frame.type === 'resize') this.terminal?.resize(frame.cols, frame.rows);
       // ACK: the node acknowledges the device as output reaches the window; nothing to do here.
-    }
-  }
-
-  private keep(bytes: Uint8Array): void {
-    this.kept.push(bytes.slice());
-    this.keptBytes += bytes.length;
-    while (this.keptBytes > REPLAY_BYTES && this.kept.length > 1) {
-      const dropped = this.kept.shift()!;
-      this.keptBytes -= dropped.length;
-      this.keptFrom += dropped.length;
     }
   }
 }

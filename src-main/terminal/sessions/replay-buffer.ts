@@ -3,6 +3,7 @@
  * for "everything from byte N" and get exactly that (architecture.md §Services: replay what was missed, bounded buffer).
  * A byte ring: memory is the capacity at most, however small the chunks (a list of chunks would cost an
  * object per keystroke echo). It starts small and doubles, so an idle shell does not hold 2 MiB.
+ * Plain Uint8Array, no Buffer: a browser node's window keeps its terminals' output in it too.
  */
 
 /**
@@ -17,7 +18,7 @@ export const REPLAY_BUFFER_BYTES = 2 * 1024 * 1024;
 const INITIAL_RING_BYTES = 64 * 1024;
 
 export class ReplayBuffer {
-  private ring: Buffer;
+  private ring: Uint8Array;
   private total = 0;
   private held = 0;
 
@@ -33,7 +34,7 @@ export class ReplayBuffer {
       throw new RangeError(`capacity must be ≥ 1, got ${capacity}`);
     if (!Number.isSafeInteger(from) || from < 0) throw new RangeError(`from must be ≥ 0, got ${from}`);
     this.total = from;
-    this.ring = Buffer.alloc(Math.min(capacity, INITIAL_RING_BYTES));
+    this.ring = new Uint8Array(Math.min(capacity, INITIAL_RING_BYTES));
   }
 
   /** Offset one past the newest byte: every byte ever appended. */
@@ -65,25 +66,25 @@ export class ReplayBuffer {
    * A copy of the bytes from offset `from` to the end, or undefined when `from` is outside
    * [start, end] (already overwritten, or never written).
    */
-  since(from: number): Buffer | undefined {
+  since(from: number): Uint8Array | undefined {
     if (!Number.isInteger(from) || from < this.start || from > this.total) return undefined;
     return this.copy(from, this.total);
   }
 
-  private copy(from: number, to: number): Buffer {
+  private copy(from: number, to: number): Uint8Array {
     const size = this.ring.length;
-    const out = Buffer.allocUnsafe(to - from);
+    const out = new Uint8Array(to - from);
     const at = from % size;
     const first = Math.min(out.length, size - at);
-    this.ring.copy(out, 0, at, at + first);
-    if (first < out.length) this.ring.copy(out, first, 0, out.length - first);
+    out.set(this.ring.subarray(at, at + first), 0);
+    if (first < out.length) out.set(this.ring.subarray(0, out.length - first), first);
     return out;
   }
 
   private grow(): void {
     const bytes = this.copy(this.start, this.total);
     const start = this.start;
-    this.ring = Buffer.alloc(Math.min(this.capacity, this.ring.length * 2));
+    this.ring = new Uint8Array(Math.min(this.capacity, this.ring.length * 2));
     // Re-lay the held bytes at their offsets modulo the new size.
     const size = this.ring.length;
     const at = start % size;

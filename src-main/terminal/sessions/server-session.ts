@@ -126,8 +126,8 @@ export class ServerSession {
    * first, so nothing it still carries is taken after that count was given.
    */
   attach(stream: Duplex, offset: number, { input = false }: { input?: boolean } = {}): void {
-    const replay = this.ring.since(offset);
-    if (!replay) throw new ClawError('BAD_ARGUMENT', this.resumeProblem(offset) ?? 'bad resume offset');
+    const replayed = this.ring.since(offset);
+    if (!replayed) throw new ClawError('BAD_ARGUMENT', this.resumeProblem(offset) ?? 'bad resume offset');
     if (this.stream) {
       const old = this.stream;
       this.detach?.();
@@ -149,7 +149,7 @@ export class ServerSession {
         ...(input ? { input: this.inputTotal } : {}),
       }),
     );
-    this.replay(replay, offset);
+    this.replay(replayed, offset);
     if (this.exitStatus) this.sendExit(this.exitStatus);
     this.updateFlow();
   }
@@ -295,7 +295,7 @@ export class ServerSession {
   }
 
   /** Sends `bytes`, the output from `offset` on, as DATA frames and STDERR frames where it was stderr. */
-  private replay(bytes: Buffer, offset: number): void {
+  private replay(bytes: Uint8Array, offset: number): void {
     let at = offset;
     const end = offset + bytes.length;
     const slice = (from: number, to: number) => bytes.subarray(from - offset, to - offset);

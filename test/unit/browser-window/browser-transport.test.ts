@@ -22,7 +22,7 @@ import type { TerminalEvents } from '../../../src-web/node/terminal.js';
 import { BrowserTransport } from '../../../src-web/window/browser-transport.js';
 import { peerInfoOf } from '../../../src-web/window/device-state.js';
 import { METHODS, STREAMS } from '../../../src-web/window/methods.js';
-import { TerminalSessions } from '../../../src-web/window/terminal-sessions.js';
+import { REPLAY_BYTES, TerminalSessions } from '../../../src-web/window/terminal-sessions.js';
 
 const OFFICE: PairedDevice = { fingerprint: 'cd'.repeat(32), name: 'office', relayUrl: 'ws://relay' };
 const OWN = 'ab'.repeat(32);
@@ -283,6 +283,29 @@ test('attach replays from where the window stopped; terminal.close hangs the ses
   assert.deepEqual(await transport.request('terminal.close', { id }), { id });
   assert.equal(t.closed, true);
   await assert.rejects(transport.request('terminal.close', { id }), (e: ApiError) => e.code === 'NOT_FOUND');
+});
+
+test('attach after more output than is kept replays the newest REPLAY_BYTES, from its offset', async () => {
+  const { transport, terminals } = setup();
+  const { result, channel } = await transport.openStream('terminal.open', {
+    peer: 'office',
+    cols: 80,
+    rows: 24,
+  });
+  const { id } = result as { id: string };
+  channel.close();
+  const chunk = new Uint8Array(4096);
+  const chunks = REPLAY_BYTES / chunk.length + 3;
+  for (let i = 0; i < chunks; i++) terminals[0]!.events.output(chunk.fill(i % 251));
+  const again = await transport.openStream('terminal.attach', { id, cols: 80, rows: 24, from: 0 });
+  const offset = (again.result as { offset: number }).offset;
+  assert.equal(offset, 3 * chunk.length, 'the oldest byte still kept, as offset 0 is not');
+  const seen = await framesOf(again.channel);
+  await tick();
+  const data = seen.frames.flatMap((f) => (f.type === 'data' ? [...(f as { data: Uint8Array }).data] : []));
+  assert.equal(data.length, REPLAY_BYTES, 'every kept byte, once');
+  assert.equal(data[0], 3 % 251, 'starting with the fourth chunk');
+  assert.equal(data.at(-1), (chunks - 1) % 251, 'ending with the last');
 });
 
 test('a device that refuses the terminal: the window gets its refusal code', async () => {
