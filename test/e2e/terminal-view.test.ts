@@ -76,7 +76,9 @@ function fontSize(locator: Locator): Promise<string> {
 /** The sidebar's line under the views ("1 terminal open"), or '' when it shows none. */
 async function openCount(page: Page): Promise<string> {
   const line = page.getByRole('navigation', { name: 'Views' }).getByText(/terminals? open$/);
-  return (await line.count()) === 0 ? '' : await line.innerText();
+  // One read that does not wait: the line may go between a count and a read of its text.
+  const [text] = await line.allInnerTexts();
+  return text ?? '';
 }
 
 async function openTerminal(page: Page): Promise<void> {
