@@ -15,8 +15,9 @@
  * Bounded three ways, so that a removed device never gets more than the news: MAX_EXIT_EXCHANGES
  * exchanges, EXIT_TTL_MS after this node learned of the removal, and MAX_EXITS at once (the oldest
  * leaves first). An exit ends at once when the device has its access back (the owner invited it
- * again): it is then a guest as any other. Kept in memory: a node that restarts owes nothing more,
- * and the group's other devices that learn of the removal later owe it in turn.
+ * again): it is then a guest as any other. Kept across restarts when the node gives a backing
+ * (group-exits-file.ts), so a device that restarts within the week still owes the news; the group's
+ * other devices that learn of the removal later owe it in turn.
  */
 import { Emitter, type Disposer } from '../core/emitter.js';
 import { groupSlot, type GroupRecord } from '../protocol/group-records.js';
@@ -52,6 +53,8 @@ export interface GroupExitsDeps {
   records(): readonly GroupRecord[];
   anchors(): GroupAnchors;
   now?: () => number;
+  /** Where the exits are kept between runs (absent: in memory only). */
+  backing?: { load(): readonly GroupExit[]; save(exits: readonly GroupExit[]): void };
 }
 
 type Reach = Omit<GroupExit, 'until' | 'left'>;
@@ -96,10 +99,20 @@ export class GroupExits {
   private reach: Map<string, Reach>;
   private timer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
+  /** The exits as last saved, so that a change that changed nothing is not written. */
+  private saved = '';
 
   constructor(private readonly deps: GroupExitsDeps) {
     this.now = deps.now ?? Date.now;
     this.reach = reachOf(deps.view());
+    const now = this.now();
+    const loaded = deps.backing?.load() ?? [];
+    for (const e of loaded)
+      // Owed still, unless its access came back while this node was down (the owner invited it again).
+      if (e.until > now && e.left > 0 && !this.reach.has(keyOf(e))) this.exits.set(keyOf(e), e);
+    // As the file has them: what was left out above is written away by the first save.
+    this.saved = JSON.stringify(loaded);
+    this.expire();
   }
 
   onChange(listener: () => void): Disposer {
@@ -170,6 +183,7 @@ export class GroupExits {
       else this.exits.delete(keyOf(e));
       changed ||= left === 0;
     }
+    this.save();
     if (changed) this.events.emit('change');
   }
 
@@ -177,6 +191,7 @@ export class GroupExits {
   delivered(fingerprint: string): void {
     const had = this.of(fingerprint);
     for (const e of had) this.exits.delete(keyOf(e));
+    this.save();
     if (had.length > 0) this.events.emit('change');
   }
 
@@ -210,6 +225,19 @@ export class GroupExits {
         this.expire();
         this.events.emit('change');
       }, next - now).unref();
+    this.save();
     if (gone) this.events.emit('change');
+  }
+
+  private serialized(): string {
+    return JSON.stringify([...this.exits.values()]);
+  }
+
+  /** Keeps the exits, when they changed since they were last kept. */
+  private save(): void {
+    const text = this.serialized();
+    if (text === this.saved) return;
+    this.saved = text;
+    this.deps.backing?.save([...this.exits.values()]);
   }
 }

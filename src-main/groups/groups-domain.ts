@@ -25,6 +25,7 @@ export const groupsDomain: DomainDescription = {
     const { GroupExchanges } = await import('./group-exchange-service.js');
     const { GroupGuests } = await import('./group-admission.js');
     const { GroupExits } = await import('./group-exits.js');
+    const { groupExitsFile } = await import('./group-exits-file.js');
     const { GroupOwners } = await import('./group-owners.js');
     const { keyPem, certDer } = ctx.identity;
     if (keyPem === undefined || certDer === undefined)
@@ -47,6 +48,7 @@ export const groupsDomain: DomainDescription = {
       view: () => book.view(),
       records: () => book.records(),
       anchors: () => book.anchors(),
+      backing: groupExitsFile(ctx.home, (line) => ctx.log.warn(line)),
     });
     const exchanges = new GroupExchanges({
       book,

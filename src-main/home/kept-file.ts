@@ -1,6 +1,6 @@
 /**
- * Reading a file a store keeps in the home (members.json, groups.json, group-invitations.json): none
- * yet reads as nothing; one that is not JSON of its shape is moved aside (`<name>.unreadable`, which
+ * Reading a file a store keeps in the home (members.json, groups.json, group-invitations.json,
+ * group-exits.json): none yet reads as nothing; one that is not JSON of its shape is moved aside (`<name>.unreadable`, which
  * the next save does not overwrite, so a person can still look at it) with a warning that says what
  * starting without it costs. Any other read error (EACCES, EIO) is thrown: the agent must not start
  * and then save over a file it could not read.
@@ -31,7 +31,15 @@ export function readKeptFile<T>(
     return parse(JSON.parse(text));
   } catch (err) {
     renameSync(path, aside);
-    warn(`${path} is not readable (${errorMessage(err)}); moved to ${aside} and starting ${without}`);
+    warn(`${path} is not readable (${problemOf(err)}); moved to ${aside} and starting ${without}`);
     return undefined;
   }
+}
+
+/** What is wrong with a file, in one line: a schema's first issue (where, and what), else the error's message. */
+function problemOf(err: unknown): string {
+  const issue = (err as { issues?: { path?: PropertyKey[]; message?: string }[] }).issues?.[0];
+  if (issue?.message === undefined) return errorMessage(err);
+  const where = (issue.path ?? []).map(String).join('.');
+  return where ? `${where}: ${issue.message}` : issue.message;
 }

@@ -7,23 +7,36 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FileGroupBook, inMemoryGroupBook } from '../../../src-main/groups/group-book.js';
-import { EXIT_TTL_MS, GroupExits, MAX_EXIT_EXCHANGES } from '../../../src-main/groups/group-exits.js';
+import {
+  EXIT_TTL_MS,
+  GroupExits,
+  MAX_EXIT_EXCHANGES,
+  type GroupExit,
+  type GroupExitsDeps,
+} from '../../../src-main/groups/group-exits.js';
+import type { GroupRecord } from '../../../src-main/protocol/group-records.js';
 import { GROUP, devices, drop, lab, member, rec } from '../../helpers/group-records.js';
 
-async function on(self: 'o2' | 'm1') {
+async function on(
+  self: 'o2' | 'm1',
+  more: (d: Awaited<ReturnType<typeof devices>>) => GroupRecord[] = () => [],
+  startAt = 1_000,
+  backing?: GroupExitsDeps['backing'],
+) {
   const d = await devices();
   const joined = self === 'm1' ? new Map([[GROUP, new Set([d.o1.fingerprint])]]) : new Map();
   const book = new FileGroupBook({
-    backing: inMemoryGroupBook({ records: lab(d).records, joined }),
+    backing: inMemoryGroupBook({ records: [...lab(d).records, ...more(d)], joined }),
     identity: d[self],
     mine: () => (self === 'm1' ? [d.m2.fingerprint] : [d.o1.fingerprint, d.o3.fingerprint]),
   });
-  let now = 1_000;
+  let now = startAt;
   const exits = new GroupExits({
     view: () => book.view(),
     records: () => book.records(),
     anchors: () => book.anchors(),
     now: () => now,
+    ...(backing ? { backing } : {}),
   });
   book.onChange(() => exits.follow());
   return { d, book, exits, later: (ms: number) => (now += ms) };
@@ -87,4 +100,78 @@ test("on a member's device, the group's devices are owed its leave, and nothing 
 function exitsDelivered(exits: GroupExits, fp: string): void {
   exits.delivered(fp);
   assert.deepEqual(exits.of(fp), [], 'delivered: owed nothing more');
+}
+
+test('kept exits outlive a restart: still owed, spent as before, and dropped once the access is back', async () => {
+  const kept: { exits: readonly GroupExit[]; saves: number } = { exits: [], saves: 0 };
+  const backing = {
+    load: () => kept.exits,
+    save: (exits: readonly GroupExit[]) => {
+      kept.exits = structuredClone(exits);
+      kept.saves++;
+    },
+  };
+  const { d, book, exits } = await on('o2', () => [], 1_000, backing);
+  await book.decide([drop('member-remove', d.m1)]);
+  exits.spend(d.m1.fingerprint);
+  exits.stop();
+  assert.deepEqual(
+    kept.exits.map((e) => [e.name, e.left]).sort(),
+    [
+      ['mira/m2', MAX_EXIT_EXCHANGES],
+      ['mira/mira', MAX_EXIT_EXCHANGES - 1],
+    ],
+    'saved as they changed',
+  );
+
+  const again = new GroupExits({
+    view: () => book.view(),
+    records: () => book.records(),
+    anchors: () => book.anchors(),
+    now: () => 2_000,
+    backing,
+  });
+  assert.deepEqual(again.list(), kept.exits, 'started again: owed the same');
+  const saves = kept.saves;
+  again.follow();
+  assert.equal(kept.saves, saves, 'nothing changed, nothing written');
+  again.stop();
+
+  const late = new GroupExits({
+    view: () => book.view(),
+    records: () => book.records(),
+    anchors: () => book.anchors(),
+    now: () => 1_000 + EXIT_TTL_MS,
+    backing,
+  });
+  assert.deepEqual(late.list(), [], 'started past their time: owed nothing, and so kept');
+  assert.deepEqual(kept.exits, [], 'the file forgets them');
+  late.stop();
+
+  const invited = await on('o2', () => [], 2_000);
+  await invited.book.receive([rec(d.o1, 1, member(d.m1, 'mira'))]);
+  const back = new GroupExits({
+    view: () => invited.book.view(),
+    records: () => invited.book.records(),
+    anchors: () => invited.book.anchors(),
+    now: () => 2_000,
+    backing: { load: () => [{ ...exitOf(d.m1.fingerprint), until: 10_000 }], save: () => {} },
+  });
+  assert.deepEqual(back.of(d.m1.fingerprint), [], 'a device with its access back is owed nothing');
+  back.stop();
+  invited.exits.stop();
+});
+
+/** An exit as a file would keep it. */
+function exitOf(fingerprint: string): GroupExit {
+  return {
+    fingerprint,
+    group: GROUP,
+    groupName: 'lab',
+    name: 'mira/mira',
+    root: fingerprint,
+    dial: false,
+    until: 0,
+    left: 1,
+  };
 }
