@@ -1,9 +1,9 @@
 /**
  * Reading a file a store keeps in the home (members.json, groups.json, group-invitations.json,
- * group-exits.json): none yet reads as nothing; one that is not JSON of its shape is moved aside (`<name>.unreadable`, which
- * the next save does not overwrite, so a person can still look at it) with a warning that says what
- * starting without it costs. Any other read error (EACCES, EIO) is thrown: the agent must not start
- * and then save over a file it could not read.
+ * group-exits.json): none yet reads as nothing; one that is not JSON of its shape is moved aside
+ * (`<name>.unreadable`, which the next save does not overwrite, so a person can still look at it) with
+ * a warning that says what starting without it costs. Any other read error (EACCES, EIO) is thrown:
+ * the agent must not start and then save over a file it could not read.
  */
 import { readFileSync, renameSync } from 'node:fs';
 import { errorMessage } from '../core/errors.js';
