@@ -260,12 +260,7 @@ test('a terminal stream: SESSION, output as DATA, input and size to the device, 
 
 test('attach replays from where the window stopped; terminal.close hangs the session up', async () => {
   const { transport, terminals } = setup();
-  const { result, channel } = await transport.openStream('terminal.open', {
-    peer: 'office',
-    cols: 80,
-    rows: 24,
-  });
-  const { id } = result as { id: string };
+  const { id, channel } = await openOfficeTerminal(transport);
   const t = terminals[0]!;
   t.events.output(new TextEncoder().encode('abc'));
   t.events.output(new TextEncoder().encode('def'));
@@ -287,12 +282,7 @@ test('attach replays from where the window stopped; terminal.close hangs the ses
 
 test('attach after more output than is kept replays the newest REPLAY_BYTES, from its offset', async () => {
   const { transport, terminals } = setup();
-  const { result, channel } = await transport.openStream('terminal.open', {
-    peer: 'office',
-    cols: 80,
-    rows: 24,
-  });
-  const { id } = result as { id: string };
+  const { id, channel } = await openOfficeTerminal(transport);
   channel.close();
   const chunk = new Uint8Array(4096);
   const chunks = REPLAY_BYTES / chunk.length + 3;
@@ -324,6 +314,16 @@ test('a device that refuses the terminal: the window gets its refusal code', asy
     (e: ApiError) => e instanceof ApiError && e.refusal === 'REMOVED',
   );
 });
+
+/** A terminal on `office` at 80×24: its window ID and its stream. */
+async function openOfficeTerminal(transport: BrowserTransport) {
+  const { result, channel } = await transport.openStream('terminal.open', {
+    peer: 'office',
+    cols: 80,
+    rows: 24,
+  });
+  return { id: (result as { id: string }).id, channel };
+}
 
 function setupParts() {
   const { node, store, relayUrl, devices, terminals, groups } = setup().transport.node;
