@@ -11,16 +11,10 @@ import { errorMessage } from '../core/errors.js';
 import { replaceFileSync } from '../home/durable-file.js';
 import { readKeptFile } from '../home/kept-file.js';
 import { GROUP_ID } from '../protocol/group-records.js';
-import { MAX_EXIT_EXCHANGES, MAX_EXITS, type GroupExit } from './group-exits.js';
+import { MAX_EXIT_EXCHANGES, MAX_EXITS, type GroupExitsBacking } from './group-exits.js';
 
 export const GROUP_EXITS_FILE = 'group-exits.json';
 const UNREADABLE_GROUP_EXITS_FILE = `${GROUP_EXITS_FILE}.unreadable`;
-
-/** What GroupExits keeps between runs. */
-export interface GroupExitsBacking {
-  load(): GroupExit[];
-  save(exits: readonly GroupExit[]): void;
-}
 
 const fingerprint = () => z.string().regex(/^[0-9a-f]{64}$/);
 const label = () => z.string().min(1).max(300);

@@ -54,7 +54,13 @@ export interface GroupExitsDeps {
   anchors(): GroupAnchors;
   now?: () => number;
   /** Where the exits are kept between runs (absent: in memory only). */
-  backing?: { load(): readonly GroupExit[]; save(exits: readonly GroupExit[]): void };
+  backing?: GroupExitsBacking;
+}
+
+/** What GroupExits keeps between runs (group-exits-file.ts: group-exits.json). */
+export interface GroupExitsBacking {
+  load(): readonly GroupExit[];
+  save(exits: readonly GroupExit[]): void;
 }
 
 type Reach = Omit<GroupExit, 'until' | 'left'>;

@@ -6,7 +6,9 @@
  * the agent must not start and then save over a file it could not read.
  */
 import { readFileSync, renameSync } from 'node:fs';
+import { z } from 'zod';
 import { errorMessage } from '../core/errors.js';
+import { describeZodError } from '../core/zod-error.js';
 
 /**
  * `parse` of the JSON at `path`, or undefined when there is no file or it was moved to `aside` (then
@@ -31,15 +33,8 @@ export function readKeptFile<T>(
     return parse(JSON.parse(text));
   } catch (err) {
     renameSync(path, aside);
-    warn(`${path} is not readable (${problemOf(err)}); moved to ${aside} and starting ${without}`);
+    const problem = err instanceof z.ZodError ? describeZodError(err) : errorMessage(err);
+    warn(`${path} is not readable (${problem}); moved to ${aside} and starting ${without}`);
     return undefined;
   }
-}
-
-/** What is wrong with a file, in one line: a schema's first issue (where, and what), else the error's message. */
-function problemOf(err: unknown): string {
-  const issue = (err as { issues?: { path?: PropertyKey[]; message?: string }[] }).issues?.[0];
-  if (issue?.message === undefined) return errorMessage(err);
-  const where = (issue.path ?? []).map(String).join('.');
-  return where ? `${where}: ${issue.message}` : issue.message;
 }

@@ -12,7 +12,7 @@ import {
   GroupExits,
   MAX_EXIT_EXCHANGES,
   type GroupExit,
-  type GroupExitsDeps,
+  type GroupExitsBacking,
 } from '../../../src-main/groups/group-exits.js';
 import type { GroupRecord } from '../../../src-main/protocol/group-records.js';
 import { GROUP, devices, drop, lab, member, rec } from '../../helpers/group-records.js';
@@ -21,7 +21,7 @@ async function on(
   self: 'o2' | 'm1',
   more: (d: Awaited<ReturnType<typeof devices>>) => GroupRecord[] = () => [],
   startAt = 1_000,
-  backing?: GroupExitsDeps['backing'],
+  backing?: GroupExitsBacking,
 ) {
   const d = await devices();
   const joined = self === 'm1' ? new Map([[GROUP, new Set([d.o1.fingerprint])]]) : new Map();
