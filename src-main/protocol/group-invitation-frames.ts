@@ -33,13 +33,6 @@ const MAX_REASON_CHARS = 300;
 
 export type InvitationRole = 'inviter' | 'joiner';
 
-export type InvitationFrame =
-  | { t: 'join' }
-  | { t: 'group'; group: string; name: string; records: number }
-  | { t: 'records'; records: unknown[] }
-  | { t: 'joined' }
-  | { t: 'refused'; reason: string };
-
 const invitationFrame = madeOnUse(() =>
   z.discriminatedUnion('t', [
     z.strictObject({ t: z.literal('join') }),
@@ -57,6 +50,9 @@ const invitationFrame = madeOnUse(() =>
     z.strictObject({ t: z.literal('refused'), reason: z.string().max(MAX_REASON_CHARS) }),
   ]),
 );
+
+/** One frame, as the schema above reads it. */
+export type InvitationFrame = z.infer<ReturnType<typeof invitationFrame>>;
 
 /** An opened frame's JSON as a frame of this protocol; undefined when it is none. */
 export function readInvitationFrame(json: unknown): InvitationFrame | undefined {
