@@ -159,7 +159,13 @@ export function composeAgent({
     admit: (fp, remote) => admit(fp, 'direct', remote),
     notice: (notice, fields) => notices.notice(notice, fields),
   });
-  const approvals = new Approvals({ log, state, notifier: notices });
+  const approvals = new Approvals({
+    log,
+    state,
+    notifier: notices,
+    // The registry is made below; a hello comes only once the agent runs.
+    refusal: (fp) => services.guests.refusal(fp),
+  });
   const progress = new PairingProgress(identity.fingerprint);
   const issuer = new CodeIssuer({
     identity,

@@ -12,7 +12,8 @@
  *
  * - A device that lost its access (group-exits.ts): let in for the `groups` exchange alone until it
  *   has the record that took the access away, allowed nothing; on a member's device that left, the
- *   group's devices, dialed for that exchange alone.
+ *   group's devices, dialed for that exchange alone. Once told, its knock is refused as a removal
+ *   (`refusal`) for the rest of the exit's time, instead of becoming a pair request.
  *
  * A group's device lets members in only once its records are fresh: after an exchange with one of
  * its person's other devices this run, or FRESH_WAIT_MS after it started with none reached (or at
@@ -20,6 +21,7 @@
  * that member when it comes back, instead of admitting it until the removal arrives.
  */
 import type { Disposer } from '../core/emitter.js';
+import { abbreviateFingerprint } from '../core/fingerprint.js';
 import { Emitter } from '../core/emitter.js';
 import type { Guest, GuestSource } from '../services/admission.js';
 import type { Permission } from '../state/settings.js';
@@ -34,7 +36,7 @@ export const FRESH_WAIT_MS = 30_000;
 export interface GroupGuestsDeps {
   book: GroupStore;
   /** The devices owed the news of their removal; followed here, on each change of the records. */
-  exits: Pick<GroupExits, 'follow' | 'list' | 'onChange'>;
+  exits: Pick<GroupExits, 'follow' | 'list' | 'toldOf' | 'onChange'>;
   /** True for a permission word this node knows: the group's other words grant nothing here. */
   knows(word: string): word is Permission;
   /** Where the group's device may be dialed, as the group's devices told this node. */
@@ -130,6 +132,14 @@ export class GroupGuests implements GuestSource {
       });
     }
     return [...out.values()];
+  }
+
+  /** A removed member's device that was told so: its knock is refused, not a pair request. */
+  refusal(fingerprint: string): string | undefined {
+    const told = this.deps.exits.toldOf(fingerprint);
+    if (told.length === 0) return undefined;
+    const groups = [...new Set(told.map((e) => e.groupName))].join(', ');
+    return `node ${abbreviateFingerprint(fingerprint)} was removed from group ${groups}; to connect again, join with a new invitation from its owner`;
   }
 
   /** The addresses and home relay the group's devices told for one of them. */

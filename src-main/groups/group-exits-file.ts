@@ -32,7 +32,7 @@ const fileSchema = () =>
           root: fingerprint(),
           dial: z.boolean(),
           until: z.number().int().nonnegative(),
-          left: z.number().int().min(1).max(MAX_EXIT_EXCHANGES),
+          left: z.number().int().min(0).max(MAX_EXIT_EXCHANGES),
         }),
       )
       .max(MAX_EXITS),

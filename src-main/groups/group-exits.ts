@@ -14,7 +14,9 @@
  *
  * Bounded three ways, so that a removed device never gets more than the news: MAX_EXIT_EXCHANGES
  * exchanges, EXIT_TTL_MS after this node learned of the removal, and MAX_EXITS at once (the oldest
- * leaves first). An exit ends at once when the device has its access back (the owner invited it
+ * leaves first). Once told (or its exchanges spent), a removed device is kept until that time as
+ * refused: a knock of its that comes after the news (a dial that was already under way, a sync that
+ * had started) is refused as a removal, never taken for a stranger's pair request for the owner. An exit ends at once when the device has its access back (the owner invited it
  * again): it is then a guest as any other. Kept across restarts when the node gives a backing
  * (group-exits-file.ts), so a device that restarts within the week still owes the news; the group's
  * other devices that learn of the removal later owe it in turn.
@@ -44,7 +46,7 @@ export interface GroupExit {
   readonly dial: boolean;
   /** When it stops being let in, in ms since the epoch. */
   readonly until: number;
-  /** Exchanges it may still have. */
+  /** Exchanges it may still have; 0: told (or given up on), and refused until `until`. */
   readonly left: number;
 }
 
@@ -115,7 +117,7 @@ export class GroupExits {
     const loaded = deps.backing?.load() ?? [];
     for (const e of loaded)
       // Owed still, unless its access came back while this node was down (the owner invited it again).
-      if (e.until > now && e.left > 0 && !this.reach.has(keyOf(e))) this.exits.set(keyOf(e), e);
+      if (e.until > now && !this.reach.has(keyOf(e))) this.exits.set(keyOf(e), e);
     // As the file has them: what was left out above is written away by the first save.
     this.saved = JSON.stringify(loaded);
     this.expire();
@@ -149,7 +151,7 @@ export class GroupExits {
     this.expire();
   }
 
-  /** The exits now, one per device and group. */
+  /** The devices still owed the news now, one per device and group. */
   list(): GroupExit[] {
     const now = this.now();
     return [...this.exits.values()].filter((e) => e.until > now && e.left > 0);
@@ -158,6 +160,17 @@ export class GroupExits {
   /** The exits of `fingerprint`. */
   of(fingerprint: string): GroupExit[] {
     return this.list().filter((e) => e.fingerprint === fingerprint);
+  }
+
+  /**
+   * The removals `fingerprint` was told of here (or given up telling it), while their time runs:
+   * it comes to this device no more, so a knock of its is refused, not recorded as a pair request.
+   */
+  toldOf(fingerprint: string): GroupExit[] {
+    const now = this.now();
+    return [...this.exits.values()].filter(
+      (e) => e.fingerprint === fingerprint && !e.dial && e.left === 0 && e.until > now,
+    );
   }
 
   /**
@@ -185,8 +198,7 @@ export class GroupExits {
     let changed = false;
     for (const e of this.of(fingerprint)) {
       const left = e.left - 1;
-      if (left > 0) this.exits.set(keyOf(e), { ...e, left });
-      else this.exits.delete(keyOf(e));
+      this.exits.set(keyOf(e), { ...e, left });
       changed ||= left === 0;
     }
     this.save();
@@ -196,7 +208,7 @@ export class GroupExits {
   /** `fingerprint` answered an exchange that carried its news, so it has it: nothing more is owed. */
   delivered(fingerprint: string): void {
     const had = this.of(fingerprint);
-    for (const e of had) this.exits.delete(keyOf(e));
+    for (const e of had) this.exits.set(keyOf(e), { ...e, left: 0 });
     this.save();
     if (had.length > 0) this.events.emit('change');
   }

@@ -53,6 +53,11 @@ export interface ApprovalsDeps {
     | 'rejectPending'
   >;
   notifier: Notifier;
+  /**
+   * Why a node that is no peer and no guest is refused rather than heard as a stranger, or undefined
+   * (services/admission.ts GuestList.refusal: a domain's removed node that was told so).
+   */
+  refusal?(fingerprint: string): string | undefined;
 }
 
 /**
@@ -89,12 +94,12 @@ export class Approvals implements Pick<PendingLinkDeps, 'onUnknownHello'> {
   record(given: Omit<PendingRecord, 'id' | 'firstSeen' | 'lastSeen'>): PendingRecord {
     // Every way a request comes in (a hello, a pairing) gives a name from another node: normal form.
     const req = { ...given, name: receivedNodeName(given.name) };
-    if (req.via === 'fingerprint' && this.isBlocked(req.fingerprint)) {
-      throw new ClawError(
-        'UNKNOWN_PEER',
-        `node ${abbreviateFingerprint(req.fingerprint)} was removed by ${this.name}`,
-        { refusal: 'REMOVED' },
-      );
+    if (req.via === 'fingerprint') {
+      // Removed here (blocked), or through a domain (a group's removed member, told so): no request.
+      const removed = this.isBlocked(req.fingerprint)
+        ? `node ${abbreviateFingerprint(req.fingerprint)} was removed by ${this.name}`
+        : this.deps.refusal?.(req.fingerprint);
+      if (removed !== undefined) throw new ClawError('UNKNOWN_PEER', removed, { refusal: 'REMOVED' });
     }
     const result = this.deps.state.recordPending(req);
     if ('refused' in result) throw new ClawError('RELAY_LIMIT', result.refused);

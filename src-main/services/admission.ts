@@ -59,6 +59,12 @@ export function guestGroups(guest: Pick<Guest, 'because'>): string[] {
 export interface GuestSource {
   guests(): readonly Guest[];
   onChange(listener: () => void): Disposer;
+  /**
+   * Why `fingerprint`, neither a peer nor a guest, is refused here (absent or undefined: it is a
+   * stranger, whose hello is a pair request): it lost its access through this source lately and
+   * was told so, so a knock of its is news of nothing for the owner.
+   */
+  refusal?(fingerprint: string): string | undefined;
 }
 
 /** What two sources of one guest let it open: the union, unrestricted when either is. */
@@ -146,6 +152,15 @@ export class GuestList {
     const only = this.get(fingerprint)?.services;
     if (only === undefined || only.includes(service)) return undefined;
     return `its access here has ended; it may open only ${only.join(', ')}`;
+  }
+
+  /** Why a source refuses `fingerprint` that is no guest (GuestSource.refusal), or undefined. */
+  refusal(fingerprint: string): string | undefined {
+    for (const s of this.sources) {
+      const why = s.refusal?.(fingerprint);
+      if (why !== undefined) return why;
+    }
+    return undefined;
   }
 
   onChange(listener: () => void): Disposer {

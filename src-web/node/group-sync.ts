@@ -6,8 +6,9 @@
  * Every record is checked (group-records.ts) and the answer is taken whole or not at all, as an agent
  * takes one; what counts is then decided by the agent's own view (group-join.ts viewOf).
  *
- * A removed member learns nothing this way (the devices no longer let it in): removals are the
- * devices' to enforce, and they do.
+ * A removed member is let in for this exchange alone until it has the record that removed it (ADR 0092,
+ * "Amended"): the group then no longer counts it as a member, and the window stops listing the group.
+ * After that the devices refuse it as removed.
  */
 import { bestPerSigner } from '../../src-main/state/groups.js';
 import { MAX_GROUP_RECORDS_PER_EXCHANGE, type GroupRecord } from '../../src-main/protocol/group-records.js';

@@ -4,12 +4,14 @@
  * (O2, owned by O1 and O2) and goes offline; O1 removes it, O2 hears of it, O1 stops and O2
  * restarts. M1 comes back: O2 is the only device that can tell it, and does — M1 stops listing `lab`
  * — and M1's dials never show up as a stranger's request on O2. Before the exits were kept, O2
- * forgot them at its restart and refused M1 as a stranger: M1 listed `lab` for good.
+ * forgot them at its restart and refused M1 as a stranger: M1 listed `lab` for good. Once told, a
+ * knock of M1's (its owner adds O2 by fingerprint) is refused as a removal, not a pair request.
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { groupsUntil, makeMember, mine, restart, startGroupNode } from '../helpers/group-agents.js';
-import { agentCall, startRelay, stopAll } from '../helpers/processes.js';
+import { agentCall, cli, peerOf, startRelay, stopAll } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -43,5 +45,20 @@ test('a removed device hears of its removal from a group device that restarted s
     await agentCall(o2Again.home, 'pending.list', {}),
     [],
     "m1's dials are no stranger's request on o2",
+  );
+
+  // Told, M1 is refused as removed for the exit's time: its owner adding O2 by fingerprint (as a
+  // dial left over from before the news would) makes no pair request for O2's owner.
+  assert.equal((await cli(['peers', 'add', o2.fingerprint, '--name', 'o2', '--home', m1.home])).code, 0);
+  await until(
+    'm1 sees o2 refuse it',
+    async () => (await peerOf(m1.home, 'o2'))?.state === 'refused',
+    NEWS_MS,
+  );
+  assert.match((await peerOf(m1.home, 'o2'))?.stateDetail ?? '', /refused by them/);
+  assert.deepEqual(
+    await agentCall(o2Again.home, 'pending.list', {}),
+    [],
+    "a removed member's knock after the news is no stranger's request on o2",
   );
 });

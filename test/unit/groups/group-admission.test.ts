@@ -24,9 +24,10 @@ async function onO2() {
     mine: () => [d.o1.fingerprint, d.o3.fingerprint],
   });
   const exchanged = new Emitter<{ done: [string] }>();
+  const exits = exitsOf(book);
   const guests = new GroupGuests({
     book,
-    exits: exitsOf(book),
+    exits,
     knows: (w): w is Permission => w === 'terminal' || w === 'forward',
     hints: () => [],
     onHints: () => () => undefined,
@@ -38,7 +39,7 @@ async function onO2() {
   });
   services.admitGuests(guests);
   guests.start();
-  return { d, book, guests, services, exchanged };
+  return { d, book, guests, services, exchanged, exits };
 }
 
 test('a group device lets members in only once an exchange with another owner device made its records fresh', async () => {
@@ -91,6 +92,23 @@ test("a member's held stream ends when the member is removed, with why", async (
   assert.deepEqual(services.guests.get(d.m1.fingerprint)?.allow, []);
   assert.match(reset?.message ?? '', /no longer allows probes from mira\/mira/);
   assert.equal(services.size, 0);
+  assert.equal(services.guests.refusal(d.m1.fingerprint), undefined, 'owed the news: a guest, not refused');
+  guests.stop();
+});
+
+test("a removed member's device that was told so is no guest, and is refused as removed, not a stranger", async () => {
+  const { d, book, services, exchanged, guests, exits } = await onO2();
+  exchanged.emit('done', d.o1.fingerprint);
+  await book.decide([drop('member-remove', d.m1)]);
+  assert.equal(services.guests.refusal(d.m1.fingerprint), undefined, 'not told yet');
+  exits.delivered(d.m1.fingerprint);
+  assert.equal(services.guests.get(d.m1.fingerprint), undefined, 'told: no guest');
+  assert.match(
+    services.guests.refusal(d.m1.fingerprint) ?? '',
+    /^node \S+ was removed from group lab; to connect again, join with a new invitation from its owner$/,
+    'told: refused as removed',
+  );
+  assert.equal(services.guests.refusal(d.x.fingerprint), undefined, 'another node is a stranger as before');
   guests.stop();
 });
 

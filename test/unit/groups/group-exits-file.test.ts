@@ -31,8 +31,13 @@ test('what is saved loads back, and the file is the owner’s alone', () => {
   const h = home();
   const file = groupExitsFile(h.dir, (l) => h.warnings.push(l));
   assert.deepEqual(file.load(), [], 'no file yet: nothing owed');
-  file.save([exit]);
-  assert.deepEqual(groupExitsFile(h.dir, (l) => h.warnings.push(l)).load(), [exit], 'loaded back');
+  const told = { ...exit, fingerprint: 'd'.repeat(64), left: 0 };
+  file.save([exit, told]);
+  assert.deepEqual(
+    groupExitsFile(h.dir, (l) => h.warnings.push(l)).load(),
+    [exit, told],
+    'loaded back, a device already told too',
+  );
   if (process.platform !== 'win32')
     assert.equal(statSync(join(h.dir, GROUP_EXITS_FILE)).mode & 0o777, 0o600, 'mode 0600');
   assert.deepEqual(h.warnings, [], 'no warning');

@@ -60,18 +60,30 @@ test("on a group's device, a removed member's devices are owed the news, a few e
     exits.recordsFor(d.m2.fingerprint).some((r) => r.kind === 'member-remove'),
     'M2 is sent the removal of its member',
   );
+  assert.deepEqual(exits.toldOf(d.m1.fingerprint), [], 'owed the news: not refused yet');
   for (let i = 0; i < MAX_EXIT_EXCHANGES; i++) exits.spend(d.m1.fingerprint);
   assert.deepEqual(exits.of(d.m1.fingerprint), [], 'spent');
+  assert.deepEqual(
+    exits.toldOf(d.m1.fingerprint).map((e) => [e.groupName, e.left]),
+    [['lab', 0]],
+    'spent: refused as removed, not a stranger',
+  );
+  exits.delivered(d.m2.fingerprint);
+  assert.deepEqual(exits.of(d.m2.fingerprint), [], 'delivered: owed nothing more');
+  assert.equal(exits.toldOf(d.m2.fingerprint).length, 1, 'delivered: refused as removed');
   later(EXIT_TTL_MS);
   assert.deepEqual(exits.list(), [], 'past its time');
+  assert.deepEqual(exits.toldOf(d.m1.fingerprint), [], 'past its time: a stranger again');
   exits.stop();
 });
 
-test('a member invited again is a guest as any other, owed nothing', async () => {
+test('a member invited again is a guest as any other, owed nothing and refused for nothing', async () => {
   const { d, book, exits } = await on('o2');
   await book.decide([drop('member-remove', d.m1)]);
+  exits.delivered(d.m1.fingerprint);
   await book.receive([rec(d.o1, 9, member(d.m1, 'mira'))]);
   assert.deepEqual(exits.of(d.m1.fingerprint), []);
+  assert.deepEqual(exits.toldOf(d.m1.fingerprint), []);
   exits.stop();
 });
 
@@ -89,6 +101,11 @@ test("on a member's device, the group's devices are owed its leave, and nothing 
     ],
   );
   exitsDelivered(left.exits, left.d.o2.fingerprint);
+  assert.deepEqual(
+    left.exits.toldOf(left.d.o2.fingerprint),
+    [],
+    "a group's device that had the leave is no removed node",
+  );
   left.exits.stop();
 
   const removed = await on('m1');

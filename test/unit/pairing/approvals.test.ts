@@ -16,7 +16,7 @@ import type { Link } from '../../../src-main/transport/link.js';
 
 const fp = (n: number) => n.toString(16).padStart(64, '0');
 
-function setup(initial: Partial<Settings> = {}) {
+function setup(initial: Partial<Settings> = {}, refusal?: (fingerprint: string) => string | undefined) {
   const { state: trust } = memoryState({ name: 'home', ...initial });
   // The peers the store gained: the links follow these (peer-link-set.ts), so they are what "tracked" means.
   const tracked: PeerRecord[] = [];
@@ -30,6 +30,7 @@ function setup(initial: Partial<Settings> = {}) {
     log: pino({ level: 'silent' }),
     state: trust,
     notifier: { changed: () => void changes++, notice: (n) => void notices.push(n.message) },
+    ...(refusal ? { refusal } : {}),
   });
   approvals.events.on('decision', (d) => decisions.push(d));
   return { approvals, trust, tracked, notices, decisions, changes: () => changes };
@@ -119,6 +120,22 @@ test('reject blocks the node: its next fingerprint-only hello is refused, a code
   approvals.record(request(5, 'code'));
   assert.equal(trust.isBlocked(fp(5)), false);
   assert.ok(changes() >= 3, 'changes() >= 3');
+});
+
+test('a node a domain removed and told so: its fingerprint-only hello is refused as removed, its code is heard', () => {
+  const removed = (f: string) => (f === fp(6) ? 'node 0000…0006 was removed from group lab' : undefined);
+  const { approvals, notices } = setup({}, removed);
+  assert.throws(
+    () => approvals.record(request(6, 'fingerprint')),
+    (err) =>
+      isClawError(err, 'UNKNOWN_PEER') &&
+      err.refusal === 'REMOVED' &&
+      /removed from group lab/.test(err.message),
+    "refused with the domain's words, as a removal",
+  );
+  assert.deepEqual([approvals.list(), notices], [[], []], 'no request, no notice for the owner');
+  assert.equal(approvals.record(request(7, 'fingerprint')).via, 'fingerprint', 'another node is heard');
+  assert.equal(approvals.record(request(6, 'code')).via, 'code', 'a code from the owner is heard');
 });
 
 test('an unknown id says how to list the requests, the command as a hint', () => {
