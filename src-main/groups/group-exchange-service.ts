@@ -19,7 +19,7 @@
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { Emitter, type Disposer } from '../core/emitter.js';
-import { errorMessage } from '../core/errors.js';
+import { errorMessage, refusalOf } from '../core/errors.js';
 import type { DomainPeers, DomainServices } from '../links/domain.js';
 import type { ReadonlyPeerEntry } from '../links/ports.js';
 import type { GroupRecord } from '../protocol/group-records.js';
@@ -250,7 +250,12 @@ export class GroupExchanges {
     } catch (err) {
       if (!this.stopped) {
         this.deps.log.debug(`group exchange with ${entry.record.name} failed: ${errorMessage(err)}`);
-        this.retryLater(fp);
+        const refusal = refusalOf(err);
+        // A removed device that counts no group with this one any more has the news, or no use for it.
+        if (refusal === 'PERMISSION_DENIED' && this.exitOnly(fp)) this.deps.exits.delivered(fp);
+        // One that serves no exchange (a browser pulls its own, src-web/node/group-sync.ts) is asked
+        // again on the next change or link, not every RETRY_MS while it stays linked.
+        if (refusal !== 'UNKNOWN_SERVICE') this.retryLater(fp);
       }
     } finally {
       this.running.delete(fp);
@@ -275,7 +280,13 @@ export class GroupExchanges {
       const out = this.outgoing(fp);
       writeExchange(stream, out.records, out.joined, out.hints);
       stream.end();
-      if (owed) this.deps.exits.spend(fp);
+      if (owed) {
+        this.deps.exits.spend(fp);
+        // Only its answer to an exchange of this node's says the news reached it: one follows at once,
+        // so that it is told (and refused from then on) rather than let in for the news all week.
+        this.dirty.add(fp);
+        queueMicrotask(() => this.check());
+      }
     }
   }
 
