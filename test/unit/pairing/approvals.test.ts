@@ -54,6 +54,21 @@ test('a new request is saved, announced once, and a repeat refreshes it', () => 
   assert.match(notices[0]!, /^n1 \(0000…0001\) asks to pair via code/);
 });
 
+test('a fingerprint-only request its code then verifies is announced again, via code; a repeat is not', () => {
+  const { approvals, notices } = setup();
+  approvals.record(request(3, 'fingerprint'));
+  approvals.record(request(3, 'code'));
+  approvals.record(request(3, 'fingerprint'));
+  approvals.record(request(3, 'code'));
+  assert.equal(approvals.list().length, 1, 'one request');
+  assert.equal(approvals.list()[0]?.via, 'code', 'verified by the code');
+  assert.deepEqual(
+    notices.map((n) => n.replace(/: .*/, '')),
+    ['n3 (0000…0003) asks to pair via fingerprint', 'n3 (0000…0003) asks to pair via code'],
+    'told once per kind, in the order they came',
+  );
+});
+
 test('approve --latest makes the newest code-verified request a peer, tracked at once', () => {
   const { approvals, trust, tracked, decisions } = setup();
   approvals.record(request(1, 'code'));
