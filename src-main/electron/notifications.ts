@@ -43,7 +43,7 @@ export const ANNOUNCED_REQUEST_MS = 60_000;
 export class NoticeDecider {
   /** Each forward's and proxy's last state, to notice the step into `error` once. */
   private readonly forwardStates = new Map<string, ForwardState>();
-  /** Fingerprint → when its request was announced (epoch ms). */
+  /** How a request came and its fingerprint (`code …`, `fingerprint …`) → when it was announced (epoch ms). */
   private readonly announced = new Map<string, number>();
   /** Fingerprint → when a message from it was last announced (epoch ms). */
   private readonly messagesAnnounced = new Map<string, number>();
@@ -74,7 +74,7 @@ export class NoticeDecider {
    * pairing step `joined`); one that knew only the fingerprint asks to pair.
    */
   private pendingAdded(p: PendingInfo): DesktopNotice[] {
-    if (!this.announce(p.fingerprint)) return [];
+    if (!this.announce(p.fingerprint, p.via)) return [];
     const open: WindowPlace = { view: 'approvals', request: p.id };
     if (p.via === 'code') return [codeEntered(p.displayName, open)];
     return [
@@ -97,7 +97,7 @@ export class NoticeDecider {
         },
       ];
     }
-    if (e.step === 'joined' && e.fingerprint !== undefined && this.announce(e.fingerprint)) {
+    if (e.step === 'joined' && e.fingerprint !== undefined && this.announce(e.fingerprint, 'code')) {
       return [codeEntered(who, { view: 'approvals', request: e.fingerprint })];
     }
     return [];
@@ -145,12 +145,17 @@ export class NoticeDecider {
     ];
   }
 
-  /** Records a request's fingerprint; false when it was already announced. */
-  private announce(fingerprint: string): boolean {
+  /**
+   * Records a request by its fingerprint and how it came; false when it was already announced so. A
+   * node's code after its fingerprint-only request (a dial of its came first) is news: the owner was
+   * told only that it knows no code.
+   */
+  private announce(fingerprint: string, via: PendingInfo['via']): boolean {
     const now = this.now();
-    for (const [fp, at] of this.announced) if (now - at >= ANNOUNCED_REQUEST_MS) this.announced.delete(fp);
-    if (this.announced.has(fingerprint)) return false;
-    this.announced.set(fingerprint, now);
+    for (const [key, at] of this.announced) if (now - at >= ANNOUNCED_REQUEST_MS) this.announced.delete(key);
+    const key = `${via} ${fingerprint}`;
+    if (this.announced.has(key)) return false;
+    this.announced.set(key, now);
     return true;
   }
 }

@@ -65,6 +65,22 @@ test("an issuer's joined step and the request it creates are announced once; aga
   assert.equal(d.decide('pending.added', req).length, 1);
 });
 
+test("a fingerprint-only request, then the node's code: told both, once each", () => {
+  const d = new NoticeDecider();
+  const req = { ...pending('laptop', 1), via: 'fingerprint' as const };
+  const joined = { role: 'new', step: 'joined', peerName: 'laptop', fingerprint: req.fingerprint } as const;
+  const shown = [
+    ...d.decide('pending.added', req),
+    ...d.decide('pairing', joined),
+    ...d.decide('pending.added', req),
+    ...d.decide('pairing', joined),
+  ];
+  assert.deepEqual(
+    shown.map((n) => n.title),
+    ['laptop wants to pair', 'laptop entered your code'],
+  );
+});
+
 test('pairing completed on either side; other steps say nothing', () => {
   const d = new NoticeDecider();
   assert.deepEqual(d.decide('pairing', { role: 'join', step: 'paired', peerName: 'desk' }), [
