@@ -16,8 +16,9 @@
  * exchanges, EXIT_TTL_MS after this node learned of the removal, and MAX_EXITS at once (the oldest
  * leaves first). Once told (or its exchanges spent), a removed device is kept until that time as
  * refused: a knock of its that comes after the news (a dial that was already under way, a sync that
- * had started) is refused as a removal, never taken for a stranger's pair request for the owner. An exit ends at once when the device has its access back (the owner invited it
- * again): it is then a guest as any other. Kept across restarts when the node gives a backing
+ * had started) is refused as a removal, never taken for a stranger's pair request for the owner. An
+ * exit ends at once when the device has its access back (the owner invited it again): it is then a
+ * guest as any other. Kept across restarts when the node gives a backing
  * (group-exits-file.ts), so a device that restarts within the week still owes the news; the group's
  * other devices that learn of the removal later owe it in turn.
  */
