@@ -101,15 +101,14 @@ export class Approvals implements Pick<PendingLinkDeps, 'onUnknownHello'> {
         : this.deps.refusal?.(req.fingerprint);
       if (removed !== undefined) throw new ClawError('UNKNOWN_PEER', removed, { refusal: 'REMOVED' });
     }
-    const had = this.list().find((p) => p.fingerprint === req.fingerprint)?.via;
     const result = this.deps.state.recordPending(req);
     if ('refused' in result) throw new ClawError('RELAY_LIMIT', result.refused);
     // New, or a fingerprint-only request its node's code now verifies: the owner was told "via
     // fingerprint" (a dial of its came first), and the code is what `approve --latest` looks for.
-    if (result.added || (had === 'fingerprint' && req.via === 'code')) {
+    if (result.added || result.verified) {
       this.log.info(
         { id: result.record.id, fingerprint: req.fingerprint, via: req.via },
-        'new pending request',
+        result.added ? 'new pending request' : 'pending request verified by its code',
       );
       this.deps.notifier.notice({
         kind: 'pairing',

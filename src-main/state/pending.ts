@@ -68,7 +68,14 @@ export function expirePending(list: PendingRecord[], now: number): PendingRecord
 }
 
 export type OfferResult =
-  { list: PendingRecord[]; record: PendingRecord; added: boolean } | { refused: string };
+  | {
+      list: PendingRecord[];
+      record: PendingRecord;
+      added: boolean;
+      /** A fingerprint-only request this one's code now verifies (the node dialed before its code came). */
+      verified: boolean;
+    }
+  | { refused: string };
 
 /**
  * Records a request, or refreshes an existing one for the same fingerprint (a code-verified request
@@ -89,7 +96,8 @@ export function offerPending(
       via: existing.via === 'code' || req.via === 'code' ? 'code' : 'fingerprint',
       lastSeen: at,
     };
-    return { list: live.map((p) => (p === existing ? record : p)), record, added: false };
+    const verified = existing.via === 'fingerprint' && req.via === 'code';
+    return { list: live.map((p) => (p === existing ? record : p)), record, added: false, verified };
   }
   const sameKind = live.filter((p) => p.via === req.via);
   if (req.via === 'code' && sameKind.length >= MAX_PENDING_CODE) {
@@ -111,7 +119,7 @@ export function offerPending(
     }
   }
   const record: PendingRecord = { ...req, id: newPendingId(), firstSeen: at, lastSeen: at };
-  return { list: [...live, record], record, added: true };
+  return { list: [...live, record], record, added: true, verified: false };
 }
 
 /**

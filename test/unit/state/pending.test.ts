@@ -114,6 +114,19 @@ test('a repeat refreshes instead of adding; code-verified never downgrades', () 
   assert.equal(r.record.id, id);
   assert.equal(r.record.via, 'code');
   assert.equal(r.record.lastSeen, new Date(T0 + 1000).toISOString());
+  assert.equal(r.verified, false, 'a fingerprint after a code verifies nothing new');
+});
+
+test('a code after a fingerprint-only request upgrades that request and says it is now verified', () => {
+  let r = offerPending([], req(2, '10.0.0.2:1', 'fingerprint'), T0);
+  assert.ok('list' in r && r.added && !r.verified, 'a new fingerprint-only request');
+  const id = r.record.id;
+  r = offerPending(r.list, req(2, '10.0.0.2:1', 'code'), T0 + 1000);
+  assert.ok('list' in r, 'recorded');
+  assert.deepEqual([r.added, r.verified, r.record.id, r.record.via], [false, true, id, 'code']);
+  r = offerPending(r.list, req(2, '10.0.0.2:1', 'code'), T0 + 2000);
+  assert.ok('list' in r, 'recorded');
+  assert.equal(r.verified, false, 'a second code request verifies nothing new');
 });
 
 test('requests expire an hour after they were last seen', () => {
