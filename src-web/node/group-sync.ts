@@ -6,9 +6,10 @@
  * Every record is checked (group-records.ts) and the answer is taken whole or not at all, as an agent
  * takes one; what counts is then decided by the agent's own view (group-join.ts viewOf).
  *
- * A removed member is let in for this exchange alone until it has the record that removed it (ADR 0092,
- * "Amended"): the group then no longer counts it as a member, and the window stops listing the group.
- * After that the devices refuse it as removed.
+ * A removed member is let in for this exchange alone to get the record that removed it (ADR 0092,
+ * "Amended"): the group then no longer counts it as a member, the window stops listing the group, and
+ * this browser dials its devices no more. (A device cannot learn that a browser got the news, as a
+ * browser answers no exchange, so it goes on letting it in for the news until its bound is reached.)
  */
 import { bestPerSigner } from '../../src-main/state/groups.js';
 import { MAX_GROUP_RECORDS_PER_EXCHANGE, type GroupRecord } from '../../src-main/protocol/group-records.js';

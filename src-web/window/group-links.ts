@@ -5,7 +5,7 @@
  * often than once per SYNC_GAP_MS, one at a time — so an owner's `group allow`, a rename, a device
  * added or dropped, or the group deleted shows. Each device's state is this browser's link to it, as
  * the paired devices' are (devices.ts); a device that no longer lets this browser in (a removal: a
- * device tells the member once, then refuses it as removed) is shown so and not dialed again.
+ * device tells the member, ADR 0092 "Amended", or refuses it) is shown so and not dialed again.
  * What the window shows changed: `groups.changed` goes out.
  */
 import type { GroupInfo } from '../../src-main/groups/groups-contract.js';
