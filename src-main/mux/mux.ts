@@ -92,6 +92,7 @@ export class Mux {
       const stream = new MuxStream(this.deps, id, service, args, this.window);
       this.streams.set(id, stream);
       this.peerStreams++;
+      this.countUse(stream);
       stream.start();
       return stream;
     },
@@ -132,6 +133,9 @@ export class Mux {
   private readonly ids: StreamIds;
   private peerStreams = 0;
   private isClosed = false;
+  /** Streams open now whose opening and DATA count as use (MuxOptions.countsAsUse), by ID. */
+  private readonly usedStreams = new Set<number>();
+  private useCount = 0;
 
   constructor(
     private readonly link: Link,
@@ -194,6 +198,15 @@ export class Mux {
   /** Streams currently open in either direction (not counting ones being opened). */
   get streamCount(): number {
     return this.streams.size;
+  }
+
+  /**
+   * How much the owner used the link so far: streams of the services MuxOptions.countsAsUse names,
+   * opened either way, and the DATA frames they carried either way. It only grows: a reader compares two
+   * readings to learn whether the link was used between them (links/punch-rounds.ts).
+   */
+  get uses(): number {
+    return this.useCount;
   }
 
   /** Milliseconds a frame needing an answer may wait for one before the link is dead (1–3 s, rto.ts). */
@@ -338,6 +351,7 @@ export class Mux {
 
   /** One DATA frame: header and payload go to the link separately when it can take them so. */
   private sendData(streamId: number, payload: Uint8Array): boolean {
+    if (this.usedStreams.has(streamId)) this.useCount++;
     const lane = this.laneOf(streamId);
     if (lane) {
       lane.heartbeat.awaitReply();
@@ -490,6 +504,7 @@ export class Mux {
     let problem: string | undefined;
     switch (frame.type) {
       case FrameType.Data:
+        if (this.usedStreams.has(stream.id)) this.useCount++;
         this.liveness(stream.id).dataReceived();
         problem = stream.receiveData(dataPieces ?? (frame.payload as Buffer));
         break;
@@ -533,6 +548,7 @@ export class Mux {
     stream.sentEarly(opening.earlyBytes, opening.early);
     opening.early = [];
     this.streams.set(id, stream);
+    this.countUse(stream);
     stream.start();
     // The caller gets the stream in a promise reaction, which runs after process.nextTick callbacks:
     // when the link's GOAWAY arrives in the same read as this ACCEPT, the stream's 'error' is emitted
@@ -548,8 +564,16 @@ export class Mux {
     receiveOpen(this.inboundHost, id, service, args);
   }
 
+  /** A stream started, either way: counted as use when its service is one MuxOptions.countsAsUse names. */
+  private countUse(stream: MuxStream): void {
+    if (!this.opts.countsAsUse?.(stream.service)) return;
+    this.usedStreams.add(stream.id);
+    this.useCount++;
+  }
+
   private forget(stream: MuxStream): void {
     if (this.streams.get(stream.id) !== stream) return;
+    this.usedStreams.delete(stream.id);
     this.tuner.release(stream.windowGrowth);
     this.streams.delete(stream.id);
     this.queue.remove(stream);

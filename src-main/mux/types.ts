@@ -55,6 +55,11 @@ export interface MuxOptions {
    */
   maxStreamWindow?: number;
   logger?: MuxLogger;
+  /**
+   * Whether streams of `service` are the owner's use of the link (links/punch-rounds.ts): each one opened,
+   * either way, and each DATA frame it carries, either way, counts in `Mux.uses`. Absent: none counts.
+   */
+  countsAsUse?: (service: string) => boolean;
 }
 
 export type MuxEvents = {
