@@ -194,6 +194,8 @@ export function registerReverseListenService(deps: ReverseListenDeps): ReverseLi
     admits: 'listener',
     // Its refusals are `listener` lines of their own (audit/audit-noise.ts keeps them in check).
     recordsRefusals: true,
+    // It stands open while the forward is saved; each connection it brings (reverse-connect) is use.
+    background: true,
     handle: (req, admission) => void serve(deps, req, admission, listening),
   });
   return {

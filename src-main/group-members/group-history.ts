@@ -67,6 +67,8 @@ export function registerGroupHistory(services: DomainServices, deps: GroupHistor
     permission: null,
     noun: 'group histories',
     admits: 'held',
+    // The owner's devices read each other's notes: no use of the pair by its owner.
+    background: true,
     handle: (req, served) => {
       const args = req.args as { group?: unknown } | undefined;
       const group = typeof args?.group === 'string' && GROUP_ID.test(args.group) ? args.group : undefined;

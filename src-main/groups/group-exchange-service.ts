@@ -77,6 +77,8 @@ export class GroupExchanges {
       permission: null,
       noun: 'group exchanges',
       admits: 'held',
+      // Exchanges run on their own schedule: no use of the pair by its owner.
+      background: true,
       handle: (req, served) => {
         const fp = req.peer.fingerprint;
         const args = req.args as { v?: unknown } | null;

@@ -139,8 +139,9 @@ export class Introductions {
       // Every peer may ask; only one marked mine here is answered (serve).
       permission: null,
       noun: 'introductions',
-      // The owner's devices compare notes on it: no connection of its own.
+      // The owner's devices compare notes on it: no connection of its own, and no use of the pair.
       admits: 'held',
+      background: true,
       handle: (req, served) => {
         const fp = req.peer.fingerprint;
         const problem = membersOpenArgsProblem(req.args);

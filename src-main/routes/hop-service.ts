@@ -120,6 +120,8 @@ export function registerHopServices(services: Pick<ServiceRegistry, 'register'>,
     permission: 'relay',
     noun: 'relaying',
     kind: 'chain-hop',
+    // A routed link's own heartbeats travel in it too: whether it is used is that link's business.
+    background: true,
     handle: (req, served) => {
       const give = state.fromPredecessor.take(req.peer.fingerprint);
       if (!give) return req.reject('TOO_MANY_STREAMS', HOP_WORDS.busy);
@@ -137,6 +139,7 @@ export function registerHopServices(services: Pick<ServiceRegistry, 'register'>,
     noun: 'routed links',
     // A link, not a connection: what it carries is listed by whoever uses it.
     admits: 'held',
+    background: true,
     handle: (req, served) => arrive(req, served, deps, arriving),
   });
 }

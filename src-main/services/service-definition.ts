@@ -159,6 +159,13 @@ export interface ServiceBasics {
    * a cap reached) as a `refused` event.
    */
   recordsRefusals?: boolean;
+  /**
+   * True for the node's own traffic, which its owner did not ask for now (an exchange among the
+   * owner's devices, a routed link passing through, a listener standing open): its streams are no use
+   * of the pair, so they never make a relayed pair try a direct link again (links/punch-rounds.ts).
+   * Absent: each stream opened and each DATA frame it carries is the owner's use.
+   */
+  background?: boolean;
 }
 
 /**

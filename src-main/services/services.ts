@@ -128,6 +128,16 @@ export class ServiceRegistry {
     return [...this.services.keys()];
   }
 
+  /**
+   * Whether streams of `service` are the owner's use of a pair (ServiceBasics.background): a service
+   * registered here and not the node's own traffic. The link's own streams (control, traverse,
+   * splice), which no service registers, are not.
+   */
+  countsAsUse(service: string): boolean {
+    const def = this.services.get(service);
+    return def !== undefined && def.background !== true;
+  }
+
   /** How many connections and streams are held under grants now (for tests and leak checks). */
   get size(): number {
     return this.bound.size;

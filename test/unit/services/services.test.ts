@@ -55,3 +55,13 @@ test('a missing permission is refused with the command its owner runs there; lon
   services.dispatch('b', { fingerprint: 'f'.repeat(64), name: 'a', allow: ['terminal'] }, unknown.req);
   assert.equal(unknown.answer.code, 'UNKNOWN_SERVICE');
 });
+
+test('streams of a registered service count as the owner’s use of a pair, unless it is background; the link’s own do not', () => {
+  const services = new ServiceRegistry();
+  const held = { permission: null, noun: 'things', admits: 'held', handle: () => undefined } as const;
+  services.register('tcp-connect', held);
+  services.register('groups', { ...held, background: true });
+  assert.equal(services.countsAsUse('tcp-connect'), true, 'a service the owner uses counts');
+  assert.equal(services.countsAsUse('groups'), false, 'an exchange on its own schedule does not');
+  assert.equal(services.countsAsUse('control'), false, 'the link’s own streams register no service');
+});
