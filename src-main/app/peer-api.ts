@@ -53,6 +53,7 @@ export interface PeersDeps {
       stateSource(): PeerStateSource;
       peerEntry(fp: string): ReadonlyPeerEntry | undefined;
       noteRtt(fingerprint: string, rttMs: number): void;
+      noteUse(fingerprint: string): void;
       retryDirect(fingerprint: string): boolean;
     };
   readonly notices: Pick<Notifier, 'changed'>;
@@ -400,6 +401,9 @@ export function retryDirect(agent: PeersDeps, ref: string): PeerInfo {
 export async function ping(agent: PeersDeps, ref: string, timeoutMs = 5000): Promise<PingResult> {
   const entry = resolvePeer(agent.links, ref);
   let active = agent.links.activePath(entry);
+  // The owner's ping is a use of the pair (a heartbeat's PING is none): it counts for a relayed
+  // pair's next try at a direct link (links/punch-rounds.ts).
+  agent.links.noteUse(entry.fingerprint);
   let rttMs: number;
   try {
     rttMs = await active.mux.ping(timeoutMs);

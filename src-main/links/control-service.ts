@@ -19,7 +19,7 @@ import {
   FEATURE_TERMINAL_TYPE,
 } from '../protocol/terminal-frames.js';
 import { FEATURE_SPLICE } from './relay-splice.js';
-import { FEATURE_TRAVERSE } from './traverse-protocol.js';
+import { FEATURE_TRAVERSE, FEATURE_TRAVERSE_USE } from './traverse-protocol.js';
 import type { RelaySetting } from '../state/settings.js';
 import { AGENT_VERSION } from '../core/version.js';
 import { isLaneToken } from '../transport/lane-token.js';
@@ -121,6 +121,7 @@ export function ownHello(
       FEATURE_EARLY_DATA,
       FEATURE_INPUT_RESUME,
       FEATURE_TRAVERSE,
+      FEATURE_TRAVERSE_USE,
     ],
     ...(lane === undefined ? {} : { lane }),
   };

@@ -18,10 +18,7 @@ import {
   TraverseSession,
   type OwnCandidates,
 } from './traversal.js';
-import { FEATURE_TRAVERSE, TRAVERSE_SERVICE } from './traverse-protocol.js';
-
-/** Streams a relay link carries of its own: a control stream each way and `traverse`. */
-const LINK_OWN_STREAMS = 3;
+import { FEATURE_TRAVERSE, FEATURE_TRAVERSE_USE, TRAVERSE_SERVICE } from './traverse-protocol.js';
 
 export interface LinkTraversalsDeps {
   identity: Identity;
@@ -78,6 +75,11 @@ export class LinkTraversals {
     this.sessions.get(entry)?.retryNow();
   }
 
+  /** The owner pinged the peer (`ping`): a use of the pair its relay link's mux does not count. */
+  noteUse(entry: PeerEntry): void {
+    this.sessions.get(entry)?.noteUse();
+  }
+
   private start(entry: PeerEntry, mux: Mux, stream: Duplex, coordinator: boolean): void {
     const nat = this.deps.nat;
     if (!nat) return;
@@ -93,8 +95,10 @@ export class LinkTraversals {
       directUp: () => entry.links.get('direct')?.confirmed === true,
       mayPunch: () => this.punches.attempt(entry.fingerprint) === 0,
       budgetWaitMs: () => this.punches.wait(entry.fingerprint) * 1000,
-      // In use: a stream beyond the link's own (a control stream each way, and `traverse`).
-      inUse: () => mux.streamCount > LINK_OWN_STREAMS,
+      // The owner's streams on the relay link and what they carried (the mux counts them: the
+      // services ServiceRegistry.countsAsUse names); pings come by noteUse.
+      uses: () => mux.uses,
+      peerHearsUse: entry.features?.includes(FEATURE_TRAVERSE_USE) === true,
       attach: (l) => this.deps.attachPunched(l),
       learnMapped: (address) => this.deps.learnAddresses(entry, [address], 'mapped'),
       changed: () => this.deps.changed(),

@@ -94,7 +94,7 @@ export interface PeerLinkSetDeps {
    * What peers may open here (terminal, tcp-connect…); `control` and `splice` are handled here. Its
    * guests (nodes a domain lets in without a pairing) get entries as peers do.
    */
-  services: Pick<ServiceRegistry, 'dispatch'> & { readonly guests?: GuestList };
+  services: Pick<ServiceRegistry, 'dispatch' | 'countsAsUse'> & { readonly guests?: GuestList };
   /** This node's candidates across NATs (nat-candidates.ts); absent: no traversal is tried. */
   nat?: OwnCandidates;
 }
@@ -197,6 +197,12 @@ export class PeerLinkSet {
     return true;
   }
 
+  /** The owner pinged the peer (`ping`): a use of the pair, as its streams are (link-traversals.ts). */
+  noteUse(fingerprint: string): void {
+    const entry = this.peers.get(fingerprint);
+    if (entry) this.traversals.noteUse(entry);
+  }
+
   /** A round trip to the peer just measured (`ping`), in ms: shown as its `rttMs` while it is online. */
   noteRtt(fingerprint: string, rttMs: number): void {
     const entry = this.peers.get(fingerprint);
@@ -283,6 +289,10 @@ export class PeerLinkSet {
     const mux = new Mux(link, {
       heartbeatMs: LINK_HEARTBEAT_MS,
       deadAfterMs: LINK_DEAD_AFTER_MS,
+      // Use is counted where it decides something: on a relay link, whose traversal waits for it.
+      ...(link.path === 'relay'
+        ? { countsAsUse: (service: string) => this.deps.services.countsAsUse(service) }
+        : {}),
       onStream: (req) => {
         if (req.service === CONTROL_SERVICE) return this.control.accept(entry, link, mux, req);
         if (req.service === SPLICE_SERVICE) return this.splicer.accept(link, req);

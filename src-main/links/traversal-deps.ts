@@ -55,8 +55,14 @@ export interface TraversalDeps {
   mayPunch(): boolean;
   /** Milliseconds until the budget allows one again (0: now); absent: not known. */
   budgetWaitMs?(): number;
-  /** Whether the pair is in use (streams on it): a round after a give-up waits for use. Absent: always. */
-  inUse?(): boolean;
+  /**
+   * How much the owner used the pair over its relay link so far, a count that only grows (the link
+   * mux's `uses`): a round after a give-up waits for use during the wait (punch-rounds.ts). Absent:
+   * always in use.
+   */
+  uses?(): number;
+  /** The peer takes `used` lines (FEATURE_TRAVERSE_USE): the side that does not coordinate tells it of a ping. */
+  peerHearsUse?: boolean;
   /** The clock rounds and answers are timed by (tests give a fake). */
   timers?: Timers;
   /** Puts a punched direct link to work. */

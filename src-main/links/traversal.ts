@@ -27,7 +27,7 @@ import {
   type OutgoingTraverse,
   type TraverseMessage,
 } from './traverse-protocol.js';
-import { retryAfterGiveUpMs, roundAttempts } from './punch-rounds.js';
+import { retryAfterGiveUpMs, roundAttempts, usedDuringWait } from './punch-rounds.js';
 
 /** How long after the agreed start the connects go on, in ms (kernel SYN retries come at 1 s, 3 s). */
 export const PUNCH_WINDOW_MS = 4_000;
@@ -62,6 +62,8 @@ export class TraverseSession {
   private readonly timers: Timers;
   /** What this node last told, to see its own candidates change. */
   private told = '';
+  /** The owner's uses of the pair the relay link's mux does not count: pings, here or the peer's (`used`). */
+  private noted = 0;
 
   constructor(
     private readonly stream: Duplex,
@@ -126,6 +128,21 @@ export class TraverseSession {
     this.startRound();
   }
 
+  /**
+   * The owner used the pair in a way the relay link's mux does not count (a ping): the coordinator
+   * counts it; the other side tells the coordinator, when its hello says it takes `used` lines.
+   */
+  noteUse(): void {
+    if (this.ended || this.deps.directUp()) return;
+    if (this.coordinator) this.noted++;
+    else if (this.deps.peerHearsUse === true) this.send({ t: 'used' });
+  }
+
+  /** The pair's use so far, a count that only grows; undefined where nothing counts it. */
+  private uses(): number | undefined {
+    return this.deps.uses === undefined ? undefined : this.deps.uses() + this.noted;
+  }
+
   /** A new round of opens from now: after a change, a backoff or the owner's word. */
   private startRound(): void {
     const state = this.deps.state;
@@ -158,6 +175,10 @@ export class TraverseSession {
 
   private onMessage(m: TraverseMessage): void {
     if (m.t === 'candidates') return this.onCandidates(m);
+    if (m.t === 'used') {
+      if (this.coordinator) this.noted++;
+      return;
+    }
     if (this.waiting?.t === m.t) {
       const { resolve } = this.waiting;
       this.waiting = undefined;
@@ -231,7 +252,8 @@ export class TraverseSession {
 
   /**
    * Gives the round up and sets when the next one starts on its own: `wait` ms from now, or the
-   * backoff for the rounds given up so far. When it comes and the pair is not in use, it waits again.
+   * backoff for the rounds given up so far. When it comes and the owner did not use the pair during
+   * it, it waits again (usedDuringWait).
    */
   private giveUp(why: string, waitMs?: number): void {
     const state = this.deps.state;
@@ -242,9 +264,10 @@ export class TraverseSession {
     );
     state.nextTryAt = this.timers.now() + wait;
     this.clearTimer();
+    const usesBefore = this.uses();
     this.timer = this.timers.setTimeout(() => {
       this.timer = undefined;
-      if (this.deps.inUse?.() === false) return this.giveUp(why, wait);
+      if (!usedDuringWait(usesBefore, this.uses())) return this.giveUp(why, wait);
       this.startRound();
     }, wait);
   }

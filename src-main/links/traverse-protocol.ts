@@ -11,7 +11,10 @@
  * - `connect`: a punch offer (from the side that coordinates) or its answer: the local port the sender
  *   will connect from, which its NAT keeps;
  * - `sync`: from the coordinator, one RTT after its `connect`: the answerer starts at once, the
- *   coordinator half an RTT later, so both SYNs leave about together (as libp2p's DCUtR times it).
+ *   coordinator half an RTT later, so both SYNs leave about together (as libp2p's DCUtR times it);
+ * - `used`: from the other side, to a coordinator whose hello lists FEATURE_TRAVERSE_USE: its owner
+ *   used the pair in a way the coordinator's mux cannot see (a ping), which counts for the rounds
+ *   after a give-up (punch-rounds.ts). An older coordinator would end the stream on it: never sent to one.
  */
 import { z } from 'zod';
 import { madeOnUse } from '../core/made-on-use.js';
@@ -21,6 +24,8 @@ import { ClawError } from '../core/errors.js';
 export const TRAVERSE_SERVICE = 'traverse';
 /** The hello feature of nodes that speak the `traverse` stream. */
 export const FEATURE_TRAVERSE = 'traverse';
+/** The hello feature of nodes that take `used` lines on it. */
+export const FEATURE_TRAVERSE_USE = 'traverse-use';
 
 /** Longest line, in bytes, without its newline. */
 export const MAX_TRAVERSE_LINE_BYTES = 2048;
@@ -43,6 +48,7 @@ const messageSchema = madeOnUse(() =>
       })
       .strict(),
     z.object({ t: z.literal('sync') }).strict(),
+    z.object({ t: z.literal('used') }).strict(),
   ]),
 );
 

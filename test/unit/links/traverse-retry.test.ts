@@ -1,8 +1,9 @@
 /**
  * After a round of simultaneous opens gives up, the pair is not relayed for good (links/traversal.ts,
- * punch-rounds.ts): a new round starts on a backoff while the pair is in use, at once when the peer
- * names its candidates again or the owner asks (`peers retry`), and never past the peer's budget. The
- * far end here never answers an offer, so every open fails by its answer timeout, on a fake clock.
+ * punch-rounds.ts): a new round starts on a backoff when the owner used the pair during the wait
+ * (docs/adr/0103-use-over-the-wait.md), at once when the peer names its candidates again or the owner
+ * asks (`peers retry`), and never past the peer's budget. The far end here never answers an offer, so
+ * every open fails by its answer timeout, on a fake clock.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,10 +21,10 @@ import { until } from '../../helpers/wait.js';
 
 const identity = await generateIdentity('traverse-retry');
 
-function coordinator(clock: FakeClock, opts: { budget: { left: number }; inUse?: () => boolean }) {
+function coordinator(clock: FakeClock, opts: { budget: { left: number }; uses?: () => number }) {
   const far = traverseFixture(identity, true, opts.budget, {
     budgetWaitMs: () => (opts.budget.left > 0 ? 0 : 60_000),
-    ...(opts.inUse ? { inUse: opts.inUse } : {}),
+    ...(opts.uses ? { uses: opts.uses } : {}),
     timers: clock,
   });
   const offers = () => far.heard.filter((m) => m.t === 'connect').length;
@@ -73,18 +74,74 @@ test('a given-up round is tried again after the backoff while the pair is in use
   c.s.destroy();
 });
 
-test('while the pair is not in use, the backoff comes and goes without an open', async () => {
+test('while the owner does not use the pair, the backoff comes and goes without an open', async () => {
   const clock = fakeClock(1_000_000);
-  let inUse = false;
-  const c = coordinator(clock, { budget: { left: 100 }, inUse: () => inUse });
+  let uses = 0;
+  const c = coordinator(clock, { budget: { left: 100 }, uses: () => uses });
+  c.say(candidates);
+  // Used before the round gave up: that is before the wait, and does not count for it.
+  uses += 5;
+  await runUntil(clock, 'the first round given up', () => c.state.gaveUp !== undefined);
+  for (let wait = 1; wait <= 3; wait++) {
+    await clock.runNext();
+    assert.equal(c.offers(), MAX_PUNCH_ATTEMPTS, `no use during wait ${wait}: no open`);
+    assert.equal(c.state.nextTryAt, clock.now() + FIRST_RETRY_AFTER_GIVE_UP_MS, 'it waits again');
+  }
+  c.s.destroy();
+});
+
+test('one short use at any moment of the wait starts the next round when it is due', async () => {
+  const clock = fakeClock(1_000_000);
+  let uses = 0;
+  const c = coordinator(clock, { budget: { left: 100 }, uses: () => uses });
+  c.say(candidates);
+  await runUntil(clock, 'the first round given up', () => c.state.gaveUp !== undefined);
+  const due = c.state.nextTryAt!;
+  // A forwarded request 10 s into the wait, over long before the round is due: nothing is open then.
+  clock.advance(10_000);
+  uses++;
+  assert.equal(c.offers(), MAX_PUNCH_ATTEMPTS, 'a use starts no round before it is due');
+  await runUntil(clock, 'an open once the round is due', () => c.offers() > MAX_PUNCH_ATTEMPTS);
+  assert.ok(clock.now() >= due, 'the round started when it was due, not at the use');
+  c.s.destroy();
+});
+
+test('the owner’s pings count, here or told by the peer (`used`); the other side tells of its own', async () => {
+  const clock = fakeClock(1_000_000);
+  const c = coordinator(clock, { budget: { left: 100 }, uses: () => 0 });
   c.say(candidates);
   await runUntil(clock, 'the first round given up', () => c.state.gaveUp !== undefined);
   await clock.runNext();
-  assert.equal(c.offers(), MAX_PUNCH_ATTEMPTS, 'not in use: no open');
-  assert.equal(c.state.nextTryAt, clock.now() + FIRST_RETRY_AFTER_GIVE_UP_MS, 'it waits again');
-  inUse = true;
-  await runUntil(clock, 'an open once in use', () => c.offers() > MAX_PUNCH_ATTEMPTS);
+  assert.equal(c.offers(), MAX_PUNCH_ATTEMPTS, 'unused: no open');
+  c.session.noteUse();
+  await runUntil(clock, 'an open after a ping here', () => c.offers() > MAX_PUNCH_ATTEMPTS);
+  await runUntil(clock, 'that round given up', () => c.state.roundsGivenUp === 2);
+  const afterSecond = c.offers();
+  await clock.runNext();
+  assert.equal(c.offers(), afterSecond, 'unused again: no open');
+  c.say({ t: 'used' });
+  await runUntil(clock, 'an open after the peer’s ping', () => c.offers() > afterSecond);
   c.s.destroy();
+
+  // The side that does not coordinate tells its pings, to a peer that takes the line, while relayed.
+  const heard = (o: { peerHearsUse: boolean; direct?: boolean }) => {
+    const other = traverseFixture(
+      identity,
+      false,
+      { left: 100 },
+      {
+        peerHearsUse: o.peerHearsUse,
+        directUp: () => o.direct === true,
+        timers: clock,
+      },
+    );
+    other.session.noteUse();
+    other.s.destroy();
+    return other.heard.filter((m) => m.t === 'used').length;
+  };
+  assert.equal(heard({ peerHearsUse: true }), 1, 'told to a peer that takes `used`');
+  assert.equal(heard({ peerHearsUse: false }), 0, 'an older peer would end the stream on it');
+  assert.equal(heard({ peerHearsUse: true, direct: true }), 0, 'nothing to tell once direct');
 });
 
 test('candidates told again, or the owner asking, start a round at once; the budget still holds', async () => {
