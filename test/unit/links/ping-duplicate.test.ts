@@ -40,6 +40,7 @@ test('a ping whose link is closed as a duplicate is answered on the link that st
     links: {
       peerEntries: () => [entry],
       noteRtt: (_fp: string, ms: number) => void (entry.links.rttMs = ms),
+      noteUse: () => undefined,
       activePath: (e: typeof entry) => ({
         path: 'direct',
         link: e.links.active!.link,
@@ -89,6 +90,7 @@ test('a pong names the path and address of the link it went over, though the lin
     links: {
       peerEntries: () => [entry],
       noteRtt: (_fp: string, ms: number) => void (entry.links.rttMs = ms),
+      noteUse: () => undefined,
       activePath: (e: typeof entry) => e.links.active!,
     },
   };
