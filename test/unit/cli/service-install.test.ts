@@ -7,13 +7,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import {
-  installService,
-  serviceLogs,
-  serviceState,
-  uninstallService,
-  type ServiceMachine,
-} from '../../../src-main/cli/service-manager.js';
+import { installService, uninstallService, type ServiceMachine } from '../../../src-main/cli/service-manager.js';
+import { serviceLogs, serviceState } from '../../../src-main/cli/service-query.js';
 import { readServiceRecord } from '../../../src-main/cli/service-record.js';
 import type { CommandResult } from '../../../src-main/cli/service-runner.js';
 import {
@@ -46,6 +41,7 @@ function fakeMachine(
   mkdirSync(osHome);
   const home = join(root, 'node home');
   const calls: string[][] = [];
+  const tasks = new Set<string>();
   const machine: ServiceMachine = {
     platform,
     uid: opts.uid ?? 1000,
@@ -58,7 +54,12 @@ function fakeMachine(
     now: () => new Date('2026-11-28T12:00:00Z'),
     run: (file, args) => {
       calls.push([file, ...args]);
-      return Promise.resolve({ code: 0, stdout: '', stderr: '', ...opts.answer?.(file, args) });
+      // Task Scheduler's library: a task is there from its /Create to its /Delete.
+      const task = file === 'schtasks' ? args[args.indexOf('/TN') + 1] : undefined;
+      if (task && args[0] === '/Create') tasks.add(task);
+      const asked = task && args[0] === '/Query' && !tasks.has(task) ? { code: 1 } : {};
+      if (task && args[0] === '/Delete') tasks.delete(task);
+      return Promise.resolve({ code: 0, stdout: '', stderr: '', ...asked, ...opts.answer?.(file, args) });
     },
   };
   const spec: ServiceSpec = {
@@ -221,17 +222,18 @@ test('Windows: the task created from UTF-16 XML, run now; removed with /End and 
   const path = `\\Clawbridge\\${serviceName('agent', f.spec.home)}`;
   assert.equal(record.definition, path, "the task's path");
   assert.equal(xml, 'fffe', 'the XML file starts with the UTF-16LE byte order mark');
+  const changes = () => f.calls.filter((c) => c[1] !== '/Query');
   assert.deepEqual(
-    f.calls.map((c) => c.slice(0, 3)),
+    changes().map((c) => c.slice(0, 3)),
     [
       ['schtasks', '/Create', '/TN'],
       ['schtasks', '/Run', '/TN'],
     ],
   );
-  assert.equal(f.calls[0]![3], path, 'created under its path');
+  assert.equal(changes()[0]![3], path, 'created under its path');
   f.calls.length = 0;
   await uninstallService(f.machine, f.spec.home);
-  assert.deepEqual(f.calls, [
+  assert.deepEqual(changes(), [
     ['schtasks', '/End', '/TN', path],
     ['schtasks', '/Delete', '/TN', path, '/F'],
   ]);
