@@ -6,7 +6,7 @@
  * record; the commands go through a ServiceRunner, so tests fake the manager and read what was
  * written. An install that fails takes back what it wrote, so nothing half-installed stays behind.
  */
-import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ClawError, errorMessage } from '../core/errors.js';
 import { commandArgs, commandIn, hereHint } from '../core/hint.js';
@@ -23,6 +23,7 @@ import {
   readServiceRecordFile,
   removeServiceRecord,
   writeServiceRecord,
+  type RecordOwner,
   type ServiceManagerName,
   type ServiceRecord,
 } from './service-record.js';
@@ -66,17 +67,41 @@ const managerOf = (m: ServiceMachine, options: InstallOptions): ServiceManagerNa
   return 'systemd';
 };
 
+/** A user's uid and primary group, or undefined when there is no such user. */
+async function userIds(m: ServiceMachine, user: string): Promise<RecordOwner | undefined> {
+  const [u, g] = [await m.run('id', ['-u', user]), await m.run('id', ['-g', user])];
+  const [uid, gid] = [Number(u.stdout.trim()), Number(g.stdout.trim())];
+  if (u.code !== 0 || g.code !== 0 || !Number.isInteger(uid) || !Number.isInteger(gid)) return undefined;
+  return { uid, gid };
+}
+
 /** A system unit's user must own the home: the agent refuses a home that is not its own. */
-async function ownerCheck(m: ServiceMachine, home: string, user: string): Promise<number> {
-  const r = await m.run('id', ['-u', user]);
-  const uid = Number(r.stdout.trim());
-  if (r.code !== 0 || !Number.isInteger(uid)) throw new ClawError('BAD_ARGUMENT', `no user ${user} here`);
-  if (statSync(home, { throwIfNoEntry: false })?.uid !== uid)
+async function ownerCheck(m: ServiceMachine, home: string, user: string): Promise<RecordOwner> {
+  const ids = await userIds(m, user);
+  if (!ids) throw new ClawError('BAD_ARGUMENT', `no user ${user} here`);
+  if (statSync(home, { throwIfNoEntry: false })?.uid !== ids.uid)
     throw new ClawError(
       'BAD_ARGUMENT',
       `the home ${home} must exist and belong to ${user}: create it with \`install -d -o ${user} -m 700 ${shellWord(home)}\``,
     );
-  return uid;
+  return ids;
+}
+
+/**
+ * Who the home's record belongs to, for root removing a system unit: the unit's own `User=` (the unit
+ * is root's file in root's folder), never the home's owner, which that user controls. Undefined for a
+ * user's own service (the record is this user's) or a unit that names no user (then it is left).
+ */
+async function recordOwner(m: ServiceMachine, service: LocatedService): Promise<RecordOwner | undefined> {
+  if (service.manager !== 'systemd-system') return undefined;
+  let unit = '';
+  try {
+    unit = readFileSync(service.definition, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const user = /^User=([a-z_][a-z0-9_.-]*)$/im.exec(unit)?.[1];
+  return user ? userIds(m, user) : undefined;
 }
 
 /**
@@ -176,7 +201,12 @@ async function removeService(m: ServiceMachine, service: LocatedService): Promis
 }
 
 /** Takes back a failed install; true when its definition is still there after that. */
-async function rollBack(m: ServiceMachine, service: LocatedService, home: string): Promise<boolean> {
+async function rollBack(
+  m: ServiceMachine,
+  service: LocatedService,
+  home: string,
+  owner: RecordOwner | undefined,
+): Promise<boolean> {
   try {
     await removeService(m, service);
   } catch {
@@ -185,7 +215,7 @@ async function rollBack(m: ServiceMachine, service: LocatedService, home: string
   const left = (await findServices(m, home)).some((s) => s.definition === service.definition);
   if (!left) {
     try {
-      removeServiceRecord(home);
+      removeServiceRecord(home, owner);
     } catch {
       // A record that cannot be removed names nothing installed: the next install writes over it.
     }
@@ -210,7 +240,7 @@ export async function installService(
   const manager = managerOf(m, options);
   await refuseSecond(m, spec.home);
   const service = locate(m, manager, spec.kind, spec.home);
-  if (manager === 'systemd-system') await ownerCheck(m, spec.home, options.runAs!);
+  const owner = manager === 'systemd-system' ? await ownerCheck(m, spec.home, options.runAs!) : undefined;
   const record: ServiceRecord = {
     kind: spec.kind,
     name: service.name,
@@ -223,9 +253,9 @@ export async function installService(
   };
   try {
     await writeAndStart(m, spec, service, options.runAs);
-    writeServiceRecord(spec.home, record);
+    writeServiceRecord(spec.home, record, owner);
   } catch (err) {
-    const left = await rollBack(m, service, spec.home);
+    const left = await rollBack(m, service, spec.home, owner);
     const what = err instanceof ClawError ? err.message : `installing ${service.name} failed: ${errorMessage(err)}`;
     const code = err instanceof ClawError ? err.code : 'SERVICE_FAILED';
     if (!left) throw new ClawError(code, `${what} (nothing was left installed)`, { cause: err });
@@ -261,19 +291,20 @@ export async function uninstallService(m: ServiceMachine, home: string): Promise
     );
   const recorded = readServiceRecordFile(home)?.record;
   if (found.length === 0) {
-    if (!recorded || !managersHere(m).includes(recorded.manager))
+    // Root trusts no one's word for whose record it is: only a user removes their own leftover.
+    if (!recorded || !managersHere(m).includes(recorded.manager) || recorded.manager === 'systemd-system')
       throw new ClawError(
         'BAD_ARGUMENT',
         recorded
-          ? `the home ${home} has no service this user can remove: it says ${recorded.name} (${recorded.manager}) serves it; uninstall it as the user who installed it`
+          ? `the home ${home} has no service this user can remove, though its service.json names ${recorded.name} (${recorded.manager}): remove the file by hand, or uninstall as the user who installed it`
           : `the home ${home} has no service installed`,
       );
     removeServiceRecord(home);
     return [];
   }
+  const owner = (await Promise.all(found.map((s) => recordOwner(m, s)))).find((o) => o !== undefined);
   for (const service of found) await removeService(m, service);
-  removeServiceRecord(home);
+  // A system unit that names no user of this machine: the record is left to whoever owns the home.
+  if (!found.some((s) => s.manager === 'systemd-system') || owner) removeServiceRecord(home, owner);
   return found;
 }
-
-

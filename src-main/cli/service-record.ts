@@ -6,11 +6,11 @@
  * It is a note, never an authority: the home belongs to the user the service runs as, so whoever has a
  * shell there (that user, a peer granted `terminal`) can rewrite it. What the manager is told to stop,
  * what is deleted and which journal is read come from the kind and the home (service-locate.ts), never
- * from this file; and root, installing a system unit for another user, reads and writes it only as
- * that user (docs/security.md §The service's user).
+ * from this file; and root, installing a system unit for another user, writes and removes it only as
+ * that user (docs/service.md §Who may change what).
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, constants, fstatSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ClawError } from '../core/errors.js';
@@ -83,17 +83,29 @@ export function readServiceRecord(home: string): ServiceRecord | undefined {
   return readServiceRecordFile(home)?.record;
 }
 
+/** The account a record is written and removed as: the service's user, for root's system unit. */
+export interface RecordOwner {
+  readonly uid: number;
+  readonly gid: number;
+}
+
 /**
- * Writes or removes the record as the user who owns the home. Root, installing a system unit, is in a
- * folder that user controls: a path it writes or removes there as root could be swapped under it for a
- * link to a file of root's, so a child process running as that user does it, with that user's rights
- * and nothing of root's (no supplementary groups, no environment).
+ * Writes or removes the record, as `owner` when that is another user. Root, installing a system unit,
+ * is in a folder that user controls: a path it wrote or removed there as root could be swapped under it
+ * for a link to a folder of root's, so a child process running as that user does it, with that user's
+ * rights and nothing of root's (no supplementary groups, no environment). Who the owner is comes from
+ * what root trusts (the --run-as user, the unit's User=), never from the home, which that user owns.
  */
-function asHomeOwner(home: string, op: 'write' | 'remove', inProcess: () => void, data = ''): void {
-  const me = currentUid();
-  const owner = me === 0 ? statSync(home, { throwIfNoEntry: false }) : undefined;
-  if (!owner || owner.uid === me) return inProcess();
-  const r = spawnSync(process.execPath, ['-e', AS_OWNER_SCRIPT, op, join(home, SERVICE_RECORD_FILE)], {
+function asOwner(
+  home: string,
+  owner: RecordOwner | undefined,
+  op: 'write' | 'remove',
+  inProcess: () => void,
+  data = '',
+): void {
+  if (!owner || owner.uid === currentUid()) return inProcess();
+  const path = join(home, SERVICE_RECORD_FILE);
+  const r = spawnSync(process.execPath, ['-e', AS_OWNER_SCRIPT, op, path], {
     uid: owner.uid,
     gid: owner.gid,
     input: data,
@@ -103,13 +115,12 @@ function asHomeOwner(home: string, op: 'write' | 'remove', inProcess: () => void
     timeout: AS_OWNER_TIMEOUT_MS,
   });
   if (r.status !== 0) {
-    const said = String(r.stderr ?? r.error?.message ?? '')
-      .trim()
+    const said = String(r.stderr ?? '')
       .split('\n')
-      .filter((l) => /Error|EACCES|EPERM|ENOENT/.test(l))[0];
+      .find((l) => /^\w*Error\b/.test(l));
     throw new ClawError(
       'SERVICE_FAILED',
-      `could not ${op} ${join(home, SERVICE_RECORD_FILE)} as the home's owner (uid ${owner.uid})${said ? `: ${said.trim()}` : ''}: the home must be a folder that user can write`,
+      `could not ${op} ${path} as the service's user (uid ${owner.uid})${said ? ` (${said.trim()})` : r.error ? ` (${r.error.message})` : ''}: the home must be a folder that user can write`,
     );
   }
 }
@@ -127,11 +138,12 @@ else {
   try { fs.renameSync(tmp, path); } catch (err) { fs.rmSync(tmp, { force: true }); throw err; }
 }`;
 
-/** Writes the record, as the home's owner (see asHomeOwner). */
-export function writeServiceRecord(home: string, record: ServiceRecord): void {
+/** Writes the record, as `owner` (asOwner). */
+export function writeServiceRecord(home: string, record: ServiceRecord, owner?: RecordOwner): void {
   const text = `${JSON.stringify(record, null, 2)}\n`;
-  asHomeOwner(
+  asOwner(
     home,
+    owner,
     'write',
     () => {
       ensureHomeDir(home);
@@ -141,12 +153,7 @@ export function writeServiceRecord(home: string, record: ServiceRecord): void {
   );
 }
 
-/** Removes the record, as the home's owner (see asHomeOwner); nothing when the home is gone. */
-export function removeServiceRecord(home: string): void {
-  try {
-    statSync(home);
-  } catch {
-    return;
-  }
-  asHomeOwner(home, 'remove', () => rmSync(join(home, SERVICE_RECORD_FILE), { force: true }));
+/** Removes the record, as `owner` (asOwner). */
+export function removeServiceRecord(home: string, owner?: RecordOwner): void {
+  asOwner(home, owner, 'remove', () => rmSync(join(home, SERVICE_RECORD_FILE), { force: true }));
 }
