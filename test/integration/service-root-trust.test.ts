@@ -77,7 +77,13 @@ function world(label: string): World {
   const home = join(own, 'node home');
   mkdirSync(home, { mode: 0o700 });
   chownSync(home, uid, gid);
-  return { root, unitDir, calls, home, env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, CALLS: calls } };
+  return {
+    root,
+    unitDir,
+    calls,
+    home,
+    env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, CALLS: calls },
+  };
 }
 
 /** `clawbridge ARGS` as root, its /etc/systemd/system the world's folder. */
@@ -113,11 +119,7 @@ test(
     const unit = join(w.unitDir, `${name}.service`);
     assert.match(readFileSync(unit, 'utf8'), /^User=nobody$/m, 'a system unit for the account');
     const record = join(w.home, 'service.json');
-    assert.equal(
-      statSync(record).uid,
-      nobody().uid,
-      "the record is the account's (in its home)",
-    );
+    assert.equal(statSync(record).uid, nobody().uid, "the record is the account's (in its home)");
 
     // The account rewrites its record to name sshd's unit and a file of root's.
     const precious = join(w.root, 'root-file');
