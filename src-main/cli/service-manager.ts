@@ -6,7 +6,7 @@
  * record; the commands go through a ServiceRunner, so tests fake the manager and read what was
  * written. An install that fails takes back what it wrote, so nothing half-installed stays behind.
  */
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ClawError, errorMessage } from '../core/errors.js';
 import { commandArgs, commandIn, hereHint } from '../core/hint.js';
@@ -142,7 +142,7 @@ async function writeAndStart(
   const { manager, name, definition } = service;
   // The definition holds the command line, flags and all (a --relay-token among them): only its owner
   // and the manager, which reads it as that owner or as root, read it.
-  const private_ = { mode: DEFINITION_MODE };
+  const private_ = { mode: DEFINITION_MODE, flag: 'wx' };
   if (manager === 'systemd' || manager === 'systemd-system') {
     const advice = (r: Parameters<typeof systemdAdvice>[3]) => systemdAdvice(m, manager, spec.home, r);
     mkdirSync(dirname(definition), { recursive: true });
@@ -240,6 +240,13 @@ export async function installService(
   const manager = managerOf(m, options);
   await refuseSecond(m, spec.home);
   const service = locate(m, manager, spec.kind, spec.home);
+  // Not a unit of ours (findServices saw none): a link or a folder someone put there is not written
+  // through, nor removed when the install is taken back.
+  if (manager !== 'schtasks' && lstatSync(service.definition, { throwIfNoEntry: false }))
+    throw new ClawError(
+      'SERVICE_EXISTS',
+      `${service.definition} is in the way (a link or a folder, not a unit install wrote): move it away, then install again`,
+    );
   const owner = manager === 'systemd-system' ? await ownerCheck(m, spec.home, options.runAs!) : undefined;
   const record: ServiceRecord = {
     kind: spec.kind,

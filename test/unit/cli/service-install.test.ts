@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import {
   existsSync,
+  lstatSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -404,4 +405,16 @@ test("uninstall and logs follow the kind and the home, not the home's record: a 
   assert.equal(readFileSync(precious, 'utf8'), 'keep', 'the file the record names is left');
   assert.ok(!f.calls.flat().some((w) => w.includes('ssh')), 'nothing asked of the unit the record names');
   assert.equal(existsSync(record.definition), false, "the home's own unit is removed");
+});
+
+test('a link where the unit goes is not written through, nor removed', async () => {
+  const f = fakeMachine('linux');
+  const unit = join(f.osHome, '.config', 'systemd', 'user', `${serviceName('agent', f.spec.home)}.service`);
+  mkdirSync(dirname(unit), { recursive: true });
+  const target = join(f.osHome, 'elsewhere');
+  symlinkSync(target, unit);
+  await assert.rejects(installService(f.machine, f.spec), { code: 'SERVICE_EXISTS' });
+  assert.equal(existsSync(target), false, 'nothing written where the link points');
+  assert.equal(lstatSync(unit).isSymbolicLink(), true, 'the link is left');
+  assert.deepEqual(f.calls, [], 'the manager was not asked anything');
 });
