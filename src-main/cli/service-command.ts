@@ -132,7 +132,9 @@ export function registerServiceCommand(program: Command, machine: () => ServiceM
       const removed = await uninstallService(machine(), home);
       for (const service of removed) printLine(`stopped and removed ${service.name}`);
       if (removed.length === 0)
-        printLine(`no service was installed for the home ${home}; removed the service.json a failed install left`);
+        printLine(
+          `no service was installed for the home ${home}; removed the service.json a failed install left`,
+        );
     });
 
   service

@@ -263,7 +263,8 @@ export async function installService(
     writeServiceRecord(spec.home, record, owner);
   } catch (err) {
     const left = await rollBack(m, service, spec.home, owner);
-    const what = err instanceof ClawError ? err.message : `installing ${service.name} failed: ${errorMessage(err)}`;
+    const what =
+      err instanceof ClawError ? err.message : `installing ${service.name} failed: ${errorMessage(err)}`;
     const code = err instanceof ClawError ? err.code : 'SERVICE_FAILED';
     if (!left) throw new ClawError(code, `${what} (nothing was left installed)`, { cause: err });
     const { message, hint } = commandIn(

@@ -37,7 +37,8 @@ export const systemctlArgs = (manager: ServiceManagerName, ...args: string[]): s
   manager === 'systemd' ? ['--user', ...args] : args;
 
 /** What systemctl says when there is no user manager to reach (a `su` or `sudo` shell, no session). */
-const NO_USER_BUS = /failed to connect to (the )?bus|DBUS_SESSION_BUS_ADDRESS|XDG_RUNTIME_DIR|no medium found/i;
+const NO_USER_BUS =
+  /failed to connect to (the )?bus|DBUS_SESSION_BUS_ADDRESS|XDG_RUNTIME_DIR|no medium found/i;
 /** What systemctl says when PID 1 is not systemd (most containers, WSL without systemd). */
 const NO_SYSTEMD = /not been booted with systemd|failed to connect to (the )?bus|host is down|not running/i;
 
