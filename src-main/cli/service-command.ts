@@ -62,7 +62,9 @@ const managerWords: Record<ServiceRecord['manager'], string> = {
  */
 function ownRecord(m: ServiceMachine, home: string, service: LocatedService): ServiceRecord | undefined {
   const read = readServiceRecordFile(home);
-  return read && read.ownerUid === m.uid && read.record.name === service.name ? read.record : undefined;
+  // Windows gives files no uid: there the home is the user's own, the only one who installs.
+  const own = read && (m.platform === 'win32' || read.ownerUid === m.uid);
+  return own && read.record.name === service.name ? read.record : undefined;
 }
 
 /** `service status`'s lines; `record`: the home's, when it is this user's own (ownRecord). */
