@@ -6,15 +6,10 @@ import type { Command } from 'commander';
 import { ClawError } from '../core/errors.js';
 import { resolveHome } from '../home/home-dir.js';
 import { hintCommand, printBlock, printJson, printLine, printNote, shellWord } from './output.js';
-import {
-  installService,
-  serviceLogs,
-  serviceState,
-  uninstallService,
-  type ServiceMachine,
-  type ServiceState,
-} from './service-manager.js';
-import { readServiceRecord, type ServiceRecord } from './service-record.js';
+import { findServices, type LocatedService } from './service-locate.js';
+import { installService, uninstallService, type ServiceMachine } from './service-manager.js';
+import { serviceLogs, serviceState, type ServiceState } from './service-query.js';
+import { readServiceRecordFile, type ServiceRecord } from './service-record.js';
 import { SERVICE_KINDS, type ServiceKind } from './service-spec.js';
 import { specForCli, thisMachine } from './service-this-cli.js';
 
@@ -61,19 +56,36 @@ const managerWords: Record<ServiceRecord['manager'], string> = {
   schtasks: 'scheduled task at logon',
 };
 
-/** `service status`'s lines. */
-export function serviceStatusLines(record: ServiceRecord, state: ServiceState): string[] {
+/**
+ * The home's record when this user wrote it: what it says the service runs is shown only then. Root
+ * looking at a system unit's home finds the record the service's user can rewrite, and shows the unit.
+ */
+function ownRecord(m: ServiceMachine, home: string, service: LocatedService): ServiceRecord | undefined {
+  const read = readServiceRecordFile(home);
+  // Windows gives files no uid: there the home is the user's own, the only one who installs.
+  const own = read && (m.platform === 'win32' || read.ownerUid === m.uid);
+  return own && read.record.name === service.name ? read.record : undefined;
+}
+
+/** `service status`'s lines; `record`: the home's, when it is this user's own (ownRecord). */
+export function serviceStatusLines(
+  service: LocatedService,
+  record: ServiceRecord | undefined,
+  state: ServiceState,
+): string[] {
   const running = [
     state.state,
     ...(state.pid !== undefined ? [`pid ${state.pid}`] : []),
     ...(state.since ? [`since ${state.since}`] : []),
   ].join(', ');
   return [
-    `service:  ${record.name} (${managerWords[record.manager]}), installed ${record.installedAt}`,
-    `runs:     clawbridge ${record.kind}${record.flags.length ? ` ${record.flags.map(shellWord).join(' ')}` : ''}`,
+    `service:  ${service.name} (${managerWords[service.manager]})${record ? `, installed ${record.installedAt}` : ''}`,
+    record
+      ? `runs:     clawbridge ${record.kind}${record.flags.length ? ` ${record.flags.map(shellWord).join(' ')}` : ''}`
+      : `runs:     clawbridge ${service.kind}, as ${service.definition} says`,
     `state:    ${running}`,
-    `log:      ${record.log}`,
-    `defined:  ${record.definition}`,
+    `log:      ${service.log}`,
+    `defined:  ${service.definition}`,
   ];
 }
 
@@ -118,8 +130,13 @@ export function registerServiceCommand(program: Command, machine: () => ServiceM
     .description("stop the home's service and remove it")
     .option('--home <dir>', 'node home directory')
     .action(async (opts: HomeJson) => {
-      const record = await uninstallService(machine(), resolveHome(opts.home));
-      printLine(`stopped and removed ${record.name}`);
+      const home = resolveHome(opts.home);
+      const removed = await uninstallService(machine(), home);
+      for (const service of removed) printLine(`stopped and removed ${service.name}`);
+      if (removed.length === 0)
+        printLine(
+          `no service was installed for the home ${home}; removed the service.json a failed install left`,
+        );
     });
 
   service
@@ -129,16 +146,18 @@ export function registerServiceCommand(program: Command, machine: () => ServiceM
     .option('--json', 'print JSON')
     .action(async (opts: HomeJson) => {
       const home = resolveHome(opts.home);
-      const record = readServiceRecord(home);
-      if (!record) {
+      const m = machine();
+      const [service] = await findServices(m, home);
+      if (!service) {
         if (opts.json) return printJson({ installed: false, home });
         return printLine(
           `no service for the home ${home} (install one: \`${hintCommand('service install agent', opts.home)}\`)`,
         );
       }
-      const state = await serviceState(machine(), record);
-      if (opts.json) return printJson({ installed: true, home, ...record, ...state });
-      for (const line of serviceStatusLines(record, state)) printLine(line);
+      const record = ownRecord(m, home, service);
+      const state = await serviceState(m, service);
+      if (opts.json) return printJson({ installed: true, home, ...record, ...service, ...state });
+      for (const line of serviceStatusLines(service, record, state)) printLine(line);
     });
 
   service
@@ -152,10 +171,11 @@ export function registerServiceCommand(program: Command, machine: () => ServiceM
       if (!Number.isSafeInteger(lines) || lines < 1)
         throw new ClawError('BAD_ARGUMENT', `--lines takes a whole number from 1 up, got '${opts.lines}'`);
       const home = resolveHome(opts.home);
-      const record = readServiceRecord(home);
-      if (!record) throw new ClawError('BAD_ARGUMENT', `the home ${home} has no service installed`);
-      const out = await serviceLogs(machine(), record, lines);
-      if (opts.json) return printJson({ log: record.log, lines: out });
-      printBlock(out.length ? out.join('\n') : `nothing in ${record.log} yet`);
+      const m = machine();
+      const [service] = await findServices(m, home);
+      if (!service) throw new ClawError('BAD_ARGUMENT', `the home ${home} has no service installed`);
+      const out = await serviceLogs(m, service, lines);
+      if (opts.json) return printJson({ log: service.log, lines: out });
+      printBlock(out.length ? out.join('\n') : `nothing in ${service.log} yet`);
     });
 }

@@ -1,63 +1,41 @@
 /**
- * Installs, removes and asks after a home's service through the platform's own manager: systemd
- * (`systemctl --user`, or the system manager for a dedicated user), launchd (`launchctl` in the user's
- * GUI domain) or Task Scheduler (`schtasks`). The definitions come from the pure generators; the
- * commands go through a ServiceRunner, so tests fake the manager and read what was written.
+ * Installs and removes a home's service through the platform's own manager: systemd (`systemctl
+ * --user`, or the system manager for a dedicated user), launchd (`launchctl` in the user's GUI domain)
+ * or Task Scheduler (`schtasks`). The definitions come from the pure generators; where they go and
+ * what the manager is told come from the kind and the home (service-locate.ts), never from the home's
+ * record; the commands go through a ServiceRunner, so tests fake the manager and read what was
+ * written. An install that fails takes back what it wrote, so nothing half-installed stays behind.
  */
-import {
-  closeSync,
-  existsSync,
-  fstatSync,
-  mkdirSync,
-  openSync,
-  readSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
-import { dirname, isAbsolute, join } from 'node:path';
-import { ClawError } from '../core/errors.js';
+import { lstatSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { ClawError, errorMessage } from '../core/errors.js';
+import { commandArgs, commandIn, hereHint } from '../core/hint.js';
+import { shellWord } from '../core/shell-word.js';
 import { launchdLabel, launchdPlist } from './service-launchd.js';
 import {
-  readServiceRecord,
+  findServices,
+  locate,
+  managersHere,
+  type LocatedService,
+  type ServiceMachine,
+} from './service-locate.js';
+import {
+  readServiceRecordFile,
   removeServiceRecord,
   writeServiceRecord,
+  type RecordOwner,
   type ServiceManagerName,
   type ServiceRecord,
 } from './service-record.js';
-import type { ServiceRunner } from './service-runner.js';
-import {
-  checkServiceSpec,
-  serviceArgv,
-  serviceLogPath,
-  serviceName,
-  SERVICE_LOG_FOLDER,
-  type ServiceSpec,
-} from './service-spec.js';
+import { SERVICE_LOG_FOLDER, checkServiceSpec, serviceArgv, type ServiceSpec } from './service-spec.js';
+import { must, systemctlArgs, systemdAdvice } from './service-steps.js';
 import { systemdUnit } from './service-systemd.js';
-import { taskPath, windowsTaskXml } from './service-windows-task.js';
+import { windowsTaskXml } from './service-windows-task.js';
+
+export type { ServiceMachine } from './service-locate.js';
 
 /** A service definition's file mode: its owner's alone. */
 export const DEFINITION_MODE = 0o600;
-
-/** What the machine is: given, so tests run any platform's install against a fake manager. */
-export interface ServiceMachine {
-  readonly platform: NodeJS.Platform;
-  readonly run: ServiceRunner;
-  /** This process's uid; -1 on Windows. */
-  readonly uid: number;
-  readonly user: string;
-  /** Windows: the user's domain (USERDOMAIN), for the task's `DOMAIN\user`. */
-  readonly userDomain?: string;
-  /** The user's own home folder (os.homedir()). */
-  readonly osHome: string;
-  readonly env: NodeJS.ProcessEnv;
-  /** Where system units go (`/etc/systemd/system`). */
-  readonly systemUnitDir: string;
-  /** Where systemd keeps the users whose manager starts at boot (`/var/lib/systemd/linger`). */
-  readonly lingerDir: string;
-  readonly now: () => Date;
-}
 
 export interface InstallOptions {
   /** Linux, as root: a system unit for this user. */
@@ -70,16 +48,7 @@ export interface Installed {
   notes: string[];
 }
 
-const fail = (what: string, r: { code: number; stderr: string; stdout: string }): never => {
-  const said = (r.stderr.trim() || r.stdout.trim()).split('\n')[0] ?? '';
-  throw new ClawError('SERVICE_FAILED', `${what} failed (exit ${r.code})${said ? `: ${said}` : ''}`);
-};
-
-async function must(m: ServiceMachine, what: string, file: string, args: readonly string[]): Promise<void> {
-  const r = await m.run(file, args);
-  if (r.code !== 0) fail(what, r);
-}
-
+/** The manager an install here uses. */
 const managerOf = (m: ServiceMachine, options: InstallOptions): ServiceManagerName => {
   if (m.platform === 'darwin') return 'launchd';
   if (m.platform === 'win32') return 'schtasks';
@@ -98,91 +67,94 @@ const managerOf = (m: ServiceMachine, options: InstallOptions): ServiceManagerNa
   return 'systemd';
 };
 
-const systemctl = (manager: ServiceManagerName, ...args: string[]) =>
-  manager === 'systemd' ? ['--user', ...args] : args;
-
-/** The user unit folder: $XDG_CONFIG_HOME/systemd/user, or ~/.config/systemd/user. */
-function userUnitDir(m: ServiceMachine): string {
-  const config = m.env.XDG_CONFIG_HOME;
-  return join(config && isAbsolute(config) ? config : join(m.osHome, '.config'), 'systemd', 'user');
+/** A user's uid and primary group, or undefined when there is no such user. */
+async function userIds(m: ServiceMachine, user: string): Promise<RecordOwner | undefined> {
+  const [u, g] = [await m.run('id', ['-u', user]), await m.run('id', ['-g', user])];
+  const [uid, gid] = [Number(u.stdout.trim()), Number(g.stdout.trim())];
+  if (u.code !== 0 || g.code !== 0 || !Number.isInteger(uid) || !Number.isInteger(gid)) return undefined;
+  return { uid, gid };
 }
-
-function definitionPath(m: ServiceMachine, manager: ServiceManagerName, name: string): string {
-  switch (manager) {
-    case 'systemd':
-      return join(userUnitDir(m), `${name}.service`);
-    case 'systemd-system':
-      return join(m.systemUnitDir, `${name}.service`);
-    case 'launchd':
-      return join(m.osHome, 'Library', 'LaunchAgents', `${launchdLabel(name)}.plist`);
-    case 'schtasks':
-      return taskPath(name);
-  }
-}
-
-const journalCommand = (manager: ServiceManagerName, name: string) =>
-  `journalctl ${manager === 'systemd' ? '--user ' : ''}-u ${name}.service`;
 
 /** A system unit's user must own the home: the agent refuses a home that is not its own. */
-async function ownerCheck(m: ServiceMachine, home: string, user: string): Promise<number> {
-  const r = await m.run('id', ['-u', user]);
-  const uid = Number(r.stdout.trim());
-  if (r.code !== 0 || !Number.isInteger(uid)) throw new ClawError('BAD_ARGUMENT', `no user ${user} here`);
-  if (!existsSync(home) || statSync(home).uid !== uid)
+async function ownerCheck(m: ServiceMachine, home: string, user: string): Promise<RecordOwner> {
+  const ids = await userIds(m, user);
+  if (!ids) throw new ClawError('BAD_ARGUMENT', `no user ${user} here`);
+  if (statSync(home, { throwIfNoEntry: false })?.uid !== ids.uid)
     throw new ClawError(
       'BAD_ARGUMENT',
-      `the home ${home} must exist and belong to ${user}: create it with \`install -d -o ${user} -m 700 ${home}\``,
+      `the home ${home} must exist and belong to ${user}: create it with \`install -d -o ${user} -m 700 ${shellWord(home)}\``,
     );
-  return uid;
+  return ids;
 }
 
 /**
- * Writes the service's definition, enables and starts it, and records it in the home.
- * @throws ClawError('SERVICE_EXISTS') when the home has a service already
+ * Who the home's record belongs to, for root removing a system unit: the unit's own `User=` (the unit
+ * is root's file in root's folder), never the home's owner, which that user controls. Undefined for a
+ * user's own service (the record is this user's) or a unit that names no user (then it is left).
  */
-export async function installService(
+async function recordOwner(m: ServiceMachine, service: LocatedService): Promise<RecordOwner | undefined> {
+  if (service.manager !== 'systemd-system') return undefined;
+  let unit = '';
+  try {
+    unit = readFileSync(service.definition, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const user = /^User=([a-z_][a-z0-9_.-]*)$/im.exec(unit)?.[1];
+  return user ? userIds(m, user) : undefined;
+}
+
+/**
+ * Refuses a second service on the home: one found where install writes (either kind), or a record of
+ * one under a manager this process does not look at (a user's own unit, seen by root). A record with
+ * nothing installed behind it is what an older failed install left: it is written over.
+ */
+async function refuseSecond(m: ServiceMachine, home: string): Promise<void> {
+  const [found] = await findServices(m, home);
+  if (found)
+    throw new ClawError(
+      'SERVICE_EXISTS',
+      ...commandArgs(
+        `the home ${home} already has a service (${found.kind}, ${found.definition}): one service per home; remove it first with `,
+        hereHint(['service', 'uninstall']),
+        '',
+      ),
+    );
+  const recorded = readServiceRecordFile(home)?.record;
+  if (recorded && !managersHere(m).includes(recorded.manager))
+    throw new ClawError(
+      'SERVICE_EXISTS',
+      ...commandArgs(
+        `the home ${home} says ${recorded.name} (${recorded.manager}) serves it, which this user cannot see or remove: one service per home; remove it first as the user who installed it, with `,
+        hereHint(['service', 'uninstall']),
+        '',
+      ),
+    );
+}
+
+/** Writes the definition and has the manager start it. */
+async function writeAndStart(
   m: ServiceMachine,
   spec: ServiceSpec,
-  options: InstallOptions = {},
-): Promise<Installed> {
-  checkServiceSpec(spec);
-  if (options.runAs !== undefined && !/^[a-z_][a-z0-9_.-]*$/i.test(options.runAs))
-    throw new ClawError('BAD_ARGUMENT', `--run-as takes a user name, got '${options.runAs}'`);
-  const existing = readServiceRecord(spec.home);
-  if (existing)
-    throw new ClawError(
-      'SERVICE_EXISTS',
-      `the home ${spec.home} already has a service (${existing.kind}, ${existing.name}): one service per home; remove it first with \`clawbridge service uninstall --home ${spec.home}\``,
-    );
-  const manager = managerOf(m, options);
-  const name = serviceName(spec.kind, spec.home);
-  const definition = definitionPath(m, manager, name);
-  if (manager !== 'schtasks' && existsSync(definition))
-    throw new ClawError(
-      'SERVICE_EXISTS',
-      `${definition} already exists: another install of this home's service; remove it, or run \`clawbridge service uninstall --home ${spec.home}\``,
-    );
-  const ownerUid = manager === 'systemd-system' ? await ownerCheck(m, spec.home, options.runAs!) : undefined;
+  service: LocatedService,
+  runAs: string | undefined,
+): Promise<void> {
+  const { manager, name, definition } = service;
   // The definition holds the command line, flags and all (a --relay-token among them): only its owner
   // and the manager, which reads it as that owner or as root, read it.
-  const private_ = { mode: DEFINITION_MODE };
-  const notes: string[] = [];
-  let log = serviceLogPath(spec.home);
+  const private_ = { mode: DEFINITION_MODE, flag: 'wx' };
   if (manager === 'systemd' || manager === 'systemd-system') {
+    const advice = (r: Parameters<typeof systemdAdvice>[3]) => systemdAdvice(m, manager, spec.home, r);
     mkdirSync(dirname(definition), { recursive: true });
-    writeFileSync(definition, systemdUnit(spec, options.runAs ? { runAs: options.runAs } : {}), private_);
-    await must(m, 'systemctl daemon-reload', 'systemctl', systemctl(manager, 'daemon-reload'));
+    writeFileSync(definition, systemdUnit(spec, runAs ? { runAs } : {}), private_);
+    await must(m, 'systemctl daemon-reload', 'systemctl', systemctlArgs(manager, 'daemon-reload'), advice);
     await must(
       m,
       `systemctl enable --now ${name}`,
       'systemctl',
-      systemctl(manager, 'enable', '--now', `${name}.service`),
+      systemctlArgs(manager, 'enable', '--now', `${name}.service`),
+      advice,
     );
-    log = journalCommand(manager, name);
-    if (manager === 'systemd' && !existsSync(join(m.lingerDir, m.user)))
-      notes.push(
-        `it starts when you log in; to start it at boot, before anyone logs in, run once: loginctl enable-linger ${m.user}`,
-      );
   } else if (manager === 'launchd') {
     mkdirSync(join(spec.home, SERVICE_LOG_FOLDER), { recursive: true, mode: 0o700 });
     mkdirSync(dirname(definition), { recursive: true });
@@ -207,34 +179,18 @@ export async function installService(
     }
     await must(m, 'schtasks /Run', 'schtasks', ['/Run', '/TN', definition]);
   }
-  const record: ServiceRecord = {
-    kind: spec.kind,
-    name,
-    manager,
-    definition,
-    argv: serviceArgv(spec),
-    flags: [...spec.flags],
-    log,
-    installedAt: m.now().toISOString(),
-  };
-  writeServiceRecord(spec.home, record, ownerUid);
-  notes.push(`its log: ${log}`);
-  return { record, notes };
 }
 
 /**
- * Stops and disables the home's service and removes its definition and record.
- * @throws ClawError('BAD_ARGUMENT') when the home has none
+ * Stops the service and removes its definition, each step tried whatever the one before said (it may
+ * never have started, or been removed by hand); only the last step's failure is an error.
  */
-export async function uninstallService(m: ServiceMachine, home: string): Promise<ServiceRecord> {
-  const record = readServiceRecord(home);
-  if (!record) throw new ClawError('BAD_ARGUMENT', `the home ${home} has no service installed`);
-  const { manager, name, definition } = record;
+async function removeService(m: ServiceMachine, service: LocatedService): Promise<void> {
+  const { manager, name, definition } = service;
   if (manager === 'systemd' || manager === 'systemd-system') {
-    // Already stopped or disabled by hand: what is left is removed all the same.
-    await m.run('systemctl', systemctl(manager, 'disable', '--now', `${name}.service`));
+    await m.run('systemctl', systemctlArgs(manager, 'disable', '--now', `${name}.service`));
     rmSync(definition, { force: true });
-    await must(m, 'systemctl daemon-reload', 'systemctl', systemctl(manager, 'daemon-reload'));
+    await must(m, 'systemctl daemon-reload', 'systemctl', systemctlArgs(manager, 'daemon-reload'));
   } else if (manager === 'launchd') {
     await m.run('launchctl', ['bootout', `gui/${m.uid}/${launchdLabel(name)}`]);
     rmSync(definition, { force: true });
@@ -242,118 +198,121 @@ export async function uninstallService(m: ServiceMachine, home: string): Promise
     await m.run('schtasks', ['/End', '/TN', definition]);
     await must(m, 'schtasks /Delete', 'schtasks', ['/Delete', '/TN', definition, '/F']);
   }
-  removeServiceRecord(home);
-  return record;
 }
 
-export interface ServiceState {
-  /** The manager's own word for it: `active (running)`, `running`, `Ready`… */
-  readonly state: string;
-  readonly running: boolean;
-  readonly pid?: number;
-  /** When the running process started, as the manager says it. */
-  readonly since?: string;
-}
-
-const fields = (text: string, sep: string | RegExp): Map<string, string> =>
-  new Map(
-    text
-      .split(/\r?\n/)
-      .map((l) => l.trim().split(sep))
-      .filter((p) => p.length >= 2)
-      .map(([k, ...v]) => [k!.trim(), v.join(typeof sep === 'string' ? sep : ':').trim()]),
-  );
-
-/** What the manager says of the service now. */
-export async function serviceState(m: ServiceMachine, record: ServiceRecord): Promise<ServiceState> {
-  const { manager, name } = record;
-  if (manager === 'systemd' || manager === 'systemd-system') {
-    const r = await m.run(
-      'systemctl',
-      systemctl(
-        manager,
-        'show',
-        `${name}.service`,
-        '-p',
-        'ActiveState,SubState,MainPID,ActiveEnterTimestamp',
-      ),
-    );
-    if (r.code !== 0) return { state: 'unknown to systemd', running: false };
-    const f = fields(r.stdout, '=');
-    const pid = Number(f.get('MainPID'));
-    const running = f.get('ActiveState') === 'active';
-    return {
-      state: `${f.get('ActiveState') ?? '?'} (${f.get('SubState') ?? '?'})`,
-      running,
-      ...(running && pid > 0 ? { pid } : {}),
-      ...(running && f.get('ActiveEnterTimestamp') ? { since: f.get('ActiveEnterTimestamp')! } : {}),
-    };
-  }
-  if (manager === 'launchd') {
-    const r = await m.run('launchctl', ['print', `gui/${m.uid}/${launchdLabel(name)}`]);
-    if (r.code !== 0) return { state: 'not loaded', running: false };
-    const f = fields(r.stdout, ' = ');
-    const pid = Number(f.get('pid'));
-    const running = f.get('state') === 'running' && pid > 0;
-    const started = running ? await m.run('ps', ['-o', 'lstart=', '-p', String(pid)]) : undefined;
-    return {
-      state: f.get('state') ?? '?',
-      running,
-      ...(running ? { pid } : {}),
-      ...(started?.code === 0 && started.stdout.trim() ? { since: started.stdout.trim() } : {}),
-    };
-  }
-  const r = await m.run('schtasks', ['/Query', '/TN', record.definition, '/FO', 'LIST', '/V']);
-  if (r.code !== 0) return { state: 'not registered', running: false };
-  const f = fields(r.stdout, /:\s/);
-  const status = f.get('Status') ?? '?';
-  const running = status === 'Running';
-  return {
-    state: status,
-    running,
-    ...(running && f.get('Last Run Time') ? { since: f.get('Last Run Time')! } : {}),
-  };
-}
-
-/** The last `lines` lines of the service's output. */
-export async function serviceLogs(
+/** Takes back a failed install; true when its definition is still there after that. */
+async function rollBack(
   m: ServiceMachine,
-  record: ServiceRecord,
-  lines: number,
-): Promise<string[]> {
-  if (record.manager === 'systemd' || record.manager === 'systemd-system') {
-    const r = await m.run('journalctl', [
-      ...(record.manager === 'systemd' ? ['--user'] : []),
-      '-u',
-      `${record.name}.service`,
-      '-n',
-      String(lines),
-      '--no-pager',
-      '-o',
-      'short-iso',
-    ]);
-    if (r.code !== 0) fail('journalctl', r);
-    return r.stdout.split('\n').filter((l) => l !== '');
+  service: LocatedService,
+  home: string,
+  owner: RecordOwner | undefined,
+): Promise<boolean> {
+  try {
+    await removeService(m, service);
+  } catch {
+    // Said below by what is left.
   }
-  return tailLines(record.log, lines);
+  const left = (await findServices(m, home)).some((s) => s.definition === service.definition);
+  if (!left) {
+    try {
+      removeServiceRecord(home, owner);
+    } catch {
+      // A record that cannot be removed names nothing installed: the next install writes over it.
+    }
+  }
+  return left;
 }
 
-/** Most of a log file read for its last lines: a log that grew large is not read whole. */
-const TAIL_BYTES = 1024 * 1024;
-
-function tailLines(path: string, lines: number): string[] {
-  if (!existsSync(path)) return [];
-  const fd = openSync(path, 'r');
+/**
+ * Writes the service's definition, enables and starts it, and records it in the home. A step that
+ * fails takes back the ones before it.
+ * @throws ClawError('SERVICE_EXISTS') when the home has a service already
+ * @throws ClawError('SERVICE_FAILED') when the manager refused a step, with what to do
+ */
+export async function installService(
+  m: ServiceMachine,
+  spec: ServiceSpec,
+  options: InstallOptions = {},
+): Promise<Installed> {
+  checkServiceSpec(spec);
+  if (options.runAs !== undefined && !/^[a-z_][a-z0-9_.-]*$/i.test(options.runAs))
+    throw new ClawError('BAD_ARGUMENT', `--run-as takes a user name, got '${options.runAs}'`);
+  const manager = managerOf(m, options);
+  await refuseSecond(m, spec.home);
+  const service = locate(m, manager, spec.kind, spec.home);
+  // Not a unit of ours (findServices saw none): a link or a folder someone put there is not written
+  // through, nor removed when the install is taken back.
+  if (manager !== 'schtasks' && lstatSync(service.definition, { throwIfNoEntry: false }))
+    throw new ClawError(
+      'SERVICE_EXISTS',
+      `${service.definition} is in the way (a link or a folder, not a unit install wrote): move it away, then install again`,
+    );
+  const owner = manager === 'systemd-system' ? await ownerCheck(m, spec.home, options.runAs!) : undefined;
+  const record: ServiceRecord = {
+    kind: spec.kind,
+    name: service.name,
+    manager,
+    definition: service.definition,
+    argv: serviceArgv(spec),
+    flags: [...spec.flags],
+    log: service.log,
+    installedAt: m.now().toISOString(),
+  };
   try {
-    const size = fstatSync(fd).size;
-    const length = Math.min(size, TAIL_BYTES);
-    const buf = Buffer.alloc(length);
-    readSync(fd, buf, 0, length, size - length);
-    const all = buf.toString('utf8').split(/\r?\n/);
-    // Cut mid-file: the first line is likely a part.
-    if (length < size) all.shift();
-    return all.filter((l) => l !== '').slice(-lines);
-  } finally {
-    closeSync(fd);
+    await writeAndStart(m, spec, service, options.runAs);
+    writeServiceRecord(spec.home, record, owner);
+  } catch (err) {
+    const left = await rollBack(m, service, spec.home, owner);
+    const what =
+      err instanceof ClawError ? err.message : `installing ${service.name} failed: ${errorMessage(err)}`;
+    const code = err instanceof ClawError ? err.code : 'SERVICE_FAILED';
+    if (!left) throw new ClawError(code, `${what} (nothing was left installed)`, { cause: err });
+    const { message, hint } = commandIn(
+      `${what}; ${service.definition} could not be removed: `,
+      hereHint(['service', 'uninstall']),
+      ' removes it',
+    );
+    throw new ClawError(code, message, { hint, cause: err });
   }
+  const notes: string[] = [];
+  if (manager === 'systemd' && statSync(join(m.lingerDir, m.user), { throwIfNoEntry: false }) === undefined)
+    notes.push(
+      `it starts when you log in; to start it at boot, before anyone logs in, run once: loginctl enable-linger ${shellWord(m.user)}`,
+    );
+  notes.push(`its log: ${service.log}`);
+  return { record, notes };
+}
+
+/**
+ * Stops, disables and removes every service of the home this machine has (one, or a leftover of a
+ * failed install too), then the home's record. A record with nothing behind it is removed alone.
+ * @returns what was removed; empty when only a leftover record was
+ * @throws ClawError('BAD_ARGUMENT') when the home has none, or only one this user may not remove
+ */
+export async function uninstallService(m: ServiceMachine, home: string): Promise<LocatedService[]> {
+  const found = await findServices(m, home);
+  const system = found.find((s) => s.manager === 'systemd-system');
+  if (system && m.uid !== 0)
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      `${system.name} is a system unit (${system.definition}): only root removes it; run \`sudo clawbridge service uninstall --home ${shellWord(home)}\``,
+    );
+  const recorded = readServiceRecordFile(home)?.record;
+  if (found.length === 0) {
+    // Root trusts no one's word for whose record it is: only a user removes their own leftover.
+    if (!recorded || !managersHere(m).includes(recorded.manager) || recorded.manager === 'systemd-system')
+      throw new ClawError(
+        'BAD_ARGUMENT',
+        recorded
+          ? `the home ${home} has no service this user can remove, though its service.json names ${recorded.name} (${recorded.manager}): remove the file by hand, or uninstall as the user who installed it`
+          : `the home ${home} has no service installed`,
+      );
+    removeServiceRecord(home);
+    return [];
+  }
+  const owner = (await Promise.all(found.map((s) => recordOwner(m, s)))).find((o) => o !== undefined);
+  for (const service of found) await removeService(m, service);
+  // A system unit that names no user of this machine: the record is left to whoever owns the home.
+  if (!found.some((s) => s.manager === 'systemd-system') || owner) removeServiceRecord(home, owner);
+  return found;
 }

@@ -4,16 +4,24 @@
  * service per home, what status reads back, and a manager's refusal leaving no record behind.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import {
   installService,
-  serviceLogs,
-  serviceState,
   uninstallService,
   type ServiceMachine,
 } from '../../../src-main/cli/service-manager.js';
+import { serviceLogs, serviceState } from '../../../src-main/cli/service-query.js';
 import { readServiceRecord } from '../../../src-main/cli/service-record.js';
 import type { CommandResult } from '../../../src-main/cli/service-runner.js';
 import {
@@ -46,6 +54,7 @@ function fakeMachine(
   mkdirSync(osHome);
   const home = join(root, 'node home');
   const calls: string[][] = [];
+  const tasks = new Set<string>();
   const machine: ServiceMachine = {
     platform,
     uid: opts.uid ?? 1000,
@@ -58,7 +67,12 @@ function fakeMachine(
     now: () => new Date('2026-11-28T12:00:00Z'),
     run: (file, args) => {
       calls.push([file, ...args]);
-      return Promise.resolve({ code: 0, stdout: '', stderr: '', ...opts.answer?.(file, args) });
+      // Task Scheduler's library: a task is there from its /Create to its /Delete.
+      const task = file === 'schtasks' ? args[args.indexOf('/TN') + 1] : undefined;
+      if (task && args[0] === '/Create') tasks.add(task);
+      const asked = task && args[0] === '/Query' && !tasks.has(task) ? { code: 1 } : {};
+      if (task && args[0] === '/Delete') tasks.delete(task);
+      return Promise.resolve({ code: 0, stdout: '', stderr: '', ...asked, ...opts.answer?.(file, args) });
     },
   };
   const spec: ServiceSpec = {
@@ -221,17 +235,18 @@ test('Windows: the task created from UTF-16 XML, run now; removed with /End and 
   const path = `\\Clawbridge\\${serviceName('agent', f.spec.home)}`;
   assert.equal(record.definition, path, "the task's path");
   assert.equal(xml, 'fffe', 'the XML file starts with the UTF-16LE byte order mark');
+  const changes = () => f.calls.filter((c) => c[1] !== '/Query');
   assert.deepEqual(
-    f.calls.map((c) => c.slice(0, 3)),
+    changes().map((c) => c.slice(0, 3)),
     [
       ['schtasks', '/Create', '/TN'],
       ['schtasks', '/Run', '/TN'],
     ],
   );
-  assert.equal(f.calls[0]![3], path, 'created under its path');
+  assert.equal(changes()[0]![3], path, 'created under its path');
   f.calls.length = 0;
   await uninstallService(f.machine, f.spec.home);
-  assert.deepEqual(f.calls, [
+  assert.deepEqual(changes(), [
     ['schtasks', '/End', '/TN', path],
     ['schtasks', '/Delete', '/TN', path, '/F'],
   ]);
@@ -282,4 +297,124 @@ test('the definition, which holds the flags (a relay token among them), is reada
     const { record } = await installService(f.machine, { ...f.spec, flags: ['--relay-token', 'secret'] });
     assert.equal(statSync(record.definition).mode & 0o777, 0o600, `${platform}: mode 0600`);
   }
+});
+
+test('a user unit that cannot start (no user bus) is taken back, and the error says how to get a user manager', async () => {
+  const f = fakeMachine('linux', {
+    answer: (_file, args) =>
+      args.includes('enable') ? { code: 1, stderr: 'Failed to connect to bus: No medium found' } : undefined,
+  });
+  const unit = join(f.osHome, '.config', 'systemd', 'user', `${serviceName('agent', f.spec.home)}.service`);
+  await assert.rejects(installService(f.machine, f.spec), (err: Error & { code?: string }) => {
+    assert.equal(err.code, 'SERVICE_FAILED', 'the manager failed');
+    assert.match(err.message, /no user manager/, 'says what is missing');
+    assert.match(err.message, /loginctl enable-linger owner/, 'names the command that gives one at boot');
+    assert.match(err.message, /XDG_RUNTIME_DIR=\/run\/user\/1000/, 'and how to reach it from this shell');
+    assert.match(err.message, /nothing was left installed/, 'says nothing is left');
+    return true;
+  });
+  assert.equal(existsSync(unit), false, 'the unit it wrote is removed');
+  assert.equal(readServiceRecord(f.spec.home), undefined, 'nothing recorded');
+  assert.ok(
+    f.calls.some(
+      (c) => c.join(' ') === `systemctl --user disable --now ${serviceName('agent', f.spec.home)}.service`,
+    ),
+    'what enable may have done is undone',
+  );
+  await assert.rejects(
+    uninstallService(f.machine, f.spec.home),
+    /has no service installed/,
+    'nothing to uninstall',
+  );
+});
+
+test('a system unit on a machine without systemd is taken back, and the error says to use its own init', async () => {
+  const f = fakeMachine('linux', {
+    uid: 0,
+    answer: (file) =>
+      file === 'id'
+        ? { stdout: `${process.getuid?.() ?? 0}\n` }
+        : file === 'systemctl'
+          ? {
+              code: 1,
+              stderr: "System has not been booted with systemd as init system (PID 1). Can't operate.",
+            }
+          : undefined,
+  });
+  mkdirSync(f.spec.home);
+  await assert.rejects(installService(f.machine, f.spec, { runAs: 'svc' }), (err: Error) => {
+    assert.match(err.message, /not run by systemd/, 'says the machine has no systemd');
+    assert.match(err.message, /clawbridge agent --home '/, 'names what to run instead, with the home');
+    assert.match(err.message, /nothing was left installed/, 'says nothing is left');
+    return true;
+  });
+  assert.deepEqual(readdirSync(f.machine.systemUnitDir), [], 'the unit it wrote is removed');
+});
+
+test('launchd and Task Scheduler: a failed start takes back the plist and the task', async () => {
+  const mac = fakeMachine('darwin', {
+    answer: (file, args) =>
+      file === 'launchctl' && args[0] === 'bootstrap'
+        ? { code: 5, stderr: 'Bootstrap failed: 5: Input/output error' }
+        : undefined,
+  });
+  await assert.rejects(installService(mac.machine, mac.spec), /Bootstrap failed.*nothing was left installed/);
+  assert.deepEqual(readdirSync(join(mac.osHome, 'Library', 'LaunchAgents')), [], 'the plist is removed');
+  const win = fakeMachine('win32', {
+    answer: (file, args) =>
+      file === 'schtasks' && args[0] === '/Run' ? { code: 1, stderr: 'ERROR: Access is denied.' } : undefined,
+  });
+  await assert.rejects(installService(win.machine, win.spec), /Access is denied.*nothing was left installed/);
+  const path = `\\Clawbridge\\${serviceName('agent', win.spec.home)}`;
+  assert.ok(
+    win.calls.some((c) => c.join(' ') === `schtasks /Delete /TN ${path} /F`),
+    'the task it created is deleted',
+  );
+});
+
+test('uninstall removes a unit a failed install left (an older release kept it), with no record in the home', async () => {
+  const f = fakeMachine('linux');
+  const name = serviceName('agent', f.spec.home);
+  const unit = join(f.osHome, '.config', 'systemd', 'user', `${name}.service`);
+  mkdirSync(dirname(unit), { recursive: true });
+  writeFileSync(unit, '[Service]\n');
+  const removed = await uninstallService(f.machine, f.spec.home);
+  assert.deepEqual(
+    removed.map((s) => s.name),
+    [name],
+    'it names the unit it removed',
+  );
+  assert.equal(existsSync(unit), false, 'the unit is removed');
+  assert.deepEqual(f.calls, [
+    ['systemctl', '--user', 'disable', '--now', `${name}.service`],
+    ['systemctl', '--user', 'daemon-reload'],
+  ]);
+});
+
+test("uninstall and logs follow the kind and the home, not the home's record: a record naming another unit is not acted on", async () => {
+  const f = fakeMachine('linux');
+  const { record } = await installService(f.machine, f.spec);
+  const precious = join(f.osHome, 'precious');
+  writeFileSync(precious, 'keep');
+  writeFileSync(
+    join(f.spec.home, 'service.json'),
+    JSON.stringify({ ...record, name: 'ssh', definition: precious, log: precious }),
+  );
+  f.calls.length = 0;
+  await uninstallService(f.machine, f.spec.home);
+  assert.equal(readFileSync(precious, 'utf8'), 'keep', 'the file the record names is left');
+  assert.ok(!f.calls.flat().some((w) => w.includes('ssh')), 'nothing asked of the unit the record names');
+  assert.equal(existsSync(record.definition), false, "the home's own unit is removed");
+});
+
+test('a link where the unit goes is not written through, nor removed', async () => {
+  const f = fakeMachine('linux');
+  const unit = join(f.osHome, '.config', 'systemd', 'user', `${serviceName('agent', f.spec.home)}.service`);
+  mkdirSync(dirname(unit), { recursive: true });
+  const target = join(f.osHome, 'elsewhere');
+  symlinkSync(target, unit);
+  await assert.rejects(installService(f.machine, f.spec), { code: 'SERVICE_EXISTS' });
+  assert.equal(existsSync(target), false, 'nothing written where the link points');
+  assert.equal(lstatSync(unit).isSymbolicLink(), true, 'the link is left');
+  assert.deepEqual(f.calls, [], 'the manager was not asked anything');
 });
