@@ -229,7 +229,8 @@ export class FileGroupBook implements GroupStore {
       if (joined && joined.size > 0) {
         anchors = new Map(this.joined);
         for (const [g, inviters] of joined) {
-          if (!GROUP_ID.test(g)) return { refused: `joined group ${g.slice(0, 32)} is not a group id`, signatures: 0 };
+          if (!GROUP_ID.test(g))
+            return { refused: `joined group ${g.slice(0, 32)} is not a group id`, signatures: 0 };
           if (!this.joined.has(g) && anchors.size >= GROUP_BOUNDS.groups + GROUP_BOUNDS.deletedGroups)
             return { refused: `it would make more than ${anchors.size} joined groups`, signatures: 0 };
           const all = new Set([...(anchors.get(g) ?? []), ...inviters]);

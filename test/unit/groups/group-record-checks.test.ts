@@ -72,7 +72,8 @@ function counted(bad: ReadonlySet<string> = new Set()) {
 }
 
 /** The records as JSON gave them on the wire. */
-const wire = (list: readonly GroupRecord[]): unknown[] => list.map((r) => JSON.parse(JSON.stringify(r)));
+const wire = (list: readonly GroupRecord[]): unknown[] =>
+  list.map((r): unknown => JSON.parse(JSON.stringify(r)));
 
 test('a record checked once is not checked again, whichever exchange brings it', async () => {
   const c = counted();
