@@ -111,7 +111,12 @@ export class GroupExchanges {
           return;
         }
         this.begin(principal);
-        void this.answer(fp, req.peer.name, stream).finally(() => this.end(principal));
+        // Counted under way until it ends, whichever way: a failed save must not hold a place for good.
+        void this.answer(fp, req.peer.name, stream)
+          .catch((err: unknown) =>
+            this.deps.log.warn(`group exchange from ${req.peer.name} failed: ${errorMessage(err)}`),
+          )
+          .finally(() => this.end(principal));
       },
     });
   }
