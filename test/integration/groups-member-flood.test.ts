@@ -8,7 +8,7 @@
  * echo and `status`.
  *
  * Before the fix, O checked every signature of every exchange on its event loop (about a third of a
- * second each, dozens an instant): the echo and `status` waited seconds. Now O stays answering, and
+ * second an exchange, dozens of them queued): an echo waited more than 30 s. Now O stays answering, and
  * its log says what the flood cost it: a bounded number of signatures, the rest refused as busy
  * before any was checked.
  */
