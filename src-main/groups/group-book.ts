@@ -22,9 +22,15 @@ import { replaceFileSync } from '../home/durable-file.js';
 import { readKeptFile } from '../home/kept-file.js';
 import { GROUP_ID, groupRecord, groupSlot, type GroupRecord } from '../protocol/group-records.js';
 import { signGroupDecision, type GroupDecision } from '../state/group-decisions.js';
-import { GROUP_BOUNDS, planGroupExchange } from '../state/group-exchange.js';
+import {
+  GROUP_BOUNDS,
+  planGroupExchange,
+  unsignedProblem,
+  type SignatureProblem,
+} from '../state/group-exchange.js';
 import { groupsView, type GroupAnchors, type GroupsView } from '../state/groups.js';
 import type { GroupBook, JoinedAnchors } from './group-book-key.js';
+import { GroupRecordChecks, type CheckPrincipal } from './group-record-checks.js';
 
 /** The file's name in the home. */
 export const GROUPS_FILE = 'groups.json';
@@ -59,6 +65,8 @@ export interface GroupBookBacking {
   /** Saves durably. @throws the file system's error; nothing counts then. */
   save(content: GroupFileContent): void;
   readonly path?: string;
+  /** True when `load` gives only records whose signatures it checked (they are not checked again). */
+  readonly checksSignatures?: boolean;
 }
 
 const fileSchema = () =>
@@ -73,6 +81,7 @@ export function groupBookFile(home: string, warn: (line: string) => void): Group
   const path = join(home, GROUPS_FILE);
   return {
     path,
+    checksSignatures: true,
     load() {
       const content = readKeptFile(
         path,
@@ -128,6 +137,8 @@ export interface GroupBookDeps {
   /** This node's person's other devices now: its peers marked mine on both sides. */
   mine(): Iterable<string>;
   now?: () => Date;
+  /** What checking a peer's records may cost (one per node); a fresh one by default. */
+  checks?: GroupRecordChecks;
 }
 
 /** The one owner of the kept group records and joined anchors. */
@@ -139,12 +150,15 @@ export class FileGroupBook implements GroupStore {
     { records: GroupRecord[]; joined: JoinedAnchors; key: string; view: GroupsView } | undefined;
   /** One change at a time: each plans against what the one before it saved. */
   private queue: Promise<unknown> = Promise.resolve();
+  readonly checks: GroupRecordChecks;
 
   constructor(private readonly deps: GroupBookDeps) {
+    this.checks = deps.checks ?? new GroupRecordChecks();
     const loaded = deps.backing.load();
     this.joined = new Map(loaded.joined);
     // What the file holds is read as if it came now: records that no longer count are not kept.
-    const plan = planGroupExchange([], loaded.records, this.anchors());
+    const checked = deps.backing.checksSignatures === true ? () => undefined : undefined;
+    const plan = planGroupExchange([], loaded.records, this.anchors(), GROUP_BOUNDS, checked);
     this.kept = 'plan' in plan ? plan.plan.records : loaded.records;
   }
 
@@ -196,22 +210,43 @@ export class FileGroupBook implements GroupStore {
     });
   }
 
-  receive(records: readonly unknown[], joined?: JoinedAnchors): Promise<string | undefined> {
-    return this.serial(() => {
+  async receive(records: readonly unknown[], joined?: JoinedAnchors): Promise<string | undefined> {
+    return (await this.receiveFrom(records, joined, undefined)).refused;
+  }
+
+  /**
+   * `receive` for an exchange from `sender` (whose budget its new records' checks spend,
+   * group-record-checks.ts; undefined: this person's own devices). Says why it was refused, if it
+   * was, and how many signatures it cost.
+   */
+  receiveFrom(
+    records: readonly unknown[],
+    joined: JoinedAnchors | undefined,
+    sender: CheckPrincipal,
+  ): Promise<{ refused?: string; signatures: number }> {
+    return this.serial(async () => {
       let anchors = this.joined;
       if (joined && joined.size > 0) {
         anchors = new Map(this.joined);
         for (const [g, inviters] of joined) {
-          if (!GROUP_ID.test(g)) return `joined group ${g.slice(0, 32)} is not a group id`;
+          if (!GROUP_ID.test(g))
+            return { refused: `joined group ${g.slice(0, 32)} is not a group id`, signatures: 0 };
           if (!this.joined.has(g) && anchors.size >= GROUP_BOUNDS.groups + GROUP_BOUNDS.deletedGroups)
-            return `it would make more than ${anchors.size} joined groups`;
+            return { refused: `it would make more than ${anchors.size} joined groups`, signatures: 0 };
           const all = new Set([...(anchors.get(g) ?? []), ...inviters]);
           if (all.size > GROUP_BOUNDS.ownersPerGroup)
-            return `group ${g.slice(0, 8)} would have too many inviters`;
+            return { refused: `group ${g.slice(0, 8)} would have too many inviters`, signatures: 0 };
           anchors.set(g, all);
         }
       }
-      return this.apply(this.kept, records, anchors);
+      const withJoined = { ...this.anchors(), joined: anchors };
+      const checked = await this.checks.check(records, sender, (received) =>
+        unsignedProblem(this.kept, received, withJoined),
+      );
+      if ('refused' in checked) return checked;
+      // Every signature was checked just now or before: the plan checks none again.
+      const refused = this.apply(this.kept, checked.records, anchors, () => undefined);
+      return { ...(refused ? { refused } : {}), signatures: checked.signatures };
     });
   }
 
@@ -275,9 +310,10 @@ export class FileGroupBook implements GroupStore {
     current: readonly GroupRecord[],
     incoming: readonly unknown[],
     joined: Map<string, ReadonlySet<string>>,
+    signatureProblem?: SignatureProblem,
   ): string | undefined {
     const anchors = { ...this.anchors(), joined };
-    const result = planGroupExchange(current, incoming, anchors);
+    const result = planGroupExchange(current, incoming, anchors, GROUP_BOUNDS, signatureProblem);
     if ('refused' in result) return result.refused;
     const anchorsChanged = !sameJoined(joined, this.joined);
     if (!result.plan.changed && !anchorsChanged) return undefined;
@@ -288,7 +324,7 @@ export class FileGroupBook implements GroupStore {
     return undefined;
   }
 
-  private serial<T>(work: () => T): Promise<T> {
+  private serial<T>(work: () => T | Promise<T>): Promise<T> {
     const next = this.queue.then(work);
     this.queue = next.catch(() => undefined);
     return next;

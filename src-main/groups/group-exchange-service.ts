@@ -14,7 +14,11 @@
  *
  * Bounded as the membership exchange is: each side at most MAX_GROUP_EXCHANGE_LINES lines of at most
  * 4 KiB, an answer within EXCHANGE_TIMEOUT_MS, and at most MAX_GROUP_EXCHANGES_PER_MINUTE started by
- * one device here (past it a stream is refused, TOO_MANY_STREAMS).
+ * one device here (past it a stream is refused, TOO_MANY_STREAMS). A member may name 16 devices, so
+ * what its devices start together is bounded too (docs/adr/0097-group-exchange-work-per-member.md):
+ * MAX_GROUP_EXCHANGES_PER_MEMBER_MINUTE started, MAX_GROUP_EXCHANGES_AT_ONCE_PER_MEMBER under way,
+ * and MAX_GROUP_EXCHANGES_AT_ONCE under way from all but this person's own devices; checking the
+ * records they bring has a budget of its own (group-record-checks.ts).
  */
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
@@ -38,6 +42,15 @@ import {
 export const EXCHANGE_TIMEOUT_MS = 5_000;
 /** Exchanges one device may start here in a minute: one per new link or change, with room to spare. */
 export const MAX_GROUP_EXCHANGES_PER_MINUTE = 30;
+/**
+ * Exchanges one member's devices (or one other device) may start here in a minute, all together: a
+ * change makes each of a member's 16 devices exchange about twice.
+ */
+export const MAX_GROUP_EXCHANGES_PER_MEMBER_MINUTE = 60;
+/** Exchanges one member's devices may have under way here at once (others retry within seconds). */
+export const MAX_GROUP_EXCHANGES_AT_ONCE_PER_MEMBER = 8;
+/** Exchanges under way here at once from all but this person's own devices: what they hold is bounded. */
+export const MAX_GROUP_EXCHANGES_AT_ONCE = 32;
 /** Wait before an exchange that failed on a link that stays is tried again, in ms. */
 const RETRY_MS = 2_000;
 /** How often the devices are looked over with no change signal, in ms, while some group is kept. */
@@ -63,6 +76,11 @@ export class GroupExchanges {
   private readonly running = new Set<string>();
   private readonly retryAt = new Map<string, NodeJS.Timeout>();
   private readonly startedBy = new Map<string, number[]>();
+  /** Exchanges started by the devices of one principal (principalOf) in the last minute. */
+  private readonly startedByPrincipal = new Map<string, number[]>();
+  /** Exchanges other devices opened that are under way, per principal, and all of them. */
+  private readonly underWay = new Map<string, number>();
+  private underWayAll = 0;
   /** Where the group's devices may be dialed, as a device of the group told this member's device. */
   private readonly hints = new Map<string, DeviceHint>();
   private readonly disposers: Disposer[] = [];
@@ -85,18 +103,22 @@ export class GroupExchanges {
         if (typeof args !== 'object' || args === null || args.v !== GROUPS_OPEN_ARGS.v)
           return req.reject('BAD_REQUEST', `groups stream: arguments must be {"v":${GROUPS_OPEN_ARGS.v}}`);
         if (!this.relevant(fp)) return req.reject('PERMISSION_DENIED', 'no group here concerns this node');
-        if (!this.admitStart(fp))
-          return req.reject(
-            'TOO_MANY_STREAMS',
-            `more than ${MAX_GROUP_EXCHANGES_PER_MINUTE} group exchanges a minute`,
-          );
+        const principal = this.principalOf(fp);
+        const tooMany = this.admitStart(fp, principal);
+        if (tooMany) return req.reject('TOO_MANY_STREAMS', tooMany);
         let stream: Duplex;
         try {
           stream = served.hold();
         } catch {
           return;
         }
-        void this.answer(fp, req.peer.name, stream);
+        this.begin(principal);
+        // Counted under way until it ends, whichever way: a failed save must not hold a place for good.
+        void this.answer(fp, req.peer.name, stream)
+          .catch((err: unknown) =>
+            this.deps.log.warn(`group exchange from ${req.peer.name} failed: ${errorMessage(err)}`),
+          )
+          .finally(() => this.end(principal));
       },
     });
   }
@@ -265,6 +287,32 @@ export class GroupExchanges {
     if (this.dirty.has(fp)) this.check();
   }
 
+  /**
+   * Who an exchange from `fp` counts against: this person's own devices nobody (undefined), a
+   * member's device its member (all of that member's devices together), any other device itself.
+   */
+  private principalOf(fp: string): string | undefined {
+    const book = this.deps.book;
+    if (book.anchors().mine.has(fp)) return undefined;
+    for (const g of book.view().groups)
+      for (const m of g.members) if (m.devices.some((d) => d.fingerprint === fp)) return `member ${m.root}`;
+    return `device ${fp}`;
+  }
+
+  private begin(principal: string | undefined): void {
+    if (principal === undefined) return;
+    this.underWay.set(principal, (this.underWay.get(principal) ?? 0) + 1);
+    this.underWayAll++;
+  }
+
+  private end(principal: string | undefined): void {
+    if (principal === undefined) return;
+    const left = (this.underWay.get(principal) ?? 1) - 1;
+    if (left > 0) this.underWay.set(principal, left);
+    else this.underWay.delete(principal);
+    this.underWayAll--;
+  }
+
   private async answer(fp: string, name: string, stream: Duplex): Promise<void> {
     const got = await readExchange(stream, EXCHANGE_TIMEOUT_MS);
     if ('problem' in got) {
@@ -296,8 +344,12 @@ export class GroupExchanges {
   private async apply(from: string, name: string, got: GroupExchange): Promise<void> {
     const book = this.deps.book;
     const mine = book.anchors().mine.has(from);
-    const refused = await book.receive(got.records, mine ? got.joined : undefined);
-    if (refused) return this.refuse(name, refused);
+    const { refused, signatures } = await book.receiveFrom(
+      got.records,
+      mine ? got.joined : undefined,
+      this.principalOf(from),
+    );
+    if (refused) return this.refuse(name, refused, signatures);
     // Hints count only from a device of the group the hinted device is in.
     let hinted = false;
     for (const [fp, hint] of got.hints) {
@@ -317,8 +369,12 @@ export class GroupExchanges {
     this.events.emit('exchanged', from);
   }
 
-  private refuse(from: string, why: string): void {
-    this.deps.log.warn({ peer: from }, `group records from ${from} refused: ${why}; nothing applied`);
+  private refuse(from: string, why: string, signatures = 0): void {
+    // How many signatures the refusal cost: a flood's cost can be read from the log.
+    this.deps.log.warn(
+      { peer: from, signatures },
+      `group records from ${from} refused: ${why}; nothing applied (${signatures} signatures checked)`,
+    );
   }
 
   private retryLater(fp: string): void {
@@ -334,13 +390,34 @@ export class GroupExchanges {
     );
   }
 
-  private admitStart(fp: string): boolean {
+  /** Why `fp` (of `principal`) may not start an exchange now, or undefined (and it is counted). */
+  private admitStart(fp: string, principal: string | undefined): string | undefined {
     const now = this.now();
-    const times = (this.startedBy.get(fp) ?? []).filter((t) => now - t < 60_000);
-    const ok = times.length < MAX_GROUP_EXCHANGES_PER_MINUTE;
-    if (ok) times.push(now);
+    const recent = (map: Map<string, number[]>, key: string) => {
+      const times = (map.get(key) ?? []).filter((t) => now - t < 60_000);
+      if (times.length > 0) map.set(key, times);
+      else map.delete(key);
+      return times;
+    };
+    const times = recent(this.startedBy, fp);
+    if (times.length >= MAX_GROUP_EXCHANGES_PER_MINUTE)
+      return `more than ${MAX_GROUP_EXCHANGES_PER_MINUTE} group exchanges a minute`;
+    const together = principal === undefined ? undefined : recent(this.startedByPrincipal, principal);
+    if (principal !== undefined) {
+      if ((together?.length ?? 0) >= MAX_GROUP_EXCHANGES_PER_MEMBER_MINUTE)
+        return `more than ${MAX_GROUP_EXCHANGES_PER_MEMBER_MINUTE} group exchanges a minute from one member's devices together`;
+      if ((this.underWay.get(principal) ?? 0) >= MAX_GROUP_EXCHANGES_AT_ONCE_PER_MEMBER)
+        return `more than ${MAX_GROUP_EXCHANGES_AT_ONCE_PER_MEMBER} group exchanges at once from one sender (a member's devices count together); try again in a few seconds`;
+      if (this.underWayAll >= MAX_GROUP_EXCHANGES_AT_ONCE)
+        return `more than ${MAX_GROUP_EXCHANGES_AT_ONCE} group exchanges at once; try again in a few seconds`;
+    }
+    times.push(now);
     this.startedBy.set(fp, times);
-    return ok;
+    if (principal !== undefined && together) {
+      together.push(now);
+      this.startedByPrincipal.set(principal, together);
+    }
+    return undefined;
   }
 }
 

@@ -3,10 +3,12 @@
  * membership exchange is (state/membership.ts): a pure function of the records kept here, the records
  * received and this node's anchors. The caller saves the plan's records in one write, or nothing.
  *
- * Refused whole, with the reason: too many records; a malformed record; a signature that does not
- * hold (forged or altered); a record that makes this node what it cannot be (a member of a group its
- * person owns, a device or owner of a group it joined); a group, list or member past its bound; more new
- * entries in groups already known here than one exchange may bring. Otherwise the plan keeps, per entry
+ * Refused whole, with the reason: too many records; a malformed record; a record that makes this node
+ * what it cannot be (a member of a group its person owns, a device or owner of a group it joined); a
+ * group or list past the bounds checked before the view; a signature that does not hold (forged or
+ * altered); a group, list or member past its bound; more new entries in groups already known here than
+ * one exchange may bring. The checks that cost no signature come first, so an exchange they refuse
+ * costs none (docs/adr/0097-group-exchange-work-per-member.md). Otherwise the plan keeps, per entry
  * and signer, the greatest record whose signer counts (state/groups.ts): records signed by nobody who
  * counts here — a member's attempt to add a device, a member, an owner or more words, a stranger's
  * group — are not kept, and an old record loses to the newer removal kept here.
@@ -83,40 +85,86 @@ export interface GroupPlan {
 export type GroupExchangeResult = { refused: string } | { plan: GroupPlan };
 
 const short = (fp: string) => fp.slice(0, 8);
-const about = (r: GroupRecord) =>
+/** A record as a refusal names it: its kind, subject, group and signer, short. */
+export const aboutGroupRecord = (r: GroupRecord) =>
   `the ${r.kind} record of ${short(r.subject)} in ${short(r.group)} by ${short(r.by)}`;
+
+/** Why a record's signature does not hold, or undefined when it does. */
+export type SignatureProblem = (r: GroupRecord) => string | undefined;
 
 /**
  * What `incoming` (one exchange) does to `current` (the records kept here) on a node with `anchors`.
- * Pure; never throws.
+ * `signatureProblem` checks each received record once, after every check that needs none.
+ * Pure (but for what `signatureProblem` keeps); never throws.
  */
 export function planGroupExchange(
   current: readonly GroupRecord[],
   incoming: readonly unknown[],
   anchors: GroupAnchors,
   bounds: GroupBounds = GROUP_BOUNDS,
+  signatureProblem: SignatureProblem = groupSignatureProblem,
 ): GroupExchangeResult {
+  const screened = screenGroupRecords(incoming, bounds);
+  if ('refused' in screened) return screened;
+  return planScreened(current, screened.records, anchors, bounds, signatureProblem);
+}
+
+/** `incoming` as records, or why the exchange is refused: its count and each record's shape. No signature. */
+export function screenGroupRecords(
+  incoming: readonly unknown[],
+  bounds: GroupBounds = GROUP_BOUNDS,
+): { refused: string } | { records: GroupRecord[] } {
   if (incoming.length > bounds.recordsPerExchange)
     return { refused: `${incoming.length} records, at most ${bounds.recordsPerExchange} at once` };
-  const received: GroupRecord[] = [];
+  const records: GroupRecord[] = [];
   for (const [i, raw] of incoming.entries()) {
-    const parsed = groupRecord().safeParse(raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      return {
-        refused: `record ${i + 1} is malformed (${issue?.path.join('.') || 'record'}: ${issue?.message ?? '?'})`,
-      };
-    }
-    const r = parsed.data;
-    const problem = groupSignatureProblem(r);
-    if (problem) return { refused: `${about(r)}: ${problem}` };
+    const problem = screenGroupRecord(raw, i);
+    if (typeof problem === 'string') return { refused: problem };
+    records.push(problem);
+  }
+  return { records };
+}
+
+/** `raw`, the exchange's record `i` (from 0), as a record, or why it is malformed. */
+export function screenGroupRecord(raw: unknown, i: number): GroupRecord | string {
+  const parsed = groupRecord().safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  return `record ${i + 1} is malformed (${issue?.path.join('.') || 'record'}: ${issue?.message ?? '?'})`;
+}
+
+/**
+ * Why `received` cannot be kept here whatever its signatures say, or undefined: a record that makes
+ * this node what it cannot be, or a group or list past the bounds checked before the view.
+ */
+export function unsignedProblem(
+  current: readonly GroupRecord[],
+  received: readonly GroupRecord[],
+  anchors: GroupAnchors,
+  bounds: GroupBounds = GROUP_BOUNDS,
+): string | undefined {
+  for (const r of received) {
     const nonsense = selfProblem(r, anchors);
-    if (nonsense) return { refused: `${about(r)}: ${nonsense}` };
-    received.push(r);
+    if (nonsense) return `${aboutGroupRecord(r)}: ${nonsense}`;
+  }
+  return boundsBeforeProblem(bestPerSigner([...current, ...received]), anchors, bounds);
+}
+
+/** planGroupExchange for records already screened (screenGroupRecords). */
+export function planScreened(
+  current: readonly GroupRecord[],
+  received: readonly GroupRecord[],
+  anchors: GroupAnchors,
+  bounds: GroupBounds,
+  signatureProblem: SignatureProblem,
+): GroupExchangeResult {
+  const cheap = unsignedProblem(current, received, anchors, bounds);
+  if (cheap) return { refused: cheap };
+  for (const r of received) {
+    const problem = signatureProblem(r);
+    if (problem) return { refused: `${aboutGroupRecord(r)}: ${problem}` };
   }
   const merged = bestPerSigner([...current, ...received]);
-  const tooBig = boundsBeforeProblem(merged, anchors, bounds);
-  if (tooBig) return { refused: tooBig };
   const before = groupsView(current, anchors);
   const { view, counting } = settleGroups(merged, anchors);
   const past = boundsAfterProblem(view, counting, bounds) ?? floodProblem(before, view, bounds);

@@ -13,6 +13,8 @@ import pino from 'pino';
 import { FileGroupBook, inMemoryGroupBook } from '../../src-main/groups/group-book.js';
 import {
   GroupExchanges,
+  MAX_GROUP_EXCHANGES_AT_ONCE_PER_MEMBER,
+  MAX_GROUP_EXCHANGES_PER_MEMBER_MINUTE,
   MAX_GROUP_EXCHANGES_PER_MINUTE,
 } from '../../src-main/groups/group-exchange-service.js';
 import { GroupGuests } from '../../src-main/groups/group-admission.js';
@@ -37,6 +39,7 @@ import {
   settings,
 } from '../helpers/group-records.js';
 import { testIdentity } from '../helpers/identities.js';
+import { until } from '../helpers/wait.js';
 
 const log = pino({ level: 'silent' });
 
@@ -251,4 +254,61 @@ test('the bounds hold: lines, line size, a malformed line, devices per member, e
   assert.equal(refused?.code, 'TOO_MANY_STREAMS');
   const stranger = await exchange(services, d.x, []);
   assert.equal(stranger.refused?.code, 'PERMISSION_DENIED', 'a node no group concerns is refused');
+});
+
+test("a member's devices together start and hold a bounded number of exchanges, past each device's own bound", async () => {
+  const { d, book, services } = await ownerDevice();
+  // Mira names a third device: three of hers, each under its own bound of a minute.
+  await book.receive([rec(d.m1, 1, memberDevice(d.m1, d.m3, 'm3'))]);
+  const refusals: string[] = [];
+  for (const m of [d.m1, d.m2, d.m3])
+    for (let i = 0; i < MAX_GROUP_EXCHANGES_PER_MINUTE; i++) {
+      const { refused } = await exchange(services, m, []);
+      if (refused) refusals.push(`${refused.code} ${refused.reason}`);
+    }
+  const together = MAX_GROUP_EXCHANGES_PER_MEMBER_MINUTE;
+  assert.equal(refusals.length, 3 * MAX_GROUP_EXCHANGES_PER_MINUTE - together, refusals.join('\n'));
+  assert.match(refusals[0] ?? '', /^TOO_MANY_STREAMS .*one member's devices together/);
+  // Another member's device is not held back by mira's.
+  await book.decide([member(d.n1, 'nia')]);
+  assert.equal((await exchange(services, d.n1, [])).refused, undefined, 'nia exchanges');
+});
+
+test("a member's exchanges under way at once are bounded, all its devices together", async () => {
+  const { d, services } = await ownerDevice();
+  const opened: PassThrough[] = [];
+  /** Opens an exchange from `from` that sends nothing and never ends; its refusal code, if refused. */
+  const hang = (from: { fingerprint: string }) =>
+    new Promise<string | undefined>((resolve) => {
+      const inbound = new PassThrough();
+      opened.push(inbound);
+      const stream = Duplex.from({ readable: inbound, writable: new PassThrough() }) as unknown as MuxStream;
+      services.dispatch(
+        'o2',
+        { fingerprint: from.fingerprint, name: 'mira', allow: [] },
+        {
+          service: GROUPS_SERVICE,
+          args: { v: 1 },
+          accept: () => {
+            resolve(undefined);
+            return stream;
+          },
+          reject: (code) => resolve(code),
+          signal: new AbortController().signal,
+        },
+      );
+    });
+  const codes: (string | undefined)[] = [];
+  for (let i = 0; i < MAX_GROUP_EXCHANGES_AT_ONCE_PER_MEMBER; i++)
+    codes.push(await hang(i % 2 ? d.m1 : d.m2));
+  assert.deepEqual(
+    codes,
+    Array(MAX_GROUP_EXCHANGES_AT_ONCE_PER_MEMBER).fill(undefined),
+    'as many as allowed are taken',
+  );
+  assert.equal(await hang(d.m1), 'TOO_MANY_STREAMS', 'one more from either device is refused');
+  // One that ends makes room.
+  opened[0]!.end();
+  await until('room for one more', async () => (await hang(d.m2)) === undefined, 5_000);
+  for (const s of opened) s.end();
 });

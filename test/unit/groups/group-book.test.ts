@@ -146,3 +146,29 @@ test('a bad record is dropped and an unreadable file is set aside, not overwritt
   assert.equal(readFileSync(join(dir, UNREADABLE_GROUPS_FILE), 'utf8'), '{not json');
   assert.equal(existsSync(join(dir, GROUPS_FILE)), false);
 });
+
+test("a file's records are checked once, by its reader: the plan that follows checks none again", async () => {
+  const d = await devices();
+  const { records } = lab(d);
+  // A backing that says it checked its records, and holds one whose signature does not: had the
+  // book checked it again, it would have refused the file's records whole and kept them unplanned.
+  const broken = { ...rec(d.o1, 2, settings('lab', ['terminal', 'forward'])), sig: records[1]!.sig };
+  const backing = { ...inMemoryGroupBook({ records: [...records, broken], joined: new Map() }) };
+  const trusting = new FileGroupBook({
+    backing: { ...backing, checksSignatures: true },
+    identity: d.o2,
+    mine: () => [d.o1.fingerprint, d.o3.fingerprint],
+  });
+  // Planned: the broken settings record replaced the first.
+  assert.equal(trusting.records().length, records.length, 'its records taken as checked, and planned');
+  const checking = new FileGroupBook({
+    backing,
+    identity: d.o2,
+    mine: () => [d.o1.fingerprint, d.o3.fingerprint],
+  });
+  assert.equal(
+    checking.records().length,
+    records.length + 1,
+    'a backing that checks nothing: the plan refused',
+  );
+});

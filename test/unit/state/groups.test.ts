@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { GROUP_BOUNDS, planGroupExchange, type GroupPlan } from '../../../src-main/state/group-exchange.js';
 import { signGroupDecision } from '../../../src-main/state/group-decisions.js';
+import { groupSignatureProblem } from '../../../src-main/crypto/group-signature.js';
 import { groupAccessOf, groupsView, type GroupView } from '../../../src-main/state/groups.js';
 import {
   AT,
@@ -362,4 +363,33 @@ test('the same signer signing two different records at one seq settles the same 
   const one = groupsView([...lab, a, b], onO2);
   assert.deepEqual(one, groupsView([...lab, b, a], onO2));
   assert.equal(only(one).name, a.sig > b.sig ? 'lab-a' : 'lab-b', 'the greater signature wins the tie');
+});
+
+test('the checks that need no signature come first: an exchange they refuse costs no signature', () => {
+  let checked = 0;
+  const counting = (r: Parameters<typeof groupSignatureProblem>[0]) => {
+    checked++;
+    return groupSignatureProblem(r);
+  };
+  const good = [rec(o1, 2, settings('lab')), rec(o1, 2, device(o3, 'o3'))];
+  // A malformed record last, a record that makes this node a member of its own person's group last,
+  // a member past its bound of devices: each refused, and no signature checked for any.
+  assert.match(
+    refused(planGroupExchange(lab, [...good, 'no record'], onO2, GROUP_BOUNDS, counting)),
+    /malformed/,
+  );
+  assert.match(
+    refused(planGroupExchange(lab, [...good, rec(o1, 2, member(o2, 'me'))], onO2, GROUP_BOUNDS, counting)),
+    /a member of its own person's group/,
+  );
+  const tight = { ...GROUP_BOUNDS, candidatesPerList: 2 };
+  const chain = [rec(m1, 2, memberDevice(m1, m3, 'm3')), rec(m1, 2, memberDevice(m1, n1, 'n1'))];
+  assert.match(
+    refused(planGroupExchange(lab, [...good, ...chain], onO2, tight, counting)),
+    /names more than 2/,
+  );
+  assert.equal(checked, 0, 'no signature was checked');
+  // Once they pass, each record's signature is checked once.
+  plan(planGroupExchange(lab, good, onO2, GROUP_BOUNDS, counting));
+  assert.equal(checked, good.length);
 });
