@@ -10,7 +10,7 @@ import { controlSocketPath, resolveHome } from '../home/home-dir.js';
 import { allowStrayWords, refuseStrayWords } from './list-or-subcommand.js';
 import { age, formatRtt, hintCommand, printBlock, printJson, printLine, printNote } from './output.js';
 import { argvSecretWarning, readSecretFile } from './secret-file.js';
-import { cutToWidth, table } from './table.js';
+import { table } from './table.js';
 import { lineWithHint } from '../core/hint.js';
 import {
   defaultAllow,
@@ -94,27 +94,11 @@ function byName(peers: PeerInfo[]): PeerInfo[] {
   return keyed.sort((x, y) => order(x.base, y.base) || order(x.exact, y.exact)).map((k) => k.p);
 }
 
-/**
- * The `peers` table; with `width` (a terminal's columns) each row is cut to it, with a last line saying
- * how to see the whole of what was cut.
- */
-export function peerTable(peers: PeerInfo[], home: string | undefined, width?: number): string {
+/** The `peers` table (on a terminal, its rows fit its width: fitted-listings.ts). */
+export function peerTable(peers: PeerInfo[], home: string | undefined): string {
   if (peers.length === 0)
     return `no peers yet: add one with \`${hintCommand('peers add FINGERPRINT --name NAME', home)}\``;
-  const text = peerRows(peers, home);
-  if (width === undefined) return text;
-  const lines = text.split('\n');
-  const cut = lines.map((l) => cutToWidth(l, width));
-  if (cut.every((l, i) => l === lines[i])) return text;
-  return [...cut, cutToWidth('(cut to the terminal: --wide or --json shows the whole text)', width)].join(
-    '\n',
-  );
-}
-
-/** The columns a terminal gives the `peers` table: undefined (the whole rows) with --wide or off a TTY. */
-export function tableWidth(opts: { wide?: boolean }): number | undefined {
-  if (opts.wide === true || !process.stdout.isTTY) return undefined;
-  return process.stdout.columns || undefined;
+  return peerRows(peers, home);
 }
 
 function peerRows(peers: PeerInfo[], home: string | undefined): string {
@@ -224,7 +208,7 @@ export function registerClientCommands(program: Command): void {
       refuseStrayWords(cmd);
       const list = await call(opts, 'peers.list', {});
       if (opts.json) printJson(list);
-      else printBlock(peerTable(list, opts.home, tableWidth(opts)));
+      else printBlock(peerTable(list, opts.home));
     });
 
   peers

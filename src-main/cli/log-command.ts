@@ -21,6 +21,8 @@ interface LogOpts {
   since?: string;
   peer?: string;
   json?: boolean;
+  /** Rows whole, wider than the terminal (fitted-listings.ts reads it). */
+  wide?: boolean;
 }
 
 /** The event's kind and its sub-kind in one word or two: `terminal start`, `connection forward`. */
@@ -111,6 +113,7 @@ export function registerLogCommand(program: Command): void {
     .option('--since <when>', 'only events since a duration ago (30m, 1h, 2d) or an ISO time')
     .option('--peer <peer>', 'only events of this peer (a name or the start of its fingerprint)')
     .option('--json', 'print JSON')
+    .option('--wide', "print each event's row whole, wider than the terminal")
     .action(async (opts: LogOpts) => {
       const since = opts.since === undefined ? undefined : parseSince(opts.since);
       const home = resolveHome(opts.home);

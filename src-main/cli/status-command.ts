@@ -5,7 +5,7 @@
  * client-commands.ts: no import cycle, and nothing of a domain's commands loads for `status`.
  */
 import type { Command } from 'commander';
-import { call, peerTable, tableWidth, type HomeOpts } from './client-commands.js';
+import { call, peerTable, type HomeOpts } from './client-commands.js';
 import { domainClis } from './domain-commands.js';
 import { natStatusLines } from './nat-status-text.js';
 import { hintCommand, printBlock, printJson, printLine } from './output.js';
@@ -47,6 +47,6 @@ export function registerStatusCommand(program: Command): void {
         for (const line of domain.statusLines?.(s) ?? []) printLine(line);
       // A blank line sets the table apart; the one-line hint for no peers follows the header as is.
       if (s.peers.length > 0) printLine('');
-      printBlock(peerTable(s.peers, opts.home, tableWidth(opts)));
+      printBlock(peerTable(s.peers, opts.home));
     });
 }
