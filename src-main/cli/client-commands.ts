@@ -11,6 +11,7 @@ import { allowStrayWords, refuseStrayWords } from './list-or-subcommand.js';
 import { age, formatRtt, hintCommand, printBlock, printJson, printLine, printNote } from './output.js';
 import { argvSecretWarning, readSecretFile } from './secret-file.js';
 import { table } from './table.js';
+import { plainPunctuation } from './plain-punctuation.js';
 import { lineWithHint } from '../core/hint.js';
 import {
   defaultAllow,
@@ -178,9 +179,10 @@ export { pathLabel };
  * command's `home`), or why it is relayed ("why relayed?").
  */
 export function peerWhy(p: PeerInfo, home?: string): string {
+  // The agent words these for the window (typography); the CLI prints them in ASCII.
   if (p.state !== 'online')
-    return p.stateDetail === null ? '-' : lineWithHint(p.stateDetail, p.stateHint, home);
-  return p.relayReason ? `relayed: ${p.relayReason}` : '-';
+    return p.stateDetail === null ? '-' : lineWithHint(plainPunctuation(p.stateDetail), p.stateHint, home);
+  return p.relayReason ? `relayed: ${plainPunctuation(p.relayReason)}` : '-';
 }
 
 /** `peers add`'s relay token: from `--relay-token-file`, or `--relay-token` with a warning (ps). */

@@ -14,6 +14,7 @@ import { ClawError } from '../core/errors.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { table } from './table.js';
+import { plainPunctuation } from './plain-punctuation.js';
 import { isoTime } from '../core/iso-time.js';
 
 interface LogOpts {
@@ -76,12 +77,13 @@ export function auditTable(events: readonly AuditEvent[]): string {
       auditKindText(e),
       e.peer ? `${e.peer.name} (${e.peer.fingerprint.slice(0, 8)})` : '-',
       e.path ? `${e.path}${e.address ? ` ${e.address}` : ''}` : (e.address ?? '-'),
-      e.what,
+      // The agent's words (`a -> b`, `...`), in ASCII as the rest of the CLI.
+      plainPunctuation(e.what),
       'bytesIn' in e && e.bytesIn !== undefined && e.bytesOut !== undefined
         ? `${formatBytes(e.bytesIn)}/${formatBytes(e.bytesOut)}`
         : '-',
       // Last: a reason is the one long cell, and the last column is not padded.
-      e.reason ? `${e.outcome}: ${e.reason}` : e.outcome,
+      e.reason ? `${e.outcome}: ${plainPunctuation(e.reason)}` : e.outcome,
     ]),
   );
 }
