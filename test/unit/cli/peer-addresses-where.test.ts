@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { addressWhere } from '../../../src-main/core/address-where.js';
 import { addressWithWhere } from '../../../src-main/core/path-label.js';
 import { addressColumn, peerTable, peerWhy } from '../../../src-main/cli/client-commands.js';
+import { plainPunctuation } from '../../../src-main/cli/plain-punctuation.js';
 import { cutRows } from '../../../src-main/cli/table.js';
 import { describePeerAddress } from '../../../src-main/links/peer-state.js';
 import { announcedOn } from '../../../src-main/links/local-addresses.js';
@@ -86,7 +87,11 @@ test('with port mapping off here the reason says so and how to turn it on, not "
   assert.match(oneSide.why, /port mapping is off on this node/);
   const on = explainRelayed({ nat: 'changes-port', mapped: false }, { nat: 'changes-port', mapped: false });
   assert.match(on.why, /a port mapping \(UPnP or NAT-PMP\) on either router/);
-  assert.equal(peerWhy({ ...peer('b', 'online', 'relay'), relayReason: off.why }), `relayed: ${off.why}`);
+  assert.equal(
+    peerWhy({ ...peer('b', 'online', 'relay'), relayReason: off.why }),
+    `relayed: ${plainPunctuation(off.why)}`,
+    'in ASCII, as the rest of the CLI',
+  );
 });
 
 test('a `peers` row with a long reason is cut to the terminal’s width; without a width it is whole', () => {
@@ -97,7 +102,7 @@ test('a `peers` row with a long reason is cut to the terminal’s width; without
   const rows = [{ ...peer('b', 'online', 'relay'), address: 'wss://relay.example', relayReason: why }];
   const whole = peerTable(rows, undefined);
   assert.ok(
-    whole.split('\n').some((l) => l.includes(why)),
+    whole.split('\n').some((l) => l.includes(plainPunctuation(why))),
     'the whole reason',
   );
   const drawn = new Set(whole.split('\n'));
