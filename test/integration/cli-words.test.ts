@@ -52,7 +52,10 @@ test('file usage with a home that does not exist: says so, no errno or system ca
   const missing = join(tempHome('cli-words-missing'), 'nothing-here');
   const r = await cli(['file', 'usage', '--home', missing]);
   assert.equal(r.code, 1);
-  assert.equal(r.stderr, `clawbridge: no clawbridge home at ${missing} (no such directory), so no files to show: check --home\n`);
+  assert.equal(
+    r.stderr,
+    `clawbridge: no clawbridge home at ${missing} (no such directory), so no files to show: check --home\n`,
+  );
 });
 
 test('status with a file as its home: says it is a file, not to start an agent there', async () => {

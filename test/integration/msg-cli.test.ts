@@ -366,12 +366,27 @@ test('serve without --topic answers an ask without one (both `default`); an ask 
   await serve.waitForLine(/^answered \S+ from a: reply \S+$/m);
   await serve.stop('SIGTERM');
 
-  const none = await cli(['msg', 'ask', 'b', 'x', '--topic', 'unserved', '--timeout', '2s', '--home', a.home]);
+  const none = await cli([
+    'msg',
+    'ask',
+    'b',
+    'x',
+    '--topic',
+    'unserved',
+    '--timeout',
+    '2s',
+    '--home',
+    a.home,
+  ]);
   assert.equal(none.code, 1, 'nobody answered');
   const outbox = await cli(['msg', 'outbox', '--home', a.home]);
   const row = outbox.stdout.split('\n').find((l) => /\sunserved\s/.test(l));
   assert.ok(row, `the question is listed: ${outbox.stdout}`);
-  assert.match(row, /\sexpired\s.*not read before its TTL ran out/, 'not `delivered`: nobody will read it now');
+  assert.match(
+    row,
+    /\sexpired\s.*not read before its TTL ran out/,
+    'not `delivered`: nobody will read it now',
+  );
 });
 
 test('a body full of terminal controls reaches no terminal as one: listen, inbox and ask show it escaped', async () => {

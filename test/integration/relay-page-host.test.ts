@@ -106,10 +106,7 @@ test('a rebinding Host is refused (421) for the page and the socket; loopback an
 });
 
 /** A self-signed certificate and key for the names given (DNS names and IP addresses). */
-async function certFor(
-  dns: string[],
-  ips: string[],
-): Promise<{ certFile: string; keyFile: string }> {
+async function certFor(dns: string[], ips: string[]): Promise<{ certFile: string; keyFile: string }> {
   const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
   const keys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']);
   const cert = await x509.X509CertificateGenerator.createSelfSigned({

@@ -62,7 +62,10 @@ test('judgeOrigin: the Origin host must be the Host named; listed origins match 
     judgeOrigin({ host: 'Relay.Example:8443', origin: 'https://relay.example:8443' }, listed, any),
     'same-origin',
   );
-  assert.equal(judgeOrigin({ host: 'proxy.internal', origin: 'https://relay.example' }, listed, any), 'listed');
+  assert.equal(
+    judgeOrigin({ host: 'proxy.internal', origin: 'https://relay.example' }, listed, any),
+    'listed',
+  );
   assert.equal(
     judgeOrigin({ host: 'relay.example', origin: 'https://relay.example.evil' }, listed, any),
     'refused',
@@ -79,7 +82,11 @@ test('judgeOrigin: an Origin that is its Host, where the Host is no name of the 
   const own = { host: 'relay.example', origin: 'https://relay.example' };
   assert.equal(judgeOrigin(own, new Set(), ownHost), 'same-origin');
   const listed = { host: 'evil.example', origin: 'https://app.example' };
-  assert.equal(judgeOrigin(listed, new Set(['https://app.example']), ownHost), 'listed', 'the operator vouched');
+  assert.equal(
+    judgeOrigin(listed, new Set(['https://app.example']), ownHost),
+    'listed',
+    'the operator vouched',
+  );
 });
 
 test('the relay’s page names: given, certificate and listed-origin names, normalized as a Host reads', () => {
@@ -87,7 +94,14 @@ test('the relay’s page names: given, certificate and listed-origin names, norm
   assert.equal(normalizePublicName('*.relays.example'), '*.relays.example');
   assert.equal(normalizePublicName('[2001:DB8:0:0:0:0:0:1]'), '2001:db8::1');
   assert.equal(normalizePublicName('192.0.2.9'), '192.0.2.9');
-  for (const bad of ['https://relay.example', 'relay.example:443', 'relay.example/x', '', 'a b', '-x.example']) {
+  for (const bad of [
+    'https://relay.example',
+    'relay.example:443',
+    'relay.example/x',
+    '',
+    'a b',
+    '-x.example',
+  ]) {
     assert.throws(() => normalizePublicName(bad), /is not a host name or IP address/, bad);
   }
   assert.deepEqual(originNames(['https://relay.example', 'http://[::1]:8080']), ['relay.example', '::1']);
