@@ -144,7 +144,8 @@ function peerRows(peers: PeerInfo[], home: string | undefined): string {
 export function addressColumn(
   p: Pick<PeerInfo, 'address' | 'addressWhere' | 'listenAddress' | 'listenAddressWhere'>,
 ): string {
-  if (p.address !== null) return addressWithWhere(p.address, p.addressWhere);
+  // A route is the agent's `via b → c`: in ASCII, as the rest of the CLI.
+  if (p.address !== null) return plainPunctuation(addressWithWhere(p.address, p.addressWhere));
   if (p.listenAddress !== null) return addressWithWhere(p.listenAddress, p.listenAddressWhere);
   return '-';
 }
@@ -467,7 +468,7 @@ export function registerClientCommands(program: Command): void {
             if (opts.json) results.push(r);
             // A routed link's remote reads `via b → c` already.
             else if (r.path === 'route')
-              printLine(`pong from ${r.peer} ${r.remote} in ${r.rttMs.toFixed(2)} ms`);
+              printLine(`pong from ${r.peer} ${plainPunctuation(r.remote)} in ${r.rttMs.toFixed(2)} ms`);
             else printLine(`pong from ${r.peer} via ${r.path} ${r.remote} in ${r.rttMs.toFixed(2)} ms`);
           } catch (err) {
             // A peer that is not there (or a name that could be two) is no missed reply: said once.
