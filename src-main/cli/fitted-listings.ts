@@ -12,6 +12,8 @@ const FITTED: Readonly<Record<string, string>> = {
   status: '--wide or --json',
   log: '--wide or --json',
   'group ls': '--json',
+  // `group` alone lists them too.
+  group: '--json',
 };
 
 /** `group ls` for the `ls` under `group`: the words after `clawbridge`. */

@@ -120,4 +120,6 @@ test('`group ls` on a terminal fits its tables to its width; --json gives them w
     cut.some((l) => /^\s+workstation-one\s+this device .*\.\.\.$/.test(l)),
     cut.join('\n'),
   );
+  // `group` alone lists them the same way.
+  assertFits(await inPty(['group', '--home', home], cols), cols, /^\(cut to the terminal: --json shows/);
 });
