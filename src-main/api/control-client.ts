@@ -2,6 +2,7 @@
  * Client side of the control socket, used by every CLI command except `agent` and `relay`, and by the
  * desktop app's main process to reach the agent it hosts in a utility process (electron/agent-client.ts).
  */
+import { statSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { offerPipeProof, pipeProofNeeded, readPipeKey } from '../home/pipe-proof.js';
 import { commandArgs, hereHint } from '../core/hint.js';
@@ -216,14 +217,20 @@ export async function connectControlSocket(
 
 function dialControlSocket(path: string, home: string): Promise<Socket> {
   const noAgent = () =>
-    new ClawError(
-      'NO_AGENT',
-      ...commandArgs(
-        `no agent is running for ${home}: start one with `,
-        hereHint(['agent', '--home', home]),
-        ' (or open the Clawbridge app)',
-      ),
-    );
+    // A file given as the home: no agent can run there, so starting one is no advice.
+    statSync(home, { throwIfNoEntry: false })?.isDirectory() === false
+      ? new ClawError(
+          'CONFIG_INVALID',
+          `${home} is a file, not a clawbridge home: give --home the directory an agent keeps its identity in`,
+        )
+      : new ClawError(
+          'NO_AGENT',
+          ...commandArgs(
+            `no agent is running for ${home}: start one with `,
+            hereHint(['agent', '--home', home]),
+            ' (or open the Clawbridge app)',
+          ),
+        );
   // Not allowed to look or to connect: an agent may well run there, under another user.
   const denied = (err: NodeJS.ErrnoException) =>
     new ClawError(

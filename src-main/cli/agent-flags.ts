@@ -11,7 +11,7 @@ import { MAX_TOKEN_BYTES } from '../protocol/relay-frames.js';
 import { normalizeNodeName, typedNameProblem } from '../core/names.js';
 import type { Settings } from '../state/settings.js';
 import { TERMINAL_RESUME_MAX_MS, TERMINAL_RESUME_MIN_MS } from '../terminal/terminal-settings.js';
-import { isLoopbackHost } from '../api/web-ui/http-guard.js';
+import { isLoopbackHost } from '../core/host-header.js';
 import { printNote } from './output.js';
 import { argvSecretWarning, readSecretFile } from './secret-file.js';
 

@@ -10,7 +10,8 @@ import { controlSocketPath, resolveHome } from '../home/home-dir.js';
 import { allowStrayWords, refuseStrayWords } from './list-or-subcommand.js';
 import { age, formatRtt, hintCommand, printBlock, printJson, printLine, printNote } from './output.js';
 import { argvSecretWarning, readSecretFile } from './secret-file.js';
-import { cutToWidth, table } from './table.js';
+import { table } from './table.js';
+import { plainPunctuation } from './plain-punctuation.js';
 import { lineWithHint } from '../core/hint.js';
 import {
   defaultAllow,
@@ -94,27 +95,11 @@ function byName(peers: PeerInfo[]): PeerInfo[] {
   return keyed.sort((x, y) => order(x.base, y.base) || order(x.exact, y.exact)).map((k) => k.p);
 }
 
-/**
- * The `peers` table; with `width` (a terminal's columns) each row is cut to it, with a last line saying
- * how to see the whole of what was cut.
- */
-export function peerTable(peers: PeerInfo[], home: string | undefined, width?: number): string {
+/** The `peers` table (on a terminal, its rows fit its width: fitted-listings.ts). */
+export function peerTable(peers: PeerInfo[], home: string | undefined): string {
   if (peers.length === 0)
     return `no peers yet: add one with \`${hintCommand('peers add FINGERPRINT --name NAME', home)}\``;
-  const text = peerRows(peers, home);
-  if (width === undefined) return text;
-  const lines = text.split('\n');
-  const cut = lines.map((l) => cutToWidth(l, width));
-  if (cut.every((l, i) => l === lines[i])) return text;
-  return [...cut, cutToWidth('(cut to the terminal: --wide or --json shows the whole text)', width)].join(
-    '\n',
-  );
-}
-
-/** The columns a terminal gives the `peers` table: undefined (the whole rows) with --wide or off a TTY. */
-export function tableWidth(opts: { wide?: boolean }): number | undefined {
-  if (opts.wide === true || !process.stdout.isTTY) return undefined;
-  return process.stdout.columns || undefined;
+  return peerRows(peers, home);
 }
 
 function peerRows(peers: PeerInfo[], home: string | undefined): string {
@@ -159,7 +144,8 @@ function peerRows(peers: PeerInfo[], home: string | undefined): string {
 export function addressColumn(
   p: Pick<PeerInfo, 'address' | 'addressWhere' | 'listenAddress' | 'listenAddressWhere'>,
 ): string {
-  if (p.address !== null) return addressWithWhere(p.address, p.addressWhere);
+  // A route is the agent's `via b → c`: in ASCII, as the rest of the CLI.
+  if (p.address !== null) return plainPunctuation(addressWithWhere(p.address, p.addressWhere));
   if (p.listenAddress !== null) return addressWithWhere(p.listenAddress, p.listenAddressWhere);
   return '-';
 }
@@ -194,9 +180,10 @@ export { pathLabel };
  * command's `home`), or why it is relayed ("why relayed?").
  */
 export function peerWhy(p: PeerInfo, home?: string): string {
+  // The agent words these for the window (typography); the CLI prints them in ASCII.
   if (p.state !== 'online')
-    return p.stateDetail === null ? '-' : lineWithHint(p.stateDetail, p.stateHint, home);
-  return p.relayReason ? `relayed: ${p.relayReason}` : '-';
+    return p.stateDetail === null ? '-' : lineWithHint(plainPunctuation(p.stateDetail), p.stateHint, home);
+  return p.relayReason ? `relayed: ${plainPunctuation(p.relayReason)}` : '-';
 }
 
 /** `peers add`'s relay token: from `--relay-token-file`, or `--relay-token` with a warning (ps). */
@@ -224,7 +211,7 @@ export function registerClientCommands(program: Command): void {
       refuseStrayWords(cmd);
       const list = await call(opts, 'peers.list', {});
       if (opts.json) printJson(list);
-      else printBlock(peerTable(list, opts.home, tableWidth(opts)));
+      else printBlock(peerTable(list, opts.home));
     });
 
   peers
@@ -481,7 +468,7 @@ export function registerClientCommands(program: Command): void {
             if (opts.json) results.push(r);
             // A routed link's remote reads `via b → c` already.
             else if (r.path === 'route')
-              printLine(`pong from ${r.peer} ${r.remote} in ${r.rttMs.toFixed(2)} ms`);
+              printLine(`pong from ${r.peer} ${plainPunctuation(r.remote)} in ${r.rttMs.toFixed(2)} ms`);
             else printLine(`pong from ${r.peer} via ${r.path} ${r.remote} in ${r.rttMs.toFixed(2)} ms`);
           } catch (err) {
             // A peer that is not there (or a name that could be two) is no missed reply: said once.

@@ -9,6 +9,7 @@ import { formatBytes } from './format-bytes.js';
 import { allowStrayWords, refuseStrayWords } from './list-or-subcommand.js';
 import { age, printBlock, printJson, printLine } from './output.js';
 import { table } from './table.js';
+import { plainPunctuation } from './plain-punctuation.js';
 
 /** The table `connections` prints (IN: from TO back to FROM; OUT: from FROM to TO). */
 export function connectionsTable(list: ConnectionInfo[], now = Date.now()): string {
@@ -19,8 +20,9 @@ export function connectionsTable(list: ConnectionInfo[], now = Date.now()): stri
       c.id,
       c.kind,
       c.peer ? `${c.peer.name} (${c.peer.fingerprint.slice(0, 8)})` : '-',
-      c.from,
-      c.to,
+      // Labels the agent wrote (a relay circuit's `a1b2c3d4...`), in ASCII as the rest of the CLI.
+      plainPunctuation(c.from),
+      plainPunctuation(c.to),
       formatBytes(c.bytesIn),
       formatBytes(c.bytesOut),
       age(c.openedAt, now),

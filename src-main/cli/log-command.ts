@@ -14,6 +14,7 @@ import { ClawError } from '../core/errors.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { table } from './table.js';
+import { plainPunctuation } from './plain-punctuation.js';
 import { isoTime } from '../core/iso-time.js';
 
 interface LogOpts {
@@ -21,6 +22,8 @@ interface LogOpts {
   since?: string;
   peer?: string;
   json?: boolean;
+  /** Rows whole, wider than the terminal (fitted-listings.ts reads it). */
+  wide?: boolean;
 }
 
 /** The event's kind and its sub-kind in one word or two: `terminal start`, `connection forward`. */
@@ -74,12 +77,13 @@ export function auditTable(events: readonly AuditEvent[]): string {
       auditKindText(e),
       e.peer ? `${e.peer.name} (${e.peer.fingerprint.slice(0, 8)})` : '-',
       e.path ? `${e.path}${e.address ? ` ${e.address}` : ''}` : (e.address ?? '-'),
-      e.what,
+      // The agent's words (`a -> b`, `...`), in ASCII as the rest of the CLI.
+      plainPunctuation(e.what),
       'bytesIn' in e && e.bytesIn !== undefined && e.bytesOut !== undefined
         ? `${formatBytes(e.bytesIn)}/${formatBytes(e.bytesOut)}`
         : '-',
       // Last: a reason is the one long cell, and the last column is not padded.
-      e.reason ? `${e.outcome}: ${e.reason}` : e.outcome,
+      e.reason ? `${e.outcome}: ${plainPunctuation(e.reason)}` : e.outcome,
     ]),
   );
 }
@@ -111,6 +115,7 @@ export function registerLogCommand(program: Command): void {
     .option('--since <when>', 'only events since a duration ago (30m, 1h, 2d) or an ISO time')
     .option('--peer <peer>', 'only events of this peer (a name or the start of its fingerprint)')
     .option('--json', 'print JSON')
+    .option('--wide', "print each event's row whole, wider than the terminal")
     .action(async (opts: LogOpts) => {
       const since = opts.since === undefined ? undefined : parseSince(opts.since);
       const home = resolveHome(opts.home);

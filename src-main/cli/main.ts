@@ -24,6 +24,7 @@ import {
 } from './output.js';
 import { homeAfterCommand } from './home-first.js';
 import { exitAfterOutput, watchOutput } from './output-errors.js';
+import { fitListing } from './fitted-listings.js';
 
 tuneGcForBulkTransfer();
 failWritesPastTheFileSizeLimit();
@@ -37,7 +38,9 @@ const program = new Command('clawbridge')
   .showHelpAfterError('(run `clawbridge --help` for usage)')
   // Set before the commands are added, which inherit it.
   .configureOutput(commanderOutput)
-  .exitOverride();
+  .exitOverride()
+  // A listing on a terminal fits it (fitted-listings.ts); called for every command under this one.
+  .hook('preAction', (_program, action) => fitListing(action));
 
 /** A usage error in `clawbridge peers add` points at `clawbridge peers add --help`, not the top-level help. */
 function pointUsageErrorsAtOwnHelp(cmd: CommandType, path: string[] = []): void {

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import type { MethodName, MethodParams, MethodResults, PeerInfo } from '../api/contract.js';
 import { ClawError } from '../core/errors.js';
-import { printJson, printLine } from './output.js';
+import { printJson, printLine, shellWord } from './output.js';
 
 interface Opts {
   home?: string;
@@ -47,6 +47,15 @@ export function revokedText(r: MethodResults['peers.revoke']): string {
     : `removed peer ${r.name} (${r.fingerprint})`;
 }
 
+/**
+ * What the other device runs to mark this node as one of the owner's devices, with this node's name
+ * filled in (the name it announced, which the other device saved it under unless renamed there): a
+ * placeholder to replace by hand was one more thing to look up.
+ */
+export function markHereCommand(thisNodeName: string): string {
+  return `clawbridge peers mine ${shellWord(thisNodeName)} on`;
+}
+
 /** `peers mine` and `peers revoke`, on the `peers` command. */
 export function registerMineSubcommands(peers: Command, cli: MineCli): void {
   peers
@@ -65,8 +74,9 @@ export function registerMineSubcommands(peers: Command, cli: MineCli): void {
       if (!peer.mine) return printLine(`${peer.name} is no longer marked as one of your devices`);
       printLine(`${peer.name} is marked as one of your devices`);
       if (peer.theyMarkMine !== true) {
+        const { name } = await cli.call(all, 'status', {});
         printLine(
-          `it counts once ${peer.name} marks this node too: there, run \`clawbridge peers mine <this node's name> on\` (until then nothing is introduced)`,
+          `it counts once ${peer.name} marks this node too: there, run \`${markHereCommand(name)}\` (until then nothing is introduced)`,
         );
       }
     });

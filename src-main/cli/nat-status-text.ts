@@ -6,6 +6,7 @@
 import type { NatStatus } from '../api/contract.js';
 import { formatHostPort } from '../core/host-port.js';
 import { escapeControlChars } from '../core/terminal-text.js';
+import { plainPunctuation } from './plain-punctuation.js';
 import type { PortMappingStatus } from '../transport/nat/port-mapping.js';
 
 const KIND_TEXT: Record<NatStatus['nat']['kind'], string> = {
@@ -16,6 +17,9 @@ const KIND_TEXT: Record<NatStatus['nat']['kind'], string> = {
 };
 
 const PROTOCOL_TEXT = { upnp: 'UPnP', 'nat-pmp': 'NAT-PMP' } as const;
+
+/** The agent's words (and a router's), in ASCII as the rest of the CLI and with no control sent. */
+const agentWords = (text: string) => escapeControlChars(plainPunctuation(text));
 
 /** `in 59 min`, `in 40 s`: how long until `at`. */
 function fromNow(at: number, now: number): string {
@@ -33,12 +37,12 @@ function mappingText(m: PortMappingStatus, now: number): string {
       return 'asking the router (UPnP, NAT-PMP)...';
     case 'mapped': {
       const lease = `lease ends ${fromNow(m.expiresAt, now)}, renewed at half`;
-      const renew = m.renewError ? `; last renewal failed: ${escapeControlChars(m.renewError.message)}` : '';
-      const unannounced = m.unannounced ? `; not told to peers: ${escapeControlChars(m.unannounced)}` : '';
+      const renew = m.renewError ? `; last renewal failed: ${agentWords(m.renewError.message)}` : '';
+      const unannounced = m.unannounced ? `; not told to peers: ${agentWords(m.unannounced)}` : '';
       return `${formatHostPort(m.external.host, m.external.port)} -> ${formatHostPort(m.internal.host, m.internal.port)} by the router at ${m.router} (${PROTOCOL_TEXT[m.protocol]}), ${lease}${renew}${unannounced}`;
     }
     case 'failed':
-      return `none: ${escapeControlChars(m.error.message)} (asked again ${fromNow(m.retryAt, now)})`;
+      return `none: ${agentWords(m.error.message)} (asked again ${fromNow(m.retryAt, now)})`;
     case 'stopped':
       return 'none (removed at stop)';
   }
@@ -47,7 +51,7 @@ function mappingText(m: PortMappingStatus, now: number): string {
 /** The NAT lines of `status`, each starting with its label. */
 export function natStatusLines(nat: NatStatus, now = Date.now()): string[] {
   const kind = `nat:    ${KIND_TEXT[nat.nat.kind]}${nat.nat.publicAddress ? `, public address ${nat.nat.publicAddress}` : ''}`;
-  const lines = [kind, `        ${escapeControlChars(nat.nat.why)}`];
+  const lines = [kind, `        ${agentWords(nat.nat.why)}`];
   if (nat.observed.length === 0) lines.push('seen:   no relay has said where it sees this node');
   for (const o of nat.observed) {
     const from = o.local ? ` (from ${formatHostPort(o.local.address, o.local.port)})` : '';

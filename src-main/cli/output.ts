@@ -40,7 +40,15 @@ export function printLine(line: string): void {
  * breaks, every other control is shown escaped.
  */
 export function printBlock(text: string): void {
-  process.stdout.write(`${escapeForTerminal(text)}\n`);
+  process.stdout.write(`${escapeForTerminal(fitBlock(text))}\n`);
+}
+
+/** What printBlock does to a block before it prints it: nothing, unless a listing fits the terminal. */
+let fitBlock: (text: string) => string = (text) => text;
+
+/** Has printBlock pass each block through `fit` (table.ts fitTablesTo: rows cut to the terminal). */
+export function fitBlocksWith(fit: (text: string) => string): void {
+  fitBlock = fit;
 }
 
 /** The same as printBlock, on stderr (commentary that is not the command's result). */

@@ -24,6 +24,7 @@ import {
   printNote,
 } from './output.js';
 import { table } from './table.js';
+import { markHereCommand } from './mine-peers.js';
 import { followJoin } from './pair-progress.js';
 import { defaultAllow, describeAllow, parseAllow, permissionList } from './permissions.js';
 import { parseWait, retryFor } from './wait-for.js';
@@ -230,13 +231,14 @@ export function registerPairCommands(program: Command): void {
         // Only while it is so: a device that marks this node already (it asked for introductions) counts.
         // Unknown until the two have linked (null): a joiner that ran `pair join --mine` already marks
         // this node, and the pairing messages do not say so, so the line says how to tell.
+        const markHere = async () => markHereCommand((await call(opts, 'status', {})).name);
         if (peer.mine && peer.theyMarkMine === false)
           printLine(
-            `${peer.name} is marked as one of your devices; it counts once ${peer.name} marks this node too (\`pair join --mine\` or \`peers mine <this node's name> on\` there)`,
+            `${peer.name} is marked as one of your devices; it counts once ${peer.name} marks this node too (\`pair join --mine\` or \`${await markHere()}\` there)`,
           );
         else if (peer.mine && peer.theyMarkMine !== true)
           printLine(
-            `${peer.name} is marked as one of your devices; it counts once ${peer.name} marks this node too: it does if it joined with \`pair join --mine\` (\`clawbridge peers\` shows it once they link), otherwise run \`peers mine <this node's name> on\` there`,
+            `${peer.name} is marked as one of your devices; it counts once ${peer.name} marks this node too: it does if it joined with \`pair join --mine\` (\`clawbridge peers\` shows it once they link), otherwise run \`${await markHere()}\` there`,
           );
       },
     );

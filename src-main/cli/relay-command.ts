@@ -45,6 +45,8 @@ export interface RelayCliOptions {
   page?: boolean;
   /** `--allow-origin`: browser pages besides the relay's own (RelayServerOptions.allowedOrigins). */
   allowOrigin?: string[];
+  /** `--public-name`: names the page is served at (RelayServerOptions.publicNames, ADR 0098). */
+  publicName?: string[];
 }
 
 /** A whole number ≥ 1 given to `flag`. */
@@ -303,6 +305,7 @@ export async function startRelayFromCli(opts: RelayCliOptions): Promise<void> {
   const server = await startRelayServer({
     ...(page ? { page } : {}),
     ...(opts.allowOrigin?.length ? { allowedOrigins: opts.allowOrigin } : {}),
+    ...(opts.publicName?.length ? { publicNames: opts.publicName } : {}),
     host,
     port,
     ...(tls ? { tls } : {}),

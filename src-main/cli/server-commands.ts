@@ -187,6 +187,10 @@ export function registerServerCommands(program: Command): void {
       '--allow-origin <origin...>',
       'other origins whose browser pages may use its socket, e.g. https://relay.example (behind a proxy that rewrites Host)',
     )
+    .option(
+      '--public-name <name...>',
+      "names its page is served at besides loopback, its addresses and its certificate's names, e.g. relay.example (behind a TLS proxy); a browser at any other name is refused (421)",
+    )
     // Loaded by `relay` alone: parsing the relay server and its metrics (prom-client) slowed `agent`'s start.
     .action(async (opts: RelayCliOptions) => (await import('./relay-command.js')).startRelayFromCli(opts));
 }

@@ -5,7 +5,8 @@
  * client-commands.ts: no import cycle, and nothing of a domain's commands loads for `status`.
  */
 import type { Command } from 'commander';
-import { call, peerTable, tableWidth, type HomeOpts } from './client-commands.js';
+import { plainPunctuation } from './plain-punctuation.js';
+import { call, peerTable, type HomeOpts } from './client-commands.js';
 import { domainClis } from './domain-commands.js';
 import { natStatusLines } from './nat-status-text.js';
 import { hintCommand, printBlock, printJson, printLine } from './output.js';
@@ -31,7 +32,7 @@ export function registerStatusCommand(program: Command): void {
       printLine(`direct: ${s.listen ?? 'off'}`);
       for (const r of s.relays)
         printLine(
-          `relay:  ${r.url}  ${r.connected ? 'connected' : `not connected${r.error ? ` (${r.error})` : ''}`}${r.onDemand ? "  (on demand: a peer's home relay)" : ''}`,
+          `relay:  ${r.url}  ${r.connected ? 'connected' : `not connected${r.error ? ` (${plainPunctuation(r.error)})` : ''}`}${r.onDemand ? "  (on demand: a peer's home relay)" : ''}`,
         );
       // A peer's home relay is reached on demand, and dropped while idle: say so, not just "none".
       const homes = [...new Set(s.peers.flatMap((p) => (p.homeRelay ? [p.homeRelay] : [])))];
@@ -47,6 +48,6 @@ export function registerStatusCommand(program: Command): void {
         for (const line of domain.statusLines?.(s) ?? []) printLine(line);
       // A blank line sets the table apart; the one-line hint for no peers follows the header as is.
       if (s.peers.length > 0) printLine('');
-      printBlock(peerTable(s.peers, opts.home, tableWidth(opts)));
+      printBlock(peerTable(s.peers, opts.home));
     });
 }

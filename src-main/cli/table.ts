@@ -5,6 +5,7 @@
  */
 import { escapeControlChars } from '../core/names.js';
 import { displayWidth, padToWidth } from './display-width.js';
+import { fitBlocksWith } from './output.js';
 
 /**
  * Renders rows as columns separated by two spaces, padded to the widest cell. Cells carry names other
@@ -14,14 +15,14 @@ export function table(header: string[], rows: string[][]): string {
   const all = [header, ...rows.map((r) => r.map(escapeControlChars))];
   // In columns, not UTF-16 units: a name in CJK, or with combining accents, still lines up.
   const widths = header.map((_, i) => Math.max(...all.map((r) => displayWidth(r[i] ?? ''))));
-  return all
-    .map((r) =>
-      r
-        .map((cell, i) => (i === r.length - 1 ? cell : padToWidth(cell, widths[i]!)))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  const lines = all.map((r) =>
+    r
+      .map((cell, i) => (i === r.length - 1 ? cell : padToWidth(cell, widths[i]!)))
+      .join('  ')
+      .trimEnd(),
+  );
+  if (fit) for (const line of lines) fit.rows.add(line);
+  return lines.join('\n');
 }
 
 /** What ends a cut line: ASCII, as everything the CLI prints of its own. */
@@ -42,4 +43,33 @@ export function cutToWidth(line: string, columns: number): string {
     width += w;
   }
   return `${out}${CUT_MARK}`;
+}
+
+/**
+ * While a listing fits the terminal (fitTablesTo): its columns, what shows the rows whole, and the
+ * rows table() drew, which are what gets cut — a hint or a heading line printed beside them is a
+ * command to paste or a name, never cut.
+ */
+let fit: { columns: number; whole: string; rows: Set<string> } | undefined;
+
+/**
+ * From now on, every row table() draws is cut to `columns` when printBlock prints it, indented or not
+ * (`group ls` indents its tables under each group), with a last line saying that `whole` (`--wide or
+ * --json`) shows them whole. For the listings whose last column is prose (fitted-listings.ts).
+ */
+export function fitTablesTo(columns: number, whole: string): void {
+  fit = { columns, whole, rows: new Set() };
+  const current = fit;
+  fitBlocksWith((text) => cutRows(text, current.rows, current.columns, current.whole));
+}
+
+/**
+ * `text` with each line that is one of `rows` (after its indent) cut to `columns`, and, when any was,
+ * a last line saying that `whole` shows the whole text. Pure.
+ */
+export function cutRows(text: string, rows: ReadonlySet<string>, columns: number, whole: string): string {
+  const lines = text.split('\n');
+  const cut = lines.map((l) => (rows.has(l.trimStart()) ? cutToWidth(l, columns) : l));
+  if (cut.every((l, i) => l === lines[i])) return text;
+  return [...cut, cutToWidth(`(cut to the terminal: ${whole} shows the whole text)`, columns)].join('\n');
 }

@@ -25,7 +25,17 @@ export interface RelayHttpOptions {
   ips: IpLimiter;
   /** The browser-node page served at `/` (relay/page.ts); undefined serves none. */
   page?: RelayPage | undefined;
+  /**
+   * Whether the request's `Host` names this relay (relay/page-names.ts, ADR 0098): the page is served
+   * only under the relay's own names, so its origin is always one whose upgrade is taken. Health
+   * checks and scrapers, which are no browser pages, reach /healthz and /metrics by any name.
+   */
+  ownHost: (req: IncomingMessage) => boolean;
 }
+
+/** Said with 421 to a browser that asked for the page at a name the relay was not told it serves. */
+export const MISDIRECTED_PAGE =
+  'misdirected request: this relay serves its page only at its own names; its operator adds this one with --public-name\n';
 
 /**
  * The scheme and the one space before the token (RFC 6750); the token is everything after it, spaces
@@ -88,6 +98,7 @@ export function relayHttpHandler(
         (err: Error) => text(res, 500, err.message),
       );
     } else if ((req.method === 'GET' || req.method === 'HEAD') && opts.page?.file(path ?? '/')) {
+      if (!opts.ownHost(req)) return void text(res, 421, MISDIRECTED_PAGE);
       const file = opts.page.file(path ?? '/')!;
       res.writeHead(200, {
         ...PAGE_HEADERS,

@@ -1,8 +1,10 @@
 /**
  * Which browser pages may open a WebSocket to the relay (ADR 0094). Our nodes send no `Origin`; a
  * browser always does. A browser's upgrade is taken when its Origin is the relay's own page (the
- * Origin's host is the Host the request names) or one the operator lists; any other page (another site
- * using its visitors' browsers on this relay, or framing its page) is refused before the upgrade.
+ * Origin's host is the Host the request names, and that Host is one of the relay's names: ADR 0098) or
+ * one the operator lists; any other page (another site using its visitors' browsers on this relay,
+ * framing its page, or a DNS-rebinding page whose own name points at the relay) is refused before the
+ * upgrade.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 
@@ -31,10 +33,18 @@ export function normalizeOrigin(origin: string): string {
   return url.origin;
 }
 
-export type OriginVerdict = 'node' | 'same-origin' | 'listed' | 'refused';
+/** `misdirected`: the Origin is the Host, but the Host is not a name of this relay (answered 421). */
+export type OriginVerdict = 'node' | 'same-origin' | 'listed' | 'refused' | 'misdirected';
 
-/** Whether an upgrade with these headers may become a relay connection, and as what. */
-export function judgeOrigin(headers: IncomingHttpHeaders, allowed: ReadonlySet<string>): OriginVerdict {
+/**
+ * Whether an upgrade with these headers may become a relay connection, and as what. `ownHost` says
+ * whether a Host header names this relay (core/host-header.ts hostAllowed with its names).
+ */
+export function judgeOrigin(
+  headers: IncomingHttpHeaders,
+  allowed: ReadonlySet<string>,
+  ownHost: (host: string) => boolean,
+): OriginVerdict {
   const origin = headers.origin;
   if (origin === undefined) return 'node';
   if (origin.length > MAX_HEADER_CHARS) return 'refused';
@@ -49,5 +59,6 @@ export function judgeOrigin(headers: IncomingHttpHeaders, allowed: ReadonlySet<s
   const host = headers.host;
   if (host === undefined || host.length > MAX_HEADER_CHARS) return 'refused';
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'refused';
-  return url.host === host.toLowerCase() ? 'same-origin' : 'refused';
+  if (url.host !== host.toLowerCase()) return 'refused';
+  return ownHost(host) ? 'same-origin' : 'misdirected';
 }

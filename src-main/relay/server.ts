@@ -44,7 +44,9 @@ import { resolveRelayLimits, type RelayLimits } from '../protocol/relay-limits.j
 import { checkHello } from './auth.js';
 import { RelayConn } from './connection.js';
 import { relayHttpHandler } from './http-endpoints.js';
+import { hostAllowed } from '../core/host-header.js';
 import { judgeOrigin, normalizeOrigin } from './origin.js';
+import { certificateNames, normalizePublicName, originNames } from './page-names.js';
 import type { RelayPage } from './page.js';
 import { addressBlock } from '../core/address-block.js';
 import { RelayAcceptor, type AcceptRefusal } from './accept.js';
@@ -106,6 +108,14 @@ export interface RelayServerOptions {
    * without an Origin (every node's) is not affected.
    */
   allowedOrigins?: readonly string[];
+  /**
+   * Names the relay's page is served under, besides loopback, the listen address, the IP literal a
+   * connection arrived on, the names in its TLS certificate and the hosts of allowedOrigins
+   * (relay/page-names.ts, ADR 0098): a browser's request for the page, or its upgrade, whose `Host`
+   * names none of them is answered 421 (DNS rebinding). A relay behind a TLS-terminating proxy that
+   * keeps the Host names its public name here.
+   */
+  publicNames?: readonly string[];
   /** The browser-node page to serve at `/` (relay/page.ts loadRelayPage); undefined serves none. */
   page?: RelayPage;
 }
@@ -225,6 +235,8 @@ class Relay {
     /** Browser origins taken besides the relay's own page (relay/origin.ts). */
     private readonly allowedOrigins: ReadonlySet<string> = new Set(),
     page?: RelayPage,
+    /** The names a browser's Host may name besides loopback and the relay's addresses (page-names.ts). */
+    private readonly pageNames: ReadonlySet<string> = new Set(),
   ) {
     this.metrics = new RelayMetrics({
       connections: () => this.conns.size,
@@ -279,7 +291,13 @@ class Relay {
       maxFragments: MAX_FRAGMENTS,
     };
     this.wss = new WebSocketServer(wsOptions);
-    const onRequest = relayHttpHandler({ metrics: this.metrics, metricsToken, ips: this.ips, page });
+    const onRequest = relayHttpHandler({
+      metrics: this.metrics,
+      metricsToken,
+      ips: this.ips,
+      page,
+      ownHost: (req) => this.ownHost(req),
+    });
     // No headersTimeout/requestTimeout/handshakeTimeout here: Node enforces them only for a server that
     // listens itself, and the acceptor's deadline bounds every connection until its upgrade instead.
     this.http = tls
@@ -302,13 +320,20 @@ class Relay {
       : createHttpServer(onRequest);
     this.http.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
       if (this.closing) return socket.destroy();
-      if (judgeOrigin(req.headers, this.allowedOrigins) === 'refused') {
-        this.metrics.authFailures.inc({ reason: 'origin_refused' });
+      const verdict = judgeOrigin(req.headers, this.allowedOrigins, () => this.ownHost(req));
+      if (verdict === 'refused' || verdict === 'misdirected') {
+        this.metrics.authFailures.inc({ reason: verdict === 'refused' ? 'origin_refused' : 'host_refused' });
         this.log.debug(
-          { origin: req.headers.origin?.slice(0, 100) },
-          'relay refused a browser page of another origin',
+          { origin: req.headers.origin?.slice(0, 100), host: req.headers.host?.slice(0, 100) },
+          verdict === 'refused'
+            ? 'relay refused a browser page of another origin'
+            : 'relay refused a browser page at a name it does not serve (--public-name adds one)',
         );
-        socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        socket.end(
+          verdict === 'refused'
+            ? 'HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'
+            : 'HTTP/1.1 421 Misdirected Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
+        );
         return;
       }
       const { ip, refusal, tcp } = this.acceptor.upgraded(req.socket);
@@ -316,6 +341,27 @@ class Relay {
       // addresses on it for as long as the node stays (ADR 0069).
       const block = ip ?? addressBlock(req.socket.remoteAddress);
       this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, block, refusal, tcp));
+    });
+  }
+
+  /** Where the relay listens (startRelayServer sets it once bound): what a browser's Host may name. */
+  bound: { host: string; port: number } | undefined;
+
+  /**
+   * Whether a browser's request names this relay in its `Host` (core/host-header.ts, ADR 0098). The
+   * connection's local address is read only when the Host is an address to compare it with: read off
+   * a TLS socket, Node keeps it there for the connection's life (ADR 0069).
+   */
+  private ownHost(req: IncomingMessage): boolean {
+    if (!this.bound) return false;
+    const socket = req.socket;
+    return hostAllowed(req.headers.host, {
+      listenHost: this.bound.host,
+      port: this.bound.port,
+      names: this.pageNames,
+      get localAddress() {
+        return socket.localAddress;
+      },
     });
   }
 
@@ -705,8 +751,14 @@ export async function startRelayServer(opts: RelayServerOptions): Promise<RelayS
     }
   }
   let allowedOrigins: Set<string>;
+  let pageNames: Set<string>;
   try {
     allowedOrigins = new Set((opts.allowedOrigins ?? []).map(normalizeOrigin));
+    pageNames = new Set([
+      ...(opts.publicNames ?? []).map(normalizePublicName),
+      ...(opts.tls ? certificateNames(new X509Certificate(opts.tls.certPem)) : []),
+      ...originNames(allowedOrigins),
+    ]);
   } catch (err) {
     throw new ClawError('CONFIG_INVALID', (err as Error).message);
   }
@@ -723,6 +775,7 @@ export async function startRelayServer(opts: RelayServerOptions): Promise<RelayS
     opts.capacity,
     allowedOrigins,
     opts.page,
+    pageNames,
   );
   relay.router.untaggedListen = opts.untaggedListen ?? true;
   relay.router.guestMayReach = opts.guestMayReach;
@@ -737,6 +790,7 @@ export async function startRelayServer(opts: RelayServerOptions): Promise<RelayS
   relay.http.on('error', (err) => log.error({ err }, 'relay HTTP server error'));
   relay.start();
   const port = (relay.listener.address() as AddressInfo).port;
+  relay.bound = { host: opts.host, port };
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   const url = `${opts.tls ? 'wss' : 'ws'}://${host}:${port}`;
   log.info({ url, fingerprint }, 'relay listening');

@@ -17,7 +17,7 @@ import { listShareFolder, openInShare, realRoot } from './share-open.js';
 import { encodeSharePath, resolveSharePath } from './share-path.js';
 import { parseRange } from './share-range.js';
 import { basicPassword, PasswordCheck } from './share-password.js';
-import { isLoopbackHost, parseHostHeader } from '../api/web-ui/http-guard.js';
+import { isLoopbackHost, parseHostHeader } from '../core/host-header.js';
 import { ShareConnections } from './share-connections.js';
 
 /** A share as its server reads it at each request (the saved record's `share`, and its name). */
@@ -30,7 +30,7 @@ export interface ShareConfig {
   /**
    * The peer listens on a loopback address: only requests whose `Host` is a loopback name are answered
    * (421 otherwise), so a web page that rebinds its own name to 127.0.0.1 cannot read the share through
-   * a browser on the peer's machine (DNS rebinding; the web UI's check, api/web-ui/http-guard.ts).
+   * a browser on the peer's machine (DNS rebinding; the web UI's check, core/host-header.ts).
    */
   loopbackOnly?: boolean;
 }

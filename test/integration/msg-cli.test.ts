@@ -358,6 +358,37 @@ test('ask against serve --topic upper -- tr a-z A-Z prints the text upper-cased;
   assert.equal(serve.child.exitCode, 0, serve.stderr());
 });
 
+test('serve without --topic answers an ask without one (both `default`); an ask nobody answered is listed expired', async () => {
+  const serve = startProcess(['msg', 'serve', '--home', b.home, '--', 'tr', 'a-z', 'A-Z']);
+  const asked = await cli(['msg', 'ask', 'b', 'plain question', '--timeout', '20s', '--home', a.home]);
+  assert.equal(asked.code, 0, `${asked.stderr}${serve.stderr()}`);
+  assert.equal(asked.stdout, 'PLAIN QUESTION', 'the serve on the default topic answered');
+  await serve.waitForLine(/^answered \S+ from a: reply \S+$/m);
+  await serve.stop('SIGTERM');
+
+  const none = await cli([
+    'msg',
+    'ask',
+    'b',
+    'x',
+    '--topic',
+    'unserved',
+    '--timeout',
+    '2s',
+    '--home',
+    a.home,
+  ]);
+  assert.equal(none.code, 1, 'nobody answered');
+  const outbox = await cli(['msg', 'outbox', '--home', a.home]);
+  const row = outbox.stdout.split('\n').find((l) => /\sunserved\s/.test(l));
+  assert.ok(row, `the question is listed: ${outbox.stdout}`);
+  assert.match(
+    row,
+    /\sexpired\s.*not read before its TTL ran out/,
+    'not `delivered`: nobody will read it now',
+  );
+});
+
 test('a body full of terminal controls reaches no terminal as one: listen, inbox and ask show it escaped', async () => {
   const hostile = `${ESCAPES}${OSC52}${C1_DEL_BIDI}\tTAB`;
   /** No control a terminal acts on, and no line the body forged. */

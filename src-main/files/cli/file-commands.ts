@@ -6,6 +6,7 @@
  * `file usage`, `clear` and `delete` show and remove what transfers left on this node's disk.
  */
 import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ConflictMode, FilesUsage, ReceivedInfo, TransferInfo } from '../files-contract.js';
 import { CONFLICT_MODES } from '../files-contract.js';
@@ -16,6 +17,7 @@ import { withAgent, withGroupOpts, type HomeOpts } from '../../cli/client-comman
 import { formatBytes } from '../../cli/format-bytes.js';
 import {
   age,
+  hintCommand,
   printBlock,
   printJson,
   printJsonLine,
@@ -26,6 +28,7 @@ import {
 } from '../../cli/output.js';
 import { exitAfterOutput } from '../../cli/output-errors.js';
 import { STOP_SIGNALS } from '../../cli/stop-signals.js';
+import { plainPunctuation } from '../../cli/plain-punctuation.js';
 import { table } from '../../cli/table.js';
 import { AGENT_WAIT_MS, waitSpan } from '../../cli/term-reattach.js';
 
@@ -154,6 +157,9 @@ async function agentBack(home: string, deadline: number): Promise<ControlClient>
     }
   }
 }
+
+/** A transfer's ID as `file transfers` shows it (files-contract.ts checks the same). */
+const TRANSFER_ID = /^[0-9a-f]{32}$/;
 
 /** How long Ctrl-C waits for the agent to cancel the transfer, in ms. */
 const CANCEL_CALL_MS = 5000;
@@ -374,7 +380,7 @@ export function registerFileCommands(program: Command): void {
             t.peer.name,
             t.state,
             `${formatBytes(t.bytesDone)}/${formatBytes(t.bytes)}, files ${t.filesDone}/${t.files}`,
-            t.why ?? '',
+            plainPunctuation(t.why ?? ''),
           ]),
         ),
       );
@@ -389,9 +395,16 @@ export function registerFileCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (id: string, opts: HomeOpts, cmd: Command) => {
       const all = withGroupOpts(opts, cmd);
+      // Said here in the command's words: the agent's refusal names its API method and parameter.
+      if (!TRANSFER_ID.test(id)) {
+        throw new ClawError(
+          'BAD_ARGUMENT',
+          `'${id}' is not a transfer ID (32 hex characters): \`${hintCommand('file transfers', all.home)}\` lists them`,
+        );
+      }
       const t = await withAgent(all, (c) => c.call('files.cancel', { id }));
       if (all.json) printJson(t);
-      else printLine(`transfer ${t.id}: ${t.state}${t.why ? ` (${t.why})` : ''}`);
+      else printLine(`transfer ${t.id}: ${t.state}${t.why ? ` (${plainPunctuation(t.why)})` : ''}`);
     });
 
   file
@@ -422,8 +435,16 @@ export function registerFileCommands(program: Command): void {
       const u = await withAgent(all, (c) => c.call('files.usage', {})).catch(async (err: unknown) => {
         // All of it is on disk: read there when no agent runs.
         if (!isClawError(err, 'NO_AGENT')) throw err;
+        const home = resolveHome(all.home);
+        // No agent and no home either: nothing was ever kept there (the disk's own error named statfs).
+        if (!existsSync(home)) {
+          throw new ClawError(
+            'BAD_ARGUMENT',
+            `no clawbridge home at ${home} (no such directory), so no files to show: check --home`,
+          );
+        }
         const { usageOnDisk } = await import('../files-usage.js');
-        return usageOnDisk(resolveHome(all.home));
+        return usageOnDisk(home);
       });
       if (all.json) return printJson(u);
       printBlock(usageText(u));

@@ -12,12 +12,13 @@ import { call, withGroupOpts, type HomeOpts } from '../../cli/client-commands.js
 import { allowStrayWords, refuseStrayWords } from '../../cli/list-or-subcommand.js';
 import { escapeControlChars } from '../../core/terminal-text.js';
 import { hintCommand, printBlock, printJson, printLine, printNote } from '../../cli/output.js';
+import { plainPunctuation } from '../../cli/plain-punctuation.js';
 import { table } from '../../cli/table.js';
 // In a module of its own, so a command that prints sizes does not load the forwards to do it.
 import { formatBytes } from '../../cli/format-bytes.js';
 
 function stateText(x: { state: string; error?: string }): string {
-  return x.state === 'error' ? `error: ${x.error ?? 'unknown'}` : x.state;
+  return x.state === 'error' ? `error: ${plainPunctuation(x.error ?? 'unknown')}` : x.state;
 }
 
 /** Why a forward's connections fail while its exit peer is in each state but online. */

@@ -23,7 +23,12 @@ import {
 import { parseDuration } from '../../core/duration.js';
 import { ClawError } from '../../core/errors.js';
 import { uuidV7Problem } from '../../core/uuid-v7.js';
-import { MAX_MESSAGE_BODY_BYTES, topicProblem, ttlProblem } from '../../protocol/message-frames.js';
+import {
+  DEFAULT_TOPIC,
+  MAX_MESSAGE_BODY_BYTES,
+  topicProblem,
+  ttlProblem,
+} from '../../protocol/message-frames.js';
 import { withAgent, withGroupOpts, type HomeOpts } from '../../cli/client-commands.js';
 import { inboxTable, messageLine, messageText, outboxTable, sentLine } from './msg-format.js';
 import {
@@ -386,7 +391,7 @@ export function registerMsgCommands(program: Command): void {
     .description(
       'answer each message on a topic by running COMMAND (after --, no shell) with the body on stdin; its stdout is the reply; Ctrl-C stops',
     )
-    .requiredOption('--topic <topic>', 'the topic to answer')
+    .option('--topic <topic>', 'the topic to answer (default: default, as `msg ask` sends)')
     .option('--from <peer>', 'only messages from this peer')
     .option('--timeout <duration>', 'how long the command may run for one message (default 60s)')
     .option('--home <dir>', 'node home directory')
@@ -396,10 +401,11 @@ export function registerMsgCommands(program: Command): void {
       "\nA non-zero exit, a signal or a timeout is replied as an error (its status and stderr), which\n`msg ask` prints and exits 1 on. Messages are answered one at a time, unread ones first; each is\nmarked read once its reply is queued. A question past its TTL (by default, its asker stopped\nwaiting) is not run: it is left unread to expire. Replies to this node's own questions are left to\n`msg ask`. It carries on across agent restarts; stopped (Ctrl-C, SIGTERM), it ends the command\nrunning and what that command started.\n\nExamples:\n  clawbridge msg serve --topic upper -- tr a-z A-Z\n  clawbridge msg serve --topic status --from laptop -- uptime",
     )
     .action(
-      async (command: string[], opts: FilterOpts & { topic: string; timeout?: string }, cmd: Command) => {
+      async (command: string[], opts: FilterOpts & { topic?: string; timeout?: string }, cmd: Command) => {
         const all = withGroupOpts(opts, cmd);
         if (all.json) useJsonLines();
-        const topic = parseTopic(opts.topic)!;
+        // The topic `msg ask` (and `send`) uses when given none: a serve started the same way answers it.
+        const topic = parseTopic(opts.topic) ?? DEFAULT_TOPIC;
         const timeoutMs = parseTimeout(opts.timeout, SERVE_TIMEOUT_MS);
         const [program, ...args] = command as [string, ...string[]];
         checkProgram(program);

@@ -7,6 +7,7 @@ import type { InboxMessage, OutboxMessage } from '../messages-contract.js';
 import { bodySize } from '../message-bodies.js';
 import { formatBytes } from '../../cli/format-bytes.js';
 import { age } from '../../cli/output.js';
+import { plainPunctuation } from '../../cli/plain-punctuation.js';
 import { table } from '../../cli/table.js';
 
 /** A received message as `msg listen --json` prints it (docs/api.md §Messages from a program). */
@@ -87,20 +88,44 @@ export function inboxTable(list: readonly InboxMessage[], now = Date.now()): str
   );
 }
 
+/**
+ * A message's state as `msg outbox` shows it: a delivered message its receiver had not read when its
+ * TTL ran out is `expired`, for the receiver's inbox let it go unread — an `ask` nobody answered in
+ * time (its TTL is how long it waited) was listed as `delivered` for the rest of its time here.
+ */
+export function outboxState(
+  m: Pick<OutboxMessage, 'state' | 'why' | 'expiresAt' | 'stateAt'>,
+  now = Date.now(),
+): { state: string; since: string; why: string } {
+  const expiredAt = Date.parse(m.expiresAt);
+  if (m.state === 'delivered' && expiredAt <= now) {
+    return {
+      state: 'expired',
+      since: new Date(expiredAt).toISOString(),
+      why: 'delivered, but not read before its TTL ran out: the receiver let it go (an ask nobody answered)',
+    };
+  }
+  const why = m.why ? `${plainPunctuation(m.why.reason)} (${m.why.code})` : '-';
+  return { state: m.state, since: m.stateAt, why };
+}
+
 /** The table `msg outbox` prints, oldest first: each message's state, since when, and why. */
 export function outboxTable(list: readonly OutboxMessage[], now = Date.now()): string {
   if (list.length === 0) return 'no messages sent';
   return table(
     ['ID', 'PEER', 'TOPIC', 'SIZE', 'STATE', 'SINCE', 'WHY'],
-    list.map((m) => [
-      m.id,
-      `${m.peer.name} (${m.peer.fingerprint.slice(0, 8)})`,
-      m.topic,
-      formatBytes(m.size),
-      m.state,
-      age(m.stateAt, now),
-      // Last: the one long cell, not padded.
-      m.why ? `${m.why.reason} (${m.why.code})` : '-',
-    ]),
+    list.map((m) => {
+      const shown = outboxState(m, now);
+      return [
+        m.id,
+        `${m.peer.name} (${m.peer.fingerprint.slice(0, 8)})`,
+        m.topic,
+        formatBytes(m.size),
+        shown.state,
+        age(shown.since, now),
+        // Last: the one long cell, not padded.
+        shown.why,
+      ];
+    }),
   );
 }

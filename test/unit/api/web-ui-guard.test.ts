@@ -1,13 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  hostAllowed,
-  isLoopbackHost,
-  originAllowed,
-  parseHostHeader,
-  SECURITY_HEADERS,
-  urlHost,
-} from '../../../src-main/api/web-ui/http-guard.js';
+import { hostAllowed, isLoopbackHost, parseHostHeader } from '../../../src-main/core/host-header.js';
+import { originAllowed, SECURITY_HEADERS, urlHost } from '../../../src-main/api/web-ui/http-guard.js';
 import { remoteWarning } from '../../../src-main/api/web-ui/server.js';
 
 const loopback = { listenHost: '127.0.0.1', port: 7476, localAddress: '127.0.0.1' };
@@ -56,6 +50,17 @@ test('Host: a LAN listener accepts its own address; a wildcard one the IP the co
   assert.equal(hostAllowed('0.0.0.0:7476', wild), false);
   assert.equal(hostAllowed('nas.lan:7476', wild), false, 'a name can be rebound; only IP literals');
   assert.equal(hostAllowed('192.0.2.7:7476', wild), false);
+});
+
+test('Host: the operator’s names pass with any port, a `*.` name covers one label; others stay refused', () => {
+  const ctx = { listenHost: '0.0.0.0', port: 8443, names: new Set(['relay.example', '*.relays.example']) };
+  assert.equal(hostAllowed('relay.example', ctx), true, 'behind a proxy on 443');
+  assert.equal(hostAllowed('RELAY.example:8443', ctx), true);
+  assert.equal(hostAllowed('eu.relays.example:443', ctx), true);
+  assert.equal(hostAllowed('a.eu.relays.example', ctx), false, 'two labels under the wildcard');
+  assert.equal(hostAllowed('relays.example', ctx), false, 'the wildcard is not its parent');
+  assert.equal(hostAllowed('relay.example.evil:8443', ctx), false);
+  assert.equal(hostAllowed('evil.example:8443', ctx), false);
 });
 
 test('Origin: exactly http:// plus the Host; anything else, or none, is refused', () => {

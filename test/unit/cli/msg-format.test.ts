@@ -12,6 +12,7 @@ import {
   inboxTable,
   messageLine,
   messageText,
+  outboxState,
   outboxTable,
   sentLine,
 } from '../../../src-main/messages/cli/msg-format.js';
@@ -116,6 +117,18 @@ test('inbox and outbox tables: a row per message, long bodies cut, names escaped
     ].join('\n'),
   );
   assert.equal(outboxTable([]), 'no messages sent');
+});
+
+test('msg outbox: a delivered message unread past its TTL is shown expired, with why; read ones stay read', () => {
+  const now = Date.parse('2026-11-27T10:00:31.000Z');
+  const base = { stateAt: '2026-11-27T10:00:01.000Z', expiresAt: '2026-11-27T10:00:21.000Z' };
+  const expired = outboxState({ ...base, state: 'delivered' }, now);
+  assert.equal(expired.state, 'expired');
+  assert.equal(expired.since, base.expiresAt, 'since its TTL ran out');
+  assert.match(expired.why, /not read before its TTL ran out/);
+  assert.equal(outboxState({ ...base, state: 'read' }, now).state, 'read');
+  const early = Date.parse('2026-11-27T10:00:11.000Z');
+  assert.equal(outboxState({ ...base, state: 'delivered' }, early).state, 'delivered', 'within its TTL');
 });
 
 test('serve runs its command without a shell: stdin is the body, stdout the reply', async () => {

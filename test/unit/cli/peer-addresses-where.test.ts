@@ -9,6 +9,8 @@ import assert from 'node:assert/strict';
 import { addressWhere } from '../../../src-main/core/address-where.js';
 import { addressWithWhere } from '../../../src-main/core/path-label.js';
 import { addressColumn, peerTable, peerWhy } from '../../../src-main/cli/client-commands.js';
+import { plainPunctuation } from '../../../src-main/cli/plain-punctuation.js';
+import { cutRows } from '../../../src-main/cli/table.js';
 import { describePeerAddress } from '../../../src-main/links/peer-state.js';
 import { announcedOn } from '../../../src-main/links/local-addresses.js';
 import { explainRelayed } from '../../../src-main/transport/nat/nat-kind.js';
@@ -85,7 +87,11 @@ test('with port mapping off here the reason says so and how to turn it on, not "
   assert.match(oneSide.why, /port mapping is off on this node/);
   const on = explainRelayed({ nat: 'changes-port', mapped: false }, { nat: 'changes-port', mapped: false });
   assert.match(on.why, /a port mapping \(UPnP or NAT-PMP\) on either router/);
-  assert.equal(peerWhy({ ...peer('b', 'online', 'relay'), relayReason: off.why }), `relayed: ${off.why}`);
+  assert.equal(
+    peerWhy({ ...peer('b', 'online', 'relay'), relayReason: off.why }),
+    `relayed: ${plainPunctuation(off.why)}`,
+    'in ASCII, as the rest of the CLI',
+  );
 });
 
 test('a `peers` row with a long reason is cut to the terminal’s width; without a width it is whole', () => {
@@ -96,13 +102,19 @@ test('a `peers` row with a long reason is cut to the terminal’s width; without
   const rows = [{ ...peer('b', 'online', 'relay'), address: 'wss://relay.example', relayReason: why }];
   const whole = peerTable(rows, undefined);
   assert.ok(
-    whole.split('\n').some((l) => l.includes(why)),
+    whole.split('\n').some((l) => l.includes(plainPunctuation(why))),
     'the whole reason',
   );
-  const cut = peerTable(rows, undefined, 100).split('\n');
+  const drawn = new Set(whole.split('\n'));
+  const cut = cutRows(whole, drawn, 100, '--wide or --json').split('\n');
   for (const line of cut) assert.ok(displayWidth(line) <= 100, `${displayWidth(line)} columns: ${line}`);
   assert.match(cut[1]!, /\.\.\.$/);
   assert.match(cut.at(-1)!, /--wide or --json shows the whole text/);
-  const narrowEnough = peerTable([peer('c', 'offline')], undefined, 200);
-  assert.equal(narrowEnough, peerTable([peer('c', 'offline')], undefined), 'nothing cut, nothing added');
+  const narrow = peerTable([peer('c', 'offline')], undefined);
+  const narrowEnough = cutRows(narrow, new Set(narrow.split('\n')), 200, '--wide or --json');
+  assert.equal(narrowEnough, narrow, 'nothing cut, nothing added');
+  const indented = `a heading line that is no table row and runs on past the width\n  ${narrow.split('\n')[1]}`;
+  const kept = cutRows(indented, new Set(narrow.split('\n')), 30, '--json').split('\n');
+  assert.equal(kept[0], indented.split('\n')[0], 'a line that is no row stays whole');
+  assert.match(kept[1]!, /^ {2}c .*\.\.\.$/, 'an indented row is cut');
 });

@@ -8,6 +8,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { judgeOrigin } from '../../../src-main/relay/origin.js';
+import { normalizePublicName, originNames } from '../../../src-main/relay/page-names.js';
 import type { RelayServer } from '../../../src-main/relay/server.js';
 import { startTestRelay, within } from '../../helpers/relay-harness.js';
 
@@ -51,21 +52,57 @@ test('a page of another origin is refused before the upgrade; the relay’s own 
 
 test('judgeOrigin: the Origin host must be the Host named; listed origins match exactly', () => {
   const listed = new Set(['https://relay.example']);
-  assert.equal(judgeOrigin({ host: 'relay.example:8443' }, listed), 'node');
+  const any = () => true;
+  assert.equal(judgeOrigin({ host: 'relay.example:8443' }, listed, any), 'node');
   assert.equal(
-    judgeOrigin({ host: 'relay.example:8443', origin: 'https://relay.example:8443' }, listed),
+    judgeOrigin({ host: 'relay.example:8443', origin: 'https://relay.example:8443' }, listed, any),
     'same-origin',
   );
   assert.equal(
-    judgeOrigin({ host: 'Relay.Example:8443', origin: 'https://relay.example:8443' }, listed),
+    judgeOrigin({ host: 'Relay.Example:8443', origin: 'https://relay.example:8443' }, listed, any),
     'same-origin',
   );
-  assert.equal(judgeOrigin({ host: 'proxy.internal', origin: 'https://relay.example' }, listed), 'listed');
   assert.equal(
-    judgeOrigin({ host: 'relay.example', origin: 'https://relay.example.evil' }, listed),
+    judgeOrigin({ host: 'proxy.internal', origin: 'https://relay.example' }, listed, any),
+    'listed',
+  );
+  assert.equal(
+    judgeOrigin({ host: 'relay.example', origin: 'https://relay.example.evil' }, listed, any),
     'refused',
   );
-  assert.equal(judgeOrigin({ origin: 'https://relay.example:8443' }, new Set()), 'refused');
-  assert.equal(judgeOrigin({ host: 'x', origin: 'chrome-extension://x' }, new Set()), 'refused');
-  assert.equal(judgeOrigin({ host: 'x', origin: `https://${'a'.repeat(400)}` }, new Set()), 'refused');
+  assert.equal(judgeOrigin({ origin: 'https://relay.example:8443' }, new Set(), any), 'refused');
+  assert.equal(judgeOrigin({ host: 'x', origin: 'chrome-extension://x' }, new Set(), any), 'refused');
+  assert.equal(judgeOrigin({ host: 'x', origin: `https://${'a'.repeat(400)}` }, new Set(), any), 'refused');
+});
+
+test('judgeOrigin: an Origin that is its Host, where the Host is no name of the relay, is misdirected (DNS rebinding)', () => {
+  const ownHost = (host: string) => host === 'relay.example';
+  const rebound = { host: 'evil.example:8443', origin: 'http://evil.example:8443' };
+  assert.equal(judgeOrigin(rebound, new Set(), ownHost), 'misdirected');
+  const own = { host: 'relay.example', origin: 'https://relay.example' };
+  assert.equal(judgeOrigin(own, new Set(), ownHost), 'same-origin');
+  const listed = { host: 'evil.example', origin: 'https://app.example' };
+  assert.equal(
+    judgeOrigin(listed, new Set(['https://app.example']), ownHost),
+    'listed',
+    'the operator vouched',
+  );
+});
+
+test('the relay’s page names: given, certificate and listed-origin names, normalized as a Host reads', () => {
+  assert.equal(normalizePublicName(' Relay.Example '), 'relay.example');
+  assert.equal(normalizePublicName('*.relays.example'), '*.relays.example');
+  assert.equal(normalizePublicName('[2001:DB8:0:0:0:0:0:1]'), '2001:db8::1');
+  assert.equal(normalizePublicName('192.0.2.9'), '192.0.2.9');
+  for (const bad of [
+    'https://relay.example',
+    'relay.example:443',
+    'relay.example/x',
+    '',
+    'a b',
+    '-x.example',
+  ]) {
+    assert.throws(() => normalizePublicName(bad), /is not a host name or IP address/, bad);
+  }
+  assert.deepEqual(originNames(['https://relay.example', 'http://[::1]:8080']), ['relay.example', '::1']);
 });
