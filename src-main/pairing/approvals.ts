@@ -11,7 +11,13 @@ import { receivedNodeName } from '../core/names.js';
 import type { Link } from '../transport/link.js';
 import type { Logger } from 'pino';
 import type { Hello } from '../links/control-service.js';
-import { latestVerified, pairedPeerRecord, unrecordedLine, waitingLine } from '../state/pending.js';
+import {
+  guestLine,
+  latestVerified,
+  pairedPeerRecord,
+  unrecordedLine,
+  waitingLine,
+} from '../state/pending.js';
 import type { PendingLinkDeps } from '../links/pending-links.js';
 import { Emitter } from '../core/emitter.js';
 import type { NodeState } from '../state/node-state.js';
@@ -58,6 +64,12 @@ export interface ApprovalsDeps {
    * (services/admission.ts GuestList.refusal: a domain's removed node that was told so).
    */
   refusal?(fingerprint: string): string | undefined;
+  /**
+   * Why a node that is no peer is let in here as a guest (`group lab`: a member's device on a
+   * group's device, services/admission.ts GuestList), or undefined: such a node is no stranger, and
+   * a request of its to pair by fingerprint is not kept.
+   */
+  guest?(fingerprint: string): string | undefined;
 }
 
 /**
@@ -124,6 +136,9 @@ export class Approvals implements Pick<PendingLinkDeps, 'onUnknownHello'> {
   }
 
   onUnknownHello(link: Link, hello: Hello): string {
+    // Let in since its link came up (a group's records arrived meanwhile): its next link is a guest's.
+    const guest = this.deps.guest?.(link.peerId);
+    if (guest !== undefined) return guestLine(this.name, guest);
     try {
       this.record({
         fingerprint: link.peerId,
@@ -215,6 +230,27 @@ export class Approvals implements Pick<PendingLinkDeps, 'onUnknownHello'> {
     this.events.emit('decision', { approved: true, record: req, peer });
     this.deps.notifier.changed();
     return peer;
+  }
+
+  /**
+   * Drops the requests by fingerprint of nodes now let in as guests (call on every change of the
+   * guests): a member's device that knocked on a group's device before its records came there is
+   * no stranger, and approving its request would give it a peer's words beside the group's. A
+   * request by code stays: the owner handed that code out to pair with it.
+   */
+  dropGuestRequests(): void {
+    const guest = this.deps.guest;
+    if (!guest) return;
+    const gone = this.list().filter((r) => r.via === 'fingerprint' && guest(r.fingerprint) !== undefined);
+    if (gone.length === 0) return;
+    const ids = new Set(gone.map((r) => r.id));
+    this.deps.state.dropPendingWhere((r) => ids.has(r.id));
+    for (const r of gone)
+      this.log.info(
+        { id: r.id, fingerprint: r.fingerprint },
+        `pending request of ${r.name} dropped: it is let in here (${guest(r.fingerprint)})`,
+      );
+    this.deps.notifier.changed();
   }
 
   /**

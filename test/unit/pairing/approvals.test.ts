@@ -16,7 +16,11 @@ import type { Link } from '../../../src-main/transport/link.js';
 
 const fp = (n: number) => n.toString(16).padStart(64, '0');
 
-function setup(initial: Partial<Settings> = {}, refusal?: (fingerprint: string) => string | undefined) {
+function setup(
+  initial: Partial<Settings> = {},
+  refusal?: (fingerprint: string) => string | undefined,
+  guest?: (fingerprint: string) => string | undefined,
+) {
   const { state: trust } = memoryState({ name: 'home', ...initial });
   // The peers the store gained: the links follow these (peer-link-set.ts), so they are what "tracked" means.
   const tracked: PeerRecord[] = [];
@@ -31,6 +35,7 @@ function setup(initial: Partial<Settings> = {}, refusal?: (fingerprint: string) 
     state: trust,
     notifier: { changed: () => void changes++, notice: (n) => void notices.push(n.message) },
     ...(refusal ? { refusal } : {}),
+    ...(guest ? { guest } : {}),
   });
   approvals.events.on('decision', (d) => decisions.push(d));
   return { approvals, trust, tracked, notices, decisions, changes: () => changes };
@@ -151,6 +156,29 @@ test('a node a domain removed and told so: its fingerprint-only hello is refused
   assert.deepEqual([approvals.list(), notices], [[], []], 'no request, no notice for the owner');
   assert.equal(approvals.record(request(7, 'fingerprint')).via, 'fingerprint', 'another node is heard');
   assert.equal(approvals.record(request(6, 'code')).via, 'code', 'a code from the owner is heard');
+});
+
+test("a node let in as a guest is no stranger: its request by fingerprint goes, before or after; a code's stays", () => {
+  const guests = new Set<string>();
+  const { approvals, notices } = setup({}, undefined, (f) => (guests.has(f) ? 'group lab' : undefined));
+  // Before: a member's device knocked on the group's device before the group's records came there.
+  approvals.record(request(8, 'fingerprint'));
+  approvals.record(request(9, 'code'));
+  approvals.record(request(10, 'fingerprint'));
+  guests.add(fp(8));
+  guests.add(fp(9));
+  approvals.dropGuestRequests();
+  assert.deepEqual(
+    approvals.list().map((r) => r.name),
+    ['n9', 'n10'],
+    "the guest's request by fingerprint went; a code's (the owner's own) and a stranger's stay",
+  );
+  // After: its hello on a link that came up before it was let in keeps no request, and says why.
+  const link = { peerId: fp(8), remote: '10.0.0.8:7475' } as Link;
+  const answer = approvals.onUnknownHello(link, { name: 'n8', addresses: [] } as unknown as Hello);
+  assert.match(answer, /^home lets this node in \(group lab\); it links again/);
+  assert.ok(!approvals.list().some((r) => r.fingerprint === fp(8)), 'no request of the guest after');
+  assert.equal(notices.length, 3, 'the owner is told of no request after it was let in');
 });
 
 test('an unknown id says how to list the requests, the command as a hint', () => {
