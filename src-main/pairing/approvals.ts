@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import type { Hello } from '../links/control-service.js';
 import {
   guestLine,
+  notAGuestLine,
   latestVerified,
   pairedPeerRecord,
   unrecordedLine,
@@ -139,6 +140,9 @@ export class Approvals implements Pick<PendingLinkDeps, 'onUnknownHello'> {
     // Let in since its link came up (a group's records arrived meanwhile): its next link is a guest's.
     const guest = this.deps.guest?.(link.peerId);
     if (guest !== undefined) return guestLine(this.name, guest);
+    // It comes as a guest that this node does not know (yet): a member's device whose group's
+    // records are still on their way here. It asks for nothing; the owner is not told.
+    if (hello.guest === true) return notAGuestLine(this.name);
     try {
       this.record({
         fingerprint: link.peerId,

@@ -46,6 +46,11 @@ export function guestLine(owner: string, because: string): string {
   return `${owner} lets this node in (${because}); it links again as such, and keeps no request to pair`;
 }
 
+/** What a node that comes as a guest hears where it is none (yet): no request to pair is kept. */
+export function notAGuestLine(owner: string): string {
+  return `${owner} does not let this node in as a guest (yet: its group's records may still be on their way); it keeps no request to pair`;
+}
+
 export function newPendingId(): string {
   return randomBytes(4).toString('hex');
 }

@@ -158,7 +158,7 @@ test('a node a domain removed and told so: its fingerprint-only hello is refused
   assert.equal(approvals.record(request(6, 'code')).via, 'code', 'a code from the owner is heard');
 });
 
-test("a node let in as a guest is no stranger: its request by fingerprint goes, before or after; a code's stays", () => {
+test("a node let in as a guest, or that comes as one, is no stranger: no request by fingerprint is kept of it, before or after; a code's stays", () => {
   const guests = new Set<string>();
   const { approvals, notices } = setup({}, undefined, (f) => (guests.has(f) ? 'group lab' : undefined));
   // Before: a member's device knocked on the group's device before the group's records came there.
@@ -179,6 +179,12 @@ test("a node let in as a guest is no stranger: its request by fingerprint goes, 
   assert.match(answer, /^home lets this node in \(group lab\); it links again/);
   assert.ok(!approvals.list().some((r) => r.fingerprint === fp(8)), 'no request of the guest after');
   assert.equal(notices.length, 3, 'the owner is told of no request after it was let in');
+  // Before its group's records came here: a node that says it comes as a guest asks for nothing.
+  const early = { peerId: fp(11), remote: '10.0.0.11:7475' } as Link;
+  const waits = approvals.onUnknownHello(early, { name: 'n11', addresses: [], guest: true } as unknown as Hello);
+  assert.match(waits, /^home does not let this node in as a guest \(yet/);
+  assert.ok(!approvals.list().some((r) => r.fingerprint === fp(11)), 'no request of a node that came as a guest');
+  assert.equal(notices.length, 3, 'nor a notice');
 });
 
 test('an unknown id says how to list the requests, the command as a hint', () => {
