@@ -85,6 +85,16 @@ test(
           async () => (await requestsOf(o, m)).length === 0,
           JOIN_MS,
         );
+    // O3, which no device of the member knocked on but as a guest, never heard a request to pair.
+    const members = new Set([m1.fingerprint, m2.fingerprint]);
+    const asked = (await agentCall(o3.home, 'audit.list', {})).events.filter(
+      (e) => e.kind === 'pairing' && e.step === 'requested' && members.has(e.peer?.fingerprint ?? ''),
+    );
+    assert.deepEqual(
+      asked.map((e) => e.peer?.name),
+      [],
+      "no member's device asked O3 to pair, not even before O3 had the group's records",
+    );
 
     // On O1, which served none of them: each of the member's devices on each group device, ended. (A
     // group device names a member's device `member/device`.)
