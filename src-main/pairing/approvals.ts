@@ -243,8 +243,8 @@ export class Approvals implements Pick<PendingLinkDeps, 'onUnknownHello'> {
    * request by code stays: the owner handed that code out to pair with it.
    */
   dropGuestRequests(): void {
-    const guest = this.deps.guest;
-    if (!guest) return;
+    if (!this.deps.guest) return;
+    const guest = (fp: string) => this.deps.guest?.(fp);
     const gone = this.list().filter((r) => r.via === 'fingerprint' && guest(r.fingerprint) !== undefined);
     if (gone.length === 0) return;
     const ids = new Set(gone.map((r) => r.id));

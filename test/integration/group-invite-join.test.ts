@@ -3,8 +3,9 @@
  * relay-only), as people type it: O1 (O2 and O3 marked mine to it) creates `lab` with O2 and O3 and
  * invites; M1 enters the code (`group join`); M1 and M2 (marked mine to M1, never invited) list the
  * group with O2 and O3 and open a terminal on each; M2, which knocked on O2 before the join, leaves
- * no pair request there once it is let in as the member's device; O1's `group history lab` (and `--json`) lists the
- * member's sessions on O2 and on O3 with start and end, gathered from each device's own audit log.
+ * no pair request there once it is let in as the member's device, and O3 never records one of the
+ * member's; O1's `group history lab` (and `--json`) lists the member's sessions on O2 and on O3 with
+ * start and end, gathered from each device's own audit log.
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';

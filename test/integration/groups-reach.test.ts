@@ -133,12 +133,24 @@ test('item 1: the member and its other device reach the group devices, and nothi
   await until('the forward through o2 carries bytes', () => through(local), JOIN_MS);
   // M1's `peers` says what O2 lets it do now (ALLOWED THERE), as the group's words change.
   const allowedThere = async () => (await peerOf(m1b.home, 'o2'))?.theyAllow?.toSorted().join();
-  await until('m1 lists o2 allowing terminal and forward', async () => (await allowedThere()) === 'forward,terminal', JOIN_MS);
+  await until(
+    'm1 lists o2 allowing terminal and forward',
+    async () => (await allowedThere()) === 'forward,terminal',
+    JOIN_MS,
+  );
   await agentCall(o1b.home, 'groups.allow', { group: 'lab', permissions: ['terminal'] });
-  await until('m1 lists o2 allowing terminal alone', async () => (await allowedThere()) === 'terminal', JOIN_MS);
+  await until(
+    'm1 lists o2 allowing terminal alone',
+    async () => (await allowedThere()) === 'terminal',
+    JOIN_MS,
+  );
   await until('the forward through o2 is refused again', async () => !(await through(local)), JOIN_MS);
   await agentCall(o1b.home, 'groups.allow', { group: 'lab', permissions: ['terminal', 'forward'] });
-  await until('m1 lists o2 allowing forward again', async () => (await allowedThere()) === 'forward,terminal', JOIN_MS);
+  await until(
+    'm1 lists o2 allowing forward again',
+    async () => (await allowedThere()) === 'forward,terminal',
+    JOIN_MS,
+  );
 
   const toO1 = await echo(m1b, 'o1', 'never');
   assert.notEqual(toO1.code, 0, 'M1 reaches no device of the owner outside the group');

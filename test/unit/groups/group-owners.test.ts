@@ -77,7 +77,7 @@ test("a member's device names its person's other devices, and takes out one that
   assert.deepEqual(devicesOf(), ['m2', 'mira']);
 });
 
-test("a member invited again comes back with its other devices, not only the one that joined", async () => {
+test('a member invited again comes back with its other devices, not only the one that joined', async () => {
   const d = await devices();
   const { records } = lab(d);
   const mine = new Map([

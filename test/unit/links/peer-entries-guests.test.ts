@@ -20,7 +20,7 @@ test('a guest whose words change is told them; one whose words stay is not told 
   let now = guestRecord(['terminal']);
   const entries = new PeerEntries({
     identity: { fingerprint: SELF } as never,
-    state: { peer: () => undefined, path: '/nowhere/config.json' } as never,
+    state: { peer: () => undefined, path: '/nowhere/config.json' },
     observations: { forget: () => undefined, forgetHomeRelay: () => undefined },
     notices: { changed: () => undefined, notice: () => undefined },
     paths: () => ({

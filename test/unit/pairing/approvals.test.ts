@@ -181,9 +181,16 @@ test("a node let in as a guest, or that comes as one, is no stranger: no request
   assert.equal(notices.length, 3, 'the owner is told of no request after it was let in');
   // Before its group's records came here: a node that says it comes as a guest asks for nothing.
   const early = { peerId: fp(11), remote: '10.0.0.11:7475' } as Link;
-  const waits = approvals.onUnknownHello(early, { name: 'n11', addresses: [], guest: true } as unknown as Hello);
+  const waits = approvals.onUnknownHello(early, {
+    name: 'n11',
+    addresses: [],
+    guest: true,
+  } as unknown as Hello);
   assert.match(waits, /^home does not let this node in as a guest \(yet/);
-  assert.ok(!approvals.list().some((r) => r.fingerprint === fp(11)), 'no request of a node that came as a guest');
+  assert.ok(
+    !approvals.list().some((r) => r.fingerprint === fp(11)),
+    'no request of a node that came as a guest',
+  );
   assert.equal(notices.length, 3, 'nor a notice');
 });
 
