@@ -107,13 +107,7 @@ export class Approvals implements Pick<PendingLinkDeps, 'onUnknownHello'> {
   record(given: Omit<PendingRecord, 'id' | 'firstSeen' | 'lastSeen'>): PendingRecord {
     // Every way a request comes in (a hello, a pairing) gives a name from another node: normal form.
     const req = { ...given, name: receivedNodeName(given.name) };
-    if (req.via === 'fingerprint') {
-      // Removed here (blocked), or through a domain (a group's removed member, told so): no request.
-      const removed = this.isBlocked(req.fingerprint)
-        ? `node ${abbreviateFingerprint(req.fingerprint)} was removed by ${this.name}`
-        : this.deps.refusal?.(req.fingerprint);
-      if (removed !== undefined) throw new ClawError('UNKNOWN_PEER', removed, { refusal: 'REMOVED' });
-    }
+    if (req.via === 'fingerprint') this.refuseRemoved(req.fingerprint);
     const result = this.deps.state.recordPending(req);
     if ('refused' in result) throw new ClawError('RELAY_LIMIT', result.refused);
     // New, or a fingerprint-only request its node's code now verifies: the owner was told "via
@@ -136,13 +130,28 @@ export class Approvals implements Pick<PendingLinkDeps, 'onUnknownHello'> {
     return result.record;
   }
 
+  /**
+   * Refuses a node removed here (blocked), or through a domain (a group's removed member, told so):
+   * its knock is no request.
+   * @throws ClawError('UNKNOWN_PEER', refusal REMOVED)
+   */
+  private refuseRemoved(fingerprint: string): void {
+    const removed = this.isBlocked(fingerprint)
+      ? `node ${abbreviateFingerprint(fingerprint)} was removed by ${this.name}`
+      : this.deps.refusal?.(fingerprint);
+    if (removed !== undefined) throw new ClawError('UNKNOWN_PEER', removed, { refusal: 'REMOVED' });
+  }
+
   onUnknownHello(link: Link, hello: Hello): string {
     // Let in since its link came up (a group's records arrived meanwhile): its next link is a guest's.
     const guest = this.deps.guest?.(link.peerId);
     if (guest !== undefined) return guestLine(this.name, guest);
     // It comes as a guest that this node does not know (yet): a member's device whose group's
     // records are still on their way here. It asks for nothing; the owner is not told.
-    if (hello.guest === true) return notAGuestLine(this.name);
+    if (hello.guest === true) {
+      this.refuseRemoved(link.peerId);
+      return notAGuestLine(this.name);
+    }
     try {
       this.record({
         fingerprint: link.peerId,

@@ -194,6 +194,17 @@ test("a node let in as a guest, or that comes as one, is no stranger: no request
   assert.equal(notices.length, 3, 'nor a notice');
 });
 
+test('a node removed here that comes as a guest is refused as removed, not told to wait', () => {
+  const { approvals, trust } = setup();
+  approvals.reject({ id: approvals.record(request(12, 'fingerprint')).id });
+  assert.equal(trust.isBlocked(fp(12)), true, 'n12 is blocked');
+  const link = { peerId: fp(12), remote: '10.0.0.12:7475' } as Link;
+  assert.throws(
+    () => approvals.onUnknownHello(link, { name: 'n12', addresses: [], guest: true } as unknown as Hello),
+    (err) => isClawError(err, 'UNKNOWN_PEER') && err.refusal === 'REMOVED',
+  );
+});
+
 test('an unknown id says how to list the requests, the command as a hint', () => {
   const { approvals } = setup();
   assert.throws(
