@@ -13,6 +13,7 @@ import type { SessionPolicy } from '../api/contract-registry.js';
 import type { AuditSink } from '../audit/audit-writer.js';
 import { ConnectionTable } from '../connections/connection-table.js';
 import { lifecycle, type LifecyclePart } from '../core/lifecycle.js';
+import type { Disposer } from '../core/emitter.js';
 import type { Identity } from '../crypto/identity.js';
 import type { RelayServer } from '../relay/server.js';
 import type { PathKind } from '../transport/link.js';
@@ -165,6 +166,7 @@ export function composeAgent({
     notifier: notices,
     // The registry is made below; a hello comes only once the agent runs.
     refusal: (fp) => services.guests.refusal(fp),
+    guest: (fp) => services.guests.get(fp)?.because.join(', '),
   });
   const progress = new PairingProgress(identity.fingerprint);
   const issuer = new CodeIssuer({
@@ -264,6 +266,7 @@ export function composeAgent({
 
   let startedWith = restartSettings(state.get());
   let ownRelay: RelayServer | undefined;
+  let stopGuestRequests: Disposer | undefined;
   // Started in this order, stopped in reverse: the LAN announcement goes first (peers stop dialing a
   // node that is going away), the audit hooks and the observations file last (what the stop ended is
   // recorded). A part added here is one entry.
@@ -271,6 +274,15 @@ export function composeAgent({
     { name: 'observations', stop: () => observations.flush() },
     { name: 'audit hooks', stop: stopAudit },
     { name: 'code requests', start: () => approvals.dropOrphanedCodeRequests() },
+    // A guest (a member's device on a group's device) is no stranger: what it asked before goes.
+    {
+      name: "guests' requests",
+      start: () => {
+        stopGuestRequests = services.guests.onChange(() => approvals.dropGuestRequests());
+        approvals.dropGuestRequests();
+      },
+      stop: () => stopGuestRequests?.(),
+    },
     // Before anything listens: a peer an old config.json lists that a kept removal says is gone.
     { name: 'kept removals', start: () => void introductions.applyKeptRemovals() },
     {

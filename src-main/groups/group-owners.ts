@@ -10,10 +10,13 @@
  *   `member-device` record (the member's other devices join with it, without the owner); one that
  *   stops being mine gets a `member-device-remove`.
  * Only a change seen here signs a removal: a device this node never counted as mine is left to the
- * device that did.
+ * device that did. An addition that does not count is not signed again while its member's invitation
+ * stands; a new one (the member removed, then invited again, whichever device joins) names them again,
+ * so the person comes back with all their devices, not only the one that met the code.
  */
 import type { Logger } from 'pino';
 import { errorMessage } from '../core/errors.js';
+import { compareGroupRecords, type GroupRecord } from '../protocol/group-records.js';
 import type { GroupDecision } from '../state/group-decisions.js';
 import type { GroupStore } from './group-book.js';
 
@@ -28,7 +31,10 @@ export class GroupOwners {
   private before: ReadonlyMap<string, string>;
   private running = false;
   private again = false;
-  /** Additions signed this run: one that does not count (the view refuses it) is not signed again. */
+  /**
+   * Additions signed this run, each with the invitation it was signed under (memberSince): one that
+   * does not count (the view refuses it, a device left by itself) is not signed again under it.
+   */
   private readonly signed = new Set<string>();
 
   constructor(private readonly deps: GroupOwnersDeps) {
@@ -85,13 +91,27 @@ export class GroupOwners {
         if (fp !== member.root && member.devices.some((d) => d.fingerprint === fp))
           decisions.push({ kind: 'member-device-remove', group: g.id, subject: fp, member: member.root });
     }
+    const records = this.deps.book.records();
     const fresh = decisions.filter((d) => {
       if (d.kind !== 'owner' && d.kind !== 'member-device') return true;
-      const key = `${d.group} ${d.kind} ${d.subject}`;
+      const since = d.kind === 'member-device' ? memberSince(records, d.group, d.member) : '';
+      const key = `${d.group} ${d.kind} ${d.subject} ${since}`;
       if (this.signed.has(key)) return false;
       this.signed.add(key);
       return true;
     });
     if (fresh.length > 0) await this.deps.book.decide(fresh);
   }
+}
+
+/**
+ * Which invitation of `root` in `group` stands: the signature of the winning `member` record of it
+ * kept here, new each time the member is invited again.
+ */
+function memberSince(records: readonly GroupRecord[], group: string, root: string): string {
+  let best: GroupRecord | undefined;
+  for (const r of records)
+    if (r.group === group && r.kind === 'member' && r.subject === root)
+      if (!best || compareGroupRecords(r, best) > 0) best = r;
+  return best?.sig ?? '';
 }

@@ -57,6 +57,12 @@ const helloSchema = madeOnUse(() =>
      * nodes neither send nor read it.
      */
     lane: z.string().refine(isLaneToken, 'lane must be 32 lowercase hex characters').optional(),
+    /**
+     * True: this node dials as a guest (a domain here says the other lets it in: a member's device
+     * dialing a group's device), so where it is not let in (yet) its hello is no request to pair.
+     * Older nodes neither send nor read it.
+     */
+    guest: z.literal(true).optional(),
   }),
 );
 
@@ -98,13 +104,14 @@ export function announcedHomeRelay(hello: Hello): AnnouncedRelay | undefined {
 /**
  * This node's hello: where it listens, and its home relay (the first saved one, with its pin) so
  * peers reach it there on demand; `features` says what it can do beyond protocol version 1; `lane`
- * offers a quiet lane on this link.
+ * offers a quiet lane on this link; `guest` says it comes as a guest, not to pair.
  */
 export function ownHello(
   name: string,
   addresses: string[],
   home: RelaySetting | undefined,
   lane?: string,
+  guest = false,
 ): Hello {
   return {
     v: 1,
@@ -124,5 +131,6 @@ export function ownHello(
       FEATURE_TRAVERSE_USE,
     ],
     ...(lane === undefined ? {} : { lane }),
+    ...(guest ? { guest: true as const } : {}),
   };
 }

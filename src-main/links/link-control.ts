@@ -37,6 +37,8 @@ export interface LinkControlDeps {
   /** This node's name, as its hello gives it. */
   name(): string;
   learnAddresses(entry: PeerEntry, addresses: string[], source: ObservedSource): void;
+  /** True for a node this one reaches as a guest (no peer of its; a domain says it lets this node in). */
+  asGuest(fingerprint: string): boolean;
   /** The peer said hello on `link`: a relay link may start its traversal now. */
   helloHeard(entry: PeerEntry, link: Link, mux: Mux): void;
 }
@@ -70,6 +72,7 @@ export class LinkControl {
           announcedOn(link, this.deps.local.directAddresses()),
           this.deps.relays.saved()[0],
           this.deps.lanes.offer(link, mux),
+          this.deps.asGuest(entry.fingerprint),
         ),
       )
       .then(

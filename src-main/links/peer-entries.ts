@@ -10,7 +10,7 @@ import type { Identity } from '../crypto/identity.js';
 import type { NodeState } from '../state/node-state.js';
 import type { Notifier } from '../state/notices.js';
 import type { Observations } from '../state/observations.js';
-import type { PeerRecord } from '../state/settings.js';
+import type { PeerRecord, Permission } from '../state/settings.js';
 import type { StateChange } from '../state/state-changes.js';
 import { sameGrants } from '../trust/grants-channel.js';
 import { newPeerEntry, type PeerEntry, type PeerPaths } from './peer-entry.js';
@@ -33,8 +33,11 @@ export class PeerEntries {
   private readonly peers = new Map<string, PeerEntry>();
   /** The entries that are guests' (no saved record): their record is read from the guests. */
   private readonly guests = new Set<string>();
-  /** Where each guest's record said it is met, when its entry was last synced (whereOf). */
-  private readonly guestWhere = new Map<string, string>();
+  /**
+   * What each guest's record said when its entry was last synced: where it is met (whereOf) and
+   * what it may do here, so a change of either is acted on as a peer's is.
+   */
+  private readonly guestSeen = new Map<string, { where: string; allow: readonly Permission[] }>();
   private stopped = false;
 
   constructor(private readonly deps: PeerEntriesDeps) {}
@@ -96,19 +99,23 @@ export class PeerEntries {
     }
     for (const { record, dial } of guests) {
       const fp = record.fingerprint;
-      const where = whereOf(record);
+      const seen = { where: whereOf(record), allow: record.allow };
+      const before = this.guestSeen.get(fp);
       if (this.guests.has(fp)) {
+        this.guestSeen.set(fp, seen);
+        // New words (the group's changed): tell it on its links, as a peer is told (`peers` there).
+        const entry = this.peers.get(fp);
+        if (entry && before && !sameGrants(before.allow, seen.allow)) this.deps.grantsChanged(entry);
         // New facts (an address, a home relay its source heard of): try its paths now, as for a peer.
-        if (this.guestWhere.get(fp) !== where && dial) this.kick(fp);
-        this.guestWhere.set(fp, where);
+        if (before?.where !== seen.where && dial) this.kick(fp);
         continue;
       }
       if (this.peers.has(fp)) continue;
       this.guests.add(fp);
-      this.guestWhere.set(fp, where);
+      this.guestSeen.set(fp, seen);
       this.track(record, () => read(fp), dial);
     }
-    for (const fp of [...this.guestWhere.keys()]) if (!this.guests.has(fp)) this.guestWhere.delete(fp);
+    for (const fp of [...this.guestSeen.keys()]) if (!this.guests.has(fp)) this.guestSeen.delete(fp);
   }
 
   /** `dial` false: the entry only takes the links the node dials here (a guest that comes to us). */

@@ -147,6 +147,7 @@ export class PeerLinkSet {
       splicer: this.splicer,
       name: () => this.name,
       learnAddresses,
+      asGuest: (fp) => !deps.state.peer(fp) && deps.services.guests?.get(fp) !== undefined,
       helloHeard: (entry, link, mux) => this.traversals.open(entry, link, mux),
     });
     this.peers = new PeerEntries({

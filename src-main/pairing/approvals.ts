@@ -11,7 +11,14 @@ import { receivedNodeName } from '../core/names.js';
 import type { Link } from '../transport/link.js';
 import type { Logger } from 'pino';
 import type { Hello } from '../links/control-service.js';
-import { latestVerified, pairedPeerRecord, unrecordedLine, waitingLine } from '../state/pending.js';
+import {
+  guestLine,
+  notAGuestLine,
+  latestVerified,
+  pairedPeerRecord,
+  unrecordedLine,
+  waitingLine,
+} from '../state/pending.js';
 import type { PendingLinkDeps } from '../links/pending-links.js';
 import { Emitter } from '../core/emitter.js';
 import type { NodeState } from '../state/node-state.js';
@@ -58,6 +65,12 @@ export interface ApprovalsDeps {
    * (services/admission.ts GuestList.refusal: a domain's removed node that was told so).
    */
   refusal?(fingerprint: string): string | undefined;
+  /**
+   * Why a node that is no peer is let in here as a guest (`group lab`: a member's device on a
+   * group's device, services/admission.ts GuestList), or undefined: such a node is no stranger, and
+   * a request of its to pair by fingerprint is not kept.
+   */
+  guest?(fingerprint: string): string | undefined;
 }
 
 /**
@@ -94,13 +107,7 @@ export class Approvals implements Pick<PendingLinkDeps, 'onUnknownHello'> {
   record(given: Omit<PendingRecord, 'id' | 'firstSeen' | 'lastSeen'>): PendingRecord {
     // Every way a request comes in (a hello, a pairing) gives a name from another node: normal form.
     const req = { ...given, name: receivedNodeName(given.name) };
-    if (req.via === 'fingerprint') {
-      // Removed here (blocked), or through a domain (a group's removed member, told so): no request.
-      const removed = this.isBlocked(req.fingerprint)
-        ? `node ${abbreviateFingerprint(req.fingerprint)} was removed by ${this.name}`
-        : this.deps.refusal?.(req.fingerprint);
-      if (removed !== undefined) throw new ClawError('UNKNOWN_PEER', removed, { refusal: 'REMOVED' });
-    }
+    if (req.via === 'fingerprint') this.refuseRemoved(req.fingerprint);
     const result = this.deps.state.recordPending(req);
     if ('refused' in result) throw new ClawError('RELAY_LIMIT', result.refused);
     // New, or a fingerprint-only request its node's code now verifies: the owner was told "via
@@ -123,7 +130,28 @@ export class Approvals implements Pick<PendingLinkDeps, 'onUnknownHello'> {
     return result.record;
   }
 
+  /**
+   * Refuses a node removed here (blocked), or through a domain (a group's removed member, told so):
+   * its knock is no request.
+   * @throws ClawError('UNKNOWN_PEER', refusal REMOVED)
+   */
+  private refuseRemoved(fingerprint: string): void {
+    const removed = this.isBlocked(fingerprint)
+      ? `node ${abbreviateFingerprint(fingerprint)} was removed by ${this.name}`
+      : this.deps.refusal?.(fingerprint);
+    if (removed !== undefined) throw new ClawError('UNKNOWN_PEER', removed, { refusal: 'REMOVED' });
+  }
+
   onUnknownHello(link: Link, hello: Hello): string {
+    // Let in since its link came up (a group's records arrived meanwhile): its next link is a guest's.
+    const guest = this.deps.guest?.(link.peerId);
+    if (guest !== undefined) return guestLine(this.name, guest);
+    // It comes as a guest that this node does not know (yet): a member's device whose group's
+    // records are still on their way here. It asks for nothing; the owner is not told.
+    if (hello.guest === true) {
+      this.refuseRemoved(link.peerId);
+      return notAGuestLine(this.name);
+    }
     try {
       this.record({
         fingerprint: link.peerId,
@@ -215,6 +243,27 @@ export class Approvals implements Pick<PendingLinkDeps, 'onUnknownHello'> {
     this.events.emit('decision', { approved: true, record: req, peer });
     this.deps.notifier.changed();
     return peer;
+  }
+
+  /**
+   * Drops the requests by fingerprint of nodes now let in as guests (call on every change of the
+   * guests): a member's device that knocked on a group's device before its records came there is
+   * no stranger, and approving its request would give it a peer's words beside the group's. A
+   * request by code stays: the owner handed that code out to pair with it.
+   */
+  dropGuestRequests(): void {
+    if (!this.deps.guest) return;
+    const guest = (fp: string) => this.deps.guest?.(fp);
+    const gone = this.list().filter((r) => r.via === 'fingerprint' && guest(r.fingerprint) !== undefined);
+    if (gone.length === 0) return;
+    const ids = new Set(gone.map((r) => r.id));
+    this.deps.state.dropPendingWhere((r) => ids.has(r.id));
+    for (const r of gone)
+      this.log.info(
+        { id: r.id, fingerprint: r.fingerprint },
+        `pending request of ${r.name} dropped: it is let in here (${guest(r.fingerprint)})`,
+      );
+    this.deps.notifier.changed();
   }
 
   /**

@@ -41,6 +41,16 @@ export function waitingLine(owner: string): string {
   return `waiting for approval by ${owner}: its owner reviews requests with \`clawbridge pending\``;
 }
 
+/** What a node let in as a guest hears when its hello came on a link from before: no request is kept. */
+export function guestLine(owner: string, because: string): string {
+  return `${owner} lets this node in (${because}); it links again as such, and keeps no request to pair`;
+}
+
+/** What a node that comes as a guest hears where it is none (yet): no request to pair is kept. */
+export function notAGuestLine(owner: string): string {
+  return `${owner} does not let this node in as a guest (yet: its group's records may still be on their way); it keeps no request to pair`;
+}
+
 export function newPendingId(): string {
   return randomBytes(4).toString('hex');
 }

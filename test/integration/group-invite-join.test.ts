@@ -2,14 +2,16 @@
  * A group joined with its invitation, with real agents on loopback and a relay (the member's devices
  * relay-only), as people type it: O1 (O2 and O3 marked mine to it) creates `lab` with O2 and O3 and
  * invites; M1 enters the code (`group join`); M1 and M2 (marked mine to M1, never invited) list the
- * group with O2 and O3 and open a terminal on each; O1's `group history lab` (and `--json`) lists the
- * member's sessions on O2 and on O3 with start and end, gathered from each device's own audit log.
+ * group with O2 and O3 and open a terminal on each; M2, which knocked on O2 before the join, leaves
+ * no pair request there once it is let in as the member's device, and O3 never records one of the
+ * member's; O1's `group history lab` (and `--json`) lists the member's sessions on O2 and on O3 with
+ * start and end, gathered from each device's own audit log.
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import type { HistoryResult, InvitationInfo } from '../../src-main/group-members/group-members-contract.js';
 import { groupsUntil, listGroups, mine, startGroupNode } from '../helpers/group-agents.js';
-import { cli, cliJson, startRelay, stopAll } from '../helpers/processes.js';
+import { agentCall, cli, cliJson, startRelay, stopAll } from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
 
 after(stopAll);
@@ -36,6 +38,14 @@ test(
     await cliJson(['group', 'add', 'lab', 'o2', 'o3', '--home', o1.home]);
     const groupDevices = [o2.fingerprint, o3.fingerprint].sort();
     const invitation = await cliJson<InvitationInfo>(['group', 'invite', 'lab', '--home', o1.home]);
+
+    // M2 knocks on O2 before O2 has a record of it (its owner adds O2 by fingerprint, as a dial of
+    // its that comes before the records): O2 holds a fingerprint-only request from it.
+    const added = await cli(['peers', 'add', o2.fingerprint, '--name', 'o2', '--home', m2.home]);
+    assert.equal(added.code, 0, added.stderr);
+    const requestsOf = async (o: typeof o2, m: typeof m2) =>
+      (await agentCall(o.home, 'pending.list', {})).filter((p) => p.fingerprint === m.fingerprint);
+    await until('o2 holds a request from m2', async () => (await requestsOf(o2, m2)).length > 0, JOIN_MS);
 
     const joined = await cli(['group', 'join', invitation.code, '--home', m1.home], 150_000);
     assert.equal(joined.code, 0, `group join: ${joined.stderr}`);
@@ -66,6 +76,26 @@ test(
           JOIN_MS,
         );
       }
+
+    // Let in as a member's device, M2 is no stranger on O2: its request went, and none of the
+    // member's devices is left asking on O2 or O3.
+    for (const o of [o2, o3])
+      for (const m of [m1, m2])
+        await until(
+          `no request from ${m.name} on ${o.name}`,
+          async () => (await requestsOf(o, m)).length === 0,
+          JOIN_MS,
+        );
+    // O3, which no device of the member knocked on but as a guest, never heard a request to pair.
+    const members = new Set([m1.fingerprint, m2.fingerprint]);
+    const asked = (await agentCall(o3.home, 'audit.list', {})).events.filter(
+      (e) => e.kind === 'pairing' && e.step === 'requested' && members.has(e.peer?.fingerprint ?? ''),
+    );
+    assert.deepEqual(
+      asked.map((e) => e.peer?.name),
+      [],
+      "no member's device asked O3 to pair, not even before O3 had the group's records",
+    );
 
     // On O1, which served none of them: each of the member's devices on each group device, ended. (A
     // group device names a member's device `member/device`.)

@@ -3,7 +3,8 @@
  * O1–O3 (mine), a member's devices M1 and M2 (mine to each other, relay-only), an outsider X
  * (relay-only). O1 makes `lab` with O2 and O3 and M1 becomes its member (`group invite`, `group
  * join`); M1 and M2 then see O2 and O3 and open terminals on them over the relay, a forward only once
- * the owner allows it, nothing on O1, and cannot change the group; X reaches nothing. Then O3 goes
+ * the owner allows it (and M1's `peers` says so, and says it again when the words change back),
+ * nothing on O1, and cannot change the group; X reaches nothing. Then O3 goes
  * offline, O1 removes the member: M1's open terminal on O2 ends, a new one is refused, and O3, back,
  * lets neither M1 nor M2 in, and tells M2, offline at the removal, that it is out.
  */
@@ -21,7 +22,7 @@ import {
   startGroupNode,
   type GroupNode,
 } from '../helpers/group-agents.js';
-import { agentCall, CLI, cli, startRelay, stopAll } from '../helpers/processes.js';
+import { agentCall, CLI, cli, peerOf, startRelay, stopAll } from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
 
 after(stopAll);
@@ -130,6 +131,26 @@ test('item 1: the member and its other device reach the group devices, and nothi
   assert.equal(await through(local), false, 'the forward is refused while the group allows only terminal');
   await agentCall(o1b.home, 'groups.allow', { group: 'lab', permissions: ['terminal', 'forward'] });
   await until('the forward through o2 carries bytes', () => through(local), JOIN_MS);
+  // M1's `peers` says what O2 lets it do now (ALLOWED THERE), as the group's words change.
+  const allowedThere = async () => (await peerOf(m1b.home, 'o2'))?.theyAllow?.toSorted().join();
+  await until(
+    'm1 lists o2 allowing terminal and forward',
+    async () => (await allowedThere()) === 'forward,terminal',
+    JOIN_MS,
+  );
+  await agentCall(o1b.home, 'groups.allow', { group: 'lab', permissions: ['terminal'] });
+  await until(
+    'm1 lists o2 allowing terminal alone',
+    async () => (await allowedThere()) === 'terminal',
+    JOIN_MS,
+  );
+  await until('the forward through o2 is refused again', async () => !(await through(local)), JOIN_MS);
+  await agentCall(o1b.home, 'groups.allow', { group: 'lab', permissions: ['terminal', 'forward'] });
+  await until(
+    'm1 lists o2 allowing forward again',
+    async () => (await allowedThere()) === 'forward,terminal',
+    JOIN_MS,
+  );
 
   const toO1 = await echo(m1b, 'o1', 'never');
   assert.notEqual(toO1.code, 0, 'M1 reaches no device of the owner outside the group');

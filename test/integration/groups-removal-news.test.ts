@@ -5,13 +5,16 @@
  * the owner's side stops listing the member. O3 is dropped from `ci`: the member's list of its devices
  * shrinks; `ci` is deleted: M1 and M2 stop listing it. M1 is removed from `lab`, the last group that
  * let it reach O2 and O3, so O2 and O3 hang up on it as the removal reaches them: M1 and M2 still
- * stop listing `lab` (`group ls`), and cannot open a terminal there.
+ * stop listing `lab` (`group ls`), and cannot open a terminal there. Invited again, with M1 meeting
+ * the code, the member comes back with both devices: M2 too lists `lab`, the owner lists it among
+ * the member's devices, and O2, which had told M2 it was out, lets it in again.
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import type { GroupInfo } from '../../src-main/groups/groups-contract.js';
 import { groupsUntil, makeMember, mine, startGroupNode } from '../helpers/group-agents.js';
 import { agentCall, cli, cliJson, startRelay, stopAll } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -25,7 +28,7 @@ const devicesOf = (gs: readonly GroupInfo[], group: string) =>
     ?.devices.map((d) => d.name)
     .sort();
 
-test("a member's devices learn of a leave, a dropped device, a deleted group and their removal", async () => {
+test("a member's devices learn of a leave, a dropped device, a deleted group and their removal; invited again, both are back", async () => {
   const relay = await startRelay();
   const [o1, o2, o3, m1, m2] = await Promise.all([
     startGroupNode('o1', 'news', relay.url, false),
@@ -83,4 +86,27 @@ test("a member's devices learn of a leave, a dropped device, a deleted group and
     assert.notEqual(r.code, 0, `${m.name} opens no terminal on o2`);
     assert.doesNotMatch(r.stdout, /never/);
   }
+
+  // Invited again, M1 meeting the code: the person is back with all their devices, M2 included.
+  await makeMember(o1, m1, 'lab');
+  for (const m of [m1, m2]) await groupsUntil(m, 'lab again', (gs) => names(gs).join() === 'lab', NEWS_MS);
+  await groupsUntil(
+    o1,
+    'the member with m1 and m2',
+    (gs) =>
+      gs
+        .find((g) => g.name === 'lab')
+        ?.members?.[0]?.devices.map((d) => d.fingerprint)
+        .sort()
+        .join() === [m1.fingerprint, m2.fingerprint].sort().join(),
+    NEWS_MS,
+  );
+  await until(
+    'm2: term o2 answers again',
+    async () => {
+      const r = await cli(['term', 'o2', '--home', m2.home, '--', 'sh', '-c', 'echo back-again'], 20_000);
+      return r.code === 0 && r.stdout.includes('back-again');
+    },
+    NEWS_MS,
+  );
 });

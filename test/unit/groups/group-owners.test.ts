@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import pino from 'pino';
 import { FileGroupBook, inMemoryGroupBook } from '../../../src-main/groups/group-book.js';
 import { GroupOwners } from '../../../src-main/groups/group-owners.js';
-import { GROUP, devices, lab } from '../../helpers/group-records.js';
+import { GROUP, devices, drop, lab, member, rec } from '../../helpers/group-records.js';
 import { until } from '../../helpers/wait.js';
 
 const log = pino({ level: 'silent' });
@@ -75,4 +75,45 @@ test("a member's device names its person's other devices, and takes out one that
   await until('m3 taken out', () => devicesOf()?.includes('m3') === false);
   // M2 was never seen as mine here: it is left to the device that named it.
   assert.deepEqual(devicesOf(), ['m2', 'mira']);
+});
+
+test('a member invited again comes back with its other devices, not only the one that joined', async () => {
+  const d = await devices();
+  const { records } = lab(d);
+  const mine = new Map([
+    [d.m1.fingerprint, 'm1'],
+    [d.m3.fingerprint, 'm3'],
+  ]);
+  const book = new FileGroupBook({
+    backing: inMemoryGroupBook({ records, joined: new Map([[GROUP, new Set([d.o1.fingerprint])]]) }),
+    identity: d.m1,
+    mine: () => [...mine.keys()],
+  });
+  const owners = new GroupOwners({ book, mine: () => mine, log });
+  const devicesOf = () =>
+    book
+      .view()
+      .groups[0]?.members.find((m) => m.root === d.m1.fingerprint)
+      ?.devices.map((x) => x.name)
+      .sort();
+  owners.check();
+  await until('m3 named', () => devicesOf()?.includes('m3'));
+
+  // Removed: nothing this device signs counts, and it signs nothing.
+  assert.equal(await book.receive([rec(d.o1, 2, drop('member-remove', d.m1))]), undefined);
+  const signedBefore = book.records().filter((r) => r.by === d.m1.fingerprint).length;
+  owners.check();
+  await book.receive([]); // after the check's decisions, if it made any
+  assert.equal(devicesOf(), undefined, 'no member m1 while removed');
+  assert.equal(
+    book.records().filter((r) => r.by === d.m1.fingerprint).length,
+    signedBefore,
+    'a removed member names no device',
+  );
+
+  // Invited again (the same device joins): M3 is named under the new invitation.
+  assert.equal(await book.receive([rec(d.o1, 3, member(d.m1, 'mira'))]), undefined);
+  owners.check();
+  await until('m3 named again', () => devicesOf()?.includes('m3'));
+  assert.deepEqual(devicesOf(), ['m3', 'mira']);
 });

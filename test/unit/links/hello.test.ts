@@ -6,7 +6,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { announcedHomeRelay, parseHello, type Hello } from '../../../src-main/links/control-service.js';
+import {
+  announcedHomeRelay,
+  ownHello,
+  parseHello,
+  type Hello,
+} from '../../../src-main/links/control-service.js';
 import { lanPairArgs } from '../../../src-main/protocol/pairing-wire.js';
 import { isClawError } from '../../../src-main/core/errors.js';
 
@@ -71,6 +76,13 @@ test('a quiet lane token is kept when it is 32 lowercase hex, and makes the hell
   for (const lane of ['AB'.repeat(16), 'ab', 'x'.repeat(32), 7]) {
     assert.throws(() => parseHello({ ...base, lane }), /malformed hello: .*lane/);
   }
+});
+
+test("a guest's hello says it comes as a guest; other hellos say nothing of it", () => {
+  assert.equal(parseHello(ownHello('m2', [], undefined, undefined, true)).guest, true);
+  assert.equal(parseHello(ownHello('m2', [], undefined)).guest, undefined, 'a peer says nothing');
+  assert.equal(parseHello(base).guest, undefined, 'an older node says nothing');
+  assert.throws(() => parseHello({ ...base, guest: false }), /malformed hello: .*guest/);
 });
 
 test('each announced address is HOST:PORT and nothing else, or the hello is malformed', () => {

@@ -16,7 +16,11 @@ import type { Link } from '../../../src-main/transport/link.js';
 
 const fp = (n: number) => n.toString(16).padStart(64, '0');
 
-function setup(initial: Partial<Settings> = {}, refusal?: (fingerprint: string) => string | undefined) {
+function setup(
+  initial: Partial<Settings> = {},
+  refusal?: (fingerprint: string) => string | undefined,
+  guest?: (fingerprint: string) => string | undefined,
+) {
   const { state: trust } = memoryState({ name: 'home', ...initial });
   // The peers the store gained: the links follow these (peer-link-set.ts), so they are what "tracked" means.
   const tracked: PeerRecord[] = [];
@@ -31,6 +35,7 @@ function setup(initial: Partial<Settings> = {}, refusal?: (fingerprint: string) 
     state: trust,
     notifier: { changed: () => void changes++, notice: (n) => void notices.push(n.message) },
     ...(refusal ? { refusal } : {}),
+    ...(guest ? { guest } : {}),
   });
   approvals.events.on('decision', (d) => decisions.push(d));
   return { approvals, trust, tracked, notices, decisions, changes: () => changes };
@@ -151,6 +156,53 @@ test('a node a domain removed and told so: its fingerprint-only hello is refused
   assert.deepEqual([approvals.list(), notices], [[], []], 'no request, no notice for the owner');
   assert.equal(approvals.record(request(7, 'fingerprint')).via, 'fingerprint', 'another node is heard');
   assert.equal(approvals.record(request(6, 'code')).via, 'code', 'a code from the owner is heard');
+});
+
+test("a node let in as a guest, or that comes as one, is no stranger: no request by fingerprint is kept of it, before or after; a code's stays", () => {
+  const guests = new Set<string>();
+  const { approvals, notices } = setup({}, undefined, (f) => (guests.has(f) ? 'group lab' : undefined));
+  // Before: a member's device knocked on the group's device before the group's records came there.
+  approvals.record(request(8, 'fingerprint'));
+  approvals.record(request(9, 'code'));
+  approvals.record(request(10, 'fingerprint'));
+  guests.add(fp(8));
+  guests.add(fp(9));
+  approvals.dropGuestRequests();
+  assert.deepEqual(
+    approvals.list().map((r) => r.name),
+    ['n9', 'n10'],
+    "the guest's request by fingerprint went; a code's (the owner's own) and a stranger's stay",
+  );
+  // After: its hello on a link that came up before it was let in keeps no request, and says why.
+  const link = { peerId: fp(8), remote: '10.0.0.8:7475' } as Link;
+  const answer = approvals.onUnknownHello(link, { name: 'n8', addresses: [] } as unknown as Hello);
+  assert.match(answer, /^home lets this node in \(group lab\); it links again/);
+  assert.ok(!approvals.list().some((r) => r.fingerprint === fp(8)), 'no request of the guest after');
+  assert.equal(notices.length, 3, 'the owner is told of no request after it was let in');
+  // Before its group's records came here: a node that says it comes as a guest asks for nothing.
+  const early = { peerId: fp(11), remote: '10.0.0.11:7475' } as Link;
+  const waits = approvals.onUnknownHello(early, {
+    name: 'n11',
+    addresses: [],
+    guest: true,
+  } as unknown as Hello);
+  assert.match(waits, /^home does not let this node in as a guest \(yet/);
+  assert.ok(
+    !approvals.list().some((r) => r.fingerprint === fp(11)),
+    'no request of a node that came as a guest',
+  );
+  assert.equal(notices.length, 3, 'nor a notice');
+});
+
+test('a node removed here that comes as a guest is refused as removed, not told to wait', () => {
+  const { approvals, trust } = setup();
+  approvals.reject({ id: approvals.record(request(12, 'fingerprint')).id });
+  assert.equal(trust.isBlocked(fp(12)), true, 'n12 is blocked');
+  const link = { peerId: fp(12), remote: '10.0.0.12:7475' } as Link;
+  assert.throws(
+    () => approvals.onUnknownHello(link, { name: 'n12', addresses: [], guest: true } as unknown as Hello),
+    (err) => isClawError(err, 'UNKNOWN_PEER') && err.refusal === 'REMOVED',
+  );
 });
 
 test('an unknown id says how to list the requests, the command as a hint', () => {
