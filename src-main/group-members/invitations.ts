@@ -34,6 +34,8 @@ import { asInvite, groupLink } from './invitation-link.js';
 export const INVITATION_TTL_MS = 10 * 60 * 1000;
 /** How long either side waits for the other's next frame after the PAKE, in ms. */
 export const INVITATION_STEP_TIMEOUT_MS = 15_000;
+/** What an invitation's code is for (IssueOptions.use): `clawbridge group join` takes it. */
+export const INVITATION_USE = 'group';
 /** Most invitations kept after they ended (used, cancelled, expired), newest first, for the list. */
 export const MAX_ENDED_INVITATIONS = 32;
 
@@ -97,6 +99,7 @@ export class Invitations {
         const issued = await this.deps.codes.issue(left, (met) => this.admit(invitation.id, met), {
           again: invitation.code,
           onSpent: () => this.spend(invitation.id),
+          use: INVITATION_USE,
         });
         invitation.link = groupLink(issued.invite);
       } catch (err) {
@@ -119,6 +122,7 @@ export class Invitations {
     const id = String(this.next++);
     const issued = await this.deps.codes.issue(ttlMs, (met) => this.admit(id, met), {
       onSpent: () => this.spend(id),
+      use: INVITATION_USE,
     });
     const invitation: Invitation = {
       id,
@@ -284,7 +288,7 @@ export class Invitations {
   async join(text: string): Promise<JoinResult> {
     const invite = asInvite(text);
     parseCodeOrInvite(invite); // a malformed code is refused before anything is looked for
-    const met = await this.deps.codes.meet(invite);
+    const met = await this.deps.codes.meet(invite, INVITATION_USE);
     const channel = new InvitationChannel(met.sessionKey, 'joiner');
     const inviter = { name: met.peer.name, fingerprint: met.peer.fingerprint };
     try {
@@ -352,15 +356,13 @@ export class Invitations {
     try {
       bytes = await met.next(this.step, `the group from ${inviter}`);
     } catch (err) {
-      // A pairing issuer waits for its owner's approval and sends nothing.
+      // An issuer that met the code and then sends nothing is no inviter of this release (which
+      // refuses a pairing code's hello for a group before it spends it: pairing-wire.ts): the code
+      // is used up, so no command with it can follow.
       if (isClawError(err, 'TIMEOUT'))
         throw new ClawError(
           'PAIRING_FAILED',
-          ...commandArgs(
-            `${inviter} accepted the code but sent no group: if it is a pairing code, use `,
-            hereHint(['pair', 'join', 'CODE']),
-            '',
-          ),
+          `${inviter} accepted the code but sent no group, and the code is used up: ask the group's owner for a new invitation`,
         );
       throw err;
     }

@@ -47,4 +47,18 @@ export class GuestGrants {
     const groups = guest ? guestGroups(guest) : [];
     return groups.length > 0 ? { group: groups.join(', ') } : {};
   }
+
+  /**
+   * The command that lets `peer` open what needs `word` here, as this node's owner runs it (`clawbridge`
+   * left out): a peer's own grant, or a guest's group's, with the whole list it would come to (a
+   * group's devices refuse a peer command for a guest: it is no peer there).
+   */
+  grantCommand(peer: { fingerprint: string; name: string; allow: readonly string[] }, word: string): string[] {
+    const guest = this.peer(peer.fingerprint) ? undefined : this.list.get(peer.fingerprint);
+    const groups = guest ? guestGroups(guest) : [];
+    if (groups.length === 0) return ['peers', 'allow', peer.name, word];
+    // Its words are its groups' together: the list one group would come to is known only for one.
+    const words = groups.length === 1 ? [...new Set([...peer.allow, word])].join(',') : 'LIST';
+    return ['group', 'allow', groups[0]!, words];
+  }
 }

@@ -163,7 +163,8 @@ export class ServiceRegistry {
       // The command is for the owner of this node, under the name this node knows the peer by; left
       // out when long names would push it past what a REJECT carries (it would arrive cut).
       // Text only: a reason crosses to the other node, whose clients show it as it is.
-      const hint = ` (its owner can run \`clawbridge peers allow ${peer.name} ${def.permission}\` there)`;
+      const command = ['clawbridge', ...this.grants.grantCommand(peer, def.permission)].join(' ');
+      const hint = ` (its owner can run \`${command}\` there)`;
       const fits = Buffer.byteLength(denied + hint) <= MAX_REASON_BYTES;
       req.reject('PERMISSION_DENIED', fits ? denied + hint : denied);
       return this.events.emit('refused', {

@@ -190,7 +190,7 @@ test(
 );
 
 test(
-  "a group's code is not pairing's: `pair list` leaves it out, and `pair join` with it pairs nothing",
+  "a group's code is not pairing's: `pair list` leaves it out, and neither command spends the other's code",
   { timeout: 120_000 },
   async () => {
     const invitation = await cliJson<InvitationInfo>(['group', 'invite', 'lab', '--home', owner.home]);
@@ -207,13 +207,39 @@ test(
     );
     const [stillOpen] = await cliJson<InvitationInfo[]>(['group', 'invitations', '--home', owner.home]);
     assert.equal(stillOpen?.state, 'open');
-    // The bare code meets the owner as a pairing issuer would be met: used up, and nothing more.
-    await fails(['pair', 'join', invitation.code, '--timeout', '60s', '--home', outsider.home], 90_000);
+    // The bare code reaches the owner, which tells it is a group's before anything spends it.
+    const asPairing = await fails(
+      ['pair', 'join', invitation.code, '--timeout', '60s', '--home', outsider.home],
+      90_000,
+    );
+    assert.ok(
+      asPairing.includes(`\`clawbridge group join ${invitation.code} --home ${outsider.home}\``),
+      `names the command that takes it, with the code: ${asPairing}`,
+    );
+    assert.match(asPairing, /the code is still good/);
     assert.deepEqual(await agentCall(outsider.home, 'peers.list', {}), [], 'the joiner paired with nobody');
     assert.deepEqual(await agentCall(owner.home, 'pending.list', {}), [], 'the owner has no request');
-    const [used] = await cliJson<InvitationInfo[]>(['group', 'invitations', '--home', owner.home]);
-    assert.equal(used?.state, 'used', 'the code is used up');
-    assert.ok(used?.problem, 'and says why no member came of it');
+    const [open] = await cliJson<InvitationInfo[]>(['group', 'invitations', '--home', owner.home]);
+    assert.equal(open?.state, 'open', 'the invitation is still open');
+    assert.ok(
+      (await ok(['group', 'cancel', invitation.code, '--home', owner.home])).includes('cancelled'),
+      'and can be cancelled',
+    );
+
+    // A pairing code in `group join` is told apart as well, and stays open for `pair join`.
+    const pairing = await agentCall(owner.home, 'pair.new', {});
+    const asGroup = await fails(['group', 'join', pairing.code, '--home', outsider.home], 90_000);
+    assert.ok(
+      asGroup.includes(`\`clawbridge pair join ${pairing.code} --home ${outsider.home}\``),
+      `names pair join with the code: ${asGroup}`,
+    );
+    const { codes } = await agentCall(owner.home, 'pair.list', {});
+    assert.deepEqual(
+      codes.map((c) => c.code),
+      [pairing.code],
+      'the pairing code is still open',
+    );
+    await ok(['pair', 'cancel', pairing.code, '--home', owner.home]);
     const members = (await cliJson<GroupInfo[]>(['group', 'ls', '--home', owner.home]))[0]?.members;
     assert.deepEqual(
       members?.map((m) => m.name),
