@@ -63,7 +63,7 @@ export interface PeersDeps {
 /** Where a guest's reasons are read (services/admission.ts GuestList). */
 export interface GuestLookup {
   get(fingerprint: string): Pick<Guest, 'because' | 'allow' | 'dial'> | undefined;
-  list(): readonly Pick<Guest, 'fingerprint' | 'because'>[];
+  list(): readonly Pick<Guest, 'fingerprint' | 'because' | 'allow' | 'dial'>[];
 }
 
 /** `guests`: where a node let in without a pairing finds why (PeerInfo.groups). */

@@ -21,6 +21,7 @@ import { commandArgs, hereHint } from '../core/hint.js';
 import type { DomainCodes, MetCode } from '../links/domain.js';
 import { parseCodeOrInvite } from '../protocol/pair-code.js';
 import type { GroupRecord } from '../protocol/group-records.js';
+import type { AuditInput } from '../audit/audit-events.js';
 import type { GroupBook } from '../groups/group-book-key.js';
 import type { GroupView } from '../state/groups.js';
 import { groupOf, ownedGroupOf } from './group-ref.js';
@@ -53,6 +54,8 @@ export interface InvitationsDeps {
   stepTimeoutMs?: number;
   /** Where they are kept between runs (invitation-file.ts); in memory when absent. */
   backing?: InvitationBacking;
+  /** Where each one made, used, cancelled or expired is recorded; nowhere when absent. */
+  audit?: { record(event: AuditInput): void } | undefined;
 }
 
 /** One invitation: open while its code may be met, then how it ended. */
@@ -143,6 +146,7 @@ export class Invitations {
       throw err;
     }
     this.changed();
+    this.record(invitation, 'made', 'ok', `open until ${isoTime(invitation.expiresAt)}`);
     return infoOf(invitation);
   }
 
@@ -227,6 +231,26 @@ export class Invitations {
     invitation.endedAt = at;
     this.ended = [invitation, ...this.ended].slice(0, MAX_ENDED_INVITATIONS);
     this.changed();
+    // A used one is recorded once its device is known (admit), or when no device came of it (spend).
+    if (state === 'cancelled' || state === 'expired') this.record(invitation, state, 'ok');
+  }
+
+  /** One `invitation` line of the audit log (never its code: only its id). */
+  private record(
+    invitation: Invitation,
+    change: 'made' | 'used' | 'cancelled' | 'expired',
+    outcome: 'ok' | 'failed',
+    reason?: string,
+  ): void {
+    this.deps.audit?.record({
+      kind: 'invitation',
+      change,
+      group: invitation.groupName,
+      ...(invitation.by ? { peer: { ...invitation.by } } : {}),
+      what: `invitation ${invitation.id} to group ${invitation.groupName}`,
+      outcome,
+      ...(reason ? { reason } : {}),
+    });
   }
 
   /** The inviter's side once a device met invitation `id`'s code: it becomes the group's member. */
@@ -268,6 +292,8 @@ export class Invitations {
         met.send(channel.seal({ t: 'refused', reason: errorMessage(err).slice(0, 300) }));
     } finally {
       this.changed();
+      const failed = invitation.problem !== undefined;
+      this.record(invitation, 'used', failed ? 'failed' : 'ok', invitation.problem ?? `${by.name} joined`);
     }
   }
 

@@ -172,7 +172,7 @@ export class CodeIssuer {
     ttlMs = PAIR_CODE_TTL_MS,
     mine = false,
     handoff?: (met: MetCode) => Promise<void>,
-    opts: IssueOptions = {},
+    opts: Partial<IssueOptions> = {},
   ): Promise<PairNewResult> {
     const relays = this.deps.relays.clients();
     if (relays.length === 0 && !this.deps.lan.lanPairingAvailable()) {
@@ -247,7 +247,7 @@ export class CodeIssuer {
   async issueFor(
     ttlMs: number,
     handoff: (met: MetCode) => Promise<void>,
-    opts: IssueOptions = {},
+    opts: IssueOptions,
   ): Promise<IssuedCodeInfo> {
     const { code, invite, expiresAt } = await this.newCode(ttlMs, false, handoff, opts);
     return { code, invite, expiresAt };

@@ -233,9 +233,9 @@ test(
       asGroup.includes(`\`clawbridge pair join ${pairing.code} --home ${outsider.home}\``),
       `names pair join with the code: ${asGroup}`,
     );
-    const { codes } = await agentCall(owner.home, 'pair.list', {});
+    const { codes: pairingOpen } = await agentCall(owner.home, 'pair.list', {});
     assert.deepEqual(
-      codes.map((c) => c.code),
+      pairingOpen.map((c) => c.code),
       [pairing.code],
       'the pairing code is still open',
     );
@@ -273,5 +273,47 @@ test(
       .map((g) => g.name)
       .sort();
     assert.deepEqual(names, ['bench', 'other'], 'the refused rename changed nothing');
+  },
+);
+
+test(
+  "each change of the group is in the audit log of the owner's device and of the member's, with who did it",
+  { timeout: 60_000 },
+  async () => {
+    type Line = { kind: string; change?: string; by?: { name: string }; peer?: { name: string }; group?: string; outcome: string };
+    const lines = async (at: Node) => (await agentCall(at.home, 'audit.list', {})).events as unknown as Line[];
+    const said = (events: Line[]) =>
+      new Set(
+        events
+          .filter((e) => e.kind === 'group' || e.kind === 'invitation')
+          .map((e) => `${e.kind} ${e.change}${e.by ? ` by ${e.by.name}` : ''}${e.peer ? ` → ${e.peer.name}` : ''} @${e.group} ${e.outcome}`),
+      );
+    const onOwner = await until("the owner's lines", async () => {
+      const s = said(await lines(owner));
+      return s.has('group renamed by owner-one @bench ok') && s;
+    });
+    for (const line of [
+      'group created by owner-one @lab ok',
+      'group owner-added by owner-one → owner-one @lab ok',
+      'group device-added by owner-one → owner-one @lab ok',
+      'invitation made @lab ok',
+      'invitation used → mira @lab ok',
+      'invitation cancelled @lab ok',
+      'group member-added by owner-one → mira @lab ok',
+    ])
+      assert.ok(onOwner.has(line), `the owner's device has "${line}": ${[...onOwner].join('; ')}`);
+    const onMember = await until("the member's lines", async () => {
+      const s = said(await lines(member));
+      return s.has('group renamed by owner-one @bench ok') && s;
+    });
+    assert.ok(onMember.has('group joined by owner-one @lab ok'), `joined: ${[...onMember].join('; ')}`);
+    assert.ok(
+      !onMember.has('group created by owner-one @lab ok'),
+      "the member's device writes its join, not the group's past",
+    );
+    assert.deepEqual(said(await lines(outsider)), new Set(), 'nothing on a device the group never reached');
+    const text = await ok(['log', '--home', owner.home]);
+    assert.match(text, /GROUP/, 'the table has a group column');
+    assert.match(text, /group member-added by owner-one\s+mira \([0-9a-f]{8}\)\s+lab\s/, text);
   },
 );

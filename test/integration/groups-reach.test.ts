@@ -190,6 +190,21 @@ test('item 2: a removal ends the open terminal, refuses new ones, and reaches an
     );
   });
 
+  // And the removal itself, on the group's device where it took effect, with who decided it.
+  await until("the removal in o2's audit log", async () => {
+    const { events } = await agentCall(o2.home, 'audit.list', {});
+    return events.some((e) => {
+      const f = e as unknown as { change?: string; by?: { name: string } };
+      return (
+        e.kind === 'group' &&
+        f.change === 'member-removed' &&
+        f.by?.name === 'o1' &&
+        e.peer?.fingerprint === m1.fingerprint &&
+        e.group === 'lab'
+      );
+    });
+  });
+
   const again = await echo(m1, 'o2', 'never');
   assert.notEqual(again.code, 0, 'a new terminal is refused');
 

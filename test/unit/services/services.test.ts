@@ -62,7 +62,7 @@ test("a member's device refused a word is told the group's command, with the lis
     permission: 'forward',
     noun: 'forwards',
     admits: 'connection',
-    kind: 'forward-served',
+    kind: 'tcp-exit',
     handle: () => undefined,
   });
   const member = { fingerprint: 'a'.repeat(64), name: 'm1/m1', allow: ['terminal'] as const };
