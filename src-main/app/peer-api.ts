@@ -95,7 +95,7 @@ export function peerInfo(
     theyAllow: entry.theyAllow && [...entry.theyAllow],
     mine: record.mine === true,
     theyMarkMine: record.mine === true ? (entry.theyMarkMine ?? null) : null,
-    ...(guest ? { groups: guestGroups(guest) } : {}),
+    ...(guest ? { groups: guestGroups(guest), guestOf: [...guest.because] } : {}),
     introducedBy: record.introducedBy ?? null,
     forwardTo: record.forwardTo ? [...record.forwardTo] : null,
     route: record.route?.map((fp) => routeText([fp], (f) => agent.peerName?.(f))) ?? null,

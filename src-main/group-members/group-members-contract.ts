@@ -99,6 +99,11 @@ export interface HistorySession {
   device: HistoryDevice;
   /** The member (by the name `group ls` shows), when the owner still knows the device as its. */
   member: string | null;
+  /**
+   * When `member` is null: the member's name as the group's device knew it then (its devices are
+   * named MEMBER/DEVICE there), for a member that was removed or left since.
+   */
+  formerMember?: string;
   /** The member's device that opened it, as the group's device knew it then. */
   memberDevice: HistoryDevice;
   /** ISO times; `end` null while it is open (or its agent stopped without writing it). */

@@ -1,7 +1,7 @@
 /**
  * What the audit log records of groups (docs/security.md §Audit log): each change of a group that
  * takes effect on this device — created, renamed, its words set, a device added or dropped, a member
- * added, removed or leaving, an owner device named or taken away, deleted — one `group` line, with
+ * added, removed or leaving, an owner device named or taken away, deleted — one `group-change` line, with
  * the device that signed it (`by`) and the device it is about (`peer`). Read from the records, not
  * from the commands: a change comes to each device concerned (the owner's, the group's, the
  * member's) as records, whoever decided it and wherever, so each writes it when it arrives there,
@@ -80,7 +80,7 @@ export function groupAuditEvents(
     const by = { name: byName, fingerprint: r.by };
     const line = (change: GroupAuditChange, what: string, subject?: string, reason?: string): void => {
       out.push({
-        kind: 'group',
+        kind: 'group-change',
         change,
         by,
         group,
@@ -98,7 +98,7 @@ export function groupAuditEvents(
           (x) => x.group === r.group && x.kind === 'member' && g?.members.some((m) => m.root === x.subject),
         );
         out.push({
-          kind: 'group',
+          kind: 'group-change',
           change: 'joined',
           by: inviter ? { name: deviceName(view, inviter.by, nameOf), fingerprint: inviter.by } : by,
           group,

@@ -86,7 +86,7 @@ export interface GroupsEvents {
   'groups.changed': { groups: GroupInfo[] };
 }
 
-/** What a `group` line of the audit log says happened (group-audit.ts). */
+/** What a `group-change` line of the audit log says happened (group-audit.ts). */
 export const GROUP_AUDIT_CHANGES = [
   'created',
   'renamed',
@@ -106,7 +106,7 @@ export const GROUP_AUDIT_CHANGES = [
 export type GroupAuditChange = (typeof GROUP_AUDIT_CHANGES)[number];
 
 /**
- * A `group` line's fields beyond every record's (its `group` the group's name, its `peer` the device
+ * A `group-change` line's fields beyond every record's (its `group` the group's name, its `peer` the device
  * the change is about): what changed, and the device that signed it — the owner's device that
  * decided it, or the member's that left.
  */
@@ -119,7 +119,7 @@ const groupAuditFields = (z: Zod) => ({
 export const groupsContract = {
   methods: groupsMethodParams,
   events: { 'groups.changed': {} },
-  audit: { group: groupAuditFields },
+  audit: { 'group-change': groupAuditFields },
 } satisfies ContractPiece;
 
 declare module '../api/contract.js' {
@@ -142,6 +142,6 @@ declare module '../api/contract-types.js' {
 declare module '../audit/audit-kinds.js' {
   interface DomainAuditKinds {
     /** A change of a group that took effect on this device (group-audit.ts). */
-    group: AuditFieldsOf<typeof groupAuditFields>;
+    'group-change': AuditFieldsOf<typeof groupAuditFields>;
   }
 }

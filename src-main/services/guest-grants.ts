@@ -40,6 +40,18 @@ export class GuestGrants {
     return this.list.serviceRefused(fingerprint, service);
   }
 
+  /**
+   * Why a guest's access here ended, for people (`removed from group lab`), when it is now let in only
+   * for other services than `service` (a removed member's device, for the news alone); undefined
+   * otherwise, and for a peer.
+   */
+  accessEnded(fingerprint: string, service: string): string | undefined {
+    if (this.peer(fingerprint)) return undefined;
+    const guest = this.list.get(fingerprint);
+    if (guest?.services === undefined || guest.services.includes(service)) return undefined;
+    return guest.because.join(', ');
+  }
+
   /** The groups that let a guest in, for a connection's listing and its audit lines. */
   groupOf(fingerprint: string): { group?: string } {
     if (this.peer(fingerprint)) return {};

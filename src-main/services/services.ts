@@ -217,6 +217,9 @@ export class ServiceRegistry {
       records?.set(b.peer, record);
     }
     const self = this.deps.name?.() ?? 'this node';
+    // A guest whose access ended is told why (`removed from group lab`), not that a word was taken.
+    const ended = this.grants.accessEnded(b.peer, b.service);
+    if (ended !== undefined) return `${self} no longer lets this node in: ${ended}`;
     const own = b.recheck ? b.recheck(record) : b.def.revoked?.(record, self);
     if (own !== undefined) return own;
     if (!record) return `${self} removed this node as a peer`;

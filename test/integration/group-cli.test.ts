@@ -168,6 +168,10 @@ test(
       /--ttl must be between 10s and 24h/,
     );
     assert.match(await fails(['group', 'invite', 'nope', '--home', owner.home]), /no group named 'nope'/);
+    assert.match(
+      await fails(['group', 'add', 'lab', 'nosuch', '--home', owner.home]),
+      /no device named 'nosuch': a group holds this node \(owner-one\) and its peers marked mine; `clawbridge peers --home \S+` lists them/,
+    );
     assert.match(await fails(['group', 'join', 'not-a-code', '--home', outsider.home]), /pair code/);
   },
 );
@@ -285,8 +289,8 @@ test(
     const said = (events: Line[]) =>
       new Set(
         events
-          .filter((e) => e.kind === 'group' || e.kind === 'invitation')
-          .map((e) => `${e.kind} ${e.change}${e.by ? ` by ${e.by.name}` : ''}${e.peer ? ` → ${e.peer.name}` : ''} @${e.group} ${e.outcome}`),
+          .filter((e) => e.kind === 'group-change' || e.kind === 'invitation')
+          .map((e) => `${e.kind === 'group-change' ? 'group' : e.kind} ${e.change}${e.by ? ` by ${e.by.name}` : ''}${e.peer ? ` → ${e.peer.name}` : ''} @${e.group} ${e.outcome}`),
       );
     const onOwner = await until("the owner's lines", async () => {
       const s = said(await lines(owner));
@@ -314,6 +318,6 @@ test(
     assert.deepEqual(said(await lines(outsider)), new Set(), 'nothing on a device the group never reached');
     const text = await ok(['log', '--home', owner.home]);
     assert.match(text, /GROUP/, 'the table has a group column');
-    assert.match(text, /group member-added by owner-one\s+mira \([0-9a-f]{8}\)\s+lab\s/, text);
+    assert.match(text, /group-change member-added by owner-one\s+mira \([0-9a-f]{8}\)\s+lab\s/, text);
   },
 );

@@ -109,7 +109,7 @@ test("a kind only a domain's piece brings, which `log` does not name, prints as 
 test('a group change reads with who did it, and its group in a column of its own', () => {
   const owner = { name: 'o1', fingerprint: 'a'.repeat(64) };
   const event = {
-    kind: 'group',
+    kind: 'group-change',
     time: '2026-11-23T19:18:31.000Z',
     change: 'device-added',
     by: owner,
@@ -122,6 +122,6 @@ test('a group change reads with who did it, and its group in a column of its own
   const [, line] = auditTable([event as unknown as AuditEvent]).split('\n');
   assert.match(
     line!,
-    /^2026-11-23 19:18:31\s+group device-added by o1\s+o2 \(bbbbbbbb\)\s+lab\s+-\s+device o2 added\s+-\s+ok$/,
+    /^2026-11-23 19:18:31\s+group-change device-added by o1\s+o2 \(bbbbbbbb\)\s+lab\s+-\s+device o2 added\s+-\s+ok$/,
   );
 });

@@ -1,5 +1,5 @@
 /**
- * groups/group-audit.ts: each change of a group that takes effect on a device is one `group` line of
+ * groups/group-audit.ts: each change of a group that takes effect on a device is one `group-change` line of
  * its audit log, with the device that signed it (`by`) and the device it is about (`peer`): on the
  * owner's devices the group's whole life (created, words, devices, members removed or leaving,
  * deleted), on a member's device its join once (not the group's past) and what follows. What a
