@@ -258,7 +258,11 @@ export function refuseGuest(
   );
   throw new ClawError(
     'BAD_ARGUMENT',
-    ...commandArgs(`cannot ${what} ${entry.record.name}: it is here through ${by}, not paired; ${before}`, hint, after),
+    ...commandArgs(
+      `cannot ${what} ${entry.record.name}: it is here through ${by}, not paired; ${before}`,
+      hint,
+      after,
+    ),
   );
 }
 

@@ -113,7 +113,9 @@ async function peerKnown(home: string, peer: string): Promise<boolean> {
 export function registerLogCommand(program: Command): void {
   program
     .command('log')
-    .description('show the audit log: terminals, connections, pairing, permission and group changes, refusals')
+    .description(
+      'show the audit log: terminals, connections, pairing, permission and group changes, refusals',
+    )
     .option('--home <dir>', 'node home directory')
     .option('--since <when>', 'only events since a duration ago (30m, 1h, 2d) or an ISO time')
     .option('--peer <peer>', 'only events of this peer (a name or the start of its fingerprint)')

@@ -88,7 +88,7 @@ export function groupAuditEvents(
         what,
         outcome: 'ok',
         ...(reason ? { reason } : {}),
-      } as AuditInput);
+      });
     };
     // A group new to a member's device came with its whole past: it joined, once.
     if (!knownGroups.has(r.group) && joinedHere(g)) {
@@ -104,7 +104,7 @@ export function groupAuditEvents(
           group,
           what: `joined group ${group}`,
           outcome: 'ok',
-        } as AuditInput);
+        });
       }
       continue;
     }

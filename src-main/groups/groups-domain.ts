@@ -86,7 +86,9 @@ export const groupsDomain: DomainDescription = {
     // From the book's first change on: what it holds at the start was recorded when it came.
     const audit = ctx.audit;
     const offAudit = audit
-      ? auditGroups(book, audit, (fp) => (fp === identity.fingerprint ? ctx.name() : ctx.state.peer(fp)?.name))
+      ? auditGroups(book, audit, (fp) =>
+          fp === identity.fingerprint ? ctx.name() : ctx.state.peer(fp)?.name,
+        )
       : () => undefined;
     const follow: (() => void)[] = [];
     return {

@@ -115,5 +115,7 @@ export const lanPairArgs = () => z.object({ addresses: dialAddressListSchema() }
 export function pairHelloOf(hello: Uint8Array): { tag: string; use: string } {
   const text = Buffer.from(hello.subarray(PAIR_HELLO_MARKER.length)).toString('ascii');
   const slash = text.indexOf('/');
-  return slash === -1 ? { tag: text, use: PAIR_USE } : { tag: text.slice(0, slash), use: text.slice(slash + 1) };
+  return slash === -1
+    ? { tag: text, use: PAIR_USE }
+    : { tag: text.slice(0, slash), use: text.slice(slash + 1) };
 }

@@ -65,7 +65,10 @@ export class GuestGrants {
    * left out): a peer's own grant, or a guest's group's, with the whole list it would come to (a
    * group's devices refuse a peer command for a guest: it is no peer there).
    */
-  grantCommand(peer: { fingerprint: string; name: string; allow: readonly string[] }, word: string): string[] {
+  grantCommand(
+    peer: { fingerprint: string; name: string; allow: readonly string[] },
+    word: string,
+  ): string[] {
     const guest = this.peer(peer.fingerprint) ? undefined : this.list.get(peer.fingerprint);
     const groups = guest ? guestGroups(guest) : [];
     if (groups.length === 0) return ['peers', 'allow', peer.name, word];

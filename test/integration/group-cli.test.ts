@@ -284,13 +284,24 @@ test(
   "each change of the group is in the audit log of the owner's device and of the member's, with who did it",
   { timeout: 60_000 },
   async () => {
-    type Line = { kind: string; change?: string; by?: { name: string }; peer?: { name: string }; group?: string; outcome: string };
-    const lines = async (at: Node) => (await agentCall(at.home, 'audit.list', {})).events as unknown as Line[];
+    type Line = {
+      kind: string;
+      change?: string;
+      by?: { name: string };
+      peer?: { name: string };
+      group?: string;
+      outcome: string;
+    };
+    const lines = async (at: Node) =>
+      (await agentCall(at.home, 'audit.list', {})).events as unknown as Line[];
     const said = (events: Line[]) =>
       new Set(
         events
           .filter((e) => e.kind === 'group-change' || e.kind === 'invitation')
-          .map((e) => `${e.kind === 'group-change' ? 'group' : e.kind} ${e.change}${e.by ? ` by ${e.by.name}` : ''}${e.peer ? ` → ${e.peer.name}` : ''} @${e.group} ${e.outcome}`),
+          .map(
+            (e) =>
+              `${e.kind === 'group-change' ? 'group' : e.kind} ${e.change}${e.by ? ` by ${e.by.name}` : ''}${e.peer ? ` → ${e.peer.name}` : ''} @${e.group} ${e.outcome}`,
+          ),
       );
     const onOwner = await until("the owner's lines", async () => {
       const s = said(await lines(owner));

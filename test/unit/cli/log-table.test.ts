@@ -38,10 +38,7 @@ test('one readable line per event; nothing to show says so', () => {
     },
   ]).split('\n');
   assert.equal(lines.length, 3);
-  assert.match(
-    lines[0]!,
-    /^TIME \(UTC\)\s+EVENT\s+PEER\s+GROUP\s+PATH\s+WHAT\s+BYTES IN\/OUT\s+OUTCOME$/,
-  );
+  assert.match(lines[0]!, /^TIME \(UTC\)\s+EVENT\s+PEER\s+GROUP\s+PATH\s+WHAT\s+BYTES IN\/OUT\s+OUTCOME$/);
   assert.match(
     lines[1]!,
     /^2026-11-23 19:18:31\s+connection tcp-exit\s+b \(f288c004\)\s+-\s+relay wss:\/\/r\.example\s+b → 127\.0\.0\.1:80\s+2\.0 KiB\/10 B\s+ok$/,

@@ -94,7 +94,10 @@ function rendezvous(clock: FakeClock, tamper: Tamper = (f) => f) {
         return Promise.reject(new ClawError('BAD_PAIR_CODE', 'code invalid or expired'));
       // As pairing's issuer: a code of another use is refused before it is spent, in the wire's words.
       if (issued.use !== use)
-        return Promise.reject(refusalError(encodeRefusal({ reason: 'code-use', use: issued.use }), code.text));
+        return Promise.reject(
+          refusalError(encodeRefusal({ reason: 'code-use', use: issued.use }), code.text) ??
+            new Error('a refusal frame that reads as none'),
+        );
       open.delete(code.tag); // one try per code, right or wrong
       if (issued.code.secret !== code.secret)
         return Promise.reject(new ClawError('PAIRING_FAILED', 'pairing failed: wrong code'));

@@ -19,7 +19,12 @@ import '../../helpers/agent-contract.js';
 /** What each line says, in short: `change by → peer @group`. */
 const said = (events: AuditInput[]) =>
   events.map((e) => {
-    const f = e as unknown as { change: string; by: { name: string }; peer?: { name: string }; group?: string };
+    const f = e as unknown as {
+      change: string;
+      by: { name: string };
+      peer?: { name: string };
+      group?: string;
+    };
     return `${f.change} by ${f.by.name}${f.peer ? ` → ${f.peer.name}` : ''} @${f.group}`;
   });
 
@@ -33,7 +38,11 @@ test("the owner's device records the group's life, each line with who signed it"
     const after = [...before, ...added];
     const events = groupAuditEvents(before, after, groupsView(after, onO2), noNames);
     before = after;
-    for (const e of events) assert.ok(auditEventSchema().safeParse({ time: '2026-11-28T10:00:00.000Z', ...e }).success, `a line the reader keeps: ${JSON.stringify(e)}`);
+    for (const e of events)
+      assert.ok(
+        auditEventSchema().safeParse({ time: '2026-11-28T10:00:00.000Z', ...e }).success,
+        `a line the reader keeps: ${JSON.stringify(e)}`,
+      );
     return said(events);
   };
   assert.deepEqual(step(records.slice(0, 1)), ['created by o1 @lab']);
@@ -46,7 +55,9 @@ test("the owner's device records the group's life, each line with who signed it"
     'owner-added by o1 → o3 @lab',
   ]);
   assert.deepEqual(step([rec(d.o2, 2, settings('lab', ['terminal', 'forward']))]), ['allowed by o2 @lab']);
-  assert.deepEqual(step([rec(d.o1, 3, settings('bench', ['terminal', 'forward']))]), ['renamed by o1 @bench']);
+  assert.deepEqual(step([rec(d.o1, 3, settings('bench', ['terminal', 'forward']))]), [
+    'renamed by o1 @bench',
+  ]);
   assert.deepEqual(step([rec(d.o1, 2, drop('device-drop', d.o3))]), ['device-dropped by o1 → o3 @bench']);
   assert.deepEqual(
     step([rec(d.o1, 2, drop('member-remove', d.m1))]),

@@ -14,7 +14,13 @@ import { MAX_OFFLINE_WHY_CHARS, offlineWhy } from '../../../src-main/groups/grou
 import { GuestGrants } from '../../../src-main/services/guest-grants.js';
 
 const O3 = '3f'.repeat(32);
-const attempt = { path: 'relay' as const, lastError: undefined, lastObserved: undefined, lastRefusal: undefined, lastErrorAt: undefined };
+const attempt = {
+  path: 'relay' as const,
+  lastError: undefined,
+  lastObserved: undefined,
+  lastRefusal: undefined,
+  lastErrorAt: undefined,
+};
 
 test("an offline device's reason names it, in a few words, not a relay's sentence with its fingerprint", () => {
   const relay = 'ws://127.0.0.1:40123';
@@ -30,12 +36,19 @@ test("an offline device's reason names it, in a few words, not a relay's sentenc
   assert.equal(notOn, `o3 is not on relay ${relay}`);
   const other = offlineWhy('o3', {
     fingerprint: O3,
-    direct: { ...attempt, path: 'direct', lastError: `dial ${O3} at 10.0.0.9:7443 failed: ${'x'.repeat(200)}` },
+    direct: {
+      ...attempt,
+      path: 'direct',
+      lastError: `dial ${O3} at 10.0.0.9:7443 failed: ${'x'.repeat(200)}`,
+    },
     relay: attempt,
   });
   assert.ok(other.length <= MAX_OFFLINE_WHY_CHARS, `short: ${other.length}`);
   assert.ok(!other.includes(O3) && other.includes('o3'), `names the device, not its fingerprint: ${other}`);
-  assert.equal(offlineWhy('o3', { fingerprint: O3, direct: { ...attempt, path: 'direct' }, relay: attempt }), 'not linked yet');
+  assert.equal(
+    offlineWhy('o3', { fingerprint: O3, direct: { ...attempt, path: 'direct' }, relay: attempt }),
+    'not linked yet',
+  );
 });
 
 test('a removed member keeps its name in the history', () => {
