@@ -184,6 +184,11 @@ export interface PeerInfo {
    * Absent for a paired peer, and from older agents.
    */
   groups?: string[];
+  /**
+   * With `groups`: why the guest is let in, for people (`group lab`; `removed from group lab` for a
+   * removed member's device let in only to hear of it, whose `groups` is empty).
+   */
+  guestOf?: string[];
   /** The device whose introduction made this a peer here (fingerprint), or null. */
   introducedBy: string | null;
   /** Where this peer's forwards may go here (`HOST:PORT` patterns with `*`), or null for anywhere. */

@@ -26,6 +26,7 @@ import type { NodeStateReader } from '../state/node-state.js';
 import {
   refuseGuest,
   type GuestChange,
+  type AskedWords,
   type GuestLookup,
   addPeer,
   peerInfo,
@@ -133,8 +134,8 @@ export function createApiHandler(deps: ApiDeps, clock: Clock = realClock): Agent
     ...(deps.guests ? { guests: deps.guests } : {}),
   };
   // A guest has no record here to change: its access is its group's (peer-api.ts refuseGuest).
-  const asPeer = (ref: string, what: string, change?: GuestChange): string => {
-    refuseGuest(peers, ref, what, change);
+  const asPeer = (ref: string, what: string, change?: GuestChange, asked?: AskedWords): string => {
+    refuseGuest(peers, ref, what, change, asked);
     return ref;
   };
   const settings: SettingsDeps = {
@@ -182,9 +183,19 @@ export function createApiHandler(deps: ApiDeps, clock: Clock = realClock): Agent
     'peers.mine': (p) => setMine(mine(), { ...p, peer: asPeer(p.peer, 'mark as yours') }),
     'peers.revoke': (p) => revokePeer(mine(), asPeer(p.peer, 'revoke')),
     'peers.allow': (p) =>
-      setPermission(peers, asPeer(p.peer, 'change the permissions of', 'words'), p.permission, true),
+      setPermission(
+        peers,
+        asPeer(p.peer, 'change the permissions of', 'words', { permission: p.permission, on: true }),
+        p.permission,
+        true,
+      ),
     'peers.deny': (p) =>
-      setPermission(peers, asPeer(p.peer, 'change the permissions of', 'words'), p.permission, false),
+      setPermission(
+        peers,
+        asPeer(p.peer, 'change the permissions of', 'words', { permission: p.permission, on: false }),
+        p.permission,
+        false,
+      ),
     'peers.limit': (p) => {
       asPeer(p.peer, 'limit', 'words');
       // Either or both: each given list (or null, lifting it) replaces that limit.

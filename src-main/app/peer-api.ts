@@ -3,7 +3,7 @@
  * the part of the agent it uses (PeersDeps, architecture.md §Rules the code keeps).
  */
 import { ClawError, isClawError } from '../core/errors.js';
-import { commandArgs, hereHint } from '../core/hint.js';
+import { commandArgs, hereHint, type Hint } from '../core/hint.js';
 import { parseFingerprint } from '../core/fingerprint.js';
 import { sameRelayUrl } from '../core/relay-url.js';
 import { formatHostPort, parseHostPort } from '../core/host-port.js';
@@ -63,8 +63,8 @@ export interface PeersDeps {
 
 /** Where a guest's reasons are read (services/admission.ts GuestList). */
 export interface GuestLookup {
-  get(fingerprint: string): Pick<Guest, 'because'> | undefined;
-  list(): readonly Pick<Guest, 'fingerprint' | 'because'>[];
+  get(fingerprint: string): Pick<Guest, 'because' | 'allow' | 'dial'> | undefined;
+  list(): readonly Pick<Guest, 'fingerprint' | 'because' | 'allow' | 'dial'>[];
 }
 
 /** `guests`: where a node let in without a pairing finds why (PeerInfo.groups). */
@@ -96,7 +96,7 @@ export function peerInfo(
     theyAllow: entry.theyAllow && [...entry.theyAllow],
     mine: record.mine === true,
     theyMarkMine: record.mine === true ? (entry.theyMarkMine ?? null) : null,
-    ...(guest ? { groups: guestGroups(guest) } : {}),
+    ...(guest ? { groups: guestGroups(guest), guestOf: [...guest.because] } : {}),
     introducedBy: record.introducedBy ?? null,
     forwardTo: record.forwardTo ? [...record.forwardTo] : null,
     route: record.route?.map((fp) => routeText([fp], (f) => agent.peerName?.(f))) ?? null,
@@ -158,41 +158,83 @@ function infoOf(agent: Pick<PeersDeps, 'links' | 'guests'>, entry: ReadonlyPeerE
  */
 export type GuestChange = 'access' | 'words' | 'name' | 'path';
 
-/** Where a guest's `change` is decided instead, and the command that applies. */
-function whereDecided(change: GuestChange, group: string): { before: string; argv: string[]; after: string } {
+/**
+ * What a `words` change asked for, when it named words (`peers allow PEER forward`): the group's
+ * command then names the list it would come to, not a placeholder.
+ */
+export interface AskedWords {
+  permission: Permission;
+  on: boolean;
+}
+
+/**
+ * Where a guest's `change` is decided instead, and the command that applies. `member`: this node is a
+ * member's device and the guest one of the group's devices (it dials them), whose owner alone changes
+ * the group: a command only that owner can run is not told here as one to run.
+ */
+function whereDecided(
+  change: GuestChange,
+  group: string,
+  guest: Pick<Guest, 'allow' | 'dial'>,
+  asked: AskedWords | undefined,
+): { before: string; hint: Hint; after: string } {
   switch (change) {
-    case 'words':
+    case 'words': {
+      if (guest.dial)
+        return {
+          before:
+            "a group's device may open nothing on a member's device, and no group command changes that; to let it, pair with it: ",
+          hint: hereHint(['pair', 'join', 'CODE']),
+          after: ' with a code its owner shows',
+        };
+      const words = asked
+        ? asked.on
+          ? [...new Set([...guest.allow, asked.permission])]
+          : guest.allow.filter((w) => w !== asked.permission)
+        : undefined;
       return {
         before: "what a member may do on the group's devices is the group's: its owner runs ",
-        argv: ['group', 'allow', group, 'LIST'],
+        hint: hereHint(['group', 'allow', group, words ? groupWords(words) : 'LIST']),
         after: '',
       };
+    }
     case 'name':
       return {
         before: 'its name is the one its group gives it (its member or owner chose it): ',
-        argv: ['group', 'ls'],
+        hint: hereHint(['group', 'ls']),
         after: ' shows it',
       };
     case 'path':
       return {
         before: "it is reached where its group's devices say it is (",
-        argv: ['group', 'ls'],
+        hint: hereHint(['group', 'ls']),
         after: ' shows its state); to choose its path, pair with it',
       };
     case 'access':
-      return {
-        before:
-          "its access is the group's to give and take (its owner runs `group remove` or `group drop`, a member `group leave`; ",
-        argv: ['group', 'ls'],
-        after: ' shows the group)',
-      };
+      return guest.dial
+        ? {
+            before: "its access is the group's to give and take (its owner removes it; ",
+            hint: hereHint(['group', 'leave', group]),
+            after: ' leaves the group)',
+          }
+        : {
+            before:
+              "its access is the group's to give and take (its owner runs `group remove` or `group drop`; ",
+            hint: hereHint(['group', 'ls']),
+            after: ' shows the group)',
+          };
   }
+}
+
+/** A group's words as `group allow` takes them: `terminal,forward`, or `none`. */
+export function groupWords(words: readonly string[]): string {
+  return words.length > 0 ? words.join(',') : 'none';
 }
 
 /**
  * Refuses to `what` a node let in without a pairing (a guest): no record here says what it may do,
  * what it is called or how it is reached; its group does, and `change` says which group command
- * applies instead.
+ * applies instead (with the words it would come to, when `asked` names them).
  * @throws ClawError('BAD_ARGUMENT') naming the groups and that command, as the hint
  */
 export function refuseGuest(
@@ -200,6 +242,7 @@ export function refuseGuest(
   ref: string,
   what: string,
   change: GuestChange = 'access',
+  asked?: AskedWords,
 ): void {
   const entry = resolvePeer(agent.links, ref);
   if (agent.state.peer(entry.fingerprint)) return;
@@ -207,12 +250,18 @@ export function refuseGuest(
   if (!guest) return;
   const groups = guestGroups(guest);
   const by = groups.length > 0 ? groups.map((g) => `group ${g}`).join(', ') : guest.because.join(', ');
-  const { before, argv, after } = whereDecided(change, groups[0] ?? 'GROUP');
+  // The words it has here are its groups' together: one group's list is known only when it is one.
+  const { before, hint, after } = whereDecided(
+    change,
+    groups[0] ?? 'GROUP',
+    guest,
+    groups.length === 1 ? asked : undefined,
+  );
   throw new ClawError(
     'BAD_ARGUMENT',
     ...commandArgs(
       `cannot ${what} ${entry.record.name}: it is here through ${by}, not paired; ${before}`,
-      hereHint(argv),
+      hint,
       after,
     ),
   );

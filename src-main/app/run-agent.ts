@@ -226,7 +226,7 @@ async function startAgent(opts: RunAgentOptions, made: Made): Promise<RunningAge
       codes: {
         issue: (ttlMs, onMet, opts) => agent.issuer.issueFor(ttlMs, onMet, opts),
         retire: (code) => agent.issuer.retireFor(code),
-        meet: (code) => agent.joiner.meet(code),
+        meet: (code, use) => agent.joiner.meet(code, use),
       },
       connections: agent.opened,
       stopping,

@@ -60,22 +60,29 @@ export function auditKindText(e: AuditEvent): string {
   }
 }
 
-/** A domain's record this file does not name: its kind, and its `phase` or `change` when it has one. */
+/**
+ * A domain's record this file does not name: its kind, its `phase` or `change` when it has one, and
+ * who did it when it says (`by`, as the node's `member` lines: `group device-added by o1`).
+ */
 function domainKindText(e: DomainAuditEvent): string {
   const fields = e as unknown as Record<string, unknown>;
   const sub = ['phase', 'change'].map((f) => fields[f]).find((v): v is string => typeof v === 'string');
-  return sub === undefined ? e.kind : `${e.kind} ${sub}`;
+  const by = fields.by as { name?: unknown } | undefined;
+  const who = typeof by?.name === 'string' ? ` by ${by.name}` : '';
+  return `${sub === undefined ? e.kind : `${e.kind} ${sub}`}${who}`;
 }
 
 /** The table `log` prints: one line per event, oldest first. */
 export function auditTable(events: readonly AuditEvent[]): string {
   if (events.length === 0) return 'no events';
   return table(
-    ['TIME (UTC)', 'EVENT', 'PEER', 'PATH', 'WHAT', 'BYTES IN/OUT', 'OUTCOME'],
+    ['TIME (UTC)', 'EVENT', 'PEER', 'GROUP', 'PATH', 'WHAT', 'BYTES IN/OUT', 'OUTCOME'],
     events.map((e) => [
       e.time.replace('T', ' ').slice(0, 19),
       auditKindText(e),
       e.peer ? `${e.peer.name} (${e.peer.fingerprint.slice(0, 8)})` : '-',
+      // The group that let the peer in (a member's device), or the group a change was of.
+      e.group ?? '-',
       e.path ? `${e.path}${e.address ? ` ${e.address}` : ''}` : (e.address ?? '-'),
       // The agent's words (`a -> b`, `...`), in ASCII as the rest of the CLI.
       plainPunctuation(e.what),
@@ -110,7 +117,9 @@ async function peerKnown(home: string, peer: string): Promise<boolean> {
 export function registerLogCommand(program: Command): void {
   program
     .command('log')
-    .description('show the audit log: terminals, connections, pairing, permission changes, refusals')
+    .description(
+      'show the audit log: terminals, connections, pairing, permission and group changes, refusals',
+    )
     .option('--home <dir>', 'node home directory')
     .option('--since <when>', 'only events since a duration ago (30m, 1h, 2d) or an ISO time')
     .option('--peer <peer>', 'only events of this peer (a name or the start of its fingerprint)')

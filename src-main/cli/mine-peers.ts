@@ -23,9 +23,13 @@ export interface MineCli {
  * The MINE column of `peers`: `-` (not one of the owner's devices), `yes` (both mark each other),
  * `one-sided` (this node marks it; it has not marked this node, so nothing is introduced),
  * `yes?` (not known yet whether it marks this node); `, via NAME` when an introduction brought it;
- * `via group lab` for a node no pairing let in but a group (PeerInfo.groups).
+ * `via group lab` for a node no pairing let in but a group (PeerInfo.groups); `removed from group lab`
+ * for a removed member's device a group's device lets in only to hear of it (PeerInfo.guestOf).
  */
 export function mineText(p: PeerInfo, all: readonly PeerInfo[]): string {
+  // A guest of no group now (a removed member's device, let in to hear of it) says which and why.
+  if (p.groups !== undefined && p.groups.length === 0 && p.guestOf !== undefined && p.guestOf.length > 0)
+    return p.guestOf.join(', ');
   if (p.groups !== undefined) return groupsText(p.groups);
   if (!p.mine) return '-';
   const mark = p.theyMarkMine === true ? 'yes' : p.theyMarkMine === false ? 'one-sided' : 'yes?';

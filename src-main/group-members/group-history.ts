@@ -119,9 +119,24 @@ export async function groupHistory(deps: GroupHistoryDeps, group: GroupView): Pr
   for (const m of group.members) for (const d of m.devices) memberOf.set(d.fingerprint, m.name);
   const sessions = asked
     .flatMap((a) => a.sessions)
-    .map((s) => ({ ...s, member: memberOf.get(s.memberDevice.fingerprint) ?? null }))
+    .map((s) => {
+      const member = memberOf.get(s.memberDevice.fingerprint);
+      if (member !== undefined) return { ...s, member };
+      // Gone from the group since: the name its device had on the group's device then.
+      const former = formerMemberOf(s.memberDevice.name);
+      return { ...s, member: null, ...(former ? { formerMember: former } : {}) };
+    })
     .sort((a, b) => (a.start < b.start ? 1 : a.start > b.start ? -1 : 0));
   return { group: { id: group.id, name: group.name }, sessions, sources: asked.map((a) => a.source) };
+}
+
+/**
+ * The member a device's name on a group's device says it was of: a group's device names a member's
+ * device MEMBER/DEVICE (groups/group-admission.ts), and a session line keeps that name.
+ */
+export function formerMemberOf(deviceName: string): string | undefined {
+  const slash = deviceName.indexOf('/');
+  return slash > 0 ? deviceName.slice(0, slash) : undefined;
 }
 
 async function askDevice(

@@ -6,7 +6,8 @@
  * zod (its makers are given it); group-members-domain.ts lists it, invitations.ts and
  * group-history.ts answer it.
  */
-import type { ContractPiece, MethodsOf, ParamsContext } from '../api/contract-piece.js';
+import type { ContractPiece, MethodsOf, ParamsContext, Zod } from '../api/contract-piece.js';
+import type { AuditFieldsOf } from '../audit/audit-kinds.js';
 
 /** Shortest and longest lifetime of an invitation, in ms (as a pairing code's: 10 s to 24 h). */
 export const MIN_INVITATION_TTL_MS = 10_000;
@@ -98,6 +99,11 @@ export interface HistorySession {
   device: HistoryDevice;
   /** The member (by the name `group ls` shows), when the owner still knows the device as its. */
   member: string | null;
+  /**
+   * When `member` is null: the member's name as the group's device knew it then (its devices are
+   * named MEMBER/DEVICE there), for a member that was removed or left since.
+   */
+  formerMember?: string;
   /** The member's device that opened it, as the group's device knew it then. */
   memberDevice: HistoryDevice;
   /** ISO times; `end` null while it is open (or its agent stopped without writing it). */
@@ -127,9 +133,19 @@ export interface GroupMembersEvents {
   'groups.invitations.changed': { invitations: InvitationInfo[] };
 }
 
+/**
+ * An `invitation` line of the audit log, on the owner's device that made it: made, used (its `peer` the
+ * device that met the code, `outcome` whether it became a member), cancelled or expired. Its `what`
+ * names the invitation by its id, never its code.
+ */
+const invitationAuditFields = (z: Zod) => ({
+  change: z.enum(['made', 'used', 'cancelled', 'expired']),
+});
+
 export const groupMembersContract = {
   methods: { ...groupInvitationParams, ...groupHistoryParams },
   events: { 'groups.invitations.changed': {} },
+  audit: { invitation: invitationAuditFields },
 } satisfies ContractPiece;
 
 declare module '../api/contract.js' {
@@ -142,4 +158,10 @@ declare module '../api/contract.js' {
   > {}
   // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- declaration merging adds the members
   interface ApiEvents extends GroupMembersEvents {}
+}
+
+declare module '../audit/audit-kinds.js' {
+  interface DomainAuditKinds {
+    invitation: AuditFieldsOf<typeof invitationAuditFields>;
+  }
 }

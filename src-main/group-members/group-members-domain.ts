@@ -34,6 +34,7 @@ export const groupMembersDomain: DomainDescription = {
       log: ctx.log,
       changed: () => ctx.notices.changed(),
       backing: invitationFile(ctx.home, (line) => ctx.log.warn(line)),
+      audit: ctx.audit,
     });
     const history = {
       home: ctx.home,

@@ -21,6 +21,7 @@ import { commandArgs, hereHint } from '../core/hint.js';
 import type { DomainCodes, MetCode } from '../links/domain.js';
 import { parseCodeOrInvite } from '../protocol/pair-code.js';
 import type { GroupRecord } from '../protocol/group-records.js';
+import type { AuditInput } from '../audit/audit-events.js';
 import type { GroupBook } from '../groups/group-book-key.js';
 import type { GroupView } from '../state/groups.js';
 import { groupOf, ownedGroupOf } from './group-ref.js';
@@ -34,6 +35,8 @@ import { asInvite, groupLink } from './invitation-link.js';
 export const INVITATION_TTL_MS = 10 * 60 * 1000;
 /** How long either side waits for the other's next frame after the PAKE, in ms. */
 export const INVITATION_STEP_TIMEOUT_MS = 15_000;
+/** What an invitation's code is for (IssueOptions.use): `clawbridge group join` takes it. */
+export const INVITATION_USE = 'group';
 /** Most invitations kept after they ended (used, cancelled, expired), newest first, for the list. */
 export const MAX_ENDED_INVITATIONS = 32;
 
@@ -51,6 +54,8 @@ export interface InvitationsDeps {
   stepTimeoutMs?: number;
   /** Where they are kept between runs (invitation-file.ts); in memory when absent. */
   backing?: InvitationBacking;
+  /** Where each one made, used, cancelled or expired is recorded; nowhere when absent. */
+  audit?: { record(event: AuditInput): void } | undefined;
 }
 
 /** One invitation: open while its code may be met, then how it ended. */
@@ -97,6 +102,7 @@ export class Invitations {
         const issued = await this.deps.codes.issue(left, (met) => this.admit(invitation.id, met), {
           again: invitation.code,
           onSpent: () => this.spend(invitation.id),
+          use: INVITATION_USE,
         });
         invitation.link = groupLink(issued.invite);
       } catch (err) {
@@ -119,6 +125,7 @@ export class Invitations {
     const id = String(this.next++);
     const issued = await this.deps.codes.issue(ttlMs, (met) => this.admit(id, met), {
       onSpent: () => this.spend(id),
+      use: INVITATION_USE,
     });
     const invitation: Invitation = {
       id,
@@ -139,6 +146,7 @@ export class Invitations {
       throw err;
     }
     this.changed();
+    this.record(invitation, 'made', 'ok', `open until ${isoTime(invitation.expiresAt)}`);
     return infoOf(invitation);
   }
 
@@ -223,6 +231,26 @@ export class Invitations {
     invitation.endedAt = at;
     this.ended = [invitation, ...this.ended].slice(0, MAX_ENDED_INVITATIONS);
     this.changed();
+    // A used one is recorded once its device is known (admit), or when no device came of it (spend).
+    if (state === 'cancelled' || state === 'expired') this.record(invitation, state, 'ok');
+  }
+
+  /** One `invitation` line of the audit log (never its code: only its id). */
+  private record(
+    invitation: Invitation,
+    change: 'made' | 'used' | 'cancelled' | 'expired',
+    outcome: 'ok' | 'failed',
+    reason?: string,
+  ): void {
+    this.deps.audit?.record({
+      kind: 'invitation',
+      change,
+      group: invitation.groupName,
+      ...(invitation.by ? { peer: { ...invitation.by } } : {}),
+      what: `invitation ${invitation.id} to group ${invitation.groupName}`,
+      outcome,
+      ...(reason ? { reason } : {}),
+    });
   }
 
   /** The inviter's side once a device met invitation `id`'s code: it becomes the group's member. */
@@ -264,6 +292,8 @@ export class Invitations {
         met.send(channel.seal({ t: 'refused', reason: errorMessage(err).slice(0, 300) }));
     } finally {
       this.changed();
+      const failed = invitation.problem !== undefined;
+      this.record(invitation, 'used', failed ? 'failed' : 'ok', invitation.problem ?? `${by.name} joined`);
     }
   }
 
@@ -284,7 +314,7 @@ export class Invitations {
   async join(text: string): Promise<JoinResult> {
     const invite = asInvite(text);
     parseCodeOrInvite(invite); // a malformed code is refused before anything is looked for
-    const met = await this.deps.codes.meet(invite);
+    const met = await this.deps.codes.meet(invite, INVITATION_USE);
     const channel = new InvitationChannel(met.sessionKey, 'joiner');
     const inviter = { name: met.peer.name, fingerprint: met.peer.fingerprint };
     try {
@@ -352,15 +382,13 @@ export class Invitations {
     try {
       bytes = await met.next(this.step, `the group from ${inviter}`);
     } catch (err) {
-      // A pairing issuer waits for its owner's approval and sends nothing.
+      // An issuer that met the code and then sends nothing is no inviter of this release (which
+      // refuses a pairing code's hello for a group before it spends it: pairing-wire.ts): the code
+      // is used up, so no command with it can follow.
       if (isClawError(err, 'TIMEOUT'))
         throw new ClawError(
           'PAIRING_FAILED',
-          ...commandArgs(
-            `${inviter} accepted the code but sent no group: if it is a pairing code, use `,
-            hereHint(['pair', 'join', 'CODE']),
-            '',
-          ),
+          `${inviter} accepted the code but sent no group, and the code is used up: ask the group's owner for a new invitation`,
         );
       throw err;
     }

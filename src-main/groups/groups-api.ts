@@ -34,11 +34,7 @@ function deviceInfo(deps: GroupsApiDeps, d: { fingerprint: string; name: string 
     return { name: d.name, fingerprint: d.fingerprint, self: true, online: true, path: null, why: null };
   const entry = deps.peerEntry(d.fingerprint);
   const active = entry?.links.active;
-  const why = entry
-    ? active
-      ? null
-      : (entry.refusal?.message ?? entry.relay.lastError ?? entry.direct.lastError ?? 'not linked yet')
-    : 'not linked';
+  const why = entry ? (active ? null : offlineWhy(d.name, entry)) : 'not linked';
   return {
     name: d.name,
     fingerprint: d.fingerprint,
@@ -47,6 +43,41 @@ function deviceInfo(deps: GroupsApiDeps, d: { fingerprint: string; name: string 
     path: active?.path ?? null,
     why,
   };
+}
+
+/** Longest offline reason a device line carries: the rest is `peers`' to show (`peers --wide`). */
+export const MAX_OFFLINE_WHY_CHARS = 80;
+
+/**
+ * Why a group's device is not linked, in a few words that name it, from what its last attempts
+ * observed (reachability/observation.ts): a relay error names the device by fingerprint and runs
+ * to a whole sentence, which `group ls` has no room for.
+ */
+export function offlineWhy(
+  name: string,
+  entry: Pick<ReadonlyPeerEntry, 'fingerprint' | 'refusal' | 'relay' | 'direct'>,
+): string {
+  if (entry.refusal) return clipWhy(`${name} refused this node: ${entry.refusal.message}`);
+  const relay = entry.relay.lastObserved;
+  if (relay?.path === 'relay') {
+    switch (relay.kind) {
+      case 'not-on-relay':
+        return `${name} is not on relay ${relay.relay}`;
+      case 'relay-down':
+        return `relay ${relay.relay} is not connected here`;
+      case 'relay-refused':
+        return clipWhy(`relay ${relay.relay} refused: ${relay.message}`);
+      default:
+        break;
+    }
+  }
+  const last = entry.relay.lastError ?? entry.direct.lastError;
+  return last === undefined ? 'not linked yet' : clipWhy(last.replaceAll(entry.fingerprint, name));
+}
+
+function clipWhy(text: string): string {
+  const line = text.split('\n')[0]!;
+  return line.length <= MAX_OFFLINE_WHY_CHARS ? line : `${line.slice(0, MAX_OFFLINE_WHY_CHARS - 1)}…`;
 }
 
 /** A group as the API shows it. */
@@ -133,13 +164,17 @@ function ownDevice(deps: GroupsApiDeps, ref: string): { fingerprint: string; nam
         nameKey(e.record.name) === nameKey(ref) ||
         (prefix !== undefined && e.fingerprint.startsWith(prefix)),
     );
-  if (matches.length !== 1)
+  if (matches.length === 0)
     throw new ClawError(
       'BAD_ARGUMENT',
-      matches.length === 0
-        ? `no device named '${ref}'`
-        : `'${ref}' could be ${matches.length} peers; give the fingerprint`,
+      ...commandArgs(
+        `no device named '${ref}': a group holds this node (${self.name()}) and its peers marked mine; `,
+        hereHint(['peers']),
+        ' lists them',
+      ),
     );
+  if (matches.length > 1)
+    throw new ClawError('BAD_ARGUMENT', `'${ref}' could be ${matches.length} peers; give the fingerprint`);
   const entry = matches[0]!;
   if (entry.record.mine !== true)
     throw new ClawError(

@@ -7,6 +7,7 @@
  * (group-members/group-members-contract.ts). Pure, and without zod (its makers are given it).
  */
 import type { ContractPiece, MethodsOf, ParamsContext, Zod } from '../api/contract-piece.js';
+import type { AuditFieldsOf } from '../audit/audit-kinds.js';
 
 const groupRef = (z: Zod) => z.string().min(1).max(200);
 const deviceRefs = (z: Zod) => z.array(z.string().min(1).max(200)).min(1).max(64);
@@ -85,10 +86,40 @@ export interface GroupsEvents {
   'groups.changed': { groups: GroupInfo[] };
 }
 
+/** What a `group-change` line of the audit log says happened (group-audit.ts). */
+export const GROUP_AUDIT_CHANGES = [
+  'created',
+  'renamed',
+  'allowed',
+  'deleted',
+  'device-added',
+  'device-dropped',
+  'member-added',
+  'member-removed',
+  'member-left',
+  'member-device-added',
+  'member-device-removed',
+  'owner-added',
+  'owner-removed',
+  'joined',
+] as const;
+export type GroupAuditChange = (typeof GROUP_AUDIT_CHANGES)[number];
+
+/**
+ * A `group-change` line's fields beyond every record's (its `group` the group's name, its `peer` the device
+ * the change is about): what changed, and the device that signed it — the owner's device that
+ * decided it, or the member's that left.
+ */
+const groupAuditFields = (z: Zod) => ({
+  change: z.enum(GROUP_AUDIT_CHANGES),
+  by: z.object({ name: z.string().max(200), fingerprint: z.string().regex(/^[0-9a-f]{64}$/) }),
+});
+
 /** What the groups domain brings to the contract at run time. */
 export const groupsContract = {
   methods: groupsMethodParams,
   events: { 'groups.changed': {} },
+  audit: { 'group-change': groupAuditFields },
 } satisfies ContractPiece;
 
 declare module '../api/contract.js' {
@@ -105,5 +136,12 @@ declare module '../api/contract-types.js' {
      * from an agent without the groups domain.
      */
     groups?: GroupInfo[];
+  }
+}
+
+declare module '../audit/audit-kinds.js' {
+  interface DomainAuditKinds {
+    /** A change of a group that took effect on this device (group-audit.ts). */
+    'group-change': AuditFieldsOf<typeof groupAuditFields>;
   }
 }

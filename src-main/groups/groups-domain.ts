@@ -5,8 +5,8 @@
  * `groupBookKey`, group-book-key.ts), the `groups` exchange between the devices concerned (group-exchange-service.ts),
  * the owner's bookkeeping that follows "my devices" (group-owners.ts), admission of a member's
  * devices to the group's devices (group-admission.ts, through the registry's hook) and of a removed
- * one for the news alone (group-exits.ts), and the
- * `groups.*` methods (groups-api.ts).
+ * one for the news alone (group-exits.ts), the audit lines of each change that takes effect here
+ * (group-audit.ts), and the `groups.*` methods (groups-api.ts).
  */
 import { ClawError } from '../core/errors.js';
 import { PERMISSION_WORD, type Permission } from '../core/permissions.js';
@@ -27,6 +27,7 @@ export const groupsDomain: DomainDescription = {
     const { GroupExits } = await import('./group-exits.js');
     const { groupExitsFile } = await import('./group-exits-file.js');
     const { GroupOwners } = await import('./group-owners.js');
+    const { auditGroups } = await import('./group-audit.js');
     const { keyPem, certDer } = ctx.identity;
     if (keyPem === undefined || certDer === undefined)
       throw new ClawError(
@@ -82,6 +83,13 @@ export const groupsDomain: DomainDescription = {
       peerEntry: entryOf,
     };
     let offGuests: (() => void) | undefined;
+    // From the book's first change on: what it holds at the start was recorded when it came.
+    const audit = ctx.audit;
+    const offAudit = audit
+      ? auditGroups(book, audit, (fp) =>
+          fp === identity.fingerprint ? ctx.name() : ctx.state.peer(fp)?.name,
+        )
+      : () => undefined;
     const follow: (() => void)[] = [];
     return {
       parts: {
@@ -97,6 +105,7 @@ export const groupsDomain: DomainDescription = {
               offGuests?.();
               guests.stop();
               exits.stop();
+              offAudit();
             },
           },
         ],

@@ -121,6 +121,12 @@ export interface IssueOptions {
    * used up, so a domain that keeps its codes across restarts records it before anything follows.
    */
   onSpent?: () => void;
+  /**
+   * What the code is for: the word of the `clawbridge USE join` command that takes it (`group`). A
+   * joiner's hello names its use, and a code is met only by its own, so a code typed into another
+   * command is refused before it is spent (protocol/pairing-wire.ts).
+   */
+  use: string;
 }
 
 /**
@@ -133,11 +139,14 @@ export interface DomainCodes {
    * A new code, open for `ttlMs`: the first node that meets it (one try: a wrong code burns it too)
    * is handed to `onMet` once the PAKE succeeded; the circuit closes when `onMet` settles.
    */
-  issue(ttlMs: number, onMet: (met: MetCode) => Promise<void>, opts?: IssueOptions): Promise<IssuedCodeInfo>;
+  issue(ttlMs: number, onMet: (met: MetCode) => Promise<void>, opts: IssueOptions): Promise<IssuedCodeInfo>;
   /** Retires an open code `issue` made; false when it is no longer open (used, expired, retired). */
   retire(code: string): boolean;
-  /** Finds the issuer of a code or invite and runs the PAKE with it; the caller closes what it gets. */
-  meet(codeOrInvite: string): Promise<MetCode>;
+  /**
+   * Finds the issuer of a code or invite made for `use` (IssueOptions.use) and runs the PAKE with it;
+   * the caller closes what it gets. A code made for another use is refused before it is spent.
+   */
+  meet(codeOrInvite: string, use: string): Promise<MetCode>;
 }
 
 /**

@@ -43,7 +43,8 @@ import {
   isPairHello,
   lanPairArgs,
   PAIR_STEP_TIMEOUT_MS,
-  pairHelloTag,
+  pairHelloOf,
+  PAIR_USE,
   type PairingSource,
   type PairRefusal,
 } from '../protocol/pairing-wire.js';
@@ -102,6 +103,8 @@ type IssuedCode =
       handoff?: (met: MetCode) => Promise<void>;
       /** Told when the code is tried, before the PAKE (IssueOptions.onSpent). */
       spent?: () => void;
+      /** What a domain's code is for (IssueOptions.use); pairing's own when absent. */
+      use?: string;
     }
   | {
       state: 'deciding';
@@ -169,7 +172,7 @@ export class CodeIssuer {
     ttlMs = PAIR_CODE_TTL_MS,
     mine = false,
     handoff?: (met: MetCode) => Promise<void>,
-    opts: IssueOptions = {},
+    opts: Partial<IssueOptions> = {},
   ): Promise<PairNewResult> {
     const relays = this.deps.relays.clients();
     if (relays.length === 0 && !this.deps.lan.lanPairingAvailable()) {
@@ -218,6 +221,7 @@ export class CodeIssuer {
       mine,
       ...(handoff ? { handoff } : {}),
       ...(opts.onSpent ? { spent: opts.onSpent } : {}),
+      ...(opts.use ? { use: opts.use } : {}),
     });
     // By tag: a relay that takes LISTEN_TAG derives the alias, so nobody can squat a node ID there.
     for (const r of relays) r.listenTag(code.tag);
@@ -243,7 +247,7 @@ export class CodeIssuer {
   async issueFor(
     ttlMs: number,
     handoff: (met: MetCode) => Promise<void>,
-    opts: IssueOptions = {},
+    opts: IssueOptions,
   ): Promise<IssuedCodeInfo> {
     const { code, invite, expiresAt } = await this.newCode(ttlMs, false, handoff, opts);
     return { code, invite, expiresAt };
@@ -368,10 +372,14 @@ export class CodeIssuer {
       }
       return refuse({ reason: 'rate-limited', retryAfterSeconds: wait }, 'too many pairing attempts');
     }
-    const tag = pairHelloTag(hello);
+    const { tag, use } = pairHelloOf(hello);
     const active = this.codes.get(tag);
     if (active?.state !== 'open' || active.expiresAt < Date.now())
       return refuse({ reason: 'code-invalid' }, CODE_INVALID_LINE);
+    // A code typed into the other kind's command (a group's code into `pair join`) is not burnt: the
+    // joiner is told which command takes it, and the code stays open for that.
+    const made = active.use ?? PAIR_USE;
+    if (use !== made) return refuse({ reason: 'code-use', use: made }, 'a code for another command');
     this.retire(tag); // burn it now: one online guess per code
     active.spent?.();
     const code = active.code;

@@ -25,6 +25,7 @@ import {
   encodePairHello,
   PAIR_STEP_TIMEOUT_MS,
   refusalError,
+  PAIR_USE,
   rendezvousAlias,
 } from '../protocol/pairing-wire.js';
 import { pairedPeerRecord } from '../state/pending.js';
@@ -202,9 +203,9 @@ export class CodeJoiner {
    * Finds the issuer of `text` (a code or an invite) and runs the PAKE with it, for a domain's own
    * protocol after it (DomainCodes.meet): nothing is recorded here, and the caller closes the circuit.
    */
-  async meet(text: string): Promise<MetCode> {
+  async meet(text: string, use: string): Promise<MetCode> {
     const invite = parseCodeOrInvite(text);
-    const { circuit, queue, result, via } = await this.pake(invite, new JoinCancel());
+    const { circuit, queue, result, via } = await this.pake(invite, new JoinCancel(), undefined, use);
     return {
       peer: { fingerprint: result.peerFingerprint, name: result.peerName, certDer: result.peerCertDer },
       sessionKey: result.sessionKey,
@@ -220,6 +221,7 @@ export class CodeJoiner {
     invite: Invite,
     cancel: JoinCancel,
     found: (via: string) => void = () => undefined,
+    use = PAIR_USE,
   ): Promise<{ circuit: HeldCircuit; queue: FrameQueue; result: PairingResult; via: string }> {
     const { circuit, via } = await this.findIssuer(invite);
     cancel.hold(circuit);
@@ -234,13 +236,13 @@ export class CodeJoiner {
     });
     let result: PairingResult;
     try {
-      circuit.send(encodePairHello(invite.code.tag));
+      circuit.send(encodePairHello(invite.code.tag, use));
       circuit.send(joiner.start());
       const msg2 = await queue.next(PAIR_STEP_TIMEOUT_MS, 'the issuer’s answer').catch((err: Error) => {
         // An issuer that refuses says why first; one that just closed did not have the code (any more).
         throw isClawError(err, 'LINK_CLOSED') ? new ClawError('BAD_PAIR_CODE', CODE_INVALID_LINE) : err;
       });
-      const refused = refusalError(msg2);
+      const refused = refusalError(msg2, invite.code.text);
       if (refused) throw refused;
       const step = joiner.receive(msg2);
       circuit.send(step.message);

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { ClawError } from '../core/errors.js';
+import { commandArgs, hereHint } from '../core/hint.js';
 import { dialAddressListSchema } from '../core/host-port-schema.js';
 
 /** First frame on a pairing circuit: this marker and the tag. E2E messages start with byte 1, never 'C'. */
@@ -16,6 +17,7 @@ const refusalSchema = () =>
   z.discriminatedUnion('reason', [
     z.object({ reason: z.literal('code-invalid') }),
     z.object({ reason: z.literal('rate-limited'), retryAfterSeconds: z.number().int().min(1).max(3600) }),
+    z.object({ reason: z.literal('code-use'), use: z.string().regex(CODE_USE) }),
   ]);
 export type PairRefusal = z.infer<ReturnType<typeof refusalSchema>>;
 
@@ -23,8 +25,21 @@ export function encodeRefusal(refusal: PairRefusal): Uint8Array {
   return Buffer.concat([PAIR_REFUSAL_MARKER, Buffer.from(JSON.stringify(refusal), 'utf8')]);
 }
 
-/** The joiner's error for an issuer's refusal frame, or undefined when `frame` is not one. */
-export function refusalError(frame: Uint8Array): ClawError | undefined {
+/**
+ * What a code is for, as its hello names it: `pair` (pairing's own, named by no suffix: the hello of
+ * every release before uses came so) or a domain's (`group`), the word of the `clawbridge USE join`
+ * command that joins with it. A code is met only by a hello of its own use, so one typed into the
+ * wrong command is refused before it is burnt.
+ */
+const CODE_USE = /^[a-z]{1,16}$/;
+/** Pairing's own use: a hello that names none. */
+export const PAIR_USE = 'pair';
+
+/**
+ * The joiner's error for an issuer's refusal frame, or undefined when `frame` is not one. `code`: the
+ * code the joiner tried, which a refusal for its use names in the command that takes it.
+ */
+export function refusalError(frame: Uint8Array, code = 'CODE'): ClawError | undefined {
   const bytes = Buffer.from(frame);
   if (bytes.length > 256 || !bytes.subarray(0, PAIR_REFUSAL_MARKER.length).equals(PAIR_REFUSAL_MARKER)) {
     return undefined;
@@ -35,12 +50,24 @@ export function refusalError(frame: Uint8Array): ClawError | undefined {
   } catch {
     return new ClawError('PAIRING_FAILED', 'the other node refused to pair and its answer was malformed');
   }
-  return parsed.reason === 'rate-limited'
-    ? new ClawError(
+  switch (parsed.reason) {
+    case 'rate-limited':
+      return new ClawError(
         'RELAY_LIMIT',
         `too many pairing attempts, retry in ${parsed.retryAfterSeconds} s (the code is still good)`,
-      )
-    : new ClawError('BAD_PAIR_CODE', CODE_INVALID_LINE);
+      );
+    case 'code-use':
+      return new ClawError(
+        'BAD_PAIR_CODE',
+        ...commandArgs(
+          `${code} is not a code for this command: its node made it for `,
+          hereHint([parsed.use, 'join', code]),
+          ' (the code is still good)',
+        ),
+      );
+    case 'code-invalid':
+      return new ClawError('BAD_PAIR_CODE', CODE_INVALID_LINE);
+  }
 }
 
 /** Who a pairing attempt came from: shown as `address` in the pending request, limited by `limitKey`. */
@@ -61,9 +88,14 @@ export const CODE_INVALID_LINE = 'code invalid or expired';
 /** The relay alias a code's tag is reached under (protocol/rendezvous.ts, shared with the relay). */
 export { rendezvousAlias } from './rendezvous.js';
 
-/** The joiner's first frame on a pairing circuit: the marker and the code's tag. */
-export function encodePairHello(tag: string): Uint8Array {
-  return Buffer.concat([PAIR_HELLO_MARKER, Buffer.from(tag, 'ascii')]);
+/**
+ * The joiner's first frame on a pairing circuit: the marker, the code's tag and, for a code of a
+ * domain's, `/` and its use (`CBPAIR1:K7QX/group`). An issuer of a release before uses finds no code
+ * under `K7QX/group` and refuses it as invalid: never burnt by a command that cannot use it.
+ */
+export function encodePairHello(tag: string, use = PAIR_USE): Uint8Array {
+  const named = use === PAIR_USE ? tag : `${tag}/${use}`;
+  return Buffer.concat([PAIR_HELLO_MARKER, Buffer.from(named, 'ascii')]);
 }
 
 export function isPairHello(frame: Uint8Array): boolean {
@@ -79,7 +111,11 @@ export const PAIR_STEP_TIMEOUT_MS = 15_000;
 /** What a LAN joiner sends when it opens the `pair` stream: its own direct addresses (made on use). */
 export const lanPairArgs = () => z.object({ addresses: dialAddressListSchema() }).strict();
 
-/** The code's tag a pairing hello names. */
-export function pairHelloTag(hello: Uint8Array): string {
-  return Buffer.from(hello.subarray(PAIR_HELLO_MARKER.length)).toString('ascii');
+/** The code's tag a pairing hello names, and the use it asks for (PAIR_USE when it names none). */
+export function pairHelloOf(hello: Uint8Array): { tag: string; use: string } {
+  const text = Buffer.from(hello.subarray(PAIR_HELLO_MARKER.length)).toString('ascii');
+  const slash = text.indexOf('/');
+  return slash === -1
+    ? { tag: text, use: PAIR_USE }
+    : { tag: text.slice(0, slash), use: text.slice(slash + 1) };
 }

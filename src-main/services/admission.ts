@@ -149,9 +149,10 @@ export class GuestList {
    * undefined (it may, or it is no guest).
    */
   serviceRefused(fingerprint: string, service: string): string | undefined {
-    const only = this.get(fingerprint)?.services;
+    const guest = this.get(fingerprint);
+    const only = guest?.services;
     if (only === undefined || only.includes(service)) return undefined;
-    return `its access here has ended; it may open only ${only.join(', ')}`;
+    return `its access here has ended (${guest!.because.join(', ')}); it may open only ${only.join(', ')}`;
   }
 
   /** Why a source refuses `fingerprint` that is no guest (GuestSource.refusal), or undefined. */

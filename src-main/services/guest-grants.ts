@@ -40,11 +40,40 @@ export class GuestGrants {
     return this.list.serviceRefused(fingerprint, service);
   }
 
+  /**
+   * Why a guest's access here ended, for people (`removed from group lab`), when it is now let in only
+   * for other services than `service` (a removed member's device, for the news alone); undefined
+   * otherwise, and for a peer.
+   */
+  accessEnded(fingerprint: string, service: string): string | undefined {
+    if (this.peer(fingerprint)) return undefined;
+    const guest = this.list.get(fingerprint);
+    if (guest?.services === undefined || guest.services.includes(service)) return undefined;
+    return guest.because.join(', ');
+  }
+
   /** The groups that let a guest in, for a connection's listing and its audit lines. */
   groupOf(fingerprint: string): { group?: string } {
     if (this.peer(fingerprint)) return {};
     const guest = this.list.get(fingerprint);
     const groups = guest ? guestGroups(guest) : [];
     return groups.length > 0 ? { group: groups.join(', ') } : {};
+  }
+
+  /**
+   * The command that lets `peer` open what needs `word` here, as this node's owner runs it (`clawbridge`
+   * left out): a peer's own grant, or a guest's group's, with the whole list it would come to (a
+   * group's devices refuse a peer command for a guest: it is no peer there).
+   */
+  grantCommand(
+    peer: { fingerprint: string; name: string; allow: readonly string[] },
+    word: string,
+  ): string[] {
+    const guest = this.peer(peer.fingerprint) ? undefined : this.list.get(peer.fingerprint);
+    const groups = guest ? guestGroups(guest) : [];
+    if (groups.length === 0) return ['peers', 'allow', peer.name, word];
+    // Its words are its groups' together: the list one group would come to is known only for one.
+    const words = groups.length === 1 ? [...new Set([...peer.allow, word])].join(',') : 'LIST';
+    return ['group', 'allow', groups[0]!, words];
   }
 }

@@ -173,7 +173,8 @@ export class ServiceRegistry {
       // The command is for the owner of this node, under the name this node knows the peer by; left
       // out when long names would push it past what a REJECT carries (it would arrive cut).
       // Text only: a reason crosses to the other node, whose clients show it as it is.
-      const hint = ` (its owner can run \`clawbridge peers allow ${peer.name} ${def.permission}\` there)`;
+      const command = ['clawbridge', ...this.grants.grantCommand(peer, def.permission)].join(' ');
+      const hint = ` (its owner can run \`${command}\` there)`;
       const fits = Buffer.byteLength(denied + hint) <= MAX_REASON_BYTES;
       req.reject('PERMISSION_DENIED', fits ? denied + hint : denied);
       return this.events.emit('refused', {
@@ -226,6 +227,9 @@ export class ServiceRegistry {
       records?.set(b.peer, record);
     }
     const self = this.deps.name?.() ?? 'this node';
+    // A guest whose access ended is told why (`removed from group lab`), not that a word was taken.
+    const ended = this.grants.accessEnded(b.peer, b.service);
+    if (ended !== undefined) return `${self} no longer lets this node in: ${ended}`;
     const own = b.recheck ? b.recheck(record) : b.def.revoked?.(record, self);
     if (own !== undefined) return own;
     if (!record) return `${self} removed this node as a peer`;

@@ -168,6 +168,10 @@ test(
       /--ttl must be between 10s and 24h/,
     );
     assert.match(await fails(['group', 'invite', 'nope', '--home', owner.home]), /no group named 'nope'/);
+    assert.match(
+      await fails(['group', 'add', 'lab', 'nosuch', '--home', owner.home]),
+      /no device named 'nosuch': a group holds this node \(owner-one\) and its peers marked mine; `clawbridge peers --home \S+` lists them/,
+    );
     assert.match(await fails(['group', 'join', 'not-a-code', '--home', outsider.home]), /pair code/);
   },
 );
@@ -190,7 +194,7 @@ test(
 );
 
 test(
-  "a group's code is not pairing's: `pair list` leaves it out, and `pair join` with it pairs nothing",
+  "a group's code is not pairing's: `pair list` leaves it out, and neither command spends the other's code",
   { timeout: 120_000 },
   async () => {
     const invitation = await cliJson<InvitationInfo>(['group', 'invite', 'lab', '--home', owner.home]);
@@ -207,13 +211,39 @@ test(
     );
     const [stillOpen] = await cliJson<InvitationInfo[]>(['group', 'invitations', '--home', owner.home]);
     assert.equal(stillOpen?.state, 'open');
-    // The bare code meets the owner as a pairing issuer would be met: used up, and nothing more.
-    await fails(['pair', 'join', invitation.code, '--timeout', '60s', '--home', outsider.home], 90_000);
+    // The bare code reaches the owner, which tells it is a group's before anything spends it.
+    const asPairing = await fails(
+      ['pair', 'join', invitation.code, '--timeout', '60s', '--home', outsider.home],
+      90_000,
+    );
+    assert.ok(
+      asPairing.includes(`\`clawbridge group join ${invitation.code} --home ${outsider.home}\``),
+      `names the command that takes it, with the code: ${asPairing}`,
+    );
+    assert.match(asPairing, /the code is still good/);
     assert.deepEqual(await agentCall(outsider.home, 'peers.list', {}), [], 'the joiner paired with nobody');
     assert.deepEqual(await agentCall(owner.home, 'pending.list', {}), [], 'the owner has no request');
-    const [used] = await cliJson<InvitationInfo[]>(['group', 'invitations', '--home', owner.home]);
-    assert.equal(used?.state, 'used', 'the code is used up');
-    assert.ok(used?.problem, 'and says why no member came of it');
+    const [open] = await cliJson<InvitationInfo[]>(['group', 'invitations', '--home', owner.home]);
+    assert.equal(open?.state, 'open', 'the invitation is still open');
+    assert.ok(
+      (await ok(['group', 'cancel', invitation.code, '--home', owner.home])).includes('cancelled'),
+      'and can be cancelled',
+    );
+
+    // A pairing code in `group join` is told apart as well, and stays open for `pair join`.
+    const pairing = await agentCall(owner.home, 'pair.new', {});
+    const asGroup = await fails(['group', 'join', pairing.code, '--home', outsider.home], 90_000);
+    assert.ok(
+      asGroup.includes(`\`clawbridge pair join ${pairing.code} --home ${outsider.home}\``),
+      `names pair join with the code: ${asGroup}`,
+    );
+    const { codes: pairingOpen } = await agentCall(owner.home, 'pair.list', {});
+    assert.deepEqual(
+      pairingOpen.map((c) => c.code),
+      [pairing.code],
+      'the pairing code is still open',
+    );
+    await ok(['pair', 'cancel', pairing.code, '--home', owner.home]);
     const members = (await cliJson<GroupInfo[]>(['group', 'ls', '--home', owner.home]))[0]?.members;
     assert.deepEqual(
       members?.map((m) => m.name),
@@ -247,5 +277,58 @@ test(
       .map((g) => g.name)
       .sort();
     assert.deepEqual(names, ['bench', 'other'], 'the refused rename changed nothing');
+  },
+);
+
+test(
+  "each change of the group is in the audit log of the owner's device and of the member's, with who did it",
+  { timeout: 60_000 },
+  async () => {
+    type Line = {
+      kind: string;
+      change?: string;
+      by?: { name: string };
+      peer?: { name: string };
+      group?: string;
+      outcome: string;
+    };
+    const lines = async (at: Node) =>
+      (await agentCall(at.home, 'audit.list', {})).events as unknown as Line[];
+    const said = (events: Line[]) =>
+      new Set(
+        events
+          .filter((e) => e.kind === 'group-change' || e.kind === 'invitation')
+          .map(
+            (e) =>
+              `${e.kind === 'group-change' ? 'group' : e.kind} ${e.change}${e.by ? ` by ${e.by.name}` : ''}${e.peer ? ` → ${e.peer.name}` : ''} @${e.group} ${e.outcome}`,
+          ),
+      );
+    const onOwner = await until("the owner's lines", async () => {
+      const s = said(await lines(owner));
+      return s.has('group renamed by owner-one @bench ok') && s;
+    });
+    for (const line of [
+      'group created by owner-one @lab ok',
+      'group owner-added by owner-one → owner-one @lab ok',
+      'group device-added by owner-one → owner-one @lab ok',
+      'invitation made @lab ok',
+      'invitation used → mira @lab ok',
+      'invitation cancelled @lab ok',
+      'group member-added by owner-one → mira @lab ok',
+    ])
+      assert.ok(onOwner.has(line), `the owner's device has "${line}": ${[...onOwner].join('; ')}`);
+    const onMember = await until("the member's lines", async () => {
+      const s = said(await lines(member));
+      return s.has('group renamed by owner-one @bench ok') && s;
+    });
+    assert.ok(onMember.has('group joined by owner-one @lab ok'), `joined: ${[...onMember].join('; ')}`);
+    assert.ok(
+      !onMember.has('group created by owner-one @lab ok'),
+      "the member's device writes its join, not the group's past",
+    );
+    assert.deepEqual(said(await lines(outsider)), new Set(), 'nothing on a device the group never reached');
+    const text = await ok(['log', '--home', owner.home]);
+    assert.match(text, /GROUP/, 'the table has a group column');
+    assert.match(text, /group-change member-added by owner-one\s+mira \([0-9a-f]{8}\)\s+lab\s/, text);
   },
 );

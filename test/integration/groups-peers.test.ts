@@ -8,11 +8,13 @@
  * and the guest stays.
  */
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { PeerInfo, StatusResult } from '../../src-main/api/contract.js';
 import type { InvitationInfo } from '../../src-main/group-members/group-members-contract.js';
 import { mine, startGroupNode, type GroupNode } from '../helpers/group-agents.js';
-import { cli, cliJson, startRelay, stopAll } from '../helpers/processes.js';
+import { cli, cliJson, startRelay, stopAll, tempHome } from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
 
 after(stopAll);
@@ -91,14 +93,20 @@ test(
       assert.match(rm.stderr, /through group lab, not paired/);
       assert.match(rm.stderr, /group ls/);
     }
-    // Nor is it one to limit, rename or route: each refusal names the group command that applies.
+    // Nor is it one to limit, rename or route: each refusal names the group command that applies,
+    // one its reader can run: the owner's device the group's words (the list they would come to,
+    // where the words asked for are known), the member's device none (only the owner changes them).
     for (const [at, ref] of [
       [o2, 'm1/m1'],
       [m1, 'o2'],
     ] as const) {
+      const words = at === o2 ? /`clawbridge group allow lab LIST`/ : /`clawbridge pair join CODE`/;
       for (const [args, applies] of [
-        [['peers', 'limit', ref, '127.0.0.1:22'], /clawbridge group allow lab LIST/],
-        [['peers', 'allow', ref, 'forward'], /clawbridge group allow lab LIST/],
+        [['peers', 'limit', ref, '127.0.0.1:22'], words],
+        [
+          ['peers', 'allow', ref, 'forward'],
+          at === o2 ? /`clawbridge group allow lab terminal,forward`/ : words,
+        ],
         [['peers', 'rename', ref, 'someone'], /its name is the one its group gives it.*clawbridge group ls/],
         [['peers', 'route', ref, '--via', at === o2 ? 'o1' : 'o2'], /where its group's devices say it is/],
       ] as const) {
@@ -106,8 +114,19 @@ test(
         assert.notEqual(r.code, 0, `${at.name}: ${args.join(' ')} is refused`);
         assert.match(r.stderr, /through group lab, not paired/, `${at.name}: ${args.join(' ')} says why`);
         assert.match(r.stderr, applies, `${at.name}: ${args.join(' ')} names what applies`);
+        if (at === m1)
+          assert.doesNotMatch(r.stderr, /group allow/, `m1: ${args.join(' ')} names no owner's command`);
       }
     }
+    // A member's device refused a word there is told the group's command, not `peers allow`, which
+    // the group's device refuses for a node that is no peer of its.
+    const file = join(tempHome('gpeers-file'), 'note.txt');
+    writeFileSync(file, 'hello');
+    const sent = await cli(['file', 'send', 'o2', file, '--home', m1.home], 60_000);
+    assert.notEqual(sent.code, 0, `file send is refused: ${sent.stdout}`);
+    assert.match(sent.stderr, /o2 does not allow files from m1\/m1/, 'says what is refused');
+    assert.match(sent.stderr, /clawbridge group allow lab terminal,files/, 'and the group command');
+    assert.doesNotMatch(sent.stderr, /peers allow/, 'not a command o2 refuses');
     const names = (await cliJson<PeerInfo[]>(['peers', '--home', o2.home])).map((p) => p.name);
     assert.ok(names.includes('m1/m1'), `the guest keeps its name: ${names.join(', ')}`);
     const still = await listedOnline(o2, m1.fingerprint);

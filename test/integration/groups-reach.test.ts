@@ -183,7 +183,9 @@ test('item 2: a removal ends the open terminal, refuses new ones, and reaches an
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
+  let err = '';
   open.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+  open.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
   const ended = new Promise<number | null>((resolve) => open.on('exit', (code) => resolve(code)));
   await until('the terminal on o2 started', () => out.includes('started'), 20_000);
 
@@ -198,6 +200,16 @@ test('item 2: a removal ends the open terminal, refuses new ones, and reaches an
   ).finally(() => open.kill());
   await ended;
   assert.notEqual(code.code, 0, 'the terminal ended with an error, not by its program');
+  assert.match(err, /o2 no longer lets this node in: removed from group lab/, 'says why, and which group');
+
+  // O3 is offline: `group ls` says so in a few words that name it, not a relay's sentence.
+  const [labOnO1] = await listGroups(o1);
+  const o3Line = labOnO1?.devices.find((d) => d.name === 'o3');
+  assert.equal(o3Line?.online, false, 'o3 is offline');
+  assert.ok(
+    (o3Line?.why ?? '').length <= 80 && !(o3Line?.why ?? '').includes(o3.fingerprint.slice(0, 8)),
+    `o3's reason is short and names no fingerprint: ${o3Line?.why}`,
+  );
 
   // O2's audit log names the group on M1's session, start and end (what `group history` reads).
   await until("the session with its group in o2's audit log", async () => {
@@ -211,8 +223,34 @@ test('item 2: a removal ends the open terminal, refuses new ones, and reaches an
     );
   });
 
+  // And the removal itself, on the group's device where it took effect, with who decided it.
+  await until("the removal in o2's audit log", async () => {
+    const { events } = await agentCall(o2.home, 'audit.list', {});
+    return events.some((e) => {
+      const f = e as unknown as { change?: string; by?: { name: string } };
+      return (
+        e.kind === 'group-change' &&
+        f.change === 'member-removed' &&
+        f.by?.name === 'o1' &&
+        e.peer?.fingerprint === m1.fingerprint &&
+        e.group === 'lab'
+      );
+    });
+  });
+
   const again = await echo(m1, 'o2', 'never');
   assert.notEqual(again.code, 0, 'a new terminal is refused');
+
+  // On o2, M2 (offline, so not told yet), let in only to hear of it, names the group it was removed
+  // from (M1, told at once, is let in no more).
+  const listed = await until('o2 lists m2 as removed from lab', async () => {
+    const r = await cli(['peers', '--home', o2.home]);
+    return r.stdout.split('\n').find((l) => l.startsWith('m1/m2 ') && l.includes('removed from group lab'));
+  });
+  assert.doesNotMatch(listed, /via a group/);
+  // The owner's history keeps the removed member's name.
+  const history = await cli(['group', 'history', 'lab', '--home', o1.home], 60_000);
+  assert.match(history.stdout, /m1 \(not a member now\)\s+m1\/m1\s+o2/, history.stdout + history.stderr);
 
   // M1, which heard of its removal, is stopped too, and O2, which would tell M2 (ADR 0092,
   // "Amended"), so M2 cannot hear of it from either: it dials O3 with its old records as O3 comes

@@ -15,7 +15,9 @@ export function historyText(r: HistoryResult): string {
       table(
         ['MEMBER', 'FROM', 'ON', 'START', 'END'],
         r.sessions.map((s) => [
-          escapeControlChars(s.member ?? '(not a member now)'),
+          escapeControlChars(
+            s.member ?? (s.formerMember ? `${s.formerMember} (not a member now)` : '(not a member now)'),
+          ),
           escapeControlChars(s.memberDevice.name),
           escapeControlChars(s.device.name),
           s.start,

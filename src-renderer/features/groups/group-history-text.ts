@@ -7,9 +7,13 @@ import type {
   HistorySource,
 } from '../../../src-main/group-members/group-members-contract.js';
 
-/** The member, or that the owner no longer counts the device as a member's. */
+/**
+ * The member, or that the owner no longer counts the device as a member's, with the name the member
+ * had when the group's device knew it (`mira (not a member now)`).
+ */
 export function sessionMember(s: HistorySession): string {
-  return s.member ?? '(not a member now)';
+  if (s.member !== null) return s.member;
+  return s.formerMember ? `${s.formerMember} (not a member now)` : '(not a member now)';
 }
 
 /** `open` while the session runs (or its device stopped before writing its end), else how long it lasted. */

@@ -38,14 +38,14 @@ test('one readable line per event; nothing to show says so', () => {
     },
   ]).split('\n');
   assert.equal(lines.length, 3);
-  assert.match(lines[0]!, /^TIME \(UTC\)\s+EVENT\s+PEER\s+PATH\s+WHAT\s+BYTES IN\/OUT\s+OUTCOME$/);
+  assert.match(lines[0]!, /^TIME \(UTC\)\s+EVENT\s+PEER\s+GROUP\s+PATH\s+WHAT\s+BYTES IN\/OUT\s+OUTCOME$/);
   assert.match(
     lines[1]!,
-    /^2026-11-23 19:18:31\s+connection tcp-exit\s+b \(f288c004\)\s+relay wss:\/\/r\.example\s+b -> 127\.0\.0\.1:80\s+2\.0 KiB\/10 B\s+ok$/,
+    /^2026-11-23 19:18:31\s+connection tcp-exit\s+b \(f288c004\)\s+-\s+relay wss:\/\/r\.example\s+b -> 127\.0\.0\.1:80\s+2\.0 KiB\/10 B\s+ok$/,
   );
   assert.match(
     lines[2]!,
-    /^2026-11-23 19:18:32\s+refused\s+b \(f288c004\)\s+-\s+terminal stream\s+-\s+refused: permission denied$/,
+    /^2026-11-23 19:18:32\s+refused\s+b \(f288c004\)\s+-\s+-\s+terminal stream\s+-\s+refused: permission denied$/,
   );
 });
 
@@ -63,11 +63,11 @@ test('a port mapping made and one removed read apart in the text, as they do in 
   ]).split('\n');
   assert.match(
     lines[1]!,
-    /^2026-11-23 19:18:31\s+port mapping made\s+-\s+203\.0\.113\.7:7475\s+upnp mapping/,
+    /^2026-11-23 19:18:31\s+port mapping made\s+-\s+-\s+203\.0\.113\.7:7475\s+upnp mapping/,
   );
   assert.match(
     lines[2]!,
-    /^2026-11-23 19:18:31\s+port mapping removed\s+-\s+203\.0\.113\.7:7475\s+upnp mapping/,
+    /^2026-11-23 19:18:31\s+port mapping removed\s+-\s+-\s+203\.0\.113\.7:7475\s+upnp mapping/,
   );
 });
 
@@ -101,4 +101,24 @@ test("a kind only a domain's piece brings, which `log` does not name, prints as 
     'notes added',
   );
   assert.equal(auditKindText({ kind: 'notes', ...at } as unknown as AuditEvent), 'notes');
+});
+
+test('a group change reads with who did it, and its group in a column of its own', () => {
+  const owner = { name: 'o1', fingerprint: 'a'.repeat(64) };
+  const event = {
+    kind: 'group-change',
+    time: '2026-11-23T19:18:31.000Z',
+    change: 'device-added',
+    by: owner,
+    group: 'lab',
+    peer: { name: 'o2', fingerprint: 'b'.repeat(64) },
+    what: 'device o2 added',
+    outcome: 'ok',
+  };
+  assert.ok(auditEventSchema().safeParse(event).success, 'a line the reader keeps');
+  const [, line] = auditTable([event as unknown as AuditEvent]).split('\n');
+  assert.match(
+    line!,
+    /^2026-11-23 19:18:31\s+group-change device-added by o1\s+o2 \(bbbbbbbb\)\s+lab\s+-\s+device o2 added\s+-\s+ok$/,
+  );
 });

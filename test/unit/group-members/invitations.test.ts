@@ -15,7 +15,7 @@ import { ClawError, isClawError } from '../../../src-main/core/errors.js';
 import { isoTime } from '../../../src-main/core/iso-time.js';
 import type { Identity } from '../../../src-main/crypto/identity.js';
 import { FileGroupBook, inMemoryGroupBook } from '../../../src-main/groups/group-book.js';
-import { Invitations } from '../../../src-main/group-members/invitations.js';
+import { INVITATION_USE, Invitations } from '../../../src-main/group-members/invitations.js';
 import type { DomainCodes, MetCode } from '../../../src-main/links/domain.js';
 import {
   encodeInvite,
@@ -23,6 +23,7 @@ import {
   parseCodeOrInvite,
   type PairCode,
 } from '../../../src-main/protocol/pair-code.js';
+import { encodeRefusal, refusalError } from '../../../src-main/protocol/pairing-wire.js';
 import { fakeClock, type FakeClock } from '../../helpers/fake-clock.js';
 import { GROUP, device, devices, owner, settings } from '../../helpers/group-records.js';
 
@@ -66,13 +67,13 @@ function pipe() {
 function rendezvous(clock: FakeClock, tamper: Tamper = (f) => f) {
   const open = new Map<
     string,
-    { code: PairCode; expiresAt: number; by: Identity; onMet: (m: MetCode) => Promise<void> }
+    { code: PairCode; expiresAt: number; by: Identity; onMet: (m: MetCode) => Promise<void>; use: string }
   >();
   const handed: Promise<void>[] = [];
   const codesOf = (self: Identity, name: string): DomainCodes => ({
-    issue(ttlMs, onMet) {
+    issue(ttlMs, onMet, opts) {
       const code = generatePairCode();
-      open.set(code.tag, { code, expiresAt: clock.now() + ttlMs, by: self, onMet });
+      open.set(code.tag, { code, expiresAt: clock.now() + ttlMs, by: self, onMet, use: opts.use });
       return Promise.resolve({
         code: code.text,
         invite: encodeInvite({ code, relayUrl: 'ws://127.0.0.1:1' }),
@@ -86,11 +87,17 @@ function rendezvous(clock: FakeClock, tamper: Tamper = (f) => f) {
       open.delete(code.tag);
       return true;
     },
-    meet(text) {
+    meet(text, use) {
       const { code } = parseCodeOrInvite(text);
       const issued = open.get(code.tag);
       if (!issued || issued.expiresAt <= clock.now())
         return Promise.reject(new ClawError('BAD_PAIR_CODE', 'code invalid or expired'));
+      // As pairing's issuer: a code of another use is refused before it is spent, in the wire's words.
+      if (issued.use !== use)
+        return Promise.reject(
+          refusalError(encodeRefusal({ reason: 'code-use', use: issued.use }), code.text) ??
+            new Error('a refusal frame that reads as none'),
+        );
       open.delete(code.tag); // one try per code, right or wrong
       if (issued.code.secret !== code.secret)
         return Promise.reject(new ClawError('PAIRING_FAILED', 'pairing failed: wrong code'));
@@ -297,25 +304,55 @@ test('a frame dropped on the way is noticed: the next one does not open', async 
   assert.equal(w.m1.book.view().groups.length, 0);
 });
 
-test('an issuer that answers the PAKE and sends no group (a pairing code) is named, with what to run', async () => {
+test('a pairing code is refused before it is spent, naming `pair join` with that code', async () => {
   const w = await world();
-  const d = w.d;
-  // The code is a pairing code: its issuer records a request and waits for its owner.
-  const pairing = w.node(d.c, 'pairing-issuer');
-  const code = await pairingCode(w.meeting.codesOf(d.c, 'pairing-issuer'));
-  void pairing;
+  const codes = w.meeting.codesOf(w.d.c, 'pairing-issuer');
+  const code = await pairingCode(codes);
   await assert.rejects(
     w.m1.invitations.join(code),
-    (err) => isClawError(err, 'PAIRING_FAILED') && /pair join/.test((err as Error).message),
+    (err) =>
+      isClawError(err, 'BAD_PAIR_CODE') &&
+      (err as Error).message.includes(`\`clawbridge pair join ${code}\``) &&
+      /still good/.test((err as Error).message),
   );
   assert.equal(w.m1.book.view().groups.length, 0);
+  assert.equal(codes.retire(code), true, 'the code was still open: nothing spent it');
+});
+
+test('an issuer that meets the code and sends no group is named, and the code said to be used up', async () => {
+  const w = await world();
+  const code = await silentCode(w.meeting.codesOf(w.d.c, 'old-issuer'));
+  // The step's timeout is the world's 2 s.
+  await assert.rejects(
+    w.m1.invitations.join(code),
+    (err) =>
+      isClawError(err, 'PAIRING_FAILED') &&
+      /sent no group, and the code is used up/.test((err as Error).message) &&
+      !/clawbridge pair join/.test((err as Error).message),
+  );
 });
 
 /** A code whose issuer runs the PAKE and then only waits (as pairing does for its owner's approval). */
 async function pairingCode(codes: DomainCodes): Promise<string> {
-  const issued = await codes.issue(60_000, async (met) => {
-    await met.next(60_000, 'approval').catch(() => undefined);
-  });
+  const issued = await codes.issue(
+    60_000,
+    async (met) => {
+      await met.next(60_000, 'approval').catch(() => undefined);
+    },
+    { use: 'pair' },
+  );
+  return issued.code;
+}
+
+/** A group code whose issuer meets the joiner and sends nothing (no inviter of this release). */
+async function silentCode(codes: DomainCodes): Promise<string> {
+  const issued = await codes.issue(
+    60_000,
+    async (met) => {
+      await met.next(60_000, 'nothing').catch(() => undefined);
+    },
+    { use: INVITATION_USE },
+  );
   return issued.code;
 }
 

@@ -19,6 +19,11 @@ const session = {
 test('a session: its member (or that it is no longer one), and how long it lasted or that it is open', () => {
   assert.equal(sessionMember(session), 'm1');
   assert.equal(sessionMember({ ...session, member: null }), '(not a member now)');
+  assert.equal(
+    sessionMember({ ...session, member: null, formerMember: 'mira' }),
+    'mira (not a member now)',
+    'a removed member keeps its name',
+  );
   assert.equal(sessionLength(session), '42 s');
   assert.equal(sessionLength({ ...session, end: '2026-11-28T10:20:00.000Z' }), '20 min');
   assert.equal(sessionLength({ ...session, end: '2026-11-28T12:05:00.000Z' }), '2 h 5 min');

@@ -65,3 +65,27 @@ test('streams of a registered service count as the owner’s use of a pair, unle
   assert.equal(services.countsAsUse('groups'), false, 'an exchange on its own schedule does not');
   assert.equal(services.countsAsUse('control'), false, 'the link’s own streams register no service');
 });
+
+test("a member's device refused a word is told the group's command, with the list it would come to", () => {
+  const services = new ServiceRegistry();
+  services.register('tcp-connect', {
+    permission: 'forward',
+    noun: 'forwards',
+    admits: 'connection',
+    kind: 'tcp-exit',
+    handle: () => undefined,
+  });
+  const member = { fingerprint: 'a'.repeat(64), name: 'm1/m1', allow: ['terminal'] as const };
+  services.admitGuests({
+    guests: () => [{ ...member, allow: [...member.allow], because: ['group lab'], dial: false }],
+    onChange: () => () => undefined,
+  });
+  const denied = request('tcp-connect');
+  services.dispatch('o2', { ...member, allow: [...member.allow] }, denied.req);
+  assert.equal(denied.answer.code, 'PERMISSION_DENIED');
+  assert.equal(
+    denied.answer.reason,
+    'permission denied: o2 does not allow forwards from m1/m1 (its owner can run `clawbridge group allow lab terminal,forward` there)',
+    'not `peers allow m1/m1`, which o2 refuses for a node that is no peer there',
+  );
+});
