@@ -49,6 +49,7 @@ function setup(
         fingerprint: OWN,
         identity: { name: 'browser' } as never,
         pair: pair ?? (() => Promise.reject(new Error('no pairing here'))),
+        rename: () => Promise.reject(new Error('no renaming here')),
       },
       store: {
         devices: () => Promise.resolve([...devices]),
