@@ -191,7 +191,9 @@ test(
       // Open terminal stays (and keeps the focus) but does nothing: the card already says why.
       const open = deviceCard(page).getByRole('button', { name: 'Open terminal' });
       assert.equal(await open.getAttribute('aria-disabled'), 'true', 'Open terminal on a device that refused');
-      await open.click();
+      // Pressed as a keyboard user would: it keeps the focus (aria-disabled), and does nothing.
+      await open.focus();
+      await page.keyboard.press('Enter');
       assert.equal(await page.getByRole('main', { name: 'Peers' }).count(), 1, 'still on Peers');
       await nav(page, 'Terminals').click();
       assert.equal(await screen(page).count(), 1, 'only the ended terminal');

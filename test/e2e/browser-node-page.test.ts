@@ -18,6 +18,7 @@ import type { PairNewResult, PeerInfo } from '../../src-main/api/contract.js';
 import {
   browserMissing,
   card,
+  focused,
   launchBrowser,
   nav,
   openUi,
@@ -221,7 +222,7 @@ test(
       const fingerprint = await shownFingerprint(page);
       // Its name, from the browser and platform it runs on; renamed, it is kept across a reload.
       const name = thisBrowser(page).getByLabel('Name');
-      const userAgent = await page.evaluate(() => navigator.userAgent);
+      const userAgent = String(await page.evaluate('navigator.userAgent'));
       await until('the page shows its name', async () => (await name.inputValue()) !== '', 30_000);
       assert.equal(await name.inputValue(), defaultBrowserName(userAgent));
       assert.match(await name.inputValue(), /^Chrome on Linux$/, userAgent);
@@ -248,10 +249,7 @@ test(
       await enterCode(page, 'k7qx-m2rt-9wza');
       await waitForText(error, /^K7QX-M2RT-9WZA: code invalid or expired/, 30_000);
       assert.equal(await page.getByLabel('Pairing code').inputValue(), '', 'the refused code left the field');
-      assert.ok(
-        await page.getByLabel('Pairing code').evaluate((el) => el === document.activeElement),
-        'the focus is back in the field, for the next code',
-      );
+      assert.ok(await focused(page.getByLabel('Pairing code')), 'the focus is back in the field, for the next code');
       await screenshotThemes(page, 'browser-node-code-refused');
       assert.equal((await agentCall(home, 'pending.list', {})).length, 0, 'no request reached the device');
 
@@ -288,12 +286,14 @@ test(
       await waitForText(deviceCard(page), /offline|unreachable/, 60_000);
       const open = deviceCard(page).getByRole('button', { name: 'Open terminal' });
       assert.equal(await open.getAttribute('aria-disabled'), 'true');
+      const describedBy = (await open.getAttribute('aria-describedby')) ?? '';
       assert.match(
-        (await open.evaluate((el) => document.getElementById(el.getAttribute('aria-describedby') ?? '')?.textContent)) ??
-          '',
+        (await page.locator(`[id="${describedBy}"]`).textContent()) ?? '',
         /^office is (offline|unreachable): it must be online for this$/,
       );
-      await open.click();
+      // Pressed as a keyboard user would: it keeps the focus (aria-disabled), and does nothing.
+      await open.focus();
+      await page.keyboard.press('Enter');
       assert.equal(await page.getByRole('main', { name: 'Peers' }).count(), 1, 'still on Peers');
       assert.equal(await page.getByRole('tabpanel').count(), 0, 'no terminal tab opened');
       await screenshotThemes(page, 'browser-node-device-offline');
