@@ -61,7 +61,9 @@ export function ThisNode({ heading }: { heading: string }) {
       ) : null}
       <ErrorText error={save.error} id={errorId} />
       {client.serves('settings.set') ? (
-        <p className="hint">A device&apos;s owner sees this name when this browser pairs with it or joins a group.</p>
+        <p className="hint">
+          A device&apos;s owner sees this name when this browser pairs with it or joins a group.
+        </p>
       ) : null}
       {fingerprint ? <Fingerprint value={fingerprint} label="Fingerprint" /> : <p className="muted">…</p>}
     </section>

@@ -86,7 +86,9 @@ export function codeProblem(text: string): string | null {
   const compact = [...upper].map((c) => CODE_FOLD[c] ?? c).join('');
   const bad = [...compact].find((c) => !CODE_ALPHABET.includes(c));
   if (bad !== undefined) {
-    const shown = /^[\x21-\x7e]$/.test(bad) ? `“${bad}”` : `U+${bad.codePointAt(0)!.toString(16).toUpperCase()}`;
+    const shown = /^[\x21-\x7e]$/.test(bad)
+      ? `“${bad}”`
+      : `U+${bad.codePointAt(0)!.toString(16).toUpperCase()}`;
     return `${shown} is not in a pairing code: codes are digits and the letters A–Z except U, like K7QX-M2RT-9WZA`;
   }
   if (compact.length !== CODE_CHARS)

@@ -7,12 +7,7 @@ import { BrowserNodeError } from './bytes.js';
 import { browserGroups, joinGroupByCode, type BrowserGroup } from './group-join.js';
 import { signedLeave } from './group-leave.js';
 import { mergeGroupRecords, pullGroupRecords } from './group-sync.js';
-import {
-  checkBrowserName,
-  makeBrowserIdentity,
-  OLD_DEFAULT_NAME,
-  type BrowserIdentity,
-} from './identity.js';
+import { checkBrowserName, makeBrowserIdentity, OLD_DEFAULT_NAME, type BrowserIdentity } from './identity.js';
 import { BrowserMux } from './mux.js';
 import {
   openDecision,

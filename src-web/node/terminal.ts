@@ -110,7 +110,9 @@ export class BrowserTerminal {
     terminal.session = where.session;
     terminal.received = terminal.acked = where.from;
     terminal.inputUnknown = true;
-    terminal.resume(Date.now() + RESUME_FOR_MS).catch((err: unknown) => terminal.finish({ error: String(err) }));
+    terminal
+      .resume(Date.now() + RESUME_FOR_MS)
+      .catch((err: unknown) => terminal.finish({ error: String(err) }));
     return terminal;
   }
 

@@ -190,7 +190,11 @@ test(
       await screenshotThemes(page, 'browser-node-removed-device');
       // Open terminal stays (and keeps the focus) but does nothing: the card already says why.
       const open = deviceCard(page).getByRole('button', { name: 'Open terminal' });
-      assert.equal(await open.getAttribute('aria-disabled'), 'true', 'Open terminal on a device that refused');
+      assert.equal(
+        await open.getAttribute('aria-disabled'),
+        'true',
+        'Open terminal on a device that refused',
+      );
       // Pressed as a keyboard user would: it keeps the focus (aria-disabled), and does nothing.
       await open.focus();
       await page.keyboard.press('Enter');

@@ -147,7 +147,11 @@ test(
       await terminalLive(page);
       await waitForText(screen(page), new RegExp(`^42 ${marker}$`, 'm'), 30_000);
       await run(page, 'echo "$KEPT"', /^kept-23$/m);
-      assert.equal(await page.getByText('No terminal open').count(), 0, 'the Terminals view lost its terminal');
+      assert.equal(
+        await page.getByText('No terminal open').count(),
+        0,
+        'the Terminals view lost its terminal',
+      );
       await screenshotThemes(page, 'browser-node-reloaded');
       await nav(page, 'Peers').click();
       assert.equal(await shownFingerprint(page), fingerprint);
@@ -231,8 +235,9 @@ test(
       await until(
         'Save name is done',
         async () =>
-          (await thisBrowser(page).getByRole('button', { name: 'Save name' }).getAttribute('aria-disabled')) ===
-          'true',
+          (await thisBrowser(page)
+            .getByRole('button', { name: 'Save name' })
+            .getAttribute('aria-disabled')) === 'true',
         30_000,
       );
       await screenshotThemes(page, 'browser-node-name');
@@ -249,7 +254,10 @@ test(
       await enterCode(page, 'k7qx-m2rt-9wza');
       await waitForText(error, /^K7QX-M2RT-9WZA: code invalid or expired/, 30_000);
       assert.equal(await page.getByLabel('Pairing code').inputValue(), '', 'the refused code left the field');
-      assert.ok(await focused(page.getByLabel('Pairing code')), 'the focus is back in the field, for the next code');
+      assert.ok(
+        await focused(page.getByLabel('Pairing code')),
+        'the focus is back in the field, for the next code',
+      );
       await screenshotThemes(page, 'browser-node-code-refused');
       assert.equal((await agentCall(home, 'pending.list', {})).length, 0, 'no request reached the device');
 

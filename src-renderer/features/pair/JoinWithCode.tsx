@@ -90,7 +90,8 @@ export function JoinWithCode({
         // field empties for the next one, and the line says which code it was.
         const spent = rejected || why === 'BAD_PAIR_CODE';
         if (spent) setCode('');
-        if (!rejected) setError(spent && !looksLikeInvite(sent) ? `${sent}: ${messageOf(err)}` : messageOf(err));
+        if (!rejected)
+          setError(spent && !looksLikeInvite(sent) ? `${sent}: ${messageOf(err)}` : messageOf(err));
       },
     );
   };

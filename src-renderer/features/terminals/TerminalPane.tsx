@@ -173,7 +173,8 @@ export function TerminalPane({
       {/* Keys typed meanwhile are sent once it opens; the detail says when some were not (too many). */}
       {state.phase === 'connecting' ? (
         <div className="overlay overlay-bar">
-          Connecting to {tab.target.peerName}… {state.detail ? <span className="muted">{state.detail}</span> : null}
+          Connecting to {tab.target.peerName}…{' '}
+          {state.detail ? <span className="muted">{state.detail}</span> : null}
         </div>
       ) : null}
       {state.phase === 'reconnecting' ? (

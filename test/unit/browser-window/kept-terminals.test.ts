@@ -15,7 +15,11 @@ import {
 import { BrowserNodeError } from '../../../src-web/node/bytes.js';
 import type { MuxStream } from '../../../src-web/node/mux.js';
 import { MemoryStore } from '../../../src-web/node/store.js';
-import { BrowserTerminal, TAKE_UP_REPLAY_BYTES, type TerminalEvents } from '../../../src-web/node/terminal.js';
+import {
+  BrowserTerminal,
+  TAKE_UP_REPLAY_BYTES,
+  type TerminalEvents,
+} from '../../../src-web/node/terminal.js';
 import {
   TAKING_UP,
   TerminalSessions,
@@ -46,9 +50,7 @@ function page(store: MemoryStore) {
 }
 
 /** What a window's channel delivers (after the current task), decoded. */
-async function frames(channel: {
-  onMessage(l: (b: Uint8Array) => void): unknown;
-}): Promise<TerminalFrame[]> {
+async function frames(channel: { onMessage(l: (b: Uint8Array) => void): unknown }): Promise<TerminalFrame[]> {
   const out: TerminalFrame[] = [];
   const decoder = new TerminalFrameDecoder();
   channel.onMessage((b) => out.push(...decoder.push(b)));
@@ -74,9 +76,15 @@ test('a session is kept with where it stands, and a reloaded page takes it up ag
   const after = page(store);
   await after.sessions.restore();
   const from = 2_000_000 - TAKE_UP_REPLAY_BYTES;
-  assert.deepEqual(after.takenUp.map((t) => [t.where, t.size]), [
-    [{ session: 'remote-1', from }, { cols: 100, rows: 30 }],
-  ]);
+  assert.deepEqual(
+    after.takenUp.map((t) => [t.where, t.size]),
+    [
+      [
+        { session: 'remote-1', from },
+        { cols: 100, rows: 30 },
+      ],
+    ],
+  );
   const listed = after.sessions.list();
   assert.deepEqual(
     listed.map((s) => [s.id, s.state, s.attached, s.startedAt]),
@@ -115,7 +123,10 @@ test('a session that ends, or that the window closes, is forgotten; one with lit
   );
   const after = page(store);
   await after.sessions.restore();
-  assert.deepEqual(after.takenUp.map((t) => t.where), [{ session: 'remote-2', from: 0 }]);
+  assert.deepEqual(
+    after.takenUp.map((t) => t.where),
+    [{ session: 'remote-2', from: 0 }],
+  );
   // The device no longer has it: it ends as failed, and is forgotten.
   after.takenUp[0]!.events.end({ error: 'office no longer has this terminal session' });
   await new Promise((r) => setImmediate(r));
@@ -136,7 +147,12 @@ function fakeStream() {
     end: () => undefined,
     reset: (why: string) => assert.fail(`the stream was reset: ${why}`),
   } as unknown as MuxStream;
-  return { stream, written, push: (f: TerminalFrame) => data(encodeTerminalFrame(f)), lose: (e?: BrowserNodeError) => end(e) };
+  return {
+    stream,
+    written,
+    push: (f: TerminalFrame) => data(encodeTerminalFrame(f)),
+    lose: (e?: BrowserNodeError) => end(e),
+  };
 }
 
 test('taken up, the session resumes from the offset asked, and input counts on from what the session took', async () => {
