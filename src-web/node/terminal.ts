@@ -74,6 +74,8 @@ export class BrowserTerminal {
    */
   private inputUnknown = false;
   private size: { cols: number; rows: number };
+  /** The size the current stream was opened with: a resize made while it opened goes once it is ready. */
+  private openedWith: { cols: number; rows: number };
 
   private constructor(
     private readonly openStream: OpenTerminalStream,
@@ -81,6 +83,7 @@ export class BrowserTerminal {
     private readonly events: TerminalEvents,
   ) {
     this.size = { ...size };
+    this.openedWith = { ...size };
   }
 
   /** Opens a new shell session. @throws (rejects) BrowserNodeError('STREAM_REJECTED') with the device's reason. */
@@ -205,6 +208,10 @@ export class BrowserTerminal {
     this.streamInputFrom = this.unackedFrom;
     this.ready = true;
     this.events.progress?.({ session: id, received: this.received });
+    // The window was resized while this stream opened (a reloaded page fits its tab then).
+    const { cols, rows } = this.size;
+    if (cols !== this.openedWith.cols || rows !== this.openedWith.rows)
+      stream.write(encodeTerminalFrame({ type: 'resize', cols, rows }));
     if (this.unacked.length > 0) stream.write(encodeTerminalFrame({ type: 'data', data: this.unacked }));
   }
 
@@ -234,14 +241,15 @@ export class BrowserTerminal {
   private async resume(deadline: number): Promise<void> {
     for (let attempt = 0; !this.ended; attempt++) {
       try {
+        const size = { ...this.size };
         const stream = await this.openStream({
           v: 1,
           resume: this.session,
           offset: this.received,
-          cols: this.size.cols,
-          rows: this.size.rows,
+          ...size,
           input: true,
         });
+        this.openedWith = size;
         if (this.ended) return stream.end();
         this.attach(stream);
         this.events.status?.('resumed', 'the terminal resumed on the same session');

@@ -72,7 +72,7 @@ export class WindowTerminal {
     readonly peer: string,
     readonly peerName: string,
     size: { cols: number; rows: number },
-    /** Where the session stands, as kept, or a session of its own: told each time it moves on. */
+    /** Told where the session stands each time it moves on (kept across a reload), null once it ended. */
     private readonly keep: (where: { session: string; received: number } | null) => void = () => undefined,
     /** A session kept before a reload, taken up from output byte `from`. */
     restored?: { stored: StoredTerminal; from: number },

@@ -175,12 +175,17 @@ test('taken up, the session resumes from the offset asked, and input counts on f
     },
   );
   terminal.write('ab');
+  // The reloaded window fits its tab while the session is taken up: the new size follows once it is.
+  terminal.resize(100, 30);
   await new Promise((r) => setImmediate(r));
   assert.deepEqual(asked, [{ v: 1, resume: REMOTE, offset: 4000, cols: 90, rows: 20, input: true }]);
   const first = streams[0]!;
   // The session had taken 50 input bytes before the reload.
   first.push({ type: 'session', id: REMOTE, offset: 4000, input: 50 });
-  assert.deepEqual(first.written, [{ type: 'data', data: new TextEncoder().encode('ab') }]);
+  assert.deepEqual(first.written, [
+    { type: 'resize', cols: 100, rows: 30 },
+    { type: 'data', data: new TextEncoder().encode('ab') },
+  ]);
   first.push({ type: 'ack', offset: 1 });
   // The link drops: the device says it took 51 bytes in all, so only `b` goes again.
   first.lose(new BrowserNodeError('LINK_CLOSED', 'the relay link closed'));
