@@ -1,7 +1,8 @@
 /**
  * The node's own methods, answered by the browser node (ADR 0094): `status` (its name, fingerprint, the
- * relay it speaks through and its devices as peers), `settings.set` of its name, and the lists the window reads with it, which a
- * browser never has anything in: no pairing requests (it never issues codes), no forwards, no proxies.
+ * relay it speaks through and its devices as peers), `settings.set` of its name (ADR 0102), and the
+ * lists the window reads with it, which a browser never has anything in: no pairing requests (it never
+ * issues codes), no forwards, no proxies.
  */
 import type { StatusResult } from '../../src-main/api/contract.js';
 import { normalizeNodeName, typedNameProblem } from '../../src-main/core/names.js';
