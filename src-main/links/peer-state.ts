@@ -55,6 +55,8 @@ export interface PeerStateFacts {
   directOffHere: boolean;
   /** The peer's hello announced no direct address: its listener is off (or loopback-only elsewhere). */
   directOffThere: boolean;
+  /** The peer is a browser (crypto/node-kind.ts): it has no listener at all, the relay is its only path. */
+  browser?: boolean;
   /** The peer's home relay is known (its hello, its invite, or `peers add --relay`): dialed on demand. */
   homeRelayKnown: boolean;
   /**
@@ -161,8 +163,13 @@ export function describePeerState(facts: PeerStateFacts): PeerStateView {
 export const DIRECT_OFF_THERE_REASON =
   'they do not accept direct connections (their agent announces no listener)';
 
+/** "Why relayed?" for a browser: a page can dial only its relay's WebSocket, never listen (ADR 0094). */
+export const BROWSER_RELAY_REASON = 'a browser reaches this device only through the relay (it cannot listen)';
+
 /** "Why relayed?": what keeps the direct path from carrying the traffic. */
 export function relayReason(facts: PeerStateFacts): string {
+  // Said first: no setting here or there would give a browser a direct path.
+  if (facts.browser === true) return BROWSER_RELAY_REASON;
   if (facts.directOffHere) return 'direct turned off here';
   // Its hello is the peer's word now: addresses saved from before (an old listener's port) and the
   // dials that failed on them say nothing about why it is relayed.

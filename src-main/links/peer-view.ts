@@ -5,6 +5,7 @@
 import type { ReadonlyPeerEntry } from './ports.js';
 import type { KnownAddress } from '../state/address-book.js';
 import { routeText } from '../core/routes.js';
+import { nodeKindOfCert } from '../crypto/node-kind.js';
 import { isPunchedLink } from '../transport/nat/punched-link.js';
 import type { RelaySetting } from '../state/settings.js';
 import { describePeerAddress, describePeerState } from './peer-state.js';
@@ -50,6 +51,7 @@ export function peerStateView(agent: PeerStateSource, entry: ReadonlyPeerEntry):
     addressesKnown: (agent.addressBook?.(entry.fingerprint) ?? entry.record.addresses).length,
     directOffHere: agent.settings.get().listen === null,
     directOffThere: entry.directOffThere === true,
+    browser: entry.record.cert !== undefined && nodeKindOfCert(entry.record.cert) === 'browser',
     homeRelayKnown: homeRelayOf(agent, entry).homeRelay !== undefined,
     lostAt: !active && entry.links.since ? entry.links.since.getTime() : undefined,
     traversal: entry.traversal?.explanation && {

@@ -44,6 +44,12 @@ export interface PeerAction {
    * the focus) but does nothing, and the card says why.
    */
   readonly permission?: string;
+  /**
+   * It acts on the peer now (a terminal), so it needs the peer online: while the peer is offline,
+   * unreachable, waiting or refusing this device, the button stays (and keeps the focus) but does
+   * nothing, and says why.
+   */
+  readonly needsOnline?: boolean;
   run?(context: PeerActionContext): void;
   /** Opened by the button; `initial` holds the files dropped on the card, when that opened it. */
   readonly Dialog?: ComponentType<{ peer: PeerInfo; initial: string[]; onClose: () => void }>;

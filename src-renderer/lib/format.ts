@@ -65,6 +65,37 @@ export function looksLikeInvite(text: string): boolean {
   return /^clawbridge:\/\//i.test(text.trim());
 }
 
+/** Crockford base32, as pairing codes are written (src-main/protocol/pair-code.ts PAIR_CODE_ALPHABET). */
+const CODE_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+/** Characters of a code (pair-code.ts PAIR_CODE_CHARS). */
+const CODE_CHARS = 12;
+/** Look-alikes a code reads as digits. */
+const CODE_FOLD: Readonly<Record<string, string>> = { I: '1', L: '1', O: '0' };
+
+/**
+ * Why `text` is not a pairing code, before it is sent, or null when it may be one: the rules of
+ * src-main/protocol/pair-code.ts parsePairCode (spaces and dashes ignored, any case, I and L read as
+ * 1 and O as 0), which a test holds this to. An invite link is the agent's to check. Whether the code
+ * is right only its device can tell: a well-formed code goes through.
+ */
+export function codeProblem(text: string): string | null {
+  const t = text.trim();
+  // A link (the desktop app's invite, or the page's own `#join?invite=`): the node reads it.
+  if (looksLikeInvite(t) || /[?&]invite=/.test(t)) return null;
+  const upper = t.replace(/[\s\u002d\u2010-\u2015\u2212]/gu, '').replace(/[a-z]/g, (c) => c.toUpperCase());
+  const compact = [...upper].map((c) => CODE_FOLD[c] ?? c).join('');
+  const bad = [...compact].find((c) => !CODE_ALPHABET.includes(c));
+  if (bad !== undefined) {
+    const shown = /^[\x21-\x7e]$/.test(bad)
+      ? `“${bad}”`
+      : `U+${bad.codePointAt(0)!.toString(16).toUpperCase()}`;
+    return `${shown} is not in a pairing code: codes are digits and the letters A–Z except U, like K7QX-M2RT-9WZA`;
+  }
+  if (compact.length !== CODE_CHARS)
+    return `a pairing code is ${CODE_CHARS} characters, like K7QX-M2RT-9WZA: this has ${compact.length}`;
+  return null;
+}
+
 /** The code part of what a person typed: trimmed, upper-cased unless it is an invite link. */
 export function normalizeCode(text: string): string {
   const t = text.trim();

@@ -7,14 +7,14 @@ import { BrowserNodeError } from './bytes.js';
 import { browserGroups, joinGroupByCode, type BrowserGroup } from './group-join.js';
 import { signedLeave } from './group-leave.js';
 import { mergeGroupRecords, pullGroupRecords } from './group-sync.js';
-import { makeBrowserIdentity, type BrowserIdentity } from './identity.js';
+import { checkBrowserName, makeBrowserIdentity, OLD_DEFAULT_NAME, type BrowserIdentity } from './identity.js';
 import { BrowserMux } from './mux.js';
 import {
   openDecision,
   pairHello,
   PairingJoiner,
   parsePairCode,
-  refusalLine,
+  refusalError,
   type PairDecision,
 } from './pairing.js';
 import { circuitReader, openRendezvous } from './circuit-reader.js';
@@ -36,7 +36,10 @@ export interface BrowserNodeOptions {
   store: BrowserNodeStore;
   /** The relay's access token, when it has one. */
   token?: string;
-  /** The name a fresh identity gets; the owner names the device on approval anyway. */
+  /**
+   * The name a fresh identity gets (the page's: its browser and platform), shown to a device's owner
+   * when it pairs; the owner may name it otherwise there.
+   */
   name?: string;
 }
 
@@ -53,17 +56,38 @@ export class BrowserNode {
 
   private constructor(
     private readonly opts: BrowserNodeOptions,
-    readonly identity: BrowserIdentity,
+    private current: BrowserIdentity,
   ) {}
 
-  /** Loads the stored identity, or makes and stores one on first use. */
+  /**
+   * Loads the stored identity, or makes and stores one on first use. An identity that still has the
+   * name every page had before pages named themselves (`browser`) takes `opts.name` instead.
+   */
   static async start(opts: BrowserNodeOptions): Promise<BrowserNode> {
     let identity = await opts.store.loadIdentity();
     if (!identity) {
-      identity = await makeBrowserIdentity(opts.name ?? 'browser');
+      identity = await makeBrowserIdentity(opts.name ?? OLD_DEFAULT_NAME);
+      await opts.store.saveIdentity(identity);
+    } else if (identity.name === OLD_DEFAULT_NAME && opts.name !== undefined && opts.name !== identity.name) {
+      identity = { ...identity, name: checkBrowserName(opts.name) };
       await opts.store.saveIdentity(identity);
     }
     return new BrowserNode(opts, identity);
+  }
+
+  get identity(): BrowserIdentity {
+    return this.current;
+  }
+
+  /**
+   * Names this browser `name` from now on: what its next pairings, group joins and hellos say. Its
+   * certificate keeps the name it was made with (the fingerprint covers it); devices already paired
+   * keep the name their owner saved. @throws BrowserNodeError('BAD_ARGUMENT') for a name that is none.
+   */
+  async rename(name: string): Promise<void> {
+    const renamed = { ...this.current, name: checkBrowserName(name) };
+    await this.opts.store.saveIdentity(renamed);
+    this.current = renamed;
   }
 
   get fingerprint(): string {
@@ -97,8 +121,8 @@ export class BrowserNode {
       circuit.send(pairHello(code.tag));
       circuit.send(joiner.start());
       const msg2 = await next(PAIRING_STEP_TIMEOUT_MS);
-      const refused = refusalLine(msg2);
-      if (refused) throw new BrowserNodeError('PAIRING_FAILED', refused);
+      const refused = refusalError(msg2);
+      if (refused) throw refused;
       const { message, result } = await joiner.receive(msg2);
       circuit.send(message);
       onVerified({ fingerprint: result.peerFingerprint, name: result.peerName });
@@ -213,6 +237,22 @@ export class BrowserNode {
     const open = async (args: Record<string, unknown>) =>
       (await this.linkTo(fingerprint)).open(TERMINAL_SERVICE, args);
     return BrowserTerminal.open(open, size, events);
+  }
+
+  /**
+   * Takes up session `where.session` on a device again, from output byte `where.from`, after the page
+   * that opened it reloaded (BrowserTerminal.takeUp): it resumes on a new link by itself, and `events`
+   * says when it did, or why not.
+   */
+  takeUpTerminal(
+    fingerprint: string,
+    where: { session: string; from: number },
+    size: { cols: number; rows: number },
+    events: TerminalEvents,
+  ): BrowserTerminal {
+    const open = async (args: Record<string, unknown>) =>
+      (await this.linkTo(fingerprint)).open(TERMINAL_SERVICE, args);
+    return BrowserTerminal.takeUp(open, where, size, events);
   }
 
   /**

@@ -14,9 +14,18 @@ export interface BrowserIdentity {
   certDer: Uint8Array;
   /** SHA-256 of certDer, 64 lowercase hex. */
   fingerprint: string;
-  /** The name the browser gave itself when it was made (shown to the owner at pairing). */
+  /**
+   * The name the browser goes by (shown to the owner at pairing, said in its hellos); its certificate
+   * keeps the one it was made with.
+   */
   name: string;
 }
+
+/**
+ * What every page was called before pages named themselves (src-web/window/browser-name.ts): an
+ * identity with this name takes the page's default when it starts.
+ */
+export const OLD_DEFAULT_NAME = 'browser';
 
 /** C0 and C1 controls, line and paragraph separators, bidi embeddings and overrides. */
 function isControl(ch: string): boolean {

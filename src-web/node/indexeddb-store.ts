@@ -4,14 +4,18 @@
  * usable by this origin's script and is never bytes, even here.
  */
 import type { BrowserIdentity } from './identity.js';
-import type { BrowserNodeStore, PairedDevice, StoredGroup } from './store.js';
+import type { BrowserNodeStore, PairedDevice, StoredGroup, StoredTerminal } from './store.js';
 
 const DB_NAME = 'clawbridge-browser-node';
 const IDENTITY = 'identity';
 const DEVICES = 'devices';
 const GROUPS = 'groups';
-/** 2: the groups joined (group-join.ts) came. An upgrade keeps what version 1 stored. */
-const DB_VERSION = 2;
+const TERMINALS = 'terminals';
+/**
+ * 2: the groups joined (group-join.ts) came; 3: the terminals open (kept across a reload). An upgrade
+ * keeps what the older versions stored.
+ */
+const DB_VERSION = 3;
 
 /** IndexedDB as this module uses it, typed here so the file compiles for Node's typings too. */
 interface Request<T> {
@@ -54,6 +58,7 @@ export class IndexedDbStore implements BrowserNodeStore {
       if (!db.objectStoreNames.contains(IDENTITY)) db.createObjectStore(IDENTITY);
       if (!db.objectStoreNames.contains(DEVICES)) db.createObjectStore(DEVICES, { keyPath: 'fingerprint' });
       if (!db.objectStoreNames.contains(GROUPS)) db.createObjectStore(GROUPS, { keyPath: 'id' });
+      if (!db.objectStoreNames.contains(TERMINALS)) db.createObjectStore(TERMINALS, { keyPath: 'id' });
     };
     return new IndexedDbStore(await done(request));
   }
@@ -87,5 +92,14 @@ export class IndexedDbStore implements BrowserNodeStore {
   }
   async forgetGroup(id: string): Promise<void> {
     await done(this.store(GROUPS, 'readwrite').delete(id));
+  }
+  async terminals(): Promise<StoredTerminal[]> {
+    return (await done(this.store(TERMINALS, 'readonly').getAll())) as StoredTerminal[];
+  }
+  async saveTerminal(terminal: StoredTerminal): Promise<void> {
+    await done(this.store(TERMINALS, 'readwrite').put(terminal));
+  }
+  async forgetTerminal(id: string): Promise<void> {
+    await done(this.store(TERMINALS, 'readwrite').delete(id));
   }
 }

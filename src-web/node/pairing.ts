@@ -214,8 +214,22 @@ function checkMessage(bytes: Uint8Array, type: number): void {
   if (bytes[1] !== type) throw failed('pairing failed: a malformed message from the other node');
 }
 
+/**
+ * The issuer's refusal before any exchange, as the error the agent's joiner gives for it
+ * (protocol/pairing-wire.ts refusalError): RELAY_LIMIT for too many attempts (the code is still good),
+ * BAD_PAIR_CODE otherwise (invalid, expired or used: no use again); undefined if it is not one.
+ */
+export function refusalError(frame: Uint8Array): BrowserNodeError | undefined {
+  const line = refusalLine(frame);
+  if (line === undefined) return undefined;
+  return new BrowserNodeError(line === CODE_INVALID_LINE ? 'BAD_PAIR_CODE' : 'RELAY_LIMIT', line);
+}
+
+/** What a refused code is said to be (the agent's CODE_INVALID_LINE). */
+const CODE_INVALID_LINE = 'code invalid or expired';
+
 /** The issuer's refusal before any exchange (`CBPAIRX:` ‖ JSON), as one line; undefined if it is not one. */
-export function refusalLine(frame: Uint8Array): string | undefined {
+function refusalLine(frame: Uint8Array): string | undefined {
   if (frame.length > 256 || frame.length < REFUSAL_MARKER.length) return undefined;
   let text: string;
   try {
@@ -235,7 +249,7 @@ export function refusalLine(frame: Uint8Array): string | undefined {
   } catch {
     // Unreadable refusal: the code is as good as invalid from here.
   }
-  return 'code invalid or expired';
+  return CODE_INVALID_LINE;
 }
 
 export interface PairDecision {

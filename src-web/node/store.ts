@@ -1,7 +1,8 @@
 /**
  * Where a browser node keeps what it must remember across reloads: its identity (the CryptoKeyPair as
- * structured clone keeps it: usable, not readable) and the devices it paired with. IndexedDB in a page
- * (scoped to the page's origin, so another site reads none of it); memory in tests.
+ * structured clone keeps it: usable, not readable), the devices it paired with, the groups it joined and
+ * the terminals it has open. IndexedDB in a page (scoped to the page's origin, so another site reads
+ * none of it); memory in tests.
  */
 import type { GroupRecord } from '../../src-main/protocol/group-records.js';
 import type { BrowserIdentity } from './identity.js';
@@ -27,6 +28,25 @@ export interface StoredGroup {
   records: GroupRecord[];
 }
 
+/**
+ * A terminal the page had open (src-web/window/terminal-sessions.ts), kept so a reload takes it up
+ * again on its device instead of leaving the shell there with no client.
+ */
+export interface StoredTerminal {
+  /** The window's ID for it (`terminal.attach`), and the ID its SESSION frames carry: both kept. */
+  id: string;
+  sessionId: string;
+  peer: string;
+  peerName: string;
+  startedAt: string;
+  /** The session's ID on the device. */
+  remote: string;
+  /** Output received when last kept (at least what the device was told was taken). */
+  offset: number;
+  cols: number;
+  rows: number;
+}
+
 export interface BrowserNodeStore {
   loadIdentity(): Promise<BrowserIdentity | undefined>;
   saveIdentity(identity: BrowserIdentity): Promise<void>;
@@ -36,6 +56,9 @@ export interface BrowserNodeStore {
   groups(): Promise<StoredGroup[]>;
   saveGroup(group: StoredGroup): Promise<void>;
   forgetGroup(id: string): Promise<void>;
+  terminals(): Promise<StoredTerminal[]>;
+  saveTerminal(terminal: StoredTerminal): Promise<void>;
+  forgetTerminal(id: string): Promise<void>;
 }
 
 /** A store that forgets on exit: tests, and a page that must not keep anything. */
@@ -43,6 +66,7 @@ export class MemoryStore implements BrowserNodeStore {
   private identity: BrowserIdentity | undefined;
   private readonly known = new Map<string, PairedDevice>();
   private readonly joined = new Map<string, StoredGroup>();
+  private readonly open = new Map<string, StoredTerminal>();
 
   loadIdentity(): Promise<BrowserIdentity | undefined> {
     return Promise.resolve(this.identity);
@@ -71,6 +95,17 @@ export class MemoryStore implements BrowserNodeStore {
   }
   forgetGroup(id: string): Promise<void> {
     this.joined.delete(id);
+    return Promise.resolve();
+  }
+  terminals(): Promise<StoredTerminal[]> {
+    return Promise.resolve([...this.open.values()]);
+  }
+  saveTerminal(terminal: StoredTerminal): Promise<void> {
+    this.open.set(terminal.id, { ...terminal });
+    return Promise.resolve();
+  }
+  forgetTerminal(id: string): Promise<void> {
+    this.open.delete(id);
     return Promise.resolve();
   }
 }

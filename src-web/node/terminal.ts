@@ -25,12 +25,26 @@ const RESUME_PAUSES_MS = [250, 1_000, 2_000];
 /** Refusals no retry can change: the session or this browser's access is gone. */
 const FINAL = new Set(['REMOVED', 'NOT_APPROVED', 'PERMISSION_DENIED', 'SESSION_GONE', 'BAD_REQUEST']);
 
+/**
+ * Output asked for again when a reloaded page takes a session up, before the last offset it kept, in
+ * bytes (512 KiB): what the screen shows again. The device keeps the last 2 MiB (REPLAY_BUFFER_BYTES)
+ * and pauses the program once 1 MiB is unacknowledged, and the kept offset is at least what was
+ * acknowledged (`progress` is told at each ACK), so this much before it is always still held.
+ */
+export const TAKE_UP_REPLAY_BYTES = 512 * 1024;
+
 export interface TerminalEvents {
   output(bytes: Uint8Array): void;
   /** The session ended: how the program exited, or why it is lost. */
   end(result: { exit?: ExitStatus; error?: string }): void;
   /** The link dropped and the terminal is resuming, or it resumed. */
   status?(state: 'reconnecting' | 'resumed', detail: string): void;
+  /**
+   * Where the session stands, for a page that keeps it across a reload (takeUp): its ID on the device
+   * and the output received so far, told when the session is known and at each ACK, so it is never
+   * behind what the device was told was taken.
+   */
+  progress?(where: { session: string; received: number }): void;
 }
 
 /** Opens a `terminal` stream with these OPEN arguments, on a link to the device (a new one if need be). */
@@ -54,7 +68,14 @@ export class BrowserTerminal {
   private ended = false;
   /** `end` was told. */
   private finished = false;
+  /**
+   * Taken up by a reloaded page (takeUp): the input the session took before is not known here until
+   * the device says it in SESSION; input is numbered from there.
+   */
+  private inputUnknown = false;
   private size: { cols: number; rows: number };
+  /** The size the current stream was opened with: a resize made while it opened goes once it is ready. */
+  private openedWith: { cols: number; rows: number };
 
   private constructor(
     private readonly openStream: OpenTerminalStream,
@@ -62,6 +83,7 @@ export class BrowserTerminal {
     private readonly events: TerminalEvents,
   ) {
     this.size = { ...size };
+    this.openedWith = { ...size };
   }
 
   /** Opens a new shell session. @throws (rejects) BrowserNodeError('STREAM_REJECTED') with the device's reason. */
@@ -72,6 +94,28 @@ export class BrowserTerminal {
   ): Promise<BrowserTerminal> {
     const terminal = new BrowserTerminal(openStream, size, events);
     terminal.attach(await openStream({ v: 1, cols: size.cols, rows: size.rows }));
+    return terminal;
+  }
+
+  /**
+   * Takes session `session` up again on the device, from output byte `from`, after the page that had
+   * it reloaded: resumes as after a dropped link (tried for RESUME_FOR_MS), and `status('resumed')`
+   * says once it did; `end` says why not (the session is gone, the device refused). Input written
+   * meanwhile is sent once it resumed.
+   */
+  static takeUp(
+    openStream: OpenTerminalStream,
+    where: { session: string; from: number },
+    size: { cols: number; rows: number },
+    events: TerminalEvents,
+  ): BrowserTerminal {
+    const terminal = new BrowserTerminal(openStream, size, events);
+    terminal.session = where.session;
+    terminal.received = terminal.acked = where.from;
+    terminal.inputUnknown = true;
+    terminal
+      .resume(Date.now() + RESUME_FOR_MS)
+      .catch((err: unknown) => terminal.finish({ error: String(err) }));
     return terminal;
   }
 
@@ -124,6 +168,7 @@ export class BrowserTerminal {
           this.events.output(frame.data);
           if (this.received - this.acked >= ACK_STEP) {
             this.acked = this.received;
+            this.events.progress?.({ session: this.session!, received: this.received });
             stream.write(encodeTerminalFrame({ type: 'ack', offset: this.received }));
           }
           break;
@@ -155,10 +200,18 @@ export class BrowserTerminal {
       stream.reset(`the device resumed at output byte ${offset}, not ${this.received}`);
       return;
     }
+    // Taken up after a reload: what is written from now on follows what the session already took.
+    if (this.inputUnknown && input !== undefined) this.unackedFrom = input;
+    this.inputUnknown = false;
     // What the session took over all its streams; without it (an older device) all unacknowledged input is sent again.
     if (input !== undefined) this.taken(input);
     this.streamInputFrom = this.unackedFrom;
     this.ready = true;
+    this.events.progress?.({ session: id, received: this.received });
+    // The window was resized while this stream opened (a reloaded page fits its tab then).
+    const { cols, rows } = this.size;
+    if (cols !== this.openedWith.cols || rows !== this.openedWith.rows)
+      stream.write(encodeTerminalFrame({ type: 'resize', cols, rows }));
     if (this.unacked.length > 0) stream.write(encodeTerminalFrame({ type: 'data', data: this.unacked }));
   }
 
@@ -188,14 +241,15 @@ export class BrowserTerminal {
   private async resume(deadline: number): Promise<void> {
     for (let attempt = 0; !this.ended; attempt++) {
       try {
+        const size = { ...this.size };
         const stream = await this.openStream({
           v: 1,
           resume: this.session,
           offset: this.received,
-          cols: this.size.cols,
-          rows: this.size.rows,
+          ...size,
           input: true,
         });
+        this.openedWith = size;
         if (this.ended) return stream.end();
         this.attach(stream);
         this.events.status?.('resumed', 'the terminal resumed on the same session');

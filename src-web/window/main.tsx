@@ -13,6 +13,7 @@ import { parseFragment } from '../../src-renderer/lib/fragment.js';
 import { startWindow } from '../../src-renderer/start-window.js';
 import { IndexedDbStore } from '../node/indexeddb-store.js';
 import type { SocketLike } from '../node/relay-connection.js';
+import { defaultBrowserName } from './browser-name.js';
 import { startBrowserWindowNode } from './start-node.js';
 
 const relayUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}`;
@@ -22,9 +23,16 @@ async function main(): Promise<void> {
   // An invite link (`#join?invite=…`) is followed once the window is up.
   const { link } = parseFragment(location.hash, FEATURES);
   const store = await IndexedDbStore.open();
-  const { transport, devices, groups } = await startBrowserWindowNode({ relayUrl, socket, store });
-  // The devices are known before the window first reads them: no "No devices yet" on every reload.
-  await Promise.all([devices.reload(), groups.reload()]);
+  const name = defaultBrowserName(navigator.userAgent);
+  const { transport, devices, groups, terminals } = await startBrowserWindowNode({
+    relayUrl,
+    socket,
+    store,
+    name,
+  });
+  // The devices are known before the window first reads them: no "No devices yet" on every reload; and
+  // the terminals open before the reload are listed, so the window takes its tabs up again.
+  await Promise.all([devices.reload(), groups.reload(), terminals.restore()]);
   startWindow(transport, 'browser-node', FEATURES, link);
   await Promise.all([devices.start(), groups.start()]);
 }

@@ -12,7 +12,7 @@ import type { GroupLinks } from './group-links.js';
 import type { TerminalSessions } from './terminal-sessions.js';
 
 export interface WindowNode {
-  readonly node: Pick<BrowserNode, 'fingerprint' | 'pair' | 'identity'>;
+  readonly node: Pick<BrowserNode, 'fingerprint' | 'pair' | 'identity' | 'rename'>;
   readonly store: Pick<BrowserNodeStore, 'devices' | 'forgetDevice'>;
   readonly relayUrl: string;
   readonly devices: Pick<DeviceLinks, 'peers' | 'reload' | 'paired'>;

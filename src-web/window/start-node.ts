@@ -1,7 +1,7 @@
 /**
  * Builds the browser node and the window's transport on it (ADR 0094): the identity from IndexedDB
  * (made on first open), the relay at the page's own origin, the device links, the groups and the
- * terminal sessions. Split from main.tsx so a test builds the same thing on a MemoryStore and `ws`.
+ * terminal sessions (kept in the store across a reload). Split from main.tsx so a test builds the same thing on a MemoryStore and `ws`.
  */
 import { BrowserNode } from '../node/browser-node.js';
 import type { SocketFactory } from '../node/relay-connection.js';
@@ -16,8 +16,16 @@ export async function startBrowserWindowNode(options: {
   relayUrl: string;
   socket: SocketFactory;
   store: BrowserNodeStore;
-}): Promise<{ transport: BrowserTransport; devices: DeviceLinks; groups: GroupLinks; node: BrowserNode }> {
-  const node = await BrowserNode.start({ ...options, name: 'browser' });
+  /** The name a new identity takes (browser-name.ts: its browser and platform). */
+  name: string;
+}): Promise<{
+  transport: BrowserTransport;
+  devices: DeviceLinks;
+  groups: GroupLinks;
+  terminals: TerminalSessions;
+  node: BrowserNode;
+}> {
+  const node = await BrowserNode.start(options);
   // The transport's `changed` is what the device links call; it exists once the transport does.
   let changed = () => undefined as void;
   const devices = new DeviceLinks(node, () => changed());
@@ -27,7 +35,10 @@ export async function startBrowserWindowNode(options: {
     (list) => emit('groups.changed', { groups: list }),
     (id) => options.store.forgetGroup(id),
   );
-  const terminals = new TerminalSessions((peer, size, events) => node.openTerminal(peer, size, events));
+  const terminals = new TerminalSessions((peer, size, events) => node.openTerminal(peer, size, events), {
+    store: options.store,
+    takeUp: (peer, where, size, events) => node.takeUpTerminal(peer, where, size, events),
+  });
   const transport = new BrowserTransport(
     { node, store: options.store, relayUrl: options.relayUrl, devices, terminals, groups },
     METHODS,
@@ -35,5 +46,5 @@ export async function startBrowserWindowNode(options: {
   );
   changed = () => transport.node.changed();
   emit = (event, data) => transport.node.emit(event, data);
-  return { transport, devices, groups, node };
+  return { transport, devices, groups, terminals, node };
 }

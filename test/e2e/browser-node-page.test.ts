@@ -3,7 +3,8 @@
  * transport. A fresh profile opens the relay's root, shows its fingerprint under This browser, enters a
  * code from `clawbridge pair new` on a node behind the relay as its Pairing code, the node's owner
  * approves, and the device's card opens a terminal where `echo $((6*7))` answers 42; a capture of the
- * relay's port holds nothing typed. Reloaded, it is still paired and opens a new terminal. The page
+ * relay's port holds nothing typed. Reloaded, it is still paired, its terminal is back on the same
+ * shell, and a new terminal takes what is typed while it opens. The page
  * carries the strict CSP and integrity on its script and stylesheet, and the hash the relay printed
  * is the one over every file it serves.
  */
@@ -14,19 +15,34 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIRequestContext } from 'playwright-core';
 import type { PairNewResult, PeerInfo } from '../../src-main/api/contract.js';
-import { browserMissing, launchBrowser, nav, screenshotThemes } from '../helpers/browser.js';
+import {
+  browserMissing,
+  card,
+  focused,
+  launchBrowser,
+  nav,
+  openUi,
+  screenshotThemes,
+  uiUrl,
+  waitForText,
+} from '../helpers/browser.js';
+import { defaultBrowserName } from '../../src-web/window/browser-name.js';
 import { startCapture } from '../helpers/capture.js';
 import { freePort } from '../helpers/ports.js';
 import { agentCall, cli, cliJson, stopAll } from '../helpers/processes.js';
 import {
+  DEVICE,
   deviceCard,
   enterCode,
   openRelayPage,
   openTerminal,
+  pairWithDevice,
   relayWithDevice,
   run,
   screen,
   shownFingerprint,
+  terminalLive,
+  thisBrowser,
 } from '../helpers/relay-page.js';
 import { until } from '../helpers/wait.js';
 
@@ -120,12 +136,22 @@ test(
 
       await openTerminal(page);
       await run(page, `echo $((6*7)) ${marker}`, new RegExp(`^42 ${marker}$`, 'm'));
+      await run(page, 'KEPT=kept-$((20+3)); echo set-$((1+1))', /^set-2$/m);
       await screenshotThemes(page, 'browser-node-terminal');
 
-      // Reloaded: still paired (same fingerprint, no new code), the device comes back, a new terminal opens.
+      // Reloaded: still paired (same fingerprint, no new code), and the terminal is back on the same
+      // shell, with what it showed.
       await page.reload();
-      // The reload lands on the view it showed (Terminals, with no session left: they were the page's).
+      // The reload lands on the view it showed: Terminals, with the session taken up again.
       await page.getByRole('main', { name: 'Terminals' }).waitFor();
+      await terminalLive(page);
+      await waitForText(screen(page), new RegExp(`^42 ${marker}$`, 'm'), 30_000);
+      await run(page, 'echo "$KEPT"', /^kept-23$/m);
+      assert.equal(
+        await page.getByText('No terminal open').count(),
+        0,
+        'the Terminals view lost its terminal',
+      );
       await screenshotThemes(page, 'browser-node-reloaded');
       await nav(page, 'Peers').click();
       assert.equal(await shownFingerprint(page), fingerprint);
@@ -151,6 +177,137 @@ test(
         'capture holds the page’s relay traffic',
       );
       assert.equal(captured.includes(marker), false, 'a marker typed in the page is in the relay capture');
+    }
+  },
+);
+
+test(
+  'keys typed while a terminal opens on the device reach its shell once it is open',
+  { skip: missing ?? false },
+  async () => {
+    const { pageUrl, home, agent } = await relayWithDevice();
+    const browser = await launchBrowser();
+    try {
+      const { page, errors } = await openRelayPage(browser, pageUrl);
+      await shownFingerprint(page);
+      await pairWithDevice(page, home);
+      await until(
+        'the card says the device is online',
+        async () => /online/.test(await deviceCard(page).innerText()),
+        30_000,
+      );
+      // The device frozen: the opening waits on it (a slow link), long enough to type a command meanwhile.
+      process.kill(agent.child.pid!, 'SIGSTOP');
+      try {
+        await deviceCard(page).getByRole('button', { name: 'Open terminal' }).click();
+        const connecting = page.getByText(`Connecting to ${DEVICE}…`);
+        await connecting.waitFor({ timeout: 10_000 });
+        await page.keyboard.type('echo typed-ahead-$((6*7))\n');
+        assert.equal(await connecting.count(), 1, 'the keys were typed while the terminal was still opening');
+      } finally {
+        process.kill(agent.child.pid!, 'SIGCONT');
+      }
+      await waitForText(screen(page), /^typed-ahead-42$/m, 30_000);
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+    }
+  },
+);
+
+test(
+  'the page names itself and is renamed, Join checks a code and clears a refused one, the device says why the browser is relayed, and Open terminal waits for the device',
+  { skip: missing ?? false },
+  async () => {
+    const { pageUrl, home, agent } = await relayWithDevice(0, ['--ui-listen', '127.0.0.1:0']);
+    const browser = await launchBrowser();
+    try {
+      const { page, errors } = await openRelayPage(browser, pageUrl);
+      const fingerprint = await shownFingerprint(page);
+      // Its name, from the browser and platform it runs on; renamed, it is kept across a reload.
+      const name = thisBrowser(page).getByLabel('Name');
+      const userAgent = String(await page.evaluate('navigator.userAgent'));
+      await until('the page shows its name', async () => (await name.inputValue()) !== '', 30_000);
+      assert.equal(await name.inputValue(), defaultBrowserName(userAgent));
+      assert.match(await name.inputValue(), /^Chrome on Linux$/, userAgent);
+      await name.fill('Ana’s laptop');
+      await thisBrowser(page).getByRole('button', { name: 'Save name' }).click();
+      await until(
+        'Save name is done',
+        async () =>
+          (await thisBrowser(page)
+            .getByRole('button', { name: 'Save name' })
+            .getAttribute('aria-disabled')) === 'true',
+        30_000,
+      );
+      await screenshotThemes(page, 'browser-node-name');
+      await page.reload();
+      await until('the name is kept', async () => (await name.inputValue()) === 'Ana’s laptop', 30_000);
+
+      // "hello" is no code: said beside the field, and nothing is sent.
+      await enterCode(page, 'hello');
+      const error = page.locator('#join-error');
+      await waitForText(error, /a pairing code is 12 characters, like K7QX-M2RT-9WZA: this has 5/, 10_000);
+      assert.equal(await page.getByLabel('Pairing code').inputValue(), 'hello', 'a typo stays to be fixed');
+      await screenshotThemes(page, 'browser-node-code-format');
+      // A well-formed code nobody waits for is refused: the field empties, the line says which code.
+      await enterCode(page, 'k7qx-m2rt-9wza');
+      await waitForText(error, /^K7QX-M2RT-9WZA: code invalid or expired/, 30_000);
+      assert.equal(await page.getByLabel('Pairing code').inputValue(), '', 'the refused code left the field');
+      assert.ok(
+        await focused(page.getByLabel('Pairing code')),
+        'the focus is back in the field, for the next code',
+      );
+      await screenshotThemes(page, 'browser-node-code-refused');
+      assert.equal((await agentCall(home, 'pending.list', {})).length, 0, 'no request reached the device');
+
+      // Paired, the device's owner sees the name it chose.
+      const code = await cliJson<PairNewResult>(['pair', 'new', '--home', home]);
+      await enterCode(page, code.code);
+      const pending = await until(
+        'the device holds the request',
+        async () => (await agentCall(home, 'pending.list', {})).find((p) => p.fingerprint === fingerprint),
+        30_000,
+      );
+      assert.equal(pending.name, 'Ana’s laptop');
+      const approved = await cli(['approve', '--latest', '--home', home]);
+      assert.equal(approved.code, 0, approved.stderr);
+      await until(
+        'the card says the device is online',
+        async () => /online/.test(await deviceCard(page).innerText()),
+        30_000,
+      );
+
+      // The device's window: the browser under its name, relayed because a browser cannot listen.
+      const device = await openUi(browser, await uiUrl(home));
+      const onDevice = card(device.page, 'Ana’s laptop');
+      await waitForText(
+        onDevice,
+        /why relayed\? a browser reaches this device only through the relay \(it cannot listen\)/,
+        30_000,
+      );
+      await screenshotThemes(device.page, 'browser-peer-relayed');
+      assert.deepEqual(device.errors, []);
+
+      // The device goes away: Open terminal stays, says why, and opens nothing.
+      await agent.stop();
+      await waitForText(deviceCard(page), /offline|unreachable/, 60_000);
+      const open = deviceCard(page).getByRole('button', { name: 'Open terminal' });
+      assert.equal(await open.getAttribute('aria-disabled'), 'true');
+      const describedBy = (await open.getAttribute('aria-describedby')) ?? '';
+      assert.match(
+        (await page.locator(`[id="${describedBy}"]`).textContent()) ?? '',
+        /^office is (offline|unreachable): it must be online for this$/,
+      );
+      // Pressed as a keyboard user would: it keeps the focus (aria-disabled), and does nothing.
+      await open.focus();
+      await page.keyboard.press('Enter');
+      assert.equal(await page.getByRole('main', { name: 'Peers' }).count(), 1, 'still on Peers');
+      assert.equal(await page.getByRole('tabpanel').count(), 0, 'no terminal tab opened');
+      await screenshotThemes(page, 'browser-node-device-offline');
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
     }
   },
 );

@@ -14,6 +14,7 @@ import {
   focused,
   card,
   launchBrowser,
+  nav,
   openUi,
   screenshotThemes,
   uiUrl,
@@ -28,12 +29,15 @@ if (skip) console.log(`# ${skip}`);
 
 let browser: Browser | undefined;
 let A: UiPage;
+/** B's agent: frozen (SIGSTOP) while a terminal opens, so the opening lasts while keys are typed. */
+let bPid: number;
 
 before(async () => {
   if (skip) return;
   const relay = await startRelay();
   // B lets A open terminals on it: that is what this file drives.
-  const { homeA } = await pairedAgents(relay.url, ['e2e-ta', 'e2e-tb']);
+  const { homeA, b } = await pairedAgents(relay.url, ['e2e-ta', 'e2e-tb']);
+  bPid = b.child.pid!;
   browser = await launchBrowser();
   A = await openUi(browser, await uiUrl(homeA));
   await card(A.page, 'b').getByText('online', { exact: true }).waitFor({ timeout: 20_000 });
@@ -248,3 +252,24 @@ test('Ping keeps the keyboard focus while it waits for the answer', { skip: skip
   assert.ok(await focused(ping), 'and again');
   await A.page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'Terminals' }).click();
 });
+
+test(
+  'keys typed while a terminal opens reach the shell once it is open, in order',
+  { skip: skip ?? false },
+  async () => {
+    await nav(A.page, 'Peers').click();
+    const open = card(A.page, 'b').getByRole('button', { name: 'Open terminal' });
+    // B frozen: the opening waits on it (a slow link), long enough to type a command meanwhile.
+    process.kill(bPid, 'SIGSTOP');
+    try {
+      await open.click();
+      const connecting = A.page.getByText('Connecting to b…');
+      await connecting.waitFor({ timeout: 10_000 });
+      await A.page.keyboard.type('echo typed-ahead-$((40+2))\n');
+      assert.equal(await connecting.count(), 1, 'the keys were typed while the terminal was still opening');
+    } finally {
+      process.kill(bPid, 'SIGCONT');
+    }
+    await waitForScreen(A.page, /^typed-ahead-42\s*$/m, 30_000);
+  },
+);

@@ -8,7 +8,15 @@ import assert from 'node:assert/strict';
 import type { Browser, BrowserContextOptions, Locator, Page } from 'playwright-core';
 import type { PairNewResult } from '../../src-main/api/contract.js';
 import { card, nav, waitForText } from './browser.js';
-import { cli, cliJson, startRelay, startRelayAgent, tempHome, type RelayProc } from './processes.js';
+import {
+  cli,
+  cliJson,
+  startRelay,
+  startRelayAgent,
+  tempHome,
+  type AgentProc,
+  type RelayProc,
+} from './processes.js';
 import { until } from './wait.js';
 
 /** The device behind the relay, by the name the page shows it under. */
@@ -22,17 +30,22 @@ export interface RelayWithDevice {
   printedHash: string;
   /** The device's home. */
   home: string;
+  /** The device's agent (SIGSTOP freezes it: a device slow to answer). */
+  agent: AgentProc;
 }
 
-/** A relay (on `port`, or any free one) and a device behind it; the page URL and hash it printed. */
-export async function relayWithDevice(port = 0): Promise<RelayWithDevice> {
+/**
+ * A relay (on `port`, or any free one) and a device behind it (with `extra` agent flags, e.g. its web
+ * UI's); the page URL and hash it printed.
+ */
+export async function relayWithDevice(port = 0, extra: string[] = []): Promise<RelayWithDevice> {
   const relay = await startRelay(port);
   const printed = await relay.proc.waitForLine(
     /^relay page at (http:\/\/127\.0\.0\.1:\d+\/) sha256 ([0-9a-f]{64})$/m,
   );
   const home = tempHome('device');
-  await startRelayAgent(home, DEVICE, relay.url);
-  return { relay, pageUrl: printed[1]!, printedHash: printed[2]!, home };
+  const agent = await startRelayAgent(home, DEVICE, relay.url, extra);
+  return { relay, pageUrl: printed[1]!, printedHash: printed[2]!, home, agent };
 }
 
 export interface OpenedPage {

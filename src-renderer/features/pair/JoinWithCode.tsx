@@ -6,7 +6,7 @@ import { PermissionBoxes } from '../../components/PermissionBoxes.js';
 import { defaultAllow } from '../permission-words.js';
 import { usePermissionWords } from '../registry.js';
 import { Fingerprint } from '../../components/Fingerprint.js';
-import { normalizeCode } from '../../lib/format.js';
+import { codeProblem, looksLikeInvite, normalizeCode } from '../../lib/format.js';
 import {
   JOIN_IDLE,
   JOIN_NEWS_MS,
@@ -64,19 +64,34 @@ export function JoinWithCode({
   );
 
   const join = () => {
+    // Not a code at all ("hello"): said beside the field at once, and nothing is sent.
+    const problem = codeProblem(code);
+    if (problem) {
+      setError(problem);
+      setProgress(JOIN_IDLE);
+      codeField.current?.focus();
+      return;
+    }
     const mine = ++attempt.current;
+    const sent = normalizeCode(code);
     setError(null);
     setProgress({ ...JOIN_IDLE, phase: 'finding' });
-    client.call('pair.join', { code: normalizeCode(code), allow, ...(asMine ? { mine: true } : {}) }).then(
+    client.call('pair.join', { code: sent, allow, ...(asMine ? { mine: true } : {}) }).then(
       (r) => {
         if (mine !== attempt.current) return;
         setProgress((p) => ({ ...p, phase: 'paired', peerName: r.name, fingerprint: r.fingerprint }));
       },
       (err: unknown) => {
         if (mine !== attempt.current) return;
-        const rejected = (err as { code?: string }).code === 'PAIRING_REJECTED';
+        const why = (err as { code?: string }).code;
+        const rejected = why === 'PAIRING_REJECTED';
         setProgress((p) => ({ ...p, phase: rejected ? 'rejected' : 'failed', message: messageOf(err) }));
-        if (!rejected) setError(messageOf(err));
+        // A code refused (invalid, expired, already used) or spent on a rejection is no use again: the
+        // field empties for the next one, and the line says which code it was.
+        const spent = rejected || why === 'BAD_PAIR_CODE';
+        if (spent) setCode('');
+        if (!rejected)
+          setError(spent && !looksLikeInvite(sent) ? `${sent}: ${messageOf(err)}` : messageOf(err));
       },
     );
   };

@@ -38,6 +38,7 @@ export function PeerCard({ peer }: { peer: PeerInfo }) {
   const dropAction = actions.findIndex((a) => a.takesDroppedFiles === true && a.Dialog !== undefined);
   const titleId = useId();
   const refusedId = useId();
+  const awayId = useId();
   const [open, setOpen] = useState<Open>(null);
   const [ping, setPing] = useState<PingResult | null>(null);
   // Files dropped on the card (desktop app only: a browser page cannot learn their paths).
@@ -182,18 +183,25 @@ export function PeerCard({ peer }: { peer: PeerInfo }) {
               </button>
             );
           const refused = refusedBecause(peer, a.permission, words);
+          const away = a.needsOnline === true && !online;
           return (
             <ActionButton
               key={a.text}
               onClick={act}
-              unavailable={refused !== null}
+              unavailable={refused !== null || away}
               aria-label={a.name(peer)}
-              aria-describedby={refused ? refusedId : undefined}
+              aria-describedby={refused ? refusedId : away ? awayId : undefined}
             >
               {a.text}
             </ActionButton>
           );
         })}
+        {/* Why an action that needs the peer online does nothing now: its state says it visibly already. */}
+        {!online && actions.some((a) => a.needsOnline === true) ? (
+          <span className="visually-hidden" id={awayId}>
+            {peer.name} is {peerState(peer)}: it must be online for this
+          </span>
+        ) : null}
         {serves('ping') ? (
           <ActionButton onClick={doPing} unavailable={action.busy} aria-label={`Ping ${peer.name}`}>
             Ping

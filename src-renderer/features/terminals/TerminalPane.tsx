@@ -170,8 +170,12 @@ export function TerminalPane({
       ) : null}
       {/* Above the output too, in the flow (the terminal is a line shorter meanwhile): an overlay hid
           the end of the first line. */}
+      {/* Keys typed meanwhile are sent once it opens; the detail says when some were not (too many). */}
       {state.phase === 'connecting' ? (
-        <div className="overlay overlay-bar">Connecting to {tab.target.peerName}…</div>
+        <div className="overlay overlay-bar">
+          Connecting to {tab.target.peerName}…{' '}
+          {state.detail ? <span className="muted">{state.detail}</span> : null}
+        </div>
       ) : null}
       {state.phase === 'reconnecting' ? (
         <div className="overlay overlay-bar" role="status">

@@ -32,9 +32,10 @@ export const ACK_EVERY_BYTES = 32 * 1024;
 export const ACK_DELAY_MS = 50;
 
 /**
- * Keys typed while the terminal is reconnecting that are still sent, in bytes (64 KiB): typing and a
- * paste, not a flood. With the stream attached, the node below keeps them until the device link is
- * back (its input ledger); with no stream, this tab keeps them until the stream is attached again.
+ * Keys typed while the terminal is opening or reconnecting that are still sent, in bytes (64 KiB):
+ * typing and a paste, not a flood — a command typed ahead, as ssh keeps what is typed while it
+ * connects. With the stream attached, the node below keeps them until the device link is back (its
+ * input ledger); with no stream (still opening, or the page lost it), this tab keeps them until one is.
  */
 export const HELD_INPUT_BYTES = 64 * 1024;
 
@@ -80,9 +81,9 @@ export class TerminalSession {
   private readonly changes = new Listeners<[]>();
   /** Keys typed while no stream was attached, sent in order once one is. */
   private held: Uint8Array[] = [];
-  /** Bytes typed since the terminal began reconnecting (HELD_INPUT_BYTES bounds them). */
+  /** Bytes typed since the terminal began opening or reconnecting (HELD_INPUT_BYTES bounds them). */
   private typedWhileAway = 0;
-  state: SessionState = { phase: 'connecting', detail: 'connecting…', exit: null };
+  state: SessionState = { phase: 'connecting', detail: '', exit: null };
 
   constructor(private readonly screen: Screen) {}
 
@@ -91,7 +92,7 @@ export class TerminalSession {
   }
 
   private setState(phase: SessionPhase, detail: string, exit: ExitStatus | null = this.state.exit): void {
-    if (phase !== 'reconnecting') this.typedWhileAway = 0;
+    if (!isAway(phase)) this.typedWhileAway = 0;
     if (phase === 'exited' || phase === 'failed') this.held = [];
     this.state = { phase, detail, exit };
     this.changes.emit();
@@ -202,16 +203,16 @@ export class TerminalSession {
   }
 
   /**
-   * Typed or pasted text (xterm's onData), or raw bytes (onBinary). While reconnecting, up to
-   * HELD_INPUT_BYTES of it is still taken (see there); past that it is not sent, and the state says so.
+   * Typed or pasted text (xterm's onData), or raw bytes (onBinary). While opening or reconnecting, up
+   * to HELD_INPUT_BYTES of it is still taken (see there); past that it is not sent, and the state says so.
    */
   input(data: string | Uint8Array): void {
     const { phase, detail } = this.state;
-    if (data.length === 0 || (phase !== 'live' && phase !== 'reconnecting')) return;
+    if (data.length === 0 || (phase !== 'live' && !isAway(phase))) return;
     const bytes = typeof data === 'string' ? utf8.encode(data) : data;
-    if (phase === 'reconnecting') {
+    if (isAway(phase)) {
       if (this.typedWhileAway + bytes.length > HELD_INPUT_BYTES) {
-        if (!detail.endsWith(NOT_SENT)) this.setState('reconnecting', `${detail}${NOT_SENT}`);
+        if (!detail.endsWith(NOT_SENT)) this.setState(phase, `${detail} ${NOT_SENT}`.trim());
         return;
       }
       this.typedWhileAway += bytes.length;
@@ -261,8 +262,13 @@ export class TerminalSession {
   }
 }
 
-/** Said once keys typed while reconnecting pass HELD_INPUT_BYTES. */
-const NOT_SENT = ` (keys past ${HELD_INPUT_BYTES / 1024} KiB typed meanwhile were not sent)`;
+/** Phases with no live stream to the program yet: keys typed meanwhile are held (HELD_INPUT_BYTES). */
+function isAway(phase: SessionPhase): phase is 'connecting' | 'reconnecting' {
+  return phase === 'connecting' || phase === 'reconnecting';
+}
+
+/** Said once keys typed while opening or reconnecting pass HELD_INPUT_BYTES. */
+const NOT_SENT = `(keys past ${HELD_INPUT_BYTES / 1024} KiB typed meanwhile were not sent)`;
 
 function describe(status: ExitStatus): string {
   return 'code' in status ? `exited with code ${status.code}` : `killed by ${status.signal}`;

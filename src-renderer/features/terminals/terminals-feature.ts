@@ -26,6 +26,8 @@ export const terminalsFeature: Feature = {
       text: 'Open terminal',
       name: (peer) => `Open terminal on ${peer.name}`,
       permission: 'terminal',
+      // A peer that is not online fails the open at once: the New terminal picker offers only online ones too.
+      needsOnline: true,
       run: ({ peer, services }) => {
         services.get(TERMINALS).open({ peer: peer.fingerprint, peerName: peer.name });
         services.nav.go('terminals');

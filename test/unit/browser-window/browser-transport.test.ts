@@ -40,6 +40,7 @@ function setup(
     verified: (d: { fingerprint: string; name: string }) => void,
     cancel?: AbortSignal,
   ) => Promise<PairedDevice>,
+  rename?: (name: string) => Promise<void>,
 ) {
   const devices: PairedDevice[] = [OFFICE];
   const terminals: FakeTerminal[] = [];
@@ -49,6 +50,7 @@ function setup(
         fingerprint: OWN,
         identity: { name: 'browser' } as never,
         pair: pair ?? (() => Promise.reject(new Error('no pairing here'))),
+        rename: rename ?? (() => Promise.reject(new Error('no renaming here'))),
       },
       store: {
         devices: () => Promise.resolve([...devices]),
@@ -374,4 +376,30 @@ test('terminal.open reaches a device of a group the browser is a member of, name
     transport.openStream('terminal.open', { peer: '09'.repeat(32), cols: 80, rows: 24 }),
     (e: ApiError) => e.code === 'PEER_NOT_FOUND',
   );
+});
+
+test('settings.set renames the browser, checked as a typed name; it has no other setting', async () => {
+  const names: string[] = [];
+  const { transport, events } = setup(undefined, (name) => {
+    names.push(name);
+    return Promise.resolve();
+  });
+  assert.equal(transport.serves('settings.set'), true);
+  await transport.request('settings.set', { name: 'Ana’s ｌａｐｔｏｐ' });
+  assert.deepEqual(names, ['Ana’s laptop'], 'in the normal form names have everywhere');
+  assert.ok(
+    events.some(([e]) => e === 'status'),
+    'the window hears of it',
+  );
+  for (const [params, why] of [
+    [{ name: ' Ana' }, /this browser's name starts or ends with a space/],
+    [{ name: 'x'.repeat(65) }, /this browser's name must be 1 to 64 bytes/],
+    [{ name: 'Ana', listen: '0.0.0.0:7475' }, /a browser has no setting listen: only its name/],
+  ] as const)
+    await assert.rejects(
+      transport.request('settings.set', params),
+      (e: ApiError) => e.code === 'BAD_ARGUMENT' && why.test(e.message),
+      JSON.stringify(params),
+    );
+  assert.equal(names.length, 1, 'nothing refused was saved');
 });

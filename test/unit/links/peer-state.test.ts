@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import {
   describePeerAddress,
   describePeerState,
+  BROWSER_RELAY_REASON,
   DIRECT_OFF_THERE_REASON,
   notOnlineError,
   notOnlineLine,
@@ -57,6 +58,8 @@ test('online: path and address in the detail; a relay path says why it is not di
     }),
     'they do not accept direct connections (their agent announces no listener)',
   );
+  // A browser announces no listener either, but not for a setting of its agent: it cannot listen.
+  assert.equal(relay({ addressesKnown: 0, directOffThere: true, browser: true }), BROWSER_RELAY_REASON);
   assert.equal(
     relay({ direct: { lastError: 'connect ECONNREFUSED 10.0.0.5:7475', lastErrorAt: 1 } }),
     'direct dial failed: connect ECONNREFUSED 10.0.0.5:7475',

@@ -231,3 +231,27 @@ test('keys held with no stream are dropped when the session fails, not sent to w
   session.attach(next);
   assert.equal(typed(next), '');
 });
+
+test('keys typed while the terminal opens are sent first once it is open, in order (as ssh keeps them)', () => {
+  const session = new TerminalSession({ write: (_d, done) => done(), reset: () => undefined });
+  assert.equal(session.state.phase, 'connecting');
+  session.input('ec');
+  session.input(Uint8Array.from(Buffer.from('ho 1\r')));
+  const channel = new FakeChannel();
+  session.attach(channel);
+  session.input('echo 2\r');
+  assert.equal(typed(channel), 'echo 1\recho 2\r', 'the keys typed while opening, then the new ones');
+});
+
+test('past 64 KiB typed while the terminal opens, keys are not sent and the opening says so', () => {
+  const session = new TerminalSession({ write: (_d, done) => done(), reset: () => undefined });
+  session.input('x'.repeat(HELD_INPUT_BYTES));
+  session.input('y');
+  assert.equal(session.state.phase, 'connecting');
+  assert.equal(session.state.detail, '(keys past 64 KiB typed meanwhile were not sent)');
+  const channel = new FakeChannel();
+  session.attach(channel);
+  assert.equal(typed(channel), 'x'.repeat(HELD_INPUT_BYTES), 'the first 64 KiB, nothing past them');
+  session.input('z');
+  assert.equal(typed(channel).length, HELD_INPUT_BYTES + 1, 'open: no bound');
+});
