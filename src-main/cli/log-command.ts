@@ -11,6 +11,7 @@ import { resolveHome } from '../home/home-dir.js';
 import { formatBytes } from './format-bytes.js';
 import { hintCommand, printBlock, printJson, printNote } from './output.js';
 import { ClawError } from '../core/errors.js';
+import { fileProblem } from '../core/file-errors.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { table } from './table.js';
@@ -133,6 +134,9 @@ export function registerLogCommand(program: Command): void {
       const read = await readAudit(home, {
         ...(since !== undefined ? { since } : {}),
         ...(opts.peer !== undefined ? { peer: opts.peer } : {}),
+      }).catch((err: NodeJS.ErrnoException) => {
+        // A file given as the home, a log it may not read: said in words, not as `ENOTDIR … open`.
+        throw fileProblem(err.path ?? join(home, 'audit.log'), err, 'read');
       });
       // `no events` would say that peer did nothing: say instead that no peer has that name.
       if (opts.peer !== undefined && read.events.length === 0 && !(await peerKnown(home, opts.peer))) {

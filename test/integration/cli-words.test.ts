@@ -58,13 +58,20 @@ test('file usage with a home that does not exist: says so, no errno or system ca
   );
 });
 
-test('status with a file as its home: says it is a file, not to start an agent there', async () => {
+test('status and log with a file as their home: say it is a file, not to start an agent there', async () => {
   const file = join(tempHome('cli-words-file'), 'notes.txt');
   writeFileSync(file, 'not a home\n');
   const r = await cli(['status', '--home', file]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /is a file, not a clawbridge home: give --home the directory/, r.stderr);
   assert.ok(!r.stderr.includes('start one with'), r.stderr);
+  const log = await cli(['log', '--home', file]);
+  assert.equal(log.code, 1);
+  assert.equal(
+    log.stderr,
+    `clawbridge: ${file} is not a directory: give --home a directory (or move that file away)\n`,
+    'log reads the home itself: the same words, no ENOTDIR',
+  );
 });
 
 test('status, peers and log print the agent’s words in ASCII', async () => {
