@@ -11,7 +11,8 @@ import {
   type GroupRecord,
   type UnsignedGroupRecord,
 } from '../protocol/group-records.js';
-import { fingerprintOfCert, signIdentity, verifyIdentity } from './signature.js';
+import type { KeyObject } from 'node:crypto';
+import { fingerprintOfCert, publicKeyOfCert, signIdentity, verifyIdentityWithKey } from './signature.js';
 import type { Identity } from './identity.js';
 
 /** `record` signed by `identity` (which must be its `by`). */
@@ -25,16 +26,24 @@ export function signGroupRecord(
   return { ...record, sig };
 }
 
-/** Why `record`'s signature does not hold, or undefined when its signer signed exactly this. Never throws. */
-export function groupSignatureProblem(record: GroupRecord): string | undefined {
+/** The public key of a signer's certificate (`certDer`, whose SHA-256 is `fingerprint`), or undefined. */
+export type SignerKey = (certDer: Uint8Array, fingerprint: string) => KeyObject | undefined;
+
+/**
+ * Why `record`'s signature does not hold, or undefined when its signer signed exactly this. Never throws.
+ * `keyOf` may hand back a key it took from the same signer's certificate before: the certificate is
+ * matched to `by` first, and a fingerprint names one certificate.
+ */
+export function groupSignatureProblem(
+  record: GroupRecord,
+  keyOf: SignerKey = (certDer) => publicKeyOfCert(certDer),
+): string | undefined {
   const cert = Buffer.from(record.byCert, 'base64');
   if (fingerprintOfCert(cert) !== record.by) return "its signer's certificate is not the signer's";
   const { sig, ...unsigned } = record;
-  const ok = verifyIdentity(
-    cert,
-    GROUP_RECORD_CONTEXT,
-    groupRecordBytes(unsigned),
-    Buffer.from(sig, 'base64'),
-  );
+  const key = keyOf(cert, record.by);
+  const ok =
+    key !== undefined &&
+    verifyIdentityWithKey(key, GROUP_RECORD_CONTEXT, groupRecordBytes(unsigned), Buffer.from(sig, 'base64'));
   return ok ? undefined : 'its signature does not match (altered or forged)';
 }

@@ -34,11 +34,33 @@ export function verifyIdentity(
   data: Uint8Array,
   signature: Uint8Array,
 ): boolean {
+  const key = publicKeyOfCert(certDer);
+  return key !== undefined && verifyIdentityWithKey(key, context, data, signature);
+}
+
+/** The public key in `certDer`, or undefined for what is no certificate. Never throws. */
+export function publicKeyOfCert(certDer: Uint8Array): KeyObject | undefined {
+  try {
+    return new X509Certificate(certDer).publicKey;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `verifyIdentity` with the signer's key already taken from its certificate (`publicKeyOfCert`): for
+ * a caller that checks many signatures of one signer. Never throws.
+ */
+export function verifyIdentityWithKey(
+  key: KeyObject,
+  context: string,
+  data: Uint8Array,
+  signature: Uint8Array,
+): boolean {
   if (signature.length !== SIGNATURE_BYTES) return false;
   try {
-    const cert = new X509Certificate(certDer);
     const msg = Buffer.concat([Buffer.from(context + '\0', 'utf8'), data]);
-    return verify('sha256', msg, { key: cert.publicKey, dsaEncoding: 'ieee-p1363' }, signature);
+    return verify('sha256', msg, { key, dsaEncoding: 'ieee-p1363' }, signature);
   } catch {
     return false;
   }

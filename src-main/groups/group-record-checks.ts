@@ -14,12 +14,14 @@
  *   together) or other device may have checked a minute, MAX_NEW_RECORDS_PER_MEMBER_MINUTE, and all of
  *   them together, MAX_NEW_RECORDS_PER_NODE_MINUTE; an exchange past either is refused whole before
  *   any is checked. This person's own devices (they sign for the owner anyway) are not counted;
+ * - **a signer's certificate is parsed once** (REMEMBERED_SIGNERS of them kept);
  * - **in slices**: the loop takes its turn every RECORDS_PER_SLICE new records, and one exchange is
  *   checked at a time (the book applies them one by one), so a shell, a link or `status` waits for one
  *   slice, not for an exchange.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import { groupSignatureProblem } from '../crypto/group-signature.js';
+import { publicKeyOfCert } from '../crypto/signature.js';
 import { MAX_GROUP_RECORDS_PER_EXCHANGE, type GroupRecord } from '../protocol/group-records.js';
 import { aboutGroupRecord, screenGroupRecord } from '../state/group-exchange.js';
 
@@ -33,6 +35,9 @@ export const RECORDS_PER_SLICE = 16;
 const HASHES_PER_SLICE = 16 * RECORDS_PER_SLICE;
 /** Records whose verdict is remembered: the records a node keeps in all but the largest books, and more. */
 export const REMEMBERED_RECORDS = 8 * MAX_GROUP_RECORDS_PER_EXCHANGE;
+
+/** Signers whose keys are kept parsed: a group's owner devices and a member's devices, with room. */
+const REMEMBERED_SIGNERS = 64;
 
 /** Who sent an exchange, for the budget: a member's root, another device, or this person's (undefined). */
 export type CheckPrincipal = string | undefined;
@@ -92,6 +97,8 @@ export class GroupRecordChecks {
   /** Per record text's hash: whether it held. Insertion order is recency (a hit moves it to the end). */
   private readonly verdicts = new Map<string, boolean>();
   private readonly principals = new Map<string, Allowance>();
+  /** Signers' public keys by fingerprint, the oldest forgotten first. */
+  private readonly signerKeys = new Map<string, KeyObject>();
   private readonly node: Allowance;
   private readonly now: () => number;
   private readonly turn: () => Promise<void>;
@@ -100,7 +107,8 @@ export class GroupRecordChecks {
   constructor(deps: GroupRecordChecksDeps = {}) {
     this.now = deps.now ?? Date.now;
     this.turn = deps.turn ?? (() => new Promise<void>((resolve) => setImmediate(resolve)));
-    this.signatureProblem = deps.signatureProblem ?? groupSignatureProblem;
+    this.signatureProblem =
+      deps.signatureProblem ?? ((r) => groupSignatureProblem(r, (der, fp) => this.signerKey(der, fp)));
     this.node = new Allowance(MAX_NEW_RECORDS_PER_NODE_MINUTE, this.now());
   }
 
@@ -159,6 +167,24 @@ export class GroupRecordChecks {
       if (problem) return { refused: `${aboutGroupRecord(r)}: ${problem}`, signatures };
     }
     return { records, signatures };
+  }
+
+  /**
+   * The public key of signer `fingerprint`, parsed from its certificate once: a flood or a large
+   * exchange has few signers, and parsing the certificate is most of what a check costs beside the
+   * signature itself.
+   */
+  private signerKey(certDer: Uint8Array, fingerprint: string): KeyObject | undefined {
+    const known = this.signerKeys.get(fingerprint);
+    if (known) return known;
+    const key = publicKeyOfCert(certDer);
+    if (!key) return undefined;
+    this.signerKeys.set(fingerprint, key);
+    if (this.signerKeys.size > REMEMBERED_SIGNERS) {
+      const oldest = this.signerKeys.keys().next().value;
+      if (oldest !== undefined) this.signerKeys.delete(oldest);
+    }
+    return key;
   }
 
   /** What was found of the record with `key` before (seen again: kept longer), or undefined. */

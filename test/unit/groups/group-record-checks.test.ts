@@ -13,7 +13,7 @@ import {
   RECORDS_PER_SLICE,
 } from '../../../src-main/groups/group-record-checks.js';
 import type { GroupRecord } from '../../../src-main/protocol/group-records.js';
-import { AT } from '../../helpers/group-records.js';
+import { AT, devices, rec, settings } from '../../helpers/group-records.js';
 import { fakeClock } from '../../helpers/fake-clock.js';
 
 const SIGNER = 'ab'.repeat(32);
@@ -165,4 +165,20 @@ test('the loop takes its turn every RECORDS_PER_SLICE signatures', async () => {
   assert.ok('records' in ok, 'taken');
   assert.equal(c.longestSlice(), RECORDS_PER_SLICE, 'never more signatures between two turns');
   assert.ok(c.turns() >= 1024 / RECORDS_PER_SLICE, `${c.turns()} turns for 1024 records`);
+});
+
+test("a signer's key parsed before stands for that signer's certificate alone", async () => {
+  const d = await devices();
+  const checks = new GroupRecordChecks();
+  const first = await checks.check(wire([rec(d.m1, 1, settings('lab'))]), 'member a');
+  assert.ok('records' in first, "m1's record holds, and m1's key is kept");
+  const another = await checks.check(wire([rec(d.m1, 2, settings('lab'))]), 'member a');
+  assert.ok('records' in another, 'another record of m1 holds with the kept key');
+  // M2's record under M1's name: M1's kept key is not asked, the certificate is not M1's.
+  const claimed = { ...rec(d.m2, 3, settings('lab')), by: d.m1.fingerprint };
+  const refused = await checks.check(wire([claimed]), 'member a');
+  assert.ok('refused' in refused && /certificate is not the signer's/.test(refused.refused), 'refused');
+  const altered = { ...rec(d.m1, 4, settings('lab')), name: 'altered' };
+  const bad = await checks.check(wire([altered]), 'member a');
+  assert.ok('refused' in bad && /altered or forged/.test(bad.refused), 'an altered record of m1 is refused');
 });
