@@ -1,9 +1,12 @@
 /**
  * The name a page gives itself (src-web/window/browser-name.ts): its browser and platform from real
- * user agents, so two people's pages are not both `browser`; what is not known is left out.
+ * user agents, so two people's pages are not both `browser`; what is not known is left out. A page
+ * made before keeps its identity and takes the default once; a name given since stays.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { BrowserNode } from '../../../src-web/node/browser-node.js';
+import { MemoryStore } from '../../../src-web/node/store.js';
 import { defaultBrowserName } from '../../../src-web/window/browser-name.js';
 
 const AGENTS: [string, string][] = [
@@ -51,4 +54,23 @@ test('what is not known is left out, down to the old name', () => {
   assert.equal(defaultBrowserName('Mozilla/5.0 (X11; Linux x86_64) SomeBrowser/1.0'), 'Browser on Linux');
   assert.equal(defaultBrowserName('Mozilla/5.0 (Unknown) Gecko/20100101 Firefox/121.0'), 'Firefox');
   assert.equal(defaultBrowserName(''), 'browser');
+});
+
+test('a page made before pages named themselves takes the default once; a name of its own stays', async () => {
+  const store = new MemoryStore();
+  const start = (name?: string) =>
+    BrowserNode.start({
+      relayUrl: 'ws://127.0.0.1:1',
+      socket: () => assert.fail('nothing dials here'),
+      store,
+      ...(name ? { name } : {}),
+    });
+  const old = await start();
+  assert.equal(old.identity.name, 'browser', 'what every page was called');
+  const named = await start('Chrome on Linux');
+  assert.equal(named.identity.name, 'Chrome on Linux');
+  assert.equal(named.fingerprint, old.fingerprint, 'the same identity');
+  await named.rename('Ana’s laptop');
+  assert.equal((await start('Firefox on Linux')).identity.name, 'Ana’s laptop', 'renamed, it stays');
+  await assert.rejects(named.rename(''), /a browser name is 1 to 64 characters/);
 });
