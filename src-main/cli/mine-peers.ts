@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import type { MethodName, MethodParams, MethodResults, PeerInfo } from '../api/contract.js';
 import { ClawError } from '../core/errors.js';
 import { printJson, printLine } from './output.js';
+import { shellWord } from '../core/shell-word.js';
 
 interface Opts {
   home?: string;
@@ -69,8 +70,10 @@ export function registerMineSubcommands(peers: Command, cli: MineCli): void {
       if (!peer.mine) return printLine(`${peer.name} is no longer marked as one of your devices`);
       printLine(`${peer.name} is marked as one of your devices`);
       if (peer.theyMarkMine !== true) {
+        // Named as this node is called (known here), not a placeholder.
+        const self = (await cli.call(all, 'status', {})).name;
         printLine(
-          `it counts once ${peer.name} marks this node too: there, run \`clawbridge peers mine <this node's name> on\` (until then nothing is introduced)`,
+          `it counts once ${peer.name} marks this node too: there, run \`clawbridge peers mine ${shellWord(self)} on\` (until then nothing is introduced)`,
         );
       }
     });

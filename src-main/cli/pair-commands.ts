@@ -29,6 +29,7 @@ import { defaultAllow, describeAllow, parseAllow, permissionList } from './permi
 import { parseWait, retryFor } from './wait-for.js';
 import { exitAfterStop, STOP_SIGNALS } from './stop-signals.js';
 import { isoTime } from '../core/iso-time.js';
+import { shellWord } from '../core/shell-word.js';
 
 export function registerPairCommands(program: Command): void {
   const pair = program
@@ -58,7 +59,7 @@ export function registerPairCommands(program: Command): void {
       printLine(`invite:  ${r.invite}`);
       printLine(`expires: ${r.expiresAt} (in ${formatDuration(ttlMs)}); single use`);
       printLine(
-        `on the other node run: clawbridge pair join <invite>${opts.mine ? ' --mine' : ''}, or open the invite link there (the code alone finds this node only on a relay or network you share)`,
+        `on the other node run: clawbridge pair join ${shellWord(r.invite)}${opts.mine ? ' --mine' : ''}, or open the invite link there (the code alone finds this node only on a relay or network you share)`,
       );
       if (opts.mine)
         printLine(
@@ -230,13 +231,16 @@ export function registerPairCommands(program: Command): void {
         // Only while it is so: a device that marks this node already (it asked for introductions) counts.
         // Unknown until the two have linked (null): a joiner that ran `pair join --mine` already marks
         // this node, and the pairing messages do not say so, so the line says how to tell.
-        if (peer.mine && peer.theyMarkMine === false)
+        if (!peer.mine || peer.theyMarkMine === true) return;
+        // The command for the other node names this one as it is called here (its name is known).
+        const mark = `peers mine ${shellWord((await call(opts, 'status', {})).name)} on`;
+        if (peer.theyMarkMine === false)
           printLine(
-            `${peer.name} is marked as one of your devices; it counts once ${peer.name} marks this node too (\`pair join --mine\` or \`peers mine <this node's name> on\` there)`,
+            `${peer.name} is marked as one of your devices; it counts once ${peer.name} marks this node too (\`pair join --mine\` or \`clawbridge ${mark}\` there)`,
           );
-        else if (peer.mine && peer.theyMarkMine !== true)
+        else
           printLine(
-            `${peer.name} is marked as one of your devices; it counts once ${peer.name} marks this node too: it does if it joined with \`pair join --mine\` (\`clawbridge peers\` shows it once they link), otherwise run \`peers mine <this node's name> on\` there`,
+            `${peer.name} is marked as one of your devices; it counts once ${peer.name} marks this node too: it does if it joined with \`pair join --mine\` (\`clawbridge peers\` shows it once they link), otherwise run \`clawbridge ${mark}\` there`,
           );
       },
     );
