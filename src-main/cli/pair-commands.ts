@@ -30,6 +30,7 @@ import { defaultAllow, describeAllow, parseAllow, permissionList } from './permi
 import { parseWait, retryFor } from './wait-for.js';
 import { exitAfterStop, STOP_SIGNALS } from './stop-signals.js';
 import { isoTime } from '../core/iso-time.js';
+import { shellWord } from '../core/shell-word.js';
 
 export function registerPairCommands(program: Command): void {
   const pair = program
@@ -59,7 +60,7 @@ export function registerPairCommands(program: Command): void {
       printLine(`invite:  ${r.invite}`);
       printLine(`expires: ${r.expiresAt} (in ${formatDuration(ttlMs)}); single use`);
       printLine(
-        `on the other node run: clawbridge pair join <invite>${opts.mine ? ' --mine' : ''}, or open the invite link there (the code alone finds this node only on a relay or network you share)`,
+        `on the other node run: clawbridge pair join ${shellWord(r.invite)}${opts.mine ? ' --mine' : ''}, or open the invite link there (the code alone finds this node only on a relay or network you share)`,
       );
       if (opts.mine)
         printLine(

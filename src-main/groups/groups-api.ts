@@ -179,7 +179,11 @@ function ownDevice(deps: GroupsApiDeps, ref: string): { fingerprint: string; nam
   if (entry.record.mine !== true)
     throw new ClawError(
       'BAD_ARGUMENT',
-      `${entry.record.name} is not one of this owner's devices: a group holds only devices marked mine (\`clawbridge peers mine ${entry.record.name} on\`)`,
+      ...commandArgs(
+        `${entry.record.name} is not one of this owner's devices: a group holds only devices marked mine (`,
+        hereHint(['peers', 'mine', entry.record.name, 'on']),
+        ')',
+      ),
     );
   return { fingerprint: entry.fingerprint, name: entry.record.name };
 }

@@ -135,6 +135,14 @@ test(
   'a cancelled invitation finds nobody; cancelling it again says it is not open',
   { timeout: 120_000 },
   async () => {
+    const shown = await ok(['group', 'invite', 'lab', '--home', owner.home]);
+    const link = /^link: +(\S+)$/m.exec(shown)?.[1];
+    assert.ok(link, `a link: ${shown}`);
+    assert.ok(
+      shown.includes(`on the member's device run: clawbridge group join '${link}'`),
+      `the command with the link itself, quoted, not a placeholder: ${shown}`,
+    );
+    await ok(['group', 'cancel', /^code: +(\S+)$/m.exec(shown)?.[1] ?? 'none', '--home', owner.home]);
     const invitation = await cliJson<InvitationInfo>(['group', 'invite', 'lab', '--home', owner.home]);
     assert.match(
       await ok(['group', 'cancel', invitation.code, '--home', owner.home]),

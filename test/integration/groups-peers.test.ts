@@ -91,7 +91,9 @@ test(
       const rm = await cli(['peers', 'rm', ref, '--home', at.home]);
       assert.notEqual(rm.code, 0, `${at.name}: peers rm ${ref} is refused`);
       assert.match(rm.stderr, /through group lab, not paired/);
-      assert.match(rm.stderr, /group ls/);
+      // What its reader can run: the owner's device `group ls` (then remove or drop), the member's
+      // device `group leave lab`.
+      assert.match(rm.stderr, at === o2 ? /`clawbridge group ls/ : /`clawbridge group leave lab/);
     }
     // Nor is it one to limit, rename or route: each refusal names the group command that applies,
     // one its reader can run: the owner's device the group's words (the list they would come to,
@@ -100,12 +102,12 @@ test(
       [o2, 'm1/m1'],
       [m1, 'o2'],
     ] as const) {
-      const words = at === o2 ? /`clawbridge group allow lab LIST`/ : /`clawbridge pair join CODE`/;
+      const words = at === o2 ? /`clawbridge group allow lab LIST[ `]/ : /`clawbridge pair join CODE[ `]/;
       for (const [args, applies] of [
         [['peers', 'limit', ref, '127.0.0.1:22'], words],
         [
           ['peers', 'allow', ref, 'forward'],
-          at === o2 ? /`clawbridge group allow lab terminal,forward`/ : words,
+          at === o2 ? /`clawbridge group allow lab terminal,forward[ `]/ : words,
         ],
         [['peers', 'rename', ref, 'someone'], /its name is the one its group gives it.*clawbridge group ls/],
         [['peers', 'route', ref, '--via', at === o2 ? 'o1' : 'o2'], /where its group's devices say it is/],

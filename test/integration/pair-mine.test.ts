@@ -178,6 +178,11 @@ test('peers mine on a device that marks this node already: no line asking its ow
   // d (the test above) is a's peer, not marked mine either way.
   const first = await ok(['peers', 'mine', 'd', 'on', '--home', a.home]);
   assert.match(first, /it counts once d marks this node too/, 'd does not mark a yet: said');
+  assert.match(
+    first,
+    /run `clawbridge peers mine a on`/,
+    'naming this node as it is called, not a placeholder',
+  );
   // a asked d for introductions, and d refused (a shows it one-sided): d has heard that a marks it.
   await until(
     'a told that d does not mark it yet',

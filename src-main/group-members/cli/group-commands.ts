@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { ClawError, isClawError } from '../../core/errors.js';
 import { formatDuration, parseDuration } from '../../core/duration.js';
 import { escapeControlChars } from '../../core/terminal-text.js';
+import { shellWord } from '../../core/shell-word.js';
 import { call, withGroupOpts, type HomeOpts } from '../../cli/client-commands.js';
 import { allowStrayWords, refuseStrayWords } from '../../cli/list-or-subcommand.js';
 import { hintCommand, printBlock, printJson, printLine } from '../../cli/output.js';
@@ -122,8 +123,9 @@ export function registerGroupCommands(program: Command): void {
       printLine(`code:    ${r.code}`);
       printLine(`link:    ${r.link}`);
       printLine(`expires: ${r.expiresAt} (in ${formatDuration(ttlMs)}); single use`);
+      // The link itself, quoted for a shell: it holds `&`, and the member pastes the line as it is.
       printLine(
-        `on the member's device run: clawbridge group join <link> (the code alone finds this node only on a relay or network you share)`,
+        `on the member's device run: clawbridge group join ${shellWord(r.link)} (the code alone finds this node only on a relay or network you share)`,
       );
       printLine(
         `when it has joined, \`${hintCommand('group invitations', opts.home)}\` shows its fingerprint: compare it with the member's screen`,
@@ -147,7 +149,7 @@ export function registerGroupCommands(program: Command): void {
       printLine(`  ${compareLine('this device', fingerprint)}`);
       printLine(`  ${compareLine(r.inviter.name, r.inviter.fingerprint)}`);
       printLine(
-        `its devices: ${r.devices.length > 0 ? r.devices.map((d) => escapeControlChars(d.name)).join(', ') : 'none yet'}; open a terminal with \`${hintCommand('term DEVICE', opts.home)}\``,
+        `its devices: ${r.devices.length > 0 ? r.devices.map((d) => escapeControlChars(d.name)).join(', ') : 'none yet'}; open a terminal with \`${hintCommand(`term ${r.devices.length === 1 ? shellWord(r.devices[0]!.name) : 'DEVICE'}`, opts.home)}\``,
       );
     },
   );
