@@ -2,7 +2,7 @@
  * Work that is started and not awaited (a served exchange, a timer's run, a close on the way out):
  * its rejection goes where the caller says, never unhandled. Node ends a process on an unhandled
  * rejection, and the agent's end takes every shell and forward it serves with it: a durable write that
- * met a full disk inside a served group exchange was enough (issue 82). Lint refuses a promise left
+ * met a full disk inside a served group exchange was enough (ADR 0099). Lint refuses a promise left
  * floating, `void` included (eslint.config.js, `no-floating-promises`); this is the way to say that a
  * promise is not awaited on purpose, and what becomes of its failure.
  *
