@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { REPO_ROOT, serveParent } from './child.js';
 import { LinkEmulator, type Connector } from './link-emulator.js';
 import { validLinkSpec } from './link-shape.js';
+import { logFailure } from '../src-main/core/background.js';
 
 /** How long the door may take to connect, in ms. */
 const DOOR_TIMEOUT_MS = 10_000;
@@ -125,7 +126,11 @@ serveParent(
           connector = plainConnector(port);
           const em = new LinkEmulator(spec, connector);
           emulator = em;
-          return { port: await openDoor(netns, 1).listen((s) => void em.accept(s)) };
+          return {
+            port: await openDoor(netns, 1).listen((s) => {
+              em.accept(s).catch(logFailure(console, 'an emulated link'));
+            }),
+          };
         }
         connector = netns ? openDoor(netns, port).connector : plainConnector(port);
         emulator = new LinkEmulator(spec, connector);

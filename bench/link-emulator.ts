@@ -22,6 +22,7 @@ import {
   type LinkSpec,
   type QueueSummary,
 } from './link-shape.js';
+import { logFailure } from '../src-main/core/background.js';
 
 /** Opens the emulator's connection to the serving side. */
 export type Connector = () => Promise<Socket>;
@@ -81,7 +82,9 @@ export class LinkEmulator {
   ) {
     this.lanes = { up: new Bottleneck(spec.up), down: new Bottleneck(spec.down) };
     // Half-open on both sides: one side's end must reach the other after the bytes queued before it.
-    this.server = createServer({ allowHalfOpen: true }, (client) => void this.accept(client));
+    this.server = createServer({ allowHalfOpen: true }, (client) => {
+      this.accept(client).catch(logFailure(console, 'an emulated link'));
+    });
   }
 
   /** Listens on 127.0.0.1 (port 0: any); resolves with the port. */

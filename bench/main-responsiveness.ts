@@ -37,6 +37,7 @@ import { ACK_STEP } from '../src-main/terminal/sessions/terminal-flow.js';
 import { fakeUtilityProcess } from '../test/helpers/fake-electron-utility.js';
 import { CLI } from './cli-agents.js';
 import { killByPid, launch } from './processes.js';
+import { logFailure } from '../src-main/core/background.js';
 
 /** Interval between two samples of each measure, in ms (20 ms: ~50 per second, a busy window's rate). */
 const SAMPLE_EVERY_MS = 20;
@@ -214,7 +215,7 @@ async function measureMode(mode: Mode, mib: number): Promise<ModeResult> {
       loop.enable();
       let running = true;
       const stopAt = Date.now() + ms;
-      void until?.finally(() => (running = false));
+      until?.finally(() => (running = false)).catch(logFailure(console, 'the measured run'));
       while (running && Date.now() < stopAt) {
         const t0 = performance.now();
         await echo.ping();

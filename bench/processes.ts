@@ -5,6 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { onAbort } from './on-abort.js';
+import { logFailure } from '../src-main/core/background.js';
 
 /** Characters of each output stream kept for error messages. */
 const OUTPUT_TAIL_CHARS = 16_000;
@@ -117,7 +118,7 @@ export async function runToEnd(
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
-    void killByPid(p.proc);
+    killByPid(p.proc).catch(logFailure(console, 'killByPid'));
   }, timeoutMs);
   const code = await new Promise<number | null>((resolve) => {
     p.proc.once('close', (c) => resolve(c));

@@ -61,11 +61,13 @@ export class ControlClient {
       this.pending.clear();
       this.eventListeners.clear();
       // The refusal is decoded off the hot path (errorFromReply): the waiters hear it once it is.
-      void (
-        this.refused ?? Promise.resolve(new ClawError('NO_AGENT', 'the agent closed the connection'))
-      ).then((why) => {
+      const rejectAll = (why: Error) => {
         for (const p of waiting) p.reject(why);
-      });
+      };
+      (this.refused ?? Promise.resolve(new ClawError('NO_AGENT', 'the agent closed the connection'))).then(
+        rejectAll,
+        (err: unknown) => rejectAll(err instanceof Error ? err : new Error(String(err))),
+      );
     });
   }
 
@@ -174,7 +176,11 @@ export class ControlClient {
     if (!waiter) return;
     this.pending.delete(reply.id);
     if (reply.ok) waiter.resolve(reply.result);
-    else void errorFromReply(reply.error).then((err) => waiter.reject(err));
+    else
+      errorFromReply(reply.error).then(
+        (err) => waiter.reject(err),
+        (err: unknown) => waiter.reject(err instanceof Error ? err : new Error(String(err))),
+      );
   }
 
   private emitEvent(line: EventLine): void {

@@ -108,9 +108,12 @@ export async function claimControlSocket(
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     if (!key) return admit(socket);
-    void acceptPipeProof(socket, key).then((ok) => {
-      if (ok && !socket.destroyed) admit(socket);
-    });
+    acceptPipeProof(socket, key).then(
+      (ok) => {
+        if (ok && !socket.destroyed) admit(socket);
+      },
+      () => socket.destroy(),
+    );
   });
   // Outside the home the socket lives in a directory of ours (mode 0700), made here; one that another
   // user made first, or that others can enter, is refused (home-dir.ts).
@@ -319,11 +322,15 @@ function serve(
         return;
       }
       inFlight++;
-      void handleLine(line, handler).then((reply) => {
-        inFlight--;
-        send(reply);
-        pump();
-      });
+      // handleLine answers every failure itself; should it throw anyway, the client sees the socket end.
+      handleLine(line, handler).then(
+        (reply) => {
+          inFlight--;
+          send(reply);
+          pump();
+        },
+        (err: unknown) => socket.destroy(err instanceof Error ? err : undefined),
+      );
     }
     if (upgraded || socket.destroyed) return;
     if (ended && inFlight === 0 && !buffered.includes('\n')) {

@@ -101,7 +101,10 @@ export function requestStreamUpgrade<M extends StreamMethodName>(
         // agent ends the socket right after an error reply).
         socket.off('data', onData);
         socket.off('close', onClose);
-        void errorFromReply(reply.error).then((err) => done(err));
+        errorFromReply(reply.error).then(
+          (err) => done(err),
+          (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
+        );
         return;
       }
       done(undefined, { result: reply.result as StreamMethodResults[M], rest: buffered.subarray(nl + 1) });

@@ -17,6 +17,7 @@ import { webUiPart } from './web-ui-part.js';
 import { lifecycle } from '../core/lifecycle.js';
 import { Notices } from '../state/notices.js';
 import { controlSocketPath } from '../home/home-dir.js';
+import { fileLogDestination, isFileFd } from '../home/log-destination.js';
 import { loadOrCreateIdentity } from '../home/identity-store.js';
 import type { Identity } from '../crypto/identity.js';
 import { NodeState } from '../state/node-state.js';
@@ -89,7 +90,11 @@ function refuseForeignSocket(path: string): void {
 export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
   const logger =
     opts.logger ??
-    pino({ level: process.env.CLAWBRIDGE_LOG ?? 'warn', hooks: terminalLogHooks }, pino.destination(2));
+    pino(
+      { level: process.env.CLAWBRIDGE_LOG ?? 'warn', hooks: terminalLogHooks },
+      // stderr in a file (a service's log in the home): a full disk drops lines, never stops the agent.
+      isFileFd(2) ? fileLogDestination(2) : pino.destination(2),
+    );
   const identity = opts.identity ?? (await loadOrCreateIdentity(opts.home));
   // The contract of the node and its domains first: their permission words are known before the
   // settings are read (an older file's peers are granted a word added since as its domain decided).

@@ -27,6 +27,7 @@ import {
 } from './audit-files.js';
 import { isNoise, RefusalLimiter, type RefusalLimiterOptions } from './audit-noise.js';
 import { isoTime } from '../core/iso-time.js';
+import { background } from '../core/background.js';
 
 /** Lines waiting to be written at most: far above a burst's, small enough to never matter in memory. */
 export const MAX_QUEUED_LINES = 2000;
@@ -129,7 +130,8 @@ class LogFile {
     await file.write(chunk);
     this.size += bytes;
     clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(() => void this.closeWhenIdle(), this.idleCloseMs);
+    // closeWhenIdle drops a close's failure itself (the next event opens the file again).
+    this.idleTimer = setTimeout(() => background(this.closeWhenIdle(), () => undefined), this.idleCloseMs);
     this.idleTimer.unref();
   }
 

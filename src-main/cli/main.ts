@@ -56,7 +56,11 @@ function pointUsageErrorsAtOwnHelp(cmd: CommandType, path: string[] = []): void 
 
 // No top-level await here: bundled (scripts/vite-cli.config.ts), the command modules loaded below share
 // chunks with this entry, and an entry still suspended in a top-level await cannot be imported by them.
-void main(homeAfterCommand(process.argv.slice(2)));
+// main() says every error itself; one in its own handling is said as it is, and the status is 1.
+main(homeAfterCommand(process.argv.slice(2))).catch((err: unknown) => {
+  process.stderr.write(`clawbridge: ${errorMessage(err)}\n`);
+  process.exitCode = 1;
+});
 
 async function main(args: string[]): Promise<void> {
   try {

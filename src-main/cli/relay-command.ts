@@ -324,7 +324,13 @@ export async function startRelayFromCli(opts: RelayCliOptions): Promise<void> {
   let stopping = false;
   signals.started((signal) => {
     stopping = true;
-    void server.close().finally(() => exitAfterStop(signal, 0));
+    server.close().then(
+      () => exitAfterStop(signal, 0),
+      (err: unknown) => {
+        console.error(`clawbridge: the relay did not stop cleanly: ${errorMessage(err)}`);
+        exitAfterStop(signal, 1);
+      },
+    );
   });
   if (stopping) return;
   const fingerprint = tls ? fingerprintOfCert(new X509Certificate(tls.certPem).raw) : undefined;

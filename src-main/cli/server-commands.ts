@@ -99,9 +99,15 @@ export function registerServerCommands(program: Command): void {
       const stop = (stopAgent: () => Promise<void>, signal?: NodeJS.Signals) => {
         if (stopping) return;
         stopping = true;
-        void handOver()
+        handOver()
           .then(stopAgent)
-          .finally(() => exitAfterStop(signal, 0));
+          .then(
+            () => exitAfterStop(signal, 0),
+            (err: unknown) => {
+              printNote(`the agent did not stop cleanly: ${errorMessage(err)}`);
+              exitAfterStop(signal, 1);
+            },
+          );
       };
       // Problems the user must act on are plain lines, their commands with this --home so they can be
       // pasted; repeats of the same line (retries) are not reprinted.

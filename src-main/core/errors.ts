@@ -54,7 +54,11 @@ export type ErrorCode =
   /** A home already has a service (`clawbridge service install`): one home, one service. */
   | 'SERVICE_EXISTS'
   /** The platform's service manager (systemctl, launchctl, schtasks) refused or failed a step. */
-  | 'SERVICE_FAILED';
+  | 'SERVICE_FAILED'
+  /** A write found the disk holding it full (ENOSPC) or the user's quota on it used up (EDQUOT). */
+  | 'DISK_FULL'
+  /** A write found the disk holding it mounted read-only (EROFS). */
+  | 'DISK_READ_ONLY';
 
 export class ClawError extends Error {
   /**

@@ -5,7 +5,8 @@
  * never learns which; this one hands every call to the connection of the moment and moves the
  * listeners along when it changes (an agent started by hand was stopped: the app starts its own).
  */
-import { ClawError } from '../core/errors.js';
+import { background } from '../core/background.js';
+import { ClawError, errorMessage } from '../core/errors.js';
 import type { Disposer } from '../core/emitter.js';
 import type { ApiEvents, MethodName, MethodParams, MethodResults } from '../api/contract.js';
 import type { AgentClient } from './agent-client.js';
@@ -89,7 +90,7 @@ export function startDesktopAgent(options: DesktopAgentOptions): DesktopAgent {
       reason: "waiting for this home's service to start its agent",
       retryAt: Date.now() + lookMs,
     });
-    timer = setTimeout(() => void look(), lookMs);
+    timer = setTimeout(lookNow, lookMs);
   };
 
   const act = (decision: HostDecision, client: AgentClient | undefined, service: boolean): void => {
@@ -105,7 +106,7 @@ export function startDesktopAgent(options: DesktopAgentOptions): DesktopAgent {
           if (quit) return;
           const next = afterAttachedLost(options.serviceInstalled());
           if (next === 'wait-for-service') return lookLater();
-          void look();
+          lookNow();
         }),
       );
     }
@@ -126,8 +127,11 @@ export function startDesktopAgent(options: DesktopAgentOptions): DesktopAgent {
     if (quit) return client?.close();
     act(decideHost({ serving: client !== undefined, service }), client, service);
   };
+  // look() logs what it meets; a throw past that (a bug) is logged too, and the window waits as it is.
+  const lookNow = (): void =>
+    background(look(), (err) => log(`could not look for this home's agent: ${errorMessage(err)}`));
 
-  void look();
+  lookNow();
 
   return {
     hostState: () => shown,
@@ -155,7 +159,7 @@ export function startDesktopAgent(options: DesktopAgentOptions): DesktopAgent {
       // Waiting for a service's agent: look now rather than at the next tick.
       if (timer) {
         clearTimeout(timer);
-        void look();
+        lookNow();
       }
     },
     async switchHome(step) {
@@ -166,7 +170,7 @@ export function startDesktopAgent(options: DesktopAgentOptions): DesktopAgent {
         await conn?.stop();
         await step();
       } finally {
-        if (!quit) void look();
+        if (!quit) lookNow();
       }
     },
     stop(opts) {

@@ -9,6 +9,7 @@
  * connecting → running, waiting-to-restart, stopped, quitting → quit), where its decisions are pure
  * functions; this file performs the effects they call for (fork, timers, kill, the socket client).
  */
+import { background } from '../core/background.js';
 import { ClawError, errorMessage } from '../core/errors.js';
 import type { Disposer } from '../core/emitter.js';
 import type { ApiEvents, MethodName, MethodParams, MethodResults } from '../api/contract.js';
@@ -140,8 +141,12 @@ export function startAgentHost(e: AgentHostElectron, options: AgentHostOptions):
   const respawn = (attempt: number): void => {
     const spawning: SupervisorIn<'spawning'> = { state: 'spawning', attempt };
     set(spawning);
-    void spawn(spawning);
+    spawnNow(spawning);
   };
+
+  // spawn() says its failures itself; a throw past that (a bug) is logged, not the app's end.
+  const spawnNow = (spawning: SupervisorIn<'spawning'>): void =>
+    background(spawn(spawning), (err) => log(`agent: could not be started: ${errorMessage(err)}`));
 
   const spawn = async (spawning: SupervisorIn<'spawning'>): Promise<void> => {
     let identity: AgentIdentityPem | undefined;
@@ -307,7 +312,7 @@ export function startAgentHost(e: AgentHostElectron, options: AgentHostOptions):
     if (s.state === 'stopped') respawn(0);
   };
 
-  void spawn(first);
+  spawnNow(first);
 
   return {
     hostState: () => hostStateOf(s),

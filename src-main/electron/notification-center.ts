@@ -71,8 +71,12 @@ export function notificationCenter(
     const notices = decider.decide(event, data);
     if (notices.length === 0 || !options.Notification.isSupported()) return;
     for (const notice of notices)
-      void wanted(notice.kind).then((on) => {
-        if (on) show(notice);
-      });
+      wanted(notice.kind).then(
+        (on) => {
+          if (on) show(notice);
+        },
+        // Whether it is wanted cannot be read (the agent is gone): nothing is shown, as when it is not.
+        () => undefined,
+      );
   };
 }

@@ -62,13 +62,23 @@ const bridge: WindowBridge = {
     if (typeof listener !== 'function') throw new TypeError('subscribe takes a function');
     listeners.add(listener);
     if (listeners.size === 1) {
-      void (ipcRenderer.invoke(SUBSCRIBE) as Promise<IpcEnvelope>).then((reply) => {
-        // Refused (not the app's page): the page learns why instead of waiting for events forever.
-        if (!reply.ok) listener('app.refused', reply.error);
-      });
+      (ipcRenderer.invoke(SUBSCRIBE) as Promise<IpcEnvelope>).then(
+        (reply) => {
+          // Refused (not the app's page): the page learns why instead of waiting for events forever.
+          if (!reply.ok) listener('app.refused', reply.error);
+        },
+        // And so when main could not answer at all.
+        (err: unknown) =>
+          listener('app.refused', {
+            code: 'IPC_REJECTED',
+            message: err instanceof Error ? err.message : String(err),
+          }),
+      );
     }
     return () => {
-      if (listeners.delete(listener) && listeners.size === 0) void ipcRenderer.invoke(UNSUBSCRIBE);
+      // Main gone: nothing is left to unsubscribe from.
+      if (listeners.delete(listener) && listeners.size === 0)
+        ipcRenderer.invoke(UNSUBSCRIBE).catch(() => undefined);
     };
   },
   openStream: (method, params, streamId) =>

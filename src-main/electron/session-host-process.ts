@@ -8,6 +8,7 @@
 import { openSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import { errorMessage } from '../core/errors.js';
+import { fileLogDestination } from '../home/log-destination.js';
 import { runSessionHost, type RunSessionHostOptions } from '../terminal/session-host/host-run.js';
 import type { ParentPortLike } from './agent-process.js';
 import { hostToSessionHostMessage } from './session-host-process-messages.js';
@@ -30,7 +31,12 @@ export function serveSessionHostProcess(port: ParentPortLike, deps: SessionHostP
     if (started) return;
     started = true;
     const { socketPath, logPath, keyFile } = parsed.data;
-    void deps.run({ socketPath, keyFile, log: deps.logger(logPath), exit: deps.exit });
+    const log = deps.logger(logPath);
+    // As host-main.ts: a host that cannot run says why and ends, so main starts another.
+    deps.run({ socketPath, keyFile, log, exit: deps.exit }).catch((err: unknown) => {
+      log.fatal({ err }, 'the session host failed');
+      deps.exit(1);
+    });
   });
 }
 
@@ -38,7 +44,8 @@ export function serveSessionHostProcess(port: ParentPortLike, deps: SessionHostP
 export function sessionHostLogger(path: string): Logger {
   const base = { part: 'session-host', pid: process.pid };
   try {
-    return pino({ level: 'info', base }, pino.destination({ dest: openSync(path, 'a', 0o600), sync: true }));
+    // A full disk drops lines instead of stopping the host (home/log-destination.ts).
+    return pino({ level: 'info', base }, fileLogDestination(openSync(path, 'a', 0o600)));
   } catch (err) {
     console.error(`clawbridge: cannot write ${path} (${errorMessage(err)}); logging to stderr`);
     return pino({ level: 'info', base }, pino.destination(2));

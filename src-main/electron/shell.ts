@@ -31,6 +31,7 @@ import { sendFilesFromTray, type FilesDesktop } from './files-ipc.js';
 import type { UpdateController } from './update-controller.js';
 import { runningWork } from './update-running.js';
 import type { RunningWork } from './update-policy.js';
+import { background } from '../core/background.js';
 
 /** The parts of the `electron` module the shell uses. */
 export type ShellElectron = Pick<
@@ -182,10 +183,16 @@ export async function startShell(e: ShellElectron, options: ShellOptions): Promi
     })();
     return quitting;
   };
+  // What quit() meets on the way is logged there; should it throw anyway, the app still ends.
+  const quitNow = (): void =>
+    background(quit(), (err) => {
+      log(`quitting failed: ${errorMessage(err)}`);
+      app.exit(1);
+    });
   // Cmd+Q, the app menu's Quit, logging out: all go through the same stop as the tray's Quit.
   app.on('before-quit', (event) => {
     event.preventDefault();
-    void quit();
+    quitNow();
   });
 
   const run = (action: TrayAction): void => {
@@ -193,7 +200,10 @@ export async function startShell(e: ShellElectron, options: ShellOptions): Promi
       case 'open':
         return window.open(action.place);
       case 'copy':
-        void e.clipboard.writeText(action.text);
+        // Typed as a promise, synchronous in main (and in the tests' fake): either way a failure is said.
+        Promise.resolve(e.clipboard.writeText(action.text)).catch((err: unknown) =>
+          log(`copy: ${errorMessage(err)}`),
+        );
         return;
       case 'switch-forward':
         connection
@@ -212,7 +222,7 @@ export async function startShell(e: ShellElectron, options: ShellOptions): Promi
       case 'send-files': {
         const files = options.files;
         if (!files) return window.open({ view: 'files' });
-        void sendFilesFromTray(
+        sendFilesFromTray(
           {
             pick: (kind) => files.pick(kind),
             send: (peer, paths) => connection.call('files.send', { peer, paths }),
@@ -223,15 +233,18 @@ export async function startShell(e: ShellElectron, options: ShellOptions): Promi
             },
           },
           { fingerprint: action.peer, name: action.name },
-        );
+        ).catch((err: unknown) => log(`send files: ${errorMessage(err)}`));
         return;
       }
       case 'open-logs':
         if (!options.logDir) return log('there is no log folder: the logs go to stderr');
         // openPath answers with an error message, '' when the folder opened.
-        void e.shell.openPath(options.logDir).then((error) => {
-          if (error) log(`could not open the log folder ${options.logDir}: ${error}`);
-        });
+        e.shell.openPath(options.logDir).then(
+          (error) => {
+            if (error) log(`could not open the log folder ${options.logDir}: ${error}`);
+          },
+          (err: unknown) => log(`could not open the log folder ${options.logDir}: ${errorMessage(err)}`),
+        );
         return;
       case 'restart-to-update':
         if (!updates) return;
@@ -244,7 +257,7 @@ export async function startShell(e: ShellElectron, options: ShellOptions): Promi
           .catch((err: unknown) => log(`restart to update: ${errorMessage(err)}`));
         return;
       case 'quit':
-        void quit();
+        quitNow();
         return;
     }
   };

@@ -92,7 +92,8 @@ export class FileChannel {
     stream.on('data', onData);
     const ended = (why: string) => () => {
       // Frames still being handled come first: the end is heard after them.
-      void this.chain.then(() => this.close(new ClawError('LINK_CLOSED', why)));
+      const close = () => this.close(new ClawError('LINK_CLOSED', why));
+      this.chain.then(close, close);
     };
     stream.once('end', ended('the files stream ended'));
     stream.once('close', ended('the files stream closed'));

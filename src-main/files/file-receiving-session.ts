@@ -32,6 +32,7 @@ import { RateMeter, type TransferView } from './transfer-view.js';
 import { transferBurst } from './transfer-burst.js';
 import { treeHash } from './tree-walk.js';
 import { writeTree } from './write-tree.js';
+import { background } from '../core/background.js';
 
 /** How long verified indices wait to be sent together, in ms (one frame for many small files). */
 const VERIFIED_BATCH_MS = 20;
@@ -176,7 +177,8 @@ export class ReceivingSession {
     this.view.why = reason;
     this.receiver.changed(this);
     this.channel.close(new ClawError('STREAM_RESET', reason, { refusal: 'CANCELLED' }));
-    void this.settled.then(() => rm(this.dir, { recursive: true, force: true }));
+    // file-service.ts discards the staging again once this settled, and says when it cannot.
+    this.settled.then(() => rm(this.dir, { recursive: true, force: true })).catch(() => undefined);
   }
 
   private async onFrame(f: ChannelFrame): Promise<void> {
@@ -470,7 +472,11 @@ export class ReceivingSession {
     this.verified.add(i);
     this.view.filesDone = this.verified.size;
     this.toAnnounce.push(i);
-    this.announceTimer ??= setTimeout(() => void this.announce(), VERIFIED_BATCH_MS);
+    // A mark staging cannot keep (a full disk) ends the session as a failed write does.
+    this.announceTimer ??= setTimeout(
+      () => background(this.announce(), (err) => this.writes.fail(err)),
+      VERIFIED_BATCH_MS,
+    );
   }
 
   /** Records the verified indices in staging, then tells the sender. */

@@ -21,6 +21,7 @@ import type { ConnectionsOpened } from '../services/opened-connections.js';
 import type { ConnectionHandle } from '../connections/connection-table.js';
 import { Emitter } from '../core/emitter.js';
 import { ClawError, errorMessage, refusalOf } from '../core/errors.js';
+import { diskProblem } from '../core/file-errors.js';
 import {
   DATA_WIRE_HEADER_BYTES,
   FILES_PROTOCOL_VERSION,
@@ -240,7 +241,9 @@ export class OutgoingTransfer {
   }
 
   async save(): Promise<void> {
-    await writeFile(this.file, JSON.stringify(this.saved), { mode: 0o600 });
+    await writeFile(this.file, JSON.stringify(this.saved), { mode: 0o600 }).catch((err: unknown) => {
+      throw diskProblem(this.file, err);
+    });
   }
 
   halt(): void {
@@ -256,7 +259,10 @@ export class OutgoingTransfer {
     this.contents = undefined;
     this.saved.entries = [];
     this.saved.sources = [];
-    void rm(this.file, { force: true });
+    // A file left behind is read at the next start as a cancelled transfer's, with nothing to send.
+    rm(this.file, { force: true }).catch((err: unknown) =>
+      this.sender.deps.log.warn(`files: cannot remove ${this.file}: ${errorMessage(err)}`),
+    );
   }
 
   private set(state: TransferView['state'], why?: string): void {
@@ -270,9 +276,17 @@ export class OutgoingTransfer {
   run(): void {
     if (this.running) return;
     this.running = true;
-    void this.loop().finally(() => {
-      this.running = false;
-    });
+    this.loop()
+      .catch((err: unknown) => {
+        // The loop says each failure it expects; one it did not (a full disk saving it) fails it here.
+        this.sender.deps.log.warn(
+          `files: the transfer to ${this.saved.peerName} failed: ${errorMessage(err)}`,
+        );
+        this.set('failed', errorMessage(err));
+      })
+      .finally(() => {
+        this.running = false;
+      });
   }
 
   private async loop(): Promise<void> {

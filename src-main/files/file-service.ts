@@ -18,6 +18,7 @@ import { FileReceiver } from './file-receiver.js';
 import { FileSender, type FilePeers } from './file-sender.js';
 import { FileStore, type FileStoreOptions, type ReceivedMeta } from './file-store.js';
 import { ended, TransferHistory } from './transfer-history.js';
+import { inBackground } from '../core/background.js';
 
 export interface FilesDeps {
   /** The node's home: everything lives in HOME/files/ (file-store.ts). */
@@ -73,17 +74,20 @@ export function createFiles(deps: FilesDeps): RunningFiles {
     // session let go of its files.
     if (t.state === 'cancelled') {
       const session = receiver.transfers.get(t.id);
-      void (session?.settled ?? Promise.resolve())
+      (session?.settled ?? Promise.resolve())
         .then(() => store.discardStaged(t.id))
         .catch((err: unknown) =>
           deps.log.warn(`files: cannot remove the staging of ${t.id}: ${errorMessage(err)}`),
         );
     }
     if (t.state !== 'done' || !t.received) return;
-    void store.list().then((all) => {
-      const meta = all.find((m) => m.id === t.received);
-      if (meta) events.emit('received', receivedInfo(meta, name));
-    });
+    store.list().then(
+      (all) => {
+        const meta = all.find((m) => m.id === t.received);
+        if (meta) events.emit('received', receivedInfo(meta, name));
+      },
+      (err: unknown) => deps.log.warn(`files: cannot list the inbox: ${errorMessage(err)}`),
+    );
   });
   sender.events.on('changed', (t) => {
     history.record(t);
@@ -117,13 +121,17 @@ export function createFiles(deps: FilesDeps): RunningFiles {
         { fingerprint: req.peer.fingerprint, name: req.peer.name },
         filesOpenVersion(req.args),
       );
-      void session.channel.closed.then((err) => {
-        sync();
-        // A refused or failed transfer's summary says why in its own words (a name, the quota…).
-        const { state, why } = session.view;
-        const failed = state === 'failed' || state === 'cancelled';
-        connection.end(failed && why ? why : err ? errorMessage(err) : undefined);
-      });
+      inBackground(
+        session.channel.closed.then((err) => {
+          sync();
+          // A refused or failed transfer's summary says why in its own words (a name, the quota…).
+          const { state, why } = session.view;
+          const failed = state === 'failed' || state === 'cancelled';
+          connection.end(failed && why ? why : err ? errorMessage(err) : undefined);
+        }),
+        deps.log,
+        `files: ending the transfer from ${req.peer.name}`,
+      );
     },
   });
   return {

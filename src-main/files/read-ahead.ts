@@ -233,7 +233,8 @@ export class ReadAhead {
         const closed = f.fh.then((fh) => fh.close()).catch(() => undefined);
         f.closed = closed;
         this.closing.add(closed);
-        void closed.then(() => this.closing.delete(closed));
+        const forget = () => this.closing.delete(closed);
+        closed.then(forget, forget);
         this.files.delete(j.index);
       }
     }

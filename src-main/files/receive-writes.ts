@@ -82,7 +82,8 @@ export class ReceiveWrites {
   /** Counts a background write of a small file among those under way until it settles. */
   track(w: Promise<void>): void {
     this.smallFiles.add(w);
-    void w.then(() => this.smallFiles.delete(w));
+    const forget = () => this.smallFiles.delete(w);
+    w.then(forget, forget);
   }
 
   /**

@@ -32,6 +32,7 @@ import type { ReverseForwards } from './reverse-forwards.js';
 import { DEFAULT_UDP_IDLE_MS } from './forward-bounds.js';
 import { listenUdp, type UdpForwardContext } from './udp-forward.js';
 import { udpStatus } from './udp-status.js';
+import { background } from '../core/background.js';
 
 /**
  * What the forward manager uses (architecture.md §Rules the code keeps): the saved forwards (its
@@ -524,12 +525,18 @@ export class ForwardManager {
     if (!record) return void socket.destroy();
     const ctx = this.frontEndContext(run, record);
     const { secret } = record;
-    if (record.kind === 'socks') void handleSocksConnection(socket, { ...ctx, via: record.via, secret });
+    // Each handler says its failures itself; a throw past that (a bug) ends this connection only.
+    const served = (handling: Promise<void>) =>
+      background(handling, (err) => {
+        this.deps.log.warn({ forward: run.name }, `connection failed: ${errorMessage(err)}`);
+        socket.destroy();
+      });
+    if (record.kind === 'socks') served(handleSocksConnection(socket, { ...ctx, via: record.via, secret }));
     else if (record.kind === 'http')
-      void handleHttpProxyConnection(socket, { ...ctx, via: record.via ?? '', secret });
+      served(handleHttpProxyConnection(socket, { ...ctx, via: record.via ?? '', secret }));
     else {
       const remote = parseHostPort(record.remote ?? '');
-      void handleTcpForwardConnection(socket, { ...ctx, via: record.via ?? '', ...remote });
+      served(handleTcpForwardConnection(socket, { ...ctx, via: record.via ?? '', ...remote }));
     }
   }
 

@@ -5,6 +5,7 @@
  * given, so a fake clock can drive it.
  */
 import { BACKOFF_MAX_MS, backoffDelayMs } from '../core/backoff.js';
+import { background } from '../core/background.js';
 
 /** The timers the schedule uses (tests pass a fake clock). */
 export interface RetryTimers {
@@ -53,7 +54,8 @@ export class RetrySchedule {
   next(): number {
     const delay = retryDelayMs(this.tries++);
     this.retryAt = this.timers.now() + delay;
-    this.handle = this.timers.setTimeout(() => void this.run(), delay);
+    // run() counts a failed attempt itself; a throw past that is one more failed attempt.
+    this.handle = this.timers.setTimeout(() => background(this.run(), () => this.next()), delay);
     this.onScheduled(delay);
     return delay;
   }

@@ -175,7 +175,7 @@ export class ReverseForwards {
       noun: 'reverse connections',
       admits: 'connection',
       kind: 'reverse',
-      handle: (req, served) => void this.serveConnect(req, served),
+      handle: (req, served) => this.serveConnect(req, served),
     });
     // A link that comes up (or any other change) may let waiting forwards ask now: once per turn.
     this.disposables.add(

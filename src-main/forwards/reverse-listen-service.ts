@@ -51,6 +51,7 @@ import type { AuditSink } from '../audit/audit-writer.js';
 import type { AuditInput } from '../audit/audit-events.js';
 import { DEFAULT_UDP_IDLE_MS } from './forward-bounds.js';
 import { listenUdp } from './udp-forward.js';
+import { background, inBackground } from '../core/background.js';
 
 export interface ReverseListenDeps {
   readonly name: string;
@@ -196,7 +197,7 @@ export function registerReverseListenService(deps: ReverseListenDeps): ReverseLi
     recordsRefusals: true,
     // It stands open while the forward is saved; each connection it brings (reverse-connect) is use.
     background: true,
-    handle: (req, admission) => void serve(deps, req, admission, listening),
+    handle: (req, admission) => serve(deps, req, admission, listening),
   });
   return {
     listeners: () =>
@@ -270,7 +271,13 @@ async function serve(
             args.host,
             args.port,
             (socket, accepted) =>
-              void bridge(deps, admission, { fp, name: req.peer.name, args }, socket, accepted, on, log),
+              background(
+                bridge(deps, admission, { fp, name: req.peer.name, args }, socket, accepted, on, log),
+                (err) => {
+                  log.warn(`reverse connection failed: ${errorMessage(err)}`);
+                  socket.destroy();
+                },
+              ),
             {
               // As many as the forward's owner carries: more would only be refused there.
               maxConnections: MAX_REVERSE_CONNECTIONS_PER_FORWARD,
@@ -309,7 +316,8 @@ async function serve(
     stream = admission.hold({
       recheck: (now) => revoked(deps, now, args),
       close: (reason) => {
-        for (const h of [...on.held]) if (h.stream === stream) void on.close(h, reason);
+        for (const h of [...on.held])
+          if (h.stream === stream) inBackground(on.close(h, reason), log, 'closing a reverse listener');
       },
     });
   } catch (err) {
@@ -327,11 +335,10 @@ async function serve(
   let linkLost = false;
   stream.on('error', (err) => (linkLost ||= isClawError(err, 'LINK_CLOSED')));
   stream.resume();
-  stream.once('end', () => void on.close(holding, 'the peer ended it'));
-  stream.once(
-    'close',
-    () => void on.close(holding, linkLost ? 'its link was lost' : 'stream closed', linkLost),
-  );
+  const closing = (why: string, keep?: boolean) =>
+    inBackground(on.close(holding, why, keep), log, 'closing a reverse listener');
+  stream.once('end', () => closing('the peer ended it'));
+  stream.once('close', () => closing(linkLost ? 'its link was lost' : 'stream closed', linkLost));
 }
 
 /** One `listener` audit event: where this node listens (or would have) for which peer. */

@@ -126,7 +126,7 @@ export function registerTcpConnectService(
     noun: 'forwards',
     admits: 'connection',
     kind: 'tcp-exit',
-    handle: (req, served) => void serveTcpConnect(deps, req, served),
+    handle: (req, served) => serveTcpConnect(deps, req, served),
   });
 }
 

@@ -117,7 +117,7 @@ export function registerUdpConnectService(
     noun: 'forwards',
     admits: 'connection',
     kind: 'udp-exit',
-    handle: (req, served) => void serveUdpConnect(deps, req, served),
+    handle: (req, served) => serveUdpConnect(deps, req, served),
   });
 }
 

@@ -11,6 +11,7 @@ import { ClawError } from '../core/errors.js';
 import type { DomainDescription } from '../links/domain.js';
 import { groupBookKey } from '../groups/group-book-key.js';
 import { groupMembersContract } from './group-members-contract.js';
+import { inBackground } from '../core/background.js';
 
 export const groupMembersDomain: DomainDescription = {
   name: 'group-members',
@@ -51,7 +52,7 @@ export const groupMembersDomain: DomainDescription = {
           {
             name: 'group invitations',
             // Not awaited: each code waits for the relays to confirm it, and the agent is ready before.
-            start: () => void invitations.restore(),
+            start: () => inBackground(invitations.restore(), ctx.log, 'restoring the open invitations'),
             stop: () => invitations.stop(),
           },
         ],

@@ -22,8 +22,10 @@
  */
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import { background, inBackground } from '../core/background.js';
 import { Emitter, type Disposer } from '../core/emitter.js';
 import { errorMessage, refusalOf } from '../core/errors.js';
+import { isDiskProblem } from '../core/file-errors.js';
 import type { DomainPeers, DomainServices } from '../links/domain.js';
 import type { ReadonlyPeerEntry } from '../links/ports.js';
 import type { GroupRecord } from '../protocol/group-records.js';
@@ -114,11 +116,10 @@ export class GroupExchanges {
         }
         this.begin(principal);
         // Counted under way until it ends, whichever way: a failed save must not hold a place for good.
-        void this.answer(fp, req.peer.name, stream)
-          .catch((err: unknown) =>
-            this.deps.log.warn(`group exchange from ${req.peer.name} failed: ${errorMessage(err)}`),
-          )
-          .finally(() => this.end(principal));
+        background(
+          this.answer(fp, req.peer.name, stream).finally(() => this.end(principal)),
+          (err) => this.answerFailed(req.peer.name, stream, err),
+        );
       },
     });
   }
@@ -192,7 +193,8 @@ export class GroupExchanges {
         this.dirty.delete(fp);
         continue;
       }
-      void this.exchange(entry, link);
+      // exchange() catches what it meets; a throw past that (a bug) is logged, not the agent's end.
+      inBackground(this.exchange(entry, link), this.deps.log, `group exchange with ${entry.record.name}`);
     }
   }
 
@@ -273,7 +275,10 @@ export class GroupExchanges {
       }
     } catch (err) {
       if (!this.stopped) {
-        this.deps.log.debug(`group exchange with ${entry.record.name} failed: ${errorMessage(err)}`);
+        // A full disk here is the owner's to fix: said louder than a link that went away.
+        this.deps.log[isDiskProblem(err) ? 'warn' : 'debug'](
+          `group exchange with ${entry.record.name} failed: ${errorMessage(err)}`,
+        );
         const refusal = refusalOf(err);
         // A removed device that counts no group with this one any more has the news, or no use for it.
         if (refusal === 'PERMISSION_DENIED' && this.exitOnly(fp)) this.deps.exits.delivered(fp);
@@ -338,6 +343,15 @@ export class GroupExchanges {
         queueMicrotask(() => this.check());
       }
     }
+  }
+
+  /**
+   * A served exchange that failed here (a full disk refused the records): said in the log, and to the
+   * opener by the stream's reset, which it retries; nothing of it was applied.
+   */
+  private answerFailed(from: string, stream: Duplex, err: unknown): void {
+    this.deps.log.warn({ peer: from }, `group records from ${from} not kept: ${errorMessage(err)}`);
+    stream.destroy(err instanceof Error ? err : new Error(String(err)));
   }
 
   /** Applies what `from` sent: its records whole or not at all; joined groups from this person's only. */

@@ -10,6 +10,7 @@
  */
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { diskProblem } from '../core/file-errors.js';
 
 /** The temp file next to `path` that a save writes first: `NAME.PID.tmp` (stale-temp-files.ts). */
 export function tempPathFor(path: string): string {
@@ -22,7 +23,9 @@ export function tempPathFor(path: string): string {
  * reader then starts without it) — for files
  * whose loss costs only a hint (observations-file.ts), written often enough that a flush each time
  * would cost more than it saves.
- * @throws the file system's error (ENOSPC, EROFS, EACCES…); `path` is as it was then.
+ * @throws ClawError('DISK_FULL' or 'DISK_READ_ONLY') naming the disk (core/file-errors.ts), its cause the
+ * file system's error; the file system's error itself for any other (EACCES, EFBIG…). `path` is as it
+ * was then.
  */
 export function replaceFileSync(path: string, data: string, mode: number, { sync = true } = {}): void {
   const tmp = tempPathFor(path);
@@ -39,7 +42,7 @@ export function replaceFileSync(path: string, data: string, mode: number, { sync
     renameSync(tmp, path);
   } catch (err) {
     rmSync(tmp, { force: true });
-    throw err;
+    throw diskProblem(path, err);
   }
   if (sync) syncDirSync(dirname(path));
 }

@@ -12,6 +12,7 @@ import { errorMessage, refusalOf } from '../core/errors.js';
 import type { RefusalCode } from '../core/refusal-codes.js';
 import { observedOf, type PathObservation } from '../reachability/observation.js';
 import type { Link, PathKind } from '../transport/link.js';
+import { background } from '../core/background.js';
 
 /** A link that closes sooner than this, in ms, counts as a failed attempt for backoff. */
 export const SHORT_LIVED_LINK_MS = 10_000;
@@ -90,7 +91,11 @@ export class PathRetrier {
 
   private schedule(delay: number): void {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.run(), delay);
+    // run() reports each failure itself; a throw past that (a bug) is reported the same way.
+    this.timer = setTimeout(
+      () => background(this.run(), (err) => this.onError(this.path, errorMessage(err), false)),
+      delay,
+    );
     this.timer.unref();
   }
 

@@ -49,6 +49,7 @@ import { acceptRouteCircuit } from './route-dialer.js';
 import { kickRoutesThrough } from './route-links.js';
 import type { OwnCandidates } from './traversal.js';
 import { TRAVERSE_SERVICE } from './traverse-protocol.js';
+import { inBackground } from '../core/background.js';
 
 export type { LocalNetworkView } from './link-control.js';
 
@@ -252,15 +253,19 @@ export class PeerLinkSet {
   }
 
   private acceptCircuit(circuit: Circuit): void {
-    void acceptRelayCircuit(
-      {
-        identity: this.deps.identity,
-        log: this.deps.log,
-        admit: (fp) => this.deps.admit(fp),
-        attach: (link) => this.attach(link),
-        pairing: { acceptPairing: this.deps.strangers.acceptPairing },
-      },
-      circuit,
+    inBackground(
+      acceptRelayCircuit(
+        {
+          identity: this.deps.identity,
+          log: this.deps.log,
+          admit: (fp) => this.deps.admit(fp),
+          attach: (link) => this.attach(link),
+          pairing: { acceptPairing: this.deps.strangers.acceptPairing },
+        },
+        circuit,
+      ),
+      this.deps.log,
+      'a relay circuit',
     );
   }
 

@@ -5,7 +5,7 @@
  */
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { isClawError, refusalOf } from '../core/errors.js';
+import { errorMessage, isClawError, refusalOf } from '../core/errors.js';
 import type { RefusalCode } from '../core/refusal-codes.js';
 import { Mux } from '../mux/mux.js';
 import type { Link } from '../transport/link.js';
@@ -39,7 +39,12 @@ export function attachPendingLink(deps: PendingLinkDeps, link: Link): void {
         pairing = true;
         const stream = req.accept();
         stream.on('error', () => undefined);
-        void deps.onPairStream(stream, link, req.args).finally(() => mux.close('pairing finished'));
+        // Pairing says its own failures; the link to a stranger ends with it either way.
+        const finished = () => mux.close('pairing finished');
+        deps.onPairStream(stream, link, req.args).then(finished, (err: unknown) => {
+          deps.log.warn(`pairing on a link from ${link.remote} failed: ${errorMessage(err)}`);
+          finished();
+        });
         return;
       }
       if (req.service === CONTROL_SERVICE) {

@@ -16,6 +16,7 @@ import type { TlsIdentity } from '../transport/direct.js';
 import type { Link } from '../transport/link.js';
 import { spliceLink } from '../transport/splice-link.js';
 import { UpgradableLink } from '../transport/upgradable-link.js';
+import { inBackground } from '../core/background.js';
 
 /** The mux service that carries the token to the peer. */
 export const SPLICE_SERVICE = 'splice';
@@ -48,7 +49,7 @@ export class RelaySplicer {
   onPeerHello(link: Link, mux: Mux, features: readonly string[] | undefined): void {
     if (!(link instanceof UpgradableLink) || !link.initiator || link.upgraded || link.closed) return;
     if (!features?.includes(FEATURE_SPLICE) || this.resting(link.remote)) return;
-    void this.start(link, mux);
+    inBackground(this.start(link, mux), this.deps.log, 'a splice');
   }
 
   /** The peer asks to splice `link` (a `splice` stream). */
@@ -70,7 +71,7 @@ export class RelaySplicer {
     } catch {
       return; // the peer gave up or the link went
     }
-    void this.join(link, bytes, 'line');
+    inBackground(this.join(link, bytes, 'line'), this.deps.log, 'a splice');
   }
 
   private async start(link: UpgradableLink, mux: Mux): Promise<void> {

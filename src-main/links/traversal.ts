@@ -48,6 +48,7 @@ export const PUNCH_BUDGET_WINDOW_MS = 10 * 60 * 1000;
 const MIN_HALF_RTT_MS = 1;
 
 import type { TraversalDeps } from './traversal-deps.js';
+import { background } from '../core/background.js';
 
 export type { OwnCandidates, PeerCandidates, TraversalDeps, TraversalState } from './traversal-deps.js';
 
@@ -184,7 +185,7 @@ export class TraverseSession {
       this.waiting = undefined;
       return resolve(m);
     }
-    if (m.t === 'connect' && !this.coordinator) void this.answer(m.port);
+    if (m.t === 'connect' && !this.coordinator) background(this.answer(m.port), this.failed);
     // Anything else (a `sync` not waited for) is late or out of turn: ignored.
   }
 
@@ -242,11 +243,15 @@ export class TraverseSession {
     );
   }
 
+  /** A step that threw past its own handling (a bug): said in the log; the path stays relayed. */
+  private readonly failed = (err: unknown): void =>
+    this.deps.log.info({}, `a simultaneous open failed: ${errorMessage(err)}`);
+
   private schedule(ms: number): void {
     this.clearTimer();
     this.timer = this.timers.setTimeout(() => {
       this.timer = undefined;
-      void this.offer();
+      background(this.offer(), this.failed);
     }, ms);
   }
 

@@ -154,7 +154,7 @@ export class FrameChannel {
         resolve();
       };
       this.stream.once('drain', done);
-      void this.done.then(done);
+      this.done.then(done, done);
     });
   }
 

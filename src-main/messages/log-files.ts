@@ -7,6 +7,7 @@
 import { constants } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { diskProblem } from '../core/file-errors.js';
 
 /** One open log file. Positions are absolute; the log is its only writer. */
 export interface LogFile {
@@ -54,6 +55,7 @@ class DiskLogFile implements LogFile {
     private readonly handle: FileHandle,
     readonly size: number,
     readonly writesDurable: boolean,
+    private readonly path: string,
   ) {}
 
   async read(position: number, length: number): Promise<Buffer> {
@@ -72,7 +74,9 @@ class DiskLogFile implements LogFile {
     let at = position;
     // writev may write less than asked (a signal, a nearly full disk): go on from where it stopped.
     while (list.length > 0) {
-      const { bytesWritten } = await this.handle.writev(list as Uint8Array[], at);
+      const { bytesWritten } = await this.handle.writev(list as Uint8Array[], at).catch((err: unknown) => {
+        throw diskProblem(this.path, err);
+      });
       at += bytesWritten;
       let skip = bytesWritten;
       const rest: Uint8Array[] = [];
@@ -90,7 +94,9 @@ class DiskLogFile implements LogFile {
 
   sync(): Promise<void> {
     // fdatasync: the data and the file's length, not its times, which recovery does not read.
-    return this.handle.datasync();
+    return this.handle.datasync().catch((err: unknown) => {
+      throw diskProblem(this.path, err);
+    });
   }
 
   truncate(length: number): Promise<void> {
@@ -106,7 +112,7 @@ async function openHandle(path: string, flags: number): Promise<LogFile> {
   const handle = await open(path, flags, LOG_FILE_MODE);
   try {
     const st = await handle.stat();
-    return new DiskLogFile(handle, st.size, DSYNC !== 0 && (flags & DSYNC) === DSYNC);
+    return new DiskLogFile(handle, st.size, DSYNC !== 0 && (flags & DSYNC) === DSYNC, path);
   } catch (err) {
     await handle.close();
     throw err;

@@ -16,6 +16,7 @@ import type { ChangeSource, PeerDirectory, ReadonlyPeerEntry, PeerStreams } from
 import type { ConnectionsOpened } from '../services/opened-connections.js';
 import type { ConnectionAdmission, ServiceRegistry, ServiceRequest } from '../services/services.js';
 import type { ConnectionHandle } from '../connections/connection-table.js';
+import { inBackground } from '../core/background.js';
 import { ClawError, errorMessage, isClawError, refusalOf } from '../core/errors.js';
 import type { MuxStream } from '../mux/stream.js';
 import { MESSAGE_OPEN_ARGS, MESSAGE_SERVICE, messageOpenArgsProblem } from '../protocol/message-frames.js';
@@ -106,9 +107,9 @@ export class MessageService {
     );
     this.housekeeping = setInterval(() => {
       inbox.expire();
-      void this.expireNow();
+      this.expireSoon();
     }, HOUSEKEEPING_MS).unref();
-    void this.expireNow();
+    this.expireSoon();
     this.check();
   }
 
@@ -136,10 +137,14 @@ export class MessageService {
     const { stream, connection } = accepted;
     const count = countBytes(stream, connection);
     const session = this.sessions.receive(req.peer.fingerprint, stream);
-    void session.closed.then((err) => {
-      count();
-      connection.end(err ? errorMessage(err) : undefined);
-    });
+    inBackground(
+      session.closed.then((err) => {
+        count();
+        connection.end(err ? errorMessage(err) : undefined);
+      }),
+      this.deps.log,
+      'ending a message stream',
+    );
   }
 
   /**
@@ -168,7 +173,8 @@ export class MessageService {
         current !== undefined || // on another path: new streams go over the preferred one
         outbox.waitingCount(fp) > 0 ||
         (newLink && outbox.awaitingRead(fp).length > 0);
-      if (work) void this.open(entry, link);
+      if (work)
+        inBackground(this.open(entry, link), this.deps.log, `a message stream to ${entry.record.name}`);
     }
   }
 
@@ -200,7 +206,7 @@ export class MessageService {
     const count = listed ? countBytes(stream, listed) : () => undefined;
     const mine: Sending = { session, link, listed, openedAt: this.now() };
     this.sending.set(fp, mine);
-    void session.closed.then((err) => {
+    const ended = session.closed.then((err) => {
       count();
       listed?.end(err ? errorMessage(err) : undefined);
       if (this.sending.get(fp) !== mine) return; // replaced by a stream on another path
@@ -214,6 +220,7 @@ export class MessageService {
       const lasted = this.now() - mine.openedAt;
       this.retryLater(fp, lasted >= STABLE_STREAM_MS);
     });
+    inBackground(ended, this.deps.log, `ending the message stream to ${name}`);
   }
 
   /** What an open the peer (or the link) refused leaves behind. */
@@ -273,8 +280,13 @@ export class MessageService {
     const wait = Math.min(MAX_TIMER_MS, Math.max(0, at - this.now()) + 1);
     this.expiryTimer = setTimeout(() => {
       this.expiryAt = Infinity;
-      void this.expireNow();
+      this.expireSoon();
     }, wait).unref();
+  }
+
+  /** expireNow, not awaited: it says its own failures; a throw past that (a bug) is logged. */
+  private expireSoon(): void {
+    inBackground(this.expireNow(), this.deps.log, 'expiring messages');
   }
 
   /** Marks what is past its TTL expired, and sets the timer for the next one due. */

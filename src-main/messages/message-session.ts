@@ -30,9 +30,10 @@ export class MessageSessions {
     this.receiving.get(peer)?.close(new ClawError('LINK_CLOSED', 'replaced by a newer message stream'));
     const session = new ReceivingSession(stream, peer, this.boxes.inbox);
     this.receiving.set(peer, session);
-    void session.closed.then(() => {
+    const forget = () => {
       if (this.receiving.get(peer) === session) this.receiving.delete(peer);
-    });
+    };
+    session.closed.then(forget, forget);
     return session;
   }
 
@@ -41,9 +42,10 @@ export class MessageSessions {
     this.sending.get(peer)?.close(new ClawError('LINK_CLOSED', 'replaced by a newer message stream'));
     const session = new SendingSession(stream, peer, this.boxes.outbox);
     this.sending.set(peer, session);
-    void session.closed.then(() => {
+    const forget = () => {
       if (this.sending.get(peer) === session) this.sending.delete(peer);
-    });
+    };
+    session.closed.then(forget, forget);
     return session;
   }
 

@@ -19,6 +19,7 @@
  */
 import { crc32 } from 'node:zlib';
 import { ClawError } from '../core/errors.js';
+import { isDiskProblem } from '../core/file-errors.js';
 import type { LogFile, LogFolder } from './log-files.js';
 
 /** First bytes of every log file: its format and version. */
@@ -351,7 +352,8 @@ export class RecordLog {
     } catch (err) {
       // After a failed sync the kernel may have dropped the pages it could not write: what the file
       // holds is unknown, so the log stops here (it is replayed, and cut, when opened again).
-      const error = new ClawError('INTERNAL', `writing ${this.name} failed: ${(err as Error).message}`, {
+      const code = isDiskProblem(err) ? (err as ClawError).code : 'INTERNAL';
+      const error = new ClawError(code, `writing ${this.name} failed: ${(err as Error).message}`, {
         cause: err,
       });
       this.broken = error;

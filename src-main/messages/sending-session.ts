@@ -9,6 +9,7 @@
  */
 import type { Duplex } from 'node:stream';
 import type { Disposer } from '../core/emitter.js';
+import { background } from '../core/background.js';
 import { errorMessage } from '../core/errors.js';
 import {
   isFinalRefusal,
@@ -77,7 +78,7 @@ export class SendingSession {
       outbox.events.on('queued', (entry) => {
         if (entry.peer !== this.peer || this.phase !== 'sending' || this.queued.has(entry.id)) return;
         this.enqueue(entry);
-        void this.pump();
+        this.pumpSoon();
       }),
     );
   }
@@ -145,7 +146,7 @@ export class SendingSession {
     this.queue = [];
     this.queued.clear();
     for (const entry of this.outbox.pending(this.peer)) this.enqueue(entry);
-    void this.pump();
+    this.pumpSoon();
   }
 
   private enqueue(entry: OutboxEntry): void {
@@ -158,6 +159,11 @@ export class SendingSession {
    * memory leave together, up to SEND_BATCH_BYTES per write (one chunk on the stream for many
    * messages); a body read from the log first sends what was gathered.
    */
+  /** pump, not awaited: it closes the channel on what it meets; a throw past that (a bug) does too. */
+  private pumpSoon(): void {
+    background(this.pump(), (err) => this.close(err instanceof Error ? err : new Error(String(err))));
+  }
+
   private async pump(): Promise<void> {
     if (this.pumping) return;
     this.pumping = true;
@@ -219,7 +225,7 @@ export class SendingSession {
       this.pumping = false;
     }
     // Queued while the last step awaited and the loop had already looked.
-    if (this.phase === 'sending' && this.channel.isOpen && this.queue.length > 0) void this.pump();
+    if (this.phase === 'sending' && this.channel.isOpen && this.queue.length > 0) this.pumpSoon();
   }
 
   /** A receipt recorded in the outbox; when the outbox cannot record, the session ends (receipts come again). */

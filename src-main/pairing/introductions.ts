@@ -13,8 +13,10 @@
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { AuditSink } from '../audit/audit-writer.js';
+import { background, inBackground } from '../core/background.js';
 import { Emitter } from '../core/emitter.js';
 import { ClawError, errorMessage, refusalOf } from '../core/errors.js';
+import { isDiskProblem } from '../core/file-errors.js';
 import type { Identity } from '../crypto/identity.js';
 import {
   decodeMemberLine,
@@ -174,7 +176,7 @@ export class Introductions {
           return;
         }
         this.setTheyMark(fp, true);
-        void this.answer(peer, stream);
+        background(this.answer(peer, stream), (err) => this.answerFailed(peer.name, stream, err));
       },
     });
   }
@@ -351,7 +353,8 @@ export class Introductions {
       if (!link) continue;
       if (this.running.has(fp) || this.retryAt.has(fp)) continue;
       if (this.lastLink.get(fp) === link && !this.dirty.has(fp)) continue;
-      void this.exchange(entry, link);
+      // exchange() catches what it meets; a throw past that (a bug) is logged, not the agent's end.
+      inBackground(this.exchange(entry, link), this.deps.log, `introductions with ${entry.record.name}`);
     }
   }
 
@@ -392,7 +395,10 @@ export class Introductions {
         this.notMineWait.set(fp, Math.min(wait * 2, NOT_MINE_RETRY_MAX_MS));
         this.retryLater(fp, wait);
       } else if (!this.stopped) {
-        this.deps.log.debug(`introductions with ${entry.record.name} failed: ${errorMessage(err)}`);
+        // A full disk here is the owner's to fix: said louder than a link that went away.
+        this.deps.log[isDiskProblem(err) ? 'warn' : 'debug'](
+          `introductions with ${entry.record.name} failed: ${errorMessage(err)}`,
+        );
         this.retryLater(fp, RETRY_MS);
       }
     } finally {
@@ -438,6 +444,15 @@ export class Introductions {
       writeAll(stream, this.recordsFor(fp));
       stream.end();
     }
+  }
+
+  /**
+   * A served exchange that failed here (a full disk refused the records): said in the log, and to the
+   * opener by the stream's reset, which it retries; nothing of it was applied.
+   */
+  private answerFailed(from: string, stream: Duplex, err: unknown): void {
+    this.deps.log.warn({ peer: from }, `introductions from ${from} not kept: ${errorMessage(err)}`);
+    stream.destroy(err instanceof Error ? err : new Error(String(err)));
   }
 
   private refuse(from: string, why: string): void {

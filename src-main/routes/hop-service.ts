@@ -291,5 +291,9 @@ function arrive(
     give();
     return;
   }
-  void deps.arrive(routeArrivalCircuit(stream, args.from, req.peer.name)).finally(give);
+  // arrive says its own refusals; whatever becomes of it, the places it took are given back.
+  deps.arrive(routeArrivalCircuit(stream, args.from, req.peer.name)).then(give, (err: unknown) => {
+    stream.destroy(err instanceof Error ? err : undefined);
+    give();
+  });
 }

@@ -171,20 +171,24 @@ export interface ServiceBasics {
 /**
  * A service, by what its streams are (`admits`): its handler gets the admission of that kind, with
  * only the calls such a stream may make, so a misuse is a compile error rather than a refusal at run
- * time. `kind`: what one of its connections is in `connections`.
+ * time. `kind`: what one of its connections is in `connections`. A handler that works on after it
+ * returned returns that work: a rejection refuses the stream (services.ts), never ends the process.
  */
 export type ServiceDefinition = ServiceBasics &
   (
     | {
         admits: 'connection';
         kind: ConnectionKind;
-        handle: (req: ServiceRequest, admission: ConnectionAdmission) => void;
+        handle: (req: ServiceRequest, admission: ConnectionAdmission) => void | Promise<void>;
       }
     | {
         admits: 'session';
         kind: ConnectionKind;
-        handle: (req: ServiceRequest, admission: SessionAdmission) => void;
+        handle: (req: ServiceRequest, admission: SessionAdmission) => void | Promise<void>;
       }
-    | { admits: 'listener'; handle: (req: ServiceRequest, admission: ListenerAdmission) => void }
-    | { admits: 'held'; handle: (req: ServiceRequest, admission: HeldAdmission) => void }
+    | {
+        admits: 'listener';
+        handle: (req: ServiceRequest, admission: ListenerAdmission) => void | Promise<void>;
+      }
+    | { admits: 'held'; handle: (req: ServiceRequest, admission: HeldAdmission) => void | Promise<void> }
   );

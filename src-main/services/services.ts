@@ -17,7 +17,7 @@ import type {
   ConnectionOpening,
 } from '../connections/connection-table.js';
 import { Emitter } from '../core/emitter.js';
-import { ClawError } from '../core/errors.js';
+import { ClawError, errorMessage } from '../core/errors.js';
 import type { RefusalCode } from '../core/refusal-codes.js';
 import { MAX_REASON_BYTES } from '../protocol/mux-frames.js';
 import type { StreamRequest } from '../mux/types.js';
@@ -197,7 +197,13 @@ export class ServiceRegistry {
         this.events.emit('refused', { peer, service: req.service, code: recorded, reason });
       },
     };
-    this.admit(def, peer, req, request);
+    const handling = this.admit(def, peer, req, request);
+    // A handler that fails after it returned (in a dial, a write) refuses its stream with why, as one
+    // that throws does (mux/inbound.ts); never a rejection left to end the process.
+    // (An answered one stays as it is: the mux refuses a request once only.)
+    handling?.catch((err: unknown) =>
+      req.reject('SERVICE_FAILED', `the "${req.service}" service failed: ${errorMessage(err)}`),
+    );
   }
 
   /**
@@ -335,7 +341,12 @@ export class ServiceRegistry {
   }
 
   /** Hands `def`'s handler the admission of its kind for `req`. */
-  private admit(def: ServiceDefinition, peer: StreamPeer, req: StreamRequest, request: ServiceRequest): void {
+  private admit(
+    def: ServiceDefinition,
+    peer: StreamPeer,
+    req: StreamRequest,
+    request: ServiceRequest,
+  ): void | Promise<void> {
     /**
      * Accepts the request unless the grant went while its handler worked (a dial, a spawn): then the
      * request is refused with why, and what was listed for it is cut.

@@ -5,10 +5,11 @@
  * what the node keeps (lint enforces it; docs/architecture.md §State and its owners).
  */
 import { readFileSync, readlinkSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { replaceFileSync } from '../home/durable-file.js';
 import { extrasOf, pruneExtras, withExtras, type SettingsExtras } from './settings-extras.js';
-import { ClawError } from '../core/errors.js';
+import { ClawError, errnoOf, isClawError } from '../core/errors.js';
+import { diskFix } from '../core/file-errors.js';
 import { deepFreeze } from '../core/deep-readonly.js';
 import { commandArgs, hereHint } from '../core/hint.js';
 import { describeZodError } from '../core/zod-error.js';
@@ -91,10 +92,8 @@ function refuseNonObjectFile(path: string): void {
   }
 }
 
-/** What to do when a save fails with an error code, beyond "make its folder writable". */
+/** What to do when a save fails with a code that is not the disk's as a whole (core/file-errors.ts diskFix). */
 const SAVE_FIX: Record<string, string> = {
-  ENOSPC: 'free some disk space',
-  EDQUOT: 'free some space within your disk quota',
   EFBIG: 'raise the file size limit (ulimit -f)',
 };
 
@@ -188,10 +187,11 @@ export class SettingsFile {
       const saved = { ...this.unknown, ...withExtras(next, extras) };
       replaceFileSync(this.path, JSON.stringify(saved, undefined, '\t'), 0o600);
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
+      const code = errnoOf(err);
+      const disk = diskFix(code, dirname(this.path));
       throw new ClawError(
-        'CONFIG_INVALID',
-        `cannot save the settings to ${this.path}${code ? ` (${code})` : ''}: ${SAVE_FIX[code ?? ''] ?? 'make its folder writable'} and try again; nothing was changed`,
+        isClawError(err) ? err.code : 'CONFIG_INVALID',
+        `cannot save the settings to ${this.path}${code ? ` (${code})` : ''}: ${disk ?? SAVE_FIX[code ?? ''] ?? 'make its folder writable'} and try again; nothing was changed`,
         { cause: err },
       );
     }

@@ -26,6 +26,7 @@ import type { TerminalOpenArgs } from '../protocol/terminal-open-args.js';
 import type { PathKind } from '../transport/link.js';
 import { InputLedger } from './input-ledger.js';
 import { ACK_STEP, INPUT_HIGH_WATER, RESUME_RETRY_MS } from './sessions/terminal-flow.js';
+import { background } from '../core/background.js';
 
 /** How long a newly opened stream may take to send its SESSION frame, in ms (15 s, like a mux OPEN). */
 export const SESSION_FRAME_TIMEOUT_MS = 15_000;
@@ -512,7 +513,10 @@ export class TerminalClient {
     const lostInput =
       unacked > 0 && !att.inputResume ? `; ${lostKeys(unacked)} typed may not have arrived` : '';
     this.events.emit('status', 'reconnecting', reason + lostInput);
-    void this.reconnect(reason);
+    // reconnect ends the terminal itself when it cannot resume; a throw past that (a bug) does too.
+    background(this.reconnect(reason), (err) =>
+      this.fail(new ClawError('TERMINAL_LOST', errorMessage(err), { cause: err })),
+    );
   }
 
   private lostWhileSending(reason: string): string {

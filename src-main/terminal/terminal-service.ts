@@ -124,7 +124,7 @@ export function createTerminals(agent: TerminalsDeps): Terminals {
       name: 'session host',
       start: () => {
         // Sessions an agent before this one left in the host are listed again (and may be resumed).
-        void hosted?.start().catch((err: unknown) => {
+        hosted?.start().catch((err: unknown) => {
           agent.log.warn(`could not adopt the session host: ${errorMessage(err)}`);
         });
       },

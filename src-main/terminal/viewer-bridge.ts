@@ -184,13 +184,14 @@ export class ViewerBridge {
     if (!tty) return last();
     // What the CLI prints on its way out follows the program's last output on the terminal.
     this.noteWritten();
-    void tty.flushed(DIRECT_FLUSH_MS).then(() => {
+    const flushed = () => {
       tty.close();
       // A write that failed on the way out ends the CLI as that error would have: it goes first.
       const failure = tty.outputFailure();
       if (failure) this.channel.write(directFailedFrame(failure));
       last();
-    });
+    };
+    tty.flushed(DIRECT_FLUSH_MS).then(flushed, flushed);
   }
 
   /** The session accepts input again after write() returned false. */

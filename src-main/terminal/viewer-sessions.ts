@@ -149,7 +149,7 @@ export class ViewerSessions {
   private hangUp(s: OwnedSession, reason: string): void {
     this.stopIdle(s);
     s.viewer?.end({ type: 'error', message: fitText(reason) });
-    void s.client.close();
+    s.client.close().catch(ignoreCloseFailure);
     this.forget(s);
   }
 
@@ -189,7 +189,7 @@ export class ViewerSessions {
     s.state = 'failed';
     s.message = fitText(reason);
     s.viewer?.end({ type: 'error', message: s.message });
-    void s.client.close();
+    s.client.close().catch(ignoreCloseFailure);
     this.ended(s);
   }
 
@@ -472,7 +472,7 @@ export class ViewerSessions {
     s.viewer = undefined;
     if (s.ended) return;
     if (!s.keepAlive) {
-      void s.client.close();
+      s.client.close().catch(ignoreCloseFailure);
       this.forget(s);
       return;
     }
@@ -618,3 +618,6 @@ function scrollbackSince(scrollback: ReplayBuffer, from: number): Buffer {
   const bytes = scrollback.since(from);
   return bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : Buffer.alloc(0);
 }
+
+/** A session this node forgets: a close that failed (its link already gone) leaves nothing to end. */
+function ignoreCloseFailure(): void {}

@@ -37,7 +37,7 @@ export function probeUntilOpen(url: string, intervalMs: number, onOpen: () => vo
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   const tick = () => {
-    void tcpOpens(host, port, intervalMs).then((open) => {
+    const probed = (open: boolean) => {
       if (stopped) return;
       if (open) {
         stopped = true;
@@ -45,7 +45,9 @@ export function probeUntilOpen(url: string, intervalMs: number, onOpen: () => vo
       }
       timer = setTimeout(tick, intervalMs);
       timer.unref();
-    });
+    };
+    // A probe that failed outright is one that found nothing open: it is tried again.
+    tcpOpens(host, port, intervalMs).then(probed, () => probed(false));
   };
   timer = setTimeout(tick, intervalMs);
   timer.unref();

@@ -23,6 +23,7 @@ import type { ForwardInfo, ProxyInfo } from '../../src-main/forwards/forwards-co
 import { messageOf, type ApiClient } from './client.js';
 import { Listeners, type ConnectionState, type Disposer } from './transport.js';
 import { UNNUMBERED, Versions, type Part, type Ticket } from './versions.js';
+import { inBackground } from '../../src-main/core/background.js';
 
 export interface Snapshot {
   connection: ConnectionState;
@@ -77,11 +78,12 @@ export class AgentStore {
         if (connection.kind !== 'connected') return;
         // A new subscription, maybe to a new agent: its numbers are the only ones that count.
         this.versions.reset();
-        void this.refresh();
+        inBackground(this.refresh(), console, "reading the agent's state");
       }),
       client.onEvent((event, data) => this.onEvent(event, data)),
     );
-    if (transport.state.kind === 'connected') void this.refresh();
+    if (transport.state.kind === 'connected')
+      inBackground(this.refresh(), console, "reading the agent's state");
   }
 
   /** For useSyncExternalStore: the same object until something changed. */
@@ -122,7 +124,7 @@ export class AgentStore {
     if (!Array.isArray(changed.domains)) return void this.read(EVERYTHING);
     // The rest is in the status event that follows at once; settings (with the relays' state) are not.
     if (changed.domains.includes('settings') || changed.domains.includes('relays'))
-      void this.read(['settings']);
+      inBackground(this.read(['settings']), console, 'reading the settings');
   }
 
   /** Re-reads everything the views show (on connecting); see `read`. */
@@ -144,7 +146,7 @@ export class AgentStore {
       if (this.readAgain.size === 0) return;
       const again = [...this.readAgain];
       this.readAgain.clear();
-      void this.read(again);
+      inBackground(this.read(again), console, "reading the agent's state again");
     });
     return this.reading;
   }

@@ -35,10 +35,7 @@ export function UpdateNotice() {
         </p>
         <ReleaseNotes notes={state.notes} />
         {state.link ? null : (
-          <ActionButton
-            unavailable={download.busy}
-            onClick={() => void download.run(() => updates.download())}
-          >
+          <ActionButton unavailable={download.busy} onClick={() => download.start(() => updates.download())}>
             Download
           </ActionButton>
         )}
@@ -48,7 +45,7 @@ export function UpdateNotice() {
   }
   if (state.phase !== 'ready') return null;
   const go = (confirmed: boolean) =>
-    void restart.run(async () => {
+    restart.start(async () => {
       const verdict = await updates.restart(confirmed);
       setWhy(verdict.now ? null : verdict.why);
     });

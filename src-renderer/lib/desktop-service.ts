@@ -35,7 +35,7 @@ export function useServiceStatus(): [DesktopServiceStatus | null, (s: DesktopSer
   const [status, setStatus] = useState<DesktopServiceStatus | null>(null);
   useEffect(() => {
     let live = true;
-    void desktopService()
+    desktopService()
       ?.status()
       .then((s) => live && setStatus(s))
       .catch(() => undefined);

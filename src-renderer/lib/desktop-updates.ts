@@ -7,6 +7,7 @@
 import { useSyncExternalStore } from 'react';
 import { unwrap, type Envelope } from '../api/ipc-bridge.js';
 import type { RestartVerdict, UpdateChoice, UpdateStatus } from '../../src-main/electron/update-policy.js';
+import { inBackground } from '../../src-main/core/background.js';
 
 export type { RestartVerdict, UpdateChoice, UpdateStatus };
 
@@ -57,7 +58,11 @@ export function desktopUpdates(): DesktopUpdates | null {
   bridge?.subscribe?.((event, data) => {
     if (event === 'app.update') set(data as UpdateStatus);
   });
-  void b.status().then((env) => env.ok && set(env.result));
+  inBackground(
+    b.status().then((env) => env.ok && set(env.result)),
+    console,
+    'reading the update status',
+  );
   shared = {
     current: () => status,
     listen(listener) {

@@ -3,6 +3,7 @@ import { messageOf } from '../api/client.js';
 import { useAgent } from '../api/hooks.js';
 import { ApiError } from '../api/transport.js';
 import type { Problem } from '../api/hint.js';
+import { inBackground } from '../../src-main/core/background.js';
 
 /**
  * Runs one user action at a time and keeps its error to show beside the control that caused it. The
@@ -11,6 +12,8 @@ import type { Problem } from '../api/hint.js';
  */
 export function useAction(explain: (err: unknown) => string = messageOf): {
   run: <T>(action: () => Promise<T>) => Promise<T | undefined>;
+  /** run, from a handler that does not wait for it (a click): its failure is shown all the same. */
+  start: (action: () => Promise<unknown>) => void;
   busy: boolean;
   error: Problem | null;
   clear: () => void;
@@ -52,5 +55,10 @@ export function useAction(explain: (err: unknown) => string = messageOf): {
       setBusy(false);
     }
   }, []);
-  return { run, busy, error, clear: useCallback(() => setError(null), []) };
+  // run shows every failure of the action itself; a throw past that (a bug) goes to the console.
+  const start = useCallback(
+    (action: () => Promise<unknown>) => inBackground(run(action), console, 'a window action'),
+    [run],
+  );
+  return { run, start, busy, error, clear: useCallback(() => setError(null), []) };
 }

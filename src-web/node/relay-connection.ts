@@ -133,8 +133,14 @@ export class RelayConnection {
         }
         if (frame.type === 'challenge') {
           // HELLO signs the CHALLENGE frame's exact bytes (relay/auth.ts).
-          void signIdentity(identity.privateKey, RELAY_AUTH_CONTEXT, bytes).then((signature) =>
-            socket.send(encodeHello(identity.certDer, signature, token)),
+          signIdentity(identity.privateKey, RELAY_AUTH_CONTEXT, bytes).then(
+            (signature) => socket.send(encodeHello(identity.certDer, signature, token)),
+            // A key WebCrypto cannot sign with ends the connection, and says why.
+            (err: unknown) => {
+              clearTimeout(timer);
+              socket.close();
+              reject(err instanceof Error ? err : new Error(String(err)));
+            },
           );
         } else if (frame.type === 'auth-ok') {
           authed = true;

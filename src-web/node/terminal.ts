@@ -15,6 +15,7 @@ import {
 import type { BrowserNodeError } from './bytes.js';
 import { concat } from './bytes.js';
 import type { MuxStream } from './mux.js';
+import { background } from '../../src-main/core/background.js';
 
 /** Output acknowledged in steps of this many bytes (the protocol's 128 KiB). */
 const ACK_STEP = 128 * 1024;
@@ -235,7 +236,10 @@ export class BrowserTerminal {
       return;
     }
     this.events.status?.('reconnecting', error.message);
-    void this.resume(Date.now() + RESUME_FOR_MS);
+    // resume ends the terminal itself when it cannot; a throw past that (a bug) ends it too.
+    background(this.resume(Date.now() + RESUME_FOR_MS), (err) =>
+      this.finish({ error: err instanceof Error ? err.message : String(err) }),
+    );
   }
 
   private async resume(deadline: number): Promise<void> {

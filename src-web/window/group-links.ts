@@ -13,6 +13,7 @@ import type { LinkChange } from '../node/browser-node.js';
 import type { BrowserGroup } from '../node/group-join.js';
 import type { LinkState } from './device-state.js';
 import { groupInfoOf, refusesThisBrowser } from './methods-groups.js';
+import { inBackground } from '../../src-main/core/background.js';
 
 /** How often the groups are brought up to date from their devices while the page is open, in ms. */
 export const SYNC_MS = 30_000;
@@ -136,7 +137,7 @@ export class GroupLinks {
     if (this.deferred) return;
     const wait = this.lastSync + SYNC_GAP_MS - this.now();
     if (wait <= 0) {
-      void this.sync();
+      inBackground(this.sync(), console, 'a group sync');
       return;
     }
     this.deferred = setTimeout(() => {

@@ -8,6 +8,7 @@
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { failTest } from './unawaited.js';
 
 /** The most a hostile body streams before it ends anyway, in bytes (far past every cap it tests). */
 const HOSTILE_BODY_MAX_BYTES = 512 * 1024 * 1024;
@@ -92,7 +93,7 @@ export async function startFakeIgd(o: FakeIgdOptions): Promise<FakeIgd> {
   const calls: SoapCall[] = [];
   const serviceType = o.serviceType ?? 'urn:schemas-upnp-org:service:WANIPConnection:2';
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    void (async () => {
+    (async () => {
       if (req.method === 'GET' && req.url === '/desc.xml') {
         res.writeHead(200, { 'content-type': 'text/xml' });
         return res.end(igdDescription(serviceType, o.controlUrl ?? '/ctl'));
@@ -113,7 +114,7 @@ export async function startFakeIgd(o: FakeIgdOptions): Promise<FakeIgd> {
         `<?xml version="1.0"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>` +
           `<u:${action}Response xmlns:u="${serviceType}">${fields}</u:${action}Response></s:Body></s:Envelope>`,
       );
-    })();
+    })().catch(failTest('the fake router answering'));
   });
   const { sockets } = tracked(server);
   const port = await listenHttp(server, o.host, o.port ?? 0);

@@ -15,6 +15,7 @@ import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { openMessageStore } from '../../src-main/messages/message-store.js';
 import { MessageSessions } from '../../src-main/messages/message-session.js';
+import { failTest } from './unawaited.js';
 
 const SENDER = 'a'.repeat(64);
 const RECEIVER = 'b'.repeat(64);
@@ -28,7 +29,10 @@ const sockets = new Set<Socket>();
 process.on('SIGTERM', () => {
   sessions.closeAll();
   for (const s of sockets) s.destroy();
-  void store.close().then(() => process.exit(0));
+  store
+    .close()
+    .then(() => process.exit(0))
+    .catch(failTest('store.close().then'));
 });
 
 if (role === 'receive') {
@@ -37,7 +41,8 @@ if (role === 'receive') {
   const offer = store.inbox.offer.bind(store.inbox);
   store.inbox.offer = (from, msg) => {
     const o = offer(from, msg);
-    if (o.kind === 'accepted') void o.durable.then(() => say(`ACCEPTED ${o.entry.id} ${o.entry.topic}`));
+    if (o.kind === 'accepted')
+      o.durable.then(() => say(`ACCEPTED ${o.entry.id} ${o.entry.topic}`)).catch(failTest('o.durable.then'));
     return o;
   };
   const server = createServer((socket) => {

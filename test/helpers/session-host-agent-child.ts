@@ -19,6 +19,7 @@ import {
   SessionHostClient,
   sessionHostSocketPath,
 } from '../../src-main/terminal/session-host/host-client.js';
+import { failTest } from './unawaited.js';
 
 /** Whose report a test reads. */
 export interface SessionHostAgentReport {
@@ -37,7 +38,7 @@ setInterval(() => undefined, 60_000); // stays until killed or stopped, as an ag
 port.on('message', ({ data }) => {
   const msg = hostToAgentMessage.parse(data);
   if (msg.type === 'stop') process.exit(0);
-  void (async () => {
+  (async () => {
     const report = (r: Omit<SessionHostAgentReport, 'pid'>) =>
       writeFileSync(join(msg.home, `report-${process.pid}.json`), JSON.stringify({ pid: process.pid, ...r }));
     if (!msg.sessionHost) return report({ hostPid: undefined, adopted: [], error: 'main offers no host' });
@@ -61,5 +62,5 @@ port.on('message', ({ data }) => {
     } catch (err) {
       report({ hostPid: client.pid, adopted: [], error: String(err) });
     }
-  })();
+  })().catch(failTest('the session host child'));
 });

@@ -27,6 +27,7 @@ import {
 } from '../helpers/processes.js';
 import type { RoguePeerConfig, RoguePeerReport } from '../helpers/rogue-peer-child.js';
 import { until, sleep } from '../helpers/wait.js';
+import { failTest } from '../helpers/unawaited.js';
 
 after(stopAll);
 
@@ -73,7 +74,7 @@ async function statusTimes(home: string, until: Promise<unknown>): Promise<numbe
   const conn = await controlConnection(home);
   const times: number[] = [];
   let over = false;
-  void until.finally(() => (over = true));
+  until.finally(() => (over = true)).catch(failTest('until.finally'));
   try {
     while (!over) {
       const t0 = performance.now();

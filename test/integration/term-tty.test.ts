@@ -12,6 +12,7 @@ import { LEFT_BY_ESCAPE_STATUS } from '../../src-main/terminal/cli/term-command.
 import { startPair } from './terminal-setup.js';
 import { runInPty } from '../helpers/pty-run.js';
 import { until, sleep } from '../helpers/wait.js';
+import { failTest } from '../helpers/unawaited.js';
 
 after(stopAll);
 
@@ -40,10 +41,12 @@ async function catSession(homeA: string, extra: string[] = []) {
         pty.kill('SIGKILL');
         reject(new Error(`term did not exit within ${ms} ms; it showed ${JSON.stringify(seen)}`));
       }, ms);
-      void exited.then((code) => {
-        clearTimeout(timer);
-        resolve(code);
-      });
+      exited
+        .then((code) => {
+          clearTimeout(timer);
+          resolve(code);
+        })
+        .catch(failTest('exited.then'));
     });
   return { pty, exit, seen: () => seen };
 }

@@ -16,6 +16,7 @@ import { MemoryDisk } from '../helpers/memory-log-folder.js';
 import { link, openNode, settle, testClock, turns, type TestNode } from '../helpers/message-nodes.js';
 import type { DuplexPair } from '../helpers/duplex-pair.js';
 import { fuzzRuns } from '../helpers/fuzz-runs.js';
+import { failTest } from '../helpers/unawaited.js';
 
 const A = 'a'.repeat(64);
 const B = 'b'.repeat(64);
@@ -178,7 +179,7 @@ async function scenario(ops: Op[], quota: number, syncTurns: [number, number]): 
     () => {
       if (w.a.outbox.list({ state: 'queued' }).length + w.a.outbox.list({ state: 'sent' }).length === 0)
         return true;
-      void w.read();
+      w.read().catch(failTest('w.read'));
       return false;
     },
     'every message delivered',

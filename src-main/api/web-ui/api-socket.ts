@@ -91,7 +91,8 @@ function serveMessages(ws: WebSocket, handler: ServedApi): void {
     }
     inFlight++;
     if (inFlight >= MAX_IN_FLIGHT_REQUESTS) ws.pause();
-    void handle(msg, handler).then(reply);
+    // handle answers every failure itself; should it throw anyway, the page sees the socket close.
+    handle(msg, handler).then(reply, () => ws.terminate());
   };
   ws.on('message', onMessage);
   ws.once('close', () => disposeEvents?.());

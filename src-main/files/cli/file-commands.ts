@@ -506,13 +506,13 @@ export function registerFileCommands(program: Command): void {
               resolveWait();
             });
             // One may have arrived between the list and the subscription.
-            void c.call('files.list', {}).then((l) => {
+            c.call('files.list', {}).then((l) => {
               if (l.length > 0) {
                 off();
                 offClose();
                 resolveWait();
               }
-            });
+            }, reject);
           });
         }
         return c.call('files.get', { dir: target, conflict });

@@ -45,7 +45,8 @@ export async function listenUntilStopped(
   const onSignal = (s: NodeJS.Signals) => {
     signal = s;
     onStop?.(s);
-    void current?.stop();
+    // How the listening ended is heard through its `done`, which the loop awaits.
+    current?.stop().catch(() => undefined);
     wake?.();
   };
   for (const s of STOP_SIGNALS) process.once(s, onSignal);
@@ -78,7 +79,7 @@ export async function listenUntilStopped(
       current = start(new MessagesClient(control), memory);
       if (first) startupOver(); // a listener runs until stopped (ADR 0062: as an agent)
       first = false;
-      if (signal !== undefined) void current.stop();
+      if (signal !== undefined) current.stop().catch(() => undefined); // heard through `done`, as above
       await current.done;
       break; // stopped
     } catch (err) {

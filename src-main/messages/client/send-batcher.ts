@@ -87,11 +87,16 @@ export class SendBatcher {
       const batch = this.take();
       if (batch.length === 0) return;
       this.inFlight++;
-      void this.sendBatch(batch).finally(() => {
-        this.inFlight--;
-        for (const s of batch) if (s.group) s.group.busy = false;
-        this.pump();
-      });
+      this.sendBatch(batch)
+        // sendBatch answers each send itself; should it throw anyway, each send hears why.
+        .catch((err: unknown) => {
+          for (const s of batch) s.reject(err);
+        })
+        .finally(() => {
+          this.inFlight--;
+          for (const s of batch) if (s.group) s.group.busy = false;
+          this.pump();
+        });
     }
   }
 

@@ -6,6 +6,7 @@
  * (electron/session-host-process.ts).
  */
 import { pino } from 'pino';
+import { fileLogDestination } from '../../home/log-destination.js';
 import { runSessionHost } from './host-run.js';
 
 const socketPath = process.argv[2];
@@ -13,7 +14,8 @@ if (!socketPath) {
   process.stderr.write('usage: host-main SOCKET_PATH\n');
   process.exit(2);
 }
-const log = pino({ level: 'info', base: { part: 'session-host', pid: process.pid } });
+// Its stdout is session-host.log in the home: a full disk drops lines instead of stopping the host.
+const log = pino({ level: 'info', base: { part: 'session-host', pid: process.pid } }, fileLogDestination(1));
 // A broken pipe or a signal from the agent's terminal must not end the shells this process keeps.
 process.on('SIGHUP', () => undefined);
 process.on('SIGINT', () => undefined);

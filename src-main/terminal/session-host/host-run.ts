@@ -30,13 +30,23 @@ export async function runSessionHost({
 }: RunSessionHostOptions): Promise<void> {
   try {
     const proofKey = hostProofKey(socketPath, keyFile, process.platform);
+    // Exits once closed, or once a close failed: either way nothing is left to serve.
+    const closeAndExit = (): void => {
+      host.close().then(
+        () => exit(0),
+        (err: unknown) => {
+          log.warn(`the session host did not close cleanly: ${errorMessage(err)}`);
+          exit(0);
+        },
+      );
+    };
     const host = await startSessionHost({
       socketPath,
       log,
       proofKey,
       onIdle: () => {
         log.info('no sessions and no agent: the session host exits');
-        void host.close().finally(() => exit(0));
+        closeAndExit();
       },
     });
     log.info({ socketPath }, 'session host running');
@@ -46,7 +56,7 @@ export async function runSessionHost({
       setInterval(() => {
         if (existsSync(socketPath)) return;
         log.info('the socket file is gone: the session host exits');
-        void host.close().finally(() => exit(0));
+        closeAndExit();
       }, SOCKET_CHECK_MS).unref();
     }
   } catch (err) {

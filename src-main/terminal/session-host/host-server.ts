@@ -175,11 +175,14 @@ export async function startSessionHost(opts: SessionHostOptions): Promise<Sessio
     socket.on('error', () => undefined); // each use below handles the end of the socket its own way
     const key = opts.proofKey;
     if (!key) return serveConnection(socket);
-    void acceptPipeProof(socket, key).then((ok) => {
-      if (!ok || socket.destroyed) return;
-      serveConnection(socket);
-      socket.resume(); // the proof left it paused
-    });
+    acceptPipeProof(socket, key).then(
+      (ok) => {
+        if (!ok || socket.destroyed) return;
+        serveConnection(socket);
+        socket.resume(); // the proof left it paused
+      },
+      () => socket.destroy(),
+    );
   });
   const serveConnection = (socket: Socket) => {
     const timer = setTimeout(() => socket.destroy(), FIRST_MESSAGE_MS);

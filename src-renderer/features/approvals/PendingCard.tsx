@@ -43,12 +43,12 @@ export function PendingCard({
   const needsCompare = !byCode && !compared;
 
   const approve = () =>
-    void action.run(async () => {
+    action.start(async () => {
       await client.call('pending.approve', approveParams(request, allow, mine));
       toasts.show(`${request.displayName} approved`);
     });
   const reject = () =>
-    void action.run(async () => {
+    action.start(async () => {
       await client.call('pending.reject', { id: request.id });
       toasts.show(`${request.displayName} rejected`);
     });

@@ -72,7 +72,7 @@ function ConnectionRow({ c }: { c: ConnectionInfo }) {
   const { client, toasts } = useServices();
   const action = useAction();
   const close = () =>
-    void action.run(async () => {
+    action.start(async () => {
       await client.call('connections.close', { id: c.id });
       toasts.show(`Connection ${c.id} closed`);
     });

@@ -61,7 +61,7 @@ function Transfers() {
         {done > 0 ? (
           <button
             type="button"
-            onClick={() => void clear.run(() => files.clearFinished())}
+            onClick={() => clear.start(() => files.clearFinished())}
             disabled={clear.busy}
             title="Take the transfers that are done or cancelled off this list (failed ones stay until you cancel them or send again)"
           >
@@ -127,7 +127,7 @@ function TransferRow({ t }: { t: TransferInfo }) {
         <div className="actions">
           <button
             type="button"
-            onClick={() => void action.run(() => files.cancel(t.id))}
+            onClick={() => action.start(() => files.cancel(t.id))}
             aria-label={`Cancel ${title}`}
             disabled={action.busy}
           >
@@ -209,7 +209,7 @@ function ReceivedRow({ r, dir }: { r: ReceivedInfo; dir: string }) {
   const title = `${namesText(r.names)} from ${r.from.name}`;
   const [movedTo, setMovedTo] = useState<string | null>(null);
   const move = () =>
-    void action.run(async () => {
+    action.start(async () => {
       if (!dir) throw new Error('Say where to move them first (the field above).');
       const out = await files.moveOut(dir, [r.id]);
       const moved = out.moved.map((m) => m.to);
@@ -218,7 +218,7 @@ function ReceivedRow({ r, dir }: { r: ReceivedInfo; dir: string }) {
       toasts.show(`Moved ${namesText(r.names)} to ${dir}`);
       setMovedTo(moved.length > 0 ? dir : null);
     });
-  const remove = () => void action.run(() => files.remove([r.id]));
+  const remove = () => action.start(() => files.remove([r.id]));
   return (
     <li className="card received-entry" aria-labelledby={labelId}>
       <h3 id={labelId}>{title}</h3>
@@ -260,7 +260,7 @@ function ReceivedRow({ r, dir }: { r: ReceivedInfo; dir: string }) {
           Delete
         </button>
         {desktop && movedTo ? (
-          <button type="button" onClick={() => void action.run(() => desktop.openFolder(movedTo))}>
+          <button type="button" onClick={() => action.start(() => desktop.openFolder(movedTo))}>
             Open folder
           </button>
         ) : null}
@@ -301,7 +301,7 @@ function ShareRow({ s }: { s: ShareInfo }) {
   const action = useAction();
   const labelId = useId();
   const stop = () =>
-    void action.run(async () => {
+    action.start(async () => {
       await files.stopShare(s.name);
       toasts.show(`Share ${s.name} stopped`);
     });

@@ -37,7 +37,7 @@ export function SendFilesDialog({
   const refuses = peer.theyAllow !== null && !peer.theyAllow.includes('files');
 
   const choose = (kind: 'files' | 'folder') =>
-    void action.run(async () => {
+    action.start(async () => {
       const chosen = await desktop!.pick(kind);
       if (chosen.length === 0) return;
       setText((t) => [...parsePaths(t), ...chosen].join('\n'));
@@ -47,7 +47,7 @@ export function SendFilesDialog({
     const bad = pathsProblem(paths);
     setProblem(bad);
     if (bad) return;
-    void action.run(async () => {
+    action.start(async () => {
       const sent = await files.send(peer.fingerprint, paths);
       const skipped =
         sent.skipped.length > 0 ? ` (${sent.skipped.length} left out: ${sent.skipped[0]!.why})` : '';

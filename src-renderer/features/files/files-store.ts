@@ -13,6 +13,7 @@ import type { ShareInfo } from '../../../src-main/share/share-contract.js';
 import { messageOf, type ApiClient } from '../../api/client.js';
 import { ApiError, Listeners, type Disposer } from '../../api/transport.js';
 import { serviceKey } from '../../lib/feature-services.js';
+import { inBackground } from '../../../src-main/core/background.js';
 
 /** Finished transfers held for the view (the agent keeps up to 200 a direction). */
 export const HELD_FINISHED = 50;
@@ -84,11 +85,11 @@ export class FilesStore {
     const transport = client.transport;
     this.disposers.push(
       transport.onState((state) => {
-        if (state.kind === 'connected') void this.refresh();
+        if (state.kind === 'connected') inBackground(this.refresh(), console, 'reading the transfers');
       }),
       client.onEvent((event, data) => this.onEvent(event, data)),
     );
-    if (transport.state.kind === 'connected') void this.refresh();
+    if (transport.state.kind === 'connected') inBackground(this.refresh(), console, 'reading the transfers');
   }
 
   get = (): FilesSnapshot => this.snapshot;
@@ -147,9 +148,10 @@ export class FilesStore {
   watchShares(): Disposer {
     this.watchers++;
     if (this.watchers === 1) {
-      void this.refreshShares();
+      inBackground(this.refreshShares(), console, 'reading the shares');
       this.timer = setInterval(() => {
-        if (this.client.transport.state.kind === 'connected') void this.refreshShares();
+        if (this.client.transport.state.kind === 'connected')
+          inBackground(this.refreshShares(), console, 'reading the shares');
       }, SHARE_POLL_MS);
     }
     return () => {

@@ -8,6 +8,7 @@ import { fieldOfError, missingFields, type ForwardField, type ForwardValues } fr
 import { ActionButton } from '../../components/ActionButton.js';
 import { refusal } from '../../lib/their-grants.js';
 import { FORWARDS_PERMISSIONS } from './forwards-permissions.js';
+import { inBackground } from '../../../src-main/core/background.js';
 
 type Kind = 'tcp' | 'socks' | 'http';
 
@@ -129,7 +130,7 @@ export function AddForwardForm({ initialVia, onDone }: { initialVia?: string; on
       aria-label="Add forward"
       onSubmit={(e) => {
         e.preventDefault();
-        void submit();
+        inBackground(submit(), console, 'adding a forward');
       }}
       onKeyDown={(e) => {
         if (e.key === 'Escape' && !busy) {

@@ -108,9 +108,9 @@ function ForwardRow({ row, exit }: { row: Row; exit: Exit }) {
   const { info } = row;
   const on = info.state !== 'off';
   const toggle = () =>
-    void action.run(() => client.call(on ? 'forward.disable' : 'forward.enable', { name: info.name }));
+    action.start(() => client.call(on ? 'forward.disable' : 'forward.enable', { name: info.name }));
   const remove = () =>
-    void action.run(async () => {
+    action.start(async () => {
       await client.call(row.kind === 'tcp' ? 'forward.remove' : 'proxy.remove', { name: info.name });
       toasts.show(`${info.name} removed`);
     });

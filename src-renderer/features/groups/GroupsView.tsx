@@ -36,7 +36,7 @@ export function GroupsView() {
               className="inline-form"
               onSubmit={(e) => {
                 e.preventDefault();
-                void create.run(async () => {
+                create.start(async () => {
                   await client.call('groups.create', { name: name.trim() });
                   setName('');
                 });

@@ -56,7 +56,7 @@ export function InviteMember({
         className="inline-form"
         onSubmit={(e) => {
           e.preventDefault();
-          void invite.run(async () => {
+          invite.start(async () => {
             setMade(await client.call('groups.invite', { group: group.id, ttlMs: ttl * 60_000 }));
           });
         }}
@@ -108,7 +108,7 @@ export function InviteMember({
                   className="small"
                   aria-label={`Cancel invitation ${i.code}`}
                   onClick={() =>
-                    void cancel.run(async () => {
+                    cancel.start(async () => {
                       await client.call('groups.cancelInvitation', { code: i.id });
                       toasts.show(`Invitation ${i.code} cancelled`);
                     })

@@ -36,7 +36,7 @@ export function JoinGroup({
           e.preventDefault();
           setJoined(null);
           setRefused(null);
-          void join.run(async () => {
+          join.start(async () => {
             const r = await client.call('groups.join', { code: normalizeCode(code) });
             setJoined(r);
             setCode('');

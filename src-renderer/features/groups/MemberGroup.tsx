@@ -61,7 +61,7 @@ export function MemberGroup({ group }: { group: GroupInfo }) {
           type="button"
           aria-label={`Leave ${group.name}`}
           onClick={() =>
-            void leave.run(async () => {
+            leave.start(async () => {
               // Left here: its going from the list is not told again (membership-news.ts).
               const leaving = services.get(LEAVING);
               leaving.add(group.id);

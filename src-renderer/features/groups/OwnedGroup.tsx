@@ -36,7 +36,7 @@ export function OwnedGroup({ group, invitations }: { group: GroupInfo; invitatio
   const [deleting, setDeleting] = useState(false);
   const titleId = `group-${group.id}`;
   const shownAllow = allow ?? (group.permissions as Permission[]);
-  const call = (what: () => Promise<unknown>) => void action.run(what);
+  const call = (what: () => Promise<unknown>) => action.start(what);
 
   return (
     <li className="card group" aria-labelledby={titleId} data-focus-item>

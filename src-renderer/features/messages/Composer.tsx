@@ -44,7 +44,7 @@ export function Composer({
     setTooLarge(null);
     setSaid('');
     onSending?.();
-    void action.run(async () => {
+    action.start(async () => {
       await messages.send(peer.fingerprint, text);
       setText('');
       setSaid(queuedText(peer.name, peerState(peer) === 'online'));

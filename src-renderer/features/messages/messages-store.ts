@@ -20,6 +20,7 @@ import { messageOf, type ApiClient } from '../../api/client.js';
 import { ApiError, Listeners, type Disposer } from '../../api/transport.js';
 import { serviceKey } from '../../lib/feature-services.js';
 import type { KeyValue } from '../../lib/navigation.js';
+import { inBackground } from '../../../src-main/core/background.js';
 
 /**
  * Most messages held per box, newest kept (the contract's default `messages.list` answer): the
@@ -100,11 +101,11 @@ export class MessagesStore {
     const transport = client.transport;
     this.disposers.push(
       transport.onState((state) => {
-        if (state.kind === 'connected') void this.refresh();
+        if (state.kind === 'connected') inBackground(this.refresh(), console, 'reading the messages');
       }),
       client.onEvent((event, data) => this.onEvent(event, data)),
     );
-    if (transport.state.kind === 'connected') void this.refresh();
+    if (transport.state.kind === 'connected') inBackground(this.refresh(), console, 'reading the messages');
   }
 
   get = (): MessagesSnapshot => this.snapshot;
@@ -138,7 +139,8 @@ export class MessagesStore {
       // Those past one answer's share of bodies: asked for by ID.
       for (const m of this.snapshot.outbox)
         if (!hasBody(m) && m.size > 0 && !this.sentTexts.has(m.id)) this.bodiesWanted.add(m.id);
-      if (this.bodiesWanted.size > 0 && !this.fetchingBodies) void this.fetchBodies();
+      if (this.bodiesWanted.size > 0 && !this.fetchingBodies)
+        inBackground(this.fetchBodies(), console, 'reading message bodies');
     } catch (err) {
       this.during = null;
       const unsupported = err instanceof ApiError && /unknown method/.test(err.message);
@@ -220,7 +222,8 @@ export class MessagesStore {
     for (const m of messages)
       if (!before.has(m.id) && !this.sentTexts.has(m.id) && !hasBody(m)) this.bodiesWanted.add(m.id);
     this.set({ outbox: held(withOutbox(before, messages), true) });
-    if (this.bodiesWanted.size > 0 && !this.fetchingBodies) void this.fetchBodies();
+    if (this.bodiesWanted.size > 0 && !this.fetchingBodies)
+      inBackground(this.fetchBodies(), console, 'reading message bodies');
   }
 
   /** Reads the bodies of the outbox messages in `bodiesWanted`, one request at a time. */

@@ -53,7 +53,7 @@ export function PairNew({
 
   useEffect(() => {
     if (existing) return;
-    void create.run(async () => setCode(await client.call('pair.new', {})));
+    create.start(async () => setCode(await client.call('pair.new', {})));
     // Only once per mount: PairView remounts this for a new code.
   }, [client, create.run, existing]);
   useEffect(() => {
@@ -113,16 +113,16 @@ export function PairNew({
   const allow = chosen ?? request?.knownAs?.allow ?? fresh;
   const mine = chosenMine ?? request?.mine === true;
   const approve = () =>
-    void act.run(async () => {
+    act.start(async () => {
       if (!request) throw new Error('the request is no longer pending (it expired or was answered)');
       await client.call('pending.approve', approveParams(request, allow, mine));
     });
   const reject = () =>
-    void act.run(async () => {
+    act.start(async () => {
       if (request) await client.call('pending.reject', { id: request.id });
     });
   const cancel = () =>
-    void act.run(async () => {
+    act.start(async () => {
       if (code && progress.phase === 'showing' && Date.parse(code.expiresAt) > Date.now()) {
         await client.call('pair.cancel', { code: code.code });
       }

@@ -59,7 +59,7 @@ export function PeerCard({ peer }: { peer: PeerInfo }) {
   const rtt = current ? rttText(peer) : null;
 
   const doPing = () =>
-    void action.run(async () => {
+    action.start(async () => {
       setPing(null);
       setPing(await client.call('ping', { peer: peer.fingerprint }));
     });
@@ -73,7 +73,7 @@ export function PeerCard({ peer }: { peer: PeerInfo }) {
   const introduced = introducedText(peer, peers);
   // One of the owner's devices, or not (ADR 0056): it counts once the other side marks this one too.
   const toggleMine = () =>
-    void action.run(async () => {
+    action.start(async () => {
       const after = await client.call('peers.mine', { peer: peer.fingerprint, on: !peer.mine });
       toasts.show(
         after.mine
@@ -82,7 +82,7 @@ export function PeerCard({ peer }: { peer: PeerInfo }) {
       );
     });
   const remove = () =>
-    void action.run(async () => {
+    action.start(async () => {
       await client.call('peers.remove', { peer: peer.fingerprint });
       toasts.show(`${peer.name} removed`);
     });

@@ -22,7 +22,7 @@ export function PermissionsDialog({ peer, onClose }: { peer: PeerInfo; onClose: 
   const limitFailed = useRef(false);
 
   const save = () =>
-    void action.run(async () => {
+    action.start(async () => {
       const ref = peer.fingerprint;
       for (const p of allow.filter((p) => !peer.allow.includes(p))) {
         await client.call('peers.allow', { peer: ref, permission: p });

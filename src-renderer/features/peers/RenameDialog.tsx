@@ -13,7 +13,7 @@ export function RenameDialog({ peer, onClose }: { peer: PeerInfo; onClose: () =>
   // The agent's refusal ("a peer named 'B' already exists") is the field's description, as in Settings.
   const errorId = useId();
   const save = () =>
-    void action.run(async () => {
+    action.start(async () => {
       await client.call('peers.rename', { peer: peer.fingerprint, name: name.trim() });
       onClose();
     });

@@ -35,7 +35,7 @@ export function RouteDialog({ peer, onClose }: { peer: PeerInfo; onClose: () => 
     setHops((h) => h.map((v, i) => (i === index ? value : v)));
   };
   const send = (via: string[] | null, done: string) =>
-    void action.run(async () => {
+    action.start(async () => {
       await client.call('peers.route', { peer: peer.fingerprint, via });
       toasts.show(done);
       onClose();

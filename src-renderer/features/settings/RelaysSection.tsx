@@ -30,7 +30,7 @@ export function RelaysSection({ settings }: { settings: SettingsResult }) {
     setProbe(null);
   };
   const check = () =>
-    void add.run(async () => {
+    add.start(async () => {
       setProbe(null);
       // Said before probing: a trust prompt for a relay that is already here would lead nowhere.
       const same = settings.relays.find((r) => sameRelayUrl(r.url, url));
@@ -110,7 +110,7 @@ export function RelaysSection({ settings }: { settings: SettingsResult }) {
             <button
               type="button"
               className="primary"
-              onClick={() => void add.run(() => save(probe.fingerprint!))}
+              onClick={() => add.start(() => save(probe.fingerprint!))}
             >
               Trust and add
             </button>
@@ -125,7 +125,7 @@ export function RelaysSection({ settings }: { settings: SettingsResult }) {
           title="Remove this relay?"
           message={<p>Peers reached only through {removing} go offline until another path is found.</p>}
           confirmLabel="Remove"
-          onConfirm={() => void remove.run(() => store.saveSettings({ removeRelay: removing }))}
+          onConfirm={() => remove.start(() => store.saveSettings({ removeRelay: removing }))}
           onClose={() => setRemoving(null)}
         />
       ) : null}

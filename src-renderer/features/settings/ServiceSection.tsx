@@ -17,7 +17,7 @@ export function ServiceSection() {
   if (!service || !status) return null;
   const on = status.installed !== null;
   const flip = (next: boolean) =>
-    void action.run(async () => {
+    action.start(async () => {
       setStatus(await service.set(next));
     });
   return (

@@ -23,7 +23,7 @@ function useSave() {
   const { store, toasts } = useServices();
   const action = useAction();
   const save = (params: MethodParams<'settings.set'>, what: string, atRestart = false) =>
-    action.run(async () => {
+    action.start(async () => {
       const r = await store.saveSettings(params);
       const waits = Object.keys(params).some((key) => r.restartFor.includes(key));
       toasts.show(
@@ -76,7 +76,7 @@ function DeviceSection({ settings }: { settings: SettingsResult }) {
         className="inline-form"
         onSubmit={(e) => {
           e.preventDefault();
-          void s.save({ name: name.trim() }, 'Name');
+          s.save({ name: name.trim() }, 'Name');
         }}
       >
         <label className="field">
@@ -122,7 +122,7 @@ function NetworkSection({ settings }: { settings: SettingsResult }) {
       <form
         onSubmit={(e) => {
           e.preventDefault();
-          void direct.save({ listen: directOn ? listen.trim() : null }, 'Direct listener', true);
+          direct.save({ listen: directOn ? listen.trim() : null }, 'Direct listener', true);
         }}
       >
         <label className="check">
@@ -160,7 +160,7 @@ function NetworkSection({ settings }: { settings: SettingsResult }) {
               aria-disabled={mapping.busy}
               aria-describedby="port-mapping-hint"
               onChange={(e) => {
-                if (!mapping.busy) void mapping.save({ portMapping: e.target.checked }, 'Port mapping', true);
+                if (!mapping.busy) mapping.save({ portMapping: e.target.checked }, 'Port mapping', true);
               }}
             />
             Port mapping
@@ -175,7 +175,7 @@ function NetworkSection({ settings }: { settings: SettingsResult }) {
       <form
         onSubmit={(e) => {
           e.preventDefault();
-          void relay.save({ actAsRelay: relayOn, relayListen: relayListen.trim() }, 'Relay setting', true);
+          relay.save({ actAsRelay: relayOn, relayListen: relayListen.trim() }, 'Relay setting', true);
         }}
       >
         <label className="check">
@@ -227,7 +227,7 @@ function BehaviourSection({ settings }: { settings: SettingsResult }) {
             return;
           }
           setResumeInvalid(null);
-          void resumeSave.save({ terminalResumeMs: parsed.ms }, 'Terminal resume window');
+          resumeSave.save({ terminalResumeMs: parsed.ms }, 'Terminal resume window');
         }}
       >
         <label className="field">
@@ -261,8 +261,7 @@ function BehaviourSection({ settings }: { settings: SettingsResult }) {
               checked={settings.notifications}
               aria-disabled={notify.busy}
               onChange={(e) => {
-                if (!notify.busy)
-                  void notify.save({ notifications: e.target.checked }, 'Desktop notifications');
+                if (!notify.busy) notify.save({ notifications: e.target.checked }, 'Desktop notifications');
               }}
             />
             Desktop notifications (a device asks to pair, pairing done, a forward cannot listen)
@@ -280,7 +279,7 @@ function BehaviourSection({ settings }: { settings: SettingsResult }) {
                   aria-describedby="notify-messages-hint"
                   onChange={(e) => {
                     if (!notifyMessages.busy)
-                      void notifyMessages.save(
+                      notifyMessages.save(
                         { messageNotifications: e.target.checked },
                         'Notify on new messages',
                       );
@@ -318,7 +317,7 @@ function MyDevicesSection({ allow }: { allow: SettingsResult['mineAllow'] }) {
         value={allow}
         legend="An introduced device may"
         onChange={(next) => {
-          if (!s.busy) void s.save({ mineAllow: next }, 'What your devices may do');
+          if (!s.busy) s.save({ mineAllow: next }, 'What your devices may do');
         }}
       />
       <ErrorText error={s.error} />

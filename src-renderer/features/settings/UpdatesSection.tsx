@@ -29,7 +29,7 @@ export function UpdatesSection() {
   if (!updates || !status) return null;
   const managed = status.managed !== null;
   const set = (next: Partial<UpdateStatus['choice']>) =>
-    void choose.run(() => updates.choose({ ...status.choice, ...next }));
+    choose.start(() => updates.choose({ ...status.choice, ...next }));
   const off = status.choice.mode === 'off';
   const busy = status.state.phase === 'checking' || status.state.phase === 'downloading';
   return (
@@ -64,7 +64,7 @@ export function UpdatesSection() {
       <ErrorText error={choose.error} />
       <ActionButton
         unavailable={off || busy || check.busy || status.state.phase === 'unsupported'}
-        onClick={() => void check.run(() => updates.check())}
+        onClick={() => check.start(() => updates.check())}
       >
         Check now
       </ActionButton>

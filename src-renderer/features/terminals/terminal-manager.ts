@@ -11,6 +11,7 @@ import { serviceKey } from '../../lib/feature-services.js';
 import type { KeyValue } from '../../lib/navigation.js';
 import { ScreenReaderSetting } from './screen-reader.js';
 import { TerminalTab, type TabTarget } from './terminal-tab.js';
+import { inBackground } from '../../../src-main/core/background.js';
 
 export interface TabsSnapshot {
   tabs: readonly TerminalTab[];
@@ -157,7 +158,7 @@ export class TerminalManager {
   private onConnected(): void {
     if (!this.restored) {
       this.restored = true;
-      void this.restore();
+      inBackground(this.restore(), console, 'restoring the terminals');
     }
     for (const tab of this.snapshot.tabs) {
       if (tab.session.state.phase === 'reconnecting' && tab.sessionId && !tab.session.attached) {

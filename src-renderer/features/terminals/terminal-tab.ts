@@ -101,8 +101,7 @@ export class TerminalTab {
     this.term.onResize(({ cols, rows }) => this.sendSize(cols, rows));
     this.term.onSelectionChange(() => {
       // Copy on selection, like most terminals; the clipboard may refuse without focus, which is fine.
-      if (this.term.hasSelection())
-        void navigator.clipboard?.writeText(this.term.getSelection()).catch(() => {});
+      if (this.term.hasSelection()) navigator.clipboard?.writeText(this.term.getSelection()).catch(() => {});
     });
     this.term.attachCustomKeyEventHandler((e) => this.onKey(e));
     this.session.onChange(() => this.syncInput());
@@ -146,12 +145,12 @@ export class TerminalTab {
 
   /** The selection to the clipboard (Ctrl+Shift+C, or the key row's Copy on a phone). */
   copySelection(): void {
-    void navigator.clipboard?.writeText(this.term.getSelection()).catch(() => {});
+    navigator.clipboard?.writeText(this.term.getSelection()).catch(() => {});
   }
 
   /** The clipboard into the terminal, bracketed when the program asked for it (xterm's paste). */
   pasteClipboard(): void {
-    void navigator.clipboard
+    navigator.clipboard
       ?.readText()
       .then((text) => this.term.paste(text))
       .catch(() => {});

@@ -22,6 +22,7 @@ import { isClawError } from '../../../src-main/core/errors.js';
 import { Notices } from '../../../src-main/state/notices.js';
 import { ServiceRegistry } from '../../../src-main/services/services.js';
 import { memoryState } from '../../helpers/memory-state.js';
+import { failTest } from '../../helpers/unawaited.js';
 
 /** What a domain may not do with what it is given: each line is a compile error. */
 /* eslint-disable @typescript-eslint/no-unsafe-call -- each call is one the types refuse */
@@ -77,11 +78,11 @@ export const claimsPeers: DomainDescription<
 /** The contract's params are typed by each piece: the node's and the domains' alike. */
 export function typedParams(api: ApiHandler): void {
   // @ts-expect-error a domain's method takes its own params (files.cancel: an id)
-  void api.call('files.cancel', { id: 1 });
+  api.call('files.cancel', { id: 1 }).catch(failTest('api.call'));
   // @ts-expect-error a permission is one of the words the pieces bring
-  void api.call('peers.allow', { peer: 'x', permission: 'nope' });
+  api.call('peers.allow', { peer: 'x', permission: 'nope' }).catch(failTest('api.call'));
   // @ts-expect-error a method no piece brings is no method
-  void api.call('nobody.has', {});
+  api.call('nobody.has', {}).catch(failTest('api.call'));
 }
 
 test("the host run-agent gives the domains holds the named parts only, and they reach the node's", () => {

@@ -23,7 +23,10 @@ test('each errno a user can cause is one line naming the file and what to do; ot
     String(fileProblem('/h/x', errno('EACCES'), 'write')),
     /cannot write \/h\/x \(permission denied\)/,
   );
-  assert.match(String(fileProblem('/h/x', errno('ENOSPC'), 'write')), /the disk is full/);
+  assert.match(
+    String(fileProblem('/h/x', errno('ENOSPC'), 'write')),
+    /cannot write \/h\/x: the disk holding \/h is full: free space and try again/,
+  );
   const other = errno('EIO');
   assert.equal(fileProblem('/h/x', other, 'read'), other);
 });

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { raceStaggered } from '../../../src-main/core/staggered-race.js';
 import { until } from '../../helpers/wait.js';
+import { failTest } from '../../helpers/unawaited.js';
 
 const failAfter = (ms: number, message: string): Promise<never> =>
   new Promise((_, reject) => setTimeout(() => reject(new Error(message)), ms));
@@ -40,7 +41,7 @@ test('a failure starts the next candidate at once; a success stops the rest from
   t.mock.timers.enable({ apis: ['setTimeout'] });
   const started: number[] = [];
   let win: unknown;
-  void raceStaggered(
+  raceStaggered(
     [0, 1, 2, 3],
     (i) => {
       started.push(i);
@@ -48,7 +49,9 @@ test('a failure starts the next candidate at once; a success stops the rest from
     },
     () => undefined,
     10_000,
-  ).then((w) => (win = w));
+  )
+    .then((w) => (win = w))
+    .catch(failTest('raceStaggered'));
   for (let turn = 0; turn < 10 && win === undefined; turn++) await new Promise((r) => setImmediate(r));
   assert.deepEqual(win, { value: 'link 2', index: 2 }, 'won without the stagger delay passing');
   t.mock.timers.tick(10_000);

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { handleTcpForwardConnection } from '../../../src-main/forwards/tcp-forward.js';
 import { frontEnd, memoryExit } from './fixtures.js';
+import { failTest } from '../../helpers/unawaited.js';
 
 const cleanups: (() => unknown)[] = [];
 after(() => cleanups.forEach((c) => c()));
@@ -55,17 +56,15 @@ test('the client’s first bytes are sent with the OPEN, reach the target in ord
   // Served a moment after the connection, so "hello" is already there (as a request right after the
   // handshake usually is): it must go with the OPEN, before the exit's ACCEPT can come back.
   const listener = createServer((socket) => {
-    setTimeout(
-      () =>
-        void handleTcpForwardConnection(socket, {
-          ...fe.ctx,
-          dialer,
-          via: 'b',
-          host: '127.0.0.1',
-          port: targetPort,
-        }),
-      30,
-    );
+    setTimeout(() => {
+      handleTcpForwardConnection(socket, {
+        ...fe.ctx,
+        dialer,
+        via: 'b',
+        host: '127.0.0.1',
+        port: targetPort,
+      }).catch(failTest('handleTcpForwardConnection'));
+    }, 30);
   });
   const port = await listening(listener);
   const client = connect(port, '127.0.0.1');

@@ -16,6 +16,7 @@ import { registerTcpConnectService } from '../../../src-main/forwards/tcp-connec
 import { TCP_CONNECT_SERVICE } from '../../../src-main/forwards/tcp-connect-protocol.js';
 import { errorOf, muxPair } from '../mux/mux-fixtures.js';
 import { echoServer, frontEnd, memoryLogger, RawClient } from './fixtures.js';
+import { failTest } from '../../helpers/unawaited.js';
 
 const echo = await echoServer();
 after(() => echo.server.close());
@@ -126,10 +127,11 @@ test('new forwardTo limits end only the connections they no longer allow', async
 test('a TCP forward whose connection the exit ended tells the user why', async () => {
   const exit = exitWithSettings(peer());
   const fe = frontEnd(exit.dialer, 'web');
-  const listener = createServer(
-    (socket) =>
-      void handleTcpForwardConnection(socket, { ...fe.ctx, via: 'b', host: '127.0.0.1', port: echo.port }),
-  );
+  const listener = createServer((socket) => {
+    handleTcpForwardConnection(socket, { ...fe.ctx, via: 'b', host: '127.0.0.1', port: echo.port }).catch(
+      failTest('handleTcpForwardConnection'),
+    );
+  });
   await new Promise<void>((r) => listener.listen(0, '127.0.0.1', () => r()));
   const client = await RawClient.open((listener.address() as { port: number }).port);
   client.socket.write('hi');

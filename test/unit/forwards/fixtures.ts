@@ -18,6 +18,7 @@ import { TCP_CONNECT_SERVICE } from '../../../src-main/forwards/tcp-connect-prot
 import { muxPair } from '../mux/mux-fixtures.js';
 import type { OpenOptions } from '../../../src-main/mux/mux.js';
 import type { StreamResumes } from '../../../src-main/forwards/stream-resumes.js';
+import { failTest } from '../../helpers/unawaited.js';
 
 /** A pino logger that keeps every line's message (and level) in memory. */
 /** A log line as pino wrote it: its level, message and fields. */
@@ -68,8 +69,8 @@ export function memoryExit(opts: ExitOptions = {}): {
     noun: 'forwards',
     admits: 'connection',
     kind: 'tcp-exit',
-    handle: (req, served) =>
-      void serveTcpConnect(
+    handle: (req, served) => {
+      serveTcpConnect(
         {
           name: 'b',
           log: exitLog.log,
@@ -80,7 +81,8 @@ export function memoryExit(opts: ExitOptions = {}): {
         },
         req,
         served,
-      ),
+      ).catch(failTest('serveTcpConnect'));
+    },
   });
   const pair = muxPair({
     link: { latencyMs: opts.latencyMs ?? 0 },

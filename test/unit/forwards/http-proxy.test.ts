@@ -8,6 +8,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { handleHttpProxyConnection } from '../../../src-main/forwards/http-proxy.js';
 import { listenTcp, type TcpListener } from '../../../src-main/forwards/listener.js';
 import { closedPort, echoServer, frontEnd, memoryExit, RawClient, type ExitOptions } from './fixtures.js';
+import { failTest } from '../../helpers/unawaited.js';
 
 const echo = await echoServer(' bye');
 /** An origin that answers with what it received: method, URL, headers and body. */
@@ -40,11 +41,9 @@ async function httpProxy(exitOpts: ExitOptions = {}) {
   const exit = memoryExit(exitOpts);
   closers.push(exit.close);
   const fe = frontEnd(exit.dialer, 'http-test');
-  const listener = await listenTcp(
-    '127.0.0.1',
-    0,
-    (s) => void handleHttpProxyConnection(s, { ...fe.ctx, via: 'b' }),
-  );
+  const listener = await listenTcp('127.0.0.1', 0, (s) => {
+    handleHttpProxyConnection(s, { ...fe.ctx, via: 'b' }).catch(failTest('handleHttpProxyConnection'));
+  });
   listeners.push(listener);
   return { ...fe, port: Number(listener.address.split(':').pop()) };
 }

@@ -8,6 +8,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { handleTcpForwardConnection } from '../../../src-main/forwards/tcp-forward.js';
 import { frontEnd, memoryExit } from './fixtures.js';
 import { until } from '../../helpers/wait.js';
+import { failTest } from '../../helpers/unawaited.js';
 
 const cleanups: (() => unknown)[] = [];
 after(() => cleanups.forEach((c) => c()));
@@ -23,10 +24,11 @@ async function forwardTo(targetPort: number): Promise<number> {
   const exit = memoryExit();
   cleanups.push(exit.close);
   const fe = frontEnd(exit.dialer);
-  const listener = createServer(
-    (socket) =>
-      void handleTcpForwardConnection(socket, { ...fe.ctx, via: 'b', host: '127.0.0.1', port: targetPort }),
-  );
+  const listener = createServer((socket) => {
+    handleTcpForwardConnection(socket, { ...fe.ctx, via: 'b', host: '127.0.0.1', port: targetPort }).catch(
+      failTest('handleTcpForwardConnection'),
+    );
+  });
   return listening(listener);
 }
 

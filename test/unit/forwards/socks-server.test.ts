@@ -19,6 +19,7 @@ import {
   type SocksAddress,
 } from '../../../src-main/protocol/socks5.js';
 import { closedPort, echoServer, frontEnd, memoryExit, RawClient, type ExitOptions } from './fixtures.js';
+import { failTest } from '../../helpers/unawaited.js';
 
 const echo = await echoServer(' bye');
 const listeners: TcpListener[] = [];
@@ -33,7 +34,9 @@ async function socksProxy(via: string | undefined, exitOpts: ExitOptions = {}) {
   const exit = memoryExit(exitOpts);
   closers.push(exit.close);
   const fe = frontEnd(exit.dialer, 'socks-test');
-  const listener = await listenTcp('127.0.0.1', 0, (s) => void handleSocksConnection(s, { ...fe.ctx, via }));
+  const listener = await listenTcp('127.0.0.1', 0, (s) => {
+    handleSocksConnection(s, { ...fe.ctx, via }).catch(failTest('handleSocksConnection'));
+  });
   listeners.push(listener);
   return { ...fe, port: Number(listener.address.split(':').pop()) };
 }

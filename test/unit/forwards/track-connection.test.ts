@@ -13,6 +13,7 @@ import { handleTcpForwardConnection } from '../../../src-main/forwards/tcp-forwa
 import { trackerFor } from '../../../src-main/forwards/track-peer.js';
 import { echoServer, frontEnd, memoryExit, RawClient } from './fixtures.js';
 import { until } from '../../helpers/wait.js';
+import { failTest } from '../../helpers/unawaited.js';
 
 const echo = await echoServer();
 const exit = memoryExit();
@@ -32,13 +33,13 @@ const links = {
 async function forward(table: ConnectionTable) {
   const fe = frontEnd(exit.dialer, 'web');
   const server = createServer({ allowHalfOpen: true }, (socket) => {
-    void handleTcpForwardConnection(socket, {
+    handleTcpForwardConnection(socket, {
       ...fe.ctx,
       track: trackerFor(table, links),
       via: 'b',
       host: '127.0.0.1',
       port: echo.port,
-    });
+    }).catch(failTest('handleTcpForwardConnection'));
   });
   servers.push(server);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

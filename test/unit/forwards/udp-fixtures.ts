@@ -10,6 +10,7 @@ import { serveUdpConnect } from '../../../src-main/forwards/udp-connect-service.
 import { withUdpFlows } from '../../../src-main/forwards/udp-dialer.js';
 import { muxPair } from '../mux/mux-fixtures.js';
 import { memoryLogger } from './fixtures.js';
+import { failTest } from '../../helpers/unawaited.js';
 
 /** Node "a" opening UDP flows through exit "b" over an in-memory mux pair. */
 export function udpExit(forwardTo?: string[], opts: { socketBufferBytes?: number } = {}) {
@@ -37,12 +38,13 @@ export function udpExit(forwardTo?: string[], opts: { socketBufferBytes?: number
     noun: 'forwards',
     admits: 'connection',
     kind: 'udp-exit',
-    handle: (req, served) =>
-      void serveUdpConnect(
+    handle: (req, served) => {
+      serveUdpConnect(
         { name: 'b', log: exitLog.log, limitsFor: () => forwardTo, open, ...opts },
         req,
         served,
-      ),
+      ).catch(failTest('serveUdpConnect'));
+    },
   });
   const pair = muxPair({
     b: {

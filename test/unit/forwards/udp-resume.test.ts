@@ -18,6 +18,7 @@ import { listenUdp } from '../../../src-main/forwards/udp-forward.js';
 import { muxPair } from '../mux/mux-fixtures.js';
 import { memoryLogger } from './fixtures.js';
 import { client, roundTrip } from './udp-fixtures.js';
+import { failTest } from '../../helpers/unawaited.js';
 
 const FA = 'a'.repeat(64);
 const FB = 'b'.repeat(64);
@@ -33,8 +34,11 @@ test('a UDP flow survives its link dying: the exit keeps its socket and source p
     noun: 'forwards',
     admits: 'connection',
     kind: 'udp-exit',
-    handle: (req, served) =>
-      void serveUdpConnect({ name: 'b', log, limitsFor: () => undefined, open, resumes }, req, served),
+    handle: (req, served) => {
+      serveUdpConnect({ name: 'b', log, limitsFor: () => undefined, open, resumes }, req, served).catch(
+        failTest('serveUdpConnect'),
+      );
+    },
   });
   const link = () =>
     muxPair({

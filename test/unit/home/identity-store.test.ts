@@ -190,7 +190,8 @@ test('a first identity the disk cannot hold leaves nothing behind, and says whic
       () => full.remove(keyPath),
     ),
     (err: Error) =>
-      err.message === `cannot write ${join(home, CERT_FILE)}: the disk is full; free some space`,
+      err.message ===
+      `cannot write ${join(home, CERT_FILE)}: the disk holding ${home} is full: free space and try again`,
   );
   assert.deepEqual([...written.keys()], [], 'neither the new key nor a temp file is left');
 });

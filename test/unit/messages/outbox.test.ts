@@ -8,6 +8,7 @@ import { LAZY_FLUSH_MS } from '../../../src-main/messages/record-log.js';
 import { MAX_MESSAGE_BODY_BYTES } from '../../../src-main/protocol/message-frames.js';
 import { MemoryDisk } from '../../helpers/memory-log-folder.js';
 import { until } from '../../helpers/wait.js';
+import { failTest } from '../../helpers/unawaited.js';
 
 const A = 'a'.repeat(64);
 const B = 'b'.repeat(64);
@@ -246,7 +247,10 @@ test('ADR 0066: after a quiet second a message waits for its record (and a floor
   assert.deepEqual(handed, [one.id], 'then handed to the link');
   disk.holdSyncs('outbox.log');
   let answered = false;
-  void outbox.queue({ peer: A, ...text('two') }).then(() => (answered = true));
+  outbox
+    .queue({ peer: A, ...text('two') })
+    .then(() => (answered = true))
+    .catch(failTest('outbox.queue({ peer: A, ...text(two) }).then'));
   assert.equal(handed.length, 2, 'within the lease: handed over at once');
   const two = handed[1]!;
   assert.deepEqual(

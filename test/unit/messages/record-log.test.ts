@@ -22,6 +22,7 @@ import { diskLogFolder, type LogFolder } from '../../../src-main/messages/log-fi
 import { LAZY_FLUSH_MS, RecordLog, RECORD_HEADER_BYTES } from '../../../src-main/messages/record-log.js';
 import { MemoryDisk } from '../../helpers/memory-log-folder.js';
 import { until, sleep } from '../../helpers/wait.js';
+import { failTest } from '../../helpers/unawaited.js';
 
 async function openAll(folder: LogFolder, name = 'x.log') {
   const seen: { payload: string; offset: number }[] = [];
@@ -237,7 +238,7 @@ test('a crash during a rewrite leaves the old log whole (the temp file is remove
   const disk = new MemoryDisk();
   const { log } = await openAll(disk.folder());
   for (const s of ['a', 'b']) await log.append(Buffer.from(s));
-  void log.rewrite([Buffer.from('b')], () => undefined);
+  log.rewrite([Buffer.from('b')], () => undefined).catch(failTest('log.rewrite'));
   await new Promise((r) => setImmediate(r));
   await new Promise((r) => setImmediate(r));
   disk.crash((unsynced) => Math.floor(unsynced / 2));

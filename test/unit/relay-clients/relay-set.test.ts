@@ -26,6 +26,7 @@ import type { Link } from '../../../src-main/transport/link.js';
 import { testIdentity } from '../../helpers/identities.js';
 import { connectedClient, startTestRelay, WAIT_MS } from '../../helpers/relay-harness.js';
 import { until, sleep } from '../../helpers/wait.js';
+import { failTest } from '../../helpers/unawaited.js';
 
 /** Idle time used here, in ms: short, but well above a circuit's setup on loopback on a busy machine. */
 const IDLE_MS = 1000;
@@ -129,7 +130,9 @@ test('dialRelayPath reaches a peer on its home relay when no relay of ours has i
     attach: (l) => links.push(l),
     pairing: { acceptPairing: () => Promise.resolve() },
   };
-  const setB = newSet(idB, (c) => void acceptRelayCircuit(hostB, c));
+  const setB = newSet(idB, (c) => {
+    acceptRelayCircuit(hostB, c).catch(failTest('acceptRelayCircuit'));
+  });
   setB.add(r2.url);
   const setA = newSet(idA);
   setA.add(r1.url);

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { ShareServer, type ShareConfig } from '../../../src-main/share/share-server.js';
 import { hashSharePassword } from '../../../src-main/share/share-password.js';
+import { failTest } from '../../helpers/unawaited.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'share-server-'));
 const answers: { method: string; path: string; status: number; complete: boolean }[] = [];
@@ -32,11 +33,13 @@ before(async () => {
   execFileSync('mkfifo', [join(dir, 'pipe')]);
   const server = new ShareServer(pino({ level: 'silent' }));
   net = createServer((socket) => {
-    void server.serve(socket, 't', () => config, {
-      received: () => undefined,
-      sent: (n) => (sent += n),
-      answered: (a) => answers.push(a),
-    });
+    server
+      .serve(socket, 't', () => config, {
+        received: () => undefined,
+        sent: (n) => (sent += n),
+        answered: (a) => answers.push(a),
+      })
+      .catch(failTest('server.serve'));
   });
   await new Promise<void>((r) => net.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(net.address() as AddressInfo).port}`;

@@ -9,6 +9,7 @@ import { isClawError } from '../../../src-main/core/errors.js';
 import { UNACKED_HIGH_WATER } from '../../../src-main/terminal/sessions/terminal-flow.js';
 import { TerminalHarness, Viewer } from './terminal-fixtures.js';
 import { until, sleep } from '../../helpers/wait.js';
+import { failTest } from '../../helpers/unawaited.js';
 
 const skip = process.platform === 'win32' ? 'POSIX shell commands' : false;
 
@@ -240,7 +241,7 @@ test('hang-up ends the remote program', { skip }, async () => {
     const a = h.client();
     await a.start({ command: ['sleep', '30'], cols: 80, rows: 24 });
     assert.equal(h.sessions.size, 1);
-    void a.close();
+    a.close().catch(failTest('a.close'));
     await until('the hung-up session to go', () => h.sessions.size === 0);
   } finally {
     h.close();
@@ -334,7 +335,7 @@ test(
       assert.equal(h.sessions.find(id, 'c'.repeat(64)), undefined);
       assert.ok(h.sessions.find(id, 'a'.repeat(64)), "h.sessions.find(id, 'a'.repeat(64))");
       assert.match(await open(id, 0), /accepted/);
-      void client.close();
+      client.close().catch(failTest('client.close'));
     } finally {
       h.close();
     }

@@ -11,6 +11,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { TerminalHarness, Viewer } from '../terminal-fixtures.js';
 import { isAlive } from '../../../helpers/process-alive.js';
 import { until, sleep } from '../../../helpers/wait.js';
+import { failTest } from '../../../helpers/unawaited.js';
 
 const skip = process.platform === 'win32' ? 'POSIX shell commands' : false;
 
@@ -78,7 +79,7 @@ test('hanging up ends the program and what it started; a missing command exits 1
     await until('the pid of the background sleep', () => /^\d+\n/.test(v.text));
     const pid = Number(v.text.trim());
     assert.ok(isAlive(pid), 'isAlive(pid)');
-    void client.close();
+    client.close().catch(failTest('client.close'));
     await until('the background sleep to be gone', () => !isAlive(pid), 10_000);
 
     const { client: missing, v: m } = await onPipes(h, ['no-such-command-here']);
