@@ -12,6 +12,7 @@ import type { InvitationInfo } from '../../src-main/group-members/group-members-
 import { startBrowserNode } from '../helpers/browser-node.js';
 import { mine, restart, startGroupNode } from '../helpers/group-agents.js';
 import { agentCall, cliJson, startRelay, stopAll, tempHome } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
 
 after(stopAll);
 
@@ -27,6 +28,9 @@ test('a browser dialing a group device that does not know the group yet is no re
   const before = tempHome('bguest-o2-before');
   cpSync(o2.home, before, { recursive: true });
   const o2Back = await restart(o2);
+  await until('O1 and O2 linked again', async () =>
+    (await agentCall(o1.home, 'peers.list', {})).some((p) => p.name === 'o2' && p.state === 'online'),
+  );
   await cliJson(['group', 'create', 'lab', '--home', o1.home]);
   await cliJson(['group', 'add', 'lab', 'o2', '--home', o1.home]);
   const invitation = await cliJson<InvitationInfo>(['group', 'invite', 'lab', '--home', o1.home]);
