@@ -9,6 +9,7 @@ import { matchesAudit, readAudit } from '../audit/audit-reader.js';
 import { parseSince } from '../audit/audit-since.js';
 import { resolveHome } from '../home/home-dir.js';
 import { formatBytes } from './format-bytes.js';
+import { requireHome } from './home-missing.js';
 import { hintCommand, printBlock, printJson, printNote } from './output.js';
 import { ClawError } from '../core/errors.js';
 import { fileProblem } from '../core/file-errors.js';
@@ -131,6 +132,8 @@ export function registerLogCommand(program: Command): void {
       const home = resolveHome(opts.home);
       // The domains' kinds of record (a terminal's sessions, messages'), as the agent reads them.
       addAuditKinds(domains.map((d) => d.contract));
+      // `no events` would say nothing happened on a node that is not there (a mistyped --home).
+      requireHome(home, 'no events to show');
       const read = await readAudit(home, {
         ...(since !== undefined ? { since } : {}),
         ...(opts.peer !== undefined ? { peer: opts.peer } : {}),

@@ -156,7 +156,7 @@ export function errorJson(err: unknown): {
   return {
     error: {
       code: isClawError(err) ? err.code : 'INTERNAL',
-      message: errorMessage(err),
+      message: inFlagTerms(errorMessage(err)),
       ...(data ? { hint: data } : {}),
     },
   };
@@ -167,11 +167,18 @@ const FLAG_PARAMS = new Set(['name', 'local', 'remote', 'via', 'address', 'relay
 
 /**
  * The agent's refusal of a parameter (`invalid parameters for forward.add: name: use 1–64 letters…`),
- * said about the flag the user typed (`--name: use 1–64 letters…`). Other messages are unchanged.
+ * said about the flag the user typed (`--name: use 1–64 letters…`). A parameter with no flag of its
+ * name came from the command's arguments or its defaults: said in plain words, the parameter kept in
+ * parentheses for whoever reports it. Either way the API method, a developer's word (the window and
+ * IPC keep it), is not the user's. Other messages are unchanged.
  */
 export function inFlagTerms(message: string): string {
-  const m = /^invalid parameters for [\w.]+: (\w+): (.*)$/s.exec(message);
-  return m && FLAG_PARAMS.has(m[1]!) ? `--${m[1]}: ${m[2]}` : message;
+  const m = /^invalid parameters for [\w.]+: (?:([\w.]+): )?(.*)$/s.exec(message);
+  if (!m) return message;
+  const [, field, problem] = m;
+  if (field !== undefined && FLAG_PARAMS.has(field)) return `--${field}: ${problem}`;
+  const what = field === undefined ? problem : `${field}: ${problem}`;
+  return `the agent refused a value this command sent (${what}): check the command's arguments (--help says what each takes)`;
 }
 
 /** True when the command line asks for JSON (`--json` before any `--`). */

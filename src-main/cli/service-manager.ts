@@ -75,10 +75,23 @@ async function userIds(m: ServiceMachine, user: string): Promise<RecordOwner | u
   return { uid, gid };
 }
 
+/**
+ * `--run-as` naming root (or an account with uid 0): a shell server never runs as root, whose shells
+ * would be root's for every peer granted `terminal` (docs/service.md).
+ */
+function runAsRoot(user: string, home: string): ClawError {
+  return new ClawError(
+    'BAD_ARGUMENT',
+    `--run-as ${user}: the service would run as root, and a shell server never does; give it an account of its own (\`useradd --system --home-dir ${shellWord(home)} clawbridge\`, \`install -d -o clawbridge -m 700 ${shellWord(home)}\`), then \`--run-as clawbridge\``,
+  );
+}
+
 /** A system unit's user must own the home: the agent refuses a home that is not its own. */
 async function ownerCheck(m: ServiceMachine, home: string, user: string): Promise<RecordOwner> {
   const ids = await userIds(m, user);
   if (!ids) throw new ClawError('BAD_ARGUMENT', `no user ${user} here`);
+  // Root under another name (`toor`) is root too.
+  if (ids.uid === 0) throw runAsRoot(user, home);
   if (statSync(home, { throwIfNoEntry: false })?.uid !== ids.uid)
     throw new ClawError(
       'BAD_ARGUMENT',
@@ -237,6 +250,7 @@ export async function installService(
   checkServiceSpec(spec);
   if (options.runAs !== undefined && !/^[a-z_][a-z0-9_.-]*$/i.test(options.runAs))
     throw new ClawError('BAD_ARGUMENT', `--run-as takes a user name, got '${options.runAs}'`);
+  if (options.runAs === 'root') throw runAsRoot('root', spec.home);
   const manager = managerOf(m, options);
   await refuseSecond(m, spec.home);
   const service = locate(m, manager, spec.kind, spec.home);

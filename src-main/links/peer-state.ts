@@ -9,9 +9,9 @@ import type { RefusalCode } from '../core/refusal-codes.js';
 import type { PathKind } from '../transport/link.js';
 import {
   explainUnreachable,
-  OTHER_RELAY_HINT,
   REFUSED_DETAIL,
   WAITING_DETAIL,
+  type PeerNamed,
   type RelayStatus,
 } from '../reachability/causes.js';
 import type { PathObservation } from '../reachability/observation.js';
@@ -41,6 +41,8 @@ export interface PathAttemptFacts {
 export interface PeerStateFacts {
   /** Now, in ms since the epoch. */
   now: number;
+  /** The peer, as the commands a line names call it. */
+  peer: PeerNamed;
   /** The path carrying streams, when the peer is online. */
   active?: { path: PathKind; remote: string } | undefined;
   /** What the peer answered when it refused our hello (mux REJECT), and when. */
@@ -90,7 +92,7 @@ export interface PeerStateView {
   relayReason: string | null;
 }
 
-export { OTHER_RELAY_HINT, REFUSED_DETAIL, WAITING_DETAIL };
+export { REFUSED_DETAIL, WAITING_DETAIL };
 /** Nothing to dial: no relay connected here (none saved, or all down) and no direct address known. */
 export const NOTHING_TO_TRY_DETAIL = 'no relay connected here and no direct address known';
 /** Nothing to dial because this node's direct links are off (`--no-direct`) and no relay is connected. */
@@ -147,6 +149,7 @@ export function describePeerState(facts: PeerStateFacts): PeerStateView {
   const direct = canDirect && !facts.directOffThere ? facts.direct : {};
   const cause = explainUnreachable({
     now: facts.now,
+    peer: facts.peer,
     direct: direct.observed?.path === 'direct' ? direct.observed : undefined,
     relay: facts.relay.observed?.path === 'relay' ? facts.relay.observed : undefined,
     relays: facts.relays,

@@ -34,6 +34,7 @@ export function peerStateView(agent: PeerStateSource, entry: ReadonlyPeerEntry):
   });
   return describePeerState({
     now: Date.now(),
+    peer: { name: entry.record.name, fingerprint: entry.fingerprint },
     active: active
       ? { path: active.path, remote: addressOf(entry).address ?? active.link.remote }
       : undefined,

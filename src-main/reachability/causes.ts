@@ -26,6 +26,8 @@ export interface RelayStatus {
 export interface ReachFacts {
   /** Now, in ms since the epoch (a parameter, so the rules are tested without a clock). */
   now: number;
+  /** The peer: the commands the lines name are filled in with it, not left as placeholders. */
+  peer: PeerNamed;
   /** The direct path's last failure since its last link; absent when it had nothing to dial. */
   direct?: DirectObservation | undefined;
   /** The relay path's last failure since its last link; absent when it had no relay to try. */
@@ -40,6 +42,12 @@ export interface ReachFacts {
   lostAt?: number | undefined;
   /** Which path failed last, when both did: with only errors to go by, the newest says most. */
   newest?: 'direct' | 'relay' | undefined;
+}
+
+/** A peer as a command names it: its name here and its fingerprint. */
+export interface PeerNamed {
+  name: string;
+  fingerprint: string;
 }
 
 export type CauseState = 'waiting' | 'refused' | 'offline' | 'unreachable';
@@ -61,14 +69,21 @@ export const REJOIN_GRACE_MS = 30_000;
 export const WAITING_DETAIL = 'waiting for their approval';
 export const REFUSED_DETAIL = 'refused by them (removed or rejected us)';
 export const NOT_RUNNING = 'its agent is not running';
-/** How to reach a peer homed on a relay this node does not use, before its hello could say so. */
-export const OTHER_RELAY_HINT: Hint = hereHint(
-  ['peers', 'add', 'FINGERPRINT', '--name', 'NAME', '--relay', 'URL'],
-  '--relay',
-);
+/**
+ * How to reach a peer homed on a relay this node does not use, before its hello could say so. The
+ * relay is the one thing left to fill in: it is what this node does not know.
+ */
+export function otherRelayHint(peer: PeerNamed): Hint {
+  return hereHint(['peers', 'add', peer.fingerprint, '--name', peer.name, '--relay', 'URL'], '--relay');
+}
 
-/** How to reach a peer this machine has no route to: through a peer that has one (ADR 0017). */
-export const ROUTE_HINT: Hint = hereHint(['peers', 'route', 'PEER', '--via', 'HOP'], '--via');
+/**
+ * How to reach a peer this machine has no route to: through a peer that has one (ADR 0017). Which peer
+ * that is, this node cannot know: the hop stays to fill in.
+ */
+export function routeHint(peer: PeerNamed): Hint {
+  return hereHint(['peers', 'route', peer.name, '--via', 'HOP'], '--via');
+}
 
 /** `14:03:07`, this machine's local time. */
 export function clockTime(ms: number): string {
@@ -200,7 +215,7 @@ export function explainUnreachable(facts: ReachFacts): Cause | undefined {
     return {
       state: facts.lost ? 'offline' : 'unreachable',
       detail: line(cause, direct),
-      hint: ROUTE_HINT,
+      hint: routeHint(facts.peer),
     };
   }
   // 5. The relay is up and does not see it.
@@ -214,7 +229,7 @@ export function explainUnreachable(facts: ReachFacts): Cause | undefined {
     // Never linked, so its relay is not known: it may be on one of its own rather than not running.
     const cause =
       "it is on none of this node's relays: its agent is not running, or it uses another relay: name that relay for it";
-    return { state: 'offline', detail: line(cause, relay), hint: OTHER_RELAY_HINT };
+    return { state: 'offline', detail: line(cause, relay), hint: otherRelayHint(facts.peer) };
   }
   // 6. Another node answers at its address.
   if (direct?.kind === 'pin-mismatch') {

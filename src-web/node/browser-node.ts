@@ -30,6 +30,33 @@ export const APPROVAL_TIMEOUT_MS = 10 * 60 * 1000;
 /** How long the pairing exchange itself may take, in ms. */
 const PAIRING_STEP_TIMEOUT_MS = 15_000;
 
+/** What a browser says in its hello: the fields of an agent's it has something to say in. */
+export interface BrowserHello {
+  v: 1;
+  name: string;
+  version: string;
+  addresses: string[];
+  homeRelay: null;
+  guest?: true;
+}
+
+/**
+ * A browser's hello (docs/protocol.md §Hello): no direct address, no home relay of its own and no
+ * extra features; `guest` when it dials a group's device as a member rather than a device it paired
+ * with, so that a device that does not let it in yet keeps no request to pair and tells its owner
+ * nothing (ADR 0100), as for an agent.
+ */
+export function browserHello(name: string, guest: boolean): BrowserHello {
+  return {
+    v: 1,
+    name,
+    version: BROWSER_NODE_VERSION,
+    addresses: [],
+    homeRelay: null,
+    ...(guest ? { guest: true as const } : {}),
+  };
+}
+
 export interface BrowserNodeOptions {
   relayUrl: string;
   socket: SocketFactory;
@@ -305,7 +332,9 @@ export class BrowserNode {
     const devices = await this.opts.store.devices();
     const inGroup = async () =>
       (await this.groups()).some((g) => g.devices.some((d) => d.fingerprint === fingerprint));
-    if (!devices.some((d) => d.fingerprint === fingerprint) && !(await inGroup())) {
+    // Not paired with it: it is a group's device, dialed as a member, as an agent would (a guest).
+    const guest = !devices.some((d) => d.fingerprint === fingerprint);
+    if (guest && !(await inGroup())) {
       throw new BrowserNodeError('PEER_NOT_FOUND', 'this browser is not paired with that device');
     }
     const relay = await this.relayConnection();
@@ -316,15 +345,7 @@ export class BrowserNode {
       this.links.delete(fingerprint);
       this.tell({ fingerprint, up: false, reason, ...(refusal ? { refusal } : {}) });
     });
-    // The hello: a browser has no direct address, no home relay of its own and no extra features.
-    const hello = {
-      v: 1,
-      name: this.identity.name,
-      version: BROWSER_NODE_VERSION,
-      addresses: [],
-      homeRelay: null,
-    };
-    const control = await mux.open('control', hello).catch((err: Error) => {
+    const control = await mux.open('control', browserHello(this.identity.name, guest)).catch((err: Error) => {
       mux.close(err.message);
       throw err;
     });

@@ -85,7 +85,7 @@ export async function joinGroupByCode(
   });
   try {
     const joiner = new PairingJoiner(code, identity.certDer, identity.name);
-    circuit.send(pairHello(code.tag));
+    circuit.send(pairHello(code.tag, 'group'));
     circuit.send(joiner.start());
     const msg2 = await next(STEP_TIMEOUT_MS);
     const refused = refusalError(msg2);

@@ -58,6 +58,19 @@ test('file usage with a home that does not exist: says so, no errno or system ca
   );
 });
 
+test('log with a home that does not exist: says so, not `no events` (as file usage does)', async () => {
+  const missing = join(tempHome('cli-words-missing-log'), 'nothing-here');
+  for (const args of [[], ['--json']]) {
+    const r = await cli(['log', ...args, '--home', missing]);
+    assert.equal(r.code, 1, `log ${args.join(' ')} fails: ${r.stdout}`);
+    assert.equal(
+      r.stderr,
+      `clawbridge: no clawbridge home at ${missing} (no such directory), so no events to show: check --home\n`,
+    );
+    assert.ok(!r.stdout.includes('no events\n'), `no empty listing: ${r.stdout}`);
+  }
+});
+
 test('status and log with a file as their home: say it is a file, not to start an agent there', async () => {
   const file = join(tempHome('cli-words-file'), 'notes.txt');
   writeFileSync(file, 'not a home\n');

@@ -6,7 +6,6 @@
  * `file usage`, `clear` and `delete` show and remove what transfers left on this node's disk.
  */
 import type { Command } from 'commander';
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ConflictMode, FilesUsage, ReceivedInfo, TransferInfo } from '../files-contract.js';
 import { CONFLICT_MODES } from '../files-contract.js';
@@ -27,6 +26,7 @@ import {
   useJsonLines,
 } from '../../cli/output.js';
 import { exitAfterOutput } from '../../cli/output-errors.js';
+import { requireHome } from '../../cli/home-missing.js';
 import { STOP_SIGNALS } from '../../cli/stop-signals.js';
 import { plainPunctuation } from '../../cli/plain-punctuation.js';
 import { table } from '../../cli/table.js';
@@ -437,12 +437,7 @@ export function registerFileCommands(program: Command): void {
         if (!isClawError(err, 'NO_AGENT')) throw err;
         const home = resolveHome(all.home);
         // No agent and no home either: nothing was ever kept there (the disk's own error named statfs).
-        if (!existsSync(home)) {
-          throw new ClawError(
-            'BAD_ARGUMENT',
-            `no clawbridge home at ${home} (no such directory), so no files to show: check --home`,
-          );
-        }
+        requireHome(home, 'no files to show');
         const { usageOnDisk } = await import('../files-usage.js');
         return usageOnDisk(home);
       });

@@ -26,11 +26,19 @@ test("the agent's refusal of a parameter is said about the flag the user typed",
     inFlagTerms('invalid parameters for peers.add: name: must not be empty'),
     '--name: must not be empty',
   );
-  // Not a flag of that name: left as the agent said it.
-  assert.equal(
-    inFlagTerms('invalid parameters for pair.new: ttlMs: Too small'),
-    'invalid parameters for pair.new: ttlMs: Too small',
-  );
+  // Not a flag of that name: plain words, never the API method (a CLI user never typed `pair.new`).
+  for (const [refused, what] of [
+    ['invalid parameters for pair.new: ttlMs: Too small', 'ttlMs: Too small'],
+    ['invalid parameters for peers.add: allow.0: Invalid option', 'allow.0: Invalid option'],
+    ["invalid parameters for status: Unrecognized key: 'x'", "Unrecognized key: 'x'"],
+  ]) {
+    const line = inFlagTerms(refused!);
+    assert.equal(
+      line,
+      `the agent refused a value this command sent (${what}): check the command's arguments (--help says what each takes)`,
+    );
+    assert.doesNotMatch(line, /pair\.new|peers\.add|parameters for/, `no API method in: ${line}`);
+  }
   assert.equal(inFlagTerms('no peer named b'), 'no peer named b');
 });
 

@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import {
+  chmodSync,
+  chownSync,
   existsSync,
   lstatSync,
   mkdirSync,
@@ -33,6 +35,21 @@ import {
 import { splitInstallWords } from '../../../src-main/cli/service-command.js';
 import { specForCli } from '../../../src-main/cli/service-this-cli.js';
 import { tempDir } from '../../helpers/temp-dir.js';
+
+/**
+ * The uid `id -u svc` answers: this process's, so that a home it makes is svc's, unless that is root's,
+ * which --run-as refuses (then another, and the home is given to it).
+ */
+const SVC_UID = (process.getuid?.() ?? 1000) === 0 ? 1001 : process.getuid!();
+
+/** Makes the home, owned by svc. */
+function svcHome(home: string): void {
+  mkdirSync(home);
+  if (process.getuid?.() !== 0) return;
+  chownSync(home, SVC_UID, SVC_UID);
+  // The record is written with svc's rights: svc must reach the home through the temp folder.
+  chmodSync(dirname(home), 0o755);
+}
 
 interface Fake {
   machine: ServiceMachine;
@@ -140,7 +157,7 @@ test('a manager that refuses leaves no record, so install can be tried again', a
 test('Linux as root: a system unit only with --run-as, for a user who owns the home', async () => {
   const f = fakeMachine('linux', {
     uid: 0,
-    answer: (file) => (file === 'id' ? { stdout: `${process.getuid?.() ?? 0}\n` } : undefined),
+    answer: (file) => (file === 'id' ? { stdout: `${SVC_UID}\n` } : undefined),
   });
   await assert.rejects(
     installService(f.machine, f.spec),
@@ -152,7 +169,7 @@ test('Linux as root: a system unit only with --run-as, for a user who owns the h
     /must exist and belong to svc/,
     'the home must be there',
   );
-  mkdirSync(f.spec.home);
+  svcHome(f.spec.home);
   const { record } = await installService(f.machine, f.spec, { runAs: 'svc' });
   assert.equal(record.manager, 'systemd-system', 'a system unit');
   assert.match(readFileSync(record.definition, 'utf8'), /^User=svc$/m, 'run as the user');
@@ -168,6 +185,38 @@ test('Linux as root: a system unit only with --run-as, for a user who owns the h
     installService(user.machine, user.spec, { runAs: 'svc' }),
     /needs root/,
     '--run-as needs root',
+  );
+});
+
+test('--run-as root, or an account with uid 0, is refused: a shell server never runs as root', async () => {
+  // Both names are uid 0 and the home is root's, so only running as root stands in the way.
+  const f = fakeMachine('linux', {
+    uid: 0,
+    answer: (file) => (file === 'id' ? { stdout: '0\n' } : undefined),
+  });
+  mkdirSync(f.spec.home);
+  for (const user of ['root', 'toor']) {
+    await assert.rejects(
+      installService(f.machine, f.spec, { runAs: user }),
+      (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'BAD_ARGUMENT', err.message);
+        assert.match(
+          err.message,
+          new RegExp(`^--run-as ${user}: the service would run as root, and a shell server never does`),
+          err.message,
+        );
+        assert.match(err.message, /then `--run-as clawbridge`/, `says what to do instead: ${err.message}`);
+        return true;
+      },
+      `--run-as ${user} refused`,
+    );
+  }
+  assert.equal(existsSync(f.machine.systemUnitDir), false, 'no unit written');
+  assert.deepEqual(readdirSync(f.spec.home), [], 'no record written');
+  assert.deepEqual(
+    f.calls.filter((c) => c[0] === 'systemctl'),
+    [],
+    'systemd never asked',
   );
 });
 
@@ -333,7 +382,7 @@ test('a system unit on a machine without systemd is taken back, and the error sa
     uid: 0,
     answer: (file) =>
       file === 'id'
-        ? { stdout: `${process.getuid?.() ?? 0}\n` }
+        ? { stdout: `${SVC_UID}\n` }
         : file === 'systemctl'
           ? {
               code: 1,
@@ -341,7 +390,7 @@ test('a system unit on a machine without systemd is taken back, and the error sa
             }
           : undefined,
   });
-  mkdirSync(f.spec.home);
+  svcHome(f.spec.home);
   await assert.rejects(installService(f.machine, f.spec, { runAs: 'svc' }), (err: Error) => {
     assert.match(err.message, /not run by systemd/, 'says the machine has no systemd');
     assert.match(err.message, /clawbridge agent --home '/, 'names what to run instead, with the home');

@@ -27,8 +27,10 @@ const notOnRelay = { path: 'relay' as const, kind: 'not-on-relay' as const, rela
 
 const RELAY = 'wss://r.example';
 const up = [{ url: RELAY, up: true }];
+const FP = 'cd'.repeat(32);
 const base = (over: Partial<PeerStateFacts> = {}): PeerStateFacts => ({
   now: 1_000_000,
+  peer: { name: 'b', fingerprint: FP },
   direct: {},
   relay: {},
   relays: up,
@@ -172,7 +174,7 @@ test('offline: the relay says the peer is not connected, or nothing is known yet
   const elsewhere = describePeerState(base({ homeRelayKnown: false, relay: notThere }));
   assert.match(elsewhere.stateDetail ?? '', /uses another relay: name that relay for it/);
   assert.deepEqual(elsewhere.stateHint, {
-    argv: ['peers', 'add', 'FINGERPRINT', '--name', 'NAME', '--relay', 'URL'],
+    argv: ['peers', 'add', FP, '--name', 'b', '--relay', 'URL'],
     where: 'here',
     flag: '--relay',
   });

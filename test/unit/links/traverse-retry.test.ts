@@ -52,6 +52,7 @@ test('a given-up round is tried again after the backoff while the pair is in use
   // `peers` says when (peer-state.ts), and how to try now.
   const why = relayReason({
     now: clock.now(),
+    peer: { name: 'b', fingerprint: 'cd'.repeat(32) },
     direct: {},
     relay: {},
     relays: [],

@@ -8,9 +8,7 @@ import {
   clockTime,
   explainUnreachable,
   observationText,
-  OTHER_RELAY_HINT,
   REJOIN_GRACE_MS,
-  ROUTE_HINT,
   type ReachFacts,
 } from '../../../src-main/reachability/causes.js';
 import type { DirectObservation, RelayObservation } from '../../../src-main/reachability/observation.js';
@@ -18,8 +16,10 @@ import type { DirectObservation, RelayObservation } from '../../../src-main/reac
 const NOW = Date.UTC(2026, 0, 5, 14, 3, 27);
 const R = 'wss://r.example';
 const ADDR = '10.0.0.5:7475';
+const FP = 'ab'.repeat(32);
 const facts = (over: Partial<ReachFacts> = {}): ReachFacts => ({
   now: NOW,
+  peer: { name: 'lab box', fingerprint: FP },
   relays: [{ url: R, up: true }],
   homeRelayKnown: true,
   lost: false,
@@ -174,11 +174,16 @@ test('row 5: the relay is up and does not see it: not running, or not on that re
 });
 
 test('row 5b: never linked and its relay not known: it may use another relay, and the hint names the flag', () => {
+  // The hint is the peer's own command: only the relay, which this node cannot know, is left to fill in.
   assert.deepEqual(explainUnreachable(facts({ relay: notOnRelay, homeRelayKnown: false })), {
     state: 'offline',
     detail:
       "it is on none of this node's relays: its agent is not running, or it uses another relay: name that relay for it",
-    hint: OTHER_RELAY_HINT,
+    hint: {
+      argv: ['peers', 'add', FP, '--name', 'lab box', '--relay', 'URL'],
+      where: 'here',
+      flag: '--relay',
+    },
   });
 });
 
@@ -190,10 +195,10 @@ test('row 4a: no route to its address: reach it through a peer (peers route), no
     assert.deepEqual(cause, {
       state: 'unreachable',
       detail: `this machine has no route to ${ADDR}: reach it through a peer that can, or a relay both nodes share${relay ? ` — relay ${R}: it is not connected there` : ''}`,
-      hint: ROUTE_HINT,
+      // The peer is named; only the hop, which this node cannot know, is left to fill in.
+      hint: { argv: ['peers', 'route', 'lab box', '--via', 'HOP'], where: 'here', flag: '--via' },
     });
   }
-  assert.deepEqual(ROUTE_HINT.argv, ['peers', 'route', 'PEER', '--via', 'HOP']);
   assert.equal(observationText(direct('no-route')), `direct ${ADDR}: no route to it from this machine`);
 });
 
