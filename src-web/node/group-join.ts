@@ -85,7 +85,8 @@ export async function joinGroupByCode(
   });
   try {
     const joiner = new PairingJoiner(code, identity.certDer, identity.name);
-    circuit.send(pairHello(code.tag));
+    // A group's code, as the inviter made it (INVITATION_USE): a plain pairing hello is refused.
+    circuit.send(pairHello(code.tag, 'group'));
     circuit.send(joiner.start());
     const msg2 = await next(STEP_TIMEOUT_MS);
     const refused = refusalError(msg2);

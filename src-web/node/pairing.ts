@@ -65,8 +65,13 @@ export function parsePairCode(input: string): PairCode {
 /** The relay alias a code's tag is reached under (protocol/rendezvous.ts). */
 export const rendezvousAlias = (tag: string): string =>
   toHex(sha256(utf8(`clawbridge rendezvous v1\0${tag}`)));
-/** The first frame of a pairing circuit: `CBPAIR1:` ‖ tag (protocol/pairing-wire.ts). */
-export const pairHello = (tag: string): Uint8Array => utf8(`CBPAIR1:${tag}`);
+/**
+ * The first frame of a pairing circuit: `CBPAIR1:` ‖ tag, and `/` ‖ use for a code of a domain's
+ * (`CBPAIR1:K7QX/group`): an issuer meets a code only with a hello of its own use, and refuses any
+ * other before it burns the code (protocol/pairing-wire.ts encodePairHello).
+ */
+export const pairHello = (tag: string, use?: 'group'): Uint8Array =>
+  utf8(`CBPAIR1:${use === undefined ? tag : `${tag}/${use}`}`);
 const REFUSAL_MARKER = 'CBPAIRX:';
 
 function leb128(n: number): Uint8Array {
