@@ -58,7 +58,9 @@ export function MemberGroup({ group }: { group: GroupInfo }) {
                   >
                     Open terminal
                   </ActionButton>
-                  {d.online ? null : <MustBeOnline id={awayId(d.fingerprint)} name={d.name} state="offline" />}
+                  {d.online ? null : (
+                    <MustBeOnline id={awayId(d.fingerprint)} name={d.name} state="offline" />
+                  )}
                 </>
               ) : null}
             </li>

@@ -54,7 +54,10 @@ function signed(
 
 test("the page's hello for a group's code names the use the agent's inviter made it for", () => {
   // An inviter meets a code only with a hello of its use: the page's plain hello was refused.
-  assert.deepEqual(pairHelloOf(Buffer.from(pairHello('K7QX', 'group'))), { tag: 'K7QX', use: INVITATION_USE });
+  assert.deepEqual(pairHelloOf(Buffer.from(pairHello('K7QX', 'group'))), {
+    tag: 'K7QX',
+    use: INVITATION_USE,
+  });
   assert.deepEqual(pairHelloOf(Buffer.from(pairHello('K7QX'))), { tag: 'K7QX', use: PAIR_USE });
 });
 
