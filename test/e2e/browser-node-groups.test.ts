@@ -1,11 +1,13 @@
 /**
  * The relay's page as a group's member (ADR 0094 §Groups), in Chromium on a fresh profile: a relay, O1
- * owning `lab` with O2 (marked mine to it), `group invite lab` on O1. The page opened on the
- * invitation's link (`#groups?join=<link>`) has the Join group form filled in; it joins with the code
- * entered under Invitation code, lists lab with O2 and no owner's parts (no New group, no
- * invitations), learns the owner's `group allow` from O2, and "Open terminal on o2" opens a terminal tab there where `echo $((6*7))` answers 42.
+ * owning `lab` with O2 and O3 (marked mine to it; O3 stopped once added), `group invite lab` on O1. The
+ * page opened on the invitation's link (`#groups?join=<link>`) has the Join group form filled in; it
+ * joins with the code entered under Invitation code, lists lab with O2 and O3 and no owner's parts (no
+ * New group, no invitations), learns the owner's `group allow` from O2. "Open terminal on o3", offline,
+ * keeps the focus, opens nothing and says why (its description); "Open terminal on o2" opens a
+ * terminal tab there where `echo $((6*7))` answers 42.
  * O1 removes the member: the terminal ends within 5 s, and lab is gone (a device told the page) or
- * says the page was removed, and Leave forgets it without knocking on o2.
+ * says the page was removed, its Open terminal doing nothing, and Leave forgets it without knocking on o2.
  * Screenshots light and dark, at desktop width and on a 390 × 844 phone.
  */
 import { after, test } from 'node:test';
@@ -48,13 +50,17 @@ test(
     const relay = await startRelay();
     const printed = await relay.proc.waitForLine(/^relay page at (http:\/\/127\.0\.0\.1:\d+\/) sha256 /m);
     const pageUrl = printed[1]!;
-    const [o1, o2] = await Promise.all([
+    const [o1, o2, o3] = await Promise.all([
       startGroupNode('o1', 'pgroup', relay.url, false),
       startGroupNode('o2', 'pgroup', relay.url, false),
+      startGroupNode('o3', 'pgroup', relay.url, false),
     ]);
     await mine(o1, o2);
+    await mine(o1, o3);
     await cliJson(['group', 'create', 'lab', '--home', o1.home]);
-    await cliJson(['group', 'add', 'lab', 'o2', '--home', o1.home]);
+    await cliJson(['group', 'add', 'lab', 'o2', 'o3', '--home', o1.home]);
+    // o3 is a device of lab the page never reaches: offline all along.
+    await o3.proc.stop();
     const invitation = await cliJson<InvitationInfo>(['group', 'invite', 'lab', '--home', o1.home]);
 
     const browser = await launchBrowser();
@@ -105,6 +111,23 @@ test(
         JOIN_MS,
       );
 
+      // Open terminal on o3, offline: it stays (and keeps the focus) but opens nothing, and says why.
+      await waitForText(lab.getByRole('listitem', { name: 'o3' }), /offline/, JOIN_MS);
+      const openO3 = lab.getByRole('button', { name: 'Open terminal on o3' });
+      assert.equal(await openO3.getAttribute('aria-disabled'), 'true', 'Open terminal on an offline device');
+      const describedBy = (await openO3.getAttribute('aria-describedby')) ?? '';
+      assert.equal(
+        await page.locator(`[id="${describedBy}"]`).textContent(),
+        'o3 is offline: it must be online for this',
+        "the button's description says why",
+      );
+      // Pressed as a keyboard user would: it keeps the focus (aria-disabled), and does nothing.
+      await openO3.focus();
+      await page.keyboard.press('Enter');
+      assert.equal(await view.count(), 1, 'still on Groups');
+      assert.equal(await page.getByRole('tabpanel').count(), 0, 'no terminal tab opened');
+      await screenshotThemes(page, 'browser-node-groups-device-offline');
+
       // Open terminal on o2: a terminal tab through the page's own terminal stream.
       await lab.getByRole('button', { name: 'Open terminal on o2' }).click();
       await page.getByRole('main', { name: 'Terminals' }).waitFor();
@@ -137,6 +160,11 @@ test(
       );
       await screenshotsBothWidths(page, `browser-node-groups-${shown}`);
       if (shown === 'removed') {
+        assert.equal(
+          await lab2.getByRole('button', { name: 'Open terminal on o2' }).getAttribute('aria-disabled'),
+          'true',
+          'Open terminal on a device that refuses the page',
+        );
         await lab2.getByRole('button', { name: 'Leave lab' }).click();
         await until('lab is gone from the page', async () => (await lab2.count()) === 0, JOIN_MS);
       }

@@ -1,6 +1,8 @@
 import type { GroupInfo } from '../../../src-main/groups/groups-contract.js';
 import { useServices } from '../../api/hooks.js';
+import { ActionButton } from '../../components/ActionButton.js';
 import { ErrorText } from '../../components/ErrorText.js';
+import { MustBeOnline } from '../../components/MustBeOnline.js';
 import { StatusDot } from '../../components/StatusDot.js';
 import { shortFingerprint } from '../../lib/format.js';
 import { useAction } from '../../lib/use-action.js';
@@ -22,6 +24,7 @@ export function MemberGroup({ group }: { group: GroupInfo }) {
     followLink(services, features, { view: 'terminals', intent: { openTerminal: { peer, name } } });
   const leave = useAction();
   const titleId = `group-${group.id}`;
+  const awayId = (fingerprint: string) => `${titleId}-away-${fingerprint}`;
   return (
     <li className="card group" aria-labelledby={titleId} data-focus-item>
       <div className="card-head">
@@ -43,14 +46,22 @@ export function MemberGroup({ group }: { group: GroupInfo }) {
               <StatusDot tone={deviceTone(d)} text={deviceState(d)} />
               <code>{shortFingerprint(d.fingerprint)}</code>
               {group.permissions.includes('terminal') ? (
-                <button
-                  type="button"
-                  className="small"
-                  aria-label={`Open terminal on ${d.name}`}
-                  onClick={() => openTerminal(d.fingerprint, d.name)}
-                >
-                  Open terminal
-                </button>
+                // Offline, or refusing this node (removed): it stays (and keeps the focus) but opens
+                // nothing, as on a peer's card, rather than a tab that fails a moment later.
+                <>
+                  <ActionButton
+                    className="small"
+                    unavailable={!d.online}
+                    aria-label={`Open terminal on ${d.name}`}
+                    aria-describedby={d.online ? undefined : awayId(d.fingerprint)}
+                    onClick={() => openTerminal(d.fingerprint, d.name)}
+                  >
+                    Open terminal
+                  </ActionButton>
+                  {d.online ? null : (
+                    <MustBeOnline id={awayId(d.fingerprint)} name={d.name} state="offline" />
+                  )}
+                </>
               ) : null}
             </li>
           ))}

@@ -19,6 +19,7 @@ import { PermissionsDialog } from './PermissionsDialog.js';
 import { RenameDialog } from './RenameDialog.js';
 import { RouteDialog } from './RouteDialog.js';
 import { ActionButton } from '../../components/ActionButton.js';
+import { MustBeOnline } from '../../components/MustBeOnline.js';
 import { desktopFiles } from '../../lib/desktop-files.js';
 import { selfName } from '../../lib/self-name.js';
 
@@ -198,9 +199,7 @@ export function PeerCard({ peer }: { peer: PeerInfo }) {
         })}
         {/* Why an action that needs the peer online does nothing now: its state says it visibly already. */}
         {!online && actions.some((a) => a.needsOnline === true) ? (
-          <span className="visually-hidden" id={awayId}>
-            {peer.name} is {peerState(peer)}: it must be online for this
-          </span>
+          <MustBeOnline id={awayId} name={peer.name} state={peerState(peer)} />
         ) : null}
         {serves('ping') ? (
           <ActionButton onClick={doPing} unavailable={action.busy} aria-label={`Ping ${peer.name}`}>

@@ -10,6 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { groupSignatureProblem, signGroupRecord } from '../../../src-main/crypto/group-signature.js';
 import { generateIdentity } from '../../../src-main/crypto/identity.js';
 import { InvitationChannel } from '../../../src-main/group-members/invitation-frames.js';
+import { INVITATION_USE } from '../../../src-main/group-members/invitations.js';
+import { pairHelloOf, PAIR_USE } from '../../../src-main/protocol/pairing-wire.js';
 import {
   decodeGroupLine,
   GROUP_RECORD_KINDS,
@@ -25,6 +27,7 @@ import type { MuxStream } from '../../../src-web/node/mux.js';
 import { JoinerChannel } from '../../../src-web/node/group-invitation.js';
 import { checkedGroupRecord } from '../../../src-web/node/group-records.js';
 import { makeBrowserIdentity } from '../../../src-web/node/identity.js';
+import { pairHello } from '../../../src-web/node/pairing.js';
 
 const ownerP = generateIdentity('o1');
 const strangerP = generateIdentity('x');
@@ -48,6 +51,15 @@ function signed(
   } as UnsignedGroupRecord;
   return signGroupRecord(by, record);
 }
+
+test("the page's hello for a group's code names the use the agent's inviter made it for", () => {
+  // An inviter meets a code only with a hello of its use: the page's plain hello was refused.
+  assert.deepEqual(pairHelloOf(Buffer.from(pairHello('K7QX', 'group'))), {
+    tag: 'K7QX',
+    use: INVITATION_USE,
+  });
+  assert.deepEqual(pairHelloOf(Buffer.from(pairHello('K7QX'))), { tag: 'K7QX', use: PAIR_USE });
+});
 
 test('invitation frames: the browser joiner and the agent inviter read each other, in order only', async () => {
   const key = new Uint8Array(randomBytes(32));
