@@ -34,7 +34,7 @@ export function ThisNode({ heading }: { heading: string }) {
           className="inline-form"
           onSubmit={(e) => {
             e.preventDefault();
-            void save.run(async () => {
+            save.start(async () => {
               await client.call('settings.set', { name: typed });
               setEdited(false);
             });
