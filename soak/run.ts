@@ -15,6 +15,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { runCli } from '../bench/cli-agents.js';
 import { ControlClient } from '../src-main/api/control-client.js';
 import { controlSocketPath } from '../src-main/home/home-dir.js';
+import { inBackground } from '../src-main/core/background.js';
 import { growthProblems, type MinuteSample, type ProcSample } from './growth.js';
 import { createPlace, freePort, Topology } from './topology.js';
 import { echoOnce, newTally, startEcho, streamPool, type Explained } from './traffic.js';
@@ -92,10 +93,14 @@ async function main(): Promise<number> {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       console.error(`soak: ${signal}, stopping`);
-      void topo.stop().finally(() => {
-        place.destroy();
-        process.exit(1);
-      });
+      inBackground(
+        topo.stop().finally(() => {
+          place.destroy();
+          process.exit(1);
+        }),
+        console,
+        'soak: stopping',
+      );
     });
   }
   const windows: { what: string; from: number; to: number }[] = [];
@@ -209,9 +214,14 @@ async function main(): Promise<number> {
     const samples: MinuteSample[] = [];
     let statusMax = { a: 0, b: 0 };
     const statusTimer = setInterval(() => {
-      void Promise.all([statusLatency(topo.homeA), statusLatency(topo.homeB)]).then(([a, b]) => {
-        statusMax = { a: Math.max(statusMax.a, a), b: Math.max(statusMax.b, b) };
-      });
+      // statusLatency says a failed call as Infinity; only a close that throws can land here.
+      inBackground(
+        Promise.all([statusLatency(topo.homeA), statusLatency(topo.homeB)]).then(([a, b]) => {
+          statusMax = { a: Math.max(statusMax.a, a), b: Math.max(statusMax.b, b) };
+        }),
+        console,
+        'soak: a status sample',
+      );
     }, STATUS_EVERY_MS);
     let lastBytes = 0;
     const fmt = (s: ProcSample | undefined) => (s ? `${s.rssMiB.toFixed(0)} MiB/${s.fds} fds` : 'down');
