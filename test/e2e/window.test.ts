@@ -494,7 +494,7 @@ test('Settings shows this node and its relay; no page logged an error', { skip: 
 });
 
 test(
-  'a join deep link opens Join with the code filled in; a wrong code says so beside the field, and stays',
+  'a join deep link opens Join with the code filled in; a wrong code is named beside the field, which empties for the next',
   { skip: skip ?? false },
   async () => {
     // What the app does for clawbridge://join?invite=…: open the window at #join=… (a new load here).
@@ -509,11 +509,12 @@ test(
     assert.equal(await field.inputValue(), 'BBBB-CCCC-DDDD');
     await field.fill('AAAA-BBBB-CCCC');
     await B.page.getByRole('button', { name: 'Join', exact: true }).click();
+    // A refused code is no use again (issue 82): the field empties, and the line says which code it was.
     await B.page
       .getByRole('alert')
-      .filter({ hasText: 'code invalid or expired' })
+      .filter({ hasText: 'AAAA-BBBB-CCCC: code invalid or expired' })
       .waitFor({ timeout: 15_000 });
-    assert.equal(await field.inputValue(), 'AAAA-BBBB-CCCC');
+    assert.equal(await field.inputValue(), '', 'the refused code is gone from the field');
     await screenshotThemes(B.page, 'pair-join-failed');
     assert.deepEqual(B.errors, []);
   },

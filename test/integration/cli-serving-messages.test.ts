@@ -120,6 +120,6 @@ test('a peer at an address this machine has no route to: a route through a peer,
   assert.equal(r.code, 1);
   assert.equal(
     r.stderr,
-    `clawbridge: peer c is unreachable: this machine has no route to ${address}: reach it through a peer that can, or a relay both nodes share (\`clawbridge peers route PEER --via HOP --home ${a.home}\`)\n`,
+    `clawbridge: peer c is unreachable: this machine has no route to ${address}: reach it through a peer that can, or a relay both nodes share (\`clawbridge peers route c --via HOP --home ${a.home}\`)\n`,
   );
 });
