@@ -16,8 +16,11 @@ import { loadOrCreateIdentity } from '../src-main/home/identity-store.js';
 import { REPO_ROOT, type CommandWrap } from './child.js';
 import { killByPid, launch, runToEnd, type Launched } from './processes.js';
 
-/** The built CLI (`npm run bench` builds first). */
-export const CLI = join(REPO_ROOT, 'bin', 'clawbridge.js');
+/**
+ * The built CLI (`npm run bench` builds first), or another build's (CLAWBRIDGE_BENCH_CLI=/path/to/
+ * bin/clawbridge.js): bench:compare runs this checkout's bench against REF's build that way (ADR 0108).
+ */
+export const CLI = process.env.CLAWBRIDGE_BENCH_CLI || join(REPO_ROOT, 'bin', 'clawbridge.js');
 /** How long one short CLI command (`peers add`, `forward add`…) may take, in ms. */
 export const CLI_TIMEOUT_MS = 20_000;
 /** How long an agent or the relay may take to print its ready line, in ms. */

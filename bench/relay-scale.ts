@@ -1,5 +1,5 @@
 /**
- * `npm run bench:relay-scale -- --nodes N`: how many nodes one relay holds, and what each costs it
+ * `npm run bench:relay-scale -- --nodes N [--json]`: how many nodes one relay holds, and what each costs it
  * (issue 56; docs/performance.md §Relay scale).
  *
  * A relay as a user starts it (`clawbridge relay`, wss:// with its self-signed certificate, limits as
@@ -56,12 +56,25 @@ interface Args {
   generators: number;
   idleSeconds: number;
   pairs: number;
+  /** `--json`: the report's lines go to stderr and stdout carries one JSON object (bench/run.ts's section). */
+  json: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { nodes: 15_000, circuits: 1_000, generators: 4, idleSeconds: 60, pairs: 3 };
+  const args: Args = {
+    nodes: 15_000,
+    circuits: 1_000,
+    generators: 4,
+    idleSeconds: 60,
+    pairs: 3,
+    json: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
+    if (flag === '--json') {
+      args.json = true;
+      continue;
+    }
     const value = Number(argv[i + 1]);
     const key = {
       '--nodes': 'nodes',
@@ -69,10 +82,10 @@ function parseArgs(argv: string[]): Args {
       '--generators': 'generators',
       '--idle-seconds': 'idleSeconds',
       '--pairs': 'pairs',
-    }[flag] as keyof Args | undefined;
+    }[flag] as Exclude<keyof Args, 'json'> | undefined;
     if (!key || !Number.isSafeInteger(value) || value < 0) {
       throw new Error(
-        `usage: bench/relay-scale.ts [--nodes N] [--circuits N] [--generators N] [--idle-seconds S] [--pairs N] (bad ${flag})`,
+        `usage: bench/relay-scale.ts [--nodes N] [--circuits N] [--generators N] [--idle-seconds S] [--pairs N] [--json] (bad ${flag})`,
       );
     }
     args[key] = value;
@@ -180,7 +193,7 @@ function uptimeLine(): string {
 
 async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
-  const out = (line: string) => process.stdout.write(`${line}\n`);
+  const out = (line: string) => (a.json ? process.stderr : process.stdout).write(`${line}\n`);
   const lim = fdLimits();
   out(
     `relay scale: ${a.nodes} nodes, ${a.circuits} circuits, ${a.generators} generators; open files soft ${lim.soft} hard ${lim.hard} (every process here raises soft to hard)`,
@@ -192,6 +205,7 @@ async function main(): Promise<void> {
   out(`identities: ${ids.how}`);
   ids.credentials.length = 0; // the generators read the cache themselves
 
+  let figures: Record<string, unknown> = { nodes: a.nodes, registered: 0, ratios: {} };
   const dir = mkdtempSync(join(tmpdir(), 'cb-relay-scale-'));
   const relays: Relay[] = [];
   const gens: BenchChild[] = [];
@@ -290,6 +304,8 @@ async function main(): Promise<void> {
     const fdsN = fdsOf(loaded.pid);
     const perNode = (rssN - rss0) / Math.max(1, registered);
     const marginal = (rssN - rssW) / Math.max(1, registered - warmed);
+    // The release row (bench/compare-rows.ts): KiB a node from empty, with the nodes it was measured at.
+    figures = { nodes: a.nodes, registered, ratios: { 'relay KiB/node': perNode / 1024 } };
     out(
       `relay with ${registered} idle nodes: RSS ${mib(rssN)} MiB, ${fdsN} fds; ${kib(perNode)} KiB per node from empty, ${kib(marginal)} KiB per node past the first ${warmed} (RSS ${mib(rssW)} MiB there) (target ≤ 24)`,
     );
@@ -480,6 +496,7 @@ async function main(): Promise<void> {
     await Promise.all(relays.map((r) => killByPid(r.proc.proc)));
     rmSync(dir, { recursive: true, force: true });
   }
+  if (a.json) process.stdout.write(`${JSON.stringify(figures)}\n`);
 }
 
 main().then(

@@ -42,6 +42,9 @@ import { formatShareSection, measureShare, shareJson } from './share-section.js'
 import { filesJson, filesSizes, formatFilesSection, measureFiles } from './files-section.js';
 import { formatNatSection, measureNatLab, natJson, natSectionUnavailable } from './nat-lab.js';
 import { measureRelayMemory } from './relay-memory.js';
+import { runScriptJson } from './command-section.js';
+import { formatReleaseTable, type BenchDoc } from './compare-rows.js';
+import { formatReport as formatFootprint, type FootprintReport } from './footprint.js';
 import { prepareBareRelay, prepareRelay } from './relay-paths.js';
 import { measureRendererJs } from './renderer-size.js';
 import { measureSideBySide, type NamedPath } from './side-by-side.js';
@@ -62,8 +65,50 @@ tuneGcForBulkTransfer();
 const json = process.argv.includes('--json');
 const only = parseOnly(process.argv.slice(2));
 const profile = parseProfile(process.argv.slice(2));
+/**
+ * Sections that are a command of their own, run to their end as a child with `--json` (bench/command-
+ * section.ts) after the others: `--only NAME` runs one; `summary` is what the report prints of it (the
+ * release table at the end shows its release rows). Each lands under its name in --json.
+ * TODO(lead): bench/page-bytes.ts (helper page, page bytes beside WeTTY) is wired in here, as a command
+ * or through its exported function, filing its figure as `ratios['page-bytes KB']` (bench/compare-rows.ts).
+ */
+const COMMAND_SECTIONS: ReadonlyArray<{
+  name: string;
+  script: string;
+  args: () => string[];
+  summary: (doc: Record<string, unknown>) => string;
+}> = [
+  {
+    name: 'footprint',
+    script: 'footprint.ts',
+    args: () => ['--json'],
+    summary: (doc) => formatFootprint(doc as unknown as FootprintReport),
+  },
+  {
+    name: 'relay-scale',
+    script: 'relay-scale.ts',
+    args: () => ['--json', '--nodes', String(relayNodes)],
+    summary: (doc) => {
+      const kib = (doc.ratios as Record<string, number | undefined> | undefined)?.['relay KiB/node'];
+      return `relay scale: ${String(doc.registered)} of ${String(doc.nodes)} idle nodes over wss, ${kib === undefined ? 'n/a' : kib.toFixed(1)} KiB a node (bench/relay-scale.ts printed the rest above)`;
+    },
+  },
+];
+/** `--relay-nodes N`: the relay-scale section's nodes (15,000, issue 83's row, unless told). */
+const relayNodesAt = process.argv.indexOf('--relay-nodes');
+const relayNodes = relayNodesAt < 0 ? 15_000 : Number(process.argv[relayNodesAt + 1]);
+if (!Number.isSafeInteger(relayNodes) || relayNodes < 1) throw new Error('--relay-nodes needs a whole number of nodes');
 /** Rows and lines that are not rows of the table but can be selected with --only. */
-const OTHER_NAMES = ['renderer-js', 'relay-memory', 'messages', ...MESSAGE_ROWS, 'share', 'files', 'nat'];
+const OTHER_NAMES = [
+  'renderer-js',
+  'relay-memory',
+  'messages',
+  ...MESSAGE_ROWS,
+  'share',
+  'files',
+  'nat',
+  ...COMMAND_SECTIONS.map((c) => c.name),
+];
 /** A messages row is measured when `messages` or its own name is asked for (`msg` asks for all three). */
 const messageRowWanted = (row: MessageRow) => selects(only, 'messages') || selects(only, row);
 const runStarted = performance.now();
@@ -211,7 +256,23 @@ async function natSection(): Promise<Record<string, unknown> | null> {
   }
 }
 
-/** The last line: the whole run's wall time and its parts, against the issue's 10 minutes. */
+/** A section that is a command of its own, printed as it ends (stderr with --json); its document. */
+async function commandSection(
+  section: (typeof COMMAND_SECTIONS)[number],
+): Promise<Record<string, unknown> | null> {
+  await quiet(SECTION_SETTLE_MAX_MS);
+  const print = (text: string) => (json ? log(text) : process.stdout.write(`\n${text}\n`));
+  log(`measuring ${section.name} (bench/${section.script})…`);
+  try {
+    const doc = await runScriptJson(section.script, section.args());
+    print(section.summary(doc));
+    return doc;
+  } catch (err) {
+    print(`${section.name} section not available: ${(err as Error).message}`);
+    return null;
+  }
+}
+
 /** The last release's figures (bench/baseline.json), or none with a line saying why. */
 function lastRelease(): Baseline | undefined {
   try {
@@ -222,6 +283,7 @@ function lastRelease(): Baseline | undefined {
   }
 }
 
+/** The last line: the whole run's wall time and its parts. */
 function printTotal(parts: ReadonlyArray<readonly [string, number]>, t0: number): void {
   const total = (performance.now() - t0) / 1000;
   const line = `bench took ${total.toFixed(0)} s in all (${parts.map(([n, s]) => `${n} ${s.toFixed(0)} s`).join(', ')}); load average now ${(loadavg()[0] ?? 0).toFixed(2)}`;
@@ -378,19 +440,33 @@ async function main(): Promise<void> {
     nat = (await natSection()) ?? undefined;
     parts.push(['nat', (performance.now() - n0) / 1000]);
   }
+  // Sections with a command of their own (footprint, relay scale): each run to its end as a child.
+  const commands: Record<string, Record<string, unknown>> = {};
+  for (const section of COMMAND_SECTIONS) {
+    if (!selects(only, section.name)) continue;
+    const c0 = performance.now();
+    const doc = await commandSection(section);
+    if (doc) commands[section.name] = doc;
+    parts.push([section.name, (performance.now() - c0) / 1000]);
+  }
   // With --only, the loopback table is partial and the sections do not run.
   const sections = only === null ? await profileSections(PROFILES, cores, results) : [];
   parts.push(...sections.map((s) => [s.name, s.seconds] as const));
+  const extra = {
+    ...(only === null ? { profiles: sections.map(sectionJson) } : {}),
+    ...(messages ? { messages } : {}),
+    ...(share ? { share } : {}),
+    ...(files ? { files } : {}),
+    ...(nat ? { nat } : {}),
+    ...commands,
+  };
+  const report = jsonReport(results, lines, extra);
+  // Issue 83's rows, wherever they were measured, beside the last release (bench/compare-rows.ts).
+  const release = formatReleaseTable(JSON.parse(report) as BenchDoc, lastRelease(), only);
   if (json) {
-    const extra = {
-      ...(only === null ? { profiles: sections.map(sectionJson) } : {}),
-      ...(messages ? { messages } : {}),
-      ...(share ? { share } : {}),
-      ...(files ? { files } : {}),
-      ...(nat ? { nat } : {}),
-    };
-    process.stdout.write(`${jsonReport(results, lines, extra)}\n`);
-  }
+    log(release);
+    process.stdout.write(`${report}\n`);
+  } else process.stdout.write(`\n${release}\n`);
   printTotal(parts, t0);
 }
 

@@ -3,7 +3,7 @@
  * table, and the plain-text table. No I/O and no clocks here, so it is unit-tested
  * (test/unit/bench/table.test.ts) while the measurements themselves are not.
  */
-import { lastReleaseCells, NOISE_SHARE, type Baseline } from './baseline.js';
+import { betterWay, lastReleaseCells, NOISE_SHARE, type Baseline } from './baseline.js';
 
 /** Names of the rows, in the order they are printed. */
 export const ROW_NAMES = [
@@ -580,7 +580,7 @@ export function formatReport(
 }
 
 /**
- * The `--json` document: `{results, ratios}`, numbers rounded to 3 decimals, and `extra`'s keys
+ * The `--json` document: `{results, ratios, better}`, numbers rounded to 3 decimals, and `extra`'s keys
  * (`profiles`: the emulated-link sections, bench/profile-report.ts).
  */
 export function jsonReport(
@@ -598,6 +598,20 @@ export function jsonReport(
       setupMs: r3(r.setupMs),
     })),
     ratios: ratiosObject(lines),
+    better: betterObject(lines),
     ...extra,
   });
+}
+
+/**
+ * `better` of `--json`: for each ratio line (`x`, ours over an anchor measured beside it) whose target
+ * says which way is better, that way; what the baseline check of bench:compare judges (ADR 0108).
+ */
+export function betterObject(lines: readonly TargetLine[]): Record<string, 'higher' | 'lower'> {
+  const out: Record<string, 'higher' | 'lower'> = {};
+  for (const l of lines) {
+    const way = betterWay(l.target);
+    if (l.unit === 'x' && way !== undefined) out[l.key] = way;
+  }
+  return out;
 }
