@@ -16,6 +16,8 @@ export interface Baseline {
   /** Which run the figures come from (`run 19 (c103d83)`), printed in the column's note. */
   release: string;
   figures: Readonly<Record<string, number>>;
+  /** Where a figure came from when not from the release's own run (`sources` in the file). */
+  sources: Readonly<Record<string, string>>;
 }
 
 /** The share of the last figure within which a move is not called worse (two runs' spread). */
@@ -25,7 +27,11 @@ export const NOISE_SHARE = 0.2;
 export function parseBaseline(text: string): Baseline {
   const doc = JSON.parse(text) as unknown;
   if (typeof doc !== 'object' || doc === null) throw new Error('bench/baseline.json: not an object');
-  const { release, figures } = doc as { release?: unknown; figures?: unknown };
+  const {
+    release,
+    figures,
+    sources = {},
+  } = doc as { release?: unknown; figures?: unknown; sources?: unknown };
   if (typeof release !== 'string') throw new Error('bench/baseline.json: `release` is not a string');
   if (typeof figures !== 'object' || figures === null || Array.isArray(figures)) {
     throw new Error('bench/baseline.json: `figures` is not an object');
@@ -35,7 +41,18 @@ export function parseBaseline(text: string): Baseline {
       throw new Error(`bench/baseline.json: figure "${key}" is not a number`);
     }
   }
-  return { release, figures: figures as Record<string, number> };
+  if (typeof sources !== 'object' || sources === null || Array.isArray(sources)) {
+    throw new Error('bench/baseline.json: `sources` is not an object');
+  }
+  for (const [key, value] of Object.entries(sources)) {
+    if (typeof value !== 'string') throw new Error(`bench/baseline.json: source of "${key}" is not a string`);
+    if (!(key in figures)) throw new Error(`bench/baseline.json: source of "${key}", which has no figure`);
+  }
+  return {
+    release,
+    figures: figures as Record<string, number>,
+    sources: sources as Record<string, string>,
+  };
 }
 
 /** Which way is better for a line, from its target; undefined when it has no target that says. */

@@ -271,13 +271,14 @@ export function formatReleaseTable(
     lines.push([
       `${r.label} (${r.key})`,
       figureText(j.head),
-      figureText(j.base),
+      `${figureText(j.base)}${baseline?.sources[r.key] === undefined ? '' : ' *'}`,
       j.verdict === 'WORSE' ? `${change} WORSE` : change,
       r.target,
       met === undefined ? 'n/a' : met ? 'PASS' : 'MISS',
     ]);
   }
   const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
+  const sourced = rows.map((r) => baseline?.sources[r.key]).filter((s) => s !== undefined);
   return [
     ...lines.map((l) =>
       l
@@ -286,5 +287,6 @@ export function formatReleaseTable(
         .trimEnd(),
     ),
     `last release: ${baseline?.release ?? 'none (bench/baseline.json not read)'}; WORSE: more than ${Math.round(REGRESSION_LIMIT * 100)} % worse than it (the gate's rule, docs/testing.md §Before a release)`,
+    ...[...new Set(sourced)].map((s) => `* not from that run: ${s}`),
   ].join('\n');
 }

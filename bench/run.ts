@@ -97,7 +97,8 @@ const COMMAND_SECTIONS: ReadonlyArray<{
 /** `--relay-nodes N`: the relay-scale section's nodes (15,000, issue 83's row, unless told). */
 const relayNodesAt = process.argv.indexOf('--relay-nodes');
 const relayNodes = relayNodesAt < 0 ? 15_000 : Number(process.argv[relayNodesAt + 1]);
-if (!Number.isSafeInteger(relayNodes) || relayNodes < 1) throw new Error('--relay-nodes needs a whole number of nodes');
+if (!Number.isSafeInteger(relayNodes) || relayNodes < 1)
+  throw new Error('--relay-nodes needs a whole number of nodes');
 /** Rows and lines that are not rows of the table but can be selected with --only. */
 const OTHER_NAMES = [
   'renderer-js',

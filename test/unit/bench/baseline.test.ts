@@ -11,6 +11,7 @@ import { computeTargets, formatReport, ROW_NAMES, type TargetLine } from '../../
 const baseline: Baseline = {
   release: 'run 19 (c103d83)',
   figures: { 'forward-direct/ssh-L': 0.687, 'term-echo-idle p99Ms': 4.75, 'direct/raw-tls': 0.609 },
+  sources: {},
 };
 
 const line = (
@@ -56,6 +57,14 @@ describe('parseBaseline', () => {
     assert.throws(
       () => parseBaseline('{"release": "r", "figures": {"a": "1"}}'),
       /figure "a" is not a number/,
+    );
+    assert.throws(
+      () => parseBaseline('{"release": "r", "figures": {"a": 1}, "sources": {"b": "elsewhere"}}'),
+      /source of "b", which has no figure/,
+    );
+    assert.deepEqual(
+      parseBaseline('{"release": "r", "figures": {"a": 1}, "sources": {"a": "elsewhere"}}').sources,
+      { a: 'elsewhere' },
     );
   });
 

@@ -175,26 +175,31 @@ describe('formatting', () => {
 });
 
 describe('jsonReport', () => {
-  it('has exactly results and ratios, rounded, with null for what is missing', () => {
+  it('has exactly results, ratios and which way each judged ratio is better, rounded, with null for what is missing', () => {
     const withSkip = [...results.slice(0, 5), row('ssh-L', null, null)];
     const doc = JSON.parse(jsonReport(withSkip, computeTargets(withSkip, memory))) as {
       results: Record<string, unknown>[];
       ratios: Record<string, unknown>;
+      better: Record<string, unknown>;
     };
-    assert.deepEqual(Object.keys(doc), ['results', 'ratios']);
+    assert.deepEqual(Object.keys(doc), ['results', 'ratios', 'better']);
     assert.deepEqual(Object.keys(doc.results[0]!), ['name', 'MBps', 'p50Ms', 'p99Ms', 'setupMs']);
     assert.equal(doc.results[5]!.MBps, null);
     assert.equal(doc.ratios['direct/ssh-L'], null);
     assert.equal(doc.ratios['relay/bare-relay'], 0.5);
     assert.equal(doc.ratios['relay-bare-relay p50Ms'], 0.4);
     assert.equal(doc.ratios['relay KiB/conn 1k'], 12);
+    // Ratio lines with a target say which way is better; a figure in ms or KiB, or no target, does not.
+    assert.equal(doc.better['direct/ssh-L'], 'higher');
+    assert.equal(doc.better['relay-bare-relay p50Ms'], undefined);
+    assert.equal(doc.better['direct/raw-tls'], undefined);
   });
 
-  it('adds the emulated sections under profiles when given, after results and ratios', () => {
+  it('adds the emulated sections under profiles when given, after results, ratios and better', () => {
     const doc = JSON.parse(
       jsonReport([], [], { profiles: [{ name: 'lan', rows: [], ratios: {} }] }),
     ) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(doc), ['results', 'ratios', 'profiles']);
+    assert.deepEqual(Object.keys(doc), ['results', 'ratios', 'better', 'profiles']);
     assert.deepEqual(doc.profiles, [{ name: 'lan', rows: [], ratios: {} }]);
   });
 
