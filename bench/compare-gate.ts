@@ -37,8 +37,10 @@ export interface GateVerdict {
   rows: JudgedRow[];
   /** Rows more than the limit worse than their base. */
   regressions: string[];
-  /** Rows this checkout did not measure (they fail the gate when `missing` is 'fail'). */
+  /** Rows this checkout did not measure. */
   unmeasured: string[];
+  /** Whether an unmeasured row fails the gate ('fail') or is only listed ('skip'). */
+  missing: 'fail' | 'skip';
   pass: boolean;
 }
 
@@ -85,6 +87,7 @@ export function judge(
     rows: judged,
     regressions,
     unmeasured,
+    missing,
     pass: regressions.length === 0 && (missing === 'skip' || unmeasured.length === 0),
   };
 }
@@ -126,7 +129,7 @@ export function formatGate(
   const limitText = `${Math.round(limit * 100)} %`;
   const failed = [
     ...verdict.regressions.map((n) => `${n} (worse by more than ${limitText})`),
-    ...(verdict.pass ? [] : verdict.unmeasured.map((n) => `${n} (not measured)`)),
+    ...(verdict.missing === 'fail' ? verdict.unmeasured.map((n) => `${n} (not measured)`) : []),
   ];
   const last = verdict.pass
     ? `gate passed: no row worse than ${baseName} by more than ${limitText}`

@@ -239,7 +239,7 @@ export function changeText(worseBy: number): string {
 /**
  * The release rows of one run as printed at its end: this run's figure beside the last release's, the
  * change, the issue's target and whether it is met; a `hold` row is met while it is not more than the
- * gate's limit worse than the last release. Rows the run did not measure are left out.
+ * gate's limit worse than the last release. Rows the run did not measure are left out; '' when none is.
  */
 export function formatReleaseTable(
   doc: BenchDoc,
@@ -248,6 +248,7 @@ export function formatReleaseTable(
 ): string {
   const lines = [['release row', 'this run', 'last release', 'change', 'target', 'result']];
   const rows = rowsMeasuredBy(only);
+  if (rows.length === 0) return '';
   const verdict = judge(
     rows.map((r) => ({
       name: r.key,

@@ -465,9 +465,9 @@ async function main(): Promise<void> {
   // Issue 83's rows, wherever they were measured, beside the last release (bench/compare-rows.ts).
   const release = formatReleaseTable(JSON.parse(report) as BenchDoc, lastRelease(), only);
   if (json) {
-    log(release);
+    if (release) log(release);
     process.stdout.write(`${report}\n`);
-  } else process.stdout.write(`\n${release}\n`);
+  } else if (release) process.stdout.write(`\n${release}\n`);
   printTotal(parts, t0);
 }
 

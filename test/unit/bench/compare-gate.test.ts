@@ -63,6 +63,13 @@ describe('judge', () => {
       lines.at(-1),
       'gate FAILED: msg-10k/mqtt-10k (worse by more than 10 %), relay KiB/node (worse by more than 10 %), file-send/scp big (not measured)',
     );
+    assert.equal(
+      formatGate('t', 'v1', judge(rows, { missing: 'skip' }))
+        .split('\n')
+        .at(-1),
+      'gate FAILED: msg-10k/mqtt-10k (worse by more than 10 %), relay KiB/node (worse by more than 10 %)',
+      'a row skipped is not named as a failure',
+    );
     assert.match(
       formatGate('t', 'v1', judge(rows.slice(1, 2))),
       /gate passed: no row worse than v1 by more than 10 %$/,
