@@ -18,8 +18,13 @@
  * and tar | ssh, on loopback and long-fat; `--only files`, `--quick` for smaller sizes; under `files` in
  * --json), then the NAT-lab section (bench/nat-lab.ts: time to `direct` per pair of namespaced NATs, a
  * forward over a punched path beside raw TCP through the same NATs; `--only nat`, alone `npm run
- * bench:nat`; skipped with the reason without root or its tools; under `nat` in --json). The last line
- * is the run's wall time.
+ * bench:nat`; skipped with the reason without root or its tools; under `nat` in --json), then the
+ * sections that are a command of their own (COMMAND_SECTIONS: `footprint`, bench/footprint.ts;
+ * `relay-scale`, bench/relay-scale.ts at `--relay-nodes N`, 15,000 unless told), each under its name in
+ * --json. The report ends with issue 83's rows, wherever they were measured, beside the last release's
+ * figures (bench/compare-rows.ts; `bench:compare -- --baseline RUN.json` judges them, ADR 0108), and
+ * the last line is the run's wall time. With --json, stdout also carries `better`: which way is better
+ * for each ratio line with a target.
  */
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
