@@ -21,7 +21,7 @@ import { buildRevision } from './build-revision.js';
 import { startChild } from './child.js';
 import { CLI, startAgentPair, type AgentPair, type PairMode } from './cli-agents.js';
 import { parseBaseline } from './baseline.js';
-import { runScriptJson } from './command-section.js';
+import { parseScriptJson, runScriptJson } from './command-section.js';
 import { formatGate, judge, type GateVerdict } from './compare-gate.js';
 import {
   COMPARE_ROWS,
@@ -73,7 +73,8 @@ function report(title: string, baseName: string, verdict: GateVerdict): void {
 
 /** `--baseline FILE`: one run's document against bench/baseline.json. */
 function compareBaseline(file: string): void {
-  const doc = JSON.parse(readFileSync(file, 'utf8')) as BenchDoc;
+  // The file may hold npm's own lines before the document (`npm run bench -- --json > FILE`).
+  const doc = parseScriptJson(readFileSync(file, 'utf8'));
   const baseline = parseBaseline(readFileSync(new URL('./baseline.json', import.meta.url), 'utf8'));
   const verdict = judgeAgainstBaseline(doc, baseline);
   report(
