@@ -75,6 +75,17 @@ describe('RELEASE_ROWS', () => {
     );
   });
 
+  it('judges no row that no section files yet (the page’s bytes, the terminal’s server side)', () => {
+    const pending = RELEASE_ROWS.filter((r) => r.pending !== undefined).map((r) => r.key);
+    assert.deepEqual(pending, ['page-bytes KB', 'terminal-server MB']);
+    const v = judgeRuns(rowsMeasuredBy(['footprint']), [{}], [{}]);
+    assert.deepEqual(
+      v.rows.map((r) => r.name),
+      ['agent-2-linked/node'],
+      'footprint’s judged rows',
+    );
+  });
+
   it('names the runs that measure a row by their --only names', () => {
     assert.deepEqual(
       rowsMeasuredBy(['footprint', 'msg-10k']).map((r) => r.key),
