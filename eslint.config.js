@@ -287,7 +287,7 @@ export default tseslint.config(
               regex: String.raw`(^|/)src-main/(?!protocol/terminal-frames\.js$|core/path-label\.js$|core/relay-url\.js$|core/background\.js$|[\w-]+/[\w-]+-words\.js$)`,
               allowTypeImports: true,
               message:
-                'the renderer may only `import type` from src-main/ (the API contract), and code from protocol/terminal-frames.ts, core/path-label.ts, core/relay-url.ts, core/background.ts and the domains\' `<folder>-words.ts` only (ADRs 0015, 0111)',
+                "the renderer may only `import type` from src-main/ (the API contract), and code from protocol/terminal-frames.ts, core/path-label.ts, core/relay-url.ts, core/background.ts and the domains' `<folder>-words.ts` only (ADRs 0015, 0111)",
             },
           ],
         },

@@ -60,7 +60,9 @@ export function domainFeatures(): Plugin {
     name: 'domain-features',
     load(id) {
       const path = id.replaceAll('\\', '/');
-      return path.endsWith(`/${MODULE}`) ? domainFeaturesSource(path.slice(0, -MODULE.length - 1)) : undefined;
+      return path.endsWith(`/${MODULE}`)
+        ? domainFeaturesSource(path.slice(0, -MODULE.length - 1))
+        : undefined;
     },
   };
 }

@@ -53,7 +53,6 @@ export interface PermissionVocabulary {
 /** What a permission word may look like: how a word this release does not know is still kept. */
 export const PERMISSION_WORD = /^[a-z][a-z0-9-]{0,31}$/;
 
-
 /** What brings permission words: a contract piece (api/contract.ts ContractPiece). */
 export interface WordsPiece {
   readonly permissions?: { readonly [word: string]: PermissionWord } | undefined;
@@ -65,7 +64,8 @@ export interface WordsPiece {
  */
 export function permissionVocabulary(pieces: readonly WordsPiece[]): PermissionVocabulary {
   const about = new Map<Permission, PermissionWord>();
-  for (const piece of [{ permissions: NODE_WORDS }, ...pieces]) {
+  const all: readonly WordsPiece[] = [{ permissions: NODE_WORDS }, ...pieces];
+  for (const piece of all) {
     for (const [word, what] of Object.entries(piece.permissions ?? {})) {
       if (!PERMISSION_WORD.test(word)) throw new Error(`'${word}' cannot be a permission word`);
       const had = about.get(word as Permission);

@@ -84,7 +84,11 @@ function inKind(lit: ts.Node, file: ts.SourceFile): boolean {
     const other = comparedWith(child, at);
     if (other && /(^|\.)kind$/.test(textOf(other, file))) return true;
     if (ts.isCallExpression(at) && /(^|\.)literal$/.test(textOf(at.expression, file))) return true;
-    if (ts.isTypeReferenceNode(at) && textOf(at.typeName, file) === 'Change' && at.typeArguments?.[0] === child)
+    if (
+      ts.isTypeReferenceNode(at) &&
+      textOf(at.typeName, file) === 'Change' &&
+      at.typeArguments?.[0] === child
+    )
       return true;
     child = at;
   }
@@ -97,7 +101,8 @@ function inSettingsType(lit: ts.Node, file: ts.SourceFile): boolean {
     .slice(1)
     .some(
       (at) =>
-        (ts.isTypeReferenceNode(at) || ts.isIndexedAccessTypeNode(at)) && /\bSettings\b/.test(textOf(at, file)),
+        (ts.isTypeReferenceNode(at) || ts.isIndexedAccessTypeNode(at)) &&
+        /\bSettings\b/.test(textOf(at, file)),
     );
 }
 
@@ -167,7 +172,9 @@ export function namedIn(file: string, text: string, others: readonly Vocabulary[
       if (section && isSettings(node.expression, source, declaredAsSettings))
         add(node.name, `settings' ${node.name.text} (${section.folder})`);
     } else if (
-      (ts.isPropertyAssignment(node) || ts.isShorthandPropertyAssignment(node) || ts.isPropertySignature(node)) &&
+      (ts.isPropertyAssignment(node) ||
+        ts.isShorthandPropertyAssignment(node) ||
+        ts.isPropertySignature(node)) &&
       ts.isIdentifier(node.name)
     ) {
       const section = owner((v) => v.sections, node.name.text);

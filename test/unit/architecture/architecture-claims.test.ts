@@ -154,7 +154,8 @@ test('§State and its owners: the typed changes are of the kinds it names', () =
   assert.ok(sectionKinds.length > 0, 'some domain keeps a section');
   const examples = /its piece's, ADR 0093: ([^)]*)\)/.exec(section('State and its owners'))?.[1];
   assert.ok(examples, "the section says the domains' kinds are their pieces'");
-  for (const kind of ticked(examples)) assert.ok(sectionKinds.includes(kind), `${kind} is a domain's change kind`);
+  for (const kind of ticked(examples))
+    assert.ok(sectionKinds.includes(kind), `${kind} is a domain's change kind`);
 });
 
 test("§State and its owners: the table names every one of NodeState's writes, and no other", () => {

@@ -159,7 +159,10 @@ test('the check sees a domain named where a kind or a settings section is named,
     ["line 1: settings' forwards (forwards)", "line 2: settings' forwards (forwards)"],
   );
   assert.deepEqual(
-    namedIn('state/x.ts', 'function f(s: Settings, state: NodeState) {\n  return [s.forwards, state.get().forwards];\n}'),
+    namedIn(
+      'state/x.ts',
+      'function f(s: Settings, state: NodeState) {\n  return [s.forwards, state.get().forwards];\n}',
+    ),
     ["line 2: settings' forwards (forwards)"],
   );
   // A property of something else that has a section's name is not the section.

@@ -50,7 +50,13 @@ export const toyFeature: Feature = {
 function treeWithToy(tree: string): void {
   for (const part of ['src-main', 'src-renderer', 'scripts', 'docs', 'test'])
     cpSync(path.join(root, part), path.join(tree, part), { recursive: true });
-  for (const file of ['package.json', 'tsconfig.json', 'tsconfig.web.json', 'tsconfig.client.json', 'vite.config.ts'])
+  for (const file of [
+    'package.json',
+    'tsconfig.json',
+    'tsconfig.web.json',
+    'tsconfig.client.json',
+    'vite.config.ts',
+  ])
     cpSync(path.join(root, file), path.join(tree, file));
   // What the checks only see is there (the docs name these folders).
   for (const part of ['node_modules', 'src-web', 'bench', 'soak'])
@@ -73,7 +79,10 @@ function treeWithToy(tree: string): void {
   const list = path.join(tree, 'src-main/app/domains.ts');
   const text = readFileSync(list, 'utf8');
   const withToy = text
-    .replace(/^(import \{ \w+ \} from '\.\.\/[\w-]+\/[\w-]+\.js';\n)/m, "$1import { toyDomain } from '../toy/toy-domain.js';\n")
+    .replace(
+      /^(import \{ \w+ \} from '\.\.\/[\w-]+\/[\w-]+\.js';\n)/m,
+      "$1import { toyDomain } from '../toy/toy-domain.js';\n",
+    )
     .replace(/(export const domains[^=]*=\s*\[)/, '$1\n  toyDomain,');
   assert.notEqual(withToy, text, 'the list takes the toy');
   writeFileSync(list, withToy);
@@ -112,7 +121,8 @@ async function windowFeatureModules(tree: string): Promise<string[]> {
       assert.ok(result, `the build transforms ${file}`);
       for (const m of result.code.matchAll(/from\s+["']([^"']+)["']/g)) {
         const spec = m[1]!.replace(/^\/@fs/, '').replace(/\?.*$/, '');
-        const target = spec.startsWith('/') && !spec.startsWith(tree) ? path.join(tree, 'src-renderer', spec) : spec;
+        const target =
+          spec.startsWith('/') && !spec.startsWith(tree) ? path.join(tree, 'src-renderer', spec) : spec;
         const rel = path.relative(features, target);
         if (/^[\w-]+\/[\w-]+-feature\.tsx?$/.test(rel)) found.push(rel.split(path.sep)[0]!);
         else if (/^[\w-]+\.ts$/.test(rel)) await visit(target);
@@ -131,7 +141,9 @@ test('a toy domain with a permission word and a window feature needs no file out
 
   // The lists made from the domains take it: its folder, its layer (the doc's list of layers as it is),
   // and its window feature's folder.
-  const { listedDomains } = (await import(pathToFileURL(path.join(tree, 'scripts/domain-folders.mjs')).href)) as {
+  const { listedDomains } = (await import(
+    pathToFileURL(path.join(tree, 'scripts/domain-folders.mjs')).href
+  )) as {
     listedDomains: () => { folder: string; window?: string }[];
   };
   const toy = listedDomains().find((d) => d.folder === 'toy');
@@ -141,12 +153,22 @@ test('a toy domain with a permission word and a window feature needs no file out
     layers: { name: string }[];
     layerListMarkdown: () => string;
   };
-  assert.ok(treeLayers.layers.some((l) => l.name === 'toy'), 'the toy is a layer');
-  assert.equal(treeLayers.layerListMarkdown(), layerListMarkdown(), "the doc's layer list needs no line for it");
+  assert.ok(
+    treeLayers.layers.some((l) => l.name === 'toy'),
+    'the toy is a layer',
+  );
+  assert.equal(
+    treeLayers.layerListMarkdown(),
+    layerListMarkdown(),
+    "the doc's layer list needs no line for it",
+  );
 
   // The window's build imports its feature, with the others.
   const modules = await windowFeatureModules(tree);
-  assert.ok(modules.includes('toy'), `the window's list imports features/toy/toy-feature (it imports ${modules.join(', ')})`);
+  assert.ok(
+    modules.includes('toy'),
+    `the window's list imports features/toy/toy-feature (it imports ${modules.join(', ')})`,
+  );
   assert.ok(modules.includes('terminals'), `and the terminals' feature still (${modules.join(', ')})`);
 
   // The docs' lists, the layers, the domains' names and the window's words hold there as here.
