@@ -177,7 +177,8 @@ test('a toy domain with a permission word and a window feature needs no file out
     // Not as a part of this run: a child that inherits the runner's context reports to it instead.
     env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_TEST_CONTEXT')),
     encoding: 'utf8',
-    timeout: 240_000,
+    // Three test files in a child, on a machine that may be loaded: generous, under the runner's 600 s.
+    timeout: 480_000,
   });
   assert.equal(run.status, 0, `the checks pass with the toy added:\n${run.stdout}\n${run.stderr}`);
 });
