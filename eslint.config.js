@@ -283,10 +283,11 @@ export default tseslint.config(
               // And the words for a peer's path (core/path-label.ts), so the CLI and the window agree,
               // and when two relay URLs are one relay (core/relay-url.ts), so both compare alike.
               // And the way a promise not awaited is handled on purpose (core/background.ts).
-              regex: String.raw`(^|/)src-main/(?!protocol/terminal-frames\.js$|core/path-label\.js$|core/relay-url\.js$|core/background\.js$)`,
+              // And the permission words' defaults and order, declared once (`<folder>-words.ts`, ADR 0111).
+              regex: String.raw`(^|/)src-main/(?!protocol/terminal-frames\.js$|core/path-label\.js$|core/relay-url\.js$|core/background\.js$|[\w-]+/[\w-]+-words\.js$)`,
               allowTypeImports: true,
               message:
-                'the renderer may only `import type` from src-main/ (the API contract), and code from protocol/terminal-frames.ts, core/path-label.ts, core/relay-url.ts and core/background.ts only (ADR 0015)',
+                "the renderer may only `import type` from src-main/ (the API contract), and code from protocol/terminal-frames.ts, core/path-label.ts, core/relay-url.ts, core/background.ts and the domains' `<folder>-words.ts` only (ADRs 0015, 0111)",
             },
           ],
         },

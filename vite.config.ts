@@ -1,8 +1,10 @@
 /**
  * Renderer build: `vite build -c vite.config.ts` writes dist/renderer/, which main.ts loads from file://.
- * No React plugin: esbuild's automatic JSX runtime is all a production build needs.
+ * No React plugin: esbuild's automatic JSX runtime is all a production build needs. The domains' features
+ * are imported by name from the list of domains (scripts/domain-features.ts, ADR 0111).
  */
 import { defineConfig } from 'vite';
+import { domainFeatures } from './scripts/domain-features.js';
 import { dropDependencyAnnotationWarnings } from './scripts/rollup-onwarn.js';
 
 export default defineConfig({
@@ -10,6 +12,7 @@ export default defineConfig({
   // Relative asset URLs, because the page is loaded from file:// (and from inside app.asar when packaged).
   base: './',
   esbuild: { jsx: 'automatic' },
+  plugins: [domainFeatures()],
   build: {
     outDir: '../dist/renderer',
     emptyOutDir: true,

@@ -6,6 +6,8 @@ export interface ListedDomain {
   file: string;
   /** The folders of the domains it builds on (its description's `builtOn`). */
   builtOn: string[];
+  /** Its feature of the window: a folder under src-renderer/features/ (its description's `window`). */
+  window?: string;
 }
 export declare function listedDomains(listText?: string, read?: (path: string) => string): ListedDomain[];
 export declare function domainFolders(): string[];

@@ -3,7 +3,8 @@
 // one `import { xDomain } from '../<folder>/<file>.js'` and one name in the `domains` array; what it
 // builds on (`builtOn: ['forwards']`) is read from its description, that file. eslint.config.js builds
 // its domain zones from this, scripts/layers.mjs the domains' layers, scripts/domain-cli-modules.ts the
-// CLI bundle's list of their cli/ parts, and test/unit/architecture/domain-imports.test.ts checks it
+// CLI bundle's list of their cli/ parts, scripts/domain-features.ts the window's list of their features
+// (a description's `window: 'terminals'`, read like builtOn), and test/unit/architecture/domain-imports.test.ts checks it
 // against the descriptions themselves, so no list of the domains is kept by hand anywhere else.
 import { readFileSync } from 'node:fs';
 
@@ -14,6 +15,8 @@ const SRC = new URL('../src-main/', import.meta.url);
  * @property {string} folder its folder under src-main/
  * @property {string} file its description's file in that folder, without extension
  * @property {string[]} builtOn the folders of the domains it builds on (its description's `builtOn`)
+ * @property {string} [window] its feature of the window, a folder under src-renderer/features/ (its
+ *   description's `window`; scripts/domain-features.ts puts it in the window's list)
  */
 
 /**
@@ -41,9 +44,11 @@ export function listedDomains(listText, read = (p) => readFileSync(new URL(p, SR
     if (!at) throw new Error(`app/domains.ts lists ${name}, which it does not import from a domain's folder`);
     const description = read(`${at.folder}/${at.file}.ts`);
     const builtOn = /^\s*builtOn:\s*\[([^\]]*)\]/m.exec(description);
+    const view = /^\s*window:\s*'([\w-]+)'/m.exec(description);
     return {
       ...at,
       builtOn: builtOn ? [...builtOn[1].matchAll(/'([\w-]+)'/g)].map((b) => b[1]) : [],
+      ...(view ? { window: view[1] } : {}),
     };
   });
 }

@@ -6,12 +6,15 @@
  * hashes every file it serves.
  */
 import { defineConfig } from 'vite';
+import { domainFeatures } from './domain-features.js';
 import { dropDependencyAnnotationWarnings } from './rollup-onwarn.js';
 
 export default defineConfig({
   root: 'src-web/window',
   base: '/',
   esbuild: { jsx: 'automatic' },
+  // The window's domain features, from the list of domains (domain-features.ts, ADR 0111).
+  plugins: [domainFeatures()],
   // manifest.webmanifest and its icon, at the root where the manifest's start_url and scope are.
   publicDir: 'public',
   build: {

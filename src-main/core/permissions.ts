@@ -6,6 +6,8 @@
  * schema library here: the CLI's client commands name permissions without loading the settings store.
  */
 
+import { NODE_WORDS } from './node-words.js';
+
 /**
  * Every permission word, by name: the node's own here, the domains' added by their contract files
  * with `declare module '../core/permissions.js' { interface PermissionWords { … } }`.
@@ -51,18 +53,6 @@ export interface PermissionVocabulary {
 /** What a permission word may look like: how a word this release does not know is still kept. */
 export const PERMISSION_WORD = /^[a-z][a-z0-9-]{0,31}$/;
 
-/**
- * The node's own word: a peer allowed it may reach others through this node, on its relay server
- * (relay-clients/own-relay.ts) or as a hop of a route (routes/).
- */
-export const NODE_PERMISSION_WORDS: { readonly [word: string]: PermissionWord } = {
-  relay: {
-    meaning: 'reach other nodes through this one: its relay server, or a hop of a route',
-    byDefault: false,
-    rank: 30,
-  },
-};
-
 /** What brings permission words: a contract piece (api/contract.ts ContractPiece). */
 export interface WordsPiece {
   readonly permissions?: { readonly [word: string]: PermissionWord } | undefined;
@@ -74,7 +64,8 @@ export interface WordsPiece {
  */
 export function permissionVocabulary(pieces: readonly WordsPiece[]): PermissionVocabulary {
   const about = new Map<Permission, PermissionWord>();
-  for (const piece of [{ permissions: NODE_PERMISSION_WORDS }, ...pieces]) {
+  const all: readonly WordsPiece[] = [{ permissions: NODE_WORDS }, ...pieces];
+  for (const piece of all) {
     for (const [word, what] of Object.entries(piece.permissions ?? {})) {
       if (!PERMISSION_WORD.test(word)) throw new Error(`'${word}' cannot be a permission word`);
       const had = about.get(word as Permission);

@@ -6,6 +6,7 @@
  * `contract`, and the declarations below give the types.
  */
 import type { ContractPiece, MethodsOf, ParamsContext, Zod } from '../api/contract-piece.js';
+import { FILES_WORDS } from './files-words.js';
 
 const peerRef = (z: Zod) => z.string().min(1).max(200);
 /** A path on the agent's machine: the CLI makes it absolute. */
@@ -173,13 +174,7 @@ export interface FileEvents {
 /** What the files domain brings to the contract at run time. */
 export const filesContract = {
   methods: fileMethodParams,
-  permissions: {
-    files: {
-      meaning: "send files and folders into this node's file inbox",
-      byDefault: false,
-      rank: 60,
-    },
-  },
+  permissions: FILES_WORDS,
   events: { 'file.transfer': {}, 'file.received': {} },
 } satisfies ContractPiece;
 

@@ -10,6 +10,7 @@ import { filesContract } from './files-contract.js';
 export const filesDomain: DomainDescription = {
   name: 'files',
   folder: 'files',
+  window: 'files',
   contract: filesContract,
   // The service's modules load when an agent creates the domain, not when a client reads the list.
   create: async (ctx) => {

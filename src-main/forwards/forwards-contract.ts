@@ -7,6 +7,7 @@
 import type { ContractPiece, MethodsOf, ParamsContext, Zod } from '../api/contract-piece.js';
 import { peerRef } from '../api/contract-fields.js';
 import { MAX_SAVED_FORWARDS, savedForwardSchema, type SavedForwardEntry } from './saved-forward-schema.js';
+import { FORWARDS_WORDS } from './forwards-words.js';
 
 /** Name of a forward or proxy: letters, digits, `.`, `_`, `-`. */
 const forwardName = (z: Zod) =>
@@ -202,18 +203,7 @@ export interface ProxyInfo {
 /** What the forwards domain brings to the contract at run time. */
 export const forwardsContract = {
   methods: forwardMethodParams,
-  permissions: {
-    forward: {
-      meaning: 'open connections from this machine: forwards and proxies that exit here',
-      byDefault: true,
-      rank: 20,
-    },
-    listen: {
-      meaning: 'listen on a port of this machine for its reverse forwards (and shares)',
-      byDefault: false,
-      rank: 40,
-    },
-  },
+  permissions: FORWARDS_WORDS,
   // A connection a peer refused, connections a lost link cut: the window has no other way to learn.
   notices: { forward: { toClients: true }, proxy: { toClients: true } },
   // Its section of config.json: the saved forwards, found by name, announced as `forward` changes.

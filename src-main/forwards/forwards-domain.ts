@@ -28,6 +28,7 @@ export function forwardingNotRunning(): ClawError {
 export const forwardsDomain: DomainDescription<'forwards'> = {
   name: 'forwards',
   folder: 'forwards',
+  window: 'forwards',
   // The saved forwards and proxies are this domain's to write (saved-forwards.ts, ADR 0091).
   settings: 'forwards',
   contract: forwardsContract,

@@ -17,6 +17,7 @@ import { groupsContract } from './groups-contract.js';
 export const groupsDomain: DomainDescription = {
   name: 'groups',
   folder: 'groups',
+  window: 'groups',
   contract: groupsContract,
   // The modules load when an agent creates the domain, not when a client reads the list.
   create: async (ctx) => {

@@ -268,6 +268,13 @@ export interface DomainDescription<S extends SectionKey = never> {
    */
   readonly builtOn?: readonly string[];
   /**
+   * Its feature of the window: a folder under src-renderer/features/ whose `<window>-feature.ts`
+   * exports `<window>Feature` (`terminals` → `terminalsFeature`). The window's build lists it
+   * (scripts/domain-features.ts, which reads this from the file's text, so it is one quoted folder;
+   * ADR 0111); nothing at run time reads it.
+   */
+  readonly window?: string;
+  /**
    * Its part of the API contract (its `<folder>/<name>-contract.ts`): methods and their schemas,
    * permission words, how its events are followed. Pure, so a client reads it without the domain.
    */

@@ -17,6 +17,7 @@ import {
   topicProblem,
   type MessageRefusalCode,
 } from '../protocol/message-frames.js';
+import { MESSAGES_WORDS } from './messages-words.js';
 
 const peerRef = (z: Zod) => z.string().min(1).max(200);
 const messageId = (z: Zod) =>
@@ -243,15 +244,7 @@ export const messagesContract = {
   methods: messageMethodParams,
   // Messages by the thousand: checked by hand when certainly valid, by zod otherwise (ADR 0059).
   fastParams: { 'messages.send': fastSendParams, 'messages.sendMany': fastSendManyParams },
-  permissions: {
-    message: {
-      meaning: "put bounded messages into this node's inbox",
-      byDefault: true,
-      rank: 50,
-      // ADR 0046: it adds nothing `terminal` did not allow.
-      grantedWith: 'terminal',
-    },
-  },
+  permissions: MESSAGES_WORDS,
   // Each form of outbox state changes is followed only while some client takes it: a program
   // sending thousands of messages costs no per-message event nobody reads (ADR 0059).
   events: {

@@ -10,6 +10,7 @@ import { messagesContract } from './messages-contract.js';
 export const messagesDomain: DomainDescription = {
   name: 'messages',
   folder: 'messages',
+  window: 'messages',
   contract: messagesContract,
   // The service's modules load when an agent creates the domain, not when a client reads the list.
   create: async (ctx) => {

@@ -11,6 +11,7 @@ import { terminalSettings } from './terminal-settings.js';
 import { MAX_TERMINAL_OFFSET, SESSION_ID, type ExitStatus } from '../protocol/terminal-frames.js';
 import { newTerminalFieldsWith, terminalDimensionWith } from '../protocol/terminal-open-fields.js';
 import type { PathKind } from '../transport/link.js';
+import { TERMINAL_WORDS } from './terminal-words.js';
 
 /**
  * - `connected`: the session runs and its stream is up (a viewer may or may not be attached);
@@ -160,13 +161,7 @@ export interface TerminalEvent {
 export const terminalContract = {
   methods: terminalMethodParams,
   streams: terminalStreamParams,
-  permissions: {
-    terminal: {
-      meaning: 'open a terminal (a shell or a command) on this machine',
-      byDefault: true,
-      rank: 10,
-    },
-  },
+  permissions: TERMINAL_WORDS,
   // A session's state shows in the status: each event is followed by one.
   events: { terminal: { status: true } },
   // A terminal is a session to the audit log: its start, each resume and its end, on either side.

@@ -37,6 +37,7 @@ async function sessionHost(ctx: DomainContext): Promise<SessionHostClient | unde
 export const terminalsDomain: DomainDescription = {
   name: 'terminals',
   folder: 'terminal',
+  window: 'terminals',
   contract: terminalContract,
   // The sessions' modules load when an agent creates the domain, not when a client reads the list.
   create: async (ctx) => {

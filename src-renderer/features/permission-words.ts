@@ -1,12 +1,16 @@
 /**
  * The permission words the window knows, with their words for people: what the registered features
- * declare (each feature's `*-permissions.ts`), gathered here and nowhere else, so the agent's own list
- * can feed the window later without touching a component. test/unit/renderer/permission-words.test.ts
- * holds the declarations to the agent's list (order and default) meanwhile.
+ * declare (each feature's `*-permissions.ts`), gathered here and nowhere else. A word's default and its
+ * place among the others are the domain's, declared once in its `<folder>-words.ts` (the node's own
+ * `relay` in core/node-words.ts), which the contract piece brings to the agent and `explained` below
+ * brings to the window (ADR 0111); a feature adds only what the window says of it.
+ * test/unit/renderer/permission-words.test.ts holds the gathered words to the agent's list.
  *
  * A word the agent grants that no feature explains is still shown, by its own name (their-grants.ts
  * grantsText), but gets no box: a box needs a label. Pure: no React, so Node's unit tests import it.
  */
+
+import type { PermissionWord as DomainWord } from '../../src-main/core/permissions.js';
 
 /**
  * A permission word a feature explains (the agent grants and checks it; the window only words it).
@@ -21,6 +25,25 @@ export interface PermissionWord {
   /** Granted to a new peer unless the boxes are changed (the agent's default). */
   readonly byDefault: boolean;
   readonly order: number;
+}
+
+/** What the window says of a word: the rest is the domain's. */
+export type WordText = Pick<PermissionWord, 'label' | 'refused'>;
+
+/**
+ * A domain's words (its `<folder>-words.ts`) with what the window says of each: the default and the
+ * order are the domain's (`byDefault`, `rank`), so they are written once.
+ */
+export function explained<W extends string>(
+  words: { readonly [K in W]: DomainWord },
+  says: { readonly [K in W]: WordText },
+): PermissionWord[] {
+  return (Object.keys(words) as W[]).map((word) => ({
+    word,
+    ...says[word],
+    byDefault: words[word].byDefault,
+    order: words[word].rank,
+  }));
 }
 
 /** Every feature's words, in their order; a word declared twice counts once (its first declaration). */

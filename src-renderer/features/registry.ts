@@ -1,6 +1,7 @@
 /**
  * What a feature of the window is and what it brings (docs/architecture.md §Adding a domain, ADR 0086):
- * each folder under features/ exports one `Feature`, and one list (features/index.ts) names them. The
+ * each folder under features/ exports one `Feature`, and one list (features/index.ts, with the domains'
+ * from domain-features.ts) holds them. The
  * shared parts of the window — the sidebar, the view area, the peer card's actions, the settings
  * sections, the permission boxes — read what the registered features bring, through the context below,
  * and name none of them.
@@ -68,6 +69,11 @@ export interface Feature extends LinkedFeature {
   readonly id: string;
   /** Its name in the sidebar, the document title and the view's landmark. */
   readonly label: string;
+  /**
+   * A domain's feature: its place in the sidebar among the domains' features, lowest first (those
+   * without one after, in the domains' order, which is the order the node starts them in).
+   */
+  readonly place?: number;
   readonly View: ComponentType;
   /** Its count in the sidebar, read live (a React hook). */
   readonly useCount?: () => NavCount | undefined;
@@ -100,6 +106,14 @@ export function useFeatures(): readonly Feature[] {
 export function usePermissionWords(): PermissionWord[] {
   const features = useFeatures();
   return useMemo(() => permissionWords(features), [features]);
+}
+
+/** `features` by their `place`, lowest first; those without one after, in the order given. */
+export function inPlace<F extends { readonly place?: number }>(features: readonly F[]): F[] {
+  return features
+    .map((f, i) => ({ f, i }))
+    .sort((a, b) => (a.f.place ?? Infinity) - (b.f.place ?? Infinity) || a.i - b.i)
+    .map(({ f }) => f);
 }
 
 /** The features' peer card actions, in their order. */

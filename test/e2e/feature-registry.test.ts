@@ -16,6 +16,7 @@ import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { build } from 'vite';
+import { domainFeatures } from '../../scripts/domain-features.js';
 import { CHROMIUM, card, launchBrowser, nav, screenshotThemes } from '../helpers/browser.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -43,6 +44,8 @@ async function buildToyWindow(outDir: string): Promise<void> {
     // Vite's own cache stays in the temp folder, not in the shared node_modules.
     cacheDir: join(outDir, '.vite'),
     esbuild: { jsx: 'automatic' },
+    // The domains' features, from their list, as the window's own build takes them.
+    plugins: [domainFeatures()],
     build: {
       outDir: join(outDir, 'page'),
       emptyOutDir: true,

@@ -9,6 +9,7 @@ import { useFiles } from './use-files.js';
 export const filesFeature: Feature = {
   id: 'files',
   label: 'Files',
+  place: 40,
   View: FilesView,
   useCount: () => ({
     count: useFiles((s) => s.transfers.filter((t) => !finished(t)).length),

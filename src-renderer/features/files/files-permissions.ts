@@ -1,12 +1,7 @@
 /** The permission word the files feature explains (features/permission-words.ts). */
-import type { PermissionWord } from '../permission-words.js';
+import { FILES_WORDS } from '../../../src-main/files/files-words.js';
+import { explained, type PermissionWord } from '../permission-words.js';
 
-export const FILES_PERMISSIONS: readonly PermissionWord[] = [
-  {
-    word: 'files',
-    label: 'Send files here (into the file inbox)',
-    refused: 'files',
-    byDefault: false,
-    order: 6,
-  },
-];
+export const FILES_PERMISSIONS: readonly PermissionWord[] = explained(FILES_WORDS, {
+  files: { label: 'Send files here (into the file inbox)', refused: 'files' },
+});

@@ -7,6 +7,7 @@ import { FORWARDS_PERMISSIONS } from './forwards-permissions.js';
 export const forwardsFeature: Feature = {
   id: 'forwards',
   label: 'Forwards',
+  place: 50,
   View: ForwardsView,
   permissions: FORWARDS_PERMISSIONS,
   peerActions: [

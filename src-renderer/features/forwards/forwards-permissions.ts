@@ -1,19 +1,8 @@
 /** The permission words the forwards feature explains (features/permission-words.ts). */
-import type { PermissionWord } from '../permission-words.js';
+import { FORWARDS_WORDS } from '../../../src-main/forwards/forwards-words.js';
+import { explained, type PermissionWord } from '../permission-words.js';
 
-export const FORWARDS_PERMISSIONS: readonly PermissionWord[] = [
-  {
-    word: 'forward',
-    label: 'Forward connections through here',
-    refused: 'forwards',
-    byDefault: true,
-    order: 2,
-  },
-  {
-    word: 'listen',
-    label: 'Listen on ports here (reverse forwards)',
-    refused: 'reverse forwards',
-    byDefault: false,
-    order: 4,
-  },
-];
+export const FORWARDS_PERMISSIONS: readonly PermissionWord[] = explained(FORWARDS_WORDS, {
+  forward: { label: 'Forward connections through here', refused: 'forwards' },
+  listen: { label: 'Listen on ports here (reverse forwards)', refused: 'reverse forwards' },
+});

@@ -7,6 +7,7 @@ import { followMembership, LEAVING } from './membership-news.js';
 export const groupsFeature: Feature = {
   id: 'groups',
   label: 'Groups',
+  place: 10,
   View: GroupsView,
   links: GROUPS_LINKS,
   // A member's side is the least: listing, joining, leaving. The owner's parts (create, invite,

@@ -9,6 +9,7 @@ import { useMessages } from './use-messages.js';
 export const messagesFeature: Feature = {
   id: 'messages',
   label: 'Messages',
+  place: 30,
   View: MessagesView,
   useCount: () => ({ count: useMessages((s) => unreadCount(s.inbox)), counted: 'unread' }),
   permissions: MESSAGES_PERMISSIONS,

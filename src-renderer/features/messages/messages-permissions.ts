@@ -1,12 +1,7 @@
 /** The permission word the messages feature explains (features/permission-words.ts). */
-import type { PermissionWord } from '../permission-words.js';
+import { MESSAGES_WORDS } from '../../../src-main/messages/messages-words.js';
+import { explained, type PermissionWord } from '../permission-words.js';
 
-export const MESSAGES_PERMISSIONS: readonly PermissionWord[] = [
-  {
-    word: 'message',
-    label: 'Send messages to programs here',
-    refused: 'messages',
-    byDefault: true,
-    order: 5,
-  },
-];
+export const MESSAGES_PERMISSIONS: readonly PermissionWord[] = explained(MESSAGES_WORDS, {
+  message: { label: 'Send messages to programs here', refused: 'messages' },
+});

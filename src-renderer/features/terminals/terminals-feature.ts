@@ -10,6 +10,7 @@ import { TERMINALS_PERMISSIONS } from './terminals-permissions.js';
 export const terminalsFeature: Feature = {
   id: 'terminals',
   label: 'Terminals',
+  place: 20,
   View: TerminalsView,
   SidebarNote: OpenTerminalsNote,
   permissions: TERMINALS_PERMISSIONS,

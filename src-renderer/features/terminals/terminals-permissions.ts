@@ -1,6 +1,7 @@
 /** The permission word the terminals feature explains (features/permission-words.ts). */
-import type { PermissionWord } from '../permission-words.js';
+import { TERMINAL_WORDS } from '../../../src-main/terminal/terminal-words.js';
+import { explained, type PermissionWord } from '../permission-words.js';
 
-export const TERMINALS_PERMISSIONS: readonly PermissionWord[] = [
-  { word: 'terminal', label: 'Open terminals here', refused: 'terminals', byDefault: true, order: 1 },
-];
+export const TERMINALS_PERMISSIONS: readonly PermissionWord[] = explained(TERMINAL_WORDS, {
+  terminal: { label: 'Open terminals here', refused: 'terminals' },
+});

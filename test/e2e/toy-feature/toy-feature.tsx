@@ -6,9 +6,11 @@
 import { useSyncExternalStore } from 'react';
 import { useIntent, useService } from '../../../src-renderer/api/hooks.js';
 import { Listeners } from '../../../src-renderer/api/transport.js';
+import { explained } from '../../../src-renderer/features/permission-words.js';
 import type { Feature } from '../../../src-renderer/features/registry.js';
 import { serviceKey } from '../../../src-renderer/lib/feature-services.js';
 import type { FeatureLink, IntentOf } from '../../../src-renderer/lib/navigation.js';
+import { TOY_WORDS } from '../../fixtures/toy-domain/toy-words.js';
 
 declare module '../../../src-renderer/lib/navigation.js' {
   interface Intents {
@@ -73,7 +75,8 @@ export const toyFeature: Feature = {
   View: ToyView,
   useCount: () => ({ count: 2, counted: 'toys' }),
   SettingsSection: ToySection,
-  permissions: [{ word: 'toy', label: 'Play with toys here', refused: 'toys', byDefault: false, order: 7 }],
+  // The toy domain's word (its default and order declared once, in its folder), worded for the window.
+  permissions: explained(TOY_WORDS, { toy: { label: 'Play with toys here', refused: 'toys' } }),
   links: TOY_LINKS,
   // A link's thing goes in the box once, as the link is followed: a re-render adds nothing.
   follow: ({ thing }: IntentOf<'toy'>, { get }) => {

@@ -1,5 +1,5 @@
 /**
- * What docs/architecture.md and docs/testing.md point at is there: each file or folder of the
+ * What docs/overview.md, docs/architecture.md and docs/testing.md point at is there: each file or folder of the
  * repository they name in backticks exists, each link to another document resolves, each `npm run`
  * script they give is in package.json, each identifier they name in backticks (a type, a function, an
  * API method) is in the code, and every reference to one of their sections, from anywhere in the
@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const DOCS = ['docs/architecture.md', 'docs/testing.md'];
+const DOCS = ['docs/overview.md', 'docs/architecture.md', 'docs/testing.md'];
 /** Where a bare file name (`agent-host.ts`) or a path inside the sources (`core/errors.ts`) is looked up. */
 const SOURCE_ROOTS = ['src-main', 'src-renderer'];
 const SEARCHED = ['src-main', 'src-renderer', 'test', 'scripts', 'bench', 'soak'];

@@ -18,6 +18,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { listedDomains } from '../../../scripts/domain-folders.mjs';
 
 const src = fileURLToPath(new URL('../../../src-renderer/', import.meta.url));
 const featuresDir = path.join(src, 'features');
@@ -111,11 +112,17 @@ test("each feature folder declares its id as its folder's name, and brings its p
 });
 
 test('no shared file of the window (outside features/<feature>/) names a feature', () => {
-  // The list names each feature, once, by its `<folder>-feature.ts`: that is what it is for.
+  // The list names each of the window's own features, once, by its `<folder>-feature.ts`: that is what
+  // it is for. The domains' it names not at all: the build writes them out from the domains' list
+  // (features/domain-features.ts, ADR 0111).
   const list = readFileSync(path.join(featuresDir, 'index.ts'), 'utf8');
+  const domainWindows = listedDomains().flatMap((d) => (d.window ? [d.window] : []));
   assert.deepEqual(
     [...list.matchAll(/from '\.\/([^/']+)\/([^']+)'/g)].map((m) => `${m[1]}/${m[2]}`).sort(),
-    features.map((f) => `${f.folder}/${f.folder}-feature.js`).sort(),
+    features
+      .filter((f) => !domainWindows.includes(f.folder))
+      .map((f) => `${f.folder}/${f.folder}-feature.js`)
+      .sort(),
   );
   const shared = sourceFiles(src).filter((f) => !/^features\/[^/]+\//.test(f) && f !== 'features/index.ts');
   assert.ok(
