@@ -202,6 +202,22 @@ export async function agentCall<M extends MethodName>(
   }
 }
 
+/**
+ * Waits (over the control socket, from this process) until the agent of `home` holds a pairing request,
+ * then approves it as its owner does, `clawbridge approve --latest`; throws if that fails. Polling the
+ * CLI's approve until it succeeded started a CLI process (~0.4 s of CPU) each poll.
+ */
+export async function approveWhenPending(home: string, timeoutMs = 30_000): Promise<void> {
+  await until(
+    'a pairing request on the device',
+    async () => (await agentCall(home, 'pending.list', {})).length > 0,
+    timeoutMs,
+  );
+  const approved = await cli(['approve', '--latest', '--home', home]);
+  if (approved.code !== 0)
+    throw new Error(`clawbridge approve --latest failed (${approved.code}): ${approved.stderr}`);
+}
+
 /** The peer `name` as `clawbridge peers --json --home HOME` lists it (`peers.list`), or undefined. */
 export async function peerOf(home: string, name: string): Promise<PeerInfo | undefined> {
   return (await agentCall(home, 'peers.list', {})).find((p) => p.name === name);

@@ -9,7 +9,7 @@ import type { Browser, BrowserContextOptions, Locator, Page } from 'playwright-c
 import type { PairNewResult } from '../../src-main/api/contract.js';
 import { card, nav, waitForText } from './browser.js';
 import {
-  cli,
+  approveWhenPending,
   cliJson,
   startRelay,
   startRelayAgent,
@@ -99,11 +99,7 @@ export async function enterCode(page: Page, code: string, tap = false): Promise<
 export async function pairWithDevice(page: Page, home: string, tap = false): Promise<void> {
   const code = await cliJson<PairNewResult>(['pair', 'new', '--home', home]);
   await enterCode(page, code.code, tap);
-  await until(
-    'the page waits for approval on the device',
-    async () => (await cli(['approve', '--latest', '--home', home])).code === 0,
-    30_000,
-  );
+  await approveWhenPending(home);
   await deviceCard(page).getByRole('button', { name: 'Open terminal' }).waitFor({ timeout: 30_000 });
 }
 
