@@ -7,7 +7,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
-import { cliJson } from './processes.js';
+import { agentCall } from './processes.js';
 import { until } from './wait.js';
 
 export const CHROMIUM = process.env.CLAWBRIDGE_CHROMIUM ?? '/usr/bin/chromium';
@@ -71,10 +71,13 @@ export async function closeSharedBrowser(): Promise<void> {
   await (await browser?.catch(() => undefined))?.close();
 }
 
-/** The agent's web UI link with its token, as `clawbridge ui --no-open --json` prints it. */
+/**
+ * The agent's web UI link with its token, as `clawbridge ui --no-open --json` prints it: asked of the
+ * agent (`ui.url`, what that command asks) from this process rather than by a CLI process (~0.4 s of
+ * CPU) for each window a test opens. The command itself is tested in test/integration/web-ui-agent.test.ts.
+ */
 export async function uiUrl(home: string): Promise<string> {
-  const r = await cliJson<{ url: string }>(['ui', '--no-open', '--home', home]);
-  return r.url;
+  return (await agentCall(home, 'ui.url', {})).url;
 }
 
 export interface UiPage {
