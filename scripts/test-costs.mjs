@@ -121,6 +121,9 @@ export function slowestReport(costs, n = SLOWEST) {
     ...byWall.map(line),
     ...(measured.length === 0
       ? ['(CPU per file is read from /proc: not measured here)']
-      : [`the ${byCpu.length} slowest files by CPU (all files: ${cpuTotal.toFixed(0)} CPU s):`, ...byCpu.map(line)]),
+      : [
+          `the ${byCpu.length} slowest files by CPU (all files: ${cpuTotal.toFixed(0)} CPU s):`,
+          ...byCpu.map(line),
+        ]),
   ];
 }
