@@ -27,6 +27,7 @@ import {
 import { agentCall, cli, cliJson, stopAll } from '../helpers/processes.js';
 import {
   deviceCard,
+  deviceOnline,
   enterCode,
   openRelayPage,
   openTerminal,
@@ -161,7 +162,7 @@ test(
       await screenshotThemes(page, 'browser-node-resumed');
       // The card is online again.
       await nav(page, 'Peers').click();
-      await waitForText(deviceCard(page), /online/, 30_000);
+      await deviceOnline(page);
     } finally {
       await closeContexts(browser);
       proxy.close();

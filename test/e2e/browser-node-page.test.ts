@@ -35,6 +35,7 @@ import { agentCall, approveWhenPending, cli, cliJson, stopAll } from '../helpers
 import {
   DEVICE,
   deviceCard,
+  deviceOnline,
   enterCode,
   openRelayPage,
   openTerminal,
@@ -132,11 +133,7 @@ test(
       );
       assert.equal(peer?.kind, 'browser');
       // The device's state: online, through the relay.
-      await until(
-        'the card says the device is online',
-        async () => /online/.test(await deviceCard(page).innerText()),
-        30_000,
-      );
+      await deviceOnline(page);
       await screenshotThemes(page, 'browser-node-devices');
 
       await openTerminal(page);
@@ -196,11 +193,7 @@ test(
       const { page, errors } = await openRelayPage(browser, pageUrl);
       await shownFingerprint(page);
       await pairWithDevice(page, home);
-      await until(
-        'the card says the device is online',
-        async () => /online/.test(await deviceCard(page).innerText()),
-        30_000,
-      );
+      await deviceOnline(page);
       // The device frozen: the opening waits on it (a slow link), long enough to type a command meanwhile.
       process.kill(agent.child.pid!, 'SIGSTOP');
       try {
@@ -277,11 +270,7 @@ test(
       assert.equal(pending.name, 'Ana’s laptop');
       const approved = await cli(['approve', '--latest', '--home', home]);
       assert.equal(approved.code, 0, approved.stderr);
-      await until(
-        'the card says the device is online',
-        async () => /online/.test(await deviceCard(page).innerText()),
-        30_000,
-      );
+      await deviceOnline(page);
 
       // The device's window: the browser under its name, relayed because a browser cannot listen.
       const device = await openUi(browser, await uiUrl(home));

@@ -106,6 +106,22 @@ export async function pairWithDevice(page: Page, home: string, tap = false): Pro
 /** The device's card in the Peers view. */
 export const deviceCard = (page: Page, name = DEVICE): Locator => card(page, name);
 
+/**
+ * Waits until the device's card says it is online and its Open terminal is available, which the page
+ * makes it only then. The card's text alone is no sign: while the device is not online the card holds,
+ * for a screen reader, "office is connecting: it must be online for this", which says "online" too.
+ */
+export async function deviceOnline(page: Page, timeoutMs = 30_000): Promise<void> {
+  const open = deviceCard(page).getByRole('button', { name: 'Open terminal' });
+  await until(
+    'the card says the device is online',
+    async () =>
+      /online/.test(await deviceCard(page).innerText()) &&
+      (await open.getAttribute('aria-disabled')) === 'false',
+    timeoutMs,
+  );
+}
+
 /** The terminal's screen (xterm's rows) in the Terminals view. */
 export const screen = (page: Page): Locator => page.locator('.terminal-pane .xterm-rows');
 export const screenText = (page: Page): Promise<string> => screen(page).innerText();
