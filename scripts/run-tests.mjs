@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { freeShare, mayStart, sampleCpu } from './test-slots.mjs';
 import { failureDigest } from './test-failures.mjs';
+import { cpuLedger, reapedCpuReader, slowestReport } from './test-costs.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const wanted = process.argv.slice(2);
@@ -101,11 +102,29 @@ const pooled = grouped(files.filter((f) => !isAside(f)));
  * @property {number | null} code the runner's exit code
  * @property {string} out its output, whole
  * @property {number} seconds wall time
+ * @property {number | undefined} cpu CPU seconds of it and every process it started and reaped (scripts/test-costs.mjs)
+ * @property {string[]} [reapedWith] runs reaped in the same pass, whose CPU `cpu` holds too
+ * @property {string} [countedIn] the run whose `cpu` holds this one's
  */
 
 /** @param {string} file @returns {string} how a file or group is named in the output */
 const nameOf = (file) =>
   file.startsWith(groupsDir) ? `unit files, ${file.slice(groupsDir.length + 1, -'.test.mjs'.length)}` : file;
+
+// Each file's CPU: the rise of the runner's reaped-children CPU as its process is reaped. Readings in
+// one turn of the event loop are one reaping pass; `turn` moves on once the loop has.
+const readReapedCpu = reapedCpuReader();
+const ledger = readReapedCpu && cpuLedger(readReapedCpu());
+let turn = 0;
+let turnPending = false;
+const nextTurn = () => {
+  if (turnPending) return;
+  turnPending = true;
+  setImmediate(() => {
+    turn++;
+    turnPending = false;
+  });
+};
 
 /** @param {string} file @returns {Promise<Outcome>} */
 function run(file) {
@@ -120,12 +139,21 @@ function run(file) {
     const out = [];
     child.stdout.on('data', (d) => out.push(d));
     child.stderr.on('data', (d) => out.push(d));
+    /** @type {import('./test-costs.mjs').Reaped | undefined} */
+    let cost;
+    child.on('exit', () => {
+      cost = ledger && readReapedCpu && ledger.reaped(nameOf(file), readReapedCpu(), turn);
+      nextTurn();
+    });
     const done = (/** @type {number | null} */ code) =>
       resolve({
         name: nameOf(file),
         code,
         out: Buffer.concat(out).toString(),
         seconds: (performance.now() - t0) / 1000,
+        cpu: cost?.cpu,
+        reapedWith: cost?.reapedWith,
+        countedIn: cost?.countedIn,
       });
     child.on('error', (err) => {
       out.push(Buffer.from(`could not start the test runner: ${err.message}\n`));
@@ -150,8 +178,9 @@ function report(o) {
   for (const [, key, value] of o.out.matchAll(COUNT_LINE))
     if (key !== 'duration_ms') totals[key] += Number(value);
   const verdict = o.code === 0 ? 'passed' : `FAILED (exit ${o.code})`;
+  const cpu = o.cpu === undefined ? '' : `, ${o.cpu.toFixed(1)} s CPU`;
   process.stdout.write(
-    `── ${o.name}: ${verdict} in ${o.seconds.toFixed(1)} s [${outcomes.length}/${total}]\n`,
+    `── ${o.name}: ${verdict} in ${o.seconds.toFixed(1)} s${cpu} [${outcomes.length}/${total}]\n`,
   );
   process.stdout.write(o.out.replace(COUNT_LINE, '').replace(/\n{2,}$/, '\n'));
 }
@@ -223,8 +252,7 @@ await new Promise((/** @type {(v?: unknown) => void} */ finished) => {
 for (const o of await beside) report(o);
 
 const failed = outcomes.filter((o) => o.code !== 0);
-const slowest = [...outcomes].sort((x, y) => y.seconds - x.seconds).slice(0, 8);
-console.log(`\nslowest: ${slowest.map((o) => `${o.name} ${o.seconds.toFixed(0)} s`).join(', ')}`);
+console.log(`\n${slowestReport(outcomes).join('\n')}`);
 for (const c of COUNTS) console.log(`ℹ ${c} ${totals[c]}`);
 console.log(
   `ℹ files ${outcomes.length}, failed ${failed.length}; ${((performance.now() - t0) / 1000).toFixed(0)} s`,

@@ -15,10 +15,19 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
 import type { PairNewResult, PeerInfo } from '../../src-main/api/contract.js';
-import { browserMissing, launchBrowser, nav, screenshotThemes, waitForText } from '../helpers/browser.js';
+import {
+  browserMissing,
+  closeContexts,
+  closeSharedBrowser,
+  nav,
+  screenshotThemes,
+  sharedBrowser,
+  waitForText,
+} from '../helpers/browser.js';
 import { agentCall, cli, cliJson, stopAll } from '../helpers/processes.js';
 import {
   deviceCard,
+  deviceOnline,
   enterCode,
   openRelayPage,
   openTerminal,
@@ -34,7 +43,10 @@ import { sleep, until } from '../helpers/wait.js';
 
 const missing = browserMissing();
 if (missing) console.log(`# ${missing}`);
-after(stopAll);
+after(async () => {
+  await closeSharedBrowser();
+  await stopAll();
+});
 
 /** A loopback TCP proxy to the relay that the test can cut (drop everything, refuse new) and restore. */
 class CuttableProxy {
@@ -102,7 +114,7 @@ test(
   async () => {
     const { relay, home } = await relayWithDevice();
     const proxy = await CuttableProxy.start(relay.port);
-    const browser = await launchBrowser();
+    const browser = await sharedBrowser();
     try {
       const { page } = await openRelayPage(browser, proxy.url);
       await pairWithDevice(page, home);
@@ -150,9 +162,9 @@ test(
       await screenshotThemes(page, 'browser-node-resumed');
       // The card is online again.
       await nav(page, 'Peers').click();
-      await waitForText(deviceCard(page), /online/, 30_000);
+      await deviceOnline(page);
     } finally {
-      await browser.close();
+      await closeContexts(browser);
       proxy.close();
     }
   },
@@ -163,7 +175,7 @@ test(
   { skip: missing ?? false },
   async () => {
     const { pageUrl, home } = await relayWithDevice();
-    const browser = await launchBrowser();
+    const browser = await sharedBrowser();
     try {
       const { page } = await openRelayPage(browser, pageUrl, { viewport: { width: 390, height: 844 } });
       await pairWithDevice(page, home);
@@ -203,7 +215,7 @@ test(
       assert.equal(await screen(page).count(), 1, 'only the ended terminal');
       assert.equal(await count(page, /^42$/gm), 1, 'the shown tab is the ended one: no new one opened');
     } finally {
-      await browser.close();
+      await closeContexts(browser);
     }
   },
 );
@@ -214,7 +226,7 @@ test(
   async () => {
     const { relay, home } = await relayWithDevice();
     const proxy = await CuttableProxy.start(relay.port);
-    const browser = await launchBrowser();
+    const browser = await sharedBrowser();
     try {
       const { page } = await openRelayPage(browser, proxy.url, { viewport: { width: 390, height: 844 } });
       await shownFingerprint(page);
@@ -230,7 +242,7 @@ test(
       await waitForText(error, /code invalid or expired/, 30_000);
       assert.equal((await agentCall(home, 'pending.list', {})).length, 0, 'no request reached the device');
     } finally {
-      await browser.close();
+      await closeContexts(browser);
       proxy.close();
     }
   },
@@ -241,7 +253,7 @@ test(
   { skip: missing ?? false },
   async () => {
     const { pageUrl, home } = await relayWithDevice();
-    const browser = await launchBrowser();
+    const browser = await sharedBrowser();
     try {
       const { page } = await openRelayPage(browser, pageUrl);
       const fingerprint = await shownFingerprint(page);
@@ -262,7 +274,7 @@ test(
       assert.notEqual(approved.code, 0, 'nothing left to approve');
       assert.equal(await deviceCard(page).count(), 0, 'the page paired with nothing');
     } finally {
-      await browser.close();
+      await closeContexts(browser);
     }
   },
 );

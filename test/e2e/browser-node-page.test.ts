@@ -18,21 +18,24 @@ import type { PairNewResult, PeerInfo } from '../../src-main/api/contract.js';
 import {
   browserMissing,
   card,
+  closeContexts,
+  closeSharedBrowser,
   focused,
-  launchBrowser,
   nav,
   openUi,
   screenshotThemes,
+  sharedBrowser,
   uiUrl,
   waitForText,
 } from '../helpers/browser.js';
 import { defaultBrowserName } from '../../src-web/window/browser-name.js';
 import { startCapture } from '../helpers/capture.js';
 import { freePort } from '../helpers/ports.js';
-import { agentCall, cli, cliJson, stopAll } from '../helpers/processes.js';
+import { agentCall, approveWhenPending, cli, cliJson, stopAll } from '../helpers/processes.js';
 import {
   DEVICE,
   deviceCard,
+  deviceOnline,
   enterCode,
   openRelayPage,
   openTerminal,
@@ -86,7 +89,10 @@ async function pageHashFromOutside(request: APIRequestContext, base: string): Pr
 
 const missing = browserMissing();
 if (missing) console.log(`# ${missing}`);
-after(stopAll);
+after(async () => {
+  await closeSharedBrowser();
+  await stopAll();
+});
 
 test(
   'Chromium pairs with the relay page and runs a terminal on the node behind it',
@@ -97,7 +103,7 @@ test(
     const capture = await startCapture(port);
     const { pageUrl, printedHash, home } = await relayWithDevice(port);
 
-    const browser = await launchBrowser();
+    const browser = await sharedBrowser();
     try {
       const { page, errors } = await openRelayPage(browser, pageUrl);
       const answer = await page.request.get(pageUrl);
@@ -127,11 +133,7 @@ test(
       );
       assert.equal(peer?.kind, 'browser');
       // The device's state: online, through the relay.
-      await until(
-        'the card says the device is online',
-        async () => /online/.test(await deviceCard(page).innerText()),
-        30_000,
-      );
+      await deviceOnline(page);
       await screenshotThemes(page, 'browser-node-devices');
 
       await openTerminal(page);
@@ -167,7 +169,7 @@ test(
       );
       assert.deepEqual(errors, []);
     } finally {
-      await browser.close();
+      await closeContexts(browser);
       await capture?.stop();
     }
     if (capture) {
@@ -186,16 +188,12 @@ test(
   { skip: missing ?? false },
   async () => {
     const { pageUrl, home, agent } = await relayWithDevice();
-    const browser = await launchBrowser();
+    const browser = await sharedBrowser();
     try {
       const { page, errors } = await openRelayPage(browser, pageUrl);
       await shownFingerprint(page);
       await pairWithDevice(page, home);
-      await until(
-        'the card says the device is online',
-        async () => /online/.test(await deviceCard(page).innerText()),
-        30_000,
-      );
+      await deviceOnline(page);
       // The device frozen: the opening waits on it (a slow link), long enough to type a command meanwhile.
       process.kill(agent.child.pid!, 'SIGSTOP');
       try {
@@ -210,7 +208,7 @@ test(
       await waitForText(screen(page), /^typed-ahead-42$/m, 30_000);
       assert.deepEqual(errors, []);
     } finally {
-      await browser.close();
+      await closeContexts(browser);
     }
   },
 );
@@ -220,7 +218,7 @@ test(
   { skip: missing ?? false },
   async () => {
     const { pageUrl, home, agent } = await relayWithDevice(0, ['--ui-listen', '127.0.0.1:0']);
-    const browser = await launchBrowser();
+    const browser = await sharedBrowser();
     try {
       const { page, errors } = await openRelayPage(browser, pageUrl);
       const fingerprint = await shownFingerprint(page);
@@ -272,11 +270,7 @@ test(
       assert.equal(pending.name, 'Ana’s laptop');
       const approved = await cli(['approve', '--latest', '--home', home]);
       assert.equal(approved.code, 0, approved.stderr);
-      await until(
-        'the card says the device is online',
-        async () => /online/.test(await deviceCard(page).innerText()),
-        30_000,
-      );
+      await deviceOnline(page);
 
       // The device's window: the browser under its name, relayed because a browser cannot listen.
       const device = await openUi(browser, await uiUrl(home));
@@ -307,7 +301,7 @@ test(
       await screenshotThemes(page, 'browser-node-device-offline');
       assert.deepEqual(errors, []);
     } finally {
-      await browser.close();
+      await closeContexts(browser);
     }
   },
 );
@@ -317,7 +311,7 @@ test(
   { skip: missing ?? false },
   async () => {
     const { pageUrl, home } = await relayWithDevice();
-    const browser = await launchBrowser();
+    const browser = await sharedBrowser();
     try {
       const { page } = await openRelayPage(browser, pageUrl, {
         viewport: { width: 390, height: 844 },
@@ -337,11 +331,7 @@ test(
       );
       await screenshotThemes(page, 'browser-node-phone-invite');
       await page.getByRole('button', { name: 'Join', exact: true }).tap();
-      await until(
-        'the page waits for approval on the device',
-        async () => (await cli(['approve', '--latest', '--home', home])).code === 0,
-        30_000,
-      );
+      await approveWhenPending(home);
       await nav(page, 'Peers').tap();
       const open = deviceCard(page).getByRole('button', { name: 'Open terminal' });
       await open.waitFor({ timeout: 30_000 });
@@ -375,7 +365,7 @@ test(
       await nav(page, 'Peers').tap();
       await screenshotThemes(page, 'browser-node-phone-peers');
     } finally {
-      await browser.close();
+      await closeContexts(browser);
     }
   },
 );
@@ -393,7 +383,7 @@ test(
     );
     await new Promise<void>((r) => hostile.listen(0, '127.0.0.1', r));
     const hostileUrl = `http://127.0.0.1:${(hostile.address() as AddressInfo).port}/`;
-    const browser = await launchBrowser();
+    const browser = await sharedBrowser();
     try {
       const { page } = await openRelayPage(browser, pageUrl);
       const own = await shownFingerprint(page);
@@ -431,7 +421,7 @@ test(
       await page.reload();
       assert.equal(await shownFingerprint(page), own);
     } finally {
-      await browser.close();
+      await closeContexts(browser);
       hostile.close();
     }
   },
@@ -442,7 +432,7 @@ test(
   { skip: missing ?? false },
   async () => {
     const { pageUrl } = await relayWithDevice();
-    const browser = await launchBrowser();
+    const browser = await sharedBrowser();
     try {
       const page = await (await browser.newContext()).newPage();
       const violations: string[] = [];
@@ -489,7 +479,7 @@ test(
       await shownFingerprint(page);
       assert.deepEqual(violations, []);
     } finally {
-      await browser.close();
+      await closeContexts(browser);
     }
   },
 );

@@ -52,7 +52,7 @@ const nodes: Record<'o1' | 'o2' | 'm1', LoopbackNode & { proc: AgentProc }> = {}
 
 async function startNode(name: 'o1' | 'o2' | 'm1', relay: string, ui: boolean): Promise<void> {
   const home = tempHome(`e2e-groups-${name}`);
-  const proc = await startAgent(home, { name, relay, listen: '127.0.0.1:0', ui, readyMs: 30_000 });
+  const proc = await startAgent(home, { name, relay, listen: '127.0.0.1:0', ui });
   nodes[name] = { name, home, fingerprint: proc.fingerprint, address: proc.listen ?? '', proc };
 }
 

@@ -10,7 +10,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
-import type { PeerInfo } from '../../src-main/api/contract.js';
 import {
   browserMissing,
   card,
@@ -23,6 +22,7 @@ import {
   type UiPage,
 } from '../helpers/browser.js';
 import {
+  agentCall,
   cli,
   cliJson,
   startRelay,
@@ -127,7 +127,7 @@ test(
     const cOnB = await until(
       'c introduced to b',
       async () =>
-        (await cliJson<PeerInfo[]>(['peers', '--home', homes.b])).find(
+        (await agentCall(homes.b, 'peers.list', {})).find(
           (p) => p.fingerprint === ids.c.fingerprint && p.state === 'online',
         ),
       15_000,
@@ -158,10 +158,7 @@ test(
     await may.getByRole('checkbox', { name: 'Open terminals here' }).click();
     await until(
       'mineAllow saved',
-      async () =>
-        !(await cliJson<{ mineAllow: string[] }>(['settings', '--home', homes.a])).mineAllow.includes(
-          'terminal',
-        ),
+      async () => !(await agentCall(homes.a, 'settings.get', {})).mineAllow.includes('terminal'),
       10_000,
     );
     await screenshotThemes(page, 'my-devices-settings');
@@ -201,7 +198,7 @@ test(
     await until(
       'd marked mine on a, both ways',
       async () =>
-        (await cliJson<PeerInfo[]>(['peers', '--home', homes.a])).find(
+        (await agentCall(homes.a, 'peers.list', {})).find(
           (p) => p.fingerprint === dId.fingerprint && p.mine && p.theyMarkMine === true,
         ),
       30_000,

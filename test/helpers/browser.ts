@@ -7,8 +7,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
-import { cliJson } from './processes.js';
-import { sleep, until } from './wait.js';
+import { agentCall } from './processes.js';
+import { until } from './wait.js';
 
 export const CHROMIUM = process.env.CLAWBRIDGE_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -39,10 +39,45 @@ export function launchBrowser(): Promise<Browser> {
   });
 }
 
-/** The agent's web UI link with its token, as `clawbridge ui --no-open --json` prints it. */
+/** The file's Chromium, once launched (test files run each in a process of their own). */
+let shared: Promise<Browser> | undefined;
+
+/**
+ * One Chromium for the whole test file, launched when a test first asks: a launch and close cost ~2.4 s
+ * of CPU and seconds of wall time on two busy cores, and a file that launched one for each test paid
+ * it each time. A test still starts from a fresh profile: each context it opens (`openUi`,
+ * `openRelayPage`, `browser.newContext()`) has storage, cookies, IndexedDB and permissions of its own.
+ * It ends with `closeContexts` where it would have closed its browser, and the file's `after` calls
+ * `closeSharedBrowser`.
+ */
+export function sharedBrowser(): Promise<Browser> {
+  shared ??= launchBrowser();
+  return shared;
+}
+
+/**
+ * Closes every context open in `browser`, the shared one: their pages close and their sockets with
+ * them, as closing the browser did, so nothing a test opened (a browser node online on its relay, a
+ * terminal) outlives it into the next.
+ */
+export async function closeContexts(browser: Browser): Promise<void> {
+  await Promise.all(browser.contexts().map((c) => c.close()));
+}
+
+/** Closes the file's shared Chromium, if a test launched it: the file's `after`. */
+export async function closeSharedBrowser(): Promise<void> {
+  const browser = shared;
+  shared = undefined;
+  await (await browser?.catch(() => undefined))?.close();
+}
+
+/**
+ * The agent's web UI link with its token, as `clawbridge ui --no-open --json` prints it: asked of the
+ * agent (`ui.url`, what that command asks) from this process rather than by a CLI process (~0.4 s of
+ * CPU) for each window a test opens. The command itself is tested in test/integration/web-ui-agent.test.ts.
+ */
 export async function uiUrl(home: string): Promise<string> {
-  const r = await cliJson<{ url: string }>(['ui', '--no-open', '--home', home]);
-  return r.url;
+  return (await agentCall(home, 'ui.url', {})).url;
 }
 
 export interface UiPage {
@@ -74,12 +109,25 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return path;
 }
 
+/**
+ * Resolves in the page once every CSS transition running there has ended, at once when none runs: the
+ * theme's (a switch's background) end before its screenshot. `getAnimations()` brings the style up to
+ * date first, so a transition the theme change starts is among them. A fixed 150 ms here cost 0.3 s
+ * per call, 163 calls over the browser tests; endless animations (a spinner) are no transition.
+ */
+const TRANSITIONS_ENDED = `Promise.all(
+  document
+    .getAnimations()
+    .filter((a) => a instanceof CSSTransition)
+    .map((a) => a.finished.catch(() => undefined)),
+).then(() => true)`;
+
 /** Screenshots of the current view in the light and the dark theme (emulated prefers-color-scheme). */
 export async function screenshotThemes(page: Page, name: string): Promise<string[]> {
   const paths: string[] = [];
   for (const colorScheme of ['light', 'dark'] as const) {
     await page.emulateMedia({ colorScheme });
-    await sleep(150, "the theme's transitions end before the screenshot; nothing announces it");
+    await page.evaluate(TRANSITIONS_ENDED);
     paths.push(await screenshot(page, `${name}-${colorScheme}`));
   }
   await page.emulateMedia({ colorScheme: 'light' });

@@ -32,7 +32,6 @@ export async function startGroupNode(
     listen: relayOnly ? false : '127.0.0.1:0',
     ui: false,
     env: { CLAWBRIDGE_LOG: 'info' },
-    readyMs: 30_000,
   });
   return { name, home, fingerprint: proc.fingerprint, address: proc.listen ?? '', proc, relayOnly, relay };
 }

@@ -43,7 +43,6 @@ export async function startListeningAgent(
     listen: '127.0.0.1:0',
     ui: false,
     env: { CLAWBRIDGE_TEST: '1' },
-    readyMs: 30_000,
   });
   const status = await until(
     `agent ${name} listening`,

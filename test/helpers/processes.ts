@@ -15,6 +15,13 @@ import { until } from './wait.js';
 
 export const CLI = fileURLToPath(new URL('../../bin/clawbridge.js', import.meta.url));
 
+/**
+ * How long an agent or relay may take to say it runs, in ms, unless told. A start costs ~0.9 s of CPU:
+ * at a load of 35 on two cores (eight checkouts building and testing at once) it took over 30 s, and
+ * every test of the file failed at its first start. A deadline costs nothing when the start is fast.
+ */
+export const START_MS = 60_000;
+
 const started = new Set<ChildProcess>();
 /** Temp homes made by tempHome, removed by stopAll once their processes have ended. */
 const homes = new Set<string>();
@@ -102,7 +109,7 @@ export async function startRelay(port = 0): Promise<RelayProc> {
     '--home',
     tempHome('relay'),
   ]);
-  const m = await proc.waitForLine(/^relay listening on (ws:\/\/127\.0\.0\.1:(\d+))$/m);
+  const m = await proc.waitForLine(/^relay listening on (ws:\/\/127\.0\.0\.1:(\d+))$/m, START_MS);
   return { proc, url: m[1]!, port: Number(m[2]) };
 }
 
@@ -202,6 +209,22 @@ export async function agentCall<M extends MethodName>(
   }
 }
 
+/**
+ * Waits (over the control socket, from this process) until the agent of `home` holds a pairing request,
+ * then approves it as its owner does, `clawbridge approve --latest`; throws if that fails. Polling the
+ * CLI's approve until it succeeded started a CLI process (~0.4 s of CPU) each poll.
+ */
+export async function approveWhenPending(home: string, timeoutMs = 30_000): Promise<void> {
+  await until(
+    'a pairing request on the device',
+    async () => (await agentCall(home, 'pending.list', {})).length > 0,
+    timeoutMs,
+  );
+  const approved = await cli(['approve', '--latest', '--home', home]);
+  if (approved.code !== 0)
+    throw new Error(`clawbridge approve --latest failed (${approved.code}): ${approved.stderr}`);
+}
+
 /** The peer `name` as `clawbridge peers --json --home HOME` lists it (`peers.list`), or undefined. */
 export async function peerOf(home: string, name: string): Promise<PeerInfo | undefined> {
   return (await agentCall(home, 'peers.list', {})).find((p) => p.name === name);
@@ -220,7 +243,7 @@ export interface AgentOptions {
   args?: string[];
   /** Environment added to the agent's. */
   env?: NodeJS.ProcessEnv;
-  /** How long it may take to come up, in ms (waitForLine's default when absent). */
+  /** How long it may take to come up, in ms (START_MS when absent). */
   readyMs?: number;
   /** Run it inside this network namespace (`ip netns exec NS`; needs root, see test/helpers/netns.ts). */
   netns?: string;
@@ -288,12 +311,13 @@ export async function startAgent(
   opts: AgentOptions & { expect?: 'running' | 'failure' } = {},
 ): Promise<AgentProc | AgentFailure> {
   const proc = spawnAgent(home, opts);
-  if (opts.expect === 'failure') return failedStart(proc, opts.readyMs);
-  const m = await proc.waitForLine(RUNNING, opts.readyMs);
+  const readyMs = opts.readyMs ?? START_MS;
+  if (opts.expect === 'failure') return failedStart(proc, readyMs);
+  const m = await proc.waitForLine(RUNNING, readyMs);
   const ui = /^web UI on 127\.0\.0\.1:(\d+) /m;
   // The web UI line follows the running line at once, when there is a web UI.
   const serves = opts.ui === true || (opts.args ?? []).includes('--ui-listen');
-  const uiPort = serves ? Number((await proc.waitForLine(ui, opts.readyMs))[1]) : undefined;
+  const uiPort = serves ? Number((await proc.waitForLine(ui, readyMs))[1]) : undefined;
   return { ...proc, name: m[1]!, fingerprint: m[2]!, listen: m[3] === 'off' ? undefined : m[3], uiPort };
 }
 

@@ -9,7 +9,7 @@ import type { Browser, BrowserContextOptions, Locator, Page } from 'playwright-c
 import type { PairNewResult } from '../../src-main/api/contract.js';
 import { card, nav, waitForText } from './browser.js';
 import {
-  cli,
+  approveWhenPending,
   cliJson,
   startRelay,
   startRelayAgent,
@@ -99,16 +99,28 @@ export async function enterCode(page: Page, code: string, tap = false): Promise<
 export async function pairWithDevice(page: Page, home: string, tap = false): Promise<void> {
   const code = await cliJson<PairNewResult>(['pair', 'new', '--home', home]);
   await enterCode(page, code.code, tap);
-  await until(
-    'the page waits for approval on the device',
-    async () => (await cli(['approve', '--latest', '--home', home])).code === 0,
-    30_000,
-  );
+  await approveWhenPending(home);
   await deviceCard(page).getByRole('button', { name: 'Open terminal' }).waitFor({ timeout: 30_000 });
 }
 
 /** The device's card in the Peers view. */
 export const deviceCard = (page: Page, name = DEVICE): Locator => card(page, name);
+
+/**
+ * Waits until the device's card says it is online and its Open terminal is available, which the page
+ * makes it only then. The card's text alone is no sign: while the device is not online the card holds,
+ * for a screen reader, "office is connecting: it must be online for this", which says "online" too.
+ */
+export async function deviceOnline(page: Page, timeoutMs = 30_000): Promise<void> {
+  const open = deviceCard(page).getByRole('button', { name: 'Open terminal' });
+  await until(
+    'the card says the device is online',
+    async () =>
+      /online/.test(await deviceCard(page).innerText()) &&
+      (await open.getAttribute('aria-disabled')) === 'false',
+    timeoutMs,
+  );
+}
 
 /** The terminal's screen (xterm's rows) in the Terminals view. */
 export const screen = (page: Page): Locator => page.locator('.terminal-pane .xterm-rows');

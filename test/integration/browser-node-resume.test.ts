@@ -10,7 +10,14 @@ import WebSocket from 'ws';
 import type { PairNewResult } from '../../src-main/api/contract.js';
 import type { SocketLike } from '../../src-web/node/relay-connection.js';
 import { startBrowserNode } from '../helpers/browser-node.js';
-import { cli, cliJson, startRelay, startRelayAgent, stopAll, tempHome } from '../helpers/processes.js';
+import {
+  approveWhenPending,
+  cliJson,
+  startRelay,
+  startRelayAgent,
+  stopAll,
+  tempHome,
+} from '../helpers/processes.js';
 import { sleep, until } from '../helpers/wait.js';
 
 after(stopAll);
@@ -48,11 +55,7 @@ test('the terminal resumes on the same shell after a 10 s cut, losing and doubli
   const browser = await startBrowserNode(relay.url, { socket: net.socket });
   try {
     const paired = browser.pair(code.code);
-    await until(
-      'the request on the device',
-      async () => (await cli(['approve', '--latest', '--home', home])).code === 0,
-      30_000,
-    );
+    await approveWhenPending(home);
     const device = await paired;
 
     let output = '';

@@ -14,7 +14,7 @@ import { after, test } from 'node:test';
 import type { PeerInfo, StatusResult } from '../../src-main/api/contract.js';
 import type { InvitationInfo } from '../../src-main/group-members/group-members-contract.js';
 import { mine, startGroupNode, type GroupNode } from '../helpers/group-agents.js';
-import { cli, cliJson, startRelay, stopAll, tempHome } from '../helpers/processes.js';
+import { agentCall, cli, cliJson, startRelay, stopAll, tempHome } from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
 
 after(stopAll);
@@ -27,7 +27,7 @@ async function listedOnline(at: GroupNode, fp: string): Promise<PeerInfo> {
   return until(
     `${at.name} lists ${fp.slice(0, 8)} online`,
     async () => {
-      const list = await cliJson<PeerInfo[]>(['peers', '--home', at.home]);
+      const list = await agentCall(at.home, 'peers.list', {});
       const p = list.find((x) => x.fingerprint === fp);
       return p?.state === 'online' && p;
     },

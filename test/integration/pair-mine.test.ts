@@ -74,9 +74,7 @@ async function pairByCode(
   const request = await until(
     `${joiner.name}'s request on ${issuer.name}`,
     async () =>
-      (await cliJson<PendingInfo[]>(['pending', '--home', issuer.home])).find(
-        (p) => p.fingerprint === joiner.fingerprint,
-      ),
+      (await agentCall(issuer.home, 'pending.list', {})).find((p) => p.fingerprint === joiner.fingerprint),
     30_000,
   );
   const pendingText = await ok(['pending', '--home', issuer.home]);

@@ -10,7 +10,16 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PendingInfo } from '../../src-main/api/contract.js';
 import { freePort } from '../helpers/ports.js';
-import { cli, cliJson, nodeId, peerOf, stopAll, tempHome, startAgent } from '../helpers/processes.js';
+import {
+  agentCall,
+  cli,
+  cliJson,
+  nodeId,
+  peerOf,
+  stopAll,
+  tempHome,
+  startAgent,
+} from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
 
 after(stopAll);
@@ -48,10 +57,7 @@ test(
     assert.equal(add.code, 0, add.stderr);
     const listed = await until(
       'D pending on A',
-      async () =>
-        (await cliJson<PendingInfo[]>(['pending', '--json', '--home', homeA])).find(
-          (p) => p.fingerprint === idD.fingerprint,
-        ),
+      async () => (await agentCall(homeA, 'pending.list', {})).find((p) => p.fingerprint === idD.fingerprint),
       30_000,
     );
     assert.equal(listed.via, 'fingerprint');
@@ -64,10 +70,7 @@ test(
     a = await agentA();
     const kept = await until(
       'D still pending after the restart',
-      async () =>
-        (await cliJson<PendingInfo[]>(['pending', '--json', '--home', homeA])).find(
-          (p) => p.fingerprint === idD.fingerprint,
-        ),
+      async () => (await agentCall(homeA, 'pending.list', {})).find((p) => p.fingerprint === idD.fingerprint),
       30_000,
     );
     assert.equal(kept.id, listed.id);
