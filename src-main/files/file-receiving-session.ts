@@ -29,7 +29,6 @@ import {
   type BigFile,
 } from './receive-writes.js';
 import { RateMeter, type TransferView } from './transfer-view.js';
-import { transferBurst } from './transfer-burst.js';
 import { treeHash } from './tree-walk.js';
 import { writeTree } from './write-tree.js';
 import { background } from '../core/background.js';
@@ -337,7 +336,6 @@ export class ReceivingSession {
   /** A DATA frame: `length` bytes of file `index` at `offset`, in `parts` (views, not copied). */
   private async onData(index: number, offset: number, parts: Uint8Array[], length: number): Promise<void> {
     this.writes.throwIfWriteFailed();
-    transferBurst.add(length);
     const e = this.entries[index];
     if (!e || e.kind !== 'file') throw new ClawError('PROTOCOL', `DATA for entry ${index}, which is no file`);
     if (this.awaiting) {

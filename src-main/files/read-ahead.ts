@@ -16,7 +16,6 @@ import {
   MAX_DATA_BYTES,
 } from '../protocol/file-frames.js';
 import { FrameBuffers } from '../transport/frame-buffers.js';
-import { transferBurst } from './transfer-burst.js';
 
 /** Bytes read ahead of the stream at most (4 MiB: sixteen 256 KiB frames, or many small files). */
 export const READ_AHEAD_BYTES = 4 * 1024 * 1024;
@@ -164,7 +163,6 @@ export class ReadAhead {
   private push(length: number, frame: Promise<ReadFrame>): void {
     // Rejections are heard by next(); until then one must not count as unhandled.
     frame.catch(() => undefined);
-    transferBurst.add(length);
     this.queue.push({ length, frame });
     this.queuedBytes += length;
   }

@@ -31,6 +31,7 @@ import {
   RTO_CAP_MS,
   RTO_FLOOR_MS,
 } from './constants.js';
+import { streamBurst } from './data-burst.js';
 import { EARLY_DATA_BYTES, EarlyHold, readEarly } from './early-data.js';
 import { receiveOpen, type Inbound, type InboundDeps } from './inbound.js';
 import { FlightWindow } from './flight.js';
@@ -352,6 +353,7 @@ export class Mux {
   /** One DATA frame: header and payload go to the link separately when it can take them so. */
   private sendData(streamId: number, payload: Uint8Array): boolean {
     if (this.usedStreams.has(streamId)) this.useCount++;
+    streamBurst.add(payload.length);
     const lane = this.laneOf(streamId);
     if (lane) {
       lane.heartbeat.awaitReply();
@@ -506,6 +508,7 @@ export class Mux {
       case FrameType.Data:
         if (this.usedStreams.has(stream.id)) this.useCount++;
         this.liveness(stream.id).dataReceived();
+        streamBurst.add(dataBytes(dataPieces, frame.payload));
         problem = stream.receiveData(dataPieces ?? (frame.payload as Buffer));
         break;
       case FrameType.Window:
@@ -650,4 +653,12 @@ function giveBack(opening: Opening): void {
 
 function violation(message: string): ClawError {
   return new ClawError('PROTOCOL', `mux protocol violation: ${message}`);
+}
+
+/** A DATA frame's payload bytes: in the pieces it arrived in when there are several, else its payload. */
+function dataBytes(pieces: readonly Buffer[] | undefined, payload: Uint8Array): number {
+  if (!pieces) return payload.length;
+  let n = 0;
+  for (const p of pieces) n += p.length;
+  return n;
 }
