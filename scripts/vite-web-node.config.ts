@@ -5,15 +5,23 @@
  * relay serves it at its root; relay/page.ts adds Subresource Integrity to what index.html names and
  * hashes every file it serves.
  */
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 import { dropDependencyAnnotationWarnings } from './rollup-onwarn.js';
+import { precompressPlugin } from './vite-precompress.js';
+import { webManifestPlugin } from './vite-web-manifest.js';
 
 export default defineConfig({
   root: 'src-web/window',
   base: '/',
   esbuild: { jsx: 'automatic' },
-  // manifest.webmanifest and its icon, at the root where the manifest's start_url and scope are.
-  publicDir: 'public',
+  // No public folder: every file is named by its hash under /assets, but the manifest, written at the
+  // root (where its start_url and scope are) by its plugin, which points it at the hashed icon.
+  publicDir: false,
+  plugins: [
+    webManifestPlugin(fileURLToPath(new URL('../src-web/window/web-manifest.json', import.meta.url))),
+    precompressPlugin(),
+  ],
   build: {
     outDir: '../../dist/web-node',
     emptyOutDir: true,
