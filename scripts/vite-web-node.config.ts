@@ -1,9 +1,9 @@
 /**
  * The page a relay serves (ADR 0094): the window (src-renderer/) on the browser node's transport,
  * entered from src-web/window/main.tsx. `vite build -c scripts/vite-web-node.config.ts` writes
- * dist/web-node/ (index.html, the web app manifest and its icon, assets/). Absolute asset URLs: the
+ * dist/web-node/ (index.html, the web app manifest, assets/ with the icon). Absolute asset URLs: the
  * relay serves it at its root; relay/page.ts adds Subresource Integrity to what index.html names and
- * hashes every file it serves.
+ * to every script in an import map, and hashes every file it serves.
  */
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
@@ -27,15 +27,12 @@ export default defineConfig({
     emptyOutDir: true,
     modulePreload: { polyfill: false },
     target: 'es2022',
-    // The window's budget (vite.config.ts, 1 MB) and the browser node's crypto, in the one script.
+    // The window's budget (vite.config.ts, 1 MB) and the browser node's crypto; xterm.js is a chunk of
+    // its own, loaded when a terminal opens. Every chunk is pinned by index.html's import map, which
+    // relay/page.ts writes with each script's integrity (ADR 0107).
     chunkSizeWarningLimit: 1200,
     // Fonts and images stay files under /assets (each hashed by the relay), never data: URLs in the CSS.
     assetsInlineLimit: 0,
-    rollupOptions: {
-      onwarn: dropDependencyAnnotationWarnings,
-      // One script: index.html's integrity attribute then covers all the page's code (a lazily
-      // imported chunk would be fetched without one).
-      output: { inlineDynamicImports: true },
-    },
+    rollupOptions: { onwarn: dropDependencyAnnotationWarnings },
   },
 });

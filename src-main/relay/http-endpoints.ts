@@ -13,7 +13,7 @@ import { addressBlock } from '../core/address-block.js';
 import { CODINGS, noneMatch, pickCoding, representationTag } from '../core/http-encoding.js';
 import type { IpLimiter } from './ip-limits.js';
 import type { RelayMetrics } from './metrics.js';
-import { PAGE_HEADERS, type PageFile, type RelayPage } from './page.js';
+import type { PageFile, RelayPage } from './page.js';
 
 /** Sent with 429: the per-IP attempt bucket refills continuously, a minute refills it completely. */
 const RETRY_AFTER_S = 60;
@@ -61,13 +61,13 @@ export function bearerToken(header: string | undefined): string | undefined {
  * are named by their hash, so they never change and are cached for a year; the index and the manifest
  * are revalidated on every visit (`no-cache`), which their entity tags make a 304 of a few hundred bytes.
  */
-function pageAnswer(req: IncomingMessage, res: ServerResponse, path: string, file: PageFile): void {
+function pageAnswer(req: IncomingMessage, res: ServerResponse, page: RelayPage, path: string, file: PageFile): void {
   const available = CODINGS.filter((c) => file.encoded[c]);
   const coding = pickCoding(req.headers['accept-encoding'], available);
   const body = coding ? file.encoded[coding]! : file.body;
   const etag = representationTag(file.tag, coding);
   const headers: Record<string, string> = {
-    ...PAGE_HEADERS,
+    ...page.headers,
     'content-type': file.type,
     'cache-control': path.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
     etag,
@@ -127,7 +127,7 @@ export function relayHttpHandler(
       );
     } else if ((req.method === 'GET' || req.method === 'HEAD') && opts.page?.file(path ?? '/')) {
       if (!opts.ownHost(req)) return void text(res, 421, MISDIRECTED_PAGE);
-      pageAnswer(req, res, path ?? '/', opts.page.file(path ?? '/')!);
+      pageAnswer(req, res, opts.page, path ?? '/', opts.page.file(path ?? '/')!);
     } else if (path === '/healthz' || path === '/metrics') {
       // The path is right, the method is not: say so (405 with Allow), not "not found".
       text(res, 405, `method ${req.method ?? '?'} not allowed on ${path}`, {

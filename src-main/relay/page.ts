@@ -32,7 +32,18 @@ export const PAGE_CSP = [
   "form-action 'none'",
 ].join('; ');
 
-/** Headers every page answer carries. */
+/**
+ * The policy with the hashes of the page's own inline scripts allowed: only its import map, which
+ * carries the integrity of the scripts loaded on demand (ADR 0107). A hash allows that exact text and
+ * nothing else, so no other inline script runs.
+ */
+export function pageCsp(inlineScriptHashes: readonly string[]): string {
+  if (inlineScriptHashes.length === 0) return PAGE_CSP;
+  const sources = inlineScriptHashes.map((h) => `'${h}'`).join(' ');
+  return PAGE_CSP.replace("script-src 'self'", `script-src 'self' ${sources}`);
+}
+
+/** Headers every page answer carries (`RelayPage.headers`: with its own import map's hash). */
 export const PAGE_HEADERS: Readonly<Record<string, string>> = {
   'content-security-policy': PAGE_CSP,
   'x-content-type-options': 'nosniff',
@@ -74,6 +85,8 @@ export interface RelayPage {
    * interrupted, or a file changed by hand): never served, since the hash pins the plain bytes.
    */
   readonly stale: readonly string[];
+  /** Headers every answer of this page carries: PAGE_HEADERS, its CSP allowing its import map. */
+  readonly headers: Readonly<Record<string, string>>;
   /** The file at a URL path (`/` is index.html), or undefined. */
   file(path: string): PageFile | undefined;
 }
@@ -142,8 +155,26 @@ export function pageHash(files: Iterable<readonly [path: string, body: Uint8Arra
 }
 
 /**
+ * The import map that gives every script under /assets/ its integrity (ADR 0107): the scripts the
+ * page imports on demand (xterm.js, when a terminal opens) are fetched by `import()`, which has no
+ * integrity attribute; a browser checks an import map's `integrity` for every module it fetches. With
+ * the SHA-256 of its text, which the CSP allows.
+ */
+function integrityMap(files: ReadonlyMap<string, PageFile>): { tag: string; hash: string } | undefined {
+  const scripts = [...files].filter(([path]) => path.startsWith('/assets/') && path.endsWith('.js'));
+  if (scripts.length === 0) return undefined;
+  const integrity = Object.fromEntries(scripts.sort(([a], [b]) => (a < b ? -1 : 1)).map(([p, f]) => [p, sri(f.body)]));
+  const text = JSON.stringify({ integrity });
+  return {
+    tag: `<script type="importmap">${text}</script>`,
+    hash: `sha256-${createHash('sha256').update(text).digest('base64')}`,
+  };
+}
+
+/**
  * Reads the built page from `dir`. Undefined when it is not built (the relay then serves no page and
- * says so). Every `/assets/…` file index.html names gets an `integrity` attribute.
+ * says so). Every `/assets/…` file index.html names gets an `integrity` attribute, and every script
+ * under /assets/ an entry in its import map.
  */
 export function loadRelayPage(dir = defaultPageDir()): RelayPage | undefined {
   const indexPath = join(dir, 'index.html');
@@ -161,7 +192,11 @@ export function loadRelayPage(dir = defaultPageDir()): RelayPage | undefined {
   for (const name of existsSync(assets) ? readdirSync(assets) : []) add(assets, '/assets/', name);
   // Beside index.html: the web app manifest (installing the page needs no store).
   for (const name of readdirSync(dir)) if (name !== 'index.html') add(dir, '/', name);
-  const html = readFileSync(indexPath, 'utf8').replace(
+  const imports = integrityMap(files);
+  const built = readFileSync(indexPath, 'utf8');
+  // Before the first module script: a browser takes an import map only before it loads any module.
+  const mapped = imports ? built.replace(/(\s*)<script type="module"/, `$1${imports.tag}$1<script type="module"`) : built;
+  const html = mapped.replace(
     /<(script|link)([^>]*?) (src|href)="(\/assets\/[^"]+)"([^>]*)>/g,
     (tag, element: string, before: string, attr: string, path: string, after: string) => {
       const file = files.get(path);
@@ -177,6 +212,7 @@ export function loadRelayPage(dir = defaultPageDir()): RelayPage | undefined {
     hash: pageHash(served),
     paths: served.map(([path]) => path).sort(),
     stale,
+    headers: { ...PAGE_HEADERS, 'content-security-policy': pageCsp(imports ? [imports.hash] : []) },
     file: (path) => files.get(path === '/index.html' ? '/' : path),
   };
 }

@@ -57,7 +57,8 @@ interface PageIndexedDb {
 
 /**
  * The page's hash as docs/security.md says to recompute it, from what the page names: index.html as
- * served, what it loads from /assets, the manifest and every icon named; one `<sha256>  <path>` line
+ * served, what it loads from /assets (named by src or href, or in its import map), the manifest and
+ * every icon named; one `<sha256>  <path>` line
  * each, sorted by path, hashed.
  */
 async function pageHashFromOutside(request: APIRequestContext, base: string): Promise<string> {
@@ -71,6 +72,10 @@ async function pageHashFromOutside(request: APIRequestContext, base: string): Pr
   const paths = new Set(
     [...html.matchAll(/(?:src|href)="(\/[^"]+)"/g)].map((m) => m[1]!).filter((p) => p !== '/'),
   );
+  // The scripts loaded on demand, named by the import map that carries their integrity.
+  const importMap = /<script type="importmap">([^<]*)<\/script>/.exec(html)?.[1];
+  const integrity = (JSON.parse(importMap ?? '{}') as { integrity?: Record<string, string> }).integrity ?? {};
+  for (const path of Object.keys(integrity)) paths.add(path);
   const manifest = JSON.parse((await get('/manifest.webmanifest')).toString('utf8')) as {
     icons: { src: string }[];
   };

@@ -1,8 +1,8 @@
 /**
  * The relay's page in Chromium, as a visitor's browser loads it (ADR 0107, issue 83): a fresh profile
  * opens the page, which comes up to its first screen (This browser and its fingerprint) with every
- * script and stylesheet in brotli, the icon fetched once, and everything over the network under the
- * first-load budget of 450 KB. Reloaded, the page fetches nothing but its small index, which the relay
+ * script and stylesheet in brotli, the icon fetched once, no terminal code (xterm.js comes when a
+ * terminal opens), and everything over the network under the first-load budget of 450 KB. Reloaded, the page fetches nothing but its small index, which the relay
  * answers 304: the scripts, the stylesheet and the icon come from the browser's cache.
  */
 import { after, test } from 'node:test';
@@ -48,6 +48,8 @@ test(
       assert.ok(code.length >= 2, `a script and a stylesheet:\n${list(first)}`);
       for (const f of code) assert.equal(f.encoding, 'br', `${f.url} in brotli`);
       assert.equal(traffic.network().filter(isIcon).length, 1, `the icon over the network once:\n${list(first)}`);
+      // xterm.js is the terminal view's chunk (vite names it after terminal-tab.ts): not on the first screen.
+      assert.ok(!first.some((f) => /\/assets\/terminal-tab-/.test(f.url)), `no terminal code yet:\n${list(first)}`);
       assert.ok(
         traffic.bytes() <= FIRST_LOAD_BUDGET,
         `first load ${traffic.bytes()} bytes over the budget of ${FIRST_LOAD_BUDGET}:\n${list(first)}`,

@@ -100,3 +100,23 @@ test("precompressed copies that decode to their file are kept; another file's ar
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('an import map before the module script gives every script its integrity, and the CSP allows only its text', () => {
+  const dir = builtPage();
+  try {
+    // A chunk the page imports on demand: index.html does not name it.
+    writeFileSync(join(dir, 'assets', 'lazy.js'), 'export const x = 1;');
+    const page = loadRelayPage(dir)!;
+    const html = page.file('/')!.body.toString('utf8');
+    const m = /<script type="importmap">([^<]*)<\/script><script type="module"/.exec(html);
+    assert.ok(m, `the import map right before the module script: ${html}`);
+    const { integrity } = JSON.parse(m[1]!) as { integrity: Record<string, string> };
+    const sha384 = (s: string) => `sha384-${createHash('sha384').update(s).digest('base64')}`;
+    assert.deepEqual(integrity, { '/assets/a.js': sha384('console.log(1)'), '/assets/lazy.js': sha384('export const x = 1;') });
+    const hash = `'sha256-${createHash('sha256').update(m[1]!).digest('base64')}'`;
+    assert.match(page.headers['content-security-policy']!, new RegExp(`script-src 'self' ${hash.replace(/[+/]/g, '\\$&')};`));
+    assert.ok(page.paths.includes('/assets/lazy.js'), 'the chunk is served and hashed');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
