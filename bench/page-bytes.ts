@@ -10,6 +10,8 @@
  * installed at bench time into a temporary folder (`npm install --prefix`, version WETTY_VERSION) and
  * run on loopback with `--command` so it needs no sshd (its page is the same); when it cannot be
  * installed or run (no network, no compiler for its node-pty) its side is skipped with the reason.
+ * `CLAWBRIDGE_BENCH_WETTY_PREFIX=DIR` uses a WeTTY already installed there (`npm install --prefix DIR
+ * wetty@3.2.0`) instead, for runs one after another: the install takes minutes.
  * `measurePageBytes()` is what bench/run.ts calls.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -96,25 +98,28 @@ async function ours(browser: Browser): Promise<PageVisit> {
 }
 
 async function wetty(browser: Browser): Promise<PageVisit> {
-  const prefix = mkdtempSync(join(tmpdir(), 'cb-bench-wetty-'));
+  const given = process.env.CLAWBRIDGE_BENCH_WETTY_PREFIX;
+  const prefix = given ?? mkdtempSync(join(tmpdir(), 'cb-bench-wetty-'));
   let server: Launched | undefined;
   try {
-    await runToEnd(
-      'npm',
-      ['install', '--prefix', prefix, '--no-audit', '--no-fund', '--loglevel=error', `wetty@${WETTY_VERSION}`],
-      INSTALL_MS,
-      `npm install wetty@${WETTY_VERSION}`,
-    );
+    if (!given)
+      await runToEnd(
+        'npm',
+        ['install', '--prefix', prefix, '--no-audit', '--no-fund', '--loglevel=error', `wetty@${WETTY_VERSION}`],
+        INSTALL_MS,
+        `npm install wetty@${WETTY_VERSION}`,
+      );
     const port = await loopbackPort();
     const main = join(prefix, 'node_modules', 'wetty', 'build', 'main.js');
     server = launch(process.execPath, [main, '--host', '127.0.0.1', '--port', String(port), '--command', 'sh']);
-    await server.waitFor(/listening|Server started|started/i, 60_000, 'wetty');
-    return await visit(browser, `http://127.0.0.1:${port}/wetty`, '.xterm');
+    await server.waitFor(/Server started/, 60_000, 'wetty');
+    // WeTTY 3.2 serves its page at its base, `/` unless --base says otherwise.
+    return await visit(browser, `http://127.0.0.1:${port}/`, '.xterm');
   } catch (err) {
     throw new Error(`${(err as Error).message}${server ? ` (wetty said: ${tail(server.stderr() + server.stdout())})` : ''}`);
   } finally {
     await killByPid(server?.proc);
-    rmSync(prefix, { recursive: true, force: true });
+    if (!given) rmSync(prefix, { recursive: true, force: true });
   }
 }
 
