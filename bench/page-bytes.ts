@@ -19,9 +19,10 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Browser } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { browserMissing, launchBrowser } from '../test/helpers/browser.js';
 import { watchTraffic } from '../test/helpers/page-traffic.js';
+import { until } from '../test/helpers/wait.js';
 import { CLI } from './cli-agents.js';
 import { killByPid, launch, runToEnd, tail, type Launched } from './processes.js';
 
@@ -58,7 +59,7 @@ async function loopbackPort(): Promise<number> {
 }
 
 /** Opens `url` in a fresh context, waits for `firstScreen`, counts; reloads, waits again, counts. */
-async function visit(browser: Browser, url: string, firstScreen: string): Promise<PageVisit> {
+async function visit(browser: Browser, url: string, firstScreen: (page: Page) => Locator): Promise<PageVisit> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   try {
     const page = await context.newPage();
@@ -66,9 +67,15 @@ async function visit(browser: Browser, url: string, firstScreen: string): Promis
     const load = async (go: () => Promise<unknown>) => {
       traffic.clear();
       await go();
-      await page.locator(firstScreen).first().waitFor({ timeout: FIRST_SCREEN_MS });
+      await firstScreen(page).first().waitFor({ timeout: FIRST_SCREEN_MS });
       // The favicon and late fetches: Playwright's networkidle (no request for 500 ms) is the end of the load.
       await page.waitForLoadState('networkidle', { timeout: FIRST_SCREEN_MS });
+      const open = () => traffic.fetched.filter((f) => !f.finished && !f.fromCache && f.type !== 'WebSocket');
+      await until('every request of the page finished', () => open().length === 0, FIRST_SCREEN_MS).catch(() => {
+        throw new Error(`requests never finished: ${open().map((f) => f.url).join(', ')}`);
+      });
+      if (process.env.CLAWBRIDGE_BENCH_PAGE_LIST)
+        for (const f of traffic.fetched) console.log(`  ${f.type} ${f.url} ${f.status} ${f.fromCache ? 'cache' : f.bytes}`);
       return { bytes: traffic.bytes(), requests: traffic.network().length };
     };
     const first = await load(() => page.goto(url));
@@ -90,7 +97,9 @@ async function ours(browser: Browser): Promise<PageVisit> {
   try {
     const m = await relay.waitFor(/^relay page at (http:\/\/127\.0\.0\.1:\d+\/) /m, 30_000, 'clawbridge relay');
     // The first screen: the fingerprint under This browser (the page made its identity and is up).
-    return await visit(browser, m[1]!, 'section[aria-label="This browser"] code, [aria-label="This browser"] code');
+    return await visit(browser, m[1]!, (page) =>
+      page.getByRole('region', { name: 'This browser' }).getByRole('code'),
+    );
   } finally {
     await killByPid(relay.proc);
     rmSync(home, { recursive: true, force: true });
@@ -114,7 +123,7 @@ async function wetty(browser: Browser): Promise<PageVisit> {
     server = launch(process.execPath, [main, '--host', '127.0.0.1', '--port', String(port), '--command', 'sh']);
     await server.waitFor(/Server started/, 60_000, 'wetty');
     // WeTTY 3.2 serves its page at its base, `/` unless --base says otherwise.
-    return await visit(browser, `http://127.0.0.1:${port}/`, '.xterm');
+    return await visit(browser, `http://127.0.0.1:${port}/`, (page) => page.locator('.xterm'));
   } catch (err) {
     throw new Error(`${(err as Error).message}${server ? ` (wetty said: ${tail(server.stderr() + server.stdout())})` : ''}`);
   } finally {
