@@ -107,7 +107,12 @@ test(
       const { page, errors } = await openRelayPage(browser, pageUrl);
       const answer = await page.request.get(pageUrl);
       const headers = answer.headers();
-      assert.match(headers['content-security-policy'] ?? '', /script-src 'self'; .*frame-ancestors 'none'/);
+      // Its own scripts, and inline only its import map, allowed by the hash of its text (ADR 0107).
+      const csp = headers['content-security-policy'] ?? '';
+      assert.match(csp, /script-src 'self' 'sha256-[A-Za-z0-9+/]+=*'; .*frame-ancestors 'none'/);
+      const importMap = await page.locator('script[type=importmap]').textContent();
+      const mapHash = createHash('sha256').update(importMap ?? '').digest('base64');
+      assert.ok(csp.includes(`'sha256-${mapHash}'`), `the CSP allows the import map by its hash: ${csp}`);
       assert.match((await page.locator('script[type=module]').getAttribute('integrity')) ?? '', /^sha384-/);
       assert.match((await page.locator('link[rel=stylesheet]').getAttribute('integrity')) ?? '', /^sha384-/);
       // The hash the relay printed covers every file the page is made of, as served.
