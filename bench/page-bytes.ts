@@ -59,7 +59,11 @@ async function loopbackPort(): Promise<number> {
 }
 
 /** Opens `url` in a fresh context, waits for `firstScreen`, counts; reloads, waits again, counts. */
-async function visit(browser: Browser, url: string, firstScreen: (page: Page) => Locator): Promise<PageVisit> {
+async function visit(
+  browser: Browser,
+  url: string,
+  firstScreen: (page: Page) => Locator,
+): Promise<PageVisit> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   try {
     const page = await context.newPage();
@@ -71,11 +75,18 @@ async function visit(browser: Browser, url: string, firstScreen: (page: Page) =>
       // The favicon and late fetches: Playwright's networkidle (no request for 500 ms) is the end of the load.
       await page.waitForLoadState('networkidle', { timeout: FIRST_SCREEN_MS });
       const open = () => traffic.fetched.filter((f) => !f.finished && !f.fromCache && f.type !== 'WebSocket');
-      await until('every request of the page finished', () => open().length === 0, FIRST_SCREEN_MS).catch(() => {
-        throw new Error(`requests never finished: ${open().map((f) => f.url).join(', ')}`);
-      });
+      await until('every request of the page finished', () => open().length === 0, FIRST_SCREEN_MS).catch(
+        () => {
+          throw new Error(
+            `requests never finished: ${open()
+              .map((f) => f.url)
+              .join(', ')}`,
+          );
+        },
+      );
       if (process.env.CLAWBRIDGE_BENCH_PAGE_LIST)
-        for (const f of traffic.fetched) console.log(`  ${f.type} ${f.url} ${f.status} ${f.fromCache ? 'cache' : f.bytes}`);
+        for (const f of traffic.fetched)
+          console.log(`  ${f.type} ${f.url} ${f.status} ${f.fromCache ? 'cache' : f.bytes}`);
       return { bytes: traffic.bytes(), requests: traffic.network().length };
     };
     const first = await load(() => page.goto(url));
@@ -93,9 +104,21 @@ async function visit(browser: Browser, url: string, firstScreen: (page: Page) =>
 
 async function ours(browser: Browser): Promise<PageVisit> {
   const home = mkdtempSync(join(tmpdir(), 'cb-bench-page-'));
-  const relay = launch(process.execPath, [CLI, 'relay', '--listen', '127.0.0.1:0', '--no-tls', '--home', home]);
+  const relay = launch(process.execPath, [
+    CLI,
+    'relay',
+    '--listen',
+    '127.0.0.1:0',
+    '--no-tls',
+    '--home',
+    home,
+  ]);
   try {
-    const m = await relay.waitFor(/^relay page at (http:\/\/127\.0\.0\.1:\d+\/) /m, 30_000, 'clawbridge relay');
+    const m = await relay.waitFor(
+      /^relay page at (http:\/\/127\.0\.0\.1:\d+\/) /m,
+      30_000,
+      'clawbridge relay',
+    );
     // The first screen: the fingerprint under This browser (the page made its identity and is up).
     return await visit(browser, m[1]!, (page) =>
       page.getByRole('region', { name: 'This browser' }).getByRole('code'),
@@ -114,18 +137,36 @@ async function wetty(browser: Browser): Promise<PageVisit> {
     if (!given)
       await runToEnd(
         'npm',
-        ['install', '--prefix', prefix, '--no-audit', '--no-fund', '--loglevel=error', `wetty@${WETTY_VERSION}`],
+        [
+          'install',
+          '--prefix',
+          prefix,
+          '--no-audit',
+          '--no-fund',
+          '--loglevel=error',
+          `wetty@${WETTY_VERSION}`,
+        ],
         INSTALL_MS,
         `npm install wetty@${WETTY_VERSION}`,
       );
     const port = await loopbackPort();
     const main = join(prefix, 'node_modules', 'wetty', 'build', 'main.js');
-    server = launch(process.execPath, [main, '--host', '127.0.0.1', '--port', String(port), '--command', 'sh']);
+    server = launch(process.execPath, [
+      main,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--command',
+      'sh',
+    ]);
     await server.waitFor(/Server started/, 60_000, 'wetty');
     // WeTTY 3.2 serves its page at its base, `/` unless --base says otherwise.
     return await visit(browser, `http://127.0.0.1:${port}/`, (page) => page.locator('.xterm'));
   } catch (err) {
-    throw new Error(`${(err as Error).message}${server ? ` (wetty said: ${tail(server.stderr() + server.stdout())})` : ''}`);
+    throw new Error(
+      `${(err as Error).message}${server ? ` (wetty said: ${tail(server.stderr() + server.stdout())})` : ''}`,
+    );
   } finally {
     await killByPid(server?.proc);
     if (!given) rmSync(prefix, { recursive: true, force: true });
@@ -158,7 +199,9 @@ export function pageBytesLines(r: PageBytesResult): string[] {
   const lines = [line('page-bytes ours', r.ours), line('page-bytes wetty', r.wetty)];
   if (!('skipped' in r.ours)) {
     const pass = r.ours.firstBytes <= TARGET_PAGE_FIRST_LOAD_BYTES;
-    lines.push(`page-bytes target first load <= ${kb(TARGET_PAGE_FIRST_LOAD_BYTES)}: ${pass ? 'pass' : 'FAIL'}`);
+    lines.push(
+      `page-bytes target first load <= ${kb(TARGET_PAGE_FIRST_LOAD_BYTES)}: ${pass ? 'pass' : 'FAIL'}`,
+    );
     if (!('skipped' in r.wetty))
       lines.push(`page-bytes ours/wetty first load: ${(r.ours.firstBytes / r.wetty.firstBytes).toFixed(2)}x`);
   }

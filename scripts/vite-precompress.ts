@@ -29,7 +29,8 @@ async function precompress(path: string): Promise<void> {
     ],
     ['.gz', await gzipped(body, { level: constants.Z_BEST_COMPRESSION })],
   ];
-  for (const [suffix, bytes] of forms) if (bytes.length <= body.length * 0.9) await writeFile(path + suffix, bytes);
+  for (const [suffix, bytes] of forms)
+    if (bytes.length <= body.length * 0.9) await writeFile(path + suffix, bytes);
 }
 
 /** The plugin: after the bundle is written, every text file it holds gets its compressed forms. */

@@ -24,7 +24,8 @@ export function webManifestPlugin(source: string): Plugin {
         const emitted = Object.values(bundle).find(
           (out) => out.type === 'asset' && out.originalFileNames.some((o) => basename(o) === name),
         );
-        if (!emitted) this.error(`the manifest's icon ${icon.src} is not in the build: link it from index.html`);
+        if (!emitted)
+          this.error(`the manifest's icon ${icon.src} is not in the build: link it from index.html`);
         icon.src = `/${emitted.fileName}`;
       }
       this.emitFile({

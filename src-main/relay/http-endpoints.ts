@@ -61,7 +61,13 @@ export function bearerToken(header: string | undefined): string | undefined {
  * are named by their hash, so they never change and are cached for a year; the index and the manifest
  * are revalidated on every visit (`no-cache`), which their entity tags make a 304 of a few hundred bytes.
  */
-function pageAnswer(req: IncomingMessage, res: ServerResponse, page: RelayPage, path: string, file: PageFile): void {
+function pageAnswer(
+  req: IncomingMessage,
+  res: ServerResponse,
+  page: RelayPage,
+  path: string,
+  file: PageFile,
+): void {
   const available = CODINGS.filter((c) => file.encoded[c]);
   const coding = pickCoding(req.headers['accept-encoding'], available);
   const body = coding ? file.encoded[coding]! : file.body;

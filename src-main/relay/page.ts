@@ -102,7 +102,10 @@ export function defaultPageDir(): string {
 
 const sri = (body: Buffer) => `sha384-${createHash('sha384').update(body).digest('base64')}`;
 
-const DECODE: Readonly<Record<Coding, (b: Buffer) => Buffer>> = { br: brotliDecompressSync, gzip: gunzipSync };
+const DECODE: Readonly<Record<Coding, (b: Buffer) => Buffer>> = {
+  br: brotliDecompressSync,
+  gzip: gunzipSync,
+};
 
 /**
  * The precompressed forms the build wrote beside `file` (scripts/vite-precompress.ts), each kept only
@@ -163,7 +166,9 @@ export function pageHash(files: Iterable<readonly [path: string, body: Uint8Arra
 function integrityMap(files: ReadonlyMap<string, PageFile>): { tag: string; hash: string } | undefined {
   const scripts = [...files].filter(([path]) => path.startsWith('/assets/') && path.endsWith('.js'));
   if (scripts.length === 0) return undefined;
-  const integrity = Object.fromEntries(scripts.sort(([a], [b]) => (a < b ? -1 : 1)).map(([p, f]) => [p, sri(f.body)]));
+  const integrity = Object.fromEntries(
+    scripts.sort(([a], [b]) => (a < b ? -1 : 1)).map(([p, f]) => [p, sri(f.body)]),
+  );
   const text = JSON.stringify({ integrity });
   return {
     tag: `<script type="importmap">${text}</script>`,
@@ -195,7 +200,9 @@ export function loadRelayPage(dir = defaultPageDir()): RelayPage | undefined {
   const imports = integrityMap(files);
   const built = readFileSync(indexPath, 'utf8');
   // Before the first module script: a browser takes an import map only before it loads any module.
-  const mapped = imports ? built.replace(/(\s*)<script type="module"/, `$1${imports.tag}$1<script type="module"`) : built;
+  const mapped = imports
+    ? built.replace(/(\s*)<script type="module"/, `$1${imports.tag}$1<script type="module"`)
+    : built;
   const html = mapped.replace(
     /<(script|link)([^>]*?) (src|href)="(\/assets\/[^"]+)"([^>]*)>/g,
     (tag, element: string, before: string, attr: string, path: string, after: string) => {

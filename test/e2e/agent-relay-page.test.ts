@@ -80,7 +80,8 @@ test(
       const { page, errors } = await openRelayPage(browser, pageUrl, AGENT_PAGE_CONTEXT);
       // The headers the relay's page has (browser-node-page.test.ts): the agent serves the same.
       const headers = (await page.request.get(pageUrl)).headers();
-      for (const [name, value] of Object.entries(loadRelayPage()!.headers)) assert.equal(headers[name], value, name);
+      for (const [name, value] of Object.entries(loadRelayPage()!.headers))
+        assert.equal(headers[name], value, name);
       // Its own scripts, and inline only its import map, by hash (ADR 0107).
       assert.match(
         headers['content-security-policy'] ?? '',

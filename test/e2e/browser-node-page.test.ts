@@ -111,7 +111,9 @@ test(
       const csp = headers['content-security-policy'] ?? '';
       assert.match(csp, /script-src 'self' 'sha256-[A-Za-z0-9+/]+=*'; .*frame-ancestors 'none'/);
       const importMap = await page.locator('script[type=importmap]').textContent();
-      const mapHash = createHash('sha256').update(importMap ?? '').digest('base64');
+      const mapHash = createHash('sha256')
+        .update(importMap ?? '')
+        .digest('base64');
       assert.ok(csp.includes(`'sha256-${mapHash}'`), `the CSP allows the import map by its hash: ${csp}`);
       assert.match((await page.locator('script[type=module]').getAttribute('integrity')) ?? '', /^sha384-/);
       assert.match((await page.locator('link[rel=stylesheet]').getAttribute('integrity')) ?? '', /^sha384-/);

@@ -23,7 +23,12 @@ const FIRST_LOAD_BUDGET = 450_000;
 const RELOAD_BUDGET = 4_096;
 
 const list = (fetched: readonly Fetched[]) =>
-  fetched.map((f) => `${f.type} ${new URL(f.url).pathname} ${f.status ?? '?'} ${f.fromCache ? 'cache' : `${f.bytes} B`}`).join('\n');
+  fetched
+    .map(
+      (f) =>
+        `${f.type} ${new URL(f.url).pathname} ${f.status ?? '?'} ${f.fromCache ? 'cache' : `${f.bytes} B`}`,
+    )
+    .join('\n');
 
 test(
   'a first visit loads the page compressed, the icon once, under 450 KB; a reload fetches only the index, answered 304',
@@ -40,16 +45,24 @@ test(
       await shownFingerprint(page);
       const isIcon = (f: Fetched) => /\/icon-[^/]*\.png$/.test(new URL(f.url).pathname);
       // The favicon is fetched by the browser once the page is up; wait for it, and for all to end.
-      await until('the icon fetched and every request finished', () =>
-        traffic.fetched.some(isIcon) && traffic.fetched.every((f) => f.finished || f.fromCache),
+      await until(
+        'the icon fetched and every request finished',
+        () => traffic.fetched.some(isIcon) && traffic.fetched.every((f) => f.finished || f.fromCache),
       );
       const first = traffic.fetched;
       const code = first.filter((f) => f.type === 'Script' || f.type === 'Stylesheet');
       assert.ok(code.length >= 2, `a script and a stylesheet:\n${list(first)}`);
       for (const f of code) assert.equal(f.encoding, 'br', `${f.url} in brotli`);
-      assert.equal(traffic.network().filter(isIcon).length, 1, `the icon over the network once:\n${list(first)}`);
+      assert.equal(
+        traffic.network().filter(isIcon).length,
+        1,
+        `the icon over the network once:\n${list(first)}`,
+      );
       // xterm.js is the terminal view's chunk (vite names it after terminal-tab.ts): not on the first screen.
-      assert.ok(!first.some((f) => /\/assets\/terminal-tab-/.test(f.url)), `no terminal code yet:\n${list(first)}`);
+      assert.ok(
+        !first.some((f) => /\/assets\/terminal-tab-/.test(f.url)),
+        `no terminal code yet:\n${list(first)}`,
+      );
       assert.ok(
         traffic.bytes() <= FIRST_LOAD_BUDGET,
         `first load ${traffic.bytes()} bytes over the budget of ${FIRST_LOAD_BUDGET}:\n${list(first)}`,
@@ -58,8 +71,11 @@ test(
       traffic.clear();
       await page.reload();
       await shownFingerprint(page);
-      await until('every request of the reload finished', () =>
-        traffic.fetched.some((f) => f.type === 'Document') && traffic.fetched.every((f) => f.finished || f.fromCache),
+      await until(
+        'every request of the reload finished',
+        () =>
+          traffic.fetched.some((f) => f.type === 'Document') &&
+          traffic.fetched.every((f) => f.finished || f.fromCache),
       );
       const again = traffic.network();
       assert.deepEqual(
@@ -67,7 +83,10 @@ test(
         [['Document', 304]],
         `only the index over the network, answered 304:\n${list(traffic.fetched)}`,
       );
-      assert.ok(traffic.bytes() <= RELOAD_BUDGET, `reload ${traffic.bytes()} bytes:\n${list(traffic.fetched)}`);
+      assert.ok(
+        traffic.bytes() <= RELOAD_BUDGET,
+        `reload ${traffic.bytes()} bytes:\n${list(traffic.fetched)}`,
+      );
       assert.ok(
         traffic.fetched.some((f) => f.type === 'Script' && f.fromCache),
         `the script from the cache:\n${list(traffic.fetched)}`,

@@ -37,7 +37,13 @@ export async function watchTraffic(page: Page): Promise<Traffic> {
   const fetched: Fetched[] = [];
   cdp.on('Network.requestWillBeSent', (e) => {
     if (e.request.url.startsWith('data:')) return;
-    const entry: Fetched = { url: e.request.url, type: e.type ?? 'Other', fromCache: false, bytes: 0, finished: false };
+    const entry: Fetched = {
+      url: e.request.url,
+      type: e.type ?? 'Other',
+      fromCache: false,
+      bytes: 0,
+      finished: false,
+    };
     byId.set(e.requestId, entry);
     fetched.push(entry);
   });
@@ -57,7 +63,9 @@ export async function watchTraffic(page: Page): Promise<Traffic> {
     const entry = byId.get(e.requestId);
     if (!entry) return;
     if (!wire.has(e.requestId)) entry.status = e.response.status;
-    const headers = Object.fromEntries(Object.entries(e.response.headers).map(([k, v]) => [k.toLowerCase(), v]));
+    const headers = Object.fromEntries(
+      Object.entries(e.response.headers).map(([k, v]) => [k.toLowerCase(), v]),
+    );
     entry.encoding = headers['content-encoding'];
     if (e.response.fromDiskCache || e.response.fromPrefetchCache) entry.fromCache = true;
   });

@@ -69,7 +69,11 @@ test('the relay sends its page compressed, cached and revalidated, and its first
   assert.equal(index.headers['content-encoding'], 'br', 'the index in brotli');
   assert.equal(index.headers.vary, 'Accept-Encoding');
   assert.equal(index.headers['cache-control'], 'no-cache');
-  assert.equal(Number(index.headers['content-length']), index.body.length, 'Content-Length is the compressed length');
+  assert.equal(
+    Number(index.headers['content-length']),
+    index.body.length,
+    'Content-Length is the compressed length',
+  );
   const etag = index.headers.etag;
   assert.match(etag ?? '', /^"[0-9a-f]+-br"$/);
   const html = decoded(index).toString('utf8');
@@ -104,7 +108,10 @@ test('the relay sends its page compressed, cached and revalidated, and its first
       );
     }
   }
-  assert.ok(paths.some((p) => p.endsWith('.js')), `the index names a script: ${paths.join(', ')}`);
+  assert.ok(
+    paths.some((p) => p.endsWith('.js')),
+    `the index names a script: ${paths.join(', ')}`,
+  );
   assert.ok(
     wire <= FIRST_LOAD_BUDGET,
     `first load ${wire} bytes on the wire (${plain} decoded) is over the budget of ${FIRST_LOAD_BUDGET}`,

@@ -10,7 +10,14 @@ import { createReadStream, existsSync, statSync, type Stats } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CODING_SUFFIX, CODINGS, noneMatch, pickCoding, representationTag, type Coding } from '../../core/http-encoding.js';
+import {
+  CODING_SUFFIX,
+  CODINGS,
+  noneMatch,
+  pickCoding,
+  representationTag,
+  type Coding,
+} from '../../core/http-encoding.js';
 
 /** Content types of what vite emits; anything else is served as bytes. */
 const CONTENT_TYPES: Readonly<Record<string, string>> = {

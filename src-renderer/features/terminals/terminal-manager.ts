@@ -10,6 +10,7 @@ import { Listeners, type Disposer } from '../../api/transport.js';
 import { serviceKey } from '../../lib/feature-services.js';
 import type { KeyValue } from '../../lib/navigation.js';
 import { ScreenReaderSetting } from './screen-reader.js';
+import type * as TabModule from './terminal-tab.js';
 import type { TabTarget, TerminalTab } from './terminal-tab.js';
 import { inBackground } from '../../../src-main/core/background.js';
 
@@ -30,7 +31,7 @@ export class TerminalManager {
    * xterm.js and the tab around it, fetched the first time a tab is made (ADR 0107): a third of the
    * window's code, which its first screen does not show. Once loaded it is kept.
    */
-  private tabModule: Promise<typeof import('./terminal-tab.js')> | undefined;
+  private tabModule: Promise<typeof TabModule> | undefined;
   /** Screen reader support for every terminal of this window (screen-reader.ts). */
   readonly screenReader: ScreenReaderSetting;
 

@@ -94,7 +94,10 @@ test("precompressed copies that decode to their file are kept; another file's ar
       'the stale copies are named',
     );
     assert.ok(!page.paths.some((p) => /\.(br|gz)$/.test(p)), 'a copy is never a file of its own');
-    assert.ok(Object.keys(page.file('/')!.encoded).length === 2, 'index.html as served is compressed at load');
+    assert.ok(
+      Object.keys(page.file('/')!.encoded).length === 2,
+      'index.html as served is compressed at load',
+    );
     assert.notEqual(page.file('/')!.tag, js.tag, 'each file its own tag');
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -112,9 +115,15 @@ test('an import map before the module script gives every script its integrity, a
     assert.ok(m, `the import map right before the module script: ${html}`);
     const { integrity } = JSON.parse(m[1]!) as { integrity: Record<string, string> };
     const sha384 = (s: string) => `sha384-${createHash('sha384').update(s).digest('base64')}`;
-    assert.deepEqual(integrity, { '/assets/a.js': sha384('console.log(1)'), '/assets/lazy.js': sha384('export const x = 1;') });
+    assert.deepEqual(integrity, {
+      '/assets/a.js': sha384('console.log(1)'),
+      '/assets/lazy.js': sha384('export const x = 1;'),
+    });
     const hash = `'sha256-${createHash('sha256').update(m[1]!).digest('base64')}'`;
-    assert.match(page.headers['content-security-policy']!, new RegExp(`script-src 'self' ${hash.replace(/[+/]/g, '\\$&')};`));
+    assert.match(
+      page.headers['content-security-policy']!,
+      new RegExp(`script-src 'self' ${hash.replace(/[+/]/g, '\\$&')};`),
+    );
     assert.ok(page.paths.includes('/assets/lazy.js'), 'the chunk is served and hashed');
   } finally {
     rmSync(dir, { recursive: true, force: true });
