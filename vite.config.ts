@@ -6,13 +6,16 @@
 import { defineConfig } from 'vite';
 import { domainFeatures } from './scripts/domain-features.js';
 import { dropDependencyAnnotationWarnings } from './scripts/rollup-onwarn.js';
+import { precompressPlugin } from './scripts/vite-precompress.js';
 
 export default defineConfig({
   root: 'src-renderer',
   // Relative asset URLs, because the page is loaded from file:// (and from inside app.asar when packaged).
   base: './',
   esbuild: { jsx: 'automatic' },
-  plugins: [domainFeatures()],
+  // Brotli and gzip copies for the agent's web UI, read through a forward from another machine
+  // (api/web-ui/static-files.ts); the desktop app loads from file:// and does not ship them.
+  plugins: [domainFeatures(), precompressPlugin()],
   build: {
     outDir: '../dist/renderer',
     emptyOutDir: true,

@@ -343,6 +343,10 @@ export async function startRelayFromCli(opts: RelayCliOptions): Promise<void> {
     console.log(`relay page at ${tls ? 'https' : 'http'}://${hostShown}:${server.port}/ sha256 ${page.hash}`);
   else if (opts.page !== false)
     logger.warn('relay serves no browser page: dist/web-node/ is not built (npm run build)');
+  for (const path of page?.stale ?? [])
+    logger.warn(
+      `relay page: ${path} is not the file beside it, so that file is sent uncompressed (npm run build)`,
+    );
   // Started: Sparkplug comes on (ADR 0062); TurboFan once the relay is busy with work that lasts (a
   // burst of registrations is not), for an idle relay would keep what its first compile made for good
   // (ADR 0075, with ADR 0076's sustained check; docs/design/loading-on-demand.md).

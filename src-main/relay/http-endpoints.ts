@@ -10,9 +10,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tokenMatches } from './auth.js';
 import { addressBlock } from '../core/address-block.js';
+import { CODINGS, noneMatch, pickCoding, representationTag } from '../core/http-encoding.js';
 import type { IpLimiter } from './ip-limits.js';
 import type { RelayMetrics } from './metrics.js';
-import { PAGE_HEADERS, type RelayPage } from './page.js';
+import type { PageFile, RelayPage } from './page.js';
 
 /** Sent with 429: the per-IP attempt bucket refills continuously, a minute refills it completely. */
 const RETRY_AFTER_S = 60;
@@ -52,6 +53,39 @@ const BEARER = /^bearer (.+)$/is;
 export function bearerToken(header: string | undefined): string | undefined {
   const value = BEARER.exec(header ?? '')?.[1];
   return value === undefined ? undefined : Buffer.from(value, 'latin1').toString('utf8');
+}
+
+/**
+ * A file of the page: its precompressed form the request accepts (br, else gzip; `Vary` says the
+ * answer depends on it), and a 304 when `If-None-Match` names what would be sent. Files under /assets/
+ * are named by their hash, so they never change and are cached for a year; the index and the manifest
+ * are revalidated on every visit (`no-cache`), which their entity tags make a 304 of a few hundred bytes.
+ */
+function pageAnswer(
+  req: IncomingMessage,
+  res: ServerResponse,
+  page: RelayPage,
+  path: string,
+  file: PageFile,
+): void {
+  const available = CODINGS.filter((c) => file.encoded[c]);
+  const coding = pickCoding(req.headers['accept-encoding'], available);
+  const body = coding ? file.encoded[coding]! : file.body;
+  const etag = representationTag(file.tag, coding);
+  const headers: Record<string, string> = {
+    ...page.headers,
+    'content-type': file.type,
+    'cache-control': path.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
+    etag,
+    ...(available.length > 0 ? { vary: 'Accept-Encoding' } : {}),
+  };
+  if (noneMatch(req.headers['if-none-match'], etag)) return void res.writeHead(304, headers).end();
+  res.writeHead(200, {
+    ...headers,
+    ...(coding ? { 'content-encoding': coding } : {}),
+    'content-length': String(body.length),
+  });
+  res.end(req.method === 'HEAD' ? undefined : body);
 }
 
 /** The request handler for everything on the relay's port that is not a WebSocket upgrade. */
@@ -99,15 +133,7 @@ export function relayHttpHandler(
       );
     } else if ((req.method === 'GET' || req.method === 'HEAD') && opts.page?.file(path ?? '/')) {
       if (!opts.ownHost(req)) return void text(res, 421, MISDIRECTED_PAGE);
-      const file = opts.page.file(path ?? '/')!;
-      res.writeHead(200, {
-        ...PAGE_HEADERS,
-        'content-type': file.type,
-        'content-length': String(file.body.length),
-        // The index names its assets by hash, so those never change; the index, the manifest and its icon are read afresh.
-        'cache-control': path?.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
-      });
-      res.end(req.method === 'HEAD' ? undefined : file.body);
+      pageAnswer(req, res, opts.page, path ?? '/', opts.page.file(path ?? '/')!);
     } else if (path === '/healthz' || path === '/metrics') {
       // The path is right, the method is not: say so (405 with Allow), not "not found".
       text(res, 405, `method ${req.method ?? '?'} not allowed on ${path}`, {

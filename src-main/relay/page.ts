@@ -11,6 +11,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { brotliCompressSync, brotliDecompressSync, constants, gunzipSync, gzipSync } from 'node:zlib';
+import { CODING_SUFFIX, CODINGS, type Coding } from '../core/http-encoding.js';
 
 /**
  * Only this relay's own files, and its own socket (`'self'` covers ws: and wss: to the same host):
@@ -30,7 +32,18 @@ export const PAGE_CSP = [
   "form-action 'none'",
 ].join('; ');
 
-/** Headers every page answer carries. */
+/**
+ * The policy with the hashes of the page's own inline scripts allowed: only its import map, which
+ * carries the integrity of the scripts loaded on demand (ADR 0107). A hash allows that exact text and
+ * nothing else, so no other inline script runs.
+ */
+export function pageCsp(inlineScriptHashes: readonly string[]): string {
+  if (inlineScriptHashes.length === 0) return PAGE_CSP;
+  const sources = inlineScriptHashes.map((h) => `'${h}'`).join(' ');
+  return PAGE_CSP.replace("script-src 'self'", `script-src 'self' ${sources}`);
+}
+
+/** Headers every page answer carries (`RelayPage.headers`: with its own import map's hash). */
 export const PAGE_HEADERS: Readonly<Record<string, string>> = {
   'content-security-policy': PAGE_CSP,
   'x-content-type-options': 'nosniff',
@@ -51,13 +64,31 @@ const TYPES: Readonly<Record<string, string>> = {
   '.webmanifest': 'application/manifest+json',
 };
 
+/** One file the page serves. */
+export interface PageFile {
+  /** Its bytes as hashed (`pageHash`) and as a client decodes every encoded form to. */
+  readonly body: Buffer;
+  readonly type: string;
+  /** Its entity tag without quotes: the start of its SHA-256, so a revisit revalidates with a 304. */
+  readonly tag: string;
+  /** Its precompressed forms (only those that decode to `body` exactly): what the build wrote beside it. */
+  readonly encoded: Readonly<Partial<Record<Coding, Buffer>>>;
+}
+
 export interface RelayPage {
   /** The page's hash (64 hex, `pageHash`): pins every file served, as served. */
   readonly hash: string;
   /** Every file served, by URL path (`/` is index.html as served, with its integrity attributes). */
   readonly paths: readonly string[];
+  /**
+   * Precompressed files beside the page that did not decode to the file they sit beside (a build
+   * interrupted, or a file changed by hand): never served, since the hash pins the plain bytes.
+   */
+  readonly stale: readonly string[];
+  /** Headers every answer of this page carries: PAGE_HEADERS, its CSP allowing its import map. */
+  readonly headers: Readonly<Record<string, string>>;
   /** The file at a URL path (`/` is index.html), or undefined. */
-  file(path: string): { body: Buffer; type: string } | undefined;
+  file(path: string): PageFile | undefined;
 }
 
 /** Where the built page is: dist/web-node/ beside dist/src-main/ or dist/cli/, or under dist/ from source. */
@@ -70,6 +101,48 @@ export function defaultPageDir(): string {
 }
 
 const sri = (body: Buffer) => `sha384-${createHash('sha384').update(body).digest('base64')}`;
+
+const DECODE: Readonly<Record<Coding, (b: Buffer) => Buffer>> = {
+  br: brotliDecompressSync,
+  gzip: gunzipSync,
+};
+
+/**
+ * The precompressed forms the build wrote beside `file` (scripts/vite-precompress.ts), each kept only
+ * when it decodes to `body`: the page's hash pins the plain bytes, so an encoded copy must be the same
+ * file, never another one. Those that are not are named in `stale`.
+ */
+function precompressed(file: string, body: Buffer, stale: string[]): Partial<Record<Coding, Buffer>> {
+  const encoded: Partial<Record<Coding, Buffer>> = {};
+  for (const coding of CODINGS) {
+    const path = file + CODING_SUFFIX[coding];
+    if (!existsSync(path)) continue;
+    const bytes = readFileSync(path);
+    let same = false;
+    try {
+      same = DECODE[coding](bytes).equals(body);
+    } catch {
+      // Not even its coding: stale below.
+    }
+    if (same) encoded[coding] = bytes;
+    else stale.push(path);
+  }
+  return encoded;
+}
+
+/** index.html as served is made here (its integrity attributes), so it is compressed here: a few KiB. */
+function compressed(body: Buffer): Partial<Record<Coding, Buffer>> {
+  return {
+    br: brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }),
+    gzip: gzipSync(body, { level: 9 }),
+  };
+}
+
+const tagOf = (body: Buffer) => createHash('sha256').update(body).digest('hex').slice(0, 32);
+
+function pageFile(body: Buffer, type: string, encoded: Partial<Record<Coding, Buffer>>): PageFile {
+  return { body, type, tag: tagOf(body), encoded };
+}
 
 /**
  * The hash of a page: SHA-256 over one line per file it serves, `<sha256 hex>  <path>\n` (sha256sum's
@@ -85,24 +158,52 @@ export function pageHash(files: Iterable<readonly [path: string, body: Uint8Arra
 }
 
 /**
+ * The import map that gives every script under /assets/ its integrity (ADR 0107): the scripts the
+ * page imports on demand (xterm.js, when a terminal opens) are fetched by `import()`, which has no
+ * integrity attribute; a browser checks an import map's `integrity` for every module it fetches. With
+ * the SHA-256 of its text, which the CSP allows.
+ */
+function integrityMap(files: ReadonlyMap<string, PageFile>): { tag: string; hash: string } | undefined {
+  const scripts = [...files].filter(([path]) => path.startsWith('/assets/') && path.endsWith('.js'));
+  if (scripts.length === 0) return undefined;
+  const integrity = Object.fromEntries(
+    scripts.sort(([a], [b]) => (a < b ? -1 : 1)).map(([p, f]) => [p, sri(f.body)]),
+  );
+  const text = JSON.stringify({ integrity });
+  return {
+    tag: `<script type="importmap">${text}</script>`,
+    hash: `sha256-${createHash('sha256').update(text).digest('base64')}`,
+  };
+}
+
+/**
  * Reads the built page from `dir`. Undefined when it is not built (the relay then serves no page and
- * says so). Every `/assets/…` file index.html names gets an `integrity` attribute.
+ * says so). Every `/assets/…` file index.html names gets an `integrity` attribute, and every script
+ * under /assets/ an entry in its import map.
  */
 export function loadRelayPage(dir = defaultPageDir()): RelayPage | undefined {
   const indexPath = join(dir, 'index.html');
   if (!existsSync(indexPath)) return undefined;
-  const files = new Map<string, { body: Buffer; type: string }>();
+  const files = new Map<string, PageFile>();
+  const stale: string[] = [];
+  const add = (folder: string, prefix: string, name: string) => {
+    const type = TYPES[name.slice(name.lastIndexOf('.'))];
+    if (!type) return;
+    const path = join(folder, name);
+    const body = readFileSync(path);
+    files.set(`${prefix}${name}`, pageFile(body, type, precompressed(path, body, stale)));
+  };
   const assets = join(dir, 'assets');
-  for (const name of existsSync(assets) ? readdirSync(assets) : []) {
-    const type = TYPES[name.slice(name.lastIndexOf('.'))];
-    if (type) files.set(`/assets/${name}`, { body: readFileSync(join(assets, name)), type });
-  }
-  // Beside index.html: the web app manifest and its icon (installing the page needs no store).
-  for (const name of readdirSync(dir)) {
-    const type = TYPES[name.slice(name.lastIndexOf('.'))];
-    if (type && name !== 'index.html') files.set(`/${name}`, { body: readFileSync(join(dir, name)), type });
-  }
-  const html = readFileSync(indexPath, 'utf8').replace(
+  for (const name of existsSync(assets) ? readdirSync(assets) : []) add(assets, '/assets/', name);
+  // Beside index.html: the web app manifest (installing the page needs no store).
+  for (const name of readdirSync(dir)) if (name !== 'index.html') add(dir, '/', name);
+  const imports = integrityMap(files);
+  const built = readFileSync(indexPath, 'utf8');
+  // Before the first module script: a browser takes an import map only before it loads any module.
+  const mapped = imports
+    ? built.replace(/(\s*)<script type="module"/, `$1${imports.tag}$1<script type="module"`)
+    : built;
+  const html = mapped.replace(
     /<(script|link)([^>]*?) (src|href)="(\/assets\/[^"]+)"([^>]*)>/g,
     (tag, element: string, before: string, attr: string, path: string, after: string) => {
       const file = files.get(path);
@@ -112,11 +213,13 @@ export function loadRelayPage(dir = defaultPageDir()): RelayPage | undefined {
     },
   );
   const index = Buffer.from(html, 'utf8');
-  files.set('/', { body: index, type: TYPES['.html']! });
+  files.set('/', pageFile(index, TYPES['.html']!, compressed(index)));
   const served = [...files].map(([path, f]) => [path === '/' ? '/index.html' : path, f.body] as const);
   return {
     hash: pageHash(served),
     paths: served.map(([path]) => path).sort(),
+    stale,
+    headers: { ...PAGE_HEADERS, 'content-security-policy': pageCsp(imports ? [imports.hash] : []) },
     file: (path) => files.get(path === '/index.html' ? '/' : path),
   };
 }

@@ -9,7 +9,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PairNewResult, PeerInfo } from '../../src-main/api/contract.js';
-import { PAGE_HEADERS, loadRelayPage } from '../../src-main/relay/page.js';
+import { loadRelayPage } from '../../src-main/relay/page.js';
 import { browserMissing, launchBrowser, nav, screenshotThemes } from '../helpers/browser.js';
 import { agentCall, cli, cliJson, nodeId, startAgent, stopAll, tempHome } from '../helpers/processes.js';
 import {
@@ -80,8 +80,13 @@ test(
       const { page, errors } = await openRelayPage(browser, pageUrl, AGENT_PAGE_CONTEXT);
       // The headers the relay's page has (browser-node-page.test.ts): the agent serves the same.
       const headers = (await page.request.get(pageUrl)).headers();
-      for (const [name, value] of Object.entries(PAGE_HEADERS)) assert.equal(headers[name], value, name);
-      assert.match(headers['content-security-policy'] ?? '', /script-src 'self'; .*frame-ancestors 'none'/);
+      for (const [name, value] of Object.entries(loadRelayPage()!.headers))
+        assert.equal(headers[name], value, name);
+      // Its own scripts, and inline only its import map, by hash (ADR 0107).
+      assert.match(
+        headers['content-security-policy'] ?? '',
+        /script-src 'self' 'sha256-[A-Za-z0-9+/]+=*'; .*frame-ancestors 'none'/,
+      );
       assert.match((await page.locator('script[type=module]').getAttribute('integrity')) ?? '', /^sha384-/);
       assert.match((await page.locator('link[rel=stylesheet]').getAttribute('integrity')) ?? '', /^sha384-/);
 

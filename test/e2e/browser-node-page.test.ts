@@ -60,7 +60,8 @@ interface PageIndexedDb {
 
 /**
  * The page's hash as docs/security.md says to recompute it, from what the page names: index.html as
- * served, what it loads from /assets, the manifest and every icon named; one `<sha256>  <path>` line
+ * served, what it loads from /assets (named by src or href, or in its import map), the manifest and
+ * every icon named; one `<sha256>  <path>` line
  * each, sorted by path, hashed.
  */
 async function pageHashFromOutside(request: APIRequestContext, base: string): Promise<string> {
@@ -74,6 +75,10 @@ async function pageHashFromOutside(request: APIRequestContext, base: string): Pr
   const paths = new Set(
     [...html.matchAll(/(?:src|href)="(\/[^"]+)"/g)].map((m) => m[1]!).filter((p) => p !== '/'),
   );
+  // The scripts loaded on demand, named by the import map that carries their integrity.
+  const importMap = /<script type="importmap">([^<]*)<\/script>/.exec(html)?.[1];
+  const integrity = (JSON.parse(importMap ?? '{}') as { integrity?: Record<string, string> }).integrity ?? {};
+  for (const path of Object.keys(integrity)) paths.add(path);
   const manifest = JSON.parse((await get('/manifest.webmanifest')).toString('utf8')) as {
     icons: { src: string }[];
   };
@@ -108,7 +113,14 @@ test(
       const { page, errors } = await openRelayPage(browser, pageUrl);
       const answer = await page.request.get(pageUrl);
       const headers = answer.headers();
-      assert.match(headers['content-security-policy'] ?? '', /script-src 'self'; .*frame-ancestors 'none'/);
+      // Its own scripts, and inline only its import map, allowed by the hash of its text (ADR 0107).
+      const csp = headers['content-security-policy'] ?? '';
+      assert.match(csp, /script-src 'self' 'sha256-[A-Za-z0-9+/]+=*'; .*frame-ancestors 'none'/);
+      const importMap = await page.locator('script[type=importmap]').textContent();
+      const mapHash = createHash('sha256')
+        .update(importMap ?? '')
+        .digest('base64');
+      assert.ok(csp.includes(`'sha256-${mapHash}'`), `the CSP allows the import map by its hash: ${csp}`);
       assert.match((await page.locator('script[type=module]').getAttribute('integrity')) ?? '', /^sha384-/);
       assert.match((await page.locator('link[rel=stylesheet]').getAttribute('integrity')) ?? '', /^sha384-/);
       // The hash the relay printed covers every file the page is made of, as served.

@@ -9,7 +9,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:https';
 import type { PairNewResult, PeerInfo } from '../../src-main/api/contract.js';
-import { PAGE_CSP } from '../../src-main/relay/page.js';
+import { loadRelayPage } from '../../src-main/relay/page.js';
 import { makeBrowserIdentity } from '../../src-web/node/identity.js';
 import { RelayConnection } from '../../src-web/node/relay-connection.js';
 import { selfSignedWsSocket, startBrowserNode } from '../helpers/browser-node.js';
@@ -55,7 +55,7 @@ test('a browser pairs and runs a terminal through an agent acting as relay, and 
   // The page, as `clawbridge relay` serves it: its CSP, and no socket for another site's page.
   const page = await get(pageLine[1]!);
   assert.equal(page.status, 200);
-  assert.equal(page.headers['content-security-policy'], PAGE_CSP);
+  assert.equal(page.headers['content-security-policy'], loadRelayPage()!.headers['content-security-policy']);
   assert.match(page.body, /integrity="sha384-/);
   const hostile = await get(pageLine[1]!, {
     Connection: 'Upgrade',

@@ -1,8 +1,9 @@
 import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { useServices } from '../../api/hooks.js';
 import { KeyRow } from './KeyRow.js';
-import { searchStatus, type SearchOutcome } from './search-status.js';
-import { isDeadPhase, SEARCH_LIMIT, type TerminalTab } from './terminal-tab.js';
+import { SEARCH_LIMIT, searchStatus, type SearchOutcome } from './search-status.js';
+import { isDeadPhase } from './terminal-session.js';
+import type { TerminalTab } from './terminal-tab.js';
 
 /**
  * How long typing pauses before the query is searched (250 ms, in ms): a search of 5000 lines per

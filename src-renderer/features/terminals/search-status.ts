@@ -3,6 +3,12 @@
  * which match of how many. Pure, so node:test checks it.
  */
 
+/**
+ * Most matches a search highlights and counts (1000, xterm's own default): counting goes no further, so
+ * a search for `e` in 5000 lines of scrollback stays quick; the count then says "1000 or more".
+ */
+export const SEARCH_LIMIT = 1000;
+
 /** One search's result: whether a match was selected, and the search addon's count when it gave one. */
 export interface SearchOutcome {
   found: boolean;

@@ -10,7 +10,8 @@ import { Listeners, type Disposer } from '../../api/transport.js';
 import { serviceKey } from '../../lib/feature-services.js';
 import type { KeyValue } from '../../lib/navigation.js';
 import { ScreenReaderSetting } from './screen-reader.js';
-import { TerminalTab, type TabTarget } from './terminal-tab.js';
+import type * as TabModule from './terminal-tab.js';
+import type { TabTarget, TerminalTab } from './terminal-tab.js';
 import { inBackground } from '../../../src-main/core/background.js';
 
 export interface TabsSnapshot {
@@ -26,6 +27,11 @@ export class TerminalManager {
   private nextKey = 1;
   private restored = false;
   private readonly disposers: Disposer[] = [];
+  /**
+   * xterm.js and the tab around it, fetched the first time a tab is made (ADR 0107): a third of the
+   * window's code, which its first screen does not show. Once loaded it is kept.
+   */
+  private tabModule: Promise<typeof TabModule> | undefined;
   /** Screen reader support for every terminal of this window (screen-reader.ts). */
   readonly screenReader: ScreenReaderSetting;
 
@@ -64,7 +70,8 @@ export class TerminalManager {
     this.listeners.emit();
   }
 
-  private create(target: TabTarget, sessionId: string | null): TerminalTab {
+  private async create(target: TabTarget, sessionId: string | null): Promise<TerminalTab> {
+    const { TerminalTab } = await (this.tabModule ??= import('./terminal-tab.js'));
     const tab = new TerminalTab(this.client, this.nextKey++, target, sessionId, this.screenReader.get());
     tab.session.onChange(() => {
       this.remember();
@@ -73,27 +80,38 @@ export class TerminalManager {
     return tab;
   }
 
-  private add(target: TabTarget, sessionId: string | null): TerminalTab {
-    const tab = this.create(target, sessionId);
+  private async add(target: TabTarget, sessionId: string | null): Promise<TerminalTab> {
+    const tab = await this.create(target, sessionId);
     this.set([...this.snapshot.tabs, tab], tab.key);
     return tab;
   }
 
-  /** A new session on `target`, in a new tab that becomes the active one. */
-  open(target: TabTarget): TerminalTab {
-    const tab = this.add(target, null);
-    tab.start().then(
-      () => this.touch(),
-      () => this.touch(),
+  /** A new session on `target`, in a new tab that becomes the active one (once xterm.js is loaded). */
+  open(target: TabTarget): void {
+    inBackground(
+      this.add(target, null).then((tab) =>
+        tab.start().then(
+          () => this.touch(),
+          () => this.touch(),
+        ),
+      ),
+      console,
+      `opening a terminal on ${target.peerName}`,
     );
-    return tab;
   }
 
   /** Replaces an ended tab with a new session on the same peer, in the same place. */
   restart(key: number): void {
+    inBackground(this.replace(key), console, 'starting a new session in the tab');
+  }
+
+  private async replace(key: number): Promise<void> {
+    const found = this.snapshot.tabs.find((t) => t.key === key);
+    if (!found) return;
+    const tab = await this.create(found.target, null);
+    // The tab may have been closed while xterm.js loaded.
     const old = this.snapshot.tabs.find((t) => t.key === key);
-    if (!old) return;
-    const tab = this.create(old.target, null);
+    if (!old) return tab.dispose();
     // The old session has ended; forget it in the agent's list too.
     if (old.sessionId) void this.client.call('terminal.close', { id: old.sessionId }).catch(() => undefined);
     old.dispose();
@@ -189,7 +207,7 @@ export class TerminalManager {
     for (const s of sessions) {
       const live = s.state === 'connected' || s.state === 'reconnecting';
       if (!live || known.has(s.id) || (s.attached && !mine.has(s.id))) continue;
-      const tab = this.add({ peer: s.peer, peerName: s.peerName }, s.id);
+      const tab = await this.add({ peer: s.peer, peerName: s.peerName }, s.id);
       tab.path = s.path;
       tab.start().then(
         () => this.touch(),

@@ -43,6 +43,11 @@ const utf8 = new TextEncoder();
 
 export type SessionPhase = 'connecting' | 'live' | 'reconnecting' | 'exited' | 'failed';
 
+/** A phase in which a session takes no more input: its shell exited, or it failed or ended. */
+export function isDeadPhase(phase: string): boolean {
+  return phase === 'exited' || phase === 'failed';
+}
+
 export interface SessionState {
   phase: SessionPhase;
   /** One line: why reconnecting or failed, how it exited. */

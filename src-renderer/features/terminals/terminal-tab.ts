@@ -14,7 +14,8 @@ import type { ApiClient } from '../../api/client.js';
 import { explainError } from '../../lib/refusal-text.js';
 import { LEAVE_HINT_ID, SCREEN_READER_HINT_ID, terminalKeyAction } from './keys.js';
 import { withCtrl } from './key-row.js';
-import { TerminalSession } from './terminal-session.js';
+import { isDeadPhase, TerminalSession } from './terminal-session.js';
+import { SEARCH_LIMIT } from './search-status.js';
 import { searchDecorations, terminalTheme } from './theme.js';
 
 /** `direct` or `relay`, as the contract names a path. */
@@ -44,12 +45,6 @@ const LINE_HEIGHT = 1.2;
 
 /** Least contrast (WCAG AA for text, 4.5:1) xterm keeps between a cell's text and its background. */
 const MIN_CONTRAST = 4.5;
-
-/**
- * Most matches a search highlights and counts (1000, xterm's own default): counting goes no further, so
- * a search for `e` in 5000 lines of scrollback stays quick; the count then says "1000 or more".
- */
-export const SEARCH_LIMIT = 1000;
 
 export class TerminalTab {
   readonly term: Terminal;
@@ -315,9 +310,4 @@ export class TerminalTab {
 /** The agent does not know the tab's session ID: it restarted since (viewer-sessions.ts `find`). */
 function isUnknownSession(err: unknown): boolean {
   return err instanceof Error && /no terminal session '[0-9a-f]+' here/.test(err.message);
-}
-
-/** A phase in which a session takes no more input: its shell exited, or it failed or ended. */
-export function isDeadPhase(phase: string): boolean {
-  return phase === 'exited' || phase === 'failed';
 }

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { loadRelayPage } from '../../../src-main/relay/page.js';
 
 function builtPage(): string {
@@ -71,6 +72,59 @@ test('a changed icon or manifest changes the hash, though index.html does not ch
       '{"name":"Clawbridge","start_url":"https://evil.example/"}',
     );
     assert.notEqual(loadRelayPage(dir)!.hash, icon.hash, 'the manifest is pinned');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("precompressed copies that decode to their file are kept; another file's are not, and are named", () => {
+  const dir = builtPage();
+  try {
+    writeFileSync(join(dir, 'assets', 'a.js.br'), brotliCompressSync(Buffer.from('console.log(1)')));
+    // Left from another build: it decodes, but to other bytes than the file the hash pins.
+    writeFileSync(join(dir, 'assets', 'a.js.gz'), gzipSync(Buffer.from('console.log(2)')));
+    writeFileSync(join(dir, 'assets', 'a.css.gz'), Buffer.from('not gzip'));
+    const page = loadRelayPage(dir)!;
+    const js = page.file('/assets/a.js')!;
+    assert.deepEqual(Object.keys(js.encoded), ['br']);
+    assert.deepEqual(Object.keys(page.file('/assets/a.css')!.encoded), []);
+    assert.deepEqual(
+      [...page.stale].sort(),
+      [join(dir, 'assets', 'a.css.gz'), join(dir, 'assets', 'a.js.gz')],
+      'the stale copies are named',
+    );
+    assert.ok(!page.paths.some((p) => /\.(br|gz)$/.test(p)), 'a copy is never a file of its own');
+    assert.ok(
+      Object.keys(page.file('/')!.encoded).length === 2,
+      'index.html as served is compressed at load',
+    );
+    assert.notEqual(page.file('/')!.tag, js.tag, 'each file its own tag');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an import map before the module script gives every script its integrity, and the CSP allows only its text', () => {
+  const dir = builtPage();
+  try {
+    // A chunk the page imports on demand: index.html does not name it.
+    writeFileSync(join(dir, 'assets', 'lazy.js'), 'export const x = 1;');
+    const page = loadRelayPage(dir)!;
+    const html = page.file('/')!.body.toString('utf8');
+    const m = /<script type="importmap">([^<]*)<\/script><script type="module"/.exec(html);
+    assert.ok(m, `the import map right before the module script: ${html}`);
+    const { integrity } = JSON.parse(m[1]!) as { integrity: Record<string, string> };
+    const sha384 = (s: string) => `sha384-${createHash('sha384').update(s).digest('base64')}`;
+    assert.deepEqual(integrity, {
+      '/assets/a.js': sha384('console.log(1)'),
+      '/assets/lazy.js': sha384('export const x = 1;'),
+    });
+    const hash = `'sha256-${createHash('sha256').update(m[1]!).digest('base64')}'`;
+    assert.match(
+      page.headers['content-security-policy']!,
+      new RegExp(`script-src 'self' ${hash.replace(/[+/]/g, '\\$&')};`),
+    );
+    assert.ok(page.paths.includes('/assets/lazy.js'), 'the chunk is served and hashed');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
