@@ -1,20 +1,22 @@
 /**
  * Bundles the terminal session host (src-main/terminal/session-host/host-main.ts) into one file of its
- * own, dist/cli/bundle/host-main.js, beside the CLI's bundle (scripts/vite-cli.config.ts), where the
+ * own, dist/cli/bundle/host-main.cjs, beside the CLI's bundle (scripts/vite-cli.config.ts), where the
  * agent starts it from (host-client.ts hostEntry).
  *
- *   vite build -c scripts/vite-host.config.ts   → dist/cli/bundle/host-main.js
+ *   vite build -c scripts/vite-host.config.ts   → dist/cli/bundle/host-main.cjs
  *
  * Why a bundle of its own (ADR 0105): as an entry of the CLI's build the host shared chunks with the
  * agent, and a shared chunk brought with it whatever else the agent put there (zod, pino, the
  * contract's schemas). The host only moves bytes between a PTY and a socket; this build holds what it
  * imports and nothing else, and test/packaging/host-bundle.test.ts says what it must not import.
+ * CommonJS, not an ES module: Node's ES module loader, its worker threads included, is ~1.8 MB of a
+ * process that loads one file (docs/performance.md §Footprint).
  */
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 import { asciiSource } from './ascii-source.js';
 import { CLI_OUT_DIR } from './vite-cli.config.js';
-import { builtins, entryInput, LEAN_SOURCE, REQUIRE_SHIM, RUNTIME_EXTERNALS } from './vite-desktop.config.js';
+import { builtins, entryInput, LEAN_SOURCE, RUNTIME_EXTERNALS } from './vite-desktop.config.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -41,11 +43,11 @@ export default defineConfig({
       input: entryInput({ 'host-main': HOST_ENTRY }, 'vite-host'),
       external: [...builtins, ...RUNTIME_EXTERNALS],
       output: {
-        format: 'es',
-        entryFileNames: '[name].js',
+        // `require` is the module's own here: no shim (REQUIRE_SHIM) is needed for node-pty.
+        format: 'cjs',
+        entryFileNames: '[name].cjs',
         // One file: nothing shared with the CLI's chunks, nothing loaded later.
         inlineDynamicImports: true,
-        banner: REQUIRE_SHIM,
       },
     },
   },
