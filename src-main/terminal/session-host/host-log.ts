@@ -2,8 +2,8 @@
  * The session host's log: one JSON line per entry, in pino's format (level number, time, pid, part,
  * the entry's fields, msg; an `err` as type, message and stack), so `clawbridge log` and a person read
  * session-host.log as they read the agent's. Not pino itself: the host process only writes a line when
- * it starts, stops or a session ends, and pino's code, with the Node modules it loads, was a tenth of
- * the host's memory (ADR 0105).
+ * it starts, stops or a session ends, and pino's code, with the Node modules it loads, was a large part
+ * of what the host held (ADR 0105).
  */
 import type { Logger } from 'pino';
 import type { LogDestination } from '../../home/log-destination.js';
