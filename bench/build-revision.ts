@@ -44,6 +44,17 @@ export function buildRevision(ref: string): { dir: string; cli: string; remove: 
       );
       if (bundled.status !== 0) throw new Error(`${ref}'s CLI bundle did not build (exit ${bundled.status})`);
     }
+    // Since ADR 0105 the session host the agent starts is a bundle of its own, beside the CLI's.
+    if (existsSync(join(dir, 'scripts', 'vite-host.config.ts'))) {
+      const vite = join(REPO_ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
+      const bundled = spawnSync(
+        process.execPath,
+        [vite, 'build', '-c', 'scripts/vite-host.config.ts', '--logLevel', 'warn'],
+        { cwd: dir, stdio: 'inherit' },
+      );
+      if (bundled.status !== 0)
+        throw new Error(`${ref}'s host bundle did not build (exit ${bundled.status})`);
+    }
     return { dir, cli, remove };
   } catch (err) {
     remove();

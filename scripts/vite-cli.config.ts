@@ -3,7 +3,10 @@
  * vite-desktop.config.ts bundles the app's Node side (ADR 0010, ADR 0064): every pure-JavaScript
  * dependency inlined, the native addons and Node's built-ins left to load at run time.
  *
- *   vite build -c scripts/vite-cli.config.ts   → dist/cli/bundle/{clawbridge,host-main}.js + chunks
+ *   vite build -c scripts/vite-cli.config.ts   → dist/cli/bundle/clawbridge.js + chunks
+ *
+ * The terminal session host the agent starts (host-main.js) is bundled on its own into the same folder
+ * by scripts/vite-host.config.ts, so it shares no chunk with the agent (ADR 0105).
  *
  * Why: the CLI is started for every command a person or a script types, and tsc's dist/src-main/ made
  * each start load ~450 modules one file at a time (an agent's start cost ~0.85 s of CPU, `id` ~0.3 s).
@@ -28,11 +31,10 @@ export const CLI_OUT_DIR = 'dist/cli/bundle';
 /**
  * The entries, by output name. `bin/clawbridge.js` imports `clawbridge.js`; the CLI agent starts the
  * terminal session host from `host-main.js` in the folder of its own code (host-client.ts hostEntry),
- * as it does in tsc's dist/src-main/.
+ * as it does in tsc's dist/src-main/: that file is scripts/vite-host.config.ts's.
  */
 export const CLI_ENTRIES: Readonly<Record<string, string>> = {
   clawbridge: 'src-main/cli/main.ts',
-  'host-main': 'src-main/terminal/session-host/host-main.ts',
 };
 
 export default defineConfig({

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { offerPipeProof } from '../../home/pipe-proof.js';
@@ -42,15 +42,19 @@ export function sessionHostSocketPath(controlSocket: string): string {
 }
 
 /**
- * The host's entry for code at `self` (this module's file): host-main.js in the same folder, whether
- * that is tsc's dist/ (beside host-client.js) or the CLI's bundle (dist/cli/bundle/, where this code
- * sits in a chunk and `host-main` is an entry: scripts/vite-cli.config.ts), or host-main.ts run through
- * tsx from the sources. Pure.
+ * The host's entry for code at `self` (this module's file): host-main.js beside it in tsc's dist/
+ * (beside host-client.js), host-main.ts run through tsx from the sources, or, in the CLI's bundle
+ * (dist/cli/bundle/, where this code sits in a chunk), host-main.cjs, the host's bundle of its own
+ * (scripts/vite-host.config.ts, ADR 0105). Pure.
  */
 export function hostEntry(self: string): { file: string; execArgv: string[] } {
   const fromSource = self.endsWith('.ts');
+  const besideTscOutput = basename(dirname(self)) === 'session-host';
   return {
-    file: join(dirname(self), fromSource ? 'host-main.ts' : 'host-main.js'),
+    file: join(
+      dirname(self),
+      fromSource ? 'host-main.ts' : besideTscOutput ? 'host-main.js' : 'host-main.cjs',
+    ),
     execArgv: fromSource ? ['--import', 'tsx'] : [],
   };
 }

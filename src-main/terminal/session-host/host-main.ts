@@ -5,8 +5,8 @@
  * (host-run.ts). The desktop app runs the same host as a utility process instead
  * (electron/session-host-process.ts).
  */
-import { pino } from 'pino';
 import { fileLogDestination } from '../../home/log-destination.js';
+import { hostLogger } from './host-log.js';
 import { runSessionHost } from './host-run.js';
 
 const socketPath = process.argv[2];
@@ -15,7 +15,7 @@ if (!socketPath) {
   process.exit(2);
 }
 // Its stdout is session-host.log in the home: a full disk drops lines instead of stopping the host.
-const log = pino({ level: 'info', base: { part: 'session-host', pid: process.pid } }, fileLogDestination(1));
+const log = hostLogger(fileLogDestination(1), { pid: process.pid, part: 'session-host' });
 // A broken pipe or a signal from the agent's terminal must not end the shells this process keeps.
 process.on('SIGHUP', () => undefined);
 process.on('SIGINT', () => undefined);

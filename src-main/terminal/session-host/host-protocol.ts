@@ -12,17 +12,22 @@
  * Both ends validate every message here: the socket is private to this user, but a host of another
  * release, or a stray client, must not crash the other side.
  */
-import { z } from 'zod';
 import { ClawError } from '../../core/errors.js';
-import { madeOnUse } from '../../core/made-on-use.js';
 import {
   encodeLengthPrefixed,
   LENGTH_HEADER_BYTES,
   LengthPrefixedDecoder,
 } from '../../protocol/length-prefixed.js';
-import { SESSION_ID } from '../../protocol/terminal-frames.js';
-import { newTerminalFields, terminalDimension } from '../../protocol/terminal-open-args.js';
-import { MAX_TERMINAL_OFFSET } from '../../protocol/terminal-frames.js';
+import {
+  agentChannelCheck,
+  hostReplyCheck,
+  hostRequestCheck,
+  hostedSessionCheck,
+  messageCheck,
+  type MessageCheck,
+} from './host-checks.js';
+
+export type { MessageCheck } from './host-checks.js';
 
 /** Version of this protocol; a host of another version is not adopted (the agent says so and stops). */
 export const HOST_PROTOCOL_VERSION = 1;
@@ -43,92 +48,80 @@ export const MAX_LABEL = 256;
 /** Most sessions in the host's list (64 per peer is the registry's limit; this bounds the reply). */
 export const MAX_LISTED_SESSIONS = 8192;
 
-// The schemas are made on use (core/made-on-use.ts, ADR 0073): an agent loads this module with every
-// start but talks to its host only when a terminal session is opened or adopted.
-const fingerprint = () => z.string().regex(/^[0-9a-f]{64}$/);
-const reason = () => z.string().max(1024);
-/** How long the session waits for a resume after its stream is lost, in ms (the agent's setting). */
-const resumeMs = () =>
-  z
-    .number()
-    .int()
-    .min(0)
-    .max(24 * 3_600_000);
+/** What a viewer asks of a new session (protocol/terminal-open-fields.ts). */
+export interface NewTerminalFields {
+  command?: string[] | undefined;
+  cols: number;
+  rows: number;
+  term?: string | undefined;
+  echo?: boolean | undefined;
+  opost?: boolean | undefined;
+  pty?: boolean | undefined;
+}
 
-export const hostRequest = madeOnUse(() =>
-  z.discriminatedUnion('op', [
-    z.object({ op: z.literal('agent'), v: z.literal(HOST_PROTOCOL_VERSION) }).strict(),
-    z
-      .object({
-        op: z.literal('create'),
-        peer: fingerprint(),
-        peerName: z.string().max(256),
-        resumeMs: resumeMs(),
-        args: z.object(newTerminalFields()).strict(),
-      })
-      .strict(),
-    z
-      .object({
-        op: z.literal('attach'),
-        id: z.string().regex(SESSION_ID),
-        peer: fingerprint(),
-        offset: z.number().int().min(0).max(MAX_TERMINAL_OFFSET),
-        cols: terminalDimension(),
-        rows: terminalDimension(),
-        resumeMs: resumeMs(),
-        /** The peer asked for the session's input count in SESSION (FEATURE_INPUT_RESUME). */
-        input: z.literal(true).optional(),
-      })
-      .strict(),
-  ]),
-);
-export type HostRequest = z.infer<ReturnType<typeof hostRequest>>;
+/**
+ * The first message on a connection. Checked by host-checks.ts hostRequestCheck, not zod: the host
+ * process loads no zod (ADR 0105).
+ */
+export type HostRequest =
+  | { op: 'agent'; v: typeof HOST_PROTOCOL_VERSION }
+  | {
+      op: 'create';
+      peer: string;
+      peerName: string;
+      /** How long the session waits for a resume after its stream is lost, in ms (the agent's setting). */
+      resumeMs: number;
+      args: NewTerminalFields;
+    }
+  | {
+      op: 'attach';
+      id: string;
+      peer: string;
+      offset: number;
+      cols: number;
+      rows: number;
+      resumeMs: number;
+      /** The peer asked for the session's input count in SESSION (FEATURE_INPUT_RESUME). */
+      input?: true | undefined;
+    };
+
+const HOST_REQUEST = messageCheck<HostRequest>(hostRequestCheck);
+export const hostRequest = (): MessageCheck<HostRequest> => HOST_REQUEST;
 
 /** A session as the host lists it to an agent that adopts it. */
-export const hostedSession = () =>
-  z
-    .object({
-      id: z.string().regex(SESSION_ID),
-      peer: fingerprint(),
-      peerName: z.string().max(256),
-      what: z.string().max(MAX_LABEL),
-    })
-    .strict();
-export type HostedSession = z.infer<ReturnType<typeof hostedSession>>;
+export interface HostedSession {
+  id: string;
+  peer: string;
+  peerName: string;
+  what: string;
+}
 
-export const hostReply = madeOnUse(() =>
-  z.union([
-    z
-      .object({
-        ok: z.literal(true),
-        /** The session created or attached (create / attach). */
-        id: z.string().regex(SESSION_ID).optional(),
-        /** The host's process ID and its sessions (agent). */
-        pid: z.number().int().positive().optional(),
-        sessions: z.array(hostedSession()).max(MAX_LISTED_SESSIONS).optional(),
-      })
-      .strict(),
-    z
-      .object({
-        ok: z.literal(false),
-        code: z.enum(['SESSION_GONE', 'SERVICE_FAILED', 'BAD_REQUEST']),
-        message: z.string().max(4096),
-      })
-      .strict(),
-  ]),
-);
-export type HostReply = z.infer<ReturnType<typeof hostReply>>;
+const HOSTED_SESSION = messageCheck<HostedSession>(hostedSessionCheck(MAX_LABEL));
+export const hostedSession = (): MessageCheck<HostedSession> => HOSTED_SESSION;
+
+export type HostReply =
+  | {
+      ok: true;
+      /** The session created or attached (create / attach). */
+      id?: string | undefined;
+      /** The host's process ID and its sessions (agent). */
+      pid?: number | undefined;
+      sessions?: HostedSession[] | undefined;
+    }
+  | { ok: false; code: 'SESSION_GONE' | 'SERVICE_FAILED' | 'BAD_REQUEST'; message: string };
+
+const HOST_REPLY = messageCheck<HostReply>(hostReplyCheck(MAX_LABEL, MAX_LISTED_SESSIONS));
+export const hostReply = (): MessageCheck<HostReply> => HOST_REPLY;
 
 /** What flows on the `agent` connection after its reply, either way. */
-export const agentChannelMessage = madeOnUse(() =>
-  z.discriminatedUnion('op', [
-    z.object({ op: z.literal('gone'), id: z.string().regex(SESSION_ID) }).strict(),
-    z.object({ op: z.literal('close'), id: z.string().regex(SESSION_ID), reason: reason() }).strict(),
-    /** `bye`: the agent is stopping on purpose; the host exits once no session is left. */
-    z.object({ op: z.literal('closeAll'), reason: reason(), bye: z.boolean().optional() }).strict(),
-  ]),
-);
-export type AgentChannelMessage = z.infer<ReturnType<typeof agentChannelMessage>>;
+export type AgentChannelMessage =
+  | { op: 'gone'; id: string }
+  | { op: 'close'; id: string; reason: string }
+  /** `bye`: the agent is stopping on purpose; the host exits once no session is left. */
+  | { op: 'closeAll'; reason: string; bye?: boolean | undefined };
+
+const AGENT_CHANNEL = messageCheck<AgentChannelMessage>(agentChannelCheck);
+export const agentChannelMessage = (): MessageCheck<AgentChannelMessage> => AGENT_CHANNEL;
 
 /** One message, framed. */
 export function encodeHostMessage(message: HostRequest | HostReply | AgentChannelMessage): Buffer {
@@ -143,7 +136,7 @@ export function encodeHostMessage(message: HostRequest | HostReply | AgentChanne
  * Parses one framed payload against `schema`.
  * @throws ClawError('PROTOCOL') when it is not JSON or does not match.
  */
-export function parseHostMessage<T>(payload: Buffer, schema: z.ZodType<T>): T {
+export function parseHostMessage<T>(payload: Buffer, schema: MessageCheck<T>): T {
   let json: unknown;
   try {
     json = JSON.parse(payload.toString('utf8'));
@@ -194,7 +187,7 @@ interface MessageSource {
  */
 export function readFirstMessage<T>(
   socket: MessageSource,
-  schema: z.ZodType<T>,
+  schema: MessageCheck<T>,
 ): Promise<{ message: T; rest: Buffer }> {
   return new Promise((resolve, reject) => {
     let buffered: Buffer = Buffer.alloc(0);

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { PIPE_KEY_BYTES, pipeProofNeeded } from '../../home/pipe-proof.js';
-import type { Logger } from 'pino';
+import type { HostLogger } from './host-log.js';
 import { errorMessage } from '../../core/errors.js';
 import { startSessionHost } from './host-server.js';
 
@@ -14,7 +14,7 @@ const SOCKET_CHECK_MS = 5_000;
 
 export interface RunSessionHostOptions {
   socketPath: string;
-  log: Logger;
+  log: HostLogger;
   /** The home's pipe.key (home/pipe-proof.ts): read when the socket is a Windows named pipe. */
   keyFile?: string | undefined;
   /** Ends the process (process.exit). */

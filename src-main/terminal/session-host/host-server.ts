@@ -6,7 +6,7 @@
  */
 import { chmodSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import type { Logger } from 'pino';
+import type { HostLogger } from './host-log.js';
 import { ClawError, errorMessage } from '../../core/errors.js';
 import { describeCommand } from '../sessions/listed-process.js';
 import { PipeSession } from '../sessions/pipe-session.js';
@@ -42,7 +42,7 @@ const FIRST_MESSAGE_MS = 10_000;
 
 export interface SessionHostOptions {
   socketPath: string;
-  log: Logger;
+  log: HostLogger;
   idleExitMs?: number;
   /** The host is idle (no sessions, no agent) for idleExitMs, or its agent left and no session is left. */
   onIdle: () => void;

@@ -53,7 +53,7 @@ export interface ServerSessionOptions {
   /** Fingerprint of the peer that opened the session: only it may resume it. */
   peer: string;
   pty: TerminalProcess;
-  log: Logger;
+  log: Pick<Logger, 'info' | 'warn'>;
   /** How long to wait for a resume after the stream is lost, in ms (read when the stream is lost). */
   resumeMs: () => number;
   /** The session is over (hung up, finished, or not resumed in time): forget it. */

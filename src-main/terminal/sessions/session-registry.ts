@@ -11,7 +11,7 @@ import { ServerSession, type TerminalProcess } from './server-session.js';
 import { MAX_SESSIONS_PER_PEER, TERMINAL_RESUME_MS } from './terminal-flow.js';
 
 export interface SessionRegistryOptions {
-  log: Logger;
+  log: Pick<Logger, 'info' | 'warn'>;
   /** How long a session waits for a resume after its stream is lost, in ms (read each time). */
   resumeMs?: () => number;
   maxPerPeer?: number;

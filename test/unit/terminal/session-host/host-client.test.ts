@@ -23,9 +23,9 @@ test("the host entry: beside tsc output, from the sources through tsx, or the CL
     file: '/repo/src-main/terminal/session-host/host-main.ts',
     execArgv: ['--import', 'tsx'],
   });
-  // Bundled, this code sits in a chunk (or the entry) of dist/cli/bundle/, beside the host's entry.
+  // Bundled, this code sits in a chunk (or the entry) of dist/cli/bundle/, beside the host's own bundle.
   assert.deepEqual(hostEntry('/app/dist/cli/bundle/clawbridge.js'), {
-    file: '/app/dist/cli/bundle/host-main.js',
+    file: '/app/dist/cli/bundle/host-main.cjs',
     execArgv: [],
   });
 });
