@@ -105,11 +105,21 @@ export function formatFigures(r: FootprintFigures): string {
   return lines.join('\n');
 }
 
+/** The gate's figures (bench/compare-rows.ts): the terminal's server side in MB, and over WeTTY's. */
+export function footprintRatios(r: FootprintFigures): Record<string, number> {
+  const terminal = r.figures.find((f) => f.name.startsWith('terminal server side'));
+  if (!terminal) return {};
+  const ratios: Record<string, number> = { 'terminal-server MB': terminal.bytes / 1e6 };
+  if (terminal.ratio !== null) ratios['terminal-server/wetty'] = terminal.ratio;
+  return ratios;
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const args = process.argv.slice(2);
   measureFootprintRows({ quick: args.includes('--quick') }).then(
     (r) => {
-      process.stdout.write(`${args.includes('--json') ? JSON.stringify(r, null, 2) : formatFigures(r)}\n`);
+      const doc = { ...r, ratios: footprintRatios(r) };
+      process.stdout.write(`${args.includes('--json') ? JSON.stringify(doc, null, 2) : formatFigures(r)}\n`);
       process.exit(0);
     },
     (err: unknown) => {

@@ -208,12 +208,25 @@ export function pageBytesLines(r: PageBytesResult): string[] {
   return lines;
 }
 
-// Run as a script (`npx tsx bench/page-bytes.ts` after `npm run build`): the row on its own.
+/** The gate's figures (bench/compare-rows.ts): our first load in KB, and over WeTTY's when both ran. */
+export function pageBytesRatios(r: PageBytesResult): Record<string, number> {
+  if ('skipped' in r.ours) return {};
+  const ratios: Record<string, number> = { 'page-bytes KB': r.ours.firstBytes / 1000 };
+  if (!('skipped' in r.wetty)) ratios['page-bytes/wetty'] = r.ours.firstBytes / r.wetty.firstBytes;
+  return ratios;
+}
+
+// Run as a script (`npx tsx bench/page-bytes.ts [--json]` after `npm run build`): the row on its own;
+// with --json (as bench/run.ts runs it) stdout carries only the document, its figures under `ratios`.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const json = process.argv.includes('--json');
   measurePageBytes().then(
     (result) => {
+      if (json) {
+        console.log(JSON.stringify({ ...result, ratios: pageBytesRatios(result) }));
+        return;
+      }
       for (const l of pageBytesLines(result)) console.log(l);
-      console.log(JSON.stringify(result));
     },
     (err: unknown) => {
       console.error(err instanceof Error ? err.message : String(err));

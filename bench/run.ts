@@ -50,6 +50,8 @@ import { measureRelayMemory } from './relay-memory.js';
 import { runScriptJson } from './command-section.js';
 import { formatReleaseTable, type BenchDoc } from './compare-rows.js';
 import { formatReport as formatFootprint, type FootprintReport } from './footprint.js';
+import { formatFigures, type FootprintFigures } from './footprint-rows.js';
+import { pageBytesLines, type PageBytesResult } from './page-bytes.js';
 import { prepareBareRelay, prepareRelay } from './relay-paths.js';
 import { measureRendererJs } from './renderer-size.js';
 import { measureSideBySide, type NamedPath } from './side-by-side.js';
@@ -74,8 +76,9 @@ const profile = parseProfile(process.argv.slice(2));
  * Sections that are a command of their own, run to their end as a child with `--json` (bench/command-
  * section.ts) after the others: `--only NAME` runs one; `summary` is what the report prints of it (the
  * release table at the end shows its release rows). Each lands under its name in --json.
- * TODO(lead): bench/page-bytes.ts (helper page, page bytes beside WeTTY) is wired in here, as a command
- * or through its exported function, filing its figure as `ratios['page-bytes KB']` (bench/compare-rows.ts).
+ * `page-bytes` (the page's bytes over the wire beside WeTTY's) and `terminal-footprint` (the browser
+ * terminal's server side beside WeTTY + ssh + sshd, and the idle agent again) file their gate figures
+ * under `ratios` (bench/compare-rows.ts).
  */
 const COMMAND_SECTIONS: ReadonlyArray<{
   name: string;
@@ -88,6 +91,18 @@ const COMMAND_SECTIONS: ReadonlyArray<{
     script: 'footprint.ts',
     args: () => ['--json'],
     summary: (doc) => formatFootprint(doc as unknown as FootprintReport),
+  },
+  {
+    name: 'terminal-footprint',
+    script: 'footprint-rows.ts',
+    args: () => ['--json'],
+    summary: (doc) => formatFigures(doc as unknown as FootprintFigures),
+  },
+  {
+    name: 'page-bytes',
+    script: 'page-bytes.ts',
+    args: () => ['--json'],
+    summary: (doc) => pageBytesLines(doc as unknown as PageBytesResult).join('\n'),
   },
   {
     name: 'relay-scale',

@@ -27,8 +27,8 @@ function doc(scale = 1): BenchDoc {
     messages: { ratios: { 'msg-10k/mqtt-10k': 1.1 * scale } },
     footprint: {
       rows: [{ name: 'agent a, 2 linked (direct + relay)', ratio: 1.2 / scale }],
-      ratios: { 'terminal-server MB': 88 },
     },
+    'terminal-footprint': { ratios: { 'terminal-server MB': 88 } },
     files: {
       ratios: [
         {
@@ -75,21 +75,27 @@ describe('RELEASE_ROWS', () => {
     );
   });
 
-  it('judges no row that no section files yet (the page’s bytes, the terminal’s server side)', () => {
-    const pending = RELEASE_ROWS.filter((r) => r.pending !== undefined).map((r) => r.key);
-    assert.deepEqual(pending, ['page-bytes KB', 'terminal-server MB']);
-    const v = judgeRuns(rowsMeasuredBy(['footprint']), [{}], [{}]);
-    assert.deepEqual(
-      v.rows.map((r) => r.name),
-      ['agent-2-linked/node'],
-      'footprint’s judged rows',
+  it('reads the page’s bytes and the terminal’s server side from their sections’ ratios', () => {
+    const page = RELEASE_ROWS.find((r) => r.key === 'page-bytes KB')!;
+    const terminal = RELEASE_ROWS.find((r) => r.key === 'terminal-server MB')!;
+    assert.equal(page.pick({ 'page-bytes': { ratios: { 'page-bytes KB': 232.8 } } }), 232.8, 'page bytes');
+    assert.equal(
+      terminal.pick({ 'terminal-footprint': { ratios: { 'terminal-server MB': 106.1 } } }),
+      106.1,
+      'terminal server side',
     );
+    const v = judgeRuns(
+      rowsMeasuredBy(['page-bytes']),
+      [{ 'page-bytes': { ratios: { 'page-bytes KB': 200 } } }],
+      [{ 'page-bytes': { ratios: { 'page-bytes KB': 240 } } }],
+    );
+    assert.deepEqual(v.regressions, ['page-bytes KB'], 'a page 20 % heavier than its base fails the gate');
   });
 
   it('names the runs that measure a row by their --only names', () => {
     assert.deepEqual(
       rowsMeasuredBy(['footprint', 'msg-10k']).map((r) => r.key),
-      ['msg-10k/mqtt-10k', 'agent-2-linked/node', 'terminal-server MB'],
+      ['msg-10k/mqtt-10k', 'agent-2-linked/node'],
     );
     assert.equal(rowsMeasuredBy(null).length, RELEASE_ROWS.length);
   });
