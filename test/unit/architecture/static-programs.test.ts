@@ -16,7 +16,9 @@ import { CONFIGS, parseConfig } from '../../../scripts/static-programs.mjs';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
 test('every TypeScript file ESLint lints is a root file of a program the type check builds', async () => {
-  const inPrograms = new Set(CONFIGS.flatMap((c) => parseConfig(root, c).fileNames.map((f) => path.resolve(f))));
+  const inPrograms = new Set(
+    CONFIGS.flatMap((c) => parseConfig(root, c).fileNames.map((f) => path.resolve(f))),
+  );
   const tracked = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], {
     cwd: root,
     encoding: 'utf8',
@@ -32,13 +34,21 @@ test('every TypeScript file ESLint lints is a root file of a program the type ch
 });
 
 test('npm test runs the type check and the lint from one process, and lint and typecheck run it too', () => {
-  const scripts = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
-    scripts: Record<string, string>;
-  }).scripts;
+  const scripts = (
+    JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    }
+  ).scripts;
   const checks = ((scripts.test ?? '').split(' --then ')[0] ?? '').split(' ');
   assert.ok(checks.includes('lint-and-typecheck'), 'npm test runs lint-and-typecheck beside the tests');
-  assert.ok(!checks.includes('lint') && !checks.includes('typecheck'), 'and not lint or typecheck apart as well');
-  assert.match(scripts['lint-and-typecheck'] ?? '', /^node scripts\/lint-and-typecheck\.mjs && prettier --check \.$/);
+  assert.ok(
+    !checks.includes('lint') && !checks.includes('typecheck'),
+    'and not lint or typecheck apart as well',
+  );
+  assert.match(
+    scripts['lint-and-typecheck'] ?? '',
+    /^node scripts\/lint-and-typecheck\.mjs && prettier --check \.$/,
+  );
   assert.match(scripts.lint ?? '', /^node scripts\/lint-and-typecheck\.mjs --lint && prettier --check \.$/);
   assert.equal(scripts.typecheck, 'node scripts/lint-and-typecheck.mjs --typecheck');
 });
