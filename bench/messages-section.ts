@@ -98,6 +98,7 @@ async function clawbridgeTurn(
   turn: number,
   count: number,
   phases: Record<string, number>,
+  ended: () => void,
 ): Promise<number> {
   const topic = `bulk-${turn}`;
   let got = 0;
@@ -133,6 +134,7 @@ async function clawbridgeTurn(
     const ids = sent.map((m) => m.id);
     await a.waitFor(ids, 'delivered', BULK_TURN_MAX_MS);
     phases.delivered = performance.now() - t0;
+    ended();
     await listening.stop();
     // The inbox holds 10,000 per peer, the outbox as many pending: both emptied for the next turn.
     for (let i = 0; i < ids.length; i += 1_000) {
@@ -200,9 +202,11 @@ export async function bulkRows(
       const phase: Record<string, number> = {};
       const cpuOf = () => [cpuSeconds(pair.pids.a) ?? NaN, cpuSeconds(pair.pids.b) ?? NaN, selfCpu().own];
       const cpu0 = cpuOf();
-      const ms = await clawbridgeTurn(a, b, turn, count, phase);
-      // Read once the turn ended with its deletes: the receipts and acks of the turn are in it.
-      const cpu = cpuOf().map((x, i) => x - cpu0[i]!);
+      let cpu: number[] = [];
+      // Read once a saw every delivered, before the boxes are emptied.
+      const ms = await clawbridgeTurn(a, b, turn, count, phase, () => {
+        cpu = cpuOf().map((x, i) => x - cpu0[i]!);
+      });
       if (turn === 0) return;
       cpuTurns.push(`a ${cpu[0]!.toFixed(2)} + b ${cpu[1]!.toFixed(2)} + clients ${cpu[2]!.toFixed(2)} s`);
       clawbridgeMs.push(ms);
@@ -238,7 +242,7 @@ export async function bulkRows(
   if (clawbridgeFailed) notes.push(`msg-10k ${clawbridgeFailed}`);
   if (phases.length > 0) {
     notes.push(
-      `msg-10k turns, from the first send: all sends answered (queued), b's listener had all in order (listened), a saw every delivered: ${phases.map((p) => `(${p})`).join('; ')}; CPU of each turn (its deletes included) ${cpuTurns.join('; ')}; mqtt-10k turns (CPU: broker + mosquitto_pub + mosquitto_sub) ${mosquittoTurns.join('; ') || 'none'}`,
+      `msg-10k turns, from the first send: all sends answered (queued), b's listener had all in order (listened), a saw every delivered: ${phases.map((p) => `(${p})`).join('; ')}; CPU of each turn until the last delivered ${cpuTurns.join('; ')}; mqtt-10k turns (CPU: broker + mosquitto_pub + mosquitto_sub) ${mosquittoTurns.join('; ') || 'none'}`,
     );
   }
   return {
