@@ -5,8 +5,11 @@
  */
 import { alignColumns, formatValue, multiple, ratio, ratiosObject, round, type TargetLine } from './table.js';
 
-/** Target: Clawbridge's messages/s (10,000 × 200 B, receipts awaited) at least this share of mosquitto's QoS 1. */
-export const TARGET_MSG_OVER_MQTT = 0.5;
+/**
+ * Target: Clawbridge's messages/s (10,000 × 200 B, every send answered and b's listener holding all in
+ * order) at least this share of mosquitto's QoS 1 through its own C clients (issue 83).
+ */
+export const TARGET_MSG_OVER_MQTT = 1;
 /** Target: one message's send → `msg listen --json` printing it, p50 on loopback over direct, in ms. */
 export const TARGET_MSG_LISTEN_P50_MS = 2;
 /** Target: a cold `msg ask` against `msg serve -- cat` at most this multiple of a cold `term b -- true` (p50). */
@@ -29,7 +32,7 @@ export interface MessagesFigures {
   /** Messages sent in each throughput turn, and their body size in bytes. */
   count: number;
   bodyBytes: number;
-  /** Until b's listener had every message and a saw every `delivered` (judged). */
+  /** Until every send was answered and b's listener had every message in order (judged). */
   clawbridge: RateFigures;
   /** The same turns until a saw every `delivered` (every message durable in b's inbox). */
   delivered: RateFigures;
@@ -118,18 +121,21 @@ export function messagesRows(f: MessagesFigures): Array<[string, string]> {
       'msg-10k',
       rateText(
         f.clawbridge,
-        `${each} a → b over direct, all sent at once through clawbridge/client (each send answered once durable in a's outbox; the library carries the calls of one tick in pipelined messages.sendMany requests of up to 1,000, as mqtt pipelines its PUBLISHes), timed until b's listener (the library's listen, each message acknowledged read) had all and a saw every delivered; durable: the group-commit store (fdatasync per batch, before each answer and each receipt)`,
+        `${each} a → b over direct, all sent at once through clawbridge/client (the library carries the calls of one tick in pipelined messages.sendMany requests of up to 1,000), timed until every send was answered (durable in a's outbox: fdatasync per batch) and b's listener (the library's listen, each message acknowledged read) had all in order`,
       ),
     ],
     [
       'msg-10k-delivered',
-      rateText(f.delivered, "the same turns, timed until a saw every delivered (all durable in b's inbox)"),
+      rateText(
+        f.delivered,
+        "the same turns, timed until a also saw every delivered (all durable in b's inbox: fdatasync per batch before each receipt)",
+      ),
     ],
     [
       'mqtt-10k',
       rateText(
         f.mosquitto,
-        `${each} through ${f.mosquittoWhat} at QoS 1, all published at once (pipelined, each awaiting its own PUBACK), timed until every PUBACK came and the subscriber had all; durable as mosquitto's persistence true is: a snapshot of its database at exit and every autosave_interval (1800 s), no disk write before a PUBACK`,
+        `${each} through ${f.mosquittoWhat} at QoS 1 on loopback, persistence false, timed from mosquitto_pub's start until it had every PUBACK and mosquitto_sub printed all in order; no disk write at all`,
       ),
     ],
     [

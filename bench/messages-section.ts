@@ -1,45 +1,39 @@
 /**
  * The messages section of `npm run bench` (issue 54 item 6), measured in one run on 127.0.0.1 with a
  * pair of real agents over direct (bench/cli-agents.ts) and, beside them, a local `mosquitto`:
- * - `msg-10k` and `mqtt-10k`, in alternating turns: 10,000 messages of 200 bytes a → b, all sent at
- *   once through the client library (`clawbridge/client`, as a program pipelines them: the library
- *   carries one tick's sends in `messages.sendMany` requests of up to 1,000), timed until b's
- *   listener had every one and a saw every `delivered`; and the same through mosquitto (started here
- *   with `persistence true` in a temp folder, ended by its PID) with the `mqtt` package at QoS 1,
- *   timed until every PUBACK came and a subscriber had every one. Without mosquitto on the PATH the
- *   row says so and the rest runs;
+ * - `msg-10k` and `mqtt-10k`, in alternating turns (issue 83): 10,000 messages of 200 bytes a → b, all
+ *   sent at once through the client library (`clawbridge/client`, as a program pipelines them: the
+ *   library carries one tick's sends in `messages.sendMany` requests of up to 1,000), timed until
+ *   every send was answered and b's listener had all 10,000 in order; and the same through mosquitto
+ *   with its own C clients at QoS 1 (bench/messages-mosquitto.ts: `persistence false`, timed until
+ *   mosquitto_pub had every PUBACK and mosquitto_sub printed every line). Without mosquitto or its
+ *   clients the row says so and the rest runs;
  * - `msg-listen`: one message at a time from a's client library to a `msg listen --json` process on b
  *   (as a person's script reads it), from the send to the line on its stdout;
  * - `msg-ask` and `term-true`: cold CLI processes in turns, `msg ask b TEXT` against a `msg serve
  *   --topic T -- cat` process on b, and `term b -- true`.
  * Every loop is bounded in count and time; every process is ended by its PID.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import {
-  closeSync,
-  existsSync,
-  fdatasyncSync,
-  mkdtempSync,
-  openSync,
-  rmSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
-import { connect, createServer } from 'node:net';
-import { tmpdir, userInfo } from 'node:os';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, fdatasyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { connectAgent, type AgentClient } from '../src-main/messages/client/agent-client.js';
 import { CLI, startAgentPair, type AgentPair } from './cli-agents.js';
 import { withDeadline } from './measure.js';
+import { cpuSeconds } from './udp-drops.js';
 import type { MessagesFigures, RateFigures, TimeFigures } from './messages-report.js';
-import { endOnAbort, killByPid, launch, runToEnd, tail, which, type Launched } from './processes.js';
+import { clientsMissing, mosquittoTurn, startMosquitto, type Broker } from './messages-mosquitto.js';
+import { endOnAbort, killByPid, launch, runToEnd, type Launched } from './processes.js';
+
+export { mosquittoBinary } from './messages-mosquitto.js';
 
 /** Messages per throughput turn, and their body size in bytes (issue 54 item 6). */
 export const BULK_COUNT = 10_000;
 export const BODY_BYTES = 200;
 /** Turns of each throughput row, alternating (the median is judged). */
-export const BULK_TURNS = 2;
+export const BULK_TURNS = 4;
 /** Messages of the uncounted first turn of each throughput row (module loading, JIT, the link's first bytes). */
 export const BULK_WARMUP_COUNT = 1_000;
 /** Longest one throughput turn may take, in ms. */
@@ -54,8 +48,16 @@ export const COLD_RUNS = 15;
 const COLD_WARMUP = 2;
 /** One cold command that takes longer than this fails its row, in ms. */
 const COLD_ONE_MAX_MS = 20_000;
-/** How long mosquitto may take to say it runs, in ms. */
-const MOSQUITTO_START_MS = 10_000;
+/**
+ * CPU seconds (user + system) of this process — both client libraries, or the lines of mosquitto_sub —
+ * and of its children waited for (mosquitto_pub and mosquitto_sub once they exited), from /proc/self/stat.
+ */
+function selfCpu(): { own: number; children: number } {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // USER_HZ is 100 on every Linux the bench runs on.
+  return { own: (Number(f[11]) + Number(f[12])) / 100, children: (Number(f[13]) + Number(f[14])) / 100 };
+}
 
 const body = (i: number) => `${String(i).padStart(8, '0')} ${'m'.repeat(BODY_BYTES - 9)}`;
 
@@ -83,145 +85,31 @@ export function flushMs(): number {
   return samples[samples.length >> 1]!;
 }
 
-/** Whether 127.0.0.1:port takes a TCP connection. */
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const c = connect(port, '127.0.0.1');
-    c.once('connect', () => {
-      c.destroy();
-      resolve(true);
-    });
-    c.once('error', () => resolve(false));
-  });
-}
-
-/** A free TCP port on 127.0.0.1 (mosquitto takes no port 0). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-interface Broker {
-  url: string;
-  version: string;
-  stop(): Promise<void>;
-}
-
 /**
- * The mosquitto to run: CLAWBRIDGE_BENCH_MOSQUITTO when set (a path; empty or missing: none), else
- * the one on the PATH or in /usr/sbin (Debian's package puts it there, often off a user's PATH).
+ * One Clawbridge turn: `count` sends at once through a's client library to b, whose listener (the
+ * library's `listen`) checks each message is the next in order. Resolves with the ms from the first send
+ * until every send was answered (durable in a's outbox: mosquitto_pub's PUBACKs) and b's listener had
+ * all `count` in order (mosquitto_sub's N lines); `phases` gets when each of those, and a's last
+ * `delivered` (all durable in b's inbox), came. Both boxes are emptied for the next turn, untimed.
  */
-export function mosquittoBinary(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const given = env.CLAWBRIDGE_BENCH_MOSQUITTO;
-  if (given !== undefined) return given !== '' && existsSync(given) ? given : undefined;
-  return (
-    which('mosquitto') ?? ['/usr/sbin/mosquitto', '/usr/local/sbin/mosquitto'].find((p) => existsSync(p))
-  );
-}
-
-/** Starts mosquitto with persistence on, in a temp folder; null when it is not installed. */
-async function startMosquitto(): Promise<Broker | null> {
-  const bin = mosquittoBinary();
-  if (bin === undefined) return null;
-  const dir = mkdtempSync(join(tmpdir(), 'cb-bench-mosquitto-'));
-  const port = await freePort();
-  const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(
-    conf,
-    [
-      `listener ${port} 127.0.0.1`,
-      'allow_anonymous true',
-      'persistence true',
-      `persistence_location ${dir}/`,
-      // Run as whoever runs the bench: as root mosquitto would switch to its own user, who cannot write here.
-      `user ${userInfo().username}`,
-      'log_dest stdout',
-      'log_type error',
-      'log_type warning',
-      'log_type notice',
-      'max_queued_messages 100000',
-      '',
-    ].join('\n'),
-  );
-  const proc = launch(bin, ['-c', conf]);
-  const stop = async () => {
-    await killByPid(proc.proc);
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    // Its log is block-buffered into a pipe: ready once its port takes a connection.
-    const deadline = performance.now() + MOSQUITTO_START_MS;
-    while (!(await accepts(port))) {
-      if (proc.proc.exitCode !== null || performance.now() > deadline) {
-        throw new Error(`mosquitto did not listen within ${MOSQUITTO_START_MS} ms: ${tail(proc.stderr())}`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    const version =
-      /mosquitto version (\S+)/.exec(spawnSync(bin, ['-h'], { encoding: 'utf8' }).stdout)?.[1] ?? '?';
-    return { url: `mqtt://127.0.0.1:${port}`, version, stop };
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-}
-
-/** One mosquitto turn: messages/s from the first publish to the last PUBACK and the last one received. */
-async function mqttTurn(url: string, turn: number, count: number): Promise<number> {
-  const mqtt = await import('mqtt');
-  const topic = `bench/${turn}`;
-  const sub = await mqtt.connectAsync(url, {
-    clientId: `cb-bench-sub-${turn}`,
-    clean: true,
-    reconnectPeriod: 0,
-  });
-  const pub = await mqtt.connectAsync(url, {
-    clientId: `cb-bench-pub-${turn}`,
-    clean: true,
-    reconnectPeriod: 0,
-  });
-  try {
-    await sub.subscribeAsync(topic, { qos: 1 });
-    let received = 0;
-    const all = new Promise<void>((resolve) =>
-      sub.on('message', () => {
-        if (++received === count) resolve();
-      }),
-    );
-    const t0 = performance.now();
-    const acked = Promise.all(
-      Array.from({ length: count }, (_, i) => pub.publishAsync(topic, body(i), { qos: 1 })),
-    );
-    await withDeadline(Promise.all([acked, all]), BULK_TURN_MAX_MS, `mosquitto turn (${received} received)`);
-    return count / ((performance.now() - t0) / 1000);
-  } finally {
-    await Promise.all([pub.endAsync(true), sub.endAsync(true)]).catch(() => undefined);
-  }
-}
-
-/** One Clawbridge turn: messages/s from the first send to the last delivered and the last one listened. */
 async function clawbridgeTurn(
   a: AgentClient,
   b: AgentClient,
   turn: number,
   count: number,
-  onPhases: (ms: Record<string, number>) => void,
+  phases: Record<string, number>,
+  ended: () => void,
 ): Promise<number> {
   const topic = `bulk-${turn}`;
-  const got: string[] = [];
+  let got = 0;
+  let outOfOrder: string | undefined;
   let t0 = performance.now();
   let resolveAll!: () => void;
   const all = new Promise<void>((resolve) => (resolveAll = resolve));
-  const phases: Record<string, number> = {};
   const listening = b.listen({ topic }, (m) => {
-    got.push(m.id);
-    if (got.length === count) {
+    const expected = body(got);
+    if (m.text !== expected) outOfOrder ??= `message ${got + 1} was ${JSON.stringify(m.text?.slice(0, 12))}…`;
+    if (++got === count) {
       phases.listened = performance.now() - t0;
       resolveAll();
     }
@@ -230,92 +118,120 @@ async function clawbridgeTurn(
   a.followEvents();
   t0 = performance.now();
   try {
-    const run = async () => {
-      const sent = await Promise.all(
-        Array.from({ length: count }, (_, i) => a.send('b', body(i), { topic })),
-      );
-      phases.queued = performance.now() - t0;
-      await a.waitFor(
-        sent.map((m) => m.id),
-        'delivered',
-        BULK_TURN_MAX_MS,
-      );
-      phases.delivered = performance.now() - t0;
-      return sent.map((m) => m.id);
-    };
-    const [ids] = await withDeadline(
-      Promise.all([run(), all]),
+    const sent = await withDeadline(
+      Promise.all([
+        Promise.all(Array.from({ length: count }, (_, i) => a.send('b', body(i), { topic }))).then((ms) => {
+          phases.queued = performance.now() - t0;
+          return ms;
+        }),
+        all,
+      ]).then(([ms]) => ms),
       BULK_TURN_MAX_MS,
-      `clawbridge turn (${got.length} listened)`,
+      `clawbridge turn (${got} listened)`,
     );
-    const seconds = (performance.now() - t0) / 1000;
-    onPhases(phases);
-    // Both boxes emptied for the next turn (the inbox holds 10,000 per peer; the outbox as many pending).
+    const ms = performance.now() - t0;
+    if (outOfOrder !== undefined) throw new Error(`b's listener: ${outOfOrder}`);
+    const ids = sent.map((m) => m.id);
+    await a.waitFor(ids, 'delivered', BULK_TURN_MAX_MS);
+    phases.delivered = performance.now() - t0;
+    ended();
     await listening.stop();
+    // The inbox holds 10,000 per peer, the outbox as many pending: both emptied for the next turn.
     for (let i = 0; i < ids.length; i += 1_000) {
       const chunk = ids.slice(i, i + 1_000);
       await Promise.all([a.delete(chunk), b.delete(chunk)]);
     }
-    return count / seconds;
+    return ms;
   } finally {
     await listening.stop();
   }
 }
 
-/** Alternating turns of both throughput rows. */
+/** The figures of one throughput row: each counted turn's messages/s, or why none ran. */
+function rateOf(ms: number[], count: number, failed: string | undefined): RateFigures {
+  const perS = ms.map((x) => count / (x / 1000));
+  return failed !== undefined && perS.length === 0 ? { perS, skipped: failed } : { perS };
+}
+
+/** Alternating turns of both throughput rows (which goes first swaps every turn). */
 export async function bulkRows(
   pair: AgentPair,
   log: (line: string) => void,
   notes: string[],
 ): Promise<{ clawbridge: RateFigures; delivered: RateFigures; mosquitto: RateFigures; what: string }> {
-  const mqttVersion = (await import('mqtt/package.json', { with: { type: 'json' } })).default.version;
-  const clawbridge: number[] = [];
-  const mosquitto: number[] = [];
+  const clawbridgeMs: number[] = [];
+  const deliveredMs: number[] = [];
+  const mosquittoMs: number[] = [];
   const phases: string[] = [];
-  let what = `mosquitto (mqtt ${mqttVersion})`;
+  const mosquittoTurns: string[] = [];
+  const cpuTurns: string[] = [];
+  let what = 'mosquitto (mosquitto_pub -q 1 -l, mosquitto_sub -q 1 -C N)';
   let broker: Broker | null = null;
-  let mosquittoSkipped: string | undefined;
-  try {
-    broker = await startMosquitto();
-    if (broker === null) mosquittoSkipped = 'mosquitto not installed';
-    else what = `mosquitto ${broker.version} (mqtt ${mqttVersion})`;
-  } catch (err) {
-    mosquittoSkipped = `mosquitto did not start: ${(err as Error).message}`;
+  let mosquittoSkipped = clientsMissing();
+  if (mosquittoSkipped === undefined) {
+    try {
+      broker = await startMosquitto();
+      if (broker === null) mosquittoSkipped = 'mosquitto not installed';
+      else
+        what = `mosquitto ${broker.version} (its C clients: mosquitto_pub -q 1 -l, mosquitto_sub -q 1 -C N)`;
+    } catch (err) {
+      mosquittoSkipped = `mosquitto did not start: ${(err as Error).message}`;
+    }
   }
   const [a, b] = await Promise.all([connectAgent({ home: pair.homeA }), connectAgent({ home: pair.homeB })]);
   let clawbridgeFailed: string | undefined;
-  const delivered: number[] = [];
+  const mosquittoOnce = async (turn: number, count: number, label: string) => {
+    if (broker === null || mosquittoSkipped !== undefined) return;
+    log(`  mqtt-10k ${label}…`);
+    try {
+      const cpu0 = (cpuSeconds(broker.pid) ?? NaN) + selfCpu().children;
+      const ms = await mosquittoTurn(broker, turn, count, body, BULK_TURN_MAX_MS);
+      const cpu = (cpuSeconds(broker.pid) ?? NaN) + selfCpu().children - cpu0;
+      if (turn > 0) {
+        mosquittoMs.push(ms);
+        mosquittoTurns.push(`${Math.round(ms)} ms, CPU ${cpu.toFixed(2)} s`);
+      }
+    } catch (err) {
+      mosquittoSkipped = `failed: ${(err as Error).message}`;
+    }
+  };
+  const clawbridgeOnce = async (turn: number, count: number, label: string) => {
+    if (clawbridgeFailed !== undefined) return;
+    log(`  msg-10k ${label}…`);
+    try {
+      const phase: Record<string, number> = {};
+      const cpuOf = () => [cpuSeconds(pair.pids.a) ?? NaN, cpuSeconds(pair.pids.b) ?? NaN, selfCpu().own];
+      const cpu0 = cpuOf();
+      let cpu: number[] = [];
+      // Read once a saw every delivered, before the boxes are emptied.
+      const ms = await clawbridgeTurn(a, b, turn, count, phase, () => {
+        cpu = cpuOf().map((x, i) => x - cpu0[i]!);
+      });
+      if (turn === 0) return;
+      cpuTurns.push(`a ${cpu[0]!.toFixed(2)} + b ${cpu[1]!.toFixed(2)} + clients ${cpu[2]!.toFixed(2)} s`);
+      clawbridgeMs.push(ms);
+      if (phase.delivered !== undefined) deliveredMs.push(phase.delivered);
+      phases.push(
+        Object.entries(phase)
+          .sort(([, x], [, y]) => x - y)
+          .map(([k, v]) => `${k} ${Math.round(v)} ms`)
+          .join(', '),
+      );
+    } catch (err) {
+      clawbridgeFailed = `failed: ${(err as Error).message}`;
+    }
+  };
   try {
-    // Turn 0 is the uncounted warm-up of both (BULK_WARMUP_COUNT messages).
+    // Turn 0 is the uncounted warm-up of both (BULK_WARMUP_COUNT messages); then they alternate who goes first.
     for (let turn = 0; turn <= BULK_TURNS; turn++) {
       const count = turn === 0 ? BULK_WARMUP_COUNT : BULK_COUNT;
       const label = turn === 0 ? `warm-up (${BULK_WARMUP_COUNT})` : `turn ${turn}`;
-      if (broker && mosquittoSkipped === undefined) {
-        log(`  mqtt-10k ${label}…`);
-        try {
-          const perS = await mqttTurn(broker.url, turn, count);
-          if (turn > 0) mosquitto.push(perS);
-        } catch (err) {
-          mosquittoSkipped = `failed: ${(err as Error).message}`;
-        }
-      }
-      if (clawbridgeFailed === undefined) {
-        log(`  msg-10k ${label}…`);
-        try {
-          let phase: Record<string, number> = {};
-          const perS = await clawbridgeTurn(a, b, turn, count, (ms) => (phase = ms));
-          if (turn === 0) continue;
-          clawbridge.push(perS);
-          if (phase.delivered !== undefined) delivered.push(count / (phase.delivered / 1000));
-          phases.push(
-            Object.entries(phase)
-              .sort(([, x], [, y]) => x - y)
-              .map(([k, v]) => `${k} ${(v / 1000).toFixed(2)} s`)
-              .join(', '),
-          );
-        } catch (err) {
-          clawbridgeFailed = `failed: ${(err as Error).message}`;
-        }
+      if (turn % 2 === 0) {
+        await mosquittoOnce(turn, count, label);
+        await clawbridgeOnce(turn, count, label);
+      } else {
+        await clawbridgeOnce(turn, count, label);
+        await mosquittoOnce(turn, count, label);
       }
     }
   } finally {
@@ -326,15 +242,13 @@ export async function bulkRows(
   if (clawbridgeFailed) notes.push(`msg-10k ${clawbridgeFailed}`);
   if (phases.length > 0) {
     notes.push(
-      `msg-10k turns, from the first send: all sends answered (queued), a saw every delivered, b's listener had all: ${phases.map((p) => `(${p})`).join('; ')}`,
+      `msg-10k turns, from the first send: all sends answered (queued), b's listener had all in order (listened), a saw every delivered: ${phases.map((p) => `(${p})`).join('; ')}; CPU of each turn until the last delivered ${cpuTurns.join('; ')}; mqtt-10k turns (CPU: broker + mosquitto_pub + mosquitto_sub) ${mosquittoTurns.join('; ') || 'none'}`,
     );
   }
-  const rate = (perS: number[], failed: string | undefined): RateFigures =>
-    failed && perS.length === 0 ? { perS: [], skipped: failed } : { perS };
   return {
-    clawbridge: rate(clawbridge, clawbridgeFailed),
-    delivered: rate(delivered, clawbridgeFailed),
-    mosquitto: rate(mosquitto, mosquittoSkipped),
+    clawbridge: rateOf(clawbridgeMs, BULK_COUNT, clawbridgeFailed),
+    delivered: rateOf(deliveredMs, BULK_COUNT, clawbridgeFailed),
+    mosquitto: rateOf(mosquittoMs, BULK_COUNT, mosquittoSkipped),
     what,
   };
 }

@@ -145,16 +145,23 @@ export class ControlClient {
   }
 
   private onData(chunk: string): void {
-    // Lines are cut from one string by position: a chunk of hundreds of event lines is scanned once.
-    const text = this.buffered.length > 0 ? this.buffered + chunk : chunk;
+    // Only the new chunk is searched for the next newline (what was buffered holds none): searching
+    // the whole buffer again made a long line (a `messages.sendMany` answer) in many chunks cost
+    // quadratic time. Lines are cut from one string by position: a chunk of many lines is scanned once.
+    let nl = chunk.indexOf('\n');
+    if (nl < 0) {
+      this.buffered += chunk;
+      return;
+    }
+    const from = this.buffered.length;
+    const text = from > 0 ? this.buffered + chunk : chunk;
     let start = 0;
-    let nl: number;
-    while ((nl = text.indexOf('\n', start)) >= 0) {
+    for (nl += from; nl >= 0; nl = text.indexOf('\n', start)) {
       const line = text.slice(start, nl);
       start = nl + 1;
       this.onLine(line);
     }
-    this.buffered = start === 0 ? text : text.slice(start);
+    this.buffered = text.slice(start);
   }
 
   private onLine(line: string): void {

@@ -279,12 +279,22 @@ function serve(
   // Decoded here rather than with setEncoding, so an upgraded socket can go on reading raw bytes.
   const decoder = new StringDecoder('utf8');
   /**
+   * Whether `buffered` may hold a newline (a chunk with one came since it was last searched): a long
+   * request line (a `messages.sendMany`) arriving in many chunks is not searched, and so copied flat,
+   * once per chunk, whose cost grew with the square of its length.
+   */
+  let mayHoldLine = false;
+  /**
    * Handles the complete lines in `buffered`, in order, while the connection is not blocked; reads on
    * once they are all handed out, pauses reading otherwise. Called on data, on each reply and on drain.
    */
   const pump = () => {
-    let nl: number;
-    while (!upgraded && !socket.destroyed && !blocked() && (nl = buffered.indexOf('\n')) >= 0) {
+    while (mayHoldLine && !upgraded && !socket.destroyed && !blocked()) {
+      const nl = buffered.indexOf('\n');
+      if (nl < 0) {
+        mayHoldLine = false;
+        break;
+      }
       const line = buffered.slice(0, nl);
       buffered = buffered.slice(nl + 1);
       if (line.trim() === '') continue;
@@ -354,7 +364,9 @@ function serve(
     paused = false;
   };
   const onData = (data: Buffer) => {
-    buffered += decoder.write(data);
+    const text = decoder.write(data);
+    if (text.includes('\n')) mayHoldLine = true;
+    buffered += text;
     pump();
   };
   socket.on('data', onData);
@@ -364,6 +376,7 @@ function serve(
     // A last line without its newline is still a request.
     buffered += decoder.end();
     if (buffered.trim() !== '' && !buffered.endsWith('\n')) buffered += '\n';
+    mayHoldLine = true;
     pump();
   });
   socket.on('error', () => socket.destroy());

@@ -9,15 +9,25 @@
  */
 
 let listener: (() => void) | undefined;
+let burstListener: (() => void) | undefined;
 
 /** Installed by runtime/compiler-tiers.ts while the compilers wait; undefined uninstalls it. */
 export function onWorkThatLasts(l: (() => void) | undefined): void {
   listener = l;
 }
 
+/**
+ * Installed by runtime/gc-tuning.ts, told of every burst (the compilers' listener above goes once
+ * they are on): the young generation may grow for the burst's garbage; undefined uninstalls it.
+ */
+export function onEachBurst(l: (() => void) | undefined): void {
+  burstListener = l;
+}
+
 /** Bulk work has begun: the runtime may stop waiting for its CPU clock to say so. */
 export function announceWorkThatLasts(): void {
   listener?.();
+  burstListener?.();
 }
 
 /**

@@ -10,6 +10,7 @@
  */
 import { PerformanceObserver } from 'node:perf_hooks';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { onEachBurst } from '../core/work-hooks.js';
 import { checkCompilers, holdCompilersUntilStarted } from './compiler-tiers.js';
 import { IDLE_TRIM_AFTER_MS, startIdleTrim } from './idle-trim.js';
 
@@ -42,6 +43,9 @@ const YOUNG_GENERATION_FLAGS = [
   '--min-semi-space-size',
 ];
 
+/** V8's own growth factor of the young generation, let back during a burst of work (ADR 0104). */
+const V8_SEMI_SPACE_GROWTH_FACTOR = 2;
+
 /**
  * Keeps the young generation at its initial size (1 MiB a semispace) instead of letting V8 double it up
  * to 16 MiB when much survives a scavenge, as loading the agent's modules does (ADR 0053): grown, it
@@ -50,9 +54,34 @@ const YOUNG_GENERATION_FLAGS = [
  * garbage is small (Buffers live outside the heap), so more scavenges of a smaller space cost it little
  * (docs/design/compiler-and-gc-tiers.md §Collector settings). The growth factor is read at each
  * growth, so setting it here, before the agent's modules load, takes effect.
+ *
+ * A burst of messages is not like that: each message's objects live until its record is durable and
+ * its receipt came, so a 1 MiB space promotes most of them and full collections of the old generation
+ * took much of the agents' CPU. So during a burst announced by the data plane (core/work-hooks.ts) V8
+ * may grow it as it would by default, and the idle trim after the burst shrinks it and holds it
+ * small again (ADR 0104).
+ * @returns whether the young generation is this module's to size (no flag of the user's sizes it)
  */
-function keepYoungGenerationSmall(): void {
-  if (process.execArgv.some((a) => YOUNG_GENERATION_FLAGS.some((f) => a.startsWith(f)))) return;
+function keepYoungGenerationSmall(): boolean {
+  if (process.execArgv.some((a) => YOUNG_GENERATION_FLAGS.some((f) => a.startsWith(f)))) return false;
+  setFlagsFromString('--semi-space-growth-factor=1');
+  return true;
+}
+
+/** Whether the young generation may grow now (a burst began since the last idle trim). */
+let growing = false;
+
+/** A burst began: V8 may grow the young generation as it would by default. */
+function letYoungGenerationGrow(): void {
+  if (growing) return;
+  growing = true;
+  setFlagsFromString(`--semi-space-growth-factor=${V8_SEMI_SPACE_GROWTH_FACTOR}`);
+}
+
+/** The process went quiet and the trim shrank what the burst grew: held at its size again. */
+function holdYoungGenerationAgain(): void {
+  if (!growing) return;
+  growing = false;
   setFlagsFromString('--semi-space-growth-factor=1');
 }
 
@@ -73,7 +102,7 @@ export function tuneGcForBulkTransfer(
   if (env[KEEP_V8_DEFAULTS_ENV] === '1') return applied;
   if (applied) return true;
   applied = true;
-  keepYoungGenerationSmall();
+  const sizesYoung = keepYoungGenerationSmall();
   // TurboFan and Sparkplug wait until the process has started (compiler-tiers.ts, ADR 0062).
   holdCompilersUntilStarted();
   const usedHeap = () => getHeapStatistics().used_heap_size;
@@ -81,7 +110,8 @@ export function tuneGcForBulkTransfer(
   if (!on) setFlagsFromString('--no-incremental-marking');
   // Without incremental marking V8's memory reducer never runs: the trim gives back what it would
   // have once the process is quiet (idle-trim.ts, ADR 0053).
-  const trimmer = startIdleTrim(idleTrimAfterMs);
+  const trimmer = startIdleTrim(idleTrimAfterMs, sizesYoung ? holdYoungGenerationAgain : undefined);
+  if (sizesYoung) onEachBurst(letYoungGenerationGrow);
   new PerformanceObserver((list) => {
     const want = wantIncrementalMarking(on, usedHeap());
     if (want !== on) setFlagsFromString(want ? '--incremental-marking' : '--no-incremental-marking');

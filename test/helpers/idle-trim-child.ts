@@ -2,7 +2,8 @@
  * Child script for the idle-trim test. Applies clawbridge's GC tuning as the CLI does (honouring
  * CLAWBRIDGE_V8_DEFAULTS) with a 300 ms quiet time, grows the young generation the way loading the
  * agent's modules does (much of what it allocates survives a few scavenges), returns four buffers to a
- * FrameBuffers pool (mode `pool`), lets 32 MiB of Buffers die in the old generation (mode `buffers`) or
+ * FrameBuffers pool (mode `pool`; mode `burst` announces a burst of work first and churns again after
+ * the trim), lets 32 MiB of Buffers die in the old generation (mode `buffers`) or
  * compiles and runs 3,000 functions once (mode `code`, with --expose-gc), then goes quiet for 2 s and prints what it holds as JSON: the young generation's size, the pool's
  * free buffers, the used and committed heap and the Buffers' memory.
  */
@@ -12,12 +13,16 @@ import { tmpdir } from 'node:os';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
+import { announceWorkThatLasts } from '../../src-main/core/work-hooks.js';
 import { tuneGcForBulkTransfer } from '../../src-main/runtime/gc-tuning.js';
 import { FrameBuffers } from '../../src-main/transport/frame-buffers.js';
 import { sleep } from './wait.js';
 
-tuneGcForBulkTransfer(process.env, 300);
 const mode = process.argv[2] ?? 'pool';
+// V8 shrinks the young generation at a collection only once its allocation rate over the last 5 s is
+// low: after a burst the trim must wait longer than that, as the agent's (IDLE_TRIM_AFTER_MS) does.
+const quietMs = mode === 'burst' ? 6_000 : 300;
+tuneGcForBulkTransfer(process.env, quietMs);
 const pool = new FrameBuffers(256 * 1024, 8);
 if (mode === 'pool') {
   const taken = Array.from({ length: 4 }, () => pool.take());
@@ -71,21 +76,38 @@ if (mode === 'code') {
   observer.disconnect();
   if (fullCollections < 2) throw new Error(`only ${fullCollections} full collections`);
 }
-// Batches that live across several scavenges, as module records and closures do while modules load.
+// Batches that live across several scavenges, as module records and closures do while modules load,
+// and as a burst of messages' entries do until their records are durable and their receipts came.
 let keep: object[][] = [];
-for (let i = 0; i < (mode === 'pool' ? 200 : 0); i++) {
-  const batch: object[] = [];
-  for (let j = 0; j < 20_000; j++) batch.push({ j, s: `x${j}` });
-  keep.push(batch);
-  if (keep.length > 20) keep.shift();
-}
-keep = [];
+const churn = () => {
+  for (let i = 0; i < 200; i++) {
+    const batch: object[] = [];
+    for (let j = 0; j < 20_000; j++) batch.push({ j, s: `x${j}` });
+    keep.push(batch);
+    if (keep.length > 20) keep.shift();
+  }
+  keep = [];
+};
+const newSpace = () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size;
+// Mode `burst`: the data plane announces a burst first (core/work-hooks.ts), as 1,000 messages do.
+if (mode === 'burst') announceWorkThatLasts();
+if (mode === 'pool' || mode === 'burst') churn();
+const newSpaceDuringBytes = newSpace();
 buffers = [];
-await sleep(2_000, 'idle: the trim that follows a burst has its time to run');
+await sleep(quietMs + 1_700, 'idle: the trim that follows a burst has its time to run');
+const newSpaceBytes = newSpace();
+// Mode `burst`: the same churn after the trim, announced by nobody, read before the next trim.
+let newSpaceAgainBytes: number | undefined;
+if (mode === 'burst') {
+  churn();
+  newSpaceAgainBytes = newSpace();
+}
 const heap = getHeapStatistics();
 process.stdout.write(
   JSON.stringify({
-    newSpaceBytes: getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size,
+    newSpaceBytes,
+    newSpaceDuringBytes,
+    newSpaceAgainBytes,
     poolIdle: pool.idle,
     usedBytes: heap.used_heap_size,
     committedBytes: heap.total_heap_size,

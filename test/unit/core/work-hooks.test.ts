@@ -1,9 +1,17 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
-import { BurstCounter, onWorkThatLasts } from '../../../src-main/core/work-hooks.js';
+import {
+  announceWorkThatLasts,
+  BurstCounter,
+  onEachBurst,
+  onWorkThatLasts,
+} from '../../../src-main/core/work-hooks.js';
 import { fakeClock } from '../../helpers/fake-clock.js';
 
-afterEach(() => onWorkThatLasts(undefined));
+afterEach(() => {
+  onWorkThatLasts(undefined);
+  onEachBurst(undefined);
+});
 
 /** A counter of a burst of 10 units ended by a pause of 1,000 ms, and how often it announced. */
 function counted() {
@@ -55,4 +63,17 @@ test('a pause ends a burst: the next one counts from zero and announces again', 
 test('with no listener installed (a library user, a test) announcing does nothing', () => {
   onWorkThatLasts(undefined);
   assert.doesNotThrow(() => new BurstCounter(1, 1_000).add(1));
+});
+
+test('the burst listener hears every burst, beside the compilers whose listener goes once they are on', () => {
+  const heard = { bursts: 0, compilers: 0 };
+  onEachBurst(() => heard.bursts++);
+  // As runtime/compiler-tiers.ts does: the compilers come on at the first burst and stop listening.
+  onWorkThatLasts(() => {
+    heard.compilers++;
+    onWorkThatLasts(undefined);
+  });
+  announceWorkThatLasts();
+  announceWorkThatLasts();
+  assert.deepEqual(heard, { bursts: 2, compilers: 1 });
 });

@@ -13,6 +13,8 @@ const script = fileURLToPath(new URL('../../helpers/idle-trim-child.ts', import.
 
 interface Held {
   newSpaceBytes: number;
+  newSpaceDuringBytes: number;
+  newSpaceAgainBytes?: number;
   poolIdle: number;
   usedBytes: number;
   committedBytes: number;
@@ -21,7 +23,7 @@ interface Held {
 }
 
 /** What a child holds once quiet (test/helpers/idle-trim-child.ts) under `env`. */
-function heldWhenQuiet(env: NodeJS.ProcessEnv, mode: 'pool' | 'buffers' | 'code' = 'pool'): Held {
+function heldWhenQuiet(env: NodeJS.ProcessEnv, mode: 'pool' | 'buffers' | 'code' | 'burst' = 'pool'): Held {
   const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', script, mode], {
     encoding: 'utf8',
     env: { ...process.env, [KEEP_V8_DEFAULTS_ENV]: undefined, ...env },
@@ -45,6 +47,17 @@ test('a quiet process gives back its pools, a young generation grown by churn an
   assert.ok(tuned.newSpaceBytes <= 4 * MiB, JSON.stringify(tuned));
   assert.equal(tuned.poolIdle, 0, 'the pool let go of its free buffers');
   assert.ok(tuned.committedBytes - tuned.usedBytes < TRIM_SLACK_BYTES + 2 * MiB, JSON.stringify(tuned));
+});
+
+test('a burst of work lets the young generation grow; the trim after it shrinks it and holds it small again', () => {
+  // ADR 0104: a burst's objects outlive a 1 MiB young generation, which promoted them all.
+  const held = heldWhenQuiet({}, 'burst');
+  assert.ok(held.newSpaceDuringBytes > 8 * MiB, `grown during the burst: ${JSON.stringify(held)}`);
+  assert.ok(held.newSpaceBytes <= 4 * MiB, `shrunk once quiet: ${JSON.stringify(held)}`);
+  assert.ok(held.newSpaceAgainBytes! <= 4 * MiB, `held small after it: ${JSON.stringify(held)}`);
+  // Unannounced, the same churn keeps it small (the first test's child).
+  const quiet = heldWhenQuiet({});
+  assert.ok(quiet.newSpaceDuringBytes <= 4 * MiB, `no burst, no growth: ${JSON.stringify(quiet)}`);
 });
 
 test('Buffers that died in the old generation are freed once the process is quiet', () => {
