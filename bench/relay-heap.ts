@@ -110,7 +110,10 @@ async function main(): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 15_000));
       const path = join(dir, `${name}.heapsnapshot`);
       const u = await relay.request<Usage>('measure', snapshots ? { snapshot: path } : {}, 300_000);
-      return { u, heap: snapshots ? byConstructor(path) : new Map<string, { size: number; count: number }>() };
+      return {
+        u,
+        heap: snapshots ? byConstructor(path) : new Map<string, { size: number; count: number }>(),
+      };
     };
     // Whole addresses per step, so each step's nodes start on an address of their own.
     const a = Math.ceil(WARM_NODES / PER_ADDRESS) * PER_ADDRESS;

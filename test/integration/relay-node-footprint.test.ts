@@ -105,13 +105,16 @@ test("idle nodes' TCP sockets share the relay's 'close' listener, which still gi
   /** The relay's accepted TCP sockets, as the acceptor reads their remote address. */
   const accepted: Probe[] = [];
   proto._getpeername = function (this: Probe) {
-    if (this.server !== undefined && this._tlsOptions === undefined && !accepted.includes(this)) accepted.push(this);
+    if (this.server !== undefined && this._tlsOptions === undefined && !accepted.includes(this))
+      accepted.push(this);
     return peername.call(this);
   };
   const clients: RelayClient[] = [];
   const join = async (name: string) =>
     clients.push(
-      await connectedClient(small.url, await testIdentity(name), { pinnedFingerprint: relayCert.fingerprint }),
+      await connectedClient(small.url, await testIdentity(name), {
+        pinnedFingerprint: relayCert.fingerprint,
+      }),
     );
   try {
     await join('footprint-c');
