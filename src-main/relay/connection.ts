@@ -76,20 +76,27 @@ export class RelayConn {
   waitingSources: Set<RelayConn> | undefined;
   /** How many destinations this connection is paused for; reading resumes at 0. */
   pausedBy = 0;
-  /** Passed to every ws.send towards this node, so backpressure is re-checked as writes complete. */
-  readonly onWritten: () => void;
   private nextIncomingId = 0;
+  /** onWritten, made on first use: an idle node is never written to in bulk (ADR 0112). */
+  private writtenCallback: (() => void) | undefined;
 
   constructor(
     readonly ws: WebSocket,
     readonly ip: string,
     now: number,
-    written: (conn: RelayConn) => void,
+    private readonly written: (conn: RelayConn) => void,
   ) {
     this.openedAt = now;
     this.lastActive = now;
     this.lastHeard = now;
-    this.onWritten = () => written(this);
+  }
+
+  /**
+   * Passed to every ws.send towards this node, so backpressure is re-checked as writes complete. Made
+   * on first use and kept: a closure per connection from the start cost every idle node ~0.1 KiB.
+   */
+  get onWritten(): () => void {
+    return (this.writtenCallback ??= () => this.written(this));
   }
 
   get circuitCount(): number {

@@ -178,8 +178,11 @@ type ConnSocket = WebSocket & { [CONN]?: RelayConn };
 
 class Relay {
   private readonly conns = new Set<RelayConn>();
-  /** Every accepted WebSocket, including refused ones still closing, so close() can end them all. */
-  private readonly sockets = new Set<WebSocket>();
+  /**
+   * WebSockets refused before CHALLENGE and still closing, so close() can end them too; every other
+   * one is a RelayConn's in `conns` (one set entry a node, not two: ADR 0112).
+   */
+  private readonly refusedSockets = new Set<WebSocket>();
   readonly metrics: RelayMetrics;
   readonly router: RelayRouter;
   private readonly ips: IpLimiter;
@@ -429,13 +432,14 @@ class Relay {
     if (this.closing) return;
     this.closing = true;
     for (const t of this.timers) clearInterval(t);
-    const closed = [...this.sockets].map((ws) => new Promise((resolve) => ws.once('close', resolve)));
+    const sockets = [...this.refusedSockets, ...[...this.conns].map((conn) => conn.ws)];
+    const closed = sockets.map((ws) => new Promise((resolve) => ws.once('close', resolve)));
     for (const conn of this.conns) this.drop(conn, 'GOING_AWAY');
     // Stop accepting now; the callback comes once every accepted connection has closed.
     const listenerClosed = new Promise<void>((resolve) => this.listener.close(() => resolve()));
     const grace = new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref());
     await Promise.race([Promise.all(closed), grace]);
-    for (const ws of this.sockets) ws.terminate();
+    for (const ws of sockets) ws.terminate();
     this.splices.closeAll();
     // What is left: TLS handshakes, HTTP requests and splice lines in progress, sockets still closing.
     this.acceptor.destroyAll();
@@ -453,11 +457,10 @@ class Relay {
     overLimit: IpRefusal | undefined,
     tcp: Socket | undefined,
   ): void {
-    this.sockets.add(ws);
     // Refused attempts cost nothing: an address over its connections does not also drain its bucket.
     const refusal = overLimit ?? (this.ips.attempt(ip) ? undefined : 'AUTH_RATE_LIMITED');
     if (refusal) {
-      ws.once('close', () => this.sockets.delete(ws));
+      this.refuseSocket(ws);
       ws.on('error', () => undefined);
       this.metrics.authFailures.inc({ reason: lower(refusal) });
       this.log.debug({ ip, refusal }, 'relay connection refused');
@@ -467,7 +470,7 @@ class Relay {
     // Before CHALLENGE: a full relay spends no nonce or signature check on the node it refuses.
     const full = this.capacity.refusal();
     if (full) {
-      ws.once('close', () => this.sockets.delete(ws));
+      this.refuseSocket(ws);
       ws.on('error', () => undefined);
       this.refusedFull(full);
       ws.close(RelayCloseCode.RELAY_FULL, `${RELAY_CLOSE_REASONS.RELAY_FULL} (${full})`);
@@ -499,9 +502,14 @@ class Relay {
     ws.send(conn.challenge);
   }
 
+  /** A WebSocket refused before CHALLENGE: kept for close() until it has closed. */
+  private refuseSocket(ws: WebSocket): void {
+    this.refusedSockets.add(ws);
+    ws.once('close', () => this.refusedSockets.delete(ws));
+  }
+
   /** A node's connection closed: it is forgotten everywhere. */
   private onClosed(conn: RelayConn): void {
-    this.sockets.delete(conn.ws);
     this.conns.delete(conn);
     this.authing.delete(conn);
     this.router.teardown(conn);

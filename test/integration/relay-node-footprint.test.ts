@@ -14,7 +14,7 @@ import { RelayClient } from '../../src-main/transport/relay-client.js';
 import { RELAY_CLIENT_CIPHERS } from '../../src-main/transport/relay-session.js';
 import { testIdentity } from '../helpers/identities.js';
 import { catchClientHello, connectedClient, startTestRelay, within } from '../helpers/relay-harness.js';
-import { sleep } from '../helpers/wait.js';
+import { sleep, until } from '../helpers/wait.js';
 
 let relay: RelayServer;
 let relayCert: Identity;
@@ -89,6 +89,52 @@ test("a node registers and stays without the relay reading its sockets' addresse
     proto._getsockname = sockname;
     proto._getpeername = peername;
     client?.stop();
+  }
+});
+
+test("idle nodes' TCP sockets share the relay's 'close' listener, which still gives each address slot back", async () => {
+  // A relay of its own with room for two connections from 127.0.0.1: a slot not given back would
+  // refuse the third node.
+  const small = await startTestRelay({
+    tls: { certPem: relayCert.certPem, keyPem: relayCert.keyPem },
+    limits: { connectionsPerIp: 2 },
+  });
+  type Probe = Socket & { server?: unknown; _tlsOptions?: unknown; _getpeername: (this: Probe) => unknown };
+  const proto = Socket.prototype as unknown as Probe;
+  const peername = proto._getpeername;
+  /** The relay's accepted TCP sockets, as the acceptor reads their remote address. */
+  const accepted: Probe[] = [];
+  proto._getpeername = function (this: Probe) {
+    if (this.server !== undefined && this._tlsOptions === undefined && !accepted.includes(this))
+      accepted.push(this);
+    return peername.call(this);
+  };
+  const clients: RelayClient[] = [];
+  const join = async (name: string) =>
+    clients.push(
+      await connectedClient(small.url, await testIdentity(name), {
+        pinnedFingerprint: relayCert.fingerprint,
+      }),
+    );
+  try {
+    await join('footprint-c');
+    await join('footprint-d');
+    assert.equal(accepted.length, 2, `accepted sockets seen: ${accepted.length}`);
+    const [a, b] = accepted.map((s) => s.listeners('close'));
+    // Before: a closure of its own on every socket (a function and its context per idle node).
+    assert.ok(
+      a!.some((f) => b!.includes(f)),
+      `no 'close' listener shared by two nodes' sockets (${a!.length} and ${b!.length} listeners)`,
+    );
+    clients.shift()!.stop();
+    await until('the relay forgetting the stopped node', () => small.stats().nodes === 1);
+    await until("the stopped node's TCP socket closing", () => accepted[0]!.destroyed);
+    await join('footprint-e');
+    assert.equal(small.stats().nodes, 2);
+  } finally {
+    proto._getpeername = peername;
+    for (const c of clients) c.stop();
+    await small.close();
   }
 });
 
