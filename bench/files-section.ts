@@ -267,7 +267,10 @@ export function benchCpuSeconds(): number | null {
 /** A /proc/PID/stat line's parent, own CPU seconds (utime + stime) and reaped children's (cutime + cstime). */
 export function statCpu(stat: string): { ppid: number; own: number; reaped: number } {
   // Fields after the command name (which may hold spaces) start after its closing parenthesis.
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+  const f = stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .split(' ')
+    .map(Number);
   // USER_HZ is 100 on every Linux the bench runs on.
   return { ppid: f[1]!, own: (f[11]! + f[12]!) / 100, reaped: (f[13]! + f[14]!) / 100 };
 }

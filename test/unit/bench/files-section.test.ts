@@ -91,13 +91,20 @@ test("a /proc stat line: its parent, own CPU and its reaped children's, a name w
   assert.deepEqual(statCpu(line), { ppid: 17, own: 3, reaped: 15 });
 });
 
-test("the CPU of a child that ended counts in the bench's CPU seconds", { skip: process.platform !== 'linux' }, async () => {
-  const before = benchCpuSeconds();
-  assert.ok(before !== null, 'benchCpuSeconds reads /proc on Linux');
-  // ~0.3 s of CPU in a child that is waited for (as the CLI and scp are).
-  const child = spawn(process.execPath, ['-e', 'const e = process.cpuUsage(); while (process.cpuUsage(e).user < 3e5) {}']);
-  await once(child, 'exit');
-  const after = benchCpuSeconds();
-  assert.ok(after !== null, 'benchCpuSeconds reads /proc after');
-  assert.ok(after - before >= 0.25, `the child's ~0.3 CPU-s counted: ${after - before}`);
-});
+test(
+  "the CPU of a child that ended counts in the bench's CPU seconds",
+  { skip: process.platform !== 'linux' },
+  async () => {
+    const before = benchCpuSeconds();
+    assert.ok(before !== null, 'benchCpuSeconds reads /proc on Linux');
+    // ~0.3 s of CPU in a child that is waited for (as the CLI and scp are).
+    const child = spawn(process.execPath, [
+      '-e',
+      'const e = process.cpuUsage(); while (process.cpuUsage(e).user < 3e5) {}',
+    ]);
+    await once(child, 'exit');
+    const after = benchCpuSeconds();
+    assert.ok(after !== null, 'benchCpuSeconds reads /proc after');
+    assert.ok(after - before >= 0.25, `the child's ~0.3 CPU-s counted: ${after - before}`);
+  },
+);
