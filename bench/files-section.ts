@@ -179,8 +179,14 @@ export function formatFilesSection(f: FilesFigures, notes: readonly string[]): s
     const turns = (f.seconds[c] ?? []).map((x) => x.toFixed(2)).join(', ');
     const rate = sec === null ? '' : `${(bytesOf(c, s) / sec / 1e6).toFixed(1).padStart(7)} MB/s`;
     const cpu = median(f.cpu?.[c]);
-    // CPU per GiB: what load cannot fake (a turn slowed by other work costs the same CPU).
-    const perGiB = cpu === null ? '' : `   CPU ${(cpu / (bytesOf(c, s) / 1024 ** 3)).toFixed(2)} s/GiB`;
+    // CPU is what load cannot fake (a turn slowed by other work costs the same CPU): a GiB's for one
+    // big file, the turn's for the small files (their cost is per file, not per byte).
+    const perGiB =
+      cpu === null
+        ? ''
+        : c.endsWith('-small')
+          ? `   CPU ${cpu.toFixed(2)} s`
+          : `   CPU ${(cpu / (bytesOf(c, s) / 1024 ** 3)).toFixed(2)} s/GiB`;
     const cell =
       sec === null
         ? `n/a${f.skipped[c] ? ` (${f.skipped[c]})` : ''}`

@@ -74,14 +74,15 @@ test('a skipped contender reads n/a with why, and its ratios n/a', () => {
 test('CPU seconds per GiB beside each row, and under cpuSeconds in --json', () => {
   const f: FilesFigures = {
     sizes: filesSizes([], {}),
-    seconds: { 'send-big': [4, 5, 6], 'scp-big': [3] },
-    cpu: { 'send-big': [7, 5, 6], 'scp-big': [2.5] },
+    seconds: { 'send-big': [4, 5, 6], 'scp-big': [3], 'send-small': [2] },
+    cpu: { 'send-big': [7, 5, 6], 'scp-big': [2.5], 'send-small': [1.5] },
     skipped: {},
   };
   const text = formatFilesSection(f, []);
   assert.match(text, /file send, big file +5\.00 s +214\.7 MB\/s +CPU 6\.00 s\/GiB +\(4\.00/);
   assert.match(text, /scp, big file +3\.00 s +357\.9 MB\/s +CPU 2\.50 s\/GiB/);
-  assert.doesNotMatch(text, /small files +[0-9.]+ s.*CPU/, 'no CPU where none was measured');
+  assert.match(text, /file send, small files +2\.00 s +[0-9.]+ MB\/s +CPU 1\.50 s +\(2\.00\)/);
+  assert.doesNotMatch(text, /scp -r, small files.*CPU/, 'no CPU where none was measured');
   assert.equal((filesJson(f).cpuSeconds as Record<string, number | null>)['send-big'], 6);
 });
 
