@@ -12,10 +12,21 @@
  * inbox (`file get`) and removed between turns, untimed. Every process is ended by its PID.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, startAgentPair, type AgentPair } from './cli-agents.js';
+import { descendants } from './cpu-tree.js';
 import { startEmulatedLink } from './emulated-link.js';
 import { PROFILES } from './link-profiles.js';
 import { runToEnd, which } from './processes.js';
@@ -83,6 +94,11 @@ export interface FilesFigures {
   sizes: FilesSizes;
   /** Seconds of each timed turn, by contender, in the order measured. */
   seconds: Partial<Record<FilesContender, number[]>>;
+  /**
+   * CPU seconds of each timed turn (benchCpuSeconds: the command, the agents, sshd and what they ran),
+   * by contender, where /proc could be read.
+   */
+  cpu?: Partial<Record<FilesContender, number[]>>;
   /** Why a contender has no figure. */
   skipped: Partial<Record<FilesContender, string>>;
 }
@@ -162,10 +178,19 @@ export function formatFilesSection(f: FilesFigures, notes: readonly string[]): s
     const sec = median(f.seconds[c]);
     const turns = (f.seconds[c] ?? []).map((x) => x.toFixed(2)).join(', ');
     const rate = sec === null ? '' : `${(bytesOf(c, s) / sec / 1e6).toFixed(1).padStart(7)} MB/s`;
+    const cpu = median(f.cpu?.[c]);
+    // CPU is what load cannot fake (a turn slowed by other work costs the same CPU): a GiB's for one
+    // big file, the turn's for the small files (their cost is per file, not per byte).
+    const perGiB =
+      cpu === null
+        ? ''
+        : c.endsWith('-small')
+          ? `   CPU ${cpu.toFixed(2)} s`
+          : `   CPU ${(cpu / (bytesOf(c, s) / 1024 ** 3)).toFixed(2)} s/GiB`;
     const cell =
       sec === null
         ? `n/a${f.skipped[c] ? ` (${f.skipped[c]})` : ''}`
-        : `${`${sec.toFixed(2)} s`.padStart(9)} ${rate}   (${turns})`;
+        : `${`${sec.toFixed(2)} s`.padStart(9)} ${rate}${perGiB}   (${turns})`;
     return `  ${LABELS[c].padEnd(31)} ${cell}`;
   });
   const lines = filesLines(f).map(
@@ -186,6 +211,7 @@ export function filesJson(f: FilesFigures): Record<string, unknown> {
   return {
     sizes: f.sizes,
     seconds: Object.fromEntries(CONTENDERS.map((c) => [c, median(f.seconds[c])])),
+    cpuSeconds: Object.fromEntries(CONTENDERS.map((c) => [c, median(f.cpu?.[c])])),
     ratios: filesLines(f),
     turns: f.seconds,
     skipped: f.skipped,
@@ -213,22 +239,73 @@ function writeSmall(dir: string, count: number, bytes: number): void {
   }
 }
 
+/**
+ * The bench's CPU seconds so far, children included: its own children's that ended (fields 16–17 of
+ * /proc/self/stat: the CLI, scp and its ssh) and every process still running below it, with what each
+ * reaped (agents a and b; sshd with the per-connection children that ran scp's far end). A copy's
+ * difference is the CPU of everything it kept busy, counted alike for `file send` and scp; null off
+ * Linux.
+ */
+export function benchCpuSeconds(): number | null {
+  const stats = new Map<number, { ppid: number; own: number; reaped: number }>();
+  try {
+    for (const name of readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
+      try {
+        const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+        stats.set(Number(name), statCpu(stat));
+      } catch {
+        // Gone while it was read.
+      }
+    }
+  } catch {
+    return null;
+  }
+  const self = stats.get(process.pid);
+  if (!self) return null;
+  const below = descendants(new Map([...stats].map(([pid, s]) => [pid, s.ppid])), process.pid);
+  return below.reduce((sum, pid) => {
+    const st = stats.get(pid)!;
+    return sum + st.reaped + (pid === process.pid ? 0 : st.own);
+  }, 0);
+}
+
+/** A /proc/PID/stat line's parent, own CPU seconds (utime + stime) and reaped children's (cutime + cstime). */
+export function statCpu(stat: string): { ppid: number; own: number; reaped: number } {
+  // Fields after the command name (which may hold spaces) start after its closing parenthesis.
+  const f = stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .split(' ')
+    .map(Number);
+  // USER_HZ is 100 on every Linux the bench runs on.
+  return { ppid: f[1]!, own: (f[11]! + f[12]!) / 100, reaped: (f[13]! + f[14]!) / 100 };
+}
+
 /** Longest one copy may take, in ms. */
 const COPY_MAX_MS = 600_000;
 
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
-/** Runs one contender's command to its end; its wall time in seconds. */
-async function timedRun(file: string, args: string[], what: string): Promise<number> {
+/** One copy: its wall time and the CPU it cost (benchCpuSeconds), in seconds. */
+export interface CopyCost {
+  seconds: number;
+  cpu: number | null;
+}
+
+/** Runs one contender's command to its end; what it cost. */
+async function timedRun(file: string, args: string[], what: string): Promise<CopyCost> {
+  const cpu0 = benchCpuSeconds();
   const t0 = performance.now();
   await runToEnd(file, args, COPY_MAX_MS, what);
-  return (performance.now() - t0) / 1000;
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu1 = benchCpuSeconds();
+  return { seconds, cpu: cpu0 === null || cpu1 === null ? null : cpu1 - cpu0 };
 }
 
 interface Copier {
   name: FilesContender;
   /** One timed copy of `source` (a file or folder); untimed clean-up of what arrived after. */
-  run(source: string): Promise<number>;
+  run(source: string): Promise<CopyCost>;
 }
 
 /** `file send b SOURCE` on a; what arrived is then moved out of b's inbox and removed. */
@@ -236,7 +313,7 @@ function fileSend(name: FilesContender, pair: AgentPair, scratch: string): Copie
   return {
     name,
     run: async (source) => {
-      const seconds = await timedRun(
+      const cost = await timedRun(
         process.execPath,
         [CLI, 'file', 'send', 'b', source, '--home', pair.homeA],
         `clawbridge file send (${name})`,
@@ -245,7 +322,7 @@ function fileSend(name: FilesContender, pair: AgentPair, scratch: string): Copie
       mkdirSync(out, { recursive: true });
       await pair.onB(['file', 'get', out, '--conflict', 'overwrite']);
       rmSync(out, { recursive: true, force: true });
-      return seconds;
+      return cost;
     },
   };
 }
@@ -293,7 +370,7 @@ async function warmUp(copiers: Copier[], warm: string, notes: string[], f: Files
   const took: string[] = [];
   for (const c of copiers) {
     try {
-      took.push(`${c.name} ${(await c.run(warm)).toFixed(2)} s`);
+      took.push(`${c.name} ${(await c.run(warm)).seconds.toFixed(2)} s`);
     } catch (err) {
       f.skipped[c.name] = `failed: ${(err as Error).message.slice(0, 300)}`;
     }
@@ -319,9 +396,11 @@ async function inTurns(
     for (const c of order) {
       if (f.skipped[c.name]) continue;
       try {
-        const seconds = await c.run(source);
+        const { seconds, cpu } = await c.run(source);
         (f.seconds[c.name] ??= []).push(seconds);
-        log(`  files turn ${turn}: ${c.name} ${seconds.toFixed(2)} s`);
+        if (cpu !== null) ((f.cpu ??= {})[c.name] ??= []).push(cpu);
+        const cpuNote = cpu === null ? '' : `, CPU ${cpu.toFixed(2)} s`;
+        log(`  files turn ${turn}: ${c.name} ${seconds.toFixed(2)} s${cpuNote}`);
       } catch (err) {
         f.skipped[c.name] = `failed: ${(err as Error).message.slice(0, 300)}`;
         log(`  files: ${c.name} ${f.skipped[c.name]!}`);
