@@ -18,6 +18,7 @@ import { asciiSource } from './ascii-source.js';
 import { domainCliModules } from './domain-cli-modules.js';
 import { inlinePackageJson } from './inline-package-json.js';
 import { dropDependencyAnnotationWarnings } from './rollup-onwarn.js';
+import { zodLean } from './zod-lean.js';
 import { builtins, entryInput, LEAN_SOURCE, REQUIRE_SHIM, RUNTIME_EXTERNALS } from './vite-desktop.config.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -47,7 +48,8 @@ export default defineConfig({
   ssr: { target: 'node', noExternal: true, external: [...RUNTIME_EXTERNALS] },
   // Every chunk ASCII: V8 keeps a module's source in the heap, as UTF-16 if one character is above
   // U+00FF (ascii-source.ts, ADR 0068). The domains' cli/ parts imported by name (domain-cli-modules.ts).
-  plugins: [inlinePackageJson(), asciiSource(), domainCliModules(root)],
+  // zod without its locales, JSON Schema and compiler, which no code of ours reads (zod-lean.ts, ADR 0115).
+  plugins: [inlinePackageJson(), asciiSource(), domainCliModules(root), zodLean()],
   build: {
     ssr: true,
     outDir: CLI_OUT_DIR,

@@ -1,0 +1,106 @@
+/**
+ * The CLI's bundle without zod's unused parts (scripts/zod-lean.ts, ADR 0115): what an agent started
+ * from the built bundle loads holds none of zod's 62 translations nor its JSON Schema reader, and no
+ * code of ours names what the bundle leaves out. Needs `npm run build` first (`npm test` does it).
+ */
+import assert from 'node:assert/strict';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { leanZod } from '../../scripts/zod-lean.js';
+import { removeTempHomes, tempHome } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const CLI = join(root, 'dist/cli/bundle/clawbridge.js');
+const skip = existsSync(CLI) ? false : 'dist/cli/bundle/clawbridge.js is not built: run `npm run build`';
+
+/** Writes `ESM <url>` to stderr for every module the ESM loader loads (off-thread hooks). */
+const ESM_PROBE = `data:text/javascript,${encodeURIComponent(`
+import { register } from 'node:module';
+register('data:text/javascript,' + encodeURIComponent(\`
+import { writeSync } from 'node:fs';
+export async function load(url, context, next) {
+  writeSync(2, 'ESM ' + url + '\\\\n');
+  return next(url, context);
+}\`));`)}`;
+
+/** The sources (as their maps name them) of every chunk of the bundle that `urls` holds. */
+function sourcesOf(urls: string[]): string[] {
+  return urls
+    .filter((u) => u.startsWith('file:') && u.endsWith('.js') && u.includes('/dist/cli/bundle/'))
+    .flatMap((u) => {
+      const map = `${fileURLToPath(u)}.map`;
+      return existsSync(map) ? (JSON.parse(readFileSync(map, 'utf8')) as { sources: string[] }).sources : [];
+    });
+}
+
+describe("the CLI bundle's zod", { skip }, () => {
+  after(removeTempHomes);
+
+  it('an agent started from the bundle loads no zod locale but English, nor its reading of JSON Schema', async () => {
+    const home = tempHome('zod-lean');
+    await promisify(execFile)(process.execPath, [CLI, 'id', '--home', home], { timeout: 30_000 });
+    const agent = spawn(
+      process.execPath,
+      ['--import', ESM_PROBE, CLI, 'agent', '--home', home, '--listen', '127.0.0.1:0'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    let err = '';
+    agent.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    agent.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    const exited = new Promise<void>((resolve) => agent.once('exit', () => resolve()));
+    // On a timeout the assertion below says why, with the agent's stderr.
+    await until('the agent to start', () => /running/.test(out), 30_000).catch(() => undefined);
+    // The agent answers a command that validates with zod's schemas once it is up.
+    const status = await promisify(execFile)(process.execPath, [CLI, 'status', '--home', home], {
+      timeout: 30_000,
+    }).catch((e: unknown) => ({ stdout: String(e) }));
+    agent.kill('SIGTERM');
+    await exited;
+    assert.match(out, /running/, `the agent did not start: ${err}`);
+    assert.match(status.stdout, /direct: 127\.0\.0\.1:\d+/, `status answered: ${status.stdout}`);
+    const urls = err
+      .split('\n')
+      .filter((l) => l.startsWith('ESM '))
+      .map((l) => l.slice(4));
+    const zod = sourcesOf(urls).filter((s) => s.includes('/node_modules/zod/'));
+    assert.ok(
+      zod.some((s) => s.endsWith('/zod/v4/classic/schemas.js')),
+      `the probe sees zod's schemas loaded: ${zod.length} zod sources`,
+    );
+    const unused = zod.filter(
+      (s) =>
+        (s.includes('/zod/v4/locales/') && !s.endsWith('/locales/en.js')) ||
+        /from-json-schema|json-schema-generator|deep-partial/.test(s),
+    );
+    assert.deepEqual(unused, [], "the agent loaded zod's unused parts");
+  });
+
+  it('leanZod drops the exports from the installed zod and refuses a zod without them', () => {
+    const require = createRequire(import.meta.url);
+    const external = join(dirname(require.resolve('zod/package.json')), 'v4/classic/external.js');
+    const code = readFileSync(external, 'utf8');
+    const lean = leanZod(code);
+    assert.ok(!lean.includes('locales') && !lean.includes('toJSONSchema'), `left: ${lean}`);
+    assert.ok(lean.includes('export * as iso from "./iso.js"'), 'z.iso stays (audit-events.ts uses it)');
+    assert.throws(() => leanZod(lean), /update DROPPED in scripts\/zod-lean\.ts/);
+  });
+
+  it('no module of src-main reaches what the bundle leaves out of `z`', () => {
+    const files = execFileSync('git', ['ls-files', 'src-main'], { cwd: root, encoding: 'utf8' })
+      .split('\n')
+      .filter((f) => /\.tsx?$/.test(f));
+    const using = files.filter((f) =>
+      /\bz\.(locales|core|toJSONSchema|fromJSONSchema|deepPartial|compile|withParser)\b|from 'zod\/v4\/(core|locales)/.test(
+        readFileSync(join(root, f), 'utf8'),
+      ),
+    );
+    assert.deepEqual(using, [], 'these name a part of zod the CLI bundle drops (scripts/zod-lean.ts)');
+  });
+});
