@@ -15,7 +15,15 @@ import type { MessagePeer, MessageState, MessageWhy, OutboxMessage } from './mes
  * trailing nulls left out).
  */
 export type CompactRow =
-  | [id: string, topic: string, size: number, state: MessageState, sentAt: number, stateIn: number, expiresIn: number]
+  | [
+      id: string,
+      topic: string,
+      size: number,
+      state: MessageState,
+      sentAt: number,
+      stateIn: number,
+      expiresIn: number,
+    ]
   | [
       id: string,
       topic: string,

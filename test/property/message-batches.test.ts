@@ -72,14 +72,20 @@ test('property: requests stay within the limits, to one peer each, and carry eve
       let refusedAnswers = 0;
       const later = (err: ClawError) => new Promise((_, reject) => setTimeout(() => reject(err), 1));
       const connection: BatchConnection = {
-        call: ((method: string, params: { peer: string; messages?: SendItem[]; answer?: string } & SendItem) => {
+        call: ((
+          method: string,
+          params: { peer: string; messages?: SendItem[]; answer?: string } & SendItem,
+        ) => {
           const many = method === 'messages.sendMany';
           if (agent === 'old' && many)
             return later(new ClawError('BAD_ARGUMENT', "unknown method 'messages.sendMany'"));
           if (agent === 'full' && many && params.answer !== undefined) {
             refusedAnswers++;
             return later(
-              new ClawError('BAD_ARGUMENT', 'invalid parameters for messages.sendMany: Unrecognized key: "answer"'),
+              new ClawError(
+                'BAD_ARGUMENT',
+                'invalid parameters for messages.sendMany: Unrecognized key: "answer"',
+              ),
             );
           }
           if (agent === 'compact' && many)
@@ -133,7 +139,10 @@ test('property: requests stay within the limits, to one peer each, and carry eve
         assert.ok(r.messages.length === 1 || bytes <= MESSAGE_BATCH_MAX_BYTES, `${bytes} bytes`);
       }
       assert.equal(n, requests.length);
-      assert.ok(refusedAnswers <= 1, `an agent without the compact answer is asked for it once (${refusedAnswers})`);
+      assert.ok(
+        refusedAnswers <= 1,
+        `an agent without the compact answer is asked for it once (${refusedAnswers})`,
+      );
     }),
     { numRuns: RUNS },
   );

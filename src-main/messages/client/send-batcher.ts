@@ -189,14 +189,18 @@ export class SendBatcher {
    * before it refuses the `answer` key before queueing anything (the contract's keys are strict), so
    * the probe's batch goes again as it was, asking for the full answer.
    */
-  private async sendMany(batch: PendingSend[], probing: boolean): Promise<MethodResults['messages.sendMany']> {
+  private async sendMany(
+    batch: PendingSend[],
+    probing: boolean,
+  ): Promise<MethodResults['messages.sendMany']> {
     const peer = batch[0]!.peer;
     const messages = batch.map((s) => s.message);
     if (this.fullAnswers) return this.control.call('messages.sendMany', { peer, messages });
     try {
       return await this.control.call('messages.sendMany', { peer, messages, answer: SEND_MANY_COMPACT });
     } catch (err) {
-      if (!probing || !isClawError(err, 'BAD_ARGUMENT') || !/sendMany.*\banswer\b/s.test(err.message)) throw err;
+      if (!probing || !isClawError(err, 'BAD_ARGUMENT') || !/sendMany.*\banswer\b/s.test(err.message))
+        throw err;
       this.fullAnswers = true;
       return this.control.call('messages.sendMany', { peer, messages });
     }

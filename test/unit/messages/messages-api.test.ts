@@ -212,7 +212,12 @@ test("sendMany with answer 'compact' (ADR 0113): rows that read back as the full
   const replyTo = '01890a5d-ac96-774b-bcce-b302099a8057';
   const answer = await handlers['messages.sendMany']({
     peer: 'b',
-    messages: [{ text: 'one', topic: 'jobs', ttlMs: 5000 }, { base64: 'AAE=', replyTo }, { text: '3' }, { text: '4' }],
+    messages: [
+      { text: 'one', topic: 'jobs', ttlMs: 5000 },
+      { base64: 'AAE=', replyTo },
+      { text: '3' },
+      { text: '4' },
+    ],
     answer: 'compact',
   });
   assert.deepEqual(answer.queued, [], 'the messages are in `compact`, not `queued`');
@@ -223,7 +228,11 @@ test("sendMany with answer 'compact' (ADR 0113): rows that read back as the full
   assert.equal(compact.rows.length, 3);
   const read = compact.rows.map((row) => outboxMessageOfRow(row, compact.peer));
   const ids = read.map((m) => m.id);
-  assert.deepEqual(read, await handlers['messages.outbox']({ ids }), 'each row is the message the outbox shows');
+  assert.deepEqual(
+    read,
+    await handlers['messages.outbox']({ ids }),
+    'each row is the message the outbox shows',
+  );
   assert.deepEqual(
     read.map((m) => [m.topic, m.size, m.replyTo]),
     [
