@@ -16,6 +16,8 @@ import type { InboxMessage, MessageState, OutboxMessage } from './messages-contr
  * not load zod to know it.
  */
 export const MESSAGE_BATCH_MAX = 1000;
+/** `messages.sendMany`'s `answer` asking for the compact answer (compact-queued.ts, ADR 0113). */
+export const SEND_MANY_COMPACT = 'compact';
 /**
  * Most body bytes (decoded) one `messages.sendMany` queues: 2 MiB, so a request stays well within the
  * 4 MiB every transport takes at once even as base64.

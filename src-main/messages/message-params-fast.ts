@@ -4,7 +4,7 @@
  * check passes are exactly those the contract's schemas accept (the same keys, types and limits); for
  * any it does not pass, validate.ts asks zod, so every error reads as it did. No zod here.
  */
-import { MESSAGE_BATCH_MAX } from './message-bodies.js';
+import { MESSAGE_BATCH_MAX, SEND_MANY_COMPACT } from './message-bodies.js';
 import { sendItemProblem } from './send-item.js';
 
 const FIELDS = new Set(['topic', 'text', 'base64', 'ttlMs', 'replyTo', 'error']);
@@ -45,9 +45,10 @@ export function fastSendParams(params: unknown): unknown {
 /** `messages.sendMany`'s params when they are certainly valid, else undefined (zod then decides). */
 export function fastSendManyParams(params: unknown): unknown {
   if (!isObject(params)) return undefined;
-  for (const key in params) if (key !== 'peer' && key !== 'messages') return undefined;
-  const { peer, messages } = params;
+  for (const key in params) if (key !== 'peer' && key !== 'messages' && key !== 'answer') return undefined;
+  const { peer, messages, answer } = params;
   if (!peerFine(peer) || !Array.isArray(messages)) return undefined;
+  if (answer !== undefined && answer !== SEND_MANY_COMPACT) return undefined;
   if (messages.length < 1 || messages.length > MESSAGE_BATCH_MAX) return undefined;
   for (const m of messages) if (!fine(m, false)) return undefined;
   return params;

@@ -23,6 +23,8 @@ import type { NewMessage, OutboxEntry } from './outbox-entry.js';
 import { resolvePeer } from '../links/resolve-peer.js';
 import type { PeerDirectory } from '../links/ports.js';
 import { isoTime } from '../core/iso-time.js';
+import { compactRow } from './compact-queued.js';
+import { SEND_MANY_COMPACT } from './message-bodies.js';
 
 export interface MessagesApiDeps {
   inbox: Pick<Inbox, 'list' | 'body' | 'cachedBody' | 'markRead' | 'delete' | 'events'>;
@@ -76,10 +78,12 @@ export function messageHandlers(deps: MessagesApiDeps): Handlers {
       }
       const { queued, error } = await outbox.queueMany(inputs);
       const name = namer(deps);
-      return {
-        queued: queued.map((e) => outboxMessage(e, name)),
-        ...(error ? { error: { code: error.code, message: error.message } } : {}),
-      };
+      const stopped = error ? { error: { code: error.code, message: error.message } } : {};
+      if (p.answer === SEND_MANY_COMPACT) {
+        const compact = { peer: name(peer.fingerprint), rows: queued.map(compactRow) };
+        return { queued: [], compact, ...stopped };
+      }
+      return { queued: queued.map((e) => outboxMessage(e, name)), ...stopped };
     },
     'messages.list': async (p) => {
       const from = p.from === undefined ? undefined : fingerprintOf(deps, p.from);

@@ -9,7 +9,8 @@ import type { ContractPiece, MethodsOf, ParamsContext, Zod } from '../api/contra
 import type { AuditFieldsOf } from '../audit/audit-kinds.js';
 import type { ErrorCode } from '../core/errors.js';
 import { uuidV7Problem } from '../core/uuid-v7.js';
-import { MESSAGE_BATCH_MAX } from './message-bodies.js';
+import { MESSAGE_BATCH_MAX, SEND_MANY_COMPACT } from './message-bodies.js';
+import type { CompactQueued } from './compact-queued.js';
 import { fastSendManyParams, fastSendParams } from './message-params-fast.js';
 import {
   MAX_MESSAGE_TTL_MS,
@@ -80,6 +81,8 @@ export const messageMethodParams = {
           .array(z.object(messageFields(z)).strict().refine(hasOneBody, oneBody))
           .min(1)
           .max(MESSAGE_BATCH_MAX),
+        /** `compact`: answer with `compact` rows instead of `queued` objects (ADR 0113). */
+        answer: z.literal(SEND_MANY_COMPACT).optional(),
       })
       .strict(),
   /**
@@ -176,7 +179,10 @@ export interface OutboxMessage {
  * not queued.
  */
 export interface SendManyResult {
+  /** Empty when asked with `answer: 'compact'`: `compact` carries them then. */
   queued: OutboxMessage[];
+  /** The messages queued as rows (compact-queued.ts), when asked with `answer: 'compact'` (ADR 0113). */
+  compact?: CompactQueued;
   error?: { code: ErrorCode; message: string };
 }
 

@@ -4,7 +4,8 @@
  *   of any sizes, every request is to one peer, within MESSAGE_BATCH_MAX messages and
  *   MESSAGE_BATCH_MAX_BYTES of bodies (one message alone may be larger), the requests in order carry
  *   exactly the calls' messages in call order, and each call gets its own message back (also from
- *   an agent without messages.sendMany, where each goes alone);
+ *   an agent without messages.sendMany, where each goes alone, and from one without its compact
+ *   answer, asked for it once);
  * - sendItemProblem agrees with the agent's schema (messages-contract.ts): what it passes, the
  *   contract takes;
  * - FrameChannel.sendAll: frames written in one write decode as the same frames, in order, however
@@ -56,31 +57,50 @@ const call = fc.record({
   count: fc.integer({ min: 1, max: 1300 }),
 });
 
+const agents = fc.constantFrom('old' as const, 'full' as const, 'compact' as const);
+
 /** One long string the large bodies are cut from (not one allocation per body). */
 const big = 'x'.repeat(1_100_000);
 
 test('property: requests stay within the limits, to one peer each, and carry every call in order', async () => {
   await fc.assert(
-    // `old`: an agent without messages.sendMany (each message then goes alone, still in order).
-    fc.asyncProperty(fc.array(call, { minLength: 1, maxLength: 6 }), fc.boolean(), async (calls, old) => {
+    // The agent: `old` has no messages.sendMany (each message then goes alone, still in order), `full`
+    // has it but not its compact answer (it refuses the `answer` key), `compact` has both (ADR 0113).
+    fc.asyncProperty(fc.array(call, { minLength: 1, maxLength: 6 }), agents, async (calls, agent) => {
       const requests: { peer: string; messages: SendItem[] }[] = [];
       let n = 0;
+      let refusedAnswers = 0;
+      const later = (err: ClawError) => new Promise((_, reject) => setTimeout(() => reject(err), 1));
       const connection: BatchConnection = {
-        call: ((method: string, params: { peer: string; messages?: SendItem[] } & SendItem) => {
-          if (old && method === 'messages.sendMany')
-            return new Promise((_, reject) =>
-              setTimeout(
-                () => reject(new ClawError('BAD_ARGUMENT', "unknown method 'messages.sendMany'")),
-                1,
+        call: ((
+          method: string,
+          params: { peer: string; messages?: SendItem[]; answer?: string } & SendItem,
+        ) => {
+          const many = method === 'messages.sendMany';
+          if (agent === 'old' && many)
+            return later(new ClawError('BAD_ARGUMENT', "unknown method 'messages.sendMany'"));
+          if (agent === 'full' && many && params.answer !== undefined) {
+            refusedAnswers++;
+            return later(
+              new ClawError(
+                'BAD_ARGUMENT',
+                'invalid parameters for messages.sendMany: Unrecognized key: "answer"',
               ),
             );
-          const messages = method === 'messages.sendMany' ? params.messages! : [params];
+          }
+          if (agent === 'compact' && many)
+            assert.equal(params.answer, 'compact', 'every sendMany asks for the compact answer');
+          const messages = many ? params.messages! : [params];
           requests.push({ peer: params.peer, messages });
           const answer = messages.map(
             (m) => ({ id: m.text ?? '', peer: params.peer }) as unknown as OutboxMessage,
           );
           n++;
-          return Promise.resolve(method === 'messages.sendMany' ? { queued: answer } : answer[0]);
+          if (!many) return Promise.resolve(answer[0]);
+          if (params.answer !== 'compact') return Promise.resolve({ queued: answer });
+          const peer = { name: params.peer, fingerprint: params.peer.repeat(64) };
+          const rows = messages.map((m) => [m.text ?? '', 'default', 1, 'queued', 1e12, 0, 60_000]);
+          return Promise.resolve({ queued: [], compact: { peer, rows } });
         }) as BatchConnection['call'],
       };
       const batcher = new SendBatcher(connection);
@@ -119,6 +139,10 @@ test('property: requests stay within the limits, to one peer each, and carry eve
         assert.ok(r.messages.length === 1 || bytes <= MESSAGE_BATCH_MAX_BYTES, `${bytes} bytes`);
       }
       assert.equal(n, requests.length);
+      assert.ok(
+        refusedAnswers <= 1,
+        `an agent without the compact answer is asked for it once (${refusedAnswers})`,
+      );
     }),
     { numRuns: RUNS },
   );

@@ -18,7 +18,14 @@ import { ClawError, isClawError } from '../../core/errors.js';
 import type { OutboxMessage } from '../messages-contract.js';
 import type { MethodName, MethodParams, MethodResults } from '../../api/contract.js';
 // Not from messages-contract.ts' schemas: zod is what a CLI command should not pay for.
-import { bodySize, MESSAGE_BATCH_MAX, MESSAGE_BATCH_MAX_BYTES, type BodyParams } from '../message-bodies.js';
+import {
+  bodySize,
+  MESSAGE_BATCH_MAX,
+  MESSAGE_BATCH_MAX_BYTES,
+  SEND_MANY_COMPACT,
+  type BodyParams,
+} from '../message-bodies.js';
+import { outboxMessageOfRow } from '../compact-queued.js';
 import type { SendItem } from '../send-item.js';
 
 export type { SendItem } from '../send-item.js';
@@ -67,6 +74,8 @@ export class SendBatcher {
   private serial = false;
   /** The agent answered a `messages.sendMany`: requests may be pipelined. */
   private sendManyWorks = false;
+  /** The agent refused `answer: 'compact'` (a release before it): its requests ask for the full answer. */
+  private fullAnswers = false;
 
   constructor(private readonly control: BatchConnection) {}
 
@@ -148,10 +157,7 @@ export class SendBatcher {
     if (probing) this.serial = true;
     let answer: MethodResults['messages.sendMany'];
     try {
-      answer = await this.control.call('messages.sendMany', {
-        peer: batch[0]!.peer,
-        messages: batch.map((s) => s.message),
-      });
+      answer = await this.sendMany(batch, probing);
       this.sendManyWorks = true;
     } catch (err) {
       if (isClawError(err, 'BAD_ARGUMENT') && /unknown method/.test(err.message)) {
@@ -164,21 +170,40 @@ export class SendBatcher {
     } finally {
       if (probing && !this.oneByOne) this.serial = false;
     }
-    const { queued, error } = answer;
+    const { error, compact } = answer;
+    const queued = compact ? compact.rows.length : answer.queued.length;
     const stopped =
       error !== undefined
         ? new ClawError(error.code, error.message)
-        : queued.length < batch.length
-          ? new ClawError(
-              'INTERNAL',
-              `the agent answered ${queued.length} messages for the ${batch.length} sent`,
-            )
+        : queued < batch.length
+          ? new ClawError('INTERNAL', `the agent answered ${queued} messages for the ${batch.length} sent`)
           : undefined;
     batch.forEach((s, i) => {
-      const m = queued[i];
-      if (m !== undefined) s.resolve(m);
-      else fail(s, stopped);
+      if (i >= queued) fail(s, stopped);
+      else s.resolve(compact ? outboxMessageOfRow(compact.rows[i]!, compact.peer) : answer.queued[i]!);
     });
+  }
+
+  /**
+   * One `messages.sendMany`, asking for the compact answer unless the agent refused it. An agent
+   * before it refuses the `answer` key before queueing anything (the contract's keys are strict), so
+   * the probe's batch goes again as it was, asking for the full answer.
+   */
+  private async sendMany(
+    batch: PendingSend[],
+    probing: boolean,
+  ): Promise<MethodResults['messages.sendMany']> {
+    const peer = batch[0]!.peer;
+    const messages = batch.map((s) => s.message);
+    if (this.fullAnswers) return this.control.call('messages.sendMany', { peer, messages });
+    try {
+      return await this.control.call('messages.sendMany', { peer, messages, answer: SEND_MANY_COMPACT });
+    } catch (err) {
+      if (!probing || !isClawError(err, 'BAD_ARGUMENT') || !/sendMany.*\banswer\b/s.test(err.message))
+        throw err;
+      this.fullAnswers = true;
+      return this.control.call('messages.sendMany', { peer, messages });
+    }
   }
 
   /**

@@ -68,6 +68,9 @@ test('whatever the hand check passes zod accepts unchanged; whatever zod refuses
     { method: 'messages.sendMany', params: { peer: 'x'.repeat(201), messages: [good[0]] } },
     { method: 'messages.sendMany', params: { peer: 'office', messages: [good[0]], more: 1 } },
     { method: 'messages.sendMany', params: { peer: 'office', messages: 'all' } },
+    { method: 'messages.sendMany', params: { peer: 'office', messages: [good[0]], answer: 'compact' } },
+    { method: 'messages.sendMany', params: { peer: 'office', messages: [good[0]], answer: 'full' } },
+    { method: 'messages.sendMany', params: { peer: 'office', messages: [good[0]], answer: null } },
     { method: 'messages.send', params: { text: 'no peer' } },
   );
   let fastTaken = 0;
@@ -82,5 +85,7 @@ test('whatever the hand check passes zod accepts unchanged; whatever zod refuses
     }
     if (!zod.success) assert.equal(fast, undefined, what);
   }
+  const compact = { peer: 'office', messages: [good[0]], answer: 'compact' };
+  assert.equal(fastMessageParams('messages.sendMany', compact), compact, 'the compact answer asked, by hand');
   assert.ok(fastTaken >= 8, `the hand check took only ${fastTaken} cases`);
 });

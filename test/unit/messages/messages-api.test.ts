@@ -7,6 +7,7 @@ import { UuidV7Generator } from '../../../src-main/core/uuid-v7.js';
 import { Inbox, type InboxEntry } from '../../../src-main/messages/inbox.js';
 import { Outbox } from '../../../src-main/messages/outbox.js';
 import { MemoryDisk } from '../../helpers/memory-log-folder.js';
+import { outboxMessageOfRow } from '../../../src-main/messages/compact-queued.js';
 
 const B = 'b'.repeat(64);
 
@@ -196,4 +197,48 @@ test('message events: in the order messages arrived, one whose body is read from
   assert.deepEqual(got, ['m2:two', 'm1:one', 'm3:three']);
   assert.equal(got.length, 3);
   off();
+});
+
+test("sendMany with answer 'compact' (ADR 0113): rows that read back as the full answer's messages, a full outbox's error too", async () => {
+  const disk = new MemoryDisk();
+  const { outbox } = await Outbox.open(disk.folder(), { limits: { pendingMessagesPerPeer: 3 } });
+  const { inbox } = await Inbox.open(disk.folder());
+  const entry = {
+    fingerprint: B,
+    record: { fingerprint: B, name: 'b', allow: [] },
+  } as unknown as ReadonlyPeerEntry;
+  const peers = { peerEntries: () => [entry], self: () => ({ name: 'a', fingerprint: 'a'.repeat(64) }) };
+  const handlers = messageHandlers({ inbox, outbox, peers });
+  const replyTo = '01890a5d-ac96-774b-bcce-b302099a8057';
+  const answer = await handlers['messages.sendMany']({
+    peer: 'b',
+    messages: [
+      { text: 'one', topic: 'jobs', ttlMs: 5000 },
+      { base64: 'AAE=', replyTo },
+      { text: '3' },
+      { text: '4' },
+    ],
+    answer: 'compact',
+  });
+  assert.deepEqual(answer.queued, [], 'the messages are in `compact`, not `queued`');
+  assert.equal(answer.error?.code, 'OUTBOX_FULL', 'the fourth did not fit');
+  const compact = answer.compact;
+  assert.ok(compact, 'a compact answer when asked for one');
+  assert.deepEqual(compact.peer, { name: 'b', fingerprint: B });
+  assert.equal(compact.rows.length, 3);
+  const read = compact.rows.map((row) => outboxMessageOfRow(row, compact.peer));
+  const ids = read.map((m) => m.id);
+  assert.deepEqual(
+    read,
+    await handlers['messages.outbox']({ ids }),
+    'each row is the message the outbox shows',
+  );
+  assert.deepEqual(
+    read.map((m) => [m.topic, m.size, m.replyTo]),
+    [
+      ['jobs', 3, undefined],
+      ['default', 2, replyTo],
+      ['default', 1, undefined],
+    ],
+  );
 });
