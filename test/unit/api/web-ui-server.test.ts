@@ -58,7 +58,11 @@ interface Answer {
   body: string;
 }
 
-function get(port: number, path: string, opts: { host?: string; method?: string } = {}): Promise<Answer> {
+function get(
+  port: number,
+  path: string,
+  opts: { host?: string; method?: string; headers?: Record<string, string> } = {},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = request(
       {
@@ -66,7 +70,7 @@ function get(port: number, path: string, opts: { host?: string; method?: string 
         port,
         path,
         method: opts.method ?? 'GET',
-        headers: { Host: opts.host ?? `127.0.0.1:${port}` },
+        headers: { ...opts.headers, Host: opts.host ?? `127.0.0.1:${port}` },
       },
       (res) => {
         let body = '';
@@ -150,7 +154,12 @@ test('/ serves index.html with the CSP and headers; assets get their types; trav
   assert.equal(index.headers['referrer-policy'], 'no-referrer');
   assert.equal(index.headers['x-frame-options'], 'DENY');
   assert.equal(index.headers['x-content-type-options'], 'nosniff');
-  assert.equal(index.headers['cache-control'], 'no-store');
+  // The page is revalidated on each visit (ADR 0107: no-cache with an ETag, a reload is a 304); the
+  // API's answers stay no-store.
+  assert.equal(index.headers['cache-control'], 'no-cache');
+  assert.ok(index.headers.etag, 'index.html carries an ETag to revalidate against');
+  const again = await get(s.ui.port, '/', { headers: { 'If-None-Match': String(index.headers.etag) } });
+  assert.equal(again.status, 304, 'a reload with the ETag is answered 304');
   const js = await get(s.ui.port, '/assets/app.js?v=1');
   assert.equal(js.status, 200);
   assert.equal(js.headers['content-type'], 'text/javascript; charset=utf-8');
