@@ -2,7 +2,7 @@
  * `messages.sendMany`'s compact answer (ADR 0113), asked for with `answer: 'compact'`: the messages
  * queued as rows of values instead of one OutboxMessage object each. A batch's messages share their
  * peer, and an object per message repeated it and every key name; the answer to a 1,000-message batch
- * was ~300 KB of JSON for the agent to write and the client to read, most of a sender's parsing. The
+ * was hundreds of kilobytes of JSON for the agent to write and the client to read (ADR 0113). The
  * client library turns each row back into the OutboxMessage its `send` resolves with, the same one the
  * full answer gives (pinned by a property test). No zod here: the client library loads this.
  */

@@ -65,7 +65,7 @@ export class RelayAcceptor {
   /**
    * The 'close' listener of every accepted socket, one function for all: Node calls it with the socket
    * as `this`, and its entry is found in `live`. A closure per socket kept a function and its context
-   * (~0.1 KiB) alive for every idle node (ADR 0112).
+   * alive for every idle node (ADR 0112).
    */
   private readonly onClosed: (this: Socket) => void;
 

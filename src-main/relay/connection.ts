@@ -93,7 +93,7 @@ export class RelayConn {
 
   /**
    * Passed to every ws.send towards this node, so backpressure is re-checked as writes complete. Made
-   * on first use and kept: a closure per connection from the start cost every idle node ~0.1 KiB.
+   * on first use and kept: a closure per connection from the start cost every idle node (ADR 0112).
    */
   get onWritten(): () => void {
     return (this.writtenCallback ??= () => this.written(this));
