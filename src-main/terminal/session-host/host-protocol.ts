@@ -12,6 +12,7 @@
  * Both ends validate every message here: the socket is private to this user, but a host of another
  * release, or a stray client, must not crash the other side.
  */
+import type { NewSessionRequest } from '../terminal-client.js';
 import { ClawError } from '../../core/errors.js';
 import {
   encodeLengthPrefixed,
@@ -48,16 +49,11 @@ export const MAX_LABEL = 256;
 /** Most sessions in the host's list (64 per peer is the registry's limit; this bounds the reply). */
 export const MAX_LISTED_SESSIONS = 8192;
 
-/** What a viewer asks of a new session (protocol/terminal-open-fields.ts). */
-export interface NewTerminalFields {
-  command?: string[] | undefined;
-  cols: number;
-  rows: number;
-  term?: string | undefined;
-  echo?: boolean | undefined;
-  opost?: boolean | undefined;
-  pty?: boolean | undefined;
-}
+/**
+ * What a viewer asks of a new session: the same fields as the agent's side (terminal-client.ts), a type
+ * only, so the host's bundle imports nothing from there.
+ */
+export type NewTerminalFields = NewSessionRequest;
 
 /**
  * The first message on a connection. Checked by host-checks.ts hostRequestCheck, not zod: the host
