@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Option } from './commander.js';
 import { resolveHome } from '../home/home-dir.js';
-import { startupOver, SUSTAINED_BUSY_CPU_MS } from '../runtime/compiler-tiers.js';
+import { startupEndsWhenServing, startupOver, SUSTAINED_BUSY_CPU_MS } from '../runtime/compiler-tiers.js';
 // Types only: agent-flags.ts loads the settings schema (zod), which `relay` must not keep (ADR 0053).
 import type { AgentCliOptions } from './agent-flags.js';
 import type { RelayCliOptions } from './relay-command.js';
@@ -74,6 +74,8 @@ export function registerServerCommands(program: Command): void {
     )
     .option('--no-port-mapping', 'never ask the router for a port mapping (saved)')
     .action(async (opts: AgentCliOptions) => {
+      // It says itself when its start is over (startupOver below), however long that takes here.
+      startupEndsWhenServing();
       const { agentOverrides, checkUiFlags } = await import('./agent-flags.js');
       // Every flag is checked before the home is created: a refused flag leaves nothing on disk.
       checkUiFlags(opts);
@@ -198,5 +200,8 @@ export function registerServerCommands(program: Command): void {
       "names its page is served at besides loopback, its addresses and its certificate's names, e.g. relay.example (behind a TLS proxy); a browser at any other name is refused (421)",
     )
     // Loaded by `relay` alone: parsing the relay server and its metrics (prom-client) slowed `agent`'s start.
-    .action(async (opts: RelayCliOptions) => (await import('./relay-command.js')).startRelayFromCli(opts));
+    .action(async (opts: RelayCliOptions) => {
+      startupEndsWhenServing(); // startRelayFromCli says when its start is over
+      return (await import('./relay-command.js')).startRelayFromCli(opts);
+    });
 }

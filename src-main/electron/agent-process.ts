@@ -8,7 +8,7 @@
  */
 import { failWritesPastTheFileSizeLimit } from '../home/file-size-limit.js';
 import { errorMessage, isClawError } from '../core/errors.js';
-import { startupOver, SUSTAINED_BUSY_CPU_MS } from '../runtime/compiler-tiers.js';
+import { startupEndsWhenServing, startupOver, SUSTAINED_BUSY_CPU_MS } from '../runtime/compiler-tiers.js';
 import { tuneGcForBulkTransfer } from '../runtime/gc-tuning.js';
 import { loadIdentity } from '../crypto/identity.js';
 import { pino, type Logger } from 'pino';
@@ -116,6 +116,7 @@ const parentPort = (process as { parentPort?: ParentPortLike }).parentPort;
 if (parentPort) {
   // The agent relays bulk data here now, not in main (ADR 0007).
   tuneGcForBulkTransfer();
+  startupEndsWhenServing(); // serveAgentProcess says when its start is over, however long it takes
   failWritesPastTheFileSizeLimit();
   const { runAgent } = await import('../app/run-agent.js');
   serveAgentProcess(parentPort, { runAgent, exit: (code) => process.exit(code) });

@@ -50,6 +50,14 @@ const COMPILER_FLAGS = ['--turbofan', '--no-turbofan', '--opt', '--no-opt', '--s
 let held = false;
 
 /**
+ * Whether the entry point will say itself when the start is over (startupEndsWhenServing): then a
+ * start that used STARTUP_CPU_SECONDS (a slow or loaded machine; an agent run from sources) does not end
+ * the hold by CPU, which would turn both compilers on for good before the agent could ask to wait for
+ * work that lasts (ADR 0076).
+ */
+let startSaysWhenOver = false;
+
+/**
  * Share of one core (¼) a process waiting for work must use over BUSY_WINDOW_MS or more to get
  * TurboFan. A relay registering a few nodes and carrying their round trips stays well under it
  * (test/integration/relay-idle-compilers.test.ts); one forwarding a bulk transfer uses most of a core,
@@ -96,6 +104,14 @@ export function holdCompilersUntilStarted(execArgv: readonly string[] = process.
   held = true;
   setFlagsFromString('--no-turbofan');
   setFlagsFromString('--no-sparkplug');
+}
+
+/**
+ * Called first thing by a long-running entry point (`clawbridge agent`, `clawbridge relay`, the window's
+ * agent process): it will call startupOver itself once it serves, however much CPU its start takes.
+ */
+export function startupEndsWhenServing(): void {
+  startSaysWhenOver = true;
 }
 
 /**
@@ -182,7 +198,10 @@ export function checkCompilers(nowMs = performance.now(), usage = process.cpuUsa
   else waitingForBusy = { ...next, sparkplug: w.sparkplug };
 }
 
-/** Ends the hold once the process has used STARTUP_CPU_SECONDS of CPU (called after each batch of collections). */
+/**
+ * Ends the hold once the process has used STARTUP_CPU_SECONDS of CPU (called after each batch of
+ * collections), unless its entry point said it ends the start itself (startupEndsWhenServing).
+ */
 export function checkStartupCpu(usage: NodeJS.CpuUsage = process.cpuUsage()): void {
-  if (held && cpuMicros(usage) / 1e6 >= STARTUP_CPU_SECONDS) startupOver();
+  if (held && !startSaysWhenOver && cpuMicros(usage) / 1e6 >= STARTUP_CPU_SECONDS) startupOver();
 }

@@ -10,13 +10,16 @@
  * `waitedBaseline`, Sparkplug-compiled) after a burst (a busy span, then a quiet one) and busy spans in
  * a row short of that CPU; `after` once they used it. Mode `announced`: the agent's wait as in
  * `sustained`, then what sees bulk work begin announces it (core/work-hooks.ts): `stillWaiting` before
- * the announcement, `after` once announced.
+ * the announcement, `after` once announced. Mode `slow-start`: an entry point that says when its start
+ * is over (startupEndsWhenServing) uses STARTUP_CPU_SECONDS first: `waited` after that CPU, then
+ * `stillWaiting` once it says it serves with the agent's wait, and `after`.
  */
 import {
   BUSY_WINDOW_MS,
   checkCompilers,
   checkStartupCpu,
   optimizerWaitsForBusy,
+  startupEndsWhenServing,
   startupOver,
   STARTUP_CPU_SECONDS,
   SUSTAINED_BUSY_CPU_MS,
@@ -98,8 +101,17 @@ else if (mode === 'busy') {
   stillWaiting = optimizerWaitsForBusy();
   // No busy span at all: a burst of messages or a transfer's bytes say it, as they begin.
   announceWorkThatLasts();
-} else {
-  // Work until the CPU budget is spent, as a long command does; the GC observer reads it.
+} else if (mode === 'slow-start') {
+  startupEndsWhenServing();
+  await spendStartupCpu();
+  run();
+  waited = (status(hot) & TURBOFANNED) !== 0;
+  startupOver({ optimizeWhenBusy: true, busyForCpuMs: SUSTAINED_BUSY_CPU_MS, sparkplugWhenBusy: true });
+  stillWaiting = optimizerWaitsForBusy();
+} else await spendStartupCpu();
+
+/** Works until the CPU budget is spent, as a long command does; the GC observer reads it. */
+async function spendStartupCpu(): Promise<void> {
   const deadline = performance.now() + 60_000;
   while (process.cpuUsage().user / 1e6 < STARTUP_CPU_SECONDS + 0.2 && performance.now() < deadline) {
     for (let i = 0; i < 1_000; i++) sink += [i, `${i}`].length;

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,8 @@ export interface TracedAgent {
   client: ControlClient;
   /** The trace lines printed since the agent said it runs. */
   linesSinceStart(): string[];
+  /** CPU time (user + system, all its threads) the agent's process has used so far, in ms. */
+  cpuMs(): number;
   stop(): Promise<void>;
 }
 
@@ -75,9 +77,24 @@ export async function startTracedAgent(label: string): Promise<TracedAgent> {
   return {
     client,
     linesSinceStart: () => out.slice(served).split('\n'),
+    cpuMs: () => processCpuMs(agent.pid ?? 0),
     stop: async () => {
       client.close();
       await stopProcess();
     },
   };
+}
+
+/**
+ * Clock ticks per second of /proc's CPU times: USER_HZ, which Linux fixes at 100 for user space on
+ * every architecture the project runs on.
+ */
+const USER_HZ = 100;
+
+/** CPU time (utime + stime) process `pid` has used, in ms, from /proc/PID/stat (Linux). */
+export function processCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) is in parentheses and may hold spaces: count fields after its end.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / USER_HZ;
 }

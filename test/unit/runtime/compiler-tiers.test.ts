@@ -18,7 +18,7 @@ const script = fileURLToPath(new URL('../../helpers/compiler-tiers-child.ts', im
 /** Whether a hot function was TurboFan-optimized in a child before and after its start-up ended. */
 function optimized(
   env: NodeJS.ProcessEnv,
-  mode: 'started' | 'cpu' | 'busy' | 'sustained' | 'announced' = 'started',
+  mode: 'started' | 'cpu' | 'busy' | 'sustained' | 'announced' | 'slow-start' = 'started',
   nodeArgs: string[] = [],
 ): { before: boolean; waited?: boolean; waitedBaseline?: boolean; stillWaiting?: boolean; after: boolean } {
   const r = spawnSync(
@@ -57,6 +57,16 @@ test("a process's hot code is not optimized while it starts, and is once it serv
 
 test('a process that never says it serves gets the compilers after a few seconds of CPU', () => {
   assert.deepEqual(optimized({}, 'cpu'), { before: false, after: true });
+});
+
+test('an agent whose start takes a few seconds of CPU still holds its compilers until busy (a slow or loaded machine)', () => {
+  // Before, the CPU budget ended the hold during such a start, both compilers on for good.
+  assert.deepEqual(optimized({}, 'slow-start'), {
+    before: false,
+    waited: false,
+    stillWaiting: true,
+    after: false,
+  });
 });
 
 test('a process that optimizes when busy gets TurboFan after a busy span, not after a quiet one (ADR 0075)', () => {
