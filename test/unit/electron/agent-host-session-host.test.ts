@@ -17,13 +17,18 @@ import { fakeUtilityProcess } from '../../helpers/fake-electron-utility.js';
 import type { SessionHostAgentReport } from '../../helpers/session-host-agent-child.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { isAlive } from '../../helpers/process-alive.js';
+import { START_MS } from '../../helpers/processes.js';
 import { until } from '../../helpers/wait.js';
 
 const AGENT = fileURLToPath(new URL('../../helpers/session-host-agent-child.ts', import.meta.url));
 const HOST = fileURLToPath(new URL('../../../src-main/electron/session-host-process.ts', import.meta.url));
 const FAST = { firstMs: 300, maxMs: 2_000, stableAfterMs: 60_000 };
 
-async function reportOf(home: string, notPid?: number, timeoutMs = 30_000): Promise<SessionHostAgentReport> {
+async function reportOf(
+  home: string,
+  notPid?: number,
+  timeoutMs = START_MS,
+): Promise<SessionHostAgentReport> {
   const report = () =>
     readdirSync(home)
       .filter((n) => /^report-\d+\.json$/.test(n))
@@ -76,7 +81,7 @@ test(
 
 test(
   'without a session host entry, main offers none and the agent keeps its sessions itself',
-  { timeout: 30_000 },
+  { timeout: 2 * START_MS },
   async () => {
     const home = tempDir('cb-app-nohost-');
     const fake = fakeUtilityProcess();

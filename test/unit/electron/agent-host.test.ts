@@ -18,6 +18,7 @@ import { AGENT_LOG_FILE } from '../../../src-main/electron/log-file.js';
 import { fakeUtilityProcess } from '../../helpers/fake-electron-utility.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { freePort } from '../../helpers/ports.js';
+import { START_MS } from '../../helpers/processes.js';
 import { until, sleep } from '../../helpers/wait.js';
 
 const ENTRY = fileURLToPath(new URL('../../../src-main/electron/agent-process.ts', import.meta.url));
@@ -55,7 +56,7 @@ function host(home: string, extra: Partial<AgentHostOptions> = {}) {
 function stateWhere(
   conn: AgentConnection,
   match: (s: AgentHostState) => boolean,
-  timeoutMs = 30_000,
+  timeoutMs = START_MS,
 ): Promise<AgentHostState> {
   if (match(conn.hostState())) return Promise.resolve(conn.hostState());
   return new Promise((resolve, reject) => {
@@ -217,7 +218,7 @@ test(
 
 test(
   'stop() while the agent is restarting ends the wait and starts nothing',
-  { timeout: 30_000 },
+  { timeout: 2 * START_MS },
   async () => {
     const { conn, fake } = host(quietHome('waiting'), { restartDelays: { ...FAST, firstMs: 10_000 } });
     await stateWhere(conn, (s) => s.kind === 'running');

@@ -48,8 +48,9 @@ test('a receiver with a 4 MiB window acks 8 MiB in about 16 ACKED, and the sende
     mostKept = Math.max(mostKept, sender.retainedBytes);
   }
   await done;
-  // 8 MiB / 512 KiB = 16 at the step; the 5 ms timer may add a few when the receiver waits.
-  assert.ok(acks >= 8 && acks <= 24, `ACKED frames: ${acks} (with a 128 KiB step: 64)`);
+  // 8 MiB / 512 KiB = 16 at the step; the 5 ms timer adds one each time the receiver waits that
+  // long, which a loaded machine makes often (25 seen at a load of 30): still well under 64.
+  assert.ok(acks >= 8 && acks <= 48, `ACKED frames: ${acks} (with a 128 KiB step: 64)`);
   assert.ok(mostKept <= window + ackStep(window) + chunk.length, `kept at most ${mostKept} bytes`);
   sender.destroy();
   receiver.destroy();

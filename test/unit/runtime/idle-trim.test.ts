@@ -27,9 +27,15 @@ function heldWhenQuiet(env: NodeJS.ProcessEnv, mode: 'pool' | 'buffers' | 'code'
   const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', script, mode], {
     encoding: 'utf8',
     env: { ...process.env, [KEEP_V8_DEFAULTS_ENV]: undefined, ...env },
-    timeout: 60_000,
+    // A child waits out quiet spells of seconds; at a load of 30 one took over 60 s. The bound only
+    // catches a hang.
+    timeout: 240_000,
   });
-  assert.equal(r.status, 0, r.stderr);
+  assert.equal(
+    r.status,
+    0,
+    `the child ${r.signal ? `was killed (${r.signal})` : `exited ${r.status}`}: ${r.stderr}`,
+  );
   return JSON.parse(r.stdout) as Held;
 }
 
