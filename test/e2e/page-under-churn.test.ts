@@ -65,10 +65,10 @@ async function startChurn(): Promise<ChildProcess> {
     const heard = (c: Buffer) => {
       said += c.toString('utf8');
       if (!said.includes('under way')) return;
-      churn.stdout!.off('data', heard);
+      churn.stdout.off('data', heard);
       resolve();
     };
-    churn.stdout!.on('data', heard);
+    churn.stdout.on('data', heard);
     churn.once('exit', (code) => reject(new Error(`the churn exited with ${code}`)));
   });
   return churn;

@@ -19,7 +19,7 @@ test('a path under test/ and the same path from the root are one path', () => {
   assert.deepEqual(fromRoot, under, 'test/… names what the path under test/ names');
   assert.equal(fromRoot[0], join(root, 'test/unit/scripts/test-paths.test.ts'), 'no test/test/');
   assert.equal(dotted[0], join(root, 'test/unit/scripts'), './test/… names the folder under test/');
-  assert.ok(existsSync(fromRoot[0]!), `${fromRoot[0]} is this file`);
+  assert.ok(existsSync(fromRoot[0]), `${fromRoot[0]} is this file`);
 });
 
 test('no path is the whole of test/; a folder named like test/ elsewhere stays under test/', () => {
