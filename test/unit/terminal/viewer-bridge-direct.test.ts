@@ -36,7 +36,6 @@ function fakeChannel() {
     pause: () => undefined,
     resume: () => undefined,
     close: () => void (closed = true),
-    whenClosed: () => Promise.resolve(),
   };
   const send = (frame: TerminalFrame) => onData(encodeTerminalFrame(frame));
   return { channel, frames, send, closed: () => closed };
