@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs every *.test.ts under test/ with Node's built-in runner (via tsx), because Node 20's
-// `--test` does not expand globs itself. Pass folder names to run a subset: `node scripts/run-tests.mjs unit`.
+// `--test` does not expand globs itself. Pass folders or files to run a subset, under test/ or from the
+// root (`node scripts/run-tests.mjs unit` or `… test/unit`; scripts/test-paths.mjs).
 // Each file (or group of unit files, below) is one `node --test` run of its own, started when
 // scripts/test-slots.mjs says a slot is free; its output is printed whole when it ends, and the totals
 // of all of them at the end.
@@ -11,11 +12,12 @@ import { spawn } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { freeShare, mayStart, sampleCpu } from './test-slots.mjs';
 import { failureDigest } from './test-failures.mjs';
+import { testPaths } from './test-paths.mjs';
 import { cpuLedger, reapedCpuReader, slowestReport } from './test-costs.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const wanted = process.argv.slice(2);
-const dirs = wanted.length ? wanted.map((d) => join(root, 'test', d)) : [join(root, 'test')];
+const dirs = testPaths(root, wanted);
 
 /** @param {string} dir @returns {string[]} */
 function collect(dir) {

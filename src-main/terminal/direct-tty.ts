@@ -32,6 +32,8 @@ export interface DirectTty {
   outputFailure(): NodeJS.ErrnoException | undefined;
   /** Stops reading and writing; the terminal itself stays as it is (the CLI restores its modes). */
   close(): void;
+  /** Resolves once close() let go of the files: a stream closes its file on a later turn, not in close(). */
+  whenClosed(): Promise<void>;
 }
 
 /** The uid that owns a terminal we may open: this process's (POSIX only). */
@@ -126,6 +128,9 @@ export function directIo(input: Readable, output: Writable): DirectTty {
     for (const listener of failures) listener(err);
   };
   output.on('error', fail);
+  const streamsClosed = Promise.all(
+    [input, output].map((stream) => new Promise<void>((resolve) => stream.once('close', () => resolve()))),
+  ).then(() => undefined);
   return {
     onInput: (listener) => void input.on('data', listener),
     pauseInput: () => void input.pause(),
@@ -160,5 +165,6 @@ export function directIo(input: Readable, output: Writable): DirectTty {
       input.destroy();
       output.destroy();
     },
+    whenClosed: () => streamsClosed,
   };
 }

@@ -74,6 +74,11 @@ export class RelayCircuit implements FramingCircuit {
     readonly initiator: boolean,
   ) {}
 
+  /** Bytes that arrived before the owner listened, held for it (0 once it listens). */
+  get heldBytes(): number {
+    return this.earlyBytes;
+  }
+
   get closed(): boolean {
     return this.isClosed;
   }

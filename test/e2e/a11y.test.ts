@@ -22,6 +22,7 @@ import {
   uiUrl,
   waitForText,
   type UiPage,
+  laidOut,
 } from '../helpers/browser.js';
 import {
   agentCall,
@@ -347,7 +348,7 @@ test('at 320×640 no view scrolls sideways, a long peer name included', { skip: 
   await longCard.waitFor();
   for (const width of [800, 390, 320]) {
     await page.setViewportSize({ width, height: 640 });
-    await sleep(150, 'the page lays itself out again; it announces nothing');
+    await laidOut(page);
     const [h, c] = await Promise.all([
       longCard.getByRole('heading', { name: LONG }).boundingBox(),
       longCard.boundingBox(),
@@ -369,7 +370,7 @@ test('at 320×640 no view scrolls sideways, a long peer name included', { skip: 
   await nav(page, 'Forwards').click();
   await page.getByRole('button', { name: 'Add forward' }).click();
   await page.getByRole('form', { name: 'Add forward' }).getByRole('button', { name: 'Add forward' }).click();
-  await sleep(150, 'the page lays itself out again; it announces nothing');
+  await laidOut(page);
   let [scroll, client] = await sideways();
   assert.ok(scroll <= client, `Add forward at 320 px: ${scroll} > ${client}`);
   await screenshotThemes(page, 'a11y-forwards-add-320');
@@ -386,7 +387,7 @@ test('at 320×640 no view scrolls sideways, a long peer name included', { skip: 
   // code shows whole, and the views are a row of named buttons across the top, all on screen.
   for (const width of [390, 320]) {
     await page.setViewportSize({ width, height: 700 });
-    await sleep(150, 'the page lays itself out again; it announces nothing');
+    await laidOut(page);
     for (const view of VIEWS) {
       const entry = nav(page, view);
       const b = (await entry.boundingBox())!;

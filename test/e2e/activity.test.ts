@@ -19,9 +19,10 @@ import {
   screenshotThemes,
   uiUrl,
   type UiPage,
+  laidOut,
 } from '../helpers/browser.js';
 import { cli, cliJson, pairedAgents, startRelay, stopAll, nodeId } from '../helpers/processes.js';
-import { until, sleep } from '../helpers/wait.js';
+import { until } from '../helpers/wait.js';
 
 const skip = browserMissing();
 if (skip) console.log(`# ${skip}`);
@@ -85,7 +86,7 @@ test(
     // At a phone's width each event is a block: nothing scrolls sideways.
     const size = A.page.viewportSize();
     await A.page.setViewportSize({ width: 320, height: 700 });
-    await sleep(150, 'the page lays itself out again; it announces nothing');
+    await laidOut(A.page);
     const [scroll, width] = await A.page.evaluate<[number, number]>(
       `(() => { const m = document.querySelector('main'); return [m.scrollWidth, m.clientWidth]; })()`,
     );
@@ -94,7 +95,7 @@ test(
     // A short fingerprint is one word at every width: a narrow Peer column used to break it mid-string.
     for (const w of [320, 520, 700, 860, 1024]) {
       await A.page.setViewportSize({ width: w, height: 700 });
-      await sleep(100, 'the page lays itself out again; it announces nothing');
+      await laidOut(A.page);
       const broken = await A.page.evaluate<string[]>(
         `[...document.querySelectorAll('table.activity td code')].filter((c) => {
            const lines = new Set([...c.getClientRects()].map((r) => Math.round(r.top)));

@@ -18,10 +18,11 @@ import {
   uiUrl,
   waitForText,
   type UiPage,
+  laidOut,
 } from '../helpers/browser.js';
 import { cli, cliJson, pairedAgents, startRelay, stopAll } from '../helpers/processes.js';
 import { freePort } from '../helpers/ports.js';
-import { until, sleep } from '../helpers/wait.js';
+import { until } from '../helpers/wait.js';
 
 const skip = browserMissing();
 if (skip) console.log(`# ${skip}`);
@@ -118,7 +119,7 @@ test('the Connections view lists live connections and closes one only', { skip: 
   // At a phone's width each row is a block: nothing scrolls sideways.
   const size = A.page.viewportSize();
   await A.page.setViewportSize({ width: 320, height: 700 });
-  await sleep(150, 'the page lays itself out again; it announces nothing');
+  await laidOut(A.page);
   const [scroll, client] = await A.page.evaluate<[number, number]>(
     `(() => { const m = document.querySelector('main'); return [m.scrollWidth, m.clientWidth]; })()`,
   );

@@ -29,6 +29,7 @@ import {
   uiUrl,
   waitForText,
   type UiPage,
+  laidOut,
 } from '../helpers/browser.js';
 import {
   agentCall,
@@ -272,7 +273,7 @@ test(
     // At a phone's width the list and the conversation stack: nothing scrolls sideways.
     const size = page.viewportSize();
     await page.setViewportSize({ width: 320, height: 700 });
-    await sleep(150, 'the page lays itself out again; it announces nothing');
+    await laidOut(page);
     const [scroll, client] = await page.evaluate<[number, number]>(
       `(() => { const m = document.querySelector('main'); return [m.scrollWidth, m.clientWidth]; })()`,
     );

@@ -14,7 +14,6 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Request } from 'playwright-core';
 import { browserMissing, launchBrowser, uiUrl } from '../helpers/browser.js';
 import { stopAll, tempHome, startAgent, type AgentProc } from '../helpers/processes.js';
-import { sleep } from '../helpers/wait.js';
 
 const skip = browserMissing();
 if (skip) console.log(`# ${skip}`);
@@ -53,15 +52,23 @@ function bundleAssets(): string[] {
   return [...html.matchAll(/(?:src|href)="\.?\/?(assets\/[^"]+)"/g)].map((m) => '/' + m[1]);
 }
 
-/** Starts the churn in its own process; resolves once every socket has been started. */
+/** Starts the churn in its own process; resolves once it is under way (ws-flood.mjs says when). */
 async function startChurn(): Promise<ChildProcess> {
   const churn = spawn(
     process.execPath,
     [CHURN, String(port), String(CHURN_SOCKETS), String(RECONNECT_DELAY_MS)],
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
+  // Under way (sockets opened, evicted and reopened) before the owner opens the link.
   await new Promise<void>((resolve, reject) => {
-    churn.stdout.once('data', () => resolve());
+    let said = '';
+    const heard = (c: Buffer) => {
+      said += c.toString('utf8');
+      if (!said.includes('under way')) return;
+      churn.stdout.off('data', heard);
+      resolve();
+    };
+    churn.stdout.on('data', heard);
     churn.once('exit', (code) => reject(new Error(`the churn exited with ${code}`)));
   });
   return churn;
@@ -87,8 +94,6 @@ test(
     const started = Date.now();
     let upgraded = NaN;
     try {
-      // The churn is under way (sockets opened, evicted and reopened) before the owner opens the link.
-      await sleep(1_000, 'the churn is under way before the owner opens the link');
       const expected = bundleAssets();
       assert.ok(expected.length >= 2, `index.html names ${expected.join(', ')}`);
       for (let load = 1; load <= LOADS; load++) {

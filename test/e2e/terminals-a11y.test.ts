@@ -21,9 +21,10 @@ import {
   waitForScreen,
   waitForText,
   type UiPage,
+  laidOut,
 } from '../helpers/browser.js';
 import { pairedAgents, startRelay, stopAll, nodeId } from '../helpers/processes.js';
-import { until, sleep } from '../helpers/wait.js';
+import { until } from '../helpers/wait.js';
 
 const skip = browserMissing();
 if (skip) console.log(`# ${skip}`);
@@ -110,7 +111,7 @@ test(
     await openNamed(long64);
     await A.page.getByText(/^Connecting to /).waitFor({ state: 'detached', timeout: 15_000 });
     await A.page.setViewportSize({ width: 390, height: 844 });
-    await sleep(300, 'the page lays itself out again; it announces nothing');
+    await laidOut(A.page);
 
     // aria-required-children: nothing but tabs in the tab list.
     const roles = await A.page.evaluate<string[]>(
@@ -140,7 +141,7 @@ test(
       await A.page.keyboard.press('Tab');
       const close = A.page.getByRole('button', { name: `Close terminal on ${name}`, exact: true });
       assert.ok(await focused(close), `Tab from the tab reaches its own “Close terminal on ${name}”`);
-      await sleep(100, 'the focus ring draws; it announces nothing');
+      await laidOut(A.page);
       await assertWithin(close, main, name);
       const b = (await close.boundingBox())!;
       assert.ok(b.x + b.width <= 390, `${name}'s ✕ is on screen`);
@@ -152,7 +153,7 @@ test(
       if (i < order.length - 1) {
         await selected.focus();
         await A.page.keyboard.press('ArrowRight');
-        await sleep(100, 'the next tab is selected and drawn; it announces nothing');
+        await laidOut(A.page);
       }
     }
     // Arrows still move between the tabs, and the selected one comes into view.

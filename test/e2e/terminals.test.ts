@@ -20,6 +20,7 @@ import {
   uiUrl,
   waitForScreen,
   type UiPage,
+  laidOut,
 } from '../helpers/browser.js';
 import { pairedAgents, startRelay, stopAll } from '../helpers/processes.js';
 import { sleep } from '../helpers/wait.js';
@@ -225,7 +226,7 @@ test(
     const row = A.page.locator('.terminal-pane .xterm-rows > div').filter({ hasText: /^_{16}\s*$/ });
     for (const colorScheme of ['light', 'dark'] as const) {
       await A.page.emulateMedia({ colorScheme });
-      await sleep(200, 'the page lays itself out again; it announces nothing');
+      await laidOut(A.page);
       const ink = await inkPixels(A.page, await row.screenshot());
       // 16 cells of a line at least one pixel high, about 8 pixels wide each.
       assert.ok(ink >= 16 * 6, `${colorScheme}: only ${ink} pixels of the underscores are drawn`);

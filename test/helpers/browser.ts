@@ -122,6 +122,19 @@ const TRANSITIONS_ENDED = `Promise.all(
     .map((a) => a.finished.catch(() => undefined)),
 ).then(() => true)`;
 
+/**
+ * Resolves once the page drew two frames after a change it takes in itself (a viewport resized, a
+ * colour scheme emulated), then once its CSS transitions ended: a frame runs the resize handlers,
+ * media-query listeners and ResizeObserver callbacks, and the next one draws what they re-rendered.
+ * A fixed sleep stood here, "the page lays itself out again; it announces nothing"; its frames do.
+ */
+export async function laidOut(page: Page): Promise<void> {
+  await page.evaluate(`new Promise((done) =>
+    requestAnimationFrame(() => requestAnimationFrame(() => done(true))),
+  )`);
+  await page.evaluate(TRANSITIONS_ENDED);
+}
+
 /** Screenshots of the current view in the light and the dark theme (emulated prefers-color-scheme). */
 export async function screenshotThemes(page: Page, name: string): Promise<string[]> {
   const paths: string[] = [];

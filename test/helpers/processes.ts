@@ -1,6 +1,11 @@
 /**
  * Real clawbridge processes for integration tests: relays and agents on loopback, each in its own temp
- * home, ended by PID when the test ends. Uses the built CLI (`npm test` builds first).
+ * home, ended by PID when the test ends. Uses the built CLI (`npm test` builds first; a file run on its
+ * own after a change to src-main needs `npm run build`, docs/testing.md §What needs a build).
+ *
+ * `startAgent` is the one way a test starts an agent (test/unit/architecture/agent-starts.test.ts):
+ * the CLI's `agent` from the bundle, tsc's modules or the source, under Node flags of the test's
+ * (a probe, V8's traces), a prefix or a network namespace, waited for or not; or in this process.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -12,8 +17,28 @@ import type { MethodName, MethodParams, MethodResults, PeerInfo } from '../../sr
 import { ControlClient } from '../../src-main/api/control-client.js';
 import { controlSocketPath } from '../../src-main/home/home-dir.js';
 import { until } from './wait.js';
+import { startInProcess, stopInProcessAgents, type InProcessOptions } from './in-process-agent.js';
+import type { RunningAgent } from '../../src-main/app/run-agent.js';
 
 export const CLI = fileURLToPath(new URL('../../bin/clawbridge.js', import.meta.url));
+
+/**
+ * Which CLI a process runs: `bundle`, what users run (bin/clawbridge.js, `npm run build`); `modules`,
+ * tsc's output one file a module (dist/src-main/cli/main.js, `npm run build`), where a probe tells the
+ * packages a command loads apart; `source`, src-main/cli/main.ts under tsx, which needs no build.
+ */
+export type CliEntry = 'bundle' | 'modules' | 'source';
+const ENTRIES: Record<CliEntry, string[]> = {
+  bundle: [CLI],
+  modules: [fileURLToPath(new URL('../../dist/src-main/cli/main.js', import.meta.url))],
+  source: ['--import', 'tsx', fileURLToPath(new URL('../../src-main/cli/main.ts', import.meta.url))],
+};
+
+/** How the CLI is launched: Node's own flags first (`--import PROBE`, `--trace-opt`), then its entry. */
+export interface Launch {
+  node?: string[];
+  entry?: CliEntry;
+}
 
 /**
  * How long an agent or relay may take to say it runs, in ms, unless told. A start costs ~0.9 s of CPU:
@@ -49,9 +74,15 @@ export interface Proc {
 }
 
 /** @param prefix a command to run node under, e.g. `ip netns exec NS` (it must exec, keeping the PID). */
-export function startProcess(args: string[], env: NodeJS.ProcessEnv = {}, prefix: string[] = []): Proc {
+export function startProcess(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  prefix: string[] = [],
+  launch: Launch = {},
+): Proc {
   const [cmd, ...pre] = [...prefix, process.execPath];
-  const child = spawn(cmd, [...pre, CLI, ...args], {
+  const cliArgs = [...(launch.node ?? []), ...ENTRIES[launch.entry ?? 'bundle']];
+  const child = spawn(cmd, [...pre, ...cliArgs, ...args], {
     env: { ...process.env, CLAWBRIDGE_LOG: process.env.CLAWBRIDGE_LOG ?? 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -114,10 +145,11 @@ export async function startRelay(port = 0): Promise<RelayProc> {
 }
 
 /**
- * Ends every process this helper started and that still runs (by its PID, nothing else), then removes
- * the temp homes tempHome made.
+ * Ends every process this helper started and that still runs (by its PID, nothing else) and every
+ * agent it started in this process, then removes the temp homes tempHome made.
  */
 export async function stopAll(): Promise<void> {
+  await stopInProcessAgents();
   await Promise.all(
     [...started].map(
       (c) =>
@@ -230,7 +262,7 @@ export async function peerOf(home: string, name: string): Promise<PeerInfo | und
   return (await agentCall(home, 'peers.list', {})).find((p) => p.name === name);
 }
 
-export interface AgentOptions {
+export interface AgentOptions extends Launch {
   /** `--name`; without it the agent keeps the name its home has (or its default). */
   name?: string;
   /** `--relay` for each URL. */
@@ -249,7 +281,17 @@ export interface AgentOptions {
   netns?: string;
   /** A command to run it under, e.g. `['prlimit', '--fsize=4096', '--']` (it must exec, keeping the PID). */
   prefix?: string[];
+  /**
+   * The CLI's whole argv, as a user or a hint would type it (`['agent', '--home', H, …]`), in place of
+   * the one the options above make: for a test of that command line itself.
+   */
+  argv?: string[];
+  /** V8 prints what its compilers do: `--trace-opt` and Sparkplug's batches (test/helpers/traced-agent.ts). */
+  v8Trace?: boolean;
 }
+
+/** The Node flags that make V8 say what TurboFan and Sparkplug compiled. */
+export const V8_TRACE_FLAGS = ['--trace-opt', '--trace-baseline-batch-compilation'];
 
 /** How a start that must fail ended: the agent's exit code (or signal) and what it printed. */
 export interface AgentFailure extends CliResult {
@@ -284,34 +326,41 @@ export function agentArgs(home: string, opts: AgentOptions = {}): string[] {
 /** The line an agent prints once it runs: its name, fingerprint and direct address (or `off`). */
 const RUNNING = /^agent (.+) running, fingerprint ([0-9a-f]{64}), direct (\S+)$/m;
 
-/**
- * `clawbridge agent` for `home` with `opts`, started and not waited for: for a test that races two
- * starts or watches what an agent prints before it runs. Most tests want `startAgent`.
- */
-export function spawnAgent(home: string, opts: AgentOptions = {}): Proc {
+/** `clawbridge agent` for `home` with `opts`, started (startAgent waits for it, or not). */
+function spawnAgent(home: string, opts: AgentOptions): Proc {
   const prefix = [
     ...(opts.netns === undefined ? [] : ['ip', 'netns', 'exec', opts.netns]),
     ...(opts.prefix ?? []),
   ];
-  return startProcess(agentArgs(home, opts), opts.env, prefix);
+  const node = [...(opts.v8Trace ? V8_TRACE_FLAGS : []), ...(opts.node ?? [])];
+  return startProcess(opts.argv ?? agentArgs(home, opts), opts.env, prefix, { node, entry: opts.entry });
 }
 
 /**
- * The agent fixture: `clawbridge agent` for `home` with `opts`, resolved once it printed that it runs
- * (and where its web UI is, when it serves one). Ended by `stopAll`, or by its `stop()`.
+ * The agent fixture, the one way a test starts an agent: `clawbridge agent` for `home` with `opts`,
+ * resolved once it printed that it runs (and where its web UI is, when it serves one). Ended by
+ * `stopAll`, or by its `stop()`.
  *
  * With `expect: 'failure'` it is a start that must fail: resolves, once the agent exited, with its exit
  * code and what it printed (`assertAgentFailed` checks them); rejects, after stopping it, if the agent
- * printed that it runs instead.
+ * printed that it runs instead. With `expect: 'nothing'` it resolves as soon as the process is started:
+ * for a test that races two starts or watches what an agent does before it runs.
+ *
+ * With `inProcess` the agent runs in this process (app/run-agent.ts's `runAgent`, with those options
+ * for `home`): for a test that reaches into its parts or gives it domains of its own.
  */
 export function startAgent(home: string, opts: AgentOptions & { expect: 'failure' }): Promise<AgentFailure>;
+export function startAgent(home: string, opts: AgentOptions & { expect: 'nothing' }): Promise<Proc>;
+export function startAgent(home: string, opts: { inProcess: InProcessOptions }): Promise<RunningAgent>;
 export function startAgent(home: string, opts?: AgentOptions & { expect?: 'running' }): Promise<AgentProc>;
 export async function startAgent(
   home: string,
-  opts: AgentOptions & { expect?: 'running' | 'failure' } = {},
-): Promise<AgentProc | AgentFailure> {
+  opts: AgentOptions & { expect?: 'running' | 'failure' | 'nothing'; inProcess?: InProcessOptions } = {},
+): Promise<AgentProc | AgentFailure | Proc | RunningAgent> {
+  if (opts.inProcess) return startInProcess(home, opts.inProcess);
   const proc = spawnAgent(home, opts);
   const readyMs = opts.readyMs ?? START_MS;
+  if (opts.expect === 'nothing') return proc;
   if (opts.expect === 'failure') return failedStart(proc, readyMs);
   const m = await proc.waitForLine(RUNNING, readyMs);
   const ui = /^web UI on 127\.0\.0\.1:(\d+) /m;
@@ -390,7 +439,8 @@ export async function pairedAgents(
   ]);
   const { code } = await cliJson<{ code: string }>(['pair', 'new', '--home', homeA]);
   const join = cli(['pair', 'join', code, '--home', homeB, '--timeout', '30s', '--allow', allow]);
-  await until('B pending on A', async () => (await agentCall(homeA, 'pending.list', {})).length > 0, 15_000);
+  // The default deadline: 15 s ran out at a load of 27 on the two cores before the join reached A.
+  await until('B pending on A', async () => (await agentCall(homeA, 'pending.list', {})).length > 0);
   const approved = await cli(['approve', '--latest', '--home', homeA]);
   if (approved.code !== 0) throw new Error(`approve failed: ${approved.stderr}`);
   const joined = await join;

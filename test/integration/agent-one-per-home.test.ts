@@ -15,7 +15,6 @@ import {
   tempHome,
   type Proc,
   startAgent,
-  spawnAgent,
   assertAgentFailed,
 } from '../helpers/processes.js';
 
@@ -44,7 +43,9 @@ test(
       await cli(['id', '--home', home]); // the home exists, so the symlink can point at it
       const link = join(tempHome(`one-link-${round}`), 'link');
       symlinkSync(home, link);
-      const agents = [home, link].map((h) => spawnAgent(h, { listen: false, ui: false }));
+      const agents = await Promise.all(
+        [home, link].map((h) => startAgent(h, { listen: false, ui: false, expect: 'nothing' })),
+      );
       const codes = await settle(agents);
       assert.deepEqual(
         [...codes].sort(),

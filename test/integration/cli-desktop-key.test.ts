@@ -14,7 +14,6 @@ import {
   ENCRYPTED_KEY_FILE,
   KEY_IN_DESKTOP_APP_MESSAGE,
 } from '../../src-main/home/identity-store.js';
-import { runAgent } from '../../src-main/app/run-agent.js';
 import type { PeerInfo, StatusResult } from '../../src-main/api/contract.js';
 import { loadDesktopIdentity, type KeyVault } from '../../src-main/electron/key-at-rest.js';
 import { cli, cliJson, stopAll, tempHome, startAgent, assertAgentFailed } from '../helpers/processes.js';
@@ -66,11 +65,12 @@ test('agent on the desktop app’s home: one line saying the app holds the key, 
 
 test('client commands reach the desktop app’s agent without reading the key', async () => {
   const { home, identity } = await desktopHome('deskclient');
-  const running = await runAgent({
-    home,
-    identity,
-    overrides: { listen: '127.0.0.1:0', lan: false, ui: { listen: null, allowRemote: false } },
-    notice: () => {},
+  const running = await startAgent(home, {
+    inProcess: {
+      identity,
+      overrides: { listen: '127.0.0.1:0', lan: false, ui: { listen: null, allowRemote: false } },
+      notice: () => {},
+    },
   });
   try {
     const status = await cliJson<StatusResult>(['status', '--home', home]);

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { cli, stopAll, tempHome, startAgent, spawnAgent, assertAgentFailed } from '../helpers/processes.js';
+import { cli, stopAll, tempHome, startAgent, assertAgentFailed } from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
 import { controlSocketPath } from '../../src-main/home/home-dir.js';
 import { ok, portFree, startPair, type Pair } from './forward-helpers.js';
@@ -218,7 +218,7 @@ test('pair new with no relay says why no joiner could find this node: no listene
 
 test('a kill that comes while the agent still starts stops it cleanly once it runs, not mid-start', async () => {
   const home = tempHome('kill-at-start');
-  const agent = spawnAgent(home, { listen: '127.0.0.1:0', ui: false });
+  const agent = await startAgent(home, { listen: '127.0.0.1:0', ui: false, expect: 'nothing' });
   // Its control socket is up before it has started its links and said it runs: a kill now is a kill
   // during the start (the default action ended the process there, with nothing undone).
   await until('the control socket', () => existsSync(controlSocketPath(home)), 30_000);

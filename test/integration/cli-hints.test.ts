@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import {
   agentCall,
   cli,
-  startProcess,
   startRelay,
   stopAll,
   tempHome,
@@ -38,8 +37,8 @@ test('status with no relay: stopping the agent and starting it with --relay, as 
   assert.deepEqual(start, ['agent', '--home', home, '--relay', 'URL'], line);
   assert.equal((await cli(stop)).code, 0);
   // The command as the hint prints it, not as a test would write it.
-  const restarted = startProcess(start.map((w) => (w === 'URL' ? relay.url : w)));
-  await restarted.waitForLine(/agent n running/);
+  const restarted = await startAgent(home, { argv: start.map((w) => (w === 'URL' ? relay.url : w)) });
+  assert.equal(restarted.name, 'n', 'the agent the hint started is the one that stopped');
   await until(
     'the relay connected',
     async () => (await agentCall(home, 'status', {})).relays[0]?.connected,

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { removeTempHomes, tempHome } from '../helpers/processes.js';
-import { until } from '../helpers/wait.js';
+import { startAgent, stopAll, tempHome } from '../helpers/processes.js';
 
 /**
  * The CLI as tsc writes it, one file a module: what a command imports shows there package by package.
@@ -68,7 +67,7 @@ async function importedBy(args: string[]): Promise<string[]> {
 }
 
 describe('what a command parses at start-up', () => {
-  after(removeTempHomes);
+  after(stopAll);
 
   it('`id` loads the certificate builder only to create the identity, and never the agent', async () => {
     const home = tempHome('startup-id');
@@ -106,23 +105,13 @@ describe('what a command parses at start-up', () => {
   it('`agent` on a home with an identity loads neither the certificate builder nor the relay server', async () => {
     const home = tempHome('startup-agent');
     await loadedBy(['id', '--home', home]);
-    const agent = spawn(
-      process.execPath,
-      ['--import', PROBE, CLI, 'agent', '--home', home, '--listen', '127.0.0.1:0'],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let out = '';
-    let err = '';
-    agent.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    agent.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    const exited = new Promise<void>((resolve) => agent.once('exit', () => resolve()));
-    // On a timeout the assertion below says why, with the agent's stderr.
-    await until('the agent to start', () => /running/.test(out), 20_000).catch(() => undefined);
-    agent.kill('SIGTERM');
-    await exited;
-    assert.match(out, /running/, `the agent did not start: ${err}`);
+    const agent = await startAgent(home, {
+      listen: '127.0.0.1:0',
+      entry: 'modules',
+      node: ['--import', PROBE],
+    });
+    await agent.stop();
+    const err = agent.stderr();
     const line = err.split('\n').find((l) => l.startsWith('LOADED '));
     assert.ok(line, `the probe printed nothing: ${err}`);
     const loaded = JSON.parse(line.slice('LOADED '.length)) as string[];

@@ -1,5 +1,5 @@
 /**
- * A whole agent (runAgent, in this process) for a home too deep for a Unix socket path: the control
+ * A whole agent (startAgent's in-process case) for a home too deep for a Unix socket path: the control
  * socket goes to a private per-user directory under the temp directory, which the agent creates 0700,
  * and a directory another user made there first is refused before the agent starts anything.
  */
@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { controlSocketPath } from '../../src-main/home/home-dir.js';
 import { KEY_FILE } from '../../src-main/home/identity-store.js';
-import { runAgent } from '../../src-main/app/run-agent.js';
 import { ControlClient } from '../../src-main/api/control-client.js';
+import { startAgent } from '../helpers/processes.js';
 
 const unix = process.platform !== 'win32';
 const asRoot = unix && process.getuid?.() === 0;
@@ -39,7 +39,7 @@ test(
   { skip: !unix },
   async () => {
     const { tmp, home } = sandbox();
-    const running = await runAgent({ home, overrides });
+    const running = await startAgent(home, { inProcess: { overrides } });
     try {
       const path = controlSocketPath(home);
       assert.equal(running.control.path, path);
@@ -66,7 +66,7 @@ test(
     const squatted = join(tmp, `clawbridge-${process.getuid!()}`);
     mkdirSync(squatted, { mode: 0o777 });
     chownSync(squatted, 65534, 65534);
-    await assert.rejects(runAgent({ home, overrides }), {
+    await assert.rejects(startAgent(home, { inProcess: { overrides } }), {
       code: 'CONFIG_INVALID',
       message: `refusing ${squatted}: owned by uid 65534, not you; remove it`,
     });

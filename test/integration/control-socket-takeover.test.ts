@@ -3,8 +3,10 @@
  * over (stale-socket.ts). Without the lock the second one's unlink removed the socket the first had
  * just bound, and both ran — about one round in four on the development machine.
  *
- * Two long-lived children run the built claimControlSocket on a "go" line each, so their claims
- * start within microseconds of each other (a whole agent's start-up is too uneven to meet the race).
+ * Two long-lived children run claimControlSocket on a "go" line each, so their claims start within
+ * microseconds of each other (a whole agent's start-up is too uneven to meet the race). They load it
+ * from the source under tsx: it read the build's copy (dist/), which a file run on its own after a
+ * change tested as it was at the last build, or not at all before the first.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,11 +18,11 @@ import { fileURLToPath } from 'node:url';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const skip = process.platform === 'win32' ? 'Unix sockets' : false;
-const built = fileURLToPath(new URL('../../dist/src-main/api/control-server.js', import.meta.url));
+const source = fileURLToPath(new URL('../../src-main/api/control-server.ts', import.meta.url));
 
 // Reads "PATH" lines; claims PATH and answers "won" or "lost CODE"; "close" gives the socket up.
 const childScript = `
-const { claimControlSocket } = await import(${JSON.stringify(built)});
+const { claimControlSocket } = await import(${JSON.stringify(source)});
 const lines = (await import('node:readline')).createInterface({ input: process.stdin });
 let held;
 for await (const line of lines) {
@@ -33,7 +35,7 @@ const children: ChildProcessWithoutNullStreams[] = [];
 after(() => children.forEach((c) => c.kill()));
 
 function claimer(): { send(line: string): Promise<string> } {
-  const child = spawn(process.execPath, ['--input-type=module', '-e', childScript]);
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', childScript]);
   children.push(child);
   const replies = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   return {

@@ -6,7 +6,6 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runAgent } from '../../src-main/app/run-agent.js';
 import { domains } from '../../src-main/app/domains.js';
 import type { TerminalEvent } from '../../src-main/terminal/terminal-contract.js';
 import { shareContract, type ShareInfo } from '../../src-main/share/share-contract.js';
@@ -15,7 +14,7 @@ import { controlSocketPath } from '../../src-main/home/home-dir.js';
 import { Emitter } from '../../src-main/core/emitter.js';
 import { ClawError, isClawError } from '../../src-main/core/errors.js';
 import type { DomainDescription } from '../../src-main/links/domain.js';
-import { stopAll, tempHome } from '../helpers/processes.js';
+import { startAgent, stopAll, tempHome } from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
 
 after(stopAll);
@@ -93,12 +92,13 @@ test('a domain added to the list answers through the API and runs in the lifecyc
     },
   };
   const list = [...domains.filter((d) => d.name !== 'share'), first, second];
-  const running = await runAgent({
-    home,
-    overrides,
-    domainOptions: { terminals: { sessionHost: false } },
-    notice: () => {},
-    domains: list,
+  const running = await startAgent(home, {
+    inProcess: {
+      overrides,
+      domainOptions: { terminals: { sessionHost: false } },
+      notice: () => {},
+      domains: list,
+    },
   });
   let stopped = false;
   try {
@@ -141,11 +141,12 @@ test('a domain added to the list answers through the API and runs in the lifecyc
 
 test('the list in app/domains.ts and the node answer every method the contract lists', async () => {
   const home = tempHome('domains-all');
-  const running = await runAgent({
-    home,
-    overrides,
-    domainOptions: { terminals: { sessionHost: false } },
-    notice: () => {},
+  const running = await startAgent(home, {
+    inProcess: {
+      overrides,
+      domainOptions: { terminals: { sessionHost: false } },
+      notice: () => {},
+    },
   });
   try {
     assert.deepEqual(
@@ -180,12 +181,13 @@ test('a call whose store closes under it while the agent stops is answered NO_AG
       },
     }),
   };
-  const running = await runAgent({
-    home,
-    overrides,
-    domainOptions: { terminals: { sessionHost: false } },
-    notice: () => {},
-    domains: [store],
+  const running = await startAgent(home, {
+    inProcess: {
+      overrides,
+      domainOptions: { terminals: { sessionHost: false } },
+      notice: () => {},
+      domains: [store],
+    },
   });
   const answered = assert.rejects(running.api.call('share.list', {}), (err: unknown) => {
     assert.ok(isClawError(err, 'NO_AGENT'), String(err));

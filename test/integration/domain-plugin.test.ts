@@ -12,7 +12,6 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runAgent } from '../../src-main/app/run-agent.js';
 import { domains } from '../../src-main/app/domains.js';
 import { ControlClient, openControlStream } from '../../src-main/api/control-client.js';
 import type { NoticeEvent } from '../../src-main/api/contract.js';
@@ -21,7 +20,7 @@ import { controlSocketPath } from '../../src-main/home/home-dir.js';
 import { isClawError } from '../../src-main/core/errors.js';
 import { toyDomain } from '../fixtures/toy-domain/toy-domain.js';
 import type { ToySaid } from '../fixtures/toy-domain/toy-contract.js';
-import { stopAll, tempHome } from '../helpers/processes.js';
+import { startAgent, stopAll, tempHome } from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
 
 after(stopAll);
@@ -31,12 +30,13 @@ const PEER = 'a'.repeat(64);
 
 test('a domain from its own folder brings a method, a streaming method, an event, a permission word and a notice kind, over the control socket', async () => {
   const home = tempHome('toy-domain');
-  const running = await runAgent({
-    home,
-    overrides,
-    domainOptions: { terminals: { sessionHost: false } },
-    notice: () => {},
-    domains: [...domains, toyDomain],
+  const running = await startAgent(home, {
+    inProcess: {
+      overrides,
+      domainOptions: { terminals: { sessionHost: false } },
+      notice: () => {},
+      domains: [...domains, toyDomain],
+    },
   });
   const changes: StateChange[] = [];
   running.agent.state.subscribe((c) => changes.push(c));
@@ -127,11 +127,12 @@ test('a domain from its own folder brings a method, a streaming method, an event
 
   // Without the toy: the saved word loads, is kept and said, and its method is unknown.
   const notices: NoticeEvent[] = [];
-  const plain = await runAgent({
-    home,
-    overrides,
-    domainOptions: { terminals: { sessionHost: false } },
-    notice: (n) => notices.push(n),
+  const plain = await startAgent(home, {
+    inProcess: {
+      overrides,
+      domainOptions: { terminals: { sessionHost: false } },
+      notice: (n) => notices.push(n),
+    },
   });
   try {
     const client = await ControlClient.connect(controlSocketPath(home), home);

@@ -8,10 +8,9 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runAgent } from '../../src-main/app/run-agent.js';
 import { ControlClient } from '../../src-main/api/control-client.js';
 import { controlSocketPath } from '../../src-main/home/home-dir.js';
-import { stopAll, tempHome } from '../helpers/processes.js';
+import { startAgent, stopAll, tempHome } from '../helpers/processes.js';
 
 after(stopAll);
 
@@ -30,7 +29,9 @@ const savedForwards = (home: string): SavedForward[] =>
 test("a peer renamed over the API takes its proxy's via along in config.json, and the file loads again", async () => {
   const home = tempHome('forward-rename');
   const start = () =>
-    runAgent({ home, overrides, domainOptions: { terminals: { sessionHost: false } }, notice: () => {} });
+    startAgent(home, {
+      inProcess: { overrides, domainOptions: { terminals: { sessionHost: false } }, notice: () => {} },
+    });
   let running = await start();
   try {
     const client = await ControlClient.connect(controlSocketPath(home), home);

@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import type { PeerInfo } from '../../src-main/api/contract.js';
 import { netnsUnavailable, startPortForward } from '../helpers/netns.js';
 import { startNetnsAgents, type NetnsAgents } from '../helpers/netns-agents.js';
-import { cli, cliJson, nodeId, spawnAgent, stopAll } from '../helpers/processes.js';
+import { cli, cliJson, nodeId, startAgent, stopAll } from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
 
 let world: NetnsAgents | undefined;
@@ -76,7 +76,13 @@ test(
     // Cut the link (B restarts on the same port): A comes back at the given address again.
     await b.stop();
     await until('b offline', async () => (await peerOf(homeA, 'b'))?.path !== 'direct', 20_000);
-    spawnAgent(homeB, { name: 'b', relay: relayUrl, listen: listenB, netns: pair.b });
+    await startAgent(homeB, {
+      name: 'b',
+      relay: relayUrl,
+      listen: listenB,
+      netns: pair.b,
+      expect: 'nothing',
+    });
     const again = await until(
       'direct again at the given address',
       async () => {

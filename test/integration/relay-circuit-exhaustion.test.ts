@@ -6,13 +6,8 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pino } from 'pino';
 import { RELAY_LINK_TIMEOUT_MS } from '../../src-main/links/path-dialers.js';
-import { composeAgent } from '../../src-main/app/compose-agent.js';
-import { NodeState } from '../../src-main/state/node-state.js';
 import { HandshakeInitiator } from '../../src-main/crypto/e2e-handshake.js';
 import { RelayCloseCode } from '../../src-main/protocol/relay-close-codes.js';
 import { encodeRelayFrame, type RelayFrame } from '../../src-main/protocol/relay-frames.js';
@@ -21,6 +16,7 @@ import type { RelayServer } from '../../src-main/relay/server.js';
 import type { Circuit } from '../../src-main/transport/circuit.js';
 import type { RelayClient } from '../../src-main/transport/relay-client.js';
 import { testIdentity } from '../helpers/identities.js';
+import { startAgent, stopAll, tempHome } from '../helpers/processes.js';
 import { connectedClient, exchange, RawClient, startTestRelay } from '../helpers/relay-harness.js';
 import { until } from '../helpers/wait.js';
 
@@ -32,6 +28,7 @@ before(async () => {
   relay = await startTestRelay();
 });
 after(() => relay.close());
+after(stopAll);
 
 /** An authenticated raw client: it speaks frames by hand, as an attacker would. */
 async function attacker(label: string): Promise<RawClient> {
@@ -132,14 +129,22 @@ test('the pair limit is per target: the same opener still reaches other nodes, a
 });
 
 test('the target agent closes relay circuits that never finish the E2E handshake', async (t) => {
-  const home = mkdtempSync(join(tmpdir(), 'cb-exh-agent-'));
-  t.after(() => rmSync(home, { recursive: true, force: true }));
-  const state = NodeState.open(home);
-  state.setOptions({ relays: [{ url: relay.url }], listen: null, lan: false });
   const identity = await testIdentity('exh-agent');
-  const agent = composeAgent({ identity, state, logger: pino({ level: 'silent' }) });
-  await agent.start();
-  t.after(() => agent.stop());
+  const running = await startAgent(tempHome('exh-agent'), {
+    inProcess: {
+      identity,
+      overrides: {
+        relays: [{ url: relay.url }],
+        listen: null,
+        lan: false,
+        ui: { listen: null, allowRemote: false },
+      },
+      logger: pino({ level: 'silent' }),
+      notice: () => undefined,
+    },
+  });
+  t.after(() => running.stop());
+  const { agent } = running;
   await until('agent on the relay', () => agent.relays.clients()[0]?.state === 'connected');
 
   const attackerId = await testIdentity('exh-attacker3');

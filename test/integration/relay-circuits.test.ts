@@ -8,6 +8,7 @@ import { isClawError } from '../../src-main/core/errors.js';
 import { abbreviateFingerprint } from '../../src-main/core/fingerprint.js';
 import type { RelayServer } from '../../src-main/relay/server.js';
 import type { RelayClient } from '../../src-main/transport/relay-client.js';
+import { RelayCircuit } from '../../src-main/transport/relay-circuit.js';
 import { testIdentity } from '../helpers/identities.js';
 import {
   connectedClient,
@@ -18,7 +19,7 @@ import {
   within,
   WAIT_MS,
 } from '../helpers/relay-harness.js';
-import { until, sleep } from '../helpers/wait.js';
+import { until } from '../helpers/wait.js';
 
 let relay: RelayServer;
 const clients = new Map<string, RelayClient>();
@@ -126,8 +127,9 @@ test('frames that arrive before the owner listens are kept and delivered in orde
   ca.send(Uint8Array.of(1));
   ca.send(Uint8Array.of(2));
   const cb = await incoming;
-  // Listen only after both frames are surely there.
-  await sleep(100, 'both frames are there before anyone listens; nothing says when');
+  // Listen only once both frames are held for b.
+  assert.ok(cb instanceof RelayCircuit, 'a circuit over the relay');
+  await until('both frames held before anyone listens', () => cb.heldBytes === 2);
   const got: number[] = [];
   cb.onFrame((f) => got.push(f[0]!));
   await until('early frames', () => got.length === 2);

@@ -11,7 +11,6 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { after, before, test } from 'node:test';
-import { runAgent } from '../../src-main/app/run-agent.js';
 import { PERMISSIONS } from '../helpers/agent-contract.js';
 import { REVERSE_CONNECT_SERVICE, REVERSE_LISTEN_SERVICE } from '../../src-main/forwards/reverse-protocol.js';
 import { STREAM_RESUME_SERVICE } from '../../src-main/forwards/stream-resumes.js';
@@ -133,11 +132,12 @@ async function agentAnswers(what: string): Promise<void> {
 before(async () => {
   // The services a real agent registers: read from one built by the same code, then stopped.
   const listHome = tempHome('served-list');
-  const listing = await runAgent({
-    home: listHome,
-    overrides: { listen: null, lan: false, ui: { listen: null, allowRemote: false } },
-    domainOptions: { terminals: { sessionHost: false } },
-    notice: () => undefined,
+  const listing = await startAgent(listHome, {
+    inProcess: {
+      overrides: { listen: null, lan: false, ui: { listen: null, allowRemote: false } },
+      domainOptions: { terminals: { sessionHost: false } },
+      notice: () => undefined,
+    },
   });
   registered = listing.agent.services.names();
   await listing.stop();

@@ -4,7 +4,7 @@
  * code of ours names what the bundle leaves out. Needs `npm run build` first (`npm test` does it).
  */
 import assert from 'node:assert/strict';
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -12,8 +12,7 @@ import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { leanZod } from '../../scripts/zod-lean.js';
-import { removeTempHomes, tempHome } from '../helpers/processes.js';
-import { until } from '../helpers/wait.js';
+import { startAgent, stopAll, tempHome } from '../helpers/processes.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = join(root, 'dist/cli/bundle/clawbridge.js');
@@ -40,30 +39,18 @@ function sourcesOf(urls: string[]): string[] {
 }
 
 describe("the CLI bundle's zod", { skip }, () => {
-  after(removeTempHomes);
+  after(stopAll);
 
   it('an agent started from the bundle loads no zod locale but English, nor its reading of JSON Schema', async () => {
     const home = tempHome('zod-lean');
     await promisify(execFile)(process.execPath, [CLI, 'id', '--home', home], { timeout: 30_000 });
-    const agent = spawn(
-      process.execPath,
-      ['--import', ESM_PROBE, CLI, 'agent', '--home', home, '--listen', '127.0.0.1:0'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let out = '';
-    let err = '';
-    agent.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    agent.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    const exited = new Promise<void>((resolve) => agent.once('exit', () => resolve()));
-    // On a timeout the assertion below says why, with the agent's stderr.
-    await until('the agent to start', () => /running/.test(out), 30_000).catch(() => undefined);
+    const agent = await startAgent(home, { listen: '127.0.0.1:0', node: ['--import', ESM_PROBE] });
     // The agent answers a command that validates with zod's schemas once it is up.
     const status = await promisify(execFile)(process.execPath, [CLI, 'status', '--home', home], {
       timeout: 30_000,
     }).catch((e: unknown) => ({ stdout: String(e) }));
-    agent.kill('SIGTERM');
-    await exited;
-    assert.match(out, /running/, `the agent did not start: ${err}`);
+    await agent.stop();
+    const err = agent.stderr();
     assert.match(status.stdout, /direct: 127\.0\.0\.1:\d+/, `status answered: ${status.stdout}`);
     const urls = err
       .split('\n')

@@ -22,7 +22,7 @@ import { uiProtocols } from '../../src-renderer/api/ui-protocols.js';
 import { testIdentity } from '../helpers/identities.js';
 import { stopAll, tempHome, startAgent, type AgentProc } from '../helpers/processes.js';
 import { connectedClient, exchange, RawClient, startTestRelay } from '../helpers/relay-harness.js';
-import { until, sleep } from '../helpers/wait.js';
+import { until } from '../helpers/wait.js';
 
 /**
  * What "the owner still gets in" means here: an answer within this, in ms. A starved listener never
@@ -117,11 +117,14 @@ test('300 WebSockets that never send the token, reconnecting when closed, do not
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   try {
+    // The flood is under way (each socket answered once, refused ones back again) before the owner comes.
     await new Promise<void>((resolve, reject) => {
-      flood.stdout.once('data', () => resolve());
+      let said = '';
+      flood.stdout
+        .setEncoding('utf8')
+        .on('data', (c: string) => (said += c).includes('under way') && resolve());
       flood.once('exit', (code) => reject(new Error(`the flood exited with ${code}`)));
     });
-    await sleep(500, 'the flood is under way before the owner comes');
     for (let i = 0; i < 3; i++) await ownerGetsIn('unauthenticated WebSocket flood');
   } finally {
     flood.stdin.end();
@@ -193,7 +196,8 @@ test('500 control-socket connections: at most the cap is held, memory stays boun
   } finally {
     for (const s of sockets) s.destroy();
   }
-  await sleep(200, "the destroyed sockets close on the agent's side");
+  // The destroyed sockets close on the agent's side: it answers a client again.
+  await until('a control request answered once the flood left', async () => (await ownerCli()) >= 0);
   assert.ok((await ownerCli()) < OWNER_DEADLINE_MS, 'the CLI works again once the flood leaves');
 });
 

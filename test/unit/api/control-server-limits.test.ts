@@ -18,7 +18,7 @@ import { agentContract } from '../../helpers/agent-contract.js';
 import { controlSocketPath } from '../../../src-main/home/home-dir.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { within } from '../../helpers/relay-harness.js';
-import { sleep, until } from '../../helpers/wait.js';
+import { until } from '../../helpers/wait.js';
 
 const handler: ServedApi = {
   contract: agentContract,
@@ -66,9 +66,10 @@ test('at most MAX_CONTROL_CONNECTIONS are open; one more is told why, and a free
 
 test('a client whose unread replies pass MAX_REPLY_BACKLOG is disconnected', async () => {
   const big = 'x'.repeat(1024 * 1024);
+  let called = 0;
   const bigReplies: ServedApi = {
     contract: agentContract,
-    call: () => Promise.resolve({ big } as never),
+    call: () => (called++, Promise.resolve({ big } as never)),
     onEvent: () => () => undefined,
   };
   const path = controlSocketPath(tempDir('cb-ctl-'));
@@ -82,7 +83,9 @@ test('a client whose unread replies pass MAX_REPLY_BACKLOG is disconnected', asy
       .map((l) => l + '\n')
       .join(''),
   );
-  await sleep(500, 'the server makes every reply while this side reads nothing, and nothing says when');
+  // Every request handled; the server writes each reply as its answer resolves, before the next turn.
+  await until('every request handed to the API', () => called === requests);
+  await new Promise((r) => setImmediate(r));
   let bytes = 0;
   const closed = new Promise<void>((resolve) => s.once('close', () => resolve()));
   s.on('data', (c: Buffer) => (bytes += c.length));

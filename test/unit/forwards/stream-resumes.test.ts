@@ -12,7 +12,7 @@ import { ServiceRegistry } from '../../../src-main/services/services.js';
 import { StreamResumes } from '../../../src-main/forwards/stream-resumes.js';
 import { ClawError } from '../../../src-main/core/errors.js';
 import { muxPair, readAll } from '../mux/mux-fixtures.js';
-import { until, sleep } from '../../helpers/wait.js';
+import { until } from '../../helpers/wait.js';
 
 const ID = '0123456789abcdef0123456789abcdef';
 
@@ -87,7 +87,7 @@ test('an offset beyond what was sent ends the stream with a reason; the owner ma
   assert.ok(isClawError(err, 'STREAM_RESET'), String(err));
   assert.match(err.message, /cannot resume: the peer has received 5000 bytes/);
   // A finished or failed stream cannot be resumed again.
-  await sleep(10, 'the acceptor drops the record after the reset; nothing on this side says when');
+  await until('the acceptor to drop the record after the reset', () => !resumes.has('fp-a', ID));
   await assert.rejects(
     second.ma.open('stream-resume', { id: ID, delivered: 0 }),
     (e) => refusalOf(e) === 'SESSION_GONE',

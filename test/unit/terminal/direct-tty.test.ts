@@ -10,7 +10,7 @@ import { spawn as spawnPty } from 'node-pty';
 import { isClawError } from '../../../src-main/core/errors.js';
 import { openDirectTty } from '../../../src-main/terminal/direct-tty.js';
 import { cliTerminalOf } from '../../../src-main/api/stream-upgrade.js';
-import { until, sleep } from '../../helpers/wait.js';
+import { until } from '../../helpers/wait.js';
 
 const skip = process.platform === 'win32' ? 'POSIX terminals' : false;
 
@@ -77,12 +77,11 @@ test('opening and closing a terminal a hundred times leaves no file open', { ski
   const t = idlePty();
   try {
     const open = () => readdirSync('/proc/self/fd').length;
-    openDirectTty(t.path).close();
-    await sleep(50, 'streams close their files on a later turn, which nothing announces');
+    const closeOf = (tty: ReturnType<typeof openDirectTty>) => (tty.close(), tty.whenClosed());
+    await closeOf(openDirectTty(t.path));
     const before = open();
-    for (let i = 0; i < 100; i++) openDirectTty(t.path).close();
-    // Streams close their files on a later turn.
-    await until('files closed', () => open() <= before, 2_000);
+    for (let i = 0; i < 100; i++) await closeOf(openDirectTty(t.path));
+    assert.ok(open() <= before, `files open: ${open()} after, ${before} before`);
   } finally {
     t.pty.kill();
   }

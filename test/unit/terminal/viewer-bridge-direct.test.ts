@@ -17,7 +17,7 @@ import {
   TerminalFrameDecoder,
   type TerminalFrame,
 } from '../../../src-main/protocol/terminal-frames.js';
-import { sleep } from '../../helpers/wait.js';
+import { sleep, until } from '../../helpers/wait.js';
 
 function fakeChannel() {
   const frames: TerminalFrame[] = [];
@@ -60,6 +60,7 @@ function fakeTty() {
     onDrain: () => undefined,
     flushed: () => Promise.resolve(),
     close: () => void (closed = true),
+    whenClosed: () => Promise.resolve(),
   };
   return {
     tty,
@@ -132,8 +133,9 @@ test('a second DIRECT_READY is a protocol error that ends the session for the vi
   const { c } = started();
   c.send({ type: 'direct-ready' });
   c.send({ type: 'direct-ready' });
-  await sleep(0, 'a turn of the event loop: the bridge answers on the next');
-  const last = c.frames.at(-1);
+  const last = await until('the bridge to answer the second DIRECT_READY', () =>
+    c.frames.at(-1)?.type === 'error' ? c.frames.at(-1) : undefined,
+  );
   assert.equal(last?.type, 'error');
   assert.match(last?.type === 'error' ? last.message : '', /unexpected DIRECT_READY/);
   assert.ok(c.closed(), 'c.closed()');
@@ -166,7 +168,7 @@ test('the end: the offset, then the EXIT frame, once the output reached the term
   c.send({ type: 'direct-ready' });
   bridge.output(Buffer.from('bye'));
   bridge.end({ type: 'exit', status: { code: 3 } });
-  await sleep(0, 'a turn of the event loop: the bridge answers on the next');
+  await until('the EXIT frame', () => c.frames.at(-1)?.type === 'exit');
   assert.deepEqual(c.frames.slice(-2), [
     { type: 'direct-written', offset: 3, last: 'e'.charCodeAt(0) },
     { type: 'exit', status: { code: 3 } },
@@ -215,7 +217,7 @@ test('a write that fails while the last output is flushed: DIRECT_FAILED goes be
   bridge.end({ type: 'exit', status: { code: 0 } });
   // The reader went away during the flush (the bridge is already over: the failure is read at the end).
   t.fail('EPIPE');
-  await sleep(0, 'a turn of the event loop: the bridge answers on the next');
+  await until('the EXIT frame', () => c.frames.at(-1)?.type === 'exit');
   assert.deepEqual(c.frames.slice(-2), [
     { type: 'direct-failed', code: 'EPIPE' },
     { type: 'exit', status: { code: 0 } },

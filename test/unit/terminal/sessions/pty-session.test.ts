@@ -13,7 +13,7 @@ import {
   terminalEnv,
   withPtyModes,
 } from '../../../../src-main/terminal/sessions/pty-session.js';
-import { sleep } from '../../../helpers/wait.js';
+import { sleep, until } from '../../../helpers/wait.js';
 
 const skip = process.platform === 'win32' ? 'POSIX shell commands' : false;
 
@@ -202,14 +202,15 @@ test(
     const input = Buffer.alloc(bursts * burstBytes);
     for (let i = 0; i < input.length; i++) input[i] = 0x20 + ((i * 7 + (i >> 9)) % 95);
     const pty = PtySession.spawn({
-      command: ['sh', '-c', `stty raw -echo; sleep 0.3; head -c ${input.length} | sha256sum`],
+      // `R` says stty has run; the reader then starts late, so the first burst meets a full buffer.
+      command: ['sh', '-c', `stty raw -echo; printf R; sleep 0.3; head -c ${input.length} | sha256sum`],
       cols: 80,
       rows: 24,
     });
     const chunks: Buffer[] = [];
     pty.onData((c) => chunks.push(c));
     const exited = new Promise<ExitStatus>((resolve) => pty.onExit(resolve));
-    await sleep(100, 'stty has run: the shell says nothing when');
+    await until('the shell to say stty has run', () => Buffer.concat(chunks).includes('R'));
     for (let b = 0; b < bursts; b++) {
       for (let off = 0; off < burstBytes; off += 512) {
         pty.write(input.subarray(b * burstBytes + off, b * burstBytes + off + 512));
