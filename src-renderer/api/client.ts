@@ -4,7 +4,13 @@
  * a changed result breaks the renderer's typecheck instead of a screen.
  */
 import type { ApiEvents, MethodName, MethodParams, MethodResults } from '../../src-main/api/contract.js';
-import { Listeners, type Disposer, type StreamChannel, type StreamMethod, type Transport } from './transport.js';
+import {
+  Listeners,
+  type Disposer,
+  type StreamChannel,
+  type StreamMethod,
+  type Transport,
+} from './transport.js';
 
 /** An event the agent pushes, by the contract's name, and its data. */
 export type EventName = Extract<keyof ApiEvents, string>;

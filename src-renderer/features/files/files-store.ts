@@ -64,12 +64,18 @@ export class FilesStore {
       initial: { transfers: [], received: [] },
       what: 'the transfers and received files',
       load: async (call) => {
-        const [transfers, received] = await Promise.all([call('files.transfers', {}), call('files.list', {})]);
+        const [transfers, received] = await Promise.all([
+          call('files.transfers', {}),
+          call('files.list', {}),
+        ]);
         return { transfers: bounded([...transfers]), received };
       },
       events: [
         when('file.transfer', (s, t) => ({ ...s, transfers: withTransfer(s.transfers, t) })),
-        when('file.received', (s, r) => ({ ...s, received: [...s.received.filter((x) => x.id !== r.id), r] })),
+        when('file.received', (s, r) => ({
+          ...s,
+          received: [...s.received.filter((x) => x.id !== r.id), r],
+        })),
       ],
     });
   }

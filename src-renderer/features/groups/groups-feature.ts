@@ -15,10 +15,7 @@ export const groupsFeature: Feature = {
   // history…) show where they are served (a browser node owns no group, ADR 0094).
   needs: ['groups.list', 'groups.join', 'groups.leave'],
   watch: ({ store, toasts, get }) => {
-    const offs = [
-      followMembership(get(GROUPS), toasts, get(LEAVING)),
-      followDeviceLinks(get(GROUPS), store),
-    ];
+    const offs = [followMembership(get(GROUPS), toasts, get(LEAVING)), followDeviceLinks(get(GROUPS), store)];
     return () => {
       for (const off of offs) off();
     };

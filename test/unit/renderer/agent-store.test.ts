@@ -70,7 +70,12 @@ test('no read for what it does not follow: other events, status pushes, peers ch
   await until('the first read answered', () => store.get().phase === 'ready', 2_000);
   const held = store.get();
   t.emit('message', { id: 'm1' });
-  t.emit('status', { status: { fingerprint: 'f'.repeat(64), peers: [] }, pending: [], forwards: [], proxies: [] });
+  t.emit('status', {
+    status: { fingerprint: 'f'.repeat(64), peers: [] },
+    pending: [],
+    forwards: [],
+    proxies: [],
+  });
   t.emit('changed', { domains: ['peers'], seq: 3 });
   t.emit('groups.changed', { groups: [] });
   assert.equal(reads(t), 1, 'no read again');
@@ -96,7 +101,10 @@ test('a failed read is an error state that says what failed; an unknown method i
     throw new ApiError('BAD_ARGUMENT', "unknown method 'files.transfers'");
   });
   await store.refresh();
-  assert.deepEqual({ phase: store.get().phase, error: store.get().error }, { phase: 'unsupported', error: null });
+  assert.deepEqual(
+    { phase: store.get().phase, error: store.get().error },
+    { phase: 'unsupported', error: null },
+  );
   t.on('files.transfers', () => [transfer('a')]);
   await store.refresh();
   assert.deepEqual(
@@ -135,7 +143,7 @@ test("an event its change cannot take changes nothing, and the event's other lis
   const store = agentStore<Held>(client, {
     initial: { transfers: [] },
     what: 'the transfers',
-    load: async () => ({ transfers: [] }),
+    load: () => Promise.resolve({ transfers: [] }),
     events: [when('file.transfer', (s, tr) => ({ transfers: [...s.transfers, tr.id.toUpperCase()] }))],
   });
   await until('read', () => store.get().phase === 'ready', 2_000);
@@ -156,7 +164,7 @@ test("an event its change cannot take changes nothing, and the event's other lis
   assert.deepEqual(store.get().transfers, ['OK'], 'the store goes on taking events');
 });
 
-test('a client makes one transport subscription, whatever the stores and event kinds', async () => {
+test('a client makes one transport subscription, whatever the stores and event kinds', () => {
   class Counting extends FakeTransport {
     subscriptions = 0;
     override subscribe(listener: EventListener) {
