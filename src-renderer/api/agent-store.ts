@@ -5,9 +5,12 @@
  * `useSyncExternalStore` (hooks.ts `useStore`) and never fetch on mount, so N views cost one read and
  * one subscription per event kind (docs/architecture.md §The desktop app and the window, ADR 0120).
  *
- * A read asked for while one runs runs once after it. A change that lands while a read runs (an
- * event, or an action's answer through `update`) is applied again to that read's answer, which may
- * predate it. An agent that does not know a method `load` calls (an older release) makes the store
+ * A read asked for while one runs runs once after it. A merge that lands while a read runs (an
+ * event followed with `when`, or a change given to `update`) is applied again to that read's answer,
+ * which may predate it: a read of several requests (pages, two methods) can miss what came between
+ * them. What carries a whole part as of its sending (an event followed with `whole`, an answer given
+ * to `replace`) is not: the transport keeps order, so a read's answer that comes after it is as new.
+ * An agent that does not know a method `load` calls (an older release) makes the store
  * `unsupported`; any other failure `error`, with a line that says what could not be read.
  *
  * No React and no DOM here, so it runs under node:test with a FakeTransport.
@@ -31,23 +34,46 @@ export type Loaded<S> = S & LoadState;
 /** A change of the state held: pure, so it can be applied again to a newer read's answer. */
 export type Change<S> = (held: S) => S;
 
-/** An event the store follows and what it makes of the state held: made by `when`. */
+/** Whether a change is a merge, applied again to the answer of a read running now (agentStore). */
+type Kept = 'merge' | 'whole';
+
+/** An event the store follows and what it makes of the state held: made by `when` or `whole`. */
 export interface EventChange<S> {
   readonly event: EventName;
-  follow(client: ApiClient, update: (change: Change<S>) => void): Disposer;
+  follow(client: ApiClient, apply: (change: Change<S>, kept: Kept) => void): Disposer;
 }
 
-/** `event`'s data, typed by the contract, folded into the state held by `change`. */
+/**
+ * `event`'s data, typed by the contract, merged into the state held by `change`: one that gives the
+ * same state whether the event came before or after what a read answered (a transfer's later state
+ * wins, a message read stays read).
+ */
 export function when<S, E extends EventName>(
   event: E,
   change: (held: S, data: EventData<E>) => S,
 ): EventChange<S> {
+  return following(event, change, 'merge');
+}
+
+/** `event`'s data is the whole of a part as the agent sent it (`groups.changed`): it replaces the part. */
+export function whole<S, E extends EventName>(
+  event: E,
+  change: (held: S, data: EventData<E>) => S,
+): EventChange<S> {
+  return following(event, change, 'whole');
+}
+
+function following<S, E extends EventName>(
+  event: E,
+  change: (held: S, data: EventData<E>) => S,
+  kept: Kept,
+): EventChange<S> {
   return {
     event,
-    follow: (client, update) =>
+    follow: (client, apply) =>
       client.on(event, (data) => {
         try {
-          update((s) => change(s, data));
+          apply((s) => change(s, data), kept);
         } catch (err) {
           // Data the change cannot take (not the contract's shape): the state held stays, and the
           // transport goes on to the event's other listeners.
@@ -74,8 +100,10 @@ export interface LiveStore<S extends object> {
   subscribe(listener: () => void): Disposer;
   /** Reads again; resolves once the state holds the answer (or the failure). */
   refresh(): Promise<void>;
-  /** Applies a change made here (an action's answer), and again to the answer of a read running now. */
+  /** Applies a merge made here (an action's answer), and again to the answer of a read running now. */
   update(change: Change<S>): void;
+  /** Applies what a newer answer replaces (a part read again): not to a read running now. */
+  replace(change: Change<S>): void;
   dispose(): void;
 }
 
@@ -89,7 +117,7 @@ export function agentStore<S extends object>(client: ApiClient, spec: AgentStore
   let load: LoadState = { phase: 'loading', error: null };
   let snapshot: Loaded<S> = { ...held, ...load };
   const listeners = new Listeners<[]>();
-  /** The changes made while the read running now was out, in order; null while none runs. */
+  /** The merges made while the read running now was out, in order; null while none runs. */
   let during: Change<S>[] | null = null;
   let running: Promise<void> | null = null;
   let again = false;
@@ -100,9 +128,9 @@ export function agentStore<S extends object>(client: ApiClient, spec: AgentStore
     listeners.emit();
   };
 
-  const update = (change: Change<S>) => {
+  const apply = (change: Change<S>, kept: Kept) => {
     held = change(held);
-    during?.push(change);
+    if (kept === 'merge') during?.push(change);
     publish();
   };
 
@@ -144,14 +172,15 @@ export function agentStore<S extends object>(client: ApiClient, spec: AgentStore
       if (state.kind === 'connected') read();
     }),
   ];
-  for (const e of spec.events ?? []) disposers.push(e.follow(client, update));
+  for (const e of spec.events ?? []) disposers.push(e.follow(client, apply));
   if (client.transport.state.kind === 'connected') read();
 
   return {
     get: () => snapshot,
     subscribe: (listener) => listeners.add(listener),
     refresh,
-    update,
+    update: (change) => apply(change, 'merge'),
+    replace: (change) => apply(change, 'whole'),
     dispose: () => {
       for (const d of disposers.splice(0)) d();
       listeners.clear();

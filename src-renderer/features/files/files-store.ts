@@ -130,7 +130,7 @@ export class FilesStore {
   private async rereadInbox(): Promise<void> {
     try {
       const received = await this.client.call('files.list', {});
-      this.store.update((s) => ({ ...s, received }));
+      this.store.replace((s) => ({ ...s, received }));
     } catch {
       // The next event or reconnect reads it again; the action's own error is what the user sees.
     }

@@ -11,7 +11,7 @@ import type { InvitationInfo } from '../../../src-main/group-members/group-membe
 import type { GroupInfo } from '../../../src-main/groups/groups-contract.js';
 import type { PeerInfo } from '../../../src-main/api/contract.js';
 import { inBackground } from '../../../src-main/core/background.js';
-import { agentStore, when, type LiveStore, type Loaded } from '../../api/agent-store.js';
+import { agentStore, whole, type LiveStore, type Loaded } from '../../api/agent-store.js';
 import type { ApiClient } from '../../api/client.js';
 import type { AgentStore } from '../../api/store.js';
 import type { Disposer } from '../../api/transport.js';
@@ -41,8 +41,8 @@ export function groupsStore(client: ApiClient): LiveStore<GroupsState> {
       return { groups, invitations: await invitations };
     },
     events: [
-      when('groups.changed', (s, e) => ({ ...s, groups: e.groups })),
-      when('groups.invitations.changed', (s, e) => ({ ...s, invitations: e.invitations })),
+      whole('groups.changed', (s, e) => ({ ...s, groups: e.groups })),
+      whole('groups.invitations.changed', (s, e) => ({ ...s, invitations: e.invitations })),
     ],
   });
 }

@@ -186,3 +186,17 @@ test('a client makes one transport subscription, whatever the stores and event k
   assert.deepEqual(got, ['a:x', 'b:x', 'b:y'], 'each listener gets its kind until it stops');
   assert.equal(t.subscriptions, 1, 'one subscription to the transport');
 });
+
+test("what replaces a part (replace) is not applied again to a read's answer that came after it", async () => {
+  const t = new FakeTransport({ kind: 'connecting' });
+  const answer = later<TransferInfo[]>();
+  t.on('files.transfers', () => answer.promise);
+  const store = make(t);
+  t.setState({ kind: 'connected' });
+  await until('the read is out', () => reads(t) === 1, 2_000);
+  store.replace(() => ({ transfers: ['read-apart'] }));
+  assert.deepEqual(store.get().transfers, ['read-apart'], 'shown at once');
+  answer.release([transfer('newer')]);
+  await until('the answer is taken', () => store.get().phase === 'ready', 2_000);
+  assert.deepEqual(store.get().transfers, ['newer'], 'the answer stands');
+});

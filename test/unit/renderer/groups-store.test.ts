@@ -104,3 +104,18 @@ test("read again when a group device's link changes; not for other peers or a ne
   t.emit('status', status([peer(BOX, 'offline'), peer(OTHER, 'offline')], 6));
   assert.equal(reads(), first + 1, 'nothing after stop');
 });
+
+test("a groups.changed that came while a read ran does not replace the read's answer, which is newer", async () => {
+  const t = new FakeTransport({ kind: 'connecting' });
+  let release!: (r: { groups: GroupInfo[] }) => void;
+  t.on('groups.list', () => new Promise((r) => (release = r)));
+  const groups = groupsStore(new ApiClient(t));
+  t.setState({ kind: 'connected' });
+  await until('the read is out', () => t.calls.some((c) => c.method === 'groups.list'), 2_000);
+  // Sent by the agent before it answered the read: box was still offline then.
+  t.emit('groups.changed', { groups: [lab(false)] });
+  assert.equal(groups.get().groups[0]?.devices[1]?.online, false, 'the event is shown at once');
+  release({ groups: [lab(true)] });
+  await until('the answer is taken', () => groups.get().phase === 'ready', 2_000);
+  assert.equal(groups.get().groups[0]?.devices[1]?.online, true, 'the answer, sent after the event, stands');
+});
