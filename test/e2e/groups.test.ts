@@ -8,7 +8,8 @@
  * ended once the owner removes the member (it leaves the owner's list, and o2 stops being online to
  * the member); an invitation past its TTL, or cancelled elsewhere, is no longer offered; with o2
  * stopped, the history says o2 could not be asked, and with O1's agent stopped, that it is read once
- * the agent is back. Screenshots light and dark.
+ * the agent is back. Screenshots light and dark. Before all that, a window of its own shows the
+ * Groups view four times and asks for the groups once.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -77,6 +78,42 @@ after(async () => {
   await browser?.close();
   await stopAll();
 });
+
+test(
+  'the groups are read once: showing the Groups view again asks the agent nothing',
+  { skip: skip ?? false, timeout: 120_000 },
+  async () => {
+    // A page of its own, so every request it sends over its WebSocket is counted from the start.
+    const context = await browser!.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    const asked: string[] = [];
+    page.on('websocket', (ws) =>
+      ws.on('framesent', ({ payload }) => {
+        if (typeof payload !== 'string') return;
+        const frame = JSON.parse(payload) as { type?: string; method?: string };
+        if (frame.type === 'request' && frame.method) asked.push(frame.method);
+      }),
+    );
+    await page.goto(await uiUrl(nodes.o1.home));
+    const empty = page.getByText(/A group shares some of your devices with other people/);
+    for (let shown = 0; shown < 3; shown++) {
+      await nav(page, 'Groups').click();
+      await empty.waitFor({ timeout: 15_000 });
+      await nav(page, 'Peers').click();
+      await page.getByRole('heading', { name: 'Peers', level: 1 }).waitFor({ timeout: 15_000 });
+    }
+    await nav(page, 'Groups').click();
+    await empty.waitFor({ timeout: 15_000 });
+    // A round trip through the page, so a request sent on showing the view has been seen.
+    await page.evaluate(() => 0);
+    assert.equal(
+      asked.filter((m) => m === 'groups.list').length,
+      1,
+      `groups.list asked once, not each time the view is shown: ${asked.join(', ')}`,
+    );
+    await context.close();
+  },
+);
 
 test(
   'the owner creates lab, adds o2 and invites; the member joins with the code, opens a terminal on o2, and is removed',

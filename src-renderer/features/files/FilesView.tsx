@@ -1,8 +1,9 @@
 import { useEffect, useId, useState } from 'react';
 import type { ReceivedInfo, TransferInfo } from '../../../src-main/files/files-contract.js';
 import type { ShareInfo } from '../../../src-main/share/share-contract.js';
-import { useAgent, useIntent, usePeers, useService, useServices } from '../../api/hooks.js';
+import { useAgent, useIntent, usePeers, useService, useServices, useStore } from '../../api/hooks.js';
 import { clearable, FILES, finished } from './files-store.js';
+import { SHARES } from './shares-store.js';
 import { useFiles } from './use-files.js';
 import { CopyButton } from '../../components/CopyButton.js';
 import { ErrorText } from '../../components/ErrorText.js';
@@ -19,13 +20,13 @@ import './files.css';
  * file inbox (moved out from here), and the folders this node shares through a peer.
  */
 export function FilesView() {
-  const files = useService(FILES);
+  const shares = useService(SHARES);
   const phase = useFiles((s) => s.phase);
   const error = useFiles((s) => s.error);
   const peers = usePeers();
   const intent = useIntent('files');
   const [sendTo, setSendTo] = useState(intent.sendFilesTo ?? null);
-  useEffect(() => files.watchShares(), [files]);
+  useEffect(() => shares.watch(), [shares]);
   const target = sendTo ? peers.find((p) => p.fingerprint === sendTo) : undefined;
 
   return (
@@ -271,8 +272,9 @@ function ReceivedRow({ r, dir }: { r: ReceivedInfo; dir: string }) {
 }
 
 function Shares() {
-  const shares = useFiles((s) => s.shares);
-  const sharesError = useFiles((s) => s.sharesError);
+  const store = useService(SHARES);
+  const shares = useStore(store, (s) => s.shares);
+  const sharesError = useStore(store, (s) => s.error);
   const headingId = useId();
   return (
     <section className="files-section" aria-labelledby={headingId}>
@@ -297,12 +299,12 @@ function Shares() {
 
 function ShareRow({ s }: { s: ShareInfo }) {
   const { toasts } = useServices();
-  const files = useService(FILES);
+  const shares = useService(SHARES);
   const action = useAction();
   const labelId = useId();
   const stop = () =>
     action.start(async () => {
-      await files.stopShare(s.name);
+      await shares.stop(s.name);
       toasts.show(`Share ${s.name} stopped`);
     });
   const listening = s.state === 'listening';

@@ -1,38 +1,18 @@
 /**
- * The window's view of files (docs/api.md §Files and §Shares): the transfers in both
- * directions, what arrived in the file inbox, and this node's shared folders. Read once on
- * (re)connecting; transfers and the inbox are then kept live by the agent's `file.transfer` and
- * `file.received` events. Shares have no event of their own: they are read again after every change
- * made here and, while the Files view is open, every few seconds (`watchShares`), so a share that
- * starts listening or fails shows it.
+ * The window's view of files (docs/api.md §Files): the transfers in both directions and what
+ * arrived in the file inbox. Read once on (re)connecting (api/agent-store.ts), then kept live by the
+ * agent's `file.transfer` and `file.received` events. This node's shared folders are shares-store.ts's.
  *
  * No React and no DOM here, so it runs under node:test with a FakeTransport.
  */
 import type { ReceivedInfo, TransferInfo } from '../../../src-main/files/files-contract.js';
-import type { ShareInfo } from '../../../src-main/share/share-contract.js';
-import { messageOf, type ApiClient } from '../../api/client.js';
-import { ApiError, Listeners, type Disposer } from '../../api/transport.js';
+import { agentStore, when, type LiveStore, type Loaded } from '../../api/agent-store.js';
+import type { ApiClient } from '../../api/client.js';
+import type { Disposer } from '../../api/transport.js';
 import { serviceKey } from '../../lib/feature-services.js';
-import { inBackground } from '../../../src-main/core/background.js';
 
 /** Finished transfers held for the view (the agent keeps up to 200 a direction). */
 export const HELD_FINISHED = 50;
-/** How often shares are read again while the Files view is open. */
-export const SHARE_POLL_MS = 4000;
-
-export interface FilesSnapshot {
-  /** `unsupported`: the agent does not know the files methods (an older release). */
-  phase: 'loading' | 'ready' | 'unsupported' | 'error';
-  /** Why the last read of transfers or the inbox failed. */
-  error: string | null;
-  /** Newest first. */
-  transfers: readonly TransferInfo[];
-  /** Oldest first, as `files.list` answers. */
-  received: readonly ReceivedInfo[];
-  shares: readonly ShareInfo[];
-  /** Why the last read of the shares failed (null: read, or the agent has no shares methods). */
-  sharesError: string | null;
-}
 
 const FINISHED = new Set(['done', 'failed', 'cancelled']);
 
@@ -65,102 +45,48 @@ function bounded(list: TransferInfo[]): TransferInfo[] {
   return sorted.filter((t) => !finished(t) || kept++ < HELD_FINISHED);
 }
 
+/** What the files store holds (its snapshot adds how the reading stands: agent-store.ts). */
+export interface FilesState {
+  /** Newest first. */
+  transfers: readonly TransferInfo[];
+  /** Oldest first, as `files.list` answers. */
+  received: readonly ReceivedInfo[];
+}
+
+export type FilesSnapshot = Loaded<FilesState>;
+
+/** The transfers and the inbox, and what the window does with them. */
 export class FilesStore {
-  private snapshot: FilesSnapshot = {
-    phase: 'loading',
-    error: null,
-    transfers: [],
-    received: [],
-    shares: [],
-    sharesError: null,
-  };
-  private readonly listeners = new Listeners<[]>();
-  private readonly disposers: Disposer[] = [];
-  private reading = false;
-  private readAgain = false;
-  private watchers = 0;
-  private timer: ReturnType<typeof setInterval> | null = null;
+  private readonly store: LiveStore<FilesState>;
 
   constructor(private readonly client: ApiClient) {
-    const transport = client.transport;
-    this.disposers.push(
-      transport.onState((state) => {
-        if (state.kind === 'connected') inBackground(this.refresh(), console, 'reading the transfers');
-      }),
-      client.onEvent((event, data) => this.onEvent(event, data)),
-    );
-    if (transport.state.kind === 'connected') inBackground(this.refresh(), console, 'reading the transfers');
+    this.store = agentStore<FilesState>(client, {
+      initial: { transfers: [], received: [] },
+      what: 'the transfers and received files',
+      load: async (call) => {
+        const [transfers, received] = await Promise.all([
+          call('files.transfers', {}),
+          call('files.list', {}),
+        ]);
+        return { transfers: bounded([...transfers]), received };
+      },
+      events: [
+        when('file.transfer', (s, t) => ({ ...s, transfers: withTransfer(s.transfers, t) })),
+        when('file.received', (s, r) => ({
+          ...s,
+          received: [...s.received.filter((x) => x.id !== r.id), r],
+        })),
+      ],
+    });
   }
 
-  get = (): FilesSnapshot => this.snapshot;
+  get = (): FilesSnapshot => this.store.get();
 
-  subscribe = (listener: () => void): Disposer => this.listeners.add(listener);
+  subscribe = (listener: () => void): Disposer => this.store.subscribe(listener);
 
-  private set(patch: Partial<FilesSnapshot>): void {
-    this.snapshot = { ...this.snapshot, ...patch };
-    this.listeners.emit();
-  }
-
-  /** Reads transfers, inbox and shares again (a read asked for while one runs runs once after it). */
-  async refresh(): Promise<void> {
-    if (this.reading) {
-      this.readAgain = true;
-      return;
-    }
-    this.reading = true;
-    try {
-      const [transfers, received] = await Promise.all([
-        this.client.call('files.transfers', {}),
-        this.client.call('files.list', {}),
-      ]);
-      // Events that came during the read are at least as new as its answer.
-      let merged: TransferInfo[] = bounded([...transfers]);
-      for (const t of this.snapshot.transfers) if (!transfers.some((x) => x.id === t.id)) merged.push(t);
-      merged = bounded(merged);
-      this.set({ phase: 'ready', error: null, transfers: merged, received });
-    } catch (err) {
-      const unsupported = err instanceof ApiError && /unknown method/.test(err.message);
-      this.set(
-        unsupported
-          ? { phase: 'unsupported', error: null }
-          : { phase: 'error', error: `Could not read the transfers and received files: ${messageOf(err)}` },
-      );
-    }
-    await this.refreshShares();
-    this.reading = false;
-    if (this.readAgain) {
-      this.readAgain = false;
-      await this.refresh();
-    }
-  }
-
-  /** Reads the shares again. */
-  async refreshShares(): Promise<void> {
-    try {
-      this.set({ shares: await this.client.call('share.list', {}), sharesError: null });
-    } catch (err) {
-      const unsupported = err instanceof ApiError && /unknown method/.test(err.message);
-      this.set({ sharesError: unsupported ? null : `Could not read the shares: ${messageOf(err)}` });
-    }
-  }
-
-  /** While the returned disposer is not called, the shares are read every SHARE_POLL_MS. */
-  watchShares(): Disposer {
-    this.watchers++;
-    if (this.watchers === 1) {
-      inBackground(this.refreshShares(), console, 'reading the shares');
-      this.timer = setInterval(() => {
-        if (this.client.transport.state.kind === 'connected')
-          inBackground(this.refreshShares(), console, 'reading the shares');
-      }, SHARE_POLL_MS);
-    }
-    return () => {
-      this.watchers--;
-      if (this.watchers === 0 && this.timer) {
-        clearInterval(this.timer);
-        this.timer = null;
-      }
-    };
+  /** Reads transfers and the inbox again. */
+  refresh(): Promise<void> {
+    return this.store.refresh();
   }
 
   /** Sends `paths` (absolute, on the agent's machine) to `peer`; throws the agent's error. */
@@ -169,19 +95,19 @@ export class FilesStore {
     paths: string[],
   ): Promise<TransferInfo & { skipped: Array<{ path: string; why: string }> }> {
     const sent = await this.client.call('files.send', { peer, paths });
-    this.set({ transfers: withTransfer(this.snapshot.transfers, sent) });
+    this.store.update((s) => ({ ...s, transfers: withTransfer(s.transfers, sent) }));
     return sent;
   }
 
   async cancel(id: string): Promise<void> {
     const t = await this.client.call('files.cancel', { id });
-    this.set({ transfers: withTransfer(this.snapshot.transfers, t) });
+    this.store.update((s) => ({ ...s, transfers: withTransfer(s.transfers, t) }));
   }
 
   /** Forgets the transfers that ended done or cancelled, here and in the agent (failed ones stay). */
   async clearFinished(): Promise<void> {
     await this.client.call('files.clear', {});
-    this.set({ transfers: this.snapshot.transfers.filter((t) => !clearable(t)) });
+    this.store.update((s) => ({ ...s, transfers: s.transfers.filter((t) => !clearable(t)) }));
   }
 
   /** Moves received entries `ids` into `dir`; the inbox is read again. */
@@ -201,58 +127,18 @@ export class FilesStore {
     }
   }
 
-  async stopShare(name: string): Promise<void> {
-    await this.client.call('share.remove', { name });
-    this.set({ shares: this.snapshot.shares.filter((s) => s.name !== name) });
-    await this.refreshShares();
-  }
-
   private async rereadInbox(): Promise<void> {
     try {
-      this.set({ received: await this.client.call('files.list', {}) });
+      const received = await this.client.call('files.list', {});
+      this.store.replace((s) => ({ ...s, received }));
     } catch {
       // The next event or reconnect reads it again; the action's own error is what the user sees.
     }
   }
 
-  private onEvent(event: string, data: unknown): void {
-    if (event === 'file.transfer' && isTransfer(data)) {
-      this.set({ transfers: withTransfer(this.snapshot.transfers, data) });
-    } else if (event === 'file.received' && isReceived(data)) {
-      const rest = this.snapshot.received.filter((r) => r.id !== data.id);
-      this.set({ received: [...rest, data] });
-    }
-  }
-
   dispose(): void {
-    for (const d of this.disposers) d();
-    if (this.timer) clearInterval(this.timer);
-    this.listeners.clear();
+    this.store.dispose();
   }
-}
-
-function isTransfer(data: unknown): data is TransferInfo {
-  const t = data as Partial<TransferInfo> | null;
-  return (
-    typeof t === 'object' &&
-    t !== null &&
-    typeof t.id === 'string' &&
-    typeof t.state === 'string' &&
-    typeof t.startedAt === 'string' &&
-    typeof t.peer?.name === 'string' &&
-    Array.isArray(t.names)
-  );
-}
-
-function isReceived(data: unknown): data is ReceivedInfo {
-  const r = data as Partial<ReceivedInfo> | null;
-  return (
-    typeof r === 'object' &&
-    r !== null &&
-    typeof r.id === 'string' &&
-    typeof r.from?.name === 'string' &&
-    Array.isArray(r.names)
-  );
 }
 
 /** The window's one files store, made on first use (lib/feature-services.ts). */

@@ -17,11 +17,14 @@ import './groups.css';
 export function GroupsView() {
   const { client } = useServices();
   const intent = useIntent('groups');
-  const { groups, invitations, loadError } = useGroups();
+  const phase = useGroups((s) => s.phase);
+  const loadError = useGroups((s) => s.error);
+  const groups = useGroups((s) => s.groups);
+  const invitations = useGroups((s) => s.invitations);
   const [name, setName] = useState('');
   const create = useAction();
-  const owned = (groups ?? []).filter((g) => g.role === 'owner');
-  const member = (groups ?? []).filter((g) => g.role === 'member');
+  const owned = groups.filter((g) => g.role === 'owner');
+  const member = groups.filter((g) => g.role === 'member');
   // A node that can own no group (a browser, ADR 0094) only joins: no New group form.
   const creates = client.serves('groups.create');
   return (
@@ -68,9 +71,12 @@ export function GroupsView() {
           {...(intent.refusedLink ? { refusedLink: intent.refusedLink } : {})}
         />
       </div>
+      {phase === 'unsupported' ? (
+        <p className="empty">This agent has no groups: it runs an older Clawbridge. Update it.</p>
+      ) : null}
       <ErrorText error={loadError} />
-      {groups === null && !loadError ? <p className="muted">Loading…</p> : null}
-      {groups !== null && groups.length === 0 ? (
+      {phase === 'loading' ? <p className="muted">Loading…</p> : null}
+      {phase === 'ready' && groups.length === 0 ? (
         <div className="empty">
           {creates ? (
             <p>

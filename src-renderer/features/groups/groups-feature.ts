@@ -1,6 +1,7 @@
 import type { Feature } from '../registry.js';
 import { GROUPS_LINKS } from './groups-links.js';
 import { GroupsView } from './GroupsView.js';
+import { followDeviceLinks, GROUPS } from './groups-store.js';
 import { followMembership, LEAVING } from './membership-news.js';
 
 /** Groups: the owner's devices shared with members, and the groups this device belongs to. */
@@ -13,5 +14,10 @@ export const groupsFeature: Feature = {
   // A member's side is the least: listing, joining, leaving. The owner's parts (create, invite,
   // history…) show where they are served (a browser node owns no group, ADR 0094).
   needs: ['groups.list', 'groups.join', 'groups.leave'],
-  watch: ({ client, store, toasts, get }) => followMembership(client, store, toasts, get(LEAVING)),
+  watch: ({ store, toasts, get }) => {
+    const offs = [followMembership(get(GROUPS), toasts, get(LEAVING)), followDeviceLinks(get(GROUPS), store)];
+    return () => {
+      for (const off of offs) off();
+    };
+  },
 };

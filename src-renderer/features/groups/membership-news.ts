@@ -3,14 +3,15 @@
  * person, dropped every device of the group or deleted it — the agent hears of it, ADR 0092) is said
  * in a toast wherever the window is: otherwise it only vanishes from the Groups view, and an open
  * terminal on one of its devices ends with a refusal that does not say why. A group left from this
- * window (Leave group) is not news: the view said so already. Pure but for the store it follows.
+ * window (Leave group) is not news: the view said so already. Pure but for the store it follows
+ * (groups-store.ts).
  */
 import type { GroupInfo } from '../../../src-main/groups/groups-contract.js';
-import type { ApiClient } from '../../api/client.js';
-import type { AgentStore } from '../../api/store.js';
+import type { LiveStore } from '../../api/agent-store.js';
 import type { Disposer } from '../../api/transport.js';
 import type { Toasts } from '../../lib/toasts.js';
 import { serviceKey } from '../../lib/feature-services.js';
+import type { GroupsState } from './groups-store.js';
 
 /** The groups this window asked to leave, so their going is not told again. */
 export class Leaving {
@@ -46,30 +47,25 @@ export function membershipEnded(
   return out;
 }
 
-/** Follows `groups.changed` from the first list read; returns its disposer. */
+/**
+ * Follows the groups store from its first read: each change of the list after it that drops a member
+ * group says so in a toast. Returns its disposer.
+ */
 export function followMembership(
-  client: ApiClient,
-  store: AgentStore,
-  toasts: Toasts,
+  groups: Pick<LiveStore<GroupsState>, 'get' | 'subscribe'>,
+  toasts: Pick<Toasts, 'show'>,
   leaving: Leaving,
 ): Disposer {
   let known: Map<string, string> | null = null;
-  let disposed = false;
-  client.call('groups.list', {}).then(
-    (r) => {
-      // An event that came first is newer than this answer.
-      if (!disposed && known === null) known = memberGroups(r.groups);
-    },
-    () => undefined, // no groups to follow until the next change says which
-  );
-  const stop = store.onAgentEvent((event, data) => {
-    if (event !== 'groups.changed') return;
-    const { groups } = data as { groups: GroupInfo[] };
-    if (known) for (const line of membershipEnded(known, groups, leaving)) toasts.show(line);
-    known = memberGroups(groups);
-  });
-  return () => {
-    disposed = true;
-    stop();
+  let seen: readonly GroupInfo[] | null = null;
+  const check = () => {
+    const { phase, groups: now } = groups.get();
+    // Before the first read answers, the list held is no one's (an event that came first is in it).
+    if (phase === 'loading' || now === seen) return;
+    seen = now;
+    if (known) for (const line of membershipEnded(known, now, leaving)) toasts.show(line);
+    known = memberGroups(now);
   };
+  check();
+  return groups.subscribe(check);
 }

@@ -1,7 +1,7 @@
 /**
  * The window's view of this node's inbox and outbox (docs/api.md §Messages): read once on
- * (re)connecting, then kept live by the agent's `message` (a new inbox message) and `message.state`
- * (an outbox message moved on) events, as the AgentStore keeps the rest. Views read it with
+ * (re)connecting (api/agent-store.ts), then kept live by the agent's `message` (a new inbox message)
+ * and `message.state` (an outbox message moved on) events. Views read it with
  * `useSyncExternalStore`; none fetches on mount.
  *
  * The outbox keeps what was sent as the inbox keeps what came, and is read with its bodies; a state
@@ -16,8 +16,9 @@ import type {
   MessageState,
   OutboxMessage,
 } from '../../../src-main/messages/messages-contract.js';
-import { messageOf, type ApiClient } from '../../api/client.js';
-import { ApiError, Listeners, type Disposer } from '../../api/transport.js';
+import { agentStore, when, type LiveStore, type Loaded } from '../../api/agent-store.js';
+import type { ApiClient } from '../../api/client.js';
+import { ApiError, type Disposer } from '../../api/transport.js';
 import { serviceKey } from '../../lib/feature-services.js';
 import type { KeyValue } from '../../lib/navigation.js';
 import { inBackground } from '../../../src-main/core/background.js';
@@ -51,18 +52,15 @@ export const SENT_TEXTS_KEPT = 200;
 export const SENT_TEXT_CHARS = 4000;
 const SENT_TEXTS_KEY = 'clawbridge.sentMessages';
 
-export interface MessagesSnapshot {
-  /**
-   * `loading` until the first read answered; `unsupported` when the agent does not know the messages
-   * methods (an older release); `error` when the last read failed (`error` says why).
-   */
-  phase: 'loading' | 'ready' | 'unsupported' | 'error';
-  error: string | null;
+/** What the messages store holds; its snapshot adds how the reading stands (agent-store.ts). */
+export interface MessagesState {
   /** Oldest first, at most HELD_MESSAGES. */
   inbox: readonly InboxMessage[];
   /** Oldest first, at most HELD_MESSAGES. */
   outbox: readonly OutboxMessage[];
 }
+
+export type MessagesSnapshot = Loaded<MessagesState>;
 
 /** A state never moves back (the agent's box-records.ts stateRank): a late event must not undo one. */
 const RANK: Record<MessageState, number> = {
@@ -81,14 +79,13 @@ export function laterState(held: OutboxMessage | undefined, next: OutboxMessage)
 }
 
 export class MessagesStore {
-  private snapshot: MessagesSnapshot = { phase: 'loading', error: null, inbox: [], outbox: [] };
-  private readonly listeners = new Listeners<[]>();
-  private readonly disposers: Disposer[] = [];
-  /** Events that came while a read ran: the read's answer may predate them. */
-  private during: { inbox: InboxMessage[]; outbox: OutboxMessage[] } | null = null;
-  private readAgain = false;
+  private readonly store: LiveStore<MessagesState>;
   private readonly sentTexts: Map<string, string>;
-  /** Outbox messages whose bodies are to be read (first seen in a state event), and whether that runs. */
+  /**
+   * Outbox messages whose bodies were asked for since the last read (those it did not bring, and those
+   * first seen in a state event), so each is asked for once; and whether a request runs.
+   */
+  private readonly bodiesAsked = new Set<string>();
   private readonly bodiesWanted = new Set<string>();
   private fetchingBodies = false;
 
@@ -98,85 +95,38 @@ export class MessagesStore {
     private readonly prefs: KeyValue | null = null,
   ) {
     this.sentTexts = loadSentTexts(prefs);
-    const transport = client.transport;
-    this.disposers.push(
-      transport.onState((state) => {
-        if (state.kind === 'connected') inBackground(this.refresh(), console, 'reading the messages');
-      }),
-      client.onEvent((event, data) => this.onEvent(event, data)),
-    );
-    if (transport.state.kind === 'connected') inBackground(this.refresh(), console, 'reading the messages');
+    this.store = agentStore<MessagesState>(client, {
+      initial: { inbox: [], outbox: [] },
+      what: 'the messages',
+      load: async (call) => {
+        const [inbox, outbox] = await Promise.all([
+          readInbox(call),
+          call('messages.outbox', { limit: HELD_MESSAGES, bodies: true }),
+        ]);
+        // A new read brings the bodies it can: those it does not are asked for again.
+        this.bodiesAsked.clear();
+        return { inbox: held(byId(inbox)), outbox: held(byId(outbox), true) };
+      },
+      events: [
+        when('message', (s, m) => ({ ...s, inbox: held(withInbox(byId(s.inbox), [m])) })),
+        when('message.state', (s, m) => ({ ...s, outbox: held(withOutbox(byId(s.outbox), [m]), true) })),
+      ],
+    });
+    this.store.subscribe(() => this.askBodies());
   }
 
-  get = (): MessagesSnapshot => this.snapshot;
+  get = (): MessagesSnapshot => this.store.get();
 
-  subscribe = (listener: () => void): Disposer => this.listeners.add(listener);
+  subscribe = (listener: () => void): Disposer => this.store.subscribe(listener);
 
   /** The text this window sent as message `id`, when it still has it. */
   sentText(id: string): string | undefined {
     return this.sentTexts.get(id);
   }
 
-  /** Reads both boxes again (on connecting; a read asked for while one runs runs once after it). */
-  async refresh(): Promise<void> {
-    if (this.during) {
-      this.readAgain = true;
-      return;
-    }
-    this.during = { inbox: [], outbox: [] };
-    try {
-      const [inbox, outbox] = await Promise.all([
-        this.readInbox(),
-        this.client.call('messages.outbox', { limit: HELD_MESSAGES, bodies: true }),
-      ]);
-      const came = this.during;
-      this.during = null;
-      let inboxById = new Map(inbox.map((m) => [m.id, m]));
-      let outboxById = new Map(outbox.map((m) => [m.id, m]));
-      inboxById = withInbox(inboxById, came.inbox);
-      outboxById = withOutbox(outboxById, came.outbox);
-      this.set({ phase: 'ready', error: null, inbox: held(inboxById), outbox: held(outboxById, true) });
-      // Those past one answer's share of bodies: asked for by ID.
-      for (const m of this.snapshot.outbox)
-        if (!hasBody(m) && m.size > 0 && !this.sentTexts.has(m.id)) this.bodiesWanted.add(m.id);
-      if (this.bodiesWanted.size > 0 && !this.fetchingBodies)
-        inBackground(this.fetchBodies(), console, 'reading message bodies');
-    } catch (err) {
-      this.during = null;
-      const unsupported = err instanceof ApiError && /unknown method/.test(err.message);
-      this.set(
-        unsupported
-          ? { phase: 'unsupported', error: null }
-          : { phase: 'error', error: `Could not read the messages: ${messageOf(err)}` },
-      );
-    }
-    if (this.readAgain) {
-      this.readAgain = false;
-      await this.refresh();
-    }
-  }
-
-  /**
-   * The newest HELD_MESSAGES of the inbox. One answer carries a bounded share of bodies (the agent's
-   * MESSAGE_LIST_BODY_BUDGET), the oldest of those asked for first: while one comes back short, the
-   * rest is asked for `after` its last, until HELD_BODY_CHARS are held (then the newest are left out
-   * and the view says so through their absence, as `msg inbox` would show them).
-   */
-  private async readInbox(): Promise<InboxMessage[]> {
-    const all: InboxMessage[] = [];
-    let chars = 0;
-    let want = HELD_MESSAGES;
-    let after: string | undefined;
-    while (want > 0 && chars < HELD_BODY_CHARS) {
-      const page = await this.client.call('messages.list', { limit: want, ...(after ? { after } : {}) });
-      if (page.length === 0) break;
-      all.push(...page);
-      for (const m of page) chars += (m.text ?? m.base64 ?? '').length;
-      if (page.length >= want) break;
-      want -= page.length;
-      after = page.at(-1)!.id;
-    }
-    return all;
+  /** Reads both boxes again (as on connecting). */
+  refresh(): Promise<void> {
+    return this.store.refresh();
   }
 
   /**
@@ -189,7 +139,7 @@ export class MessagesStore {
     if (size > MAX_BODY_BYTES) throw new ApiError('TOO_LARGE', tooLargeText(size));
     const sent = await this.client.call('messages.send', { peer, text });
     this.keepSentText(sent.id, text);
-    this.takeOutbox([sent]);
+    this.store.update((s) => ({ ...s, outbox: held(withOutbox(byId(s.outbox), [sent]), true) }));
     return sent;
   }
 
@@ -201,27 +151,23 @@ export class MessagesStore {
     if (ids.length === 0) return;
     await this.client.call('messages.ack', { ids: [...ids] });
     const acked = new Set(ids);
-    this.set({
-      inbox: this.snapshot.inbox.map((m) => (acked.has(m.id) && !m.read ? { ...m, read: true } : m)),
-    });
+    this.store.update((s) => ({
+      ...s,
+      inbox: s.inbox.map((m) => (acked.has(m.id) && !m.read ? { ...m, read: true } : m)),
+    }));
   }
 
-  private onEvent(event: string, data: unknown): void {
-    if (event === 'message' && isInboxMessage(data)) {
-      this.during?.inbox.push(data);
-      this.set({ inbox: held(withInbox(byId(this.snapshot.inbox), [data])) });
-    } else if (event === 'message.state' && isOutboxMessage(data)) {
-      this.during?.outbox.push(data);
-      this.takeOutbox([data]);
+  /**
+   * Asks for the body of each outbox message that has none (a state event carries none, and one
+   * answer carries a bounded share), unless this window sent it (its text is kept here) or it was
+   * asked for since the last read.
+   */
+  private askBodies(): void {
+    for (const m of this.store.get().outbox) {
+      if (hasBody(m) || this.sentTexts.has(m.id) || this.bodiesAsked.has(m.id)) continue;
+      this.bodiesAsked.add(m.id);
+      this.bodiesWanted.add(m.id);
     }
-  }
-
-  private takeOutbox(messages: OutboxMessage[]): void {
-    const before = byId(this.snapshot.outbox);
-    // New here, sent by someone else (a program, another window): its body is asked for.
-    for (const m of messages)
-      if (!before.has(m.id) && !this.sentTexts.has(m.id) && !hasBody(m)) this.bodiesWanted.add(m.id);
-    this.set({ outbox: held(withOutbox(before, messages), true) });
     if (this.bodiesWanted.size > 0 && !this.fetchingBodies)
       inBackground(this.fetchBodies(), console, 'reading message bodies');
   }
@@ -234,7 +180,7 @@ export class MessagesStore {
         const ids = [...this.bodiesWanted].slice(0, BODIES_PER_CALL);
         for (const id of ids) this.bodiesWanted.delete(id);
         const got = await this.client.call('messages.outbox', { ids, bodies: true, limit: ids.length });
-        this.set({ outbox: held(withOutbox(byId(this.snapshot.outbox), got), true) });
+        this.store.update((s) => ({ ...s, outbox: held(withOutbox(byId(s.outbox), got), true) }));
       }
     } catch {
       // The connection went: the next read (on connecting again) brings the bodies.
@@ -258,15 +204,32 @@ export class MessagesStore {
     }
   }
 
-  private set(patch: Partial<MessagesSnapshot>): void {
-    this.snapshot = { ...this.snapshot, ...patch };
-    this.listeners.emit();
-  }
-
   dispose(): void {
-    for (const d of this.disposers) d();
-    this.listeners.clear();
+    this.store.dispose();
   }
+}
+
+/**
+ * The newest HELD_MESSAGES of the inbox. One answer carries a bounded share of bodies (the agent's
+ * MESSAGE_LIST_BODY_BUDGET), the oldest of those asked for first: while one comes back short, the
+ * rest is asked for `after` its last, until HELD_BODY_CHARS are held (then the newest are left out
+ * and the view says so through their absence, as `msg inbox` would show them).
+ */
+async function readInbox(call: ApiClient['call']): Promise<InboxMessage[]> {
+  const all: InboxMessage[] = [];
+  let chars = 0;
+  let want = HELD_MESSAGES;
+  let after: string | undefined;
+  while (want > 0 && chars < HELD_BODY_CHARS) {
+    const page = await call('messages.list', { limit: want, ...(after ? { after } : {}) });
+    if (page.length === 0) break;
+    all.push(...page);
+    for (const m of page) chars += (m.text ?? m.base64 ?? '').length;
+    if (page.length >= want) break;
+    want -= page.length;
+    after = page.at(-1)!.id;
+  }
+  return all;
 }
 
 /** `The message is 1.2 MiB; a message holds at most 1 MiB — nothing was sent.` */
@@ -349,31 +312,6 @@ function loadSentTexts(prefs: KeyValue | null): Map<string, string> {
   } catch {
     return new Map();
   }
-}
-
-function isInboxMessage(data: unknown): data is InboxMessage {
-  const m = data as Partial<InboxMessage> | null;
-  return (
-    typeof m === 'object' &&
-    m !== null &&
-    typeof m.id === 'string' &&
-    typeof m.from?.fingerprint === 'string' &&
-    typeof m.receivedAt === 'string' &&
-    typeof m.read === 'boolean'
-  );
-}
-
-function isOutboxMessage(data: unknown): data is OutboxMessage {
-  const m = data as Partial<OutboxMessage> | null;
-  return (
-    typeof m === 'object' &&
-    m !== null &&
-    typeof m.id === 'string' &&
-    typeof m.peer?.fingerprint === 'string' &&
-    typeof m.sentAt === 'string' &&
-    typeof m.state === 'string' &&
-    m.state in RANK
-  );
 }
 
 /** The window's one messages store, made on first use (lib/feature-services.ts). */

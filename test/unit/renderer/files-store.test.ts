@@ -1,6 +1,7 @@
 /**
- * The window's files store (src-renderer/features/files/files-store.ts) against a fake agent, and the Files
- * view's words (features/files/files-text.ts): transfers, inbox and shares read on connecting;
+ * The window's files and shares stores (src-renderer/features/files/files-store.ts, shares-store.ts)
+ * against a fake agent, and the Files view's words (features/files/files-text.ts): transfers, inbox
+ * and shares read on connecting;
  * `file.transfer` and `file.received` keep them live without a request; a finished transfer does not
  * move back on a late event; an older agent is `unsupported`; a refusal without `files` says where to
  * grant it; typed paths must be absolute.
@@ -11,6 +12,7 @@ import type { ReceivedInfo, TransferInfo } from '../../../src-main/files/files-c
 import { ApiClient } from '../../../src-renderer/api/client.js';
 import { FakeTransport } from '../../../src-renderer/api/fake-transport.js';
 import { FilesStore, HELD_FINISHED, withTransfer } from '../../../src-renderer/features/files/files-store.js';
+import { SharesStore } from '../../../src-renderer/features/files/shares-store.js';
 import { ApiError } from '../../../src-renderer/api/transport.js';
 import {
   grantText,
@@ -124,10 +126,12 @@ test('an older agent without the files methods is unsupported, not an error; a f
     throw new ApiError('BAD_ARGUMENT', "unknown method 'share.list'");
   });
   const store = new FilesStore(new ApiClient(transport));
+  const shares = new SharesStore(new ApiClient(transport));
   await tick();
   await tick();
   assert.equal(store.get().phase, 'unsupported');
-  assert.equal(store.get().sharesError, null);
+  assert.equal(shares.get().phase, 'unsupported');
+  assert.equal(shares.get().error, null, 'an agent without shares shows no error');
   transport.on('files.transfers', () => {
     throw new ApiError('SERVICE_FAILED', 'the file inbox is not open yet; try again');
   });
@@ -154,9 +158,10 @@ test('sending, moving out and stopping a share go to the agent and show at once'
   transport.on('files.list', () => []);
   await store.moveOut('/d', ['r1']);
   assert.deepEqual(store.get().received, []);
+  const shares = new SharesStore(new ApiClient(transport));
   transport.on('share.list', () => []);
   transport.on('share.remove', (p) => p);
-  await store.stopShare('public');
+  await shares.stop('public');
   assert.ok(
     transport.calls.some((c) => c.method === 'share.remove'),
     "transport.calls.some((c) => c.method === 'share.remove')",

@@ -6,13 +6,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiClient } from '../../../src-renderer/api/client.js';
 import { FakeTransport } from '../../../src-renderer/api/fake-transport.js';
-import { AgentStore } from '../../../src-renderer/api/store.js';
 import {
   followMembership,
   Leaving,
   membershipEnded,
   memberGroups,
 } from '../../../src-renderer/features/groups/membership-news.js';
+import { groupsStore } from '../../../src-renderer/features/groups/groups-store.js';
 import { Toasts } from '../../../src-renderer/lib/toasts.js';
 import type { GroupInfo } from '../../../src-main/groups/groups-contract.js';
 import { until } from '../../helpers/wait.js';
@@ -42,26 +42,26 @@ test('a member group gone from the list is news; an owned one and one left here 
   assert.deepEqual(membershipEnded(before, [LAB, CI], leaving), [], 'still there: nothing');
 });
 
-test('the window follows groups.changed from the first list it reads', async () => {
-  const t = new FakeTransport();
-  const client = new ApiClient(t);
-  const store = new AgentStore(client);
+test('the window follows the groups store from its first read: an event or a read that drops a member group is news', async () => {
+  const t = new FakeTransport().on('groups.list', () => ({ groups: [LAB, MINE] }));
+  const groups = groupsStore(new ApiClient(t));
   const toasts = new Toasts();
-  let listed = false;
-  t.on('groups.list', () => {
-    listed = true;
-    return { groups: [LAB, MINE] };
-  });
-  const stop = followMembership(client, store, toasts, new Leaving());
-  await until('the first list is read', () => listed, 2_000);
-  // Let the answer reach the follower.
-  await Promise.resolve();
-  t.emit('groups.changed', { groups: [MINE] });
+  const stop = followMembership(groups, toasts, new Leaving());
+  await until('the first list is read', () => groups.get().phase === 'ready', 2_000);
+  assert.equal(toasts.get().length, 0, 'the first list is no news');
+  t.emit('groups.changed', { groups: [MINE, CI] });
   assert.deepEqual(
     toasts.get().map((x) => x.text),
     ['You are no longer in lab: its owner removed you or deleted the group'],
   );
+  t.on('groups.list', () => ({ groups: [MINE] }));
+  await groups.refresh();
+  assert.equal(
+    toasts.get().at(-1)?.text,
+    'You are no longer in ci: its owner removed you or deleted the group',
+    'a read again (a reconnect) that no longer lists ci says so',
+  );
   stop();
   t.emit('groups.changed', { groups: [] });
-  assert.equal(toasts.get().length, 1, 'nothing after stop');
+  assert.equal(toasts.get().length, 2, 'nothing after stop');
 });

@@ -191,6 +191,32 @@ test('events that come while a read runs survive its older answer', async () => 
   assert.equal(m.get().outbox[0]!.state, 'delivered');
 });
 
+test("what this window did while a read ran (sent, marked read) survives the read's older answer", async () => {
+  const { t, answers } = fake('connecting');
+  const m = new MessagesStore(new ApiClient(t));
+  const x = inbox({ text: 'unread' });
+  answers.list.push([x]);
+  t.setState({ kind: 'connected' });
+  await settle();
+  const list = held<InboxMessage[]>();
+  const box = held<OutboxMessage[]>();
+  answers.list.push(list.promise);
+  answers.outbox.push(box.promise);
+  const reading = m.refresh();
+  const sent = await m.send(B, 'sent during the read');
+  await m.ack([x.id]);
+  // The answers were made before the send and the ack.
+  list.release([{ ...x, read: false }]);
+  box.release([]);
+  await reading;
+  assert.deepEqual(
+    m.get().outbox.map((o) => o.id),
+    [sent.id],
+    'the message sent meanwhile is still in the outbox',
+  );
+  assert.equal(m.get().inbox[0]!.read, true, 'the message marked read meanwhile stays read');
+});
+
 test('held messages are bounded: a flood of events keeps the newest', async () => {
   const { t } = fake();
   const m = new MessagesStore(new ApiClient(t));
