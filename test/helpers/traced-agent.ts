@@ -4,17 +4,10 @@
  * TurboFan or Sparkplug compiled after it started. The trace flags name no compiler, so the agent holds
  * and releases them as it does for users.
  */
-import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { ControlClient } from '../../src-main/api/control-client.js';
 import { controlSocketPath } from '../../src-main/home/home-dir.js';
-import { until } from './wait.js';
-
-const main = fileURLToPath(new URL('../../src-main/cli/main.ts', import.meta.url));
+import { startAgent, tempHome } from './processes.js';
 
 export interface TracedAgent {
   /** A control-socket client of the agent (closed by `stop`). */
@@ -31,56 +24,34 @@ export const TURBOFAN_LINE = /completed optimizing/;
 /** Lines of a trace that say Sparkplug compiled a batch. */
 export const SPARKPLUG_LINE = /^\[Baseline batch compilation\]/;
 
-/** Starts agent `a` in a fresh home (removed by `stop`), and connects to it once it runs. */
+/**
+ * Agent `a`, run from the source (the trace names the source's functions), in a fresh home (removed
+ * with the test's others), connected to once it runs.
+ */
 export async function startTracedAgent(label: string): Promise<TracedAgent> {
-  const home = mkdtempSync(join(tmpdir(), `cb-${label}-`));
-  const agent = spawn(
-    process.execPath,
-    [
-      '--trace-opt',
-      '--trace-baseline-batch-compilation',
-      '--import',
-      'tsx',
-      main,
-      'agent',
-      '--home',
-      home,
-      '--name',
-      'a',
-      '--listen',
-      '127.0.0.1:0',
-      '--no-ui',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CLAWBRIDGE_LOG: 'warn' } },
-  );
-  let out = '';
-  let err = '';
-  agent.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
-  agent.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
-  const exited = new Promise((resolve) => agent.once('exit', resolve));
-  const stopProcess = async () => {
-    agent.kill('SIGTERM');
-    await exited;
-    rmSync(home, { recursive: true, force: true });
-  };
+  const home = tempHome(label);
+  const agent = await startAgent(home, {
+    name: 'a',
+    listen: '127.0.0.1:0',
+    ui: false,
+    v8Trace: true,
+    entry: 'source',
+  });
+  const served = agent.stdout().length;
   let client: ControlClient;
-  let served: number;
   try {
-    await until('the agent to start', () => /agent a running/.test(out) || agent.exitCode !== null, 60_000);
-    assert.ok(agent.exitCode === null, `agent did not start: ${err}`);
-    served = out.length;
     client = await ControlClient.connect(controlSocketPath(home), home);
   } catch (e) {
-    await stopProcess();
+    await agent.stop();
     throw e;
   }
   return {
     client,
-    linesSinceStart: () => out.slice(served).split('\n'),
-    cpuMs: () => processCpuMs(agent.pid ?? 0),
+    linesSinceStart: () => agent.stdout().slice(served).split('\n'),
+    cpuMs: () => processCpuMs(agent.child.pid ?? 0),
     stop: async () => {
       client.close();
-      await stopProcess();
+      await agent.stop();
     },
   };
 }
