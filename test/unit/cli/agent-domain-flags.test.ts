@@ -12,6 +12,7 @@ import type { AgentFlag } from '../../../src-main/cli/domain-cli.js';
 import { registerServerCommands } from '../../../src-main/cli/server-commands.js';
 import { checkServerFlags } from '../../../src-main/cli/service-this-cli.js';
 import { settingsSchemas } from '../../../src-main/state/settings.js';
+import '../../helpers/agent-contract.js';
 
 const saved = settingsSchemas().settingsSchema.parse({});
 
@@ -28,17 +29,13 @@ test("--terminal-resume is the terminal domain's flag, and sets its setting as b
     { terminalResumeMs: 300_000 },
     'five minutes, in ms',
   );
+  const resume = (value: string) => agentOverrides({}, saved, undefined, [{ flag, value }]).terminalResumeMs;
+  assert.equal(saved.terminalResumeMs, 60_000, 'the default, in ms');
+  assert.equal(resume('90'), 90_000, 'bare seconds');
   assert.deepEqual(agentOverrides({}, saved, undefined, [{ flag, value: undefined }]), {}, 'not given');
-  assert.throws(
-    () => agentOverrides({}, saved, undefined, [{ flag, value: '25h' }]),
-    /--terminal-resume '25h' must be between 1s and 24h/,
-    'out of bounds',
-  );
-  assert.throws(
-    () => agentOverrides({}, saved, undefined, [{ flag, value: 'soon' }]),
-    /--terminal-resume/,
-    'not a duration',
-  );
+  assert.throws(() => resume('soon'), /is not a duration/, 'not a duration');
+  assert.throws(() => resume('500ms'), /--terminal-resume '500ms' must be between 1s and 24h/, 'too short');
+  assert.throws(() => resume('2d'), /between 1s and 24h/, 'too long');
 });
 
 test('`agent --help` lists the domain flags it is given, and only those', async () => {

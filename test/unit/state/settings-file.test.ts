@@ -383,16 +383,6 @@ test('relay tokens name their relay: a token given bare to two relays would reac
   assert.deepEqual(agentOverrides({ relayToken: [''] }, one).relays, [{ url: 'wss://one:7474' }]);
 });
 
-test('--terminal-resume becomes terminalResumeMs within 1 s … 24 h', () => {
-  const saved = new SettingsStore(home()).get();
-  assert.equal(saved.terminalResumeMs, 60_000);
-  assert.equal(agentOverrides({ terminalResume: '5m' }, saved).terminalResumeMs, 300_000);
-  assert.equal(agentOverrides({ terminalResume: '90' }, saved).terminalResumeMs, 90_000);
-  assert.throws(() => agentOverrides({ terminalResume: 'soon' }, saved), /is not a duration/);
-  assert.throws(() => agentOverrides({ terminalResume: '500ms' }, saved), /between 1s and 24h/);
-  assert.throws(() => agentOverrides({ terminalResume: '2d' }, saved), /between 1s and 24h/);
-});
-
 test('a save that cannot be written names the file and what to do, and changes nothing', () => {
   const home = tempDir('cb-settings-');
   const store = new SettingsStore(home);
