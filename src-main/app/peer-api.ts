@@ -20,7 +20,6 @@ import { UpgradableLink } from '../transport/upgradable-link.js';
 import { malformedPatterns } from '../core/forward-limits.js';
 import type { PeerRecord, Permission, RelaySetting } from '../state/settings.js';
 import { nodeKindOfCert } from '../crypto/node-kind.js';
-import { permissionWords } from '../core/permissions.js';
 import { resolvePeer } from '../links/resolve-peer.js';
 import { peerStateView, addressOf, homeRelayOf } from '../links/peer-view.js';
 import type { PeerStateSource } from '../links/peer-view.js';
@@ -48,6 +47,7 @@ export interface PeersDeps {
     | 'setListenOn'
     | 'rename'
     | 'setRoute'
+    | 'vocabulary'
   >;
   readonly links: PeerDirectory &
     Pick<PeerStreams, 'activePath'> & {
@@ -228,7 +228,7 @@ export function addPeer(agent: PeersDeps, p: MethodParams<'peers.add'>): PeerInf
     ...existing,
     fingerprint,
     name: p.name,
-    allow: p.allow ?? existing?.allow ?? [...permissionWords().byDefault],
+    allow: p.allow ?? existing?.allow ?? [...agent.state.vocabulary.permissions.byDefault],
     addresses,
     addedAt: existing?.addedAt ?? isoTime(),
     ...(homeRelay ? { homeRelay } : {}),
@@ -288,7 +288,7 @@ export function setPermission(
   permission: Permission,
   granted: boolean,
 ): PeerInfo {
-  if (!permissionWords().knows(permission))
+  if (!agent.state.vocabulary.permissions.knows(permission))
     throw new ClawError('BAD_ARGUMENT', `unknown permission '${String(permission)}'`);
   const entry = resolvePeer(agent.links, ref);
   const allow = granted

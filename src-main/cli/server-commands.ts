@@ -85,14 +85,16 @@ export function registerServerCommands(program: Command, agentFlags: readonly Ag
       const home = resolveHome(opts.home);
       // The agent's modules load when it runs, not when the command is registered: `clawbridge --help`
       // registers every command, and parsing the whole agent made it slow (docs/design/loading-on-demand.md).
-      const [{ runAgent }, { NodeState }, { settingsSchemas }] = await Promise.all([
+      const [{ runAgent }, { NodeState }, { settingsSchemas }, { NODE_VOCABULARY }] = await Promise.all([
         import('../app/run-agent.js'),
         import('../state/node-state.js'),
         import('../state/settings.js'),
+        import('../api/vocabulary.js'),
       ]);
+      // The node's own fields are what the flags read (a domain's flag sets its setting whole).
       const saved = existsSync(home)
         ? NodeState.open(home).get()
-        : settingsSchemas().settingsSchema.parse({});
+        : settingsSchemas(NODE_VOCABULARY).settingsSchema.parse({});
       const given = domainOptions.map(({ flag, option }) => ({
         flag,
         value: (opts as Readonly<Record<string, unknown>>)[option.attributeName()] as string | undefined,

@@ -12,9 +12,9 @@ import type { AgentFlag } from '../../../src-main/cli/domain-cli.js';
 import { registerServerCommands } from '../../../src-main/cli/server-commands.js';
 import { checkServerFlags } from '../../../src-main/cli/service-this-cli.js';
 import { settingsSchemas } from '../../../src-main/state/settings.js';
-import '../../helpers/agent-contract.js';
+import { agentVocabulary } from '../../helpers/agent-contract.js';
 
-const saved = settingsSchemas().settingsSchema.parse({});
+const saved = settingsSchemas(agentVocabulary).settingsSchema.parse({});
 
 async function terminalResume(): Promise<AgentFlag> {
   const flag = (await domainAgentFlags()).find((f) => f.flags.startsWith('--terminal-resume '));
