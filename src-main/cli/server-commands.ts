@@ -20,8 +20,8 @@ import { errorMessage } from '../core/errors.js';
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 /**
- * `agent`, `relay` and `id`'s neighbours. `agentFlags`: the flags the domains add to `agent` (their
- * `cli/` parts, domain-commands.ts domainAgentFlags), each setting its domain's settings.
+ * Registers `agent` and `relay`. `agentFlags`: the flags the domains add to `agent` (their `cli/`
+ * parts, domain-commands.ts domainAgentFlags), each setting its domain's settings.
  */
 export function registerServerCommands(program: Command, agentFlags: readonly AgentFlag[] = []): void {
   // Each domain flag with where commander puts its value.
