@@ -180,7 +180,10 @@ export function refuseGuest(
   const why = `cannot ${what} ${entry.record.name}: it is here through ${guest.because.join(', ')}, not paired`;
   const decided = agent.guests?.decidedWhere(entry.fingerprint, change, asked);
   if (!decided) throw new ClawError('BAD_ARGUMENT', `${why}; what let it in decides that`);
-  throw new ClawError('BAD_ARGUMENT', ...commandArgs(`${why}; ${decided.before}`, decided.hint, decided.after));
+  throw new ClawError(
+    'BAD_ARGUMENT',
+    ...commandArgs(`${why}; ${decided.before}`, decided.hint, decided.after),
+  );
 }
 
 /** The entry the links keep for a peer just saved (they follow the node state at once). */

@@ -25,7 +25,10 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
  */
 export function registerServerCommands(program: Command, agentFlags: readonly AgentFlag[] = []): void {
   // Each domain flag with where commander puts its value.
-  const domainOptions = agentFlags.map((flag) => ({ flag, option: new Option(flag.flags, flag.description) }));
+  const domainOptions = agentFlags.map((flag) => ({
+    flag,
+    option: new Option(flag.flags, flag.description),
+  }));
   const agent = program
     .command('agent')
     .description('run the connector agent in the foreground (settings given once are saved)')

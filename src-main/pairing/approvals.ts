@@ -242,7 +242,12 @@ export class Approvals implements Pick<PendingLinkDeps, 'onUnknownHello'> {
   approve(ref: PendingRef, allow?: Permission[]): PeerRecord {
     const req = this.find(ref);
     this.checkConfirmed(req, ref.fingerprint);
-    const peer = pairedPeerRecord(this.deps.state.peers(), req, allow, defaultAllowFor(req, this.deps.state.vocabulary.permissions));
+    const peer = pairedPeerRecord(
+      this.deps.state.peers(),
+      req,
+      allow,
+      defaultAllowFor(req, this.deps.state.vocabulary.permissions),
+    );
     this.deps.state.addPeer(peer);
     this.events.emit('decision', { approved: true, record: req, peer });
     this.deps.notifier.changed();

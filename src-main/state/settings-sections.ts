@@ -8,11 +8,7 @@
  * Which sections a settings file reads is its composition's (api/vocabulary.ts, ADR 0118), handed to
  * the file when it is opened.
  */
-import type {
-  DomainSettings,
-  SettingsOption,
-  SettingsSection,
-} from '../api/contract-piece.js';
+import type { DomainSettings, SettingsOption, SettingsSection } from '../api/contract-piece.js';
 import type { Disposer } from '../core/emitter.js';
 import type { Settings } from './settings.js';
 

@@ -39,11 +39,9 @@ function readAndSave(dir: string, vocabulary: Vocabulary): { read: string; writt
 }
 
 test('a config.json and a permission set read the same whatever order the domains are listed in', () => {
-  const orders = [
-    [...domains],
-    [...domains].reverse(),
-    [...domains.slice(3), ...domains.slice(0, 3)],
-  ].map((list) => vocabularyOf(list));
+  const orders = [[...domains], [...domains].reverse(), [...domains.slice(3), ...domains.slice(0, 3)]].map(
+    (list) => vocabularyOf(list),
+  );
   // An older file too: no knownPermissions, so the words added since are granted as each decided.
   const older = JSON.parse(readFileSync(fixture, 'utf8')) as Record<string, unknown>;
   delete older.knownPermissions;
@@ -55,7 +53,8 @@ test('a config.json and a permission set read the same whatever order the domain
     }
   }
   const [words, ...rest] = orders.map((v) => v.permissions);
-  const grants = '{"t":"grants","allow":["listen","files","relay","message","forward","terminal","teleport"]}';
+  const grants =
+    '{"t":"grants","allow":["listen","files","relay","message","forward","terminal","teleport"]}';
   for (const other of rest) {
     assert.deepEqual(other.words, words!.words, 'the words, in one order');
     assert.deepEqual(other.byDefault, words!.byDefault, 'the default grant');
@@ -78,14 +77,25 @@ test('two compositions in one process do not see each other’s words or section
   // The toy's composition first, then the agent's without it, then the toy's again: each as alone.
   for (const round of [1, 2]) {
     const toyState = NodeState.open(home(text), undefined, withToy.vocabulary);
-    assert.deepEqual(toyState.section('toys').get(), [{ id: '1', text: 'hello' }], `${round}: the toy reads its section`);
+    assert.deepEqual(
+      toyState.section('toys').get(),
+      [{ id: '1', text: 'hello' }],
+      `${round}: the toy reads its section`,
+    );
     assert.ok(!toyState.unknownKeys.includes('toys'), `${round}: a section it knows`);
     assert.ok(withToy.permissions.knows('toy'), `${round}: the toy's composition knows its word`);
 
     const dir = home(text);
     const plain = NodeState.open(dir, undefined, agent.vocabulary);
-    assert.ok(plain.unknownKeys.includes('toys'), `${round}: the agent without the toy keeps its section as a key it does not know`);
-    assert.throws(() => plain.section('toys'), /no domain here brings the settings' toys/, `${round}: no slice of it`);
+    assert.ok(
+      plain.unknownKeys.includes('toys'),
+      `${round}: the agent without the toy keeps its section as a key it does not know`,
+    );
+    assert.throws(
+      () => plain.section('toys'),
+      /no domain here brings the settings' toys/,
+      `${round}: no slice of it`,
+    );
     assert.equal(agent.permissions.knows('toy'), false, `${round}: nor its word`);
     assert.deepEqual(
       decodeControlLine('{"t":"grants","allow":["toy","terminal"]}', agent.permissions),

@@ -50,7 +50,7 @@ test("a guest of a domain that is not the groups' is refused with that domain's 
   );
   assert.equal(
     message,
-    'cannot rename visitor: it is here through toy pass, not paired; its name is the toy\'s: `clawbridge toy ls` shows it',
+    "cannot rename visitor: it is here through toy pass, not paired; its name is the toy's: `clawbridge toy ls` shows it",
     "the toy's words, not a group's",
   );
   assert.deepEqual(hint?.argv, ['toy', 'ls'], "the hint is the toy's command");
@@ -59,18 +59,34 @@ test("a guest of a domain that is not the groups' is refused with that domain's 
 
 test('a source that says nothing of where: the refusal says why, with no command', () => {
   const { message, hint } = refusal(guestSource(toyGuest));
-  assert.equal(message, 'cannot rename visitor: it is here through toy pass, not paired; what let it in decides that');
+  assert.equal(
+    message,
+    'cannot rename visitor: it is here through toy pass, not paired; what let it in decides that',
+  );
   assert.equal(hint, undefined, 'no command');
 });
 
 test("the groups' guest: the group command that applies, as before", () => {
-  const member: Guest = { fingerprint: FP, name: 'm/d', allow: ['relay'], because: ['group lab'], dial: false };
+  const member: Guest = {
+    fingerprint: FP,
+    name: 'm/d',
+    allow: ['relay'],
+    because: ['group lab'],
+    dial: false,
+  };
   const source = guestSource(member, groupGuestDecision);
   const rename = refusal(source, 'name');
-  assert.match(rename.message, /through group lab, not paired; its name is the one its group gives it .*`clawbridge group ls` shows it$/);
+  assert.match(
+    rename.message,
+    /through group lab, not paired; its name is the one its group gives it .*`clawbridge group ls` shows it$/,
+  );
   const words = refusal(source, 'words');
   assert.deepEqual(words.hint?.argv, ['group', 'allow', 'lab', 'relay'], 'the words it would come to');
   const device: Guest = { ...member, allow: [], dial: true };
-  assert.deepEqual(refusal(guestSource(device, groupGuestDecision), 'access').hint?.argv, ['group', 'leave', 'lab']);
+  assert.deepEqual(refusal(guestSource(device, groupGuestDecision), 'access').hint?.argv, [
+    'group',
+    'leave',
+    'lab',
+  ]);
   assert.deepEqual(groupGuestDecision(device, 'words', undefined).hint.argv, ['pair', 'join', 'CODE']);
 });

@@ -72,7 +72,7 @@ test('the syntax tree finds every form of import, and no folder named in a comme
     "const d = await import('../files/d.js');",
     "type E = import('../groups/e.js').E;",
     "// import { f } from '../messages/f.js';",
-    "const g = \"from '../routes/g.js'\";",
+    'const g = "from \'../routes/g.js\'";',
   ].join('\n');
   assert.deepEqual(
     importedSpecifiers(text),
@@ -94,9 +94,13 @@ test('app/ and cli/ import no domain folder outside the composition list', () =>
   assert.deepEqual(
     named,
     [],
-    "these name a domain: let the domain bring it (its description, contract piece or cli/ part; docs/overview.md §Adding a domain)",
+    'these name a domain: let the domain bring it (its description, contract piece or cli/ part; docs/overview.md §Adding a domain)',
   );
   // The list itself does name them: the check would see one there.
-  const list = domainImports('src-main/app/domains.ts', readFileSync(join(SRC, 'app/domains.ts'), 'utf8'), domains);
+  const list = domainImports(
+    'src-main/app/domains.ts',
+    readFileSync(join(SRC, 'app/domains.ts'), 'utf8'),
+    domains,
+  );
   assert.equal(list.length, domains.length, 'app/domains.ts imports each domain once, and the check sees it');
 });

@@ -109,7 +109,9 @@ test('the node reads a browser’s certificate as kind browser, granted terminal
   assert.equal(nodeKindOfCert(Buffer.from(browser.certDer).toString('base64')), 'browser');
   assert.equal(nodeKindOfCert(device.certDer), 'node');
   const words = agentVocabulary.permissions;
-  assert.deepEqual(defaultAllowFor({ cert: Buffer.from(browser.certDer).toString('base64') }, words), ['terminal']);
+  assert.deepEqual(defaultAllowFor({ cert: Buffer.from(browser.certDer).toString('base64') }, words), [
+    'terminal',
+  ]);
   // A node gets what the domains grant by default (test/integration/pairing.test.ts: terminal, forward).
   assert.deepEqual(defaultAllowFor({ cert: Buffer.from(device.certDer).toString('base64') }, words), [
     ...words.byDefault,

@@ -153,7 +153,10 @@ test(
   () => {
     const dir = home();
     execFileSync('mkfifo', [join(dir, 'config.json')]);
-    assert.throws(() => new SettingsStore(dir, agentVocabulary), /config\.json is not a regular file; move it away/);
+    assert.throws(
+      () => new SettingsStore(dir, agentVocabulary),
+      /config\.json is not a regular file; move it away/,
+    );
   },
 );
 
@@ -212,7 +215,10 @@ test('a corrupt or invalid file is reported with its path and left untouched', (
     ['"x"', 'a string'],
   ]) {
     writeFileSync(join(dir, 'config.json'), text!);
-    assert.throws(() => new SettingsStore(dir, agentVocabulary), new RegExp(`the file holds ${what}, not an object`));
+    assert.throws(
+      () => new SettingsStore(dir, agentVocabulary),
+      new RegExp(`the file holds ${what}, not an object`),
+    );
     assert.equal(readFileSync(join(dir, 'config.json'), 'utf8'), text);
   }
 });
@@ -248,13 +254,20 @@ test("a peer's home relay is optional in the file and checked like a saved relay
   const dir = home();
   const peer = { fingerprint: 'ab'.repeat(32), name: 'b', addedAt: '2026-11-22T00:00:00.000Z' };
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ peers: [peer] }));
-  assert.equal(new SettingsStore(dir, agentVocabulary).get().peers[0]?.homeRelay, undefined, 'older files load');
+  assert.equal(
+    new SettingsStore(dir, agentVocabulary).get().peers[0]?.homeRelay,
+    undefined,
+    'older files load',
+  );
   const homeRelay = { url: 'wss://relay.example:8443', fingerprint: 'cd'.repeat(32), token: 't' };
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ peers: [{ ...peer, homeRelay }] }));
   assert.deepEqual(new SettingsStore(dir, agentVocabulary).get().peers[0]?.homeRelay, homeRelay);
   for (const bad of [{ url: 'http://relay.example' }, { url: 'wss://r.example', fingerprint: 'CD' }]) {
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ peers: [{ ...peer, homeRelay: bad }] }));
-    assert.throws(() => new SettingsStore(dir, agentVocabulary), /config\.json are invalid \(peers\.0\.homeRelay\./);
+    assert.throws(
+      () => new SettingsStore(dir, agentVocabulary),
+      /config\.json are invalid \(peers\.0\.homeRelay\./,
+    );
   }
 });
 

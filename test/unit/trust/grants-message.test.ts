@@ -21,7 +21,11 @@ test('grants are one JSON line, in the permissions order, without repeats', () =
 
 test('a grants line decodes to what it encodes', () => {
   const line = encodeGrants(['listen', 'relay'], words).toString().trimEnd();
-  assert.deepEqual(decodeControlLine(line, words), { kind: 'grants', allow: ['relay', 'listen'], ignored: [] });
+  assert.deepEqual(decodeControlLine(line, words), {
+    kind: 'grants',
+    allow: ['relay', 'listen'],
+    ignored: [],
+  });
 });
 
 test('permission names this node does not know are ignored and named, not a reason to refuse', () => {
@@ -33,7 +37,10 @@ test('permission names this node does not know are ignored and named, not a reas
 });
 
 test('a message type this node does not know is skipped', () => {
-  assert.deepEqual(decodeControlLine('{"t":"weather","sky":"blue"}', words), { kind: 'unknown', type: 'weather' });
+  assert.deepEqual(decodeControlLine('{"t":"weather","sky":"blue"}', words), {
+    kind: 'unknown',
+    type: 'weather',
+  });
 });
 
 test('malformed lines say why and never throw', () => {
