@@ -61,18 +61,19 @@ function layerZones() {
 }
 
 /**
- * Domains are data (docs/architecture.md §Adding a domain, ADR 0079): the composition root's files
- * import the list (app/domains.ts) and the generic contract (links/domain.ts), never a domain folder.
- * The folders are app/domains.ts's (scripts/domain-folders.mjs), not a copy.
+ * Domains are data (docs/architecture.md §Adding a domain, ADR 0079, ADR 0118): app/ and cli/ import
+ * the list (app/domains.ts) and the generic contract (links/domain.ts, cli/domain-cli.ts), never a
+ * domain folder; the list is their one file that does. The folders are app/domains.ts's
+ * (scripts/domain-folders.mjs), not a copy.
  */
 const DOMAIN_FOLDERS = domainFolders();
 function domainZones() {
   return [
     {
-      target: ['src-main/app/run-agent.ts', 'src-main/app/agent-api.ts', 'src-main/app/compose-agent.ts'],
+      target: ['src-main/app/!(domains).ts', 'src-main/app/*/**', 'src-main/cli/**'],
       from: DOMAIN_FOLDERS.map((f) => `src-main/${f}`),
       message:
-        'names a domain: the composition root takes the domains from their list (app/domains.ts) through links/domain.ts; add a domain there (docs/architecture.md §Adding a domain)',
+        'names a domain: app/ and cli/ take the domains from their list (app/domains.ts) through links/domain.ts and cli/domain-cli.ts; let the domain bring it (docs/architecture.md §Adding a domain)',
     },
   ];
 }

@@ -8,12 +8,8 @@
  */
 import { z } from 'zod';
 import { madeOnUse } from '../core/made-on-use.js';
-import {
-  addPermissionWords,
-  permissionVocabulary,
-  type Permission,
-  type PermissionVocabulary,
-} from '../core/permissions.js';
+import type { Permission, PermissionVocabulary } from '../core/permissions.js';
+import { vocabularyOf, type Vocabulary } from './vocabulary.js';
 import {
   nodeContract,
   type ApiHandler,
@@ -51,6 +47,11 @@ export interface Contract {
   /** The parameter schema of the streaming method `method`, made on its first use. */
   streamParamsSchema<M extends StreamMethodName>(method: M): z.ZodType<StreamMethodParams<M>>;
   readonly permissions: PermissionVocabulary;
+  /**
+   * The permission words and settings sections of this contract's domains: what the composition hands
+   * to what parses the settings and the grants (api/vocabulary.ts).
+   */
+  readonly vocabulary: Vocabulary;
   /** How the event hub follows `event`; undefined: as the node's own, or sent to every client. */
   eventPolicy(event: string): EventPolicy | undefined;
   /** The subscription options, each with the values it takes. */
@@ -67,9 +68,9 @@ export interface ServedApi extends ApiHandler {
 }
 
 /**
- * The contract of an agent whose domains bring `domainPieces`; their permission words are added to the
- * process's vocabulary (core/permissions.ts addPermissionWords) and their audit kinds to the process's
- * audit schema (audit/audit-events.ts addAuditKinds), for the parts that read them there.
+ * The contract of an agent whose domains bring `domainPieces`, with their vocabulary (permission
+ * words, settings sections) for the composition to hand down; their audit kinds are added to the
+ * process's audit schema (audit/audit-events.ts addAuditKinds), for the log's reader.
  * @throws Error when two pieces bring the same method (streaming or not), word, event policy, notice
  *   kind or option, or a connection kind's sessions are written as an audit kind no piece brings
  */
@@ -82,9 +83,9 @@ export function contractOf(domainPieces: readonly ContractPiece[]): Contract {
   const options = new Map<string, readonly string[]>();
   const notices = new Map<string, NoticePolicy>();
   const sessions = new Map<string, SessionPolicy>();
-  // The agent's own words, and the process's: the parts below the API read those (core/permissions.ts).
-  const permissions = permissionVocabulary(pieces);
-  addPermissionWords(domainPieces);
+  // The agent's own words and sections, handed down by the composition (api/vocabulary.ts).
+  const vocabulary = vocabularyOf(pieces);
+  const permissions = vocabulary.permissions;
   // And their audit kinds, for the reader (audit/audit-events.ts).
   addAuditKinds(domainPieces);
   const context: ParamsContext = {
@@ -155,6 +156,7 @@ export function contractOf(domainPieces: readonly ContractPiece[]): Contract {
     },
     fastParams: (method, params) => fast.get(method)?.(params) as MethodParams<MethodName> | undefined,
     permissions,
+    vocabulary,
     eventPolicy: (event) => policies.get(event),
     eventOptions: options,
     clientNotices: new Set([...notices].filter(([, policy]) => policy.toClients).map(([kind]) => kind)),

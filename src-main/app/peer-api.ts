@@ -3,7 +3,7 @@
  * the part of the agent it uses (PeersDeps, architecture.md §Rules the code keeps).
  */
 import { ClawError, isClawError } from '../core/errors.js';
-import { commandArgs, hereHint, type Hint } from '../core/hint.js';
+import { commandArgs } from '../core/hint.js';
 import { parseFingerprint } from '../core/fingerprint.js';
 import { sameRelayUrl } from '../core/relay-url.js';
 import { formatHostPort, parseHostPort } from '../core/host-port.js';
@@ -20,12 +20,12 @@ import { UpgradableLink } from '../transport/upgradable-link.js';
 import { malformedPatterns } from '../core/forward-limits.js';
 import type { PeerRecord, Permission, RelaySetting } from '../state/settings.js';
 import { nodeKindOfCert } from '../crypto/node-kind.js';
-import { permissionWords } from '../core/permissions.js';
 import { resolvePeer } from '../links/resolve-peer.js';
 import { peerStateView, addressOf, homeRelayOf } from '../links/peer-view.js';
 import type { PeerStateSource } from '../links/peer-view.js';
 import { isoTime } from '../core/iso-time.js';
 import { guestGroups, type Guest } from '../services/admission.js';
+import type { AskedWords, GuestChange, GuestDecision } from '../services/guest-changes.js';
 
 /**
  * What the peer methods use (architecture.md §Rules the code keeps): the node state they write, the
@@ -47,6 +47,7 @@ export interface PeersDeps {
     | 'setListenOn'
     | 'rename'
     | 'setRoute'
+    | 'vocabulary'
   >;
   readonly links: PeerDirectory &
     Pick<PeerStreams, 'activePath'> & {
@@ -65,6 +66,12 @@ export interface PeersDeps {
 export interface GuestLookup {
   get(fingerprint: string): Pick<Guest, 'because' | 'allow' | 'dial'> | undefined;
   list(): readonly Pick<Guest, 'fingerprint' | 'because' | 'allow' | 'dial'>[];
+  /** Where a change of the guest is decided instead (GuestSource.decidedWhere). */
+  decidedWhere(
+    fingerprint: string,
+    change: GuestChange,
+    asked: AskedWords | undefined,
+  ): GuestDecision | undefined;
 }
 
 /** `guests`: where a node let in without a pairing finds why (PeerInfo.groups). */
@@ -150,92 +157,14 @@ function infoOf(agent: Pick<PeersDeps, 'links' | 'guests'>, entry: ReadonlyPeerE
   return peerInfo(agent.links.stateSource(), entry, agent.guests);
 }
 
-/**
- * What a change of a peer's record comes to for a guest, whose access a group decides: `access`
- * (taking it away or marking it: `group remove`/`drop`/`leave`), `words` (what it may do and open:
- * `group allow`), `name` (the name its member or owner gave it), `path` (how it is reached: as its
- * group tells).
- */
-export type GuestChange = 'access' | 'words' | 'name' | 'path';
-
-/**
- * What a `words` change asked for, when it named words (`peers allow PEER forward`): the group's
- * command then names the list it would come to, not a placeholder.
- */
-export interface AskedWords {
-  permission: Permission;
-  on: boolean;
-}
-
-/**
- * Where a guest's `change` is decided instead, and the command that applies. `member`: this node is a
- * member's device and the guest one of the group's devices (it dials them), whose owner alone changes
- * the group: a command only that owner can run is not told here as one to run.
- */
-function whereDecided(
-  change: GuestChange,
-  group: string,
-  guest: Pick<Guest, 'allow' | 'dial'>,
-  asked: AskedWords | undefined,
-): { before: string; hint: Hint; after: string } {
-  switch (change) {
-    case 'words': {
-      if (guest.dial)
-        return {
-          before:
-            "a group's device may open nothing on a member's device, and no group command changes that; to let it, pair with it: ",
-          hint: hereHint(['pair', 'join', 'CODE']),
-          after: ' with a code its owner shows',
-        };
-      const words = asked
-        ? asked.on
-          ? [...new Set([...guest.allow, asked.permission])]
-          : guest.allow.filter((w) => w !== asked.permission)
-        : undefined;
-      return {
-        before: "what a member may do on the group's devices is the group's: its owner runs ",
-        hint: hereHint(['group', 'allow', group, words ? groupWords(words) : 'LIST']),
-        after: '',
-      };
-    }
-    case 'name':
-      return {
-        before: 'its name is the one its group gives it (its member or owner chose it): ',
-        hint: hereHint(['group', 'ls']),
-        after: ' shows it',
-      };
-    case 'path':
-      return {
-        before: "it is reached where its group's devices say it is (",
-        hint: hereHint(['group', 'ls']),
-        after: ' shows its state); to choose its path, pair with it',
-      };
-    case 'access':
-      return guest.dial
-        ? {
-            before: "its access is the group's to give and take (its owner removes it; ",
-            hint: hereHint(['group', 'leave', group]),
-            after: ' leaves the group)',
-          }
-        : {
-            before:
-              "its access is the group's to give and take (its owner runs `group remove` or `group drop`; ",
-            hint: hereHint(['group', 'ls']),
-            after: ' shows the group)',
-          };
-  }
-}
-
-/** A group's words as `group allow` takes them: `terminal,forward`, or `none`. */
-export function groupWords(words: readonly string[]): string {
-  return words.length > 0 ? words.join(',') : 'none';
-}
+export type { AskedWords, GuestChange };
 
 /**
  * Refuses to `what` a node let in without a pairing (a guest): no record here says what it may do,
- * what it is called or how it is reached; its group does, and `change` says which group command
- * applies instead (with the words it would come to, when `asked` names them).
- * @throws ClawError('BAD_ARGUMENT') naming the groups and that command, as the hint
+ * what it is called or how it is reached. What let it in decides that, and its source says where and
+ * with which command (services/guest-changes.ts: the groups name the group command, with the words
+ * it would come to when `asked` names them), so these methods name no domain.
+ * @throws ClawError('BAD_ARGUMENT') naming why it is here and what applies instead, as the hint
  */
 export function refuseGuest(
   agent: Pick<PeersDeps, 'links' | 'guests' | 'state'>,
@@ -248,22 +177,12 @@ export function refuseGuest(
   if (agent.state.peer(entry.fingerprint)) return;
   const guest = agent.guests?.get(entry.fingerprint);
   if (!guest) return;
-  const groups = guestGroups(guest);
-  const by = groups.length > 0 ? groups.map((g) => `group ${g}`).join(', ') : guest.because.join(', ');
-  // The words it has here are its groups' together: one group's list is known only when it is one.
-  const { before, hint, after } = whereDecided(
-    change,
-    groups[0] ?? 'GROUP',
-    guest,
-    groups.length === 1 ? asked : undefined,
-  );
+  const why = `cannot ${what} ${entry.record.name}: it is here through ${guest.because.join(', ')}, not paired`;
+  const decided = agent.guests?.decidedWhere(entry.fingerprint, change, asked);
+  if (!decided) throw new ClawError('BAD_ARGUMENT', `${why}; what let it in decides that`);
   throw new ClawError(
     'BAD_ARGUMENT',
-    ...commandArgs(
-      `cannot ${what} ${entry.record.name}: it is here through ${by}, not paired; ${before}`,
-      hint,
-      after,
-    ),
+    ...commandArgs(`${why}; ${decided.before}`, decided.hint, decided.after),
   );
 }
 
@@ -312,7 +231,7 @@ export function addPeer(agent: PeersDeps, p: MethodParams<'peers.add'>): PeerInf
     ...existing,
     fingerprint,
     name: p.name,
-    allow: p.allow ?? existing?.allow ?? [...permissionWords().byDefault],
+    allow: p.allow ?? existing?.allow ?? [...agent.state.vocabulary.permissions.byDefault],
     addresses,
     addedAt: existing?.addedAt ?? isoTime(),
     ...(homeRelay ? { homeRelay } : {}),
@@ -372,7 +291,7 @@ export function setPermission(
   permission: Permission,
   granted: boolean,
 ): PeerInfo {
-  if (!permissionWords().knows(permission))
+  if (!agent.state.vocabulary.permissions.knows(permission))
     throw new ClawError('BAD_ARGUMENT', `unknown permission '${String(permission)}'`);
   const entry = resolvePeer(agent.links, ref);
   const allow = granted

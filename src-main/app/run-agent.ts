@@ -33,7 +33,6 @@ import { domains as agentDomains } from './domains.js';
 import { createDomains } from './domain-set.js';
 import { domainHost, domainSection } from './domain-host.js';
 import { contractOf, type Contract } from '../api/contract-registry.js';
-import { addSettingsSections } from '../state/settings-sections.js';
 
 export interface RunningAgent {
   agent: Agent;
@@ -96,13 +95,12 @@ export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
       isFileFd(2) ? fileLogDestination(2) : pino.destination(2),
     );
   const identity = opts.identity ?? (await loadOrCreateIdentity(opts.home));
-  // The contract of the node and its domains first: their permission words are known before the
-  // settings are read (an older file's peers are granted a word added since as its domain decided).
+  // The contract of the node and its domains first: the settings are read with their permission
+  // words (an older file's peers are granted a word added since as its domain decided) and their
+  // sections of config.json (ADR 0093), handed to the state rather than registered (ADR 0118).
   const pieces = (opts.domains ?? agentDomains).map((d) => d.contract);
   const contract = contractOf(pieces);
-  // And their sections of config.json, before it is read (state/settings-sections.ts, ADR 0093).
-  addSettingsSections(pieces);
-  const state = NodeState.open(opts.home, (line) => logger.warn(line));
+  const state = NodeState.open(opts.home, (line) => logger.warn(line), contract.vocabulary);
   const socketPath = controlSocketPath(opts.home);
   refuseForeignSocket(socketPath);
   // Held from here on: a second agent started on this home at the same moment is refused. It is the

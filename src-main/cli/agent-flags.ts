@@ -1,19 +1,19 @@
 /**
- * `clawbridge agent` flags → the settings they change. Pure, so every combination is unit-tested.
+ * `clawbridge agent` flags → the settings they change. Pure, so every combination is unit-tested. The
+ * node's own flags are here; a domain's come from its `cli/` part (cli/domain-cli.ts `agentFlags`).
  */
 import { sameRelayUrl } from '../core/relay-url.js';
 import type { Writable } from '../core/deep-readonly.js';
-import { parseDuration } from '../core/duration.js';
 import { ClawError, errorMessage } from '../core/errors.js';
 import { parseFingerprint } from '../core/fingerprint.js';
 import { parseHostPort } from '../core/host-port.js';
 import { MAX_TOKEN_BYTES } from '../protocol/relay-frames.js';
 import { normalizeNodeName, typedNameProblem } from '../core/names.js';
 import type { Settings } from '../state/settings.js';
-import { TERMINAL_RESUME_MAX_MS, TERMINAL_RESUME_MIN_MS } from '../terminal/terminal-settings.js';
 import { isLoopbackHost } from '../core/host-header.js';
 import { printNote } from './output.js';
 import { argvSecretWarning, readSecretFile } from './secret-file.js';
+import type { AgentFlag } from './domain-cli.js';
 
 export interface AgentCliOptions {
   home?: string;
@@ -31,7 +31,6 @@ export interface AgentCliOptions {
   relayListen?: string;
   /** `--[no-]relay-page`: whether the relay this node serves serves the browser page (saved). */
   relayPage?: boolean;
-  terminalResume?: string;
   /** `--ui-listen HOST:PORT`: where the web UI is served. */
   uiListen?: string;
   /** false with `--no-ui`. */
@@ -89,11 +88,21 @@ const stderrIo: AgentFlagIo = {
   warn: printNote,
 };
 
-/** Turns `agent` flags into the settings they change; flags not given leave saved settings alone. */
+/** A domain's `agent` flag (cli/domain-cli.ts) and the value given for it, if it was. */
+export interface GivenDomainFlag {
+  readonly flag: AgentFlag;
+  readonly value: string | undefined;
+}
+
+/**
+ * Turns `agent` flags into the settings they change; flags not given leave saved settings alone.
+ * `domainFlags`: the domains' flags, each with its value when given.
+ */
 export function agentOverrides(
   opts: AgentCliOptions,
   saved: Settings,
   io: AgentFlagIo = stderrIo,
+  domainFlags: readonly GivenDomainFlag[] = [],
 ): Partial<Settings> {
   // A draft of the options the flags change, for the node state's setOptions.
   const out: Writable<Partial<Settings>> = {};
@@ -119,15 +128,8 @@ export function agentOverrides(
     out.relayListen = opts.relayListen;
     out.actAsRelay ??= true;
   }
-  if (opts.terminalResume !== undefined) {
-    const ms = parseDuration(opts.terminalResume, '--terminal-resume');
-    if (ms < TERMINAL_RESUME_MIN_MS || ms > TERMINAL_RESUME_MAX_MS) {
-      throw new ClawError(
-        'BAD_ARGUMENT',
-        `--terminal-resume '${opts.terminalResume}' must be between 1s and 24h`,
-      );
-    }
-    out.terminalResumeMs = ms;
+  for (const { flag, value } of domainFlags) {
+    if (value !== undefined) Object.assign(out, flag.settings(value));
   }
   if (opts.listen !== undefined) {
     flagValue('--listen', () => parseHostPort(opts.listen!));

@@ -9,7 +9,7 @@
  */
 import type { Command } from 'commander';
 import type { CommandModuleDescription, Register } from './domain-cli.js';
-import { domainClis } from './domain-commands.js';
+import { domainAgentFlags, domainClis } from './domain-commands.js';
 
 /** The CLI's own command modules: the node, its peers and pairing, its logs and the window. */
 const OWN_MODULES: Readonly<Record<string, CommandModuleDescription>> = {
@@ -21,7 +21,14 @@ const OWN_MODULES: Readonly<Record<string, CommandModuleDescription>> = {
   server: {
     helpOrder: 20,
     commands: ['agent', 'relay'],
-    load: async (): Promise<Register> => (await import('./server-commands.js')).registerServerCommands,
+    // With the flags the domains add to `agent` (their cli/ parts' small descriptions).
+    load: async (): Promise<Register> => {
+      const [{ registerServerCommands }, agentFlags] = await Promise.all([
+        import('./server-commands.js'),
+        domainAgentFlags(),
+      ]);
+      return (program) => registerServerCommands(program, agentFlags);
+    },
   },
   service: {
     helpOrder: 22,

@@ -7,6 +7,7 @@
  */
 import type { Command } from 'commander';
 import type { StatusResult } from '../api/contract.js';
+import type { Settings } from '../state/settings.js';
 
 /** Registers a module's commands on the program. */
 export type Register = (program: Command) => void;
@@ -27,4 +28,23 @@ export interface DomainCli {
    * label, as the rest of `status`.
    */
   statusLines?(status: StatusResult): string[];
+  /**
+   * The flags it adds to `clawbridge agent` (and to what `service install agent` accepts): each sets
+   * its domain's settings, saved like the node's own flags (cli/agent-flags.ts).
+   */
+  readonly agentFlags?: readonly AgentFlag[];
+}
+
+/** A flag a domain adds to `clawbridge agent`, for a setting of its own section. */
+export interface AgentFlag {
+  /** As commander takes it: `--terminal-resume <duration>`. */
+  readonly flags: string;
+  /** Its line in `clawbridge agent --help`. */
+  readonly description: string;
+  /**
+   * The settings its value sets. Checked before the home is read or made, so a refused value leaves
+   * nothing on disk.
+   * @throws ClawError('BAD_ARGUMENT') naming the flag when the value is not one it takes
+   */
+  settings(value: string): Partial<Settings>;
 }

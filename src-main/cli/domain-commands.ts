@@ -6,7 +6,7 @@
  * order `status` prints their lines. Only the small descriptions load here, every command's code stays
  * behind its `load()` (docs/design/loading-on-demand.md).
  */
-import type { DomainCli } from './domain-cli.js';
+import type { AgentFlag, DomainCli } from './domain-cli.js';
 import { domainCliModules } from './domain-cli-modules.js';
 
 /** The one export of a domain's `cli/` module, checked to be a description. */
@@ -23,4 +23,9 @@ let loaded: Promise<readonly DomainCli[]> | undefined;
 /** Every domain's `cli/` description, in app/domains.ts's order. */
 export function domainClis(): Promise<readonly DomainCli[]> {
   return (loaded ??= domainCliModules().then((modules) => modules.map(domainCliOf)));
+}
+
+/** The flags the domains add to `clawbridge agent`, in app/domains.ts's order. */
+export async function domainAgentFlags(): Promise<readonly AgentFlag[]> {
+  return (await domainClis()).flatMap((d) => d.agentFlags ?? []);
 }

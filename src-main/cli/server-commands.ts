@@ -9,6 +9,7 @@ import { resolveHome } from '../home/home-dir.js';
 import { startupEndsWhenServing, startupOver, SUSTAINED_BUSY_CPU_MS } from '../runtime/compiler-tiers.js';
 // Types only: agent-flags.ts loads the settings schema (zod), which `relay` must not keep (ADR 0053).
 import type { AgentCliOptions } from './agent-flags.js';
+import type { AgentFlag } from './domain-cli.js';
 import type { RelayCliOptions } from './relay-command.js';
 import { hintCommand, printLine, printNote } from './output.js';
 import { lineWithHint } from '../core/hint.js';
@@ -18,8 +19,17 @@ import { errorMessage } from '../core/errors.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-export function registerServerCommands(program: Command): void {
-  program
+/**
+ * Registers `agent` and `relay`. `agentFlags`: the flags the domains add to `agent` (their `cli/`
+ * parts, domain-commands.ts domainAgentFlags), each setting its domain's settings.
+ */
+export function registerServerCommands(program: Command, agentFlags: readonly AgentFlag[] = []): void {
+  // Each domain flag with where commander puts its value.
+  const domainOptions = agentFlags.map((flag) => ({
+    flag,
+    option: new Option(flag.flags, flag.description),
+  }));
+  const agent = program
     .command('agent')
     .description('run the connector agent in the foreground (settings given once are saved)')
     .option('--home <dir>', 'node home directory')
@@ -52,11 +62,9 @@ export function registerServerCommands(program: Command): void {
       '--relay-page',
       'the relay this node serves also serves the browser page at / (the default; saved)',
     )
-    .option('--no-relay-page', 'the relay this node serves serves no browser page (saved)')
-    .option(
-      '--terminal-resume <duration>',
-      'how long a terminal session waits for its client after the path is lost, e.g. 60s, 5m (default 60s)',
-    )
+    .option('--no-relay-page', 'the relay this node serves serves no browser page (saved)');
+  for (const { option } of domainOptions) agent.addOption(option);
+  agent
     .option('--ui-listen <host:port>', 'web UI address (default 127.0.0.1:7476; a free port when taken)')
     .addOption(new Option('--no-ui', 'do not serve the web UI'))
     .option('--allow-remote-ui', 'let --ui-listen be an address other machines can reach')
@@ -82,15 +90,21 @@ export function registerServerCommands(program: Command): void {
       const home = resolveHome(opts.home);
       // The agent's modules load when it runs, not when the command is registered: `clawbridge --help`
       // registers every command, and parsing the whole agent made it slow (docs/design/loading-on-demand.md).
-      const [{ runAgent }, { NodeState }, { settingsSchemas }] = await Promise.all([
+      const [{ runAgent }, { NodeState }, { settingsSchemas }, { NODE_VOCABULARY }] = await Promise.all([
         import('../app/run-agent.js'),
         import('../state/node-state.js'),
         import('../state/settings.js'),
+        import('../api/vocabulary.js'),
       ]);
+      // The node's own fields are what the flags read (a domain's flag sets its setting whole).
       const saved = existsSync(home)
         ? NodeState.open(home).get()
-        : settingsSchemas().settingsSchema.parse({});
-      const overrides = agentOverrides(opts, saved);
+        : settingsSchemas(NODE_VOCABULARY).settingsSchema.parse({});
+      const given = domainOptions.map(({ flag, option }) => ({
+        flag,
+        value: (opts as Readonly<Record<string, unknown>>)[option.attributeName()] as string | undefined,
+      }));
+      const overrides = agentOverrides(opts, saved, undefined, given);
       // Armed before the start: a Ctrl-C or kill that comes while the agent starts stops it once it
       // runs. SIGHUP too: closing the terminal window the agent runs in sends it, and that is a stop as
       // well (the peers' sessions are told it stops instead of waiting out their resume window).

@@ -12,6 +12,7 @@ import { serviceLogs, serviceState, type ServiceState } from './service-query.js
 import { readServiceRecordFile, type ServiceRecord } from './service-record.js';
 import { SERVICE_KINDS, type ServiceKind } from './service-spec.js';
 import { specForCli, thisMachine } from './service-this-cli.js';
+import { domainAgentFlags } from './domain-commands.js';
 
 interface HomeJson {
   home?: string;
@@ -116,7 +117,7 @@ export function registerServiceCommand(program: Command, machine: () => ServiceM
       const split = splitInstallWords(words);
       const home = split.home ?? opts.home;
       const runAs = split.runAs ?? opts.runAs;
-      const spec = specForCli(kind, home, split.flags);
+      const spec = specForCli(kind, home, split.flags, undefined, await domainAgentFlags());
       const { record, notes } = await installService(machine(), spec, runAs ? { runAs } : {});
       printLine(
         `installed and started ${record.name} (${managerWords[record.manager]}): clawbridge ${[kind, ...spec.flags].map(shellWord).join(' ')}`,

@@ -13,6 +13,7 @@ import { registerServerCommands } from './server-commands.js';
 import type { ServiceMachine } from './service-manager.js';
 import { systemRunner } from './service-runner.js';
 import type { ServiceKind, ServiceSpec } from './service-spec.js';
+import type { AgentFlag } from './domain-cli.js';
 
 /** Node flags whose value names a module: a bare package name is resolved from here, to a file URL. */
 const MODULE_FLAGS = new Set(['--import', '--require', '-r', '--loader', '--experimental-loader']);
@@ -41,11 +42,16 @@ export function absoluteNodeArgs(
 
 /**
  * Refuses flags `clawbridge agent` / `relay` would refuse (unknown, a value missing) and words that
- * are no flag, with commander's own words.
+ * are no flag, with commander's own words. `agentFlags`: those the domains add to `agent`
+ * (domain-commands.ts domainAgentFlags).
  */
-export function checkServerFlags(kind: ServiceKind, flags: readonly string[]): void {
+export function checkServerFlags(
+  kind: ServiceKind,
+  flags: readonly string[],
+  agentFlags: readonly AgentFlag[] = [],
+): void {
   const program = new Command('clawbridge');
-  registerServerCommands(program);
+  registerServerCommands(program, agentFlags);
   const command = program.commands.find((c) => c.name() === kind)!;
   command.exitOverride().configureOutput({ writeOut: () => {}, writeErr: () => {} });
   if (flags.some((f) => f === '--home' || f.startsWith('--home=')))
@@ -82,15 +88,16 @@ const thisProcess = (): CliProcess => ({
 
 /**
  * The spec for `kind` on `home` (a flag, or resolved as every command does) with `flags`, run by the
- * CLI process `cli` (this one).
+ * CLI process `cli` (this one); `agentFlags` are the domains' flags of `agent`, accepted with its own.
  */
 export function specForCli(
   kind: ServiceKind,
   home: string | undefined,
   flags: readonly string[],
   cli: CliProcess = thisProcess(),
+  agentFlags: readonly AgentFlag[] = [],
 ): ServiceSpec {
-  checkServerFlags(kind, flags);
+  checkServerFlags(kind, flags, agentFlags);
   return {
     kind,
     home: resolveHome(home),

@@ -2,7 +2,9 @@
  * What a peer may do on this node (enforced here, by the side that grants it). The words are the
  * domains', but for the node's own `relay`: each domain brings its own from its folder (its
  * `*-contract.ts` adds them to `PermissionWords` for the types and lists them in its contract piece
- * for run time), so this module names none of theirs (docs/adr/0085-domains-as-plug-ins.md). No
+ * for run time), so this module names none of theirs (docs/adr/0085-domains-as-plug-ins.md). The
+ * composition builds the vocabulary of the domains it runs and hands it down (api/vocabulary.ts, ADR
+ * 0118): no process-wide list of words, so what parses never hangs on what registered first. No
  * schema library here: the CLI's client commands name permissions without loading the settings store.
  */
 
@@ -82,28 +84,4 @@ export function permissionVocabulary(pieces: readonly WordsPiece[]): PermissionV
     knows,
     ordered: (list) => words.filter((w) => list.includes(w)),
   };
-}
-
-/**
- * The words of this process: what the settings schema, the grants message and approvals read where no
- * vocabulary is handed to them. Empty until the composition root (or an entry point) adds its domains'
- * words, as Tailscale's features register themselves: a word no domain brought is kept in the settings
- * and granted to nobody (docs/adr/0085-domains-as-plug-ins.md).
- */
-let installedPieces: readonly WordsPiece[] = [];
-let installed = permissionVocabulary([]);
-
-/** Adds the words `pieces` bring to this process's vocabulary (the union of every call). */
-export function addPermissionWords(pieces: readonly WordsPiece[]): PermissionVocabulary {
-  const more = pieces.filter((p) => !installedPieces.includes(p));
-  if (more.length > 0) {
-    installed = permissionVocabulary([...installedPieces, ...more]);
-    installedPieces = [...installedPieces, ...more];
-  }
-  return installed;
-}
-
-/** This process's vocabulary now. */
-export function permissionWords(): PermissionVocabulary {
-  return installed;
 }

@@ -24,6 +24,8 @@ import type { Disposer } from '../core/emitter.js';
 import { abbreviateFingerprint } from '../core/fingerprint.js';
 import { Emitter } from '../core/emitter.js';
 import type { Guest, GuestSource } from '../services/admission.js';
+import type { AskedWords, GuestChange, GuestDecision } from '../services/guest-changes.js';
+import { groupGuestDecision } from './guest-refusals.js';
 import type { Permission } from '../state/settings.js';
 import { groupAccessOf } from '../state/groups.js';
 import type { GroupStore } from './group-book.js';
@@ -132,6 +134,11 @@ export class GroupGuests implements GuestSource {
       });
     }
     return [...out.values()];
+  }
+
+  /** Where a change of a guest of the groups is decided: its group (guest-refusals.ts). */
+  decidedWhere(guest: Guest, change: GuestChange, asked: AskedWords | undefined): GuestDecision {
+    return groupGuestDecision(guest, change, asked);
   }
 
   /** A removed member's device that was told so: its knock is refused, not a pair request. */

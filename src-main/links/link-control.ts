@@ -14,6 +14,7 @@ import type { Notifier } from '../state/notices.js';
 import type { ObservedSource, Observations } from '../state/observations.js';
 import type { Link } from '../transport/link.js';
 import { readGrants, sameGrants, sendGrants } from '../trust/grants-channel.js';
+import type { GrantWords } from '../trust/grants-message.js';
 import { announcedHomeRelay, CONTROL_SERVICE, ownHello, parseHello, type Hello } from './control-service.js';
 import { announcedOn } from './local-addresses.js';
 import type { PeerEntry } from './peer-entry.js';
@@ -41,6 +42,8 @@ export interface LinkControlDeps {
   asGuest(fingerprint: string): boolean;
   /** The peer said hello on `link`: a relay link may start its traversal now. */
   helloHeard(entry: PeerEntry, link: Link, mux: Mux): void;
+  /** The permission words grants are written and read with: this node's (api/vocabulary.ts). */
+  readonly words: GrantWords;
 }
 
 /**
@@ -81,7 +84,7 @@ export class LinkControl {
           holdControlStream(stream);
           // The peer accepted us: tell it what it may do here (and again on every change).
           this.ownControl.set(mux, stream);
-          sendGrants(stream, entry.record.allow);
+          sendGrants(stream, entry.record.allow, this.deps.words);
           accepted();
         },
         (err: Error) => {
@@ -105,11 +108,17 @@ export class LinkControl {
       if (hello.lane !== undefined) this.deps.lanes.dial(link, mux, hello.lane);
       const control = req.accept();
       holdControlStream(control);
-      readGrants(control, entry.record.name, log, (allow) => {
-        if (sameGrants(entry.theyAllow, allow)) return;
-        entry.theyAllow = allow;
-        notices.changed();
-      });
+      readGrants(
+        control,
+        entry.record.name,
+        log,
+        (allow) => {
+          if (sameGrants(entry.theyAllow, allow)) return;
+          entry.theyAllow = allow;
+          notices.changed();
+        },
+        this.deps.words,
+      );
       this.deps.splicer.onPeerHello(link, mux, hello.features);
       this.deps.helloHeard(entry, link, mux);
     } catch (err) {
@@ -122,7 +131,7 @@ export class LinkControl {
     for (const path of ['direct', 'relay', 'route'] as const) {
       const mux = entry.links.get(path)?.mux;
       const stream = mux && this.ownControl.get(mux);
-      if (stream) sendGrants(stream, entry.record.allow);
+      if (stream) sendGrants(stream, entry.record.allow, this.deps.words);
     }
   }
 

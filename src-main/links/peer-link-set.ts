@@ -79,7 +79,7 @@ export interface StrangerHandlers {
 export interface PeerLinkSetDeps {
   identity: Identity;
   log: Logger;
-  state: Pick<NodeState, 'get' | 'peer' | 'peers' | 'subscribe' | 'path'>;
+  state: Pick<NodeState, 'get' | 'peer' | 'peers' | 'subscribe' | 'path' | 'vocabulary'>;
   /**
    * What this node saw of its peers (addresses, which one worked, the home relay a hello announced):
    * never written to config.json.
@@ -150,6 +150,7 @@ export class PeerLinkSet {
       learnAddresses,
       asGuest: (fp) => !deps.state.peer(fp) && deps.services.guests?.get(fp) !== undefined,
       helloHeard: (entry, link, mux) => this.traversals.open(entry, link, mux),
+      words: deps.state.vocabulary.permissions,
     });
     this.peers = new PeerEntries({
       ...deps,

@@ -24,7 +24,7 @@ import { Emitter } from '../core/emitter.js';
 import type { NodeState } from '../state/node-state.js';
 import type { Notifier } from '../state/notices.js';
 import type { PeerRecord, PendingRecord, Permission } from '../state/settings.js';
-import { permissionWords } from '../core/permissions.js';
+import type { PermissionVocabulary } from '../core/permissions.js';
 import { nodeKindOfCert } from '../crypto/node-kind.js';
 
 /** Which request: by id (with the compared fingerprint for a fingerprint-only one), or the latest verified. */
@@ -58,6 +58,7 @@ export interface ApprovalsDeps {
     | 'dropPending'
     | 'dropPendingWhere'
     | 'rejectPending'
+    | 'vocabulary'
   >;
   notifier: Notifier;
   /**
@@ -77,9 +78,12 @@ export interface ApprovalsDeps {
  * What `approve` grants without --allow: a browser (ADR 0094) gets `terminal` only, whatever the domains
  * grant by default; any other node gets those defaults.
  */
-export function defaultAllowFor(req: Pick<PendingRecord, 'cert'>): Permission[] {
+export function defaultAllowFor(
+  req: Pick<PendingRecord, 'cert'>,
+  words: Pick<PermissionVocabulary, 'byDefault'>,
+): Permission[] {
   if (req.cert !== undefined && nodeKindOfCert(req.cert) === 'browser') return ['terminal'];
-  return [...permissionWords().byDefault];
+  return [...words.byDefault];
 }
 
 export class Approvals implements Pick<PendingLinkDeps, 'onUnknownHello'> {
@@ -238,7 +242,12 @@ export class Approvals implements Pick<PendingLinkDeps, 'onUnknownHello'> {
   approve(ref: PendingRef, allow?: Permission[]): PeerRecord {
     const req = this.find(ref);
     this.checkConfirmed(req, ref.fingerprint);
-    const peer = pairedPeerRecord(this.deps.state.peers(), req, allow, defaultAllowFor(req));
+    const peer = pairedPeerRecord(
+      this.deps.state.peers(),
+      req,
+      allow,
+      defaultAllowFor(req, this.deps.state.vocabulary.permissions),
+    );
     this.deps.state.addPeer(peer);
     this.events.emit('decision', { approved: true, record: req, peer });
     this.deps.notifier.changed();

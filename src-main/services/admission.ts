@@ -9,6 +9,7 @@ import type { Refusal } from '../core/refusal-codes.js';
 import { Emitter, type Disposer } from '../core/emitter.js';
 import type { NodeStateReader } from '../state/node-state.js';
 import type { PeerRecord, Permission } from '../state/settings.js';
+import type { AskedWords, GuestChange, GuestDecision } from './guest-changes.js';
 
 /** A refusal reason for `fingerprint`, or undefined to let the node in. */
 export function admission(state: Pick<NodeStateReader, 'get' | 'peer' | 'isBlocked'>) {
@@ -65,6 +66,11 @@ export interface GuestSource {
    * was told so, so a knock of its is news of nothing for the owner.
    */
   refusal?(fingerprint: string): string | undefined;
+  /**
+   * Where `change` of its guest `guest` is decided instead, and the command that applies (absent:
+   * the refusal names none): a guest has no record here to change (guest-changes.ts).
+   */
+  decidedWhere?(guest: Guest, change: GuestChange, asked: AskedWords | undefined): GuestDecision;
 }
 
 /** What two sources of one guest let it open: the union, unrestricted when either is. */
@@ -153,6 +159,24 @@ export class GuestList {
     const only = guest?.services;
     if (only === undefined || only.includes(service)) return undefined;
     return `its access here has ended (${guest!.because.join(', ')}); it may open only ${only.join(', ')}`;
+  }
+
+  /**
+   * Where `change` of the guest `fingerprint` is decided, as the first source that lets it in says
+   * (GuestSource.decidedWhere); undefined when it is no guest or its source says nothing.
+   */
+  decidedWhere(
+    fingerprint: string,
+    change: GuestChange,
+    asked: AskedWords | undefined,
+  ): GuestDecision | undefined {
+    const guest = this.get(fingerprint);
+    if (!guest) return undefined;
+    for (const s of this.sources) {
+      if (s.decidedWhere && s.guests().some((g) => g.fingerprint === fingerprint))
+        return s.decidedWhere(guest, change, asked);
+    }
+    return undefined;
   }
 
   /** Why a source refuses `fingerprint` that is no guest (GuestSource.refusal), or undefined. */

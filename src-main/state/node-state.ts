@@ -24,8 +24,8 @@ import { SettingsFile } from './settings-file.js';
 import { inMemoryPending, pendingFile, type PendingBacking } from './pending-file.js';
 import { diffPending, diffSettings, type StateChange } from './state-changes.js';
 import type { MembershipPlan } from './membership.js';
+import type { Vocabulary } from '../api/vocabulary.js';
 import {
-  settingsSections,
   type ListSectionKey,
   type PeerRenamed,
   type SectionKey,
@@ -46,6 +46,8 @@ export interface StateBacking {
   readonly path?: string;
   /** Settings the file has that this release does not know (kept, not used). */
   readonly unknownKeys?: string[];
+  /** The permission words and sections it reads with: its composition's (api/vocabulary.ts). */
+  readonly vocabulary: Vocabulary;
 }
 
 /** A request as a node makes it; the store adds its id and when it was first and last seen. */
@@ -99,10 +101,21 @@ export class NodeState implements NodeStateReader {
 
   /**
    * The state kept in `home`'s settings file (read and validated now) and its pending requests file
-   * (read on first use; `warn` says what it could not read or save).
+   * (read on first use; `warn` says what it could not read or save). `vocabulary`: the permission
+   * words and settings sections the composition's domains bring (api/vocabulary.ts); the node's own
+   * alone when not given (a process that runs no agent).
    */
-  static open(home: string, warn: (line: string) => void = () => undefined): NodeState {
-    return new NodeState(new SettingsFile(home), pendingFile(home, warn));
+  static open(
+    home: string,
+    warn: (line: string) => void = () => undefined,
+    vocabulary?: Vocabulary,
+  ): NodeState {
+    return new NodeState(new SettingsFile(home, vocabulary), pendingFile(home, warn));
+  }
+
+  /** The permission words and settings sections the state is read and written with. */
+  get vocabulary(): Vocabulary {
+    return this.backing.vocabulary;
   }
 
   /** Where the state is kept (the settings file), for messages. */
@@ -127,7 +140,7 @@ export class NodeState implements NodeStateReader {
   private commit(change: (s: Settings) => Settings): Settings {
     const before = this.backing.get();
     const after = this.backing.update(change);
-    for (const c of diffSettings(before, after)) this.changes.emit('change', c);
+    for (const c of diffSettings(before, after, this.vocabulary)) this.changes.emit('change', c);
     return after;
   }
 
@@ -408,8 +421,8 @@ export class NodeState implements NodeStateReader {
    * the one domain whose description names it, which makes its named writes on it.
    */
   section<K extends SectionKey>(key: K): SettingsSlice<K> {
-    // A section no domain of this process brought is not in the schema: the file keeps it untouched.
-    if (!settingsSections().has(key)) throw new Error(`no domain here brings the settings' ${key}`);
+    // A section no domain of this composition brought is not in the schema: the file keeps it untouched.
+    if (!this.vocabulary.sections.has(key)) throw new Error(`no domain here brings the settings' ${key}`);
     return {
       get: () => this.get()[key],
       update: (change) => {

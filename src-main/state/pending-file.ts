@@ -21,6 +21,7 @@ import { describeZodError } from '../core/zod-error.js';
 import { replaceFileSync } from '../home/durable-file.js';
 import { MAX_PENDING_CODE, MAX_PENDING_FINGERPRINT } from './pending.js';
 import { settingsSchemas, type PendingRecord } from './settings.js';
+import { NODE_VOCABULARY } from '../api/vocabulary.js';
 
 /** The file's name in the home. */
 export const PENDING_FILE = 'pending.json';
@@ -66,7 +67,8 @@ export function pendingFile(home: string, warn: (line: string) => void): Pending
         warn(`${path} is not readable (${why}); starting without pending requests — their nodes ask again`);
         return [];
       }
-      const schema = settingsSchemas().pendingSchema;
+      // A request's fields are the node's alone: no domain's word or section is in them.
+      const schema = settingsSchemas(NODE_VOCABULARY).pendingSchema;
       const kept: PendingRecord[] = [];
       for (const [i, entry] of entries.entries()) {
         const parsed = schema.safeParse(entry);

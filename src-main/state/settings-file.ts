@@ -15,7 +15,7 @@ import { commandArgs, hereHint } from '../core/hint.js';
 import { describeZodError } from '../core/zod-error.js';
 import { ensureHomeDir } from '../home/home-dir.js';
 import { knownFields, settingsSchemas, upgradeSettings, type Settings } from './settings.js';
-import { settingsSections } from './settings-sections.js';
+import { NODE_VOCABULARY, type Vocabulary } from '../api/vocabulary.js';
 
 /**
  * A config.json that is a link to nothing (settings kept elsewhere, on a disk not mounted yet) would
@@ -110,10 +110,15 @@ export class SettingsFile {
   private extras: SettingsExtras = { lists: {}, where: [] };
   /** The file's text as last read or written here: another text means someone edited it meanwhile. */
   private seen: string | undefined;
-  /** The domains' sections the schema had when the file was read (settings-sections.ts). */
-  private sections: ReturnType<typeof settingsSections> = settingsSections();
-
-  constructor(readonly home: string) {
+  /**
+   * `vocabulary`: the permission words and settings sections the file is read and written with, its
+   * composition's (api/vocabulary.ts); the node's own alone by default (a process that runs no agent),
+   * which keeps a domain's section as a key it does not know and writes it back as it was.
+   */
+  constructor(
+    readonly home: string,
+    readonly vocabulary: Vocabulary = NODE_VOCABULARY,
+  ) {
     // With mode 0700: the home holds the key.
     ensureHomeDir(home);
     this.path = resolve(home, 'config.json');
@@ -138,18 +143,6 @@ export class SettingsFile {
    * stays as it was. Changes come in only through `update`.
    */
   get(): Settings {
-    return this.withSectionsNow();
-  }
-
-  /**
-   * The settings as the schema reads them now. A domain that brought its section after the file was
-   * read (a process that read config.json before it started an agent) finds it in what was kept of
-   * the file as a key not known then: read again with the section, not replaced by its default at
-   * the next save.
-   */
-  private withSectionsNow(): Settings {
-    if (this.sections !== settingsSections())
-      this.current = this.adopt({ ...this.unknown, ...withExtras(this.current, this.extras) });
     return this.current;
   }
 
@@ -170,7 +163,7 @@ export class SettingsFile {
    */
   update(change: (s: Settings) => Settings): Settings {
     this.refuseIfEdited();
-    const parsed = settingsSchemas().settingsSchema.safeParse(change(this.withSectionsNow()));
+    const parsed = settingsSchemas(this.vocabulary).settingsSchema.safeParse(change(this.current));
     // Callers check what they are given first; this is the last guard, so a value the file could not
     // be read back with is never written (the next start would refuse the file).
     if (!parsed.success) {
@@ -229,10 +222,9 @@ export class SettingsFile {
   }
 
   private adopt(stored: unknown): Settings {
-    this.sections = settingsSections();
     // A file an older release wrote, as this one reads it (a permission added since: settings.ts).
-    const raw = upgradeSettings(stored);
-    const { settingsSchema } = settingsSchemas();
+    const raw = upgradeSettings(stored, this.vocabulary.permissions);
+    const { settingsSchema } = settingsSchemas(this.vocabulary);
     const parsed = settingsSchema.safeParse(raw);
     if (!parsed.success) {
       throw new ClawError(
@@ -244,7 +236,7 @@ export class SettingsFile {
     this.unknown = Object.fromEntries(
       Object.entries(raw as Record<string, unknown>).filter(([key]) => !known.has(key)),
     );
-    this.extras = extrasOf(raw, knownFields());
+    this.extras = extrasOf(raw, knownFields(this.vocabulary));
     return deepFreeze(parsed.data);
   }
 }

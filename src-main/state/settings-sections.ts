@@ -5,48 +5,16 @@
  * reads, one write that saves the section through the node-state store (one write of the file, its
  * changes announced as every other), and the rules the store applies in the same write when a peer
  * is renamed. The state knows sections by key only; what a section's entries mean is its domain's.
+ * Which sections a settings file reads is its composition's (api/vocabulary.ts, ADR 0118), handed to
+ * the file when it is opened.
  */
-import type {
-  ContractPiece,
-  DomainSettings,
-  SettingsOption,
-  SettingsSection,
-} from '../api/contract-piece.js';
+import type { DomainSettings, SettingsOption, SettingsSection } from '../api/contract-piece.js';
 import type { Disposer } from '../core/emitter.js';
 import type { Settings } from './settings.js';
 
-/**
- * The sections this process's settings schema has besides the node's own, as its domains' pieces
- * brought them (ADR 0093): empty until the composition root adds its domains', as the permission
- * words (core/permissions.ts). A file's section that no domain here brings is not lost: the settings
- * file keeps it as a key it does not know and writes it back as it was.
- */
-let installed: ReadonlyMap<string, SettingsSection | SettingsOption> = new Map();
-
-/**
- * Adds the sections `pieces` bring (the union of every call; a piece given again counts once).
- * @throws Error when two pieces bring one key
- */
-export function addSettingsSections(pieces: readonly Pick<ContractPiece, 'settings'>[]): void {
-  const next = new Map(installed);
-  for (const piece of pieces) {
-    for (const [key, section] of Object.entries(piece.settings ?? {})) {
-      const had = next.get(key);
-      if (had !== undefined && had !== section) throw new Error(`two domains bring the settings' ${key}`);
-      next.set(key, section);
-    }
-  }
-  if (next.size !== installed.size) installed = next;
-}
-
-/** The domains' sections of this process now (a new map after each addition that added one). */
-export function settingsSections(): ReadonlyMap<string, SettingsSection | SettingsOption> {
-  return installed;
-}
-
 /** Those of `sections` that are lists of entries (the others are single values: SettingsOption). */
 export function listSections(
-  sections: ReadonlyMap<string, SettingsSection | SettingsOption> = installed,
+  sections: ReadonlyMap<string, SettingsSection | SettingsOption>,
 ): [string, SettingsSection][] {
   return [...sections].filter((e): e is [string, SettingsSection] => 'entry' in e[1]);
 }

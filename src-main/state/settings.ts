@@ -13,13 +13,14 @@ import { nodeNameSchema } from '../core/name-schema.js';
 import { MAX_FORWARD_TO_PATTERN_CHARS, MAX_FORWARD_TO_PATTERNS } from '../core/forward-limits.js';
 import { dialAddressProblem, parseHostPort } from '../core/host-port.js';
 import { MAX_TOKEN_BYTES } from '../protocol/relay-frames.js';
-import { PERMISSION_WORD, permissionWords, type Permission } from '../core/permissions.js';
+import { PERMISSION_WORD, type Permission, type PermissionVocabulary } from '../core/permissions.js';
 import { MAX_ROUTE_HOPS } from '../core/routes.js';
 import { MAX_PEER_ADDRESSES, type KnownAddress } from './address-book.js';
 import { ADDRESS_SOURCES } from '../core/address-source.js';
 import { MAX_MEMBER_RECORDS, memberRecord } from '../protocol/member-records.js';
-import type { DomainSettings, SettingsOption, SettingsSection } from '../api/contract-piece.js';
-import { listSections, settingsSections } from './settings-sections.js';
+import type { DomainSettings } from '../api/contract-piece.js';
+import type { Vocabulary } from '../api/vocabulary.js';
+import { listSections } from './settings-sections.js';
 
 /** Default direct listener: all interfaces, a fixed port so a firewall rule can name it. */
 export const DEFAULT_DIRECT_LISTEN = '0.0.0.0:7475';
@@ -29,9 +30,11 @@ export const DEFAULT_UI_LISTEN = '127.0.0.1:7476';
 
 /**
  * The schemas of the settings file, made when the file is read or changed and let go of after
- * (core/made-on-use.ts, ADR 0073): ~280 zod schema instances an idle agent does not need.
+ * (core/made-on-use.ts, ADR 0073): ~280 zod schema instances an idle agent does not need. With the
+ * words and sections of `vocabulary` (api/vocabulary.ts): the composition's, handed to the file.
  */
-function makeSettingsSchemas(sections: ReadonlyMap<string, SettingsSection | SettingsOption>) {
+function makeSettingsSchemas({ sections, permissions }: Vocabulary) {
+  const defaultAllow = (): Permission[] => [...permissions.byDefault];
   const lists = listSections(sections);
   const sectionEntries = new Map(lists.map(([key, section]) => [key, section.entry(z)]));
   const sectionShape = Object.fromEntries(
@@ -228,7 +231,7 @@ function makeSettingsSchemas(sections: ReadonlyMap<string, SettingsSection | Set
     knownPermissions: z
       .array(z.string().max(32))
       .max(32)
-      .default(() => [...permissionWords().words]),
+      .default(() => [...permissions.words]),
     /**
      * What a device introduced by another of the owner's devices may do here (ADR 0056): the same as
      * a peer approved with the defaults, as the owner decided it once for all their machines.
@@ -292,20 +295,21 @@ function makeSettingsSchemas(sections: ReadonlyMap<string, SettingsSection | Set
   };
 }
 
-let made:
-  | { sections: ReadonlyMap<string, SettingsSection | SettingsOption>; schemas: () => SettingsSchemas }
-  | undefined;
+/** Each vocabulary's schemas, made on use: a cache, which changes nothing any schema reads. */
+const made = new WeakMap<Vocabulary, () => SettingsSchemas>();
 
 /**
- * The settings schemas, with the sections the domains of this process brought (settings-sections.ts):
- * made on use (see makeSettingsSchemas), made again when a domain brought another section.
+ * The settings schemas with the words and sections of `vocabulary` (api/vocabulary.ts: its
+ * composition's; NODE_VOCABULARY for the node's own fields alone): made on use (see
+ * makeSettingsSchemas).
  */
-export function settingsSchemas(): SettingsSchemas {
-  const sections = settingsSections();
-  if (made?.sections !== sections) {
-    made = { sections, schemas: madeOnUse(() => makeSettingsSchemas(sections)) };
+export function settingsSchemas(vocabulary: Vocabulary): SettingsSchemas {
+  let schemas = made.get(vocabulary);
+  if (!schemas) {
+    schemas = madeOnUse(() => makeSettingsSchemas(vocabulary));
+    made.set(vocabulary, schemas);
   }
-  return made.schemas();
+  return schemas();
 }
 
 export type { Permission };
@@ -322,9 +326,6 @@ function permissionWord() {
     'a permission is a lowercase word (letters, digits, -)',
   );
 }
-
-/** What `approve` and `peers add` grant without --allow: the words the domains grant by default. */
-const defaultAllow = (): Permission[] => [...permissionWords().byDefault];
 
 /**
  * What the node keeps, read-only all the way down: only the node-state store (node-state.ts) changes
@@ -355,11 +356,10 @@ type SettingsSchemas = ReturnType<typeof makeSettingsSchemas>;
  * `terminal` (ADR 0046: it adds nothing `terminal` did not allow). Anything that is not an object of
  * settings is left for the schema to refuse.
  */
-export function upgradeSettings(raw: unknown): unknown {
+export function upgradeSettings(raw: unknown, vocabulary: PermissionVocabulary): unknown {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return raw;
   const file = raw as Record<string, unknown>;
   const known = Array.isArray(file.knownPermissions) ? (file.knownPermissions as unknown[]) : [];
-  const vocabulary = permissionWords();
   const added = vocabulary.words.flatMap((word) => {
     const withWord = vocabulary.about.get(word)?.grantedWith;
     return withWord !== undefined && !known.includes(word) ? [{ word, withWord }] : [];
@@ -383,9 +383,9 @@ export function upgradeSettings(raw: unknown): unknown {
  * The lists of the file whose entries keep a newer release's fields, each with the field that finds
  * an entry, the one that names it for people, and the fields this release knows; and `ui`'s fields.
  */
-export function knownFields(): KnownFields {
+export function knownFields(vocabulary: Vocabulary): KnownFields {
   const { peerSchema, pendingSchema, blockedSchema, relaySchema, uiSchema, sectionEntries } =
-    settingsSchemas();
+    settingsSchemas(vocabulary);
   const fields = (schema: z.ZodObject) => new Set(Object.keys(schema.shape));
   return {
     lists: {
@@ -393,7 +393,7 @@ export function knownFields(): KnownFields {
       pending: { key: 'id', label: 'name', fields: fields(pendingSchema) },
       blocked: { key: 'fingerprint', fields: fields(blockedSchema) },
       ...Object.fromEntries(
-        listSections().map(([key, section]) => [
+        listSections(vocabulary.sections).map(([key, section]) => [
           key,
           { key: section.key, fields: fields(sectionEntries.get(key)!) },
         ]),

@@ -4,6 +4,7 @@
  * after it. Parts subscribe to these instead of keeping copies of records (docs/architecture.md
  * §State and its owners).
  */
+import type { Vocabulary } from '../api/vocabulary.js';
 import { isDeepStrictEqual } from 'node:util';
 import type { DomainSettings } from '../api/contract-piece.js';
 import type { DeepReadonly } from '../core/deep-readonly.js';
@@ -68,9 +69,14 @@ function diffList<K extends string, T>(
 /**
  * Every entry and option that differs between `before` and `after`, removals and edits first. An older
  * file's `pending` is no list of this file's any more (it moves to pending.json at start): no change.
+ * The domains' lists are those of `vocabulary`, the state's composition's.
  */
-export function diffSettings(before: Settings, after: Settings): StateChange[] {
-  const sections = listSections();
+export function diffSettings(
+  before: Settings,
+  after: Settings,
+  vocabulary: Pick<Vocabulary, 'sections'>,
+): StateChange[] {
+  const sections = listSections(vocabulary.sections);
   const lists = new Set<string>([...NODE_LISTS, ...sections.map(([key]) => key)]);
   const options: StateChange[] = [];
   const keys = new Set([...Object.keys(before), ...Object.keys(after)]) as Set<keyof Settings>;

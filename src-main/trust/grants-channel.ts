@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { BurstGate } from '../core/burst-gate.js';
 import { ClawError } from '../core/errors.js';
 import type { Permission } from '../core/permissions.js';
-import { ControlLineDecoder, encodeGrants } from './grants-message.js';
+import { ControlLineDecoder, encodeGrants, type GrantWords } from './grants-message.js';
 
 /**
  * Malformed lines after which a peer's control stream is closed (16): a peer that sends more than a
@@ -56,14 +56,14 @@ function splitKey(key: string): [string, string] {
   return [key.slice(0, space), key.slice(space + 1)];
 }
 
-/** Tells us what the peer at the far end of `stream` (our control stream) may do here. */
-export function sendGrants(stream: Duplex, allow: readonly Permission[]): void {
+/** Tells the peer at the far end of `stream` (our control stream) what it may do here, in `words`. */
+export function sendGrants(stream: Duplex, allow: readonly Permission[], words: GrantWords): void {
   // A stream whose link is going away: the next link says it again.
-  if (stream.writable && !stream.destroyed) stream.write(encodeGrants(allow));
+  if (stream.writable && !stream.destroyed) stream.write(encodeGrants(allow, words));
 }
 
 /**
- * Reads the peer's control stream: each `grants` line is handed to `onGrants`; anything else is
+ * Reads the peer's control stream: each `grants` line, in this node's `words`, is handed to `onGrants`; anything else is
  * skipped (never a reason to drop the link: grants are informational). A malformed line is logged
  * once a minute per peer, with a count of the rest; after MAX_BAD_CONTROL_LINES the stream is closed.
  */
@@ -72,8 +72,9 @@ export function readGrants(
   peer: string,
   log: WarnLog,
   onGrants: (allow: Permission[]) => void,
+  words: GrantWords,
 ): void {
-  const decoder = new ControlLineDecoder();
+  const decoder = new ControlLineDecoder(words);
   const gate = gateFor(log);
   let bad = 0;
   const onData = (chunk: Buffer) => {

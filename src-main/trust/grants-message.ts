@@ -11,7 +11,10 @@
  */
 import { z } from 'zod';
 import { madeOnUse } from '../core/made-on-use.js';
-import { permissionWords, type Permission } from '../core/permissions.js';
+import type { Permission, PermissionVocabulary } from '../core/permissions.js';
+
+/** The words a node reads and writes grants with: its composition's (api/vocabulary.ts). */
+export type GrantWords = Pick<PermissionVocabulary, 'ordered' | 'knows'>;
 
 /** Longest control line accepted, in bytes (without the newline); longer ones are dropped whole. */
 export const MAX_CONTROL_LINE_BYTES = 1024;
@@ -41,14 +44,14 @@ const grantsSchema = madeOnUse(() =>
   }),
 );
 
-/** The line that tells a peer what it may do here. */
-export function encodeGrants(allow: readonly Permission[]): Buffer {
-  const message: GrantsMessage = { t: 'grants', allow: permissionWords().ordered(allow) };
+/** The line that tells a peer what it may do here: the words of `allow` that `words` has, in their order. */
+export function encodeGrants(allow: readonly Permission[], words: GrantWords): Buffer {
+  const message: GrantsMessage = { t: 'grants', allow: words.ordered(allow) };
   return Buffer.from(`${JSON.stringify(message)}\n`, 'utf8');
 }
 
-/** One line (without its newline) as a message; never throws. */
-export function decodeControlLine(line: string): ControlLine {
+/** One line (without its newline) as a message, with the words this node knows; never throws. */
+export function decodeControlLine(line: string, vocabulary: GrantWords): ControlLine {
   // Without a throw and a catch: a peer writing newlines sends nothing else.
   if (line.trim() === '') return { kind: 'malformed', problem: 'empty line' };
   let json: unknown;
@@ -62,7 +65,6 @@ export function decodeControlLine(line: string): ControlLine {
   if (head.data.t !== 'grants') return { kind: 'unknown', type: head.data.t };
   const grants = grantsSchema().safeParse(json);
   if (!grants.success) return { kind: 'malformed', problem: 'grants: `allow` must be a list of names' };
-  const vocabulary = permissionWords();
   const names = grants.data.allow;
   return {
     kind: 'grants',
@@ -81,6 +83,9 @@ export class ControlLineDecoder {
   private size = 0;
   private skipping = false;
 
+  /** `words`: the permission words grants are read with (this node's). */
+  constructor(private readonly words: GrantWords) {}
+
   push(chunk: Uint8Array): ControlLine[] {
     const out: ControlLine[] = [];
     let rest = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
@@ -90,7 +95,7 @@ export class ControlLineDecoder {
       if (this.skipping || this.size + head.length > MAX_CONTROL_LINE_BYTES) {
         if (!this.skipping) out.push(tooLong());
       } else {
-        out.push(decodeControlLine(Buffer.concat([...this.parts, head]).toString('utf8')));
+        out.push(decodeControlLine(Buffer.concat([...this.parts, head]).toString('utf8'), this.words));
       }
       this.parts = [];
       this.size = 0;

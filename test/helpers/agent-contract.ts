@@ -1,20 +1,21 @@
 /**
  * The contract of an agent that runs every domain of app/domains.ts (api/contract-registry.ts), for
- * tests that check parameters against it or read its permission words. Building it adds the domains'
- * words to this process's vocabulary (core/permissions.ts), as runAgent does before it reads the
- * settings, and the domains' sections to its settings schema (state/settings-sections.ts): a test of a
- * part that reads them there (the settings schema's defaults, an older file's upgrade, the grants
- * message, approvals, saved forwards) imports this first.
+ * tests that check parameters against it or read its permission words, and its vocabulary (the
+ * domains' words and settings sections, api/vocabulary.ts): what runAgent hands the node state, for
+ * tests of a part that reads them (the settings schema's defaults, an older file's upgrade, the
+ * grants message, approvals, saved forwards). Nothing is registered in the process: a test hands it
+ * to what it builds.
  */
 import { contractOf } from '../../src-main/api/contract-registry.js';
 import { domains } from '../../src-main/app/domains.js';
 import type { MethodName } from '../../src-main/api/contract.js';
 import type { Permission } from '../../src-main/core/permissions.js';
-import { addDomainSections } from './domain-sections.js';
+import type { Vocabulary } from '../../src-main/api/vocabulary.js';
 
 export const agentContract = contractOf(domains.map((d) => d.contract));
-// And their sections of config.json, as runAgent adds them before it reads the file.
-addDomainSections();
+
+/** The domains' permission words and settings sections, as runAgent hands them to the node state. */
+export const agentVocabulary: Vocabulary = agentContract.vocabulary;
 
 /** A method's parameter schema, as the agent checks it. */
 export const paramsSchema = <M extends MethodName>(method: M) => agentContract.paramsSchema(method);

@@ -6,23 +6,26 @@
 import { deepFreeze } from '../../src-main/core/deep-readonly.js';
 import { NodeState, type StateBacking } from '../../src-main/state/node-state.js';
 import { settingsSchemas, type Settings } from '../../src-main/state/settings.js';
-import { addDomainSections } from './domain-sections.js';
-
-// With the domains' sections, as an agent's settings have them (forwards among them).
-addDomainSections();
+import type { Vocabulary } from '../../src-main/api/vocabulary.js';
+import { agentVocabulary } from './agent-contract.js';
 
 export interface MemoryBacking extends StateBacking {
   writes: number;
 }
 
-export function memoryBacking(initial: Partial<Settings> = {}): MemoryBacking {
-  let current: Settings = deepFreeze(settingsSchemas().settingsSchema.parse(initial));
+/** `vocabulary`: the domains' words and sections by default, as an agent's settings have them. */
+export function memoryBacking(
+  initial: Partial<Settings> = {},
+  vocabulary: Vocabulary = agentVocabulary,
+): MemoryBacking {
+  let current: Settings = deepFreeze(settingsSchemas(vocabulary).settingsSchema.parse(initial));
   return {
     writes: 0,
+    vocabulary,
     get: () => current,
     update(change) {
       this.writes++;
-      current = deepFreeze(settingsSchemas().settingsSchema.parse(change(current)));
+      current = deepFreeze(settingsSchemas(vocabulary).settingsSchema.parse(change(current)));
       return current;
     },
   };

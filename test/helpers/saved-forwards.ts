@@ -7,12 +7,11 @@ import type { Agent } from '../../src-main/app/compose-agent.js';
 import type { ForwardManagerDeps } from '../../src-main/forwards/forward-manager.js';
 import { savedForwards, type SavedForwards } from '../../src-main/forwards/saved-forwards.js';
 import type { NodeState } from '../../src-main/state/node-state.js';
-import { addDomainSections } from './domain-sections.js';
 
-// The forwards' section in the settings of every state this process opens from here on.
-addDomainSections();
-
-/** The saved forwards of `state`; a peer renamed there carries its forwards along from now on. */
+/**
+ * The saved forwards of `state` (opened with the domains' vocabulary: agent-contract.ts
+ * agentVocabulary); a peer renamed there carries its forwards along from now on.
+ */
 export function savedForwardsOf(state: NodeState): SavedForwards {
   return savedForwards(state.section('forwards'), () => state.peers());
 }

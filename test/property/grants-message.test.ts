@@ -6,11 +6,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { PERMISSIONS } from '../helpers/agent-contract.js';
+import { PERMISSIONS, agentVocabulary } from '../helpers/agent-contract.js';
 import { ControlLineDecoder, encodeGrants } from '../../src-main/trust/grants-message.js';
 import { fuzzRuns } from '../helpers/fuzz-runs.js';
 
 const grantsList = fc.subarray([...PERMISSIONS]);
+/** The domains' permission words, as an agent hands them to its links (api/vocabulary.ts). */
+const words = agentVocabulary.permissions;
 
 /** `bytes` cut at the given offsets. */
 function chunked(bytes: Buffer, cuts: number[]): Buffer[] {
@@ -30,8 +32,8 @@ test('any chunking of grants lines decodes to the same messages', () => {
       fc.array(grantsList, { maxLength: 8 }),
       fc.array(fc.nat(), { maxLength: 20 }),
       (lists, cuts) => {
-        const bytes = Buffer.concat(lists.map((l) => encodeGrants(l)));
-        const d = new ControlLineDecoder();
+        const bytes = Buffer.concat(lists.map((l) => encodeGrants(l, words)));
+        const d = new ControlLineDecoder(words);
         const out = chunked(bytes, cuts).flatMap((c) => d.push(c));
         assert.deepEqual(
           out,
@@ -50,7 +52,7 @@ test('any chunking of grants lines decodes to the same messages', () => {
 test('arbitrary bytes never throw and never yield an unknown permission', () => {
   fc.assert(
     fc.property(fc.array(fc.uint8Array({ maxLength: 3000 }), { maxLength: 6 }), (chunks) => {
-      const d = new ControlLineDecoder();
+      const d = new ControlLineDecoder(words);
       for (const chunk of chunks) {
         for (const line of d.push(chunk)) {
           if (line.kind === 'grants')

@@ -13,7 +13,7 @@ import { parseHello } from '../../src-main/links/control-service.js';
 import { uniquePeerName } from '../../src-main/state/peer-names.js';
 import { pendingDisplayNames } from '../../src-main/state/pending.js';
 import type { PeerRecord } from '../../src-main/state/settings.js';
-import { paramsSchema } from '../helpers/agent-contract.js';
+import { paramsSchema, agentVocabulary } from '../helpers/agent-contract.js';
 import { approveParams } from '../../src-main/cli/pair-commands.js';
 import { isClawError } from '../../src-main/core/errors.js';
 import { confusableKey, receivedNodeName, typedNameProblem } from '../../src-main/core/names.js';
@@ -335,7 +335,7 @@ async function proxyNode() {
   const home = tempDir('cb-proxy-auth-');
   const agent = composeAgent({
     identity: await testIdentity('auth-a'),
-    state: NodeState.open(home),
+    state: NodeState.open(home, undefined, agentVocabulary),
     logger: pino({ level: 'silent' }),
   });
   agent.links.start();

@@ -12,7 +12,6 @@ import { parseFingerprint } from '../../core/fingerprint.js';
 import { parseHostPort } from '../../core/host-port.js';
 import { MAX_TOKEN_BYTES } from '../../protocol/relay-frames.js';
 import type { Settings } from '../../state/settings.js';
-import { settingsSections } from '../../state/settings-sections.js';
 import type { NodeState } from '../../state/node-state.js';
 
 /** What these methods need from the agent (architecture.md §Rules the code keeps). */
@@ -23,7 +22,10 @@ export interface SettingsDeps {
    * The node state: read for the answer, written for the options and the saved relays (the relay
    * clients follow its changes: relays.ts).
    */
-  readonly state: Pick<NodeState, 'get' | 'setOptions' | 'subscribe' | 'addRelay' | 'removeRelay'>;
+  readonly state: Pick<
+    NodeState,
+    'get' | 'setOptions' | 'subscribe' | 'addRelay' | 'removeRelay' | 'vocabulary'
+  >;
   /** Where the direct listener is bound now, or null. */
   readonly local: { readonly listenAddress: string | null };
   /** The settings that take a restart, as the running agent started with them. */
@@ -77,19 +79,19 @@ export function getSettings(deps: SettingsDeps): SettingsResult {
     allowRemoteReverseListen: s.allowRemoteReverseListen,
     portMapping: s.portMapping,
     mineAllow: [...s.mineAllow],
-    ...domainOptions(s),
+    ...domainOptions(deps.state, s),
   };
 }
 
-/** The keys of the settings the domains bring as single values (ADR 0093). */
-const domainOptionKeys = (): string[] =>
-  [...settingsSections()].filter(([, setting]) => 'option' in setting).map(([key]) => key);
+/** The keys of the settings the domains of the state's composition bring as single values (ADR 0093). */
+const domainOptionKeys = (state: Pick<NodeState, 'vocabulary'>): string[] =>
+  [...state.vocabulary.sections].filter(([, setting]) => 'option' in setting).map(([key]) => key);
 
 /** The values of the settings the domains bring, as `settings.get` answers them. */
-function domainOptions(from: object): DomainOptionValues {
+function domainOptions(state: Pick<NodeState, 'vocabulary'>, from: object): DomainOptionValues {
   const values = from as Record<string, unknown>;
   return Object.fromEntries(
-    domainOptionKeys()
+    domainOptionKeys(state)
       .filter((key) => values[key] !== undefined)
       .map((key) => [key, values[key]]),
   ) as DomainOptionValues;
@@ -162,7 +164,7 @@ export function setSettings(deps: SettingsDeps, p: MethodParams<'settings.set'>)
     ...(relayListen !== undefined ? { relayListen } : {}),
     ...(p.notifications !== undefined ? { notifications: p.notifications } : {}),
     // The domains' settings, each already checked by its piece's schema (the params').
-    ...domainOptions(p),
+    ...domainOptions(deps.state, p),
     ...(p.allowRemoteReverseListen !== undefined
       ? { allowRemoteReverseListen: p.allowRemoteReverseListen }
       : {}),

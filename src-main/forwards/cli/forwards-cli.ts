@@ -4,7 +4,7 @@
  * reverse forwards (and shares, which ride on them) as lines of `status`.
  */
 import type { DomainCli, Register } from '../../cli/domain-cli.js';
-import { peerListenerText } from '../../cli/peer-listener-text.js';
+import { peerListenerText } from './peer-listener-text.js';
 
 export const forwardsCli: DomainCli = {
   modules: {

@@ -8,7 +8,7 @@ import type { ShareInfo } from '../share-contract.js';
 import { ClawError } from '../../core/errors.js';
 import { escapeControlChars } from '../../core/terminal-text.js';
 import { call, withGroupOpts, type HomeOpts } from '../../cli/client-commands.js';
-import { peerListenerText } from '../../cli/peer-listener-text.js';
+import { peerListenerText } from '../../forwards/cli/peer-listener-text.js';
 import { formatBytes } from '../../cli/format-bytes.js';
 import { hintCommand, printBlock, printJson, printLine, printNote } from '../../cli/output.js';
 import { argvSecretWarning, readSecretFile } from '../../cli/secret-file.js';

@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { agentOverrides, checkUiFlags } from '../../../src-main/cli/agent-flags.js';
 import { DEFAULT_UI_LISTEN, settingsSchemas } from '../../../src-main/state/settings.js';
 import { openerFor } from '../../../src-main/cli/ui-command.js';
+import { agentVocabulary } from '../../helpers/agent-contract.js';
 
-const saved = settingsSchemas().settingsSchema.parse({});
+const saved = settingsSchemas(agentVocabulary).settingsSchema.parse({});
 
 test('the web UI is on loopback by default', () => {
   assert.equal(DEFAULT_UI_LISTEN, '127.0.0.1:7476');

@@ -49,12 +49,19 @@ test('the composition root imports no domain folder', () => {
   }
 });
 
-test('lint refuses a domain import in run-agent.ts and agent-api.ts, and allows it in app/domains.ts', async () => {
+test('lint refuses a domain import in app/ and cli/, and allows it in app/domains.ts', async () => {
   const errorsOf = (file: string, line: string) =>
     layerMessages(file, `${line}\nvoid createFiles;\n${readFileSync(`${root}/${file}`, 'utf8')}`);
   const line = "import { createFiles } from '../files/file-service.js';";
-  for (const file of ['src-main/app/run-agent.ts', 'src-main/app/agent-api.ts']) {
-    const errors = await errorsOf(file, line);
+  const deeper = "import { createFiles } from '../../files/file-service.js';";
+  for (const file of [
+    'src-main/app/run-agent.ts',
+    'src-main/app/agent-api.ts',
+    'src-main/app/peer-api.ts',
+    'src-main/app/api/settings.ts',
+    'src-main/cli/agent-flags.ts',
+  ]) {
+    const errors = await errorsOf(file, file.split('/').length > 3 ? deeper : line);
     assert.equal(errors.length, 1, file);
     assert.match(errors[0]!.message, /names a domain/);
   }

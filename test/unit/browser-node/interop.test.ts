@@ -7,7 +7,6 @@
  */
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { permissionWords } from '../../../src-main/core/permissions.js';
 import { HandshakeResponder } from '../../../src-main/crypto/e2e-handshake.js';
 import { generateIdentity } from '../../../src-main/crypto/identity.js';
 import { nodeKindOfCert } from '../../../src-main/crypto/node-kind.js';
@@ -17,6 +16,7 @@ import { fingerprintOfCert } from '../../../src-main/crypto/signature.js';
 import { defaultAllowFor } from '../../../src-main/pairing/approvals.js';
 import { parsePairCode as agentParse } from '../../../src-main/protocol/pair-code.js';
 import { initiateE2E } from '../../../src-web/node/e2e.js';
+import { agentVocabulary } from '../../helpers/agent-contract.js';
 import { makeBrowserIdentity } from '../../../src-web/node/identity.js';
 import { openDecision, PairingJoiner, parsePairCode } from '../../../src-web/node/pairing.js';
 
@@ -108,10 +108,13 @@ test('the node reads a browser’s certificate as kind browser, granted terminal
   assert.equal(nodeKindOfCert(browser.certDer), 'browser');
   assert.equal(nodeKindOfCert(Buffer.from(browser.certDer).toString('base64')), 'browser');
   assert.equal(nodeKindOfCert(device.certDer), 'node');
-  assert.deepEqual(defaultAllowFor({ cert: Buffer.from(browser.certDer).toString('base64') }), ['terminal']);
-  // A node gets what the installed domains grant by default (test/integration/pairing.test.ts: terminal, forward).
-  assert.deepEqual(defaultAllowFor({ cert: Buffer.from(device.certDer).toString('base64') }), [
-    ...permissionWords().byDefault,
+  const words = agentVocabulary.permissions;
+  assert.deepEqual(defaultAllowFor({ cert: Buffer.from(browser.certDer).toString('base64') }, words), [
+    'terminal',
+  ]);
+  // A node gets what the domains grant by default (test/integration/pairing.test.ts: terminal, forward).
+  assert.deepEqual(defaultAllowFor({ cert: Buffer.from(device.certDer).toString('base64') }, words), [
+    ...words.byDefault,
   ]);
 });
 

@@ -157,12 +157,21 @@ test("`status` loads the domains' small descriptions and status lines, none of t
   const theList = new Set(loadedAtStart('src-main/app/domains.ts'));
   const ofDomains = loaded.filter((f) => domainCliFolders().some((d) => f.startsWith(`${d.slice(0, -3)}`)));
   assert.deepEqual(
-    ofDomains.filter((f) => !f.endsWith('-cli.ts') && !theList.has(f)),
+    ofDomains.filter((f) => !f.includes('/cli/') && !theList.has(f)),
     [],
-    "status loads no domain module but its cli/ description and the list's descriptions and contract pieces",
+    "status loads no domain module but its cli/ part (the description and what its status lines use) and the list's descriptions and contract pieces",
   );
+  // The command modules: what each description's load() imports.
+  const exists = (f: string) => existsSync(`${root}/${f}`);
+  const commandModules = domainCliFiles(root).flatMap((f) => {
+    const file = `src-main/${f}`;
+    return importsOf(readFileSync(`${root}/${file}`, 'utf8'), file)
+      .filter((imp) => imp.dynamic)
+      .flatMap((imp) => resolveSpec(file, imp.spec, exists) ?? []);
+  });
+  assert.ok(commandModules.length >= 4, `the descriptions load their commands: ${commandModules.join(' ')}`);
   assert.deepEqual(
-    ofDomains.filter((f) => f.includes('/cli/') && !f.endsWith('-cli.ts')),
+    loaded.filter((f) => commandModules.includes(f)),
     [],
     "status loads none of the domains' command modules (behind load())",
   );

@@ -12,6 +12,7 @@ import { RELAY_TOKEN_ENV, relayTokenFrom } from '../../../src-main/cli/relay-com
 import { readSecretFile } from '../../../src-main/cli/secret-file.js';
 import { settingsSchemas } from '../../../src-main/state/settings.js';
 import { tempDir } from '../../helpers/temp-dir.js';
+import { agentVocabulary } from '../../helpers/agent-contract.js';
 
 function secretFile(content: string, mode = 0o600): string {
   const path = join(tempDir('cb-secret-'), 'token');
@@ -66,7 +67,7 @@ test('a token file others may read is used, with a warning to chmod it', () => {
 });
 
 test('agent: --relay-token-file [URL=]FILE saves the token; --relay-token still works, warned about', () => {
-  const saved = settingsSchemas().settingsSchema.parse({});
+  const saved = settingsSchemas(agentVocabulary).settingsSchema.parse({});
   const warned: string[] = [];
   const read: string[] = [];
   const io: AgentFlagIo = {

@@ -15,6 +15,7 @@ import { testIdentity } from '../../helpers/identities.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { echoServer, memoryExit, RawClient } from './fixtures.js';
 import { forwardDeps, savedForwardsOf } from '../../helpers/saved-forwards.js';
+import { agentVocabulary } from '../../helpers/agent-contract.js';
 
 const echo = await echoServer();
 const cleanups: (() => unknown)[] = [];
@@ -30,7 +31,7 @@ const FP_OTHER = (await testIdentity('bind-other')).fingerprint;
 async function setup(home = tempDir('cb-fwd-bind-')) {
   const agent = composeAgent({
     identity: await testIdentity('bind-a'),
-    state: NodeState.open(home),
+    state: NodeState.open(home, undefined, agentVocabulary),
     logger: pino({ level: 'silent' }),
   });
   agent.links.start(); // links follow the peers the tests add (nothing to dial)
@@ -168,7 +169,7 @@ test('a forward or proxy added on port 0 without a name is named after the port 
 test('a bound forward hands its client to the dialer as the early source (first data with the OPEN)', async () => {
   const agent = composeAgent({
     identity: await testIdentity('bind-a'),
-    state: NodeState.open(tempDir('cb-fwd-bind-')),
+    state: NodeState.open(tempDir('cb-fwd-bind-'), undefined, agentVocabulary),
     logger: pino({ level: 'silent' }),
   });
   agent.links.start();

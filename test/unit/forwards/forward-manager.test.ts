@@ -17,7 +17,7 @@ import { testIdentity } from '../../helpers/identities.js';
 import { closedPort, echoServer, memoryExit, memoryLogger, RawClient, type ExitOptions } from './fixtures.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import type { NoticeEvent } from '../../../src-main/api/contract.js';
-import { agentContract } from '../../helpers/agent-contract.js';
+import { agentContract, agentVocabulary } from '../../helpers/agent-contract.js';
 import { fakeClock } from '../../helpers/fake-clock.js';
 import { until } from '../../helpers/wait.js';
 import { forwardDeps, savedForwardsOf } from '../../helpers/saved-forwards.js';
@@ -33,7 +33,7 @@ async function setup(
   home = tempDir('cb-fwd-'),
   exitOpts: ExitOptions = {},
   timers?: RetryTimers,
-  state: NodeState = NodeState.open(home),
+  state: NodeState = NodeState.open(home, undefined, agentVocabulary),
 ) {
   const { log, lines } = memoryLogger();
   const agent = composeAgent({ identity: await testIdentity('fwd'), state, logger: log });
@@ -267,7 +267,7 @@ test('a notice nothing shows (the desktop app has no stderr reader) is logged as
   const { log, lines } = memoryLogger();
   const agent = composeAgent({
     identity: await testIdentity('fwd'),
-    state: NodeState.open(tempDir('cb-fwd-')),
+    state: NodeState.open(tempDir('cb-fwd-'), undefined, agentVocabulary),
     logger: log,
   });
   agent.notices.notice({ kind: 'relay', message: 'relay x is unreachable' }, { relay: 'x' });
@@ -422,7 +422,7 @@ test('a save that fails changes nothing: no unsaved forward runs, a removed one 
 
 test('a listener an older release saved on port 0 keeps the port it gets from then on', async () => {
   const home = tempDir('cb-fwd-port0-');
-  savedForwardsOf(NodeState.open(home)).saveForward({
+  savedForwardsOf(NodeState.open(home, undefined, agentVocabulary)).saveForward({
     name: 'old',
     kind: 'socks',
     listen: '127.0.0.1:0',
@@ -440,7 +440,7 @@ test('a listener an older release saved on port 0 keeps the port it gets from th
   await second.manager.stop();
 
   // One saved on port 0 and off: switched on, it keeps the port it gets too.
-  const reset = savedForwardsOf(NodeState.open(home));
+  const reset = savedForwardsOf(NodeState.open(home, undefined, agentVocabulary));
   reset.removeForward('old');
   reset.saveForward({ name: 'off0', kind: 'socks', listen: '127.0.0.1:0', enabled: false });
   const third = await setup(home);

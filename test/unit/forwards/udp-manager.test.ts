@@ -13,6 +13,7 @@ import { tempDir } from '../../helpers/temp-dir.js';
 import { memoryLogger } from './fixtures.js';
 import { client, roundTrip, udpEcho, udpExit } from './udp-fixtures.js';
 import { forwardDeps } from '../../helpers/saved-forwards.js';
+import { agentVocabulary } from '../../helpers/agent-contract.js';
 
 const cleanups: (() => unknown)[] = [];
 after(async () => {
@@ -22,7 +23,7 @@ after(async () => {
 async function manager(home: string) {
   const agent = composeAgent({
     identity: await testIdentity('udp'),
-    state: NodeState.open(home),
+    state: NodeState.open(home, undefined, agentVocabulary),
     logger: memoryLogger().log,
   });
   const exit = udpExit();

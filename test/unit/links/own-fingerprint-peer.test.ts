@@ -8,6 +8,7 @@ import { composeAgent } from '../../../src-main/app/compose-agent.js';
 import { NodeState } from '../../../src-main/state/node-state.js';
 import { testIdentity } from '../../helpers/identities.js';
 import { tempDir } from '../../helpers/temp-dir.js';
+import { agentVocabulary } from '../../helpers/agent-contract.js';
 
 test('a peer entry with this node’s own fingerprint is ignored with a notice', async () => {
   const identity = await testIdentity('own-peer');
@@ -27,7 +28,7 @@ test('a peer entry with this node’s own fingerprint is ignored with a notice',
   );
   const agent = composeAgent({
     identity,
-    state: NodeState.open(home),
+    state: NodeState.open(home, undefined, agentVocabulary),
     logger: pino({ level: 'silent' }),
   });
   const notices: string[] = [];

@@ -9,14 +9,14 @@ import { pino } from 'pino';
 import { composeAgent } from '../../../src-main/app/compose-agent.js';
 import { addPeer } from '../../../src-main/app/peer-api.js';
 import { NodeState } from '../../../src-main/state/node-state.js';
-import { paramsSchema } from '../../helpers/agent-contract.js';
+import { paramsSchema, agentVocabulary } from '../../helpers/agent-contract.js';
 import { testIdentity } from '../../helpers/identities.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 
 async function agentWithPeer() {
   const agent = composeAgent({
     identity: await testIdentity('rename-a'),
-    state: NodeState.open(tempDir('cb-peer-add-')),
+    state: NodeState.open(tempDir('cb-peer-add-'), undefined, agentVocabulary),
     logger: pino({ level: 'silent' }),
   });
   // Links follow the node state once started: a peer added is tracked (nothing to dial here).

@@ -10,10 +10,11 @@ import { addPeer, setRoute } from '../../../src-main/app/peer-api.js';
 import { NodeState } from '../../../src-main/state/node-state.js';
 import { testIdentity } from '../../helpers/identities.js';
 import { tempDir } from '../../helpers/temp-dir.js';
+import { agentVocabulary } from '../../helpers/agent-contract.js';
 
 async function nodeA() {
   const identity = await testIdentity('route-self-a');
-  const state = NodeState.open(tempDir('cb-route-self-'));
+  const state = NodeState.open(tempDir('cb-route-self-'), undefined, agentVocabulary);
   state.setOptions({ name: 'a' });
   const agent = composeAgent({ identity, state, logger: pino({ level: 'silent' }) });
   agent.links.start();

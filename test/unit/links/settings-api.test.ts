@@ -16,13 +16,13 @@ import { NodeState } from '../../../src-main/state/node-state.js';
 import { isClawError } from '../../../src-main/core/errors.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 // The domains' permission words, as an agent has them before it reads its settings (core/permissions.ts).
-import { paramsSchema } from '../../helpers/agent-contract.js';
+import { paramsSchema, agentVocabulary } from '../../helpers/agent-contract.js';
 import { describeZodError } from '../../../src-main/core/zod-error.js';
 
 const FP = 'ab'.repeat(32);
 
 function host() {
-  const settings = NodeState.open(tempDir('cb-set-'));
+  const settings = NodeState.open(tempDir('cb-set-'), undefined, agentVocabulary);
   const calls: string[] = [];
   // What the relay clients would follow (relays.ts): the store's relay changes, and nothing else.
   settings.subscribe((c) => {

@@ -8,23 +8,23 @@ import { SettingsFile as SettingsStore } from '../../../src-main/state/settings-
 import { agentOverrides } from '../../../src-main/cli/agent-flags.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 // The domains' permission words, as an agent has them before it reads its settings (core/permissions.ts).
-import '../../helpers/agent-contract.js';
+import { agentVocabulary } from '../../helpers/agent-contract.js';
 
 const home = () => tempDir('cb-settings-');
 
 test('defaults, saving, and a 0600 file', { skip: process.platform === 'win32' }, () => {
   const dir = home();
-  const s = new SettingsStore(dir);
+  const s = new SettingsStore(dir, agentVocabulary);
   assert.equal(s.get().listen, DEFAULT_DIRECT_LISTEN);
   s.update((x) => ({ ...x, name: 'laptop' }));
-  assert.equal(new SettingsStore(dir).get().name, 'laptop');
+  assert.equal(new SettingsStore(dir, agentVocabulary).get().name, 'laptop');
   assert.equal(statSync(join(dir, 'config.json')).mode & 0o777, 0o600);
 });
 
 test('settings this release does not know survive a save', () => {
   const dir = home();
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ name: 'old', fromNewerRelease: { on: true } }));
-  const s = new SettingsStore(dir);
+  const s = new SettingsStore(dir, agentVocabulary);
   s.update((x) => ({ ...x, name: 'laptop' }));
   const saved = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
   assert.equal(saved.name, 'laptop');
@@ -63,7 +63,7 @@ test('fields this release does not know inside a peer, forward, relay or ui surv
       ui: { listen: '127.0.0.1:7476', theme: 'dark' },
     }),
   );
-  const s = new SettingsStore(dir);
+  const s = new SettingsStore(dir, agentVocabulary);
   assert.deepEqual(s.unknownKeys, [
     'peers[office].note',
     'peers[office].fromNewer',
@@ -96,7 +96,7 @@ test('fields this release does not know inside a peer, forward, relay or ui surv
   assert.equal(saved.ui.theme, 'dark');
   assert.equal('note' in s.get().peers[1]!, false, 'the agent itself does not see them');
   // The next start finds them where they were.
-  assert.equal(new SettingsStore(dir).unknownKeys.length, 5);
+  assert.equal(new SettingsStore(dir, agentVocabulary).unknownKeys.length, 5);
   // An entry removed takes its extras with it: added again under the same key, it starts clean.
   s.update((x) => ({ ...x, forwards: [] }));
   s.update((x) => ({
@@ -119,7 +119,7 @@ test('fields this release does not know inside a peer, forward, relay or ui surv
 
 test('a file changed while the agent runs is never saved over: the save is refused until a restart reads it', () => {
   const dir = home();
-  const s = new SettingsStore(dir);
+  const s = new SettingsStore(dir, agentVocabulary);
   s.update((x) => ({ ...x, name: 'laptop' }));
   const file = join(dir, 'config.json');
   const edited = { ...(JSON.parse(readFileSync(file, 'utf8')) as object), terminalResumeMs: 300_000 };
@@ -144,7 +144,7 @@ test('a file changed while the agent runs is never saved over: the save is refus
   assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), edited, 'the edit is kept as it is');
   assert.equal(s.get().notifications, true, 'and nothing changed in the running agent either');
   // A restart reads the edit.
-  assert.equal(new SettingsStore(dir).get().terminalResumeMs, 300_000);
+  assert.equal(new SettingsStore(dir, agentVocabulary).get().terminalResumeMs, 300_000);
 });
 
 test(
@@ -153,7 +153,10 @@ test(
   () => {
     const dir = home();
     execFileSync('mkfifo', [join(dir, 'config.json')]);
-    assert.throws(() => new SettingsStore(dir), /config\.json is not a regular file; move it away/);
+    assert.throws(
+      () => new SettingsStore(dir, agentVocabulary),
+      /config\.json is not a regular file; move it away/,
+    );
   },
 );
 
@@ -161,25 +164,25 @@ test('a corrupt or invalid file is reported with its path and left untouched', (
   const dir = home();
   writeFileSync(join(dir, 'config.json'), '{"peers": [{"fingerprint": "xyz"}]}');
   assert.throws(
-    () => new SettingsStore(dir),
+    () => new SettingsStore(dir, agentVocabulary),
     /config\.json are invalid \(peers\.0\.fingerprint: .*fix the file or move it away/,
   );
   writeFileSync(join(dir, 'config.json'), '{not json');
-  assert.throws(() => new SettingsStore(dir), /cannot read settings in .*config\.json/);
+  assert.throws(() => new SettingsStore(dir, agentVocabulary), /cannot read settings in .*config\.json/);
   assert.equal(readFileSync(join(dir, 'config.json'), 'utf8'), '{not json');
   // A byte-order mark is invisible in the editor and in JSON.parse's message: named.
   writeFileSync(join(dir, 'config.json'), '\ufeff{}');
-  assert.throws(() => new SettingsStore(dir), /starts with a byte-order mark \(BOM\)/);
+  assert.throws(() => new SettingsStore(dir, agentVocabulary), /starts with a byte-order mark \(BOM\)/);
   // A bad address names the file and the key, not just the value.
   writeFileSync(join(dir, 'config.json'), '{"listen": "not-an-address"}');
   assert.throws(
-    () => new SettingsStore(dir),
+    () => new SettingsStore(dir, agentVocabulary),
     /config\.json are invalid \(listen: 'not-an-address' is not HOST:PORT/,
   );
   // So does a relay the relay client would refuse: a URL without a host, a token over 255 bytes.
   writeFileSync(join(dir, 'config.json'), '{"relays": [{"url": "ws://"}]}');
   assert.throws(
-    () => new SettingsStore(dir),
+    () => new SettingsStore(dir, agentVocabulary),
     /config\.json are invalid \(relays\.0\.url: relay URL must be ws:\/\/HOST:PORT/,
   );
   writeFileSync(
@@ -187,7 +190,7 @@ test('a corrupt or invalid file is reported with its path and left untouched', (
     JSON.stringify({ relays: [{ url: 'ws://r:1', token: 't'.repeat(256) }] }),
   );
   assert.throws(
-    () => new SettingsStore(dir),
+    () => new SettingsStore(dir, agentVocabulary),
     /config\.json are invalid \(relays\.0\.token: must be at most 255 bytes\)/,
   );
   // A pending request with a date that cannot be read would count as expired and vanish: named instead.
@@ -202,7 +205,7 @@ test('a corrupt or invalid file is reported with its path and left untouched', (
   };
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ pending: [pending] }));
   assert.throws(
-    () => new SettingsStore(dir),
+    () => new SettingsStore(dir, agentVocabulary),
     /config\.json are invalid \(pending\.0\.firstSeen: must be a date and time/,
   );
   // A top level that is not an object would read as {} and be saved over as defaults.
@@ -212,7 +215,10 @@ test('a corrupt or invalid file is reported with its path and left untouched', (
     ['"x"', 'a string'],
   ]) {
     writeFileSync(join(dir, 'config.json'), text!);
-    assert.throws(() => new SettingsStore(dir), new RegExp(`the file holds ${what}, not an object`));
+    assert.throws(
+      () => new SettingsStore(dir, agentVocabulary),
+      new RegExp(`the file holds ${what}, not an object`),
+    );
     assert.equal(readFileSync(join(dir, 'config.json'), 'utf8'), text);
   }
 });
@@ -238,28 +244,35 @@ test('two peers or two forwards under one name, or one fingerprint twice, are re
   ];
   for (const [settings, message] of cases) {
     writeFileSync(join(dir, 'config.json'), JSON.stringify(settings));
-    assert.throws(() => new SettingsStore(dir), message);
+    assert.throws(() => new SettingsStore(dir, agentVocabulary), message);
   }
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ peers: [peer('x', 'a'), peer('y', 'b')] }));
-  assert.equal(new SettingsStore(dir).get().peers.length, 2);
+  assert.equal(new SettingsStore(dir, agentVocabulary).get().peers.length, 2);
 });
 
 test("a peer's home relay is optional in the file and checked like a saved relay", () => {
   const dir = home();
   const peer = { fingerprint: 'ab'.repeat(32), name: 'b', addedAt: '2026-11-22T00:00:00.000Z' };
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ peers: [peer] }));
-  assert.equal(new SettingsStore(dir).get().peers[0]?.homeRelay, undefined, 'older files load');
+  assert.equal(
+    new SettingsStore(dir, agentVocabulary).get().peers[0]?.homeRelay,
+    undefined,
+    'older files load',
+  );
   const homeRelay = { url: 'wss://relay.example:8443', fingerprint: 'cd'.repeat(32), token: 't' };
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ peers: [{ ...peer, homeRelay }] }));
-  assert.deepEqual(new SettingsStore(dir).get().peers[0]?.homeRelay, homeRelay);
+  assert.deepEqual(new SettingsStore(dir, agentVocabulary).get().peers[0]?.homeRelay, homeRelay);
   for (const bad of [{ url: 'http://relay.example' }, { url: 'wss://r.example', fingerprint: 'CD' }]) {
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ peers: [{ ...peer, homeRelay: bad }] }));
-    assert.throws(() => new SettingsStore(dir), /config\.json are invalid \(peers\.0\.homeRelay\./);
+    assert.throws(
+      () => new SettingsStore(dir, agentVocabulary),
+      /config\.json are invalid \(peers\.0\.homeRelay\./,
+    );
   }
 });
 
 test('agent flags become settings; absent flags keep saved ones', () => {
-  const saved = new SettingsStore(home()).get();
+  const saved = new SettingsStore(home(), agentVocabulary).get();
   const pin = 'AB:'.repeat(31) + 'AB';
   const o = agentOverrides(
     { relay: ['wss://127.0.0.1:7474'], relayFingerprint: [pin], relayToken: ['t'], name: 'box' },
@@ -308,7 +321,7 @@ test('agent flags become settings; absent flags keep saved ones', () => {
 test('relay pins name their relay; the saved list is kept unless --relay replaces it', () => {
   const [x, y] = ['a'.repeat(64), 'b'.repeat(64)];
   const saved = {
-    ...new SettingsStore(home()).get(),
+    ...new SettingsStore(home(), agentVocabulary).get(),
     relays: [
       { url: 'wss://one:7474', fingerprint: x, token: 't1' },
       { url: 'wss://two:7474', fingerprint: y },
@@ -348,7 +361,7 @@ test('relay pins name their relay; the saved list is kept unless --relay replace
 
 test('relay tokens name their relay: a token given bare to two relays would reach both', () => {
   const saved = {
-    ...new SettingsStore(home()).get(),
+    ...new SettingsStore(home(), agentVocabulary).get(),
     relays: [{ url: 'wss://one:7474', token: 't1' }, { url: 'ws://two:7474' }],
   };
   // A token may hold '=' itself: the relay's URL ends at the first one.
@@ -383,19 +396,9 @@ test('relay tokens name their relay: a token given bare to two relays would reac
   assert.deepEqual(agentOverrides({ relayToken: [''] }, one).relays, [{ url: 'wss://one:7474' }]);
 });
 
-test('--terminal-resume becomes terminalResumeMs within 1 s … 24 h', () => {
-  const saved = new SettingsStore(home()).get();
-  assert.equal(saved.terminalResumeMs, 60_000);
-  assert.equal(agentOverrides({ terminalResume: '5m' }, saved).terminalResumeMs, 300_000);
-  assert.equal(agentOverrides({ terminalResume: '90' }, saved).terminalResumeMs, 90_000);
-  assert.throws(() => agentOverrides({ terminalResume: 'soon' }, saved), /is not a duration/);
-  assert.throws(() => agentOverrides({ terminalResume: '500ms' }, saved), /between 1s and 24h/);
-  assert.throws(() => agentOverrides({ terminalResume: '2d' }, saved), /between 1s and 24h/);
-});
-
 test('a save that cannot be written names the file and what to do, and changes nothing', () => {
   const home = tempDir('cb-settings-');
-  const store = new SettingsStore(home);
+  const store = new SettingsStore(home, agentVocabulary);
   store.update((s) => ({ ...s, name: 'before' }));
   // A directory where the file goes: the write fails the way a read-only home or a full disk does.
   rmSync(join(home, 'config.json'));
@@ -418,7 +421,7 @@ test(
     const target = join(tempDir('cb-settings-elsewhere-'), 'gone', 'config.json');
     symlinkSync(target, join(home, 'config.json'));
     assert.throws(
-      () => new SettingsStore(home),
+      () => new SettingsStore(home, agentVocabulary),
       (err: Error & { code?: string }) =>
         err.code === 'CONFIG_INVALID' && err.message.includes(`is a link to ${target}, which does not exist`),
     );
@@ -454,7 +457,7 @@ test('an address an older release saved from a hello without checking it is drop
       ],
     }),
   );
-  const s = new SettingsStore(dir).get();
+  const s = new SettingsStore(dir, agentVocabulary).get();
   assert.deepEqual(
     s.peers[0]!.addresses.map((a) => a.address),
     ['127.0.0.1:7474'],
@@ -484,7 +487,7 @@ test('on upgrade, peers an older release allowed terminal are allowed message to
     }),
   );
   const allowOf = (s: SettingsStore) => Object.fromEntries(s.get().peers.map((p) => [p.name, p.allow]));
-  const s = new SettingsStore(dir);
+  const s = new SettingsStore(dir, agentVocabulary);
   assert.deepEqual(allowOf(s), {
     shell: ['terminal', 'message'],
     fwd: ['forward', 'relay'],
@@ -498,12 +501,12 @@ test('on upgrade, peers an older release allowed terminal are allowed message to
   }));
   const saved = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { knownPermissions: string[] };
   assert.ok(saved.knownPermissions.includes('message'), "saved.knownPermissions.includes('message')");
-  assert.deepEqual(allowOf(new SettingsStore(dir)).shell, ['terminal']);
+  assert.deepEqual(allowOf(new SettingsStore(dir, agentVocabulary)).shell, ['terminal']);
 });
 
 test('a new file knows every permission: a peer without message stays without it', () => {
   const dir = home();
-  const s = new SettingsStore(dir);
+  const s = new SettingsStore(dir, agentVocabulary);
   s.update((x) => ({
     ...x,
     peers: [
@@ -516,5 +519,5 @@ test('a new file knows every permission: a peer without message stays without it
       },
     ],
   }));
-  assert.deepEqual(new SettingsStore(dir).get().peers[0]?.allow, ['terminal']);
+  assert.deepEqual(new SettingsStore(dir, agentVocabulary).get().peers[0]?.allow, ['terminal']);
 });

@@ -11,6 +11,7 @@ import { NodeState, type StateChange } from '../../../src-main/state/node-state.
 import type { PeerRecord } from '../../../src-main/state/settings.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { savedForwardsOf } from '../../helpers/saved-forwards.js';
+import { agentVocabulary } from '../../helpers/agent-contract.js';
 
 const fp = (c: string) => c.repeat(64);
 const peer: PeerRecord = {
@@ -34,7 +35,7 @@ type Writable = {
 
 test('the settings handed out are frozen: a write past the compiler throws and changes nothing, on disk or in memory', () => {
   const home = tempDir('cb-frozen-');
-  const state = NodeState.open(home);
+  const state = NodeState.open(home, undefined, agentVocabulary);
   state.addPeer(peer);
   savedForwardsOf(state).saveForward({
     name: 'web',
@@ -77,7 +78,7 @@ test('the settings handed out are frozen: a write past the compiler throws and c
 });
 
 test('a named write swaps in new frozen settings; those read before stay as they were', () => {
-  const state = NodeState.open(tempDir('cb-frozen-'));
+  const state = NodeState.open(tempDir('cb-frozen-'), undefined, agentVocabulary);
   state.addPeer(peer);
   const earlier = state.peer(fp('a'))!;
   const changes: StateChange[] = [];
@@ -99,7 +100,7 @@ test('a named write swaps in new frozen settings; those read before stay as they
 });
 
 test('a record handed to a named write is not frozen with what is kept: the caller may go on with it', () => {
-  const state = NodeState.open(tempDir('cb-frozen-'));
+  const state = NodeState.open(tempDir('cb-frozen-'), undefined, agentVocabulary);
   const record = { ...peer, allow: [...peer.allow] };
   state.addPeer(record);
   record.allow.push('relay');

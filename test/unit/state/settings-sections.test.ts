@@ -1,26 +1,23 @@
 /**
  * The settings schema is the node's own and the sections the domains bring (state/settings-sections.ts,
- * ADR 0093): a config.json written by the release whose state/settings.ts still held the forwards'
- * schema (test/fixtures/settings/config.json, saved by that code, with what it read it as beside it)
- * reads the same and is written back with the same values; a process without the domains keeps their sections
- * untouched; the sections' changes are announced as their pieces say.
+ * ADR 0093), handed to the state by its composition (api/vocabulary.ts, ADR 0118): a config.json
+ * written by the release whose state/settings.ts still held the forwards' schema
+ * (test/fixtures/settings/config.json, saved by that code, with what it read it as beside it) reads
+ * the same and is written back with the same values; a state opened without the domains keeps their
+ * sections untouched; the sections' changes are announced as their pieces say.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { NodeState, type StateChange } from '../../../src-main/state/node-state.js';
-import { addSettingsSections } from '../../../src-main/state/settings-sections.js';
+import { vocabularyOf } from '../../../src-main/api/vocabulary.js';
 import { savedForwardsOf } from '../../helpers/saved-forwards.js';
 import { tempDir } from '../../helpers/temp-dir.js';
-// The domains' words and sections, as an agent has them before it reads its settings.
-import '../../helpers/agent-contract.js';
+import { agentVocabulary } from '../../helpers/agent-contract.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../../fixtures/settings/${name}`, import.meta.url));
-const child = fileURLToPath(new URL('../../helpers/settings-no-domains-child.ts', import.meta.url));
-const lateChild = fileURLToPath(new URL('../../helpers/settings-late-sections-child.ts', import.meta.url));
 
 /** A home holding the fixture's config.json. */
 function fixtureHome(): string {
@@ -31,7 +28,7 @@ function fixtureHome(): string {
 
 test('a config.json written before the domains brought their sections reads as it did, and is saved with the same values', () => {
   const home = fixtureHome();
-  const state = NodeState.open(home);
+  const state = NodeState.open(home, undefined, agentVocabulary);
   const expected = JSON.parse(readFileSync(fixture('read.json'), 'utf8')) as unknown;
   assert.deepEqual(JSON.parse(JSON.stringify(state.get())), expected);
   assert.deepEqual(state.unknownKeys, ['futureSetting', 'peers[office].note', 'forwards[web].colour']);
@@ -46,43 +43,28 @@ test('a config.json written before the domains brought their sections reads as i
   );
 });
 
-test('a process whose schema has no domain section keeps the sections as it found them', () => {
+test('a state opened without the domains keeps their sections as it found them', () => {
   const home = fixtureHome();
-  const r = spawnSync(process.execPath, ['--import', 'tsx', child, home], {
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  assert.equal(r.status, 0, r.stderr);
+  // As the CLI's own reads of config.json open it: the node's vocabulary alone.
+  const bare = NodeState.open(home);
+  bare.setOptions({ name: 'renamed' });
   // It does not know the forwards: kept as a key it does not know, as a newer release's setting is.
-  assert.ok((JSON.parse(r.stdout) as { unknown: string[] }).unknown.includes('forwards'), r.stdout);
+  assert.ok(bare.unknownKeys.includes('forwards'), bare.unknownKeys.join(', '));
   const saved = JSON.parse(readFileSync(join(home, 'config.json'), 'utf8')) as Record<string, unknown>;
   const before = JSON.parse(readFileSync(fixture('config.json'), 'utf8')) as Record<string, unknown>;
   assert.equal(saved.name, 'renamed');
   assert.deepEqual(saved.forwards, before.forwards);
-  // And the agent (which has the forwards domain) reads them as before.
-  const state = NodeState.open(home);
+  // And the agent (which has the forwards domain) reads them as before, in the same process.
+  const state = NodeState.open(home, undefined, agentVocabulary);
   assert.deepEqual(
     state.get().forwards.map((f) => f.name),
     ['db', 'web', 'dns', 'docs'],
+    'the forwards, read by a state with the domains',
   );
 });
 
-test('a state opened before the domains brought their sections keeps them when it saves after', () => {
-  const home = fixtureHome();
-  const r = spawnSync(process.execPath, ['--import', 'tsx', lateChild, home], {
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  assert.equal(r.status, 0, r.stderr);
-  assert.deepEqual(JSON.parse(r.stdout), { forwards: ['db', 'web', 'dns', 'docs'] });
-  const saved = JSON.parse(readFileSync(join(home, 'config.json'), 'utf8')) as Record<string, unknown>;
-  const before = JSON.parse(readFileSync(fixture('config.json'), 'utf8')) as Record<string, unknown>;
-  assert.equal(saved.name, 'renamed');
-  assert.deepEqual(saved.forwards, before.forwards);
-});
-
 test("a section's writes are announced as its piece's change kind, keyed by its entries' key", () => {
-  const state = NodeState.open(fixtureHome());
+  const state = NodeState.open(fixtureHome(), undefined, agentVocabulary);
   const changes: StateChange[] = [];
   state.subscribe((c) => changes.push(c));
   const saved = savedForwardsOf(state);
@@ -97,14 +79,17 @@ test("a section's writes are announced as its piece's change kind, keyed by its 
   );
 });
 
-test('two domains that bring one section are refused, and nothing is added', () => {
+test('two domains that bring one section are refused', () => {
   const entry = () => {
     throw new Error('not made');
   };
   const section = { entry, max: 1, key: 'id', change: 'toy' };
   assert.throws(
-    () => addSettingsSections([{ settings: { toys: section } }, { settings: { toys: { ...section } } }]),
+    () => vocabularyOf([{ settings: { toys: section } }, { settings: { toys: { ...section } } }]),
     /two domains bring the settings' toys/,
   );
-  assert.throws(() => NodeState.open(fixtureHome()).section('toys' as 'forwards'), /no domain here brings/);
+  assert.throws(
+    () => NodeState.open(fixtureHome(), undefined, agentVocabulary).section('toys' as 'forwards'),
+    /no domain here brings/,
+  );
 });

@@ -10,8 +10,10 @@ import type { Logger } from 'pino';
 import { MAX_BAD_CONTROL_LINES, readGrants } from '../../../src-main/trust/grants-channel.js';
 import { encodeGrants } from '../../../src-main/trust/grants-message.js';
 import type { Permission } from '../../../src-main/core/permissions.js';
-// The domains' permission words, as an agent has them before it reads its settings (core/permissions.ts).
-import '../../helpers/agent-contract.js';
+import { agentVocabulary } from '../../helpers/agent-contract.js';
+
+// The domains' permission words, as an agent hands them to its links (api/vocabulary.ts).
+const words = agentVocabulary.permissions;
 
 function fakeLog() {
   const warns: string[] = [];
@@ -27,8 +29,8 @@ test('a flood of newlines: grants before it count, two warnings in all, the stre
   let error: Error | undefined;
   stream.on('error', (e) => (error = e));
   const grants: Permission[][] = [];
-  readGrants(stream, 'rogue', log, (allow) => grants.push(allow));
-  stream.write(encodeGrants(['terminal']));
+  readGrants(stream, 'rogue', log, (allow) => grants.push(allow), words);
+  stream.write(encodeGrants(['terminal'], words));
   stream.write(Buffer.alloc(1024 * 1024, 0x0a));
   await tick();
   assert.deepEqual(grants, [['terminal']]);
@@ -45,7 +47,7 @@ test('the warnings are per peer and shared by its streams: a second stream warns
   for (let i = 0; i < 3; i++) {
     const stream = new PassThrough();
     stream.on('error', () => undefined);
-    readGrants(stream, 'rogue', log, () => undefined);
+    readGrants(stream, 'rogue', log, () => undefined, words);
     stream.write('not json\n'.repeat(MAX_BAD_CONTROL_LINES));
     await tick();
     assert.equal(stream.destroyed, true);
@@ -53,7 +55,7 @@ test('the warnings are per peer and shared by its streams: a second stream warns
   assert.equal(warns.length, 2, warns.join('\n'));
   // Another peer is told of on its own.
   const other = new PassThrough();
-  readGrants(other, 'laptop', log, () => undefined);
+  readGrants(other, 'laptop', log, () => undefined, words);
   other.write('not json\n');
   await tick();
   assert.equal(other.destroyed, false, 'one bad line is skipped, not a reason to close');

@@ -6,24 +6,30 @@ import {
   encodeGrants,
   MAX_CONTROL_LINE_BYTES,
 } from '../../../src-main/trust/grants-message.js';
-// The domains' permission words, as an agent has them before it reads its settings (core/permissions.ts).
-import '../../helpers/agent-contract.js';
+import { agentVocabulary } from '../../helpers/agent-contract.js';
+
+// The domains' permission words, as an agent hands them to its links (api/vocabulary.ts).
+const words = agentVocabulary.permissions;
 
 test('grants are one JSON line, in the permissions order, without repeats', () => {
   assert.equal(
-    encodeGrants(['forward', 'terminal', 'forward']).toString(),
+    encodeGrants(['forward', 'terminal', 'forward'], words).toString(),
     '{"t":"grants","allow":["terminal","forward"]}\n',
   );
-  assert.equal(encodeGrants([]).toString(), '{"t":"grants","allow":[]}\n');
+  assert.equal(encodeGrants([], words).toString(), '{"t":"grants","allow":[]}\n');
 });
 
 test('a grants line decodes to what it encodes', () => {
-  const line = encodeGrants(['listen', 'relay']).toString().trimEnd();
-  assert.deepEqual(decodeControlLine(line), { kind: 'grants', allow: ['relay', 'listen'], ignored: [] });
+  const line = encodeGrants(['listen', 'relay'], words).toString().trimEnd();
+  assert.deepEqual(decodeControlLine(line, words), {
+    kind: 'grants',
+    allow: ['relay', 'listen'],
+    ignored: [],
+  });
 });
 
 test('permission names this node does not know are ignored and named, not a reason to refuse', () => {
-  assert.deepEqual(decodeControlLine('{"t":"grants","allow":["terminal","teleport","teleport"]}'), {
+  assert.deepEqual(decodeControlLine('{"t":"grants","allow":["terminal","teleport","teleport"]}', words), {
     kind: 'grants',
     allow: ['terminal'],
     ignored: ['teleport'],
@@ -31,7 +37,10 @@ test('permission names this node does not know are ignored and named, not a reas
 });
 
 test('a message type this node does not know is skipped', () => {
-  assert.deepEqual(decodeControlLine('{"t":"weather","sky":"blue"}'), { kind: 'unknown', type: 'weather' });
+  assert.deepEqual(decodeControlLine('{"t":"weather","sky":"blue"}', words), {
+    kind: 'unknown',
+    type: 'weather',
+  });
 });
 
 test('malformed lines say why and never throw', () => {
@@ -47,14 +56,14 @@ test('malformed lines say why and never throw', () => {
     '{"t":"grants","allow":[1]}',
     `{"t":"grants","allow":[${'"x",'.repeat(20)}"x"]}`,
   ]) {
-    const decoded = decodeControlLine(line);
+    const decoded = decodeControlLine(line, words);
     assert.equal(decoded.kind, 'malformed', line);
   }
 });
 
 test('the decoder joins lines split across chunks and splits lines sharing one', () => {
-  const d = new ControlLineDecoder();
-  const bytes = Buffer.concat([encodeGrants(['terminal']), encodeGrants(['forward'])]);
+  const d = new ControlLineDecoder(words);
+  const bytes = Buffer.concat([encodeGrants(['terminal'], words), encodeGrants(['forward'], words)]);
   assert.deepEqual(d.push(bytes.subarray(0, 10)), []);
   const out = d.push(bytes.subarray(10));
   assert.deepEqual(
@@ -64,7 +73,7 @@ test('the decoder joins lines split across chunks and splits lines sharing one',
 });
 
 test('a line past the limit is reported once and skipped, and the next line still counts', () => {
-  const d = new ControlLineDecoder();
+  const d = new ControlLineDecoder(words);
   const long = Buffer.alloc(MAX_CONTROL_LINE_BYTES + 1, 0x61);
   const first = d.push(long.subarray(0, 600));
   assert.deepEqual(first, []);
@@ -72,18 +81,18 @@ test('a line past the limit is reported once and skipped, and the next line stil
   assert.equal(second.length, 1);
   assert.equal(second[0]!.kind, 'malformed');
   assert.deepEqual(d.push(Buffer.alloc(5000, 0x61)), [], 'still skipping: reported once');
-  const after = d.push(Buffer.concat([Buffer.from('\n'), encodeGrants(['relay'])]));
+  const after = d.push(Buffer.concat([Buffer.from('\n'), encodeGrants(['relay'], words)]));
   assert.deepEqual(after, [{ kind: 'grants', allow: ['relay'], ignored: [] }]);
 });
 
 test('a line of exactly the limit is read', () => {
-  const d = new ControlLineDecoder();
+  const d = new ControlLineDecoder(words);
   const body = '{"t":"grants","allow":[]}';
   const line = body + ' '.repeat(MAX_CONTROL_LINE_BYTES - body.length);
   assert.deepEqual(d.push(Buffer.from(`${line}\n`)), [{ kind: 'grants', allow: [], ignored: [] }]);
 });
 
 test('an empty line is malformed, said so without parsing it', () => {
-  assert.deepEqual(decodeControlLine(''), { kind: 'malformed', problem: 'empty line' });
-  assert.deepEqual(decodeControlLine('  \r'), { kind: 'malformed', problem: 'empty line' });
+  assert.deepEqual(decodeControlLine('', words), { kind: 'malformed', problem: 'empty line' });
+  assert.deepEqual(decodeControlLine('  \r', words), { kind: 'malformed', problem: 'empty line' });
 });
