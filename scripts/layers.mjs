@@ -104,7 +104,7 @@ const BELOW_DOMAINS = [
   {
     name: 'state',
     folders: ['state'],
-    why: 'what the node keeps and saw: the settings schema, NodeState (the one writer of config.json), the settings file, typed changes, pending requests, peer names, the address book, observations, membership, groups (the pure view of the group records and the whole-or-nothing plan of an exchange), and the notices every part reports to; knows no link',
+    why: 'what the node keeps and saw: the settings schema, NodeState (the one writer of config.json), the settings file, typed changes, pending requests, peer names, the address book, observations, membership, and the notices every part reports to; knows no link',
   },
   {
     name: 'services',

@@ -5,7 +5,7 @@
  * to it, sends what that device may get (group-book.ts recordsFor: everything between one person's
  * own devices, with the groups it joined; the group's records and the member's own between a group's
  * devices and a member's), half-closes, and reads the other side's the same way. Each side applies
- * what it got whole or not at all (state/group-exchange.ts), and passes anything new on at its next
+ * what it got whole or not at all (groups/group-plan.ts), and passes anything new on at its next
  * exchange with its other devices, so a decision made on one device reaches every device concerned
  * that is linked to one that has it.
  *

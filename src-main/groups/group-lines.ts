@@ -10,7 +10,7 @@
 import type { Duplex } from 'node:stream';
 import { dialAddressProblem } from '../core/host-port.js';
 import { GROUP_ID, MAX_GROUP_LINE_BYTES, type GroupRecord } from '../protocol/group-records.js';
-import { GROUP_BOUNDS } from '../state/group-exchange.js';
+import { GROUP_BOUNDS } from './group-plan.js';
 
 /** The service's name on the registry. */
 export const GROUPS_SERVICE = 'groups';
