@@ -109,7 +109,7 @@ const BELOW_DOMAINS = [
   {
     name: 'services',
     folders: ['services'],
-    why: 'who may open what here: the registry every stream a peer opens for a service passes, its opening-side counterpart, and admission; they read the state at the moment they decide and need no link, so links hand them their streams',
+    why: 'who may open what here: the registry every stream a peer opens for a service passes, its opening-side counterpart, admission, and the engine the per-peer exchanges of signed records run on (introductions, groups); they read the state at the moment they decide and need no link, so links hand them their streams',
   },
   {
     name: 'relay-clients',

@@ -22,12 +22,7 @@ import { replaceFileSync } from '../home/durable-file.js';
 import { readKeptFile } from '../home/kept-file.js';
 import { GROUP_ID, groupRecord, groupSlot, type GroupRecord } from '../protocol/group-records.js';
 import { signGroupDecision, type GroupDecision } from './group-decisions.js';
-import {
-  GROUP_BOUNDS,
-  planGroupExchange,
-  unsignedProblem,
-  type SignatureProblem,
-} from './group-plan.js';
+import { GROUP_BOUNDS, planGroupExchange, unsignedProblem, type SignatureProblem } from './group-plan.js';
 import { groupsView, type GroupAnchors, type GroupsView } from './group-view.js';
 import type { GroupBook, JoinedAnchors } from './group-book-key.js';
 import { GroupRecordChecks, type CheckPrincipal } from './group-record-checks.js';

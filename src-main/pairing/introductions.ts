@@ -141,7 +141,7 @@ export class Introductions {
 
   constructor(private readonly deps: IntroductionsDeps) {
     this.timers = deps.timers ?? realExchangeTimers;
-    this.now = deps.now ?? this.timers.now;
+    this.now = deps.now ?? (() => this.timers.now());
     this.exchanges = new PeerExchanges<ReadonlyPeerEntry>(
       {
         what: 'introductions',

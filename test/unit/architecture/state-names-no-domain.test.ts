@@ -62,8 +62,15 @@ function exportedNames(file: string, text: string): string[] {
     if (!exported) continue;
     if (ts.isVariableStatement(s)) {
       for (const d of s.declarationList.declarations) if (ts.isIdentifier(d.name)) out.push(d.name.text);
-    } else if ('name' in s && s.name && ts.isIdentifier(s.name as ts.Node)) {
-      out.push((s.name as ts.Identifier).text);
+    } else if (
+      (ts.isFunctionDeclaration(s) ||
+        ts.isClassDeclaration(s) ||
+        ts.isInterfaceDeclaration(s) ||
+        ts.isTypeAliasDeclaration(s) ||
+        ts.isEnumDeclaration(s)) &&
+      s.name
+    ) {
+      out.push(s.name.text);
     }
   }
   return out;
