@@ -151,7 +151,7 @@ test('a back-off doubles up to its cap while it repeats; done and `heard` start 
   h.engine.check();
   for (let i = 0; i < 5; i++) {
     const at = clock.now();
-    await h.fail(new ClawError('PERMISSION_DENIED', 'not marked'));
+    await h.fail(new ClawError('STREAM_REJECTED', 'not marked', { refusal: 'PERMISSION_DENIED' }));
     const s = h.engine.stateOf('b');
     assert.equal(s.kind, 'retrying', `retrying after refusal ${i + 1}`);
     waits.push(s.kind === 'retrying' ? s.dueAt - at : -1);
@@ -163,7 +163,7 @@ test('a back-off doubles up to its cap while it repeats; done and `heard` start 
   // `heard` (the peer's own exchange went both ways) cancels a retry waiting and starts over.
   h.engine.markDirty(['b']);
   await settle();
-  await h.fail(new ClawError('PERMISSION_DENIED', 'not marked'));
+  await h.fail(new ClawError('STREAM_REJECTED', 'not marked', { refusal: 'PERMISSION_DENIED' }));
   assert.equal(h.engine.stateOf('b').kind, 'retrying', 'retrying before it is heard');
   const link = {};
   h.engine.heard('b', link);
