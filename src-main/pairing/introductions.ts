@@ -19,17 +19,12 @@ import { ClawError, errorMessage, refusalOf } from '../core/errors.js';
 import { isDiskProblem } from '../core/file-errors.js';
 import type { Identity } from '../crypto/identity.js';
 import {
-  decodeMemberLine,
-  encodeMemberRecord,
-  MAX_MEMBER_LINE_BYTES,
-  MAX_MEMBER_RECORDS,
   MEMBERS_OPEN_ARGS,
   MEMBERS_SERVICE,
   membersOpenArgsProblem,
   type MemberRecord,
 } from '../protocol/member-records.js';
 import type { ChangeSource, PeerDirectory, ReadonlyPeerEntry, PeerStreams } from '../links/ports.js';
-import { readLines } from '../services/exchange-lines.js';
 import {
   openWithin,
   PeerExchanges,
@@ -48,6 +43,8 @@ import {
 } from '../state/membership.js';
 import type { NodeState } from '../state/node-state.js';
 import type { MemberLog } from '../state/member-log.js';
+import { memberAuditEvent, type MemberChange } from './member-audit.js';
+import { readRecords, writeAll } from './member-lines.js';
 import type { PeerRecord } from '../state/settings.js';
 import { DisposableStore } from '../core/disposables.js';
 
@@ -487,7 +484,7 @@ export class Introductions {
   }
 
   private recordAudit(
-    change: 'introduced' | 'removed' | 'marked' | 'unmarked',
+    change: MemberChange,
     peer: { name: string; fingerprint: string },
     by: string,
     byName?: string,
@@ -498,55 +495,6 @@ export class Introductions {
       (by === this.deps.identity.fingerprint
         ? this.selfName()
         : (this.deps.state.peer(by)?.name ?? by.slice(0, 8)));
-    const what =
-      {
-        introduced: `introduced by ${name}`,
-        removed: `removed from the owner's devices by ${name}`,
-        marked: "marked as one of the owner's devices",
-        unmarked: "no longer marked as one of the owner's devices",
-      }[change] + via;
-    this.deps.audit?.record({
-      kind: 'member',
-      change,
-      peer: { name: peer.name, fingerprint: peer.fingerprint },
-      by: { name, fingerprint: by },
-      what,
-      outcome: 'ok',
-    });
+    this.deps.audit?.record(memberAuditEvent(change, peer, { name, fingerprint: by }, via));
   }
-}
-
-function writeAll(stream: Duplex, records: readonly MemberRecord[]): void {
-  if (!stream.writable || stream.destroyed) return;
-  for (const r of records) stream.write(encodeMemberRecord(r));
-}
-
-/**
- * Every record on `stream` until its end: refused whole (with why) past MAX_MEMBER_RECORDS lines, a
- * line past MAX_MEMBER_LINE_BYTES, a malformed line, or `timeoutMs`.
- */
-export async function readRecords(
-  stream: Duplex,
-  timeoutMs: number,
-  timers?: ExchangeTimers,
-): Promise<{ records: MemberRecord[] } | { problem: string }> {
-  const records: MemberRecord[] = [];
-  const bounds = {
-    noun: 'record',
-    maxLines: MAX_MEMBER_RECORDS,
-    maxLineBytes: MAX_MEMBER_LINE_BYTES,
-    timeoutMs,
-  };
-  const read = await readLines(
-    stream,
-    bounds,
-    (text) => {
-      const decoded = decodeMemberLine(text);
-      if ('problem' in decoded) return decoded.problem;
-      records.push(decoded.record);
-      return undefined;
-    },
-    timers,
-  );
-  return 'problem' in read ? read : { records };
 }
