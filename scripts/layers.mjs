@@ -104,12 +104,12 @@ const BELOW_DOMAINS = [
   {
     name: 'state',
     folders: ['state'],
-    why: 'what the node keeps and saw: the settings schema, NodeState (the one writer of config.json), the settings file, typed changes, pending requests, peer names, the address book, observations, membership, groups (the pure view of the group records and the whole-or-nothing plan of an exchange), and the notices every part reports to; knows no link',
+    why: 'what the node keeps and saw: the settings schema, NodeState (the one writer of config.json), the settings file, typed changes, pending requests, peer names, the address book, observations, membership, and the notices every part reports to; knows no link',
   },
   {
     name: 'services',
     folders: ['services'],
-    why: 'who may open what here: the registry every stream a peer opens for a service passes, its opening-side counterpart, and admission; they read the state at the moment they decide and need no link, so links hand them their streams',
+    why: 'who may open what here: the registry every stream a peer opens for a service passes, its opening-side counterpart, admission, and the engine the per-peer exchanges of signed records run on (introductions, groups); they read the state at the moment they decide and need no link, so links hand them their streams',
   },
   {
     name: 'relay-clients',

@@ -11,7 +11,7 @@ import { readAudit } from '../audit/audit-reader.js';
 import { ClawError, errorMessage } from '../core/errors.js';
 import type { DomainPeers, DomainServices, DomainState } from '../links/domain.js';
 import type { GroupBook } from '../groups/group-book-key.js';
-import type { GroupView } from '../state/groups.js';
+import type { GroupView } from '../groups/group-view.js';
 import { groupSessions, MAX_DEVICE_SESSIONS } from './audit-sessions.js';
 import type { HistoryResult, HistorySession, HistorySource } from './group-members-contract.js';
 

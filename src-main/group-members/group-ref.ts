@@ -6,7 +6,7 @@
 import { ClawError } from '../core/errors.js';
 import type { GroupBook } from '../groups/group-book-key.js';
 import { findGroup } from '../groups/groups-api.js';
-import type { GroupView } from '../state/groups.js';
+import type { GroupView } from '../groups/group-view.js';
 
 /** The live group `ref` names (its id, or its name). @throws ClawError('BAD_ARGUMENT') */
 export const groupOf = findGroup;

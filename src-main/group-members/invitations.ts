@@ -23,7 +23,7 @@ import { parseCodeOrInvite } from '../protocol/pair-code.js';
 import type { GroupRecord } from '../protocol/group-records.js';
 import type { AuditInput } from '../audit/audit-events.js';
 import type { GroupBook } from '../groups/group-book-key.js';
-import type { GroupView } from '../state/groups.js';
+import type { GroupView } from '../groups/group-view.js';
 import { groupOf, ownedGroupOf } from './group-ref.js';
 import type { InvitationFrame } from '../protocol/group-invitation-frames.js';
 import { InvitationChannel, recordBatches } from './invitation-frames.js';

@@ -5,7 +5,7 @@
  * read peers.
  *
  * - On one of a group's devices: every device of every member (named `MEMBER/DEVICE`), allowed exactly the group's words
- *   (state/groups.ts groupAccessOf, the union over the groups that give it access) that this node
+ *   (groups/group-view.ts groupAccessOf, the union over the groups that give it access) that this node
  *   knows; not dialed from here (a member's device comes to the group's device).
  * - On a member's device: every device of each group it is a device of a member in, allowed nothing
  *   here, and dialed (at the addresses the group's devices told, and on the relays).
@@ -27,7 +27,7 @@ import type { Guest, GuestSource } from '../services/admission.js';
 import type { AskedWords, GuestChange, GuestDecision } from '../services/guest-changes.js';
 import { groupGuestDecision } from './guest-refusals.js';
 import type { Permission } from '../state/settings.js';
-import { groupAccessOf } from '../state/groups.js';
+import { groupAccessOf } from './group-view.js';
 import type { GroupStore } from './group-book.js';
 import type { GroupExits } from './group-exits.js';
 import { GROUPS_SERVICE } from './group-lines.js';

@@ -11,7 +11,7 @@
 import type { AuditInput } from '../audit/audit-events.js';
 import type { Disposer } from '../core/emitter.js';
 import { compareGroupRecords, groupEntryKey, type GroupRecord } from '../protocol/group-records.js';
-import type { GroupsView, GroupView } from '../state/groups.js';
+import type { GroupsView, GroupView } from './group-view.js';
 import type { GroupAuditChange } from './groups-contract.js';
 
 /** Where the lines go (audit/audit-writer.ts AuditSink). */

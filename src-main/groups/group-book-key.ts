@@ -6,15 +6,15 @@
 import type { Disposer } from '../core/emitter.js';
 import { domainKey, type DomainKey } from '../links/domain.js';
 import type { GroupRecord } from '../protocol/group-records.js';
-import type { GroupDecision } from '../state/group-decisions.js';
-import type { GroupsView } from '../state/groups.js';
+import type { GroupDecision } from './group-decisions.js';
+import type { GroupsView } from './group-view.js';
 
 /** Per joined group (its id), the inviters the invitation's PAKE confirmed. */
 export type JoinedAnchors = ReadonlyMap<string, ReadonlySet<string>>;
 
 /** What the exchange and the invitations domain read and write (group-book.ts keeps it). */
 export interface GroupBook {
-  /** This node's view (state/groups.ts groupsView over the kept records and this node's anchors). */
+  /** This node's view (groups/group-view.ts groupsView over the kept records and this node's anchors). */
   view(): GroupsView;
   /** Signs decisions with this node's identity and applies them (owner operations, a member's leave). */
   decide(decisions: GroupDecision[]): Promise<void>;

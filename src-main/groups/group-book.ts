@@ -3,7 +3,7 @@
  * the signed group records it received or signed, and the groups its person joined (`joined`: per
  * group the inviter the invitation's PAKE confirmed). One owner, `GroupBook`, read live and written
  * here only; each change is saved (groups.json in the home, durably, home/durable-file.ts) before it
- * counts. Everything a change brings goes through state/group-exchange.ts planGroupExchange, so a
+ * counts. Everything a change brings goes through groups/group-plan.ts planGroupExchange, so a
  * decision made here is bounded exactly as records from a peer are.
  *
  * The file is checked when read: a record that does not parse or whose signature does not hold is
@@ -21,14 +21,9 @@ import { groupSignatureProblem } from '../crypto/group-signature.js';
 import { replaceFileSync } from '../home/durable-file.js';
 import { readKeptFile } from '../home/kept-file.js';
 import { GROUP_ID, groupRecord, groupSlot, type GroupRecord } from '../protocol/group-records.js';
-import { signGroupDecision, type GroupDecision } from '../state/group-decisions.js';
-import {
-  GROUP_BOUNDS,
-  planGroupExchange,
-  unsignedProblem,
-  type SignatureProblem,
-} from '../state/group-exchange.js';
-import { groupsView, type GroupAnchors, type GroupsView } from '../state/groups.js';
+import { signGroupDecision, type GroupDecision } from './group-decisions.js';
+import { GROUP_BOUNDS, planGroupExchange, unsignedProblem, type SignatureProblem } from './group-plan.js';
+import { groupsView, type GroupAnchors, type GroupsView } from './group-view.js';
 import type { GroupBook, JoinedAnchors } from './group-book-key.js';
 import { GroupRecordChecks, type CheckPrincipal } from './group-record-checks.js';
 

@@ -5,7 +5,7 @@
  * to it, sends what that device may get (group-book.ts recordsFor: everything between one person's
  * own devices, with the groups it joined; the group's records and the member's own between a group's
  * devices and a member's), half-closes, and reads the other side's the same way. Each side applies
- * what it got whole or not at all (state/group-exchange.ts), and passes anything new on at its next
+ * what it got whole or not at all (groups/group-plan.ts), and passes anything new on at its next
  * exchange with its other devices, so a decision made on one device reaches every device concerned
  * that is linked to one that has it.
  *
@@ -22,13 +22,21 @@
  */
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { background, inBackground } from '../core/background.js';
+import { background } from '../core/background.js';
 import { Emitter, type Disposer } from '../core/emitter.js';
 import { errorMessage, refusalOf } from '../core/errors.js';
 import { isDiskProblem } from '../core/file-errors.js';
 import type { DomainPeers, DomainServices } from '../links/domain.js';
 import type { ReadonlyPeerEntry } from '../links/ports.js';
 import type { GroupRecord } from '../protocol/group-records.js';
+import {
+  MINUTE_MS,
+  openWithin,
+  PeerExchanges,
+  realExchangeTimers,
+  type ExchangeNext,
+  type ExchangeTimers,
+} from '../services/peer-exchanges.js';
 import type { FileGroupBook } from './group-book.js';
 import type { GroupExits } from './group-exits.js';
 import {
@@ -65,33 +73,51 @@ export interface GroupExchangesDeps {
   peers: Pick<DomainPeers, 'peerEntries' | 'peerEntry' | 'openStream' | 'onChanged'> &
     Partial<Pick<DomainPeers, 'homeRelay'>>;
   log: Pick<Logger, 'info' | 'warn' | 'debug'>;
-  now?: () => number;
+  /** The exchanges' timers and clock (tests pass a fake clock). */
+  timers?: ExchangeTimers;
 }
 
-type LinkKey = object;
+/** The window a device's exchanges started here are counted in. */
+const STARTED = 'started';
+
+/** What the devices of one principal (principalOf) do here: exchanges started, and under way. */
+interface PrincipalLoad {
+  /** When they started an exchange here, within the last minute. */
+  started: number[];
+  /** Exchanges they opened that are under way here. */
+  underWay: number;
+}
 
 export class GroupExchanges {
   /** `exchanged`: an exchange with `fingerprint` ended with its records applied (or nothing new). */
   readonly events = new Emitter<{ exchanged: [string]; hints: [] }>();
-  private readonly lastLink = new Map<string, LinkKey>();
-  private readonly dirty = new Set<string>();
-  private readonly running = new Set<string>();
-  private readonly retryAt = new Map<string, NodeJS.Timeout>();
-  private readonly startedBy = new Map<string, number[]>();
-  /** Exchanges started by the devices of one principal (principalOf) in the last minute. */
-  private readonly startedByPrincipal = new Map<string, number[]>();
-  /** Exchanges other devices opened that are under way, per principal, and all of them. */
-  private readonly underWay = new Map<string, number>();
+  /** Each device's exchange (its state, retries, the sweep, its rate): the shared engine. */
+  private readonly exchanges: PeerExchanges<ReadonlyPeerEntry>;
+  /** What each principal's devices do here, all together (ADR 0097). */
+  private readonly principals = new Map<string, PrincipalLoad>();
+  /** Exchanges under way here from all principals. */
   private underWayAll = 0;
   /** Where the group's devices may be dialed, as a device of the group told this member's device. */
   private readonly hints = new Map<string, DeviceHint>();
   private readonly disposers: Disposer[] = [];
-  private sweep: NodeJS.Timeout | undefined;
-  private stopped = false;
-  private readonly now: () => number;
+  private readonly timers: ExchangeTimers;
 
   constructor(private readonly deps: GroupExchangesDeps) {
-    this.now = deps.now ?? Date.now;
+    this.timers = deps.timers ?? realExchangeTimers;
+    this.exchanges = new PeerExchanges<ReadonlyPeerEntry>(
+      {
+        what: 'group exchange',
+        sweepMs: SWEEP_MS,
+        log: deps.log,
+        peers: () => deps.peers.peerEntries(),
+        linkOf: (entry) => entry.links.active?.mux,
+        nameOf: (entry) => entry.record.name,
+        wants: (entry) => this.relevant(entry.fingerprint),
+        exchange: (entry) => this.exchange(entry),
+        failed: (entry, err) => this.failed(entry, err),
+      },
+      this.timers,
+    );
     deps.services.register(GROUPS_SERVICE, {
       // Any linked node may ask; what it is sent and what is kept of what it sends is the book's.
       permission: null,
@@ -126,14 +152,14 @@ export class GroupExchanges {
 
   start(): void {
     this.disposers.push(
-      this.deps.peers.onChanged(() => this.check()),
+      this.deps.peers.onChanged(() => this.exchanges.check()),
       this.deps.book.onChange(() => {
         this.keepSweep();
         this.markAllDirty();
       }),
     );
     this.keepSweep();
-    this.check();
+    this.exchanges.check();
   }
 
   /**
@@ -141,20 +167,12 @@ export class GroupExchanges {
    * signal still starts an exchange, and a device that keeps records starts its own).
    */
   private keepSweep(): void {
-    const keeps = this.deps.book.records().length > 0;
-    if (keeps && !this.sweep) this.sweep = setInterval(() => this.check(), SWEEP_MS).unref();
-    if (!keeps && this.sweep) {
-      clearInterval(this.sweep);
-      this.sweep = undefined;
-    }
+    this.exchanges.sweepWhile(this.deps.book.records().length > 0);
   }
 
   stop(): void {
-    this.stopped = true;
-    clearInterval(this.sweep);
+    this.exchanges.stop();
     for (const d of this.disposers.splice(0)) d();
-    for (const t of this.retryAt.values()) clearTimeout(t);
-    this.retryAt.clear();
   }
 
   /** Where a group's device may be dialed, as the group's devices told this node. */
@@ -178,24 +196,7 @@ export class GroupExchanges {
   }
 
   private markAllDirty(): void {
-    for (const e of this.deps.peers.peerEntries()) this.dirty.add(e.fingerprint);
-    queueMicrotask(() => this.check());
-  }
-
-  private check(): void {
-    if (this.stopped) return;
-    for (const entry of this.deps.peers.peerEntries()) {
-      const fp = entry.fingerprint;
-      const link = entry.links.active?.mux;
-      if (!link || this.running.has(fp) || this.retryAt.has(fp)) continue;
-      if (this.lastLink.get(fp) === link && !this.dirty.has(fp)) continue;
-      if (!this.relevant(fp)) {
-        this.dirty.delete(fp);
-        continue;
-      }
-      // exchange() catches what it meets; a throw past that (a bug) is logged, not the agent's end.
-      inBackground(this.exchange(entry, link), this.deps.log, `group exchange with ${entry.record.name}`);
-    }
+    this.exchanges.markDirty(this.deps.peers.peerEntries().map((e) => e.fingerprint));
   }
 
   /**
@@ -247,49 +248,45 @@ export class GroupExchanges {
     return { records: book.recordsFor(to), joined: mine ? book.joinedAnchors() : new Map(), hints };
   }
 
-  private async exchange(entry: ReadonlyPeerEntry, link: LinkKey): Promise<void> {
+  /** One exchange opened here, to its end; the engine runs it when `entry` has a new link or news. */
+  private async exchange(entry: ReadonlyPeerEntry): Promise<ExchangeNext> {
     const fp = entry.fingerprint;
-    this.running.add(fp);
-    this.dirty.delete(fp);
-    this.lastLink.set(fp, link);
-    try {
-      const { stream } = await withTimeout(
-        this.deps.peers.openStream(entry, GROUPS_SERVICE, GROUPS_OPEN_ARGS),
-        EXCHANGE_TIMEOUT_MS,
-      );
-      const exitOnly = this.exitOnly(fp);
-      const owed = this.deps.exits.of(fp).length > 0;
-      const out = this.outgoing(fp);
-      writeExchange(stream, out.records, out.joined, out.hints);
-      stream.end();
-      if (owed) this.deps.exits.spend(fp);
-      const got = await readExchange(stream, EXCHANGE_TIMEOUT_MS);
-      if ('problem' in got) {
-        stream.destroy();
-        this.refuse(entry.record.name, got.problem);
-        this.retryLater(fp);
-      } else {
-        // It answers once it applied what it got: the news reached it.
-        if (owed) this.deps.exits.delivered(fp);
-        if (!exitOnly) await this.apply(fp, entry.record.name, got);
-      }
-    } catch (err) {
-      if (!this.stopped) {
-        // A full disk here is the owner's to fix: said louder than a link that went away.
-        this.deps.log[isDiskProblem(err) ? 'warn' : 'debug'](
-          `group exchange with ${entry.record.name} failed: ${errorMessage(err)}`,
-        );
-        const refusal = refusalOf(err);
-        // A removed device that counts no group with this one any more has the news, or no use for it.
-        if (refusal === 'PERMISSION_DENIED' && this.exitOnly(fp)) this.deps.exits.delivered(fp);
-        // One that serves no exchange (a browser pulls its own, src-web/node/group-sync.ts) is asked
-        // again on the next change or link, not every RETRY_MS while it stays linked.
-        if (refusal !== 'UNKNOWN_SERVICE') this.retryLater(fp);
-      }
-    } finally {
-      this.running.delete(fp);
+    const { stream } = await openWithin(
+      this.deps.peers.openStream(entry, GROUPS_SERVICE, GROUPS_OPEN_ARGS),
+      EXCHANGE_TIMEOUT_MS,
+      this.timers,
+    );
+    const exitOnly = this.exitOnly(fp);
+    const owed = this.deps.exits.of(fp).length > 0;
+    const out = this.outgoing(fp);
+    writeExchange(stream, out.records, out.joined, out.hints);
+    stream.end();
+    if (owed) this.deps.exits.spend(fp);
+    const got = await readExchange(stream, EXCHANGE_TIMEOUT_MS, this.timers);
+    if ('problem' in got) {
+      stream.destroy();
+      this.refuse(entry.record.name, got.problem);
+      return { then: 'retry', afterMs: RETRY_MS };
     }
-    if (this.dirty.has(fp)) this.check();
+    // It answers once it applied what it got: the news reached it.
+    if (owed) this.deps.exits.delivered(fp);
+    if (!exitOnly) await this.apply(fp, entry.record.name, got);
+    return { then: 'done' };
+  }
+
+  /** What comes after an exchange with `entry` that failed with `err`. */
+  private failed(entry: ReadonlyPeerEntry, err: unknown): ExchangeNext {
+    // A full disk here is the owner's to fix: said louder than a link that went away.
+    this.deps.log[isDiskProblem(err) ? 'warn' : 'debug'](
+      `group exchange with ${entry.record.name} failed: ${errorMessage(err)}`,
+    );
+    const refusal = refusalOf(err);
+    // A removed device that counts no group with this one any more has the news, or no use for it.
+    if (refusal === 'PERMISSION_DENIED' && this.exitOnly(entry.fingerprint))
+      this.deps.exits.delivered(entry.fingerprint);
+    // One that serves no exchange (a browser pulls its own, src-web/node/group-sync.ts) is asked
+    // again on the next change or link, not every RETRY_MS while it stays linked.
+    return refusal === 'UNKNOWN_SERVICE' ? { then: 'wait' } : { then: 'retry', afterMs: RETRY_MS };
   }
 
   /**
@@ -304,22 +301,34 @@ export class GroupExchanges {
     return `device ${fp}`;
   }
 
+  /** `principal`'s load here as of now: its starts within the last minute, and what is under way. */
+  private loadOf(principal: string): PrincipalLoad {
+    const now = this.timers.now();
+    const load = this.principals.get(principal) ?? { started: [], underWay: 0 };
+    load.started = load.started.filter((t) => now - t < MINUTE_MS);
+    if (load.started.length === 0 && load.underWay === 0) this.principals.delete(principal);
+    return load;
+  }
+
   private begin(principal: string | undefined): void {
     if (principal === undefined) return;
-    this.underWay.set(principal, (this.underWay.get(principal) ?? 0) + 1);
+    const load = this.loadOf(principal);
+    load.underWay++;
+    this.principals.set(principal, load);
     this.underWayAll++;
   }
 
   private end(principal: string | undefined): void {
     if (principal === undefined) return;
-    const left = (this.underWay.get(principal) ?? 1) - 1;
-    if (left > 0) this.underWay.set(principal, left);
-    else this.underWay.delete(principal);
+    const load = this.loadOf(principal);
+    load.underWay = Math.max(0, load.underWay - 1);
+    if (load.started.length > 0 || load.underWay > 0) this.principals.set(principal, load);
+    else this.principals.delete(principal);
     this.underWayAll--;
   }
 
   private async answer(fp: string, name: string, stream: Duplex): Promise<void> {
-    const got = await readExchange(stream, EXCHANGE_TIMEOUT_MS);
+    const got = await readExchange(stream, EXCHANGE_TIMEOUT_MS, this.timers);
     if ('problem' in got) {
       this.refuse(name, got.problem);
       stream.destroy();
@@ -327,9 +336,8 @@ export class GroupExchanges {
     }
     const exitOnly = this.exitOnly(fp);
     if (!exitOnly) await this.apply(fp, name, got);
-    const link = this.deps.peers.peerEntry(fp)?.links.active?.mux;
-    if (link) this.lastLink.set(fp, link);
-    this.dirty.delete(fp);
+    // Both sides hear each other on this one: a retry waiting for this device is not needed.
+    this.exchanges.heard(fp, this.deps.peers.peerEntry(fp)?.links.active?.mux);
     if (stream.writable && !stream.destroyed) {
       const owed = this.deps.exits.of(fp).length > 0;
       const out = this.outgoing(fp);
@@ -339,8 +347,7 @@ export class GroupExchanges {
         this.deps.exits.spend(fp);
         // Only its answer to an exchange of this node's says the news reached it: one follows at once,
         // so that it is told (and refused from then on) rather than let in for the news all week.
-        this.dirty.add(fp);
-        queueMicrotask(() => this.check());
+        this.exchanges.markDirty([fp]);
       }
     }
   }
@@ -391,69 +398,24 @@ export class GroupExchanges {
     );
   }
 
-  private retryLater(fp: string): void {
-    if (this.stopped) return;
-    this.dirty.add(fp);
-    clearTimeout(this.retryAt.get(fp));
-    this.retryAt.set(
-      fp,
-      setTimeout(() => {
-        this.retryAt.delete(fp);
-        this.check();
-      }, RETRY_MS).unref(),
-    );
-  }
-
   /** Why `fp` (of `principal`) may not start an exchange now, or undefined (and it is counted). */
   private admitStart(fp: string, principal: string | undefined): string | undefined {
-    const now = this.now();
-    const recent = (map: Map<string, number[]>, key: string) => {
-      const times = (map.get(key) ?? []).filter((t) => now - t < 60_000);
-      if (times.length > 0) map.set(key, times);
-      else map.delete(key);
-      return times;
-    };
-    const times = recent(this.startedBy, fp);
-    if (times.length >= MAX_GROUP_EXCHANGES_PER_MINUTE)
+    if (this.exchanges.recent(fp, STARTED, MINUTE_MS) >= MAX_GROUP_EXCHANGES_PER_MINUTE)
       return `more than ${MAX_GROUP_EXCHANGES_PER_MINUTE} group exchanges a minute`;
-    const together = principal === undefined ? undefined : recent(this.startedByPrincipal, principal);
-    if (principal !== undefined) {
-      if ((together?.length ?? 0) >= MAX_GROUP_EXCHANGES_PER_MEMBER_MINUTE)
+    const load = principal === undefined ? undefined : this.loadOf(principal);
+    if (load) {
+      if (load.started.length >= MAX_GROUP_EXCHANGES_PER_MEMBER_MINUTE)
         return `more than ${MAX_GROUP_EXCHANGES_PER_MEMBER_MINUTE} group exchanges a minute from one member's devices together`;
-      if ((this.underWay.get(principal) ?? 0) >= MAX_GROUP_EXCHANGES_AT_ONCE_PER_MEMBER)
+      if (load.underWay >= MAX_GROUP_EXCHANGES_AT_ONCE_PER_MEMBER)
         return `more than ${MAX_GROUP_EXCHANGES_AT_ONCE_PER_MEMBER} group exchanges at once from one sender (a member's devices count together); try again in a few seconds`;
       if (this.underWayAll >= MAX_GROUP_EXCHANGES_AT_ONCE)
         return `more than ${MAX_GROUP_EXCHANGES_AT_ONCE} group exchanges at once; try again in a few seconds`;
     }
-    times.push(now);
-    this.startedBy.set(fp, times);
-    if (principal !== undefined && together) {
-      together.push(now);
-      this.startedByPrincipal.set(principal, together);
+    this.exchanges.note(fp, STARTED, MINUTE_MS);
+    if (principal !== undefined && load) {
+      load.started.push(this.timers.now());
+      this.principals.set(principal, load);
     }
     return undefined;
   }
-}
-
-/** `p`, or a rejection after `ms` (a stream that opens later is closed at once). */
-function withTimeout<T extends { stream: Duplex }>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    let late = false;
-    const timer = setTimeout(() => {
-      late = true;
-      reject(new Error(`no answer within ${ms / 1000} s`));
-    }, ms);
-    timer.unref();
-    p.then(
-      (v) => {
-        clearTimeout(timer);
-        if (late) v.stream.destroy();
-        else resolve(v);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(err instanceof Error ? err : new Error(String(err)));
-      },
-    );
-  });
 }

@@ -24,7 +24,7 @@
  */
 import { Emitter, type Disposer } from '../core/emitter.js';
 import { groupSlot, type GroupRecord } from '../protocol/group-records.js';
-import type { GroupAnchors, GroupsView } from '../state/groups.js';
+import type { GroupAnchors, GroupsView } from './group-view.js';
 
 /** How long a device that lost its access is let in for the news, in ms after this node learned it. */
 export const EXIT_TTL_MS = 7 * 24 * 3_600_000;

@@ -10,7 +10,9 @@
 import type { Duplex } from 'node:stream';
 import { dialAddressProblem } from '../core/host-port.js';
 import { GROUP_ID, MAX_GROUP_LINE_BYTES, type GroupRecord } from '../protocol/group-records.js';
-import { GROUP_BOUNDS } from '../state/group-exchange.js';
+import { readLines } from '../services/exchange-lines.js';
+import type { ExchangeTimers } from '../services/peer-exchanges.js';
+import { GROUP_BOUNDS } from './group-plan.js';
 
 /** The service's name on the registry. */
 export const GROUPS_SERVICE = 'groups';
@@ -136,58 +138,18 @@ function relayHint(v: unknown): { url: string; fingerprint?: string } | undefine
 }
 
 /** Every line on `stream` until its end, or why the exchange is refused (a bound, a bad line, time). */
-export function readExchange(
+export async function readExchange(
   stream: Duplex,
   timeoutMs: number,
+  timers?: ExchangeTimers,
 ): Promise<GroupExchange | { problem: string }> {
-  return new Promise((resolve) => {
-    const got: GroupExchange = { records: [], joined: new Map(), hints: new Map() };
-    let lines = 0;
-    let parts: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    const finish = (result: GroupExchange | { problem: string }) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      stream.off('data', onData);
-      stream.off('end', onEnd);
-      stream.off('error', onError);
-      stream.off('close', onClose);
-      // Whoever holds the stream next ends it: a late error must still find a listener.
-      stream.on('error', () => undefined);
-      if ('problem' in result) stream.resume();
-      resolve(result);
-    };
-    const timer = setTimeout(() => finish({ problem: `no end within ${timeoutMs / 1000} s` }), timeoutMs);
-    timer.unref();
-    const tooLong = { problem: `a line longer than ${MAX_GROUP_LINE_BYTES} bytes` };
-    const onData = (chunk: Buffer) => {
-      let rest = chunk;
-      for (let nl = rest.indexOf(0x0a); nl !== -1; nl = rest.indexOf(0x0a)) {
-        const head = rest.subarray(0, nl);
-        rest = rest.subarray(nl + 1);
-        if (size + head.length > MAX_GROUP_LINE_BYTES) return finish(tooLong);
-        const whole = Buffer.concat([...parts, head]).toString('utf8');
-        parts = [];
-        size = 0;
-        if (++lines > MAX_GROUP_EXCHANGE_LINES)
-          return finish({ problem: `more than ${MAX_GROUP_EXCHANGE_LINES} lines` });
-        const problem = takeLine(whole, got);
-        if (problem) return finish({ problem: `line ${lines}: ${problem}` });
-      }
-      if (size + rest.length > MAX_GROUP_LINE_BYTES) return finish(tooLong);
-      if (rest.length > 0) {
-        parts.push(Buffer.from(rest));
-        size += rest.length;
-      }
-    };
-    const onEnd = () => finish(size > 0 ? { problem: 'a last line with no newline' } : got);
-    const onError = (err: Error) => finish({ problem: err.message });
-    const onClose = () => finish({ problem: 'the stream closed before its end' });
-    stream.on('data', onData);
-    stream.on('end', onEnd);
-    stream.on('error', onError);
-    stream.on('close', onClose);
-  });
+  const got: GroupExchange = { records: [], joined: new Map(), hints: new Map() };
+  const bounds = {
+    noun: 'line',
+    maxLines: MAX_GROUP_EXCHANGE_LINES,
+    maxLineBytes: MAX_GROUP_LINE_BYTES,
+    timeoutMs,
+  };
+  const read = await readLines(stream, bounds, (text) => takeLine(text, got), timers);
+  return 'problem' in read ? read : got;
 }

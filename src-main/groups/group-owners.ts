@@ -17,7 +17,7 @@
 import type { Logger } from 'pino';
 import { errorMessage } from '../core/errors.js';
 import { compareGroupRecords, type GroupRecord } from '../protocol/group-records.js';
-import type { GroupDecision } from '../state/group-decisions.js';
+import type { GroupDecision } from './group-decisions.js';
 import type { GroupStore } from './group-book.js';
 
 export interface GroupOwnersDeps {

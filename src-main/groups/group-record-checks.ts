@@ -23,7 +23,7 @@ import { createHash, type KeyObject } from 'node:crypto';
 import { groupSignatureProblem } from '../crypto/group-signature.js';
 import { publicKeyOfCert } from '../crypto/signature.js';
 import { MAX_GROUP_RECORDS_PER_EXCHANGE, type GroupRecord } from '../protocol/group-records.js';
-import { aboutGroupRecord, screenGroupRecord } from '../state/group-exchange.js';
+import { aboutGroupRecord, screenGroupRecord } from './group-plan.js';
 
 /** New records one member (all its devices) or other device may have checked a minute: two full exchanges. */
 export const MAX_NEW_RECORDS_PER_MEMBER_MINUTE = 2 * MAX_GROUP_RECORDS_PER_EXCHANGE;

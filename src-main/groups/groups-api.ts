@@ -1,9 +1,9 @@
 /**
  * The groups' API methods (groups-contract.ts): each turns what a person asked into decisions
- * (state/group-decisions.ts) that the book signs with this node's identity and applies as records
+ * (groups/group-decisions.ts) that the book signs with this node's identity and applies as records
  * from a peer are applied, bounds and all (group-book.ts). Who may do what is the view's: a member's
  * device is refused an owner's operation here with a reason, and an owner's record it signed anyway
- * would count nowhere (state/groups.ts).
+ * would count nowhere (groups/group-view.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { ClawError } from '../core/errors.js';
@@ -11,8 +11,8 @@ import { commandArgs, hereHint } from '../core/hint.js';
 import type { MethodHandlers } from '../links/domain.js';
 import type { ReadonlyPeerEntry } from '../links/ports.js';
 import { DEFAULT_GROUP_ALLOW, GROUP_ID } from '../protocol/group-records.js';
-import type { GroupDecision } from '../state/group-decisions.js';
-import type { GroupView } from '../state/groups.js';
+import type { GroupDecision } from './group-decisions.js';
+import type { GroupView } from './group-view.js';
 import { fingerprintPrefix, nameKey } from '../state/peer-names.js';
 import type { GroupBook } from './group-book-key.js';
 import type { GroupStore } from './group-book.js';

@@ -13,22 +13,25 @@
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { AuditSink } from '../audit/audit-writer.js';
-import { background, inBackground } from '../core/background.js';
+import { background } from '../core/background.js';
 import { Emitter } from '../core/emitter.js';
 import { ClawError, errorMessage, refusalOf } from '../core/errors.js';
 import { isDiskProblem } from '../core/file-errors.js';
 import type { Identity } from '../crypto/identity.js';
 import {
-  decodeMemberLine,
-  encodeMemberRecord,
-  MAX_MEMBER_LINE_BYTES,
-  MAX_MEMBER_RECORDS,
   MEMBERS_OPEN_ARGS,
   MEMBERS_SERVICE,
   membersOpenArgsProblem,
   type MemberRecord,
 } from '../protocol/member-records.js';
 import type { ChangeSource, PeerDirectory, ReadonlyPeerEntry, PeerStreams } from '../links/ports.js';
+import {
+  openWithin,
+  PeerExchanges,
+  realExchangeTimers,
+  type ExchangeNext,
+  type ExchangeTimers,
+} from '../services/peer-exchanges.js';
 import type { ServiceRegistry } from '../services/services.js';
 import {
   introduce,
@@ -40,6 +43,8 @@ import {
 } from '../state/membership.js';
 import type { NodeState } from '../state/node-state.js';
 import type { MemberLog } from '../state/member-log.js';
+import { memberAuditEvent, type MemberChange } from './member-audit.js';
+import { readRecords, writeAll } from './member-lines.js';
 import type { PeerRecord } from '../state/settings.js';
 import { DisposableStore } from '../core/disposables.js';
 
@@ -107,6 +112,8 @@ export interface IntroductionsDeps {
   /** Where this node dials a peer: what it tells the others in an introduction. */
   knownAbout(fingerprint: string): IntroKnowledge;
   audit?: AuditSink | undefined;
+  /** The exchanges' timers and clock (tests pass a fake clock). */
+  timers?: ExchangeTimers;
   now?: () => number;
 }
 
@@ -116,27 +123,36 @@ export interface DeviceJoined extends MembershipEvent {
   byName: string;
 }
 
-type LinkKey = object;
+/** The window the devices one peer's introductions added here are counted in. */
+const INTRODUCED = 'introduced';
+const HOUR_MS = 3600_000;
 
 export class Introductions {
   /** `joined`: a device became a peer here through an introduction. */
   readonly events = new Emitter<{ joined: [DeviceJoined] }>();
-  /** The link each device's last exchange went over (a new link exchanges again). */
-  private readonly lastLink = new Map<string, LinkKey>();
-  /** Devices to exchange with on their next chance (this node's log changed since). */
-  private readonly dirty = new Set<string>();
-  private readonly running = new Set<string>();
-  private readonly retryAt = new Map<string, NodeJS.Timeout>();
-  private readonly exchangesIn = new Map<string, number[]>();
-  private readonly addedBy = new Map<string, number[]>();
+  /** Each device's exchange (its state, retries, the sweep, its rates): the shared engine. */
+  private readonly exchanges: PeerExchanges<ReadonlyPeerEntry>;
   private readonly disposables = new DisposableStore();
-  private readonly notMineWait = new Map<string, number>();
-  private sweep: NodeJS.Timeout | undefined;
-  private stopped = false;
+  private readonly timers: ExchangeTimers;
   private readonly now: () => number;
 
   constructor(private readonly deps: IntroductionsDeps) {
-    this.now = deps.now ?? Date.now;
+    this.timers = deps.timers ?? realExchangeTimers;
+    this.now = deps.now ?? (() => this.timers.now());
+    this.exchanges = new PeerExchanges<ReadonlyPeerEntry>(
+      {
+        what: 'introductions',
+        sweepMs: SWEEP_MS,
+        log: deps.log,
+        peers: () => deps.peers.peerEntries(),
+        linkOf: (entry) => entry.links.active?.mux,
+        nameOf: (entry) => entry.record.name,
+        wants: (entry) => entry.record.mine === true,
+        exchange: (entry) => this.exchange(entry),
+        failed: (entry, err) => this.failed(entry, err),
+      },
+      this.timers,
+    );
     deps.services.register(MEMBERS_SERVICE, {
       // Every peer may ask; only one marked mine here is answered (serve).
       permission: null,
@@ -163,7 +179,10 @@ export class Introductions {
             `${self} has not marked ${req.peer.name} as one of its owner's devices (its owner can run \`clawbridge peers mine ${req.peer.name} on\` there)`,
           );
         }
-        if (!this.admitExchange(fp)) {
+        if (!this.exchanges.admit(fp, MAX_EXCHANGES_PER_MINUTE)) {
+          this.deps.log.warn(
+            `introductions from ${req.peer.name} refused: more than ${MAX_EXCHANGES_PER_MINUTE} a minute`,
+          );
           return req.reject(
             'TOO_MANY_STREAMS',
             `more than ${MAX_EXCHANGES_PER_MINUTE} introductions a minute`,
@@ -183,39 +202,29 @@ export class Introductions {
 
   start(): void {
     this.disposables.add(
-      this.deps.peers.onChanged(() => this.check()),
+      this.deps.peers.onChanged(() => this.exchanges.check()),
       this.deps.members.subscribe(() => this.markAllDirty()),
       this.deps.state.subscribe((change) => {
         // A device marked mine (here or by an introduction) exchanges at once.
-        if (change.kind === 'peer' && change.after?.mine === true && change.before?.mine !== true) {
-          this.dirty.add(change.id);
-          queueMicrotask(() => this.check());
-        }
-        if (change.kind === 'peer' && change.after === undefined) this.lastLink.delete(change.id);
+        if (change.kind === 'peer' && change.after?.mine === true && change.before?.mine !== true)
+          this.exchanges.markDirty([change.id]);
+        if (change.kind === 'peer' && change.after === undefined) this.exchanges.forget(change.id);
         if (change.kind === 'peer' && change.after?.mine !== change.before?.mine) this.sweepWhileMine();
       }),
     );
     this.sweepWhileMine();
     this.reaffirm();
-    this.check();
+    this.exchanges.check();
   }
 
   /** Looks over the devices every SWEEP_MS while some peer is marked mine, and not at all otherwise. */
   private sweepWhileMine(): void {
-    const any = !this.stopped && this.deps.state.peers().some((p) => p.mine === true);
-    if (any && this.sweep === undefined) this.sweep = setInterval(() => this.check(), SWEEP_MS).unref();
-    if (!any && this.sweep !== undefined) {
-      clearInterval(this.sweep);
-      this.sweep = undefined;
-    }
+    this.exchanges.sweepWhile(this.deps.state.peers().some((p) => p.mine === true));
   }
 
   stop(): void {
-    this.stopped = true;
-    clearInterval(this.sweep);
+    this.exchanges.stop();
     this.disposables.dispose();
-    for (const t of this.retryAt.values()) clearTimeout(t);
-    this.retryAt.clear();
   }
 
   /**
@@ -335,27 +344,11 @@ export class Introductions {
   }
 
   private markAllDirty(): void {
-    for (const p of this.deps.state.peers()) if (p.mine) this.dirty.add(p.fingerprint);
-    queueMicrotask(() => this.check());
+    this.exchanges.markDirty(this.deps.state.peers().flatMap((p) => (p.mine ? [p.fingerprint] : [])));
   }
 
   private setTheyMark(fp: string, value: boolean | undefined): void {
     if (this.deps.peers.noteMarksMine(fp, value)) this.deps.peers.changed?.();
-  }
-
-  /** Exchanges with every device that has a new link or has something new to hear. */
-  private check(): void {
-    if (this.stopped) return;
-    for (const entry of this.deps.peers.peerEntries()) {
-      const fp = entry.fingerprint;
-      if (entry.record.mine !== true) continue;
-      const link = entry.links.active?.mux;
-      if (!link) continue;
-      if (this.running.has(fp) || this.retryAt.has(fp)) continue;
-      if (this.lastLink.get(fp) === link && !this.dirty.has(fp)) continue;
-      // exchange() catches what it meets; a throw past that (a bug) is logged, not the agent's end.
-      inBackground(this.exchange(entry, link), this.deps.log, `introductions with ${entry.record.name}`);
-    }
   }
 
   /** The records `to` gets from this node: all it keeps but those about `to` itself. */
@@ -363,67 +356,46 @@ export class Introductions {
     return this.deps.members.records().filter((r) => r.subject !== to);
   }
 
-  private async exchange(entry: ReadonlyPeerEntry, link: LinkKey): Promise<void> {
+  /** One exchange opened here, to its end; the engine runs it when `entry` has a new link or news. */
+  private async exchange(entry: ReadonlyPeerEntry): Promise<ExchangeNext> {
     const fp = entry.fingerprint;
-    this.running.add(fp);
-    this.dirty.delete(fp);
-    this.lastLink.set(fp, link);
-    try {
-      const { stream } = await withTimeout(
-        this.deps.peers.openStream(entry, MEMBERS_SERVICE, MEMBERS_OPEN_ARGS),
-        MEMBERS_EXCHANGE_TIMEOUT_MS,
-      );
-      this.setTheyMark(fp, true);
-      writeAll(stream, this.recordsFor(fp));
-      stream.end();
-      const got = await readRecords(stream, MEMBERS_EXCHANGE_TIMEOUT_MS);
-      if ('problem' in got) {
-        stream.destroy();
-        this.refuse(entry.record.name, got.problem);
-        this.retryLater(fp, RETRY_MS);
-      } else {
-        this.notMineWait.delete(fp);
-        this.apply(fp, got.records);
-      }
-    } catch (err) {
-      if (refusalOf(err) === 'PERMISSION_DENIED') {
-        // One-sided: said in `peers`; their marking us opens a stream our way, and we ask again
-        // (slower each time) in case their mark raced this link.
-        this.setTheyMark(fp, false);
-        this.deps.log.info(`introductions with ${entry.record.name} wait: ${errorMessage(err)}`);
-        const wait = this.notMineWait.get(fp) ?? NOT_MINE_RETRY_MS;
-        this.notMineWait.set(fp, Math.min(wait * 2, NOT_MINE_RETRY_MAX_MS));
-        this.retryLater(fp, wait);
-      } else if (!this.stopped) {
-        // A full disk here is the owner's to fix: said louder than a link that went away.
-        this.deps.log[isDiskProblem(err) ? 'warn' : 'debug'](
-          `introductions with ${entry.record.name} failed: ${errorMessage(err)}`,
-        );
-        this.retryLater(fp, RETRY_MS);
-      }
-    } finally {
-      this.running.delete(fp);
+    const { stream } = await openWithin(
+      this.deps.peers.openStream(entry, MEMBERS_SERVICE, MEMBERS_OPEN_ARGS),
+      MEMBERS_EXCHANGE_TIMEOUT_MS,
+      this.timers,
+    );
+    this.setTheyMark(fp, true);
+    writeAll(stream, this.recordsFor(fp));
+    stream.end();
+    const got = await readRecords(stream, MEMBERS_EXCHANGE_TIMEOUT_MS, this.timers);
+    if ('problem' in got) {
+      stream.destroy();
+      this.refuse(entry.record.name, got.problem);
+      return { then: 'retry', afterMs: RETRY_MS };
     }
-    if (this.dirty.has(fp)) this.check();
+    this.apply(fp, got.records);
+    return { then: 'done' };
   }
 
-  /** Asks `fp` again in `ms` (or on its next link, whichever comes first). */
-  private retryLater(fp: string, ms: number): void {
-    if (this.stopped) return;
-    this.dirty.add(fp);
-    clearTimeout(this.retryAt.get(fp));
-    this.retryAt.set(
-      fp,
-      setTimeout(() => {
-        this.retryAt.delete(fp);
-        this.check();
-      }, ms).unref(),
+  /** What comes after an exchange with `entry` that failed with `err`. */
+  private failed(entry: ReadonlyPeerEntry, err: unknown): ExchangeNext {
+    if (refusalOf(err) === 'PERMISSION_DENIED') {
+      // One-sided: said in `peers`; their marking us opens a stream our way, and we ask again
+      // (slower each time) in case their mark raced this link.
+      this.setTheyMark(entry.fingerprint, false);
+      this.deps.log.info(`introductions with ${entry.record.name} wait: ${errorMessage(err)}`);
+      return { then: 'back-off', firstMs: NOT_MINE_RETRY_MS, maxMs: NOT_MINE_RETRY_MAX_MS };
+    }
+    // A full disk here is the owner's to fix: said louder than a link that went away.
+    this.deps.log[isDiskProblem(err) ? 'warn' : 'debug'](
+      `introductions with ${entry.record.name} failed: ${errorMessage(err)}`,
     );
+    return { then: 'retry', afterMs: RETRY_MS };
   }
 
   /** The served side: read the opener's records, apply them, answer with this node's. */
   private async answer(peer: PeerRecord, stream: Duplex): Promise<void> {
-    const got = await readRecords(stream, MEMBERS_EXCHANGE_TIMEOUT_MS);
+    const got = await readRecords(stream, MEMBERS_EXCHANGE_TIMEOUT_MS, this.timers);
     if ('problem' in got) {
       this.refuse(peer.name, got.problem);
       stream.destroy(new ClawError('PROTOCOL', got.problem, { refusal: 'BAD_REQUEST' }));
@@ -432,14 +404,8 @@ export class Introductions {
     this.apply(peer.fingerprint, got.records);
     // The opener has what it sent us, and now hears the rest.
     const fp = peer.fingerprint;
-    const entry = this.deps.peers.peerEntry(fp);
-    const link = entry?.links.active?.mux;
-    if (link) this.lastLink.set(fp, link);
     // Both sides hear each other on this one: a retry waiting for this device is not needed.
-    this.dirty.delete(fp);
-    this.notMineWait.delete(fp);
-    clearTimeout(this.retryAt.get(fp));
-    this.retryAt.delete(fp);
+    this.exchanges.heard(fp, this.deps.peers.peerEntry(fp)?.links.active?.mux);
     if (stream.writable && !stream.destroyed) {
       writeAll(stream, this.recordsFor(fp));
       stream.end();
@@ -459,21 +425,6 @@ export class Introductions {
     this.deps.log.warn({ peer: from }, `introductions from ${from} refused: ${why}; nothing applied`);
   }
 
-  private admitExchange(fp: string): boolean {
-    const now = this.now();
-    const times = (this.exchangesIn.get(fp) ?? []).filter((t) => now - t < 60_000);
-    if (times.length >= MAX_EXCHANGES_PER_MINUTE) {
-      this.deps.log.warn(
-        `introductions from ${this.deps.state.peer(fp)?.name ?? fp.slice(0, 8)} refused: more than ${MAX_EXCHANGES_PER_MINUTE} a minute`,
-      );
-      this.exchangesIn.set(fp, times);
-      return false;
-    }
-    times.push(now);
-    this.exchangesIn.set(fp, times);
-    return true;
-  }
-
   /** Applies what `from` sent, whole or not at all. */
   private apply(from: string, records: MemberRecord[]): void {
     const { state, identity, log } = this.deps;
@@ -489,9 +440,8 @@ export class Introductions {
     );
     if ('refused' in result) return this.refuse(sender.name, result.refused);
     const { plan } = result;
-    const now = this.now();
-    const recent = (this.addedBy.get(from) ?? []).filter((t) => now - t < 3600_000);
-    if (plan.added.length > 0 && recent.length + plan.added.length > MAX_INTRODUCED_PER_HOUR) {
+    const recent = this.exchanges.recent(from, INTRODUCED, HOUR_MS);
+    if (plan.added.length > 0 && recent + plan.added.length > MAX_INTRODUCED_PER_HOUR) {
       return this.refuse(
         sender.name,
         `it would add ${plan.added.length} devices, past ${MAX_INTRODUCED_PER_HOUR} an hour from one device`,
@@ -513,7 +463,7 @@ export class Introductions {
     this.deps.members.replace(plan.members);
     state.applyMembership(plan);
     if (plan.removed.length > 0 || plan.members.some((r) => r.kind === 'remove')) this.reaffirm();
-    this.addedBy.set(from, [...recent, ...plan.added.map(() => now)]);
+    if (plan.added.length > 0) this.exchanges.note(from, INTRODUCED, HOUR_MS, plan.added.length);
     // Whose list it came in: the signer may be a device this node had not met (ADR 0058).
     const via = (by: string) => (by === from ? '' : `, passed on by ${sender.name}`);
     for (const a of words.added) {
@@ -534,7 +484,7 @@ export class Introductions {
   }
 
   private recordAudit(
-    change: 'introduced' | 'removed' | 'marked' | 'unmarked',
+    change: MemberChange,
     peer: { name: string; fingerprint: string },
     by: string,
     byName?: string,
@@ -545,125 +495,6 @@ export class Introductions {
       (by === this.deps.identity.fingerprint
         ? this.selfName()
         : (this.deps.state.peer(by)?.name ?? by.slice(0, 8)));
-    const what =
-      {
-        introduced: `introduced by ${name}`,
-        removed: `removed from the owner's devices by ${name}`,
-        marked: "marked as one of the owner's devices",
-        unmarked: "no longer marked as one of the owner's devices",
-      }[change] + via;
-    this.deps.audit?.record({
-      kind: 'member',
-      change,
-      peer: { name: peer.name, fingerprint: peer.fingerprint },
-      by: { name, fingerprint: by },
-      what,
-      outcome: 'ok',
-    });
+    this.deps.audit?.record(memberAuditEvent(change, peer, { name, fingerprint: by }, via));
   }
-}
-
-/** `p`, or a rejection after `ms` (a stream that opens later is closed at once). */
-function withTimeout<T extends { stream: Duplex }>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    let late = false;
-    const timer = setTimeout(() => {
-      late = true;
-      reject(new ClawError('TIMEOUT', `no answer within ${ms / 1000} s`));
-    }, ms);
-    timer.unref();
-    p.then(
-      (v) => {
-        clearTimeout(timer);
-        if (late) v.stream.destroy();
-        else resolve(v);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(err instanceof Error ? err : new Error(String(err)));
-      },
-    );
-  });
-}
-
-/** An exchange's stream erring after its records were read or refused: nothing left to do. */
-function ignoreLateError(): void {}
-
-function writeAll(stream: Duplex, records: readonly MemberRecord[]): void {
-  if (!stream.writable || stream.destroyed) return;
-  for (const r of records) stream.write(encodeMemberRecord(r));
-}
-
-/**
- * Every record on `stream` until its end: refused whole (with why) past MAX_MEMBER_RECORDS lines, a
- * line past MAX_MEMBER_LINE_BYTES, a malformed line, or `timeoutMs`.
- */
-export function readRecords(
-  stream: Duplex,
-  timeoutMs: number,
-): Promise<{ records: MemberRecord[] } | { problem: string }> {
-  return new Promise((resolve) => {
-    const records: MemberRecord[] = [];
-    let parts: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    const finish = (result: { records: MemberRecord[] } | { problem: string }) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      stream.off('data', onData);
-      stream.off('end', onEnd);
-      stream.off('error', onError);
-      stream.off('close', onClose);
-      // Whoever holds the stream next destroys it (with a reason) or the peer resets it: its error
-      // must still find a listener, or it would end the process.
-      stream.on('error', ignoreLateError);
-      if ('problem' in result) stream.resume();
-      resolve(result);
-    };
-    const timer = setTimeout(() => finish({ problem: `no end within ${timeoutMs / 1000} s` }), timeoutMs);
-    timer.unref();
-    const line = (bytes: Buffer): boolean => {
-      if (records.length >= MAX_MEMBER_RECORDS) {
-        finish({ problem: `more than ${MAX_MEMBER_RECORDS} records` });
-        return false;
-      }
-      const decoded = decodeMemberLine(bytes.toString('utf8'));
-      if ('problem' in decoded) {
-        finish({ problem: `record ${records.length + 1}: ${decoded.problem}` });
-        return false;
-      }
-      records.push(decoded.record);
-      return true;
-    };
-    const onData = (chunk: Buffer) => {
-      let rest = chunk;
-      for (let nl = rest.indexOf(0x0a); nl !== -1; nl = rest.indexOf(0x0a)) {
-        const head = rest.subarray(0, nl);
-        rest = rest.subarray(nl + 1);
-        if (size + head.length > MAX_MEMBER_LINE_BYTES)
-          return finish({ problem: `a record longer than ${MAX_MEMBER_LINE_BYTES} bytes` });
-        const whole = Buffer.concat([...parts, head]);
-        parts = [];
-        size = 0;
-        if (!line(whole)) return;
-      }
-      if (size + rest.length > MAX_MEMBER_LINE_BYTES)
-        return finish({ problem: `a record longer than ${MAX_MEMBER_LINE_BYTES} bytes` });
-      if (rest.length > 0) {
-        parts.push(Buffer.from(rest));
-        size += rest.length;
-      }
-    };
-    const onEnd = () => {
-      if (size > 0) return finish({ problem: 'a last record without its newline' });
-      finish({ records });
-    };
-    const onError = (err: Error) => finish({ problem: errorMessage(err) });
-    const onClose = () => finish({ problem: 'the stream closed before its end' });
-    stream.on('data', onData);
-    stream.on('end', onEnd);
-    stream.on('error', onError);
-    stream.on('close', onClose);
-  });
 }

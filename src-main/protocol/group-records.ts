@@ -7,7 +7,7 @@
  * (protocol/member-records.ts), so an old record can never undo a removal.
  *
  * Each record is signed by the device whose person decided it (crypto/group-signature.ts) and carries
- * that device's certificate; who may sign what is decided in state/groups.ts. Records travel as JSON
+ * that device's certificate; who may sign what is decided in groups/group-view.ts. Records travel as JSON
  * lines of at most MAX_GROUP_LINE_BYTES. Pure: schema, limits, canonical bytes, order; nothing else.
  */
 import { z } from 'zod';

@@ -3,11 +3,11 @@
  * owner's device) on the code's rendezvous with the same CPace as pairing, then, over frames sealed
  * under the CPace key (group-invitation.ts), says `join`, takes the group's records, checks each one's
  * signature (group-records.ts) and that they make this browser a member — with the agent's own pure
- * rule (state/groups.ts), the inviter, whom the code confirmed, as its anchor — and says `joined`.
+ * rule (groups/group-view.ts), the inviter, whom the code confirmed, as its anchor — and says `joined`.
  * It is then the member's root device: the group's devices let it in as a guest with the group's words,
  * and it dials them through its relay, pinned by fingerprint, as a paired device.
  */
-import { groupsView, type GroupView } from '../../src-main/state/groups.js';
+import { groupsView, type GroupView } from '../../src-main/groups/group-view.js';
 import { MAX_GROUP_RECORDS_PER_EXCHANGE, type GroupRecord } from '../../src-main/protocol/group-records.js';
 import { BrowserNodeError } from './bytes.js';
 import { checkedGroupRecord } from './group-records.js';

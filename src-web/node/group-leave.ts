@@ -1,8 +1,8 @@
 /**
  * A browser member leaves a group (ADR 0094 §Groups): as the member's root it signs its own
  * `member-remove` — the one record a member may sign that counts on the group's devices
- * (state/groups.ts) — with the next seq for that entry, as an agent's `group leave` does
- * (state/group-decisions.ts), and gives it to a group's device on the `groups` exchange; the device
+ * (groups/group-view.ts) — with the next seq for that entry, as an agent's `group leave` does
+ * (groups/group-decisions.ts), and gives it to a group's device on the `groups` exchange; the device
  * applies it, hangs up on the browser and passes it on to the owner's devices.
  */
 import { groupEntryKey, MAX_GROUP_SEQ, type GroupRecord } from '../../src-main/protocol/group-records.js';

@@ -3,7 +3,7 @@
  * by the inviter at the join, never by the relay, which sees only ciphertext — is read by the agents'
  * own schema (protocol/group-records.ts; a field the signature does not cover is refused, as an agent
  * refuses it), and its signature is checked with WebCrypto against the certificate it carries, whose SHA-256 must be its signer. Who
- * may sign what is the agent's own pure rule (state/groups.ts), applied to the checked records only.
+ * may sign what is the agent's own pure rule (groups/group-view.ts), applied to the checked records only.
  */
 import {
   GROUP_RECORD_CONTEXT,

@@ -11,7 +11,7 @@
  * this browser dials its devices no more. (A device cannot learn that a browser got the news, as a
  * browser answers no exchange, so it goes on letting it in for the news until its bound is reached.)
  */
-import { bestPerSigner } from '../../src-main/state/groups.js';
+import { bestPerSigner } from '../../src-main/groups/group-view.js';
 import { MAX_GROUP_RECORDS_PER_EXCHANGE, type GroupRecord } from '../../src-main/protocol/group-records.js';
 import { BrowserNodeError, fromUtf8 } from './bytes.js';
 import { recordLines } from './group-leave.js';

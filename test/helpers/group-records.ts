@@ -4,8 +4,8 @@
  */
 import type { Identity } from '../../src-main/crypto/identity.js';
 import { signGroupRecord } from '../../src-main/crypto/group-signature.js';
-import type { GroupDecision } from '../../src-main/state/group-decisions.js';
-import type { GroupAnchors } from '../../src-main/state/groups.js';
+import type { GroupDecision } from '../../src-main/groups/group-decisions.js';
+import type { GroupAnchors } from '../../src-main/groups/group-view.js';
 import { GROUPS_PROTOCOL_VERSION, type GroupRecord } from '../../src-main/protocol/group-records.js';
 import type { FileGroupBook } from '../../src-main/groups/group-book.js';
 import { GroupExits } from '../../src-main/groups/group-exits.js';

@@ -1,5 +1,5 @@
 /**
- * Group records under fast-check (protocol/group-records.ts, state/groups.ts, ADR 0089): arbitrary
+ * Group records under fast-check (protocol/group-records.ts, groups/group-view.ts, ADR 0089): arbitrary
  * lines never throw; the signed bytes do not depend on the order of a record's JSON keys; the view
  * depends only on the set of records (any order, any repeats) on an owner's device and on a member's;
  * a removal always wins over an addition of the same entry with an older or equal seq, whoever of the
@@ -15,9 +15,9 @@ import {
   MAX_GROUP_SEQ,
   type GroupRecord,
 } from '../../src-main/protocol/group-records.js';
-import { planGroupExchange } from '../../src-main/state/group-exchange.js';
-import type { GroupDecision } from '../../src-main/state/group-decisions.js';
-import { groupsView, type GroupView } from '../../src-main/state/groups.js';
+import { planGroupExchange } from '../../src-main/groups/group-plan.js';
+import type { GroupDecision } from '../../src-main/groups/group-decisions.js';
+import { groupsView, type GroupView } from '../../src-main/groups/group-view.js';
 import { fuzzRuns } from '../helpers/fuzz-runs.js';
 import {
   del,

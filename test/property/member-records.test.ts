@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { readRecords } from '../../src-main/pairing/introductions.js';
+import { readRecords } from '../../src-main/pairing/member-lines.js';
 import { introduce, planMembership, removal } from '../../src-main/state/membership.js';
 import type { PeerRecord } from '../../src-main/state/settings.js';
 import { memberSignatureProblem } from '../../src-main/crypto/member-signature.js';

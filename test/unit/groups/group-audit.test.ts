@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { auditEventSchema, type AuditInput } from '../../../src-main/audit/audit-events.js';
 import { auditGroups, groupAuditEvents } from '../../../src-main/groups/group-audit.js';
 import { FileGroupBook, inMemoryGroupBook } from '../../../src-main/groups/group-book.js';
-import { groupsView } from '../../../src-main/state/groups.js';
+import { groupsView } from '../../../src-main/groups/group-view.js';
 import type { GroupRecord } from '../../../src-main/protocol/group-records.js';
 import { del, device, devices, drop, lab, member, rec, settings } from '../../helpers/group-records.js';
 // The domains' audit kinds, as the agent and `log` read them.

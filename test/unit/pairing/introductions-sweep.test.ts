@@ -4,14 +4,13 @@
  * could find nothing to do: idle CPU (issue 56) and wake-ups the agent-idle-wake-ups test counts.
  */
 import assert from 'node:assert/strict';
-import { afterEach, mock, test } from 'node:test';
+import { test } from 'node:test';
 import { Introductions, SWEEP_MS } from '../../../src-main/pairing/introductions.js';
 import { MemberLog, inMemoryMemberLog } from '../../../src-main/state/member-log.js';
 import type { PeerRecord } from '../../../src-main/state/settings.js';
 import { memoryState } from '../../helpers/memory-state.js';
+import { fakeClock, type FakeClock } from '../../helpers/fake-clock.js';
 import { testIdentity } from '../../helpers/identities.js';
-
-afterEach(() => mock.timers.reset());
 
 const fp = (c: string) => c.repeat(64).slice(0, 64);
 
@@ -26,8 +25,8 @@ function peer(fingerprint: string, name: string, mine?: boolean): PeerRecord {
   };
 }
 
-/** Introductions over memory; `looks()` counts its passes over the peers (each check is one). */
-async function setUp(peers: PeerRecord[]) {
+/** Introductions over memory on `clock`; `looks()` counts its passes over the peers (each check is one). */
+async function setUp(peers: PeerRecord[], clock: FakeClock) {
   const self = await testIdentity('self');
   const { state } = memoryState({ peers });
   let looks = 0;
@@ -48,39 +47,41 @@ async function setUp(peers: PeerRecord[]) {
       onChanged: () => () => undefined,
     },
     knownAbout: () => ({ addresses: [] }),
+    timers: clock,
   });
   return { intros, looks: () => looks };
 }
 
 test('with no peer marked mine the introductions never look over the devices on a timer', async () => {
-  const { intros, looks } = await setUp([peer(fp('b'), 'b'), peer(fp('c'), 'c')]);
-  mock.timers.enable({ apis: ['setInterval'] });
+  const clock = fakeClock();
+  const { intros, looks } = await setUp([peer(fp('b'), 'b'), peer(fp('c'), 'c')], clock);
   intros.start();
   const atStart = looks();
-  mock.timers.tick(SWEEP_MS * 12);
+  clock.advance(SWEEP_MS * 12);
   assert.equal(looks() - atStart, 0, 'looks in a minute with no device marked mine');
   intros.stop();
 });
 
 test('the look comes back while a peer is marked mine, and stops when none is', async () => {
-  const { intros, looks } = await setUp([peer(fp('b'), 'b')]);
-  mock.timers.enable({ apis: ['setInterval'] });
+  const clock = fakeClock();
+  const { intros, looks } = await setUp([peer(fp('b'), 'b')], clock);
   intros.start();
   intros.markMine(fp('b'), true);
   await new Promise<void>((resolve) => queueMicrotask(resolve));
   let before = looks();
-  mock.timers.tick(SWEEP_MS * 3);
+  clock.advance(SWEEP_MS * 3);
   assert.equal(looks() - before, 3, 'a look every SWEEP_MS while b is marked mine');
   intros.markMine(fp('b'), false);
   before = looks();
-  mock.timers.tick(SWEEP_MS * 3);
+  clock.advance(SWEEP_MS * 3);
   assert.equal(looks() - before, 0, 'no look once no peer is marked mine');
   intros.stop();
   // Marked mine from the start (config.json says so): looked over from the start.
-  const second = await setUp([peer(fp('d'), 'd', true)]);
+  const secondClock = fakeClock();
+  const second = await setUp([peer(fp('d'), 'd', true)], secondClock);
   second.intros.start();
   before = second.looks();
-  mock.timers.tick(SWEEP_MS * 2);
+  secondClock.advance(SWEEP_MS * 2);
   assert.equal(second.looks() - before, 2, 'a look every SWEEP_MS with a peer marked mine at start');
   second.intros.stop();
 });

@@ -9,7 +9,7 @@
  *   (compareGroupRecords: higher seq, then the removal, then the signer);
  * - in a group this node's person owns, the owner's signers are `mine` (this node and its peers marked
  *   mine); in a group it joined, the inviter and the owner devices that trusted `owner` records name,
- *   less those a winning `owner-remove` took away (state/group-trust.ts), and a removed signer's records
+ *   less those a winning `owner-remove` took away (groups/group-trust.ts), and a removed signer's records
  *   stop counting, so its decisions fall back to the best one a still-trusted signer made;
  * - `settings`, `delete`, `device`, `member`, `owner` and their removals count only when an owner signer
  *   signed them; a member may also sign its own `member-remove` (it leaves);

@@ -15,7 +15,7 @@
  * - a loop of devices naming each other, none named from the anchors, is trusted by nobody;
  * - two trusted signers that remove each other both lose it (the safe answer when the records
  *   disagree); the anchors never do (they are this node's own decision, not a record's).
- * The candidates are bounded before this runs (state/group-exchange.ts), so its cost is too.
+ * The candidates are bounded before this runs (groups/group-plan.ts), so its cost is too.
  */
 import { compareGroupRecords, isGroupRemoval, type GroupRecord } from '../protocol/group-records.js';
 

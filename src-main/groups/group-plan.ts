@@ -9,7 +9,7 @@
  * altered); a group, list or member past its bound; more new entries in groups already known here than
  * one exchange may bring. The checks that cost no signature come first, so an exchange they refuse
  * costs none (docs/adr/0097-group-exchange-work-per-member.md). Otherwise the plan keeps, per entry
- * and signer, the greatest record whose signer counts (state/groups.ts): records signed by nobody who
+ * and signer, the greatest record whose signer counts (groups/group-view.ts): records signed by nobody who
  * counts here — a member's attempt to add a device, a member, an owner or more words, a stranger's
  * group — are not kept, and an old record loses to the newer removal kept here.
  */
@@ -28,7 +28,7 @@ import {
   type GroupAnchors,
   type GroupsView,
   type GroupView,
-} from './groups.js';
+} from './group-view.js';
 
 /** The bounds an exchange and the kept records are checked against. */
 export interface GroupBounds {

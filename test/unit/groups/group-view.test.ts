@@ -1,15 +1,15 @@
 /**
  * The rules of groups (docs/adr/0089-groups.md), one by one, through what a peer's exchange does
- * (state/group-exchange.ts planGroupExchange) and the view it gives (state/groups.ts): who may sign
+ * (groups/group-plan.ts planGroupExchange) and the view it gives (groups/group-view.ts): who may sign
  * what on an owner's device and on a member's, the removal that wins, a compromised owner device
  * recovered from, a hostile member that can neither forge, alter, replay nor escalate, and the bounds.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { GROUP_BOUNDS, planGroupExchange, type GroupPlan } from '../../../src-main/state/group-exchange.js';
-import { signGroupDecision } from '../../../src-main/state/group-decisions.js';
+import { GROUP_BOUNDS, planGroupExchange, type GroupPlan } from '../../../src-main/groups/group-plan.js';
+import { signGroupDecision } from '../../../src-main/groups/group-decisions.js';
 import { groupSignatureProblem } from '../../../src-main/crypto/group-signature.js';
-import { groupAccessOf, groupsView, type GroupView } from '../../../src-main/state/groups.js';
+import { groupAccessOf, groupsView, type GroupView } from '../../../src-main/groups/group-view.js';
 import {
   AT,
   del,
