@@ -8,6 +8,7 @@ import { ClawError } from '../../core/errors.js';
 import { MAX_MESSAGE_TTL_MS, MIN_MESSAGE_TTL_MS } from '../../protocol/message-frames.js';
 import type { InboxMessage, MessageStatesEvent, OutboxMessage } from '../messages-contract.js';
 import { sendItemProblem, type SendItem } from '../send-item.js';
+import { inboxMessageOfRow, type MessagesEvent } from '../compact-inbox.js';
 import {
   bodyParams,
   checkBodySizes,
@@ -184,8 +185,8 @@ export class MessagesClient extends MessagesCalls {
   }
 
   /**
-   * Follows `message.state` and `message` events from now on. Called before a send whose receipt or
-   * reply will be awaited: either may come before the send's own answer.
+   * Follows state changes and arriving messages (each form of their events) from now on. Called
+   * before a send whose receipt or reply will be awaited: either may come before the send's own answer.
    */
   followEvents(): void {
     if (this.followingEvents) return;
@@ -203,6 +204,13 @@ export class MessagesClient extends MessagesCalls {
         const m = data as InboxMessage;
         if (this.asking === 0 || m.replyTo === undefined) return;
         this.replies.set(m.replyTo, m);
+      } else if (event === 'messages') {
+        if (this.asking === 0) return;
+        const batch = data as MessagesEvent;
+        for (const row of batch.rows) {
+          const m = row[9] !== undefined && row[9] !== null ? inboxMessageOfRow(row, batch) : undefined;
+          if (m?.replyTo !== undefined) this.replies.set(m.replyTo, m);
+        }
       } else return;
       this.wakeAll();
     }, EVENT_OPTIONS);
