@@ -128,7 +128,11 @@ export class Listener implements Listening {
         // Judged as it comes up, not as it arrived: one queued behind a slow handler may expire meanwhile.
         const expired = this.opts.onExpired !== undefined && Date.parse(m.expiresAt) <= Date.now();
         if (expired) this.opts.onExpired!(m);
-        else await this.handler(m);
+        else {
+          // Awaited only when it returned a promise: a handler that returns nothing costs no turn.
+          const handled = this.handler(m);
+          if (handled) await handled;
+        }
         // Only once handled: a handler that failed (the agent went while it replied) sees it again.
         const { seen } = this.memory;
         seen.add(seenKey(m));

@@ -292,7 +292,7 @@ test("messages events (ADR 0122): one per turn of the event loop, in the order m
   const turn = () => new Promise((r) => setImmediate(r));
   events.emit('message', at('m1'));
   events.emit('message', at('m2', C));
-  assert.deepEqual(batches, [], 'not before the turn ends');
+  assert.equal(batches.length, 0, 'not before the turn ends');
   await turn();
   assert.deepEqual(batches, [['m1:body of m1', 'm2:body of m2']], 'one event for the turn, in order');
   events.emit('message', at('m3'));
