@@ -84,7 +84,7 @@ export function subscribeLines(nextId: () => number, options: EventOptions | und
   const entries = Object.entries(options ?? {}).filter(([, value]) => value !== undefined);
   let lines = '';
   for (let n = entries.length; n > 0; n--) {
-    lines += subscribeRequestLine(nextId(), Object.fromEntries(entries.slice(0, n)) as EventOptions);
+    lines += subscribeRequestLine(nextId(), Object.fromEntries(entries.slice(0, n)));
   }
   return `${lines}"subscribe"\n`;
 }

@@ -597,7 +597,10 @@ test('a program listening to 600 messages: they come to it as `messages` events 
   await until('both subscribed', () => batched.events.length > 0 && plain.events.length > 0, 30_000);
   const specifier = 'clawbridge/client';
   const lib = (await import(specifier)) as typeof ClientLibrary;
-  const [onA, onB] = await Promise.all([lib.connectAgent({ home: a.home }), lib.connectAgent({ home: b.home })]);
+  const [onA, onB] = await Promise.all([
+    lib.connectAgent({ home: a.home }),
+    lib.connectAgent({ home: b.home }),
+  ]);
   const heard: string[] = [];
   const listening = onB.listen({ topic: 'rows' }, (m) => void heard.push(m.text!));
   try {

@@ -6,7 +6,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { MessagesEventBuilder, inboxMessageOfRow, type MessagesEvent } from '../../src-main/messages/compact-inbox.js';
+import {
+  MessagesEventBuilder,
+  inboxMessageOfRow,
+  type MessagesEvent,
+} from '../../src-main/messages/compact-inbox.js';
 import { inboxMessage } from '../../src-main/messages/messages-api.js';
 import type { InboxEntry } from '../../src-main/messages/inbox-entry.js';
 import { fuzzRuns } from '../helpers/fuzz-runs.js';
@@ -34,7 +38,18 @@ const entry = fc.record(
     error: fc.boolean(),
   },
   {
-    requiredKeys: ['id', 'from', 'topic', 'text', 'ttlMs', 'size', 'sentAt', 'receivedAt', 'expiresAt', 'read'],
+    requiredKeys: [
+      'id',
+      'from',
+      'topic',
+      'text',
+      'ttlMs',
+      'size',
+      'sentAt',
+      'receivedAt',
+      'expiresAt',
+      'read',
+    ],
   },
 ) as fc.Arbitrary<InboxEntry>;
 
@@ -55,11 +70,19 @@ test('property: a `messages` event, through JSON, reads back as the `message` ev
         for (const [e, bytes, text] of messages) builder.add(e, e.from, bodyOf(e, bytes, text));
         const event = JSON.parse(JSON.stringify(builder.build())) as MessagesEvent;
         assert.equal(event.rows.length, messages.length, 'a row for each message');
-        assert.equal(event.from.length, new Set(messages.map(([e]) => e.from)).size, 'each sender named once');
+        assert.equal(
+          event.from.length,
+          new Set(messages.map(([e]) => e.from)).size,
+          'each sender named once',
+        );
         event.rows.forEach((row, i) => {
           const [e, bytes, text] = messages[i]!;
           const read = inboxMessageOfRow(row, event);
-          assert.deepEqual(read, inboxMessage(e, bodyOf(e, bytes, text), named), `the row ${JSON.stringify(row)}`);
+          assert.deepEqual(
+            read,
+            inboxMessage(e, bodyOf(e, bytes, text), named),
+            `the row ${JSON.stringify(row)}`,
+          );
           assert.ok(row.length <= 11, 'a row has at most its eleven values');
         });
       },
@@ -70,7 +93,16 @@ test('property: a `messages` event, through JSON, reads back as the `message` ev
 
 test('a row naming no sender of its event reads as nothing', () => {
   const builder = new MessagesEventBuilder((fingerprint) => ({ name: 'b', fingerprint }));
-  const e = { id: 'x', from: 'b'.repeat(64), topic: 't', text: true, sentAt: 0, receivedAt: 0, expiresAt: 0, read: false };
+  const e = {
+    id: 'x',
+    from: 'b'.repeat(64),
+    topic: 't',
+    text: true,
+    sentAt: 0,
+    receivedAt: 0,
+    expiresAt: 0,
+    read: false,
+  };
   builder.add(e, e.from, Buffer.from('hi'));
   const event = builder.build();
   assert.equal(inboxMessageOfRow([5, ...event.rows[0]!.slice(1)] as never, event), undefined);

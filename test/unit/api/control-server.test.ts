@@ -403,7 +403,9 @@ test('ControlClient.onEvent with two options: an agent that knows only the first
     const home = tempDir('cb-ctl-');
     const path = controlSocketPath(home);
     const subscriptions: (EventOptions | undefined)[] = [];
-    const eventOptions = new Map([...agentContract.eventOptions].filter(([option]) => known.includes(option)));
+    const eventOptions = new Map(
+      [...agentContract.eventOptions].filter(([option]) => known.includes(option)),
+    );
     const agent: ServedApi = {
       contract: { ...agentContract, eventOptions },
       call: (method) => Promise.resolve({ method } as never),

@@ -7,7 +7,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MessagesClient, type ControlConnection } from '../../../../src-main/messages/client/messages-client.js';
+import {
+  MessagesClient,
+  type ControlConnection,
+} from '../../../../src-main/messages/client/messages-client.js';
 import { MessagesEventBuilder } from '../../../../src-main/messages/compact-inbox.js';
 import { inboxMessage } from '../../../../src-main/messages/messages-api.js';
 import type { InboxEntry } from '../../../../src-main/messages/inbox-entry.js';
