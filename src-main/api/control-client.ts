@@ -19,7 +19,7 @@ import type {
   StreamMethodParams,
   StreamMethodResults,
 } from './contract.js';
-import { subscribeRequestLine } from './event-options.js';
+import { subscribeLines } from './event-options.js';
 // The client's half only: stream-upgrade.ts loads zod, which a CLI command should not pay for.
 import { requestStreamUpgrade, socketChannel } from './stream-client.js';
 import type { ViewerChannel } from './viewer-channel.js';
@@ -91,14 +91,15 @@ export class ControlClient {
    * agent then pushes a `status` event at once). Returns a disposer for `listener`. The first call's
    * `options` are the connection's (ADR 0059): with `messageStates: 'batched'` outbox changes come as
    * `message.states` events — from an older agent, which does not know the option, as `message.state`
-   * ones, so a listener that asks for them takes both.
+   * ones, so a listener that asks for them takes both; with `messages: 'batched'` arriving messages
+   * come as `messages` events, or from an older agent as `message` ones (ADR 0122).
    */
   onEvent(listener: ControlEventListener, options?: EventOptions): () => void {
     if (!this.subscribed && !this.socket.destroyed) {
-      // The request first: an agent that takes it is subscribed by it and lets the bare line go; an
-      // older one refuses it (its reply has no waiter here) and is subscribed by the bare line.
-      const first = options?.messageStates ? subscribeRequestLine(this.nextId++, options) : '';
-      this.socket.write(`${first}"subscribe"\n`);
+      // The requests first: the first an agent takes subscribes it, and it lets the rest go; an older
+      // one refuses those naming options it does not know (their replies have no waiter here), and
+      // the oldest are subscribed by the bare line (subscribeLines).
+      this.socket.write(subscribeLines(() => this.nextId++, options));
     }
     this.subscribed = true;
     this.eventListeners.add(listener);

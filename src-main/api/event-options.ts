@@ -4,7 +4,8 @@
  * agent answers `{"id":N,"ok":true,"result":{"messageStates":"batched"}}` (the form in effect). It is
  * the connection's, not the agent's, so it is no method of the contract: the transport takes it. An
  * older agent answers it with BAD_ARGUMENT (unknown method); a client that also writes `"subscribe"`
- * right after it gets the events either way (a second subscription of a connection changes nothing).
+ * right after it gets the events either way (a second subscription of a connection changes nothing);
+ * one that asks with several options also writes requests with fewer (subscribeLines, ADR 0122).
  * No zod here: the client library loads this. Which options there are, and the values each takes, the
  * domains say (ContractPiece.eventOptions: the messages domain's `messageStates`); the first value
  * of each is what a subscription that does not say gets.
@@ -70,4 +71,20 @@ export function optionsInEffect(options: EventOptions, known: EventOptionValues)
 /** The request line a client writes (with its newline). */
 export function subscribeRequestLine(id: number, options: EventOptions): string {
   return `${JSON.stringify({ id, method: EVENTS_SUBSCRIBE_METHOD, params: options })}\n`;
+}
+
+/**
+ * What a client writes to subscribe with `options` to an agent of any release, in one write: a
+ * request with every option, then one without the last of them, and so on, then the bare
+ * `"subscribe"` line. An agent refuses a request that names an option it does not know, so the first
+ * request an agent takes is the one with as many of the options as it knows, in the order given; a
+ * connection already subscribed lets the later ones go (ADR 0122). `nextId` gives each request's ID.
+ */
+export function subscribeLines(nextId: () => number, options: EventOptions | undefined): string {
+  const entries = Object.entries(options ?? {}).filter(([, value]) => value !== undefined);
+  let lines = '';
+  for (let n = entries.length; n > 0; n--) {
+    lines += subscribeRequestLine(nextId(), Object.fromEntries(entries.slice(0, n)));
+  }
+  return `${lines}"subscribe"\n`;
 }

@@ -24,6 +24,7 @@ import { resolvePeer } from '../links/resolve-peer.js';
 import type { PeerDirectory } from '../links/ports.js';
 import { isoTime } from '../core/iso-time.js';
 import { compactRow } from './compact-queued.js';
+import { MessagesEventBuilder, type MessagesEvent } from './compact-inbox.js';
 import { SEND_MANY_COMPACT } from './message-bodies.js';
 
 export interface MessagesApiDeps {
@@ -142,32 +143,37 @@ export function messageHandlers(deps: MessagesApiDeps): Handlers {
   };
 }
 
-/** The `message`, `message.state` and `message.states` events' sources, for the API's event hub (api/events.ts). */
+/**
+ * The `message`, `messages`, `message.state` and `message.states` events' sources, for the API's
+ * event hub (api/events.ts).
+ */
 export function messageEventSources(deps: Pick<MessagesApiDeps, 'inbox' | 'outbox' | 'peers'>): {
   onMessage(listener: (m: InboxMessage) => void): Disposer;
+  onMessages(listener: (e: MessagesEvent) => void): Disposer;
   onMessageState(listener: (m: OutboxMessage) => void): Disposer;
   onMessageStates(listener: (e: MessageStatesEvent) => void): Disposer;
 } {
   return {
     onMessage: (listener) => {
-      // Bodies may be read from the log: one at a time, so events keep the order messages arrived in.
-      // A body in memory with no read before it goes at once, without a promise (ADR 0059).
-      let chain: Promise<void> = Promise.resolve();
-      let reading = 0;
-      let live = true;
       const names = turnNamer(deps);
-      const off = deps.inbox.events.on('message', (entry) => {
-        const cached = reading === 0 ? deps.inbox.cachedBody(entry.id, entry.from) : undefined;
-        if (cached !== undefined) {
-          if (live) listener(inboxMessage(entry, cached, names()));
-          return;
+      return withBodies(deps.inbox, (entry, body) => listener(inboxMessage(entry, body, names())));
+    },
+    onMessages: (listener) => {
+      // One event per turn of the event loop: the messages a burst brought, each sender named once (ADR 0122).
+      let batch: MessagesEventBuilder | undefined;
+      let live = true;
+      const flush = () => {
+        const event = batch;
+        batch = undefined;
+        if (live && event && event.size > 0) listener(event.build());
+      };
+      const off = withBodies(deps.inbox, (entry, body) => {
+        if (!batch) {
+          batch = new MessagesEventBuilder(namer(deps));
+          setImmediate(flush);
         }
-        reading++;
-        chain = chain.then(async () => {
-          const body = await deps.inbox.body(entry.id, entry.from);
-          if (live && body !== undefined) listener(inboxMessage(entry, body, names()));
-        });
-        chain = chain.catch(() => undefined).finally(() => reading--);
+        batch.add(entry, entry.from, body);
+        if (batch.full) flush();
       });
       return () => {
         live = false;
@@ -195,6 +201,37 @@ export function messageEventSources(deps: Pick<MessagesApiDeps, 'inbox' | 'outbo
         off();
       };
     },
+  };
+}
+
+/**
+ * Calls `take` with each message the inbox accepts and its body, in the order they arrived. Bodies
+ * may be read from the log: one at a time, so the order holds. A body in memory with no read before
+ * it goes at once, without a promise (ADR 0059).
+ */
+function withBodies(
+  inbox: MessagesApiDeps['inbox'],
+  take: (entry: InboxEntry, body: Uint8Array) => void,
+): Disposer {
+  let chain: Promise<void> = Promise.resolve();
+  let reading = 0;
+  let live = true;
+  const off = inbox.events.on('message', (entry) => {
+    const cached = reading === 0 ? inbox.cachedBody(entry.id, entry.from) : undefined;
+    if (cached !== undefined) {
+      if (live) take(entry, cached);
+      return;
+    }
+    reading++;
+    chain = chain.then(async () => {
+      const body = await inbox.body(entry.id, entry.from);
+      if (live && body !== undefined) take(entry, body);
+    });
+    chain = chain.catch(() => undefined).finally(() => reading--);
+  });
+  return () => {
+    live = false;
+    off();
   };
 }
 

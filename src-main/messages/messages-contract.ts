@@ -11,6 +11,7 @@ import type { ErrorCode } from '../core/errors.js';
 import { uuidV7Problem } from '../core/uuid-v7.js';
 import { MESSAGE_BATCH_MAX, SEND_MANY_COMPACT } from './message-bodies.js';
 import type { CompactQueued } from './compact-queued.js';
+import type { MessagesEvent } from './compact-inbox.js';
 import { fastSendManyParams, fastSendParams } from './message-params-fast.js';
 import {
   MAX_MESSAGE_TTL_MS,
@@ -222,9 +223,18 @@ export interface MessageStatesEvent {
  */
 export type MessageStatesMode = 'each' | 'batched';
 
+/**
+ * How a subscriber wants the messages that arrive (ADR 0122): `each` (the default) as one `message`
+ * event per message, `batched` as `messages` events, each carrying every message of one turn of the
+ * agent's event loop as rows (a program listening to thousands of messages).
+ */
+export type MessagesMode = 'each' | 'batched';
+
 export interface MessageEvents {
-  /** A message arrived in the inbox (durable already). */
+  /** A message arrived in the inbox (its record on its way to disk, ADR 0066). */
   message: InboxMessage;
+  /** The same messages, many per event, as rows: sent instead of `message` to a subscriber that asked for it. */
+  messages: MessagesEvent;
   /** An outbox message changed state (sent, delivered, read, expired, refused, or queued with a why). */
   'message.state': OutboxMessage;
   /** The same changes, many per event: sent instead of `message.state` to a subscriber that asked for it. */
@@ -233,6 +243,8 @@ export interface MessageEvents {
 
 /** The values of the `messageStates` subscription option. */
 export const MESSAGE_STATES_MODES: readonly MessageStatesMode[] = ['each', 'batched'];
+/** The values of the `messages` subscription option. */
+export const MESSAGES_MODES: readonly MessagesMode[] = ['each', 'batched'];
 
 /**
  * The audit log's `message` records (message-audit.ts): messages this node sent that expired
@@ -251,14 +263,16 @@ export const messagesContract = {
   // Messages by the thousand: checked by hand when certainly valid, by zod otherwise (ADR 0059).
   fastParams: { 'messages.send': fastSendParams, 'messages.sendMany': fastSendManyParams },
   permissions: MESSAGES_WORDS,
-  // Each form of outbox state changes is followed only while some client takes it: a program
-  // sending thousands of messages costs no per-message event nobody reads (ADR 0059).
+  // Each form of outbox state changes, and of arriving messages, is followed only while some client
+  // takes it: a program sending or listening to thousands of messages costs no per-message event
+  // nobody reads (ADR 0059, ADR 0122).
   events: {
-    message: {},
+    message: { when: { option: 'messages', is: 'each', byDefault: true } },
+    messages: { when: { option: 'messages', is: 'batched' } },
     'message.state': { when: { option: 'messageStates', is: 'each', byDefault: true } },
     'message.states': { when: { option: 'messageStates', is: 'batched' } },
   },
-  eventOptions: { messageStates: MESSAGE_STATES_MODES },
+  eventOptions: { messageStates: MESSAGE_STATES_MODES, messages: MESSAGES_MODES },
   audit: { message: messageAuditFields },
   settings: {
     /**
@@ -277,6 +291,8 @@ declare module '../api/contract.js' {
   interface EventOptions {
     /** `batched`: outbox state changes as `message.states` events instead of `message.state` ones. */
     messageStates?: MessageStatesMode;
+    /** `batched`: arriving messages as `messages` events (rows) instead of `message` ones (ADR 0122). */
+    messages?: MessagesMode;
   }
 }
 

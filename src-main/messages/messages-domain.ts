@@ -2,7 +2,7 @@
  * The messages domain as the composition root lists it (links/domain.ts, app/domains.ts): the boxes
  * in the home, open before the node starts and closed after it stopped, and the `message` service
  * registered at once; delivery starts once the node runs (message-service.ts). The `messages.*`
- * methods and the `message`, `message.state` and `message.states` events (messages-api.ts).
+ * methods and the `message`, `messages`, `message.state` and `message.states` events (messages-api.ts).
  */
 import type { DomainDescription } from '../links/domain.js';
 import { messagesContract } from './messages-contract.js';
@@ -33,6 +33,7 @@ export const messagesDomain: DomainDescription = {
       handlers: messageHandlers(api),
       events: {
         message: (listener) => events.onMessage(listener),
+        messages: (listener) => events.onMessages(listener),
         'message.state': (listener) => events.onMessageState(listener),
         'message.states': (listener) => events.onMessageStates(listener),
       },

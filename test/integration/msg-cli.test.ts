@@ -21,6 +21,7 @@ import type {
   OutboxMessage,
 } from '../../src-main/messages/messages-contract.js';
 import type * as ClientLibrary from '../../src-main/messages/client/agent-client.js';
+import type { MessagesEvent } from '../../src-main/messages/compact-inbox.js';
 import { C1_DEL_BIDI, ESCAPES, OSC52, TERMINAL_CONTROL } from '../helpers/hostile-peer.js';
 import { CLI, cli, cliJson, startProcess, stopAll, type CliResult, type Proc } from '../helpers/processes.js';
 import { startListeningAgent } from '../helpers/loopback-nodes.js';
@@ -518,7 +519,11 @@ test('a program sending 600 messages: receipts come to it as message.states even
   const batched = subscriber('{"id":1,"method":"events.subscribe","params":{"messageStates":"batched"}}\n');
   const plain = subscriber('"subscribe"\n');
   await until('both subscribed', () => batched.replies.length === 1 && plain.events.length > 0, 30_000);
-  assert.deepEqual(batched.replies[0], { id: 1, ok: true, result: { messageStates: 'batched' } });
+  assert.deepEqual(batched.replies[0], {
+    id: 1,
+    ok: true,
+    result: { messageStates: 'batched', messages: 'each' },
+  });
   const specifier = 'clawbridge/client';
   const lib = (await import(specifier)) as typeof ClientLibrary;
   const onA = await lib.connectAgent({ home: a.home });
@@ -564,6 +569,80 @@ test('a program sending 600 messages: receipts come to it as message.states even
     assert.ok(statesEvents < 200, `${statesEvents} message.states events for 600 messages`);
   } finally {
     onA.close();
+    batched.socket.destroy();
+    plain.socket.destroy();
+  }
+});
+
+test('a program listening to 600 messages: they come to it as `messages` events of rows, in order, each once; a plain subscriber still gets a `message` each (ADR 0122)', async () => {
+  /** A raw control connection to b's agent, subscribed by `first`, keeping its event lines. */
+  const subscriber = (first: string) => {
+    const socket = connect(controlSocketPath(b.home));
+    const events: { event: string; data: unknown }[] = [];
+    let buf = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (c: string) => {
+      buf += c;
+      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+        const line = JSON.parse(buf.slice(0, nl)) as { event?: string; data?: unknown };
+        buf = buf.slice(nl + 1);
+        if (line.event !== undefined) events.push(line as { event: string; data: unknown });
+      }
+    });
+    socket.write(first);
+    return { socket, events };
+  };
+  const batched = subscriber('{"id":1,"method":"events.subscribe","params":{"messages":"batched"}}\n');
+  const plain = subscriber('"subscribe"\n');
+  await until('both subscribed', () => batched.events.length > 0 && plain.events.length > 0, 30_000);
+  const specifier = 'clawbridge/client';
+  const lib = (await import(specifier)) as typeof ClientLibrary;
+  const [onA, onB] = await Promise.all([
+    lib.connectAgent({ home: a.home }),
+    lib.connectAgent({ home: b.home }),
+  ]);
+  const heard: string[] = [];
+  const listening = onB.listen({ topic: 'rows' }, (m) => void heard.push(m.text!));
+  try {
+    await listening.ready;
+    const texts = Array.from({ length: 600 }, (_, i) => `row ${i}`);
+    await Promise.all(texts.map((t) => onA.send('b', t, { topic: 'rows' })));
+    const rowsIn = () =>
+      batched.events
+        .filter((e) => e.event === 'messages')
+        .flatMap((e) => (e.data as MessagesEvent).rows.filter((r) => r[2] === 'rows').map((r) => r[3]));
+    const plainIn = () =>
+      plain.events
+        .filter((e) => e.event === 'message' && (e.data as InboxMessage).topic === 'rows')
+        .map((e) => (e.data as InboxMessage).text);
+    await until(
+      'all 600 on both subscribers and the listener',
+      () => rowsIn().length >= 600 && plainIn().length >= 600 && heard.length >= 600,
+      30_000,
+    );
+    assert.deepEqual(rowsIn(), texts, 'the rows: each message once, in the order sent');
+    assert.deepEqual(plainIn(), texts, 'a plain subscriber: a `message` each, as before');
+    assert.deepEqual(heard, texts, "the library's listener: each once, in order");
+    assert.equal(
+      batched.events.filter((e) => e.event === 'message').length,
+      0,
+      'no `message` event to a batched subscriber',
+    );
+    const events = batched.events.filter((e) => e.event === 'messages').length;
+    assert.ok(events < 300, `${events} messages events for 600 messages`);
+    const row = (batched.events.find((e) => e.event === 'messages')!.data as MessagesEvent).rows.find(
+      (r) => r[3] === 'row 0',
+    )!;
+    const first = (await onB.list({ topic: 'rows' })).find((m) => m.text === 'row 0')!;
+    assert.deepEqual(
+      [row[1], row[5]],
+      [first.id, Date.parse(first.sentAt)],
+      'a row names its message by ID and sent-at time',
+    );
+  } finally {
+    await listening.stop();
+    onA.close();
+    onB.close();
     batched.socket.destroy();
     plain.socket.destroy();
   }

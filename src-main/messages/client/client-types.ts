@@ -22,10 +22,12 @@ export interface ControlConnection {
 }
 
 /**
- * How this client subscribes (ADR 0059): outbox changes as `message.states`, many per event; an older
- * agent sends `message.state` ones instead, and both are taken.
+ * How this client subscribes: outbox changes as `message.states`, many per event (ADR 0059), and
+ * arriving messages as `messages`, many per event (ADR 0122); an older agent sends `message.state`
+ * and `message` ones instead, and both forms are taken. In this order: an agent that knows only the
+ * first option is subscribed with it (api/event-options.ts subscribeLines).
  */
-export const EVENT_OPTIONS: EventOptions = { messageStates: 'batched' };
+export const EVENT_OPTIONS: EventOptions = { messageStates: 'batched', messages: 'batched' };
 
 /** Most IDs one call takes (MESSAGE_IDS_MAX and MESSAGE_LIST_MAX in contract-messages.ts, not imported: zod). */
 export const IDS_PER_CALL = 10_000;

@@ -1,5 +1,6 @@
 /**
- * listen(): the unread messages first, then each `message` event, every message handed to the handler
+ * listen(): the unread messages first, then those the events bring (a `messages` event's rows, or each
+ * `message` event from an agent before ADR 0122), every message handed to the handler
  * once and in order however the listing and the events cross, and acknowledged without holding up
  * the next one. A memory shared by listeners that follow one another (a new connection after the
  * agent restarted) keeps that true across connections.
@@ -7,6 +8,7 @@
 import { DisposableStore } from '../../core/disposables.js';
 import { ClawError, errorMessage } from '../../core/errors.js';
 import type { InboxMessage } from '../messages-contract.js';
+import { inboxMessageOfRow, type MessagesEvent } from '../compact-inbox.js';
 import {
   EVENT_OPTIONS,
   IDS_PER_CALL,
@@ -65,8 +67,10 @@ export class Listener implements Listening {
     // Subscribed before the listing: a message that arrives meanwhile is in one or the other (or both).
     this.disposables.add(
       control.onEvent((event, data) => {
-        if (event !== 'message' || this.stopped) return;
-        this.queue.push(data as InboxMessage);
+        if (this.stopped) return;
+        if (event === 'message') this.queue.push(data as InboxMessage);
+        else if (event === 'messages') this.queueRows(data as MessagesEvent);
+        else return;
         if (this.listed) this.pump();
       }, EVENT_OPTIONS),
       control.onClose(() => {
@@ -95,6 +99,16 @@ export class Listener implements Listening {
     this.pump();
   }
 
+  /** A `messages` event's messages, each as the `message` event has it; other topics are not built. */
+  private queueRows(event: MessagesEvent): void {
+    const { topic } = this.opts;
+    for (const row of event.rows) {
+      if (topic !== undefined && row[2] !== topic) continue;
+      const m = inboxMessageOfRow(row, event);
+      if (m) this.queue.push(m);
+    }
+  }
+
   private wanted(m: InboxMessage): boolean {
     if (this.opts.topic !== undefined && m.topic !== this.opts.topic) return false;
     if (this.fromFingerprint !== undefined && m.from.fingerprint !== this.fromFingerprint) return false;
@@ -114,7 +128,11 @@ export class Listener implements Listening {
         // Judged as it comes up, not as it arrived: one queued behind a slow handler may expire meanwhile.
         const expired = this.opts.onExpired !== undefined && Date.parse(m.expiresAt) <= Date.now();
         if (expired) this.opts.onExpired!(m);
-        else await this.handler(m);
+        else {
+          // Awaited only when it returned a promise: a handler that returns nothing costs no turn.
+          const handled = this.handler(m);
+          if (handled) await handled;
+        }
         // Only once handled: a handler that failed (the agent went while it replied) sees it again.
         const { seen } = this.memory;
         seen.add(seenKey(m));

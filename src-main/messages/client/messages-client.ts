@@ -8,6 +8,7 @@ import { ClawError } from '../../core/errors.js';
 import { MAX_MESSAGE_TTL_MS, MIN_MESSAGE_TTL_MS } from '../../protocol/message-frames.js';
 import type { InboxMessage, MessageStatesEvent, OutboxMessage } from '../messages-contract.js';
 import { sendItemProblem, type SendItem } from '../send-item.js';
+import { inboxMessageOfRow, type MessagesEvent } from '../compact-inbox.js';
 import {
   bodyParams,
   checkBodySizes,
@@ -106,9 +107,22 @@ export class MessagesClient extends MessagesCalls {
     const params = typeof body === 'string' || body instanceof Uint8Array ? bodyParams(body) : body;
     checkBodySizes([params]);
     if (opts.wait) this.followEvents();
-    const [sent] = await this.sendBatches(peer, [params], opts, false);
-    if (!opts.wait) return sent!;
-    return (await this.waitFor([sent!.id], opts.wait, opts.timeoutMs ?? DEFAULT_WAIT_MS))[0]!;
+    const sent = await this.sendOne(peer, params, opts);
+    if (!opts.wait) return sent;
+    return (await this.waitFor([sent.id], opts.wait, opts.timeoutMs ?? DEFAULT_WAIT_MS))[0]!;
+  }
+
+  /**
+   * One message to the batcher: sendBatches for one body, without its lists and their promises (a
+   * program pipelining 10,000 sends keeps them all alive until their batch is answered).
+   */
+  private sendOne(peer: string, body: BodyParams, opts: SendOptions): Promise<OutboxMessage> {
+    const message = sendItem(body, opts);
+    const problem = sendItemProblem(message);
+    if (problem) throw new ClawError('BAD_ARGUMENT', `${problem}: nothing was queued`);
+    return new Promise<OutboxMessage>((resolve, reject) =>
+      this.batcher.add({ peer, message, group: undefined, resolve, reject }),
+    );
   }
 
   /**
@@ -152,13 +166,7 @@ export class MessagesClient extends MessagesCalls {
     together: boolean,
   ): Promise<OutboxMessage[]> {
     const messages = bodies.map((body, i): SendItem => {
-      const message: SendItem = {
-        ...body,
-        ...(opts.topic !== undefined ? { topic: opts.topic } : {}),
-        ...(opts.ttlMs !== undefined ? { ttlMs: opts.ttlMs } : {}),
-        ...(opts.replyTo !== undefined ? { replyTo: opts.replyTo } : {}),
-        ...(opts.error ? { error: true } : {}),
-      };
+      const message = sendItem(body, opts);
       // Checked before any is queued, as the agent would check it.
       const problem = sendItemProblem(message);
       if (problem) {
@@ -184,8 +192,8 @@ export class MessagesClient extends MessagesCalls {
   }
 
   /**
-   * Follows `message.state` and `message` events from now on. Called before a send whose receipt or
-   * reply will be awaited: either may come before the send's own answer.
+   * Follows state changes and arriving messages (each form of their events) from now on. Called
+   * before a send whose receipt or reply will be awaited: either may come before the send's own answer.
    */
   followEvents(): void {
     if (this.followingEvents) return;
@@ -203,6 +211,13 @@ export class MessagesClient extends MessagesCalls {
         const m = data as InboxMessage;
         if (this.asking === 0 || m.replyTo === undefined) return;
         this.replies.set(m.replyTo, m);
+      } else if (event === 'messages') {
+        if (this.asking === 0) return;
+        const batch = data as MessagesEvent;
+        for (const row of batch.rows) {
+          const m = row[9] !== undefined && row[9] !== null ? inboxMessageOfRow(row, batch) : undefined;
+          if (m?.replyTo !== undefined) this.replies.set(m.replyTo, m);
+        }
       } else return;
       this.wakeAll();
     }, EVENT_OPTIONS);
@@ -365,4 +380,14 @@ export class MessagesClient extends MessagesCalls {
  */
 export function askTtl(timeoutMs: number): number {
   return Math.min(MAX_MESSAGE_TTL_MS, Math.max(MIN_MESSAGE_TTL_MS, Math.ceil(timeoutMs)));
+}
+
+/** A body with the options that go with it, as `messages.send(Many)` takes them (set, not spread: one object). */
+function sendItem(body: BodyParams, opts: SendOptions): SendItem {
+  const message: SendItem = { ...body };
+  if (opts.topic !== undefined) message.topic = opts.topic;
+  if (opts.ttlMs !== undefined) message.ttlMs = opts.ttlMs;
+  if (opts.replyTo !== undefined) message.replyTo = opts.replyTo;
+  if (opts.error) message.error = true;
+  return message;
 }

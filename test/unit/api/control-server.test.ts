@@ -387,14 +387,50 @@ test('events.subscribe: the connection is subscribed with its options and told t
     ],
   );
   assert.match(replies[0]!.error!.message, /messageStates is one of 'each', 'batched'/);
-  assert.deepEqual(replies[1]!.result, { messageStates: 'batched' });
+  // The form in effect names every option, those not given at their default.
+  assert.deepEqual(replies[1]!.result, { messageStates: 'batched', messages: 'each' });
   assert.deepEqual(
     replies[2]!.result,
-    { messageStates: 'batched' },
+    { messageStates: 'batched', messages: 'each' },
     'already subscribed: the first form stays',
   );
   assert.deepEqual(subscriptions, [{ messageStates: 'batched' }], 'subscribed once, with the options');
   await server.close();
+});
+
+test('ControlClient.onEvent with two options: an agent that knows only the first (before ADR 0122) refuses the request with both and is subscribed by the one with the first; one that knows both takes the first request', async () => {
+  for (const known of [['messageStates'], ['messageStates', 'messages']]) {
+    const home = tempDir('cb-ctl-');
+    const path = controlSocketPath(home);
+    const subscriptions: (EventOptions | undefined)[] = [];
+    const eventOptions = new Map(
+      [...agentContract.eventOptions].filter(([option]) => known.includes(option)),
+    );
+    const agent: ServedApi = {
+      contract: { ...agentContract, eventOptions },
+      call: (method) => Promise.resolve({ method } as never),
+      onEvent: (listener, options) => {
+        subscriptions.push(options);
+        listener('status', {} as never);
+        return () => undefined;
+      },
+    };
+    const server = await startControlServer(path, agent);
+    const client = await ControlClient.connect(path, home);
+    const events: string[] = [];
+    client.onEvent((event) => void events.push(event), { messageStates: 'batched', messages: 'batched' });
+    await until('events.length !== 0', () => events.length !== 0);
+    // A call after the lines: answered once the agent handled them all.
+    await client.call('status', {});
+    assert.deepEqual(
+      subscriptions,
+      [known.length === 1 ? { messageStates: 'batched' } : { messageStates: 'batched', messages: 'batched' }],
+      `an agent that knows ${known.join(' and ')}: subscribed once, with as many of the options as it knows`,
+    );
+    assert.deepEqual(events, ['status'], 'one subscription: each event once');
+    client.close();
+    await server.close();
+  }
 });
 
 test('ControlClient.onEvent with messageStates batched: an agent that does not know the option refuses the request and is subscribed by the bare line', async () => {

@@ -242,3 +242,88 @@ test("sendMany with answer 'compact' (ADR 0113): rows that read back as the full
     ],
   );
 });
+
+test("messages events (ADR 0122): one per turn of the event loop, in the order messages arrived (a body read from the log holds back those after it), each once, and past 1 Mi body characters sent without waiting for the turn's end", async () => {
+  const { Emitter } = await import('../../../src-main/core/emitter.js');
+  const { messageEventSources } = await import('../../../src-main/messages/messages-api.js');
+  const { inboxMessageOfRow, MESSAGES_EVENT_BODY_CHARS } =
+    await import('../../../src-main/messages/compact-inbox.js');
+  const events = new Emitter<{ message: [InboxEntry] }>();
+  let release!: () => void;
+  const slow = new Promise<void>((r) => (release = r));
+  const big = 'x'.repeat(MESSAGES_EVENT_BODY_CHARS / 2);
+  const bodyOf = (id: string) => (id.startsWith('big') ? big : `body of ${id}`);
+  const inbox = {
+    events,
+    // m3 is not in memory: its body is read from the log, slowly.
+    cachedBody: (id: string) => (id === 'm3' ? undefined : Buffer.from(bodyOf(id))),
+    body: async (id: string) => {
+      if (id === 'm3') await slow;
+      return Buffer.from(bodyOf(id));
+    },
+  };
+  const C = 'c'.repeat(64);
+  const entries = [B, C].map(
+    (fingerprint) =>
+      ({
+        fingerprint,
+        record: { fingerprint, name: fingerprint[0], allow: [] },
+      }) as unknown as ReadonlyPeerEntry,
+  );
+  const peers = { peerEntries: () => entries, self: () => ({ name: 'a', fingerprint: 'a'.repeat(64) }) };
+  const sources = messageEventSources({ inbox: inbox as never, outbox: {} as never, peers });
+  const batches: string[][] = [];
+  // Read through a function: an assertion on batches.length would narrow its type for the rest.
+  const count = (): number => batches.length;
+  const singles: string[] = [];
+  const offSingle = sources.onMessage((m) => singles.push(`${m.id}:${m.text}`));
+  const off = sources.onMessages((e) => {
+    assert.ok(e.from.length <= 2, 'each sender named once in an event');
+    batches.push(e.rows.map((row) => inboxMessageOfRow(row, e)).map((m) => `${m!.id}:${m!.text}`));
+  });
+  const at = (id: string, from = B): InboxEntry => ({
+    id,
+    from,
+    topic: 't',
+    text: true,
+    ttlMs: 60_000,
+    size: 3,
+    sentAt: 0,
+    expiresAt: 60_000,
+    receivedAt: 0,
+    read: false,
+  });
+  const turn = () => new Promise((r) => setImmediate(r));
+  events.emit('message', at('m1'));
+  events.emit('message', at('m2', C));
+  assert.equal(count(), 0, 'not before the turn ends');
+  await turn();
+  assert.deepEqual(batches, [['m1:body of m1', 'm2:body of m2']], 'one event for the turn, in order');
+  events.emit('message', at('m3'));
+  events.emit('message', at('m4'));
+  await turn();
+  assert.equal(count(), 1, 'm4 waits behind m3, whose body is being read');
+  release();
+  for (let i = 0; i < 10 && count() < 2; i++) await turn();
+  assert.deepEqual(batches.slice(1).flat(), ['m3:body of m3', 'm4:body of m4']);
+  const before = count();
+  for (const id of ['big1', 'big2', 'big3', 'm5']) events.emit('message', at(id));
+  assert.equal(count(), before + 1, 'two halves of the limit are sent at once');
+  await turn();
+  assert.deepEqual(
+    batches.slice(before).map((b) => b.map((m) => m.slice(0, 6))),
+    [
+      ['big1:x', 'big2:x'],
+      ['big3:x', 'm5:bod'],
+    ],
+  );
+  const all = batches.flat().map((m) => m.split(':')[0]);
+  assert.deepEqual(all, ['m1', 'm2', 'm3', 'm4', 'big1', 'big2', 'big3', 'm5'], 'each once, in order');
+  assert.deepEqual(
+    singles.map((m) => m.split(':')[0]),
+    all,
+    'a `message` subscriber beside it gets each one as before',
+  );
+  off();
+  offSingle();
+});

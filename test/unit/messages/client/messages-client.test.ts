@@ -559,7 +559,7 @@ test('message.states (batched changes by ID): a wait for 2,000 receipts counts t
   };
   const waiting = client.waitFor(ids, 'delivered', 5000);
   await until('the client to follow events', () => agent.subscribedWith.length > 0);
-  assert.deepEqual(agent.subscribedWith, [{ messageStates: 'batched' }]);
+  assert.deepEqual(agent.subscribedWith, [{ messageStates: 'batched', messages: 'batched' }]);
   change('sent', ids);
   for (let i = 0; i < ids.length; i += 500) {
     change('delivered', ids.slice(i, i + 500));
