@@ -107,7 +107,8 @@ export class Relay {
   constructor(s: RelaySetup) {
     const { limits, log } = s;
     this.log = log;
-    const drop = (conn: RelayConn, code: RelayCloseCodeName, detail?: string) => this.drop(conn, code, detail);
+    const drop = (conn: RelayConn, code: RelayCloseCodeName, detail?: string) =>
+      this.drop(conn, code, detail);
     this.hosts = { bound: undefined, names: s.pageNames };
     this.metrics = new RelayMetrics({
       connections: () => this.conns.size,

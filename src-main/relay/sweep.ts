@@ -47,7 +47,11 @@ export interface SweepParts {
  * passes per ping interval, so 15,000 idle nodes cost one loop every 5 s, not one a second.
  */
 export function sweepPeriods(l: SweepLimits): { sweepMs: number; passEveryMs: number } {
-  const passMs = Math.min(l.pingIntervalMs / HEARTBEAT_TICKS, l.idleTimeoutMs / 4, l.slowConsumerTimeoutMs / 4);
+  const passMs = Math.min(
+    l.pingIntervalMs / HEARTBEAT_TICKS,
+    l.idleTimeoutMs / 4,
+    l.slowConsumerTimeoutMs / 4,
+  );
   const sweepMs = Math.max(10, Math.min(MAX_SWEEP_MS, l.authTimeoutMs / 4, passMs));
   // Less half a tick, so timer jitter does not skip a tick's worth of pass.
   return { sweepMs, passEveryMs: Math.max(sweepMs, passMs) - sweepMs / 2 };

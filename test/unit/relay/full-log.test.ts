@@ -55,7 +55,11 @@ test('full: said at once, then once a minute with the count refused meanwhile, a
   full.refused('nodes');
   for (let i = 0; i < 5; i++) full.refused('nodes');
   await flushed();
-  assert.equal(lines.filter((l) => l.msg.startsWith('relay full')).length, 1, 'one line for a burst of refusals');
+  assert.equal(
+    lines.filter((l) => l.msg.startsWith('relay full')).length,
+    1,
+    'one line for a burst of refusals',
+  );
   assert.equal(full.isFull, true, 'full while refusing');
   full.check();
   assert.equal(full.isFull, true, 'still full while capacity refuses');
@@ -69,7 +73,10 @@ test('full: said at once, then once a minute with the count refused meanwhile, a
   full.check();
   await flushed();
   assert.equal(full.isFull, false, 'room again');
-  assert.ok(lines.some((l) => l.msg === 'relay has room again: taking new nodes'), 'and says so');
+  assert.ok(
+    lines.some((l) => l.msg === 'relay has room again: taking new nodes'),
+    'and says so',
+  );
   assert.match((await m.scrape()).body, /clawbridge_relay_full 0/, 'the gauge is back to 0');
 });
 
@@ -91,11 +98,19 @@ test('registration trim: collects once a burst of registrations has stopped, not
   clock.advance(IDLE_TRIM_AFTER_MS);
   trim.check(clock.now());
   assert.equal(trims, 1, 'once they stopped');
-  assert.equal(trim.releaseIdle(), TRIM_AFTER_REGISTRATIONS, 'the idle trim is told there is garbage to collect');
+  assert.equal(
+    trim.releaseIdle(),
+    TRIM_AFTER_REGISTRATIONS,
+    'the idle trim is told there is garbage to collect',
+  );
   assert.equal(trim.releaseIdle(), 0, 'and only once');
   clock.advance(IDLE_TRIM_AFTER_MS);
   trim.check(clock.now());
   assert.equal(trims, 1, 'no second trim without new registrations');
   await flushed();
-  assert.equal(lines.find((l) => l.registrations !== undefined)?.registrations, TRIM_AFTER_REGISTRATIONS, 'logged');
+  assert.equal(
+    lines.find((l) => l.registrations !== undefined)?.registrations,
+    TRIM_AFTER_REGISTRATIONS,
+    'logged',
+  );
 });

@@ -42,7 +42,7 @@ function handshake(attemptsPerMinute: number) {
     ips,
     capacity: { refusal: () => room.refusal },
     full: { refused: (r) => void full.refused.push(r), taken: () => void full.taken++ },
-    router: { register: () => undefined, nodes: new Map() } as unknown as Pick<RelayRouter, 'register' | 'nodes'>,
+    router: { register: () => undefined, nodes: new Map() },
     drop: () => undefined,
     authenticated: () => undefined,
   });
@@ -51,8 +51,16 @@ function handshake(attemptsPerMinute: number) {
 
 test('admit: attempts within the rate pass; past it AUTH_RATE_LIMITED; over connections TOO_MANY_CONNECTIONS without spending one', async () => {
   const { h, full, metrics } = handshake(2);
-  assert.equal(h.admit('10.0.0.1', 'TOO_MANY_CONNECTIONS')?.code, RelayCloseCode.TOO_MANY_CONNECTIONS, 'over its connections');
-  assert.equal(h.admit('10.0.0.1', undefined), undefined, 'first attempt: the one over-limit refusal spent none');
+  assert.equal(
+    h.admit('10.0.0.1', 'TOO_MANY_CONNECTIONS')?.code,
+    RelayCloseCode.TOO_MANY_CONNECTIONS,
+    'over its connections',
+  );
+  assert.equal(
+    h.admit('10.0.0.1', undefined),
+    undefined,
+    'first attempt: the one over-limit refusal spent none',
+  );
   assert.equal(h.admit('10.0.0.1', undefined), undefined, 'second attempt');
   assert.equal(h.admit('10.0.0.1', undefined)?.code, RelayCloseCode.AUTH_RATE_LIMITED, 'third: rate-limited');
   assert.equal(h.admit('10.0.0.2', undefined), undefined, 'another address has its own bucket');

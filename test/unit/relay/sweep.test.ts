@@ -9,11 +9,7 @@ import { DEFAULT_RELAY_LIMITS } from '../../../src-main/protocol/relay-limits.js
 import type { RelayCloseCodeName } from '../../../src-main/protocol/relay-close-codes.js';
 import { RelayConn } from '../../../src-main/relay/connection.js';
 import { RelayMetrics } from '../../../src-main/relay/metrics.js';
-import {
-  PING_AFTER_SILENT_INTERVALS,
-  RelaySweep,
-  sweepPeriods,
-} from '../../../src-main/relay/sweep.js';
+import { PING_AFTER_SILENT_INTERVALS, RelaySweep, sweepPeriods } from '../../../src-main/relay/sweep.js';
 import { fakeClock } from '../../helpers/fake-clock.js';
 
 const limits = DEFAULT_RELAY_LIMITS;
@@ -81,7 +77,10 @@ function sweeper(l = limits) {
 test('sweepPeriods: ticks at most every second, and passes over every connection a few times per ping interval', () => {
   const { sweepMs, passEveryMs } = sweepPeriods(limits);
   assert.equal(sweepMs, 1_000, 'the auth deadline is checked every second');
-  assert.ok(passEveryMs >= 4_000 && passEveryMs <= 5_000, `a pass every ~5 s of a 15 s ping, got ${passEveryMs}`);
+  assert.ok(
+    passEveryMs >= 4_000 && passEveryMs <= 5_000,
+    `a pass every ~5 s of a 15 s ping, got ${passEveryMs}`,
+  );
   const fast = sweepPeriods({ ...limits, authTimeoutMs: 100, pingIntervalMs: 300 });
   assert.ok(fast.sweepMs <= 25, `a short auth deadline ticks faster, got ${fast.sweepMs}`);
 });
@@ -110,14 +109,21 @@ test('a ready connection silent for idleTimeoutMs is dropped with IDLE_TIMEOUT, 
   // Its pongs keep it heard (no heartbeat cut), but only frames and its own pings count as activity.
   s.pass(limits.idleTimeoutMs + 5_000, () => (idle.conn.lastHeard = s.clock.now()));
   assert.equal(s.dropped.get(idle.conn), 'IDLE_TIMEOUT', 'the idle one is dropped');
-  assert.equal(s.dropped.get(paused.conn), undefined, 'a paused one waits for the slow-consumer deadline instead');
+  assert.equal(
+    s.dropped.get(paused.conn),
+    undefined,
+    'a paused one waits for the slow-consumer deadline instead',
+  );
 });
 
 test('a connection pressured for slowConsumerTimeoutMs is dropped with SLOW_CONSUMER', () => {
   const s = sweeper();
   const slow = s.connect(true);
   slow.conn.pressuredSince = s.clock.now();
-  s.pass(limits.slowConsumerTimeoutMs + 5_000, () => (slow.conn.lastActive = slow.conn.lastHeard = s.clock.now()));
+  s.pass(
+    limits.slowConsumerTimeoutMs + 5_000,
+    () => (slow.conn.lastActive = slow.conn.lastHeard = s.clock.now()),
+  );
   assert.equal(s.dropped.get(slow.conn), 'SLOW_CONSUMER', 'dropped once its deadline passed');
 });
 
