@@ -12,7 +12,6 @@ import type { FullReason } from '../../../src-main/relay/capacity.js';
 import { RelayHandshake } from '../../../src-main/relay/handshake.js';
 import { IpLimiter } from '../../../src-main/relay/ip-limits.js';
 import { RelayMetrics } from '../../../src-main/relay/metrics.js';
-import type { RelayRouter } from '../../../src-main/relay/router.js';
 import { fakeClock } from '../../helpers/fake-clock.js';
 
 function handshake(attemptsPerMinute: number) {
