@@ -1,5 +1,5 @@
 /**
- * One forward or proxy as it runs (forward-manager.ts): which state its listener is in, as one
+ * One forward or proxy as it runs (local-forwards.ts): which state its listener is in, as one
  * discriminated union, and its counters. Its saved record is node state, read by name when needed, so
  * the run holds no copy that could drift from the settings.
  */

@@ -12,7 +12,7 @@ import { domainKey, type DomainDescription } from '../links/domain.js';
 import type { ForwardApiDeps } from './forward-api.js';
 import type { ForwardManager } from './forward-manager.js';
 import { forwardsContract } from './forwards-contract.js';
-import type { LocalReverseTarget } from './reverse-forwards.js';
+import type { LocalReverseTarget } from './reverse-carrier.js';
 
 /** The running forward manager, or undefined once the node is stopping. */
 export const FORWARDS = domainKey<() => ForwardManager | undefined>('forwards');

@@ -1,33 +1,22 @@
 /**
- * This node's reverse forwards (like `ssh -R`; ADR 0018): saved as TCP forwards with
- * `direction: 'reverse'`, whose `listen` is an address on the peer `via` and `remote` where its
- * connections go as this node sees it. Each one that is on keeps one `reverse-listen` stream open to
- * its peer while the peer is online (the peer listens as long as the stream lives) and asks again when
- * the link comes back; a refusal (the port taken there, no permission) is its state `error` with the
- * peer's reason, asked again on the backoff schedule of retry-schedule.ts. Connections arrive as
- * `reverse-connect` streams; only an id of one of this node's listening reverse forwards to that very
- * peer is served. Counters are kept here, as a local forward's are in forward-manager.ts.
- *
- * A reverse UDP forward (`protocol: 'udp'`; ADR 0019) asks the peer for a UDP listener instead; each
- * `reverse-connect` stream is then one client flow there, served here by the udp-connect exit
- * (`serveUdpConnect`) towards the forward's target, with this forward's counters.
+ * This node's reverse forwards (like `ssh -R`; ADR 0018), as the client that asks peers to listen:
+ * saved as TCP forwards with `direction: 'reverse'`, whose `listen` is an address on the peer `via` and
+ * `remote` where its connections go as this node sees it. Each one that is on keeps one
+ * `reverse-listen` stream open to its peer while the peer is online (the peer listens as long as the
+ * stream lives) and asks again when the link comes back; a refusal (the port taken there, no
+ * permission) is its state `error` with the peer's reason, asked again on the backoff schedule of
+ * retry-schedule.ts. A reverse UDP forward (`protocol: 'udp'`; ADR 0019) asks the peer for a UDP
+ * listener instead. The connections that then arrive are reverse-carrier.ts's, counted on the run
+ * (reverse-run.ts), as a local forward's are on its run (forward-run.ts).
  */
 import { randomBytes } from 'node:crypto';
-import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { SavedForwards } from './saved-forwards.js';
 import type { Notices } from '../state/notices.js';
 import type { PeerDirectory, ReadonlyPeerEntry, PeerStreams } from '../links/ports.js';
-import type {
-  ConnectionAdmission,
-  ServedConnection,
-  ServiceRegistry,
-  ServiceRequest,
-} from '../services/services.js';
+import type { ServiceRegistry } from '../services/services.js';
 import type { ForwardRecord } from './saved-forward-schema.js';
-import type { ConnectionKind } from '../api/contract.js';
 import type { ForwardInfo, ForwardState } from './forwards-contract.js';
-import { describeZodError } from '../core/zod-error.js';
 import { Emitter } from '../core/emitter.js';
 import { ClawError, errorMessage, isClawError } from '../core/errors.js';
 import { parseHostPort } from '../core/host-port.js';
@@ -39,60 +28,15 @@ import {
   REVERSE_ANSWER_TIMEOUT_MS,
   REVERSE_CONNECT_SERVICE,
   REVERSE_LISTEN_SERVICE,
-  reverseConnectArgsSchema,
   type ReverseListenArgs,
 } from './reverse-protocol.js';
-import { splice } from './splice.js';
 import type { StreamResumes } from './stream-resumes.js';
-import { classifyDialError, dial } from './tcp-connect-service.js';
-import { zeroCounters, type Counters } from './forward-run.js';
-import { ExitConnections } from './exit-connections.js';
-import { serveUdpConnect, type UdpExitWatch } from './udp-connect-service.js';
-import { UDP_CONNECT_SERVICE, UDP_CONNECT_VERSION } from './udp-connect-protocol.js';
-import { DEFAULT_UDP_IDLE_MS } from './forward-bounds.js';
-import { MAX_UDP_FLOWS_PER_FORWARD } from './udp-forward.js';
+import { zeroCounters } from './forward-run.js';
+import { ReverseCarrier, type LocalReverseTarget } from './reverse-carrier.js';
+import { peerSide, type ReverseRun } from './reverse-run.js';
 import { udpStatus } from './udp-status.js';
 import { isoTime } from '../core/iso-time.js';
 import { DisposableStore } from '../core/disposables.js';
-
-/**
- * TCP connections one reverse forward carries here at once, counted from before the dial (docs/security.md):
- * each is a socket to the forward's target, and the peer that listens decides how many it opens. Its
- * own listener for the forward admits as many (reverse-listen-service.ts), so a peer within it never
- * meets this cap; beyond it a `reverse-connect` is refused with why, and the target is not dialed.
- * Half of a local forward's listener cap: to the target here, all of them come from the one peer, as
- * from one source (listener.ts MAX_FORWARD_CONNECTIONS_PER_SOURCE).
- */
-export const MAX_REVERSE_CONNECTIONS_PER_FORWARD = 512;
-
-/**
- * - `off`: switched off by the user;
- * - `waiting`: its peer is not online (or no longer a peer); asked again when a link comes up;
- * - `asking`: a `reverse-listen` request is under way;
- * - `listening`: the peer listens on `bound` while `stream` is open;
- * - `retrying`: the peer refused (`error` is its reason) or dropped it; asked again by `retry`.
- */
-export type ReverseState =
-  | { state: 'off' }
-  | { state: 'waiting'; why: string }
-  | { state: 'asking'; error?: string }
-  | { state: 'listening'; stream: MuxStream; bound: string }
-  | { state: 'retrying'; error: string; retry: RetrySchedule };
-
-export interface ReverseRun {
-  name: string;
-  /** Names this forward on the wire (a fresh one per agent run; never saved). */
-  readonly id: string;
-  now: ReverseState;
-  /** Bumped by every change of plan, so an answer to an older request is dropped. */
-  generation: number;
-  readonly counters: Counters;
-  problem?: { message: string; at: number };
-  /** A reverse UDP forward's flows open here now (each a socket), held to its cap per forward. */
-  flows?: ExitConnections;
-  /** A reverse TCP forward's connections being dialed or open here now (MAX_REVERSE_CONNECTIONS_PER_FORWARD). */
-  carried?: number;
-}
 
 export interface ReverseForwardsDeps {
   readonly log: Logger;
@@ -102,35 +46,6 @@ export interface ReverseForwardsDeps {
   readonly services: Pick<ServiceRegistry, 'register'>;
   /** What serves some reverse forwards' connections in this process instead of a dial (shares). */
   readonly local?: LocalReverseTarget | undefined;
-}
-
-/**
- * Serves the connections of some reverse forwards here, in this process, instead of dialing their
- * `remote` (a shared folder's file server, src-main/share/; ADR 0052): the peer listens and each
- * connection comes back as usual, then goes to `serve` rather than to a socket.
- */
-export interface LocalReverseTarget {
-  /** What its connections are in `connections`. */
-  readonly kind: ConnectionKind;
-  /** Where `record`'s connections go, as `connections` lists it, when they are served here; else undefined. */
-  describe(record: ForwardRecord): string | undefined;
-  /**
-   * At the cap of connections one reverse forward carries (MAX_REVERSE_CONNECTIONS_PER_FORWARD), ends
-   * one of `record`'s that costs nobody anything yet (a share's connection still waiting for a
-   * request) so a new one can be served; false when none may be ended, and the new one is refused.
-   */
-  makeRoom?(record: ForwardRecord): boolean;
-  /**
-   * Serves one connection: `stream` carries the client's bytes; resolves once it closed, with how it
-   * went in a few words for its summary in the audit log (`3 requests`), if it says. `received`
-   * counts bytes from the peer's client, `sent` bytes back to it.
-   */
-  serve(
-    record: ForwardRecord,
-    stream: Duplex,
-    connection: ServedConnection,
-    count: { received(n: number): void; sent(n: number): void },
-  ): Promise<string | undefined>;
 }
 
 /**
@@ -150,16 +65,13 @@ export function listenArgs(record: ForwardRecord, id: string): ReverseListenArgs
   };
 }
 
-/** How the peer's side of a record is named in what the user reads: `127.0.0.1:53 (UDP)` for UDP. */
-function peerSide(record: ForwardRecord): string {
-  return record.protocol === 'udp' ? `${record.listen} (UDP)` : record.listen;
-}
-
 export class ReverseForwards {
   private readonly runs = new Map<string, ReverseRun>();
   /** A connection opened or closed (the forward manager passes it on: forward-manager.ts `activity`). */
   readonly activity = new Emitter<{ moved: [] }>();
   private readonly disposables = new DisposableStore();
+  /** Carries the connections that arrive for these forwards. */
+  private readonly carrier: ReverseCarrier;
   private kickPending = false;
   private stopped = false;
 
@@ -167,15 +79,23 @@ export class ReverseForwards {
     private readonly deps: ReverseForwardsDeps,
     private readonly timers: RetryTimers = realTimers,
     /** Halves of resumable streams (ADR 0023); absent: a connection's `resume` argument is ignored. */
-    private readonly resumes?: StreamResumes,
+    resumes?: StreamResumes,
   ) {
+    this.carrier = new ReverseCarrier({
+      log: deps.log,
+      saved: deps.saved,
+      local: deps.local,
+      resumes,
+      runById: (id) => [...this.runs.values()].find((r) => r.id === id),
+      moved: () => this.activity.emit('moved'),
+    });
     deps.services.register(REVERSE_CONNECT_SERVICE, {
       // Any peer may try; only an id of a reverse forward this node has to that very peer is served.
       permission: null,
       noun: 'reverse connections',
       admits: 'connection',
       kind: 'reverse',
-      handle: (req, served) => this.serveConnect(req, served),
+      handle: (req, served) => this.carrier.serve(req, served),
     });
     // A link that comes up (or any other change) may let waiting forwards ask now: once per turn.
     this.disposables.add(
@@ -460,248 +380,5 @@ export class ReverseForwards {
     } finally {
       stream.off('error', ignore);
     }
-  }
-
-  /** One connection the peer accepted on a reverse forward's listener: connect it to the target here. */
-  private async serveConnect(req: ServiceRequest, served: ConnectionAdmission): Promise<void> {
-    const parsed = reverseConnectArgsSchema().safeParse(req.args);
-    if (!parsed.success) {
-      return req.reject('BAD_REQUEST', `bad reverse-connect arguments: ${describeZodError(parsed.error)}`);
-    }
-    const run = [...this.runs.values()].find((r) => r.id === parsed.data.id);
-    const record = run && this.deps.saved.forward(run.name);
-    if (!run || !record || run.now.state !== 'listening' || record.viaFingerprint !== req.peer.fingerprint) {
-      return req.reject(
-        'PERMISSION_DENIED',
-        `no reverse forward here listens on ${req.peer.name} under that id`,
-      );
-    }
-    if (record.protocol === 'udp') return this.serveFlow(run, record, req, served);
-    const resumeId = this.resumes ? parsed.data.resume : undefined;
-    if (resumeId !== undefined && this.resumes?.has(req.peer.fingerprint, resumeId)) {
-      return req.reject('BAD_REQUEST', 'bad reverse-connect arguments: that resume ID is already in use');
-    }
-    // Checked and counted in this same turn, before the dial: a burst cannot all pass the check first.
-    // A connection served here may take the place of one that is only waiting (a share's slow client):
-    // that one is ended now, and leaves the count once its stream has closed, a moment later.
-    const local = this.deps.local;
-    if (
-      (run.carried ?? 0) >= MAX_REVERSE_CONNECTIONS_PER_FORWARD &&
-      !(local?.describe(record) !== undefined && local.makeRoom?.(record))
-    ) {
-      const why = `${MAX_REVERSE_CONNECTIONS_PER_FORWARD} connections open already, the most one reverse forward carries; more are refused until some close`;
-      run.problem = { message: why, at: Date.now() };
-      this.activity.emit('moved');
-      return req.reject('TOO_MANY_STREAMS', why);
-    }
-    run.carried = (run.carried ?? 0) + 1;
-    try {
-      const here = this.deps.local?.describe(record);
-      if (here !== undefined) await this.carryHere(run, record, req, served, resumeId, here);
-      else await this.carry(run, record, req, served, resumeId);
-    } finally {
-      run.carried--;
-    }
-  }
-
-  /**
-   * One connection of a reverse forward served in this process (a share), its place under the cap
-   * taken: accept, then hand the stream to the local target until it closes.
-   */
-  private async carryHere(
-    run: ReverseRun,
-    record: ForwardRecord,
-    req: ServiceRequest,
-    served: ConnectionAdmission,
-    resumeId: string | undefined,
-    to: string,
-  ): Promise<void> {
-    const local = this.deps.local!;
-    let stream: Duplex | undefined;
-    let connection: ServedConnection;
-    const peer = served.peer;
-    try {
-      const accepted = served.accept({
-        kind: local.kind,
-        from: `${peer.name} ${record.listen}`,
-        to,
-        close: (reason, refusal) =>
-          stream?.destroy(new ClawError('STREAM_RESET', reason, refusal ? { refusal } : undefined)),
-      });
-      connection = accepted.connection;
-      stream =
-        resumeId !== undefined && this.resumes
-          ? this.resumes.adopt(peer.fingerprint, resumeId, accepted.stream)
-          : accepted.stream;
-    } catch {
-      return;
-    }
-    const { counters } = run;
-    counters.connections++;
-    counters.open++;
-    run.problem = undefined;
-    this.activity.emit('moved');
-    // Counted as a dialed one's (carry): the run's `bytesIn` and the listing's out are what the peer's
-    // clients sent towards here; the answers going back, the other two.
-    let how: string | undefined;
-    try {
-      how = await local.serve(record, stream, connection, {
-        received: (n) => {
-          counters.bytesIn += n;
-          connection.bytesOut(n);
-        },
-        sent: (n) => {
-          counters.bytesOut += n;
-          connection.bytesIn(n);
-        },
-      });
-    } finally {
-      connection.end(how);
-      counters.open--;
-      this.activity.emit('moved');
-    }
-  }
-
-  /** One TCP connection of a reverse forward, its place under the cap taken: dial, accept, splice. */
-  private async carry(
-    run: ReverseRun,
-    record: ForwardRecord,
-    req: ServiceRequest,
-    served: ConnectionAdmission,
-    resumeId: string | undefined,
-  ): Promise<void> {
-    const target = parseHostPort(record.remote ?? '');
-    const abort = new AbortController();
-    let socket;
-    try {
-      socket = await dial(target.host, target.port, {
-        limits: undefined,
-        signal: abort.signal,
-        notAllowed: '',
-      });
-    } catch (err) {
-      const why = `cannot reach ${record.remote}: ${classifyDialError(err).message}`;
-      run.problem = { message: why, at: Date.now() };
-      this.activity.emit('moved');
-      return req.reject('SERVICE_FAILED', why);
-    }
-    let stream: Duplex | undefined;
-    let connection: ServedConnection;
-    const peer = served.peer;
-    try {
-      // Listed while it lasts (`connections`): from the peer's listener to the target here; cut, both
-      // the target's socket and the peer's stream go.
-      const accepted = served.accept({
-        from: `${peer.name} ${record.listen}`,
-        to: record.remote ?? '',
-        close: (reason, refusal) => {
-          stream?.destroy(new ClawError('STREAM_RESET', reason, refusal ? { refusal } : undefined));
-          if (!socket.destroyed) socket.resetAndDestroy();
-        },
-      });
-      connection = accepted.connection;
-      // A resumable stream survives its link (ADR 0023): the peer re-attaches it on its next link.
-      stream =
-        resumeId !== undefined && this.resumes
-          ? this.resumes.adopt(peer.fingerprint, resumeId, accepted.stream)
-          : accepted.stream;
-    } catch {
-      socket.destroy();
-      return;
-    }
-    const { counters } = run;
-    counters.connections++;
-    counters.open++;
-    run.problem = undefined;
-    this.activity.emit('moved');
-    // Bytes out (listed from → to): from the peer's side (its clients) to the target here; in: the answers.
-    await splice(socket, stream, {
-      bytesIn: (n) => {
-        counters.bytesIn += n;
-        connection.bytesOut(n);
-      },
-      bytesOut: (n) => {
-        counters.bytesOut += n;
-        connection.bytesIn(n);
-      },
-    });
-    connection.end();
-    counters.open--;
-    this.activity.emit('moved');
-  }
-
-  /**
-   * One client flow of a reverse UDP forward (the peer's listener opened it): served by the udp-connect
-   * exit towards the forward's target, with no destination limits (the target is this node's own
-   * choice) and at most MAX_UDP_FLOWS_PER_FORWARD flows, counted on the forward and listed while open.
-   */
-  private serveFlow(
-    run: ReverseRun,
-    record: ForwardRecord,
-    req: ServiceRequest,
-    served: ConnectionAdmission,
-  ): Promise<void> {
-    const target = parseHostPort(record.remote ?? '');
-    const { counters } = run;
-    run.flows ??= new ExitConnections();
-    const watch: UdpExitWatch = {
-      opened: () => {
-        counters.connections++;
-        counters.open++;
-        run.problem = undefined;
-        this.activity.emit('moved');
-        return {
-          // In: a datagram from the peer's clients, towards the target here; out: a reply going back.
-          counters: {
-            received: (n) => {
-              counters.datagramsIn++;
-              counters.bytesIn += n;
-            },
-            sent: (n) => {
-              counters.datagramsOut++;
-              counters.bytesOut += n;
-            },
-            dropped: () => counters.dropped++,
-          },
-          end: () => {
-            counters.open--;
-            this.activity.emit('moved');
-          },
-        };
-      },
-      failed: (why) => {
-        run.problem = { message: why, at: Date.now() };
-        this.activity.emit('moved');
-      },
-    };
-    // The peer's request names only the forward; what the exit is asked is this node's own record.
-    const request: ServiceRequest = {
-      service: UDP_CONNECT_SERVICE,
-      args: {
-        v: UDP_CONNECT_VERSION,
-        host: target.host,
-        port: target.port,
-        idleMs: record.udpIdleMs ?? DEFAULT_UDP_IDLE_MS,
-      },
-      peer: req.peer,
-      reject: (code, reason) => req.reject(code, reason),
-      signal: req.signal,
-    };
-    return serveUdpConnect(
-      {
-        name: `forward ${run.name}`,
-        log: this.deps.log,
-        limitsFor: () => undefined,
-        open: run.flows,
-        maxFlows: MAX_UDP_FLOWS_PER_FORWARD,
-        watch,
-        // Listed as the reverse flow it is, from where the peer listens; the target is this node's
-        // own choice, so no limits apply (the peer's removal ends it all the same).
-        listAs: { kind: 'reverse-udp', from: `${req.peer.name} ${peerSide(record)}` },
-        recheck: null,
-      },
-      request,
-      served,
-    );
   }
 }

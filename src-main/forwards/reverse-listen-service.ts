@@ -44,7 +44,7 @@ import {
   type ReverseListenArgs,
 } from './reverse-protocol.js';
 import { openResumable } from './resumable-open.js';
-import { MAX_REVERSE_CONNECTIONS_PER_FORWARD } from './reverse-forwards.js';
+import { MAX_REVERSE_CONNECTIONS_PER_FORWARD } from './reverse-carrier.js';
 import { splice } from './splice.js';
 import { STREAM_RESUME_MS } from './stream-resumes.js';
 import type { AuditSink } from '../audit/audit-writer.js';

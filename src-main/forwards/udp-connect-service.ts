@@ -77,7 +77,7 @@ export interface UdpConnectDeps {
  */
 const toldShortfall = new Set<number>();
 
-/** What an exit that counts its flows is told (reverse-forwards.ts: the forward's counters). */
+/** What an exit that counts its flows is told (reverse-carrier.ts: the forward's counters). */
 export interface UdpExitWatch {
   /**
    * A flow is up on `stream` towards `target`: where it counts (`received` is a datagram from the

@@ -1,5 +1,5 @@
 /**
- * Shares as reverse forwards served here (ADR 0052): the local target forwards/reverse-forwards.ts
+ * Shares as reverse forwards served here (ADR 0052): the local target forwards/reverse-carrier.ts
  * hands a share's connections to. Each connection is listed (`share`) while it lasts and is one line
  * in the audit log when it ends, saying how many requests it carried (a browser's page and its dozens
  * of requests are one line, not dozens). Every refused request (a 4xx: a path outside the folder, a
@@ -13,7 +13,7 @@ import type { ForwardRecord } from '../forwards/saved-forward-schema.js';
 import type { NodeStateReader } from '../state/node-state.js';
 import type { ServedConnection } from '../services/services.js';
 import type { AuditSink } from '../audit/audit-writer.js';
-import type { LocalReverseTarget } from '../forwards/reverse-forwards.js';
+import type { LocalReverseTarget } from '../forwards/reverse-carrier.js';
 import { ShareServer, type ShareConfig } from './share-server.js';
 import { parseHostPort } from '../core/host-port.js';
 import { isLoopbackHost } from '../forwards/listener.js';

@@ -18,7 +18,7 @@ import { connect, createServer, type Socket } from 'node:net';
 import type { ConnectionInfo } from '../../src-main/api/contract.js';
 import type { ForwardInfo } from '../../src-main/forwards/forwards-contract.js';
 import { awaitConnectResult } from '../../src-main/forwards/dialer.js';
-import { MAX_REVERSE_CONNECTIONS_PER_FORWARD } from '../../src-main/forwards/reverse-forwards.js';
+import { MAX_REVERSE_CONNECTIONS_PER_FORWARD } from '../../src-main/forwards/reverse-carrier.js';
 import {
   encodeReverseAnswer,
   MAX_REVERSE_LISTENERS_PER_PEER,

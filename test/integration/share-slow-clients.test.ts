@@ -12,7 +12,7 @@ import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { SHARE_HEADERS_MS } from '../../src-main/share/share-connections.js';
-import { MAX_REVERSE_CONNECTIONS_PER_FORWARD } from '../../src-main/forwards/reverse-forwards.js';
+import { MAX_REVERSE_CONNECTIONS_PER_FORWARD } from '../../src-main/forwards/reverse-carrier.js';
 import { cli, stopAll, tempHome } from '../helpers/processes.js';
 import { addPeer, online, startLoopbackNode } from '../helpers/loopback-nodes.js';
 import { freePort } from '../helpers/ports.js';

@@ -1,5 +1,5 @@
 /**
- * A forward is bound to its exit peer's fingerprint, not to the name (forward-manager.ts dialerFor):
+ * A forward is bound to its exit peer's fingerprint, not to the name (run-serving.ts dialerFor):
  * a peer removed and another paired under its name never receives the forward's connections; a rename
  * carries the forward along; forwards saved before fingerprints were are bound at start.
  */
