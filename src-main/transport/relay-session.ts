@@ -252,7 +252,7 @@ export class RelaySession implements CircuitCarrier {
   sendData(circuitId: number, payload: Uint8Array): boolean {
     if (this.done || this.ws.readyState !== WebSocket.OPEN) return false;
     this.checkPayload(payload.length);
-    return this.sendFrame(encodeDataFrame(circuitId, payload));
+    return this.sendFrame(encodeDataFrame(circuitId, payload, Buffer.allocUnsafe));
   }
 
   sendDataFramed(circuitId: number, frame: Uint8Array): boolean {
@@ -324,7 +324,7 @@ export class RelaySession implements CircuitCarrier {
     }
   }
 
-  private handle(frame: RelayFrame, raw: Buffer): void {
+  private handle(frame: RelayFrame, raw: Uint8Array): void {
     switch (frame.type) {
       case 'challenge': {
         if (this.helloSent) throw violation('second CHALLENGE');
