@@ -5,8 +5,8 @@
  *
  * - a transcript or label string (`clawbridge e2e v1`, `clawbridge pair v1 …`, `CBPAIR1:`, `CPace255`)
  *   is written in one file only;
- * - a frame table (an object of three or more numeric members, like `{ OPEN: 1, ACCEPT: 2, … }`) does
- *   not share three name–value pairs with a table in another file;
+ * - a frame table of src-web (an object of three or more numeric members, like `{ OPEN: 1, ACCEPT: 2,
+ *   … }`) shares no three name–value pairs with a table of src-main;
  * - src-web/node declares no protocol version and no constant named as one of protocol/ or crypto/;
  * - what src-web/node imports from src-main, and everything that imports in turn, names no `Buffer`
  *   and imports no `node:` module: it runs in a page.
@@ -101,14 +101,15 @@ test('each label of the wire is written in one file of src-main and src-web', ()
   assert.ok(where.has('clawbridge e2e v1'), 'the scan finds the end-to-end protocol name');
 });
 
-test('no frame table is written twice', () => {
+test('no frame table of src-main is written again in src-web', () => {
   const tables = [...mainFiles(), ...webFiles()].flatMap((file) => tablesOf(file).map((t) => ({ file, t })));
   const twice: string[] = [];
   for (let i = 0; i < tables.length; i++) {
     for (let j = i + 1; j < tables.length; j++) {
       const a = tables[i]!;
       const b = tables[j]!;
-      if (a.file === b.file) continue;
+      // Across the agent and the browser: two protocols of the agent may number their messages alike.
+      if (a.file.startsWith('src-web/') === b.file.startsWith('src-web/')) continue;
       const shared = a.t.filter((p) => b.t.includes(p));
       if (shared.length >= 3) twice.push(`${a.file} and ${b.file} share ${shared.join(', ')}`);
     }
