@@ -73,7 +73,11 @@ export interface HandshakeSecrets {
 }
 
 /** Derives the handshake secrets. `th2` is the transcript hash through msg2's cleartext header. */
-export function handshakeSecretsWith(kdf: Hkdf256, sharedSecret: Uint8Array, th2: Uint8Array): HandshakeSecrets {
+export function handshakeSecretsWith(
+  kdf: Hkdf256,
+  sharedSecret: Uint8Array,
+  th2: Uint8Array,
+): HandshakeSecrets {
   const handshakeSecret = kdf.extract(th2, sharedSecret);
   return {
     handshakeSecret,

@@ -10,7 +10,13 @@ import { z } from 'zod';
 import { ClawError } from '../core/errors.js';
 import { CONTROL_CHARS } from '../core/names.js';
 import { PAIR_PROTOCOL_NAME, PAIR_SESSION_KEY_BYTES, type PairingRole } from './pairing-names.js';
-import { abortError, AbortReason, checkOwnName, decodePairMessage, PairingError } from './pairing-messages.js';
+import {
+  abortError,
+  AbortReason,
+  checkOwnName,
+  decodePairMessage,
+  PairingError,
+} from './pairing-messages.js';
 
 /** Largest decision record plaintext (JSON), in bytes. */
 export const MAX_DECISION_BYTES = 1024;
@@ -90,7 +96,8 @@ export function readDecisionRecord(bytes: Uint8Array): { header: Uint8Array; sea
 }
 
 /** The line a decision that fails authentication ends pairing with. */
-export const DECISION_FORGED_LINE = 'pairing decision failed authentication — someone interfered; ask for a new code';
+export const DECISION_FORGED_LINE =
+  'pairing decision failed authentication — someone interfered; ask for a new code';
 
 /**
  * The decision in an opened record's plaintext.

@@ -22,7 +22,11 @@ import {
 } from './pairing-decision-format.js';
 import { AbortReason, decisionHeader, PairingError } from './pairing-messages.js';
 
-export { MAX_DECISION_BYTES, MAX_DECISION_REASON_CHARS, type PairDecision } from './pairing-decision-format.js';
+export {
+  MAX_DECISION_BYTES,
+  MAX_DECISION_REASON_CHARS,
+  type PairDecision,
+} from './pairing-decision-format.js';
 
 /** Session keys that already sealed a record, per direction: a fixed nonce must never seal twice. */
 const sealed = new WeakMap<Uint8Array, Set<PairingRole>>();

@@ -205,7 +205,11 @@ export function encodeFrame(frame: MuxFrame): Uint8Array {
         );
       }
       const buf = header(MUX_HEADER_BYTES + 4, frame.type, frame.streamId);
-      viewOf(buf).setUint32(MUX_HEADER_BYTES, inc);
+      // Byte by byte: a DataView per WINDOW frame costs more than the frame (one per window's worth of data).
+      buf[6] = inc >>> 24;
+      buf[7] = (inc >>> 16) & 0xff;
+      buf[8] = (inc >>> 8) & 0xff;
+      buf[9] = inc & 0xff;
       return buf;
     }
     case FrameType.Ping:

@@ -47,8 +47,7 @@ export function decodeRecordLine<T>(
   maxBytes: number,
   schema: z.ZodType<T>,
 ): { record: T } | { problem: string } {
-  if (utf8Length(line) > maxBytes)
-    return { problem: `a record longer than ${maxBytes} bytes` };
+  if (utf8Length(line) > maxBytes) return { problem: `a record longer than ${maxBytes} bytes` };
   let json: unknown;
   try {
     json = JSON.parse(line);

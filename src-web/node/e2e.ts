@@ -143,7 +143,7 @@ export async function initiateE2E(
   );
   const traffic = trafficSecretsWith(WEB_HKDF, hs.handshakeSecret, transcript.hash());
   const session = await E2ESession.start(peerId, traffic.i2r, traffic.r2i);
-  for (const secret of Object.values(hs)) secret.fill(0);
+  for (const secret of [hs.handshakeSecret, hs.r2iKey, hs.i2rKey, hs.r2iMacKey, hs.i2rMacKey]) secret.fill(0);
   send(concat(header3, sealed));
   return session;
 }

@@ -26,7 +26,6 @@ export interface FrameLink {
   close(reason: string): void;
 }
 
-
 export class MuxStream {
   private dataListener: ((bytes: Uint8Array) => void) | undefined;
   private readonly endListeners: ((error?: BrowserNodeError) => void)[] = [];

@@ -80,7 +80,7 @@ test('the largest mux frame fits in a Link frame', () => {
 test('DATA payload decodes as a view into the received frame (no copy)', () => {
   // The agent encodes DATA into Buffer.allocUnsafe's memory and reads frames into Buffers: the payload
   // is then a Buffer view, which Readable.push takes without copying.
-  const wire = encodeData(3, Buffer.from('payload'), Buffer.allocUnsafe);
+  const wire = encodeData(3, Buffer.from('payload'), (n) => Buffer.allocUnsafe(n));
   assert.ok(Buffer.isBuffer(wire), 'the agent’s allocator made the frame');
   const frame = decodeFrame(wire);
   assert.equal(frame.type, FrameType.Data);

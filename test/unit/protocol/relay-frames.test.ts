@@ -92,7 +92,11 @@ function plain(f: RelayFrame): Record<string, unknown> {
 
 test('every frame type encodes to its fixture bytes and decodes back', () => {
   for (const [frame, bytes] of fixtures) {
-    assert.equal(Buffer.from(encodeRelayFrame(frame)).toString('hex'), hex(bytes).toString('hex'), frame.type);
+    assert.equal(
+      Buffer.from(encodeRelayFrame(frame)).toString('hex'),
+      hex(bytes).toString('hex'),
+      frame.type,
+    );
     assert.deepEqual(plain(decodeRelayFrame(hex(bytes))), plain(frame), frame.type);
   }
 });
