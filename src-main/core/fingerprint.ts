@@ -3,6 +3,7 @@
  * (architecture.md §Identity). Input is forgiving about separators and case; output is always canonical.
  */
 import { ClawError } from './errors.js';
+import { hexOf } from './hex.js';
 
 /** Length of a canonical fingerprint in hex characters (SHA-256 = 32 bytes). */
 export const FINGERPRINT_HEX_LENGTH = 64;
@@ -49,5 +50,5 @@ export function fingerprintFromDigest(digest: Uint8Array): string {
   if (digest.length !== FINGERPRINT_HEX_LENGTH / 2) {
     throw new ClawError('BAD_FINGERPRINT', `fingerprint digest must be 32 bytes, got ${digest.length}`);
   }
-  return Buffer.from(digest).toString('hex');
+  return hexOf(digest);
 }

@@ -11,7 +11,6 @@
  * on the password) can leak through timing to a local observer. Pairing codes are single use and
  * expire, which bounds what such a leak is worth.
  */
-import { randomBytes } from 'node:crypto';
 import { _map_to_curve_elligator2_curve25519, x25519 } from '@noble/curves/ed25519.js';
 import { invertCt } from '@noble/curves/abstract/modular.js';
 import { sha512 } from '@noble/hashes/sha2.js';
@@ -72,7 +71,7 @@ export function cpaceGenerator(prs: Uint8Array, ci: Uint8Array, sid: Uint8Array)
 
 /** G.sample_scalar(): 32 uniformly random bytes (X25519 clamps them). */
 export function cpaceSampleScalar(): Uint8Array {
-  return new Uint8Array(randomBytes(CPACE_POINT_BYTES));
+  return globalThis.crypto.getRandomValues(new Uint8Array(CPACE_POINT_BYTES));
 }
 
 /** G.I, the neutral element: 32 zero bytes. */

@@ -5,7 +5,7 @@
  * before checking it against the bytes actually present.
  */
 import { ClawError } from '../core/errors.js';
-import { SIGNATURE_BYTES } from './signature.js';
+import { SIGNATURE_BYTES } from './signed-input.js';
 
 /** Protocol version carried in byte 0 of every handshake message. */
 export const E2E_VERSION = 1;

@@ -9,6 +9,7 @@ import { createPrivateKey, randomBytes, webcrypto, X509Certificate, type KeyObje
 import type * as X509 from '@peculiar/x509';
 import { ClawError } from '../core/errors.js';
 import { fingerprintOfCert } from './signature.js';
+import { CLOCK_SKEW_MS, IDENTITY_VALIDITY_YEARS } from './cert-profile.js';
 
 /**
  * @peculiar/x509, loaded on the first generation only: loading it and its ASN.1 schemas was most of
@@ -40,11 +41,7 @@ export interface Identity {
   fingerprint: string;
 }
 
-/** Certificate lifetime in years: the fingerprint is the identity, so it must outlive any install. */
-export const IDENTITY_VALIDITY_YEARS = 20;
-
-/** Backdating of `notBefore` in milliseconds (1 day) so a peer whose clock lags still accepts the cert. */
-const CLOCK_SKEW_MS = 24 * 60 * 60 * 1000;
+export { IDENTITY_VALIDITY_YEARS } from './cert-profile.js';
 
 /** Upper bound of an X.520 common name in characters (ub-common-name). */
 const MAX_COMMON_NAME_LENGTH = 64;

@@ -5,11 +5,11 @@
  * changing, and a node that claims to be a browser only gets less (a browser's default is `terminal`).
  */
 import { X509Certificate } from 'node:crypto';
+import { BROWSER_UNIT } from './cert-profile.js';
 
 export type NodeKind = 'node' | 'browser';
 
-/** The subject's organizational unit a browser node's certificate carries. */
-export const BROWSER_UNIT = 'clawbridge browser';
+export { BROWSER_UNIT };
 
 /** Kinds already read, by certificate (base64): `peers` asks on every listing, a parse each time is waste. */
 const known = new Map<string, NodeKind>();

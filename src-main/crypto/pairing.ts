@@ -15,13 +15,13 @@
  * Pure state machines, no I/O: the caller moves bytes, bounds time, and burns the code after the first
  * msg1 whatever the outcome (one online guess per code).
  */
-import { randomBytes, timingSafeEqual, X509Certificate } from 'node:crypto';
-import { hkdf } from '@noble/hashes/hkdf.js';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { ClawError } from '../core/errors.js';
 import type { PairCode } from '../protocol/pair-code.js';
-import { cpaceIsk, cpaceMessage, prefixFreeCat, type CpaceShare } from './cpace.js';
+import { cpaceIsk, cpaceMessage, type CpaceShare } from './cpace.js';
+import { derivePairingKeys, macMatches, pairingCi, pairingPrs, pairingTranscript } from './pairing-keys.js';
 import {
   abortError,
   AbortReason,
@@ -31,16 +31,14 @@ import {
   encodeMsg1,
   encodeMsg2,
   encodeMsg3,
-  PAIR_MAC_BYTES,
   PAIR_SID_BYTES,
   PAIRING_FAILED_LINE,
   PairingError,
   type PairMessage,
 } from './pairing-messages.js';
 import { fingerprintOfCert } from './signature.js';
-import { PAIR_PROTOCOL_NAME, PAIR_SESSION_KEY_BYTES } from './pairing-names.js';
 
-const utf8 = new TextEncoder();
+export { derivePairingKeys, pairingCi, pairingPrs, pairingTranscript } from './pairing-keys.js';
 
 /** This node as pairing needs it: its certificate (the private key is not used here) and its name. */
 export interface PairingOptions {
@@ -67,47 +65,6 @@ export interface PairingResult {
   peerName: string;
   /** 32 bytes derived from ISK, equal on both sides; keys sealDecision/openDecision. */
   sessionKey: Uint8Array;
-}
-
-/** CI = prefix_free_cat("clawbridge pair v1", tag): binds the run to this protocol and rendezvous. */
-export function pairingCi(tag: string): Uint8Array {
-  return prefixFreeCat(utf8.encode(PAIR_PROTOCOL_NAME), utf8.encode(tag));
-}
-
-/** PRS = the code's 8 canonical secret characters as ASCII. */
-export function pairingPrs(code: PairCode): Uint8Array {
-  return utf8.encode(code.secret);
-}
-
-/** HKDF-SHA512(IKM = ISK, salt = "clawbridge pair v1", info = "clawbridge pair v1 " ‖ label). */
-function deriveKey(isk: Uint8Array, label: string, length: number): Uint8Array {
-  const info = utf8.encode(`${PAIR_PROTOCOL_NAME} ${label}`);
-  return hkdf(sha512, isk, utf8.encode(PAIR_PROTOCOL_NAME), info, length);
-}
-
-/**
- * Key confirmation keys and the session key from ISK. The draft recommends a KDF between ISK and any
- * use of it; distinct labels keep each key to one purpose and each MAC to one direction.
- */
-export function derivePairingKeys(isk: Uint8Array): {
-  issuerConfirm: Uint8Array;
-  joinerConfirm: Uint8Array;
-  sessionKey: Uint8Array;
-} {
-  return {
-    issuerConfirm: deriveKey(isk, 'issuer confirm', PAIR_MAC_BYTES),
-    joinerConfirm: deriveKey(isk, 'joiner confirm', PAIR_MAC_BYTES),
-    sessionKey: deriveKey(isk, 'session key', PAIR_SESSION_KEY_BYTES),
-  };
-}
-
-/** T = prefix_free_cat("clawbridge pair v1 transcript", sid, MSGa, MSGb): what both MACs cover. */
-export function pairingTranscript(sid: Uint8Array, msgA: Uint8Array, msgB: Uint8Array): Uint8Array {
-  return prefixFreeCat(utf8.encode(`${PAIR_PROTOCOL_NAME} transcript`), sid, msgA, msgB);
-}
-
-function macMatches(expected: Uint8Array, received: Uint8Array): boolean {
-  return received.length === expected.length && timingSafeEqual(expected, received);
 }
 
 /** Checks an authenticated peer certificate: readable X.509 with a P-256 key, as links will need. */

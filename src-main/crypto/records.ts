@@ -17,20 +17,24 @@ import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } fro
 import { ClawError } from '../core/errors.js';
 import { nextTrafficSecret, NONCE_BYTES, recordKey } from './e2e-keys.js';
 import { TAG_BYTES } from './e2e-messages.js';
+import {
+  MAX_RECORDS_PER_KEY,
+  RECORD_OVERHEAD,
+  RecordType,
+  REKEY_AFTER_BYTES,
+  REKEY_AFTER_MS,
+  REKEY_AFTER_RECORDS,
+  writeRecordNonce,
+} from './record-format.js';
 
-/** Bytes a record adds to its content: the type byte and the GCM tag. */
-export const RECORD_OVERHEAD = 1 + TAG_BYTES;
-/** Bytes of content after which the sender updates its key (1 GiB), well inside AES-GCM's limits. */
-export const REKEY_AFTER_BYTES = 2 ** 30;
-/** Age in milliseconds after which the sender updates its key (1 hour), checked at the next `seal`. */
-export const REKEY_AFTER_MS = 60 * 60 * 1000;
-/** Records per key after which the sender updates its key (2^24, TLS 1.3's AES-GCM margin ≈ 2^24.5). */
-export const REKEY_AFTER_RECORDS = 2 ** 24;
-/** Records per key the receiver accepts before declaring the peer broken (2^32: 256 × the sender's limit). */
-export const MAX_RECORDS_PER_KEY = 2 ** 32;
-
-/** Record content types, the last plaintext byte. */
-export const RecordType = { Data: 1, KeyUpdate: 2 } as const;
+export {
+  MAX_RECORDS_PER_KEY,
+  RECORD_OVERHEAD,
+  RecordType,
+  REKEY_AFTER_BYTES,
+  REKEY_AFTER_MS,
+  REKEY_AFTER_RECORDS,
+} from './record-format.js';
 
 /** Tunables; the defaults are the constants above. Tests lower them to exercise key updates. */
 export interface SessionOptions {
@@ -68,9 +72,7 @@ class Direction {
   }
 
   nextNonce(): Buffer {
-    // Two 32-bit writes instead of BigInt: the counter stays far below 2^53 (MAX_RECORDS_PER_KEY).
-    this.nonce.writeUInt32BE(Math.floor(this.counter / 2 ** 32), 4);
-    this.nonce.writeUInt32BE(this.counter >>> 0, 8);
+    writeRecordNonce(this.nonce, this.counter);
     this.counter++;
     return this.nonce;
   }

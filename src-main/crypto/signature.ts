@@ -5,9 +5,9 @@
  */
 import { createHash, createPrivateKey, sign, verify, X509Certificate, type KeyObject } from 'node:crypto';
 import { fingerprintFromDigest } from '../core/fingerprint.js';
+import { SIGNATURE_BYTES, signedInput } from './signed-input.js';
 
-/** Size of an identity signature on the wire (P-256 r‖s). */
-export const SIGNATURE_BYTES = 64;
+export { SIGNATURE_BYTES };
 
 /** Node ID of a certificate: SHA-256 over its DER (architecture.md §Identity). */
 export function fingerprintOfCert(certDer: Uint8Array): string {
@@ -20,7 +20,7 @@ export function privateKeyFrom(keyPem: string | KeyObject): KeyObject {
 
 /** Signs `data` with the identity key. `context` separates uses so one signature cannot serve another. */
 export function signIdentity(key: string | KeyObject, context: string, data: Uint8Array): Uint8Array {
-  const msg = Buffer.concat([Buffer.from(context + '\0', 'utf8'), data]);
+  const msg = signedInput(context, data);
   return new Uint8Array(sign('sha256', msg, { key: privateKeyFrom(key), dsaEncoding: 'ieee-p1363' }));
 }
 
@@ -59,7 +59,7 @@ export function verifyIdentityWithKey(
 ): boolean {
   if (signature.length !== SIGNATURE_BYTES) return false;
   try {
-    const msg = Buffer.concat([Buffer.from(context + '\0', 'utf8'), data]);
+    const msg = signedInput(context, data);
     return verify('sha256', msg, { key, dsaEncoding: 'ieee-p1363' }, signature);
   } catch {
     return false;

@@ -364,7 +364,7 @@ export class Mux {
     const parts = this.sendParts;
     const ok = parts
       ? this.transmit(() => parts(encodeDataHeader(streamId, payload.length), payload))
-      : this.transmit(() => this.link.send(encodeData(streamId, payload)));
+      : this.transmit(() => this.link.send(encodeData(streamId, payload, allocUnsafe)));
     // Counted after the frame is on the link, so a probe it triggers follows it.
     this.flight.sent(payload.length);
     return ok;
@@ -509,7 +509,7 @@ export class Mux {
         if (this.usedStreams.has(stream.id)) this.useCount++;
         this.liveness(stream.id).dataReceived();
         streamBurst.add(dataBytes(dataPieces, frame.payload));
-        problem = stream.receiveData(dataPieces ?? (frame.payload as Buffer));
+        problem = stream.receiveData(dataPieces ?? bufferView(frame.payload));
         break;
       case FrameType.Window:
         problem = stream.receiveWindow(frame.increment);
@@ -656,6 +656,19 @@ function violation(message: string): ClawError {
 }
 
 /** A DATA frame's payload bytes: in the pieces it arrived in when there are several, else its payload. */
+/** DATA frames in memory nobody zero-fills: the encoder writes every byte (protocol/mux-frames.ts). */
+const allocUnsafe = (size: number): Buffer => Buffer.allocUnsafe(size);
+
+/**
+ * The payload as a Buffer over the same memory, for Readable.push (no copy). The codec is pure and
+ * returns a view of what it decoded, which is already a Buffer when the link read into one.
+ */
+function bufferView(payload: Uint8Array): Buffer {
+  return Buffer.isBuffer(payload)
+    ? payload
+    : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+}
+
 function dataBytes(pieces: readonly Buffer[] | undefined, payload: Uint8Array): number {
   if (!pieces) return payload.length;
   let n = 0;

@@ -248,7 +248,7 @@ export function compareGroupRecords(a: GroupRecord, b: GroupRecord): number {
 }
 
 /** One line as sent: the record's JSON and a newline. */
-export function encodeGroupRecord(r: GroupRecord): Buffer {
+export function encodeGroupRecord(r: GroupRecord): Uint8Array {
   return encodeRecordLine(r);
 }
 

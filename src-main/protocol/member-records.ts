@@ -119,7 +119,7 @@ export function compareMemberRecords(a: MemberRecord, b: MemberRecord): number {
 }
 
 /** One line as sent: the record's JSON and a newline. */
-export function encodeMemberRecord(r: MemberRecord): Buffer {
+export function encodeMemberRecord(r: MemberRecord): Uint8Array {
   return encodeRecordLine(r);
 }
 

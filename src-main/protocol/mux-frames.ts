@@ -3,6 +3,8 @@
  * Every frame is one Link frame: a 6-byte header `[version u8][type u8][streamId u32 BE]` and a body
  * whose layout depends on the type (docs/mux-protocol.md). Decoding validates everything and throws
  * ClawError('BAD_FRAME' | 'FRAME_TOO_LARGE'); encoding rejects bad arguments with ClawError('BAD_ARGUMENT').
+ * Pure (Uint8Array and DataView, no Buffer, no Node import): the agent and the browser node both speak
+ * the mux with this module (ADR 0116).
  */
 import { ClawError } from '../core/errors.js';
 import { refusalFromWire, refusalToWire, type RefusalCode } from '../core/refusal-codes.js';
@@ -101,12 +103,23 @@ const utf8 = new TextEncoder();
 // fatal: malformed UTF-8 is a bad frame, not U+FFFD; ignoreBOM: keep a leading U+FEFF so text round-trips.
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-function header(size: number, type: FrameType, streamId: number): Buffer {
-  // allocUnsafe: every byte is written below, and zero-filling 64 KiB per DATA frame is measurable.
-  const buf = Buffer.allocUnsafe(size);
+/**
+ * Where an encoder gets the bytes of a frame. The agent passes `Buffer.allocUnsafe` for DATA: every
+ * byte is written, and zero-filling 64 KiB per DATA frame is measurable; a page takes zeroed ones.
+ */
+export type FrameAlloc = (size: number) => Uint8Array;
+const zeroed: FrameAlloc = (size) => new Uint8Array(size);
+
+const viewOf = (bytes: Uint8Array) => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
+function header(size: number, type: FrameType, streamId: number, alloc: FrameAlloc = zeroed): Uint8Array {
+  const buf = alloc(size);
   buf[0] = MUX_VERSION;
   buf[1] = type;
-  buf.writeUInt32BE(streamId, 2);
+  buf[2] = streamId >>> 24;
+  buf[3] = (streamId >>> 16) & 0xff;
+  buf[4] = (streamId >>> 8) & 0xff;
+  buf[5] = streamId & 0xff;
   return buf;
 }
 
@@ -137,12 +150,12 @@ function checkData(streamId: number, length: number): void {
 }
 
 /**
- * Encodes one DATA frame with a single allocation and a single copy of the payload.
+ * Encodes one DATA frame with a single allocation (from `alloc`) and a single copy of the payload.
  * @throws ClawError('BAD_ARGUMENT') for an empty or oversized payload or a bad stream ID.
  */
-export function encodeData(streamId: number, payload: Uint8Array): Uint8Array {
+export function encodeData(streamId: number, payload: Uint8Array, alloc: FrameAlloc = zeroed): Uint8Array {
   checkData(streamId, payload.length);
-  const buf = header(MUX_HEADER_BYTES + payload.length, FrameType.Data, streamId);
+  const buf = header(MUX_HEADER_BYTES + payload.length, FrameType.Data, streamId, alloc);
   buf.set(payload, MUX_HEADER_BYTES);
   return buf;
 }
@@ -173,7 +186,7 @@ export function encodeFrame(frame: MuxFrame): Uint8Array {
     case FrameType.Rst: {
       const reason = reasonBytes(frame.reason);
       const buf = header(MUX_HEADER_BYTES + REFUSAL_CODE_BYTES + reason.length, frame.type, frame.streamId);
-      buf.writeUInt16BE(refusalToWire(frame.code), MUX_HEADER_BYTES);
+      viewOf(buf).setUint16(MUX_HEADER_BYTES, refusalToWire(frame.code));
       buf.set(reason, MUX_HEADER_BYTES + REFUSAL_CODE_BYTES);
       return buf;
     }
@@ -192,7 +205,11 @@ export function encodeFrame(frame: MuxFrame): Uint8Array {
         );
       }
       const buf = header(MUX_HEADER_BYTES + 4, frame.type, frame.streamId);
-      buf.writeUInt32BE(inc, MUX_HEADER_BYTES);
+      // Byte by byte: a DataView per WINDOW frame costs more than the frame (one per window's worth of data).
+      buf[6] = inc >>> 24;
+      buf[7] = (inc >>> 16) & 0xff;
+      buf[8] = (inc >>> 8) & 0xff;
+      buf[9] = inc & 0xff;
       return buf;
     }
     case FrameType.Ping:
@@ -201,7 +218,7 @@ export function encodeFrame(frame: MuxFrame): Uint8Array {
         throw new ClawError('BAD_ARGUMENT', `${frameTypeName(frame.type)} nonce must be a u64`);
       }
       const buf = header(MUX_HEADER_BYTES + 8, frame.type, 0);
-      buf.writeBigUInt64BE(frame.nonce, MUX_HEADER_BYTES);
+      viewOf(buf).setBigUint64(MUX_HEADER_BYTES, frame.nonce);
       return buf;
     }
     case FrameType.Open:
@@ -212,7 +229,7 @@ export function encodeFrame(frame: MuxFrame): Uint8Array {
         throw new ClawError('BAD_ARGUMENT', `ACKED offset must be 0..${MAX_ACKED_OFFSET}, got ${offset}`);
       }
       const buf = header(MUX_HEADER_BYTES + 8, frame.type, frame.streamId);
-      buf.writeBigUInt64BE(BigInt(offset), MUX_HEADER_BYTES);
+      viewOf(buf).setBigUint64(MUX_HEADER_BYTES, BigInt(offset));
       return buf;
     }
   }
@@ -242,7 +259,8 @@ function encodeOpen(streamId: number, service: string, args: unknown): Uint8Arra
   }
   const buf = header(MUX_HEADER_BYTES + 1 + service.length + argBytes.length, FrameType.Open, streamId);
   buf[MUX_HEADER_BYTES] = service.length;
-  buf.write(service, MUX_HEADER_BYTES + 1, 'latin1');
+  // The name is checked ASCII above: one byte per character.
+  for (let i = 0; i < service.length; i++) buf[MUX_HEADER_BYTES + 1 + i] = service.charCodeAt(i);
   buf.set(argBytes, MUX_HEADER_BYTES + 1 + service.length);
   return buf;
 }
@@ -285,9 +303,9 @@ export function streamIdOf(frame: Uint8Array): number {
   return ((frame[2]! << 24) | (frame[3]! << 16) | (frame[4]! << 8) | frame[5]!) >>> 0;
 }
 
-export function decodeDataPieces(
-  pieces: readonly Buffer[],
-): { streamId: number; payload: Buffer[] } | undefined {
+export function decodeDataPieces<T extends Uint8Array>(
+  pieces: readonly T[],
+): { streamId: number; payload: T[] } | undefined {
   const first = pieces[0];
   if (!first || first.length < MUX_HEADER_BYTES) return undefined;
   if (first[0] !== MUX_VERSION || first[1] !== FrameType.Data) return undefined;
@@ -296,7 +314,8 @@ export function decodeDataPieces(
   if (total > MAX_MUX_FRAME || total === MUX_HEADER_BYTES) return undefined;
   const streamId = streamIdOf(first);
   if (streamId === 0) return undefined;
-  const payload = [first.subarray(MUX_HEADER_BYTES), ...pieces.slice(1)].filter((p) => p.length > 0);
+  // A Buffer's subarray is a Buffer: the pieces keep their kind.
+  const payload = [first.subarray(MUX_HEADER_BYTES) as T, ...pieces.slice(1)].filter((p) => p.length > 0);
   return { streamId, payload };
 }
 
@@ -333,12 +352,8 @@ export function decodeFrame(bytes: Uint8Array): MuxFrame {
   switch (type) {
     case FrameType.Data:
       if (body.length === 0) throw bad(`DATA frame on stream ${streamId} has an empty payload`);
-      // A Buffer view over the same memory so Readable.push takes it without copying.
-      return {
-        type,
-        streamId,
-        payload: Buffer.from(body.buffer, body.byteOffset, body.byteLength),
-      };
+      // A view of `bytes`, no copy: the agent's mux views it as a Buffer (still no copy) for its streams.
+      return { type, streamId, payload: body };
     case FrameType.Accept:
     case FrameType.Fin:
       expectBody(body, 0, name);

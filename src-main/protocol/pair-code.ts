@@ -13,9 +13,9 @@
  * a link the desktop app opens (it is registered for the `clawbridge:` scheme). The first invites
  * were `clawbridge://pair/K7QX-M2RT-9WZA?relay=…`; those are still accepted wherever an invite is.
  */
-import { randomBytes } from 'node:crypto';
 import { ClawError } from '../core/errors.js';
 import { parseFingerprint } from '../core/fingerprint.js';
+import { utf8Length } from '../core/hex.js';
 import { MAX_TOKEN_BYTES } from './relay-frames.js';
 
 /** Crockford base32 digits, value = index. */
@@ -72,7 +72,8 @@ function makeCode(tag: string, secret: string): PairCode {
 /** A fresh random code: 60 random bits for tag and secret from the system CSPRNG. */
 export function generatePairCode(): PairCode {
   // 256 is a multiple of 32, so taking 5 bits of each byte is uniform.
-  const chars = [...randomBytes(PAIR_TAG_CHARS + PAIR_SECRET_CHARS)].map((b) => PAIR_CODE_ALPHABET[b & 31]!);
+  const random = globalThis.crypto.getRandomValues(new Uint8Array(PAIR_TAG_CHARS + PAIR_SECRET_CHARS));
+  const chars = [...random].map((b) => PAIR_CODE_ALPHABET[b & 31]!);
   return makeCode(chars.slice(0, PAIR_TAG_CHARS).join(''), chars.slice(PAIR_TAG_CHARS).join(''));
 }
 
@@ -143,7 +144,7 @@ function checkRelayUrl(url: string): string {
 }
 
 function checkToken(token: string): string {
-  const bytes = Buffer.byteLength(token, 'utf8');
+  const bytes = utf8Length(token);
   if (bytes === 0 || bytes > MAX_TOKEN_BYTES) {
     throw badInvite(`invite relay token must be 1 to ${MAX_TOKEN_BYTES} bytes, got ${bytes}`);
   }

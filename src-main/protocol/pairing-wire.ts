@@ -8,10 +8,21 @@ import { ClawError } from '../core/errors.js';
 import { commandArgs, hereHint } from '../core/hint.js';
 import { dialAddressListSchema } from '../core/host-port-schema.js';
 
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+const ascii = (text: string) => new TextEncoder().encode(text);
 /** First frame on a pairing circuit: this marker and the tag. E2E messages start with byte 1, never 'C'. */
-const PAIR_HELLO_MARKER = Buffer.from('CBPAIR1:', 'ascii');
+const PAIR_HELLO_MARKER = ascii('CBPAIR1:');
 /** First frame of the issuer's answer when it will not run the exchange: this marker and a JSON refusal. */
-const PAIR_REFUSAL_MARKER = Buffer.from('CBPAIRX:', 'ascii');
+const PAIR_REFUSAL_MARKER = ascii('CBPAIRX:');
+/** Whether `frame` starts with `marker`. */
+const startsWith = (frame: Uint8Array, marker: Uint8Array) =>
+  frame.length >= marker.length && marker.every((b, i) => frame[i] === b);
 /** Made when a refusal arrives (rare), not when this module loads (ADR 0073). */
 const refusalSchema = () =>
   z.discriminatedUnion('reason', [
@@ -22,7 +33,7 @@ const refusalSchema = () =>
 export type PairRefusal = z.infer<ReturnType<typeof refusalSchema>>;
 
 export function encodeRefusal(refusal: PairRefusal): Uint8Array {
-  return Buffer.concat([PAIR_REFUSAL_MARKER, Buffer.from(JSON.stringify(refusal), 'utf8')]);
+  return concat(PAIR_REFUSAL_MARKER, ascii(JSON.stringify(refusal)));
 }
 
 /**
@@ -40,13 +51,11 @@ export const PAIR_USE = 'pair';
  * code the joiner tried, which a refusal for its use names in the command that takes it.
  */
 export function refusalError(frame: Uint8Array, code = 'CODE'): ClawError | undefined {
-  const bytes = Buffer.from(frame);
-  if (bytes.length > 256 || !bytes.subarray(0, PAIR_REFUSAL_MARKER.length).equals(PAIR_REFUSAL_MARKER)) {
-    return undefined;
-  }
+  if (frame.length > 256 || !startsWith(frame, PAIR_REFUSAL_MARKER)) return undefined;
   let parsed: PairRefusal | undefined;
   try {
-    parsed = refusalSchema().parse(JSON.parse(bytes.subarray(PAIR_REFUSAL_MARKER.length).toString('utf8')));
+    const json = new TextDecoder().decode(frame.subarray(PAIR_REFUSAL_MARKER.length));
+    parsed = refusalSchema().parse(JSON.parse(json));
   } catch {
     return new ClawError('PAIRING_FAILED', 'the other node refused to pair and its answer was malformed');
   }
@@ -95,14 +104,11 @@ export { rendezvousAlias } from './rendezvous.js';
  */
 export function encodePairHello(tag: string, use = PAIR_USE): Uint8Array {
   const named = use === PAIR_USE ? tag : `${tag}/${use}`;
-  return Buffer.concat([PAIR_HELLO_MARKER, Buffer.from(named, 'ascii')]);
+  return concat(PAIR_HELLO_MARKER, ascii(named));
 }
 
 export function isPairHello(frame: Uint8Array): boolean {
-  return (
-    frame.length > PAIR_HELLO_MARKER.length &&
-    Buffer.from(frame.subarray(0, PAIR_HELLO_MARKER.length)).equals(PAIR_HELLO_MARKER)
-  );
+  return frame.length > PAIR_HELLO_MARKER.length && startsWith(frame, PAIR_HELLO_MARKER);
 }
 
 /** How long each PAKE step may take, in ms (either side gives up on a silent other after it). */
@@ -113,7 +119,9 @@ export const lanPairArgs = () => z.object({ addresses: dialAddressListSchema() }
 
 /** The code's tag a pairing hello names, and the use it asks for (PAIR_USE when it names none). */
 export function pairHelloOf(hello: Uint8Array): { tag: string; use: string } {
-  const text = Buffer.from(hello.subarray(PAIR_HELLO_MARKER.length)).toString('ascii');
+  // Latin-1, one character per byte: a tag and a use are ASCII, anything else matches no code.
+  let text = '';
+  for (const b of hello.subarray(PAIR_HELLO_MARKER.length)) text += String.fromCharCode(b);
   const slash = text.indexOf('/');
   return slash === -1
     ? { tag: text, use: PAIR_USE }

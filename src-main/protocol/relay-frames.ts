@@ -2,10 +2,12 @@
  * Relay wire protocol (architecture.md §Relay, architecture.md §Rules the code keeps): one frame per binary WebSocket message,
  * `version u8 ‖ type u8 ‖ body`, integers big-endian. Version, type enum, size limits, encode/decode and
  * nothing else; docs/relay-protocol.md has the layouts. Decoding never throws anything but RelayFrameError
- * (a ClawError that carries the WebSocket close code the relay answers with).
+ * (a ClawError that carries the WebSocket close code the relay answers with). Pure (Uint8Array and
+ * DataView, no Buffer, no Node import): the agent, the relay and the browser node all use it (ADR 0116).
  */
 import { RENDEZVOUS_TAG } from './rendezvous.js';
 import { ClawError, type ErrorCode } from '../core/errors.js';
+import { bytesOfHex, hexOf, utf8Length } from '../core/hex.js';
 import { RelayCloseCode } from './relay-close-codes.js';
 
 /** Protocol version carried in every frame's first byte. */
@@ -159,11 +161,11 @@ export function relayFrameTypeName(type: number): string {
  * both a CLOSE frame and a WebSocket close frame.
  */
 export function fitReason(text: string): string {
-  if (Buffer.byteLength(text) <= MAX_REASON_BYTES) return text;
+  if (utf8Length(text) <= MAX_REASON_BYTES) return text;
   let out = '';
   let bytes = 0;
   for (const ch of text) {
-    const n = Buffer.byteLength(ch);
+    const n = utf8Length(ch);
     // Leave room for '…' (3 bytes in UTF-8).
     if (bytes + n > MAX_REASON_BYTES - 3) break;
     out += ch;
@@ -178,37 +180,48 @@ function bad(why: string): ClawError {
   return new ClawError('BAD_ARGUMENT', `cannot encode relay frame: ${why}`);
 }
 
-function nodeIdBytes(hex: string, what: string): Buffer {
+function nodeIdBytes(hex: string, what: string): Uint8Array {
   if (!/^[0-9a-f]{64}$/.test(hex)) throw bad(`${what} must be 64 lowercase hex characters`);
-  return Buffer.from(hex, 'hex');
+  return bytesOfHex(hex);
 }
 
 function checkU32(value: number, what: string): void {
   if (!Number.isInteger(value) || value < 0 || value > 0xffff_ffff) throw bad(`${what} must be a u32`);
 }
 
-function stringBytes(value: string, max: number, what: string): Buffer {
-  const bytes = Buffer.from(utf8.encode(value));
+function stringBytes(value: string, max: number, what: string): Uint8Array {
+  const bytes = utf8.encode(value);
   if (bytes.length > max) throw bad(`${what} is ${bytes.length} bytes, at most ${max} allowed`);
   return bytes;
 }
 
-function observedBytes(o: ObservedEndpoint): Buffer {
+function observedBytes(o: ObservedEndpoint): Uint8Array {
   if (!OBSERVED_ADDRESS.test(o.address))
     throw bad(`observed address ${JSON.stringify(o.address)} is not an IP address`);
   if (!Number.isInteger(o.port) || o.port < 0 || o.port > 0xffff) throw bad('observed port must be a u16');
-  return Buffer.from(o.address, 'latin1');
+  // The pattern above admits ASCII only: UTF-8 is latin1 here.
+  return utf8.encode(o.address);
 }
 
-function frame(type: number, bodyLength: number): Buffer {
-  const out = Buffer.allocUnsafe(RELAY_HEADER_BYTES + bodyLength);
+/**
+ * Where an encoder gets a frame's bytes. The agent passes `Buffer.allocUnsafe` for DATA (every byte is
+ * written; zero-filling 64 KiB per frame is measurable); a page takes zeroed ones.
+ */
+export type RelayFrameAlloc = (size: number) => Uint8Array;
+const zeroed: RelayFrameAlloc = (size) => new Uint8Array(size);
+
+/** A frame of `bodyLength` bytes of body with its header written. */
+function frame(type: number, bodyLength: number, alloc: RelayFrameAlloc = zeroed): Uint8Array {
+  const out = alloc(RELAY_HEADER_BYTES + bodyLength);
   out[0] = RELAY_PROTOCOL_VERSION;
   out[1] = type;
   return out;
 }
 
+const viewOf = (bytes: Uint8Array) => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
 /** Encodes one frame. @throws ClawError('BAD_ARGUMENT') when a field is out of range. */
-export function encodeRelayFrame(f: RelayFrame): Buffer {
+export function encodeRelayFrame(f: RelayFrame): Uint8Array {
   switch (f.type) {
     case 'challenge': {
       if (f.nonce.length !== CHALLENGE_NONCE_BYTES) throw bad(`nonce must be ${CHALLENGE_NONCE_BYTES} bytes`);
@@ -216,7 +229,7 @@ export function encodeRelayFrame(f: RelayFrame): Buffer {
       const info = stringBytes(f.relayInfo, MAX_RELAY_INFO_BYTES, 'relay info');
       const out = frame(RelayFrameType.CHALLENGE, CHALLENGE_NONCE_BYTES + 4 + 1 + info.length);
       out.set(f.nonce, 2);
-      out.writeUInt32BE(f.maxFrameBytes, 34);
+      viewOf(out).setUint32(34, f.maxFrameBytes);
       out[38] = info.length;
       out.set(info, 39);
       return out;
@@ -231,7 +244,7 @@ export function encodeRelayFrame(f: RelayFrame): Buffer {
       const n = f.certDer.length;
       const flags = f.wantsObserved ? 1 : 0;
       const out = frame(RelayFrameType.HELLO, 2 + n + RELAY_SIGNATURE_BYTES + 1 + token.length + flags);
-      out.writeUInt16BE(n, 2);
+      viewOf(out).setUint16(2, n);
       out.set(f.certDer, 4);
       out.set(f.signature, 4 + n);
       out[4 + n + RELAY_SIGNATURE_BYTES] = token.length;
@@ -246,12 +259,12 @@ export function encodeRelayFrame(f: RelayFrame): Buffer {
       const seen = f.observed ? observedBytes(f.observed) : undefined;
       const out = frame(RelayFrameType.AUTH_OK, NODE_ID_BYTES + 8 + (seen ? 1 + seen.length + 2 : 0));
       out.set(nodeIdBytes(f.nodeId, 'node id'), 2);
-      out.writeUInt32BE(f.circuitsPerNode, 34);
-      out.writeUInt32BE(f.idleTimeoutMs, 38);
+      viewOf(out).setUint32(34, f.circuitsPerNode);
+      viewOf(out).setUint32(38, f.idleTimeoutMs);
       if (seen && f.observed) {
         out[42] = seen.length;
         out.set(seen, 43);
-        out.writeUInt16BE(f.observed.port, 43 + seen.length);
+        viewOf(out).setUint16(43 + seen.length, f.observed.port);
       }
       return out;
     }
@@ -260,14 +273,14 @@ export function encodeRelayFrame(f: RelayFrame): Buffer {
       checkU32(f.circuitId, 'circuit id');
       const peer = f.type === 'open' ? f.target : f.source;
       const out = frame(f.type === 'open' ? RelayFrameType.OPEN : RelayFrameType.INCOMING, 4 + NODE_ID_BYTES);
-      out.writeUInt32BE(f.circuitId, 2);
+      viewOf(out).setUint32(2, f.circuitId);
       out.set(nodeIdBytes(peer, 'peer node id'), 6);
       return out;
     }
     case 'open-ok': {
       checkU32(f.circuitId, 'circuit id');
       const out = frame(RelayFrameType.OPEN_OK, 4);
-      out.writeUInt32BE(f.circuitId, 2);
+      viewOf(out).setUint32(2, f.circuitId);
       return out;
     }
     case 'data':
@@ -277,7 +290,7 @@ export function encodeRelayFrame(f: RelayFrame): Buffer {
       if (f.token.length !== SPLICE_TOKEN_BYTES)
         throw bad(`splice token must be ${SPLICE_TOKEN_BYTES} bytes`);
       const out = frame(RelayFrameType.SPLICE, 4 + SPLICE_TOKEN_BYTES);
-      out.writeUInt32BE(f.circuitId, 2);
+      viewOf(out).setUint32(2, f.circuitId);
       out.set(f.token, 6);
       return out;
     }
@@ -291,7 +304,7 @@ export function encodeRelayFrame(f: RelayFrame): Buffer {
       if (!RENDEZVOUS_TAG.test(f.tag)) throw bad('listen tag must be 1–16 characters 0-9 A-Z');
       const out = frame(RelayFrameType.LISTEN_TAG, 1 + f.tag.length);
       out[2] = f.listen ? 1 : 0;
-      out.write(f.tag, 3, 'ascii');
+      out.set(utf8.encode(f.tag), 3); // ASCII: RENDEZVOUS_TAG checked it
       return out;
     }
     case 'close': {
@@ -299,8 +312,8 @@ export function encodeRelayFrame(f: RelayFrame): Buffer {
       if (!Number.isInteger(f.code) || f.code < 0 || f.code > 0xffff) throw bad('close code must be a u16');
       const reason = stringBytes(f.reason, MAX_REASON_BYTES, 'close reason');
       const out = frame(RelayFrameType.CLOSE, 4 + 2 + 1 + reason.length);
-      out.writeUInt32BE(f.circuitId, 2);
-      out.writeUInt16BE(f.code, 6);
+      viewOf(out).setUint32(2, f.circuitId);
+      viewOf(out).setUint16(6, f.code);
       out[8] = reason.length;
       out.set(reason, 9);
       return out;
@@ -308,11 +321,15 @@ export function encodeRelayFrame(f: RelayFrame): Buffer {
   }
 }
 
-/** DATA encoder for the hot path: one allocation, one copy of the payload. */
-export function encodeDataFrame(circuitId: number, payload: Uint8Array): Buffer {
+/** DATA encoder for the hot path: one allocation (from `alloc`), one copy of the payload. */
+export function encodeDataFrame(
+  circuitId: number,
+  payload: Uint8Array,
+  alloc: RelayFrameAlloc = zeroed,
+): Uint8Array {
   checkU32(circuitId, 'circuit id');
-  const out = frame(RelayFrameType.DATA, 4 + payload.length);
-  out.writeUInt32BE(circuitId, 2);
+  const out = frame(RelayFrameType.DATA, 4 + payload.length, alloc);
+  viewOf(out).setUint32(2, circuitId);
   out.set(payload, DATA_HEADER_BYTES);
   return out;
 }
@@ -340,6 +357,13 @@ export function rewriteCircuitId(encoded: Uint8Array, circuitId: number): void {
 }
 
 // ---- decoding -----------------------------------------------------------------------------------------
+
+/** One character per byte (the fields read so are checked against ASCII patterns after). */
+function latin1(bytes: Uint8Array): string {
+  let out = '';
+  for (const b of bytes) out += String.fromCharCode(b);
+  return out;
+}
 
 /** Reads fields off a frame body; every read is bounds-checked and fails as a malformed frame. */
 class Reader {
@@ -373,7 +397,7 @@ class Reader {
     return this.bytes.subarray(at, at + n);
   }
   nodeId(field: string): string {
-    return Buffer.from(this.bytesOf(NODE_ID_BYTES, field)).toString('hex');
+    return hexOf(this.bytesOf(NODE_ID_BYTES, field));
   }
   string(n: number, field: string): string {
     const raw = this.bytesOf(n, field);
@@ -403,8 +427,9 @@ class Reader {
  * The bytes of a WebSocket message that must carry a relay frame (both ends receive frames this way).
  * @throws RelayFrameError(MALFORMED_FRAME) for a text message
  */
-export function relayMessageBytes(data: unknown, isBinary: boolean): Buffer {
-  if (isBinary && Buffer.isBuffer(data)) return data;
+export function relayMessageBytes(data: unknown, isBinary: boolean): Uint8Array {
+  // ws hands a Buffer (a Uint8Array) for a binary message.
+  if (isBinary && data instanceof Uint8Array) return data;
   throw new RelayFrameError(
     'BAD_FRAME',
     'malformed relay frame: text message',
@@ -478,7 +503,7 @@ export function decodeRelayFrame(bytes: Uint8Array, maxFrameBytes = Number.MAX_S
         const length = r.u8('observed address length');
         if (length > MAX_OBSERVED_ADDRESS_BYTES)
           throw malformed(`AUTH_OK observed address of ${length} bytes`);
-        const address = Buffer.from(r.bytesOf(length, 'observed address')).toString('latin1');
+        const address = latin1(r.bytesOf(length, 'observed address'));
         if (!OBSERVED_ADDRESS.test(address)) throw malformed('AUTH_OK observed address is not an IP address');
         authOk.observed = { address, port: r.u16('observed port') };
       }
@@ -523,7 +548,7 @@ export function decodeRelayFrame(bytes: Uint8Array, maxFrameBytes = Number.MAX_S
     case RelayFrameType.LISTEN_TAG: {
       const flag = r.u8('listen flag');
       if (flag > 1) throw malformed(`LISTEN_TAG flag must be 0 or 1, got ${flag}`);
-      const tag = Buffer.from(r.rest()).toString('latin1');
+      const tag = latin1(r.rest());
       if (!RENDEZVOUS_TAG.test(tag)) throw malformed('LISTEN_TAG tag must be 1–16 characters 0-9 A-Z');
       out = { type: 'listen-tag', tag, listen: flag === 1 };
       break;

@@ -4,12 +4,15 @@
  * accident, and — when the relay computes it itself from the tag (LISTEN_TAG) — not on purpose either:
  * making a tag whose alias is a given node ID would need a SHA-256 preimage.
  */
-import { createHash } from 'node:crypto';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { hexOf } from '../core/hex.js';
 
 /** A tag as LISTEN_TAG carries it: 1–16 characters of the pairing code alphabet's range (ASCII). */
 export const RENDEZVOUS_TAG = /^[0-9A-Z]{1,16}$/;
 
 /** The relay alias a code's tag is reached under (64 hex). */
 export function rendezvousAlias(tag: string): string {
-  return createHash('sha256').update(`clawbridge rendezvous v1\0${tag}`).digest('hex');
+  // @noble/hashes, not node:crypto: the browser node meets codes under the same alias (ADR 0116). One
+  // hash of a few bytes per code listened on or dialed, never per frame.
+  return hexOf(sha256(new TextEncoder().encode(`clawbridge rendezvous v1\0${tag}`)));
 }

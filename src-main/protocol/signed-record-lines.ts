@@ -4,6 +4,7 @@
  * schema, refused with a reason and never a throw; and the fields both kinds of record share. Pure.
  */
 import { z } from 'zod';
+import { utf8Length } from '../core/hex.js';
 
 /** A node ID: 64 lowercase hex characters (made on use, as the records' schemas are). */
 export const fingerprintField = () =>
@@ -36,8 +37,8 @@ export const decidedAtField = () =>
     .refine((t) => !Number.isNaN(Date.parse(t)), 'must be a date and time');
 
 /** One line as sent: the record's JSON and a newline. */
-export function encodeRecordLine(record: object): Buffer {
-  return Buffer.from(`${JSON.stringify(record)}\n`, 'utf8');
+export function encodeRecordLine(record: object): Uint8Array {
+  return new TextEncoder().encode(`${JSON.stringify(record)}\n`);
 }
 
 /** One received line (without its newline) as a record of `schema`, or why it is none. Never throws. */
@@ -46,8 +47,7 @@ export function decodeRecordLine<T>(
   maxBytes: number,
   schema: z.ZodType<T>,
 ): { record: T } | { problem: string } {
-  if (Buffer.byteLength(line, 'utf8') > maxBytes)
-    return { problem: `a record longer than ${maxBytes} bytes` };
+  if (utf8Length(line) > maxBytes) return { problem: `a record longer than ${maxBytes} bytes` };
   let json: unknown;
   try {
     json = JSON.parse(line);

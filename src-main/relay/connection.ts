@@ -32,7 +32,7 @@ export class RelayConn {
    */
   guest = false;
   /** The CHALLENGE frame as sent, until HELLO arrives: HELLO signs these exact bytes. */
-  challenge: Buffer | undefined;
+  challenge: Uint8Array | undefined;
   /**
    * The TCP socket under the WebSocket, until HELLO arrives: its remote end is what AUTH_OK tells a
    * node that asks. A reference to a socket that lives anyway, not a copy of its addresses (ADR 0069).

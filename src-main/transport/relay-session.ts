@@ -37,6 +37,9 @@ import { checkRelayCertificate, type PinHint } from './relay-tls.js';
 export const RELAY_SEND_HIGH_WATER_BYTES = 512 * 1024;
 /** Bytes queued below which `drain` fires again; half the high-water mark, so drain does not flap. */
 export const RELAY_SEND_LOW_WATER_BYTES = 128 * 1024;
+/** DATA frames in memory nobody zero-fills: the encoder writes every byte (protocol/relay-frames.ts). */
+const allocUnsafe = (size: number): Buffer => Buffer.allocUnsafe(size);
+
 /** Largest message accepted from a relay, in bytes: bounds what a misbehaving relay can make us buffer. */
 export const RELAY_CLIENT_MAX_PAYLOAD = 16 * 1024 * 1024;
 /** Time from dialing to AUTH_OK (TCP, TLS, upgrade, challenge, signature), in ms. */
@@ -252,7 +255,7 @@ export class RelaySession implements CircuitCarrier {
   sendData(circuitId: number, payload: Uint8Array): boolean {
     if (this.done || this.ws.readyState !== WebSocket.OPEN) return false;
     this.checkPayload(payload.length);
-    return this.sendFrame(encodeDataFrame(circuitId, payload));
+    return this.sendFrame(encodeDataFrame(circuitId, payload, allocUnsafe));
   }
 
   sendDataFramed(circuitId: number, frame: Uint8Array): boolean {
@@ -324,7 +327,7 @@ export class RelaySession implements CircuitCarrier {
     }
   }
 
-  private handle(frame: RelayFrame, raw: Buffer): void {
+  private handle(frame: RelayFrame, raw: Uint8Array): void {
     switch (frame.type) {
       case 'challenge': {
         if (this.helloSent) throw violation('second CHALLENGE');

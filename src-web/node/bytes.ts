@@ -22,8 +22,6 @@ export class BrowserNodeError extends Error {
 
 /** Refusal codes by wire value: the node's own list (pure, no Node import), not a copy of it. */
 export { REFUSAL_CODES as REFUSALS } from '../../src-main/core/refusal-codes.js';
-/** A circuit CLOSE code in 4100..4199 is a node's refusal, `code − 4100` (protocol/relay-close-codes.ts). */
-export { NODE_REFUSAL_BASE } from '../../src-main/protocol/relay-close-codes.js';
 
 export const utf8 = (text: string): Uint8Array => encoder.encode(text);
 
@@ -48,11 +46,8 @@ export function concat(...parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-export function toHex(bytes: Uint8Array): string {
-  let out = '';
-  for (const b of bytes) out += b.toString(16).padStart(2, '0');
-  return out;
-}
+/** Lowercase hex, and constant-time equality: the wire modules' own (core/hex.ts). */
+export { bytesEqual, hexOf as toHex } from '../../src-main/core/hex.js';
 
 export function fromHex(hex: string): Uint8Array {
   if (!/^(?:[0-9a-f]{2})*$/.test(hex)) throw new BrowserNodeError('BAD_ARGUMENT', 'not lowercase hex');
@@ -81,14 +76,6 @@ export function u64(value: number): Uint8Array {
 export function readU64(bytes: Uint8Array, at: number): number {
   const v = view(bytes);
   return v.getUint32(at) * 2 ** 32 + v.getUint32(at + 4);
-}
-
-/** Constant-time equality of two byte strings of the same length (false for different lengths). */
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
-  return diff === 0;
 }
 
 export function randomBytes(n: number): Uint8Array {

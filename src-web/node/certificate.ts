@@ -8,12 +8,13 @@ import type * as X509 from '@peculiar/x509';
 import { BrowserNodeError, randomBytes, toHex } from './bytes.js';
 import { bs, subtle, type WebKey } from './primitives.js';
 
-/** The subject's OU that marks a browser node (crypto/node-kind.ts on the node's side reads it). */
-export const BROWSER_UNIT = 'clawbridge browser';
-/** Certificate lifetime in years, as every node's (crypto/identity.ts). */
-const VALIDITY_YEARS = 20;
-/** notBefore is backdated a day, so a peer whose clock lags still accepts the certificate. */
-const CLOCK_SKEW_MS = 24 * 60 * 60 * 1000;
+import {
+  BROWSER_UNIT,
+  CLOCK_SKEW_MS,
+  IDENTITY_VALIDITY_YEARS as VALIDITY_YEARS,
+} from '../../src-main/crypto/cert-profile.js';
+
+export { BROWSER_UNIT };
 
 let library: Promise<typeof X509> | undefined;
 function x509(): Promise<typeof X509> {

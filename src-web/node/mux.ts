@@ -1,29 +1,22 @@
 /**
- * The mux as a browser node speaks it (docs/mux-protocol.md, version 2; the agent's is src-main/mux/):
- * streams over one link, each frame one link frame, `version ‖ type ‖ stream u32 ‖ body`. A browser
- * opens streams (odd IDs: it opened the link) and accepts none; it answers PINGs; it returns credit as
- * its reader consumes, and never sends beyond the credit it holds. Everything it reads is checked:
- * a malformed frame ends the link.
+ * The mux as a browser node runs it (docs/mux-protocol.md; the agent's is src-main/mux/): streams over
+ * one link, each frame one link frame, encoded and checked by the agent's own codec
+ * (protocol/mux-frames.ts, ADR 0116). A browser opens streams (odd IDs: it opened the link) and accepts
+ * none; it answers PINGs; it returns credit as its reader consumes, and never sends beyond the credit it
+ * holds. A malformed frame ends the link.
  */
-import { BrowserNodeError, concat, fromUtf8, REFUSALS, u32, utf8, view } from './bytes.js';
+import { BrowserNodeError } from './bytes.js';
+import {
+  decodeFrame,
+  encodeFrame,
+  FrameType as F,
+  INITIAL_STREAM_WINDOW as INITIAL_WINDOW,
+  MAX_DATA_PAYLOAD as MAX_DATA,
+  MAX_STREAM_WINDOW as MAX_WINDOW,
+  type MuxFrame,
+} from '../../src-main/protocol/mux-frames.js';
 
-const VERSION = 2;
-const F = {
-  OPEN: 1,
-  ACCEPT: 2,
-  REJECT: 3,
-  DATA: 4,
-  WINDOW: 5,
-  FIN: 6,
-  RST: 7,
-  PING: 8,
-  PONG: 9,
-  GOAWAY: 10,
-  ACKED: 12,
-} as const;
-const MAX_DATA = 64 * 1024;
-export const INITIAL_WINDOW = 256 * 1024;
-const MAX_WINDOW = 16 * 1024 * 1024;
+export { INITIAL_WINDOW };
 
 /** What the mux needs of a link: whole frames in order both ways. */
 export interface FrameLink {
@@ -32,9 +25,6 @@ export interface FrameLink {
   onClose(listener: (reason: string, refusal?: string) => void): void;
   close(reason: string): void;
 }
-
-const frame = (type: number, id: number, body: Uint8Array = new Uint8Array(0)) =>
-  concat(Uint8Array.of(VERSION, type), u32(id), body);
 
 export class MuxStream {
   private dataListener: ((bytes: Uint8Array) => void) | undefined;
@@ -79,7 +69,7 @@ export class MuxStream {
 
   private send(bytes: Uint8Array): void {
     this.credit -= bytes.length;
-    this.mux.sendFrame(frame(F.DATA, this.id, bytes));
+    this.mux.sendFrame(encodeFrame({ type: F.Data, streamId: this.id, payload: bytes }));
   }
 
   onData(listener: (bytes: Uint8Array) => void): void {
@@ -96,13 +86,13 @@ export class MuxStream {
   end(): void {
     if (this.done || this.finSent) return;
     this.finSent = true;
-    this.mux.sendFrame(frame(F.FIN, this.id));
+    this.mux.sendFrame(encodeFrame({ type: F.Fin, streamId: this.id }));
     if (this.finReceived) this.finish();
   }
 
   reset(reason: string): void {
     if (this.done) return;
-    this.mux.sendFrame(frame(F.RST, this.id, concat(Uint8Array.of(0, 10), utf8(reason.slice(0, 200)))));
+    this.mux.sendFrame(encodeFrame({ type: F.Rst, streamId: this.id, code: 'CANCELLED', reason }));
     this.finish(new BrowserNodeError('STREAM_RESET', reason));
   }
 
@@ -116,7 +106,7 @@ export class MuxStream {
     // Credit goes back as the reader consumes, once half the window is owed (mux-protocol.md rule 3).
     this.uncredited += bytes.length;
     if (this.uncredited >= INITIAL_WINDOW / 2 && !this.finReceived) {
-      this.mux.sendFrame(frame(F.WINDOW, this.id, u32(this.uncredited)));
+      this.mux.sendFrame(encodeFrame({ type: F.Window, streamId: this.id, increment: this.uncredited }));
       this.receiveRoom += this.uncredited;
       this.uncredited = 0;
     }
@@ -171,18 +161,17 @@ export class BrowserMux {
       return Promise.reject(new BrowserNodeError('LINK_CLOSED', this.closedWith));
     const id = this.nextId;
     this.nextId += 2;
-    const name = utf8(service);
-    const body = concat(Uint8Array.of(name.length), name, utf8(JSON.stringify(args)));
+    const open = encodeFrame({ type: F.Open, streamId: id, service, args });
     const stream = new MuxStream(this, id);
     return new Promise((resolve, reject) => {
       this.opening.set(id, { resolve, reject, stream });
-      this.sendFrame(frame(F.OPEN, id, body));
+      this.sendFrame(open);
     });
   }
 
   close(reason: string): void {
     if (this.closedWith !== undefined) return;
-    this.sendFrame(frame(F.GOAWAY, 0, utf8(reason.slice(0, 200))));
+    this.sendFrame(encodeFrame({ type: F.GoAway, streamId: 0, reason }));
     this.link.close(reason);
     this.ended(reason);
   }
@@ -207,56 +196,41 @@ export class BrowserMux {
   }
 
   private handle(bytes: Uint8Array): void {
-    if (bytes.length < 6 || bytes[0] !== VERSION) throw new Error('bad mux frame header');
-    const type = bytes[1]!;
-    const id = view(bytes).getUint32(2);
-    const body = bytes.subarray(6);
-    if (type === F.PING) {
-      if (id !== 0 || body.length !== 8) throw new Error('bad PING');
-      return this.sendFrame(frame(F.PONG, 0, body));
-    }
-    if (type === F.PONG) return;
-    if (type === F.GOAWAY) return this.ended(`the device closed the link: ${fromUtf8(body)}`);
-    if (id === 0) throw new Error(`frame type ${type} on stream 0`);
-    if (type === F.OPEN) return this.inbound(id, body);
+    const f = decodeFrame(bytes);
+    if (f.type === F.Ping) return this.sendFrame(encodeFrame({ type: F.Pong, streamId: 0, nonce: f.nonce }));
+    if (f.type === F.Pong) return;
+    if (f.type === F.GoAway) return this.ended(`the device closed the link: ${f.reason}`);
+    const id = f.streamId;
+    if (f.type === F.Open) return this.inbound(id, f.service);
     if (id % 2 === 0 ? id > this.lastInbound : id >= this.nextId) {
       throw new Error(`frame for stream ${id} that was never opened`);
     }
     const opening = this.opening.get(id);
-    if (opening) return this.answer(opening, type, body);
+    if (opening) return this.answer(opening, f);
     const stream = this.streams.get(id);
     // A frame for a finished stream crossed its end on the wire: dropped (mux-protocol.md §Stream IDs).
     if (!stream) return;
-    switch (type) {
-      case F.DATA:
-        if (body.length === 0 || body.length > MAX_DATA) throw new Error('bad DATA size');
+    switch (f.type) {
+      case F.Data:
         if (stream.finReceived) throw new Error('DATA after FIN');
-        if (body.length > stream.receiveRoom) throw new Error('DATA beyond the credit given');
-        stream.receiveRoom -= body.length;
-        return stream.deliver(body);
-      case F.WINDOW: {
-        if (body.length !== 4) throw new Error('bad WINDOW');
-        const more = view(body).getUint32(0);
-        if (more === 0 || more > 0x7fffffff) throw new Error('bad WINDOW increment');
-        stream.credit += more;
+        if (f.payload.length > stream.receiveRoom) throw new Error('DATA beyond the credit given');
+        stream.receiveRoom -= f.payload.length;
+        return stream.deliver(f.payload);
+      case F.Window:
+        stream.credit += f.increment;
         if (stream.credit > MAX_WINDOW + INITIAL_WINDOW) throw new Error('credit beyond the largest window');
         return stream.flush();
-      }
-      case F.FIN:
-        if (body.length !== 0 || stream.finReceived) throw new Error('bad FIN');
+      case F.Fin:
+        if (stream.finReceived) throw new Error('second FIN');
         stream.finReceived = true;
         if (stream.finSent) stream.finish();
         return;
-      case F.RST: {
-        if (body.length < 2) throw new Error('bad RST');
-        const code = REFUSALS[view(body).getUint16(0)] ?? 'UNSPECIFIED';
-        return stream.finish(new BrowserNodeError('STREAM_RESET', fromUtf8(body.subarray(2)) || code, code));
-      }
-      case F.ACKED:
-        if (body.length !== 8) throw new Error('bad ACKED');
+      case F.Rst:
+        return stream.finish(new BrowserNodeError('STREAM_RESET', f.reason || f.code, f.code));
+      case F.Acked:
         return;
       default:
-        throw new Error(`frame type ${type} not expected on an open stream`);
+        throw new Error(`frame type ${f.type} not expected on an open stream`);
     }
   }
 
@@ -264,38 +238,31 @@ export class BrowserMux {
    * The device opens one stream itself: its `control` stream, whose OPEN carries its hello and later its
    * grants (docs/protocol.md §Mux). It is accepted and read to nothing; any other service is refused.
    */
-  private inbound(id: number, body: Uint8Array): void {
+  private inbound(id: number, service: string): void {
     if (id % 2 !== 0 || id <= this.lastInbound) throw new Error(`OPEN of stream ${id} out of order`);
     this.lastInbound = id;
-    if (body.length < 1 || body.length < 1 + body[0]!) throw new Error('bad OPEN');
-    const service = fromUtf8(body.subarray(1, 1 + body[0]!));
     if (service !== 'control' || this.inboundControl) {
-      const reason = utf8(`a browser node serves no ${service}`);
-      return this.sendFrame(frame(F.REJECT, id, concat(Uint8Array.of(0, 4), reason)));
+      const reason = `a browser node serves no ${service}`;
+      return this.sendFrame(encodeFrame({ type: F.Reject, streamId: id, code: 'UNKNOWN_SERVICE', reason }));
     }
     this.inboundControl = true;
     const stream = new MuxStream(this, id);
     this.streams.set(id, stream);
     stream.onData(() => undefined);
-    this.sendFrame(frame(F.ACCEPT, id));
+    this.sendFrame(encodeFrame({ type: F.Accept, streamId: id }));
   }
 
-  private answer(opening: Opening, type: number, body: Uint8Array): void {
+  private answer(opening: Opening, f: MuxFrame): void {
     const id = opening.stream.id;
     this.opening.delete(id);
-    if (type === F.ACCEPT) {
-      if (body.length !== 0) throw new Error('bad ACCEPT');
+    if (f.type === F.Accept) {
       this.streams.set(id, opening.stream);
       return opening.resolve(opening.stream);
     }
-    if (type === F.REJECT || type === F.RST) {
-      if (body.length < 2) throw new Error('bad REJECT');
-      const refusal = REFUSALS[view(body).getUint16(0)] ?? 'UNSPECIFIED';
-      return opening.reject(
-        new BrowserNodeError('STREAM_REJECTED', fromUtf8(body.subarray(2)) || refusal, refusal),
-      );
+    if (f.type === F.Reject || f.type === F.Rst) {
+      return opening.reject(new BrowserNodeError('STREAM_REJECTED', f.reason || f.code, f.code));
     }
-    throw new Error(`frame type ${type} before the answer to an OPEN`);
+    throw new Error(`frame type ${f.type} before the answer to an OPEN`);
   }
 
   private ended(reason: string, refusal?: string): void {

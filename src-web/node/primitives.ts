@@ -4,10 +4,12 @@
  * (`globalThis.crypto`: a page's, or Node's standard one in tests). The identity key never leaves
  * WebCrypto: signing takes the CryptoKey, never its bytes.
  */
-import { hkdf } from '@noble/hashes/hkdf.js';
+import { expand, extract, hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
-import { BrowserNodeError, concat, toHex, utf8 } from './bytes.js';
+import { BrowserNodeError, toHex } from './bytes.js';
+import type { Hkdf256 } from '../../src-main/crypto/e2e-schedule.js';
+import { SIGNATURE_BYTES, signedInput } from '../../src-main/crypto/signed-input.js';
 
 export { sha256, sha512, hmac, hkdf };
 
@@ -21,15 +23,18 @@ export const subtle = (): Subtle => globalThis.crypto.subtle;
  * WebCrypto's typings want bytes over an ArrayBuffer, not a SharedArrayBuffer; every array here is one
  * this module or a decoder made, over an ArrayBuffer.
  */
-export const bs = (bytes: Uint8Array): Uint8Array<ArrayBuffer> => bytes as Uint8Array<ArrayBuffer>;
+export const bs = (bytes: Readonly<Uint8Array>): Uint8Array<ArrayBuffer> => bytes as Uint8Array<ArrayBuffer>;
 
 /** Node ID of a certificate: SHA-256 over its DER, 64 lowercase hex (as crypto/signature.ts). */
 export const fingerprintOf = (certDer: Uint8Array): string => toHex(sha256(certDer));
 
-/** Size of an identity signature on the wire (P-256 r‖s, WebCrypto's native ECDSA form). */
-export const SIGNATURE_BYTES = 64;
+/** HKDF-SHA256 on @noble/hashes: the E2E key schedule (crypto/e2e-schedule.ts) runs on it here. */
+export const WEB_HKDF: Hkdf256 = {
+  extract: (salt, ikm) => extract(sha256, ikm, salt),
+  expand: (prk, info, length) => expand(sha256, prk, info, length),
+};
+
 const ECDSA_SHA256 = { name: 'ECDSA', hash: 'SHA-256' } as const;
-const signedInput = (context: string, data: Uint8Array): Uint8Array => concat(utf8(`${context}\0`), data);
 
 /** Signs `context ‖ 0 ‖ data` with the identity key, as crypto/signature.ts signIdentity does. */
 export async function signIdentity(key: WebKey, context: string, data: Uint8Array): Promise<Uint8Array> {
@@ -58,7 +63,7 @@ export function aesKey(raw: Uint8Array): Promise<WebKey> {
 
 export async function aesSeal(
   key: WebKey,
-  nonce: Uint8Array,
+  nonce: Readonly<Uint8Array>,
   plain: Uint8Array,
   aad?: Uint8Array,
 ): Promise<Uint8Array> {
@@ -74,7 +79,7 @@ export async function aesSeal(
 /** @throws BrowserNodeError('DECRYPT_FAILED') when authentication fails. */
 export async function aesOpen(
   key: WebKey,
-  nonce: Uint8Array,
+  nonce: Readonly<Uint8Array>,
   sealed: Uint8Array,
   aad?: Uint8Array,
 ): Promise<Uint8Array> {

@@ -4,19 +4,33 @@
  * opens to node IDs or rendezvous aliases. The relay only ever carries what circuits send: ciphertext
  * for a link, CPace messages for pairing. One connection; the caller makes a new one when it drops.
  */
-import { RelayCloseCode } from '../../src-main/protocol/relay-close-codes.js';
-import { BrowserNodeError, NODE_REFUSAL_BASE, REFUSALS } from './bytes.js';
+import { NODE_REFUSAL_BASE, RelayCloseCode } from '../../src-main/protocol/relay-close-codes.js';
+import {
+  DATA_HEADER_BYTES,
+  decodeRelayFrame,
+  encodeDataFrame,
+  encodeRelayFrame,
+  fitReason,
+  RELAY_AUTH_CONTEXT,
+  type RelayFrame,
+} from '../../src-main/protocol/relay-frames.js';
+import { MAX_MUX_FRAME } from '../../src-main/protocol/mux-frames.js';
+import { RECORD_OVERHEAD } from '../../src-main/crypto/record-format.js';
+import { BrowserNodeError, REFUSALS } from './bytes.js';
 import type { BrowserIdentity } from './identity.js';
 import { signIdentity } from './primitives.js';
-import {
-  decodeRelayIn,
-  encodeClose,
-  encodeData,
-  encodeHello,
-  encodeOpen,
-  RELAY_AUTH_CONTEXT,
-  type RelayIn,
-} from './relay-wire.js';
+
+/**
+ * The largest frame a browser takes from its relay, whatever CHALLENGE says: a circuit's DATA carries
+ * one E2E record of one mux frame at most (CPace messages and handshakes are smaller), and a browser
+ * asks for nothing bigger. The relay's frames are the agent's (protocol/relay-frames.ts, ADR 0116).
+ */
+const MAX_RELAY_FRAME_BYTES = DATA_HEADER_BYTES + MAX_MUX_FRAME + RECORD_OVERHEAD;
+
+/** The frames a relay sends; decoding one of another kind fails, as the agent's relay client does. */
+const decodeRelayIn = (bytes: Uint8Array): RelayFrame => decodeRelayFrame(bytes, MAX_RELAY_FRAME_BYTES);
+const encodeClose = (circuitId: number, code: number, reason: string) =>
+  encodeRelayFrame({ type: 'close', circuitId, code, reason: fitReason(reason) });
 
 /** What a browser's WebSocket and the `ws` package's both are, as far as this module uses them. */
 export interface SocketLike {
@@ -57,7 +71,7 @@ class Circuit implements BrowserCircuit {
   ) {}
 
   send(frame: Uint8Array): void {
-    if (!this.closed) this.relay.sendRaw(encodeData(this.id, frame));
+    if (!this.closed) this.relay.sendRaw(encodeDataFrame(this.id, frame));
   }
   onFrame(listener: (frame: Uint8Array) => void): void {
     this.frameListener = listener;
@@ -123,7 +137,7 @@ export class RelayConnection {
         heard = true;
         const bytes = messageBytes(event.data);
         if (authed) return relay.onFrame(bytes);
-        let frame: RelayIn;
+        let frame: RelayFrame;
         try {
           frame = decodeRelayIn(bytes);
         } catch (err) {
@@ -134,7 +148,8 @@ export class RelayConnection {
         if (frame.type === 'challenge') {
           // HELLO signs the CHALLENGE frame's exact bytes (relay/auth.ts).
           signIdentity(identity.privateKey, RELAY_AUTH_CONTEXT, bytes).then(
-            (signature) => socket.send(encodeHello(identity.certDer, signature, token)),
+            (signature) =>
+              socket.send(encodeRelayFrame({ type: 'hello', certDer: identity.certDer, signature, token })),
             // A key WebCrypto cannot sign with ends the connection, and says why.
             (err: unknown) => {
               clearTimeout(timer);
@@ -192,7 +207,7 @@ export class RelayConnection {
         } else resolve(circuit);
       };
       this.opening.set(id, done);
-      this.sendRaw(encodeOpen(id, target));
+      this.sendRaw(encodeRelayFrame({ type: 'open', circuitId: id, target }));
     });
   }
 
@@ -216,7 +231,7 @@ export class RelayConnection {
   }
 
   private onFrame(bytes: Uint8Array): void {
-    let frame: RelayIn;
+    let frame: RelayFrame;
     try {
       frame = decodeRelayIn(bytes);
     } catch (err) {

@@ -31,7 +31,7 @@ async function startMitm(relayUrl: string, up: Rewrite, down: Rewrite) {
     const buf = data as Buffer;
     try {
       const f = decodeRelayFrame(buf);
-      if (f.type === 'data') return encodeDataFrame(f.circuitId, fn(f.payload));
+      if (f.type === 'data') return Buffer.from(encodeDataFrame(f.circuitId, fn(f.payload)));
     } catch {
       /* not ours to judge */
     }

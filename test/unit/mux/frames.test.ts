@@ -78,12 +78,19 @@ test('the largest mux frame fits in a Link frame', () => {
 });
 
 test('DATA payload decodes as a view into the received frame (no copy)', () => {
-  const wire = encodeData(3, Buffer.from('payload'));
+  // The agent encodes DATA into Buffer.allocUnsafe's memory and reads frames into Buffers: the payload
+  // is then a Buffer view, which Readable.push takes without copying.
+  const wire = encodeData(3, Buffer.from('payload'), (n) => Buffer.allocUnsafe(n));
+  assert.ok(Buffer.isBuffer(wire), 'the agent’s allocator made the frame');
   const frame = decodeFrame(wire);
   assert.equal(frame.type, FrameType.Data);
   if (frame.type !== FrameType.Data) return;
   assert.equal(frame.payload.buffer, wire.buffer);
+  assert.equal(frame.payload.byteOffset, wire.byteOffset + 6, 'a view after the header');
   assert.ok(Buffer.isBuffer(frame.payload), 'Buffer.isBuffer(frame.payload)');
+  // In a page there is no Buffer: the same codec gives a Uint8Array view.
+  const page = decodeFrame(encodeData(3, new TextEncoder().encode('payload')));
+  assert.ok(page.type === FrameType.Data && !Buffer.isBuffer(page.payload), 'a plain view in a page');
 });
 
 function assertDecodeFails(wire: Uint8Array, code: ErrorCode, pattern: RegExp): void {
