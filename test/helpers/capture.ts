@@ -73,9 +73,9 @@ export async function startCapture(ports: number | number[], what = 'relay'): Pr
   await until('tcpdump listening', () => /listening on/.test(err), 30_000);
   return {
     stop: async () => {
+      if (dump.exitCode !== null) return marker.close();
+      const payload = Buffer.from(`CAPTURE-END-${randomBytes(12).toString('hex')}`);
       try {
-        if (dump.exitCode !== null) return;
-        const payload = Buffer.from(`CAPTURE-END-${randomBytes(12).toString('hex')}`);
         // Sent again at each check: a datagram is the one packet loopback may drop under load.
         await until(
           `the capture's end marker in ${pcap} (tcpdump: ${err.trim()})`,
@@ -85,9 +85,12 @@ export async function startCapture(ports: number | number[], what = 'relay'): Pr
           },
           { timeoutMs: 30_000, everyMs: 50 },
         );
-        dump.kill('SIGINT');
-        await new Promise((r) => dump.once('exit', r));
       } finally {
+        // Ended either way: a capture left running would outlive the test.
+        if (dump.exitCode === null) {
+          dump.kill('SIGINT');
+          await new Promise((r) => dump.once('exit', r));
+        }
         marker.close();
       }
     },
