@@ -73,7 +73,10 @@ export async function startCapture(ports: number | number[], what = 'relay'): Pr
   await until('tcpdump listening', () => /listening on/.test(err), 30_000);
   return {
     stop: async () => {
-      if (dump.exitCode !== null) return marker.close();
+      if (dump.exitCode !== null) {
+        marker.close();
+        return;
+      }
       const payload = Buffer.from(`CAPTURE-END-${randomBytes(12).toString('hex')}`);
       try {
         // Sent again at each check: a datagram is the one packet loopback may drop under load.
