@@ -11,6 +11,7 @@ import { loadIdentity } from '../../src-main/crypto/identity.js';
 import { ownHello } from '../../src-main/links/control-service.js';
 import { Mux } from '../../src-main/mux/mux.js';
 import { dialDirect } from '../../src-main/transport/direct.js';
+import { until } from './wait.js';
 
 export interface RoguePeerConfig {
   certPem: string;
@@ -98,15 +99,10 @@ async function main(): Promise<void> {
       }
     }
     // The agent reads what arrived and answers it by closing the control stream: that close, or the
-    // bound (then the report says the stream stayed open, and the test fails on that).
-    await new Promise<void>((resolve) => {
-      if (report.controlClosed) return resolve();
-      const bound = setTimeout(resolve, CLOSE_WAIT_MS);
-      control.once('close', () => {
-        clearTimeout(bound);
-        resolve();
-      });
-    });
+    // bound (then the report says the stream stayed open, and the test fails on that, not here).
+    await until('the agent to close the control stream', () => report.controlClosed, CLOSE_WAIT_MS).catch(
+      () => undefined,
+    );
   }
   mux.close('rogue done');
 }
