@@ -16,6 +16,7 @@ import {
   grouped,
   launchBrowser,
   nav,
+  openView,
   openUi,
   screenshot,
   screenshotThemes,
@@ -361,8 +362,7 @@ test('at 320×640 no view scrolls sideways, a long peer name included', { skip: 
       `(() => { const m = document.querySelector('main'); return [m.scrollWidth, m.clientWidth]; })()`,
     );
   for (const view of VIEWS) {
-    await nav(page, view).click();
-    await sleep(200, 'the view renders; it announces nothing');
+    await openView(page, view);
     const [scroll, client] = await sideways();
     assert.ok(scroll <= client, `${view} at 320 px: main scrollWidth ${scroll} > clientWidth ${client}`);
   }

@@ -13,6 +13,7 @@ import type { PeerInfo } from '../../src-main/api/contract.js';
 import {
   browserMissing,
   card,
+  laidOut,
   launchBrowser,
   nav,
   openUi,
@@ -32,7 +33,7 @@ import {
   pairJoinAwaitingDecision,
   startAgent,
 } from '../helpers/processes.js';
-import { until, sleep } from '../helpers/wait.js';
+import { until } from '../helpers/wait.js';
 
 const skip = browserMissing();
 if (skip) console.log(`# ${skip}`);
@@ -216,7 +217,8 @@ test(
     await b.stop('SIGKILL');
     const banner = panel.getByRole('status').filter({ hasText: 'reconnecting…' });
     await banner.waitFor({ timeout: 20_000 });
-    await sleep(300, "the banner's fade-in ends before the screenshot");
+    // The banner has no fade-in: in the flow, it makes the terminal a line shorter, laid out in frames.
+    await laidOut(page);
     await screenshotThemes(page, 'terminals-reconnecting-800');
     const bar = await box(banner);
     const screen = await box(panel.locator('.xterm-screen'));

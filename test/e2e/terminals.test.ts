@@ -23,7 +23,7 @@ import {
   laidOut,
 } from '../helpers/browser.js';
 import { pairedAgents, startRelay, stopAll } from '../helpers/processes.js';
-import { sleep } from '../helpers/wait.js';
+import { sleep, until } from '../helpers/wait.js';
 
 const skip = browserMissing();
 if (skip) console.log(`# ${skip}`);
@@ -66,8 +66,15 @@ test(
     const pane = A.page.locator('.terminal-pane .xterm');
     await pane.click();
     const [rows, cols] = await sttySize(A.page, 'big');
+    // xterm draws one element per row: fewer of them is the refit, whose size went to the PTY with it.
+    const rowsDrawn = () => A.page.locator('.terminal-pane .xterm-rows > div').count();
+    const rowsBefore = await rowsDrawn();
     await A.page.setViewportSize({ width: 900, height: 600 });
-    await sleep(300, 'the terminal refits to the smaller window; it announces nothing');
+    await until(
+      'the terminal refitted to the smaller window',
+      async () => (await rowsDrawn()) < rowsBefore,
+      15_000,
+    );
     const [rows2, cols2] = await sttySize(A.page, 'small');
     assert.ok(rows2 < rows && cols2 < cols, `${rows}×${cols} → ${rows2}×${cols2}`);
     await A.page.setViewportSize({ width: 1280, height: 800 });

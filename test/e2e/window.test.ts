@@ -20,6 +20,7 @@ import {
   grouped,
   launchBrowser,
   nav,
+  openView,
   openUi,
   screenshotThemes,
   uiUrl,
@@ -30,7 +31,7 @@ import {
 } from '../helpers/browser.js';
 import { cliJson, startRelay, startRelayAgent, stopAll, tempHome, type Proc } from '../helpers/processes.js';
 import { freePort } from '../helpers/ports.js';
-import { until, sleep } from '../helpers/wait.js';
+import { until } from '../helpers/wait.js';
 
 const skip = browserMissing();
 if (skip) console.log(`# ${skip}`);
@@ -474,8 +475,7 @@ test('Settings shows this node and its relay; no page logged an error', { skip: 
   await screenshotThemes(A.page, 'settings');
   await A.page.setViewportSize({ width: 800, height: 600 });
   for (const view of ['Peers', 'Terminals', 'Forwards', 'Settings']) {
-    await nav(A.page, view).click();
-    await sleep(200, 'the view renders; it announces nothing');
+    await openView(A.page, view);
     await screenshotThemes(A.page, `small-${view.toLowerCase()}`);
   }
   // The desktop app's smallest window: the forwards fit it, no sideways scrolling to reach a switch.
@@ -547,8 +547,7 @@ test(
     await row.getByText('listening').waitFor();
 
     for (const view of ['Peers', 'Approvals', 'Pair', 'Terminals', 'Forwards', 'Settings']) {
-      await nav(A.page, view).click();
-      await sleep(200, 'the view renders; it announces nothing');
+      await openView(A.page, view);
       assert.deepEqual(await A.page.evaluate(UNNAMED), [], `unnamed controls in ${view}`);
     }
     await A.page.setViewportSize({ width: 800, height: 600 });

@@ -155,6 +155,17 @@ export function nav(page: Page, name: string | RegExp): Locator {
   return page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name });
 }
 
+/**
+ * Opens the view `name` from the navigation; resolves once the page shows it, laid out. The main
+ * region takes the view's name when it renders the view (App.tsx); a fixed sleep stood here, "the view
+ * renders; it announces nothing".
+ */
+export async function openView(page: Page, name: string): Promise<void> {
+  await nav(page, name).click();
+  await page.getByRole('main', { name, exact: true }).waitFor();
+  await laidOut(page);
+}
+
 /** The card (list item) of the peer or pending request named `name`. */
 export function card(page: Page, name: string): Locator {
   return page.getByRole('listitem', { name, exact: true });

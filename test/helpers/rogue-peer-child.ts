@@ -11,7 +11,7 @@ import { loadIdentity } from '../../src-main/crypto/identity.js';
 import { ownHello } from '../../src-main/links/control-service.js';
 import { Mux } from '../../src-main/mux/mux.js';
 import { dialDirect } from '../../src-main/transport/direct.js';
-import { sleep } from './wait.js';
+import { until } from './wait.js';
 
 export interface RoguePeerConfig {
   certPem: string;
@@ -40,6 +40,8 @@ export interface RoguePeerReport {
 const IN_FLIGHT = 256;
 /** Newlines per write. */
 const CHUNK = 16 * 1024;
+/** The longest wait, in ms, for the agent to close the control stream after the last newline. */
+const CLOSE_WAIT_MS = 30_000;
 
 const config = JSON.parse(process.argv[2] ?? '{}') as RoguePeerConfig;
 const report: RoguePeerReport = { done: false, sent: 0, refused: 0, controlClosed: false, ms: 0 };
@@ -96,8 +98,11 @@ async function main(): Promise<void> {
         });
       }
     }
-    // Long enough for the agent to read what arrived and answer it.
-    await sleep(1000, 'the agent reads what arrived and answers it; it says nothing when');
+    // The agent reads what arrived and answers it by closing the control stream: that close, or the
+    // bound (then the report says the stream stayed open, and the test fails on that, not here).
+    await until('the agent to close the control stream', () => report.controlClosed, CLOSE_WAIT_MS).catch(
+      () => undefined,
+    );
   }
   mux.close('rogue done');
 }

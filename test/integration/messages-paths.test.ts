@@ -7,12 +7,12 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConnectionInfo } from '../../src-main/api/contract.js';
-import { agentCall, cliJson, startRelay, stopAll, tempHome } from '../helpers/processes.js';
+import { agentCall, cliJson, startRelay, stopAll } from '../helpers/processes.js';
+import { startCapture } from '../helpers/capture.js';
 import {
   addPeer,
   nextMessage,
@@ -25,17 +25,11 @@ import {
   type MessageNode,
 } from './message-helpers.js';
 import { freePort } from '../helpers/ports.js';
-import { until, sleep } from '../helpers/wait.js';
+import { until } from '../helpers/wait.js';
 
 after(async () => {
   await stopAll();
 });
-
-function captureUnavailable(): string | undefined {
-  if (spawnSync('tcpdump', ['--version'], { stdio: 'ignore' }).status !== 0)
-    return 'tcpdump is not installed';
-  return process.getuid?.() === 0 ? undefined : 'capturing packets needs root';
-}
 
 const closeAll = (nodes: MessageNode[]) => Promise.all(nodes.map((n) => n.api.close()));
 
@@ -94,20 +88,9 @@ test('route: a reaches c only through b (b allowed relay), and a message goes th
   }
 });
 
-const why = captureUnavailable();
-if (why) console.log(`# relay capture skipped: ${why}`);
-
 test('relay only: a message arrives and is read; a capture of the relay port never holds its text', async () => {
   const relayPort = await freePort();
-  const pcap = join(tempHome('msg-pcap'), 'relay.pcap');
-  let dumpErr = '';
-  const dump = why
-    ? undefined
-    : spawn('tcpdump', ['-i', 'lo', '-U', '-s', '0', '-w', pcap, 'tcp', 'port', String(relayPort)], {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-  dump?.stderr!.setEncoding('utf8').on('data', (chunk: string) => (dumpErr += chunk));
-  if (dump) await until('tcpdump listening', () => /listening on/.test(dumpErr), 30_000);
+  const capture = await startCapture(relayPort);
   const marker = `MSG${randomBytes(12).toString('hex')}`;
   const relay = await startRelay(relayPort);
   const [a, b] = await Promise.all([
@@ -126,14 +109,10 @@ test('relay only: a message arrives and is read; a capture of the relay port nev
     await arrived;
   } finally {
     await closeAll([a, b]);
-    if (dump) {
-      await sleep(500, 'the capture takes in the last packets; it says nothing when');
-      dump.kill('SIGINT');
-      await new Promise((r) => dump.once('exit', r));
-    }
+    await capture?.stop();
   }
-  if (!dump) return;
-  const captured = readFileSync(pcap);
+  if (!capture) return;
+  const captured = capture.bytes();
   assert.ok(
     captured.includes(new X509Certificate(readFileSync(join(a.home, 'identity.crt'))).raw),
     'the capture holds the relay traffic (a certificate in the relay HELLO)',

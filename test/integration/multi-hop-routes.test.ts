@@ -7,25 +7,16 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import type { ConnectionInfo } from '../../src-main/api/contract.js';
-import { cli, cliJson, peerOf, stopAll, tempHome } from '../helpers/processes.js';
+import { cli, cliJson, peerOf, stopAll } from '../helpers/processes.js';
+import { startCapture } from '../helpers/capture.js';
 import { addPeer, ok, startLoopbackNode, type LoopbackNode } from '../helpers/loopback-nodes.js';
 import { freePort } from '../helpers/ports.js';
-import { until, sleep } from '../helpers/wait.js';
+import { until } from '../helpers/wait.js';
 
 after(stopAll);
-
-/** Why packets cannot be captured here, or undefined (tcpdump installed and running as root). */
-function captureUnavailable(): string | undefined {
-  if (spawnSync('tcpdump', ['--version'], { stdio: 'ignore' }).status !== 0)
-    return 'tcpdump is not installed';
-  return process.getuid?.() === 0 ? undefined : 'capturing packets needs root';
-}
 
 /** Everything a connection to 127.0.0.1:`port` reads until the far end closes ('' on an error). */
 function readAll(port: number): Promise<string> {
@@ -38,24 +29,11 @@ function readAll(port: number): Promise<string> {
   });
 }
 
-const why = captureUnavailable();
-if (why) console.log(`# routes packet-capture check skipped: ${why}`);
-
 test('a reaches d only through b and c: terminal, forward, no plaintext on the wire, hops named', async () => {
   const ports = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   const marker = `HOP${randomBytes(12).toString('hex')}`;
   const fileMarker = `FWD${randomBytes(12).toString('hex')}`;
-  let dump: ChildProcess | undefined;
-  let dumpErr = '';
-  const pcap = join(tempHome('hop-pcap'), 'lo.pcap');
-  if (!why) {
-    const filter = ports.flatMap((p, i) => [...(i ? ['or'] : []), 'port', String(p)]);
-    dump = spawn('tcpdump', ['-i', 'lo', '-U', '-s', '0', '-w', pcap, 'tcp', 'and', '(', ...filter, ')'], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    dump.stderr!.setEncoding('utf8').on('data', (c: string) => (dumpErr += c));
-    await until('tcpdump listening', () => /listening on/.test(dumpErr), 30_000);
-  }
+  const capture = await startCapture(ports, 'routes');
   const [a, b, c, d] = (await Promise.all(
     ['a', 'b', 'c', 'd'].map((n, i) => startLoopbackNode(n, 'hop', ports[i])),
   )) as [LoopbackNode, LoopbackNode, LoopbackNode, LoopbackNode];
@@ -167,13 +145,11 @@ test('a reaches d only through b and c: terminal, forward, no plaintext on the w
   assert.notEqual(refused.code, 0);
   assert.match(refused.stderr, /hop c refused/);
 
-  if (dump) {
-    await sleep(500, 'the capture takes in the last packets; it says nothing when');
-    dump.kill('SIGINT');
-    await new Promise((r) => dump.once('exit', r));
-    const captured = readFileSync(pcap);
+  if (capture) {
+    await capture.stop();
+    const captured = capture.bytes();
     // Positive control: the capture holds the agents' traffic (the terminal's bytes went through it).
-    assert.ok(captured.length > 20_000, `capture too small (${captured.length} bytes): ${dumpErr}`);
+    assert.ok(captured.length > 20_000, `capture too small (${captured.length} bytes)`);
     assert.equal(captured.includes(marker), false, 'terminal marker in the clear on loopback');
     assert.equal(captured.includes(fileMarker), false, 'forward marker in the clear on loopback');
   }

@@ -6,27 +6,16 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { agentCall, cli, startRelay, stopAll, tempHome, nodeId, startAgent } from '../helpers/processes.js';
+import { captureUnavailable, startCapture } from '../helpers/capture.js';
 import { freePort } from '../helpers/ports.js';
-import { until, sleep } from '../helpers/wait.js';
-
-/** tcpdump, installed through apt when running as root and missing; why not, otherwise. */
-function tcpdumpUnavailable(): string | undefined {
-  const has = () => spawnSync('tcpdump', ['--version'], { stdio: 'ignore' }).status === 0;
-  if (has()) return process.getuid?.() === 0 ? undefined : 'capturing packets needs root';
-  if (process.getuid?.() !== 0) return 'tcpdump is not installed and installing it needs root';
-  spawnSync('apt-get', ['install', '-y', '-q', 'tcpdump'], {
-    stdio: 'ignore',
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-  });
-  return has() ? undefined : 'tcpdump could not be installed with apt-get';
-}
+import { until } from '../helpers/wait.js';
 
 /** Runs curl without blocking this process (the HTTP server it talks to lives here). */
 function curlText(args: string[]): Promise<string> {
@@ -42,7 +31,7 @@ function curlText(args: string[]): Promise<string> {
   });
 }
 
-const why = tcpdumpUnavailable();
+const why = captureUnavailable();
 if (why) console.log(`# relay packet-capture test skipped: ${why}`);
 after(stopAll);
 
@@ -53,18 +42,9 @@ test(
     const terminalMarker = `TERM${randomBytes(12).toString('hex')}`;
     const socksMarker = `SOCK${randomBytes(12).toString('hex')}`;
     const relayPort = await freePort();
-    const pcap = join(tempHome('pcap'), 'relay.pcap');
     const homes = { a: '' };
-    const dump = spawn(
-      'tcpdump',
-      ['-i', 'lo', '-U', '-s', '0', '-w', pcap, 'tcp', 'port', String(relayPort)],
-      {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    );
-    let dumpErr = '';
-    dump.stderr.setEncoding('utf8').on('data', (c: string) => (dumpErr += c));
-    await until('tcpdump listening', () => /listening on/.test(dumpErr), 30_000);
+    const capture = await startCapture(relayPort);
+    assert.ok(capture, 'the capture starts (tcpdump was there when this file loaded)');
     try {
       await startRelay(relayPort);
       const url = `ws://127.0.0.1:${relayPort}`;
@@ -114,11 +94,9 @@ test(
       assert.ok(body.includes(socksMarker), 'the download went through');
       http.close();
     } finally {
-      await sleep(500, 'the capture takes in the last packets; it says nothing when');
-      dump.kill('SIGINT');
-      await new Promise((r) => dump.once('exit', r));
+      await capture.stop();
     }
-    const captured = readFileSync(pcap);
+    const captured = capture.bytes();
     // Positive control: A's certificate crosses the relay connection in the clear (relay HELLO).
     assert.ok(
       captured.includes(new X509Certificate(readFileSync(join(homes.a, 'identity.crt'))).raw),

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { TerminalHarness, Viewer } from '../terminal-fixtures.js';
 import { isAlive } from '../../../helpers/process-alive.js';
-import { until, sleep } from '../../../helpers/wait.js';
+import { until } from '../../../helpers/wait.js';
 import { failTest } from '../../../helpers/unawaited.js';
 
 const skip = process.platform === 'win32' ? 'POSIX shell commands' : false;
@@ -145,8 +145,15 @@ test(
       // It never reads: the input stays unacknowledged.
       const { client, v } = await onPipes(h, ['sleep', '30']);
       client.resumeOutput();
+      const link = h.link!.a.stats;
+      const sentBefore = link.bytesSent;
       client.write(Buffer.alloc(256 * 1024, 0x61));
-      await sleep(100, 'the input reaches the session end before the link breaks; nothing says when');
+      // The input reaches the session end before the link breaks: the link has carried it all.
+      await until(
+        'the input delivered over the link',
+        () => link.bytesSent - sentBefore >= 256 * 1024 && link.queuedBytes === 0,
+        10_000,
+      );
       h.breakLink();
       h.connect();
       await until('the session to fail', () => v.done, 10_000);
