@@ -5,7 +5,7 @@
 // with the children *it* reaped, so the rise across one file's reaping is that file's whole tree.
 // What that misses: a process the file started and did not wait for (one still running when
 // `--test-force-exit` ended the file, a daemon that detached) is reparented to init and its CPU is
-// nobody's; a file that ran into `--test-timeout` has its process killed and not waited for (its
+// nobody's; a file that ran into run-tests' FILE_TIMEOUT_MS has its process killed and not waited for (its
 // figure reads near 0); and two files reaped in one pass of the event loop rise together (the first gets both:
 // the report says which were reaped with which).
 
