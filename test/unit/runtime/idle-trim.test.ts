@@ -8,8 +8,13 @@ import {
   TRIM_SLACK_BYTES,
   worthTrimming,
 } from '../../../src-main/runtime/idle-trim.js';
+import { bundledEntry } from '../../helpers/bundled-entry.js';
 
-const script = fileURLToPath(new URL('../../helpers/idle-trim-child.ts', import.meta.url));
+// Bundled from the source for plain Node (test/helpers/bundled-entry.ts): a child under tsx costs
+// ~0.6 CPU-s more.
+const script = await bundledEntry(
+  fileURLToPath(new URL('../../helpers/idle-trim-child.ts', import.meta.url)),
+);
 
 interface Held {
   newSpaceBytes: number;
@@ -24,7 +29,7 @@ interface Held {
 
 /** What a child holds once quiet (test/helpers/idle-trim-child.ts) under `env`. */
 function heldWhenQuiet(env: NodeJS.ProcessEnv, mode: 'pool' | 'buffers' | 'code' | 'burst' = 'pool'): Held {
-  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', script, mode], {
+  const r = spawnSync(process.execPath, ['--expose-gc', script, mode], {
     encoding: 'utf8',
     env: { ...process.env, [KEEP_V8_DEFAULTS_ENV]: undefined, ...env },
     // A child waits out quiet spells of seconds; at a load of 30 one took over 60 s. The bound only
@@ -56,7 +61,7 @@ test('a quiet process gives back its pools, a young generation grown by churn an
   assert.equal(untouched.poolIdle, 4);
 
   const tuned = tunedPoolHeld();
-  // 1 MiB a semispace, or 2 when tsx's own loading grew it before the script set the factor.
+  // 1 MiB a semispace, or 2 when loading the script's modules grew it before it set the factor.
   assert.ok(tuned.newSpaceBytes <= 4 * MiB, JSON.stringify(tuned));
   assert.equal(tuned.poolIdle, 0, 'the pool let go of its free buffers');
   assert.ok(tuned.committedBytes - tuned.usedBytes < TRIM_SLACK_BYTES + 2 * MiB, JSON.stringify(tuned));
