@@ -20,6 +20,18 @@ export const STALL_MS = 60_000;
 /** Bytes one stream sends: between these (then it ends and a new one takes its place). */
 const MIN_BYTES = 256 * 1024;
 const MAX_BYTES = 2 * 1024 * 1024;
+/**
+ * Random bytes every stream's writes are cut from, each at a random offset: a fresh randomBytes(16
+ * KiB) a write (6.5 MB/s of new Buffers) was most of the driver's CPU, its allocation and the
+ * collections it caused. Two writes at different offsets of random bytes differ, so an echo that
+ * reorders, repeats or mixes up writes still differs from what was sent; nothing writes the pool.
+ */
+const RANDOM_POOL_BYTES = 8 * 1024 * 1024;
+const randomPool = randomBytes(RANDOM_POOL_BYTES);
+const randomChunk = (n: number): Buffer => {
+  const at = Math.floor(Math.random() * (RANDOM_POOL_BYTES - n + 1));
+  return randomPool.subarray(at, at + n);
+};
 
 export type Outcome = 'completed' | 'corrupt' | 'cut' | 'lost';
 
@@ -102,7 +114,7 @@ export function runStream(
     const writer = setInterval(() => {
       if (performance.now() - lastProgress > STALL_MS) return ended(`stalled ${STALL_MS} ms`);
       if (sent >= total || socket.writableNeedDrain || socket.connecting) return;
-      const chunk = randomBytes(Math.min(CHUNK, total - sent));
+      const chunk = randomChunk(Math.min(CHUNK, total - sent));
       pending.push(chunk);
       sent += chunk.length;
       socket.write(chunk);

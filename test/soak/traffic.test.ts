@@ -56,6 +56,21 @@ test('extra bytes are corrupt', async () => {
   server.close();
 });
 
+test('an echo that repeats earlier bytes in place of later ones is corrupt: no two writes are alike', async () => {
+  // Every read after the first is answered with the first's bytes, as a mixed-up buffer would be.
+  const { server, port } = await serve((c) => {
+    let first: Buffer | undefined;
+    c.on('data', (d: Buffer) => {
+      first ??= Buffer.from(d);
+      c.write(d.length <= first.length ? first.subarray(0, d.length) : d);
+    });
+  });
+  const tally = newTally();
+  assert.equal(await runStream(port, always, tally, 1, BYTES), 'corrupt');
+  assert.match(tally.problems[0]!, /bytes differ/);
+  server.close();
+});
+
 test('a stream that ends short is cut inside a disruption window and lost outside', async () => {
   // Echoes the first chunk, then closes: as a killed peer does.
   const { server, port } = await serve((c) => c.once('data', (d: Buffer) => c.end(d)));

@@ -171,8 +171,22 @@ test('a toy domain with a permission word and a window feature needs no file out
   );
   assert.ok(modules.includes('terminals'), `and the terminals' feature still (${modules.join(', ')})`);
 
-  // The docs' lists, the layers, the domains' names and the window's words hold there as here.
-  const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=dot', ...CHECKS], {
+  // The docs' lists, the layers, the domains' names and the window's words hold there as here. The
+  // three in one process, each in a describe() of its own as scripts/run-tests.mjs groups unit files:
+  // `--test` gave each a process of its own under tsx, ~1 CPU-s apiece before its first test.
+  const group = path.join(tempDir('cb-toy-checks-'), 'checks.test.mjs');
+  writeFileSync(
+    group,
+    [
+      "import { describe } from 'node:test';",
+      ...CHECKS.map(
+        (f) =>
+          `describe(${JSON.stringify(f)}, async () => { await import(${JSON.stringify(pathToFileURL(path.join(tree, f)).href)}); });`,
+      ),
+      '',
+    ].join('\n'),
+  );
+  const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=dot', group], {
     cwd: tree,
     // Not as a part of this run: a child that inherits the runner's context reports to it instead.
     env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_TEST_CONTEXT')),

@@ -8,13 +8,16 @@ import {
   NO_INCREMENTAL_MARKING_BELOW_BYTES,
   wantIncrementalMarking,
 } from '../../../src-main/runtime/gc-tuning.js';
+import { bundledEntry } from '../../helpers/bundled-entry.js';
 
-const script = fileURLToPath(new URL('../../helpers/gc-kinds.ts', import.meta.url));
+// Bundled from the source for plain Node (test/helpers/bundled-entry.ts): a child under tsx costs
+// ~0.6 CPU-s more.
+const script = await bundledEntry(fileURLToPath(new URL('../../helpers/gc-kinds.ts', import.meta.url)));
 type Mode = 'tuned' | 'untouched' | 'big-heap';
 
 /** GC kinds V8 ran in a child (see test/helpers/gc-kinds.ts) under `env`. */
 function gcKinds(env: NodeJS.ProcessEnv, mode: Mode = 'tuned'): Record<string, number> {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', script, mode], {
+  const r = spawnSync(process.execPath, [script, mode], {
     encoding: 'utf8',
     env: { ...process.env, [KEEP_V8_DEFAULTS_ENV]: undefined, ...env },
     timeout: 60_000,

@@ -8,8 +8,13 @@ import {
   TRIM_SLACK_BYTES,
   worthTrimming,
 } from '../../../src-main/runtime/idle-trim.js';
+import { bundledEntry } from '../../helpers/bundled-entry.js';
 
-const script = fileURLToPath(new URL('../../helpers/idle-trim-child.ts', import.meta.url));
+// Bundled from the source for plain Node (test/helpers/bundled-entry.ts): a child under tsx costs
+// ~0.6 CPU-s more.
+const script = await bundledEntry(
+  fileURLToPath(new URL('../../helpers/idle-trim-child.ts', import.meta.url)),
+);
 
 interface Held {
   newSpaceBytes: number;
@@ -24,7 +29,7 @@ interface Held {
 
 /** What a child holds once quiet (test/helpers/idle-trim-child.ts) under `env`. */
 function heldWhenQuiet(env: NodeJS.ProcessEnv, mode: 'pool' | 'buffers' | 'code' | 'burst' = 'pool'): Held {
-  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', script, mode], {
+  const r = spawnSync(process.execPath, ['--expose-gc', script, mode], {
     encoding: 'utf8',
     env: { ...process.env, [KEEP_V8_DEFAULTS_ENV]: undefined, ...env },
     // A child waits out quiet spells of seconds; at a load of 30 one took over 60 s. The bound only
@@ -41,6 +46,13 @@ function heldWhenQuiet(env: NodeJS.ProcessEnv, mode: 'pool' | 'buffers' | 'code'
 
 const MiB = 1024 * 1024;
 
+/**
+ * The tuned child in mode `pool`, which two tests read: once for what it holds when quiet, once for
+ * how little its young generation grew during the churn. A child is seconds of CPU; one serves both.
+ */
+let tunedPool: Held | undefined;
+const tunedPoolHeld = (): Held => (tunedPool ??= heldWhenQuiet({}));
+
 test('a quiet process gives back its pools, a young generation grown by churn and free heap pages', () => {
   // The control: with V8's defaults (no tuning, no trim) the same churn grows the young generation to
   // many MiB and the pool keeps its free buffers, as every clawbridge process did before ADR 0053.
@@ -48,8 +60,8 @@ test('a quiet process gives back its pools, a young generation grown by churn an
   assert.ok(untouched.newSpaceBytes > 8 * MiB, JSON.stringify(untouched));
   assert.equal(untouched.poolIdle, 4);
 
-  const tuned = heldWhenQuiet({});
-  // 1 MiB a semispace, or 2 when tsx's own loading grew it before the script set the factor.
+  const tuned = tunedPoolHeld();
+  // 1 MiB a semispace, or 2 when loading the script's modules grew it before it set the factor.
   assert.ok(tuned.newSpaceBytes <= 4 * MiB, JSON.stringify(tuned));
   assert.equal(tuned.poolIdle, 0, 'the pool let go of its free buffers');
   assert.ok(tuned.committedBytes - tuned.usedBytes < TRIM_SLACK_BYTES + 2 * MiB, JSON.stringify(tuned));
@@ -62,7 +74,7 @@ test('a burst of work lets the young generation grow; the trim after it shrinks 
   assert.ok(held.newSpaceBytes <= 4 * MiB, `shrunk once quiet: ${JSON.stringify(held)}`);
   assert.ok(held.newSpaceAgainBytes! <= 4 * MiB, `held small after it: ${JSON.stringify(held)}`);
   // Unannounced, the same churn keeps it small (the first test's child).
-  const quiet = heldWhenQuiet({});
+  const quiet = tunedPoolHeld();
   assert.ok(quiet.newSpaceDuringBytes <= 4 * MiB, `no burst, no growth: ${JSON.stringify(quiet)}`);
 });
 
