@@ -40,8 +40,22 @@ export interface Share {
   readonly what: string;
   readonly viewers: Map<string, Viewer>;
   expiresAt: string | undefined;
-  timer: NodeJS.Timeout | undefined;
+  timer: unknown;
 }
+
+/** The registry's time: the real one, or a test's. */
+export interface ShareClock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const realClock: ShareClock = {
+  now: Date.now,
+  // A share's expiry does not keep a stopping process up.
+  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
 
 export interface ShareRequest {
   session: string;
@@ -59,7 +73,7 @@ export class ShareRegistry implements GuestSource {
 
   constructor(
     private readonly audit: (event: ShareAuditEvent) => void,
-    private readonly now: () => number = Date.now,
+    private readonly clock: ShareClock = realClock,
   ) {}
 
   /**
@@ -82,7 +96,7 @@ export class ShareRegistry implements GuestSource {
     for (const v of req.viewers) {
       const had = share.viewers.get(v.fingerprint);
       if (had) this.setWrite(share, had, req.write);
-      else share.viewers.set(v.fingerprint, { ...v, write: req.write, since: new Date(this.now()).toISOString(), streams: new Set() });
+      else share.viewers.set(v.fingerprint, { ...v, write: req.write, since: new Date(this.clock.now()).toISOString(), streams: new Set() });
     }
     if (req.expiresAt !== undefined) this.expireAt(share, req.expiresAt);
     this.events.emit('change');
@@ -145,7 +159,7 @@ export class ShareRegistry implements GuestSource {
   unshare(share: Share, reason: string): void {
     if (this.shares.get(share.id) !== share) return;
     this.shares.delete(share.id);
-    clearTimeout(share.timer);
+    this.clock.clearTimeout(share.timer);
     for (const v of share.viewers.values()) for (const end of [...v.streams]) end(reason);
     this.events.emit('change');
   }
@@ -189,9 +203,11 @@ export class ShareRegistry implements GuestSource {
   }
 
   private expireAt(share: Share, at: number): void {
-    clearTimeout(share.timer);
+    this.clock.clearTimeout(share.timer);
     share.expiresAt = new Date(at).toISOString();
-    share.timer = setTimeout(() => this.unshare(share, 'the share of this terminal expired'), Math.max(0, at - this.now()));
-    share.timer.unref();
+    share.timer = this.clock.setTimeout(
+      () => this.unshare(share, 'the share of this terminal expired'),
+      Math.max(0, at - this.clock.now()),
+    );
   }
 }
