@@ -19,8 +19,9 @@ import {
 import { CLOSE_GRACE_MS } from './terminal-flow.js';
 
 /**
- * Output bytes a watcher may have written and not yet taken (1 MiB): half a second of a fast `seq` on
- * a good link, far more than a screen. Past it the watcher is ended: it joins again for the screen.
+ * Output bytes a watcher may have written and not yet taken (1 MiB): the opener's own unacknowledged
+ * window (terminal-flow.ts UNACKED_HIGH_WATER), far more than a screen. Past it the watcher is ended:
+ * it joins again for the screen.
  */
 export const WATCH_BACKLOG_BYTES = 1024 * 1024;
 

@@ -69,7 +69,7 @@ function answer(req: ServiceRequest, shares: ShareRegistry, deps: ShareServiceDe
   const self = deps.selfName();
   const opener = req.peer.fingerprint;
   try {
-    if (r.op === 'share') {
+    if (r.op === 'add') {
       const session = deps.sessions.openedBy(r.session, opener);
       if (!session) return { ok: false, message: `${self} has no terminal you opened with that session ID (it ended, or another node opened it)` };
       const share = shares.share({

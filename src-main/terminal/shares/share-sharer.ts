@@ -59,7 +59,7 @@ export class ShareSharer {
     }
     const write = p.write === true;
     const answer = await this.ask(info.peer, {
-      op: 'share',
+      op: 'add',
       session,
       viewers: named.map((e) => ({ fingerprint: e.record.fingerprint, name: e.record.name })),
       write,

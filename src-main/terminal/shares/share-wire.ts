@@ -23,7 +23,7 @@ export const shareRequest = madeOnUse(() =>
   z.discriminatedUnion('op', [
     z
       .object({
-        op: z.literal('share'),
+        op: z.literal('add'),
         session: z.string().regex(SESSION_ID),
         viewers: z.array(node()).min(1).max(32),
         write: z.boolean(),
