@@ -28,7 +28,7 @@ async function pairUp(home: string, other: string, name: string): Promise<void> 
 }
 
 /** C's view of share `share` over its control socket. */
-async function join(home: string, share: string): Promise<TestViewer & { leave(): void }> {
+async function joinShare(home: string, share: string): Promise<TestViewer & { leave(): void }> {
   const socket = await connectControlSocket(controlSocketPath(home), home);
   const joined = await requestStreamUpgrade(socket, 'terminal.join', { share, cols: 80, rows: 24 }).catch(
     (err: unknown) => {
@@ -88,7 +88,7 @@ test('A shares its terminal on B with C: C watches, cannot type until switched, 
     assert.equal(offered.sharerName, 'a', 'a shared it');
 
     // C joins (its link to B comes up as a guest link through the relay) and sees the screen as it is.
-    const first = await until('C joins', () => join(homeC, shared.share));
+    const first = await until('C joins', () => joinShare(homeC, shared.share));
     const joinedAt = Date.now();
     await until('C sees the screen as it was', () => first.text.includes('screen-before-join'));
     const screenMs = Date.now() - joinedAt;
@@ -106,7 +106,7 @@ test('A shares its terminal on B with C: C watches, cannot type until switched, 
     assert.ok(!viewA.text.includes('typed-while-watching'), 'nor reached the shell as input');
 
     // Switched to typing: C's command runs, and A sees it.
-    const second = await until('C joins again', () => join(homeC, shared.share));
+    const second = await until('C joins again', () => joinShare(homeC, shared.share));
     await until('C sees the screen again', () => second.text.includes('sync-2'));
     const switched = await agentCall(homeA, 'terminal.share', { id: opened.result.id, with: ['c'], write: true });
     assert.equal(switched.viewers[0]?.write, true, 'C may type now');
@@ -123,7 +123,7 @@ test('A shares its terminal on B with C: C watches, cannot type until switched, 
     const endMs = Date.now() - revokedAt;
     assert.ok(endMs < 5_000, `C's view ended ${endMs} ms after the revoke (within 1 s on an idle machine)`);
     assert.deepEqual(second.frames.at(-1), { type: 'error', message: 'a stopped sharing this terminal with you' }, 'C is told why');
-    await assert.rejects(join(homeC, shared.share), /shared terminal|no terminal shared/, 'a revoked viewer cannot join again');
+    await assert.rejects(joinShare(homeC, shared.share), /shared terminal|no terminal shared/, 'a revoked viewer cannot join again');
 
     // B's audit log: each join, switch and leave, with who.
     const lines = await until('the last leave audited', async () => {
