@@ -146,7 +146,10 @@ export class ViewerSessions {
   remote(id: string): { info: TerminalInfo; session: string } {
     const s = this.find(id);
     if (s.ended || s.client.id === undefined)
-      throw new ClawError('BAD_ARGUMENT', `terminal '${id}' has ended; only a running terminal can be shared`);
+      throw new ClawError(
+        'BAD_ARGUMENT',
+        `terminal '${id}' has ended; only a running terminal can be shared`,
+      );
     return { info: s.info(), session: s.client.id };
   }
 

@@ -63,7 +63,11 @@ export function registerSessionsCommand(program: Command): void {
                 s.state,
                 s.startedAt,
                 s.share?.share ?? '-',
-                s.share ? s.share.viewers.map((v) => `${escapeControlChars(v.name)} (${v.write ? 'type' : 'watch'})`).join(', ') || '-' : '-',
+                s.share
+                  ? s.share.viewers
+                      .map((v) => `${escapeControlChars(v.name)} (${v.write ? 'type' : 'watch'})`)
+                      .join(', ') || '-'
+                  : '-',
               ]),
             ),
       );
@@ -72,7 +76,12 @@ export function registerSessionsCommand(program: Command): void {
         printBlock(
           table(
             ['SHARE', 'ON', 'SHARED BY', 'MAY'],
-            r.offered.map((o) => [o.share, escapeControlChars(o.hostName), escapeControlChars(o.sharerName), o.write ? 'type' : 'watch']),
+            r.offered.map((o) => [
+              o.share,
+              escapeControlChars(o.hostName),
+              escapeControlChars(o.sharerName),
+              o.write ? 'type' : 'watch',
+            ]),
           ),
         );
       }
@@ -80,7 +89,9 @@ export function registerSessionsCommand(program: Command): void {
 
   sessions
     .command('share <id>')
-    .description('share a terminal: the named peers watch it (and type, with --write); again for a viewer switches it')
+    .description(
+      'share a terminal: the named peers watch it (and type, with --write); again for a viewer switches it',
+    )
     .option('--with <name>', 'a peer to share it with (repeat for more)', collect)
     .option('--group <group>', 'share it with a group (not available yet)')
     .option('--link', 'share it by a code and link (not available yet)')
@@ -91,8 +102,12 @@ export function registerSessionsCommand(program: Command): void {
     .action(async (id: string, opts: ShareOpts, cmd: Command) => {
       const all = withGroupOpts(opts, cmd);
       if (all.group !== undefined || all.link)
-        throw new ClawError('BAD_ARGUMENT', `sharing with ${all.link ? 'a link' : 'a group'} is not available yet; name peers with --with NAME`);
-      if (!all.with || all.with.length === 0) cmd.error(`error: required option '--with <name>' not specified`);
+        throw new ClawError(
+          'BAD_ARGUMENT',
+          `sharing with ${all.link ? 'a link' : 'a group'} is not available yet; name peers with --with NAME`,
+        );
+      if (!all.with || all.with.length === 0)
+        cmd.error(`error: required option '--with <name>' not specified`);
       const r = await call(all, 'terminal.share', {
         id,
         with: all.with,
@@ -148,11 +163,18 @@ export function registerSessionsCommand(program: Command): void {
       const all = withGroupOpts(opts, cmd);
       const home = resolveHome(all.home);
       const socket = await connectControlSocket(controlSocketPath(home), home);
-      const { result, rest } = await requestStreamUpgrade(socket, 'terminal.join', { share, ...windowSize() });
+      const { result, rest } = await requestStreamUpgrade(socket, 'terminal.join', {
+        share,
+        ...windowSize(),
+      });
       printNote(
         `watching ${escapeControlChars(result.sharerName)}'s terminal on ${escapeControlChars(result.hostName)}${result.write ? '' : ' (read-only)'}; ~. leaves`,
       );
-      const code = await runTerminal(socket, rest, process.stdin, { escapes: true, peer: result.hostName, pty: true });
+      const code = await runTerminal(socket, rest, process.stdin, {
+        escapes: true,
+        peer: result.hostName,
+        pty: true,
+      });
       exitAfterOutput(code);
     });
 }

@@ -26,7 +26,12 @@ export const shareMethodParams = {
         id: terminalId({ z }),
         with: z.array(z.string().min(1).max(200)).min(1).max(32),
         write: z.boolean().optional(),
-        expiresMs: z.number().int().min(1000).max(30 * 24 * 3600_000).optional(),
+        expiresMs: z
+          .number()
+          .int()
+          .min(1000)
+          .max(30 * 24 * 3600_000)
+          .optional(),
       })
       .strict(),
   /** Who is in terminal `id`'s share, as the node where it runs says now. */

@@ -13,7 +13,11 @@ import type { ViewerChannel } from '../../api/viewer-channel.js';
 import type { DomainPeers } from '../../links/domain.js';
 import type { Guest, GuestSource } from '../../services/admission.js';
 import type { ServiceRegistry } from '../../services/services.js';
-import { TerminalFrameDecoder, encodeTerminalFrame, type TerminalFrame } from '../../protocol/terminal-frames.js';
+import {
+  TerminalFrameDecoder,
+  encodeTerminalFrame,
+  type TerminalFrame,
+} from '../../protocol/terminal-frames.js';
 import type { OfferInfo, ShareStreamResults } from './share-contract.js';
 import { TERMINAL_VIEW_SERVICE } from './share-registry.js';
 import { offerWire, TERMINAL_OFFER_SERVICE, type OfferWire } from './share-wire.js';
@@ -49,7 +53,10 @@ export class ShareOffers implements GuestSource {
           const had = this.offers.get(o.share);
           if (had && had.sharer.fingerprint === req.peer.fingerprint) this.offers.delete(o.share);
         } else if (this.offers.size < MAX_OFFERS || this.offers.has(o.share)) {
-          this.offers.set(o.share, { ...o, sharer: { fingerprint: req.peer.fingerprint, name: req.peer.name } });
+          this.offers.set(o.share, {
+            ...o,
+            sharer: { fingerprint: req.peer.fingerprint, name: req.peer.name },
+          });
         }
         this.events.emit('change');
         const stream = admission.hold();
@@ -89,9 +96,17 @@ export class ShareOffers implements GuestSource {
   /** `terminal.join`: the view stream of share `share`, for a local viewer. */
   async join(p: { share: string }): Promise<UpgradedStream<'terminal.join'>> {
     const o = this.offers.get(p.share);
-    if (!o) throw new ClawError('BAD_ARGUMENT', `no terminal shared with this node as '${p.share}'; sessions lists them`);
+    if (!o)
+      throw new ClawError(
+        'BAD_ARGUMENT',
+        `no terminal shared with this node as '${p.share}'; sessions lists them`,
+      );
     const entry = this.peers.peerEntry(o.host.fingerprint);
-    if (!entry) throw new ClawError('PEER_OFFLINE', `${o.host.name}, where the shared terminal runs, is not reachable yet; try again`);
+    if (!entry)
+      throw new ClawError(
+        'PEER_OFFLINE',
+        `${o.host.name}, where the shared terminal runs, is not reachable yet; try again`,
+      );
     const { stream } = await this.peers.openStream(entry, TERMINAL_VIEW_SERVICE, { share: p.share });
     const result: ShareStreamResults['terminal.join'] = info(o);
     return {
@@ -122,7 +137,9 @@ function pass(stream: Duplex, channel: ViewerChannel): void {
     try {
       frames = decoder.push(chunk);
     } catch {
-      channel.write(encodeTerminalFrame({ type: 'error', message: 'the shared terminal broke the protocol' }));
+      channel.write(
+        encodeTerminalFrame({ type: 'error', message: 'the shared terminal broke the protocol' }),
+      );
       return void channel.close();
     }
     let ok = true;

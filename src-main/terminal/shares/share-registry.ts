@@ -88,7 +88,15 @@ export class ShareRegistry implements GuestSource {
       if (this.shares.size >= MAX_SHARES)
         throw new ClawError('BAD_ARGUMENT', `this node has ${MAX_SHARES} shares already; unshare some first`);
       const id = randomBytes(8).toString('hex');
-      share = { id, session: req.session, opener: req.opener, what: req.what, viewers: new Map(), expiresAt: undefined, timer: undefined };
+      share = {
+        id,
+        session: req.session,
+        opener: req.opener,
+        what: req.what,
+        viewers: new Map(),
+        expiresAt: undefined,
+        timer: undefined,
+      };
       this.shares.set(id, share);
     }
     if (share.viewers.size + req.viewers.length > MAX_SHARE_VIEWERS)
@@ -96,7 +104,13 @@ export class ShareRegistry implements GuestSource {
     for (const v of req.viewers) {
       const had = share.viewers.get(v.fingerprint);
       if (had) this.setWrite(share, had, req.write);
-      else share.viewers.set(v.fingerprint, { ...v, write: req.write, since: new Date(this.clock.now()).toISOString(), streams: new Set() });
+      else
+        share.viewers.set(v.fingerprint, {
+          ...v,
+          write: req.write,
+          since: new Date(this.clock.now()).toISOString(),
+          streams: new Set(),
+        });
     }
     if (req.expiresAt !== undefined) this.expireAt(share, req.expiresAt);
     this.events.emit('change');
@@ -113,18 +127,41 @@ export class ShareRegistry implements GuestSource {
    * Admits `viewer` to share `id`'s view stream, whose end `end` is: its place, or why not (a whole
    * sentence naming this node, `self`, as its client shows it).
    */
-  join(id: string, viewer: string, end: (reason: string) => void, self: string): { share: Share; leave: () => void } {
+  join(
+    id: string,
+    viewer: string,
+    end: (reason: string) => void,
+    self: string,
+  ): { share: Share; leave: () => void } {
     const share = this.shares.get(id);
     const v = share?.viewers.get(viewer);
-    if (!share || !v) throw new ClawError('STREAM_REJECTED', `${self} has no shared terminal '${id}' for this node (it ended, or it was never shared with it)`);
+    if (!share || !v)
+      throw new ClawError(
+        'STREAM_REJECTED',
+        `${self} has no shared terminal '${id}' for this node (it ended, or it was never shared with it)`,
+      );
     v.streams.add(end);
-    this.audit({ event: 'join', share: share.id, session: share.session, sharer: share.opener, viewer: v, write: v.write });
+    this.audit({
+      event: 'join',
+      share: share.id,
+      session: share.session,
+      sharer: share.opener,
+      viewer: v,
+      write: v.write,
+    });
     let left = false;
     const leave = () => {
       if (left) return;
       left = true;
       v.streams.delete(end);
-      this.audit({ event: 'leave', share: share.id, session: share.session, sharer: share.opener, viewer: v, write: v.write });
+      this.audit({
+        event: 'leave',
+        share: share.id,
+        session: share.session,
+        sharer: share.opener,
+        viewer: v,
+        write: v.write,
+      });
     };
     return { share, leave };
   }
@@ -166,7 +203,8 @@ export class ShareRegistry implements GuestSource {
 
   /** Session `session` ended here: its shares end with it. */
   sessionGone(session: string): void {
-    for (const s of [...this.shares.values()]) if (s.session === session) this.unshare(s, 'the shared terminal has ended');
+    for (const s of [...this.shares.values()])
+      if (s.session === session) this.unshare(s, 'the shared terminal has ended');
   }
 
   /** Ends every share (the agent stops). */
@@ -199,7 +237,14 @@ export class ShareRegistry implements GuestSource {
     if (v.write === write) return;
     v.write = write;
     if (v.streams.size > 0)
-      this.audit({ event: 'switch', share: share.id, session: share.session, sharer: share.opener, viewer: v, write });
+      this.audit({
+        event: 'switch',
+        share: share.id,
+        session: share.session,
+        sharer: share.opener,
+        viewer: v,
+        write,
+      });
   }
 
   private expireAt(share: Share, at: number): void {

@@ -11,7 +11,13 @@ import { ClawError, errorMessage } from '../../core/errors.js';
 import type { AuditSink } from '../../audit/audit-writer.js';
 import type { ServiceRegistry, ServiceRequest } from '../../services/services.js';
 import { ShareRegistry, TERMINAL_VIEW_SERVICE, type Share } from './share-registry.js';
-import { shareRequest, TERMINAL_SHARE_SERVICE, viewArgs, type ShareAnswer, type ShareAuditEvent } from './share-wire.js';
+import {
+  shareRequest,
+  TERMINAL_SHARE_SERVICE,
+  viewArgs,
+  type ShareAnswer,
+  type ShareAuditEvent,
+} from './share-wire.js';
 import type { SharedSessions } from './shared-sessions.js';
 import { ViewGate } from './view-gate.js';
 
@@ -71,7 +77,11 @@ function answer(req: ServiceRequest, shares: ShareRegistry, deps: ShareServiceDe
   try {
     if (r.op === 'add') {
       const session = deps.sessions.openedBy(r.session, opener);
-      if (!session) return { ok: false, message: `${self} has no terminal you opened with that session ID (it ended, or another node opened it)` };
+      if (!session)
+        return {
+          ok: false,
+          message: `${self} has no terminal you opened with that session ID (it ended, or another node opened it)`,
+        };
       const share = shares.share({
         session: r.session,
         opener: { fingerprint: opener, name: req.peer.name },
@@ -83,7 +93,11 @@ function answer(req: ServiceRequest, shares: ShareRegistry, deps: ShareServiceDe
       return described(share, shares);
     }
     const share = shares.ofOpener(r.share, opener);
-    if (!share) return { ok: false, message: `${self} has no share '${r.share}' of yours (it ended: its terminal closed, it expired, or it was stopped)` };
+    if (!share)
+      return {
+        ok: false,
+        message: `${self} has no share '${r.share}' of yours (it ended: its terminal closed, it expired, or it was stopped)`,
+      };
     if (r.op === 'revoke' && !shares.revoke(share, r.viewer))
       return { ok: false, message: `that node is not a viewer of share '${r.share}' on ${self}` };
     if (r.op === 'unshare') shares.unshare(share, `${share.opener.name} stopped sharing this terminal`);
@@ -115,26 +129,29 @@ function view(
   deps: ShareServiceDeps,
 ): void {
   const parsed = viewArgs().safeParse(req.args);
-  if (!parsed.success) return req.reject('BAD_REQUEST', `bad view request: ${describeZodError(parsed.error)}`);
+  if (!parsed.success)
+    return req.reject('BAD_REQUEST', `bad view request: ${describeZodError(parsed.error)}`);
   const viewer = req.peer.fingerprint;
-  let gate: ViewGate | undefined;
+  // The gate comes once the stream is accepted; an end before that has nothing to end.
+  const held: { gate?: ViewGate } = {};
   let joined: ReturnType<ShareRegistry['join']>;
   try {
-    joined = shares.join(parsed.data.share, viewer, (reason) => gate?.endWith(reason), deps.selfName());
+    joined = shares.join(parsed.data.share, viewer, (reason) => held.gate?.endWith(reason), deps.selfName());
   } catch (err) {
     return req.reject('PERMISSION_DENIED', errorMessage(err));
   }
   let stream: Duplex;
   try {
-    stream = admission.hold({ close: (reason) => gate?.endWith(reason) });
+    stream = admission.hold({ close: (reason) => held.gate?.endWith(reason) });
   } catch {
     return joined.leave();
   }
   const shareId = joined.share.id;
-  gate = new ViewGate(stream, () => shares.mayWrite(shareId, viewer));
+  const gate = new ViewGate(stream, () => shares.mayWrite(shareId, viewer));
+  held.gate = gate;
   gate.on('close', joined.leave);
   deps.sessions.watch(joined.share.session, gate).catch((err: unknown) => {
     deps.log.info({ share: shareId }, `a viewer could not watch: ${errorMessage(err)}`);
-    gate?.endWith(err instanceof ClawError ? err.message : 'the shared terminal has ended');
+    gate.endWith(err instanceof ClawError ? err.message : 'the shared terminal has ended');
   });
 }

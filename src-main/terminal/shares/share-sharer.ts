@@ -45,17 +45,33 @@ export class ShareSharer {
         peerName: t.peerName,
         state: t.state,
         startedAt: t.startedAt,
-        ...(share ? { share: { share: share.share, viewers: share.viewers, ...(share.expiresAt ? { expiresAt: share.expiresAt } : {}) } } : {}),
+        ...(share
+          ? {
+              share: {
+                share: share.share,
+                viewers: share.viewers,
+                ...(share.expiresAt ? { expiresAt: share.expiresAt } : {}),
+              },
+            }
+          : {}),
       };
     });
   }
 
-  async share(p: { id: string; with: string[]; write?: boolean | undefined; expiresMs?: number | undefined }): Promise<ShareMethodResults['terminal.share']> {
+  async share(p: {
+    id: string;
+    with: string[];
+    write?: boolean | undefined;
+    expiresMs?: number | undefined;
+  }): Promise<ShareMethodResults['terminal.share']> {
     const { info, session } = this.viewers.remote(p.id);
     const named = p.with.map((ref) => resolvePeer(this.peers, ref));
     for (const e of named) {
       if (e.record.fingerprint === info.peer)
-        throw new ClawError('BAD_ARGUMENT', `${e.record.name} runs this terminal already; name someone else to share it with`);
+        throw new ClawError(
+          'BAD_ARGUMENT',
+          `${e.record.name} runs this terminal already; name someone else to share it with`,
+        );
     }
     const write = p.write === true;
     const answer = await this.ask(info.peer, {
@@ -72,8 +88,12 @@ export class ShareSharer {
       op: 'offer',
       share: answer.share,
       host: { fingerprint: info.peer, name: info.peerName },
-      ...(relay ? { relay: { url: relay.url, ...(relay.fingerprint ? { fingerprint: relay.fingerprint } : {}) } } : {}),
-      ...(host && host.record.addresses.length > 0 ? { addresses: host.record.addresses.slice(0, 16).map((a) => a.address) } : {}),
+      ...(relay
+        ? { relay: { url: relay.url, ...(relay.fingerprint ? { fingerprint: relay.fingerprint } : {}) } }
+        : {}),
+      ...(host && host.record.addresses.length > 0
+        ? { addresses: host.record.addresses.slice(0, 16).map((a) => a.address) }
+        : {}),
       what: 'terminal',
       write,
     };
@@ -85,7 +105,10 @@ export class ShareSharer {
           kept.offered.add(e.record.fingerprint);
         } catch (err) {
           this.log.warn(`could not tell ${e.record.name} of the shared terminal: ${errorMessage(err)}`);
-          throw new ClawError('PEER_OFFLINE', `shared on ${info.peerName}, but ${e.record.name} could not be told: ${errorMessage(err)}`);
+          throw new ClawError(
+            'PEER_OFFLINE',
+            `shared on ${info.peerName}, but ${e.record.name} could not be told: ${errorMessage(err)}`,
+          );
         }
       }),
     );
@@ -104,9 +127,15 @@ export class ShareSharer {
     const who =
       share.viewers.find((v) => v.name === viewer || v.fingerprint.startsWith(viewer.toLowerCase())) ??
       (() => {
-        throw new ClawError('BAD_ARGUMENT', `no viewer '${viewer}' in this share; sessions viewers ${id} lists them`);
+        throw new ClawError(
+          'BAD_ARGUMENT',
+          `no viewer '${viewer}' in this share; sessions viewers ${id} lists them`,
+        );
       })();
-    const kept = this.keep(id, await this.ask(info.peer, { op: 'revoke', share: share.share, viewer: who.fingerprint }));
+    const kept = this.keep(
+      id,
+      await this.ask(info.peer, { op: 'revoke', share: share.share, viewer: who.fingerprint }),
+    );
     const entry = this.peers.peerEntry(who.fingerprint);
     if (entry) void this.tell(entry, { op: 'withdraw', share: share.share }).catch(() => undefined);
     return { id, ...this.public(kept) };
@@ -126,13 +155,22 @@ export class ShareSharer {
 
   private shareOf(id: string): ShareInfo & { offered: Set<string> } {
     const s = this.shares.get(id);
-    if (!s) throw new ClawError('BAD_ARGUMENT', `terminal '${id}' is not shared; sessions share ${id} --with NAME shares it`);
+    if (!s)
+      throw new ClawError(
+        'BAD_ARGUMENT',
+        `terminal '${id}' is not shared; sessions share ${id} --with NAME shares it`,
+      );
     return s;
   }
 
   private keep(id: string, a: Extract<ShareAnswer, { ok: true }>): ShareInfo & { offered: Set<string> } {
     const had = this.shares.get(id);
-    const kept = { share: a.share, viewers: a.viewers, ...(a.expiresAt ? { expiresAt: a.expiresAt } : {}), offered: had?.offered ?? new Set<string>() };
+    const kept = {
+      share: a.share,
+      viewers: a.viewers,
+      ...(a.expiresAt ? { expiresAt: a.expiresAt } : {}),
+      offered: had?.offered ?? new Set<string>(),
+    };
     this.shares.set(id, kept);
     return kept;
   }
@@ -144,7 +182,8 @@ export class ShareSharer {
   /** Asks the node where the shell runs; its refusal comes back as a ClawError with its words. */
   private async ask(host: string, req: ShareRequestWire): Promise<Extract<ShareAnswer, { ok: true }>> {
     const entry = this.peers.peerEntry(host);
-    if (!entry) throw new ClawError('PEER_NOT_FOUND', 'the node this terminal runs on is no longer a peer here');
+    if (!entry)
+      throw new ClawError('PEER_NOT_FOUND', 'the node this terminal runs on is no longer a peer here');
     const { stream } = await this.peers.openStream(entry, TERMINAL_SHARE_SERVICE, req);
     stream.end();
     const line = await readAnswer(stream);
@@ -152,7 +191,10 @@ export class ShareSharer {
     try {
       a = JSON.parse(line) as ShareAnswer;
     } catch {
-      throw new ClawError('PROTOCOL', `${entry.record.name} answered the share request with something that is not JSON`);
+      throw new ClawError(
+        'PROTOCOL',
+        `${entry.record.name} answered the share request with something that is not JSON`,
+      );
     }
     if (!a.ok) throw new ClawError('STREAM_REJECTED', `${entry.record.name}: ${a.message}`);
     return a;
@@ -169,7 +211,10 @@ export class ShareSharer {
 export function readAnswer(stream: Duplex): Promise<string> {
   return new Promise((resolve, reject) => {
     let text = '';
-    const timer = setTimeout(() => done(new ClawError('TIMEOUT', `no answer within ${ANSWER_MS / 1000} s`)), ANSWER_MS);
+    const timer = setTimeout(
+      () => done(new ClawError('TIMEOUT', `no answer within ${ANSWER_MS / 1000} s`)),
+      ANSWER_MS,
+    );
     const done = (err?: Error) => {
       clearTimeout(timer);
       stream.off('data', onData);

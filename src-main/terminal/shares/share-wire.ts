@@ -61,7 +61,10 @@ export const offerWire = madeOnUse(() =>
         op: z.literal('offer'),
         share: shareId(),
         host: node(),
-        relay: z.object({ url: z.string().max(2048), fingerprint: fingerprint().optional() }).strict().optional(),
+        relay: z
+          .object({ url: z.string().max(2048), fingerprint: fingerprint().optional() })
+          .strict()
+          .optional(),
         addresses: z.array(z.string().max(300)).max(16).optional(),
         what: z.string().max(256),
         write: z.boolean(),

@@ -23,7 +23,8 @@ export interface SharedSessions {
 /** Sessions kept in the agent (no session host). */
 export function agentSessions(sessions: SessionRegistry, gone: Emitter<{ gone: [string] }>): SharedSessions {
   return {
-    openedBy: (id, opener) => (sessions.find(id, opener) ? { what: sessions.what(id) ?? 'shell' } : undefined),
+    openedBy: (id, opener) =>
+      sessions.find(id, opener) ? { what: sessions.what(id) ?? 'shell' } : undefined,
     watch: (id, gate) => {
       const s = sessions.get(id);
       if (!s) gate.endWith('the shared terminal has ended');

@@ -30,7 +30,8 @@ export class ViewGate extends Duplex {
 
   /** Ends the viewer's stream now with `reason` (revoked, unshared, the session ended). */
   endWith(reason: string): void {
-    if (!this.viewer.writableEnded) this.viewer.end(encodeTerminalFrame({ type: 'error', message: fitText(reason) }));
+    if (!this.viewer.writableEnded)
+      this.viewer.end(encodeTerminalFrame({ type: 'error', message: fitText(reason) }));
     this.destroy();
   }
 

@@ -6,7 +6,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Duplex } from 'node:stream';
-import { ServerSession, type TerminalProcess } from '../../../../src-main/terminal/sessions/server-session.js';
+import {
+  ServerSession,
+  type TerminalProcess,
+} from '../../../../src-main/terminal/sessions/server-session.js';
 import { WATCH_BACKLOG_BYTES } from '../../../../src-main/terminal/sessions/session-watchers.js';
 import {
   encodeTerminalFrame,

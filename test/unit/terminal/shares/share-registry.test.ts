@@ -79,7 +79,14 @@ test('the session’s end and the expiry end the share and its views', () => {
   assert.deepEqual(ended, ['the shared terminal has ended'], 'the view ends with its terminal');
   assert.equal(shares.ofOpener(share.id, A.fingerprint), undefined, 'the share is gone');
 
-  const again = shares.share({ session: SESSION, opener: A, what: 'shell', viewers: [C], write: false, expiresAt: clock.now() + 3_600_000 });
+  const again = shares.share({
+    session: SESSION,
+    opener: A,
+    what: 'shell',
+    viewers: [C],
+    write: false,
+    expiresAt: clock.now() + 3_600_000,
+  });
   shares.join(again.id, C.fingerprint, (r) => ended.push(r), 'b');
   clock.advance(3_599_000);
   assert.ok(shares.ofOpener(again.id, A.fingerprint), 'kept until its expiry');

@@ -7,7 +7,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Duplex } from 'node:stream';
 import { ViewGate } from '../../../../src-main/terminal/shares/view-gate.js';
-import { encodeTerminalFrame, TerminalFrameDecoder, type TerminalFrame } from '../../../../src-main/protocol/terminal-frames.js';
+import {
+  encodeTerminalFrame,
+  TerminalFrameDecoder,
+  type TerminalFrame,
+} from '../../../../src-main/protocol/terminal-frames.js';
 import { until } from '../../../helpers/wait.js';
 
 /** The viewer's stream: `send` is what the viewer sends, `got` what reaches it. */
@@ -40,7 +44,7 @@ test('keys reach the session only while the viewer may type; each is acknowledge
   viewer.send({ type: 'data', data: Buffer.from('ls\r') });
   await until('the keys passed on', () => input.length > 0);
   assert.deepEqual(
-    input.map((f) => (f.type === 'data' ? Buffer.from(f.data).toString() : f.type)),
+    input.map((f: TerminalFrame): string => (f.type === 'data' ? Buffer.from(f.data).toString() : f.type)),
     ['ls\r'],
     'a typing viewer’s keys do',
   );
