@@ -7,7 +7,7 @@
 import type { Duplex } from 'node:stream';
 import { describeZodError } from '../../core/zod-error.js';
 import { Emitter, type Disposer } from '../../core/emitter.js';
-import { ClawError } from '../../core/errors.js';
+import { ClawError, isClawError } from '../../core/errors.js';
 import type { UpgradedStream } from '../../api/stream-upgrade.js';
 import type { ViewerChannel } from '../../api/viewer-channel.js';
 import type { DomainPeers } from '../../links/domain.js';
@@ -107,7 +107,17 @@ export class ShareOffers implements GuestSource {
         'PEER_OFFLINE',
         `${o.host.name}, where the shared terminal runs, is not reachable yet; try again`,
       );
-    const { stream } = await this.peers.openStream(entry, TERMINAL_VIEW_SERVICE, { share: p.share });
+    const { stream } = await this.peers
+      .openStream(entry, TERMINAL_VIEW_SERVICE, { share: p.share })
+      .catch((err: unknown) => {
+        // The host refused: the share is over there (ended, expired, revoked), so this node stops
+        // dialing it for that share.
+        if (isClawError(err, 'STREAM_REJECTED') && this.offers.get(p.share) === o) {
+          this.offers.delete(p.share);
+          this.events.emit('change');
+        }
+        throw err;
+      });
     const result: ShareStreamResults['terminal.join'] = info(o);
     return {
       result,

@@ -20,6 +20,15 @@ export const MAX_SHARE_VIEWERS = 32;
 /** Most shares at once on this node. */
 export const MAX_SHARES = 256;
 
+/**
+ * How long a viewer whose share ended is refused as such, rather than taken for a stranger whose
+ * knock is a pair request (1 h): its node may dial a little longer until it hears the share is over.
+ */
+export const ENDED_REFUSAL_MS = 3_600_000;
+
+/** Most such viewers remembered; the oldest are forgotten first. */
+const MAX_ENDED = 4096;
+
 export interface NamedNode {
   readonly fingerprint: string;
   readonly name: string;
@@ -70,6 +79,8 @@ export interface ShareRequest {
 export class ShareRegistry implements GuestSource {
   private readonly shares = new Map<string, Share>();
   private readonly events = new Emitter<{ change: [] }>();
+  /** Viewers whose share ended, by fingerprint: when, and the sharer's name. */
+  private readonly ended = new Map<string, { at: number; sharer: string }>();
 
   constructor(
     private readonly audit: (event: ShareAuditEvent) => void,
@@ -187,6 +198,7 @@ export class ShareRegistry implements GuestSource {
     const v = share.viewers.get(viewer);
     if (!v) return false;
     share.viewers.delete(viewer);
+    this.remember(v, share);
     for (const end of [...v.streams]) end(`${share.opener.name} stopped sharing this terminal with you`);
     this.events.emit('change');
     return true;
@@ -197,7 +209,10 @@ export class ShareRegistry implements GuestSource {
     if (this.shares.get(share.id) !== share) return;
     this.shares.delete(share.id);
     this.clock.clearTimeout(share.timer);
-    for (const v of share.viewers.values()) for (const end of [...v.streams]) end(reason);
+    for (const v of share.viewers.values()) {
+      this.remember(v, share);
+      for (const end of [...v.streams]) end(reason);
+    }
     this.events.emit('change');
   }
 
@@ -231,6 +246,19 @@ export class ShareRegistry implements GuestSource {
 
   onChange(listener: () => void): Disposer {
     return this.events.on('change', listener);
+  }
+
+  /** A viewer whose share ended lately: its knock is refused saying so, never a pair request. */
+  refusal(fingerprint: string): string | undefined {
+    const e = this.ended.get(fingerprint);
+    if (!e || this.clock.now() - e.at > ENDED_REFUSAL_MS) return undefined;
+    return `the terminal ${e.sharer} shared with this node has ended; nothing else here is open to it`;
+  }
+
+  private remember(v: Viewer, share: Share): void {
+    this.ended.delete(v.fingerprint);
+    this.ended.set(v.fingerprint, { at: this.clock.now(), sharer: share.opener.name });
+    if (this.ended.size > MAX_ENDED) this.ended.delete(this.ended.keys().next().value!);
   }
 
   private setWrite(share: Share, v: Viewer, write: boolean): void {

@@ -69,6 +69,12 @@ test('revoke ends the viewer’s view at once and takes its guest entry away', (
   assert.deepEqual(shares.guests(), [], 'C is no guest any more');
   assert.ok(changes > 0, 'the guests changed, so the links and the registry look again');
   assert.equal(shares.mayWrite(share.id, C.fingerprint), false, 'and may type nothing');
+  assert.match(
+    shares.refusal(C.fingerprint) ?? '',
+    /has ended/,
+    'its knock is refused as such, no pair request',
+  );
+  assert.equal(shares.refusal(D.fingerprint), undefined, 'a node never in a share is a stranger as before');
 });
 
 test('the session’s end and the expiry end the share and its views', () => {
