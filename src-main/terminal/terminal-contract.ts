@@ -12,6 +12,14 @@ import { MAX_TERMINAL_OFFSET, SESSION_ID, type ExitStatus } from '../protocol/te
 import { newTerminalFieldsWith, terminalDimensionWith } from '../protocol/terminal-open-fields.js';
 import type { PathKind } from '../transport/link.js';
 import { TERMINAL_WORDS } from './terminal-words.js';
+import type { AuditFieldsOf } from '../audit/audit-kinds.js';
+import {
+  shareAuditFields,
+  shareMethodParams,
+  shareStreamParams,
+  type ShareMethodResults,
+  type ShareStreamResults,
+} from './shares/share-contract.js';
 
 /**
  * - `connected`: the session runs and its stream is up (a viewer may or may not be attached);
@@ -159,8 +167,9 @@ export interface TerminalEvent {
 
 /** What the terminal domain brings to the contract at run time. */
 export const terminalContract = {
-  methods: terminalMethodParams,
-  streams: terminalStreamParams,
+  // With the shared terminals' (shares/share-contract.ts, docs/adr/0123-shared-terminals.md).
+  methods: { ...terminalMethodParams, ...shareMethodParams },
+  streams: { ...terminalStreamParams, ...shareStreamParams },
   permissions: TERMINAL_WORDS,
   // A session's state shows in the status: each event is followed by one.
   events: { terminal: { status: true } },
@@ -170,7 +179,8 @@ export const terminalContract = {
     'terminal-opened': { session: { side: 'opened', record: 'terminal' } },
   },
   // Its sessions' records in the audit log (a session's fields: the node writes them).
-  audit: { terminal: sessionFields },
+  // A shared terminal's joins, switches and leaves, where its shell runs.
+  audit: { terminal: sessionFields, 'terminal-share': shareAuditFields },
   // Its settings: the resume window and how long a window's session is kept (settings.set changes them).
   settings: terminalSettings,
 } satisfies ContractPiece;
@@ -179,7 +189,11 @@ declare module '../api/contract.js' {
   // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- declaration merging adds the members
   interface ContractMethods extends MethodsOf<typeof terminalMethodParams, TerminalMethodResults> {}
   // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- declaration merging adds the members
+  interface ContractMethods extends MethodsOf<typeof shareMethodParams, ShareMethodResults> {}
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- declaration merging adds the members
   interface StreamMethods extends MethodsOf<typeof terminalStreamParams, TerminalStreamResults> {}
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- declaration merging adds the members
+  interface StreamMethods extends MethodsOf<typeof shareStreamParams, ShareStreamResults> {}
   interface ApiEvents {
     /** An agent-owned terminal session changed state. */
     terminal: TerminalEvent;
@@ -219,6 +233,8 @@ declare module '../audit/audit-kinds.js' {
   interface DomainAuditKinds {
     /** A terminal session started, resumed or ended, on either side. */
     terminal: SessionFields;
+    /** A viewer of a shared terminal joined, switched between watching and typing, or left. */
+    'terminal-share': AuditFieldsOf<typeof shareAuditFields>;
   }
 }
 

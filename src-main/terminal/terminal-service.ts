@@ -25,6 +25,8 @@ import { ViewerSessions } from './viewer-sessions.js';
 import { resolvePeer } from '../links/resolve-peer.js';
 import type { SessionHostClient } from './session-host/host-client.js';
 import { HostedSessions } from './session-host/hosted-sessions.js';
+import { Emitter } from '../core/emitter.js';
+import { agentSessions, hostedSessions, type SharedSessions } from './shares/shared-sessions.js';
 
 export interface Terminals {
   /** Sessions peers have open on this node, when they live in the agent (no session host). */
@@ -33,6 +35,8 @@ export interface Terminals {
   readonly upgrades: StreamUpgradeHandlers;
   /** The sessions this node has open on its peers (agent-owned; `terminal.list`). */
   readonly viewers: ViewerSessions;
+  /** The sessions served here as a share names them, wherever they live (ADR 0123). */
+  readonly shared: SharedSessions;
   /**
    * Adopts the session host an agent before this one left running, listing its sessions again (in the
    * background: a slow host does not hold the agent's start, and this resolves at once).
@@ -69,9 +73,11 @@ export interface TerminalsDeps {
  * session host. Call once.
  */
 export function createTerminals(agent: TerminalsDeps): Terminals {
+  const gone = new Emitter<{ gone: [string] }>();
   const sessions = new SessionRegistry({
     log: agent.log.child({ service: TERMINAL_SERVICE }),
     resumeMs: () => agent.state.get().terminalResumeMs,
+    onGone: (id) => gone.emit('gone', id),
   });
   const hosted = agent.sessionHost
     ? new HostedSessions({
@@ -139,6 +145,8 @@ export function createTerminals(agent: TerminalsDeps): Terminals {
     sessions,
     upgrades: viewers.handlers,
     viewers,
+    shared:
+      hosted && agent.sessionHost ? hostedSessions(hosted, agent.sessionHost) : agentSessions(sessions, gone),
     start: () => life.start(),
     stop: () => life.stop(),
   };

@@ -41,12 +41,17 @@ export const terminalsDomain: DomainDescription = {
   contract: terminalContract,
   // The sessions' modules load when an agent creates the domain, not when a client reads the list.
   create: async (ctx) => {
-    const [{ createTerminals }, { SCROLLBACK_BYTES, MAX_OWNED_SESSIONS }, { takeHandOver, writeHandOver }] =
-      await Promise.all([
-        import('./terminal-service.js'),
-        import('./viewer-sessions.js'),
-        import('./terminal-handover.js'),
-      ]);
+    const [
+      { createTerminals },
+      { SCROLLBACK_BYTES, MAX_OWNED_SESSIONS },
+      { takeHandOver, writeHandOver },
+      { createShares },
+    ] = await Promise.all([
+      import('./terminal-service.js'),
+      import('./viewer-sessions.js'),
+      import('./terminal-handover.js'),
+      import('./shares/shares-part.js'),
+    ]);
     const host = await sessionHost(ctx);
     const terminals = createTerminals({
       get name() {
@@ -58,6 +63,16 @@ export const terminalsDomain: DomainDescription = {
       peers: ctx.peers,
       connections: ctx.connections,
       sessionHost: host,
+    });
+    // Shared terminals (docs/adr/0123-shared-terminals.md): their services are there before the links.
+    const shares = createShares({
+      selfName: () => ctx.name(),
+      log: ctx.log,
+      audit: ctx.audit,
+      services: ctx.services,
+      peers: ctx.peers,
+      sessions: terminals.shared,
+      viewers: terminals.viewers,
     });
     const running = (): Terminals | undefined => (ctx.stopping() ? undefined : terminals);
     return {
@@ -72,7 +87,10 @@ export const terminalsDomain: DomainDescription = {
               const limits = { maxTerminals: MAX_OWNED_SESSIONS, maxScrollback: SCROLLBACK_BYTES };
               terminals.viewers.takeUp(await takeHandOver(ctx.home, limits, warn));
             },
-            stop: () => terminals.stop(),
+            stop: () => {
+              shares.stop(`${ctx.name()} is stopping; the shared terminal ended`);
+              return terminals.stop();
+            },
           },
         ],
       },
@@ -92,8 +110,9 @@ export const terminalsDomain: DomainDescription = {
           ctx.log.info({ terminals: handed.length }, 'terminals handed over to the next run');
           return { terminals: handed.length };
         },
+        ...shares.handlers,
       },
-      upgrades: terminals.upgrades,
+      upgrades: { ...terminals.upgrades, ...shares.upgrades },
       events: {
         terminal: (listener) => running()?.viewers.events.on('terminal', listener) ?? (() => undefined),
         // A session's state is in the status too.

@@ -139,6 +139,20 @@ export class ViewerSessions {
     return [...this.sessions.values()].map((s) => s.info());
   }
 
+  /**
+   * Terminal `id` with the peer's ID for it (what a share names there: docs/adr/0123-shared-terminals.md).
+   * @throws ClawError('BAD_ARGUMENT') when there is no such terminal here, or it has ended
+   */
+  remote(id: string): { info: TerminalInfo; session: string } {
+    const s = this.find(id);
+    if (s.ended || s.client.id === undefined)
+      throw new ClawError(
+        'BAD_ARGUMENT',
+        `terminal '${id}' has ended; only a running terminal can be shared`,
+      );
+    return { info: s.info(), session: s.client.id };
+  }
+
   /** Hangs up a session (its program gets the hang-up) or forgets an ended one. */
   close(id: string): { id: string } {
     this.hangUp(this.find(id), 'the terminal was closed');

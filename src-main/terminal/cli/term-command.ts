@@ -449,7 +449,7 @@ export function isUnknownTermParam(err: unknown): boolean {
 }
 
 /** The local window's size, within what the protocol carries; 80 × 24 when stdout is not a terminal. */
-function windowSize(): { cols: number; rows: number } {
+export function windowSize(): { cols: number; rows: number } {
   const { stdout } = process;
   if (!stdout.isTTY) return { cols: DEFAULT_COLS, rows: DEFAULT_ROWS };
   const clamp = (n: number | undefined, dflt: number) =>

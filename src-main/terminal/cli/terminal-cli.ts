@@ -1,6 +1,7 @@
 /**
- * What the terminal domain brings to the `clawbridge` command (cli/domain-cli.ts): `term`, loaded only
- * for a `term` command line, and `agent --terminal-resume`.
+ * What the terminal domain brings to the `clawbridge` command (cli/domain-cli.ts): `term` and
+ * `sessions` (shared terminals, docs/adr/0123-shared-terminals.md), each loaded only for its own
+ * command line, and `agent --terminal-resume`.
  */
 import type { DomainCli, Register } from '../../cli/domain-cli.js';
 import { parseDuration } from '../../core/duration.js';
@@ -13,6 +14,11 @@ export const terminalCli: DomainCli = {
       helpOrder: 60,
       commands: ['term'],
       load: async (): Promise<Register> => (await import('./term-command.js')).registerTermCommand,
+    },
+    sessions: {
+      helpOrder: 61,
+      commands: ['sessions'],
+      load: async (): Promise<Register> => (await import('./sessions-command.js')).registerSessionsCommand,
     },
   },
   agentFlags: [

@@ -155,6 +155,7 @@ export const hostRequestCheck = taggedUnion('op', {
     },
     ['input'],
   ),
+  watch: object({ op: literal('watch'), id: sessionId }),
 });
 
 export const hostedSessionCheck = (maxLabel: number): Field =>

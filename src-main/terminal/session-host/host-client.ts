@@ -142,6 +142,20 @@ export class SessionHostClient {
     return { ok: true, socket: r.socket, rest: r.rest };
   }
 
+  /**
+   * A watcher's connection to session `id` (docs/adr/0123-shared-terminals.md), or why not: the
+   * session is gone, or the host (of an older release) does not know the request.
+   */
+  async watch(id: string): Promise<{ socket: Socket; rest: Buffer }> {
+    const r = await this.request({ op: 'watch', id });
+    if (r.reply.ok) return { socket: r.socket, rest: r.rest };
+    const why =
+      r.reply.code === 'BAD_REQUEST'
+        ? 'the session host here predates shared terminals; the terminal must be opened again after the agent restarts'
+        : `the terminal has ended (${r.reply.message})`;
+    throw new ClawError('TERMINAL_LOST', why);
+  }
+
   close(id: string, reason: string): void {
     this.channel?.write(encodeHostMessage({ op: 'close', id, reason }));
   }

@@ -5,6 +5,9 @@
  *
  * - `agent`: the agent's presence. The connection stays open; the host sends `gone` events on it, and
  *   the agent sends `close` / `closeAll`. The host counts an agent as present while it is open.
+ * - `watch`: after an `ok` reply the connection is a watcher of the session (a shared terminal's
+ *   viewer, docs/adr/0123-shared-terminals.md): the screen, then live output; its DATA frames are
+ *   input, which the agent lets through only for a viewer that may type.
  * - `create` / `attach`: after an `ok` reply the connection carries the session's terminal frames
  *   (protocol/terminal-frames.ts) both ways, exactly as a peer's `terminal` stream does: the agent
  *   splices the two together and the host's ServerSession treats the connection as its stream.
@@ -79,7 +82,9 @@ export type HostRequest =
       resumeMs: number;
       /** The peer asked for the session's input count in SESSION (FEATURE_INPUT_RESUME). */
       input?: true | undefined;
-    };
+    }
+  /** A watcher of session `id`, whoever opened it: the agent checked who may watch. */
+  | { op: 'watch'; id: string };
 
 const HOST_REQUEST = messageCheck<HostRequest>(hostRequestCheck);
 export const hostRequest = (): MessageCheck<HostRequest> => HOST_REQUEST;

@@ -137,6 +137,15 @@ export async function startSessionHost(opts: SessionHostOptions): Promise<Sessio
   };
 
   const serveSession = (socket: Socket, req: Exclude<HostRequest, { op: 'agent' }>, rest: Buffer) => {
+    if (req.op === 'watch') {
+      const session = sessions.get(req.id);
+      if (!session) {
+        reply(socket, { ok: false, code: 'SESSION_GONE', message: NO_SUCH_SESSION });
+        return socket.end();
+      }
+      reply(socket, { ok: true, id: session.id });
+      return session.watch(new AgentDataStream(socket, rest));
+    }
     resumeMs = req.resumeMs;
     if (req.op === 'create') {
       let session;

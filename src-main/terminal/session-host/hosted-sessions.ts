@@ -35,6 +35,8 @@ export interface HostedSessionsOptions {
 
 interface Known {
   peer: string;
+  /** What it runs, as it is listed. */
+  what: string;
   listed: ConnectionHandle | undefined;
   /** The peer's streams spliced to this session now (one, or briefly two while a resume replaces one). */
   splices: Set<(reason: string) => void>;
@@ -87,6 +89,12 @@ export class HostedSessions {
   hangUp(id: string, reason: string): void {
     this.opts.client.close(id, reason);
     for (const end of this.known.get(id)?.splices ?? []) end(reason);
+  }
+
+  /** What session `id` runs, when `peer` opened it (a share's opener must be: ADR 0123). */
+  openedBy(id: string, peer: string): { what: string } | undefined {
+    const k = this.known.get(id);
+    return k && k.peer === peer ? { what: k.what } : undefined;
   }
 
   /** Hangs up every session and lets the host exit (the agent stops on purpose). */
@@ -178,7 +186,7 @@ export class HostedSessions {
       close: (reason) => this.hangUp(s.id, reason),
       ...how,
     });
-    this.known.set(s.id, { peer: s.peer, listed, splices: new Set() });
+    this.known.set(s.id, { peer: s.peer, what: s.what, listed, splices: new Set() });
     return listed;
   }
 

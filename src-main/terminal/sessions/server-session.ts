@@ -23,6 +23,7 @@ import {
 } from '../../protocol/terminal-frames.js';
 import type { Disposer } from '../../core/emitter.js';
 import { ReplayBuffer } from './replay-buffer.js';
+import { SessionWatchers } from './session-watchers.js';
 import {
   CLOSE_GRACE_MS,
   INPUT_DRAIN_POLL_MS,
@@ -87,9 +88,12 @@ export class ServerSession {
    * holds: a resume replays them as STDERR frames again. Empty for a PTY.
    */
   private stderrSpans: [number, number][] = [];
+  /** Streams that watch the session besides its opener's (a shared terminal's viewers). */
+  private readonly watchers: SessionWatchers;
 
   constructor(private readonly opts: ServerSessionOptions) {
     this.ring = new ReplayBuffer(opts.replayBytes);
+    this.watchers = new SessionWatchers((data) => opts.pty.write(data));
     opts.pty.onData((chunk, channel) => this.onOutput(chunk, channel ?? 'stdout'));
     opts.pty.onExit((status) => this.onExit(status));
   }
@@ -156,6 +160,20 @@ export class ServerSession {
 
   resize(cols: number, rows: number): void {
     this.opts.pty.resize(cols, rows);
+  }
+
+  /**
+   * Adds a watcher (docs/adr/0123-shared-terminals.md): `stream` gets the screen the replay buffer
+   * holds, then live output, and its DATA frames are input (its giver filters them); it never pauses
+   * the program (session-watchers.ts).
+   */
+  watch(stream: Duplex): void {
+    if (this.gone) {
+      stream.end(encodeTerminalFrame({ type: 'error', message: 'the terminal has ended' }));
+      return;
+    }
+    this.watchers.add(stream, this.ring.since(this.ring.start) ?? new Uint8Array(0));
+    if (this.exitStatus) this.watchers.exit(this.exitStatus);
   }
 
   /**
@@ -290,7 +308,11 @@ export class ServerSession {
     this.ring.append(chunk);
     while (this.stderrSpans.length > 0 && this.stderrSpans[0]![1] <= this.ring.start)
       this.stderrSpans.shift();
-    if (this.stream) for (const frame of encodeDataFrames(chunk, channel)) this.send(frame);
+    if (this.stream || this.watchers.size > 0) {
+      const frames = encodeDataFrames(chunk, channel);
+      if (this.stream) for (const frame of frames) this.send(frame);
+      this.watchers.output(frames);
+    }
     this.updateFlow();
   }
 
@@ -313,6 +335,7 @@ export class ServerSession {
     this.exitStatus = status;
     this.opts.log.info({ session: this.id, ...status }, 'terminal process exited');
     if (this.stream) this.sendExit(status);
+    this.watchers.exit(status);
   }
 
   private sendExit(status: ExitStatus): void {
@@ -341,6 +364,7 @@ export class ServerSession {
     clearTimeout(this.expiry);
     clearTimeout(this.inputPoll);
     if (!this.exitStatus) this.opts.pty.hangup();
+    this.watchers.closeAll('the shared terminal has ended');
     this.opts.onGone(this);
   }
 }

@@ -26,6 +26,8 @@ export class SessionRegistry {
   private readonly sessions = new Map<string, ServerSession>();
   /** Each session's listing in the connection table, while it lives. */
   private readonly listed = new Map<string, ConnectionHandle>();
+  /** What each session runs, as it is listed. */
+  private readonly whats = new Map<string, string>();
 
   constructor(private readonly opts: SessionRegistryOptions) {}
 
@@ -75,6 +77,7 @@ export class SessionRegistry {
       close: (reason) => session.close(reason),
     });
     if (listed) this.listed.set(id, listed);
+    this.whats.set(id, what);
     const session = new ServerSession({
       id,
       peer,
@@ -84,6 +87,7 @@ export class SessionRegistry {
       onGone: (s) => {
         listed?.end();
         this.listed.delete(s.id);
+        this.whats.delete(s.id);
         if (this.sessions.get(s.id) === s) this.sessions.delete(s.id);
         this.opts.onGone?.(s.id);
       },
@@ -96,6 +100,11 @@ export class SessionRegistry {
   /** Session `id`'s listing in the connection table (a resume carries it on), if it has one. */
   listing(id: string): ConnectionHandle | undefined {
     return this.listed.get(id);
+  }
+
+  /** What session `id` runs ('shell' or its command line). */
+  what(id: string): string | undefined {
+    return this.whats.get(id);
   }
 
   /** The session `id` if `peer` opened it. */

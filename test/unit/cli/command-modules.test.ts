@@ -75,6 +75,7 @@ test("the help lists the commands in the order it always did, the domains' among
       'forward',
       'proxy',
       'term',
+      'sessions',
       'connections',
       'log',
       'msg',

@@ -1,0 +1,180 @@
+/**
+ * `clawbridge sessions`: this node's terminals on its peers and their shares, and the terminals
+ * peers shared with it (docs/adr/0123-shared-terminals.md). `sessions share ID --with NAME [--write]`
+ * shares one (again: switches that viewer between watching and typing), `sessions viewers ID`,
+ * `sessions revoke ID VIEWER`, `sessions unshare ID`, and `sessions join SHARE` watches one here, in
+ * this terminal, as `term` does.
+ */
+import type { Command } from 'commander';
+import { call, withGroupOpts, type HomeOpts } from '../../cli/client-commands.js';
+import { exitAfterOutput } from '../../cli/output-errors.js';
+import { printBlock, printJson, printLine, printNote } from '../../cli/output.js';
+import { table } from '../../cli/table.js';
+import { connectControlSocket } from '../../api/control-client.js';
+import { requestStreamUpgrade } from '../../api/stream-client.js';
+import { parseDuration } from '../../core/duration.js';
+import { ClawError } from '../../core/errors.js';
+import { escapeControlChars } from '../../core/terminal-text.js';
+import { controlSocketPath, resolveHome } from '../../home/home-dir.js';
+import type { ShareInfo } from '../shares/share-contract.js';
+import { runTerminal, windowSize } from './term-command.js';
+
+interface ShareOpts extends HomeOpts {
+  with?: string[];
+  group?: string;
+  link?: boolean;
+  write?: boolean;
+  expires?: string;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function viewersText(s: ShareInfo): string {
+  if (s.viewers.length === 0) return 'no viewers';
+  return table(
+    ['VIEWER', 'FINGERPRINT', 'MAY', 'NOW', 'SINCE'],
+    s.viewers.map((v) => [
+      escapeControlChars(v.name),
+      v.fingerprint.slice(0, 16),
+      v.write ? 'type' : 'watch',
+      v.watching ? 'watching' : 'away',
+      v.since,
+    ]),
+  );
+}
+
+export function registerSessionsCommand(program: Command): void {
+  const sessions = program
+    .command('sessions')
+    .description('terminals this node has open on peers, their shares, and the terminals shared with it')
+    .option('--home <dir>', 'node home directory')
+    .option('--json', 'print JSON')
+    .action(async (opts: HomeOpts) => {
+      const r = await call(opts, 'terminal.sessions', {});
+      if (opts.json) return printJson(r);
+      printBlock(
+        r.sessions.length === 0
+          ? 'no terminals open on peers'
+          : table(
+              ['ID', 'PEER', 'STATE', 'SINCE', 'SHARE', 'VIEWERS'],
+              r.sessions.map((s) => [
+                s.id,
+                escapeControlChars(s.peerName),
+                s.state,
+                s.startedAt,
+                s.share?.share ?? '-',
+                s.share
+                  ? s.share.viewers
+                      .map((v) => `${escapeControlChars(v.name)} (${v.write ? 'type' : 'watch'})`)
+                      .join(', ') || '-'
+                  : '-',
+              ]),
+            ),
+      );
+      if (r.offered.length > 0) {
+        printLine('');
+        printBlock(
+          table(
+            ['SHARE', 'ON', 'SHARED BY', 'MAY'],
+            r.offered.map((o) => [
+              o.share,
+              escapeControlChars(o.hostName),
+              escapeControlChars(o.sharerName),
+              o.write ? 'type' : 'watch',
+            ]),
+          ),
+        );
+      }
+    });
+
+  sessions
+    .command('share <id>')
+    .description(
+      'share a terminal: the named peers watch it (and type, with --write); again for a viewer switches it',
+    )
+    .option('--with <name>', 'a peer to share it with (repeat for more)', collect)
+    .option('--group <group>', 'share it with a group (not available yet)')
+    .option('--link', 'share it by a code and link (not available yet)')
+    .option('--write', 'the viewers may type (default: they only watch)')
+    .option('--expires <duration>', 'end the share after this long, e.g. 1h')
+    .option('--home <dir>', 'node home directory')
+    .option('--json', 'print JSON')
+    .action(async (id: string, opts: ShareOpts, cmd: Command) => {
+      const all = withGroupOpts(opts, cmd);
+      if (all.group !== undefined || all.link)
+        throw new ClawError(
+          'BAD_ARGUMENT',
+          `sharing with ${all.link ? 'a link' : 'a group'} is not available yet; name peers with --with NAME`,
+        );
+      if (!all.with || all.with.length === 0)
+        cmd.error(`error: required option '--with <name>' not specified`);
+      const r = await call(all, 'terminal.share', {
+        id,
+        with: all.with,
+        ...(all.write ? { write: true } : {}),
+        ...(all.expires !== undefined ? { expiresMs: parseDuration(all.expires, '--expires') } : {}),
+      });
+      if (all.json) return printJson(r);
+      printLine(`terminal ${r.id} shared as ${r.share}${r.expiresAt ? ` until ${r.expiresAt}` : ''}`);
+      printBlock(viewersText(r));
+    });
+
+  sessions
+    .command('viewers <id>')
+    .description("who is in a terminal's share, as the node where it runs says now")
+    .option('--home <dir>', 'node home directory')
+    .option('--json', 'print JSON')
+    .action(async (id: string, opts: HomeOpts, cmd: Command) => {
+      const all = withGroupOpts(opts, cmd);
+      const r = await call(all, 'terminal.viewers', { id });
+      if (all.json) return printJson(r);
+      printBlock(viewersText(r));
+    });
+
+  sessions
+    .command('revoke <id> <viewer>')
+    .description("take a viewer out of a terminal's share: its view ends at once")
+    .option('--home <dir>', 'node home directory')
+    .option('--json', 'print JSON')
+    .action(async (id: string, viewer: string, opts: HomeOpts, cmd: Command) => {
+      const all = withGroupOpts(opts, cmd);
+      const r = await call(all, 'terminal.revoke', { id, viewer });
+      if (all.json) return printJson(r);
+      printLine(`${viewer} no longer sees terminal ${id}`);
+    });
+
+  sessions
+    .command('unshare <id>')
+    .description('stop sharing a terminal: every viewer’s view ends at once')
+    .option('--home <dir>', 'node home directory')
+    .option('--json', 'print JSON')
+    .action(async (id: string, opts: HomeOpts, cmd: Command) => {
+      const all = withGroupOpts(opts, cmd);
+      const r = await call(all, 'terminal.unshare', { id });
+      if (all.json) return printJson(r);
+      printLine(`terminal ${id} is no longer shared`);
+    });
+
+  sessions
+    .command('join <share>')
+    .description('watch a terminal shared with this node, here (type into it when the sharer allows)')
+    .option('--home <dir>', 'node home directory')
+    .action(async (share: string, opts: HomeOpts, cmd: Command) => {
+      const all = withGroupOpts(opts, cmd);
+      const home = resolveHome(all.home);
+      const socket = await connectControlSocket(controlSocketPath(home), home);
+      const { result, rest } = await requestStreamUpgrade(socket, 'terminal.join', {
+        share,
+        ...windowSize(),
+      });
+      printNote(
+        `watching ${escapeControlChars(result.sharerName)}'s terminal on ${escapeControlChars(result.hostName)}${result.write ? '' : ' (read-only)'}; ~. leaves`,
+      );
+      const code = await runTerminal(socket, rest, process.stdin, {
+        escapes: true,
+        peer: result.hostName,
+        pty: true,
+      });
+      exitAfterOutput(code);
+    });
+}

@@ -1,0 +1,88 @@
+/**
+ * What the nodes of a shared terminal say to each other (docs/adr/0123-shared-terminals.md,
+ * docs/protocol.md §Shared terminals): the sharer's requests to the node where the shell runs
+ * (`terminal-share`: the OPEN's arguments, one JSON answer line back), the sharer's offer to a viewer
+ * (`terminal-offer`), and a viewer's OPEN of the view stream (`terminal-view`, then terminal frames).
+ * Schemas made on use (ADR 0073).
+ */
+import { z } from 'zod';
+import { madeOnUse } from '../../core/made-on-use.js';
+import { SESSION_ID } from '../../protocol/terminal-frames.js';
+
+/** The sharer's requests to the node where the shell runs. */
+export const TERMINAL_SHARE_SERVICE = 'terminal-share';
+/** The sharer's word to a viewer that a share waits for it. */
+export const TERMINAL_OFFER_SERVICE = 'terminal-offer';
+
+const fingerprint = () => z.string().regex(/^[0-9a-f]{64}$/);
+const name = () => z.string().min(1).max(200);
+const shareId = () => z.string().regex(/^[0-9a-f]{16}$/);
+const node = () => z.object({ fingerprint: fingerprint(), name: name() }).strict();
+
+export const shareRequest = madeOnUse(() =>
+  z.discriminatedUnion('op', [
+    z
+      .object({
+        op: z.literal('add'),
+        session: z.string().regex(SESSION_ID),
+        viewers: z.array(node()).min(1).max(32),
+        write: z.boolean(),
+        expiresAt: z.number().int().positive().optional(),
+      })
+      .strict(),
+    z.object({ op: z.literal('viewers'), share: shareId() }).strict(),
+    z.object({ op: z.literal('revoke'), share: shareId(), viewer: fingerprint() }).strict(),
+    z.object({ op: z.literal('unshare'), share: shareId() }).strict(),
+  ]),
+);
+export type ShareRequestWire = z.infer<ReturnType<typeof shareRequest>>;
+
+/** A viewer of a share, as the node where the shell runs says it. */
+export interface ShareViewerInfo {
+  fingerprint: string;
+  name: string;
+  /** May type now. */
+  write: boolean;
+  /** In the share since (ISO time). */
+  since: string;
+  /** Has a view stream open now. */
+  watching: boolean;
+}
+
+/** The answer line to a `terminal-share` request. */
+export type ShareAnswer =
+  | { ok: true; share: string; viewers: ShareViewerInfo[]; expiresAt?: string }
+  | { ok: false; message: string };
+
+export const offerWire = madeOnUse(() =>
+  z.discriminatedUnion('op', [
+    z
+      .object({
+        op: z.literal('offer'),
+        share: shareId(),
+        host: node(),
+        relay: z
+          .object({ url: z.string().max(2048), fingerprint: fingerprint().optional() })
+          .strict()
+          .optional(),
+        addresses: z.array(z.string().max(300)).max(16).optional(),
+        what: z.string().max(256),
+        write: z.boolean(),
+      })
+      .strict(),
+    z.object({ op: z.literal('withdraw'), share: shareId() }).strict(),
+  ]),
+);
+export type OfferWire = z.infer<ReturnType<typeof offerWire>>;
+
+export const viewArgs = madeOnUse(() => z.object({ share: shareId() }).strict());
+
+/** One join, switch or leave, for the audit log where the shell runs. */
+export interface ShareAuditEvent {
+  event: 'join' | 'switch' | 'leave';
+  share: string;
+  session: string;
+  sharer: { fingerprint: string; name: string };
+  viewer: { fingerprint: string; name: string };
+  write: boolean;
+}

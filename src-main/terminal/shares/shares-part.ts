@@ -1,0 +1,50 @@
+/**
+ * Shared terminals wired into the terminal domain (docs/adr/0123-shared-terminals.md): the three
+ * sides every node plays — where the shell runs (share-service.ts), the sharer (share-sharer.ts)
+ * and the viewer (share-offers.ts) — their methods, and their end with the agent.
+ */
+import type { Logger } from 'pino';
+import type { AuditSink } from '../../audit/audit-writer.js';
+import type { StreamUpgradeHandlers } from '../../api/stream-upgrade.js';
+import type { DomainPeers, MethodHandlers } from '../../links/domain.js';
+import type { ServiceRegistry } from '../../services/services.js';
+import type { ViewerSessions } from '../viewer-sessions.js';
+import { ShareOffers } from './share-offers.js';
+import { serveShares } from './share-service.js';
+import { ShareSharer } from './share-sharer.js';
+import type { SharedSessions } from './shared-sessions.js';
+
+export interface SharesDeps {
+  selfName: () => string;
+  log: Logger;
+  audit: AuditSink | undefined;
+  services: Pick<ServiceRegistry, 'register' | 'admitGuests'>;
+  peers: Pick<DomainPeers, 'peerEntries' | 'peerEntry' | 'openStream' | 'homeRelay' | 'self'>;
+  sessions: SharedSessions;
+  viewers: Pick<ViewerSessions, 'list' | 'remote'>;
+}
+
+export interface Shares {
+  readonly handlers: MethodHandlers;
+  readonly upgrades: StreamUpgradeHandlers;
+  /** Ends every share kept here (the agent stops). */
+  stop(reason: string): void;
+}
+
+export function createShares(deps: SharesDeps): Shares {
+  const kept = serveShares(deps);
+  const offers = new ShareOffers(deps.peers);
+  offers.serve(deps.services);
+  const sharer = new ShareSharer(deps.viewers, deps.peers, deps.log);
+  return {
+    handlers: {
+      'terminal.sessions': () => ({ sessions: sharer.sessions(), offered: offers.list() }),
+      'terminal.share': (p) => sharer.share(p),
+      'terminal.viewers': (p) => sharer.viewersOf(p.id),
+      'terminal.revoke': (p) => sharer.revoke(p.id, p.viewer),
+      'terminal.unshare': (p) => sharer.unshare(p.id),
+    },
+    upgrades: { 'terminal.join': (p) => offers.join(p) },
+    stop: (reason) => kept.closeAll(reason),
+  };
+}

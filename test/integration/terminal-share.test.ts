@@ -1,0 +1,193 @@
+/**
+ * A shared terminal between real agents (issue 85 item 1, docs/adr/0123-shared-terminals.md): A opens
+ * a terminal on B and shares it with C, A's peer and not B's, whose only way out is the relay. C sees
+ * A's screen as it is, then each new line; what C types while it only watches reaches nothing on B
+ * (a file its command would make is never made); switched to typing, its command runs and A sees it;
+ * revoked, its view ends at once; B's audit log holds each join, switch and leave with who.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { connectControlSocket } from '../../src-main/api/control-client.js';
+import { requestStreamUpgrade } from '../../src-main/api/stream-client.js';
+import { controlSocketPath } from '../../src-main/home/home-dir.js';
+import type { AuditEvent } from '../../src-main/audit/audit-events.js';
+import {
+  agentCall,
+  cli,
+  nodeId,
+  peerOf,
+  startAgent,
+  startRelay,
+  stopAll,
+  tempHome,
+} from '../helpers/processes.js';
+import { socketPipe, watchTerminal, type TestViewer } from '../helpers/terminal-viewer.js';
+import { until } from '../helpers/wait.js';
+
+after(stopAll);
+
+const skip = process.platform === 'win32' ? 'POSIX shell commands' : false;
+
+async function pairUp(home: string, other: string, name: string): Promise<void> {
+  const { fingerprint } = await nodeId(other);
+  const r = await cli(['peers', 'add', fingerprint, '--name', name, '--home', home]);
+  if (r.code !== 0) throw new Error(`peers add failed: ${r.stderr}`);
+}
+
+/** C's view of share `share` over its control socket. */
+async function joinShare(home: string, share: string): Promise<TestViewer & { leave(): void }> {
+  const socket = await connectControlSocket(controlSocketPath(home), home);
+  const joined = await requestStreamUpgrade(socket, 'terminal.join', { share, cols: 80, rows: 24 }).catch(
+    (err: unknown) => {
+      socket.destroy();
+      throw err;
+    },
+  );
+  return Object.assign(watchTerminal(socketPipe(socket), joined.rest), { leave: () => socket.destroy() });
+}
+
+/** B's `terminal-share` lines. */
+async function shareLines(home: string): Promise<AuditEvent[]> {
+  const { events } = await agentCall(home, 'audit.list', {});
+  return events.filter((e) => e.kind === 'terminal-share');
+}
+
+test(
+  'A shares its terminal on B with C: C watches, cannot type until switched, is revoked; B audits it',
+  { skip, timeout: 240_000 },
+  async () => {
+    const relay = await startRelay();
+    const [homeA, homeB, homeC] = [tempHome('share-a'), tempHome('share-b'), tempHome('share-c')];
+    const [a, b, c] = await Promise.all([
+      startAgent(homeA, { name: 'a', relay: relay.url, listen: '127.0.0.1:0' }),
+      startAgent(homeB, { name: 'b', relay: relay.url, listen: '127.0.0.1:0' }),
+      // C reaches nobody but through the relay.
+      startAgent(homeC, { name: 'c', relay: relay.url, listen: false }),
+    ]);
+    try {
+      await Promise.all([
+        pairUp(homeA, homeB, 'b'),
+        pairUp(homeB, homeA, 'a'),
+        pairUp(homeA, homeC, 'c'),
+        pairUp(homeC, homeA, 'a'),
+      ]);
+      await until('a linked to b', async () => (await peerOf(homeA, 'b'))?.state === 'online');
+      await until('a linked to c', async () => (await peerOf(homeA, 'c'))?.state === 'online');
+      const dir = tempHome('share-files');
+      const readOnly = join(dir, 'typed-while-watching');
+      const typed = join(dir, 'typed-while-allowed');
+
+      // A's terminal on B: a shell that says it is ready, then reads commands.
+      const socketA = await connectControlSocket(controlSocketPath(homeA), homeA);
+      const opened = await requestStreamUpgrade(socketA, 'terminal.open', {
+        peer: 'b',
+        command: ['sh', '-c', 'echo screen-before-join; exec sh'],
+        cols: 80,
+        rows: 24,
+      });
+      const viewA = watchTerminal(socketPipe(socketA), opened.rest);
+      await until('A sees its shell', () => viewA.text.includes('screen-before-join'));
+
+      const shared = await agentCall(homeA, 'terminal.share', { id: opened.result.id, with: ['c'] });
+      assert.deepEqual(
+        shared.viewers.map((v) => ({ name: v.name, write: v.write })),
+        [{ name: 'c', write: false }],
+        'C is in the share, watching only',
+      );
+      const listed = await agentCall(homeA, 'terminal.sessions', {});
+      assert.equal(listed.sessions[0]?.share?.share, shared.share, "A's sessions show the share");
+      const offered = await until('C is told of the share', async () =>
+        (await agentCall(homeC, 'terminal.sessions', {})).offered.find((o) => o.share === shared.share),
+      );
+      assert.equal(offered.hostName, 'b', 'the share runs on b');
+      assert.equal(offered.sharerName, 'a', 'a shared it');
+
+      // C joins (its link to B comes up as a guest link through the relay) and sees the screen as it is.
+      const first = await until('C joins', () => joinShare(homeC, shared.share));
+      const joinedAt = Date.now();
+      await until('C sees the screen as it was', () => first.text.includes('screen-before-join'));
+      const screenMs = Date.now() - joinedAt;
+      assert.ok(
+        screenMs < 5_000,
+        `the screen reached C ${screenMs} ms after it joined (1 s on an idle machine)`,
+      );
+      viewA.type('echo line-$((40+2))\r');
+      await until('C sees the new line', () => first.text.includes('line-42'));
+
+      // Watching only: what C types goes nowhere. Its leave is audited once B has read all it sent.
+      first.type(`touch ${readOnly}\r`);
+      first.leave();
+      await until("C's leave audited on B", async () =>
+        (await shareLines(homeB)).some((e) => e.kind === 'terminal-share' && e.event === 'leave'),
+      );
+      viewA.type('echo sync-$((1+1))\r');
+      await until('the shell took what came before', () => viewA.text.includes('sync-2'));
+      assert.equal(existsSync(readOnly), false, 'what C typed while watching ran nothing on B');
+      assert.ok(!viewA.text.includes('typed-while-watching'), 'nor reached the shell as input');
+
+      // Switched to typing: C's command runs, and A sees it.
+      const second = await until('C joins again', () => joinShare(homeC, shared.share));
+      await until('C sees the screen again', () => second.text.includes('sync-2'));
+      const switched = await agentCall(homeA, 'terminal.share', {
+        id: opened.result.id,
+        with: ['c'],
+        write: true,
+      });
+      assert.equal(switched.viewers[0]?.write, true, 'C may type now');
+      second.type(`touch ${typed}; echo typed-by-c\r`);
+      await until('what C typed ran on B', () => existsSync(typed));
+      await until('A sees what C typed', () => viewA.text.includes('typed-by-c'));
+
+      // Revoked: C's view ends at once, and it cannot come back.
+      const viewers = await agentCall(homeA, 'terminal.viewers', { id: opened.result.id });
+      assert.deepEqual(
+        viewers.viewers.map((v) => [v.name, v.watching]),
+        [['c', true]],
+        'B says C is watching',
+      );
+      const revokedAt = Date.now();
+      await agentCall(homeA, 'terminal.revoke', { id: opened.result.id, viewer: 'c' });
+      await until("C's view ended", () => second.closed);
+      const endMs = Date.now() - revokedAt;
+      assert.ok(endMs < 5_000, `C's view ended ${endMs} ms after the revoke (within 1 s on an idle machine)`);
+      assert.deepEqual(
+        second.frames.at(-1),
+        { type: 'error', message: 'a stopped sharing this terminal with you' },
+        'C is told why',
+      );
+      await assert.rejects(
+        joinShare(homeC, shared.share),
+        /shared terminal|no terminal shared/,
+        'a revoked viewer cannot join again',
+      );
+
+      // B's audit log: each join, switch and leave, with who.
+      const lines = await until('the last leave audited', async () => {
+        const l = await shareLines(homeB);
+        return l.filter((e) => e.kind === 'terminal-share' && e.event === 'leave').length >= 2
+          ? l
+          : undefined;
+      });
+      const idC = await nodeId(homeC);
+      const idA = await nodeId(homeA);
+      assert.deepEqual(
+        lines.map((e) =>
+          e.kind === 'terminal-share' ? [e.event, e.write, e.peer?.fingerprint, e.sharer] : [],
+        ),
+        [
+          ['join', false, idC.fingerprint, idA.fingerprint],
+          ['leave', false, idC.fingerprint, idA.fingerprint],
+          ['join', false, idC.fingerprint, idA.fingerprint],
+          ['switch', true, idC.fingerprint, idA.fingerprint],
+          ['leave', true, idC.fingerprint, idA.fingerprint],
+        ],
+        "B's audit log holds C's joins, its switch and its leaves, shared by A",
+      );
+      socketA.destroy();
+    } finally {
+      await Promise.all([a.stop(), b.stop(), c.stop(), relay.proc.stop()]);
+    }
+  },
+);
