@@ -335,19 +335,50 @@ export function registerFileCommands(program: Command): void {
     .option('--json', 'print JSON');
 
   file
-    .command('send <peer> <paths...>')
+    .command('send <peer> [paths...]')
     .description(
-      'send files and folders (recursively) to PEER and wait until it verified every byte; an interrupted transfer carries on where it stopped',
+      'send files and folders (recursively) to PEER and wait until it verified every byte; an interrupted transfer carries on where it stopped; with --code, to anyone who has the code it prints (no pairing)',
     )
+    .option('--code', 'offer PATH… (every argument a path) to whoever takes the one-time code printed')
+    .option('--ttl <seconds>', 'with --code: how long the code may be taken (default 600)')
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print progress events as JSON lines')
     .addHelpText(
       'after',
-      '\nThe peer must allow it: there, `clawbridge peers allow NAME files`. Received files wait in its\nfile inbox until `clawbridge file get DIR` moves them out. Running the same `file send` again after\na failure sends only what is missing. Ctrl-C stops the transfer, as scp does: the peer removes\nwhat had arrived of it.\n\nExamples:\n  clawbridge file send laptop report.pdf\n  clawbridge file send nas ~/photos/2026 ~/notes.txt',
+      '\nThe peer must allow it: there, `clawbridge peers allow NAME files`. Received files wait in its\nfile inbox until `clawbridge file get DIR` moves them out. Running the same `file send` again after\na failure sends only what is missing. Ctrl-C stops the transfer, as scp does: the peer removes\nwhat had arrived of it.\n\nWith --code the files go to someone who is no peer: the command prints a one-time code and a\nlink, and the other side runs `clawbridge file receive CODE-OR-LINK` (no agent, no pairing).\n\nExamples:\n  clawbridge file send laptop report.pdf\n  clawbridge file send nas ~/photos/2026 ~/notes.txt\n  clawbridge file send --code slides.pdf',
     )
-    .action(async (peer: string, paths: string[], opts: SendOpts, cmd: Command) => {
-      await sendCommand(peer, paths, withGroupOpts(opts, cmd));
-    });
+    .action(
+      async (peer: string, paths: string[], opts: SendOpts & { code?: boolean; ttl?: string }, cmd: Command) => {
+        const all = withGroupOpts(opts, cmd);
+        if (opts.code) {
+          const { sendCodeCommand } = await import('./file-code-commands.js');
+          return sendCodeCommand([peer, ...paths], { ...all, ...(opts.ttl ? { ttl: opts.ttl } : {}) });
+        }
+        if (paths.length === 0)
+          throw new ClawError('BAD_ARGUMENT', 'name what to send after the peer (or use --code to send to anyone)');
+        await sendCommand(peer, paths, all);
+      },
+    );
+
+  file
+    .command('receive <code>')
+    .description(
+      'take files someone offered with `file send --code`: no agent and no pairing needed; CODE is the code or the link it printed',
+    )
+    .option('--to <dir>', 'where the files go (made if missing; a name there already is kept, the new one renamed)', '.')
+    .option('--relay <url>', 'the relay to meet on, for a bare code (the link names it)')
+    .option('--relay-fingerprint <fp>', "with --relay: the relay's certificate fingerprint")
+    .option('--json', 'print the offer, progress and the end as JSON lines')
+    .action(
+      async (
+        code: string,
+        opts: { to?: string; relay?: string; relayFingerprint?: string; json?: boolean },
+        cmd: Command,
+      ) => {
+        const { receiveCommand } = await import('./file-code-commands.js');
+        await receiveCommand(code, { ...opts, json: opts.json === true || cmd.parent?.opts().json === true });
+      },
+    );
 
   file
     .command('list')
