@@ -24,6 +24,7 @@ import { RelayClient } from '../transport/relay-client.js';
 import { meetFileCode, type MetSender } from './code-meet.js';
 import type { FileMethodResults } from './files-contract.js';
 import { FileReceiver } from './file-receiver.js';
+import type { ReceivingSession } from './file-receiving-session.js';
 import { FileStore } from './file-store.js';
 import { moveOut } from './move-out.js';
 import type { TransferView } from './transfer-view.js';
@@ -35,6 +36,8 @@ const HEARTBEAT_MS = 5_000;
 const DEAD_AFTER_MS = 15_000;
 /** Most dials of the sender after the first one, over a transfer's life (each after a dropped link). */
 const MAX_REDIALS = 30;
+/** How long the receiver waits for the sender to end the files stream after its COMPLETE, in ms. */
+const SENDER_END_MS = 10_000;
 /** How long one dial of the sender may take, in ms. */
 const DIAL_TIMEOUT_MS = 15_000;
 
@@ -114,6 +117,8 @@ function relayOf(invite: Invite, given: CodeReceiveOptions['relay']): NonNullabl
 /** One transfer from the sender: its links (the first and any after a drop) and the receiving side. */
 class Transfer {
   private mux: Mux | undefined;
+  /** The session of the sender's latest `files` stream. */
+  private session: ReceivingSession | undefined;
   private result: { resolve(v: TransferView): void; reject(e: Error): void } | undefined;
   private ended = false;
   private redials = 0;
@@ -131,12 +136,27 @@ class Transfer {
     this.receiver.events.on('changed', (view) => {
       if (view.peer.fingerprint !== this.sender.fingerprint) return;
       this.opts.on?.progress?.(view);
-      if (view.state === 'done') return this.finish(view);
+      // Done here once the COMPLETE is written: the link stays until the sender ended the stream, so
+      // the COMPLETE reaches it (the sender's own `done` waits for it).
+      if (view.state === 'done') return void this.afterSenderEnded().then(() => this.finish(view));
       if (view.state === 'failed' || view.state === 'cancelled')
         this.fail(new ClawError('TRANSFER_FAILED', `not received: ${view.why ?? `the transfer ${view.state}`}`));
     });
     this.dial().catch((err: unknown) => this.fail(err as Error));
     return done;
+  }
+
+  /** Resolves once the sender ended the files stream, or after SENDER_END_MS. */
+  private afterSenderEnded(): Promise<void> {
+    const session = this.session;
+    if (!session) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, SENDER_END_MS);
+      void session.settled.finally(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   private finish(view: TransferView): void {
@@ -173,9 +193,10 @@ class Transfer {
       this.opts.on?.note?.(`the link to ${this.sender.name} dropped (${errorMessage(err)}); dialing again`);
       void this.redial();
     });
-    // The guest flag: where this node is not let in (any more), its hello is no request to pair.
+    // The guest flag: where this node is not let in (any more), its hello is no request to pair. No
+    // features: it answers no splice, traversal or terminal, so the sender asks for none.
     mux
-      .open(CONTROL_SERVICE, ownHello(RECEIVER_NAME, [], undefined, undefined, true))
+      .open(CONTROL_SERVICE, { ...ownHello(RECEIVER_NAME, [], undefined, undefined, true), features: [] })
       .then((control) => {
         control.on('error', () => undefined);
         control.resume();
@@ -212,7 +233,7 @@ class Transfer {
     const problem = filesOpenArgsProblem(req.args);
     if (problem) return req.reject('BAD_REQUEST', problem);
     const stream = req.accept();
-    this.receiver.serve(
+    this.session = this.receiver.serve(
       stream,
       { fingerprint: this.sender.fingerprint, name: this.sender.name },
       filesOpenVersion(req.args),

@@ -27,12 +27,13 @@ import { until } from '../helpers/wait.js';
 
 after(stopAll);
 
-let sender: AgentProc;
+let sender: { home: string; agent: AgentProc };
 let work = '';
 
 before(async () => {
   const relay = await startRelay();
-  sender = await startAgent(tempHome('code-sender'), { name: 'sender', relay: relay.url });
+  const home = tempHome('code-sender');
+  sender = { home, agent: await startAgent(home, { name: 'sender', relay: relay.url }) };
   work = tempHome('code-work');
 });
 
@@ -62,8 +63,14 @@ async function offer(paths: string[], extra: string[] = []): Promise<{ proc: Pro
 /** The send command's end: its exit code and its last JSON line's event. */
 async function ended(proc: Proc): Promise<{ code: number | null; last: { event: string; why?: string } }> {
   await until('the send command ended', () => proc.child.exitCode !== null, 90_000);
-  const lines = proc.stdout().trim().split('\n');
-  return { code: proc.child.exitCode, last: JSON.parse(lines.at(-1)!) as { event: string; why?: string } };
+  // The last event line (a failure's error line comes after it).
+  const events = proc
+    .stdout()
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { event?: string; why?: string })
+    .filter((l) => l.event !== undefined);
+  return { code: proc.child.exitCode, last: events.at(-1) as { event: string; why?: string } };
 }
 
 /** A code with one character of its secret changed: the same rendezvous, the wrong password. */
