@@ -122,6 +122,8 @@ class Transfer {
   private result: { resolve(v: TransferView): void; reject(e: Error): void } | undefined;
   private ended = false;
   private redials = 0;
+  /** Why the last session failed, for the error when the sender cannot be reached again. */
+  private lastFailure: string | undefined;
 
   constructor(
     private readonly relay: RelayClient,
@@ -139,8 +141,12 @@ class Transfer {
       // Done here once the COMPLETE is written: the link stays until the sender ended the stream, so
       // the COMPLETE reaches it (the sender's own `done` waits for it).
       if (view.state === 'done') return void this.afterSenderEnded().then(() => this.finish(view));
-      if (view.state === 'failed' || view.state === 'cancelled')
-        this.fail(new ClawError('TRANSFER_FAILED', `not received: ${view.why ?? `the transfer ${view.state}`}`));
+      if (view.state === 'cancelled')
+        this.fail(new ClawError('TRANSFER_FAILED', `not received: ${view.why ?? 'the transfer was cancelled'}`));
+      // A stream that broke fails its session, not the transfer: the sender carries it on over the
+      // next link. A failure it cannot carry on ends its offer, and the sender then hangs up on this
+      // node and refuses it (the dial below says why).
+      if (view.state === 'failed') this.lastFailure = view.why;
     });
     this.dial().catch((err: unknown) => this.fail(err as Error));
     return done;
@@ -207,8 +213,12 @@ class Transfer {
   /** Dials again after a drop, backing off, a bounded number of times. */
   private async redial(): Promise<void> {
     while (!this.ended) {
-      if (this.redials++ >= MAX_REDIALS)
-        return this.fail(new ClawError('TRANSFER_FAILED', `lost ${this.sender.name} ${MAX_REDIALS} times: given up`));
+      if (this.redials++ >= MAX_REDIALS) {
+        const last = this.lastFailure ? ` (last: ${this.lastFailure})` : '';
+        return this.fail(
+          new ClawError('TRANSFER_FAILED', `lost ${this.sender.name} ${MAX_REDIALS} times: given up${last}`),
+        );
+      }
       await new Promise((r) => setTimeout(r, backoffDelayMs(Math.min(this.redials - 1, 3))));
       try {
         return await this.dial();

@@ -4,7 +4,8 @@
  * (items 1 and 3): the file arrives byte-exact, and afterwards the sender lists no new peer and no
  * pending request; a wrong code tried once ends the offer, and the right one is refused after it;
  * a used and an expired code are refused with a clear message; a folder arrives whole, and a name
- * that exists in the target already is kept, the new one renamed.
+ * that exists in the target already is kept, the new one renamed; the relay restarted with half
+ * of a file across carries on from what arrived (item 4).
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -22,16 +23,18 @@ import {
   tempHome,
   type AgentProc,
   type Proc,
+  type RelayProc,
 } from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
 
 after(stopAll);
 
 let sender: { home: string; agent: AgentProc };
+let relay: RelayProc;
 let work = '';
 
 before(async () => {
-  const relay = await startRelay();
+  relay = await startRelay();
   const home = tempHome('code-sender');
   sender = { home, agent: await startAgent(home, { name: 'sender', relay: relay.url }) };
   work = tempHome('code-work');
@@ -163,5 +166,41 @@ test(
     assert.deepEqual(treeOf(join(to, 'photos (1)')), treeOf(folder), 'the whole folder, byte-exact');
     assert.equal(readFileSync(join(to, 'photos', 'mine.txt'), 'utf8'), 'already here\n', 'not overwritten');
     assert.equal((await ended(proc)).code, 0, proc.stderr());
+  },
+);
+
+test(
+  'the link dropped at half way (the relay restarted) carries on without sending again what arrived',
+  { timeout: 300_000 },
+  async () => {
+    const big = join(work, 'resumed.bin');
+    const bytes = 48 * 1024 * 1024;
+    writeFileSync(big, randomBytes(bytes));
+    const { proc, offer: o } = await offer([big]);
+    const to = join(work, 'resumed');
+    const receiver = startProcess(['file', 'receive', o.link, '--to', to, '--json']);
+    const progress = () =>
+      receiver
+        .stdout()
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('{"event":"progress"'))
+        .map((l) => JSON.parse(l) as { bytesDone: number });
+    const atDrop = await until(
+      'half of the file arrived',
+      () => progress().find((p) => p.bytesDone >= bytes / 2)?.bytesDone,
+      120_000,
+    );
+    await relay.proc.stop();
+    relay = await startRelay(relay.port);
+    await until('the receive command ended', () => receiver.child.exitCode !== null, 180_000);
+    assert.equal(receiver.child.exitCode, 0, `file receive: ${receiver.stderr()}`);
+    assert.equal(sha(join(to, 'resumed.bin')), sha(big), 'byte-exact after the drop');
+    const end = await ended(proc);
+    assert.equal(end.code, 0, proc.stderr());
+    const done = end.last as unknown as CodeOfferInfo;
+    const sent = done.progress?.bytesSent ?? 0;
+    // Sending it all again would put at least what had arrived plus the whole file on the wire.
+    assert.ok(sent < bytes + atDrop, `sent ${sent} bytes for ${bytes}, ${atDrop} of them there at the drop`);
   },
 );
