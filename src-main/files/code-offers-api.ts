@@ -16,7 +16,8 @@ type Handlers = {
 /** The three methods, for the files domain (files-domain.ts). */
 export function codeOfferHandlers(offers: CodeOffers): Handlers {
   return {
-    'files.sendCode': (p) => offers.offer(p.paths, p.ttlSeconds === undefined ? undefined : p.ttlSeconds * 1000),
+    'files.sendCode': (p) =>
+      offers.offer(p.paths, p.ttlSeconds === undefined ? undefined : p.ttlSeconds * 1000),
     'files.codeOffers': () => offers.list(),
     'files.cancelCode': (p) => offers.cancel(p.id),
   };

@@ -52,9 +52,9 @@ interface Offer {
   timer: NodeJS.Timeout | undefined;
 }
 
-
 const ENDED: ReadonlySet<CodeOfferInfo['state']> = new Set(['done', 'failed', 'cancelled', 'expired']);
-const transferEnded = (t: TransferInfo) => t.state === 'done' || t.state === 'failed' || t.state === 'cancelled';
+const transferEnded = (t: TransferInfo) =>
+  t.state === 'done' || t.state === 'failed' || t.state === 'cancelled';
 
 export class CodeOffers {
   /** `changed`: an offer was made, taken, moved on or ended (the `file.codeOffer` event). */
@@ -207,7 +207,10 @@ export class CodeOffers {
     this.changed(offer);
     this.deps.log.info({ offer: id, by: by.fingerprint }, `file offer ${id} taken by ${by.name}`);
     try {
-      const view = await this.deps.sender.send({ fingerprint: by.fingerprint, record: { name: by.name } }, offer.paths);
+      const view = await this.deps.sender.send(
+        { fingerprint: by.fingerprint, record: { name: by.name } },
+        offer.paths,
+      );
       offer.info.transfer = view.id;
       this.changed(offer);
       met.send(
@@ -233,7 +236,11 @@ export class CodeOffers {
     offer.info.progress = { ...t, peer: { ...t.peer }, names: [...t.names] };
     if (transferEnded(t)) {
       if (t.state === 'failed') this.deps.sender.cancel(t.id, t.why ?? 'failed');
-      return this.end(offer, t.state === 'done' ? 'done' : t.state === 'failed' ? 'failed' : 'cancelled', t.why);
+      return this.end(
+        offer,
+        t.state === 'done' ? 'done' : t.state === 'failed' ? 'failed' : 'cancelled',
+        t.why,
+      );
     }
     // Past the code's deadline a receiver that went away is not waited for again.
     if (t.state === 'waiting' && this.now() >= offer.deadline) return this.expireTaken(offer);
@@ -277,7 +284,8 @@ export class CodeOffers {
   /** Ended offers beyond MAX_ENDED_OFFERS go, oldest first. */
   private trim(): void {
     const ended = [...this.offers.values()].filter((o) => ENDED.has(o.info.state));
-    for (const o of ended.slice(0, Math.max(0, ended.length - MAX_ENDED_OFFERS))) this.offers.delete(o.info.id);
+    for (const o of ended.slice(0, Math.max(0, ended.length - MAX_ENDED_OFFERS)))
+      this.offers.delete(o.info.id);
   }
 }
 

@@ -100,7 +100,10 @@ export async function receiveWithCode(opts: CodeReceiveOptions): Promise<CodeRec
 }
 
 /** Where a code is met: the invite's relay, else the one given. */
-function relayOf(invite: Invite, given: CodeReceiveOptions['relay']): NonNullable<CodeReceiveOptions['relay']> {
+function relayOf(
+  invite: Invite,
+  given: CodeReceiveOptions['relay'],
+): NonNullable<CodeReceiveOptions['relay']> {
   if (invite.relayUrl)
     return {
       url: invite.relayUrl,
@@ -142,7 +145,9 @@ class Transfer {
       // the COMPLETE reaches it (the sender's own `done` waits for it).
       if (view.state === 'done') return void this.afterSenderEnded().then(() => this.finish(view));
       if (view.state === 'cancelled')
-        this.fail(new ClawError('TRANSFER_FAILED', `not received: ${view.why ?? 'the transfer was cancelled'}`));
+        this.fail(
+          new ClawError('TRANSFER_FAILED', `not received: ${view.why ?? 'the transfer was cancelled'}`),
+        );
       // A stream that broke fails its session, not the transfer: the sender carries it on over the
       // next link. A failure it cannot carry on ends its offer, and the sender then hangs up on this
       // node and refuses it (the dial below says why).
@@ -158,10 +163,11 @@ class Transfer {
     if (!session) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, SENDER_END_MS);
-      void session.settled.finally(() => {
+      const done = () => {
         clearTimeout(timer);
         resolve();
-      });
+      };
+      session.settled.then(done, done);
     });
   }
 
@@ -197,7 +203,7 @@ class Transfer {
     mux.on('close', (err) => {
       if (this.ended) return;
       this.opts.on?.note?.(`the link to ${this.sender.name} dropped (${errorMessage(err)}); dialing again`);
-      void this.redial();
+      this.redial().catch((e: unknown) => this.fail(e as Error));
     });
     // The guest flag: where this node is not let in (any more), its hello is no request to pair. No
     // features: it answers no splice, traversal or terminal, so the sender asks for none.

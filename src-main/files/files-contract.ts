@@ -74,7 +74,12 @@ export const fileMethodParams = {
     z
       .object({
         paths: z.array(absolutePath(z)).min(1).max(FILES_SEND_PATHS_MAX),
-        ttlSeconds: z.number().int().min(10).max(24 * 3600).optional(),
+        ttlSeconds: z
+          .number()
+          .int()
+          .min(10)
+          .max(24 * 3600)
+          .optional(),
       })
       .strict(),
   /** The offers made with a code: open ones, then the last that ended. */

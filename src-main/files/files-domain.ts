@@ -14,13 +14,17 @@ export const filesDomain: DomainDescription = {
   contract: filesContract,
   // The service's modules load when an agent creates the domain, not when a client reads the list.
   create: async (ctx) => {
-    const [{ createFiles }, { fileEventSources, fileHandlers }, { CodeOffers }, { codeOfferHandlers, onCodeOffer }] =
-      await Promise.all([
-        import('./file-service.js'),
-        import('./files-api.js'),
-        import('./code-offers.js'),
-        import('./code-offers-api.js'),
-      ]);
+    const [
+      { createFiles },
+      { fileEventSources, fileHandlers },
+      { CodeOffers },
+      { codeOfferHandlers, onCodeOffer },
+    ] = await Promise.all([
+      import('./file-service.js'),
+      import('./files-api.js'),
+      import('./code-offers.js'),
+      import('./code-offers-api.js'),
+    ]);
     const files = createFiles({
       home: ctx.home,
       log: ctx.log,

@@ -64,7 +64,9 @@ export function fileCodeNonce(counter: number): Uint8Array {
 
 /** A pairing invite (`clawbridge://join?…`) as a file offer's link; anything else as it is. */
 export function fileCodeLink(invite: string): string {
-  return invite.startsWith(INVITE_PREFIX) ? FILE_CODE_LINK_PREFIX + invite.slice(INVITE_PREFIX.length) : invite;
+  return invite.startsWith(INVITE_PREFIX)
+    ? FILE_CODE_LINK_PREFIX + invite.slice(INVITE_PREFIX.length)
+    : invite;
 }
 
 /** A file offer's link as the pairing invite it carries; a code or another text as it is. */

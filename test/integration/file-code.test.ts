@@ -104,7 +104,11 @@ test(
     const end = await ended(proc);
     assert.equal(end.code, 0, `file send --code: ${proc.stderr()}`);
     assert.equal(end.last.event, 'done', 'the sender saw it done');
-    assert.match(proc.stdout(), /"event":"taken".*"by":\{"name":"code receiver"/, 'the sender saw who took it');
+    assert.match(
+      proc.stdout(),
+      /"event":"taken".*"by":\{"name":"code receiver"/,
+      'the sender saw who took it',
+    );
     // The receiver was a guest for this transfer only: gone from the list once it ended.
     await until(
       'the sender lists the peers it had before',
@@ -120,20 +124,24 @@ test(
   },
 );
 
-test('a wrong code tried once ends the offer; the right one is refused after it', { timeout: 180_000 }, async () => {
-  const small = join(work, 'small.txt');
-  writeFileSync(small, 'for the right code only\n');
-  const { proc, offer: o } = await offer([small]);
-  const wrong = o.link.replace(o.code, wrongCode(o.code));
-  const tried = await cli(['file', 'receive', wrong, '--to', join(work, 'wrong')], 60_000);
-  assert.notEqual(tried.code, 0, 'a wrong code fails');
-  const end = await ended(proc);
-  assert.notEqual(end.code, 0, 'the offer ended with the wrong guess');
-  assert.match(end.last.why ?? '', /wrong code was tried/, JSON.stringify(end.last));
-  const right = await cli(['file', 'receive', o.link, '--to', join(work, 'wrong')], 60_000);
-  assert.notEqual(right.code, 0, 'the right code is no good after a wrong guess');
-  assert.match(right.stderr, /nobody .* is waiting for it|not valid/, right.stderr);
-});
+test(
+  'a wrong code tried once ends the offer; the right one is refused after it',
+  { timeout: 180_000 },
+  async () => {
+    const small = join(work, 'small.txt');
+    writeFileSync(small, 'for the right code only\n');
+    const { proc, offer: o } = await offer([small]);
+    const wrong = o.link.replace(o.code, wrongCode(o.code));
+    const tried = await cli(['file', 'receive', wrong, '--to', join(work, 'wrong')], 60_000);
+    assert.notEqual(tried.code, 0, 'a wrong code fails');
+    const end = await ended(proc);
+    assert.notEqual(end.code, 0, 'the offer ended with the wrong guess');
+    assert.match(end.last.why ?? '', /wrong code was tried/, JSON.stringify(end.last));
+    const right = await cli(['file', 'receive', o.link, '--to', join(work, 'wrong')], 60_000);
+    assert.notEqual(right.code, 0, 'the right code is no good after a wrong guess');
+    assert.match(right.stderr, /nobody .* is waiting for it|not valid/, right.stderr);
+  },
+);
 
 test('an expired code is refused with a clear message', { timeout: 120_000 }, async () => {
   const small = join(work, 'expiring.txt');

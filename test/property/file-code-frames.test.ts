@@ -67,7 +67,9 @@ describe('file offer frames', () => {
 
   it('hostile bytes only fail as PAIRING_FAILED', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 9000 }), (bytes) => onlyRefused(() => pair().receiver.open(bytes, 'x'))),
+      fc.property(fc.uint8Array({ maxLength: 9000 }), (bytes) =>
+        onlyRefused(() => pair().receiver.open(bytes, 'x')),
+      ),
       { numRuns: RUNS },
     );
   });
@@ -79,7 +81,10 @@ describe('file offer frames', () => {
         const sealed = sender.seal(f);
         const i = at % sealed.length;
         sealed[i] = sealed[i]! ^ flip;
-        assert.throws(() => receiver.open(sealed, 'the offer'), (err) => isClawError(err, 'PAIRING_FAILED'));
+        assert.throws(
+          () => receiver.open(sealed, 'the offer'),
+          (err) => isClawError(err, 'PAIRING_FAILED'),
+        );
       }),
       { numRuns: RUNS },
     );
@@ -110,8 +115,16 @@ describe('file offer frames', () => {
       }),
       { numRuns: RUNS },
     );
-    assert.equal(readFileCodeFrame({ t: 'ready', names: [], files: -1, bytes: 0 }), undefined, 'a negative count');
-    assert.equal(readFileCodeFrame({ t: 'ready', names: [''], files: 0, bytes: 0 }), undefined, 'an empty name');
+    assert.equal(
+      readFileCodeFrame({ t: 'ready', names: [], files: -1, bytes: 0 }),
+      undefined,
+      'a negative count',
+    );
+    assert.equal(
+      readFileCodeFrame({ t: 'ready', names: [''], files: 0, bytes: 0 }),
+      undefined,
+      'an empty name',
+    );
   });
 
   it('the offer link carries the pairing invite, both ways', () => {
@@ -121,7 +134,13 @@ describe('file offer frames', () => {
         const link = fileCodeLink(invite);
         assert.ok(link.startsWith(FILE_CODE_LINK_PREFIX), `a file link: ${link}`);
         assert.equal(fileCodeInvite(link), invite, 'the invite again');
-        assert.equal(fileCodeInvite(` ${link.toUpperCase().slice(0, FILE_CODE_LINK_PREFIX.length)}${link.slice(FILE_CODE_LINK_PREFIX.length)}`), invite, 'any case, spaces');
+        assert.equal(
+          fileCodeInvite(
+            ` ${link.toUpperCase().slice(0, FILE_CODE_LINK_PREFIX.length)}${link.slice(FILE_CODE_LINK_PREFIX.length)}`,
+          ),
+          invite,
+          'any case, spaces',
+        );
         assert.ok(invite.startsWith(INVITE_PREFIX), 'a pairing invite');
       }),
       { numRuns: 50 },

@@ -16,7 +16,7 @@ import { printJsonLine, printLine, printNote, printProgress, useJsonLines } from
 import { exitAfterOutput } from '../../cli/output-errors.js';
 import { STOP_SIGNALS } from '../../cli/stop-signals.js';
 import type { CodeOfferInfo, TransferInfo } from '../files-contract.js';
-import { progressLine } from './file-commands.js';
+import { progressLine } from './file-progress.js';
 
 /** How often the sender reads its offer besides the events, in ms (an event lost costs no more). */
 const POLL_MS = 1000;
@@ -158,7 +158,12 @@ function followOffer(
       over = true;
       off();
       clearInterval(poll);
-      reject(new ClawError('NO_AGENT', 'the local agent stopped, and the offer with it: send again for a new code'));
+      reject(
+        new ClawError(
+          'NO_AGENT',
+          'the local agent stopped, and the offer with it: send again for a new code',
+        ),
+      );
     });
     const poll = setInterval(() => {
       client.call('files.codeOffers', {}, 10_000).then(
@@ -224,7 +229,12 @@ export async function receiveCommand(text: string, opts: ReceiveOpts): Promise<v
     text,
     dir,
     ...(opts.relay
-      ? { relay: { url: opts.relay, ...(opts.relayFingerprint ? { fingerprint: opts.relayFingerprint } : {}) } }
+      ? {
+          relay: {
+            url: opts.relay,
+            ...(opts.relayFingerprint ? { fingerprint: opts.relayFingerprint } : {}),
+          },
+        }
       : {}),
     on: {
       met: (sender, own) => {
@@ -260,7 +270,8 @@ export async function receiveCommand(text: string, opts: ReceiveOpts): Promise<v
   const { transfer, moved } = result;
   if (json) return printJsonLine({ event: 'done', ...transfer, moved });
   for (const m of moved.moved) {
-    if (m.to !== resolve(dir, m.name)) printNote(`${m.name} exists in ${dir} already: kept it, saved as ${m.to}`);
+    if (m.to !== resolve(dir, m.name))
+      printNote(`${m.name} exists in ${dir} already: kept it, saved as ${m.to}`);
     printLine(m.to);
   }
   for (const s of moved.skipped) printNote(`not saved: ${s.name} (${s.why})`);
