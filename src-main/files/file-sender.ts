@@ -130,7 +130,7 @@ export class FileSender {
 
   /** Sends `paths` to the peer `entry` (or carries on an unfinished transfer of the same files). */
   async send(
-    entry: Pick<ReadonlyPeerEntry, 'fingerprint' | 'record'>,
+    entry: { readonly fingerprint: string; readonly record: Pick<ReadonlyPeerEntry['record'], 'name'> },
     paths: readonly string[],
   ): Promise<TransferView> {
     const walked = await walkTree(paths);

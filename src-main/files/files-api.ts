@@ -19,8 +19,11 @@ export interface FilesApiDeps {
   peers: Pick<PeerDirectory, 'peerEntries' | 'self'>;
 }
 
+/** The methods of offers made with a code: code-offers-api.ts answers them. */
+export type CodeOfferMethod = 'files.sendCode' | 'files.codeOffers' | 'files.cancelCode';
+
 type Handlers = {
-  [M in keyof FileMethodResults]: (
+  [M in Exclude<keyof FileMethodResults, CodeOfferMethod>]: (
     params: MethodParams<M>,
   ) => Promise<FileMethodResults[M]> | FileMethodResults[M];
 };

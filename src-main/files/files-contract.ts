@@ -65,6 +65,27 @@ export const fileMethodParams = {
   /** Deletes received files from the inbox. */
   'files.delete': ({ z }: ParamsContext) =>
     z.object({ ids: z.array(receivedId(z)).min(1).max(10_000) }).strict(),
+  /**
+   * Offers files and folders to whoever holds the one-time code it answers (ADR 0124): no pairing; the
+   * code's holder is let in for this one transfer. `ttlSeconds`: how long the code may be taken
+   * (default 600).
+   */
+  'files.sendCode': ({ z }: ParamsContext) =>
+    z
+      .object({
+        paths: z.array(absolutePath(z)).min(1).max(FILES_SEND_PATHS_MAX),
+        ttlSeconds: z
+          .number()
+          .int()
+          .min(10)
+          .max(24 * 3600)
+          .optional(),
+      })
+      .strict(),
+  /** The offers made with a code: open ones, then the last that ended. */
+  'files.codeOffers': ({ z }: ParamsContext) => z.object({}).strict(),
+  /** Cancels an offer made with a code, by its id or code: the code is retired, a transfer stopped. */
+  'files.cancelCode': ({ z }: ParamsContext) => z.object({ id: z.string().min(1).max(64) }).strict(),
 } as const;
 
 export type TransferState =
@@ -105,6 +126,35 @@ export interface TransferInfo {
   received?: string;
   treeHash?: string;
   startedAt: string;
+}
+
+/**
+ * An offer made with a code (`files.sendCode`, the `file.codeOffer` event): `open` until someone tries
+ * the code, `checking` while that one's PAKE runs, `taken` while the transfer to it runs, then how it
+ * ended.
+ */
+export interface CodeOfferInfo {
+  id: string;
+  /** The code to read aloud, `K7QX-M2RT-9WZA`. */
+  code: string;
+  /** The code with where to meet (`clawbridge://file?invite=…&relay=…`): what `file receive` takes. */
+  link: string;
+  /** The relay's page for a browser to take the code, when the code waits on a relay. */
+  page?: string;
+  expiresAt: string;
+  state: 'open' | 'checking' | 'taken' | 'done' | 'failed' | 'cancelled' | 'expired';
+  /** What is offered: the top-level names, how many files, how many bytes. */
+  names: string[];
+  files: number;
+  bytes: number;
+  /** Who took it: the node the code's PAKE confirmed (a throwaway identity), to compare. */
+  by?: { name: string; fingerprint: string; short: string };
+  /** The transfer to it, once taken, and where that stands. */
+  transfer?: string;
+  progress?: TransferInfo;
+  /** Why it failed, was cancelled or expired. */
+  why?: string;
+  endedAt?: string;
 }
 
 /** One entry of the file inbox: what one transfer brought. */
@@ -162,6 +212,9 @@ export interface FileMethodResults {
     notKept: Array<{ id: string; path: string; why: string }>;
   };
   'files.delete': { deleted: number };
+  'files.sendCode': CodeOfferInfo;
+  'files.codeOffers': CodeOfferInfo[];
+  'files.cancelCode': CodeOfferInfo;
 }
 
 export interface FileEvents {
@@ -169,13 +222,15 @@ export interface FileEvents {
   'file.transfer': TransferInfo;
   /** A transfer arrived whole and verified in the file inbox. */
   'file.received': ReceivedInfo;
+  /** An offer made with a code was taken, moved on (its transfer's progress) or ended. */
+  'file.codeOffer': CodeOfferInfo;
 }
 
 /** What the files domain brings to the contract at run time. */
 export const filesContract = {
   methods: fileMethodParams,
   permissions: FILES_WORDS,
-  events: { 'file.transfer': {}, 'file.received': {} },
+  events: { 'file.transfer': {}, 'file.received': {}, 'file.codeOffer': {} },
 } satisfies ContractPiece;
 
 declare module '../api/contract.js' {

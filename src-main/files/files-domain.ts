@@ -2,7 +2,7 @@
  * The files domain as the composition root lists it (links/domain.ts, app/domains.ts): the `files`
  * service registered at once, its store opened and saved transfers resumed before the node starts
  * (file-service.ts); the `files.*` methods and the `file.transfer` and `file.received` events
- * (files-api.ts).
+ * (files-api.ts); offers made with a code to someone who is no peer (code-offers.ts, ADR 0124).
  */
 import type { DomainDescription } from '../links/domain.js';
 import { filesContract } from './files-contract.js';
@@ -14,9 +14,16 @@ export const filesDomain: DomainDescription = {
   contract: filesContract,
   // The service's modules load when an agent creates the domain, not when a client reads the list.
   create: async (ctx) => {
-    const [{ createFiles }, { fileEventSources, fileHandlers }] = await Promise.all([
+    const [
+      { createFiles },
+      { fileEventSources, fileHandlers },
+      { CodeOffers },
+      { codeOfferHandlers, onCodeOffer },
+    ] = await Promise.all([
       import('./file-service.js'),
       import('./files-api.js'),
+      import('./code-offers.js'),
+      import('./code-offers-api.js'),
     ]);
     const files = createFiles({
       home: ctx.home,
@@ -25,13 +32,24 @@ export const filesDomain: DomainDescription = {
       peers: ctx.peers,
       connections: ctx.connections,
     });
+    // Offers made with a code (ADR 0124): their receivers are guests for one transfer, sent to as peers.
+    const offers = new CodeOffers({
+      codes: ctx.codes,
+      guests: ctx.services,
+      sender: files.sender,
+      log: ctx.log,
+    });
     const events = fileEventSources({ files });
     return {
-      parts: { beforeNode: [files.part] },
-      handlers: fileHandlers({ files, peers: ctx.peers }),
+      parts: {
+        beforeNode: [files.part],
+        afterNode: [{ name: 'file offers', stop: () => offers.stop() }],
+      },
+      handlers: { ...fileHandlers({ files, peers: ctx.peers }), ...codeOfferHandlers(offers) },
       events: {
         'file.transfer': (listener) => events.onFileTransfer(listener),
         'file.received': (listener) => events.onFileReceived(listener),
+        'file.codeOffer': (listener) => onCodeOffer(offers, listener),
       },
     };
   },

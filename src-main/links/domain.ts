@@ -122,6 +122,11 @@ export interface IssueOptions {
    */
   onSpent?: () => void;
   /**
+   * Called when the PAKE with the code failed (a wrong code, an aborted or timed-out exchange): the
+   * code was used up by that try (onSpent came first), and no `onMet` follows.
+   */
+  onFailed?: (why: string) => void;
+  /**
    * What the code is for: the word of the `clawbridge USE join` command that takes it (`group`). A
    * joiner's hello names its use, and a code is met only by its own, so a code typed into another
    * command is refused before it is spent (protocol/pairing-wire.ts).

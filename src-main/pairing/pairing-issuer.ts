@@ -103,6 +103,8 @@ type IssuedCode =
       handoff?: (met: MetCode) => Promise<void>;
       /** Told when the code is tried, before the PAKE (IssueOptions.onSpent). */
       spent?: () => void;
+      /** Told when the PAKE with the code failed (IssueOptions.onFailed). */
+      failed?: (why: string) => void;
       /** What a domain's code is for (IssueOptions.use); pairing's own when absent. */
       use?: string;
     }
@@ -221,6 +223,7 @@ export class CodeIssuer {
       mine,
       ...(handoff ? { handoff } : {}),
       ...(opts.onSpent ? { spent: opts.onSpent } : {}),
+      ...(opts.onFailed ? { failed: opts.onFailed } : {}),
       ...(opts.use ? { use: opts.use } : {}),
     });
     // By tag: a relay that takes LISTEN_TAG derives the alias, so nobody can squat a node ID there.
@@ -408,6 +411,7 @@ export class CodeIssuer {
         message: why.replace(/ — ask for a new code$/, ''),
       });
       setTimeout(() => held.close('pairing failed'), 200).unref();
+      active.failed?.(why);
       return;
     }
     if (result.peerFingerprint === this.deps.identity.fingerprint) {

@@ -38,8 +38,8 @@ export function encodeRefusal(refusal: PairRefusal): Uint8Array {
 
 /**
  * What a code is for, as its hello names it: `pair` (pairing's own, named by no suffix: the hello of
- * every release before uses came so) or a domain's (`group`), the word of the `clawbridge USE join`
- * command that joins with it. A code is met only by a hello of its own use, so one typed into the
+ * every release before uses came so) or a domain's (`group`, `file`), the word of the `clawbridge USE join`
+ * command that joins with it (`file receive` for `file`). A code is met only by a hello of its own use, so one typed into the
  * wrong command is refused before it is burnt.
  */
 const CODE_USE = /^[a-z]{1,16}$/;
@@ -70,7 +70,7 @@ export function refusalError(frame: Uint8Array, code = 'CODE'): ClawError | unde
         'BAD_PAIR_CODE',
         ...commandArgs(
           `${code} is not a code for this command: its node made it for `,
-          hereHint([parsed.use, 'join', code]),
+          hereHint(parsed.use === 'file' ? ['file', 'receive', code] : [parsed.use, 'join', code]),
           ' (the code is still good)',
         ),
       );

@@ -26,6 +26,7 @@ import {
   useJsonLines,
 } from '../../cli/output.js';
 import { exitAfterOutput } from '../../cli/output-errors.js';
+import { BAR_CELLS, progressLine } from './file-progress.js';
 import { requireHome } from '../../cli/home-missing.js';
 import { STOP_SIGNALS } from '../../cli/stop-signals.js';
 import { plainPunctuation } from '../../cli/plain-punctuation.js';
@@ -36,9 +37,6 @@ import { AGENT_WAIT_MS, waitSpan } from '../../cli/term-reattach.js';
 export const SEND_CALL_TIMEOUT_MS = 30 * 60_000;
 /** How often `file send` reads the transfer besides its events, in ms (an event lost costs no more). */
 const POLL_MS = 1000;
-/** Width of the progress bar, in cells. */
-const BAR_CELLS = 24;
-
 /** `--conflict`, checked here. */
 export function parseConflict(value: string | undefined): ConflictMode {
   if (value === undefined) return 'rename';
@@ -48,24 +46,7 @@ export function parseConflict(value: string | undefined): ConflictMode {
   return value as ConflictMode;
 }
 
-/** `m:ss` or `h:mm:ss`. */
-export function clock(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const ss = String(s % 60).padStart(2, '0');
-  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
-}
-
-/** One progress line: bar, percent, bytes, rate, ETA, files. */
-export function progressLine(t: TransferInfo, cells = BAR_CELLS): string {
-  const frac = t.bytes > 0 ? Math.min(1, t.bytesDone / t.bytes) : t.files > 0 ? t.filesDone / t.files : 1;
-  const full = Math.round(frac * cells);
-  const bar = `[${'#'.repeat(full)}${'-'.repeat(cells - full)}]`;
-  const rate = t.rate > 0 ? `${formatBytes(t.rate)}/s` : '-';
-  const eta = t.rate > 0 ? clock((t.bytes - t.bytesDone) / t.rate) : '-';
-  return `${bar} ${String(Math.floor(frac * 100)).padStart(3)}%  ${formatBytes(t.bytesDone)}/${formatBytes(t.bytes)}  ${rate}  ETA ${eta}  files ${t.filesDone}/${t.files}`;
-}
+export { clock, progressLine } from './file-progress.js';
 
 /** The table `file list` prints. */
 export function receivedTable(list: readonly ReceivedInfo[]): string {
@@ -335,19 +316,62 @@ export function registerFileCommands(program: Command): void {
     .option('--json', 'print JSON');
 
   file
-    .command('send <peer> <paths...>')
+    .command('send <peer> [paths...]')
     .description(
-      'send files and folders (recursively) to PEER and wait until it verified every byte; an interrupted transfer carries on where it stopped',
+      'send files and folders (recursively) to PEER and wait until it verified every byte; an interrupted transfer carries on where it stopped; with --code, to anyone who has the code it prints (no pairing)',
     )
+    .option('--code', 'offer PATH… (every argument a path) to whoever takes the one-time code printed')
+    .option('--ttl <seconds>', 'with --code: how long the code may be taken (default 600)')
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print progress events as JSON lines')
     .addHelpText(
       'after',
-      '\nThe peer must allow it: there, `clawbridge peers allow NAME files`. Received files wait in its\nfile inbox until `clawbridge file get DIR` moves them out. Running the same `file send` again after\na failure sends only what is missing. Ctrl-C stops the transfer, as scp does: the peer removes\nwhat had arrived of it.\n\nExamples:\n  clawbridge file send laptop report.pdf\n  clawbridge file send nas ~/photos/2026 ~/notes.txt',
+      '\nThe peer must allow it: there, `clawbridge peers allow NAME files`. Received files wait in its\nfile inbox until `clawbridge file get DIR` moves them out. Running the same `file send` again after\na failure sends only what is missing. Ctrl-C stops the transfer, as scp does: the peer removes\nwhat had arrived of it.\n\nWith --code the files go to someone who is no peer: the command prints a one-time code and a\nlink, and the other side runs `clawbridge file receive CODE-OR-LINK` (no agent, no pairing).\n\nExamples:\n  clawbridge file send laptop report.pdf\n  clawbridge file send nas ~/photos/2026 ~/notes.txt\n  clawbridge file send --code slides.pdf',
     )
-    .action(async (peer: string, paths: string[], opts: SendOpts, cmd: Command) => {
-      await sendCommand(peer, paths, withGroupOpts(opts, cmd));
-    });
+    .action(
+      async (
+        peer: string,
+        paths: string[],
+        opts: SendOpts & { code?: boolean; ttl?: string },
+        cmd: Command,
+      ) => {
+        const all = withGroupOpts(opts, cmd);
+        if (opts.code) {
+          const { sendCodeCommand } = await import('./file-code-commands.js');
+          return sendCodeCommand([peer, ...paths], { ...all, ...(opts.ttl ? { ttl: opts.ttl } : {}) });
+        }
+        if (paths.length === 0)
+          throw new ClawError(
+            'BAD_ARGUMENT',
+            'name what to send after the peer (or use --code to send to anyone)',
+          );
+        await sendCommand(peer, paths, all);
+      },
+    );
+
+  file
+    .command('receive <code>')
+    .description(
+      'take files someone offered with `file send --code`: no agent and no pairing needed; CODE is the code or the link it printed',
+    )
+    .option(
+      '--to <dir>',
+      'where the files go (made if missing; a name there already is kept, the new one renamed)',
+      '.',
+    )
+    .option('--relay <url>', 'the relay to meet on, for a bare code (the link names it)')
+    .option('--relay-fingerprint <fp>', "with --relay: the relay's certificate fingerprint")
+    .option('--json', 'print the offer, progress and the end as JSON lines')
+    .action(
+      async (
+        code: string,
+        opts: { to?: string; relay?: string; relayFingerprint?: string; json?: boolean },
+        cmd: Command,
+      ) => {
+        const { receiveCommand } = await import('./file-code-commands.js');
+        await receiveCommand(code, { ...opts, json: opts.json === true || cmd.parent?.opts().json === true });
+      },
+    );
 
   file
     .command('list')

@@ -1,0 +1,282 @@
+/**
+ * `clawbridge file send PATH… --code` and `clawbridge file receive CODE` (ADR 0124): files to someone
+ * who is no peer. The sender's agent holds the offer (`files.sendCode`); this command prints the code,
+ * the link and the relay page, then follows the offer (the `file.codeOffer` event, and a read every
+ * second besides) until it is done, failed, cancelled or expired; Ctrl-C cancels it. The receiver needs
+ * no agent and no home: a throwaway node in this process (code-receiver.ts).
+ */
+import { resolve } from 'node:path';
+import { ControlClient } from '../../api/control-client.js';
+import { ClawError, errorMessage } from '../../core/errors.js';
+import { groupFingerprint } from '../../core/fingerprint.js';
+import { controlSocketPath, resolveHome } from '../../home/home-dir.js';
+import type { HomeOpts } from '../../cli/client-commands.js';
+import { formatBytes } from '../../cli/format-bytes.js';
+import { printJsonLine, printLine, printNote, printProgress, useJsonLines } from '../../cli/output.js';
+import { exitAfterOutput } from '../../cli/output-errors.js';
+import { STOP_SIGNALS } from '../../cli/stop-signals.js';
+import type { CodeOfferInfo, TransferInfo } from '../files-contract.js';
+import { progressLine } from './file-progress.js';
+
+/** How often the sender reads its offer besides the events, in ms (an event lost costs no more). */
+const POLL_MS = 1000;
+/** How long Ctrl-C waits for the agent to cancel the offer, in ms. */
+const CANCEL_CALL_MS = 5000;
+/** How long the agent may take to walk and hash the paths before it answers with a code, in ms. */
+const OFFER_CALL_MS = 30 * 60_000;
+
+export interface SendCodeOpts extends HomeOpts {
+  /** How long the code may be taken, in seconds (the agent's default: 600). */
+  ttl?: string;
+}
+
+const ENDED = new Set<CodeOfferInfo['state']>(['done', 'failed', 'cancelled', 'expired']);
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** `--ttl SECONDS`, checked here. */
+export function parseTtl(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 10 || n > 24 * 3600)
+    throw new ClawError('BAD_ARGUMENT', `--ttl takes whole seconds from 10 to 86400, got '${value}'`);
+  return n;
+}
+
+/** What `file send --code` prints first: the code, how to take it, until when. */
+export function offerText(o: CodeOfferInfo): string[] {
+  const until = o.expiresAt.slice(11, 16);
+  return [
+    `code: ${o.code} (one use; expires at ${until} UTC)`,
+    `offering ${plural(o.files, 'file')} (${formatBytes(o.bytes)}): ${o.names.join(', ')}`,
+    `on the other machine: clawbridge file receive '${o.link}'`,
+    ...(o.page ? [`or in a browser: ${o.page}`] : []),
+  ];
+}
+
+export async function sendCodeCommand(paths: string[], opts: SendCodeOpts): Promise<void> {
+  const json = opts.json === true;
+  if (json) useJsonLines();
+  const ttlSeconds = parseTtl(opts.ttl);
+  const home = resolveHome(opts.home);
+  const client = await ControlClient.connect(controlSocketPath(home), home);
+  let offer: CodeOfferInfo | undefined;
+  let drawn = false;
+  const clear = () => {
+    if (drawn) printProgress(null);
+    drawn = false;
+  };
+  const stop = onInterrupt(async () => {
+    clear();
+    if (!offer) return;
+    try {
+      const o = await client.call('files.cancelCode', { id: offer.id }, CANCEL_CALL_MS);
+      if (json) printJsonLine({ event: 'cancelled', ...o });
+      printNote(`cancelled: the code ${o.code} is no longer good; nothing more is sent`);
+    } catch (err) {
+      printNote(`interrupted, but the agent could not cancel the offer (${errorMessage(err)})`);
+    }
+  });
+  try {
+    offer = await client.call(
+      'files.sendCode',
+      { paths: paths.map((p) => resolve(p)), ...(ttlSeconds ? { ttlSeconds } : {}) },
+      OFFER_CALL_MS,
+    );
+    if (json) printJsonLine({ event: 'code', ...offer });
+    else {
+      for (const line of offerText(offer)) printLine(line);
+      printNote('waiting for someone to take it (Ctrl-C cancels)...');
+    }
+    const tty = !json && process.stderr.isTTY === true;
+    let taken = false;
+    let last = '';
+    const show = (o: CodeOfferInfo) => {
+      if (o.by && !taken) {
+        taken = true;
+        clear();
+        if (json) printJsonLine({ event: 'taken', ...o });
+        else
+          printNote(
+            `taken by ${o.by.name}, fingerprint ${groupFingerprint(o.by.fingerprint)} (compare with the receiver's screen)`,
+          );
+      }
+      const t = o.progress;
+      if (!t || ENDED.has(o.state)) return;
+      if (json) {
+        const key = `${t.state}:${t.bytesDone}:${t.filesDone}`;
+        if (key !== last) printJsonLine({ event: 'progress', ...t });
+        last = key;
+      } else if (tty && (t.state === 'sending' || t.state === 'waiting')) {
+        printProgress(progressLine(t));
+        drawn = true;
+      }
+    };
+    const end = await followOffer(client, offer.id, show);
+    clear();
+    if (stop.interrupted) return await stop.done;
+    if (end.state === 'done') {
+      if (json) return printJsonLine({ event: 'done', ...end });
+      const by = end.by ? `${end.by.name} (${end.by.short})` : 'the receiver';
+      return printLine(
+        `sent ${plural(end.files, 'file')} (${formatBytes(end.bytes)}) to ${by}, every one verified`,
+      );
+    }
+    if (json) printJsonLine({ event: end.state, ...end });
+    throw new ClawError('TRANSFER_FAILED', `not sent: ${end.why ?? `the offer ${end.state}`}`);
+  } catch (err) {
+    if (stop.interrupted) return await stop.done;
+    throw err;
+  } finally {
+    stop.dispose();
+    client.close();
+  }
+}
+
+/** Follows offer `id` until it ends; the agent going away ends it too. */
+function followOffer(
+  client: ControlClient,
+  id: string,
+  show: (o: CodeOfferInfo) => void,
+): Promise<CodeOfferInfo> {
+  return new Promise((resolvePromise, reject) => {
+    let over = false;
+    const seen = (o: CodeOfferInfo) => {
+      if (over || o.id !== id) return;
+      show(o);
+      if (!ENDED.has(o.state)) return;
+      over = true;
+      off();
+      offClose();
+      clearInterval(poll);
+      resolvePromise(o);
+    };
+    const off = client.onEvent((event, data) => {
+      if (event === 'file.codeOffer') seen(data as CodeOfferInfo);
+    });
+    const offClose = client.onClose(() => {
+      if (over) return;
+      over = true;
+      off();
+      clearInterval(poll);
+      reject(
+        new ClawError(
+          'NO_AGENT',
+          'the local agent stopped, and the offer with it: send again for a new code',
+        ),
+      );
+    });
+    const poll = setInterval(() => {
+      client.call('files.codeOffers', {}, 10_000).then(
+        (list) => {
+          const o = list.find((x) => x.id === id);
+          if (o) seen(o);
+        },
+        () => undefined,
+      );
+    }, POLL_MS);
+  });
+}
+
+/** Ctrl-C (and SIGTERM, a hang-up): `cancel`, then exit 130; a second one exits at once. */
+function onInterrupt(cancel: () => Promise<void>): {
+  readonly interrupted: boolean;
+  readonly done: Promise<never>;
+  dispose(): void;
+} {
+  let interrupted = false;
+  let done: Promise<never> = new Promise<never>(() => undefined);
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted) return exitAfterOutput(130, signal);
+    interrupted = true;
+    done = cancel().then(() => {
+      exitAfterOutput(130, signal);
+      return new Promise<never>(() => undefined);
+    });
+  };
+  for (const s of STOP_SIGNALS) process.on(s, onSignal);
+  return {
+    get interrupted() {
+      return interrupted;
+    },
+    get done() {
+      return done;
+    },
+    dispose: () => {
+      if (!interrupted) for (const s of STOP_SIGNALS) process.off(s, onSignal);
+    },
+  };
+}
+
+export interface ReceiveOpts {
+  to?: string;
+  relay?: string;
+  relayFingerprint?: string;
+  json?: boolean;
+}
+
+export async function receiveCommand(text: string, opts: ReceiveOpts): Promise<void> {
+  const json = opts.json === true;
+  if (json) useJsonLines();
+  const dir = resolve(opts.to ?? '.');
+  const tty = !json && process.stderr.isTTY === true;
+  let drawn = false;
+  const clear = () => {
+    if (drawn) printProgress(null);
+    drawn = false;
+  };
+  const { receiveWithCode } = await import('../code-receiver.js');
+  const result = await receiveWithCode({
+    text,
+    dir,
+    ...(opts.relay
+      ? {
+          relay: {
+            url: opts.relay,
+            ...(opts.relayFingerprint ? { fingerprint: opts.relayFingerprint } : {}),
+          },
+        }
+      : {}),
+    on: {
+      met: (sender, own) => {
+        const { offer } = sender;
+        if (json)
+          return printJsonLine({
+            event: 'offer',
+            from: { name: sender.name, fingerprint: sender.fingerprint },
+            own,
+            names: offer.names,
+            files: offer.files,
+            bytes: offer.bytes,
+          });
+        printLine(`from ${sender.name}, fingerprint ${groupFingerprint(sender.fingerprint)}`);
+        printLine(`(this side: ${groupFingerprint(own)}; compare with the sender's screen)`);
+        printLine(`${plural(offer.files, 'file')} (${formatBytes(offer.bytes)}): ${offer.names.join(', ')}`);
+      },
+      progress: (t: TransferInfo) => {
+        if (json) return printJsonLine({ event: 'progress', ...t });
+        if (tty && t.state === 'receiving') {
+          printProgress(progressLine(t));
+          drawn = true;
+        }
+      },
+      note: (line) => {
+        if (json) return;
+        clear();
+        printNote(line);
+      },
+    },
+  });
+  clear();
+  const { transfer, moved } = result;
+  if (json) return printJsonLine({ event: 'done', ...transfer, moved });
+  for (const m of moved.moved) {
+    if (m.to !== resolve(dir, m.name))
+      printNote(`${m.name} exists in ${dir} already: kept it, saved as ${m.to}`);
+    printLine(m.to);
+  }
+  for (const s of moved.skipped) printNote(`not saved: ${s.name} (${s.why})`);
+  for (const l of moved.notKept) printNote(`not kept: ${l.path} (${l.why})`);
+  printLine(
+    `received ${plural(transfer.files, 'file')} (${formatBytes(transfer.bytes)}) from ${result.sender.name}, every one verified`,
+  );
+}

@@ -1,0 +1,258 @@
+/**
+ * `clawbridge file receive CODE` without an agent (ADR 0124): a throwaway node — an identity made in
+ * memory and never written — meets the code on the sender's relay (code-meet.ts), then dials the sender
+ * there as the guest the PAKE made it, answers the sender's `files` stream with the ordinary
+ * FileReceiver (offers, per-file hashes, staging) into a store of its own in a hidden folder of the
+ * target, and moves the verified tree into the target with `file get`'s rules (a name that exists
+ * already is renamed, never overwritten). A link that drops is dialed again under the same identity,
+ * so the sender carries on from what arrived; the staging folder goes at the end either way.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pino, type Logger } from 'pino';
+import { backoffDelayMs } from '../core/backoff.js';
+import { ClawError, errorMessage, refusalOf } from '../core/errors.js';
+import { generateIdentity, type Identity } from '../crypto/identity.js';
+import { CONTROL_SERVICE, ownHello } from '../links/control-service.js';
+import { Mux, type StreamRequest } from '../mux/mux.js';
+import { fileCodeInvite } from '../protocol/file-code-frames.js';
+import { FILES_SERVICE, filesOpenArgsProblem, filesOpenVersion } from '../protocol/file-frames.js';
+import { parseCodeOrInvite, type Invite } from '../protocol/pair-code.js';
+import { secureCircuit } from '../transport/e2e-link.js';
+import { RelayClient } from '../transport/relay-client.js';
+import { meetFileCode, type MetSender } from './code-meet.js';
+import type { FileMethodResults } from './files-contract.js';
+import { FileReceiver } from './file-receiver.js';
+import type { ReceivingSession } from './file-receiving-session.js';
+import { FileStore } from './file-store.js';
+import { moveOut } from './move-out.js';
+import type { TransferView } from './transfer-view.js';
+
+/** The name the receiver's throwaway node gives itself (the sender shows it beside its fingerprint). */
+export const RECEIVER_NAME = 'code receiver';
+/** Heartbeats on the receiver's link, in ms: as an agent's links (a dead one is dialed again). */
+const HEARTBEAT_MS = 5_000;
+const DEAD_AFTER_MS = 15_000;
+/** Most dials of the sender after the first one, over a transfer's life (each after a dropped link). */
+const MAX_REDIALS = 30;
+/** How long the receiver waits for the sender to end the files stream after its COMPLETE, in ms. */
+const SENDER_END_MS = 10_000;
+/** How long one dial of the sender may take, in ms. */
+const DIAL_TIMEOUT_MS = 15_000;
+
+export interface CodeReceiveOptions {
+  /** The code, or the link the sender printed (it names the relay). */
+  text: string;
+  /** Where the files go (made if missing). */
+  dir: string;
+  /** The relay for a bare code, which names none. */
+  relay?: { url: string; fingerprint?: string; token?: string };
+  /** What happens, for the command to say. */
+  on?: {
+    met?(sender: MetSender, own: string): void;
+    progress?(view: TransferView): void;
+    note?(line: string): void;
+  };
+  log?: Logger;
+}
+
+export interface CodeReceiveResult {
+  sender: { name: string; fingerprint: string };
+  transfer: TransferView;
+  moved: FileMethodResults['files.get'];
+}
+
+/**
+ * Receives what the code's sender offers into `opts.dir`.
+ * @throws ClawError('BAD_ARGUMENT') for a bare code with no relay; the meeting's errors
+ *   (code-meet.ts); ClawError('TRANSFER_FAILED') when the transfer failed or was cancelled
+ */
+export async function receiveWithCode(opts: CodeReceiveOptions): Promise<CodeReceiveResult> {
+  const invite = parseCodeOrInvite(fileCodeInvite(opts.text));
+  const where = relayOf(invite, opts.relay);
+  const log = opts.log ?? pino({ level: 'silent' });
+  const identity = await generateIdentity(RECEIVER_NAME);
+  const relay = new RelayClient({
+    url: where.url,
+    identity,
+    ...(where.fingerprint ? { pinnedFingerprint: where.fingerprint } : {}),
+    ...(where.token ? { token: where.token } : {}),
+    logger: log,
+  });
+  relay.start();
+  const staging = join(opts.dir, `.clawbridge-receiving-${randomBytes(6).toString('hex')}`);
+  try {
+    const sender = await meetFileCode(relay, identity, RECEIVER_NAME, invite);
+    opts.on?.met?.(sender, identity.fingerprint);
+    await mkdir(staging, { recursive: true, mode: 0o700 });
+    const store = new FileStore(staging);
+    await store.open();
+    const transfer = await new Transfer(relay, identity, sender, new FileReceiver(store), opts).run();
+    const meta = (await store.list()).find((m) => m.transfer === transfer.id);
+    if (!meta) throw new ClawError('INTERNAL', `the verified transfer ${transfer.id} is not in the inbox`);
+    const moved = await moveOut(store, [meta], opts.dir, 'rename');
+    return { sender: { name: sender.name, fingerprint: sender.fingerprint }, transfer, moved };
+  } finally {
+    relay.stop();
+    await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+/** Where a code is met: the invite's relay, else the one given. */
+function relayOf(
+  invite: Invite,
+  given: CodeReceiveOptions['relay'],
+): NonNullable<CodeReceiveOptions['relay']> {
+  if (invite.relayUrl)
+    return {
+      url: invite.relayUrl,
+      ...(invite.relayFingerprint ? { fingerprint: invite.relayFingerprint } : {}),
+      ...(invite.relayToken ? { token: invite.relayToken } : {}),
+    };
+  if (given) return given;
+  throw new ClawError(
+    'BAD_ARGUMENT',
+    'a bare code names no relay: give the whole link the sender printed (clawbridge://file?…), or the relay with --relay URL',
+  );
+}
+
+/** One transfer from the sender: its links (the first and any after a drop) and the receiving side. */
+class Transfer {
+  private mux: Mux | undefined;
+  /** The session of the sender's latest `files` stream. */
+  private session: ReceivingSession | undefined;
+  private result: { resolve(v: TransferView): void; reject(e: Error): void } | undefined;
+  private ended = false;
+  private redials = 0;
+  /** Why the last session failed, for the error when the sender cannot be reached again. */
+  private lastFailure: string | undefined;
+
+  constructor(
+    private readonly relay: RelayClient,
+    private readonly identity: Identity,
+    private readonly sender: MetSender,
+    private readonly receiver: FileReceiver,
+    private readonly opts: CodeReceiveOptions,
+  ) {}
+
+  run(): Promise<TransferView> {
+    const done = new Promise<TransferView>((resolve, reject) => (this.result = { resolve, reject }));
+    this.receiver.events.on('changed', (view) => {
+      if (view.peer.fingerprint !== this.sender.fingerprint) return;
+      this.opts.on?.progress?.(view);
+      // Done here once the COMPLETE is written: the link stays until the sender ended the stream, so
+      // the COMPLETE reaches it (the sender's own `done` waits for it).
+      if (view.state === 'done') return void this.afterSenderEnded().then(() => this.finish(view));
+      if (view.state === 'cancelled')
+        this.fail(
+          new ClawError('TRANSFER_FAILED', `not received: ${view.why ?? 'the transfer was cancelled'}`),
+        );
+      // A stream that broke fails its session, not the transfer: the sender carries it on over the
+      // next link. A failure it cannot carry on ends its offer, and the sender then hangs up on this
+      // node and refuses it (the dial below says why).
+      if (view.state === 'failed') this.lastFailure = view.why;
+    });
+    this.dial().catch((err: unknown) => this.fail(err as Error));
+    return done;
+  }
+
+  /** Resolves once the sender ended the files stream, or after SENDER_END_MS. */
+  private afterSenderEnded(): Promise<void> {
+    const session = this.session;
+    if (!session) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, SENDER_END_MS);
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      session.settled.then(done, done);
+    });
+  }
+
+  private finish(view: TransferView): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.mux?.close('received');
+    this.result?.resolve(view);
+  }
+
+  private fail(err: Error): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.mux?.close(err.message);
+    this.result?.reject(err);
+  }
+
+  /** Dials the sender through the relay, as the guest its PAKE made this node. */
+  private async dial(): Promise<void> {
+    const circuit = await this.relay.openCircuit(this.sender.fingerprint, DIAL_TIMEOUT_MS);
+    const link = await secureCircuit(circuit, {
+      identity: this.identity,
+      expectedPeer: this.sender.fingerprint,
+      timeoutMs: DIAL_TIMEOUT_MS,
+    });
+    if (this.ended) return link.close('received');
+    const mux = new Mux(link, {
+      heartbeatMs: HEARTBEAT_MS,
+      deadAfterMs: DEAD_AFTER_MS,
+      onStream: (req) => this.stream(req),
+    });
+    this.mux = mux;
+    mux.on('close', (err) => {
+      if (this.ended) return;
+      this.opts.on?.note?.(`the link to ${this.sender.name} dropped (${errorMessage(err)}); dialing again`);
+      this.redial().catch((e: unknown) => this.fail(e as Error));
+    });
+    // The guest flag: where this node is not let in (any more), its hello is no request to pair. No
+    // features: it answers no splice, traversal or terminal, so the sender asks for none.
+    mux
+      .open(CONTROL_SERVICE, { ...ownHello(RECEIVER_NAME, [], undefined, undefined, true), features: [] })
+      .then((control) => {
+        control.on('error', () => undefined);
+        control.resume();
+      })
+      .catch((err: unknown) => this.fail(err as Error));
+  }
+
+  /** Dials again after a drop, backing off, a bounded number of times. */
+  private async redial(): Promise<void> {
+    while (!this.ended) {
+      if (this.redials++ >= MAX_REDIALS) {
+        const last = this.lastFailure ? ` (last: ${this.lastFailure})` : '';
+        return this.fail(
+          new ClawError('TRANSFER_FAILED', `lost ${this.sender.name} ${MAX_REDIALS} times: given up${last}`),
+        );
+      }
+      await new Promise((r) => setTimeout(r, backoffDelayMs(Math.min(this.redials - 1, 3))));
+      try {
+        return await this.dial();
+      } catch (err) {
+        // The sender refused this node (the offer ended there): no point in trying again.
+        if (refusalOf(err) !== undefined) return this.fail(err as Error);
+        this.opts.on?.note?.(`cannot reach ${this.sender.name} yet (${errorMessage(err)})`);
+      }
+    }
+  }
+
+  /** The sender's streams: its control stream held, its `files` stream received; nothing else. */
+  private stream(req: StreamRequest): void {
+    if (req.service === CONTROL_SERVICE) {
+      const control = req.accept();
+      control.on('error', () => undefined);
+      control.resume();
+      return;
+    }
+    if (req.service !== FILES_SERVICE)
+      return req.reject('UNKNOWN_SERVICE', `a code's receiver takes files only, not '${req.service}'`);
+    const problem = filesOpenArgsProblem(req.args);
+    if (problem) return req.reject('BAD_REQUEST', problem);
+    const stream = req.accept();
+    this.session = this.receiver.serve(
+      stream,
+      { fingerprint: this.sender.fingerprint, name: this.sender.name },
+      filesOpenVersion(req.args),
+    );
+  }
+}

@@ -1,0 +1,214 @@
+/**
+ * Issue 86 with a relay and one agent, through the CLI a person runs (ADR 0124): `file send PATH
+ * --code` on the agent and `file receive LINK` from a process with no agent, no home and no pairing
+ * (items 1 and 3): the file arrives byte-exact, and afterwards the sender lists no new peer and no
+ * pending request; a wrong code tried once ends the offer, and the right one is refused after it;
+ * a used and an expired code are refused with a clear message; a folder arrives whole, and a name
+ * that exists in the target already is kept, the new one renamed; the relay restarted with half
+ * of a file across carries on from what arrived (item 4).
+ */
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { CodeOfferInfo } from '../../src-main/files/files-contract.js';
+import {
+  agentCall,
+  cli,
+  startAgent,
+  startProcess,
+  startRelay,
+  stopAll,
+  tempHome,
+  type AgentProc,
+  type Proc,
+  type RelayProc,
+} from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
+
+after(stopAll);
+
+let sender: { home: string; agent: AgentProc };
+let relay: RelayProc;
+let work = '';
+
+before(async () => {
+  relay = await startRelay();
+  const home = tempHome('code-sender');
+  sender = { home, agent: await startAgent(home, { name: 'sender', relay: relay.url }) };
+  work = tempHome('code-work');
+});
+
+const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+
+/** Every file under `root`, relative, with its SHA-256. */
+function treeOf(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else out[relative(root, p)] = sha(p);
+    }
+  };
+  walk(root);
+  return out;
+}
+
+/** `file send PATHS --code --json` on the sender's agent, and the offer its first line names. */
+async function offer(paths: string[], extra: string[] = []): Promise<{ proc: Proc; offer: CodeOfferInfo }> {
+  const proc = startProcess(['file', 'send', ...paths, '--code', '--json', '--home', sender.home, ...extra]);
+  const line = await proc.waitForLine(/^\{"event":"code".*\}$/m, 60_000);
+  return { proc, offer: JSON.parse(line[0]) as CodeOfferInfo };
+}
+
+/** The send command's end: its exit code and its last JSON line's event. */
+async function ended(proc: Proc): Promise<{ code: number | null; last: { event: string; why?: string } }> {
+  await until('the send command ended', () => proc.child.exitCode !== null, 90_000);
+  // The last event line (a failure's error line comes after it).
+  const events = proc
+    .stdout()
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { event?: string; why?: string })
+    .filter((l) => l.event !== undefined);
+  return { code: proc.child.exitCode, last: events.at(-1) as { event: string; why?: string } };
+}
+
+/** A code with one character of its secret changed: the same rendezvous, the wrong password. */
+function wrongCode(code: string): string {
+  const last = code.at(-1)!;
+  return code.slice(0, -1) + (last === '7' ? '8' : '7');
+}
+
+test(
+  'file send --code and file receive LINK with no agent: byte-exact; no new peer or request on the sender',
+  { timeout: 240_000 },
+  async () => {
+    const big = join(work, 'big.bin');
+    writeFileSync(big, randomBytes(12 * 1024 * 1024 + 333));
+    const before = await agentCall(sender.home, 'peers.list', {});
+    const { proc, offer: o } = await offer([big]);
+    assert.match(o.code, /^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/, 'a code to read aloud');
+    assert.ok(o.link.startsWith('clawbridge://file?'), `a link that names the relay: ${o.link}`);
+    assert.ok(o.page?.includes(`#receive=${o.code}`), `the relay page's link: ${o.page}`);
+    const to = join(work, 'received');
+    const got = await cli(['file', 'receive', o.link, '--to', to], 180_000);
+    assert.equal(got.code, 0, `file receive: ${got.stderr}`);
+    assert.match(got.stdout, /from sender, fingerprint [0-9a-f]{4} /, 'the sender and its fingerprint');
+    assert.match(got.stdout, /1 file \(12\.0 MiB\): big\.bin/, 'the offer: names and sizes');
+    assert.match(got.stdout, /received 1 file .* every one verified/);
+    assert.equal(sha(join(to, 'big.bin')), sha(big), 'byte-exact');
+    assert.deepEqual(readdirSync(to), ['big.bin'], 'nothing else left in the target (no staging)');
+    const end = await ended(proc);
+    assert.equal(end.code, 0, `file send --code: ${proc.stderr()}`);
+    assert.equal(end.last.event, 'done', 'the sender saw it done');
+    assert.match(
+      proc.stdout(),
+      /"event":"taken".*"by":\{"name":"code receiver"/,
+      'the sender saw who took it',
+    );
+    // The receiver was a guest for this transfer only: gone from the list once it ended.
+    await until(
+      'the sender lists the peers it had before',
+      async () => (await agentCall(sender.home, 'peers.list', {})).length === before.length,
+      30_000,
+    );
+    assert.deepEqual(await agentCall(sender.home, 'pending.list', {}), [], 'no pair request was made');
+
+    // The same link again: used.
+    const again = await cli(['file', 'receive', o.link, '--to', to], 60_000);
+    assert.notEqual(again.code, 0, 'a used code is refused');
+    assert.match(again.stderr, /no longer valid|not valid|nobody .* is waiting for it/, again.stderr);
+  },
+);
+
+test(
+  'a wrong code tried once ends the offer; the right one is refused after it',
+  { timeout: 180_000 },
+  async () => {
+    const small = join(work, 'small.txt');
+    writeFileSync(small, 'for the right code only\n');
+    const { proc, offer: o } = await offer([small]);
+    const wrong = o.link.replace(o.code, wrongCode(o.code));
+    const tried = await cli(['file', 'receive', wrong, '--to', join(work, 'wrong')], 60_000);
+    assert.notEqual(tried.code, 0, 'a wrong code fails');
+    const end = await ended(proc);
+    assert.notEqual(end.code, 0, 'the offer ended with the wrong guess');
+    assert.match(end.last.why ?? '', /wrong code was tried/, JSON.stringify(end.last));
+    const right = await cli(['file', 'receive', o.link, '--to', join(work, 'wrong')], 60_000);
+    assert.notEqual(right.code, 0, 'the right code is no good after a wrong guess');
+    assert.match(right.stderr, /nobody .* is waiting for it|not valid/, right.stderr);
+  },
+);
+
+test('an expired code is refused with a clear message', { timeout: 120_000 }, async () => {
+  const small = join(work, 'expiring.txt');
+  writeFileSync(small, 'too late\n');
+  const { proc, offer: o } = await offer([small], ['--ttl', '10']);
+  const end = await ended(proc);
+  assert.notEqual(end.code, 0, 'the offer ended unsent');
+  assert.equal(end.last.event, 'expired', JSON.stringify(end.last));
+  const late = await cli(['file', 'receive', o.link, '--to', join(work, 'late')], 60_000);
+  assert.notEqual(late.code, 0, 'an expired code is refused');
+  assert.match(late.stderr, /expired/, late.stderr);
+});
+
+test(
+  'a folder arrives whole; a name in the target already is kept and the new one renamed',
+  { timeout: 180_000 },
+  async () => {
+    const folder = join(work, 'photos');
+    for (let i = 0; i < 40; i++) {
+      mkdirSync(join(folder, `day ${i % 4}`), { recursive: true });
+      writeFileSync(join(folder, `day ${i % 4}`, `pic ${i}.jpg`), randomBytes(1000 + i * 97));
+    }
+    const to = join(work, 'folder-target');
+    mkdirSync(join(to, 'photos'), { recursive: true });
+    writeFileSync(join(to, 'photos', 'mine.txt'), 'already here\n');
+    const { proc, offer: o } = await offer([folder]);
+    const got = await cli(['file', 'receive', o.link, '--to', to], 120_000);
+    assert.equal(got.code, 0, `file receive: ${got.stderr}`);
+    assert.match(got.stderr, /photos exists in .* already: kept it, saved as .*photos \(1\)/, got.stderr);
+    assert.deepEqual(treeOf(join(to, 'photos (1)')), treeOf(folder), 'the whole folder, byte-exact');
+    assert.equal(readFileSync(join(to, 'photos', 'mine.txt'), 'utf8'), 'already here\n', 'not overwritten');
+    assert.equal((await ended(proc)).code, 0, proc.stderr());
+  },
+);
+
+test(
+  'the link dropped at half way (the relay restarted) carries on without sending again what arrived',
+  { timeout: 300_000 },
+  async () => {
+    const big = join(work, 'resumed.bin');
+    const bytes = 48 * 1024 * 1024;
+    writeFileSync(big, randomBytes(bytes));
+    const { proc, offer: o } = await offer([big]);
+    const to = join(work, 'resumed');
+    const receiver = startProcess(['file', 'receive', o.link, '--to', to, '--json']);
+    const progress = () =>
+      receiver
+        .stdout()
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('{"event":"progress"'))
+        .map((l) => JSON.parse(l) as { bytesDone: number });
+    const atDrop = await until(
+      'half of the file arrived',
+      () => progress().find((p) => p.bytesDone >= bytes / 2)?.bytesDone,
+      120_000,
+    );
+    await relay.proc.stop();
+    relay = await startRelay(relay.port);
+    await until('the receive command ended', () => receiver.child.exitCode !== null, 180_000);
+    assert.equal(receiver.child.exitCode, 0, `file receive: ${receiver.stderr()}`);
+    assert.equal(sha(join(to, 'resumed.bin')), sha(big), 'byte-exact after the drop');
+    const end = await ended(proc);
+    assert.equal(end.code, 0, proc.stderr());
+    const done = end.last as unknown as CodeOfferInfo;
+    const sent = done.progress?.bytesSent ?? 0;
+    // Sending it all again would put at least what had arrived plus the whole file on the wire.
+    assert.ok(sent < bytes + atDrop, `sent ${sent} bytes for ${bytes}, ${atDrop} of them there at the drop`);
+  },
+);
