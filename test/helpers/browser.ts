@@ -72,7 +72,9 @@ function launchedDisabledFeatures(): string[][] {
       if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== process.pid) continue;
       const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
       if (!args.includes('--remote-debugging-pipe')) continue;
-      lists.push(...args.filter((a) => a.startsWith('--disable-features=')).map((a) => a.slice(19).split(',')));
+      lists.push(
+        ...args.filter((a) => a.startsWith('--disable-features=')).map((a) => a.slice(19).split(',')),
+      );
     } catch {
       // The process ended while it was read: not a browser still running.
     }
@@ -95,7 +97,9 @@ export async function launchBrowser(): Promise<Browser> {
   });
   const dropped = launchedDisabledFeatures()
     .flat()
-    .filter((f) => f !== '' && !PLAYWRIGHT_DISABLED_FEATURES.includes(f) && !UNSHOWN_WEBUI_FEATURES.includes(f));
+    .filter(
+      (f) => f !== '' && !PLAYWRIGHT_DISABLED_FEATURES.includes(f) && !UNSHOWN_WEBUI_FEATURES.includes(f),
+    );
   if (dropped.length > 0) {
     await browser.close();
     throw new Error(
