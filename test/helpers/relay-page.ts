@@ -9,7 +9,6 @@ import type { Browser, BrowserContextOptions, Locator, Page } from 'playwright-c
 import { card, nav, waitForText } from './browser.js';
 import {
   agentCall,
-  approveWhenPending,
   startRelay,
   startRelayAgent,
   tempHome,
@@ -109,14 +108,22 @@ export async function enterCode(page: Page, code: string, tap = false): Promise<
 
 /**
  * Pairs the page with the device: a code from the device (`pair.new`, what `clawbridge pair new` asks
- * of it, asked from this process rather than by a CLI process: ~0.4 s of CPU each; the page's first
- * test still takes its code from the command), Join, the owner approves once the request is there;
- * resolves when the device's card is listed with Open terminal.
+ * of it), Join, the owner approves once the request is there (`pending.approve`, what `clawbridge
+ * approve --latest` asks); both asked from this process rather than by a CLI process (~0.4 s of CPU
+ * each): the page's first test still pairs through the commands. Resolves when the device's card is
+ * listed with Open terminal.
  */
 export async function pairWithDevice(page: Page, home: string, tap = false): Promise<void> {
   const code = await agentCall(home, 'pair.new', {});
   await enterCode(page, code.code, tap);
-  await approveWhenPending(home);
+  // What `approveWhenPending` does, with the approval asked over the socket too (`approve --latest`
+  // sends just this): the command's own words are checked where a test pairs through it.
+  await until(
+    'a pairing request on the device',
+    async () => (await agentCall(home, 'pending.list', {})).length > 0,
+    30_000,
+  );
+  await agentCall(home, 'pending.approve', { latest: true });
   await deviceCard(page).getByRole('button', { name: 'Open terminal' }).waitFor({ timeout: 30_000 });
 }
 
