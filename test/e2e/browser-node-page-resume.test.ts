@@ -7,14 +7,17 @@
  * command typed while it said so running there once. When
  * the device's owner runs `clawbridge peers rm` on the browser, the page's terminal ends within 5 s,
  * the card says the device removed this browser, and its Open terminal does nothing. The page also says
- * plainly when the relay cannot be reached and when a code is wrong or expired.
+ * plainly when the relay cannot be reached and when a code is wrong or expired. The tests share one
+ * relay and device (each pairs a browser of its own; none stops the device or the relay): what one
+ * leaves behind (a browser paired, one removed) is another node to the next, and no request stays
+ * pending past the test that made it.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
-import type { PairNewResult, PeerInfo } from '../../src-main/api/contract.js';
+import type { PeerInfo } from '../../src-main/api/contract.js';
 import {
   browserMissing,
   closeContexts,
@@ -24,7 +27,7 @@ import {
   sharedBrowser,
   waitForText,
 } from '../helpers/browser.js';
-import { agentCall, cli, cliJson, stopAll } from '../helpers/processes.js';
+import { agentCall, cli, stopAll } from '../helpers/processes.js';
 import {
   deviceCard,
   deviceOnline,
@@ -32,10 +35,10 @@ import {
   openRelayPage,
   openTerminal,
   pairWithDevice,
-  relayWithDevice,
   run,
   screen,
   screenText,
+  sharedRelayWithDevice,
   shownFingerprint,
   terminalLive,
 } from '../helpers/relay-page.js';
@@ -112,7 +115,7 @@ test(
   'cut from the relay for 10 s, the page’s terminal resumes on the same shell, losing and doubling nothing',
   { skip: missing ?? false },
   async () => {
-    const { relay, home } = await relayWithDevice();
+    const { relay, home } = await sharedRelayWithDevice();
     const proxy = await CuttableProxy.start(relay.port);
     const browser = await sharedBrowser();
     try {
@@ -174,7 +177,7 @@ test(
   'peers rm of the browser on the device ends the page’s terminal within 5 s and it cannot open another',
   { skip: missing ?? false },
   async () => {
-    const { pageUrl, home } = await relayWithDevice();
+    const { pageUrl, home } = await sharedRelayWithDevice();
     const browser = await sharedBrowser();
     try {
       const { page } = await openRelayPage(browser, pageUrl, { viewport: { width: 390, height: 844 } });
@@ -224,13 +227,13 @@ test(
   'the page says when the relay cannot be reached and when a code is wrong or expired',
   { skip: missing ?? false },
   async () => {
-    const { relay, home } = await relayWithDevice();
+    const { relay, home } = await sharedRelayWithDevice();
     const proxy = await CuttableProxy.start(relay.port);
     const browser = await sharedBrowser();
     try {
       const { page } = await openRelayPage(browser, proxy.url, { viewport: { width: 390, height: 844 } });
       await shownFingerprint(page);
-      const code = await cliJson<PairNewResult>(['pair', 'new', '--home', home]);
+      const code = await agentCall(home, 'pair.new', {});
       proxy.cut();
       await enterCode(page, code.code);
       const error = page.locator('#join-error');
@@ -252,12 +255,12 @@ test(
   'Cancel while the owner decides withdraws the request on the device: no late approval pairs',
   { skip: missing ?? false },
   async () => {
-    const { pageUrl, home } = await relayWithDevice();
+    const { pageUrl, home } = await sharedRelayWithDevice();
     const browser = await sharedBrowser();
     try {
       const { page } = await openRelayPage(browser, pageUrl);
       const fingerprint = await shownFingerprint(page);
-      const code = await cliJson<PairNewResult>(['pair', 'new', '--home', home]);
+      const code = await agentCall(home, 'pair.new', {});
       await enterCode(page, code.code);
       await until(
         'the device holds the request',

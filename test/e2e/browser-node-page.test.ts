@@ -7,6 +7,9 @@
  * shell, and a new terminal takes what is typed while it opens. The page
  * carries the strict CSP and integrity on its script and stylesheet, and the hash the relay printed
  * is the one over every file it serves.
+ *
+ * The tests that neither stop the device nor need its relay on a port of their own share one relay and
+ * device (`sharedRelayWithDevice`); each pairs a browser of its own.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -42,6 +45,7 @@ import {
   pairWithDevice,
   relayWithDevice,
   run,
+  sharedRelayWithDevice,
   screen,
   shownFingerprint,
   terminalLive,
@@ -199,7 +203,8 @@ test(
   'keys typed while a terminal opens on the device reach its shell once it is open',
   { skip: missing ?? false },
   async () => {
-    const { pageUrl, home, agent } = await relayWithDevice();
+    // The shared device: frozen for a moment only, it is online again for the tests after.
+    const { pageUrl, home, agent } = await sharedRelayWithDevice();
     const browser = await sharedBrowser();
     try {
       const { page, errors } = await openRelayPage(browser, pageUrl);
@@ -271,8 +276,9 @@ test(
       await screenshotThemes(page, 'browser-node-code-refused');
       assert.equal((await agentCall(home, 'pending.list', {})).length, 0, 'no request reached the device');
 
-      // Paired, the device's owner sees the name it chose.
-      const code = await cliJson<PairNewResult>(['pair', 'new', '--home', home]);
+      // Paired, the device's owner sees the name it chose. The code and the approval are asked of the
+      // device over its control socket: the first test pairs through the commands themselves.
+      const code = await agentCall(home, 'pair.new', {});
       await enterCode(page, code.code);
       const pending = await until(
         'the device holds the request',
@@ -280,8 +286,7 @@ test(
         30_000,
       );
       assert.equal(pending.name, 'Ana’s laptop');
-      const approved = await cli(['approve', '--latest', '--home', home]);
-      assert.equal(approved.code, 0, approved.stderr);
+      await agentCall(home, 'pending.approve', { id: pending.id });
       await deviceOnline(page);
 
       // The device's window: the browser under its name, relayed because a browser cannot listen.
@@ -322,7 +327,7 @@ test(
   'on a 390 × 844 phone screen the device list, a terminal and the key row are usable',
   { skip: missing ?? false },
   async () => {
-    const { pageUrl, home } = await relayWithDevice();
+    const { pageUrl, home } = await sharedRelayWithDevice();
     const browser = await sharedBrowser();
     try {
       const { page } = await openRelayPage(browser, pageUrl, {
@@ -333,7 +338,7 @@ test(
       await shownFingerprint(page);
       await screenshotThemes(page, 'browser-node-phone-start');
       // An invite link opens the join with its code filled in (the Pair view: joining is all it offers).
-      const code = await cliJson<PairNewResult>(['pair', 'new', '--home', home]);
+      const code = await agentCall(home, 'pair.new', {});
       await page.goto(`${pageUrl}#join?invite=${code.code}`);
       assert.equal(await page.getByLabel('Pairing code').inputValue(), code.code);
       assert.equal(
@@ -386,7 +391,7 @@ test(
   'a hostile origin can neither frame the page, use the relay’s socket, nor read the page’s identity',
   { skip: missing ?? false },
   async () => {
-    const { pageUrl, relay } = await relayWithDevice();
+    const { pageUrl, relay } = await sharedRelayWithDevice();
     // Another site: a page on another origin (another port) that frames the relay's page and calls its socket.
     const hostile = createServer((_req, res) =>
       res
@@ -443,7 +448,7 @@ test(
   'the page is installable: it links a web app manifest the relay serves, with its icon, that Chromium reads',
   { skip: missing ?? false },
   async () => {
-    const { pageUrl } = await relayWithDevice();
+    const { pageUrl } = await sharedRelayWithDevice();
     const browser = await sharedBrowser();
     try {
       const page = await (await browser.newContext()).newPage();

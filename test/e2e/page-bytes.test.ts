@@ -7,14 +7,18 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { browserMissing, launchBrowser } from '../helpers/browser.js';
+import { readFileSync, readdirSync } from 'node:fs';
+import { browserMissing, closeContexts, closeSharedBrowser, sharedBrowser } from '../helpers/browser.js';
 import { loadRelayPage } from '../../src-main/relay/page.js';
 import { watchTraffic, type Fetched } from '../helpers/page-traffic.js';
 import { startRelay, stopAll } from '../helpers/processes.js';
 import { shownFingerprint } from '../helpers/relay-page.js';
 import { until } from '../helpers/wait.js';
 
-after(stopAll);
+after(async () => {
+  await closeSharedBrowser();
+  await stopAll();
+});
 
 const missing = browserMissing();
 
@@ -22,6 +26,16 @@ const missing = browserMissing();
 const FIRST_LOAD_BUDGET = 450_000;
 /** A returning visit: the index revalidated, a few hundred bytes; nothing else crosses the network. */
 const RELOAD_BUDGET = 4_096;
+
+/** The file's relay, started by the first test that asks; resolves with its page's URL. */
+let relayStarted: Promise<string> | undefined;
+function relayPage(): Promise<string> {
+  relayStarted ??= startRelay().then(async (relay) => {
+    const printed = await relay.proc.waitForLine(/^relay page at (http:\/\/127\.0\.0\.1:\d+\/) sha256 /m);
+    return printed[1]!;
+  });
+  return relayStarted;
+}
 
 const list = (fetched: readonly Fetched[]) =>
   fetched
@@ -35,10 +49,8 @@ test(
   'a first visit loads the page compressed, the icon once, under 450 KB; a reload fetches only the index, answered 304',
   { skip: missing ?? false },
   async () => {
-    const relay = await startRelay();
-    const printed = await relay.proc.waitForLine(/^relay page at (http:\/\/127\.0\.0\.1:\d+\/) sha256 /m);
-    const pageUrl = printed[1]!;
-    const browser = await launchBrowser();
+    const pageUrl = await relayPage();
+    const browser = await sharedBrowser();
     try {
       const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
       const traffic = await watchTraffic(page);
@@ -96,7 +108,57 @@ test(
         `the script from the cache:\n${list(traffic.fetched)}`,
       );
     } finally {
-      await browser.close();
+      await closeContexts(browser);
+    }
+  },
+);
+
+/** The command lines of this process's descendants (the file's Chromium and every process it runs). */
+function descendants(): string[] {
+  const parent = new Map<number, number>();
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      parent.set(Number(pid), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // Ended while it was read.
+    }
+  }
+  const ours = (pid: number): boolean => {
+    for (let p = parent.get(pid), hops = 0; p !== undefined && hops < 64; p = parent.get(p), hops++) {
+      if (p === process.pid) return true;
+    }
+    return false;
+  };
+  return [...parent.keys()].filter(ours).flatMap((pid) => {
+    try {
+      return [readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ')];
+    } catch {
+      return [];
+    }
+  });
+}
+
+test(
+  'the tests’ Chromium runs no renderer for the browser’s own toolbar, which a headless window never shows',
+  { skip: missing ?? false },
+  async () => {
+    // The toolbar's WebUIs (the omnibox popup, a preloaded tab search) load with the first window, in a
+    // renderer of their own that took ~2 s of CPU after every launch (launchBrowser turns them off).
+    const browser = await sharedBrowser();
+    try {
+      const page = await (await browser.newContext()).newPage();
+      await page.goto(await relayPage());
+      await shownFingerprint(page);
+      const running = descendants();
+      assert.ok(
+        running.some((cmd) => /--type=renderer/.test(cmd)),
+        `the page's renderer is among the processes read:\n${running.join('\n')}`,
+      );
+      const webui = running.filter((cmd) => cmd.includes('--top-chrome-webui'));
+      assert.deepEqual(webui, [], 'a renderer for the browser’s own toolbar');
+    } finally {
+      await closeContexts(browser);
     }
   },
 );

@@ -27,6 +27,7 @@ import {
   startRelay,
   stopAll,
   type AgentProc,
+  type RelayProc,
 } from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
 
@@ -34,6 +35,12 @@ const skip = browserMissing();
 if (skip) console.log(`# ${skip}`);
 
 let browser: Browser | undefined;
+/**
+ * The file's relay, started by the first test that asks: the tests need agents of their own (the
+ * second counts the terminals A lists after its restart, which the first's would add to), not a relay.
+ */
+let fileRelay: Promise<RelayProc> | undefined;
+const sharedRelay = (): Promise<RelayProc> => (fileRelay ??= startRelay());
 
 after(async () => {
   await browser?.close();
@@ -44,7 +51,7 @@ test(
   'after the agent hands over and restarts, a new window shows the terminal with its output and types into the same shell',
   { skip: skip ?? false },
   async () => {
-    const relay = await startRelay();
+    const relay = await sharedRelay();
     const { homeA, a } = await pairedAgents(relay.url, ['e2e-hand-a', 'e2e-hand-b']);
     browser = await launchBrowser();
     const before = await openUi(browser, await uiUrl(homeA));
@@ -87,7 +94,7 @@ test(
   'with the window open across the hand-over and the restart, each tab and the hand-over take a session up once: one session a terminal, the same shells',
   { skip: skip ?? false },
   async () => {
-    const relay = await startRelay();
+    const relay = await sharedRelay();
     const { homeA, homeB, a } = await pairedAgents(relay.url, ['e2e-hand-open-a', 'e2e-hand-open-b']);
     // The page finds the agent again after the restart on the same address.
     const uiPort = (a as AgentProc).uiPort!;

@@ -3,7 +3,7 @@
  * playwright-core, opening an agent's web UI link. Nothing is downloaded: when /usr/bin/chromium is
  * missing the tests skip and say why (.ci/run installs it where it can).
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
@@ -25,8 +25,65 @@ export function browserMissing(): string | null {
   return null;
 }
 
-export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({
+/**
+ * The features playwright-core disables in every Chromium it launches (its `chromiumSwitches`),
+ * repeated: Chromium reads only the last `--disable-features`, so the one below must carry them.
+ * `launchBrowser` compares them with the command line playwright-core gave the browser and fails,
+ * naming what to add, if a playwright-core upgrade disables more.
+ */
+const PLAYWRIGHT_DISABLED_FEATURES = [
+  'AvoidUnnecessaryBeforeUnloadCheckSync',
+  'DestroyProfileOnBrowserClose',
+  'HttpsUpgrades',
+  'HttpsFirstBalancedModeAutoEnable',
+  'LensOverlay',
+  'MediaRouter',
+  'PaintHolding',
+  'ThirdPartyStoragePartitioning',
+  'AvoidCorsURLLoaderRestartOnRedirect',
+  'TcpPortRandomizationWin',
+  'OptimizationHints',
+  'NetworkTimeServiceQuerying',
+  'AimEnabled',
+  'PreconnectToSearch',
+  'msForceBrowserSignIn',
+  'msEdgeUpdateLaunchServicesPreferredVersion',
+];
+
+/**
+ * The browser's own WebUIs for a toolbar a headless window never shows: the omnibox's popups and the
+ * tab search it preloads. Left on, they loaded in a renderer of their own at each launch and kept it
+ * busy for seconds: ~2 s of CPU of the ~6 s a launch cost (Chromium 156, issue 83), paid by every
+ * browser test file.
+ */
+const UNSHOWN_WEBUI_FEATURES = [
+  'WebUIOmniboxPopup',
+  'WebUIOmniboxFullPopup',
+  'WebUIOmniboxAimPopup',
+  'PreloadTopChromeWebUI',
+];
+
+/** The `--disable-features` lists on the command line of each browser this process launched. */
+function launchedDisabledFeatures(): string[][] {
+  const lists: string[][] = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== process.pid) continue;
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (!args.includes('--remote-debugging-pipe')) continue;
+      lists.push(
+        ...args.filter((a) => a.startsWith('--disable-features=')).map((a) => a.slice(19).split(',')),
+      );
+    } catch {
+      // The process ended while it was read: not a browser still running.
+    }
+  }
+  return lists;
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
       '--headless=new',
@@ -35,8 +92,21 @@ export function launchBrowser(): Promise<Browser> {
       '--no-first-run',
       '--disable-background-networking',
       '--disable-sync',
+      `--disable-features=${[...PLAYWRIGHT_DISABLED_FEATURES, ...UNSHOWN_WEBUI_FEATURES].join(',')}`,
     ],
   });
+  const dropped = launchedDisabledFeatures()
+    .flat()
+    .filter(
+      (f) => f !== '' && !PLAYWRIGHT_DISABLED_FEATURES.includes(f) && !UNSHOWN_WEBUI_FEATURES.includes(f),
+    );
+  if (dropped.length > 0) {
+    await browser.close();
+    throw new Error(
+      `playwright-core disables ${dropped.join(', ')} too, which this launch's --disable-features would turn back on: add them to PLAYWRIGHT_DISABLED_FEATURES in test/helpers/browser.ts`,
+    );
+  }
+  return browser;
 }
 
 /** The file's Chromium, once launched (test files run each in a process of their own). */

@@ -1,16 +1,14 @@
 /**
  * The relay's page in Chromium (ADR 0094), as the browser-node-page tests drive it: a relay with a
- * device ("office") behind it, the page opened on a fresh profile, paired with a code from
- * `clawbridge pair new` that the device's owner approves, a terminal opened from the device's card. All
+ * device ("office") behind it, the page opened on a fresh profile, paired with a code the device
+ * issues (`pair new`) that the device's owner approves, a terminal opened from the device's card. All
  * through the names the issue gives a script (This browser, Pairing code, Join, Open terminal).
  */
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContextOptions, Locator, Page } from 'playwright-core';
-import type { PairNewResult } from '../../src-main/api/contract.js';
 import { card, nav, waitForText } from './browser.js';
 import {
-  approveWhenPending,
-  cliJson,
+  agentCall,
   startRelay,
   startRelayAgent,
   tempHome,
@@ -46,6 +44,22 @@ export async function relayWithDevice(port = 0, extra: string[] = []): Promise<R
   const home = tempHome('device');
   const agent = await startRelayAgent(home, DEVICE, relay.url, extra);
   return { relay, pageUrl: printed[1]!, printedHash: printed[2]!, home, agent };
+}
+
+/** The file's relay and device, once started (test files run each in a process of their own). */
+let shared: Promise<RelayWithDevice> | undefined;
+
+/**
+ * One relay and device ("office", no flags of its own) for the tests of a file that need neither fresh:
+ * started when a test first asks, and stopped with everything else by the file's `stopAll`. A relay and
+ * an agent cost ~1.5 s of CPU to start, and a file whose tests each started their own paid it each time.
+ * Each test still pairs a browser of its own (a fresh context is a fresh identity), so what one test
+ * pairs, removes or leaves pending is another browser to the next; a test that stops or restarts the
+ * device, or needs its relay on a port of its own, starts its own with `relayWithDevice`.
+ */
+export function sharedRelayWithDevice(): Promise<RelayWithDevice> {
+  shared ??= relayWithDevice();
+  return shared;
 }
 
 export interface OpenedPage {
@@ -93,13 +107,23 @@ export async function enterCode(page: Page, code: string, tap = false): Promise<
 }
 
 /**
- * Pairs the page with the device: a code from `pair new`, Join, the owner approves once the request is
- * there; resolves when the device's card is listed with Open terminal.
+ * Pairs the page with the device: a code from the device (`pair.new`, what `clawbridge pair new` asks
+ * of it), Join, the owner approves once the request is there (`pending.approve`, what `clawbridge
+ * approve --latest` asks); both asked from this process rather than by a CLI process (~0.4 s of CPU
+ * each): the page's first test still pairs through the commands. Resolves when the device's card is
+ * listed with Open terminal.
  */
 export async function pairWithDevice(page: Page, home: string, tap = false): Promise<void> {
-  const code = await cliJson<PairNewResult>(['pair', 'new', '--home', home]);
+  const code = await agentCall(home, 'pair.new', {});
   await enterCode(page, code.code, tap);
-  await approveWhenPending(home);
+  // What `approveWhenPending` does, with the approval asked over the socket too (`approve --latest`
+  // sends just this): the command's own words are checked where a test pairs through it.
+  await until(
+    'a pairing request on the device',
+    async () => (await agentCall(home, 'pending.list', {})).length > 0,
+    30_000,
+  );
+  await agentCall(home, 'pending.approve', { latest: true });
   await deviceCard(page).getByRole('button', { name: 'Open terminal' }).waitFor({ timeout: 30_000 });
 }
 
