@@ -133,9 +133,9 @@ async function pair(a: MessageNode, b: MessageNode, allowOnB: string, direct = t
 
 /**
  * The file's direct pair and relay-only pair, each started on first use and kept: an agent start and
- * a pairing cost more CPU than most checks here, and no test needs its agents fresh. The refusal test
- * runs first and grants `files` itself; each test leaves b's inbox empty (it gets what it sent) and
- * both agents running (one that kills an agent puts the restarted one back here).
+ * a pairing cost more CPU than most checks here. The refusal test runs first and grants `files`
+ * itself; each test leaves b's inbox empty (it gets what it sent) and both agents running (one that
+ * kills an agent puts the restarted one back here). The test that kills both agents has its own.
  */
 let direct: { a: MessageNode; b: MessageNode } | undefined;
 let relayed: { relay: RelayProc; a: MessageNode; b: MessageNode } | undefined;
@@ -318,8 +318,12 @@ test(
   'either agent killed while file send runs: it waits, says so, and carries on to exit 0; listed in connections meanwhile',
   { timeout: 600_000 },
   async () => {
-    const { a } = await directPair();
-    let { b } = await directPair();
+    // A pair of its own: it kills both agents in turn and waits on what each says, which a pair that
+    // already lived through the kill test above must not colour (a failure of this test under load
+    // could not be told apart from such a leftover).
+    const a = await startNode('a');
+    let b = await startNode('b');
+    await pair(a, b, 'files');
     const big = join(source, 'tree', 'big file.bin');
     const total = BIG_MIB * 1024 * 1024;
     const run = startProcess(['file', 'send', 'b', big, '--home', a.home]);
@@ -336,7 +340,6 @@ test(
     await new Promise((r) => b.proc.child.once('exit', r));
     await until('file send to say it waits', () => /waiting: /.test(run.stderr()), 60_000);
     b = await startNode('b', { node: b });
-    direct = { a, b };
     // Moving again (past what it held at the kill), not yet whole.
     const held = await holds(b, first + 1024 * 1024, total);
     // The sending agent killed: file send waits for it to come back, as term does.
@@ -347,7 +350,7 @@ test(
       () => /local agent stopped; waiting for it to come back/.test(run.stderr()),
       30_000,
     );
-    direct = { a: await startNode('a', { node: a }), b };
+    await startNode('a', { node: a });
     const code = await new Promise<number | null>((r) =>
       run.child.exitCode !== null ? r(run.child.exitCode) : run.child.once('exit', r),
     );
