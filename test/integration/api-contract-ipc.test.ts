@@ -29,7 +29,7 @@ import {
 import { contractSuite } from '../helpers/contract-suite.js';
 import { fakeElectronIpc } from '../helpers/fake-electron-ipc.js';
 import { fakeUtilityProcess } from '../helpers/fake-electron-utility.js';
-import { cli, cliJson, stopAll, tempHome, startAgent } from '../helpers/processes.js';
+import { agentCall, cli, stopAll, tempHome, startAgent } from '../helpers/processes.js';
 import { until, sleep } from '../helpers/wait.js';
 
 const ENTRY = fileURLToPath(new URL('../../src-main/electron/agent-process.ts', import.meta.url));
@@ -97,25 +97,19 @@ describe('a terminal over IPC between real agents', { skip, timeout: 120_000 }, 
     await startAgent(homeB, { name: 'b', listen: '127.0.0.1:0', ui: false });
     const app = await desktop(homeA);
     try {
-      const statusB = await cliJson<StatusResult>(['status', '--home', homeB]);
+      const statusB = await agentCall(homeB, 'status', {});
       const statusA = (await app.transport.request('status', {})) as StatusResult;
       await app.transport.request('peers.add', {
         fingerprint: statusB.fingerprint,
         name: 'b',
         address: statusB.listen,
       });
-      const added = await cli([
-        'peers',
-        'add',
-        statusA.fingerprint,
-        '--name',
-        'a',
-        '--address',
-        statusA.listen!,
-        '--home',
-        homeB,
-      ]);
-      assert.equal(added.code, 0, added.stderr);
+      // b's side over its control socket, as `clawbridge peers add` does: set-up, not what is checked.
+      await agentCall(homeB, 'peers.add', {
+        fingerprint: statusA.fingerprint,
+        name: 'a',
+        address: statusA.listen!,
+      });
       await until(
         'b online',
         async () =>

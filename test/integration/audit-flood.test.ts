@@ -1,11 +1,12 @@
 /**
  * A peer with no permissions floods the agent (issue 52, F1 and F2; must-be-true 2 and 3): a rogue
  * peer process, trusted by fingerprint and allowed nothing, dials the agent's direct listener and
- * either opens 100,000 streams to a service that does not exist, or writes newlines on its control
- * stream. Throughout, `status` on the control socket answers (the issue's bound, 1 s, is a quiet machine's
- * figure: the slowest answer is printed; the test fails on a stall, STALL_MS); afterwards the terminal
- * session b had opened before is still in `clawbridge log`, the refusals are there in aggregate (the
- * first ones in full, then one line saying how many more), and the agent's log grew by less than 1 MB.
+ * either opens 20,000 streams to a service that does not exist (the issue's 100,000 with
+ * FLOOD_STREAMS=100000), or writes newlines on its control stream. Throughout, `status` on the control
+ * socket answers (the issue's bound, 1 s, is a quiet machine's figure: the slowest answer is printed;
+ * the test fails on a stall, STALL_MS); afterwards the terminal session b had opened before is still in
+ * `clawbridge log`, the refusals are there in aggregate (the first ones in full, then one line saying
+ * how many more), and the agent's log grew by less than 1 MB.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -40,6 +41,13 @@ const ROGUE = fileURLToPath(new URL('../helpers/rogue-peer-child.ts', import.met
 const STALL_MS = 10_000;
 /** The bound the issue names on what the flood may add to the agent's log, in bytes. */
 const LOG_GROWTH_MAX = 1024 * 1024;
+/**
+ * Streams the rogue peer opens (issue 52 says 100,000). The log's bounds are reached at the 21st
+ * refusal of a minute (then one line counts the rest), and 20,000 refusals written one by one would be
+ * 20,000 lines and some MB, far past both bounds checked (40 lines, 1 MB); the flood still lasts seconds,
+ * long enough for `status` to be asked many times while it runs. FLOOD_STREAMS=100000 runs the issue's.
+ */
+const FLOOD_STREAMS = Number(process.env.FLOOD_STREAMS ?? 20_000);
 
 /** Runs the rogue peer to its end; resolves with its last report. */
 function runRogue(config: RoguePeerConfig, timeoutMs: number): Promise<RoguePeerReport> {
@@ -94,30 +102,31 @@ async function setUp(label: string) {
   const { homeA, homeB, a } = await pairedAgents(relay.url, [`${label}-a`, `${label}-b`]);
   const term = await cli(['term', 'a', '--home', homeB, '--', 'sh', '-c', 'echo before-the-flood']);
   assert.equal(term.code, 0, term.stderr);
-  const status = await cliJson<{ fingerprint: string; listen: string }>(['status', '--home', homeA]);
+  // Over the control socket, as `clawbridge status` and `peers add … --allow none` do: set-up, not what
+  // is checked, and a CLI process costs ~0.4 s of CPU.
+  const status = await agentCall(homeA, 'status', {});
+  const address = status.listen;
+  assert.ok(address, 'a listens for direct links');
   const rogue = await generateIdentity('rogue');
-  const added = await cli([
-    'peers',
-    'add',
-    rogue.fingerprint,
-    '--name',
-    'rogue',
-    '--allow',
-    'none',
-    '--home',
-    homeA,
-  ]);
-  assert.equal(added.code, 0, added.stderr);
+  await agentCall(homeA, 'peers.add', { fingerprint: rogue.fingerprint, name: 'rogue', allow: [] });
   const config = (mode: RoguePeerConfig['mode'], count: number): RoguePeerConfig => ({
     certPem: rogue.certPem,
     keyPem: rogue.keyPem,
-    address: status.listen,
+    address,
     expectedPeer: status.fingerprint,
     mode,
     count,
   });
   return { homeA, homeB, a, config, relay, fingerprint: status.fingerprint };
 }
+
+/**
+ * One set-up for the file, made on first use: a relay, two agents, a pairing and a terminal cost more
+ * CPU than any check here but the floods. Each test checks what its own flood added (its refusals, its
+ * lines, what the log grew by since it began), and the terminal from before every flood stays in the log.
+ */
+let world: ReturnType<typeof setUp> | undefined;
+const shared = () => (world ??= setUp('flood'));
 
 function assertStatusQuick(times: number[]): void {
   // Answered again and again while the flood ran: an event loop the flood holds answers once, at its end.
@@ -132,12 +141,12 @@ function assertStatusQuick(times: number[]): void {
 const stderrBytes = (a: Proc) => Buffer.byteLength(a.stderr()) + Buffer.byteLength(a.stdout());
 
 test(
-  '100,000 streams to an unknown service leave the earlier terminal in the log, status quick throughout',
+  `${FLOOD_STREAMS.toLocaleString('en')} streams to an unknown service leave the earlier terminal in the log, status quick throughout`,
   { timeout: 240_000 },
   async (t) => {
-    const { homeA, a, config } = await setUp('flood-streams');
+    const { homeA, a, config } = await shared();
     const logBefore = stderrBytes(a);
-    const flood = runRogue(config('streams', 100_000), 180_000);
+    const flood = runRogue(config('streams', FLOOD_STREAMS), 180_000);
     const times = await statusTimes(homeA, flood);
     const report = await flood;
     t.diagnostic(
@@ -145,8 +154,8 @@ test(
     );
     t.diagnostic(`agent log grew ${stderrBytes(a) - logBefore} bytes`);
     assert.equal(report.error, undefined);
-    assert.equal(report.sent, 100_000, 'every stream was answered');
-    assert.equal(report.refused, 100_000, 'every stream was refused');
+    assert.equal(report.sent, FLOOD_STREAMS, 'every stream was answered');
+    assert.equal(report.refused, FLOOD_STREAMS, 'every stream was refused');
     assertStatusQuick(times);
 
     const events = await cliJson<AuditEvent[]>(['log', '--home', homeA]);
@@ -162,12 +171,12 @@ test(
       'the line counting the rest of the refusals',
       async () => {
         const list = fromRogue((await agentCall(homeA, 'audit.list', { peer: 'rogue' })).events);
-        return counted(list) >= 100_000 ? list : undefined;
+        return counted(list) >= FLOOD_STREAMS ? list : undefined;
       },
       90_000,
     );
     t.diagnostic(`${refusals.length} refusal lines: ${refusals.map((e) => e.what).at(-1)}`);
-    assert.equal(counted(refusals), 100_000, 'the lines account for every refused stream');
+    assert.equal(counted(refusals), FLOOD_STREAMS, 'the lines account for every refused stream');
     assert.ok(refusals.length <= 40, `${refusals.length} refusal lines for one peer's flood`);
     for (const file of ['audit.log', 'audit-refusals.log']) {
       const size = statSync(join(homeA, file)).size;
@@ -181,7 +190,7 @@ test(
   'newlines flooding the control stream grow the log by less than 1 MB; status quick throughout',
   { timeout: 240_000 },
   async (t) => {
-    const { homeA, a, config } = await setUp('flood-newlines');
+    const { homeA, a, config } = await shared();
     const logBefore = stderrBytes(a);
     const flood = runRogue(config('newlines', 4 * 1024 * 1024), 120_000);
     const times = await statusTimes(homeA, flood);
@@ -202,7 +211,7 @@ test(
   "a stranger's pairing attempts on the relay: a few lines in the log and on stderr, the rest counted",
   { timeout: 240_000 },
   async (t) => {
-    const { homeA, a, relay, fingerprint } = await setUp('flood-pairing');
+    const { homeA, a, relay, fingerprint } = await shared();
     const { attackPairing } = await import('../helpers/pairing-attacker.js');
     const outcomes = await attackPairing(relay.url, fingerprint, 200);
     assert.ok(outcomes.filter((o) => o.startsWith('rate-limited')).length >= 150, outcomes.join(','));

@@ -8,9 +8,9 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { AuditEvent } from '../../src-main/audit/audit-events.js';
-import { CLI, cli, cliJson, peerOf, stopAll, startAgent } from '../helpers/processes.js';
+import { agentCall, CLI, cli, peerOf, stopAll, startAgent } from '../helpers/processes.js';
 import { addPeer, routeVia, startLoopbackNode } from '../helpers/loopback-nodes.js';
-import { startPair, startRelay } from './terminal-setup.js';
+import { startPair, startRelay, type Pair } from './terminal-setup.js';
 import { until } from '../helpers/wait.js';
 
 after(stopAll);
@@ -19,10 +19,24 @@ const skip = process.platform === 'win32' ? 'POSIX shell commands' : false;
 
 type TerminalEvent = Extract<AuditEvent, { kind: 'terminal' }>;
 
-async function terminalEvents(home: string, side: 'served' | 'opened'): Promise<TerminalEvent[]> {
-  const events = await cliJson<AuditEvent[]>(['log', '--home', home]);
-  return events.filter((e): e is TerminalEvent => e.kind === 'terminal' && e.side === side);
+/**
+ * The terminal lines of `home`'s audit log on one side, as `clawbridge log --json` prints them, read
+ * through the agent (`audit.list`, which writes out what it holds first): polled, and a CLI process
+ * each poll cost ~0.4 s of CPU.
+ */
+async function terminalEvents(home: string, side: 'served' | 'opened', since = 0): Promise<TerminalEvent[]> {
+  const { events } = await agentCall(home, 'audit.list', {});
+  return events.filter(
+    (e): e is TerminalEvent => e.kind === 'terminal' && e.side === side && Date.parse(e.time) >= since,
+  );
 }
+
+/**
+ * The relay-only pair, started on first use and kept for the last test, which ends it: a relay and two
+ * agents cost more CPU than these checks, and a test on it reads only the lines written since it began.
+ */
+let relayOnly: Pair | undefined;
+const relayOnlyPair = async (): Promise<Pair> => (relayOnly ??= await startPair({ relayOnly: true }));
 
 const phases = (events: TerminalEvent[]) => events.map((e) => e.phase);
 
@@ -82,16 +96,15 @@ test(
   'a session whose relay restarts is logged start, resume, end on both sides',
   { skip, timeout: 180_000 },
   async () => {
-    const pair = await startPair({ relayOnly: true });
+    const pair = await relayOnlyPair();
     const loop = 'i=0; while [ $i -lt 300 ]; do echo $i; i=$((i+1)); sleep 0.02; done';
     const term = runTerm(['b', '--home', pair.homeA, '--', 'sh', '-c', loop]);
     try {
       await until('the counter to run', () => term.stdout().includes('\n20\n'), 20_000);
       await pair.relay.proc.stop();
       await until('term to say it reconnects', () => term.stderr().includes('reconnecting...'), 30_000);
-      const relay = await startRelay(pair.relay.port);
+      pair.relay = await startRelay(pair.relay.port);
       assert.equal(await term.exit(90_000), 0, term.stderr());
-      await relay.proc.stop();
     } finally {
       term.child.kill('SIGKILL');
     }
@@ -117,7 +130,6 @@ test(
       const resume = events.find((e) => e.phase === 'resume')!;
       assert.equal(resume.path, 'relay', `${side}: the link it resumed on`);
     }
-    await Promise.all([pair.a.stop(), pair.b.stop()]);
   },
 );
 
@@ -170,7 +182,8 @@ test(
   async () => {
     // Relay only: a restarted b has a new listening port, so a's stream could come back over the
     // relay or a new direct link, whichever is up first; with one path, the line names a known one.
-    const pair = await startPair({ relayOnly: true });
+    const pair = await relayOnlyPair();
+    const since = Date.now();
     const term = runTerm(['b', '--home', pair.homeA, '-t']);
     let b = pair.b;
     try {
@@ -185,12 +198,12 @@ test(
       const served = await until(
         "b's lines for the session after its restart",
         async () => {
-          const list = await terminalEvents(pair.homeB, 'served');
+          const list = await terminalEvents(pair.homeB, 'served', since);
           return list.length >= 3 ? list : undefined;
         },
         30_000,
       ).catch(async (err: Error) => {
-        const list = await terminalEvents(pair.homeB, 'served');
+        const list = await terminalEvents(pair.homeB, 'served', since);
         throw new Error(`${err.message}: ${phases(list).join(', ')}`);
       });
       assert.deepEqual(phases(served), ['start', 'resume', 'resume']);

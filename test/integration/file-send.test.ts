@@ -27,7 +27,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TransferInfo } from '../../src-main/files/files-contract.js';
-import { CLI, cli, startProcess, startRelay, stopAll } from '../helpers/processes.js';
+import { CLI, cli, startProcess, startRelay, stopAll, type RelayProc } from '../helpers/processes.js';
 import { addPeer, online, startNode, type MessageNode } from './message-helpers.js';
 import { until } from '../helpers/wait.js';
 
@@ -131,13 +131,68 @@ async function pair(a: MessageNode, b: MessageNode, allowOnB: string, direct = t
   await online(a, 'b', 60_000);
 }
 
+/**
+ * The file's direct pair and relay-only pair, each started on first use and kept: an agent start and
+ * a pairing cost more CPU than most checks here. The refusal test runs first and grants `files`
+ * itself; each test leaves b's inbox empty (it gets what it sent) and both agents running (one that
+ * kills an agent puts the restarted one back here). The test that kills both agents has its own.
+ */
+let direct: { a: MessageNode; b: MessageNode } | undefined;
+let relayed: { relay: RelayProc; a: MessageNode; b: MessageNode } | undefined;
+
+async function directPair(allowOnB = 'terminal,forward,message,files') {
+  if (!direct) {
+    const a = await startNode('a');
+    const b = await startNode('b');
+    await pair(a, b, allowOnB);
+    direct = { a, b };
+  }
+  return direct;
+}
+
+async function relayPair() {
+  if (!relayed) {
+    const relay = await startRelay();
+    const a = await startNode('a', { relay: relay.url, direct: false });
+    const b = await startNode('b', { relay: relay.url, direct: false });
+    await addPeer(b, a, 'files', false);
+    await addPeer(a, b, 'terminal', false);
+    relayed = { relay, a, b };
+    assert.equal(await online(a, 'b', 60_000), 'relay', 'a reaches b through the relay');
+  }
+  return relayed;
+}
+
+test(
+  'without files: refused with the permission named and where to grant it; nothing written there',
+  { timeout: 300_000 },
+  async () => {
+    const { a, b } = await directPair('terminal,forward,message');
+    const r = await send(a, 'b', [join(source, 'tree', 'run.sh')], 60_000);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /b does not allow files from a/);
+    assert.match(r.stderr, /clawbridge peers allow a files/);
+    const files = join(b.home, 'files');
+    for (const d of ['staging', 'inbox', 'done'])
+      assert.deepEqual(readdirSync(join(files, d)), [], `${d} on b`);
+    assert.equal(JSON.parse((await cli(['file', 'list', '--json', '--home', b.home])).stdout).length, 0);
+
+    // Granted: from a terminal, file send draws a progress bar (bytes, rate, ETA, files) on it.
+    assert.equal((await cli(['peers', 'allow', 'a', 'files', '--home', b.home])).code, 0);
+    const big = join(source, 'tree', 'big file.bin');
+    const shown = await inPty([CLI, 'file', 'send', 'b', big, '--home', a.home]);
+    assert.equal(shown.code, 0, shown.output);
+    assert.match(shown.output, /\[[#-]{10,}\] +\d+% +\S+ \S+\/\S+ MiB +\S+ +ETA \S+ +files [01]\/1/);
+    assert.match(shown.output, /sent 1 file \(\d+\.0 MiB\) to b, every one verified/);
+    assert.equal(snapshot(await get(b)).get('big file.bin'), wanted.get('big file.bin'));
+  },
+);
+
 test(
   'a folder of a big file and 2,000 awkward names arrives byte-exact over direct; shown in connections and the audit log on both sides',
   { timeout: 600_000 },
   async () => {
-    const a = await startNode('a');
-    const b = await startNode('b');
-    await pair(a, b, 'terminal,files');
+    const { a, b } = await directPair();
     const startedAt = Date.now();
     const r = await send(a, 'b', [join(source, 'tree')]);
     const ms = Date.now() - startedAt;
@@ -188,44 +243,13 @@ test(
 );
 
 test('over a relay-only pair the same folder arrives byte-exact', { timeout: 600_000 }, async () => {
-  const relay = await startRelay();
-  const a = await startNode('a', { relay: relay.url, direct: false });
-  const b = await startNode('b', { relay: relay.url, direct: false });
-  await pair(a, b, 'files', false);
-  const path = (await cli(['peers', '--json', '--home', a.home])).stdout;
-  assert.match(path, /"path":\s*"relay"/);
+  const { a, b } = await relayPair();
   const startedAt = Date.now();
   const r = await send(a, 'b', [join(source, 'tree')]);
   assert.equal(r.code, 0, r.stderr);
   console.log(`[file-send] relay: ${wanted.size} entries in ${Date.now() - startedAt} ms`);
   assertSameTree(join(await get(b), 'tree'), wanted);
 });
-
-test(
-  'without files: refused with the permission named and where to grant it; nothing written there',
-  { timeout: 300_000 },
-  async () => {
-    const a = await startNode('a');
-    const b = await startNode('b');
-    await pair(a, b, 'terminal,forward,message');
-    const r = await send(a, 'b', [join(source, 'tree', 'run.sh')], 60_000);
-    assert.equal(r.code, 1);
-    assert.match(r.stderr, /b does not allow files from a/);
-    assert.match(r.stderr, /clawbridge peers allow a files/);
-    const files = join(b.home, 'files');
-    for (const d of ['staging', 'inbox', 'done'])
-      assert.deepEqual(readdirSync(join(files, d)), [], `${d} on b`);
-    assert.equal(JSON.parse((await cli(['file', 'list', '--json', '--home', b.home])).stdout).length, 0);
-
-    // Granted: from a terminal, file send draws a progress bar (bytes, rate, ETA, files) on it.
-    assert.equal((await cli(['peers', 'allow', 'a', 'files', '--home', b.home])).code, 0);
-    const big = join(source, 'tree', 'big file.bin');
-    const shown = await inPty([CLI, 'file', 'send', 'b', big, '--home', a.home]);
-    assert.equal(shown.code, 0, shown.output);
-    assert.match(shown.output, /\[[#-]{10,}\] +\d+% +\S+ \S+\/\S+ MiB +\S+ +ETA \S+ +files [01]\/1/);
-    assert.match(shown.output, /sent 1 file \(\d+\.0 MiB\) to b, every one verified/);
-  },
-);
 
 /** Runs node ARGS in a pseudo-terminal (python's pty); its exit status and everything it wrote there. */
 function inPty(args: string[]): Promise<{ code: number | null; output: string }> {
@@ -243,22 +267,12 @@ test(
   'kill -9 of the sending agent halfway, a restart, and file send again sends only the rest',
   { timeout: 600_000 },
   async () => {
-    const a = await startNode('a');
-    const b = await startNode('b');
-    await pair(a, b, 'files');
+    const { a, b } = await directPair();
     const big = join(source, 'tree', 'big file.bin');
     const total = BIG_MIB * 1024 * 1024;
     const first = startProcess(['file', 'send', 'b', big, '--json', '--home', a.home]);
     // Halfway: b holds some of it in staging, not all.
-    const held = await until(
-      'b to hold part of the file',
-      async () => {
-        const list = (await b.api.call('files.transfers', {})) as TransferInfo[];
-        const t = list.find((x) => x.direction === 'in');
-        return t && t.bytesDone > total / 8 && t.bytesDone < total && t.bytesDone;
-      },
-      { timeoutMs: 120_000, everyMs: 10 },
-    );
+    const held = await holds(b, total / 8, total);
     assert.ok(held > 0, 'b held part of the file before the transfer ended');
     // Heard before anything else is awaited: a's exit may come while `first` is being stopped.
     const aExited = new Promise((r) => a.proc.child.once('exit', r));
@@ -266,6 +280,7 @@ test(
     await first.stop('SIGKILL');
     await aExited;
     const back = await startNode('a', { node: a });
+    direct = { a: back, b };
     const r = await send(back, 'b', [big]);
     assert.equal(r.code, 0, r.stderr);
     const done = r.last!;
@@ -303,6 +318,9 @@ test(
   'either agent killed while file send runs: it waits, says so, and carries on to exit 0; listed in connections meanwhile',
   { timeout: 600_000 },
   async () => {
+    // A pair of its own: it kills both agents in turn and waits on what each says, which a pair that
+    // already lived through the kill test above must not colour (a failure of this test under load
+    // could not be told apart from such a leftover).
     const a = await startNode('a');
     let b = await startNode('b');
     await pair(a, b, 'files');
@@ -347,16 +365,13 @@ test(
   'the relay restarted halfway through a relay-only transfer: file send carries on and exits 0',
   { timeout: 600_000 },
   async () => {
-    let relay = await startRelay();
-    const a = await startNode('a', { relay: relay.url, direct: false });
-    const b = await startNode('b', { relay: relay.url, direct: false });
-    await pair(a, b, 'files', false);
+    const { a, b } = await relayPair();
     const big = join(source, 'tree', 'big file.bin');
     const total = BIG_MIB * 1024 * 1024;
     const run = startProcess(['file', 'send', 'b', big, '--json', '--home', a.home]);
     const held = await holds(b, total / 16, total / 2);
-    await relay.proc.stop('SIGKILL');
-    relay = await startRelay(relay.port);
+    await relayed!.relay.proc.stop('SIGKILL');
+    relayed = { a, b, relay: await startRelay(relayed!.relay.port) };
     const code = await new Promise<number | null>((r) =>
       run.child.exitCode !== null ? r(run.child.exitCode) : run.child.once('exit', r),
     );

@@ -60,10 +60,10 @@ async function sendJson(from: MessageNode, paths: string[]) {
   return { ...r, lines };
 }
 
-const transfers = async (node: MessageNode) =>
-  JSON.parse((await cli(['file', 'transfers', '--json', '--home', node.home])).stdout) as TransferInfo[];
-const usage = async (node: MessageNode) =>
-  JSON.parse((await cli(['file', 'usage', '--json', '--home', node.home])).stdout) as FilesUsage;
+// What `file transfers --json` and `file usage --json` print, asked on the node's control connection:
+// some are polled, and a CLI process each time cost ~0.4 s of CPU (the tables are asked of the CLI).
+const transfers = async (node: MessageNode) => (await node.api.call('files.transfers', {})) as TransferInfo[];
+const usage = async (node: MessageNode) => (await node.api.call('files.usage', {})) as FilesUsage;
 
 /** Stops `node`'s agent cleanly; `between` runs while none runs; then it starts again on the same home. */
 async function restart(node: MessageNode, between?: () => Promise<void>): Promise<MessageNode> {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { get } from 'node:http';
 import { createServer } from 'node:net';
 import type { ForwardInfo } from '../../src-main/forwards/forwards-contract.js';
-import { cliJson, stopAll } from '../helpers/processes.js';
+import { agentCall, cliJson, stopAll } from '../helpers/processes.js';
 import { fileServer, ok, startAgent, startPair, waitForPath } from './forward-helpers.js';
 import { freePort } from '../helpers/ports.js';
 import { until } from '../helpers/wait.js';
@@ -77,7 +77,7 @@ test(
     const closedAt = Date.now();
     await until(
       'the forward listening again',
-      async () => (await cliJson<ForwardInfo[]>(['forward', 'list', ...home]))[0]?.state === 'listening',
+      async () => (await agentCall(pair.homeA, 'forward.list', {}))[0]?.state === 'listening',
       30_000,
     );
     assert.ok(Date.now() - closedAt < 30_000, 'Date.now() - closedAt < 30_000');

@@ -16,7 +16,16 @@ import {
   SocksCommand,
   type SocksAddress,
 } from '../../src-main/protocol/socks5.js';
-import { peerOf, cli, startAgent, tempHome, type Proc, startRelay, nodeId } from '../helpers/processes.js';
+import {
+  agentCall,
+  peerOf,
+  cli,
+  startAgent,
+  tempHome,
+  type Proc,
+  startRelay,
+  nodeId,
+} from '../helpers/processes.js';
 import { until } from '../helpers/wait.js';
 
 export { peerOf };
@@ -64,22 +73,33 @@ export interface FileServer {
   port: number;
   sha256: string;
   size: number;
+  /** SHA-256 of what /head serves: the file's first HEAD_BYTES (all of it when smaller). */
+  headSha256: string;
 }
 
-/** Serves `size` random bytes at /file on 127.0.0.1:0. */
+/**
+ * Bytes /head serves (64 KiB): a check that a forward carries bytes again (after a restart, a port
+ * freed) needs a byte-exact answer, not the whole file again.
+ */
+export const HEAD_BYTES = 64 * 1024;
+
+/** Serves `size` random bytes at /file, and their first HEAD_BYTES at /head, on 127.0.0.1:0. */
 export async function fileServer(size: number): Promise<FileServer> {
   const data = randomBytes(size);
+  const head = data.subarray(0, HEAD_BYTES);
   const server = createHttpServer((req, res) => {
-    if (req.url !== '/file') {
+    const body = req.url === '/file' ? data : req.url === '/head' ? head : undefined;
+    if (!body) {
       res.writeHead(404).end('not found\n');
       return;
     }
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': data.length });
-    res.end(data);
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length });
+    res.end(body);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const port = (server.address() as AddressInfo).port;
-  return { server, port, sha256: createHash('sha256').update(data).digest('hex'), size };
+  const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+  return { server, port, sha256: sha256(data), size, headSha256: sha256(head) };
 }
 
 /** Runs curl; resolves with its exit status, the SHA-256 and length of what it printed, and stderr. */
@@ -129,16 +149,16 @@ export async function startPair(): Promise<Pair> {
   const relay = await startRelay();
   const homeA = tempHome('fa');
   const homeB = tempHome('fb');
-  const a = await startAgent(homeA, { name: 'a', relay: relay.url, listen: '127.0.0.1:0' });
-  const b = await startAgent(homeB, { name: 'b', relay: relay.url, listen: '127.0.0.1:0' });
+  const [a, b] = await Promise.all([
+    startAgent(homeA, { name: 'a', relay: relay.url, listen: '127.0.0.1:0' }),
+    startAgent(homeB, { name: 'b', relay: relay.url, listen: '127.0.0.1:0' }),
+  ]);
   const fa = (await nodeId(homeA)).fingerprint;
   const fb = (await nodeId(homeB)).fingerprint;
-  for (const r of [
-    await cli(['peers', 'add', fb, '--name', 'b', '--home', homeA]),
-    await cli(['peers', 'add', fa, '--name', 'a', '--home', homeB]),
-  ]) {
-    if (r.code !== 0) throw new Error(`peers add failed: ${r.stderr}`);
-  }
+  // As `clawbridge peers add FP --name NAME` does, over the control socket: set-up, not what these
+  // tests check, and a CLI process costs ~0.4 s of CPU.
+  await agentCall(homeA, 'peers.add', { fingerprint: fb, name: 'b' });
+  await agentCall(homeB, 'peers.add', { fingerprint: fa, name: 'a' });
   await waitForPath(homeA, 'b', 'direct');
   return { relayUrl: relay.url, homeA, homeB, a, b };
 }

@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import type { ConnectionInfo } from '../../src-main/api/contract.js';
 import type { ForwardInfo } from '../../src-main/forwards/forwards-contract.js';
-import { cli, cliJson, stopAll } from '../helpers/processes.js';
+import { agentCall, cli, cliJson, stopAll } from '../helpers/processes.js';
 import { digA, startDnsmasq } from '../helpers/dnsmasq.js';
 import { startPair } from './terminal-setup.js';
 import { freeUdpPort } from '../helpers/ports.js';
@@ -88,8 +88,9 @@ function pattern(size: number): Buffer {
   return d;
 }
 
+/** The forward `name` as `forward list --json` lists it, asked over the control socket (polled). */
 async function forwardOf(home: string, name: string): Promise<ForwardInfo | undefined> {
-  return (await cliJson<ForwardInfo[]>(['forward', 'list', '--home', home])).find((f) => f.name === name);
+  return (await agentCall(home, 'forward.list', {})).find((f) => f.name === name);
 }
 
 function reverseUdp(home: string, listen: string, to: string, name: string): ReturnType<typeof cli> {

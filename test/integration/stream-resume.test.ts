@@ -13,8 +13,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { netnsUnavailable } from '../helpers/netns.js';
-import type { AuditEvent } from '../../src-main/audit/audit-events.js';
-import { CLI, cli, cliJson, peerOf } from '../helpers/processes.js';
+import { agentCall, CLI, cli, peerOf } from '../helpers/processes.js';
 import {
   clientScript,
   endWorld,
@@ -126,7 +125,7 @@ test(
       const line = await until(
         "the forward connection's audit line",
         async () =>
-          (await cliJson<AuditEvent[]>(['log', '--json', '--home', homeA])).find(
+          (await agentCall(homeA, 'audit.list', {})).events.find(
             (e) => e.kind === 'connection' && e.connection === 'forward',
           ),
         20_000,
