@@ -40,7 +40,9 @@ test(
     // cost ~0.7 s of CPU a start. b, whose config.json takes a's hellos, is the CLI's agent.
     const startA = () =>
       startAgent(homeA, {
-        inProcess: { overrides: { name: 'a', listen: '127.0.0.1:0', ui: { listen: null, allowRemote: false } } },
+        inProcess: {
+          overrides: { name: 'a', listen: '127.0.0.1:0', ui: { listen: null, allowRemote: false } },
+        },
       });
     let [a, b] = await Promise.all([startA(), agent(homeB, 'b', `127.0.0.1:${portB}`)]);
     const fa = (await nodeId(homeA)).fingerprint;
