@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import {
   CLI,
   cli,
+  nodeId,
   stopAll,
   tempHome,
   type Proc,
@@ -40,7 +41,9 @@ test(
   async () => {
     for (let round = 0; round < 3; round++) {
       const home = join(tempHome(`one-${round}`), 'home');
-      await cli(['id', '--home', home]); // the home exists, so the symlink can point at it
+      // The home exists, so the symlink can point at it: made as `clawbridge id` makes it, in this
+      // process (a CLI process costs ~0.4 s of CPU).
+      await nodeId(home);
       const link = join(tempHome(`one-link-${round}`), 'link');
       symlinkSync(home, link);
       const agents = await Promise.all(
@@ -77,12 +80,24 @@ const asNobody =
     ? 'needs root and setpriv'
     : false;
 
+/**
+ * One running agent for the two tests below, which only ask it (one as another user, one while it is
+ * suspended, resumed after): started on first use, so the file starts one agent less.
+ */
+let asked: Promise<{ home: string; agent: Proc }> | undefined;
+function askedAgent(): Promise<{ home: string; agent: Proc }> {
+  asked ??= (async () => {
+    const home = join(tempHome('asked'), 'home');
+    return { home, agent: await startAgent(home, { listen: false, ui: false }) };
+  })();
+  return asked;
+}
+
 test(
   'another user asking about this home is told it may not, not that no agent runs',
   { skip: asNobody },
   async () => {
-    const home = join(tempHome('other-user'), 'home');
-    const agent = await startAgent(home, { listen: false, ui: false });
+    const { home } = await askedAgent();
     const r = spawnSync(
       'setpriv',
       ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, 'status', '--home', home],
@@ -93,13 +108,11 @@ test(
       r.stderr,
       /^clawbridge: cannot reach the agent of .*: permission denied on .*; run the command as the user that owns that home, or use your own --home\n$/,
     );
-    await agent.stop();
   },
 );
 
 test('status against a suspended agent says so within 10 s, instead of waiting a minute', async () => {
-  const home = join(tempHome('suspended'), 'home');
-  const agent = await startAgent(home, { listen: false, ui: false });
+  const { home, agent } = await askedAgent();
   process.kill(agent.child.pid!, 'SIGSTOP');
   try {
     const started = Date.now();

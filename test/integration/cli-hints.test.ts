@@ -26,6 +26,21 @@ function quotedCommands(hint: string): string[][] {
   return [...hint.matchAll(/`clawbridge ([^`]+)`/g)].map((m) => m[1]!.trim().split(/\s+/));
 }
 
+/**
+ * One agent with no relay, no direct listener and no web UI, started on first use, for the tests that
+ * only read what its refusals and empty lists say (each used to start its own: ~0.8 s of CPU each).
+ * The first of them adds a peer; the others ask about names that are nobody's, so none needs it fresh.
+ */
+let plain: Promise<string> | undefined;
+function plainAgentHome(): Promise<string> {
+  plain ??= (async () => {
+    const home = tempHome('hint-plain');
+    await startAgent(home, { name: 'h', listen: false, ui: false });
+    return home;
+  })();
+  return plain;
+}
+
 test('status with no relay: stopping the agent and starting it with --relay, as the hint says', async () => {
   const relay = await startRelay();
   const home = tempHome('hint-norelay');
@@ -47,8 +62,7 @@ test('status with no relay: stopping the agent and starting it with --relay, as 
 });
 
 test('no peers yet, and approve without an id: the hints name this home and run', async () => {
-  const home = tempHome('hint-home');
-  await startAgent(home, { name: 'h', listen: false, ui: false });
+  const home = await plainAgentHome();
   const [add] = quotedCommands((await cli(['peers', '--home', home])).stdout);
   assert.deepEqual(add, ['peers', 'add', 'FINGERPRINT', '--name', 'NAME', '--home', home]);
   const other = await id(tempHome('hint-other'));
@@ -131,8 +145,7 @@ test('a second agent for the same home: the hint stops the first, and then the s
 });
 
 test("the agent's own hints name this command's --home, so they work as printed", async () => {
-  const home = tempHome('hint-agent-home');
-  await startAgent(home, { name: 'q', listen: false, ui: false });
+  const home = await plainAgentHome();
   const missing = await cli(['approve', 'nosuchid', '--home', home]);
   assert.equal(missing.code, 1);
   const [pending] = quotedCommands(missing.stderr);
@@ -142,8 +155,7 @@ test("the agent's own hints name this command's --home, so they work as printed"
 });
 
 test('ping --count with a peer that does not exist: one error with this home, not a "no reply" per ping', async () => {
-  const home = tempHome('hint-ping');
-  const agent = await startAgent(home, { listen: false, ui: false });
+  const home = await plainAgentHome();
   for (const extra of [[], ['--json']]) {
     const r = await cli(['ping', 'nosuch', '--count', '3', ...extra, '--home', home]);
     assert.equal(r.code, 1);
@@ -155,12 +167,10 @@ test('ping --count with a peer that does not exist: one error with this home, no
       `clawbridge: no peer named 'nosuch'; \`clawbridge peers --home ${home}\` lists them\n`,
     );
   }
-  await agent.stop();
 });
 
 test('--json: a refused command prints its error as data on stdout, the hint as argv, and exits 1', async () => {
-  const home = tempHome('hint-json');
-  const agent = await startAgent(home, { name: 'j', listen: false, ui: false });
+  const home = await plainAgentHome();
   const r = await cli(['approve', 'nosuchid', '--json', '--home', home]);
   assert.equal(r.code, 1);
   // Exactly this: the hint is the agent's (no --home added: a script adds what it needs).
@@ -202,5 +212,4 @@ test('--json: a refused command prints its error as data on stdout, the hint as 
   assert.deepEqual(Object.keys(body), ['error']);
   assert.equal(body.error.code, 'PEER_NOT_FOUND');
   assert.deepEqual(body.error.hint, { argv: ['peers'], where: 'here' });
-  await agent.stop();
 });

@@ -19,7 +19,7 @@ import {
   SocksCommand,
   SocksReply,
 } from '../../src-main/protocol/socks5.js';
-import { CLI, cli, cliJson, stopAll, nodeId } from '../helpers/processes.js';
+import { agentCall, CLI, cli, stopAll, nodeId } from '../helpers/processes.js';
 import { ok, startPair } from './forward-helpers.js';
 import { freePort } from '../helpers/ports.js';
 import { until } from '../helpers/wait.js';
@@ -95,8 +95,12 @@ async function echoes(c: Client, text: string): Promise<void> {
   await until(`echo of ${text}`, () => c.received().slice(before).includes(text), 30_000);
 }
 
+/**
+ * What `clawbridge connections --json` lists, asked over the control socket: the waits below poll it,
+ * and a CLI process a poll cost ~0.4 s of CPU. The command's table and `connections close` are run.
+ */
 function list(home: string): Promise<ConnectionInfo[]> {
-  return cliJson<ConnectionInfo[]>(['connections', '--json', '--home', home]);
+  return agentCall(home, 'connections.list', {});
 }
 
 function one(all: ConnectionInfo[], kind: ConnectionInfo['kind']): ConnectionInfo {

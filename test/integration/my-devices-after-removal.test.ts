@@ -59,9 +59,10 @@ for (let run = 1; run <= RUNS; run++) {
     await addPeer(x, v, 'terminal', true);
     await addPeer(v, x, 'terminal');
     await online(x, 'v');
-    await ok(['peers', 'mine', 'v', 'on', '--home', x.home]);
+    // Over the control socket, as `peers mine` does (its words are pair-mine's and cli-words' to check).
+    await agentCall(x.home, 'peers.mine', { peer: 'v', on: true });
     await sleep(2_000, 'the owner walks over to v: two seconds, as the report has it');
-    await ok(['peers', 'mine', 'x', 'on', '--home', v.home]);
+    await agentCall(v.home, 'peers.mine', { peer: 'x', on: true });
     const vOnY = await mineOnline(y, v);
     const yOnV = await mineOnline(v, y);
     assert.equal(vOnY.introducedBy, x.fingerprint);

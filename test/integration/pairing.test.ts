@@ -29,6 +29,9 @@ const agents: Record<string, Proc> = {};
 // cost ~40 processes of this file (the commands themselves are run where their output is the point).
 const peers = (home: string): Promise<PeerInfo[]> => agentCall(home, 'peers.list', {});
 const pending = (home: string): Promise<PendingInfo[]> => agentCall(home, 'pending.list', {});
+// A code to join with, as `pair new --json` prints it: the first test runs the command itself; the
+// others need only a code, and a CLI process costs ~0.4 s of CPU.
+const newCode = (home: string): Promise<PairNewResult> => agentCall(home, 'pair.new', {});
 
 before(async () => {
   relayUrl = (await startRelay()).url;
@@ -84,7 +87,7 @@ test('code → pending via code → approve → paired, both online; the code is
 });
 
 test('a code with one secret character changed fails on both sides and burns the code', async () => {
-  const code = await cliJson<PairNewResult>(['pair', 'new', '--home', homes.a]);
+  const code = await newCode(homes.a);
   const last = code.code.at(-1)!;
   const wrong = code.code.slice(0, -1) + (last === 'A' ? 'B' : 'A');
   const r = await cli(['pair', 'join', wrong, '--home', homes.c, '--timeout', '10s']);
@@ -106,7 +109,7 @@ test('a code with one secret character changed fails on both sides and burns the
 });
 
 test('Ctrl-C in pair join cancels it: the request on the issuer is withdrawn, and nothing pairs', async () => {
-  const code = await cliJson<PairNewResult>(['pair', 'new', '--home', homes.a]);
+  const code = await newCode(homes.a);
   const join = startProcess(['pair', 'join', code.code, '--home', homes.c, '--timeout', '30s']);
   await until(
     'C pending on A',
@@ -134,7 +137,7 @@ test('Ctrl-C in pair join cancels it: the request on the issuer is withdrawn, an
 });
 
 test('reject makes the joiner print "rejected by a" and exit non-zero', async () => {
-  const code = await cliJson<PairNewResult>(['pair', 'new', '--home', homes.a]);
+  const code = await newCode(homes.a);
   const join = cli(['pair', 'join', code.code, '--home', homes.c, '--timeout', '30s']);
   const req = await until(
     'C pending',
@@ -169,9 +172,10 @@ test('peers remove: the removed node sees us offline within seconds and cannot l
 
 test('paired again after a removal: the joiner keeps its own name and permissions for the issuer', async () => {
   // B calls A "office" and lets it open terminals; A removed B (the test before) and pairs again.
-  assert.equal((await cli(['peers', 'rename', 'a', 'office', '--home', homes.b])).code, 0);
-  assert.equal((await cli(['peers', 'allow', 'office', 'terminal', '--home', homes.b])).code, 0);
-  const code = await cliJson<PairNewResult>(['pair', 'new', '--home', homes.a]);
+  // Set up over the control socket, as the commands do: what they print is not what this test is about.
+  await agentCall(homes.b, 'peers.rename', { peer: 'a', name: 'office' });
+  await agentCall(homes.b, 'peers.allow', { peer: 'office', permission: 'terminal' });
+  const code = await newCode(homes.a);
   const join = cli(['pair', 'join', code.code, '--home', homes.b, '--timeout', '30s']);
   await until('B pending on A', async () => (await pending(homes.a)).find((p) => p.name === 'b'), 30_000);
   assert.equal((await cli(['approve', '--latest', '--home', homes.a])).code, 0);
@@ -189,11 +193,11 @@ test('paired again after a removal: the joiner keeps its own name and permission
 test('paired again after a removal: the approver keeps its own name, permissions and limits too', async () => {
   // A calls B "laptop", lets it forward only to one place (and message, as approved by default); B
   // removes A, then pairs again by A's code.
-  assert.equal((await cli(['peers', 'rename', 'b', 'laptop', '--home', homes.a])).code, 0);
-  assert.equal((await cli(['peers', 'deny', 'laptop', 'terminal', '--home', homes.a])).code, 0);
-  assert.equal((await cli(['peers', 'limit', 'laptop', '10.0.0.5:22', '--home', homes.a])).code, 0);
-  assert.equal((await cli(['peers', 'remove', 'office', '--home', homes.b])).code, 0);
-  const code = await cliJson<PairNewResult>(['pair', 'new', '--home', homes.a]);
+  await agentCall(homes.a, 'peers.rename', { peer: 'b', name: 'laptop' });
+  await agentCall(homes.a, 'peers.deny', { peer: 'laptop', permission: 'terminal' });
+  await agentCall(homes.a, 'peers.limit', { peer: 'laptop', forwardTo: ['10.0.0.5:22'] });
+  await agentCall(homes.b, 'peers.remove', { peer: 'office' });
+  const code = await newCode(homes.a);
   const join = cli(['pair', 'join', code.code, '--home', homes.b, '--timeout', '30s']);
   const req = await until(
     'B pending on A by its code',
@@ -216,7 +220,7 @@ test('adding a node by fingerprint on one side makes it pending via fingerprint 
   const d = await startAgent(homeD, { name: 'd', relay: relayUrl, listen: '127.0.0.1:0' });
   const idA = await nodeId(homes.a);
   const idD = await nodeId(homeD);
-  assert.equal((await cli(['peers', 'add', idA.fingerprint, '--name', 'a', '--home', homeD])).code, 0);
+  await agentCall(homeD, 'peers.add', { fingerprint: idA.fingerprint, name: 'a' });
   const req = await until(
     'D pending on A via fingerprint',
     async () => (await pending(homes.a)).find((p) => p.fingerprint === idD.fingerprint),
@@ -252,7 +256,7 @@ test('adding a node by fingerprint on one side makes it pending via fingerprint 
 
   // C was rejected by A earlier: adding A by fingerprint does not make it pending again.
   const idC = await nodeId(homes.c);
-  assert.equal((await cli(['peers', 'add', idA.fingerprint, '--name', 'a', '--home', homes.c])).code, 0);
+  await agentCall(homes.c, 'peers.add', { fingerprint: idA.fingerprint, name: 'a' });
   await sleep(3000, 'C must not become pending within this window');
   assert.equal(
     (await pending(homes.a)).some((p) => p.fingerprint === idC.fingerprint),
@@ -291,14 +295,14 @@ test('approve --latest never approves a fingerprint-only stranger posing as the 
   const idS = await nodeId(homeS);
 
   assert.equal((await cli(['approve', '--latest', '--home', homes.a])).code, 1, 'nothing verified yet');
-  const code = await cliJson<PairNewResult>(['pair', 'new', '--home', homes.a]);
+  const code = await newCode(homes.a);
   const join = cli(['pair', 'join', code.code, '--home', homeC2, '--timeout', '60s']);
   await until(
     'C2 pending',
     async () => (await pending(homes.a)).find((p) => p.fingerprint === idC2.fingerprint),
     30_000,
   );
-  assert.equal((await cli(['peers', 'add', idA.fingerprint, '--name', 'a', '--home', homeS])).code, 0);
+  await agentCall(homeS, 'peers.add', { fingerprint: idA.fingerprint, name: 'a' });
   const list = await until(
     'stranger pending after C2',
     async () => {
@@ -335,7 +339,7 @@ test('approve --latest never approves a fingerprint-only stranger posing as the 
   const again = await cli(['approve', '--latest', '--home', homes.a]);
   assert.equal(again.code, 1);
   assert.match(again.stderr, /no code-verified request is pending/);
-  await cli(['reject', fake.id, '--home', homes.a]);
+  await agentCall(homes.a, 'pending.reject', { id: fake.id });
   await Promise.all([c2.stop(), stranger.stop()]);
 });
 
@@ -352,7 +356,7 @@ test("pairing attempts are limited per source: a stranger's junk does not lock o
   );
   const homeE = tempHome('e');
   const e = await startAgent(homeE, { name: 'e', relay: relayUrl, listen: false });
-  const code = await cliJson<PairNewResult>(['pair', 'new', '--home', homes.a]);
+  const code = await newCode(homes.a);
   const join = cli(['pair', 'join', code.code, '--home', homeE, '--timeout', '30s']);
   const req = await until(
     'E pending',
@@ -360,7 +364,7 @@ test("pairing attempts are limited per source: a stranger's junk does not lock o
     30_000,
   );
   assert.equal(req.via, 'code');
-  assert.equal((await cli(['reject', req.id, '--home', homes.a])).code, 0);
+  await agentCall(homes.a, 'pending.reject', { id: req.id });
   assert.match((await join).stderr, /rejected by a/);
   await e.stop();
 });
@@ -368,7 +372,7 @@ test("pairing attempts are limited per source: a stranger's junk does not lock o
 test('an issuer killed while a joiner waits forgets that request when it starts again (approving it would pair one side)', async () => {
   const home = tempHome('crashing-issuer');
   let issuer = await startRelayAgent(home, 'issuer', relayUrl);
-  const code = await cliJson<PairNewResult>(['pair', 'new', '--home', home]);
+  const code = await newCode(home);
   const join = cli(['pair', 'join', code.code, '--home', homes.c, '--timeout', '30s']);
   await until('C pending on the issuer', async () => (await pending(home)).length > 0, 30_000);
   await issuer.stop('SIGKILL');
@@ -388,8 +392,8 @@ test('an issuer killed while a joiner waits forgets that request when it starts 
 });
 
 test('pair list shows open codes and pair cancel retires one: nobody can join with it after', async () => {
-  const code = await cliJson<PairNewResult>(['pair', 'new', '--home', homes.a]);
-  const listed = await cliJson<PairNewResult[]>(['pair', 'list', '--home', homes.a]);
+  const code = await newCode(homes.a);
+  const listed = (await agentCall(homes.a, 'pair.list', {})).codes;
   assert.ok(
     listed.some((c) => c.code === code.code),
     'listed.some((c) => c.code === code.code)',
@@ -402,8 +406,8 @@ test('pair list shows open codes and pair cancel retires one: nobody can join wi
   assert.equal(cancelled.code, 0, cancelled.stderr);
   assert.equal(cancelled.stdout.trim(), `code ${code.code} cancelled`);
   assert.ok(
-    !(await cliJson<PairNewResult[]>(['pair', 'list', '--home', homes.a])).some((c) => c.code === code.code),
-    "!(await cliJson<PairNewResult[]>(['pair', 'list', '--home', homes.a])).some((c) => c.code === code.code)",
+    !(await agentCall(homes.a, 'pair.list', {})).codes.some((c) => c.code === code.code),
+    'the cancelled code is no longer listed',
   );
   const again = await cli(['pair', 'cancel', code.code, '--home', homes.a]);
   assert.equal(again.code, 1);

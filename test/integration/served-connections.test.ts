@@ -14,7 +14,7 @@ import { connect, createServer, type Socket } from 'node:net';
 import type { ConnectionInfo } from '../../src-main/api/contract.js';
 import type { AuditEvent } from '../../src-main/audit/audit-events.js';
 import { controlConnection } from '../helpers/control-connection.js';
-import { CLI, cli, cliJson, stopAll } from '../helpers/processes.js';
+import { agentCall, CLI, stopAll } from '../helpers/processes.js';
 import { addPeer, online, routeVia, startLoopbackNode } from '../helpers/loopback-nodes.js';
 import { fileServer, ok } from './forward-helpers.js';
 import { freePort } from '../helpers/ports.js';
@@ -27,8 +27,12 @@ const skip = process.platform === 'win32' ? 'POSIX shell commands' : false;
 /** The bound the issue names for a denied permission to end its connections, in ms. */
 const ENDED_WITHIN_MS = 1000;
 
+/**
+ * What `clawbridge connections --json` lists, asked over the control socket: the waits below poll it,
+ * and a CLI process a poll cost ~0.4 s of CPU (docs/testing.md §The slowest files).
+ */
 function list(home: string): Promise<ConnectionInfo[]> {
-  return cliJson<ConnectionInfo[]>(['connections', '--home', home]);
+  return agentCall(home, 'connections.list', {});
 }
 
 /** A client socket and when it closed (Date.now()), once it has. */
@@ -90,10 +94,7 @@ test(
     });
     await until(
       'b listening for a',
-      async () => {
-        const r = await cli(['forward', 'list', '--json', '--home', a.home]);
-        return r.code === 0 && r.stdout.includes('"listening"');
-      },
+      async () => (await agentCall(a.home, 'forward.list', {})).some((f) => f.state === 'listening'),
       20_000,
     );
     download.write('GET /file HTTP/1.1\r\nHost: x\r\n\r\n');
@@ -253,7 +254,7 @@ test(
     const summaries = await until(
       'a summary of each in the log on b',
       async () => {
-        const events = await cliJson<AuditEvent[]>(['log', '--home', b.home]);
+        const { events } = await agentCall(b.home, 'audit.list', {});
         const ended = kinds.map((k) =>
           events.find((e) =>
             k === 'terminal-served'
