@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { Emitter, type Disposer } from '../../core/emitter.js';
 import { ClawError } from '../../core/errors.js';
 import type { Guest, GuestSource } from '../../services/admission.js';
-import type { ShareAuditEvent, ShareViewerInfo } from './share-wire.js';
+import { shareOver, type ShareAuditEvent, type ShareViewerInfo } from './share-wire.js';
 
 /** The one service a viewer may open here. */
 export const TERMINAL_VIEW_SERVICE = 'terminal-view';
@@ -199,7 +199,7 @@ export class ShareRegistry implements GuestSource {
     if (!v) return false;
     share.viewers.delete(viewer);
     this.remember(v, share);
-    for (const end of [...v.streams]) end(`${share.opener.name} stopped sharing this terminal with you`);
+    for (const end of [...v.streams]) end(shareOver.revoked(share.opener.name));
     this.events.emit('change');
     return true;
   }
@@ -219,7 +219,7 @@ export class ShareRegistry implements GuestSource {
   /** Session `session` ended here: its shares end with it. */
   sessionGone(session: string): void {
     for (const s of [...this.shares.values()])
-      if (s.session === session) this.unshare(s, 'the shared terminal has ended');
+      if (s.session === session) this.unshare(s, shareOver.terminalEnded);
   }
 
   /** Ends every share (the agent stops). */
@@ -279,7 +279,7 @@ export class ShareRegistry implements GuestSource {
     this.clock.clearTimeout(share.timer);
     share.expiresAt = new Date(at).toISOString();
     share.timer = this.clock.setTimeout(
-      () => this.unshare(share, 'the share of this terminal expired'),
+      () => this.unshare(share, shareOver.expired),
       Math.max(0, at - this.clock.now()),
     );
   }

@@ -96,6 +96,8 @@ export class ShareSharer {
         : {}),
       what: 'terminal',
       write,
+      // The viewer drops the offer then, and stops dialing the host for it.
+      ...(answer.expiresAt ? { expiresAt: Date.parse(answer.expiresAt) } : {}),
     };
     // Each viewer hears of it over its own link; one that cannot be told now is named in the log.
     await Promise.all(
