@@ -35,6 +35,7 @@ export interface NamedNode {
 }
 
 interface Viewer extends NamedNode {
+  readonly device: string;
   write: boolean;
   readonly since: string;
   /** Ends each of its view streams now, with the reason its viewer reads. */
@@ -70,7 +71,8 @@ export interface ShareRequest {
   session: string;
   opener: NamedNode;
   what: string;
-  viewers: readonly NamedNode[];
+  /** `device`: its node's device name, when the sharer names it apart (absent: `name`). */
+  viewers: readonly (NamedNode & { device?: string | undefined })[];
   write: boolean;
   /** When it ends, in ms since the epoch; absent: with its session. */
   expiresAt?: number | undefined;
@@ -117,7 +119,9 @@ export class ShareRegistry implements GuestSource {
       if (had) this.setWrite(share, had, req.write);
       else
         share.viewers.set(v.fingerprint, {
-          ...v,
+          fingerprint: v.fingerprint,
+          name: v.name,
+          device: v.device ?? v.name,
           write: req.write,
           since: new Date(this.clock.now()).toISOString(),
           streams: new Set(),
@@ -187,6 +191,7 @@ export class ShareRegistry implements GuestSource {
     return [...share.viewers.values()].map((v) => ({
       fingerprint: v.fingerprint,
       name: v.name,
+      device: v.device,
       write: v.write,
       since: v.since,
       watching: v.streams.size > 0,

@@ -25,7 +25,10 @@ export const shareRequest = madeOnUse(() =>
       .object({
         op: z.literal('add'),
         session: z.string().regex(SESSION_ID),
-        viewers: z.array(node()).min(1).max(32),
+        viewers: z
+          .array(node().extend({ device: name().optional() }))
+          .min(1)
+          .max(32),
         write: z.boolean(),
         expiresAt: z.number().int().positive().optional(),
       })
@@ -41,7 +44,9 @@ export type ShareRequestWire = z.infer<ReturnType<typeof shareRequest>>;
 export interface ShareViewerInfo {
   fingerprint: string;
   name: string;
-  /** May type now. */
+  /** Its node's device name (a peer's: its name; the sharer may name the device apart). */
+  device: string;
+  /** May type now: typing (else watching). */
   write: boolean;
   /** In the share since (ISO time). */
   since: string;
