@@ -28,12 +28,14 @@ function viewer(opts: { refuse?: boolean } = {}) {
   const offers = new ShareOffers(
     {
       peerEntry: ((fp: string) => (fp === B.fingerprint ? { record: B } : undefined)) as never,
-      openStream: (async () => {
+      openStream: (() => {
         if (opts.refuse)
-          throw new ClawError('STREAM_REJECTED', 'b has no shared terminal for this node (it ended)');
+          return Promise.reject(
+            new ClawError('STREAM_REJECTED', 'b has no shared terminal for this node (it ended)'),
+          );
         const here = new Duplex({ read() {}, write: (_c, _e, done) => done() });
         views.push(here);
-        return { stream: here };
+        return Promise.resolve({ stream: here });
       }) as never,
     },
     clock,
@@ -119,6 +121,10 @@ test("the offer's expiry drops it; an offer past it is not kept at all", () => {
 test('the host refusing the view drops the offer', async () => {
   const v = viewer({ refuse: true });
   v.offer({});
-  await assert.rejects(v.offers.join({ share: SHARE }), /no shared terminal/, 'the refusal reaches the viewer');
+  await assert.rejects(
+    v.offers.join({ share: SHARE }),
+    /no shared terminal/,
+    'the refusal reaches the viewer',
+  );
   assert.deepEqual([v.offers.list().length, v.dialed()], [0, 0], 'the offer went with it');
 });

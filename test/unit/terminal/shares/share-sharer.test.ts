@@ -24,7 +24,7 @@ function answering(line: string): Duplex {
   return d;
 }
 
-test("the shared terminal exiting withdraws the offer from each viewer told of it", async () => {
+test('the shared terminal exiting withdraws the offer from each viewer told of it', async () => {
   const events = new Emitter<{ terminal: [TerminalEvent] }>();
   const opened: { service: string; args: unknown; to: string }[] = [];
   const entries = [{ record: B }, { record: C }];
@@ -32,21 +32,18 @@ test("the shared terminal exiting withdraws the offer from each viewer told of i
     {
       events,
       list: () => [],
-      remote: (() => ({ info: { peer: B.fingerprint, peerName: 'b' }, session: 'e'.repeat(32) })) as never,
+      remote: () => ({ info: { peer: B.fingerprint, peerName: 'b' }, session: 'e'.repeat(32) }),
     } as never,
     {
       peerEntries: () => entries as never,
-      peerEntry: ((fp: string) => entries.find((e) => e.record.fingerprint === fp)) as never,
+      peerEntry: (fp: string) => entries.find((e) => e.record.fingerprint === fp),
       homeRelay: () => undefined,
       self: () => ({ fingerprint: 'a'.repeat(64), name: 'a' }) as never,
-      openStream: (async (entry: { record: { fingerprint: string } }, service: string, args: unknown) => {
+      openStream: (entry: { record: { fingerprint: string } }, service: string, args: unknown) => {
         opened.push({ service, args, to: entry.record.fingerprint });
-        const answer =
-          service === 'terminal-share'
-            ? { ok: true, share: SHARE, viewers: [] }
-            : { ok: true };
-        return { stream: answering(JSON.stringify(answer)) };
-      }) as never,
+        const answer = service === 'terminal-share' ? { ok: true, share: SHARE, viewers: [] } : { ok: true };
+        return Promise.resolve({ stream: answering(JSON.stringify(answer)) });
+      },
     } as never,
     pino({ level: 'silent' }),
   );
@@ -60,8 +57,9 @@ test("the shared terminal exiting withdraws the offer from each viewer told of i
     'B keeps the share and C is told of it',
   );
   events.emit('terminal', { id: ID, state: 'exited', exit: { code: 0 } });
-  await until('C to be told the share is withdrawn', () =>
-    opened.find((o) => o.service === 'terminal-offer' && (o.args as { op: string }).op === 'withdraw'),
+  await until(
+    'C to be told the share is withdrawn',
+    () => opened.find((o) => o.service === 'terminal-offer' && (o.args as { op: string }).op === 'withdraw'),
     // Told on the next turns of the event loop; a generous bound, as nothing here waits on a network.
     10_000,
   );

@@ -15,7 +15,13 @@ const D = { fingerprint: 'd'.repeat(64), name: 'dan', device: 'dans-laptop' };
 
 test('each viewer carries name, device, fingerprint, watching or typing, and since', () => {
   const shares = new ShareRegistry(() => undefined, fakeClock(Date.parse('2026-01-02T03:04:05Z')));
-  const share = shares.share({ session: 'f'.repeat(32), opener: A, what: 'shell', viewers: [C], write: false });
+  const share = shares.share({
+    session: 'f'.repeat(32),
+    opener: A,
+    what: 'shell',
+    viewers: [C],
+    write: false,
+  });
   shares.share({ session: 'f'.repeat(32), opener: A, what: 'shell', viewers: [D], write: true });
   shares.join(share.id, C.fingerprint, () => undefined, 'b');
   assert.deepEqual(
