@@ -32,9 +32,10 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 function viewersText(s: ShareInfo): string {
   if (s.viewers.length === 0) return 'no viewers';
   return table(
-    ['VIEWER', 'FINGERPRINT', 'MAY', 'NOW', 'SINCE'],
+    ['VIEWER', 'DEVICE', 'FINGERPRINT', 'MAY', 'NOW', 'SINCE'],
     s.viewers.map((v) => [
       escapeControlChars(v.name),
+      escapeControlChars(v.device),
       v.fingerprint.slice(0, 16),
       v.write ? 'type' : 'watch',
       v.watching ? 'watching' : 'away',

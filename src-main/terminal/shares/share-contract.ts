@@ -59,7 +59,9 @@ export const shareStreamParams = {
 export interface ShareViewer {
   fingerprint: string;
   name: string;
-  /** May type now (else it watches). */
+  /** Its node's device name (a peer's: its name). */
+  device: string;
+  /** May type now: typing (else watching). */
   write: boolean;
   since: string;
   /** Has the terminal open now. */

@@ -19,13 +19,24 @@ import {
   type TerminalFrame,
 } from '../../protocol/terminal-frames.js';
 import type { OfferInfo, ShareStreamResults } from './share-contract.js';
-import { TERMINAL_VIEW_SERVICE } from './share-registry.js';
-import { offerWire, TERMINAL_OFFER_SERVICE, type OfferWire } from './share-wire.js';
+import { TERMINAL_VIEW_SERVICE, type ShareClock } from './share-registry.js';
+import { offerWire, saysShareOver, TERMINAL_OFFER_SERVICE, type OfferWire } from './share-wire.js';
 
 /** Most offers kept: a peer cannot make this node remember without bound. */
 const MAX_OFFERS = 256;
 
-type Offer = Extract<OfferWire, { op: 'offer' }> & { sharer: { fingerprint: string; name: string } };
+type Offer = Extract<OfferWire, { op: 'offer' }> & {
+  sharer: { fingerprint: string; name: string };
+  /** Its expiry's timer, when it has one. */
+  timer?: unknown;
+};
+
+const realClock: ShareClock = {
+  now: Date.now,
+  // An offer's expiry does not keep a stopping process up.
+  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
 
 /** Frames the viewer's own terminal takes from the node where the shell runs; the rest is that link's. */
 const TO_VIEWER: ReadonlySet<TerminalFrame['type']> = new Set(['data', 'stderr', 'exit', 'error']);
@@ -34,7 +45,10 @@ export class ShareOffers implements GuestSource {
   private readonly offers = new Map<string, Offer>();
   private readonly events = new Emitter<{ change: [] }>();
 
-  constructor(private readonly peers: Pick<DomainPeers, 'peerEntry' | 'openStream'>) {}
+  constructor(
+    private readonly peers: Pick<DomainPeers, 'peerEntry' | 'openStream'>,
+    private readonly clock: ShareClock = realClock,
+  ) {}
 
   /** Registers `terminal-offer` and lets the offers' hosts in. */
   serve(services: Pick<ServiceRegistry, 'register' | 'admitGuests'>): void {
@@ -51,14 +65,10 @@ export class ShareOffers implements GuestSource {
         const o = parsed.data;
         if (o.op === 'withdraw') {
           const had = this.offers.get(o.share);
-          if (had && had.sharer.fingerprint === req.peer.fingerprint) this.offers.delete(o.share);
+          if (had && had.sharer.fingerprint === req.peer.fingerprint) this.drop(had);
         } else if (this.offers.size < MAX_OFFERS || this.offers.has(o.share)) {
-          this.offers.set(o.share, {
-            ...o,
-            sharer: { fingerprint: req.peer.fingerprint, name: req.peer.name },
-          });
+          this.keep({ ...o, sharer: { fingerprint: req.peer.fingerprint, name: req.peer.name } });
         }
-        this.events.emit('change');
         const stream = admission.hold();
         stream.on('error', () => undefined);
         stream.resume();
@@ -112,18 +122,38 @@ export class ShareOffers implements GuestSource {
       .catch((err: unknown) => {
         // The host refused: the share is over there (ended, expired, revoked), so this node stops
         // dialing it for that share.
-        if (isClawError(err, 'STREAM_REJECTED') && this.offers.get(p.share) === o) {
-          this.offers.delete(p.share);
-          this.events.emit('change');
-        }
+        if (isClawError(err, 'STREAM_REJECTED')) this.drop(o);
         throw err;
       });
     const result: ShareStreamResults['terminal.join'] = info(o);
     return {
       result,
-      attach: (channel) => pass(stream, channel),
+      // The host saying the share is over (its terminal exited, or an error line that says so; not
+      // "fell behind", after which the viewer joins again) drops the offer: no more dialing there.
+      attach: (channel) => pass(stream, channel, () => this.drop(o)),
       cancel: () => stream.destroy(),
     };
+  }
+
+  /** Keeps offer `o` (in place of one with its ID), until its expiry when it carries one. */
+  private keep(o: Offer): void {
+    const had = this.offers.get(o.share);
+    if (had) this.clock.clearTimeout(had.timer);
+    this.offers.set(o.share, o);
+    if (o.expiresAt !== undefined) {
+      const left = o.expiresAt - this.clock.now();
+      if (left <= 0) return this.drop(o);
+      o.timer = this.clock.setTimeout(() => this.drop(o), left);
+    }
+    this.events.emit('change');
+  }
+
+  /** Forgets offer `o` (if it is still the one kept): its host is dialed no more for it. */
+  private drop(o: Offer): void {
+    if (this.offers.get(o.share) !== o) return;
+    this.clock.clearTimeout(o.timer);
+    this.offers.delete(o.share);
+    this.events.emit('change');
   }
 }
 
@@ -139,8 +169,11 @@ function info(o: Offer): OfferInfo {
   };
 }
 
-/** Passes frames between the view stream and the local viewer, each way with backpressure. */
-function pass(stream: Duplex, channel: ViewerChannel): void {
+/**
+ * Passes frames between the view stream and the local viewer, each way with backpressure; `over`
+ * when the host says the share is over.
+ */
+function pass(stream: Duplex, channel: ViewerChannel, over: () => void): void {
   const decoder = new TerminalFrameDecoder();
   stream.on('data', (chunk: Buffer) => {
     let frames: TerminalFrame[];
@@ -153,7 +186,10 @@ function pass(stream: Duplex, channel: ViewerChannel): void {
       return void channel.close();
     }
     let ok = true;
-    for (const f of frames) if (TO_VIEWER.has(f.type)) ok = channel.write(encodeTerminalFrame(f)) && ok;
+    for (const f of frames) {
+      if (f.type === 'exit' || (f.type === 'error' && saysShareOver(f.message))) over();
+      if (TO_VIEWER.has(f.type)) ok = channel.write(encodeTerminalFrame(f)) && ok;
+    }
     if (!ok) stream.pause();
   });
   channel.onDrain(() => stream.resume());

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { Emitter, type Disposer } from '../../core/emitter.js';
 import { ClawError } from '../../core/errors.js';
 import type { Guest, GuestSource } from '../../services/admission.js';
-import type { ShareAuditEvent, ShareViewerInfo } from './share-wire.js';
+import { shareOver, type ShareAuditEvent, type ShareViewerInfo } from './share-wire.js';
 
 /** The one service a viewer may open here. */
 export const TERMINAL_VIEW_SERVICE = 'terminal-view';
@@ -35,6 +35,7 @@ export interface NamedNode {
 }
 
 interface Viewer extends NamedNode {
+  readonly device: string;
   write: boolean;
   readonly since: string;
   /** Ends each of its view streams now, with the reason its viewer reads. */
@@ -70,7 +71,8 @@ export interface ShareRequest {
   session: string;
   opener: NamedNode;
   what: string;
-  viewers: readonly NamedNode[];
+  /** `device`: its node's device name, when the sharer names it apart (absent: `name`). */
+  viewers: readonly (NamedNode & { device?: string | undefined })[];
   write: boolean;
   /** When it ends, in ms since the epoch; absent: with its session. */
   expiresAt?: number | undefined;
@@ -117,7 +119,9 @@ export class ShareRegistry implements GuestSource {
       if (had) this.setWrite(share, had, req.write);
       else
         share.viewers.set(v.fingerprint, {
-          ...v,
+          fingerprint: v.fingerprint,
+          name: v.name,
+          device: v.device ?? v.name,
           write: req.write,
           since: new Date(this.clock.now()).toISOString(),
           streams: new Set(),
@@ -187,6 +191,7 @@ export class ShareRegistry implements GuestSource {
     return [...share.viewers.values()].map((v) => ({
       fingerprint: v.fingerprint,
       name: v.name,
+      device: v.device,
       write: v.write,
       since: v.since,
       watching: v.streams.size > 0,
@@ -199,7 +204,7 @@ export class ShareRegistry implements GuestSource {
     if (!v) return false;
     share.viewers.delete(viewer);
     this.remember(v, share);
-    for (const end of [...v.streams]) end(`${share.opener.name} stopped sharing this terminal with you`);
+    for (const end of [...v.streams]) end(shareOver.revoked(share.opener.name));
     this.events.emit('change');
     return true;
   }
@@ -219,7 +224,7 @@ export class ShareRegistry implements GuestSource {
   /** Session `session` ended here: its shares end with it. */
   sessionGone(session: string): void {
     for (const s of [...this.shares.values()])
-      if (s.session === session) this.unshare(s, 'the shared terminal has ended');
+      if (s.session === session) this.unshare(s, shareOver.terminalEnded);
   }
 
   /** Ends every share (the agent stops). */
@@ -279,7 +284,7 @@ export class ShareRegistry implements GuestSource {
     this.clock.clearTimeout(share.timer);
     share.expiresAt = new Date(at).toISOString();
     share.timer = this.clock.setTimeout(
-      () => this.unshare(share, 'the share of this terminal expired'),
+      () => this.unshare(share, shareOver.expired),
       Math.max(0, at - this.clock.now()),
     );
   }

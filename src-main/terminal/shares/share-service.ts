@@ -12,6 +12,7 @@ import type { AuditSink } from '../../audit/audit-writer.js';
 import type { ServiceRegistry, ServiceRequest } from '../../services/services.js';
 import { ShareRegistry, TERMINAL_VIEW_SERVICE, type Share } from './share-registry.js';
 import {
+  shareOver,
   shareRequest,
   TERMINAL_SHARE_SERVICE,
   viewArgs,
@@ -100,7 +101,7 @@ function answer(req: ServiceRequest, shares: ShareRegistry, deps: ShareServiceDe
       };
     if (r.op === 'revoke' && !shares.revoke(share, r.viewer))
       return { ok: false, message: `that node is not a viewer of share '${r.share}' on ${self}` };
-    if (r.op === 'unshare') shares.unshare(share, `${share.opener.name} stopped sharing this terminal`);
+    if (r.op === 'unshare') shares.unshare(share, shareOver.unshared(share.opener.name));
     return described(share, shares);
   } catch (err) {
     return { ok: false, message: errorMessage(err) };
@@ -152,6 +153,6 @@ function view(
   gate.on('close', joined.leave);
   deps.sessions.watch(joined.share.session, gate).catch((err: unknown) => {
     deps.log.info({ share: shareId }, `a viewer could not watch: ${errorMessage(err)}`);
-    gate.endWith(err instanceof ClawError ? err.message : 'the shared terminal has ended');
+    gate.endWith(err instanceof ClawError ? err.message : shareOver.terminalEnded);
   });
 }

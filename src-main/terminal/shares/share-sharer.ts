@@ -31,10 +31,16 @@ export class ShareSharer {
   private readonly shares = new Map<string, ShareInfo & { offered: Set<string> }>();
 
   constructor(
-    private readonly viewers: Pick<ViewerSessions, 'list' | 'remote'>,
+    private readonly viewers: Pick<ViewerSessions, 'list' | 'remote' | 'events'>,
     private readonly peers: Peers,
     private readonly log: Logger,
-  ) {}
+  ) {
+    // The terminal exited: its share ended with it on the node where it ran, so each viewer told of
+    // it hears so and stops dialing there (one not watching would not learn it from a view).
+    viewers.events.on('terminal', (e) => {
+      if (e.state === 'exited') this.ended(e.id);
+    });
+  }
 
   sessions(): SharedSessionInfo[] {
     return this.viewers.list().map((t) => {
@@ -96,6 +102,8 @@ export class ShareSharer {
         : {}),
       what: 'terminal',
       write,
+      // The viewer drops the offer then, and stops dialing the host for it.
+      ...(answer.expiresAt ? { expiresAt: Date.parse(answer.expiresAt) } : {}),
     };
     // Each viewer hears of it over its own link; one that cannot be told now is named in the log.
     await Promise.all(
@@ -146,11 +154,23 @@ export class ShareSharer {
     const share = this.shareOf(id);
     await this.ask(info.peer, { op: 'unshare', share: share.share });
     this.shares.delete(id);
+    this.withdraw(share);
+    return { id, share: share.share };
+  }
+
+  /** Terminal `id` ended: its share is gone, and its viewers are told so. */
+  private ended(id: string): void {
+    const share = this.shares.get(id);
+    if (!share) return;
+    this.shares.delete(id);
+    this.withdraw(share);
+  }
+
+  private withdraw(share: ShareInfo & { offered: Set<string> }): void {
     for (const fp of share.offered) {
       const entry = this.peers.peerEntry(fp);
       if (entry) void this.tell(entry, { op: 'withdraw', share: share.share }).catch(() => undefined);
     }
-    return { id, share: share.share };
   }
 
   private shareOf(id: string): ShareInfo & { offered: Set<string> } {

@@ -25,7 +25,10 @@ export const shareRequest = madeOnUse(() =>
       .object({
         op: z.literal('add'),
         session: z.string().regex(SESSION_ID),
-        viewers: z.array(node()).min(1).max(32),
+        viewers: z
+          .array(node().extend({ device: name().optional() }))
+          .min(1)
+          .max(32),
         write: z.boolean(),
         expiresAt: z.number().int().positive().optional(),
       })
@@ -41,7 +44,9 @@ export type ShareRequestWire = z.infer<ReturnType<typeof shareRequest>>;
 export interface ShareViewerInfo {
   fingerprint: string;
   name: string;
-  /** May type now. */
+  /** Its node's device name (a peer's: its name; the sharer may name the device apart). */
+  device: string;
+  /** May type now: typing (else watching). */
   write: boolean;
   /** In the share since (ISO time). */
   since: string;
@@ -68,12 +73,35 @@ export const offerWire = madeOnUse(() =>
         addresses: z.array(z.string().max(300)).max(16).optional(),
         what: z.string().max(256),
         write: z.boolean(),
+        /** When the share ends, in ms since the epoch (absent: with its terminal). */
+        expiresAt: z.number().int().positive().optional(),
       })
       .strict(),
     z.object({ op: z.literal('withdraw'), share: shareId() }).strict(),
   ]),
 );
 export type OfferWire = z.infer<ReturnType<typeof offerWire>>;
+
+/**
+ * Why the node where the shell runs ended a view because the share is over (not because the viewer
+ * fell behind): the one error line the viewer reads, and by which its node drops the offer and stops
+ * dialing there. The words are the signal, so both sides make and read them here.
+ */
+export const shareOver = {
+  revoked: (sharer: string) => `${sharer} stopped sharing this terminal with you`,
+  unshared: (sharer: string) => `${sharer} stopped sharing this terminal`,
+  terminalEnded: 'the shared terminal has ended',
+  expired: 'the share of this terminal expired',
+} as const;
+
+/** Whether a view's error line says its share is over (see `shareOver`). */
+export function saysShareOver(message: string): boolean {
+  return (
+    message === shareOver.terminalEnded ||
+    message === shareOver.expired ||
+    / stopped sharing this terminal( with you)?$/.test(message)
+  );
+}
 
 export const viewArgs = madeOnUse(() => z.object({ share: shareId() }).strict());
 

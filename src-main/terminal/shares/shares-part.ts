@@ -21,7 +21,7 @@ export interface SharesDeps {
   services: Pick<ServiceRegistry, 'register' | 'admitGuests'>;
   peers: Pick<DomainPeers, 'peerEntries' | 'peerEntry' | 'openStream' | 'homeRelay' | 'self'>;
   sessions: SharedSessions;
-  viewers: Pick<ViewerSessions, 'list' | 'remote'>;
+  viewers: Pick<ViewerSessions, 'list' | 'remote' | 'events'>;
 }
 
 export interface Shares {

@@ -1,0 +1,130 @@
+/**
+ * The viewer's offers (docs/adr/0123-shared-terminals.md): the node where a shared terminal runs is
+ * dialed only while an offer of it is kept, and the offer goes — so the dialing stops — when the
+ * host says the share is over, when the expiry the offer carries passes, or when the host refuses
+ * the view; a view ended because the viewer fell behind keeps it (the viewer joins again).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Duplex } from 'node:stream';
+import { ShareOffers } from '../../../../src-main/terminal/shares/share-offers.js';
+import { shareOver } from '../../../../src-main/terminal/shares/share-wire.js';
+import { ClawError } from '../../../../src-main/core/errors.js';
+import { encodeTerminalFrame, type TerminalFrame } from '../../../../src-main/protocol/terminal-frames.js';
+import type { ViewerChannel } from '../../../../src-main/api/viewer-channel.js';
+import { fakeClock } from '../../../helpers/fake-clock.js';
+import { until } from '../../../helpers/wait.js';
+
+const A = { fingerprint: 'a'.repeat(64), name: 'a' };
+const B = { fingerprint: 'b'.repeat(64), name: 'b' };
+const SHARE = '0123456789abcdef';
+
+/** C's offers, with A's `terminal-offer` handler and B's view streams under the test's hand. */
+function viewer(opts: { refuse?: boolean } = {}) {
+  const clock = fakeClock(1_000_000);
+  let handle: ((req: unknown, admission: unknown) => void) | undefined;
+  /** Each view stream C opened (what the test pushes is what the host sent). */
+  const views: Duplex[] = [];
+  const offers = new ShareOffers(
+    {
+      peerEntry: ((fp: string) => (fp === B.fingerprint ? { record: B } : undefined)) as never,
+      openStream: (() => {
+        if (opts.refuse)
+          return Promise.reject(
+            new ClawError('STREAM_REJECTED', 'b has no shared terminal for this node (it ended)'),
+          );
+        const here = new Duplex({ read() {}, write: (_c, _e, done) => done() });
+        views.push(here);
+        return Promise.resolve({ stream: here });
+      }) as never,
+    },
+    clock,
+  );
+  offers.serve({
+    admitGuests: (() => undefined) as never,
+    register: ((_name: string, def: { handle: typeof handle }) => {
+      handle = def.handle;
+    }) as never,
+  });
+  const offer = (args: object) =>
+    handle!(
+      { args: { op: 'offer', share: SHARE, host: B, what: 'terminal', write: false, ...args }, peer: A },
+      { hold: () => new Duplex({ read() {}, write: (_c, _e, done) => done() }) },
+    );
+  const dialed = () => offers.guests().filter((g) => g.dial && g.fingerprint === B.fingerprint).length;
+  return { clock, offers, offer, views, dialed };
+}
+
+function channel(): ViewerChannel & { closed: () => boolean } {
+  let closed = false;
+  return {
+    write: () => true,
+    onData: () => () => undefined,
+    onDrain: () => () => undefined,
+    onClose: () => () => undefined,
+    pause: () => undefined,
+    resume: () => undefined,
+    close: () => void (closed = true),
+    viewerAcks: false,
+    closed: () => closed,
+  };
+}
+
+/** C joins, then the host ends the view with `last`: whether C still keeps the offer. */
+async function joinAndEnd(last: TerminalFrame): Promise<{ kept: number; dialed: number }> {
+  const v = viewer();
+  v.offer({});
+  assert.equal(v.dialed(), 1, 'the host is dialed while the offer is kept');
+  const joined = await v.offers.join({ share: SHARE });
+  const ch = channel();
+  joined.attach(ch);
+  v.views[0]!.push(encodeTerminalFrame(last));
+  v.views[0]!.push(null);
+  await until('the view to end', () => ch.closed());
+  return { kept: v.offers.list().length, dialed: v.dialed() };
+}
+
+test('the host saying the share is over drops the offer: its host is dialed no more', async () => {
+  for (const message of [shareOver.unshared('a'), shareOver.revoked('a'), shareOver.expired])
+    assert.deepEqual(
+      await joinAndEnd({ type: 'error', message }),
+      { kept: 0, dialed: 0 },
+      `"${message}" ends the offer`,
+    );
+  assert.deepEqual(
+    await joinAndEnd({ type: 'exit', status: { code: 0 } }),
+    { kept: 0, dialed: 0 },
+    'the shared terminal exiting ends the offer',
+  );
+});
+
+test('a view ended because the viewer fell behind keeps the offer, to join again', async () => {
+  assert.deepEqual(
+    await joinAndEnd({ type: 'error', message: 'fell behind; join again to see the screen as it is' }),
+    { kept: 1, dialed: 1 },
+    'the offer and the dialing stay',
+  );
+});
+
+test("the offer's expiry drops it; an offer past it is not kept at all", () => {
+  const v = viewer();
+  v.offer({ expiresAt: v.clock.now() + 60_000 });
+  assert.equal(v.dialed(), 1, 'dialed before the expiry');
+  v.clock.advance(59_000);
+  assert.equal(v.offers.list().length, 1, 'kept until the expiry');
+  v.clock.advance(1_000);
+  assert.deepEqual([v.offers.list().length, v.dialed()], [0, 0], 'gone at the expiry, and not dialed');
+  v.offer({ expiresAt: v.clock.now() - 1 });
+  assert.deepEqual([v.offers.list().length, v.dialed()], [0, 0], 'an expired offer is not kept');
+});
+
+test('the host refusing the view drops the offer', async () => {
+  const v = viewer({ refuse: true });
+  v.offer({});
+  await assert.rejects(
+    v.offers.join({ share: SHARE }),
+    /no shared terminal/,
+    'the refusal reaches the viewer',
+  );
+  assert.deepEqual([v.offers.list().length, v.dialed()], [0, 0], 'the offer went with it');
+});
