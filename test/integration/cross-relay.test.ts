@@ -59,7 +59,7 @@ function agentOn(name: string, relay: string[]): AgentOptions {
 }
 
 // Over the control socket, as `status --json` asks it: the waits below poll it, and a CLI process a poll
-// cost ~0.4 s of CPU (docs/testing.md §The slowest files).
+// cost ~0.4 s of CPU (docs/testing.md §The slowest files, and keeping the suite fast).
 const status = (home: string): Promise<StatusResult> => agentCall(home, 'status', {});
 const savedConfig = (home: string) =>
   JSON.parse(readFileSync(join(home, 'config.json'), 'utf8')) as {

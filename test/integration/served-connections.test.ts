@@ -29,7 +29,7 @@ const ENDED_WITHIN_MS = 1000;
 
 /**
  * What `clawbridge connections --json` lists, asked over the control socket: the waits below poll it,
- * and a CLI process a poll cost ~0.4 s of CPU (docs/testing.md §The slowest files).
+ * and a CLI process a poll cost ~0.4 s of CPU (docs/testing.md §The slowest files, and keeping the suite fast).
  */
 function list(home: string): Promise<ConnectionInfo[]> {
   return agentCall(home, 'connections.list', {});
