@@ -24,6 +24,8 @@ import { GROUP_HISTORY_SERVICE } from '../../src-main/group-members/group-histor
 import { MEMBERS_OPEN_ARGS, MEMBERS_SERVICE } from '../../src-main/protocol/member-records.js';
 import { MESSAGE_OPEN_ARGS, MESSAGE_SERVICE } from '../../src-main/protocol/message-frames.js';
 import { TERMINAL_PROTOCOL_VERSION, TERMINAL_SERVICE } from '../../src-main/protocol/terminal-frames.js';
+import { TERMINAL_VIEW_SERVICE } from '../../src-main/terminal/shares/share-registry.js';
+import { TERMINAL_OFFER_SERVICE, TERMINAL_SHARE_SERVICE } from '../../src-main/terminal/shares/share-wire.js';
 import { testIdentity } from '../helpers/identities.js';
 import { rawPeer, type RawPeer } from '../helpers/raw-peer.js';
 import { agentCall, cli, stopAll, tempHome, type Proc, startAgent } from '../helpers/processes.js';
@@ -78,6 +80,10 @@ function argsFor(service: string): unknown {
       then: [],
     }),
     [HOP_ARRIVE_SERVICE]: () => ({ v: 1, from: peerFingerprint }),
+    // Shared terminals (ADR 0123): well-formed requests about a share nobody made.
+    [TERMINAL_SHARE_SERVICE]: () => ({ op: 'viewers', share: randomBytes(8).toString('hex') }),
+    [TERMINAL_VIEW_SERVICE]: () => ({ share: randomBytes(8).toString('hex') }),
+    [TERMINAL_OFFER_SERVICE]: () => ({ op: 'withdraw', share: randomBytes(8).toString('hex') }),
   };
   const make = cases[service];
   assert.ok(make, `the registered service '${service}' is not opened by this test: add how to open it`);

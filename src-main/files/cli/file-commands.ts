@@ -320,7 +320,7 @@ export function registerFileCommands(program: Command): void {
     .description(
       'send files and folders (recursively) to PEER and wait until it verified every byte; an interrupted transfer carries on where it stopped; with --code, to anyone who has the code it prints (no pairing)',
     )
-    .option('--code', 'offer PATH… (every argument a path) to whoever takes the one-time code printed')
+    .option('--code', 'offer PATH... (every argument a path) to whoever takes the one-time code printed')
     .option('--ttl <seconds>', 'with --code: how long the code may be taken (default 600)')
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print progress events as JSON lines')

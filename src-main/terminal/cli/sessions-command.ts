@@ -146,7 +146,7 @@ export function registerSessionsCommand(program: Command): void {
 
   sessions
     .command('unshare <id>')
-    .description('stop sharing a terminal: every viewer’s view ends at once')
+    .description('stop sharing a terminal: the view of every viewer ends at once')
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
     .action(async (id: string, opts: HomeOpts, cmd: Command) => {
