@@ -28,7 +28,7 @@ test("a piece's streaming methods are the contract's, with the piece's schema", 
 });
 
 test("the agent's streaming methods are what its domains bring", () => {
-  assert.deepEqual(agentContract.streamMethodNames(), ['terminal.open', 'terminal.attach']);
+  assert.deepEqual(agentContract.streamMethodNames(), ['terminal.open', 'terminal.attach', 'terminal.join']);
   const open = agentContract.streamParamsSchema('terminal.open');
   assert.equal(open.safeParse({ peer: 'b', cols: 80, rows: 24 }).success, true);
   assert.equal(open.safeParse({ peer: 'b', cols: 80, rows: 24, resume: 'a'.repeat(32) }).success, false);
