@@ -23,7 +23,15 @@ export function Toasts() {
         ) : null}
       </p>
       {list.map((t) => (
-        <div key={t.id} className="toast">
+        // Held while focused or pointed at (lib/toasts.ts): it does not vanish under the user.
+        <div
+          key={t.id}
+          className="toast"
+          onFocus={() => toasts.hold(t.id, 'focus')}
+          onBlur={() => toasts.release(t.id, 'focus')}
+          onMouseEnter={() => toasts.hold(t.id, 'pointer')}
+          onMouseLeave={() => toasts.release(t.id, 'pointer')}
+        >
           {/* A command the agent's words name is shown as code after them. */}
           <span>
             <HintedText text={t.text} hint={t.hint} />

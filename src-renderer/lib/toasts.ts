@@ -23,6 +23,9 @@ export const TOAST_MS = 4000;
  */
 export const REPEAT_GAP_MS = 100;
 
+/** What keeps a toast up: its Dismiss button has the focus, or the pointer is over it. */
+export type Holder = 'focus' | 'pointer';
+
 export class Toasts {
   private list: Toast[] = [];
   private newest: Toast | null = null;
@@ -30,6 +33,10 @@ export class Toasts {
   private hushed = false;
   private hush: ReturnType<typeof setTimeout> | undefined;
   private nextId = 1;
+  /** Each shown toast's pending dismissal; none while it is held (focused or pointed at). */
+  private readonly timers = new Map<number, ReturnType<typeof setTimeout>>();
+  /** What holds each held toast: the focus, the pointer, or both. */
+  private readonly holds = new Map<number, Set<Holder>>();
   private readonly listeners = new Listeners<[]>();
 
   get = (): Toast[] => this.list;
@@ -65,11 +72,39 @@ export class Toasts {
       }, REPEAT_GAP_MS);
     }
     this.listeners.emit();
-    setTimeout(() => this.dismiss(toast.id), TOAST_MS);
+    this.release(toast.id);
     return toast.id;
   }
 
+  /**
+   * Keeps a toast up while the user is on it — its Dismiss button focused or the pointer over it —
+   * instead of taking it from under them (WCAG 2.2.1): a toast that went while its button had the
+   * focus left the keyboard user somewhere else, and Shift+Tab no longer led back.
+   */
+  hold(id: number, by: Holder): void {
+    if (!this.list.some((t) => t.id === id)) return;
+    this.holds.set(id, new Set(this.holds.get(id)).add(by));
+    clearTimeout(this.timers.get(id));
+    this.timers.delete(id);
+  }
+
+  /** The user left the toast (focus and pointer both): it goes TOAST_MS later, a full read's time again. */
+  release(id: number, by?: Holder): void {
+    const holders = this.holds.get(id);
+    if (by) holders?.delete(by);
+    if (holders?.size || !this.list.some((t) => t.id === id)) return;
+    this.holds.delete(id);
+    clearTimeout(this.timers.get(id));
+    this.timers.set(
+      id,
+      setTimeout(() => this.dismiss(id), TOAST_MS),
+    );
+  }
+
   dismiss(id: number): void {
+    clearTimeout(this.timers.get(id));
+    this.timers.delete(id);
+    this.holds.delete(id);
     this.list = this.list.filter((t) => t.id !== id);
     this.listeners.emit();
   }

@@ -23,6 +23,7 @@ import {
   uiUrl,
   waitForText,
   type UiPage,
+  whatHasFocus,
   laidOut,
 } from '../helpers/browser.js';
 import {
@@ -109,12 +110,6 @@ function placeholderCut(l: Locator): Promise<boolean> {
   });
 }
 
-/** The focused element, described for an assertion message. */
-const active = (p: Page) =>
-  p.evaluate<string>(
-    `(() => { const e = document.activeElement; return e ? e.tagName + ' ' + (e.getAttribute('aria-label') ?? e.textContent ?? '').trim().slice(0, 60) : 'none'; })()`,
-  );
-
 test(
   'every view names the document, and the controls on cards and rows name their peer or forward',
   { skip: skip ?? false },
@@ -171,12 +166,12 @@ test(
 
     await form.getByRole('button', { name: 'Cancel' }).click();
     await form.waitFor({ state: 'detached' });
-    assert.ok(await becomesFocused(add), `after Cancel the focus is on ${await active(page)}`);
+    assert.ok(await becomesFocused(add), `after Cancel the focus is on ${await whatHasFocus(page)}`);
     await add.click();
     await local.waitFor();
     await page.keyboard.press('Escape');
     await form.waitFor({ state: 'detached' });
-    assert.ok(await becomesFocused(add), `after Escape the focus is on ${await active(page)}`);
+    assert.ok(await becomesFocused(add), `after Escape the focus is on ${await whatHasFocus(page)}`);
 
     for (const [name, port] of [
       ['health', 0],
@@ -220,11 +215,14 @@ test(
     await page.getByRole('button', { name: 'Remove forward health', exact: true }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Remove', exact: true }).click();
     await health.waitFor({ state: 'detached' });
-    assert.ok(await becomesFocused(web), `after removing health the focus is on ${await active(page)}`);
+    assert.ok(await becomesFocused(web), `after removing health the focus is on ${await whatHasFocus(page)}`);
     await page.getByRole('button', { name: 'Remove forward web', exact: true }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Remove', exact: true }).click();
     await web.waitFor({ state: 'detached' });
-    assert.ok(await becomesFocused(add), `after removing the last the focus is on ${await active(page)}`);
+    assert.ok(
+      await becomesFocused(add),
+      `after removing the last the focus is on ${await whatHasFocus(page)}`,
+    );
     assert.deepEqual(A.errors, []);
   },
 );
@@ -280,7 +278,7 @@ test(
     await page.getByLabel('Pairing code', { exact: true }).waitFor({ timeout: 15_000 });
     await cancel.click();
     await cancel.waitFor({ state: 'detached' });
-    assert.ok(await becomesFocused(pairNew), `after Cancel the focus is on ${await active(page)}`);
+    assert.ok(await becomesFocused(pairNew), `after Cancel the focus is on ${await whatHasFocus(page)}`);
   },
 );
 
@@ -309,11 +307,14 @@ test(
     await c.getByRole('button', { name: 'Reject' }).click();
     await c.waitFor({ state: 'detached' });
     const dHeading = d.getByRole('heading', { name: 'd' });
-    assert.ok(await becomesFocused(dHeading), `after rejecting c the focus is on ${await active(page)}`);
+    assert.ok(
+      await becomesFocused(dHeading),
+      `after rejecting c the focus is on ${await whatHasFocus(page)}`,
+    );
     await d.getByRole('button', { name: 'Reject' }).click();
     await d.waitFor({ state: 'detached' });
     const heading = page.getByRole('heading', { name: 'Approvals', level: 1 });
-    assert.ok(await becomesFocused(heading), `after rejecting d the focus is on ${await active(page)}`);
+    assert.ok(await becomesFocused(heading), `after rejecting d the focus is on ${await whatHasFocus(page)}`);
     const ring = await styleOf(heading, ['outlineStyle']);
     assert.notEqual(ring, 'none', 'the heading shows that it has the focus');
     await screenshotThemes(page, 'a11y-approvals-focus');

@@ -249,6 +249,13 @@ export function focused(locator: Locator): Promise<boolean> {
     .then((n) => n === 1);
 }
 
+/** What has the focus, in words for an assertion message: its tag and its label or text. */
+export function whatHasFocus(page: Page): Promise<string> {
+  return page.evaluate<string>(
+    `(() => { const e = document.activeElement; return e ? e.tagName + ' ' + (e.getAttribute('aria-label') ?? e.textContent ?? '').trim().slice(0, 60) : 'none'; })()`,
+  );
+}
+
 /**
  * True once `locator` has the focus, polling for up to `timeoutMs`: focus that a view moves in an
  * effect lands a frame after the text that announced the change.

@@ -1,7 +1,7 @@
 /** Toasts: a screen reader hears the newest one alone, never the older ones again. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { REPEAT_GAP_MS, Toasts } from '../../../src-renderer/lib/toasts.js';
+import { REPEAT_GAP_MS, TOAST_MS, Toasts } from '../../../src-renderer/lib/toasts.js';
 
 test('the announcement is the newest toast alone, and nothing once it is dismissed', (t) => {
   t.mock.timers.enable({ apis: ['setTimeout'] });
@@ -40,5 +40,29 @@ test('a toast with the same words as the one being announced is announced again:
   // Different words need no pause.
   toasts.show('Name saved');
   assert.equal(toasts.announcement(), 'Name saved');
+  t.mock.timers.reset();
+});
+
+test('a toast stays while the user is on it (focus or pointer) and goes a full TOAST_MS after they leave', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const toasts = new Toasts();
+  const shown = () => toasts.get().map((x) => x.text);
+  const id = toasts.show('c approved');
+  toasts.show('d rejected');
+  t.mock.timers.tick(TOAST_MS - 1);
+  toasts.hold(id, 'focus');
+  toasts.hold(id, 'pointer');
+  t.mock.timers.tick(10 * TOAST_MS);
+  assert.deepEqual(shown(), ['c approved'], 'the one held stays; the other went on time');
+  toasts.release(id, 'pointer');
+  t.mock.timers.tick(10 * TOAST_MS);
+  assert.deepEqual(shown(), ['c approved'], 'still focused: still held');
+  toasts.release(id, 'focus');
+  t.mock.timers.tick(TOAST_MS - 1);
+  assert.deepEqual(shown(), ['c approved'], 'a full read again once left');
+  t.mock.timers.tick(1);
+  assert.deepEqual(shown(), []);
+  toasts.hold(id, 'focus');
+  assert.deepEqual(shown(), [], 'a gone toast is not brought back by a late focus event');
   t.mock.timers.reset();
 });
