@@ -8,10 +8,7 @@
  * A pairing joiner that met a group code, or a group joiner a pairing code, reads no such frame and
  * gives up: nothing is decided on either side before the other side's first frame here is read.
  */
-import { createCipheriv, createDecipheriv } from 'node:crypto';
-import { hkdf } from '@noble/hashes/hkdf.js';
-import { sha512 } from '@noble/hashes/sha2.js';
-import { ClawError } from '../core/errors.js';
+import { SealedFrames, type SealedFramesSpec } from '../crypto/sealed-frames.js';
 import {
   INVITATION_KEY_SALT,
   INVITATION_MARKER,
@@ -25,82 +22,30 @@ import {
 } from '../protocol/group-invitation-frames.js';
 import { MAX_GROUP_LINE_BYTES } from '../protocol/group-records.js';
 
-const MARKER = Buffer.from(INVITATION_MARKER);
-const TAG_BYTES = INVITATION_TAG_BYTES;
 /** A record (at most MAX_GROUP_LINE_BYTES) always fits a batch of its own. */
 const BATCH_BYTES = MAX_GROUP_LINE_BYTES + 256;
 
-const utf8 = new TextEncoder();
-
-/** The key of one direction, from the PAKE's session key; never the pairing decision's key. */
-function directionKey(sessionKey: Uint8Array, from: InvitationRole): Uint8Array {
-  return hkdf(sha512, sessionKey, utf8.encode(INVITATION_KEY_SALT), utf8.encode(from), 32);
-}
+/** The direction keys come from the PAKE's session key under this salt: never the pairing decision's key. */
+const INVITATION_FRAMES: SealedFramesSpec<InvitationFrame, InvitationRole> = {
+  marker: INVITATION_MARKER,
+  salt: INVITATION_KEY_SALT,
+  tagBytes: INVITATION_TAG_BYTES,
+  maxPlain: MAX_INVITATION_FRAME_PLAIN,
+  nonce: invitationNonce,
+  read: readInvitationFrame,
+  other: (role) => (role === 'inviter' ? 'joiner' : 'inviter'),
+  frameName: 'an invitation frame',
+  retry: 'ask for a new invitation',
+  updateWho: 'both nodes',
+};
 
 /**
- * One side's sealing and opening: frames it sends are numbered from 0 under its own key, frames it
- * reads under the other side's, so a frame replayed, dropped or moved fails to open.
+ * One side's sealing and opening (crypto/sealed-frames.ts): frames it sends are numbered from 0 under
+ * its own key, frames it reads under the other side's, so a frame replayed, dropped or moved fails to open.
  */
-export class InvitationChannel {
-  private sent = 0;
-  private read = 0;
-  private readonly sendKey: Uint8Array;
-  private readonly readKey: Uint8Array;
-
+export class InvitationChannel extends SealedFrames<InvitationFrame, InvitationRole> {
   constructor(sessionKey: Uint8Array, self: InvitationRole) {
-    this.sendKey = directionKey(sessionKey, self);
-    this.readKey = directionKey(sessionKey, self === 'inviter' ? 'joiner' : 'inviter');
-  }
-
-  seal(frame: InvitationFrame): Uint8Array {
-    const plain = Buffer.from(JSON.stringify(frame), 'utf8');
-    if (plain.length > MAX_INVITATION_FRAME_PLAIN)
-      throw new ClawError('INTERNAL', `an invitation frame of ${plain.length} bytes does not fit one frame`);
-    const cipher = createCipheriv('aes-256-gcm', this.sendKey, invitationNonce(this.sent++), {
-      authTagLength: TAG_BYTES,
-    });
-    cipher.setAAD(MARKER);
-    return new Uint8Array(Buffer.concat([MARKER, cipher.update(plain), cipher.final(), cipher.getAuthTag()]));
-  }
-
-  /**
-   * The frame `bytes` carries.
-   * @throws ClawError('PAIRING_FAILED') for anything else: not an invitation frame (`what` says what
-   *   was expected), altered, out of order, or not of this protocol's shape
-   */
-  open(bytes: Uint8Array, what: string): InvitationFrame {
-    const b = Buffer.from(bytes);
-    const body = b.subarray(MARKER.length);
-    if (!b.subarray(0, MARKER.length).equals(MARKER) || body.length <= TAG_BYTES)
-      throw new ClawError('PAIRING_FAILED', `expected ${what}, and the other side sent something else`);
-    if (body.length > MAX_INVITATION_FRAME_PLAIN + TAG_BYTES)
-      throw new ClawError('PAIRING_FAILED', `${what} is too large (${body.length} bytes)`);
-    let plain: Buffer;
-    try {
-      const decipher = createDecipheriv('aes-256-gcm', this.readKey, invitationNonce(this.read), {
-        authTagLength: TAG_BYTES,
-      });
-      decipher.setAAD(MARKER);
-      decipher.setAuthTag(body.subarray(body.length - TAG_BYTES));
-      plain = Buffer.concat([decipher.update(body.subarray(0, body.length - TAG_BYTES)), decipher.final()]);
-    } catch (err) {
-      throw new ClawError(
-        'PAIRING_FAILED',
-        `${what} failed authentication — someone interfered; ask for a new invitation`,
-        { cause: err },
-      );
-    }
-    this.read++;
-    let json: unknown;
-    try {
-      json = JSON.parse(plain.toString('utf8'));
-    } catch {
-      json = undefined;
-    }
-    const frame = readInvitationFrame(json);
-    if (!frame)
-      throw new ClawError('PAIRING_FAILED', `${what} is not a frame this version reads — update both nodes`);
-    return frame;
+    super(INVITATION_FRAMES, sessionKey, self);
   }
 }
 
