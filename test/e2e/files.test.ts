@@ -32,7 +32,7 @@ import {
   UNNAMED,
   type UiPage,
 } from '../helpers/browser.js';
-import { agentCall, pairedAgents, startRelay, stopAll, tempHome } from '../helpers/processes.js';
+import { agentCall, cli, pairedAgents, startRelay, stopAll, tempHome } from '../helpers/processes.js';
 import { freePort } from '../helpers/ports.js';
 import { until } from '../helpers/wait.js';
 
@@ -291,3 +291,66 @@ test('a share is listed with its URL and stopped with its Stop button', { skip: 
   assert.ok(!existsSync(join(dir, 'nothing')), "!existsSync(join(dir, 'nothing'))");
   assert.deepEqual(A.errors, []);
 });
+
+test(
+  'Send to anyone: a code and a link in the window; the file arrives byte-exact at a CLI with no pairing; a second offer is cancelled',
+  { skip: skip ?? false },
+  async () => {
+    const file = join(work, 'for anyone.bin');
+    const bytes = Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * 13) % 251));
+    writeFileSync(file, bytes);
+    const page = A.page;
+    await nav(page, 'Files').click();
+    await page.getByRole('button', { name: 'Send to anyone…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Send to anyone' });
+    const paths = dialog.getByRole('textbox', { name: "Paths on a's machine" });
+    // A relative path is refused beside the field, and what was typed stays.
+    await paths.fill('for anyone.bin');
+    await dialog.getByRole('button', { name: 'Make a code' }).click();
+    await dialog.getByRole('alert').getByText(/is not a full path/).waitFor();
+    assert.equal(await paths.inputValue(), 'for anyone.bin', 'nothing typed is lost');
+    await paths.fill(file);
+    await dialog.getByRole('button', { name: 'Make a code' }).click();
+    const code = await dialog.getByLabel('Code', { exact: true }).innerText();
+    assert.match(code, /^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/, `the code to read out: ${code}`);
+    await dialog.getByText(/^Waiting for the receiver · the code works once, for \d+:\d\d more$/).waitFor();
+    await dialog.getByRole('button', { name: 'Copy link' }).waitFor();
+    const command = await dialog.getByText(/^clawbridge file receive '/).innerText();
+    await screenshotThemes(page, 'files-send-to-anyone');
+    // The other person: a CLI with no agent, no home and no pairing, as the window says.
+    const link = /^clawbridge file receive '(.+)'$/.exec(command)?.[1];
+    assert.ok(link, `the command names the link: ${command}`);
+    const to = join(work, 'from a code');
+    const got = await cli(['file', 'receive', link, '--to', to], 120_000);
+    assert.equal(got.code, 0, `file receive: ${got.stderr}`);
+    assert.ok(
+      readFileSync(join(to, 'for anyone.bin')).equals(bytes),
+      'the bytes that arrived are the ones sent',
+    );
+    await dialog
+      .getByText(/^Sent to code receiver \([0-9a-f]{4}…[0-9a-f]{4}\), every file verified$/)
+      .waitFor({
+        timeout: 20_000,
+      });
+    assert.equal(
+      await dialog.getByRole('button', { name: /Cancel the offer/ }).count(),
+      0,
+      'nothing left to cancel',
+    );
+    await screenshotThemes(page, 'files-sent-to-anyone');
+    await dialog.getByRole('button', { name: 'Done' }).click();
+    // The Files view keeps the offer after the dialog is gone.
+    const listed = page.getByRole('list', { name: 'Offers sent with a code' });
+    await listed.getByText(/every file verified/).waitFor();
+    // A second offer, cancelled from its card: its code stops working.
+    await page.getByRole('button', { name: 'Send to anyone…' }).click();
+    await paths.fill(file);
+    await dialog.getByRole('button', { name: 'Make a code' }).click();
+    await dialog.getByRole('button', { name: /^Cancel the offer of for anyone\.bin · 1 file · / }).click();
+    await dialog.getByText(/^Cancelled/).waitFor();
+    const open = (await agentCall(homeA, 'files.codeOffers', {})).filter((o) => o.state === 'open');
+    assert.deepEqual(open, [], 'no offer left open');
+    await dialog.getByRole('button', { name: 'Done' }).click();
+    assert.deepEqual(A.errors, []);
+  },
+);

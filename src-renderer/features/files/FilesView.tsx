@@ -13,6 +13,8 @@ import { formatBytes } from '../../lib/format.js';
 import { useAction } from '../../lib/use-action.js';
 import { grantText, namesText, percent, progressText, stateText, transferTitle } from './files-text.js';
 import { SendFilesDialog } from './SendFilesDialog.js';
+import { SendCodeDialog } from './SendCodeDialog.js';
+import { CodeOffersSection } from './CodeOffers.js';
 import './files.css';
 
 /**
@@ -26,6 +28,7 @@ export function FilesView() {
   const peers = usePeers();
   const intent = useIntent('files');
   const [sendTo, setSendTo] = useState(intent.sendFilesTo ?? null);
+  const [sendingToAnyone, setSendingToAnyone] = useState(false);
   useEffect(() => shares.watch(), [shares]);
   const target = sendTo ? peers.find((p) => p.fingerprint === sendTo) : undefined;
 
@@ -33,15 +36,24 @@ export function FilesView() {
     <>
       <header className="view-header">
         <h1>Files</h1>
+        {phase === 'unsupported' ? null : (
+          <div className="actions">
+            <button type="button" onClick={() => setSendingToAnyone(true)}>
+              Send to anyone…
+            </button>
+          </div>
+        )}
       </header>
       {phase === 'unsupported' ? (
         <p className="empty">This agent does not send files: it runs an older Clawbridge. Update it.</p>
       ) : null}
       <ErrorText error={error} />
+      <CodeOffersSection />
       <Transfers />
       <Received />
       <Shares />
       {target ? <SendFilesDialog peer={target} onClose={() => setSendTo(null)} /> : null}
+      {sendingToAnyone ? <SendCodeDialog onClose={() => setSendingToAnyone(false)} /> : null}
     </>
   );
 }
