@@ -307,7 +307,10 @@ test(
     // A relative path is refused beside the field, and what was typed stays.
     await paths.fill('for anyone.bin');
     await dialog.getByRole('button', { name: 'Make a code' }).click();
-    await dialog.getByRole('alert').getByText(/is not a full path/).waitFor();
+    await dialog
+      .getByRole('alert')
+      .getByText(/is not a full path/)
+      .waitFor();
     assert.equal(await paths.inputValue(), 'for anyone.bin', 'nothing typed is lost');
     await paths.fill(file);
     await dialog.getByRole('button', { name: 'Make a code' }).click();
