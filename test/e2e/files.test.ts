@@ -12,6 +12,9 @@
  * - "Clear finished" takes the done and cancelled transfers off the list (and the agent's).
  * - a does not allow files from b: b's transfer to a fails with the reason, naming where to grant it.
  * - a shares a folder through b: listed with its URL, and stopped with "Stop share …".
+ * - Send to anyone (issue 86): a's window makes a code for a file; a CLI with no agent or pairing takes
+ *   it byte-exact from the link the window shows; the card says who took it; a second offer is
+ *   cancelled from its card.
  * Screenshots light and dark go to test-results/screenshots/files-*.png.
  */
 import { after, before, test } from 'node:test';
