@@ -1,13 +1,14 @@
 import { useEffect, useId, useState } from 'react';
 import type { CodeOfferInfo } from '../../../src-main/files/files-contract.js';
 import { useService, useStore } from '../../api/hooks.js';
+import { TransferProgress } from './TransferProgress.js';
 import { CopyButton } from '../../components/CopyButton.js';
 import { ErrorText } from '../../components/ErrorText.js';
 import { StatusDot } from '../../components/StatusDot.js';
 import { useAction } from '../../lib/use-action.js';
 import { CODE_OFFERS, offerEnded } from './code-offers-store.js';
 import { offerStateText, offerTitle } from './code-offer-text.js';
-import { percent, progressText } from './files-text.js';
+import { progressText } from './files-text.js';
 
 /** The clock, once a second while `ticking` (an open offer's time left); still otherwise. */
 function useNow(ticking: boolean): number {
@@ -71,17 +72,7 @@ export function CodeOfferCard({ offer }: { offer: CodeOfferInfo }) {
       </p>
       {offer.progress && offer.state === 'taken' ? (
         <>
-          <div
-            className="progress"
-            role="progressbar"
-            aria-labelledby={labelId}
-            aria-valuemin={0}
-            aria-valuemax={100}
-            aria-valuenow={percent(offer.progress)}
-            aria-valuetext={`${percent(offer.progress)}%, ${progressText(offer.progress)}`}
-          >
-            <div className="progress-fill" style={{ width: `${percent(offer.progress)}%` }} />
-          </div>
+          <TransferProgress t={offer.progress} labelledBy={labelId} />
           <p className="meta">{progressText(offer.progress)}</p>
         </>
       ) : null}

@@ -5,13 +5,14 @@ import { useAgent, useIntent, usePeers, useService, useServices, useStore } from
 import { clearable, FILES, finished } from './files-store.js';
 import { SHARES } from './shares-store.js';
 import { useFiles } from './use-files.js';
+import { TransferProgress } from './TransferProgress.js';
 import { CopyButton } from '../../components/CopyButton.js';
 import { ErrorText } from '../../components/ErrorText.js';
 import { StatusDot } from '../../components/StatusDot.js';
 import { desktopFiles } from '../../lib/desktop-files.js';
 import { formatBytes } from '../../lib/format.js';
 import { useAction } from '../../lib/use-action.js';
-import { grantText, namesText, percent, progressText, stateText, transferTitle } from './files-text.js';
+import { grantText, namesText, progressText, stateText, transferTitle } from './files-text.js';
 import { SendFilesDialog } from './SendFilesDialog.js';
 import { SendCodeDialog } from './SendCodeDialog.js';
 import { CodeOffersSection } from './CodeOffers.js';
@@ -118,17 +119,7 @@ function TransferRow({ t }: { t: TransferInfo }) {
         <h3 id={labelId}>{title}</h3>
         <StatusDot tone={tone} text={t.state === 'done' ? 'done, every file verified' : t.state} />
       </div>
-      <div
-        className="progress"
-        role="progressbar"
-        aria-labelledby={labelId}
-        aria-valuemin={0}
-        aria-valuemax={100}
-        aria-valuenow={percent(t)}
-        aria-valuetext={`${percent(t)}%, ${progressText(t)}`}
-      >
-        <div className="progress-fill" style={{ width: `${percent(t)}%` }} />
-      </div>
+      <TransferProgress t={t} labelledBy={labelId} />
       <p className="meta">
         <span>{progressText(t)}</span>
       </p>
