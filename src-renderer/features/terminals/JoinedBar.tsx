@@ -13,10 +13,13 @@ export function JoinedBar({
   tab,
   share,
   sharerName,
+  ended,
 }: {
   tab: TerminalTab;
   share: string;
   sharerName: string;
+  /** The view ended: what this node may do no longer applies (the pane says why it ended). */
+  ended: boolean;
 }) {
   const shares = useService(SHARES);
   const offer = useStore(shares.live, (s) => s.offered.find((o) => o.share === share));
@@ -27,7 +30,7 @@ export function JoinedBar({
       <span>
         Shared by <strong>{sharerName}</strong>, running on {tab.target.peerName}.
       </span>{' '}
-      {write ? (
+      {ended ? null : write ? (
         <span className="joined-typing">You may type: what you type reaches the shell.</span>
       ) : (
         <span className="joined-watching">Read-only: you are watching, and what you type is not sent.</span>

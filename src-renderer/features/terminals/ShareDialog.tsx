@@ -1,5 +1,6 @@
 import { useId, useState } from 'react';
 import { usePeers, useService } from '../../api/hooks.js';
+import { ActionButton } from '../../components/ActionButton.js';
 import { Dialog } from '../../components/Dialog.js';
 import { ErrorText } from '../../components/ErrorText.js';
 import { peerState } from '../../lib/peer-text.js';
@@ -32,8 +33,7 @@ export function ShareDialog({ tab, onClose }: { tab: TerminalTab; onClose: () =>
   const [write, setWrite] = useState(false);
   const [expiry, setExpiry] = useState(0);
   const action = useAction((err) => explainError(err, tab.target.peerName));
-  const peerId = useId();
-  const expiryId = useId();
+  const writeId = useId();
   const noneId = useId();
   const id = tab.sessionId;
 
@@ -58,50 +58,58 @@ export function ShareDialog({ tab, onClose }: { tab: TerminalTab; onClose: () =>
             No other peer to share it with: pair the device first (Pair).
           </p>
         ) : null}
-        <label htmlFor={peerId}>Share with</label>
-        <select
-          id={peerId}
-          value={peer}
-          autoFocus
-          aria-describedby={peers.length === 0 ? noneId : undefined}
-          onChange={(e) => {
-            setPeer(e.target.value);
-            action.clear();
-          }}
-        >
-          {peers.map((p) => {
-            const state = peerState(p);
-            return (
-              <option key={p.fingerprint} value={p.fingerprint}>
-                {state === 'online' ? p.name : `${p.name} (${state})`}
-              </option>
-            );
-          })}
-        </select>
+        <label className="field">
+          <span>Share with</span>
+          <select
+            value={peer}
+            autoFocus
+            aria-describedby={peers.length === 0 ? noneId : undefined}
+            onChange={(e) => {
+              setPeer(e.target.value);
+              action.clear();
+            }}
+          >
+            {peers.map((p) => {
+              const state = peerState(p);
+              return (
+                <option key={p.fingerprint} value={p.fingerprint}>
+                  {state === 'online' ? p.name : `${p.name} (${state})`}
+                </option>
+              );
+            })}
+          </select>
+        </label>
         <label className="check">
-          <input type="checkbox" checked={write} onChange={(e) => setWrite(e.target.checked)} />
+          <input
+            type="checkbox"
+            checked={write}
+            aria-describedby={writeId}
+            onChange={(e) => setWrite(e.target.checked)}
+          />
           Let them type
         </label>
-        <p className="muted small-text">
+        <p className="muted small-text" id={writeId}>
           Without it they only watch: what they type is dropped on {tab.target.peerName}, where the shell
           runs. You can switch each viewer later.
         </p>
-        <label htmlFor={expiryId}>Ends</label>
-        <select id={expiryId} value={expiry} onChange={(e) => setExpiry(Number(e.target.value))}>
-          {EXPIRIES.map(([text], i) => (
-            <option key={text} value={i}>
-              {text}
-            </option>
-          ))}
-        </select>
+        <label className="field">
+          <span>Ends</span>
+          <select value={expiry} onChange={(e) => setExpiry(Number(e.target.value))}>
+            {EXPIRIES.map(([text], i) => (
+              <option key={text} value={i}>
+                {text}
+              </option>
+            ))}
+          </select>
+        </label>
         <ErrorText error={action.error} />
         <div className="actions">
           <button type="button" onClick={onClose}>
             Cancel
           </button>
-          <button type="submit" className="primary" disabled={action.busy || !peer || !id}>
-            {action.busy ? 'Sharing…' : 'Share'}
-          </button>
+          <ActionButton type="submit" className="primary" unavailable={action.busy || !peer || !id}>
+            Share
+          </ActionButton>
         </div>
       </form>
     </Dialog>

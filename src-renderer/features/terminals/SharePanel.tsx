@@ -92,9 +92,12 @@ export function SharePanel({ tab }: { tab: TerminalTab }) {
       <ul className="share-viewers" aria-label="Viewers">
         {share.viewers.map((v) => (
           <li key={v.fingerprint}>
-            <span className="viewer-name">{v.name}</span>
-            {v.device !== v.name ? <span className="muted"> on {v.device}</span> : null}{' '}
-            <code className="viewer-fingerprint" title={v.fingerprint}>
+            <span className="viewer-name">{v.name}</span> <span className="muted">device {v.device}</span>{' '}
+            <code
+              className="viewer-fingerprint"
+              title={v.fingerprint}
+              aria-label={`fingerprint ${groupFingerprint(v.fingerprint).join(' ')}`}
+            >
               {groupFingerprint(v.fingerprint).slice(0, 2).join(' ')}…
             </code>{' '}
             <span className="viewer-state">

@@ -162,7 +162,7 @@ export function TerminalPane({
       ) : null}
       {/* Who shares it and with whom (the sharer's tab), or who shared it and what this node may do. */}
       {joined ? (
-        <JoinedBar tab={tab} share={joined.share} sharerName={joined.sharerName} />
+        <JoinedBar tab={tab} share={joined.share} sharerName={joined.sharerName} ended={dead} />
       ) : !dead && state.phase !== 'connecting' ? (
         <SharePanel tab={tab} />
       ) : null}
