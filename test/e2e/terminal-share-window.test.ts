@@ -122,6 +122,8 @@ test(
     await openView(C.page, 'Terminals');
     const joinButton = C.page.getByRole('button', { name: "Join a's terminal on b" });
     await joinButton.waitFor({ timeout: 20_000 });
+    await laidOut(C.page);
+    await screenshotThemes(C.page, 'terminal-share-offered');
     await joinButton.click();
     await waitForScreen(C.page, /before-21/, 30_000);
     const bar = C.page.getByRole('status').filter({ hasText: 'Shared by a' });
