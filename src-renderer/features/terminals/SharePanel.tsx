@@ -105,7 +105,7 @@ export function SharePanel({ tab }: { tab: TerminalTab }) {
               {v.watching ? ', here now' : ', not open now'}
             </span>{' '}
             <span className="muted" title={v.since}>
-              since {formatAgo((Date.now() - Date.parse(v.since)) / 1000)}
+              added {formatAgo((Date.now() - Date.parse(v.since)) / 1000)}
             </span>
             <ActionButton className="small" unavailable={action.busy} onClick={() => switchTo(v)}>
               {v.write ? `Make ${v.name} watch only` : `Let ${v.name} type`}
