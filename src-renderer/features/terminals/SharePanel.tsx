@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import type { ShareViewer } from '../../../src-main/terminal/shares/share-contract.js';
-import { useService, useStore } from '../../api/hooks.js';
+import { useService, useServices, useStore } from '../../api/hooks.js';
 import { ActionButton } from '../../components/ActionButton.js';
 import { ErrorText } from '../../components/ErrorText.js';
 import { formatAgo, groupFingerprint } from '../../lib/format.js';
@@ -25,6 +25,7 @@ export const VIEWERS_POLL_MS = 2_000;
  */
 export function SharePanel({ tab }: { tab: TerminalTab }) {
   const shares = useService(SHARES);
+  const serves = useServices().client.serves('terminal.share');
   const id = tab.sessionId;
   const share = useStore(shares.live, (s) => (id ? s.shares[id] : undefined));
   const [sharing, setSharing] = useState(false);
@@ -44,19 +45,31 @@ export function SharePanel({ tab }: { tab: TerminalTab }) {
   useEffect(() => {
     if (!id || !shared) return;
     let stopped = false;
-    const ask = () =>
+    // One question at a time: a slow host (it has 15 s to answer) is not asked again meanwhile.
+    let asking = false;
+    const ask = () => {
+      if (asking) return;
+      asking = true;
       shares.viewers(id).then(
-        () => !stopped && setAsked(null),
-        (err: unknown) => !stopped && setAsked(explainError(err, tab.target.peerName)),
+        () => {
+          asking = false;
+          if (!stopped) setAsked(null);
+        },
+        (err: unknown) => {
+          asking = false;
+          if (!stopped) setAsked(explainError(err, tab.target.peerName));
+        },
       );
-    const timer = setInterval(() => void ask(), VIEWERS_POLL_MS);
+    };
+    const timer = setInterval(ask, VIEWERS_POLL_MS);
     return () => {
       stopped = true;
       clearInterval(timer);
     };
   }, [id, shared, shares, tab.target.peerName]);
 
-  if (!id) return null;
+  // The relay's page (a browser node) opens terminals but shares none: no Share… there.
+  if (!id || !serves) return null;
   const dialog = sharing ? <ShareDialog tab={tab} onClose={() => setSharing(false)} /> : null;
   if (!share)
     return (
