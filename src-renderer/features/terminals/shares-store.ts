@@ -66,11 +66,6 @@ export class SharesStore {
     this.live.replace((s) => ({ ...s, shares: without(s.shares, id) }));
   }
 
-  /** Terminal `id` is gone (closed, or it ended): so is its share, where its shell ran. */
-  forget(id: string): void {
-    if (this.live.get().shares[id]) this.live.replace((s) => ({ ...s, shares: without(s.shares, id) }));
-  }
-
   private keep({ id, ...share }: Answer): void {
     this.live.replace((s) => ({ ...s, shares: { ...s.shares, [id]: share } }));
   }
