@@ -17,6 +17,7 @@ import {
   shareAuditFields,
   shareMethodParams,
   shareStreamParams,
+  type OffersEvent,
   type ShareMethodResults,
   type ShareStreamResults,
 } from './shares/share-contract.js';
@@ -172,7 +173,8 @@ export const terminalContract = {
   streams: { ...terminalStreamParams, ...shareStreamParams },
   permissions: TERMINAL_WORDS,
   // A session's state shows in the status: each event is followed by one.
-  events: { terminal: { status: true } },
+  // The shares offered this node: the whole list each time, so the window's Join needs no polling.
+  events: { terminal: { status: true }, 'terminal.offers': {} },
   // A terminal is a session to the audit log: its start, each resume and its end, on either side.
   connections: {
     'terminal-served': { session: { side: 'served', record: 'terminal' } },
@@ -197,6 +199,8 @@ declare module '../api/contract.js' {
   interface ApiEvents {
     /** An agent-owned terminal session changed state. */
     terminal: TerminalEvent;
+    /** A share was offered this node, changed (typing allowed or not) or ended: the offers now. */
+    'terminal.offers': OffersEvent;
   }
 }
 

@@ -115,6 +115,7 @@ export const terminalsDomain: DomainDescription = {
       upgrades: { ...terminals.upgrades, ...shares.upgrades },
       events: {
         terminal: (listener) => running()?.viewers.events.on('terminal', listener) ?? (() => undefined),
+        'terminal.offers': (listener) => shares.onOffers(listener),
         // A session's state is in the status too.
         activity: (listener) =>
           running()?.viewers.events.on('terminal', () => listener()) ?? (() => undefined),

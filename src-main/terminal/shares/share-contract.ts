@@ -106,6 +106,11 @@ export interface ShareMethodResults {
   'terminal.unshare': { id: string; share: string };
 }
 
+/** `terminal.offers`: the shares offered this node now, after one came, changed or ended. */
+export interface OffersEvent {
+  offered: OfferInfo[];
+}
+
 export interface ShareStreamResults {
   'terminal.join': OfferInfo;
 }

@@ -4,6 +4,7 @@
  * and the viewer (share-offers.ts) — their methods, and their end with the agent.
  */
 import type { Logger } from 'pino';
+import type { Disposer } from '../../core/emitter.js';
 import type { AuditSink } from '../../audit/audit-writer.js';
 import type { StreamUpgradeHandlers } from '../../api/stream-upgrade.js';
 import type { DomainPeers, MethodHandlers } from '../../links/domain.js';
@@ -12,6 +13,7 @@ import type { ViewerSessions } from '../viewer-sessions.js';
 import { ShareOffers } from './share-offers.js';
 import { serveShares } from './share-service.js';
 import { ShareSharer } from './share-sharer.js';
+import type { OffersEvent } from './share-contract.js';
 import type { SharedSessions } from './shared-sessions.js';
 
 export interface SharesDeps {
@@ -27,6 +29,8 @@ export interface SharesDeps {
 export interface Shares {
   readonly handlers: MethodHandlers;
   readonly upgrades: StreamUpgradeHandlers;
+  /** Calls `listener` with the offers now whenever one came, changed or ended (`terminal.offers`). */
+  onOffers(listener: (e: OffersEvent) => void): Disposer;
   /** Ends every share kept here (the agent stops). */
   stop(reason: string): void;
 }
@@ -45,6 +49,7 @@ export function createShares(deps: SharesDeps): Shares {
       'terminal.unshare': (p) => sharer.unshare(p.id),
     },
     upgrades: { 'terminal.join': (p) => offers.join(p) },
+    onOffers: (listener) => offers.onChange(() => listener({ offered: offers.list() })),
     stop: (reason) => kept.closeAll(reason),
   };
 }

@@ -1,6 +1,9 @@
 import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
-import { useServices } from '../../api/hooks.js';
+import { useService, useServices, useStore } from '../../api/hooks.js';
+import { JoinedBar } from './JoinedBar.js';
 import { KeyRow } from './KeyRow.js';
+import { SharePanel } from './SharePanel.js';
+import { SHARES } from './shares-store.js';
 import { SEARCH_LIMIT, searchStatus, type SearchOutcome } from './search-status.js';
 import { isDeadPhase } from './terminal-session.js';
 import type { TerminalTab } from './terminal-tab.js';
@@ -75,6 +78,9 @@ export function TerminalPane({
   }, [tab]);
 
   const dead = isDeadPhase(state.phase);
+  const joined = tab.target.joined;
+  const shares = useService(SHARES);
+  const offered = useStore(shares.live, (s) => s.offered.some((o) => o.share === joined?.share));
   useEffect(() => {
     if (!dead) return;
     // The session failed or ended while shown: the focus was in its terminal (or nowhere, or on the
@@ -154,19 +160,33 @@ export function TerminalPane({
           </button>
         </form>
       ) : null}
+      {/* Who shares it and with whom (the sharer's tab), or who shared it and what this node may do. */}
+      {joined ? (
+        <JoinedBar tab={tab} share={joined.share} sharerName={joined.sharerName} ended={dead} />
+      ) : !dead && state.phase !== 'connecting' ? (
+        <SharePanel tab={tab} />
+      ) : null}
       {/* Above the output, in the flow: it covers no line of it, nor sits under the toasts. */}
       {dead ? (
         <div className="overlay overlay-end" role="status">
           <p tabIndex={-1} ref={ended}>
             {state.phase === 'exited'
               ? `The session ${state.detail}.`
-              : tab.session.started
-                ? `The session ended: ${state.detail}`
-                : `Could not open a terminal on ${tab.target.peerName}: ${state.detail}`}
+              : joined
+                ? tab.session.started
+                  ? `The share ended: ${state.detail}`
+                  : `Could not join ${joined.sharerName}'s terminal on ${tab.target.peerName}: ${state.detail}`
+                : tab.session.started
+                  ? `The session ended: ${state.detail}`
+                  : `Could not open a terminal on ${tab.target.peerName}: ${state.detail}`}
           </p>
-          <button type="button" className="primary" onClick={onRestart}>
-            {tab.session.started ? 'New session' : 'Try again'}
-          </button>
+          {/* A share that ended is joined again only while it is still offered (the sharer may not
+              have stopped it: this node fell behind, or its connection dropped). */}
+          {!joined || offered ? (
+            <button type="button" className="primary" onClick={onRestart}>
+              {joined ? 'Join again' : tab.session.started ? 'New session' : 'Try again'}
+            </button>
+          ) : null}
         </div>
       ) : null}
       {/* Above the output too, in the flow (the terminal is a line shorter meanwhile): an overlay hid

@@ -12,6 +12,7 @@ import {
   terminalKeyAction,
 } from './keys.js';
 import { NEW_TERMINAL_ID, NewTerminal } from './NewTerminal.js';
+import { OfferedShares } from './OfferedShares.js';
 import { TerminalPane } from './TerminalPane.js';
 import { tabBadge, tabNames, type TabNames } from './tab-labels.js';
 import { TERMINALS } from './terminal-manager.js';
@@ -117,6 +118,7 @@ export function TerminalsView() {
           ))}
         </dl>
       ) : null}
+      <OfferedShares terminals={terminals} tabs={tabs} />
       {current ? (
         <TerminalPane
           key={current.key}
@@ -228,7 +230,11 @@ function TabStrip({
             <span className="tab-label">{nameOf(t).label}</span>
             <PathBadge
               kind={t.session.state.phase === 'live' ? t.path : null}
-              text={tabBadge(t.session.state.phase, t.session.started, t.path)}
+              text={
+                t.target.joined && t.session.state.phase === 'live'
+                  ? 'shared'
+                  : tabBadge(t.session.state.phase, t.session.started, t.path)
+              }
             />
           </button>
         ))}

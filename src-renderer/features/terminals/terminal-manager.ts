@@ -4,6 +4,7 @@
  * in sessionStorage) and to any nobody is viewing; after the page lost its agent, each tab re-attaches
  * once the transport is back. React reads `get()` with useSyncExternalStore; tabs own their bytes.
  */
+import type { OfferInfo } from '../../../src-main/terminal/shares/share-contract.js';
 import type { TerminalInfo } from '../../../src-main/terminal/terminal-contract.js';
 import type { ApiClient } from '../../api/client.js';
 import { Listeners, type Disposer } from '../../api/transport.js';
@@ -86,15 +87,33 @@ export class TerminalManager {
     return tab;
   }
 
+  /**
+   * A terminal shared with this node, joined in a new tab (or its open tab selected), taking keys only
+   * when its sharer lets this node type (the pane follows later changes: SharePanel.tsx).
+   */
+  join(offer: OfferInfo): void {
+    const had = this.snapshot.tabs.find((t) => t.target.joined?.share === offer.share && !t.dead);
+    if (had) return this.select(had.key);
+    this.open(
+      {
+        peer: offer.host,
+        peerName: offer.hostName,
+        joined: { share: offer.share, sharerName: offer.sharerName },
+      },
+      !offer.write,
+    );
+  }
+
   /** A new session on `target`, in a new tab that becomes the active one (once xterm.js is loaded). */
-  open(target: TabTarget): void {
+  open(target: TabTarget, readOnly = false): void {
     inBackground(
-      this.add(target, null).then((tab) =>
-        tab.start().then(
+      this.add(target, null).then((tab) => {
+        tab.setReadOnly(readOnly);
+        return tab.start().then(
           () => this.touch(),
           () => this.touch(),
-        ),
-      ),
+        );
+      }),
       console,
       `opening a terminal on ${target.peerName}`,
     );
@@ -109,6 +128,8 @@ export class TerminalManager {
     const found = this.snapshot.tabs.find((t) => t.key === key);
     if (!found) return;
     const tab = await this.create(found.target, null);
+    // A joined terminal joined again: as it was until the pane hears otherwise (SharePanel.tsx).
+    tab.setReadOnly(found.watchOnly);
     // The tab may have been closed while xterm.js loaded.
     const old = this.snapshot.tabs.find((t) => t.key === key);
     if (!old) return tab.dispose();

@@ -25,6 +25,11 @@ export interface TabTarget {
   /** The peer's fingerprint. */
   peer: string;
   peerName: string;
+  /**
+   * A terminal another node shared with this one (`terminal.join`), rather than one opened here:
+   * `peer` is the node where its shell runs, `sharerName` who shared it.
+   */
+  joined?: { share: string; sharerName: string };
 }
 
 /** What `terminal.open` / `terminal.attach` answer (fields a newer agent adds are optional here). */
@@ -57,6 +62,11 @@ export class TerminalTab {
   sessionId: string | null;
   path: PathKind | null = null;
   remote: string | null = null;
+  /**
+   * A joined terminal the sharer lets this node only watch: it takes no keys (the node where the
+   * shell runs would drop them anyway; here nothing is sent, and the pane says why).
+   */
+  private readOnly = false;
   /** Called for Ctrl/Cmd+Shift+F inside the terminal: the pane shows its search box. */
   onSearchRequest: () => void = () => undefined;
 
@@ -91,8 +101,10 @@ export class TerminalTab {
       write: (data, drawn) => this.term.write(data, drawn),
       reset: () => this.term.reset(),
     });
-    this.term.onData((data) => this.session.input(this.modified(data)));
-    this.term.onBinary((data) => this.session.input(Uint8Array.from(data, (c) => c.charCodeAt(0))));
+    this.term.onData((data) => this.typeKeys(this.modified(data)));
+    this.term.onBinary((data) => {
+      if (!this.readOnly) this.session.input(Uint8Array.from(data, (c) => c.charCodeAt(0)));
+    });
     this.term.onResize(({ cols, rows }) => this.sendSize(cols, rows));
     this.term.onSelectionChange(() => {
       // Copy on selection, like most terminals; the clipboard may refuse without focus, which is fine.
@@ -153,7 +165,19 @@ export class TerminalTab {
 
   /** Keys typed from the key row (KeyRow.tsx): sent as the terminal's own keys would be. */
   typeKeys(data: string): void {
-    this.session.input(data);
+    if (!this.readOnly) this.session.input(data);
+  }
+
+  /** Whether this tab takes keys: a joined terminal follows what its sharer lets this node do. */
+  setReadOnly(on: boolean): void {
+    this.readOnly = on;
+    // xterm's own: no cursor blink of a prompt that waits for keys that will not go.
+    this.term.options.disableStdin = on;
+  }
+
+  /** A joined terminal only watched now. */
+  get watchOnly(): boolean {
+    return this.readOnly;
   }
 
   /**
@@ -253,26 +277,29 @@ export class TerminalTab {
     // Back on a session this tab showed (the page lost its connection): ask only for what it missed.
     const from = attaching && this.opened ? this.session.shownOffset : undefined;
     try {
-      const { result, channel } = attaching
-        ? await this.client
-            .openStream('terminal.attach', {
-              id: this.sessionId,
-              ...size,
-              ...(from !== undefined ? { from } : {}),
-            })
-            .catch((err: unknown) => {
-              // The agent restarted and no longer knows the tab's session: take it up by the peer's id.
-              const remote = this.session.remoteId;
-              if (remote === null || !isUnknownSession(err)) throw err;
-              resuming = true;
-              return this.client.openStream('terminal.open', {
-                peer: this.target.peer,
-                resume: remote,
-                offset: this.session.offset,
+      const joined = this.target.joined;
+      const { result, channel } = joined
+        ? await this.client.openStream('terminal.join', { share: joined.share, ...size })
+        : attaching
+          ? await this.client
+              .openStream('terminal.attach', {
+                id: this.sessionId,
                 ...size,
-              });
-            })
-        : await this.client.openStream('terminal.open', { peer: this.target.peer, ...size });
+                ...(from !== undefined ? { from } : {}),
+              })
+              .catch((err: unknown) => {
+                // The agent restarted and no longer knows the tab's session: take it up by the peer's id.
+                const remote = this.session.remoteId;
+                if (remote === null || !isUnknownSession(err)) throw err;
+                resuming = true;
+                return this.client.openStream('terminal.open', {
+                  peer: this.target.peer,
+                  resume: remote,
+                  offset: this.session.offset,
+                  ...size,
+                });
+              })
+          : await this.client.openStream('terminal.open', { peer: this.target.peer, ...size });
       const r = (result ?? {}) as OpenResult;
       this.sessionId = r.id ?? this.sessionId;
       this.path = r.path ?? this.path;

@@ -1,0 +1,117 @@
+import { useId, useState } from 'react';
+import { usePeers, useService } from '../../api/hooks.js';
+import { ActionButton } from '../../components/ActionButton.js';
+import { Dialog } from '../../components/Dialog.js';
+import { ErrorText } from '../../components/ErrorText.js';
+import { peerState } from '../../lib/peer-text.js';
+import { explainError } from '../../lib/refusal-text.js';
+import { useAction } from '../../lib/use-action.js';
+import { SHARES } from './shares-store.js';
+import type { TerminalTab } from './terminal-tab.js';
+
+/**
+ * How long a share lasts, as the dialog offers it (ms; none: until the terminal ends). A share past
+ * its time ends where the shell runs, and each viewer's view with it (ADR 0123).
+ */
+const EXPIRIES: readonly (readonly [string, number | undefined])[] = [
+  ['Until the terminal ends', undefined],
+  ['For 1 hour', 3_600_000],
+  ['For 8 hours', 8 * 3_600_000],
+  ['For 1 day', 24 * 3_600_000],
+];
+
+/**
+ * "Share…" for a terminal this node opened: with one of this node's peers (any but the node where the
+ * shell runs), watching only unless "Let them type" is ticked, for a while or until the terminal ends.
+ * Groups and codes are not offered: `terminal.share` takes peers only (ADR 0123). The agent's refusal
+ * (the peer could not be told, the host refused) is shown beside the button, the form kept as it was.
+ */
+export function ShareDialog({ tab, onClose }: { tab: TerminalTab; onClose: () => void }) {
+  const shares = useService(SHARES);
+  const peers = usePeers().filter((p) => p.fingerprint !== tab.target.peer);
+  const [peer, setPeer] = useState(peers[0]?.fingerprint ?? '');
+  const [write, setWrite] = useState(false);
+  const [expiry, setExpiry] = useState(0);
+  const action = useAction((err) => explainError(err, tab.target.peerName));
+  const writeId = useId();
+  const noneId = useId();
+  const id = tab.sessionId;
+
+  const share = () =>
+    action.start(async () => {
+      if (!id || !peer) return;
+      await shares.share(id, peer, write, EXPIRIES[expiry]![1]);
+      onClose();
+    });
+
+  return (
+    <Dialog title={`Share the terminal on ${tab.target.peerName}`} onClose={onClose}>
+      <form
+        className="dialog-body share-dialog"
+        onSubmit={(e) => {
+          e.preventDefault();
+          share();
+        }}
+      >
+        {peers.length === 0 ? (
+          <p className="why" id={noneId}>
+            No other peer to share it with: pair the device first (Pair).
+          </p>
+        ) : null}
+        <label className="field">
+          <span>Share with</span>
+          <select
+            value={peer}
+            autoFocus
+            aria-describedby={peers.length === 0 ? noneId : undefined}
+            onChange={(e) => {
+              setPeer(e.target.value);
+              action.clear();
+            }}
+          >
+            {peers.map((p) => {
+              const state = peerState(p);
+              return (
+                <option key={p.fingerprint} value={p.fingerprint}>
+                  {state === 'online' ? p.name : `${p.name} (${state})`}
+                </option>
+              );
+            })}
+          </select>
+        </label>
+        <label className="check">
+          <input
+            type="checkbox"
+            checked={write}
+            aria-describedby={writeId}
+            onChange={(e) => setWrite(e.target.checked)}
+          />
+          Let them type
+        </label>
+        <p className="muted small-text" id={writeId}>
+          Without it they only watch: what they type is dropped on {tab.target.peerName}, where the shell
+          runs. You can switch each viewer later.
+        </p>
+        <label className="field">
+          <span>Ends</span>
+          <select value={expiry} onChange={(e) => setExpiry(Number(e.target.value))}>
+            {EXPIRIES.map(([text], i) => (
+              <option key={text} value={i}>
+                {text}
+              </option>
+            ))}
+          </select>
+        </label>
+        <ErrorText error={action.error} />
+        <div className="actions">
+          <button type="button" onClick={onClose}>
+            Cancel
+          </button>
+          <ActionButton type="submit" className="primary" unavailable={action.busy || !peer || !id}>
+            Share
+          </ActionButton>
+        </div>
+      </form>
+    </Dialog>
+  );
+}

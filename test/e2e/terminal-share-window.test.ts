@@ -1,0 +1,190 @@
+/**
+ * Shared terminals in the window (issue 85, docs/adr/0123-shared-terminals.md), acted through
+ * accessible names as a user would: A's window shares its terminal on B with C (Share…, read-only by
+ * default); C's window is offered it live and joins; C sees A's screen, and what C types reaches
+ * nothing while it only watches; A lets C type from the viewers list, and C's command runs on B; A
+ * revokes C, and C's tab says the share ended; A stops sharing. Real agents: C is A's peer, not B's,
+ * and reaches B through the relay only.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import {
+  becomesFocused,
+  browserMissing,
+  card,
+  closeSharedBrowser,
+  laidOut,
+  openUi,
+  openView,
+  screenshotThemes,
+  sharedBrowser,
+  uiUrl,
+  waitForScreen,
+  waitForText,
+  whatHasFocus,
+  type UiPage,
+} from '../helpers/browser.js';
+import {
+  agentCall,
+  nodeId,
+  peerOf,
+  startAgent,
+  startRelay,
+  stopAll,
+  tempHome,
+} from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
+
+const skip = browserMissing() ?? (process.platform === 'win32' ? 'POSIX shell commands' : null);
+if (skip) console.log(`# ${skip}`);
+
+let browser: Browser | undefined;
+let A: UiPage;
+let C: UiPage;
+
+/** `home` knows the node at `other` as peer `name`. */
+async function addPeer(home: string, other: string, name: string): Promise<void> {
+  const { fingerprint } = await nodeId(other);
+  await agentCall(home, 'peers.add', { fingerprint, name });
+}
+
+before(async () => {
+  if (skip) return;
+  const relay = await startRelay();
+  const [homeA, homeB, homeC] = [tempHome('sw-a'), tempHome('sw-b'), tempHome('sw-c')];
+  await Promise.all([
+    startAgent(homeA, { name: 'a', relay: relay.url, listen: '127.0.0.1:0', ui: true }),
+    startAgent(homeB, { name: 'b', relay: relay.url, listen: '127.0.0.1:0' }),
+    // C reaches nobody but through the relay.
+    startAgent(homeC, { name: 'c', relay: relay.url, listen: false, ui: true }),
+  ]);
+  await Promise.all([
+    addPeer(homeA, homeB, 'b'),
+    addPeer(homeB, homeA, 'a'),
+    addPeer(homeA, homeC, 'c'),
+    addPeer(homeC, homeA, 'a'),
+  ]);
+  await until('a linked to b', async () => (await peerOf(homeA, 'b'))?.state === 'online');
+  await until('a linked to c', async () => (await peerOf(homeA, 'c'))?.state === 'online');
+  browser = await sharedBrowser();
+  [A, C] = await Promise.all([openUi(browser, await uiUrl(homeA)), openUi(browser, await uiUrl(homeC))]);
+});
+
+after(async () => {
+  await closeSharedBrowser();
+  await stopAll();
+});
+
+test(
+  "A's window shares its terminal on B with C's window: read-only, then typing, then revoked",
+  { skip: skip ?? false, timeout: 240_000 },
+  async () => {
+    const dir = tempHome('sw-files');
+    const readOnly = join(dir, 'typed-while-watching');
+    const typed = join(dir, 'typed-while-allowed');
+
+    // A opens a terminal on B from B's card.
+    await card(A.page, 'b').getByRole('button', { name: 'Open terminal' }).click();
+    await A.page.getByText('Connecting to b…').waitFor({ state: 'detached', timeout: 20_000 });
+    await A.page.locator('.terminal-pane .xterm').click();
+    await A.page.keyboard.type('echo before-$((20+1))\r');
+    await waitForScreen(A.page, /before-21/);
+
+    // Share…: a dialog whose first field has the focus; Escape closes it and gives the focus back.
+    const shareButton = A.page.getByRole('button', { name: 'Share…' });
+    await shareButton.click();
+    const dialog = A.page.getByRole('dialog', { name: 'Share the terminal on b' });
+    await dialog.waitFor();
+    assert.ok(
+      await becomesFocused(dialog.getByLabel('Share with')),
+      `the peer list has the focus, not ${await whatHasFocus(A.page)}`,
+    );
+    await A.page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    assert.ok(
+      await becomesFocused(shareButton),
+      `Escape gave the focus back to Share…, not ${await whatHasFocus(A.page)}`,
+    );
+    await shareButton.click();
+    await dialog.getByLabel('Share with').selectOption({ label: 'c' });
+    assert.equal(await dialog.getByLabel('Let them type').isChecked(), false, 'read-only by default');
+    await laidOut(A.page);
+    await screenshotThemes(A.page, 'terminal-share-dialog');
+    await dialog.getByRole('button', { name: 'Share', exact: true }).click();
+    await dialog.waitFor({ state: 'detached' });
+    const viewers = A.page.getByRole('list', { name: 'Viewers' });
+    await waitForText(viewers, /c\b.*watching only/s);
+
+    // C is offered it without a reload, and joins: A's screen as it was.
+    await openView(C.page, 'Terminals');
+    const joinButton = C.page.getByRole('button', { name: "Join a's terminal on b" });
+    await joinButton.waitFor({ timeout: 20_000 });
+    await laidOut(C.page);
+    await screenshotThemes(C.page, 'terminal-share-offered');
+    await joinButton.click();
+    await waitForScreen(C.page, /before-21/, 30_000);
+    const bar = C.page.getByRole('status').filter({ hasText: 'Shared by a' });
+    await waitForText(bar, /Read-only/);
+    // A's list says C has it open now (the list asks where the shell runs every 2 s).
+    await waitForText(viewers, /watching only, here now/, 15_000);
+    await A.page.locator('.terminal-pane .xterm').click();
+    await A.page.keyboard.type('echo shown-to-c-$((6*7))\r');
+    await waitForScreen(C.page, /shown-to-c-42/);
+    await laidOut(C.page);
+    await screenshotThemes(C.page, 'terminal-share-joined-read-only');
+    await laidOut(A.page);
+    await screenshotThemes(A.page, 'terminal-share-viewers');
+
+    // Read-only: what C types reaches nothing on B.
+    await C.page.locator('.terminal-pane .xterm').click();
+    await C.page.keyboard.type(`touch ${readOnly}; echo typed-by-c-$((1+1))\r`);
+    await A.page.locator('.terminal-pane .xterm').click();
+    await A.page.keyboard.type('echo sync-$((2+3))\r');
+    const seen = await waitForScreen(A.page, /sync-5/);
+    assert.ok(!seen.includes('typed-by-c'), `what C typed while watching did not reach the shell:\n${seen}`);
+    assert.equal(existsSync(readOnly), false, 'what C typed while watching ran nothing on B');
+
+    // A lets C type: C's window says so, and what C types runs on B.
+    await viewers.getByRole('button', { name: 'Let c type' }).click();
+    await waitForText(viewers, /c\b.*typing/s);
+    await waitForText(bar, /You may type/);
+    await C.page.locator('.terminal-pane .xterm').click();
+    await C.page.keyboard.type(`touch ${typed}; echo typed-by-c-$((40+2))\r`);
+    await waitForScreen(A.page, /typed-by-c-42/);
+    await until('what C typed ran on B', () => existsSync(typed));
+
+    // A revokes C: C's tab says the share ended and offers no Join again; the focus stays in A's bar.
+    await viewers.getByRole('button', { name: 'Revoke c' }).click();
+    await waitForText(
+      C.page.locator('.overlay-end'),
+      /The share ended: a stopped sharing this terminal with you/,
+      15_000,
+    );
+    assert.equal(
+      await C.page.getByRole('button', { name: 'Join again' }).count(),
+      0,
+      'nothing to join again',
+    );
+    assert.equal(await joinButton.count(), 0, 'the offer is gone from C');
+    await waitForText(A.page.getByRole('region', { name: 'Sharing' }), /Shared with nobody now/);
+    const stop = A.page.getByRole('button', { name: 'Stop sharing' });
+    assert.ok(
+      await becomesFocused(stop),
+      `after Revoke the focus is on Stop sharing, not ${await whatHasFocus(A.page)}`,
+    );
+    await laidOut(C.page);
+    await screenshotThemes(C.page, 'terminal-share-ended');
+
+    // Stop sharing: the bar is back to Share…, which takes the focus.
+    await stop.click();
+    assert.ok(
+      await becomesFocused(shareButton),
+      `after Stop sharing the focus is on Share…, not ${await whatHasFocus(A.page)}`,
+    );
+    assert.deepEqual(A.errors, [], "A's page logged no errors");
+    assert.deepEqual(C.errors, [], "C's page logged no errors");
+  },
+);
