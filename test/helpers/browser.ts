@@ -35,6 +35,9 @@ export interface LaunchOptions {
   own?: boolean;
 }
 
+/** How long a file waits to connect to the run's shared Chromium: a minute, on a loaded machine. */
+const CONNECT_MS = 60_000;
+
 /**
  * The browser a test file drives: the run's shared Chromium when scripts/run-tests.mjs started one
  * (its endpoint in SHARED_BROWSER_ENV, scripts/test-browser.mjs), or one launched for this file, as a
@@ -44,7 +47,7 @@ export interface LaunchOptions {
 export async function launchBrowser(options: LaunchOptions = {}): Promise<Browser> {
   const endpoint = process.env[SHARED_BROWSER_ENV];
   if (endpoint && !options.own) {
-    return chromium.connect(endpoint).catch((err: Error) => {
+    return chromium.connect(endpoint, { timeout: CONNECT_MS }).catch((err: Error) => {
       throw new Error(
         `could not connect to the run's shared Chromium at ${endpoint} (${SHARED_BROWSER_ENV}): ${err.message}; run the file alone (node scripts/run-tests.mjs FILE) to launch its own`,
       );
