@@ -36,9 +36,12 @@ async function start() {
     await launched.close();
     throw new Error(dropped);
   }
-  launched.on('close', (code, signal) => {
+  launched.on('close', () => {
     if (closing || launched !== server) return;
-    say(`ended: Chromium exited (code ${code}, signal ${signal}); a new one is launched for the next files`);
+    const { exitCode, signalCode } = launched.process();
+    say(
+      `ended: Chromium exited (code ${exitCode}, signal ${signalCode}); a new one is launched for the next files`,
+    );
     start().catch(fail);
   });
   server = launched;
