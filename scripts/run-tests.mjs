@@ -14,6 +14,7 @@ import { freeShare, mayStart, sampleCpu } from './test-slots.mjs';
 import { failureDigest } from './test-failures.mjs';
 import { testPaths } from './test-paths.mjs';
 import { cpuLedger, reapedCpuReader, slowestReport } from './test-costs.mjs';
+import { BROWSER_LINE, browserLine, needsBrowser, startSharedBrowser } from './test-browser.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const wanted = process.argv.slice(2);
@@ -127,6 +128,19 @@ const nextTurn = () => {
   });
 };
 
+// One Chromium for the run's browser test files, each connecting to it (scripts/test-browser.mjs).
+const browser = needsBrowser(root, files)
+  ? await startSharedBrowser({
+      root,
+      env,
+      reaped: () => {
+        const cost = ledger && readReapedCpu && ledger.reaped(BROWSER_LINE, readReapedCpu(), turn);
+        nextTurn();
+        return cost?.cpu;
+      },
+    })
+  : undefined;
+
 /** @param {string} file @returns {Promise<Outcome>} */
 function run(file) {
   const t0 = performance.now();
@@ -134,7 +148,7 @@ function run(file) {
     const child = spawn(process.execPath, runnerArgs(file), {
       stdio: ['ignore', 'pipe', 'pipe'],
       cwd: root,
-      env,
+      env: { ...env, ...browser?.env() },
     });
     /** @type {Buffer[]} */
     const out = [];
@@ -155,7 +169,7 @@ function run(file) {
       resolve({
         name: nameOf(file),
         code,
-        out: Buffer.concat(out).toString(),
+        out: Buffer.concat(out).toString() + (browser?.notes(t0) ?? ''),
         seconds: (performance.now() - t0) / 1000,
         cpu: cost?.cpu,
         reapedWith: cost?.reapedWith,
@@ -258,7 +272,9 @@ await new Promise((/** @type {(v?: unknown) => void} */ finished) => {
 for (const o of await beside) report(o);
 
 const failed = outcomes.filter((o) => o.code !== 0);
+const browserCost = await browser?.close();
 console.log(`\n${slowestReport(outcomes).join('\n')}`);
+if (browserCost) console.log(browserLine(browserCost, outcomes));
 for (const c of COUNTS) console.log(`ℹ ${c} ${totals[c]}`);
 console.log(
   `ℹ files ${outcomes.length}, failed ${failed.length}; ${((performance.now() - t0) / 1000).toFixed(0)} s`,

@@ -34,7 +34,9 @@ test(
   { skip: missing ?? false },
   async () => {
     const { pageUrl, home } = await relayWithDevice();
-    const browser = await launchBrowser();
+    // Its own: the test reads back what the page copied, and the clipboard is one per browser, which
+    // another file's page, in a browser the run shares, may write meanwhile.
+    const browser = await launchBrowser({ own: true });
     try {
       const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
       await context.grantPermissions(['clipboard-read', 'clipboard-write'], {

@@ -8,7 +8,13 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
-import { browserMissing, closeContexts, closeSharedBrowser, sharedBrowser } from '../helpers/browser.js';
+import {
+  browserMissing,
+  closeContexts,
+  closeSharedBrowser,
+  launchBrowser,
+  sharedBrowser,
+} from '../helpers/browser.js';
 import { loadRelayPage } from '../../src-main/relay/page.js';
 import { watchTraffic, type Fetched } from '../helpers/page-traffic.js';
 import { startRelay, stopAll } from '../helpers/processes.js';
@@ -145,7 +151,8 @@ test(
   async () => {
     // The toolbar's WebUIs (the omnibox popup, a preloaded tab search) load with the first window, in a
     // renderer of their own that took ~2 s of CPU after every launch (launchBrowser turns them off).
-    const browser = await sharedBrowser();
+    // Its own browser, even in a run that shares one: the processes read are this file's children.
+    const browser = await launchBrowser({ own: true });
     try {
       const page = await (await browser.newContext()).newPage();
       await page.goto(await relayPage());
@@ -158,7 +165,7 @@ test(
       const webui = running.filter((cmd) => cmd.includes('--top-chrome-webui'));
       assert.deepEqual(webui, [], 'a renderer for the browser’s own toolbar');
     } finally {
-      await closeContexts(browser);
+      await browser.close();
     }
   },
 );

@@ -39,7 +39,9 @@ before(async () => {
   // B lets A open terminals on it: that is what this file drives.
   const { homeA, b } = await pairedAgents(relay.url, ['e2e-ta', 'e2e-tb']);
   bPid = b.child.pid!;
-  browser = await launchBrowser();
+  // Its own: a test pastes what it put on the clipboard, which is one per browser and which another
+  // file's page, in a browser the run shares, may write meanwhile.
+  browser = await launchBrowser({ own: true });
   A = await openUi(browser, await uiUrl(homeA));
   await card(A.page, 'b').getByText('online', { exact: true }).waitFor({ timeout: 20_000 });
   await card(A.page, 'b').getByRole('button', { name: 'Open terminal' }).click();

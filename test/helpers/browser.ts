@@ -3,10 +3,11 @@
  * playwright-core, opening an agent's web UI link. Nothing is downloaded: when /usr/bin/chromium is
  * missing the tests skip and say why (.ci/run installs it where it can).
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { droppedFeatures, launchOptions, SHARED_BROWSER_ENV } from '../../scripts/test-browser-launch.mjs';
 import { agentCall } from './processes.js';
 import { until } from './wait.js';
 
@@ -25,86 +26,38 @@ export function browserMissing(): string | null {
   return null;
 }
 
-/**
- * The features playwright-core disables in every Chromium it launches (its `chromiumSwitches`),
- * repeated: Chromium reads only the last `--disable-features`, so the one below must carry them.
- * `launchBrowser` compares them with the command line playwright-core gave the browser and fails,
- * naming what to add, if a playwright-core upgrade disables more.
- */
-const PLAYWRIGHT_DISABLED_FEATURES = [
-  'AvoidUnnecessaryBeforeUnloadCheckSync',
-  'DestroyProfileOnBrowserClose',
-  'HttpsUpgrades',
-  'HttpsFirstBalancedModeAutoEnable',
-  'LensOverlay',
-  'MediaRouter',
-  'PaintHolding',
-  'ThirdPartyStoragePartitioning',
-  'AvoidCorsURLLoaderRestartOnRedirect',
-  'TcpPortRandomizationWin',
-  'OptimizationHints',
-  'NetworkTimeServiceQuerying',
-  'AimEnabled',
-  'PreconnectToSearch',
-  'msForceBrowserSignIn',
-  'msEdgeUpdateLaunchServicesPreferredVersion',
-];
-
-/**
- * The browser's own WebUIs for a toolbar a headless window never shows: the omnibox's popups and the
- * tab search it preloads. Left on, they loaded in a renderer of their own at each launch and kept it
- * busy for seconds: ~2 s of CPU of the ~6 s a launch cost (Chromium 156, issue 83), paid by every
- * browser test file.
- */
-const UNSHOWN_WEBUI_FEATURES = [
-  'WebUIOmniboxPopup',
-  'WebUIOmniboxFullPopup',
-  'WebUIOmniboxAimPopup',
-  'PreloadTopChromeWebUI',
-];
-
-/** The `--disable-features` lists on the command line of each browser this process launched. */
-function launchedDisabledFeatures(): string[][] {
-  const lists: string[][] = [];
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== process.pid) continue;
-      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      if (!args.includes('--remote-debugging-pipe')) continue;
-      lists.push(
-        ...args.filter((a) => a.startsWith('--disable-features=')).map((a) => a.slice(19).split(',')),
-      );
-    } catch {
-      // The process ended while it was read: not a browser still running.
-    }
-  }
-  return lists;
+export interface LaunchOptions {
+  /**
+   * A Chromium of the file's own even when the run shares one: for a test that needs what is one per
+   * browser (the clipboard, which another file's page may write meanwhile; the browser's process).
+   * The call says why beside it.
+   */
+  own?: boolean;
 }
 
-export async function launchBrowser(): Promise<Browser> {
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless=new',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-sync',
-      `--disable-features=${[...PLAYWRIGHT_DISABLED_FEATURES, ...UNSHOWN_WEBUI_FEATURES].join(',')}`,
-    ],
-  });
-  const dropped = launchedDisabledFeatures()
-    .flat()
-    .filter(
-      (f) => f !== '' && !PLAYWRIGHT_DISABLED_FEATURES.includes(f) && !UNSHOWN_WEBUI_FEATURES.includes(f),
-    );
-  if (dropped.length > 0) {
+/** How long a file waits to connect to the run's shared Chromium: a minute, on a loaded machine. */
+const CONNECT_MS = 60_000;
+
+/**
+ * The browser a test file drives: the run's shared Chromium when scripts/run-tests.mjs started one
+ * (its endpoint in SHARED_BROWSER_ENV, scripts/test-browser.mjs), or one launched for this file, as a
+ * file run alone gets. Connected, `close()` closes only the contexts this file opened and leaves the
+ * browser to the run.
+ */
+export async function launchBrowser(options: LaunchOptions = {}): Promise<Browser> {
+  const endpoint = process.env[SHARED_BROWSER_ENV];
+  if (endpoint && !options.own) {
+    return chromium.connect(endpoint, { timeout: CONNECT_MS }).catch((err: Error) => {
+      throw new Error(
+        `could not connect to the run's shared Chromium at ${endpoint} (${SHARED_BROWSER_ENV}): ${err.message}; run the file alone (node scripts/run-tests.mjs FILE) to launch its own`,
+      );
+    });
+  }
+  const browser = await chromium.launch(launchOptions(CHROMIUM));
+  const dropped = droppedFeatures();
+  if (dropped) {
     await browser.close();
-    throw new Error(
-      `playwright-core disables ${dropped.join(', ')} too, which this launch's --disable-features would turn back on: add them to PLAYWRIGHT_DISABLED_FEATURES in test/helpers/browser.ts`,
-    );
+    throw new Error(dropped);
   }
   return browser;
 }
@@ -113,9 +66,9 @@ export async function launchBrowser(): Promise<Browser> {
 let shared: Promise<Browser> | undefined;
 
 /**
- * One Chromium for the whole test file, launched when a test first asks: a launch and close cost ~2.4 s
- * of CPU and seconds of wall time on two busy cores, and a file that launched one for each test paid
- * it each time. A test still starts from a fresh profile: each context it opens (`openUi`,
+ * One Chromium for the whole test file (`launchBrowser`: the run's shared one, or the file's own),
+ * when a test first asks: a launch and close cost ~2 s of CPU and seconds of wall time on two busy
+ * cores, and a file that launched one for each test paid it each time. A test still starts from a fresh profile: each context it opens (`openUi`,
  * `openRelayPage`, `browser.newContext()`) has storage, cookies, IndexedDB and permissions of its own.
  * It ends with `closeContexts` where it would have closed its browser, and the file's `after` calls
  * `closeSharedBrowser`.
