@@ -15,5 +15,9 @@ test('sessions share refuses --with and --group together, and neither, saying wh
   assert.match(both.stderr, /--with NAME or --group G, not both/, `says why: ${both.stderr}`);
   const neither = await cli(['sessions', 'share', ID, '--home', home]);
   assert.notEqual(neither.code, 0, 'neither fails');
-  assert.match(neither.stderr, /'--with <name>' or '--group <group>'/, `says what to give: ${neither.stderr}`);
+  assert.match(
+    neither.stderr,
+    /'--with <name>' or '--group <group>'/,
+    `says what to give: ${neither.stderr}`,
+  );
 });

@@ -94,7 +94,10 @@ export function registerSessionsCommand(program: Command): void {
       "share a terminal: the named peers, or a group's devices, watch it (and type, with --write); again for a viewer switches it",
     )
     .option('--with <name>', 'a peer to share it with (repeat for more)', collect)
-    .option('--group <group>', "share it with every other device of a group (its name or id), as the group is now")
+    .option(
+      '--group <group>',
+      'share it with every other device of a group (its name or id), as the group is now',
+    )
     .option('--link', 'share it by a code and link (not available yet)')
     .option('--write', 'the viewers may type (default: they only watch)')
     .option('--expires <duration>', 'end the share after this long, e.g. 1h')

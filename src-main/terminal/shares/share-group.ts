@@ -39,7 +39,10 @@ export function groupViewers(
   const byName = live.filter((g) => g.name === ref);
   const found = byId.length === 1 ? byId : byName;
   if (found.length > 1)
-    throw new ClawError('BAD_ARGUMENT', `'${ref}' names ${found.length} groups; give the group's id (group ls)`);
+    throw new ClawError(
+      'BAD_ARGUMENT',
+      `'${ref}' names ${found.length} groups; give the group's id (group ls)`,
+    );
   const group = found[0];
   if (!group)
     throw new ClawError(

@@ -96,7 +96,13 @@ function groupSharer(opened: { service: string; args: unknown; to: string }[], l
         },
       ],
     },
-    { id: '2'.repeat(32), name: 'alone', deleted: false, devices: [{ fingerprint: A, name: 'a' }], members: [] },
+    {
+      id: '2'.repeat(32),
+      name: 'alone',
+      deleted: false,
+      devices: [{ fingerprint: A, name: 'a' }],
+      members: [],
+    },
   ];
   return new ShareSharer(
     {
