@@ -24,12 +24,13 @@ import { terminalsDomain } from '../terminal/terminals-domain.js';
 export const domains: readonly ListedDomain[] = [
   messagesDomain,
   filesDomain,
-  terminalsDomain,
   // Before forwards: it gives forwards the file server that answers shares' connections.
   shareDomain,
   forwardsDomain,
   routesDomain,
   groupsDomain,
+  // After groups: a terminal is shared with a group's devices as its book names them.
+  terminalsDomain,
   // After groups: invitations and history read and write its book.
   groupMembersDomain,
 ];

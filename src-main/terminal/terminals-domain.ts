@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { ClawError } from '../core/errors.js';
 import { controlSocketPath } from '../home/home-dir.js';
 import { ensurePipeKey, PIPE_KEY_FILE, pipeProofNeeded } from '../home/pipe-proof.js';
+import { groupBookKey } from '../groups/group-book-key.js';
 import type { DomainContext, DomainDescription } from '../links/domain.js';
 import type { SessionHostClient } from './session-host/host-client.js';
 import { terminalContract } from './terminal-contract.js';
@@ -38,6 +39,7 @@ export const terminalsDomain: DomainDescription = {
   name: 'terminals',
   folder: 'terminal',
   window: 'terminals',
+  builtOn: ['groups'],
   contract: terminalContract,
   // The sessions' modules load when an agent creates the domain, not when a client reads the list.
   create: async (ctx) => {
@@ -73,6 +75,8 @@ export const terminalsDomain: DomainDescription = {
       peers: ctx.peers,
       sessions: terminals.shared,
       viewers: terminals.viewers,
+      // The groups this node is in, read when a share names one (none without the groups domain).
+      groups: () => ctx.use(groupBookKey)?.view().groups ?? [],
     });
     const running = (): Terminals | undefined => (ctx.stopping() ? undefined : terminals);
     return {

@@ -1,7 +1,7 @@
 /**
  * `clawbridge sessions`: this node's terminals on its peers and their shares, and the terminals
  * peers shared with it (docs/adr/0123-shared-terminals.md). `sessions share ID --with NAME [--write]`
- * shares one (again: switches that viewer between watching and typing), `sessions viewers ID`,
+ * (or `--group G`: the group's other devices) shares one (again: switches that viewer between watching and typing), `sessions viewers ID`,
  * `sessions revoke ID VIEWER`, `sessions unshare ID`, and `sessions join SHARE` watches one here, in
  * this terminal, as `term` does.
  */
@@ -91,10 +91,13 @@ export function registerSessionsCommand(program: Command): void {
   sessions
     .command('share <id>')
     .description(
-      'share a terminal: the named peers watch it (and type, with --write); again for a viewer switches it',
+      "share a terminal: the named peers, or a group's devices, watch it (and type, with --write); again for a viewer switches it",
     )
     .option('--with <name>', 'a peer to share it with (repeat for more)', collect)
-    .option('--group <group>', 'share it with a group (not available yet)')
+    .option(
+      '--group <group>',
+      'share it with every other device of a group (its name or id), as the group is now',
+    )
     .option('--link', 'share it by a code and link (not available yet)')
     .option('--write', 'the viewers may type (default: they only watch)')
     .option('--expires <duration>', 'end the share after this long, e.g. 1h')
@@ -102,22 +105,32 @@ export function registerSessionsCommand(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (id: string, opts: ShareOpts, cmd: Command) => {
       const all = withGroupOpts(opts, cmd);
-      if (all.group !== undefined || all.link)
+      if (all.link)
         throw new ClawError(
           'BAD_ARGUMENT',
-          `sharing with ${all.link ? 'a link' : 'a group'} is not available yet; name peers with --with NAME`,
+          'sharing with a link is not available yet; name peers with --with NAME or a group with --group G',
         );
-      if (!all.with || all.with.length === 0)
-        cmd.error(`error: required option '--with <name>' not specified`);
+      const named = all.with !== undefined && all.with.length > 0;
+      if (named && all.group !== undefined)
+        throw new ClawError(
+          'BAD_ARGUMENT',
+          'give --with NAME or --group G, not both: a share is with named peers or with one group',
+        );
+      if (!named && all.group === undefined)
+        cmd.error(`error: required option '--with <name>' or '--group <group>' not specified`);
       const r = await call(all, 'terminal.share', {
         id,
-        with: all.with,
+        ...(all.group !== undefined ? { group: all.group } : { with: all.with }),
         ...(all.write ? { write: true } : {}),
         ...(all.expires !== undefined ? { expiresMs: parseDuration(all.expires, '--expires') } : {}),
       });
       if (all.json) return printJson(r);
       printLine(`terminal ${r.id} shared as ${r.share}${r.expiresAt ? ` until ${r.expiresAt}` : ''}`);
       printBlock(viewersText(r));
+      if (r.untold)
+        printNote(
+          `not told now (offline or not linked here): ${r.untold.map(escapeControlChars).join(', ')}; share again to tell them`,
+        );
     });
 
   sessions

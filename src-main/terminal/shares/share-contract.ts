@@ -17,14 +17,16 @@ export const shareMethodParams = {
   /** The terminals this node has open on its peers with their shares, and those shared with it. */
   'terminal.sessions': ({ z }: ParamsContext) => z.object({}).strict(),
   /**
-   * Shares terminal `id` (as `terminal.list` names it) with peers named in `with`, read-only unless
-   * `write`; again for a viewer already in it sets its `write` (a switch). `expiresMs`: it ends then.
+   * Shares terminal `id` (as `terminal.list` names it) with peers named in `with`, or with every other
+   * device of `group` (its name or id; exactly one of the two), read-only unless `write`; again for a
+   * viewer already in it sets its `write` (a switch). `expiresMs`: it ends then.
    */
   'terminal.share': ({ z }: ParamsContext) =>
     z
       .object({
         id: terminalId({ z }),
-        with: z.array(z.string().min(1).max(200)).min(1).max(32),
+        with: z.array(z.string().min(1).max(200)).min(1).max(32).optional(),
+        group: z.string().min(1).max(200).optional(),
         write: z.boolean().optional(),
         expiresMs: z
           .number()
@@ -100,7 +102,8 @@ export interface OfferInfo {
 
 export interface ShareMethodResults {
   'terminal.sessions': { sessions: SharedSessionInfo[]; offered: OfferInfo[] };
-  'terminal.share': ShareInfo & { id: string };
+  /** `untold`: a group's devices in the share that could not be told of it now (offline, not linked). */
+  'terminal.share': ShareInfo & { id: string; untold?: string[] };
   'terminal.viewers': ShareInfo & { id: string };
   'terminal.revoke': ShareInfo & { id: string };
   'terminal.unshare': { id: string; share: string };

@@ -112,7 +112,10 @@ export class ShareRegistry implements GuestSource {
       };
       this.shares.set(id, share);
     }
-    if (share.viewers.size + req.viewers.length > MAX_SHARE_VIEWERS)
+    // Those in it already are switched, not added: sharing a group again must not count them twice.
+    const have = share.viewers;
+    const added = new Set(req.viewers.map((v) => v.fingerprint).filter((fp) => !have.has(fp)));
+    if (share.viewers.size + added.size > MAX_SHARE_VIEWERS)
       throw new ClawError('BAD_ARGUMENT', `a share has at most ${MAX_SHARE_VIEWERS} viewers`);
     for (const v of req.viewers) {
       const had = share.viewers.get(v.fingerprint);

@@ -11,6 +11,7 @@ import { resolvePeer } from '../../links/resolve-peer.js';
 import type { ReadonlyPeerEntry } from '../../links/ports.js';
 import type { ViewerSessions } from '../viewer-sessions.js';
 import type { ShareInfo, ShareMethodResults, SharedSessionInfo } from './share-contract.js';
+import { groupViewers, type GroupViewer, type SharedGroup } from './share-group.js';
 import {
   TERMINAL_OFFER_SERVICE,
   TERMINAL_SHARE_SERVICE,
@@ -21,6 +22,8 @@ import {
 
 /** Longest answer line from the node where the shell runs (64 KiB: 32 viewers with room to spare). */
 const MAX_ANSWER_BYTES = 64 * 1024;
+/** Most viewers one share request names (share-wire.ts). */
+const MAX_VIEWERS = 32;
 /** How long that node may take to answer, in ms. */
 const ANSWER_MS = 15_000;
 
@@ -34,6 +37,8 @@ export class ShareSharer {
     private readonly viewers: Pick<ViewerSessions, 'list' | 'remote' | 'events'>,
     private readonly peers: Peers,
     private readonly log: Logger,
+    /** The groups this node is in, as the groups domain sees them now (none: no groups domain). */
+    private readonly groups: () => readonly SharedGroup[] = () => [],
   ) {
     // The terminal exited: its share ended with it on the node where it ran, so each viewer told of
     // it hears so and stops dialing there (one not watching would not learn it from a view).
@@ -66,24 +71,26 @@ export class ShareSharer {
 
   async share(p: {
     id: string;
-    with: string[];
+    with?: string[] | undefined;
+    group?: string | undefined;
     write?: boolean | undefined;
     expiresMs?: number | undefined;
   }): Promise<ShareMethodResults['terminal.share']> {
+    if ((p.with === undefined) === (p.group === undefined))
+      throw new ClawError(
+        'BAD_ARGUMENT',
+        'share with named peers (with) or with a group (group), exactly one of the two',
+      );
     const { info, session } = this.viewers.remote(p.id);
-    const named = p.with.map((ref) => resolvePeer(this.peers, ref));
-    for (const e of named) {
-      if (e.record.fingerprint === info.peer)
-        throw new ClawError(
-          'BAD_ARGUMENT',
-          `${e.record.name} runs this terminal already; name someone else to share it with`,
-        );
-    }
+    const named = p.group === undefined ? this.namedPeers(p.with ?? [], info.peer) : undefined;
+    const inGroup = named ? [] : this.groupDevices(p.group ?? '', info.peer);
+    const viewers =
+      named?.map((e) => ({ fingerprint: e.record.fingerprint, name: e.record.name })) ?? inGroup;
     const write = p.write === true;
     const answer = await this.ask(info.peer, {
       op: 'add',
       session,
-      viewers: named.map((e) => ({ fingerprint: e.record.fingerprint, name: e.record.name })),
+      viewers,
       write,
       ...(p.expiresMs !== undefined ? { expiresAt: Date.now() + p.expiresMs } : {}),
     });
@@ -105,22 +112,64 @@ export class ShareSharer {
       // The viewer drops the offer then, and stops dialing the host for it.
       ...(answer.expiresAt ? { expiresAt: Date.parse(answer.expiresAt) } : {}),
     };
-    // Each viewer hears of it over its own link; one that cannot be told now is named in the log.
+    if (named) {
+      // Each named peer hears of it over its own link; one that cannot be told now fails the call.
+      await Promise.all(
+        named.map(async (e) => {
+          try {
+            await this.tell(e, offer);
+            kept.offered.add(e.record.fingerprint);
+          } catch (err) {
+            this.log.warn(`could not tell ${e.record.name} of the shared terminal: ${errorMessage(err)}`);
+            throw new ClawError(
+              'PEER_OFFLINE',
+              `shared on ${info.peerName}, but ${e.record.name} could not be told: ${errorMessage(err)}`,
+            );
+          }
+        }),
+      );
+      return { id: p.id, ...this.public(kept) };
+    }
+    // A group's device offline now is usual: the others are told, and the answer names the rest.
+    const untold: string[] = [];
     await Promise.all(
-      named.map(async (e) => {
+      inGroup.map(async (v) => {
+        const entry = this.peers.peerEntry(v.fingerprint);
         try {
-          await this.tell(e, offer);
-          kept.offered.add(e.record.fingerprint);
+          if (!entry) throw new ClawError('PEER_NOT_FOUND', 'no link to it from here');
+          await this.tell(entry, offer);
+          kept.offered.add(v.fingerprint);
         } catch (err) {
-          this.log.warn(`could not tell ${e.record.name} of the shared terminal: ${errorMessage(err)}`);
-          throw new ClawError(
-            'PEER_OFFLINE',
-            `shared on ${info.peerName}, but ${e.record.name} could not be told: ${errorMessage(err)}`,
-          );
+          this.log.warn(`could not tell ${v.name} of the shared terminal: ${errorMessage(err)}`);
+          untold.push(v.name === v.device ? v.name : `${v.name} (${v.device})`);
         }
       }),
     );
-    return { id: p.id, ...this.public(kept) };
+    return { id: p.id, ...this.public(kept), ...(untold.length > 0 ? { untold } : {}) };
+  }
+
+  private namedPeers(refs: string[], host: string): ReadonlyPeerEntry[] {
+    const named = refs.map((ref) => resolvePeer(this.peers, ref));
+    for (const e of named) {
+      if (e.record.fingerprint === host)
+        throw new ClawError(
+          'BAD_ARGUMENT',
+          `${e.record.name} runs this terminal already; name someone else to share it with`,
+        );
+    }
+    return named;
+  }
+
+  /** Group `ref`'s devices now but this node and the host (share-group.ts), at most a share's 32. */
+  private groupDevices(ref: string, host: string): GroupViewer[] {
+    const self = this.peers.self().fingerprint;
+    const { group, viewers } = groupViewers(this.groups(), ref, new Set([self, host]));
+    if (viewers.length > MAX_VIEWERS)
+      throw new ClawError(
+        'BAD_ARGUMENT',
+        `group '${group.name}' has ${viewers.length} other devices, more than a share's ${MAX_VIEWERS}; name peers with --with`,
+      );
+    return viewers;
   }
 
   async viewersOf(id: string): Promise<ShareMethodResults['terminal.viewers']> {

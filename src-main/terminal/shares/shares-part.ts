@@ -14,6 +14,7 @@ import { ShareOffers } from './share-offers.js';
 import { serveShares } from './share-service.js';
 import { ShareSharer } from './share-sharer.js';
 import type { OffersEvent } from './share-contract.js';
+import type { SharedGroup } from './share-group.js';
 import type { SharedSessions } from './shared-sessions.js';
 
 export interface SharesDeps {
@@ -24,6 +25,8 @@ export interface SharesDeps {
   peers: Pick<DomainPeers, 'peerEntries' | 'peerEntry' | 'openStream' | 'homeRelay' | 'self'>;
   sessions: SharedSessions;
   viewers: Pick<ViewerSessions, 'list' | 'remote' | 'events'>;
+  /** The groups this node is in now (the groups domain's view), for a share with a group. */
+  groups: () => readonly SharedGroup[];
 }
 
 export interface Shares {
@@ -39,7 +42,7 @@ export function createShares(deps: SharesDeps): Shares {
   const kept = serveShares(deps);
   const offers = new ShareOffers(deps.peers);
   offers.serve(deps.services);
-  const sharer = new ShareSharer(deps.viewers, deps.peers, deps.log);
+  const sharer = new ShareSharer(deps.viewers, deps.peers, deps.log, deps.groups);
   return {
     handlers: {
       'terminal.sessions': () => ({ sessions: sharer.sessions(), offered: offers.list() }),

@@ -6,8 +6,12 @@ import { ErrorText } from '../../components/ErrorText.js';
 import { peerState } from '../../lib/peer-text.js';
 import { explainError } from '../../lib/refusal-text.js';
 import { useAction } from '../../lib/use-action.js';
+import { useGroups } from '../groups/use-groups.js';
 import { SHARES } from './shares-store.js';
 import type { TerminalTab } from './terminal-tab.js';
+
+/** A group's option's value in the one "Share with" list, apart from a peer's fingerprint. */
+const GROUP = 'group:';
 
 /**
  * How long a share lasts, as the dialog offers it (ms; none: until the terminal ends). A share past
@@ -22,14 +26,16 @@ const EXPIRIES: readonly (readonly [string, number | undefined])[] = [
 
 /**
  * "Share…" for a terminal this node opened: with one of this node's peers (any but the node where the
- * shell runs), watching only unless "Let them type" is ticked, for a while or until the terminal ends.
- * Groups and codes are not offered: `terminal.share` takes peers only (ADR 0123). The agent's refusal
+ * shell runs) or, when this node is in a group, with a group's other devices as it is now, watching
+ * only unless "Let them type" is ticked, for a while or until the terminal ends. Codes are not
+ * offered: `terminal.share` takes no link yet (ADR 0123). The agent's refusal
  * (the peer could not be told, the host refused) is shown beside the button, the form kept as it was.
  */
 export function ShareDialog({ tab, onClose }: { tab: TerminalTab; onClose: () => void }) {
   const shares = useService(SHARES);
   const peers = usePeers().filter((p) => p.fingerprint !== tab.target.peer);
-  const [peer, setPeer] = useState(peers[0]?.fingerprint ?? '');
+  const groups = useGroups((s) => s.groups);
+  const [peer, setPeer] = useState(peers[0]?.fingerprint ?? (groups[0] ? GROUP + groups[0].id : ''));
   const [write, setWrite] = useState(false);
   const [expiry, setExpiry] = useState(0);
   const action = useAction((err) => explainError(err, tab.target.peerName));
@@ -40,7 +46,9 @@ export function ShareDialog({ tab, onClose }: { tab: TerminalTab; onClose: () =>
   const share = () =>
     action.start(async () => {
       if (!id || !peer) return;
-      await shares.share(id, peer, write, EXPIRIES[expiry]![1]);
+      const expires = EXPIRIES[expiry]![1];
+      if (peer.startsWith(GROUP)) await shares.shareGroup(id, peer.slice(GROUP.length), write, expires);
+      else await shares.share(id, peer, write, expires);
       onClose();
     });
 
@@ -53,7 +61,7 @@ export function ShareDialog({ tab, onClose }: { tab: TerminalTab; onClose: () =>
           share();
         }}
       >
-        {peers.length === 0 ? (
+        {peers.length === 0 && groups.length === 0 ? (
           <p className="why" id={noneId}>
             No other peer to share it with: pair the device first (Pair).
           </p>
@@ -63,7 +71,7 @@ export function ShareDialog({ tab, onClose }: { tab: TerminalTab; onClose: () =>
           <select
             value={peer}
             autoFocus
-            aria-describedby={peers.length === 0 ? noneId : undefined}
+            aria-describedby={peers.length === 0 && groups.length === 0 ? noneId : undefined}
             onChange={(e) => {
               setPeer(e.target.value);
               action.clear();
@@ -77,6 +85,15 @@ export function ShareDialog({ tab, onClose }: { tab: TerminalTab; onClose: () =>
                 </option>
               );
             })}
+            {groups.length > 0 ? (
+              <optgroup label="Groups (their other devices)">
+                {groups.map((g) => (
+                  <option key={g.id} value={GROUP + g.id}>
+                    {g.name}
+                  </option>
+                ))}
+              </optgroup>
+            ) : null}
           </select>
         </label>
         <label className="check">

@@ -52,6 +52,18 @@ export class SharesStore {
     );
   }
 
+  /** Shares terminal `id` with every other device of `group` (its id), as the group is now (ADR 0123). */
+  async shareGroup(id: string, group: string, write: boolean, expiresMs?: number): Promise<void> {
+    this.keep(
+      await this.client.call('terminal.share', {
+        id,
+        group,
+        write,
+        ...(expiresMs !== undefined ? { expiresMs } : {}),
+      }),
+    );
+  }
+
   /** Asks the node where terminal `id` runs who is in its share now. */
   async viewers(id: string): Promise<void> {
     this.keep(await this.client.call('terminal.viewers', { id }));

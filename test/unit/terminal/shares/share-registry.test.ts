@@ -106,3 +106,22 @@ test('only the opener finds its share', () => {
   assert.equal(shares.ofOpener(share.id, C.fingerprint), undefined, 'a viewer cannot manage the share');
   assert.equal(shares.ofOpener(share.id, A.fingerprint), share, 'its opener can');
 });
+
+test('sharing again with a full share of the same viewers is a switch, not more viewers', () => {
+  const shares = new ShareRegistry(() => undefined, fakeClock(1_000_000));
+  // A group of 32 devices shared again (the group's new devices are added so): those in it count once.
+  const many = Array.from({ length: 32 }, (_, i) => ({
+    fingerprint: i.toString(16).padStart(64, '0'),
+    name: `v${i}`,
+  }));
+  const first = shares.share({ session: SESSION, opener: A, what: 'shell', viewers: many, write: false });
+  const again = shares.share({ session: SESSION, opener: A, what: 'shell', viewers: many, write: true });
+  assert.equal(again.id, first.id, 'the same share');
+  assert.equal(again.viewers.size, 32, 'still 32 viewers');
+  assert.equal(shares.mayWrite(first.id, many[31]!.fingerprint), true, 'each is switched to typing');
+  assert.throws(
+    () => shares.share({ session: SESSION, opener: A, what: 'shell', viewers: [C], write: false }),
+    (err) => isClawError(err, 'BAD_ARGUMENT') && /at most 32 viewers/.test(err.message),
+    'a 33rd viewer is still refused',
+  );
+});
