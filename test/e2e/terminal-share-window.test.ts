@@ -161,13 +161,11 @@ test(
     await waitForText(
       C.page.locator('.overlay-end'),
       /The share ended: a stopped sharing this terminal with you/,
-      15_000,
+      30_000,
     );
-    assert.equal(
-      await C.page.getByRole('button', { name: 'Join again' }).count(),
-      0,
-      'nothing to join again',
-    );
+    // B ends C's view before A's withdrawal of the offer reaches C (two messages on two links), so
+    // Join again may show for a moment: it must go once the withdrawal lands.
+    await C.page.getByRole('button', { name: 'Join again' }).waitFor({ state: 'detached', timeout: 30_000 });
     assert.equal(await joinButton.count(), 0, 'the offer is gone from C');
     await waitForText(A.page.getByRole('region', { name: 'Sharing' }), /Shared with nobody now/);
     const stop = A.page.getByRole('button', { name: 'Stop sharing' });
