@@ -27,6 +27,15 @@ import { ClawError } from '../core/errors.js';
 import { madeOnUse } from '../core/made-on-use.js';
 import { CONTROL_CHARS } from '../core/names.js';
 
+// Reading a frame and writing a control frame use no Buffer: the browser node's receiver (src-web)
+// speaks this protocol too. Writing DATA and the helpers below that return a Buffer are the agent's.
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder();
+/** Bytes of `s` in UTF-8. */
+const utf8Length = (s: string): number => utf8Encoder.encode(s).length;
+/** Bytes a base64 text (checked by the regex below) decodes to, padded or not, as Buffer decodes it. */
+const base64Length = (s: string): number => Math.floor((s.replace(/=+$/, '').length * 3) / 4);
+
 /** The service name a sender opens. */
 export const FILES_SERVICE = 'files';
 /**
@@ -110,7 +119,7 @@ const pathText = () =>
   z
     .string()
     .min(1)
-    .refine((s) => Buffer.byteLength(s, 'utf8') <= MAX_PATH_BYTES, `longer than ${MAX_PATH_BYTES} bytes`);
+    .refine((s) => utf8Length(s) <= MAX_PATH_BYTES, `longer than ${MAX_PATH_BYTES} bytes`);
 const hex64 = () => z.string().regex(/^[0-9a-f]{64}$/);
 /** A name's bytes in base64, when they are no UTF-8 (`path` then shows them with U+FFFD). */
 const rawBytes = () =>
@@ -118,13 +127,13 @@ const rawBytes = () =>
     .string()
     .regex(/^[A-Za-z0-9+/]*={0,2}$/)
     .max(Math.ceil(MAX_PATH_BYTES / 3) * 4)
-    .refine((s) => s.length > 0 && Buffer.from(s, 'base64').length <= MAX_PATH_BYTES, 'bad raw name');
+    .refine((s) => s.length > 0 && base64Length(s) <= MAX_PATH_BYTES, 'bad raw name');
 /** Modification time in ms since the epoch (before it too). */
 const mtime = () => z.number().int().min(-MAX_TRANSFER_BYTES).max(MAX_TRANSFER_BYTES);
 const reason = () =>
   z
     .string()
-    .refine((s) => Buffer.byteLength(s, 'utf8') <= MAX_FILE_REASON_BYTES, 'reason too long')
+    .refine((s) => utf8Length(s) <= MAX_FILE_REASON_BYTES, 'reason too long')
     .refine((s) => !CONTROL_CHARS.test(s), 'reason has control characters');
 const count = () => z.number().int().min(0).max(MAX_TRANSFER_BYTES);
 const index = () =>
@@ -263,15 +272,28 @@ export function encodeFileFrame(frame: FileFrame, version: FilesVersion = FILES_
     out.set(frame.bytes, DATA_HEADER_BYTES);
     return out;
   }
+  const out = encodeFileControlFrame(frame, version);
+  return Buffer.from(out.buffer, out.byteOffset, out.length);
+}
+
+/**
+ * A control frame's payload (every frame but DATA), as a Uint8Array: what a receiver sends, in the
+ * agent and in the browser node alike.
+ * @throws ClawError('BAD_FRAME') when it is larger than a frame may be
+ */
+export function encodeFileControlFrame(
+  frame: Exclude<FileFrame, { type: 'data' }>,
+  version: FilesVersion = FILES_PROTOCOL_VERSION,
+): Uint8Array {
   const { type, ...body } = frame;
-  const json = Buffer.from(JSON.stringify(body), 'utf8');
+  const json = utf8Encoder.encode(JSON.stringify(body));
   if (json.length + 2 > MAX_FILE_FRAME_BYTES) {
     throw new ClawError(
       'BAD_FRAME',
       `a ${type} frame of ${json.length} bytes exceeds ${MAX_FILE_FRAME_BYTES}`,
     );
   }
-  const out = Buffer.allocUnsafe(2 + json.length);
+  const out = new Uint8Array(2 + json.length);
   out[0] = version;
   out[1] = TYPE_OF[type];
   out.set(json, 2);
@@ -282,7 +304,7 @@ export function encodeFileFrame(frame: FileFrame, version: FilesVersion = FILES_
  * One payload as a frame. DATA's bytes are a view of `payload` (copy them to keep them).
  * @throws ClawError('BAD_FRAME') saying what is wrong; never anything else
  */
-export function decodeFileFrame(payload: Buffer): FileFrame {
+export function decodeFileFrame(payload: Uint8Array): FileFrame {
   if (payload.length < 2) throw new ClawError('BAD_FRAME', 'files frame shorter than its header');
   if (!spoken(payload[0])) {
     throw new ClawError(
@@ -297,8 +319,9 @@ export function decodeFileFrame(payload: Buffer): FileFrame {
     const bytes = payload.subarray(DATA_HEADER_BYTES);
     if (bytes.length > MAX_DATA_BYTES)
       throw new ClawError('BAD_FRAME', `DATA of ${bytes.length} bytes exceeds ${MAX_DATA_BYTES}`);
-    const idx = payload.readUInt32BE(2);
-    const offset = payload.readBigUInt64BE(6);
+    const header = new DataView(payload.buffer, payload.byteOffset, DATA_HEADER_BYTES);
+    const idx = header.getUint32(2);
+    const offset = header.getBigUint64(6);
     if (idx >= MAX_ENTRIES)
       throw new ClawError('BAD_FRAME', `DATA for entry ${idx}, past the most a transfer has`);
     if (offset > BigInt(MAX_TRANSFER_BYTES))
@@ -309,7 +332,7 @@ export function decodeFileFrame(payload: Buffer): FileFrame {
   if (!name) throw new ClawError('BAD_FRAME', `unknown files frame type ${type}`);
   let json: unknown;
   try {
-    json = JSON.parse(payload.subarray(2).toString('utf8'));
+    json = JSON.parse(utf8Decoder.decode(payload.subarray(2)));
   } catch {
     throw new ClawError('BAD_FRAME', `${name} frame is not JSON`);
   }
