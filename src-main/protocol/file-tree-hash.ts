@@ -39,7 +39,10 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
  * from `digests` (by entry index).
  * @throws Error when a file's SHA-256 is in neither
  */
-export function treeHashInput(entries: readonly OfferEntry[], digests?: ReadonlyMap<number, string>): Uint8Array {
+export function treeHashInput(
+  entries: readonly OfferEntry[],
+  digests?: ReadonlyMap<number, string>,
+): Uint8Array {
   const lines = entries.map((e, i) => {
     const p = entryPathBytes(e);
     if (e.kind === 'file') {

@@ -40,10 +40,15 @@ export interface MetSender {
 const failed = (message: string) => new BrowserNodeError('PAIRING_FAILED', message);
 
 /** The sender's frame, opened under its direction's key (its first frame: counter 0). */
-async function openSenderFrame(sessionKey: Uint8Array, bytes: Uint8Array, what: string): Promise<FileCodeFrame> {
+async function openSenderFrame(
+  sessionKey: Uint8Array,
+  bytes: Uint8Array,
+  what: string,
+): Promise<FileCodeFrame> {
   const marked = bytes.length > MARKER.length && MARKER.every((b, i) => bytes[i] === b);
   const body = bytes.subarray(MARKER.length);
-  if (!marked || body.length <= TAG_BYTES) throw failed(`expected ${what}, and the other side sent something else`);
+  if (!marked || body.length <= TAG_BYTES)
+    throw failed(`expected ${what}, and the other side sent something else`);
   if (body.length > MAX_FILE_CODE_FRAME_PLAIN + TAG_BYTES) throw failed(`${what} is too large`);
   const key = await aesKey(hkdf(sha512, sessionKey, utf8(FILE_CODE_KEY_SALT), utf8('sender'), 32));
   let plain: Uint8Array;
@@ -85,7 +90,10 @@ export async function meetFileCode(
         )
       : err;
   });
-  const next = circuitReader(circuit, { failed: CODE_INVALID_LINE, timedOut: 'the sender did not answer in time' });
+  const next = circuitReader(circuit, {
+    failed: CODE_INVALID_LINE,
+    timedOut: 'the sender did not answer in time',
+  });
   try {
     const joiner = new PairingJoiner(code, identity.certDer, identity.name);
     circuit.send(pairHello(code.tag, FILE_CODE_USE));
@@ -96,7 +104,11 @@ export async function meetFileCode(
     const { message, result } = await joiner.receive(msg2);
     circuit.send(message);
     const sender = receivedNodeName(result.peerName);
-    const frame = await openSenderFrame(result.sessionKey, await next(READY_TIMEOUT_MS), `the offer from ${sender}`);
+    const frame = await openSenderFrame(
+      result.sessionKey,
+      await next(READY_TIMEOUT_MS),
+      `the offer from ${sender}`,
+    );
     result.sessionKey.fill(0);
     if (frame.t === 'refused') throw failed(`${sender} refused: ${frame.reason}`);
     return { fingerprint: result.peerFingerprint, name: sender, offer: frame };

@@ -5,7 +5,11 @@
  * the PAKE made it and answers the sender's `files` stream (file-code-stream.ts). Nothing of it is
  * kept: the page's own identity (the one it pairs with) is not used, and closing ends it all.
  */
-import { filesOpenArgsProblem, filesOpenVersion, FILES_SERVICE } from '../../src-main/protocol/file-frames.js';
+import {
+  filesOpenArgsProblem,
+  filesOpenVersion,
+  FILES_SERVICE,
+} from '../../src-main/protocol/file-frames.js';
 import { browserHello } from './browser-node.js';
 import { BrowserNodeError } from './bytes.js';
 import { meetFileCode, type MetSender } from './file-code-meet.js';
@@ -74,7 +78,8 @@ export class PageCodeReceiver {
         const mux = new BrowserMux(link, serve);
         this.mux = mux;
         mux.onClose((reason) => {
-          if (!this.files) reject(new BrowserNodeError('LINK_CLOSED', `the link to ${this.sender.name} closed: ${reason}`));
+          if (!this.files)
+            reject(new BrowserNodeError('LINK_CLOSED', `the link to ${this.sender.name} closed: ${reason}`));
         });
         // The guest flag: a sender that no longer lets this node in keeps no request to pair.
         mux.open('control', browserHello(PAGE_RECEIVER_NAME, true)).then(

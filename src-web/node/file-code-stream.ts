@@ -56,6 +56,21 @@ export interface FilesStreamEvents {
 
 const protocol = (message: string) => new BrowserNodeError('PROTOCOL', message);
 
+/**
+ * Why an offered path cannot name a download or a zip entry, or undefined: the agent's rule
+ * (files/file-names.ts pathProblem) on the path as text, and no backslash, which a zip tool on
+ * Windows reads as a separator.
+ */
+function pathProblem(path: string): string | undefined {
+  if (path.startsWith('/')) return 'is an absolute path';
+  if (path.includes('\0') || path.includes('\\')) return 'has a NUL or a backslash';
+  for (const c of path.split('/')) {
+    if (c.length === 0) return 'has an empty component (// or a trailing /)';
+    if (c === '.' || c === '..') return `has a '${c}' component`;
+  }
+  return undefined;
+}
+
 /** A file whose bytes are passing: its hash so far, its reader's queue, the chunk held back. */
 class Passing {
   readonly hash = sha256.create();
@@ -139,7 +154,9 @@ export class FilesStreamReceiver {
     this.settled = new Promise((resolve) =>
       stream.onEnd((error) => {
         if (this.phase !== 'over')
-          this.fail(error ?? new BrowserNodeError('LINK_CLOSED', 'the sender ended the transfer before it was whole'));
+          this.fail(
+            error ?? new BrowserNodeError('LINK_CLOSED', 'the sender ended the transfer before it was whole'),
+          );
         resolve();
       }),
     );
@@ -160,7 +177,9 @@ export class FilesStreamReceiver {
     for (const [i, e] of this.entries.entries()) {
       if (e.kind !== 'file' || e.size > 0) continue;
       if (e.sha256 !== undefined && e.sha256 !== EMPTY_SHA256)
-        return this.fail(protocol(`${JSON.stringify(e.path)} is empty and its offered SHA-256 is not an empty file's`));
+        return this.fail(
+          protocol(`${JSON.stringify(e.path)} is empty and its offered SHA-256 is not an empty file's`),
+        );
       this.digests.set(i, EMPTY_SHA256);
       const passing = new Passing(i, e, () => undefined);
       passing.finish('verified');
@@ -191,7 +210,8 @@ export class FilesStreamReceiver {
       while (this.bufferedBytes >= 4) {
         const head = this.buffered[0]!.length >= 4 ? this.buffered[0]! : concat(...this.buffered);
         const length = view(head).getUint32(0);
-        if (length > MAX_FILE_FRAME_BYTES) throw protocol(`a files frame of ${length} bytes is over the limit`);
+        if (length > MAX_FILE_FRAME_BYTES)
+          throw protocol(`a files frame of ${length} bytes is over the limit`);
         if (this.bufferedBytes < 4 + length) return;
         const all = this.buffered.length === 1 ? this.buffered[0]! : concat(...this.buffered);
         const rest = all.subarray(4 + length);
@@ -221,6 +241,10 @@ export class FilesStreamReceiver {
     this.offerBytes += JSON.stringify(f.entries).length;
     if (this.entries.length + f.entries.length > MAX_ENTRIES || this.offerBytes > MAX_OFFER_BYTES)
       throw protocol('the offer is larger than a transfer may be');
+    for (const e of f.entries) {
+      const problem = pathProblem(e.path);
+      if (problem) throw protocol(`the offer's path ${JSON.stringify(e.path)} ${problem}`);
+    }
     this.entries.push(...f.entries);
     if (f.more) return;
     this.fileCount = this.entries.filter((e) => e.kind === 'file').length;

@@ -277,7 +277,9 @@ export class BrowserMux {
     if (service !== 'control' && this.serve) {
       const handler = this.serve(service, args);
       if (typeof handler === 'string')
-        return this.sendFrame(encodeFrame({ type: F.Reject, streamId: id, code: 'BAD_REQUEST', reason: handler }));
+        return this.sendFrame(
+          encodeFrame({ type: F.Reject, streamId: id, code: 'BAD_REQUEST', reason: handler }),
+        );
       const stream = new MuxStream(this, id);
       this.streams.set(id, stream);
       this.sendFrame(encodeFrame({ type: F.Accept, streamId: id }));

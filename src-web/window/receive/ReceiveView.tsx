@@ -107,7 +107,11 @@ export function ReceiveView({ options, initialCode }: { options: CodeReceiverOpt
               aria-describedby="receive-error"
             />
           </label>
-          <ActionButton type="submit" className="primary" unavailable={phase.at === 'meeting' || code.trim() === ''}>
+          <ActionButton
+            type="submit"
+            className="primary"
+            unavailable={phase.at === 'meeting' || code.trim() === ''}
+          >
             Receive
           </ActionButton>
         </form>
@@ -134,8 +138,8 @@ function Offer({
   return (
     <section aria-label="Offer">
       <p>
-        From <strong>{sender.name}</strong>: {sender.offer.files} {sender.offer.files === 1 ? 'file' : 'files'} (
-        {formatBytes(total)})
+        From <strong>{sender.name}</strong>: {sender.offer.files}{' '}
+        {sender.offer.files === 1 ? 'file' : 'files'} ({formatBytes(total)})
       </p>
       <Fingerprint value={sender.fingerprint} label="Sender's fingerprint" />
       <Fingerprint value={identity.fingerprint} label="This page's fingerprint (the sender sees it)" />

@@ -18,7 +18,10 @@ interface DownloadRequest {
 
 /** The few parts of a service worker's scope used here (the DOM's types do not name them). */
 interface WorkerScope {
-  addEventListener(type: 'install' | 'activate', listener: (event: { waitUntil(p: Promise<unknown>): void }) => void): void;
+  addEventListener(
+    type: 'install' | 'activate',
+    listener: (event: { waitUntil(p: Promise<unknown>): void }) => void,
+  ): void;
   addEventListener(type: 'message', listener: (event: MessageEvent<DownloadRequest>) => void): void;
   addEventListener(
     type: 'fetch',
@@ -79,7 +82,9 @@ scope.addEventListener('fetch', (event) => {
   if (!match) return;
   const download = waiting.get(match[1]!);
   if (!download) {
-    event.respondWith(new Response('This download is over, or was started by another page.', { status: 404 }));
+    event.respondWith(
+      new Response('This download is over, or was started by another page.', { status: 404 }),
+    );
     return;
   }
   waiting.delete(match[1]!);

@@ -55,11 +55,18 @@ const baseName = (path: string) => path.slice(path.lastIndexOf('/') + 1);
  * Saves what `arrivals` brings: the one file of a single-file offer as itself, anything else as a
  * zip named after the offer's first name. Resolves once the browser took every byte.
  */
-export async function saveFiles(entries: readonly OfferEntry[], arrivals: Arrivals, names: readonly string[]): Promise<void> {
+export async function saveFiles(
+  entries: readonly OfferEntry[],
+  arrivals: Arrivals,
+  names: readonly string[],
+): Promise<void> {
   const only = entries.length === 1 ? entries[0] : undefined;
   if (only?.kind === 'file') {
     for await (const file of arrivals) {
-      return saveStream(file.stream, baseName(file.entry.path), { type: 'application/octet-stream', size: file.entry.size });
+      return saveStream(file.stream, baseName(file.entry.path), {
+        type: 'application/octet-stream',
+        size: file.entry.size,
+      });
     }
     throw new Error('the sender ended before the file arrived');
   }

@@ -7,7 +7,6 @@ import { createRoot } from 'react-dom/client';
 import type { SocketFactory } from '../../node/relay-connection.js';
 import { ReceiveView } from './ReceiveView.js';
 
-
 export function startReceive(relayUrl: string, socket: SocketFactory, hash: string): void {
   const code = decodeURIComponent(hash.replace(/^#receive=?/, ''));
   const root = document.getElementById('root') ?? document.body;

@@ -15,7 +15,9 @@ let registering: Promise<ServiceWorker> | undefined;
 function downloadWorker(): Promise<ServiceWorker> {
   registering ??= (async () => {
     if (!('serviceWorker' in navigator))
-      throw new Error('this browser cannot save a download as a stream here (no service workers: the page must be https or localhost)');
+      throw new Error(
+        'this browser cannot save a download as a stream here (no service workers: the page must be https or localhost)',
+      );
     const registration = await navigator.serviceWorker.register(workerUrl, { scope: DOWNLOAD_SCOPE });
     const worker = registration.installing ?? registration.waiting ?? registration.active;
     if (!worker) throw new Error('the download worker did not start');
@@ -58,7 +60,8 @@ export async function saveStream(
             return resolve();
           }
           // Its own buffer, moved to the worker rather than copied.
-          const bytes = value.byteOffset === 0 && value.byteLength === value.buffer.byteLength ? value : value.slice();
+          const bytes =
+            value.byteOffset === 0 && value.byteLength === value.buffer.byteLength ? value : value.slice();
           channel.port1.postMessage({ t: 'chunk', bytes: bytes.buffer }, [bytes.buffer as ArrayBuffer]);
         },
         (err: unknown) => {

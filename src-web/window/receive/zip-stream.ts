@@ -4,6 +4,7 @@
  * already), each entry's CRC-32 in a data descriptor after its bytes, ZIP64 records only where a
  * size, an offset or the count needs them (APPNOTE 4.3.9, 4.5.3). Folders are entries of their own;
  * links are not kept (a zip's links are not portable). Pure: a ReadableStream in, pulled as read.
+ * Each piece is handed on as it is made and never touched again: its reader may transfer its buffer.
  */
 import type { OfferEntry } from '../../../src-main/protocol/file-frames.js';
 import type { ArrivingFile } from '../../node/file-code-stream.js';
@@ -180,7 +181,10 @@ function ending(written: readonly Written[], at: number): Uint8Array[] {
 }
 
 /** The zip's bytes, piece by piece: folders first, then each file as it arrives, then the directory. */
-async function* zipPieces(entries: readonly OfferEntry[], files: AsyncIterable<ArrivingFile>): AsyncGenerator<Uint8Array> {
+async function* zipPieces(
+  entries: readonly OfferEntry[],
+  files: AsyncIterable<ArrivingFile>,
+): AsyncGenerator<Uint8Array> {
   const written: Written[] = [];
   let at = 0;
   const now = Date.now();
@@ -191,17 +195,18 @@ async function* zipPieces(entries: readonly OfferEntry[], files: AsyncIterable<A
     const header = localHeader(name, 0, time);
     const descriptor = new Fields().u32(0x08074b50).u32(0).u32(0).u32(0).bytes();
     written.push({ name, dir: true, exec: false, crc: 0, size: 0, offset: at, time });
+    // Counted before each piece goes: the reader may move its buffer away (stream-download.ts).
+    at += header.length + descriptor.length;
     yield header;
     yield descriptor;
-    at += header.length + descriptor.length;
   }
   for await (const file of files) {
     const name = utf8.encode(file.entry.path);
     const time = dosTime(file.entry.mtime ?? now);
     const header = localHeader(name, file.entry.size, time);
     const offset = at;
-    yield header;
     at += header.length;
+    yield header;
     let crc = 0;
     let size = 0;
     const reader = file.stream.getReader();
@@ -217,8 +222,8 @@ async function* zipPieces(entries: readonly OfferEntry[], files: AsyncIterable<A
     const descriptor = big
       ? new Fields().u32(0x08074b50).u32(crc).u64(size).u64(size).bytes()
       : new Fields().u32(0x08074b50).u32(crc).u32(size).u32(size).bytes();
-    yield descriptor;
     at += descriptor.length;
+    yield descriptor;
     written.push({ name, dir: false, exec: file.entry.exec, crc, size, offset, time });
   }
   yield* ending(written, at);
@@ -228,7 +233,10 @@ async function* zipPieces(entries: readonly OfferEntry[], files: AsyncIterable<A
  * `files` (as they arrive) zipped with the folders of `entries`, as a stream read at the reader's
  * pace; a file's stream that errors (its hash did not match) errors the zip's.
  */
-export function zipStream(entries: readonly OfferEntry[], files: AsyncIterable<ArrivingFile>): ReadableStream<Uint8Array> {
+export function zipStream(
+  entries: readonly OfferEntry[],
+  files: AsyncIterable<ArrivingFile>,
+): ReadableStream<Uint8Array> {
   const pieces = zipPieces(entries, files);
   return new ReadableStream<Uint8Array>(
     {
@@ -238,7 +246,9 @@ export function zipStream(entries: readonly OfferEntry[], files: AsyncIterable<A
         else controller.enqueue(next.value);
       },
       cancel: async (reason) => {
-        await pieces.throw(reason instanceof Error ? reason : new Error(String(reason))).catch(() => undefined);
+        await pieces
+          .throw(reason instanceof Error ? reason : new Error(String(reason)))
+          .catch(() => undefined);
       },
     },
     { highWaterMark: 0 },
