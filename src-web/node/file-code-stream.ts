@@ -23,7 +23,7 @@ import {
 import { treeHashInput } from '../../src-main/protocol/file-tree-hash.js';
 import { BrowserNodeError, concat, randomBytes, toHex, u32, view } from './bytes.js';
 import type { MuxStream } from './mux.js';
-import { sha256, subtle } from './primitives.js';
+import { bs, sha256, subtle } from './primitives.js';
 
 /**
  * The receive window a files stream gets in the page, in bytes (8 MiB): enough to keep a relayed
@@ -308,13 +308,15 @@ export class FilesStreamReceiver {
       this.send({ type: 'verified', indices: indices.slice(at, at + MAX_INDICES_PER_FRAME) });
     if (this.verified < this.fileCount) return;
     this.phase = 'over';
-    void this.complete();
+    this.complete().catch((err: unknown) =>
+      this.events.failed(protocol(`the tree hash could not be made: ${(err as Error).message}`)),
+    );
   }
 
   /** Every file verified: COMPLETE with the tree hash the sender checks against its own. */
   private async complete(): Promise<void> {
     const input = treeHashInput(this.entries, this.digests);
-    const hash = toHex(new Uint8Array(await subtle().digest('SHA-256', input as Uint8Array<ArrayBuffer>)));
+    const hash = toHex(new Uint8Array(await subtle().digest('SHA-256', bs(input))));
     const received = `page-${toHex(randomBytes(6))}`;
     this.send({ type: 'complete', treeHash: hash, received });
     // This side is done; the sender ends its side once it read the COMPLETE.

@@ -70,7 +70,7 @@ export function ReceiveView({ options, initialCode }: { options: CodeReceiverOpt
       () => {
         setPhase({ at: 'saved', receiver, entries });
         // The link stays until the sender read the COMPLETE and ended its side.
-        void f.stream.settled.finally(() => receiver.close('received'));
+        f.stream.settled.finally(() => receiver.close('received')).catch(() => undefined);
       },
       (err: unknown) => {
         setError(`not saved: ${message(err)}`);
@@ -90,7 +90,7 @@ export function ReceiveView({ options, initialCode }: { options: CodeReceiverOpt
           className="join-form"
           onSubmit={(e) => {
             e.preventDefault();
-            void receive();
+            receive().catch((err: unknown) => setError(message(err)));
           }}
         >
           <label className="field">

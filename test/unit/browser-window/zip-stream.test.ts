@@ -18,6 +18,8 @@ import { crc32, zipStream } from '../../../src-web/window/receive/zip-stream.js'
 function arriving(files: Array<{ entry: OfferedFile; bytes: Uint8Array }>): AsyncIterable<ArrivingFile> {
   return (async function* () {
     for (const [index, { entry, bytes }] of files.entries()) {
+      // Each file after a turn of the event loop, as files arrive from the network.
+      await new Promise<void>((resolve) => queueMicrotask(resolve));
       const half = Math.floor(bytes.length / 2);
       const stream = new ReadableStream<Uint8Array>({
         start(c) {
