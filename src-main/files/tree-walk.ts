@@ -15,12 +15,7 @@ import { createReadStream } from 'node:fs';
 import { lstat, open, readdir, readlink, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { ClawError, errorMessage } from '../core/errors.js';
-import {
-  MAX_ENTRIES,
-  MAX_TRANSFER_BYTES,
-  nameOf,
-  type OfferEntry,
-} from '../protocol/file-frames.js';
+import { MAX_ENTRIES, MAX_TRANSFER_BYTES, nameOf, type OfferEntry } from '../protocol/file-frames.js';
 import { treeHashInput } from '../protocol/file-tree-hash.js';
 import { joinBytes } from './link-safety.js';
 import { savedSource } from './source-path.js';
