@@ -5,7 +5,7 @@
  * compares it with its own, so both must build the same bytes: the agent hashes them with node:crypto
  * (files/tree-walk.ts), the browser node with WebCrypto. Pure: Uint8Array only.
  */
-import type { OfferEntry } from './file-frames.js';
+import type { OfferEntry } from './file-frames-wire.js';
 
 const utf8 = new TextEncoder();
 

@@ -9,7 +9,7 @@ import {
   filesOpenArgsProblem,
   filesOpenVersion,
   FILES_SERVICE,
-} from '../../src-main/protocol/file-frames.js';
+} from '../../src-main/protocol/file-frames-wire.js';
 import { browserHello } from './browser-node.js';
 import { BrowserNodeError } from './bytes.js';
 import { meetFileCode, type MetSender } from './file-code-meet.js';

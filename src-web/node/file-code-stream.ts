@@ -19,7 +19,7 @@ import {
   type FileFrame,
   type FilesVersion,
   type OfferEntry,
-} from '../../src-main/protocol/file-frames.js';
+} from '../../src-main/protocol/file-frames-wire.js';
 import { treeHashInput } from '../../src-main/protocol/file-tree-hash.js';
 import { BrowserNodeError, concat, randomBytes, toHex, u32, view } from './bytes.js';
 import type { MuxStream } from './mux.js';

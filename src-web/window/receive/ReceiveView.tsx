@@ -9,7 +9,7 @@ import { ActionButton } from '../../../src-renderer/components/ActionButton.js';
 import { ErrorText } from '../../../src-renderer/components/ErrorText.js';
 import { Fingerprint } from '../../../src-renderer/components/Fingerprint.js';
 import { formatBytes } from '../../../src-renderer/lib/format.js';
-import type { OfferEntry } from '../../../src-main/protocol/file-frames.js';
+import type { OfferEntry } from '../../../src-main/protocol/file-frames-wire.js';
 import { PageCodeReceiver, type CodeReceiverOptions } from '../../node/file-code-receiver.js';
 import type { FilesStreamReceiver, OfferedFile } from '../../node/file-code-stream.js';
 import { Arrivals, saveFiles } from './save-files.js';

@@ -3,7 +3,7 @@
  * folder) as one zip, each streamed to disk by the download worker (stream-download.ts) as its bytes
  * arrive. A file whose hash does not match errors its stream, which fails the download.
  */
-import type { OfferEntry } from '../../../src-main/protocol/file-frames.js';
+import type { OfferEntry } from '../../../src-main/protocol/file-frames-wire.js';
 import type { ArrivingFile } from '../../node/file-code-stream.js';
 import { saveStream } from './stream-download.js';
 import { zipStream } from './zip-stream.js';

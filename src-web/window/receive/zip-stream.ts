@@ -6,7 +6,7 @@
  * links are not kept (a zip's links are not portable). Pure: a ReadableStream in, pulled as read.
  * Each piece is handed on as it is made and never touched again: its reader may transfer its buffer.
  */
-import type { OfferEntry } from '../../../src-main/protocol/file-frames.js';
+import type { OfferEntry } from '../../../src-main/protocol/file-frames-wire.js';
 import type { ArrivingFile } from '../../node/file-code-stream.js';
 
 const utf8 = new TextEncoder();

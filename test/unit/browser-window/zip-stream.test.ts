@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { OfferEntry } from '../../../src-main/protocol/file-frames.js';
+import type { OfferEntry } from '../../../src-main/protocol/file-frames-wire.js';
 import type { ArrivingFile, OfferedFile } from '../../../src-web/node/file-code-stream.js';
 import { crc32, zipStream } from '../../../src-web/window/receive/zip-stream.js';
 
