@@ -15,14 +15,8 @@ import { createReadStream } from 'node:fs';
 import { lstat, open, readdir, readlink, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { ClawError, errorMessage } from '../core/errors.js';
-import {
-  MAX_ENTRIES,
-  MAX_TRANSFER_BYTES,
-  nameOf,
-  pathBytes,
-  targetBytes,
-  type OfferEntry,
-} from '../protocol/file-frames.js';
+import { MAX_ENTRIES, MAX_TRANSFER_BYTES, nameOf, type OfferEntry } from '../protocol/file-frames.js';
+import { treeHashInput } from '../protocol/file-tree-hash.js';
 import { joinBytes } from './link-safety.js';
 import { savedSource } from './source-path.js';
 
@@ -276,23 +270,5 @@ export async function walkTree(paths: readonly string[]): Promise<WalkedTree> {
  * @throws Error when a file's SHA-256 is in neither
  */
 export function treeHash(entries: readonly OfferEntry[], digests?: ReadonlyMap<number, string>): string {
-  // Paths and targets as bytes (a name that is no UTF-8 hashes as its bytes; any other as before).
-  const lines = entries.map((e, i) => {
-    const p = pathBytes(e);
-    if (e.kind === 'file') {
-      const sha = e.sha256 ?? digests?.get(i);
-      if (!sha) throw new Error(`tree hash: no SHA-256 for ${e.path}`);
-      return { p, l: Buffer.concat([Buffer.from(`F ${sha} ${e.exec ? 'x' : '-'} `), p]) };
-    }
-    if (e.kind === 'dir') return { p, l: Buffer.concat([Buffer.from('D '), p]) };
-    return { p, l: Buffer.concat([Buffer.from('L '), p, Buffer.from(' -> '), targetBytes(e)]) };
-  });
-  const hash = createHash('sha256');
-  lines
-    .sort((a, b) => Buffer.compare(a.p, b.p))
-    .forEach((x, k) => {
-      if (k > 0) hash.update('\n');
-      hash.update(x.l);
-    });
-  return hash.digest('hex');
+  return createHash('sha256').update(treeHashInput(entries, digests)).digest('hex');
 }

@@ -2,8 +2,9 @@
  * The mux as a browser node runs it (docs/mux-protocol.md; the agent's is src-main/mux/): streams over
  * one link, each frame one link frame, encoded and checked by the agent's own codec
  * (protocol/mux-frames.ts, ADR 0116). A browser opens streams (odd IDs: it opened the link) and accepts
- * none; it answers PINGs; it returns credit as its reader consumes, and never sends beyond the credit it
- * holds. A malformed frame ends the link.
+ * the device's control stream, and the services its owner serves (a code's receiver: `files`); it
+ * answers PINGs; it returns credit as its reader consumes (or, for a reader that says so, as it says it
+ * consumed), and never sends beyond the credit it holds. A malformed frame ends the link.
  */
 import { BrowserNodeError } from './bytes.js';
 import {
@@ -33,6 +34,8 @@ export class MuxStream {
   /** Credit this side may still send, and bytes consumed not yet credited back. */
   credit = INITIAL_WINDOW;
   private uncredited = 0;
+  /** Whether credit goes back only when the reader says it consumed (`consumed`), not on delivery. */
+  private manualCredit = false;
   /** Bytes the peer may still send before it must wait for our WINDOW. */
   receiveRoom = INITIAL_WINDOW;
   private pending: Uint8Array[] = [];
@@ -77,6 +80,31 @@ export class MuxStream {
     for (const b of this.held.splice(0)) this.deliver(b);
   }
 
+  /**
+   * As onData, but credit goes back only as `consumed` says: a reader that hands bytes on to something
+   * slower (a download written to disk) holds the device to what it can take, never buffering more
+   * than the window. `window` (at most the mux's largest) is granted at once beyond the initial one.
+   */
+  onDataHeld(listener: (bytes: Uint8Array) => void, window = INITIAL_WINDOW): void {
+    this.manualCredit = true;
+    const more = Math.min(window, MAX_WINDOW) - INITIAL_WINDOW;
+    if (more > 0) this.credit_(more);
+    this.onData(listener);
+  }
+
+  /** Bytes of an onDataHeld reader's that are consumed now: credited back once half the window is owed. */
+  consumed(bytes: number): void {
+    this.uncredited += bytes;
+    if (this.uncredited >= INITIAL_WINDOW / 2 && !this.finReceived) this.credit_(0);
+  }
+
+  private credit_(extra: number): void {
+    const increment = this.uncredited + extra;
+    this.mux.sendFrame(encodeFrame({ type: F.Window, streamId: this.id, increment }));
+    this.receiveRoom += increment;
+    this.uncredited = 0;
+  }
+
   /** Called once the stream is over: cleanly (both FINs), or with why it failed. */
   onEnd(listener: (error?: BrowserNodeError) => void): void {
     if (this.done) listener();
@@ -104,12 +132,7 @@ export class MuxStream {
     }
     this.dataListener(bytes);
     // Credit goes back as the reader consumes, once half the window is owed (mux-protocol.md rule 3).
-    this.uncredited += bytes.length;
-    if (this.uncredited >= INITIAL_WINDOW / 2 && !this.finReceived) {
-      this.mux.sendFrame(encodeFrame({ type: F.Window, streamId: this.id, increment: this.uncredited }));
-      this.receiveRoom += this.uncredited;
-      this.uncredited = 0;
-    }
+    if (!this.manualCredit) this.consumed(bytes.length);
   }
 
   /** @internal */
@@ -120,6 +143,12 @@ export class MuxStream {
     for (const l of this.endListeners.splice(0)) l(error);
   }
 }
+
+/**
+ * What a browser node serves on a link beyond the device's control stream: for a service and its OPEN
+ * arguments, the handler of the accepted stream, or a reason to refuse it.
+ */
+export type InboundServices = (service: string, args: unknown) => ((stream: MuxStream) => void) | string;
 
 interface Opening {
   resolve(stream: MuxStream): void;
@@ -137,7 +166,10 @@ export class BrowserMux {
   private closedWith: string | undefined;
   private readonly closeListeners: ((reason: string, refusal?: string) => void)[] = [];
 
-  constructor(private readonly link: FrameLink) {
+  constructor(
+    private readonly link: FrameLink,
+    private readonly serve?: InboundServices,
+  ) {
     link.onFrame((f) => this.onFrame(f));
     link.onClose((reason, refusal) => this.ended(reason, refusal));
   }
@@ -201,7 +233,7 @@ export class BrowserMux {
     if (f.type === F.Pong) return;
     if (f.type === F.GoAway) return this.ended(`the device closed the link: ${f.reason}`);
     const id = f.streamId;
-    if (f.type === F.Open) return this.inbound(id, f.service);
+    if (f.type === F.Open) return this.inbound(id, f.service, f.args);
     if (id % 2 === 0 ? id > this.lastInbound : id >= this.nextId) {
       throw new Error(`frame for stream ${id} that was never opened`);
     }
@@ -235,12 +267,24 @@ export class BrowserMux {
   }
 
   /**
-   * The device opens one stream itself: its `control` stream, whose OPEN carries its hello and later its
-   * grants (docs/protocol.md §Mux). It is accepted and read to nothing; any other service is refused.
+   * The device opens its `control` stream, whose OPEN carries its hello and later its grants
+   * (docs/protocol.md §Mux): accepted and read to nothing. Another service is what `serve` says of it
+   * (a code's receiver takes `files`); with no `serve`, refused.
    */
-  private inbound(id: number, service: string): void {
+  private inbound(id: number, service: string, args: unknown): void {
     if (id % 2 !== 0 || id <= this.lastInbound) throw new Error(`OPEN of stream ${id} out of order`);
     this.lastInbound = id;
+    if (service !== 'control' && this.serve) {
+      const handler = this.serve(service, args);
+      if (typeof handler === 'string')
+        return this.sendFrame(
+          encodeFrame({ type: F.Reject, streamId: id, code: 'BAD_REQUEST', reason: handler }),
+        );
+      const stream = new MuxStream(this, id);
+      this.streams.set(id, stream);
+      this.sendFrame(encodeFrame({ type: F.Accept, streamId: id }));
+      return handler(stream);
+    }
     if (service !== 'control' || this.inboundControl) {
       const reason = `a browser node serves no ${service}`;
       return this.sendFrame(encodeFrame({ type: F.Reject, streamId: id, code: 'UNKNOWN_SERVICE', reason }));

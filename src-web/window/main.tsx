@@ -2,7 +2,7 @@
  * The page a relay serves (ADR 0094): the window the desktop app shows, on the browser transport. The
  * browser is the node: its identity in IndexedDB, the relay at this page's own origin, and only the
  * features it serves (terminals on its devices, joining with a pairing code, the devices themselves,
- * the groups it is a member of).
+ * the groups it is a member of); opened at `#receive=CODE`, only the receiver of a file offer's code.
  */
 // Base styles first, as the window's own entry (src-renderer/main.tsx) loads them.
 import '@xterm/xterm/css/xterm.css';
@@ -20,6 +20,11 @@ const relayUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.
 const socket = (url: string): SocketLike => new WebSocket(url) as unknown as SocketLike;
 
 async function main(): Promise<void> {
+  // A file offer's link (`#receive=CODE`): the receiver alone, loaded on demand (ADR 0124).
+  if (/^#receive(?:=|$)/.test(location.hash)) {
+    const { startReceive } = await import('./receive/start-receive.js');
+    return startReceive(relayUrl, socket, location.hash);
+  }
   // An invite link (`#join?invite=…`) is followed once the window is up.
   const { link } = parseFragment(location.hash, FEATURES);
   const store = await IndexedDbStore.open();
