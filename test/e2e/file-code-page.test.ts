@@ -4,7 +4,7 @@
  * the offer names (`#receive=CODE`): the code is filled in, **Receive** meets the sender, the page
  * shows who sent and what, and **Save** / **Save all** download through the page's service worker. A
  * file arrives byte-exact (its download's SHA-256); a folder of many small files arrives as a zip
- * that unpacks whole; a wrong code says so and ends the offer. The big file (128 MiB by default,
+ * that unpacks whole; a wrong code says so and ends the offer. The big file (256 MiB by default,
  * 1 GiB and 1,000 files with CLAWBRIDGE_FULL_CODE_PAGE=1) is more than the page's memory bound: its
  * JS heap (CDP Performance.getMetrics) and what its renderers' RSS grew by are held under it.
  */
@@ -86,6 +86,12 @@ async function receive(browser: Browser, o: CodeOfferInfo): Promise<Page> {
   return page;
 }
 
+/**
+ * The file's own Chromium, not the run's shared one: the tests read each download from disk, and
+ * playwright gives a download's path only for a browser it launched itself.
+ */
+const ownBrowser = () => sharedBrowser({ own: true });
+
 /** Presses Save (or Save all) and waits for the download to finish; its path. */
 async function saveAs(
   page: Page,
@@ -105,7 +111,7 @@ test(
     const file = join(work, 'report.bin');
     writeFileSync(file, randomBytes(5 * 1024 * 1024 + 77));
     const o = await offer([file]);
-    const browser = await sharedBrowser();
+    const browser = await ownBrowser();
     try {
       const page = await receive(browser, o);
       const offered = page.getByRole('region', { name: 'Offer' });
@@ -130,7 +136,7 @@ test('a wrong code says so, and ends the offer', { skip: skip ?? false, timeout:
   const file = join(work, 'secret.txt');
   writeFileSync(file, 'not for guessers\n');
   const o = await offer([file]);
-  const browser = await sharedBrowser();
+  const browser = await ownBrowser();
   try {
     const last = o.code.at(-1)!;
     const wrong = o.code.slice(0, -1) + (last === '7' ? '8' : '7');
@@ -154,12 +160,12 @@ test('a wrong code says so, and ends the offer', { skip: skip ?? false, timeout:
 /** The issue's sizes with CLAWBRIDGE_FULL_CODE_PAGE=1 (run by hand); the suite's cheaper ones otherwise. */
 const FULL = process.env.CLAWBRIDGE_FULL_CODE_PAGE === '1';
 const MANY_FILES = FULL ? 1000 : 200;
-// 128 MiB: more than the renderer may grow by (half the bound), so a page that held the file whole
-// fails; the full 1 GiB costs minutes of CPU, too much for every run of the suite.
-const BIG_BYTES = (FULL ? 1024 : 128) * 1024 * 1024;
+// 256 MiB: a page that held it would grow past the bound below; the full 1 GiB costs minutes of CPU,
+// too much for every run of the suite.
+const BIG_BYTES = (FULL ? 1024 : 256) * 1024 * 1024;
 /**
- * The page's memory bound (issue 86: 200 MB): its JS heap stays under half of it, and no renderer
- * grows by half of it while the file passes (the page's baseline, React and the window's code, is
+ * The page's memory bound (issue 86: 200 MB): its JS heap stays under half of it; how much a renderer
+ * may grow while the file passes is in the test (the page's baseline, React and the window's code, is
  * there before).
  */
 const PAGE_MEMORY_BOUND = 200 * 1024 * 1024;
@@ -194,7 +200,7 @@ test(
       );
     }
     const o = await offer([folder]);
-    const browser = await sharedBrowser();
+    const browser = await ownBrowser();
     try {
       const page = await receive(browser, o);
       const offered = page.getByRole('region', { name: 'Offer' });
@@ -236,11 +242,14 @@ test(
     for (let at = 0; at < BIG_BYTES; at += piece.length)
       appendFileSync(file, piece.subarray(0, Math.min(piece.length, BIG_BYTES - at)));
     const o = await offer([file]);
-    const browser = await sharedBrowser();
+    const browser = await ownBrowser();
     try {
       const page = await receive(browser, o);
       await waitForText(page.getByRole('list', { name: 'Files' }), /big\.bin/, 30_000);
       const before = await renderers(browser);
+      // Each renderer's peak starts from now (Linux: 5 into clear_refs resets VmHWM): a peak an earlier
+      // test of this file reached in the same renderer is not this transfer's.
+      for (const pid of before.keys()) writeFileSync(`/proc/${pid}/clear_refs`, '5');
       const cdp = await page.context().newCDPSession(page);
       await cdp.send('Performance.enable');
       let heapMax = 0;
@@ -267,9 +276,15 @@ test(
       const grew = Math.max(...[...after].map(([pid, a]) => a.peak - (before.get(pid)?.rss ?? 0)));
       assert.equal(await sha256Of(path), await sha256Of(file), 'the download is the file, byte for byte');
       assert.ok(heapMax < PAGE_MEMORY_BOUND / 2, `the page's JS heap stayed small: ${mib(heapMax)} MiB`);
+      // Not the file held: a page that kept what passed grows by all of it. What it does grow by is
+      // garbage awaiting V8's collection (ArrayBuffers outside the JS heap, collected on external
+      // memory pressure): measured ~140-150 MiB for 128 MiB and for 256 MiB alike, with the own
+      // browser; so the suite's file is 256 MiB and the bound nine tenths of it (the full 1 GiB run:
+      // the issue's 200 MB).
+      const growthBound = Math.min(BIG_BYTES * 0.9, PAGE_MEMORY_BOUND);
       assert.ok(
-        grew < PAGE_MEMORY_BOUND / 2,
-        `no renderer grew by as much as ${mib(PAGE_MEMORY_BOUND / 2)} MiB while ${mib(BIG_BYTES)} MiB passed: ${mib(grew)} MiB`,
+        grew < growthBound,
+        `no renderer grew by as much as ${mib(growthBound)} MiB while ${mib(BIG_BYTES)} MiB passed: ${mib(grew)} MiB`,
       );
     } finally {
       await closeContexts(browser);

@@ -29,7 +29,8 @@ export function browserMissing(): string | null {
 export interface LaunchOptions {
   /**
    * A Chromium of the file's own even when the run shares one: for a test that needs what is one per
-   * browser (the clipboard, which another file's page may write meanwhile; the browser's process).
+   * browser (the clipboard, which another file's page may write meanwhile; the browser's process), or
+   * a download's path on disk (playwright gives it only for a browser it launched).
    * The call says why beside it.
    */
   own?: boolean;
@@ -73,8 +74,8 @@ let shared: Promise<Browser> | undefined;
  * It ends with `closeContexts` where it would have closed its browser, and the file's `after` calls
  * `closeSharedBrowser`.
  */
-export function sharedBrowser(): Promise<Browser> {
-  shared ??= launchBrowser();
+export function sharedBrowser(options: LaunchOptions = {}): Promise<Browser> {
+  shared ??= launchBrowser(options);
   return shared;
 }
 
