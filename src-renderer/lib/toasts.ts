@@ -61,6 +61,8 @@ export class Toasts {
     const toast: Toast = hint ? { id: this.nextId++, text, hint } : { id: this.nextId++, text };
     // The same words as the announcement now: empty it for a moment first, so they are said again.
     const repeat = this.announcement() === text || this.hushed;
+    // Three at most: the oldest goes, its timer and holds with it.
+    for (const gone of this.list.slice(0, -2)) this.forget(gone.id);
     this.list = [...this.list.slice(-2), toast];
     this.newest = toast;
     if (repeat) {
@@ -102,10 +104,15 @@ export class Toasts {
   }
 
   dismiss(id: number): void {
+    this.forget(id);
+    this.list = this.list.filter((t) => t.id !== id);
+    this.listeners.emit();
+  }
+
+  /** Drops a toast's pending dismissal and what held it. */
+  private forget(id: number): void {
     clearTimeout(this.timers.get(id));
     this.timers.delete(id);
     this.holds.delete(id);
-    this.list = this.list.filter((t) => t.id !== id);
-    this.listeners.emit();
   }
 }

@@ -86,6 +86,15 @@ async function receive(browser: Browser, o: CodeOfferInfo): Promise<Page> {
   return page;
 }
 
+/** Waits for offer `o` to stop moving; it must have ended done. */
+async function endsDone(o: CodeOfferInfo): Promise<void> {
+  const ended = await until('the offer ends done', async () => {
+    const now = await offerNow(o.id);
+    return now && now.state !== 'taken' && now.state !== 'checking' ? now : undefined;
+  });
+  assert.equal(ended.state, 'done', JSON.stringify(ended));
+}
+
 /**
  * The file's own Chromium, not the run's shared one: the tests read each download from disk, and
  * playwright gives a download's path only for a browser it launched itself.
@@ -121,11 +130,7 @@ test(
       assert.equal(download.suggestedFilename(), 'report.bin', 'saved under its own name');
       assert.equal(await sha256Of(path), await sha256Of(file), 'the download is the file, byte for byte');
       await waitForText(offered, /every file verified/, 30_000);
-      const ended = await until('the offer ends done', async () => {
-        const now = await offerNow(o.id);
-        return now && now.state !== 'taken' && now.state !== 'checking' ? now : undefined;
-      });
-      assert.equal(ended.state, 'done', JSON.stringify(ended));
+      await endsDone(o);
     } finally {
       await closeContexts(browser);
     }
@@ -215,11 +220,7 @@ test(
       assert.deepEqual(treeOf(out), { ...prefixed(treeOf(folder), 'photos') }, 'every file, byte for byte');
       assert.ok(existsSync(join(out, 'photos', 'empty-folder')), 'an empty folder is kept');
       await waitForText(offered, /every file verified/, 30_000);
-      const ended = await until('the offer ends done', async () => {
-        const now = await offerNow(o.id);
-        return now && now.state !== 'taken' && now.state !== 'checking' ? now : undefined;
-      });
-      assert.equal(ended.state, 'done', JSON.stringify(ended));
+      await endsDone(o);
     } finally {
       await closeContexts(browser);
     }
