@@ -30,6 +30,7 @@ import {
   closeSharedBrowser,
   sharedBrowser,
   waitForText,
+  screenshotThemes,
 } from '../helpers/browser.js';
 import { agentCall, stopAll, tempHome } from '../helpers/processes.js';
 import { openRelayPage, relayWithDevice, type RelayWithDevice } from '../helpers/relay-page.js';
@@ -126,6 +127,7 @@ test(
       const offered = page.getByRole('region', { name: 'Offer' });
       await waitForText(offered, /From office/, 30_000);
       await waitForText(page.getByRole('list', { name: 'Files' }), /report\.bin 5\.0 MiB/, 30_000);
+      await screenshotThemes(page, 'page-receive-offer');
       const { download, path } = await saveAs(page, 'Save');
       assert.equal(download.suggestedFilename(), 'report.bin', 'saved under its own name');
       assert.equal(await sha256Of(path), await sha256Of(file), 'the download is the file, byte for byte');
@@ -148,6 +150,7 @@ test('a wrong code says so, and ends the offer', { skip: skip ?? false, timeout:
     const { page } = await openRelayPage(browser, o.page!.replace(o.code, wrong));
     await page.getByRole('button', { name: 'Receive' }).click();
     await waitForText(page.getByRole('alert'), /code was wrong/, 30_000);
+    await screenshotThemes(page, 'page-receive-wrong-code');
     const ended = await until('the offer ends', async () => {
       const now = await offerNow(o.id);
       return now && now.state === 'failed' ? now : undefined;
