@@ -162,9 +162,24 @@ test(
       C.page.locator('.overlay-end'),
       /The share ended: a stopped sharing this terminal with you/,
       30_000,
-    );
-    // B ends C's view before A's withdrawal of the offer reaches C (two messages on two links), so
-    // Join again may show for a moment: it must go once the withdrawal lands.
+    ).catch(async (err: Error) => {
+      // What each side shows instead (still live? reconnecting? did A's Revoke fail?) names the cause.
+      const shown = (page: typeof A.page, selector: string) =>
+        page
+          .locator(selector)
+          .allInnerTexts()
+          .then(
+            (texts) => texts.join(' | ') || '(nothing)',
+            () => '(nothing)',
+          );
+      throw new Error(
+        `${err.message}\nC's pane says: ${await shown(C.page, '.terminal-pane .overlay, .joined-bar')}` +
+          `\nA's share bar says: ${await shown(A.page, '.share-bar')}`,
+      );
+    });
+    // B's end of C's view and A's withdrawal of the offer travel on two links: when B's comes first,
+    // Join again may show for a moment, and it must go once the withdrawal lands. When A's comes
+    // first, C keeps B let in until the view ends, so B's reason above still arrives.
     await C.page.getByRole('button', { name: 'Join again' }).waitFor({ state: 'detached', timeout: 30_000 });
     assert.equal(await joinButton.count(), 0, 'the offer is gone from C');
     await waitForText(A.page.getByRole('region', { name: 'Sharing' }), /Shared with nobody now/);

@@ -7,7 +7,7 @@
 import type { Duplex } from 'node:stream';
 import { describeZodError } from '../../core/zod-error.js';
 import { Emitter, type Disposer } from '../../core/emitter.js';
-import { ClawError, isClawError } from '../../core/errors.js';
+import { ClawError, errorMessage, isClawError } from '../../core/errors.js';
 import type { UpgradedStream } from '../../api/stream-upgrade.js';
 import type { ViewerChannel } from '../../api/viewer-channel.js';
 import type { DomainPeers } from '../../links/domain.js';
@@ -16,11 +16,12 @@ import type { ServiceRegistry } from '../../services/services.js';
 import {
   TerminalFrameDecoder,
   encodeTerminalFrame,
+  fitText,
   type TerminalFrame,
 } from '../../protocol/terminal-frames.js';
 import type { OfferInfo, ShareStreamResults } from './share-contract.js';
 import { TERMINAL_VIEW_SERVICE, type ShareClock } from './share-registry.js';
-import { offerWire, saysShareOver, TERMINAL_OFFER_SERVICE, type OfferWire } from './share-wire.js';
+import { offerWire, saysShareOver, shareOver, TERMINAL_OFFER_SERVICE, type OfferWire } from './share-wire.js';
 
 /** Most offers kept: a peer cannot make this node remember without bound. */
 const MAX_OFFERS = 256;
@@ -38,11 +39,21 @@ const realClock: ShareClock = {
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
 };
 
+/**
+ * How long a view still open keeps its host let in once the offer went (withdrawn, expired). The
+ * sharer's withdrawal and the host's end of the view travel on two links, and the withdrawal can come
+ * first: hanging up on the host then cut the view before its last frame, which says why it ended, and
+ * the window showed "reconnecting…" for good. The host ends the view itself; this bounds the wait.
+ */
+export const VIEW_LINGER_MS = 10_000;
+
 /** Frames the viewer's own terminal takes from the node where the shell runs; the rest is that link's. */
 const TO_VIEWER: ReadonlySet<TerminalFrame['type']> = new Set(['data', 'stderr', 'exit', 'error']);
 
 export class ShareOffers implements GuestSource {
   private readonly offers = new Map<string, Offer>();
+  /** The view streams open here, by the offer each joined (kept on after the offer went: VIEW_LINGER_MS). */
+  private readonly views = new Map<Offer, { streams: Set<Duplex>; linger?: unknown }>();
   private readonly events = new Emitter<{ change: [] }>();
 
   constructor(
@@ -83,7 +94,7 @@ export class ShareOffers implements GuestSource {
 
   guests(): readonly Guest[] {
     const out = new Map<string, Guest>();
-    for (const o of this.offers.values()) {
+    for (const o of new Set([...this.offers.values(), ...this.views.keys()])) {
       out.set(o.host.fingerprint, {
         fingerprint: o.host.fingerprint,
         name: o.host.name,
@@ -125,14 +136,36 @@ export class ShareOffers implements GuestSource {
         if (isClawError(err, 'STREAM_REJECTED')) this.drop(o);
         throw err;
       });
+    this.watch(o, stream);
     const result: ShareStreamResults['terminal.join'] = info(o);
+    // Cut without the host's last frame (its link went, or the offer went and the wait ran out): the
+    // viewer still reads why, in the host's words' stead.
+    const cut = (err: Error | undefined) =>
+      this.offers.get(o.share) === o
+        ? `the connection to ${o.host.name} was lost${err ? `: ${errorMessage(err)}` : ''}`
+        : shareOver.revoked(o.sharer.name);
     return {
       result,
       // The host saying the share is over (its terminal exited, or an error line that says so; not
       // "fell behind", after which the viewer joins again) drops the offer: no more dialing there.
-      attach: (channel) => pass(stream, channel, () => this.drop(o)),
+      attach: (channel) => pass(stream, channel, () => this.drop(o), cut),
       cancel: () => stream.destroy(),
     };
+  }
+
+  /** Keeps `o`'s host let in while `stream`, a view of it, is open (see VIEW_LINGER_MS). */
+  private watch(o: Offer, stream: Duplex): void {
+    const view = this.views.get(o) ?? { streams: new Set<Duplex>() };
+    this.views.set(o, view);
+    view.streams.add(stream);
+    stream.once('close', () => {
+      view.streams.delete(stream);
+      if (view.streams.size > 0 || this.views.get(o) !== view) return;
+      this.views.delete(o);
+      this.clock.clearTimeout(view.linger);
+      // Its host stays let in only while the offer does.
+      if (this.offers.get(o.share) !== o) this.events.emit('change');
+    });
   }
 
   /** Keeps offer `o` (in place of one with its ID), until its expiry when it carries one. */
@@ -153,6 +186,11 @@ export class ShareOffers implements GuestSource {
     if (this.offers.get(o.share) !== o) return;
     this.clock.clearTimeout(o.timer);
     this.offers.delete(o.share);
+    const view = this.views.get(o);
+    if (view)
+      view.linger ??= this.clock.setTimeout(() => {
+        for (const stream of view.streams) stream.destroy();
+      }, VIEW_LINGER_MS);
     this.events.emit('change');
   }
 }
@@ -171,31 +209,49 @@ function info(o: Offer): OfferInfo {
 
 /**
  * Passes frames between the view stream and the local viewer, each way with backpressure; `over`
- * when the host says the share is over.
+ * when the host says the share is over. A view that ends without the host's last frame (an exit or an
+ * error line) ends with `cut`'s words instead: the viewer always reads why.
  */
-function pass(stream: Duplex, channel: ViewerChannel, over: () => void): void {
+function pass(
+  stream: Duplex,
+  channel: ViewerChannel,
+  over: () => void,
+  cut: (err: Error | undefined) => string,
+): void {
   const decoder = new TerminalFrameDecoder();
+  let said = false;
+  let closed = false;
+  const close = (err?: Error) => {
+    if (closed) return;
+    closed = true;
+    if (!said) channel.write(encodeTerminalFrame({ type: 'error', message: fitText(cut(err)) }));
+    channel.close();
+    // Nothing passes any more: the view's end lets its host go (ShareOffers.watch).
+    stream.destroy();
+  };
   stream.on('data', (chunk: Buffer) => {
     let frames: TerminalFrame[];
     try {
       frames = decoder.push(chunk);
     } catch {
+      said = true;
       channel.write(
         encodeTerminalFrame({ type: 'error', message: 'the shared terminal broke the protocol' }),
       );
-      return void channel.close();
+      return close();
     }
     let ok = true;
     for (const f of frames) {
       if (f.type === 'exit' || (f.type === 'error' && saysShareOver(f.message))) over();
+      if (f.type === 'exit' || f.type === 'error') said = true;
       if (TO_VIEWER.has(f.type)) ok = channel.write(encodeTerminalFrame(f)) && ok;
     }
     if (!ok) stream.pause();
   });
   channel.onDrain(() => stream.resume());
-  stream.on('end', () => channel.close());
-  stream.on('error', () => channel.close());
-  stream.on('close', () => channel.close());
+  stream.on('end', () => close());
+  stream.on('error', (err) => close(err));
+  stream.on('close', () => close());
   channel.onData((bytes) => {
     if (!stream.write(bytes)) {
       channel.pause();

@@ -2,15 +2,21 @@
  * The viewer's offers (docs/adr/0123-shared-terminals.md): the node where a shared terminal runs is
  * dialed only while an offer of it is kept, and the offer goes — so the dialing stops — when the
  * host says the share is over, when the expiry the offer carries passes, or when the host refuses
- * the view; a view ended because the viewer fell behind keeps it (the viewer joins again).
+ * the view; a view ended because the viewer fell behind keeps it (the viewer joins again). A view
+ * open when the offer goes keeps its host let in until it ends (at most VIEW_LINGER_MS), and a view
+ * that ends without the host's last frame still tells its viewer why.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Duplex } from 'node:stream';
-import { ShareOffers } from '../../../../src-main/terminal/shares/share-offers.js';
+import { ShareOffers, VIEW_LINGER_MS } from '../../../../src-main/terminal/shares/share-offers.js';
 import { shareOver } from '../../../../src-main/terminal/shares/share-wire.js';
 import { ClawError } from '../../../../src-main/core/errors.js';
-import { encodeTerminalFrame, type TerminalFrame } from '../../../../src-main/protocol/terminal-frames.js';
+import {
+  encodeTerminalFrame,
+  TerminalFrameDecoder,
+  type TerminalFrame,
+} from '../../../../src-main/protocol/terminal-frames.js';
 import type { ViewerChannel } from '../../../../src-main/api/viewer-channel.js';
 import { fakeClock } from '../../../helpers/fake-clock.js';
 import { until } from '../../../helpers/wait.js';
@@ -51,8 +57,13 @@ function viewer(opts: { refuse?: boolean } = {}) {
       { args: { op: 'offer', share: SHARE, host: B, what: 'terminal', write: false, ...args }, peer: A },
       { hold: () => new Duplex({ read() {}, write: (_c, _e, done) => done() }) },
     );
+  const withdraw = () =>
+    handle!(
+      { args: { op: 'withdraw', share: SHARE }, peer: A },
+      { hold: () => new Duplex({ read() {}, write: (_c, _e, done) => done() }) },
+    );
   const dialed = () => offers.guests().filter((g) => g.dial && g.fingerprint === B.fingerprint).length;
-  return { clock, offers, offer, views, dialed };
+  return { clock, offers, offer, withdraw, views, dialed };
 }
 
 function channel(): ViewerChannel & { closed: () => boolean } {
@@ -127,4 +138,62 @@ test('the host refusing the view drops the offer', async () => {
     'the refusal reaches the viewer',
   );
   assert.deepEqual([v.offers.list().length, v.dialed()], [0, 0], 'the offer went with it');
+});
+
+/** A viewer's channel that keeps the frames it was given. */
+function recordingChannel() {
+  const decoder = new TerminalFrameDecoder();
+  const frames: TerminalFrame[] = [];
+  let closed = false;
+  const ch: ViewerChannel = {
+    ...channel(),
+    write: (bytes) => {
+      frames.push(...decoder.push(bytes));
+      return true;
+    },
+    close: () => void (closed = true),
+  };
+  return { ch, frames, closed: () => closed };
+}
+
+test("the sharer's withdrawal overtaking the host's end keeps the host let in until the view ends, so its words arrive", async () => {
+  const v = viewer();
+  v.offer({});
+  const view = recordingChannel();
+  (await v.offers.join({ share: SHARE })).attach(view.ch);
+  v.withdraw();
+  assert.equal(v.offers.list().length, 0, 'the offer is gone at once');
+  assert.equal(v.dialed(), 1, 'the host is still let in while its view is open');
+  v.views[0]!.push(encodeTerminalFrame({ type: 'error', message: shareOver.revoked('a') }));
+  v.views[0]!.push(null);
+  await until('the view to end', () => view.closed());
+  assert.deepEqual(view.frames, [{ type: 'error', message: shareOver.revoked('a') }], "the host's words");
+  await until('the host to be let go', () => v.dialed() === 0);
+});
+
+test('withdrawn and the host silent: the view ends after VIEW_LINGER_MS saying the sharer stopped', async () => {
+  const v = viewer();
+  v.offer({});
+  const view = recordingChannel();
+  (await v.offers.join({ share: SHARE })).attach(view.ch);
+  v.withdraw();
+  v.clock.advance(VIEW_LINGER_MS - 1);
+  assert.equal(view.closed(), false, 'open until the wait runs out');
+  v.clock.advance(1);
+  await until('the view to end', () => view.closed());
+  assert.deepEqual(view.frames, [{ type: 'error', message: shareOver.revoked('a') }]);
+  await until('the host to be let go', () => v.dialed() === 0);
+});
+
+test("a view cut without the host's last frame tells the viewer why; the offer stays, to join again", async () => {
+  const v = viewer();
+  v.offer({});
+  const view = recordingChannel();
+  (await v.offers.join({ share: SHARE })).attach(view.ch);
+  v.views[0]!.destroy(new Error('link to b closed: it went quiet'));
+  await until('the view to end', () => view.closed());
+  assert.deepEqual(view.frames, [
+    { type: 'error', message: 'the connection to b was lost: link to b closed: it went quiet' },
+  ]);
+  assert.deepEqual([v.offers.list().length, v.dialed()], [1, 1], 'still offered, still dialed');
 });
