@@ -8,7 +8,8 @@ import { ClawError, isClawError } from '../core/errors.js';
 import { receivedNodeName } from '../core/names.js';
 import type { HandshakeIdentity } from '../crypto/e2e-handshake.js';
 import type { PairingResult } from '../crypto/pairing.js';
-import { FILE_CODE_USE } from '../protocol/file-code-frames.js';
+import { PAIRING_FAILED_LINE } from '../crypto/pairing-messages.js';
+import { FILE_CODE_USE, FILE_CODE_WRONG_LINE } from '../protocol/file-code-frames.js';
 import type { Invite } from '../protocol/pair-code.js';
 import {
   CODE_INVALID_LINE,
@@ -75,6 +76,8 @@ export async function meetFileCode(
   } catch (err) {
     if (!circuit.closed && !isClawError(err, 'BAD_PAIR_CODE')) circuit.send(joiner.abort());
     circuit.close('pairing failed');
+    if (err instanceof Error && err.message === PAIRING_FAILED_LINE)
+      throw new ClawError('PAIRING_FAILED', FILE_CODE_WRONG_LINE);
     throw err;
   }
   const channel = new FileCodeChannel(result.sessionKey, 'receiver');

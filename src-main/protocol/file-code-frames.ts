@@ -13,6 +13,14 @@ import { z } from 'zod';
 import { madeOnUse } from '../core/made-on-use.js';
 import { INVITE_PREFIX } from './pair-code.js';
 
+/**
+ * What a receiver reads when the code's PAKE fails (a wrong code, or someone in between), in the
+ * stead of pairing's line: that one speaks of pairing, which a receiver never asked for, and asks for
+ * a new code, when one try has ended the offer and only the sender can make another.
+ */
+export const FILE_CODE_WRONG_LINE =
+  'the code was wrong or someone interfered — one try per code, so that offer has ended; ask the sender to send again';
+
 /** The code's use (DomainCodes.issue `use`): a receiver's hello names it. */
 export const FILE_CODE_USE = 'file';
 /** What starts every sealed frame (and is its GCM additional data): tells it from a pairing decision. */

@@ -11,6 +11,7 @@ import {
   FILE_CODE_MARKER as MARKER,
   FILE_CODE_TAG_BYTES as TAG_BYTES,
   FILE_CODE_USE,
+  FILE_CODE_WRONG_LINE,
   fileCodeInvite,
   fileCodeNonce,
   MAX_FILE_CODE_FRAME_PLAIN,
@@ -21,7 +22,7 @@ import { CODE_INVALID_LINE } from '../../src-main/protocol/pairing-wire.js';
 import { BrowserNodeError, fromUtf8, utf8 } from './bytes.js';
 import { circuitReader, openRendezvous } from './circuit-reader.js';
 import type { BrowserIdentity } from './identity.js';
-import { pairHello, PairingJoiner, parsePairCode, refusalError } from './pairing.js';
+import { pairHello, PAIRING_FAILED_LINE, PairingJoiner, parsePairCode, refusalError } from './pairing.js';
 import { aesKey, aesOpen, hkdf, sha512 } from './primitives.js';
 import type { RelayConnection } from './relay-connection.js';
 
@@ -101,7 +102,9 @@ export async function meetFileCode(
     const msg2 = await next(STEP_TIMEOUT_MS);
     const refused = refusalError(msg2, code.text);
     if (refused) throw refused;
-    const { message, result } = await joiner.receive(msg2);
+    const { message, result } = await joiner.receive(msg2).catch((err: Error) => {
+      throw err.message === PAIRING_FAILED_LINE ? failed(FILE_CODE_WRONG_LINE) : err;
+    });
     circuit.send(message);
     const sender = receivedNodeName(result.peerName);
     const frame = await openSenderFrame(

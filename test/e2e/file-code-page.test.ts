@@ -149,7 +149,11 @@ test('a wrong code says so, and ends the offer', { skip: skip ?? false, timeout:
     const wrong = o.code.slice(0, -1) + (last === '7' ? '8' : '7');
     const { page } = await openRelayPage(browser, o.page!.replace(o.code, wrong));
     await page.getByRole('button', { name: 'Receive' }).click();
-    await waitForText(page.getByRole('alert'), /code was wrong/, 30_000);
+    await waitForText(
+      page.getByRole('alert'),
+      /^the code was wrong .* one try per code, so that offer has ended/,
+      30_000,
+    );
     await screenshotThemes(page, 'page-receive-wrong-code');
     const ended = await until('the offer ends', async () => {
       const now = await offerNow(o.id);

@@ -134,6 +134,11 @@ test(
     const wrong = o.link.replace(o.code, wrongCode(o.code));
     const tried = await cli(['file', 'receive', wrong, '--to', join(work, 'wrong')], 60_000);
     assert.notEqual(tried.code, 0, 'a wrong code fails');
+    assert.match(
+      tried.stderr,
+      /the code was wrong .* one try per code, so that offer has ended/,
+      tried.stderr,
+    );
     const end = await ended(proc);
     assert.notEqual(end.code, 0, 'the offer ended with the wrong guess');
     assert.match(end.last.why ?? '', /wrong code was tried/, JSON.stringify(end.last));
