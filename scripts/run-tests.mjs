@@ -39,6 +39,10 @@ if (files.length === 0) {
 // run gets a HOME of its own, empty: only /etc/profile is read, and nothing lands in the real ~.
 const home = mkdtempSync(join(tmpdir(), 'cb-test-home-'));
 const env = { ...process.env, HOME: home, CLAWBRIDGE_TEST: '1' };
+// A whole run takes no screenshots unless asked to (CLAWBRIDGE_SCREENSHOTS=1): ~100 CPU-s of the
+// browser's for pictures nobody looks at there (test/helpers/browser.ts `screenshotsTaken`). A run of
+// some files, where someone works on what they show, takes them.
+if (wanted.length === 0) env.CLAWBRIDGE_SCREENSHOTS ??= '0';
 
 /**
  * The runner's arguments for one file. The file runs as the process itself, with node:test's reporter
