@@ -6,7 +6,7 @@
  * beside its sources: its children run the .ts through tsx, as they always did.
  */
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** True when this module is the mirror's transpiled .js, not the checkout's .ts run through tsx. */
 const TRANSPILED = import.meta.url.endsWith('.js');
@@ -35,4 +35,13 @@ export function sourceFile(url: string): string {
   const file = fileURLToPath(url);
   if (!isTranspiled(file)) return file;
   return ['.ts', '.tsx'].map((ext) => file.slice(0, -3) + ext).find((f) => existsSync(f)) ?? file;
+}
+
+/**
+ * The URL to `import()` a .ts or .tsx source by its path: its .js in run-tests' mirror (plain Node
+ * knows no .ts), the source itself under tsx.
+ */
+export function importable(file: string): string {
+  const js = file.replace(/\.tsx?$/, '.js');
+  return pathToFileURL(TRANSPILED && js !== file && existsSync(js) ? js : file).href;
 }
