@@ -7,6 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Plugin } from 'vite';
 
 /** True when this module is the mirror's transpiled .js, not the checkout's .ts run through tsx. */
 const TRANSPILED = import.meta.url.endsWith('.js');
@@ -44,4 +45,22 @@ export function sourceFile(url: string): string {
 export function importable(file: string): string {
   const js = file.replace(/\.tsx?$/, '.js');
   return pathToFileURL(TRANSPILED && js !== file && existsSync(js) ? js : file).href;
+}
+
+/**
+ * A Vite plugin for a build a test makes from the sources: run from run-tests' mirror, an import of
+ * `./x.js` would find the mirror's .js beside `x.ts` and build that, and a plugin that stands in for a
+ * .ts module (scripts/domain-features.ts) would never see it. It builds the source instead.
+ */
+export function sourcesOverTranspiled(): Plugin {
+  return {
+    name: 'sources-over-transpiled',
+    enforce: 'pre',
+    async resolveId(source, importer, options) {
+      const resolved = await this.resolve(source, importer, { ...options, skipSelf: true });
+      return resolved && isTranspiled(resolved.id)
+        ? { ...resolved, id: sourceFile(pathToFileURL(resolved.id).href) }
+        : resolved;
+    },
+  };
 }
