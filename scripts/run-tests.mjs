@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Runs every *.test.ts under test/ with Node's built-in runner (via tsx), because Node 20's
-// `--test` does not expand globs itself. Pass folders or files to run a subset, under test/ or from the
+// Runs every *.test.ts under test/ with Node's built-in runner, because Node 20's `--test` does not
+// expand globs itself: on plain Node, from a transpiled mirror of the checkout (scripts/test-transpile.mjs),
+// or through tsx with CLAWBRIDGE_TEST_TSX=1. Pass folders or files to run a subset, under test/ or from the
 // root (`node scripts/run-tests.mjs unit` or `… test/unit`; scripts/test-paths.mjs).
 // Each file (or group of unit files, below) is one Node process of its own (the file run with node:test's reporter), started when
 // scripts/test-slots.mjs says a slot is free; its output is printed whole when it ends, and the totals
@@ -15,6 +16,7 @@ import { failureDigest } from './test-failures.mjs';
 import { testPaths } from './test-paths.mjs';
 import { cpuLedger, reapedCpuReader, slowestReport } from './test-costs.mjs';
 import { BROWSER_LINE, browserLine, needsBrowser, startSharedBrowser } from './test-browser.mjs';
+import { mirrored, transpileTree } from './test-transpile.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const wanted = process.argv.slice(2);
@@ -44,6 +46,23 @@ const env = { ...process.env, HOME: home, CLAWBRIDGE_TEST: '1' };
 // some files, where someone works on what they show, takes them.
 if (wanted.length === 0) env.CLAWBRIDGE_SCREENSHOTS ??= '0';
 
+// Each test process loaded tsx, whose loader thread (a V8 isolate of its own) and hooks on every module
+// cost ~0.5 s of CPU a process, ~230 of them a run (issue 83). So the tree is transpiled once, here,
+// into a mirror of the checkout, and each file runs from there on plain Node; `--enable-source-maps`
+// keeps stack traces and failed assertions on the .ts lines. CLAWBRIDGE_TEST_TSX=1 runs them the old
+// way, through tsx, from the checkout itself.
+const throughTsx = process.env.CLAWBRIDGE_TEST_TSX === '1';
+const transpileCpu = reapedCpuReader();
+const cpuBefore = transpileCpu?.() ?? 0;
+const transpiled = throughTsx ? undefined : await transpileTree(root);
+if (transpiled) {
+  const cpu = transpileCpu ? `, ${(transpileCpu() - cpuBefore).toFixed(1)} s CPU` : '';
+  console.log(`transpiled ${transpiled.files} files in ${(transpiled.ms / 1000).toFixed(1)} s${cpu}`);
+}
+/** @param {string} file under the root @returns {string} its absolute path: in the mirror, its .js */
+const fromMirror = (file) =>
+  transpiled ? mirrored(root, transpiled.mirror, join(root, file)) : join(root, file);
+
 /**
  * The runner's arguments for one file. The file runs as the process itself, with node:test's reporter
  * (no `--test`): `node --test FILE` starts a second process for the file, and the first one, doing
@@ -52,7 +71,15 @@ if (wanted.length === 0) env.CLAWBRIDGE_SCREENSHOTS ??= '0';
  * applies only under `--test`, so FILE_TIMEOUT_MS below ends a file that hangs.
  * @param {string} file @returns {string[]}
  */
-const runnerArgs = (file) => ['--import', 'tsx', '--test-reporter=spec', '--test-force-exit', file];
+const runnerArgs = (file) =>
+  transpiled
+    ? [
+        '--enable-source-maps',
+        '--test-reporter=spec',
+        '--test-force-exit',
+        file.startsWith(groupsDir) ? file : fromMirror(file),
+      ]
+    : ['--import', 'tsx', '--test-reporter=spec', '--test-force-exit', file];
 /** A file still running after this long is ended and fails: CI's own limit is not reached by one hang. */
 const FILE_TIMEOUT_MS = 15 * 60_000;
 
@@ -92,7 +119,7 @@ function grouped(list) {
       const file = join(groupsDir, `group-${i + 1}-of-${count}.test.mjs`);
       const lines = group.map(
         (f) =>
-          `describe(${JSON.stringify(f.split(sep).join('/'))}, async () => { await import(${JSON.stringify(pathToFileURL(join(root, f)).href)}); });`,
+          `describe(${JSON.stringify(f.split(sep).join('/'))}, async () => { await import(${JSON.stringify(pathToFileURL(fromMirror(f)).href)}); });`,
       );
       writeFileSync(file, [`import { describe } from 'node:test';`, ...lines, ''].join('\n'));
       groupMembers.set(file, group);
@@ -288,4 +315,5 @@ for (const o of failed) console.log(`\n✖ ${o.name}:\n${failureDigest(o.out).jo
 if (failed.length > 0) console.log(`\n✖ failed: ${failed.map((o) => o.name).join(', ')}`);
 rmSync(home, { recursive: true, force: true });
 rmSync(groupsDir, { recursive: true, force: true });
+if (transpiled) rmSync(transpiled.mirror, { recursive: true, force: true });
 process.exit(failed.length === 0 ? 0 : 1);

@@ -19,6 +19,7 @@ import { build } from 'vite';
 import { domainFeatures } from '../../scripts/domain-features.js';
 import { CHROMIUM, card, launchBrowser, nav, screenshotThemes } from '../helpers/browser.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { sourcesOverTranspiled } from '../helpers/transpiled.js';
 
 const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM}; browser tests skipped`;
 if (skip) console.log(`# ${skip}`);
@@ -45,7 +46,7 @@ async function buildToyWindow(outDir: string): Promise<void> {
     cacheDir: join(outDir, '.vite'),
     esbuild: { jsx: 'automatic' },
     // The domains' features, from their list, as the window's own build takes them.
-    plugins: [domainFeatures()],
+    plugins: [sourcesOverTranspiled(), domainFeatures()],
     build: {
       outDir: join(outDir, 'page'),
       emptyOutDir: true,

@@ -1,6 +1,6 @@
 /**
  * Electron's `utilityProcess` for tests, over `child_process.fork`: a real Node process running the
- * given entry (agent-process.ts under tsx), with `process.parentPort` made by the child-side shim
+ * given entry (agent-process.ts as run-tests transpiled it, or under tsx), with `process.parentPort` made by the child-side shim
  * (fake-electron-utility-child.mjs) and the UtilityProcess shape agent-host.ts uses — postMessage,
  * kill, 'message' with the message itself, 'exit' with a code. Every process it starts is ended by
  * PID when the test file's process exits.
@@ -9,6 +9,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import type { AgentChildProcess, AgentHostElectron } from '../../src-main/electron/agent-host.js';
+import { sourceEntry } from './transpiled.js';
 
 const SHIM = fileURLToPath(new URL('./fake-electron-utility-child.mjs', import.meta.url));
 
@@ -52,7 +53,7 @@ export interface FakeUtility {
   forked: FakeUtilityProcess[];
 }
 
-/** A fake `utilityProcess` whose children run `.ts` entries with tsx, others on plain Node; stderr is kept per child. */
+/** A fake `utilityProcess` whose children run `.ts` entries transpiled or with tsx, others as they are; stderr is kept per child. */
 export function fakeUtilityProcess(): FakeUtility {
   const forked: FakeUtilityProcess[] = [];
   return {
@@ -60,9 +61,11 @@ export function fakeUtilityProcess(): FakeUtility {
     electron: {
       utilityProcess: {
         fork(modulePath) {
-          const child = fork(SHIM, [modulePath], {
-            // A .ts entry needs tsx; a bundled one (bundled-entry.ts) runs on plain Node, ~2 CPU-s less.
-            execArgv: modulePath.endsWith('.ts') ? ['--import', 'tsx'] : [],
+          // A .ts entry runs as run-tests transpiled it, or under tsx (transpiled.ts); a bundled one
+          // (bundled-entry.ts) runs on plain Node, ~2 CPU-s less than under tsx.
+          const entry = modulePath.endsWith('.ts') ? sourceEntry(modulePath) : [modulePath];
+          const child = fork(SHIM, entry.slice(-1), {
+            execArgv: entry.slice(0, -1),
             env: { ...process.env, CLAWBRIDGE_LOG: process.env.CLAWBRIDGE_LOG ?? 'warn' },
             // Not 'inherit': the test file's stdout is node:test's channel to the runner (its reports,
             // serialized). An agent writing into it could split a report, and an agent (or a process

@@ -19,19 +19,21 @@ import { controlSocketPath } from '../../src-main/home/home-dir.js';
 import { until } from './wait.js';
 import { startInProcess, stopInProcessAgents, type InProcessOptions } from './in-process-agent.js';
 import type { RunningAgent } from '../../src-main/app/run-agent.js';
+import { sourceEntry } from './transpiled.js';
 
 export const CLI = fileURLToPath(new URL('../../bin/clawbridge.js', import.meta.url));
 
 /**
  * Which CLI a process runs: `bundle`, what users run (bin/clawbridge.js, `npm run build`); `modules`,
  * tsc's output one file a module (dist/src-main/cli/main.js, `npm run build`), where a probe tells the
- * packages a command loads apart; `source`, src-main/cli/main.ts under tsx, which needs no build.
+ * packages a command loads apart; `source`, src-main/cli/main.ts, which needs no build (as run-tests
+ * transpiled it, on plain Node, or under tsx: transpiled.ts).
  */
 export type CliEntry = 'bundle' | 'modules' | 'source';
 const ENTRIES: Record<CliEntry, string[]> = {
   bundle: [CLI],
   modules: [fileURLToPath(new URL('../../dist/src-main/cli/main.js', import.meta.url))],
-  source: ['--import', 'tsx', fileURLToPath(new URL('../../src-main/cli/main.ts', import.meta.url))],
+  source: sourceEntry(fileURLToPath(new URL('../../src-main/cli/main.ts', import.meta.url))),
 };
 
 /** How the CLI is launched: Node's own flags first (`--import PROBE`, `--trace-opt`), then its entry. */

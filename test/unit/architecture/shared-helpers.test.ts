@@ -11,9 +11,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { sourceFile } from '../../helpers/transpiled.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const self = fileURLToPath(import.meta.url);
+const self = sourceFile(import.meta.url);
 
 /** Helpers with one meaning everywhere, as docs/testing.md's table names them. */
 const SHARED = ['until', 'sleep', 'freePort', 'freeUdpPort', 'fakeClock'];

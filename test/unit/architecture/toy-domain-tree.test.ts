@@ -15,6 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createServer } from 'vite';
 import { layerListMarkdown } from '../../../scripts/layers.mjs';
 import { tempDir } from '../../helpers/temp-dir.js';
+import { isTranspiled } from '../../helpers/transpiled.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -48,8 +49,13 @@ export const toyFeature: Feature = {
 
 /** A copy of the tree's sources, docs, scripts and tests at `tree`, with the toy added as a domain is. */
 function treeWithToy(tree: string): void {
+  // The sources alone: run from run-tests' mirror, a .js stands beside each .ts, and the window's
+  // build would import the features' .js, which no test of the toy's is about.
   for (const part of ['src-main', 'src-renderer', 'scripts', 'docs', 'test'])
-    cpSync(path.join(root, part), path.join(tree, part), { recursive: true });
+    cpSync(path.join(root, part), path.join(tree, part), {
+      recursive: true,
+      filter: (f) => !isTranspiled(f),
+    });
   for (const file of [
     'package.json',
     'tsconfig.json',

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { importsOf, resolveSpec } from '../../../scripts/import-graph.mjs';
 import { domainCliFiles } from '../../../scripts/domain-cli-modules.js';
@@ -15,6 +15,7 @@ import {
 import type { DomainCli } from '../../../src-main/cli/domain-cli.js';
 import { domainCliPath } from '../../../src-main/cli/domain-cli-modules.js';
 import { domainClis } from '../../../src-main/cli/domain-commands.js';
+import { importable } from '../../helpers/transpiled.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -105,9 +106,10 @@ test("every domain's cli/ part describes itself in its <folder>-cli.ts, and the 
     assert.ok(listed.includes(domain), `${folder}: its domain is in app/domains.ts, where the CLI finds it`);
     const descriptions = readdirSync(`${root}/${folder}`).filter((f) => f.endsWith('-cli.ts'));
     assert.deepEqual(descriptions, [`${domain}-cli.ts`], `${folder} has one *-cli.ts, named for its folder`);
-    const module = (await import(
-      pathToFileURL(`${root}/src-main/${domainCliPath(domain)}.ts`).href
-    )) as Record<string, DomainCli>;
+    const module = (await import(importable(`${root}/src-main/${domainCliPath(domain)}.ts`))) as Record<
+      string,
+      DomainCli
+    >;
     const exported = Object.values(module);
     assert.equal(exported.length, 1, `${folder}/${descriptions[0]} exports its description only`);
     found.push(exported[0]!);

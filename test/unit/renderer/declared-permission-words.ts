@@ -4,7 +4,8 @@
  * the list itself (features/index.ts) imports every view, which a Node test cannot load.
  */
 import { readdirSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { importable } from '../../helpers/transpiled.js';
 import { permissionWords, type PermissionWord } from '../../../src-renderer/features/permission-words.js';
 
 const FEATURES = fileURLToPath(new URL('../../../src-renderer/features/', import.meta.url));
@@ -15,7 +16,7 @@ export async function declaredPermissionWords(): Promise<PermissionWord[]> {
     for (const file of readdirSync(`${FEATURES}${folder.name}`).filter((f) =>
       f.endsWith('-permissions.ts'),
     )) {
-      const module = (await import(pathToFileURL(`${FEATURES}${folder.name}/${file}`).href)) as Record<
+      const module = (await import(importable(`${FEATURES}${folder.name}/${file}`))) as Record<
         string,
         readonly PermissionWord[]
       >;
