@@ -2,17 +2,27 @@
  * The relay sees no plaintext (issue acceptance): a packet capture of a `--no-tls` relay's port while a
  * relayed terminal prints one random marker and a relayed SOCKS download carries another. Neither marker
  * may appear in the capture; the capture must contain the relay traffic itself (a node certificate sent
- * in HELLO), so an empty capture cannot pass.
+ * in HELLO), so an empty capture cannot pass. The same for a file sent with a code (issue 86): neither
+ * the file's bytes nor the code cross the relay in the clear.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes, X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { agentCall, cli, startRelay, stopAll, tempHome, nodeId, startAgent } from '../helpers/processes.js';
+import {
+  agentCall,
+  cli,
+  nodeId,
+  startAgent,
+  startProcess,
+  startRelay,
+  stopAll,
+  tempHome,
+} from '../helpers/processes.js';
 import { captureUnavailable, startCapture } from '../helpers/capture.js';
 import { freePort } from '../helpers/ports.js';
 import { until } from '../helpers/wait.js';
@@ -104,5 +114,47 @@ test(
     );
     assert.equal(captured.includes(terminalMarker), false, 'terminal marker found in the relay capture');
     assert.equal(captured.includes(socksMarker), false, 'SOCKS marker found in the relay capture');
+  },
+);
+
+test(
+  'a packet capture of a plain-ws relay holds none of a file sent with a code, nor the code',
+  { skip: why, timeout: 180_000 },
+  async () => {
+    const marker = Buffer.from(`FILE${randomBytes(12).toString('hex')}`);
+    const relayPort = await freePort();
+    const capture = await startCapture(relayPort);
+    assert.ok(capture, 'the capture starts (tcpdump was there when this file loaded)');
+    const home = tempHome('code-sender');
+    const work = tempHome('code-work');
+    let code = '';
+    try {
+      await startRelay(relayPort);
+      await startAgent(home, { name: 'sender', relay: `ws://127.0.0.1:${relayPort}`, listen: false });
+      // The marker over and over: wherever a packet cuts the file, whole markers sit in every packet.
+      const file = join(work, 'marked.bin');
+      writeFileSync(file, Buffer.concat(Array.from({ length: 20_000 }, () => marker)));
+      const send = startProcess(['file', 'send', file, '--code', '--json', '--home', home]);
+      const line = await send.waitForLine(/^\{"event":"code".*\}$/m, 60_000);
+      const offer = JSON.parse(line[0]) as { code: string; link: string };
+      code = offer.code;
+      // The receiver is no agent: it meets the code on the relay and dials the sender through it.
+      const got = await cli(['file', 'receive', offer.link, '--to', join(work, 'got')], 120_000);
+      assert.equal(got.code, 0, got.stderr);
+      assert.ok(readFileSync(join(work, 'got', 'marked.bin')).equals(readFileSync(file)), 'byte-exact');
+    } finally {
+      await capture.stop();
+    }
+    const captured = capture.bytes();
+    assert.ok(
+      captured.includes(new X509Certificate(readFileSync(join(home, 'identity.crt'))).raw),
+      'capture holds relay traffic (the sender’s certificate in its relay HELLO)',
+    );
+    assert.ok(
+      captured.length > marker.length * 20_000,
+      `the file crossed the relay, sealed (${captured.length} bytes captured)`,
+    );
+    assert.equal(captured.includes(marker), false, "the file's bytes are in the relay capture");
+    assert.equal(captured.includes(Buffer.from(code)), false, 'the code is in the relay capture');
   },
 );
