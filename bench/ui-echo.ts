@@ -50,18 +50,10 @@ import {
   type EchoTerminal,
 } from './terminal-echo.js';
 import { openWsViewer, type WsViewer } from './ws-viewer.js';
+import { launchOptions } from '../scripts/test-browser-launch.mjs';
 
 /** Debian's Chromium, as the browser tests use it (CLAWBRIDGE_CHROMIUM overrides). */
 export const CHROMIUM = process.env.CLAWBRIDGE_CHROMIUM ?? '/usr/bin/chromium';
-/** The browser tests' flags (test/helpers/browser.ts). */
-export const CHROMIUM_ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-sync',
-];
 /** Keys timed in the page (and as many CLI keys interleaved with them). */
 export const UI_ECHO_COUNT = 100;
 /**
@@ -242,9 +234,9 @@ interface UiTerminal {
 async function openUiTerminal(homeA: string, log: (line: string) => void): Promise<UiTerminal> {
   const { chromium } = await import('playwright-core');
   const { url } = JSON.parse(await runCli(['ui', '--no-open', '--json', '--home', homeA])) as { url: string };
+  // The browser tests' Chromium, launched as they launch it (one list of flags for both).
   const browser: Browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: CHROMIUM_ARGS,
+    ...launchOptions(CHROMIUM),
     timeout: UI_OPEN_TIMEOUT_MS,
   });
   const close = async () => {
