@@ -6,7 +6,16 @@
 // each .ts beside its .js so that every path a test builds from `import.meta.url` lands on the same
 // file it would in the checkout.
 import { spawn } from 'node:child_process';
-import { copyFileSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  symlinkSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
@@ -74,6 +83,9 @@ function linkOrCopy(source, target) {
 export async function transpileTree(root, parent = tmpdir()) {
   const t0 = performance.now();
   const mirror = mkdtempSync(join(parent, 'cb-test-mirror-'));
+  // Readable by others, as a checkout is: a test runs the CLI as another user (agent-one-per-home's
+  // `setpriv --reuid=65534`), and mkdtemp's 0700 made the mirror's entry point unreadable to it.
+  chmodSync(mirror, 0o755);
   /** @type {string[]} */
   const typescript = [];
   for (const entry of readdirSync(root, { withFileTypes: true })) {
