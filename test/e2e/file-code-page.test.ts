@@ -343,10 +343,8 @@ test(
       const download = await started;
       // Polled in the page: a check from here every few ms could miss half way on a fast machine.
       await page.waitForFunction(
-        (half) =>
-          Number(document.querySelector<HTMLProgressElement>('progress[aria-label="Received"]')?.value) >=
-          half,
-        RESUMED_BYTES / 2,
+        `Number(document.querySelector('progress[aria-label="Received"]')?.value) >= ${RESUMED_BYTES / 2}`,
+        undefined,
         { polling: 10, timeout: 180_000 },
       );
       // The sender frozen while the relay restarts, so the drop lands at half way (not after the end on

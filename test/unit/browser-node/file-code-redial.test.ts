@@ -38,7 +38,10 @@ test(`the sender never back: given up after ${MAX_REDIALS} dials, saying the las
   const r = await run(offline);
   assert.equal(r.dials, MAX_REDIALS, 'the count bounds it');
   assert.equal(r.error?.code, 'TRANSFER_FAILED');
-  assert.match(r.error?.message ?? '', /^lost office 30 times: given up \(last: office is not on the relay\)$/);
+  assert.match(
+    r.error?.message ?? '',
+    /^lost office 30 times: given up \(last: office is not on the relay\)$/,
+  );
   assert.equal(r.notes.length, MAX_REDIALS, 'each failed try was told');
 });
 
@@ -54,7 +57,9 @@ test('dials that each take long: given up once the outage lasted REDIAL_FOR_MS',
 
 test('the sender refused this node (its offer ended): no dial after that one', async () => {
   const r = await run(() =>
-    Promise.reject(new BrowserNodeError('HANDSHAKE_FAILED', 'the circuit closed: not let in', 'NOT_APPROVED')),
+    Promise.reject(
+      new BrowserNodeError('HANDSHAKE_FAILED', 'the circuit closed: not let in', 'NOT_APPROVED'),
+    ),
   );
   assert.equal(r.dials, 1, 'one dial');
   assert.match(r.error?.message ?? '', /^office no longer takes this receiver: the circuit closed/);

@@ -68,7 +68,12 @@ class Link implements FrameLink {
   /** `file`'s bytes from `from` to `to` as DATA frames of 100,000 bytes. */
   data(file: Uint8Array, from: number, to: number): void {
     for (let at = from; at < to; at += 100_000)
-      this.frame({ type: 'data', index: 0, offset: at, bytes: file.subarray(at, Math.min(to, at + 100_000)) });
+      this.frame({
+        type: 'data',
+        index: 0,
+        offset: at,
+        bytes: file.subarray(at, Math.min(to, at + 100_000)),
+      });
   }
   /** The link dies (the relay restarted). */
   drop(reason: string): void {
@@ -154,7 +159,10 @@ test('a link dropped half way: the next stream is answered with what arrived, an
   const read = readAll(h.files[0]!.stream);
   first.drop('the relay restarted');
   assert.equal(h.failed, undefined, `a dropped link fails nothing: ${h.failed?.message}`);
-  assert.ok(h.heard.includes('interrupted: the relay restarted'), `the page heard the drop: ${h.heard.join('; ')}`);
+  assert.ok(
+    h.heard.includes('interrupted: the relay restarted'),
+    `the page heard the drop: ${h.heard.join('; ')}`,
+  );
   const second = h.link();
   assert.deepEqual(second.wanted(), [[0, 300_000]], 'the WANT says the bytes that arrived');
   assert.ok(h.heard.at(-1) === 'resumed', `carried on: ${h.heard.join('; ')}`);
@@ -203,7 +211,11 @@ test('a link dropped after every file was verified: the sender that offers again
   assert.equal(h.receiver.open, true, 'still waiting for the sender to hear it');
   const second = h.link();
   const again = second.got.find((f) => f.type === 'complete');
-  assert.deepEqual(again, first.got.find((f) => f.type === 'complete'), 'the same COMPLETE');
+  assert.deepEqual(
+    again,
+    first.got.find((f) => f.type === 'complete'),
+    'the same COMPLETE',
+  );
   assert.equal(second.wanted(), undefined, 'nothing is wanted');
   assert.ok(second.finSeen, 'the page ended its side');
   assert.equal(h.failed, undefined, 'nothing failed');
@@ -235,7 +247,12 @@ test('a sender that offers other files on the stream that was to carry the trans
   const second = new Link();
   new BrowserMux(second, () => (stream) => h.receiver.resume(stream, 3));
   second.open();
-  second.frame({ type: 'offer', id: ID, entries: [{ ...fileEntry(file, true), path: 'other.bin' }], more: false });
+  second.frame({
+    type: 'offer',
+    id: ID,
+    entries: [{ ...fileEntry(file, true), path: 'other.bin' }],
+    more: false,
+  });
   assert.match(h.failed?.message ?? '', /the offer carried on is not the one received/);
   assert.equal(second.wanted(), undefined, 'nothing is wanted of it');
 });
