@@ -380,6 +380,7 @@ test(
         );
         await endsDone(o);
         const sent = (await offerNow(o.id))?.progress?.bytesSent ?? 0;
+        console.log(`# ${RESUMED_BYTES} bytes: ${atDrop} taken by the download at the drop, ${sent} sent`);
         // Sending it all again would put at least what had arrived plus the whole file on the wire.
         assert.ok(
           sent < RESUMED_BYTES + atDrop,
