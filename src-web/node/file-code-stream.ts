@@ -1,5 +1,5 @@
 /**
- * The receiving end of a `files` stream in the page (docs/protocol.md "files service", ADR 0124):
+ * The receiving end of a code's transfer in the page (docs/protocol.md "files service", ADR 0124):
  * the frames, their limits and the tree hash are the agent's (protocol/file-frames.ts,
  * file-tree-hash.ts); what is the page's own is where the bytes go. Nothing is staged: each file's
  * bytes are handed on as a ReadableStream, in the order the sender sends them, and the device is
@@ -7,7 +7,11 @@
  * at most the stream's window whatever the file's size. Each file's SHA-256 is computed as it passes;
  * its last bytes are held back until the hash matched (the offer's, or the DIGEST after them), so a
  * file whose hash does not match errors its stream — the download fails — instead of completing.
- * There is no resume here: a stream that breaks ends the receiving (ADR 0124 §The page).
+ *
+ * A `files` stream that breaks before the transfer is whole does not end it: the receiver waits
+ * (`interrupted`) for the sender's next stream (`resume`, after the page dialed it again), checks that
+ * its OFFER is the same transfer, and answers its WANT with what arrived — verified files whole, the
+ * file under way up to its last byte here — so the downloads already running carry on from there.
  */
 import {
   decodeFileFrame,
@@ -22,18 +26,20 @@ import {
 } from '../../src-main/protocol/file-frames-wire.js';
 import { treeHashInput } from '../../src-main/protocol/file-tree-hash.js';
 import { BrowserNodeError, concat, randomBytes, toHex, u32, view } from './bytes.js';
+import { Passing, pathProblem, type OfferedFile } from './file-code-passing.js';
 import type { MuxStream } from './mux.js';
-import { bs, sha256, subtle } from './primitives.js';
+import { bs, subtle } from './primitives.js';
+
+export type { OfferedFile };
 
 /**
  * The receive window a files stream gets in the page, in bytes (8 MiB): enough to keep a relayed
- * link busy, and all the file bytes the page holds at once.
+ * link busy, and all the file bytes the page holds at once (twice that for a moment after a dropped
+ * link: what the old stream brought and the reader has not taken yet, and the new stream's window).
  */
 export const PAGE_FILES_WINDOW = 8 * 1024 * 1024;
 /** SHA-256 of nothing: what an empty file's offered hash must be. */
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
-
-export type OfferedFile = Extract<OfferEntry, { kind: 'file' }>;
 
 /** One file's bytes as they arrive, verified before the stream ends. */
 export interface ArrivingFile {
@@ -49,92 +55,41 @@ export interface FilesStreamEvents {
   file(file: ArrivingFile): void;
   /** Bytes of files taken by their readers so far. */
   progress(bytes: number): void;
+  /** The sender's stream broke before the transfer was whole (why): waiting for its next one. */
+  interrupted(why: string): void;
+  /** The sender's next stream offered the same transfer again: it carries on from what arrived. */
+  resumed(): void;
   /** Every file verified, the sender told (COMPLETE). */
   done(): void;
   failed(error: BrowserNodeError): void;
 }
 
 const protocol = (message: string) => new BrowserNodeError('PROTOCOL', message);
+const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
 /**
- * Why an offered path cannot name a download or a zip entry, or undefined: the agent's rule
- * (files/file-names.ts pathProblem) on the path as text, and no backslash, which a zip tool on
- * Windows reads as a separator.
+ * Where the transfer is: its first OFFER being read, offered (waiting for `take`), its bytes passing,
+ * COMPLETE sent (`complete` holds it, to answer a sender that did not read it and offers again), over.
  */
-function pathProblem(path: string): string | undefined {
-  if (path.startsWith('/')) return 'is an absolute path';
-  if (path.includes('\0') || path.includes('\\')) return 'has a NUL or a backslash';
-  for (const c of path.split('/')) {
-    if (c.length === 0) return 'has an empty component (// or a trailing /)';
-    if (c === '.' || c === '..') return `has a '${c}' component`;
-  }
-  return undefined;
-}
-
-/** A file whose bytes are passing: its hash so far, its reader's queue, the chunk held back. */
-class Passing {
-  readonly hash = sha256.create();
-  arrived = 0;
-  /** Chunks waiting for the reader, each with the stream bytes it stands for (to credit). */
-  readonly queue: Array<{ bytes: Uint8Array; wire: number }> = [];
-  wake: (() => void) | undefined;
-  /** The stream's end: undefined while bytes may come; an error, or 'verified'. */
-  end: Error | 'verified' | undefined;
-  /** Whole: its last bytes, held back until its hash matched. */
-  last: Uint8Array | undefined;
-  /** The SHA-256 of what arrived, once whole, for a file offered without one (its DIGEST comes next). */
-  arrivedSha: string | undefined;
-  readonly stream: ReadableStream<Uint8Array>;
-
-  constructor(
-    readonly index: number,
-    readonly entry: OfferedFile,
-    taken: (bytes: number, wire: number) => void,
-  ) {
-    this.stream = new ReadableStream<Uint8Array>(
-      {
-        pull: async (controller) => {
-          while (this.queue.length === 0 && this.end === undefined)
-            await new Promise<void>((resolve) => (this.wake = resolve));
-          const next = this.queue.shift();
-          if (next) {
-            controller.enqueue(next.bytes);
-            taken(next.bytes.length, next.wire);
-          } else if (this.end === 'verified') controller.close();
-          else controller.error(this.end);
-        },
-      },
-      { highWaterMark: 0 },
-    );
-  }
-
-  push(bytes: Uint8Array, wire: number): void {
-    this.queue.push({ bytes, wire });
-    this.wakeUp();
-  }
-
-  finish(end: Error | 'verified'): void {
-    this.end = end;
-    this.wakeUp();
-  }
-
-  private wakeUp(): void {
-    const w = this.wake;
-    this.wake = undefined;
-    w?.();
-  }
-}
+type Phase = 'offer' | 'offered' | 'data' | 'complete' | 'over';
 
 /**
- * Reads one `files` stream the sender opened, version `version`: the offer first (`offered`), then,
+ * Reads the `files` streams the sender opens for one transfer: the offer first (`offered`), then,
  * once `take()` is called, the files' bytes (`file`, one after another), until every file is verified
- * (`done`) or something failed (`failed`).
+ * (`done`) or something failed (`failed`); a stream that breaks in between is carried on by the next
+ * one (`resume`).
  */
 export class FilesStreamReceiver {
   private entries: OfferEntry[] = [];
   private offerBytes = 0;
-  private phase: 'offer' | 'offered' | 'data' | 'over' = 'offer';
+  private phase: Phase = 'offer';
   private transfer = '';
+  /** The sender's stream now; undefined while the link is down. */
+  private stream: MuxStream | undefined;
+  private version: FilesVersion;
+  /** A resumed stream's OFFER parts, until its last one matched the transfer's. */
+  private reoffer: OfferEntry[] | undefined;
+  private reofferId = '';
   private buffered: Uint8Array[] = [];
   private bufferedBytes = 0;
   private current: Passing | undefined;
@@ -142,24 +97,23 @@ export class FilesStreamReceiver {
   private verified = 0;
   private fileCount = 0;
   private bytesTaken = 0;
-  /** Resolves once the stream is over both ways (after `done`: the sender read the COMPLETE). */
-  readonly settled: Promise<void>;
+  private complete: Extract<FileFrame, { type: 'complete' }> | undefined;
+  /** Why the last stream broke, for the error when the sender cannot be reached again. */
+  private lastBreak = '';
+  private settle!: () => void;
+  /**
+   * Resolves once the transfer is over: done and the sender ended its side of the stream that carried
+   * the COMPLETE (so it read it), or failed, or given up.
+   */
+  readonly settled = new Promise<void>((resolve) => (this.settle = resolve));
 
   constructor(
-    private readonly stream: MuxStream,
-    private readonly version: FilesVersion,
+    stream: MuxStream,
+    version: FilesVersion,
     private readonly events: FilesStreamEvents,
   ) {
-    stream.onDataHeld((bytes) => this.onBytes(bytes), PAGE_FILES_WINDOW);
-    this.settled = new Promise((resolve) =>
-      stream.onEnd((error) => {
-        if (this.phase !== 'over')
-          this.fail(
-            error ?? new BrowserNodeError('LINK_CLOSED', 'the sender ended the transfer before it was whole'),
-          );
-        resolve();
-      }),
-    );
+    this.version = version;
+    this.attach(stream);
   }
 
   /** The transfer's ID the sender gave. */
@@ -167,11 +121,16 @@ export class FilesStreamReceiver {
     return this.transfer;
   }
 
+  /** Whether the transfer still needs the sender: not over, and not done with the sender told. */
+  get open(): boolean {
+    return this.phase !== 'over';
+  }
+
   /** Asks for every file (WANT, nothing held): the bytes start. */
   take(): void {
     if (this.phase !== 'offered') return;
     this.phase = 'data';
-    this.send({ type: 'want', have: [] });
+    if (!this.reoffer) this.send({ type: 'want', have: [] });
     // Empty files are whole already: checked, handed on and verified at once.
     const empty: number[] = [];
     for (const [i, e] of this.entries.entries()) {
@@ -189,6 +148,19 @@ export class FilesStreamReceiver {
     if (empty.length > 0) this.verifiedNow(empty);
   }
 
+  /**
+   * The sender's next `files` stream, after the last one broke (a dropped link): read like the first,
+   * its OFFER must be this transfer's, and its WANT says what arrived.
+   */
+  resume(stream: MuxStream, version: FilesVersion): void {
+    if (this.phase === 'over') return stream.reset('this transfer is over');
+    const old = this.stream;
+    this.stream = undefined;
+    old?.reset('the sender opened the transfer again');
+    this.version = version;
+    this.attach(stream);
+  }
+
   /** Gives up: the sender is told why (CANCEL), and every file not whole fails. */
   cancel(reason: string): void {
     if (this.phase === 'over') return;
@@ -196,18 +168,74 @@ export class FilesStreamReceiver {
     this.fail(new BrowserNodeError('CANCELLED', reason));
   }
 
+  /**
+   * The sender cannot be reached again (`error` says why): the transfer fails saying what arrived, or,
+   * when every file was verified already, is over as it is.
+   */
+  giveUp(error: BrowserNodeError): void {
+    if (this.phase === 'complete') {
+      this.phase = 'over';
+      return this.settle();
+    }
+    const broke = this.lastBreak ? ` (the transfer stopped: ${this.lastBreak})` : '';
+    this.fail(new BrowserNodeError(error.code, `${error.message}${broke}; ${this.arrivedLine()}`));
+  }
+
+  /** What arrived, in words: the files verified and the bytes here. */
+  arrivedLine(): string {
+    const bytes = [...this.digests.keys()].reduce((n, i) => n + sizeOf(this.entries[i]), 0);
+    const here = bytes + (this.current?.arrived ?? 0);
+    const total = this.entries.reduce((n, e) => n + sizeOf(e), 0);
+    return `${this.verified} of ${this.fileCount} files verified, ${mib(here)} of ${mib(total)} arrived`;
+  }
+
+  private attach(stream: MuxStream): void {
+    this.stream = stream;
+    this.buffered = [];
+    this.bufferedBytes = 0;
+    // A stream after the first offers the transfer again before anything else.
+    this.reoffer = this.phase === 'offer' ? undefined : [];
+    this.reofferId = '';
+    if (this.phase === 'offer') {
+      this.entries = [];
+      this.offerBytes = 0;
+    }
+    stream.onDataHeld((bytes) => this.onBytes(stream, bytes), PAGE_FILES_WINDOW);
+    stream.onEnd((error) => this.onEnd(stream, error));
+  }
+
+  private onEnd(stream: MuxStream, error: BrowserNodeError | undefined): void {
+    if (stream !== this.stream) return;
+    this.stream = undefined;
+    if (this.phase === 'over') return;
+    if (this.phase === 'complete' && !error) {
+      this.phase = 'over';
+      return this.settle();
+    }
+    if (!error && this.phase !== 'complete')
+      return this.fail(
+        new BrowserNodeError('LINK_CLOSED', 'the sender ended the transfer before it was whole'),
+      );
+    // A stream that broke: the sender carries the transfer on over the next link (or the COMPLETE it
+    // may not have read is sent again then).
+    this.lastBreak = error?.message ?? 'the stream closed';
+    if (this.phase !== 'complete') this.events.interrupted(this.lastBreak);
+  }
+
   private send(frame: Exclude<FileFrame, { type: 'data' }>): void {
+    const stream = this.stream;
+    if (!stream || stream.done) return;
     const payload = encodeFileControlFrame(frame, this.version);
-    this.stream.write(concat(u32(payload.length), payload));
+    stream.write(concat(u32(payload.length), payload));
   }
 
   /** Length-prefixed frames out of the stream's bytes. */
-  private onBytes(bytes: Uint8Array): void {
-    if (this.phase === 'over') return;
+  private onBytes(stream: MuxStream, bytes: Uint8Array): void {
+    if (this.phase === 'over' || stream !== this.stream) return;
     this.buffered.push(bytes.slice());
     this.bufferedBytes += bytes.length;
     try {
-      while (this.bufferedBytes >= 4) {
+      while (this.bufferedBytes >= 4 && stream === this.stream) {
         const head = this.buffered[0]!.length >= 4 ? this.buffered[0]! : concat(...this.buffered);
         const length = view(head).getUint32(0);
         if (length > MAX_FILE_FRAME_BYTES)
@@ -217,17 +245,18 @@ export class FilesStreamReceiver {
         const rest = all.subarray(4 + length);
         this.buffered = rest.length > 0 ? [rest] : [];
         this.bufferedBytes = rest.length;
-        this.onFrame(decodeFileFrame(all.subarray(4, 4 + length)), 4 + length);
+        this.onFrame(stream, decodeFileFrame(all.subarray(4, 4 + length)), 4 + length);
       }
     } catch (err) {
       this.fail(err instanceof BrowserNodeError ? err : protocol((err as Error).message));
     }
   }
 
-  private onFrame(f: FileFrame, wire: number): void {
-    if (f.type === 'data') return this.onData(f.index, f.offset, f.bytes, wire);
+  private onFrame(stream: MuxStream, f: FileFrame, wire: number): void {
+    if (f.type === 'data') return this.onData(stream, f.index, f.offset, f.bytes, wire);
     // A control frame is read now: its bytes are consumed.
-    this.stream.consumed(wire);
+    stream.consumed(wire);
+    if (f.type === 'offer' && this.reoffer) return this.onReoffer(f);
     if (f.type === 'offer' && this.phase === 'offer') return this.onOffer(f);
     if (f.type === 'digest' && this.phase === 'data') return this.onDigest(f.index, f.sha256);
     if (f.type === 'cancel')
@@ -252,42 +281,84 @@ export class FilesStreamReceiver {
     this.events.offered(this.entries);
   }
 
-  private onData(index: number, offset: number, bytes: Uint8Array, wire: number): void {
-    if (this.phase !== 'data') throw protocol('DATA before the WANT');
+  /** A resumed stream's OFFER: the same transfer, entry for entry, then what arrived is answered. */
+  private onReoffer(f: Extract<FileFrame, { type: 'offer' }>): void {
+    const parts = this.reoffer!;
+    if (f.id !== this.transfer || (this.reofferId !== '' && f.id !== this.reofferId))
+      throw protocol('the sender offered another transfer on the stream that was to carry this one on');
+    this.reofferId = f.id;
+    if (parts.length + f.entries.length > this.entries.length)
+      throw protocol('the offer carried on is longer than the one received');
+    parts.push(...f.entries);
+    if (f.more) return;
+    if (JSON.stringify(parts) !== JSON.stringify(this.entries))
+      throw protocol('the offer carried on is not the one received: its files changed');
+    this.reoffer = undefined;
+    if (this.phase === 'complete') {
+      // Every file was verified here and the sender had not read the COMPLETE: it is sent again.
+      this.send(this.complete!);
+      this.stream?.end();
+      return;
+    }
+    if (this.phase === 'data') this.send({ type: 'want', have: this.have() });
+    this.events.resumed();
+  }
+
+  /**
+   * What this side holds, as the WANT of a resumed stream says it: each verified file whole, and the
+   * file under way up to the byte it reached (short of its last byte when its DIGEST did not come).
+   */
+  private have(): Array<[number, number]> {
+    const have: Array<[number, number]> = [...this.digests.keys()].map((i) => [i, sizeOf(this.entries[i])]);
+    const cur = this.current;
+    if (cur) {
+      cur.forgetLastByte();
+      if (cur.arrived > 0) have.push([cur.index, cur.arrived]);
+    }
+    return have;
+  }
+
+  private onData(stream: MuxStream, index: number, offset: number, bytes: Uint8Array, wire: number): void {
+    if (this.phase !== 'data' || this.reoffer) throw protocol('DATA before the WANT');
     const e = this.entries[index];
     if (e?.kind !== 'file') throw protocol(`DATA for entry ${index}, which is no file`);
     let cur = this.current;
     if (cur && cur.index !== index) throw protocol(`DATA for ${index} before ${cur.index} was whole`);
     if (!cur) {
       if (this.digests.has(index)) throw protocol(`DATA for ${index}, verified already`);
-      cur = new Passing(index, e, (n, w) => this.taken(n, w));
+      cur = new Passing(index, e, (n) => this.taken(n));
       this.current = cur;
       this.events.file({ index, entry: e, stream: cur.stream });
     }
     if (cur.last) throw protocol(`DATA for ${index} after its last byte`);
     if (offset !== cur.arrived) throw protocol(`DATA for ${index} at ${offset}, expected ${cur.arrived}`);
     if (cur.arrived + bytes.length > e.size) throw protocol(`DATA past the end of ${index}`);
-    cur.hash.update(bytes);
-    cur.arrived += bytes.length;
-    // The frame's header and prefix are consumed now; its file bytes when the reader takes them.
-    this.stream.consumed(wire - bytes.length);
-    if (cur.arrived < e.size) return cur.push(bytes, bytes.length);
+    // The frame's header and prefix are consumed now; its file bytes when the reader takes them, on
+    // the stream that brought them (a stream that broke since is owed nothing).
+    stream.consumed(wire - bytes.length);
+    const credit = () => {
+      if (stream === this.stream && !stream.done) stream.consumed(bytes.length);
+    };
+    if (cur.arrived + bytes.length < e.size) return cur.add(bytes, credit);
     // Its last bytes: held back until the hash matched.
-    cur.last = bytes;
-    const digest = toHex(cur.hash.digest());
+    const digest = cur.addLast(bytes, e.sha256 !== undefined);
     if (e.sha256 === undefined) cur.arrivedSha = digest;
-    else this.check(cur, digest, e.sha256);
+    else this.check(cur, digest, e.sha256, credit);
   }
 
   private onDigest(index: number, sha: string): void {
     const cur = this.current;
     if (cur?.index !== index || cur.arrivedSha === undefined)
       throw protocol(`DIGEST for ${index}, which is not a file whose bytes all arrived`);
-    this.check(cur, cur.arrivedSha, sha);
+    const stream = this.stream;
+    const last = cur.last?.length ?? 0;
+    this.check(cur, cur.arrivedSha, sha, () => {
+      if (stream && stream === this.stream && !stream.done) stream.consumed(last);
+    });
   }
 
   /** The held-back bytes go to the reader and the file is verified, or it fails. */
-  private check(cur: Passing, arrived: string, expected: string): void {
+  private check(cur: Passing, arrived: string, expected: string, credit: () => void): void {
     const last = cur.last ?? new Uint8Array(0);
     this.current = undefined;
     if (arrived !== expected) {
@@ -297,7 +368,7 @@ export class FilesStreamReceiver {
       throw new BrowserNodeError('TRANSFER_FAILED', why);
     }
     this.digests.set(cur.index, expected);
-    cur.push(last, last.length);
+    cur.push(last, credit);
     cur.finish('verified');
     this.verifiedNow([cur.index]);
   }
@@ -307,35 +378,44 @@ export class FilesStreamReceiver {
     for (let at = 0; at < indices.length; at += MAX_INDICES_PER_FRAME)
       this.send({ type: 'verified', indices: indices.slice(at, at + MAX_INDICES_PER_FRAME) });
     if (this.verified < this.fileCount) return;
-    this.phase = 'over';
-    this.complete().catch((err: unknown) =>
+    this.phase = 'complete';
+    this.finish().catch((err: unknown) =>
       this.events.failed(protocol(`the tree hash could not be made: ${(err as Error).message}`)),
     );
   }
 
   /** Every file verified: COMPLETE with the tree hash the sender checks against its own. */
-  private async complete(): Promise<void> {
+  private async finish(): Promise<void> {
     const input = treeHashInput(this.entries, this.digests);
     const hash = toHex(new Uint8Array(await subtle().digest('SHA-256', bs(input))));
-    const received = `page-${toHex(randomBytes(6))}`;
-    this.send({ type: 'complete', treeHash: hash, received });
+    this.complete = { type: 'complete', treeHash: hash, received: `page-${toHex(randomBytes(6))}` };
+    this.send(this.complete);
     // This side is done; the sender ends its side once it read the COMPLETE.
-    this.stream.end();
+    this.stream?.end();
     this.events.done();
   }
 
-  private taken(bytes: number, wire: number): void {
-    this.stream.consumed(wire);
+  private taken(bytes: number): void {
     this.bytesTaken += bytes;
     this.events.progress(this.bytesTaken);
   }
 
   private fail(error: BrowserNodeError): void {
-    if (this.phase === 'over' && this.verified >= this.fileCount && this.fileCount > 0) return;
+    if (this.phase === 'over') return;
+    if (this.phase === 'complete') {
+      // Every file was verified and handed on: what fails now is only the sender's hearing of it.
+      this.phase = 'over';
+      this.stream?.reset(error.message.slice(0, 200));
+      return this.settle();
+    }
     this.phase = 'over';
     this.current?.finish(error);
     this.current = undefined;
-    this.stream.reset(error.message.slice(0, 200));
+    this.stream?.reset(error.message.slice(0, 200));
     this.events.failed(error);
+    this.settle();
   }
 }
+
+/** An entry's size: a file's bytes, nothing for a folder or a link. */
+const sizeOf = (e: OfferEntry | undefined): number => (e?.kind === 'file' ? e.size : 0);

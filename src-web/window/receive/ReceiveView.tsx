@@ -2,7 +2,8 @@
  * The page's **Receive code** (ADR 0124 §The page): a code or a sender's link, **Receive**, then who
  * sent (name and fingerprint, to compare with the sender's screen) and what (names and sizes), and
  * **Save** (one file) or **Save all** (a zip): downloads streamed to disk as the files arrive, each
- * file's SHA-256 checked before its download completes.
+ * file's SHA-256 checked before its download completes. A link that drops on the way says so while the
+ * page dials the sender again; the downloads carry on from where they stopped.
  */
 import { useRef, useState } from 'react';
 import { ActionButton } from '../../../src-renderer/components/ActionButton.js';
@@ -20,8 +21,14 @@ const LISTED = 50;
 type Phase =
   | { at: 'code' }
   | { at: 'meeting' }
-  | { at: 'offered'; receiver: PageCodeReceiver; entries?: OfferEntry[] }
-  | { at: 'saving'; receiver: PageCodeReceiver; entries: OfferEntry[]; bytes: number }
+  | { at: 'offered'; receiver: PageCodeReceiver; entries?: OfferEntry[]; reconnecting?: boolean }
+  | {
+      at: 'saving';
+      receiver: PageCodeReceiver;
+      entries: OfferEntry[];
+      bytes: number;
+      reconnecting?: boolean;
+    }
   | { at: 'saved'; receiver: PageCodeReceiver; entries: OfferEntry[] };
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -45,15 +52,21 @@ export function ReceiveView({ options, initialCode }: { options: CodeReceiverOpt
     }
     setPhase({ at: 'offered', receiver });
     const arrivals = new Arrivals();
+    const reconnecting = (now: boolean) =>
+      setPhase((p) => (p.at === 'offered' || p.at === 'saving' ? { ...p, reconnecting: now } : p));
+    const resumed = () => reconnecting(false);
     receiver
       .connect({
         offered: (entries) => setPhase({ at: 'offered', receiver, entries: [...entries] }),
         file: (f) => arrivals.push(f),
         progress: (bytes) => setPhase((p) => (p.at === 'saving' ? { ...p, bytes } : p)),
+        interrupted: () => reconnecting(true),
+        resumed,
         done: () => arrivals.end(),
         failed: (err) => {
           arrivals.fail(err);
           setError(err.message);
+          resumed();
         },
       })
       .then((stream) => (files.current = { stream, arrivals }))
@@ -64,7 +77,13 @@ export function ReceiveView({ options, initialCode }: { options: CodeReceiverOpt
     const f = files.current;
     if (!f) return;
     setError(null);
-    setPhase({ at: 'saving', receiver, entries, bytes: 0 });
+    setPhase((p) => ({
+      at: 'saving',
+      receiver,
+      entries,
+      bytes: 0,
+      reconnecting: p.at === 'offered' && p.reconnecting === true,
+    }));
     f.stream.take();
     saveFiles(entries, f.arrivals, receiver.sender.offer.names).then(
       () => {
@@ -164,6 +183,11 @@ function Offer({
         <p role="status">
           <progress max={total} value={phase.bytes} aria-label="Received" /> {formatBytes(phase.bytes)} of{' '}
           {formatBytes(total)}
+        </p>
+      ) : null}
+      {(phase.at === 'offered' || phase.at === 'saving') && phase.reconnecting ? (
+        <p role="status" className="receive-reconnecting">
+          <span aria-hidden="true">⟳ </span>Connection lost — reconnecting…
         </p>
       ) : null}
       {phase.at === 'saved' ? <p role="status">Saved: every file verified.</p> : null}
