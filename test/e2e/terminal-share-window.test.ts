@@ -1,8 +1,8 @@
 /**
  * Shared terminals in the window (issue 85, docs/adr/0123-shared-terminals.md), acted through
  * accessible names as a user would: A's window shares its terminal on B with C (Share…, read-only by
- * default); C's window is offered it live and joins; C sees A's screen, and what C types reaches
- * nothing while it only watches; A lets C type from the viewers list, and C's command runs on B; A
+ * default); C's window is offered it live and joins; C sees A's screen, and its bar says who else is
+ * there (nobody but the sharer); what C types reaches nothing while it only watches; A lets C type from the viewers list, and C's command runs on B; A
  * revokes C, and C's tab says the share ended; A stops sharing. Real agents: C is A's peer, not B's,
  * and reaches B through the relay only.
  */
@@ -128,6 +128,8 @@ test(
     await waitForScreen(C.page, /before-21/, 30_000);
     const bar = C.page.getByRole('status').filter({ hasText: 'Shared by a' });
     await waitForText(bar, /Read-only/);
+    // C's bar says who else is there (asked where the shell runs every 2 s): nobody but the sharer.
+    await waitForText(bar, /Nobody else is watching\./, 15_000);
     // A's list says C has it open now (the list asks where the shell runs every 2 s).
     await waitForText(viewers, /watching only, here now/, 15_000);
     await A.page.locator('.terminal-pane .xterm').click();
