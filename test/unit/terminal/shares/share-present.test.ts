@@ -142,7 +142,11 @@ test('a node the share does not name is refused with a line, peer or not', async
   const opener = await open(A, TERMINAL_PRESENT_SERVICE, { share: share.id }, ['terminal']);
   assert.equal(JSON.parse(opener.line ?? '').ok, false, 'the sharer asks with terminal.viewers, not this');
   const bad = await open(C, TERMINAL_PRESENT_SERVICE, { share: 'nope' });
-  assert.match(JSON.parse(bad.line ?? '').message, /^bad request/, 'a bad request is said so');
+  assert.match(
+    (JSON.parse(bad.line ?? '') as { message: string }).message,
+    /^bad request/,
+    'a bad request is said so',
+  );
 });
 
 test('a viewer may open the view and who is there, and is refused every op of terminal-share', async () => {
