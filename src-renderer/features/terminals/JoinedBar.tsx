@@ -1,6 +1,7 @@
 import { useEffect } from 'react';
 import { useService, useStore } from '../../api/hooks.js';
-import { presentText, usePresent } from './joined-present.js';
+import { usePresent } from './joined-present.js';
+import { presentText } from './present-text.js';
 import { SHARES } from './shares-store.js';
 import type { TerminalTab } from './terminal-tab.js';
 

@@ -41,14 +41,3 @@ export function usePresent(share: string, off: boolean): PresentViewer[] | undef
   }, [client, share, off]);
   return viewers;
 }
-
-/** "Also here: d (typing), e." and those in the share not here now, this node left out. */
-export function presentText(viewers: readonly PresentViewer[]): string {
-  const others = viewers.filter((v) => !v.you);
-  const named = (v: PresentViewer) =>
-    `${v.name}${v.device !== v.name ? ` on ${v.device}` : ''}${v.write ? ' (typing)' : ''}`;
-  const here = others.filter((v) => v.watching).map(named);
-  const away = others.filter((v) => !v.watching).map(named);
-  const said = here.length === 0 ? 'Nobody else is watching.' : `Also here: ${here.join(', ')}.`;
-  return away.length === 0 ? said : `${said} Invited, not here now: ${away.join(', ')}.`;
-}
