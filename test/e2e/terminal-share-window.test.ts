@@ -1,8 +1,8 @@
 /**
  * Shared terminals in the window (issue 85, docs/adr/0123-shared-terminals.md), acted through
  * accessible names as a user would: A's window shares its terminal on B with C (Share…, read-only by
- * default); C's window is offered it live and joins; C sees A's screen, and what C types reaches
- * nothing while it only watches; A lets C type from the viewers list, and C's command runs on B; A
+ * default); C's window is offered it live and joins; C sees A's screen, and its bar says who else is
+ * there (nobody but the sharer); what C types reaches nothing while it only watches; A lets C type from the viewers list, and C's command runs on B; A
  * revokes C, and C's tab says the share ended; A stops sharing. Real agents: C is A's peer, not B's,
  * and reaches B through the relay only.
  */
@@ -29,6 +29,7 @@ import {
 } from '../helpers/browser.js';
 import {
   agentCall,
+  cliJson,
   nodeId,
   peerOf,
   startAgent,
@@ -44,6 +45,7 @@ if (skip) console.log(`# ${skip}`);
 let browser: Browser | undefined;
 let A: UiPage;
 let C: UiPage;
+let homeC: string;
 
 /** `home` knows the node at `other` as peer `name`. */
 async function addPeer(home: string, other: string, name: string): Promise<void> {
@@ -54,7 +56,8 @@ async function addPeer(home: string, other: string, name: string): Promise<void>
 before(async () => {
   if (skip) return;
   const relay = await startRelay();
-  const [homeA, homeB, homeC] = [tempHome('sw-a'), tempHome('sw-b'), tempHome('sw-c')];
+  const [homeA, homeB] = [tempHome('sw-a'), tempHome('sw-b')];
+  homeC = tempHome('sw-c');
   await Promise.all([
     startAgent(homeA, { name: 'a', relay: relay.url, listen: '127.0.0.1:0', ui: true }),
     startAgent(homeB, { name: 'b', relay: relay.url, listen: '127.0.0.1:0' }),
@@ -128,6 +131,27 @@ test(
     await waitForScreen(C.page, /before-21/, 30_000);
     const bar = C.page.getByRole('status').filter({ hasText: 'Shared by a' });
     await waitForText(bar, /Read-only/);
+    // C's bar says who else is there (asked where the shell runs every 2 s): nobody but the sharer.
+    await waitForText(bar, /Nobody else is watching\./, 15_000);
+    // The same from C's CLI, by the share's ID: the sharer named, C marked, no fingerprint.
+    const { offered } = await agentCall(homeC, 'terminal.sessions', {});
+    const present = await cliJson<{ sharerName: string; hostName: string; viewers: object[] }>([
+      'sessions',
+      'viewers',
+      offered[0]!.share,
+      '--home',
+      homeC,
+    ]);
+    assert.deepEqual(
+      present,
+      {
+        share: offered[0]!.share,
+        hostName: 'b',
+        sharerName: 'a',
+        viewers: [{ name: 'c', device: 'c', write: false, watching: true, you: true }],
+      },
+      "C's `sessions viewers SHARE` says who is there as B tells a viewer",
+    );
     // A's list says C has it open now (the list asks where the shell runs every 2 s).
     await waitForText(viewers, /watching only, here now/, 15_000);
     await A.page.locator('.terminal-pane .xterm').click();

@@ -1,7 +1,8 @@
 /**
  * `clawbridge sessions`: this node's terminals on its peers and their shares, and the terminals
  * peers shared with it (docs/adr/0123-shared-terminals.md). `sessions share ID --with NAME [--write]`
- * (or `--group G`: the group's other devices) shares one (again: switches that viewer between watching and typing), `sessions viewers ID`,
+ * (or `--group G`: the group's other devices) shares one (again: switches that viewer between watching and typing), `sessions viewers ID`
+ * (a terminal's ID, or a share's shared with this node: who else is there, as its viewers are told),
  * `sessions revoke ID VIEWER`, `sessions unshare ID`, and `sessions join SHARE` watches one here, in
  * this terminal, as `term` does.
  */
@@ -16,7 +17,7 @@ import { parseDuration } from '../../core/duration.js';
 import { ClawError } from '../../core/errors.js';
 import { escapeControlChars } from '../../core/terminal-text.js';
 import { controlSocketPath, resolveHome } from '../../home/home-dir.js';
-import type { ShareInfo } from '../shares/share-contract.js';
+import type { PresentViewer, ShareInfo } from '../shares/share-contract.js';
 import { runTerminal, windowSize } from './term-command.js';
 
 interface ShareOpts extends HomeOpts {
@@ -40,6 +41,19 @@ function viewersText(s: ShareInfo): string {
       v.write ? 'type' : 'watch',
       v.watching ? 'watching' : 'away',
       v.since,
+    ]),
+  );
+}
+
+/** Who is in a share, as a viewer is told: no fingerprints; this node marked. */
+function presentText(r: { viewers: PresentViewer[] }): string {
+  return table(
+    ['VIEWER', 'DEVICE', 'MAY', 'NOW'],
+    r.viewers.map((v) => [
+      `${escapeControlChars(v.name)}${v.you ? ' (you)' : ''}`,
+      escapeControlChars(v.device),
+      v.write ? 'type' : 'watch',
+      v.watching ? 'watching' : 'away',
     ]),
   );
 }
@@ -135,11 +149,24 @@ export function registerSessionsCommand(program: Command): void {
 
   sessions
     .command('viewers <id>')
-    .description("who is in a terminal's share, as the node where it runs says now")
+    .description(
+      "who is in a share, as the node where it runs says now: a terminal's ID (yours), or a share's shared with this node",
+    )
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
     .action(async (id: string, opts: HomeOpts, cmd: Command) => {
       const all = withGroupOpts(opts, cmd);
+      // A share offered here is a viewer's question (no fingerprints); else a terminal this node shared.
+      const { offered } = await call(all, 'terminal.sessions', {});
+      if (offered.some((o) => o.share === id)) {
+        const r = await call(all, 'terminal.present', { share: id });
+        if (all.json) return printJson(r);
+        printLine(
+          `shared by ${escapeControlChars(r.sharerName)}, running on ${escapeControlChars(r.hostName)}`,
+        );
+        printBlock(presentText(r));
+        return;
+      }
       const r = await call(all, 'terminal.viewers', { id });
       if (all.json) return printJson(r);
       printBlock(viewersText(r));

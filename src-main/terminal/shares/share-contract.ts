@@ -43,6 +43,11 @@ export const shareMethodParams = {
     z.object({ id: terminalId({ z }), viewer: z.string().min(1).max(200) }).strict(),
   /** Stops sharing terminal `id`: every viewer's stream ends at once. */
   'terminal.unshare': ({ z }: ParamsContext) => z.object({ id: terminalId({ z }) }).strict(),
+  /**
+   * Who is in share `share` (as `terminal.sessions` lists what was shared with this node), as the node
+   * where it runs says now: the viewer's side of `terminal.viewers`, without fingerprints.
+   */
+  'terminal.present': ({ z }: ParamsContext) => z.object({ share: shareId({ z }) }).strict(),
 } as const;
 
 export const shareStreamParams = {
@@ -68,6 +73,21 @@ export interface ShareViewer {
   since: string;
   /** Has the terminal open now. */
   watching: boolean;
+}
+
+/**
+ * A viewer of a share as another viewer sees it (`terminal.present`): the name the sharer gave it,
+ * its device, typing or watching, open now or not — no fingerprint.
+ */
+export interface PresentViewer {
+  name: string;
+  device: string;
+  /** May type now: typing (else watching). */
+  write: boolean;
+  /** Has the terminal open now. */
+  watching: boolean;
+  /** The node that asked. */
+  you?: true;
 }
 
 /** A share of a terminal this node opened, as the node where it runs answered last. */
@@ -107,6 +127,8 @@ export interface ShareMethodResults {
   'terminal.viewers': ShareInfo & { id: string };
   'terminal.revoke': ShareInfo & { id: string };
   'terminal.unshare': { id: string; share: string };
+  /** `hostName`: where the shell runs; `sharerName`: who shared it, as that node names it. */
+  'terminal.present': { share: string; hostName: string; sharerName: string; viewers: PresentViewer[] };
 }
 
 /** `terminal.offers`: the shares offered this node now, after one came, changed or ended. */

@@ -1,13 +1,14 @@
 /**
  * The viewer's side of shared terminals (docs/adr/0123-shared-terminals.md): the shares peers offered
  * this node (`terminal-offer`, kept in memory), the node where each one's shell runs let in as a guest
- * this node dials and allows nothing, and `terminal.join`, which opens the view stream there and
- * passes the terminal frames between it and the local viewer (`clawbridge sessions join`).
+ * this node dials and allows nothing, `terminal.join`, which opens the view stream there and
+ * passes the terminal frames between it and the local viewer (`clawbridge sessions join`), and
+ * `terminal.present`, which asks there who else is in the share.
  */
 import type { Duplex } from 'node:stream';
 import { describeZodError } from '../../core/zod-error.js';
 import { Emitter, type Disposer } from '../../core/emitter.js';
-import { ClawError, errorMessage, isClawError } from '../../core/errors.js';
+import { ClawError, errorMessage, isClawError, refusalOf } from '../../core/errors.js';
 import type { UpgradedStream } from '../../api/stream-upgrade.js';
 import type { ViewerChannel } from '../../api/viewer-channel.js';
 import type { DomainPeers } from '../../links/domain.js';
@@ -19,9 +20,19 @@ import {
   fitText,
   type TerminalFrame,
 } from '../../protocol/terminal-frames.js';
-import type { OfferInfo, ShareStreamResults } from './share-contract.js';
+import type { OfferInfo, ShareMethodResults, ShareStreamResults } from './share-contract.js';
 import { TERMINAL_VIEW_SERVICE, type ShareClock } from './share-registry.js';
-import { offerWire, saysShareOver, shareOver, TERMINAL_OFFER_SERVICE, type OfferWire } from './share-wire.js';
+import { readAnswer } from './share-sharer.js';
+import {
+  offerWire,
+  saysShareOver,
+  shareOver,
+  TERMINAL_OFFER_SERVICE,
+  TERMINAL_PRESENT_SERVICE,
+  presentAnswer,
+  type OfferWire,
+  type PresentAnswer,
+} from './share-wire.js';
 
 /** Most offers kept: a peer cannot make this node remember without bound. */
 const MAX_OFFERS = 256;
@@ -151,6 +162,42 @@ export class ShareOffers implements GuestSource {
       attach: (channel) => pass(stream, channel, () => this.drop(o), cut),
       cancel: () => stream.destroy(),
     };
+  }
+
+  /** `terminal.present`: who is in share `share`, as the node where it runs says now. */
+  async present(share: string): Promise<ShareMethodResults['terminal.present']> {
+    const o = this.offers.get(share);
+    if (!o)
+      throw new ClawError(
+        'BAD_ARGUMENT',
+        `no terminal shared with this node as '${share}'; sessions lists them`,
+      );
+    const host = o.host.name;
+    const entry = this.peers.peerEntry(o.host.fingerprint);
+    if (!entry)
+      throw new ClawError(
+        'PEER_OFFLINE',
+        `${host}, where the shared terminal runs, is not reachable yet; try again`,
+      );
+    const { stream } = await this.peers
+      .openStream(entry, TERMINAL_PRESENT_SERVICE, { share })
+      .catch((err: unknown) => {
+        if (refusalOf(err) !== 'UNKNOWN_SERVICE') throw err;
+        throw new ClawError(
+          'STREAM_REJECTED',
+          `${host} runs a release that does not tell viewers who else is there; it needs an update`,
+        );
+      });
+    stream.end();
+    const line = await readAnswer(stream);
+    let a: PresentAnswer;
+    try {
+      a = presentAnswer().parse(JSON.parse(line));
+    } catch {
+      throw new ClawError('PROTOCOL', `${host} answered who is there with something this node cannot read`);
+    }
+    if (!a.ok) throw new ClawError('STREAM_REJECTED', `${host}: ${a.message}`);
+    return { share, hostName: host, sharerName: a.sharerName, viewers: a.viewers };
   }
 
   /** Keeps `o`'s host let in while `stream`, a view of it, is open (see VIEW_LINGER_MS). */

@@ -1,7 +1,7 @@
 /**
  * The shares of the terminal sessions served here (docs/adr/0123-shared-terminals.md): each names one
  * session, the opener who shared it, and its viewers — each let in as a guest of this node for the
- * `terminal-view` service alone, watching or typing. Kept in memory: a share is a view of a live
+ * `terminal-view` service and `terminal-present` alone, watching or typing. Kept in memory: a share is a view of a live
  * session and ends with it, at its expiry, when its opener stops it, or with the agent. Each join,
  * switch and leave goes to `audit`, with who.
  */
@@ -9,9 +9,15 @@ import { randomBytes } from 'node:crypto';
 import { Emitter, type Disposer } from '../../core/emitter.js';
 import { ClawError } from '../../core/errors.js';
 import type { Guest, GuestSource } from '../../services/admission.js';
-import { shareOver, type ShareAuditEvent, type ShareViewerInfo } from './share-wire.js';
+import type { PresentViewer } from './share-contract.js';
+import {
+  shareOver,
+  TERMINAL_PRESENT_SERVICE,
+  type ShareAuditEvent,
+  type ShareViewerInfo,
+} from './share-wire.js';
 
-/** The one service a viewer may open here. */
+/** The service a viewer watches through (and `terminal-present`, who else is there, the only other). */
 export const TERMINAL_VIEW_SERVICE = 'terminal-view';
 
 /** Most viewers on one share: each costs a watcher's bounded backlog here. */
@@ -201,6 +207,25 @@ export class ShareRegistry implements GuestSource {
     }));
   }
 
+  /**
+   * Who is in share `id`, for `asker`, one of its viewers (else undefined): the sharer's name and each
+   * viewer's name, device, typing or not and open now or not, the asker marked — no fingerprint.
+   */
+  present(id: string, asker: string): { sharerName: string; viewers: PresentViewer[] } | undefined {
+    const share = this.shares.get(id);
+    if (!share?.viewers.has(asker)) return undefined;
+    return {
+      sharerName: share.opener.name,
+      viewers: [...share.viewers.values()].map((v) => ({
+        name: v.name,
+        device: v.device,
+        write: v.write,
+        watching: v.streams.size > 0,
+        ...(v.fingerprint === asker ? { you: true as const } : {}),
+      })),
+    };
+  }
+
   /** Takes `viewer` out of the share: its streams end now, and it is no guest here any more. */
   revoke(share: Share, viewer: string): boolean {
     const v = share.viewers.get(viewer);
@@ -245,7 +270,8 @@ export class ShareRegistry implements GuestSource {
           allow: [],
           because: [`a terminal ${s.opener.name} shared`],
           dial: false,
-          services: [TERMINAL_VIEW_SERVICE],
+          // Watching, and asking who else is there: both need a place in a share, nothing more.
+          services: [TERMINAL_VIEW_SERVICE, TERMINAL_PRESENT_SERVICE],
         });
       }
     }

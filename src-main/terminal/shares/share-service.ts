@@ -2,7 +2,8 @@
  * The node where a shared terminal's shell runs (docs/adr/0123-shared-terminals.md): the
  * `terminal-share` service its opener asks to share, list, revoke and stop (one JSON request in the
  * OPEN, one answer line back), and the `terminal-view` service a viewer watches through — admitted
- * only for a share that names it, behind a gate that lets its keys through only while it may type.
+ * only for a share that names it, behind a gate that lets its keys through only while it may type —
+ * and `terminal-present`, where such a viewer asks who else is in its share (one answer line back).
  */
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
@@ -14,8 +15,10 @@ import { ShareRegistry, TERMINAL_VIEW_SERVICE, type Share } from './share-regist
 import {
   shareOver,
   shareRequest,
+  TERMINAL_PRESENT_SERVICE,
   TERMINAL_SHARE_SERVICE,
   viewArgs,
+  type PresentAnswer,
   type ShareAnswer,
   type ShareAuditEvent,
 } from './share-wire.js';
@@ -66,7 +69,28 @@ export function serveShares(deps: ShareServiceDeps): ShareRegistry {
     admits: 'held',
     handle: (req, admission) => view(req, admission, shares, deps),
   });
+  deps.services.register(TERMINAL_PRESENT_SERVICE, {
+    // No word, as for the view: the share must name the asker (a viewer's guest entry allows this and
+    // the view alone; a peer not in the share is refused by the answer).
+    permission: null,
+    noun: 'shared terminals',
+    admits: 'held',
+    handle: (req, admission) => answerLine(admission.hold(), present(req, shares, deps.selfName())),
+  });
   return shares;
+}
+
+/** Who is in the share the asker names, if it is one of its viewers. */
+function present(req: ServiceRequest, shares: ShareRegistry, self: string): PresentAnswer {
+  const parsed = viewArgs().safeParse(req.args);
+  if (!parsed.success) return { ok: false, message: `bad request: ${describeZodError(parsed.error)}` };
+  const who = shares.present(parsed.data.share, req.peer.fingerprint);
+  if (!who)
+    return {
+      ok: false,
+      message: `${self} has no shared terminal '${parsed.data.share}' for this node (it ended, or it was never shared with it)`,
+    };
+  return { ok: true, ...who };
 }
 
 function answer(req: ServiceRequest, shares: ShareRegistry, deps: ShareServiceDeps): ShareAnswer {
@@ -117,7 +141,7 @@ function described(share: Share, shares: ShareRegistry): ShareAnswer {
   };
 }
 
-function answerLine(stream: Duplex, a: ShareAnswer): void {
+function answerLine(stream: Duplex, a: ShareAnswer | PresentAnswer): void {
   stream.on('error', () => undefined);
   stream.resume();
   stream.end(`${JSON.stringify(a)}\n`);

@@ -7,12 +7,15 @@
  */
 import { z } from 'zod';
 import { madeOnUse } from '../../core/made-on-use.js';
+import type { PresentViewer } from './share-contract.js';
 import { SESSION_ID } from '../../protocol/terminal-frames.js';
 
 /** The sharer's requests to the node where the shell runs. */
 export const TERMINAL_SHARE_SERVICE = 'terminal-share';
 /** The sharer's word to a viewer that a share waits for it. */
 export const TERMINAL_OFFER_SERVICE = 'terminal-offer';
+/** A viewer's question to the node where the shell runs: who is in the share (one answer line back). */
+export const TERMINAL_PRESENT_SERVICE = 'terminal-present';
 
 const fingerprint = () => z.string().regex(/^[0-9a-f]{64}$/);
 const name = () => z.string().min(1).max(200);
@@ -104,6 +107,36 @@ export function saysShareOver(message: string): boolean {
 }
 
 export const viewArgs = madeOnUse(() => z.object({ share: shareId() }).strict());
+
+/**
+ * The answer line to a viewer's `terminal-present` (its OPEN's arguments are `viewArgs`): the sharer's
+ * name and each viewer as the sharer named it, the asker marked `you` — no fingerprint, and nothing
+ * of other shares.
+ */
+export type PresentAnswer =
+  { ok: true; sharerName: string; viewers: PresentViewer[] } | { ok: false; message: string };
+
+/** What the viewer takes of that line: checked, as the host is only a guest it dials. */
+export const presentAnswer = madeOnUse(() =>
+  z.discriminatedUnion('ok', [
+    z.object({
+      ok: z.literal(true),
+      sharerName: name(),
+      viewers: z
+        .array(
+          z.object({
+            name: name(),
+            device: name(),
+            write: z.boolean(),
+            watching: z.boolean(),
+            you: z.literal(true).optional(),
+          }),
+        )
+        .max(32),
+    }),
+    z.object({ ok: z.literal(false), message: z.string().max(1000) }),
+  ]),
+);
 
 /** One join, switch or leave, for the audit log where the shell runs. */
 export interface ShareAuditEvent {

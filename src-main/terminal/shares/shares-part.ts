@@ -1,7 +1,8 @@
 /**
  * Shared terminals wired into the terminal domain (docs/adr/0123-shared-terminals.md): the three
  * sides every node plays — where the shell runs (share-service.ts), the sharer (share-sharer.ts)
- * and the viewer (share-offers.ts) — their methods, and their end with the agent.
+ * and the viewer (share-offers.ts, who asks where the shell runs who else is there: `terminal.present`)
+ * — their methods, and their end with the agent.
  */
 import type { Logger } from 'pino';
 import type { Disposer } from '../../core/emitter.js';
@@ -50,6 +51,7 @@ export function createShares(deps: SharesDeps): Shares {
       'terminal.viewers': (p) => sharer.viewersOf(p.id),
       'terminal.revoke': (p) => sharer.revoke(p.id, p.viewer),
       'terminal.unshare': (p) => sharer.unshare(p.id),
+      'terminal.present': (p) => offers.present(p.share),
     },
     upgrades: { 'terminal.join': (p) => offers.join(p) },
     onOffers: (listener) => offers.onChange(() => listener({ offered: offers.list() })),

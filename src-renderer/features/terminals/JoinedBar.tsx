@@ -1,5 +1,7 @@
 import { useEffect } from 'react';
 import { useService, useStore } from '../../api/hooks.js';
+import { usePresent } from './joined-present.js';
+import { presentText } from './present-text.js';
 import { SHARES } from './shares-store.js';
 import type { TerminalTab } from './terminal-tab.js';
 
@@ -7,7 +9,8 @@ import type { TerminalTab } from './terminal-tab.js';
  * The bar above a terminal another node shared with this one: who shared it, where it runs, and
  * whether this node may type. It follows the sharer's switch live (`terminal.offers`): the tab takes
  * keys only while the offer says so; an offer gone (revoked, stopped) leaves it watching. Who else
- * watches is not shown: the node where the shell runs tells only the sharer (ADR 0123).
+ * is there is asked where the shell runs while the tab is shown (joined-present.ts), and said in the
+ * bar's text.
  */
 export function JoinedBar({
   tab,
@@ -25,6 +28,7 @@ export function JoinedBar({
   const offer = useStore(shares.live, (s) => s.offered.find((o) => o.share === share));
   const write = offer?.write ?? false;
   useEffect(() => tab.setReadOnly(!write), [tab, write]);
+  const present = usePresent(share, ended);
   return (
     <p className="share-bar joined-bar" role="status">
       <span>
@@ -35,6 +39,12 @@ export function JoinedBar({
       ) : (
         <span className="joined-watching">Read-only: you are watching, and what you type is not sent.</span>
       )}
+      {!ended && present ? (
+        <>
+          {' '}
+          <span className="joined-present">{presentText(present)}</span>
+        </>
+      ) : null}
     </p>
   );
 }

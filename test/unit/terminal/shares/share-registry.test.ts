@@ -1,13 +1,16 @@
 /**
  * The shares kept where a shared terminal's shell runs (docs/adr/0123-shared-terminals.md): a viewer
- * is a guest for the view stream alone; only a named viewer joins; write is read at each frame, so a
+ * is a guest for the view stream and for asking who is there alone; only a named viewer joins; write is read at each frame, so a
  * switch applies at once; a revoke, an unshare, the session's end and the expiry end the views; each
  * join, switch and leave is audited with who.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ShareRegistry, TERMINAL_VIEW_SERVICE } from '../../../../src-main/terminal/shares/share-registry.js';
-import type { ShareAuditEvent } from '../../../../src-main/terminal/shares/share-wire.js';
+import {
+  TERMINAL_PRESENT_SERVICE,
+  type ShareAuditEvent,
+} from '../../../../src-main/terminal/shares/share-wire.js';
 import { isClawError } from '../../../../src-main/core/errors.js';
 import { fakeClock } from '../../../helpers/fake-clock.js';
 
@@ -24,12 +27,19 @@ function registry() {
   return { audit, clock, shares, share };
 }
 
-test('a viewer is a guest for the view stream alone, allowed no word', () => {
+test('a viewer is a guest for the view stream and who is there alone, allowed no word', () => {
   const { shares } = registry();
   assert.deepEqual(
     shares.guests().map((g) => ({ fp: g.fingerprint, allow: g.allow, services: g.services, dial: g.dial })),
-    [{ fp: C.fingerprint, allow: [], services: [TERMINAL_VIEW_SERVICE], dial: false }],
-    'C alone, for terminal-view alone',
+    [
+      {
+        fp: C.fingerprint,
+        allow: [],
+        services: [TERMINAL_VIEW_SERVICE, TERMINAL_PRESENT_SERVICE],
+        dial: false,
+      },
+    ],
+    'C alone, for terminal-view and terminal-present alone',
   );
 });
 
