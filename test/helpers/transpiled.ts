@@ -5,7 +5,8 @@
  * issue 83). A test file run by hand through tsx (`node --import tsx --test test/x.test.ts`) has no .js
  * beside its sources: its children run the .ts through tsx, as they always did.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Plugin } from 'vite';
 
@@ -45,6 +46,15 @@ export function sourceFile(url: string): string {
 export function importable(file: string): string {
   const js = file.replace(/\.tsx?$/, '.js');
   return pathToFileURL(TRANSPILED && js !== file && existsSync(js) ? js : file).href;
+}
+
+/**
+ * The checkout that `projectDir` is, or that it mirrors when it is run-tests' mirror (whose
+ * node_modules is a link into the checkout). For a tool that reads the project whole and follows no
+ * link into a folder: electron-builder, run on the mirror, packed no file of its linked `dist/`.
+ */
+export function checkoutOf(projectDir: string): string {
+  return dirname(realpathSync(join(projectDir, 'node_modules')));
 }
 
 /**

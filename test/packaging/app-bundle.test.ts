@@ -21,8 +21,9 @@ import { allTrayIconFiles } from '../../src-main/electron/tray-icons.js';
 import { AGENT_PROCESS_FILE } from '../../src-main/electron/agent-host.js';
 import { SESSION_HOST_PROCESS_FILE } from '../../src-main/electron/session-host-launcher.js';
 import { DESKTOP_OUT_DIR, MAIN_SIDE_ENTRIES, PRELOAD_ENTRY } from '../../scripts/vite-desktop.config.js';
+import { checkoutOf } from '../helpers/transpiled.js';
 
-const projectDir = fileURLToPath(new URL('../../', import.meta.url));
+const projectDir = checkoutOf(fileURLToPath(new URL('../../', import.meta.url)));
 const pkg = JSON.parse(readFileSync(join(projectDir, 'package.json'), 'utf8')) as {
   main: string;
   devDependencies: Record<string, string>;
