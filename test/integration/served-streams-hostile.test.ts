@@ -25,7 +25,11 @@ import { MEMBERS_OPEN_ARGS, MEMBERS_SERVICE } from '../../src-main/protocol/memb
 import { MESSAGE_OPEN_ARGS, MESSAGE_SERVICE } from '../../src-main/protocol/message-frames.js';
 import { TERMINAL_PROTOCOL_VERSION, TERMINAL_SERVICE } from '../../src-main/protocol/terminal-frames.js';
 import { TERMINAL_VIEW_SERVICE } from '../../src-main/terminal/shares/share-registry.js';
-import { TERMINAL_OFFER_SERVICE, TERMINAL_SHARE_SERVICE } from '../../src-main/terminal/shares/share-wire.js';
+import {
+  TERMINAL_OFFER_SERVICE,
+  TERMINAL_PRESENT_SERVICE,
+  TERMINAL_SHARE_SERVICE,
+} from '../../src-main/terminal/shares/share-wire.js';
 import { testIdentity } from '../helpers/identities.js';
 import { rawPeer, type RawPeer } from '../helpers/raw-peer.js';
 import { agentCall, cli, stopAll, tempHome, type Proc, startAgent } from '../helpers/processes.js';
@@ -83,6 +87,7 @@ function argsFor(service: string): unknown {
     // Shared terminals (ADR 0123): well-formed requests about a share nobody made.
     [TERMINAL_SHARE_SERVICE]: () => ({ op: 'viewers', share: randomBytes(8).toString('hex') }),
     [TERMINAL_VIEW_SERVICE]: () => ({ share: randomBytes(8).toString('hex') }),
+    [TERMINAL_PRESENT_SERVICE]: () => ({ share: randomBytes(8).toString('hex') }),
     [TERMINAL_OFFER_SERVICE]: () => ({ op: 'withdraw', share: randomBytes(8).toString('hex') }),
   };
   const make = cases[service];
