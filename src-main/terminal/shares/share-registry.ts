@@ -11,6 +11,7 @@ import { ClawError } from '../../core/errors.js';
 import type { Guest, GuestSource } from '../../services/admission.js';
 import type { PresentViewer } from './share-contract.js';
 import {
+  noShareFor,
   shareOver,
   TERMINAL_PRESENT_SERVICE,
   type ShareAuditEvent,
@@ -159,11 +160,7 @@ export class ShareRegistry implements GuestSource {
   ): { share: Share; leave: () => void } {
     const share = this.shares.get(id);
     const v = share?.viewers.get(viewer);
-    if (!share || !v)
-      throw new ClawError(
-        'STREAM_REJECTED',
-        `${self} has no shared terminal '${id}' for this node (it ended, or it was never shared with it)`,
-      );
+    if (!share || !v) throw new ClawError('STREAM_REJECTED', noShareFor(self, id));
     v.streams.add(end);
     this.audit({
       event: 'join',

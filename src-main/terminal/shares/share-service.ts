@@ -13,6 +13,7 @@ import type { AuditSink } from '../../audit/audit-writer.js';
 import type { ServiceRegistry, ServiceRequest } from '../../services/services.js';
 import { ShareRegistry, TERMINAL_VIEW_SERVICE, type Share } from './share-registry.js';
 import {
+  noShareFor,
   shareOver,
   shareRequest,
   TERMINAL_PRESENT_SERVICE,
@@ -85,11 +86,7 @@ function present(req: ServiceRequest, shares: ShareRegistry, self: string): Pres
   const parsed = viewArgs().safeParse(req.args);
   if (!parsed.success) return { ok: false, message: `bad request: ${describeZodError(parsed.error)}` };
   const who = shares.present(parsed.data.share, req.peer.fingerprint);
-  if (!who)
-    return {
-      ok: false,
-      message: `${self} has no shared terminal '${parsed.data.share}' for this node (it ended, or it was never shared with it)`,
-    };
+  if (!who) return { ok: false, message: noShareFor(self, parsed.data.share) };
   return { ok: true, ...who };
 }
 

@@ -97,6 +97,10 @@ export const shareOver = {
   expired: 'the share of this terminal expired',
 } as const;
 
+/** Why `self` turns away a node that no share `id` there names: a whole sentence its client shows. */
+export const noShareFor = (self: string, id: string): string =>
+  `${self} has no shared terminal '${id}' for this node (it ended, or it was never shared with it)`;
+
 /** Whether a view's error line says its share is over (see `shareOver`). */
 export function saysShareOver(message: string): boolean {
   return (
