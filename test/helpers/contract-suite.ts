@@ -150,9 +150,13 @@ export function contractSuite(name: string, connect: ContractConnect): void {
     });
 
     test('peers.list: a mutual peer is online, with the path in its state line', async () => {
+      // One reading judged and returned: a second one could see a link that dropped in between.
       const p = await until(
         'b online',
-        async () => ((await peer('b'))?.state === 'online' ? peer('b') : undefined),
+        async () => {
+          const b = await peer('b');
+          return b?.state === 'online' ? b : undefined;
+        },
         20_000,
       );
       assert.equal(p.online, true);
@@ -316,7 +320,10 @@ export function contractSuite(name: string, connect: ContractConnect): void {
         await agentCall(c.home, 'peers.remove', { peer: 'a' });
         const gone = await until(
           'c refuses a',
-          async () => ((await peer('carol'))?.state === 'refused' ? peer('carol') : undefined),
+          async () => {
+            const carol = await peer('carol');
+            return carol?.state === 'refused' ? carol : undefined;
+          },
           45_000,
         );
         assert.equal(gone.stateDetail, 'refused by them (removed or rejected us)');
