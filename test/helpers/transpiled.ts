@@ -20,6 +20,24 @@ export function sourceEntry(entry: string): string[] {
 }
 
 /**
+ * Node's arguments that run `entry` after `flags` (`--import` hooks, V8 flags): `sourceEntry`'s, with
+ * tsx's `--import` first when it is there, so the hooks load after tsx as they always did.
+ */
+export function nodeArgsFor(entry: string, flags: readonly string[] = []): string[] {
+  const run = sourceEntry(entry);
+  return run.length === 1 ? [...flags, ...run] : [...run.slice(0, 2), ...flags, ...run.slice(2)];
+}
+
+/**
+ * The path a child given it as an argument imports: its transpiled .js in run-tests' mirror (plain Node
+ * knows no .ts), the source itself under tsx.
+ */
+export function runnablePath(file: string): string {
+  const js = file.replace(/\.tsx?$/, '.js');
+  return TRANSPILED && js !== file && existsSync(js) ? js : file;
+}
+
+/**
  * True for a .js that run-tests' mirror holds beside a .ts or .tsx: no file of the checkout, so a test
  * that copies the tree (`cpSync`'s filter) leaves it out, and the copy holds the sources alone.
  */

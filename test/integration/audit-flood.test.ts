@@ -29,6 +29,7 @@ import {
 import type { RoguePeerConfig, RoguePeerReport } from '../helpers/rogue-peer-child.js';
 import { until, sleep } from '../helpers/wait.js';
 import { failTest } from '../helpers/unawaited.js';
+import { sourceEntry } from '../helpers/transpiled.js';
 
 after(stopAll);
 
@@ -52,7 +53,7 @@ const FLOOD_STREAMS = Number(process.env.FLOOD_STREAMS ?? 20_000);
 /** Runs the rogue peer to its end; resolves with its last report. */
 function runRogue(config: RoguePeerConfig, timeoutMs: number): Promise<RoguePeerReport> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', ROGUE, JSON.stringify(config)], {
+    const child = spawn(process.execPath, [...sourceEntry(ROGUE), JSON.stringify(config)], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

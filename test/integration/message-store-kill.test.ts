@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openMessageStore } from '../../src-main/messages/message-store.js';
 import { sleep, until } from '../helpers/wait.js';
+import { sourceEntry } from '../helpers/transpiled.js';
 
 const CHILD = fileURLToPath(new URL('../helpers/message-store-child.ts', import.meta.url));
 
@@ -27,7 +28,7 @@ interface Child {
 const children = new Set<ChildProcess>();
 
 function start(args: string[]): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], {
+  const proc = spawn(process.execPath, [...sourceEntry(CHILD), ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(proc);

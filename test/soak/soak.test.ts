@@ -10,7 +10,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sourceEntry } from '../helpers/transpiled.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** The run's minutes (one whole disruption cycle of soak/run.ts). */
@@ -24,7 +26,7 @@ test(
   async () => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', 'soak/run.ts', '--minutes', String(CI_MINUTES)],
+      [...sourceEntry(join(ROOT, 'soak/run.ts')), '--minutes', String(CI_MINUTES)],
       {
         cwd: ROOT,
         stdio: ['ignore', 'pipe', 'pipe'],

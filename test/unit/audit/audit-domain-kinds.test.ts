@@ -16,6 +16,7 @@ import { readAudit } from '../../../src-main/audit/audit-reader.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 // The domains' audit kinds, as an agent has them once it built its contract.
 import '../../helpers/agent-contract.js';
+import { sourceEntry } from '../../helpers/transpiled.js';
 
 const fixture = fileURLToPath(new URL('../../fixtures/audit/audit-lines.jsonl', import.meta.url));
 const child = fileURLToPath(new URL('../../helpers/audit-no-domains-child.ts', import.meta.url));
@@ -37,7 +38,7 @@ test('lines written before the domains brought their audit kinds read back the s
 });
 
 test("a process without the domains skips their kinds' lines and counts them, and reads the node's", () => {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', child, homeWithLog()], {
+  const r = spawnSync(process.execPath, [...sourceEntry(child), homeWithLog()], {
     encoding: 'utf8',
     timeout: 60_000,
   });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { nodeArgsFor, runnablePath } from '../../helpers/transpiled.js';
 
 const hook = fileURLToPath(new URL('../../helpers/zod-schemas-made.mjs', import.meta.url));
 const child = fileURLToPath(new URL('../../helpers/import-child.ts', import.meta.url));
@@ -14,7 +15,7 @@ const control = `data:text/javascript,${encodeURIComponent(`import { z } from '$
 test("loading the agent's code makes no zod schema outside the API contract: they are made on use (ADR 0073)", () => {
   const r = spawnSync(
     process.execPath,
-    ['--import', 'tsx', '--import', hook, '--import', control, child, runAgent],
+    [...nodeArgsFor(child, ['--import', hook, '--import', control]), runnablePath(runAgent)],
     {
       encoding: 'utf8',
       timeout: 60_000,

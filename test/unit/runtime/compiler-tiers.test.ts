@@ -12,6 +12,7 @@ import {
   SUSTAINED_BUSY_CPU_MS,
 } from '../../../src-main/runtime/compiler-tiers.js';
 import { KEEP_V8_DEFAULTS_ENV } from '../../../src-main/runtime/gc-tuning.js';
+import { nodeArgsFor } from '../../helpers/transpiled.js';
 
 const script = fileURLToPath(new URL('../../helpers/compiler-tiers-child.ts', import.meta.url));
 
@@ -25,7 +26,7 @@ function optimized(
     process.execPath,
     // Optimized on the main thread when marked, not on a background thread: on a loaded machine a
     // compile job queued behind other processes would otherwise still be pending when the child looks.
-    ['--allow-natives-syntax', '--no-concurrent-recompilation', ...nodeArgs, '--import', 'tsx', script, mode],
+    [...nodeArgsFor(script, ['--allow-natives-syntax', '--no-concurrent-recompilation', ...nodeArgs]), mode],
     {
       encoding: 'utf8',
       env: { ...process.env, [KEEP_V8_DEFAULTS_ENV]: undefined, ...env },

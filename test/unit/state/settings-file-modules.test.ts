@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { nodeArgsFor } from '../../helpers/transpiled.js';
 
 const hook = fileURLToPath(new URL('../../helpers/loaded-packages.mjs', import.meta.url));
 const child = fileURLToPath(new URL('../../helpers/open-settings-child.ts', import.meta.url));
@@ -13,7 +14,7 @@ test('reading the settings loads neither conf nor ajv (an agent keeps what it lo
   const home = mkdtempSync(join(tmpdir(), 'cb-settings-modules-'));
   try {
     writeFileSync(join(home, 'config.json'), JSON.stringify({ name: 'laptop' }), { mode: 0o600 });
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', hook, child, home], {
+    const r = spawnSync(process.execPath, [...nodeArgsFor(child, ['--import', hook]), home], {
       encoding: 'utf8',
       timeout: 60_000,
     });

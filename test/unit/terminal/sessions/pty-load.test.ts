@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { nodeArgsFor, runnablePath } from '../../../helpers/transpiled.js';
 
 const hook = fileURLToPath(new URL('../../../helpers/loaded-packages.mjs', import.meta.url));
 const child = fileURLToPath(new URL('../../../helpers/import-child.ts', import.meta.url));
 const service = fileURLToPath(new URL('../../../../src-main/terminal/terminal-service.ts', import.meta.url));
 
 test('the terminal service loads node-pty with its first terminal, not with the agent (ADR 0053)', () => {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', hook, child, service], {
+  const r = spawnSync(process.execPath, [...nodeArgsFor(child, ['--import', hook]), runnablePath(service)], {
     encoding: 'utf8',
     timeout: 60_000,
   });
