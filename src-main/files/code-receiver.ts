@@ -5,7 +5,9 @@
  * FileReceiver (offers, per-file hashes, staging) into a store of its own in a hidden folder of the
  * target, and moves the verified tree into the target with `file get`'s rules (a name that exists
  * already is renamed, never overwritten). A link that drops is dialed again under the same identity,
- * so the sender carries on from what arrived; the staging folder goes at the end either way.
+ * so the sender carries on from what arrived; after this node's COMPLETE too, until the sender read it
+ * (AFTER_COMPLETE_MS at most), so the sender's offer ends done rather than at its code's deadline. The
+ * staging folder goes at the end either way.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
@@ -24,7 +26,6 @@ import { RelayClient } from '../transport/relay-client.js';
 import { meetFileCode, type MetSender } from './code-meet.js';
 import type { FileMethodResults } from './files-contract.js';
 import { FileReceiver } from './file-receiver.js';
-import type { ReceivingSession } from './file-receiving-session.js';
 import { FileStore } from './file-store.js';
 import { moveOut } from './move-out.js';
 import type { TransferView } from './transfer-view.js';
@@ -36,8 +37,14 @@ const HEARTBEAT_MS = 5_000;
 const DEAD_AFTER_MS = 15_000;
 /** Most dials of the sender after the first one, over a transfer's life (each after a dropped link). */
 const MAX_REDIALS = 30;
-/** How long the receiver waits for the sender to end the files stream after its COMPLETE, in ms. */
-const SENDER_END_MS = 10_000;
+/**
+ * How long the receiver stays after its COMPLETE for the sender to read it, in ms: a link that drops
+ * before the COMPLETE got there is dialed again meanwhile, and the sender's next `files` stream is
+ * answered with the same COMPLETE (the store remembers it), so the sender ends `done` instead of
+ * waiting for a receiver that left until its code expires. Room for a dead link to be noticed
+ * (DEAD_AFTER_MS) and a few dials after it.
+ */
+const AFTER_COMPLETE_MS = 60_000;
 /** How long one dial of the sender may take, in ms. */
 const DIAL_TIMEOUT_MS = 15_000;
 
@@ -120,10 +127,11 @@ function relayOf(
 /** One transfer from the sender: its links (the first and any after a drop) and the receiving side. */
 class Transfer {
   private mux: Mux | undefined;
-  /** The session of the sender's latest `files` stream. */
-  private session: ReceivingSession | undefined;
   private result: { resolve(v: TransferView): void; reject(e: Error): void } | undefined;
   private ended = false;
+  /** The transfer as it was done here (every file verified, COMPLETE written), until the sender read it. */
+  private complete: TransferView | undefined;
+  private completeTimer: NodeJS.Timeout | undefined;
   private redials = 0;
   /** Why the last session failed, for the error when the sender cannot be reached again. */
   private lastFailure: string | undefined;
@@ -141,9 +149,9 @@ class Transfer {
     this.receiver.events.on('changed', (view) => {
       if (view.peer.fingerprint !== this.sender.fingerprint) return;
       this.opts.on?.progress?.(view);
-      // Done here once the COMPLETE is written: the link stays until the sender ended the stream, so
-      // the COMPLETE reaches it (the sender's own `done` waits for it).
-      if (view.state === 'done') return void this.afterSenderEnded().then(() => this.finish(view));
+      // Done here once the COMPLETE is written; the sender's own `done` waits for it, so this node
+      // stays until the sender read it and ended its stream (streamEnded), a bounded while at most.
+      if (view.state === 'done') return this.completed(view);
       if (view.state === 'cancelled')
         this.fail(
           new ClawError('TRANSFER_FAILED', `not received: ${view.why ?? 'the transfer was cancelled'}`),
@@ -157,30 +165,47 @@ class Transfer {
     return done;
   }
 
-  /** Resolves once the sender ended the files stream, or after SENDER_END_MS. */
-  private afterSenderEnded(): Promise<void> {
-    const session = this.session;
-    if (!session) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, SENDER_END_MS);
-      const done = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      session.settled.then(done, done);
-    });
+  /** Every file verified and the COMPLETE written: waits for the sender to read it, AFTER_COMPLETE_MS at most. */
+  private completed(view: TransferView): void {
+    if (this.complete) return;
+    this.complete = view;
+    this.completeTimer = setTimeout(() => {
+      this.opts.on?.note?.(
+        `${this.sender.name} did not confirm the end within ${AFTER_COMPLETE_MS / 1000} s; every file was verified here`,
+      );
+      this.finish(view);
+    }, AFTER_COMPLETE_MS);
+  }
+
+  /**
+   * The sender ended a `files` stream (its FIN, not a broken link): after this node's COMPLETE it read
+   * it — on the stream that carried it, or on one opened again after a drop, which the store answered
+   * with the same COMPLETE.
+   */
+  private streamEnded(): void {
+    if (this.complete) this.finish(this.complete);
   }
 
   private finish(view: TransferView): void {
     if (this.ended) return;
     this.ended = true;
+    clearTimeout(this.completeTimer);
     this.mux?.close('received');
     this.result?.resolve(view);
   }
 
   private fail(err: Error): void {
     if (this.ended) return;
+    // Every file was verified here already: what failed is only the sender's hearing of it (its offer
+    // ended meanwhile, so a dial is refused), and the files are kept.
+    if (this.complete) {
+      this.opts.on?.note?.(
+        `${this.sender.name} could not be told the end (${err.message}); every file was verified here`,
+      );
+      return this.finish(this.complete);
+    }
     this.ended = true;
+    clearTimeout(this.completeTimer);
     this.mux?.close(err.message);
     this.result?.reject(err);
   }
@@ -249,7 +274,8 @@ class Transfer {
     const problem = filesOpenArgsProblem(req.args);
     if (problem) return req.reject('BAD_REQUEST', problem);
     const stream = req.accept();
-    this.session = this.receiver.serve(
+    stream.once('end', () => this.streamEnded());
+    this.receiver.serve(
       stream,
       { fingerprint: this.sender.fingerprint, name: this.sender.name },
       filesOpenVersion(req.args),

@@ -5,13 +5,15 @@
  * pending request; a wrong code tried once ends the offer, and the right one is refused after it;
  * a used and an expired code are refused with a clear message; a folder arrives whole, and a name
  * that exists in the target already is kept, the new one renamed; the relay restarted with half
- * of a file across carries on from what arrived (item 4).
+ * of a file across carries on from what arrived (item 4), and the link lost after the receiver's
+ * COMPLETE and before the sender read it ends done on both sides.
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { after, before, test } from 'node:test';
+import { receiveWithCode } from '../../src-main/files/code-receiver.js';
 import type { CodeOfferInfo } from '../../src-main/files/files-contract.js';
 import {
   agentCall,
@@ -215,5 +217,42 @@ test(
     const sent = done.progress?.bytesSent ?? 0;
     // Sending it all again would put at least what had arrived plus the whole file on the wire.
     assert.ok(sent < bytes + atDrop, `sent ${sent} bytes for ${bytes}, ${atDrop} of them there at the drop`);
+  },
+);
+
+test(
+  "the link lost after the receiver's COMPLETE, before the sender read it: the sender ends done, not at the code's deadline",
+  { timeout: 300_000 },
+  async () => {
+    const file = join(work, 'complete-lost.bin');
+    writeFileSync(file, randomBytes(3 * 1024 * 1024 + 7));
+    const { proc, offer: o } = await offer([file]);
+    const to = join(work, 'complete-lost');
+    let frozen = false;
+    // The receiver in this process, so the relay is frozen at the very moment: its `done` is told
+    // before the COMPLETE is written, so the COMPLETE reaches a relay that no longer reads, and the
+    // relay is then killed with it unread.
+    const received = receiveWithCode({
+      text: o.link,
+      dir: to,
+      on: {
+        progress: (view) => {
+          if (view.state !== 'done' || frozen) return;
+          frozen = true;
+          process.kill(relay.proc.child.pid!, 'SIGSTOP');
+        },
+      },
+    });
+    received.catch(() => undefined);
+    await until('every file was verified by the receiver', () => frozen, 120_000);
+    await relay.proc.stop('SIGKILL');
+    relay = await startRelay(relay.port);
+    const got = await received;
+    assert.equal(got.transfer.state, 'done', 'the receiver verified everything');
+    assert.equal(sha(join(to, 'complete-lost.bin')), sha(file), 'byte-exact');
+    // The code's deadline is 10 minutes away: ending within 90 s rules out waiting for it.
+    const end = await ended(proc);
+    assert.equal(end.code, 0, `file send --code: ${proc.stderr()}`);
+    assert.equal(end.last.event, 'done', `the sender heard the end: ${JSON.stringify(end.last)}`);
   },
 );
