@@ -16,13 +16,16 @@ import { pino, type Logger } from 'pino';
 import { backoffDelayMs } from '../core/backoff.js';
 import { ClawError, errorMessage, refusalOf } from '../core/errors.js';
 import { generateIdentity, type Identity } from '../crypto/identity.js';
-import { CONTROL_SERVICE, ownHello } from '../links/control-service.js';
+import { CONTROL_SERVICE, ownHello, parseHello } from '../links/control-service.js';
+import { FEATURE_SPLICE, RelaySplicer } from '../links/relay-splice.js';
 import { Mux, type StreamRequest } from '../mux/mux.js';
 import { fileCodeInvite } from '../protocol/file-code-frames.js';
 import { FILES_SERVICE, filesOpenArgsProblem, filesOpenVersion } from '../protocol/file-frames.js';
 import { parseCodeOrInvite, type Invite } from '../protocol/pair-code.js';
 import { secureCircuit } from '../transport/e2e-link.js';
 import { RelayClient } from '../transport/relay-client.js';
+import type { Link } from '../transport/link.js';
+import { UpgradableLink } from '../transport/upgradable-link.js';
 import { meetFileCode, type MetSender } from './code-meet.js';
 import type { FileMethodResults } from './files-contract.js';
 import { FileReceiver } from './file-receiver.js';
@@ -95,7 +98,7 @@ export async function receiveWithCode(opts: CodeReceiveOptions): Promise<CodeRec
     await mkdir(staging, { recursive: true, mode: 0o700 });
     const store = new FileStore(staging);
     await store.open();
-    const transfer = await new Transfer(relay, identity, sender, new FileReceiver(store), opts).run();
+    const transfer = await new Transfer(relay, identity, sender, new FileReceiver(store), opts, log).run();
     const meta = (await store.list()).find((m) => m.transfer === transfer.id);
     if (!meta) throw new ClawError('INTERNAL', `the verified transfer ${transfer.id} is not in the inbox`);
     const moved = await moveOut(store, [meta], opts.dir, 'rename');
@@ -135,6 +138,13 @@ class Transfer {
   private redials = 0;
   /** Why the last session failed, for the error when the sender cannot be reached again. */
   private lastFailure: string | undefined;
+  /**
+   * Moves each link onto a splice through the relay, as agents' relay links move (ADR 0013): pinned
+   * TLS end to end over a pipe the relay does not open, instead of E2E records in WebSocket messages
+   * that the relay's TLS decrypts and encrypts again. This node dials, so it starts the splice once
+   * the sender's hello says it splices; a relay without splices leaves the link as it is.
+   */
+  private readonly splicer: RelaySplicer;
 
   constructor(
     private readonly relay: RelayClient,
@@ -142,7 +152,11 @@ class Transfer {
     private readonly sender: MetSender,
     private readonly receiver: FileReceiver,
     private readonly opts: CodeReceiveOptions,
-  ) {}
+    log: Logger,
+  ) {
+    // The relay client lives as long as the transfer: nothing to hold for a spliced link.
+    this.splicer = new RelaySplicer({ identity, log, holdRelay: () => () => undefined });
+  }
 
   run(): Promise<TransferView> {
     const done = new Promise<TransferView>((resolve, reject) => (this.result = { resolve, reject }));
@@ -213,16 +227,18 @@ class Transfer {
   /** Dials the sender through the relay, as the guest its PAKE made this node. */
   private async dial(): Promise<void> {
     const circuit = await this.relay.openCircuit(this.sender.fingerprint, DIAL_TIMEOUT_MS);
-    const link = await secureCircuit(circuit, {
-      identity: this.identity,
-      expectedPeer: this.sender.fingerprint,
-      timeoutMs: DIAL_TIMEOUT_MS,
-    });
+    const link = new UpgradableLink(
+      await secureCircuit(circuit, {
+        identity: this.identity,
+        expectedPeer: this.sender.fingerprint,
+        timeoutMs: DIAL_TIMEOUT_MS,
+      }),
+    );
     if (this.ended) return link.close('received');
-    const mux = new Mux(link, {
+    const mux: Mux = new Mux(link, {
       heartbeatMs: HEARTBEAT_MS,
       deadAfterMs: DEAD_AFTER_MS,
-      onStream: (req) => this.stream(req),
+      onStream: (req) => this.stream(req, link, mux),
     });
     this.mux = mux;
     mux.on('close', (err) => {
@@ -230,10 +246,13 @@ class Transfer {
       this.opts.on?.note?.(`the link to ${this.sender.name} dropped (${errorMessage(err)}); dialing again`);
       this.redial().catch((e: unknown) => this.fail(e as Error));
     });
-    // The guest flag: where this node is not let in (any more), its hello is no request to pair. No
-    // features: it answers no splice, traversal or terminal, so the sender asks for none.
+    // The guest flag: where this node is not let in (any more), its hello is no request to pair. Of
+    // the features only splices: it answers no traversal or terminal, so the sender asks for none.
     mux
-      .open(CONTROL_SERVICE, { ...ownHello(RECEIVER_NAME, [], undefined, undefined, true), features: [] })
+      .open(CONTROL_SERVICE, {
+        ...ownHello(RECEIVER_NAME, [], undefined, undefined, true),
+        features: [FEATURE_SPLICE],
+      })
       .then((control) => {
         control.on('error', () => undefined);
         control.resume();
@@ -261,12 +280,22 @@ class Transfer {
     }
   }
 
-  /** The sender's streams: its control stream held, its `files` stream received; nothing else. */
-  private stream(req: StreamRequest): void {
+  /**
+   * The sender's streams: its control stream held (its hello says whether the link may move to a
+   * splice), its `files` stream received; nothing else.
+   */
+  private stream(req: StreamRequest, link: Link, mux: Mux): void {
     if (req.service === CONTROL_SERVICE) {
+      let features: string[] | undefined;
+      try {
+        features = parseHello(req.args).features;
+      } catch {
+        // A hello this node cannot read moves nothing: the link stays as it is.
+      }
       const control = req.accept();
       control.on('error', () => undefined);
       control.resume();
+      this.splicer.onPeerHello(link, mux, features);
       return;
     }
     if (req.service !== FILES_SERVICE)

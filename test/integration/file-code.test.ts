@@ -6,10 +6,12 @@
  * a used and an expired code are refused with a clear message; a folder arrives whole, and a name
  * that exists in the target already is kept, the new one renamed; the relay restarted with half
  * of a file across carries on from what arrived (item 4), and the link lost after the receiver's
- * COMPLETE and before the sender read it ends done on both sides.
+ * COMPLETE and before the sender read it ends done on both sides; the receiver's link moves onto a
+ * splice through the relay as a paired agent's does (item 5: the same path as `file send`).
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { get } from 'node:http';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -254,5 +256,42 @@ test(
     const end = await ended(proc);
     assert.equal(end.code, 0, `file send --code: ${proc.stderr()}`);
     assert.equal(end.last.event, 'done', `the sender heard the end: ${JSON.stringify(end.last)}`);
+  },
+);
+
+/** GET /metrics of the test's relay (plain http, as its ws), as text. */
+function relayMetrics(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    get(`http://127.0.0.1:${relay.port}/metrics`, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (c: string) => (body += c));
+      res.on('end', () => resolve(body));
+    }).on('error', reject);
+  });
+}
+
+test(
+  "the receiver's link moves onto a splice through the relay, as a paired agent's: byte-exact through it",
+  { timeout: 240_000 },
+  async () => {
+    const file = join(work, 'spliced.bin');
+    writeFileSync(file, randomBytes(64 * 1024 * 1024));
+    const { proc, offer: o } = await offer([file]);
+    const to = join(work, 'spliced');
+    let over = false;
+    const received = receiveWithCode({ text: o.link, dir: to }).finally(() => (over = true));
+    received.catch(() => undefined);
+    // The splice is made once the sender's hello arrived, before the file's first bytes: the relay
+    // pipes it for as long as the transfer runs.
+    let spliced = false;
+    await until(
+      'the relay to pipe a splice, or the receiving to end',
+      async () => (spliced = /^clawbridge_relay_splices 1$/m.test(await relayMetrics())) || over,
+      120_000,
+    );
+    assert.ok(spliced, 'the link to the sender moved onto a splice while the file passed');
+    await received;
+    assert.equal(sha(join(to, 'spliced.bin')), sha(file), 'byte-exact through the splice');
+    assert.equal((await ended(proc)).code, 0, proc.stderr());
   },
 );
