@@ -14,7 +14,7 @@ import { Fingerprint } from '../../../src-renderer/components/Fingerprint.js';
 import { formatBytes } from '../../../src-renderer/lib/format.js';
 import type { OfferEntry } from '../../../src-main/protocol/file-frames-wire.js';
 import { PageCodeReceiver, type CodeReceiverOptions } from '../../node/file-code-receiver.js';
-import type { FilesStreamReceiver, OfferedFile } from '../../node/file-code-stream.js';
+import type { FilesStreamReceiver } from '../../node/file-code-stream.js';
 import { Arrivals, saveFiles, saveOne } from './save-files.js';
 
 /** Most files listed by name (the rest are counted). */
@@ -197,8 +197,7 @@ function Offer({
 }) {
   const { sender, identity } = phase.receiver;
   const entries = phase.entries;
-  const offered =
-    entries?.flatMap((e, index) => (e.kind === 'file' ? [{ e: e as OfferedFile, index }] : [])) ?? [];
+  const offered = entries?.flatMap((e, index) => (e.kind === 'file' ? [{ e, index }] : [])) ?? [];
   const total = sender.offer.bytes;
   const single = entries !== undefined && entries.length === 1 && offered.length === 1;
   const saved = phase.at === 'offered' || phase.at === 'saving' ? (phase.saved ?? []) : [];
@@ -223,7 +222,7 @@ function Offer({
                   <ActionButton
                     aria-label={`Save ${e.path}`}
                     unavailable={false}
-                    onClick={() => onSave(entries!, saved, index)}
+                    onClick={() => entries && onSave(entries, saved, index)}
                   >
                     Save
                   </ActionButton>

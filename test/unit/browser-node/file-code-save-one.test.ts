@@ -185,7 +185,7 @@ test('Save of one file of three: the sender is asked for it alone, then for the 
   assert.ok(done, 'done once every file was verified');
 });
 
-test('DATA for a file not asked for fails the transfer', async () => {
+test('DATA for a file not asked for fails the transfer', () => {
   const files = [randomBytes(5_000), randomBytes(6_000)];
   const entries: OfferEntry[] = files.map((f, i) => ({
     path: `g${i}.bin`,
