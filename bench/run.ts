@@ -104,6 +104,7 @@ const COMMAND_SECTIONS: ReadonlyArray<{
     args: () => ['--json'],
     summary: (doc) => pageBytesLines(doc as unknown as PageBytesResult).join('\n'),
   },
+  { name: 'file-code', script: 'file-code.ts', args: () => ['--json'], summary: (d) => String(d.summary) },
   {
     name: 'relay-scale',
     script: 'relay-scale.ts',

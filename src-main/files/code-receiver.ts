@@ -5,7 +5,9 @@
  * FileReceiver (offers, per-file hashes, staging) into a store of its own in a hidden folder of the
  * target, and moves the verified tree into the target with `file get`'s rules (a name that exists
  * already is renamed, never overwritten). A link that drops is dialed again under the same identity,
- * so the sender carries on from what arrived; the staging folder goes at the end either way.
+ * so the sender carries on from what arrived; after this node's COMPLETE too, until the sender read it
+ * (AFTER_COMPLETE_MS at most), so the sender's offer ends done rather than at its code's deadline. The
+ * staging folder goes at the end either way.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
@@ -14,17 +16,19 @@ import { pino, type Logger } from 'pino';
 import { backoffDelayMs } from '../core/backoff.js';
 import { ClawError, errorMessage, refusalOf } from '../core/errors.js';
 import { generateIdentity, type Identity } from '../crypto/identity.js';
-import { CONTROL_SERVICE, ownHello } from '../links/control-service.js';
+import { CONTROL_SERVICE, ownHello, parseHello } from '../links/control-service.js';
+import { FEATURE_SPLICE, RelaySplicer } from '../links/relay-splice.js';
 import { Mux, type StreamRequest } from '../mux/mux.js';
 import { fileCodeInvite } from '../protocol/file-code-frames.js';
 import { FILES_SERVICE, filesOpenArgsProblem, filesOpenVersion } from '../protocol/file-frames.js';
 import { parseCodeOrInvite, type Invite } from '../protocol/pair-code.js';
 import { secureCircuit } from '../transport/e2e-link.js';
 import { RelayClient } from '../transport/relay-client.js';
+import type { Link } from '../transport/link.js';
+import { UpgradableLink } from '../transport/upgradable-link.js';
 import { meetFileCode, type MetSender } from './code-meet.js';
 import type { FileMethodResults } from './files-contract.js';
 import { FileReceiver } from './file-receiver.js';
-import type { ReceivingSession } from './file-receiving-session.js';
 import { FileStore } from './file-store.js';
 import { moveOut } from './move-out.js';
 import type { TransferView } from './transfer-view.js';
@@ -36,8 +40,14 @@ const HEARTBEAT_MS = 5_000;
 const DEAD_AFTER_MS = 15_000;
 /** Most dials of the sender after the first one, over a transfer's life (each after a dropped link). */
 const MAX_REDIALS = 30;
-/** How long the receiver waits for the sender to end the files stream after its COMPLETE, in ms. */
-const SENDER_END_MS = 10_000;
+/**
+ * How long the receiver stays after its COMPLETE for the sender to read it, in ms: a link that drops
+ * before the COMPLETE got there is dialed again meanwhile, and the sender's next `files` stream is
+ * answered with the same COMPLETE (the store remembers it), so the sender ends `done` instead of
+ * waiting for a receiver that left until its code expires. Room for a dead link to be noticed
+ * (DEAD_AFTER_MS) and a few dials after it.
+ */
+const AFTER_COMPLETE_MS = 60_000;
 /** How long one dial of the sender may take, in ms. */
 const DIAL_TIMEOUT_MS = 15_000;
 
@@ -88,7 +98,7 @@ export async function receiveWithCode(opts: CodeReceiveOptions): Promise<CodeRec
     await mkdir(staging, { recursive: true, mode: 0o700 });
     const store = new FileStore(staging);
     await store.open();
-    const transfer = await new Transfer(relay, identity, sender, new FileReceiver(store), opts).run();
+    const transfer = await new Transfer(relay, identity, sender, new FileReceiver(store), opts, log).run();
     const meta = (await store.list()).find((m) => m.transfer === transfer.id);
     if (!meta) throw new ClawError('INTERNAL', `the verified transfer ${transfer.id} is not in the inbox`);
     const moved = await moveOut(store, [meta], opts.dir, 'rename');
@@ -120,13 +130,21 @@ function relayOf(
 /** One transfer from the sender: its links (the first and any after a drop) and the receiving side. */
 class Transfer {
   private mux: Mux | undefined;
-  /** The session of the sender's latest `files` stream. */
-  private session: ReceivingSession | undefined;
   private result: { resolve(v: TransferView): void; reject(e: Error): void } | undefined;
   private ended = false;
+  /** The transfer as it was done here (every file verified, COMPLETE written), until the sender read it. */
+  private complete: TransferView | undefined;
+  private completeTimer: NodeJS.Timeout | undefined;
   private redials = 0;
   /** Why the last session failed, for the error when the sender cannot be reached again. */
   private lastFailure: string | undefined;
+  /**
+   * Moves each link onto a splice through the relay, as agents' relay links move (ADR 0013): pinned
+   * TLS end to end over a pipe the relay does not open, instead of E2E records in WebSocket messages
+   * that the relay's TLS decrypts and encrypts again. This node dials, so it starts the splice once
+   * the sender's hello says it splices; a relay without splices leaves the link as it is.
+   */
+  private readonly splicer: RelaySplicer;
 
   constructor(
     private readonly relay: RelayClient,
@@ -134,16 +152,20 @@ class Transfer {
     private readonly sender: MetSender,
     private readonly receiver: FileReceiver,
     private readonly opts: CodeReceiveOptions,
-  ) {}
+    log: Logger,
+  ) {
+    // The relay client lives as long as the transfer: nothing to hold for a spliced link.
+    this.splicer = new RelaySplicer({ identity, log, holdRelay: () => () => undefined });
+  }
 
   run(): Promise<TransferView> {
     const done = new Promise<TransferView>((resolve, reject) => (this.result = { resolve, reject }));
     this.receiver.events.on('changed', (view) => {
       if (view.peer.fingerprint !== this.sender.fingerprint) return;
       this.opts.on?.progress?.(view);
-      // Done here once the COMPLETE is written: the link stays until the sender ended the stream, so
-      // the COMPLETE reaches it (the sender's own `done` waits for it).
-      if (view.state === 'done') return void this.afterSenderEnded().then(() => this.finish(view));
+      // Done here once the COMPLETE is written; the sender's own `done` waits for it, so this node
+      // stays until the sender read it and ended its stream (streamEnded), a bounded while at most.
+      if (view.state === 'done') return this.completed(view);
       if (view.state === 'cancelled')
         this.fail(
           new ClawError('TRANSFER_FAILED', `not received: ${view.why ?? 'the transfer was cancelled'}`),
@@ -157,30 +179,47 @@ class Transfer {
     return done;
   }
 
-  /** Resolves once the sender ended the files stream, or after SENDER_END_MS. */
-  private afterSenderEnded(): Promise<void> {
-    const session = this.session;
-    if (!session) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, SENDER_END_MS);
-      const done = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      session.settled.then(done, done);
-    });
+  /** Every file verified and the COMPLETE written: waits for the sender to read it, AFTER_COMPLETE_MS at most. */
+  private completed(view: TransferView): void {
+    if (this.complete) return;
+    this.complete = view;
+    this.completeTimer = setTimeout(() => {
+      this.opts.on?.note?.(
+        `${this.sender.name} did not confirm the end within ${AFTER_COMPLETE_MS / 1000} s; every file was verified here`,
+      );
+      this.finish(view);
+    }, AFTER_COMPLETE_MS);
+  }
+
+  /**
+   * The sender ended a `files` stream (its FIN, not a broken link): after this node's COMPLETE it read
+   * it — on the stream that carried it, or on one opened again after a drop, which the store answered
+   * with the same COMPLETE.
+   */
+  private streamEnded(): void {
+    if (this.complete) this.finish(this.complete);
   }
 
   private finish(view: TransferView): void {
     if (this.ended) return;
     this.ended = true;
+    clearTimeout(this.completeTimer);
     this.mux?.close('received');
     this.result?.resolve(view);
   }
 
   private fail(err: Error): void {
     if (this.ended) return;
+    // Every file was verified here already: what failed is only the sender's hearing of it (its offer
+    // ended meanwhile, so a dial is refused), and the files are kept.
+    if (this.complete) {
+      this.opts.on?.note?.(
+        `${this.sender.name} could not be told the end (${err.message}); every file was verified here`,
+      );
+      return this.finish(this.complete);
+    }
     this.ended = true;
+    clearTimeout(this.completeTimer);
     this.mux?.close(err.message);
     this.result?.reject(err);
   }
@@ -188,16 +227,18 @@ class Transfer {
   /** Dials the sender through the relay, as the guest its PAKE made this node. */
   private async dial(): Promise<void> {
     const circuit = await this.relay.openCircuit(this.sender.fingerprint, DIAL_TIMEOUT_MS);
-    const link = await secureCircuit(circuit, {
-      identity: this.identity,
-      expectedPeer: this.sender.fingerprint,
-      timeoutMs: DIAL_TIMEOUT_MS,
-    });
+    const link = new UpgradableLink(
+      await secureCircuit(circuit, {
+        identity: this.identity,
+        expectedPeer: this.sender.fingerprint,
+        timeoutMs: DIAL_TIMEOUT_MS,
+      }),
+    );
     if (this.ended) return link.close('received');
-    const mux = new Mux(link, {
+    const mux: Mux = new Mux(link, {
       heartbeatMs: HEARTBEAT_MS,
       deadAfterMs: DEAD_AFTER_MS,
-      onStream: (req) => this.stream(req),
+      onStream: (req) => this.stream(req, link, mux),
     });
     this.mux = mux;
     mux.on('close', (err) => {
@@ -205,10 +246,13 @@ class Transfer {
       this.opts.on?.note?.(`the link to ${this.sender.name} dropped (${errorMessage(err)}); dialing again`);
       this.redial().catch((e: unknown) => this.fail(e as Error));
     });
-    // The guest flag: where this node is not let in (any more), its hello is no request to pair. No
-    // features: it answers no splice, traversal or terminal, so the sender asks for none.
+    // The guest flag: where this node is not let in (any more), its hello is no request to pair. Of
+    // the features only splices: it answers no traversal or terminal, so the sender asks for none.
     mux
-      .open(CONTROL_SERVICE, { ...ownHello(RECEIVER_NAME, [], undefined, undefined, true), features: [] })
+      .open(CONTROL_SERVICE, {
+        ...ownHello(RECEIVER_NAME, [], undefined, undefined, true),
+        features: [FEATURE_SPLICE],
+      })
       .then((control) => {
         control.on('error', () => undefined);
         control.resume();
@@ -236,12 +280,22 @@ class Transfer {
     }
   }
 
-  /** The sender's streams: its control stream held, its `files` stream received; nothing else. */
-  private stream(req: StreamRequest): void {
+  /**
+   * The sender's streams: its control stream held (its hello says whether the link may move to a
+   * splice), its `files` stream received; nothing else.
+   */
+  private stream(req: StreamRequest, link: Link, mux: Mux): void {
     if (req.service === CONTROL_SERVICE) {
+      let features: string[] | undefined;
+      try {
+        features = parseHello(req.args).features;
+      } catch {
+        // A hello this node cannot read moves nothing: the link stays as it is.
+      }
       const control = req.accept();
       control.on('error', () => undefined);
       control.resume();
+      this.splicer.onPeerHello(link, mux, features);
       return;
     }
     if (req.service !== FILES_SERVICE)
@@ -249,7 +303,8 @@ class Transfer {
     const problem = filesOpenArgsProblem(req.args);
     if (problem) return req.reject('BAD_REQUEST', problem);
     const stream = req.accept();
-    this.session = this.receiver.serve(
+    stream.once('end', () => this.streamEnded());
+    this.receiver.serve(
       stream,
       { fingerprint: this.sender.fingerprint, name: this.sender.name },
       filesOpenVersion(req.args),

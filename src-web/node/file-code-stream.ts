@@ -12,6 +12,11 @@
  * (`interrupted`) for the sender's next stream (`resume`, after the page dialed it again), checks that
  * its OFFER is the same transfer, and answers its WANT with what arrived — verified files whole, the
  * file under way up to its last byte here — so the downloads already running carry on from there.
+ *
+ * **Save** of one file of several asks for that file only: the WANT says every other file is here
+ * whole, so the sender sends that one. Once it is verified the page resets the stream (not as a
+ * cancel: the sender opens the transfer again at once) and holds the sender's next OFFER until it is
+ * asked for another file; the COMPLETE goes when every file was verified, over however many asks.
  */
 import {
   decodeFileFrame,
@@ -28,6 +33,9 @@ import { treeHashInput } from '../../src-main/protocol/file-tree-hash.js';
 import { BrowserNodeError, concat, randomBytes, toHex, u32, view } from './bytes.js';
 import { Passing, pathProblem, type OfferedFile } from './file-code-passing.js';
 import type { MuxStream } from './mux.js';
+
+/** Why the page resets a stream whose asked-for files all arrived (the sender offers again, and waits). */
+const ASKED_FOR_ARRIVED = 'the receiver saved the files it asked for and may ask for more';
 import { bs, subtle } from './primitives.js';
 
 export type { OfferedFile };
@@ -69,9 +77,10 @@ const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
 /**
  * Where the transfer is: its first OFFER being read, offered (waiting for `take`), its bytes passing,
- * COMPLETE sent (`complete` holds it, to answer a sender that did not read it and offers again), over.
+ * between asks (the files asked for verified, others not: waiting for the next `take`), COMPLETE sent
+ * (`complete` holds it, to answer a sender that did not read it and offers again), over.
  */
-type Phase = 'offer' | 'offered' | 'data' | 'complete' | 'over';
+type Phase = 'offer' | 'offered' | 'data' | 'between' | 'complete' | 'over';
 
 /**
  * Reads the `files` streams the sender opens for one transfer: the offer first (`offered`), then,
@@ -96,6 +105,8 @@ export class FilesStreamReceiver {
   private readonly digests = new Map<number, string>();
   private verified = 0;
   private fileCount = 0;
+  /** The files the last `take` asked for (their indices): the WANT says every other one is here. */
+  private wanted = new Set<number>();
   private bytesTaken = 0;
   private complete: Extract<FileFrame, { type: 'complete' }> | undefined;
   /** Why the last stream broke, for the error when the sender cannot be reached again. */
@@ -126,15 +137,24 @@ export class FilesStreamReceiver {
     return this.phase !== 'over';
   }
 
-  /** Asks for every file (WANT, nothing held): the bytes start. */
-  take(): void {
-    if (this.phase !== 'offered') return;
+  /**
+   * Asks for the files at `indices` (every file not verified yet when not given): the WANT says the
+   * others are here, and their bytes start. Once more after those were verified (`between`).
+   */
+  take(indices?: readonly number[]): void {
+    if (this.phase !== 'offered' && this.phase !== 'between') return;
+    const files = [...this.entries.keys()].filter((i) => this.entries[i]!.kind === 'file');
+    const asked = (indices ?? files).filter((i) => files.includes(i) && !this.digests.has(i));
+    if (asked.length === 0) return;
+    this.wanted = new Set(asked);
     this.phase = 'data';
-    if (!this.reoffer) this.send({ type: 'want', have: [] });
+    // A stream whose OFFER was read is answered now; one still offering again (or none yet, after the
+    // last ask's reset) is answered when its OFFER matched.
+    if (this.stream && !this.reoffer) this.send({ type: 'want', have: this.have() });
     // Empty files are whole already: checked, handed on and verified at once.
     const empty: number[] = [];
     for (const [i, e] of this.entries.entries()) {
-      if (e.kind !== 'file' || e.size > 0) continue;
+      if (e.kind !== 'file' || e.size > 0 || !this.wanted.has(i)) continue;
       if (e.sha256 !== undefined && e.sha256 !== EMPTY_SHA256)
         return this.fail(
           protocol(`${JSON.stringify(e.path)} is empty and its offered SHA-256 is not an empty file's`),
@@ -300,16 +320,20 @@ export class FilesStreamReceiver {
       this.stream?.end();
       return;
     }
+    // Between asks the OFFER waits, unanswered, for the next `take`.
     if (this.phase === 'data') this.send({ type: 'want', have: this.have() });
     this.events.resumed();
   }
 
   /**
-   * What this side holds, as the WANT of a resumed stream says it: each verified file whole, and the
-   * file under way up to the byte it reached (short of its last byte when its DIGEST did not come).
+   * What this side holds, as a WANT says it: each verified file whole, each file not asked for whole
+   * too (so the sender sends only those asked for), and the file under way up to the byte it reached
+   * (short of its last byte when its DIGEST did not come).
    */
   private have(): Array<[number, number]> {
-    const have: Array<[number, number]> = [...this.digests.keys()].map((i) => [i, sizeOf(this.entries[i])]);
+    const have: Array<[number, number]> = [];
+    for (const [i, e] of this.entries.entries())
+      if (e.kind === 'file' && (this.digests.has(i) || !this.wanted.has(i))) have.push([i, e.size]);
     const cur = this.current;
     if (cur) {
       cur.forgetLastByte();
@@ -322,6 +346,7 @@ export class FilesStreamReceiver {
     if (this.phase !== 'data' || this.reoffer) throw protocol('DATA before the WANT');
     const e = this.entries[index];
     if (e?.kind !== 'file') throw protocol(`DATA for entry ${index}, which is no file`);
+    if (!this.wanted.has(index)) throw protocol(`DATA for ${index}, which was not asked for`);
     let cur = this.current;
     if (cur && cur.index !== index) throw protocol(`DATA for ${index} before ${cur.index} was whole`);
     if (!cur) {
@@ -377,11 +402,23 @@ export class FilesStreamReceiver {
     this.verified += indices.length;
     for (let at = 0; at < indices.length; at += MAX_INDICES_PER_FRAME)
       this.send({ type: 'verified', indices: indices.slice(at, at + MAX_INDICES_PER_FRAME) });
-    if (this.verified < this.fileCount) return;
+    if (this.verified < this.fileCount) return this.askedForArrived();
     this.phase = 'complete';
     this.finish().catch((err: unknown) =>
       this.events.failed(protocol(`the tree hash could not be made: ${(err as Error).message}`)),
     );
+  }
+
+  /**
+   * The files asked for are verified and others are not: the sender, which waits for a COMPLETE, is
+   * made to offer again (a reset that is no cancel), and its next OFFER waits for the next `take`.
+   */
+  private askedForArrived(): void {
+    if (this.phase !== 'data' || [...this.wanted].some((i) => !this.digests.has(i))) return;
+    this.phase = 'between';
+    const stream = this.stream;
+    this.stream = undefined;
+    stream?.reset(ASKED_FOR_ARRIVED, 'UNSPECIFIED');
   }
 
   /** Every file verified: COMPLETE with the tree hash the sender checks against its own. */

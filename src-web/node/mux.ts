@@ -6,6 +6,7 @@
  * answers PINGs; it returns credit as its reader consumes (or, for a reader that says so, as it says it
  * consumed), and never sends beyond the credit it holds. A malformed frame ends the link.
  */
+import type { RefusalCode } from '../../src-main/core/refusal-codes.js';
 import { BrowserNodeError } from './bytes.js';
 import {
   decodeFrame,
@@ -118,9 +119,10 @@ export class MuxStream {
     if (this.finReceived) this.finish();
   }
 
-  reset(reason: string): void {
+  /** Resets the stream: CANCELLED unless said otherwise (a code's receiver resets without cancelling). */
+  reset(reason: string, code: RefusalCode = 'CANCELLED'): void {
     if (this.done) return;
-    this.mux.sendFrame(encodeFrame({ type: F.Rst, streamId: this.id, code: 'CANCELLED', reason }));
+    this.mux.sendFrame(encodeFrame({ type: F.Rst, streamId: this.id, code, reason }));
     this.finish(new BrowserNodeError('STREAM_RESET', reason));
   }
 

@@ -3,7 +3,8 @@
  * (`files.sendCode`, what `file send --code` asks), and a fresh Chromium context opens the page link
  * the offer names (`#receive=CODE`): the code is filled in, **Receive** meets the sender, the page
  * shows who sent and what, and **Save** / **Save all** download through the page's service worker. A
- * file arrives byte-exact (its download's SHA-256); a folder of many small files arrives as a zip
+ * file arrives byte-exact (its download's SHA-256); one file of three saved alone is the only one
+ * sent, and the others saved after it one by one end the offer done; a folder of many small files arrives as a zip
  * that unpacks whole; a wrong code says so and ends the offer. The big file (256 MiB by default,
  * 1 GiB and 1,000 files with CLAWBRIDGE_FULL_CODE_PAGE=1) is more than the page's memory bound: its
  * JS heap (CDP Performance.getMetrics) and what its renderers' RSS grew by are held under it. A file
@@ -104,11 +105,8 @@ async function endsDone(o: CodeOfferInfo): Promise<void> {
  */
 const ownBrowser = () => sharedBrowser({ own: true });
 
-/** Presses Save (or Save all) and waits for the download to finish; its path. */
-async function saveAs(
-  page: Page,
-  button: 'Save' | 'Save all',
-): Promise<{ download: Download; path: string }> {
+/** Presses Save, Save all or a file's row's Save (`Save NAME`) and waits for the download to finish; its path. */
+async function saveAs(page: Page, button: string): Promise<{ download: Download; path: string }> {
   const started = page.waitForEvent('download', { timeout: 60_000 });
   await page.getByRole('button', { name: button, exact: true }).click();
   const download = await started;
@@ -133,6 +131,59 @@ test(
       const { download, path } = await saveAs(page, 'Save');
       assert.equal(download.suggestedFilename(), 'report.bin', 'saved under its own name');
       assert.equal(await sha256Of(path), await sha256Of(file), 'the download is the file, byte for byte');
+      await waitForText(offered, /every file verified/, 30_000);
+      await endsDone(o);
+    } finally {
+      await closeContexts(browser);
+    }
+  },
+);
+
+test(
+  "Save in a file's row saves that file of three alone, byte-exact; the others one by one after it",
+  { skip: skip ?? false, timeout: 240_000 },
+  async () => {
+    const names = ['first.bin', 'second.pdf', 'third.txt'];
+    mkdirSync(join(work, 'three'), { recursive: true });
+    const paths = names.map((n, i) => {
+      const p = join(work, 'three', n);
+      writeFileSync(p, randomBytes([3 * 1024 * 1024, 2 * 1024 * 1024 + 5, 999][i]!));
+      return p;
+    });
+    const o = await offer(paths);
+    const browser = await ownBrowser();
+    try {
+      const page = await receive(browser, o);
+      const offered = page.getByRole('region', { name: 'Offer' });
+      await waitForText(page.getByRole('list', { name: 'Files' }), /third\.txt/, 30_000);
+      const second = await saveAs(page, 'Save second.pdf');
+      assert.equal(second.download.suggestedFilename(), 'second.pdf', 'saved under its own name');
+      assert.equal(await sha256Of(second.path), await sha256Of(paths[1]!), 'the second file, byte for byte');
+      // Only it was sent: once the sender waits to be asked for more, what it sent is the second file.
+      const between = await until('the sender waits to be asked for more', async () => {
+        const progress = (await offerNow(o.id))?.progress;
+        return progress?.state === 'waiting' ? progress : undefined;
+      });
+      const sent = between.bytesSent ?? 0;
+      assert.ok(
+        sent >= 2 * 1024 * 1024 && sent < 3 * 1024 * 1024,
+        `the second file was sent, and not the first with it: ${sent} bytes sent`,
+      );
+      await waitForText(page.getByRole('list', { name: 'Files' }), /second\.pdf .* saved/, 30_000);
+      assert.equal(
+        await page.getByRole('button', { name: 'Save all', exact: true }).count(),
+        0,
+        'Save all is no longer offered once a file was saved alone',
+      );
+      await screenshotThemes(page, 'page-receive-saved-one');
+      for (const [i, name] of [
+        [0, 'first.bin'],
+        [2, 'third.txt'],
+      ] as const) {
+        const { download, path } = await saveAs(page, `Save ${name}`);
+        assert.equal(download.suggestedFilename(), name, 'saved under its own name');
+        assert.equal(await sha256Of(path), await sha256Of(paths[i]!), `${name}, byte for byte`);
+      }
       await waitForText(offered, /every file verified/, 30_000);
       await endsDone(o);
     } finally {

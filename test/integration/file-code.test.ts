@@ -5,13 +5,18 @@
  * pending request; a wrong code tried once ends the offer, and the right one is refused after it;
  * a used and an expired code are refused with a clear message; a folder arrives whole, and a name
  * that exists in the target already is kept, the new one renamed; the relay restarted with half
- * of a file across carries on from what arrived (item 4).
+ * of a file across carries on from what arrived (item 4), and the link lost after the receiver's
+ * COMPLETE and before the sender read it ends done on both sides; the receiver's link moves onto a
+ * splice through the relay as a paired agent's does, and its V8 compilers come on when the transfer
+ * starts, as an agent's do (item 5: as fast as `file send`).
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { get } from 'node:http';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { after, before, test } from 'node:test';
+import { receiveWithCode } from '../../src-main/files/code-receiver.js';
 import type { CodeOfferInfo } from '../../src-main/files/files-contract.js';
 import {
   agentCall,
@@ -24,7 +29,9 @@ import {
   type AgentProc,
   type Proc,
   type RelayProc,
+  V8_TRACE_FLAGS,
 } from '../helpers/processes.js';
+import { SPARKPLUG_LINE, TURBOFAN_LINE } from '../helpers/traced-agent.js';
 import { until } from '../helpers/wait.js';
 
 after(stopAll);
@@ -215,5 +222,101 @@ test(
     const sent = done.progress?.bytesSent ?? 0;
     // Sending it all again would put at least what had arrived plus the whole file on the wire.
     assert.ok(sent < bytes + atDrop, `sent ${sent} bytes for ${bytes}, ${atDrop} of them there at the drop`);
+  },
+);
+
+test(
+  "the link lost after the receiver's COMPLETE, before the sender read it: the sender ends done, not at the code's deadline",
+  { timeout: 300_000 },
+  async () => {
+    const file = join(work, 'complete-lost.bin');
+    writeFileSync(file, randomBytes(3 * 1024 * 1024 + 7));
+    const { proc, offer: o } = await offer([file]);
+    const to = join(work, 'complete-lost');
+    let frozen = false;
+    // The receiver in this process, so the relay is frozen at the very moment: its `done` is told
+    // before the COMPLETE is written, so the COMPLETE reaches a relay that no longer reads, and the
+    // relay is then killed with it unread.
+    const received = receiveWithCode({
+      text: o.link,
+      dir: to,
+      on: {
+        progress: (view) => {
+          if (view.state !== 'done' || frozen) return;
+          frozen = true;
+          process.kill(relay.proc.child.pid!, 'SIGSTOP');
+        },
+      },
+    });
+    received.catch(() => undefined);
+    await until('every file was verified by the receiver', () => frozen, 120_000);
+    await relay.proc.stop('SIGKILL');
+    relay = await startRelay(relay.port);
+    const got = await received;
+    assert.equal(got.transfer.state, 'done', 'the receiver verified everything');
+    assert.equal(sha(join(to, 'complete-lost.bin')), sha(file), 'byte-exact');
+    // The code's deadline is 10 minutes away: ending within 90 s rules out waiting for it.
+    const end = await ended(proc);
+    assert.equal(end.code, 0, `file send --code: ${proc.stderr()}`);
+    assert.equal(end.last.event, 'done', `the sender heard the end: ${JSON.stringify(end.last)}`);
+  },
+);
+
+/** GET /metrics of the test's relay (plain http, as its ws), as text. */
+function relayMetrics(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    get(`http://127.0.0.1:${relay.port}/metrics`, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (c: string) => (body += c));
+      res.on('end', () => resolve(body));
+    }).on('error', reject);
+  });
+}
+
+test(
+  "the receiver's link moves onto a splice through the relay, as a paired agent's: byte-exact through it",
+  { timeout: 240_000 },
+  async () => {
+    const file = join(work, 'spliced.bin');
+    writeFileSync(file, randomBytes(64 * 1024 * 1024));
+    const { proc, offer: o } = await offer([file]);
+    const to = join(work, 'spliced');
+    let over = false;
+    const received = receiveWithCode({ text: o.link, dir: to }).finally(() => (over = true));
+    received.catch(() => undefined);
+    // The splice is made once the sender's hello arrived, before the file's first bytes: the relay
+    // pipes it for as long as the transfer runs.
+    let spliced = false;
+    await until(
+      'the relay to pipe a splice, or the receiving to end',
+      async () => (spliced = /^clawbridge_relay_splices 1$/m.test(await relayMetrics())) || over,
+      120_000,
+    );
+    assert.ok(spliced, 'the link to the sender moved onto a splice while the file passed');
+    await received;
+    assert.equal(sha(join(to, 'spliced.bin')), sha(file), 'byte-exact through the splice');
+    assert.equal((await ended(proc)).code, 0, proc.stderr());
+  },
+);
+
+test(
+  "file receive turns V8's compilers on when the transfer starts, not after a CLI command's start",
+  { timeout: 240_000 },
+  async () => {
+    const file = join(work, 'compiled.bin');
+    // Moved in well under the 3 CPU-s that end a CLI command's start (runtime/compiler-tiers.ts).
+    writeFileSync(file, randomBytes(24 * 1024 * 1024));
+    const { proc, offer: o } = await offer([file]);
+    const to = join(work, 'compiled');
+    const receiver = startProcess(['file', 'receive', o.link, '--to', to], {}, [], { node: V8_TRACE_FLAGS });
+    await until('the receive command ended', () => receiver.child.exitCode !== null, 180_000);
+    assert.equal(receiver.child.exitCode, 0, `file receive: ${receiver.stderr().slice(-2000)}`);
+    assert.equal(sha(join(to, 'compiled.bin')), sha(file), 'byte-exact');
+    const lines = receiver.stdout().split('\n');
+    assert.ok(
+      lines.some((l) => SPARKPLUG_LINE.test(l)) && lines.some((l) => TURBOFAN_LINE.test(l)),
+      `Sparkplug and TurboFan compiled the transfer's code (${lines.filter((l) => SPARKPLUG_LINE.test(l)).length} Sparkplug batches, ${lines.filter((l) => TURBOFAN_LINE.test(l)).length} TurboFan functions)`,
+    );
+    assert.equal((await ended(proc)).code, 0, proc.stderr());
   },
 );

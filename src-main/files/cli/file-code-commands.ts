@@ -15,6 +15,7 @@ import { formatBytes } from '../../cli/format-bytes.js';
 import { printJsonLine, printLine, printNote, printProgress, useJsonLines } from '../../cli/output.js';
 import { exitAfterOutput } from '../../cli/output-errors.js';
 import { STOP_SIGNALS } from '../../cli/stop-signals.js';
+import { startupOver } from '../../runtime/compiler-tiers.js';
 import type { CodeOfferInfo, TransferInfo } from '../files-contract.js';
 import { progressLine } from './file-progress.js';
 
@@ -238,6 +239,10 @@ export async function receiveCommand(text: string, opts: ReceiveOpts): Promise<v
       : {}),
     on: {
       met: (sender, own) => {
+        // The transfer starts: this process moves every byte of it, as an agent does, so V8's
+        // compilers come on now rather than after a CLI command's start (ADR 0062), which a transfer
+        // of a few hundred MiB ran through on the interpreter.
+        startupOver();
         const { offer } = sender;
         if (json)
           return printJsonLine({

@@ -1,7 +1,9 @@
 /**
  * The page's **Receive code** (ADR 0124 §The page): a code or a sender's link, **Receive**, then who
  * sent (name and fingerprint, to compare with the sender's screen) and what (names and sizes), and
- * **Save** (one file) or **Save all** (a zip): downloads streamed to disk as the files arrive, each
+ * **Save** (one file: the offer's only one, or in a file's row the one of several, which the sender
+ * then sends alone; one after another as the person asks) or **Save all** (a zip, while nothing was
+ * saved alone yet): downloads streamed to disk as the files arrive, each
  * file's SHA-256 checked before its download completes. A link that drops on the way says so while the
  * page dials the sender again; the downloads carry on from where they stopped.
  */
@@ -12,8 +14,8 @@ import { Fingerprint } from '../../../src-renderer/components/Fingerprint.js';
 import { formatBytes } from '../../../src-renderer/lib/format.js';
 import type { OfferEntry } from '../../../src-main/protocol/file-frames-wire.js';
 import { PageCodeReceiver, type CodeReceiverOptions } from '../../node/file-code-receiver.js';
-import type { FilesStreamReceiver, OfferedFile } from '../../node/file-code-stream.js';
-import { Arrivals, saveFiles } from './save-files.js';
+import type { FilesStreamReceiver } from '../../node/file-code-stream.js';
+import { Arrivals, saveFiles, saveOne } from './save-files.js';
 
 /** Most files listed by name (the rest are counted). */
 const LISTED = 50;
@@ -21,15 +23,31 @@ const LISTED = 50;
 type Phase =
   | { at: 'code' }
   | { at: 'meeting' }
-  | { at: 'offered'; receiver: PageCodeReceiver; entries?: OfferEntry[]; reconnecting?: boolean }
+  | {
+      at: 'offered';
+      receiver: PageCodeReceiver;
+      entries?: OfferEntry[];
+      reconnecting?: boolean;
+      /** The files saved alone so far, by index. */
+      saved?: readonly number[];
+    }
   | {
       at: 'saving';
       receiver: PageCodeReceiver;
       entries: OfferEntry[];
+      /** Bytes taken by downloads since the page received; `from` of them before this save began. */
       bytes: number;
+      from: number;
+      /** The bytes this save takes: the offer's, or the one file's. */
+      max: number;
       reconnecting?: boolean;
+      saved: readonly number[];
     }
   | { at: 'saved'; receiver: PageCodeReceiver; entries: OfferEntry[] };
+
+/** The indices of an offer's files (not its folders or links). */
+const fileIndices = (entries: readonly OfferEntry[]) =>
+  [...entries.keys()].filter((i) => entries[i]!.kind === 'file');
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
@@ -39,6 +57,8 @@ export function ReceiveView({ options, initialCode }: { options: CodeReceiverOpt
   const [error, setError] = useState<string | null>(null);
   /** The sender's files stream once it opened, and the files as they arrive. */
   const files = useRef<{ stream: FilesStreamReceiver; arrivals: Arrivals } | undefined>(undefined);
+  /** Bytes taken by downloads so far, over every save. */
+  const taken = useRef(0);
 
   const receive = async () => {
     setError(null);
@@ -59,7 +79,10 @@ export function ReceiveView({ options, initialCode }: { options: CodeReceiverOpt
       .connect({
         offered: (entries) => setPhase({ at: 'offered', receiver, entries: [...entries] }),
         file: (f) => arrivals.push(f),
-        progress: (bytes) => setPhase((p) => (p.at === 'saving' ? { ...p, bytes } : p)),
+        progress: (bytes) => {
+          taken.current = bytes;
+          setPhase((p) => (p.at === 'saving' ? { ...p, bytes } : p));
+        },
         interrupted: () => reconnecting(true),
         resumed,
         done: () => arrivals.end(),
@@ -73,20 +96,43 @@ export function ReceiveView({ options, initialCode }: { options: CodeReceiverOpt
       .catch((err: unknown) => setError(message(err)));
   };
 
-  const save = (receiver: PageCodeReceiver, entries: OfferEntry[]) => {
+  /** Saves every file (`only` undefined), or file `only` alone, after those `saved` alone before. */
+  const save = (
+    receiver: PageCodeReceiver,
+    entries: OfferEntry[],
+    saved: readonly number[],
+    only?: number,
+  ) => {
     const f = files.current;
     if (!f) return;
     setError(null);
+    const one = only === undefined ? undefined : entries[only];
     setPhase((p) => ({
       at: 'saving',
       receiver,
       entries,
-      bytes: 0,
+      bytes: taken.current,
+      from: taken.current,
+      max: one?.kind === 'file' ? one.size : receiver.sender.offer.bytes,
       reconnecting: p.at === 'offered' && p.reconnecting === true,
+      saved,
     }));
-    f.stream.take();
-    saveFiles(entries, f.arrivals, receiver.sender.offer.names).then(
+    f.stream.take(only === undefined ? undefined : [only]);
+    const saving =
+      only === undefined
+        ? saveFiles(entries, f.arrivals, receiver.sender.offer.names)
+        : saveOne(f.arrivals, only);
+    saving.then(
       () => {
+        const now = only === undefined ? fileIndices(entries) : [...saved, only];
+        if (now.length < fileIndices(entries).length)
+          return setPhase((p) => ({
+            at: 'offered',
+            receiver,
+            entries,
+            saved: now,
+            reconnecting: p.at === 'saving' && p.reconnecting === true,
+          }));
         setPhase({ at: 'saved', receiver, entries });
         // The link stays until the sender read the COMPLETE and ended its side.
         f.stream.settled.finally(() => receiver.close('received')).catch(() => undefined);
@@ -135,7 +181,7 @@ export function ReceiveView({ options, initialCode }: { options: CodeReceiverOpt
           </ActionButton>
         </form>
       ) : (
-        <Offer phase={phase} onSave={(entries) => save(phase.receiver, entries)} />
+        <Offer phase={phase} onSave={(entries, saved, only) => save(phase.receiver, entries, saved, only)} />
       )}
       <ErrorText error={error} id="receive-error" />
     </main>
@@ -147,13 +193,14 @@ function Offer({
   onSave,
 }: {
   phase: Exclude<Phase, { at: 'code' } | { at: 'meeting' }>;
-  onSave: (entries: OfferEntry[]) => void;
+  onSave: (entries: OfferEntry[], saved: readonly number[], only?: number) => void;
 }) {
   const { sender, identity } = phase.receiver;
   const entries = phase.entries;
-  const offered = entries?.filter((e): e is OfferedFile => e.kind === 'file') ?? [];
+  const offered = entries?.flatMap((e, index) => (e.kind === 'file' ? [{ e, index }] : [])) ?? [];
   const total = sender.offer.bytes;
   const single = entries !== undefined && entries.length === 1 && offered.length === 1;
+  const saved = phase.at === 'offered' || phase.at === 'saving' ? (phase.saved ?? []) : [];
   return (
     <section aria-label="Offer">
       <p>
@@ -164,9 +211,23 @@ function Offer({
       <Fingerprint value={identity.fingerprint} label="This page's fingerprint (the sender sees it)" />
       {entries ? (
         <ul className="receive-files" aria-label="Files">
-          {offered.slice(0, LISTED).map((e) => (
+          {offered.slice(0, LISTED).map(({ e, index }) => (
             <li key={e.path}>
               {e.path} <span className="receive-size">{formatBytes(e.size)}</span>
+              {single ? null : saved.includes(index) ? (
+                <span className="receive-saved"> saved</span>
+              ) : phase.at === 'offered' ? (
+                <>
+                  {' '}
+                  <ActionButton
+                    aria-label={`Save ${e.path}`}
+                    unavailable={false}
+                    onClick={() => entries && onSave(entries, saved, index)}
+                  >
+                    Save
+                  </ActionButton>
+                </>
+              ) : null}
             </li>
           ))}
           {offered.length > LISTED ? <li>… and {offered.length - LISTED} more</li> : null}
@@ -174,15 +235,15 @@ function Offer({
       ) : (
         <p role="status">Connecting to {sender.name}…</p>
       )}
-      {phase.at === 'offered' && entries ? (
-        <ActionButton className="primary" unavailable={false} onClick={() => onSave(entries)}>
+      {phase.at === 'offered' && entries && saved.length === 0 ? (
+        <ActionButton className="primary" unavailable={false} onClick={() => onSave(entries, saved)}>
           {single ? 'Save' : 'Save all'}
         </ActionButton>
       ) : null}
       {phase.at === 'saving' ? (
         <p role="status">
-          <progress max={total} value={phase.bytes} aria-label="Received" /> {formatBytes(phase.bytes)} of{' '}
-          {formatBytes(total)}
+          <progress max={phase.max} value={phase.bytes - phase.from} aria-label="Received" />{' '}
+          {formatBytes(phase.bytes - phase.from)} of {formatBytes(phase.max)}
         </p>
       ) : null}
       {(phase.at === 'offered' || phase.at === 'saving') && phase.reconnecting ? (

@@ -1,7 +1,8 @@
 /**
- * Where received files go (ADR 0124 §The page): one file as a download of its own, several (or a
- * folder) as one zip, each streamed to disk by the download worker (stream-download.ts) as its bytes
- * arrive. A file whose hash does not match errors its stream, which fails the download.
+ * Where received files go (ADR 0124 §The page): one file as a download of its own (the only one, or
+ * the one of several its row's **Save** asked for), several (or a folder) as one zip, each streamed
+ * to disk by the download worker (stream-download.ts) as its bytes arrive. A file whose hash does not
+ * match errors its stream, which fails the download.
  */
 import type { OfferEntry } from '../../../src-main/protocol/file-frames-wire.js';
 import type { ArrivingFile } from '../../node/file-code-stream.js';
@@ -60,16 +61,24 @@ export async function saveFiles(
   arrivals: Arrivals,
   names: readonly string[],
 ): Promise<void> {
-  const only = entries.length === 1 ? entries[0] : undefined;
-  if (only?.kind === 'file') {
-    for await (const file of arrivals) {
-      return saveStream(file.stream, baseName(file.entry.path), {
-        type: 'application/octet-stream',
-        size: file.entry.size,
-      });
-    }
-    throw new Error('the sender ended before the file arrived');
-  }
+  if (entries.length === 1 && entries[0]?.kind === 'file') return saveOne(arrivals, 0);
   const zipName = `${names.length === 1 && names[0] ? names[0] : 'files'}.zip`;
   return saveStream(zipStream(entries, arrivals), zipName, { type: 'application/zip' });
+}
+
+/**
+ * Saves file `index` as itself, the next to arrive: the one file of a single-file offer, or the one
+ * file of several that **Save** in its row asked for (the sender sends no other). Resolves once the
+ * browser took every byte.
+ */
+export async function saveOne(arrivals: Arrivals, index: number): Promise<void> {
+  for await (const file of arrivals) {
+    if (file.index !== index)
+      throw new Error(`${JSON.stringify(file.entry.path)} arrived, not the file asked for`);
+    return saveStream(file.stream, baseName(file.entry.path), {
+      type: 'application/octet-stream',
+      size: file.entry.size,
+    });
+  }
+  throw new Error('the sender ended before the file arrived');
 }
