@@ -30,7 +30,7 @@ export const shareRequest = madeOnUse(() =>
         session: z.string().regex(SESSION_ID),
         viewers: z
           .array(node().extend({ device: name().optional() }))
-          .min(1)
+          // None: a share made for a link, whose viewer is added once someone met its code.
           .max(32),
         write: z.boolean(),
         expiresAt: z.number().int().positive().optional(),
