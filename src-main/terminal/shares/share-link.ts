@@ -175,10 +175,7 @@ export class ShareLinks {
     try {
       await this.admit(target, viewer);
     } catch (err) {
-      this.log.warn(
-        { share: target.share },
-        `the link's viewer could not be admitted: ${errorMessage(err)}`,
-      );
+      this.log.warn({ share: target.share }, `the link's viewer could not be admitted: ${errorMessage(err)}`);
       return refuse(`${target.host.name} did not admit this viewer: ${errorMessage(err)}`);
     }
     this.log.info({ share: target.share, by: viewer.fingerprint }, `share ${target.share} joined by link`);
