@@ -224,7 +224,7 @@ test('a link with no relay to meet on is refused, and its code retired', async (
     {
       issue: (ttlMs) => {
         const code = generatePairCode();
-        codes.push({ ttlMs, onMet: () => Promise.resolve(), opts: {}, code: code.text });
+        codes.push({ ttlMs, onMet: () => Promise.resolve(), opts: { use: 'view' }, code: code.text });
         return Promise.resolve({
           code: code.text,
           invite: encodeInvite({ code }),
