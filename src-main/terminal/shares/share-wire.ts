@@ -14,6 +14,8 @@ import { SESSION_ID } from '../../protocol/terminal-frames.js';
 export const TERMINAL_SHARE_SERVICE = 'terminal-share';
 /** The sharer's word to a viewer that a share waits for it. */
 export const TERMINAL_OFFER_SERVICE = 'terminal-offer';
+/** The service a viewer watches through (and `terminal-present`, who else is there, the only other). */
+export const TERMINAL_VIEW_SERVICE = 'terminal-view';
 /** A viewer's question to the node where the shell runs: who is in the share (one answer line back). */
 export const TERMINAL_PRESENT_SERVICE = 'terminal-present';
 
