@@ -31,6 +31,10 @@ async function main(): Promise<void> {
     const { startWatch } = await import('./watch/start-watch.js');
     return startWatch(relayUrl, socket, location.hash);
   }
+  // Watch a shared terminal (the Peers view's link to `#watch`): that view alone, as opened by its link.
+  addEventListener('hashchange', () => {
+    if (/^#watch(?:=|$)/.test(location.hash)) location.reload();
+  });
   // An invite link (`#join?invite=…`) is followed once the window is up.
   const { link } = parseFragment(location.hash, FEATURES);
   const store = await IndexedDbStore.open();

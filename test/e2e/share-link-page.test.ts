@@ -5,7 +5,8 @@
  * in under **Share code**, presses **Watch** and sees A's screen, then each new line. What it types
  * reaches nothing on B (read-only); B lets it in for the share's view alone (no permission word, no
  * peer on A); A lists it as a viewer. After `sessions unshare` the page says the share ended, and the
- * same code is refused. A wrong code says so and ends the link.
+ * same code is refused. A wrong code says so and ends the link. The page opened with no link offers
+ * the same **Share code** where a newcomer lands.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -44,10 +45,13 @@ if (skip) console.log(`# ${skip}`);
 let homeA = '';
 let homeB = '';
 let browser: Browser;
+/** Where the relay serves its page (the line `clawbridge relay` prints). */
+let pageUrl = '';
 
 before(async () => {
   if (skip) return;
   const relay = await startRelay();
+  pageUrl = (await relay.proc.waitForLine(/^relay page at (http:\/\/127\.0\.0\.1:\d+\/) sha256/m))[1]!;
   [homeA, homeB] = [tempHome('link-a'), tempHome('link-b')];
   await Promise.all([
     startAgent(homeA, { name: 'a', relay: relay.url, listen: '127.0.0.1:0' }),
@@ -196,3 +200,22 @@ test('a wrong code says so, and ends the link', { skip: skip ?? false, timeout: 
     await closeContexts(browser);
   }
 });
+
+test(
+  'the page opened bare offers Share code where a newcomer lands',
+  { skip: skip ?? false, timeout: 60_000 },
+  async () => {
+    try {
+      const { page } = await openRelayPage(browser, pageUrl);
+      await page.getByRole('link', { name: 'Watch a shared terminal' }).click();
+      await page.getByLabel('Share code').waitFor({ timeout: 30_000 });
+      assert.equal(await page.getByLabel('Share code').inputValue(), '', 'nothing filled in');
+      assert.ok(
+        await page.getByRole('button', { name: 'Watch', exact: true }).isDisabled(),
+        'Watch waits for a code',
+      );
+    } finally {
+      await closeContexts(browser);
+    }
+  },
+);
