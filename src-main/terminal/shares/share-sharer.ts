@@ -87,10 +87,17 @@ export class ShareSharer {
       );
     const { info, session } = this.viewers.remote(p.id);
     if (p.link) return this.shareByLink(p.id, info, session, p.write === true, p.expiresMs);
-    const named = p.group === undefined ? this.namedPeers(p.with ?? [], info.peer) : undefined;
+    // A link's viewer is no peer here: named (by name or fingerprint) it is switched, never told.
+    const linked = this.linkViewers(p.id, p.with ?? []);
+    const refs = (p.with ?? []).filter((ref) => !linked.some((v) => v.ref === ref));
+    const named = p.group === undefined ? this.namedPeers(refs, info.peer) : undefined;
     const inGroup = named ? [] : this.groupDevices(p.group ?? '', info.peer);
-    const viewers =
-      named?.map((e) => ({ fingerprint: e.record.fingerprint, name: e.record.name })) ?? inGroup;
+    const viewers = named
+      ? [
+          ...linked.map((v) => ({ fingerprint: v.fingerprint, name: v.name })),
+          ...named.map((e) => ({ fingerprint: e.record.fingerprint, name: e.record.name })),
+        ]
+      : inGroup;
     const write = p.write === true;
     const answer = await this.ask(info.peer, {
       op: 'add',
@@ -205,6 +212,21 @@ export class ShareSharer {
   ): Promise<void> {
     const { info, session } = this.viewers.remote(id);
     this.keep(id, await this.ask(info.peer, { op: 'add', session, viewers: [viewer], write }));
+  }
+
+  /** The viewers of terminal `id`'s share that `refs` name and that are no peer here (a link's). */
+  private linkViewers(
+    id: string,
+    refs: readonly string[],
+  ): { ref: string; fingerprint: string; name: string }[] {
+    const kept = this.shares.get(id);
+    if (!kept) return [];
+    return refs.flatMap((ref) => {
+      const v = kept.viewers.find((x) => x.name === ref || x.fingerprint === ref.toLowerCase());
+      return v && !this.peers.peerEntry(v.fingerprint)
+        ? [{ ref, fingerprint: v.fingerprint, name: v.name }]
+        : [];
+    });
   }
 
   private namedPeers(refs: string[], host: string): ReadonlyPeerEntry[] {

@@ -71,6 +71,7 @@ function world() {
         : registry.ofOpener(r.share, A.fingerprint);
     if (!share) return { ok: false, message: 'no such share' };
     if (r.op === 'unshare') registry.unshare(share, 'alice stopped sharing this terminal');
+    if (r.op === 'revoke') registry.revoke(share, r.viewer);
     return {
       ok: true,
       share: share.id,
@@ -189,6 +190,18 @@ test('a link is a code of use view; its holder becomes a viewer of that share al
     listed.viewers.map((v) => [v.name, v.fingerprint]),
     [[`link viewer ffff ffff`, PAGE]],
     'the sharer lists it as any viewer, named by its fingerprint’s first words',
+  );
+  // Switched as any viewer (the window names it by fingerprint, the CLI by name), though no peer here.
+  await w.sharer.share({ id: ID, with: [PAGE], write: true });
+  assert.equal(w.registry.mayWrite(r.share, PAGE), true, 'switched to typing by its fingerprint');
+  await w.sharer.share({ id: ID, with: ['link viewer ffff ffff'], write: false });
+  assert.equal(w.registry.mayWrite(r.share, PAGE), false, 'and back to watching by its name');
+  await w.sharer.revoke(ID, 'link viewer ffff ffff');
+  assert.equal(w.registry.present(r.share, PAGE), undefined, 'revoked, it is in the share no more');
+  assert.equal(
+    w.registry.guests().find((g) => g.fingerprint === PAGE),
+    undefined,
+    'nor let in on B',
   );
 });
 
