@@ -82,7 +82,7 @@ async function terminalOnB(): Promise<{ id: string; view: TestViewer }> {
   });
   const view = watchTerminal(socketPipe(socket), opened.rest);
   await until('A sees its shell', () => view.text.includes('screen-before-42'));
-  return { id: opened.result.id!, view };
+  return { id: opened.result.id, view };
 }
 
 interface LinkShare {

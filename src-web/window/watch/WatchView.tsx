@@ -62,15 +62,17 @@ export function WatchView({ options, initialCode }: { options: ShareViewerOption
   useEffect(() => {
     if (!live) return;
     let stopped = false;
-    const ask = () =>
+    // A failed question keeps the last answer and says nothing, as the window's joined tab does.
+    const ask = () => {
       live.present().then(
         (viewers) => {
           if (!stopped) setPresent(presentText(viewers));
         },
         () => undefined,
       );
-    void ask();
-    const timer = setInterval(() => void ask(), PRESENT_POLL_MS);
+    };
+    ask();
+    const timer = setInterval(ask, PRESENT_POLL_MS);
     return () => {
       stopped = true;
       clearInterval(timer);
