@@ -125,6 +125,8 @@ test(
         page.getByRole('region', { name: 'Shared terminal' }),
         /a's terminal on b — watching \(read-only\)/,
       );
+      // Who else is there, asked where the shell runs: nobody but this page.
+      await waitForText(page.locator('.watch-present'), /^Nobody else is watching\.$/, 15_000);
       view.type('echo line-$((40+2))\r');
       await waitForText(screen(page), /line-42/, 30_000);
       await screenshotThemes(page, 'page-watch-share');
