@@ -6,7 +6,8 @@
  * reaches nothing on B (read-only); B lets it in for the share's view alone (no permission word, no
  * peer on A); A lists it as a viewer. After `sessions unshare` the page says the share ended, and the
  * same code is refused. A wrong code says so and ends the link. The page opened with no link offers
- * the same **Share code** where a newcomer lands.
+ * the same **Share code** where a newcomer lands. A's window shares by link too (Share…, "Anyone with
+ * a link"), shows the code and the link, and lists the page that watches by it among the viewers.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,10 +19,14 @@ import { requestStreamUpgrade } from '../../src-main/api/stream-client.js';
 import { controlSocketPath } from '../../src-main/home/home-dir.js';
 import {
   browserMissing,
+  card,
   closeContexts,
   closeSharedBrowser,
+  openUi,
   screenshotThemes,
   sharedBrowser,
+  uiUrl,
+  waitForScreen,
   waitForText,
 } from '../helpers/browser.js';
 import {
@@ -54,7 +59,7 @@ before(async () => {
   pageUrl = (await relay.proc.waitForLine(/^relay page at (http:\/\/127\.0\.0\.1:\d+\/) sha256/m))[1]!;
   [homeA, homeB] = [tempHome('link-a'), tempHome('link-b')];
   await Promise.all([
-    startAgent(homeA, { name: 'a', relay: relay.url, listen: '127.0.0.1:0' }),
+    startAgent(homeA, { name: 'a', relay: relay.url, listen: '127.0.0.1:0', ui: true }),
     startAgent(homeB, { name: 'b', relay: relay.url, listen: '127.0.0.1:0' }),
   ]);
   const [idA, idB] = await Promise.all([nodeId(homeA), nodeId(homeB)]);
@@ -215,6 +220,44 @@ test(
       assert.ok(
         await page.getByRole('button', { name: 'Watch', exact: true }).isDisabled(),
         'Watch waits for a code',
+      );
+    } finally {
+      await closeContexts(browser);
+    }
+  },
+);
+
+test(
+  "A's window shares by link: the dialog shows the code and link, and the page that opens it is a viewer",
+  { skip: skip ?? false, timeout: 180_000 },
+  async () => {
+    try {
+      const A = await openUi(browser, await uiUrl(homeA));
+      await card(A.page, 'b').getByRole('button', { name: 'Open terminal' }).click();
+      await A.page.getByText('Connecting to b…').waitFor({ state: 'detached', timeout: 30_000 });
+      await A.page.locator('.terminal-pane .xterm').click();
+      await A.page.keyboard.type('echo window-$((3*5))\r');
+      await waitForScreen(A.page, /window-15/, 30_000);
+      await A.page.getByRole('button', { name: 'Share…' }).click();
+      const dialog = A.page.getByRole('dialog', { name: 'Share the terminal on b' });
+      await dialog.getByLabel('Share with').selectOption({ label: 'Anyone with a link (a one-time code)' });
+      await dialog.getByRole('button', { name: 'Share', exact: true }).click();
+      const issued = dialog.getByRole('group', { name: 'Share link' });
+      await waitForText(issued, /Link: http:\/\/127\.0\.0\.1:\d+\/#watch=/, 30_000);
+      await screenshotThemes(A.page, 'terminal-share-link-dialog');
+      const link = (await issued.getByRole('code').nth(1).textContent()) ?? '';
+      const code = (await issued.getByRole('code').nth(0).textContent()) ?? '';
+      assert.ok(link.endsWith(`#watch=${code}`), `the link carries the code (${link}, ${code})`);
+      await dialog.getByRole('button', { name: 'Done' }).click();
+
+      const { page } = await openRelayPage(browser, link);
+      await page.getByRole('button', { name: 'Watch', exact: true }).click();
+      await waitForText(screen(page), /window-15/, 30_000);
+      const fp = await pageFingerprint(page);
+      await waitForText(
+        A.page.getByRole('list', { name: 'Viewers' }),
+        new RegExp(`link viewer ${fp.slice(0, 4)} ${fp.slice(4, 8)}`),
+        30_000,
       );
     } finally {
       await closeContexts(browser);

@@ -64,6 +64,26 @@ export class SharesStore {
     );
   }
 
+  /**
+   * Shares terminal `id` by a link (ADR 0123 §Link): its one-time code and the relay page's link, for
+   * the dialog to show; the share's viewers follow as for any share.
+   */
+  async shareLink(
+    id: string,
+    write: boolean,
+    expiresMs?: number,
+  ): Promise<{ code: string; link: string; codeExpiresAt?: string }> {
+    const r = await this.client.call('terminal.share', {
+      id,
+      link: true,
+      write,
+      ...(expiresMs !== undefined ? { expiresMs } : {}),
+    });
+    this.keep(r);
+    if (!r.code || !r.link) throw new Error('the agent made the share but gave no link: update it');
+    return { code: r.code, link: r.link, ...(r.codeExpiresAt ? { codeExpiresAt: r.codeExpiresAt } : {}) };
+  }
+
   /** Asks the node where terminal `id` runs who is in its share now. */
   async viewers(id: string): Promise<void> {
     this.keep(await this.client.call('terminal.viewers', { id }));
