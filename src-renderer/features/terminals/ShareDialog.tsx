@@ -39,7 +39,9 @@ export function ShareDialog({ tab, onClose }: { tab: TerminalTab; onClose: () =>
   const peers = usePeers().filter((p) => p.fingerprint !== tab.target.peer);
   const groups = useGroups((s) => s.groups);
   const [peer, setPeer] = useState(peers[0]?.fingerprint ?? (groups[0] ? GROUP + groups[0].id : LINK));
-  const [issued, setIssued] = useState<{ code: string; link: string } | undefined>(undefined);
+  const [issued, setIssued] = useState<{ code: string; link: string; shown: () => void } | undefined>(
+    undefined,
+  );
   const [write, setWrite] = useState(false);
   const [expiry, setExpiry] = useState(0);
   const action = useAction((err) => explainError(err, tab.target.peerName));
@@ -57,9 +59,13 @@ export function ShareDialog({ tab, onClose }: { tab: TerminalTab; onClose: () =>
       onClose();
     });
 
-  if (issued)
+  if (issued) {
+    const done = () => {
+      issued.shown();
+      onClose();
+    };
     return (
-      <Dialog title={`Share the terminal on ${tab.target.peerName}`} onClose={onClose}>
+      <Dialog title={`Share the terminal on ${tab.target.peerName}`} onClose={done}>
         <div className="dialog-body share-dialog" role="group" aria-label="Share link">
           <p>
             One use: whoever opens the link first (or types the code under <strong>Share code</strong> on the
@@ -72,13 +78,14 @@ export function ShareDialog({ tab, onClose }: { tab: TerminalTab; onClose: () =>
             Link: <code>{issued.link}</code> <CopyButton text={issued.link} label="Copy the link" />
           </p>
           <div className="actions">
-            <button type="button" className="primary" onClick={onClose}>
+            <button type="button" className="primary" onClick={done}>
               Done
             </button>
           </div>
         </div>
       </Dialog>
     );
+  }
 
   return (
     <Dialog title={`Share the terminal on ${tab.target.peerName}`} onClose={onClose}>
