@@ -77,6 +77,7 @@ export const terminalsDomain: DomainDescription = {
       viewers: terminals.viewers,
       // The groups this node is in, read when a share names one (none without the groups domain).
       groups: () => ctx.use(groupBookKey)?.view().groups ?? [],
+      codes: ctx.codes,
     });
     const running = (): Terminals | undefined => (ctx.stopping() ? undefined : terminals);
     return {

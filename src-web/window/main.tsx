@@ -2,7 +2,8 @@
  * The page a relay serves (ADR 0094): the window the desktop app shows, on the browser transport. The
  * browser is the node: its identity in IndexedDB, the relay at this page's own origin, and only the
  * features it serves (terminals on its devices, joining with a pairing code, the devices themselves,
- * the groups it is a member of); opened at `#receive=CODE`, only the receiver of a file offer's code.
+ * the groups it is a member of); opened at `#receive=CODE`, only the receiver of a file offer's code;
+ * at `#watch=CODE`, only the viewer of a terminal shared by link.
  */
 // Base styles first, as the window's own entry (src-renderer/main.tsx) loads them.
 import '@xterm/xterm/css/xterm.css';
@@ -25,6 +26,15 @@ async function main(): Promise<void> {
     const { startReceive } = await import('./receive/start-receive.js');
     return startReceive(relayUrl, socket, location.hash);
   }
+  // A shared terminal's link (`#watch=CODE`): its viewer alone, loaded on demand (ADR 0123 §Link).
+  if (/^#watch(?:=|$)/.test(location.hash)) {
+    const { startWatch } = await import('./watch/start-watch.js');
+    return startWatch(relayUrl, socket, location.hash);
+  }
+  // Watch a shared terminal (the Peers view's link to `#watch`): that view alone, as opened by its link.
+  addEventListener('hashchange', () => {
+    if (/^#watch(?:=|$)/.test(location.hash)) location.reload();
+  });
   // An invite link (`#join?invite=…`) is followed once the window is up.
   const { link } = parseFragment(location.hash, FEATURES);
   const store = await IndexedDbStore.open();

@@ -1,7 +1,7 @@
 /**
  * `clawbridge sessions`: this node's terminals on its peers and their shares, and the terminals
  * peers shared with it (docs/adr/0123-shared-terminals.md). `sessions share ID --with NAME [--write]`
- * (or `--group G`: the group's other devices) shares one (again: switches that viewer between watching and typing), `sessions viewers ID`
+ * (or `--group G`: the group's other devices; or `--link`: a one-time code and the relay page's link) shares one (again: switches that viewer between watching and typing), `sessions viewers ID`
  * (a terminal's ID, or a share's shared with this node: who else is there, as its viewers are told),
  * `sessions revoke ID VIEWER`, `sessions unshare ID`, and `sessions join SHARE` watches one here, in
  * this terminal, as `term` does.
@@ -112,34 +112,45 @@ export function registerSessionsCommand(program: Command): void {
       '--group <group>',
       'share it with every other device of a group (its name or id), as the group is now',
     )
-    .option('--link', 'share it by a code and link (not available yet)')
+    .option(
+      '--link',
+      "share it by a one-time code and a link to the relay's page: whoever opens it first watches it there",
+    )
     .option('--write', 'the viewers may type (default: they only watch)')
     .option('--expires <duration>', 'end the share after this long, e.g. 1h')
     .option('--home <dir>', 'node home directory')
     .option('--json', 'print JSON')
     .action(async (id: string, opts: ShareOpts, cmd: Command) => {
       const all = withGroupOpts(opts, cmd);
-      if (all.link)
-        throw new ClawError(
-          'BAD_ARGUMENT',
-          'sharing with a link is not available yet; name peers with --with NAME or a group with --group G',
-        );
       const named = all.with !== undefined && all.with.length > 0;
-      if (named && all.group !== undefined)
+      if ([named, all.group !== undefined, all.link === true].filter(Boolean).length > 1)
         throw new ClawError(
           'BAD_ARGUMENT',
-          'give --with NAME or --group G, not both: a share is with named peers or with one group',
+          'give one of --with NAME, --group G or --link: a share is with named peers, one group, or by a link',
         );
-      if (!named && all.group === undefined)
-        cmd.error(`error: required option '--with <name>' or '--group <group>' not specified`);
+      if (!named && all.group === undefined && !all.link)
+        cmd.error(`error: required option '--with <name>', '--group <group>' or '--link' not specified`);
       const r = await call(all, 'terminal.share', {
         id,
-        ...(all.group !== undefined ? { group: all.group } : { with: all.with }),
+        ...(all.link
+          ? { link: true as const }
+          : all.group !== undefined
+            ? { group: all.group }
+            : { with: all.with }),
         ...(all.write ? { write: true } : {}),
         ...(all.expires !== undefined ? { expiresMs: parseDuration(all.expires, '--expires') } : {}),
       });
       if (all.json) return printJson(r);
       printLine(`terminal ${r.id} shared as ${r.share}${r.expiresAt ? ` until ${r.expiresAt}` : ''}`);
+      if (r.code && r.link) {
+        // The share lives in the agent: this command returns, and the code's holder joins later.
+        printLine(`code: ${r.code}`);
+        printLine(`link: ${r.link}`);
+        printNote(
+          `one use, until ${r.codeExpiresAt ?? 'the share ends'}: whoever opens the link (or types the code under Share code on the relay's page) watches${all.write ? ' and types' : ''}; a wrong code ends it. sessions viewers ${r.id} lists them`,
+        );
+        if (r.viewers.length === 0) return;
+      }
       printBlock(viewersText(r));
       if (r.untold)
         printNote(

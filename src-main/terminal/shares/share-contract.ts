@@ -18,8 +18,9 @@ export const shareMethodParams = {
   'terminal.sessions': ({ z }: ParamsContext) => z.object({}).strict(),
   /**
    * Shares terminal `id` (as `terminal.list` names it) with peers named in `with`, or with every other
-   * device of `group` (its name or id; exactly one of the two), read-only unless `write`; again for a
-   * viewer already in it sets its `write` (a switch). `expiresMs`: it ends then.
+   * device of `group` (its name or id), or by `link` (a one-time code whose holder becomes a viewer;
+   * exactly one of the three), read-only unless `write`; again for a viewer already in it sets its
+   * `write` (a switch). `expiresMs`: it ends then (a link's: in an hour unless given).
    */
   'terminal.share': ({ z }: ParamsContext) =>
     z
@@ -27,6 +28,7 @@ export const shareMethodParams = {
         id: terminalId({ z }),
         with: z.array(z.string().min(1).max(200)).min(1).max(32).optional(),
         group: z.string().min(1).max(200).optional(),
+        link: z.literal(true).optional(),
         write: z.boolean().optional(),
         expiresMs: z
           .number()
@@ -122,8 +124,17 @@ export interface OfferInfo {
 
 export interface ShareMethodResults {
   'terminal.sessions': { sessions: SharedSessionInfo[]; offered: OfferInfo[] };
-  /** `untold`: a group's devices in the share that could not be told of it now (offline, not linked). */
-  'terminal.share': ShareInfo & { id: string; untold?: string[] };
+  /**
+   * `untold`: a group's devices in the share that could not be told of it now (offline, not linked).
+   * `code`, `link` (the relay's page with the code) and `codeExpiresAt`: a share by link's.
+   */
+  'terminal.share': ShareInfo & {
+    id: string;
+    untold?: string[];
+    code?: string;
+    link?: string;
+    codeExpiresAt?: string;
+  };
   'terminal.viewers': ShareInfo & { id: string };
   'terminal.revoke': ShareInfo & { id: string };
   'terminal.unshare': { id: string; share: string };

@@ -14,12 +14,13 @@ import {
   noShareFor,
   shareOver,
   TERMINAL_PRESENT_SERVICE,
+  TERMINAL_VIEW_SERVICE,
   type ShareAuditEvent,
   type ShareViewerInfo,
 } from './share-wire.js';
 
-/** The service a viewer watches through (and `terminal-present`, who else is there, the only other). */
-export const TERMINAL_VIEW_SERVICE = 'terminal-view';
+// Here too for those that import it from the registry; share-wire.ts holds it for every client.
+export { TERMINAL_VIEW_SERVICE };
 
 /** Most viewers on one share: each costs a watcher's bounded backlog here. */
 export const MAX_SHARE_VIEWERS = 32;

@@ -12,6 +12,7 @@ import type { ReadonlyPeerEntry } from '../../links/ports.js';
 import type { ViewerSessions } from '../viewer-sessions.js';
 import type { ShareInfo, ShareMethodResults, SharedSessionInfo } from './share-contract.js';
 import { groupViewers, type GroupViewer, type SharedGroup } from './share-group.js';
+import { LINK_TTL_MS, type ShareLinks } from './share-link.js';
 import {
   TERMINAL_OFFER_SERVICE,
   TERMINAL_SHARE_SERVICE,
@@ -39,6 +40,8 @@ export class ShareSharer {
     private readonly log: Logger,
     /** The groups this node is in, as the groups domain sees them now (none: no groups domain). */
     private readonly groups: () => readonly SharedGroup[] = () => [],
+    /** The links' codes (none: sharing by link is refused). */
+    private readonly links?: ShareLinks,
   ) {
     // The terminal exited: its share ended with it on the node where it ran, so each viewer told of
     // it hears so and stops dialing there (one not watching would not learn it from a view).
@@ -73,19 +76,28 @@ export class ShareSharer {
     id: string;
     with?: string[] | undefined;
     group?: string | undefined;
+    link?: true | undefined;
     write?: boolean | undefined;
     expiresMs?: number | undefined;
   }): Promise<ShareMethodResults['terminal.share']> {
-    if ((p.with === undefined) === (p.group === undefined))
+    if ([p.with, p.group, p.link].filter((x) => x !== undefined).length !== 1)
       throw new ClawError(
         'BAD_ARGUMENT',
-        'share with named peers (with) or with a group (group), exactly one of the two',
+        'share with named peers (with), with a group (group) or by a link (link), exactly one of the three',
       );
     const { info, session } = this.viewers.remote(p.id);
-    const named = p.group === undefined ? this.namedPeers(p.with ?? [], info.peer) : undefined;
+    if (p.link) return this.shareByLink(p.id, info, session, p.write === true, p.expiresMs);
+    // A link's viewer is no peer here: named (by name or fingerprint) it is switched, never told.
+    const linked = this.linkViewers(p.id, p.with ?? []);
+    const refs = (p.with ?? []).filter((ref) => !linked.some((v) => v.ref === ref));
+    const named = p.group === undefined ? this.namedPeers(refs, info.peer) : undefined;
     const inGroup = named ? [] : this.groupDevices(p.group ?? '', info.peer);
-    const viewers =
-      named?.map((e) => ({ fingerprint: e.record.fingerprint, name: e.record.name })) ?? inGroup;
+    const viewers = named
+      ? [
+          ...linked.map((v) => ({ fingerprint: v.fingerprint, name: v.name })),
+          ...named.map((e) => ({ fingerprint: e.record.fingerprint, name: e.record.name })),
+        ]
+      : inGroup;
     const write = p.write === true;
     const answer = await this.ask(info.peer, {
       op: 'add',
@@ -148,6 +160,75 @@ export class ShareSharer {
     return { id: p.id, ...this.public(kept), ...(untold.length > 0 ? { untold } : {}) };
   }
 
+  /**
+   * Shares terminal `id` by a link (share-link.ts): the share is made where the shell runs with no
+   * viewer yet (a link on a fresh share ends in an hour unless `expiresMs` says; one already shared
+   * keeps its end), and the code's holder is added to it once it met the code.
+   */
+  private async shareByLink(
+    id: string,
+    info: { peer: string; peerName: string },
+    session: string,
+    write: boolean,
+    expiresMs: number | undefined,
+  ): Promise<ShareMethodResults['terminal.share']> {
+    const links = this.links;
+    if (!links) throw new ClawError('BAD_ARGUMENT', 'this node cannot share by link');
+    const fresh = !this.shares.has(id);
+    const ends = expiresMs ?? (fresh ? LINK_TTL_MS : undefined);
+    const answer = await this.ask(info.peer, {
+      op: 'add',
+      session,
+      viewers: [],
+      write,
+      ...(ends !== undefined ? { expiresAt: Date.now() + ends } : {}),
+    });
+    const kept = this.keep(id, answer);
+    const left = kept.expiresAt ? Date.parse(kept.expiresAt) - Date.now() : LINK_TTL_MS;
+    try {
+      const issued = await links.issue(
+        {
+          terminal: id,
+          host: { fingerprint: info.peer, name: info.peerName },
+          share: answer.share,
+          sharerName: this.peers.self().name,
+          write,
+        },
+        Math.max(1000, left),
+      );
+      return { id, ...this.public(kept), ...issued };
+    } catch (err) {
+      // A share made for this link alone, whose code could not be issued, is not left behind.
+      if (fresh && kept.viewers.length === 0) await this.unshare(id).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Adds a link's viewer to terminal `id`'s share where it runs (share-link.ts `admit`). */
+  async admitLinkViewer(
+    id: string,
+    viewer: { fingerprint: string; name: string },
+    write: boolean,
+  ): Promise<void> {
+    const { info, session } = this.viewers.remote(id);
+    this.keep(id, await this.ask(info.peer, { op: 'add', session, viewers: [viewer], write }));
+  }
+
+  /** The viewers of terminal `id`'s share that `refs` name and that are no peer here (a link's). */
+  private linkViewers(
+    id: string,
+    refs: readonly string[],
+  ): { ref: string; fingerprint: string; name: string }[] {
+    const kept = this.shares.get(id);
+    if (!kept) return [];
+    return refs.flatMap((ref) => {
+      const v = kept.viewers.find((x) => x.name === ref || x.fingerprint === ref.toLowerCase());
+      return v && !this.peers.peerEntry(v.fingerprint)
+        ? [{ ref, fingerprint: v.fingerprint, name: v.name }]
+        : [];
+    });
+  }
+
   private namedPeers(refs: string[], host: string): ReadonlyPeerEntry[] {
     const named = refs.map((ref) => resolvePeer(this.peers, ref));
     for (const e of named) {
@@ -201,6 +282,7 @@ export class ShareSharer {
   async unshare(id: string): Promise<ShareMethodResults['terminal.unshare']> {
     const { info } = this.viewers.remote(id);
     const share = this.shareOf(id);
+    this.links?.retire(id);
     await this.ask(info.peer, { op: 'unshare', share: share.share });
     this.shares.delete(id);
     this.withdraw(share);
@@ -209,6 +291,7 @@ export class ShareSharer {
 
   /** Terminal `id` ended: its share is gone, and its viewers are told so. */
   private ended(id: string): void {
+    this.links?.retire(id);
     const share = this.shares.get(id);
     if (!share) return;
     this.shares.delete(id);

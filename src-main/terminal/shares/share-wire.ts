@@ -14,6 +14,8 @@ import { SESSION_ID } from '../../protocol/terminal-frames.js';
 export const TERMINAL_SHARE_SERVICE = 'terminal-share';
 /** The sharer's word to a viewer that a share waits for it. */
 export const TERMINAL_OFFER_SERVICE = 'terminal-offer';
+/** The service a viewer watches through (and `terminal-present`, who else is there, the only other). */
+export const TERMINAL_VIEW_SERVICE = 'terminal-view';
 /** A viewer's question to the node where the shell runs: who is in the share (one answer line back). */
 export const TERMINAL_PRESENT_SERVICE = 'terminal-present';
 
@@ -30,7 +32,7 @@ export const shareRequest = madeOnUse(() =>
         session: z.string().regex(SESSION_ID),
         viewers: z
           .array(node().extend({ device: name().optional() }))
-          .min(1)
+          // None: a share made for a link, whose viewer is added once someone met its code.
           .max(32),
         write: z.boolean(),
         expiresAt: z.number().int().positive().optional(),

@@ -8,11 +8,12 @@ import type { Logger } from 'pino';
 import type { Disposer } from '../../core/emitter.js';
 import type { AuditSink } from '../../audit/audit-writer.js';
 import type { StreamUpgradeHandlers } from '../../api/stream-upgrade.js';
-import type { DomainPeers, MethodHandlers } from '../../links/domain.js';
+import type { DomainCodes, DomainPeers, MethodHandlers } from '../../links/domain.js';
 import type { ServiceRegistry } from '../../services/services.js';
 import type { ViewerSessions } from '../viewer-sessions.js';
 import { ShareOffers } from './share-offers.js';
 import { serveShares } from './share-service.js';
+import { ShareLinks } from './share-link.js';
 import { ShareSharer } from './share-sharer.js';
 import type { OffersEvent } from './share-contract.js';
 import type { SharedGroup } from './share-group.js';
@@ -28,6 +29,8 @@ export interface SharesDeps {
   viewers: Pick<ViewerSessions, 'list' | 'remote' | 'events'>;
   /** The groups this node is in now (the groups domain's view), for a share with a group. */
   groups: () => readonly SharedGroup[];
+  /** Pairing's one-time codes, for a share by link (share-link.ts); none: links are refused. */
+  codes?: Pick<DomainCodes, 'issue' | 'retire'>;
 }
 
 export interface Shares {
@@ -43,7 +46,15 @@ export function createShares(deps: SharesDeps): Shares {
   const kept = serveShares(deps);
   const offers = new ShareOffers(deps.peers);
   offers.serve(deps.services);
-  const sharer = new ShareSharer(deps.viewers, deps.peers, deps.log, deps.groups);
+  // A link's holder is admitted as a named viewer is: by the sharer, once it met the code.
+  const links: ShareLinks | undefined =
+    deps.codes &&
+    new ShareLinks(
+      deps.codes,
+      (target, viewer): Promise<void> => sharer.admitLinkViewer(target.terminal, viewer, target.write),
+      deps.log,
+    );
+  const sharer = new ShareSharer(deps.viewers, deps.peers, deps.log, deps.groups, links);
   return {
     handlers: {
       'terminal.sessions': () => ({ sessions: sharer.sessions(), offered: offers.list() }),
@@ -55,6 +66,9 @@ export function createShares(deps: SharesDeps): Shares {
     },
     upgrades: { 'terminal.join': (p) => offers.join(p) },
     onOffers: (listener) => offers.onChange(() => listener({ offered: offers.list() })),
-    stop: (reason) => kept.closeAll(reason),
+    stop: (reason) => {
+      links?.stop();
+      kept.closeAll(reason);
+    },
   };
 }

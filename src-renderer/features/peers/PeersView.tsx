@@ -58,6 +58,13 @@ export function PeersView() {
           </p>
           {/* Nowhere else to go first: the join form is right here. */}
           <JoinWithCode initial="" onDone={() => undefined} />
+          {/* Someone with no device here may have come to watch a terminal shared by link (ADR 0123). */}
+          {platform === 'browser-node' ? (
+            <p>
+              Given a share code to watch someone&apos;s terminal?{' '}
+              <a href="#watch">Watch a shared terminal</a>
+            </p>
+          ) : null}
         </div>
       ) : peers.length === 0 ? (
         <div className="empty">

@@ -2,6 +2,7 @@ import { useId, useState } from 'react';
 import { usePeers, useService } from '../../api/hooks.js';
 import { ActionButton } from '../../components/ActionButton.js';
 import { Dialog } from '../../components/Dialog.js';
+import { CopyButton } from '../../components/CopyButton.js';
 import { ErrorText } from '../../components/ErrorText.js';
 import { peerState } from '../../lib/peer-text.js';
 import { explainError } from '../../lib/refusal-text.js';
@@ -12,6 +13,8 @@ import type { TerminalTab } from './terminal-tab.js';
 
 /** A group's option's value in the one "Share with" list, apart from a peer's fingerprint. */
 const GROUP = 'group:';
+/** The link's option's value in that list: a one-time code for someone with no Clawbridge. */
+const LINK = 'link:';
 
 /**
  * How long a share lasts, as the dialog offers it (ms; none: until the terminal ends). A share past
@@ -27,15 +30,18 @@ const EXPIRIES: readonly (readonly [string, number | undefined])[] = [
 /**
  * "Share…" for a terminal this node opened: with one of this node's peers (any but the node where the
  * shell runs) or, when this node is in a group, with a group's other devices as it is now, watching
- * only unless "Let them type" is ticked, for a while or until the terminal ends. Codes are not
- * offered: `terminal.share` takes no link yet (ADR 0123). The agent's refusal
+ * only unless "Let them type" is ticked, for a while or until the terminal ends; or by a link, whose
+ * one-time code and relay page's link the dialog then shows to pass on (ADR 0123 §Link). The agent's refusal
  * (the peer could not be told, the host refused) is shown beside the button, the form kept as it was.
  */
 export function ShareDialog({ tab, onClose }: { tab: TerminalTab; onClose: () => void }) {
   const shares = useService(SHARES);
   const peers = usePeers().filter((p) => p.fingerprint !== tab.target.peer);
   const groups = useGroups((s) => s.groups);
-  const [peer, setPeer] = useState(peers[0]?.fingerprint ?? (groups[0] ? GROUP + groups[0].id : ''));
+  const [peer, setPeer] = useState(peers[0]?.fingerprint ?? (groups[0] ? GROUP + groups[0].id : LINK));
+  const [issued, setIssued] = useState<{ code: string; link: string; shown: () => void } | undefined>(
+    undefined,
+  );
   const [write, setWrite] = useState(false);
   const [expiry, setExpiry] = useState(0);
   const action = useAction((err) => explainError(err, tab.target.peerName));
@@ -47,10 +53,39 @@ export function ShareDialog({ tab, onClose }: { tab: TerminalTab; onClose: () =>
     action.start(async () => {
       if (!id || !peer) return;
       const expires = EXPIRIES[expiry]![1];
+      if (peer === LINK) return setIssued(await shares.shareLink(id, write, expires));
       if (peer.startsWith(GROUP)) await shares.shareGroup(id, peer.slice(GROUP.length), write, expires);
       else await shares.share(id, peer, write, expires);
       onClose();
     });
+
+  if (issued) {
+    const done = () => {
+      issued.shown();
+      onClose();
+    };
+    return (
+      <Dialog title={`Share the terminal on ${tab.target.peerName}`} onClose={done}>
+        <div className="dialog-body share-dialog" role="group" aria-label="Share link">
+          <p>
+            One use: whoever opens the link first (or types the code under <strong>Share code</strong> on the
+            relay&apos;s page) {write ? 'watches and types' : 'watches'}; they show as a link viewer.
+          </p>
+          <p>
+            Code: <code>{issued.code}</code> <CopyButton text={issued.code} label="Copy the code" />
+          </p>
+          <p>
+            Link: <code>{issued.link}</code> <CopyButton text={issued.link} label="Copy the link" />
+          </p>
+          <div className="actions">
+            <button type="button" className="primary" onClick={done}>
+              Done
+            </button>
+          </div>
+        </div>
+      </Dialog>
+    );
+  }
 
   return (
     <Dialog title={`Share the terminal on ${tab.target.peerName}`} onClose={onClose}>
@@ -63,7 +98,7 @@ export function ShareDialog({ tab, onClose }: { tab: TerminalTab; onClose: () =>
       >
         {peers.length === 0 && groups.length === 0 ? (
           <p className="why" id={noneId}>
-            No other peer to share it with: pair the device first (Pair).
+            No other peer to share it with: pair the device first (Pair), or share it by a link.
           </p>
         ) : null}
         <label className="field">
@@ -94,6 +129,7 @@ export function ShareDialog({ tab, onClose }: { tab: TerminalTab; onClose: () =>
                 ))}
               </optgroup>
             ) : null}
+            <option value={LINK}>Anyone with a link (a one-time code)</option>
           </select>
         </label>
         <label className="check">

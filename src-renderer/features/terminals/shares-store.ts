@@ -64,6 +64,29 @@ export class SharesStore {
     );
   }
 
+  /**
+   * Shares terminal `id` by a link (ADR 0123 §Link): its one-time code and the relay page's link, for
+   * the dialog to show. The share is kept here only once the dialog calls `shown`: the bar above the
+   * terminal takes another shape once it is shared, which would make the dialog anew without the code.
+   */
+  async shareLink(
+    id: string,
+    write: boolean,
+    expiresMs?: number,
+  ): Promise<{ code: string; link: string; shown: () => void }> {
+    const r = await this.client.call('terminal.share', {
+      id,
+      link: true,
+      write,
+      ...(expiresMs !== undefined ? { expiresMs } : {}),
+    });
+    if (!r.code || !r.link) {
+      this.keep(r);
+      throw new Error('the agent made the share but gave no link: update it');
+    }
+    return { code: r.code, link: r.link, shown: () => this.keep(r) };
+  }
+
   /** Asks the node where terminal `id` runs who is in its share now. */
   async viewers(id: string): Promise<void> {
     this.keep(await this.client.call('terminal.viewers', { id }));

@@ -173,10 +173,10 @@ test('a share names peers or a group, exactly one; an unknown group or one with 
   const sharer = groupSharer(opened);
   await assert.rejects(
     sharer.share({ id: ID, with: ['c'], group: 'team' }),
-    /exactly one of the two/,
+    /exactly one of the three/,
     'with and group together are refused',
   );
-  await assert.rejects(sharer.share({ id: ID }), /exactly one of the two/, 'neither is refused');
+  await assert.rejects(sharer.share({ id: ID }), /exactly one of the three/, 'neither is refused');
   await assert.rejects(
     sharer.share({ id: ID, group: 'nope' }),
     /in no group 'nope'; clawbridge group ls/,
