@@ -23,7 +23,7 @@ import {
   FILE_CODE_USE,
   fileCodeLink,
 } from '../protocol/file-code-frames.js';
-import { parseCodeOrInvite } from '../protocol/pair-code.js';
+import { relayPageLink } from '../protocol/pair-code.js';
 import { FileCodeChannel } from './code-channel.js';
 import type { CodeOfferInfo, TransferInfo } from './files-contract.js';
 import type { FileSender } from './file-sender.js';
@@ -294,10 +294,5 @@ export class CodeOffers {
  * reaches the relay), from the invite's relay; undefined for a code met on the LAN only.
  */
 export function pageLink(invite: string, code: string): string | undefined {
-  const relay = parseCodeOrInvite(invite).relayUrl;
-  if (!relay) return undefined;
-  const url = new URL(relay);
-  url.protocol = url.protocol === 'wss:' ? 'https:' : 'http:';
-  url.hash = `receive=${code}`;
-  return url.toString();
+  return relayPageLink(invite, code, 'receive');
 }

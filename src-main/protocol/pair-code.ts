@@ -270,3 +270,16 @@ export function parseCodeOrInvite(text: string): Invite {
   const trimmed = text.trim();
   return /^clawbridge:/i.test(trimmed) ? parseInvite(trimmed) : { code: parsePairCode(trimmed) };
 }
+
+/**
+ * The relay's page at `fragment=CODE` (`http(s)://relay/#watch=CODE`: the fragment never reaches the
+ * relay), from an invite's relay; undefined for a code met on the LAN only, which no page can meet.
+ */
+export function relayPageLink(invite: string, code: string, fragment: string): string | undefined {
+  const relay = parseCodeOrInvite(invite).relayUrl;
+  if (!relay) return undefined;
+  const url = new URL(relay);
+  url.protocol = url.protocol === 'wss:' ? 'https:' : 'http:';
+  url.hash = `${fragment}=${code}`;
+  return url.toString();
+}

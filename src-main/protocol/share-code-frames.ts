@@ -10,7 +10,6 @@
  */
 import { z } from 'zod';
 import { madeOnUse } from '../core/made-on-use.js';
-import { parseCodeOrInvite } from './pair-code.js';
 
 /** The code's use (DomainCodes.issue `use`): a viewer's hello names it, so no other command spends it. */
 export const SHARE_CODE_USE = 'view';
@@ -65,17 +64,4 @@ export function shareCodeNonce(counter: number): Uint8Array {
   const n = new Uint8Array(12);
   new DataView(n.buffer).setUint32(8, counter);
   return n;
-}
-
-/**
- * The relay's page at `fragment=CODE` (`http(s)://relay/#watch=CODE`: the fragment never reaches the
- * relay), from an invite's relay; undefined for a code met on the LAN only, which no page can meet.
- */
-export function relayPageLink(invite: string, code: string, fragment: string): string | undefined {
-  const relay = parseCodeOrInvite(invite).relayUrl;
-  if (!relay) return undefined;
-  const url = new URL(relay);
-  url.protocol = url.protocol === 'wss:' ? 'https:' : 'http:';
-  url.hash = `${fragment}=${code}`;
-  return url.toString();
 }

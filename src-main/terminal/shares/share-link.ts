@@ -12,10 +12,10 @@ import { ClawError, errorMessage } from '../../core/errors.js';
 import { groupFingerprint, shortFingerprint } from '../../core/fingerprint.js';
 import { SealedFrames, type SealedFramesSpec } from '../../crypto/sealed-frames.js';
 import type { DomainCodes, MetCode } from '../../links/domain.js';
+import { relayPageLink } from '../../protocol/pair-code.js';
 import {
   MAX_SHARE_CODE_FRAME_PLAIN,
   readShareCodeFrame,
-  relayPageLink,
   SHARE_CODE_FRAGMENT,
   SHARE_CODE_KEY_SALT,
   SHARE_CODE_MARKER,
