@@ -137,8 +137,10 @@ export class SessionWatchers {
     if (!this.watchers.has(w)) return;
     if (w.stream.destroyed || w.stream.writableEnded) return void this.drop(w);
     const { start, end } = this.source;
-    // Overwritten before this watcher took it: it cannot see what it missed.
-    if (w.offset < start) return this.end(w, FELL_BEHIND);
+    // Overwritten before this watcher took it: it cannot see what it missed. What is queued for it is
+    // a piece at most, so its stream is kept until its viewer reads why or leaves (the serving agent
+    // ends the view with the share): cut after a grace, it would read only that its connection went.
+    if (w.offset < start) return this.end(w, FELL_BEHIND, false);
     while (w.offset < end && !w.stream.writableNeedDrain) {
       const to = Math.min(end, w.offset + WATCH_PIECE_BYTES);
       for (const f of this.framesOf(w.offset, to)) w.stream.write(f);
@@ -164,11 +166,11 @@ export class SessionWatchers {
     w.deadline.unref();
   }
 
-  private end(w: Watcher, reason: string): void {
+  private end(w: Watcher, reason: string, letGo = true): void {
     if (!this.drop(w)) return;
     w.stream.end(encodeTerminalFrame({ type: 'error', message: fitText(reason) }));
     // A viewer that never reads what is queued does not keep it: let go after the grace.
-    setTimeout(() => w.stream.destroy(), CLOSE_GRACE_MS).unref();
+    if (letGo) setTimeout(() => w.stream.destroy(), CLOSE_GRACE_MS).unref();
   }
 
   private drop(w: Watcher): boolean {
