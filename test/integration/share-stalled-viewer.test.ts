@@ -2,10 +2,12 @@
  * A viewer that stops reading (issue 85 item 4, docs/adr/0123-shared-terminals.md §4): A opens a
  * terminal on B and shares it with C and D, both A's peers and not B's, reaching B only through the
  * relay. C joins and then reads nothing (its control socket paused, as a page whose WebSocket stalls);
- * D reads. B's session prints SEQ_LINES numbers, far more than any bound on the way. A and D get every
- * line in order and the session ends — a viewer that paced the shell would have stopped it for good —
- * while B's agent and session host grow by less than a small share of that output; C, reading again,
- * is told it fell behind (not that its connection was lost).
+ * D reads. B's session prints SEQ_LINES numbers in bursts, ~47 MB, far more than any bound on the way.
+ * A and D get every line in order and the session ends — a viewer that paced the shell would have
+ * stopped it for good — while neither B's agent nor its session host grows by as much as the output
+ * (the figures are printed); C, reading again seconds after it was let go and while the output still
+ * runs, is told it fell behind (before ADR 0123's 2026-11-30 amendment it read only that its
+ * connection to B was lost).
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,8 +22,16 @@ import {
   type TerminalFrame,
 } from '../../src-main/protocol/terminal-frames.js';
 import { FELL_BEHIND } from '../../src-main/terminal/sessions/session-watchers.js';
-import { cli, nodeId, peerOf, startAgent, startRelay, stopAll, tempHome } from '../helpers/processes.js';
-import { agentCall } from '../helpers/processes.js';
+import {
+  agentCall,
+  cli,
+  nodeId,
+  peerOf,
+  startAgent,
+  startRelay,
+  stopAll,
+  tempHome,
+} from '../helpers/processes.js';
 import { sessionHostPid } from './terminal-setup.js';
 import { until } from '../helpers/wait.js';
 
@@ -47,8 +57,11 @@ const PRINT = `i=0; while [ $i -lt ${BURSTS} ]; do seq $((i*${BURST_LINES}+1)) $
  * would add ~47 MB.
  */
 const GROWTH_BOUND = 32 * 1024 * 1024;
-/** Output D has had when C reads again (8 MiB): 4× the replay buffer, well before the end. */
-const LET_GO_BYTES = 8 * 1024 * 1024;
+/**
+ * Output D has had when C reads again (32 MiB of ~47): far past what the replay buffer holds, seconds
+ * after C was let go, and while the output still runs.
+ */
+const LET_GO_BYTES = 32 * 1024 * 1024;
 /** How long the output may take to reach A and D, in ms (a few seconds on an idle machine). */
 const OUTPUT_MS = 180_000;
 const READY = 'ready-to-print';
@@ -72,7 +85,14 @@ function rss(pid: number): number {
  */
 function seqReader(socket: Socket, first: Buffer) {
   const decoder = new TerminalFrameDecoder();
-  const state = { next: 1, started: false, done: false, wrong: '', bytes: 0, last: undefined as TerminalFrame | undefined };
+  const state = {
+    next: 1,
+    started: false,
+    done: false,
+    wrong: '',
+    bytes: 0,
+    last: undefined as TerminalFrame | undefined,
+  };
   let pending = '';
   const line = (l: string) => {
     if (state.done || state.wrong) return;
@@ -230,7 +250,10 @@ test(
         clearInterval(sampler);
       }
       assert.equal(seenA.wrong || seenD.wrong, '', 'A and D got the lines in order');
-      await until('the session ends for A and D', () => seenA.last?.type === 'exit' && seenD.last?.type === 'exit');
+      await until(
+        'the session ends for A and D',
+        () => seenA.last?.type === 'exit' && seenD.last?.type === 'exit',
+      );
       const tookMs = Date.now() - startedAt;
       const mib = (n: number) => (n / 1024 / 1024).toFixed(1);
       console.log(

@@ -10,10 +10,7 @@ import {
   ServerSession,
   type TerminalProcess,
 } from '../../../../src-main/terminal/sessions/server-session.js';
-import {
-  FELL_BEHIND,
-  WATCH_PIECE_BYTES,
-} from '../../../../src-main/terminal/sessions/session-watchers.js';
+import { FELL_BEHIND, WATCH_PIECE_BYTES } from '../../../../src-main/terminal/sessions/session-watchers.js';
 import { REPLAY_BUFFER_BYTES } from '../../../../src-main/terminal/sessions/replay-buffer.js';
 import {
   encodeTerminalFrame,
