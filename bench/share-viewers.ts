@@ -167,14 +167,30 @@ async function main(): Promise<void> {
   try {
     const relay = startRelay(dir);
     procs.push(relay);
-    const [, url, fp] = await relay.waitFor(/relay listening on (wss:\/\/\S+) fingerprint ([0-9a-f]{64})/, STEP_MS, 'relay');
+    const [, url, fp] = await relay.waitFor(
+      /relay listening on (wss:\/\/\S+) fingerprint ([0-9a-f]{64})/,
+      STEP_MS,
+      'relay',
+    );
     const names = ['a', 'b', ...Array.from({ length: VIEWERS }, (_, i) => `v${i + 1}`)];
     const agents = await Promise.all(
       names.map(async (name) => {
         const home = join(dir, name);
         const p = launch(
           process.execPath,
-          [CLI, 'agent', '--home', home, '--name', name, '--relay', url!, '--relay-fingerprint', fp!, '--no-direct'],
+          [
+            CLI,
+            'agent',
+            '--home',
+            home,
+            '--name',
+            name,
+            '--relay',
+            url!,
+            '--relay-fingerprint',
+            fp!,
+            '--no-direct',
+          ],
           { ...process.env, CLAWBRIDGE_LOG: 'warn' },
         );
         procs.push(p);
@@ -182,17 +198,26 @@ async function main(): Promise<void> {
         return { name, home, fingerprint: m[1]!, pid: p.proc.pid! };
       }),
     );
-    const [a, b, ...viewerAgents] = agents as [(typeof agents)[0], (typeof agents)[0], ...(typeof agents)[0][]];
+    const [a, b, ...viewerAgents] = agents as [
+      (typeof agents)[0],
+      (typeof agents)[0],
+      ...(typeof agents)[0][],
+    ];
     const add = (on: string, fingerprint: string, name: string) =>
       runCli(['peers', 'add', fingerprint, '--name', name, '--home', on]);
-    for (const v of [b, ...viewerAgents]) await Promise.all([add(a.home, v.fingerprint, v.name), add(v.home, a.fingerprint, 'a')]);
+    for (const v of [b, ...viewerAgents])
+      await Promise.all([add(a.home, v.fingerprint, v.name), add(v.home, a.fingerprint, 'a')]);
     for (let i = 0; i < STEP_MS / 200; i++) {
       const peers = await call<{ name: string; state: string }[]>(a.home, 'peers.list', {});
       if (peers.filter((p) => p.state === 'online').length === names.length - 1) break;
       await sleep(200);
     }
 
-    const seqCommand = ['sh', '-c', `stty -echo; echo ready; while read l; do seq 1 ${SEQ_LINES}; echo ${SEQ_DONE}; done`];
+    const seqCommand = [
+      'sh',
+      '-c',
+      `stty -echo; echo ready; while read l; do seq 1 ${SEQ_LINES}; echo ${SEQ_DONE}; done`,
+    ];
     const echo0 = await open(a.home, ECHO_COMMAND);
     const echoN = await open(a.home, ECHO_COMMAND);
     const seq0 = await open(a.home, seqCommand);
@@ -200,7 +225,10 @@ async function main(): Promise<void> {
     sockets.push(echo0.view.socket, echoN.view.socket, seq0.view.socket, seqN.view.socket);
     for (const s of [echo0, echoN]) await until('the echo session', () => s.view.text.includes(READY_MARKER));
     const viewersOf = async (id: string) => {
-      const shared = await call<{ share: string }>(a.home, 'terminal.share', { id, with: viewerAgents.map((v) => v.name) });
+      const shared = await call<{ share: string }>(a.home, 'terminal.share', {
+        id,
+        with: viewerAgents.map((v) => v.name),
+      });
       return Promise.all(
         viewerAgents.map(async (v) => {
           for (let i = 0; ; i++) {
@@ -218,7 +246,15 @@ async function main(): Promise<void> {
     const seqViewers = await viewersOf(seqN.id);
     sockets.push(...echoViewers.map((v) => v.socket), ...seqViewers.map((v) => v.socket));
 
-    const r = { echo0: [] as number[], echoN: [] as number[], viewer: [] as number[], seq0: [] as number[], seqN: [] as number[], cpu0: [] as number[], cpuN: [] as number[] };
+    const r = {
+      echo0: [] as number[],
+      echoN: [] as number[],
+      viewer: [] as number[],
+      seq0: [] as number[],
+      seqN: [] as number[],
+      cpu0: [] as number[],
+      cpuN: [] as number[],
+    };
     const loads: string[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       loads.push(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]!);
