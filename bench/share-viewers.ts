@@ -14,8 +14,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ControlClient } from '../src-main/api/control-client.js';
-import { connectControlSocket } from '../src-main/api/control-client.js';
+import type { MethodName, MethodParams, MethodResults } from '../src-main/api/contract.js';
+import { connectControlSocket, ControlClient } from '../src-main/api/control-client.js';
 import { requestStreamUpgrade } from '../src-main/api/stream-client.js';
 import { controlSocketPath } from '../src-main/home/home-dir.js';
 import { encodeTerminalFrame, TerminalFrameDecoder } from '../src-main/protocol/terminal-frames.js';
@@ -29,6 +29,11 @@ import { ECHO_COMMAND, READY_MARKER } from './terminal-echo.js';
 const VIEWERS = Number(arg('--viewers') ?? 10);
 /** Rounds, each measuring both sessions of each kind in turns (3). */
 const ROUNDS = Number(arg('--rounds') ?? 3);
+/**
+ * `--sharer-direct`: a and b also listen on 127.0.0.1, so their link is direct and only the viewers
+ * share b's relay connection (the viewers stay relay-only).
+ */
+const SHARER_DIRECT = process.argv.includes('--sharer-direct');
 /** Keys per echo session per round (30: 90 per session in all). */
 const KEYS = 30;
 /** Pause between two keys, in ms: a fast typist's pace (bench/terminal-echo.ts). */
@@ -91,10 +96,14 @@ function view(socket: Socket, first: Buffer): View {
   return v;
 }
 
-async function call<T>(home: string, method: string, params: unknown): Promise<T> {
+async function call<M extends MethodName>(
+  home: string,
+  method: M,
+  params: MethodParams<M>,
+): Promise<MethodResults[M]> {
   const client = await ControlClient.connect(controlSocketPath(home), home);
   try {
-    return (await client.call(method as never, params as never)) as T;
+    return await client.call(method, params);
   } finally {
     client.close();
   }
@@ -138,16 +147,32 @@ async function echoKeys(sharer: View, viewers: View[]): Promise<{ sharer: number
   return out;
 }
 
+/** CPU seconds of process `pid` alone (user + system), from /proc; 0 when it cannot be read. */
+function ownCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
 /** Runs `seq 1 SEQ_LINES` once in `sharer`'s session: MB/s at the sharer, and b's CPU seconds. */
-async function seqOnce(sharer: View, bPid: number): Promise<{ mbps: number; cpu: number }> {
+async function seqOnce(sharer: View, bPid: number): Promise<{ mbps: number; cpu: number; agentCpu: number }> {
   const before = sharer.bytes;
   const cpu0 = treeCpuSeconds(bPid) ?? 0;
+  const agent0 = ownCpuSeconds(bPid);
   const t0 = performance.now();
   type(sharer, '\r');
   await until('the end of seq', () => sharer.text.includes(SEQ_DONE));
   const s = (performance.now() - t0) / 1000;
   sharer.text = '';
-  return { mbps: (sharer.bytes - before) / 1e6 / s, cpu: (treeCpuSeconds(bPid) ?? 0) - cpu0 };
+  return {
+    mbps: (sharer.bytes - before) / 1e6 / s,
+    cpu: (treeCpuSeconds(bPid) ?? 0) - cpu0,
+    agentCpu: ownCpuSeconds(bPid) - agent0,
+  };
 }
 
 function startRelay(dir: string): Launched {
@@ -189,7 +214,9 @@ async function main(): Promise<void> {
             url!,
             '--relay-fingerprint',
             fp!,
-            '--no-direct',
+            ...(SHARER_DIRECT && (name === 'a' || name === 'b')
+              ? ['--listen', '127.0.0.1:0']
+              : ['--no-direct']),
           ],
           { ...process.env, CLAWBRIDGE_LOG: 'warn' },
         );
@@ -208,7 +235,7 @@ async function main(): Promise<void> {
     for (const v of [b, ...viewerAgents])
       await Promise.all([add(a.home, v.fingerprint, v.name), add(v.home, a.fingerprint, 'a')]);
     for (let i = 0; i < STEP_MS / 200; i++) {
-      const peers = await call<{ name: string; state: string }[]>(a.home, 'peers.list', {});
+      const peers = await call(a.home, 'peers.list', {});
       if (peers.filter((p) => p.state === 'online').length === names.length - 1) break;
       await sleep(200);
     }
@@ -225,7 +252,7 @@ async function main(): Promise<void> {
     sockets.push(echo0.view.socket, echoN.view.socket, seq0.view.socket, seqN.view.socket);
     for (const s of [echo0, echoN]) await until('the echo session', () => s.view.text.includes(READY_MARKER));
     const viewersOf = async (id: string) => {
-      const shared = await call<{ share: string }>(a.home, 'terminal.share', {
+      const shared = await call(a.home, 'terminal.share', {
         id,
         with: viewerAgents.map((v) => v.name),
       });
@@ -253,6 +280,8 @@ async function main(): Promise<void> {
       seq0: [] as number[],
       seqN: [] as number[],
       cpu0: [] as number[],
+      agent0: [] as number[],
+      agentN: [] as number[],
       cpuN: [] as number[],
     };
     const loads: string[] = [];
@@ -270,6 +299,7 @@ async function main(): Promise<void> {
         const s = await seqOnce(shared ? seqN.view : seq0.view, b.pid);
         (shared ? r.seqN : r.seq0).push(s.mbps);
         (shared ? r.cpuN : r.cpu0).push(s.cpu);
+        (shared ? r.agentN : r.agent0).push(s.agentCpu);
       }
     }
     const cut = [...echoViewers, ...seqViewers].filter((v) => v.ended).length;
@@ -284,15 +314,16 @@ async function main(): Promise<void> {
       },
       seq: { noneMBps: median(r.seq0), sharedMBps: median(r.seqN), ratio: median(r.seqN) / median(r.seq0) },
       cpuB: { none: median(r.cpu0), shared: median(r.cpuN) },
+      cpuBAgent: { none: median(r.agent0), shared: median(r.agentN) },
       viewersCut: cut,
     };
     const f = (n: number) => n.toFixed(1);
     const summary = [
-      `share-viewers (${VIEWERS} viewers, all agents on the relay, ${ROUNDS} rounds; load ${loads.join(' ')}):`,
+      `share-viewers (${VIEWERS} viewers on the relay, a–b ${SHARER_DIRECT ? 'direct' : 'on the relay'}, ${ROUNDS} rounds; load ${loads.join(' ')}):`,
       `  echo at the sharer, none     p50 ${f(fig.echo.none.p50)} ms, p99 ${f(fig.echo.none.p99)} ms`,
       `  echo at the sharer, shared   p50 ${f(fig.echo.shared.p50)} ms, p99 ${f(fig.echo.shared.p99)} ms (target: within ${ECHO_MARGIN_MS} ms of none's)`,
       `  echo at the viewers          p50 ${f(fig.echo.viewers.p50)} ms, p99 ${f(fig.echo.viewers.p99)} ms (key typed by a → seen by each viewer)`,
-      `  seq 1 ${SEQ_LINES} at the sharer  ${f(fig.seq.noneMBps)} MB/s none, ${f(fig.seq.sharedMBps)} MB/s shared = ${fig.seq.ratio.toFixed(2)}× (target ≥ ${RATE_FLOOR}×); b's CPU ${fig.cpuB.none.toFixed(2)} s vs ${fig.cpuB.shared.toFixed(2)} s a run`,
+      `  seq 1 ${SEQ_LINES} at the sharer  ${f(fig.seq.noneMBps)} MB/s none, ${f(fig.seq.sharedMBps)} MB/s shared = ${fig.seq.ratio.toFixed(2)}× (target ≥ ${RATE_FLOOR}×); b's CPU ${fig.cpuB.none.toFixed(2)} s vs ${fig.cpuB.shared.toFixed(2)} s a run, of which its agent's ${fig.cpuBAgent.none.toFixed(2)} s vs ${fig.cpuBAgent.shared.toFixed(2)} s`,
       `  viewers let go: ${cut}`,
     ].join('\n');
     if (json) process.stdout.write(`${JSON.stringify({ ...fig, summary })}\n`);
