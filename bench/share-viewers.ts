@@ -1,12 +1,14 @@
 /**
  * Ten viewers on one shared terminal (issue 85 item 3; `npx tsx bench/share-viewers.ts [--viewers N]
- * [--rounds R] [--json]`, `--only share-viewers` in `npm run bench`). A relay on 127.0.0.1 and real
- * agents: a (the sharer), b (where the shells run) and N viewers, every one relay-only, each viewer a's
- * peer and not b's, as a colleague is. a opens four sessions on b: an echo session (a raw `cat`) and
+ * [--rounds R] [--sharer-direct] [--json]`, `--only share-viewers` in `npm run bench`). A relay on
+ * 127.0.0.1 and real agents: a (the sharer), b (where the shells run) and N viewers, every one
+ * relay-only (a and b also direct with --sharer-direct), each viewer a's peer and not b's, as a
+ * colleague is. a opens four sessions on b: an echo session (a raw `cat`) and
  * a `seq` session shared with every viewer, each viewer joined to both, and the same two shared with
  * nobody. Per round, in turns: keys typed by a into each echo session, 100 ms apart (a's echo, and in
  * the shared one each viewer's: key typed by a → seen by the viewer), then `seq 1 200000` at a in
- * each seq session (MB/s at a, and b's CPU: its agent and session host). Medians of every round.
+ * each seq session (MB/s at a, and b's CPU: its agent and session host, and its agent's alone). p50
+ * and p99 over every key, medians of the rounds.
  * Viewers are agents only: ten pages in Chromium beside twelve agents would measure the two cores'
  * scheduling more than the share. Every process is ended by its PID and the homes removed.
  */
