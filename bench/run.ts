@@ -114,6 +114,12 @@ const COMMAND_SECTIONS: ReadonlyArray<{
       return `relay scale: ${String(doc.registered)} of ${String(doc.nodes)} idle nodes over wss, ${kib === undefined ? 'n/a' : kib.toFixed(1)} KiB a node (bench/relay-scale.ts printed the rest above)`;
     },
   },
+  {
+    name: 'share-viewers',
+    script: 'share-viewers.ts',
+    args: () => ['--json'],
+    summary: (d) => String(d.summary),
+  },
 ];
 /** `--relay-nodes N`: the relay-scale section's nodes (15,000, issue 83's row, unless told). */
 const relayNodesAt = process.argv.indexOf('--relay-nodes');

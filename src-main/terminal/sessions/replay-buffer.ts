@@ -71,6 +71,22 @@ export class ReplayBuffer {
     return this.copy(from, this.total);
   }
 
+  /**
+   * The bytes from `from` to `to` as views of the ring, no copy (two when they wrap; none when the
+   * range is empty): valid until the next append, so a caller encodes them at once. Undefined when the
+   * range is not within [start, end].
+   */
+  parts(from: number, to: number): Uint8Array[] | undefined {
+    if (!Number.isInteger(from) || !Number.isInteger(to)) return undefined;
+    if (from < this.start || to > this.total || from > to) return undefined;
+    const size = this.ring.length;
+    const at = from % size;
+    const first = Math.min(to - from, size - at);
+    const out = first > 0 ? [this.ring.subarray(at, at + first)] : [];
+    if (first < to - from) out.push(this.ring.subarray(0, to - from - first));
+    return out;
+  }
+
   private copy(from: number, to: number): Uint8Array {
     const size = this.ring.length;
     const out = new Uint8Array(to - from);

@@ -93,7 +93,19 @@ export class ServerSession {
 
   constructor(private readonly opts: ServerSessionOptions) {
     this.ring = new ReplayBuffer(opts.replayBytes);
-    this.watchers = new SessionWatchers((data) => opts.pty.write(data));
+    const ring = this.ring;
+    this.watchers = new SessionWatchers(
+      {
+        get start() {
+          return ring.start;
+        },
+        get end() {
+          return ring.end;
+        },
+        frames: (from, to) => this.framesOf(from, to),
+      },
+      (data) => opts.pty.write(data),
+    );
     opts.pty.onData((chunk, channel) => this.onOutput(chunk, channel ?? 'stdout'));
     opts.pty.onExit((status) => this.onExit(status));
   }
@@ -130,8 +142,8 @@ export class ServerSession {
    * first, so nothing it still carries is taken after that count was given.
    */
   attach(stream: Duplex, offset: number, { input = false }: { input?: boolean } = {}): void {
-    const replayed = this.ring.since(offset);
-    if (!replayed) throw new ClawError('BAD_ARGUMENT', this.resumeProblem(offset) ?? 'bad resume offset');
+    if (!Number.isInteger(offset) || offset < this.ring.start || offset > this.ring.end)
+      throw new ClawError('BAD_ARGUMENT', this.resumeProblem(offset) ?? 'bad resume offset');
     if (this.stream) {
       const old = this.stream;
       this.detach?.();
@@ -153,7 +165,7 @@ export class ServerSession {
         ...(input ? { input: this.inputTotal } : {}),
       }),
     );
-    this.replay(replayed, offset);
+    for (const frame of this.framesOf(offset, this.ring.end)) this.send(frame);
     if (this.exitStatus) this.sendExit(this.exitStatus);
     this.updateFlow();
   }
@@ -172,8 +184,7 @@ export class ServerSession {
       stream.end(encodeTerminalFrame({ type: 'error', message: 'the terminal has ended' }));
       return;
     }
-    this.watchers.add(stream, this.ring.since(this.ring.start) ?? new Uint8Array(0));
-    if (this.exitStatus) this.watchers.exit(this.exitStatus);
+    this.watchers.add(stream);
   }
 
   /**
@@ -308,27 +319,30 @@ export class ServerSession {
     this.ring.append(chunk);
     while (this.stderrSpans.length > 0 && this.stderrSpans[0]![1] <= this.ring.start)
       this.stderrSpans.shift();
-    if (this.stream || this.watchers.size > 0) {
-      const frames = encodeDataFrames(chunk, channel);
-      if (this.stream) for (const frame of frames) this.send(frame);
-      this.watchers.output(frames);
-    }
+    if (this.stream) for (const frame of encodeDataFrames(chunk, channel)) this.send(frame);
+    if (this.watchers.size > 0) this.watchers.output();
     this.updateFlow();
   }
 
-  /** Sends `bytes`, the output from `offset` on, as DATA frames and STDERR frames where it was stderr. */
-  private replay(bytes: Uint8Array, offset: number): void {
-    let at = offset;
-    const end = offset + bytes.length;
-    const slice = (from: number, to: number) => bytes.subarray(from - offset, to - offset);
+  /**
+   * The output from `from` to `to`, both within the replay buffer, as DATA frames and STDERR frames
+   * where it was stderr: what a resume replays and what a watcher is written.
+   */
+  private framesOf(from: number, to: number): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    const add = (x: number, y: number, channel: OutputChannel) => {
+      for (const part of this.ring.parts(x, y) ?? []) out.push(...encodeDataFrames(part, channel));
+    };
+    let at = from;
     for (const [s, e] of this.stderrSpans) {
       if (e <= at) continue;
-      const from = Math.max(s, at);
-      for (const frame of encodeDataFrames(slice(at, from))) this.send(frame);
-      for (const frame of encodeDataFrames(slice(from, Math.min(e, end)), 'stderr')) this.send(frame);
-      at = Math.min(e, end);
+      if (s >= to) break;
+      add(at, Math.max(s, at), 'stdout');
+      add(Math.max(s, at), Math.min(e, to), 'stderr');
+      at = Math.min(e, to);
     }
-    for (const frame of encodeDataFrames(slice(at, end))) this.send(frame);
+    add(at, to, 'stdout');
+    return out;
   }
 
   private onExit(status: ExitStatus): void {

@@ -1,16 +1,18 @@
 /**
  * The watchers of one terminal session (docs/adr/0123-shared-terminals.md): streams that get the
  * screen as the replay buffer holds it, then every output chunk, and whose DATA frames are input. A
- * watcher never pauses the program — only the opener's stream does (server-session.ts) — so each one
- * is bounded instead: past WATCH_BACKLOG_BYTES written and not yet taken by its stream, it is ended
- * with a reason, and the program, the opener and the other watchers never wait for it. Whoever hands
- * a stream here decides what of its input may reach the program (the serving agent's view gate,
- * terminal/shares/view-gate.ts): the session writes what it is given.
+ * watcher never pauses the program — only the opener's stream does (server-session.ts). Each watcher
+ * reads the session's replay buffer at its own offset instead, and is written a piece at a time, only
+ * while its stream takes it: a watcher that is slower for a while catches up from the buffer, and one
+ * that stops reading holds no more than a piece, whatever the program prints. A watcher that falls
+ * further behind than the buffer holds is ended with a reason; the program, the opener and the other
+ * watchers never wait for it. Whoever hands a stream here decides what of its input may reach the
+ * program (the serving agent's view gate, terminal/shares/view-gate.ts): the session writes what it
+ * is given.
  */
 import type { Duplex } from 'node:stream';
 import { errorMessage } from '../../core/errors.js';
 import {
-  encodeDataFrames,
   encodeTerminalFrame,
   fitText,
   TerminalFrameDecoder,
@@ -19,35 +21,62 @@ import {
 import { CLOSE_GRACE_MS } from './terminal-flow.js';
 
 /**
- * Output bytes a watcher may have written and not yet taken (1 MiB): the opener's own unacknowledged
- * window (terminal-flow.ts UNACKED_HIGH_WATER), far more than a screen. Past it the watcher is ended:
- * it joins again for the screen.
+ * Output written to a watcher's stream at a time, in bytes (64 KiB, one DATA frame's most): the next
+ * piece waits until the stream drained. It is all a stalled watcher holds besides its stream's own
+ * buffers, and on a fast stream each drain asks for the next without a wait.
  */
-export const WATCH_BACKLOG_BYTES = 1024 * 1024;
+export const WATCH_PIECE_BYTES = 64 * 1024;
+
+/**
+ * How long a watcher still behind when the program exits has to catch up, in ms (30 s: the whole
+ * replay buffer at ~70 KB/s). A reading viewer gets the last lines and EXIT; one that does not read
+ * is let go then, rather than keep the ended session's buffer.
+ */
+export const WATCH_EXIT_DRAIN_MS = 30_000;
 
 /** Why a watcher that fell behind is ended: what its viewer reads. */
 export const FELL_BEHIND = 'this viewer fell behind the terminal; join again to see the screen as it is';
 
+/** The session's output as watchers read it: its replay buffer's range and frames of any part of it. */
+export interface WatchedOutput {
+  /** Offset of the oldest output byte still held. */
+  readonly start: number;
+  /** Offset one past the newest output byte. */
+  readonly end: number;
+  /** The output from `from` to `to` (within [start, end]) as terminal frames. */
+  frames(from: number, to: number): Uint8Array[];
+}
+
 interface Watcher {
   readonly stream: Duplex;
+  /** Offset of the next output byte this watcher is to be written. */
+  offset: number;
+  /** Set once the program exited while this watcher was behind. */
+  deadline?: NodeJS.Timeout;
   readonly detach: () => void;
 }
 
 export class SessionWatchers {
   private readonly watchers = new Set<Watcher>();
+  private status: ExitStatus | undefined;
+  /**
+   * The frames of the last piece written: watchers in step share one encoding of it (an offset names
+   * the same bytes for good, so it never goes stale).
+   */
+  private last: { from: number; to: number; frames: Uint8Array[] } | undefined;
 
   constructor(
+    private readonly source: WatchedOutput,
     /** Input a watcher's stream carries, handed on as it is. */
     private readonly input: (data: Uint8Array) => void,
-    private readonly backlog = WATCH_BACKLOG_BYTES,
   ) {}
 
   get size(): number {
     return this.watchers.size;
   }
 
-  /** Adds `stream`: `screen` (the replay buffer's bytes) goes first, then live output. */
-  add(stream: Duplex, screen: Uint8Array): void {
+  /** Adds `stream`: the output the replay buffer holds goes first, then live output. */
+  add(stream: Duplex): void {
     const decoder = new TerminalFrameDecoder();
     const onData = (chunk: Buffer) => {
       try {
@@ -56,54 +85,92 @@ export class SessionWatchers {
         this.end(watcher, `protocol error: ${errorMessage(err)}`);
       }
     };
+    const onDrain = () => this.pump(watcher);
     const onGone = () => this.drop(watcher);
     stream.on('data', onData);
+    stream.on('drain', onDrain);
     stream.on('error', onGone);
     stream.on('close', onGone);
     stream.on('end', onGone);
     const watcher: Watcher = {
       stream,
+      offset: this.source.start,
       detach: () => {
+        clearTimeout(watcher.deadline);
         stream.off('data', onData);
+        stream.off('drain', onDrain);
         stream.off('close', onGone);
         stream.off('end', onGone);
         // A stream keeps an 'error' listener for good: an unhandled one would end the process.
       },
     };
     this.watchers.add(watcher);
-    this.send(encodeDataFrames(screen), watcher);
+    this.pump(watcher);
+    if (this.status) this.drainBy(watcher);
   }
 
-  /** One output chunk's frames, encoded once for every watcher. */
-  output(frames: readonly Uint8Array[]): void {
-    for (const w of this.watchers) this.send(frames, w);
+  /** New output is in the source: each watcher that is taking output gets it. */
+  output(): void {
+    for (const w of [...this.watchers]) this.pump(w);
   }
 
-  /** The program ended: each watcher gets its status and the end of its stream. */
+  /**
+   * The program ended: each watcher gets the rest of the output, its status and the end of its
+   * stream; one still behind after WATCH_EXIT_DRAIN_MS is let go.
+   */
   exit(status: ExitStatus): void {
+    this.status = status;
     for (const w of [...this.watchers]) {
-      this.drop(w);
-      w.stream.end(encodeTerminalFrame({ type: 'exit', status }));
+      this.pump(w);
+      this.drainBy(w);
     }
   }
 
-  /** Ends every watcher with `reason` (the session is over). */
+  /** Ends every watcher with `reason` (the session is over), but those finishing an exited program's output. */
   closeAll(reason: string): void {
+    if (this.status) return;
     for (const w of [...this.watchers]) this.end(w, reason);
   }
 
-  private send(frames: readonly Uint8Array[], w: Watcher): void {
+  /** Writes `w` what it has not had, a piece at a time while its stream takes it. */
+  private pump(w: Watcher): void {
     if (!this.watchers.has(w)) return;
-    // Bounded by what its stream holds, not by the PTY: a stalled viewer is let go, never waited for.
-    if (w.stream.writableLength > this.backlog) return this.end(w, FELL_BEHIND);
-    for (const f of frames) w.stream.write(f);
+    if (w.stream.destroyed || w.stream.writableEnded) return void this.drop(w);
+    const { start, end } = this.source;
+    // Overwritten before this watcher took it: it cannot see what it missed. What is queued for it is
+    // a piece at most, so its stream is kept until its viewer reads why or leaves (the serving agent
+    // ends the view with the share): cut after a grace, it would read only that its connection went.
+    if (w.offset < start) return this.end(w, FELL_BEHIND, false);
+    while (w.offset < end && !w.stream.writableNeedDrain) {
+      const to = Math.min(end, w.offset + WATCH_PIECE_BYTES);
+      for (const f of this.framesOf(w.offset, to)) w.stream.write(f);
+      w.offset = to;
+    }
+    if (w.offset === end && this.status) {
+      this.drop(w);
+      w.stream.end(encodeTerminalFrame({ type: 'exit', status: this.status }));
+    }
   }
 
-  private end(w: Watcher, reason: string): void {
+  private framesOf(from: number, to: number): Uint8Array[] {
+    const last = this.last;
+    if (last && last.from === from && last.to === to) return last.frames;
+    const frames = this.source.frames(from, to);
+    this.last = { from, to, frames };
+    return frames;
+  }
+
+  private drainBy(w: Watcher): void {
+    if (!this.watchers.has(w) || w.deadline) return;
+    w.deadline = setTimeout(() => this.end(w, FELL_BEHIND), WATCH_EXIT_DRAIN_MS);
+    w.deadline.unref();
+  }
+
+  private end(w: Watcher, reason: string, letGo = true): void {
     if (!this.drop(w)) return;
     w.stream.end(encodeTerminalFrame({ type: 'error', message: fitText(reason) }));
     // A viewer that never reads what is queued does not keep it: let go after the grace.
-    setTimeout(() => w.stream.destroy(), CLOSE_GRACE_MS).unref();
+    if (letGo) setTimeout(() => w.stream.destroy(), CLOSE_GRACE_MS).unref();
   }
 
   private drop(w: Watcher): boolean {

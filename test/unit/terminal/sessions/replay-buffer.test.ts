@@ -63,3 +63,16 @@ test('a buffer taken up in the middle of a stream numbers its bytes from there',
   assert.equal(text(r.since(1005)), 'fghij');
   assert.throws(() => new ReplayBuffer(8, -1), RangeError);
 });
+
+test('parts: views of a range without a copy, two where it wraps; outside [start, end] refused', () => {
+  const r = new ReplayBuffer(8);
+  r.append(Buffer.from('abcde'));
+  r.append(Buffer.from('fghij')); // the ring now holds cdefghij, wrapped after h
+  const joined = (parts: Uint8Array[] | undefined) => parts?.map((p) => Buffer.from(p).toString());
+  assert.deepEqual(joined(r.parts(2, 10)), ['cdefgh', 'ij'], 'a wrapped range is two views');
+  assert.deepEqual(joined(r.parts(3, 6)), ['def'], 'a range within one is one');
+  assert.deepEqual(joined(r.parts(10, 10)), [], 'an empty range has none');
+  assert.equal(r.parts(1, 4), undefined, 'overwritten bytes are refused');
+  assert.equal(r.parts(4, 11), undefined, 'bytes never written are refused');
+  assert.equal(r.parts(6, 5), undefined, 'a range that ends before it starts is refused');
+});

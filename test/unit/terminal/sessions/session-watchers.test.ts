@@ -10,7 +10,8 @@ import {
   ServerSession,
   type TerminalProcess,
 } from '../../../../src-main/terminal/sessions/server-session.js';
-import { WATCH_BACKLOG_BYTES } from '../../../../src-main/terminal/sessions/session-watchers.js';
+import { FELL_BEHIND, WATCH_PIECE_BYTES } from '../../../../src-main/terminal/sessions/session-watchers.js';
+import { REPLAY_BUFFER_BYTES } from '../../../../src-main/terminal/sessions/replay-buffer.js';
 import {
   encodeTerminalFrame,
   TerminalFrameDecoder,
@@ -52,18 +53,32 @@ class FakeProgram implements TerminalProcess {
   hangup(): void {}
 }
 
-/** A stream that keeps the frames written to it (`reads`: false, it never takes any: a stalled viewer). */
+/**
+ * A stream that keeps the frames written to it. `reads: false`: it takes nothing until `takeAgain()` (a
+ * stalled viewer, or one that is slow for a while), so what is written stays queued in the stream.
+ */
 class Sink extends Duplex {
   readonly frames: TerminalFrame[] = [];
   private readonly decoder = new TerminalFrameDecoder();
-  constructor(private readonly reads = true) {
+  private held: (() => void) | undefined;
+  constructor(private reads = true) {
     super();
   }
   override _read(): void {}
   override _write(chunk: Buffer, _e: BufferEncoding, done: (err?: Error | null) => void): void {
-    if (!this.reads) return; // never calls back: everything after stays queued in the stream
-    this.frames.push(...this.decoder.push(chunk));
-    done();
+    const take = () => {
+      this.frames.push(...this.decoder.push(chunk));
+      done();
+    };
+    if (this.reads) take();
+    else this.held = take;
+  }
+  /** Takes everything from now on, the write held first. */
+  takeAgain(): void {
+    this.reads = true;
+    const held = this.held;
+    this.held = undefined;
+    held?.();
   }
   text(): string {
     return this.frames.map((f) => (f.type === 'data' ? Buffer.from(f.data).toString() : '')).join('');
@@ -100,7 +115,17 @@ test('a watcher gets the screen so far, then live output, and its input reaches 
   assert.deepEqual(viewer.frames.at(-1), { type: 'exit', status: { code: 0 } }, 'the end comes as EXIT');
 });
 
-test('a stalled watcher is bounded and let go; the program and the other watchers never wait', () => {
+/** Emits `bytes` of output in 16 KiB chunks, the opener acknowledging as it reads. */
+function print(program: FakeProgram, s: ServerSession, bytes: number, from = 0): void {
+  const chunk = Buffer.alloc(16 * 1024, 0x61);
+  for (let at = 0; at < bytes; at += chunk.length) {
+    program.emit(chunk);
+    // Only the opener's lag may pause the program: it acknowledges as a client does.
+    s['onFrame']({ type: 'ack', offset: from + at + chunk.length });
+  }
+}
+
+test('a stalled watcher holds a piece, is let go past the replay buffer; the program and the others never wait', () => {
   const program = new FakeProgram();
   const s = session(program);
   const opener = new Sink();
@@ -109,21 +134,45 @@ test('a stalled watcher is bounded and let go; the program and the other watcher
   const reader = new Sink();
   s.watch(stalled);
   s.watch(reader);
-  const chunk = Buffer.alloc(16 * 1024, 0x61);
-  const chunks = (4 * WATCH_BACKLOG_BYTES) / chunk.length;
-  for (let i = 0; i < chunks; i++) {
-    program.emit(chunk);
-    // The opener acknowledges as it reads, as a client does: only its lag may pause the program.
-    s['onFrame']({ type: 'ack', offset: (i + 1) * chunk.length });
-  }
-  assert.equal(program.pauses, 0, 'no watcher paused the program');
-  assert.equal(reader.text().length, chunks * chunk.length, 'the reading watcher got every byte');
-  assert.equal(opener.text().length, chunks * chunk.length, 'the opener got every byte');
+  print(program, s, REPLAY_BUFFER_BYTES - 64 * 1024);
   assert.ok(
-    stalled.writableLength <= WATCH_BACKLOG_BYTES + 2 * chunk.length,
-    `the stalled watcher holds at most its backlog, not ${stalled.writableLength} bytes`,
+    stalled.writableLength <= WATCH_PIECE_BYTES + 64,
+    `the stalled watcher holds one piece, not ${stalled.writableLength} bytes`,
   );
+  const bytes = 4 * REPLAY_BUFFER_BYTES;
+  print(program, s, bytes - (REPLAY_BUFFER_BYTES - 64 * 1024), REPLAY_BUFFER_BYTES - 64 * 1024);
+  assert.equal(program.pauses, 0, 'no watcher paused the program');
+  assert.equal(reader.text().length, bytes, 'the reading watcher got every byte');
+  assert.equal(opener.text().length, bytes, 'the opener got every byte');
+  assert.ok(stalled.writableEnded, 'the watcher that fell behind the replay buffer was let go');
+  stalled.takeAgain();
+  assert.deepEqual(stalled.frames.at(-1), { type: 'error', message: FELL_BEHIND }, 'and told why');
   program.emit(Buffer.from('after'));
   assert.ok(reader.text().endsWith('after'), 'the reading watcher carries on after the other was let go');
   stalled.destroy();
+});
+
+test('a watcher slow for a while catches up from the replay buffer, in order, to the EXIT', () => {
+  const program = new FakeProgram();
+  const s = session(program);
+  s.attach(new Sink(), 0);
+  const slow = new Sink(false);
+  s.watch(slow);
+  // More than a megabyte while it does not read, less than the replay buffer holds.
+  const chunks = 96;
+  for (let i = 0; i < chunks; i++) {
+    program.emit(Buffer.from(`${String(i).padStart(16 * 1024 - 1, '.')}\n`));
+    s['onFrame']({ type: 'ack', offset: (i + 1) * 16 * 1024 });
+  }
+  program.exit({ code: 3 });
+  assert.ok(!slow.writableEnded, 'the slow watcher is still in, behind');
+  slow.takeAgain();
+  const lines = slow.text().split('\n');
+  assert.equal(lines.length, chunks + 1, 'it got every chunk');
+  assert.ok(
+    lines.slice(0, chunks).every((l, i) => l.endsWith(`.${i}`) || l === String(i)),
+    'in order',
+  );
+  assert.deepEqual(slow.frames.at(-1), { type: 'exit', status: { code: 3 } }, 'then the EXIT');
+  assert.ok(slow.writableEnded, 'and the end of its stream');
 });

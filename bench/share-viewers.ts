@@ -1,0 +1,340 @@
+/**
+ * Ten viewers on one shared terminal (issue 85 item 3; `npx tsx bench/share-viewers.ts [--viewers N]
+ * [--rounds R] [--sharer-direct] [--json]`, `--only share-viewers` in `npm run bench`). A relay on
+ * 127.0.0.1 and real agents: a (the sharer), b (where the shells run) and N viewers, every one
+ * relay-only (a and b also direct with --sharer-direct), each viewer a's peer and not b's, as a
+ * colleague is. a opens four sessions on b: an echo session (a raw `cat`) and
+ * a `seq` session shared with every viewer, each viewer joined to both, and the same two shared with
+ * nobody. Per round, in turns: keys typed by a into each echo session, 100 ms apart (a's echo, and in
+ * the shared one each viewer's: key typed by a → seen by the viewer), then `seq 1 200000` at a in
+ * each seq session (MB/s at a, and b's CPU: its agent and session host, and its agent's alone). p50
+ * and p99 over every key, medians of the rounds.
+ * Viewers are agents only: ten pages in Chromium beside twelve agents would measure the two cores'
+ * scheduling more than the share. Every process is ended by its PID and the homes removed.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { MethodName, MethodParams, MethodResults } from '../src-main/api/contract.js';
+import { connectControlSocket, ControlClient } from '../src-main/api/control-client.js';
+import { requestStreamUpgrade } from '../src-main/api/stream-client.js';
+import { controlSocketPath } from '../src-main/home/home-dir.js';
+import { encodeTerminalFrame, TerminalFrameDecoder } from '../src-main/protocol/terminal-frames.js';
+import { CLI, runCli } from './cli-agents.js';
+import { treeCpuSeconds } from './cpu-tree.js';
+import { killByPid, launch, type Launched } from './processes.js';
+import { median as medianOf, percentile } from './table.js';
+import { ECHO_COMMAND, READY_MARKER } from './terminal-echo.js';
+
+/** Viewers (10, the issue's figure). */
+const VIEWERS = Number(arg('--viewers') ?? 10);
+/** Rounds, each measuring both sessions of each kind in turns (3). */
+const ROUNDS = Number(arg('--rounds') ?? 3);
+/**
+ * `--sharer-direct`: a and b also listen on 127.0.0.1, so their link is direct and only the viewers
+ * share b's relay connection (the viewers stay relay-only).
+ */
+const SHARER_DIRECT = process.argv.includes('--sharer-direct');
+/** Keys per echo session per round (30: 90 per session in all). */
+const KEYS = 30;
+/** Pause between two keys, in ms: a fast typist's pace (bench/terminal-echo.ts). */
+const KEY_GAP_MS = 100;
+/** Lines of the rate row (issue 85 item 3). */
+const SEQ_LINES = 200_000;
+/** Printed after the numbers: the end of one run of the seq session. */
+const SEQ_DONE = 'SEQ-DONE';
+/** Longest any one wait may take, in ms. */
+const STEP_MS = 60_000;
+/** The targets (issue 85 item 3): echo within 30 ms of none's; output rate no less than 0.8× none's. */
+const ECHO_MARGIN_MS = 30;
+const RATE_FLOOR = 0.8;
+
+function arg(name: string): string | undefined {
+  const at = process.argv.indexOf(name);
+  return at < 0 ? undefined : process.argv[at + 1];
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(what: string, check: () => T | undefined | false, ms = STEP_MS): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = check();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`share-viewers: no ${what} within ${ms} ms`);
+    await sleep(5);
+  }
+}
+
+/** A terminal stream read here: its output bytes, and when each arrived. */
+interface View {
+  socket: Socket;
+  /** performance.now() at which output byte i arrived (kept only while `timing`). */
+  times: number[];
+  bytes: number;
+  text: string;
+  timing: boolean;
+  ended: string | undefined;
+}
+
+function view(socket: Socket, first: Buffer): View {
+  const decoder = new TerminalFrameDecoder();
+  const v: View = { socket, times: [], bytes: 0, text: '', timing: false, ended: undefined };
+  const take = (chunk: Buffer) => {
+    const now = performance.now();
+    for (const f of decoder.push(chunk)) {
+      if (f.type === 'error') v.ended = f.message;
+      if (f.type !== 'data') continue;
+      if (v.timing) for (let i = 0; i < f.data.length; i++) v.times[v.bytes + i] = now;
+      v.bytes += f.data.length;
+      // Only the tail is searched (markers); the seq output is not kept.
+      v.text = (v.text + Buffer.from(f.data).toString('latin1')).slice(-256);
+    }
+  };
+  take(first);
+  socket.on('data', take);
+  socket.resume();
+  return v;
+}
+
+async function call<M extends MethodName>(
+  home: string,
+  method: M,
+  params: MethodParams<M>,
+): Promise<MethodResults[M]> {
+  const client = await ControlClient.connect(controlSocketPath(home), home);
+  try {
+    return await client.call(method, params);
+  } finally {
+    client.close();
+  }
+}
+
+async function open(homeA: string, command: string[]) {
+  const socket = await connectControlSocket(controlSocketPath(homeA), homeA);
+  const r = await requestStreamUpgrade(socket, 'terminal.open', { peer: 'b', command, cols: 80, rows: 24 });
+  return { id: r.result.id, view: view(socket, r.rest) };
+}
+
+async function joinShare(home: string, share: string): Promise<View> {
+  const socket = await connectControlSocket(controlSocketPath(home), home);
+  const r = await requestStreamUpgrade(socket, 'terminal.join', { share, cols: 80, rows: 24 });
+  return view(socket, r.rest);
+}
+
+const type = (v: View, s: string) =>
+  v.socket.write(encodeTerminalFrame({ type: 'data', data: Buffer.from(s) }));
+
+/** Types KEYS keys into `sharer`; each key's echo time at the sharer and at each viewer, in ms. */
+async function echoKeys(sharer: View, viewers: View[]): Promise<{ sharer: number[]; viewers: number[] }> {
+  const all = [sharer, ...viewers];
+  for (const v of all) v.timing = true;
+  const out = { sharer: [] as number[], viewers: [] as number[] };
+  for (let k = 0; k < KEYS; k++) {
+    const base = all.map((v) => v.bytes);
+    const t0 = performance.now();
+    type(sharer, 'x');
+    await until('echo of a key', () => all.every((v, i) => v.bytes > base[i]! || v.ended));
+    out.sharer.push(sharer.times[base[0]!]! - t0);
+    viewers.forEach((v, i) => {
+      if (!v.ended) out.viewers.push(v.times[base[i + 1]!]! - t0);
+    });
+    await sleep(KEY_GAP_MS);
+  }
+  for (const v of all) {
+    v.timing = false;
+    v.times = [];
+  }
+  return out;
+}
+
+/** CPU seconds of process `pid` alone (user + system), from /proc; 0 when it cannot be read. */
+function ownCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** Runs `seq 1 SEQ_LINES` once in `sharer`'s session: MB/s at the sharer, and b's CPU seconds. */
+async function seqOnce(sharer: View, bPid: number): Promise<{ mbps: number; cpu: number; agentCpu: number }> {
+  const before = sharer.bytes;
+  const cpu0 = treeCpuSeconds(bPid) ?? 0;
+  const agent0 = ownCpuSeconds(bPid);
+  const t0 = performance.now();
+  type(sharer, '\r');
+  await until('the end of seq', () => sharer.text.includes(SEQ_DONE));
+  const s = (performance.now() - t0) / 1000;
+  sharer.text = '';
+  return {
+    mbps: (sharer.bytes - before) / 1e6 / s,
+    cpu: (treeCpuSeconds(bPid) ?? 0) - cpu0,
+    agentCpu: ownCpuSeconds(bPid) - agent0,
+  };
+}
+
+function startRelay(dir: string): Launched {
+  return launch(process.execPath, [CLI, 'relay', '--home', join(dir, 'relay'), '--listen', '127.0.0.1:0'], {
+    ...process.env,
+    CLAWBRIDGE_LOG: 'warn',
+  });
+}
+
+const median = (xs: number[]) => medianOf(xs);
+
+async function main(): Promise<void> {
+  const json = process.argv.includes('--json');
+  const dir = mkdtempSync(join(tmpdir(), 'cb-bench-share-viewers-'));
+  const procs: Launched[] = [];
+  const sockets: Socket[] = [];
+  try {
+    const relay = startRelay(dir);
+    procs.push(relay);
+    const [, url, fp] = await relay.waitFor(
+      /relay listening on (wss:\/\/\S+) fingerprint ([0-9a-f]{64})/,
+      STEP_MS,
+      'relay',
+    );
+    const names = ['a', 'b', ...Array.from({ length: VIEWERS }, (_, i) => `v${i + 1}`)];
+    const agents = await Promise.all(
+      names.map(async (name) => {
+        const home = join(dir, name);
+        const p = launch(
+          process.execPath,
+          [
+            CLI,
+            'agent',
+            '--home',
+            home,
+            '--name',
+            name,
+            '--relay',
+            url!,
+            '--relay-fingerprint',
+            fp!,
+            ...(SHARER_DIRECT && (name === 'a' || name === 'b')
+              ? ['--listen', '127.0.0.1:0']
+              : ['--no-direct']),
+          ],
+          { ...process.env, CLAWBRIDGE_LOG: 'warn' },
+        );
+        procs.push(p);
+        const m = await p.waitFor(/fingerprint ([0-9a-f]{64}), direct (\S+)/, STEP_MS, `agent ${name}`);
+        return { name, home, fingerprint: m[1]!, pid: p.proc.pid! };
+      }),
+    );
+    const [a, b, ...viewerAgents] = agents as [
+      (typeof agents)[0],
+      (typeof agents)[0],
+      ...(typeof agents)[0][],
+    ];
+    const add = (on: string, fingerprint: string, name: string) =>
+      runCli(['peers', 'add', fingerprint, '--name', name, '--home', on]);
+    for (const v of [b, ...viewerAgents])
+      await Promise.all([add(a.home, v.fingerprint, v.name), add(v.home, a.fingerprint, 'a')]);
+    for (let i = 0; i < STEP_MS / 200; i++) {
+      const peers = await call(a.home, 'peers.list', {});
+      if (peers.filter((p) => p.state === 'online').length === names.length - 1) break;
+      await sleep(200);
+    }
+
+    const seqCommand = [
+      'sh',
+      '-c',
+      `stty -echo; echo ready; while read l; do seq 1 ${SEQ_LINES}; echo ${SEQ_DONE}; done`,
+    ];
+    const echo0 = await open(a.home, ECHO_COMMAND);
+    const echoN = await open(a.home, ECHO_COMMAND);
+    const seq0 = await open(a.home, seqCommand);
+    const seqN = await open(a.home, seqCommand);
+    sockets.push(echo0.view.socket, echoN.view.socket, seq0.view.socket, seqN.view.socket);
+    for (const s of [echo0, echoN]) await until('the echo session', () => s.view.text.includes(READY_MARKER));
+    const viewersOf = async (id: string) => {
+      const shared = await call(a.home, 'terminal.share', {
+        id,
+        with: viewerAgents.map((v) => v.name),
+      });
+      return Promise.all(
+        viewerAgents.map(async (v) => {
+          for (let i = 0; ; i++) {
+            try {
+              return await joinShare(v.home, shared.share);
+            } catch (err) {
+              if (i > 50) throw err;
+              await sleep(200); // the offer reaches the viewer a moment after the share is made
+            }
+          }
+        }),
+      );
+    };
+    const echoViewers = await viewersOf(echoN.id);
+    const seqViewers = await viewersOf(seqN.id);
+    sockets.push(...echoViewers.map((v) => v.socket), ...seqViewers.map((v) => v.socket));
+
+    const r = {
+      echo0: [] as number[],
+      echoN: [] as number[],
+      viewer: [] as number[],
+      seq0: [] as number[],
+      seqN: [] as number[],
+      cpu0: [] as number[],
+      agent0: [] as number[],
+      agentN: [] as number[],
+      cpuN: [] as number[],
+    };
+    const loads: string[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      loads.push(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]!);
+      const first = round % 2 === 0;
+      for (const shared of first ? [false, true] : [true, false]) {
+        if (shared) {
+          const e = await echoKeys(echoN.view, echoViewers);
+          r.echoN.push(...e.sharer);
+          r.viewer.push(...e.viewers);
+        } else r.echo0.push(...(await echoKeys(echo0.view, [])).sharer);
+      }
+      for (const shared of first ? [false, true] : [true, false]) {
+        const s = await seqOnce(shared ? seqN.view : seq0.view, b.pid);
+        (shared ? r.seqN : r.seq0).push(s.mbps);
+        (shared ? r.cpuN : r.cpu0).push(s.cpu);
+        (shared ? r.agentN : r.agent0).push(s.agentCpu);
+      }
+    }
+    const cut = [...echoViewers, ...seqViewers].filter((v) => v.ended).length;
+    const fig = {
+      viewers: VIEWERS,
+      rounds: ROUNDS,
+      load: loads,
+      echo: {
+        none: { p50: percentile(r.echo0, 50), p99: percentile(r.echo0, 99) },
+        shared: { p50: percentile(r.echoN, 50), p99: percentile(r.echoN, 99) },
+        viewers: { p50: percentile(r.viewer, 50), p99: percentile(r.viewer, 99) },
+      },
+      seq: { noneMBps: median(r.seq0), sharedMBps: median(r.seqN), ratio: median(r.seqN) / median(r.seq0) },
+      cpuB: { none: median(r.cpu0), shared: median(r.cpuN) },
+      cpuBAgent: { none: median(r.agent0), shared: median(r.agentN) },
+      viewersCut: cut,
+    };
+    const f = (n: number) => n.toFixed(1);
+    const summary = [
+      `share-viewers (${VIEWERS} viewers on the relay, a–b ${SHARER_DIRECT ? 'direct' : 'on the relay'}, ${ROUNDS} rounds; load ${loads.join(' ')}):`,
+      `  echo at the sharer, none     p50 ${f(fig.echo.none.p50)} ms, p99 ${f(fig.echo.none.p99)} ms`,
+      `  echo at the sharer, shared   p50 ${f(fig.echo.shared.p50)} ms, p99 ${f(fig.echo.shared.p99)} ms (target: within ${ECHO_MARGIN_MS} ms of none's)`,
+      `  echo at the viewers          p50 ${f(fig.echo.viewers.p50)} ms, p99 ${f(fig.echo.viewers.p99)} ms (key typed by a → seen by each viewer)`,
+      `  seq 1 ${SEQ_LINES} at the sharer  ${f(fig.seq.noneMBps)} MB/s none, ${f(fig.seq.sharedMBps)} MB/s shared = ${fig.seq.ratio.toFixed(2)}× (target ≥ ${RATE_FLOOR}×); b's CPU ${fig.cpuB.none.toFixed(2)} s vs ${fig.cpuB.shared.toFixed(2)} s a run, of which its agent's ${fig.cpuBAgent.none.toFixed(2)} s vs ${fig.cpuBAgent.shared.toFixed(2)} s`,
+      `  viewers let go: ${cut}`,
+    ].join('\n');
+    if (json) process.stdout.write(`${JSON.stringify({ ...fig, summary })}\n`);
+    else process.stdout.write(`${summary}\n`);
+  } finally {
+    for (const s of sockets) s.destroy();
+    await Promise.all(procs.map((p) => killByPid(p.proc)));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
