@@ -28,9 +28,9 @@ import { CLOSE_GRACE_MS } from './terminal-flow.js';
 export const WATCH_PIECE_BYTES = 64 * 1024;
 
 /**
- * How long a watcher still behind when the program exits has to catch up, in ms (30 s: the whole
- * replay buffer at ~70 KB/s). A reading viewer gets the last lines and EXIT; one that does not read
- * is let go then, rather than keep the ended session's buffer.
+ * How long a watcher still behind when the program exits has to catch up, in ms: room for the whole
+ * replay buffer over a slow path. A reading viewer gets the last lines and EXIT; one that does not
+ * read is let go then, rather than keep the ended session's buffer.
  */
 export const WATCH_EXIT_DRAIN_MS = 30_000;
 
