@@ -11,7 +11,6 @@ import { Fingerprint } from '../../../src-renderer/components/Fingerprint.js';
 import { presentText } from '../../../src-renderer/features/terminals/present-text.js';
 import { PageShareViewer, type ShareViewerOptions } from '../../node/share-code-viewer.js';
 import { WatchTerminal } from './watch-terminal.js';
-import './watch.css';
 
 /** How often who else is there is asked while watching, in ms (as the window's joined tab: 2 s). */
 const PRESENT_POLL_MS = 2000;
@@ -55,7 +54,7 @@ export function WatchView({ options, initialCode }: { options: ShareViewerOption
 
   const watching = phase.at === 'watching' ? phase : undefined;
   useEffect(() => {
-    if (watching && host.current) watching.screen.mount(host.current);
+    if (watching && host.current) return watching.screen.mount(host.current);
   }, [watching]);
   // Who else is there, while the view lasts.
   const live = watching && watching.ended === undefined ? watching.viewer : undefined;

@@ -30,11 +30,28 @@ export class WatchTerminal {
     if (mayType) this.term.onData((data) => type(this.encoder.encode(data)));
   }
 
-  /** Shows it in `host` (once), fitted to it. */
-  mount(host: HTMLElement): void {
-    if (this.term.element) return;
-    this.term.open(host);
+  /**
+   * Shows it in `host` (once), fitted to it, and keeps it so as a window's tab does (TerminalPane.tsx):
+   * refitted when the page's size changes, recoloured when the OS theme does.
+   * @returns what stops following them
+   */
+  mount(host: HTMLElement): () => void {
+    if (!this.term.element) this.term.open(host);
     this.fit.fit();
+    let frame = 0;
+    const observer = new ResizeObserver(() => {
+      cancelAnimationFrame(frame);
+      frame = requestAnimationFrame(() => this.fit.fit());
+    });
+    observer.observe(host);
+    const media = window.matchMedia('(prefers-color-scheme: dark)');
+    const onTheme = () => (this.term.options.theme = terminalTheme());
+    media.addEventListener('change', onTheme);
+    return () => {
+      observer.disconnect();
+      cancelAnimationFrame(frame);
+      media.removeEventListener('change', onTheme);
+    };
   }
 
   write(bytes: Uint8Array): void {
