@@ -16,8 +16,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { MethodName, MethodParams, MethodResults } from '../src-main/api/contract.js';
-import { connectControlSocket, ControlClient } from '../src-main/api/control-client.js';
+import { connectControlSocket } from '../src-main/api/control-client.js';
 import { requestStreamUpgrade } from '../src-main/api/stream-client.js';
 import { controlSocketPath } from '../src-main/home/home-dir.js';
 import { encodeTerminalFrame, TerminalFrameDecoder } from '../src-main/protocol/terminal-frames.js';
@@ -26,6 +25,7 @@ import { treeCpuSeconds } from './cpu-tree.js';
 import { killByPid, launch, type Launched } from './processes.js';
 import { median as medianOf, percentile } from './table.js';
 import { ECHO_COMMAND, READY_MARKER } from './terminal-echo.js';
+import { agentCall as call } from '../test/helpers/processes.js';
 
 /** Viewers (10, the figure). */
 const VIEWERS = Number(arg('--viewers') ?? 10);
@@ -96,19 +96,6 @@ function view(socket: Socket, first: Buffer): View {
   socket.on('data', take);
   socket.resume();
   return v;
-}
-
-async function call<M extends MethodName>(
-  home: string,
-  method: M,
-  params: MethodParams<M>,
-): Promise<MethodResults[M]> {
-  const client = await ControlClient.connect(controlSocketPath(home), home);
-  try {
-    return await client.call(method, params);
-  } finally {
-    client.close();
-  }
 }
 
 async function open(homeA: string, command: string[]) {

@@ -22,17 +22,8 @@ import {
   type TerminalFrame,
 } from '../../src-main/protocol/terminal-frames.js';
 import { FELL_BEHIND } from '../../src-main/terminal/sessions/session-watchers.js';
-import {
-  agentCall,
-  cli,
-  nodeId,
-  peerOf,
-  startAgent,
-  startRelay,
-  stopAll,
-  tempHome,
-} from '../helpers/processes.js';
-import { sessionHostPid } from './terminal-setup.js';
+import { agentCall, peerOf, startAgent, startRelay, stopAll, tempHome } from '../helpers/processes.js';
+import { addPeerAs, sessionHostPid } from './terminal-setup.js';
 import { until } from '../helpers/wait.js';
 
 after(stopAll);
@@ -66,12 +57,6 @@ const LET_GO_BYTES = 32 * 1024 * 1024;
 const OUTPUT_MS = 180_000;
 const READY = 'ready-to-print';
 const DONE = 'printed-all';
-
-async function pairUp(home: string, other: string, name: string): Promise<void> {
-  const { fingerprint } = await nodeId(other);
-  const r = await cli(['peers', 'add', fingerprint, '--name', name, '--home', home]);
-  if (r.code !== 0) throw new Error(`peers add failed: ${r.stderr}`);
-}
 
 /** Resident bytes of `pid` now, from /proc. */
 function rss(pid: number): number {
@@ -172,12 +157,12 @@ test(
     const sockets: Socket[] = [];
     try {
       await Promise.all([
-        pairUp(homeA, homeB, 'b'),
-        pairUp(homeB, homeA, 'a'),
-        pairUp(homeA, homeC, 'c'),
-        pairUp(homeC, homeA, 'a'),
-        pairUp(homeA, homeD, 'd'),
-        pairUp(homeD, homeA, 'a'),
+        addPeerAs(homeA, homeB, 'b'),
+        addPeerAs(homeB, homeA, 'a'),
+        addPeerAs(homeA, homeC, 'c'),
+        addPeerAs(homeC, homeA, 'a'),
+        addPeerAs(homeA, homeD, 'd'),
+        addPeerAs(homeD, homeA, 'a'),
       ]);
       for (const peer of ['b', 'c', 'd'])
         await until(`a linked to ${peer}`, async () => (await peerOf(homeA, peer))?.state === 'online');

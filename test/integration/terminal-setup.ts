@@ -21,6 +21,15 @@ import { until } from '../helpers/wait.js';
 
 export { peerOf };
 
+/**
+ * `home` trusts the node of `other` as `name`, with the default permissions, as `clawbridge peers add
+ * FINGERPRINT --name NAME` does, over the control socket: set-up, with no CLI process for it.
+ */
+export async function addPeerAs(home: string, other: string, name: string): Promise<void> {
+  const { fingerprint } = await nodeId(other);
+  await agentCall(home, 'peers.add', { fingerprint, name });
+}
+
 export type Relay = RelayProc;
 export { startRelay };
 

@@ -15,7 +15,6 @@ import { controlSocketPath } from '../../src-main/home/home-dir.js';
 import type { AuditEvent } from '../../src-main/audit/audit-events.js';
 import {
   agentCall,
-  cli,
   nodeId,
   peerOf,
   startAgent,
@@ -23,18 +22,13 @@ import {
   stopAll,
   tempHome,
 } from '../helpers/processes.js';
+import { addPeerAs } from './terminal-setup.js';
 import { socketPipe, watchTerminal, type TestViewer } from '../helpers/terminal-viewer.js';
 import { until } from '../helpers/wait.js';
 
 after(stopAll);
 
 const skip = process.platform === 'win32' ? 'POSIX shell commands' : false;
-
-async function pairUp(home: string, other: string, name: string): Promise<void> {
-  const { fingerprint } = await nodeId(other);
-  const r = await cli(['peers', 'add', fingerprint, '--name', name, '--home', home]);
-  if (r.code !== 0) throw new Error(`peers add failed: ${r.stderr}`);
-}
 
 /** C's view of share `share` over its control socket. */
 async function joinShare(home: string, share: string): Promise<TestViewer & { leave(): void }> {
@@ -68,10 +62,10 @@ test(
     ]);
     try {
       await Promise.all([
-        pairUp(homeA, homeB, 'b'),
-        pairUp(homeB, homeA, 'a'),
-        pairUp(homeA, homeC, 'c'),
-        pairUp(homeC, homeA, 'a'),
+        addPeerAs(homeA, homeB, 'b'),
+        addPeerAs(homeB, homeA, 'a'),
+        addPeerAs(homeA, homeC, 'c'),
+        addPeerAs(homeC, homeA, 'a'),
       ]);
       await until('a linked to b', async () => (await peerOf(homeA, 'b'))?.state === 'online');
       await until('a linked to c', async () => (await peerOf(homeA, 'c'))?.state === 'online');
