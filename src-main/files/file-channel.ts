@@ -7,7 +7,9 @@
 import type { Duplex } from 'node:stream';
 import { ClawError } from '../core/errors.js';
 import { LengthPrefixedDecoder, encodeLengthPrefixed } from '../protocol/length-prefixed.js';
+import { releaseReceived } from '../transport/receive-slabs.js';
 import {
+  DATA_HEADER_BYTES,
   decodeDataPieces,
   decodeFileFrame,
   encodeFileFrame,
@@ -33,7 +35,13 @@ export interface DataParts {
 export type ChannelFrame = FileFrame | DataParts;
 
 export class FileChannel {
-  private readonly decoder = new LengthPrefixedDecoder(MAX_FILE_FRAME_BYTES);
+  /**
+   * The frames' length headers are released as they are read (transport/receive-slabs.ts), and so is
+   * each DATA frame's own header once decoded: a DATA frame's file bytes are released by whoever
+   * writes them (receive-writes.ts), so a download read into reused slabs reads into the same few
+   * slabs throughout. Bytes of any other frame are never released: their slab is left to the GC.
+   */
+  private readonly decoder = new LengthPrefixedDecoder(MAX_FILE_FRAME_BYTES, releaseReceived);
   private ended = false;
   private readonly done: Promise<Error | undefined>;
   private finish!: (err: Error | undefined) => void;
@@ -63,8 +71,14 @@ export class FileChannel {
       for (const pieces of frames) {
         if (this.ended) return;
         const parts = pieces.length > 1 ? decodeDataPieces(pieces) : undefined;
-        if (parts) await onFrame({ type: 'data-parts', ...parts });
-        else await onFrame(decodeFileFrame(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces)));
+        if (parts) {
+          releaseReceived(pieces[0]!, DATA_HEADER_BYTES);
+          await onFrame({ type: 'data-parts', ...parts });
+          continue;
+        }
+        const frame = decodeFileFrame(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces));
+        if (frame.type === 'data' && pieces.length === 1) releaseReceived(pieces[0]!, DATA_HEADER_BYTES);
+        await onFrame(frame);
       }
     };
     const fail = (err: unknown) => this.close(err instanceof Error ? err : new Error(String(err)));

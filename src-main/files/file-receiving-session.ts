@@ -358,8 +358,8 @@ export class ReceivingSession {
     for (const p of parts) cur.hash.update(p);
     this.held[index] = have + length;
     // Written in the background: at once when no write is under way, else with every frame that
-    // arrives meanwhile in the next writev (WRITE_AHEAD_BYTES); the frames' bytes are not reused by
-    // the stream (transport/receive-slabs.ts: nothing released is overwritten).
+    // arrives meanwhile in the next writev (WRITE_AHEAD_BYTES); the write releases the frames' bytes
+    // once it settled, and nothing released is overwritten before (transport/receive-slabs.ts).
     cur.batch.push(...parts);
     cur.batchBytes += length;
     this.writes.writeBatch(cur);

@@ -7,6 +7,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { MAX_DATA_BYTES } from '../protocol/file-frames.js';
+import { releaseReceived } from '../transport/receive-slabs.js';
 
 /** Small files (one frame each) one session keeps being written at once. */
 export const WRITES_AHEAD = 16;
@@ -90,7 +91,9 @@ export class ReceiveWrites {
    * Hands the batched bytes of `cur` to one background writev, unless one is under way: then the write
    * that ends it hands over what was batched meanwhile. One at a time, so what is on disk stays a
    * prefix of the file whenever the agent stops (a resume takes the file's size as what it holds);
-   * nothing is written after a write that failed.
+   * nothing is written after a write that failed. Once the write settled its bytes are read no more
+   * (hashed before they were batched): they are released, so a link that reads into reused slabs
+   * reads the next ones into the same memory (transport/receive-slabs.ts).
    */
   writeBatch(cur: BigFile): void {
     if (cur.writing || cur.batchBytes === 0 || this.error) return;
@@ -110,6 +113,7 @@ export class ReceiveWrites {
         this.fail(err);
       })
       .then(() => {
+        for (const b of bufs) releaseReceived(b);
         cur.writing = undefined;
         cur.writingBytes = 0;
         this.writeBatch(cur);

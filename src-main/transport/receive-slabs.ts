@@ -33,8 +33,13 @@ export const COPY_BELOW_BYTES = 4 * 1024;
 export const SMALL_READS_BEFORE_IDLE = 4;
 /** The buffer small reads of every socket go into, copied out at once (COPY_BELOW_BYTES long). */
 const sharedSmall = Buffer.allocUnsafeSlow(COPY_BELOW_BYTES);
-/** Free slabs of this process, 8 kept at most (2 MiB); beyond, left to the GC. */
-const pool = new FrameBuffers(RECEIVE_SLAB_BYTES, 8);
+/**
+ * Free slabs of this process, 32 kept at most (8 MiB); beyond, left to the GC; the idle trim drops
+ * them all (core/idle-hooks.ts). A download has up to its stream's window in flight, given back in
+ * bursts as its writes settle (files/receive-writes.ts): with fewer kept, most of a burst went to
+ * the GC and the next reads went into new memory.
+ */
+const pool = new FrameBuffers(RECEIVE_SLAB_BYTES, 32);
 
 interface ReceiveSlab {
   readonly buffer: Buffer;
