@@ -1,7 +1,8 @@
 /**
  * A shared terminal between real agents (issue 85 item 1, docs/adr/0123-shared-terminals.md): A opens
  * a terminal on B and shares it with C, A's peer and not B's, whose only way out is the relay. C sees
- * A's screen as it is, then each new line; what C types while it only watches reaches nothing on B
+ * A's screen as it is, then each new line, at A's terminal size (told first, then each time A resizes;
+ * C's own size reaches nothing); what C types while it only watches reaches nothing on B
  * (a file its command would make is never made); switched to typing, its command runs and A sees it;
  * revoked, its view ends at once; B's audit log holds each join, switch and leave with who.
  */
@@ -110,14 +111,26 @@ test(
       viewA.type('echo line-$((40+2))\r');
       await until('C sees the new line', () => first.text.includes('line-42'));
 
-      // Watching only: what C types goes nowhere. Its leave is audited once B has read all it sent.
+      // Sizes follow A's terminal: C is told the size before the screen, then each size A sets.
+      const sizes = (v: TestViewer) =>
+        v.frames.flatMap((f) => (f.type === 'resize' ? [`${f.cols}x${f.rows}`] : []));
+      assert.deepEqual(sizes(first), ['80x24'], "C was told the size A's terminal opened at");
+      assert.equal(first.frames[0]?.type, 'resize', 'before the screen');
+      viewA.resize(100, 30);
+      await until("C is told A's new size", () => sizes(first).includes('100x30'));
+      assert.deepEqual(sizes(viewA), [], 'A, whose size it is, is told none');
+
+      // Watching only: what C types goes nowhere, nor does its size. Its leave is audited once B has
+      // read all it sent.
+      first.resize(50, 10);
       first.type(`touch ${readOnly}\r`);
       first.leave();
       await until("C's leave audited on B", async () =>
         (await shareLines(homeB)).some((e) => e.kind === 'terminal-share' && e.event === 'leave'),
       );
-      viewA.type('echo sync-$((1+1))\r');
+      viewA.type('echo sync-$((1+1)) size-$(stty size | tr " " x)\r');
       await until('the shell took what came before', () => viewA.text.includes('sync-2'));
+      assert.match(viewA.text, /size-30x100/, "B's terminal has A's size, not the one C sent");
       assert.equal(existsSync(readOnly), false, 'what C typed while watching ran nothing on B');
       assert.ok(!viewA.text.includes('typed-while-watching'), 'nor reached the shell as input');
 
