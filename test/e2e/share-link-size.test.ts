@@ -67,7 +67,7 @@ after(async () => {
 function screenRows(page: Page): Promise<string[]> {
   return page
     .locator('.watch-terminal .xterm-rows')
-    .evaluate((el) => [...el.children].map((r) => r.textContent ?? ''));
+    .evaluate((el) => Array.from(el.children, (r) => r.textContent ?? ''));
 }
 
 /** Asserts the whole screen (its frame, as drawn: scaled or not) lies within the page's terminal area. */

@@ -52,7 +52,7 @@ let homeC: string;
 function screenRows(page: UiPage['page']): Promise<string[]> {
   return page
     .locator('.terminal-pane .xterm-rows')
-    .evaluate((el) => [...el.children].map((row) => row.textContent ?? ''));
+    .evaluate((el) => Array.from(el.children, (row) => row.textContent ?? ''));
 }
 
 /**

@@ -18,7 +18,7 @@ export class WatchTerminal {
   private readonly fit = new FitAddon();
   private readonly encoder = new TextEncoder();
   private sharer: SharerFit | undefined;
-  /** The sharer's size, when the view said it before the screen was shown. */
+  /** The sharer's size, once the view said it (before the screen was shown, too). */
   private size: { cols: number; rows: number } | undefined;
 
   constructor(mayType: boolean, type: (bytes: Uint8Array) => void) {
@@ -67,11 +67,15 @@ export class WatchTerminal {
     this.term.write(bytes);
   }
 
-  /** The sharer's terminal has this size now: taken in order with the output (what came before is drawn at the old one). */
+  /**
+   * The sharer's terminal has this size now: taken in order with the output (what came before it is
+   * drawn at the old size), before the screen is shown too.
+   */
   sized(cols: number, rows: number): void {
     this.term.write('', () => {
       this.size = { cols, rows };
-      this.sharer?.follow(cols, rows);
+      if (this.sharer) this.sharer.follow(cols, rows);
+      else this.term.resize(cols, rows);
     });
   }
 
