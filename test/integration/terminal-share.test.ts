@@ -14,8 +14,10 @@ import { connectControlSocket } from '../../src-main/api/control-client.js';
 import { requestStreamUpgrade } from '../../src-main/api/stream-client.js';
 import { controlSocketPath } from '../../src-main/home/home-dir.js';
 import type { AuditEvent } from '../../src-main/audit/audit-events.js';
+import { runInPty } from '../helpers/pty-run.js';
 import {
   agentCall,
+  CLI,
   nodeId,
   peerOf,
   startAgent,
@@ -147,7 +149,23 @@ test(
       await until('what C typed ran on B', () => existsSync(typed));
       await until('A sees what C typed', () => viewA.text.includes('typed-by-c'));
 
-      // Revoked: C's view ends at once, and it cannot come back.
+      // `sessions join` in a terminal narrower than A's says so once, and sends no size of its own.
+      const joinedInPty = runInPty(
+        process.execPath,
+        [CLI, 'sessions', 'join', shared.share, '--home', homeC],
+        {
+          cols: 60,
+          timeoutMs: 90_000,
+        },
+      );
+      await until("C's CLI joined", async () =>
+        (await shareLines(homeB)).filter((e) => e.kind === 'terminal-share' && e.event === 'join').length ===
+        3
+          ? true
+          : undefined,
+      );
+
+      // Revoked: C's views end at once, and it cannot come back.
       const viewers = await agentCall(homeA, 'terminal.viewers', { id: opened.result.id });
       assert.deepEqual(
         viewers.viewers.map((v) => [v.name, v.watching]),
@@ -157,6 +175,13 @@ test(
       const revokedAt = Date.now();
       await agentCall(homeA, 'terminal.revoke', { id: opened.result.id, viewer: 'c' });
       await until("C's view ended", () => second.closed);
+      const shownInPty = await joinedInPty;
+      assert.match(
+        shownInPty,
+        /the sharer's terminal is 100x30, yours is 60x30: lines will wrap/,
+        `the CLI said A's terminal does not fit in its own: ${JSON.stringify(shownInPty)}`,
+      );
+      assert.equal(shownInPty.match(/the sharer's terminal is/g)?.length, 1, 'once');
       const endMs = Date.now() - revokedAt;
       assert.ok(endMs < 5_000, `C's view ended ${endMs} ms after the revoke (within 1 s on an idle machine)`);
       assert.deepEqual(
@@ -173,7 +198,7 @@ test(
       // B's audit log: each join, switch and leave, with who.
       const lines = await until('the last leave audited', async () => {
         const l = await shareLines(homeB);
-        return l.filter((e) => e.kind === 'terminal-share' && e.event === 'leave').length >= 2
+        return l.filter((e) => e.kind === 'terminal-share' && e.event === 'leave').length >= 3
           ? l
           : undefined;
       });
@@ -188,9 +213,11 @@ test(
           ['leave', false, idC.fingerprint, idA.fingerprint],
           ['join', false, idC.fingerprint, idA.fingerprint],
           ['switch', true, idC.fingerprint, idA.fingerprint],
+          ['join', true, idC.fingerprint, idA.fingerprint],
+          ['leave', true, idC.fingerprint, idA.fingerprint],
           ['leave', true, idC.fingerprint, idA.fingerprint],
         ],
-        "B's audit log holds C's joins, its switch and its leaves, shared by A",
+        "B's audit log holds C's joins (the last from its CLI), its switch and its leaves, shared by A",
       );
       socketA.destroy();
     } finally {
