@@ -72,9 +72,11 @@ export interface ShareViewerOptions {
   token?: string;
 }
 
-/** What the view hears: output bytes, and once its end with why. */
+/** What the view hears: output bytes, the sharer's terminal size, and once its end with why. */
 export interface ViewEvents {
   output(bytes: Uint8Array): void;
+  /** The shell's terminal size now (the sharer's), before the screen and after each change. */
+  sized?(cols: number, rows: number): void;
   ended(reason: string): void;
 }
 
@@ -154,6 +156,7 @@ export class PageShareViewer {
       }
       for (const f of frames) {
         if (f.type === 'data' || f.type === 'stderr') events.output(f.data);
+        else if (f.type === 'resize') events.sized?.(f.cols, f.rows);
         else if (f.type === 'exit') end(shareOver.terminalEnded);
         else if (f.type === 'error') end(f.message);
       }

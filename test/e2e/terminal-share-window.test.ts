@@ -2,7 +2,8 @@
  * Shared terminals in the window (issue 85, docs/adr/0123-shared-terminals.md), acted through
  * accessible names as a user would: A's window shares its terminal on B with C (Share…, read-only by
  * default); C's window is offered it live and joins; C sees A's screen, and its bar says who else is
- * there (nobody but the sharer); what C types reaches nothing while it only watches; A lets C type from the viewers list, and C's command runs on B; A
+ * there (nobody but the sharer); C's screen has exactly the cols × rows of A's terminal, follows A's
+ * window when it is resized, and C's own window size changes nothing on B; what C types reaches nothing while it only watches; A lets C type from the viewers list, and C's command runs on B; A
  * revokes C, and C's tab says the share ended; A stops sharing. Real agents: C is A's peer, not B's,
  * and reaches B through the relay only.
  */
@@ -46,6 +47,45 @@ let browser: Browser | undefined;
 let A: UiPage;
 let C: UiPage;
 let homeC: string;
+
+/** The rows xterm draws in `page`'s terminal, each as its text. */
+function screenRows(page: UiPage['page']): Promise<string[]> {
+  return page
+    .locator('.terminal-pane .xterm-rows')
+    .evaluate((el) => Array.from(el.children, (row) => row.textContent ?? ''));
+}
+
+/**
+ * The size of the terminal on B, as the shell there says it (`stty size`), typed in A's tab; `n`
+ * makes the line's marker unique.
+ */
+async function sizeOnB(page: UiPage['page'], n: number): Promise<{ cols: number; rows: number }> {
+  await page.locator('.terminal-pane .xterm').click();
+  await page.keyboard.type(`echo size${n}-$(stty size | tr ' ' x)\r`);
+  const shown = await waitForScreen(page, new RegExp(`size${n}-\\d+x\\d+`));
+  const [, rows, cols] = new RegExp(`size${n}-(\\d+)x(\\d+)`).exec(shown)!;
+  return { cols: Number(cols), rows: Number(rows) };
+}
+
+/**
+ * Asserts C's screen has exactly B's `cols` × `rows`: as many rows, and a line of `cols` x's and a y
+ * A prints wraps after the x's, not before, not after the y.
+ */
+async function assertSameSize(
+  a: UiPage['page'],
+  c: UiPage['page'],
+  size: { cols: number; rows: number },
+  n: number,
+): Promise<void> {
+  await a.locator('.terminal-pane .xterm').click();
+  await a.keyboard.type(`printf '%*s' ${size.cols} '' | tr ' ' x; echo y${n}\r`);
+  const full = new RegExp(`^x{${size.cols}}$`);
+  const rows = await until(`C's screen to wrap A's line of ${size.cols} x's`, async () => {
+    const r = await screenRows(c);
+    return r.some((row, i) => full.test(row.trimEnd()) && r[i + 1]?.startsWith(`y${n}`)) ? r : undefined;
+  });
+  assert.equal(rows.length, size.rows, `C's terminal has B's ${size.rows} rows`);
+}
 
 /** `home` knows the node at `other` as peer `name`. */
 async function addPeer(home: string, other: string, name: string): Promise<void> {
@@ -161,6 +201,42 @@ test(
     await screenshotThemes(C.page, 'terminal-share-joined-read-only');
     await laidOut(A.page);
     await screenshotThemes(A.page, 'terminal-share-viewers');
+
+    // Sizes follow A's terminal: C's screen takes B's cols × rows, whatever C's window, and again when
+    // A's window (so B's terminal) is resized; C's own window resized changes nothing on B.
+    const first = await sizeOnB(A.page, 1);
+    await assertSameSize(A.page, C.page, first, 1);
+    await waitForText(
+      C.page.locator('.sharer-size'),
+      new RegExp(`${first.cols}×${first.rows}, the sharer's size`),
+    );
+    await A.page.setViewportSize({ width: 900, height: 560 });
+    await laidOut(A.page);
+    // A's window sends its new size before the keys typed after it, on the same stream.
+    const second = await sizeOnB(A.page, 2);
+    assert.ok(
+      second.cols < first.cols && second.rows < first.rows,
+      `B's terminal took A's smaller window: ${JSON.stringify(second)} after ${JSON.stringify(first)}`,
+    );
+    await assertSameSize(A.page, C.page, second, 2);
+    await C.page.setViewportSize({ width: 640, height: 420 });
+    await laidOut(C.page);
+    await waitForText(C.page.locator('.sharer-size'), /shown at \d+% to fit/);
+    await screenshotThemes(C.page, 'terminal-share-joined-scaled');
+    await C.page.setViewportSize({ width: 1600, height: 1000 });
+    await laidOut(C.page);
+    await screenshotThemes(C.page, 'terminal-share-joined-letterboxed');
+    assert.deepEqual(
+      await sizeOnB(A.page, 3),
+      second,
+      "C's window resized twice: B's terminal kept A's size",
+    );
+    const rowsOfC = await screenRows(C.page);
+    assert.equal(rowsOfC.length, second.rows, "and C's screen kept B's rows");
+    await Promise.all([
+      A.page.setViewportSize({ width: 1280, height: 800 }),
+      C.page.setViewportSize({ width: 1280, height: 800 }),
+    ]);
 
     // Read-only: what C types reaches nothing on B.
     await C.page.locator('.terminal-pane .xterm').click();

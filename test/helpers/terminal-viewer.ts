@@ -24,6 +24,8 @@ export interface TestViewer {
   /** The output so far, as text. */
   readonly text: string;
   type(s: string): void;
+  /** Sends a RESIZE, as a window does when it is resized. */
+  resize(cols: number, rows: number): void;
 }
 
 /** Watches `pipe`, starting with `first` (bytes that came with the upgrade's reply). */
@@ -59,6 +61,7 @@ export function watchTerminal(
       ).toString();
     },
     type: (s) => void pipe.write(encodeTerminalFrame({ type: 'data', data: Buffer.from(s) })),
+    resize: (cols, rows) => void pipe.write(encodeTerminalFrame({ type: 'resize', cols, rows })),
   };
 }
 

@@ -1,7 +1,8 @@
 /**
  * A shared terminal between real agents (issue 85 item 1, docs/adr/0123-shared-terminals.md): A opens
  * a terminal on B and shares it with C, A's peer and not B's, whose only way out is the relay. C sees
- * A's screen as it is, then each new line; what C types while it only watches reaches nothing on B
+ * A's screen as it is, then each new line, at A's terminal size (told first, then each time A resizes;
+ * C's own size reaches nothing); what C types while it only watches reaches nothing on B
  * (a file its command would make is never made); switched to typing, its command runs and A sees it;
  * revoked, its view ends at once; B's audit log holds each join, switch and leave with who.
  */
@@ -13,8 +14,10 @@ import { connectControlSocket } from '../../src-main/api/control-client.js';
 import { requestStreamUpgrade } from '../../src-main/api/stream-client.js';
 import { controlSocketPath } from '../../src-main/home/home-dir.js';
 import type { AuditEvent } from '../../src-main/audit/audit-events.js';
+import { runInPty } from '../helpers/pty-run.js';
 import {
   agentCall,
+  CLI,
   nodeId,
   peerOf,
   startAgent,
@@ -110,14 +113,26 @@ test(
       viewA.type('echo line-$((40+2))\r');
       await until('C sees the new line', () => first.text.includes('line-42'));
 
-      // Watching only: what C types goes nowhere. Its leave is audited once B has read all it sent.
+      // Sizes follow A's terminal: C is told the size before the screen, then each size A sets.
+      const sizes = (v: TestViewer) =>
+        v.frames.flatMap((f) => (f.type === 'resize' ? [`${f.cols}x${f.rows}`] : []));
+      assert.deepEqual(sizes(first), ['80x24'], "C was told the size A's terminal opened at");
+      assert.equal(first.frames[0]?.type, 'resize', 'before the screen');
+      viewA.resize(100, 30);
+      await until("C is told A's new size", () => sizes(first).includes('100x30'));
+      assert.deepEqual(sizes(viewA), [], 'A, whose size it is, is told none');
+
+      // Watching only: what C types goes nowhere, nor does its size. Its leave is audited once B has
+      // read all it sent.
+      first.resize(50, 10);
       first.type(`touch ${readOnly}\r`);
       first.leave();
       await until("C's leave audited on B", async () =>
         (await shareLines(homeB)).some((e) => e.kind === 'terminal-share' && e.event === 'leave'),
       );
-      viewA.type('echo sync-$((1+1))\r');
+      viewA.type('echo sync-$((1+1)) size-$(stty size | tr " " x)\r');
       await until('the shell took what came before', () => viewA.text.includes('sync-2'));
+      assert.match(viewA.text, /size-30x100/, "B's terminal has A's size, not the one C sent");
       assert.equal(existsSync(readOnly), false, 'what C typed while watching ran nothing on B');
       assert.ok(!viewA.text.includes('typed-while-watching'), 'nor reached the shell as input');
 
@@ -134,7 +149,23 @@ test(
       await until('what C typed ran on B', () => existsSync(typed));
       await until('A sees what C typed', () => viewA.text.includes('typed-by-c'));
 
-      // Revoked: C's view ends at once, and it cannot come back.
+      // `sessions join` in a terminal narrower than A's says so once, and sends no size of its own.
+      const joinedInPty = runInPty(
+        process.execPath,
+        [CLI, 'sessions', 'join', shared.share, '--home', homeC],
+        {
+          cols: 60,
+          timeoutMs: 90_000,
+        },
+      );
+      await until("C's CLI joined", async () =>
+        (await shareLines(homeB)).filter((e) => e.kind === 'terminal-share' && e.event === 'join').length ===
+        3
+          ? true
+          : undefined,
+      );
+
+      // Revoked: C's views end at once, and it cannot come back.
       const viewers = await agentCall(homeA, 'terminal.viewers', { id: opened.result.id });
       assert.deepEqual(
         viewers.viewers.map((v) => [v.name, v.watching]),
@@ -144,6 +175,13 @@ test(
       const revokedAt = Date.now();
       await agentCall(homeA, 'terminal.revoke', { id: opened.result.id, viewer: 'c' });
       await until("C's view ended", () => second.closed);
+      const shownInPty = await joinedInPty;
+      assert.match(
+        shownInPty,
+        /the sharer's terminal is 100x30, yours is 60x30: lines will wrap/,
+        `the CLI said A's terminal does not fit in its own: ${JSON.stringify(shownInPty)}`,
+      );
+      assert.equal(shownInPty.match(/the sharer's terminal is/g)?.length, 1, 'once');
       const endMs = Date.now() - revokedAt;
       assert.ok(endMs < 5_000, `C's view ended ${endMs} ms after the revoke (within 1 s on an idle machine)`);
       assert.deepEqual(
@@ -160,7 +198,7 @@ test(
       // B's audit log: each join, switch and leave, with who.
       const lines = await until('the last leave audited', async () => {
         const l = await shareLines(homeB);
-        return l.filter((e) => e.kind === 'terminal-share' && e.event === 'leave').length >= 2
+        return l.filter((e) => e.kind === 'terminal-share' && e.event === 'leave').length >= 3
           ? l
           : undefined;
       });
@@ -175,9 +213,11 @@ test(
           ['leave', false, idC.fingerprint, idA.fingerprint],
           ['join', false, idC.fingerprint, idA.fingerprint],
           ['switch', true, idC.fingerprint, idA.fingerprint],
+          ['join', true, idC.fingerprint, idA.fingerprint],
+          ['leave', true, idC.fingerprint, idA.fingerprint],
           ['leave', true, idC.fingerprint, idA.fingerprint],
         ],
-        "B's audit log holds C's joins, its switch and its leaves, shared by A",
+        "B's audit log holds C's joins (the last from its CLI), its switch and its leaves, shared by A",
       );
       socketA.destroy();
     } finally {

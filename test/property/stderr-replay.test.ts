@@ -30,6 +30,7 @@ class FakeProcess implements TerminalProcess {
   }
   write(): void {}
   endInput(): void {}
+  readonly size = undefined;
   resize(): void {}
   pause(): void {}
   resume(): void {}

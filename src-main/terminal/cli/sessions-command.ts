@@ -226,6 +226,7 @@ export function registerSessionsCommand(program: Command): void {
         escapes: true,
         peer: result.hostName,
         pty: true,
+        watching: true,
       });
       exitAfterOutput(code);
     });

@@ -20,6 +20,7 @@ import { EOF_CHAR, endOfInput } from '../end-of-input.js';
 import { ESCAPE_HELP, EscapeFilter } from '../term-escape.js';
 import { AGENT_WAIT_MS, reopenWhenBack, waitSpan } from '../../cli/term-reattach.js';
 import { ownPipePaths, ownTerminalPath, stopReading } from './term-direct.js';
+import { SharerSizeNotice } from './sharer-size.js';
 import type { CliTerminal } from '../../api/viewer-channel.js';
 import type { StreamMethodParams } from '../../api/contract.js';
 import { requestStreamUpgrade } from '../../api/stream-client.js';
@@ -160,7 +161,8 @@ const HELD_INPUT_BYTES = 64 * 1024;
  * Runs the session on an upgraded socket until it ends; resolves with the local exit status. `pty`:
  * the remote program has a terminal (else it runs on pipes). With a PTY, a local TTY and `escapes`,
  * `~.` and friends work (term-escape.ts). With `reopen`, an agent that goes away mid-session is waited
- * for and the session taken up again on its return (term-reattach.ts).
+ * for and the session taken up again on its return (term-reattach.ts). `watching`: this terminal
+ * watches a shared one (`sessions join`): it sends no size, and hears the sharer's (sharer-size.ts).
  */
 export function runTerminal(
   first: Socket,
@@ -171,7 +173,14 @@ export function runTerminal(
     peer,
     pty,
     reopen,
-  }: { escapes: boolean; peer: string; pty: boolean; reopen?: Reopen | undefined },
+    watching = false,
+  }: {
+    escapes: boolean;
+    peer: string;
+    pty: boolean;
+    reopen?: Reopen | undefined;
+    watching?: boolean;
+  },
 ): Promise<number> {
   const { stdout, stderr } = process;
   const raw = pty && stdin.isTTY === true;
@@ -183,6 +192,9 @@ export function runTerminal(
   process.once('exit', restore);
   // Notes quote the agent and the peer (a reason, a path): printNote shows their controls escaped.
   const note = (line: string) => printNote(line, raw ? { before: '\r\n', after: '\r\n' } : {});
+  const sharer = watching
+    ? new SharerSizeNotice(() => (stdout.isTTY ? windowSize() : undefined), note)
+    : undefined;
 
   return new Promise<number>((resolve) => {
     let socket = first;
@@ -257,6 +269,9 @@ export function runTerminal(
           return;
         case 'direct-left':
           return finish(LEFT_BY_ESCAPE_STATUS, `left the session (~.); ${peer} hangs it up`);
+        case 'resize':
+          if (!sharer) return finish(1, 'the agent sent an unexpected RESIZE frame');
+          return sharer.sharerSized(frame);
         case 'direct-failed': {
           // The agent could not write our output: end as that write error would have ended us.
           const failure = outputFailureOf(Object.assign(new Error(frame.code), { code: frame.code }));
@@ -375,10 +390,12 @@ export function runTerminal(
     const onOutputError = (err: NodeJS.ErrnoException) => finish(outputFailureOf(err).status);
     stdout.on('error', onOutputError);
     stderr.on('error', onOutputError);
-    // Node turns SIGWINCH into 'resize' on a TTY stdout.
+    // Node turns SIGWINCH into 'resize' on a TTY stdout. A viewer's size is nobody's to follow.
     if (stdout.isTTY && pty) {
       stdout.on('resize', () => {
-        if (!finished && !held) socket.write(encodeTerminalFrame({ type: 'resize', ...windowSize() }));
+        if (finished) return;
+        if (sharer) sharer.localResized();
+        else if (!held) socket.write(encodeTerminalFrame({ type: 'resize', ...windowSize() }));
       });
     }
     // Unless the agent took the terminal with the first bytes it sent (DIRECT_START): not read here then.

@@ -20,6 +20,9 @@ export function countedProcess(p: TerminalProcess, listed: ConnectionHandle): Te
     get inputQueued() {
       return p.inputQueued;
     },
+    get size() {
+      return p.size;
+    },
     resize: (cols, rows) => p.resize(cols, rows),
     pause: () => p.pause(),
     resume: () => p.resume(),

@@ -111,6 +111,7 @@ export class PipeSession {
   }
 
   /** Pipes have no window size. */
+  readonly size = undefined;
   resize(): void {}
 
   /** Stops reading output, so the pipes fill and the program blocks on its next write. */

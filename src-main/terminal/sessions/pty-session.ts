@@ -360,6 +360,11 @@ export class PtySession {
     return queue ? queue.reduce((n, t) => n + t.buffer.length - t.offset, 0) : 0;
   }
 
+  /** The terminal's size now: what it was started at, or the last resize (node-pty keeps it). */
+  get size(): { cols: number; rows: number } {
+    return { cols: this.pty.cols, rows: this.pty.rows };
+  }
+
   resize(cols: number, rows: number): void {
     if (this.exited) return;
     try {

@@ -23,7 +23,7 @@ import {
 } from '../../protocol/terminal-frames.js';
 import type { Disposer } from '../../core/emitter.js';
 import { ReplayBuffer } from './replay-buffer.js';
-import { SessionWatchers } from './session-watchers.js';
+import { SessionWatchers, type TerminalSize } from './session-watchers.js';
 import {
   CLOSE_GRACE_MS,
   INPUT_DRAIN_POLL_MS,
@@ -43,6 +43,8 @@ export interface TerminalProcess {
   endInput(): void;
   /** Input written but not yet taken by the program's side. */
   readonly inputQueued: number;
+  /** The terminal's size now (what its last resize set); undefined for a program on pipes. */
+  readonly size: TerminalSize | undefined;
   resize(cols: number, rows: number): void;
   pause(): void;
   resume(): void;
@@ -105,6 +107,7 @@ export class ServerSession {
         frames: (from, to) => this.framesOf(from, to),
       },
       (data) => opts.pty.write(data),
+      () => opts.pty.size,
     );
     opts.pty.onData((chunk, channel) => this.onOutput(chunk, channel ?? 'stdout'));
     opts.pty.onExit((status) => this.onExit(status));
@@ -170,8 +173,10 @@ export class ServerSession {
     this.updateFlow();
   }
 
+  /** The opener's new size: the terminal takes it, and each watcher is told (ADR 0123 §Sizes). */
   resize(cols: number, rows: number): void {
     this.opts.pty.resize(cols, rows);
+    this.watchers.resized();
   }
 
   /**

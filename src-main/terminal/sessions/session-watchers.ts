@@ -8,7 +8,8 @@
  * further behind than the buffer holds is ended with a reason; the program, the opener and the other
  * watchers never wait for it. Whoever hands a stream here decides what of its input may reach the
  * program (the serving agent's view gate, terminal/shares/view-gate.ts): the session writes what it
- * is given.
+ * is given. A watcher is told the terminal's size (a RESIZE frame) before the screen and whenever the
+ * opener changes it, so a viewer draws the output at the size it was made for.
  */
 import type { Duplex } from 'node:stream';
 import { errorMessage } from '../../core/errors.js';
@@ -37,6 +38,12 @@ export const WATCH_EXIT_DRAIN_MS = 30_000;
 /** Why a watcher that fell behind is ended: what its viewer reads. */
 export const FELL_BEHIND = 'this viewer fell behind the terminal; join again to see the screen as it is';
 
+/** A terminal's size in character cells. */
+export interface TerminalSize {
+  cols: number;
+  rows: number;
+}
+
 /** The session's output as watchers read it: its replay buffer's range and frames of any part of it. */
 export interface WatchedOutput {
   /** Offset of the oldest output byte still held. */
@@ -51,6 +58,8 @@ interface Watcher {
   readonly stream: Duplex;
   /** Offset of the next output byte this watcher is to be written. */
   offset: number;
+  /** The terminal size this watcher was last told. */
+  told?: TerminalSize;
   /** Set once the program exited while this watcher was behind. */
   deadline?: NodeJS.Timeout;
   readonly detach: () => void;
@@ -69,6 +78,8 @@ export class SessionWatchers {
     private readonly source: WatchedOutput,
     /** Input a watcher's stream carries, handed on as it is. */
     private readonly input: (data: Uint8Array) => void,
+    /** The terminal's size now (undefined on pipes): each watcher is told it (`resized`). */
+    private readonly terminalSize: () => TerminalSize | undefined = () => undefined,
   ) {}
 
   get size(): number {
@@ -105,8 +116,30 @@ export class SessionWatchers {
       },
     };
     this.watchers.add(watcher);
+    // The size first, so the replay is drawn at the size it was made for (ADR 0123 §Sizes).
+    this.tellSize([watcher]);
     this.pump(watcher);
     if (this.status) this.drainBy(watcher);
+  }
+
+  /**
+   * The opener resized the terminal: each watcher is told the new size at once, even one still behind
+   * on output made at the old size (a full-screen program redraws after the resize anyway).
+   */
+  resized(): void {
+    if (!this.status) this.tellSize([...this.watchers]);
+  }
+
+  /** Writes the terminal's size to `to` as a RESIZE frame, when it changed since it was told last. */
+  private tellSize(to: Watcher[]): void {
+    const size = this.terminalSize();
+    if (!size) return;
+    const frame = encodeTerminalFrame({ type: 'resize', ...size });
+    for (const w of to) {
+      if (w.told?.cols === size.cols && w.told.rows === size.rows) continue;
+      w.told = size;
+      if (!w.stream.destroyed && !w.stream.writableEnded) w.stream.write(frame);
+    }
   }
 
   /** New output is in the source: each watcher that is taking output gets it. */

@@ -5,7 +5,8 @@
  * only the viewer's DATA frames, and only while `mayWrite()` says so at that frame — a switch applies
  * to the next key. Input is acknowledged here either way, so the viewer's client never stalls on
  * input its viewer may not give; RESIZE, EOF and ACK from a viewer go nowhere (sizes follow the
- * sharer; a viewer cannot end the shell's input). A viewer that does not read makes the session's
+ * sharer: the session tells the viewer the sharer's size instead, a RESIZE passed on like output; a
+ * viewer cannot end the shell's input). A viewer that does not read makes the session's
  * writes wait here, which its watcher's bound sees (session-watchers.ts).
  */
 import { Duplex } from 'node:stream';

@@ -20,6 +20,8 @@ export interface Screen {
   write(data: Uint8Array, drawn: () => void): void;
   /** Clears the screen before a replay that does not continue what it shows. */
   reset(): void;
+  /** The terminal's size where the shell runs (a joined terminal's: the sharer's), as it is now. */
+  sized?(cols: number, rows: number): void;
 }
 
 /**
@@ -172,6 +174,9 @@ export class TerminalSession {
           break;
         case 'error':
           this.fail(frame.message);
+          break;
+        case 'resize':
+          this.screen.sized?.(frame.cols, frame.rows);
           break;
         default:
           break;

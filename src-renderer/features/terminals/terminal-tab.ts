@@ -16,6 +16,7 @@ import { LEAVE_HINT_ID, SCREEN_READER_HINT_ID, terminalKeyAction } from './keys.
 import { withCtrl } from './key-row.js';
 import { isDeadPhase, TerminalSession } from './terminal-session.js';
 import { SEARCH_LIMIT } from './search-status.js';
+import { SharerFit } from './sharer-fit.js';
 import { searchDecorations, terminalTheme } from './theme.js';
 
 /** `direct` or `relay`, as the contract names a path. */
@@ -67,6 +68,11 @@ export class TerminalTab {
    * shell runs would drop them anyway; here nothing is sent, and the pane says why).
    */
   private readOnly = false;
+  /**
+   * A joined terminal's screen at the sharer's size (sharer-fit.ts): its window's size is not the
+   * shell's, so it sends none and fits the screen into the pane instead.
+   */
+  private readonly sharer: SharerFit | undefined;
   /** Called for Ctrl/Cmd+Shift+F inside the terminal: the pane shows its search box. */
   onSearchRequest: () => void = () => undefined;
 
@@ -97,9 +103,12 @@ export class TerminalTab {
     this.term.unicode.activeVersion = '11';
     // Links open in a new browsing context without access back to this page.
     this.term.loadAddon(new WebLinksAddon((_e, uri) => window.open(uri, '_blank', 'noopener,noreferrer')));
+    this.sharer = target.joined ? new SharerFit(this.term, this.host) : undefined;
     this.session = new TerminalSession({
       write: (data, drawn) => this.term.write(data, drawn),
       reset: () => this.term.reset(),
+      // In order with the output: what came before the new size is drawn at the old one.
+      sized: (cols, rows) => this.term.write('', () => this.sharer?.follow(cols, rows)),
     });
     this.term.onData((data) => this.typeKeys(this.modified(data)));
     this.term.onBinary((data) => {
@@ -199,6 +208,8 @@ export class TerminalTab {
   }
 
   private sendSize(cols: number, rows: number): void {
+    // A joined terminal follows the sharer's size; its own goes nowhere (the shell's machine drops it).
+    if (this.sharer) return;
     if (cols === this.lastSize.cols && rows === this.lastSize.rows) return;
     this.lastSize = { cols, rows };
     this.session.resize(cols, rows);
@@ -209,7 +220,7 @@ export class TerminalTab {
     container.appendChild(this.host);
     if (!this.opened) {
       this.opened = true;
-      this.term.open(this.host);
+      this.term.open(this.sharer?.frame ?? this.host);
       // A screen reader says how to leave when the input is focused (the hint is in the tab bar), and,
       // while screen reader support is off, where to turn it on (that sentence exists only then).
       this.term.textarea?.setAttribute('aria-describedby', `${LEAVE_HINT_ID} ${SCREEN_READER_HINT_ID}`);
@@ -222,10 +233,14 @@ export class TerminalTab {
     this.host.remove();
   }
 
-  /** Fits the terminal to its element; the size change reaches the PTY as a RESIZE frame. */
+  /**
+   * Fits the terminal to its element; the size change reaches the PTY as a RESIZE frame. A joined
+   * terminal at the sharer's size keeps it, its screen fitted into the element instead.
+   */
   fit(): void {
     if (!this.host.isConnected || this.host.clientWidth === 0) return;
-    this.fitAddon.fit();
+    if (this.sharer?.following) this.sharer.layout();
+    else this.fitAddon.fit();
   }
 
   focus(): void {

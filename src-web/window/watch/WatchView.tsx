@@ -44,6 +44,7 @@ export function WatchView({ options, initialCode }: { options: ShareViewerOption
     try {
       await viewer.watch({
         output: (bytes) => screen.write(bytes),
+        sized: (cols, rows) => screen.sized(cols, rows),
         ended: (reason) => setPhase((p) => (p.at === 'watching' ? { ...p, ended: reason } : p)),
       });
     } catch (err) {

@@ -30,6 +30,7 @@ function setup() {
       pending.push(done);
     },
     reset: () => drawn.push('<reset>'),
+    sized: (cols, rows) => drawn.push(`<${cols}x${rows}>`),
   });
   const channel = new FakeChannel();
   session.attach(channel);
@@ -60,6 +61,16 @@ test('a big burst is acknowledged at once, without waiting for the timer', () =>
   channel.push(Buffer.concat([data('a'.repeat(ACK_EVERY_BYTES)), data('b')]));
   pending.shift()!();
   assert.deepEqual(acks(), [{ type: 'ack', offset: ACK_EVERY_BYTES }]);
+});
+
+test("the shell's terminal size reaches the screen in order with the output, and nothing is sent back", () => {
+  const { channel, drawn } = setup();
+  channel.push(encodeTerminalFrame({ type: 'resize', cols: 120, rows: 40 }));
+  channel.push(data('top'));
+  channel.push(encodeTerminalFrame({ type: 'resize', cols: 100, rows: 30 }));
+  channel.push(data('redrawn'));
+  assert.deepEqual(drawn, ['<120x40>', 'top', '<100x30>', 'redrawn'], 'each size where it came');
+  assert.equal(channel.sent.length, 0, 'a size heard is no size to send');
 });
 
 test('status, exit and a lost channel reach the UI state; input stops after the end', () => {

@@ -45,7 +45,11 @@ class FakeProgram implements TerminalProcess {
   }
   endInput(): void {}
   readonly inputQueued = 0;
-  resize(): void {}
+  /** A terminal of 80 × 24 unless a test makes it a program on pipes (undefined). */
+  size: { cols: number; rows: number } | undefined = { cols: 80, rows: 24 };
+  resize(cols: number, rows: number): void {
+    if (this.size) this.size = { cols, rows };
+  }
   pause(): void {
     this.pauses++;
   }
@@ -86,6 +90,14 @@ class Sink extends Duplex {
   type(data: string): void {
     this.push(encodeTerminalFrame({ type: 'data', data: Buffer.from(data) }));
   }
+  /** What the opener's window does when it is resized. */
+  resize(cols: number, rows: number): void {
+    this.push(encodeTerminalFrame({ type: 'resize', cols, rows }));
+  }
+  /** The sizes this stream was told, in order. */
+  sizes(): string[] {
+    return this.frames.flatMap((f) => (f.type === 'resize' ? [`${f.cols}x${f.rows}`] : []));
+  }
 }
 
 function session(program: FakeProgram): ServerSession {
@@ -113,6 +125,44 @@ test('a watcher gets the screen so far, then live output, and its input reaches 
   assert.equal(Buffer.concat(program.written).toString(), 'whoami\r', 'what the giver passes on is typed');
   program.exit({ code: 0 });
   assert.deepEqual(viewer.frames.at(-1), { type: 'exit', status: { code: 0 } }, 'the end comes as EXIT');
+});
+
+test("a watcher is told the terminal's size before the screen, and each new size the opener sets; the opener is told none", async () => {
+  const program = new FakeProgram();
+  const s = session(program);
+  const opener = new Sink();
+  s.attach(opener, 0);
+  opener.resize(120, 40);
+  await until('the opener to size the terminal', () => program.size?.cols === 120);
+  program.emit(Buffer.from('top - 10:00:00\r\n'));
+  const viewer = new Sink();
+  s.watch(viewer);
+  assert.deepEqual(
+    viewer.frames.slice(0, 2).map((f) => f.type),
+    ['resize', 'data'],
+    'the size comes first, then the screen as the replay buffer holds it',
+  );
+  assert.deepEqual(viewer.sizes(), ['120x40'], "the size is the opener's now, not the one it opened at");
+  opener.resize(100, 30);
+  await until('the watcher to hear the new size', () => viewer.sizes().length === 2);
+  assert.deepEqual(viewer.sizes(), ['120x40', '100x30'], 'then each size the opener sets');
+  opener.resize(100, 30);
+  program.emit(Buffer.from('after\r\n'));
+  await until('the output after it', () => viewer.text().endsWith('after\r\n'));
+  assert.deepEqual(viewer.sizes(), ['120x40', '100x30'], 'a size set again unchanged is not told again');
+  assert.deepEqual(opener.sizes(), [], 'the opener, whose size it is, is never told it');
+});
+
+test('a program on pipes has no size: its watchers are told none', () => {
+  const program = new FakeProgram();
+  program.size = undefined;
+  const s = session(program);
+  program.emit(Buffer.from('building...\n'));
+  const viewer = new Sink();
+  s.watch(viewer);
+  s.resize(100, 30);
+  assert.equal(viewer.text(), 'building...\n', 'the watcher gets the output');
+  assert.deepEqual(viewer.sizes(), [], 'and no size');
 });
 
 /** Emits `bytes` of output in 16 KiB chunks, the opener acknowledging as it reads. */
