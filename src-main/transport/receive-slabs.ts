@@ -34,12 +34,14 @@ export const SMALL_READS_BEFORE_IDLE = 4;
 /** The buffer small reads of every socket go into, copied out at once (COPY_BELOW_BYTES long). */
 const sharedSmall = Buffer.allocUnsafeSlow(COPY_BELOW_BYTES);
 /**
- * Free slabs of this process, 32 kept at most (8 MiB); beyond, left to the GC; the idle trim drops
- * them all (core/idle-hooks.ts). A download has up to its stream's window in flight, given back in
- * bursts as its writes settle (files/receive-writes.ts): with fewer kept, most of a burst went to
- * the GC and the next reads went into new memory.
+ * Free slabs of this process, 96 kept at most (24 MiB); beyond, left to the GC; the idle trim drops
+ * them all (core/idle-hooks.ts). A download has up to its stream's whole window in flight (64 slabs at
+ * MAX_STREAM_WINDOW) and a files receiver its writes ahead besides, given back in bursts as each write
+ * settles (files/receive-writes.ts): with fewer kept, part of each burst went to the GC and the next
+ * reads went into new memory, which costs a page fault per 4 KiB. Keeping them holds no more than the
+ * download had in flight at its peak, only for longer.
  */
-const pool = new FrameBuffers(RECEIVE_SLAB_BYTES, 32);
+const pool = new FrameBuffers(RECEIVE_SLAB_BYTES, 96);
 
 interface ReceiveSlab {
   readonly buffer: Buffer;
