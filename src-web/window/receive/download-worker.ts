@@ -47,7 +47,10 @@ scope.addEventListener('message', (event) => {
 });
 
 /** The page's answer to one pull: a chunk, the end, or why the download fails. */
-type PageAnswer = { t: 'chunk'; bytes: ArrayBuffer } | { t: 'end' } | { t: 'error'; why: string };
+type PageAnswer =
+  | { t: 'chunk'; bytes: ArrayBuffer; at: number; length: number }
+  | { t: 'end' }
+  | { t: 'error'; why: string };
 
 function bodyFrom(port: MessagePort): ReadableStream<Uint8Array> {
   let answer: ((a: PageAnswer) => void) | undefined;
@@ -58,7 +61,7 @@ function bodyFrom(port: MessagePort): ReadableStream<Uint8Array> {
         new Promise<void>((resolve) => {
           answer = (a) => {
             answer = undefined;
-            if (a.t === 'chunk') controller.enqueue(new Uint8Array(a.bytes));
+            if (a.t === 'chunk') controller.enqueue(new Uint8Array(a.bytes, a.at, a.length));
             else if (a.t === 'end') controller.close();
             else controller.error(new Error(a.why));
             resolve();
