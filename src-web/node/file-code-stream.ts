@@ -275,7 +275,7 @@ export class FilesStreamReceiver {
     if (this.phase === 'over' || stream !== this.stream) return;
     try {
       let at = 0;
-      while (at < bytes.length && stream === this.stream && this.phase !== 'over') {
+      while (at < bytes.length && stream === this.stream && this.open) {
         if (this.dataLeft === 0) {
           at = this.readHead(stream, bytes, at);
           continue;
