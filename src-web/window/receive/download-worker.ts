@@ -48,9 +48,7 @@ scope.addEventListener('message', (event) => {
 
 /** The page's answer to one pull: a chunk, the end, or why the download fails. */
 type PageAnswer =
-  | { t: 'chunk'; bytes: ArrayBuffer; at: number; length: number }
-  | { t: 'end' }
-  | { t: 'error'; why: string };
+  { t: 'chunk'; bytes: ArrayBuffer; at: number; length: number } | { t: 'end' } | { t: 'error'; why: string };
 
 /**
  * Where a chunk's buffer goes once the browser took its bytes: a port whose other end is closed, so

@@ -64,9 +64,10 @@ export async function saveStream(
           // Its buffer moved to the worker, not copied: freed here at once, where a copy would wait
           // for V8 to collect it. The chunk is the only part of it anyone reads (see saveStream).
           const buffer = value.buffer as ArrayBuffer;
-          channel.port1.postMessage({ t: 'chunk', bytes: buffer, at: value.byteOffset, length: value.byteLength }, [
-            buffer,
-          ]);
+          channel.port1.postMessage(
+            { t: 'chunk', bytes: buffer, at: value.byteOffset, length: value.byteLength },
+            [buffer],
+          );
         },
         (err: unknown) => {
           const why = err instanceof Error ? err.message : String(err);
