@@ -19,8 +19,12 @@
  * asked for another file; the COMPLETE goes when every file was verified, over however many asks.
  */
 import {
+  DATA_HEADER_BYTES,
+  DATA_WIRE_HEADER_BYTES,
   decodeFileFrame,
   encodeFileControlFrame,
+  FileFrameType,
+  MAX_DATA_BYTES,
   MAX_ENTRIES,
   MAX_FILE_FRAME_BYTES,
   MAX_INDICES_PER_FRAME,
@@ -99,8 +103,16 @@ export class FilesStreamReceiver {
   /** A resumed stream's OFFER parts, until its last one matched the transfer's. */
   private reoffer: OfferEntry[] | undefined;
   private reofferId = '';
-  private buffered: Uint8Array[] = [];
-  private bufferedBytes = 0;
+  /**
+   * The frame being read: its first bytes as they came (copies: the length prefix, then a control
+   * frame whole, or a DATA frame's header alone), its length and type byte once they are here.
+   */
+  private head: Uint8Array[] = [];
+  private headBytes = 0;
+  private frameLength = -1;
+  private frameType = -1;
+  /** File bytes of the DATA frame being read still to come: handed on as they arrive, never joined. */
+  private dataLeft = 0;
   private current: Passing | undefined;
   private readonly digests = new Map<number, string>();
   private verified = 0;
@@ -211,8 +223,11 @@ export class FilesStreamReceiver {
 
   private attach(stream: MuxStream): void {
     this.stream = stream;
-    this.buffered = [];
-    this.bufferedBytes = 0;
+    this.head = [];
+    this.headBytes = 0;
+    this.frameLength = -1;
+    this.frameType = -1;
+    this.dataLeft = 0;
     // A stream after the first offers the transfer again before anything else.
     this.reoffer = this.phase === 'offer' ? undefined : [];
     this.reofferId = '';
@@ -249,31 +264,91 @@ export class FilesStreamReceiver {
     stream.write(concat(u32(payload.length), payload));
   }
 
-  /** Length-prefixed frames out of the stream's bytes. */
+  /**
+   * Length-prefixed frames out of the stream's bytes. A DATA frame's file bytes are handed on as views
+   * of the bytes they came in, not joined into its frame and not copied: each piece is the only view
+   * of its buffer handed on (bytes of the same buffer before it are read from a copy), so the reader
+   * may move that buffer elsewhere (the download's worker) and free it here at once. The bytes are
+   * the mux's to give (`onDataHeld`: a decrypted record's own buffer).
+   */
   private onBytes(stream: MuxStream, bytes: Uint8Array): void {
     if (this.phase === 'over' || stream !== this.stream) return;
-    this.buffered.push(bytes.slice());
-    this.bufferedBytes += bytes.length;
     try {
-      while (this.bufferedBytes >= 4 && stream === this.stream) {
-        const head = this.buffered[0]!.length >= 4 ? this.buffered[0]! : concat(...this.buffered);
-        const length = view(head).getUint32(0);
-        if (length > MAX_FILE_FRAME_BYTES)
-          throw protocol(`a files frame of ${length} bytes is over the limit`);
-        if (this.bufferedBytes < 4 + length) return;
-        const all = this.buffered.length === 1 ? this.buffered[0]! : concat(...this.buffered);
-        const rest = all.subarray(4 + length);
-        this.buffered = rest.length > 0 ? [rest] : [];
-        this.bufferedBytes = rest.length;
-        this.onFrame(stream, decodeFileFrame(all.subarray(4, 4 + length)), 4 + length);
+      let at = 0;
+      while (at < bytes.length && stream === this.stream && this.open) {
+        if (this.dataLeft === 0) {
+          at = this.readHead(stream, bytes, at);
+          continue;
+        }
+        const n = Math.min(this.dataLeft, bytes.length - at);
+        this.dataLeft -= n;
+        const piece = at + n < bytes.length ? bytes.slice(at, at + n) : bytes.subarray(at);
+        at += n;
+        this.onDataBytes(stream, piece);
       }
     } catch (err) {
       this.fail(err instanceof BrowserNodeError ? err : protocol((err as Error).message));
     }
   }
 
+  /**
+   * Gathers the start of the next frame from `bytes` at `at`; once it is here, reads it (a control
+   * frame) or begins its file bytes (a DATA frame's header). Where in `bytes` it stopped.
+   */
+  private readHead(stream: MuxStream, bytes: Uint8Array, at: number): number {
+    for (let want = this.headLength(); this.headBytes < want; want = this.headLength()) {
+      if (at >= bytes.length) return at;
+      const n = Math.min(want - this.headBytes, bytes.length - at);
+      this.head.push(bytes.slice(at, at + n));
+      this.headBytes += n;
+      at += n;
+    }
+    const frame = this.joinedHead().subarray(4);
+    const length = this.frameLength;
+    this.head = [];
+    this.headBytes = 0;
+    this.frameLength = -1;
+    this.frameType = -1;
+    if (frame.length === length) this.onFrame(stream, decodeFileFrame(frame), 4 + length);
+    else {
+      // A DATA frame's header: its file bytes follow, as many as the frame has past the header.
+      const f = decodeFileFrame(frame);
+      const bytesIn = length - DATA_HEADER_BYTES;
+      if (f.type !== 'data' || bytesIn > MAX_DATA_BYTES)
+        throw protocol(`a DATA frame of ${length} bytes is over the limit`);
+      this.onDataStart(stream, f.index, f.offset, bytesIn);
+    }
+    return at;
+  }
+
+  /**
+   * How many bytes of the frame's start to gather: its length prefix, then its type, then a control
+   * frame whole or a DATA frame's header.
+   */
+  private headLength(): number {
+    if (this.frameLength < 0) {
+      if (this.headBytes < 4) return 4;
+      this.frameLength = view(this.joinedHead()).getUint32(0);
+      if (this.frameLength > MAX_FILE_FRAME_BYTES)
+        throw protocol(`a files frame of ${this.frameLength} bytes is over the limit`);
+    }
+    if (this.frameLength < 2) return 4 + this.frameLength;
+    if (this.frameType < 0) {
+      if (this.headBytes < 6) return 6;
+      this.frameType = this.joinedHead()[5]!;
+    }
+    const data = this.frameType === FileFrameType.DATA;
+    return 4 + (data ? Math.min(this.frameLength, DATA_HEADER_BYTES) : this.frameLength);
+  }
+
+  private joinedHead(): Uint8Array {
+    if (this.head.length > 1) this.head = [concat(...this.head)];
+    return this.head[0] ?? new Uint8Array(0);
+  }
+
   private onFrame(stream: MuxStream, f: FileFrame, wire: number): void {
-    if (f.type === 'data') return this.onData(stream, f.index, f.offset, f.bytes, wire);
+    // A DATA frame with no file bytes (its header alone): nothing follows it.
+    if (f.type === 'data') return this.onDataStart(stream, f.index, f.offset, 0);
     // A control frame is read now: its bytes are consumed.
     stream.consumed(wire);
     if (f.type === 'offer' && this.reoffer) return this.onReoffer(f);
@@ -342,7 +417,8 @@ export class FilesStreamReceiver {
     return have;
   }
 
-  private onData(stream: MuxStream, index: number, offset: number, bytes: Uint8Array, wire: number): void {
+  /** A DATA frame's header: `length` bytes of file `index` at `offset` follow (onDataBytes). */
+  private onDataStart(stream: MuxStream, index: number, offset: number, length: number): void {
     if (this.phase !== 'data' || this.reoffer) throw protocol('DATA before the WANT');
     const e = this.entries[index];
     if (e?.kind !== 'file') throw protocol(`DATA for entry ${index}, which is no file`);
@@ -357,18 +433,25 @@ export class FilesStreamReceiver {
     }
     if (cur.last) throw protocol(`DATA for ${index} after its last byte`);
     if (offset !== cur.arrived) throw protocol(`DATA for ${index} at ${offset}, expected ${cur.arrived}`);
-    if (cur.arrived + bytes.length > e.size) throw protocol(`DATA past the end of ${index}`);
-    // The frame's header and prefix are consumed now; its file bytes when the reader takes them, on
-    // the stream that brought them (a stream that broke since is owed nothing).
-    stream.consumed(wire - bytes.length);
+    if (cur.arrived + length > e.size) throw protocol(`DATA past the end of ${index}`);
+    // The frame's prefix and header are consumed now; its file bytes when the reader takes them.
+    stream.consumed(DATA_WIRE_HEADER_BYTES);
+    this.dataLeft = length;
+  }
+
+  /** File bytes of the DATA frame being read, to the file under way (onDataStart made it current). */
+  private onDataBytes(stream: MuxStream, bytes: Uint8Array): void {
+    const cur = this.current!;
+    // Credited on the stream that brought them once the reader took them (a stream that broke since is
+    // owed nothing).
     const credit = () => {
       if (stream === this.stream && !stream.done) stream.consumed(bytes.length);
     };
-    if (cur.arrived + bytes.length < e.size) return cur.add(bytes, credit);
+    if (cur.arrived + bytes.length < cur.entry.size) return cur.add(bytes, credit);
     // Its last bytes: held back until the hash matched.
-    const digest = cur.addLast(bytes, e.sha256 !== undefined);
-    if (e.sha256 === undefined) cur.arrivedSha = digest;
-    else this.check(cur, digest, e.sha256, credit);
+    const digest = cur.addLast(bytes, cur.entry.sha256 !== undefined);
+    if (cur.entry.sha256 === undefined) cur.arrivedSha = digest;
+    else this.check(cur, digest, cur.entry.sha256, credit);
   }
 
   private onDigest(index: number, sha: string): void {

@@ -47,19 +47,41 @@ scope.addEventListener('message', (event) => {
 });
 
 /** The page's answer to one pull: a chunk, the end, or why the download fails. */
-type PageAnswer = { t: 'chunk'; bytes: ArrayBuffer } | { t: 'end' } | { t: 'error'; why: string };
+type PageAnswer =
+  { t: 'chunk'; bytes: ArrayBuffer; at: number; length: number } | { t: 'end' } | { t: 'error'; why: string };
+
+/**
+ * Where a chunk's buffer goes once the browser took its bytes: a port whose other end is closed, so
+ * the message carrying it is dropped and the buffer freed at once. Left to V8, the buffers that passed
+ * wait for a collection that external memory pressure starts only after tens of MiB of them, and they
+ * were most of what the page's renderer grew by while a file passed (ADR 0124 §The page).
+ */
+const discarded = (() => {
+  const channel = new MessageChannel();
+  channel.port2.close();
+  return channel.port1;
+})();
 
 function bodyFrom(port: MessagePort): ReadableStream<Uint8Array> {
   let answer: ((a: PageAnswer) => void) | undefined;
+  /** The buffer of the chunk the browser took last. */
+  let taken: ArrayBuffer | undefined;
   port.onmessage = (event: MessageEvent<PageAnswer>) => answer?.(event.data);
   return new ReadableStream<Uint8Array>(
     {
       pull: (controller) =>
         new Promise<void>((resolve) => {
+          // A pull is the browser asking for the next chunk (no chunk is queued ahead: highWaterMark
+          // 0), so it is done with the last one: Fetch copies a body's chunk as it reads it, and
+          // Chromium, which reads it in place instead, reads again only once it wrote all of it.
+          if (taken) discarded.postMessage(null, [taken]);
+          taken = undefined;
           answer = (a) => {
             answer = undefined;
-            if (a.t === 'chunk') controller.enqueue(new Uint8Array(a.bytes));
-            else if (a.t === 'end') controller.close();
+            if (a.t === 'chunk') {
+              taken = a.bytes;
+              controller.enqueue(new Uint8Array(a.bytes, a.at, a.length));
+            } else if (a.t === 'end') controller.close();
             else controller.error(new Error(a.why));
             resolve();
           };

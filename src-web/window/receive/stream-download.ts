@@ -35,7 +35,9 @@ function downloadWorker(): Promise<ServiceWorker> {
 
 /**
  * Starts a download of `body` as `name`; resolves once the browser took all of it (the worker's last
- * pull), rejects with the stream's error (the download then fails).
+ * pull), rejects with the stream's error (the download then fails). Each chunk's buffer is moved to
+ * the worker (detached here): `body` hands on chunks that are the only view anyone reads of their
+ * buffers (the code receiver's file bytes, the zip writer's pieces).
  */
 export async function saveStream(
   body: ReadableStream<Uint8Array>,
@@ -59,10 +61,13 @@ export async function saveStream(
             channel.port1.postMessage({ t: 'end' });
             return resolve();
           }
-          // Its own buffer, moved to the worker rather than copied.
-          const bytes =
-            value.byteOffset === 0 && value.byteLength === value.buffer.byteLength ? value : value.slice();
-          channel.port1.postMessage({ t: 'chunk', bytes: bytes.buffer }, [bytes.buffer as ArrayBuffer]);
+          // Its buffer moved to the worker, not copied: freed here at once, where a copy would wait
+          // for V8 to collect it. The chunk is the only part of it anyone reads (see saveStream).
+          const buffer = value.buffer as ArrayBuffer;
+          channel.port1.postMessage(
+            { t: 'chunk', bytes: buffer, at: value.byteOffset, length: value.byteLength },
+            [buffer],
+          );
         },
         (err: unknown) => {
           const why = err instanceof Error ? err.message : String(err);
