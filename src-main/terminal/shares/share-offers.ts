@@ -59,7 +59,7 @@ const realClock: ShareClock = {
 export const VIEW_LINGER_MS = 10_000;
 
 /** Frames the viewer's own terminal takes from the node where the shell runs; the rest is that link's. */
-const TO_VIEWER: ReadonlySet<TerminalFrame['type']> = new Set(['data', 'stderr', 'exit', 'error']);
+export const TO_VIEWER: ReadonlySet<TerminalFrame['type']> = new Set(['data', 'stderr', 'exit', 'error']);
 
 export class ShareOffers implements GuestSource {
   private readonly offers = new Map<string, Offer>();
