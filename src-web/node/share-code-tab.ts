@@ -14,7 +14,11 @@ import { checkBrowserName, type BrowserIdentity } from './identity.js';
 import { fingerprintOf, subtle } from './primitives.js';
 
 /** The tab's storage, or a test's. */
-export type TabStorage = Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
+export interface TabStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
+}
 
 /** Where in the tab's storage the viewer is kept. */
 const KEY = 'clawbridge.watch';
@@ -131,4 +135,4 @@ export class ViewerTab {
 
 /** The tab's own sessionStorage, where the page has one. */
 export const tabStorage = (): TabStorage | undefined =>
-  typeof sessionStorage === 'undefined' ? undefined : sessionStorage;
+  (globalThis as { sessionStorage?: TabStorage }).sessionStorage;

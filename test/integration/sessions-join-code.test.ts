@@ -13,9 +13,6 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn as spawnPty, type IPty } from 'node-pty';
-import { connectControlSocket } from '../../src-main/api/control-client.js';
-import { requestStreamUpgrade } from '../../src-main/api/stream-client.js';
-import { controlSocketPath } from '../../src-main/home/home-dir.js';
 import {
   agentCall,
   CLI,
@@ -30,7 +27,7 @@ import {
   type RelayProc,
 } from '../helpers/processes.js';
 import { freePort } from '../helpers/ports.js';
-import { socketPipe, watchTerminal, type TestViewer } from '../helpers/terminal-viewer.js';
+import { openTerminal } from '../helpers/terminal-viewer.js';
 import { until } from '../helpers/wait.js';
 
 const skip = process.platform === 'win32' ? 'POSIX terminals' : false;
@@ -58,18 +55,8 @@ before(async () => {
 after(stopAll);
 
 /** A's terminal on B: a shell that says it is ready, then reads commands. */
-async function terminalOnB(): Promise<{ id: string; view: TestViewer }> {
-  const socket = await connectControlSocket(controlSocketPath(homeA), homeA);
-  const opened = await requestStreamUpgrade(socket, 'terminal.open', {
-    peer: 'b',
-    command: ['sh', '-c', 'echo screen-before-$((6*7)); exec sh'],
-    cols: 80,
-    rows: 24,
-  });
-  const view = watchTerminal(socketPipe(socket), opened.rest);
-  await until('A sees its shell', () => view.text.includes('screen-before-42'));
-  return { id: opened.result.id, view };
-}
+const terminalOnB = () =>
+  openTerminal(homeA, 'b', ['sh', '-c', 'echo screen-before-$((6*7)); exec sh'], 'screen-before-42');
 
 interface LinkShare {
   id: string;

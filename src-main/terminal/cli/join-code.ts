@@ -65,19 +65,19 @@ export interface JoinedLink {
 export async function joinLink(text: string, given: JoinRelay | undefined): Promise<JoinedLink> {
   const link = readShareLink(text);
   const invite = { code: parsePairCode(link.code) };
-  const where = link.relayUrl ? { url: link.relayUrl, ...given } : given;
-  if (!where)
+  // The link's own relay; a code alone names none.
+  const url = link.relayUrl ?? given?.url;
+  if (!url)
     throw new ClawError(
       'BAD_ARGUMENT',
-      "a code alone names no relay: give the whole link the sharer printed (http…/#watch=CODE), or the relay with --relay URL",
+      'a code alone names no relay: give the whole link the sharer printed (http…/#watch=CODE), or the relay with --relay URL',
     );
   const identity = await generateIdentity(JOINER_NAME);
-  const log = pino({ level: 'silent' });
   const relay = new RelayClient({
-    url: link.relayUrl ?? where.url,
+    url,
     identity,
-    ...(where.fingerprint ? { pinnedFingerprint: where.fingerprint } : {}),
-    logger: log,
+    ...(given?.fingerprint ? { pinnedFingerprint: given.fingerprint } : {}),
+    logger: pino({ level: 'silent' }),
   });
   relay.start();
   try {
