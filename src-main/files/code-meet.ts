@@ -43,6 +43,7 @@ export async function meetFileCode(
   invite: Invite,
 ): Promise<MetSender> {
   const met = await meetCode(relay, identity, name, invite, FILE_CODE_MEET);
-  if (met.frame.t === 'refused') throw new ClawError('PAIRING_FAILED', `${met.name} refused: ${met.frame.reason}`);
+  if (met.frame.t === 'refused')
+    throw new ClawError('PAIRING_FAILED', `${met.name} refused: ${met.frame.reason}`);
   return { fingerprint: met.fingerprint, name: met.name, offer: met.frame };
 }

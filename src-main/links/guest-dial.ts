@@ -76,7 +76,10 @@ export async function dialGuest(opts: GuestDialOptions): Promise<GuestLink | und
   });
   // Of the features only splices: a guest answers no traversal or terminal, so the host asks for none.
   const hello = mux
-    .open(CONTROL_SERVICE, { ...ownHello(opts.name, [], undefined, undefined, true), features: [FEATURE_SPLICE] })
+    .open(CONTROL_SERVICE, {
+      ...ownHello(opts.name, [], undefined, undefined, true),
+      features: [FEATURE_SPLICE],
+    })
     .then((control) => {
       control.on('error', () => undefined);
       control.resume();

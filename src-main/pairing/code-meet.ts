@@ -96,7 +96,11 @@ export async function meetCode<Frame>(
   const issuer = receivedNodeName(result.peerName);
   try {
     const bytes = await queue.next(spec.answerTimeoutMs, `${spec.answer} from ${issuer}`);
-    return { fingerprint: result.peerFingerprint, name: issuer, frame: spec.open(result.sessionKey, bytes, spec.answer) };
+    return {
+      fingerprint: result.peerFingerprint,
+      name: issuer,
+      frame: spec.open(result.sessionKey, bytes, spec.answer),
+    };
   } finally {
     circuit.close('done');
   }

@@ -44,7 +44,8 @@ interface KeptKeys {
 }
 
 const toB64 = (bytes: Uint8Array): string => btoa(String.fromCharCode(...bytes));
-const fromB64 = (text: string): Uint8Array<ArrayBuffer> => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+const fromB64 = (text: string): Uint8Array<ArrayBuffer> =>
+  Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 
 /** The identity from its written keys: the private key imported non-extractable. */
 async function identityOf(keys: KeptKeys, name: string): Promise<BrowserIdentity> {
@@ -57,7 +58,9 @@ async function identityOf(keys: KeptKeys, name: string): Promise<BrowserIdentity
 }
 
 /** A fresh identity that a tab can keep: what `keep` writes, and the identity to use now. */
-export async function makeKeepableIdentity(name: string): Promise<{ identity: BrowserIdentity; keys: KeptKeys }> {
+export async function makeKeepableIdentity(
+  name: string,
+): Promise<{ identity: BrowserIdentity; keys: KeptKeys }> {
   checkBrowserName(name);
   const pair = await subtle().generateKey(ALGORITHM, true, ['sign', 'verify']);
   const certDer = await selfSignedBrowserCert(pair, name);
@@ -65,7 +68,11 @@ export async function makeKeepableIdentity(name: string): Promise<{ identity: Br
     subtle().exportKey('pkcs8', pair.privateKey),
     subtle().exportKey('spki', pair.publicKey),
   ]);
-  const keys = { pkcs8: toB64(new Uint8Array(pkcs8)), spki: toB64(new Uint8Array(spki)), cert: toB64(certDer) };
+  const keys = {
+    pkcs8: toB64(new Uint8Array(pkcs8)),
+    spki: toB64(new Uint8Array(spki)),
+    cert: toB64(certDer),
+  };
   return { identity: await identityOf(keys, name), keys };
 }
 

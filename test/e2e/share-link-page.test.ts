@@ -216,9 +216,17 @@ test(
       // Unshared: the page says so, and so does a reload, which asks for no code again.
       const unshare = await cli(['sessions', 'unshare', id, '--home', homeA]);
       assert.equal(unshare.code, 0, `unshare: ${unshare.stderr}`);
-      await waitForText(page.getByRole('status'), /^The share ended: a stopped sharing this terminal/, 30_000);
+      await waitForText(
+        page.getByRole('status'),
+        /^The share ended: a stopped sharing this terminal/,
+        30_000,
+      );
       await page.reload();
-      await waitForText(page.getByRole('status'), /^The share ended: a stopped sharing this terminal/, 30_000);
+      await waitForText(
+        page.getByRole('status'),
+        /^The share ended: a stopped sharing this terminal/,
+        30_000,
+      );
       assert.equal(await page.getByLabel('Share code').inputValue(), '', 'the spent code is not offered');
       // Chromium itself logs each WebSocket the relay refused while it was down: those are no error of the page's.
       const own = errors.filter((e) => !/WebSocket connection to '.*' failed/.test(e));

@@ -154,7 +154,11 @@ test(
         'B keeps no peer of the joiner',
       );
       const peersA = await agentCall(homeA, 'peers.list', {});
-      assert.deepEqual(peersA.map((p) => p.fingerprint), [idB.fingerprint], 'nor does A');
+      assert.deepEqual(
+        peersA.map((p) => p.fingerprint),
+        [idB.fingerprint],
+        'nor does A',
+      );
       assert.equal(existsSync(noHome), false, 'the joiner wrote no home');
     } finally {
       joiner.pty.kill('SIGKILL');
@@ -172,7 +176,11 @@ test(
     const wrong = r.code.slice(0, -1) + (last === '7' ? '8' : '7');
     const tried = await cli(['sessions', 'join', wrong, '--relay', relay.url]);
     assert.notEqual(tried.code, 0, 'a wrong code fails');
-    assert.match(tried.stderr, /the code was wrong .* one try per code, so that link has ended/, tried.stderr);
+    assert.match(
+      tried.stderr,
+      /the code was wrong .* one try per code, so that link has ended/,
+      tried.stderr,
+    );
     const late = await cli(['sessions', 'join', r.link]);
     assert.match(late.stderr, /code invalid or expired/, `the right code after it: ${late.stderr}`);
 

@@ -82,7 +82,8 @@ export async function joinLink(text: string, given: JoinRelay | undefined): Prom
   relay.start();
   try {
     const met = await meetCode(relay, identity, JOINER_NAME, invite, SHARE_CODE_MEET);
-    if (met.frame.t === 'refused') throw new ClawError('PAIRING_FAILED', `${met.name} refused: ${met.frame.reason}`);
+    if (met.frame.t === 'refused')
+      throw new ClawError('PAIRING_FAILED', `${met.name} refused: ${met.frame.reason}`);
     const source = new LinkViews(relay, identity, met.frame);
     const first = await source.open();
     return { target: met.frame, own: identity.fingerprint, first, source };
@@ -111,7 +112,11 @@ class LinkViews implements ViewSource {
     private readonly target: Extract<ShareCodeFrame, { t: 'ready' }>,
   ) {
     // The relay client lives as long as the watching: nothing to hold for a spliced link.
-    this.splicer = new RelaySplicer({ identity, log: pino({ level: 'silent' }), holdRelay: () => () => undefined });
+    this.splicer = new RelaySplicer({
+      identity,
+      log: pino({ level: 'silent' }),
+      holdRelay: () => () => undefined,
+    });
   }
 
   get hostName(): string {

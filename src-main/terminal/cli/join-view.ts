@@ -148,7 +148,11 @@ export class RejoiningView extends Duplex {
       }
       if (this.over) return void view.destroy();
       this.pushFrame({ type: 'data', data: new TextEncoder().encode(CLEAR_SCREEN) });
-      this.pushFrame({ type: 'status', state: 'resumed', detail: fitText(`to ${host}: the screen as it is now`) });
+      this.pushFrame({
+        type: 'status',
+        state: 'resumed',
+        detail: fitText(`to ${host}: the screen as it is now`),
+      });
       return this.attach(view);
     }
   }

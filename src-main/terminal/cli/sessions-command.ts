@@ -222,7 +222,10 @@ export function registerSessionsCommand(program: Command): void {
     )
     .option('--home <dir>', 'node home directory')
     .option('--relay <url>', 'for a code alone: the relay the sharer uses (the link names its own)')
-    .option('--relay-fingerprint <hex>', "the relay's certificate fingerprint, for a wss:// relay with a self-signed certificate")
+    .option(
+      '--relay-fingerprint <hex>',
+      "the relay's certificate fingerprint, for a wss:// relay with a self-signed certificate",
+    )
     .action(async (share: string, opts: JoinOpts, cmd: Command) => {
       const all = withGroupOpts(opts, cmd);
       if (!isShareId(share)) return joinByCode(share, all);

@@ -61,7 +61,9 @@ export function WatchView({ options, initialCode }: { options: ShareViewerOption
       viewer.close('could not watch');
       // A refusal said already that the share is over (ended): that stands.
       setPhase((p) =>
-        p.at === 'watching' && p.ended ? p : watching(p, { ended: { reason: message(err), shareOver: false } }),
+        p.at === 'watching' && p.ended
+          ? p
+          : watching(p, { ended: { reason: message(err), shareOver: false } }),
       );
     }
   };
@@ -100,7 +102,6 @@ export function WatchView({ options, initialCode }: { options: ShareViewerOption
       gone = true;
     };
     // Once, when the page opens.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 
   const shown = phase.at === 'watching' ? phase : undefined;

@@ -33,7 +33,11 @@ test('a kept viewer comes back as the same node, for its relay only, and as ende
   const storage = memoryStorage();
   const tab = new ViewerTab(storage);
   const { identity, keys } = await makeKeepableIdentity('link viewer');
-  tab.keep({ code: 'K7QX-M2RT-9WZA', relayUrl: RELAY, sharer: { fingerprint: 'a'.repeat(64), name: 'a' }, target }, keys, 'link viewer');
+  tab.keep(
+    { code: 'K7QX-M2RT-9WZA', relayUrl: RELAY, sharer: { fingerprint: 'a'.repeat(64), name: 'a' }, target },
+    keys,
+    'link viewer',
+  );
 
   const kept = await new ViewerTab(storage).kept(RELAY);
   assert.ok(kept, 'the tab has the viewer after a reload');
@@ -44,7 +48,10 @@ test('a kept viewer comes back as the same node, for its relay only, and as ende
   const data = new TextEncoder().encode('transcript');
   const ecdsa = { name: 'ECDSA', hash: 'SHA-256' };
   const signature = await crypto.subtle.sign(ecdsa, kept.identity.privateKey, data);
-  assert.ok(await crypto.subtle.verify(ecdsa, identity.publicKey, signature, data), 'its key signs for the certificate');
+  assert.ok(
+    await crypto.subtle.verify(ecdsa, identity.publicKey, signature, data),
+    'its key signs for the certificate',
+  );
 
   assert.equal(await tab.kept('ws://127.0.0.1:7475'), undefined, 'another relay has no viewer here');
   tab.ended('a stopped sharing this terminal');
