@@ -19,8 +19,6 @@ import {
   cli,
   cliJson,
   nodeId,
-  peerOf,
-  startAgent,
   startRelay,
   stopAll,
   tempHome,
@@ -29,6 +27,7 @@ import {
 import { freePort } from '../helpers/ports.js';
 import { openTerminal } from '../helpers/terminal-viewer.js';
 import { until } from '../helpers/wait.js';
+import { startPair } from './terminal-setup.js';
 
 const skip = process.platform === 'win32' ? 'POSIX terminals' : false;
 
@@ -38,18 +37,8 @@ let homeB = '';
 
 before(async () => {
   if (skip) return;
-  relay = await startRelay();
-  [homeA, homeB] = [tempHome('join-a'), tempHome('join-b')];
-  await Promise.all([
-    startAgent(homeA, { name: 'a', relay: relay.url, listen: '127.0.0.1:0' }),
-    startAgent(homeB, { name: 'b', relay: relay.url, listen: '127.0.0.1:0' }),
-  ]);
-  const [idA, idB] = await Promise.all([nodeId(homeA), nodeId(homeB)]);
-  await Promise.all([
-    agentCall(homeA, 'peers.add', { fingerprint: idB.fingerprint, name: 'b' }),
-    agentCall(homeB, 'peers.add', { fingerprint: idA.fingerprint, name: 'a' }),
-  ]);
-  await until('a linked to b', async () => (await peerOf(homeA, 'b'))?.state === 'online');
+  // A and B, peers linked directly; the joiner reaches B only through the relay.
+  ({ relay, homeA, homeB } = await startPair({ relayOnly: false }));
 });
 
 after(stopAll);
