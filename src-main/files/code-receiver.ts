@@ -16,16 +16,13 @@ import { pino, type Logger } from 'pino';
 import { backoffDelayMs } from '../core/backoff.js';
 import { ClawError, errorMessage, refusalOf } from '../core/errors.js';
 import { generateIdentity, type Identity } from '../crypto/identity.js';
-import { CONTROL_SERVICE, ownHello, parseHello } from '../links/control-service.js';
-import { FEATURE_SPLICE, RelaySplicer } from '../links/relay-splice.js';
-import { Mux, type StreamRequest } from '../mux/mux.js';
+import { dialGuest } from '../links/guest-dial.js';
+import { RelaySplicer } from '../links/relay-splice.js';
+import type { Mux, StreamRequest } from '../mux/mux.js';
 import { fileCodeInvite } from '../protocol/file-code-frames.js';
 import { FILES_SERVICE, filesOpenArgsProblem, filesOpenVersion } from '../protocol/file-frames.js';
 import { parseCodeOrInvite, type Invite } from '../protocol/pair-code.js';
-import { secureCircuit } from '../transport/e2e-link.js';
 import { RelayClient } from '../transport/relay-client.js';
-import type { Link } from '../transport/link.js';
-import { UpgradableLink } from '../transport/upgradable-link.js';
 import { meetFileCode, type MetSender } from './code-meet.js';
 import type { FileMethodResults } from './files-contract.js';
 import { FileReceiver } from './file-receiver.js';
@@ -35,9 +32,6 @@ import type { TransferView } from './transfer-view.js';
 
 /** The name the receiver's throwaway node gives itself (the sender shows it beside its fingerprint). */
 export const RECEIVER_NAME = 'code receiver';
-/** Heartbeats on the receiver's link, in ms: as an agent's links (a dead one is dialed again). */
-const HEARTBEAT_MS = 5_000;
-const DEAD_AFTER_MS = 15_000;
 /** Most dials of the sender after the first one, over a transfer's life (each after a dropped link). */
 const MAX_REDIALS = 30;
 /**
@@ -48,8 +42,6 @@ const MAX_REDIALS = 30;
  * (DEAD_AFTER_MS) and a few dials after it.
  */
 const AFTER_COMPLETE_MS = 60_000;
-/** How long one dial of the sender may take, in ms. */
-const DIAL_TIMEOUT_MS = 15_000;
 
 export interface CodeReceiveOptions {
   /** The code, or the link the sender printed (it names the relay). */
@@ -226,38 +218,24 @@ class Transfer {
 
   /** Dials the sender through the relay, as the guest its PAKE made this node. */
   private async dial(): Promise<void> {
-    const circuit = await this.relay.openCircuit(this.sender.fingerprint, DIAL_TIMEOUT_MS);
-    const link = new UpgradableLink(
-      await secureCircuit(circuit, {
-        identity: this.identity,
-        expectedPeer: this.sender.fingerprint,
-        timeoutMs: DIAL_TIMEOUT_MS,
-      }),
-    );
-    if (this.ended) return link.close('received');
-    const mux: Mux = new Mux(link, {
-      heartbeatMs: HEARTBEAT_MS,
-      deadAfterMs: DEAD_AFTER_MS,
-      onStream: (req) => this.stream(req, link, mux),
+    const dialed = await dialGuest({
+      relay: this.relay,
+      identity: this.identity,
+      name: RECEIVER_NAME,
+      host: this.sender.fingerprint,
+      splicer: this.splicer,
+      onStream: (req) => this.stream(req),
+      stopped: () => this.ended,
     });
+    if (!dialed) return;
+    const { mux, hello } = dialed;
     this.mux = mux;
     mux.on('close', (err) => {
       if (this.ended) return;
       this.opts.on?.note?.(`the link to ${this.sender.name} dropped (${errorMessage(err)}); dialing again`);
       this.redial().catch((e: unknown) => this.fail(e as Error));
     });
-    // The guest flag: where this node is not let in (any more), its hello is no request to pair. Of
-    // the features only splices: it answers no traversal or terminal, so the sender asks for none.
-    mux
-      .open(CONTROL_SERVICE, {
-        ...ownHello(RECEIVER_NAME, [], undefined, undefined, true),
-        features: [FEATURE_SPLICE],
-      })
-      .then((control) => {
-        control.on('error', () => undefined);
-        control.resume();
-      })
-      .catch((err: unknown) => this.fail(err as Error));
+    hello.catch((err: unknown) => this.fail(err as Error));
   }
 
   /** Dials again after a drop, backing off, a bounded number of times. */
@@ -280,24 +258,8 @@ class Transfer {
     }
   }
 
-  /**
-   * The sender's streams: its control stream held (its hello says whether the link may move to a
-   * splice), its `files` stream received; nothing else.
-   */
-  private stream(req: StreamRequest, link: Link, mux: Mux): void {
-    if (req.service === CONTROL_SERVICE) {
-      let features: string[] | undefined;
-      try {
-        features = parseHello(req.args).features;
-      } catch {
-        // A hello this node cannot read moves nothing: the link stays as it is.
-      }
-      const control = req.accept();
-      control.on('error', () => undefined);
-      control.resume();
-      this.splicer.onPeerHello(link, mux, features);
-      return;
-    }
+  /** The sender's streams (its control stream is dialGuest's): its `files` stream received; nothing else. */
+  private stream(req: StreamRequest): void {
     if (req.service !== FILES_SERVICE)
       return req.reject('UNKNOWN_SERVICE', `a code's receiver takes files only, not '${req.service}'`);
     const problem = filesOpenArgsProblem(req.args);

@@ -65,3 +65,26 @@ export function shareCodeNonce(counter: number): Uint8Array {
   new DataView(n.buffer).setUint32(8, counter);
   return n;
 }
+
+/**
+ * What was typed or pasted to watch a link — a code, `watch=CODE`, or the relay page's link
+ * (`https://relay/#watch=CODE`) — as its code and, for a link, the relay that serves the page (its
+ * address as ws:// or wss://), where the code is met. Pure: the code itself is checked where it is used.
+ */
+export function readShareLink(text: string): { code: string; relayUrl?: string } {
+  const t = text.trim();
+  const marker = `${SHARE_CODE_FRAGMENT}=`;
+  const at = t.indexOf(`#${marker}`);
+  const rest =
+    at !== -1 ? t.slice(at + 1 + marker.length) : t.startsWith(marker) ? t.slice(marker.length) : t;
+  let code: string;
+  try {
+    code = decodeURIComponent(rest).trim();
+  } catch {
+    code = rest;
+  }
+  if (at === -1 || !/^https?:\/\//i.test(t)) return { code };
+  const page = new URL(t.slice(0, at));
+  const ws = page.protocol === 'https:' ? 'wss:' : 'ws:';
+  return { code, relayUrl: `${ws}//${page.host}${page.pathname === '/' ? '' : page.pathname}` };
+}

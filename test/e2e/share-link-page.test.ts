@@ -8,15 +8,15 @@
  * same code is refused. A wrong code says so and ends the link. The page opened with no link offers
  * the same **Share code** where a newcomer lands. A's window shares by link too (Share…, "Anyone with
  * a link"), shows the code and the link, and lists the page that watches by it among the viewers.
+ * The page re-attaches: reloaded, it watches again without the spent code (the screen replayed, the
+ * same viewer); its relay restarting under it, it says it reconnects and watches again; after
+ * `unshare` a reload says the share ended and offers no code.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { connectControlSocket } from '../../src-main/api/control-client.js';
-import { requestStreamUpgrade } from '../../src-main/api/stream-client.js';
-import { controlSocketPath } from '../../src-main/home/home-dir.js';
 import {
   browserMissing,
   card,
@@ -38,9 +38,10 @@ import {
   startRelay,
   stopAll,
   tempHome,
+  type RelayProc,
 } from '../helpers/processes.js';
 import { openRelayPage } from '../helpers/relay-page.js';
-import { socketPipe, watchTerminal, type TestViewer } from '../helpers/terminal-viewer.js';
+import { openTerminal } from '../helpers/terminal-viewer.js';
 import { until } from '../helpers/wait.js';
 
 const skip = browserMissing() ?? (process.platform === 'win32' ? 'POSIX shell commands' : null);
@@ -51,10 +52,12 @@ let homeB = '';
 let browser: Browser;
 /** Where the relay serves its page (the line `clawbridge relay` prints). */
 let pageUrl = '';
+/** The relay (restarted on its port by the test of a dropped link). */
+let relay: RelayProc;
 
 before(async () => {
   if (skip) return;
-  const relay = await startRelay();
+  relay = await startRelay();
   pageUrl = (await relay.proc.waitForLine(/^relay page at (http:\/\/127\.0\.0\.1:\d+\/) sha256/m))[1]!;
   [homeA, homeB] = [tempHome('link-a'), tempHome('link-b')];
   await Promise.all([
@@ -76,18 +79,8 @@ after(async () => {
 });
 
 /** A's terminal on B: a shell that says it is ready, then reads commands. */
-async function terminalOnB(): Promise<{ id: string; view: TestViewer }> {
-  const socket = await connectControlSocket(controlSocketPath(homeA), homeA);
-  const opened = await requestStreamUpgrade(socket, 'terminal.open', {
-    peer: 'b',
-    command: ['sh', '-c', 'echo screen-before-$((6*7)); exec sh'],
-    cols: 80,
-    rows: 24,
-  });
-  const view = watchTerminal(socketPipe(socket), opened.rest);
-  await until('A sees its shell', () => view.text.includes('screen-before-42'));
-  return { id: opened.result.id, view };
-}
+const terminalOnB = () =>
+  openTerminal(homeA, 'b', ['sh', '-c', 'echo screen-before-$((6*7)); exec sh'], 'screen-before-42');
 
 interface LinkShare {
   id: string;
@@ -177,6 +170,67 @@ test(
       const { page: again } = await openRelayPage(browser, r.link);
       await again.getByRole('button', { name: 'Watch', exact: true }).click();
       await waitForText(again.getByRole('alert'), /code invalid or expired/, 30_000);
+    } finally {
+      await closeContexts(browser);
+    }
+  },
+);
+
+test(
+  'the page re-attaches: after a reload without the code, after its relay restarted; after unshare a reload says the share ended',
+  { skip: skip ?? false, timeout: 300_000 },
+  async () => {
+    const { id, view } = await terminalOnB();
+    const r = await cliJson<LinkShare>(['sessions', 'share', id, '--link', '--home', homeA]);
+    try {
+      const { page, errors } = await openRelayPage(browser, r.link);
+      await page.getByRole('button', { name: 'Watch', exact: true }).click();
+      await waitForText(screen(page), /screen-before-42/, 30_000);
+      view.type('echo line-$((40+2))\r');
+      await waitForText(screen(page), /line-42/, 30_000);
+      const fp = await pageFingerprint(page);
+
+      // Reloaded: the same viewer watches again, without the code, and the screen is replayed.
+      await page.reload();
+      await waitForText(screen(page), /screen-before-42[^]*line-42/, 30_000);
+      assert.equal(await pageFingerprint(page), fp, 'the same viewer, kept in the tab');
+      assert.equal(await page.getByLabel('Share code').count(), 0, 'no code asked for');
+      view.type('echo again-$((3+4))\r');
+      await waitForText(screen(page), /again-7/, 30_000);
+      const viewers = await agentCall(homeA, 'terminal.viewers', { id });
+      assert.deepEqual(
+        viewers.viewers.map((v) => v.fingerprint),
+        [fp],
+        'A lists one viewer: the page, as before the reload',
+      );
+
+      // The relay restarts under it: the page says it reconnects, then watches again.
+      await relay.proc.stop();
+      await waitForText(page.getByRole('status'), /Connection lost — reconnecting…/, 30_000);
+      relay = await startRelay(relay.port);
+      await page.locator('.watch-reconnecting').waitFor({ state: 'detached', timeout: 90_000 });
+      await waitForText(screen(page), /again-7/, 30_000);
+      view.type('echo after-$((2+3))\r');
+      await waitForText(screen(page), /after-5/, 60_000);
+
+      // Unshared: the page says so, and so does a reload, which asks for no code again.
+      const unshare = await cli(['sessions', 'unshare', id, '--home', homeA]);
+      assert.equal(unshare.code, 0, `unshare: ${unshare.stderr}`);
+      await waitForText(
+        page.getByRole('status'),
+        /^The share ended: a stopped sharing this terminal/,
+        30_000,
+      );
+      await page.reload();
+      await waitForText(
+        page.getByRole('status'),
+        /^The share ended: a stopped sharing this terminal/,
+        30_000,
+      );
+      assert.equal(await page.getByLabel('Share code').inputValue(), '', 'the spent code is not offered');
+      // Chromium itself logs each WebSocket the relay refused while it was down: those are no error of the page's.
+      const own = errors.filter((e) => !/WebSocket connection to '.*' failed/.test(e));
+      assert.deepEqual(own, [], 'the page raised no error');
     } finally {
       await closeContexts(browser);
     }

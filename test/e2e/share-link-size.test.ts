@@ -65,9 +65,7 @@ after(async () => {
 
 /** The rows the page's xterm draws, each as its text. */
 function screenRows(page: Page): Promise<string[]> {
-  return page
-    .locator('.watch-terminal .xterm-rows')
-    .evaluate((el) => Array.from(el.children, (r) => r.textContent ?? ''));
+  return page.locator('.watch-terminal .xterm-rows > div').allTextContents();
 }
 
 /** Asserts the whole screen (its frame, as drawn: scaled or not) lies within the page's terminal area. */

@@ -50,9 +50,7 @@ let homeC: string;
 
 /** The rows xterm draws in `page`'s terminal, each as its text. */
 function screenRows(page: UiPage['page']): Promise<string[]> {
-  return page
-    .locator('.terminal-pane .xterm-rows')
-    .evaluate((el) => Array.from(el.children, (row) => row.textContent ?? ''));
+  return page.locator('.terminal-pane .xterm-rows > div').allTextContents();
 }
 
 /**

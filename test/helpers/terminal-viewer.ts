@@ -4,11 +4,15 @@
  * and — with `acks`, as the window's xterm does once it drew the output — acknowledges what it was shown.
  */
 import type { Socket } from 'node:net';
+import { connectControlSocket } from '../../src-main/api/control-client.js';
+import { requestStreamUpgrade } from '../../src-main/api/stream-client.js';
+import { controlSocketPath } from '../../src-main/home/home-dir.js';
 import {
   encodeTerminalFrame,
   TerminalFrameDecoder,
   type TerminalFrame,
 } from '../../src-main/protocol/terminal-frames.js';
+import { until } from './wait.js';
 
 /** The byte pipe a viewer reads and writes: a net.Socket, or a ViewerChannel. */
 export interface ViewerPipe {
@@ -75,4 +79,21 @@ export function socketPipe(socket: Socket): ViewerPipe {
     },
     onClosed: (listener) => void socket.on('close', listener),
   };
+}
+
+/**
+ * A terminal `home`'s agent opens on its peer `peer` running `command` (80 × 24), watched over the
+ * control socket; resolves once its output holds `ready`, with the terminal's ID and the view.
+ */
+export async function openTerminal(
+  home: string,
+  peer: string,
+  command: string[],
+  ready: string,
+): Promise<{ id: string; view: TestViewer }> {
+  const socket = await connectControlSocket(controlSocketPath(home), home);
+  const opened = await requestStreamUpgrade(socket, 'terminal.open', { peer, command, cols: 80, rows: 24 });
+  const view = watchTerminal(socketPipe(socket), opened.rest);
+  await until(`the terminal on ${peer} shows ${ready}`, () => view.text.includes(ready));
+  return { id: opened.result.id, view };
 }

@@ -4,7 +4,7 @@
  * (or `--group G`: the group's other devices; or `--link`: a one-time code and the relay page's link) shares one (again: switches that viewer between watching and typing), `sessions viewers ID`
  * (a terminal's ID, or a share's shared with this node: who else is there, as its viewers are told),
  * `sessions revoke ID VIEWER`, `sessions unshare ID`, and `sessions join SHARE` watches one here, in
- * this terminal, as `term` does.
+ * this terminal, as `term` does (`sessions join CODE`: a link's code or the link, with no agent, join-code.ts).
  */
 import type { Command } from 'commander';
 import { call, withGroupOpts, type HomeOpts } from '../../cli/client-commands.js';
@@ -20,6 +20,11 @@ import { controlSocketPath, resolveHome } from '../../home/home-dir.js';
 import type { PresentViewer, ShareInfo } from '../shares/share-contract.js';
 import { runTerminal, windowSize } from './term-command.js';
 
+interface JoinOpts extends HomeOpts {
+  relay?: string;
+  relayFingerprint?: string;
+}
+
 interface ShareOpts extends HomeOpts {
   with?: string[];
   group?: string;
@@ -29,6 +34,9 @@ interface ShareOpts extends HomeOpts {
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** A share's ID as `sessions` lists it (16 hex); anything else `sessions join` takes is a link's code or the link. */
+const isShareId = (text: string): boolean => /^[0-9a-f]{16}$/.test(text.trim());
 
 function viewersText(s: ShareInfo): string {
   if (s.viewers.length === 0) return 'no viewers';
@@ -209,10 +217,18 @@ export function registerSessionsCommand(program: Command): void {
 
   sessions
     .command('join <share>')
-    .description('watch a terminal shared with this node, here (type into it when the sharer allows)')
+    .description(
+      "watch a terminal shared with this node, here (type into it when the sharer allows); or a link's code, or the link itself, with no agent",
+    )
     .option('--home <dir>', 'node home directory')
-    .action(async (share: string, opts: HomeOpts, cmd: Command) => {
+    .option('--relay <url>', 'for a code alone: the relay the sharer uses (the link names its own)')
+    .option(
+      '--relay-fingerprint <hex>',
+      "the relay's certificate fingerprint, for a wss:// relay with a self-signed certificate",
+    )
+    .action(async (share: string, opts: JoinOpts, cmd: Command) => {
       const all = withGroupOpts(opts, cmd);
+      if (!isShareId(share)) return joinByCode(share, all);
       const home = resolveHome(all.home);
       const socket = await connectControlSocket(controlSocketPath(home), home);
       const { result, rest } = await requestStreamUpgrade(socket, 'terminal.join', {
@@ -230,4 +246,24 @@ export function registerSessionsCommand(program: Command): void {
       });
       exitAfterOutput(code);
     });
+}
+
+/** `sessions join CODE`: a link's code met here, by a throwaway node of this process (join-code.ts). */
+async function joinByCode(text: string, opts: JoinOpts): Promise<void> {
+  const { joinLink, joinedNote } = await import('./join-code.js');
+  const { RejoiningView } = await import('./join-view.js');
+  const joined = await joinLink(
+    text,
+    opts.relay
+      ? { url: opts.relay, ...(opts.relayFingerprint ? { fingerprint: opts.relayFingerprint } : {}) }
+      : undefined,
+  );
+  printNote(joinedNote(joined));
+  const view = new RejoiningView(joined.source, joined.first);
+  const code = await runTerminal(view, Buffer.alloc(0), process.stdin, {
+    escapes: true,
+    peer: joined.target.host.name,
+    pty: true,
+  });
+  exitAfterOutput(code);
 }

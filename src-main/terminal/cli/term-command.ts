@@ -13,7 +13,7 @@ import { exitAfterOutput, outputFailureOf } from '../../cli/output-errors.js';
 import { printNote } from '../../cli/output.js';
 import { STOP_SIGNALS } from '../../cli/stop-signals.js';
 import type { Socket } from 'node:net';
-import { Readable } from 'node:stream';
+import { Readable, type Duplex } from 'node:stream';
 import type { Command } from 'commander';
 import { connectControlSocket } from '../../api/control-client.js';
 import { EOF_CHAR, endOfInput } from '../end-of-input.js';
@@ -165,7 +165,7 @@ const HELD_INPUT_BYTES = 64 * 1024;
  * watches a shared one (`sessions join`): it sends no size, and hears the sharer's (sharer-size.ts).
  */
 export function runTerminal(
-  first: Socket,
+  first: Duplex,
   rest: Buffer,
   stdin: LocalInput,
   {
@@ -317,7 +317,7 @@ export function runTerminal(
 
     // A signal that ends the CLI restores the local terminal and hangs up the session first.
     for (const s of STOP_SIGNALS) process.once(s, onSignal);
-    const use = (s: Socket, bytes: Buffer) => {
+    const use = (s: Duplex, bytes: Buffer) => {
       socket = s;
       decoder = new TerminalFrameDecoder();
       s.on('data', onData);

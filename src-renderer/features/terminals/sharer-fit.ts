@@ -8,6 +8,7 @@
  * A caption says the size. Plain DOM, owned by the terminal's class, as xterm is.
  */
 import type { Terminal } from '@xterm/xterm';
+import { fitScale, sizeCaption } from './sharer-scale.js';
 
 /**
  * Width xterm's vertical scrollbar takes beside the screen, in CSS px (14, xterm's
@@ -15,21 +16,6 @@ import type { Terminal } from '@xterm/xterm';
  * the last column.
  */
 const SCROLLBAR_PX = 14;
-
-/** The caption over a followed screen: its size, and whether it is drawn smaller to fit. Pure. */
-export function sizeCaption(cols: number, rows: number, scale: number): string {
-  const shrunk = scale < 1 ? ` (shown at ${Math.round(scale * 100)}% to fit)` : '';
-  return `${cols}×${rows}, the sharer's size${shrunk}`;
-}
-
-/** The scale that fits `natural` into `room` whole, never above 1 (a larger box letterboxes). Pure. */
-export function fitScale(
-  natural: { width: number; height: number },
-  room: { width: number; height: number },
-): number {
-  if (natural.width <= 0 || natural.height <= 0) return 1;
-  return Math.max(0.05, Math.min(1, room.width / natural.width, room.height / natural.height));
-}
 
 export class SharerFit {
   /** Where xterm is opened: sized to the sharer's screen once it is known. */

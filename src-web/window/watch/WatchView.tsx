@@ -2,7 +2,9 @@
  * The page's **Share code** (docs/adr/0123-shared-terminals.md §Link): a code or the sharer's link,
  * **Watch**, then whose terminal it is, who else is there (asked every 2 s, as a joined tab's bar
  * asks), and the terminal itself — the screen as it is, then live output; typing only when the sharer
- * allows it. When the share ends or this viewer is revoked, the page says so.
+ * allows it. A dropped link says "reconnecting…" and the screen comes back replayed; a reload of the
+ * tab watches again without the code (the viewer the tab kept). When the share ends or this viewer is
+ * revoked, the page says so, after a reload too, and offers no spent code again.
  */
 import { useEffect, useRef, useState } from 'react';
 import { ActionButton } from '../../../src-renderer/components/ActionButton.js';
@@ -16,18 +18,56 @@ import { WatchTerminal } from './watch-terminal.js';
 const PRESENT_POLL_MS = 2000;
 
 type Phase =
-  | { at: 'code' }
+  | { at: 'code'; over?: string }
   | { at: 'meeting' }
-  | { at: 'watching'; viewer: PageShareViewer; screen: WatchTerminal; ended?: string };
+  | {
+      at: 'watching';
+      viewer: PageShareViewer;
+      screen: WatchTerminal;
+      /** Why the view was cut, while it is dialed again. */
+      reconnecting?: string;
+      ended?: { reason: string; shareOver: boolean };
+    };
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 export function WatchView({ options, initialCode }: { options: ShareViewerOptions; initialCode: string }) {
   const [code, setCode] = useState(initialCode);
-  const [phase, setPhase] = useState<Phase>({ at: 'code' });
+  const [phase, setPhase] = useState<Phase>({ at: 'meeting' });
   const [error, setError] = useState<string | null>(null);
   const [present, setPresent] = useState<string | null>(null);
   const host = useRef<HTMLDivElement>(null);
+
+  const watching = (p: Phase, change: Partial<Extract<Phase, { at: 'watching' }>>): Phase =>
+    p.at === 'watching' ? { ...p, ...change } : p;
+
+  /** Watches as `viewer`: the screen, its cuts and mends, its end. */
+  const watchAs = async (viewer: PageShareViewer) => {
+    const screen = new WatchTerminal(viewer.target.write, (bytes) => viewer.type(bytes));
+    setPhase({ at: 'watching', viewer, screen });
+    try {
+      await viewer.watch({
+        output: (bytes) => screen.write(bytes),
+        sized: (cols, rows) => screen.sized(cols, rows),
+        reconnecting: (why) => setPhase((p) => watching(p, { reconnecting: why })),
+        resumed: () => {
+          // The view starts with the screen as it is: drawn anew, not under the old one.
+          screen.term.reset();
+          setPhase((p) => watching(p, { reconnecting: undefined }));
+        },
+        ended: (reason, shareOver) =>
+          setPhase((p) => watching(p, { reconnecting: undefined, ended: { reason, shareOver } })),
+      });
+    } catch (err) {
+      viewer.close('could not watch');
+      // A refusal said already that the share is over (ended): that stands.
+      setPhase((p) =>
+        p.at === 'watching' && p.ended
+          ? p
+          : watching(p, { ended: { reason: message(err), shareOver: false } }),
+      );
+    }
+  };
 
   const watch = async () => {
     setError(null);
@@ -39,26 +79,39 @@ export function WatchView({ options, initialCode }: { options: ShareViewerOption
       setPhase({ at: 'code' });
       return setError(message(err));
     }
-    const screen = new WatchTerminal(viewer.target.write, (bytes) => viewer.type(bytes));
-    setPhase({ at: 'watching', viewer, screen });
-    try {
-      await viewer.watch({
-        output: (bytes) => screen.write(bytes),
-        sized: (cols, rows) => screen.sized(cols, rows),
-        ended: (reason) => setPhase((p) => (p.at === 'watching' ? { ...p, ended: reason } : p)),
-      });
-    } catch (err) {
-      viewer.close('could not watch');
-      setPhase((p) => (p.at === 'watching' ? { ...p, ended: message(err) } : p));
-    }
+    await watchAs(viewer);
   };
 
-  const watching = phase.at === 'watching' ? phase : undefined;
+  // A reload: the viewer this tab met the code as watches again, without the spent code.
   useEffect(() => {
-    if (watching && host.current) return watching.screen.mount(host.current);
-  }, [watching]);
+    let gone = false;
+    (async () => {
+      const kept = await PageShareViewer.kept(options, initialCode);
+      if (gone) return;
+      if (!kept) return setPhase({ at: 'code' });
+      if (kept.ended !== undefined) {
+        setCode('');
+        return setPhase({ at: 'code', over: kept.ended });
+      }
+      await watchAs(await PageShareViewer.resume(options, kept));
+    })().catch((err: unknown) => {
+      if (gone) return;
+      setPhase({ at: 'code' });
+      setError(message(err));
+    });
+    return () => {
+      gone = true;
+    };
+    // Once, when the page opens.
+  }, []);
+
+  const shown = phase.at === 'watching' ? phase : undefined;
+  const screen = shown?.screen;
+  useEffect(() => {
+    if (screen && host.current) return screen.mount(host.current);
+  }, [screen]);
   // Who else is there, while the view lasts.
-  const live = watching && watching.ended === undefined ? watching.viewer : undefined;
+  const live = shown && shown.ended === undefined && !shown.reconnecting ? shown.viewer : undefined;
   useEffect(() => {
     if (!live) return;
     let stopped = false;
@@ -84,7 +137,12 @@ export function WatchView({ options, initialCode }: { options: ShareViewerOption
       <header className="view-header">
         <h1>Watch a shared terminal</h1>
       </header>
-      {!watching ? (
+      {phase.at === 'code' && phase.over !== undefined ? (
+        <p role="status" className="watch-ended">
+          The share ended: {phase.over}
+        </p>
+      ) : null}
+      {!shown ? (
         <form
           className="join-form"
           onSubmit={(e) => {
@@ -117,23 +175,29 @@ export function WatchView({ options, initialCode }: { options: ShareViewerOption
       ) : (
         <section aria-label="Shared terminal" className="watch-screen">
           <p className="watch-whose">
-            <strong>{watching.viewer.target.sharerName}</strong>&apos;s terminal on{' '}
-            <strong>{watching.viewer.target.host.name}</strong> —{' '}
-            {watching.viewer.target.write ? 'you may type' : 'watching (read-only)'}
+            <strong>{shown.viewer.target.sharerName}</strong>&apos;s terminal on{' '}
+            <strong>{shown.viewer.target.host.name}</strong> —{' '}
+            {shown.viewer.target.write ? 'you may type' : 'watching (read-only)'}
           </p>
-          {watching.ended === undefined && present ? (
+          {live && present ? (
             <p className="watch-present" aria-label="Who else is here">
               {present}
             </p>
           ) : null}
-          {watching.ended !== undefined ? (
+          {shown.reconnecting !== undefined && shown.ended === undefined ? (
+            <p role="status" className="watch-reconnecting" title={shown.reconnecting}>
+              Connection lost — reconnecting…
+            </p>
+          ) : null}
+          {shown.ended !== undefined ? (
             <p role="status" className="watch-ended">
-              The share ended: {watching.ended}
+              {shown.ended.shareOver ? 'The share ended: ' : 'Disconnected: '}
+              {shown.ended.reason}
             </p>
           ) : null}
           <div className="xterm-host watch-terminal" ref={host} aria-label="Terminal" />
           <Fingerprint
-            value={watching.viewer.identity.fingerprint}
+            value={shown.viewer.identity.fingerprint}
             label="This page's fingerprint (the sharer lists it as a link viewer)"
           />
         </section>

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fitScale, sizeCaption } from '../../../src-renderer/features/terminals/sharer-fit.js';
+import { fitScale, sizeCaption } from '../../../src-renderer/features/terminals/sharer-scale.js';
 
 test('a larger box letterboxes at full size; a smaller one scales the whole screen into it', () => {
   const screen = { width: 800, height: 480 };
