@@ -264,6 +264,8 @@ async function joinByCode(text: string, opts: JoinOpts): Promise<void> {
     escapes: true,
     peer: joined.target.host.name,
     pty: true,
+    // A viewer: the shell's size is the sharer's, told by RESIZE; this terminal's is sent nowhere.
+    watching: true,
   });
   exitAfterOutput(code);
 }
