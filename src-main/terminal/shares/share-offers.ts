@@ -62,7 +62,13 @@ export const VIEW_LINGER_MS = 10_000;
  * Frames the viewer's own terminal takes from the node where the shell runs; the rest is that link's.
  * RESIZE is the shell's terminal size, which the viewer's screen takes (ADR 0123 §Sizes).
  */
-export const TO_VIEWER: ReadonlySet<TerminalFrame['type']> = new Set(['data', 'stderr', 'exit', 'error', 'resize']);
+export const TO_VIEWER: ReadonlySet<TerminalFrame['type']> = new Set([
+  'data',
+  'stderr',
+  'exit',
+  'error',
+  'resize',
+]);
 
 export class ShareOffers implements GuestSource {
   private readonly offers = new Map<string, Offer>();
