@@ -32,8 +32,7 @@ import {
   agentCall,
   cli,
   cliJson,
-  nodeId,
-  peerOf,
+  linkAsPeers,
   startAgent,
   startRelay,
   stopAll,
@@ -64,12 +63,7 @@ before(async () => {
     startAgent(homeA, { name: 'a', relay: relay.url, listen: '127.0.0.1:0', ui: true }),
     startAgent(homeB, { name: 'b', relay: relay.url, listen: '127.0.0.1:0' }),
   ]);
-  const [idA, idB] = await Promise.all([nodeId(homeA), nodeId(homeB)]);
-  await Promise.all([
-    agentCall(homeA, 'peers.add', { fingerprint: idB.fingerprint, name: 'b' }),
-    agentCall(homeB, 'peers.add', { fingerprint: idA.fingerprint, name: 'a' }),
-  ]);
-  await until('a linked to b', async () => (await peerOf(homeA, 'b'))?.state === 'online');
+  await linkAsPeers(homeA, homeB);
   browser = await sharedBrowser();
 });
 

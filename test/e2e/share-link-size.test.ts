@@ -20,16 +20,7 @@ import {
   sharedBrowser,
   waitForText,
 } from '../helpers/browser.js';
-import {
-  agentCall,
-  cliJson,
-  nodeId,
-  peerOf,
-  startAgent,
-  startRelay,
-  stopAll,
-  tempHome,
-} from '../helpers/processes.js';
+import { cliJson, linkAsPeers, startAgent, startRelay, stopAll, tempHome } from '../helpers/processes.js';
 import { openRelayPage } from '../helpers/relay-page.js';
 import { socketPipe, watchTerminal } from '../helpers/terminal-viewer.js';
 import { until } from '../helpers/wait.js';
@@ -49,12 +40,7 @@ before(async () => {
     startAgent(homeA, { name: 'a', relay: relay.url, listen: '127.0.0.1:0' }),
     startAgent(homeB, { name: 'b', relay: relay.url, listen: '127.0.0.1:0' }),
   ]);
-  const [idA, idB] = await Promise.all([nodeId(homeA), nodeId(homeB)]);
-  await Promise.all([
-    agentCall(homeA, 'peers.add', { fingerprint: idB.fingerprint, name: 'b' }),
-    agentCall(homeB, 'peers.add', { fingerprint: idA.fingerprint, name: 'a' }),
-  ]);
-  await until('a linked to b', async () => (await peerOf(homeA, 'b'))?.state === 'online');
+  await linkAsPeers(homeA, homeB);
   browser = await sharedBrowser();
 });
 

@@ -425,6 +425,19 @@ export function startRelayAgent(
 }
 
 /**
+ * Agents at `homeA` and `homeB` (named `a` and `b`) trust each other with the default permissions,
+ * as `peers add` on both does, over their control sockets; resolves once `a` has `b` online.
+ */
+export async function linkAsPeers(homeA: string, homeB: string): Promise<void> {
+  const [idA, idB] = await Promise.all([nodeId(homeA), nodeId(homeB)]);
+  await Promise.all([
+    agentCall(homeA, 'peers.add', { fingerprint: idB.fingerprint, name: 'b' }),
+    agentCall(homeB, 'peers.add', { fingerprint: idA.fingerprint, name: 'a' }),
+  ]);
+  await until('a linked to b', async () => (await peerOf(homeA, 'b'))?.state === 'online');
+}
+
+/**
  * Two agents `a` and `b` on `relayUrl` (direct listener and web UI on free ports), paired by code from
  * the CLI: `b` joins `a`'s code with `--allow` (what `a` may do on `b`) and `a` approves it.
  */
