@@ -70,7 +70,7 @@ export async function joinLink(text: string, given: JoinRelay | undefined): Prom
   if (!url)
     throw new ClawError(
       'BAD_ARGUMENT',
-      'a code alone names no relay: give the whole link the sharer printed (http…/#watch=CODE), or the relay with --relay URL',
+      'a code alone names no relay: give the whole link the sharer printed (https://RELAY/#watch=CODE), or the relay with --relay URL',
     );
   const identity = await generateIdentity(JOINER_NAME);
   const relay = new RelayClient({
