@@ -20,6 +20,7 @@ import {
   fitText,
   type TerminalFrame,
 } from '../../protocol/terminal-frames.js';
+import { WATCH_EXIT_DRAIN_MS } from '../sessions/session-watchers.js';
 import type { OfferInfo, ShareMethodResults, ShareStreamResults } from './share-contract.js';
 import { TERMINAL_VIEW_SERVICE, type ShareClock } from './share-registry.js';
 import { readAnswer } from './share-sharer.js';
@@ -55,8 +56,10 @@ const realClock: ShareClock = {
  * sharer's withdrawal and the host's end of the view travel on two links, and the withdrawal can come
  * first: hanging up on the host then cut the view before its last frame, which says why it ended, and
  * the window showed "reconnecting…" for good. The host ends the view itself; this bounds the wait.
+ * At the terminal's end the host gives a viewer still behind WATCH_EXIT_DRAIN_MS to take the last
+ * output, so the wait is longer than that: shorter, a viewer behind lost its last lines here.
  */
-export const VIEW_LINGER_MS = 10_000;
+export const VIEW_LINGER_MS = WATCH_EXIT_DRAIN_MS + 5_000;
 
 /**
  * Frames the viewer's own terminal takes from the node where the shell runs; the rest is that link's.

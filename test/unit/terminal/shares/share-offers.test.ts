@@ -9,6 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Duplex } from 'node:stream';
+import { WATCH_EXIT_DRAIN_MS } from '../../../../src-main/terminal/sessions/session-watchers.js';
 import { ShareOffers, VIEW_LINGER_MS } from '../../../../src-main/terminal/shares/share-offers.js';
 import { shareOver } from '../../../../src-main/terminal/shares/share-wire.js';
 import { ClawError } from '../../../../src-main/core/errors.js';
@@ -183,6 +184,22 @@ test('withdrawn and the host silent: the view ends after VIEW_LINGER_MS saying t
   await until('the view to end', () => view.closed());
   assert.deepEqual(view.frames, [{ type: 'error', message: shareOver.revoked('a') }]);
   await until('the host to be let go', () => v.dialed() === 0);
+});
+
+test("withdrawn at the terminal's end: a view still behind gets the host's whole drain for its last output", async () => {
+  const v = viewer();
+  v.offer({});
+  const view = recordingChannel();
+  (await v.offers.join({ share: SHARE })).attach(view.ch);
+  v.withdraw();
+  // The host gives a watcher still behind this long after the program exited (session-watchers.ts).
+  v.clock.advance(WATCH_EXIT_DRAIN_MS);
+  assert.equal(view.closed(), false, 'the view is kept while the host may still be draining it');
+  v.views[0]!.push(encodeTerminalFrame({ type: 'data', data: Buffer.from('last line\r\n') }));
+  v.views[0]!.push(encodeTerminalFrame({ type: 'exit', status: { code: 0 } }));
+  v.views[0]!.push(null);
+  await until('the view to end', () => view.closed());
+  assert.equal(view.frames.at(-1)?.type, 'exit', 'the last output and EXIT reached the viewer');
 });
 
 test("a view cut without the host's last frame tells the viewer why; the offer stays, to join again", async () => {
