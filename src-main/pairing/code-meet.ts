@@ -67,6 +67,12 @@ export async function meetCode<Frame>(
         'BAD_PAIR_CODE',
         `${CODE_INVALID_LINE}: nobody on ${relay.url} is waiting for it (used, expired, cancelled or mistyped); ask the ${spec.issuer} for a new one`,
       );
+    // The client's own words name the rendezvous as a peer and say it retries; this command does not.
+    if (isClawError(err, 'RELAY_UNREACHABLE') && relay.lastError !== undefined)
+      throw new ClawError(
+        'RELAY_UNREACHABLE',
+        `${relay.lastError.replace(/;? retrying$/, '')}: the code could not be met there`,
+      );
     throw err;
   }
   const circuit = new HeldCircuit(raw);
