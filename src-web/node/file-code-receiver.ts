@@ -20,7 +20,7 @@ import { Redials, type RedialTimers } from './file-code-redial.js';
 import { FilesStreamReceiver, type FilesStreamEvents } from './file-code-stream.js';
 import { makeBrowserIdentity, type BrowserIdentity } from './identity.js';
 import { BrowserMux, type InboundServices, type MuxStream } from './mux.js';
-import { RelayConnection, type SocketFactory } from './relay-connection.js';
+import { RelayConnection, relayStillOrAgain, type SocketFactory } from './relay-connection.js';
 import { linkTo } from './secure-link.js';
 
 /** The name the page's receiver gives itself (the sender shows it), as the CLI's (code-receiver.ts). */
@@ -113,13 +113,7 @@ export class PageCodeReceiver {
    * dialed again while the transfer that began on it still needs the sender.
    */
   private async dial(serve: InboundServices): Promise<BrowserMux> {
-    if (this.relay.closed)
-      this.relay = await RelayConnection.connect(
-        this.opts.relayUrl,
-        this.identity,
-        this.opts.socket,
-        this.opts.token,
-      );
+    this.relay = await relayStillOrAgain(this.relay, this.opts, this.identity);
     const link = await linkTo(this.relay, this.identity, this.sender.fingerprint);
     if (this.closed) {
       link.close('closed');

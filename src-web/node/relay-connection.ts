@@ -276,3 +276,22 @@ function messageBytes(data: unknown): Uint8Array {
   if (data instanceof Uint8Array) return data;
   throw new BrowserNodeError('BAD_FRAME', 'the relay sent a text message');
 }
+
+/** Where a node reconnects to its relay: the relay's URL, the socket maker, its access token. */
+export interface RelayAddress {
+  relayUrl: string;
+  socket: SocketFactory;
+  token?: string;
+}
+
+/**
+ * `relay` while it is open, else a new, authenticated connection to the same relay: a guest that dials
+ * again after a drop (a code's receiver, a link's viewer) needs the relay back before the peer.
+ */
+export async function relayStillOrAgain(
+  relay: RelayConnection,
+  at: RelayAddress,
+  identity: BrowserIdentity,
+): Promise<RelayConnection> {
+  return relay.closed ? RelayConnection.connect(at.relayUrl, identity, at.socket, at.token) : relay;
+}

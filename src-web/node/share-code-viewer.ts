@@ -35,7 +35,7 @@ import type { BrowserIdentity } from './identity.js';
 import { Redials, type RedialTimers } from './file-code-redial.js';
 import { makeKeepableIdentity, tabStorage, ViewerTab, type KeptViewer } from './share-code-tab.js';
 import { BrowserMux, type MuxStream } from './mux.js';
-import { RelayConnection, type SocketFactory } from './relay-connection.js';
+import { RelayConnection, relayStillOrAgain, type SocketFactory } from './relay-connection.js';
 import { meetSealedCode, type SealedCodeSpec } from './sealed-code-meet.js';
 import { linkTo } from './secure-link.js';
 
@@ -167,13 +167,7 @@ export class PageShareViewer {
   private async openView(events: ViewEvents, again = false): Promise<void> {
     let mux = this.mux;
     if (!mux || mux.closed) {
-      if (this.relay.closed)
-        this.relay = await RelayConnection.connect(
-          this.opts.relayUrl,
-          this.identity,
-          this.opts.socket,
-          this.opts.token,
-        );
+      this.relay = await relayStillOrAgain(this.relay, this.opts, this.identity);
       const link = await linkTo(this.relay, this.identity, this.target.host.fingerprint);
       if (this.closed) {
         link.close('closed');
