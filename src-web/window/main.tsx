@@ -12,6 +12,7 @@ import '../../src-renderer/components/components.css';
 // Every stylesheet here, none in a chunk loaded on demand: the page's integrity covers what index.html
 // links and what its import map names (scripts alone); a chunk's own stylesheet would be fetched with
 // no integrity, and the page's printed hash (ADR 0107) would not match what a visitor can check.
+import '../../src-renderer/features/terminals/sharer-fit.css';
 import './watch/watch.css';
 import { FEATURES } from '../../src-renderer/features/index.js';
 import { parseFragment } from '../../src-renderer/lib/fragment.js';

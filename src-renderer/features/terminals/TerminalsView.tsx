@@ -18,6 +18,7 @@ import { tabBadge, tabNames, type TabNames } from './tab-labels.js';
 import { TERMINALS } from './terminal-manager.js';
 import type { TerminalTab } from './terminal-tab.js';
 import './terminals.css';
+import './sharer-fit.css';
 
 /** Tabs of terminals: each names its peer and path; shortcuts open, close and switch them. */
 export function TerminalsView() {
