@@ -7,7 +7,8 @@
  * a `seq` session shared with every viewer, each viewer joined to both, and the same two shared with
  * nobody. Per round, in turns: keys typed by a into each echo session, 100 ms apart (a's echo, and in
  * the shared one each viewer's: key typed by a → seen by the viewer), then `seq 1 200000` at a in
- * each seq session (MB/s at a, and b's CPU: its agent and session host, and its agent's alone). p50
+ * each seq session (MB/s at a, and b's CPU: its agent and session host, and its agent's alone; the
+ * DATA frames a run at a, one a PTY read, and at a viewer, what the hops between made of them). p50
  * and p99 over every key, medians of the rounds.
  * Viewers are agents only: ten pages in Chromium beside twelve agents would measure the two cores'
  * scheduling more than the share. Every process is ended by its PID and the homes removed.
@@ -79,6 +80,8 @@ interface View {
   /** performance.now() at which output byte i arrived (kept only while `timing`). */
   times: number[];
   bytes: number;
+  /** DATA frames read so far: at the sharer a PTY read each, at a viewer what its hops made of them. */
+  frames: number;
   text: string;
   timing: boolean;
   ended: string | undefined;
@@ -86,7 +89,7 @@ interface View {
 
 function view(socket: Socket, first: Buffer): View {
   const decoder = new TerminalFrameDecoder();
-  const v: View = { socket, times: [], bytes: 0, text: '', timing: false, ended: undefined };
+  const v: View = { socket, times: [], bytes: 0, frames: 0, text: '', timing: false, ended: undefined };
   const take = (chunk: Buffer) => {
     const now = performance.now();
     for (const f of decoder.push(chunk)) {
@@ -94,6 +97,7 @@ function view(socket: Socket, first: Buffer): View {
       if (f.type !== 'data') continue;
       if (v.timing) for (let i = 0; i < f.data.length; i++) v.times[v.bytes + i] = now;
       v.bytes += f.data.length;
+      v.frames++;
       // Only the tail is searched (markers); the seq output is not kept.
       v.text = (v.text + Buffer.from(f.data).toString('latin1')).slice(-256);
     }
@@ -153,6 +157,15 @@ function ownCpuSeconds(pid: number): number {
   }
 }
 
+/**
+ * Frames of a seq run at the two ends: PTY reads (the sharer's DATA frames, one a read) and the DATA
+ * frames a viewer read (the median viewer's). The relay splices circuits, so it counts no frames.
+ */
+interface FrameCounts {
+  pty: number;
+  viewer: number;
+}
+
 /** The processes whose CPU a seq run reports, by PID. */
 interface CpuPids {
   a: number;
@@ -185,8 +198,15 @@ async function seqOnce(
   sharer: View,
   pids: CpuPids,
   viewers: View[],
-): Promise<{ mbps: number; cpu: Record<CpuPart, number>; cpuAll: Record<CpuPart, number>; lagMs: number }> {
+): Promise<{
+  mbps: number;
+  cpu: Record<CpuPart, number>;
+  cpuAll: Record<CpuPart, number>;
+  lagMs: number;
+  frames: FrameCounts;
+}> {
   const before = sharer.bytes;
+  const framesBefore = { pty: sharer.frames, viewers: viewers.map((v) => v.frames) };
   const cpu0 = cpuNow(pids);
   const t0 = performance.now();
   type(sharer, '\r');
@@ -201,10 +221,14 @@ async function seqOnce(
   );
   const lagMs = viewers.length > 0 ? performance.now() - t1 : 0;
   const cpu2 = cpuNow(pids);
+  const frames: FrameCounts = {
+    pty: sharer.frames - framesBefore.pty,
+    viewer: median(viewers.map((v, i) => v.frames - framesBefore.viewers[i]!)),
+  };
   for (const v of viewers) v.text = '';
   const diff = (x: Record<CpuPart, number>) =>
     Object.fromEntries(CPU_PARTS.map((k) => [k, x[k] - cpu0[k]])) as Record<CpuPart, number>;
-  return { mbps: (sharer.bytes - before) / 1e6 / s, cpu: diff(cpu1), cpuAll: diff(cpu2), lagMs };
+  return { mbps: (sharer.bytes - before) / 1e6 / s, cpu: diff(cpu1), cpuAll: diff(cpu2), lagMs, frames };
 }
 
 function startRelay(dir: string): Launched {
@@ -318,6 +342,8 @@ async function main(): Promise<void> {
       cpu0: [] as Record<CpuPart, number>[],
       cpuN: [] as Record<CpuPart, number>[],
       cpuNAll: [] as Record<CpuPart, number>[],
+      frames0: [] as FrameCounts[],
+      framesN: [] as FrameCounts[],
     };
     const pids: CpuPids = {
       a: a.pid,
@@ -339,6 +365,7 @@ async function main(): Promise<void> {
       for (const shared of first ? [false, true] : [true, false]) {
         const s = await seqOnce(shared ? seqN.view : seq0.view, pids, shared ? seqViewers : []);
         (shared ? r.seqN : r.seq0).push(s.mbps);
+        (shared ? r.framesN : r.frames0).push(s.frames);
         (shared ? r.cpuN : r.cpu0).push(s.cpu);
         if (shared) {
           r.cpuNAll.push(s.cpuAll);
@@ -349,6 +376,10 @@ async function main(): Promise<void> {
     }
     const cpuMedians = (runs: Record<CpuPart, number>[]) =>
       Object.fromEntries(CPU_PARTS.map((k) => [k, median(runs.map((c) => c[k]))])) as Record<CpuPart, number>;
+    const frameMedians = (runs: FrameCounts[]): FrameCounts => ({
+      pty: median(runs.map((c) => c.pty)),
+      viewer: median(runs.map((c) => c.viewer)),
+    });
     const cut = [...echoViewers, ...seqViewers].filter((v) => v.ended).length;
     const fig = {
       viewers: VIEWERS,
@@ -368,6 +399,8 @@ async function main(): Promise<void> {
       },
       /** CPU seconds a run, median: during the sharer's run, and with the viewers' catch-up after it. */
       cpu: { none: cpuMedians(r.cpu0), shared: cpuMedians(r.cpuN), sharedAll: cpuMedians(r.cpuNAll) },
+      /** Frames a run at the two ends, median: with no viewer, and with them (a viewer's: the median viewer's). */
+      frames: { none: frameMedians(r.frames0), shared: frameMedians(r.framesN) },
       viewersNiced: NICE_VIEWERS,
       viewersCut: cut,
     };
@@ -383,6 +416,7 @@ async function main(): Promise<void> {
       `  CPU-s a run, none:                 ${cpuLine(fig.cpu.none)}`,
       `  CPU-s a run, shared (sharer's run): ${cpuLine(fig.cpu.shared)}`,
       `  CPU-s a run, shared (to the viewers' end): ${cpuLine(fig.cpu.sharedAll)}`,
+      `  frames a run: ${fig.frames.none.pty} PTY reads at a with none, ${fig.frames.shared.pty} with ${VIEWERS}; ${fig.frames.shared.viewer} DATA frames at a viewer`,
       `  viewers let go: ${cut}`,
     ].join('\n');
     if (json) process.stdout.write(`${JSON.stringify({ ...fig, summary })}\n`);
