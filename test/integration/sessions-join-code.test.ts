@@ -120,10 +120,12 @@ test(
       view.type('echo after-$((2+3))\r');
       await until('the joiner sees new lines again', () => joiner.seen().includes('after-5'), 60_000);
 
-      // Unshared: it ends saying why, well before any timeout would.
+      // Unshared (`term unshare`, the issue's words; the e2e test uses `sessions unshare`): it ends
+      // saying why, well before any timeout would.
       const stoppedAt = Date.now();
-      const unshare = await cli(['sessions', 'unshare', id, '--home', homeA]);
+      const unshare = await cli(['term', 'unshare', id, '--home', homeA]);
       assert.equal(unshare.code, 0, `unshare: ${unshare.stderr}`);
+      assert.match(unshare.stdout, new RegExp(`terminal ${id} is no longer shared`));
       const code = await joiner.exited;
       const endedMs = Date.now() - stoppedAt;
       assert.ok(endedMs < 15_000, `the joiner ended ${endedMs} ms after unshare (about 1 s when idle)`);

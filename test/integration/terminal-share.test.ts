@@ -17,6 +17,7 @@ import type { AuditEvent } from '../../src-main/audit/audit-events.js';
 import { runInPty } from '../helpers/pty-run.js';
 import {
   agentCall,
+  cli,
   CLI,
   nodeId,
   peerOf,
@@ -171,6 +172,15 @@ test(
         viewers.viewers.map((v) => [v.name, v.watching]),
         [['c', true]],
         'B says C is watching',
+      );
+      // `term shares` (issue 85's words for `sessions`' shared part) names the same viewer.
+      const termShares = await cli(['term', 'shares', '--home', homeA]);
+      assert.equal(termShares.code, 0, `term shares: ${termShares.stderr}`);
+      const row = termShares.stdout.split('\n').find((l) => l.startsWith(opened.result.id));
+      assert.match(
+        row ?? '',
+        new RegExp(`${shared.share}\\s+c \\(type\\)\\s*$`),
+        `term shares lists C: ${termShares.stdout}`,
       );
       const revokedAt = Date.now();
       await agentCall(homeA, 'terminal.revoke', { id: opened.result.id, viewer: 'c' });

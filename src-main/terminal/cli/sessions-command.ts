@@ -18,6 +18,7 @@ import { ClawError } from '../../core/errors.js';
 import { escapeControlChars } from '../../core/terminal-text.js';
 import { controlSocketPath, resolveHome } from '../../home/home-dir.js';
 import type { PresentViewer, ShareInfo } from '../shares/share-contract.js';
+import { printSessions } from './sessions-table.js';
 import { runTerminal, windowSize } from './term-command.js';
 
 interface JoinOpts extends HomeOpts {
@@ -75,39 +76,7 @@ export function registerSessionsCommand(program: Command): void {
     .action(async (opts: HomeOpts) => {
       const r = await call(opts, 'terminal.sessions', {});
       if (opts.json) return printJson(r);
-      printBlock(
-        r.sessions.length === 0
-          ? 'no terminals open on peers'
-          : table(
-              ['ID', 'PEER', 'STATE', 'SINCE', 'SHARE', 'VIEWERS'],
-              r.sessions.map((s) => [
-                s.id,
-                escapeControlChars(s.peerName),
-                s.state,
-                s.startedAt,
-                s.share?.share ?? '-',
-                s.share
-                  ? s.share.viewers
-                      .map((v) => `${escapeControlChars(v.name)} (${v.write ? 'type' : 'watch'})`)
-                      .join(', ') || '-'
-                  : '-',
-              ]),
-            ),
-      );
-      if (r.offered.length > 0) {
-        printLine('');
-        printBlock(
-          table(
-            ['SHARE', 'ON', 'SHARED BY', 'MAY'],
-            r.offered.map((o) => [
-              o.share,
-              escapeControlChars(o.hostName),
-              escapeControlChars(o.sharerName),
-              o.write ? 'type' : 'watch',
-            ]),
-          ),
-        );
-      }
+      printSessions(r);
     });
 
   sessions

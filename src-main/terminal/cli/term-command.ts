@@ -5,7 +5,8 @@
  * window resizes, and the local terminal is restored on exit. Otherwise (or with -T) the remote program
  * runs on pipes, as with `ssh host cmd`: input byte for byte and end-of-file when it ends, its stdout on
  * stdout and its stderr on stderr. Notes go to stderr, and the exit status is the remote program's (128 +
- * signal number when a signal ended it).
+ * signal number when a signal ended it). `term shares` and `term unshare ID` are about shared terminals
+ * instead, unless a peer has that name (term-shares.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { constants } from 'node:os';
@@ -26,6 +27,7 @@ import type { StreamMethodParams } from '../../api/contract.js';
 import { requestStreamUpgrade } from '../../api/stream-client.js';
 import { ClawError, errorMessage } from '../../core/errors.js';
 import { controlSocketPath, resolveHome } from '../../home/home-dir.js';
+import { runShareWord, shareWord } from './term-shares.js';
 import {
   encodeDataFrames,
   encodeTerminalFrame,
@@ -78,6 +80,8 @@ export function registerTermCommand(program: Command): void {
         command: string[],
         opts: { home?: string; escape: boolean; tty?: boolean; stdin: boolean; direct: boolean },
       ) => {
+        const word = shareWord(peer, command);
+        if (word && (await runShareWord(word, { ...(opts.home ? { home: opts.home } : {}) }))) return;
         const home = resolveHome(opts.home);
         const cliTerminal = opts.direct && opts.stdin ? directOffer(opts.tty, opts.escape) : undefined;
         const request = async (params: StreamMethodParams<'terminal.open'>, track?: (s: Socket) => void) => {
