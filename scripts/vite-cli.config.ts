@@ -19,7 +19,8 @@ import { domainCliModules } from './domain-cli-modules.js';
 import { inlinePackageJson } from './inline-package-json.js';
 import { dropDependencyAnnotationWarnings } from './rollup-onwarn.js';
 import { zodLean } from './zod-lean.js';
-import { builtins, entryInput, LEAN_SOURCE, REQUIRE_SHIM, RUNTIME_EXTERNALS } from './vite-desktop.config.js';
+import { commonJsFolder } from './commonjs-folder.js';
+import { builtins, entryInput, LEAN_SOURCE, RUNTIME_EXTERNALS } from './vite-desktop.config.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -49,7 +50,8 @@ export default defineConfig({
   // Every chunk ASCII: V8 keeps a module's source in the heap, as UTF-16 if one character is above
   // U+00FF (ascii-source.ts, ADR 0068). The domains' cli/ parts imported by name (domain-cli-modules.ts).
   // zod without its locales, JSON Schema and compiler, which no code of ours reads (zod-lean.ts, ADR 0115).
-  plugins: [inlinePackageJson(), asciiSource(), domainCliModules(root), zodLean()],
+  // The folder's package.json says its files are CommonJS (commonjs-folder.ts, ADR 0121).
+  plugins: [inlinePackageJson(), asciiSource(), domainCliModules(root), zodLean(), commonJsFolder()],
   build: {
     ssr: true,
     outDir: CLI_OUT_DIR,
@@ -68,11 +70,15 @@ export default defineConfig({
       input: entryInput(CLI_ENTRIES, 'vite-cli'),
       external: [...builtins, ...RUNTIME_EXTERNALS, /^electron\//],
       output: {
-        format: 'es',
+        // CommonJS, as the session host's (ADR 0121): an ES module bundle starts Node's ES module
+        // loader, whose code and module records an agent then keeps for its whole life. Rollup
+        // writes each dynamic import as a `require` in a promise, so lazy chunks stay lazy, and
+        // `import.meta.url` as the chunk's own file URL. The folder's package.json (commonJsFolder)
+        // tells Node these `.js` files are CommonJS.
+        format: 'cjs',
         entryFileNames: '[name].js',
         // Beside the entries, so every chunk's import.meta.url has the depth CLI_OUT_DIR promises.
         chunkFileNames: '[name].js',
-        banner: REQUIRE_SHIM,
       },
     },
   },

@@ -4,8 +4,10 @@
  * install rather than found in a service that fails at every start.
  */
 import { realpathSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { homedir, userInfo } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from './commander.js';
 import { ClawError } from '../core/errors.js';
 import { currentUid, resolveHome } from '../home/home-dir.js';
@@ -38,6 +40,16 @@ export function absoluteNodeArgs(
     }
   }
   return out;
+}
+
+/**
+ * A module named by package, as a file URL, resolved as `--import` would from here. The CLI's bundle is
+ * CommonJS (ADR 0121), where the bundler leaves `import.meta.resolve` undefined: there `require`'s
+ * resolution stands in (a package's `require` entry where it has one apart from its `import` entry).
+ */
+function resolveModule(specifier: string): string {
+  if (typeof import.meta.resolve === 'function') return import.meta.resolve(specifier);
+  return pathToFileURL(createRequire(import.meta.url).resolve(specifier)).href;
 }
 
 /**
@@ -103,7 +115,7 @@ export function specForCli(
     home: resolveHome(home),
     node: cli.execPath,
     script: realpathSync(cli.script),
-    nodeArgs: absoluteNodeArgs(cli.execArgv, (s) => import.meta.resolve(s)),
+    nodeArgs: absoluteNodeArgs(cli.execArgv, resolveModule),
     flags: [...flags],
   };
 }

@@ -12,28 +12,19 @@ import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { leanZod } from '../../scripts/zod-lean.js';
+import { exitProbe, loadedAtExit } from '../helpers/loaded-at-exit.js';
 import { startAgent, stopAll, tempHome } from '../helpers/processes.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = join(root, 'dist/cli/bundle/clawbridge.js');
 const skip = existsSync(CLI) ? false : 'dist/cli/bundle/clawbridge.js is not built: run `npm run build`';
 
-/** Writes `ESM <url>` to stderr for every module the ESM loader loads (off-thread hooks). */
-const ESM_PROBE = `data:text/javascript,${encodeURIComponent(`
-import { register } from 'node:module';
-register('data:text/javascript,' + encodeURIComponent(\`
-import { writeSync } from 'node:fs';
-export async function load(url, context, next) {
-  writeSync(2, 'ESM ' + url + '\\\\n');
-  return next(url, context);
-}\`));`)}`;
-
-/** The sources (as their maps name them) of every chunk of the bundle that `urls` holds. */
-function sourcesOf(urls: string[]): string[] {
-  return urls
-    .filter((u) => u.startsWith('file:') && u.endsWith('.js') && u.includes('/dist/cli/bundle/'))
-    .flatMap((u) => {
-      const map = `${fileURLToPath(u)}.map`;
+/** The sources (as their maps name them) of every chunk of the bundle that `files` holds. */
+function sourcesOf(files: string[]): string[] {
+  return files
+    .filter((f) => f.endsWith('.js') && f.includes('/dist/cli/bundle/'))
+    .flatMap((f) => {
+      const map = `${f}.map`;
       return existsSync(map) ? (JSON.parse(readFileSync(map, 'utf8')) as { sources: string[] }).sources : [];
     });
 }
@@ -44,7 +35,7 @@ describe("the CLI bundle's zod", { skip }, () => {
   it('an agent started from the bundle loads no zod locale but English, nor its reading of JSON Schema', async () => {
     const home = tempHome('zod-lean');
     await promisify(execFile)(process.execPath, [CLI, 'id', '--home', home], { timeout: 30_000 });
-    const agent = await startAgent(home, { listen: '127.0.0.1:0', node: ['--import', ESM_PROBE] });
+    const agent = await startAgent(home, { listen: '127.0.0.1:0', node: exitProbe(home) });
     // The agent answers a command that validates with zod's schemas once it is up.
     const status = await promisify(execFile)(process.execPath, [CLI, 'status', '--home', home], {
       timeout: 30_000,
@@ -52,11 +43,7 @@ describe("the CLI bundle's zod", { skip }, () => {
     await agent.stop();
     const err = agent.stderr();
     assert.match(status.stdout, /direct: 127\.0\.0\.1:\d+/, `status answered: ${status.stdout}`);
-    const urls = err
-      .split('\n')
-      .filter((l) => l.startsWith('ESM '))
-      .map((l) => l.slice(4));
-    const zod = sourcesOf(urls).filter((s) => s.includes('/node_modules/zod/'));
+    const zod = sourcesOf(loadedAtExit(err).files).filter((s) => s.includes('/node_modules/zod/'));
     assert.ok(
       zod.some((s) => s.endsWith('/zod/v4/classic/schemas.js')),
       `the probe sees zod's schemas loaded: ${zod.length} zod sources`,
