@@ -27,7 +27,6 @@ import type { StreamMethodParams } from '../../api/contract.js';
 import { requestStreamUpgrade } from '../../api/stream-client.js';
 import { ClawError, errorMessage } from '../../core/errors.js';
 import { controlSocketPath, resolveHome } from '../../home/home-dir.js';
-import { runShareWord, shareWord } from './term-shares.js';
 import {
   encodeDataFrames,
   encodeTerminalFrame,
@@ -80,8 +79,12 @@ export function registerTermCommand(program: Command): void {
         command: string[],
         opts: { home?: string; escape: boolean; tty?: boolean; stdin: boolean; direct: boolean },
       ) => {
-        const word = shareWord(peer, command);
-        if (word && (await runShareWord(word, { ...(opts.home ? { home: opts.home } : {}) }))) return;
+        if (peer === 'shares' || peer === 'unshare') {
+          // Loaded for these words only: a terminal's start loads no table code.
+          const { runShareWord, shareWord } = await import('./term-shares.js');
+          const word = shareWord(peer, command);
+          if (word && (await runShareWord(word, { ...(opts.home ? { home: opts.home } : {}) }))) return;
+        }
         const home = resolveHome(opts.home);
         const cliTerminal = opts.direct && opts.stdin ? directOffer(opts.tty, opts.escape) : undefined;
         const request = async (params: StreamMethodParams<'terminal.open'>, track?: (s: Socket) => void) => {
