@@ -31,7 +31,6 @@ import {
 import {
   agentCall,
   cli,
-  cliJson,
   linkAsPeers,
   startAgent,
   startRelay,
@@ -40,7 +39,7 @@ import {
   type RelayProc,
 } from '../helpers/processes.js';
 import { openRelayPage } from '../helpers/relay-page.js';
-import { openTerminal } from '../helpers/terminal-viewer.js';
+import { readyShellOnB, shareByLink, wrongCodeFor } from '../helpers/link-shares.js';
 import { until } from '../helpers/wait.js';
 
 const skip = browserMissing() ?? (process.platform === 'win32' ? 'POSIX shell commands' : null);
@@ -72,19 +71,6 @@ after(async () => {
   await stopAll();
 });
 
-/** A's terminal on B: a shell that says it is ready, then reads commands. */
-const terminalOnB = () =>
-  openTerminal(homeA, 'b', ['sh', '-c', 'echo screen-before-$((6*7)); exec sh'], 'screen-before-42');
-
-interface LinkShare {
-  id: string;
-  share: string;
-  code: string;
-  link: string;
-  expiresAt?: string;
-  viewers: { name: string; fingerprint: string; watching: boolean; write: boolean }[];
-}
-
 /** What the page's terminal shows. */
 const screen = (page: Page) => page.locator('.watch-terminal .xterm-rows');
 
@@ -100,8 +86,8 @@ test(
   async () => {
     const dir = tempHome('link-files');
     const typed = join(dir, 'typed-by-the-page');
-    const { id, view } = await terminalOnB();
-    const r = await cliJson<LinkShare>(['sessions', 'share', id, '--link', '--home', homeA]);
+    const { id, view } = await readyShellOnB(homeA);
+    const r = await shareByLink(homeA, id);
     assert.match(r.link, /^http:\/\/127\.0\.0\.1:\d+\/#watch=/, `the link opens the relay's page: ${r.link}`);
     assert.ok(r.link.endsWith(r.code), `the link carries the code (${r.link}, ${r.code})`);
     assert.ok(r.expiresAt, 'a link ends in an hour unless told');
@@ -174,8 +160,8 @@ test(
   'the page re-attaches: after a reload without the code, after its relay restarted; after unshare a reload says the share ended',
   { skip: skip ?? false, timeout: 300_000 },
   async () => {
-    const { id, view } = await terminalOnB();
-    const r = await cliJson<LinkShare>(['sessions', 'share', id, '--link', '--home', homeA]);
+    const { id, view } = await readyShellOnB(homeA);
+    const r = await shareByLink(homeA, id);
     try {
       const { page, errors } = await openRelayPage(browser, r.link);
       await page.getByRole('button', { name: 'Watch', exact: true }).click();
@@ -232,11 +218,10 @@ test(
 );
 
 test('a wrong code says so, and ends the link', { skip: skip ?? false, timeout: 120_000 }, async () => {
-  const { id } = await terminalOnB();
-  const r = await cliJson<LinkShare>(['sessions', 'share', id, '--link', '--home', homeA]);
+  const { id } = await readyShellOnB(homeA);
+  const r = await shareByLink(homeA, id);
   try {
-    const last = r.code.at(-1)!;
-    const wrong = r.code.slice(0, -1) + (last === '7' ? '8' : '7');
+    const wrong = wrongCodeFor(r.code);
     const { page } = await openRelayPage(browser, r.link.replace(r.code, wrong));
     await page.getByRole('button', { name: 'Watch', exact: true }).click();
     await waitForText(

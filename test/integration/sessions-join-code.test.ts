@@ -17,7 +17,6 @@ import {
   agentCall,
   CLI,
   cli,
-  cliJson,
   nodeId,
   startRelay,
   stopAll,
@@ -25,7 +24,7 @@ import {
   type RelayProc,
 } from '../helpers/processes.js';
 import { freePort } from '../helpers/ports.js';
-import { openTerminal } from '../helpers/terminal-viewer.js';
+import { readyShellOnB, shareByLink, wrongCodeFor } from '../helpers/link-shares.js';
 import { until } from '../helpers/wait.js';
 import { startPair } from './terminal-setup.js';
 
@@ -42,17 +41,6 @@ before(async () => {
 });
 
 after(stopAll);
-
-/** A's terminal on B: a shell that says it is ready, then reads commands. */
-const terminalOnB = () =>
-  openTerminal(homeA, 'b', ['sh', '-c', 'echo screen-before-$((6*7)); exec sh'], 'screen-before-42');
-
-interface LinkShare {
-  id: string;
-  share: string;
-  code: string;
-  link: string;
-}
 
 /** `sessions join ARG` in a PTY of its own, with a home that does not exist (it must stay so). */
 function joinInPty(arg: string, home: string): { pty: IPty; seen(): string; exited: Promise<number> } {
@@ -74,8 +62,8 @@ test(
     const dir = tempHome('join-files');
     const typed = join(dir, 'typed-by-the-joiner');
     const noHome = join(dir, 'no-home-here');
-    const { id, view } = await terminalOnB();
-    const r = await cliJson<LinkShare>(['sessions', 'share', id, '--link', '--home', homeA]);
+    const { id, view } = await readyShellOnB(homeA);
+    const r = await shareByLink(homeA, id);
     const joiner = joinInPty(r.link, noHome);
     try {
       await until('the joiner sees the screen as it was', () => joiner.seen().includes('screen-before-42'));
@@ -161,10 +149,9 @@ test(
   'sessions join CODE: a wrong code ends the link; a code alone needs a relay; an unreachable relay is said so',
   { skip, timeout: 180_000 },
   async () => {
-    const { id } = await terminalOnB();
-    const r = await cliJson<LinkShare>(['sessions', 'share', id, '--link', '--home', homeA]);
-    const last = r.code.at(-1)!;
-    const wrong = r.code.slice(0, -1) + (last === '7' ? '8' : '7');
+    const { id } = await readyShellOnB(homeA);
+    const r = await shareByLink(homeA, id);
+    const wrong = wrongCodeFor(r.code);
     const tried = await cli(['sessions', 'join', wrong, '--relay', relay.url]);
     assert.notEqual(tried.code, 0, 'a wrong code fails');
     assert.match(
