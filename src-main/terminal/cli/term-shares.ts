@@ -5,7 +5,7 @@
  * `unshare` keeps its meaning: the words apply only when no peer has that name.
  */
 import { call, type HomeOpts } from '../../cli/client-commands.js';
-import { printJson, printLine } from '../../cli/output.js';
+import { printLine } from '../../cli/output.js';
 import { ClawError } from '../../core/errors.js';
 import { nameKey } from '../../state/peer-names.js';
 import { printSessions } from './sessions-table.js';
@@ -27,9 +27,7 @@ export async function runShareWord(word: ShareWord, opts: HomeOpts): Promise<boo
   const peers = await call(opts, 'peers.list', {});
   if (peers.some((p) => nameKey(p.name) === nameKey(word.word))) return false;
   if (word.word === 'shares') {
-    const r = await call(opts, 'terminal.sessions', {});
-    if (opts.json) printJson({ sessions: r.sessions.filter((s) => s.share), offered: r.offered });
-    else printSessions(r, true);
+    printSessions(await call(opts, 'terminal.sessions', {}), true);
     return true;
   }
   const [id, ...more] = word.args;
@@ -38,8 +36,7 @@ export async function runShareWord(word: ShareWord, opts: HomeOpts): Promise<boo
       'BAD_ARGUMENT',
       'term unshare takes one terminal ID (clawbridge term shares lists them)',
     );
-  const r = await call(opts, 'terminal.unshare', { id });
-  if (opts.json) printJson(r);
-  else printLine(`terminal ${id} is no longer shared`);
+  await call(opts, 'terminal.unshare', { id });
+  printLine(`terminal ${id} is no longer shared`);
   return true;
 }
