@@ -57,7 +57,15 @@ export interface CodeReceiveOptions {
     note?(line: string): void;
   };
   log?: Logger;
+  /**
+   * Ends the receive when aborted: a meeting under way stops; a transfer under way is cancelled, what
+   * had arrived removed. Once every file was verified here, they are kept.
+   */
+  signal?: AbortSignal;
 }
+
+/** What a receive ended by its signal fails with. */
+export const RECEIVE_CANCELLED = 'not received: cancelled by the receiver';
 
 export interface CodeReceiveResult {
   sender: { name: string; fingerprint: string };
@@ -74,6 +82,7 @@ export async function receiveWithCode(opts: CodeReceiveOptions): Promise<CodeRec
   const invite = parseCodeOrInvite(fileCodeInvite(opts.text));
   const where = relayOf(invite, opts.relay);
   const log = opts.log ?? pino({ level: 'silent' });
+  if (opts.signal?.aborted) throw new ClawError('TRANSFER_FAILED', RECEIVE_CANCELLED);
   const identity = await generateIdentity(RECEIVER_NAME);
   const relay = new RelayClient({
     url: where.url,
@@ -85,7 +94,7 @@ export async function receiveWithCode(opts: CodeReceiveOptions): Promise<CodeRec
   relay.start();
   const staging = join(opts.dir, `.clawbridge-receiving-${randomBytes(6).toString('hex')}`);
   try {
-    const sender = await meetFileCode(relay, identity, RECEIVER_NAME, invite);
+    const sender = await unlessAborted(meetFileCode(relay, identity, RECEIVER_NAME, invite), opts.signal);
     opts.on?.met?.(sender, identity.fingerprint);
     await mkdir(staging, { recursive: true, mode: 0o700 });
     const store = new FileStore(staging);
@@ -99,6 +108,17 @@ export async function receiveWithCode(opts: CodeReceiveOptions): Promise<CodeRec
     relay.stop();
     await rm(staging, { recursive: true, force: true }).catch(() => undefined);
   }
+}
+
+/** `work`, or a cancellation once `signal` aborts first (the relay's stop in `finally` ends the work). */
+function unlessAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new ClawError('TRANSFER_FAILED', RECEIVE_CANCELLED));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** Where a code is met: the invite's relay, else the one given. */
@@ -130,6 +150,10 @@ class Transfer {
   private redials = 0;
   /** Why the last session failed, for the error when the sender cannot be reached again. */
   private lastFailure: string | undefined;
+  /** The transfer's ID here, once the sender's stream named it (a cancel names it). */
+  private transferId: string | undefined;
+  /** The receiver cancelled: a link that drops now is not dialed again. */
+  private cancelling = false;
   /**
    * Moves each link onto a splice through the relay, as agents' relay links move (ADR 0013): pinned
    * TLS end to end over a pipe the relay does not open, instead of E2E records in WebSocket messages
@@ -152,8 +176,19 @@ class Transfer {
 
   run(): Promise<TransferView> {
     const done = new Promise<TransferView>((resolve, reject) => (this.result = { resolve, reject }));
+    const signal = this.opts.signal;
+    const onAbort = () => {
+      this.cancel().catch((err: unknown) => this.fail(err as Error));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) onAbort();
+    done.then(
+      () => signal?.removeEventListener('abort', onAbort),
+      () => signal?.removeEventListener('abort', onAbort),
+    );
     this.receiver.events.on('changed', (view) => {
       if (view.peer.fingerprint !== this.sender.fingerprint) return;
+      this.transferId = view.id;
       this.opts.on?.progress?.(view);
       // Done here once the COMPLETE is written; the sender's own `done` waits for it, so this node
       // stays until the sender read it and ended its stream (streamEnded), a bounded while at most.
@@ -169,6 +204,20 @@ class Transfer {
     });
     this.dial().catch((err: unknown) => this.fail(err as Error));
     return done;
+  }
+
+  /**
+   * The receiver gave up (its signal): a transfer under way is cancelled as `file cancel` cancels one
+   * (what arrived is removed) and the link closed, not dialed again. The sender is not always told
+   * (a cancel on the stream has been seen lost as the link closed): its offer then waits for this node
+   * until its code expires, as it does for a receiver that was killed.
+   */
+  private async cancel(): Promise<void> {
+    if (this.ended) return;
+    this.cancelling = true;
+    if (this.transferId && !this.complete)
+      await this.receiver.cancel(this.transferId, 'cancelled by the receiver').catch(() => false);
+    this.fail(new ClawError('TRANSFER_FAILED', RECEIVE_CANCELLED));
   }
 
   /** Every file verified and the COMPLETE written: waits for the sender to read it, AFTER_COMPLETE_MS at most. */
@@ -231,7 +280,7 @@ class Transfer {
     const { mux, hello } = dialed;
     this.mux = mux;
     mux.on('close', (err) => {
-      if (this.ended) return;
+      if (this.ended || this.cancelling) return;
       this.opts.on?.note?.(`the link to ${this.sender.name} dropped (${errorMessage(err)}); dialing again`);
       this.redial().catch((e: unknown) => this.fail(e as Error));
     });

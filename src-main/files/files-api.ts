@@ -21,9 +21,11 @@ export interface FilesApiDeps {
 
 /** The methods of offers made with a code: code-offers-api.ts answers them. */
 export type CodeOfferMethod = 'files.sendCode' | 'files.codeOffers' | 'files.cancelCode';
+/** The methods of receives with a code: code-receives-api.ts answers them. */
+export type CodeReceiveMethod = 'files.receiveCode' | 'files.codeReceives' | 'files.cancelReceive';
 
 type Handlers = {
-  [M in Exclude<keyof FileMethodResults, CodeOfferMethod>]: (
+  [M in Exclude<keyof FileMethodResults, CodeOfferMethod | CodeReceiveMethod>]: (
     params: MethodParams<M>,
   ) => Promise<FileMethodResults[M]> | FileMethodResults[M];
 };

@@ -86,6 +86,27 @@ export const fileMethodParams = {
   'files.codeOffers': ({ z }: ParamsContext) => z.object({}).strict(),
   /** Cancels an offer made with a code, by its id or code: the code is retired, a transfer stopped. */
   'files.cancelCode': ({ z }: ParamsContext) => z.object({ id: z.string().min(1).max(64) }).strict(),
+  /**
+   * Takes files offered with a code into `dir` (absolute; made if missing), as `file receive` does in
+   * a process of its own (ADR 0124, 0125): a throwaway identity for this one transfer, no pairing;
+   * answered at once, then the `file.codeReceive` events. `text`: the code or the link it came with;
+   * `relay`: where to meet for a bare code (the link names it).
+   */
+  'files.receiveCode': ({ z }: ParamsContext) =>
+    z
+      .object({
+        text: z.string().min(1).max(4096),
+        dir: absolutePath(z),
+        relay: z
+          .object({ url: z.string().min(1).max(2048), fingerprint: z.string().min(1).max(200).optional() })
+          .strict()
+          .optional(),
+      })
+      .strict(),
+  /** The receives with a code this agent runs, then the last that ended. */
+  'files.codeReceives': ({ z }: ParamsContext) => z.object({}).strict(),
+  /** Cancels a receive with a code: what had arrived is removed. */
+  'files.cancelReceive': ({ z }: ParamsContext) => z.object({ id: z.string().min(1).max(64) }).strict(),
 } as const;
 
 export type TransferState =
@@ -157,6 +178,34 @@ export interface CodeOfferInfo {
   endedAt?: string;
 }
 
+/**
+ * A receive with a code this agent runs for `file receive` (`files.receiveCode`, the `file.codeReceive`
+ * event): `meeting` while it finds the sender and runs the PAKE, `receiving` once met, then how it
+ * ended.
+ */
+export interface CodeReceiveInfo {
+  id: string;
+  state: 'meeting' | 'receiving' | 'done' | 'failed' | 'cancelled';
+  /** Where the files go. */
+  dir: string;
+  /** Once met: who sends, as the PAKE proved, and this side's throwaway fingerprint, to compare. */
+  from?: { name: string; fingerprint: string };
+  own?: string;
+  /** Once met: what is offered. */
+  offer?: { names: string[]; files: number; bytes: number };
+  /** The transfer here, once the sender's stream came. */
+  progress?: TransferInfo;
+  /** Once done: what was moved into `dir` (as `files.get` says it). */
+  moved?: FileMethodResults['files.get'];
+  /** What the receive had to say on the way (a dropped link dialed again): the last few, and how many in all. */
+  notes: string[];
+  noteCount: number;
+  /** Why it failed or was cancelled. */
+  why?: string;
+  startedAt: string;
+  endedAt?: string;
+}
+
 /** One entry of the file inbox: what one transfer brought. */
 export interface ReceivedInfo {
   id: string;
@@ -215,6 +264,9 @@ export interface FileMethodResults {
   'files.sendCode': CodeOfferInfo;
   'files.codeOffers': CodeOfferInfo[];
   'files.cancelCode': CodeOfferInfo;
+  'files.receiveCode': CodeReceiveInfo;
+  'files.codeReceives': CodeReceiveInfo[];
+  'files.cancelReceive': CodeReceiveInfo;
 }
 
 export interface FileEvents {
@@ -224,13 +276,15 @@ export interface FileEvents {
   'file.received': ReceivedInfo;
   /** An offer made with a code was taken, moved on (its transfer's progress) or ended. */
   'file.codeOffer': CodeOfferInfo;
+  /** A receive with a code met its sender, moved on (its transfer's progress), said something or ended. */
+  'file.codeReceive': CodeReceiveInfo;
 }
 
 /** What the files domain brings to the contract at run time. */
 export const filesContract = {
   methods: fileMethodParams,
   permissions: FILES_WORDS,
-  events: { 'file.transfer': {}, 'file.received': {}, 'file.codeOffer': {} },
+  events: { 'file.transfer': {}, 'file.received': {}, 'file.codeOffer': {}, 'file.codeReceive': {} },
 } satisfies ContractPiece;
 
 declare module '../api/contract.js' {

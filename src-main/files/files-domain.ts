@@ -2,7 +2,8 @@
  * The files domain as the composition root lists it (links/domain.ts, app/domains.ts): the `files`
  * service registered at once, its store opened and saved transfers resumed before the node starts
  * (file-service.ts); the `files.*` methods and the `file.transfer` and `file.received` events
- * (files-api.ts); offers made with a code to someone who is no peer (code-offers.ts, ADR 0124).
+ * (files-api.ts); offers made with a code to someone who is no peer (code-offers.ts, ADR 0124), and
+ * receives with a code for `file receive` (code-receives.ts, ADR 0125).
  */
 import type { DomainDescription } from '../links/domain.js';
 import { filesContract } from './files-contract.js';
@@ -19,11 +20,15 @@ export const filesDomain: DomainDescription = {
       { fileEventSources, fileHandlers },
       { CodeOffers },
       { codeOfferHandlers, onCodeOffer },
+      { CodeReceives },
+      { codeReceiveHandlers, onCodeReceive },
     ] = await Promise.all([
       import('./file-service.js'),
       import('./files-api.js'),
       import('./code-offers.js'),
       import('./code-offers-api.js'),
+      import('./code-receives.js'),
+      import('./code-receives-api.js'),
     ]);
     const files = createFiles({
       home: ctx.home,
@@ -39,17 +44,30 @@ export const filesDomain: DomainDescription = {
       sender: files.sender,
       log: ctx.log,
     });
+    // Receives with a code for `file receive` (ADR 0125): the receiver's modules load on the first one.
+    const receives = new CodeReceives({
+      receive: async (opts) => (await import('./code-receiver.js')).receiveWithCode(opts),
+      log: ctx.log,
+    });
     const events = fileEventSources({ files });
     return {
       parts: {
         beforeNode: [files.part],
-        afterNode: [{ name: 'file offers', stop: () => offers.stop() }],
+        afterNode: [
+          { name: 'file offers', stop: () => offers.stop() },
+          { name: 'file receives with a code', stop: () => receives.stop() },
+        ],
       },
-      handlers: { ...fileHandlers({ files, peers: ctx.peers }), ...codeOfferHandlers(offers) },
+      handlers: {
+        ...fileHandlers({ files, peers: ctx.peers }),
+        ...codeOfferHandlers(offers),
+        ...codeReceiveHandlers(receives),
+      },
       events: {
         'file.transfer': (listener) => events.onFileTransfer(listener),
         'file.received': (listener) => events.onFileReceived(listener),
         'file.codeOffer': (listener) => onCodeOffer(offers, listener),
+        'file.codeReceive': (listener) => onCodeReceive(receives, listener),
       },
     };
   },

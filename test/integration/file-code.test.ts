@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { get } from 'node:http';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { after, before, test } from 'node:test';
 import { receiveWithCode } from '../../src-main/files/code-receiver.js';
@@ -318,5 +318,79 @@ test(
       `Sparkplug and TurboFan compiled the transfer's code (${lines.filter((l) => SPARKPLUG_LINE.test(l)).length} Sparkplug batches, ${lines.filter((l) => TURBOFAN_LINE.test(l)).length} TurboFan functions)`,
     );
     assert.equal((await ended(proc)).code, 0, proc.stderr());
+  },
+);
+
+test(
+  'with an agent running in its home, file receive has the agent receive (ADR 0125): byte-exact, the same lines, no peer kept; --no-agent receives in the process',
+  { timeout: 240_000 },
+  async () => {
+    const home = tempHome('code-receiving-agent');
+    await startAgent(home, { name: 'receiving', relay: relay.url });
+    const file = join(work, 'through-agent.bin');
+    writeFileSync(file, randomBytes(8 * 1024 * 1024 + 77));
+    const before = await agentCall(sender.home, 'peers.list', {});
+    const { proc, offer: o } = await offer([file]);
+    const to = join(work, 'through-agent');
+    const got = await cli(['file', 'receive', o.link, '--to', to, '--home', home], 180_000);
+    assert.equal(got.code, 0, `file receive: ${got.stderr}`);
+    assert.match(got.stdout, /from sender, fingerprint [0-9a-f]{4} /, 'the sender and its fingerprint');
+    assert.match(got.stdout, /1 file \(8\.0 MiB\): through-agent\.bin/, 'the offer: names and sizes');
+    assert.match(got.stdout, /received 1 file .* every one verified/);
+    assert.equal(sha(join(to, 'through-agent.bin')), sha(file), 'byte-exact');
+    assert.deepEqual(readdirSync(to), ['through-agent.bin'], 'nothing else left in the target');
+    const receives = await agentCall(home, 'files.codeReceives', {});
+    assert.deepEqual(
+      receives.map((r) => [r.state, r.dir, r.from?.name]),
+      [['done', to, 'sender']],
+      'the agent received it',
+    );
+    assert.equal((await ended(proc)).code, 0, proc.stderr());
+    assert.deepEqual(await agentCall(home, 'peers.list', {}), [], 'the receiving agent kept no peer');
+    await until(
+      'the sender lists the peers it had before',
+      async () => (await agentCall(sender.home, 'peers.list', {})).length === before.length,
+      30_000,
+    );
+
+    // --no-agent: this process receives, the agent is not asked.
+    const second = await offer([file]);
+    const own = await cli(
+      ['file', 'receive', second.offer.link, '--to', join(work, 'no-agent'), '--home', home, '--no-agent'],
+      180_000,
+    );
+    assert.equal(own.code, 0, `file receive --no-agent: ${own.stderr}`);
+    assert.equal(sha(join(work, 'no-agent', 'through-agent.bin')), sha(file), 'byte-exact');
+    assert.equal((await agentCall(home, 'files.codeReceives', {})).length, 1, 'the agent was not asked');
+    assert.equal((await ended(second.proc)).code, 0, second.proc.stderr());
+  },
+);
+
+test(
+  'Ctrl-C during a receive the agent runs cancels it there: exit 130, nothing is kept',
+  { timeout: 240_000 },
+  async () => {
+    const home = tempHome('code-cancelling-agent');
+    await startAgent(home, { name: 'cancelling', relay: relay.url });
+    const file = join(work, 'large.bin');
+    // Sparse: 512 MiB the sender reads as zeros, far more than moves before the interrupt lands.
+    writeFileSync(file, '');
+    truncateSync(file, 512 * 1024 * 1024);
+    const { proc, offer: o } = await offer([file]);
+    const to = join(work, 'cancelled');
+    const receiver = startProcess(['file', 'receive', o.link, '--to', to, '--home', home, '--json']);
+    await receiver.waitForLine(/^\{"event":"offer".*\}$/m, 120_000);
+    receiver.child.kill('SIGINT');
+    await until('the receive command ended', () => receiver.child.exitCode !== null, 60_000);
+    assert.equal(receiver.child.exitCode, 130, `file receive: ${receiver.stderr()}`);
+    await until(
+      "the agent's receive to end cancelled",
+      async () => (await agentCall(home, 'files.codeReceives', {}))[0]?.state === 'cancelled',
+      30_000,
+    );
+    await until('the staging folder to go', () => readdirSync(to).length === 0, 30_000);
+    // The sender's offer waits for the receiver until its code expires: cancelled there by its owner.
+    proc.child.kill('SIGINT');
+    assert.notEqual((await ended(proc)).last.event, 'done', 'the sender was not told it was done');
   },
 );

@@ -1,9 +1,8 @@
 /**
- * `clawbridge file send PATH… --code` and `clawbridge file receive CODE` (ADR 0124): files to someone
- * who is no peer. The sender's agent holds the offer (`files.sendCode`); this command prints the code,
- * the link and the relay page, then follows the offer (the `file.codeOffer` event, and a read every
- * second besides) until it is done, failed, cancelled or expired; Ctrl-C cancels it. The receiver needs
- * no agent and no home: a throwaway node in this process (code-receiver.ts).
+ * `clawbridge file send PATH… --code` (ADR 0124): files to someone who is no peer. The sender's agent
+ * holds the offer (`files.sendCode`); this command prints the code, the link and the relay page, then
+ * follows the offer (the `file.codeOffer` event, and a read every second besides) until it is done,
+ * failed, cancelled or expired; Ctrl-C cancels it. The other side: file-receive-command.ts.
  */
 import { resolve } from 'node:path';
 import { ControlClient } from '../../api/control-client.js';
@@ -15,8 +14,7 @@ import { formatBytes } from '../../cli/format-bytes.js';
 import { printJsonLine, printLine, printNote, printProgress, useJsonLines } from '../../cli/output.js';
 import { exitAfterOutput } from '../../cli/output-errors.js';
 import { STOP_SIGNALS } from '../../cli/stop-signals.js';
-import { startupOver } from '../../runtime/compiler-tiers.js';
-import type { CodeOfferInfo, TransferInfo } from '../files-contract.js';
+import type { CodeOfferInfo } from '../files-contract.js';
 import { progressLine } from './file-progress.js';
 
 /** How often the sender reads its offer besides the events, in ms (an event lost costs no more). */
@@ -32,7 +30,7 @@ export interface SendCodeOpts extends HomeOpts {
 }
 
 const ENDED = new Set<CodeOfferInfo['state']>(['done', 'failed', 'cancelled', 'expired']);
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** `--ttl SECONDS`, checked here. */
 export function parseTtl(value: string | undefined): number | undefined {
@@ -179,7 +177,7 @@ function followOffer(
 }
 
 /** Ctrl-C (and SIGTERM, a hang-up): `cancel`, then exit 130; a second one exits at once. */
-function onInterrupt(cancel: () => Promise<void>): {
+export function onInterrupt(cancel: () => Promise<void>): {
   readonly interrupted: boolean;
   readonly done: Promise<never>;
   dispose(): void;
@@ -206,82 +204,4 @@ function onInterrupt(cancel: () => Promise<void>): {
       if (!interrupted) for (const s of STOP_SIGNALS) process.off(s, onSignal);
     },
   };
-}
-
-export interface ReceiveOpts {
-  to?: string;
-  relay?: string;
-  relayFingerprint?: string;
-  json?: boolean;
-}
-
-export async function receiveCommand(text: string, opts: ReceiveOpts): Promise<void> {
-  const json = opts.json === true;
-  if (json) useJsonLines();
-  const dir = resolve(opts.to ?? '.');
-  const tty = !json && process.stderr.isTTY === true;
-  let drawn = false;
-  const clear = () => {
-    if (drawn) printProgress(null);
-    drawn = false;
-  };
-  const { receiveWithCode } = await import('../code-receiver.js');
-  const result = await receiveWithCode({
-    text,
-    dir,
-    ...(opts.relay
-      ? {
-          relay: {
-            url: opts.relay,
-            ...(opts.relayFingerprint ? { fingerprint: opts.relayFingerprint } : {}),
-          },
-        }
-      : {}),
-    on: {
-      met: (sender, own) => {
-        // The transfer starts: this process moves every byte of it, as an agent does, so V8's
-        // compilers come on now rather than after a CLI command's start (ADR 0062), which a transfer
-        // of a few hundred MiB ran through on the interpreter.
-        startupOver();
-        const { offer } = sender;
-        if (json)
-          return printJsonLine({
-            event: 'offer',
-            from: { name: sender.name, fingerprint: sender.fingerprint },
-            own,
-            names: offer.names,
-            files: offer.files,
-            bytes: offer.bytes,
-          });
-        printLine(`from ${sender.name}, fingerprint ${groupFingerprint(sender.fingerprint)}`);
-        printLine(`(this side: ${groupFingerprint(own)}; compare with the sender's screen)`);
-        printLine(`${plural(offer.files, 'file')} (${formatBytes(offer.bytes)}): ${offer.names.join(', ')}`);
-      },
-      progress: (t: TransferInfo) => {
-        if (json) return printJsonLine({ event: 'progress', ...t });
-        if (tty && t.state === 'receiving') {
-          printProgress(progressLine(t));
-          drawn = true;
-        }
-      },
-      note: (line) => {
-        if (json) return;
-        clear();
-        printNote(line);
-      },
-    },
-  });
-  clear();
-  const { transfer, moved } = result;
-  if (json) return printJsonLine({ event: 'done', ...transfer, moved });
-  for (const m of moved.moved) {
-    if (m.to !== resolve(dir, m.name))
-      printNote(`${m.name} exists in ${dir} already: kept it, saved as ${m.to}`);
-    printLine(m.to);
-  }
-  for (const s of moved.skipped) printNote(`not saved: ${s.name} (${s.why})`);
-  for (const l of moved.notKept) printNote(`not kept: ${l.path} (${l.why})`);
-  printLine(
-    `received ${plural(transfer.files, 'file')} (${formatBytes(transfer.bytes)}) from ${result.sender.name}, every one verified`,
-  );
 }

@@ -326,7 +326,7 @@ export function registerFileCommands(program: Command): void {
     .option('--json', 'print progress events as JSON lines')
     .addHelpText(
       'after',
-      '\nThe peer must allow it: there, `clawbridge peers allow NAME files`. Received files wait in its\nfile inbox until `clawbridge file get DIR` moves them out. Running the same `file send` again after\na failure sends only what is missing. Ctrl-C stops the transfer, as scp does: the peer removes\nwhat had arrived of it.\n\nWith --code the files go to someone who is no peer: the command prints a one-time code and a\nlink, and the other side runs `clawbridge file receive CODE-OR-LINK` (no agent, no pairing).\n\nExamples:\n  clawbridge file send laptop report.pdf\n  clawbridge file send nas ~/photos/2026 ~/notes.txt\n  clawbridge file send --code slides.pdf',
+      '\nThe peer must allow it: there, `clawbridge peers allow NAME files`. Received files wait in its\nfile inbox until `clawbridge file get DIR` moves them out. Running the same `file send` again after\na failure sends only what is missing. Ctrl-C stops the transfer, as scp does: the peer removes\nwhat had arrived of it.\n\nWith --code the files go to someone who is no peer: the command prints a one-time code and a\nlink, and the other side runs `clawbridge file receive CODE-OR-LINK` (no pairing; no agent needed).\n\nExamples:\n  clawbridge file send laptop report.pdf\n  clawbridge file send nas ~/photos/2026 ~/notes.txt\n  clawbridge file send --code slides.pdf',
     )
     .action(
       async (
@@ -352,7 +352,7 @@ export function registerFileCommands(program: Command): void {
   file
     .command('receive <code>')
     .description(
-      'take files someone offered with `file send --code`: no agent and no pairing needed; CODE is the code or the link it printed',
+      "take files someone offered with `file send --code`: no pairing needed; CODE is the code or the link it printed. This home's agent receives when it runs, else this process does",
     )
     .option(
       '--to <dir>',
@@ -361,15 +361,26 @@ export function registerFileCommands(program: Command): void {
     )
     .option('--relay <url>', 'the relay to meet on, for a bare code (the link names it)')
     .option('--relay-fingerprint <fp>', "with --relay: the relay's certificate fingerprint")
+    .option('--home <dir>', 'node home directory: its agent receives, when it runs')
+    .option('--no-agent', 'receive in this process even when an agent runs here')
     .option('--json', 'print the offer, progress and the end as JSON lines')
     .action(
       async (
         code: string,
-        opts: { to?: string; relay?: string; relayFingerprint?: string; json?: boolean },
+        opts: {
+          to?: string;
+          relay?: string;
+          relayFingerprint?: string;
+          json?: boolean;
+          home?: string;
+          agent?: boolean;
+        },
         cmd: Command,
       ) => {
-        const { receiveCommand } = await import('./file-code-commands.js');
-        await receiveCommand(code, { ...opts, json: opts.json === true || cmd.parent?.opts().json === true });
+        const { receiveCommand } = await import('./file-receive-command.js');
+        // `--home` and `--json` given after `receive` are the `file` group's (withGroupOpts).
+        const all = withGroupOpts(opts, cmd);
+        await receiveCommand(code, { ...all, json: all.json === true });
       },
     );
 
