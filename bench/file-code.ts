@@ -1,10 +1,13 @@
 /**
  * `--only file-code` (issue 86 item 5: a code's transfer within 0.9× of `file send` between paired
  * nodes on the same path): one file sent with a code — `file send FILE --code` on agent a, and
- * `clawbridge file receive LINK --to DIR` in a process of its own with no agent — beside `file send b
- * FILE` from a to its peer b, both through one relay over wss with `--no-direct` (a code's receiver
- * reaches the sender through the relay only, so the pair is held to the same path). The two take
- * turns, order alternating, ROUNDS rounds (medians). Each is timed as a user waits for it: the code's
+ * `clawbridge file receive LINK --to DIR` on the receiving side, two ways: with an agent running
+ * there (b's: `--home B`, which has its agent receive, ADR 0125; b's pairing with a plays no part, the
+ * code is met by a throwaway node as on any machine) and with none (`--no-agent`: the command's own
+ * process receives) — beside `file send b FILE` from a to its peer b, all through one relay over wss
+ * with `--no-direct` (a code's receiver reaches the sender through the relay only, so the pair is held
+ * to the same path). The three take turns, the order rotating, ROUNDS rounds (medians). Each is timed
+ * as a user waits for it: the code's
  * from starting `file receive` until both commands exited (the sender's ends once it read that every
  * file was verified), which holds the meeting (PAKE) and the dial; the pair's from starting `file
  * send` until it exited (every byte verified on b). CPU: the whole bench tree's (benchCpuSeconds:
@@ -35,8 +38,16 @@ const arg = (name: string, fallback: number): number => {
   return n;
 };
 
+/** Who receives a code: b's running agent, or the `file receive` process itself. */
+type Receiver = 'agent' | 'process';
+
 /** One transfer with a code: the code asked for untimed, then `file receive` until both commands ended. */
-async function codeTurn(pair: AgentPair, file: string, scratch: string): Promise<CopyCost> {
+async function codeTurn(
+  pair: AgentPair,
+  file: string,
+  scratch: string,
+  receiver: Receiver,
+): Promise<CopyCost> {
   const sender = launch(process.execPath, [
     CLI,
     'file',
@@ -55,7 +66,15 @@ async function codeTurn(pair: AgentPair, file: string, scratch: string): Promise
   const t0 = performance.now();
   await runToEnd(
     process.execPath,
-    [CLI, 'file', 'receive', link, '--to', to],
+    [
+      CLI,
+      'file',
+      'receive',
+      link,
+      '--to',
+      to,
+      ...(receiver === 'agent' ? ['--home', pair.homeB] : ['--no-agent']),
+    ],
     TRANSFER_MAX_MS,
     'file receive',
   );
@@ -95,14 +114,19 @@ export interface FileCodeResult {
   rounds: number;
   /** Load average (1 min) at the start and the end of the run. */
   load: [number, number];
+  /** Received by the agent on the receiving side; by the `file receive` process (no agent there). */
   code: CopyCost[];
+  codeNoAgent: CopyCost[];
   paired: CopyCost[];
-  /** Median MiB/s of each, and the code's over the pair's. */
+  /** Median MiB/s of each, and each code's over the pair's. */
   codeMiBps: number;
+  codeNoAgentMiBps: number;
   pairedMiBps: number;
   ratio: number;
+  ratioNoAgent: number;
   /** Median CPU seconds per GiB of each (the whole bench tree), null off Linux. */
   codeCpuPerGiB: number | null;
+  codeNoAgentCpuPerGiB: number | null;
   pairedCpuPerGiB: number | null;
   summary: string;
 }
@@ -121,44 +145,60 @@ export async function measureFileCode(bytes: number, rounds: number): Promise<Fi
     closeSync(fd);
     // One untimed turn of each first: the agents' code paths compiled, the relay's buffers grown.
     await pairedTurn(pair, file, scratch);
-    await codeTurn(pair, file, scratch);
-    const code: CopyCost[] = [];
-    const paired: CopyCost[] = [];
+    await codeTurn(pair, file, scratch, 'agent');
+    await codeTurn(pair, file, scratch, 'process');
+    const kinds = ['code', 'code-no-agent', 'paired'] as const;
+    const costs: Record<(typeof kinds)[number], CopyCost[]> = { code: [], 'code-no-agent': [], paired: [] };
     for (let r = 0; r < rounds; r++) {
-      const turns = r % 2 === 0 ? (['code', 'paired'] as const) : (['paired', 'code'] as const);
-      for (const t of turns) {
+      // The order rotates: each kind goes first, second and last as often over three rounds.
+      for (const t of [...kinds.slice(r % 3), ...kinds.slice(0, r % 3)]) {
         const cost =
-          t === 'code' ? await codeTurn(pair, file, scratch) : await pairedTurn(pair, file, scratch);
-        (t === 'code' ? code : paired).push(cost);
+          t === 'paired'
+            ? await pairedTurn(pair, file, scratch)
+            : await codeTurn(pair, file, scratch, t === 'code' ? 'agent' : 'process');
+        costs[t].push(cost);
         process.stderr.write(`file-code: ${t} ${(bytes / MiB / cost.seconds).toFixed(1)} MiB/s\n`);
       }
     }
+    const { code, paired } = costs;
+    const codeNoAgent = costs['code-no-agent'];
     const mibps = (c: CopyCost[]) => bytes / MiB / median(c.map((x) => x.seconds));
     const cpu = (c: CopyCost[]) =>
       c.every((x) => x.cpu !== null) ? median(c.map((x) => x.cpu!)) / (bytes / 1024 ** 3) : null;
     const codeMiBps = mibps(code);
+    const codeNoAgentMiBps = mibps(codeNoAgent);
     const pairedMiBps = mibps(paired);
     const ratio = codeMiBps / pairedMiBps;
+    const ratioNoAgent = codeNoAgentMiBps / pairedMiBps;
     const load: [number, number] = [load0, loadavg()[0]!];
     const codeCpu = cpu(code);
+    const codeNoAgentCpu = cpu(codeNoAgent);
     const pairedCpu = cpu(paired);
     const cpuText = (x: number | null) => (x === null ? 'n/a' : `${x.toFixed(1)} CPU-s/GiB`);
+    const verdict = (x: number) =>
+      `${x.toFixed(2)}× (target ≥ ${TARGET_CODE_OVER_PAIRED}×: ${x >= TARGET_CODE_OVER_PAIRED ? 'PASS' : 'MISS'})`;
     const summary = [
       `file with a code (${bytes / MiB} MiB over a wss relay, ${rounds} rounds, medians; load ${load[0].toFixed(1)} → ${load[1].toFixed(1)}):`,
-      `  file send --code + file receive: ${codeMiBps.toFixed(1)} MiB/s, ${cpuText(codeCpu)}`,
-      `  file send to a paired peer:      ${pairedMiBps.toFixed(1)} MiB/s, ${cpuText(pairedCpu)}`,
-      `  code / paired: ${ratio.toFixed(2)}× (target ≥ ${TARGET_CODE_OVER_PAIRED}×: ${ratio >= TARGET_CODE_OVER_PAIRED ? 'PASS' : 'MISS'})`,
+      `  file send --code + file receive, an agent there:  ${codeMiBps.toFixed(1)} MiB/s, ${cpuText(codeCpu)}`,
+      `  file send --code + file receive, no agent there:  ${codeNoAgentMiBps.toFixed(1)} MiB/s, ${cpuText(codeNoAgentCpu)}`,
+      `  file send to a paired peer:                       ${pairedMiBps.toFixed(1)} MiB/s, ${cpuText(pairedCpu)}`,
+      `  code / paired, an agent there: ${verdict(ratio)}`,
+      `  code / paired, no agent there: ${verdict(ratioNoAgent)}`,
     ].join('\n');
     return {
       bytes,
       rounds,
       load,
       code,
+      codeNoAgent,
       paired,
       codeMiBps,
+      codeNoAgentMiBps,
       pairedMiBps,
       ratio,
+      ratioNoAgent,
       codeCpuPerGiB: codeCpu,
+      codeNoAgentCpuPerGiB: codeNoAgentCpu,
       pairedCpuPerGiB: pairedCpu,
       summary,
     };
@@ -172,7 +212,15 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   measureFileCode(arg('--mib', 256) * MiB, arg('--rounds', 3)).then(
     (result) => {
       if (process.argv.includes('--json'))
-        console.log(JSON.stringify({ ...result, ratios: { 'file code/paired': result.ratio } }));
+        console.log(
+          JSON.stringify({
+            ...result,
+            ratios: {
+              'file code/paired': result.ratio,
+              'file code no agent/paired': result.ratioNoAgent,
+            },
+          }),
+        );
       else console.log(result.summary);
     },
     (err: unknown) => {
