@@ -42,6 +42,10 @@ const MAX_REDIALS = 30;
  * (DEAD_AFTER_MS) and a few dials after it.
  */
 const AFTER_COMPLETE_MS = 60_000;
+/** How long a cancel waits for the sender's stream to come, then for the sender to hang up, in ms each. */
+const CANCEL_WAIT_MS = 5_000;
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export interface CodeReceiveOptions {
   /** The code, or the link the sender printed (it names the relay). */
@@ -58,8 +62,8 @@ export interface CodeReceiveOptions {
   };
   log?: Logger;
   /**
-   * Ends the receive when aborted: a meeting under way stops; a transfer under way is cancelled, what
-   * had arrived removed. Once every file was verified here, they are kept.
+   * Ends the receive when aborted: a meeting under way stops; a transfer under way is cancelled, the
+   * sender told and what had arrived removed. Once every file was verified here, they are kept.
    */
   signal?: AbortSignal;
 }
@@ -154,6 +158,9 @@ class Transfer {
   private transferId: string | undefined;
   /** The receiver cancelled: a link that drops now is not dialed again. */
   private cancelling = false;
+  /** Resolves once `transferId` is known (a cancel waits for it). */
+  private named: () => void = () => undefined;
+  private readonly transferNamed = new Promise<void>((resolve) => (this.named = resolve));
   /**
    * Moves each link onto a splice through the relay, as agents' relay links move (ADR 0013): pinned
    * TLS end to end over a pipe the relay does not open, instead of E2E records in WebSocket messages
@@ -189,11 +196,14 @@ class Transfer {
     this.receiver.events.on('changed', (view) => {
       if (view.peer.fingerprint !== this.sender.fingerprint) return;
       this.transferId = view.id;
+      this.named();
       this.opts.on?.progress?.(view);
       // Done here once the COMPLETE is written; the sender's own `done` waits for it, so this node
       // stays until the sender read it and ended its stream (streamEnded), a bounded while at most.
       if (view.state === 'done') return this.completed(view);
-      if (view.state === 'cancelled')
+      // A cancel of this receiver's own (`cancel`) ends the transfer once the sender read it: failing
+      // here would close the link before the CANCEL frame and the stream's reset went out.
+      if (view.state === 'cancelled' && !this.cancelling)
         this.fail(
           new ClawError('TRANSFER_FAILED', `not received: ${view.why ?? 'the transfer was cancelled'}`),
         );
@@ -207,17 +217,38 @@ class Transfer {
   }
 
   /**
-   * The receiver gave up (its signal): a transfer under way is cancelled as `file cancel` cancels one
-   * (what arrived is removed) and the link closed, not dialed again. The sender is not always told
-   * (a cancel on the stream has been seen lost as the link closed): its offer then waits for this node
-   * until its code expires, as it does for a receiver that was killed.
+   * The receiver gave up (its signal): the transfer is cancelled as `file cancel` cancels one (what
+   * arrived is removed, the sender told by a CANCEL frame and the stream's reset), and the link is
+   * closed once the sender hung up on it (CANCEL_WAIT_MS at most), not dialed again. Cancelled before
+   * the sender's stream came (it follows the dial at once), it waits for that stream to cancel it:
+   * otherwise the sender would wait for this node to dial again until its code expired.
    */
   private async cancel(): Promise<void> {
     if (this.ended) return;
     this.cancelling = true;
-    if (this.transferId && !this.complete)
-      await this.receiver.cancel(this.transferId, 'cancelled by the receiver').catch(() => false);
+    if (!this.complete) {
+      if (!this.transferId) await Promise.race([this.transferNamed, delay(CANCEL_WAIT_MS)]);
+      const told =
+        this.transferId !== undefined &&
+        (await this.receiver.cancel(this.transferId, 'cancelled by the receiver').catch(() => false));
+      if (told) await this.hungUp();
+    }
     this.fail(new ClawError('TRANSFER_FAILED', RECEIVE_CANCELLED));
+  }
+
+  /** Until the sender hangs up, which it does once it read the cancel; CANCEL_WAIT_MS at most. */
+  private hungUp(): Promise<void> {
+    const mux = this.mux;
+    if (!mux) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        off();
+        resolve();
+      };
+      const timer = setTimeout(done, CANCEL_WAIT_MS);
+      const off = mux.on('close', done);
+    });
   }
 
   /** Every file verified and the COMPLETE written: waits for the sender to read it, AFTER_COMPLETE_MS at most. */

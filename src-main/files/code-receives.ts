@@ -90,7 +90,7 @@ export class CodeReceives {
   }
 
   /**
-   * Cancels receive `id`: what had arrived is removed. One that ended is answered as it is.
+   * Cancels receive `id`: the sender is told, what had arrived is removed. One that ended is answered as it is.
    * @throws ClawError('BAD_ARGUMENT') for an unknown id
    */
   cancel(id: string): CodeReceiveInfo {

@@ -105,7 +105,7 @@ export const fileMethodParams = {
       .strict(),
   /** The receives with a code this agent runs, then the last that ended. */
   'files.codeReceives': ({ z }: ParamsContext) => z.object({}).strict(),
-  /** Cancels a receive with a code: what had arrived is removed. */
+  /** Cancels a receive with a code: the sender is told, what had arrived is removed. */
   'files.cancelReceive': ({ z }: ParamsContext) => z.object({ id: z.string().min(1).max(64) }).strict(),
 } as const;
 

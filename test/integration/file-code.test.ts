@@ -367,7 +367,7 @@ test(
 );
 
 test(
-  'Ctrl-C during a receive the agent runs cancels it there: exit 130, nothing is kept',
+  "Ctrl-C during a receive cancels it, in the agent and in the command's own process: exit 130, the sender's offer ends cancelled, nothing is kept",
   { timeout: 240_000 },
   async () => {
     const home = tempHome('code-cancelling-agent');
@@ -376,21 +376,24 @@ test(
     // Sparse: 512 MiB the sender reads as zeros, far more than moves before the interrupt lands.
     writeFileSync(file, '');
     truncateSync(file, 512 * 1024 * 1024);
-    const { proc, offer: o } = await offer([file]);
-    const to = join(work, 'cancelled');
-    const receiver = startProcess(['file', 'receive', o.link, '--to', to, '--home', home, '--json']);
-    await receiver.waitForLine(/^\{"event":"offer".*\}$/m, 120_000);
-    receiver.child.kill('SIGINT');
-    await until('the receive command ended', () => receiver.child.exitCode !== null, 60_000);
-    assert.equal(receiver.child.exitCode, 130, `file receive: ${receiver.stderr()}`);
-    await until(
-      "the agent's receive to end cancelled",
-      async () => (await agentCall(home, 'files.codeReceives', {}))[0]?.state === 'cancelled',
-      30_000,
+    for (const where of [['--home', home], ['--no-agent']]) {
+      const { proc, offer: o } = await offer([file]);
+      const to = join(work, `cancelled${where.length}`);
+      const receiver = startProcess(['file', 'receive', o.link, '--to', to, ...where, '--json']);
+      await receiver.waitForLine(/^\{"event":"offer".*\}$/m, 120_000);
+      receiver.child.kill('SIGINT');
+      await until('the receive command ended', () => receiver.child.exitCode !== null, 60_000);
+      assert.equal(receiver.child.exitCode, 130, `file receive ${where.join(' ')}: ${receiver.stderr()}`);
+      const end = await ended(proc);
+      assert.equal(end.code, 1, `the sender's command failed: ${proc.stderr()}`);
+      assert.equal(end.last.event, 'cancelled', `the offer ended ${end.last.event}`);
+      assert.match(end.last.why ?? '', /code receiver cancelled the transfer/, 'the sender was told who');
+      await until('the staging folder to go', () => readdirSync(to).length === 0, 30_000);
+    }
+    assert.equal(
+      (await agentCall(home, 'files.codeReceives', {}))[0]?.state,
+      'cancelled',
+      "the agent's receive ended cancelled",
     );
-    await until('the staging folder to go', () => readdirSync(to).length === 0, 30_000);
-    // The sender's offer waits for the receiver until its code expires: cancelled there by its owner.
-    proc.child.kill('SIGINT');
-    assert.notEqual((await ended(proc)).last.event, 'done', 'the sender was not told it was done');
   },
 );

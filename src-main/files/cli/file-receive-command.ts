@@ -4,7 +4,8 @@
  * new one spends its first second starting Node, loading the receiver and compiling its hot code (ADR
  * 0125 has the figures). With no agent (or `--no-agent`, or an agent too old to
  * know the method), a throwaway node in this process receives (code-receiver.ts). Either way the same
- * lines are printed, the files land in the same folder, and Ctrl-C cancels, keeping nothing.
+ * lines are printed, the files land in the same folder, and Ctrl-C cancels: the sender is told, nothing
+ * is kept.
  */
 import { resolve } from 'node:path';
 import { ControlClient } from '../../api/control-client.js';
@@ -22,6 +23,11 @@ import { progressLine } from './file-progress.js';
 const POLL_MS = 1000;
 /** How long Ctrl-C waits for the agent to cancel the receive, in ms. */
 const CANCEL_CALL_MS = 5000;
+/**
+ * How long Ctrl-C waits for this process's receive to end, in ms: the sender's stream to come if it had
+ * not, then the sender to read the cancel (code-receiver.ts waits 5 s at most for each).
+ */
+const CANCEL_WAIT_MS = 10_000;
 
 export interface ReceiveOpts {
   to?: string;
@@ -145,7 +151,7 @@ async function receiveInAgent(
     if (!receive) return;
     try {
       await client.call('files.cancelReceive', { id: receive.id }, CANCEL_CALL_MS);
-      printNote('cancelled: nothing of it is kept here');
+      printNote('cancelled: the sender is told; nothing of it is kept here');
     } catch (err) {
       printNote(`interrupted, but the agent could not cancel the receive (${errorMessage(err)})`);
     }
@@ -236,9 +242,9 @@ async function receiveHere(
   const stop = onInterrupt(async () => {
     out.clear();
     abort.abort();
-    // The receive ends (its staging removed) before the process does.
-    await Promise.race([running.catch(() => undefined), new Promise((r) => setTimeout(r, CANCEL_CALL_MS))]);
-    printNote('cancelled: nothing of it is kept here');
+    // The receive ends (the sender told, its staging removed) before the process does.
+    await Promise.race([running.catch(() => undefined), new Promise((r) => setTimeout(r, CANCEL_WAIT_MS))]);
+    printNote('cancelled: the sender is told; nothing of it is kept here');
   });
   try {
     const receiving = receiveWithCode({
