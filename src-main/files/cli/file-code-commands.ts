@@ -16,9 +16,8 @@ import { exitAfterOutput } from '../../cli/output-errors.js';
 import { STOP_SIGNALS } from '../../cli/stop-signals.js';
 import type { CodeOfferInfo } from '../files-contract.js';
 import { progressLine } from './file-progress.js';
+import { followUntilEnded } from './follow-until-ended.js';
 
-/** How often the sender reads its offer besides the events, in ms (an event lost costs no more). */
-const POLL_MS = 1000;
 /** How long Ctrl-C waits for the agent to cancel the offer, in ms. */
 const CANCEL_CALL_MS = 5000;
 /** How long the agent may take to walk and hash the paths before it answers with a code, in ms. */
@@ -137,42 +136,13 @@ function followOffer(
   id: string,
   show: (o: CodeOfferInfo) => void,
 ): Promise<CodeOfferInfo> {
-  return new Promise((resolvePromise, reject) => {
-    let over = false;
-    const seen = (o: CodeOfferInfo) => {
-      if (over || o.id !== id) return;
-      show(o);
-      if (!ENDED.has(o.state)) return;
-      over = true;
-      off();
-      offClose();
-      clearInterval(poll);
-      resolvePromise(o);
-    };
-    const off = client.onEvent((event, data) => {
-      if (event === 'file.codeOffer') seen(data as CodeOfferInfo);
-    });
-    const offClose = client.onClose(() => {
-      if (over) return;
-      over = true;
-      off();
-      clearInterval(poll);
-      reject(
-        new ClawError(
-          'NO_AGENT',
-          'the local agent stopped, and the offer with it: send again for a new code',
-        ),
-      );
-    });
-    const poll = setInterval(() => {
-      client.call('files.codeOffers', {}, 10_000).then(
-        (list) => {
-          const o = list.find((x) => x.id === id);
-          if (o) seen(o);
-        },
-        () => undefined,
-      );
-    }, POLL_MS);
+  return followUntilEnded(client, {
+    id,
+    event: 'file.codeOffer',
+    list: () => client.call('files.codeOffers', {}, 10_000),
+    show,
+    ended: (o) => ENDED.has(o.state),
+    gone: 'the local agent stopped, and the offer with it: send again for a new code',
   });
 }
 

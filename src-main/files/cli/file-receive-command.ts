@@ -18,9 +18,8 @@ import { startupOver } from '../../runtime/compiler-tiers.js';
 import type { CodeReceiveInfo, FileMethodResults, TransferInfo } from '../files-contract.js';
 import { onInterrupt, plural } from './file-code-commands.js';
 import { progressLine } from './file-progress.js';
+import { followUntilEnded } from './follow-until-ended.js';
 
-/** How often the command reads the agent's receive besides the events, in ms (an event lost costs no more). */
-const POLL_MS = 1000;
 /** How long Ctrl-C waits for the agent to cancel the receive, in ms. */
 const CANCEL_CALL_MS = 5000;
 /**
@@ -183,49 +182,27 @@ function followReceive(client: ControlClient, id: string, out: ReceiveOutput): P
   let met = false;
   let notesSeen = 0;
   let lastProgress = '';
-  return new Promise((resolvePromise, reject) => {
-    let over = false;
-    const seen = (r: CodeReceiveInfo) => {
-      if (over || r.id !== id) return;
-      if (!met && r.from && r.own && r.offer) {
-        met = true;
-        out.met(r.from, r.own, r.offer);
-      }
-      const fresh = Math.min(r.noteCount - notesSeen, r.notes.length);
-      for (const line of r.notes.slice(r.notes.length - Math.max(0, fresh))) out.note(line);
-      notesSeen = Math.max(notesSeen, r.noteCount);
-      const p = r.progress;
-      const key = p ? `${p.state}:${p.bytesDone}:${p.filesDone}` : '';
-      if (p && key !== lastProgress && r.state === 'receiving') out.progress(p);
-      lastProgress = key;
-      if (r.state === 'meeting' || r.state === 'receiving') return;
-      over = true;
-      off();
-      offClose();
-      clearInterval(poll);
-      resolvePromise(r);
-    };
-    const off = client.onEvent((event, data) => {
-      if (event === 'file.codeReceive') seen(data as CodeReceiveInfo);
-    });
-    const offClose = client.onClose(() => {
-      if (over) return;
-      over = true;
-      off();
-      clearInterval(poll);
-      reject(
-        new ClawError('NO_AGENT', 'the local agent stopped, and the receive with it: ask for the code again'),
-      );
-    });
-    const poll = setInterval(() => {
-      client.call('files.codeReceives', {}, 10_000).then(
-        (list) => {
-          const r = list.find((x) => x.id === id);
-          if (r) seen(r);
-        },
-        () => undefined,
-      );
-    }, POLL_MS);
+  const show = (r: CodeReceiveInfo) => {
+    if (!met && r.from && r.own && r.offer) {
+      met = true;
+      out.met(r.from, r.own, r.offer);
+    }
+    // The agent keeps the last few notes and counts them all: the ones not printed yet.
+    const fresh = Math.max(0, Math.min(r.noteCount - notesSeen, r.notes.length));
+    for (const line of r.notes.slice(r.notes.length - fresh)) out.note(line);
+    notesSeen = Math.max(notesSeen, r.noteCount);
+    const p = r.progress;
+    const key = p ? `${p.state}:${p.bytesDone}:${p.filesDone}` : '';
+    if (p && key !== lastProgress && r.state === 'receiving') out.progress(p);
+    lastProgress = key;
+  };
+  return followUntilEnded(client, {
+    id,
+    event: 'file.codeReceive',
+    list: () => client.call('files.codeReceives', {}, 10_000),
+    show,
+    ended: (r) => r.state !== 'meeting' && r.state !== 'receiving',
+    gone: 'the local agent stopped, and the receive with it: ask for the code again',
   });
 }
 
