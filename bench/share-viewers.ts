@@ -1,6 +1,6 @@
 /**
  * Ten viewers on one shared terminal (issue 85 item 3; `npx tsx bench/share-viewers.ts [--viewers N]
- * [--rounds R] [--sharer-direct] [--json]`, `--only share-viewers` in `npm run bench`). A relay on
+ * [--rounds R] [--lines N] [--sharer-direct] [--json]`, `--only share-viewers` in `npm run bench`). A relay on
  * 127.0.0.1 and real agents: a (the sharer), b (where the shells run) and N viewers, every one
  * relay-only (a and b also direct with --sharer-direct), each viewer a's peer and not b's, as a
  * colleague is. a opens four sessions on b: an echo session (a raw `cat`) and
@@ -47,8 +47,11 @@ const SHARER_DIRECT = process.argv.includes('--sharer-direct');
 const KEYS = 30;
 /** Pause between two keys, in ms: a fast typist's pace (bench/terminal-echo.ts). */
 const KEY_GAP_MS = 100;
-/** Lines of the rate row (issue 85 item 3). */
-const SEQ_LINES = 200_000;
+/**
+ * Lines of the rate row (issue 85 item 3: 200,000, 1.3 MB). `--lines N` for a longer flood: more than
+ * the replay buffer (2 MiB) checks that held viewers still keep up, none let go.
+ */
+const SEQ_LINES = Number(arg('--lines') ?? 200_000);
 /** Printed after the numbers: the end of one run of the seq session. */
 const SEQ_DONE = 'SEQ-DONE';
 /** Longest any one wait may take, in ms. */

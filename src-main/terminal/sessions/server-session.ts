@@ -104,6 +104,7 @@ export class ServerSession {
         get end() {
           return ring.end;
         },
+        capacity: ring.capacity,
         frames: (from, to) => this.framesOf(from, to),
       },
       (data) => opts.pty.write(data),
@@ -325,7 +326,7 @@ export class ServerSession {
     while (this.stderrSpans.length > 0 && this.stderrSpans[0]![1] <= this.ring.start)
       this.stderrSpans.shift();
     if (this.stream) for (const frame of encodeDataFrames(chunk, channel)) this.send(frame);
-    if (this.watchers.size > 0) this.watchers.output();
+    this.watchers.output(this.stream !== undefined);
     this.updateFlow();
   }
 

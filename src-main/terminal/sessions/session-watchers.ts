@@ -10,6 +10,15 @@
  * program (the serving agent's view gate, terminal/shares/view-gate.ts): the session writes what it
  * is given. A watcher is told the terminal's size (a RESIZE frame) before the screen and whenever the
  * opener changes it, so a viewer draws the output at the size it was made for.
+ *
+ * While an opener is attached, its stream comes first. It is written each chunk as it comes; the
+ * watchers get a chunk at once only when the program had been quiet before it (a keystroke's echo, the
+ * first chunk of a burst), and the rest of a burst once the program pauses (WATCH_QUIET_MS), or when it
+ * has been held for WATCH_HOLD_MOST_MS or three quarters of the replay buffer. A burst (a build log,
+ * `cat` of a file, `seq`) then reaches the person at the keyboard with this machine's CPU and its link
+ * to itself, and the watchers get it right after, in whole pieces whose encoding those in step share:
+ * fewer, larger frames, which cost every hop to each viewer less. Watching a flood, a viewer sees it in
+ * steps. With no opener (its tab closed, the session kept), watchers get each chunk at once.
  */
 import type { Duplex } from 'node:stream';
 import { errorMessage } from '../../core/errors.js';
@@ -35,6 +44,26 @@ export const WATCH_PIECE_BYTES = 64 * 1024;
  */
 export const WATCH_EXIT_DRAIN_MS = 30_000;
 
+/**
+ * How long the program's output must pause before watchers are written what was held, in ms: longer
+ * than the gaps between a busy program's writes, short beside the 30 ms a viewer's echo may add.
+ */
+export const WATCH_QUIET_MS = 8;
+
+/**
+ * Longest output is held from watchers while the program keeps printing, in ms: a viewer watching a
+ * flood still sees it move twice a second.
+ */
+export const WATCH_HOLD_MOST_MS = 500;
+
+/**
+ * Most output held from a watcher, as a share of the replay buffer: the quarter left (512 KiB) is the
+ * room a released watcher has to start catching up before it would fall behind. A watcher that keeps
+ * pace with the program never falls behind from there; one that cannot keep pace would fall behind
+ * without the hold too, only later.
+ */
+export const WATCH_HOLD_MOST_SHARE = 3 / 4;
+
 /** Why a watcher that fell behind is ended: what its viewer reads. */
 export const FELL_BEHIND = 'this viewer fell behind the terminal; join again to see the screen as it is';
 
@@ -50,6 +79,11 @@ export interface WatchedOutput {
   readonly start: number;
   /** Offset one past the newest output byte. */
   readonly end: number;
+  /**
+   * Bytes the buffer holds at most: output is held from watchers up to half of it, so a watcher has the
+   * other half to catch up in before it would fall behind.
+   */
+  readonly capacity: number;
   /** The output from `from` to `to` (within [start, end]) as terminal frames. */
   frames(from: number, to: number): Uint8Array[];
 }
@@ -73,6 +107,10 @@ export class SessionWatchers {
    * the same bytes for good, so it never goes stale).
    */
   private last: { from: number; to: number; frames: Uint8Array[] } | undefined;
+  /** Output held from the watchers: the timer that writes it once the program pauses, and since when. */
+  private held: { quiet: NodeJS.Timeout; since: number } | undefined;
+  /** When the program last wrote output, on `now`'s clock. */
+  private lastOutputAt = -Infinity;
 
   constructor(
     private readonly source: WatchedOutput,
@@ -80,6 +118,8 @@ export class SessionWatchers {
     private readonly input: (data: Uint8Array) => void,
     /** The terminal's size now (undefined on pipes): each watcher is told it (`resized`). */
     private readonly terminalSize: () => TerminalSize | undefined = () => undefined,
+    /** Milliseconds from any fixed point (tests drive it): how long output has been held. */
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   get size(): number {
@@ -142,8 +182,40 @@ export class SessionWatchers {
     }
   }
 
-  /** New output is in the source: each watcher that is taking output gets it. */
-  output(): void {
+  /**
+   * New output is in the source: each watcher that is taking output gets it — at once when no opener
+   * is attached (`openerFirst` false) or the program had been quiet (a keystroke's echo, a burst's
+   * first chunk); else once the program pauses or the output has been held long enough (the class
+   * comment).
+   */
+  output(openerFirst: boolean): void {
+    const now = this.now();
+    const quietBefore = now - this.lastOutputAt >= WATCH_QUIET_MS;
+    this.lastOutputAt = now;
+    if (this.watchers.size === 0) return;
+    if (!openerFirst || this.heldTooMuch()) return this.release();
+    if (this.held) {
+      if (now - this.held.since >= WATCH_HOLD_MOST_MS) return this.release();
+      this.held.quiet.refresh();
+      return;
+    }
+    if (quietBefore) return this.release();
+    const quiet = setTimeout(() => this.release(), WATCH_QUIET_MS);
+    quiet.unref();
+    this.held = { quiet, since: now };
+  }
+
+  /** Whether a watcher is behind by WATCH_HOLD_MOST_SHARE of the replay buffer or more. */
+  private heldTooMuch(): boolean {
+    const limit = this.source.end - this.source.capacity * WATCH_HOLD_MOST_SHARE;
+    for (const w of this.watchers) if (w.offset <= limit) return true;
+    return false;
+  }
+
+  /** Writes each watcher what was held from it. */
+  private release(): void {
+    clearTimeout(this.held?.quiet);
+    this.held = undefined;
     for (const w of [...this.watchers]) this.pump(w);
   }
 
@@ -153,6 +225,8 @@ export class SessionWatchers {
    */
   exit(status: ExitStatus): void {
     this.status = status;
+    clearTimeout(this.held?.quiet);
+    this.held = undefined;
     for (const w of [...this.watchers]) {
       this.pump(w);
       this.drainBy(w);
@@ -162,6 +236,8 @@ export class SessionWatchers {
   /** Ends every watcher with `reason` (the session is over), but those finishing an exited program's output. */
   closeAll(reason: string): void {
     if (this.status) return;
+    clearTimeout(this.held?.quiet);
+    this.held = undefined;
     for (const w of [...this.watchers]) this.end(w, reason);
   }
 

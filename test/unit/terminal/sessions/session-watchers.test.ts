@@ -1,7 +1,8 @@
 /**
  * A terminal session's watchers (a shared terminal's viewers, docs/adr/0123-shared-terminals.md): the
  * screen first, then live output; input only as given; and a watcher that stops reading costs bounded
- * memory and never pauses the program or holds back the opener or the other watchers.
+ * memory and never pauses the program or holds back the opener or the other watchers; while an opener
+ * is attached, a burst goes to it first and to the watchers once the program pauses.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +11,14 @@ import {
   ServerSession,
   type TerminalProcess,
 } from '../../../../src-main/terminal/sessions/server-session.js';
-import { FELL_BEHIND, WATCH_PIECE_BYTES } from '../../../../src-main/terminal/sessions/session-watchers.js';
+import {
+  FELL_BEHIND,
+  SessionWatchers,
+  WATCH_HOLD_MOST_MS,
+  WATCH_HOLD_MOST_SHARE,
+  WATCH_PIECE_BYTES,
+  WATCH_QUIET_MS,
+} from '../../../../src-main/terminal/sessions/session-watchers.js';
 import { REPLAY_BUFFER_BYTES } from '../../../../src-main/terminal/sessions/replay-buffer.js';
 import {
   encodeTerminalFrame,
@@ -63,6 +71,8 @@ class FakeProgram implements TerminalProcess {
  */
 class Sink extends Duplex {
   readonly frames: TerminalFrame[] = [];
+  /** Bytes of output taken so far. */
+  taken = 0;
   private readonly decoder = new TerminalFrameDecoder();
   private held: (() => void) | undefined;
   constructor(private reads = true) {
@@ -71,7 +81,10 @@ class Sink extends Duplex {
   override _read(): void {}
   override _write(chunk: Buffer, _e: BufferEncoding, done: (err?: Error | null) => void): void {
     const take = () => {
-      this.frames.push(...this.decoder.push(chunk));
+      for (const f of this.decoder.push(chunk)) {
+        this.frames.push(f);
+        if (f.type === 'data') this.taken += f.data.length;
+      }
       done();
     };
     if (this.reads) take();
@@ -175,7 +188,7 @@ function print(program: FakeProgram, s: ServerSession, bytes: number, from = 0):
   }
 }
 
-test('a stalled watcher holds a piece, is let go past the replay buffer; the program and the others never wait', () => {
+test('a stalled watcher holds a piece, is let go past the replay buffer; the program and the others never wait', async () => {
   const program = new FakeProgram();
   const s = session(program);
   const opener = new Sink();
@@ -192,13 +205,18 @@ test('a stalled watcher holds a piece, is let go past the replay buffer; the pro
   const bytes = 4 * REPLAY_BUFFER_BYTES;
   print(program, s, bytes - (REPLAY_BUFFER_BYTES - 64 * 1024), REPLAY_BUFFER_BYTES - 64 * 1024);
   assert.equal(program.pauses, 0, 'no watcher paused the program');
-  assert.equal(reader.text().length, bytes, 'the reading watcher got every byte');
-  assert.equal(opener.text().length, bytes, 'the opener got every byte');
+  assert.equal(opener.text().length, bytes, 'the opener got every byte as it came');
+  await until(
+    'the reading watcher to get every byte once the program paused',
+    () => reader.text().length === bytes,
+  );
   assert.ok(stalled.writableEnded, 'the watcher that fell behind the replay buffer was let go');
   stalled.takeAgain();
   assert.deepEqual(stalled.frames.at(-1), { type: 'error', message: FELL_BEHIND }, 'and told why');
   program.emit(Buffer.from('after'));
-  assert.ok(reader.text().endsWith('after'), 'the reading watcher carries on after the other was let go');
+  await until('the reading watcher to carry on after the other was let go', () =>
+    reader.text().endsWith('after'),
+  );
   stalled.destroy();
 });
 
@@ -225,4 +243,90 @@ test('a watcher slow for a while catches up from the replay buffer, in order, to
   );
   assert.deepEqual(slow.frames.at(-1), { type: 'exit', status: { code: 3 } }, 'then the EXIT');
   assert.ok(slow.writableEnded, 'and the end of its stream');
+});
+
+/** Output as a session's replay buffer gives it to watchers, with a clock the test moves. */
+class Output {
+  readonly capacity = REPLAY_BUFFER_BYTES;
+  private readonly bytes = Buffer.alloc(3 * REPLAY_BUFFER_BYTES);
+  private written = 0;
+  at = 0;
+  readonly watchers = new SessionWatchers(
+    this,
+    () => undefined,
+    () => undefined,
+    () => this.at,
+  );
+  get start(): number {
+    return 0;
+  }
+  get end(): number {
+    return this.written;
+  }
+  frames(from: number, to: number): Uint8Array[] {
+    return [encodeTerminalFrame({ type: 'data', data: this.bytes.subarray(from, to) })];
+  }
+  /** The program writes `text` at `at` ms; `openerFirst`: an opener is attached. */
+  print(text: string | Buffer, openerFirst = true): void {
+    this.written += Buffer.from(text).copy(this.bytes, this.written);
+    this.watchers.output(openerFirst);
+  }
+}
+
+const dataFrames = (sink: Sink) => sink.frames.filter((f) => f.type === 'data').length;
+
+test("with an opener attached, a burst's first chunk reaches a watcher at once and the rest once the program pauses, as one frame", async () => {
+  const out = new Output();
+  const viewer = new Sink();
+  out.watchers.add(viewer);
+  out.print('$ make\r\n');
+  assert.equal(viewer.text(), '$ make\r\n', 'output after a quiet spell (an echo) is written at once');
+  for (const line of ['cc a.c\r\n', 'cc b.c\r\n', 'ld app\r\n']) {
+    out.at += 1;
+    out.print(line);
+  }
+  assert.equal(viewer.text(), '$ make\r\n', 'the rest of the burst is held while the program prints');
+  await until('the held output once the program paused', () => viewer.text().endsWith('ld app\r\n'));
+  assert.equal(viewer.text(), '$ make\r\ncc a.c\r\ncc b.c\r\nld app\r\n', 'all of it, in order');
+  assert.equal(dataFrames(viewer), 2, 'the held chunks went as one frame');
+  out.at += WATCH_QUIET_MS;
+  out.print('$ ');
+  assert.ok(viewer.text().endsWith('$ '), 'after a pause, the next chunk is written at once again');
+});
+
+test('with no opener attached, a watcher gets each chunk as it comes', () => {
+  const out = new Output();
+  const viewer = new Sink();
+  out.watchers.add(viewer);
+  for (let i = 0; i < 5; i++) out.print(`line ${i}\r\n`, false);
+  assert.equal(dataFrames(viewer), 5, 'five chunks, five frames, none held');
+});
+
+test('a flood that never pauses reaches watchers every WATCH_HOLD_MOST_MS, and is never held past three quarters of the replay buffer', async () => {
+  const out = new Output();
+  const viewer = new Sink();
+  out.watchers.add(viewer);
+  out.print('start\r\n');
+  const line = 'x'.repeat(99) + '\n';
+  // The hold starts with the chunk at 1 ms, the first one printed without a pause before it.
+  for (let ms = 1; ms <= WATCH_HOLD_MOST_MS; ms++) {
+    out.at = ms;
+    out.print(line);
+  }
+  assert.equal(viewer.text(), 'start\r\n', 'held while the program keeps printing');
+  out.at = 1 + WATCH_HOLD_MOST_MS;
+  out.print(line);
+  assert.equal(viewer.taken, out.end, 'then written all of it at once, without a pause');
+  const chunk = Buffer.alloc(16 * 1024, 0x62);
+  let most = 0;
+  for (let i = 0; i < (2 * REPLAY_BUFFER_BYTES) / chunk.length; i++) {
+    out.at += 1;
+    out.print(chunk);
+    most = Math.max(most, out.end - viewer.taken);
+  }
+  assert.ok(
+    most <= REPLAY_BUFFER_BYTES * WATCH_HOLD_MOST_SHARE + chunk.length,
+    `never more than three quarters of the buffer behind (${most} bytes at most)`,
+  );
+  await until('the rest once the program paused', () => viewer.taken === out.end);
 });
