@@ -1,6 +1,6 @@
 /**
  * Ten viewers on one shared terminal (issue 85 item 3; `npx tsx bench/share-viewers.ts [--viewers N]
- * [--rounds R] [--lines N] [--sharer-direct] [--json]`, `--only share-viewers` in `npm run bench`). A relay on
+ * [--pages N] [--rounds R] [--lines N] [--sharer-direct] [--json]`, `--only share-viewers` in `npm run bench`). A relay on
  * 127.0.0.1 and real agents: a (the sharer), b (where the shells run) and N viewers, every one
  * relay-only (a and b also direct with --sharer-direct), each viewer a's peer and not b's, as a
  * colleague is. a opens four sessions on b: an echo session (a raw `cat`) and
@@ -10,8 +10,9 @@
  * each seq session (MB/s at a, and b's CPU: its agent and session host, and its agent's alone; the
  * DATA frames a run at a, one a PTY read, and at a viewer, what the hops between made of them). p50
  * and p99 over every key, medians of the rounds.
- * Viewers are agents only: ten pages in Chromium beside twelve agents would measure the two cores'
- * scheduling more than the share. Every process is ended by its PID and the homes removed.
+ * Viewers are agents unless `--pages N` makes N of them the relay's page in Chromium (the issue's
+ * mix; ten pages beside the agents would measure the two cores' scheduling more than the share).
+ * Every process is ended by its PID and the homes removed.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { Socket } from 'node:net';
@@ -21,7 +22,9 @@ import { connectControlSocket } from '../src-main/api/control-client.js';
 import { requestStreamUpgrade } from '../src-main/api/stream-client.js';
 import { controlSocketPath } from '../src-main/home/home-dir.js';
 import { encodeTerminalFrame, TerminalFrameDecoder } from '../src-main/protocol/terminal-frames.js';
+import type { Page } from 'playwright-core';
 import { CLI, runCli } from './cli-agents.js';
+import { startPageViewers, type PageViewers } from './share-viewer-pages.js';
 import { treeCpuSeconds } from './cpu-tree.js';
 import { killByPid, launch, type Launched } from './processes.js';
 import { median as medianOf, percentile } from './table.js';
@@ -30,6 +33,13 @@ import { agentCall as call } from '../test/helpers/processes.js';
 
 /** Viewers (10, the issue's figure). */
 const VIEWERS = Number(arg('--viewers') ?? 10);
+/**
+ * `--pages N`: N of the viewers are the relay's page in Chromium, each joined by a link of its own
+ * (share-viewer-pages.ts), the rest agents (the issue's "a mix of agents and pages"). Their echo is not
+ * timed (a screen read from the page would time the polling); the seq run waits for every page.
+ */
+const PAGES = Number(arg('--pages') ?? 0);
+const AGENT_VIEWERS = VIEWERS - PAGES;
 /** Rounds, each measuring both sessions of each kind in turns (3). */
 const ROUNDS = Number(arg('--rounds') ?? 3);
 /**
@@ -201,27 +211,40 @@ async function seqOnce(
   sharer: View,
   pids: CpuPids,
   viewers: View[],
+  /** Ends this run's marker, so a screen still showing the last run's is not taken for this one. */
+  tag: string,
+  /** Resolves once the page viewers show `marker` (with --pages). */
+  pagesShowing?: (marker: string) => Promise<void>,
 ): Promise<{
   mbps: number;
   cpu: Record<CpuPart, number>;
   cpuAll: Record<CpuPart, number>;
   lagMs: number;
+  /** Share of the run the median viewer had read when the sharer had it all. */
+  viewerShare: number;
   frames: FrameCounts;
 }> {
   const before = sharer.bytes;
   const framesBefore = { pty: sharer.frames, viewers: viewers.map((v) => v.frames) };
+  const viewerBytesBefore = viewers.map((v) => v.bytes);
   const cpu0 = cpuNow(pids);
   const t0 = performance.now();
-  type(sharer, '\r');
-  await until('the end of seq', () => sharer.text.includes(SEQ_DONE));
+  const marker = `${SEQ_DONE}${tag}`;
+  type(sharer, `${tag}\r`);
+  await until('the end of seq', () => sharer.text.includes(marker));
   const t1 = performance.now();
   const s = (t1 - t0) / 1000;
   sharer.text = '';
   const cpu1 = cpuNow(pids);
+  const viewerShare =
+    viewers.length > 0
+      ? median(viewers.map((v, i) => (v.bytes - viewerBytesBefore[i]!) / (sharer.bytes - before)))
+      : 0;
   // The viewers may lag during the burst (their writes yield to the sharer's): wait until each has it.
   await until('the end of seq at every viewer', () =>
-    viewers.every((v) => v.ended || v.text.includes(SEQ_DONE)),
+    viewers.every((v) => v.ended || v.text.includes(marker)),
   );
+  await pagesShowing?.(marker);
   const lagMs = viewers.length > 0 ? performance.now() - t1 : 0;
   const cpu2 = cpuNow(pids);
   const frames: FrameCounts = {
@@ -231,7 +254,14 @@ async function seqOnce(
   for (const v of viewers) v.text = '';
   const diff = (x: Record<CpuPart, number>) =>
     Object.fromEntries(CPU_PARTS.map((k) => [k, x[k] - cpu0[k]])) as Record<CpuPart, number>;
-  return { mbps: (sharer.bytes - before) / 1e6 / s, cpu: diff(cpu1), cpuAll: diff(cpu2), lagMs, frames };
+  return {
+    mbps: (sharer.bytes - before) / 1e6 / s,
+    cpu: diff(cpu1),
+    cpuAll: diff(cpu2),
+    lagMs,
+    viewerShare,
+    frames,
+  };
 }
 
 function startRelay(dir: string): Launched {
@@ -248,6 +278,8 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'cb-bench-share-viewers-'));
   const procs: Launched[] = [];
   const sockets: Socket[] = [];
+  let pages: PageViewers | undefined;
+  let seqPages: Page[] = [];
   try {
     const relay = startRelay(dir);
     procs.push(relay);
@@ -256,7 +288,7 @@ async function main(): Promise<void> {
       STEP_MS,
       'relay',
     );
-    const names = ['a', 'b', ...Array.from({ length: VIEWERS }, (_, i) => `v${i + 1}`)];
+    const names = ['a', 'b', ...Array.from({ length: AGENT_VIEWERS }, (_, i) => `v${i + 1}`)];
     const agents = await Promise.all(
       names.map(async (name) => {
         const home = join(dir, name);
@@ -304,7 +336,7 @@ async function main(): Promise<void> {
     const seqCommand = [
       'sh',
       '-c',
-      `stty -echo; echo ready; while read l; do seq 1 ${SEQ_LINES}; echo ${SEQ_DONE}; done`,
+      `stty -echo; echo ready; while read l; do seq 1 ${SEQ_LINES}; echo ${SEQ_DONE}$l; done`,
     ];
     const echo0 = await open(a.home, ECHO_COMMAND);
     const echoN = await open(a.home, ECHO_COMMAND);
@@ -333,6 +365,13 @@ async function main(): Promise<void> {
     const echoViewers = await viewersOf(echoN.id);
     const seqViewers = await viewersOf(seqN.id);
     sockets.push(...echoViewers.map((v) => v.socket), ...seqViewers.map((v) => v.socket));
+    if (PAGES > 0) {
+      pages = await startPageViewers();
+      const link = (id: string) => async () =>
+        (await call(a.home, 'terminal.share', { id, link: true })).link!;
+      await pages.join(PAGES, link(echoN.id));
+      seqPages = await pages.join(PAGES, link(seqN.id));
+    }
 
     const r = {
       echo0: [] as number[],
@@ -342,6 +381,7 @@ async function main(): Promise<void> {
       seqN: [] as number[],
       ratios: [] as number[],
       lag: [] as number[],
+      viewerShare: [] as number[],
       cpu0: [] as Record<CpuPart, number>[],
       cpuN: [] as Record<CpuPart, number>[],
       cpuNAll: [] as Record<CpuPart, number>[],
@@ -352,7 +392,7 @@ async function main(): Promise<void> {
       a: a.pid,
       b: b.pid,
       relay: relay.proc.pid!,
-      viewers: viewerAgents.map((v) => v.pid),
+      viewers: [...viewerAgents.map((v) => v.pid), ...(pages ? [pages.pid] : [])],
     };
     const loads: string[] = [];
     for (let round = 0; round < ROUNDS; round++) {
@@ -366,13 +406,20 @@ async function main(): Promise<void> {
         } else r.echo0.push(...(await echoKeys(echo0.view, [])).sharer);
       }
       for (const shared of first ? [false, true] : [true, false]) {
-        const s = await seqOnce(shared ? seqN.view : seq0.view, pids, shared ? seqViewers : []);
+        const s = await seqOnce(
+          shared ? seqN.view : seq0.view,
+          pids,
+          shared ? seqViewers : [],
+          `${round}${shared ? 'n' : '0'}`,
+          shared && pages ? (marker) => pages!.showing(seqPages, marker, STEP_MS) : undefined,
+        );
         (shared ? r.seqN : r.seq0).push(s.mbps);
         (shared ? r.framesN : r.frames0).push(s.frames);
         (shared ? r.cpuN : r.cpu0).push(s.cpu);
         if (shared) {
           r.cpuNAll.push(s.cpuAll);
           r.lag.push(s.lagMs);
+          r.viewerShare.push(s.viewerShare);
         }
       }
       r.ratios.push(r.seqN.at(-1)! / r.seq0.at(-1)!);
@@ -399,6 +446,7 @@ async function main(): Promise<void> {
         ratio: median(r.ratios),
         ratios: r.ratios,
         viewerLagMs: median(r.lag),
+        viewerShareAtSharerEnd: median(r.viewerShare),
       },
       /** CPU seconds a run, median: during the sharer's run, and with the viewers' catch-up after it. */
       cpu: { none: cpuMedians(r.cpu0), shared: cpuMedians(r.cpuN), sharedAll: cpuMedians(r.cpuNAll) },
@@ -411,11 +459,11 @@ async function main(): Promise<void> {
     const cpuLine = (c: Record<CpuPart, number>) =>
       `a ${c.a.toFixed(2)}, b's agent ${c.bAgent.toFixed(2)}, b's host ${c.bHost.toFixed(2)}, relay ${c.relay.toFixed(2)}, viewers ${c.viewers.toFixed(2)}`;
     const summary = [
-      `share-viewers (${VIEWERS} viewers on the relay${NICE_VIEWERS ? ' at nice 19' : ''}, a–b ${SHARER_DIRECT ? 'direct' : 'on the relay'}, ${ROUNDS} rounds; load ${loads.join(' ')}):`,
+      `share-viewers (${VIEWERS} viewers on the relay${PAGES > 0 ? `, ${PAGES} of them pages in Chromium (CPU under viewers)` : ''}${NICE_VIEWERS ? ' at nice 19' : ''}, a–b ${SHARER_DIRECT ? 'direct' : 'on the relay'}, ${ROUNDS} rounds; load ${loads.join(' ')}):`,
       `  echo at the sharer, none     p50 ${f(fig.echo.none.p50)} ms, p99 ${f(fig.echo.none.p99)} ms`,
       `  echo at the sharer, shared   p50 ${f(fig.echo.shared.p50)} ms, p99 ${f(fig.echo.shared.p99)} ms (target: within ${ECHO_MARGIN_MS} ms of none's)`,
       `  echo at the viewers          p50 ${f(fig.echo.viewers.p50)} ms, p99 ${f(fig.echo.viewers.p99)} ms (key typed by a → seen by each viewer)`,
-      `  seq 1 ${SEQ_LINES} at the sharer  ${f(fig.seq.noneMBps)} MB/s none, ${f(fig.seq.sharedMBps)} MB/s shared; ratio ${fig.seq.ratio.toFixed(2)}× (median of the rounds' ${r.ratios.map((x) => x.toFixed(2)).join(' ')}; target ≥ ${RATE_FLOOR}×); the last viewer done ${fig.seq.viewerLagMs.toFixed(0)} ms after the sharer`,
+      `  seq 1 ${SEQ_LINES} at the sharer  ${f(fig.seq.noneMBps)} MB/s none, ${f(fig.seq.sharedMBps)} MB/s shared; ratio ${fig.seq.ratio.toFixed(2)}× (median of the rounds' ${r.ratios.map((x) => x.toFixed(2)).join(' ')}; target ≥ ${RATE_FLOOR}×); the last viewer done ${fig.seq.viewerLagMs.toFixed(0)} ms after the sharer, a viewer had ${(fig.seq.viewerShareAtSharerEnd * 100).toFixed(0)} % of it when the sharer had it all`,
       `  CPU-s a run, none:                 ${cpuLine(fig.cpu.none)}`,
       `  CPU-s a run, shared (sharer's run): ${cpuLine(fig.cpu.shared)}`,
       `  CPU-s a run, shared (to the viewers' end): ${cpuLine(fig.cpu.sharedAll)}`,
@@ -425,6 +473,7 @@ async function main(): Promise<void> {
     if (json) process.stdout.write(`${JSON.stringify({ ...fig, summary })}\n`);
     else process.stdout.write(`${summary}\n`);
   } finally {
+    await pages?.close().catch(() => undefined);
     for (const s of sockets) s.destroy();
     await Promise.all(procs.map((p) => killByPid(p.proc)));
     rmSync(dir, { recursive: true, force: true });

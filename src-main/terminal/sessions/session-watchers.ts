@@ -12,13 +12,14 @@
  * opener changes it, so a viewer draws the output at the size it was made for.
  *
  * While an opener is attached, its stream comes first. It is written each chunk as it comes; the
- * watchers get a chunk at once only when the program had been quiet before it (a keystroke's echo, the
- * first chunk of a burst), and the rest of a burst once the program pauses (WATCH_QUIET_MS), or when it
- * has been held for WATCH_HOLD_MOST_MS or three quarters of the replay buffer. A burst (a build log,
- * `cat` of a file, `seq`) then reaches the person at the keyboard with this machine's CPU and its link
- * to itself, and the watchers get it right after, in whole pieces whose encoding those in step share:
- * fewer, larger frames, which cost every hop to each viewer less. Watching a flood, a viewer sees it in
- * steps. With no opener (its tab closed, the session kept), watchers get each chunk at once.
+ * watchers get output once the program pauses (WATCH_QUIET_MS), or when it has been held for
+ * WATCH_HOLD_MOST_MS or three quarters of the replay buffer. A burst (a build log, `cat` of a file,
+ * `seq`) then reaches the person at the keyboard with this machine's CPU and its link to itself, and
+ * the watchers get it right after, in whole pieces whose encoding those in step share: fewer, larger
+ * frames, which cost every hop to each viewer less. A keystroke's echo reaches the watchers
+ * WATCH_QUIET_MS after the opener: a burst's first chunk written at once would cost each page that
+ * watches a repaint while the rest of the burst runs. Watching a flood, a viewer sees it in steps.
+ * With no opener (its tab closed, the session kept), watchers get each chunk at once.
  */
 import type { Duplex } from 'node:stream';
 import { errorMessage } from '../../core/errors.js';
@@ -109,8 +110,6 @@ export class SessionWatchers {
   private last: { from: number; to: number; frames: Uint8Array[] } | undefined;
   /** Output held from the watchers: the timer that writes it once the program pauses, and since when. */
   private held: { quiet: NodeJS.Timeout; since: number } | undefined;
-  /** When the program last wrote output, on `now`'s clock. */
-  private lastOutputAt = -Infinity;
 
   constructor(
     private readonly source: WatchedOutput,
@@ -184,25 +183,19 @@ export class SessionWatchers {
 
   /**
    * New output is in the source: each watcher that is taking output gets it — at once when no opener
-   * is attached (`openerFirst` false) or the program had been quiet (a keystroke's echo, a burst's
-   * first chunk); else once the program pauses or the output has been held long enough (the class
-   * comment).
+   * is attached (`openerFirst` false), else once the program pauses or the output has been held long
+   * enough (the class comment).
    */
   output(openerFirst: boolean): void {
-    const now = this.now();
-    const quietBefore = now - this.lastOutputAt >= WATCH_QUIET_MS;
-    this.lastOutputAt = now;
     if (this.watchers.size === 0) return;
     if (!openerFirst || this.heldTooMuch()) return this.release();
-    if (this.held) {
-      if (now - this.held.since >= WATCH_HOLD_MOST_MS) return this.release();
-      this.held.quiet.refresh();
-      return;
-    }
-    if (quietBefore) return this.release();
-    const quiet = setTimeout(() => this.release(), WATCH_QUIET_MS);
-    quiet.unref();
-    this.held = { quiet, since: now };
+    const now = this.now();
+    if (!this.held) {
+      const quiet = setTimeout(() => this.release(), WATCH_QUIET_MS);
+      quiet.unref();
+      this.held = { quiet, since: now };
+    } else if (now - this.held.since >= WATCH_HOLD_MOST_MS) this.release();
+    else this.held.quiet.refresh();
   }
 
   /** Whether a watcher is behind by WATCH_HOLD_MOST_SHARE of the replay buffer or more. */
