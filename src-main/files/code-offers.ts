@@ -16,6 +16,7 @@ import { ClawError, errorMessage } from '../core/errors.js';
 import { abbreviateFingerprint } from '../core/fingerprint.js';
 import { isoTime } from '../core/iso-time.js';
 import type { DomainCodes, MetCode } from '../links/domain.js';
+import type { ChangeSource, PeerDirectory } from '../links/ports.js';
 import type { Guest, GuestSource } from '../services/admission.js';
 import {
   FILE_CODE_NAME_CHARS,
@@ -35,14 +36,25 @@ export const CODE_OFFER_TTL_MS = 10 * 60 * 1000;
 export const MAX_OPEN_CODE_OFFERS = 16;
 /** Most offers kept after they ended, newest first, for the list. */
 const MAX_ENDED_OFFERS = 32;
+/**
+ * How long a node that met the code has to dial back before the offer ends, in ms (30 s). It dials at
+ * once over the relay it met on, so one that has not within this stopped in the meeting's last step
+ * (Ctrl-C, a closed page) and, its identity gone with it, never will: the sender is told so then, not
+ * when the code expires. A receiver that dialed and dropped is waited for until the deadline (resume).
+ */
+export const RECEIVER_DIAL_MS = 30_000;
 
 export interface CodeOffersDeps {
   codes: DomainCodes;
   /** Where the guests come from (the registry's GuestList): a taken offer's receiver is one. */
   guests: { admitGuests(source: GuestSource): Disposer };
   sender: Pick<FileSender, 'send' | 'cancel' | 'events'>;
+  /** The links, where a receiver that dialed back shows (a guest's entry with an active link). */
+  peers: Pick<PeerDirectory, 'peerEntries'> & ChangeSource;
   log: Pick<Logger, 'info' | 'warn'>;
   now?: () => number;
+  /** RECEIVER_DIAL_MS unless a test says otherwise. */
+  receiverDialMs?: number;
 }
 
 interface Offer {
@@ -50,6 +62,8 @@ interface Offer {
   paths: string[];
   deadline: number;
   timer: NodeJS.Timeout | undefined;
+  /** Running from `ready` until the receiver first dialed back (its link active here). */
+  dialTimer?: NodeJS.Timeout;
 }
 
 const ENDED: ReadonlySet<CodeOfferInfo['state']> = new Set(['done', 'failed', 'cancelled', 'expired']);
@@ -65,6 +79,7 @@ export class CodeOffers {
   private readonly guestEvents = new Emitter<{ change: [] }>();
   private readonly offGuests: Disposer;
   private readonly offTransfers: Disposer;
+  private readonly offLinks: Disposer;
 
   constructor(private readonly deps: CodeOffersDeps) {
     this.now = deps.now ?? Date.now;
@@ -73,6 +88,7 @@ export class CodeOffers {
       onChange: (listener) => this.guestEvents.on('change', listener),
     });
     this.offTransfers = deps.sender.events.on('changed', (t) => this.transferMoved(t));
+    this.offLinks = deps.peers.onChanged(() => this.linksMoved());
   }
 
   /**
@@ -153,6 +169,7 @@ export class CodeOffers {
       if (!ENDED.has(offer.info.state)) this.cancel(offer.info.id, 'the sending agent stopped');
     this.offGuests();
     this.offTransfers();
+    this.offLinks();
   }
 
   /** The receivers of the taken offers still under way: let in for their transfer only. */
@@ -221,6 +238,13 @@ export class CodeOffers {
           bytes: offer.info.bytes,
         }),
       );
+      if (!ENDED.has(offer.info.state)) {
+        offer.dialTimer = setTimeout(
+          () => this.neverDialed(offer),
+          this.deps.receiverDialMs ?? RECEIVER_DIAL_MS,
+        );
+        offer.dialTimer.unref();
+      }
       this.transferMoved(view);
     } catch (err) {
       const why = errorMessage(err);
@@ -256,6 +280,30 @@ export class CodeOffers {
     if (offer.info.state === 'taken') this.expireTaken(offer);
   }
 
+  /** The links changed: a taken offer whose receiver has a link here now was dialed back. */
+  private linksMoved(): void {
+    for (const offer of this.offers.values()) {
+      if (offer.dialTimer && this.dialedBack(offer)) {
+        clearTimeout(offer.dialTimer);
+        offer.dialTimer = undefined;
+      }
+    }
+  }
+
+  private dialedBack(offer: Offer): boolean {
+    const fp = offer.info.by?.fingerprint;
+    return this.deps.peers.peerEntries().some((e) => e.fingerprint === fp && Boolean(e.links.active));
+  }
+
+  /** The node that met the code did not dial back within RECEIVER_DIAL_MS: it is gone for good. */
+  private neverDialed(offer: Offer): void {
+    offer.dialTimer = undefined;
+    if (offer.info.state !== 'taken' || this.dialedBack(offer)) return;
+    const why = `${offer.info.by?.name ?? 'the receiver'} met the code but did not connect within ${Math.round((this.deps.receiverDialMs ?? RECEIVER_DIAL_MS) / 1000)} s (stopped before its transfer began): send again for a new code`;
+    if (offer.info.transfer) this.deps.sender.cancel(offer.info.transfer, why);
+    this.end(offer, 'failed', why);
+  }
+
   /** A taken offer past its deadline: a transfer still moving runs on; one waiting for its receiver ends. */
   private expireTaken(offer: Offer): void {
     const transfer = offer.info.transfer;
@@ -268,6 +316,7 @@ export class CodeOffers {
   private end(offer: Offer, state: CodeOfferInfo['state'], why?: string): void {
     if (offer.timer) clearTimeout(offer.timer);
     offer.timer = undefined;
+    clearTimeout(offer.dialTimer);
     const wasGuest = offer.info.state === 'taken';
     offer.info.state = state;
     offer.info.endedAt = isoTime(this.now());

@@ -42,6 +42,7 @@ export const filesDomain: DomainDescription = {
       codes: ctx.codes,
       guests: ctx.services,
       sender: files.sender,
+      peers: ctx.peers,
       log: ctx.log,
     });
     // Receives with a code for `file receive` (ADR 0125): the receiver's modules load on the first one.

@@ -1,0 +1,139 @@
+/**
+ * A code's receiver that met the code must dial back (code-offers.ts, ADR 0124): one that stopped in
+ * the meeting's last step (Ctrl-C, a closed page) never will, its identity gone with it, so the offer
+ * ends once `receiverDialMs` passed without its link, saying why — not when the code expires ten
+ * minutes later. One that dialed is not timed out, even while it waits to take the files (a page
+ * before **Save**), and one that dialed and dropped is waited for until the deadline (resume).
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { Emitter } from '../../../src-main/core/emitter.js';
+import { CodeOffers } from '../../../src-main/files/code-offers.js';
+import type { CodeOfferInfo, TransferInfo } from '../../../src-main/files/files-contract.js';
+import type { MetCode } from '../../../src-main/links/domain.js';
+import { generatePairCode } from '../../../src-main/protocol/pair-code.js';
+import { sleep, until } from '../../helpers/wait.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'cb-code-offers-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+writeFileSync(join(dir, 'notes.txt'), 'hello');
+
+const receiver = { name: 'code receiver', fingerprint: 'c'.repeat(64), certDer: new Uint8Array(1) };
+
+/** An agent's parts as the offers see them: the codes, the sender, the links; the test moves them. */
+function parts() {
+  let onMet: ((met: MetCode) => Promise<void>) | undefined;
+  const cancelled: Array<[string, string]> = [];
+  const linkChanges = new Emitter<{ changed: [] }>();
+  let linked = false;
+  const senderEvents = new Emitter<{ changed: [TransferInfo] }>();
+  const offers = new CodeOffers({
+    codes: {
+      issue: async (ttlMs: number, met: (met: MetCode) => Promise<void>) => {
+        onMet = met;
+        const code = generatePairCode().text;
+        return {
+          code,
+          invite: code,
+          expiresAt: new Date(Date.now() + ttlMs).toISOString(),
+        };
+      },
+      retire: () => true,
+      meet: () => Promise.reject(new Error('not here')),
+    } as never,
+    guests: { admitGuests: () => () => undefined },
+    sender: {
+      send: async (): Promise<TransferInfo> => ({
+        id: 't1',
+        direction: 'out',
+        peer: receiver,
+        state: 'waiting',
+        files: 1,
+        bytes: 5,
+        filesDone: 0,
+        bytesDone: 0,
+        rate: 0,
+        names: ['notes.txt'],
+        startedAt: new Date().toISOString(),
+      }),
+      cancel: (id: string, why: string) => void cancelled.push([id, why]),
+      events: senderEvents,
+    } as never,
+    peers: {
+      peerEntries: () =>
+        [{ fingerprint: receiver.fingerprint, links: { active: linked ? {} : undefined } }] as never,
+      onChanged: (listener: () => void) => linkChanges.on('changed', listener),
+    },
+    log: { info: () => undefined, warn: () => undefined },
+    receiverDialMs: 50,
+  });
+  const seen: CodeOfferInfo[] = [];
+  offers.events.on('changed', (o) => seen.push(o));
+  return {
+    offers,
+    cancelled,
+    seen,
+    /** The receiver meets the code; resolves once the sender told it `ready`. */
+    async meet(): Promise<void> {
+      await onMet!({
+        peer: receiver,
+        sessionKey: new Uint8Array(32),
+        via: 'relay ws://127.0.0.1:1',
+        send: () => undefined,
+        next: () => new Promise(() => undefined),
+        close: () => undefined,
+      });
+    },
+    /** The receiver's link comes up here (or goes). */
+    link(up: boolean): void {
+      linked = up;
+      linkChanges.emit('changed');
+    },
+  };
+}
+
+const stateOf = (offers: CodeOffers) => offers.list()[0]!;
+
+test('a receiver that met the code and never dialed back ends the offer, with why, and its transfer', async () => {
+  const p = parts();
+  await p.offers.offer([join(dir, 'notes.txt')]);
+  await p.meet();
+  assert.equal(stateOf(p.offers).state, 'taken', stateOf(p.offers).why);
+  await until('the offer to end', () => stateOf(p.offers).state !== 'taken');
+  const ended = stateOf(p.offers);
+  assert.equal(ended.state, 'failed');
+  assert.match(ended.why ?? '', /^code receiver met the code but did not connect within 0 s/);
+  assert.deepEqual(
+    p.cancelled.map(([id]) => id),
+    ['t1'],
+    'the transfer that waited for it is cancelled',
+  );
+});
+
+test('a receiver that dialed back is not timed out, even before it takes the files; nor once its link dropped', async () => {
+  const p = parts();
+  await p.offers.offer([join(dir, 'notes.txt')]);
+  await p.meet();
+  p.link(true);
+  await sleep(150, 'past the dial deadline (50 ms): nothing may end the offer');
+  assert.equal(stateOf(p.offers).state, 'taken', 'dialed back: it waits for the receiver to take');
+  p.link(false);
+  await sleep(150, 'past the dial deadline (50 ms): nothing may end the offer');
+  assert.equal(stateOf(p.offers).state, 'taken', 'dropped after it came: waited for until the deadline');
+  assert.deepEqual(p.cancelled, []);
+  p.offers.stop();
+});
+
+test('a receiver whose link came and went before the dial deadline is waited for, as any dropped one', async () => {
+  const p = parts();
+  await p.offers.offer([join(dir, 'notes.txt')]);
+  await p.meet();
+  p.link(true);
+  p.link(false);
+  await sleep(150, 'past the dial deadline (50 ms): nothing may end the offer');
+  assert.equal(stateOf(p.offers).state, 'taken', 'it came: the deadline is the code’s, not the dial’s');
+  p.offers.stop();
+});
