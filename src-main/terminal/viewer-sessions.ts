@@ -210,7 +210,10 @@ export class ViewerSessions {
   private find(id: string): OwnedSession {
     const s = this.sessions.get(id);
     if (!s) {
-      throw new ClawError('BAD_ARGUMENT', `no terminal session '${id}' here; terminal.list shows them`);
+      throw new ClawError(
+        'BAD_ARGUMENT',
+        `no terminal session '${id}' here: \`clawbridge sessions\` lists them`,
+      );
     }
     return s;
   }

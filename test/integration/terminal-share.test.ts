@@ -182,6 +182,14 @@ test(
         new RegExp(`${shared.share}\\s+c \\(type\\)\\s*$`),
         `term shares lists C: ${termShares.stdout}`,
       );
+      // An ID that names no session says where the IDs are, in the CLI's words.
+      const unknown = await cli(['sessions', 'unshare', '0123456789abcdef', '--home', homeA]);
+      assert.notEqual(unknown.code, 0, 'unsharing no session fails');
+      assert.match(
+        unknown.stderr,
+        /no terminal session '0123456789abcdef' here: `clawbridge sessions` lists them/,
+        `says where the IDs are: ${unknown.stderr}`,
+      );
       const revokedAt = Date.now();
       await agentCall(homeA, 'terminal.revoke', { id: opened.result.id, viewer: 'c' });
       await until("C's view ended", () => second.closed);
