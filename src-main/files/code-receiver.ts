@@ -21,7 +21,7 @@ import { RelaySplicer } from '../links/relay-splice.js';
 import type { Mux, StreamRequest } from '../mux/mux.js';
 import { fileCodeInvite } from '../protocol/file-code-frames.js';
 import { FILES_SERVICE, filesOpenArgsProblem, filesOpenVersion } from '../protocol/file-frames.js';
-import { parseCodeOrInvite, type Invite } from '../protocol/pair-code.js';
+import { codeNamed, parseCodeOrInvite, type Invite } from '../protocol/pair-code.js';
 import { RelayClient } from '../transport/relay-client.js';
 import { meetFileCode, type MetSender } from './code-meet.js';
 import type { FileMethodResults } from './files-contract.js';
@@ -83,7 +83,7 @@ export interface CodeReceiveResult {
  *   (code-meet.ts); ClawError('TRANSFER_FAILED') when the transfer failed or was cancelled
  */
 export async function receiveWithCode(opts: CodeReceiveOptions): Promise<CodeReceiveResult> {
-  const invite = parseCodeOrInvite(fileCodeInvite(opts.text));
+  const invite = codeNamed('the file code', () => parseCodeOrInvite(fileCodeInvite(opts.text)));
   const where = relayOf(invite, opts.relay);
   const log = opts.log ?? pino({ level: 'silent' });
   if (opts.signal?.aborted) throw new ClawError('TRANSFER_FAILED', RECEIVE_CANCELLED);

@@ -113,6 +113,22 @@ export function parsePairCode(input: string): PairCode {
 }
 
 /**
+ * `parse()`, with a malformed code named as its holder knows it (`the file code`, `the share code`):
+ * pairing, file offers and shared terminals read codes alike, and "pair code" would send someone who
+ * got a file's code looking for a pairing. Other errors pass as they are.
+ * @throws ClawError('BAD_PAIR_CODE') reworded; whatever else `parse` throws
+ */
+export function codeNamed<T>(name: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof ClawError && err.code === 'BAD_PAIR_CODE')
+      throw new ClawError('BAD_PAIR_CODE', err.message.replace(/^pair code/, name));
+    throw err;
+  }
+}
+
+/**
  * C0/C1 controls (nothing in an invite may rewrite a terminal line or a log entry) and lone surrogates
  * (not text; percent-encoding would silently replace them).
  */

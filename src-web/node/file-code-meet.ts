@@ -35,6 +35,7 @@ const FILE_CODE_SPEC: SealedCodeSpec<FileCodeFrame> = {
   // code-meet.ts READY_TIMEOUT_MS: the sender walks the paths first.
   readyTimeoutMs: 120_000,
   issuer: 'sender',
+  codeName: 'the file code',
   wrongLine: FILE_CODE_WRONG_LINE,
 };
 

@@ -6,6 +6,7 @@
  * — the use, the marker, salt and frame reader, the words — is the `spec`; the exchange is this one.
  */
 import { receivedNodeName } from '../../src-main/core/names.js';
+import { codeNamed } from '../../src-main/protocol/pair-code.js';
 import { CODE_INVALID_LINE } from '../../src-main/protocol/pairing-wire.js';
 import { BrowserNodeError, fromUtf8, utf8 } from './bytes.js';
 import { circuitReader, openRendezvous } from './circuit-reader.js';
@@ -33,6 +34,8 @@ export interface SealedCodeSpec<Frame> {
   readonly readyTimeoutMs: number;
   /** The issuer as the words name it: `sender`, `sharer`. */
   readonly issuer: string;
+  /** The code as its holder knows it, in a malformed code's error: `the file code`, `the share code`. */
+  readonly codeName: string;
   /** Said for a wrong code (the PAKE failed): one try ended it. */
   readonly wrongLine: string;
 }
@@ -90,7 +93,7 @@ export async function meetSealedCode<Frame>(
   relayUrl: string,
   codeText: string,
 ): Promise<MetIssuer<Frame>> {
-  const code = parsePairCode(codeText);
+  const code = codeNamed(spec.codeName, () => parsePairCode(codeText));
   const circuit = await openRendezvous(relay, code.tag, relayUrl, 'code').catch((err: BrowserNodeError) => {
     throw err.code === 'BAD_PAIR_CODE'
       ? new BrowserNodeError(

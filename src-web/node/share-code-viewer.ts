@@ -56,6 +56,7 @@ const SHARE_CODE_SPEC: SealedCodeSpec<ShareCodeFrame> = {
   // The sharer asks the shell's machine to admit this viewer before it answers: one round trip there.
   readyTimeoutMs: 30_000,
   issuer: 'sharer',
+  codeName: 'the share code',
   wrongLine: SHARE_CODE_WRONG_LINE,
 };
 

@@ -165,6 +165,13 @@ test('an expired code is refused with a clear message', { timeout: 120_000 }, as
   const late = await cli(['file', 'receive', o.link, '--to', join(work, 'late')], 60_000);
   assert.notEqual(late.code, 0, 'an expired code is refused');
   assert.match(late.stderr, /expired/, late.stderr);
+  const short = await cli(['file', 'receive', 'K7QX-M2RT', '--to', join(work, 'late'), '--no-agent']);
+  assert.notEqual(short.code, 0, 'a malformed code is refused');
+  assert.match(
+    short.stderr,
+    /the file code must be 12 characters \(like K7QX-M2RT-9WZA\), got 8/,
+    `named as the file code it is, not a pairing's: ${short.stderr}`,
+  );
 });
 
 test(

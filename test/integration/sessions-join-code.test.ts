@@ -162,6 +162,14 @@ test(
     const late = await cli(['sessions', 'join', r.link]);
     assert.match(late.stderr, /code invalid or expired/, `the right code after it: ${late.stderr}`);
 
+    const short = await cli(['sessions', 'join', 'K7QX-M2RT', '--relay', relay.url]);
+    assert.notEqual(short.code, 0, 'a malformed code fails');
+    assert.match(
+      short.stderr,
+      /the share code must be 12 characters \(like K7QX-M2RT-9WZA\), got 8/,
+      `named as the share code it is, not a pairing's: ${short.stderr}`,
+    );
+
     const bare = await cli(['sessions', 'join', r.code]);
     assert.notEqual(bare.code, 0, 'a code alone without --relay fails');
     assert.match(bare.stderr, /a code alone names no relay: give the whole link/, bare.stderr);

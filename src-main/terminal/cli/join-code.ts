@@ -14,7 +14,7 @@ import { generateIdentity, type Identity } from '../../crypto/identity.js';
 import { dialGuest, type GuestLink } from '../../links/guest-dial.js';
 import { RelaySplicer } from '../../links/relay-splice.js';
 import { meetCode, type CodeMeetSpec } from '../../pairing/code-meet.js';
-import { parsePairCode } from '../../protocol/pair-code.js';
+import { codeNamed, parsePairCode } from '../../protocol/pair-code.js';
 import {
   readShareLink,
   SHARE_CODE_USE,
@@ -64,7 +64,7 @@ export interface JoinedLink {
  */
 export async function joinLink(text: string, given: JoinRelay | undefined): Promise<JoinedLink> {
   const link = readShareLink(text);
-  const invite = { code: parsePairCode(link.code) };
+  const invite = { code: codeNamed('the share code', () => parsePairCode(link.code)) };
   // The link's own relay; a code alone names none.
   const url = link.relayUrl ?? given?.url;
   if (!url)

@@ -6,6 +6,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { isClawError } from '../../../src-main/core/errors.js';
 import {
+  codeNamed,
   encodeInvite,
   generatePairCode,
   PAIR_CODE_ALPHABET,
@@ -56,6 +57,23 @@ describe('pair codes', () => {
     assert.equal(parsePairCode(code.text.replace(/-/g, '').replace('1', 'I')).text, code.text);
     assert.equal(parsePairCode(code.text.replace(/-/g, ' ')).text, code.text);
     assert.equal(parsePairCode(code.text.replace(/-/g, '\u2013')).text, code.text); // en dash from a chat app
+  });
+
+  it('names a malformed code as its holder knows it when read for a file or a share; other errors pass', () => {
+    assert.throws(
+      () => codeNamed('the file code', () => parsePairCode('K7QX-M2RT')),
+      badCode(/^the file code must be 12 characters \(like K7QX-M2RT-9WZA\), got 8$/),
+    );
+    assert.throws(
+      () => codeNamed('the share code', () => parseCodeOrInvite('K7QX-M2RT-9WZU')),
+      badCode(/^the share code contains 'U', which is not a code character/),
+    );
+    assert.equal(codeNamed('the file code', () => parsePairCode('K7QX-M2RT-9WZA')).text, 'K7QX-M2RT-9WZA');
+    assert.throws(
+      () => codeNamed('the file code', () => parseInvite('clawbridge://join?relay=x')),
+      badInvite(/./),
+      'an invite that is wrong stays an invite error',
+    );
   });
 
   it('says how many characters it expected', () => {
