@@ -32,33 +32,34 @@ function parts() {
   const senderEvents = new Emitter<{ changed: [TransferInfo] }>();
   const offers = new CodeOffers({
     codes: {
-      issue: async (ttlMs: number, met: (met: MetCode) => Promise<void>) => {
+      issue: (ttlMs: number, met: (met: MetCode) => Promise<void>) => {
         onMet = met;
         const code = generatePairCode().text;
-        return {
+        return Promise.resolve({
           code,
           invite: code,
           expiresAt: new Date(Date.now() + ttlMs).toISOString(),
-        };
+        });
       },
       retire: () => true,
       meet: () => Promise.reject(new Error('not here')),
-    } as never,
+    },
     guests: { admitGuests: () => () => undefined },
     sender: {
-      send: async (): Promise<TransferInfo> => ({
-        id: 't1',
-        direction: 'out',
-        peer: receiver,
-        state: 'waiting',
-        files: 1,
-        bytes: 5,
-        filesDone: 0,
-        bytesDone: 0,
-        rate: 0,
-        names: ['notes.txt'],
-        startedAt: new Date().toISOString(),
-      }),
+      send: (): Promise<TransferInfo> =>
+        Promise.resolve({
+          id: 't1',
+          direction: 'out',
+          peer: receiver,
+          state: 'waiting',
+          files: 1,
+          bytes: 5,
+          filesDone: 0,
+          bytesDone: 0,
+          rate: 0,
+          names: ['notes.txt'],
+          startedAt: new Date().toISOString(),
+        }),
       cancel: (id: string, why: string) => void cancelled.push([id, why]),
       events: senderEvents,
     } as never,
