@@ -40,6 +40,8 @@ const VIEWERS = Number(arg('--viewers') ?? 10);
  */
 const PAGES = Number(arg('--pages') ?? 0);
 const AGENT_VIEWERS = VIEWERS - PAGES;
+if (!(PAGES >= 0 && AGENT_VIEWERS >= 0))
+  throw new Error(`share-viewers: --pages ${PAGES} must be 0 to --viewers (${VIEWERS})`);
 /** Rounds, each measuring both sessions of each kind in turns (3). */
 const ROUNDS = Number(arg('--rounds') ?? 3);
 /**

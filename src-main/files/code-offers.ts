@@ -80,9 +80,11 @@ export class CodeOffers {
   private readonly offGuests: Disposer;
   private readonly offTransfers: Disposer;
   private readonly offLinks: Disposer;
+  private readonly dialMs: number;
 
   constructor(private readonly deps: CodeOffersDeps) {
     this.now = deps.now ?? Date.now;
+    this.dialMs = deps.receiverDialMs ?? RECEIVER_DIAL_MS;
     this.offGuests = deps.guests.admitGuests({
       guests: () => this.guests(),
       onChange: (listener) => this.guestEvents.on('change', listener),
@@ -239,10 +241,7 @@ export class CodeOffers {
         }),
       );
       if (!ENDED.has(offer.info.state)) {
-        offer.dialTimer = setTimeout(
-          () => this.neverDialed(offer),
-          this.deps.receiverDialMs ?? RECEIVER_DIAL_MS,
-        );
+        offer.dialTimer = setTimeout(() => this.neverDialed(offer), this.dialMs);
         offer.dialTimer.unref();
       }
       this.transferMoved(view);
@@ -299,7 +298,7 @@ export class CodeOffers {
   private neverDialed(offer: Offer): void {
     offer.dialTimer = undefined;
     if (offer.info.state !== 'taken' || this.dialedBack(offer)) return;
-    const why = `${offer.info.by?.name ?? 'the receiver'} met the code but did not connect within ${Math.round((this.deps.receiverDialMs ?? RECEIVER_DIAL_MS) / 1000)} s (stopped before its transfer began): send again for a new code`;
+    const why = `${offer.info.by?.name ?? 'the receiver'} met the code but did not connect within ${Math.round(this.dialMs / 1000)} s (stopped before its transfer began): send again for a new code`;
     if (offer.info.transfer) this.deps.sender.cancel(offer.info.transfer, why);
     this.end(offer, 'failed', why);
   }

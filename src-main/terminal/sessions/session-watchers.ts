@@ -80,10 +80,7 @@ export interface WatchedOutput {
   readonly start: number;
   /** Offset one past the newest output byte. */
   readonly end: number;
-  /**
-   * Bytes the buffer holds at most: output is held from watchers up to half of it, so a watcher has the
-   * other half to catch up in before it would fall behind.
-   */
+  /** Bytes the buffer holds at most: output is held from watchers up to WATCH_HOLD_MOST_SHARE of it. */
   readonly capacity: number;
   /** The output from `from` to `to` (within [start, end]) as terminal frames. */
   frames(from: number, to: number): Uint8Array[];
@@ -198,6 +195,11 @@ export class SessionWatchers {
     else this.held.quiet.refresh();
   }
 
+  private dropHold(): void {
+    clearTimeout(this.held?.quiet);
+    this.held = undefined;
+  }
+
   /** Whether a watcher is behind by WATCH_HOLD_MOST_SHARE of the replay buffer or more. */
   private heldTooMuch(): boolean {
     const limit = this.source.end - this.source.capacity * WATCH_HOLD_MOST_SHARE;
@@ -207,8 +209,7 @@ export class SessionWatchers {
 
   /** Writes each watcher what was held from it. */
   private release(): void {
-    clearTimeout(this.held?.quiet);
-    this.held = undefined;
+    this.dropHold();
     for (const w of [...this.watchers]) this.pump(w);
   }
 
@@ -218,8 +219,7 @@ export class SessionWatchers {
    */
   exit(status: ExitStatus): void {
     this.status = status;
-    clearTimeout(this.held?.quiet);
-    this.held = undefined;
+    this.dropHold();
     for (const w of [...this.watchers]) {
       this.pump(w);
       this.drainBy(w);
@@ -229,8 +229,7 @@ export class SessionWatchers {
   /** Ends every watcher with `reason` (the session is over), but those finishing an exited program's output. */
   closeAll(reason: string): void {
     if (this.status) return;
-    clearTimeout(this.held?.quiet);
-    this.held = undefined;
+    this.dropHold();
     for (const w of [...this.watchers]) this.end(w, reason);
   }
 
