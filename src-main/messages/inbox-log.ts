@@ -89,11 +89,12 @@ async function* liveRecords(
   targets: ({ e: Held; bodyAt: number } | undefined)[],
 ): AsyncGenerator<Uint8Array> {
   const entries = [...table.entries.values()];
+  const read = log.inOrder();
   /** The messages written, by key: their records raise their topics' marks on replay. */
   const written = new Map<string, Held>();
   for (const e of entries) {
     if (!table.holds(e) || !e.durable) continue;
-    const body = typeof e.body === 'number' ? await log.read(e.body, e.size) : e.body;
+    const body = typeof e.body === 'number' ? await read(e.body, e.size) : e.body;
     const { payload, bodyAt } = encodeInboxRecord({ kind: 'message', meta: recordMeta(e), body });
     targets.push({ e, bodyAt });
     written.set(keyOf(e.from, e.id), e);

@@ -90,6 +90,7 @@ async function* liveRecords(
   targets: ({ e: Held; bodyAt: number } | undefined)[],
 ): AsyncGenerator<Uint8Array> {
   const entries = [...table.entries.values()];
+  const read = log.inOrder();
   // An ID no later message can repeat, even once every entry is gone.
   targets.push(undefined);
   // The lease of early sends too (ADR 0066): an ID sent before its record was durable stays covered.
@@ -100,7 +101,7 @@ async function* liveRecords(
     // Not yet durable: its own record follows in the new file.
     if (table.entries.get(e.id) !== e || !e.durable) continue;
     const body =
-      e.body === undefined ? undefined : typeof e.body === 'number' ? await log.read(e.body, e.size) : e.body;
+      e.body === undefined ? undefined : typeof e.body === 'number' ? await read(e.body, e.size) : e.body;
     const { payload, bodyAt } = encodeOutboxRecord({
       kind: 'entry',
       meta: metaOf(e),

@@ -21,6 +21,8 @@ export class MemoryDisk {
   private generation = 0;
   /** fdatasync calls made (across generations). */
   syncs = 0;
+  /** Reads made (across generations). */
+  reads = 0;
   /** Turns of the event loop a sync takes (a disk slower than the link makes batches grow). */
   syncTurns = 1;
   /** When set, the next write or sync fails with it (once). */
@@ -54,9 +56,10 @@ export class MemoryDisk {
       return {
         size: file.data.length,
         read: (position, length) =>
-          call(() =>
-            Buffer.from(file.data.subarray(position, Math.min(position + length, file.data.length))),
-          ),
+          call(() => {
+            this.reads++;
+            return Buffer.from(file.data.subarray(position, Math.min(position + length, file.data.length)));
+          }),
         write: (chunks, position) =>
           call(() => {
             this.maybeFail();

@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import {
   constants,
   mkdtempSync,
@@ -19,7 +20,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isClawError } from '../../../src-main/core/errors.js';
 import { diskLogFolder, type LogFolder } from '../../../src-main/messages/log-files.js';
-import { LAZY_FLUSH_MS, RecordLog, RECORD_HEADER_BYTES } from '../../../src-main/messages/record-log.js';
+import {
+  LAZY_FLUSH_MS,
+  READ_AHEAD_BYTES,
+  RecordLog,
+  RECORD_HEADER_BYTES,
+} from '../../../src-main/messages/record-log.js';
 import { MemoryDisk } from '../../helpers/memory-log-folder.js';
 import { until, sleep } from '../../helpers/wait.js';
 import { failTest } from '../../helpers/unawaited.js';
@@ -232,6 +238,46 @@ test('rewrite: the live records, then whatever was appended meanwhile, in order;
     ['live', 'during-1', 'during-2'],
   );
   await again.log.close();
+});
+
+test('inOrder: records read in file order come from a few reads of the file, each a copy', async () => {
+  const disk = new MemoryDisk();
+  const { log } = await openAll(disk.folder());
+  const payloads = Array.from({ length: 1_000 }, (_, i) => Buffer.alloc(300, i & 0xff));
+  const offsets = await Promise.all(log.appendAll(payloads));
+  const before = disk.reads;
+  const read = log.inOrder();
+  const got = [];
+  for (const [i, at] of offsets.entries()) got.push(await read(at, payloads[i]!.length));
+  assert.deepEqual(got, payloads);
+  // 308 KB of records in 256 KiB windows: two reads, where one each made 1,000.
+  assert.equal(disk.reads - before, 2);
+  // Each a copy: changing one leaves the window it came from as it was.
+  const first = await read(offsets[0]!, 300).then((b) => b.fill(0));
+  assert.equal(first[0], 0);
+  assert.deepEqual(await read(offsets[0]!, 300), payloads[0]);
+  await log.close();
+});
+
+test('inOrder reads what log.read reads, in any order, for records of any size', async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.integer({ min: 1, max: 3 * READ_AHEAD_BYTES }), { minLength: 1, maxLength: 12 }),
+      fc.array(fc.nat(), { maxLength: 20 }),
+      async (sizes, jumps) => {
+        const disk = new MemoryDisk();
+        const { log } = await openAll(disk.folder());
+        const payloads = sizes.map((n, i) => Buffer.alloc(n, i + 1));
+        const offsets = await Promise.all(log.appendAll(payloads));
+        const read = log.inOrder();
+        // Mostly forwards, as a compaction reads; now and then back or far ahead.
+        const order = [...payloads.keys(), ...jumps.map((j) => j % payloads.length)];
+        for (const i of order) assert.deepEqual(await read(offsets[i]!, sizes[i]!), payloads[i]);
+        await log.close();
+      },
+    ),
+    { numRuns: 40 },
+  );
 });
 
 test('a crash during a rewrite leaves the old log whole (the temp file is removed on open)', async () => {
