@@ -13,6 +13,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, brotliDecompressSync, constants, gunzipSync, gzipSync } from 'node:zlib';
 import { CODING_SUFFIX, CODINGS, type Coding } from '../core/http-encoding.js';
+import {
+  parsePrecompressedList,
+  PRECOMPRESSED_LIST,
+  type PrecompressedCopy,
+} from '../core/precompressed-list.js';
 
 /**
  * Only this relay's own files, and its own socket (`'self'` covers ws: and wss: to the same host):
@@ -102,45 +107,80 @@ export function defaultPageDir(): string {
 
 const sri = (body: Buffer) => `sha384-${createHash('sha384').update(body).digest('base64')}`;
 
+/** A file's precompressed copies, by coding. */
+type Encoded = Partial<Record<Coding, Buffer>>;
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/**
+ * The precompressed forms the build wrote beside `file` (`rel` under the page's folder;
+ * scripts/vite-precompress.ts), each kept only when the build's list of them says it encodes `body`
+ * and is itself as the build wrote it (core/precompressed-list.ts): the page's hash pins the plain
+ * bytes, so an encoded copy must be the same file, never another one. Checked by hash rather than by
+ * decoding each copy, which left the decoders' freed buffers in the relay's C heap for good (ADR 0126);
+ * a browser checks what it decoded of the scripts and the stylesheet against their integrity, and the
+ * few small files nothing else checks are decoded as well (`decodesToItsFile`). Those that are not
+ * kept are named in `stale`.
+ */
+function precompressed(
+  file: string,
+  rel: string,
+  body: Buffer,
+  list: ReadonlyMap<string, PrecompressedCopy>,
+  stale: string[],
+): Encoded {
+  const encoded: Encoded = {};
+  let plain: string | undefined;
+  for (const coding of CODINGS) {
+    const path = file + CODING_SUFFIX[coding];
+    if (!existsSync(path)) continue;
+    const bytes = readFileSync(path);
+    const listed = list.get(rel + CODING_SUFFIX[coding]);
+    if (listed && listed.plain === (plain ??= sha256(body)) && listed.copy === sha256(bytes)) {
+      encoded[coding] = bytes;
+    } else stale.push(path);
+  }
+  return encoded;
+}
+
 const DECODE: Readonly<Record<Coding, (b: Buffer) => Buffer>> = {
   br: brotliDecompressSync,
   gzip: gunzipSync,
 };
 
 /**
- * The precompressed forms the build wrote beside `file` (scripts/vite-precompress.ts), each kept only
- * when it decodes to `body`: the page's hash pins the plain bytes, so an encoded copy must be the same
- * file, never another one. Those that are not are named in `stale`.
+ * The copies of a file no integrity attribute pins (the web app manifest: a browser would take
+ * whatever it decodes) that decode to exactly `body`; the others are named in `stale`. These files
+ * are small, so decoding them leaves nothing behind worth the name (ADR 0126).
  */
-function precompressed(file: string, body: Buffer, stale: string[]): Partial<Record<Coding, Buffer>> {
-  const encoded: Partial<Record<Coding, Buffer>> = {};
+function decodesToItsFile(file: string, body: Buffer, encoded: Encoded, stale: string[]): Encoded {
+  const kept: Encoded = {};
   for (const coding of CODINGS) {
-    const path = file + CODING_SUFFIX[coding];
-    if (!existsSync(path)) continue;
-    const bytes = readFileSync(path);
+    const bytes = encoded[coding];
+    if (!bytes) continue;
     let same = false;
     try {
       same = DECODE[coding](bytes).equals(body);
     } catch {
       // Not even its coding: stale below.
     }
-    if (same) encoded[coding] = bytes;
-    else stale.push(path);
+    if (same) kept[coding] = bytes;
+    else stale.push(file + CODING_SUFFIX[coding]);
   }
-  return encoded;
+  return kept;
 }
 
 /** index.html as served is made here (its integrity attributes), so it is compressed here: a few KiB. */
-function compressed(body: Buffer): Partial<Record<Coding, Buffer>> {
+function compressed(body: Buffer): Encoded {
   return {
     br: brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }),
     gzip: gzipSync(body, { level: 9 }),
   };
 }
 
-const tagOf = (body: Buffer) => createHash('sha256').update(body).digest('hex').slice(0, 32);
+const tagOf = (body: Buffer) => sha256(body).slice(0, 32);
 
-function pageFile(body: Buffer, type: string, encoded: Partial<Record<Coding, Buffer>>): PageFile {
+function pageFile(body: Buffer, type: string, encoded: Encoded): PageFile {
   return { body, type, tag: tagOf(body), encoded };
 }
 
@@ -151,7 +191,7 @@ function pageFile(body: Buffer, type: string, encoded: Partial<Record<Coding, Bu
  */
 export function pageHash(files: Iterable<readonly [path: string, body: Uint8Array]>): string {
   const lines = [...files]
-    .map(([path, body]) => [path, createHash('sha256').update(body).digest('hex')] as const)
+    .map(([path, body]) => [path, sha256(body)] as const)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([path, hex]) => `${hex}  ${path}\n`);
   return createHash('sha256').update(lines.join('')).digest('hex');
@@ -163,7 +203,9 @@ export function pageHash(files: Iterable<readonly [path: string, body: Uint8Arra
  * integrity attribute; a browser checks an import map's `integrity` for every module it fetches. With
  * the SHA-256 of its text, which the CSP allows.
  */
-function integrityMap(files: ReadonlyMap<string, PageFile>): { tag: string; hash: string } | undefined {
+function integrityMap(
+  files: ReadonlyMap<string, { body: Buffer }>,
+): { tag: string; hash: string; paths: string[] } | undefined {
   const scripts = [...files].filter(([path]) => path.startsWith('/assets/') && path.endsWith('.js'));
   if (scripts.length === 0) return undefined;
   const integrity = Object.fromEntries(
@@ -173,6 +215,7 @@ function integrityMap(files: ReadonlyMap<string, PageFile>): { tag: string; hash
   return {
     tag: `<script type="importmap">${text}</script>`,
     hash: `sha256-${createHash('sha256').update(text).digest('base64')}`,
+    paths: scripts.map(([path]) => path),
   };
 }
 
@@ -184,20 +227,25 @@ function integrityMap(files: ReadonlyMap<string, PageFile>): { tag: string; hash
 export function loadRelayPage(dir = defaultPageDir()): RelayPage | undefined {
   const indexPath = join(dir, 'index.html');
   if (!existsSync(indexPath)) return undefined;
-  const files = new Map<string, PageFile>();
+  const read = new Map<string, { body: Buffer; type: string; file: string; encoded: Encoded }>();
   const stale: string[] = [];
+  const listPath = join(dir, PRECOMPRESSED_LIST);
+  const list = parsePrecompressedList(existsSync(listPath) ? readFileSync(listPath, 'utf8') : '');
   const add = (folder: string, prefix: string, name: string) => {
     const type = TYPES[name.slice(name.lastIndexOf('.'))];
     if (!type) return;
-    const path = join(folder, name);
-    const body = readFileSync(path);
-    files.set(`${prefix}${name}`, pageFile(body, type, precompressed(path, body, stale)));
+    const file = join(folder, name);
+    const body = readFileSync(file);
+    const rel = `${prefix}${name}`;
+    read.set(rel, { body, type, file, encoded: precompressed(file, rel.slice(1), body, list, stale) });
   };
   const assets = join(dir, 'assets');
   for (const name of existsSync(assets) ? readdirSync(assets) : []) add(assets, '/assets/', name);
   // Beside index.html: the web app manifest (installing the page needs no store).
   for (const name of readdirSync(dir)) if (name !== 'index.html') add(dir, '/', name);
-  const imports = integrityMap(files);
+  const imports = integrityMap(read);
+  /** The files a browser checks against their integrity, whichever encoding it took. */
+  const pinned = new Set(imports?.paths);
   const built = readFileSync(indexPath, 'utf8');
   // Before the first module script: a browser takes an import map only before it loads any module.
   const mapped = imports
@@ -206,12 +254,18 @@ export function loadRelayPage(dir = defaultPageDir()): RelayPage | undefined {
   const html = mapped.replace(
     /<(script|link)([^>]*?) (src|href)="(\/assets\/[^"]+)"([^>]*)>/g,
     (tag, element: string, before: string, attr: string, path: string, after: string) => {
-      const file = files.get(path);
+      const file = read.get(path);
       if (!file) return tag;
+      pinned.add(path);
       const cross = /crossorigin/.test(before + after) ? '' : ' crossorigin';
       return `<${element}${before} ${attr}="${path}" integrity="${sri(file.body)}"${cross}${after}>`;
     },
   );
+  const files = new Map<string, PageFile>();
+  for (const [path, { body, type, file, encoded }] of read) {
+    const checked = pinned.has(path) ? encoded : decodesToItsFile(file, body, encoded, stale);
+    files.set(path, pageFile(body, type, checked));
+  }
   const index = Buffer.from(html, 'utf8');
   files.set('/', pageFile(index, TYPES['.html']!, compressed(index)));
   const served = [...files].map(([path, f]) => [path === '/' ? '/index.html' : path, f.body] as const);

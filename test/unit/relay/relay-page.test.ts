@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
+import { formatPrecompressedList, PRECOMPRESSED_LIST } from '../../../src-main/core/precompressed-list.js';
 import { loadRelayPage } from '../../../src-main/relay/page.js';
 
 function builtPage(): string {
@@ -77,28 +78,87 @@ test('a changed icon or manifest changes the hash, though index.html does not ch
   }
 });
 
-test("precompressed copies that decode to their file are kept; another file's are not, and are named", () => {
+test("precompressed copies the build's list names for their file are kept; others are not, and are named", () => {
   const dir = builtPage();
+  const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
   try {
-    writeFileSync(join(dir, 'assets', 'a.js.br'), brotliCompressSync(Buffer.from('console.log(1)')));
+    const js = Buffer.from('console.log(1)');
+    const br = brotliCompressSync(js);
+    writeFileSync(join(dir, 'assets', 'a.js.br'), br);
     // Left from another build: it decodes, but to other bytes than the file the hash pins.
-    writeFileSync(join(dir, 'assets', 'a.js.gz'), gzipSync(Buffer.from('console.log(2)')));
+    const oldGz = gzipSync(Buffer.from('console.log(2)'));
+    writeFileSync(join(dir, 'assets', 'a.js.gz'), oldGz);
+    // Listed for its file, but changed since the build wrote it.
+    const css = Buffer.from('body{}');
     writeFileSync(join(dir, 'assets', 'a.css.gz'), Buffer.from('not gzip'));
+    // Named by no line of the list.
+    writeFileSync(join(dir, 'manifest.webmanifest.br'), brotliCompressSync('{"name":"Clawbridge"}'));
+    writeFileSync(
+      join(dir, PRECOMPRESSED_LIST),
+      formatPrecompressedList(
+        new Map([
+          ['assets/a.js.br', { plain: sha256(js), copy: sha256(br) }],
+          ['assets/a.js.gz', { plain: sha256(Buffer.from('console.log(2)')), copy: sha256(oldGz) }],
+          ['assets/a.css.gz', { plain: sha256(css), copy: sha256(gzipSync(css)) }],
+        ]),
+      ),
+    );
     const page = loadRelayPage(dir)!;
-    const js = page.file('/assets/a.js')!;
-    assert.deepEqual(Object.keys(js.encoded), ['br']);
+    const served = page.file('/assets/a.js')!;
+    assert.deepEqual(Object.keys(served.encoded), ['br']);
+    assert.deepEqual(served.encoded.br, br);
     assert.deepEqual(Object.keys(page.file('/assets/a.css')!.encoded), []);
+    assert.deepEqual(Object.keys(page.file('/manifest.webmanifest')!.encoded), []);
     assert.deepEqual(
       [...page.stale].sort(),
-      [join(dir, 'assets', 'a.css.gz'), join(dir, 'assets', 'a.js.gz')],
+      [join(dir, 'assets', 'a.css.gz'), join(dir, 'assets', 'a.js.gz'), join(dir, 'manifest.webmanifest.br')],
       'the stale copies are named',
     );
     assert.ok(!page.paths.some((p) => /\.(br|gz)$/.test(p)), 'a copy is never a file of its own');
+    assert.ok(!page.paths.includes(`/${PRECOMPRESSED_LIST}`), 'nor is the list');
     assert.ok(
       Object.keys(page.file('/')!.encoded).length === 2,
       'index.html as served is compressed at load',
     );
-    assert.notEqual(page.file('/')!.tag, js.tag, 'each file its own tag');
+    assert.notEqual(page.file('/')!.tag, served.tag, 'each file its own tag');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the manifest, which no integrity attribute pins, is decoded too: a line cannot vouch for other bytes', () => {
+  const dir = builtPage();
+  const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+  try {
+    const manifest = Buffer.from('{"name":"Clawbridge"}');
+    const evil = brotliCompressSync('{"name":"Clawbridge","start_url":"https://evil.example/"}');
+    const good = gzipSync(manifest);
+    writeFileSync(join(dir, 'manifest.webmanifest.br'), evil);
+    writeFileSync(join(dir, 'manifest.webmanifest.gz'), good);
+    writeFileSync(
+      join(dir, PRECOMPRESSED_LIST),
+      formatPrecompressedList(
+        new Map([
+          ['manifest.webmanifest.br', { plain: sha256(manifest), copy: sha256(evil) }],
+          ['manifest.webmanifest.gz', { plain: sha256(manifest), copy: sha256(good) }],
+        ]),
+      ),
+    );
+    const page = loadRelayPage(dir)!;
+    assert.deepEqual(Object.keys(page.file('/manifest.webmanifest')!.encoded), ['gzip']);
+    assert.deepEqual(page.stale, [join(dir, 'manifest.webmanifest.br')]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("without the build's list, no copy is sent: each is named", () => {
+  const dir = builtPage();
+  try {
+    writeFileSync(join(dir, 'assets', 'a.js.br'), brotliCompressSync('console.log(1)'));
+    const page = loadRelayPage(dir)!;
+    assert.deepEqual(Object.keys(page.file('/assets/a.js')!.encoded), []);
+    assert.deepEqual(page.stale, [join(dir, 'assets', 'a.js.br')]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
