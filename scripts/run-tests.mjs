@@ -11,7 +11,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { spawn } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
-import { freeShare, mayStart, sampleCpu } from './test-slots.mjs';
+import { freeShare, mayStart, sampleCpu, SlotTimeline } from './test-slots.mjs';
 import { failureDigest } from './test-failures.mjs';
 import { testPaths } from './test-paths.mjs';
 import { cpuLedger, reapedCpuReader, slowestReport } from './test-costs.mjs';
@@ -270,6 +270,8 @@ function unreported(file, out) {
 const base = Math.min(4, Math.max(2, availableParallelism()));
 const most = base + 2;
 const beside = Promise.all(aside.map(run));
+const timeline = new SlotTimeline();
+let lastTick = performance.now();
 await new Promise((/** @type {(v?: unknown) => void} */ finished) => {
   const queue = [...pooled];
   /** Samples of the machine's CPU time, the oldest first: the window the next start looks at. */
@@ -304,7 +306,13 @@ await new Promise((/** @type {(v?: unknown) => void} */ finished) => {
   };
   // Every half second: the window moves on, and a slot may have come free by the machine going idle.
   const timer = setInterval(() => {
-    samples.push(sampleCpu());
+    const before = /** @type {import('./test-slots.mjs').CpuSample} */ (samples.at(-1));
+    const now = sampleCpu();
+    const free = freeShare(before, now);
+    const at = performance.now();
+    if (free !== undefined) timeline.record(running, 1 - free, at - lastTick);
+    lastTick = at;
+    samples.push(now);
     if (samples.length > WINDOW) samples.shift();
     next();
   }, 500);
@@ -316,6 +324,7 @@ const failed = outcomes.filter((o) => o.code !== 0);
 const browserCost = await browser?.close();
 console.log(`\n${slowestReport(outcomes).join('\n')}`);
 if (browserCost) console.log(browserLine(browserCost, outcomes));
+console.log(timeline.summary());
 for (const c of COUNTS) console.log(`ℹ ${c} ${totals[c]}`);
 console.log(
   `ℹ files ${outcomes.length}, failed ${failed.length}; ${((performance.now() - t0) / 1000).toFixed(0)} s`,

@@ -15,3 +15,7 @@ export interface CpuSample {
 }
 export declare function sampleCpu(): CpuSample;
 export declare function freeShare(before: CpuSample, after: CpuSample): number | undefined;
+export declare class SlotTimeline {
+  record(running: number, busy: number, ms: number): void;
+  summary(): string;
+}

@@ -51,3 +51,34 @@ export function freeShare(before, after) {
   const total = after.total - before.total;
   return total > 0 ? (after.idle - before.idle) / total : undefined;
 }
+
+/**
+ * Where a run's time went by how many files ran at once, and how busy the machine was meanwhile: the
+ * line the runner prints at its end, so that a slow run says whether it waited on CPU or on itself.
+ */
+export class SlotTimeline {
+  /** @type {Map<number, { ms: number, busyMs: number }>} by files running */
+  #spans = new Map();
+
+  /** @param {number} running files running over the span @param {number} busy share of CPU time busy in it (0 to 1) @param {number} ms its length */
+  record(running, busy, ms) {
+    const span = this.#spans.get(running) ?? { ms: 0, busyMs: 0 };
+    span.ms += ms;
+    span.busyMs += busy * ms;
+    this.#spans.set(running, span);
+  }
+
+  /** @returns {string} e.g. `files at once: 2 for 640 s (machine 91 % busy), …; in all the machine was 93 % busy` */
+  summary() {
+    const spans = [...this.#spans].sort(([a], [b]) => a - b);
+    if (spans.length === 0) return 'files at once: the run was over before the first sample';
+    const all = spans.reduce((t, [, s]) => ({ ms: t.ms + s.ms, busyMs: t.busyMs + s.busyMs }), {
+      ms: 0,
+      busyMs: 0,
+    });
+    const pct = (/** @type {{ ms: number, busyMs: number }} */ s) =>
+      Math.round((100 * s.busyMs) / Math.max(1, s.ms));
+    const parts = spans.map(([n, s]) => `${n} for ${Math.round(s.ms / 1000)} s (machine ${pct(s)} % busy)`);
+    return `files at once: ${parts.join(', ')}; in all the machine was ${pct(all)} % busy`;
+  }
+}

@@ -11,6 +11,7 @@ import {
   freeShare,
   mayStart,
   sampleCpu,
+  SlotTimeline,
   type SlotState,
 } from '../../../scripts/test-slots.mjs';
 
@@ -47,5 +48,16 @@ test('the free share is the idle time between two samples', () => {
   assert.ok(
     now.total > 0 && now.idle >= 0 && now.idle <= now.total,
     'now.total > 0 && now.idle >= 0 && now.idle <= now.total',
+  );
+});
+
+test('the timeline adds up the time at each count of files and how busy the machine was', () => {
+  const timeline = new SlotTimeline();
+  timeline.record(2, 1, 1_000);
+  timeline.record(2, 0.5, 1_000);
+  timeline.record(1, 0.2, 500);
+  assert.equal(
+    timeline.summary(),
+    'files at once: 1 for 1 s (machine 20 % busy), 2 for 2 s (machine 75 % busy); in all the machine was 64 % busy',
   );
 });
