@@ -18,7 +18,7 @@ import {
   TerminalFrameDecoder,
   type TerminalFrame,
 } from '../../protocol/terminal-frames.js';
-import { TO_VIEWER } from '../shares/share-offers.js';
+import { BROKE_PROTOCOL, framesFromHost, TO_VIEWER } from '../shares/share-offers.js';
 
 /** Most views opened again after the first, over the watching's life (each after a cut). */
 export const MAX_REJOINS = 30;
@@ -84,12 +84,10 @@ export class RejoiningView extends Duplex {
     /** The host's last frame passed: this view ended with the share or the program. */
     let last = false;
     view.on('data', (chunk: Buffer) => {
-      let frames: TerminalFrame[];
-      try {
-        frames = decoder.push(chunk);
-      } catch {
+      const frames = framesFromHost(decoder, chunk);
+      if (!frames) {
         last = true;
-        this.pushFrame({ type: 'error', message: 'the shared terminal broke the protocol' });
+        this.pushFrame(BROKE_PROTOCOL);
         return view.destroy();
       }
       let room = true;

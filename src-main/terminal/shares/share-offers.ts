@@ -73,6 +73,21 @@ export const TO_VIEWER: ReadonlySet<TerminalFrame['type']> = new Set([
   'resize',
 ]);
 
+/** What a viewer is told when the node it watches sends bytes that are no terminal frames. */
+export const BROKE_PROTOCOL = { type: 'error', message: 'the shared terminal broke the protocol' } as const;
+
+/**
+ * The frames `chunk` completes, or undefined once the watched node's bytes are no terminal frames:
+ * the view is over then, and the viewer is told BROKE_PROTOCOL.
+ */
+export function framesFromHost(decoder: TerminalFrameDecoder, chunk: Buffer): TerminalFrame[] | undefined {
+  try {
+    return decoder.push(chunk);
+  } catch {
+    return undefined;
+  }
+}
+
 export class ShareOffers implements GuestSource {
   private readonly offers = new Map<string, Offer>();
   /** The view streams open here, by the offer each joined (kept on after the offer went: VIEW_LINGER_MS). */
@@ -289,14 +304,10 @@ function pass(
     stream.destroy();
   };
   stream.on('data', (chunk: Buffer) => {
-    let frames: TerminalFrame[];
-    try {
-      frames = decoder.push(chunk);
-    } catch {
+    const frames = framesFromHost(decoder, chunk);
+    if (!frames) {
       said = true;
-      channel.write(
-        encodeTerminalFrame({ type: 'error', message: 'the shared terminal broke the protocol' }),
-      );
+      channel.write(encodeTerminalFrame(BROKE_PROTOCOL));
       return close();
     }
     let ok = true;

@@ -10,7 +10,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Duplex } from 'node:stream';
 import { WATCH_EXIT_DRAIN_MS } from '../../../../src-main/terminal/sessions/session-watchers.js';
-import { ShareOffers, VIEW_LINGER_MS } from '../../../../src-main/terminal/shares/share-offers.js';
+import {
+  framesFromHost,
+  ShareOffers,
+  VIEW_LINGER_MS,
+} from '../../../../src-main/terminal/shares/share-offers.js';
 import { shareOver } from '../../../../src-main/terminal/shares/share-wire.js';
 import { ClawError } from '../../../../src-main/core/errors.js';
 import {
@@ -213,4 +217,18 @@ test("a view cut without the host's last frame tells the viewer why; the offer s
     { type: 'error', message: 'the connection to b was lost: link to b closed: it went quiet' },
   ]);
   assert.deepEqual([v.offers.list().length, v.dialed()], [1, 1], 'still offered, still dialed');
+});
+
+test('a watched node’s frames pass, split anywhere; bytes that are no frames end the view', () => {
+  const bytes = Buffer.concat([
+    encodeTerminalFrame({ type: 'data', data: Buffer.from('hello') }),
+    encodeTerminalFrame({ type: 'exit', status: { code: 0 } }),
+  ]);
+  const decoder = new TerminalFrameDecoder();
+  const frames = [bytes.subarray(0, 3), bytes.subarray(3)].flatMap((c) => framesFromHost(decoder, c) ?? []);
+  assert.deepEqual(
+    frames.map((f) => f.type),
+    ['data', 'exit'],
+  );
+  assert.equal(framesFromHost(new TerminalFrameDecoder(), Buffer.alloc(64, 0xff)), undefined);
 });
