@@ -219,6 +219,12 @@ test('a wrong code says so, and ends the offer', { skip: skip ?? false, timeout:
     const { page: late } = await openRelayPage(browser, o.page!);
     await late.getByRole('button', { name: 'Receive' }).click();
     await waitForText(late.getByRole('alert'), /code invalid or expired/, 30_000);
+    // A code cut short is named as the file code it was meant to be, not as a pairing's.
+    const field = late.getByLabel('Receive code');
+    await field.fill(o.code.slice(0, 6));
+    await late.getByRole('button', { name: 'Receive' }).click();
+    const said = await waitForText(late.getByRole('alert'), /^the file code must be 12 characters/, 30_000);
+    assert.doesNotMatch(said, /pair/, said);
   } finally {
     await closeContexts(browser);
   }
