@@ -10,10 +10,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tokenMatches } from './auth.js';
 import { addressBlock } from '../core/address-block.js';
+import { errorMessage } from '../core/errors.js';
 import { CODINGS, noneMatch, pickCoding, representationTag } from '../core/http-encoding.js';
 import type { IpLimiter } from './ip-limits.js';
 import type { RelayMetrics } from './metrics.js';
-import type { PageFile, RelayPage } from './page.js';
+import type { PageFile } from './page-files.js';
+import type { RelayPage } from './page.js';
 
 /** Sent with 429: the per-IP attempt bucket refills continuously, a minute refills it completely. */
 const RETRY_AFTER_S = 60;
@@ -131,9 +133,16 @@ export function relayHttpHandler(
         ({ body, contentType }) => res.writeHead(200, { 'content-type': contentType }).end(body),
         (err: Error) => text(res, 500, err.message),
       );
-    } else if ((req.method === 'GET' || req.method === 'HEAD') && opts.page?.file(path ?? '/')) {
+    } else if ((req.method === 'GET' || req.method === 'HEAD') && opts.page?.has(path ?? '/')) {
       if (!opts.ownHost(req)) return void text(res, 421, MISDIRECTED_PAGE);
-      pageAnswer(req, res, opts.page, path ?? '/', opts.page.file(path ?? '/')!);
+      let file: PageFile;
+      try {
+        file = opts.page.file(path ?? '/')!;
+      } catch (err) {
+        // The file's bytes changed on disk since the start: the page is no longer the one whose hash was printed.
+        return void text(res, 500, errorMessage(err));
+      }
+      pageAnswer(req, res, opts.page, path ?? '/', file);
     } else if (path === '/healthz' || path === '/metrics') {
       // The path is right, the method is not: say so (405 with Allow), not "not found".
       text(res, 405, `method ${req.method ?? '?'} not allowed on ${path}`, {

@@ -1,6 +1,7 @@
 /**
  * The browser-node page a relay serves at its root (ADR 0094): the files `vite build -c
- * scripts/vite-web-node.config.ts` wrote to dist/web-node/, read once at start and served from memory.
+ * scripts/vite-web-node.config.ts` wrote to dist/web-node/, hashed at start and served from memory
+ * once first asked for (relay/page-files.ts).
  * Its index.html gets Subresource Integrity on every script and stylesheet, and every answer a strict
  * Content-Security-Policy: the page runs only its own code and talks only to this relay. One hash pins
  * every file it serves, the manifest and the icon too (`pageHash`): `clawbridge relay` prints it, so
@@ -13,6 +14,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, brotliDecompressSync, constants, gunzipSync, gzipSync } from 'node:zlib';
 import { CODING_SUFFIX, CODINGS, type Coding } from '../core/http-encoding.js';
+import {
+  hashFile,
+  PageFileOnDisk,
+  tagOf,
+  type CopyOnDisk,
+  type FileHashes,
+  type PageFile,
+} from './page-files.js';
 import {
   parsePrecompressedList,
   PRECOMPRESSED_LIST,
@@ -69,17 +78,6 @@ const TYPES: Readonly<Record<string, string>> = {
   '.webmanifest': 'application/manifest+json',
 };
 
-/** One file the page serves. */
-export interface PageFile {
-  /** Its bytes as hashed (`pageHash`) and as a client decodes every encoded form to. */
-  readonly body: Buffer;
-  readonly type: string;
-  /** Its entity tag without quotes: the start of its SHA-256, so a revisit revalidates with a 304. */
-  readonly tag: string;
-  /** Its precompressed forms (only those that decode to `body` exactly): what the build wrote beside it. */
-  readonly encoded: Readonly<Partial<Record<Coding, Buffer>>>;
-}
-
 export interface RelayPage {
   /** The page's hash (64 hex, `pageHash`): pins every file served, as served. */
   readonly hash: string;
@@ -92,7 +90,12 @@ export interface RelayPage {
   readonly stale: readonly string[];
   /** Headers every answer of this page carries: PAGE_HEADERS, its CSP allowing its import map. */
   readonly headers: Readonly<Record<string, string>>;
-  /** The file at a URL path (`/` is index.html), or undefined. */
+  /** Whether the page has a file at a URL path (`/` is index.html). */
+  has(path: string): boolean;
+  /**
+   * The file at a URL path (`/` is index.html), or undefined; read from disk when first asked for.
+   * @throws ClawError('INTERNAL') when the file's bytes changed on disk since the page was loaded.
+   */
   file(path: string): PageFile | undefined;
 }
 
@@ -105,8 +108,6 @@ export function defaultPageDir(): string {
   return candidates.find((dir) => existsSync(join(dir, 'index.html'))) ?? candidates[0]!;
 }
 
-const sri = (body: Buffer) => `sha384-${createHash('sha384').update(body).digest('base64')}`;
-
 /** A file's precompressed copies, by coding. */
 type Encoded = Partial<Record<Coding, Buffer>>;
 
@@ -114,33 +115,31 @@ const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest(
 
 /**
  * The precompressed forms the build wrote beside `file` (`rel` under the page's folder;
- * scripts/vite-precompress.ts), each kept only when the build's list of them says it encodes `body`
- * and is itself as the build wrote it (core/precompressed-list.ts): the page's hash pins the plain
- * bytes, so an encoded copy must be the same file, never another one. Checked by hash rather than by
- * decoding each copy, which left the decoders' freed buffers in the relay's C heap for good (ADR 0126);
- * a browser checks what it decoded of the scripts and the stylesheet against their integrity, and the
- * few small files nothing else checks are decoded as well (`decodesToItsFile`). Those that are not
- * kept are named in `stale`.
+ * scripts/vite-precompress.ts), each kept only when the build's list of them says it encodes the
+ * file's bytes (`plain`, their SHA-256) and is itself as the build wrote it
+ * (core/precompressed-list.ts): the page's hash pins the plain bytes, so an encoded copy must be the
+ * same file, never another one. Checked by hash rather than by decoding each copy, which left the
+ * decoders' freed buffers in the relay's C heap for good (ADR 0126); a browser checks what it decoded
+ * of the scripts and the stylesheet against their integrity, and the few small files nothing else
+ * checks are decoded as well (`decodesToItsFile`). Those that are not kept are named in `stale`.
  */
 function precompressed(
   file: string,
   rel: string,
-  body: Buffer,
+  plain: string,
   list: ReadonlyMap<string, PrecompressedCopy>,
   stale: string[],
-): Encoded {
-  const encoded: Encoded = {};
-  let plain: string | undefined;
+): Partial<Record<Coding, CopyOnDisk>> {
+  const copies: Partial<Record<Coding, CopyOnDisk>> = {};
   for (const coding of CODINGS) {
     const path = file + CODING_SUFFIX[coding];
     if (!existsSync(path)) continue;
-    const bytes = readFileSync(path);
     const listed = list.get(rel + CODING_SUFFIX[coding]);
-    if (listed && listed.plain === (plain ??= sha256(body)) && listed.copy === sha256(bytes)) {
-      encoded[coding] = bytes;
-    } else stale.push(path);
+    const copy = listed?.plain === plain ? hashFile(path).sha256 : undefined;
+    if (copy !== undefined && listed?.copy === copy) copies[coding] = { file: path, sha256: copy };
+    else stale.push(path);
   }
-  return encoded;
+  return copies;
 }
 
 const DECODE: Readonly<Record<Coding, (b: Buffer) => Buffer>> = {
@@ -149,15 +148,22 @@ const DECODE: Readonly<Record<Coding, (b: Buffer) => Buffer>> = {
 };
 
 /**
- * The copies of a file no integrity attribute pins (the web app manifest: a browser would take
- * whatever it decodes) that decode to exactly `body`; the others are named in `stale`. These files
- * are small, so decoding them leaves nothing behind worth the name (ADR 0126).
+ * A file no integrity attribute pins (the web app manifest: a browser would take whatever it
+ * decodes), read now with the copies that decode to exactly its bytes; the others are named in
+ * `stale`. These files are small, so decoding them leaves nothing behind worth the name (ADR 0126).
  */
-function decodesToItsFile(file: string, body: Buffer, encoded: Encoded, stale: string[]): Encoded {
+function decodedAndKept(
+  file: string,
+  type: string,
+  copies: Partial<Record<Coding, CopyOnDisk>>,
+  stale: string[],
+): PageFile {
+  const body = readFileSync(file);
   const kept: Encoded = {};
   for (const coding of CODINGS) {
-    const bytes = encoded[coding];
-    if (!bytes) continue;
+    const copy = copies[coding];
+    if (!copy) continue;
+    const bytes = readFileSync(copy.file);
     let same = false;
     try {
       same = DECODE[coding](bytes).equals(body);
@@ -165,9 +171,9 @@ function decodesToItsFile(file: string, body: Buffer, encoded: Encoded, stale: s
       // Not even its coding: stale below.
     }
     if (same) kept[coding] = bytes;
-    else stale.push(file + CODING_SUFFIX[coding]);
+    else stale.push(copy.file);
   }
-  return kept;
+  return { body, type, tag: tagOf(sha256(body)), encoded: kept };
 }
 
 /** index.html as served is made here (its integrity attributes), so it is compressed here: a few KiB. */
@@ -178,20 +184,13 @@ function compressed(body: Buffer): Encoded {
   };
 }
 
-const tagOf = (body: Buffer) => sha256(body).slice(0, 32);
-
-function pageFile(body: Buffer, type: string, encoded: Encoded): PageFile {
-  return { body, type, tag: tagOf(body), encoded };
-}
-
 /**
  * The hash of a page: SHA-256 over one line per file it serves, `<sha256 hex>  <path>\n` (sha256sum's
  * own format), sorted by path, with index.html as `/index.html` as served. A file added, removed or
- * changed, the manifest and the icon included, changes it.
+ * changed, the manifest and the icon included, changes it. Each file as its path and SHA-256 (hex).
  */
-export function pageHash(files: Iterable<readonly [path: string, body: Uint8Array]>): string {
+export function pageHash(files: Iterable<readonly [path: string, sha256: string]>): string {
   const lines = [...files]
-    .map(([path, body]) => [path, sha256(body)] as const)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([path, hex]) => `${hex}  ${path}\n`);
   return createHash('sha256').update(lines.join('')).digest('hex');
@@ -204,12 +203,12 @@ export function pageHash(files: Iterable<readonly [path: string, body: Uint8Arra
  * the SHA-256 of its text, which the CSP allows.
  */
 function integrityMap(
-  files: ReadonlyMap<string, { body: Buffer }>,
+  files: ReadonlyMap<string, { hashes: FileHashes }>,
 ): { tag: string; hash: string; paths: string[] } | undefined {
   const scripts = [...files].filter(([path]) => path.startsWith('/assets/') && path.endsWith('.js'));
   if (scripts.length === 0) return undefined;
   const integrity = Object.fromEntries(
-    scripts.sort(([a], [b]) => (a < b ? -1 : 1)).map(([p, f]) => [p, sri(f.body)]),
+    scripts.sort(([a], [b]) => (a < b ? -1 : 1)).map(([p, f]) => [p, sri(f.hashes)]),
   );
   const text = JSON.stringify({ integrity });
   return {
@@ -219,15 +218,21 @@ function integrityMap(
   };
 }
 
+const sri = (hashes: FileHashes) => `sha384-${hashes.sha384}`;
+
 /**
  * Reads the built page from `dir`. Undefined when it is not built (the relay then serves no page and
  * says so). Every `/assets/…` file index.html names gets an `integrity` attribute, and every script
- * under /assets/ an entry in its import map.
+ * under /assets/ an entry in its import map. The files are hashed now and read when first asked for
+ * (relay/page-files.ts); index.html as served, and the files no integrity pins, are read now.
  */
 export function loadRelayPage(dir = defaultPageDir()): RelayPage | undefined {
   const indexPath = join(dir, 'index.html');
   if (!existsSync(indexPath)) return undefined;
-  const read = new Map<string, { body: Buffer; type: string; file: string; encoded: Encoded }>();
+  const found = new Map<
+    string,
+    { file: string; type: string; hashes: FileHashes; copies: Partial<Record<Coding, CopyOnDisk>> }
+  >();
   const stale: string[] = [];
   const listPath = join(dir, PRECOMPRESSED_LIST);
   const list = parsePrecompressedList(existsSync(listPath) ? readFileSync(listPath, 'utf8') : '');
@@ -235,15 +240,20 @@ export function loadRelayPage(dir = defaultPageDir()): RelayPage | undefined {
     const type = TYPES[name.slice(name.lastIndexOf('.'))];
     if (!type) return;
     const file = join(folder, name);
-    const body = readFileSync(file);
+    const hashes = hashFile(file);
     const rel = `${prefix}${name}`;
-    read.set(rel, { body, type, file, encoded: precompressed(file, rel.slice(1), body, list, stale) });
+    found.set(rel, {
+      file,
+      type,
+      hashes,
+      copies: precompressed(file, rel.slice(1), hashes.sha256, list, stale),
+    });
   };
   const assets = join(dir, 'assets');
   for (const name of existsSync(assets) ? readdirSync(assets) : []) add(assets, '/assets/', name);
   // Beside index.html: the web app manifest (installing the page needs no store).
   for (const name of readdirSync(dir)) if (name !== 'index.html') add(dir, '/', name);
-  const imports = integrityMap(read);
+  const imports = integrityMap(found);
   /** The files a browser checks against their integrity, whichever encoding it took. */
   const pinned = new Set(imports?.paths);
   const built = readFileSync(indexPath, 'utf8');
@@ -254,26 +264,39 @@ export function loadRelayPage(dir = defaultPageDir()): RelayPage | undefined {
   const html = mapped.replace(
     /<(script|link)([^>]*?) (src|href)="(\/assets\/[^"]+)"([^>]*)>/g,
     (tag, element: string, before: string, attr: string, path: string, after: string) => {
-      const file = read.get(path);
+      const file = found.get(path);
       if (!file) return tag;
       pinned.add(path);
       const cross = /crossorigin/.test(before + after) ? '' : ' crossorigin';
-      return `<${element}${before} ${attr}="${path}" integrity="${sri(file.body)}"${cross}${after}>`;
+      return `<${element}${before} ${attr}="${path}" integrity="${sri(file.hashes)}"${cross}${after}>`;
     },
   );
-  const files = new Map<string, PageFile>();
-  for (const [path, { body, type, file, encoded }] of read) {
-    const checked = pinned.has(path) ? encoded : decodesToItsFile(file, body, encoded, stale);
-    files.set(path, pageFile(body, type, checked));
+  const files = new Map<string, { get(): PageFile }>();
+  for (const [path, { file, type, hashes, copies }] of found) {
+    if (pinned.has(path)) files.set(path, new PageFileOnDisk(file, type, hashes.sha256, copies));
+    else {
+      const now = decodedAndKept(file, type, copies, stale);
+      files.set(path, { get: () => now });
+    }
   }
   const index = Buffer.from(html, 'utf8');
-  files.set('/', pageFile(index, TYPES['.html']!, compressed(index)));
-  const served = [...files].map(([path, f]) => [path === '/' ? '/index.html' : path, f.body] as const);
+  const indexFile: PageFile = {
+    body: index,
+    type: TYPES['.html']!,
+    tag: tagOf(sha256(index)),
+    encoded: compressed(index),
+  };
+  files.set('/', { get: () => indexFile });
+  const served: [string, string][] = [
+    ['/index.html', sha256(index)],
+    ...[...found].map(([path, f]) => [path, f.hashes.sha256] as [string, string]),
+  ];
   return {
     hash: pageHash(served),
     paths: served.map(([path]) => path).sort(),
     stale,
     headers: { ...PAGE_HEADERS, 'content-security-policy': pageCsp(imports ? [imports.hash] : []) },
-    file: (path) => files.get(path === '/index.html' ? '/' : path),
+    has: (path) => files.has(path === '/index.html' ? '/' : path),
+    file: (path) => files.get(path === '/index.html' ? '/' : path)?.get(),
   };
 }

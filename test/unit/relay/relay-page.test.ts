@@ -152,6 +152,38 @@ test('the manifest, which no integrity attribute pins, is decoded too: a line ca
   }
 });
 
+test('files are read when first asked for: one changed on disk since the start is not sent, nor a copy changed since', () => {
+  const dir = builtPage();
+  const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+  try {
+    const css = Buffer.from('body{}');
+    const gz = gzipSync(css);
+    writeFileSync(join(dir, 'assets', 'a.css.gz'), gz);
+    writeFileSync(
+      join(dir, PRECOMPRESSED_LIST),
+      formatPrecompressedList(new Map([['assets/a.css.gz', { plain: sha256(css), copy: sha256(gz) }]])),
+    );
+    const page = loadRelayPage(dir)!;
+    // Changed after the start, before anyone asked: the printed hash no longer covers it.
+    writeFileSync(join(dir, 'assets', 'a.js'), 'console.log("changed")');
+    writeFileSync(join(dir, 'assets', 'a.css.gz'), gzipSync('body{color:red}'));
+    assert.equal(page.has('/assets/a.js'), true);
+    assert.throws(
+      () => page.file('/assets/a.js'),
+      /a\.js changed since the relay started.*restart the relay/,
+    );
+    assert.throws(() => page.file('/assets/a.js'), /changed since/, 'and stays refused');
+    const served = page.file('/assets/a.css')!;
+    assert.deepEqual(served.body, css);
+    assert.deepEqual(Object.keys(served.encoded), [], 'the changed copy is not sent');
+    assert.match(page.file('/')!.body.toString(), /<script type="module" src="\/assets\/a\.js" integrity=/);
+    assert.equal(page.has('/nope.js'), false);
+    assert.equal(page.file('/nope.js'), undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("without the build's list, no copy is sent: each is named", () => {
   const dir = builtPage();
   try {
