@@ -109,6 +109,9 @@ test('app.asar holds the entry point package.json names, every desktop bundle an
   );
   for (const icon of allTrayIconFiles())
     assert.ok(files.asarFiles.includes(`assets/${icon}`), `assets/${icon}`);
+  // The renderer's precompressed copies and their list serve the web UI over a network, not the window.
+  const served = files.asarFiles.filter((f) => /^dist\/renderer\/.*(\.br|\.gz|precompressed\.list)$/.test(f));
+  assert.deepEqual(served, [], 'the web UI’s precompressed copies are not packed');
 });
 
 test('code in the bundle folder finds the renderer where static-files.ts looks (three folders up, then dist/renderer/)', () => {
