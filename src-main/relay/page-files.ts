@@ -46,6 +46,9 @@ export interface PageFile {
   readonly encoded: Readonly<Partial<Record<Coding, Buffer>>>;
 }
 
+/** The SHA-256 of `bytes`, hex. */
+export const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
 /** The entity tag of a file with this SHA-256. */
 export const tagOf = (sha256: string): string => sha256.slice(0, 32);
 
@@ -78,7 +81,7 @@ export class PageFileOnDisk {
 
   private load(): PageFile | Error {
     const body = readFileSync(this.file);
-    if (hex256(body) !== this.sha256) {
+    if (sha256Hex(body) !== this.sha256) {
       return new ClawError(
         'INTERNAL',
         `${this.file} changed since the relay started, so the page is no longer the one whose hash it printed: restart the relay`,
@@ -87,10 +90,8 @@ export class PageFileOnDisk {
     const encoded: Partial<Record<Coding, Buffer>> = {};
     for (const [coding, copy] of Object.entries(this.copies) as [Coding, CopyOnDisk][]) {
       const bytes = readFileSync(copy.file);
-      if (hex256(bytes) === copy.sha256) encoded[coding] = bytes;
+      if (sha256Hex(bytes) === copy.sha256) encoded[coding] = bytes;
     }
     return { body, type: this.type, tag: tagOf(this.sha256), encoded };
   }
 }
-
-const hex256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');

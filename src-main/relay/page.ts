@@ -17,6 +17,7 @@ import { CODING_SUFFIX, CODINGS, type Coding } from '../core/http-encoding.js';
 import {
   hashFile,
   PageFileOnDisk,
+  sha256Hex,
   tagOf,
   type CopyOnDisk,
   type FileHashes,
@@ -84,8 +85,9 @@ export interface RelayPage {
   /** Every file served, by URL path (`/` is index.html as served, with its integrity attributes). */
   readonly paths: readonly string[];
   /**
-   * Precompressed files beside the page that did not decode to the file they sit beside (a build
-   * interrupted, or a file changed by hand): never served, since the hash pins the plain bytes.
+   * Precompressed files beside the page that are not the file they sit beside by the build's list, or
+   * (for a file no integrity pins) do not decode to it: left from another build, or changed by hand.
+   * Never served, since the hash pins the plain bytes.
    */
   readonly stale: readonly string[];
   /** Headers every answer of this page carries: PAGE_HEADERS, its CSP allowing its import map. */
@@ -108,11 +110,6 @@ export function defaultPageDir(): string {
   return candidates.find((dir) => existsSync(join(dir, 'index.html'))) ?? candidates[0]!;
 }
 
-/** A file's precompressed copies, by coding. */
-type Encoded = Partial<Record<Coding, Buffer>>;
-
-const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
-
 /**
  * The precompressed forms the build wrote beside `file` (`rel` under the page's folder;
  * scripts/vite-precompress.ts), each kept only when the build's list of them says it encodes the
@@ -121,7 +118,7 @@ const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest(
  * same file, never another one. Checked by hash rather than by decoding each copy, which left the
  * decoders' freed buffers in the relay's C heap for good (ADR 0126); a browser checks what it decoded
  * of the scripts and the stylesheet against their integrity, and the few small files nothing else
- * checks are decoded as well (`decodesToItsFile`). Those that are not kept are named in `stale`.
+ * checks are decoded as well (`copiesThatDecode`). Those that are not kept are named in `stale`.
  */
 function precompressed(
   file: string,
@@ -148,36 +145,34 @@ const DECODE: Readonly<Record<Coding, (b: Buffer) => Buffer>> = {
 };
 
 /**
- * A file no integrity attribute pins (the web app manifest: a browser would take whatever it
- * decodes), read now with the copies that decode to exactly its bytes; the others are named in
- * `stale`. These files are small, so decoding them leaves nothing behind worth the name (ADR 0126).
+ * Of the copies of a file no integrity attribute pins (the web app manifest: a browser would take
+ * whatever it decodes), those that decode to exactly its bytes; the others are named in `stale`.
+ * These files are small, so decoding them leaves nothing behind worth the name (ADR 0126).
  */
-function decodedAndKept(
+function copiesThatDecode(
   file: string,
-  type: string,
   copies: Partial<Record<Coding, CopyOnDisk>>,
   stale: string[],
-): PageFile {
+): Partial<Record<Coding, CopyOnDisk>> {
   const body = readFileSync(file);
-  const kept: Encoded = {};
+  const kept: Partial<Record<Coding, CopyOnDisk>> = {};
   for (const coding of CODINGS) {
     const copy = copies[coding];
     if (!copy) continue;
-    const bytes = readFileSync(copy.file);
     let same = false;
     try {
-      same = DECODE[coding](bytes).equals(body);
+      same = DECODE[coding](readFileSync(copy.file)).equals(body);
     } catch {
       // Not even its coding: stale below.
     }
-    if (same) kept[coding] = bytes;
+    if (same) kept[coding] = copy;
     else stale.push(copy.file);
   }
-  return { body, type, tag: tagOf(sha256(body)), encoded: kept };
+  return kept;
 }
 
 /** index.html as served is made here (its integrity attributes), so it is compressed here: a few KiB. */
-function compressed(body: Buffer): Encoded {
+function compressed(body: Buffer): Partial<Record<Coding, Buffer>> {
   return {
     br: brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }),
     gzip: gzipSync(body, { level: 9 }),
@@ -224,7 +219,7 @@ const sri = (hashes: FileHashes) => `sha384-${hashes.sha384}`;
  * Reads the built page from `dir`. Undefined when it is not built (the relay then serves no page and
  * says so). Every `/assets/…` file index.html names gets an `integrity` attribute, and every script
  * under /assets/ an entry in its import map. The files are hashed now and read when first asked for
- * (relay/page-files.ts); index.html as served, and the files no integrity pins, are read now.
+ * (relay/page-files.ts); index.html, made here, is kept from the start.
  */
 export function loadRelayPage(dir = defaultPageDir()): RelayPage | undefined {
   const indexPath = join(dir, 'index.html');
@@ -273,22 +268,19 @@ export function loadRelayPage(dir = defaultPageDir()): RelayPage | undefined {
   );
   const files = new Map<string, { get(): PageFile }>();
   for (const [path, { file, type, hashes, copies }] of found) {
-    if (pinned.has(path)) files.set(path, new PageFileOnDisk(file, type, hashes.sha256, copies));
-    else {
-      const now = decodedAndKept(file, type, copies, stale);
-      files.set(path, { get: () => now });
-    }
+    const checked = pinned.has(path) ? copies : copiesThatDecode(file, copies, stale);
+    files.set(path, new PageFileOnDisk(file, type, hashes.sha256, checked));
   }
   const index = Buffer.from(html, 'utf8');
   const indexFile: PageFile = {
     body: index,
     type: TYPES['.html']!,
-    tag: tagOf(sha256(index)),
+    tag: tagOf(sha256Hex(index)),
     encoded: compressed(index),
   };
   files.set('/', { get: () => indexFile });
   const served: [string, string][] = [
-    ['/index.html', sha256(index)],
+    ['/index.html', sha256Hex(index)],
     ...[...found].map(([path, f]) => [path, f.hashes.sha256] as [string, string]),
   ];
   return {
