@@ -232,6 +232,7 @@ async function startAgent(opts: RunAgentOptions, made: Made): Promise<RunningAge
         meet: (code, use) => agent.joiner.meet(code, use),
       },
       connections: agent.opened,
+      directAddresses: () => agent.local.directAddresses(),
       stopping,
     },
     // What is one domain's alone: the settings section it owns, its options (ADR 0091).

@@ -16,9 +16,11 @@ import { ClawError, errorMessage } from '../core/errors.js';
 import { abbreviateFingerprint } from '../core/fingerprint.js';
 import { isoTime } from '../core/iso-time.js';
 import type { DomainCodes, MetCode } from '../links/domain.js';
+import { announcedOn } from '../links/local-addresses.js';
 import type { ChangeSource, PeerDirectory } from '../links/ports.js';
 import type { Guest, GuestSource } from '../services/admission.js';
 import {
+  FILE_CODE_ADDRESSES_MAX,
   FILE_CODE_NAME_CHARS,
   FILE_CODE_NAMES_MAX,
   FILE_CODE_USE,
@@ -52,6 +54,11 @@ export interface CodeOffersDeps {
   /** The links, where a receiver that dialed back shows (a guest's entry with an active link). */
   peers: Pick<PeerDirectory, 'peerEntries'> & ChangeSource;
   log: Pick<Logger, 'info' | 'warn'>;
+  /**
+   * Where this node's direct listener may be dialed, best first (none: direct links are off): the
+   * `ready` frame names them, and the receiver dials them before the relay.
+   */
+  directAddresses?: () => readonly string[];
   now?: () => number;
   /** RECEIVER_DIAL_MS unless a test says otherwise. */
   receiverDialMs?: number;
@@ -232,12 +239,14 @@ export class CodeOffers {
       );
       offer.info.transfer = view.id;
       this.changed(offer);
+      const addresses = this.addressesFor(met.via);
       met.send(
         channel.seal({
           t: 'ready',
           names: offer.info.names.slice(0, FILE_CODE_NAMES_MAX).map((n) => n.slice(0, FILE_CODE_NAME_CHARS)),
           files: offer.info.files,
           bytes: offer.info.bytes,
+          ...(addresses.length > 0 ? { addresses } : {}),
         }),
       );
       if (!ENDED.has(offer.info.state)) {
@@ -250,6 +259,18 @@ export class CodeOffers {
       met.send(channel.seal({ t: 'refused', reason: why.slice(0, 300) }));
       this.end(offer, 'failed', why);
     }
+  }
+
+  /**
+   * The direct addresses a receiver that met the code `via` (`relay <url>`, `lan`, an address) is told:
+   * as a peer's hello over that relay names them (links/local-addresses.ts announcedOn: loopback only
+   * to a receiver that reaches the relay on loopback, so on this machine).
+   */
+  private addressesFor(via: string): string[] {
+    const all = this.deps.directAddresses?.() ?? [];
+    const relayUrl = via.startsWith('relay ') ? via.slice('relay '.length) : undefined;
+    const told = relayUrl ? announcedOn({ path: 'relay', remote: relayUrl }, all) : [...all];
+    return told.slice(0, FILE_CODE_ADDRESSES_MAX);
   }
 
   /** A transfer moved on: its offer follows it, and ends with it. */

@@ -1,7 +1,8 @@
 /**
  * `clawbridge file receive CODE` without an agent (ADR 0124): a throwaway node — an identity made in
  * memory and never written — meets the code on the sender's relay (code-meet.ts), then dials the sender
- * there as the guest the PAKE made it, answers the sender's `files` stream with the ordinary
+ * as the guest the PAKE made it (directly at the addresses its `ready` named when one answers, else
+ * through that relay: links/guest-dial.ts), answers the sender's `files` stream with the ordinary
  * FileReceiver (offers, per-file hashes, staging) into a store of its own in a hidden folder of the
  * target, and moves the verified tree into the target with `file get`'s rules (a name that exists
  * already is renamed, never overwritten). A link that drops is dialed again under the same identity,
@@ -54,11 +55,18 @@ export interface CodeReceiveOptions {
   dir: string;
   /** The relay for a bare code, which names none. */
   relay?: { url: string; fingerprint?: string; token?: string };
+  /**
+   * False: the sender is reached through the relay only, even where its offer names direct addresses
+   * (`file receive --no-direct`; an agent whose direct links are off).
+   */
+  direct?: boolean;
   /** What happens, for the command to say. */
   on?: {
     met?(sender: MetSender, own: string): void;
     progress?(view: TransferView): void;
     note?(line: string): void;
+    /** A link to the sender came up (the first, or one after a drop): directly, or through the relay. */
+    linked?(path: 'direct' | 'relay', remote: string): void;
   };
   log?: Logger;
   /**
@@ -303,6 +311,7 @@ class Transfer {
       identity: this.identity,
       name: RECEIVER_NAME,
       host: this.sender.fingerprint,
+      addresses: this.opts.direct === false ? [] : (this.sender.offer.addresses ?? []),
       splicer: this.splicer,
       onStream: (req) => this.stream(req),
       stopped: () => this.ended,
@@ -310,6 +319,7 @@ class Transfer {
     if (!dialed) return;
     const { mux, hello } = dialed;
     this.mux = mux;
+    this.opts.on?.linked?.(dialed.path, dialed.remote);
     mux.on('close', (err) => {
       if (this.ended || this.cancelling) return;
       this.opts.on?.note?.(`the link to ${this.sender.name} dropped (${errorMessage(err)}); dialing again`);

@@ -28,6 +28,7 @@ export function codeReceiveHandlers(receives: CodeReceives): Handlers {
               },
             }
           : {}),
+        ...(p.direct === false ? { direct: false } : {}),
       }),
     'files.codeReceives': () => receives.list(),
     'files.cancelReceive': (p) => receives.cancel(p.id),

@@ -29,6 +29,8 @@ export interface CodeReceivesDeps {
   /** Runs one receive (code-receiver.ts `receiveWithCode`; a fake in tests). */
   receive(opts: CodeReceiveOptions): Promise<CodeReceiveResult>;
   log: Logger;
+  /** Whether this agent makes direct links (absent: it does); when not, its receives use the relay only. */
+  direct?: () => boolean;
   now?: () => number;
 }
 
@@ -36,6 +38,8 @@ export interface CodeReceiveRequest {
   text: string;
   dir: string;
   relay?: { url: string; fingerprint?: string };
+  /** false: through the relay only (`file receive --no-direct`). */
+  direct?: boolean;
 }
 
 interface Running {
@@ -112,6 +116,7 @@ export class CodeReceives {
         text: req.text,
         dir: req.dir,
         ...(req.relay ? { relay: req.relay } : {}),
+        direct: req.direct !== false && (this.deps.direct?.() ?? true),
         signal: r.abort.signal,
         log: this.deps.log,
         on: {
@@ -124,6 +129,7 @@ export class CodeReceives {
             }),
           progress: (view: TransferInfo) => this.update(r, { progress: view }),
           note: (line) => this.note(r, line),
+          linked: (path, remote) => this.update(r, { link: { path, remote } }),
         },
       });
       this.update(r, {

@@ -101,6 +101,8 @@ export const fileMethodParams = {
           .object({ url: z.string().min(1).max(2048), fingerprint: z.string().min(1).max(200).optional() })
           .strict()
           .optional(),
+        /** false: through the relay only, even where the offer names the sender's direct addresses. */
+        direct: z.boolean().optional(),
       })
       .strict(),
   /** The receives with a code this agent runs, then the last that ended. */
@@ -195,6 +197,8 @@ export interface CodeReceiveInfo {
   offer?: { names: string[]; files: number; bytes: number };
   /** The transfer here, once the sender's stream came. */
   progress?: TransferInfo;
+  /** The link to the sender, once up (the latest, after a drop): directly at `remote`, or through the relay at `remote`. */
+  link?: { path: 'direct' | 'relay'; remote: string };
   /** Once done: what was moved into `dir` (as `files.get` says it). */
   moved?: FileMethodResults['files.get'];
   /** What the receive had to say on the way (a dropped link dialed again): the last few, and how many in all. */

@@ -44,11 +44,14 @@ export const filesDomain: DomainDescription = {
       sender: files.sender,
       peers: ctx.peers,
       log: ctx.log,
+      ...(ctx.directAddresses ? { directAddresses: ctx.directAddresses } : {}),
     });
     // Receives with a code for `file receive` (ADR 0125): the receiver's modules load on the first one.
     const receives = new CodeReceives({
       receive: async (opts) => (await import('./code-receiver.js')).receiveWithCode(opts),
       log: ctx.log,
+      // An agent with no direct listener (direct links off here) makes none for a code either.
+      direct: () => (ctx.directAddresses?.() ?? []).length > 0,
     });
     const events = fileEventSources({ files });
     return {

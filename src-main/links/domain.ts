@@ -187,6 +187,11 @@ export interface DomainContextCommon {
   /** Where what this node opens on its peers is listed, and ended when its peer is removed here. */
   readonly connections: ConnectionsOpened;
   /**
+   * Where this node's direct listener may be dialed, best first, as its hellos name them (none when
+   * direct links are off here); absent in hosts with no listener.
+   */
+  readonly directAddresses?: () => readonly string[];
+  /**
    * True once the node is stopping: a domain's methods then answer that it is not running, and its
    * events stop being followed.
    */

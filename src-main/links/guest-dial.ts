@@ -1,7 +1,8 @@
 /**
  * A throwaway node's link to the node its code's PAKE let it in to, as that node's guest (ADR 0124
- * decision 3; docs/adr/0123-shared-terminals.md §Link): a circuit through the relay they met on, the
- * E2E handshake pinned to the fingerprint the PAKE proved, a mux with an agent's heartbeats (a dead
+ * decision 3; docs/adr/0123-shared-terminals.md §Link): pinned TLS to the host's direct addresses when
+ * it named any and one answers, else a circuit through the relay they met on (the two raced as happy
+ * eyeballs, the direct ones first), the E2E handshake pinned to the fingerprint the PAKE proved, a mux with an agent's heartbeats (a dead
  * link is noticed and dialed again by the caller), and a hello whose guest flag says it is no request
  * to pair. The host's control stream is held, its hello moving the link onto a splice through the
  * relay when both can (ADR 0013); every other stream the host opens is the caller's.
@@ -10,15 +11,24 @@ import { CONTROL_SERVICE, ownHello, parseHello } from './control-service.js';
 import { FEATURE_SPLICE, type RelaySplicer } from './relay-splice.js';
 import type { Identity } from '../crypto/identity.js';
 import { Mux, type StreamRequest } from '../mux/mux.js';
+import { raceStaggered } from '../core/staggered-race.js';
+import { refusalOf } from '../core/errors.js';
+import { dialDirect } from '../transport/direct.js';
 import { secureCircuit } from '../transport/e2e-link.js';
+import type { Link } from '../transport/link.js';
 import type { RelayClient } from '../transport/relay-client.js';
 import { UpgradableLink } from '../transport/upgradable-link.js';
 
 /** Heartbeats on a guest's link, in ms: as an agent's links (a dead one is dialed again). */
 const HEARTBEAT_MS = 5_000;
 const DEAD_AFTER_MS = 15_000;
-/** How long one dial of the host may take, in ms. */
+/** How long one dial of the host through the relay may take, in ms. */
 export const GUEST_DIAL_TIMEOUT_MS = 15_000;
+/**
+ * How long one direct dial of the host may take, in ms: shorter than an agent's (a LAN answers in
+ * milliseconds), as the relay is tried meanwhile anyway and a dial that never answers is only held.
+ */
+const DIRECT_DIAL_TIMEOUT_MS = 3_000;
 
 export interface GuestDialOptions {
   relay: Pick<RelayClient, 'openCircuit'>;
@@ -27,6 +37,11 @@ export interface GuestDialOptions {
   name: string;
   /** The host's fingerprint, as the PAKE proved it. */
   host: string;
+  /**
+   * Where the host may be dialed directly, best first (its offer's hints: the link proves who
+   * answers); none: through the relay only.
+   */
+  addresses?: readonly string[];
   splicer: RelaySplicer;
   /** A stream the host opened here, other than its control stream. */
   onStream(req: StreamRequest): void;
@@ -34,25 +49,60 @@ export interface GuestDialOptions {
   stopped(): boolean;
 }
 
-/** A guest's link up: its mux, and its hello, which rejects when the host refuses this node. */
+/** A guest's link up: its mux, its path, and its hello, which rejects when the host refuses this node. */
 export interface GuestLink {
   mux: Mux;
+  /** `direct` to one of the host's addresses, or `relay`. */
+  path: 'direct' | 'relay';
+  /** The address it was dialed at, or the relay's URL. */
+  remote: string;
   hello: Promise<void>;
 }
 
+/** The relay, as the race's last candidate (after the host's direct addresses). */
+const THROUGH_RELAY = Symbol('relay');
+
 /**
- * Dials `opts.host` through `opts.relay` as its guest; undefined when the caller stopped meanwhile.
+ * The link to the host: its direct addresses first, then the relay, staggered (core/staggered-race.ts:
+ * each one ATTEMPT_DELAY_MS after the one before, at once when it failed); the first pinned link
+ * wins and the slower are closed. When all fail, the host's refusal if one said no, else the relay's
+ * error: the relay is the path that should always work, so its failure is the one to tell.
+ */
+async function guestLink(opts: GuestDialOptions): Promise<Link> {
+  const candidates: (string | typeof THROUGH_RELAY)[] = [...(opts.addresses ?? []), THROUGH_RELAY];
+  try {
+    const won = await raceStaggered(
+      candidates,
+      async (c): Promise<Link> =>
+        c === THROUGH_RELAY
+          ? new UpgradableLink(
+              await secureCircuit(await opts.relay.openCircuit(opts.host, GUEST_DIAL_TIMEOUT_MS), {
+                identity: opts.identity,
+                expectedPeer: opts.host,
+                timeoutMs: GUEST_DIAL_TIMEOUT_MS,
+              }),
+            )
+          : dialDirect({
+              identity: opts.identity,
+              address: c,
+              expectedPeer: opts.host,
+              timeoutMs: DIRECT_DIAL_TIMEOUT_MS,
+            }),
+      (slower) => slower.close('duplicate'),
+    );
+    return won.value;
+  } catch (err) {
+    const errors = (err as AggregateError).errors as Error[];
+    throw errors.find((e) => refusalOf(e) !== undefined) ?? errors.at(-1) ?? (err as Error);
+  }
+}
+
+/**
+ * Dials `opts.host` as its guest (guestLink); undefined when the caller stopped meanwhile.
  * @throws the circuit's and the handshake's errors (a host that refuses this node at once: its refusal)
  */
 export async function dialGuest(opts: GuestDialOptions): Promise<GuestLink | undefined> {
-  const circuit = await opts.relay.openCircuit(opts.host, GUEST_DIAL_TIMEOUT_MS);
-  const link = new UpgradableLink(
-    await secureCircuit(circuit, {
-      identity: opts.identity,
-      expectedPeer: opts.host,
-      timeoutMs: GUEST_DIAL_TIMEOUT_MS,
-    }),
-  );
+  const link = await guestLink(opts);
   if (opts.stopped()) {
     link.close('no longer wanted');
     return undefined;
@@ -84,5 +134,5 @@ export async function dialGuest(opts: GuestDialOptions): Promise<GuestLink | und
       control.on('error', () => undefined);
       control.resume();
     });
-  return { mux, hello };
+  return { mux, path: link.path === 'direct' ? 'direct' : 'relay', remote: link.remote, hello };
 }

@@ -6,10 +6,12 @@
  * (group-invitation-frames.ts). The frames, their limits, the invite link's form and how a frame is
  * read are here, for every client. Pure.
  *
- *   sender → receiver  ready {names, files, bytes}   "dial me now; this is what you will get"
+ *   sender → receiver  ready {names, files, bytes, addresses?}   "dial me now (directly at these,
+ *                                                     else through the relay); this is what you will get"
  *   sender → receiver  refused {reason}              in place of `ready`
  */
 import { z } from 'zod';
+import { dialAddressSchema } from '../core/host-port-schema.js';
 import { madeOnUse } from '../core/made-on-use.js';
 import { INVITE_PREFIX } from './pair-code.js';
 
@@ -35,6 +37,11 @@ export const MAX_FILE_CODE_FRAME_PLAIN = 7 * 1024;
 export const FILE_CODE_NAMES_MAX = 32;
 /** Longest name a `ready` frame lists, in characters (longer ones are cut by the sender). */
 export const FILE_CODE_NAME_CHARS = 120;
+/**
+ * Most direct addresses a `ready` frame names (the sender's listener, best first): the receiver dials
+ * them before the relay (ADR 0124, amended). IP literals and a port, ~50 bytes each at most.
+ */
+export const FILE_CODE_ADDRESSES_MAX = 8;
 /** Longest refusal reason, in characters. */
 const MAX_REASON_CHARS = 300;
 /** What a file offer's invite link starts with (a pairing invite's under its own action). */
@@ -49,6 +56,8 @@ const fileCodeFrame = madeOnUse(() =>
       names: z.array(z.string().min(1).max(FILE_CODE_NAME_CHARS)).max(FILE_CODE_NAMES_MAX),
       files: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
       bytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+      // Absent from a sender whose direct links are off (and from releases before it named them).
+      addresses: z.array(dialAddressSchema()).max(FILE_CODE_ADDRESSES_MAX).optional(),
     }),
     z.strictObject({ t: z.literal('refused'), reason: z.string().max(MAX_REASON_CHARS) }),
   ]),

@@ -205,7 +205,8 @@ test(
     writeFileSync(big, randomBytes(bytes));
     const { proc, offer: o } = await offer([big]);
     const to = join(work, 'resumed');
-    const receiver = startProcess(['file', 'receive', o.link, '--to', to, '--json']);
+    // Through the relay (its restart is the drop): directly, the link would not notice it.
+    const receiver = startProcess(['file', 'receive', o.link, '--to', to, '--json', '--no-direct']);
     const progress = () =>
       receiver
         .stdout()
@@ -247,6 +248,8 @@ test(
     const received = receiveWithCode({
       text: o.link,
       dir: to,
+      // Through the relay, whose freeze and kill are the loss.
+      direct: false,
       on: {
         progress: (view) => {
           if (view.state !== 'done' || frozen) return;
@@ -280,6 +283,68 @@ function relayMetrics(): Promise<string> {
   });
 }
 
+/** The relay's count of bytes it forwarded (circuits and splices), from its metrics. */
+async function relayForwarded(): Promise<number> {
+  const m = /^clawbridge_relay_bytes_forwarded_total (\d+)$/m.exec(await relayMetrics());
+  assert.ok(m, 'the relay counts the bytes it forwards');
+  return Number(m[1]);
+}
+
+/** The `link` events a `file receive --json` printed: the paths its links to the sender took. */
+function linkEvents(stdout: string): { path: string; remote: string }[] {
+  return stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{"event":"link"'))
+    .map((l) => JSON.parse(l) as { path: string; remote: string });
+}
+
+test(
+  "directly when the sender's listener answers: the receive says so and the relay forwards none of the file; --no-direct goes through the relay",
+  { timeout: 240_000 },
+  async () => {
+    const file = join(work, 'direct.bin');
+    const bytes = 6 * 1024 * 1024;
+    writeFileSync(file, randomBytes(bytes));
+    const direct = await offer([file]);
+    const before = await relayForwarded();
+    const got = await cli(
+      ['file', 'receive', direct.offer.link, '--to', join(work, 'direct'), '--json'],
+      180_000,
+    );
+    assert.equal(got.code, 0, `file receive: ${got.stderr}`);
+    assert.equal(sha(join(work, 'direct', 'direct.bin')), sha(file), 'byte-exact');
+    const [link] = linkEvents(got.stdout);
+    assert.equal(link?.path, 'direct', `linked directly: ${got.stdout.slice(0, 2000)}`);
+    assert.match(
+      link.remote,
+      /^(\d+\.){3}\d+:\d+$|^\[[0-9a-f:.]+\]:\d+$/,
+      'at one of the sender’s addresses',
+    );
+    const overRelay = (await relayForwarded()) - before;
+    // The meeting's few frames cross the relay; a direct transfer puts none of the file there.
+    assert.ok(
+      overRelay < bytes / 8,
+      `the relay forwarded ${overRelay} bytes of a direct transfer of ${bytes}`,
+    );
+    assert.equal((await ended(direct.proc)).code, 0, direct.proc.stderr());
+
+    const relayed = await offer([file]);
+    const human = await cli(
+      ['file', 'receive', relayed.offer.link, '--to', join(work, 'relayed'), '--no-direct'],
+      180_000,
+    );
+    assert.equal(human.code, 0, `file receive --no-direct: ${human.stderr}`);
+    assert.match(
+      human.stderr,
+      /connected to sender through the relay \(ws:\/\/127\.0\.0\.1:\d+\/?\)/,
+      human.stderr,
+    );
+    assert.equal(sha(join(work, 'relayed', 'direct.bin')), sha(file), 'byte-exact through the relay');
+    assert.ok((await relayForwarded()) - before - overRelay > bytes, 'the relay carried the file');
+    assert.equal((await ended(relayed.proc)).code, 0, relayed.proc.stderr());
+  },
+);
+
 test(
   "the receiver's link moves onto a splice through the relay, as a paired agent's: byte-exact through it",
   { timeout: 240_000 },
@@ -289,7 +354,7 @@ test(
     const { proc, offer: o } = await offer([file]);
     const to = join(work, 'spliced');
     let over = false;
-    const received = receiveWithCode({ text: o.link, dir: to }).finally(() => (over = true));
+    const received = receiveWithCode({ text: o.link, dir: to, direct: false }).finally(() => (over = true));
     received.catch(() => undefined);
     // The splice is made once the sender's hello arrived, before the file's first bytes: the relay
     // pipes it for as long as the transfer runs.

@@ -12,6 +12,7 @@ import fc from 'fast-check';
 import { isClawError } from '../../src-main/core/errors.js';
 import { FileCodeChannel } from '../../src-main/files/code-channel.js';
 import {
+  FILE_CODE_ADDRESSES_MAX,
   FILE_CODE_LINK_PREFIX,
   FILE_CODE_NAME_CHARS,
   FILE_CODE_NAMES_MAX,
@@ -25,15 +26,25 @@ import { fuzzRuns } from '../helpers/fuzz-runs.js';
 
 const RUNS = Math.min(fuzzRuns(), 500);
 
+/** A direct address as a sender's listener names it: an IPv4 or IPv6 literal and a port. */
+const address: fc.Arbitrary<string> = fc.oneof(
+  fc.tuple(fc.ipV4(), fc.integer({ min: 1, max: 65535 })).map(([h, p]) => `${h}:${p}`),
+  fc.tuple(fc.ipV6(), fc.integer({ min: 1, max: 65535 })).map(([h, p]) => `[${h}]:${p}`),
+);
+
 const frame: fc.Arbitrary<FileCodeFrame> = fc.oneof(
-  fc.record({
-    t: fc.constant('ready' as const),
-    names: fc.array(fc.string({ minLength: 1, maxLength: FILE_CODE_NAME_CHARS }), {
-      maxLength: FILE_CODE_NAMES_MAX,
-    }),
-    files: fc.nat(),
-    bytes: fc.maxSafeNat(),
-  }),
+  fc.record(
+    {
+      t: fc.constant('ready' as const),
+      names: fc.array(fc.string({ minLength: 1, maxLength: FILE_CODE_NAME_CHARS }), {
+        maxLength: FILE_CODE_NAMES_MAX,
+      }),
+      files: fc.nat(),
+      bytes: fc.maxSafeNat(),
+      addresses: fc.array(address, { maxLength: FILE_CODE_ADDRESSES_MAX }),
+    },
+    { requiredKeys: ['t', 'names', 'files', 'bytes'] },
+  ),
   fc.record({ t: fc.constant('refused' as const), reason: fc.string({ maxLength: 300 }) }),
 );
 
@@ -63,6 +74,19 @@ describe('file offer frames', () => {
       }),
       { numRuns: RUNS },
     );
+  });
+
+  it("a ready frame's addresses are dial addresses, at most FILE_CODE_ADDRESSES_MAX of them", () => {
+    const ready = { t: 'ready', names: ['a'], files: 1, bytes: 1 };
+    assert.deepEqual(readFileCodeFrame({ ...ready, addresses: ['10.0.0.2:7475', '[::1]:7475'] })?.t, 'ready');
+    const many = Array.from({ length: FILE_CODE_ADDRESSES_MAX + 1 }, (_, i) => `10.0.0.${i + 1}:7475`);
+    assert.equal(readFileCodeFrame({ ...ready, addresses: many }), undefined, 'too many');
+    for (const bad of ['10.0.0.2', '10.0.0.2:0', ' 10.0.0.2:1', 'x:1\u001b[2J', ''])
+      assert.equal(
+        readFileCodeFrame({ ...ready, addresses: [bad] }),
+        undefined,
+        `no address: ${JSON.stringify(bad)}`,
+      );
   });
 
   it('hostile bytes only fail as PAIRING_FAILED', () => {

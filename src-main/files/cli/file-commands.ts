@@ -363,6 +363,10 @@ export function registerFileCommands(program: Command): void {
     .option('--relay-fingerprint <fp>', "with --relay: the relay's certificate fingerprint")
     .option('--home <dir>', 'node home directory: its agent receives, when it runs')
     .option('--no-agent', 'receive in this process even when an agent runs here')
+    .option(
+      '--no-direct',
+      'reach the sender through the relay only, not at the direct addresses its offer names',
+    )
     .option('--json', 'print the offer, progress and the end as JSON lines')
     .action(
       async (
@@ -374,6 +378,7 @@ export function registerFileCommands(program: Command): void {
           json?: boolean;
           home?: string;
           agent?: boolean;
+          direct?: boolean;
         },
         cmd: Command,
       ) => {

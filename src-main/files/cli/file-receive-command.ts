@@ -37,6 +37,8 @@ export interface ReceiveOpts {
   home?: string;
   /** false (`--no-agent`): receive in this process even when an agent runs. */
   agent?: boolean;
+  /** false (`--no-direct`): through the relay only. */
+  direct?: boolean;
 }
 
 type Relay = { url: string; fingerprint?: string };
@@ -77,6 +79,16 @@ class ReceiveOutput {
     }
   }
 
+  /** A link to the sender came up: which path it took is news (direct is the fast one). */
+  linked(sender: string, link: { path: 'direct' | 'relay'; remote: string }): void {
+    if (this.json) return printJsonLine({ event: 'link', ...link });
+    this.note(
+      link.path === 'direct'
+        ? `connected to ${sender} directly (${link.remote})`
+        : `connected to ${sender} through the relay (${link.remote})`,
+    );
+  }
+
   note(line: string): void {
     if (this.json) return;
     this.clear();
@@ -112,15 +124,22 @@ export async function receiveCommand(text: string, opts: ReceiveOpts): Promise<v
     ? { url: opts.relay, ...(opts.relayFingerprint ? { fingerprint: opts.relayFingerprint } : {}) }
     : undefined;
   const out = new ReceiveOutput(json, dir);
+  const direct = opts.direct !== false;
   const client = opts.agent === false ? undefined : await localAgent(opts.home);
   if (client) {
     try {
-      if (await receiveInAgent(client, { text, dir, ...(relay ? { relay } : {}) }, out)) return;
+      const params = {
+        text,
+        dir,
+        ...(relay ? { relay } : {}),
+        ...(direct ? {} : { direct: false as const }),
+      };
+      if (await receiveInAgent(client, params, out)) return;
     } finally {
       client.close();
     }
   }
-  await receiveHere(text, dir, relay, out);
+  await receiveHere(text, dir, relay, direct, out);
 }
 
 /** This home's running agent, or undefined when none runs. */
@@ -141,7 +160,7 @@ async function localAgent(homeFlag: string | undefined): Promise<ControlClient |
  */
 async function receiveInAgent(
   client: ControlClient,
-  params: { text: string; dir: string; relay?: Relay },
+  params: { text: string; dir: string; relay?: Relay; direct?: false },
   out: ReceiveOutput,
 ): Promise<boolean> {
   let receive: CodeReceiveInfo | undefined;
@@ -182,6 +201,7 @@ function followReceive(client: ControlClient, id: string, out: ReceiveOutput): P
   let met = false;
   let notesSeen = 0;
   let lastProgress = '';
+  let lastLink = '';
   const show = (r: CodeReceiveInfo) => {
     if (!met && r.from && r.own && r.offer) {
       met = true;
@@ -191,6 +211,9 @@ function followReceive(client: ControlClient, id: string, out: ReceiveOutput): P
     const fresh = Math.max(0, Math.min(r.noteCount - notesSeen, r.notes.length));
     for (const line of r.notes.slice(r.notes.length - fresh)) out.note(line);
     notesSeen = Math.max(notesSeen, r.noteCount);
+    const link = r.link ? `${r.link.path} ${r.link.remote}` : '';
+    if (r.link && link !== lastLink) out.linked(r.from?.name ?? 'the sender', r.link);
+    lastLink = link;
     const p = r.progress;
     const key = p ? `${p.state}:${p.bytesDone}:${p.filesDone}` : '';
     if (p && key !== lastProgress && r.state === 'receiving') out.progress(p);
@@ -211,11 +234,13 @@ async function receiveHere(
   text: string,
   dir: string,
   relay: Relay | undefined,
+  direct: boolean,
   out: ReceiveOutput,
 ): Promise<void> {
   const { receiveWithCode } = await import('../code-receiver.js');
   const abort = new AbortController();
   let running: Promise<unknown> = Promise.resolve();
+  let senderName = 'the sender';
   const stop = onInterrupt(async () => {
     out.clear();
     abort.abort();
@@ -228,9 +253,11 @@ async function receiveHere(
       text,
       dir,
       ...(relay ? { relay } : {}),
+      direct,
       signal: abort.signal,
       on: {
         met: (sender, own) => {
+          senderName = sender.name;
           // The transfer starts: this process moves every byte of it, as an agent does, so V8's
           // compilers come on now rather than after a CLI command's start (ADR 0062), which a transfer
           // of a few hundred MiB ran through on the interpreter.
@@ -239,6 +266,7 @@ async function receiveHere(
         },
         progress: (t) => out.progress(t),
         note: (line) => out.note(line),
+        linked: (path, remote) => out.linked(senderName, { path, remote }),
       },
     });
     running = receiving;

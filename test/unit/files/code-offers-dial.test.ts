@@ -3,7 +3,9 @@
  * the meeting's last step (Ctrl-C, a closed page) never will, its identity gone with it, so the offer
  * ends once `receiverDialMs` passed without its link, saying why — not when the code expires ten
  * minutes later. One that dialed is not timed out, even while it waits to take the files (a page
- * before **Save**), and one that dialed and dropped is waited for until the deadline (resume).
+ * before **Save**), and one that dialed and dropped is waited for until the deadline (resume). Where
+ * to dial: the `ready` frame names this node's direct addresses as a hello over the relay they met on
+ * would (loopback ones only when that relay is on loopback), and none when direct links are off.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,7 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { Emitter } from '../../../src-main/core/emitter.js';
+import { FileCodeChannel } from '../../../src-main/files/code-channel.js';
 import { CodeOffers } from '../../../src-main/files/code-offers.js';
+import type { FileCodeFrame } from '../../../src-main/protocol/file-code-frames.js';
 import type { CodeOfferInfo, TransferInfo } from '../../../src-main/files/files-contract.js';
 import type { MetCode } from '../../../src-main/links/domain.js';
 import { generatePairCode } from '../../../src-main/protocol/pair-code.js';
@@ -24,7 +28,8 @@ writeFileSync(join(dir, 'notes.txt'), 'hello');
 const receiver = { name: 'code receiver', fingerprint: 'c'.repeat(64), certDer: new Uint8Array(1) };
 
 /** An agent's parts as the offers see them: the codes, the sender, the links; the test moves them. */
-function parts() {
+function parts(opts: { directAddresses?: string[] } = {}) {
+  const told: FileCodeFrame[] = [];
   let onMet: ((met: MetCode) => Promise<void>) | undefined;
   const cancelled: Array<[string, string]> = [];
   const linkChanges = new Emitter<{ changed: [] }>();
@@ -70,6 +75,7 @@ function parts() {
     },
     log: { info: () => undefined, warn: () => undefined },
     receiverDialMs: 50,
+    ...(opts.directAddresses ? { directAddresses: () => opts.directAddresses! } : {}),
   });
   const seen: CodeOfferInfo[] = [];
   offers.events.on('changed', (o) => seen.push(o));
@@ -77,13 +83,15 @@ function parts() {
     offers,
     cancelled,
     seen,
-    /** The receiver meets the code; resolves once the sender told it `ready`. */
-    async meet(): Promise<void> {
+    told,
+    /** The receiver meets the code (on the relay `via` names); resolves once the sender told it `ready`. */
+    async meet(via = 'relay ws://127.0.0.1:1'): Promise<void> {
+      const channel = new FileCodeChannel(new Uint8Array(32), 'receiver');
       await onMet!({
         peer: receiver,
         sessionKey: new Uint8Array(32),
-        via: 'relay ws://127.0.0.1:1',
-        send: () => undefined,
+        via,
+        send: (bytes) => void told.push(channel.open(bytes, 'a frame')),
         next: () => new Promise(() => undefined),
         close: () => undefined,
       });
@@ -137,4 +145,35 @@ test('a receiver whose link came and went before the dial deadline is waited for
   await sleep(150, 'past the dial deadline (50 ms): nothing may end the offer');
   assert.equal(stateOf(p.offers).state, 'taken', 'it came: the deadline is the code’s, not the dial’s');
   p.offers.stop();
+});
+
+test("ready names this node's direct addresses as a hello over the relay they met on would; none when direct is off", async () => {
+  const addresses = ['192.168.1.20:7475', '[2001:db8::7]:7475', '127.0.0.1:7475', '[::1]:7475'];
+  const onLoopback = parts({ directAddresses: addresses });
+  await onLoopback.offers.offer([join(dir, 'notes.txt')]);
+  await onLoopback.meet('relay wss://127.0.0.1:8443');
+  assert.deepEqual(onLoopback.told[0], {
+    t: 'ready',
+    names: ['notes.txt'],
+    files: 1,
+    bytes: 5,
+    addresses,
+  });
+  onLoopback.offers.stop();
+
+  const elsewhere = parts({ directAddresses: addresses });
+  await elsewhere.offers.offer([join(dir, 'notes.txt')]);
+  await elsewhere.meet('relay wss://relay.example.net:443');
+  assert.deepEqual(
+    elsewhere.told[0]?.t === 'ready' && elsewhere.told[0].addresses,
+    ['192.168.1.20:7475', '[2001:db8::7]:7475'],
+    'a receiver on another machine is not told loopback addresses (they would name its own)',
+  );
+  elsewhere.offers.stop();
+
+  const off = parts({ directAddresses: [] });
+  await off.offers.offer([join(dir, 'notes.txt')]);
+  await off.meet();
+  assert.equal(off.told[0]?.t === 'ready' && 'addresses' in off.told[0], false, 'direct off: no addresses');
+  off.offers.stop();
 });
