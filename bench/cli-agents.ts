@@ -125,6 +125,11 @@ export interface PairPlacement {
   reachRelay?: (port: number) => Promise<{ a: number; b: number }>;
   /** Relay mode: a relay already running (bench/relay-scale.ts) instead of one started for the pair. */
   relay?: { url: string; fingerprint: string };
+  /**
+   * Direct mode: a relay started for the pair too, both agents on it with their direct links on (they
+   * link directly): for what meets on a relay and then links directly (bench/file-code.ts).
+   */
+  relayToo?: boolean;
 }
 
 /**
@@ -145,7 +150,7 @@ async function identitiesWithAFirst(homeA: string, homeB: string): Promise<void>
 export async function startAgentPair(
   mode: PairMode,
   cli = CLI,
-  { wrapA, wrapB, listen, reachB, reachRelay, relay: given }: PairPlacement = {},
+  { wrapA, wrapB, listen, reachB, reachRelay, relay: given, relayToo }: PairPlacement = {},
 ): Promise<AgentPair> {
   const t0 = performance.now();
   const dir = mkdtempSync(join(tmpdir(), 'cb-bench-agents-'));
@@ -164,7 +169,7 @@ export async function startAgentPair(
     let relayPid: number | undefined;
     if (mode === 'relay' && given) {
       pathArgs = ['--relay', given.url, '--relay-fingerprint', given.fingerprint, '--no-direct'];
-    } else if (mode === 'relay') {
+    } else if (mode === 'relay' || relayToo) {
       const relay = launch(
         process.execPath,
         [cli, 'relay', '--home', join(dir, 'relay'), '--listen', '127.0.0.1:0'],
@@ -177,7 +182,13 @@ export async function startAgentPair(
         START_TIMEOUT_MS,
         'relay',
       );
-      pathArgs = ['--relay', url!, '--relay-fingerprint', fingerprint!, '--no-direct'];
+      pathArgs = [
+        '--relay',
+        url!,
+        '--relay-fingerprint',
+        fingerprint!,
+        ...(mode === 'direct' ? ['--listen', '127.0.0.1:0'] : ['--no-direct']),
+      ];
       if (reachRelay) {
         const relayUrl = new URL(url!);
         const ports = await reachRelay(Number(relayUrl.port));

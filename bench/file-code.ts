@@ -5,14 +5,15 @@
  * there (b's: `--home B`, which has its agent receive, ADR 0125; b's pairing with a plays no part, the
  * code is met by a throwaway node as on any machine) and with none (`--no-agent`: the command's own
  * process receives) — beside `file send b FILE` from a to its peer b, all through one relay over wss
- * with `--no-direct` (a code's receiver reaches the sender through the relay only, so the pair is held
- * to the same path). The three take turns, the order rotating, ROUNDS rounds (medians). Each is timed
+ * with `--no-direct` (so a's offer names no address and the code's receiver takes the relay too), or with `--path direct` all direct: the
+ * agents on the relay with their direct links on, so the pair links directly and the code's receiver
+ * meets on the relay, then dials a's listener (ADR 0124 decision 3, amended). The three take turns, the order rotating, ROUNDS rounds (medians). Each is timed
  * as a user waits for it: the code's
  * from starting `file receive` until both commands exited (the sender's ends once it read that every
  * file was verified), which holds the meeting (PAKE) and the dial; the pair's from starting `file
  * send` until it exited (every byte verified on b). CPU: the whole bench tree's (benchCpuSeconds:
  * agents, relay, the CLI processes), per GiB. Run alone: `node --import tsx bench/file-code.ts
- * [--json] [--mib N] [--rounds N]`.
+ * [--json] [--mib N] [--rounds N] [--path relay|direct]`.
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
@@ -131,10 +132,20 @@ export interface FileCodeResult {
   summary: string;
 }
 
-export async function measureFileCode(bytes: number, rounds: number): Promise<FileCodeResult> {
+/** Which path the three take: all through the relay, or all direct (the code met on the relay). */
+export type FileCodePath = 'relay' | 'direct';
+
+export async function measureFileCode(
+  bytes: number,
+  rounds: number,
+  path: FileCodePath = 'relay',
+): Promise<FileCodeResult> {
   const load0 = loadavg()[0]!;
   const scratch = mkdtempSync(join(tmpdir(), 'cb-bench-file-code-'));
-  const pair = await startAgentPair('relay');
+  const pair =
+    path === 'relay'
+      ? await startAgentPair('relay')
+      : await startAgentPair('direct', CLI, { relayToo: true });
   try {
     await pair.onB(['peers', 'allow', 'a', 'files']);
     const file = join(scratch, 'big.bin');
@@ -178,7 +189,7 @@ export async function measureFileCode(bytes: number, rounds: number): Promise<Fi
     const verdict = (x: number) =>
       `${x.toFixed(2)}× (target ≥ ${TARGET_CODE_OVER_PAIRED}×: ${x >= TARGET_CODE_OVER_PAIRED ? 'PASS' : 'MISS'})`;
     const summary = [
-      `file with a code (${bytes / MiB} MiB over a wss relay, ${rounds} rounds, medians; load ${load[0].toFixed(1)} → ${load[1].toFixed(1)}):`,
+      `file with a code (${bytes / MiB} MiB ${path === 'relay' ? 'over a wss relay' : 'direct, met on a wss relay'}, ${rounds} rounds, medians; load ${load[0].toFixed(1)} → ${load[1].toFixed(1)}):`,
       `  file send --code + file receive, an agent there:  ${codeMiBps.toFixed(1)} MiB/s, ${cpuText(codeCpu)}`,
       `  file send --code + file receive, no agent there:  ${codeNoAgentMiBps.toFixed(1)} MiB/s, ${cpuText(codeNoAgentCpu)}`,
       `  file send to a paired peer:                       ${pairedMiBps.toFixed(1)} MiB/s, ${cpuText(pairedCpu)}`,
@@ -209,7 +220,10 @@ export async function measureFileCode(bytes: number, rounds: number): Promise<Fi
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  measureFileCode(arg('--mib', 256) * MiB, arg('--rounds', 3)).then(
+  const pathAt = process.argv.indexOf('--path');
+  const path = pathAt < 0 ? 'relay' : process.argv[pathAt + 1];
+  if (path !== 'relay' && path !== 'direct') throw new Error('--path needs relay or direct');
+  measureFileCode(arg('--mib', 256) * MiB, arg('--rounds', 3), path).then(
     (result) => {
       if (process.argv.includes('--json'))
         console.log(
