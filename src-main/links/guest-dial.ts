@@ -1,10 +1,10 @@
 /**
  * A throwaway node's link to the node its code's PAKE let it in to, as that node's guest (ADR 0124
- * decision 3; docs/adr/0123-shared-terminals.md §Link): pinned TLS to the host's direct addresses when
- * it named any and one answers, else a circuit through the relay they met on (the two raced as happy
- * eyeballs, the direct ones first), the E2E handshake pinned to the fingerprint the PAKE proved, a mux with an agent's heartbeats (a dead
- * link is noticed and dialed again by the caller), and a hello whose guest flag says it is no request
- * to pair. The host's control stream is held, its hello moving the link onto a splice through the
+ * decision 3; docs/adr/0123-shared-terminals.md §Link): pinned TLS to one of the host's direct
+ * addresses when it named any and one answers, else a circuit through the relay they met on (raced,
+ * the direct ones a quarter second ahead: guestLink), the E2E handshake pinned to the fingerprint the
+ * PAKE proved, a mux with an agent's heartbeats (a dead link is noticed and dialed again by the
+ * caller), and a hello whose guest flag says it is no request to pair. The host's control stream is held, its hello moving the link onto a splice through the
  * relay when both can (ADR 0013); every other stream the host opens is the caller's.
  */
 import { CONTROL_SERVICE, ownHello, parseHello } from './control-service.js';
@@ -59,42 +59,69 @@ export interface GuestLink {
   hello: Promise<void>;
 }
 
-/** The relay, as the race's last candidate (after the host's direct addresses). */
+/** The two ways to the host the race tries: its direct addresses, all at once; then the relay. */
+const DIRECTLY = Symbol('direct');
 const THROUGH_RELAY = Symbol('relay');
 
+/** What the race needs of a link: a way to close the ones that lost. */
+interface Closable {
+  close(reason: string): void;
+}
+
 /**
- * The link to the host: its direct addresses first, then the relay, staggered (core/staggered-race.ts:
- * each one ATTEMPT_DELAY_MS after the one before, at once when it failed); the first pinned link
- * wins and the slower are closed. When all fail, the host's refusal if one said no, else the relay's
- * error: the relay is the path that should always work, so its failure is the one to tell.
+ * The first link to the host of those `dial` and `relayed` make: every direct address it named
+ * dialed at once, and the relay ATTEMPT_DELAY_MS later, or at once when they all failed
+ * (core/staggered-race.ts); the first link up wins and the others are closed as they come. At once
+ * rather than one after another, since a host on another network names addresses that may go
+ * unanswered here (its LAN's, a container bridge's): in turns, each would hold the relay back by a
+ * delay; at once, a LAN answers within milliseconds and the relay's quarter second is all a host across
+ * the Internet costs. When all fail, the host's refusal if one said no, else the relay's error: the
+ * relay is the path that should always work, so its failure is the one to tell.
  */
-async function guestLink(opts: GuestDialOptions): Promise<Link> {
-  const candidates: (string | typeof THROUGH_RELAY)[] = [...(opts.addresses ?? []), THROUGH_RELAY];
+export async function firstGuestLink<L extends Closable>(ways: {
+  addresses: readonly string[];
+  dial(address: string): Promise<L>;
+  relayed(): Promise<L>;
+}): Promise<L> {
+  const discard = (slower: L) => slower.close('duplicate');
+  const direct = async (): Promise<L> =>
+    (await raceStaggered(ways.addresses, (address) => ways.dial(address), discard, 0)).value;
   try {
     const won = await raceStaggered(
-      candidates,
-      async (c): Promise<Link> =>
-        c === THROUGH_RELAY
-          ? new UpgradableLink(
-              await secureCircuit(await opts.relay.openCircuit(opts.host, GUEST_DIAL_TIMEOUT_MS), {
-                identity: opts.identity,
-                expectedPeer: opts.host,
-                timeoutMs: GUEST_DIAL_TIMEOUT_MS,
-              }),
-            )
-          : dialDirect({
-              identity: opts.identity,
-              address: c,
-              expectedPeer: opts.host,
-              timeoutMs: DIRECT_DIAL_TIMEOUT_MS,
-            }),
-      (slower) => slower.close('duplicate'),
+      ways.addresses.length > 0 ? [DIRECTLY, THROUGH_RELAY] : [THROUGH_RELAY],
+      (way) => (way === DIRECTLY ? direct() : ways.relayed()),
+      discard,
     );
     return won.value;
   } catch (err) {
-    const errors = (err as AggregateError).errors as Error[];
+    // The direct addresses' failures come as one AggregateError of their own.
+    const errors = ((err as AggregateError).errors as Error[]).flatMap((e) =>
+      e instanceof AggregateError ? (e.errors as Error[]) : [e],
+    );
     throw errors.find((e) => refusalOf(e) !== undefined) ?? errors.at(-1) ?? (err as Error);
   }
+}
+
+/** The link to the host (firstGuestLink): pinned TLS to its addresses, or an E2E circuit through the relay. */
+function guestLink(opts: GuestDialOptions): Promise<Link> {
+  return firstGuestLink<Link>({
+    addresses: opts.addresses ?? [],
+    dial: (address) =>
+      dialDirect({
+        identity: opts.identity,
+        address,
+        expectedPeer: opts.host,
+        timeoutMs: DIRECT_DIAL_TIMEOUT_MS,
+      }),
+    relayed: async () =>
+      new UpgradableLink(
+        await secureCircuit(await opts.relay.openCircuit(opts.host, GUEST_DIAL_TIMEOUT_MS), {
+          identity: opts.identity,
+          expectedPeer: opts.host,
+          timeoutMs: GUEST_DIAL_TIMEOUT_MS,
+        }),
+      ),
+  });
 }
 
 /**

@@ -1,0 +1,134 @@
+/**
+ * How a code's receiver picks its link to the sender (links/guest-dial.ts firstGuestLink, ADR 0124
+ * decision 3): the sender's direct addresses all dialed at once, the relay a quarter second later or
+ * as soon as they all failed; the first link up wins and every later one is closed; when all fail,
+ * a refusal from the sender speaks for them, else the relay's error.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ClawError } from '../../../src-main/core/errors.js';
+import { ATTEMPT_DELAY_MS } from '../../../src-main/core/staggered-race.js';
+import { firstGuestLink } from '../../../src-main/links/guest-dial.js';
+
+/** A link of the test's: which way it came, and why it was closed if it was. */
+class FakeLink {
+  closed: string | undefined;
+  constructor(readonly way: string) {}
+  close(reason: string): void {
+    this.closed = reason;
+  }
+}
+
+/** A dial that never answers (a blackholed address). */
+const never = () => new Promise<FakeLink>(() => undefined);
+/** `value()` after `ms` (a throw in it rejects). */
+const after = <T>(ms: number, value: () => T) =>
+  new Promise<void>((resolve) => setTimeout(resolve, ms)).then(value);
+
+test('a direct address that answers wins, and the relay is never dialed when it answered first', async () => {
+  const dialed: string[] = [];
+  let relayed = 0;
+  const link = await firstGuestLink({
+    addresses: ['192.0.2.1:7475', '10.0.0.2:7475'],
+    dial: (address) => {
+      dialed.push(address);
+      return address === '10.0.0.2:7475' ? Promise.resolve(new FakeLink(address)) : never();
+    },
+    relayed: () => {
+      relayed++;
+      return Promise.resolve(new FakeLink('relay'));
+    },
+  });
+  assert.equal(link.way, '10.0.0.2:7475');
+  assert.deepEqual(dialed.sort(), ['10.0.0.2:7475', '192.0.2.1:7475'], 'every address dialed, not in turns');
+  assert.equal(relayed, 0, 'the relay waits for its turn, which a direct link took first');
+});
+
+test('addresses that go unanswered hold the relay back by one delay, however many they are', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  let relayed = 0;
+  const dialed: string[] = [];
+  const racing = firstGuestLink({
+    addresses: Array.from({ length: 8 }, (_, i) => `192.0.2.${i + 1}:7475`),
+    dial: (address) => {
+      dialed.push(address);
+      return never();
+    },
+    relayed: () => {
+      relayed++;
+      return Promise.resolve(new FakeLink('relay'));
+    },
+  });
+  const settle = async () => {
+    for (let i = 0; i < 10; i++) await Promise.resolve();
+  };
+  // The direct dials start at once (each after a zero delay), the relay after ATTEMPT_DELAY_MS.
+  for (let i = 0; i < 8; i++) {
+    t.mock.timers.tick(0);
+    await settle();
+  }
+  assert.equal(dialed.length, 8, 'every address dialed before any delay passed');
+  assert.equal(relayed, 0, 'the relay waits its one delay');
+  t.mock.timers.tick(ATTEMPT_DELAY_MS);
+  await settle();
+  assert.equal(
+    relayed,
+    1,
+    'dialed after one delay: in turns, eight silent addresses would hold it for eight',
+  );
+  assert.equal((await racing).way, 'relay');
+});
+
+test('direct addresses that all fail hand over to the relay at once; a late direct link is closed', async () => {
+  const late = new FakeLink('late direct');
+  const link = await firstGuestLink({
+    addresses: ['192.0.2.1:7475', '192.0.2.2:7475'],
+    dial: (address) =>
+      address.endsWith('1:7475')
+        ? Promise.reject(new ClawError('LINK_CLOSED', 'refused'))
+        : after(5, () => {
+            throw new ClawError('TIMEOUT', 'timed out');
+          }),
+    relayed: () => Promise.resolve(new FakeLink('relay')),
+  });
+  assert.equal(link.way, 'relay');
+
+  const won = await firstGuestLink({
+    addresses: ['192.0.2.3:7475'],
+    dial: () => after(400, () => late),
+    relayed: () => Promise.resolve(new FakeLink('relay')),
+  });
+  assert.equal(won.way, 'relay', 'the relay came up first');
+  await after(500, () => undefined);
+  assert.equal(late.closed, 'duplicate', 'the direct link that came up later is closed');
+});
+
+test("when every way fails: the sender's refusal if it said no, else the relay's error", async () => {
+  const refused = new ClawError('UNKNOWN_PEER', 'sender refused the link: the offer ended', {
+    refusal: 'REMOVED',
+  });
+  await assert.rejects(
+    firstGuestLink({
+      addresses: ['192.0.2.1:7475'],
+      dial: () => Promise.reject(refused),
+      relayed: () => Promise.reject(new ClawError('PEER_OFFLINE', 'the sender is not on the relay')),
+    }),
+    (err) => err === refused,
+  );
+  await assert.rejects(
+    firstGuestLink({
+      addresses: ['192.0.2.1:7475'],
+      dial: () => Promise.reject(new ClawError('TIMEOUT', 'timed out')),
+      relayed: () => Promise.reject(new ClawError('PEER_OFFLINE', 'the sender is not on the relay')),
+    }),
+    /the sender is not on the relay/,
+  );
+  await assert.rejects(
+    firstGuestLink({
+      addresses: [],
+      dial: never,
+      relayed: () => Promise.reject(new ClawError('PEER_OFFLINE', 'the sender is not on the relay')),
+    }),
+    /the sender is not on the relay/,
+  );
+});
