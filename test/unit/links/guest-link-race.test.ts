@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { ClawError } from '../../../src-main/core/errors.js';
 import { ATTEMPT_DELAY_MS } from '../../../src-main/core/staggered-race.js';
 import { firstGuestLink } from '../../../src-main/links/guest-dial.js';
+import { sleep, until } from '../../helpers/wait.js';
 
 /** A link of the test's: which way it came, and why it was closed if it was. */
 class FakeLink {
@@ -21,9 +22,8 @@ class FakeLink {
 
 /** A dial that never answers (a blackholed address). */
 const never = () => new Promise<FakeLink>(() => undefined);
-/** `value()` after `ms` (a throw in it rejects). */
-const after = <T>(ms: number, value: () => T) =>
-  new Promise<void>((resolve) => setTimeout(resolve, ms)).then(value);
+/** A dial that settles `ms` later with `value()` (a throw in it rejects): a slow network's. */
+const after = <T>(ms: number, value: () => T) => sleep(ms, 'a dial that answers later').then(value);
 
 test('a direct address that answers wins, and the relay is never dialed when it answered first', async () => {
   const dialed: string[] = [];
@@ -99,8 +99,8 @@ test('direct addresses that all fail hand over to the relay at once; a late dire
     relayed: () => Promise.resolve(new FakeLink('relay')),
   });
   assert.equal(won.way, 'relay', 'the relay came up first');
-  await after(500, () => undefined);
-  assert.equal(late.closed, 'duplicate', 'the direct link that came up later is closed');
+  await until('the direct link that came up later to be closed', () => late.closed !== undefined);
+  assert.equal(late.closed, 'duplicate');
 });
 
 test("when every way fails: the sender's refusal if it said no, else the relay's error", async () => {
