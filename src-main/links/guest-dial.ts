@@ -4,8 +4,9 @@
  * addresses when it named any and one answers, else a circuit through the relay they met on (raced,
  * the direct ones a quarter second ahead: guestLink), the E2E handshake pinned to the fingerprint the
  * PAKE proved, a mux with an agent's heartbeats (a dead link is noticed and dialed again by the
- * caller), and a hello whose guest flag says it is no request to pair. The host's control stream is held, its hello moving the link onto a splice through the
- * relay when both can (ADR 0013); every other stream the host opens is the caller's.
+ * caller), and a hello whose guest flag says it is no request to pair. The host's control stream is
+ * held, its hello moving a relay link onto a splice through the relay when both can (ADR 0013);
+ * every other stream the host opens is the caller's.
  */
 import { CONTROL_SERVICE, ownHello, parseHello } from './control-service.js';
 import { FEATURE_SPLICE, type RelaySplicer } from './relay-splice.js';
