@@ -60,7 +60,7 @@ export interface GuestLink {
   hello: Promise<void>;
 }
 
-/** The two ways to the host the race tries: its direct addresses, all at once; then the relay. */
+/** The two ways to the host the race tries: its direct addresses (in turn), then the relay. */
 const DIRECTLY = Symbol('direct');
 const THROUGH_RELAY = Symbol('relay');
 
@@ -70,14 +70,21 @@ interface Closable {
 }
 
 /**
- * The first link to the host of those `dial` and `relayed` make: every direct address it named
- * dialed at once, and the relay ATTEMPT_DELAY_MS later, or at once when they all failed
- * (core/staggered-race.ts); the first link up wins and the others are closed as they come. At once
- * rather than one after another, since a host on another network names addresses that may go
- * unanswered here (its LAN's, a container bridge's): in turns, each would hold the relay back by a
- * delay; at once, a LAN answers within milliseconds and the relay's quarter second is all a host across
- * the Internet costs. When all fail, the host's refusal if one said no, else the relay's error: the
- * relay is the path that should always work, so its failure is the one to tell.
+ * Between two of the host's direct addresses, in ms: RFC 8305's least Connection Attempt Delay. A LAN
+ * answers well within it, so a host reachable at several addresses (one machine, a multi-homed LAN)
+ * gets one link, not one per address that the two ends might each keep a different one of.
+ */
+export const DIRECT_ATTEMPT_DELAY_MS = 100;
+
+/**
+ * The first link to the host of those `dial` and `relayed` make: its direct addresses in turn,
+ * DIRECT_ATTEMPT_DELAY_MS apart, and the relay ATTEMPT_DELAY_MS after the first of them, however many
+ * there are, or at once when they all failed (core/staggered-race.ts); the first link up wins and the
+ * others are closed as they come. The relay does not wait for the addresses' turns: a host on another
+ * network names addresses that may go unanswered here (its LAN's, a container bridge's), and the
+ * relay's quarter second is then all a host across the Internet costs. When all fail, the host's
+ * refusal if one said no, else the relay's error: the relay is the path that should always work, so
+ * its failure is the one to tell.
  */
 export async function firstGuestLink<L extends Closable>(ways: {
   addresses: readonly string[];
@@ -86,7 +93,8 @@ export async function firstGuestLink<L extends Closable>(ways: {
 }): Promise<L> {
   const discard = (slower: L) => slower.close('duplicate');
   const direct = async (): Promise<L> =>
-    (await raceStaggered(ways.addresses, (address) => ways.dial(address), discard, 0)).value;
+    (await raceStaggered(ways.addresses, (address) => ways.dial(address), discard, DIRECT_ATTEMPT_DELAY_MS))
+      .value;
   try {
     const won = await raceStaggered(
       ways.addresses.length > 0 ? [DIRECTLY, THROUGH_RELAY] : [THROUGH_RELAY],
