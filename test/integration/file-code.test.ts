@@ -407,6 +407,8 @@ test(
     const got = await cli(['file', 'receive', o.link, '--to', to, '--home', home], 180_000);
     assert.equal(got.code, 0, `file receive: ${got.stderr}`);
     assert.match(got.stdout, /from sender, fingerprint [0-9a-f]{4} /, 'the sender and its fingerprint');
+    // The agent's link to the sender, as its receive reports it (CodeReceiveInfo.link), said here too.
+    assert.match(got.stderr, /connected to sender directly \(\S+:\d+\)/, got.stderr);
     assert.match(got.stdout, /1 file \(8\.0 MiB\): through-agent\.bin/, 'the offer: names and sizes');
     assert.match(got.stdout, /received 1 file .* every one verified/);
     assert.equal(sha(join(to, 'through-agent.bin')), sha(file), 'byte-exact');
