@@ -3,12 +3,12 @@
  * stream is admitted under its `message` grant, listed in `connections` as `messages-in`, ended when
  * the grant goes, and delivers into the inbox) and, the other way, one `message` stream to each peer
  * this node has something for — opened whenever that peer's outbox has messages waiting (or delivered
- * ones whose READ has not come, once per new link) and the peer has a link, listed as `messages-out`
- * on the opening side's registry, and moved to the peer's preferred path when that changes. A stream
- * the peer refuses for want of the permission refuses every waiting message for good, with the
- * peer's hint (`clawbridge peers allow NAME message` there); an older peer that does not know the
- * service leaves them queued, saying so. Messages past their TTL become `expired` on a timer set for
- * the next one due (no polling: an idle agent stays asleep).
+ * ones whose READ has not come, once per new link and after a stream that ended) and the peer has a
+ * link, listed as `messages-out` on the opening side's registry, and moved to the peer's preferred
+ * path when that changes. A stream the peer refuses for want of the permission refuses every waiting
+ * message for good, with the peer's hint (`clawbridge peers allow NAME message` there); an older peer
+ * that does not know the service leaves them queued, saying so. Messages past their TTL become
+ * `expired` on a timer set for the next one due (no polling: an idle agent stays asleep).
  */
 import type { LifecyclePart } from '../core/lifecycle.js';
 import type { Logger } from 'pino';
@@ -71,6 +71,11 @@ export class MessageService {
   private readonly opening = new Set<string>();
   /** The link each peer's new streams went over when last looked at (a new one asks for READs again). */
   private readonly lastLink = new Map<string, LinkKey>();
+  /**
+   * Peers whose stream from here ended while their link stayed: a READ they sent meanwhile had no
+   * stream to come back on, so the next stream asks for READs again, as a new link's does.
+   */
+  private readonly readsMissed = new Set<string>();
   /** A link whose peer answered that it has no `message` service (an older release): not asked again on it. */
   private readonly unsupported = new Map<string, LinkKey>();
   private readonly retries = new Map<string, { timer: NodeJS.Timeout | undefined; waitMs: number }>();
@@ -137,8 +142,13 @@ export class MessageService {
     const { stream, connection } = accepted;
     const count = countBytes(stream, connection);
     const session = this.sessions.receive(req.peer.fingerprint, stream);
+    this.deps.log.debug({ peer: req.peer.name }, 'message stream in');
     inBackground(
       session.closed.then((err) => {
+        this.deps.log.debug(
+          { peer: req.peer.name, why: err && errorMessage(err) },
+          'message stream in ended',
+        );
         count();
         connection.end(err ? errorMessage(err) : undefined);
       }),
@@ -159,6 +169,7 @@ export class MessageService {
       const link = entry.links.active?.mux;
       if (!link) {
         this.lastLink.delete(fp);
+        this.readsMissed.delete(fp); // the next link is new: its stream asks anyway
         continue;
       }
       const newLink = this.lastLink.get(fp) !== link;
@@ -172,7 +183,7 @@ export class MessageService {
       const work =
         current !== undefined || // on another path: new streams go over the preferred one
         outbox.waitingCount(fp) > 0 ||
-        (newLink && outbox.awaitingRead(fp).length > 0);
+        ((newLink || this.readsMissed.has(fp)) && outbox.awaitingRead(fp).length > 0);
       if (work)
         inBackground(this.open(entry, link), this.deps.log, `a message stream to ${entry.record.name}`);
     }
@@ -206,12 +217,16 @@ export class MessageService {
     const count = listed ? countBytes(stream, listed) : () => undefined;
     const mine: Sending = { session, link, listed, openedAt: this.now() };
     this.sending.set(fp, mine);
+    this.readsMissed.delete(fp); // its HELLO's answer asks for every READ still awaited
+    this.deps.log.debug({ peer: name, path }, 'message stream out');
     const ended = session.closed.then((err) => {
+      this.deps.log.debug({ peer: name, why: err && errorMessage(err) }, 'message stream out ended');
       count();
       listed?.end(err ? errorMessage(err) : undefined);
       if (this.sending.get(fp) !== mine) return; // replaced by a stream on another path
       this.sending.delete(fp);
       if (this.stopped) return;
+      this.readsMissed.add(fp);
       if (refusalOf(err) === 'PERMISSION_DENIED') {
         // The grant was taken away while it was open: the next open is refused, and says so.
         this.clearRetry(fp, true);
