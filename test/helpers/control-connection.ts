@@ -4,14 +4,25 @@
  * `"subscribe"` line (api/control-server.ts).
  */
 import { connect } from 'node:net';
+import { EVENTS_SUBSCRIBE_METHOD } from '../../src-main/api/event-options.js';
 import { controlSocketPath } from '../../src-main/home/home-dir.js';
 import type { ContractConnection } from './contract-suite.js';
 
 /** Longest wait for one reply, in ms: the suite's slowest call (pending.approve) is far quicker. */
 const REPLY_TIMEOUT_MS = 30_000;
 
-/** A small control-socket client that also takes events (the CLI's ControlClient ignores them). */
-export function controlConnection(home: string): Promise<ContractConnection> {
+/**
+ * A small control-socket client that also takes events (the CLI's ControlClient ignores them).
+ *
+ * By default the first `onEvent` subscribes the connection, with a line the agent does not answer: an
+ * event caused from elsewhere right after (another agent's receipt) can be sent before the agent read
+ * that line, and is then never sent. With `events: true` the connection is subscribed before it is
+ * handed over (`events.subscribe`, answered once in effect), so no event is missed from then on.
+ */
+export function controlConnection(
+  home: string,
+  opts: { events?: boolean } = {},
+): Promise<ContractConnection> {
   return new Promise((resolve, reject) => {
     const socket = connect(controlSocketPath(home));
     const waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
@@ -55,8 +66,8 @@ export function controlConnection(home: string): Promise<ContractConnection> {
       waiting.clear();
     });
     socket.once('error', reject);
-    socket.once('connect', () =>
-      resolve({
+    socket.once('connect', () => {
+      const connection: ContractConnection = {
         call: (method, params) =>
           new Promise((res, rej) => {
             const id = nextId++;
@@ -83,7 +94,12 @@ export function controlConnection(home: string): Promise<ContractConnection> {
             socket.once('close', () => res());
             socket.end();
           }),
-      }),
-    );
+      };
+      if (!opts.events) return resolve(connection);
+      connection.call(EVENTS_SUBSCRIBE_METHOD, {}).then(() => {
+        subscribed = true;
+        resolve(connection);
+      }, reject);
+    });
   });
 }

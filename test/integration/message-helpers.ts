@@ -46,7 +46,8 @@ export async function startNode(
   const home = opts.node?.home ?? opts.home ?? tempHome(`msg-${name}`);
   const proc = await startAgent(home, agent);
   const { fingerprint } = await nodeId(home);
-  const api = await controlConnection(home);
+  // Subscribed before any test waits for an event: a receipt from the other node must not beat it.
+  const api = await controlConnection(home, { events: true });
   return { name, home, fingerprint, address, agent, proc, api };
 }
 
