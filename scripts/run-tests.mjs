@@ -41,6 +41,12 @@ if (files.length === 0) {
 // run gets a HOME of its own, empty: only /etc/profile is read, and nothing lands in the real ~.
 const home = mkdtempSync(join(tmpdir(), 'cb-test-home-'));
 const env = { ...process.env, HOME: home, CLAWBRIDGE_TEST: '1' };
+// NODE_EXTRA_CA_CERTS makes every Node process read and parse each certificate in that file as it
+// starts. On the development VM it names Debian's whole CA bundle (144 certificates): 40 % of a bare
+// `node`'s start, 112 → 66 ms of CPU, paid by each of the ~2,000 Node processes of a whole run (test
+// files, agents, relays, CLI commands). No test reaches past loopback and links pin their
+// certificates, so the run's processes start without it.
+delete env.NODE_EXTRA_CA_CERTS;
 // A whole run takes no screenshots unless asked to (CLAWBRIDGE_SCREENSHOTS=1): ~100 CPU-s of the
 // browser's for pictures nobody looks at there (test/helpers/browser.ts `screenshotsTaken`). A run of
 // some files, where someone works on what they show, takes them.
