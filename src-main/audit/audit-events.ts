@@ -83,7 +83,7 @@ export function addAuditKinds(pieces: readonly AuditKindsPiece[]): void {
   const next = new Map(domainKinds);
   for (const piece of pieces) {
     for (const [kind, make] of Object.entries(piece.audit ?? {})) {
-      if (nodeKinds().includes(kind))
+      if ((NODE_AUDIT_KINDS as readonly string[]).includes(kind))
         throw new Error(`a domain brings the audit kind '${kind}', the node's own`);
       const had = next.get(kind);
       if (had !== undefined && had !== make) throw new Error(`two domains bring the audit kind '${kind}'`);
@@ -96,8 +96,23 @@ export function addAuditKinds(pieces: readonly AuditKindsPiece[]): void {
   }
 }
 
-/** The node's own kinds (the schema's members below). */
-const nodeKinds = (): string[] => nodeKindSchemas().map((schema) => schema.shape.kind.value);
+/**
+ * The node's own kinds: the members of `nodeKindSchemas` below, in their order (a unit test holds the
+ * two equal). Listed rather than read from the schemas: every agent checks its domains' kinds against
+ * them as it starts, and would otherwise build all of the node's schemas then only to read their names.
+ */
+export const NODE_AUDIT_KINDS = [
+  'connection',
+  'listener',
+  'pairing',
+  'approval',
+  'permission',
+  'peer',
+  'member',
+  'refused',
+  'port-mapping',
+  'audit',
+] as const;
 
 function makeAuditEventSchema(kinds: ReadonlyMap<string, AuditFieldsMaker>) {
   const node = nodeKindSchemas();
@@ -192,6 +207,13 @@ const nodeKindSchemas = () =>
     /** The log's own news: events it had to drop (the queue was full, the disk refused). */
     z.object({ kind: z.literal('audit'), ...base(), dropped: count() }),
   ] as const;
+
+type Equal<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Holds<T extends true> = T;
+/** The type check fails here when NODE_AUDIT_KINDS and the node's schemas above name different kinds. */
+export type NodeAuditKindsListed = Holds<
+  Equal<(typeof NODE_AUDIT_KINDS)[number], z.output<ReturnType<typeof nodeKindSchemas>[number]>['kind']>
+>;
 
 /** Fields every record has, as read. */
 type BaseFields = z.output<z.ZodObject<ReturnType<typeof base>>>;
