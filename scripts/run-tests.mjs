@@ -6,7 +6,7 @@
 // Each file (or group of unit files, below) is one Node process of its own (the file run with node:test's reporter), started when
 // scripts/test-slots.mjs says a slot is free; its output is printed whole when it ends, and the totals
 // of all of them at the end.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -47,6 +47,13 @@ const env = { ...process.env, HOME: home, CLAWBRIDGE_TEST: '1' };
 // files, agents, relays, CLI commands). No test reaches past loopback and links pin their
 // certificates, so the run's processes start without it.
 delete env.NODE_EXTRA_CA_CERTS;
+// The run's temporary files go to a folder of its own, removed at the end: what a test leaves behind
+// (a killed one always does, and some made folders they never removed: file-ux's 257 MB source, run
+// after run) no longer piles up in /tmp. Sticky and open to all, as /tmp is: some tests run commands
+// as another user.
+const runTmp = mkdtempSync(join(tmpdir(), 'cb-test-tmp-'));
+chmodSync(runTmp, 0o1777);
+env.TMPDIR = runTmp;
 // A whole run takes no screenshots unless asked to (CLAWBRIDGE_SCREENSHOTS=1): ~100 CPU-s of the
 // browser's for pictures nobody looks at there (test/helpers/browser.ts `screenshotsTaken`). A run of
 // some files, where someone works on what they show, takes them.
@@ -339,6 +346,7 @@ console.log(
 for (const o of failed) console.log(`\n✖ ${o.name}:\n${failureDigest(o.out).join('\n')}`);
 if (failed.length > 0) console.log(`\n✖ failed: ${failed.map((o) => o.name).join(', ')}`);
 rmSync(home, { recursive: true, force: true });
+rmSync(runTmp, { recursive: true, force: true });
 rmSync(groupsDir, { recursive: true, force: true });
 if (transpiled) rmSync(transpiled.mirror, { recursive: true, force: true });
 process.exit(failed.length === 0 ? 0 : 1);

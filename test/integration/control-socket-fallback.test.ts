@@ -16,6 +16,8 @@ import { startAgent } from '../helpers/processes.js';
 const unix = process.platform !== 'win32';
 const asRoot = unix && process.getuid?.() === 0;
 
+/** The temp directory the run gave: each sandbox is made there, not inside the one before (TMPDIR below). */
+const RUN_TMP = tmpdir();
 const sandboxes: string[] = [];
 after(() => {
   for (const dir of sandboxes) rmSync(dir, { recursive: true, force: true });
@@ -23,7 +25,7 @@ after(() => {
 
 /** A private temp directory for the fallback (TMPDIR), so the test never touches the real /tmp/clawbridge-UID. */
 function sandbox(): { tmp: string; home: string } {
-  const tmp = mkdtempSync(join(tmpdir(), 'cb-sockfb-'));
+  const tmp = mkdtempSync(join(RUN_TMP, 'cb-sockfb-'));
   sandboxes.push(tmp);
   process.env.TMPDIR = tmp;
   delete process.env.XDG_RUNTIME_DIR;

@@ -15,7 +15,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import {
   chmodSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   readlinkSync,
@@ -24,10 +23,17 @@ import {
   writeFileSync,
   createWriteStream,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TransferInfo } from '../../src-main/files/files-contract.js';
-import { CLI, cli, startProcess, startRelay, stopAll, type RelayProc } from '../helpers/processes.js';
+import {
+  CLI,
+  cli,
+  startProcess,
+  startRelay,
+  stopAll,
+  tempHome,
+  type RelayProc,
+} from '../helpers/processes.js';
 import { addPeer, online, startNode, type MessageNode } from './message-helpers.js';
 import { until } from '../helpers/wait.js';
 
@@ -102,7 +108,7 @@ function assertSameTree(got: string, want: Map<string, string>): void {
 let wanted: Map<string, string>;
 
 before(async () => {
-  source = mkdtempSync(join(tmpdir(), 'cb-file-src-'));
+  source = tempHome('file-src');
   const tree = await makeTree(source);
   wanted = snapshot(tree);
 });
@@ -119,7 +125,7 @@ async function send(from: MessageNode, to: string, paths: string[], timeoutMs = 
 
 /** `file get` on `at` into a new folder; the folder. */
 async function get(at: MessageNode): Promise<string> {
-  const out = mkdtempSync(join(tmpdir(), 'cb-file-out-'));
+  const out = tempHome('file-out');
   const r = await cli(['file', 'get', out, '--home', at.home]);
   assert.equal(r.code, 0, r.stderr);
   return out;
@@ -224,7 +230,7 @@ test(
       assert.match(log.stdout, new RegExp(`"connection": "${kind}"`), `${node.name}'s audit log`);
     }
     // `get --wait` with nothing there waits for the next transfer and moves it.
-    const waiting = mkdtempSync(join(tmpdir(), 'cb-file-wait-'));
+    const waiting = tempHome('file-wait');
     const getWait = startProcess(['file', 'get', waiting, '--wait', '--home', b.home]);
     await until('get --wait to say it waits', () => /waiting for a transfer/.test(getWait.stderr()), 30_000);
     assert.equal((await send(a, 'b', [join(source, 'tree', 'run.sh')])).code, 0);

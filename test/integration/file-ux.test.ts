@@ -10,11 +10,10 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createWriteStream, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FilesUsage, TransferInfo } from '../../src-main/files/files-contract.js';
-import { CLI, cli, startProcess, stopAll } from '../helpers/processes.js';
+import { CLI, cli, startProcess, stopAll, tempHome } from '../helpers/processes.js';
 import { addPeer, online, startNode, type MessageNode } from './message-helpers.js';
 import { until } from '../helpers/wait.js';
 
@@ -39,7 +38,7 @@ async function bigFile(path: string, mib: number): Promise<void> {
 }
 
 before(async () => {
-  source = mkdtempSync(join(tmpdir(), 'cb-file-ux-'));
+  source = tempHome('file-ux');
   big = join(source, 'big.bin');
   await bigFile(big, BIG_MIB);
   a = await startNode('a');
