@@ -97,9 +97,10 @@ export function addAuditKinds(pieces: readonly AuditKindsPiece[]): void {
 }
 
 /**
- * The node's own kinds: the members of `nodeKindSchemas` below, in their order (a unit test holds the
- * two equal). Listed rather than read from the schemas: every agent checks its domains' kinds against
- * them as it starts, and would otherwise build all of the node's schemas then only to read their names.
+ * The node's own kinds: the members of `nodeKindSchemas` below (the type check fails when the two
+ * name different kinds: NodeAuditKindsListed). Listed rather than read from the schemas: every agent
+ * checks its domains' kinds against them as it starts, and would otherwise build all of the node's
+ * schemas then only to read their names.
  */
 export const NODE_AUDIT_KINDS = [
   'connection',

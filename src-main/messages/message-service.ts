@@ -245,7 +245,9 @@ export class MessageService {
     const refusal = refusalOf(err);
     if (refusal === 'PERMISSION_DENIED') {
       // Final for every message waiting now (the peer's reason names where to grant it); a message
-      // queued later is tried on its own.
+      // queued later is tried on its own. READs are not asked for again until the next link: a peer
+      // that took the grant away would otherwise be asked, and refuse, at every change here.
+      this.readsMissed.delete(fp);
       await this.sessions
         .openRefused(fp, { code: 'PERMISSION_DENIED', reason: errorMessage(err) })
         .catch((e: unknown) => log.warn(`could not record refused messages: ${errorMessage(e)}`));

@@ -96,10 +96,16 @@ export function controlConnection(
           }),
       };
       if (!opts.events) return resolve(connection);
-      connection.call(EVENTS_SUBSCRIBE_METHOD, {}).then(() => {
-        subscribed = true;
-        resolve(connection);
-      }, reject);
+      connection.call(EVENTS_SUBSCRIBE_METHOD, {}).then(
+        () => {
+          subscribed = true;
+          resolve(connection);
+        },
+        (err: unknown) => {
+          socket.destroy();
+          reject(err instanceof Error ? err : new Error(String(err)));
+        },
+      );
     });
   });
 }

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { MessageService, type MessagePeers } from '../../../src-main/messages/message-service.js';
 import { openMessageStore } from '../../../src-main/messages/message-store.js';
+import { ClawError } from '../../../src-main/core/errors.js';
 import type { ServiceRequest, ConnectionAdmission } from '../../../src-main/services/services.js';
 import type { ReadonlyPeerEntry } from '../../../src-main/links/ports.js';
 import type { MuxStream } from '../../../src-main/mux/stream.js';
@@ -40,6 +41,8 @@ async function node(me: string, peerFp: string, peerName: string, dial: () => Ha
   const listeners = new Set<() => void>();
   /** The far end of each stream this node opened, to cut it as a dying stream ends. */
   const opened: { cut: () => void }[] = [];
+  /** While set, the peer refuses every stream for want of the permission; `tries` counts the opens. */
+  const refusing = { on: false, tries: 0 };
   let handler: Handler | undefined;
   const peers: MessagePeers = {
     peerEntries: () => [entry],
@@ -48,6 +51,11 @@ async function node(me: string, peerFp: string, peerName: string, dial: () => Ha
       return () => listeners.delete(l);
     },
     openStream: (_entry, service) => {
+      refusing.tries++;
+      if (refusing.on)
+        return Promise.reject(
+          new ClawError('STREAM_REJECTED', 'b does not allow you message', { refusal: 'PERMISSION_DENIED' }),
+        );
       const far = dial();
       if (!far) throw new Error(`no ${service} service there`);
       const pair = duplexPair();
@@ -78,11 +86,21 @@ async function node(me: string, peerFp: string, peerName: string, dial: () => Ha
     peers,
     boxes: { inbox: store.inbox, outbox: store.outbox },
   });
-  return { service, store, opened, handler: () => handler };
+  const changed = () => listeners.forEach((l) => l());
+  return { service, store, opened, refusing, changed, handler: () => handler };
 }
 
-test('a READ sent while no stream was open is asked for again on the next stream over the same link', async () => {
-  const nodes = new Map<string, Awaited<ReturnType<typeof node>>>();
+type Node = Awaited<ReturnType<typeof node>>;
+
+/**
+ * a and b joined, a's message to b delivered, then a's stream to b cut with the link staying, b's
+ * program reads the message, and `then` runs; both services are stopped after it.
+ */
+async function readWhileCut(
+  before: (a: Node) => void,
+  then: (a: Node, b: Node, id: string) => Promise<void>,
+): Promise<void> {
+  const nodes = new Map<string, Node>();
   const a = await node(A, B, 'b', () => nodes.get(B)?.handler());
   const b = await node(B, A, 'a', () => nodes.get(A)?.handler());
   nodes.set(A, a).set(B, b);
@@ -102,14 +120,37 @@ test('a READ sent while no stream was open is asked for again on the next stream
         a.store.outbox.get(sent.id)?.state === 'delivered',
       5_000,
     );
-    // The stream dies (its link stays): the READ b sends next has no stream to go on.
+    before(a);
     for (const s of a.opened) s.cut();
     await until('a has no stream open to b', () => !a.service.sessions.isSendingTo(B), 5_000);
     assert.deepEqual(await b.store.inbox.markRead([sent.id]), [sent.id]);
-    await until('a learns the message was read', () => a.store.outbox.get(sent.id)?.state === 'read', 10_000);
+    await then(a, b, sent.id);
   } finally {
     a.service.stop();
     b.service.stop();
     await Promise.all([a.store.close(), b.store.close()]);
   }
-});
+}
+
+test('a READ sent while no stream was open is asked for again on the next stream over the same link', () =>
+  readWhileCut(
+    () => undefined,
+    async (a, _b, id) => {
+      await until('a learns the message was read', () => a.store.outbox.get(id)?.state === 'read', 10_000);
+    },
+  ));
+
+test('a peer that refuses the stream (the permission taken away) is asked once, not at every change', () =>
+  readWhileCut(
+    (a) => {
+      a.refusing.on = true;
+      a.refusing.tries = 0;
+    },
+    async (a) => {
+      await until('a tries once more to ask for the READ', () => a.refusing.tries === 1, 10_000);
+      // The refusal is handled on later turns; then changes here (links, hellos) come and go.
+      for (let turn = 0; turn < 5; turn++) await new Promise((r) => setImmediate(r));
+      for (let change = 0; change < 5; change++) a.changed();
+      assert.equal(a.refusing.tries, 1, 'a refused open is not tried again until the next link');
+    },
+  ));
