@@ -9,6 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
+import { MAX_GROUP_EXCHANGES_PER_MINUTE } from '../../src-main/groups/group-exchange-service.js';
 import type { BrowserTerminal } from '../../src-web/node/terminal.js';
 import { startBrowserNode } from '../helpers/browser-node.js';
 import { listGroups, mine, startGroupNode } from '../helpers/group-agents.js';
@@ -20,6 +21,8 @@ after(stopAll);
 /** The issue's bound for a member to reach the group's devices, and for a removal to end its terminal. */
 const JOIN_MS = 30_000;
 const REMOVAL_MS = 5_000;
+/** How often the browser asks O2 for the group's news while it waits: 15 syncs in JOIN_MS, half of what O2 allows it. */
+const SYNC_POLL_MS = (2 * JOIN_MS) / MAX_GROUP_EXCHANGES_PER_MINUTE;
 
 test('a browser joins a group with its code, opens a terminal on its device, and removal ends it', async () => {
   const relay = await startRelay();
@@ -86,12 +89,15 @@ test('a browser joins a group with its code, opens a terminal on its device, and
       'O1 is no device of the group',
     );
 
-    // A change the owner makes reaches the browser from the group's device, signed and checked.
+    // A change the owner makes reaches the browser from the group's device, signed and checked. Each
+    // sync is an exchange O2 counts against the browser (MAX_GROUP_EXCHANGES_PER_MINUTE): polled at
+    // until's 100 ms, a slow O1 → O2 hop let the browser spend the minute's allowance and be refused
+    // for the rest of the wait. Every SYNC_POLL_MS keeps it to half of that within JOIN_MS.
     await agentCall(o1.home, 'groups.allow', { group: 'lab', permissions: ['terminal', 'forward'] });
     await until(
       'the browser learns the new words from O2',
       async () => (await browser.syncGroups())[0]?.allow.includes('forward'),
-      JOIN_MS,
+      { timeoutMs: JOIN_MS, everyMs: SYNC_POLL_MS },
     );
 
     // A second browser joins, then leaves by itself: its terminal ends and the owner sees it gone.
