@@ -120,7 +120,8 @@ export async function readTlsFiles(
   let belongs = false;
   try {
     belongs = cert.checkPrivateKey(key);
-    createSecureContext({ cert: certPem, key: keyPem });
+    // No CA list: only the pair is checked here, and Node would otherwise parse its bundled roots too.
+    createSecureContext({ cert: certPem, key: keyPem, ca: [] });
   } catch {
     belongs = false;
   }

@@ -31,6 +31,9 @@ export function relayHttpServer(
           cert: tls.certPem,
           key: tls.keyPem,
           minVersion: 'TLSv1.2',
+          // No CA list: the relay asks no client for a certificate, so it has none to verify; left unset,
+          // Node would parse every root certificate it bundles into this context at the relay's start.
+          ca: [],
           // No handshake timer of Node's own: the acceptor's deadline already bounds the handshake, and
           // the cleared timer stayed on every TLS socket (a Timeout and a bound function; ADR 0061).
           // Node arms it only for a value above 0, and takes 0 as its 120 s default.

@@ -74,7 +74,12 @@ const PREAMBLE_ACCEPT = 0x00;
 /** A refusal with a u16 refusal code (core/refusal-codes.ts), then the reason. 0x01 was a refusal with only a reason (older listeners); any byte other than ACCEPT still reads as a refusal. */
 const PREAMBLE_REFUSE = 0x02;
 
-export const tlsBase = { minVersion: 'TLSv1.3' as const, maxVersion: 'TLSv1.3' as const };
+/**
+ * What every TLS context of a link has: TLS 1.3 only, and no CA list. Links pin each other's certificate
+ * by fingerprint, so no CA vouches for one; left unset, Node would parse every root certificate it
+ * bundles into the process's first context, at each agent's start, for a store never consulted.
+ */
+export const tlsBase = { minVersion: 'TLSv1.3' as const, maxVersion: 'TLSv1.3' as const, ca: [] as string[] };
 
 /**
  * This node's TLS context per identity (by object), for either end of a handshake: building one parses

@@ -171,8 +171,10 @@ export class RelaySession implements CircuitCarrier {
       closeTimeout: CLOSE_TIMEOUT_MS,
       generateMask: zeroMask,
       ciphers: RELAY_CLIENT_CIPHERS,
-      // `ca` replaces Node's default CA list, so it is passed only when the user gave one.
-      ...(cfg.caPem ? { ca: cfg.caPem } : {}),
+      // `ca` replaces Node's default CA list, so it is passed only when the user gave one, or empty for
+      // a pinned relay, whose certificate no CA decides on (relay-tls.ts): Node then parses none of the
+      // root certificates it bundles for the connection's context.
+      ...(cfg.caPem ? { ca: cfg.caPem } : cfg.pinned ? { ca: [] } : {}),
       ...(cfg.localAddress ? { localAddress: cfg.localAddress } : {}),
     };
     this.ws = new WebSocket(cfg.url, options);
